@@ -1,0 +1,1 @@
+"""The hard dialer: campaigns, lists, pacing, agents, compliance and reports."""

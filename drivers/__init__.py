@@ -1,0 +1,1 @@
+"""The driver layer: one Card -> Span -> Channel model over interchangeable backends."""

@@ -1,0 +1,248 @@
+"""The backend interface every card implements, and the shared logic above it.
+
+Following python-can's ``BusABC``, :class:`CardABC` owns the public methods: they check
+arguments and state, convert between G.711 codes and linear audio, and keep the
+channel bookkeeping. A backend implements only the ``_..._internal`` methods, which
+deal in G.711 codes exactly as the hardware does.
+
+Timing belongs to the card, as it does with real boards: :meth:`CardABC.read_frames`
+returns when the next 20 ms frame is due on the card's clock (a DAHDI read blocks the
+same way), so the media loop above needs no clock of its own.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Literal, Protocol
+
+import numpy as np
+
+from trunkline.drivers.dsp import g711
+from trunkline.drivers.model import (
+    FRAME_SAMPLES,
+    CardEvent,
+    ChannelInfo,
+    ChannelState,
+    HookOp,
+    SpanInfo,
+    SpanStatus,
+)
+from trunkline.errors import BackendError, ChannelError, ChannelStateError
+
+
+class HdlcLink(Protocol):
+    """A D-channel: whole HDLC frames (without FCS) in both directions."""
+
+    def send(self, frame: bytes) -> None: ...
+
+    def receive(self) -> bytes | None: ...
+
+    @property
+    def up(self) -> bool: ...
+
+
+DialMode = Literal["dtmf", "pulse"]
+
+
+class CardABC(ABC):
+    """A telephony card: spans of channels moving 160-sample frames every 20 ms.
+
+    The card is a context manager; :meth:`close` may be called more than once.
+    """
+
+    #: Short backend name ("emulated", "dahdi").
+    backend: str = ""
+
+    def __init__(self, spans: Sequence[SpanInfo], channels: Sequence[ChannelInfo]) -> None:
+        self.spans: tuple[SpanInfo, ...] = tuple(spans)
+        self.channels: dict[int, ChannelInfo] = {c.number: c for c in channels}
+        self._open: list[int] = []
+        self._row: dict[int, int] = {}
+        self._is_ulaw = np.zeros(0, dtype=bool)
+        self._closed = False
+
+    # -- channels -------------------------------------------------------------------
+    @property
+    def open_channels(self) -> tuple[int, ...]:
+        """Open channels, in the row order of the frame arrays."""
+        return tuple(self._open)
+
+    def channel(self, number: int) -> ChannelInfo:
+        try:
+            return self.channels[number]
+        except KeyError:
+            raise ChannelError(
+                f"card {self.name} has no channel {number}; channels are "
+                f"{min(self.channels)}..{max(self.channels)}"
+            ) from None
+
+    def span(self, number: int) -> SpanInfo:
+        for span in self.spans:
+            if span.number == number:
+                return span
+        raise ChannelError(f"card {self.name} has no span {number}; it has {len(self.spans)}")
+
+    def open(self, channels: int | Iterable[int]) -> None:
+        """Start moving frames for ``channels`` (already open ones are left as they are)."""
+        self._check_open()
+        numbers = [channels] if isinstance(channels, int) else list(channels)
+        for number in numbers:
+            info = self.channel(number)
+            if info.signalling.value == "dchan":
+                raise ChannelStateError(
+                    f"channel {number} is the D-channel of span {info.span}: use dchannel()"
+                )
+            if number not in self._row:
+                self._open_internal(number)
+                self._row[number] = len(self._open)
+                self._open.append(number)
+        self._is_ulaw = np.array([self.channels[n].law == "ulaw" for n in self._open], bool)
+
+    def close_channel(self, channels: int | Iterable[int]) -> None:
+        """Stop moving frames for ``channels``; the channel goes back on hook."""
+        numbers = [channels] if isinstance(channels, int) else list(channels)
+        for number in numbers:
+            if number in self._row:
+                self._close_internal(number)
+                self._open.remove(number)
+        self._row = {n: i for i, n in enumerate(self._open)}
+        self._is_ulaw = np.array([self.channels[n].law == "ulaw" for n in self._open], bool)
+
+    def row(self, channel: int) -> int:
+        """The row of ``channel`` in the frame arrays."""
+        try:
+            return self._row[channel]
+        except KeyError:
+            raise ChannelStateError(f"channel {channel} is not open") from None
+
+    # -- media ----------------------------------------------------------------------
+    def read_frames(self) -> np.ndarray:
+        """Wait for the next frame and return it: int16, (open channels x 160)."""
+        self._check_open()
+        codes = self._read_internal()
+        if codes.shape != (len(self._open), FRAME_SAMPLES):
+            raise BackendError(
+                f"backend {self.backend} returned frames of shape {codes.shape}, "
+                f"expected {(len(self._open), FRAME_SAMPLES)}"
+            )
+        return g711.decode_mixed(codes, self._is_ulaw)
+
+    def write_frames(self, frames: np.ndarray) -> None:
+        """Queue one frame for every open channel: int16, (open channels x 160)."""
+        self._check_open()
+        frames = np.asarray(frames)
+        if frames.shape != (len(self._open), FRAME_SAMPLES):
+            raise ValueError(
+                f"frames must have shape (open channels, {FRAME_SAMPLES}) = "
+                f"{(len(self._open), FRAME_SAMPLES)}, got {frames.shape}"
+            )
+        self._write_internal(g711.encode_mixed(frames, self._is_ulaw))
+
+    # -- signalling -----------------------------------------------------------------
+    def hook(self, channel: int, op: HookOp | str) -> None:
+        """Change the hook state of an analog channel (DAHDI_HOOK)."""
+        self._check_open()
+        self.channel(channel)
+        self._hook_internal(channel, HookOp(op))
+
+    def dial(self, channel: int, digits: str, mode: DialMode = "dtmf") -> None:
+        """Send ``digits`` on an off-hook analog channel; DIAL_COMPLETE follows.
+
+        Like DAHDI_DIAL, the backend times the digits itself (DTMF 100 ms on / 100 ms
+        off, or pulses at 10 pps with a 60/40 break/make ratio).
+        """
+        self._check_open()
+        self.channel(channel)
+        allowed = "0123456789*#ABCDabcd" if mode == "dtmf" else "0123456789"
+        bad = [d for d in digits if d not in allowed]
+        if not digits or bad:
+            raise ValueError(
+                f"cannot {mode}-dial {digits!r} on channel {channel}: "
+                f"{'empty digit string' if not digits else 'illegal digits ' + repr(''.join(bad))}"
+            )
+        self._dial_internal(channel, digits.upper(), mode)
+
+    def poll_events(self) -> list[CardEvent]:
+        """Out-of-band events since the last call, oldest first."""
+        self._check_open()
+        return self._poll_events_internal()
+
+    def channel_state(self, channel: int) -> ChannelState:
+        self.channel(channel)
+        return self._channel_state_internal(channel)
+
+    def span_status(self, span: int) -> SpanStatus:
+        self.span(span)
+        return self._span_status_internal(span)
+
+    def dchannel(self, span: int) -> HdlcLink:
+        """The D-channel of a PRI span, as an HDLC link."""
+        info = self.span(span)
+        if info.dchannel is None:
+            raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) has no D-channel")
+        return self._dchannel_internal(span)
+
+    # -- lifecycle ------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.backend
+
+    def close(self) -> None:
+        """Release the card; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        for number in list(self._open):
+            try:
+                self._close_internal(number)
+            except BackendError:
+                pass
+        self._open.clear()
+        self._row.clear()
+        self._close_internal_card()
+
+    def __enter__(self) -> CardABC:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendError(f"card {self.name} is closed")
+
+    # -- what a backend implements --------------------------------------------------
+    @abstractmethod
+    def _open_internal(self, channel: int) -> None: ...
+
+    @abstractmethod
+    def _close_internal(self, channel: int) -> None: ...
+
+    @abstractmethod
+    def _read_internal(self) -> np.ndarray:
+        """Block until the next frame; uint8 G.711 codes, (open channels x 160)."""
+
+    @abstractmethod
+    def _write_internal(self, codes: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def _hook_internal(self, channel: int, op: HookOp) -> None: ...
+
+    @abstractmethod
+    def _dial_internal(self, channel: int, digits: str, mode: DialMode) -> None: ...
+
+    @abstractmethod
+    def _poll_events_internal(self) -> list[CardEvent]: ...
+
+    @abstractmethod
+    def _channel_state_internal(self, channel: int) -> ChannelState: ...
+
+    @abstractmethod
+    def _span_status_internal(self, span: int) -> SpanStatus: ...
+
+    @abstractmethod
+    def _dchannel_internal(self, span: int) -> HdlcLink: ...
+
+    def _close_internal_card(self) -> None:  # noqa: B027 - optional hook
+        """Release backend resources (optional)."""

@@ -1,0 +1,170 @@
+"""Command-line jobs of the driver layer: ``trunkline call``, ``trunkline demo``,
+``trunkline scan``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from trunkline.clock import RealClock, VirtualClock
+from trunkline.drivers.model import SpanKind
+from trunkline.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    call = subparsers.add_parser(
+        "call", help="place one call and report what happened on the line",
+        description=(
+            "Place one outbound call and print what happened: signalling and audio "
+            "observations with their times, the outcome (human, machine, fax, busy, "
+            "no_answer, congestion, invalid_number, unreachable, error) and the duration. "
+            "On the emulated card the call runs in virtual time unless --realtime is given."
+        ),
+    )
+    call.add_argument("number", help="the number to dial (digits, * and #)")
+    _card_options(call)
+    call.add_argument("--line", choices=["fxo", "pri"], default="fxo",
+                      help="the kind of line to call on (default: fxo)")
+    call.add_argument("--channel", type=int,
+                      help="card channel to use (default: the first FXO port)")
+    call.add_argument("--pulse", action="store_true", help="pulse-dial instead of DTMF")
+    call.add_argument("--ring-timeout", type=float, default=45.0, metavar="SECONDS",
+                      help="give up as no_answer after this much ringing (default: 45)")
+    call.add_argument("--hold", type=float, default=None, metavar="SECONDS",
+                      help="hang up this long after the answer is classified "
+                           "(default: stay until the far end clears)")
+    call.add_argument("--json", action="store_true", help="print one JSON object")
+    call.set_defaults(handler=_call)
+
+    demo = subparsers.add_parser(
+        "demo", help="the emulated card places a batch of calls; watch every line live",
+        description=(
+            "Start the emulated card with its sample network and place a batch of calls "
+            "over its FXO ports, showing live what happens on each line, then a summary "
+            "of outcomes against what the number plan says each number does."
+        ),
+    )
+    _card_options(demo, default_virtual=False)
+    demo.add_argument("--calls", type=int, default=24, help="how many calls (default: 24)")
+    demo.add_argument("--virtual", action="store_true",
+                      help="run in virtual time (as fast as the CPU allows)")
+    demo.add_argument("--hold", type=float, default=4.0, metavar="SECONDS",
+                      help="stay this long on an answered call after classifying it "
+                           "(default: 4)")
+    demo.add_argument("--json", action="store_true",
+                      help="print the per-call results as JSON lines instead of a display")
+    demo.set_defaults(handler=_demo)
+
+    scan = subparsers.add_parser(
+        "scan", help="list the card's spans, channels, alarms and counters",
+        description="Show what the card has: spans with kind, signalling, framing, coding, "
+                    "alarms and error counters, and every channel's signalling and state.",
+    )
+    _card_options(scan)
+    scan.add_argument("--json", action="store_true", help="print JSON")
+    scan.set_defaults(handler=_scan)
+
+
+def _card_options(parser: argparse.ArgumentParser, default_virtual: bool = True) -> None:
+    parser.add_argument("--card", default="emulated", metavar="URL",
+                        help="card to use: 'emulated' (default), 'emulated:CARD.toml', 'dahdi'")
+    parser.add_argument("--network", metavar="PLAN.toml",
+                        help="number plan of the emulated network (default: the sample plan)")
+    if default_virtual:
+        parser.add_argument("--realtime", action="store_true",
+                            help="run the emulated card in real time (default: virtual time)")
+    parser.add_argument("--seed", type=int, help="seed for the emulated network")
+
+
+def _open(args: argparse.Namespace, *, virtual: bool):
+    from trunkline.drivers.registry import open_card
+
+    options: dict[str, Any] = {}
+    if args.card.split(":", 1)[0] == "emulated":
+        options["clock"] = VirtualClock() if virtual else RealClock()
+        if args.network:
+            options["network"] = args.network
+        if args.seed is not None:
+            options["seed"] = args.seed
+    elif args.network:
+        raise ConfigError("--network applies to the emulated card only")
+    return open_card(args.card, **options)
+
+
+def _call(args: argparse.Namespace) -> int:
+    from trunkline.drivers.calls import LineCall, run_calls
+    from trunkline.drivers.dsp.zones import load_zone
+    from trunkline.drivers.fxo_call import FxoCall
+
+    if args.line == "pri":
+        raise ConfigError("--line pri is not available yet: PRI call control is being built "
+                          "(see docs/pri.md); use --line fxo")
+    with _open(args, virtual=not getattr(args, "realtime", False)) as card:
+        fxo = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
+        if not fxo:
+            raise ConfigError(f"card {card.name} has no FXO port to call on")
+        channel = args.channel if args.channel is not None else fxo[0]
+        if channel not in fxo:
+            raise ConfigError(f"channel {channel} is not an FXO port; FXO ports: "
+                              f"{fxo[0]}..{fxo[-1]}")
+        zone = load_zone(getattr(card, "plan", None).zone if hasattr(card, "plan") else "cn")
+        call = FxoCall(args.number, zone, dial_mode="pulse" if args.pulse else "dtmf",
+                       ring_timeout=args.ring_timeout, hold=args.hold)
+        run_calls(card, [LineCall(channel, call)])
+    result = {"number": args.number, "line": args.line, "channel": channel, **call.result()}
+    result["number"] = args.number
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for ev in result["events"]:
+            detail = " ".join(f"{k}={v}" for k, v in ev.items() if k not in ("t", "event"))
+            print(f"{ev['t']:8.2f}s  {ev['event']:<18} {detail}")
+        print(f"outcome: {result['outcome']}  duration: {result['duration']:.1f}s")
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    with _open(args, virtual=True) as card:
+        spans = []
+        for s in card.spans:
+            st = card.span_status(s.number)
+            spans.append({
+                "span": s.number, "kind": s.kind.value, "signalling": s.signalling.value,
+                "description": s.description, "framing": s.framing, "coding": s.coding,
+                "crc4": s.crc4, "law": s.law, "alarms": st.alarms.name or "OK"
+                if st.alarms else "OK",
+                "counters": {k: getattr(st.counters, k) for k in st.counters.__slots__},
+                "channels": [
+                    {"channel": c, "signalling": card.channels[c].signalling.value,
+                     "state": card.channel_state(c).value}
+                    for c in s.channels
+                ],
+                "dchannel": s.dchannel,
+            })
+    if args.json:
+        print(json.dumps({"card": card.name, "backend": card.backend, "spans": spans}))
+        return 0
+    print(f"card {card.name} ({card.backend})")
+    for s in spans:
+        print(f"  span {s['span']}: {s['description']}  alarms: {s['alarms']}")
+        if s["kind"] in ("e1", "t1"):
+            counters = ", ".join(f"{k}={v}" for k, v in s["counters"].items())
+            print(f"    counters: {counters}")
+        chans = s["channels"]
+        print(f"    channels {chans[0]['channel']}-{chans[-1]['channel']} "
+              f"({chans[0]['signalling']})" + (f", D-channel {s['dchannel']}"
+                                               if s["dchannel"] else ""))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from trunkline.drivers.demo import run_demo
+
+    if args.calls < 1:
+        raise ConfigError(f"--calls must be at least 1, not {args.calls}")
+    card = _open(args, virtual=args.virtual)
+    with card:
+        return run_demo(card, calls=args.calls, hold=args.hold, as_json=args.json,
+                        live=sys.stdout.isatty() and not args.json)

@@ -1,0 +1,85 @@
+"""The exception tree of trunkline.
+
+Every error trunkline raises derives from :class:`TrunklineError`, and also from the
+standard library class that best describes it, so callers may catch either::
+
+    TrunklineError
+     +-- ConfigError (ValueError)            a configuration or data file is wrong
+     |    +-- NumberPlanError                 a network number plan is wrong
+     +-- BackendError                         a card backend failed
+     |    +-- BackendNotFound (LookupError)   no backend of that name
+     |    +-- CardNotFound (FileNotFoundError) the hardware is not there
+     +-- ChannelError                         an operation on one channel failed
+     |    +-- ChannelStateError               the channel's state does not allow it
+     |    +-- ChannelOutOfService             the channel is blocked or faulted
+     |    +-- ChannelTimeout (TimeoutError)
+     +-- AudioFileError (ValueError)          a WAV file is missing, empty, corrupt or unsupported
+
+Native status codes are converted once, at the cffi boundary, and chained with
+``raise ... from err``.
+"""
+
+from __future__ import annotations
+
+
+class TrunklineError(Exception):
+    """Base of every error raised by trunkline."""
+
+
+class ConfigError(TrunklineError, ValueError):
+    """A configuration or data file is malformed.
+
+    ``source`` names the file (or ``"<string>"``), ``key`` the offending key and ``line``
+    the 1-based line number where it can be found, when known.
+    """
+
+    def __init__(
+        self, message: str, *, source: str | None = None, key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.source = source
+        self.key = key
+        self.line = line
+        where = ""
+        if source is not None:
+            where = source
+            if line is not None:
+                where += f":{line}"
+            where += ": "
+        super().__init__(f"{where}{message}")
+
+
+class NumberPlanError(ConfigError):
+    """A network number plan is malformed."""
+
+
+class BackendError(TrunklineError):
+    """A card backend failed."""
+
+
+class BackendNotFound(BackendError, LookupError):
+    """No backend is registered under the requested name."""
+
+
+class CardNotFound(BackendError, FileNotFoundError):
+    """The backend exists but the card it drives is not present."""
+
+
+class ChannelError(TrunklineError):
+    """An operation on a channel failed."""
+
+
+class ChannelStateError(ChannelError):
+    """The channel's current state does not allow the operation."""
+
+
+class ChannelOutOfService(ChannelError):
+    """The channel is blocked, faulted or its span is in alarm."""
+
+
+class ChannelTimeout(ChannelError, TimeoutError):
+    """A channel operation did not complete in time."""
+
+
+class AudioFileError(TrunklineError, ValueError):
+    """An audio file is missing, empty, corrupt or in an unsupported format."""
