@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.fxo_call import DialAction, FxoCall, HookAction
 from trunkline.drivers.model import TICK_SECONDS, HookOp

@@ -12,12 +12,12 @@ same way), so the media loop above needs no clock of its own.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
 import numpy as np
-
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
@@ -28,6 +28,7 @@ from trunkline.drivers.model import (
     SpanInfo,
     SpanStatus,
 )
+
 from trunkline.errors import BackendError, ChannelError, ChannelStateError
 
 
@@ -194,10 +195,8 @@ class CardABC(ABC):
             return
         self._closed = True
         for number in list(self._open):
-            try:
+            with contextlib.suppress(BackendError):
                 self._close_internal(number)
-            except BackendError:
-                pass
         self._open.clear()
         self._row.clear()
         self._close_internal_card()

@@ -8,8 +8,9 @@ import json
 import sys
 from typing import Any
 
-from trunkline.clock import RealClock, VirtualClock
 from trunkline.drivers.model import SpanKind
+
+from trunkline.clock import RealClock, VirtualClock
 from trunkline.errors import ConfigError
 
 

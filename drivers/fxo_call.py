@@ -29,10 +29,11 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-
 from trunkline.drivers.dsp.simple_progress import SimpleProgress
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.model import TICK_SECONDS, CardEvent, EventKind, HookOp
+
+from trunkline.errors import NumberFormatError
 
 #: Speech shorter than this before a pause is a person's "hello" (Asterisk app_amd's
 #: default greeting limit is 1.5 s; ours allows a slower "喂，你好").
@@ -101,11 +102,11 @@ class FxoCall:
 
     def __post_init__(self) -> None:
         if not self.number or any(c not in "0123456789*#" for c in self.number):
-            raise ValueError(
+            raise NumberFormatError(
                 f"cannot dial {self.number!r}: a number is digits 0-9, * and # only"
             )
         if self.dial_mode == "pulse" and any(c in "*#" for c in self.number):
-            raise ValueError(f"cannot pulse-dial {self.number!r}: * and # need DTMF")
+            raise NumberFormatError(f"cannot pulse-dial {self.number!r}: * and # need DTMF")
         self._progress = SimpleProgress(self.zone)
         # While seizing, nothing but dial tone is expected: half a second of it will do.
         self._progress.dial_tone_after = 0.5

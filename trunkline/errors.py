@@ -14,6 +14,7 @@ standard library class that best describes it, so callers may catch either::
      |    +-- ChannelOutOfService             the channel is blocked or faulted
      |    +-- ChannelTimeout (TimeoutError)
      +-- AudioFileError (ValueError)          a WAV file is missing, empty, corrupt or unsupported
+     +-- NumberFormatError (ValueError)       a telephone number has illegal characters
 
 Native status codes are converted once, at the cffi boundary, and chained with
 ``raise ... from err``.
@@ -83,3 +84,7 @@ class ChannelTimeout(ChannelError, TimeoutError):
 
 class AudioFileError(TrunklineError, ValueError):
     """An audio file is missing, empty, corrupt or in an unsupported format."""
+
+
+class NumberFormatError(TrunklineError, ValueError):
+    """A telephone number is empty or has characters a line cannot dial."""

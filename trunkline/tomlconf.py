@@ -52,13 +52,21 @@ class LineIndex:
                 continue
             if (m := _TABLE.match(line)) and not _KEY.match(line):
                 names = _split_dotted(m.group(2))
-                if m.group(1) == "[[":
-                    base = tuple(names)
-                    position = array_counts.get(base, 0)
-                    array_counts[base] = position + 1
-                    table = [*names, position]
-                else:
-                    table = names
+                is_array = m.group(1) == "[["
+                # Resolve the header against arrays of tables seen so far: [[span.port]]
+                # belongs to the latest [[span]] element.
+                resolved: list[str | int] = []
+                for i, name in enumerate(names):
+                    resolved.append(name)
+                    last = i == len(names) - 1
+                    base = tuple(resolved)
+                    if last and is_array:
+                        position = array_counts.get(base, 0)
+                        array_counts[base] = position + 1
+                        resolved.append(position)
+                    elif base in array_counts:
+                        resolved.append(array_counts[base] - 1)
+                table = resolved
                 index.lines.setdefault(tuple(table), number)
                 continue
             if m := _KEY.match(line):
@@ -98,28 +106,34 @@ class TomlDocument:
         )
 
 
-def parse_toml(text: str, source: str = "<string>") -> TomlDocument:
-    """Parse ``text``; a syntax error becomes a :class:`ConfigError` with its line."""
+def parse_toml(text: str, source: str = "<string>",
+               error_type: type[ConfigError] = ConfigError) -> TomlDocument:
+    """Parse ``text``; a syntax error becomes an ``error_type`` with its line.
+
+    Errors the document raises later (:meth:`TomlDocument.error`) are of the same type.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
-        raise ConfigError(
+        raise error_type(
             f"not valid TOML: {err}", source=source, line=int(m.group(1)) if m else None
         ) from err
-    return TomlDocument(data, source, LineIndex.of(text))
+    return TomlDocument(data, source, LineIndex.of(text), error_type)
 
 
-def load_toml(path: str | Path) -> TomlDocument:
-    """Read and parse a TOML file; a missing or unreadable file is a :class:`ConfigError`."""
+def load_toml(path: str | Path, error_type: type[ConfigError] = ConfigError) -> TomlDocument:
+    """Read and parse a TOML file; a missing or unreadable file is an ``error_type``."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
-        raise ConfigError("no such file", source=str(path)) from err
+        raise error_type("no such file", source=str(path)) from err
+    except IsADirectoryError as err:
+        raise error_type("is a directory, not a file", source=str(path)) from err
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read: {err}", source=str(path)) from err
-    return parse_toml(text, str(path))
+        raise error_type(f"cannot read: {err}", source=str(path)) from err
+    return parse_toml(text, str(path), error_type)
 
 
 def describe_path(path: Iterable[str | int]) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE, TICK_SECONDS
 
@@ -62,7 +61,7 @@ class SimpleProgress:
         self._run_db: list[float] = []
         self._music_top: float | None = None
         self._fax_frames: dict[str, int] = {"1100": 0, "2100": 0}
-        self._sit_seen: list[float] = []
+        self._sit_seen: list[tuple[float, int]] = []
 
     def _frame_label(self, x: np.ndarray) -> tuple[str, float]:
         power = float(np.mean(x * x))
@@ -90,10 +89,14 @@ class SimpleProgress:
         self._t += TICK_SECONDS
         out: list[Observation] = []
         if label.startswith("sit"):
-            if not self._sit_seen or self._t - self._sit_seen[-1] > 0.2:
-                self._sit_seen.append(self._t)
-            if len(self._sit_seen) >= 2 and self._sit_seen[-1] - self._sit_seen[0] < 1.5 \
-                    and "sit" not in self._reported:
+            # SIT is a rising sequence of segments in three bands (~950, ~1400, ~1800
+            # Hz); two bands in rising order within 1.2 s are enough to call it.
+            band = 0 if int(label[3:]) < 3 else (1 if int(label[3:]) < 6 else 2)
+            self._sit_seen = [(t, b) for t, b in self._sit_seen if self._t - t < 1.2]
+            if not self._sit_seen or self._sit_seen[-1][1] != band:
+                self._sit_seen.append((self._t, band))
+            bands = [b for _, b in self._sit_seen]
+            if len(bands) >= 2 and bands[-1] > bands[-2] and "sit" not in self._reported:
                 self._reported.add("sit")
                 out.append(Observation(self._t, "sit"))
         if label in ("1100", "2100"):
@@ -115,7 +118,8 @@ class SimpleProgress:
             self._run_start = self._t - TICK_SECONDS
             self._label = state
             out += self._match_cadence()
-        elif tone_on and self._t - self._run_start >= self.dial_tone_after and "dial" not in self._reported:
+        elif (tone_on and self._t - self._run_start >= self.dial_tone_after
+              and "dial" not in self._reported):
             # A tone on longer than any cadence's on-time is steady: dial tone.
             self._reported.add("dial")
             out.append(Observation(self._t, "tone", "dial"))

@@ -99,6 +99,8 @@ def write_audio(path: str | Path, samples: np.ndarray, encoding: Encoding = "pcm
     try:
         subtype = _SUBTYPES[encoding]
     except KeyError:
-        raise ValueError(f"unknown encoding {encoding!r}; expected one of {list(_SUBTYPES)}") from None
+        raise ValueError(
+            f"unknown encoding {encoding!r}; expected one of {list(_SUBTYPES)}"
+        ) from None
     soundfile.write(str(path), np.asarray(samples, dtype=np.int16), rate, subtype=subtype,
                     format="WAV")

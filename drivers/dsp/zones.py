@@ -97,6 +97,8 @@ class Tone:
 
 def parse_tone(name: str, text: str) -> Tone:
     """Parse a zonedata tone string; a malformed one raises :class:`ValueError`."""
+    if not text.strip():
+        raise ValueError(f"tone {name!r}: malformed segment: the tone string is empty")
     prefix: list[ToneSegment] = []
     cycle: list[ToneSegment] = []
     for raw in filter(None, _SPLIT.split(text)):

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from trunkline.clock import Clock, RealClock
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.dsp.tones import dtmf, silence
@@ -57,6 +55,8 @@ from trunkline.drivers.model import (
     SpanSignalling,
     SpanStatus,
 )
+
+from trunkline.clock import Clock, RealClock
 from trunkline.errors import ChannelOutOfService, ChannelStateError, ConfigError
 
 #: DTMF as the card dials it (DAHDI's defaults): 100 ms tones, 100 ms pauses.
@@ -68,9 +68,14 @@ PULSE_BREAK, PULSE_MAKE, PULSE_INTERDIGIT = 0.06, 0.04, 0.7
 class _Dialing:
     """Digits being sent on one channel: prerendered DTMF audio, or pulse timings."""
 
-    def __init__(self, audio: np.ndarray | None) -> None:
+    def __init__(self, audio: np.ndarray | None, timer: _TimerOwner | None = None) -> None:
         self.audio = audio
         self.pos = 0
+        self.timer = timer
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel_timers()
 
 
 class EmulatedCard(CardABC):
@@ -226,8 +231,10 @@ class EmulatedCard(CardABC):
             port.hook(False)
         elif isinstance(port, Phone):
             port.ring(False)
-        self._dialing.pop(channel, None)
-        self._tx[port.row] = 0 if port is not None else 0
+        if channel in self._dialing:
+            self._dialing.pop(channel).cancel()
+        if port is not None:
+            self._tx[port.row] = 0
         remaining = [n for n in self._open if n != channel]
         self._rows = np.array([self._ports[n].row for n in remaining], dtype=np.int64)
 
@@ -263,8 +270,8 @@ class EmulatedCard(CardABC):
         port = self._require_open(channel)
         if isinstance(port, ExchangeLine):
             if op in (HookOp.OFFHOOK, HookOp.ONHOOK):
-                if op is HookOp.ONHOOK:
-                    self._dialing.pop(channel, None)
+                if op is HookOp.ONHOOK and channel in self._dialing:
+                    self._dialing.pop(channel).cancel()
                 port.hook(op is HookOp.OFFHOOK)
             elif op is HookOp.FLASH:
                 port.hook(False)
@@ -311,15 +318,17 @@ class EmulatedCard(CardABC):
             ])
             self._dialing[channel] = _Dialing(audio)
             return
-        self._dialing[channel] = _Dialing(None)
+        # The card's own timers: what the exchange does must not cancel our pulsing.
+        timer = _TimerOwner(self.network)
+        self._dialing[channel] = _Dialing(None, timer)
         t = 0.0
         for d in digits:
             for _ in range(10 if d == "0" else int(d)):
-                port.after(t, lambda p=port: p.hook(False))
-                port.after(t + PULSE_BREAK, lambda p=port: p.hook(True))
+                timer.after(t, lambda p=port: p.hook(False))
+                timer.after(t + PULSE_BREAK, lambda p=port: p.hook(True))
                 t += PULSE_BREAK + PULSE_MAKE
             t += PULSE_INTERDIGIT
-        port.after(t, lambda: self._dial_done(channel))
+        timer.after(t, lambda: self._dial_done(channel))
 
     def _dial_done(self, channel: int) -> None:
         if self._dialing.pop(channel, None) is not None:
@@ -376,18 +385,15 @@ class EmulatedCard(CardABC):
         """Apply ``fault`` now (its ``at`` is ignored); cleared after its duration, if any."""
         self._apply_fault(fault, on=True)
         if fault.duration is not None:
-            port = next(iter(self._ports.values()))
-            # Timers live on ports; any port's timer list serves the card's own needs.
-            port.network.schedule(self.network.now + fault.duration, port, port._generation,
-                                  lambda: self._apply_fault(fault, on=False))
+            _TimerOwner(self.network).after(fault.duration,
+                                            lambda: self._apply_fault(fault, on=False))
 
     def clear(self, fault: FaultConfig) -> None:
         """Undo ``fault`` now."""
         self._apply_fault(fault, on=False)
 
     def _schedule_fault(self, fault: FaultConfig) -> None:
-        holder = _FaultTimer(self)
-        self.network.schedule(fault.at, holder, 0, lambda: self.inject(fault))
+        _TimerOwner(self.network).after(fault.at, lambda: self.inject(fault))
 
     def _apply_fault(self, fault: FaultConfig, *, on: bool) -> None:
         now = self.network.now
@@ -439,9 +445,9 @@ class EmulatedCard(CardABC):
             del count
 
 
-class _FaultTimer(Port):
-    """A timer owner for faults scheduled from configuration (never cancelled)."""
+class _TimerOwner(Port):
+    """Owns timers of the card itself (pulse dialing, faults), apart from any port's."""
 
-    def __init__(self, card: EmulatedCard) -> None:
+    def __init__(self, network: Network) -> None:
+        self.network = network
         self._generation = 0
-        self.network = card.network

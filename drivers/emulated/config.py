@@ -35,6 +35,7 @@ from typing import Any
 from trunkline.drivers.dsp.zones import zone_names
 from trunkline.drivers.emulated.plan import Range
 from trunkline.drivers.model import Alarm, SpanKind, SpanSignalling
+
 from trunkline.errors import ConfigError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
@@ -56,7 +57,7 @@ class LineSettings:
 class PhoneSettings:
     """How the phone on one FXS port behaves (an agent position)."""
 
-    answer_after: Range = Range(0.5, 2.0)
+    answer_after: Range = field(default_factory=lambda: Range(0.5, 2.0))
     talks: bool = True
     auto_answer: bool = True
 

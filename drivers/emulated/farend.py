@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from trunkline.drivers.dsp.player import Clip
 from trunkline.drivers.emulated.plan import Behaviour, Subscriber
 from trunkline.drivers.emulated.sounds import NetworkSounds

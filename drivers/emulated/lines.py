@@ -18,7 +18,6 @@ from collections import deque
 from enum import StrEnum
 
 import numpy as np
-
 from trunkline.drivers.dsp.tones import dtmf, silence
 from trunkline.drivers.emulated.config import LineSettings, PhoneSettings
 from trunkline.drivers.emulated.digits import frame_keys
@@ -84,7 +83,7 @@ class ExchangeLine(Port):
             if self.state in (LineState.DIALTONE, LineState.COLLECTING):
                 # Maybe a dial pulse: decide when the loop closes again, or hang up.
                 self._break_at = now
-                self.after(HANGUP_BREAK, self._clear_if_still_on_hook)
+                self.after(HANGUP_BREAK, lambda: self._clear_if_still_on_hook(now))
                 return
             self._release()
             return
@@ -107,8 +106,9 @@ class ExchangeLine(Port):
             self.after(self.settings.dial_tone_delay, self._give_dial_tone)
             self.after(DIAL_TONE_TIMEOUT, self._permanent_signal)
 
-    def _clear_if_still_on_hook(self) -> None:
-        if not self.offhook and self._break_at is not None:
+    def _clear_if_still_on_hook(self, break_at: float) -> None:
+        """Hang up if the break that began at ``break_at`` is still going on."""
+        if not self.offhook and self._break_at == break_at:
             self._break_at = None
             self._release()
 
@@ -149,7 +149,7 @@ class ExchangeLine(Port):
             # Off hook without dialing: the exchange parks the line on congestion tone.
             self.state = LineState.LOCKED_OUT
             self.network.listeners.discard(self)
-            prefix, cycle = self.network.sounds.tone("congestion")
+            _prefix, cycle = self.network.sounds.tone("congestion")
             self.play([Step(cycle, loop=True, label="congestion")])
 
     def hear(self, frame: np.ndarray) -> None:

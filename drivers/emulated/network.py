@@ -14,7 +14,6 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-
 from trunkline.drivers.dsp.player import Player
 from trunkline.drivers.emulated.farend import Step
 from trunkline.drivers.emulated.plan import NumberPlan
@@ -71,7 +70,7 @@ class Port:
         self.network.emit(CardEvent(self.network.now, kind, self.channel, self.span, value))
 
     # -- what the card tells a port -------------------------------------------------
-    def hear(self, frame: np.ndarray) -> None:  # noqa: B027 - optional
+    def hear(self, frame: np.ndarray) -> None:
         """The audio our side sent this step (only for ports that asked to hear)."""
 
 

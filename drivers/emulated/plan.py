@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from trunkline.drivers.dsp.zones import zone_names
+
 from trunkline.errors import NumberPlanError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
@@ -252,7 +252,7 @@ def _subscriber(doc: TomlDocument, raw: Any, i: int, language: str) -> Subscribe
 
 
 def parse_plan(doc: TomlDocument) -> NumberPlan:
-    doc = replace(doc, error_type=NumberPlanError)
+    doc = replace(doc, error_type=NumberPlanError)  # for documents parsed elsewhere
     data = doc.data
     reject_unknown_keys(doc, data, _TOP_KEYS | {"subscriber"})
     zone = data.get("zone", "cn")
@@ -296,11 +296,11 @@ def parse_plan(doc: TomlDocument) -> NumberPlan:
 
 def load_plan(path: str | Path) -> NumberPlan:
     """Read a number plan file; errors name the file, key and line."""
-    return parse_plan(load_toml(path))
+    return parse_plan(load_toml(path, NumberPlanError))
 
 
 def plan_from_string(text: str, source: str = "<string>") -> NumberPlan:
-    return parse_plan(parse_toml(text, source))
+    return parse_plan(parse_toml(text, source, NumberPlanError))
 
 
 def default_plan() -> NumberPlan:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-
 from trunkline.drivers.dsp.player import AudioBank, Clip
 from trunkline.drivers.dsp.tones import RATE, render_tone, sine, to_int16
 from trunkline.drivers.dsp.wavfile import read_audio
@@ -98,7 +97,8 @@ def render_fax_answer(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([ced, gap]), cycle
 
 
-def render_music(rng: np.random.Generator, seconds: float = 16.0, dbm0: float = -16.0) -> np.ndarray:
+def render_music(rng: np.random.Generator, seconds: float = 16.0,
+                 dbm0: float = -16.0) -> np.ndarray:
     """Colour ring-back (彩铃): a synthesized tune, chords under a pentatonic melody.
 
     It only needs to be music as a detector meets it: harmonic notes, changing pitch
@@ -133,7 +133,8 @@ def render_music(rng: np.random.Generator, seconds: float = 16.0, dbm0: float = 
     return to_int16(out)
 
 
-def render_noise(rng: np.random.Generator, seconds: float = 1.37, dbm0: float = -68.0) -> np.ndarray:
+def render_noise(rng: np.random.Generator, seconds: float = 1.37,
+                 dbm0: float = -68.0) -> np.ndarray:
     """Line noise: white noise near the idle-channel noise a digital network has."""
     from trunkline.drivers.dsp.levels import DBM0_RMS
 

@@ -1,0 +1,11 @@
+"""Options shared by every test folder (pytest reads the root conftest first)."""
+
+from __future__ import annotations
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--card", default="emulated",
+        help="card the hil-tests run against: 'emulated' (default), 'emulated:CARD.toml', "
+             "or 'dahdi' on a machine with a board",
+    )

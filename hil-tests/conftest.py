@@ -1,0 +1,47 @@
+"""The hardware-in-the-loop suite: one suite for the emulated card (CI) and real boards.
+
+``pytest hil-tests`` runs against ``--card emulated`` (the default); ``--card dahdi``
+runs the same tests on a board, skipping those that need the emulated network behind
+the card (a real line's far end cannot be told what to do).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from trunkline.drivers.registry import open_card
+
+from trunkline.clock import VirtualClock
+
+HERE = Path(__file__).resolve().parent
+PLAN = HERE / "network.toml"
+
+
+@pytest.fixture
+def card_url(request) -> str:
+    return request.config.getoption("--card")
+
+
+@pytest.fixture
+def card(card_url):
+    """The card under test; fails the test if it leaves a channel open."""
+    options = {}
+    if card_url.split(":", 1)[0] == "emulated":
+        options = {"clock": VirtualClock(), "network": PLAN}
+    card = open_card(card_url, **options)
+    try:
+        yield card
+        leaked = card.open_channels
+        assert not leaked, f"the test left channels open: {leaked}"
+    finally:
+        card.close()
+
+
+@pytest.fixture
+def emulated(card):
+    """The emulated card, whose network the test controls; skipped on real boards."""
+    if card.backend != "emulated":
+        pytest.skip("needs the emulated network behind the card")
+    return card
+

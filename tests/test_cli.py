@@ -1,0 +1,74 @@
+"""The command line, run as a user runs it (a subprocess), on the emulated card."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from trunkline.cli import main
+
+
+def trunkline(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trunkline", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_call_prints_one_json_object_with_the_specified_fields():
+    proc = trunkline("call", "13712345678", "--card", "emulated", "--line", "fxo", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert {"number", "line", "outcome", "events", "duration"} <= result.keys()
+    assert result["outcome"] == "busy" and result["line"] == "fxo"
+    kinds = [e["event"] for e in result["events"]]
+    assert kinds[:3] == ["seized", "tone", "dial_tone"] and "digits_sent" in kinds
+    assert all(isinstance(e["t"], float | int) for e in result["events"])
+
+
+def test_call_with_a_plan_file(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text('zone = "cn"\n[[subscriber]]\nnumber = "555*"\nbehaviour = "congestion"\n')
+    proc = trunkline("call", "5551234", "--network", str(plan), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outcome"] == "congestion"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["call", "12ab"], "cannot dial '12ab'"),
+    (["call", "123", "--card", "nosuch"], "no card backend named 'nosuch'"),
+    (["call", "123", "--channel", "1"], "channel 1 is not an FXO port"),
+])
+def test_bad_input_gets_a_clear_error_and_exit_1(args, message, capsys):
+    assert main(args) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_bad_plan_names_line(tmp_path, capsys):
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[subscriber]]\nnumber = "1"\nbehaviour = "human"\nsmile = true\n')
+    assert main(["call", "1", "--network", str(plan)]) == 1
+    assert f"{plan}:4: unknown key 'smile'" in capsys.readouterr().err
+
+
+def test_scan_lists_spans(capsys):
+    assert main(["scan", "--json"]) == 0
+    spans = json.loads(capsys.readouterr().out)["spans"]
+    assert [s["kind"] for s in spans] == ["e1", "e1", "fxo", "fxs"]
+    assert spans[0]["alarms"] == "OK" and spans[0]["dchannel"] == 16
+
+
+def test_demo_in_virtual_time_matches_the_plan(capsys):
+    assert main(["demo", "--virtual", "--calls", "11", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 11
+    assert all(r["outcome"] == r["expected"] for r in rows), rows
+
+
+def test_help_names_every_job(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for job in ("call", "demo", "scan"):
+        assert job in out
