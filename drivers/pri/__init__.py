@@ -1,1 +1,62 @@
-"""ISDN PRI call control over libpri, on any E1 span of the driver model."""
+"""ISDN PRI call control over libpri, on any E1 span of the driver model.
+
+Importing this package loads no native code; the libpri binding is built and loaded
+when the first :class:`PriSpan` is created.
+
+Modules: :mod:`.span` (the span controller), :mod:`.group` (hunting across spans and
+groups, glare retries), :mod:`.exchange` (a scripted network side for emulated spans),
+:mod:`.link` (the HDLC link contract and an in-memory pair), :mod:`.causes` (Q.850),
+:mod:`.events`, :mod:`.callstate` (the transition table), :mod:`.trace`, :mod:`.errors`.
+"""
+
+from .causes import CauseOutcome as CauseOutcome
+from .causes import cause_name as cause_name
+from .causes import classify_cause as classify_cause
+from .causes import outcome_for_cause as outcome_for_cause
+from .errors import LibpriError as LibpriError
+from .errors import PriCallStateError as PriCallStateError
+from .errors import PriConfigError as PriConfigError
+from .errors import PriError as PriError
+from .errors import PriLinkDown as PriLinkDown
+from .errors import PriNoChannel as PriNoChannel
+from .errors import PriNumberError as PriNumberError
+from .errors import PriUnsupported as PriUnsupported
+from .exchange import Exchange as Exchange
+from .exchange import ExchangeCallChanged as ExchangeCallChanged
+from .exchange import PriScript as PriScript
+from .group import SpanGroup as SpanGroup
+from .link import HdlcLink as HdlcLink
+from .link import LinkPair as LinkPair
+from .span import E1_CHANNELS as E1_CHANNELS
+from .span import SWITCH_TYPES as SWITCH_TYPES
+from .span import CallInfo as CallInfo
+from .span import PriSpan as PriSpan
+from .trace import Q931Message as Q931Message
+from .trace import Q931Tracer as Q931Tracer
+
+__all__ = [
+    "E1_CHANNELS",
+    "SWITCH_TYPES",
+    "CallInfo",
+    "CauseOutcome",
+    "Exchange",
+    "ExchangeCallChanged",
+    "HdlcLink",
+    "LibpriError",
+    "LinkPair",
+    "PriCallStateError",
+    "PriConfigError",
+    "PriError",
+    "PriLinkDown",
+    "PriNoChannel",
+    "PriNumberError",
+    "PriScript",
+    "PriSpan",
+    "PriUnsupported",
+    "Q931Message",
+    "Q931Tracer",
+    "SpanGroup",
+    "cause_name",
+    "classify_cause",
+    "outcome_for_cause",
+]
