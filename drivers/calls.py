@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from trunkline.clock import Clock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.fxo_call import DialAction, FxoCall, HookAction
+from trunkline.drivers.pri_call import ClearAction, PriCall, SetupAction
 from trunkline.drivers.model import TICK_SECONDS, HookOp
 
 
@@ -86,3 +88,54 @@ def run_calls(card: CardABC, calls: list[LineCall], *, now: Callable[[], float] 
         card.write_frames(np.zeros((len(card.open_channels), 160), dtype=np.int16))
         if on_tick is not None:
             on_tick(t)
+
+
+def run_pri_call(card: CardABC, span: int, call: PriCall, *, clock: Clock,
+                 trace: bool = False, max_seconds: float = 3600.0) -> None:
+    """Place ``call`` on PRI span ``span`` of ``card`` and run it to its end."""
+    from trunkline.drivers.pri.span import PriSpan
+
+    info = card.span(span)
+    pri = PriSpan(card.dchannel(span), role="cpe", clock=clock, span_id=span, trace=trace,
+                  law=info.law)
+    first = info.channels[0]  # the card channel of timeslot 1
+    opened: int | None = None
+
+    def follow_channel() -> None:
+        nonlocal opened
+        wanted = None if call.channel is None else first + call.channel - 1
+        if wanted != opened:
+            if opened is not None:
+                card.close_channel(opened)
+            if wanted is not None:
+                card.open(wanted)
+            opened = wanted
+
+    def apply(actions: list) -> None:
+        for action in actions:
+            if isinstance(action, SetupAction):
+                call_id = pri.setup(action.called, calling=action.calling)
+                call.on_setup_sent(call_id, pri.call(call_id).channel)
+            elif isinstance(action, ClearAction) and call.call_id is not None:
+                pri.hangup(call.call_id, action.cause)
+
+    try:
+        apply(call.start(clock.now()))
+        started = clock.now()
+        while not call.done and clock.now() - started < max_seconds:
+            frames = card.read_frames()
+            now = clock.now()
+            for event in pri.poll(now):
+                apply(call.on_event(now, event))
+            follow_channel()
+            if opened is not None and not call.done:
+                apply(call.on_frame(now, frames[card.row(opened)]) if opened in
+                      card.open_channels and frames.shape[0] > card.row(opened)
+                      else call.on_time(now))
+            else:
+                apply(call.on_time(now))
+            card.write_frames(np.zeros((len(card.open_channels), 160), dtype=np.int16))
+    finally:
+        if opened is not None:
+            card.close_channel(opened)
+        pri.close()

@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="the kind of line to call on (default: fxo)")
     call.add_argument("--channel", type=int,
                       help="card channel to use (default: the first FXO port)")
+    call.add_argument("--span", type=int,
+                      help="PRI span to call on (default: the first PRI span)")
+    call.add_argument("--calling", metavar="NUMBER", help="calling party number (PRI)")
+    call.add_argument("--trace", action="store_true",
+                      help="log every Q.931 message (PRI), for debugging a trunk")
     call.add_argument("--pulse", action="store_true", help="pulse-dial instead of DTMF")
     call.add_argument("--ring-timeout", type=float, default=45.0, metavar="SECONDS",
                       help="give up as no_answer after this much ringing (default: 45)")
@@ -100,8 +105,7 @@ def _call(args: argparse.Namespace) -> int:
     from trunkline.drivers.fxo_call import FxoCall
 
     if args.line == "pri":
-        raise ConfigError("--line pri is not available yet: PRI call control is being built "
-                          "(see docs/pri.md); use --line fxo")
+        return _call_pri(args)
     with _open(args, virtual=not getattr(args, "realtime", False)) as card:
         fxo = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
         if not fxo:
@@ -110,20 +114,49 @@ def _call(args: argparse.Namespace) -> int:
         if channel not in fxo:
             raise ConfigError(f"channel {channel} is not an FXO port; FXO ports: "
                               f"{fxo[0]}..{fxo[-1]}")
-        zone = load_zone(getattr(card, "plan", None).zone if hasattr(card, "plan") else "cn")
+        zone = load_zone(card.plan.zone if hasattr(card, "plan") else "cn")
         call = FxoCall(args.number, zone, dial_mode="pulse" if args.pulse else "dtmf",
                        ring_timeout=args.ring_timeout, hold=args.hold)
         run_calls(card, [LineCall(channel, call)])
-    result = {"number": args.number, "line": args.line, "channel": channel, **call.result()}
-    result["number"] = args.number
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for ev in result["events"]:
-            detail = " ".join(f"{k}={v}" for k, v in ev.items() if k not in ("t", "event"))
-            print(f"{ev['t']:8.2f}s  {ev['event']:<18} {detail}")
-        print(f"outcome: {result['outcome']}  duration: {result['duration']:.1f}s")
+    _print_call({"number": args.number, "line": args.line, "channel": channel,
+                 **call.result()}, args.json)
     return 0
+
+
+def _call_pri(args: argparse.Namespace) -> int:
+    from trunkline.drivers.calls import run_pri_call
+    from trunkline.drivers.dsp.zones import load_zone
+    from trunkline.drivers.model import SpanSignalling
+    from trunkline.drivers.pri_call import PriCall
+
+    virtual = not getattr(args, "realtime", False)
+    card = _open(args, virtual=virtual)
+    with card:
+        pri = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]
+        if not pri:
+            raise ConfigError(f"card {card.name} has no PRI span to call on")
+        span = args.span if args.span is not None else pri[0]
+        if span not in pri:
+            raise ConfigError(f"span {span} is not a PRI span; PRI spans: {pri}")
+        zone = load_zone(card.plan.zone if hasattr(card, "plan") else "cn")
+        call = PriCall(args.number, zone, calling=args.calling,
+                       ring_timeout=args.ring_timeout, hold=args.hold)
+        clock = card.clock if hasattr(card, "clock") else RealClock()
+        run_pri_call(card, span, call, clock=clock, trace=args.trace)
+    _print_call({"number": args.number, "line": "pri", "span": span, **call.result()},
+                args.json)
+    return 0
+
+
+def _print_call(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    for ev in result["events"]:
+        detail = " ".join(f"{k}={v}" for k, v in ev.items() if k not in ("t", "event"))
+        print(f"{ev['t']:8.2f}s  {ev['event']:<18} {detail}")
+    cause = f"  cause: {result['cause']} ({result['cause_name']})" if result.get("cause") else ""
+    print(f"outcome: {result['outcome']}{cause}  duration: {result['duration']:.1f}s")
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -31,15 +31,11 @@ from typing import Any
 import numpy as np
 from trunkline.drivers.dsp.simple_progress import SimpleProgress
 from trunkline.drivers.dsp.zones import Zone
-from trunkline.drivers.model import TICK_SECONDS, CardEvent, EventKind, HookOp
+from trunkline.drivers.greeting import GreetingMeter
+from trunkline.drivers.model import CardEvent, EventKind, HookOp
 
 from trunkline.errors import NumberFormatError
 
-#: Speech shorter than this before a pause is a person's "hello" (Asterisk app_amd's
-#: default greeting limit is 1.5 s; ours allows a slower "喂，你好").
-HUMAN_GREETING_MAX = 2.2
-#: The pause that ends a greeting (app_amd: afterGreetingSilence 800 ms).
-GREETING_PAUSE = 0.6
 #: How long early sound is listened to before calling it an announcement (music
 #: ring-back is recognised within 1.5 s).
 EARLY_SOUND_WINDOW = 1.8
@@ -96,9 +92,7 @@ class FxoCall:
     _answered_at: float | None = None
     _decided_at: float | None = None
     _progress: SimpleProgress | None = None
-    _voice_run: float = 0.0
-    _silence_run: float = 0.0
-    _greeting: float = 0.0
+    _greeting: GreetingMeter = field(default_factory=GreetingMeter)
 
     def __post_init__(self) -> None:
         if not self.number or any(c not in "0123456789*#" for c in self.number):
@@ -225,20 +219,8 @@ class FxoCall:
         return []
 
     def _measure_greeting(self, frame: np.ndarray) -> list[Action]:
-        if self.state is not CallState.ANSWERED:
-            return []
-        power = float(np.mean(frame.astype(np.float64) ** 2))
-        voiced = power > 4.0e3  # about -36 dBm0: speech, not line noise
-        if voiced:
-            self._voice_run += TICK_SECONDS
-            self._greeting += TICK_SECONDS
-            self._silence_run = 0.0
-            if self._greeting > HUMAN_GREETING_MAX:
-                self._decide("machine", "long_greeting")
-        else:
-            self._silence_run += TICK_SECONDS
-            if self._greeting > 0.1 and self._silence_run >= GREETING_PAUSE:
-                self._decide("human", "short_greeting")
+        if self.state is CallState.ANSWERED and (decision := self._greeting.feed(frame)):
+            self._decide(*decision)
         return []
 
     def _dial(self) -> list[Action]:

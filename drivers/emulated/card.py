@@ -39,6 +39,7 @@ from trunkline.drivers.emulated.lines import (
 )
 from trunkline.drivers.emulated.network import Network, Port
 from trunkline.drivers.emulated.plan import NumberPlan, default_plan, load_plan
+from trunkline.drivers.emulated.pri_network import PriNetworkSide
 from trunkline.drivers.emulated.sounds import NetworkSounds
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
@@ -57,7 +58,7 @@ from trunkline.drivers.model import (
 )
 
 from trunkline.clock import Clock, RealClock
-from trunkline.errors import ChannelOutOfService, ChannelStateError, ConfigError
+from trunkline.errors import ChannelError, ChannelOutOfService, ChannelStateError, ConfigError
 
 #: DTMF as the card dials it (DAHDI's defaults): 100 ms tones, 100 ms pauses.
 DTMF_ON_MS, DTMF_OFF_MS = 100, 100
@@ -130,6 +131,7 @@ class EmulatedCard(CardABC):
         self._frame = 0
         self.overruns = 0
         self._slip_pending: dict[int, int] = {}
+        self._pri_network: dict[int, PriNetworkSide] = {}
         for fault in config.faults:
             self._schedule_fault(fault)
 
@@ -217,7 +219,8 @@ class EmulatedCard(CardABC):
 
     def network_dchannel(self, span: int) -> HdlcLink:
         """The network's end of a PRI span's D-channel."""
-        self.dchannel(span)
+        if span not in self._pipes:
+            raise ChannelError(f"span {span} has no D-channel")
         return self._pipes[span].network
 
     # -- CardABC --------------------------------------------------------------------
@@ -248,7 +251,11 @@ class EmulatedCard(CardABC):
                 status.counters.irqmisses += 1
         self._frame += 1
         self._send_dialing()
-        rx = self.network.step(self._frame * TICK_SECONDS, self._tx)
+        now = self._frame * TICK_SECONDS
+        self.network.now = now
+        for side in self._pri_network.values():
+            side.poll(now)
+        rx = self.network.step(now, self._tx)
         self._tx[:] = 0
         self._events.extend(self.network.take_events())
         out = rx[self._rows] if len(self._rows) else np.zeros((0, FRAME_SAMPLES), np.float32)
@@ -378,6 +385,10 @@ class EmulatedCard(CardABC):
         return self._status[span]
 
     def _dchannel_internal(self, span: int) -> HdlcLink:
+        # The far end's libpri starts when our side first takes the D-channel, so a
+        # card whose PRI spans go unused never loads libpri.
+        if span not in self._pri_network and self.span(span).signalling is SpanSignalling.PRI:
+            self._pri_network[span] = PriNetworkSide(self, self.span(span))
         return self._pipes[span].card
 
     # -- faults ---------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""Every subscriber behaviour, called over an emulated E1 PRI span: outcome and cause.
+
+The far end is libpri in network mode routing each SETUP into the number plan, so this
+is real Q.931 on both sides of the span.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from signal_checks import dominant_frequency, tone_cadence
+
+from trunkline.drivers.calls import run_pri_call
+from trunkline.drivers.dsp.zones import load_zone
+from trunkline.drivers.model import SpanSignalling
+from trunkline.drivers.pri_call import PriCall
+
+
+def pri_span(card) -> int:
+    spans = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]
+    if not spans:
+        pytest.skip("the card has no PRI span")
+    return spans[0]
+
+
+def place(card, number: str, **options) -> PriCall:
+    call = PriCall(number, load_zone("cn"), **{"hold": 1.0, **options})
+    run_pri_call(card, pri_span(card), call, clock=card.clock)
+    return call
+
+
+@pytest.mark.parametrize(("number", "outcome", "cause"), [
+    ("13800000001", "human", 16),
+    ("13900000001", "machine", 16),
+    ("01050000001", "fax", 16),
+    ("01060000001", "fax", 16),
+    ("13700000001", "busy", 17),
+    ("13500000001", "congestion", 34),
+    ("13400000001", "unreachable", 20),
+    ("13300000001", "unreachable", 27),
+    ("13000000001", "invalid_number", 1),
+])
+def test_outcome_and_cause(emulated, number, outcome, cause):
+    call = place(emulated, number)
+    result = call.result()
+    assert (result["outcome"], result["cause"]) == (outcome, cause), result["events"]
+    assert result["cause_name"]
+
+
+def test_no_answer_alerts_until_we_give_up(emulated):
+    call = place(emulated, "13600000001", ring_timeout=10.0)
+    assert call.result()["outcome"] == "no_answer"
+    kinds = [e["event"] for e in call.events]
+    assert "alerting" in kinds and "answered" not in kinds
+
+
+def test_invalid_number_has_early_media_before_the_disconnect(emulated):
+    call = place(emulated, "13000000002")
+    kinds = [(e["event"], e.get("heard")) for e in call.events]
+    assert ("progress", None) in kinds and ("early_media", "sit") in kinds
+    disconnect = next(e for e in call.events if e["event"] == "disconnect")
+    assert disconnect["cause"] == 1 and disconnect["t"] > 10  # after the announcement
+
+
+def test_ringback_in_band_on_the_bchannel_then_connect(emulated):
+    span = pri_span(emulated)
+    captured: list[np.ndarray] = []
+    call = PriCall("13800000002", load_zone("cn"), hold=1.0)
+    original = call.on_frame
+
+    def capture(now, frame):
+        captured.append(frame.copy())
+        return original(now, frame)
+
+    call.on_frame = capture  # type: ignore[method-assign]
+    run_pri_call(emulated, span, call, clock=emulated.clock)
+    audio = np.concatenate(captured)
+    answered = next(e["t"] for e in call.events if e["event"] == "answered")
+    early = audio[: int((answered - 0.1) * 8000)]
+    runs = tone_cadence(early, 450.0)
+    assert any(on and abs(ms - 1000) <= 40 for on, ms in runs)  # 1 s ringback bursts
+    assert abs(dominant_frequency(early[:8000]) - 450) < 3
