@@ -164,6 +164,25 @@ class CardABC(ABC):
             )
         self._dial_internal(channel, digits.upper(), mode)
 
+    def set_cas_bits(self, channel: int, bits: int) -> None:
+        """Send ABCD bits on a CAS channel (DAHDI_SETTXBITS); ``bits`` is 0..15."""
+        self._check_open()
+        info = self.channel(channel)
+        if info.signalling.value != "cas":
+            raise ChannelStateError(f"channel {channel} is not a CAS channel "
+                                    f"({info.signalling.value})")
+        if isinstance(bits, bool) or not isinstance(bits, int) or not 0 <= bits <= 15:
+            raise ValueError(f"CAS bits are ABCD as an integer 0..15, not {bits!r}")
+        self._set_cas_bits_internal(channel, bits)
+
+    def cas_bits(self, channel: int) -> int:
+        """The ABCD bits received on a CAS channel (DAHDI_GETRXBITS)."""
+        info = self.channel(channel)
+        if info.signalling.value != "cas":
+            raise ChannelStateError(f"channel {channel} is not a CAS channel "
+                                    f"({info.signalling.value})")
+        return self._cas_bits_internal(channel)
+
     def poll_events(self) -> list[CardEvent]:
         """Out-of-band events since the last call, oldest first."""
         self._check_open()
@@ -242,6 +261,12 @@ class CardABC(ABC):
 
     @abstractmethod
     def _dchannel_internal(self, span: int) -> HdlcLink: ...
+
+    def _set_cas_bits_internal(self, channel: int, bits: int) -> None:
+        raise ChannelStateError(f"backend {self.backend} has no CAS signalling")
+
+    def _cas_bits_internal(self, channel: int) -> int:
+        raise ChannelStateError(f"backend {self.backend} has no CAS signalling")
 
     def _close_internal_card(self) -> None:  # noqa: B027 - optional hook
         """Release backend resources (optional)."""

@@ -24,11 +24,11 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-
 from trunkline.drivers.dsp.simple_progress import SimpleProgress
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.greeting import GreetingMeter
 from trunkline.drivers.pri import events as ev
+
 from trunkline.errors import NumberFormatError
 
 AMD_WINDOW = 5.0

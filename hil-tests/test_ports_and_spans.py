@@ -32,18 +32,37 @@ def test_fxs_phone_rings_and_the_agent_hears_us(emulated):
     emulated.close_channel(ch)
 
 
-def test_pri_dchannel_carries_frames_and_drops_in_alarm(emulated):
+def test_pri_dchannel_comes_up_and_goes_down_in_alarm(emulated):
+    from trunkline.drivers.pri import PriSpan
+    from trunkline.drivers.pri import events as pri_events
+
     span = next(s for s in emulated.spans if s.kind is SpanKind.E1)
-    ours, theirs = emulated.dchannel(span.number), emulated.network_dchannel(span.number)
-    ours.send(bytes([0x00, 0x01, 0x7F]))  # a Q.921 SABME-sized frame
-    assert theirs.receive() == bytes([0x00, 0x01, 0x7F])
+    pri = PriSpan(emulated.dchannel(span.number), role="cpe", clock=emulated.clock,
+                  span_id=span.number)
+    seen: list[type] = []
+
+    def tick(seconds: float) -> list:
+        card_events = []
+        for _ in range(round(seconds / 0.02)):
+            frames = emulated.read_frames()
+            card_events += emulated.poll_events()
+            seen.extend(type(e) for e in pri.poll(emulated.clock.now()))
+            emulated.write_frames(np.zeros_like(frames))
+        return card_events
+
+    tick(1.0)
+    assert pri_events.DChannelUp in seen  # Q.921 established with the far end's libpri
+    seen.clear()
     emulated.inject(FaultConfig(at=0, kind="alarm", span=span.number, alarm="red",
-                                duration=0.5))
-    events = run(emulated, 0.1)
+                                duration=2.0))
+    events = tick(0.5)
     assert any(e.kind is EventKind.ALARM and e.value & Alarm.RED for e in events)
-    assert not ours.up
-    events = run(emulated, 0.6)
-    assert any(e.kind is EventKind.NOALARM for e in events) and ours.up
+    assert pri_events.DChannelDown in seen and not emulated.dchannel(span.number).up
+    seen.clear()
+    events = tick(3.0)
+    assert any(e.kind is EventKind.NOALARM for e in events)
+    assert pri_events.DChannelUp in seen
+    pri.close()
 
 
 def test_bchannel_audio_reaches_us_in_the_span_law(card):

@@ -180,14 +180,18 @@ def test_inbound_ringing_on_fxo(card):
     assert begins[1] - begins[0] == pytest.approx(5.0, abs=0.03)  # China: 1 s on, 4 s off
 
 
-def test_dchannel_frames_cross_both_ways(card):
+def test_dchannel_frames_cross_both_ways():
+    config = card_config_from_string('[[span]]\nkind = "e1"\nfar_end = "none"\n'
+                                     '[[span]]\nkind = "fxo"\nports = 1\n')
+    card = EmulatedCard(config, clock=VirtualClock())
     ours, theirs = card.dchannel(1), card.network_dchannel(1)
     ours.send(b"\x00\x01\x7f")
     theirs.send(b"\x02\x01\x03")
     assert theirs.receive() == b"\x00\x01\x7f" and ours.receive() == b"\x02\x01\x03"
     assert ours.receive() is None
     with pytest.raises(ChannelError, match="has no D-channel"):
-        card.dchannel(3)
+        card.dchannel(2)
+    card.close()
 
 
 def test_red_alarm_takes_the_dchannel_down_and_is_reported(card):
@@ -266,3 +270,23 @@ def test_entry_point_backends_are_found(monkeypatch):
         "trunkline.drivers.emulated.card", "EmulatedCard")
     with registry.open_card("mine", clock=VirtualClock()) as card:
         assert card.backend == "emulated"
+
+
+def test_cas_bits_both_ways():
+    config = card_config_from_string('[[span]]\nkind = "e1"\nsignalling = "cas"\n')
+    with EmulatedCard(config, clock=VirtualClock()) as card:
+        ch = card.spans[0].channels[0]
+        assert card.channels[ch].signalling is ChannelSignalling.CAS
+        assert card.cas_bits(ch) == 0b1001
+        card.set_cas_bits(ch, 0b0001)  # seize (Q.421: A=0)
+        assert card.port(ch).tx_bits == 0b0001
+        card.port(ch).far_end_bits(0b1101)
+        events = card.poll_events()
+        assert [(e.kind, e.channel, e.value) for e in events] == [
+            (EventKind.BITS_CHANGED, ch, 0b1101)]
+        assert card.cas_bits(ch) == 0b1101
+        with pytest.raises(ValueError, match=r"0\.\.15"):
+            card.set_cas_bits(ch, 16)
+    with open_card("emulated", clock=VirtualClock()) as card, pytest.raises(
+            ChannelStateError, match="not a CAS channel"):
+        card.set_cas_bits(1, 1)

@@ -354,6 +354,16 @@ class EmulatedCard(CardABC):
             if dialing.pos >= len(dialing.audio):
                 self._dial_done(channel)
 
+    def _set_cas_bits_internal(self, channel: int, bits: int) -> None:
+        port = self.port(channel)
+        assert isinstance(port, BearerChannel)
+        port.tx_bits = bits
+
+    def _cas_bits_internal(self, channel: int) -> int:
+        port = self.port(channel)
+        assert isinstance(port, BearerChannel)
+        return port.rx_bits
+
     def _poll_events_internal(self) -> list[CardEvent]:
         self._events.extend(self.network.take_events())
         events, self._events = self._events, []
@@ -387,7 +397,8 @@ class EmulatedCard(CardABC):
     def _dchannel_internal(self, span: int) -> HdlcLink:
         # The far end's libpri starts when our side first takes the D-channel, so a
         # card whose PRI spans go unused never loads libpri.
-        if span not in self._pri_network and self.span(span).signalling is SpanSignalling.PRI:
+        if (span not in self._pri_network and self.span(span).signalling is SpanSignalling.PRI
+                and self.config.spans[span - 1].far_end == "exchange"):
             self._pri_network[span] = PriNetworkSide(self, self.span(span))
         return self._pipes[span].card
 

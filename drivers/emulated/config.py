@@ -71,6 +71,9 @@ class SpanConfig:
     framing: str = ""
     coding: str = ""
     crc4: bool = False
+    far_end: str = "exchange"
+    """PRI: "exchange" runs libpri's network side behind the span; "none" leaves the
+    network end of the D-channel to the caller (``card.network_dchannel``)."""
     lines: tuple[LineSettings, ...] = ()
     phones: tuple[PhoneSettings, ...] = ()
 
@@ -165,7 +168,7 @@ def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
     digital = kind in (SpanKind.E1, SpanKind.T1)
     allowed = {"kind", "signalling", "law"}
     if digital:
-        allowed |= {"framing", "coding", "crc4"}
+        allowed |= {"framing", "coding", "crc4", "far_end"}
     elif kind is SpanKind.FXO:
         allowed |= {"ports", "port", *_LINE_KEYS}
     else:
@@ -182,7 +185,10 @@ def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
         coding = _choice(doc, raw.get("coding", "hdb3" if e1 else "b8zs"), (*path, "coding"),
                          ("hdb3", "ami", "b8zs"))
         crc4 = _bool(doc, raw.get("crc4", e1), (*path, "crc4"))
-        return SpanConfig(kind, sig, law, framing=framing, coding=coding, crc4=crc4)
+        far_end = _choice(doc, raw.get("far_end", "exchange"), (*path, "far_end"),
+                          ("exchange", "none"))
+        return SpanConfig(kind, sig, law, framing=framing, coding=coding, crc4=crc4,
+                          far_end=far_end)
     if raw.get("signalling", "analog") != "analog":
         raise doc.error(f"an {kind} span's signalling is 'analog', not {raw['signalling']!r}",
                         (*path, "signalling"))

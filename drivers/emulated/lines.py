@@ -387,7 +387,15 @@ class BearerChannel(Port):
     def __init__(self, network: Network, channel: int, span: int, row: int) -> None:
         super().__init__(network, channel, span, row)
         self.in_use = False
-        self.cas_bits = 0b1001  # E1 CAS idle (ITU-T Q.421: 1001 with C,D = 01)
+        # Idle E1 CAS bits: A=1, B=0 (ITU-T Q.421 idle), C, D = 0, 1 (ITU-T G.704).
+        self.rx_bits = 0b1001
+        self.tx_bits = 0b1001
+
+    def far_end_bits(self, bits: int) -> None:
+        """The far end sends ABCD ``bits`` (reported as BITS_CHANGED when they change)."""
+        if bits != self.rx_bits:
+            self.rx_bits = bits
+            self.emit(EventKind.BITS_CHANGED, bits)
 
     def set_out_of_service(self, out: bool) -> None:
         self.out_of_service = out

@@ -41,6 +41,7 @@ class PriNetworkSide:
 
     def __init__(self, card: EmulatedCard, span: SpanInfo) -> None:
         from trunkline.drivers.pri.exchange import Exchange
+
         from trunkline.errors import ConfigError
 
         if span.kind is not SpanKind.E1:
