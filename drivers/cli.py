@@ -1,5 +1,7 @@
-"""Command-line jobs of the driver layer: ``trunkline call``, ``trunkline demo``,
-``trunkline scan``."""
+"""Command-line jobs of the driver layer: ``trunkline call`` and ``trunkline demo``.
+
+``card_options`` and ``open_card_from_args`` are shared with the commissioning commands.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     call.add_argument("number", help="the number to dial (digits, * and #)")
-    _card_options(call)
+    card_options(call)
     call.add_argument("--line", choices=["fxo", "pri"], default="fxo",
                       help="the kind of line to call on (default: fxo)")
     call.add_argument("--channel", type=int,
@@ -52,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "of outcomes against what the number plan says each number does."
         ),
     )
-    _card_options(demo, default_virtual=False)
+    card_options(demo, default_virtual=False)
     demo.add_argument("--calls", type=int, default=24, help="how many calls (default: 24)")
     demo.add_argument("--virtual", action="store_true",
                       help="run in virtual time (as fast as the CPU allows)")
@@ -63,17 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="print the per-call results as JSON lines instead of a display")
     demo.set_defaults(handler=_demo)
 
-    scan = subparsers.add_parser(
-        "scan", help="list the card's spans, channels, alarms and counters",
-        description="Show what the card has: spans with kind, signalling, framing, coding, "
-                    "alarms and error counters, and every channel's signalling and state.",
-    )
-    _card_options(scan)
-    scan.add_argument("--json", action="store_true", help="print JSON")
-    scan.set_defaults(handler=_scan)
 
-
-def _card_options(parser: argparse.ArgumentParser, default_virtual: bool = True) -> None:
+def card_options(parser: argparse.ArgumentParser, default_virtual: bool = True) -> None:
     parser.add_argument("--card", default="emulated", metavar="URL",
                         help="card to use: 'emulated' (default), 'emulated:CARD.toml', 'dahdi'")
     parser.add_argument("--network", metavar="PLAN.toml",
@@ -84,7 +77,7 @@ def _card_options(parser: argparse.ArgumentParser, default_virtual: bool = True)
     parser.add_argument("--seed", type=int, help="seed for the emulated network")
 
 
-def _open(args: argparse.Namespace, *, virtual: bool):
+def open_card_from_args(args: argparse.Namespace, *, virtual: bool):
     from trunkline.drivers.registry import open_card
 
     options: dict[str, Any] = {}
@@ -106,7 +99,7 @@ def _call(args: argparse.Namespace) -> int:
 
     if args.line == "pri":
         return _call_pri(args)
-    with _open(args, virtual=not getattr(args, "realtime", False)) as card:
+    with open_card_from_args(args, virtual=not getattr(args, "realtime", False)) as card:
         fxo = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
         if not fxo:
             raise ConfigError(f"card {card.name} has no FXO port to call on")
@@ -130,7 +123,7 @@ def _call_pri(args: argparse.Namespace) -> int:
     from trunkline.drivers.pri_call import PriCall
 
     virtual = not getattr(args, "realtime", False)
-    card = _open(args, virtual=virtual)
+    card = open_card_from_args(args, virtual=virtual)
     with card:
         pri = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]
         if not pri:
@@ -159,46 +152,12 @@ def _print_call(result: dict[str, Any], as_json: bool) -> None:
     print(f"outcome: {result['outcome']}{cause}  duration: {result['duration']:.1f}s")
 
 
-def _scan(args: argparse.Namespace) -> int:
-    with _open(args, virtual=True) as card:
-        spans = []
-        for s in card.spans:
-            st = card.span_status(s.number)
-            spans.append({
-                "span": s.number, "kind": s.kind.value, "signalling": s.signalling.value,
-                "description": s.description, "framing": s.framing, "coding": s.coding,
-                "crc4": s.crc4, "law": s.law, "alarms": st.alarms.name or "OK"
-                if st.alarms else "OK",
-                "counters": {k: getattr(st.counters, k) for k in st.counters.__slots__},
-                "channels": [
-                    {"channel": c, "signalling": card.channels[c].signalling.value,
-                     "state": card.channel_state(c).value}
-                    for c in s.channels
-                ],
-                "dchannel": s.dchannel,
-            })
-    if args.json:
-        print(json.dumps({"card": card.name, "backend": card.backend, "spans": spans}))
-        return 0
-    print(f"card {card.name} ({card.backend})")
-    for s in spans:
-        print(f"  span {s['span']}: {s['description']}  alarms: {s['alarms']}")
-        if s["kind"] in ("e1", "t1"):
-            counters = ", ".join(f"{k}={v}" for k, v in s["counters"].items())
-            print(f"    counters: {counters}")
-        chans = s["channels"]
-        print(f"    channels {chans[0]['channel']}-{chans[-1]['channel']} "
-              f"({chans[0]['signalling']})" + (f", D-channel {s['dchannel']}"
-                                               if s["dchannel"] else ""))
-    return 0
-
-
 def _demo(args: argparse.Namespace) -> int:
     from trunkline.drivers.demo import run_demo
 
     if args.calls < 1:
         raise ConfigError(f"--calls must be at least 1, not {args.calls}")
-    card = _open(args, virtual=args.virtual)
+    card = open_card_from_args(args, virtual=args.virtual)
     with card:
         return run_demo(card, calls=args.calls, hold=args.hold, as_json=args.json,
                         live=sys.stdout.isatty() and not args.json)

@@ -52,13 +52,6 @@ def test_bad_plan_names_line(tmp_path, capsys):
     assert f"{plan}:4: unknown key 'smile'" in capsys.readouterr().err
 
 
-def test_scan_lists_spans(capsys):
-    assert main(["scan", "--json"]) == 0
-    spans = json.loads(capsys.readouterr().out)["spans"]
-    assert [s["kind"] for s in spans] == ["e1", "e1", "fxo", "fxs"]
-    assert spans[0]["alarms"] == "OK" and spans[0]["dchannel"] == 16
-
-
 def test_demo_in_virtual_time_matches_the_plan(capsys):
     assert main(["demo", "--virtual", "--calls", "11", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -70,5 +63,5 @@ def test_help_names_every_job(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for job in ("call", "demo", "scan"):
+    for job in ("call", "demo"):
         assert job in out

@@ -1,0 +1,1 @@
+"""The DAHDI backend: real boards through the DAHDI kernel ABI (dahdi/user.h)."""
