@@ -170,6 +170,18 @@ class FxoCall:
             self._enter(CallState.DONE)
         return []
 
+    def hangup(self, now: float, cause: str = "near_end") -> list[Action]:
+        """The application hangs up (e.g. a gateway client's call.hangup)."""
+        self._now = now
+        if self.state in (CallState.DONE, CallState.RELEASING):
+            return []
+        if self.outcome is None:
+            answered = self.state in (CallState.ANSWERED, CallState.CONNECTED)
+            # Hung up before we knew: an unanswered call is no_answer; an answered one
+            # that was never classified stays a person, as AMD's "notsure" does.
+            return self._release("human" if answered else "no_answer", reason=cause)
+        return self._hangup("near_end")
+
     @property
     def done(self) -> bool:
         return self.state is CallState.DONE

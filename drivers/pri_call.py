@@ -180,6 +180,18 @@ class PriCall:
             return self._clear(self.outcome or "error")
         return []
 
+    def hangup(self, now: float, cause: int = CAUSE_NORMAL) -> list[PriAction]:
+        """The application clears the call with ``cause`` (e.g. a client's call.hangup)."""
+        self._now = now
+        if self.state in (PriCallState.DONE, PriCallState.RELEASING):
+            return []
+        if self.outcome is None:
+            answered = self.state in (PriCallState.ANSWERED, PriCallState.CONNECTED)
+            self.outcome = "human" if answered else "no_answer"
+        self._log("clearing", by="near_end", cause=cause)
+        self._enter(PriCallState.RELEASING)
+        return [ClearAction(cause)]
+
     def on_setup_sent(self, call_id: int, channel: int | None) -> None:
         self.call_id, self.channel = call_id, channel
         self._log("setup", called=self.number, channel=channel)

@@ -1,0 +1,151 @@
+"""``trunkline gateway serve`` and the client commands ``trunkline gw ...``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from trunkline.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    gateway = subparsers.add_parser(
+        "gateway", help="run the gateway service",
+        description="The gateway owns the cards and presents every channel through one "
+                    "msgpack API on a Unix socket (and TCP with tokens). See docs/gateway.md.")
+    sub = gateway.add_subparsers(dest="gateway_command", metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve", help="run the service in the foreground",
+        description="Run the gateway. Without --config: the emulated card (2 E1 PRI spans, "
+                    "8 FXO and 8 FXS ports) on the sample network. SIGTERM/SIGINT stop it "
+                    "gracefully (no new calls, then calls cleared after the grace time); "
+                    "SIGHUP reloads tokens, groups and call settings.")
+    serve.add_argument("--config", metavar="GW.toml", help="configuration file")
+    serve.add_argument("--socket", metavar="PATH", help="Unix socket path (overrides config)")
+    serve.add_argument("--card", metavar="URL", help="card URL (overrides config)")
+    serve.add_argument("--network", metavar="PLAN.toml", help="number plan (emulated card)")
+    serve.add_argument("--speed", type=float, default=1.0,
+                       help="emulated card only: run time this many times faster (tests)")
+    serve.set_defaults(handler=_serve)
+
+    gw = subparsers.add_parser(
+        "gw", help="talk to a running gateway",
+        description="Client commands for a running gateway (over its Unix socket).")
+    gw.add_argument("--socket", metavar="PATH", help="the gateway's socket")
+    gsub = gw.add_subparsers(dest="gw_command", metavar="COMMAND")
+    ch = gsub.add_parser("channels", help="list channels and their state")
+    ch.add_argument("--json", action="store_true")
+    ch.set_defaults(handler=_channels)
+    call = gsub.add_parser("call", help="place a call and follow its events until it ends")
+    call.add_argument("number")
+    call.add_argument("--group", help="channel group (default: outbound)")
+    call.add_argument("--channel", type=int)
+    call.add_argument("--hold", type=float, default=3.0,
+                      help="hang up this long after the answer (default 3 s)")
+    call.add_argument("--timeout", type=float, default=120.0,
+                      help="give up waiting for events after this long (default 120 s)")
+    call.set_defaults(handler=_call)
+    ev = gsub.add_parser("events", help="print events as JSON lines")
+    ev.add_argument("--kind", action="append", help="only these event kinds (repeatable)")
+    ev.add_argument("--count", type=int, help="stop after this many events")
+    ev.set_defaults(handler=_events)
+
+
+def _config(args: argparse.Namespace):
+    from trunkline.gateway.config import load_config
+
+    config = load_config(args.config)
+    if args.socket:
+        config.socket = Path(args.socket)
+    if args.card:
+        config.card_url = args.card
+    if args.network:
+        config.network = Path(args.network)
+    return config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from trunkline.gateway.service import GatewayService
+
+    from trunkline.clock import RealClock, ScaledClock
+
+    config = _config(args)
+    if args.speed != 1.0 and not config.card_url.startswith("emulated"):
+        raise ConfigError("--speed applies to the emulated card only")
+    clock = ScaledClock(args.speed) if args.speed != 1.0 else RealClock()
+    service = GatewayService(config, clock=clock)
+    print(f"trunkline gateway: serving {service.card.name} on {config.socket}", flush=True)
+    asyncio.run(service.serve())
+    return 0
+
+
+def _client(args: argparse.Namespace):
+    from trunkline.gateway.client import GatewayClient
+    from trunkline.gateway.config import default_socket
+
+    path = args.socket or str(default_socket())
+    if not Path(path).exists():
+        raise ConfigError(f"no gateway socket at {path}: is `trunkline gateway serve` "
+                          "running? (--socket PATH names another)")
+    return GatewayClient(path)
+
+
+def _channels(args: argparse.Namespace) -> int:
+    with _client(args) as gw:
+        rows = gw.call("channels.list")
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{'chan':>5} {'span':>4} {'signalling':<10} {'state':<15} call")
+    for r in rows:
+        print(f"{r['channel']:>5} {r['span']:>4} {r['signalling']:<10} {r['state']:<15} "
+              f"{r['call'] or ''}")
+    return 0
+
+
+def _call(args: argparse.Namespace) -> int:
+    import time
+
+    with _client(args) as gw:
+        gw.subscribe()
+        info = gw.call("call.originate", number=args.number, group=args.group,
+                       channel=args.channel)
+        call_id = info["call"]
+        print(json.dumps({"event": "originated", **info}), flush=True)
+        deadline = time.monotonic() + args.timeout
+        hangup_at = None
+        while time.monotonic() < deadline:
+            try:
+                event = gw.next_event(timeout=0.5)
+            except TimeoutError:
+                event = None
+            if hangup_at is not None and time.monotonic() >= hangup_at:
+                gw.call("call.hangup", call=call_id)
+                hangup_at = None
+            if event is None or event.get("call") != call_id:
+                continue
+            print(json.dumps(event, ensure_ascii=False), flush=True)
+            if event.get("event") == "call.state" and event.get("state") == "answered":
+                hangup_at = time.monotonic() + args.hold
+            if event.get("event") == "call.state" and event.get("state") == "hungup":
+                return 0
+    print("trunkline: no hang-up before the timeout", file=sys.stderr)
+    return 1
+
+
+def _events(args: argparse.Namespace) -> int:
+    with _client(args) as gw:
+        gw.subscribe(events=args.kind)
+        seen = 0
+        while args.count is None or seen < args.count:
+            try:
+                event = gw.next_event(timeout=1.0)
+            except TimeoutError:
+                continue
+            if event is not None:
+                print(json.dumps(event, ensure_ascii=False), flush=True)
+                seen += 1
+    return 0

@@ -1,0 +1,193 @@
+"""The gateway's configuration file (TOML), and the defaults used without one.
+
+```toml
+[card]
+url = "emulated"                 # "emulated", "emulated:card.toml" or "dahdi"
+network = "plan.toml"            # emulated card only: the number plan
+[server]
+socket = "/run/trunkline/gateway.sock"
+tcp = "127.0.0.1:7411"           # optional; needs tokens
+tls_cert = "cert.pem"            # optional, with tls_key
+tls_key = "key.pem"
+queue_limit = 1000
+metrics = "127.0.0.1:9411"       # optional Prometheus endpoint
+[[token]]
+token = "..."                    # or token_file = "/etc/trunkline/admin.token"
+role = "admin"                   # monitor | control | admin
+[calls]
+inbound_timeout = 10.0           # unclaimed inbound calls are rejected after this
+reject_cause = 21
+shutdown_grace = 10.0            # seconds calls may go on after a stop request
+[pri]
+switchtype = "euroisdn_e1"
+trace = false
+[[group]]
+name = "outbound"
+channels = ["fxo", "pri"]        # kinds (fxo, fxs, pri), "span:N", or channel numbers
+```
+
+SIGHUP reloads what can change without touching hardware: tokens, groups, the inbound
+timeout and the reject cause.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trunkline.errors import ConfigError
+from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
+
+ROLES = ("monitor", "control", "admin")
+
+
+def default_socket() -> Path:
+    """/run/trunkline/gateway.sock for root, else under $XDG_RUNTIME_DIR or /tmp."""
+    if os.geteuid() == 0 and Path("/run").is_dir():
+        return Path("/run/trunkline/gateway.sock")
+    base = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/trunkline-{os.getuid()}"
+    return Path(base) / "trunkline" / "gateway.sock"
+
+
+@dataclass
+class GatewayConfig:
+    card_url: str = "emulated"
+    network: Path | None = None
+    socket: Path = field(default_factory=default_socket)
+    tcp: tuple[str, int] | None = None
+    tls: tuple[str, str] | None = None
+    queue_limit: int = 1000
+    metrics: tuple[str, int] | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+    inbound_timeout: float = 10.0
+    reject_cause: int = 21
+    shutdown_grace: float = 10.0
+    pri_switchtype: str = "euroisdn_e1"
+    pri_trace: bool = False
+    groups: dict[str, list[Any]] = field(default_factory=lambda: {
+        "outbound": ["fxo", "pri"], "fxo": ["fxo"], "pri": ["pri"], "agents": ["fxs"]})
+    source: str | None = None
+
+
+def _address(doc: TomlDocument, value: Any, path: tuple) -> tuple[str, int]:
+    if not isinstance(value, str) or value.count(":") != 1:
+        raise doc.error(f"{path[-1]} must be 'host:port', not {value!r}", path)
+    host, port = value.rsplit(":", 1)
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise doc.error(f"{path[-1]} has a bad port: {value!r}", path)
+    return host, int(port)
+
+
+def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
+    cfg = GatewayConfig(source=doc.source)
+    data = doc.data
+    reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group"})
+
+    def rel(p: str) -> Path:
+        return Path(p) if Path(p).is_absolute() or base is None else base / p
+
+    card = data.get("card", {})
+    reject_unknown_keys(doc, card, {"url", "network"}, ("card",))
+    if "url" in card:
+        if not isinstance(card["url"], str):
+            raise doc.error("card.url must be a string", ("card", "url"))
+        name, _, arg = card["url"].partition(":")
+        cfg.card_url = f"{name}:{rel(arg)}" if arg else name
+    if "network" in card:
+        cfg.network = rel(card["network"])
+    server = data.get("server", {})
+    reject_unknown_keys(doc, server, {"socket", "tcp", "tls_cert", "tls_key", "queue_limit",
+                                      "metrics"}, ("server",))
+    if "socket" in server:
+        cfg.socket = rel(server["socket"])
+    if "tcp" in server:
+        cfg.tcp = _address(doc, server["tcp"], ("server", "tcp"))
+    if ("tls_cert" in server) != ("tls_key" in server):
+        raise doc.error("TLS needs both tls_cert and tls_key", ("server",))
+    if "tls_cert" in server:
+        cfg.tls = (str(rel(server["tls_cert"])), str(rel(server["tls_key"])))
+    if "queue_limit" in server:
+        q = server["queue_limit"]
+        if isinstance(q, bool) or not isinstance(q, int) or not 10 <= q <= 1_000_000:
+            raise doc.error("queue_limit must be a whole number 10..1000000",
+                            ("server", "queue_limit"))
+        cfg.queue_limit = q
+    if "metrics" in server:
+        cfg.metrics = _address(doc, server["metrics"], ("server", "metrics"))
+    for i, tok in enumerate(data.get("token", [])):
+        path = ("token", i)
+        reject_unknown_keys(doc, tok, {"token", "token_file", "role"}, path)
+        if tok.get("role") not in ROLES:
+            raise doc.error(f"role must be one of {', '.join(ROLES)}, not {tok.get('role')!r}",
+                            (*path, "role"))
+        if "token_file" in tok:
+            try:
+                secret = rel(tok["token_file"]).read_text().strip()
+            except OSError as err:
+                raise doc.error(f"cannot read token_file: {err}", (*path, "token_file")) from err
+        else:
+            secret = tok.get("token")
+        if not isinstance(secret, str) or len(secret) < 16:
+            raise doc.error("a token must be a string of at least 16 characters",
+                            (*path, "token"))
+        cfg.tokens[secret] = tok["role"]
+    if cfg.tcp is not None and not cfg.tokens:
+        raise doc.error("server.tcp needs at least one [[token]]: TCP clients must "
+                        "authenticate", ("server", "tcp"))
+    calls = data.get("calls", {})
+    reject_unknown_keys(doc, calls, {"inbound_timeout", "reject_cause", "shutdown_grace"},
+                        ("calls",))
+    for key in ("inbound_timeout", "shutdown_grace"):
+        if key in calls:
+            v = calls[key]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 3600:
+                raise doc.error(f"{key} must be seconds in (0, 3600]", ("calls", key))
+            setattr(cfg, key, float(v))
+    if "reject_cause" in calls:
+        v = calls["reject_cause"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 127:
+            raise doc.error("reject_cause must be a Q.850 cause 1..127",
+                            ("calls", "reject_cause"))
+        cfg.reject_cause = v
+    pri = data.get("pri", {})
+    reject_unknown_keys(doc, pri, {"switchtype", "trace"}, ("pri",))
+    if "switchtype" in pri:
+        cfg.pri_switchtype = str(pri["switchtype"])
+    if "trace" in pri:
+        cfg.pri_trace = bool(pri["trace"])
+    if "group" in data:
+        groups: dict[str, list[Any]] = {}
+        for i, g in enumerate(data["group"]):
+            path = ("group", i)
+            reject_unknown_keys(doc, g, {"name", "channels"}, path)
+            if not isinstance(g.get("name"), str) or not g["name"]:
+                raise doc.error("a group needs a name", path)
+            chans = g.get("channels")
+            if not isinstance(chans, list) or not chans:
+                raise doc.error("channels must be a non-empty list", (*path, "channels"))
+            for c in chans:
+                ok = (isinstance(c, int) and not isinstance(c, bool) and c > 0) or c in (
+                    "fxo", "fxs", "pri") or (isinstance(c, str) and c.startswith("span:")
+                                             and c[5:].isdigit())
+                if not ok:
+                    raise doc.error(f"bad channel entry {c!r}: a channel number, fxo, fxs, "
+                                    "pri or span:N", (*path, "channels"))
+            groups[g["name"]] = chans
+        cfg.groups = groups
+    return cfg
+
+
+def load_config(path: str | Path | None) -> GatewayConfig:
+    if path is None:
+        return GatewayConfig()
+    path = Path(path)
+    return parse_config(load_toml(path), path.parent)
+
+
+def config_from_string(text: str) -> GatewayConfig:
+    return parse_config(parse_toml(text, "<string>"))
+
+
+__all__ = ["ConfigError", "GatewayConfig", "config_from_string", "load_config"]
