@@ -132,6 +132,8 @@ class EmulatedCard(CardABC):
         self.overruns = 0
         self._slip_pending: dict[int, int] = {}
         self._pri_network: dict[int, PriNetworkSide] = {}
+        self._out_of_service: set[int] = set()
+        self._loopback: dict[int, str] = {}
         for fault in config.faults:
             self._schedule_fault(fault)
 
@@ -255,7 +257,10 @@ class EmulatedCard(CardABC):
         self.network.now = now
         for side in self._pri_network.values():
             side.poll(now)
+        looped = self._looped_tx()
         rx = self.network.step(now, self._tx)
+        if looped is not None:
+            rx[looped[0]] = looped[1]
         self._tx[:] = 0
         self._events.extend(self.network.take_events())
         out = rx[self._rows] if len(self._rows) else np.zeros((0, FRAME_SAMPLES), np.float32)
@@ -402,6 +407,36 @@ class EmulatedCard(CardABC):
             self._pri_network[span] = PriNetworkSide(self, self.span(span))
         return self._pipes[span].card
 
+    # -- maintenance ----------------------------------------------------------------
+    def _maintenance_internal(self, span: int, mode: str) -> None:
+        status = self._status[span]
+        before = status.alarms
+        if mode == "off":
+            self._loopback.pop(span, None)
+            status.loopback = ""
+            status.alarms &= ~Alarm.LOOPBACK
+        else:
+            self._loopback[span] = mode
+            status.loopback = mode
+            status.alarms |= Alarm.LOOPBACK
+        if status.alarms != before:
+            kind = EventKind.ALARM if status.alarms & ~Alarm.LOOPBACK else EventKind.NOALARM
+            self._events.append(CardEvent(self.network.now, kind, 0, span,
+                                          int(status.alarms)))
+
+    def _looped_tx(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Rows of spans in local loopback and what we sent on them (received back).
+
+        A network loopback is only recorded (status, LOOPBACK alarm): the emulated
+        network behind the card runs no pattern test of its own.
+        """
+        rows = [self._ports[c].row for s, mode in self._loopback.items() if mode == "local"
+                for c in self.span(s).channels]
+        if not rows:
+            return None
+        index = np.array(rows, dtype=np.int64)
+        return index, self._tx[index].copy()
+
     # -- faults ---------------------------------------------------------------------
     def inject(self, fault: FaultConfig) -> None:
         """Apply ``fault`` now (its ``at`` is ignored); cleared after its duration, if any."""
@@ -440,6 +475,7 @@ class EmulatedCard(CardABC):
         elif fault.kind == "out_of_service":
             port = self.port(fault.channel)
             port.set_out_of_service(on)  # type: ignore[attr-defined]
+            (self._out_of_service.add if on else self._out_of_service.discard)(fault.channel)
         elif fault.kind == "slip" and on:
             self._status[fault.span].counters.timingslips += fault.count
             self._slip_pending[fault.span] = self._slip_pending.get(fault.span, 0) + fault.count
@@ -448,23 +484,29 @@ class EmulatedCard(CardABC):
                 raise ConfigError(f"unknown fault kind {fault.kind!r}")
 
     def _apply_line_faults(self, codes: np.ndarray) -> None:
-        """Alarms and out-of-service channels replace received audio, as on a real line."""
+        """Alarms and out-of-service channels replace received audio, as on a real line.
+
+        Vectorised over the open channels: the per-channel work is done only when a
+        fault is actually present.
+        """
         if not len(self._open):
             return
-        for row, number in enumerate(self._open):
-            info = self.channels[number]
-            alarms = self._status[info.span].alarms
-            if alarms & Alarm.BLUE:
-                codes[row] = 0xFF  # AIS: all ones
-            elif alarms & (Alarm.RED | Alarm.YELLOW) or self._ports[number].out_of_service:
-                codes[row] = g711.ULAW_SILENCE if info.law == "ulaw" else g711.ALAW_SILENCE
-        for span, count in list(self._slip_pending.items()):
+        faulted_spans = {n: st.alarms for n, st in self._status.items() if st.alarms & (
+            Alarm.RED | Alarm.YELLOW | Alarm.BLUE)}
+        if faulted_spans or self._out_of_service or self._slip_pending:
+            for row, number in enumerate(self._open):
+                info = self.channels[number]
+                alarms = faulted_spans.get(info.span, Alarm.NONE)
+                if alarms & Alarm.BLUE:
+                    codes[row] = 0xFF  # AIS: all ones
+                elif alarms or self._ports[number].out_of_service:
+                    codes[row] = g711.ULAW_SILENCE if info.law == "ulaw" else g711.ALAW_SILENCE
+        for span in list(self._slip_pending):
             rows = [r for r, n in enumerate(self._open) if self.channels[n].span == span]
-            for r in rows:
-                # A controlled slip repeats one 125 us frame: one sample per channel.
-                codes[r] = np.concatenate([codes[r, :1], codes[r, :-1]])
+            # A controlled slip repeats one 125 us frame: one sample per channel.
+            codes[rows] = np.concatenate([codes[rows, :1], codes[rows, :-1]], axis=1)
             del self._slip_pending[span]
-            del count
+
 
 
 class _TimerOwner(Port):
