@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import trunkline  # noqa: F401  (sets single-threaded BLAS before any test imports numpy)
+
 
 def pytest_addoption(parser):
     parser.addoption(

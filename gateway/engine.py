@@ -17,6 +17,7 @@ import itertools
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -121,7 +122,8 @@ class MediaEngine:
         self.blocked: set[int] = set()
         self.ticks = 0
         self.overruns = 0
-        self.tick_seconds: list[float] = []
+        #: The engine's own work per tick, in seconds (the last 3000 ticks).
+        self.tick_durations: deque[float] = deque(maxlen=3000)
         self._pri: dict[int, Any] = {}
         self._pri_up: dict[int, bool] = {}
         self._pri_first: dict[int, int] = {}
@@ -142,6 +144,9 @@ class MediaEngine:
         card.open(self._analog)
         self.draining = False
         from trunkline.drivers.dsp.detector import Detector
+        from trunkline.runtime import limit_blas_threads
+
+        limit_blas_threads()
 
         # In-call detection (DTMF from callers and agents) on answered calls; progress
         # and answer classification run in each call's controller.
@@ -200,6 +205,7 @@ class MediaEngine:
                                else np.zeros((len(self.card.open_channels), FRAME_SAMPLES),
                                              np.int16))
         elapsed = time.perf_counter() - started
+        self.tick_durations.append(elapsed)
         if self.metrics is not None:
             self.metrics.observe_tick(elapsed)
 
