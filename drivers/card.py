@@ -45,6 +45,11 @@ class HdlcLink(Protocol):
 
 DialMode = Literal["dtmf", "pulse"]
 
+#: Span maintenance modes (DAHDI_MAINT_* in dahdi/user.h): "local" loops our transmit
+#: back to our receive inside the card; "network_line" / "network_payload" loop what the
+#: line sends back towards the network (whole line, or payload only); "off" ends a loop.
+MAINTENANCE_MODES = ("off", "local", "network_line", "network_payload")
+
 
 class CardABC(ABC):
     """A telephony card: spans of channels moving 160-sample frames every 20 ms.
@@ -203,6 +208,22 @@ class CardABC(ABC):
             raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) has no D-channel")
         return self._dchannel_internal(span)
 
+    def set_maintenance(self, span: int, mode: str) -> None:
+        """Loop a digital span back for commissioning (DAHDI_MAINT), or end the loop.
+
+        ``mode`` is one of :data:`MAINTENANCE_MODES`. Raises ChannelStateError for an
+        analog span or a backend without maintenance.
+        """
+        self._check_open()
+        info = self.span(span)
+        if mode not in MAINTENANCE_MODES:
+            raise ValueError(f"maintenance mode must be one of {', '.join(MAINTENANCE_MODES)}, "
+                             f"not {mode!r}")
+        if info.kind.value not in ("e1", "t1"):
+            raise ChannelStateError(f"span {span} is an analog {info.kind.value} span: "
+                                    "loopbacks are for E1/T1 spans")
+        self._maintenance_internal(span, mode)
+
     # -- lifecycle ------------------------------------------------------------------
     @property
     def name(self) -> str:
@@ -267,6 +288,9 @@ class CardABC(ABC):
 
     def _cas_bits_internal(self, channel: int) -> int:
         raise ChannelStateError(f"backend {self.backend} has no CAS signalling")
+
+    def _maintenance_internal(self, span: int, mode: str) -> None:
+        raise ChannelStateError(f"backend {self.backend} has no span maintenance (loopbacks)")
 
     def _close_internal_card(self) -> None:  # noqa: B027 - optional hook
         """Release backend resources (optional)."""

@@ -144,6 +144,7 @@ class MediaEngine:
         card.open(self._analog)
         self.draining = False
         from trunkline.drivers.dsp.detector import Detector
+
         from trunkline.runtime import limit_blas_threads
 
         limit_blas_threads()
