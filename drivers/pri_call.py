@@ -148,6 +148,10 @@ class PriCall:
     def on_frame(self, now: float, frame: np.ndarray) -> list[PriAction]:
         """A received frame of the call's B-channel."""
         self._now = now
+        if self.state is PriCallState.CONNECTED:
+            # Classified: on PRI the far end's clearing comes as a DISCONNECT, so the
+            # audio needs no more analysis (the gateway's in-call DTMF detection runs on).
+            return self.on_time(now)
         assert self._progress is not None
         for obs in self._progress.feed(frame):
             name = obs.name or obs.kind
