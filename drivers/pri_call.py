@@ -102,6 +102,12 @@ class PriCall:
     def done(self) -> bool:
         return self.state is PriCallState.DONE
 
+    @property
+    def quiet(self) -> bool:
+        """True while nothing but Q.931 events or a far deadline can change the call:
+        the caller may then skip frames and call :meth:`on_time` only now and then."""
+        return self.state is PriCallState.CONNECTED and self.hold is None
+
     # -- inputs ---------------------------------------------------------------------
     def on_event(self, now: float, event: ev.PriEvent) -> list[PriAction]:
         self._now = now

@@ -183,16 +183,6 @@ class MediaEngine:
         started = time.perf_counter()
         now = self.clock.now()
         self.ticks += 1
-        while True:
-            try:
-                fn, future = self._commands.get_nowait()
-            except queue.Empty:
-                break
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn())
-                except BaseException as err:
-                    future.set_exception(err)
         rows = {ch: self.card.row(ch) for ch in self.card.open_channels}
         self._card_events(now)
         self._pri_events(now)
@@ -201,14 +191,33 @@ class MediaEngine:
             self._drive(call, now, frames, rows)
         self._detect(frames, rows)
         self._mix(frames, rows, out)
-        self.card.write_frames(np.clip(np.rint(out), -32768, 32767).astype(np.int16)
-                               if out.shape[0] == len(self.card.open_channels)
-                               else np.zeros((len(self.card.open_channels), FRAME_SAMPLES),
-                                             np.int16))
+        if out.shape[0] != len(self.card.open_channels):
+            # A PRI call moved channel during the tick: rebuild the reply in the new order.
+            reply = np.zeros((len(self.card.open_channels), FRAME_SAMPLES), np.float32)
+            for ch, row in rows.items():
+                if ch in self.card.open_channels:
+                    reply[self.card.row(ch)] = out[row]
+            out = reply
+        self.card.write_frames(np.clip(np.rint(out), -32768, 32767).astype(np.int16))
+        # Client requests run last: channels they open or close change the frame layout
+        # from the next read on, never under the frames of this tick.
+        self._run_commands()
         elapsed = time.perf_counter() - started
         self.tick_durations.append(elapsed)
         if self.metrics is not None:
             self.metrics.observe_tick(elapsed)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                fn, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as err:
+                    future.set_exception(err)
 
     # -- signalling -----------------------------------------------------------------
     def _card_events(self, now: float) -> None:
@@ -253,6 +262,7 @@ class MediaEngine:
                         continue
                     if call.direction == "outbound":
                         self._apply_pri(call, call.controller.on_event(now, event))
+                        self._translate(call, now)
                     else:
                         self._inbound_pri_event(call, event)
 
@@ -261,6 +271,14 @@ class MediaEngine:
         if call.offered_until is not None and call.state == "offered" \
                 and now >= call.offered_until:
             self._reject_unclaimed(call)
+            return
+        if call.kind == "pri" and call.direction == "outbound" and call.controller.quiet \
+                and call.recorder is None:
+            # A connected PRI call changes only by Q.931 events (handled as they come);
+            # its max-duration deadline is checked once a second.
+            if (self.ticks + call.id) % 50 == 0:
+                self._apply_pri(call, call.controller.on_time(now))
+                self._translate(call, now)
             return
         frame = frames[rows[call.channel]] if call.channel in rows else None
         if call.kind == "fxo" and call.direction == "outbound":

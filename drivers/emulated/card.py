@@ -130,6 +130,8 @@ class EmulatedCard(CardABC):
         self._t0 = self.clock.now()
         self._frame = 0
         self.overruns = 0
+        #: Frames dropped because the application read them too late.
+        self.frames_dropped = 0
         self._slip_pending: dict[int, int] = {}
         self._pri_network: dict[int, PriNetworkSide] = {}
         self._out_of_service: set[int] = set()
@@ -246,9 +248,15 @@ class EmulatedCard(CardABC):
     def _read_internal(self) -> np.ndarray:
         deadline = self._t0 + (self._frame + 1) * TICK_SECONDS
         self.clock.sleep_until(deadline)
-        if self.clock.now() - deadline > TICK_SECONDS:
-            # The application missed a whole frame: a real board would have dropped it.
+        late = self.clock.now() - deadline
+        if late > TICK_SECONDS:
+            # The application missed whole frames. A board's buffers would have
+            # overflowed and the frames been lost, so they are dropped here too (the
+            # network's timers still run on time) and counted as one overrun.
+            missed = int(late / TICK_SECONDS)
+            self._frame += missed
             self.overruns += 1
+            self.frames_dropped += missed
             for status in self._status.values():
                 status.counters.irqmisses += 1
         self._frame += 1
