@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import structlog
@@ -50,6 +50,23 @@ log = structlog.get_logger("trunkline.gateway.engine")
 #: call.state names (docs/protocol.md).
 STATES = ("dialing", "proceeding", "ringing", "early_media", "answered", "bridged",
           "hungup", "offered")
+
+
+class MediaProcessor(Protocol):
+    """Something that runs on a call's audio every tick (a fax terminal, for one).
+
+    ``process`` gets the 160 samples the call received this tick and returns the 160 to
+    send (or None to send nothing of its own), and events to publish. ``done`` ends it;
+    ``close`` is called when it is detached or the call ends.
+    """
+
+    def process(self, received: np.ndarray, now: float) -> tuple[np.ndarray | None,
+                                                                  list[dict]]: ...
+
+    @property
+    def done(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -86,6 +103,8 @@ class Call:
     cursor: int = 0
     pri_call: int | None = None
     offered_until: float | None = None
+    processor: Any = None
+    """A :class:`MediaProcessor` that takes over the call's audio (fax, IVR...)."""
 
     def info(self) -> dict[str, Any]:
         return {"call": self.id, "direction": self.direction, "kind": self.kind,
@@ -379,6 +398,7 @@ class MediaEngine:
 
     def _end(self, call: Call, outcome: str | None, cause: int | None, *, by: str | None) -> None:
         call.outcome, call.cause = outcome or "error", cause
+        self.detach_processor(call.id)
         if call.recorder is not None:
             self._stop_recording(call)
         if call.bridged_to is not None:
@@ -473,10 +493,12 @@ class MediaEngine:
 
     # -- mixing ---------------------------------------------------------------------
     def _mix(self, frames: np.ndarray, rows: dict[int, int], out: np.ndarray) -> None:
-        for call in self.calls.values():
+        for call in list(self.calls.values()):
             if call.channel not in rows:
                 continue
             row = rows[call.channel]
+            if call.processor is not None:
+                self._process(call, frames[row], out, row)
             if call.play is not None:
                 out[row] += call.play.next_frame()
                 if call.play.finished:
@@ -498,6 +520,35 @@ class MediaEngine:
             if call.recorder is not None and call.channel in rows:
                 row = rows[call.channel]
                 call.recorder.write(frames[row].astype(np.float32), out[row])
+
+    def _process(self, call: Call, received: np.ndarray, out: np.ndarray, row: int) -> None:
+        processor = call.processor
+        try:
+            sent, events = processor.process(received, self.clock.now())
+        except Exception:  # a broken processor must not take the tick down
+            log.exception("media_processor_failed", call=call.id)
+            sent, events = None, [{"event": "processor.failed", "reason": "exception"}]
+            self.detach_processor(call.id)
+        if sent is not None:
+            out[row] += sent
+        base = {"call": call.id, "span": call.span, "channel": call.channel}
+        for event in events:
+            self.publish({**event, **base})
+        if call.processor is not None and processor.done:
+            self.detach_processor(call.id)
+
+    def attach_processor(self, call_id: int, processor: MediaProcessor) -> None:
+        """Hand the call's audio to ``processor`` (engine thread only)."""
+        call = self._call(call_id)
+        if call.processor is not None:
+            raise RpcError("conflict", f"call {call_id} already has a media processor")
+        call.processor = processor
+
+    def detach_processor(self, call_id: int) -> None:
+        call = self.calls.get(call_id)
+        if call is not None and call.processor is not None:
+            processor, call.processor = call.processor, None
+            processor.close()
 
     # -- operations (run on the engine thread through submit) -------------------------
     def _call(self, call_id: int) -> Call:

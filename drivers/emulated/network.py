@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 from trunkline.drivers.dsp.player import Player
@@ -19,6 +20,14 @@ from trunkline.drivers.emulated.farend import Step
 from trunkline.drivers.emulated.plan import NumberPlan
 from trunkline.drivers.emulated.sounds import NetworkSounds
 from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE, CardEvent, EventKind
+
+
+class LiveSource(Protocol):
+    """A far end that answers what it hears, frame by frame (e.g. a fax terminal)."""
+
+    def frame(self, heard: np.ndarray) -> np.ndarray:
+        """Given the 160 samples our side sent this step, the 160 it sends back."""
+        ...
 
 
 class Port:
@@ -73,6 +82,14 @@ class Port:
     def hear(self, frame: np.ndarray) -> None:
         """The audio our side sent this step (only for ports that asked to hear)."""
 
+    def attach_live(self, source: LiveSource | None) -> None:
+        """Let ``source`` make this port's audio frame by frame from what it hears
+        (a far-end fax machine or modem), instead of prerendered clips; None detaches."""
+        if source is None:
+            self.network.live.pop(self.row, None)
+        else:
+            self.network.live[self.row] = source
+
 
 class Network:
     """Ports, their timers, the audio bank and player, and the number plan."""
@@ -88,6 +105,8 @@ class Network:
         self._seq = itertools.count()
         self._events: list[CardEvent] = []
         self.listeners: set[Port] = set()
+        #: Rows whose audio a live source makes (see :meth:`Port.attach_live`).
+        self.live: dict[int, LiveSource] = {}
         """Ports that want :meth:`Port.hear` each step (exchanges collecting digits)."""
         noise = sounds.bank.samples(sounds.noise).astype(np.float32)
         self._noise = noise
@@ -127,6 +146,8 @@ class Network:
         audio, ended = self.player.frame()
         for row in ended:
             self.ports[row].on_step_ended()
+        for row, source in list(self.live.items()):
+            audio[row] = source.frame(tx[row])
         idx = (self._noise_offset[:, None] + self._frame * FRAME_SAMPLES
                + self._noise_index) % self._noise.size
         audio += self._noise[idx]
