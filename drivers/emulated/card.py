@@ -121,7 +121,12 @@ class EmulatedCard(CardABC):
             self.network.add_port(port)
             self._ports[port.channel] = port
             port.silence()
-        self._status = {s.number: SpanStatus(s.number) for s in spans}
+        # Digital spans take their timing from the first of them, as a board is usually
+        # set up (system.conf: span=1,1,...); analog groups run on the card's clock.
+        digital = [s.number for s in spans if s.kind in (SpanKind.E1, SpanKind.T1)]
+        self._status = {s.number: SpanStatus(s.number, sync_source=digital[0] if digital
+                                             and s.number in digital else 0)
+                        for s in spans}
         self._pipes = {s.number: HdlcPipe() for s in spans if s.dchannel is not None}
         self._tx = np.zeros((len(ports), FRAME_SAMPLES), dtype=np.float32)
         self._rows = np.zeros(0, dtype=np.int64)

@@ -10,6 +10,7 @@ drop); a PRI exchange into Q.931 messages. The plan itself knows neither.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,29 @@ class FarEndPlan:
     """True when the early audio is information (PRI: PROGRESS with in-band info)."""
     alerting: bool
     """True when the called line rings (PRI: ALERTING)."""
+    live: str | None = None
+    """After answer, a live far end of this kind (``"fax"``) answers frame by frame, if
+    one is registered (:data:`LIVE_FAR_ENDS`); ``connected`` is the fallback audio."""
+
+
+#: Live far ends by kind: a factory taking the plan and returning a LiveSource.
+#: Modules that provide one register it here (e.g. the spandsp fax terminal).
+LIVE_FAR_ENDS: dict[str, Callable[[FarEndPlan], object]] = {}
+
+
+def live_far_end(plan: FarEndPlan) -> object | None:
+    """The live source for ``plan`` (built now), or None to play ``plan.connected``."""
+    if plan.live is None:
+        return None
+    if plan.live not in LIVE_FAR_ENDS:
+        import importlib
+
+        try:  # the fax terminal registers itself when its module is importable
+            importlib.import_module("trunkline.drivers.emulated.fax_far_end")
+        except ImportError:
+            return None
+    factory = LIVE_FAR_ENDS.get(plan.live)
+    return factory(plan) if factory is not None else None
 
 
 def _tone_steps(sounds: NetworkSounds, name: str, label: str) -> list[Step]:
@@ -146,7 +170,7 @@ def build_plan(sub: Subscriber, sounds: NetworkSounds, rng: np.random.Generator)
                  Step(sounds.fax_v21, loop=True, label="v21")]
         return FarEndPlan(b, sub, tuple(_ringback(sounds, sub)), sub.answer_after.sample(rng),
                           tuple(steps), sub.hangup_after.sample(rng), None,
-                          CAUSE_NORMAL_CLEARING, False, True)
+                          CAUSE_NORMAL_CLEARING, False, True, live="fax")
     if b is Behaviour.MODEM:
         steps = [Step(None, 0.2, label="modem"),
                  Step(sounds.answer_tones[sub.answer_tone], loop=True, label=sub.answer_tone)]

@@ -124,6 +124,7 @@ class ExchangeLine(Port):
 
     def _release(self) -> None:
         """Our side hung up: the exchange clears whatever was going on."""
+        self.attach_live(None)
         self.cancel_timers()
         self.network.listeners.discard(self)
         if self.call is not None:
@@ -200,7 +201,7 @@ class ExchangeLine(Port):
         if self.settings.polarity_reversal:
             self.reversed = True
             self.emit(EventKind.POLARITY, 1)
-        self.play(self.call.connected)
+        self.start_far_end(self.call)
         if self.call.hangup_after is not None:
             self.after(self.call.hangup_after, self._far_clear)
 
@@ -209,6 +210,7 @@ class ExchangeLine(Port):
         if self.state is not LineState.CONNECTED:
             return
         self.state = LineState.CLEARED
+        self.attach_live(None)
         if self.reversed:
             self.reversed = False
             self.emit(EventKind.POLARITY, 0)

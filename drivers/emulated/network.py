@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 from trunkline.drivers.dsp.player import Player
-from trunkline.drivers.emulated.farend import Step
+from trunkline.drivers.emulated.farend import FarEndPlan, Step
 from trunkline.drivers.emulated.plan import NumberPlan
 from trunkline.drivers.emulated.sounds import NetworkSounds
 from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE, CardEvent, EventKind
@@ -81,6 +81,17 @@ class Port:
     # -- what the card tells a port -------------------------------------------------
     def hear(self, frame: np.ndarray) -> None:
         """The audio our side sent this step (only for ports that asked to hear)."""
+
+    def start_far_end(self, plan: FarEndPlan) -> None:
+        """Answer with the plan's far end: a live one if available, else its audio."""
+        from trunkline.drivers.emulated.farend import live_far_end
+
+        source = live_far_end(plan)
+        if source is not None:
+            self.silence()
+            self.attach_live(source)  # type: ignore[arg-type]
+        else:
+            self.play(plan.connected)
 
     def attach_live(self, source: LiveSource | None) -> None:
         """Let ``source`` make this port's audio frame by frame from what it hears

@@ -100,6 +100,7 @@ class PriNetworkSide:
             if event.phase == "ended":
                 self._plans.pop(event.call, None)
                 port.in_use = False
+                port.attach_live(None)
                 port.silence()
                 continue
             port.in_use = True
@@ -110,4 +111,4 @@ class PriNetworkSide:
             elif event.audio in ("ringback", "inband"):
                 port.play(plan.early)
             elif event.audio == "connected":
-                port.play(plan.connected)
+                port.start_far_end(plan)
