@@ -1,5 +1,15 @@
 """The gateway service: owns the cards and presents every channel through one API.
 
-Not built yet (see the [gateway] issue); the package exists so that the layout and the
-import name ``trunkline.gateway`` are fixed from the start.
+The wire layer (see ``docs/protocol.md``), importable without loading any native library:
+
+- :mod:`trunkline.gateway.protocol`: framing (length-prefixed msgpack maps), the sans-IO
+  :class:`~trunkline.gateway.protocol.FrameDecoder`, request validation.
+- :mod:`trunkline.gateway.errors`: wire error codes and the exceptions that carry them.
+- :mod:`trunkline.gateway.rpc`: the method registry, parameter schemas, roles.
+- :mod:`trunkline.gateway.server`: the asyncio server (Unix socket, TCP, TLS), sessions,
+  subscriptions and event fan-out.
+- :mod:`trunkline.gateway.client`: the asyncio client and the blocking ``GatewayClient``.
+- :mod:`trunkline.gateway.metrics`: Prometheus metrics and the /metrics endpoint.
+
+This package imports nothing by itself; import the module you need.
 """

@@ -8,6 +8,21 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time of writing.
+
+    A logger bound once (a span's, a service's) may outlive the stream it was created
+    with (a test's capture, a daemon's redirected stderr); this never writes to a
+    closed file.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "warning", *, json: bool | None = None) -> None:
     """Send structlog output to stderr at ``level``.
 
@@ -27,6 +42,6 @@ def configure_logging(level: str = "warning", *, json: bool | None = None) -> No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
