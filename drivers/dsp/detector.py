@@ -1,0 +1,622 @@
+"""The multi-channel tone, cadence and answer detector.
+
+Fed one (channels x 160) int16 block per 20 ms media tick (DESIGN.md), it returns
+:mod:`~trunkline.drivers.dsp.events` for the channels that asked for detection.
+
+How a tick is processed (precompute, then apply; scipy.signal style):
+
+1. The last 56 samples of each channel's previous block are prepended (the only
+   sample history kept), giving (k x 216) float32.
+2. **One matrix product** computes every DFT bin the detector needs:
+   four 12 ms Hann frames 5 ms apart at the DTMF, SIT, fax and the zone's
+   low (dial-tone) frequencies, and one 20 ms rectangular frame at the zone's
+   call-progress frequencies; a second, thin product gives the frame energies.
+3. Vectorised decisions per frame (:mod:`dtmf`, the single-tone classifier below)
+   and per block (:mod:`progress`), then run tracking (:mod:`runs`), fax and modem
+   tones (:mod:`modemtones`), voice activity (:mod:`vad`) -- all numpy over the k
+   channels. AMD, MF and announcement matching run on the subsets that enabled them.
+4. Python touches a channel only when something changes: a digit ends, a cadence
+   segment ends, a decision is made.
+
+Time is sample counts since the channel's detection started (``enable``/``reset``);
+no clock is read (sans-IO). All per-channel state lives in arrays indexed by channel
+number, carried from block to block (like ``zi`` in ``scipy.signal.sosfilt``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from trunkline.drivers.dsp import amd as _amd
+from trunkline.drivers.dsp import dtmf as _dtmf
+from trunkline.drivers.dsp import modemtones as _mt
+from trunkline.drivers.dsp import sit as _sit
+from trunkline.drivers.dsp.announcements import AnnouncementMatcher, Template, load_library
+from trunkline.drivers.dsp.events import (
+    AmdEvent,
+    AnnouncementEvent,
+    DetectionEvent,
+    DtmfEvent,
+    MfEvent,
+    SilenceEvent,
+    SitEvent,
+    ToneEvent,
+    VoiceEvent,
+)
+from trunkline.drivers.dsp.goertzel import DftBank, FrameLayout, MultiBank
+from trunkline.drivers.dsp.progress import (
+    OTHER,
+    QUIET,
+    CadenceMatcher,
+    ProgressChannel,
+    Segment,
+    ZoneToneModel,
+)
+from trunkline.drivers.dsp.runs import RunTracker
+from trunkline.drivers.dsp.vad import Vad
+from trunkline.drivers.dsp.zones import Zone, load_zone
+
+RATE = 8000
+BLOCK = 160
+LAYOUT = FrameLayout(length=96, hop=40, frames=4, span=216)
+HISTORY = LAYOUT.span - BLOCK
+#: Centre of each frame relative to the block's first sample.
+FRAME_CENTRES = (LAYOUT.offsets - HISTORY + LAYOUT.length // 2).astype(np.int64)
+
+#: Single-tone bins: the SIT bands, then CNG and CED (labels 0..4).
+SINGLE_BINS = (*_sit.SIT_BINS, _mt.CNG_HZ, _mt.CED_HZ)
+_SINGLE_TOL = np.array([_sit.SIT_TOL_HZ] * 3 + [_mt.CNG_TOL_HZ, _mt.CED_TOL_HZ], np.float32)
+_SINGLE_MIN = np.array([_sit.SIT_MIN_LEVEL] * 3 + [_mt.FAX_MIN_LEVEL] * 2, np.float32)
+SINGLE_PURITY = 0.75
+PURE_MIN_LEVEL = 10 ** (-55 / 10)  # Q.24 "must reject" level: quieter is line noise
+#: The first frame of a tone has no valid phase advance (its predecessor was not the
+#: tone), so measured on-times come out 5 ms short; calibrated on clean tones.
+DURATION_BIAS = 40
+MF_SYSTEMS = ("bell", "r2_forward", "r2_backward")
+_INT32_MAX = int(np.iinfo(np.int32).max)
+OFF_BELOW_TONE = 10 ** (-15 / 10)
+
+#: Music ring-back (colour ring-back, 彩铃): >= 3 s of sound that is neither a tone nor
+#: speech-like -- speech dips >= 15 dB between syllables and pauses between words,
+#: music rarely does.
+MUSIC_MIN_BLOCKS = 150
+MUSIC_MAX_DIP_SHARE = 0.06
+MUSIC_GAP_BLOCKS = 8
+MUSIC_DIP_DB = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """What a channel asked to detect."""
+
+    dtmf: bool = True
+    progress: bool = True
+    fax: bool = True
+    vad: bool = True
+    amd: bool = False
+    announcements: bool = False
+    mf: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mf is not None and self.mf not in MF_SYSTEMS:
+            raise ValueError(f"mf={self.mf!r} is not None or one of {MF_SYSTEMS}")
+
+
+class Detector:
+    """Tone, cadence and answer detection on up to ``max_channels`` channels.
+
+    Must be driven from the media tick: :meth:`process` once per 20 ms with the
+    blocks of the enabled channels that have audio this tick.
+    """
+
+    def __init__(self, zone: str | Zone = "cn", max_channels: int = 1, *,
+                 announcements: list[Template] | None = None,
+                 announcements_dir: str | None = None) -> None:
+        if not isinstance(max_channels, int) or max_channels < 1:
+            raise ValueError(f"{max_channels=} must be an integer >= 1")
+        self.zone = load_zone(zone) if isinstance(zone, str) else zone
+        self.max_channels = n = max_channels
+        self.model = ZoneToneModel(self.zone)
+        self.matcher = CadenceMatcher(self.model)
+        # The zone's cadences as arrays, for the vectorised "still the same tone" path.
+        pats = self.model.patterns
+        width = max([len(p.elements) for p in pats] or [1])
+        self._pat_index = {p.name: i for i, p in enumerate(pats)}
+        self._el_n = np.array([len(p.elements) for p in pats] or [1], np.int32)
+        self._el_label = np.full((max(len(pats), 1), width), -9, np.int16)
+        self._el_lo = np.zeros((max(len(pats), 1), width), np.float32)
+        self._el_hi = np.zeros((max(len(pats), 1), width), np.float32)
+        for i, p in enumerate(pats):
+            for j, e in enumerate(p.elements):
+                self._el_label[i, j] = e.label
+                self._el_lo[i, j] = e.lo
+                self._el_hi[i, j] = min(e.hi, 1e9)
+        low = [f for f in self.model.freqs if f < 660][:6]
+        self._n_low = len(low)
+        self.bank = DftBank(_dtmf.DTMF_BINS + SINGLE_BINS + tuple(low), LAYOUT)
+        banks = [self.bank]
+        self.pbank = None
+        if self.model.freqs:
+            self.pbank = DftBank(self.model.freqs, FrameLayout(BLOCK, BLOCK, 1, LAYOUT.span),
+                                 window="rect")
+            banks.append(self.pbank)
+        else:  # a zone without progress tones: still need the block energy
+            self.pbank = DftBank((1000.0,), FrameLayout(BLOCK, BLOCK, 1, LAYOUT.span),
+                                 window="rect")
+            banks.append(self.pbank)
+        self.multibank = MultiBank(banks)
+        self.mf_banks = {s: DftBank(_dtmf.MF_FREQS[s], LAYOUT) for s in MF_SYSTEMS}
+        # Per-channel state.
+        self.configs: list[ChannelConfig | None] = [None] * n
+        self.enabled = np.zeros(n, bool)
+        self.pos = np.zeros(n, np.int64)
+        self.hist = np.zeros((n, HISTORY), np.float32)
+        self.last_bins = np.zeros((n, 13), np.complex64)
+        self.en_dtmf = np.zeros(n, bool)
+        self.en_progress = np.zeros(n, bool)
+        self.en_fax = np.zeros(n, bool)
+        self.en_vad = np.zeros(n, bool)
+        self.en_amd = np.zeros(n, bool)
+        self.en_ann = np.zeros(n, bool)
+        self.answered_at = np.full(n, -1, np.int64)
+        self.amd_wait = np.zeros(n, bool)
+        self.dtmf_runs = RunTracker(n, hop=LAYOUT.hop, bridge=_dtmf.DTMF_BRIDGE_FRAMES)
+        self.single_runs = RunTracker(n, hop=LAYOUT.hop, bridge=3, switch_ends=True)
+        self.modem = _mt.ModemToneState(n)
+        self.vad = Vad(n)
+        self.amd = _amd.Amd(n)
+        # MF runs report once recognised (6 frames: 30 ms) and again when they end.
+        self.mf_runs = {s: RunTracker(n, hop=LAYOUT.hop, bridge=2, report_after=6)
+                        for s in MF_SYSTEMS}
+        self.mf_last = {s: np.zeros((n, 6), np.complex64) for s in MF_SYSTEMS}
+        self.mf_system = np.full(n, -1, np.int8)
+        self.seg_label = np.full(n, -3, np.int16)
+        self.seg_len = np.zeros(n, np.int32)
+        self.seg_start = np.zeros(n, np.int64)
+        self.pend_label = np.full(n, -9, np.int16)
+        self.pend_n = np.zeros(n, np.int32)
+        self.next_check = np.full(n, np.iinfo(np.int32).max, np.int32)
+        self.broken = np.zeros(n, bool)
+        self.rep_pat = np.full(n, -1, np.int16)    # reported tone still being followed
+        self.rep_phase = np.zeros(n, np.int16)
+        self.stale = np.zeros(n, bool)             # history skipped by the fast path
+        self.tone_ref = np.zeros(n, np.float32)
+        self.long_other = np.zeros(n, bool)
+        self.progress: list[ProgressChannel] = [ProgressChannel() for _ in range(n)]
+        self.sit_state: list[_sit.SitChannel] = [_sit.SitChannel() for _ in range(n)]
+        self.m_run = np.zeros(n, np.int32)
+        self.m_gap = np.zeros(n, np.int32)
+        self.m_dips = np.zeros(n, np.int32)
+        self.m_peak = np.full(n, -200.0)
+        self.m_done = np.zeros(n, bool)
+        templates = announcements if announcements is not None else load_library(
+            announcements_dir)
+        self.announcer = AnnouncementMatcher(templates)
+        self._win = np.hanning(BLOCK).astype(np.float32)
+
+    # -- channel control ------------------------------------------------------------
+    def enable(self, ch: int, *, dtmf: bool = True, progress: bool = True, fax: bool = True,
+               vad: bool = True, amd: bool = False, announcements: bool = False,
+               mf: str | None = None, answered_at: int | None = None) -> None:
+        """Start detection on ``ch`` (time 0 is now); ``answered_at`` in samples from now.
+
+        ``answered_at=None`` means not answered yet: early media (music ring-back,
+        announcements) is analysed until :meth:`mark_answered`.
+        """
+        self._check_channel(ch)
+        if answered_at is not None and answered_at < 0:
+            raise ValueError(f"{answered_at=} must be >= 0 samples or None")
+        cfg = ChannelConfig(dtmf, progress, fax, vad, amd, announcements, mf)
+        self.configs[ch] = cfg
+        self.enabled[ch] = True
+        self.en_dtmf[ch], self.en_progress[ch], self.en_fax[ch] = dtmf, progress, fax
+        self.en_vad[ch], self.en_amd[ch], self.en_ann[ch] = vad, amd, announcements
+        self.mf_system[ch] = MF_SYSTEMS.index(mf) if mf else -1
+        self._clear(ch)
+        if answered_at is not None:
+            self.answered_at[ch] = answered_at
+            self.amd_wait[ch] = amd
+
+    def disable(self, ch: int) -> None:
+        self._check_channel(ch)
+        self.enabled[ch] = False
+        self.configs[ch] = None
+
+    def reset(self, ch: int) -> None:
+        """Restart detection on ``ch`` with the same configuration (time 0 is now)."""
+        cfg = self._config(ch)
+        self._clear(ch)
+        self.configs[ch] = cfg
+
+    def mark_answered(self, ch: int) -> None:
+        """The call was answered now (CONNECT, polarity reversal): AMD starts here."""
+        cfg = self._config(ch)
+        if self.answered_at[ch] >= 0:
+            return
+        self.answered_at[ch] = self.pos[ch]
+        self.amd_wait[ch] = cfg.amd
+        self.announcer.reset(ch)
+
+    def configure(self, ch: int, **changes) -> None:
+        """Change what ``ch`` detects without restarting its timers."""
+        cfg = replace(self._config(ch), **changes)
+        self.configs[ch] = cfg
+        self.en_dtmf[ch], self.en_progress[ch], self.en_fax[ch] = cfg.dtmf, cfg.progress, cfg.fax
+        self.en_vad[ch], self.en_amd[ch], self.en_ann[ch] = cfg.vad, cfg.amd, cfg.announcements
+        self.mf_system[ch] = MF_SYSTEMS.index(cfg.mf) if cfg.mf else -1
+
+    def _config(self, ch: int) -> ChannelConfig:
+        self._check_channel(ch)
+        cfg = self.configs[ch]
+        if cfg is None:
+            raise ValueError(f"channel {ch} is not enabled for detection")
+        return cfg
+
+    def _check_channel(self, ch: int) -> None:
+        if not (isinstance(ch, int | np.integer) and 0 <= ch < self.max_channels):
+            raise ValueError(f"channel {ch=} is not in 0..{self.max_channels - 1}")
+
+    def _clear(self, ch: int) -> None:
+        self.pos[ch] = 0
+        self.hist[ch] = 0
+        self.last_bins[ch] = 0
+        self.answered_at[ch] = -1
+        self.amd_wait[ch] = False
+        self.amd.stop(ch)
+        self.dtmf_runs.reset(ch)
+        self.single_runs.reset(ch)
+        for s in MF_SYSTEMS:
+            self.mf_runs[s].reset(ch)
+            self.mf_last[s][ch] = 0
+        self.modem.reset(ch)
+        self.vad.reset(ch)
+        self.seg_label[ch] = -3
+        self.seg_len[ch] = 0
+        self.pend_label[ch] = -9
+        self.pend_n[ch] = 0
+        self.next_check[ch] = np.iinfo(np.int32).max
+        self.broken[ch] = False
+        self.rep_pat[ch] = -1
+        self.stale[ch] = False
+        self.tone_ref[ch] = 0.0
+        self.long_other[ch] = False
+        self.progress[ch] = ProgressChannel()
+        self.sit_state[ch] = _sit.SitChannel()
+        self.m_run[ch] = self.m_gap[ch] = self.m_dips[ch] = 0
+        self.m_peak[ch] = -200.0
+        self.m_done[ch] = False
+        self.announcer.reset(ch)
+
+    # -- the media tick -------------------------------------------------------------
+    def process(self, block: np.ndarray, channel_ids) -> list[DetectionEvent]:
+        """Analyse one (k x 160) int16 block for channels ``channel_ids``; return events."""
+        block = np.asarray(block)
+        ids = np.asarray(channel_ids, dtype=np.intp).reshape(-1)
+        if block.ndim != 2 or block.shape != (ids.size, BLOCK):
+            raise ValueError(f"block shape {block.shape} must be ({ids.size}, {BLOCK}) "
+                             "for the channel_ids given")
+        if ids.size == 0:
+            return []
+        if ids.min() < 0 or ids.max() >= self.max_channels:
+            raise ValueError(f"channel_ids must lie in 0..{self.max_channels - 1}")
+        if ids.size > 1 and not (np.diff(np.sort(ids)) > 0).all():
+            raise ValueError("channel_ids must not repeat a channel")
+        if not self.enabled[ids].all():
+            bad = ids[~self.enabled[ids]]
+            raise ValueError(f"channels {bad.tolist()} are not enabled for detection")
+        events: list[DetectionEvent] = []
+        pos = self.pos[ids]
+        x = np.empty((ids.size, LAYOUT.span), np.float32)
+        x[:, :HISTORY] = self.hist[ids]
+        x[:, HISTORY:] = block
+        self.hist[ids] = x[:, BLOCK:]
+        (bins, pbins), (energy, penergy) = self.multibank(x)
+        # Phase advance from the previous frame, only for the bins that need a
+        # frequency estimate (DTMF and single tones, not the dial-tone bins).
+        nz = 13
+        prev = np.empty((ids.size, LAYOUT.frames, nz), np.complex64)
+        prev[:, 0] = self.last_bins[ids]
+        prev[:, 1:] = bins[:, :-1, :nz]
+        self.last_bins[ids] = bins[:, -1, :nz]
+        z = bins[..., :nz] * np.conj(prev)
+        z *= self.bank.rotation[:nz]
+        power = np.abs(bins)
+        power *= power
+        centres = np.maximum(pos[:, None] + FRAME_CENTRES[None, :], 0)
+
+        # DTMF (Q.24).
+        nd = 8
+        interference = power[..., nd + 5:].sum(axis=-1) if self._n_low else 0.0
+        dlabels = _dtmf.classify_dtmf(power[..., :nd], z[..., :nd], energy, interference,
+                                      self.bank.offset_hz, self.bank.response)
+        ended, _ = self.dtmf_runs.update(ids, dlabels, energy, np.zeros_like(energy), centres)
+        if len(ended):
+            dur = ended.duration + DURATION_BIAS
+            keep = (dur >= _dtmf.DTMF_MIN_DURATION_MS * 8) & self.en_dtmf[ended.channel]
+            for i in np.flatnonzero(keep):
+                events.append(DtmfEvent(int(ended.channel[i]), int(ended.start[i]),
+                                        int(max(ended.end[i], ended.start[i])),
+                                        _dtmf.DTMF_DIGIT_OF_LABEL[int(ended.label[i])],
+                                        int(dur[i])))
+
+        # Single tones: SIT segments, CNG, CED/ANS.
+        sp = power[..., nd:nd + 5]
+        sb = np.argmax(sp, axis=-1)
+        spow = np.take_along_axis(sp, sb[..., None], -1)[..., 0]
+        sdelta = self.bank.offset_hz(np.take_along_axis(z[..., nd:nd + 5], sb[..., None],
+                                                        -1)[..., 0])
+        spow = spow / self.bank.response(sdelta)
+        spure = spow >= SINGLE_PURITY * energy
+        sok = spure & (spow >= _SINGLE_MIN[sb]) & (np.abs(sdelta) <= _SINGLE_TOL[sb])
+        slabels = np.where(sok, sb, -1).astype(np.int16)
+        ended, _ = self.single_runs.update(ids, slabels, energy, sdelta, centres)
+        for i in np.flatnonzero(ended.label <= 2) if len(ended) else ():
+            ch = int(ended.channel[i])
+            if not self.en_progress[ch]:
+                continue
+            lab = int(ended.label[i])
+            seg = _sit.SitSegment(lab, _sit.SIT_BINS[lab] + float(ended.extra[i]),
+                                  int(ended.start[i]), float(ended.duration[i]) / 8)
+            found = _sit.on_segment(self.sit_state[ch], seg)
+            if found:
+                code, s1, s2, s3 = found
+                dec = int(max(ended.end[i], s1.start))
+                events.append(ToneEvent(ch, s1.start, dec, "sit"))
+                events.append(SitEvent(ch, s1.start, dec, code,
+                                       (round(s1.freq, 1), round(s2.freq, 1), round(s3.freq, 1)),
+                                       (round(s1.duration_ms), round(s2.duration_ms),
+                                        round(s3.duration_ms))))
+        fax_labels = np.where(self.en_fax[ids][:, None], slabels, -1)
+        mag = np.sqrt(power[..., nd + 4])
+        for ch, name, onset in self.modem.update(ids, fax_labels, mag, centres):
+            events.append(ToneEvent(ch, onset, int(self.pos[ch] + BLOCK), name))
+
+        # MF (subsets).
+        if (self.mf_system[ids] >= 0).any():
+            events += self._mf(ids, x, pos, centres)
+
+        # Call-progress cadence.
+        p2 = pbins[:, 0]
+        block_energy = penergy[:, 0]
+        plabels = self.model.label_blocks((p2.real ** 2 + p2.imag ** 2), block_energy)
+        # The off part of a cadence is "quiet" relative to the tone: line noise 15 dB
+        # under the tone's level still counts as the silent half of a busy tone.
+        ref = np.where(plabels >= 0, block_energy, self.tone_ref[ids])
+        self.tone_ref[ids] = ref
+        plabels = np.where((plabels == OTHER) & (block_energy < ref * OFF_BELOW_TONE), QUIET,
+                           plabels).astype(np.int16)
+        events += self._cadence(ids, plabels, pos)
+
+        # Voice activity.
+        level_db = 10 * np.log10(np.maximum(block_energy, 1e-12))
+        # A block is a tone, not voice, if any frame is a digit or a pure single tone
+        # (also out of the fax/SIT windows: a steady 2180 Hz whistle is not speech).
+        tonal = (plabels >= 0) | (dlabels >= 0).any(axis=1) | \
+            (spure & (energy >= PURE_MIN_LEVEL)).all(axis=1)
+        voiced, changes = self.vad.update(ids, level_db, tonal, pos)
+        for ch, what, onset in changes:
+            if self.en_vad[ch]:
+                cls = VoiceEvent if what == "voice" else SilenceEvent
+                events.append(cls(ch, onset, int(self.pos[ch] + BLOCK)))
+
+        # Answer side: AMD; early media: music and announcements.
+        answered = self.answered_at[ids] >= 0
+        start = self.amd_wait[ids] & (pos + BLOCK > self.answered_at[ids])
+        if start.any():
+            for ch in ids[start]:
+                self.amd.start(ch)
+                self.amd_wait[ch] = False
+        live = ~self.amd.done[ids]
+        if live.any():
+            events += self._amd(ids[live], x[live, HISTORY:], voiced[live],
+                                block_energy[live], pos[live])
+        early = ~answered & self.en_progress[ids]
+        if early.any():
+            events += self._music(ids[early], level_db[early], voiced[early], tonal[early],
+                                  pos[early])
+        listen = ~answered & self.en_ann[ids]
+        if listen.any() and self.announcer.templates:
+            for ch, tpl, conf, onset in self.announcer.update(
+                    ids[listen], block[listen], voiced[listen], pos[listen] + BLOCK):
+                events.append(AnnouncementEvent(ch, onset, int(self.pos[ch] + BLOCK),
+                                                tpl.kind, tpl.name, conf))
+        self.pos[ids] = pos + BLOCK
+        return events
+
+    # -- parts ------------------------------------------------------------------------
+    def _mf(self, ids, x, pos, centres) -> list[DetectionEvent]:
+        out: list[DetectionEvent] = []
+        systems = self.mf_system[ids]
+        for s_index, system in enumerate(MF_SYSTEMS):
+            sel = systems == s_index
+            if not sel.any():
+                continue
+            sub = ids[sel]
+            bank = self.mf_banks[system]
+            bins = bank(x[sel])
+            prev = np.concatenate([self.mf_last[system][sub][:, None], bins[:, :-1]], axis=1)
+            self.mf_last[system][sub] = bins[:, -1]
+            z = bins * np.conj(prev) * bank.rotation
+            power = bins.real ** 2 + bins.imag ** 2
+            xs = x[sel]
+            energy = (xs * xs) @ bank.energy_columns
+            labels = _dtmf.classify_mf(system, power, z, energy, bank.offset_hz, bank.response)
+            ended, started = self.mf_runs[system].update(sub, labels, energy,
+                                                         np.zeros_like(energy), centres[sel])
+            chars = _dtmf.MF_CHARS[system]
+            for i in range(len(started)):
+                start = int(started.start[i])
+                out.append(MfEvent(int(started.channel[i]), start, max(int(started.end[i]), start),
+                                   chars[int(started.label[i])],
+                                   max(int(started.end[i]) - start, 0), system, "on"))
+            for i in range(len(ended)):
+                dur = int(ended.duration[i]) + DURATION_BIAS
+                if dur >= _dtmf.MF_MIN_DURATION_MS * 8:
+                    out.append(MfEvent(int(ended.channel[i]), int(ended.start[i]),
+                                       int(max(ended.end[i], ended.start[i])),
+                                       chars[int(ended.label[i])], dur,
+                                       system))
+        return out
+
+    def _cadence(self, ids, labels, pos) -> list[DetectionEvent]:
+        """Segment the block labels (2-block debounce) and match cadences on changes."""
+        cur = self.seg_label[ids]
+        seglen = self.seg_len[ids]
+        pl = self.pend_label[ids]
+        pn = self.pend_n[ids]
+        fresh = cur == -3
+        same = labels == cur
+        is_pend = ~same & (labels == pl)
+        seglen = np.where(same, seglen + 1 + pn, seglen)
+        pn = np.where(same, 0, np.where(is_pend, pn + 1, 1))
+        pl = np.where(same, -9, labels)
+        switch = (~same & (pn >= 2)) | fresh
+        # Changes between "quiet" and "other sound" never start or continue a cadence
+        # match: they are handled here, vectorised, and only leave a mark ("broken")
+        # for the next time Python looks at the channel.
+        silent_switch = switch & ~fresh & (cur < 0) & (labels < 0)
+        if silent_switch.any():
+            sel = ids[silent_switch]
+            self.broken[sel] |= (cur[silent_switch] == OTHER) | (labels[silent_switch] == OTHER)
+            self.long_other[sel] |= (cur[silent_switch] == OTHER) & (seglen[silent_switch] >= 25)
+            self.seg_label[sel] = labels[silent_switch]
+            self.seg_start[sel] = np.maximum(pos[silent_switch] + BLOCK - pn[silent_switch] * BLOCK,
+                                             0)
+            self.rep_pat[sel] = -1
+            seglen = np.where(silent_switch, pn, seglen)
+            pl = np.where(silent_switch, -9, pl)
+            pn = np.where(silent_switch, 0, pn)
+            switch &= ~silent_switch
+        # A reported tone going on as expected (the segment that ended fits its element
+        # and the new one is the next element) needs no Python: advance its phase here.
+        rp = self.rep_pat[ids]
+        fast = switch & ~fresh & (rp >= 0)
+        if fast.any():
+            rpi = np.maximum(rp, 0)
+            ph = self.rep_phase[ids]
+            nxt = (ph + 1) % self._el_n[rpi]
+            ms = seglen * 20
+            ok = fast & (cur == self._el_label[rpi, ph]) & (ms >= self._el_lo[rpi, ph]) & \
+                (ms <= self._el_hi[rpi, ph]) & (labels == self._el_label[rpi, nxt])
+            if ok.any():
+                sel = ids[ok]
+                self.seg_label[sel] = labels[ok]
+                self.seg_start[sel] = np.maximum(pos[ok] + BLOCK - pn[ok] * BLOCK, 0)
+                self.rep_phase[sel] = nxt[ok]
+                self.next_check[sel] = (self._el_hi[rpi[ok], nxt[ok]] + 1).astype(np.int64)
+                self.stale[sel] = True
+                seglen = np.where(ok, pn, seglen)
+                pl = np.where(ok, -9, pl)
+                pn = np.where(ok, 0, pn)
+                switch &= ~ok
+        self.pend_label[ids] = pl
+        self.pend_n[ids] = pn
+        self.seg_len[ids] = seglen
+        due = ~switch & (seglen * 20 >= self.next_check[ids])
+        out: list[DetectionEvent] = []
+        if not (switch.any() or due.any()):
+            return out
+        for i in np.flatnonzero((switch | due) & self.en_progress[ids]):
+            ch = int(ids[i])
+            st = self.progress[ch]
+            self.rep_pat[ch] = -1
+            if self.stale[ch]:
+                st.history.clear()  # the fast path skipped segments: start afresh
+                self.stale[ch] = False
+            if switch[i]:
+                if not fresh[i]:
+                    if self.broken[ch]:
+                        st.history.append(Segment(OTHER, int(self.seg_start[ch]), 0.0))
+                        self.broken[ch] = False
+                    if self.long_other[ch] or (cur[i] == OTHER and seglen[i] >= 25):
+                        st.reported = None
+                        self.long_other[ch] = False
+                    st.history.append(Segment(int(cur[i]), int(self.seg_start[ch]),
+                                              float(seglen[i] * 20),
+                                              truncated=bool(self.seg_start[ch] == 0)))
+                n_new = 1 if fresh[i] else int(pn[i])
+                self.seg_label[ch] = labels[i]
+                self.seg_len[ch] = n_new
+                self.seg_start[ch] = max(int(pos[i]) + BLOCK - n_new * BLOCK, 0)
+                self.pend_label[ch] = -9
+                self.pend_n[ch] = 0
+            open_seg = Segment(int(self.seg_label[ch]), int(self.seg_start[ch]),
+                               float(self.seg_len[ch] * 20),
+                               truncated=bool(self.seg_start[ch] == 0))
+            found = self.matcher.decide(st, open_seg)
+            nxt = self.matcher.next_deadline_ms(open_seg)
+            self.next_check[ch] = int(min(nxt, _INT32_MAX))
+            if found and found[0] != st.reported:
+                st.reported = found[0]
+                out.append(ToneEvent(ch, found[1], int(pos[i]) + BLOCK, found[0]))
+            if found and found[0] == st.reported:
+                phase = self.matcher.phase_of(found[0], st.history, open_seg)
+                if phase >= 0:
+                    rp = self._pat_index[found[0]]
+                    self.rep_pat[ch] = rp
+                    self.rep_phase[ch] = phase
+                    # Following a known tone, only its own element's end matters.
+                    self.next_check[ch] = int(min(self._el_hi[rp, phase] + 1, _INT32_MAX))
+        return out
+
+    def _amd(self, ids, block, voiced, block_energy, pos) -> list[DetectionEvent]:
+        spec = np.abs(np.fft.rfft(block * self._win, axis=1)) ** 2
+        spec *= (block_energy / np.maximum(spec.sum(axis=1), 1e-30))[:, None]
+        out: list[DetectionEvent] = []
+        for ch, result, _blocks, reason in self.amd.update(ids, voiced, spec):
+            now = int(self.pos[ch]) + BLOCK
+            after = max(now - int(self.answered_at[ch]), 0)
+            if self.en_amd[ch]:
+                out.append(AmdEvent(ch, now, now, result, after, reason))
+        return out
+
+    def _music(self, ids, level_db, voiced, tonal, pos) -> list[DetectionEvent]:
+        gap = np.where(voiced, 0, self.m_gap[ids] + 1)
+        run = np.where(gap >= MUSIC_GAP_BLOCKS, 0, self.m_run[ids] + 1)
+        run = np.where(tonal, 0, run)
+        peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
+        dips = np.where(run <= 1, 0, self.m_dips[ids] + (level_db < peak - MUSIC_DIP_DB))
+        self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
+        hit = (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run) & ~self.m_done[ids]
+        out: list[DetectionEvent] = []
+        for i in np.flatnonzero(hit):
+            ch = int(ids[i])
+            self.m_done[ch] = True
+            onset = max(int(pos[i]) + BLOCK - int(run[i]) * BLOCK, 0)
+            out.append(ToneEvent(ch, onset, int(pos[i]) + BLOCK, "music", confidence=0.8))
+        return out
+
+
+def detect_file(samples: np.ndarray, zone: str | Zone = "cn", answered_at: float | None = None,
+                *, dtmf: bool = True, progress: bool = True, fax: bool = True,
+                vad: bool = True, amd: bool | None = None, announcements: bool = True,
+                mf: str | None = None, templates: list[Template] | None = None,
+                ) -> list[DetectionEvent]:
+    """Run the detector over one recording (int16 at 8 kHz); events sorted by onset.
+
+    ``answered_at`` is the answer time in seconds (None: never answered, so the whole
+    file is early media). AMD runs when answered unless ``amd=False``. One second of
+    silence is appended so that what is still going on at the end is decided; events
+    whose onset falls in that padding are dropped.
+    """
+    x = np.asarray(samples)
+    if x.ndim != 1:
+        raise ValueError(f"samples must be one channel, got shape {x.shape}")
+    if answered_at is not None and answered_at < 0:
+        raise ValueError(f"{answered_at=} must be >= 0 seconds")
+    n = x.size
+    det = Detector(zone, 1, announcements=templates)
+    det.enable(0, dtmf=dtmf, progress=progress, fax=fax, vad=vad,
+               amd=(answered_at is not None) if amd is None else amd,
+               announcements=announcements, mf=mf,
+               answered_at=None if answered_at is None else round(answered_at * RATE))
+    pad = (-n) % BLOCK + RATE
+    y = np.concatenate([np.clip(x, -32768, 32767).astype(np.int16), np.zeros(pad, np.int16)])
+    events: list[DetectionEvent] = []
+    ch = np.zeros(1, np.intp)
+    for b in y.reshape(-1, BLOCK):
+        events += det.process(b[None, :], ch)
+    events = [e for e in events if e.sample < n or isinstance(e, AmdEvent)]
+    events.sort(key=lambda e: (e.sample, e.decided))
+    return events

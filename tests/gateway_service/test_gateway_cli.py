@@ -1,0 +1,52 @@
+"""The gateway as an operator runs it: `trunkline gateway serve` and `trunkline gw ...`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"
+
+
+def test_serve_then_client_commands_then_graceful_stop():
+    sock = Path(tempfile.mkdtemp(prefix="tl-cli-", dir="/tmp")) / "gw.sock"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trunkline", "gateway", "serve", "--socket", str(sock),
+         "--network", str(PLAN), "--speed", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not sock.exists():
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "the gateway did not come up"
+            time.sleep(0.1)
+
+        def gw(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "trunkline", "gw", "--socket",
+                                   str(sock), *args], capture_output=True, text=True,
+                                  timeout=120)
+
+        channels = gw("channels", "--json")
+        assert channels.returncode == 0, channels.stderr
+        assert len(json.loads(channels.stdout)) == 76
+        call = gw("call", "13700000001", "--group", "fxo")
+        assert call.returncode == 0, call.stderr
+        events = [json.loads(line) for line in call.stdout.splitlines()]
+        assert events[0]["event"] == "originated"
+        assert events[-1]["state"] == "hungup" and events[-1]["outcome"] == "busy"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+
+
+def test_client_without_a_gateway_gets_a_clear_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "trunkline", "gw", "--socket",
+                           str(tmp_path / "none.sock"), "channels"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "no gateway socket" in proc.stderr and "trunkline gateway serve" in proc.stderr
