@@ -1,25 +1,28 @@
 """An outbound call on an analog FXO port, as a sans-IO state machine.
 
-Feed it card events, received frames and the time; it returns what to do to the
-channel (hook and dial actions) and records timestamped observations. It reads no clock
-and touches no card, so the same code runs on the emulated card in virtual time and on
-a DAHDI board in real time.
+Feed it card events, the detector's events for its channel, and the time; it returns
+what to do (hook, dial, and detector actions) and records timestamped observations. It
+reads no clock, touches no card and analyses no audio itself (the shared multi-channel
+detector does), so the same code runs on the emulated card in virtual time and on a
+DAHDI board in real time.
 
 Loop-start lines give no answer signal (DESIGN.md): an answer is declared only on a
-polarity reversal, on voice after ringback has been heard, or on a fax/modem tone.
-Ringback is never an answer.
+polarity reversal, on voice after ringback (tone or music) has been heard, or on a
+fax/modem tone. Ringback is never an answer.
 
 Transitions (state, input) -> state; everything else leaves the state unchanged:
 
-    SEIZING    dial tone heard                      -> DIALING   (dial the number)
-    SEIZING    dial tone timeout                    -> DONE      (error: no dial tone)
-    DIALING    DIAL_COMPLETE                        -> PROGRESS
-    PROGRESS   busy / congestion tone, SIT, speech  -> RELEASING (busy, congestion, ...)
-    PROGRESS   polarity reversal, voice after ring  -> ANSWERED
-    PROGRESS   ring timeout                         -> RELEASING (no_answer)
-    ANSWERED   voice pattern / answer tone / beep   -> CONNECTED (human, machine, fax)
-    CONNECTED  far-end clear, or hold time over     -> RELEASING
-    RELEASING  (on hook)                            -> DONE
+    SEIZING    dial tone timeout                     -> DONE      (error: no dial tone)
+    SEIZING    dial tone heard                       -> DIALING   (detection restarts)
+    DIALING    DIAL_COMPLETE                         -> PROGRESS
+    PROGRESS   busy / congestion, SIT, announcement  -> RELEASING (busy, congestion, ...)
+    PROGRESS   speech, no ringback, nothing decided  -> RELEASING (unreachable)
+    PROGRESS   polarity reversal, voice after ring   -> ANSWERED  (AMD starts)
+    PROGRESS   fax or modem answer tone              -> CONNECTED (fax)
+    PROGRESS   ring timeout                          -> RELEASING (no_answer)
+    ANSWERED   AMD decision, fax tone, AMD timeout   -> CONNECTED (human, machine, fax)
+    CONNECTED  far-end clear, or hold time over      -> RELEASING
+    RELEASING  (on hook)                             -> DONE
 """
 
 from __future__ import annotations
@@ -28,19 +31,25 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-from trunkline.drivers.dsp.simple_progress import SimpleProgress
+from trunkline.drivers.detection_ops import (
+    ANNOUNCEMENT_OUTCOME,
+    FAX_TONES,
+    DetectorOp,
+    observation,
+)
+from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.drivers.dsp.zones import Zone
-from trunkline.drivers.greeting import GreetingMeter
 from trunkline.drivers.model import CardEvent, EventKind, HookOp
 
 from trunkline.errors import NumberFormatError
 
-#: How long early sound is listened to before calling it an announcement (music
-#: ring-back is recognised within 1.5 s).
-EARLY_SOUND_WINDOW = 1.8
-#: How long after answer we wait for a decision before saying "notsure".
-AMD_WINDOW = 5.0
+#: How long sound with no ringback before it is listened to before calling it an
+#: announcement nobody recognised (the detector names music within 3 s and known
+#: announcements within about 4.5 s of their start).
+EARLY_SOUND_WINDOW = 6.0
+#: How long after answer we wait for the detector's AMD before saying "notsure"
+#: (its decisions average 2-3 s; shared/reference/detection-anchors.md: 3-5 s typical).
+AMD_WINDOW = 6.0
 
 
 class CallState(StrEnum):
@@ -64,7 +73,7 @@ class DialAction:
     mode: str = "dtmf"
 
 
-Action = HookAction | DialAction
+Action = HookAction | DialAction | DetectorOp
 
 
 @dataclass
@@ -80,6 +89,9 @@ class FxoCall:
     hold: float | None = None
     max_duration: float = 600.0
     blind_dial: bool = False
+    answer_on_polarity: bool = False
+    """The line reverses polarity on answer (chan_dahdi's answeronpolarityswitch): then
+    only a reversal is an answer, and sound before it is always early media."""
     state: CallState = CallState.SEIZING
     outcome: str | None = None
     answered_by: str | None = None
@@ -91,8 +103,7 @@ class FxoCall:
     _early_voice_at: float | None = None
     _answered_at: float | None = None
     _decided_at: float | None = None
-    _progress: SimpleProgress | None = None
-    _greeting: GreetingMeter = field(default_factory=GreetingMeter)
+    _while_dialing: list[tuple[float, DetectionEvent]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.number or any(c not in "0123456789*#" for c in self.number):
@@ -101,9 +112,6 @@ class FxoCall:
             )
         if self.dial_mode == "pulse" and any(c in "*#" for c in self.number):
             raise NumberFormatError(f"cannot pulse-dial {self.number!r}: * and # need DTMF")
-        self._progress = SimpleProgress(self.zone)
-        # While seizing, nothing but dial tone is expected: half a second of it will do.
-        self._progress.dial_tone_after = 0.5
 
     # -- inputs ---------------------------------------------------------------------
     def start(self, now: float) -> list[Action]:
@@ -112,14 +120,23 @@ class FxoCall:
         return [HookAction(HookOp.OFFHOOK)]
 
     def on_event(self, event: CardEvent) -> list[Action]:
+        """A card event on this call's channel."""
         if event.kind is EventKind.DIAL_COMPLETE and self.state is CallState.DIALING:
             self._log("digits_sent", digits=self.number)
             self._enter(CallState.PROGRESS)
-        elif event.kind is EventKind.POLARITY:
+            # The exchange may answer before our last digit's pause is over (it routes
+            # on the last digit): what the detector decided meanwhile counts now.
+            early, self._while_dialing = self._while_dialing, []
+            actions: list[Action] = []
+            for when, detected in early:
+                if self.state is CallState.PROGRESS:
+                    actions += self.on_detection(when, detected, log=False)
+            return actions
+        if event.kind is EventKind.POLARITY:
             self._log("polarity_reversal", reversed=bool(event.value))
             if self.state is CallState.PROGRESS and event.value:
-                self._answer("polarity")
-            elif self.state in (CallState.ANSWERED, CallState.CONNECTED) and not event.value:
+                return self._answer("polarity")
+            if self.state in (CallState.ANSWERED, CallState.CONNECTED) and not event.value:
                 return self._far_clear("polarity_reversal")
         elif event.kind is EventKind.ONHOOK:
             self._log("loop_current_drop")
@@ -129,17 +146,53 @@ class FxoCall:
                 return self._release("error", reason="loop current dropped before answer")
         return []
 
-    def on_frame(self, now: float, frame: np.ndarray) -> list[Action]:
-        """One received 20 ms frame on this call's channel, ending at ``now``."""
-        self._now = now
-        actions: list[Action] = []
-        assert self._progress is not None
-        observations = self._progress.feed(frame)
-        for obs in observations:
-            actions += self._observe(obs.kind, obs.name)
-        if self.state in (CallState.ANSWERED, CallState.CONNECTED):
-            actions += self._measure_greeting(frame)
-        return actions + self.on_time(now)
+    def on_detection(self, now: float, event: DetectionEvent, *,
+                     log: bool = True) -> list[Action]:
+        """An event of the shared detector on this call's channel."""
+        self._now = max(self._now, now)
+        kind, name = observation(event)
+        if kind in ("silence",):
+            return []
+        if log:
+            self._log(kind, **({"tone": name} if kind == "tone" else {"result": name}
+                               if kind == "amd" else {"kind": name} if kind ==
+                               "announcement" else {"code": name} if kind == "sit" else {}))
+        state = self.state
+        if state is CallState.DIALING:
+            self._while_dialing.append((now, event))
+            return []
+        if state is CallState.SEIZING and kind == "tone" and name == "dial":
+            self._log("dial_tone")
+            return self._dial()
+        if state is CallState.PROGRESS:
+            if kind == "tone" and name in ("ringback", "music"):
+                self._ringback_heard = True
+                self._early_voice_at = None
+            elif kind == "tone" and name in ("busy", "congestion"):
+                return self._release(name)
+            elif kind == "sit" or (kind == "tone" and name == "sit"):
+                return self._release("invalid_number")
+            elif kind == "announcement":
+                return self._release(ANNOUNCEMENT_OUTCOME.get(name, "unreachable"),
+                                     announcement=name)
+            elif kind == "voice":
+                if self._ringback_heard and not self.answer_on_polarity:
+                    return self._answer("voice")
+                if self._early_voice_at is None and not self._ringback_heard:
+                    self._early_voice_at = now  # an announcement, or music ring-back?
+            elif kind == "tone" and name in FAX_TONES:
+                actions = self._answer("tone")
+                self._decide("fax", name)
+                return actions
+        elif state is CallState.ANSWERED:
+            if kind == "tone" and name in FAX_TONES:
+                self._decide("fax", name)
+            elif kind == "amd":
+                self._decide("human" if name == "notsure" else name, f"amd_{name}")
+        elif state is CallState.CONNECTED and kind == "tone" and name in ("busy",
+                                                                             "congestion"):
+            return self._far_clear(f"{name}_tone")
+        return []
 
     def on_time(self, now: float) -> list[Action]:
         self._now = now
@@ -149,19 +202,24 @@ class FxoCall:
                 self._log("dial_tone_missing", dialing="blind")
                 return self._dial()
             return self._release("error", reason="no dial tone")
-        if self.state is CallState.PROGRESS and elapsed >= self.ring_timeout:
-            return self._release("no_answer")
-        if self.state is CallState.PROGRESS and self._early_voice_at is not None and \
-                now - self._early_voice_at >= EARLY_SOUND_WINDOW:
-            # Speech with no ringback and no answer signal is the network talking.
-            self._log("announcement")
-            return self._release("unreachable")
+        if self.state is CallState.PROGRESS:
+            if elapsed >= self.ring_timeout:
+                return self._release("no_answer")
+            if self._early_voice_at is not None and \
+                    now - self._early_voice_at >= EARLY_SOUND_WINDOW:
+                self._early_voice_at = None
+                if self.answer_on_polarity:
+                    # No reversal came: sound we could not name is the network talking.
+                    self._log("announcement", kind="unknown")
+                    return self._release("unreachable", announcement="unknown")
+                # No answer signal on this line: music ring-back that was answered before
+                # it could be named sounds just like this. Let AMD judge from here.
+                return self._answer("voice_after_early_sound")
         if self.state is CallState.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
-            self._decide("human", "notsure")
-        if self.state is CallState.CONNECTED:
-            assert self._decided_at is not None
-            if self.hold is not None and now - self._decided_at >= self.hold:
-                return self._hangup("near_end")
+            self._decide("human", "amd_timeout")
+        if self.state is CallState.CONNECTED and self.hold is not None and \
+                self._decided_at is not None and now - self._decided_at >= self.hold:
+            return self._hangup("near_end")
         if self.state not in (CallState.DONE, CallState.RELEASING) and \
                 now - self._start >= self.max_duration:
             return self._hangup("near_end") if self.outcome else self._release(
@@ -196,68 +254,33 @@ class FxoCall:
         }
 
     # -- transitions ----------------------------------------------------------------
-    def _observe(self, kind: str, name: str) -> list[Action]:
-        if kind == "tone":
-            self._log("tone", tone=name)
-        elif kind in ("sit", "voice"):
-            self._log(kind)
-        if self.state is CallState.SEIZING and kind == "tone" and name == "dial":
-            self._log("dial_tone")
-            return self._dial()
-        if self.state is CallState.PROGRESS:
-            if kind == "tone" and name in ("ringback", "music"):
-                self._ringback_heard = True
-                self._early_voice_at = None
-            elif kind == "tone" and name in ("busy", "congestion"):
-                return self._release(name)
-            elif kind == "sit":
-                return self._release("invalid_number")
-            elif kind == "voice":
-                if self._ringback_heard:
-                    self._answer("voice")
-                elif self._early_voice_at is None:
-                    # Sound before any ringback: an announcement, or music ring-back.
-                    # EARLY_SOUND_WINDOW tells them apart (music is reported by then).
-                    self._early_voice_at = self._now
-            elif kind == "tone" and name in ("answer_tone", "fax_cng"):
-                self._answer("tone")
-                self._decide("fax", "fax_tone")
-        elif self.state in (CallState.ANSWERED, CallState.CONNECTED):
-            if kind == "tone" and name in ("answer_tone", "fax_cng") and \
-                    self.state is CallState.ANSWERED:
-                self._decide("fax", "fax_tone")
-            elif kind == "tone" and name == "busy" and self.state is CallState.CONNECTED:
-                return self._far_clear("busy_tone")
-        return []
-
-    def _measure_greeting(self, frame: np.ndarray) -> list[Action]:
-        if self.state is CallState.ANSWERED and (decision := self._greeting.feed(frame)):
-            self._decide(*decision)
-        return []
-
     def _dial(self) -> list[Action]:
         self._enter(CallState.DIALING)
-        return [DialAction(self.number, self.dial_mode)]
+        # Detection starts afresh with the digits: the line falls silent, and what comes
+        # next is the network's answer, which a fragment of dial tone must not colour
+        # (the exchange may answer before our last digit's pause has ended).
+        return [DetectorOp("reset"), DialAction(self.number, self.dial_mode)]
 
-    def _answer(self, by: str) -> None:
+    def _answer(self, by: str) -> list[Action]:
         self._answered_at = self._now
         self._log("answered", by=by)
         self._enter(CallState.ANSWERED)
+        return [DetectorOp("answered")]
 
     def _decide(self, outcome: str, reason: str) -> None:
         if self.state is not CallState.ANSWERED:
             return
         self.outcome = outcome
-        self.answered_by = outcome if outcome != "fax" else "fax"
+        self.answered_by = outcome
         self._decided_at = self._now
-        amd = "notsure" if reason == "notsure" else outcome
-        self._log("amd", result=amd if outcome != "fax" else "fax", reason=reason,
+        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        self._log("decided", result=result, reason=reason,
                   after_answer=round(self._now - (self._answered_at or self._now), 2))
         self._enter(CallState.CONNECTED)
 
     def _far_clear(self, how: str) -> list[Action]:
         if self.outcome is None:
-            self._decide("human", "notsure")
+            self._decide("human", "amd_timeout")
         self._log("hangup", by="far_end", signal=how)
         self._enter(CallState.RELEASING)
         return [HookAction(HookOp.ONHOOK)]

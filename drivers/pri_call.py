@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-from trunkline.drivers.dsp.simple_progress import SimpleProgress
+from trunkline.drivers.detection_ops import FAX_TONES, DetectorOp, observation
+from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.drivers.dsp.zones import Zone
-from trunkline.drivers.greeting import GreetingMeter
 from trunkline.drivers.pri import events as ev
 
 from trunkline.errors import NumberFormatError
 
-AMD_WINDOW = 5.0
+#: How long after CONNECT we wait for the detector's AMD before saying "notsure".
+AMD_WINDOW = 6.0
 CAUSE_NORMAL = 16
 
 
@@ -57,7 +57,7 @@ class ClearAction:
     cause: int = CAUSE_NORMAL
 
 
-PriAction = SetupAction | ClearAction
+PriAction = SetupAction | ClearAction | DetectorOp
 
 
 @dataclass
@@ -83,15 +83,12 @@ class PriCall:
     _answered_at: float | None = None
     _decided_at: float | None = None
     _early: set[str] = field(default_factory=set)
-    _progress: SimpleProgress | None = None
-    _greeting: GreetingMeter = field(default_factory=GreetingMeter)
 
     def __post_init__(self) -> None:
         if not self.number or any(c not in "0123456789*#+" for c in self.number):
             raise NumberFormatError(
                 f"cannot call {self.number!r}: a number is digits, * and # (and a leading +)"
             )
-        self._progress = SimpleProgress(self.zone)
 
     def start(self, now: float) -> list[PriAction]:
         self._start = self._now = self._since = now
@@ -140,6 +137,7 @@ class PriCall:
             self._answered_at = now
             self._log("answered", by="connect")
             self._enter(PriCallState.ANSWERED)
+            return [DetectorOp("answered")]
         elif isinstance(event, ev.CallDisconnecting):
             self._log("disconnect", cause=event.cause, by="network")
         elif isinstance(event, ev.CallEnded):
@@ -151,25 +149,25 @@ class PriCall:
             self._enter(PriCallState.DONE)
         return []
 
-    def on_frame(self, now: float, frame: np.ndarray) -> list[PriAction]:
-        """A received frame of the call's B-channel."""
+    def on_detection(self, now: float, event: DetectionEvent) -> list[PriAction]:
+        """An event of the shared detector on the call's B-channel."""
         self._now = now
-        if self.state is PriCallState.CONNECTED:
-            # Classified: on PRI the far end's clearing comes as a DISCONNECT, so the
-            # audio needs no more analysis (the gateway's in-call DTMF detection runs on).
-            return self.on_time(now)
-        assert self._progress is not None
-        for obs in self._progress.feed(frame):
-            name = obs.name or obs.kind
-            if self.state in (PriCallState.PROGRESS, PriCallState.ALERTING) \
-                    and name not in self._early:
-                self._early.add(name)
-                self._log("early_media", heard=name)
-            elif self.state is PriCallState.ANSWERED and name in ("answer_tone", "fax_cng"):
-                self._decide("fax", "fax_tone")
-        if self.state is PriCallState.ANSWERED and (decision := self._greeting.feed(frame)):
-            self._decide(*decision)
-        return self.on_time(now)
+        kind, name = observation(event)
+        if kind in ("silence",):
+            return []
+        heard = name if kind in ("tone", "announcement") else kind
+        if self.state in (PriCallState.SETUP, PriCallState.PROGRESS, PriCallState.ALERTING):
+            if heard not in self._early:
+                self._early.add(heard)
+                detail = {"kind": name} if kind == "announcement" else {}
+                self._log("early_media", heard=heard, **detail)
+        elif self.state is PriCallState.ANSWERED:
+            if kind == "tone" and name in FAX_TONES:
+                return self._decide("fax", name)
+            if kind == "amd":
+                self._log("amd", result=name)
+                return self._decide("human" if name == "notsure" else name, f"amd_{name}")
+        return []
 
     def on_time(self, now: float) -> list[PriAction]:
         self._now = now
@@ -181,7 +179,7 @@ class PriCall:
         if self.state is PriCallState.ALERTING and now - self._since >= self.ring_timeout:
             return self._clear("no_answer")
         if self.state is PriCallState.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
-            self._decide("human", "notsure")
+            return self._decide("human", "amd_timeout")
         if self.state is PriCallState.CONNECTED and self.hold is not None \
                 and self._decided_at is not None and now - self._decided_at >= self.hold:
             return self._clear(None)
@@ -213,14 +211,18 @@ class PriCall:
                 "duration": round(self._now - self._start, 3)}
 
     # -- transitions ----------------------------------------------------------------
-    def _decide(self, outcome: str, reason: str) -> None:
+    def _decide(self, outcome: str, reason: str) -> list[PriAction]:
         if self.state is not PriCallState.ANSWERED:
-            return
+            return []
         self.outcome = self.answered_by = outcome
         self._decided_at = self._now
-        self._log("amd", result="notsure" if reason == "notsure" else outcome, reason=reason,
+        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        self._log("decided", result=result, reason=reason,
                   after_answer=round(self._now - (self._answered_at or self._now), 2))
         self._enter(PriCallState.CONNECTED)
+        # Classified: the far end's clearing comes as a DISCONNECT; the audio needs no
+        # more call-progress analysis (in-call DTMF is the gateway's, separately).
+        return [DetectorOp("stop")]
 
     def _clear(self, outcome: str | None) -> list[PriAction]:
         if outcome is not None:

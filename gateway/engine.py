@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 import structlog
 from trunkline.drivers.card import CardABC
+from trunkline.drivers.detection_ops import CALL_PROGRESS, DetectorOp
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.fxo_call import DialAction, FxoCall, HookAction
 from trunkline.drivers.model import (
@@ -103,6 +104,7 @@ class Call:
     cursor: int = 0
     pri_call: int | None = None
     offered_until: float | None = None
+    detecting: str | None = None
     processor: Any = None
     """A :class:`MediaProcessor` that takes over the call's audio (fax, IVR...)."""
 
@@ -171,7 +173,6 @@ class MediaEngine:
         # In-call detection (DTMF from callers and agents) on answered calls; progress
         # and answer classification run in each call's controller.
         self.detector = Detector(zone, max_channels=max(card.channels) + 1)
-        self._detecting: set[int] = set()
 
     # -- threading ------------------------------------------------------------------
     def submit(self, fn: Callable[[], Any]) -> Future:
@@ -291,34 +292,28 @@ class MediaEngine:
                 and now >= call.offered_until:
             self._reject_unclaimed(call)
             return
-        if call.kind == "pri" and call.direction == "outbound" and call.controller.quiet \
-                and call.recorder is None:
+        if call.kind == "pri" and call.direction == "outbound" and call.controller.quiet:
             # A connected PRI call changes only by Q.931 events (handled as they come);
             # its max-duration deadline is checked once a second.
             if (self.ticks + call.id) % 50 == 0:
                 self._apply_pri(call, call.controller.on_time(now))
                 self._translate(call, now)
             return
-        frame = frames[rows[call.channel]] if call.channel in rows else None
         if call.kind == "fxo" and call.direction == "outbound":
-            actions = (call.controller.on_frame(now, frame) if frame is not None
-                       else call.controller.on_time(now))
-            self._apply_fxo(call, actions)
+            self._apply_fxo(call, call.controller.on_time(now))
         elif call.kind == "pri" and call.direction == "outbound":
             self._follow_pri_channel(call)
-            actions = (call.controller.on_frame(now, frame) if frame is not None
-                       else call.controller.on_time(now))
-            self._apply_pri(call, actions)
+            self._apply_pri(call, call.controller.on_time(now))
         if call.controller is not None:
             self._translate(call, now)
-        if call.recorder is not None and frame is not None:
-            call._last_rx = frame  # type: ignore[attr-defined]
         if call.collect is not None:
             self._collect_timeout(call, now)
 
     def _apply_fxo(self, call: Call, actions: list) -> None:
         for action in actions:
-            if isinstance(action, HookAction):
+            if isinstance(action, DetectorOp):
+                self._detector_op(call, action)
+            elif isinstance(action, HookAction):
                 self.card.hook(call.channel, action.op)  # type: ignore[arg-type]
             elif isinstance(action, DialAction):
                 self.card.dial(call.channel, action.digits, action.mode)  # type: ignore[arg-type]
@@ -333,6 +328,8 @@ class MediaEngine:
                 self._follow_pri_channel(call)
             elif isinstance(action, ClearAction) and call.pri_call is not None:
                 pri.hangup(call.pri_call, action.cause)
+            elif isinstance(action, DetectorOp):
+                self._detector_op(call, action)
 
     def _follow_pri_channel(self, call: Call) -> None:
         ts = call.controller.channel if call.controller is not None else None
@@ -345,6 +342,7 @@ class MediaEngine:
             call.channel = wanted
             self._by_channel[wanted] = call.id
             self.card.open(wanted)
+            self._detect_on(call, "progress")
 
     def _translate(self, call: Call, now: float) -> None:
         """Turn the controller's new observations into gateway events."""
@@ -368,9 +366,10 @@ class MediaEngine:
             elif kind == "answered":
                 call.answered_at = now
                 self._state(call, "answered", by="unknown")
-            elif kind == "amd":
-                call.answered_by = e.get("result")
+            elif kind == "decided":
+                call.answered_by = e.get("result") if e.get("result") != "notsure" else "human"
                 self.publish({"event": "amd", **base, "result": e.get("result"),
+                              "reason": e.get("reason"),
                               "after_answer": e.get("after_answer")})
             elif kind == "hangup":
                 result = call.controller.result()
@@ -380,14 +379,14 @@ class MediaEngine:
                 self.publish({"event": "tone", **base, "tone": e["tone"]})
             elif kind == "early_media" and e.get("heard"):
                 heard = e["heard"]
-                if heard == "sit":
-                    self.publish({"event": "tone", **base, "tone": "sit"})
-                elif heard in ("ringback", "music", "answer_tone", "fax_cng"):
+                if e.get("kind"):
+                    self.publish({"event": "announcement", **base, "kind": e["kind"]})
+                elif heard not in ("voice", "silence"):
                     self.publish({"event": "tone", **base, "tone": heard})
             elif kind == "sit":
-                self.publish({"event": "tone", **base, "tone": "sit"})
+                self.publish({"event": "sit", **base, "code": e.get("code")})
             elif kind == "announcement":
-                self.publish({"event": "announcement", **base, "kind": "unknown"})
+                self.publish({"event": "announcement", **base, "kind": e.get("kind")})
 
     def _state(self, call: Call, state: str, **extra: Any) -> None:
         if call.state == state and not extra:
@@ -421,6 +420,7 @@ class MediaEngine:
     def _release_channel(self, call: Call) -> None:
         if call.channel is None:
             return
+        self._detect_on(call, None)
         self._by_channel.pop(call.channel, None)
         if call.kind == "pri" and call.channel in self.card.open_channels:
             self.card.close_channel(call.channel)
@@ -473,23 +473,60 @@ class MediaEngine:
             self._end(call, "rejected", None, by="near_end")
 
     # -- in-call detection ----------------------------------------------------------
+    def _detect_on(self, call: Call, mode: str | None) -> None:
+        """Set what the shared detector does on the call's channel: ``progress`` (call
+        progress, fax, voice, AMD, announcements), ``dtmf`` (in-call digits), or None."""
+        ch = call.channel
+        if ch is None or mode == call.detecting:
+            return
+        if mode is None:
+            self.detector.disable(ch)
+        elif mode == "progress":
+            self.detector.enable(ch, **CALL_PROGRESS)
+        elif call.detecting == "progress":
+            self.detector.configure(ch, dtmf=True, progress=False, fax=False, vad=False,
+                                    amd=False, announcements=False)
+        else:
+            self.detector.enable(ch, dtmf=True, progress=False, fax=False, vad=False)
+        call.detecting = mode
+
+    def _detector_op(self, call: Call, op: DetectorOp) -> None:
+        if call.channel is None or call.detecting is None:
+            return
+        if op.op == "reset":
+            self.detector.reset(call.channel)
+        elif op.op == "answered":
+            self.detector.mark_answered(call.channel)
+            if call.kind == "fxo":
+                # Analog: keep listening for a far-end busy tone, and hear digits too.
+                self.detector.configure(call.channel, dtmf=True)
+        elif op.op == "stop":
+            self._detect_on(call, "dtmf")
+
     def _detect(self, frames: np.ndarray, rows: dict[int, int]) -> None:
         from trunkline.drivers.dsp.events import DtmfEvent
 
-        wanted = {c.channel for c in self.calls.values()
-                  if c.channel is not None and c.answered_at is not None and c.channel in rows}
-        for ch in self._detecting - wanted:
-            self.detector.disable(ch)
-        for ch in wanted - self._detecting:
-            self.detector.enable(ch, dtmf=True, progress=False, fax=False, vad=False)
-        self._detecting = wanted
-        if not wanted:
+        for call in self.calls.values():  # answered calls without detection hear digits
+            if call.detecting is None and call.answered_at is not None \
+                    and call.channel in rows:
+                self._detect_on(call, "dtmf")
+        ids = [c.channel for c in self.calls.values()
+               if c.detecting is not None and c.channel in rows]
+        if not ids:
             return
-        ids = np.array(sorted(wanted))
-        for event in self.detector.process(frames[[rows[c] for c in ids]], ids):
+        now = self.clock.now()
+        for event in self.detector.process(frames[[rows[c] for c in ids]], np.array(ids)):
             call = self.calls.get(self._by_channel.get(int(event.channel), -1))
-            if call is not None and isinstance(event, DtmfEvent):
+            if call is None:
+                continue
+            if isinstance(event, DtmfEvent):
                 self.digit(call, event.digit)
+            elif call.direction == "outbound" and call.kind == "fxo":
+                self._apply_fxo(call, call.controller.on_detection(now, event))
+                self._translate(call, now)
+            elif call.direction == "outbound" and call.kind == "pri":
+                self._apply_pri(call, call.controller.on_detection(now, event))
+                self._translate(call, now)
 
     # -- mixing ---------------------------------------------------------------------
     def _mix(self, frames: np.ndarray, rows: dict[int, int], out: np.ndarray) -> None:
@@ -616,8 +653,12 @@ class MediaEngine:
                     detect=dict(detect or {}))
         try:
             if kind == "fxo":
+                from trunkline.drivers.calls import answers_on_polarity
+
                 call.controller = FxoCall(number, self.zone, ring_timeout=ring_timeout,
-                                          max_duration=4 * 3600)
+                                          max_duration=4 * 3600,
+                                          answer_on_polarity=answers_on_polarity(
+                                              self.card, ch))  # type: ignore[arg-type]
             elif kind == "pri":
                 call.controller = PriCall(number, self.zone, calling=caller_id,
                                           ring_timeout=ring_timeout, max_duration=4 * 3600)
@@ -627,6 +668,7 @@ class MediaEngine:
         if ch is not None:
             self._by_channel[ch] = call.id
         if kind == "fxo":
+            self._detect_on(call, "progress")
             self._apply_fxo(call, call.controller.start(now))
         elif kind == "pri":
             call.controller.start(now)

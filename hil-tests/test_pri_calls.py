@@ -65,14 +65,8 @@ def test_ringback_in_band_on_the_bchannel_then_connect(emulated):
     span = pri_span(emulated)
     captured: list[np.ndarray] = []
     call = PriCall("13800000002", load_zone("cn"), hold=1.0)
-    original = call.on_frame
-
-    def capture(now, frame):
-        captured.append(frame.copy())
-        return original(now, frame)
-
-    call.on_frame = capture  # type: ignore[method-assign]
-    run_pri_call(emulated, span, call, clock=emulated.clock)
+    run_pri_call(emulated, span, call, clock=emulated.clock,
+                 on_frame=lambda now, frame: captured.append(frame.copy()))
     audio = np.concatenate(captured)
     answered = next(e["t"] for e in call.events if e["event"] == "answered")
     early = audio[: int((answered - 0.1) * 8000)]
