@@ -1,0 +1,102 @@
+"""A campaign's pacing and compliance settings, validated once when built."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from trunkline.dialer.vocab import AbandonRoute, Mode, Regime
+
+#: The numeric abandon caps of the regimes that have one (dialer-anchors.md section 3).
+REGIME_CAPS: dict[Regime, float] = {Regime.US: 0.03, Regime.UK: 0.03}
+
+#: The shortest ring before a call may be given up as unanswered: 15 s (or four rings)
+#: under the TSR safe harbour (16 CFR 310.4(b)(4)(ii)) and 47 CFR 64.1200(a)(6); Ofcom
+#: asks 15 s too.
+REGULATED_MIN_RING = 15.0
+
+#: The longest a live answer may wait for an agent before it is abandoned:
+#: 2 s after the greeting under 16 CFR 310.4(b)(4)(iii), 47 CFR 64.1200(a)(7)(i) and Ofcom.
+REGULATED_ABANDON_AFTER = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignConfig:
+    """Everything the engine needs to pace one campaign.
+
+    ``target_abandon`` is the operator's target (predictive); the regime's own cap, where
+    there is one, is enforced on top of it as a hard limit. ``precise_target`` is the
+    share of live answers precise mode lets find no agent at once.
+    """
+
+    name: str
+    mode: Mode = Mode.PREDICTIVE
+    ratio: float = 1.0
+    target_abandon: float = 0.03
+    regime: Regime = Regime.US
+    ring_timeout: float = 26.0
+    abandon_after: float = REGULATED_ABANDON_AFTER
+    abandon_route: AbandonRoute = AbandonRoute.MESSAGE
+    abandon_target: str | None = None
+    max_lines_per_agent: float = 3.0
+    pace_interval: float = 1.0
+    precise_target: float = 0.004
+    preview_timeout: float = 30.0
+    preview_dial_on_timeout: bool = True
+    amd_false_positive_rate: float = 0.02
+    day_offset: float = 0.0        # seconds from engine time 0 to the previous local midnight
+    start: float = 0.0             # engine time the campaign's first 30-day period starts
+    vicidial_max_level: float = 3.0
+    vicidial_drop_action: str = "average"  # "average" halves, "hard_limit" sets 1.0
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a campaign needs a name")
+        object.__setattr__(self, "mode", Mode(self.mode))
+        object.__setattr__(self, "regime", Regime(self.regime))
+        object.__setattr__(self, "abandon_route", AbandonRoute(self.abandon_route))
+        where = f"campaign {self.name!r}"
+        if not (math.isfinite(self.ratio) and 1.0 <= self.ratio <= 10.0):
+            raise ValueError(f"{where}: ratio must be in [1, 10], got {self.ratio}")
+        if self.mode is Mode.PROGRESSIVE and self.ratio != int(self.ratio):
+            raise ValueError(f"{where}: a progressive ratio is a whole number of lines per "
+                             f"agent, got {self.ratio}; use mode 'power' for a fraction")
+        if not 0.0 < self.target_abandon < 1.0:
+            raise ValueError(f"{where}: target_abandon must be in (0, 1), "
+                             f"got {self.target_abandon}")
+        cap = REGIME_CAPS.get(self.regime)
+        if cap is not None and self.target_abandon > cap:
+            raise ValueError(f"{where}: target_abandon {self.target_abandon} is above the "
+                             f"{self.regime} cap of {cap}")
+        if cap is not None and self.ring_timeout < REGULATED_MIN_RING:
+            raise ValueError(f"{where}: ring_timeout must be at least {REGULATED_MIN_RING} s "
+                             f"under regime {self.regime}, got {self.ring_timeout}")
+        if self.ring_timeout <= 0:
+            raise ValueError(f"{where}: ring_timeout must be > 0")
+        limit = REGULATED_ABANDON_AFTER if cap is not None else 60.0
+        if not 0.0 <= self.abandon_after <= limit:
+            raise ValueError(f"{where}: abandon_after must be in [0, {limit}] s under "
+                             f"regime {self.regime}, got {self.abandon_after}")
+        if (self.abandon_route is AbandonRoute.CAMPAIGN) != (self.abandon_target is not None):
+            raise ValueError(f"{where}: abandon_target goes with abandon_route 'campaign'")
+        if self.abandon_target == self.name:
+            raise ValueError(f"{where}: cannot route abandoned calls to itself")
+        if not 1.0 <= self.max_lines_per_agent <= 20.0:
+            raise ValueError(f"{where}: max_lines_per_agent must be in [1, 20]")
+        if not 0.05 <= self.pace_interval <= 10.0:
+            raise ValueError(f"{where}: pace_interval must be in [0.05, 10] s")
+        if not 0.0 < self.precise_target < 0.5:
+            raise ValueError(f"{where}: precise_target must be in (0, 0.5)")
+        if self.preview_timeout <= 0:
+            raise ValueError(f"{where}: preview_timeout must be > 0")
+        if not 0.0 <= self.amd_false_positive_rate < 1.0:
+            raise ValueError(f"{where}: amd_false_positive_rate must be in [0, 1)")
+        if self.vicidial_max_level < 1.0:
+            raise ValueError(f"{where}: vicidial_max_level must be >= 1")
+        if self.vicidial_drop_action not in ("average", "hard_limit"):
+            raise ValueError(f"{where}: vicidial_drop_action is 'average' or 'hard_limit'")
+
+    @property
+    def cap(self) -> float | None:
+        """The regime's hard abandon cap, or None where the regime sets no number."""
+        return REGIME_CAPS.get(self.regime)
