@@ -392,6 +392,8 @@ class MediaEngine:
         if call.state == state and not extra:
             return
         call.state = state
+        log.info("call_state", call=call.id, span=call.span, channel=call.channel,
+                 number=call.number, state=state, **extra)
         self.publish({"event": "call.state", "call": call.id, "span": call.span,
                       "channel": call.channel, "state": state, **extra})
 
@@ -411,6 +413,9 @@ class MediaEngine:
         self._release_channel(call)
         call.state = "hungup"
         self.calls.pop(call.id, None)
+        log.info("call_ended", call=call.id, span=call.span, channel=call.channel,
+                 number=call.number, outcome=call.outcome, cause=cause, by=by,
+                 answered_by=call.answered_by)
         self.publish({"event": "call.state", "call": call.id, "span": call.span,
                       "channel": call.channel, "state": "hungup", "outcome": call.outcome,
                       "cause": cause, "by": by})

@@ -184,3 +184,21 @@ def test_tcp_roles():
             assert call["state"] == "dialing"
     finally:
         gw.stop()
+
+
+def test_logs_are_json_lines_carrying_call_and_channel(capsys):
+    import json as _json
+
+    from trunkline.gateway import engine
+
+    from trunkline.logs import configure_logging
+
+    configure_logging("info", json=True)
+    try:
+        engine.log.info("call_state", call=7, channel=63, state="answered")
+    finally:
+        configure_logging("warning", json=False)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    record = _json.loads(line)
+    assert (record["call"], record["channel"], record["event"]) == (7, 63, "call_state")
+    assert record["level"] == "info" and "timestamp" in record
