@@ -135,6 +135,8 @@ class EmulatedCard(CardABC):
         self._t0 = self.clock.now()
         self._frame = 0
         self.overruns = 0
+        #: Frames the card holds for a late reader (chan_dahdi's default numbufs=4).
+        self.buffers = config.buffers
         #: Frames dropped because the application read them too late.
         self.frames_dropped = 0
         self._slip_pending: dict[int, int] = {}
@@ -254,10 +256,11 @@ class EmulatedCard(CardABC):
         deadline = self._t0 + (self._frame + 1) * TICK_SECONDS
         self.clock.sleep_until(deadline)
         late = self.clock.now() - deadline
-        if late > TICK_SECONDS:
-            # The application missed whole frames. A board's buffers would have
-            # overflowed and the frames been lost, so they are dropped here too (the
-            # network's timers still run on time) and counted as one overrun.
+        if late > self.buffers * TICK_SECONDS:
+            # The application fell behind by more than the card buffers. A board's
+            # buffers would have overflowed and the frames been lost, so they are
+            # dropped here too (the network's timers still run on time) and counted as
+            # one overrun. Within the buffers, frames wait and the reader catches up.
             missed = int(late / TICK_SECONDS)
             self._frame += missed
             self.overruns += 1

@@ -97,6 +97,8 @@ class CardConfig:
     name: str = "emulated"
     spans: tuple[SpanConfig, ...] = ()
     faults: tuple[FaultConfig, ...] = field(default_factory=tuple)
+    buffers: int = 4
+    """20 ms frames the card holds for a late reader before it drops (DAHDI numbufs)."""
     source: str = "<string>"
 
 
@@ -259,7 +261,8 @@ def _fault(doc: TomlDocument, raw: Any, i: int, spans: int) -> FaultConfig:
 
 def parse_card_config(doc: TomlDocument, base_dir: Path | None = None) -> CardConfig:
     data = doc.data
-    reject_unknown_keys(doc, data, {"spec", "name", "zone", "network", "seed", "span", "fault"})
+    reject_unknown_keys(doc, data, {"spec", "name", "zone", "network", "seed", "span", "fault",
+                                    "buffers"})
     spec = data.get("spec", SPEC)
     if spec != SPEC:
         raise doc.error(
@@ -289,8 +292,10 @@ def parse_card_config(doc: TomlDocument, base_dir: Path | None = None) -> CardCo
     if not isinstance(raw_faults, list):
         raise doc.error("fault must be an array of tables: [[fault]]", ("fault",))
     faults = tuple(_fault(doc, raw, i, len(spans)) for i, raw in enumerate(raw_faults))
+    buffers = int(_number(doc, data.get("buffers", 4), ("buffers",), low=1, high=32,
+                          integer=True))
     return CardConfig(zone=zone, network=network, seed=seed, name=name, spans=spans,
-                      faults=faults, source=doc.source)
+                      faults=faults, buffers=buffers, source=doc.source)
 
 
 def load_card_config(path: str | Path) -> CardConfig:
