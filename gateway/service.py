@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import time
 from pathlib import Path
@@ -290,6 +291,11 @@ class GatewayService:
             metrics_port=cfg.metrics[1] if cfg.metrics else None,
             metrics_host=cfg.metrics[0] if cfg.metrics else "127.0.0.1")
         await self.server.start()
+        # Everything built so far (card, network audio, libpri, tables) lives as long as
+        # the service: keep it out of the garbage collector's full passes, whose pauses
+        # would otherwise land in the media tick.
+        gc.collect()
+        gc.freeze()
         self.engine.start()
         stop = stop or asyncio.Event()
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -84,6 +84,18 @@ MUSIC_MIN_BLOCKS = 150
 MUSIC_MAX_DIP_SHARE = 0.06
 MUSIC_GAP_BLOCKS = 8
 MUSIC_DIP_DB = 15.0
+#: Music ring-back giving way to speech (answered on a line without an answer signal;
+#: the greeting starts as the music stops). Speech pauses between syllables and words:
+#: >= 3 of 4 blocks 15 dB under the running peak, which steady music never shows. The
+#: speech before that pause began where the level first jumped (>= 6 dB from one block
+#: to the next) after >= 100 ms of steady music, at most 0.5 s before the pause; music
+#: that merely stops has no such jump and is left to the silence that follows.
+PAUSE_BLOCKS = 3
+LEVEL_RING = 40
+ONSET_LOOKBACK = 25
+STEADY_BLOCKS = 5
+CHANGE_DB = 6.0
+_POPCOUNT = np.array([bin(i).count("1") for i in range(16)], np.int8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +202,9 @@ class Detector:
         self.m_dips = np.zeros(n, np.int32)
         self.m_peak = np.full(n, -200.0)
         self.m_done = np.zeros(n, bool)
+        self.m_bits = np.zeros(n, np.int8)           # dips of the last 4 blocks
+        self.m_spoke = np.zeros(n, bool)             # speech after the music reported
+        self.m_levels = np.zeros((n, LEVEL_RING), np.float32)
         templates = announcements if announcements is not None else load_library(
             announcements_dir)
         self.announcer = AnnouncementMatcher(templates)
@@ -286,6 +301,8 @@ class Detector:
         self.m_run[ch] = self.m_gap[ch] = self.m_dips[ch] = 0
         self.m_peak[ch] = -200.0
         self.m_done[ch] = False
+        self.m_bits[ch] = 0
+        self.m_spoke[ch] = False
         self.announcer.reset(ch)
 
     # -- the media tick -------------------------------------------------------------
@@ -405,7 +422,12 @@ class Detector:
         start = self.amd_wait[ids] & (pos + BLOCK > self.answered_at[ids])
         if start.any():
             for ch in ids[start]:
-                self.amd.start(ch)
+                # Speech already running at the answer (answer detected late, on voice):
+                # AMD counts it as the greeting's beginning.
+                since = self.vad.running_since(ch)
+                ans = int(self.answered_at[ch])
+                pre = (ans - since) // BLOCK if since is not None and since < ans else 0
+                self.amd.start(ch, pre)
                 self.amd_wait[ch] = False
         live = ~self.amd.done[ids]
         if live.any():
@@ -523,6 +545,7 @@ class Detector:
             self.rep_pat[ch] = -1
             if self.stale[ch]:
                 st.history.clear()  # the fast path skipped segments: start afresh
+                st.support = max(st.support, 2)  # it followed the tone's elements
                 self.stale[ch] = False
             if switch[i]:
                 if not fresh[i]:
@@ -549,6 +572,7 @@ class Detector:
             self.next_check[ch] = int(min(nxt, _INT32_MAX))
             if found and found[0] != st.reported:
                 st.reported = found[0]
+                st.support = self.matcher.support_of(found[0], st.history, open_seg)
                 out.append(ToneEvent(ch, found[1], int(pos[i]) + BLOCK, found[0]))
             if found and found[0] == st.reported:
                 phase = self.matcher.phase_of(found[0], st.history, open_seg)
@@ -578,14 +602,48 @@ class Detector:
         peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
         dips = np.where(run <= 1, 0, self.m_dips[ids] + (level_db < peak - MUSIC_DIP_DB))
         self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
-        hit = (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run) & ~self.m_done[ids]
+        done = self.m_done[ids]
+        hit = (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run) & ~done
         out: list[DetectionEvent] = []
         for i in np.flatnonzero(hit):
             ch = int(ids[i])
             self.m_done[ch] = True
             onset = max(int(pos[i]) + BLOCK - int(run[i]) * BLOCK, 0)
             out.append(ToneEvent(ch, onset, int(pos[i]) + BLOCK, "music", confidence=0.8))
+        # After the music: a speech pause following a jump in level is the callee talking.
+        block_no = pos // BLOCK
+        self.m_levels[ids, block_no % LEVEL_RING] = level_db
+        old = self.m_bits[ids]
+        bits = ((old << 1) | (level_db < peak - MUSIC_DIP_DB)) & 15
+        self.m_bits[ids] = bits
+        pause = (_POPCOUNT[bits] >= PAUSE_BLOCKS) & (_POPCOUNT[old] < PAUSE_BLOCKS)
+        check = pause & done & ~self.m_spoke[ids]
+        for i in np.flatnonzero(check):
+            ch = int(ids[i])
+            onset_block = self._speech_onset(ch, int(block_no[i]), int(bits[i]))
+            if onset_block is None:
+                continue
+            self.m_spoke[ch] = True
+            onset = onset_block * BLOCK
+            self.vad.onset[ch] = onset  # the voice now going on began here
+            if self.en_vad[ch]:
+                out.append(VoiceEvent(ch, onset, int(pos[i]) + BLOCK))
         return out
+
+    def _speech_onset(self, ch: int, block_no: int, bits: int) -> int | None:
+        """Block where speech replaced the music, given a pause ending at ``block_no``."""
+        first_dip = block_no - (bits.bit_length() - 1)
+        hi = first_dip - 1  # the last block before the pause
+        lo = max(first_dip - ONSET_LOOKBACK, block_no - LEVEL_RING + STEADY_BLOCKS + 1, 1)
+        if hi - lo < 2:
+            return None
+        ring = self.m_levels[ch]
+        lv = ring[np.arange(lo - STEADY_BLOCKS - 1, hi + 1) % LEVEL_RING].astype(np.float64)
+        jump = np.abs(np.diff(lv)) >= CHANGE_DB  # jump[j]: block lo - STEADY_BLOCKS + j
+        for j in range(STEADY_BLOCKS, len(jump) - 2):
+            if jump[j] and not jump[j - STEADY_BLOCKS:j].any():
+                return lo - STEADY_BLOCKS + j
+        return None
 
 
 def detect_file(samples: np.ndarray, zone: str | Zone = "cn", answered_at: float | None = None,

@@ -187,6 +187,9 @@ class ProgressChannel:
 
     history: deque[Segment] = field(default_factory=lambda: deque(maxlen=12))
     reported: str | None = None
+    #: Complete segments seen to support the reported tone (0 or 1: it was decided on a
+    #: single, possibly truncated, segment, such as a dial-tone fragment).
+    support: int = 0
 
 
 class CadenceMatcher:
@@ -249,6 +252,10 @@ class CadenceMatcher:
                 best = (count, mean, p)
         return best
 
+    def support_of(self, name: str, segs, open_seg: Segment) -> int:
+        """Complete segments (ending at the open one) that fit tone ``name``."""
+        return self._walk(self._by_name[name][2], segs, open_seg)[0]
+
     def phase_of(self, name: str, segs, open_seg: Segment) -> int:
         """Element of tone ``name`` the open segment is at (-1 if it does not fit)."""
         return self._walk(self._by_name[name][2], segs, open_seg)[2]
@@ -267,6 +274,7 @@ class CadenceMatcher:
             name, continuous, els = self._by_name[ch.reported]
             s, _ = self._support(els, segs, open_seg)
             if s >= 1 or (continuous and s >= 0):
+                ch.support = max(ch.support, s)
                 return name, open_seg.start  # still the same tone: nothing new
         scores = []
         for name, continuous, els in self._pats:
@@ -285,8 +293,12 @@ class CadenceMatcher:
             return None
         if len(scores) > 1 and scores[1][0] == top and scores[1][1] - err < ERR_MARGIN:
             return None  # two tones fit equally well: wait for a segment that tells
-        if ch.reported is not None and name != ch.reported and top < max(2, n + 1):
-            return None  # replacing an announced tone needs more than a cycle of the new
+        if ch.reported is not None and name != ch.reported and top < max(2, n + 1) \
+                and ch.support >= 2:
+            # Replacing a confirmed tone needs more than a cycle of the new one; a tone
+            # decided on a single segment (a dial-tone fragment before the digits) gives
+            # way as soon as the new tone is unambiguous.
+            return None
         onset = segs[-top].start if top <= len(segs) else open_seg.start
         return name, onset
 

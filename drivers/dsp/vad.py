@@ -9,7 +9,10 @@ fixed threshold (mean |x| of 256, about -41 dBm0; detection-anchors.md section 3
 which fails on noisy lines; an adaptive floor does not.
 
 Events: ``voice`` once 60 ms of voice are seen (3 of the last blocks), ``silence``
-after 500 ms without voice (and at the start, if the channel opens silent).
+after 500 ms without voice (and at the start, if the channel opens silent). A tone of
+200 ms or more ends a stretch of voice: speech that follows a tone at once (a greeting
+right after a ringback burst or a busy tone's on-part) is a new ``voice``, even when the
+tone was too short for a ``silence``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ FLOOR_RISE_DB = 0.03
 FLOOR_MAX_DB = -40.0
 VOICE_ON_BLOCKS = 3
 SILENCE_BLOCKS = 25
+#: Tone blocks in a row that end a stretch of voice (shorter than 500 ms of silence).
+TONE_BREAK_BLOCKS = 10
 UNKNOWN, VOICE, SILENCE = 0, 1, 2
 
 
@@ -34,13 +39,21 @@ class Vad:
         self.floor = np.full(n, 200.0)
         self.vrun = np.zeros(n, np.int32)
         self.srun = np.zeros(n, np.int32)
+        self.trun = np.zeros(n, np.int32)
         self.state = np.zeros(n, np.int8)
+        self.onset = np.zeros(n, np.int64)     # onset of the latest ``voice``
 
     def reset(self, ch) -> None:
         self.floor[ch] = 200.0
         self.vrun[ch] = 0
         self.srun[ch] = 0
+        self.trun[ch] = 0
         self.state[ch] = UNKNOWN
+        self.onset[ch] = 0
+
+    def running_since(self, ch: int) -> int | None:
+        """Onset of the voice still going on at ``ch`` (None when it is not in voice)."""
+        return int(self.onset[ch]) if self.state[ch] == VOICE else None
 
     def update(self, ids: np.ndarray, level_db: np.ndarray, tonal: np.ndarray,
                block_start: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str, int]]]:
@@ -55,15 +68,22 @@ class Vad:
         srun = np.where(voiced, 0, self.srun[ids] + 1)
         self.vrun[ids] = vrun
         self.srun[ids] = srun
+        trun = np.where(tonal, self.trun[ids] + 1, 0)
+        self.trun[ids] = trun
         state = self.state[ids]
+        broken = (trun == TONE_BREAK_BLOCKS) & (state == VOICE)
+        if broken.any():
+            state = np.where(broken, UNKNOWN, state).astype(np.int8)
+            self.state[ids[broken]] = UNKNOWN
         to_voice = (vrun >= VOICE_ON_BLOCKS) & (state != VOICE)
         to_silence = (srun >= SILENCE_BLOCKS) & (state != SILENCE)
         changes: list[tuple[int, str, int]] = []
         if to_voice.any() or to_silence.any():
             for i in np.flatnonzero(to_voice):
                 self.state[ids[i]] = VOICE
-                changes.append((int(ids[i]), "voice",
-                                int(max(block_start[i] - (vrun[i] - 1) * 160, 0))))
+                onset = int(max(block_start[i] - (vrun[i] - 1) * 160, 0))
+                self.onset[ids[i]] = onset
+                changes.append((int(ids[i]), "voice", onset))
             for i in np.flatnonzero(to_silence):
                 self.state[ids[i]] = SILENCE
                 changes.append((int(ids[i]), "silence",
