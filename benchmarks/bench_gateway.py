@@ -83,7 +83,7 @@ def api_cycles(sock: str, total: int, workers: int) -> float:
         with GatewayClient(sock) as gw:
             gw.subscribe(events=["call.state"])
             for _ in range(n):
-                call = gw.call("call.originate", number="13700000000", span=17)["call"]
+                call = gw.call("call.originate", number="13600000000", span=17)["call"]
                 gw.call("call.hangup", call=call)
                 while True:
                     event = gw.next_event(timeout=10)
@@ -138,7 +138,7 @@ def main() -> int:
             dropped = service.card.frames_dropped - drop0
             tick_p50, tick_p99 = percentiles(ticks)
 
-            # API rate: pings, then originate + hangup cycles (a busy number, on the
+            # API rate: pings, then originate + hangup cycles (an unanswered number, on the
             # spare 17th span), each waiting for its hungup event, from 10 clients at once.
             t = time.perf_counter()
             for _ in range(args.api_pairs):
