@@ -69,6 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulate.add_argument("--hours", type=float, metavar="H",
                           help="override the scenario's simulated hours")
     simulate.set_defaults(handler=run_simulate)
+    __import__("trunkline.dialer.campaigns_cli", fromlist=["_"]).register_campaign_commands(sub)
 
 
 def run_simulate(args: argparse.Namespace) -> int:

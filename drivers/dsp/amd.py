@@ -21,6 +21,13 @@ industry's 3-5 s, detection-anchors.md):
   (greetings run 3-6 s; Asterisk's greeting limit is 1.5 s, which we find too eager;
   a word is a voice run >= 100 ms ended by >= 40 ms of silence, as Asterisk counts);
 * 5 s after answer without a decision -> notsure (Asterisk's totalAnalysisTime).
+
+**Late answers.** When the answer is detected while the callee is already talking (a
+line without an answer signal, answered on the first voice after music ring-back), the
+utterance running at the answer is the greeting's continuation: its length counts from
+its real onset, and it is judged leaning to *human*/*notsure*: *machine* needs an
+utterance of >= 5 s in all (and >= 2.6 s after the answer), or a beep, for which a
+medium utterance waits 2 s of silence (not 700 ms) before its *notsure*.
 """
 
 from __future__ import annotations
@@ -43,6 +50,12 @@ MACHINE_MIN_WORDS = 2
 WORD_MIN_BLOCKS = 5
 WORD_GAP_BLOCKS = 2
 TOTAL_MS = 5000
+#: Late answer (speech already running): a machine's monologue must be this long in all,
+#: and a medium utterance waits this much silence for a beep before "notsure".
+LATE_MACHINE_MIN_MS = 5000
+LATE_BEEP_WAIT_MS = 2000
+#: Voice this soon after the answer continues the utterance running at the answer.
+LATE_BRIDGE_BLOCKS = AFTER_GREETING_SILENCE_MS // BLOCK_MS
 
 
 class Amd:
@@ -62,12 +75,15 @@ class Amd:
         self.post = np.zeros(n, np.int32)         # blocks since a beep-like tone ended
         self.since_tone = np.full(n, 1000, np.int32)
         self.last_len = np.zeros(n, np.int32)
+        self.pre = np.zeros(n, np.int32)          # blocks of speech before the answer
         self.done = np.ones(n, bool)
 
-    def start(self, ch) -> None:
+    def start(self, ch, pre: int = 0) -> None:
+        """Start at the answer; ``pre`` blocks of speech were already running then."""
         self.since[ch] = 0
-        self.first[ch] = -1
-        self.last[ch] = -1
+        self.pre[ch] = max(int(pre), 0)
+        # An utterance running at the answer is voice at block 0 (the answer itself).
+        self.first[ch] = self.last[ch] = 0 if pre > 0 else -1
         self.voiced[ch] = 0
         self.vrun[ch] = 0
         self.srun[ch] = 0
@@ -147,8 +163,13 @@ class Amd:
         self.voiced[ids], self.beep[ids] = nvoiced, beep
         ms = BLOCK_MS
         silent_for = (since - last) * ms
-        span = (last - first + 1) * ms
         has_voice = first >= 0
+        pre = self.pre[ids]
+        late = (pre > 0) & has_voice & (first <= LATE_BRIDGE_BLOCKS)
+        lead = np.where(late, pre, 0)
+        span = (last - first + 1 + lead) * ms
+        talking = (since - first + 1 + lead) * ms
+        machine_min = np.where(late, LATE_MACHINE_MIN_MS, MACHINE_MIN_MS)
         result = np.full(len(ids), "", dtype=object)
         reason = np.full(len(ids), "", dtype=object)
 
@@ -161,11 +182,13 @@ class Amd:
         rule(~has_voice & (since * ms >= INITIAL_SILENCE_MS), "notsure", "initial silence")
         ended = has_voice & (silent_for >= AFTER_GREETING_SILENCE_MS)
         rule(ended & (span <= HUMAN_MAX_MS), "human", "short greeting")
-        rule(ended & (span < MACHINE_MIN_MS), "notsure", "medium greeting")
-        going = has_voice & ~ended & ((since - first + 1) * ms >= MACHINE_MIN_MS)
+        waited = silent_for >= np.where(late, LATE_BEEP_WAIT_MS, AFTER_GREETING_SILENCE_MS)
+        rule(ended & waited & (span < machine_min), "notsure", "medium greeting")
+        going = has_voice & ~ended & (talking >= machine_min) & \
+            ((since - first + 1) * ms >= MACHINE_MIN_MS)
         rule(going & (nvoiced >= MACHINE_MIN_VOICED * (since - first + 1))
              & (words_now >= MACHINE_MIN_WORDS), "machine", "long greeting")
-        rule(ended & (span >= MACHINE_MIN_MS), "machine", "long greeting")
+        rule(ended & (span >= machine_min), "machine", "long greeting")
         rule(since * ms >= TOTAL_MS, "notsure", "analysis time")
         out = []
         for i in np.flatnonzero(result != ""):

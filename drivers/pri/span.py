@@ -993,6 +993,15 @@ class PriSpan:
             return ch, 34
         return None, 44
 
+    def _confirmed(self, event: Any) -> _Call | None:
+        """The call a response from the network is about, now confirmed by it, on the
+        channel it names; None for a call we do not know (already gone)."""
+        call = self._call_of(event.call)
+        if call is not None:
+            self._note_channel(call, event.channel)
+            call.confirmed = True
+        return call
+
     def _note_channel(self, call: _Call, value: int) -> None:
         ch = self._decode_channel(value)
         if ch is None or ch == call.channel or ch not in self.channels:
@@ -1011,11 +1020,9 @@ class PriSpan:
 
     def _on_proceeding(self, e: Any) -> None:
         p = e.proceeding
-        call = self._call_of(p.call)
+        call = self._confirmed(p)
         if call is None:
             return
-        self._note_channel(call, p.channel)
-        call.confirmed = True
         inband = bool(p.progressmask & self._lib.PRI_PROG_INBAND_AVAILABLE)
         if call.proceeded_at is None:
             call.proceeded_at = self.clock.now()
@@ -1025,21 +1032,17 @@ class PriSpan:
 
     def _on_setup_ack(self, e: Any) -> None:
         s = e.setup_ack
-        call = self._call_of(s.call)
+        call = self._confirmed(s)
         if call is None:
             return
-        self._note_channel(call, s.channel)
-        call.confirmed = True
         if self._advance(call, Trigger.R_SETUP_ACK):
             self._events.append(ev.CallProceeding(self.span_id, call.id, call.channel))
 
     def _on_ringing(self, e: Any) -> None:
         r = e.ringing
-        call = self._call_of(r.call)
+        call = self._confirmed(r)
         if call is None:
             return
-        self._note_channel(call, r.channel)
-        call.confirmed = True
         inband = bool(r.progressmask & self._lib.PRI_PROG_INBAND_AVAILABLE)
         if self._advance(call, Trigger.R_RINGING):
             self._events.append(ev.CallAlerting(self.span_id, call.id, call.channel,
@@ -1047,11 +1050,9 @@ class PriSpan:
 
     def _on_progress(self, e: Any) -> None:
         p = e.proceeding
-        call = self._call_of(p.call)
+        call = self._confirmed(p)
         if call is None:
             return
-        self._note_channel(call, p.channel)
-        call.confirmed = True
         inband = bool(p.progressmask & self._lib.PRI_PROG_INBAND_AVAILABLE)
         call.inband = call.inband or inband
         cause = p.cause if 1 <= p.cause <= 127 else None
@@ -1061,11 +1062,9 @@ class PriSpan:
 
     def _on_answer(self, e: Any) -> None:
         a = e.answer
-        call = self._call_of(a.call)
+        call = self._confirmed(a)
         if call is None:
             return
-        self._note_channel(call, a.channel)
-        call.confirmed = True
         if self._advance(call, Trigger.R_ANSWER):
             call.answered = True
             self._events.append(ev.CallAnswered(self.span_id, call.id, call.channel))
