@@ -95,6 +95,7 @@ LEVEL_RING = 40
 ONSET_LOOKBACK = 25
 STEADY_BLOCKS = 5
 CHANGE_DB = 6.0
+MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED = 0, 1, 2
 _POPCOUNT = np.array([bin(i).count("1") for i in range(16)], np.int8)
 
 
@@ -201,9 +202,8 @@ class Detector:
         self.m_gap = np.zeros(n, np.int32)
         self.m_dips = np.zeros(n, np.int32)
         self.m_peak = np.full(n, -200.0)
-        self.m_done = np.zeros(n, bool)
-        self.m_bits = np.zeros(n, np.int8)           # dips of the last 4 blocks
-        self.m_spoke = np.zeros(n, bool)             # speech after the music reported
+        self.m_state = np.zeros(n, np.int8)   # MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED
+        self.m_bits = np.zeros(n, np.int8)    # dips of the last 4 blocks
         self.m_levels = np.zeros((n, LEVEL_RING), np.float32)
         templates = announcements if announcements is not None else load_library(
             announcements_dir)
@@ -300,9 +300,8 @@ class Detector:
         self.sit_state[ch] = _sit.SitChannel()
         self.m_run[ch] = self.m_gap[ch] = self.m_dips[ch] = 0
         self.m_peak[ch] = -200.0
-        self.m_done[ch] = False
+        self.m_state[ch] = MUSIC_NONE
         self.m_bits[ch] = 0
-        self.m_spoke[ch] = False
         self.announcer.reset(ch)
 
     # -- the media tick -------------------------------------------------------------
@@ -602,28 +601,38 @@ class Detector:
         peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
         dips = np.where(run <= 1, 0, self.m_dips[ids] + (level_db < peak - MUSIC_DIP_DB))
         self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
-        done = self.m_done[ids]
-        hit = (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run) & ~done
+        mstate = self.m_state[ids]
+        hit = (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run) & \
+            (mstate == MUSIC_NONE)
         out: list[DetectionEvent] = []
         for i in np.flatnonzero(hit):
             ch = int(ids[i])
-            self.m_done[ch] = True
+            self.m_state[ch] = MUSIC_HEARD
             onset = max(int(pos[i]) + BLOCK - int(run[i]) * BLOCK, 0)
             out.append(ToneEvent(ch, onset, int(pos[i]) + BLOCK, "music", confidence=0.8))
+            self.m_levels[ch] = level_db[i]  # level history starts here, steady
+            self.m_bits[ch] = 0
         # After the music: a speech pause following a jump in level is the callee talking.
+        watch = mstate == MUSIC_HEARD
+        if watch.any():
+            out += self._after_music(ids[watch], level_db[watch], peak[watch], pos[watch])
+        return out
+
+    def _after_music(self, ids, level_db, peak, pos) -> list[DetectionEvent]:
+        """Channels whose music was reported: a ``voice`` when speech replaces it."""
+        out: list[DetectionEvent] = []
         block_no = pos // BLOCK
         self.m_levels[ids, block_no % LEVEL_RING] = level_db
         old = self.m_bits[ids]
         bits = ((old << 1) | (level_db < peak - MUSIC_DIP_DB)) & 15
         self.m_bits[ids] = bits
         pause = (_POPCOUNT[bits] >= PAUSE_BLOCKS) & (_POPCOUNT[old] < PAUSE_BLOCKS)
-        check = pause & done & ~self.m_spoke[ids]
-        for i in np.flatnonzero(check):
+        for i in np.flatnonzero(pause):
             ch = int(ids[i])
             onset_block = self._speech_onset(ch, int(block_no[i]), int(bits[i]))
             if onset_block is None:
                 continue
-            self.m_spoke[ch] = True
+            self.m_state[ch] = MUSIC_ANSWERED
             onset = onset_block * BLOCK
             self.vad.onset[ch] = onset  # the voice now going on began here
             if self.en_vad[ch]:
@@ -634,7 +643,8 @@ class Detector:
         """Block where speech replaced the music, given a pause ending at ``block_no``."""
         first_dip = block_no - (bits.bit_length() - 1)
         hi = first_dip - 1  # the last block before the pause
-        lo = max(first_dip - ONSET_LOOKBACK, block_no - LEVEL_RING + STEADY_BLOCKS + 1, 1)
+        lo = max(first_dip - ONSET_LOOKBACK, block_no - LEVEL_RING + STEADY_BLOCKS + 2,
+                 STEADY_BLOCKS + 1)
         if hi - lo < 2:
             return None
         ring = self.m_levels[ch]

@@ -68,11 +68,12 @@ class Vad:
         srun = np.where(voiced, 0, self.srun[ids] + 1)
         self.vrun[ids] = vrun
         self.srun[ids] = srun
-        trun = np.where(tonal, self.trun[ids] + 1, 0)
+        trun = (self.trun[ids] + 1) * tonal
         self.trun[ids] = trun
         state = self.state[ids]
-        broken = (trun == TONE_BREAK_BLOCKS) & (state == VOICE)
+        broken = trun == TONE_BREAK_BLOCKS
         if broken.any():
+            broken &= state == VOICE
             state = np.where(broken, UNKNOWN, state).astype(np.int8)
             self.state[ids[broken]] = UNKNOWN
         to_voice = (vrun >= VOICE_ON_BLOCKS) & (state != VOICE)
