@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
+# Services started by tests keep their fax spool and recordings in a scratch folder,
+# never in the user's home.
+_scratch = tempfile.mkdtemp(prefix="trunkline-tests-")
+os.environ.setdefault("TRUNKLINE_RECORDINGS", os.path.join(_scratch, "recordings"))
+os.environ.setdefault("TRUNKLINE_FAX_SPOOL", os.path.join(_scratch, "fax"))
+
 import trunkline  # noqa: F401  (sets single-threaded BLAS before any test imports numpy)
 from trunkline.logs import configure_logging
 

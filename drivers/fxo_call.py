@@ -212,9 +212,13 @@ class FxoCall:
                     # No reversal came: sound we could not name is the network talking.
                     self._log("announcement", kind="unknown")
                     return self._release("unreachable", announcement="unknown")
-                # No answer signal on this line: music ring-back that was answered before
-                # it could be named sounds just like this. Let AMD judge from here.
-                return self._answer("voice_after_early_sound")
+                # No answer signal on this line: music ring-back answered before it could
+                # be named sounds just like this, and when the person began is lost, so
+                # AMD has nothing sound to judge. A live customer must not be taken for a
+                # machine: call it a person, "notsure".
+                actions = self._answer("voice_after_early_sound")
+                self._decide("human", "amd_notsure")
+                return actions
         if self.state is CallState.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
             self._decide("human", "amd_timeout")
         if self.state is CallState.CONNECTED and self.hold is not None and \

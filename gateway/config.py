@@ -18,6 +18,10 @@ role = "admin"                   # monitor | control | admin
 inbound_timeout = 10.0           # unclaimed inbound calls are rejected after this
 reject_cause = 21
 shutdown_grace = 10.0            # seconds calls may go on after a stop request
+[fax]
+spool = "/var/spool/trunkline/fax"   # fax jobs' files
+[recordings]
+root = "/var/lib/trunkline/recordings"  # recordings and their index
 [pri]
 switchtype = "euroisdn_e1"
 trace = false
@@ -68,6 +72,10 @@ class GatewayConfig:
     pri_trace: bool = False
     groups: dict[str, list[Any]] = field(default_factory=lambda: {
         "outbound": ["fxo", "pri"], "fxo": ["fxo"], "pri": ["pri"], "agents": ["fxs"]})
+    fax_spool: Path | None = None
+    """Where fax jobs keep their files (default: see gateway/fax_service.py)."""
+    recordings_root: Path | None = None
+    """Where recordings and their index live (default: see gateway/recordings.py)."""
     source: str | None = None
 
 
@@ -83,7 +91,8 @@ def _address(doc: TomlDocument, value: Any, path: tuple) -> tuple[str, int]:
 def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     cfg = GatewayConfig(source=doc.source)
     data = doc.data
-    reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group"})
+    reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group", "fax",
+                                    "recordings"})
 
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
@@ -151,6 +160,14 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             raise doc.error("reject_cause must be a Q.850 cause 1..127",
                             ("calls", "reject_cause"))
         cfg.reject_cause = v
+    fax = data.get("fax", {})
+    reject_unknown_keys(doc, fax, {"spool"}, ("fax",))
+    if "spool" in fax:
+        cfg.fax_spool = rel(str(fax["spool"]))
+    recordings = data.get("recordings", {})
+    reject_unknown_keys(doc, recordings, {"root"}, ("recordings",))
+    if "root" in recordings:
+        cfg.recordings_root = rel(str(recordings["root"]))
     pri = data.get("pri", {})
     reject_unknown_keys(doc, pri, {"switchtype", "trace"}, ("pri",))
     if "switchtype" in pri:

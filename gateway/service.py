@@ -84,6 +84,13 @@ class GatewayService:
             inbound_timeout=config.inbound_timeout, reject_cause=config.reject_cause,
             metrics=self,
         )
+        from trunkline.gateway.fax_service import (
+            register_fax_methods,
+            register_recording_methods,
+        )
+
+        register_fax_methods(self, spool=config.fax_spool)
+        register_recording_methods(self, root=config.recordings_root)
 
     # -- events from the engine thread ----------------------------------------------
     def _publish(self, event: dict) -> None:

@@ -73,3 +73,47 @@ def test_ringback_in_band_on_the_bchannel_then_connect(emulated):
     runs = tone_cadence(early, 450.0)
     assert any(on and abs(ms - 1000) <= 40 for on, ms in runs)  # 1 s ringback bursts
     assert abs(dominant_frequency(early[:8000]) - 450) < 3
+
+
+def test_simultaneous_setups_each_reach_their_own_far_end(emulated):
+    """Ten SETUPs in one tick: each call is routed to its own subscriber's far end."""
+    from trunkline.drivers.pri import PriSpan
+    from trunkline.drivers.pri import events as pev
+
+    span = pri_span(emulated)
+    info = emulated.span(span)
+    pri = PriSpan(emulated.dchannel(span), role="cpe", clock=emulated.clock, span_id=span)
+    numbers = [f"1380000{i:04d}" for i in range(5)] + [f"1370000{i:04d}" for i in range(5)]
+
+    def tick() -> list:
+        frames = emulated.read_frames()
+        out = list(pri.poll(emulated.clock.now()))
+        emulated.write_frames(np.zeros_like(frames))
+        return out
+
+    while not any(isinstance(e, pev.DChannelUp) for e in tick()):
+        pass
+    calls = {pri.setup(n): n for n in numbers}
+    ended: dict[int, int] = {}
+    answered: set[int] = set()
+    for _ in range(round(15 / 0.02)):
+        for e in tick():
+            if isinstance(e, pev.CallAnswered):
+                answered.add(e.call)
+            elif isinstance(e, pev.CallEnded):
+                ended[e.call] = e.cause
+    busy = {c for c, n in calls.items() if n.startswith("137")}
+    assert {ended.get(c) for c in busy} == {17}  # every busy number got its own cause
+    assert answered == set(calls) - busy  # and every person answered
+    channels = [info.channels[0] + pri.call(c).channel - 1 for c in answered]
+    emulated.open(channels)
+    frames = [emulated.read_frames() for _ in range(100)]
+    emulated.write_frames(np.zeros((len(channels), 160), np.int16))
+    audio = np.concatenate(frames, axis=1).astype(float)
+    assert (np.sqrt(np.mean(audio**2, axis=1)) > 300).all()  # each hears its person talk
+    emulated.close_channel(channels)
+    for c in answered:
+        pri.hangup(c, 16)
+    for _ in range(50):
+        tick()
+    pri.close()

@@ -423,7 +423,9 @@ class Detector:
             for ch in ids[start]:
                 # Speech already running at the answer (answer detected late, on voice):
                 # AMD counts it as the greeting's beginning.
-                since = self.vad.running_since(ch)
+                # Music ring-back is never the greeting: after music, AMD starts at the
+                # answer (the music-to-speech voice event marks it within half a second).
+                since = None if self.m_state[ch] != MUSIC_NONE else self.vad.running_since(ch)
                 ans = int(self.answered_at[ch])
                 pre = (ans - since) // BLOCK if since is not None and since < ans else 0
                 self.amd.start(ch, pre)

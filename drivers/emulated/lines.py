@@ -262,7 +262,7 @@ class ExchangeLine(Port):
         plan = build_plan(self._inbound, self.network.sounds, self.network.call_rng())
         self.call = plan
         self.state = LineState.CONNECTED
-        self.play(plan.connected)
+        self.start_far_end(plan)
         if plan.hangup_after is not None:
             self.after(plan.hangup_after, self._far_clear)
 

@@ -11,6 +11,7 @@ in-band SIT and an announcement, then DISCONNECT with cause 1.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from trunkline.drivers.emulated.farend import FarEndPlan, build_plan
@@ -50,7 +51,10 @@ class PriNetworkSide:
         self.span = span
         self._first = span.channels[0]  # the card channel of timeslot 1
         self._plans: dict[int, FarEndPlan] = {}
-        self._routed: FarEndPlan | None = None
+        # Plans routed but not yet tied to a call id: the exchange routes each SETUP
+        # and then reports that call's first phase, in the same order, so a queue pairs
+        # them even when several SETUPs arrive in one poll.
+        self._routed: deque[FarEndPlan] = deque()
         self.exchange = Exchange(card.network_dchannel(span.number), self._route,
                                  clock=_NetworkClock(card), span_id=span.number)
 
@@ -60,7 +64,7 @@ class PriNetworkSide:
         network = self.card.network
         sub = network.plan.lookup(called)
         plan = build_plan(sub, network.sounds, network.call_rng())
-        self._routed = plan
+        self._routed.append(plan)
         b = plan.behaviour
         if b is Behaviour.CONGESTION:
             return PriScript("congestion", release_cause=plan.cause)
@@ -90,9 +94,8 @@ class PriNetworkSide:
         for event in self.exchange.poll(now):
             if not isinstance(event, ExchangeCallChanged):
                 continue
-            if event.call not in self._plans and self._routed is not None:
-                self._plans[event.call] = self._routed
-                self._routed = None
+            if event.call not in self._plans and self._routed:
+                self._plans[event.call] = self._routed.popleft()
             plan = self._plans.get(event.call)
             port = self._port(event.channel)
             if port is None:

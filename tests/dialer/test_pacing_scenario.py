@@ -116,6 +116,6 @@ def test_dialer_subparsers_are_shared_for_later_subcommands():
     subparsers = parser.add_subparsers()
     register(subparsers)
     sub = dialer_subparsers(subparsers)
-    sub.add_parser("report").set_defaults(handler=lambda args: 0)
-    assert parser.parse_args(["dialer", "report"]).handler(None) == 0
+    sub.add_parser("example-extension").set_defaults(handler=lambda args: 0)
+    assert parser.parse_args(["dialer", "example-extension"]).handler(None) == 0
     assert dialer_subparsers(subparsers) is sub
