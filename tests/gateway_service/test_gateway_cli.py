@@ -50,3 +50,34 @@ def test_client_without_a_gateway_gets_a_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "no gateway socket" in proc.stderr and "trunkline gateway serve" in proc.stderr
+
+
+def test_sighup_reloads_groups_without_touching_calls(tmp_path):
+    sock = Path(tempfile.mkdtemp(prefix="tl-hup-", dir="/tmp")) / "gw.sock"
+    config = tmp_path / "gw.toml"
+    config.write_text(f'[card]\nnetwork = "{PLAN}"\n[server]\nsocket = "{sock}"\n'
+                      '[[group]]\nname = "outbound"\nchannels = ["fxo"]\n')
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trunkline", "gateway", "serve", "--config", str(config),
+         "--speed", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not sock.exists():
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        from trunkline.gateway.client import GatewayClient
+
+        with GatewayClient(str(sock)) as gw:
+            assert set(gw.call("groups.list")) == {"outbound"}
+            config.write_text(config.read_text() + '[[group]]\nname = "agents"\n'
+                              'channels = ["fxs"]\n')
+            server.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while set(gw.call("groups.list")) != {"outbound", "agents"}:
+                assert time.monotonic() < deadline, "SIGHUP did not reload the groups"
+                time.sleep(0.1)
+            assert gw.call("system.info")["backend"] == "emulated"  # same service
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
