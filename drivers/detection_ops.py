@@ -41,6 +41,8 @@ class DetectorOp:
     """``reset`` (restart timers and decisions), ``answered`` or ``stop``."""
 
     op: str
+    exact: bool = True
+    """For ``answered``: a signal gave the moment (False: inferred from speech)."""
 
     def __post_init__(self) -> None:
         if self.op not in ("reset", "answered", "stop"):
@@ -68,6 +70,6 @@ def apply_detector_ops(detector, channel: int, ops: list[DetectorOp]) -> None:
         if op.op == "reset":
             detector.reset(channel)
         elif op.op == "answered":
-            detector.mark_answered(channel)
+            detector.mark_answered(channel, exact=op.exact)
         elif op.op == "stop":
             detector.disable(channel)

@@ -269,7 +269,7 @@ class FxoCall:
         self._answered_at = self._now
         self._log("answered", by=by)
         self._enter(CallState.ANSWERED)
-        return [DetectorOp("answered")]
+        return [DetectorOp("answered", exact=by in ("polarity", "tone"))]
 
     def _decide(self, outcome: str, reason: str) -> None:
         if self.state is not CallState.ANSWERED:

@@ -501,7 +501,7 @@ class MediaEngine:
         if op.op == "reset":
             self.detector.reset(call.channel)
         elif op.op == "answered":
-            self.detector.mark_answered(call.channel)
+            self.detector.mark_answered(call.channel, exact=op.exact)
             if call.kind == "fxo":
                 # Analog: keep listening for a far-end busy tone, and hear digits too.
                 self.detector.configure(call.channel, dtmf=True)

@@ -203,6 +203,7 @@ class Detector:
         self.m_dips = np.zeros(n, np.int32)
         self.m_peak = np.full(n, -200.0)
         self.m_state = np.zeros(n, np.int8)   # MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED
+        self.answer_exact = np.ones(n, bool)
         self.m_bits = np.zeros(n, np.int8)    # dips of the last 4 blocks
         self.m_levels = np.zeros((n, LEVEL_RING), np.float32)
         templates = announcements if announcements is not None else load_library(
@@ -244,11 +245,18 @@ class Detector:
         self._clear(ch)
         self.configs[ch] = cfg
 
-    def mark_answered(self, ch: int) -> None:
-        """The call was answered now (CONNECT, polarity reversal): AMD starts here."""
+    def mark_answered(self, ch: int, *, exact: bool = True) -> None:
+        """The call was answered now: AMD starts here.
+
+        ``exact`` when a signal gave the moment (CONNECT, polarity reversal): speech
+        already running then is not the callee's (music, an announcement), so AMD
+        starts from nothing. ``exact=False`` when the answer was inferred from speech
+        (lines without an answer signal): the speech running is the greeting's start.
+        """
         cfg = self._config(ch)
         if self.answered_at[ch] >= 0:
             return
+        self.answer_exact[ch] = exact
         self.answered_at[ch] = self.pos[ch]
         self.amd_wait[ch] = cfg.amd
         self.announcer.reset(ch)
@@ -277,6 +285,7 @@ class Detector:
         self.hist[ch] = 0
         self.last_bins[ch] = 0
         self.answered_at[ch] = -1
+        self.answer_exact[ch] = True
         self.amd_wait[ch] = False
         self.amd.stop(ch)
         self.dtmf_runs.reset(ch)
@@ -425,7 +434,8 @@ class Detector:
                 # AMD counts it as the greeting's beginning.
                 # Music ring-back is never the greeting: after music, AMD starts at the
                 # answer (the music-to-speech voice event marks it within half a second).
-                since = None if self.m_state[ch] != MUSIC_NONE else self.vad.running_since(ch)
+                since = (None if self.answer_exact[ch] or self.m_state[ch] != MUSIC_NONE
+                         else self.vad.running_since(ch))
                 ans = int(self.answered_at[ch])
                 pre = (ans - since) // BLOCK if since is not None and since < ans else 0
                 self.amd.start(ch, pre)

@@ -19,7 +19,6 @@ binding cannot be built, the factory logs why and the prerendered audio plays as
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import tempfile
@@ -179,8 +178,10 @@ class FarEndFax:
             self._terminal = None
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - at interpreter exit contextlib may be gone already
             self.close()
+        except Exception:
+            pass
 
 
 def _slug(text: str) -> str:

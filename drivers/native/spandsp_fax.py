@@ -22,7 +22,6 @@ used, nothing of its code is copied. The extension is built on first use
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -411,5 +410,7 @@ class FaxTerminal:
             self._keep.clear()
 
     def __del__(self) -> None:  # a forgotten terminal still closes its files
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - at interpreter exit contextlib may be gone already
             self.close()
+        except Exception:
+            pass

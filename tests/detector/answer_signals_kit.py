@@ -65,10 +65,11 @@ def _frames(card, ch: int, seconds: float) -> tuple[np.ndarray, float | None]:
 
 
 def early_media(signal: np.ndarray, *, mark_answered_at: float | None = None,
-                **flags) -> list[DetectionEvent]:
+                exact: bool = True, **flags) -> list[DetectionEvent]:
     """Events of one channel fed as the call controllers do (not answered at first).
 
-    ``mark_answered_at`` (seconds) calls :meth:`Detector.mark_answered` then. One second
+    ``mark_answered_at`` (seconds) calls :meth:`Detector.mark_answered` then, ``exact``
+    or (False) inferred from speech, as on a line without an answer signal. One second
     of silence is appended.
     """
     x = to_int16(np.concatenate([np.asarray(signal, np.float64), np.zeros(RATE)]))
@@ -79,6 +80,6 @@ def early_media(signal: np.ndarray, *, mark_answered_at: float | None = None,
     events: list[DetectionEvent] = []
     for b in range(x.size // BLOCK):
         if b == mark:
-            det.mark_answered(0)
+            det.mark_answered(0, exact=exact)
         events += det.process(x[None, b * BLOCK:(b + 1) * BLOCK], [0])
     return events

@@ -170,7 +170,7 @@ def test_live_answer_marked_late_is_not_a_machine():
         for pause_ms in (None, 500, 1200):  # greeting once, or "喂 ... 喂" again
             parts = [sil(500), g] + ([] if pause_ms is None else [sil(pause_ms), g])
             x = np.concatenate([*parts, sil(5000)])
-            events = early_media(x, mark_answered_at=0.5 + 1.5)  # 1.5 s late
+            events = early_media(x, mark_answered_at=0.5 + 1.5, exact=False)  # 1.5 s late
             (amd,) = kinds(events, "amd")
             results.append((name, pause_ms, amd.result))
     assert not [r for r in results if r[2] == "machine"], results
@@ -182,5 +182,18 @@ def test_machine_marked_late_is_still_a_machine(speech):
     for m in ("machine_en", "machine_zh"):
         x = np.concatenate([sil(500), speech[m], sil(300), tone(1000.0, 500, -12),
                             sil(3000)])
-        (amd,) = kinds(early_media(x, mark_answered_at=2.0), "amd")
+        (amd,) = kinds(early_media(x, mark_answered_at=2.0, exact=False), "amd")
         assert amd.result == "machine", m
+
+
+def test_an_exact_answer_during_music_starts_amd_from_nothing():
+    """Polarity reversal or CONNECT while music still plays: the music is not a greeting."""
+    from trunkline.drivers.emulated.sounds import render_music
+
+    clips = greetings()
+    for seed in range(3):
+        music = render_music(np.random.default_rng(seed), seconds=2.5).astype(float)
+        for g in clips.values():
+            x = np.concatenate([music, g, sil(4000)])
+            (amd,) = kinds(early_media(x, mark_answered_at=music.size / RATE), "amd")
+            assert amd.result != "machine", seed
