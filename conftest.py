@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 
+import trunkline  # noqa: F401  (sets single-threaded BLAS before any test imports numpy)
+from trunkline.logs import configure_logging
+
 # Services started by tests keep their fax spool and recordings in a scratch folder,
 # never in the user's home.
 _scratch = tempfile.mkdtemp(prefix="trunkline-tests-")
 os.environ.setdefault("TRUNKLINE_RECORDINGS", os.path.join(_scratch, "recordings"))
 os.environ.setdefault("TRUNKLINE_FAX_SPOOL", os.path.join(_scratch, "fax"))
-
-import trunkline  # noqa: F401  (sets single-threaded BLAS before any test imports numpy)
-from trunkline.logs import configure_logging
 
 # Warnings and errors only, to whatever stderr is current: libpri and the gateway log
 # at debug/info, which would drown test output.
