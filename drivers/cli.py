@@ -123,6 +123,11 @@ def _call_pri(args: argparse.Namespace) -> int:
     from trunkline.drivers.pri_call import PriCall
 
     virtual = not getattr(args, "realtime", False)
+    if args.trace and args.log_level in ("warning", "error"):
+        # --trace asks for the decoded Q.931 messages, which are logged at info.
+        from trunkline.logs import configure_logging
+
+        configure_logging("info")
     card = open_card_from_args(args, virtual=virtual)
     with card:
         pri = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]

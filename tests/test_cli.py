@@ -65,3 +65,13 @@ def test_help_names_every_job(capsys):
     out = capsys.readouterr().out
     for job in ("call", "demo"):
         assert job in out
+
+
+def test_pri_call_with_q931_trace():
+    proc = trunkline("call", "13712345678", "--line", "pri", "--trace", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert (result["outcome"], result["cause"]) == ("busy", 17)
+    traced = [json.loads(line) for line in proc.stderr.splitlines() if '"q931"' in line]
+    messages = [(t["direction"], t["message"]) for t in traced]
+    assert ("tx", "SETUP") in messages and ("rx", "DISCONNECT") in messages
