@@ -89,6 +89,8 @@ class FxoCall:
     hold: float | None = None
     max_duration: float = 600.0
     blind_dial: bool = False
+    amd: bool = True
+    """Classify answered calls (human, machine, fax); off: every answer is a person."""
     answer_on_polarity: bool = False
     """The line reverses polarity on answer (chan_dahdi's answeronpolarityswitch): then
     only a reversal is an answer, and sound before it is always early media."""
@@ -269,6 +271,8 @@ class FxoCall:
         self._answered_at = self._now
         self._log("answered", by=by)
         self._enter(CallState.ANSWERED)
+        if not self.amd and by != "tone":
+            self._decide("human", "amd_off")
         return [DetectorOp("answered", exact=by in ("polarity", "tone"))]
 
     def _decide(self, outcome: str, reason: str) -> None:

@@ -67,6 +67,8 @@ class PriCall:
     calling: str | None = None
     ring_timeout: float = 45.0
     link_timeout: float = 10.0
+    amd: bool = True
+    """Classify answered calls (human, machine, fax); off: every answer is a person."""
     hold: float | None = None
     max_duration: float = 600.0
     state: PriCallState = PriCallState.WAITING_LINK
@@ -137,6 +139,8 @@ class PriCall:
             self._answered_at = now
             self._log("answered", by="connect")
             self._enter(PriCallState.ANSWERED)
+            if not self.amd:
+                return [DetectorOp("answered"), *self._decide("human", "amd_off")]
             return [DetectorOp("answered")]
         elif isinstance(event, ev.CallDisconnecting):
             self._log("disconnect", cause=event.cause, by="network")

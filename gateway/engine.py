@@ -53,6 +53,24 @@ STATES = ("dialing", "proceeding", "ringing", "early_media", "answered", "bridge
           "hungup", "offered")
 
 
+#: call.originate's ``detect`` options and the detector features they switch.
+DETECT_OPTIONS = {"call_progress": "progress", "amd": "amd", "fax": "fax",
+                  "announcements": "announcements"}
+
+
+def detection_flags(detect: dict) -> dict[str, bool]:
+    """Detector flags from ``detect`` (all on by default); unknown keys are refused."""
+    unknown = sorted(set(detect) - set(DETECT_OPTIONS))
+    if unknown:
+        raise RpcError("invalid_params", f"call.originate: unknown detect option(s) "
+                       f"{', '.join(map(repr, unknown))}; known: {', '.join(DETECT_OPTIONS)}")
+    for key, value in detect.items():
+        if not isinstance(value, bool):
+            raise RpcError("invalid_params", f"call.originate: detect.{key} must be true or "
+                           f"false, not {value!r}")
+    return {DETECT_OPTIONS[k]: v for k, v in detect.items()}
+
+
 class MediaProcessor(Protocol):
     """Something that runs on a call's audio every tick (a fax terminal, for one).
 
@@ -487,7 +505,7 @@ class MediaEngine:
         if mode is None:
             self.detector.disable(ch)
         elif mode == "progress":
-            self.detector.enable(ch, **CALL_PROGRESS)
+            self.detector.enable(ch, **{**CALL_PROGRESS, **detection_flags(call.detect)})
         elif call.detecting == "progress":
             self.detector.configure(ch, dtmf=True, progress=False, fax=False, vad=False,
                                     amd=False, announcements=False)
@@ -652,6 +670,7 @@ class MediaEngine:
                   ring_timeout: float = 45.0, detect: dict | None = None) -> dict:
         if self.draining:
             raise RpcError("conflict", "the gateway is shutting down: no new calls")
+        flags = detection_flags(detect or {})
         kind, span_no, ch = self._free_channel(group, span, channel)
         now = self.clock.now()
         call = Call(next(self._ids), "outbound", kind, number, span_no, ch, created=now,
@@ -662,11 +681,13 @@ class MediaEngine:
 
                 call.controller = FxoCall(number, self.zone, ring_timeout=ring_timeout,
                                           max_duration=4 * 3600,
+                                          amd=flags.get("amd", True),
                                           answer_on_polarity=answers_on_polarity(
                                               self.card, ch))  # type: ignore[arg-type]
             elif kind == "pri":
                 call.controller = PriCall(number, self.zone, calling=caller_id,
-                                          ring_timeout=ring_timeout, max_duration=4 * 3600)
+                                          ring_timeout=ring_timeout, max_duration=4 * 3600,
+                                          amd=flags.get("amd", True))
         except ValueError as err:
             raise RpcError("invalid_params", str(err)) from None
         self.calls[call.id] = call

@@ -202,3 +202,15 @@ def test_logs_are_json_lines_carrying_call_and_channel(capsys):
     record = _json.loads(line)
     assert (record["call"], record["channel"], record["event"]) == (7, 63, "call_state")
     assert record["level"] == "info" and "timestamp" in record
+
+
+def test_detect_options_switch_amd_off_and_unknown_ones_are_refused(client):
+    client.subscribe()
+    call = client.call("call.originate", number="13900000011", group="pri",
+                       detect={"amd": False})["call"]
+    events = wait_for(client, lambda e: e.get("event") == "amd" and e.get("call") == call)
+    assert events[-1]["reason"] == "amd_off" and events[-1]["result"] == "human"
+    client.call("call.hangup", call=call)
+    wait_for(client, state_is(call, "hungup"))
+    with pytest.raises(RpcError, match=r"unknown detect option.*'beep'"):
+        client.call("call.originate", number="13900000012", group="pri", detect={"beep": True})
