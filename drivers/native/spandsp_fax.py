@@ -31,6 +31,25 @@ from trunkline.drivers.native.build import load_extension
 
 from trunkline.errors import TrunklineError
 
+# The report structures, declared once for cffi and for the C source that fills them.
+_SHARED_STRUCTS = """
+typedef struct {
+    int count;
+    int kinds[64];
+    int codes[64];
+    long long at[64];
+    long long samples;
+    int finished;
+    int completion;
+} tl_fax_report_t;
+
+typedef struct {
+    fax_state_t *fax;
+    t30_state_t *t30;
+    tl_fax_report_t report;
+} tl_fax_t;
+"""
+
 _CDEF = """
 typedef ... fax_state_t;
 typedef ... t30_state_t;
@@ -54,21 +73,7 @@ typedef struct {
     ...;
 } t30_stats_t;
 
-typedef struct {
-    int count;
-    int kinds[64];
-    int codes[64];
-    long long at[64];
-    long long samples;
-    int finished;
-    int completion;
-} tl_fax_report_t;
-
-typedef struct {
-    fax_state_t *fax;
-    t30_state_t *t30;
-    tl_fax_report_t report;
-} tl_fax_t;
+""" + _SHARED_STRUCTS + """
 
 tl_fax_t *tl_fax_new(int calling_party, int log_level);
 void tl_fax_free(tl_fax_t *f);
@@ -105,21 +110,7 @@ _SOURCE = r"""
 #define SPANDSP_EXPOSE_INTERNAL_STRUCTURES 0
 #include <spandsp.h>
 
-typedef struct {
-    int count;
-    int kinds[64];
-    int codes[64];
-    long long at[64];
-    long long samples;
-    int finished;
-    int completion;
-} tl_fax_report_t;
-
-typedef struct {
-    fax_state_t *fax;
-    t30_state_t *t30;
-    tl_fax_report_t report;
-} tl_fax_t;
+""" + _SHARED_STRUCTS + r"""
 
 /* kinds: 'B' negotiation (phase B), 'D' end of a page (phase D), 'E' end of call. */
 static void tl_fax_note(tl_fax_report_t *r, int kind, int code)
