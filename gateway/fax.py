@@ -34,21 +34,16 @@ from typing import Any
 import numpy as np
 import structlog
 from trunkline.drivers.model import FRAME_SAMPLES
+from trunkline.gateway.background import worker
 
 log = structlog.get_logger("trunkline.gateway.fax")
 
 _ids = itertools.count(1)
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 
 
 def _worker() -> ThreadPoolExecutor:
-    """The one background thread that writes PDFs (document work never runs in the tick)."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trunkline-fax-doc")
-        return _executor
+    """The background thread that writes PDFs (document work never runs in the tick)."""
+    return worker("fax-doc")
 
 
 @dataclass

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import structlog
+from trunkline.gateway.background import worker
 
 from trunkline.errors import ConfigError, TrunklineError
 
@@ -116,16 +117,11 @@ class _Syncer:
 
 
 _syncer = _Syncer()
-_finisher: ThreadPoolExecutor | None = None
-_finisher_lock = threading.Lock()
 
 
 def _finish_pool() -> ThreadPoolExecutor:
-    global _finisher
-    with _finisher_lock:
-        if _finisher is None:
-            _finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trunkline-rec")
-        return _finisher
+    """The background thread that finishes recordings (closing never runs in the tick)."""
+    return worker("rec")
 
 
 def _encode(block: np.ndarray, encoding: str) -> bytes:
