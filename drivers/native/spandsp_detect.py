@@ -17,6 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from trunkline.drivers.native.build import load_extension
 
+# The report structure, declared once for cffi and for the C source that fills it.
+_SHARED_STRUCTS = """
+typedef struct {
+    int count;
+    int codes[256];
+    int levels[256];
+    long long at[256];
+    long long pos;
+} tl_report_t;
+"""
+
 _CDEF = """
 typedef ... dtmf_rx_state_t;
 typedef ... super_tone_rx_state_t;
@@ -26,13 +37,7 @@ typedef ... bell_mf_rx_state_t;
 typedef ... r2_mf_rx_state_t;
 typedef void (*digits_rx_callback_t)(void *user_data, const char *digits, int len);
 
-typedef struct {
-    int count;
-    int codes[256];
-    int levels[256];
-    long long at[256];
-    long long pos;
-} tl_report_t;
+""" + _SHARED_STRUCTS + """
 
 dtmf_rx_state_t *tl_dtmf_rx_new(tl_report_t *r);
 void dtmf_rx_parms(dtmf_rx_state_t *s, int filter_dialtone, int twist, int reverse_twist,
@@ -90,13 +95,7 @@ _SOURCE = r"""
 #include <spandsp/modem_connect_tones.h>
 #include <spandsp/bell_r2_mf.h>
 
-typedef struct {
-    int count;
-    int codes[256];
-    int levels[256];
-    long long at[256];
-    long long pos;
-} tl_report_t;
+""" + _SHARED_STRUCTS + r"""
 
 /* Our own small callback: record the report with the sample position it refers to. */
 static void tl_report(void *user_data, int code, int level, int delay)
