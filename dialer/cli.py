@@ -70,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="override the scenario's simulated hours")
     simulate.set_defaults(handler=run_simulate)
     __import__("trunkline.dialer.campaigns_cli", fromlist=["_"]).register_campaign_commands(sub)
+    __import__("trunkline.dialer.run_cli", fromlist=["_"]).register_run_command(sub)
 
 
 def run_simulate(args: argparse.Namespace) -> int:
