@@ -17,11 +17,11 @@ import argparse
 import time
 
 import numpy as np
+
+from trunkline.clock import RealClock, VirtualClock
 from trunkline.drivers.emulated.card import EmulatedCard
 from trunkline.drivers.emulated.config import card_config_from_string
 from trunkline.drivers.emulated.farend import Step
-
-from trunkline.clock import RealClock, VirtualClock
 
 
 def make_card(spans: int, clock) -> EmulatedCard:

@@ -35,6 +35,7 @@ import contextlib
 import time
 
 import numpy as np
+
 from trunkline.drivers.dsp.detector import BLOCK, Detector
 from trunkline.drivers.dsp.levels import amplitude
 from trunkline.drivers.dsp.tones import dtmf_string, render_tone, sine, to_int16

@@ -44,10 +44,9 @@ talk = 600.0
 
 
 def _service(work: Path):
+    from trunkline.clock import VirtualClock
     from trunkline.gateway.config import GatewayConfig
     from trunkline.gateway.service import GatewayService
-
-    from trunkline.clock import VirtualClock
 
     plan = work / "plan.toml"
     plan.write_text(PLAN)
@@ -67,6 +66,7 @@ def _stats(durations: list[float]) -> dict[str, float]:
 
 def bench_faxes(n: int, work: Path) -> dict:
     from PIL import Image, ImageDraw
+
     from trunkline.drivers.emulated import fax_far_end
     from trunkline.gateway.documents import prepare
     from trunkline.gateway.fax import FaxSession

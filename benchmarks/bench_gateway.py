@@ -32,10 +32,9 @@ sys.path.insert(0, str(HERE))
 
 
 def start_gateway(card: str):
+    from trunkline.clock import RealClock
     from trunkline.gateway.config import GatewayConfig
     from trunkline.gateway.service import GatewayService
-
-    from trunkline.clock import RealClock
 
     config = GatewayConfig()
     config.card_url = f"emulated:{card}"

@@ -36,7 +36,6 @@ from trunkline.gateway.client import AsyncGatewayClient
 from trunkline.gateway.protocol import FrameDecoder, encode_frame
 from trunkline.gateway.rpc import MethodRegistry, Param
 from trunkline.gateway.server import GatewayServer, Session
-
 from trunkline.logs import configure_logging
 
 TOKEN = "bench-token"

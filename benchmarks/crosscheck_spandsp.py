@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
 from trunkline.drivers.dsp.detector import detect_file
 from trunkline.drivers.dsp.levels import amplitude
 from trunkline.drivers.dsp.tones import DTMF_FREQS, render_tone, to_int16

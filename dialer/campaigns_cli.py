@@ -107,7 +107,6 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
 
 def run_campaign_create(args: argparse.Namespace) -> int:
     from trunkline.dialer.strategies import Strategy
-
     from trunkline.tomlconf import load_toml
 
     strategy = Strategy()

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import structlog
+
 from trunkline.dialer import events as ev
 from trunkline.dialer.actions import (
     Abandon,

@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trunkline.dialer.numbers import try_normalise
 from trunkline.dialer.store import NewContact, Store
-
 from trunkline.errors import ConfigError
 
 #: Header names (compared case-insensitively, spaces and ``-`` as ``_``) per role.

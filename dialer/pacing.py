@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from trunkline.dialer.learning import CampaignModel
 
 _K = 5

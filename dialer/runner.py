@@ -61,6 +61,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
+
 from trunkline.dialer import events as ev
 from trunkline.dialer.actions import (
     Abandon,
@@ -86,9 +87,8 @@ from trunkline.dialer.vocab import (
     CallOutcome,
     CallState,
 )
-from trunkline.gateway.errors import RpcError
-
 from trunkline.errors import ConfigError, TrunklineError
+from trunkline.gateway.errors import RpcError
 
 log = structlog.get_logger("trunkline.dialer.runner")
 
@@ -234,10 +234,9 @@ class InProcessGateway:
 
     def __init__(self, *, start: float | None = None, network: str | Path | None = None,
                  config: Any = None) -> None:
+        from trunkline.clock import VirtualClock
         from trunkline.gateway.config import GatewayConfig
         from trunkline.gateway.service import GatewayService
-
-        from trunkline.clock import VirtualClock
 
         self.clock = VirtualClock(time.time() if start is None else start)
         self._scratch: tempfile.TemporaryDirectory | None = None

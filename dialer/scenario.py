@@ -62,7 +62,6 @@ from trunkline.dialer.simulator import (
     team,
 )
 from trunkline.dialer.vocab import AbandonRoute, Mode, Regime
-
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
 TOP_KEYS = {

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from trunkline.clock import Clock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.detection_ops import CALL_PROGRESS, DetectorOp, apply_detector_ops
 from trunkline.drivers.dsp.detector import Detector
 from trunkline.drivers.fxo_call import DialAction, FxoCall, HookAction
 from trunkline.drivers.model import TICK_SECONDS, HookOp
 from trunkline.drivers.pri_call import ClearAction, PriCall, SetupAction
-
-from trunkline.clock import Clock
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
 import numpy as np
+
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
@@ -28,7 +29,6 @@ from trunkline.drivers.model import (
     SpanInfo,
     SpanStatus,
 )
-
 from trunkline.errors import BackendError, ChannelError, ChannelStateError
 
 

@@ -10,9 +10,8 @@ import json
 import sys
 from typing import Any
 
-from trunkline.drivers.model import SpanKind
-
 from trunkline.clock import RealClock, VirtualClock
+from trunkline.drivers.model import SpanKind
 from trunkline.errors import ConfigError
 
 

@@ -473,6 +473,7 @@ def _status(args: argparse.Namespace) -> int:
 def status_tables(card):
     from rich.console import Group
     from rich.table import Table
+
     from trunkline.drivers.model import ChannelState
 
     spans = Table(title=f"{card.name}: spans")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from trunkline.clock import Clock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.dsp.levels import power_dbm0
@@ -30,8 +32,6 @@ from trunkline.drivers.model import (
     SpanKind,
     SpanStatus,
 )
-
-from trunkline.clock import Clock
 from trunkline.errors import BackendError
 
 #: dahdi_test's pass mark: a timing source within 99.99 % of real time.

@@ -40,7 +40,6 @@ from trunkline.drivers.detection_ops import (
 from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.model import CardEvent, EventKind, HookOp
-
 from trunkline.errors import NumberFormatError
 
 #: How long sound with no ringback before it is listened to before calling it an

@@ -27,7 +27,6 @@ from trunkline.drivers.detection_ops import FAX_TONES, DetectorOp, observation
 from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.pri import events as ev
-
 from trunkline.errors import NumberFormatError
 
 #: How long after CONNECT we wait for the detector's AMD before saying "notsure".

@@ -14,7 +14,6 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from trunkline.drivers.card import CardABC
-
 from trunkline.errors import BackendNotFound
 
 #: Built-in backends: name -> (module, class).

@@ -68,9 +68,8 @@ def _config(args: argparse.Namespace):
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from trunkline.gateway.service import GatewayService
-
     from trunkline.clock import RealClock, ScaledClock
+    from trunkline.gateway.service import GatewayService
 
     config = _config(args)
     if args.speed != 1.0 and not config.card_url.startswith("emulated"):

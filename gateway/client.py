@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import structlog
+
 from trunkline.gateway.errors import (
     CallTimeout,
     ConnectionClosed,

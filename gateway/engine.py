@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import structlog
+
+from trunkline.clock import Clock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.detection_ops import CALL_PROGRESS, DetectorOp
 from trunkline.drivers.dsp.zones import Zone
@@ -43,8 +45,6 @@ from trunkline.drivers.model import (
 from trunkline.drivers.pri_call import ClearAction, PriCall, SetupAction
 from trunkline.gateway.media import PlaySource, Recorder, source_for
 from trunkline.gateway.rpc import RpcError
-
-from trunkline.clock import Clock
 
 log = structlog.get_logger("trunkline.gateway.engine")
 
@@ -183,7 +183,6 @@ class MediaEngine:
         card.open(self._analog)
         self.draining = False
         from trunkline.drivers.dsp.detector import Detector
-
         from trunkline.runtime import limit_blas_threads
 
         limit_blas_threads()

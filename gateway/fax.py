@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import structlog
+
 from trunkline.drivers.model import FRAME_SAMPLES
 from trunkline.gateway.background import worker
 
@@ -218,7 +219,6 @@ class FaxSession:
 
     def _start(self, now: float) -> list[dict]:
         from trunkline.drivers.native.spandsp_fax import FaxTerminal
-
         from trunkline.errors import TrunklineError
 
         try:

@@ -116,14 +116,13 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
              inbox: Path | None = None, far_ecm: bool = True,
              timeout: float = 600.0) -> dict[str, Any]:
     """Send one fax through an in-process engine; the dict ``trunkline fax send`` prints."""
+    from trunkline.clock import RealClock, VirtualClock
     from trunkline.gateway.config import GatewayConfig
     from trunkline.gateway.documents import prepare
     from trunkline.gateway.fax import FaxOptions, FaxSession
     from trunkline.gateway.fax_jobs import _hangup_later
     from trunkline.gateway.rpc import RpcError
     from trunkline.gateway.service import GatewayService
-
-    from trunkline.clock import RealClock, VirtualClock
 
     if not number or not all(c.isdigit() or c in "*#" for c in number):
         raise ConfigError(f"fax number {number!r} must be digits (and * #)")

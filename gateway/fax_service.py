@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
 from trunkline.gateway.fax import FaxOptions, FaxRecord, FaxSession
 from trunkline.gateway.fax_jobs import (
     BroadcastJob,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import structlog
+
 from trunkline.drivers.dsp.tones import dtmf_string, render_tone
 from trunkline.drivers.dsp.wavfile import read_audio
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE
-
 from trunkline.errors import AudioFileError, ConfigError
 
 log = structlog.get_logger("trunkline.gateway.media")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
+
 from trunkline.gateway.errors import ErrorCode, ProtocolError
 
 __all__ = [

@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 import structlog
-from trunkline.gateway.background import worker
 
 from trunkline.errors import ConfigError, TrunklineError
+from trunkline.gateway.background import worker
 
 log = structlog.get_logger("trunkline.gateway.recordings")
 

@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from trunkline.gateway.errors import ErrorCode, RpcError
-
 from trunkline.errors import (
     ChannelOutOfService,
     ChannelStateError,
@@ -39,6 +37,7 @@ from trunkline.errors import (
     ConfigError,
     NumberFormatError,
 )
+from trunkline.gateway.errors import ErrorCode, RpcError
 
 if TYPE_CHECKING:
     from trunkline.gateway.server import Session

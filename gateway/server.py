@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from trunkline.errors import ConfigError
 from trunkline.gateway.errors import ErrorCode, GatewayError, ProtocolError, RpcError
 from trunkline.gateway.metrics import GatewayMetrics, MetricsEndpoint
 from trunkline.gateway.protocol import (
@@ -52,8 +54,6 @@ from trunkline.gateway.protocol import (
     result_reply,
 )
 from trunkline.gateway.rpc import MethodRegistry, MethodSpec, Param, Role
-
-from trunkline.errors import ConfigError
 
 __all__ = ["DEFAULT_UNIX_PATH", "GatewayServer", "Session", "Subscription"]
 

@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from trunkline import __version__
+from trunkline.clock import Clock, RealClock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.model import SpanKind, SpanSignalling
 from trunkline.drivers.registry import open_card
+from trunkline.errors import ChannelError, ConfigError, TrunklineError
 from trunkline.gateway.config import GatewayConfig, load_config
 from trunkline.gateway.engine import MediaEngine
 from trunkline.gateway.rpc import MethodRegistry, Param, RpcError
-
-from trunkline import __version__
-from trunkline.clock import Clock, RealClock
-from trunkline.errors import ChannelError, ConfigError, TrunklineError
 
 log = structlog.get_logger("trunkline.gateway")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from trunkline.drivers.registry import open_card
 
 from trunkline.clock import VirtualClock
+from trunkline.drivers.registry import open_card
 
 HERE = Path(__file__).resolve().parent
 PLAN = HERE / "network.toml"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from trunkline.drivers.model import SpanKind
 
 RATE = 8000

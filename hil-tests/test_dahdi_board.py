@@ -7,6 +7,8 @@ tests/dahdi). They only read and loop back: no call is placed, no configuration 
 from __future__ import annotations
 
 import pytest
+
+from trunkline.clock import RealClock
 from trunkline.drivers.commission import run_loopback
 from trunkline.drivers.commission_checks import (
     TIMING_PASS_PERCENT,
@@ -14,8 +16,6 @@ from trunkline.drivers.commission_checks import (
     measure_timing,
 )
 from trunkline.drivers.model import Alarm, SpanKind
-
-from trunkline.clock import RealClock
 
 
 @pytest.fixture

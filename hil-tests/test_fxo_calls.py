@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import hilbert
 from signal_checks import band_share, channels_of, dominant_frequency, level_db, tone_cadence
+
 from trunkline.drivers.calls import LineCall, run_calls
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.fxo_call import FxoCall

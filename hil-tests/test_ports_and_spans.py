@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from signal_checks import channels_of
+
 from trunkline.drivers.emulated.config import FaultConfig
 from trunkline.drivers.model import Alarm, EventKind, HookOp, SpanKind
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from signal_checks import dominant_frequency, tone_cadence
+
 from trunkline.drivers.calls import run_pri_call
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.model import SpanSignalling

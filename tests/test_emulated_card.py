@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from trunkline.clock import VirtualClock
 from trunkline.drivers.emulated.card import EmulatedCard
 from trunkline.drivers.emulated.config import FaultConfig, card_config_from_string
 from trunkline.drivers.model import (
@@ -15,8 +17,6 @@ from trunkline.drivers.model import (
     SpanKind,
 )
 from trunkline.drivers.registry import open_card
-
-from trunkline.clock import VirtualClock
 from trunkline.errors import BackendError, BackendNotFound, ChannelError, ChannelStateError
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from trunkline.drivers.dsp import g711
 
 with warnings.catch_warnings():

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile
+
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.dsp.tones import sine, to_int16
 from trunkline.drivers.dsp.wavfile import read_audio, write_audio
-
 from trunkline.errors import AudioFileError
 
 TONE = to_int16(sine([1000.0], 8000, -10.0))

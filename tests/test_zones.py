@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from trunkline.drivers.dsp.levels import power_dbm0
 from trunkline.drivers.dsp.tones import DTMF_FREQS, dtmf, render_tone
 from trunkline.drivers.dsp.zones import load_zone, parse_tone, zone_names
-
 from trunkline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

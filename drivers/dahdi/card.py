@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from trunkline.clock import Clock, RealClock
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.dahdi.device import (
     CHANNEL,
@@ -62,8 +64,6 @@ from trunkline.drivers.model import (
     SpanSignalling,
     SpanStatus,
 )
-
-from trunkline.clock import Clock, RealClock
 from trunkline.errors import BackendError, ChannelStateError, ConfigError
 
 #: How long a read may wait for the board's next block before we call it a timing

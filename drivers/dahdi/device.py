@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from trunkline.drivers.dahdi.abi import Binding
-
 from trunkline.errors import BackendError
 
 #: Device nodes (dahdi-linux: drivers/dahdi/dahdi-base.c registers them under /dev/dahdi/).
@@ -119,7 +118,6 @@ class OsDevice:
 def open_device() -> Device:
     """The real device, after checking that DAHDI is there (CardNotFound if not)."""
     from trunkline.drivers.dahdi.abi import load
-
     from trunkline.errors import CardNotFound
 
     for path in (CTL, CHANNEL):

@@ -70,6 +70,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from trunkline.clock import Clock, VirtualClock
 from trunkline.drivers.dahdi.abi import Binding, load
 from trunkline.drivers.dahdi.device import (
     CHANNEL,
@@ -82,8 +84,6 @@ from trunkline.drivers.dahdi.device import (
     DahdiOperationError,
 )
 from trunkline.drivers.dsp import g711
-
-from trunkline.clock import Clock, VirtualClock
 from trunkline.errors import ConfigError
 
 SPEC = "1.0"

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any
 
 from trunkline.drivers.dsp.zones import zone_names
-
 from trunkline.errors import ConfigError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 

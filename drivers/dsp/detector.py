@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+
 from trunkline.drivers.dsp import amd as _amd
 from trunkline.drivers.dsp import dtmf as _dtmf
 from trunkline.drivers.dsp import modemtones as _mt

@@ -23,6 +23,7 @@ frame labels into digits with durations. The frame tests, each against ITU-T Q.2
 from __future__ import annotations
 
 import numpy as np
+
 from trunkline.drivers.dsp.tones import DTMF_HIGH, DTMF_KEYS, DTMF_LOW
 
 #: Bins of the DTMF bank, rows then columns.

@@ -25,6 +25,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+
 from trunkline.drivers.dsp.levels import DBM0_RMS
 
 RATE = 8000

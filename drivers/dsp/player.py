@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from trunkline.drivers.model import FRAME_SAMPLES
 
 

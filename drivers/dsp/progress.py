@@ -29,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from trunkline.drivers.dsp.zones import Tone, Zone
 
 #: Zone tones the detector recognises by cadence, in priority order for ties.

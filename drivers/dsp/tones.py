@@ -8,6 +8,7 @@ buffers (see :mod:`trunkline.drivers.dsp.player`), never a per-sample loop.
 from __future__ import annotations
 
 import numpy as np
+
 from trunkline.drivers.dsp.levels import amplitude
 from trunkline.drivers.dsp.zones import Tone, ToneSegment
 

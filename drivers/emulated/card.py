@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from trunkline.clock import Clock, RealClock
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.dsp.tones import dtmf, silence
@@ -56,8 +58,6 @@ from trunkline.drivers.model import (
     SpanSignalling,
     SpanStatus,
 )
-
-from trunkline.clock import Clock, RealClock
 from trunkline.errors import ChannelError, ChannelOutOfService, ChannelStateError, ConfigError
 
 #: DTMF as the card dials it (DAHDI's defaults): 100 ms tones, 100 ms pauses.

@@ -35,7 +35,6 @@ from typing import Any
 from trunkline.drivers.dsp.zones import zone_names
 from trunkline.drivers.emulated.plan import Range
 from trunkline.drivers.model import Alarm, SpanKind, SpanSignalling
-
 from trunkline.errors import ConfigError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 

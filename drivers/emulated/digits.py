@@ -9,6 +9,7 @@ against the eight Q.23 frequencies per tick.
 from __future__ import annotations
 
 import numpy as np
+
 from trunkline.drivers.dsp.tones import DTMF_HIGH, DTMF_KEYS, DTMF_LOW, RATE
 from trunkline.drivers.model import FRAME_SAMPLES
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from trunkline.drivers.dsp.player import Clip
 from trunkline.drivers.emulated.plan import Behaviour, Subscriber
 from trunkline.drivers.emulated.sounds import NetworkSounds

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import structlog
+
 from trunkline.drivers.emulated.farend import LIVE_FAR_ENDS, FarEndPlan
 from trunkline.drivers.model import FRAME_SAMPLES
 

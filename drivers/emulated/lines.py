@@ -18,6 +18,7 @@ from collections import deque
 from enum import StrEnum
 
 import numpy as np
+
 from trunkline.drivers.dsp.tones import dtmf, silence
 from trunkline.drivers.emulated.config import LineSettings, PhoneSettings
 from trunkline.drivers.emulated.digits import frame_keys

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
+
 from trunkline.drivers.dsp.player import Player
 from trunkline.drivers.emulated.farend import FarEndPlan, Step
 from trunkline.drivers.emulated.plan import NumberPlan

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from trunkline.drivers.dsp.zones import zone_names
 
+from trunkline.drivers.dsp.zones import zone_names
 from trunkline.errors import NumberPlanError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 

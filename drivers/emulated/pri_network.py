@@ -42,7 +42,6 @@ class PriNetworkSide:
 
     def __init__(self, card: EmulatedCard, span: SpanInfo) -> None:
         from trunkline.drivers.pri.exchange import Exchange
-
         from trunkline.errors import ConfigError
 
         if span.kind is not SpanKind.E1:

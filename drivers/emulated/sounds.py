@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+
 from trunkline.drivers.dsp.player import AudioBank, Clip
 from trunkline.drivers.dsp.tones import RATE, render_tone, sine, to_int16
 from trunkline.drivers.dsp.wavfile import read_audio

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from trunkline.drivers.native.build import load_extension
 
 # The report structure, declared once for cffi and for the C source that fills it.

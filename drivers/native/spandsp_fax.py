@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from trunkline.drivers.native.build import load_extension
 
+from trunkline.drivers.native.build import load_extension
 from trunkline.errors import TrunklineError
 
 # The report structures, declared once for cffi and for the C source that fills them.

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+
 from trunkline.dialer.lists import import_file
 from trunkline.dialer.runner import InProcessGateway
 from trunkline.dialer.store import Store
@@ -181,10 +182,9 @@ class ServiceThread:
         import asyncio
         import threading
 
+        from trunkline.clock import ScaledClock
         from trunkline.gateway.config import GatewayConfig
         from trunkline.gateway.service import GatewayService
-
-        from trunkline.clock import ScaledClock
 
         config = GatewayConfig(network=network, socket=folder / "gw.sock",
                                recordings_root=folder / "recordings", fax_spool=folder / "fax")

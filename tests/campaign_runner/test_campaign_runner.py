@@ -22,13 +22,13 @@ from runner_kit import (
     numbers,
     write_wav,
 )
+
+from trunkline.cli import main
 from trunkline.dialer import reports
 from trunkline.dialer.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner, LiveGateway, campaign_config
 from trunkline.dialer.store import NewContact, Store
 from trunkline.dialer.strategies import Strategy
-
-from trunkline.cli import main
 from trunkline.errors import ConfigError
 
 HIL_PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"

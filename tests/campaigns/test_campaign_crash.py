@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from campaign_testkit import ALWAYS, T0, open_store
+
 from trunkline.dialer.store import Store
 from trunkline.dialer.strategies import Strategy
 

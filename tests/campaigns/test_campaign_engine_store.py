@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from campaign_testkit import T0, mobile, open_store
+
 from trunkline.dialer import events as ev
 from trunkline.dialer.actions import Dial, RecordOutcome
 from trunkline.dialer.campaign import CampaignConfig

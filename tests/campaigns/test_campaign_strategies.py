@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from campaign_testkit import ALWAYS, T0, at, open_store
+
 from trunkline.dialer.store import NewContact
 from trunkline.dialer.strategies import (
     NEXT_DAY,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from trunkline.clock import VirtualClock
 from trunkline.drivers.dahdi.card import DahdiCard
 from trunkline.drivers.dahdi.simkernel import SimulatedKernel
-
-from trunkline.clock import VirtualClock
 
 SMALL_SYSTEM = """\
 spec = "1.0"

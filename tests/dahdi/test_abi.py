@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from trunkline.drivers.dahdi import abi
 
 HEADER = Path("/usr/include/dahdi/user.h")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dahdi_helpers import SMALL_SYSTEM, sim_card
+
+from trunkline.clock import VirtualClock
 from trunkline.drivers.dahdi.card import DahdiCard
 from trunkline.drivers.dahdi.simkernel import SimulatedKernel
 from trunkline.drivers.model import (
@@ -16,8 +18,6 @@ from trunkline.drivers.model import (
     SpanSignalling,
 )
 from trunkline.drivers.registry import open_card
-
-from trunkline.clock import VirtualClock
 from trunkline.errors import BackendError, CardNotFound, ChannelStateError, ConfigError
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dahdi_helpers import SMALL_SYSTEM, sim_card
+
+from trunkline.cli import main
+from trunkline.clock import VirtualClock
 from trunkline.drivers.commission import run_levels, run_loopback, run_tones
 from trunkline.drivers.commission_checks import (
     diagnose_span,
@@ -15,9 +18,6 @@ from trunkline.drivers.commission_checks import (
 from trunkline.drivers.emulated.card import EmulatedCard
 from trunkline.drivers.emulated.config import FaultConfig
 from trunkline.drivers.model import Alarm
-
-from trunkline.cli import main
-from trunkline.clock import VirtualClock
 
 CARD = """\
 spec = "1.0"

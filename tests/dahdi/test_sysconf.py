@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from trunkline.drivers.dahdi import sysconf
 from trunkline.drivers.dahdi.sysconf import SystemConfError
-
 from trunkline.errors import ConfigError
 
 # As dahdi_genconf writes it for a TE420 + TDM410P (layout of dahdi-tools' genconf output).

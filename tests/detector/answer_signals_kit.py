@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
+from trunkline.clock import VirtualClock
 from trunkline.drivers.dsp.detector import BLOCK, Detector
 from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.drivers.dsp.tones import to_int16
 from trunkline.drivers.dsp.wavfile import read_audio
 from trunkline.drivers.model import EventKind, SpanKind
 from trunkline.drivers.registry import open_card
-
-from trunkline.clock import VirtualClock
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "hil-tests" / "network.toml"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.dsp.detector import BLOCK, Detector
 from trunkline.drivers.dsp.events import DetectionEvent

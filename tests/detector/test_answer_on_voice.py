@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from answer_signals_kit import dial_and_record, early_media, greetings
 from detector_testkit import companded, dbm0_power, digit, kinds, music, noise_at, sil, tone
+
 from trunkline.drivers.dsp.progress import CadenceMatcher, ProgressChannel, Segment, ZoneToneModel
 from trunkline.drivers.dsp.tones import render_tone
 from trunkline.drivers.dsp.zones import load_zone

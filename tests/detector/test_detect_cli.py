@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile
 from detector_testkit import digit, sil
+
+from trunkline.cli import main
 from trunkline.drivers.dsp.tones import render_tone, to_int16
 from trunkline.drivers.dsp.wavfile import write_audio
 from trunkline.drivers.dsp.zones import load_zone
-
-from trunkline.cli import main
 
 
 def _signal() -> np.ndarray:

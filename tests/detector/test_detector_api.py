@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from detector_testkit import digit, run, sil, tone
+
 from trunkline.drivers.dsp.detector import BLOCK, ChannelConfig, Detector, detect_file
 from trunkline.drivers.dsp.events import (
     AmdEvent,

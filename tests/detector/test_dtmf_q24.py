@@ -17,6 +17,7 @@ from detector_testkit import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from trunkline.drivers.dsp.tones import DTMF_FREQS
 
 KEYS = "123A456B789C*0#D"

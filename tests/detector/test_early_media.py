@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from detector_testkit import companded, kinds, music, real_audio_dir, run, sil, tones_of
+
 from trunkline.drivers.dsp.announcements import (
     add_template,
     bit_error_rate,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from trunkline.drivers.dsp.goertzel import DftBank, FrameLayout, MultiBank
 from trunkline.drivers.dsp.levels import DBM0_RMS, amplitude
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from detector_testkit import kinds, run, sil, tone
+
 from trunkline.drivers.dsp.dtmf import _PAIR_ORDER, MF_CHARS, MF_FREQS
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from detector_testkit import companded, dbm0_power, kinds, noise_at, run, sil, tones_of
+
 from trunkline.drivers.dsp.progress import CadenceMatcher, ProgressChannel, Segment, ZoneToneModel
 from trunkline.drivers.dsp.tones import render_tone
 from trunkline.drivers.dsp.zones import load_zone, zone_names

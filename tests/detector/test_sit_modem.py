@@ -15,6 +15,7 @@ from detector_testkit import (
     tone,
     tones_of,
 )
+
 from trunkline.drivers.dsp.wavfile import read_audio
 
 NANP = {

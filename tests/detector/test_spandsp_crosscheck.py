@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from detector_testkit import digits_of, run, sil, tone
+
 from trunkline.drivers.dsp.tones import dtmf_string, render_tone, to_int16
 from trunkline.drivers.dsp.zones import load_zone
 

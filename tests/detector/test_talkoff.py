@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from detector_testkit import companded, kinds, real_audio_dir, run
+
 from trunkline.drivers.dsp.wavfile import read_audio
 
 REAL = ["speech/OSR_us_000_0034_8k.wav", "speech/dam9.wav", "speech/short_nb_voice.wav",

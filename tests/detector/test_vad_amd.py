@@ -14,6 +14,7 @@ from detector_testkit import (
     sil,
     tone,
 )
+
 from trunkline.drivers.dsp.wavfile import read_audio
 
 HUMANS = ["hello", "hi", "yes", "wei", "nihao"]

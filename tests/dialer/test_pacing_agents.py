@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dialer_testkit import Driver, contacts, dials
+
 from trunkline.dialer import events as ev
 from trunkline.dialer.actions import Abandon, Connect
 from trunkline.dialer.agents import TRANSITIONS, Agent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dialer_testkit import Driver
+
 from trunkline.dialer import events as ev
 from trunkline.dialer.actions import Abandon, Dial
 from trunkline.dialer.campaign import CampaignConfig

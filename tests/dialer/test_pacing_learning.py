@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import structlog
 from dialer_testkit import Driver
+
 from trunkline.dialer.campaign import CampaignConfig
 from trunkline.dialer.learning import CampaignModel, DecayingHistogram
 from trunkline.dialer.sampling import Dist, Stream

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from trunkline.dialer.actions import Connect, Dial, RecordOutcome
 from trunkline.dialer.campaign import CampaignConfig
 from trunkline.dialer.compliance import AbandonLedger

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from trunkline.dialer.scenario import parse_scenario
-from trunkline.dialer.vocab import Mode, Regime
 
 from trunkline.cli import main
+from trunkline.dialer.scenario import parse_scenario
+from trunkline.dialer.vocab import Mode, Regime
 from trunkline.errors import ConfigError
 
 ISSUE_EXAMPLE = """\

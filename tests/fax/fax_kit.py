@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from trunkline.gateway.config import GatewayConfig
-from trunkline.gateway.service import GatewayService
 
 from trunkline.clock import VirtualClock
+from trunkline.gateway.config import GatewayConfig
+from trunkline.gateway.service import GatewayService
 
 FAX_NUMBER = "01051234567"
 BUSY_NUMBER = "13712345678"

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fax_kit import make_page
+
 from trunkline.drivers.native import spandsp_fax
 from trunkline.drivers.native.spandsp_fax import FaxBindingError, FaxTerminal, completion_name
 from trunkline.gateway.documents import compare_pages, read_fax

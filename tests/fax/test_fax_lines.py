@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fax_kit import FAX_NUMBER, HUMAN_NUMBER, Rig, make_page, write_plan
+
 from trunkline.drivers.emulated import fax_far_end
 from trunkline.drivers.emulated.farend import live_far_end
 from trunkline.gateway.documents import compare_pages, read_fax

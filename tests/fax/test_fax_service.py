@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from fax_kit import BUSY_NUMBER, FAX_NUMBER, HUMAN_NUMBER, make_page, write_plan
+
+from trunkline.clock import VirtualClock
 from trunkline.drivers.emulated import fax_far_end
 from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.documents import (
@@ -24,8 +26,6 @@ from trunkline.gateway.documents import (
 from trunkline.gateway.recordings import set_active_desk, wait_idle
 from trunkline.gateway.rpc import Role, RpcError
 from trunkline.gateway.service import GatewayService
-
-from trunkline.clock import VirtualClock
 
 
 def test_gateway_methods(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soundfile
 from fax_kit import HUMAN_NUMBER, Rig, write_plan
+
 from trunkline.gateway import recordings
 from trunkline.gateway.media import Recorder
 from trunkline.gateway.recordings import (

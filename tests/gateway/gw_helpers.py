@@ -16,11 +16,10 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from trunkline.errors import ChannelStateError
 from trunkline.gateway.protocol import HEADER, FrameDecoder, encode_frame
 from trunkline.gateway.rpc import MethodRegistry, Param, RpcError
 from trunkline.gateway.server import GatewayServer, Session
-
-from trunkline.errors import ChannelStateError
 
 T = TypeVar("T")
 

@@ -9,6 +9,7 @@ import pytest
 from gw_helpers import ServerThread, blocking_raw_exchange, frame_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from trunkline.gateway.client import GatewayClient
 from trunkline.gateway.protocol import FrameDecoder, encode_frame
 

@@ -8,6 +8,7 @@ import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from trunkline.gateway import errors as gw_errors
 from trunkline.gateway.errors import ErrorCode, ProtocolError, RpcError
 from trunkline.gateway.protocol import (

@@ -6,11 +6,11 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
+
+from trunkline.errors import ChannelOutOfService
 from trunkline.gateway import client, errors, metrics, protocol, rpc, server
 from trunkline.gateway.errors import ErrorCode
 from trunkline.gateway.rpc import MethodRegistry, Param, Role, RpcError
-
-from trunkline.errors import ChannelOutOfService
 
 
 def session(role: str | None) -> SimpleNamespace:

@@ -19,12 +19,12 @@ from gw_helpers import (
     short_dir,
     tcp_url,
 )
+
+from trunkline.errors import ConfigError
 from trunkline.gateway.client import AsyncGatewayClient
 from trunkline.gateway.errors import ConnectionClosed, ErrorCode, GatewayError, RpcError
 from trunkline.gateway.protocol import HEADER
 from trunkline.gateway.server import GatewayServer
-
-from trunkline.errors import ConfigError
 
 
 async def expect_error(coro, code: ErrorCode, match: str = "") -> RpcError:

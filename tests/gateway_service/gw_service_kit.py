@@ -8,10 +8,9 @@ import threading
 import time
 from pathlib import Path
 
+from trunkline.clock import ScaledClock
 from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.service import GatewayService
-
-from trunkline.clock import ScaledClock
 
 PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"
 SPEED = 4.0

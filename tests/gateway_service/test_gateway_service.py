@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 from gw_service_kit import RunningGateway, wait_for
+
 from trunkline.drivers.emulated.digits import frame_keys
 from trunkline.gateway.client import GatewayClient
 from trunkline.gateway.config import GatewayConfig
@@ -190,7 +191,6 @@ def test_logs_are_json_lines_carrying_call_and_channel(capsys):
     import json as _json
 
     from trunkline.gateway import engine
-
     from trunkline.logs import configure_logging
 
     configure_logging("info", json=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from pri_helpers import RecordingLogger, make_pair
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import PriSpan
 
 from trunkline.clock import VirtualClock
+from trunkline.drivers.pri.link import LinkPair
+from trunkline.drivers.pri.span import PriSpan
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from trunkline.clock import VirtualClock
 from trunkline.drivers.pri import events as ev
 from trunkline.drivers.pri.link import LinkPair
 from trunkline.drivers.pri.span import PriSpan
-
-from trunkline.clock import VirtualClock
 
 TICK = 0.02
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from trunkline.drivers.pri.causes import (
     Q850_CAUSES,
     CauseOutcome,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pri_helpers import of, run
+
 from trunkline.drivers.pri import events as ev
 from trunkline.drivers.pri.exchange import Exchange, ExchangeCallChanged, PriScript
 from trunkline.drivers.pri.link import LinkPair

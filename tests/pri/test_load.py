@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 from pri_helpers import of, run
+
 from trunkline.drivers.pri import events as ev
 from trunkline.drivers.pri.exchange import Exchange, PriScript
 from trunkline.drivers.pri.link import LinkPair

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pri_helpers import RecordingLogger, incoming_call, make_pair, of, run
+
 from trunkline.drivers.pri import events as ev
 from trunkline.drivers.pri.errors import PriConfigError, PriUnsupported
 from trunkline.drivers.pri.link import LinkPair

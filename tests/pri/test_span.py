@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from pri_helpers import RecordingLogger, make_pair, of, run
+
+from trunkline.clock import VirtualClock
 from trunkline.drivers.pri import events as ev
 from trunkline.drivers.pri.errors import (
     PriCallStateError,
@@ -14,8 +16,6 @@ from trunkline.drivers.pri.errors import (
 )
 from trunkline.drivers.pri.link import LinkPair
 from trunkline.drivers.pri.span import SWITCH_TYPES, PriSpan
-
-from trunkline.clock import VirtualClock
 
 
 def incoming(events: list[ev.PriEvent]) -> ev.IncomingCall:
