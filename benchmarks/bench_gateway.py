@@ -18,7 +18,6 @@ Three measurements, in one run, on the emulated card with 16 E1 PRI spans
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 import threading
@@ -35,10 +34,13 @@ def start_gateway(card: str):
     from trunkline.clock import RealClock
     from trunkline.gateway.config import GatewayConfig
     from trunkline.gateway.service import GatewayService
+    from trunkline.gateway.testing import ServiceThread
 
     config = GatewayConfig()
     config.card_url = f"emulated:{card}"
-    config.socket = Path(tempfile.mkdtemp(prefix="tl-bench-", dir="/tmp")) / "gw.sock"
+    scratch = Path(tempfile.mkdtemp(prefix="tl-bench-", dir="/tmp"))
+    config.socket = scratch / "gw.sock"
+    config.recordings_root, config.fax_spool = scratch / "recordings", scratch / "fax"
     config.shutdown_grace = 1.0
     config.queue_limit = 100_000
     service = GatewayService(config, clock=RealClock())
@@ -48,30 +50,8 @@ def start_gateway(card: str):
         original({**event, "_published": time.perf_counter()})
 
     service.engine.publish = stamped
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    ready = threading.Event()
-
-    async def main() -> None:
-        flag = asyncio.Event()
-
-        async def wait() -> None:
-            await flag.wait()
-            ready.set()
-
-        waiter = loop.create_task(wait())
-        await service.serve(ready=flag, stop=stop)
-        await waiter
-
-    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
-    thread.start()
-    ready.wait(60)
-
-    def shutdown() -> None:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
-
-    return service, config.socket, shutdown
+    thread = ServiceThread(config, service=service).start()
+    return service, config.socket, thread.stop
 
 
 def api_cycles(sock: str, total: int, workers: int) -> float:

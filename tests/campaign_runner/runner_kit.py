@@ -22,6 +22,7 @@ from trunkline.dialer.lists import import_file
 from trunkline.dialer.runner import InProcessGateway
 from trunkline.dialer.store import Store
 from trunkline.dialer.strategies import Strategy, Windows
+from trunkline.gateway.testing import ServiceThread as _ServiceThread
 
 #: Wednesday 2025-06-04 10:00 in Shanghai.
 T0 = datetime(2025, 6, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
@@ -175,56 +176,16 @@ def write_wav(path: Path, seconds: float = 1.0) -> Path:
     return path
 
 
-class ServiceThread:
+class ServiceThread(_ServiceThread):
     """A real gateway service (emulated card, 4x scaled clock) on a Unix socket."""
 
     def __init__(self, folder: Path, network: Path) -> None:
-        import asyncio
-        import threading
-
         from trunkline.clock import ScaledClock
         from trunkline.gateway.config import GatewayConfig
-        from trunkline.gateway.service import GatewayService
 
         config = GatewayConfig(network=network, socket=folder / "gw.sock",
                                recordings_root=folder / "recordings", fax_spool=folder / "fax")
         config.shutdown_grace = 0.5
-        self.socket = str(config.socket)
-        self.service = GatewayService(config, clock=ScaledClock(4.0))
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self.error: BaseException | None = None
+        super().__init__(config, clock=ScaledClock(4.0))
 
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
 
-            async def main() -> None:
-                self._stop = asyncio.Event()
-                ready = asyncio.Event()
-                task = asyncio.get_running_loop().create_task(self.service.serve(
-                    ready=ready, stop=self._stop))
-                await ready.wait()
-                self._ready.set()
-                await task
-
-            try:
-                self._loop.run_until_complete(main())
-            except BaseException as err:
-                self.error = err
-                self._ready.set()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-
-    def __enter__(self) -> ServiceThread:
-        self._thread.start()
-        if not self._ready.wait(60):
-            raise TimeoutError("the gateway did not start")
-        if self.error is not None:
-            raise self.error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=30)
