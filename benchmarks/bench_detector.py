@@ -106,13 +106,8 @@ def bench_spandsp(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
     except Exception as err:  # the binding cannot be built here: report, don't fail
         print(f"spandsp baseline skipped: {err}")
         return None
-    z = load_zone(zone)
-    lib = sd.library()
-    ffi, L = lib.ffi, lib.lib
+    ffi, L, dtmf, sup, mct = _spandsp_receivers(audio.shape[0], zone)
     channels = audio.shape[0]
-    dtmf = [sd.DtmfRx() for _ in range(channels)]
-    sup = [sd.SuperToneRx(z) for _ in range(channels)]
-    mct = [sd.ModemTonesRx("ced") for _ in range(channels)]
     blocks = audio.reshape(channels, -1, BLOCK)
     start = time.process_time()
     for b in range(1, blocks.shape[1]):
@@ -128,17 +123,23 @@ def bench_spandsp(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
     return elapsed, n_events
 
 
-def bench_spandsp_c(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
-    """The same spandsp detectors driven by one C loop per tick (no Python per channel)."""
+def _spandsp_receivers(channels: int, zone: str):
+    """spandsp's ffi and lib, and a DTMF, tone and modem-tone receiver per channel."""
     from trunkline.drivers.native import spandsp_detect as sd
 
     z = load_zone(zone)
     lib = sd.library()
-    ffi, L = lib.ffi, lib.lib
-    channels = audio.shape[0]
     dtmf = [sd.DtmfRx() for _ in range(channels)]
     sup = [sd.SuperToneRx(z) for _ in range(channels)]
     mct = [sd.ModemTonesRx("ced") for _ in range(channels)]
+    return lib.ffi, lib.lib, dtmf, sup, mct
+
+
+def bench_spandsp_c(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
+    """The same spandsp detectors driven by one C loop per tick (no Python per channel)."""
+
+    ffi, L, dtmf, sup, mct = _spandsp_receivers(audio.shape[0], zone)
+    channels = audio.shape[0]
     pd = ffi.new("dtmf_rx_state_t *[]", [d.state for d in dtmf])
     ps = ffi.new("super_tone_rx_state_t *[]", [s.state for s in sup])
     pm = ffi.new("modem_connect_tones_rx_state_t *[]", [m.state for m in mct])
