@@ -41,8 +41,10 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     campaign.set_defaults(handler=lambda args: (campaign.print_help(), 2)[1])
     create = csub.add_parser(
         "create", help="create or update a campaign",
-        description="Create a campaign, or update its strategy. The strategy file is TOML "
-                    "with a [strategy] table (see docs/campaigns.md).")
+        description="Create a campaign, or update its strategy and settings. The file is "
+                    "TOML with a [strategy] table (retries, windows, limits) and a [campaign] "
+                    "table (mode, target_abandon, regime, ring_timeout, machine_message... "
+                    "see docs/campaigns.md); settings are checked before anything is saved.")
     create.add_argument("name")
     create.add_argument("--strategy", metavar="FILE.toml", help="strategy file (TOML)")
     _db(create)
@@ -94,15 +96,47 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
 
     rep = sub.add_parser(
         "report", help="campaign, agent and hour reports",
-        description="Dials, answers, connects, connect rate (接通率), outcomes by kind, "
-                    "abandons, average talk and wrap-up, list penetration.")
+        description="Per campaign, agent or local hour: dials, answers, connects, connect "
+                    "rate (接通率), outcomes by kind, abandons and abandon rate (campaign "
+                    "rows: also the rate in the current regulated window), average talk "
+                    "and wrap-up, logged-in hours and occupancy, list penetration.",
+        epilog="Occupancy = (talk + wrap-up) / logged-in time, from the agent sessions "
+               "the runner records (login to logout; pauses are not recorded yet and "
+               "count as logged in). An agent logged in to several campaigns has each hour "
+               "shared between them by its talk + wrap-up in each. '-' (None in JSON) "
+               "means no session data, not 0. The table shows the main columns; CSV and "
+               "JSON carry all of them (n_<outcome>, answer_rate, contacts...).")
     rep.add_argument("--campaign")
     rep.add_argument("--by", choices=["campaign", "agent", "hour"], default="campaign")
     rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    rep.add_argument("--time-zone", default="Asia/Shanghai", help="for --by hour")
+    rep.add_argument("--since", metavar="WHEN",
+                     help="calls ended and session time from WHEN (ISO 8601 date or time; "
+                          "without an offset, in --time-zone)")
+    rep.add_argument("--until", metavar="WHEN", help="... up to WHEN (exclusive)")
+    rep.add_argument("--time-zone", default="Asia/Shanghai",
+                     help="local hours for --by hour (and the hour shares of occupancy), "
+                          "and --since/--until without an offset (default Asia/Shanghai)")
     rep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     _db(rep)
     rep.set_defaults(handler=run_report)
+
+
+def _check_settings(name: str, settings: dict) -> None:
+    """Refuse a [campaign] table the engine or the runner would refuse at run time."""
+    import dataclasses
+
+    from trunkline.dialer.campaign import CampaignConfig
+    from trunkline.dialer.runner import RUNNER_SETTINGS, RunnerSettings
+
+    engine = {k: v for k, v in settings.items() if k not in RUNNER_SETTINGS}
+    known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}
+    unknown = sorted(set(engine) - known)
+    if unknown:
+        raise ConfigError(f"[campaign]: unknown settings {', '.join(unknown)}; known: "
+                          f"{', '.join(sorted(known | set(RUNNER_SETTINGS)))}")
+    CampaignConfig(name, **engine)
+    runner = {k: v for k, v in settings.items() if k in RUNNER_SETTINGS}
+    RunnerSettings(**runner)
 
 
 def run_campaign_create(args: argparse.Namespace) -> int:
@@ -110,14 +144,17 @@ def run_campaign_create(args: argparse.Namespace) -> int:
     from trunkline.tomlconf import load_toml
 
     strategy = Strategy()
+    settings: dict = {}
     if args.strategy:
         doc = load_toml(args.strategy)
         try:
             strategy = Strategy.from_dict(doc.data.get("strategy", {}))
-        except (ValueError, TypeError) as err:
+            settings = dict(doc.data.get("campaign", {}))
+            _check_settings(args.name, settings)
+        except (ValueError, TypeError, ConfigError) as err:
             raise ConfigError(str(err), source=args.strategy) from err
     with _open(args) as store:
-        store.create_campaign(args.name, strategy, now=time.time())
+        store.create_campaign(args.name, strategy, config=settings, now=time.time())
     print(f"campaign {args.name!r} saved")
     return 0
 
@@ -199,12 +236,40 @@ def run_dnc(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _when(text: str | None, time_zone: str, option: str) -> float | None:
+    """An ISO 8601 date or date-time as epoch seconds; naive ones are in ``time_zone``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ConfigError(f"{option} {text!r} is not an ISO 8601 date or time "
+                          "(e.g. 2025-06-04 or 2025-06-04T09:00+08:00)") from err
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(time_zone))
+    return when.timestamp()
+
+
 def run_report(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from trunkline.dialer import reports
 
+    try:
+        ZoneInfo(args.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ConfigError(f"--time-zone {args.time_zone!r} is not a known time zone "
+                          "(an IANA name such as Asia/Shanghai)") from err
+    since = _when(args.since, args.time_zone, "--since")
+    until = _when(args.until, args.time_zone, "--until")
     with _open(args) as store:
         rows = reports.report(store, by=args.by, campaign=args.campaign,
-                              time_zone=args.time_zone)
+                              time_zone=args.time_zone, now=time.time(),
+                              since=0.0 if since is None else since,
+                              until=float("inf") if until is None else until)
     text = {"table": reports.to_table, "csv": reports.to_csv,
             "json": reports.to_json}[args.format](rows)
     if args.output:

@@ -24,6 +24,10 @@ Attempt states::
        v
     released
 
+Agent sessions (schema 3) record each login to logout, committed as they happen, for the
+occupancy of the reports; a crashed runner's open sessions are closed at restart by
+:meth:`Store.close_stale_sessions`. Pause time is not recorded yet.
+
 Times are epoch seconds (UTC floats) supplied by the caller; the store reads no clock.
 
 Schema versions are applied in order by :func:`migrate` (``PRAGMA user_version``); a
@@ -36,7 +40,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,6 +170,21 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: preview records (shown to an agent first, even inside an automatic campaign)
     """
     ALTER TABLE contact ADD COLUMN preview INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 3: agent sessions (logged-in time, the denominator of occupancy in the reports)
+    """
+    CREATE TABLE agent_session (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        campaigns TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        ended_how TEXT,
+        CHECK ((ended_at IS NULL) = (ended_how IS NULL)),
+        CHECK (ended_at IS NULL OR ended_at >= started_at)
+    );
+    CREATE INDEX agent_session_time ON agent_session (started_at, ended_at);
+    CREATE INDEX agent_session_open ON agent_session (agent) WHERE ended_at IS NULL;
     """,
 )
 
@@ -747,6 +766,87 @@ class Store:
                 counts["resolved"] += 1
         return counts
 
+    # -- agent sessions ------------------------------------------------------------------
+
+    def open_agent_session(self, agent: str, campaigns: Sequence[str], now: float) -> int:
+        """Record that ``agent`` logged in to ``campaigns`` at ``now``; returns the session id.
+
+        Committed before it returns, so logged-in time (the denominator of occupancy in
+        :mod:`trunkline.dialer.reports`) is never lost to a crash: a session a crashed
+        runner left open is closed at restart by :meth:`close_stale_sessions`. An agent is
+        logged in once, so a session of the same agent still open here is such a leftover
+        too: it is closed the same way (``crash``, at the agent's last known activity)
+        rather than counted twice.
+
+        Pause time is not tracked yet: a session counts as logged in from login to logout,
+        paused or not (the runner has no pause; an agent screen will add pause records).
+        """
+        if not agent:
+            raise StoreError("an agent session needs an agent id")
+        names = list(dict.fromkeys(campaigns))
+        if not names:
+            raise StoreError(f"agent {agent!r} cannot log in to no campaign")
+        for name in names:
+            self.campaign_id(name)  # raises for an unknown campaign
+        with self.transaction() as db:
+            for row in db.execute("SELECT * FROM agent_session WHERE agent=? AND "
+                                  "ended_at IS NULL", (agent,)).fetchall():
+                _close_stale(db, row, now)
+            return db.execute(
+                "INSERT INTO agent_session (agent, campaigns, started_at) VALUES (?,?,?)",
+                (agent, json.dumps(names, ensure_ascii=False), now)).lastrowid
+
+    def close_agent_session(self, session: int, now: float, *, how: str = "logout") -> None:
+        """Record that the agent of ``session`` logged out at ``now``, committed.
+
+        ``how`` says why the session ended: ``logout`` (the agent left, or the runner
+        stopped cleanly); :meth:`close_stale_sessions` writes ``crash``. Idempotent: a
+        session already closed keeps the end it has. Raises :class:`StoreError` for an
+        unknown session or an end before the session's start.
+        """
+        if not how:
+            raise StoreError(f"closing agent session {session} needs a reason (how)")
+        with self.transaction() as db:
+            row = db.execute("SELECT started_at, ended_at FROM agent_session WHERE id=?",
+                             (session,)).fetchone()
+            if row is None:
+                raise StoreError(f"no agent session {session}")
+            if row["ended_at"] is not None:
+                return
+            if now < row["started_at"]:
+                raise StoreError(f"cannot end agent session {session} at {now}: it started "
+                                 f"at {row['started_at']}")
+            db.execute("UPDATE agent_session SET ended_at=?, ended_how=? WHERE id=?",
+                       (now, how, session))
+
+    def close_stale_sessions(self, campaigns: Sequence[str], now: float) -> int:
+        """Close the sessions of ``campaigns`` left open by a runner that crashed.
+
+        Call it when a runner starts, before it opens sessions of its own: any session of
+        its campaigns still open belongs to a process that is gone. Each is closed as
+        ``crash`` at the last moment the store knows its agent was active in that
+        session: the latest claim, dial or answer of an attempt of the agent in the
+        session's campaigns, or the end of its wrap-up (``ended_at + wrap``) for calls the
+        agent talked on; else the session's start. The end of an attempt *without* talk or
+        wrap is not used, because :meth:`reconcile` stamps the attempts it settles with
+        the restart time, which would count the whole outage as logged in. Returns how
+        many sessions were closed.
+        """
+        names = list(dict.fromkeys(campaigns))
+        for name in names:
+            self.campaign_id(name)
+        if not names:
+            return 0
+        marks = ",".join("?" * len(names))
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT * FROM agent_session s WHERE s.ended_at IS NULL AND EXISTS "
+                f"(SELECT 1 FROM json_each(s.campaigns) j WHERE j.value IN ({marks}))",
+                names).fetchall()
+            for row in rows:
+                _close_stale(db, row, now)
+            return len(rows)
+
     # -- abandon counters and learning ---------------------------------------------------
 
     def abandon_counts(self, campaign: str, window: int) -> tuple[float, float, float]:
@@ -785,6 +885,31 @@ def _bump(db: sqlite3.Connection, campaign_id: int, window: int, column: str) ->
     db.execute(f"INSERT INTO abandon_window (campaign_id, window, {column}) VALUES (?,?,1) "
                f"ON CONFLICT(campaign_id, window) DO UPDATE SET {column}={column}+1",
                (campaign_id, window))
+
+
+def _close_stale(db: sqlite3.Connection, session: sqlite3.Row, now: float) -> None:
+    """Close an open agent session as ``crash`` at its agent's last known activity
+    (see :meth:`Store.close_stale_sessions`), never after ``now`` nor after the start
+    of a later session of the same agent (activity then belongs to that one)."""
+    start = session["started_at"]
+    later = db.execute("SELECT MIN(started_at) FROM agent_session WHERE agent=? AND "
+                       "started_at>? AND id!=?",
+                       (session["agent"], start, session["id"])).fetchone()[0]
+    limit = now if later is None else min(now, later)
+    names = json.loads(session["campaigns"]) or [""]  # a hand-written [] matches nothing
+    marks = ",".join("?" * len(names))
+    end = start
+    for claimed, dialed, answered, ended, talk, wrap in db.execute(
+            "SELECT a.claimed_at, a.dialed_at, a.answered_at, a.ended_at, a.talk, a.wrap "
+            "FROM attempt a JOIN campaign k ON k.id=a.campaign_id WHERE a.agent=? AND "
+            f"k.name IN ({marks}) AND a.state!='released' AND (a.ended_at>=? OR "
+            "a.state IN ('claimed', 'dialing'))", (session["agent"], *names, start)):
+        times = [claimed, dialed, answered]
+        if ended is not None and (talk is not None or wrap is not None):
+            times.append(ended + (wrap or 0.0))
+        end = max([end, *(t for t in times if t is not None and start <= t <= limit)])
+    db.execute("UPDATE agent_session SET ended_at=?, ended_how='crash' WHERE id=?",
+               (end, session["id"]))
 
 
 def _dnc_hit(db: sqlite3.Connection, number: str, campaign: str) -> str | None:
