@@ -558,7 +558,12 @@ class MediaEngine:
             row = rows[call.channel]
             if call.processor is not None:
                 self._process(call, frames[row], out, row)
-            if call.play is not None:
+            if call.play is not None and call.play.holding:
+                if not call.play.hold(frames[row]):  # the far end went quiet: start
+                    self.publish({"event": "play.started", "call": call.id,
+                                  "channel": call.channel, "play": call.play.play_id,
+                                  "waited": round(call.play.held_seconds, 2)})
+            elif call.play is not None:
                 out[row] += call.play.next_frame()
                 if call.play.finished:
                     self.publish({"event": "play.finished", "call": call.id,

@@ -22,6 +22,10 @@ from trunkline.errors import AudioFileError, ConfigError
 
 log = structlog.get_logger("trunkline.gateway.media")
 
+#: Received RMS (linear, full scale 32768) under which a frame counts as quiet for
+#: ``wait_silence``: about -45 dBm0, above idle line noise, far below speech.
+QUIET_RMS = 60.0
+
 
 @dataclass
 class PlaySource:
@@ -32,10 +36,43 @@ class PlaySource:
     loop: np.ndarray | None = None
     pos: int = 0
     play_id: int = 0
+    #: Hold the start until the far end has been quiet this long (seconds): a message
+    #: left on an answering machine must begin after its greeting and beep, or the
+    #: recording misses its start. 0 starts at once.
+    wait_silence: float = 0.0
+    #: Start anyway after this long (a machine that never stops: music, noise).
+    wait_max: float = 30.0
+    quiet_blocks: int = 0
+    held_blocks: int = 0
+    released: bool = False
 
     @property
     def finished(self) -> bool:
         return self.loop is None and self.pos >= self.prefix.size
+
+    @property
+    def holding(self) -> bool:
+        """Still waiting for the far end to go quiet (nothing played yet)."""
+        return self.wait_silence > 0 and not self.released
+
+    @property
+    def held_seconds(self) -> float:
+        return self.held_blocks * FRAME_SAMPLES / SAMPLE_RATE
+
+    def hold(self, received: np.ndarray) -> bool:
+        """Account one received frame; True while the start is still held.
+
+        Quiet is an RMS under :data:`QUIET_RMS` (about -45 dBm0: line noise passes,
+        speech and tones do not).
+        """
+        rms = float(np.sqrt(np.mean(np.square(received, dtype=np.float64))))
+        self.quiet_blocks = self.quiet_blocks + 1 if rms < QUIET_RMS else 0
+        self.held_blocks += 1
+        block = FRAME_SAMPLES / SAMPLE_RATE
+        if self.quiet_blocks * block >= self.wait_silence - 1e-9 \
+                or self.held_blocks * block >= self.wait_max - 1e-9:
+            self.released = True
+        return not self.released
 
     def next_frame(self) -> np.ndarray:
         out = np.zeros(FRAME_SAMPLES, dtype=np.float32)
@@ -58,6 +95,17 @@ def source_for(spec: dict, zone: Zone, play_id: int) -> PlaySource:
     if len(given) != 1:
         raise ConfigError("call.play needs exactly one of 'file', 'tone' or 'digits'")
     kind = given[0]
+    wait = float(spec.get("wait_silence") or 0.0)
+    wait_max = float(spec.get("wait_max") or 30.0)
+    if not 0.0 <= wait <= 30.0 or not 0.0 < wait_max <= 120.0:
+        raise ConfigError("call.play: wait_silence must be in [0, 30] s and wait_max in "
+                          "(0, 120] s")
+    source = _source(spec, kind, zone, play_id)
+    source.wait_silence, source.wait_max = wait, wait_max
+    return source
+
+
+def _source(spec: dict, kind: str, zone: Zone, play_id: int) -> PlaySource:
     if kind == "file":
         samples = read_audio(Path(spec["file"]))
         loop = bool(spec.get("loop", False))

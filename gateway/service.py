@@ -192,10 +192,16 @@ class GatewayService:
 
         @r.method("call.play", role="control", params={
             **CALL, "file": Param(str), "tone": Param(str), "digits": Param(str),
-            "loop": Param(bool, default=False)})
-        async def play(session, call, file=None, tone=None, digits=None, loop=False) -> dict:
-            """Play a WAV file, a zone tone or DTMF digits into the call."""
-            spec = {"file": file, "tone": tone, "digits": digits, "loop": loop}
+            "loop": Param(bool, default=False),
+            "wait_silence": Param(float, default=0.0, minimum=0, maximum=30),
+            "wait_max": Param(float, default=30.0, minimum=0.1, maximum=120)})
+        async def play(session, call, file=None, tone=None, digits=None, loop=False,
+                       wait_silence=0.0, wait_max=30.0) -> dict:
+            """Play a WAV file, a zone tone or DTMF digits into the call; with
+            ``wait_silence`` the start waits until the far end has been quiet that long
+            (at most ``wait_max``): a message left after an answering machine's beep."""
+            spec = {"file": file, "tone": tone, "digits": digits, "loop": loop,
+                    "wait_silence": wait_silence, "wait_max": wait_max}
             return await self._engine(lambda: self.engine.play(call, spec))
 
         @r.method("call.stop_play", role="control", params=CALL)
