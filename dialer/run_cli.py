@@ -47,7 +47,10 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
             "the gateway on the emulated card in this process, in virtual time."),
         epilog="Example: trunkline dialer run --campaign sales --agents 71,72,73 "
                "--virtual --hours 1")
-    run.add_argument("--campaign", required=True, help="the campaign to run")
+    run.add_argument("--campaign", required=True, action="append", metavar="NAME",
+                     help="the campaign to run; repeat to run several at once on one engine "
+                          "(agent positions are shared: each is at home in one campaign, "
+                          "round-robin, and overflows into the others)")
     run.add_argument("--db", metavar="FILE",
                      default=os.environ.get("TRUNKLINE_DIALER_DB", DEFAULT_DB),
                      help=f"the campaign database (default $TRUNKLINE_DIALER_DB or {DEFAULT_DB})")
@@ -85,7 +88,7 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(runner) -> Iterator[None]:
+def stop_on_signals(runner) -> Iterator[None]:
     """SIGINT/SIGTERM end the shift gracefully (a second SIGINT interrupts at once)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -118,7 +121,8 @@ def run_dialer(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         from trunkline.dialer.runner import campaign_config
 
-        config = campaign_config(store, args.campaign, mode=args.mode, ratio=args.ratio)
+        configs = [campaign_config(store, name, mode=args.mode, ratio=args.ratio)
+                   for name in dict.fromkeys(args.campaign)]
         if args.virtual:
             start = None
             if args.start:
@@ -141,10 +145,10 @@ def run_dialer(args: argparse.Namespace) -> int:
             VIRTUAL_SHIFT_HOURS if args.virtual else None)
         try:
             runner = CampaignRunner(
-                store, args.campaign, gateway, config=config, agents=args.agents,
+                store, [c.name for c in configs], gateway, config=configs, agents=args.agents,
                 group=args.group, wrap_up=args.wrap_up, abandon_file=args.abandon_file,
                 abandon_tone=args.abandon_tone, progress=progress, progress_every=every)
-            with _stop_on_signals(runner):
+            with stop_on_signals(runner):
                 summary = runner.run(seconds=None if hours is None else hours * 3600)
         finally:
             gateway.close()

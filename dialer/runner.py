@@ -100,8 +100,11 @@ ANNOUNCEMENT_OUTCOME: dict[str, str] = {
     "congestion": "congestion",
 }
 
+#: The longest a machine message may take, wait for the beep included (seconds).
+MESSAGE_LIMIT = 120.0
+
 #: The gateway events the runner listens to.
-EVENTS = ["call.state", "amd", "announcement", "play.finished"]
+EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished"]
 
 
 # -- the gateway ---------------------------------------------------------------------------
@@ -127,7 +130,9 @@ class GatewayPort(Protocol):
 
     def unbridge(self, call: int) -> None: ...
 
-    def play(self, call: int, *, file: str | None = None, tone: str | None = None) -> None:
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
+        """Play into a call; with ``wait_silence`` the start waits for that much quiet."""
         ...
 
     def group(self, name: str) -> list[int]:
@@ -177,8 +182,11 @@ class LiveGateway:
     def unbridge(self, call: int) -> None:
         self.client.call("call.unbridge", call=call)
 
-    def play(self, call: int, *, file: str | None = None, tone: str | None = None) -> None:
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
         params: dict[str, Any] = {"call": call}
+        if wait_silence:
+            params["wait_silence"] = wait_silence
         if file is not None:
             params["file"] = file
         else:
@@ -284,8 +292,10 @@ class InProcessGateway:
     def unbridge(self, call: int) -> None:
         _as_rpc(lambda: self.engine.unbridge(call))
 
-    def play(self, call: int, *, file: str | None = None, tone: str | None = None) -> None:
-        spec = {"file": file, "tone": tone, "digits": None, "loop": False}
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
+        spec = {"file": file, "tone": tone, "digits": None, "loop": False,
+                "wait_silence": wait_silence}
         _as_rpc(lambda: self.engine.play(call, spec))
 
     def group(self, name: str) -> list[int]:
@@ -321,6 +331,7 @@ class _Leg:
     gw: int
     kind: str                          # "customer" | "agent"
     number: str
+    campaign: str = ""                 # the campaign that dialed it (customers)
     call_id: int | None = None         # engine call (customers)
     attempt: int | None = None         # the store's attempt row (customers)
     agent: str | None = None           # agent id (agent legs)
@@ -334,6 +345,8 @@ class _Leg:
     abandoned: bool = False
     logged_in: bool = False
     gone: bool = False                 # agent leg: the phone hung up
+    message: str | None = None         # a machine: "waiting" | "playing" | "left"
+    session: int | None = None         # agent leg: the store's agent_session row
 
 
 @dataclass
@@ -378,6 +391,8 @@ class RunSummary:
     max_after_live: float | None = None
     max_after_answer: float | None = None
     finished: bool = False
+    messages_left: int = 0
+    by_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def abandon_rate(self) -> float:
@@ -394,7 +409,9 @@ class RunSummary:
                 else round(self.max_after_live, 2),
                 "max_answer_to_agent_s": None if self.max_after_answer is None
                 else round(self.max_after_answer, 2),
-                "list_finished": self.finished}
+                "machine_messages_left": self.messages_left,
+                "list_finished": self.finished,
+                **({"campaigns": self.by_campaign} if len(self.by_campaign) > 1 else {})}
 
     def lines(self) -> list[str]:
         d = self.as_dict()
@@ -403,10 +420,15 @@ class RunSummary:
             f"campaign {self.campaign} ({self.mode}): {d['seconds']} s, {self.agents} agents",
             f"dials {self.dials}, live answers {self.live}, connects {self.connects}, "
             f"abandoned {self.abandoned} (abandon rate {100 * self.abandon_rate:.2f} %)",
-            f"outcomes: {outcomes}",
+            f"outcomes: {outcomes}"
+            + (f"; messages left on machines {self.messages_left}"
+               if self.messages_left else ""),
             f"live answer to agent: at most {d['max_live_to_agent_s']} s "
             f"(line answer to agent: at most {d['max_answer_to_agent_s']} s)",
             "list finished" if self.finished else "list not finished",
+            *(f"  {name}: dials {c['dials']}, live {c['live']}, abandoned {c['abandoned']}"
+              f" ({100 * c['abandon_rate']:.2f} %)" for name, c in self.by_campaign.items()
+              if len(self.by_campaign) > 1),
         ]
 
 
@@ -421,14 +443,56 @@ class _Contacts(StoreContacts):
         return super().next_contact(campaign, now)
 
 
+#: Campaign settings the runner reads (the rest of a campaign's config is the engine's):
+#: ``type`` ("dialing", or "cleaning": run by ``trunkline dialer clean``),
+#: ``machine_message`` (a WAV on the gateway host left on answering machines after the
+#: beep) and ``machine_message_wait`` (seconds of quiet that mark the end of the beep).
+RUNNER_SETTINGS = ("type", "machine_message", "machine_message_wait")
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    """A campaign's runner-level settings (see :data:`RUNNER_SETTINGS`)."""
+
+    type: str = "dialing"
+    machine_message: str | None = None
+    machine_message_wait: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.type not in ("dialing", "cleaning"):
+            raise ValueError(f"type must be 'dialing' or 'cleaning', not {self.type!r}")
+        if self.machine_message is not None and not isinstance(self.machine_message, str):
+            raise ValueError("machine_message is the path of a WAV file")
+        wait = self.machine_message_wait
+        if isinstance(wait, bool) or not isinstance(wait, int | float) \
+                or not 0.2 <= wait <= 10.0:
+            raise ValueError(f"machine_message_wait must be in [0.2, 10] s, got {wait!r}")
+
+
+def runner_settings(store: Store, name: str) -> RunnerSettings:
+    """``name``'s runner settings from its stored config, checked."""
+    stored = store.campaign_config(name)
+    try:
+        return RunnerSettings(**{k: stored[k] for k in RUNNER_SETTINGS
+                                 if stored.get(k) is not None})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"campaign {name!r}: {err}") from err
+
+
 def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig:
     """The engine's settings for ``name``: the campaign's stored config, then overrides.
 
-    Unknown keys are refused. Under the US regime the 30-day periods start when the
-    campaign was created (unless ``start`` is given); ``day_offset`` (where calendar days
-    count) comes from the strategy's time zone.
+    Unknown keys are refused (the runner's own :data:`RUNNER_SETTINGS` are not the
+    engine's and are left out). A list-cleaning campaign is refused: it has no agents
+    and is run by ``trunkline dialer clean run``. Under the US regime the 30-day periods
+    start when the campaign was created (unless ``start`` is given); ``day_offset`` (where
+    calendar days count) comes from the strategy's time zone.
     """
-    stored = dict(store.campaign_config(name))
+    if runner_settings(store, name).type == "cleaning":
+        raise ConfigError(f"campaign {name!r} is a list-cleaning campaign: run it with "
+                          f"`trunkline dialer clean run --campaign {name}`")
+    stored = {k: v for k, v in store.campaign_config(name).items()
+              if k not in RUNNER_SETTINGS}
     stored.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}
     unknown = sorted(set(stored) - known)
@@ -454,7 +518,14 @@ def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig
 
 
 class CampaignRunner:
-    """Drive one campaign: engine, store and gateway. See the module docstring.
+    """Drive campaigns: engine, store and gateway. See the module docstring.
+
+    ``campaign`` is one campaign name or several: several run at once on one engine and
+    one gateway, sharing the agents (agent position *i* is at home in campaign *i* mod
+    *n* at level ``standard`` and logged in to the others at ``overflow``, so every
+    campaign has its own team and borrows idle agents of the others). ``config`` is the
+    engine settings (one :class:`CampaignConfig`, or one per campaign; default: each
+    campaign's stored config). An idle campaign costs the engine nothing per tick.
 
     ``agents`` are the channels of the agent positions (default: the gateway's ``agents``
     group); ``group`` is where customer calls go out (``outbound``: FXO lines and PRI).
@@ -464,20 +535,30 @@ class CampaignRunner:
     answered that AMD has not classified after this long is taken as a person.
     """
 
-    def __init__(self, store: Store, campaign: str, gateway: GatewayPort, *,
-                 config: CampaignConfig | None = None, agents: Sequence[int] | None = None,
+    def __init__(self, store: Store, campaign: str | Sequence[str], gateway: GatewayPort, *,
+                 config: CampaignConfig | Sequence[CampaignConfig] | None = None,
+                 agents: Sequence[int] | None = None,
                  group: str = "outbound", agent_number: str = "agent", wrap_up: float = 5.0,
                  abandon_file: str | None = None, abandon_tone: str = "info",
                  abandon_seconds: float = 3.0, amd_timeout: float = 6.0,
                  home_country: str = "86", progress: Callable[[str], None] | None = None,
                  progress_every: float = 60.0, engine_log: Any = None) -> None:
         self.store = store
-        self.campaign = campaign
+        self.campaigns = [campaign] if isinstance(campaign, str) else list(campaign)
+        if not self.campaigns or len(set(self.campaigns)) != len(self.campaigns):
+            raise ConfigError("give one or more campaigns, each once")
+        self.campaign = self.campaigns[0]   # the first (single-campaign callers)
         self.gateway = gateway
-        self.config = config or campaign_config(store, campaign)
-        if self.config.name != campaign:
-            raise ConfigError(f"the config is for campaign {self.config.name!r}, "
-                              f"not {campaign!r}")
+        given = [config] if isinstance(config, CampaignConfig) else list(config or ())
+        configs = {c.name: c for c in given}
+        unknown = sorted(set(configs) - set(self.campaigns))
+        if unknown:
+            raise ConfigError(f"the config is for campaign {unknown[0]!r}, "
+                              f"not {' or '.join(map(repr, self.campaigns))}")
+        self.configs = {name: configs.get(name) or campaign_config(store, name)
+                        for name in self.campaigns}
+        self.config = self.configs[self.campaign]
+        self.settings = {name: runner_settings(store, name) for name in self.campaigns}
         self.agent_channels = list(agents) if agents else gateway.group("agents")
         if not self.agent_channels:
             raise ConfigError("no agent positions: give --agents or an 'agents' group")
@@ -491,11 +572,8 @@ class CampaignRunner:
         self.home_country = home_country
         self.progress = progress
         self.progress_every = progress_every
-        cfg = self.config
-        self.window_of = lambda name, t: window_index(cfg.regime, t, start=cfg.start,
-                                                       day_offset=cfg.day_offset)
         self.contacts = _Contacts(store, window_of=self.window_of)
-        self.engine = Engine([cfg], self.contacts, log=engine_log)
+        self.engine = Engine(self.configs.values(), self.contacts, log=engine_log)
         self.legs: dict[int, _Leg] = {}              # gateway call id -> leg (in progress)
         self.customers: dict[int, _Leg] = {}         # engine call id -> leg
         self.agent_legs: dict[str, _Leg] = {}        # agent id -> held leg
@@ -506,6 +584,7 @@ class CampaignRunner:
         self._wrapping: dict[str, tuple[int, float]] = {}      # agent -> (attempt, since)
         self.outcomes: Counter[str] = Counter()
         self.refused = 0
+        self.messages_left = 0
         self.gateway_errors: list[str] = []
         self._timers: list[tuple[float, int, str, Any]] = []
         self._seq = itertools.count()
@@ -515,6 +594,11 @@ class CampaignRunner:
 
     # -- public ----------------------------------------------------------------------------
 
+    def window_of(self, name: str, t: float) -> int:
+        """``name``'s regulated abandon window at ``t``."""
+        cfg = self.configs[name]
+        return window_index(cfg.regime, t, start=cfg.start, day_offset=cfg.day_offset)
+
     def start(self) -> None:
         """Settle attempts left by a previous run, restore the abandon window, ring agents."""
         now = self.gateway.now()
@@ -522,9 +606,11 @@ class CampaignRunner:
         self._next_progress = now + self.progress_every
         counts = self._settle_previous(now)
         if any(counts.values()):
-            log.info("runner_reconciled", campaign=self.campaign, **counts)
-        self.store.restore_ledger(self.engine.ledger(self.campaign), self.campaign,
-                                  self.window_of(self.campaign, now))
+            log.info("runner_reconciled", campaigns=self.campaigns, **counts)
+        for name in self.campaigns:
+            self.store.restore_ledger(self.engine.ledger(name), name,
+                                      self.window_of(name, now))
+        self.store.close_stale_sessions(self.campaigns, now)  # left open by a crash
         for ch in self.agent_channels:
             agent = f"agent-{ch}"
             try:
@@ -537,9 +623,9 @@ class CampaignRunner:
             self.agent_legs[agent] = leg
 
     def _settle_previous(self, now: float) -> dict[str, int]:
-        """Attempts of this campaign left open by a previous run (a crash).
+        """Attempts of these campaigns left open by a previous run (a crash).
 
-        What :meth:`Store.reconcile` does, for this campaign only (``reconcile`` and
+        What :meth:`Store.reconcile` does, for these campaigns only (``reconcile`` and
         ``recover`` take every campaign's open attempts, and other campaigns may be
         running from the same database): ``claimed`` ones were never sent and are
         released; ``dialing`` ones cannot be adopted: a call of ours still up on the
@@ -549,7 +635,7 @@ class CampaignRunner:
         up = {int(c["call"]): str(c.get("number")) for c in self.gateway.calls()}
         counts = {"released": 0, "unknown": 0, "cleared": 0}
         for item in self.store.in_flight():
-            if item.campaign != self.campaign:
+            if item.campaign not in self.configs:
                 continue
             if item.state == "claimed":
                 self.store.release(item.attempt, not_before=now)
@@ -567,9 +653,11 @@ class CampaignRunner:
             counts["unknown"] += 1
         return counts
 
-    def run(self, *, seconds: float | None = None, drain: float = 600.0) -> RunSummary:
+    def run(self, *, seconds: float | None = None, drain: float = 600.0,
+            on_step: Callable[[float], None] | None = None) -> RunSummary:
         """Run until the list is finished or ``seconds`` have passed, then end the shift:
-        no new dials, calls in flight finish (at most ``drain`` seconds), agents hang up."""
+        no new dials, calls in flight finish (at most ``drain`` seconds), agents hang up.
+        ``on_step(now)`` runs after every step (a live display)."""
         if self._started is None:
             self.start()
         assert self._started is not None
@@ -577,6 +665,8 @@ class CampaignRunner:
         finished = False
         while not self._stop_requested:
             now = self.step(until)
+            if on_step is not None:
+                on_step(now)
             if now >= until:
                 break
             if self._list_finished():
@@ -585,7 +675,9 @@ class CampaignRunner:
         self.contacts.closed = True
         end = self.gateway.now() + drain
         while self._in_flight() and self.gateway.now() < end:
-            self.step(end)
+            now = self.step(end)
+            if on_step is not None:
+                on_step(now)
         self._shutdown()
         return self.summary(finished=finished or self._list_finished())
 
@@ -614,28 +706,46 @@ class CampaignRunner:
             self.progress(self.progress_line(now))
         return now
 
+    def totals(self) -> dict[str, int]:
+        """Dials, live answers, abandons and machines over the running campaigns."""
+        out = {"dials": 0, "live": 0, "abandoned": 0, "machines": 0}
+        for name in self.campaigns:
+            stats = self.engine.stats(name)
+            out["dials"] += stats.dials
+            out["live"] += stats.live
+            out["abandoned"] += stats.abandoned
+            out["machines"] += stats.machines
+        return out
+
     def progress_line(self, now: float) -> str:
-        stats = self.engine.stats(self.campaign)
+        totals = self.totals()
         states = Counter(str(a.state) for a in self.engine.agents.values())
         started = self._started if self._started is not None else now
-        return (f"+{now - started:7.0f}s dials {stats.dials} in flight "
-                f"{len(self.customers)} live {stats.live} connects {len(self.connections)} "
-                f"abandoned {stats.abandoned} agents "
+        return (f"+{now - started:7.0f}s dials {totals['dials']} in flight "
+                f"{len(self.customers)} live {totals['live']} connects "
+                f"{len(self.connections)} abandoned {totals['abandoned']} agents "
                 + " ".join(f"{k} {v}" for k, v in sorted(states.items())))
 
     def summary(self, *, finished: bool = False) -> RunSummary:
-        stats = self.engine.stats(self.campaign)
+        totals = self.totals()
         started = self._started if self._started is not None else self.gateway.now()
+        by_campaign = {}
+        for name in self.campaigns:
+            stats = self.engine.stats(name)
+            by_campaign[name] = {
+                "dials": stats.dials, "live": stats.live, "abandoned": stats.abandoned,
+                "abandon_rate": round(stats.abandoned / stats.live, 4) if stats.live else 0.0}
+        modes = sorted({str(c.mode) for c in self.configs.values()})
         return RunSummary(
-            campaign=self.campaign, mode=str(self.config.mode), started=started,
+            campaign=", ".join(self.campaigns), mode="/".join(modes), started=started,
             ended=self.gateway.now(),
             agents=sum(1 for leg in self.agent_legs.values() if leg.logged_in),
-            dials=stats.dials, live=stats.live, connects=len(self.connections),
-            abandoned=stats.abandoned, machines=stats.machines, refused=self.refused,
+            dials=totals["dials"], live=totals["live"], connects=len(self.connections),
+            abandoned=totals["abandoned"], machines=totals["machines"], refused=self.refused,
             outcomes=dict(self.outcomes),
             max_after_live=max((c.after_live for c in self.connections), default=None),
             max_after_answer=max((c.after_answer for c in self.connections), default=None),
-            finished=finished)
+            finished=finished, messages_left=self.messages_left, by_campaign=by_campaign)
 
     # -- engine side -----------------------------------------------------------------------
 
@@ -663,7 +773,7 @@ class CampaignRunner:
             self._abandon(action, now)
         elif isinstance(action, HangUp):
             leg = self.customers.get(action.call_id)
-            if leg is not None:
+            if leg is not None and not self._leave_message(leg, now):
                 self._hangup(leg)
         elif isinstance(action, RecordOutcome):
             self.outcomes[str(action.outcome)] += 1
@@ -699,7 +809,8 @@ class CampaignRunner:
             outcome = CallOutcome.CONGESTION if err.name == "conflict" else CallOutcome.ERROR
             queue.append(ev.CallFailed(action.call_id, outcome))
             return
-        leg = _Leg(gw, "customer", number, call_id=action.call_id, placed=now)
+        leg = _Leg(gw, "customer", number, campaign=action.campaign, call_id=action.call_id,
+                   placed=now)
         self.legs[gw] = leg
         self.customers[action.call_id] = leg
         claim = self.contacts.claim(action.call_id)
@@ -750,6 +861,31 @@ class CampaignRunner:
             self._gateway_error(f"cannot play the abandon message to call {leg.gw}: {err}")
             self._hangup(leg)
 
+    def _leave_message(self, leg: _Leg, now: float) -> bool:
+        """A machine, in a campaign that leaves messages: play it after the beep.
+
+        The message waits for ``machine_message_wait`` seconds of quiet (the greeting
+        and the beep over), then plays; the call is released when it ends. Returns
+        False when there is no message to leave (the caller hangs up)."""
+        settings = self.settings.get(leg.campaign)
+        if settings is None or not settings.machine_message \
+                or leg.classified != str(AnswerKind.MACHINE) or leg.message is not None:
+            return False
+        try:
+            self.gateway.play(leg.gw, file=settings.machine_message,
+                              wait_silence=settings.machine_message_wait)
+        except RpcError as err:
+            self._gateway_error(f"cannot leave the machine message on call {leg.gw}: {err}")
+            return False
+        leg.message = "waiting"
+        self._schedule(now + MESSAGE_LIMIT, "hangup", leg.gw)  # a stuck play ends too
+        return True
+
+    def _message_note(self, leg: _Leg, note: str) -> None:
+        if leg.attempt is not None:
+            with self.store.transaction() as db:
+                db.execute("UPDATE attempt SET note=? WHERE id=?", (note, leg.attempt))
+
     def _hangup(self, leg: _Leg) -> None:
         if leg.gw not in self.legs:
             return
@@ -789,6 +925,14 @@ class CampaignRunner:
                 leg.released = outcome
                 self._hangup(leg)
                 self._handle(ev.CallFailed(leg.call_id, CallOutcome(outcome)), now)
+        elif kind == "play.started" and leg.message == "waiting":
+            leg.message = "playing"
+        elif kind == "play.finished" and leg.message == "playing" \
+                and event.get("reason") == "done":
+            leg.message = "left"
+            self.messages_left += 1
+            self._message_note(leg, "machine message left")
+            self._hangup(leg)
         elif kind == "play.finished" and leg.abandoned and event.get("reason") == "done":
             self._hangup(leg)
 
@@ -803,13 +947,16 @@ class CampaignRunner:
         claim = self.contacts.claim(leg.call_id)
         if claim is not None:  # counted in the abandon window at once, durably
             self.store.mark_answered(claim.attempt, str(kind), now,
-                                     window=self.window_of(self.campaign, now))
+                                     window=self.window_of(leg.campaign, now))
         if kind is AnswerKind.HUMAN:
             leg.live_at = now
         self._handle(ev.CallAnswered(leg.call_id, kind), now)
 
     def _customer_ended(self, leg: _Leg, event: dict[str, Any], now: float) -> None:
         del self.legs[leg.gw]
+        if leg.message in ("waiting", "playing"):  # the machine hung up first
+            self._message_note(leg, "machine message cut off" if leg.message == "playing"
+                               else "machine hung up before the message")
         call = self.engine.calls.get(leg.call_id) if leg.call_id is not None else None
         if call is None:  # the engine finished it (released, abandoned, machine...)
             self.customers.pop(leg.call_id, None)  # type: ignore[arg-type]
@@ -838,7 +985,9 @@ class CampaignRunner:
         assert agent is not None
         if state == "answered" and not leg.logged_in and not leg.gone:
             leg.logged_in = True
-            self._handle(ev.AgentLoggedIn(agent, ((self.campaign, "standard"),)), now)
+            self._handle(ev.AgentLoggedIn(agent, self._levels(leg)), now)
+            if agent in self.engine.agents:
+                leg.session = self.store.open_agent_session(agent, self.campaigns, now)
             self._handle(ev.AgentReady(agent), now)
         elif state == "hungup":
             del self.legs[leg.gw]
@@ -853,6 +1002,14 @@ class CampaignRunner:
                 self._hangup(self.customers[current.call_id])  # the customer goes too
             self._try_logout(agent, now)
 
+    def _levels(self, leg: _Leg) -> tuple[tuple[str, str], ...]:
+        """The campaigns an agent position logs in to: at home (``standard``) in one,
+        round-robin over the positions, and ``overflow`` in the others."""
+        index = self.agent_channels.index(leg.channel) if leg.channel is not None else 0
+        home = self.campaigns[index % len(self.campaigns)]
+        return ((home, "standard"),
+                *((name, "overflow") for name in self.campaigns if name != home))
+
     def _try_logout(self, agent: str, now: float) -> None:
         current = self.engine.agents.get(agent)
         if current is None:
@@ -860,6 +1017,10 @@ class CampaignRunner:
         if current.state in (AgentState.READY, AgentState.PAUSED, AgentState.WRAP_UP,
                              AgentState.PREVIEW):
             self._handle(ev.AgentLoggedOut(agent), now)
+            leg = self.agent_legs.get(agent)
+            if agent not in self.engine.agents and leg is not None and leg.session is not None:
+                self.store.close_agent_session(leg.session, now)
+                leg.session = None
 
     # -- timers ----------------------------------------------------------------------------
 
@@ -900,9 +1061,11 @@ class CampaignRunner:
         """Nothing in flight and no contact of the campaign left to call."""
         if self._in_flight():
             return False
+        marks = ", ".join("?" * len(self.campaigns))
         row = self.store.query(
             "SELECT COUNT(*) FROM contact c JOIN campaign k ON k.id=c.campaign_id "
-            "WHERE k.name=? AND c.state IN ('ready', 'dialing')", (self.campaign,))
+            f"WHERE k.name IN ({marks}) AND c.state IN ('ready', 'dialing')",
+            self.campaigns)
         return row[0][0] == 0
 
     def _shutdown(self) -> None:
@@ -924,7 +1087,7 @@ class CampaignRunner:
 
     def _gateway_error(self, message: str) -> None:
         self.gateway_errors.append(message)
-        log.warning("runner_gateway_error", campaign=self.campaign, error=message)
+        log.warning("runner_gateway_error", campaigns=self.campaigns, error=message)
 
 
 def run_campaign(store: Store, campaign: str, gateway: GatewayPort, *,
