@@ -1,4 +1,4 @@
-"""Command-line jobs of the driver layer: ``trunkline call`` and ``trunkline demo``.
+"""Command-line jobs of the driver layer: ``trunkline call`` and ``trunkline call-demo``.
 
 ``card_options`` and ``open_card_from_args`` are shared with the commissioning commands.
 """
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call.set_defaults(handler=_call)
 
     demo = subparsers.add_parser(
-        "demo", help="the emulated card places a batch of calls; watch every line live",
+        "call-demo", help="the emulated card places a batch of calls; watch every line live",
         description=(
             "Start the emulated card with its sample network and place a batch of calls "
             "over its FXO ports, showing live what happens on each line, then a summary "

@@ -52,8 +52,8 @@ def test_bad_plan_names_line(tmp_path, capsys):
     assert f"{plan}:4: unknown key 'smile'" in capsys.readouterr().err
 
 
-def test_demo_in_virtual_time_matches_the_plan(capsys):
-    assert main(["demo", "--virtual", "--calls", "11", "--json"]) == 0
+def test_call_demo_in_virtual_time_matches_the_plan(capsys):
+    assert main(["call-demo", "--virtual", "--calls", "11", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 11
     assert all(r["outcome"] == r["expected"] for r in rows), rows
@@ -63,7 +63,7 @@ def test_help_names_every_job(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for job in ("call", "demo"):
+    for job in ("call", "call-demo", "demo"):
         assert job in out
 
 

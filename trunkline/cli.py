@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trunkline.gateway.cli",
     "trunkline.gateway.fax_cli",
     "trunkline.dialer.cli",
+    "trunkline.dialer.demo",
 )
 
 

@@ -258,7 +258,7 @@ def test_config_generate_round_trips(tmp_path, capsys):
     assert [s.span for s in config.spans] == [1, 2]
     text = conf.read_text()
     assert "span=1,1,0,ccs,hdb3,crc4" in text and "dchan=16" in text
-    assert "fxsks=63-70" in text and "fxoks=71-78" in text
+    assert "fxsks=63-70" in text and "fxoks=71-82" in text
 
 
 def test_config_generate_on_the_simulated_kernel_covers_unconfigured_spans(capsys):

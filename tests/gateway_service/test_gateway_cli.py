@@ -33,7 +33,7 @@ def test_serve_then_client_commands_then_graceful_stop():
 
         channels = gw("channels", "--json")
         assert channels.returncode == 0, channels.stderr
-        assert len(json.loads(channels.stdout)) == 76
+        assert len(json.loads(channels.stdout)) == 80
         call = gw("call", "13700000001", "--group", "fxo")
         assert call.returncode == 0, call.stderr
         events = [json.loads(line) for line in call.stdout.splitlines()]

@@ -36,14 +36,14 @@ def state_is(call_id: int, state: str):
 
 def test_system_spans_channels_groups(client):
     info = client.call("system.info")
-    assert info["backend"] == "emulated" and info["spans"] == 4 and info["channels"] == 76
+    assert info["backend"] == "emulated" and info["spans"] == 4 and info["channels"] == 80
     spans = client.call("spans.list")
     assert [s["kind"] for s in spans] == ["e1", "e1", "fxo", "fxs"]
     deadline = time.monotonic() + 10
     while not all(s["dchannel_up"] for s in client.call("spans.list")[:2]):
         assert time.monotonic() < deadline, "PRI D-channels did not come up"
         time.sleep(0.1)
-    assert len(client.call("channels.list")) == 76
+    assert len(client.call("channels.list")) == 80
     assert len(client.call("channels.list", span=3)) == 8
     groups = client.call("groups.list")
     assert {"outbound", "fxo", "pri", "agents"} <= groups.keys()
