@@ -46,6 +46,12 @@ from trunkline.errors import NumberFormatError
 #: announcement nobody recognised (the detector names music within 3 s and known
 #: announcements within about 4.5 s of their start).
 EARLY_SOUND_WINDOW = 6.0
+#: Tones that end a connected call on a line without a loop-drop clear: the exchange
+#: puts busy (or congestion) on the line when the far end hangs up. ``info`` is in the
+#: set because the cadence detector can name the first cycles of a busy tone that
+#: starts under the end of speech as the (same-frequency) information tone, and it
+#: does not name the tone again; no conversation carries either tone.
+CLEAR_TONES = frozenset({"busy", "congestion", "info"})
 #: How long after answer we wait for the detector's AMD before saying "notsure"
 #: (its decisions average 2-3 s; shared/reference/detection-anchors.md: 3-5 s typical).
 AMD_WINDOW = 6.0
@@ -190,8 +196,7 @@ class FxoCall:
                 self._decide("fax", name)
             elif kind == "amd":
                 self._decide("human" if name == "notsure" else name, f"amd_{name}")
-        elif state is CallState.CONNECTED and kind == "tone" and name in ("busy",
-                                                                             "congestion"):
+        elif state is CallState.CONNECTED and kind == "tone" and name in CLEAR_TONES:
             return self._far_clear(f"{name}_tone")
         return []
 
