@@ -97,7 +97,7 @@ log = structlog.get_logger("trunkline.dialer.runner")
 ANNOUNCEMENT_OUTCOME: dict[str, str] = {
     "invalid_number": "invalid_number", "powered_off": "unreachable",
     "unreachable": "unreachable", "busy": "busy", "call_barred": "rejected",
-    "congestion": "congestion",
+    "congestion": "congestion", "not_in_service": "invalid_number", "no_answer": "no_answer",
 }
 
 #: The longest a machine message may take, wait for the beep included (seconds).

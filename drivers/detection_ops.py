@@ -32,7 +32,7 @@ FAX_TONES = frozenset({"fax_ced", "fax_cng", "modem_ans", "ansam"})
 ANNOUNCEMENT_OUTCOME = {
     "invalid_number": "invalid_number", "powered_off": "unreachable",
     "unreachable": "unreachable", "busy": "busy", "call_barred": "rejected",
-    "congestion": "congestion",
+    "congestion": "congestion", "not_in_service": "invalid_number", "no_answer": "no_answer",
 }
 
 

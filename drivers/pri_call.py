@@ -59,6 +59,12 @@ class ClearAction:
 PriAction = SetupAction | ClearAction | DetectorOp
 
 
+#: How long past ``ring_timeout`` (counted from the SETUP) a call that never alerted may
+#: stay in call setup or early media before it is cleared as ``no_answer``: room for
+#: the post-dial delay before the ring would have started.
+PROGRESS_GRACE = 10.0
+
+
 @dataclass
 class PriCall:
     number: str
@@ -180,6 +186,11 @@ class PriCall:
             self._enter(PriCallState.DONE)
             return []
         if self.state is PriCallState.ALERTING and now - self._since >= self.ring_timeout:
+            return self._clear("no_answer")
+        if self.state in (PriCallState.SETUP, PriCallState.PROGRESS) \
+                and now - self._start >= self.ring_timeout + PROGRESS_GRACE:
+            # Never alerted: early media nobody named (or nothing) must not hold the
+            # B-channel until max_duration; libpri runs no timer here (T310 is ours).
             return self._clear("no_answer")
         if self.state is PriCallState.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
             return self._decide("human", "amd_timeout")
