@@ -12,8 +12,8 @@ state and the lines in use; at the end (the list is finished, ``--hours`` passed
 Ctrl-C) the campaign and agent reports are printed from the database.
 
 In real time the gateway runs on its own thread behind its Unix socket and the runner
-talks to it as a client, as in production; a 2,000-contact list then takes about
-an hour. ``--virtual`` runs the same gateway in process on a virtual clock, as fast as
+talks to it as a client, as in production; a 2,000-contact list then takes about 45
+minutes. ``--virtual`` runs the same gateway in process on a virtual clock, as fast as
 the CPU allows (a few minutes).
 
 The sample list is drawn (seeded) from the sample network's number ranges, so what
@@ -302,7 +302,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "simulated agents on FXS ports, import a 2,000-contact sample list and run "
             "it in predictive mode held to a 3 %% abandon target, with a live display "
             "(calls, connects, abandon rate, agent states) and a final report from the "
-            "campaign database. Real time takes about an hour (Ctrl-C ends the shift "
+            "campaign database. Real time takes about 45 minutes (Ctrl-C ends the shift "
             "early, with the report); --virtual runs it on a virtual clock in minutes."),
         epilog="Example: trunkline demo --virtual")
     demo.add_argument("--virtual", action="store_true",
