@@ -10,16 +10,12 @@ errors), which the main program prints as ``trunkline: error: ...`` with exit st
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 import json
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -230,31 +226,9 @@ def run_clean_create(args: argparse.Namespace) -> int:
 
 # -- run -------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _stop_on_signals(runner: Any) -> Iterator[None]:
-    """SIGINT/SIGTERM end the run gracefully (a second SIGINT interrupts at once)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def stop(signum: int, frame: Any) -> None:
-        print("trunkline: ending the cleaning run: no new calls; calls in flight finish "
-              "(Ctrl-C again to interrupt)", file=sys.stderr, flush=True)
-        runner.request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    for sig in previous:
-        signal.signal(sig, stop)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def run_clean_run(args: argparse.Namespace) -> int:
     from trunkline.dialer.cleaning import CleaningRunner, cleaning_settings, live_gateway
+    from trunkline.dialer.run_cli import stop_on_signals
 
     if args.hours is not None and args.hours <= 0:
         raise ConfigError("--hours must be > 0")
@@ -289,7 +263,7 @@ def run_clean_run(args: argparse.Namespace) -> int:
             runner = CleaningRunner(store, args.campaign, gateway, group=args.group,
                                     settings=settings, progress=progress,
                                     progress_every=every)
-            with _stop_on_signals(runner):
+            with stop_on_signals(runner, "the cleaning run"):
                 summary = runner.run(seconds=None if hours is None else hours * 3600)
         finally:
             gateway.close()

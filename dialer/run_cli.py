@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from trunkline.errors import ConfigError
 
@@ -88,15 +89,17 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
 
 
 @contextlib.contextmanager
-def stop_on_signals(runner) -> Iterator[None]:
-    """SIGINT/SIGTERM end the shift gracefully (a second SIGINT interrupts at once)."""
+def stop_on_signals(runner: Any, what: str = "the shift") -> Iterator[None]:
+    """SIGINT/SIGTERM end ``what`` gracefully through ``runner.request_stop()`` (a
+    second SIGINT interrupts at once). Shared by ``dialer run``, ``dialer clean run``
+    and ``trunkline demo``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-    def stop(signum, frame) -> None:
-        print("trunkline: ending the shift: no new calls; calls in flight finish "
+    def stop(signum: int, frame: Any) -> None:
+        print(f"trunkline: ending {what}: no new calls; calls in flight finish "
               "(Ctrl-C again to interrupt)", file=sys.stderr, flush=True)
         runner.request_stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
