@@ -56,7 +56,6 @@ answer (docs/emulated-network.md, the FXO controller): add the carrier's recordi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections import Counter
@@ -801,25 +800,13 @@ class CleaningRunner:
         """Attempts of this campaign left open by a crash: ``claimed`` ones never left and
         are released; ``dialing`` ones are cleared on the gateway if still up (same id and
         number) and recorded as ``unknown`` (so retried, after ``retry_after``)."""
-        up = {int(c["call"]): str(c.get("number")) for c in self.gateway.calls()}
-        counts = {"released": 0, "unknown": 0, "cleared": 0}
-        for item in self.store.in_flight():
-            if item.campaign != self.campaign:
-                continue
-            if item.state == "claimed":
-                self.store.release(item.attempt, not_before=now)
-                counts["released"] += 1
-                continue
-            ref = int(item.call_ref) if item.call_ref and item.call_ref.isdigit() else None
-            if ref is not None and up.get(ref) == self.dial_string(item.number):
-                with contextlib.suppress(RpcError):
-                    self.gateway.hangup(ref)
-                counts["cleared"] += 1
-            record_verdict(self.store, item.attempt,
-                           Verdict(UNKNOWN, "error", "unknown after restart"), now,
-                           settings=self.settings)
-            counts["unknown"] += 1
-        return counts
+        from trunkline.dialer.runner import settle_open_attempts
+
+        return settle_open_attempts(
+            self.store, self.gateway, {self.campaign}, self.dial_string,
+            lambda attempt: record_verdict(
+                self.store, attempt, Verdict(UNKNOWN, "error", "unknown after restart"), now,
+                settings=self.settings), now)
 
     def _gateway_error(self, message: str) -> None:
         self.gateway_errors.append(message)

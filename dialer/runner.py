@@ -53,7 +53,7 @@ import math
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -432,6 +432,36 @@ class RunSummary:
         ]
 
 
+def settle_open_attempts(store: Store, gateway: GatewayPort, campaigns: Container[str],
+                         dial_string: Callable[[str], str],
+                         record_unknown: Callable[[int], None], now: float) -> dict[str, int]:
+    """Attempts of ``campaigns`` left open by a previous run (a crash), settled.
+
+    What :meth:`Store.reconcile` does, for these campaigns only (other campaigns may be
+    running from the same database): ``claimed`` attempts were never sent and are
+    released; ``dialing`` ones cannot be adopted: a call of ours still up on the gateway
+    (same id and number) is cleared, and each is given to ``record_unknown`` (the
+    campaign runner records ``error``, the cleaning runner ``unknown``). Returns counts.
+    """
+    up = {int(c["call"]): str(c.get("number")) for c in gateway.calls()}
+    counts = {"released": 0, "unknown": 0, "cleared": 0}
+    for item in store.in_flight():
+        if item.campaign not in campaigns:
+            continue
+        if item.state == "claimed":
+            store.release(item.attempt, not_before=now)
+            counts["released"] += 1
+            continue
+        ref = int(item.call_ref) if item.call_ref and item.call_ref.isdigit() else None
+        if ref is not None and up.get(ref) == dial_string(item.number):
+            with contextlib.suppress(RpcError):
+                gateway.hangup(ref)
+            counts["cleared"] += 1
+        record_unknown(item.attempt)
+        counts["unknown"] += 1
+    return counts
+
+
 class _Contacts(StoreContacts):
     """StoreContacts that can be closed: no new contacts once the shift ends."""
 
@@ -632,26 +662,14 @@ class CampaignRunner:
         gateway (same id and number) is cleared, and each is recorded as ``error``, so
         the contact waits for the strategy's error delay.
         """
-        up = {int(c["call"]): str(c.get("number")) for c in self.gateway.calls()}
-        counts = {"released": 0, "unknown": 0, "cleared": 0}
-        for item in self.store.in_flight():
-            if item.campaign not in self.configs:
-                continue
-            if item.state == "claimed":
-                self.store.release(item.attempt, not_before=now)
-                counts["released"] += 1
-                continue
-            ref = int(item.call_ref) if item.call_ref and item.call_ref.isdigit() else None
-            if ref is not None and up.get(ref) == self.dial_string(item.number):
-                with contextlib.suppress(RpcError):
-                    self.gateway.hangup(ref)
-                counts["cleared"] += 1
-            self.store.record_outcome(item.attempt, "error", now)
+        def record_unknown(attempt: int) -> None:
+            self.store.record_outcome(attempt, "error", now)
             with self.store.transaction() as db:
                 db.execute("UPDATE attempt SET note='unknown after restart' WHERE id=?",
-                           (item.attempt,))
-            counts["unknown"] += 1
-        return counts
+                           (attempt,))
+
+        return settle_open_attempts(self.store, self.gateway, set(self.configs),
+                                    self.dial_string, record_unknown, now)
 
     def run(self, *, seconds: float | None = None, drain: float = 600.0,
             on_step: Callable[[float], None] | None = None) -> RunSummary:
@@ -1097,6 +1115,15 @@ def run_campaign(store: Store, campaign: str, gateway: GatewayPort, *,
     return runner.run(seconds=seconds)
 
 
-__all__ = ["ANNOUNCEMENT_OUTCOME", "CampaignRunner", "Connection", "GatewayPort",
-           "InProcessGateway", "LiveGateway", "RunSummary", "campaign_config",
-           "run_campaign"]
+__all__ = [
+    "ANNOUNCEMENT_OUTCOME",
+    "CampaignRunner",
+    "Connection",
+    "GatewayPort",
+    "InProcessGateway",
+    "LiveGateway",
+    "RunSummary",
+    "campaign_config",
+    "run_campaign",
+    "settle_open_attempts",
+]
