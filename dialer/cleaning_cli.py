@@ -14,9 +14,7 @@ import csv
 import io
 import json
 import os
-import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -228,53 +226,31 @@ def run_clean_create(args: argparse.Namespace) -> int:
 
 def run_clean_run(args: argparse.Namespace) -> int:
     from trunkline.dialer.cleaning import CleaningRunner, cleaning_settings, live_gateway
-    from trunkline.dialer.run_cli import stop_on_signals
+    from trunkline.dialer.run_cli import (
+        check_run_options,
+        open_gateway,
+        print_run,
+        progress_printer,
+        run_shift,
+    )
 
-    if args.hours is not None and args.hours <= 0:
-        raise ConfigError("--hours must be > 0")
-    if not args.virtual and (args.network or args.start):
-        raise ConfigError("--network and --start go with --virtual")
-    start = None
-    if args.start:
-        try:
-            start = datetime.fromisoformat(args.start).timestamp()
-        except ValueError:
-            raise ConfigError(f"--start: not an ISO date and time: {args.start!r}") from None
+    check_run_options(args)
     with _open(args) as store:
         # checked before any gateway is opened: unknown or non-cleaning campaign, bad values
         settings = cleaning_settings(store, args.campaign,
                                      **_overrides(args, ("concurrency", "rate")))
-        if args.virtual:
-            from trunkline.dialer.runner import InProcessGateway
-
-            gateway = InProcessGateway(start=start, network=args.network)
-        else:
-            from trunkline.gateway.config import default_socket
-
-            gateway = live_gateway(args.gateway or str(default_socket()), token=args.token)
-        every = args.progress_every or (60.0 if args.virtual else 10.0)
-
-        def progress(line: str) -> None:
-            print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-        hours = args.hours if args.hours is not None else (
-            VIRTUAL_HOURS if args.virtual else None)
+        gateway = open_gateway(args, live=live_gateway)
         try:
-            runner = CleaningRunner(store, args.campaign, gateway, group=args.group,
-                                    settings=settings, progress=progress,
-                                    progress_every=every)
-            with stop_on_signals(runner, "the cleaning run"):
-                summary = runner.run(seconds=None if hours is None else hours * 3600)
-        finally:
+            runner = CleaningRunner(
+                store, args.campaign, gateway, group=args.group, settings=settings,
+                progress=progress_printer(args),
+                progress_every=args.progress_every or (60.0 if args.virtual else 10.0))
+        except BaseException:
             gateway.close()
-    if args.json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False))
-    else:
-        for line in summary.lines():
-            print(line)
-    for problem in runner.gateway_errors[:10]:
-        print(f"trunkline: warning: {problem}", file=sys.stderr)
-    return 0
+            raise
+        summary = run_shift(runner, gateway, args, what="the cleaning run",
+                            virtual_hours=VIRTUAL_HOURS)
+    return print_run(summary, runner, args.json)
 
 
 # -- report ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -113,49 +113,58 @@ def stop_on_signals(runner: Any, what: str = "the shift") -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_dialer(args: argparse.Namespace) -> int:
-    from trunkline.dialer.runner import CampaignRunner, InProcessGateway, LiveGateway
-    from trunkline.dialer.store import Store
-
+def check_run_options(args: argparse.Namespace) -> None:
+    """The options ``dialer run`` and ``dialer clean run`` share, checked before any work."""
     if args.hours is not None and args.hours <= 0:
         raise ConfigError("--hours must be > 0")
     if not args.virtual and (args.network or args.start):
         raise ConfigError("--network and --start go with --virtual")
-    with Store(args.db) as store:
-        from trunkline.dialer.runner import campaign_config
 
-        configs = [campaign_config(store, name, mode=args.mode, ratio=args.ratio)
-                   for name in dict.fromkeys(args.campaign)]
-        if args.virtual:
-            start = None
-            if args.start:
-                try:
-                    start = datetime.fromisoformat(args.start).timestamp()
-                except ValueError:
-                    raise ConfigError(f"--start: not an ISO date and time: {args.start!r}"
-                                      ) from None
-            gateway = InProcessGateway(start=start, network=args.network)
-        else:
-            from trunkline.gateway.config import default_socket
 
-            gateway = LiveGateway(args.gateway or str(default_socket()), token=args.token)
-        every = args.progress_every or (60.0 if args.virtual else 10.0)
+def open_gateway(args: argparse.Namespace, live: Callable[..., Any] | None = None) -> Any:
+    """The gateway a run drives: ``--virtual`` an in-process one on the emulated card
+    starting at ``--start``; else a client of ``--gateway`` (``live(address, token=)``,
+    default :class:`~trunkline.dialer.runner.LiveGateway`)."""
+    from trunkline.dialer.runner import InProcessGateway, LiveGateway
 
-        def progress(line: str) -> None:
-            print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
+    if args.virtual:
+        start = None
+        if args.start:
+            try:
+                start = datetime.fromisoformat(args.start).timestamp()
+            except ValueError:
+                raise ConfigError(f"--start: not an ISO date and time: {args.start!r}"
+                                  ) from None
+        return InProcessGateway(start=start, network=args.network)
+    from trunkline.gateway.config import default_socket
 
-        hours = args.hours if args.hours is not None else (
-            VIRTUAL_SHIFT_HOURS if args.virtual else None)
-        try:
-            runner = CampaignRunner(
-                store, [c.name for c in configs], gateway, config=configs, agents=args.agents,
-                group=args.group, wrap_up=args.wrap_up, abandon_file=args.abandon_file,
-                abandon_tone=args.abandon_tone, progress=progress, progress_every=every)
-            with stop_on_signals(runner):
-                summary = runner.run(seconds=None if hours is None else hours * 3600)
-        finally:
-            gateway.close()
-    if args.json:
+    return (live or LiveGateway)(args.gateway or str(default_socket()), token=args.token)
+
+
+def run_shift(runner: Any, gateway: Any, args: argparse.Namespace, *, what: str,
+              virtual_hours: float) -> Any:
+    """Run ``runner`` for ``--hours`` (``virtual_hours`` with ``--virtual``; else until
+    done), ending gracefully on signals; the gateway is closed whatever happens."""
+    hours = args.hours if args.hours is not None else (
+        virtual_hours if args.virtual else None)
+    try:
+        with stop_on_signals(runner, what):
+            return runner.run(seconds=None if hours is None else hours * 3600)
+    finally:
+        gateway.close()
+
+
+def progress_printer(args: argparse.Namespace) -> Callable[[str], None]:
+    """Progress lines: to stdout, or to stderr when stdout carries ``--json``."""
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    return progress
+
+
+def print_run(summary: Any, runner: Any, as_json: bool) -> int:
+    """The summary (a line or a JSON object), then the first gateway problems."""
+    if as_json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         for line in summary.lines():
@@ -163,3 +172,26 @@ def run_dialer(args: argparse.Namespace) -> int:
     for problem in runner.gateway_errors[:10]:
         print(f"trunkline: warning: {problem}", file=sys.stderr)
     return 0
+
+
+def run_dialer(args: argparse.Namespace) -> int:
+    from trunkline.dialer.runner import CampaignRunner, campaign_config
+    from trunkline.dialer.store import Store
+
+    check_run_options(args)
+    with Store(args.db) as store:
+        configs = [campaign_config(store, name, mode=args.mode, ratio=args.ratio)
+                   for name in dict.fromkeys(args.campaign)]
+        gateway = open_gateway(args)
+        try:
+            runner = CampaignRunner(
+                store, [c.name for c in configs], gateway, config=configs, agents=args.agents,
+                group=args.group, wrap_up=args.wrap_up, abandon_file=args.abandon_file,
+                abandon_tone=args.abandon_tone, progress=progress_printer(args),
+                progress_every=args.progress_every or (60.0 if args.virtual else 10.0))
+        except BaseException:
+            gateway.close()
+            raise
+        summary = run_shift(runner, gateway, args, what="the shift",
+                            virtual_hours=VIRTUAL_SHIFT_HOURS)
+    return print_run(summary, runner, args.json)
