@@ -20,15 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import weakref
 
 from trunkline.dialer.scenario import load_scenario
 
-_DIALER_SUBPARSERS: dict[int, argparse._SubParsersAction] = {}
+#: Keyed by the main program's sub-parsers object itself, weakly: an ``id()`` key outlived
+#: its parser, and a later parser given the same id got the dead one's ``dialer``
+#: sub-parsers back ("conflicting subparser: simulate", now and then, in the tests).
+_DIALER_SUBPARSERS: weakref.WeakKeyDictionary[
+    argparse._SubParsersAction, argparse._SubParsersAction] = weakref.WeakKeyDictionary()
 
 
 def dialer_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The sub-parsers of ``trunkline dialer`` under the main program's ``subparsers``."""
-    key = id(subparsers)
+    key = subparsers
     if key not in _DIALER_SUBPARSERS:
         parser = subparsers.add_parser(
             "dialer",
