@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from trunkline.clock import RealClock, VirtualClock
-from trunkline.drivers.emulated.card import EmulatedCard
-from trunkline.drivers.emulated.config import card_config_from_string
-from trunkline.drivers.emulated.farend import Step
+from trunkline.drivers.backends.emulated.card import EmulatedCard
+from trunkline.drivers.backends.emulated.config import card_config_from_string
+from trunkline.drivers.backends.emulated.farend import Step
 
 
 def make_card(spans: int, clock) -> EmulatedCard:

@@ -67,10 +67,10 @@ def _stats(durations: list[float]) -> dict[str, float]:
 def bench_faxes(n: int, work: Path) -> dict:
     from PIL import Image, ImageDraw
 
-    from trunkline.drivers.emulated import fax_far_end
-    from trunkline.gateway.documents import prepare
-    from trunkline.gateway.fax import FaxSession
-    from trunkline.gateway.fax_jobs import _hangup_later
+    from trunkline.drivers.backends.emulated import fax_far_end
+    from trunkline.gateway.fax.documents import prepare
+    from trunkline.gateway.fax.jobs import _hangup_later
+    from trunkline.gateway.fax.session import FaxSession
 
     fax_far_end.reset()
     fax_far_end.configure(inbox=work / f"far{n}")
@@ -109,7 +109,7 @@ def bench_faxes(n: int, work: Path) -> dict:
 
 
 def bench_recordings(n: int, work: Path, seconds: float) -> dict:
-    from trunkline.gateway.recordings import RecordingDesk, set_active_desk
+    from trunkline.gateway.recording.store import RecordingDesk, set_active_desk
 
     svc = _service(work)
     eng = svc.engine

@@ -56,7 +56,7 @@ def start_gateway(card: str):
 
 def api_cycles(sock: str, total: int, workers: int) -> float:
     """originate -> hangup -> hungup event cycles per second, ``workers`` clients at once."""
-    from trunkline.gateway.client import GatewayClient
+    from trunkline.gateway.rpc.client import GatewayClient
 
     def worker(n: int) -> None:
         with GatewayClient(sock) as gw:
@@ -85,7 +85,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def main() -> int:
-    from trunkline.gateway.client import GatewayClient
+    from trunkline.gateway.rpc.client import GatewayClient
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=480)

@@ -32,10 +32,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from trunkline.gateway.client import AsyncGatewayClient
-from trunkline.gateway.protocol import FrameDecoder, encode_frame
-from trunkline.gateway.rpc import MethodRegistry, Param
-from trunkline.gateway.server import GatewayServer, Session
+from trunkline.gateway.rpc.client import AsyncGatewayClient
+from trunkline.gateway.rpc.protocol import FrameDecoder, encode_frame
+from trunkline.gateway.rpc.registry import MethodRegistry, Param
+from trunkline.gateway.rpc.server import GatewayServer, Session
 from trunkline.logs import configure_logging
 
 TOKEN = "bench-token"

@@ -88,7 +88,7 @@ from trunkline.dialer.vocab import (
     CallState,
 )
 from trunkline.errors import ConfigError, TrunklineError
-from trunkline.gateway.errors import RpcError
+from trunkline.gateway.rpc.errors import RpcError
 
 log = structlog.get_logger("trunkline.dialer.runner")
 
@@ -112,7 +112,7 @@ EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished"]
 class GatewayPort(Protocol):
     """What the runner needs from a gateway; both implementations below provide it.
 
-    Methods raise :class:`~trunkline.gateway.errors.RpcError` as the gateway answers.
+    Methods raise :class:`~trunkline.gateway.rpc.errors.RpcError` as the gateway answers.
     """
 
     def now(self) -> float:
@@ -155,7 +155,7 @@ class LiveGateway:
 
     def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
         if client is None:
-            from trunkline.gateway.client import GatewayClient
+            from trunkline.gateway.rpc.client import GatewayClient
 
             client = GatewayClient(address, token=token).connect()
         self.client = client

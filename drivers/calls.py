@@ -147,7 +147,7 @@ def run_pri_call(card: CardABC, span: int, call: PriCall, *, clock: Clock,
 
     ``on_frame`` (optional) sees every frame the call's B-channel received.
     """
-    from trunkline.drivers.pri.span import PriSpan
+    from trunkline.drivers.signalling.pri.span import PriSpan
 
     info = card.span(span)
     pri = PriSpan(card.dchannel(span), role="cpe", clock=clock, span_id=span, trace=trace,

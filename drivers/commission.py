@@ -186,7 +186,7 @@ def _scan(args: argparse.Namespace) -> int:
             for ch, reason in sorted(hw.get("unusable", {}).items()):
                 by_reason.setdefault(reason, []).append(ch)
             for reason, chans in by_reason.items():
-                from trunkline.drivers.dahdi.sysconf import format_ranges
+                from trunkline.drivers.backends.dahdi.sysconf import format_ranges
 
                 findings.append(_finding("WARN", f"DAHDI span {hw['span']} channels "
                                          f"{format_ranges(chans)}", reason))
@@ -200,7 +200,7 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"DAHDI {info['dahdi_version']}, echo cancellers: "
               f"{info['echo_cancellers'] or 'none'}")
     for hw in info["spans"]:
-        from trunkline.drivers.dahdi.profiles import profile_for
+        from trunkline.drivers.backends.dahdi.profiles import profile_for
 
         prof = profile_for(hw["devicetype"])
         module = f", module {prof.module}" if prof else ""
@@ -233,7 +233,7 @@ def _alarm_text(alarms) -> str:
 
 
 def _print_pci(sysfs: str) -> None:
-    from trunkline.drivers.dahdi.profiles import find_boards
+    from trunkline.drivers.backends.dahdi.profiles import find_boards
 
     boards = find_boards(sysfs)
     if not boards:
@@ -251,7 +251,7 @@ def _print_pci(sysfs: str) -> None:
 
 # -- config -----------------------------------------------------------------------------------
 def _config_generate(args: argparse.Namespace) -> int:
-    from trunkline.drivers.dahdi import sysconf
+    from trunkline.drivers.backends.dahdi import sysconf
 
     with _open(args) as card:
         config = generate_config(card, pri=args.pri, zone=_zone_of(card, args.zone))
@@ -267,7 +267,7 @@ def _config_generate(args: argparse.Namespace) -> int:
 def generate_config(card, *, pri: str = "cpe", zone: str = "cn"):
     """A configuration for the hardware of ``card`` (digital spans as PRI, as
     dahdi_genconf does by default; analog ports with kewlstart)."""
-    from trunkline.drivers.dahdi.sysconf import ChannelGroup, DahdiConfig, SpanConf
+    from trunkline.drivers.backends.dahdi.sysconf import ChannelGroup, DahdiConfig, SpanConf
 
     config = DahdiConfig(zone=zone, loadzones=[zone], source=card.name)
     timing = 1
@@ -313,7 +313,7 @@ def _write(path: str | None, text: str) -> None:
 
 
 def _config_import(args: argparse.Namespace) -> int:
-    from trunkline.drivers.dahdi import sysconf
+    from trunkline.drivers.backends.dahdi import sysconf
 
     chan = args.chan_dahdi
     if chan is None and Path(DEFAULT_CHAN_DAHDI).is_file():
@@ -328,7 +328,7 @@ def _config_import(args: argparse.Namespace) -> int:
 
 
 def _config_apply(args: argparse.Namespace) -> int:
-    from trunkline.drivers.dahdi import sysconf
+    from trunkline.drivers.backends.dahdi import sysconf
 
     config = sysconf.load_config(args.config)
     with _open(args) as card:
@@ -738,7 +738,7 @@ def run_levels(card, channels: list[int], offhook: bool, seconds: float) -> list
 
 
 def _test_levels(args: argparse.Namespace) -> int:
-    from trunkline.drivers.dahdi.sysconf import parse_ranges
+    from trunkline.drivers.backends.dahdi.sysconf import parse_ranges
 
     with _open(args) as card:
         if args.channels:

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from trunkline.drivers.backends.emulated.plan import Behaviour, NumberPlan
 from trunkline.drivers.calls import LineCall, run_calls
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.emulated.plan import Behaviour, NumberPlan
 from trunkline.drivers.fxo_call import FxoCall
 from trunkline.drivers.model import SpanKind
 from trunkline.errors import ConfigError

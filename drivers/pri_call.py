@@ -1,9 +1,9 @@
 """An outbound call on an ISDN PRI span, as a sans-IO state machine.
 
-It takes PRI events (from :class:`~trunkline.drivers.pri.span.PriSpan`), the B-channel's
+It takes PRI events (from :class:`~trunkline.drivers.signalling.pri.span.PriSpan`), the B-channel's
 received frames and the time, and returns what to do (send SETUP, clear with a cause).
 The network's Q.850 cause decides unanswered calls (Q.850 -> outcome mapping in
-:mod:`trunkline.drivers.pri.causes`); in-band early media (SIT, announcements, music
+:mod:`trunkline.drivers.signalling.pri.causes`); in-band early media (SIT, announcements, music
 ring-back) is listened to and reported, but ringback is never an answer: only CONNECT is.
 After CONNECT the audio decides human, machine or fax.
 
@@ -26,7 +26,7 @@ from typing import Any
 from trunkline.drivers.detection_ops import FAX_TONES, DetectorOp, observation
 from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.drivers.dsp.zones import Zone
-from trunkline.drivers.pri import events as ev
+from trunkline.drivers.signalling.pri import events as ev
 from trunkline.errors import NumberFormatError
 
 #: How long after CONNECT we wait for the detector's AMD before saying "notsure".

@@ -18,8 +18,8 @@ from trunkline.errors import BackendNotFound
 
 #: Built-in backends: name -> (module, class).
 BACKENDS: dict[str, tuple[str, str]] = {
-    "emulated": ("trunkline.drivers.emulated.card", "EmulatedCard"),
-    "dahdi": ("trunkline.drivers.dahdi.card", "DahdiCard"),
+    "emulated": ("trunkline.drivers.backends.emulated.card", "EmulatedCard"),
+    "dahdi": ("trunkline.drivers.backends.dahdi.card", "DahdiCard"),
 }
 
 

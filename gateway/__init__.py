@@ -2,13 +2,13 @@
 
 The wire layer (see ``docs/protocol.md``), importable without loading any native library:
 
-- :mod:`trunkline.gateway.protocol`: framing (length-prefixed msgpack maps), the sans-IO
-  :class:`~trunkline.gateway.protocol.FrameDecoder`, request validation.
-- :mod:`trunkline.gateway.errors`: wire error codes and the exceptions that carry them.
-- :mod:`trunkline.gateway.rpc`: the method registry, parameter schemas, roles.
-- :mod:`trunkline.gateway.server`: the asyncio server (Unix socket, TCP, TLS), sessions,
+- :mod:`trunkline.gateway.rpc.protocol`: framing (length-prefixed msgpack maps), the sans-IO
+  :class:`~trunkline.gateway.rpc.protocol.FrameDecoder`, request validation.
+- :mod:`trunkline.gateway.rpc.errors`: wire error codes and the exceptions that carry them.
+- :mod:`trunkline.gateway.rpc.registry`: the method registry, parameter schemas, roles.
+- :mod:`trunkline.gateway.rpc.server`: the asyncio server (Unix socket, TCP, TLS), sessions,
   subscriptions and event fan-out.
-- :mod:`trunkline.gateway.client`: the asyncio client and the blocking ``GatewayClient``.
+- :mod:`trunkline.gateway.rpc.client`: the asyncio client and the blocking ``GatewayClient``.
 - :mod:`trunkline.gateway.metrics`: Prometheus metrics and the /metrics endpoint.
 
 This package imports nothing by itself; import the module you need.

@@ -82,8 +82,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace):
-    from trunkline.gateway.client import GatewayClient
     from trunkline.gateway.config import default_socket
+    from trunkline.gateway.rpc.client import GatewayClient
 
     path = args.socket or str(default_socket())
     if not Path(path).exists():

@@ -73,9 +73,9 @@ class GatewayConfig:
     groups: dict[str, list[Any]] = field(default_factory=lambda: {
         "outbound": ["fxo", "pri"], "fxo": ["fxo"], "pri": ["pri"], "agents": ["fxs"]})
     fax_spool: Path | None = None
-    """Where fax jobs keep their files (default: see gateway/fax_service.py)."""
+    """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
-    """Where recordings and their index live (default: see gateway/recordings.py)."""
+    """Where recordings and their index live (default: see gateway/recording/store.py)."""
     source: str | None = None
 
 

@@ -25,8 +25,8 @@ from trunkline.drivers.model import SpanKind, SpanSignalling
 from trunkline.drivers.registry import open_card
 from trunkline.errors import ChannelError, ConfigError, TrunklineError
 from trunkline.gateway.config import GatewayConfig, load_config
-from trunkline.gateway.engine import MediaEngine
-from trunkline.gateway.rpc import MethodRegistry, Param, RpcError
+from trunkline.gateway.media.engine import MediaEngine
+from trunkline.gateway.rpc.registry import MethodRegistry, Param, RpcError
 
 log = structlog.get_logger("trunkline.gateway")
 
@@ -84,7 +84,7 @@ class GatewayService:
             inbound_timeout=config.inbound_timeout, reject_cause=config.reject_cause,
             metrics=self,
         )
-        from trunkline.gateway.fax_service import (
+        from trunkline.gateway.fax.methods import (
             register_fax_methods,
             register_recording_methods,
         )
@@ -279,7 +279,7 @@ class GatewayService:
         if mode in ("alarm", "clear"):
             if inject is None:
                 raise RpcError("unavailable", f"{self.card.backend} cards cannot simulate alarms")
-            from trunkline.drivers.emulated.config import FaultConfig
+            from trunkline.drivers.backends.emulated.config import FaultConfig
 
             fault = FaultConfig(at=0, kind="alarm", span=span, alarm=alarm, duration=duration)
             (self.card.inject if mode == "alarm" else self.card.clear)(fault)
@@ -293,7 +293,7 @@ class GatewayService:
     # -- lifecycle ------------------------------------------------------------------
     async def serve(self, *, ready: asyncio.Event | None = None,
                     stop: asyncio.Event | None = None) -> None:
-        from trunkline.gateway.server import GatewayServer
+        from trunkline.gateway.rpc.server import GatewayServer
 
         self.loop = asyncio.get_running_loop()
         cfg = self.config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from signal_checks import channels_of
 
-from trunkline.drivers.emulated.config import FaultConfig
+from trunkline.drivers.backends.emulated.config import FaultConfig
 from trunkline.drivers.model import Alarm, EventKind, HookOp, SpanKind
 
 
@@ -34,8 +34,8 @@ def test_fxs_phone_rings_and_the_agent_hears_us(emulated):
 
 
 def test_pri_dchannel_comes_up_and_goes_down_in_alarm(emulated):
-    from trunkline.drivers.pri import PriSpan
-    from trunkline.drivers.pri import events as pri_events
+    from trunkline.drivers.signalling.pri import PriSpan
+    from trunkline.drivers.signalling.pri import events as pri_events
 
     span = next(s for s in emulated.spans if s.kind is SpanKind.E1)
     pri = PriSpan(emulated.dchannel(span.number), role="cpe", clock=emulated.clock,

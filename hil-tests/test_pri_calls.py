@@ -78,8 +78,8 @@ def test_ringback_in_band_on_the_bchannel_then_connect(emulated):
 
 def test_simultaneous_setups_each_reach_their_own_far_end(emulated):
     """Ten SETUPs in one tick: each call is routed to its own subscriber's far end."""
-    from trunkline.drivers.pri import PriSpan
-    from trunkline.drivers.pri import events as pev
+    from trunkline.drivers.signalling.pri import PriSpan
+    from trunkline.drivers.signalling.pri import events as pev
 
     span = pri_span(emulated)
     info = emulated.span(span)

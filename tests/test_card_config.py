@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trunkline.drivers.emulated.config import card_config_from_string, default_card_config
+from trunkline.drivers.backends.emulated.config import card_config_from_string, default_card_config
 from trunkline.drivers.model import SpanKind
 from trunkline.errors import ConfigError
 from trunkline.tomlconf import LineIndex

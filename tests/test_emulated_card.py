@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.emulated.card import EmulatedCard
-from trunkline.drivers.emulated.config import FaultConfig, card_config_from_string
+from trunkline.drivers.backends.emulated.card import EmulatedCard
+from trunkline.drivers.backends.emulated.config import FaultConfig, card_config_from_string
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
     Alarm,
@@ -132,7 +132,7 @@ def test_dial_errors_are_clear(card):
 def test_polarity_reversal_on_answer_and_clear():
     config = card_config_from_string(
         'network = ""\n[[span]]\nkind = "fxo"\nports = 1\n'.replace('network = ""\n', ""))
-    from trunkline.drivers.emulated.plan import plan_from_string
+    from trunkline.drivers.backends.emulated.plan import plan_from_string
 
     plan = plan_from_string('[[subscriber]]\nnumber = "1*"\nbehaviour = "human"\n'
                             'answer_after = 2.0\ntalk = 5.0\n')
@@ -263,11 +263,11 @@ def test_entry_point_backends_are_found(monkeypatch):
     import trunkline.drivers.registry as registry
 
     class FakeEP:
-        name, value = "mine", "trunkline.drivers.emulated.card:EmulatedCard"
+        name, value = "mine", "trunkline.drivers.backends.emulated.card:EmulatedCard"
 
     monkeypatch.setattr(registry, "entry_points", lambda group: [FakeEP()])
     assert registry.available_backends()["mine"] == (
-        "trunkline.drivers.emulated.card", "EmulatedCard")
+        "trunkline.drivers.backends.emulated.card", "EmulatedCard")
     with registry.open_card("mine", clock=VirtualClock()) as card:
         assert card.backend == "emulated"
 

@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trunkline.drivers.emulated.plan import Behaviour, default_plan, load_plan, plan_from_string
+from trunkline.drivers.backends.emulated.plan import (
+    Behaviour,
+    default_plan,
+    load_plan,
+    plan_from_string,
+)
 from trunkline.errors import ConfigError, NumberPlanError
 
 SPEC_EXAMPLE = """\

@@ -21,7 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trunkline.drivers.commission",
     "trunkline.drivers.dsp.detect_cli",
     "trunkline.gateway.cli",
-    "trunkline.gateway.fax_cli",
+    "trunkline.gateway.fax.cli",
     "trunkline.dialer.cli",
     "trunkline.dialer.demo",
 )

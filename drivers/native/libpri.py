@@ -1,7 +1,7 @@
 """The raw cffi binding to libpri (API mode, checked against ``/usr/include/libpri.h``).
 
 Loaded on first use by :func:`load` (never at import), so ``import trunkline`` stays
-free of native code. Everything above this module is in :mod:`trunkline.drivers.pri`.
+free of native code. Everything above this module is in :mod:`trunkline.drivers.signalling.pri`.
 
 Two builds are tried, in this order:
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.dahdi.card import DahdiCard
-from trunkline.drivers.dahdi.simkernel import SimulatedKernel
+from trunkline.drivers.backends.dahdi.card import DahdiCard
+from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel
 
 SMALL_SYSTEM = """\
 spec = "1.0"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trunkline.drivers.dahdi import abi
+from trunkline.drivers.backends.dahdi import abi
 
 HEADER = Path("/usr/include/dahdi/user.h")
 
@@ -30,7 +30,7 @@ def test_event_list_is_the_headers_complete_list():
 
 
 def test_every_event_code_is_mapped_by_the_backend():
-    from trunkline.drivers.dahdi.card import EVENT_MAP
+    from trunkline.drivers.backends.dahdi.card import EVENT_MAP
 
     assert set(EVENT_MAP) == set(abi.EVENT_NAMES)
 

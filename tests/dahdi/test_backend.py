@@ -7,8 +7,8 @@ import pytest
 from dahdi_helpers import SMALL_SYSTEM, sim_card
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.dahdi.card import DahdiCard
-from trunkline.drivers.dahdi.simkernel import SimulatedKernel
+from trunkline.drivers.backends.dahdi.card import DahdiCard
+from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel
 from trunkline.drivers.model import (
     Alarm,
     ChannelSignalling,

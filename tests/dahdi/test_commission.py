@@ -9,14 +9,14 @@ from dahdi_helpers import SMALL_SYSTEM, sim_card
 
 from trunkline.cli import main
 from trunkline.clock import VirtualClock
+from trunkline.drivers.backends.emulated.card import EmulatedCard
+from trunkline.drivers.backends.emulated.config import FaultConfig
 from trunkline.drivers.commission import run_levels, run_loopback, run_tones
 from trunkline.drivers.commission_checks import (
     diagnose_span,
     judge_timing,
     measure_timing,
 )
-from trunkline.drivers.emulated.card import EmulatedCard
-from trunkline.drivers.emulated.config import FaultConfig
 from trunkline.drivers.model import Alarm
 
 CARD = """\
@@ -34,7 +34,7 @@ ports = 2
 
 @pytest.fixture
 def card():
-    from trunkline.drivers.emulated.config import card_config_from_string
+    from trunkline.drivers.backends.emulated.config import card_config_from_string
 
     c = EmulatedCard(card_config_from_string(CARD), clock=VirtualClock())
     yield c
@@ -169,7 +169,7 @@ def test_loopback_pattern_is_bit_exact(card, capsys):
 
 
 def test_loopback_slips_corrupt_the_pattern():
-    from trunkline.drivers.emulated.config import card_config_from_string
+    from trunkline.drivers.backends.emulated.config import card_config_from_string
 
     config = card_config_from_string(CARD + '[[fault]]\nat = 0.3\nkind = "slip"\nspan = 1\n')
     with EmulatedCard(config, clock=VirtualClock()) as card:
@@ -252,7 +252,7 @@ def test_config_generate_round_trips(tmp_path, capsys):
     out = tmp_path / "card.toml"
     conf = tmp_path / "system.conf"
     assert main(["config", "generate", "-o", str(out), "--system-conf", str(conf)]) == 0
-    from trunkline.drivers.dahdi import sysconf
+    from trunkline.drivers.backends.dahdi import sysconf
 
     config = sysconf.load_config(out)
     assert [s.span for s in config.spans] == [1, 2]
@@ -290,8 +290,8 @@ def test_config_import_reports_malformed_lines(tmp_path, capsys):
 
 
 def test_config_apply_on_the_simulated_kernel(tmp_path, capsys):
+    from trunkline.drivers.backends.dahdi import sysconf
     from trunkline.drivers.commission import generate_config, plan_apply
-    from trunkline.drivers.dahdi import sysconf
 
     card, kernel = sim_card(SMALL_SYSTEM.replace('configured = "pri"', 'configured = ""'))
     with card:
@@ -324,8 +324,8 @@ def test_config_apply_mismatch_fails(tmp_path, capsys):
 
 
 def test_config_apply_on_the_emulated_card_checks_only(tmp_path, capsys):
+    from trunkline.drivers.backends.dahdi import sysconf
     from trunkline.drivers.commission import generate_config
-    from trunkline.drivers.dahdi import sysconf
 
     with EmulatedCard(clock=VirtualClock()) as card:
         text = sysconf.to_toml(generate_config(card))

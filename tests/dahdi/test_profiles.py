@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from trunkline.drivers.dahdi import profiles
+from trunkline.drivers.backends.dahdi import profiles
 
 
 def test_every_profile_loads_with_sources():

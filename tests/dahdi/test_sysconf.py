@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trunkline.drivers.dahdi import sysconf
-from trunkline.drivers.dahdi.sysconf import SystemConfError
+from trunkline.drivers.backends.dahdi import sysconf
+from trunkline.drivers.backends.dahdi.sysconf import SystemConfError
 from trunkline.errors import ConfigError
 
 # As dahdi_genconf writes it for a TE420 + TDM410P (layout of dahdi-tools' genconf output).

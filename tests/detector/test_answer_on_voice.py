@@ -8,10 +8,10 @@ import pytest
 from answer_signals_kit import dial_and_record, early_media, greetings
 from detector_testkit import companded, dbm0_power, digit, kinds, music, noise_at, sil, tone
 
+from trunkline.drivers.backends.emulated.sounds import render_music
 from trunkline.drivers.dsp.progress import CadenceMatcher, ProgressChannel, Segment, ZoneToneModel
 from trunkline.drivers.dsp.tones import render_tone
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.emulated.sounds import render_music
 
 RATE = 8000
 CN = load_zone("cn")
@@ -189,7 +189,7 @@ def test_machine_marked_late_is_still_a_machine(speech):
 
 def test_an_exact_answer_during_music_starts_amd_from_nothing():
     """Polarity reversal or CONNECT while music still plays: the music is not a greeting."""
-    from trunkline.drivers.emulated.sounds import render_music
+    from trunkline.drivers.backends.emulated.sounds import render_music
 
     clips = greetings()
     for seed in range(3):

@@ -10,7 +10,7 @@ from fax_kit import make_page
 
 from trunkline.drivers.native import spandsp_fax
 from trunkline.drivers.native.spandsp_fax import FaxBindingError, FaxTerminal, completion_name
-from trunkline.gateway.documents import compare_pages, read_fax
+from trunkline.gateway.fax.documents import compare_pages, read_fax
 
 
 def back_to_back(a: FaxTerminal, b: FaxTerminal, seconds: float = 120.0) -> list:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from fax_kit import BUSY_NUMBER, FAX_NUMBER, NO_ANSWER_NUMBER, Rig, make_page, write_plan
 
-from trunkline.drivers.emulated import fax_far_end
+from trunkline.drivers.backends.emulated import fax_far_end
 from trunkline.errors import ConfigError
-from trunkline.gateway.documents import compare_pages, read_fax
-from trunkline.gateway.fax import FaxOptions
-from trunkline.gateway.fax_jobs import BroadcastJob, BroadcastRunner, classify
+from trunkline.gateway.fax.documents import compare_pages, read_fax
+from trunkline.gateway.fax.jobs import BroadcastJob, BroadcastRunner, classify
+from trunkline.gateway.fax.session import FaxOptions
 
 
 def test_classification() -> None:

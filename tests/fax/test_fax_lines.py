@@ -1,6 +1,6 @@
 """Faxes over emulated FXO and PRI lines, through the gateway's media engine, both ways.
 
-The network's fax subscriber is a live spandsp machine (drivers/emulated/fax_far_end);
+The network's fax subscriber is a live spandsp machine (drivers/backends/emulated/fax_far_end);
 the pages it receives are compared pixel for pixel with the pages we sent.
 """
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fax_kit import FAX_NUMBER, HUMAN_NUMBER, Rig, make_page, write_plan
 
-from trunkline.drivers.emulated import fax_far_end
-from trunkline.drivers.emulated.farend import live_far_end
-from trunkline.gateway.documents import compare_pages, read_fax
-from trunkline.gateway.fax import FaxOptions, FaxSession
-from trunkline.gateway.fax_jobs import InboundFaxRouter, InboundRoute, _hangup_later
+from trunkline.drivers.backends.emulated import fax_far_end
+from trunkline.drivers.backends.emulated.farend import live_far_end
+from trunkline.gateway.fax.documents import compare_pages, read_fax
+from trunkline.gateway.fax.jobs import InboundFaxRouter, InboundRoute, _hangup_later
+from trunkline.gateway.fax.session import FaxOptions, FaxSession
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def finished(rig: Rig, session: FaxSession):
 def test_send_to_the_fax_subscriber(rig: Rig, tmp_path: Path, line: str, ecm: bool) -> None:
     pages = [make_page(tmp_path / "p1.tif", 1, lines=700), make_page(tmp_path / "p2.tif", 2,
                                                                      lines=500)]
-    from trunkline.gateway.documents import prepare
+    from trunkline.gateway.fax.documents import prepare
 
     doc = prepare(pages, tmp_path / "doc.tif")
     session = place(rig, FAX_NUMBER, line, "send", doc.path,
@@ -130,7 +130,7 @@ def test_fax_on_demand_over_fxo(rig: Rig, tmp_path: Path) -> None:
     original = rig.engine.publish
     rig.engine.publish = lambda e: (original(e), router.on_event(e))
     line = rig.card.line(channel)
-    from trunkline.drivers.emulated.plan import Behaviour
+    from trunkline.drivers.backends.emulated.plan import Behaviour
 
     line.ring_in(Behaviour.FAX)
     rig.run_until(lambda: rig.named("call.state", state="answered"), 15)
@@ -155,7 +155,7 @@ def test_a_person_answering_ends_in_a_negotiation_failure(rig: Rig, tmp_path: Pa
 def test_hangup_mid_page_reports_call_dropped_and_keeps_received_pages(
         rig: Rig, tmp_path: Path) -> None:
     pages = [make_page(tmp_path / f"p{i}.tif", i, lines=1500) for i in range(3)]
-    from trunkline.gateway.documents import prepare
+    from trunkline.gateway.fax.documents import prepare
 
     fax_far_end.configure(document=prepare(pages, tmp_path / "offer.tif").path)
     rx = tmp_path / "rx.tif"

@@ -14,17 +14,17 @@ import pytest
 from fax_kit import BUSY_NUMBER, FAX_NUMBER, HUMAN_NUMBER, make_page, write_plan
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.emulated import fax_far_end
+from trunkline.drivers.backends.emulated import fax_far_end
 from trunkline.gateway.config import GatewayConfig
-from trunkline.gateway.documents import (
+from trunkline.gateway.fax.documents import (
     DocumentError,
     compare_pages,
     prepare,
     read_fax,
     tiff_to_pdf,
 )
-from trunkline.gateway.recordings import set_active_desk, wait_idle
-from trunkline.gateway.rpc import Role, RpcError
+from trunkline.gateway.recording.store import set_active_desk, wait_idle
+from trunkline.gateway.rpc.registry import Role, RpcError
 from trunkline.gateway.service import GatewayService
 
 

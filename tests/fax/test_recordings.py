@@ -16,9 +16,9 @@ import pytest
 import soundfile
 from fax_kit import HUMAN_NUMBER, Rig, write_plan
 
-from trunkline.gateway import recordings
-from trunkline.gateway.media import Recorder
-from trunkline.gateway.recordings import (
+from trunkline.gateway.media.play import Recorder
+from trunkline.gateway.recording import store as recordings
+from trunkline.gateway.recording.store import (
     RecordingDesk,
     RecordingError,
     RecordingStore,
@@ -33,8 +33,8 @@ CRASHER = r"""
 import sys, time
 import numpy as np
 from pathlib import Path
-from trunkline.gateway.recordings import RecordingDesk
-from trunkline.gateway.media import Recorder
+from trunkline.gateway.recording.store import RecordingDesk
+from trunkline.gateway.media.play import Recorder
 root = Path(sys.argv[1])
 desk = RecordingDesk(None, root=root)
 done = Recorder(root / "done.wav", "alaw", meta={"call_id": 1, "campaign": "c1"})

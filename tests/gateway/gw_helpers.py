@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from trunkline.errors import ChannelStateError
-from trunkline.gateway.protocol import HEADER, FrameDecoder, encode_frame
-from trunkline.gateway.rpc import MethodRegistry, Param, RpcError
-from trunkline.gateway.server import GatewayServer, Session
+from trunkline.gateway.rpc.protocol import HEADER, FrameDecoder, encode_frame
+from trunkline.gateway.rpc.registry import MethodRegistry, Param, RpcError
+from trunkline.gateway.rpc.server import GatewayServer, Session
 
 T = TypeVar("T")
 

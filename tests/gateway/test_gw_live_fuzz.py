@@ -10,8 +10,8 @@ from gw_helpers import ServerThread, blocking_raw_exchange, frame_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trunkline.gateway.client import GatewayClient
-from trunkline.gateway.protocol import FrameDecoder, encode_frame
+from trunkline.gateway.rpc.client import GatewayClient
+from trunkline.gateway.rpc.protocol import FrameDecoder, encode_frame
 
 ints = st.integers(-(2**63), 2**64 - 1)  # what msgpack can carry
 FUZZ_SETTINGS = settings(max_examples=60, deadline=None,

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trunkline.gateway import errors as gw_errors
-from trunkline.gateway.errors import ErrorCode, ProtocolError, RpcError
-from trunkline.gateway.protocol import (
+from trunkline.gateway.rpc import errors as gw_errors
+from trunkline.gateway.rpc.errors import ErrorCode, ProtocolError, RpcError
+from trunkline.gateway.rpc.protocol import (
     HEADER,
     FrameDecoder,
     encode_frame,

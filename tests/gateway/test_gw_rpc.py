@@ -8,9 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from trunkline.errors import ChannelOutOfService
-from trunkline.gateway import client, errors, metrics, protocol, rpc, server
-from trunkline.gateway.errors import ErrorCode
-from trunkline.gateway.rpc import MethodRegistry, Param, Role, RpcError
+from trunkline.gateway import metrics
+from trunkline.gateway.rpc import client, errors, protocol, server
+from trunkline.gateway.rpc import registry as rpc
+from trunkline.gateway.rpc.errors import ErrorCode
+from trunkline.gateway.rpc.registry import MethodRegistry, Param, Role, RpcError
 
 
 def session(role: str | None) -> SimpleNamespace:

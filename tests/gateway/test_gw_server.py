@@ -21,10 +21,10 @@ from gw_helpers import (
 )
 
 from trunkline.errors import ConfigError
-from trunkline.gateway.client import AsyncGatewayClient
-from trunkline.gateway.errors import ConnectionClosed, ErrorCode, GatewayError, RpcError
-from trunkline.gateway.protocol import HEADER
-from trunkline.gateway.server import GatewayServer
+from trunkline.gateway.rpc.client import AsyncGatewayClient
+from trunkline.gateway.rpc.errors import ConnectionClosed, ErrorCode, GatewayError, RpcError
+from trunkline.gateway.rpc.protocol import HEADER
+from trunkline.gateway.rpc.server import GatewayServer
 
 
 async def expect_error(coro, code: ErrorCode, match: str = "") -> RpcError:

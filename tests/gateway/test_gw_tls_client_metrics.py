@@ -9,9 +9,9 @@ import urllib.request
 import pytest
 from gw_helpers import ServerThread, run, self_signed_cert, serving, short_dir, tcp_url
 
-from trunkline.gateway.client import AsyncGatewayClient, GatewayClient, parse_address
-from trunkline.gateway.errors import CallTimeout, ConnectionClosed, ErrorCode, RpcError
 from trunkline.gateway.metrics import GatewayMetrics
+from trunkline.gateway.rpc.client import AsyncGatewayClient, GatewayClient, parse_address
+from trunkline.gateway.rpc.errors import CallTimeout, ConnectionClosed, ErrorCode, RpcError
 
 
 @pytest.fixture(scope="module")

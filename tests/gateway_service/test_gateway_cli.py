@@ -66,7 +66,7 @@ def test_sighup_reloads_groups_without_touching_calls(tmp_path):
             assert server.poll() is None, server.stderr.read()
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        from trunkline.gateway.client import GatewayClient
+        from trunkline.gateway.rpc.client import GatewayClient
 
         with GatewayClient(str(sock)) as gw:
             assert set(gw.call("groups.list")) == {"outbound"}

@@ -10,10 +10,10 @@ import pytest
 import soundfile
 from gw_service_kit import RunningGateway, wait_for
 
-from trunkline.drivers.emulated.digits import frame_keys
-from trunkline.gateway.client import GatewayClient
+from trunkline.drivers.backends.emulated.digits import frame_keys
 from trunkline.gateway.config import GatewayConfig
-from trunkline.gateway.errors import RpcError
+from trunkline.gateway.rpc.client import GatewayClient
+from trunkline.gateway.rpc.errors import RpcError
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,7 @@ def test_tcp_roles():
 def test_logs_are_json_lines_carrying_call_and_channel(capsys):
     import json as _json
 
-    from trunkline.gateway import engine
+    from trunkline.gateway.media import engine
     from trunkline.logs import configure_logging
 
     configure_logging("info", json=True)

@@ -284,8 +284,8 @@ def record_socket(scenario: Scenario) -> Trace:
 
 
 async def _drive(scenario: Scenario, service: Any, gate: TickGate, scratch: Path) -> Trace:
-    from trunkline.gateway.client import AsyncGatewayClient
-    from trunkline.gateway.errors import RpcError
+    from trunkline.gateway.rpc.client import AsyncGatewayClient
+    from trunkline.gateway.rpc.errors import RpcError
 
     client = await AsyncGatewayClient.connect(str(service.config.socket), timeout=60.0)
     await client.subscribe()

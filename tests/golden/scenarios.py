@@ -103,7 +103,7 @@ def _bridge_react(ctx: Ctx, event: dict[str, Any]) -> None:
 
 def _ring_fxo(channel: int, behaviour: str):
     def start(ctx: Ctx) -> None:
-        from trunkline.drivers.emulated.plan import Behaviour
+        from trunkline.drivers.backends.emulated.plan import Behaviour
 
         ctx.network(lambda card: card.line(channel).ring_in(Behaviour(behaviour)))
     return start
@@ -139,7 +139,7 @@ def _fax_send(group: str):
 
 
 def _inbound_fax_start(ctx: Ctx) -> None:
-    from trunkline.drivers.emulated import fax_far_end
+    from trunkline.drivers.backends.emulated import fax_far_end
 
     fax_far_end.reset()
     ctx.memo["page"] = _page(ctx, "inbound.tif", seed=9)
@@ -151,7 +151,7 @@ def _inbound_fax_start(ctx: Ctx) -> None:
 
 def _inbound_fax_react(ctx: Ctx, event: dict[str, Any]) -> None:
     if _is(event, "call.state", state="answered"):
-        from trunkline.drivers.emulated import fax_far_end
+        from trunkline.drivers.backends.emulated import fax_far_end
 
         page = ctx.memo["page"]
         ctx.network(lambda card: card.port(event["channel"]).attach_live(

@@ -6,8 +6,8 @@ import pytest
 from pri_helpers import RecordingLogger, make_pair
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import PriSpan
+from trunkline.drivers.signalling.pri.link import LinkPair
+from trunkline.drivers.signalling.pri.span import PriSpan
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.pri import events as ev
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import PriSpan
+from trunkline.drivers.signalling.pri import events as ev
+from trunkline.drivers.signalling.pri.link import LinkPair
+from trunkline.drivers.signalling.pri.span import PriSpan
 
 TICK = 0.02
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pri_helpers import of, run
 
-from trunkline.drivers.pri import events as ev
-from trunkline.drivers.pri.exchange import Exchange, ExchangeCallChanged, PriScript
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import PriSpan
+from trunkline.drivers.signalling.pri import events as ev
+from trunkline.drivers.signalling.pri.exchange import Exchange, ExchangeCallChanged, PriScript
+from trunkline.drivers.signalling.pri.link import LinkPair
+from trunkline.drivers.signalling.pri.span import PriSpan
 
 ROUTES = {
     "100": PriScript.busy(),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pri_helpers import RecordingLogger, make_pair, of, run
 
-from trunkline.drivers.pri import events as ev
-from trunkline.drivers.pri.errors import PriConfigError, PriNoChannel
-from trunkline.drivers.pri.group import SpanGroup
-from trunkline.drivers.pri.link import LinkPair
+from trunkline.drivers.signalling.pri import events as ev
+from trunkline.drivers.signalling.pri.errors import PriConfigError, PriNoChannel
+from trunkline.drivers.signalling.pri.group import SpanGroup
+from trunkline.drivers.signalling.pri.link import LinkPair
 
 
 def test_glare_preferred_channel_is_moved_not_lost(clock, spans) -> None:

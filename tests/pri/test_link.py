@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trunkline.drivers.pri.link import HdlcLink, LinkPair
+from trunkline.drivers.signalling.pri.link import HdlcLink, LinkPair
 
 
 def test_frames_travel_whole_in_order() -> None:

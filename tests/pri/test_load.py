@@ -6,10 +6,10 @@ import gc
 
 from pri_helpers import of, run
 
-from trunkline.drivers.pri import events as ev
-from trunkline.drivers.pri.exchange import Exchange, PriScript
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import E1_CHANNELS, PriSpan
+from trunkline.drivers.signalling.pri import events as ev
+from trunkline.drivers.signalling.pri.exchange import Exchange, PriScript
+from trunkline.drivers.signalling.pri.link import LinkPair
+from trunkline.drivers.signalling.pri.span import E1_CHANNELS, PriSpan
 
 
 def rss_kib() -> int:

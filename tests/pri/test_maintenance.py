@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pri_helpers import RecordingLogger, incoming_call, make_pair, of, run
 
-from trunkline.drivers.pri import events as ev
-from trunkline.drivers.pri.errors import PriConfigError, PriUnsupported
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import PriSpan
+from trunkline.drivers.signalling.pri import events as ev
+from trunkline.drivers.signalling.pri.errors import PriConfigError, PriUnsupported
+from trunkline.drivers.signalling.pri.link import LinkPair
+from trunkline.drivers.signalling.pri.span import PriSpan
 
 
 def active_call(clock, cpe, net, channel):

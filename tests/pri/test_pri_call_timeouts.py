@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.pri import events as ev
 from trunkline.drivers.pri_call import PROGRESS_GRACE, PriCall, PriCallState
+from trunkline.drivers.signalling.pri import events as ev
 
 
 def _proceeding(call: PriCall, *, alert: bool) -> None:

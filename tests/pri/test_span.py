@@ -6,16 +6,16 @@ import pytest
 from pri_helpers import RecordingLogger, make_pair, of, run
 
 from trunkline.clock import VirtualClock
-from trunkline.drivers.pri import events as ev
-from trunkline.drivers.pri.errors import (
+from trunkline.drivers.signalling.pri import events as ev
+from trunkline.drivers.signalling.pri.errors import (
     PriCallStateError,
     PriConfigError,
     PriLinkDown,
     PriNoChannel,
     PriNumberError,
 )
-from trunkline.drivers.pri.link import LinkPair
-from trunkline.drivers.pri.span import SWITCH_TYPES, PriSpan
+from trunkline.drivers.signalling.pri.link import LinkPair
+from trunkline.drivers.signalling.pri.span import SWITCH_TYPES, PriSpan
 
 
 def incoming(events: list[ev.PriEvent]) -> ev.IncomingCall:

@@ -1,0 +1,923 @@
+"""The DAHDI backend: real boards through the kernel's /dev/dahdi nodes.
+
+:class:`DahdiCard` implements the same backend interface as the emulated card
+(:class:`~trunkline.drivers.card.CardABC`), so nothing above it knows which one runs.
+Every system call goes through a :class:`~trunkline.drivers.backends.dahdi.device.Device`: the
+real :class:`~.device.OsDevice`, or in CI the
+:class:`~trunkline.drivers.backends.dahdi.simkernel.SimulatedKernel`, which runs this very code.
+
+How it talks to DAHDI (user.h, "DAHDI_SPECIFY ... must be done before performing any
+other ioctls"):
+
+* Discovery: ``DAHDI_SPANSTAT`` on /dev/dahdi/ctl for each span, then every channel
+  number through /dev/dahdi/channel + ``DAHDI_SPECIFY`` + ``DAHDI_GET_PARAMS``, which
+  says its span, position, signalling and law. A span numbering with gaps
+  (dahdi_span_assignments) is fine: channels are found by asking, not by counting.
+* Media: one non-blocking fd per open channel, ``DAHDI_SET_BLOCKSIZE`` 160 (one 20 ms
+  frame per read), ``DAHDI_SET_BUFINFO`` (immediate policy, 4 buffers), ``DAHDI_SETLAW``,
+  and the echo canceller with ``DAHDI_ECHOCANCEL_PARAMS`` on voice channels. A read
+  blocks (in ``poll``) until the board's next block: timing comes from the hardware.
+  With no channel open, /dev/dahdi/timer paces the card (``DAHDI_TIMERCONFIG``).
+* Events: a read fails with ``ELAST`` and ``poll`` reports ``POLLPRI`` while an event
+  waits; ``DAHDI_GETEVENT`` takes it. :data:`EVENT_MAP` maps every DAHDI_EVENT_* code.
+* The D-channel of a PRI span is a channel fd in HDLC-FCS mode, handed to the PRI code
+  as an :class:`~trunkline.drivers.card.HdlcLink`.
+
+A model span is a DAHDI span, except that an analog DAHDI span with both FXO and FXS
+modules becomes two model spans (one per port kind), both reporting that span's status.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trunkline.clock import Clock, RealClock
+from trunkline.drivers.backends.dahdi.device import (
+    CHANNEL,
+    CTL,
+    POLLIN,
+    POLLPRI,
+    TIMER,
+    DahdiOperationError,
+    Device,
+    open_device,
+)
+from trunkline.drivers.card import CardABC, DialMode, HdlcLink
+from trunkline.drivers.model import (
+    FRAME_SAMPLES,
+    TICK_SECONDS,
+    Alarm,
+    CardEvent,
+    ChannelInfo,
+    ChannelSignalling,
+    ChannelState,
+    EventKind,
+    HookOp,
+    SpanCounters,
+    SpanInfo,
+    SpanKind,
+    SpanSignalling,
+    SpanStatus,
+)
+from trunkline.errors import BackendError, ChannelStateError, ConfigError
+
+#: How long a read may wait for the board's next block before we call it a timing
+#: failure (a board with no timing source never completes a read; dahdi_test hangs).
+READ_TIMEOUT = 1.0
+#: Echo canceller taps (8 per ms) enabled on voice channels: 128 is chan_dahdi's
+#: default for ``echocancel=yes`` (16 ms).
+DEFAULT_EC_TAPS = 128
+#: Span status is re-read (SPANSTAT) at least this often, in frames, to report alarms
+#: of spans whose channels are closed.
+ALARM_POLL_FRAMES = 50
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """What one DAHDI_EVENT_* becomes: a model event, an internal action, or nothing."""
+
+    kind: EventKind | None
+    note: str
+
+
+#: Every DAHDI_EVENT_* of user.h (a test checks the list is complete against the header).
+EVENT_MAP: dict[str, EventRule] = {
+    "DAHDI_EVENT_NONE": EventRule(None, "no event"),
+    "DAHDI_EVENT_ONHOOK": EventRule(EventKind.ONHOOK, "FXS: phone hung up; FXO: loop dropped"),
+    "DAHDI_EVENT_RINGOFFHOOK": EventRule(EventKind.OFFHOOK, "FXS: phone off hook; on an FXO "
+                                         "port it means ringing: becomes RING_BEGIN"),
+    "DAHDI_EVENT_WINKFLASH": EventRule(EventKind.WINKFLASH, "wink or hook flash"),
+    "DAHDI_EVENT_ALARM": EventRule(EventKind.ALARM, "span alarm: SPANSTAT gives the bits"),
+    "DAHDI_EVENT_NOALARM": EventRule(EventKind.NOALARM, "span alarm cleared"),
+    "DAHDI_EVENT_ABORT": EventRule(None, "HDLC abort: counted on the D-channel"),
+    "DAHDI_EVENT_OVERRUN": EventRule(None, "HDLC overrun: counted on the D-channel"),
+    "DAHDI_EVENT_BADFCS": EventRule(None, "HDLC bad FCS: counted on the D-channel"),
+    "DAHDI_EVENT_DIALCOMPLETE": EventRule(EventKind.DIAL_COMPLETE, "DAHDI_DIAL finished"),
+    "DAHDI_EVENT_RINGERON": EventRule(None, "our ringer started (we asked for it)"),
+    "DAHDI_EVENT_RINGEROFF": EventRule(EventKind.RING_END, "ringing stopped"),
+    "DAHDI_EVENT_HOOKCOMPLETE": EventRule(None, "a hook change we asked for completed"),
+    "DAHDI_EVENT_BITSCHANGED": EventRule(EventKind.BITS_CHANGED, "CAS: GETRXBITS gives bits"),
+    "DAHDI_EVENT_PULSE_START": EventRule(None, "pulse digit starts (we detect digits in DSP)"),
+    "DAHDI_EVENT_TIMER_EXPIRED": EventRule(None, "timer fd: paces a card with no channels"),
+    "DAHDI_EVENT_TIMER_PING": EventRule(None, "timer ping: not used"),
+    "DAHDI_EVENT_POLARITY": EventRule(EventKind.POLARITY, "battery polarity reversed"),
+    "DAHDI_EVENT_RINGBEGIN": EventRule(EventKind.RING_BEGIN, "ringing voltage began"),
+    "DAHDI_EVENT_EC_DISABLED": EventRule(None, "echo canceller disabled (fax/modem tone): "
+                                         "counted"),
+    "DAHDI_EVENT_REMOVED": EventRule(EventKind.ALARM, "the board went away: the span is "
+                                     "reported in RED alarm and the channel out of service"),
+    "DAHDI_EVENT_NEONMWI_ACTIVE": EventRule(None, "neon MWI: not used by a dialer"),
+    "DAHDI_EVENT_NEONMWI_INACTIVE": EventRule(None, "neon MWI: not used by a dialer"),
+    "DAHDI_EVENT_TX_CED_DETECTED": EventRule(None, "hardware fax detection: our DSP detects"),
+    "DAHDI_EVENT_RX_CED_DETECTED": EventRule(None, "hardware fax detection: our DSP detects"),
+    "DAHDI_EVENT_TX_CNG_DETECTED": EventRule(None, "hardware fax detection: our DSP detects"),
+    "DAHDI_EVENT_RX_CNG_DETECTED": EventRule(None, "hardware fax detection: our DSP detects"),
+    "DAHDI_EVENT_EC_NLP_DISABLED": EventRule(None, "echo canceller NLP off: counted"),
+    "DAHDI_EVENT_EC_NLP_ENABLED": EventRule(None, "echo canceller NLP on: counted"),
+    "DAHDI_EVENT_READ_OVERRUN": EventRule(None, "we read too late: counted as an IRQ miss"),
+    "DAHDI_EVENT_WRITE_UNDERRUN": EventRule(None, "we wrote too late: counted"),
+    "DAHDI_EVENT_PULSEDIGIT": EventRule(None, "pulse digit (OR'd with it): DSP detects"),
+    "DAHDI_EVENT_DTMFDOWN": EventRule(None, "hardware DTMF (OR'd with digit): DSP detects"),
+    "DAHDI_EVENT_DTMFUP": EventRule(None, "hardware DTMF (OR'd with digit): DSP detects"),
+}
+
+
+@dataclass
+class _DahdiSpan:
+    """What SPANSTAT told us about one DAHDI span."""
+
+    number: int
+    name: str
+    description: str
+    spantype: str
+    manufacturer: str
+    devicetype: str
+    location: str
+    irq: int
+    lbo: str
+    lineconfig: int
+    totalchans: int
+    numchans: int
+    channels: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ChannelProbe:
+    """One DAHDI channel as GET_PARAMS describes it."""
+
+    number: int
+    span: int
+    pos: int
+    sigtype: int
+    sigcap: int
+    law: str
+    name: str
+    signalling: ChannelSignalling | None
+    reason: str = ""
+
+
+class DahdiCard(CardABC):
+    """Boards driven by the DAHDI kernel modules (or the simulated kernel)."""
+
+    backend = "dahdi"
+
+    @classmethod
+    def from_url_argument(cls, argument: str, **options: Any) -> DahdiCard:
+        """``dahdi`` (the kernel), ``dahdi:sim`` or ``dahdi:sim=SYSTEM.toml`` (simulated).
+
+        Options: ``device`` (a :class:`~.device.Device`), ``clock`` (the simulated
+        kernel's), ``echocancel`` (taps, 0 to disable), ``read_timeout`` (seconds).
+        """
+        device = options.pop("device", None)
+        clock = options.pop("clock", None)
+        if device is None and argument:
+            name, _, value = argument.partition("=")
+            if name != "sim":
+                raise ConfigError(f"unknown dahdi card argument {argument!r}: use 'dahdi', "
+                                  "'dahdi:sim' or 'dahdi:sim=SYSTEM.toml'")
+            from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel
+
+            device = SimulatedKernel(value or None, clock=clock)
+        unknown = set(options) - {"echocancel", "read_timeout", "network", "seed"}
+        if unknown:
+            raise ConfigError(f"the dahdi backend takes no option {', '.join(sorted(unknown))}")
+        options.pop("network", None)
+        options.pop("seed", None)
+        return cls(device, **options)
+
+    def __init__(self, device: Device | None = None, *, echocancel: int = DEFAULT_EC_TAPS,
+                 read_timeout: float = READ_TIMEOUT, clock: Clock | None = None) -> None:
+        self.device = device if device is not None else open_device()
+        self.binding = self.device.binding
+        self.lib = self.binding.lib
+        self.echocancel = echocancel
+        self.read_timeout = read_timeout
+        self.clock = clock or getattr(self.device, "clock", None) or RealClock()
+        self._ctl = self.device.open(CTL)
+        self._closed_fds: list[int] = []
+        try:
+            self.dahdi_spans = self._probe_spans()
+            self.probes = self._probe_channels()
+            spans, channels, self._model_to_dahdi = self._layout()
+        except BaseException:
+            self.device.close(self._ctl)
+            raise
+        super().__init__(spans, channels)
+        self._fds: dict[int, int] = {}
+        self._dchans: dict[int, DahdiDChannel] = {}
+        self._events: list[CardEvent] = []
+        self._alarms: dict[int, int] = {}
+        self._frame = 0
+        self._last_alarm_poll = -ALARM_POLL_FRAMES
+        self._timer: int | None = None
+        self._ringing: set[int] = set()
+        self._offhook: set[int] = set()
+        self._removed: set[int] = set()
+        self._maint: dict[int, str] = {}
+        self.stats = {"tx_dropped": 0, "read_overruns": 0, "write_underruns": 0,
+                      "ec_disabled": 0, "unmapped_events": 0}
+        for number in self.dahdi_spans:
+            self._alarms[number] = self._spanstat(number).alarms
+
+    # -- discovery ------------------------------------------------------------------
+    def _spanstat(self, number: int) -> Any:
+        info = self.binding.new("struct dahdi_spaninfo *")
+        info.spanno = number
+        self.device.ioctl(self._ctl, self.lib.DAHDI_SPANSTAT, info)
+        return info
+
+    def _probe_spans(self) -> dict[int, _DahdiSpan]:
+        s = self.binding.string
+        spans: dict[int, _DahdiSpan] = {}
+        number, total = 1, None
+        while number <= self.lib.DAHDI_MAX_SPANS and (total is None or len(spans) < total):
+            try:
+                info = self._spanstat(number)
+            except DahdiOperationError as err:
+                if err.errno == errno.EINVAL and total is not None:
+                    number += 1  # a gap in the span numbering
+                    continue
+                if err.errno == errno.EINVAL:
+                    break
+                raise
+            total = info.totalspans
+            spans[number] = _DahdiSpan(
+                number, s(info.name), s(info.desc), s(info.spantype), s(info.manufacturer),
+                s(info.devicetype), s(info.location), info.irq, s(info.lboname),
+                info.lineconfig, info.totalchans, info.numchans,
+            )
+            number += 1
+        if not spans:
+            from trunkline.errors import CardNotFound
+
+            raise CardNotFound("DAHDI is loaded but has no spans: is the board driver "
+                               "loaded (e.g. modprobe wct4xxp / wcte13xp / wctdm24xxp), and "
+                               "are its spans assigned (dahdi_span_assignments auto)?")
+        return spans
+
+    def _probe_channels(self) -> dict[int, ChannelProbe]:
+        wanted = sum(s.totalchans for s in self.dahdi_spans.values())
+        probes: dict[int, ChannelProbe] = {}
+        number, misses = 1, 0
+        # Stop once every span's channels are found; allow gaps in the numbering.
+        while len(probes) < wanted and number <= self.lib.DAHDI_MAX_CHANNELS and misses < 256:
+            probe = self.probe_channel(number)
+            if probe is None:
+                misses += 1
+            else:
+                misses = 0
+                probes[number] = probe
+                if probe.span in self.dahdi_spans:
+                    self.dahdi_spans[probe.span].channels.append(number)
+            number += 1
+        return probes
+
+    def probe_channel(self, number: int) -> ChannelProbe | None:
+        """GET_PARAMS of one channel, or None if the kernel has no such channel."""
+        lib = self.lib
+        fd = self.device.open(CHANNEL)
+        try:
+            try:
+                self.device.ioctl(fd, lib.DAHDI_SPECIFY, self.binding.int_arg(number))
+            except DahdiOperationError as err:
+                if err.errno in (errno.ENXIO, errno.ENODEV, errno.EINVAL):
+                    return None
+                raise
+            params = self.binding.new("struct dahdi_params *")
+            self.device.ioctl(fd, lib.DAHDI_GET_PARAMS, params)
+        finally:
+            self.device.close(fd)
+        law = "ulaw" if params.curlaw == lib.DAHDI_LAW_MULAW else "alaw"
+        signalling, reason = self._signalling(params.sigtype)
+        return ChannelProbe(number, params.spanno, params.chanpos, params.sigtype,
+                            params.sigcap, law, self.binding.string(params.name), signalling,
+                            reason)
+
+    def _signalling(self, sigtype: int) -> tuple[ChannelSignalling | None, str]:
+        lib = self.lib
+        table = {
+            # Named after the signalling used towards the far end: FXS signalling runs
+            # on an FXO port (a line from the exchange) and the other way round.
+            lib.DAHDI_SIG_FXSKS: ChannelSignalling.FXO_KEWLSTART,
+            lib.DAHDI_SIG_FXSLS: ChannelSignalling.FXO_LOOPSTART,
+            lib.DAHDI_SIG_FXOKS: ChannelSignalling.FXS_KEWLSTART,
+            lib.DAHDI_SIG_FXOLS: ChannelSignalling.FXS_LOOPSTART,
+            lib.DAHDI_SIG_CLEAR: ChannelSignalling.BCHAN,
+            lib.DAHDI_SIG_HDLCFCS: ChannelSignalling.DCHAN,
+            lib.DAHDI_SIG_HARDHDLC: ChannelSignalling.DCHAN,
+            lib.DAHDI_SIG_CAS: ChannelSignalling.CAS,
+        }
+        if sigtype in table:
+            return table[sigtype], ""
+        if sigtype == lib.DAHDI_SIG_NONE:
+            return None, "not configured (run `trunkline config apply` or dahdi_cfg)"
+        names = {lib.DAHDI_SIG_FXSGS: "fxsgs (ground start)",
+                 lib.DAHDI_SIG_FXOGS: "fxogs (ground start)", lib.DAHDI_SIG_EM: "e&m",
+                 lib.DAHDI_SIG_EM_E1: "e&me1", lib.DAHDI_SIG_DACS: "dacs",
+                 lib.DAHDI_SIG_HDLCRAW: "hdlc raw", lib.DAHDI_SIG_HDLCNET: "hdlc net",
+                 lib.DAHDI_SIG_MTP2: "mtp2", lib.DAHDI_SIG_SF: "sf"}
+        return None, f"signalling {names.get(sigtype, hex(sigtype))} is not supported"
+
+    def _layout(self) -> tuple[list[SpanInfo], list[ChannelInfo], dict[int, int]]:
+        lib = self.lib
+        spans: list[SpanInfo] = []
+        channels: list[ChannelInfo] = []
+        mapping: dict[int, int] = {}
+        model = 1
+        for number, ds in sorted(self.dahdi_spans.items()):
+            probes = [self.probes[c] for c in ds.channels if self.probes[c].signalling]
+            kind_text = ds.spantype.upper()
+            if kind_text in ("E1", "T1", "J1") or (ds.lineconfig and kind_text not in (
+                    "FXO", "FXS", "ANALO", "ANALOG")):
+                kind = SpanKind.E1 if kind_text == "E1" else SpanKind.T1
+                dchan = next((p.number for p in probes
+                              if p.signalling is ChannelSignalling.DCHAN), None)
+                bearer = tuple(p.number for p in probes
+                               if p.signalling is not ChannelSignalling.DCHAN)
+                sig = SpanSignalling.CAS if any(
+                    p.signalling is ChannelSignalling.CAS for p in probes) \
+                    else SpanSignalling.PRI
+                lc = ds.lineconfig
+                # lineconfig 0: the span was never configured (no framing to report).
+                framing = "" if not lc else ("ccs" if lc & lib.DAHDI_CONFIG_CCS else "esf" if lc &
+                           lib.DAHDI_CONFIG_ESF else "d4" if lc & lib.DAHDI_CONFIG_D4 else
+                           "cas" if kind is SpanKind.E1 else "")
+                coding = "" if not lc else ("hdb3" if lc & lib.DAHDI_CONFIG_HDB3 else "b8zs" if lc &
+                          lib.DAHDI_CONFIG_B8ZS else "ami" if lc & lib.DAHDI_CONFIG_AMI else "")
+                crc4 = bool(lc & lib.DAHDI_CONFIG_CRC4)
+                law = probes[0].law if probes else ("alaw" if kind is SpanKind.E1 else "ulaw")
+                spans.append(SpanInfo(model, kind, sig, bearer, dchan, framing, coding, crc4,
+                                      law, f"{ds.description} (DAHDI span {number})"))
+                mapping[model] = number
+                for p in probes:
+                    channels.append(ChannelInfo(p.number, model, p.signalling, p.law, p.pos))
+                model += 1
+                continue
+            groups: dict[SpanKind, list[ChannelProbe]] = {}
+            for p in probes:
+                assert p.signalling is not None
+                kind = SpanKind.FXO if p.signalling.value.startswith("fxo") else SpanKind.FXS
+                groups.setdefault(kind, []).append(p)
+            for kind in (SpanKind.FXO, SpanKind.FXS):
+                if kind not in groups:
+                    continue
+                members = groups[kind]
+                spans.append(SpanInfo(
+                    model, kind, SpanSignalling.ANALOG, tuple(p.number for p in members),
+                    None, law=members[0].law,
+                    description=f"{len(members)} {kind.upper()} ports of {ds.description} "
+                                f"(DAHDI span {number})"))
+                mapping[model] = number
+                for p in members:
+                    channels.append(ChannelInfo(p.number, model, p.signalling,  # type: ignore
+                                                p.law, p.pos))
+                model += 1
+        return spans, channels, mapping
+
+    # -- extras for the commissioning tools ----------------------------------------
+    def dahdi_span(self, span: int) -> int:
+        """The DAHDI span number behind model span ``span``."""
+        self.span(span)
+        return self._model_to_dahdi[span]
+
+    def hardware(self) -> list[dict[str, Any]]:
+        """Each DAHDI span's board facts (SPANSTAT), for `trunkline scan`."""
+        out = []
+        for number, ds in sorted(self.dahdi_spans.items()):
+            unsupported = {c: self.probes[c].reason for c in ds.channels
+                           if self.probes[c].signalling is None}
+            out.append({"span": number, "name": ds.name, "description": ds.description,
+                        "type": ds.spantype, "manufacturer": ds.manufacturer,
+                        "devicetype": ds.devicetype, "location": ds.location, "irq": ds.irq,
+                        "lbo": ds.lbo, "channels": ds.totalchans, "configured": ds.numchans,
+                        "unusable": unsupported,
+                        "model_spans": [m for m, d in self._model_to_dahdi.items()
+                                        if d == number]})
+        return out
+
+    def version(self) -> tuple[str, str]:
+        """DAHDI's version and its echo cancellers (DAHDI_GETVERSION)."""
+        info = self.binding.new("struct dahdi_versioninfo *")
+        self.device.ioctl(self._ctl, self.lib.DAHDI_GETVERSION, info)
+        return self.binding.string(info.version), self.binding.string(info.echo_canceller)
+
+    def alarm_detail(self, span: int) -> list[str]:
+        """The verbose alarm bits of a span: LOS, LFA, LMFA (user.h upper byte)."""
+        alarms = self._spanstat(self.dahdi_span(span)).alarms
+        lib = self.lib
+        return [name for bit, name in ((lib.DAHDI_ALARM_LOS, "LOS"), (lib.DAHDI_ALARM_LFA,
+                "LFA"), (lib.DAHDI_ALARM_LMFA, "LMFA")) if alarms & bit]
+
+    def has_timer(self) -> bool:
+        return self.device.exists(TIMER)
+
+    def ioctl_ctl(self, request: str, arg: Any) -> None:
+        """One ioctl on /dev/dahdi/ctl by name (for `trunkline config apply`)."""
+        self._check_open()
+        self.device.ioctl(self._ctl, getattr(self.lib, request), arg)
+
+    # -- media ----------------------------------------------------------------------
+    def _open_internal(self, channel: int) -> None:
+        lib = self.lib
+        info = self.channels[channel]
+        fd = self.device.open(CHANNEL)
+        try:
+            self.device.ioctl(fd, lib.DAHDI_SPECIFY, self.binding.int_arg(channel))
+            self.device.ioctl(fd, lib.DAHDI_SET_BLOCKSIZE, self.binding.int_arg(FRAME_SAMPLES))
+            buf = self.binding.new("struct dahdi_bufferinfo *")
+            buf.txbufpolicy = buf.rxbufpolicy = lib.DAHDI_POLICY_IMMEDIATE
+            buf.numbufs = 4
+            buf.bufsize = FRAME_SAMPLES
+            self.device.ioctl(fd, lib.DAHDI_SET_BUFINFO, buf)
+            law = lib.DAHDI_LAW_MULAW if info.law == "ulaw" else lib.DAHDI_LAW_ALAW
+            self.device.ioctl(fd, lib.DAHDI_SETLAW, self.binding.int_arg(law))
+            if self.echocancel and info.signalling is not ChannelSignalling.CAS:
+                try:
+                    params = self.binding.echocan_params(self.echocancel)
+                    self.device.ioctl(fd, lib.DAHDI_ECHOCANCEL_PARAMS, params)
+                except DahdiOperationError as err:
+                    # No echo canceller attached to this channel: run without one.
+                    if err.errno not in (errno.EINVAL, errno.ENODEV, errno.ENOTTY):
+                        raise
+        except DahdiOperationError as err:
+            self.device.close(fd)
+            raise BackendError(f"cannot open channel {channel} (span {info.span}): "
+                               f"{err}") from err
+        self._fds[channel] = fd
+
+    def _close_internal(self, channel: int) -> None:
+        fd = self._fds.pop(channel, None)
+        if fd is None:
+            return
+        info = self.channels[channel]
+        try:
+            if info.signalling.value.startswith(("fxo", "fxs")):
+                self.device.ioctl(fd, self.lib.DAHDI_HOOK,
+                                  self.binding.int_arg(self.lib.DAHDI_ONHOOK))
+        except DahdiOperationError:
+            pass  # closing hangs the channel up anyway
+        finally:
+            self._ringing.discard(channel)
+            self._offhook.discard(channel)
+            self.device.close(fd)
+
+    def _read_internal(self) -> np.ndarray:
+        if not self._open:
+            self._pace()
+            self._frame += 1
+            return np.zeros((0, FRAME_SAMPLES), dtype=np.uint8)
+        out = np.empty((len(self._open), FRAME_SAMPLES), dtype=np.uint8)
+        fd_row = {self._fds[n]: r for r, n in enumerate(self._open)}
+        fd_chan = {self._fds[n]: n for n in self._open}
+        pending = set(fd_row)
+        while pending:
+            ready = self.device.poll({fd: POLLIN | POLLPRI for fd in pending},
+                                     self.read_timeout)
+            if not ready:
+                waiting = sorted(fd_chan[fd] for fd in pending)
+                raise BackendError(
+                    f"no audio from channel(s) {waiting} for {self.read_timeout:g} s: the "
+                    "board delivers no frames. Likely cause: no timing source (no span "
+                    "in sync and no dahdi_dummy/timer), or the board stopped (IRQ lost); "
+                    "check `trunkline scan` and `trunkline test timing`"
+                )
+            for fd, revents in ready.items():
+                channel = fd_chan[fd]
+                if revents & POLLPRI:
+                    self._drain_events(channel, fd)
+                if not revents & POLLIN or fd not in pending:
+                    continue
+                data = self._read_block(channel, fd)
+                if data is None:
+                    continue
+                out[fd_row[fd]] = np.frombuffer(data, dtype=np.uint8)
+                pending.discard(fd)
+        self._frame += 1
+        return out
+
+    def _read_block(self, channel: int, fd: int) -> bytes | None:
+        try:
+            data = self.device.read(fd, FRAME_SAMPLES)
+        except DahdiOperationError as err:
+            if err.errno == self.lib.ELAST:
+                self._drain_events(channel, fd)
+                return None
+            if err.errno == errno.EAGAIN:
+                return None
+            raise BackendError(f"cannot read channel {channel}: {err}") from err
+        if len(data) != FRAME_SAMPLES:
+            raise BackendError(f"channel {channel} gave a block of {len(data)} bytes, not "
+                               f"{FRAME_SAMPLES}: another program changed its block size?")
+        return data
+
+    def _pace(self) -> None:
+        """Wait one frame with no channel open: /dev/dahdi/timer, or the clock."""
+        lib = self.lib
+        if self._timer is None and self.device.exists(TIMER):
+            self._timer = self.device.open(TIMER)
+            self.device.ioctl(self._timer, lib.DAHDI_TIMERCONFIG,
+                              self.binding.int_arg(FRAME_SAMPLES))
+        if self._timer is None:
+            self.clock.sleep_until(self.clock.now() + TICK_SECONDS)
+            return
+        ready = self.device.poll({self._timer: POLLPRI}, self.read_timeout)
+        if not ready:
+            raise BackendError(f"/dev/dahdi/timer gave no tick in {self.read_timeout:g} s: "
+                               "DAHDI has no timing source")
+        self.device.ioctl(self._timer, lib.DAHDI_TIMERACK, self.binding.int_arg(1))
+
+    def _write_internal(self, codes: np.ndarray) -> None:
+        for row, channel in enumerate(self._open):
+            fd = self._fds[channel]
+            data = codes[row].tobytes()
+            for _ in range(2):
+                try:
+                    self.device.write(fd, data)
+                    break
+                except DahdiOperationError as err:
+                    if err.errno == self.lib.ELAST:
+                        self._drain_events(channel, fd)
+                        continue
+                    if err.errno == errno.EAGAIN:
+                        # Every buffer is full: the board is slower than we are.
+                        self.stats["tx_dropped"] += 1
+                        break
+                    raise BackendError(f"cannot write channel {channel}: {err}") from err
+
+    # -- signalling -----------------------------------------------------------------
+    def _fd_of(self, channel: int) -> int:
+        if channel not in self._fds:
+            raise ChannelStateError(f"channel {channel} is not open: open() it first")
+        return self._fds[channel]
+
+    def _hook_internal(self, channel: int, op: HookOp) -> None:
+        lib = self.lib
+        fd = self._fd_of(channel)
+        sig = self.channels[channel].signalling.value
+        if sig.startswith("fxo"):
+            table = {HookOp.OFFHOOK: lib.DAHDI_OFFHOOK, HookOp.ONHOOK: lib.DAHDI_ONHOOK,
+                     HookOp.FLASH: lib.DAHDI_FLASH}
+            if op not in table:
+                raise ChannelStateError(f"cannot {op} channel {channel}: it is an FXO port "
+                                        "(ringing is an FXS operation)")
+        elif sig.startswith("fxs"):
+            table = {HookOp.RING: lib.DAHDI_RING, HookOp.RINGOFF: lib.DAHDI_RINGOFF,
+                     HookOp.ONHOOK: lib.DAHDI_ONHOOK, HookOp.OFFHOOK: lib.DAHDI_OFFHOOK,
+                     HookOp.WINK: lib.DAHDI_WINK}
+            if op not in table:
+                raise ChannelStateError(f"cannot {op} channel {channel}: it is an FXS port")
+        else:
+            raise ChannelStateError(f"cannot {op} channel {channel}: it is a digital channel "
+                                    "(hook operations are for analog ports)")
+        try:
+            self.device.ioctl(fd, lib.DAHDI_HOOK, self.binding.int_arg(table[op]))
+        except DahdiOperationError as err:
+            raise BackendError(f"cannot {op} channel {channel}: {err}") from err
+        if sig.startswith("fxo"):
+            if op is HookOp.OFFHOOK:
+                self._offhook.add(channel)
+                self._ringing.discard(channel)
+            elif op is HookOp.ONHOOK:
+                self._offhook.discard(channel)
+        if op is HookOp.RING:
+            self._ringing.add(channel)
+        elif op in (HookOp.RINGOFF, HookOp.ONHOOK, HookOp.OFFHOOK):
+            self._ringing.discard(channel)
+
+    def _dial_internal(self, channel: int, digits: str, mode: DialMode) -> None:
+        lib = self.lib
+        fd = self._fd_of(channel)
+        if not self.channels[channel].signalling.value.startswith("fxo"):
+            raise ChannelStateError(f"cannot dial on channel {channel}: not an FXO port")
+        op = self.binding.new("struct dahdi_dialoperation *")
+        op.op = lib.DAHDI_DIAL_OP_REPLACE
+        # user.h dial strings: 'T' selects DTMF, 'P' pulse.
+        op.dialstr = (("T" if mode == "dtmf" else "P") + digits).encode()
+        try:
+            self.device.ioctl(fd, lib.DAHDI_DIAL, op)
+        except DahdiOperationError as err:
+            raise BackendError(f"cannot dial on channel {channel}: {err}") from err
+
+    def set_polarity(self, channel: int, reverse: bool) -> None:
+        """Reverse battery on an FXS port (DAHDI_SETPOLARITY), e.g. to signal answer."""
+        self._check_open()
+        self.channel(channel)
+        if not self.channels[channel].signalling.value.startswith("fxs"):
+            raise ChannelStateError(f"cannot set polarity on channel {channel}: only an FXS "
+                                    "port drives battery")
+        self.device.ioctl(self._fd_of(channel), self.lib.DAHDI_SETPOLARITY,
+                          self.binding.int_arg(int(reverse)))
+
+    def _set_cas_bits_internal(self, channel: int, bits: int) -> None:
+        self.device.ioctl(self._fd_of(channel), self.lib.DAHDI_SETTXBITS,
+                          self.binding.int_arg(bits))
+
+    def _cas_bits_internal(self, channel: int) -> int:
+        arg = self.binding.int_arg()
+        self.device.ioctl(self._fd_of(channel), self.lib.DAHDI_GETRXBITS, arg)
+        return int(arg[0]) & 0xF
+
+    # -- events ---------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self._frame * TICK_SECONDS
+
+    def _drain_events(self, channel: int, fd: int) -> None:
+        arg = self.binding.int_arg()
+        for _ in range(64):  # user.h: DAHDI_MAX_EVENTSIZE, 64 events at most are queued
+            self.device.ioctl(fd, self.lib.DAHDI_GETEVENT, arg)
+            code = int(arg[0])
+            if code == self.lib.DAHDI_EVENT_NONE:
+                return
+            self._on_event(channel, fd, code)
+
+    def _on_event(self, channel: int, fd: int, code: int) -> None:
+        lib = self.lib
+        info = self.channels[channel]
+        t = self.now
+        if code & (lib.DAHDI_EVENT_PULSEDIGIT | lib.DAHDI_EVENT_DTMFDOWN | lib.DAHDI_EVENT_DTMFUP):
+            return  # digit events (OR'd with the digit): our DSP detects digits itself
+        if code in (lib.DAHDI_EVENT_ALARM, lib.DAHDI_EVENT_NOALARM):
+            self._check_alarm(self._model_to_dahdi[info.span])
+            return
+        if code == lib.DAHDI_EVENT_REMOVED:
+            ds = self._model_to_dahdi[info.span]
+            if ds not in self._removed:
+                self._removed.add(ds)
+                for model, d in self._model_to_dahdi.items():
+                    if d == ds:
+                        self._events.append(CardEvent(t, EventKind.ALARM, 0, model,
+                                                      int(Alarm.RED)))
+            return
+        if code == lib.DAHDI_EVENT_RINGOFFHOOK:
+            kind = EventKind.RING_BEGIN if info.signalling.value.startswith("fxo") \
+                else EventKind.OFFHOOK
+            if kind is EventKind.RING_BEGIN and channel in self._ringing:
+                return  # RINGBEGIN already reported this ring
+            if kind is EventKind.RING_BEGIN:
+                self._ringing.add(channel)
+            self._events.append(CardEvent(t, kind, channel, info.span))
+            return
+        if code == lib.DAHDI_EVENT_RINGBEGIN:
+            if channel in self._ringing:
+                return
+            self._ringing.add(channel)
+            self._events.append(CardEvent(t, EventKind.RING_BEGIN, channel, info.span))
+            return
+        if code == lib.DAHDI_EVENT_RINGEROFF:
+            self._ringing.discard(channel)
+            self._events.append(CardEvent(t, EventKind.RING_END, channel, info.span))
+            return
+        if code == lib.DAHDI_EVENT_BITSCHANGED:
+            value = self._cas_bits_internal(channel) if info.signalling is \
+                ChannelSignalling.CAS else None
+            self._events.append(CardEvent(t, EventKind.BITS_CHANGED, channel, info.span,
+                                          value))
+            return
+        simple = {lib.DAHDI_EVENT_ONHOOK: EventKind.ONHOOK,
+                  lib.DAHDI_EVENT_WINKFLASH: EventKind.WINKFLASH,
+                  lib.DAHDI_EVENT_DIALCOMPLETE: EventKind.DIAL_COMPLETE,
+                  lib.DAHDI_EVENT_POLARITY: EventKind.POLARITY}
+        if code in simple:
+            if code == lib.DAHDI_EVENT_ONHOOK:
+                self._ringing.discard(channel)
+            self._events.append(CardEvent(t, simple[code], channel, info.span))
+            return
+        counters = {lib.DAHDI_EVENT_READ_OVERRUN: "read_overruns",
+                    lib.DAHDI_EVENT_WRITE_UNDERRUN: "write_underruns",
+                    lib.DAHDI_EVENT_EC_DISABLED: "ec_disabled"}
+        if code in counters:
+            self.stats[counters[code]] += 1
+            return
+        if code not in self.binding.event_codes.values():
+            self.stats["unmapped_events"] += 1
+
+    def _check_alarm(self, dahdi_span: int) -> None:
+        alarms = self._spanstat(dahdi_span).alarms & 0xFF
+        if dahdi_span in self._removed:
+            return
+        if alarms != self._alarms.get(dahdi_span, 0) & 0xFF:
+            self._alarms[dahdi_span] = alarms
+            kind = EventKind.ALARM if alarms & ~int(Alarm.LOOPBACK) else EventKind.NOALARM
+            for model, d in self._model_to_dahdi.items():
+                if d == dahdi_span:
+                    self._events.append(CardEvent(self.now, kind, 0, model, alarms))
+
+    def _poll_events_internal(self) -> list[CardEvent]:
+        for channel in list(self._open):
+            fd = self._fds[channel]
+            ready = self.device.poll({fd: POLLPRI}, 0)
+            if ready.get(fd, 0) & POLLPRI:
+                self._drain_events(channel, fd)
+        for dchan in self._dchans.values():
+            dchan.poll()
+        if self._frame - self._last_alarm_poll >= ALARM_POLL_FRAMES or not self._open:
+            self._last_alarm_poll = self._frame
+            for number in self.dahdi_spans:
+                self._check_alarm(number)
+        events, self._events = self._events, []
+        return events
+
+    # -- state ----------------------------------------------------------------------
+    def _channel_state_internal(self, channel: int) -> ChannelState:
+        lib = self.lib
+        info = self.channels[channel]
+        ds = self._model_to_dahdi[info.span]
+        if ds in self._removed:
+            return ChannelState.OUT_OF_SERVICE
+        if info.signalling is ChannelSignalling.DCHAN:
+            up = self._dchans[info.span].up if info.span in self._dchans else \
+                self._span_up(ds)
+            return ChannelState.IN_USE if up else ChannelState.OUT_OF_SERVICE
+        params = self.binding.new("struct dahdi_params *")
+        params.channo = channel
+        self.device.ioctl(self._ctl, lib.DAHDI_GET_PARAMS, params)
+        if params.chan_alarms & (lib.DAHDI_ALARM_RED | lib.DAHDI_ALARM_BLUE
+                                 | lib.DAHDI_ALARM_YELLOW | lib.DAHDI_ALARM_NOTOPEN):
+            return ChannelState.OUT_OF_SERVICE
+        if channel in self._fds:
+            dialing = self.binding.int_arg()
+            self.device.ioctl(self._fds[channel], lib.DAHDI_DIALING, dialing)
+            if dialing[0]:
+                return ChannelState.DIALING
+        sig = info.signalling.value
+        if channel in self._ringing:
+            return ChannelState.RINGING
+        if sig.startswith("fxs"):
+            return ChannelState.OFFHOOK if params.rxisoffhook else ChannelState.IDLE
+        if sig.startswith("fxo"):
+            # Our own hook state: GET_PARAMS.txhooksig holds kernel-only (kernel.h) values.
+            return ChannelState.OFFHOOK if channel in self._offhook else ChannelState.IDLE
+        return ChannelState.IN_USE if channel in self._fds else ChannelState.IDLE
+
+    def _span_up(self, dahdi_span: int) -> bool:
+        alarms = self._spanstat(dahdi_span).alarms
+        return not alarms & (int(Alarm.RED) | int(Alarm.BLUE) | int(Alarm.YELLOW)
+                             | int(Alarm.NOTOPEN))
+
+    def _span_status_internal(self, span: int) -> SpanStatus:
+        ds = self._model_to_dahdi[span]
+        info = self._spanstat(ds)
+        alarms = Alarm(info.alarms & 0x3F)
+        if ds in self._removed:
+            alarms |= Alarm.RED
+        counters = SpanCounters(bpv=info.bpvcount, crc4=info.crc4count, fas=info.fascount,
+                                ebit=info.ebitcount, errsec=info.errsec,
+                                irqmisses=info.irqmisses)
+        sync = next((m for m, d in self._model_to_dahdi.items() if d == info.syncsrc), 0)
+        return SpanStatus(span, alarms, counters, sync, self._maint.get(span, ""))
+
+    # -- D-channel ------------------------------------------------------------------
+    def _dchannel_internal(self, span: int) -> HdlcLink:
+        if span in self._dchans:
+            return self._dchans[span]
+        info = self.span(span)
+        assert info.dchannel is not None
+        lib = self.lib
+        fd = self.device.open(CHANNEL)
+        try:
+            self.device.ioctl(fd, lib.DAHDI_SPECIFY, self.binding.int_arg(info.dchannel))
+            buf = self.binding.new("struct dahdi_bufferinfo *")
+            # Whole frames, each in one buffer (chan_dahdi gives libpri 32 x 1024 bytes).
+            buf.txbufpolicy = buf.rxbufpolicy = lib.DAHDI_POLICY_IMMEDIATE
+            buf.numbufs = 32
+            buf.bufsize = 1024
+            self.device.ioctl(fd, lib.DAHDI_SET_BUFINFO, buf)
+        except DahdiOperationError as err:
+            self.device.close(fd)
+            raise BackendError(f"cannot open the D-channel {info.dchannel} of span {span}: "
+                               f"{err}") from err
+        link = DahdiDChannel(self, span, info.dchannel, fd,
+                             lambda: self._span_up(self._model_to_dahdi[span]))
+        self._dchans[span] = link
+        return link
+
+    # -- maintenance ----------------------------------------------------------------
+    def _maintenance_internal(self, span: int, mode: str) -> None:
+        lib = self.lib
+        command = {"off": lib.DAHDI_MAINT_NONE, "local": lib.DAHDI_MAINT_LOCALLOOP,
+                   "network_line": lib.DAHDI_MAINT_NETWORKLINELOOP,
+                   "network_payload": lib.DAHDI_MAINT_NETWORKPAYLOADLOOP}[mode]
+        self.maint_command(span, command)
+        if mode == "off":
+            self._maint.pop(span, None)
+        else:
+            self._maint[span] = mode
+
+    def maint_command(self, span: int, command: int) -> None:
+        """Any DAHDI_MAINT command on a span (loopbacks, error insertion, counter reset)."""
+        info = self.binding.new("struct dahdi_maintinfo *")
+        info.spanno = self.dahdi_span(span)
+        info.command = command
+        try:
+            self.device.ioctl(self._ctl, self.lib.DAHDI_MAINT, info)
+        except DahdiOperationError as err:
+            raise BackendError(f"span {span}: the board refused maintenance command "
+                               f"{command}: {err}") from err
+
+    # -- lifecycle ------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        boards = sorted({d.devicetype for d in self.dahdi_spans.values()})
+        return "dahdi:" + (", ".join(boards) if boards else "?")
+
+    def _close_internal_card(self) -> None:
+        for link in self._dchans.values():
+            link.close()
+        self._dchans.clear()
+        if self._timer is not None:
+            self.device.close(self._timer)
+            self._timer = None
+        self.device.close(self._ctl)
+
+
+class DahdiDChannel:
+    """A PRI D-channel: a DAHDI channel fd in HDLC-FCS mode, as an HdlcLink.
+
+    Each read returns one frame followed by its two FCS bytes; each write must leave two
+    bytes at the end for the FCS the kernel computes (libpri's own I/O does the same).
+    The link is ``up`` while the span has no RED/BLUE/YELLOW alarm.
+    """
+
+    def __init__(self, card: DahdiCard, span: int, channel: int, fd: int,
+                 span_up: Callable[[], bool]) -> None:
+        self._card = card
+        self.span = span
+        self.channel = channel
+        self._fd = fd
+        self._span_up = span_up
+        self._inbox: list[bytes] = []
+        self.errors = {"abort": 0, "badfcs": 0, "overrun": 0, "dropped": 0}
+        self._closed = False
+
+    @property
+    def up(self) -> bool:
+        return not self._closed and self._span_up()
+
+    def send(self, frame: bytes) -> None:
+        if not isinstance(frame, bytes | bytearray | memoryview):
+            raise TypeError(f"an HDLC frame is bytes, not {type(frame).__name__}")
+        device = self._card.device
+        for _ in range(2):
+            try:
+                device.write(self._fd, bytes(frame) + b"\0\0")
+                return
+            except DahdiOperationError as err:
+                if err.errno == self._card.lib.ELAST:
+                    self._events()
+                    continue
+                if err.errno == errno.EAGAIN:
+                    self.errors["dropped"] += 1
+                    return
+                raise BackendError(f"D-channel {self.channel} of span {self.span}: "
+                                   f"{err}") from err
+
+    def receive(self) -> bytes | None:
+        if self._inbox:
+            return self._inbox.pop(0)
+        device = self._card.device
+        for _ in range(4):
+            try:
+                data = device.read(self._fd, 1024)
+            except DahdiOperationError as err:
+                if err.errno == self._card.lib.ELAST:
+                    self._events()
+                    continue
+                if err.errno == errno.EAGAIN:
+                    return None
+                raise BackendError(f"D-channel {self.channel} of span {self.span}: "
+                                   f"{err}") from err
+            if len(data) <= 2:
+                continue
+            return data[:-2]
+        return None
+
+    def poll(self) -> None:
+        ready = self._card.device.poll({self._fd: POLLPRI}, 0)
+        if ready.get(self._fd, 0) & POLLPRI:
+            self._events()
+
+    def _events(self) -> None:
+        lib = self._card.lib
+        arg = self._card.binding.int_arg()
+        for _ in range(64):
+            self._card.device.ioctl(self._fd, lib.DAHDI_GETEVENT, arg)
+            code = int(arg[0])
+            if code == lib.DAHDI_EVENT_NONE:
+                return
+            key = {lib.DAHDI_EVENT_ABORT: "abort", lib.DAHDI_EVENT_BADFCS: "badfcs",
+                   lib.DAHDI_EVENT_OVERRUN: "overrun"}.get(code)
+            if key:
+                self.errors[key] += 1
+            elif code in (lib.DAHDI_EVENT_ALARM, lib.DAHDI_EVENT_NOALARM):
+                self._card._check_alarm(self._card.dahdi_span(self.span))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._card.device.close(self._fd)

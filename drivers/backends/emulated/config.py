@@ -1,0 +1,316 @@
+"""The emulated card's configuration: spans, ports, line properties and faults.
+
+Schema (``spec = "1.0"``), documented with examples in docs/emulated-card.md::
+
+    zone = "cn"                       # tone zone of the network behind the card
+    network = "plan.toml"             # number plan (relative to this file); default: sample
+    seed = 1                          # makes every random choice repeatable
+
+    [[span]]
+    kind = "e1"                       # e1 | t1 | fxo | fxs
+    signalling = "pri"                # e1/t1: pri | cas
+    [[span]]
+    kind = "fxo"
+    ports = 8
+    polarity_reversal = true          # the line reverses battery on answer and clear
+    disconnect = "loop_drop"          # or "tone": far-end clear by busy tone only
+    [[span.port]]                     # per-port overrides of the group's line settings
+    port = 2
+    polarity_reversal = false
+    [[fault]]                         # faults at a time (seconds after the card opens)
+    at = 30.0
+    kind = "alarm"                    # alarm | dchannel_down | out_of_service | slip
+    span = 1
+    alarm = "red"
+    duration = 5.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from trunkline.drivers.backends.emulated.plan import Range
+from trunkline.drivers.dsp.zones import zone_names
+from trunkline.drivers.model import Alarm, SpanKind, SpanSignalling
+from trunkline.errors import ConfigError
+from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
+
+SPEC = "1.0"
+FAULT_KINDS = ("alarm", "dchannel_down", "out_of_service", "slip")
+ALARMS = {"red": Alarm.RED, "yellow": Alarm.YELLOW, "blue": Alarm.BLUE}
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """How the central office treats one FXO line."""
+
+    polarity_reversal: bool = True
+    disconnect: str = "loop_drop"
+    dial_tone_delay: float = 0.2
+
+
+@dataclass(frozen=True)
+class PhoneSettings:
+    """How the phone on one FXS port behaves (an agent position)."""
+
+    answer_after: Range = field(default_factory=lambda: Range(0.5, 2.0))
+    talks: bool = True
+    auto_answer: bool = True
+
+
+@dataclass(frozen=True)
+class SpanConfig:
+    kind: SpanKind
+    signalling: SpanSignalling
+    law: str
+    ports: int = 0
+    framing: str = ""
+    coding: str = ""
+    crc4: bool = False
+    far_end: str = "exchange"
+    """PRI: "exchange" runs libpri's network side behind the span; "none" leaves the
+    network end of the D-channel to the caller (``card.network_dchannel``)."""
+    lines: tuple[LineSettings, ...] = ()
+    phones: tuple[PhoneSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    at: float
+    kind: str
+    span: int = 0
+    channel: int = 0
+    alarm: str = "red"
+    duration: float | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class CardConfig:
+    zone: str = "cn"
+    network: Path | None = None
+    seed: int = 0
+    name: str = "emulated"
+    spans: tuple[SpanConfig, ...] = ()
+    faults: tuple[FaultConfig, ...] = field(default_factory=tuple)
+    buffers: int = 4
+    """20 ms frames the card holds for a late reader before it drops (DAHDI numbufs)."""
+    source: str = "<string>"
+
+
+def _number(doc: TomlDocument, value: Any, path: tuple, *, low: float, high: float,
+            integer: bool = False) -> float:
+    ok = isinstance(value, int) if integer else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok or not (low <= value <= high):
+        kind = "a whole number" if integer else "a number"
+        raise doc.error(f"{path[-1]} must be {kind} in {low:g}..{high:g}, not {value!r}", path)
+    return value
+
+
+def _bool(doc: TomlDocument, value: Any, path: tuple) -> bool:
+    if not isinstance(value, bool):
+        raise doc.error(f"{path[-1]} must be true or false, not {value!r}", path)
+    return value
+
+
+def _choice(doc: TomlDocument, value: Any, path: tuple, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise doc.error(f"{path[-1]} must be one of {', '.join(choices)}, not {value!r}", path)
+    return value
+
+
+def _range(doc: TomlDocument, value: Any, path: tuple) -> Range:
+    if isinstance(value, list) and len(value) == 2:
+        low = _number(doc, value[0], path, low=0, high=3600)
+        high = _number(doc, value[1], path, low=low, high=3600)
+        return Range(float(low), float(high))
+    v = _number(doc, value, path, low=0, high=3600)
+    return Range(float(v), float(v))
+
+
+_LINE_KEYS = ("polarity_reversal", "disconnect", "dial_tone_delay")
+_PHONE_KEYS = ("answer_after", "talks", "auto_answer")
+
+
+def _line(doc: TomlDocument, raw: dict, path: tuple, base: LineSettings) -> LineSettings:
+    values: dict[str, Any] = {}
+    if "polarity_reversal" in raw:
+        values["polarity_reversal"] = _bool(doc, raw["polarity_reversal"],
+                                            (*path, "polarity_reversal"))
+    if "disconnect" in raw:
+        values["disconnect"] = _choice(doc, raw["disconnect"], (*path, "disconnect"),
+                                       ("loop_drop", "tone"))
+    if "dial_tone_delay" in raw:
+        values["dial_tone_delay"] = float(_number(doc, raw["dial_tone_delay"],
+                                                  (*path, "dial_tone_delay"), low=0, high=10))
+    return replace(base, **values)
+
+
+def _phone(doc: TomlDocument, raw: dict, path: tuple, base: PhoneSettings) -> PhoneSettings:
+    values: dict[str, Any] = {}
+    if "answer_after" in raw:
+        values["answer_after"] = _range(doc, raw["answer_after"], (*path, "answer_after"))
+    for key in ("talks", "auto_answer"):
+        if key in raw:
+            values[key] = _bool(doc, raw[key], (*path, key))
+    return replace(base, **values)
+
+
+def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
+    path: tuple = ("span", i)
+    if not isinstance(raw, dict):
+        raise doc.error("each [[span]] must be a table", path)
+    if "kind" not in raw:
+        raise doc.error("span is missing the 'kind' key (e1, t1, fxo or fxs)", path)
+    kind = SpanKind(_choice(doc, raw["kind"], (*path, "kind"), tuple(k.value for k in SpanKind)))
+    digital = kind in (SpanKind.E1, SpanKind.T1)
+    allowed = {"kind", "signalling", "law"}
+    if digital:
+        allowed |= {"framing", "coding", "crc4", "far_end"}
+    elif kind is SpanKind.FXO:
+        allowed |= {"ports", "port", *_LINE_KEYS}
+    else:
+        allowed |= {"ports", "port", *_PHONE_KEYS}
+    reject_unknown_keys(doc, raw, allowed, path)
+    default_law = "ulaw" if kind is SpanKind.T1 or zone in ("us", "us-old", "jp") else "alaw"
+    law = _choice(doc, raw.get("law", default_law), (*path, "law"), ("alaw", "ulaw"))
+    if digital:
+        sig = SpanSignalling(_choice(doc, raw.get("signalling", "pri"), (*path, "signalling"),
+                                     ("pri", "cas")))
+        e1 = kind is SpanKind.E1
+        framing = _choice(doc, raw.get("framing", "ccs" if e1 else "esf"), (*path, "framing"),
+                          ("ccs", "cas", "d4", "esf"))
+        coding = _choice(doc, raw.get("coding", "hdb3" if e1 else "b8zs"), (*path, "coding"),
+                         ("hdb3", "ami", "b8zs"))
+        crc4 = _bool(doc, raw.get("crc4", e1), (*path, "crc4"))
+        far_end = _choice(doc, raw.get("far_end", "exchange"), (*path, "far_end"),
+                          ("exchange", "none"))
+        return SpanConfig(kind, sig, law, framing=framing, coding=coding, crc4=crc4,
+                          far_end=far_end)
+    if raw.get("signalling", "analog") != "analog":
+        raise doc.error(f"an {kind} span's signalling is 'analog', not {raw['signalling']!r}",
+                        (*path, "signalling"))
+    ports = int(_number(doc, raw.get("ports", 8), (*path, "ports"), low=1, high=96,
+                        integer=True))
+    overrides = raw.get("port", [])
+    if not isinstance(overrides, list):
+        raise doc.error("port overrides must be an array of tables: [[span.port]]",
+                        (*path, "port"))
+    if kind is SpanKind.FXO:
+        base_line = _line(doc, raw, path, LineSettings())
+        lines = [base_line] * ports
+    else:
+        base_phone = _phone(doc, raw, path, PhoneSettings())
+        phones = [base_phone] * ports
+    for j, over in enumerate(overrides):
+        opath = (*path, "port", j)
+        if not isinstance(over, dict) or "port" not in over:
+            raise doc.error("each [[span.port]] needs a 'port' number (1-based)", opath)
+        reject_unknown_keys(doc, over, {"port", *(_LINE_KEYS if kind is SpanKind.FXO
+                                                   else _PHONE_KEYS)}, opath)
+        n = int(_number(doc, over["port"], (*opath, "port"), low=1, high=ports, integer=True))
+        if kind is SpanKind.FXO:
+            lines[n - 1] = _line(doc, over, opath, base_line)
+        else:
+            phones[n - 1] = _phone(doc, over, opath, base_phone)
+    if kind is SpanKind.FXO:
+        return SpanConfig(kind, SpanSignalling.ANALOG, law, ports=ports, lines=tuple(lines))
+    return SpanConfig(kind, SpanSignalling.ANALOG, law, ports=ports, phones=tuple(phones))
+
+
+def _fault(doc: TomlDocument, raw: Any, i: int, spans: int) -> FaultConfig:
+    path: tuple = ("fault", i)
+    if not isinstance(raw, dict):
+        raise doc.error("each [[fault]] must be a table", path)
+    for key in ("at", "kind"):
+        if key not in raw:
+            raise doc.error(f"fault is missing the {key!r} key", path)
+    kind = _choice(doc, raw["kind"], (*path, "kind"), FAULT_KINDS)
+    allowed = {"at", "kind", "duration"} | {
+        "alarm": {"span", "alarm"}, "dchannel_down": {"span"}, "slip": {"span", "count"},
+        "out_of_service": {"channel"},
+    }[kind]
+    reject_unknown_keys(doc, raw, allowed, path)
+    values: dict[str, Any] = {
+        "at": float(_number(doc, raw["at"], (*path, "at"), low=0, high=1e7)), "kind": kind,
+    }
+    if "span" in allowed:
+        if "span" not in raw:
+            raise doc.error(f"a {kind} fault needs a 'span' number", path)
+        values["span"] = int(_number(doc, raw["span"], (*path, "span"), low=1, high=spans,
+                                     integer=True))
+    if kind == "out_of_service":
+        if "channel" not in raw:
+            raise doc.error("an out_of_service fault needs a 'channel' number", path)
+        values["channel"] = int(_number(doc, raw["channel"], (*path, "channel"), low=1,
+                                        high=100000, integer=True))
+    if "alarm" in raw:
+        values["alarm"] = _choice(doc, raw["alarm"], (*path, "alarm"), tuple(ALARMS))
+    if "count" in raw:
+        values["count"] = int(_number(doc, raw["count"], (*path, "count"), low=1, high=1000,
+                                      integer=True))
+    if "duration" in raw:
+        values["duration"] = float(_number(doc, raw["duration"], (*path, "duration"), low=0.02,
+                                           high=1e7))
+    return FaultConfig(**values)
+
+
+def parse_card_config(doc: TomlDocument, base_dir: Path | None = None) -> CardConfig:
+    data = doc.data
+    reject_unknown_keys(doc, data, {"spec", "name", "zone", "network", "seed", "span", "fault",
+                                    "buffers"})
+    spec = data.get("spec", SPEC)
+    if spec != SPEC:
+        raise doc.error(
+            f"this file is spec {spec!r}; this trunkline reads spec {SPEC!r}"
+            + (": please update trunkline" if str(spec) > SPEC else ""), ("spec",),
+        )
+    zone = data.get("zone", "cn")
+    if zone not in zone_names():
+        raise doc.error(f"unknown zone {zone!r}; known zones: {', '.join(zone_names())}",
+                        ("zone",))
+    network = None
+    if "network" in data:
+        if not isinstance(data["network"], str) or not data["network"]:
+            raise doc.error("network must be the path of a number plan file", ("network",))
+        network = Path(data["network"])
+        if not network.is_absolute() and base_dir is not None:
+            network = base_dir / network
+    seed = int(_number(doc, data.get("seed", 0), ("seed",), low=0, high=2**63 - 1, integer=True))
+    name = data.get("name", "emulated")
+    if not isinstance(name, str):
+        raise doc.error(f"name must be a string, not {name!r}", ("name",))
+    raw_spans = data.get("span", [])
+    if not isinstance(raw_spans, list) or not raw_spans:
+        raise doc.error("a card needs at least one [[span]]", ("span",))
+    spans = tuple(_span(doc, raw, i, zone) for i, raw in enumerate(raw_spans))
+    raw_faults = data.get("fault", [])
+    if not isinstance(raw_faults, list):
+        raise doc.error("fault must be an array of tables: [[fault]]", ("fault",))
+    faults = tuple(_fault(doc, raw, i, len(spans)) for i, raw in enumerate(raw_faults))
+    buffers = int(_number(doc, data.get("buffers", 4), ("buffers",), low=1, high=32,
+                          integer=True))
+    return CardConfig(zone=zone, network=network, seed=seed, name=name, spans=spans,
+                      faults=faults, buffers=buffers, source=doc.source)
+
+
+def load_card_config(path: str | Path) -> CardConfig:
+    path = Path(path)
+    return parse_card_config(load_toml(path), path.parent)
+
+
+def card_config_from_string(text: str, source: str = "<string>") -> CardConfig:
+    return parse_card_config(parse_toml(text, source))
+
+
+def default_card_config() -> CardConfig:
+    """The bundled default: 2 E1 PRI spans, 8 FXO and 8 FXS ports, the sample network."""
+    ref = resources.files("trunkline.profiles") / "cards" / "default.toml"
+    return card_config_from_string(ref.read_text(encoding="utf-8"), "cards/default.toml")
+
+
+__all__ = ["ALARMS", "CardConfig", "ConfigError", "FaultConfig", "LineSettings",
+           "PhoneSettings", "SpanConfig", "default_card_config", "load_card_config"]

@@ -1,0 +1,285 @@
+"""``trunkline fax ...`` and ``trunkline recordings ...``.
+
+``trunkline fax send NUMBER FILE --card emulated --line fxo|pri`` runs a gateway media
+engine in-process on the card and sends one fax; on the emulated card it runs in virtual
+time (a minute of fax in about a second) and the network's fax subscriber is a real
+spandsp fax machine, so the result names the far end's copy for comparison.
+``trunkline recordings`` searches the recording index, applies retention, exports,
+backs up, restores, verifies and repairs (see docs/recording.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from trunkline.errors import ConfigError, TrunklineError
+
+
+class FaxCommandError(TrunklineError):
+    """A fax command could not run (bad card, no line, engine failure)."""
+
+
+def register(subparsers: Any) -> None:
+    fax = subparsers.add_parser("fax", help="send faxes (spandsp T.30 over the line's audio)")
+    fsub = fax.add_subparsers(dest="fax_command", metavar="ACTION")
+    send = fsub.add_parser("send", help="send one fax to NUMBER")
+    send.add_argument("number")
+    send.add_argument("files", nargs="+", metavar="FILE", help="TIFF, PDF or image pages")
+    send.add_argument("--card", default="emulated", help="card URL (default: emulated)")
+    send.add_argument("--network", type=Path, help="number plan of the emulated network")
+    send.add_argument("--line", choices=("fxo", "pri"), default="fxo",
+                      help="which kind of line to place the call on (default: fxo)")
+    send.add_argument("--ident", default="", help="our station id (TSI), up to 20 chars")
+    send.add_argument("--header", default="", help="header line printed on each page")
+    send.add_argument("--no-ecm", dest="ecm", action="store_false", help="turn ECM off")
+    send.add_argument("--modems", default="v17,v29,v27ter",
+                      help="image modems offered, comma-separated (default: v17,v29,v27ter)")
+    send.add_argument("--standard", dest="fine", action="store_false",
+                      help="standard resolution (98 lpi) instead of fine (196 lpi)")
+    send.add_argument("--inbox", type=Path,
+                      help="emulated card: where the far-end fax machine stores pages")
+    send.add_argument("--far-no-ecm", action="store_true",
+                      help="emulated card: the far-end machine offers no ECM")
+    send.add_argument("--timeout", type=float, default=600.0,
+                      help="give up after this many (card) seconds (default: 600)")
+    send.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    send.set_defaults(handler=fax_send)
+
+    rec = subparsers.add_parser("recordings", help="search, retain, export, back up and "
+                                                   "restore call recordings")
+    rec.add_argument("--root", type=Path, help="recording store (default: "
+                                               "$TRUNKLINE_RECORDINGS or ~/.local/state/...)")
+    rsub = rec.add_subparsers(dest="rec_command", metavar="ACTION")
+    search = rsub.add_parser("search", help="find recordings in the index")
+    for key in ("campaign", "agent-id", "agent-name", "customer", "outcome", "state"):
+        search.add_argument(f"--{key}")
+    search.add_argument("--call", type=int)
+    search.add_argument("--since", help="start time at or after (ISO date/time or epoch)")
+    search.add_argument("--until", help="start time before (ISO date/time or epoch)")
+    search.add_argument("--limit", type=int, default=100)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=rec_search)
+    purge = rsub.add_parser("purge", help="delete recordings past their retention")
+    purge.add_argument("--days", type=float, help="default retention in days")
+    purge.add_argument("--rules", type=Path, help="TOML: default_days, [[rule]] campaign/days")
+    purge.add_argument("--campaign-days", action="append", default=[], metavar="CAMPAIGN=DAYS")
+    purge.add_argument("--dry-run", action="store_true")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(handler=rec_purge)
+    export = rsub.add_parser("export", help="copy matching recordings with a manifest")
+    export.add_argument("dest", type=Path)
+    for key in ("campaign", "agent-id", "customer"):
+        export.add_argument(f"--{key}")
+    export.add_argument("--call", type=int)
+    export.set_defaults(handler=rec_export)
+    backup = rsub.add_parser("backup", help="back up every recording and the index")
+    backup.add_argument("dest", type=Path)
+    backup.set_defaults(handler=rec_backup)
+    restore = rsub.add_parser("restore", help="restore a backup (checksums verified first)")
+    restore.add_argument("src", type=Path)
+    restore.set_defaults(handler=rec_restore)
+    verify = rsub.add_parser("verify", help="check every finished recording's checksum")
+    verify.set_defaults(handler=rec_verify)
+    repair = rsub.add_parser("repair", help="repair recordings interrupted by a crash")
+    repair.set_defaults(handler=rec_repair)
+
+
+# -- fax send --------------------------------------------------------------------------
+
+def fax_send(args: argparse.Namespace) -> int:
+    result = send_one(args.number, [Path(f) for f in args.files], card=args.card,
+                      network=args.network, line=args.line, ident=args.ident,
+                      header=args.header, ecm=args.ecm,
+                      modems=tuple(m.strip() for m in args.modems.split(",") if m.strip()),
+                      fine=args.fine, inbox=args.inbox, far_ecm=not args.far_no_ecm,
+                      timeout=args.timeout)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['result']}: {result['pages']} page(s) at {result['rate']} bit/s, "
+              f"ECM {'on' if result['ecm'] else 'off'}, T.30 code {result['t30_code']}")
+        if result.get("received_file"):
+            print(f"far end's copy: {result['received_file']}")
+    return 0 if result["result"] == "ok" else 1
+
+
+def send_one(number: str, files: list[Path], *, card: str = "emulated",
+             network: Path | None = None, line: str = "fxo", ident: str = "",
+             header: str = "", ecm: bool = True,
+             modems: tuple[str, ...] = ("v17", "v29", "v27ter"), fine: bool = True,
+             inbox: Path | None = None, far_ecm: bool = True,
+             timeout: float = 600.0) -> dict[str, Any]:
+    """Send one fax through an in-process engine; the dict ``trunkline fax send`` prints."""
+    from trunkline.clock import RealClock, VirtualClock
+    from trunkline.gateway.config import GatewayConfig
+    from trunkline.gateway.fax.documents import prepare
+    from trunkline.gateway.fax.jobs import _hangup_later
+    from trunkline.gateway.fax.session import FaxOptions, FaxSession
+    from trunkline.gateway.rpc.registry import RpcError
+    from trunkline.gateway.service import GatewayService
+
+    if not number or not all(c.isdigit() or c in "*#" for c in number):
+        raise ConfigError(f"fax number {number!r} must be digits (and * #)")
+    if network is not None and not network.is_file():
+        raise ConfigError(f"--network {network}: no such number plan")
+    try:
+        options = FaxOptions(ident=ident, header=header, ecm=ecm, modems=modems, fine=fine)
+    except ConfigError:
+        raise
+    work = Path(tempfile.mkdtemp(prefix="tl-fax-"))
+    document = prepare(files, work / "document.tif", fine=fine)
+    emulated = card.split(":", 1)[0] == "emulated"
+    far_before = 0
+    if emulated:
+        from trunkline.drivers.backends.emulated import fax_far_end
+
+        fax_far_end.configure(inbox=inbox or work / "far-inbox", ecm=far_ecm)
+        far_before = len(fax_far_end.SESSIONS)
+    clock = VirtualClock() if emulated else RealClock()
+    config = GatewayConfig(card_url=card, network=network)
+    service = GatewayService(config, clock=clock)
+    engine = service.engine
+    events: list[dict] = []
+    engine.publish = events.append
+    try:
+        session = None
+        start = clock.now()
+        while session is None:
+            try:
+                info = engine.originate(number, group=line, ring_timeout=60.0)
+            except RpcError as err:
+                if clock.now() - start > 10.0:  # PRI D-channel never came up, no free port
+                    raise FaxCommandError(f"cannot place the call on a {line} line: "
+                                          f"{err}") from None
+                engine.tick()
+                continue
+            call = engine.calls[info["call"]]
+            session = FaxSession("send", calling=True, document=document.path,
+                                 options=options, call=call, publish=events.append,
+                                 hangup=_hangup_later(engine, call.id))
+            engine.attach_processor(call.id, session)
+        deadline = clock.now() + timeout
+        while (session.result is None or engine.calls) and clock.now() < deadline:
+            engine.tick()
+        if session.result is None:
+            session.close()  # ends T.30 and reports
+        result = session.future.result(timeout=30)
+    finally:
+        service.card.close()
+    out = {"result": result.result, "pages": result.pages, "rate": result.rate,
+           "ecm": result.ecm, "t30_code": result.t30_code, "received_file": None,
+           "far_ident": result.far_ident, "call_outcome": result.call_outcome,
+           "document": str(document.path)}
+    if emulated:
+        from trunkline.drivers.backends.emulated import fax_far_end
+
+        mine = list(fax_far_end.SESSIONS)[far_before:]
+        if mine and mine[-1].rx_file is not None and mine[-1].rx_file.exists():
+            out["received_file"] = str(mine[-1].rx_file)
+            out["far_result"] = "ok" if mine[-1].ok else f"t30_{mine[-1].completion_code}"
+    return out
+
+
+# -- recordings ------------------------------------------------------------------------
+
+def _store(args: argparse.Namespace) -> Any:
+    from trunkline.gateway.recording.store import RecordingStore
+
+    return RecordingStore(args.root)
+
+
+def _when(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise ConfigError(f"--{name} {text!r}: expected an ISO date/time or epoch "
+                          "seconds") from None
+
+
+def rec_search(args: argparse.Namespace) -> int:
+    rows = _store(args).index.search(
+        limit=args.limit, campaign=args.campaign, agent_id=args.agent_id,
+        agent_name=args.agent_name, customer=args.customer, outcome=args.outcome,
+        state=args.state, call_id=args.call, since=_when(args.since, "since"),
+        until=_when(args.until, "until"))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    for row in rows:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
+        print(f"{started}  call {row['call_id']!s:>6}  {row['duration'] or 0:8.1f}s  "
+              f"{row['state']:<9} {row['campaign'] or '-':<12} {row['agent_id'] or '-':<8} "
+              f"{row['customer'] or '-':<14} {row['outcome'] or '-':<10} {row['path']}")
+    print(f"{len(rows)} recording(s)", file=sys.stderr)
+    return 0
+
+
+def rec_purge(args: argparse.Namespace) -> int:
+    from trunkline.gateway.recording.store import RetentionRule, load_rules
+
+    rules = load_rules(args.rules) if args.rules else []
+    if args.days is not None:
+        rules.append(RetentionRule(args.days))
+    for item in args.campaign_days:
+        name, _, days = item.partition("=")
+        try:
+            rules.append(RetentionRule(float(days), name))
+        except ValueError:
+            raise ConfigError(f"--campaign-days {item!r}: expected CAMPAIGN=DAYS") from None
+    if not rules:
+        raise ConfigError("recordings purge needs --days, --campaign-days or --rules")
+    deleted = _store(args).purge(rules, dry_run=args.dry_run)
+    for entry in deleted:
+        print(json.dumps(entry) if args.json else
+              f"{'would delete' if args.dry_run else 'deleted'} {entry['path']} ({entry['rule']})")
+    print(f"{len(deleted)} recording(s) {'expired' if args.dry_run else 'deleted'}",
+          file=sys.stderr)
+    return 0
+
+
+def rec_export(args: argparse.Namespace) -> int:
+    store = _store(args)
+    rows = store.index.search(limit=10_000_000, campaign=args.campaign,
+                              agent_id=args.agent_id, customer=args.customer,
+                              call_id=args.call)
+    print(json.dumps(store.export(args.dest, rows)))
+    return 0
+
+
+def rec_backup(args: argparse.Namespace) -> int:
+    print(json.dumps(_store(args).backup(args.dest)))
+    return 0
+
+
+def rec_restore(args: argparse.Namespace) -> int:
+    print(json.dumps(_store(args).restore(args.src)))
+    return 0
+
+
+def rec_verify(args: argparse.Namespace) -> int:
+    bad = _store(args).verify()
+    for row in bad:
+        print(f"{row['problem']}: {row['path']}")
+    print(f"{len(bad)} problem(s)", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def rec_repair(args: argparse.Namespace) -> int:
+    for entry in _store(args).recover():
+        print(json.dumps(entry))
+    return 0

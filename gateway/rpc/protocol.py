@@ -1,0 +1,259 @@
+"""Framing and request validation of the gateway wire protocol, without I/O.
+
+A frame is a 4-byte big-endian unsigned length followed by that many bytes of one msgpack
+value, which must be a map (see ``docs/protocol.md``). :class:`FrameDecoder` is sans-IO
+in the h11 manner: the server and the client feed it whatever bytes the socket gave and
+take whole frames out, so the same code is fuzzed in tests with no socket at all, and
+neither side ever trusts a length or a nesting depth chosen by the peer.
+
+The limits exist because a gateway runs next to the media tick: one hostile or buggy
+client must not make it allocate a gigabyte or recurse into a stack overflow.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+from trunkline.gateway.rpc.errors import ErrorCode, ProtocolError
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_FRAME",
+    "HEADER",
+    "FrameDecoder",
+    "ProtocolError",
+    "Request",
+    "encode_frame",
+    "error_reply",
+    "parse_request",
+    "result_reply",
+]
+
+#: The length prefix: 4 bytes, big-endian, unsigned; counts the msgpack body only.
+HEADER = struct.Struct(">I")
+#: Default largest msgpack body accepted (1 MiB): far above any request or event.
+DEFAULT_MAX_FRAME = 1 << 20
+#: Default deepest nesting of maps and arrays inside a frame (the frame itself is depth 1).
+DEFAULT_MAX_DEPTH = 32
+
+_SCALARS = (type(None), bool, int, float, str, bytes)
+
+
+def _check_value(value: Any, max_depth: int) -> None:
+    """Reject nesting beyond ``max_depth`` and types outside plain msgpack.
+
+    msgpack's own extension types (and its timestamp, ext -1) are refused: the protocol
+    has no use for them, and refusing them keeps every value plain Python data that
+    handlers can validate with isinstance.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        elif isinstance(item, _SCALARS):
+            continue
+        else:
+            raise ProtocolError(
+                ErrorCode.PARSE_ERROR,
+                f"frame holds a value of unsupported msgpack type {type(item).__name__}",
+            )
+        if depth > max_depth:
+            raise ProtocolError(
+                ErrorCode.PARSE_ERROR, f"frame nests deeper than the limit of {max_depth}"
+            )
+        for child in children:
+            if not isinstance(child, _SCALARS):
+                stack.append((child, depth + 1))
+
+
+def decode_body(body: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode one frame's msgpack body, enforcing the type and depth rules.
+
+    Raises ProtocolError(parse_error) for anything that is not exactly one msgpack value
+    of allowed types, with the reason in the message.
+    """
+    try:
+        value = msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True)
+    except msgpack.ExtraData as err:
+        raise ProtocolError(
+            ErrorCode.PARSE_ERROR,
+            f"frame of {len(body)} bytes holds extra data after its msgpack value",
+        ) from err
+    except (ValueError, TypeError, msgpack.UnpackException) as err:
+        # Truncated bodies raise ValueError("Unpack failed: incomplete input"); bad UTF-8
+        # UnicodeDecodeError (a ValueError); non-str map keys ValueError; too-deep
+        # StackError (a ValueError).
+        raise ProtocolError(
+            ErrorCode.PARSE_ERROR, f"frame of {len(body)} bytes is not valid msgpack: {err}"
+        ) from err
+    _check_value(value, max_depth)
+    return value
+
+
+class FrameDecoder:
+    """Turn a byte stream into frames (maps), one :meth:`feed` at a time.
+
+    ``feed(data)`` appends bytes and returns every frame now complete, in order. It raises
+    :class:`ProtocolError` for a frame that breaks the rules; ``err.frames`` holds the
+    frames decoded before it in the same call. After a *fatal* error (``err.fatal``: a
+    length above ``max_frame``, undecodable msgpack) the decoder is broken and every later
+    call raises the same error, because the stream can no longer be trusted. After a
+    non-fatal error (a frame that decodes but is not a map) the bad frame is consumed and
+    the caller resumes with ``feed(b"")``, which continues with the bytes already buffered.
+
+    Call :meth:`close` at end of stream: it raises ProtocolError(truncated) when a frame
+    was left half-received.
+    """
+
+    def __init__(
+        self, *, max_frame: int = DEFAULT_MAX_FRAME, max_depth: int = DEFAULT_MAX_DEPTH
+    ) -> None:
+        if max_frame < 1:
+            raise ValueError(f"max_frame must be >= 1, got {max_frame}")
+        if max_depth < 1:
+            raise ValueError(f"max_depth must be >= 1, got {max_depth}")
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+        self._buffer = bytearray()
+        self._broken: ProtocolError | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a complete frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[dict[str, Any]]:
+        if self._broken is not None:
+            raise ProtocolError(self._broken.code, self._broken.message)
+        if data:
+            self._buffer += data
+        frames: list[dict[str, Any]] = []
+        buf = self._buffer
+        pos = 0
+        size = len(buf)
+        try:
+            while size - pos >= HEADER.size:
+                (length,) = HEADER.unpack_from(buf, pos)
+                if length > self.max_frame:
+                    raise ProtocolError(
+                        ErrorCode.FRAME_TOO_LARGE,
+                        f"frame length {length} exceeds the limit of {self.max_frame} bytes",
+                    )
+                if length == 0:
+                    raise ProtocolError(ErrorCode.PARSE_ERROR, "frame length is 0 (no value)")
+                end = pos + HEADER.size + length
+                if end > size:
+                    break
+                body = bytes(buf[pos + HEADER.size:end])
+                pos = end
+                value = decode_body(body, max_depth=self.max_depth)
+                if not isinstance(value, dict):
+                    raise ProtocolError(
+                        ErrorCode.INVALID_REQUEST,
+                        f"frame holds a msgpack {type(value).__name__}, not a map",
+                    )
+                frames.append(value)
+        except ProtocolError as err:
+            del buf[:pos]
+            err.frames = frames
+            if err.fatal:
+                self._broken = err
+                self._buffer = bytearray()
+            raise
+        del buf[:pos]
+        return frames
+
+    def close(self) -> None:
+        """Declare end of stream; raise ProtocolError(truncated) if a frame is unfinished."""
+        if self._broken is None and self._buffer:
+            pending = len(self._buffer)
+            self._buffer = bytearray()
+            raise ProtocolError(
+                ErrorCode.TRUNCATED,
+                f"stream ended inside a frame ({pending} bytes of an unfinished frame)",
+            )
+
+
+def encode_frame(message: dict[str, Any], *, max_frame: int = DEFAULT_MAX_FRAME) -> bytes:
+    """Pack one map into a frame (prefix + msgpack).
+
+    Raises TypeError when the map holds a value msgpack cannot carry, and ProtocolError
+    (frame_too_large) when the packed body exceeds ``max_frame``, so that the sender finds
+    out instead of the peer dropping the connection.
+    """
+    body = msgpack.packb(message, use_bin_type=True)
+    if len(body) > max_frame:
+        raise ProtocolError(
+            ErrorCode.FRAME_TOO_LARGE,
+            f"message of {len(body)} bytes exceeds the frame limit of {max_frame} bytes",
+        )
+    return HEADER.pack(len(body)) + body
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A validated request: ``id`` (int or str), ``method`` and ``params`` (a map)."""
+
+    id: int | str
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+_REQUEST_KEYS = frozenset({"id", "method", "params"})
+_MAX_ID_LENGTH = 128
+
+
+def parse_request(frame: dict[str, Any]) -> Request:
+    """Check that a frame is a request and return it.
+
+    Raises ProtocolError(invalid_request) naming the offending key. ``err.data`` carries
+    the request id when one could be read, so the error reply can still echo it.
+    """
+    rid = frame.get("id")
+    good_id = (isinstance(rid, int) and not isinstance(rid, bool)) or (
+        isinstance(rid, str) and 0 < len(rid) <= _MAX_ID_LENGTH
+    )
+
+    def bad(message: str) -> ProtocolError:
+        return ProtocolError(
+            ErrorCode.INVALID_REQUEST, message, data={"id": rid} if good_id else None
+        )
+
+    if "event" in frame and "method" not in frame:
+        raise bad("clients may not send events; a request needs 'id', 'method' and 'params'")
+    unknown = sorted(str(k) for k in frame.keys() - _REQUEST_KEYS)
+    if unknown:
+        raise bad(f"request has unknown key(s) {', '.join(map(repr, unknown))}; "
+                  "expected 'id', 'method', 'params'")
+    if "id" not in frame:
+        raise bad("request has no 'id'")
+    if not good_id:
+        raise bad(f"request 'id' must be an integer or a string of 1..{_MAX_ID_LENGTH} "
+                  f"characters, got {type(rid).__name__} {rid!r:.40}")
+    method = frame.get("method")
+    if not isinstance(method, str) or not method:
+        raise bad(f"request 'method' must be a non-empty string, got {method!r:.40}")
+    params = frame.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise bad(f"request 'params' must be a map, got {type(params).__name__}")
+    return Request(rid, method, params)
+
+
+def result_reply(rid: int | str, result: Any) -> dict[str, Any]:
+    """The reply map for a success."""
+    return {"id": rid, "result": result}
+
+
+def error_reply(rid: int | str | None, error: Any) -> dict[str, Any]:
+    """The reply map for a failure; ``error`` is an RpcError (or its wire body)."""
+    body = error.to_wire() if hasattr(error, "to_wire") else error
+    return {"id": rid, "error": body}

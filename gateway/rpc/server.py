@@ -1,0 +1,888 @@
+"""The gateway's asyncio server: sockets, sessions, dispatch, subscriptions, fan-out.
+
+One :class:`GatewayServer` listens on a Unix socket (mode 0660 by default: the file's
+group is the access control, and its clients get the role ``unix_role``) and optionally
+on TCP, where a client must first send ``auth`` with a token that carries its role, and
+where TLS can be switched on. See ``docs/protocol.md`` for the wire protocol.
+
+Why it is shaped this way:
+
+* The media engine runs a 20 ms tick on the same event loop, so nothing here blocks and
+  nothing waits for a client. :meth:`GatewayServer.publish` encodes an event once and
+  appends the bytes to each matching client's queue; each connection is an
+  ``asyncio.Protocol`` that writes straight to its transport and, once the transport says
+  ``pause_writing`` (the peer is not reading), keeps frames in a bounded queue. A client
+  whose queue passes ``queue_limit`` is disconnected with a reason frame and counted, and
+  no one else notices.
+* Bad input costs only the sender: a request that is wrong in any way gets an error
+  reply naming the problem; a frame that cannot be parsed (the byte stream is lost) closes
+  that one connection with a reason frame.
+* Synchronous handlers run inline (cheap, ordered); coroutine handlers run as one task
+  per request, bounded per connection by ``max_inflight``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import inspect
+import os
+import socket
+import ssl
+import stat
+import struct
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from trunkline.errors import ConfigError
+from trunkline.gateway.metrics import GatewayMetrics, MetricsEndpoint
+from trunkline.gateway.rpc.errors import ErrorCode, GatewayError, ProtocolError, RpcError
+from trunkline.gateway.rpc.protocol import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_FRAME,
+    FrameDecoder,
+    encode_frame,
+    error_reply,
+    parse_request,
+    result_reply,
+)
+from trunkline.gateway.rpc.registry import MethodRegistry, MethodSpec, Param, Role
+
+__all__ = ["DEFAULT_UNIX_PATH", "GatewayServer", "Session", "Subscription"]
+
+log = structlog.get_logger("trunkline.gateway.rpc.server")
+
+#: Where the service listens unless configured otherwise.
+DEFAULT_UNIX_PATH = "/run/trunkline/gateway.sock"
+#: Method names the server answers itself; a registry may not define them.
+BUILTIN_METHODS = ("auth", "ping", "subscribe", "unsubscribe", "methods")
+
+_TRANSPORT_HIGH_WATER = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A client's interest in events: every key that is not None must match.
+
+    ``events`` lists event kinds; a kind ending in ``*`` matches by prefix (``"call.*"``),
+    and None means every kind. ``span``, ``channel`` and ``call`` compare with the event's
+    keys of the same name; an event without the key does not match a filter on it.
+    """
+
+    id: int
+    events: frozenset[str] | None = None
+    prefixes: tuple[str, ...] = ()
+    span: int | None = None
+    channel: int | None = None
+    call: int | None = None
+
+    @classmethod
+    def build(cls, sid: int, events: list[str] | None, span: int | None,
+              channel: int | None, call: int | None) -> Subscription:
+        if events is None:
+            return cls(sid, None, (), span, channel, call)
+        exact = frozenset(e for e in events if not e.endswith("*"))
+        prefixes = tuple(e[:-1] for e in events if e.endswith("*"))
+        return cls(sid, exact, prefixes, span, channel, call)
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        if self.events is not None:
+            kind = event["event"]
+            if kind not in self.events and not (
+                self.prefixes and kind.startswith(self.prefixes)
+            ):
+                return False
+        if self.span is not None and event.get("span") != self.span:
+            return False
+        if self.channel is not None and event.get("channel") != self.channel:
+            return False
+        return not (self.call is not None and event.get("call") != self.call)
+
+    def describe(self) -> dict[str, Any]:
+        events = None
+        if self.events is not None:
+            events = sorted(self.events) + [p + "*" for p in self.prefixes]
+        return {"id": self.id, "events": events, "span": self.span, "channel": self.channel,
+                "call": self.call}
+
+
+class Session(asyncio.Protocol):
+    """One client connection: what handlers receive as their first argument.
+
+    Public: ``id`` (unique per server), ``transport_kind`` (``"unix"``, ``"tcp"`` or
+    ``"tls"``), ``peer`` (``"127.0.0.1:50312"``, or ``"unix:pid=..,uid=.."``), ``role``
+    (a :class:`Role`, None until a TCP client authenticates), ``subscriptions``,
+    ``state`` (a dict free for handlers, e.g. the calls this client placed), ``closed``,
+    ``close_reason``, :meth:`send_event`, :meth:`close`, :meth:`add_close_callback`.
+    The ``asyncio.Protocol`` methods are the server's business.
+    """
+
+    def __init__(self, server: GatewayServer, kind: str) -> None:
+        self.server = server
+        self.id = server._next_session_id()
+        self.transport_kind = kind
+        self.peer = kind
+        self.role: Role | None = server.unix_role if kind == "unix" else None
+        self.subscriptions: dict[int, Subscription] = {}
+        self.state: dict[str, Any] = {}
+        self.connected_at = time.time()
+        self.closed = False
+        self.close_reason: str | None = None
+        self._transport: asyncio.Transport | None = None
+        self._decoder = FrameDecoder(max_frame=server.max_frame, max_depth=server.max_depth)
+        self._out: deque[bytes] = deque()
+        self._paused = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._failed_auths = 0
+        self._timers: list[asyncio.TimerHandle] = []
+        self._close_callbacks: list[Callable[[Session], Any]] = []
+        self._log = log
+
+    # -- public --------------------------------------------------------------------------
+
+    @property
+    def authenticated(self) -> bool:
+        return self.role is not None
+
+    @property
+    def queue_depth(self) -> int:
+        """Frames waiting because the peer is not reading fast enough."""
+        return len(self._out)
+
+    def send_event(self, event: Mapping[str, Any]) -> bool:
+        """Push one event to this client alone, subscribed or not; False if it is gone."""
+        return self._send(encode_frame(dict(event), max_frame=self.server.max_frame))
+
+    def close(self, reason: str = "closed_by_server", message: str = "") -> None:
+        """Disconnect with a reason frame (idempotent)."""
+        self._disconnect(reason, message)
+
+    def add_close_callback(self, callback: Callable[[Session], Any]) -> None:
+        """Call ``callback(session)`` once the connection is gone (for cleanup of calls)."""
+        self._close_callbacks.append(callback)
+
+    def __repr__(self) -> str:
+        return (f"<Session {self.id} {self.peer} role={self.role} "
+                f"{'closed' if self.closed else 'open'}>")
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        transport.set_write_buffer_limits(high=_TRANSPORT_HIGH_WATER)
+        self.peer = _peer_name(transport, self.transport_kind)
+        self._log = log.bind(session=self.id, peer=self.peer)
+        server = self.server
+        if not server._admit(self):
+            return
+        if self.role is None and server.auth_timeout:
+            self._timers.append(server._loop.call_later(
+                server.auth_timeout, self._auth_deadline))
+        self._log.info("gateway.client_connected", transport=self.transport_kind,
+                       role=str(self.role) if self.role else None)
+
+    def data_received(self, data: bytes) -> None:
+        chunk = data
+        while not self.closed:
+            try:
+                frames = self._decoder.feed(chunk)
+            except ProtocolError as err:
+                for frame in err.frames:
+                    self._handle_frame(frame)
+                self.server._count_error(err.code)
+                if err.fatal or self.closed:
+                    self._log.warning("gateway.protocol_error", code=err.name,
+                                      message=err.message)
+                    self._disconnect(err.name, err.message)
+                    return
+                self._reply_error(None, err)
+                chunk = b""
+                continue
+            for frame in frames:
+                if self.closed:
+                    return
+                self._handle_frame(frame)
+            return
+
+    def eof_received(self) -> bool:
+        try:
+            self._decoder.close()
+        except ProtocolError as err:
+            self.server._count_error(err.code)
+            self._log.info("gateway.truncated_stream", message=err.message)
+            self._set_reason(err.name)
+        self._set_reason("closed_by_peer")
+        # Let queued replies drain before the transport closes: a half-closing client
+        # (shutdown(SHUT_WR)) still gets its answers.
+        return bool(self._out or self._tasks)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._set_reason("closed_by_peer" if exc is None else "connection_error")
+        self.closed = True
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        self._out.clear()
+        self.server._forget(self)
+        self.server._lingering.discard(self)
+        for callback in self._close_callbacks:
+            try:
+                result = callback(self)
+                if inspect.isawaitable(result):
+                    self.server._spawn(result)
+            except Exception:
+                self._log.exception("gateway.close_callback_failed")
+        self._close_callbacks.clear()
+        self._log.info("gateway.client_disconnected", reason=self.close_reason)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        out = self._out
+        transport = self._transport
+        if transport is None:
+            return
+        while out and not self._paused:
+            transport.write(out.popleft())
+            self.server._frames_out += 1
+        if not out and self._eof_pending():
+            transport.close()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _eof_pending(self) -> bool:
+        return self.close_reason == "closed_by_peer" and not self._tasks and not self.closed
+
+    def _set_reason(self, reason: str) -> None:
+        if self.close_reason is None:
+            self.close_reason = reason
+
+    def _send(self, data: bytes) -> bool:
+        """Queue one encoded frame; False when the connection is closing or overflows."""
+        if self.closed or self._transport is None or self._transport.is_closing():
+            return False
+        if not self._paused and not self._out:
+            self._transport.write(data)
+            self.server._frames_out += 1
+            return True
+        self._out.append(data)
+        if len(self._out) > self.server.queue_limit:
+            self._log.warning("gateway.queue_overflow", limit=self.server.queue_limit)
+            self._disconnect(
+                "queue_overflow",
+                f"more than {self.server.queue_limit} frames waiting: the client reads "
+                "too slowly")
+            return False
+        return True
+
+    def _disconnect(self, reason: str, message: str = "") -> None:
+        """Close with a ``{"event": "disconnect"}`` frame, best effort, then abort later."""
+        if self.closed:
+            return
+        self._set_reason(reason)
+        self.closed = True
+        transport = self._transport
+        for task in list(self._tasks):
+            task.cancel()
+        self._out.clear()
+        # Counted now, not when the socket finally closes: the server has decided.
+        self.server._forget(self)
+        if transport is None or transport.is_closing():
+            return
+        self.server._lingering.add(self)
+        notice: dict[str, Any] = {"event": "disconnect", "reason": reason}
+        if message:
+            notice["message"] = message
+        with contextlib.suppress(Exception):
+            transport.write(encode_frame(notice))
+            self.server._frames_out += 1
+        transport.close()
+        # close() waits for the buffer to drain, forever if the peer never reads.
+        self._timers.append(self.server._loop.call_later(self.server.linger, transport.abort))
+
+    def _auth_deadline(self) -> None:
+        if self.role is None and not self.closed:
+            self._disconnect("auth_timeout", f"no successful 'auth' within "
+                                             f"{self.server.auth_timeout} s")
+
+    def _reply_error(self, rid: int | str | None, err: RpcError, method: str = "") -> None:
+        if method:
+            self.server._count_request(method, err.name)
+        self._send(encode_frame(error_reply(rid, err)))
+
+    def _handle_frame(self, frame: dict[str, Any]) -> None:
+        server = self.server
+        server._frames_in += 1
+        try:
+            request = parse_request(frame)
+        except ProtocolError as err:
+            server._count_error(err.code)
+            rid = err.data.get("id") if isinstance(err.data, dict) else None
+            err.data = None
+            self._reply_error(rid, err)
+            return
+        rid, name = request.id, request.method
+        try:
+            if server._stopping:
+                raise RpcError(ErrorCode.SHUTTING_DOWN, "the gateway is stopping")
+            spec = server._resolve(self, name)
+            kwargs = spec.validate(request.params)
+        except RpcError as err:
+            server._count_error(err.code)
+            self._reply_error(rid, err, name if server._known(name) else "<unknown>")
+            return
+        if spec.is_async:
+            if len(self._tasks) >= server.max_inflight:
+                err = RpcError(ErrorCode.OVERLOADED,
+                               f"{len(self._tasks)} requests already in flight on this "
+                               f"connection (limit {server.max_inflight})")
+                server._count_error(err.code)
+                self._reply_error(rid, err, name)
+                return
+            task = server._loop.create_task(self._run_async(spec, rid, kwargs))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        started = time.perf_counter()
+        try:
+            result = spec.handler(self, **kwargs)
+        except Exception as exc:
+            self._handler_failed(spec, rid, exc)
+            return
+        self._reply_result(spec, rid, result, started)
+
+    async def _run_async(self, spec: MethodSpec, rid: int | str, kwargs: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        try:
+            result = await spec.handler(self, **kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._handler_failed(spec, rid, exc)
+        else:
+            self._reply_result(spec, rid, result, started)
+        if self._eof_pending() and not self._out and len(self._tasks) <= 1:
+            assert self._transport is not None
+            self._transport.close()
+
+    def _reply_result(self, spec: MethodSpec, rid: int | str, result: Any,
+                      started: float) -> None:
+        server = self.server
+        try:
+            data = encode_frame(result_reply(rid, result), max_frame=server.max_frame)
+        except ProtocolError as err:
+            err = RpcError(err.code, f"{spec.name}: result too large: {err.message}")
+            server._count_error(err.code)
+            self._reply_error(rid, err, spec.name)
+            return
+        except (TypeError, ValueError, OverflowError) as exc:
+            err = RpcError(ErrorCode.INTERNAL,
+                           f"{spec.name} returned a value msgpack cannot carry: {exc}")
+            self._log.error("gateway.unencodable_result", method=spec.name, error=str(exc))
+            server._count_error(err.code)
+            self._reply_error(rid, err, spec.name)
+            return
+        server._count_request(spec.name, "ok", time.perf_counter() - started)
+        self._send(data)
+
+    def _handler_failed(self, spec: MethodSpec, rid: int | str, exc: Exception) -> None:
+        server = self.server
+        err = server.registry.error_for(exc)
+        if err is None:
+            self._log.exception("gateway.handler_failed", method=spec.name, exc_info=exc)
+            err = RpcError(ErrorCode.INTERNAL,
+                           f"internal error in {spec.name}: {type(exc).__name__}: {exc}")
+        server._count_error(err.code)
+        self._reply_error(rid, err, spec.name)
+
+
+def _peer_name(transport: asyncio.BaseTransport, kind: str) -> str:
+    if kind == "unix":
+        sock = transport.get_extra_info("socket")
+        if sock is not None and hasattr(socket, "SO_PEERCRED"):
+            with contextlib.suppress(OSError):
+                creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                        struct.calcsize("3i"))
+                pid, uid, _gid = struct.unpack("3i", creds)
+                return f"unix:pid={pid},uid={uid}"
+        return "unix"
+    peer = transport.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        host = f"[{peer[0]}]" if ":" in str(peer[0]) else str(peer[0])
+        return f"{host}:{peer[1]}"
+    return str(peer)
+
+
+TlsOption = tuple[str, str] | ssl.SSLContext | None
+
+
+def _server_ssl_context(tls: TlsOption) -> ssl.SSLContext | None:
+    if tls is None or isinstance(tls, ssl.SSLContext):
+        return tls
+    certfile, keyfile = tls
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigError(f"cannot load TLS certificate {certfile} / key {keyfile}: {err}",
+                          key="tls") from err
+    return context
+
+
+class GatewayServer:
+    """Serve a :class:`MethodRegistry` over a Unix socket and optionally TCP (+TLS).
+
+    ``tokens`` maps secret token -> role name and is required for TCP. ``queue_limit`` is
+    the most frames a client may have waiting before it is disconnected; ``max_frame`` and
+    ``max_depth`` bound incoming (and outgoing) frames; ``max_inflight`` bounds concurrent
+    coroutine requests per connection; ``auth_timeout`` closes TCP connections that do not
+    authenticate in time; ``linger`` is how long a disconnected client may take to read
+    its reason frame before the socket is aborted; ``metrics_port`` (None: off) serves
+    ``/metrics`` on ``metrics_host``.
+
+    Raises ConfigError at construction for inconsistent options (TCP without tokens, TLS
+    without TCP, an unknown role).
+    """
+
+    def __init__(
+        self, registry: MethodRegistry | None = None, *,
+        unix_path: str | os.PathLike[str] | None = DEFAULT_UNIX_PATH,
+        unix_mode: int = 0o660, unix_role: str | Role = Role.ADMIN,
+        tcp: tuple[str, int] | None = None, tokens: Mapping[str, str | Role] | None = None,
+        tls: TlsOption = None, queue_limit: int = 1000, max_frame: int = DEFAULT_MAX_FRAME,
+        max_depth: int = DEFAULT_MAX_DEPTH, max_clients: int = 256, max_inflight: int = 64,
+        max_subscriptions: int = 64, auth_timeout: float | None = 10.0,
+        max_auth_failures: int = 3, linger: float = 2.0,
+        metrics: GatewayMetrics | None = None, metrics_port: int | None = None,
+        metrics_host: str = "127.0.0.1",
+    ) -> None:
+        self.registry = registry if registry is not None else MethodRegistry()
+        clash = [name for name in BUILTIN_METHODS if name in self.registry]
+        if clash:
+            raise ConfigError(f"the registry defines built-in method(s) {', '.join(clash)}")
+        if unix_path is None and tcp is None:
+            raise ConfigError("the gateway needs a Unix socket path, a TCP address or both")
+        try:
+            self.unix_role = Role.parse(unix_role)
+            self.tokens = {str(t): Role.parse(r) for t, r in (tokens or {}).items()}
+        except ValueError as err:
+            raise ConfigError(str(err), key="tokens") from err
+        if any(not t for t in self.tokens):
+            raise ConfigError("an empty token is not allowed", key="tokens")
+        if tcp is not None and not self.tokens:
+            raise ConfigError("TCP needs at least one token: clients must authenticate",
+                              key="tokens")
+        if tls is not None and tcp is None:
+            raise ConfigError("TLS is only for TCP; give a tcp address too", key="tls")
+        if queue_limit < 1 or max_frame < 64 or max_inflight < 1 or max_clients < 1:
+            raise ConfigError("queue_limit, max_inflight, max_clients must be >= 1 and "
+                              "max_frame >= 64")
+        self.unix_path = Path(unix_path) if unix_path is not None else None
+        self.unix_mode = unix_mode
+        self.tcp = tcp
+        self.tls = tls
+        self._ssl = _server_ssl_context(tls)
+        self.queue_limit = queue_limit
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+        self.max_clients = max_clients
+        self.max_inflight = max_inflight
+        self.max_subscriptions = max_subscriptions
+        self.auth_timeout = auth_timeout
+        self.max_auth_failures = max_auth_failures
+        self.linger = linger
+        self.metrics = metrics if metrics is not None else GatewayMetrics()
+        self.metrics.track_queues(lambda: [s.queue_depth for s in self._sessions])
+        self.metrics_port = metrics_port
+        self.metrics_host = metrics_host
+        self.metrics_endpoint: MetricsEndpoint | None = None
+        #: the bound TCP address (host, port) once started; useful with port 0
+        self.tcp_address: tuple[str, int] | None = None
+        self._builtins = self._make_builtins()
+        self._sessions: set[Session] = set()
+        self._subscribed: set[Session] = set()
+        #: disconnected sessions whose transport still flushes their reason frame
+        self._lingering: set[Session] = set()
+        self._listeners: list[asyncio.AbstractServer] = []
+        self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self._shutdown_hooks: list[Callable[[], Any]] = []
+        self._stopping = False
+        self._started = False
+        self._session_counter = 0
+        self._sub_counter = 0
+        self._background: set[asyncio.Task[Any]] = set()
+        # counters behind .stats
+        self._clients_total = 0
+        self._frames_in = 0
+        self._frames_out = 0
+        self._events_published = 0
+        self._events_delivered = 0
+        self._errors: Counter[str] = Counter()
+        self._disconnected: Counter[str] = Counter()
+        self._requests: Counter[str] = Counter()
+        self._metric_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and listen. Raises GatewayError if the Unix path is held by a live server."""
+        if self._started:
+            raise GatewayError("the gateway server is already started")
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        try:
+            if self.unix_path is not None:
+                sock = self._bind_unix(self.unix_path)
+                self._listeners.append(await self._loop.create_unix_server(
+                    lambda: Session(self, "unix"), sock=sock))
+            if self.tcp is not None:
+                kind = "tls" if self._ssl is not None else "tcp"
+                host, port = self.tcp
+                listener = await self._loop.create_server(
+                    lambda: Session(self, kind), host, port, ssl=self._ssl,
+                    reuse_address=True)
+                self._listeners.append(listener)
+                address = listener.sockets[0].getsockname()
+                self.tcp_address = (address[0], address[1])
+                if self._ssl is None and host not in ("127.0.0.1", "::1", "localhost"):
+                    log.warning("gateway.tcp_without_tls", host=host,
+                                hint="tokens travel in clear text; configure TLS")
+            if self.metrics_port is not None:
+                self.metrics_endpoint = self.metrics.serve(self.metrics_port,
+                                                           self.metrics_host)
+        except BaseException:
+            await self._close_listeners()
+            raise
+        self._started = True
+        log.info("gateway.listening", unix=str(self.unix_path) if self.unix_path else None,
+                 tcp=self.tcp_address, tls=self._ssl is not None,
+                 metrics=self.metrics_endpoint.url if self.metrics_endpoint else None)
+
+    def add_shutdown_hook(self, hook: Callable[[], Any]) -> None:
+        """Run ``hook()`` (sync or async) when :meth:`stop` begins, after the listeners
+        close and before clients are disconnected: the engine hangs up calls here and its
+        last events still reach subscribers."""
+        self._shutdown_hooks.append(hook)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop accepting, run the shutdown hooks, let in-flight requests finish and
+        queued frames flush for up to ``grace`` seconds, then disconnect every client
+        with reason ``server_shutdown``. Safe to call twice."""
+        if not self._started or self._stopping:
+            return
+        self._stopping = True
+        deadline = self._loop.time() + grace
+        await self._close_listeners()
+        for hook in self._shutdown_hooks:
+            try:
+                result = hook()
+                if inspect.isawaitable(result):
+                    await asyncio.wait_for(result, max(0.0, deadline - self._loop.time()))
+            except Exception:
+                log.exception("gateway.shutdown_hook_failed")
+        tasks = [t for s in self._sessions for t in s._tasks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=max(0.0, deadline - self._loop.time()))
+        while self._loop.time() < deadline and any(
+            s._out or (s._transport and s._transport.get_write_buffer_size())
+            for s in self._sessions if not s.closed
+        ):
+            await asyncio.sleep(0.01)
+        for session in list(self._sessions):
+            session._disconnect("server_shutdown", "the gateway is stopping")
+        while self._lingering and self._loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for session in list(self._lingering):
+            if session._transport is not None:
+                session._transport.abort()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        for task in list(self._background):
+            task.cancel()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
+            self.metrics_endpoint = None
+        self._started = False
+        log.info("gateway.stopped", stats=self.stats)
+
+    async def __aenter__(self) -> GatewayServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _close_listeners(self) -> None:
+        for listener in self._listeners:
+            listener.close()
+        for listener in self._listeners:
+            # On 3.12+ wait_closed() waits for every connection; do not block here.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(listener.wait_closed()), 0.05)
+        self._listeners.clear()
+        if self.unix_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                if stat.S_ISSOCK(self.unix_path.lstat().st_mode):
+                    self.unix_path.unlink()
+
+    def _bind_unix(self, path: Path) -> socket.socket:
+        """A listening socket at ``path`` with ``unix_mode``, never exposed wider.
+
+        The socket is bound under a temporary name, chmod-ed, then renamed into place, so
+        no client can connect in the moment between bind and chmod. A stale socket file
+        is replaced; a live one (another gateway) or a non-socket file is an error.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            if not stat.S_ISSOCK(path.lstat().st_mode):
+                raise GatewayError(f"{path} exists and is not a socket; refusing to replace it")
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(path))
+            except OSError:
+                path.unlink()
+            else:
+                raise GatewayError(f"{path}: another server is listening on this socket")
+            finally:
+                probe.close()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            temporary = path.parent / f".gw{os.getpid()}.{id(self) % 10000}"
+            try:
+                sock.bind(str(temporary))
+            except OSError:  # path too long for AF_UNIX: bind in place, chmod at once
+                sock.bind(str(path))
+                os.chmod(path, self.unix_mode)
+            else:
+                os.chmod(temporary, self.unix_mode)
+                os.replace(temporary, path)
+            sock.listen(128)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    # -- publishing ----------------------------------------------------------------------
+
+    def publish(self, event: Mapping[str, Any]) -> int:
+        """Send ``event`` to every client with a matching subscription; never blocks.
+
+        Must be called on the server's event loop thread (use :meth:`publish_threadsafe`
+        from another thread). The event is encoded once. A client whose queue overflows
+        is disconnected, the others are unaffected. Returns the number of clients the
+        event was queued for. Raises ValueError if ``event["event"]`` is not a string and
+        TypeError if the event holds a value msgpack cannot carry (a bug in the caller).
+        """
+        kind = event.get("event") if isinstance(event, Mapping) else None
+        if not isinstance(kind, str):
+            raise ValueError(
+                f"an event must be a map with a string 'event' key, got {event!r:.80}")
+        self._events_published += 1
+        self.metrics.events_published.inc()
+        data: bytes | None = None
+        delivered = 0
+        # A copy: an overflowing session leaves the set during the loop.
+        for session in tuple(self._subscribed):
+            for sub in session.subscriptions.values():
+                if sub.matches(event):
+                    break
+            else:
+                continue
+            if data is None:
+                data = encode_frame(dict(event), max_frame=self.max_frame)
+            if session._send(data):
+                delivered += 1
+        self._events_delivered += delivered
+        if delivered:
+            self.metrics.events_delivered.inc(delivered)
+        return delivered
+
+    def publish_threadsafe(self, event: Mapping[str, Any]) -> None:
+        """Schedule :meth:`publish` on the server's loop from any thread."""
+        self._loop.call_soon_threadsafe(self.publish, dict(event))
+
+    # -- introspection -------------------------------------------------------------------
+
+    @property
+    def sessions(self) -> list[Session]:
+        """The connected sessions, oldest first."""
+        return sorted(self._sessions, key=lambda s: s.id)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """A snapshot of the counters (a new dict each time)."""
+        return {
+            "clients": len(self._sessions),
+            "clients_total": self._clients_total,
+            "frames_in": self._frames_in,
+            "frames_out": self._frames_out,
+            "events_published": self._events_published,
+            "events_delivered": self._events_delivered,
+            "requests": dict(self._requests),
+            "errors_by_code": dict(self._errors),
+            "disconnected_by_reason": dict(self._disconnected),
+        }
+
+    # -- session support -----------------------------------------------------------------
+
+    def _next_session_id(self) -> int:
+        self._session_counter += 1
+        return self._session_counter
+
+    def _admit(self, session: Session) -> bool:
+        """Count the new session in; disconnect it at once when stopping or full."""
+        full = len(self._sessions) >= self.max_clients
+        self._sessions.add(session)
+        self._clients_total += 1
+        self.metrics.clients.labels(transport=session.transport_kind).inc()
+        if self._stopping:
+            session._disconnect("server_shutdown", "the gateway is stopping")
+            return False
+        if full:
+            session._disconnect("overloaded", f"too many clients (limit {self.max_clients})")
+            return False
+        return True
+
+    def _forget(self, session: Session) -> None:
+        if session not in self._sessions:
+            return
+        self._sessions.discard(session)
+        self._subscribed.discard(session)
+        reason = session.close_reason or "closed_by_peer"
+        self._disconnected[reason] += 1
+        self.metrics.clients_disconnected.labels(reason=reason).inc()
+        self.metrics.clients.labels(transport=session.transport_kind).dec()
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        async def run() -> None:
+            try:
+                await awaitable
+            except Exception:
+                log.exception("gateway.background_task_failed")
+
+        task = self._loop.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _count_error(self, code: ErrorCode) -> None:
+        self._errors[code.wire_name] += 1
+
+    def _count_request(self, method: str, outcome: str, seconds: float | None = None) -> None:
+        self._requests[outcome] += 1
+        # Labelled children are cached: .labels() costs more than the increment itself.
+        key = (method, outcome)
+        children = self._metric_children.get(key)
+        if children is None:
+            children = (self.metrics.requests.labels(method=method, outcome=outcome),
+                        self.metrics.request_seconds.labels(method=method))
+            self._metric_children[key] = children
+        children[0].inc()
+        if seconds is not None:
+            children[1].observe(seconds)
+
+    def _known(self, name: str) -> bool:
+        return name in self._builtins or name in self.registry
+
+    def _resolve(self, session: Session, name: str) -> MethodSpec:
+        spec = self._builtins.get(name) or self.registry.get(name)
+        if spec is None:
+            raise RpcError(ErrorCode.UNKNOWN_METHOD, f"unknown method {name!r:.80}")
+        if not spec.needs_auth:
+            return spec
+        if session.role is None:
+            raise RpcError(
+                ErrorCode.UNAUTHORIZED,
+                f"cannot call {name!r}: this {session.transport_kind.upper()} connection has "
+                "not authenticated; send {'method': 'auth', 'params': {'token': ...}} first")
+        if session.role < spec.role:
+            raise RpcError(
+                ErrorCode.FORBIDDEN,
+                f"method {name!r} needs role {spec.role}; this connection has role "
+                f"{session.role}")
+        return spec
+
+    # -- built-in methods ----------------------------------------------------------------
+
+    def _make_builtins(self) -> MethodRegistry:
+        builtins = MethodRegistry()
+        builtins.register("auth", self._m_auth, needs_auth=False, params={
+            "token": Param(str, required=True, doc="a token from the gateway's configuration"),
+        }, doc="Authenticate; the token decides the connection's role.")
+        builtins.register("ping", self._m_ping, params={
+            "data": Param((str, int, float, bool, bytes, list, dict),
+                          doc="echoed back (default 'pong')"),
+        }, doc="Liveness check; answers its data (or 'pong').")
+        builtins.register("subscribe", self._m_subscribe, params={
+            "events": Param(list, items=str, doc="event kinds, 'prefix*' allowed; nil: all"),
+            "span": Param(int, doc="only events of this span"),
+            "channel": Param(int, doc="only events of this channel"),
+            "call": Param(int, doc="only events of this call"),
+        }, doc="Receive matching events; returns the subscription id.")
+        builtins.register("unsubscribe", self._m_unsubscribe, params={
+            "id": Param(int, required=True, doc="a subscription id from subscribe"),
+        }, doc="Stop a subscription.")
+        builtins.register("methods", self._m_methods,
+                          doc="The methods this connection may call, with their parameters.")
+        return builtins
+
+    def _m_auth(self, session: Session, token: str) -> dict[str, Any]:
+        role = None
+        given = token.encode()
+        for known, known_role in self.tokens.items():
+            if hmac.compare_digest(given, known.encode()):
+                role = known_role
+        if role is None:
+            session._failed_auths += 1
+            session._log.warning("gateway.auth_failed", attempts=session._failed_auths)
+            if session._failed_auths >= self.max_auth_failures:
+                self._loop.call_soon(session._disconnect, "auth_failed",
+                                     f"{session._failed_auths} failed auth attempts")
+            raise RpcError(ErrorCode.UNAUTHORIZED, "auth failed: unknown token")
+        session.role = role
+        session._log.info("gateway.authenticated", role=str(role))
+        return {"role": str(role), "session": session.id}
+
+    def _m_ping(self, session: Session, data: Any = None) -> Any:
+        return "pong" if data is None else data
+
+    def _m_subscribe(self, session: Session, events: list[str] | None, span: int | None,
+                     channel: int | None, call: int | None) -> int:
+        if len(session.subscriptions) >= self.max_subscriptions:
+            raise RpcError(ErrorCode.OVERLOADED, f"this connection already has "
+                           f"{len(session.subscriptions)} subscriptions (limit "
+                           f"{self.max_subscriptions})")
+        self._sub_counter += 1
+        sub = Subscription.build(self._sub_counter, events, span, channel, call)
+        session.subscriptions[sub.id] = sub
+        self._subscribed.add(session)
+        return sub.id
+
+    def _m_unsubscribe(self, session: Session, id: int) -> bool:
+        if session.subscriptions.pop(id, None) is None:
+            raise RpcError(ErrorCode.NOT_FOUND,
+                           f"no subscription {id} on this connection (have: "
+                           f"{sorted(session.subscriptions) or 'none'})")
+        if not session.subscriptions:
+            self._subscribed.discard(session)
+        return True
+
+    def _m_methods(self, session: Session) -> list[dict[str, Any]]:
+        specs: Iterable[MethodSpec] = [*self._builtins, *self.registry]
+        role = session.role
+        return sorted((s.describe() for s in specs
+                       if not s.needs_auth or (role is not None and role >= s.role)),
+                      key=lambda d: d["name"])
