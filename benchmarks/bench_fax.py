@@ -51,7 +51,6 @@ def _service(work: Path):
     plan = work / "plan.toml"
     plan.write_text(PLAN)
     svc = GatewayService(GatewayConfig(network=plan), clock=VirtualClock())
-    svc.engine.publish = lambda e: None
     for _ in range(20):
         svc.engine.tick()
     return svc

@@ -44,12 +44,11 @@ def start_gateway(card: str):
     config.shutdown_grace = 1.0
     config.queue_limit = 100_000
     service = GatewayService(config, clock=RealClock())
-    original = service._publish
-
     def stamped(event: dict) -> None:  # latency probe: when the engine published it
-        original({**event, "_published": time.perf_counter()})
+        service._forward({**event, "_published": time.perf_counter()})
 
-    service.engine.publish = stamped
+    service.engine.unsubscribe(service.forwarding)
+    service.engine.subscribe(stamped)
     thread = ServiceThread(config, service=service).start()
     return service, config.socket, thread.stop
 

@@ -50,7 +50,6 @@ import dataclasses
 import heapq
 import itertools
 import math
-import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Container, Sequence
@@ -87,7 +86,7 @@ from trunkline.dialer.vocab import (
     CallOutcome,
     CallState,
 )
-from trunkline.errors import ConfigError, TrunklineError
+from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
 log = structlog.get_logger("trunkline.dialer.runner")
@@ -217,109 +216,84 @@ class LiveGateway:
         self.client.close()
 
 
-def _as_rpc(fn: Callable[[], Any]) -> Any:
-    """Run an engine method, raising what a client of the service would see (the
-    service's registry maps these exceptions the same way)."""
-    try:
-        return fn()
-    except RpcError:
-        raise
-    except ConfigError as err:
-        raise RpcError("invalid_params", str(err)) from err
-    except TrunklineError as err:
-        raise RpcError("conflict", str(err)) from err
-
-
 class InProcessGateway:
-    """A gateway service on the emulated card in this process, in virtual time.
+    """A gateway service on the emulated card in this process, in virtual time: the
+    runner's port onto a :class:`~trunkline.gateway.testing.VirtualGateway`.
 
-    The media engine is ticked by :meth:`wait` (20 ms of card time per tick, as fast as
-    the CPU allows), and engine methods are called directly between ticks, on the same
-    thread, as the service's request queue would. ``start`` is the epoch instant the
-    virtual clock starts at. ``on_tick`` callables run after every tick (tests use them
-    to watch the card).
+    Requests go through the gateway's method registry, exactly as over the socket, and
+    run at the end of the next 20 ms tick; :meth:`wait` ticks until events come (or
+    ``until``). ``start`` is the epoch instant the virtual clock starts at; ``on_tick``
+    callables run after every tick (tests use them to watch the card).
     """
 
     def __init__(self, *, start: float | None = None, network: str | Path | None = None,
                  config: Any = None) -> None:
-        from trunkline.clock import VirtualClock
-        from trunkline.gateway.config import GatewayConfig
-        from trunkline.gateway.service import GatewayService
+        from trunkline.gateway.testing import VirtualGateway
 
-        self.clock = VirtualClock(time.time() if start is None else start)
-        self._scratch: tempfile.TemporaryDirectory | None = None
-        if config is None:  # a virtual gateway keeps its recordings and fax spool aside
-            self._scratch = tempfile.TemporaryDirectory(prefix="trunkline-virtual-gw-")
-            scratch = Path(self._scratch.name)
-            config = GatewayConfig(recordings_root=scratch / "recordings",
-                                   fax_spool=scratch / "fax")
-        if network is not None:
-            config.network = Path(network)
-        self.service = GatewayService(config, clock=self.clock)
-        self.engine = self.service.engine
-        self.card = self.service.card
-        self._events: list[dict[str, Any]] = []
-        self.engine.publish = self._events.append
-        self.on_tick: list[Callable[[], None]] = []
-        self.ticks = 0
-        end = self.clock.now() + 0.3  # the PRI D-channels come up
-        while self.clock.now() < end:
-            self._tick()
-        self._events.clear()
+        self.virtual = VirtualGateway(config, start=start, network=network)
+        self.clock = self.virtual.clock
+        self.engine = self.virtual.engine
+        self.card = self.virtual.card
+        self.on_tick: list[Callable[[], None]] = self.virtual.on_tick
 
-    def _tick(self) -> None:
-        self.engine.tick()
-        self.ticks += 1
-        for fn in self.on_tick:
-            fn()
+    @property
+    def ticks(self) -> int:
+        return self.virtual.ticks
 
     def now(self) -> float:
-        return self.clock.now()
+        return self.virtual.now()
 
     def originate(self, number: str, *, group: str | None = None,
                   channel: int | None = None, ring_timeout: float = 45.0) -> int:
-        info = _as_rpc(lambda: self.engine.originate(
-            number, group=None if channel is not None else group, channel=channel,
-            ring_timeout=ring_timeout))
-        return int(info["call"])
+        params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
+        if channel is not None:
+            params["channel"] = channel
+        elif group is not None:
+            params["group"] = group
+        return int(self.virtual.call("call.originate", **params)["call"])
 
     def hangup(self, call: int) -> None:
-        _as_rpc(lambda: self.engine.hangup(call))
+        self.virtual.call("call.hangup", call=call)
 
     def bridge(self, call: int, other: int) -> None:
-        _as_rpc(lambda: self.engine.bridge(call, other))
+        self.virtual.call("call.bridge", call=call, other=other)
 
     def unbridge(self, call: int) -> None:
-        _as_rpc(lambda: self.engine.unbridge(call))
+        self.virtual.call("call.unbridge", call=call)
 
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
              wait_silence: float = 0.0) -> None:
-        spec = {"file": file, "tone": tone, "digits": None, "loop": False,
-                "wait_silence": wait_silence}
-        _as_rpc(lambda: self.engine.play(call, spec))
+        params: dict[str, Any] = {"call": call}
+        if wait_silence:
+            params["wait_silence"] = wait_silence
+        if file is not None:
+            params["file"] = file
+        else:
+            params["tone"] = tone
+        self.virtual.call("call.play", **params)
 
     def group(self, name: str) -> list[int]:
-        if name not in self.engine.groups:
+        groups = self.virtual.call("groups.list")
+        if name not in groups:
             raise ConfigError(f"the gateway has no channel group {name!r} "
-                              f"(groups: {', '.join(self.engine.groups)})")
-        return list(self.engine.groups[name])
+                              f"(groups: {', '.join(groups)})")
+        return list(groups[name])
 
     def calls(self) -> list[dict[str, Any]]:
-        return [c.info() for c in self.engine.calls.values()]
+        return list(self.virtual.call("calls.list"))
 
     def wait(self, until: float) -> list[dict[str, Any]]:
-        if not self._events:
-            self._tick()  # always move on: a caller at its deadline gets the next frame
-        while not self._events and self.clock.now() < until:
-            self._tick()
-        out = self._events[:]
-        self._events.clear()  # the engine publishes into this very list
-        return out
+        events = self.virtual.take_events()
+        if not events:
+            self.virtual.tick()  # always move on: a caller at its deadline gets a frame
+            events = self.virtual.take_events()
+        while not events and self.virtual.now() < until:
+            self.virtual.tick()
+            events = self.virtual.take_events()
+        return events
 
     def close(self) -> None:
-        self.card.close()
-        if self._scratch is not None:
-            self._scratch.cleanup()
+        self.virtual.close()
 
 
 # -- the runner ----------------------------------------------------------------------------

@@ -8,6 +8,12 @@ deal in G.711 codes exactly as the hardware does.
 Timing belongs to the card, as it does with real boards: :meth:`CardABC.read_frames`
 returns when the next 20 ms frame is due on the card's clock (a DAHDI read blocks the
 same way), so the media loop above needs no clock of its own.
+
+Everything the layers above use is declared here (DESIGN.md, principle 1: above the
+backend, nothing knows which one runs): the URL argument and common options
+(:meth:`CardABC.from_url_argument`), the card's clock, its tone zone, each line's
+options (:meth:`CardABC.line_options`), overrun counts, alarm simulation, and the number
+plan of a simulated network behind the card (None for real boards).
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+from trunkline.clock import Clock, RealClock
 from trunkline.drivers.dsp import g711
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
@@ -26,10 +33,14 @@ from trunkline.drivers.model import (
     ChannelInfo,
     ChannelState,
     HookOp,
+    LineOptions,
     SpanInfo,
     SpanStatus,
 )
-from trunkline.errors import BackendError, ChannelError, ChannelStateError
+from trunkline.errors import BackendError, ChannelError, ChannelStateError, Unsupported
+
+if TYPE_CHECKING:
+    from trunkline.drivers.backends.emulated.plan import NumberPlan
 
 
 class HdlcLink(Protocol):
@@ -59,10 +70,18 @@ class CardABC(ABC):
 
     #: Short backend name ("emulated", "dahdi").
     backend: str = ""
+    #: Frames the card could not deliver in time since it opened.
+    overruns: int = 0
 
-    def __init__(self, spans: Sequence[SpanInfo], channels: Sequence[ChannelInfo]) -> None:
+    def __init__(self, spans: Sequence[SpanInfo], channels: Sequence[ChannelInfo], *,
+                 clock: Clock | None = None, tone_zone: str | None = None) -> None:
         self.spans: tuple[SpanInfo, ...] = tuple(spans)
         self.channels: dict[int, ChannelInfo] = {c.number: c for c in channels}
+        #: The card's time (a board's own clock is real time; the emulation's may be
+        #: virtual): everything driving the card takes its time from here.
+        self.clock: Clock = clock or RealClock()
+        self._tone_zone = tone_zone
+        self._line_options: dict[int, LineOptions] = {}
         self._open: list[int] = []
         self._row: dict[int, int] = {}
         self._is_ulaw = np.zeros(0, dtype=bool)
@@ -223,6 +242,49 @@ class CardABC(ABC):
             raise ChannelStateError(f"span {span} is an analog {info.kind.value} span: "
                                     "loopbacks are for E1/T1 spans")
         self._maintenance_internal(span, mode)
+
+    # -- what the card knows of its lines ---------------------------------------------
+    @classmethod
+    @abstractmethod
+    def from_url_argument(cls, argument: str, *, clock: Clock | None = None,
+                          network: Any = None, seed: int | None = None,
+                          **options: Any) -> CardABC:
+        """Open the card named by the part of its URL after ``name:``.
+
+        Common options: ``clock`` (the time the card keeps: a real board ignores it
+        unless it simulates its hardware), ``network`` (a number plan for a simulated
+        network; a ConfigError for a backend without one), ``seed``. Backend options
+        follow; unknown ones raise ConfigError naming them.
+        """
+
+    @property
+    def tone_zone(self) -> str | None:
+        """The tone zone the card's lines use (``cn``, ``us``...), None when unknown."""
+        return self._tone_zone
+
+    def line_options(self, channel: int) -> LineOptions:
+        """How the analog line on ``channel`` behaves (defaults when nobody said)."""
+        self.channel(channel)
+        return self._line_options.get(channel, LineOptions())
+
+    def set_line_options(self, channel: int, options: LineOptions) -> None:
+        """Say how the line on ``channel`` behaves (the installer's configuration)."""
+        self.channel(channel)
+        self._line_options[channel] = options
+
+    @property
+    def number_plan(self) -> NumberPlan | None:
+        """The number plan of the simulated network behind the card; None for a card
+        on real lines."""
+        return None
+
+    def simulate_alarm(self, span: int, alarm: str, *, on: bool = True,
+                       duration: float | None = None) -> None:
+        """Raise alarm ``alarm`` (``red``, ``yellow``, ``blue``) on ``span`` for
+        ``duration`` seconds (None: until cleared), or clear it (``on`` False).
+        Raises Unsupported on cards that cannot (real boards)."""
+        self.span(span)
+        raise Unsupported(f"{self.backend} cards cannot simulate alarms")
 
     # -- lifecycle ------------------------------------------------------------------
     @property

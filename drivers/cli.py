@@ -79,69 +79,51 @@ def card_options(parser: argparse.ArgumentParser, default_virtual: bool = True) 
 def open_card_from_args(args: argparse.Namespace, *, virtual: bool):
     from trunkline.drivers.registry import open_card
 
-    options: dict[str, Any] = {}
-    if args.card.split(":", 1)[0] == "emulated":
-        options["clock"] = VirtualClock() if virtual else RealClock()
-        if args.network:
-            options["network"] = args.network
-        if args.seed is not None:
-            options["seed"] = args.seed
-    elif args.network:
-        raise ConfigError("--network applies to the emulated card only")
-    return open_card(args.card, **options)
+    # A simulation keeps virtual time unless asked for real time; a board keeps its own.
+    return open_card(args.card, clock=VirtualClock() if virtual else RealClock(),
+                     network=args.network, seed=args.seed)
 
 
 def _call(args: argparse.Namespace) -> int:
-    from trunkline.drivers.calls import LineCall, run_calls
     from trunkline.drivers.dsp.zones import load_zone
-    from trunkline.drivers.fxo_call import FxoCall
-
-    if args.line == "pri":
-        return _call_pri(args)
-    with open_card_from_args(args, virtual=not getattr(args, "realtime", False)) as card:
-        fxo = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
-        if not fxo:
-            raise ConfigError(f"card {card.name} has no FXO port to call on")
-        channel = args.channel if args.channel is not None else fxo[0]
-        if channel not in fxo:
-            raise ConfigError(f"channel {channel} is not an FXO port; FXO ports: "
-                              f"{fxo[0]}..{fxo[-1]}")
-        zone = load_zone(card.plan.zone if hasattr(card, "plan") else "cn")
-        call = FxoCall(args.number, zone, dial_mode="pulse" if args.pulse else "dtmf",
-                       ring_timeout=args.ring_timeout, hold=args.hold)
-        run_calls(card, [LineCall(channel, call)])
-    _print_call({"number": args.number, "line": args.line, "channel": channel,
-                 **call.result()}, args.json)
-    return 0
-
-
-def _call_pri(args: argparse.Namespace) -> int:
-    from trunkline.drivers.calls import run_pri_call
-    from trunkline.drivers.dsp.zones import load_zone
+    from trunkline.drivers.lineloop import LineLoop
     from trunkline.drivers.model import SpanSignalling
-    from trunkline.drivers.pri_call import PriCall
+    from trunkline.drivers.signalling.leg import CallOptions
 
     virtual = not getattr(args, "realtime", False)
-    if args.trace and args.log_level in ("warning", "error"):
+    if args.line == "pri" and args.trace and args.log_level in ("warning", "error"):
         # --trace asks for the decoded Q.931 messages, which are logged at info.
         from trunkline.logs import configure_logging
 
         configure_logging("info")
-    card = open_card_from_args(args, virtual=virtual)
-    with card:
-        pri = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]
-        if not pri:
-            raise ConfigError(f"card {card.name} has no PRI span to call on")
-        span = args.span if args.span is not None else pri[0]
-        if span not in pri:
-            raise ConfigError(f"span {span} is not a PRI span; PRI spans: {pri}")
-        zone = load_zone(card.plan.zone if hasattr(card, "plan") else "cn")
-        call = PriCall(args.number, zone, calling=args.calling,
-                       ring_timeout=args.ring_timeout, hold=args.hold)
-        clock = card.clock if hasattr(card, "clock") else RealClock()
-        run_pri_call(card, span, call, clock=clock, trace=args.trace)
-    _print_call({"number": args.number, "line": "pri", "span": span, **call.result()},
-                args.json)
+    options = CallOptions(args.number, ring_timeout=args.ring_timeout, hold=args.hold,
+                          dial_mode="pulse" if args.pulse else "dtmf", calling=args.calling)
+    with open_card_from_args(args, virtual=virtual) as card:
+        if args.line == "pri":
+            pri = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]
+            if not pri:
+                raise ConfigError(f"card {card.name} has no PRI span to call on")
+            span = args.span if args.span is not None else pri[0]
+            if span not in pri:
+                raise ConfigError(f"span {span} is not a PRI span; PRI spans: {pri}")
+            channel = None
+            where: dict[str, Any] = {"line": "pri", "span": span}
+        else:
+            fxo = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
+            if not fxo:
+                raise ConfigError(f"card {card.name} has no FXO port to call on")
+            channel = args.channel if args.channel is not None else fxo[0]
+            if channel not in fxo:
+                raise ConfigError(f"channel {channel} is not an FXO port; FXO ports: "
+                                  f"{fxo[0]}..{fxo[-1]}")
+            span = card.channel(channel).span
+            where = {"line": "fxo", "channel": channel}
+        zone = load_zone(card.tone_zone or "cn")
+        with LineLoop(card, zone=zone, spans=[span],
+                      options={"pri_trace": args.trace}) as loop:
+            leg = loop.originate(options, span=span, channel=channel)
+            loop.run(lambda: leg.ended)
+    _print_call({"number": args.number, **where, **leg.result()}, args.json)
     return 0
 
 

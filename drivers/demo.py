@@ -11,16 +11,17 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from trunkline.drivers.backends.emulated.plan import Behaviour, NumberPlan
-from trunkline.drivers.calls import LineCall, run_calls
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.fxo_call import FxoCall
+from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import SpanKind
+from trunkline.drivers.signalling.leg import CallOptions, Leg
 from trunkline.errors import ConfigError
 
 #: The outcome a dialer should record for each subscriber behaviour (DESIGN.md).
@@ -55,62 +56,83 @@ def sample_numbers(plan: NumberPlan, count: int, seed: int = 7) -> list[str]:
     return numbers
 
 
+@dataclass
+class Job:
+    """One call of the batch: its number, then the line and the leg placing it."""
+
+    number: str
+    expected: str
+    channel: int | None = None
+    leg: Leg | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.leg is not None and self.leg.ended
+
+
 def run_demo(card: CardABC, *, calls: int, hold: float, as_json: bool, live: bool) -> int:
-    plan: NumberPlan | None = getattr(card, "plan", None)
+    plan = card.number_plan
     if plan is None:
         raise ConfigError("the demo needs the emulated card (it calls its sample network)")
-    lines = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
+    spans = [s for s in card.spans if s.kind is SpanKind.FXO]
+    lines = [c for s in spans for c in s.channels]
     if not lines:
         raise ConfigError(f"card {card.name} has no FXO ports to call on")
     zone = load_zone(plan.zone)
-    numbers = sample_numbers(plan, calls)
-    expected = {n: EXPECTED_OUTCOME[plan.lookup(n).behaviour] for n in numbers}
-    jobs = [LineCall(lines[i % len(lines)], FxoCall(n, zone, ring_timeout=30.0, hold=hold))
-            for i, n in enumerate(numbers)]
-    first, rest = jobs[: len(lines)], jobs[len(lines):]
+    jobs = [Job(n, EXPECTED_OUTCOME[plan.lookup(n).behaviour])
+            for n in sample_numbers(plan, calls)]
+    waiting = list(jobs)
     started = time.monotonic()
-    finished: list[LineCall] = []
-    reported: set[int] = set()
+    finished: list[Job] = []
 
-    def report_finished() -> None:
-        for lc in jobs:
-            if lc.call.done and id(lc) not in reported:
-                reported.add(id(lc))
-                finished.append(lc)
-                r = lc.call.result()
-                if as_json:
-                    print(json.dumps({"channel": lc.channel, **r,
-                                      "expected": expected[lc.call.number]},
-                                     ensure_ascii=False), flush=True)
-                elif not live:
-                    mark = "ok" if r["outcome"] == expected[lc.call.number] else "MISMATCH"
-                    print(f"line {lc.channel:3d}  {lc.call.number:<14} {r['outcome']:<15} "
-                          f"{r['duration']:6.1f}s  {mark}", flush=True)
+    def report(job: Job) -> None:
+        assert job.leg is not None
+        finished.append(job)
+        r = job.leg.result()
+        if as_json:
+            print(json.dumps({"channel": job.channel, **r, "expected": job.expected},
+                             ensure_ascii=False), flush=True)
+        elif not live:
+            mark = "ok" if r["outcome"] == job.expected else "MISMATCH"
+            print(f"line {job.channel:3d}  {job.number:<14} {r['outcome']:<15} "
+                  f"{r['duration']:6.1f}s  {mark}", flush=True)
 
-    display = _LiveDisplay(card, jobs, expected) if live else None
+    display = _LiveDisplay(jobs) if live else None
     last_draw = 0.0
+    with LineLoop(card, zone=zone, spans=[s.number for s in spans]) as loop:
+        on_line: dict[int, Job] = {}
 
-    def on_tick(t: float) -> None:
-        nonlocal last_draw
-        report_finished()
-        if display is not None and time.monotonic() - last_draw > 0.25:
-            last_draw = time.monotonic()
-            display.update(t)
+        def dial_free_lines() -> None:
+            for channel in lines:
+                job = on_line.get(channel)
+                if job is not None and job.done:
+                    report(job)
+                    del on_line[channel]
+                if channel not in on_line and waiting and not loop.busy(channel):
+                    job = on_line[channel] = waiting.pop(0)
+                    job.channel = channel
+                    job.leg = loop.originate(
+                        CallOptions(job.number, ring_timeout=30.0, hold=hold),
+                        span=card.channel(channel).span, channel=channel)
 
-    if display is not None:
-        display.start()
-    try:
-        run_calls(card, first, pending=rest, on_tick=on_tick)
-    finally:
         if display is not None:
-            display.stop()
-    report_finished()
+            display.start()
+        try:
+            while waiting or on_line:
+                dial_free_lines()
+                loop.tick()
+                if display is not None and time.monotonic() - last_draw > 0.25:
+                    last_draw = time.monotonic()
+                    display.update(loop.clock.now())
+        finally:
+            if display is not None:
+                display.stop()
     if not as_json:
-        _summary(finished, expected, time.monotonic() - started)
+        _summary(finished, time.monotonic() - started)
     return 0
 
 
-def _summary(finished: list[LineCall], expected: dict[str, str], wall: float) -> None:
+def _summary(finished: list[Job], wall: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -118,16 +140,17 @@ def _summary(finished: list[LineCall], expected: dict[str, str], wall: float) ->
     for col in ("line", "number", "expected", "outcome", "answered by", "call s"):
         table.add_column(col)
     right = 0
-    for lc in finished:
-        r = lc.call.result()
-        ok = r["outcome"] == expected[lc.call.number]
+    for job in finished:
+        assert job.leg is not None
+        r = job.leg.result()
+        ok = r["outcome"] == job.expected
         right += ok
-        table.add_row(str(lc.channel), lc.call.number, expected[lc.call.number],
+        table.add_row(str(job.channel), job.number, job.expected,
                       f"[{'green' if ok else 'red'}]{r['outcome']}[/]",
                       str(r["answered_by"] or ""), f"{r['duration']:.1f}")
     console = Console(file=sys.stdout)
     console.print(table)
-    counts = Counter(lc.call.result()["outcome"] for lc in finished)
+    counts = Counter(job.leg.result()["outcome"] for job in finished if job.leg is not None)
     console.print(f"{right}/{len(finished)} outcomes as the number plan says; "
                   + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                   + f"; {wall:.1f} s wall time")
@@ -136,12 +159,10 @@ def _summary(finished: list[LineCall], expected: dict[str, str], wall: float) ->
 class _LiveDisplay:
     """A live table: one row per line, what is happening on it now."""
 
-    def __init__(self, card: CardABC, jobs: list[LineCall], expected: dict[str, str]) -> None:
+    def __init__(self, jobs: list[Job]) -> None:
         from rich.live import Live
 
-        self.card = card
         self.jobs = jobs
-        self.expected = expected
         self.live = Live(refresh_per_second=8, transient=False)
 
     def start(self) -> None:
@@ -156,17 +177,20 @@ class _LiveDisplay:
         table = Table(title=f"trunkline demo  t={t:6.1f}s  (emulated card, sample network)")
         for col in ("line", "number", "state", "last event", "outcome"):
             table.add_column(col)
-        current: dict[int, LineCall] = {}
-        for lc in self.jobs:
-            if lc.call.events and (not lc.call.done or lc.channel not in current):
-                current[lc.channel] = lc
+        current: dict[int, Job] = {}
+        for job in self.jobs:
+            if job.leg is not None and job.channel is not None and (
+                    not job.done or job.channel not in current):
+                current[job.channel] = job
         for channel in sorted(current):
-            lc = current[channel]
-            ev: dict[str, Any] = lc.call.events[-1]
-            detail = " ".join(f"{v}" for k, v in ev.items() if k not in ("t", "event"))
-            outcome = lc.call.outcome or ""
-            table.add_row(str(channel), lc.call.number, lc.call.state.value,
-                          f"{ev['event']} {detail}".strip(), outcome)
-        done = sum(lc.call.done for lc in self.jobs)
+            job = current[channel]
+            assert job.leg is not None
+            observed = job.leg.observations()
+            last: dict[str, Any] = observed[-1] if observed else {"event": ""}
+            detail = " ".join(f"{v}" for k, v in last.items() if k not in ("t", "event"))
+            state = getattr(job.leg, "state", "")
+            table.add_row(str(channel), job.number, str(state),
+                          f"{last['event']} {detail}".strip(), job.leg.outcome or "")
+        done = sum(job.done for job in self.jobs)
         table.caption = f"{done}/{len(self.jobs)} calls finished"
         self.live.update(table)

@@ -170,3 +170,16 @@ class ChannelInfo:
     law: str = "alaw"
     timeslot: int = 0
     """Timeslot on a digital span, port number (1-based) in an analog group."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineOptions:
+    """How an analog line behaves, as the installer knows it (or the emulation does).
+
+    ``answer_on_polarity``: the line reverses polarity when the called party answers
+    (chan_dahdi's ``answeronpolarityswitch``): then only the reversal is an answer, and
+    sound before it is early media. Lines that do not get answers inferred from voice
+    after ringback.
+    """
+
+    answer_on_polarity: bool = False

@@ -21,3 +21,16 @@ def worker(name: str) -> ThreadPoolExecutor:
             pool = _pools[name] = ThreadPoolExecutor(max_workers=1,
                                                      thread_name_prefix=f"trunkline-{name}")
         return pool
+
+
+def drain(timeout: float = 30.0) -> None:
+    """Wait until every background thread has finished the work queued so far.
+
+    The in-process gateway calls this after each tick of virtual time, so that what a
+    background thread reports (a fax delivered, a recording checked) lands in the same
+    tick however fast the machine is.
+    """
+    with _lock:
+        pools = list(_pools.values())
+    for pool in pools:
+        pool.submit(lambda: None).result(timeout=timeout)

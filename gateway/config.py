@@ -4,6 +4,10 @@
 [card]
 url = "emulated"                 # "emulated", "emulated:card.toml" or "dahdi"
 network = "plan.toml"            # emulated card only: the number plan
+zone = "cn"                      # tone zone of the lines (default: the card's, else cn)
+[[line]]                         # how analog lines behave (the installer knows)
+channels = ["fxo"]               # kinds, "span:N" or channel numbers
+answer_on_polarity = true        # the line reverses polarity on answer
 [server]
 socket = "/run/trunkline/gateway.sock"
 tcp = "127.0.0.1:7411"           # optional; needs tokens
@@ -72,6 +76,10 @@ class GatewayConfig:
     pri_trace: bool = False
     groups: dict[str, list[Any]] = field(default_factory=lambda: {
         "outbound": ["fxo", "pri"], "fxo": ["fxo"], "pri": ["pri"], "agents": ["fxs"]})
+    zone: str | None = None
+    """The tone zone of the card's lines (None: what the card says, else ``cn``)."""
+    lines: list[tuple[list[Any], dict[str, Any]]] = field(default_factory=list)
+    """``[[line]]`` tables: (channel entries, line options) in file order."""
     fax_spool: Path | None = None
     """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
@@ -88,17 +96,40 @@ def _address(doc: TomlDocument, value: Any, path: tuple) -> tuple[str, int]:
     return host, int(port)
 
 
+def _zone(doc: TomlDocument, value: Any) -> str:
+    from trunkline.drivers.dsp.zones import zone_names
+
+    zones = zone_names()
+    if not isinstance(value, str) or value not in zones:
+        raise doc.error(f"card.zone must be a tone zone ({', '.join(zones[:12])}, ...), "
+                        f"not {value!r}", ("card", "zone"))
+    return value
+
+
+def _channel_entries(doc: TomlDocument, chans: Any, path: tuple) -> list[Any]:
+    if not isinstance(chans, list) or not chans:
+        raise doc.error("channels must be a non-empty list", path)
+    for c in chans:
+        ok = (isinstance(c, int) and not isinstance(c, bool) and c > 0) or c in (
+            "fxo", "fxs", "pri") or (isinstance(c, str) and c.startswith("span:")
+                                     and c[5:].isdigit())
+        if not ok:
+            raise doc.error(f"bad channel entry {c!r}: a channel number, fxo, fxs, "
+                            "pri or span:N", path)
+    return chans
+
+
 def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     cfg = GatewayConfig(source=doc.source)
     data = doc.data
     reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group", "fax",
-                                    "recordings"})
+                                    "recordings", "line"})
 
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
 
     card = data.get("card", {})
-    reject_unknown_keys(doc, card, {"url", "network"}, ("card",))
+    reject_unknown_keys(doc, card, {"url", "network", "zone"}, ("card",))
     if "url" in card:
         if not isinstance(card["url"], str):
             raise doc.error("card.url must be a string", ("card", "url"))
@@ -106,6 +137,19 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         cfg.card_url = f"{name}:{rel(arg)}" if arg else name
     if "network" in card:
         cfg.network = rel(card["network"])
+    if "zone" in card:
+        cfg.zone = _zone(doc, card["zone"])
+    for i, line in enumerate(data.get("line", [])):
+        path = ("line", i)
+        reject_unknown_keys(doc, line, {"channels", "answer_on_polarity"}, path)
+        chans = _channel_entries(doc, line.get("channels"), (*path, "channels"))
+        options: dict[str, Any] = {}
+        if "answer_on_polarity" in line:
+            if not isinstance(line["answer_on_polarity"], bool):
+                raise doc.error("answer_on_polarity must be true or false",
+                                (*path, "answer_on_polarity"))
+            options["answer_on_polarity"] = line["answer_on_polarity"]
+        cfg.lines.append((chans, options))
     server = data.get("server", {})
     reject_unknown_keys(doc, server, {"socket", "tcp", "tls_cert", "tls_key", "queue_limit",
                                       "metrics"}, ("server",))
@@ -181,17 +225,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             reject_unknown_keys(doc, g, {"name", "channels"}, path)
             if not isinstance(g.get("name"), str) or not g["name"]:
                 raise doc.error("a group needs a name", path)
-            chans = g.get("channels")
-            if not isinstance(chans, list) or not chans:
-                raise doc.error("channels must be a non-empty list", (*path, "channels"))
-            for c in chans:
-                ok = (isinstance(c, int) and not isinstance(c, bool) and c > 0) or c in (
-                    "fxo", "fxs", "pri") or (isinstance(c, str) and c.startswith("span:")
-                                             and c[5:].isdigit())
-                if not ok:
-                    raise doc.error(f"bad channel entry {c!r}: a channel number, fxo, fxs, "
-                                    "pri or span:N", (*path, "channels"))
-            groups[g["name"]] = chans
+            groups[g["name"]] = _channel_entries(doc, g.get("channels"), (*path, "channels"))
         cfg.groups = groups
     return cfg
 

@@ -7,10 +7,10 @@ import pytest
 from scipy.signal import hilbert
 from signal_checks import band_share, channels_of, dominant_frequency, level_db, tone_cadence
 
-from trunkline.drivers.calls import LineCall, run_calls
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.fxo_call import FxoCall
+from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import SpanKind
+from trunkline.drivers.signalling.leg import CallOptions, Leg
 
 CN = load_zone("cn")
 
@@ -18,9 +18,9 @@ CN = load_zone("cn")
 class Placed:
     """A finished call: its result and the audio the channel received, by call time."""
 
-    def __init__(self, line_call: LineCall) -> None:
-        self.result = line_call.call.result()
-        self.audio = np.concatenate(line_call.audio)
+    def __init__(self, leg: Leg, audio: list[np.ndarray]) -> None:
+        self.result = leg.result()
+        self.audio = np.concatenate(audio)
         self.events = self.result["events"]
 
     def t(self, event: str, **match) -> float:
@@ -39,10 +39,14 @@ class Placed:
 def place(card, number: str, *, port: int = 0, hold: float | None = 1.0,
           ring_timeout: float = 45.0, mode: str = "dtmf") -> Placed:
     channel = channels_of(card, SpanKind.FXO)[port]
-    lc = LineCall(channel, FxoCall(number, CN, hold=hold, ring_timeout=ring_timeout,
-                                   dial_mode=mode), keep_audio=True)
-    run_calls(card, [lc], max_seconds=300)
-    return Placed(lc)
+    span = card.channel(channel).span
+    audio: list[np.ndarray] = []
+    with LineLoop(card, zone=CN, spans=[span]) as loop:
+        leg = loop.originate(CallOptions(number, hold=hold, ring_timeout=ring_timeout,
+                                         dial_mode=mode), span=span, channel=channel)
+        loop.run(lambda: leg.ended, max_seconds=300,
+                 on_tick=lambda frames: audio.append(frames[loop.rows[channel]].copy()))
+    return Placed(leg, audio)
 
 
 def assert_cadence(runs, on_ms: int, off_ms: int, cycles: int = 1, tol: int = 40) -> None:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from signal_checks import dominant_frequency, tone_cadence
 
-from trunkline.drivers.calls import run_pri_call
 from trunkline.drivers.dsp.zones import load_zone
+from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import SpanSignalling
-from trunkline.drivers.pri_call import PriCall
+from trunkline.drivers.signalling.leg import CallOptions, Leg
 
 
 def pri_span(card) -> int:
@@ -23,10 +23,19 @@ def pri_span(card) -> int:
     return spans[0]
 
 
-def place(card, number: str, **options) -> PriCall:
-    call = PriCall(number, load_zone("cn"), **{"hold": 1.0, **options})
-    run_pri_call(card, pri_span(card), call, clock=card.clock)
-    return call
+def place(card, number: str, on_frame=None, **options) -> Leg:
+    """Place a call on the first PRI span and run it to its end; ``on_frame`` sees every
+    frame its B-channel received."""
+    span = pri_span(card)
+    with LineLoop(card, zone=load_zone("cn"), spans=[span]) as loop:
+        leg = loop.originate(CallOptions(number, **{"hold": 1.0, **options}), span=span)
+
+        def tick(frames: np.ndarray) -> None:
+            if on_frame is not None and leg.channel in loop.rows:
+                on_frame(frames[loop.rows[leg.channel]])
+
+        loop.run(lambda: leg.ended, on_tick=tick)
+    return leg
 
 
 @pytest.mark.parametrize(("number", "outcome", "cause"), [
@@ -50,26 +59,24 @@ def test_outcome_and_cause(emulated, number, outcome, cause):
 def test_no_answer_alerts_until_we_give_up(emulated):
     call = place(emulated, "13600000001", ring_timeout=10.0)
     assert call.result()["outcome"] == "no_answer"
-    kinds = [e["event"] for e in call.events]
+    kinds = [e["event"] for e in call.observations()]
     assert "alerting" in kinds and "answered" not in kinds
 
 
 def test_invalid_number_has_early_media_before_the_disconnect(emulated):
     call = place(emulated, "13000000002")
-    kinds = [(e["event"], e.get("heard")) for e in call.events]
+    events = call.observations()
+    kinds = [(e["event"], e.get("heard")) for e in events]
     assert ("progress", None) in kinds and ("early_media", "sit") in kinds
-    disconnect = next(e for e in call.events if e["event"] == "disconnect")
+    disconnect = next(e for e in events if e["event"] == "disconnect")
     assert disconnect["cause"] == 1 and disconnect["t"] > 10  # after the announcement
 
 
 def test_ringback_in_band_on_the_bchannel_then_connect(emulated):
-    span = pri_span(emulated)
     captured: list[np.ndarray] = []
-    call = PriCall("13800000002", load_zone("cn"), hold=1.0)
-    run_pri_call(emulated, span, call, clock=emulated.clock,
-                 on_frame=lambda now, frame: captured.append(frame.copy()))
+    call = place(emulated, "13800000002", on_frame=lambda frame: captured.append(frame.copy()))
     audio = np.concatenate(captured)
-    answered = next(e["t"] for e in call.events if e["event"] == "answered")
+    answered = next(e["t"] for e in call.observations() if e["event"] == "answered")
     early = audio[: int((answered - 0.1) * 8000)]
     runs = tone_cadence(early, 450.0)
     assert any(on and abs(ms - 1000) <= 40 for on, ms in runs)  # 1 s ringback bursts

@@ -15,6 +15,14 @@ standard library class that best describes it, so callers may catch either::
      |    +-- ChannelTimeout (TimeoutError)
      +-- AudioFileError (ValueError)          a WAV file is missing, empty, corrupt or unsupported
      +-- NumberFormatError (ValueError)       a telephone number has illegal characters
+     +-- InvalidRequest (ValueError)          a request is malformed (an unknown option...)
+     +-- NotFound (LookupError)               the call, group, fax... named does not exist
+     +-- StateConflict                        the state of a call or service does not allow it
+     |    +-- CallStateError                  ... the call's state
+     +-- Unsupported                          this card or line cannot do it
+
+The gateway's service maps these to wire error codes in one table
+(``trunkline.gateway.rpc.registry``); nothing below it knows the wire.
 
 Native status codes are converted once, at the cffi boundary, and chained with
 ``raise ... from err``.
@@ -88,3 +96,23 @@ class AudioFileError(TrunklineError, ValueError):
 
 class NumberFormatError(TrunklineError, ValueError):
     """A telephone number is empty or has characters a line cannot dial."""
+
+
+class InvalidRequest(TrunklineError, ValueError):
+    """A request is malformed: an unknown option, a value out of range."""
+
+
+class NotFound(TrunklineError, LookupError):
+    """The call, channel group, fax or job named does not exist (any more)."""
+
+
+class StateConflict(TrunklineError):
+    """The current state (of a call, a channel, the service) does not allow it."""
+
+
+class CallStateError(StateConflict):
+    """The call's state does not allow the operation."""
+
+
+class Unsupported(TrunklineError):
+    """This card, line or backend cannot do what was asked."""

@@ -117,11 +117,11 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
              timeout: float = 600.0) -> dict[str, Any]:
     """Send one fax through an in-process engine; the dict ``trunkline fax send`` prints."""
     from trunkline.clock import RealClock, VirtualClock
+    from trunkline.errors import TrunklineError
     from trunkline.gateway.config import GatewayConfig
     from trunkline.gateway.fax.documents import prepare
     from trunkline.gateway.fax.jobs import _hangup_later
     from trunkline.gateway.fax.session import FaxOptions, FaxSession
-    from trunkline.gateway.rpc.registry import RpcError
     from trunkline.gateway.service import GatewayService
 
     if not number or not all(c.isdigit() or c in "*#" for c in number):
@@ -146,14 +146,14 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
     service = GatewayService(config, clock=clock)
     engine = service.engine
     events: list[dict] = []
-    engine.publish = events.append
+    engine.subscribe(events.append)
     try:
         session = None
         start = clock.now()
         while session is None:
             try:
                 info = engine.originate(number, group=line, ring_timeout=60.0)
-            except RpcError as err:
+            except TrunklineError as err:
                 if clock.now() - start > 10.0:  # PRI D-channel never came up, no free port
                     raise FaxCommandError(f"cannot place the call on a {line} line: "
                                           f"{err}") from None
@@ -171,6 +171,7 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
             session.close()  # ends T.30 and reports
         result = session.future.result(timeout=30)
     finally:
+        engine.close()
         service.card.close()
     out = {"result": result.result, "pages": result.pages, "rate": result.rate,
            "ecm": result.ecm, "t30_code": result.t30_code, "received_file": None,

@@ -11,8 +11,7 @@ exists (at the end of ``GatewayService.__init__``).
 Document conversion (PDF or PNG to TIFF-F) runs in a worker thread before the engine is
 involved, so a slow or bad document never touches the tick; the engine only attaches the
 prepared :class:`~trunkline.gateway.fax.session.FaxSession`. Inbound routing and recording
-policies watch the engine's events through one small tap on ``engine.publish`` (the
-engine has no listener hook of its own yet).
+policies subscribe to the engine's event bus.
 
 Files go under the fax spool (``$TRUNKLINE_FAX_SPOOL``, default
 ``$XDG_STATE_HOME/trunkline/fax`` or ``~/.local/state/trunkline/fax``): ``outbox/``
@@ -25,7 +24,6 @@ import asyncio
 import itertools
 import os
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,27 +59,6 @@ def default_spool() -> Path:
     return Path(base) / "trunkline" / "fax"
 
 
-def event_tap(service: Any) -> list[Callable[[dict], None]]:
-    """Listeners called with every event the engine publishes (installed once)."""
-    engine = service.engine
-    listeners = getattr(engine, "_trunkline_listeners", None)
-    if listeners is None:
-        listeners = []
-        original = engine.publish
-
-        def publish(event: dict) -> None:
-            original(event)
-            for fn in list(listeners):
-                try:
-                    fn(event)
-                except Exception:  # a listener must not break the tick
-                    log.exception("event_listener_failed", event=event.get("event"))
-
-        engine.publish = publish
-        engine._trunkline_listeners = listeners
-    return listeners
-
-
 def _options(ident: str, header: str, ecm: bool, modems: list, fine: bool) -> FaxOptions:
     from trunkline.errors import ConfigError
 
@@ -103,8 +80,7 @@ class FaxDesk:
         self._job_ids = itertools.count(1)
         self.router = InboundFaxRouter(self.engine, [], work_dir=spool / "inbox",
                                        publish=self.engine.publish)
-        event_tap(service).append(self.router.on_event)
-        self._tasks: set[asyncio.Task] = set()
+        self.engine.subscribe(self.router.on_event)
 
     async def prepare(self, files: list[str], fine: bool) -> tuple[Path, int]:
         from trunkline.gateway.fax.documents import DocumentError, prepare
@@ -127,20 +103,13 @@ class FaxDesk:
         return {"call": call_id, "fax": session.id, "direction": session.direction}
 
     def start_runner(self, runner: BroadcastRunner) -> None:
-        loop = self.service.loop
-        if loop is None:
-            return  # not serving (tests, CLI): the owner polls the runner itself
+        """Poll the broadcast on the engine's thread every half second of card time."""
 
-        async def drive() -> None:
-            while True:
-                await asyncio.wrap_future(self.engine.submit(runner.poll))
-                if runner.job.done:
-                    return
-                await asyncio.sleep(0.5)
+        def poll() -> bool:
+            runner.poll()
+            return runner.job.done
 
-        task = loop.create_task(drive())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.engine.submit(lambda: self.engine.every(0.5, poll))
 
 
 def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> FaxDesk:
@@ -150,8 +119,7 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
     r = service.registry
     engine = service.engine
 
-    async def run(fn: Callable[[], Any]) -> Any:
-        return await asyncio.wrap_future(engine.submit(fn))
+    run = service.run
 
     @r.method("call.fax_send", role="control", params={
         **CALL, "files": Param(list, items=str, required=True, minimum=1,
@@ -164,7 +132,7 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
         path, pages = await desk.prepare(files, fine)
 
         def attach() -> dict:
-            c = engine._call(call)
+            c = engine.call(call)
             s = FaxSession("send", calling=c.direction == "outbound", document=path,
                            options=opts, call=c, publish=engine.publish,
                            hangup=_hangup_later(engine, call) if hangup else None)
@@ -183,7 +151,7 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
         await asyncio.to_thread(_check_writable, target)
 
         def attach() -> dict:
-            c = engine._call(call)
+            c = engine.call(call)
             s = FaxSession("receive", calling=c.direction == "outbound", rx_path=target,
                            options=opts, call=c, publish=engine.publish,
                            hangup=_hangup_later(engine, call) if hangup else None)
@@ -328,12 +296,11 @@ def register_recording_methods(service: Any, *, root: str | Path | None = None) 
     desk = RecordingDesk(service.engine, root=root)
     service.recordings = desk
     desk.recover()
-    event_tap(service).append(desk.on_event)
-    r = service.registry
     engine = service.engine
+    engine.subscribe(desk.on_event)
+    r = service.registry
 
-    async def run(fn: Callable[[], Any]) -> Any:
-        return await asyncio.wrap_future(engine.submit(fn))
+    run = service.run
 
     meta = {"campaign": Param(str), "agent_id": Param(str), "agent_name": Param(str),
             "customer": Param(str, doc="the customer's number (default: the dialed one)")}

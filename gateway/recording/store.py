@@ -709,7 +709,7 @@ class RecordingDesk(RecordingStore):
         set_active_desk(self)
 
     def tag(self, call_id: int, **fields: Any) -> dict[str, Any]:
-        call = self.engine._call(call_id)
+        call = self.engine.call(call_id)
         tags = self.tags.setdefault(call_id, {})
         tags.update({k: v for k, v in fields.items() if v is not None})
         if call.recorder is not None:
@@ -739,7 +739,7 @@ class RecordingDesk(RecordingStore):
         from trunkline.gateway.media.play import Recorder
         from trunkline.gateway.rpc.registry import RpcError
 
-        call = self.engine._call(call_id)
+        call = self.engine.call(call_id)
         if call.recorder is not None:
             raise RpcError("conflict", f"call {call_id} is already recording to "
                            f"{call.recorder.path}")
@@ -757,7 +757,7 @@ class RecordingDesk(RecordingStore):
     def pause(self, call_id: int, paused: bool) -> dict[str, Any]:
         from trunkline.gateway.rpc.registry import RpcError
 
-        call = self.engine._call(call_id)
+        call = self.engine.call(call_id)
         if call.recorder is None:
             raise RpcError("conflict", f"call {call_id} is not recording")
         call.recorder.pause() if paused else call.recorder.resume()

@@ -30,17 +30,28 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from trunkline.errors import (
+    AudioFileError,
+    ChannelError,
     ChannelOutOfService,
     ChannelStateError,
     ChannelTimeout,
     ConfigError,
+    InvalidRequest,
+    NotFound,
     NumberFormatError,
+    StateConflict,
+    TrunklineError,
+    Unsupported,
 )
 from trunkline.gateway.rpc.errors import ErrorCode, RpcError
 
 if TYPE_CHECKING:
     from trunkline.gateway.rpc.server import Session
+
+log = structlog.get_logger("trunkline.gateway.rpc")
 
 __all__ = ["MethodRegistry", "MethodSpec", "Param", "Role", "RpcError"]
 
@@ -237,13 +248,23 @@ class MethodSpec:
         }
 
 
-#: Exceptions from the rest of trunkline that become a wire code rather than ``internal``.
+#: The one table from trunkline's domain errors (trunkline/errors.py) to wire codes:
+#: nothing below the service raises wire errors. The most specific class of an
+#: exception that is listed decides (a NumberFormatError is invalid_params although it
+#: is also a TrunklineError); anything not listed is ``internal``.
 DEFAULT_EXCEPTION_CODES: tuple[tuple[type[BaseException], ErrorCode], ...] = (
-    (ChannelStateError, ErrorCode.CONFLICT),
-    (ChannelOutOfService, ErrorCode.UNAVAILABLE),
-    (ChannelTimeout, ErrorCode.TIMEOUT),
+    (InvalidRequest, ErrorCode.INVALID_PARAMS),
     (NumberFormatError, ErrorCode.INVALID_PARAMS),
     (ConfigError, ErrorCode.INVALID_PARAMS),
+    (AudioFileError, ErrorCode.INVALID_PARAMS),
+    (NotFound, ErrorCode.NOT_FOUND),
+    (StateConflict, ErrorCode.CONFLICT),
+    (ChannelStateError, ErrorCode.CONFLICT),
+    (ChannelOutOfService, ErrorCode.UNAVAILABLE),
+    (Unsupported, ErrorCode.UNAVAILABLE),
+    (ChannelTimeout, ErrorCode.TIMEOUT),
+    (ChannelError, ErrorCode.CONFLICT),
+    (TrunklineError, ErrorCode.CONFLICT),
 )
 
 
@@ -258,9 +279,8 @@ class MethodRegistry:
 
     def __init__(self) -> None:
         self._methods: dict[str, MethodSpec] = {}
-        self._exception_codes: list[tuple[type[BaseException], ErrorCode]] = list(
-            DEFAULT_EXCEPTION_CODES
-        )
+        self._exception_codes: dict[type[BaseException], ErrorCode] = dict(
+            DEFAULT_EXCEPTION_CODES)
 
     def method(
         self, name: str, *, role: str | Role = Role.MONITOR,
@@ -298,18 +318,29 @@ class MethodRegistry:
         return spec
 
     def map_exception(self, exc_type: type[BaseException], code: str | int | ErrorCode) -> None:
-        """Answer ``exc_type`` (and subclasses) raised by a handler with ``code``.
+        """Answer ``exc_type`` (and subclasses not mapped themselves) with ``code``.
 
-        The exception's text becomes the message. Later mappings win over earlier ones.
+        The exception's text becomes the message; the most specific mapping wins.
         """
-        self._exception_codes.insert(0, (exc_type, ErrorCode.parse(code)))
+        self._exception_codes[exc_type] = ErrorCode.parse(code)
+
+    def failure(self, method: str, exc: Exception) -> RpcError:
+        """What the caller of ``method`` is told about ``exc``: its mapped code, or
+        ``internal`` naming the method and the exception (also logged)."""
+        mapped = self.error_for(exc)
+        if mapped is not None:
+            return mapped
+        log.error("gateway.handler_failed", method=method, exc_info=exc)
+        return RpcError(ErrorCode.INTERNAL,
+                        f"internal error in {method}: {type(exc).__name__}: {exc}")
 
     def error_for(self, exc: BaseException) -> RpcError | None:
         """The RpcError a handler exception maps to, or None for an unexpected one."""
         if isinstance(exc, RpcError):
             return exc
-        for exc_type, code in self._exception_codes:
-            if isinstance(exc, exc_type):
+        for exc_type in type(exc).__mro__:
+            code = self._exception_codes.get(exc_type)
+            if code is not None:
                 return RpcError(code, str(exc) or type(exc).__name__)
         return None
 
@@ -347,9 +378,8 @@ class MethodRegistry:
     async def dispatch(self, session: Session, name: str, params: Mapping[str, Any]) -> Any:
         """Look up, authorise, validate and run one method; return its result.
 
-        Raises RpcError for every failure the caller should see (mapped exceptions
-        included); unexpected exceptions propagate unchanged so the server can log them
-        and answer ``internal``.
+        Raises RpcError for every failure, exactly as the socket server answers it:
+        mapped exceptions with their code, anything else as ``internal``.
         """
         spec = self.lookup(name, session.role)
         kwargs = spec.validate(params)
@@ -357,11 +387,8 @@ class MethodRegistry:
             result = spec.handler(session, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
+        except RpcError:
+            raise
         except Exception as exc:
-            mapped = self.error_for(exc)
-            if mapped is None:
-                raise
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            raise self.failure(spec.name, exc) from exc
         return result

@@ -399,11 +399,7 @@ class Session(asyncio.Protocol):
 
     def _handler_failed(self, spec: MethodSpec, rid: int | str, exc: Exception) -> None:
         server = self.server
-        err = server.registry.error_for(exc)
-        if err is None:
-            self._log.exception("gateway.handler_failed", method=spec.name, exc_info=exc)
-            err = RpcError(ErrorCode.INTERNAL,
-                           f"internal error in {spec.name}: {type(exc).__name__}: {exc}")
+        err = server.registry.failure(spec.name, exc)
         server._count_error(err.code)
         self._reply_error(rid, err, spec.name)
 

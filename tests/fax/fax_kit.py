@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from trunkline.clock import VirtualClock
 from trunkline.gateway.config import GatewayConfig
-from trunkline.gateway.service import GatewayService
+from trunkline.gateway.testing import VirtualGateway
 
 FAX_NUMBER = "01051234567"
 BUSY_NUMBER = "13712345678"
@@ -71,42 +69,14 @@ def make_page(path: Path, seed: int = 0, *, lines: int = 1100, fine: bool = True
     return path
 
 
-class Rig:
-    """A gateway service on the emulated card, ticked by hand in virtual time."""
+class Rig(VirtualGateway):
+    """A gateway service on the emulated card, ticked by hand in virtual time; its
+    ``pollers`` run after every tick (a broadcast runner, a router)."""
 
     def __init__(self, plan: Path) -> None:
-        self.clock = VirtualClock()
-        self.service = GatewayService(GatewayConfig(network=plan), clock=self.clock)
-        self.engine = self.service.engine
-        self.card = self.service.card
-        self.events: list[dict] = []
-        self.engine.publish = self.events.append
-        self.pollers: list[Callable[[], None]] = []
-        self.run(0.3)  # PRI D-channels come up
-
-    def run(self, seconds: float) -> None:
-        end = self.clock.now() + seconds
-        while self.clock.now() < end:
-            self.tick()
-
-    def tick(self) -> None:
-        self.engine.tick()
-        for poll in self.pollers:
-            poll()
-
-    def run_until(self, predicate: Callable[[], Any], seconds: float = 300.0) -> Any:
-        end = self.clock.now() + seconds
-        while self.clock.now() < end:
-            value = predicate()
-            if value:
-                return value
-            self.tick()
-        raise AssertionError(f"condition not met within {seconds} s of card time; last events: "
-                             f"{[e.get('event') for e in self.events[-15:]]}")
+        super().__init__(GatewayConfig(network=plan), start=0.0)
+        self.pollers = self.on_tick
 
     def named(self, name: str, **fields: Any) -> list[dict]:
         return [e for e in self.events if e.get("event") == name
                 and all(e.get(k) == v for k, v in fields.items())]
-
-    def close(self) -> None:
-        self.card.close()

@@ -91,13 +91,7 @@ def test_inbound_fax_on_pri_routed_by_dnis_to_folder_and_spool(rig: Rig, tmp_pat
                          spool=tmp_path / "spool", email_to="sales@example.com")
     router = InboundFaxRouter(rig.engine, [route], work_dir=tmp_path / "work",
                               publish=rig.events.append)
-    original = rig.engine.publish
-
-    def tap(event: dict) -> None:
-        original(event)
-        router.on_event(event)
-
-    rig.engine.publish = tap
+    rig.engine.subscribe(router.on_event)
     exchange = rig.card._pri_network[1].exchange
     exchange.originate("88001234", "13912345678")
     offered = rig.run_until(lambda: rig.named("call.offered"), 10)[0]
@@ -127,8 +121,7 @@ def test_fax_on_demand_over_fxo(rig: Rig, tmp_path: Path) -> None:
     route = InboundRoute("fod", channel=channel, documents={"1": doc1, "2": doc2})
     router = InboundFaxRouter(rig.engine, [route], work_dir=tmp_path / "work",
                               publish=rig.events.append)
-    original = rig.engine.publish
-    rig.engine.publish = lambda e: (original(e), router.on_event(e))
+    rig.engine.subscribe(router.on_event)
     line = rig.card.line(channel)
     from trunkline.drivers.backends.emulated.plan import Behaviour
 

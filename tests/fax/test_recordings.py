@@ -141,8 +141,7 @@ def test_recording_a_call_with_pause_policy_and_index(tmp_path: Path) -> None:
     rig = Rig(write_plan(tmp_path))
     try:
         desk = RecordingDesk(rig.engine, root=tmp_path / "rec")
-        original = rig.engine.publish
-        rig.engine.publish = lambda e: (original(e), desk.on_event(e))
+        rig.engine.subscribe(desk.on_event)
         desk.set_policy(record_all=False, campaigns=["spring"], encoding="alaw")
         info = rig.engine.originate(HUMAN_NUMBER, group="fxo", ring_timeout=30)
         call_id = info["call"]

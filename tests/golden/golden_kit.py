@@ -11,6 +11,10 @@ that published an event until the client has read those events, sent its reactio
 and the service has queued them for the engine. Nothing then depends on how fast the
 machine is, and a trace is the same every time.
 
+:func:`record_virtual` runs the same script against the in-process
+:class:`~trunkline.gateway.testing.VirtualGateway`, which ticks between the client's
+steps just as the lockstep does: the two must agree exactly.
+
 The traces of the code as it stood before the call layer was reshaped are kept in
 ``traces/``; the reshaped gateway must reproduce them exactly, over the socket and in
 process. ``python tests/golden/record_goldens.py`` writes them anew (only when a change
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from trunkline.clock import VirtualClock
+from trunkline.gateway.background import drain
 from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.service import GatewayService
 
@@ -183,15 +188,6 @@ def save_golden(name: str, trace: Trace) -> Path:
 
 # -- the socket service in lockstep ------------------------------------------------------
 
-def _drain_background() -> None:
-    """Wait until the gateway's background threads (fax documents, recordings) are idle:
-    their results then land in the same tick however fast the machine is."""
-    from trunkline.gateway.background import worker
-
-    for name in ("fax-doc", "rec"):
-        worker(name).submit(lambda: None).result(timeout=30)
-
-
 class TickGate:
     """Holds the engine thread between ticks while the client works."""
 
@@ -221,7 +217,7 @@ class TickGate:
                     self.cond.wait()
                 seen = self.published
             tick()
-            _drain_background()
+            drain()  # what background threads report lands in this tick
             with self.cond:
                 due = self.hold_at is not None and self.clock.now() >= self.hold_at
                 if (self.published != seen or due) and not self.free:
@@ -251,16 +247,6 @@ class TickGate:
             self.cond.notify_all()
 
 
-class _TappedService(GatewayService):
-    """The real service, counting what it publishes (so the gate knows a tick spoke)."""
-
-    gate: TickGate
-
-    def _publish(self, event: dict) -> None:
-        self.gate.count_event()
-        super()._publish(event)
-
-
 def record_socket(scenario: Scenario) -> Trace:
     """Run ``scenario`` against the real service over its socket; return its trace."""
     from trunkline.gateway.testing import ServiceThread
@@ -270,8 +256,8 @@ def record_socket(scenario: Scenario) -> Trace:
         config = build_config(scenario, scratch)
         clock = VirtualClock()
         gate = TickGate(clock)
-        _TappedService.gate = gate
-        service = _TappedService(config, clock=clock)
+        service = GatewayService(config, clock=clock)
+        service.engine.subscribe(lambda event: gate.count_event())
         gate.wrap(service.engine)
         thread = ServiceThread(config, service=service).start()
         try:
@@ -366,3 +352,66 @@ async def _drive(scenario: Scenario, service: Any, gate: TickGate, scratch: Path
         trace.replies.append(norm(reply_entry(method, params, result, error)))
     await client.close()
     return trace
+
+
+# -- the in-process gateway --------------------------------------------------------------
+
+def record_virtual(scenario: Scenario) -> Trace:
+    """Run ``scenario`` against the in-process VirtualGateway; return its trace."""
+    from trunkline.gateway.rpc.errors import RpcError
+    from trunkline.gateway.testing import VirtualGateway
+
+    scratch = Path(tempfile.mkdtemp(prefix="tl-golden-", dir="/tmp"))
+    gateway = VirtualGateway(build_config(scenario, scratch), start=0.0, warmup=WARMUP)
+    try:
+        ctx = Ctx(scratch, gateway.card, gateway.clock)
+        norm = Normaliser(scratch)
+        trace = Trace()
+        pending: dict[int, Any] = {}
+
+        def send() -> None:
+            batch, ctx._batch = ctx._batch, []
+            for index in batch:
+                method, params = ctx.requests[index]
+                pending[index] = gateway.request(method, **params)
+            collect()
+
+        def collect() -> None:
+            for index, request in list(pending.items()):
+                if request.done():
+                    del pending[index]
+                    try:
+                        ctx.replies[index] = (request.result(), None)
+                    except RpcError as err:
+                        ctx.replies[index] = (None, err)
+
+        deadline = gateway.now() + scenario.max_seconds
+        scenario.start(ctx)
+        send()
+        while True:
+            gateway.tick()
+            if gateway.now() >= deadline:
+                raise AssertionError(f"scenario {scenario.name} not over after "
+                                     f"{scenario.max_seconds} s; calls {ctx.calls}")
+            events = gateway.take_events()
+            if not events:
+                continue
+            collect()
+            for event in events:
+                trace.events.append(norm(event))
+                _observe(ctx, event)
+                scenario.react(ctx, event)
+            if ctx._batch:
+                send()
+            if scenario.is_done(ctx):
+                break
+        while pending:
+            gateway.tick()
+            collect()
+        for index, (method, params) in enumerate(ctx.requests):
+            result, error = ctx.replies[index]
+            trace.replies.append(norm(reply_entry(method, params, result, error)))
+        return trace
+    finally:
+        gateway.close()
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -171,10 +171,13 @@ class DahdiCard(CardABC):
         """``dahdi`` (the kernel), ``dahdi:sim`` or ``dahdi:sim=SYSTEM.toml`` (simulated).
 
         Options: ``device`` (a :class:`~.device.Device`), ``clock`` (the simulated
-        kernel's), ``echocancel`` (taps, 0 to disable), ``read_timeout`` (seconds).
+        kernel's; a real kernel keeps real time and ignores it), ``echocancel`` (taps, 0
+        to disable), ``read_timeout`` (seconds).
         """
         device = options.pop("device", None)
         clock = options.pop("clock", None)
+        if device is None and not argument:
+            clock = None  # the boards' own time
         if device is None and argument:
             name, _, value = argument.partition("=")
             if name != "sim":
@@ -183,12 +186,13 @@ class DahdiCard(CardABC):
             from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel
 
             device = SimulatedKernel(value or None, clock=clock)
-        unknown = set(options) - {"echocancel", "read_timeout", "network", "seed"}
+        if options.pop("network", None) is not None:
+            raise ConfigError("a number plan (--network) applies to the emulated card only")
+        options.pop("seed", None)
+        unknown = set(options) - {"echocancel", "read_timeout"}
         if unknown:
             raise ConfigError(f"the dahdi backend takes no option {', '.join(sorted(unknown))}")
-        options.pop("network", None)
-        options.pop("seed", None)
-        return cls(device, **options)
+        return cls(device, clock=clock, **options)
 
     def __init__(self, device: Device | None = None, *, echocancel: int = DEFAULT_EC_TAPS,
                  read_timeout: float = READ_TIMEOUT, clock: Clock | None = None) -> None:
@@ -207,7 +211,7 @@ class DahdiCard(CardABC):
         except BaseException:
             self.device.close(self._ctl)
             raise
-        super().__init__(spans, channels)
+        super().__init__(spans, channels, clock=self.clock)
         self._fds: dict[int, int] = {}
         self._dchans: dict[int, DahdiDChannel] = {}
         self._events: list[CardEvent] = []
@@ -223,6 +227,11 @@ class DahdiCard(CardABC):
                       "ec_disabled": 0, "unmapped_events": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
+
+    @property  # type: ignore[override]
+    def overruns(self) -> int:
+        """Reads that found the kernel's buffers overrun (DAHDI_EVENT_READ_OVERRUN)."""
+        return self.stats["read_overruns"]
 
     # -- discovery ------------------------------------------------------------------
     def _spanstat(self, number: int) -> Any:

@@ -53,6 +53,7 @@ from trunkline.drivers.model import (
     ChannelState,
     EventKind,
     HookOp,
+    LineOptions,
     SpanInfo,
     SpanKind,
     SpanSignalling,
@@ -113,7 +114,7 @@ class EmulatedCard(CardABC):
         self.sounds = NetworkSounds(zone, seed=plan.seed + seed, beeps=beeps)
 
         spans, channels, ports = self._layout(config)
-        super().__init__(spans, channels)
+        super().__init__(spans, channels, clock=self.clock, tone_zone=plan.zone)
         self.network = Network(plan, self.sounds, len(ports), seed)
         self._ports: dict[int, Port] = {}
         for factory in ports:
@@ -145,6 +146,10 @@ class EmulatedCard(CardABC):
         self._loopback: dict[int, str] = {}
         for fault in config.faults:
             self._schedule_fault(fault)
+        for channel, port in self._ports.items():
+            if isinstance(port, ExchangeLine):
+                self.set_line_options(channel, LineOptions(
+                    answer_on_polarity=port.settings.polarity_reversal))
 
     # -- layout ---------------------------------------------------------------------
     def _layout(self, config: CardConfig) -> tuple[
@@ -454,6 +459,19 @@ class EmulatedCard(CardABC):
         return index, self._tx[index].copy()
 
     # -- faults ---------------------------------------------------------------------
+    @property
+    def number_plan(self) -> NumberPlan:
+        return self.plan
+
+    def simulate_alarm(self, span: int, alarm: str, *, on: bool = True,
+                       duration: float | None = None) -> None:
+        self.span(span)
+        fault = FaultConfig(at=0, kind="alarm", span=span, alarm=alarm, duration=duration)
+        if on:
+            self.inject(fault)
+        else:
+            self.clear(fault)
+
     def inject(self, fault: FaultConfig) -> None:
         """Apply ``fault`` now (its ``at`` is ignored); cleared after its duration, if any."""
         self._apply_fault(fault, on=True)

@@ -1,0 +1,354 @@
+"""The line loop: call legs driven on a card, one 20 ms frame at a time.
+
+This is the one piece of I/O between a card and its call legs, used by the gateway's
+media tick, ``trunkline call``, ``trunkline call-demo`` and the hil-tests alike. Each
+tick it
+
+1. reads a frame for every open channel (:meth:`LineLoop.read`; the card paces it);
+2. hands card events to the leg holding their channel, or to the span's signalling
+   module when no leg does (a call ringing in), and polls the modules that signal out of
+   band (a PRI D-channel) (:meth:`LineLoop.signal`);
+3. runs the legs' timers (:meth:`LineLoop.run_timers`);
+4. runs the shared multi-channel detector once over every channel that detects, and
+   hands each leg the events of its channel (:meth:`LineLoop.detect`);
+5. writes the reply frames (:meth:`LineLoop.write`): silence, or what the owner mixed.
+
+Whatever a leg returns is carried out at once: channel and detector actions here,
+signalling actions by the leg's module; then its events go to the loop's listener
+(``on_event(leg, event)``; span events come with ``leg`` None). A leg that has hung up
+is let go of: its channel, its detection, its module's memory of it.
+
+Each span's signalling module is chosen by what the span speaks
+(:func:`~trunkline.drivers.signalling.base.module_name`) or given by name.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from trunkline.clock import Clock
+from trunkline.drivers.card import CardABC
+from trunkline.drivers.dsp.detector import Detector
+from trunkline.drivers.dsp.zones import Zone
+from trunkline.drivers.model import FRAME_SAMPLES, CardEvent, EventKind
+from trunkline.drivers.signalling import events as ev
+from trunkline.drivers.signalling.actions import (
+    Action,
+    ConfigureDetection,
+    MarkAnswered,
+    OpenAudio,
+    ReleaseChannel,
+    RestartDetection,
+    StartDetection,
+    StopDetection,
+    TakeChannel,
+)
+from trunkline.drivers.signalling.base import (
+    InboundPolicy,
+    Signalling,
+    SignallingContext,
+    module_name,
+    open_module,
+)
+from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
+from trunkline.errors import ChannelError
+
+__all__ = ["LineLoop", "Listener"]
+
+#: Who hears what legs and spans report: ``(leg, event)``, ``leg`` None for span events.
+Listener = Callable[[Leg | None, Any], None]
+
+
+class LineLoop:
+    """Call legs on ``card`` (see the module docstring); a context manager.
+
+    ``spans`` limits the spans driven (default: every span a module speaks for);
+    ``signalling`` names a module per span number where the default is not wanted;
+    ``options`` go to the modules (``pri_switchtype``, ``pri_trace``).
+    """
+
+    def __init__(self, card: CardABC, *, zone: Zone, clock: Clock | None = None,
+                 listener: Listener | None = None, inbound: InboundPolicy | None = None,
+                 options: Mapping[str, Any] | None = None, spans: Iterable[int] | None = None,
+                 signalling: Mapping[int, str] | None = None) -> None:
+        from trunkline.runtime import limit_blas_threads
+
+        limit_blas_threads()
+        self.card = card
+        self.clock = clock or card.clock
+        self.zone = zone
+        self.listener: Listener = listener or (lambda leg, event: None)
+        self.detector = Detector(zone, max_channels=max(card.channels) + 1)
+        self._ids = itertools.count(1)
+        self.context = SignallingContext(self.clock, zone, self.next_id,
+                                         inbound or InboundPolicy(), dict(options or {}))
+        wanted = None if spans is None else set(spans)
+        self.modules: dict[int, Signalling] = {}
+        self._span_of: dict[int, int] = {}
+        for span in card.spans:
+            name = (signalling or {}).get(span.number) or module_name(span)
+            if name is None or (wanted is not None and span.number not in wanted):
+                continue
+            self.modules[span.number] = open_module(name, card, span, self.context)
+            self._span_of.update(dict.fromkeys(span.channels, span.number))
+        self.legs: dict[int, Leg] = {}
+        self.by_channel: dict[int, Leg] = {}
+        self._audio: dict[int, Leg] = {}  # digital channels a leg opened
+        self._over: list[Leg] = []  # legs that hung up during the current step
+        self._order: tuple[int, ...] = ()
+        self.rows: dict[int, int] = {}
+        self.ticks = 0
+        self._closed = False
+        self._always_open = [c for m in self.modules.values() if m.always_open
+                             for c in m.channels]
+        card.open(self._always_open)
+
+    # -- calls --------------------------------------------------------------------------
+    def next_id(self) -> int:
+        """A new call id (ids are never reused in a loop's life)."""
+        return next(self._ids)
+
+    def module(self, span: int) -> Signalling:
+        try:
+            return self.modules[span]
+        except KeyError:
+            raise ChannelError(f"span {span} has no signalling module driving it") from None
+
+    def module_of(self, channel: int) -> Signalling | None:
+        span = self._span_of.get(channel)
+        return None if span is None else self.modules[span]
+
+    def originate(self, options: CallOptions, *, span: int, channel: int | None = None,
+                  call_id: int | None = None) -> Leg:
+        """Place a call on ``span`` (on ``channel``, or where the module hunts one).
+
+        Raises NumberFormatError when the line cannot dial the number.
+        """
+        call_id = self.next_id() if call_id is None else call_id
+        leg = self.module(span).outbound(call_id, channel, options)
+        self.place(leg)
+        return leg
+
+    def place(self, leg: Leg) -> None:
+        """Start driving ``leg`` (outbound, or offered by the line)."""
+        self._start(leg)
+        self._let_go_of_ended()
+
+    def answer(self, leg: Leg) -> None:
+        self._run(leg, leg.answer(self.clock.now()))
+        self._let_go_of_ended()
+
+    def hangup(self, leg: Leg, cause: int = 16) -> None:
+        self._run(leg, leg.hangup(self.clock.now(), cause))
+        self._let_go_of_ended()
+
+    def _start(self, leg: Leg) -> None:
+        self.legs[leg.id] = leg
+        if leg.channel is not None:
+            self.by_channel[leg.channel] = leg
+        self._run(leg, leg.start(self.clock.now()))
+
+    def busy(self, channel: int) -> bool:
+        """True while a leg holds ``channel``."""
+        return channel in self.by_channel
+
+    # -- the tick -----------------------------------------------------------------------
+    def read(self) -> np.ndarray:
+        """Wait for the next frame; int16, one row per open channel (see :attr:`rows`)."""
+        frames = self.card.read_frames()
+        self._order = self.card.open_channels
+        self.rows = {ch: i for i, ch in enumerate(self._order)}
+        self.ticks += 1
+        return frames
+
+    def signal(self, now: float) -> None:
+        """Card events and out-of-band signalling, to the legs and modules they concern."""
+        for event in self.card.poll_events():
+            self._card_event(now, event)
+        for module in self.modules.values():
+            for leg, item in module.poll(now):
+                if leg is None:
+                    self.listener(None, item)
+                elif item is None:
+                    self._start(leg)
+                elif leg.id in self.legs:
+                    self._run(leg, leg.on_signal(now, item))
+        self._let_go_of_ended()
+
+    def run_timers(self, now: float) -> None:
+        for leg in list(self.legs.values()):
+            due = leg.next_deadline()
+            if not leg.ended and (due is None or now >= due):
+                self._run(leg, leg.on_time(now))
+        self._let_go_of_ended()
+
+    def detect(self, frames: np.ndarray, now: float) -> None:
+        """One detector pass over every channel that detects; events to their legs."""
+        enabled = self.detector.enabled
+        ids = [leg.channel for leg in self.legs.values()
+               if leg.channel is not None and leg.channel in self.rows and enabled[leg.channel]]
+        if not ids:
+            return
+        block = frames[[self.rows[c] for c in ids]]
+        for event in self.detector.process(block, np.array(ids)):
+            leg = self.by_channel.get(int(event.channel))
+            if leg is not None:
+                self._run(leg, leg.on_detection(now, event))
+        self._let_go_of_ended()
+
+    def write(self, out: np.ndarray | None = None) -> None:
+        """Send ``out`` (float or int16, rows as :attr:`rows`; None: silence).
+
+        Channels opened or closed during the tick change the card's row order: the
+        reply is re-laid to the card's order (new channels send silence this once).
+        """
+        order = self.card.open_channels
+        if out is None:
+            self.card.write_frames(np.zeros((len(order), FRAME_SAMPLES), np.int16))
+            return
+        if order != self._order:
+            reply = np.zeros((len(order), FRAME_SAMPLES), out.dtype)
+            now_rows = {ch: i for i, ch in enumerate(order)}
+            for ch, row in self.rows.items():
+                if ch in now_rows:
+                    reply[now_rows[ch]] = out[row]
+            out = reply
+        self.card.write_frames(np.clip(np.rint(out), -32768, 32767).astype(np.int16))
+
+    def tick(self) -> np.ndarray:
+        """One whole tick with nothing to mix (the CLI, the hil-tests); returns the frames
+        read, rows as :attr:`rows`."""
+        frames = self.read()
+        now = self.clock.now()
+        self.signal(now)
+        self.run_timers(now)
+        self.detect(frames, now)
+        self.write()
+        return frames
+
+    def run(self, until: Callable[[], bool], *, max_seconds: float = 3600.0,
+            on_tick: Callable[[np.ndarray], None] | None = None) -> None:
+        """Tick until ``until()`` is true (or ``max_seconds`` of card time passed)."""
+        end = self.clock.now() + max_seconds
+        while not until() and self.clock.now() < end:
+            frames = self.tick()
+            if on_tick is not None:
+                on_tick(frames)
+
+    # -- carrying out what legs return --------------------------------------------------
+    def _card_event(self, now: float, event: CardEvent) -> None:
+        if event.kind in (EventKind.ALARM, EventKind.NOALARM):
+            self.listener(None, ev.SpanAlarm(event.span, event.value or 0))
+            return
+        leg = self.by_channel.get(event.channel)
+        if leg is not None:
+            self._run(leg, leg.on_signal(now, event))
+            return
+        module = self.module_of(event.channel)
+        found = None if module is None else module.unclaimed(now, event)
+        if isinstance(found, Leg):
+            self._start(found)
+        elif found is not None:
+            self.listener(None, found)
+
+    def _run(self, leg: Leg, outputs: list[Output]) -> None:
+        """Carry out ``leg``'s actions (and what they lead to), then report its events.
+
+        A leg that hung up keeps its channel until the step is over: the rest of what
+        the line says in that step (the loop-current drop after the reversal) is still
+        the call's, not news of an idle channel."""
+        actions: deque[Action] = deque()
+        events: list[ev.CallEvent] = []
+        self._sort(outputs, actions, events)
+        now = self.clock.now()
+        while actions:
+            self._sort(self._perform(leg, actions.popleft(), now), actions, events)
+        for event in events:
+            self.listener(leg, event)
+        if leg.ended and leg not in self._over:
+            self._over.append(leg)
+
+    @staticmethod
+    def _sort(outputs: list[Output], actions: deque[Action], events: list[ev.CallEvent]
+              ) -> None:
+        for item in outputs:
+            (actions if isinstance(item, Action) else events).append(item)  # type: ignore[arg-type]
+
+    def _perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
+        detector, channel = self.detector, leg.channel
+        detecting = channel is not None and bool(detector.enabled[channel])
+        if isinstance(action, TakeChannel):
+            self.by_channel[action.channel] = leg
+            if action.open_audio:
+                self._open_audio(leg, action.channel)
+        elif isinstance(action, OpenAudio):
+            if channel is not None:
+                self._open_audio(leg, channel)
+        elif isinstance(action, ReleaseChannel):
+            self._let_go(leg, action.channel)
+        elif isinstance(action, StartDetection):
+            if channel is not None:
+                detector.enable(channel, **action.options)
+        elif isinstance(action, ConfigureDetection):
+            if detecting:
+                detector.configure(channel, **action.options)
+        elif isinstance(action, RestartDetection):
+            if detecting:
+                detector.reset(channel)
+        elif isinstance(action, MarkAnswered):
+            if detecting:
+                detector.mark_answered(channel, exact=action.exact)
+        elif isinstance(action, StopDetection):
+            if detecting:
+                detector.disable(channel)
+        else:
+            return self.module(leg.span).perform(leg, action, now)
+        return []
+
+    def _open_audio(self, leg: Leg, channel: int) -> None:
+        self.card.open(channel)
+        self._audio[channel] = leg
+
+    def _let_go(self, leg: Leg, channel: int) -> None:
+        if self.detector.enabled[channel]:
+            self.detector.disable(channel)
+        if self.by_channel.get(channel) is leg:
+            del self.by_channel[channel]
+        if self._audio.get(channel) is leg:
+            del self._audio[channel]
+            self.card.close_channel(channel)
+
+    def _let_go_of_ended(self) -> None:
+        over, self._over = self._over, []
+        for leg in over:
+            self.legs.pop(leg.id, None)
+            if leg.channel is not None:
+                self._let_go(leg, leg.channel)
+            module = self.modules.get(leg.span)
+            if module is not None:
+                module.forget(leg)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of every channel the loop opened and close the modules; safe twice.
+        Calls still up are dropped where they are (the card goes on hook)."""
+        if self._closed:
+            return
+        self._closed = True
+        for channel in list(self._audio):
+            self.card.close_channel(channel)
+        self._audio.clear()
+        self.card.close_channel(self._always_open)
+        for module in self.modules.values():
+            module.close()
+
+    def __enter__(self) -> LineLoop:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,134 @@
+"""What call legs ask for: small frozen actions, carried out by whoever drives the leg.
+
+A leg never touches a card, a D-channel or the detector. The line loop
+(:mod:`trunkline.drivers.lineloop`) carries out the actions on the channel and the
+shared detector itself, and hands the signalling ones to the leg's signalling module
+(:class:`~trunkline.drivers.signalling.base.Signalling`): a hook change on an analog
+port, a SETUP on a PRI D-channel, ABCD bits on a CAS channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trunkline.drivers.model import HookOp
+
+__all__ = [
+    "Action", "ConfigureDetection", "Dial", "Hook", "MarkAnswered", "OpenAudio",
+    "ReleaseChannel", "RestartDetection", "SendAnswer", "SendClear", "SendProceeding",
+    "SendSetup",
+    "StartDetection", "StopDetection", "TakeChannel", "features",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Base of every action."""
+
+
+# -- the channel and the detector (carried out by the line loop) ---------------------------
+
+@dataclass(frozen=True, slots=True)
+class TakeChannel(Action):
+    """The call now holds card channel ``channel``; ``open_audio`` starts its frames
+    (digital channels; analog ports are always open)."""
+
+    channel: int
+    open_audio: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAudio(Action):
+    """Start the frames of the channel the call already holds (an answered PRI call)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseChannel(Action):
+    """The call lets go of ``channel`` (detection stops, digital audio closes)."""
+
+    channel: int
+
+
+def features(**flags: bool) -> tuple[tuple[str, bool], ...]:
+    """Detector feature flags as a hashable value for the actions below."""
+    return tuple(sorted(flags.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class StartDetection(Action):
+    """Start the detector afresh on the call's channel with ``flags`` (dtmf, progress,
+    fax, vad, amd, announcements: :meth:`Detector.enable`'s keywords)."""
+
+    flags: tuple[tuple[str, bool], ...]
+
+    @property
+    def options(self) -> Mapping[str, bool]:
+        return dict(self.flags)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureDetection(Action):
+    """Change what is detected without restarting the detector's timers."""
+
+    flags: tuple[tuple[str, bool], ...]
+
+    @property
+    def options(self) -> Mapping[str, bool]:
+        return dict(self.flags)
+
+
+@dataclass(frozen=True, slots=True)
+class RestartDetection(Action):
+    """Restart the detector's timers and decisions (the line fell silent after dialing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkAnswered(Action):
+    """Answering-machine detection starts now; ``exact`` when a signal gave the moment
+    (CONNECT, polarity reversal), False when the answer was inferred from speech."""
+
+    exact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StopDetection(Action):
+    """Nothing more to detect on the call's channel."""
+
+
+# -- analog signalling (carried out by the analog modules on the card) ---------------------
+
+@dataclass(frozen=True, slots=True)
+class Hook(Action):
+    op: HookOp
+
+
+@dataclass(frozen=True, slots=True)
+class Dial(Action):
+    digits: str
+    mode: str = "dtmf"
+
+
+# -- Q.931 signalling (carried out by the PRI module on its D-channel) ---------------------
+
+@dataclass(frozen=True, slots=True)
+class SendSetup(Action):
+    called: str
+    calling: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendClear(Action):
+    """Clear (or refuse) the call with Q.850 ``cause``."""
+
+    cause: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class SendAnswer(Action):
+    """CONNECT an offered call."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendProceeding(Action):
+    """CALL PROCEEDING for an offered call: the number is complete, we are deciding."""

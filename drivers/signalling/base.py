@@ -1,0 +1,141 @@
+"""Signalling modules: one per span, chosen by what the span speaks.
+
+As FreeTDM configures a span's signalling as a module, the line loop
+(:mod:`trunkline.drivers.lineloop`) gives each span of a card the module its signalling
+names (:data:`MODULES`, by :func:`module_name`). A module builds the call legs of its
+span (outbound on request, inbound when the line offers a call), carries out their
+signalling actions (hook and dial on analog ports, Q.931 on a D-channel), and feeds
+them what its line says. Adding a signalling (MFC/R2, SS7) is a new module and a row
+in :data:`MODULES`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from trunkline.clock import Clock
+from trunkline.drivers.card import CardABC
+from trunkline.drivers.dsp.zones import Zone
+from trunkline.drivers.model import CardEvent, EventKind, SpanInfo, SpanKind, SpanSignalling
+from trunkline.drivers.signalling import events as ev
+from trunkline.drivers.signalling.actions import Action
+from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
+
+__all__ = ["MODULES", "InboundPolicy", "Signalling", "SignallingContext", "module_name",
+           "open_module"]
+
+#: Signalling modules by name: (module, class). Imported when a span needs them.
+MODULES: dict[str, tuple[str, str]] = {
+    "fxo": ("trunkline.drivers.signalling.fxo", "FxoSignalling"),
+    "fxs": ("trunkline.drivers.signalling.fxs", "FxsSignalling"),
+    "pri": ("trunkline.drivers.signalling.pri.signalling", "PriSignalling"),
+}
+
+
+def module_name(span: SpanInfo) -> str | None:
+    """The signalling module a span needs by default (None: nothing drives it yet)."""
+    if span.signalling is SpanSignalling.PRI:
+        return "pri"
+    if span.kind in (SpanKind.FXO, SpanKind.FXS):
+        return span.kind.value
+    return None
+
+
+@dataclass
+class InboundPolicy:
+    """What happens to calls the line offers (the gateway may change it on reload)."""
+
+    timeout: float = 10.0
+    """Seconds an offered call waits to be answered before it is refused."""
+    reject_cause: int = 21
+    """The Q.850 cause a refused digital call gets (21: call rejected)."""
+
+
+@dataclass
+class SignallingContext:
+    """What every module of a line loop shares."""
+
+    clock: Clock
+    zone: Zone
+    new_id: Callable[[], int]
+    inbound: InboundPolicy = field(default_factory=InboundPolicy)
+    options: dict[str, Any] = field(default_factory=dict)
+    """Module options by key (``pri_switchtype``, ``pri_trace``)."""
+
+
+class Signalling(ABC):
+    """The signalling of one span: builds its legs and carries out their actions."""
+
+    #: What the wire calls calls on this signalling (``fxo``, ``fxs``, ``pri``).
+    kind: ClassVar[str] = ""
+    #: True when the span's channels move frames all the time (analog ports: their ring
+    #: and hook events must be seen, and a line must be read to hear dial tone).
+    always_open: ClassVar[bool] = False
+
+    def __init__(self, card: CardABC, span: SpanInfo, context: SignallingContext) -> None:
+        self.card = card
+        self.span = span
+        self.context = context
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        return self.span.channels
+
+    @abstractmethod
+    def outbound(self, call_id: int, channel: int | None, options: CallOptions) -> Leg:
+        """A new outbound leg (not started). ``channel`` None: the module hunts one.
+
+        Raises NumberFormatError for a number the line cannot dial.
+        """
+
+    def can_place(self, channel: int | None) -> bool:
+        """Whether a call can be placed now (on ``channel``, or on any when None)."""
+        return channel is not None
+
+    def hunts(self) -> bool:
+        """True when the module chooses the channel itself (a D-channel's hunting)."""
+        return False
+
+    @property
+    def link_up(self) -> bool | None:
+        """Whether the span's signalling link (a D-channel) is up; None: it has none."""
+        return None
+
+    def unclaimed(self, now: float, event: CardEvent) -> Leg | ev.SpanEvent | None:
+        """A card event on a channel no leg holds: a new inbound leg, a span event,
+        or None."""
+        if event.kind in (EventKind.OFFHOOK, EventKind.ONHOOK):
+            return ev.IdleHook(event.span, event.channel, event.kind.value)
+        return None
+
+    def poll(self, now: float) -> Iterator[tuple[Leg | None, Any]]:
+        """Signalling that does not arrive as card events (a D-channel): pairs of
+        (leg or None, what happened). A new inbound leg comes as ``(leg, None)``; span
+        events as ``(None, event)``; signals for a leg as ``(leg, signal)``."""
+        return iter(())
+
+    @abstractmethod
+    def perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
+        """Carry out a signalling action of ``leg``; returns what the leg reports next."""
+
+    def forget(self, leg: Leg) -> None:  # noqa: B027 - optional hook
+        """``leg`` is over."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the module holds (a D-channel)."""
+
+
+def open_module(name: str, card: CardABC, span: SpanInfo, context: SignallingContext
+                ) -> Signalling:
+    """Build signalling module ``name`` for ``span``."""
+    try:
+        module_path, class_name = MODULES[name]
+    except KeyError:
+        raise ValueError(f"no signalling module {name!r}; known: "
+                         f"{', '.join(sorted(MODULES))}") from None
+    cls = getattr(importlib.import_module(module_path), class_name)
+    return cls(card, span, context)

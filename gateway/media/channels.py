@@ -1,0 +1,101 @@
+"""Choosing where a call goes: channel groups, blocked channels, free channels.
+
+A call is placed on a channel given by number, on a span, or on a group (``outbound``
+by default). Each candidate is asked of its span's signalling module: an analog port is
+free when no call holds it and it is idle; a PRI span when its D-channel is up and a
+B-channel is idle (libpri then hunts the channel itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from trunkline.drivers.card import CardABC
+from trunkline.drivers.lineloop import LineLoop
+from trunkline.drivers.model import SpanSignalling
+from trunkline.errors import InvalidRequest, NotFound, StateConflict
+
+__all__ = ["ChannelPicker", "resolve_groups"]
+
+
+def resolve_groups(card: CardABC, groups: Mapping[str, Iterable[Any]]) -> dict[str, list[int]]:
+    """Channel numbers of each group, from kinds (fxo, fxs, pri), span:N and numbers."""
+    out: dict[str, list[int]] = {}
+    for name, entries in groups.items():
+        chans: list[int] = []
+        for entry in entries:
+            if entry in ("fxo", "fxs"):
+                chans += [c for s in card.spans if s.kind.value == entry for c in s.channels]
+            elif entry == "pri":
+                chans += [c for s in card.spans if s.signalling is SpanSignalling.PRI
+                          for c in s.channels]
+            elif isinstance(entry, str) and entry.startswith("span:"):
+                chans += list(card.span(int(entry[5:])).channels)
+            else:
+                card.channel(int(entry))
+                chans.append(int(entry))
+        out[name] = list(dict.fromkeys(chans))
+    return out
+
+
+class ChannelPicker:
+    """Where the next call on a group, span or channel goes."""
+
+    def __init__(self, loop: LineLoop, groups: Mapping[str, list[int]]) -> None:
+        self.loop = loop
+        self.card = loop.card
+        self.groups = dict(groups)
+        self.blocked: set[int] = set()
+
+    def pick(self, *, group: str | None = None, span: int | None = None,
+             channel: int | None = None) -> tuple[int, int | None]:
+        """``(span, channel)`` for a new call (channel None: the span's module hunts).
+
+        Raises ChannelError for an unknown channel, InvalidRequest for a channel that
+        cannot carry calls, NotFound for an unknown group, StateConflict when nothing is
+        free.
+        """
+        if channel is not None:
+            info = self.card.channel(channel)
+            self._module(channel)
+            if self.loop.busy(channel) or channel in self.blocked:
+                raise StateConflict(f"channel {channel} is busy or blocked")
+            return info.span, channel
+        for span_no, ch in self._candidates(group, span):
+            module = self.loop.module(span_no)
+            if module.hunts():
+                if module.can_place(None):
+                    return span_no, None
+            elif ch is not None and not self.loop.busy(ch) and ch not in self.blocked \
+                    and module.can_place(ch):
+                return span_no, ch
+        raise StateConflict(f"no free channel in {group or f'span {span}'}")
+
+    def _module(self, channel: int) -> Any:
+        module = self.loop.module_of(channel)
+        if module is None:
+            sig = self.card.channel(channel).signalling
+            raise InvalidRequest(f"channel {channel} ({sig}) cannot place calls")
+        return module
+
+    def _candidates(self, group: str | None, span: int | None) -> list[tuple[int, int | None]]:
+        if span is not None:
+            info = self.card.span(span)
+            module = self.loop.module(span)
+            if module.hunts():
+                return [(span, None)]
+            return [(span, c) for c in info.channels]
+        name = group or "outbound"
+        if name not in self.groups:
+            raise NotFound(f"no group {name!r}; groups: {', '.join(self.groups)}")
+        out: list[tuple[int, int | None]] = []
+        for ch in self.groups[name]:
+            module = self._module(ch)
+            span_no = module.span.number
+            if module.hunts():
+                if (span_no, None) not in out:
+                    out.append((span_no, None))
+            else:
+                out.append((span_no, ch))
+        return out

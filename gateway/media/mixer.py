@@ -1,0 +1,86 @@
+"""What every call sends this tick: playback, processors, bridged peers, monitoring.
+
+Each call's reply frame is the sum of what it plays, what its media processor (a fax
+terminal) sends, what its bridged peer receives, and, for a supervisor listening in,
+both sides of the monitored call (the supervisor is not heard). Recordings then take
+what the call received and what it sent. Everything is one row of the tick's arrays;
+the work per call is a few slices and additions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import structlog
+
+from trunkline.gateway.media.calls import Call
+
+log = structlog.get_logger("trunkline.gateway.mixer")
+
+__all__ = ["mix"]
+
+Publish = Callable[[dict[str, Any]], None]
+
+
+def mix(calls: Mapping[int, Call], frames: np.ndarray, rows: Mapping[int, int],
+        out: np.ndarray, *, now: float, publish: Publish,
+        detach: Callable[[int], None]) -> None:
+    """Fill ``out`` (float32, rows as ``rows``) with what every call sends this tick."""
+    for call in list(calls.values()):
+        if call.channel not in rows:
+            continue
+        row = rows[call.channel]
+        if call.processor is not None:
+            _process(call, frames[row], out, row, now=now, publish=publish, detach=detach)
+        _play(call, frames[row], out, row, publish)
+        peer = calls.get(call.bridged_to) if call.bridged_to else None
+        if peer is not None and peer.channel in rows:
+            out[row] += frames[rows[peer.channel]]
+        target = calls.get(call.listening_to) if call.listening_to else None
+        if target is not None and target.channel in rows:
+            # A supervisor hears both sides of the monitored call, and is not heard.
+            out[row] += frames[rows[target.channel]]
+            tpeer = calls.get(target.bridged_to) if target.bridged_to else None
+            if tpeer is not None and tpeer.channel in rows:
+                out[row] += frames[rows[tpeer.channel]]
+    for call in calls.values():
+        if call.recorder is not None and call.channel in rows:
+            row = rows[call.channel]
+            call.recorder.write(frames[row].astype(np.float32), out[row])
+
+
+def _play(call: Call, received: np.ndarray, out: np.ndarray, row: int,
+          publish: Publish) -> None:
+    play = call.play
+    if play is None:
+        return
+    if play.holding:
+        if not play.hold(received):  # the far end went quiet: start
+            publish({"event": "play.started", "call": call.id, "channel": call.channel,
+                     "play": play.play_id, "waited": round(play.held_seconds, 2)})
+        return
+    out[row] += play.next_frame()
+    if play.finished:
+        publish({"event": "play.finished", "call": call.id, "channel": call.channel,
+                 "play": play.play_id, "reason": "done"})
+        call.play = None
+
+
+def _process(call: Call, received: np.ndarray, out: np.ndarray, row: int, *, now: float,
+             publish: Publish, detach: Callable[[int], None]) -> None:
+    processor = call.processor
+    assert processor is not None
+    try:
+        sent, events = processor.process(received, now)
+    except Exception:  # a broken processor must not take the tick down
+        log.exception("media_processor_failed", call=call.id)
+        sent, events = None, [{"event": "processor.failed", "reason": "exception"}]
+        detach(call.id)
+    if sent is not None:
+        out[row] += sent
+    for event in events:
+        publish({**event, **call.where()})
+    if call.processor is not None and processor.done:
+        detach(call.id)
