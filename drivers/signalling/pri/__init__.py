@@ -5,7 +5,8 @@ when the first :class:`PriSpan` is created.
 
 Modules: :mod:`.span` (the span controller: libpri glue and event dispatch),
 :mod:`.config` (a span's validated settings), :mod:`.numbers` (party numbers),
-:mod:`.records` (call records and ids), :mod:`.group` (hunting across spans
+:mod:`.channels` (the B-channel table and hunting), :mod:`.maintenance` (RESTART and
+SERVICE), :mod:`.records` (call records and ids), :mod:`.group` (hunting across spans
 and groups, glare retries), :mod:`.exchange` (a scripted network side for emulated
 spans), :mod:`.link` (the HDLC link contract and an in-memory pair), :mod:`.causes`
 (Q.850), :mod:`.events`, :mod:`.callstate` (the transition table), :mod:`.trace`,
