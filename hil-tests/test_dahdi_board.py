@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from trunkline.clock import RealClock
-from trunkline.drivers.commission import run_loopback
-from trunkline.drivers.commission_checks import (
+from trunkline.drivers.commissioning.checks import (
     TIMING_PASS_PERCENT,
     judge_timing,
     measure_timing,
 )
+from trunkline.drivers.commissioning.testing import run_loopback
 from trunkline.drivers.model import Alarm, SpanKind
 
 

@@ -18,7 +18,7 @@ from trunkline.errors import TrunklineError
 #: Modules whose ``register(subparsers)`` adds subcommands, in the order shown by --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "trunkline.drivers.cli",
-    "trunkline.drivers.commission",
+    "trunkline.drivers.commissioning.cli",
     "trunkline.drivers.dsp.detect_cli",
     "trunkline.gateway.cli",
     "trunkline.gateway.fax.cli",

@@ -49,7 +49,7 @@ from trunkline.errors import (
 from trunkline.gateway.rpc.errors import ErrorCode, RpcError
 
 if TYPE_CHECKING:
-    from trunkline.gateway.rpc.server import Session
+    from trunkline.gateway.rpc.session import Session
 
 log = structlog.get_logger("trunkline.gateway.rpc")
 

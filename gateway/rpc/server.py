@@ -1,4 +1,4 @@
-"""The gateway's asyncio server: sockets, sessions, dispatch, subscriptions, fan-out.
+"""The gateway's asyncio server: listeners, publishing, statistics, built-in methods.
 
 One :class:`GatewayServer` listens on a Unix socket (mode 0660 by default: the file's
 group is the access control, and its clients get the role ``unix_role``) and optionally
@@ -19,6 +19,11 @@ Why it is shaped this way:
   that one connection with a reason frame.
 * Synchronous handlers run inline (cheap, ordered); coroutine handlers run as one task
   per request, bounded per connection by ``max_inflight``.
+
+The connection itself is :class:`~trunkline.gateway.rpc.session.Session` (in
+:mod:`.session`) and a client's event filter is
+:class:`~trunkline.gateway.rpc.subscriptions.Subscription` (in :mod:`.subscriptions`);
+both are re-exported here, where callers have always imported them from.
 """
 
 from __future__ import annotations
@@ -31,11 +36,8 @@ import os
 import socket
 import ssl
 import stat
-import struct
-import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +45,11 @@ import structlog
 
 from trunkline.errors import ConfigError
 from trunkline.gateway.metrics import GatewayMetrics, MetricsEndpoint
-from trunkline.gateway.rpc.errors import ErrorCode, GatewayError, ProtocolError, RpcError
-from trunkline.gateway.rpc.protocol import (
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_FRAME,
-    FrameDecoder,
-    encode_frame,
-    error_reply,
-    parse_request,
-    result_reply,
-)
+from trunkline.gateway.rpc.errors import ErrorCode, GatewayError, RpcError
+from trunkline.gateway.rpc.protocol import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME, encode_frame
 from trunkline.gateway.rpc.registry import MethodRegistry, MethodSpec, Param, Role
+from trunkline.gateway.rpc.session import Session as Session
+from trunkline.gateway.rpc.subscriptions import Subscription as Subscription
 
 __all__ = ["DEFAULT_UNIX_PATH", "GatewayServer", "Session", "Subscription"]
 
@@ -63,362 +59,6 @@ log = structlog.get_logger("trunkline.gateway.rpc.server")
 DEFAULT_UNIX_PATH = "/run/trunkline/gateway.sock"
 #: Method names the server answers itself; a registry may not define them.
 BUILTIN_METHODS = ("auth", "ping", "subscribe", "unsubscribe", "methods")
-
-_TRANSPORT_HIGH_WATER = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """A client's interest in events: every key that is not None must match.
-
-    ``events`` lists event kinds; a kind ending in ``*`` matches by prefix (``"call.*"``),
-    and None means every kind. ``span``, ``channel`` and ``call`` compare with the event's
-    keys of the same name; an event without the key does not match a filter on it.
-    """
-
-    id: int
-    events: frozenset[str] | None = None
-    prefixes: tuple[str, ...] = ()
-    span: int | None = None
-    channel: int | None = None
-    call: int | None = None
-
-    @classmethod
-    def build(cls, sid: int, events: list[str] | None, span: int | None,
-              channel: int | None, call: int | None) -> Subscription:
-        if events is None:
-            return cls(sid, None, (), span, channel, call)
-        exact = frozenset(e for e in events if not e.endswith("*"))
-        prefixes = tuple(e[:-1] for e in events if e.endswith("*"))
-        return cls(sid, exact, prefixes, span, channel, call)
-
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        if self.events is not None:
-            kind = event["event"]
-            if kind not in self.events and not (
-                self.prefixes and kind.startswith(self.prefixes)
-            ):
-                return False
-        if self.span is not None and event.get("span") != self.span:
-            return False
-        if self.channel is not None and event.get("channel") != self.channel:
-            return False
-        return not (self.call is not None and event.get("call") != self.call)
-
-    def describe(self) -> dict[str, Any]:
-        events = None
-        if self.events is not None:
-            events = sorted(self.events) + [p + "*" for p in self.prefixes]
-        return {"id": self.id, "events": events, "span": self.span, "channel": self.channel,
-                "call": self.call}
-
-
-class Session(asyncio.Protocol):
-    """One client connection: what handlers receive as their first argument.
-
-    Public: ``id`` (unique per server), ``transport_kind`` (``"unix"``, ``"tcp"`` or
-    ``"tls"``), ``peer`` (``"127.0.0.1:50312"``, or ``"unix:pid=..,uid=.."``), ``role``
-    (a :class:`Role`, None until a TCP client authenticates), ``subscriptions``,
-    ``state`` (a dict free for handlers, e.g. the calls this client placed), ``closed``,
-    ``close_reason``, :meth:`send_event`, :meth:`close`, :meth:`add_close_callback`.
-    The ``asyncio.Protocol`` methods are the server's business.
-    """
-
-    def __init__(self, server: GatewayServer, kind: str) -> None:
-        self.server = server
-        self.id = server._next_session_id()
-        self.transport_kind = kind
-        self.peer = kind
-        self.role: Role | None = server.unix_role if kind == "unix" else None
-        self.subscriptions: dict[int, Subscription] = {}
-        self.state: dict[str, Any] = {}
-        self.connected_at = time.time()
-        self.closed = False
-        self.close_reason: str | None = None
-        self._transport: asyncio.Transport | None = None
-        self._decoder = FrameDecoder(max_frame=server.max_frame, max_depth=server.max_depth)
-        self._out: deque[bytes] = deque()
-        self._paused = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._failed_auths = 0
-        self._timers: list[asyncio.TimerHandle] = []
-        self._close_callbacks: list[Callable[[Session], Any]] = []
-        self._log = log
-
-    # -- public --------------------------------------------------------------------------
-
-    @property
-    def authenticated(self) -> bool:
-        return self.role is not None
-
-    @property
-    def queue_depth(self) -> int:
-        """Frames waiting because the peer is not reading fast enough."""
-        return len(self._out)
-
-    def send_event(self, event: Mapping[str, Any]) -> bool:
-        """Push one event to this client alone, subscribed or not; False if it is gone."""
-        return self._send(encode_frame(dict(event), max_frame=self.server.max_frame))
-
-    def close(self, reason: str = "closed_by_server", message: str = "") -> None:
-        """Disconnect with a reason frame (idempotent)."""
-        self._disconnect(reason, message)
-
-    def add_close_callback(self, callback: Callable[[Session], Any]) -> None:
-        """Call ``callback(session)`` once the connection is gone (for cleanup of calls)."""
-        self._close_callbacks.append(callback)
-
-    def __repr__(self) -> str:
-        return (f"<Session {self.id} {self.peer} role={self.role} "
-                f"{'closed' if self.closed else 'open'}>")
-
-    # -- asyncio.Protocol ----------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.set_write_buffer_limits(high=_TRANSPORT_HIGH_WATER)
-        self.peer = _peer_name(transport, self.transport_kind)
-        self._log = log.bind(session=self.id, peer=self.peer)
-        server = self.server
-        if not server._admit(self):
-            return
-        if self.role is None and server.auth_timeout:
-            self._timers.append(server._loop.call_later(
-                server.auth_timeout, self._auth_deadline))
-        self._log.info("gateway.client_connected", transport=self.transport_kind,
-                       role=str(self.role) if self.role else None)
-
-    def data_received(self, data: bytes) -> None:
-        chunk = data
-        while not self.closed:
-            try:
-                frames = self._decoder.feed(chunk)
-            except ProtocolError as err:
-                for frame in err.frames:
-                    self._handle_frame(frame)
-                self.server._count_error(err.code)
-                if err.fatal or self.closed:
-                    self._log.warning("gateway.protocol_error", code=err.name,
-                                      message=err.message)
-                    self._disconnect(err.name, err.message)
-                    return
-                self._reply_error(None, err)
-                chunk = b""
-                continue
-            for frame in frames:
-                if self.closed:
-                    return
-                self._handle_frame(frame)
-            return
-
-    def eof_received(self) -> bool:
-        try:
-            self._decoder.close()
-        except ProtocolError as err:
-            self.server._count_error(err.code)
-            self._log.info("gateway.truncated_stream", message=err.message)
-            self._set_reason(err.name)
-        self._set_reason("closed_by_peer")
-        # Let queued replies drain before the transport closes: a half-closing client
-        # (shutdown(SHUT_WR)) still gets its answers.
-        return bool(self._out or self._tasks)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._set_reason("closed_by_peer" if exc is None else "connection_error")
-        self.closed = True
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        self._out.clear()
-        self.server._forget(self)
-        self.server._lingering.discard(self)
-        for callback in self._close_callbacks:
-            try:
-                result = callback(self)
-                if inspect.isawaitable(result):
-                    self.server._spawn(result)
-            except Exception:
-                self._log.exception("gateway.close_callback_failed")
-        self._close_callbacks.clear()
-        self._log.info("gateway.client_disconnected", reason=self.close_reason)
-
-    def pause_writing(self) -> None:
-        self._paused = True
-
-    def resume_writing(self) -> None:
-        self._paused = False
-        out = self._out
-        transport = self._transport
-        if transport is None:
-            return
-        while out and not self._paused:
-            transport.write(out.popleft())
-            self.server._frames_out += 1
-        if not out and self._eof_pending():
-            transport.close()
-
-    # -- internals -----------------------------------------------------------------------
-
-    def _eof_pending(self) -> bool:
-        return self.close_reason == "closed_by_peer" and not self._tasks and not self.closed
-
-    def _set_reason(self, reason: str) -> None:
-        if self.close_reason is None:
-            self.close_reason = reason
-
-    def _send(self, data: bytes) -> bool:
-        """Queue one encoded frame; False when the connection is closing or overflows."""
-        if self.closed or self._transport is None or self._transport.is_closing():
-            return False
-        if not self._paused and not self._out:
-            self._transport.write(data)
-            self.server._frames_out += 1
-            return True
-        self._out.append(data)
-        if len(self._out) > self.server.queue_limit:
-            self._log.warning("gateway.queue_overflow", limit=self.server.queue_limit)
-            self._disconnect(
-                "queue_overflow",
-                f"more than {self.server.queue_limit} frames waiting: the client reads "
-                "too slowly")
-            return False
-        return True
-
-    def _disconnect(self, reason: str, message: str = "") -> None:
-        """Close with a ``{"event": "disconnect"}`` frame, best effort, then abort later."""
-        if self.closed:
-            return
-        self._set_reason(reason)
-        self.closed = True
-        transport = self._transport
-        for task in list(self._tasks):
-            task.cancel()
-        self._out.clear()
-        # Counted now, not when the socket finally closes: the server has decided.
-        self.server._forget(self)
-        if transport is None or transport.is_closing():
-            return
-        self.server._lingering.add(self)
-        notice: dict[str, Any] = {"event": "disconnect", "reason": reason}
-        if message:
-            notice["message"] = message
-        with contextlib.suppress(Exception):
-            transport.write(encode_frame(notice))
-            self.server._frames_out += 1
-        transport.close()
-        # close() waits for the buffer to drain, forever if the peer never reads.
-        self._timers.append(self.server._loop.call_later(self.server.linger, transport.abort))
-
-    def _auth_deadline(self) -> None:
-        if self.role is None and not self.closed:
-            self._disconnect("auth_timeout", f"no successful 'auth' within "
-                                             f"{self.server.auth_timeout} s")
-
-    def _reply_error(self, rid: int | str | None, err: RpcError, method: str = "") -> None:
-        if method:
-            self.server._count_request(method, err.name)
-        self._send(encode_frame(error_reply(rid, err)))
-
-    def _handle_frame(self, frame: dict[str, Any]) -> None:
-        server = self.server
-        server._frames_in += 1
-        try:
-            request = parse_request(frame)
-        except ProtocolError as err:
-            server._count_error(err.code)
-            rid = err.data.get("id") if isinstance(err.data, dict) else None
-            err.data = None
-            self._reply_error(rid, err)
-            return
-        rid, name = request.id, request.method
-        try:
-            if server._stopping:
-                raise RpcError(ErrorCode.SHUTTING_DOWN, "the gateway is stopping")
-            spec = server._resolve(self, name)
-            kwargs = spec.validate(request.params)
-        except RpcError as err:
-            server._count_error(err.code)
-            self._reply_error(rid, err, name if server._known(name) else "<unknown>")
-            return
-        if spec.is_async:
-            if len(self._tasks) >= server.max_inflight:
-                err = RpcError(ErrorCode.OVERLOADED,
-                               f"{len(self._tasks)} requests already in flight on this "
-                               f"connection (limit {server.max_inflight})")
-                server._count_error(err.code)
-                self._reply_error(rid, err, name)
-                return
-            task = server._loop.create_task(self._run_async(spec, rid, kwargs))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-            return
-        started = time.perf_counter()
-        try:
-            result = spec.handler(self, **kwargs)
-        except Exception as exc:
-            self._handler_failed(spec, rid, exc)
-            return
-        self._reply_result(spec, rid, result, started)
-
-    async def _run_async(self, spec: MethodSpec, rid: int | str, kwargs: dict[str, Any]) -> None:
-        started = time.perf_counter()
-        try:
-            result = await spec.handler(self, **kwargs)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._handler_failed(spec, rid, exc)
-        else:
-            self._reply_result(spec, rid, result, started)
-        if self._eof_pending() and not self._out and len(self._tasks) <= 1:
-            assert self._transport is not None
-            self._transport.close()
-
-    def _reply_result(self, spec: MethodSpec, rid: int | str, result: Any,
-                      started: float) -> None:
-        server = self.server
-        try:
-            data = encode_frame(result_reply(rid, result), max_frame=server.max_frame)
-        except ProtocolError as err:
-            err = RpcError(err.code, f"{spec.name}: result too large: {err.message}")
-            server._count_error(err.code)
-            self._reply_error(rid, err, spec.name)
-            return
-        except (TypeError, ValueError, OverflowError) as exc:
-            err = RpcError(ErrorCode.INTERNAL,
-                           f"{spec.name} returned a value msgpack cannot carry: {exc}")
-            self._log.error("gateway.unencodable_result", method=spec.name, error=str(exc))
-            server._count_error(err.code)
-            self._reply_error(rid, err, spec.name)
-            return
-        server._count_request(spec.name, "ok", time.perf_counter() - started)
-        self._send(data)
-
-    def _handler_failed(self, spec: MethodSpec, rid: int | str, exc: Exception) -> None:
-        server = self.server
-        err = server.registry.failure(spec.name, exc)
-        server._count_error(err.code)
-        self._reply_error(rid, err, spec.name)
-
-
-def _peer_name(transport: asyncio.BaseTransport, kind: str) -> str:
-    if kind == "unix":
-        sock = transport.get_extra_info("socket")
-        if sock is not None and hasattr(socket, "SO_PEERCRED"):
-            with contextlib.suppress(OSError):
-                creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                        struct.calcsize("3i"))
-                pid, uid, _gid = struct.unpack("3i", creds)
-                return f"unix:pid={pid},uid={uid}"
-        return "unix"
-    peer = transport.get_extra_info("peername")
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        host = f"[{peer[0]}]" if ":" in str(peer[0]) else str(peer[0])
-        return f"{host}:{peer[1]}"
-    return str(peer)
 
 
 TlsOption = tuple[str, str] | ssl.SSLContext | None
@@ -436,8 +76,6 @@ def _server_ssl_context(tls: TlsOption) -> ssl.SSLContext | None:
         raise ConfigError(f"cannot load TLS certificate {certfile} / key {keyfile}: {err}",
                           key="tls") from err
     return context
-
-
 class GatewayServer:
     """Serve a :class:`MethodRegistry` over a Unix socket and optionally TCP (+TLS).
 

@@ -11,12 +11,12 @@ from trunkline.cli import main
 from trunkline.clock import VirtualClock
 from trunkline.drivers.backends.emulated.card import EmulatedCard
 from trunkline.drivers.backends.emulated.config import FaultConfig
-from trunkline.drivers.commission import run_levels, run_loopback, run_tones
-from trunkline.drivers.commission_checks import (
+from trunkline.drivers.commissioning.checks import (
     diagnose_span,
     judge_timing,
     measure_timing,
 )
+from trunkline.drivers.commissioning.testing import run_levels, run_loopback, run_tones
 from trunkline.drivers.model import Alarm
 
 CARD = """\
@@ -291,7 +291,7 @@ def test_config_import_reports_malformed_lines(tmp_path, capsys):
 
 def test_config_apply_on_the_simulated_kernel(tmp_path, capsys):
     from trunkline.drivers.backends.dahdi import sysconf
-    from trunkline.drivers.commission import generate_config, plan_apply
+    from trunkline.drivers.commissioning.config import generate_config, plan_apply
 
     card, kernel = sim_card(SMALL_SYSTEM.replace('configured = "pri"', 'configured = ""'))
     with card:
@@ -325,7 +325,7 @@ def test_config_apply_mismatch_fails(tmp_path, capsys):
 
 def test_config_apply_on_the_emulated_card_checks_only(tmp_path, capsys):
     from trunkline.drivers.backends.dahdi import sysconf
-    from trunkline.drivers.commission import generate_config
+    from trunkline.drivers.commissioning.config import generate_config
 
     with EmulatedCard(clock=VirtualClock()) as card:
         text = sysconf.to_toml(generate_config(card))

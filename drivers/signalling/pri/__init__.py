@@ -3,16 +3,23 @@
 Importing this package loads no native code; the libpri binding is built and loaded
 when the first :class:`PriSpan` is created.
 
-Modules: :mod:`.span` (the span controller), :mod:`.group` (hunting across spans and
-groups, glare retries), :mod:`.exchange` (a scripted network side for emulated spans),
-:mod:`.link` (the HDLC link contract and an in-memory pair), :mod:`.causes` (Q.850),
-:mod:`.events`, :mod:`.callstate` (the transition table), :mod:`.trace`, :mod:`.errors`.
+Modules: :mod:`.span` (the span controller: libpri glue and event dispatch),
+:mod:`.config` (a span's validated settings), :mod:`.numbers` (party numbers),
+:mod:`.channels` (the B-channel table and hunting), :mod:`.maintenance` (RESTART and
+SERVICE), :mod:`.records` (call records and ids), :mod:`.group` (hunting across spans
+and groups, glare retries), :mod:`.exchange` (a scripted network side for emulated
+spans), :mod:`.link` (the HDLC link contract and an in-memory pair), :mod:`.causes`
+(Q.850), :mod:`.events`, :mod:`.callstate` (the transition table), :mod:`.trace`,
+:mod:`.errors`. Only :mod:`.span` (and what uses it) needs libpri.
 """
 
 from .causes import CauseOutcome as CauseOutcome
 from .causes import cause_name as cause_name
 from .causes import classify_cause as classify_cause
 from .causes import outcome_for_cause as outcome_for_cause
+from .config import E1_CHANNELS as E1_CHANNELS
+from .config import SWITCH_TYPES as SWITCH_TYPES
+from .config import SpanConfig as SpanConfig
 from .errors import LibpriError as LibpriError
 from .errors import PriCallStateError as PriCallStateError
 from .errors import PriConfigError as PriConfigError
@@ -27,9 +34,7 @@ from .exchange import PriScript as PriScript
 from .group import SpanGroup as SpanGroup
 from .link import HdlcLink as HdlcLink
 from .link import LinkPair as LinkPair
-from .span import E1_CHANNELS as E1_CHANNELS
-from .span import SWITCH_TYPES as SWITCH_TYPES
-from .span import CallInfo as CallInfo
+from .records import CallInfo as CallInfo
 from .span import PriSpan as PriSpan
 from .trace import Q931Message as Q931Message
 from .trace import Q931Tracer as Q931Tracer
@@ -55,6 +60,7 @@ __all__ = [
     "PriUnsupported",
     "Q931Message",
     "Q931Tracer",
+    "SpanConfig",
     "SpanGroup",
     "cause_name",
     "classify_cause",

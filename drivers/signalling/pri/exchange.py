@@ -26,9 +26,10 @@ from trunkline.clock import Clock
 
 from . import events as ev
 from .causes import validate_cause
+from .config import E1_CHANNELS
 from .errors import PriCallStateError, PriError
 from .link import HdlcLink
-from .span import E1_CHANNELS, PriSpan
+from .span import PriSpan
 
 __all__ = ["Exchange", "ExchangeCallChanged", "ExchangeCallInfo", "PriScript", "Router"]
 

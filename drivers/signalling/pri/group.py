@@ -21,7 +21,8 @@ from trunkline.clock import Clock
 
 from . import events as ev
 from .errors import PriConfigError, PriLinkDown, PriNoChannel
-from .span import PriSpan, new_call_id
+from .records import new_call_id
+from .span import PriSpan
 
 __all__ = ["GLARE_CAUSES", "SpanGroup"]
 

@@ -1,0 +1,112 @@
+"""The commissioning subcommands' command line: ``trunkline scan``, ``config``, ``status``,
+``test``.
+
+Only the argparse wiring lives here (listed in :data:`trunkline.cli.COMMAND_MODULES`);
+each command's handler is in the module named after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .config import (
+    DEFAULT_CHAN_DAHDI,
+    DEFAULT_SYSTEM_CONF,
+    apply_command,
+    generate_command,
+    import_command,
+)
+from .scan import scan_command
+from .status import status_command
+from .testing import levels_command, loopback_command, timing_command, tones_command
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from trunkline.drivers.cli import card_options
+
+    scan = subparsers.add_parser(
+        "scan", help="boards, spans, alarms, framing, sync source and counters, with verdicts",
+        description="List the boards and spans found, their alarms, framing, coding, sync "
+                    "source and error counters, with the likely cause of each fault. With "
+                    "--card dahdi and no DAHDI loaded, lists the boards on the PCI bus and "
+                    "the kernel module each needs.")
+    card_options(scan)
+    scan.add_argument("--json", action="store_true", help="print one JSON object")
+    scan.add_argument("--sysfs", default="/sys", help=argparse.SUPPRESS)
+    scan.set_defaults(handler=scan_command)
+
+    config = subparsers.add_parser("config", help="generate, import or apply a card "
+                                   "configuration")
+    csub = config.add_subparsers(dest="config_command", metavar="ACTION")
+    gen = csub.add_parser("generate", help="a configuration for the hardware found "
+                          "(like dahdi_genconf)")
+    card_options(gen)
+    gen.add_argument("-o", "--output", metavar="FILE", help="write the TOML here "
+                     "(default: stdout)")
+    gen.add_argument("--system-conf", metavar="FILE", help="also write a DAHDI system.conf")
+    gen.add_argument("--pri", choices=["cpe", "net"], default="cpe",
+                     help="PRI side of the digital spans (default: cpe)")
+    gen.add_argument("--zone", help="tone zone (default: the card's, else cn)")
+    gen.set_defaults(handler=generate_command)
+    imp = csub.add_parser("import", help="read system.conf and chan_dahdi.conf into TOML")
+    imp.add_argument("--system-conf", default=DEFAULT_SYSTEM_CONF, metavar="FILE")
+    imp.add_argument("--chan-dahdi", metavar="FILE",
+                     help=f"chan_dahdi.conf (default: {DEFAULT_CHAN_DAHDI} if present)")
+    imp.add_argument("-o", "--output", metavar="FILE", help="write the TOML here")
+    imp.set_defaults(handler=import_command)
+    app = csub.add_parser("apply", help="configure spans and channels from a TOML "
+                          "(like dahdi_cfg)")
+    app.add_argument("config", metavar="CONFIG.toml")
+    card_options(app)
+    app.add_argument("--dry-run", action="store_true", help="check and show, change nothing")
+    app.set_defaults(handler=apply_command)
+    config.set_defaults(handler=lambda args: _usage(config))
+
+    status = subparsers.add_parser("status", help="live span and channel view")
+    card_options(status)
+    status.add_argument("--once", action="store_true", help="print once and exit")
+    status.add_argument("--interval", type=float, default=1.0, metavar="SECONDS")
+    status.add_argument("--count", type=int, default=0,
+                        help="stop after this many refreshes (default: until Ctrl-C)")
+    status.set_defaults(handler=status_command)
+
+    test = subparsers.add_parser("test", help="commissioning tests: timing, loopback, "
+                                 "tones, levels")
+    tsub = test.add_subparsers(dest="test_command", metavar="TEST")
+    timing = tsub.add_parser("timing", help="like dahdi_test: 99.99%% or better passes")
+    card_options(timing)
+    timing.add_argument("--passes", type=int, default=5, help="1-second passes (default 5)")
+    timing.set_defaults(handler=timing_command)
+    loop = tsub.add_parser("loopback", help="span loopbacks and a B-channel pattern test")
+    card_options(loop)
+    loop.add_argument("--span", type=int, action="append",
+                      help="span to test (repeatable; default: every digital span)")
+    loop.add_argument("--mode", choices=["local", "network_line", "network_payload"],
+                      default="local")
+    loop.add_argument("--seconds", type=float, default=2.0, help="pattern length / hold")
+    loop.add_argument("--off", action="store_true", help="only end any loopback")
+    loop.set_defaults(handler=loopback_command)
+    tones = tsub.add_parser("tones", help="play and detect zone tones end to end")
+    card_options(tones)
+    tones.add_argument("--zone", help="tone zone (default: the card's, else cn)")
+    tones.add_argument("--span", type=int, help="digital span to loop (default: first up)")
+    tones.add_argument("--channel", type=int, help="FXO port to check dial tone on "
+                       "(default: first FXO port)")
+    tones.add_argument("--seconds", type=float, default=6.0)
+    tones.set_defaults(handler=tones_command)
+    levels = tsub.add_parser("levels", help="rx/tx levels per channel")
+    card_options(levels)
+    levels.add_argument("--channels", help="channel ranges (default: every analog port)")
+    levels.add_argument("--onhook", action="store_true",
+                        help="leave FXO ports on hook (default: off hook, to hear dial tone)")
+    levels.add_argument("--seconds", type=float, default=1.0)
+    levels.set_defaults(handler=levels_command)
+    test.set_defaults(handler=lambda args: _usage(test))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+

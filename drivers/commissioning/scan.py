@@ -1,0 +1,116 @@
+"""``trunkline scan``: the boards and spans found, their alarms, framing, sync source and
+counters, each fault with its likely cause.
+
+With ``--card dahdi`` and no DAHDI loaded, it lists the boards on the PCI bus and the
+kernel module each needs (:func:`_print_pci`) before the error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from trunkline.errors import BackendError, CardNotFound
+
+from .common import alarm_text, make_finding, open_card, report
+
+__all__ = ["scan_command"]
+
+
+def scan_command(args: argparse.Namespace) -> int:
+    from .checks import (
+        describe_card,
+        diagnose_span,
+        diagnose_timing,
+    )
+
+    try:
+        card = open_card(args)
+    except CardNotFound:
+        if args.card.split(":", 1)[0] == "dahdi":
+            _print_pci(args.sysfs)
+        raise
+    with card:
+        info = describe_card(card)
+        findings = []
+        try:
+            card.read_frames()  # one frame: lets the card report its current state
+            card.poll_events()
+        except BackendError as err:
+            findings.append(make_finding("FAIL", "timing", "the card delivers no frames",
+                                     f"no timing source: {err}"))
+        statuses = {s.number: card.span_status(s.number) for s in card.spans}
+        rows = []
+        for s in card.spans:
+            st = statuses[s.number]
+            detail_fn = getattr(card, "alarm_detail", None)
+            detail = detail_fn(s.number) if callable(detail_fn) else []
+            findings += diagnose_span(s, st, detail)
+            c = st.counters
+            rows.append({
+                "span": s.number, "kind": s.kind.value, "signalling": s.signalling.value,
+                "channels": len(s.channels), "dchannel": s.dchannel, "framing": s.framing,
+                "coding": s.coding, "crc4": s.crc4, "law": s.law,
+                "alarms": alarm_text(st.alarms), "sync_source": st.sync_source,
+                "counters": {"bpv": c.bpv, "crc4": c.crc4, "fas": c.fas, "ebit": c.ebit,
+                             "errsec": c.errsec, "slips": c.timingslips,
+                             "irqmisses": c.irqmisses},
+                "description": s.description,
+            })
+        findings += diagnose_timing(card, statuses)
+        for hw in info["spans"]:
+            by_reason: dict[str, list[int]] = {}
+            for ch, reason in sorted(hw.get("unusable", {}).items()):
+                by_reason.setdefault(reason, []).append(ch)
+            for reason, chans in by_reason.items():
+                from trunkline.drivers.backends.dahdi.sysconf import format_ranges
+
+                findings.append(make_finding("WARN", f"DAHDI span {hw['span']} channels "
+                                         f"{format_ranges(chans)}", reason))
+        version = getattr(card, "version", None)
+        if callable(version):
+            info["dahdi_version"], info["echo_cancellers"] = version()
+    if args.json:
+        return report(findings, True, {"card": info, "spans": rows})
+    print(f"card: {info['name']} (backend {info['backend']})")
+    if "dahdi_version" in info:
+        print(f"DAHDI {info['dahdi_version']}, echo cancellers: "
+              f"{info['echo_cancellers'] or 'none'}")
+    for hw in info["spans"]:
+        from trunkline.drivers.backends.dahdi.profiles import profile_for
+
+        prof = profile_for(hw["devicetype"])
+        module = f", module {prof.module}" if prof else ""
+        print(f"  DAHDI span {hw['span']}: {hw['name']} \"{hw['description']}\" "
+              f"[{hw['manufacturer']} {hw['devicetype']}{module}] at {hw['location']}, "
+              f"IRQ {hw['irq']}, {hw['configured']}/{hw['channels']} channels configured")
+    print()
+    print(f"{'span':>4} {'kind':<4} {'sig':<6} {'chans':>5} {'framing':<14} {'alarms':<16} "
+          f"{'sync':>4} {'bpv':>5} {'crc4':>5} {'fas':>5} {'slips':>5} {'irqm':>5}")
+    for r in rows:
+        framing = "/".join(x for x in (r["framing"], r["coding"], "crc4" if r["crc4"] else "")
+                           if x) or "-"
+        c = r["counters"]
+        print(f"{r['span']:>4} {r['kind']:<4} {r['signalling']:<6} {r['channels']:>5} "
+              f"{framing:<14} {r['alarms']:<16} {r['sync_source']:>4} {c['bpv']:>5} "
+              f"{c['crc4']:>5} {c['fas']:>5} {c['slips']:>5} {c['irqmisses']:>5}")
+    print()
+    return report(findings)
+
+
+def _print_pci(sysfs: str) -> None:
+    from trunkline.drivers.backends.dahdi.profiles import find_boards
+
+    boards = find_boards(sysfs)
+    if not boards:
+        print("no known telephony board on the PCI bus", file=sys.stderr)
+        return
+    for b in boards:
+        state = f"driven by {b.loaded_driver}" if b.loaded_driver else \
+            f"no driver: modprobe {b.module}"
+        print(f"PCI {b.address}: {b.description} [{b.pci_id}] ({b.profile.vendor}): {state}",
+              file=sys.stderr)
+        if b.profile.firmware:
+            print(f"  firmware it may load from /lib/firmware: "
+                  f"{', '.join(b.profile.firmware)}", file=sys.stderr)
+
