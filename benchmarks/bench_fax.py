@@ -109,7 +109,7 @@ def bench_faxes(n: int, work: Path) -> dict:
 
 
 def bench_recordings(n: int, work: Path, seconds: float) -> dict:
-    from trunkline.gateway.recording.store import RecordingDesk, set_active_desk
+    from trunkline.gateway.recording.desk import RecordingDesk, set_active_desk
 
     svc = _service(work)
     eng = svc.engine

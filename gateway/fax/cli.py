@@ -189,7 +189,7 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
 # -- recordings ------------------------------------------------------------------------
 
 def _store(args: argparse.Namespace) -> Any:
-    from trunkline.gateway.recording.store import RecordingStore
+    from trunkline.gateway.recording.archive import RecordingStore
 
     return RecordingStore(args.root)
 
@@ -230,7 +230,7 @@ def rec_search(args: argparse.Namespace) -> int:
 
 
 def rec_purge(args: argparse.Namespace) -> int:
-    from trunkline.gateway.recording.store import RetentionRule, load_rules
+    from trunkline.gateway.recording.archive import RetentionRule, load_rules
 
     rules = load_rules(args.rules) if args.rules else []
     if args.days is not None:

@@ -321,9 +321,9 @@ def _check_writable(target: Path) -> None:
 # -- recording --------------------------------------------------------------------------
 
 def register_recording_methods(service: Any, *, root: str | Path | None = None) -> Any:
-    """Add the recording methods; returns the :class:`~trunkline.gateway.recording.store.
+    """Add the recording methods; returns the :class:`~trunkline.gateway.recording.desk.
     RecordingDesk` (also ``service.recordings``). Repairs interrupted recordings first."""
-    from trunkline.gateway.recording.store import RecordingDesk
+    from trunkline.gateway.recording.desk import RecordingDesk
 
     desk = RecordingDesk(service.engine, root=root)
     service.recordings = desk

@@ -2,7 +2,7 @@
 
 Playback sources are prerendered int16 arrays stepped 160 samples a tick (a slice, not a
 per-sample loop). Recordings are stereo WAV files, customer on the left and what we sent
-(the agent, prompts) on the right, written crash-safely (gateway/recording/store.py): a
+(the agent, prompts) on the right, written crash-safely (gateway/recording/wav.py): a
 crash loses at most the last second, and an interrupted file is repaired on restart.
 """
 
@@ -130,14 +130,14 @@ class Recorder:
     """A stereo WAV recording: left = what the line received (the customer), right =
     what we sent (the agent, prompts).
 
-    Written crash-safely by :class:`~trunkline.gateway.recording.store.WavWriter`: into
+    Written crash-safely by :class:`~trunkline.gateway.recording.wav.WavWriter`: into
     ``NAME.wav.part``, data and header sizes on disk once a second, fsynced by a
     background thread, renamed to ``NAME.wav`` when it stops; an interrupted ``.part`` is
     repaired on restart. ``write`` runs in the media tick and never raises: a full disk
     or a vanished folder stops the recording (``error`` says why), keeps what is on disk,
     and the tick goes on. ``pause``/``resume`` write silence meanwhile and keep the
     intervals (seconds from the start) in ``pauses``. If a recording desk is active
-    (:func:`trunkline.gateway.recording.store.set_active_desk`), it indexes the recording.
+    (:func:`trunkline.gateway.recording.desk.set_active_desk`), it indexes the recording.
     """
 
     def __init__(self, path: Path, encoding: str = "pcm16", frames: int = 0,
@@ -162,7 +162,9 @@ class Recorder:
     def open(self) -> None:
         import time
 
-        from trunkline.gateway.recording.store import RecordingError, WavWriter, active_desk
+        from trunkline.gateway.recording.desk import active_desk
+        from trunkline.gateway.recording.errors import RecordingError
+        from trunkline.gateway.recording.wav import WavWriter
 
         if self.encoding not in ("pcm16", "alaw", "ulaw"):
             raise ConfigError(f"unknown recording encoding {self.encoding!r}; "

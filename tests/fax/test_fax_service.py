@@ -23,7 +23,8 @@ from trunkline.gateway.fax.documents import (
     read_fax,
     tiff_to_pdf,
 )
-from trunkline.gateway.recording.store import set_active_desk, wait_idle
+from trunkline.gateway.recording.desk import set_active_desk
+from trunkline.gateway.recording.wav import wait_idle
 from trunkline.gateway.rpc.registry import Role, RpcError
 from trunkline.gateway.service import GatewayService
 

@@ -17,23 +17,17 @@ import soundfile
 from fax_kit import HUMAN_NUMBER, Rig, write_plan
 
 from trunkline.gateway.media.play import Recorder
-from trunkline.gateway.recording import store as recordings
-from trunkline.gateway.recording.store import (
-    RecordingDesk,
-    RecordingError,
-    RecordingStore,
-    RetentionRule,
-    WavWriter,
-    repair,
-    set_active_desk,
-    wait_idle,
-)
+from trunkline.gateway.recording import wav
+from trunkline.gateway.recording.archive import RecordingStore, RetentionRule
+from trunkline.gateway.recording.desk import RecordingDesk, set_active_desk
+from trunkline.gateway.recording.errors import RecordingError
+from trunkline.gateway.recording.wav import WavWriter, repair, wait_idle
 
 CRASHER = r"""
 import sys, time
 import numpy as np
 from pathlib import Path
-from trunkline.gateway.recording.store import RecordingDesk
+from trunkline.gateway.recording.desk import RecordingDesk
 from trunkline.gateway.media.play import Recorder
 root = Path(sys.argv[1])
 desk = RecordingDesk(None, root=root)
@@ -112,10 +106,10 @@ def test_full_disk_keeps_what_was_written(tmp_path: Path, monkeypatch) -> None:
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(recordings.os, "write", full)
+    monkeypatch.setattr(wav.os, "write", full)
     for _ in range(100):
         rec.write(np.full(160, 500.0), np.zeros(160))  # must not raise in the tick
-    monkeypatch.setattr(recordings.os, "write", real_write)
+    monkeypatch.setattr(wav.os, "write", real_write)
     seconds = rec.close()
     assert seconds == 2.0 and "No space left" in rec.error
     assert soundfile.info(str(tmp_path / "full.wav")).frames == 2 * 8000
@@ -169,7 +163,7 @@ def test_recording_a_call_with_pause_policy_and_index(tmp_path: Path) -> None:
         paused = data[int(start * 8000) + 80: int(end * 8000) - 80]
         assert np.abs(paused.astype(int)).max() <= 8  # A-law silence
         assert np.abs(data[: int(start * 8000), 0].astype(int)).max() > 1000  # the customer
-        assert row["sha256"] == recordings.sha256(row["path"])
+        assert row["sha256"] == wav.sha256(row["path"])
         assert desk.index.search(agent_name="Lei")[0]["id"] == row["id"]
         assert desk.index.search(customer="1381")[0]["id"] == row["id"]
         assert desk.index.search(call=call_id)[0]["id"] == row["id"]
@@ -193,7 +187,7 @@ def _fake(store: RecordingStore, name: str, started: float, campaign: str | None
     w.close()
     wait_idle()
     store.index.add(path=str(path), started=started, duration=0.1, campaign=campaign,
-                    state="complete", sha256=recordings.sha256(path))
+                    state="complete", sha256=wav.sha256(path))
     return path
 
 
