@@ -43,7 +43,8 @@ from trunkline.drivers.model import (
     SpanSignalling,
 )
 from trunkline.drivers.pri_call import ClearAction, PriCall, SetupAction
-from trunkline.gateway.media.play import PlaySource, Recorder, source_for
+from trunkline.gateway.media.play import PlaySource, source_for
+from trunkline.gateway.recording.recorder import Recorder
 from trunkline.gateway.rpc.registry import RpcError
 
 log = structlog.get_logger("trunkline.gateway.media.engine")

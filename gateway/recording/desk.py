@@ -37,7 +37,7 @@ class _Policy:
 class RecordingDesk(RecordingStore):
     """Recordings on a running engine: start with metadata, pause, policies, indexing.
 
-    Every :class:`~trunkline.gateway.media.play.Recorder` reports to the active desk (also
+    Every :class:`~trunkline.gateway.recording.recorder.Recorder` reports to the active desk (also
     those started with the engine's ``call.record``), so all recordings are indexed.
     """
 
@@ -76,7 +76,7 @@ class RecordingDesk(RecordingStore):
     def start(self, call_id: int, *, encoding: str | None = None, reason: str = "request",
               **fields: Any) -> dict[str, Any]:
         """Engine thread: start recording ``call_id`` into the store, indexed."""
-        from trunkline.gateway.media.play import Recorder
+        from trunkline.gateway.recording.recorder import Recorder
         from trunkline.gateway.rpc.registry import RpcError
 
         call = self.engine._call(call_id)

@@ -16,11 +16,11 @@ import pytest
 import soundfile
 from fax_kit import HUMAN_NUMBER, Rig, write_plan
 
-from trunkline.gateway.media.play import Recorder
 from trunkline.gateway.recording import wav
 from trunkline.gateway.recording.archive import RecordingStore, RetentionRule
 from trunkline.gateway.recording.desk import RecordingDesk, set_active_desk
 from trunkline.gateway.recording.errors import RecordingError
+from trunkline.gateway.recording.recorder import Recorder
 from trunkline.gateway.recording.wav import WavWriter, repair, wait_idle
 
 CRASHER = r"""
@@ -28,7 +28,7 @@ import sys, time
 import numpy as np
 from pathlib import Path
 from trunkline.gateway.recording.desk import RecordingDesk
-from trunkline.gateway.media.play import Recorder
+from trunkline.gateway.recording.recorder import Recorder
 root = Path(sys.argv[1])
 desk = RecordingDesk(None, root=root)
 done = Recorder(root / "done.wav", "alaw", meta={"call_id": 1, "campaign": "c1"})
