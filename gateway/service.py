@@ -83,6 +83,8 @@ class GatewayService:
             pri_switchtype=config.pri_switchtype, pri_trace=config.pri_trace,
             inbound_timeout=config.inbound_timeout, reject_cause=config.reject_cause,
             metrics=self,
+            # call.record's recordings are indexed by this service's desk (made below).
+            recorder_factory=lambda *args, **kw: self.recordings.recorder(*args, **kw),
         )
         from trunkline.gateway.fax.methods import (
             register_fax_methods,

@@ -44,7 +44,7 @@ from trunkline.drivers.model import (
 )
 from trunkline.drivers.pri_call import ClearAction, PriCall, SetupAction
 from trunkline.gateway.media.play import PlaySource, source_for
-from trunkline.gateway.recording.recorder import Recorder
+from trunkline.gateway.recording.recorder import Recorder, RecorderFactory
 from trunkline.gateway.rpc.registry import RpcError
 
 log = structlog.get_logger("trunkline.gateway.media.engine")
@@ -143,7 +143,7 @@ class MediaEngine:
                  publish: Callable[[dict], None], groups: dict[str, list[int]],
                  pri_switchtype: str = "euroisdn_e1", pri_trace: bool = False,
                  inbound_timeout: float = 10.0, reject_cause: int = 21,
-                 metrics: Any = None) -> None:
+                 metrics: Any = None, recorder_factory: RecorderFactory = Recorder) -> None:
         self.card = card
         self.clock = clock
         self.zone = zone
@@ -152,6 +152,7 @@ class MediaEngine:
         self.inbound_timeout = inbound_timeout
         self.reject_cause = reject_cause
         self.metrics = metrics
+        self._new_recorder = recorder_factory  # call.record's (unindexed by default)
         self.calls: dict[int, Call] = {}
         self._by_channel: dict[int, int] = {}
         self._ids = itertools.count(1)
@@ -774,7 +775,7 @@ class MediaEngine:
                                f"{call.recorder.path}")
             if not path:
                 raise RpcError("invalid_params", "record start needs a 'path'")
-            recorder = Recorder(Path(path), encoding, recording_id=next(self._play_ids))
+            recorder = self._new_recorder(Path(path), encoding, recording_id=next(self._play_ids))
             recorder.open()
             call.recorder = recorder
             return {"call": call_id, "recording": str(recorder.path)}

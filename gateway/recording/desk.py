@@ -22,6 +22,7 @@ import structlog
 from trunkline.errors import TrunklineError
 from trunkline.gateway.recording.archive import RecordingStore
 from trunkline.gateway.recording.index import COLUMNS
+from trunkline.gateway.recording.recorder import Recorder
 from trunkline.gateway.recording.wav import finish_pool, sha256
 
 log = structlog.get_logger("trunkline.gateway.recording.desk")
@@ -37,8 +38,9 @@ class _Policy:
 class RecordingDesk(RecordingStore):
     """Recordings on a running engine: start with metadata, pause, policies, indexing.
 
-    Every :class:`~trunkline.gateway.recording.recorder.Recorder` reports to the active desk (also
-    those started with the engine's ``call.record``), so all recordings are indexed.
+    The desk indexes the recorders built by :meth:`recorder`: those it starts itself,
+    and those the engine starts for ``call.record`` when the service gives the engine
+    this method as its recorder factory. It indexes no other desk's recordings.
     """
 
     def __init__(self, engine: Any, root: str | Path | None = None) -> None:
@@ -46,7 +48,12 @@ class RecordingDesk(RecordingStore):
         self.engine = engine
         self.tags: dict[int, dict[str, Any]] = {}
         self.policy = _Policy()
-        set_active_desk(self)
+
+    def recorder(self, path: Path, encoding: str = "pcm16", *, recording_id: int = 0,
+                 meta: dict | None = None) -> Recorder:
+        """A recorder (not yet opened) that this desk indexes: a
+        :class:`~trunkline.gateway.recording.recorder.RecorderFactory`."""
+        return Recorder(path, encoding, recording_id=recording_id, meta=meta, observer=self)
 
     def tag(self, call_id: int, **fields: Any) -> dict[str, Any]:
         call = self.engine._call(call_id)
@@ -76,7 +83,6 @@ class RecordingDesk(RecordingStore):
     def start(self, call_id: int, *, encoding: str | None = None, reason: str = "request",
               **fields: Any) -> dict[str, Any]:
         """Engine thread: start recording ``call_id`` into the store, indexed."""
-        from trunkline.gateway.recording.recorder import Recorder
         from trunkline.gateway.rpc.registry import RpcError
 
         call = self.engine._call(call_id)
@@ -88,8 +94,9 @@ class RecordingDesk(RecordingStore):
         started = time.time()
         meta = {"call_id": call_id, "customer": call.number or None, **tags,
                 "reason": reason}
-        recorder = Recorder(self.new_path(call_id, started), encoding or self.policy.encoding,
-                            recording_id=call_id, meta=meta)
+        recorder = self.recorder(self.new_path(call_id, started),
+                                 encoding or self.policy.encoding, recording_id=call_id,
+                                 meta=meta)
         recorder.open()
         call.recorder = recorder
         return {"call": call_id, "recording": str(recorder.path), "reason": reason}
@@ -131,13 +138,13 @@ class RecordingDesk(RecordingStore):
             except (TrunklineError, OSError) as err:
                 log.error("policy_recording_failed", call=call_id, error=str(err))
 
-    # -- Recorder hooks --------------------------------------------------------------
-    def opened(self, recorder: Any) -> None:
+    # -- Recorder hooks (RecordingObserver) -----------------------------------------
+    def opened(self, recorder: Recorder) -> None:
         self.index.add(path=str(recorder.path), encoding=recorder.encoding,
                        started=recorder.started_wall, state="recording",
                        **{k: v for k, v in recorder.meta.items() if k in COLUMNS})
 
-    def closed(self, recorder: Any, final: Path, seconds: float) -> None:
+    def closed(self, recorder: Recorder, final: Path, seconds: float) -> None:
         state = "failed" if recorder.error else "complete"
         self.index.update(recorder.path, duration=round(seconds, 3), state=state,
                           pauses=recorder.pauses, error=recorder.error, finished=time.time())
@@ -152,16 +159,3 @@ class RecordingDesk(RecordingStore):
         if recorder.error and self.engine is not None:
             self.engine.publish({"event": "recording.failed", "path": str(final),
                                  "error": recorder.error, "duration": round(seconds, 3)})
-
-
-_active: RecordingDesk | None = None
-
-
-def set_active_desk(desk: RecordingDesk | None) -> None:
-    """The desk every Recorder reports to (None: recordings are not indexed)."""
-    global _active
-    _active = desk
-
-
-def active_desk() -> RecordingDesk | None:
-    return _active

@@ -3,19 +3,49 @@
 Recordings are stereo WAV files, customer on the left and what we sent (the agent,
 prompts) on the right, written crash-safely (:mod:`trunkline.gateway.recording.wav`): a
 crash loses at most the last second, and an interrupted file is repaired on restart.
+
+Who indexes a recording is decided when it is built: a :class:`Recorder` reports to the
+:class:`RecordingObserver` it is given (a gateway's recording desk), or to nobody. There
+is no process-wide "current desk", so two gateways in one process (tests, tools) each
+index their own recordings. The engine builds the recorders of ``call.record`` with a
+:class:`RecorderFactory` it is given; the desk's ``recorder`` method is one.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import structlog
 
 from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE
 from trunkline.errors import AudioFileError, ConfigError
+from trunkline.gateway.recording.errors import RecordingError
+from trunkline.gateway.recording.wav import WavWriter
 
 log = structlog.get_logger("trunkline.gateway.recording.recorder")
+
+
+class RecordingObserver(Protocol):
+    """Told when a recording opens and when it is finished (to index it).
+
+    Both are called in the media tick; an exception is logged, never raised, so the
+    index can never stop a recording.
+    """
+
+    def opened(self, recorder: Recorder) -> None: ...
+
+    def closed(self, recorder: Recorder, final: Path, seconds: float) -> None: ...
+
+
+class RecorderFactory(Protocol):
+    """Builds a (not yet opened) :class:`Recorder`: the :class:`Recorder` class itself
+    (unindexed), or a recording desk's ``recorder`` method (indexed by that desk)."""
+
+    def __call__(self, path: Path, encoding: str = "pcm16", *, recording_id: int = 0,
+                 meta: dict | None = None) -> Recorder: ...
 
 
 class Recorder:
@@ -28,12 +58,13 @@ class Recorder:
     repaired on restart. ``write`` runs in the media tick and never raises: a full disk
     or a vanished folder stops the recording (``error`` says why), keeps what is on disk,
     and the tick goes on. ``pause``/``resume`` write silence meanwhile and keep the
-    intervals (seconds from the start) in ``pauses``. If a recording desk is active
-    (:func:`trunkline.gateway.recording.desk.set_active_desk`), it indexes the recording.
+    intervals (seconds from the start) in ``pauses``. ``observer`` (a recording desk, or
+    None) is told when the recording opens and closes, and indexes it.
     """
 
     def __init__(self, path: Path, encoding: str = "pcm16", frames: int = 0,
-                 recording_id: int = 0, *, meta: dict | None = None) -> None:
+                 recording_id: int = 0, *, meta: dict | None = None,
+                 observer: RecordingObserver | None = None) -> None:
         self.path = Path(path)
         self.encoding = encoding
         self.frames = frames
@@ -44,7 +75,7 @@ class Recorder:
         self.started_wall = 0.0
         self._writer = None
         self._block = np.zeros((FRAME_SAMPLES, 2), dtype=np.float32)
-        self._desk = None
+        self._observer = observer
         self._closed_error: str | None = None
 
     @property
@@ -52,12 +83,6 @@ class Recorder:
         return self._writer.error if self._writer is not None else self._closed_error
 
     def open(self) -> None:
-        import time
-
-        from trunkline.gateway.recording.desk import active_desk
-        from trunkline.gateway.recording.errors import RecordingError
-        from trunkline.gateway.recording.wav import WavWriter
-
         if self.encoding not in ("pcm16", "alaw", "ulaw"):
             raise ConfigError(f"unknown recording encoding {self.encoding!r}; "
                               "expected pcm16, alaw or ulaw")
@@ -68,10 +93,9 @@ class Recorder:
             raise AudioFileError(str(err)) from err
         self._writer = writer
         self.started_wall = time.time()
-        self._desk = active_desk()
-        if self._desk is not None:
+        if self._observer is not None:
             try:
-                self._desk.opened(self)
+                self._observer.opened(self)
             except Exception as err:  # the index must not stop a recording
                 log.error("recording_index_failed", path=str(self.path), error=str(err))
 
@@ -109,9 +133,9 @@ class Recorder:
             writer, self._writer = self._writer, None
             final = writer.close()
             self._closed_error = writer.error
-            if self._desk is not None:
+            if self._observer is not None:
                 try:
-                    self._desk.closed(self, final, writer.samples / SAMPLE_RATE)
+                    self._observer.closed(self, final, writer.samples / SAMPLE_RATE)
                 except Exception as err:
                     log.error("recording_index_failed", path=str(self.path), error=str(err))
             return writer.samples / SAMPLE_RATE

@@ -23,7 +23,6 @@ from trunkline.gateway.fax.documents import (
     read_fax,
     tiff_to_pdf,
 )
-from trunkline.gateway.recording.desk import set_active_desk
 from trunkline.gateway.recording.wav import wait_idle
 from trunkline.gateway.rpc.registry import Role, RpcError
 from trunkline.gateway.service import GatewayService
@@ -96,7 +95,6 @@ def test_gateway_methods(tmp_path: Path) -> None:
     finally:
         svc.engine.stop()
         svc.card.close()
-        set_active_desk(None)
         fax_far_end.reset()
     assert rec.index.search(limit=5)
 

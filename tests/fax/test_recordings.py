@@ -18,7 +18,7 @@ from fax_kit import HUMAN_NUMBER, Rig, write_plan
 
 from trunkline.gateway.recording import wav
 from trunkline.gateway.recording.archive import RecordingStore, RetentionRule
-from trunkline.gateway.recording.desk import RecordingDesk, set_active_desk
+from trunkline.gateway.recording.desk import RecordingDesk
 from trunkline.gateway.recording.errors import RecordingError
 from trunkline.gateway.recording.recorder import Recorder
 from trunkline.gateway.recording.wav import WavWriter, repair, wait_idle
@@ -28,28 +28,21 @@ import sys, time
 import numpy as np
 from pathlib import Path
 from trunkline.gateway.recording.desk import RecordingDesk
-from trunkline.gateway.recording.recorder import Recorder
 root = Path(sys.argv[1])
 desk = RecordingDesk(None, root=root)
-done = Recorder(root / "done.wav", "alaw", meta={"call_id": 1, "campaign": "c1"})
+done = desk.recorder(root / "done.wav", "alaw", meta={"call_id": 1, "campaign": "c1"})
 done.open()
 for i in range(100):
     done.write(np.full(160, 1000.0), np.full(160, -1000.0))
 done.close()
-rec = Recorder(root / "live.wav", "pcm16", meta={"call_id": 2, "campaign": "c1",
-                                                 "agent_id": "a7", "customer": "138"})
+rec = desk.recorder(root / "live.wav", "pcm16", meta={"call_id": 2, "campaign": "c1",
+                                                      "agent_id": "a7", "customer": "138"})
 rec.open()
 for i in range(175):  # 3.5 s: left counts frames, right is its negative
     rec.write(np.full(160, float(i)), np.full(160, -float(i)))
 print("ready", flush=True)
 time.sleep(60)
 """
-
-
-@pytest.fixture(autouse=True)
-def no_desk():
-    yield
-    set_active_desk(None)
 
 
 def test_kill_during_recording_then_recover(tmp_path: Path) -> None:
@@ -97,7 +90,7 @@ def test_repair_of_a_torn_write_and_of_garbage(tmp_path: Path) -> None:
 
 def test_full_disk_keeps_what_was_written(tmp_path: Path, monkeypatch) -> None:
     store = RecordingDesk(None, root=tmp_path)
-    rec = Recorder(tmp_path / "full.wav", "pcm16", meta={"call_id": 3})
+    rec = store.recorder(tmp_path / "full.wav", "pcm16", meta={"call_id": 3})
     rec.open()
     for _ in range(100):
         rec.write(np.full(160, 500.0), np.zeros(160))
@@ -168,13 +161,14 @@ def test_recording_a_call_with_pause_policy_and_index(tmp_path: Path) -> None:
         assert desk.index.search(customer="1381")[0]["id"] == row["id"]
         assert desk.index.search(call=call_id)[0]["id"] == row["id"]
         assert desk.index.search(campaign="autumn") == []
-        # The engine's own call.record path is indexed too.
+        # The engine's own call.record path is indexed too, by the service's own desk.
         info = rig.engine.originate(HUMAN_NUMBER, group="pri", ring_timeout=30)
         rig.run_until(lambda: rig.engine.calls[info["call"]].answered_at, 30)
         rig.engine.record(info["call"], "start", str(tmp_path / "adhoc.wav"), "pcm16")
         rig.run(1.5)
         rig.engine.record(info["call"], "stop", None, "pcm16")
-        assert desk.index.get(tmp_path / "adhoc.wav")["state"] == "complete"
+        assert rig.service.recordings.index.get(tmp_path / "adhoc.wav")["state"] == "complete"
+        assert desk.index.get(tmp_path / "adhoc.wav") is None
     finally:
         rig.close()
 
