@@ -86,10 +86,8 @@ class GatewayService:
             # call.record's recordings are indexed by this service's desk (made below).
             recorder_factory=lambda *args, **kw: self.recordings.recorder(*args, **kw),
         )
-        from trunkline.gateway.fax.methods import (
-            register_fax_methods,
-            register_recording_methods,
-        )
+        from trunkline.gateway.fax.methods import register_fax_methods
+        from trunkline.gateway.recording.methods import register_recording_methods
 
         register_fax_methods(self, spool=config.fax_spool)
         register_recording_methods(self, root=config.recordings_root)

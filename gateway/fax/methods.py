@@ -1,18 +1,17 @@
-"""Gateway methods for fax and recording (registered by ``GatewayService``).
+"""Gateway methods for fax (registered by ``GatewayService``).
 
 ``register_fax_methods(service)`` adds ``call.fax_send``, ``call.fax_receive``,
 ``fax.send`` (dial and send), ``fax.status``, ``fax.list``, ``fax.broadcast``,
-``fax.job``, ``fax.job_cancel``, ``fax.route_add``, ``fax.routes``;
-``register_recording_methods(service)`` adds ``recording.start``, ``recording.stop``,
-``recording.pause``, ``recording.resume``, ``recording.policy``, ``recordings.search``.
-See docs/fax.md and docs/recording.md. Both must be called once the service's engine
-exists (at the end of ``GatewayService.__init__``).
+``fax.job``, ``fax.job_cancel``, ``fax.route_add``, ``fax.routes``. See docs/fax.md. It
+must be called once the service's engine exists (at the end of
+``GatewayService.__init__``). The recording methods are in
+:mod:`trunkline.gateway.recording.methods`.
 
 Document conversion (PDF or PNG to TIFF-F) runs in a worker thread before the engine is
 involved, so a slow or bad document never touches the tick; the engine only attaches the
-prepared :class:`~trunkline.gateway.fax.session.FaxSession`. Inbound routing and recording
-policies watch the engine's events through one small tap on ``engine.publish`` (the
-engine has no listener hook of its own yet).
+prepared :class:`~trunkline.gateway.fax.session.FaxSession`. Inbound routing (and the
+recording desk's policies) watch the engine's events through one small tap on
+``engine.publish``, :func:`event_tap` (the engine has no listener hook of its own yet).
 
 Files go under the fax spool (``$TRUNKLINE_FAX_SPOOL``, default
 ``$XDG_STATE_HOME/trunkline/fax`` or ``~/.local/state/trunkline/fax``): ``outbox/``
@@ -316,70 +315,3 @@ def _check_writable(target: Path) -> None:
     except OSError as err:
         raise RpcError("invalid_params", f"cannot receive a fax into {target}: "
                        f"{err.strerror or err}") from None
-
-
-# -- recording --------------------------------------------------------------------------
-
-def register_recording_methods(service: Any, *, root: str | Path | None = None) -> Any:
-    """Add the recording methods; returns the :class:`~trunkline.gateway.recording.desk.
-    RecordingDesk` (also ``service.recordings``). Repairs interrupted recordings first."""
-    from trunkline.gateway.recording.desk import RecordingDesk
-
-    desk = RecordingDesk(service.engine, root=root)
-    service.recordings = desk
-    desk.recover()
-    event_tap(service).append(desk.on_event)
-    r = service.registry
-    engine = service.engine
-
-    async def run(fn: Callable[[], Any]) -> Any:
-        return await asyncio.wrap_future(engine.submit(fn))
-
-    meta = {"campaign": Param(str), "agent_id": Param(str), "agent_name": Param(str),
-            "customer": Param(str, doc="the customer's number (default: the dialed one)")}
-
-    @r.method("recording.start", role="control", params={
-        **CALL, **meta, "encoding": Param(str, default="pcm16",
-                                          choices=("pcm16", "alaw", "ulaw")),
-        "reason": Param(str, default="request", choices=("request", "policy", "supervisor"))})
-    async def rec_start(session, call, encoding="pcm16", reason="request", **fields) -> dict:
-        """Record the call (customer left, agent right) into the indexed store."""
-        return await run(lambda: desk.start(call, encoding=encoding, reason=reason, **fields))
-
-    @r.method("recording.stop", role="control", params=CALL)
-    async def rec_stop(session, call) -> dict:
-        """Stop recording the call; the file is finished and indexed."""
-        return await run(lambda: engine.record(call, "stop", None, "pcm16"))
-
-    @r.method("recording.pause", role="control", params=CALL)
-    async def rec_pause(session, call) -> dict:
-        """Pause (silence is written, the interval is indexed): e.g. card numbers."""
-        return await run(lambda: desk.pause(call, True))
-
-    @r.method("recording.resume", role="control", params=CALL)
-    async def rec_resume(session, call) -> dict:
-        """Resume a paused recording."""
-        return await run(lambda: desk.pause(call, False))
-
-    @r.method("recording.policy", role="admin", params={
-        "record_all": Param(bool), "campaigns": Param(list, items=str),
-        "encoding": Param(str, choices=("pcm16", "alaw", "ulaw"))})
-    async def rec_policy(session, record_all=None, campaigns=None, encoding=None) -> dict:
-        """Which calls are recorded from answer: all, or those of given campaigns."""
-        return desk.set_policy(record_all=record_all, campaigns=campaigns, encoding=encoding)
-
-    @r.method("recording.tag", role="control", params={**CALL, **meta})
-    async def rec_tag(session, call, **fields) -> dict:
-        """Say which campaign/agent/customer a call belongs to (for policy and index)."""
-        return await run(lambda: desk.tag(call, **fields))
-
-    @r.method("recordings.search", role="monitor", params={
-        "call": Param(int), "campaign": Param(str), "agent_id": Param(str),
-        "agent_name": Param(str), "customer": Param(str), "outcome": Param(str),
-        "since": Param(float), "until": Param(float), "limit": Param(int, default=100,
-                                                                      minimum=1, maximum=10000)})
-    async def rec_search(session, limit=100, **filters) -> list:
-        """Indexed recordings matching every filter given, newest first."""
-        return await asyncio.to_thread(desk.index.search, limit=limit, **filters)
-
-    return desk
