@@ -108,7 +108,7 @@ def bench_faxes(n: int, work: Path) -> dict:
 
 
 def bench_recordings(n: int, work: Path, seconds: float) -> dict:
-    from trunkline.gateway.recording.store import RecordingDesk, set_active_desk
+    from trunkline.gateway.recording.desk import RecordingDesk
 
     svc = _service(work)
     eng = svc.engine
@@ -130,7 +130,6 @@ def bench_recordings(n: int, work: Path, seconds: float) -> dict:
     for i in ids:
         eng.record(i, "stop", None, "pcm16")
     svc.card.close()
-    set_active_desk(None)
     return {**_stats(durations), "ok": n}
 
 

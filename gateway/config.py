@@ -83,7 +83,7 @@ class GatewayConfig:
     fax_spool: Path | None = None
     """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
-    """Where recordings and their index live (default: see gateway/recording/store.py)."""
+    """Where recordings and their index live (default: see gateway/recording/archive.py)."""
     source: str | None = None
 
 

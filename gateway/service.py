@@ -79,15 +79,15 @@ class GatewayService:
             pri_switchtype=config.pri_switchtype, pri_trace=config.pri_trace,
             inbound_timeout=config.inbound_timeout, reject_cause=config.reject_cause,
             metrics=self.metrics,
+            # call.record's recordings are indexed by this service's desk (made below).
+            recorders=lambda *args, **kw: self.recordings.recorder(*args, **kw),
         )
         # The socket fan-out listens first: whatever else listens, clients see the events
         # in the order they were published.
         self.forwarding = self.engine.subscribe(self._forward)
-        from trunkline.gateway.fax.methods import (
-            register_fax_methods,
-            register_recording_methods,
-        )
+        from trunkline.gateway.fax.methods import register_fax_methods
         from trunkline.gateway.methods import register_call_methods
+        from trunkline.gateway.recording.methods import register_recording_methods
 
         register_call_methods(self)
         register_fax_methods(self, spool=config.fax_spool)

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trunkline.drivers.dsp.detect_cli",
     "trunkline.gateway.cli",
     "trunkline.gateway.fax.cli",
+    "trunkline.gateway.recording.cli",
     "trunkline.dialer.cli",
     "trunkline.dialer.demo",
 )

@@ -1,12 +1,11 @@
-"""Gateway methods for fax and recording (registered by ``GatewayService``).
+"""Gateway methods for fax (registered by ``GatewayService``).
 
 ``register_fax_methods(service)`` adds ``call.fax_send``, ``call.fax_receive``,
 ``fax.send`` (dial and send), ``fax.status``, ``fax.list``, ``fax.broadcast``,
-``fax.job``, ``fax.job_cancel``, ``fax.route_add``, ``fax.routes``;
-``register_recording_methods(service)`` adds ``recording.start``, ``recording.stop``,
-``recording.pause``, ``recording.resume``, ``recording.policy``, ``recordings.search``.
-See docs/fax.md and docs/recording.md. Both must be called once the service's engine
-exists (at the end of ``GatewayService.__init__``).
+``fax.job``, ``fax.job_cancel``, ``fax.route_add``, ``fax.routes``. See docs/fax.md. It
+must be called once the service's engine exists (at the end of
+``GatewayService.__init__``). The recording methods are in
+:mod:`trunkline.gateway.recording.methods`.
 
 Document conversion (PDF or PNG to TIFF-F) runs in a worker thread before the engine is
 involved, so a slow or bad document never touches the tick; the engine only attaches the
@@ -37,11 +36,11 @@ from trunkline.gateway.fax.jobs import (
     _hangup_later,
 )
 from trunkline.gateway.fax.session import FaxOptions, FaxRecord, FaxSession
+from trunkline.gateway.methods import CALL
 from trunkline.gateway.rpc.registry import Param, RpcError
 
 log = structlog.get_logger("trunkline.gateway.fax.methods")
 
-CALL = {"call": Param(int, required=True, doc="the call id")}
 FAX_OPTIONS = {
     "ident": Param(str, default="", maximum=20, doc="station id (TSI/CSI)"),
     "header": Param(str, default="", maximum=50, doc="header line on each page sent"),
@@ -284,69 +283,3 @@ def _check_writable(target: Path) -> None:
     except OSError as err:
         raise RpcError("invalid_params", f"cannot receive a fax into {target}: "
                        f"{err.strerror or err}") from None
-
-
-# -- recording --------------------------------------------------------------------------
-
-def register_recording_methods(service: Any, *, root: str | Path | None = None) -> Any:
-    """Add the recording methods; returns the :class:`~trunkline.gateway.recording.store.
-    RecordingDesk` (also ``service.recordings``). Repairs interrupted recordings first."""
-    from trunkline.gateway.recording.store import RecordingDesk
-
-    desk = RecordingDesk(service.engine, root=root)
-    service.recordings = desk
-    desk.recover()
-    engine = service.engine
-    engine.subscribe(desk.on_event)
-    r = service.registry
-
-    run = service.run
-
-    meta = {"campaign": Param(str), "agent_id": Param(str), "agent_name": Param(str),
-            "customer": Param(str, doc="the customer's number (default: the dialed one)")}
-
-    @r.method("recording.start", role="control", params={
-        **CALL, **meta, "encoding": Param(str, default="pcm16",
-                                          choices=("pcm16", "alaw", "ulaw")),
-        "reason": Param(str, default="request", choices=("request", "policy", "supervisor"))})
-    async def rec_start(session, call, encoding="pcm16", reason="request", **fields) -> dict:
-        """Record the call (customer left, agent right) into the indexed store."""
-        return await run(lambda: desk.start(call, encoding=encoding, reason=reason, **fields))
-
-    @r.method("recording.stop", role="control", params=CALL)
-    async def rec_stop(session, call) -> dict:
-        """Stop recording the call; the file is finished and indexed."""
-        return await run(lambda: engine.record(call, "stop", None, "pcm16"))
-
-    @r.method("recording.pause", role="control", params=CALL)
-    async def rec_pause(session, call) -> dict:
-        """Pause (silence is written, the interval is indexed): e.g. card numbers."""
-        return await run(lambda: desk.pause(call, True))
-
-    @r.method("recording.resume", role="control", params=CALL)
-    async def rec_resume(session, call) -> dict:
-        """Resume a paused recording."""
-        return await run(lambda: desk.pause(call, False))
-
-    @r.method("recording.policy", role="admin", params={
-        "record_all": Param(bool), "campaigns": Param(list, items=str),
-        "encoding": Param(str, choices=("pcm16", "alaw", "ulaw"))})
-    async def rec_policy(session, record_all=None, campaigns=None, encoding=None) -> dict:
-        """Which calls are recorded from answer: all, or those of given campaigns."""
-        return desk.set_policy(record_all=record_all, campaigns=campaigns, encoding=encoding)
-
-    @r.method("recording.tag", role="control", params={**CALL, **meta})
-    async def rec_tag(session, call, **fields) -> dict:
-        """Say which campaign/agent/customer a call belongs to (for policy and index)."""
-        return await run(lambda: desk.tag(call, **fields))
-
-    @r.method("recordings.search", role="monitor", params={
-        "call": Param(int), "campaign": Param(str), "agent_id": Param(str),
-        "agent_name": Param(str), "customer": Param(str), "outcome": Param(str),
-        "since": Param(float), "until": Param(float), "limit": Param(int, default=100,
-                                                                      minimum=1, maximum=10000)})
-    async def rec_search(session, limit=100, **filters) -> list:
-        """Indexed recordings matching every filter given, newest first."""
-        return await asyncio.to_thread(desk.index.search, limit=limit, **filters)
-
-    return desk

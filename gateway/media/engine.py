@@ -45,6 +45,7 @@ from trunkline.gateway.media.calls import Call, Collect, MediaProcessor
 from trunkline.gateway.media.channels import ChannelPicker
 from trunkline.gateway.media.mixer import mix
 from trunkline.gateway.media.play import source_for
+from trunkline.gateway.recording.recorder import Recorder, RecorderFactory
 
 log = structlog.get_logger("trunkline.gateway.engine")
 
@@ -53,15 +54,6 @@ __all__ = ["MAX_CALL_SECONDS", "MediaEngine", "MediaProcessor"]
 #: The longest a gateway call may last (a forgotten call must end some day).
 MAX_CALL_SECONDS = 4 * 3600.0
 
-RecorderFactory = Callable[..., Any]
-
-
-def _plain_recorder(path: Path, encoding: str, *, recording_id: int = 0) -> Any:
-    from trunkline.gateway.media.play import Recorder
-
-    return Recorder(path, encoding, recording_id=recording_id)
-
-
 class MediaEngine:
     """Owns a card's line loop and runs its media tick; see the module docstring."""
 
@@ -69,12 +61,14 @@ class MediaEngine:
                  groups: Mapping[str, list[int]], pri_switchtype: str = "euroisdn_e1",
                  pri_trace: bool = False, inbound_timeout: float = 10.0,
                  reject_cause: int = 21, metrics: Any = None,
-                 recorders: RecorderFactory | None = None) -> None:
+                 recorders: RecorderFactory = Recorder) -> None:
         self.card = card
         self.clock = clock
         self.zone = zone
         self.metrics = metrics
-        self.recorders = recorders or _plain_recorder
+        #: Builds call.record's recorders (unindexed by default; the service's recording
+        #: desk indexes them).
+        self.recorders = recorders
         self.bus = EventBus()
         self.inbound = InboundPolicy(inbound_timeout, reject_cause)
         self.loop = LineLoop(card, zone=zone, clock=clock, listener=self._on_line,

@@ -1,9 +1,8 @@
-"""Per-call media: what a call plays, and recordings being written.
+"""Per-call playback: what a call plays.
 
 Playback sources are prerendered int16 arrays stepped 160 samples a tick (a slice, not a
-per-sample loop). Recordings are stereo WAV files, customer on the left and what we sent
-(the agent, prompts) on the right, written crash-safely (gateway/recording/store.py): a
-crash loses at most the last second, and an interrupted file is repaired on restart.
+per-sample loop). Recordings being written are in
+:mod:`trunkline.gateway.recording.recorder`.
 """
 
 from __future__ import annotations
@@ -12,15 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import structlog
 
 from trunkline.drivers.dsp.tones import dtmf_string, render_tone
 from trunkline.drivers.dsp.wavfile import read_audio
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE
-from trunkline.errors import AudioFileError, ConfigError
-
-log = structlog.get_logger("trunkline.gateway.media.play")
+from trunkline.errors import ConfigError
 
 #: Received RMS (linear, full scale 32768) under which a frame counts as quiet for
 #: ``wait_silence``: about -45 dBm0, above idle line noise, far below speech.
@@ -124,101 +120,3 @@ def _source(spec: dict, kind: str, zone: Zone, play_id: int) -> PlaySource:
     except ValueError as err:
         raise ConfigError(str(err)) from None
     return PlaySource(f"digits:{digits}", audio, play_id=play_id)
-
-
-class Recorder:
-    """A stereo WAV recording: left = what the line received (the customer), right =
-    what we sent (the agent, prompts).
-
-    Written crash-safely by :class:`~trunkline.gateway.recording.store.WavWriter`: into
-    ``NAME.wav.part``, data and header sizes on disk once a second, fsynced by a
-    background thread, renamed to ``NAME.wav`` when it stops; an interrupted ``.part`` is
-    repaired on restart. ``write`` runs in the media tick and never raises: a full disk
-    or a vanished folder stops the recording (``error`` says why), keeps what is on disk,
-    and the tick goes on. ``pause``/``resume`` write silence meanwhile and keep the
-    intervals (seconds from the start) in ``pauses``. If a recording desk is active
-    (:func:`trunkline.gateway.recording.store.set_active_desk`), it indexes the recording.
-    """
-
-    def __init__(self, path: Path, encoding: str = "pcm16", frames: int = 0,
-                 recording_id: int = 0, *, meta: dict | None = None) -> None:
-        self.path = Path(path)
-        self.encoding = encoding
-        self.frames = frames
-        self.recording_id = recording_id
-        self.meta = dict(meta or {})
-        self.paused = False
-        self.pauses: list[list[float]] = []
-        self.started_wall = 0.0
-        self._writer = None
-        self._block = np.zeros((FRAME_SAMPLES, 2), dtype=np.float32)
-        self._desk = None
-        self._closed_error: str | None = None
-
-    @property
-    def error(self) -> str | None:
-        return self._writer.error if self._writer is not None else self._closed_error
-
-    def open(self) -> None:
-        import time
-
-        from trunkline.gateway.recording.store import RecordingError, WavWriter, active_desk
-
-        if self.encoding not in ("pcm16", "alaw", "ulaw"):
-            raise ConfigError(f"unknown recording encoding {self.encoding!r}; "
-                              "expected pcm16, alaw or ulaw")
-        writer = WavWriter(self.path, self.encoding)
-        try:
-            writer.open()
-        except RecordingError as err:
-            raise AudioFileError(str(err)) from err
-        self._writer = writer
-        self.started_wall = time.time()
-        self._desk = active_desk()
-        if self._desk is not None:
-            try:
-                self._desk.opened(self)
-            except Exception as err:  # the index must not stop a recording
-                log.error("recording_index_failed", path=str(self.path), error=str(err))
-
-    def write(self, received: np.ndarray, sent: np.ndarray) -> None:
-        if self._writer is None:
-            return
-        if self.paused:
-            self._block[:] = 0.0
-        else:
-            self._block[:, 0] = received
-            self._block[:, 1] = sent
-        self._writer.write(self._block)
-        self.frames += 1
-
-    @property
-    def seconds(self) -> float:
-        return self.frames * FRAME_SAMPLES / SAMPLE_RATE
-
-    def pause(self) -> None:
-        """Write silence from now on (e.g. while the customer reads a card number)."""
-        if not self.paused:
-            self.paused = True
-            self.pauses.append([round(self.seconds, 3), None])  # type: ignore[list-item]
-
-    def resume(self) -> None:
-        if self.paused:
-            self.paused = False
-            self.pauses[-1][1] = round(self.seconds, 3)
-
-    def close(self) -> float:
-        """Finish the file; returns its duration in seconds."""
-        if self._writer is not None:
-            if self.paused:
-                self.resume()
-            writer, self._writer = self._writer, None
-            final = writer.close()
-            self._closed_error = writer.error
-            if self._desk is not None:
-                try:
-                    self._desk.closed(self, final, writer.samples / SAMPLE_RATE)
-                except Exception as err:
-                    log.error("recording_index_failed", path=str(self.path), error=str(err))
-            return writer.samples / SAMPLE_RATE
-        return self.frames * FRAME_SAMPLES / SAMPLE_RATE

@@ -1,4 +1,4 @@
-"""Helpers for the fax and recording tests: pages, number plans, an engine in virtual time."""
+"""Helpers for the fax tests: pages, number plans, an engine in virtual time."""
 
 from __future__ import annotations
 
