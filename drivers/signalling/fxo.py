@@ -173,8 +173,7 @@ class FxoLeg(Leg):
         return self._take()
 
     def on_signal(self, now: float, event: CardEvent) -> list[Output]:
-        # Stamped with the time of the last tick the leg saw, as before the call layer
-        # was reshaped (the golden traces hold it); corrected in its own change.
+        self._begin(now)
         if event.kind is EventKind.DIAL_COMPLETE:
             self._fire(G.DIAL_COMPLETE)
         elif event.kind is EventKind.POLARITY:
