@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--card", metavar="URL", help="card URL (overrides config)")
     serve.add_argument("--network", metavar="PLAN.toml", help="number plan (emulated card)")
     serve.add_argument("--speed", type=float, default=1.0,
-                       help="emulated card only: run time this many times faster (tests)")
+                       help="simulated cards only (emulated, dahdi:sim): run time this many "
+                            "times faster (tests)")
     serve.set_defaults(handler=_serve)
 
     gw = subparsers.add_parser(
@@ -72,10 +73,12 @@ def _serve(args: argparse.Namespace) -> int:
     from trunkline.gateway.service import GatewayService
 
     config = _config(args)
-    if args.speed != 1.0 and not config.card_url.startswith("emulated"):
-        raise ConfigError("--speed applies to the emulated card only")
     clock = ScaledClock(args.speed) if args.speed != 1.0 else RealClock()
     service = GatewayService(config, clock=clock)
+    if args.speed != 1.0 and service.clock is not clock:
+        service.card.close()
+        raise ConfigError(f"--speed applies to simulated cards only: {service.card.name} "
+                          "keeps real time")
     print(f"trunkline gateway: serving {service.card.name} on {config.socket}", flush=True)
     asyncio.run(service.serve())
     return 0

@@ -61,9 +61,10 @@ class GatewayService:
     def __init__(self, config: GatewayConfig, *, clock: Clock | None = None,
                  card: CardABC | None = None) -> None:
         self.config = config
-        self.clock = clock or RealClock()
-        self.card = card or open_card(config.card_url, clock=self.clock,
+        self.card = card or open_card(config.card_url, clock=clock or RealClock(),
                                       network=config.network)
+        #: Timing belongs to the card (a board keeps real time whatever it was given).
+        self.clock: Clock = self.card.clock
         apply_line_options(config, self.card)
         self.zone = load_zone(tone_zone(config, self.card))
         self.started = time.time()
