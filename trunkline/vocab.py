@@ -4,7 +4,7 @@ They travel on the wire (``call.state hungup`` carries the outcome; the ``announ
 event its kind), so the driver layer that decides them, the gateway that publishes
 them and the dialer that records them share this one module (DESIGN.md, "Call
 outcomes the dialer records"). Q.850 clearing causes are in
-:mod:`trunkline.drivers.signalling.pri.causes`.
+:mod:`trunkline.causes`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The evidence -> class tables and the per-call machine (no gateway needed).
 
 The tables are data; these tests hold them to the facts they cite (Q.850 via
-trunkline.drivers.signalling.pri.causes, the detector's announcement kinds and SIT codes) and check,
+trunkline.causes, the detector's announcement kinds and SIT codes) and check,
 with hypothesis, that a call's verdict is decided by its first decisive event whatever
 follows.
 """
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trunkline.causes import Q850_CAUSES, outcome_for_cause
 from trunkline.dialer.cleaning import (
     ANNOUNCEMENT_CLASSES,
     CAUSE_CLASSES,
@@ -28,7 +29,6 @@ from trunkline.dialer.cleaning import (
 from trunkline.dialer.vocab import CallOutcome
 from trunkline.drivers.dsp.announcements import KINDS
 from trunkline.drivers.dsp.events import SIT_CODES
-from trunkline.drivers.signalling.pri.causes import Q850_CAUSES, outcome_for_cause
 
 causes = st.integers(min_value=1, max_value=127)
 outcomes = st.sampled_from([str(o) for o in CallOutcome])

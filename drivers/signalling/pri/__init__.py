@@ -13,10 +13,11 @@ spans), :mod:`.link` (the HDLC link contract and an in-memory pair), :mod:`.caus
 :mod:`.errors`. Only :mod:`.span` (and what uses it) needs libpri.
 """
 
-from .causes import CauseOutcome as CauseOutcome
-from .causes import cause_name as cause_name
-from .causes import classify_cause as classify_cause
-from .causes import outcome_for_cause as outcome_for_cause
+from trunkline.causes import CauseOutcome as CauseOutcome
+from trunkline.causes import cause_name as cause_name
+from trunkline.causes import classify_cause as classify_cause
+from trunkline.causes import outcome_for_cause as outcome_for_cause
+
 from .config import E1_CHANNELS as E1_CHANNELS
 from .config import SWITCH_TYPES as SWITCH_TYPES
 from .config import SpanConfig as SpanConfig

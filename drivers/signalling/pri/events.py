@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .causes import Outcome, cause_name, outcome_for_cause, validate_cause
+from trunkline.causes import Outcome, cause_name, outcome_for_cause, validate_cause
 
 __all__ = [
     "CallAlerting",

@@ -22,10 +22,10 @@ from typing import Any
 
 import structlog
 
+from trunkline.causes import validate_cause
 from trunkline.clock import Clock
 
 from . import events as ev
-from .causes import validate_cause
 from .config import E1_CHANNELS
 from .errors import PriCallStateError, PriError
 from .link import HdlcLink

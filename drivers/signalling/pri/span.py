@@ -39,11 +39,11 @@ from typing import Any
 
 import structlog
 
+from trunkline.causes import validate_cause
 from trunkline.clock import Clock, RealClock
 
 from . import events as ev
 from .callstate import CallState, Trigger, next_state
-from .causes import validate_cause
 from .channels import ChannelTable
 from .config import E1_CHANNELS, ROLES, SERVICE_SWITCHES, SWITCH_TYPES, SpanConfig
 from .errors import (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trunkline.drivers.signalling.pri.causes import (
+from trunkline.causes import (
     Q850_CAUSES,
     CauseOutcome,
     cause_name,

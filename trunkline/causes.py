@@ -1,5 +1,9 @@
 """Q.850 cause values, their standard names, and the call outcome each one means.
 
+Causes travel on the wire (``call.state hungup`` carries the cause a call ended with) and
+every digital signalling speaks them (PRI's Q.931, SS7's ISUP), so the table lives here,
+shared by all layers, beside the outcomes of :mod:`trunkline.vocab`.
+
 The table is ITU-T Q.850 (05/1998, with amendments), plus the two Q.931/ETSI values
 libpri still uses (52, 54). Outcomes are the dialer's (DESIGN.md, "Call outcomes"):
 
@@ -23,7 +27,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final
+
+from trunkline.vocab import Outcome
 
 __all__ = [
     "CAUSE_OUTCOMES",
@@ -36,9 +42,6 @@ __all__ = [
     "validate_cause",
 ]
 
-Outcome = Literal[
-    "busy", "invalid_number", "no_answer", "unreachable", "rejected", "congestion", "error"
-]
 
 Q850_CAUSES: Final[Mapping[int, str]] = MappingProxyType({
     1: "Unallocated (unassigned) number",
@@ -117,18 +120,18 @@ Q850_CAUSES: Final[Mapping[int, str]] = MappingProxyType({
 })
 
 CAUSE_OUTCOMES: Final[Mapping[int, Outcome]] = MappingProxyType({
-    1: "invalid_number",
-    17: "busy",
-    18: "no_answer",
-    19: "no_answer",
-    20: "unreachable",
-    21: "rejected",
-    27: "unreachable",
-    34: "congestion",
-    38: "congestion",
-    41: "congestion",
-    42: "congestion",
-    44: "congestion",
+    1: Outcome.INVALID_NUMBER,
+    17: Outcome.BUSY,
+    18: Outcome.NO_ANSWER,
+    19: Outcome.NO_ANSWER,
+    20: Outcome.UNREACHABLE,
+    21: Outcome.REJECTED,
+    27: Outcome.UNREACHABLE,
+    34: Outcome.CONGESTION,
+    38: Outcome.CONGESTION,
+    41: Outcome.CONGESTION,
+    42: Outcome.CONGESTION,
+    44: Outcome.CONGESTION,
 })
 
 
@@ -146,7 +149,7 @@ def cause_name(cause: int) -> str:
 
 def outcome_for_cause(cause: int) -> Outcome:
     """The dialer outcome for a call cleared with ``cause`` before any answer."""
-    return CAUSE_OUTCOMES.get(cause, "error")
+    return CAUSE_OUTCOMES.get(cause, Outcome.ERROR)
 
 
 @dataclass(frozen=True, slots=True)
