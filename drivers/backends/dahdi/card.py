@@ -1,5 +1,9 @@
 """The DAHDI backend: real boards through the kernel's /dev/dahdi nodes.
 
+(About 900 lines, on purpose for now: one class at the ioctl boundary, every call to
+the kernel in one place to read beside dahdi-base.c; the real-board work of issue 14
+reshapes it and splits discovery, media and D-channels then.)
+
 :class:`DahdiCard` implements the same backend interface as the emulated card
 (:class:`~trunkline.drivers.card.CardABC`), so nothing above it knows which one runs.
 Every system call goes through a :class:`~trunkline.drivers.backends.dahdi.device.Device`: the

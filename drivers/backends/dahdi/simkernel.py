@@ -1,5 +1,9 @@
 """A simulated DAHDI kernel at the ioctl boundary, in the spirit of pyvisa-sim.
 
+(About 1,100 lines, on purpose: it answers each ioctl as dahdi-base.c's ``dahdi_ioctl``
+dispatch does, one handler beside the next, and is reviewed by reading it against that
+file; it is to be retaken from the kernel's source function by function in issue 14.)
+
 :class:`SimulatedKernel` takes the place of
 :class:`~trunkline.drivers.backends.dahdi.device.OsDevice`:
 the DAHDI backend runs its own code (the same ioctls on the same cffi structs, compiled
