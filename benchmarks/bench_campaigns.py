@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.simulator import Simulator, World, team
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.simulator import Simulator, World, team
 from trunkline.dialer.store import NewContact, Store, StoreContacts
 from trunkline.dialer.strategies import Strategy, Windows
 

@@ -125,7 +125,7 @@ def _check_settings(name: str, settings: dict) -> None:
     """Refuse a [campaign] table the engine or the runner would refuse at run time."""
     import dataclasses
 
-    from trunkline.dialer.campaign import CampaignConfig
+    from trunkline.dialer.pacing.campaign import CampaignConfig
     from trunkline.dialer.runner import RUNNER_SETTINGS, RunnerSettings
 
     engine = {k: v for k, v in settings.items() if k not in RUNNER_SETTINGS}

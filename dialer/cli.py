@@ -22,7 +22,7 @@ import json
 import sys
 import weakref
 
-from trunkline.dialer.scenario import load_scenario
+from trunkline.dialer.pacing.scenario import load_scenario
 
 #: Keyed by the main program's sub-parsers object itself, weakly: an ``id()`` key outlived
 #: its parser, and a later parser given the same id got the dead one's ``dialer``

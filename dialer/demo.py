@@ -201,7 +201,7 @@ def _gateway(virtual: bool, folder: Path, start: float) -> Iterator[Any]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from trunkline.dialer.engine import quiet_logger
+    from trunkline.dialer.pacing.engine import quiet_logger
     from trunkline.dialer.run_cli import stop_on_signals
     from trunkline.dialer.runner import CampaignRunner
 

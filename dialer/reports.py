@@ -40,8 +40,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import window_index
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.store import Store, StoreError
 from trunkline.dialer.vocab import CallOutcome, Regime
 

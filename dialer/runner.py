@@ -11,7 +11,7 @@ The runner owns three things and connects them:
   :class:`~trunkline.dialer.store.StoreContacts`: every batch of engine actions is made
   durable (``contacts.persist``) *before* any of it is carried out, so no originate is
   ever sent without a committed ``mark_dialing`` row;
-- the **engine** (:class:`~trunkline.dialer.engine.Engine`), fed gateway events with the
+- the **engine** (:class:`~trunkline.dialer.pacing.engine.Engine`), fed gateway events with the
   time they were seen, and ticked at its ``next_deadline()``.
 
 Agent positions are calls: at start the runner rings each agent phone (an FXS port, or
@@ -62,8 +62,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import (
+from trunkline.dialer.errors import DialerError
+from trunkline.dialer.numbers import InvalidNumber, normalise
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import (
     Abandon,
     Action,
     Connect,
@@ -73,12 +75,10 @@ from trunkline.dialer.actions import (
     PreviewExpired,
     RecordOutcome,
 )
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import window_index
-from trunkline.dialer.contacts import Contact
-from trunkline.dialer.engine import Engine
-from trunkline.dialer.errors import DialerError
-from trunkline.dialer.numbers import InvalidNumber, normalise
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import window_index
+from trunkline.dialer.pacing.contacts import Contact
+from trunkline.dialer.pacing.engine import Engine
 from trunkline.dialer.store import Store, StoreContacts
 from trunkline.dialer.vocab import (
     FAILURE_OUTCOMES,

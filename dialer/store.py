@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trunkline.dialer.compliance import AbandonLedger
-from trunkline.dialer.contacts import Contact
 from trunkline.dialer.errors import DialerError
+from trunkline.dialer.pacing.compliance import AbandonLedger
+from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.strategies import (
     HourOfWeekStats,
     Strategy,
@@ -620,7 +620,7 @@ class Store:
     def mark_answered(self, attempt: int, kind: str, now: float, *, window: int = 0) -> None:
         """Count a live answer (or machine) in the abandon window at the moment it happens.
 
-        ``window`` is :func:`trunkline.dialer.compliance.window_index` of ``now`` under the
+        ``window`` is :func:`trunkline.dialer.pacing.compliance.window_index` of ``now`` under the
         campaign's regime; the runner knows the regime, the store does not need to.
         """
         with self.transaction() as db:
@@ -921,8 +921,9 @@ def _dnc_hit(db: sqlite3.Connection, number: str, campaign: str) -> str | None:
 
 
 class StoreContacts:
-    """The engine's :class:`~trunkline.dialer.contacts.ContactProvider` over a :class:`Store`,
-    plus :meth:`persist`, which makes an engine's output durable before it is carried out.
+    """The engine's :class:`~trunkline.dialer.pacing.contacts.ContactProvider` over a
+    :class:`Store`, plus :meth:`persist`, which makes an engine's output durable before it
+    is carried out.
 
     Engine time and store time may differ: ``to_epoch(now)`` converts engine time to
     epoch seconds (identity when the runner feeds the engine epoch time).
@@ -973,7 +974,7 @@ class StoreContacts:
         went on a DNC list since it was claimed, are returned: do not dial them).
         ``RecordOutcome``: :meth:`Store.record_outcome` with the abandon window.
         """
-        from trunkline.dialer.actions import Dial, RecordOutcome
+        from trunkline.dialer.pacing.actions import Dial, RecordOutcome
 
         t = self._to_epoch(now)
         refused: set[int] = set()

@@ -25,7 +25,7 @@ from runner_kit import (
 
 from trunkline.cli import main
 from trunkline.dialer import reports
-from trunkline.dialer.engine import quiet_logger
+from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner, LiveGateway, campaign_config
 from trunkline.dialer.store import NewContact, Store
 from trunkline.dialer.strategies import Strategy

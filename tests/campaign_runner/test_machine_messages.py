@@ -16,7 +16,7 @@ import numpy as np
 import soundfile
 from runner_kit import WatchedGateway, make_store, write_wav
 
-from trunkline.dialer.engine import quiet_logger
+from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner
 
 BLOCK = 160            # 20 ms at 8 kHz

@@ -14,8 +14,8 @@ from pathlib import Path
 from runner_kit import T0, WatchedGateway, make_store, numbers
 
 from trunkline.cli import main
-from trunkline.dialer.engine import quiet_logger
 from trunkline.dialer.lists import import_file
+from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner
 from trunkline.dialer.strategies import Strategy, Windows
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from campaign_testkit import T0, mobile, open_store
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Dial, RecordOutcome
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import window_index
-from trunkline.dialer.engine import Engine, quiet_logger
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Dial, RecordOutcome
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import window_index
+from trunkline.dialer.pacing.engine import Engine, quiet_logger
 from trunkline.dialer.store import StoreContacts
 from trunkline.dialer.vocab import Regime
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from trunkline.cli import main
 from trunkline.dialer import reports
-from trunkline.dialer.compliance import window_index
+from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.store import (
     MIGRATIONS,
     SCHEMA_VERSION,

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from campaign_testkit import ALWAYS, T0, mobile, open_store
 
-from trunkline.dialer.compliance import AbandonLedger
+from trunkline.dialer.pacing.compliance import AbandonLedger
 from trunkline.dialer.store import (
     MIGRATIONS,
     SCHEMA_VERSION,

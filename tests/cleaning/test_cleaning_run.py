@@ -31,7 +31,7 @@ from trunkline.dialer.cleaning import (
     class_counts,
     cleaned_numbers,
 )
-from trunkline.dialer.engine import quiet_logger
+from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner
 from trunkline.dialer.store import Store
 from trunkline.dialer.strategies import Strategy, Windows

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from dialer_testkit import Driver, contacts, dials
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Connect, OfferPreview, PreviewExpired, RecordOutcome
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.contacts import ContactQueue
-from trunkline.dialer.simulator import Simulator, World, team
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Connect, OfferPreview, PreviewExpired, RecordOutcome
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.contacts import ContactQueue
+from trunkline.dialer.pacing.simulator import Simulator, World, team
 from trunkline.dialer.vocab import AgentState, AnswerKind, CallOutcome
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from dialer_testkit import Driver
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Abandon, Dial
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.contacts import Contact
 from trunkline.dialer.errors import DialerStateError, UnknownEntityError
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Abandon, Dial
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.vocab import AbandonRoute, AnswerKind, CallOutcome
 
 

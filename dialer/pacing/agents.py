@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trunkline.dialer.contacts import Contact
 from trunkline.dialer.errors import DialerStateError
+from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.vocab import AgentLevel, AgentState
 
 S = AgentState

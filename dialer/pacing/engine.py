@@ -9,7 +9,7 @@
 
 The engine reads no clock and does no I/O: the campaign runner (or the simulator) feeds
 it gateway and agent events with the time they happened, calls :meth:`Engine.handle` with
-:class:`~trunkline.dialer.events.Tick` at :meth:`Engine.next_deadline` (at the latest),
+:class:`~trunkline.dialer.pacing.events.Tick` at :meth:`Engine.next_deadline` (at the latest),
 and carries out the returned actions. Pacing runs every ``pace_interval``, and also right
 after an agent comes free (and, in progressive and power modes, right after a dial
 fails), at the next call. Due timers (the 2 s abandon limit, preview timeouts, pacing)
@@ -24,6 +24,14 @@ campaigns, home first, before anything else.
 
 Per-event work is O(1) in the number of campaigns; pacing runs only for campaigns whose
 own agents are logged in and not paused.
+
+Why one module of 800 lines: it is one state machine. Every handler below reads and
+changes the same per-campaign books (``_Run``: waiting calls, pending dials, the ledger,
+the pacer), agents and calls, within one event; split over files, the rules of one event
+would be spread out of sight of each other. The parts that stand alone are already
+elsewhere: the state tables (:mod:`~trunkline.dialer.pacing.agents`,
+:mod:`~trunkline.dialer.pacing.calls`), the pacers, the learning model and the
+compliance rules.
 """
 
 from __future__ import annotations
@@ -38,8 +46,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import structlog
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import (
+from trunkline.dialer.errors import DialerStateError, UnknownEntityError
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import (
     Abandon,
     Action,
     Connect,
@@ -49,20 +58,19 @@ from trunkline.dialer.actions import (
     PreviewExpired,
     RecordOutcome,
 )
-from trunkline.dialer.agents import Agent
-from trunkline.dialer.calls import Call
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import (
+from trunkline.dialer.pacing.agents import Agent
+from trunkline.dialer.pacing.calls import Call
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import (
     UK_REDIAL_AFTER_ABANDON,
     AbandonLedger,
     Lockouts,
     next_midnight,
     window_index,
 )
-from trunkline.dialer.contacts import Contact, ContactProvider
-from trunkline.dialer.errors import DialerStateError, UnknownEntityError
-from trunkline.dialer.learning import CampaignModel
-from trunkline.dialer.pacing import (
+from trunkline.dialer.pacing.contacts import Contact, ContactProvider
+from trunkline.dialer.pacing.learning import CampaignModel
+from trunkline.dialer.pacing.pacers import (
     ModelPacer,
     Pacer,
     PacingView,

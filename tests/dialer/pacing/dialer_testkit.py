@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Action, Dial
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.contacts import Contact, ContactQueue
-from trunkline.dialer.engine import Engine, quiet_logger
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Action, Dial
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.contacts import Contact, ContactQueue
+from trunkline.dialer.pacing.engine import Engine, quiet_logger
 from trunkline.dialer.vocab import AgentLevel
 
 

@@ -46,10 +46,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trunkline.dialer.campaign import REGIME_CAPS, REGULATED_MIN_RING, CampaignConfig
-from trunkline.dialer.contacts import SyntheticContacts
-from trunkline.dialer.sampling import Dist
-from trunkline.dialer.simulator import (
+from trunkline.dialer.pacing.campaign import REGIME_CAPS, REGULATED_MIN_RING, CampaignConfig
+from trunkline.dialer.pacing.contacts import SyntheticContacts
+from trunkline.dialer.pacing.sampling import Dist
+from trunkline.dialer.pacing.simulator import (
     BUSY_TIME,
     MANUAL_DIAL_TIME,
     PREVIEW_TIME,

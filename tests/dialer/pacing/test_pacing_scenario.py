@@ -7,7 +7,7 @@ import json
 import pytest
 
 from trunkline.cli import main
-from trunkline.dialer.scenario import parse_scenario
+from trunkline.dialer.pacing.scenario import parse_scenario
 from trunkline.dialer.vocab import Mode, Regime
 from trunkline.errors import ConfigError
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.contacts import Contact, SyntheticContacts
-from trunkline.dialer.simulator import Simulator, World, team
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.contacts import Contact, SyntheticContacts
+from trunkline.dialer.pacing.simulator import Simulator, World, team
 
 
 class CountingContacts(SyntheticContacts):

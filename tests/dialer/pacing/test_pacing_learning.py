@@ -9,9 +9,9 @@ import pytest
 import structlog
 from dialer_testkit import Driver
 
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.learning import CampaignModel, DecayingHistogram
-from trunkline.dialer.sampling import Dist, Stream
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.learning import CampaignModel, DecayingHistogram
+from trunkline.dialer.pacing.sampling import Dist, Stream
 
 
 def test_histogram_matches_a_known_distribution():
@@ -53,7 +53,7 @@ def test_every_pacing_decision_that_dials_is_explained():
     cap = structlog.testing.CapturingLogger()
     log = structlog.wrap_logger(
         cap, processors=[], wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    from trunkline.dialer.contacts import SyntheticContacts
+    from trunkline.dialer.pacing.contacts import SyntheticContacts
 
     d = Driver(CampaignConfig("c", mode="predictive"), queue=SyntheticContacts(), log=log)
     for i in range(5):

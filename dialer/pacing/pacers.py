@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trunkline.dialer.learning import CampaignModel
+from trunkline.dialer.pacing.learning import CampaignModel
 
 _K = 5
 _QS = (np.arange(_K) + 0.5) / _K  # quantiles of a new dial's live-answer time

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trunkline.dialer.contacts import Contact
+from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.vocab import AbandonRoute, CallOutcome
 
 

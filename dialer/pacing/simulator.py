@@ -13,7 +13,7 @@ With ``shift_hours``, agents are ready for that many hours at the start of each 
 day and pause at its end (after their call and wrap-up), which lets a test run months of
 calendar time in a few hours of calling.
 
-An event heap drives :class:`~trunkline.dialer.engine.Engine` exactly as the campaign
+An event heap drives :class:`~trunkline.dialer.pacing.engine.Engine` exactly as the campaign
 runner will: gateway and agent events with their times, and a ``Tick`` at every
 ``engine.next_deadline()``. Nothing of the engine is simulated.
 
@@ -33,13 +33,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Action, Connect, Dial, OfferPreview, RecordOutcome
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import window_index
-from trunkline.dialer.contacts import ContactProvider, SyntheticContacts
-from trunkline.dialer.engine import Engine, quiet_logger
-from trunkline.dialer.sampling import Dist, Stream
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Action, Connect, Dial, OfferPreview, RecordOutcome
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import window_index
+from trunkline.dialer.pacing.contacts import ContactProvider, SyntheticContacts
+from trunkline.dialer.pacing.engine import Engine, quiet_logger
+from trunkline.dialer.pacing.sampling import Dist, Stream
 from trunkline.dialer.vocab import (
     AgentLevel,
     AgentState,

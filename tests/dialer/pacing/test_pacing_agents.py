@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from dialer_testkit import Driver, contacts, dials
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Abandon, Connect
-from trunkline.dialer.agents import TRANSITIONS, Agent
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.contacts import ContactQueue
 from trunkline.dialer.errors import DialerStateError
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Abandon, Connect
+from trunkline.dialer.pacing.agents import TRANSITIONS, Agent
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.contacts import ContactQueue
 from trunkline.dialer.vocab import AbandonRoute, AgentLevel, AgentState, AnswerKind
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trunkline.dialer.actions import Connect, Dial, RecordOutcome
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import AbandonLedger
-from trunkline.dialer.contacts import Contact, ContactQueue
-from trunkline.dialer.simulator import AgentSpec, Simulator, World
+from trunkline.dialer.pacing.actions import Connect, Dial, RecordOutcome
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import AbandonLedger
+from trunkline.dialer.pacing.contacts import Contact, ContactQueue
+from trunkline.dialer.pacing.simulator import AgentSpec, Simulator, World
 from trunkline.dialer.vocab import AgentLevel, CallOutcome, Mode, Regime
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from dialer_testkit import Driver, contacts, dials
 
-from trunkline.dialer import events as ev
-from trunkline.dialer.actions import Abandon, Connect, RecordOutcome
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.compliance import DAY, AbandonLedger, Lockouts, window_index
-from trunkline.dialer.contacts import ContactQueue
-from trunkline.dialer.simulator import Simulator, World, team
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Abandon, Connect, RecordOutcome
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.compliance import DAY, AbandonLedger, Lockouts, window_index
+from trunkline.dialer.pacing.contacts import ContactQueue
+from trunkline.dialer.pacing.simulator import Simulator, World, team
 from trunkline.dialer.vocab import AbandonRoute, AnswerKind, CallOutcome, Regime
 
 
