@@ -67,9 +67,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from trunkline.dialer.numbers import InvalidNumber, normalise
+from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise
+from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.store import NewContact, Store, StoreError
-from trunkline.dialer.strategies import Strategy
 from trunkline.dialer.vocab import CallOutcome
 from trunkline.drivers.signalling.pri.causes import cause_name, outcome_for_cause
 from trunkline.errors import ConfigError

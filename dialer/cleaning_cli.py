@@ -174,13 +174,13 @@ def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, An
 # -- create ----------------------------------------------------------------------------------
 
 def run_clean_create(args: argparse.Namespace) -> int:
+    from trunkline.dialer.campaigns.strategies import Strategy
     from trunkline.dialer.cleaning import (
         CleaningSettings,
         cleaning_settings,
         create_cleaning_campaign,
         is_cleaning,
     )
-    from trunkline.dialer.strategies import Strategy
 
     strategy = None
     stored: dict[str, Any] = {}

@@ -87,9 +87,9 @@ def sample_list(path: Path, contacts: int, *, seed: int = 2026) -> dict[str, int
 def prepare(folder: Path, contacts: int, *, start: float) -> tuple[Any, dict[str, int]]:
     """The campaign database: the demo campaign (predictive, 3 % target, open all day)
     and its imported list. Returns the open store and the list's make-up."""
-    from trunkline.dialer.lists import import_file
+    from trunkline.dialer.campaigns.lists import import_file
+    from trunkline.dialer.campaigns.strategies import Strategy, Windows
     from trunkline.dialer.store import Store
-    from trunkline.dialer.strategies import Strategy, Windows
 
     store = Store(folder / "demo.sqlite")
     strategy = Strategy(windows=Windows.from_dict({"default": ["00:00-24:00"]}),
@@ -264,7 +264,7 @@ def _run_live(runner: Any, args: argparse.Namespace, seconds: float | None) -> A
 
 def _final_report(store: Any, summary: Any, runner: Any, expected: dict[str, int],
                   args: argparse.Namespace, kept: Path | None) -> None:
-    from trunkline.dialer import reports
+    from trunkline.dialer.campaigns import reports
 
     now = runner.gateway.now()
     by_campaign = reports.report(store, by="campaign", now=now)

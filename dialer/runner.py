@@ -62,8 +62,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise
 from trunkline.dialer.errors import DialerError
-from trunkline.dialer.numbers import InvalidNumber, normalise
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.pacing.actions import (
     Abandon,

@@ -45,16 +45,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trunkline.dialer.errors import DialerError
-from trunkline.dialer.pacing.compliance import AbandonLedger
-from trunkline.dialer.pacing.contacts import Contact
-from trunkline.dialer.strategies import (
+from trunkline.dialer.campaigns.strategies import (
     HourOfWeekStats,
     Strategy,
     hour_of_week,
     limit_block,
     local_week_start,
 )
+from trunkline.dialer.errors import DialerError
+from trunkline.dialer.pacing.compliance import AbandonLedger
+from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.vocab import CallOutcome
 
 
@@ -772,7 +772,7 @@ class Store:
         """Record that ``agent`` logged in to ``campaigns`` at ``now``; returns the session id.
 
         Committed before it returns, so logged-in time (the denominator of occupancy in
-        :mod:`trunkline.dialer.reports`) is never lost to a crash: a session a crashed
+        :mod:`trunkline.dialer.campaigns.reports`) is never lost to a crash: a session a crashed
         runner left open is closed at restart by :meth:`close_stale_sessions`. An agent is
         logged in once, so a session of the same agent still open here is such a leftover
         too: it is closed the same way (``crash``, at the agent's last known activity)

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from trunkline.dialer.lists import import_file
+from trunkline.dialer.campaigns.lists import import_file
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.runner import InProcessGateway
 from trunkline.dialer.store import Store
-from trunkline.dialer.strategies import Strategy, Windows
 from trunkline.gateway.testing import ServiceThread as _ServiceThread
 
 #: Wednesday 2025-06-04 10:00 in Shanghai.

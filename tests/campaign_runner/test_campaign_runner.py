@@ -24,11 +24,11 @@ from runner_kit import (
 )
 
 from trunkline.cli import main
-from trunkline.dialer import reports
+from trunkline.dialer.campaigns import reports
+from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner, LiveGateway, campaign_config
 from trunkline.dialer.store import NewContact, Store
-from trunkline.dialer.strategies import Strategy
 from trunkline.errors import ConfigError
 
 HIL_PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"

@@ -14,10 +14,10 @@ from pathlib import Path
 from runner_kit import T0, WatchedGateway, make_store, numbers
 
 from trunkline.cli import main
-from trunkline.dialer.lists import import_file
+from trunkline.dialer.campaigns.lists import import_file
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner
-from trunkline.dialer.strategies import Strategy, Windows
 
 SALES = (("1381", 6, "human"), ("137", 2, "busy"), ("139", 2, "machine"))
 LOANS = (("13815", 5, "human"), ("1346", 2, "unreachable"), ("1305", 2, "invalid_number"))

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trunkline.dialer.campaigns.lists import import_file
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.cleaning import CleaningSettings, create_cleaning_campaign
-from trunkline.dialer.lists import import_file
 from trunkline.dialer.runner import InProcessGateway
 from trunkline.dialer.store import Store
-from trunkline.dialer.strategies import Strategy, Windows
 
 #: Wednesday 2025-06-04 10:00 in Shanghai.
 T0 = datetime(2025, 6, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()

@@ -24,6 +24,7 @@ from cleaning_kit import (
     numbers,
 )
 
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.cleaning import (
     CleaningRunner,
     CleaningSettings,
@@ -34,7 +35,6 @@ from trunkline.dialer.cleaning import (
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner import CampaignRunner
 from trunkline.dialer.store import Store
-from trunkline.dialer.strategies import Strategy, Windows
 
 #: The ranges of the target-run test: one number of each behaviour, a few bad ones.
 SMALL = (("1381", 1, "live"), ("139", 1, "live"), ("137", 1, "live"), ("136", 1, "live"),

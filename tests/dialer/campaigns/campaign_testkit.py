@@ -6,8 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.store import NewContact, Store
-from trunkline.dialer.strategies import Strategy, Windows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Wednesday 2025-06-04 10:00 in Shanghai: inside the default 09:00-21:00 window.

@@ -10,7 +10,7 @@ from campaign_testkit import T0, open_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trunkline.dialer.lists import ListImportError, import_file, watch_once
+from trunkline.dialer.campaigns.lists import ListImportError, import_file, watch_once
 
 GOOD = "姓名,手机号码,欠款金额,城市\n张三,138 0013 8000,1200,上海\n王五,010-65529988,50,北京\n"
 

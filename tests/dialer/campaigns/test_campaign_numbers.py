@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trunkline.dialer.numbers import InvalidNumber, normalise, try_normalise
+from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise, try_normalise
 
 
 @pytest.mark.parametrize(("raw", "e164", "kind"), [

@@ -14,7 +14,7 @@ Rules (issue 7 item 2; DESIGN.md principle 5 "nothing lost, nothing silent"):
 - each bad row is reported with its line number (the line where the record starts) and the
   reason, and written to ``FILE.rejected.csv`` beside the file with ``_line`` and
   ``_reason`` columns; the good rows are imported all together in one transaction;
-- numbers are normalised to E.164 (:mod:`trunkline.dialer.numbers`), and duplicates within
+- numbers are normalised to E.164 (:mod:`trunkline.dialer.campaigns.numbers`), and duplicates within
   the file and with the campaign's earlier lists are merged into one contact.
 """
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from trunkline.dialer.numbers import try_normalise
+from trunkline.dialer.campaigns.numbers import try_normalise
 from trunkline.dialer.store import NewContact, Store
 from trunkline.errors import ConfigError
 

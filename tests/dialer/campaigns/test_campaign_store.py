@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 from campaign_testkit import ALWAYS, T0, mobile, open_store
 
+from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.pacing.compliance import AbandonLedger
 from trunkline.dialer.store import (
     MIGRATIONS,
@@ -17,7 +18,6 @@ from trunkline.dialer.store import (
     StoreError,
     migrate,
 )
-from trunkline.dialer.strategies import Strategy
 from trunkline.dialer.vocab import Regime
 
 

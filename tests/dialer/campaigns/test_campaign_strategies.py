@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from campaign_testkit import ALWAYS, T0, at, open_store
 
-from trunkline.dialer.store import NewContact
-from trunkline.dialer.strategies import (
+from trunkline.dialer.campaigns.strategies import (
     NEXT_DAY,
     HourOfWeekStats,
     Strategy,
@@ -17,6 +16,7 @@ from trunkline.dialer.strategies import (
     hour_of_week,
     limit_block,
 )
+from trunkline.dialer.store import NewContact
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

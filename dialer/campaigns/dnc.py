@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trunkline.dialer.lists import decode
-from trunkline.dialer.numbers import try_normalise
+from trunkline.dialer.campaigns.lists import decode
+from trunkline.dialer.campaigns.numbers import try_normalise
 from trunkline.dialer.store import Store
 
 KINDS = ("dnc", "blacklist", "refused")

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trunkline.cli import main
-from trunkline.dialer import reports
+from trunkline.dialer.campaigns import reports
+from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.store import (
     MIGRATIONS,
@@ -31,7 +32,6 @@ from trunkline.dialer.store import (
     Store,
     StoreError,
 )
-from trunkline.dialer.strategies import Strategy
 from trunkline.dialer.vocab import Regime
 
 H = 3600.0

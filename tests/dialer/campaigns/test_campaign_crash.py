@@ -12,8 +12,8 @@ from pathlib import Path
 
 from campaign_testkit import ALWAYS, T0, open_store
 
+from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.store import Store
-from trunkline.dialer.strategies import Strategy
 
 HERE = Path(__file__).parent
 CONTACTS = 300

@@ -140,7 +140,7 @@ def _check_settings(name: str, settings: dict) -> None:
 
 
 def run_campaign_create(args: argparse.Namespace) -> int:
-    from trunkline.dialer.strategies import Strategy
+    from trunkline.dialer.campaigns.strategies import Strategy
     from trunkline.tomlconf import load_toml
 
     strategy = Strategy()
@@ -172,7 +172,7 @@ def run_campaign_list(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from trunkline.dialer.lists import import_file
+    from trunkline.dialer.campaigns.lists import import_file
 
     if not Path(args.file).is_file():
         raise ConfigError("no such file", source=args.file)
@@ -194,7 +194,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from trunkline.dialer.lists import watch_once
+    from trunkline.dialer.campaigns.lists import watch_once
 
     with _open(args) as store:
         while True:
@@ -206,7 +206,7 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_dnc(args: argparse.Namespace) -> int:
-    from trunkline.dialer.dnc import import_dnc, parse_entries
+    from trunkline.dialer.campaigns.dnc import import_dnc, parse_entries
 
     with _open(args) as store:
         if args.dnc_action == "import":
@@ -256,7 +256,7 @@ def _when(text: str | None, time_zone: str, option: str) -> float | None:
 def run_report(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from trunkline.dialer import reports
+    from trunkline.dialer.campaigns import reports
 
     try:
         ZoneInfo(args.time_zone)
