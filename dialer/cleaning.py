@@ -69,7 +69,7 @@ import structlog
 
 from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise
 from trunkline.dialer.campaigns.strategies import Strategy
-from trunkline.dialer.store import NewContact, Store, StoreError
+from trunkline.dialer.store import Store
 from trunkline.dialer.vocab import CallOutcome
 from trunkline.drivers.signalling.pri.causes import cause_name, outcome_for_cause
 from trunkline.errors import ConfigError
@@ -442,12 +442,7 @@ def create_cleaning_campaign(store: Store, name: str, *, now: float,
                                                   "cleaning": settings.to_dict()}, now=now)
     if source is None:
         return {"added": 0, "merged": 0}
-    rows = [NewContact(r["number"], json.loads(r["fields"]), r["time_zone"], i + 1,
-                       r["priority"])
-            for i, r in enumerate(store.query(
-                "SELECT number, fields, time_zone, priority FROM contact "
-                "WHERE campaign_id=? AND state!='dnc' ORDER BY id",
-                (store.campaign_id(source),)))]
+    rows = store.copyable_contacts(source)
     counts = store.add_list(name, f"from campaign {source}", rows, now=now,
                             source=f"campaign:{source}")
     return {"added": counts["added"], "merged": counts["merged"]}
@@ -455,65 +450,20 @@ def create_cleaning_campaign(store: Store, name: str, *, now: float,
 
 # -- recording -------------------------------------------------------------------------------
 
-def _note(verdict: Verdict) -> str:
-    return json.dumps({"class": verdict.cls, "evidence": verdict.evidence},
-                      ensure_ascii=False)
-
-
 def record_verdict(store: Store, attempt: int, verdict: Verdict, now: float, *,
                    settings: CleaningSettings, answered_at: float | None = None) -> str:
     """Commit one call's verdict; returns the contact's class, or ``"retry"``.
 
-    One transaction: :meth:`Store.record_outcome` (attempt outcome and cause), the note
-    (JSON class and evidence), and the contact: ``done`` with ``last_outcome`` = the class,
-    or, for an ``unknown`` verdict with tries left, ``ready`` at ``retry_after`` (moved
-    into the strategy's calling window). Idempotent for an attempt already recorded.
+    :meth:`Store.record_verdict <trunkline.dialer.store.cleaning.CleaningRecords.record_verdict>`
+    in one transaction: the attempt's outcome, cause and note (JSON class and evidence),
+    and the contact: ``done`` with ``last_outcome`` = the class, or, for an ``unknown``
+    verdict with tries left, ``ready`` at ``retry_after`` (moved into the strategy's calling
+    window). Idempotent for an attempt already recorded.
     """
-    with store.transaction() as db:
-        row = db.execute(
-            "SELECT a.state, a.contact_id, c.time_zone, k.name FROM attempt a "
-            "JOIN contact c ON c.id=a.contact_id JOIN campaign k ON k.id=a.campaign_id "
-            "WHERE a.id=?", (attempt,)).fetchone()
-        if row is None:
-            raise StoreError(f"no attempt {attempt}")
-        if row["state"] == "done":
-            return "done"
-        store.record_outcome(attempt, verdict.outcome, now, cause=verdict.cause)
-        db.execute("UPDATE attempt SET note=?, answered_at=COALESCE(answered_at, ?) "
-                   "WHERE id=?", (_note(verdict), answered_at, attempt))
-        contact = row["contact_id"]
-        if verdict.cls == UNKNOWN:
-            tries = db.execute(
-                "SELECT COUNT(*) FROM attempt WHERE contact_id=? AND state='done' AND "
-                "CASE WHEN json_valid(note) THEN json_extract(note, '$.class') END=?",
-                (contact, UNKNOWN)).fetchone()[0]
-            if tries <= settings.retries:
-                strategy = store.strategy(row["name"])
-                due = strategy.windows.next_open(now + settings.retry_after,
-                                                 strategy.zone(row["time_zone"]))
-                if due is not None:
-                    db.execute("UPDATE contact SET state='ready', next_at=? WHERE id=?",
-                               (due, contact))
-                    return "retry"
-        db.execute("UPDATE contact SET state='done', next_at=?, last_outcome=? WHERE id=?",
-                   (now, verdict.cls, contact))
-        return verdict.cls
-
-
-def release_undialled(store: Store, attempt: int, now: float, *, not_before: float,
-                      reason: str) -> None:
-    """The gateway refused the originate (no free channel): the call never left, so the
-    attempt is ``released`` (it does not count against the contact's daily limit) and the
-    contact is due again at ``not_before``. Commits before anything else is tried."""
-    with store.transaction() as db:
-        row = db.execute("SELECT contact_id FROM attempt WHERE id=? AND state='dialing'",
-                         (attempt,)).fetchone()
-        if row is None:
-            return
-        db.execute("UPDATE attempt SET state='released', ended_at=?, note=? WHERE id=?",
-                   (now, json.dumps({"class": None, "evidence": reason}), attempt))
-        db.execute("UPDATE contact SET state='ready', next_at=MAX(next_at, ?) "
-                   "WHERE id=? AND state='dialing'", (not_before, row["contact_id"]))
+    retry = (settings.retries, settings.retry_after) if verdict.cls == UNKNOWN else None
+    return store.record_verdict(attempt, cls=verdict.cls, outcome=verdict.outcome,
+                                evidence=verdict.evidence, now=now, cause=verdict.cause,
+                                answered_at=answered_at, retry=retry)
 
 
 # -- the runner ------------------------------------------------------------------------------
@@ -722,8 +672,8 @@ class CleaningRunner:
                            now: float) -> None:
         if err.name == "conflict":  # no free channel, or the gateway is draining
             self.not_dialled += 1
-            release_undialled(self.store, attempt, now, not_before=now + REFUSED_BACKOFF,
-                              reason=f"gateway refused: {err.message}")
+            self.store.release_undialled(attempt, now, not_before=now + REFUSED_BACKOFF,
+                                         reason=f"gateway refused: {err.message}")
             self._idle_until = now + REFUSED_BACKOFF / 2
             return
         self._gateway_error(f"cannot dial {number}: {err}")
@@ -781,21 +731,15 @@ class CleaningRunner:
 
     def _list_finished(self) -> bool:
         """Nothing in flight and no contact of the campaign left to call."""
-        if self.probes:
-            return False
-        row = self.store.query(
-            "SELECT COUNT(*) FROM contact WHERE campaign_id=? AND state IN "
-            "('ready', 'dialing')", (self.store.campaign_id(self.campaign),))
-        return row[0][0] == 0
+        return not self.probes and self.store.open_contacts([self.campaign]) == 0
 
     def _nothing_due_before(self, until: float) -> bool:
         """Idle, and every waiting contact is due after ``until`` (retries, or the calling
         window opens later): waiting would only burn the run's time (virtual or not)."""
         if self.probes or math.isinf(until):
             return False
-        row = self.store.query("SELECT MIN(next_at) FROM contact WHERE campaign_id=? AND "
-                               "state='ready'", (self.store.campaign_id(self.campaign),))
-        return row[0][0] is not None and row[0][0] > until
+        due = self.store.next_due(self.campaign)
+        return due is not None and due > until
 
     def _settle_previous(self, now: float) -> dict[str, int]:
         """Attempts of this campaign left open by a crash: ``claimed`` ones never left and
@@ -862,14 +806,7 @@ def cleaned_numbers(store: Store, campaign: str, *,
     require_cleaning(store, campaign)
     wanted = set(statuses) if statuses is not None else None
     out = []
-    for r in store.query(
-            "SELECT c.number, c.state, c.last_outcome, c.attempts, c.last_at, c.fields, "
-            "(SELECT a.note FROM attempt a WHERE a.contact_id=c.id AND a.state='done' "
-            " ORDER BY a.id DESC LIMIT 1) AS note, "
-            "(SELECT a.cause FROM attempt a WHERE a.contact_id=c.id AND a.state='done' "
-            " ORDER BY a.id DESC LIMIT 1) AS cause "
-            "FROM contact c WHERE c.campaign_id=? ORDER BY c.id",
-            (store.campaign_id(campaign),)):
+    for r in store.cleaning_rows(campaign):
         status = _status(r["state"], r["last_outcome"], r["attempts"])
         if wanted is not None and status not in wanted:
             continue
@@ -958,33 +895,8 @@ def apply_cleaning(store: Store, cleaning: str, target: str, *, now: float,
     by_class: dict[str, list[str]] = {c: [] for c in classes}
     for n in cleaned_numbers(store, cleaning, statuses=classes):
         by_class[n.status].append(n.number)
-    target_id = store.campaign_id(target)
-    blocked = busy = added = 0
-    with store.transaction() as db:
-        for cls, numbers in by_class.items():
-            if not numbers:
-                continue
-            if not dry_run:
-                added += store.add_dnc(numbers, now=now, campaign=target, kind=cls,
-                                       source=cleaning)
-            for number in numbers:
-                row = db.execute("SELECT state FROM contact WHERE campaign_id=? AND number=?",
-                                 (target_id, number)).fetchone()
-                if row is None:
-                    continue
-                if row["state"] == "ready":
-                    blocked += 1
-                    if not dry_run:
-                        db.execute("UPDATE contact SET state='dnc', last_outcome=?, "
-                                   "last_at=? WHERE campaign_id=? AND number=? AND "
-                                   "state='ready'", (cls, now, target_id, number))
-                elif row["state"] == "dialing":
-                    busy += 1
-        if dry_run:
-            added = sum(
-                1 for cls, numbers in by_class.items() for number in numbers
-                if db.execute("SELECT 1 FROM dnc WHERE scope=? AND number=? AND prefix=0",
-                              (target, number)).fetchone() is None)
+    added, blocked, busy = store.block_numbers(target, by_class, source=cleaning, now=now,
+                                               dry_run=dry_run)
     return ApplyResult(cleaning, target, {c: len(v) for c, v in by_class.items()}, added,
                        blocked, busy, dry_run)
 
@@ -1002,7 +914,7 @@ __all__ = [
     "CleaningRunner", "CleaningSettings", "CleaningSummary", "Probe", "Verdict",
     "apply_cleaning", "class_counts", "cleaned_numbers", "cleaning_settings",
     "create_cleaning_campaign", "is_cleaning", "live_gateway", "parse_classes",
-    "record_verdict", "refuse_cleaning_campaign", "release_undialled", "require_cleaning",
+    "record_verdict", "refuse_cleaning_campaign", "require_cleaning",
     "run_cleaning", "verdict_for_announcement", "verdict_for_cause", "verdict_for_clearing",
     "verdict_for_sit",
 ]

@@ -530,8 +530,7 @@ def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig
         raise ConfigError(f"campaign {name!r}: unknown settings {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(known))}")
     if "start" not in stored:
-        stored["start"] = float(store.query("SELECT created_at FROM campaign WHERE name=?",
-                                            (name,))[0][0])
+        stored["start"] = store.campaign_created_at(name)
     if "day_offset" not in stored:
         zone = ZoneInfo(store.strategy(name).time_zone)
         offset = datetime.now(zone).utcoffset()
@@ -662,14 +661,9 @@ class CampaignRunner:
         gateway (same id and number) is cleared, and each is recorded as ``error``, so
         the contact waits for the strategy's error delay.
         """
-        def record_unknown(attempt: int) -> None:
-            self.store.record_outcome(attempt, "error", now)
-            with self.store.transaction() as db:
-                db.execute("UPDATE attempt SET note='unknown after restart' WHERE id=?",
-                           (attempt,))
-
         return settle_open_attempts(self.store, self.gateway, set(self.configs),
-                                    self.dial_string, record_unknown, now)
+                                    self.dial_string,
+                                    lambda attempt: self.store.record_lost(attempt, now), now)
 
     def run(self, *, seconds: float | None = None, drain: float = 600.0,
             on_step: Callable[[float], None] | None = None) -> RunSummary:
@@ -799,10 +793,8 @@ class CampaignRunner:
             connection = self._connected.pop(action.call_id, None)
             if connection is not None and leg is not None and leg.attempt is not None:
                 # who talked, and how long, for the reports (the outcome is committed)
-                with self.store.transaction() as db:
-                    db.execute("UPDATE attempt SET agent=?, talk=? WHERE id=?",
-                               (connection.agent, round(now - connection.bridged_at, 3),
-                                leg.attempt))
+                self.store.set_talk(leg.attempt, connection.agent,
+                                    round(now - connection.bridged_at, 3))
                 self._wrapping[connection.agent] = (leg.attempt, now)
             if leg is not None and leg.gw not in self.legs:
                 del self.customers[action.call_id]  # the gateway call is over too
@@ -901,8 +893,7 @@ class CampaignRunner:
 
     def _message_note(self, leg: _Leg, note: str) -> None:
         if leg.attempt is not None:
-            with self.store.transaction() as db:
-                db.execute("UPDATE attempt SET note=? WHERE id=?", (note, leg.attempt))
+            self.store.set_note(leg.attempt, note)
 
     def _hangup(self, leg: _Leg) -> None:
         if leg.gw not in self.legs:
@@ -1061,9 +1052,7 @@ class CampaignRunner:
                 if current is not None and current.state is AgentState.WRAP_UP:
                     wrapping = self._wrapping.pop(key, None)
                     if wrapping is not None:
-                        with self.store.transaction() as db:
-                            db.execute("UPDATE attempt SET wrap=? WHERE id=?",
-                                       (round(now - wrapping[1], 3), wrapping[0]))
+                        self.store.set_wrap(wrapping[0], round(now - wrapping[1], 3))
                     if self.agent_legs[key].gone:
                         self._try_logout(key, now)
                     else:
@@ -1077,14 +1066,7 @@ class CampaignRunner:
 
     def _list_finished(self) -> bool:
         """Nothing in flight and no contact of the campaign left to call."""
-        if self._in_flight():
-            return False
-        marks = ", ".join("?" * len(self.campaigns))
-        row = self.store.query(
-            "SELECT COUNT(*) FROM contact c JOIN campaign k ON k.id=c.campaign_id "
-            f"WHERE k.name IN ({marks}) AND c.state IN ('ready', 'dialing')",
-            self.campaigns)
-        return row[0][0] == 0
+        return not self._in_flight() and self.store.open_contacts(self.campaigns) == 0
 
     def _shutdown(self) -> None:
         """End of shift: clear what is still up (customers first), log the agents out."""

@@ -217,7 +217,7 @@ def regulated_window(store: Store, name: str, now: float) -> int:
     regime = _regime(name, config)
     start = config.get("start")
     if start is None:
-        start = store.query("SELECT created_at FROM campaign WHERE name=?", (name,))[0][0]
+        start = store.campaign_created_at(name)
     offset = config.get("day_offset")
     if offset is None:
         utc = datetime.fromtimestamp(now, ZoneInfo(store.strategy(name).time_zone)).utcoffset()

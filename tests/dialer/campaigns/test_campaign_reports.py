@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from campaign_testkit import ALWAYS, SHANGHAI, T0, at, mobile, open_store
+from campaign_testkit import finished_call as _call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,30 +25,13 @@ from trunkline.dialer.campaigns import reports
 from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.store import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
     NewContact,
-    Resolution,
     Store,
-    StoreError,
 )
 from trunkline.dialer.vocab import Regime
 
 H = 3600.0
 MIN = 60.0
-
-
-def _call(store: Store, ended: float, *, agent: str | None = None, talk: float | None = None,
-          wrap: float | None = None, outcome: str = "human", campaign: str = "sales",
-          window: int | None = None) -> int:
-    """One finished call of the next due contact, as the runner records it."""
-    claimed = ended - (talk or 0.0) - 30.0
-    claim = store.claim_next(campaign, claimed)
-    assert claim is not None, "the test store ran out of contacts"
-    assert store.mark_dialing(claim.attempt, claimed + 1.0, agent=agent)
-    store.record_outcome(claim.attempt, outcome, ended, agent=agent, talk=talk, wrap=wrap,
-                         window=window)
-    return claim.attempt
 
 
 def _by(rows: list[dict], *keys: str) -> dict[Any, dict]:
@@ -157,58 +140,6 @@ def test_an_agent_in_two_campaigns_shares_each_hour_by_its_talk_and_wrap() -> No
     assert [(r["campaign"], r["occupancy"]) for r in only] == [("debt", debt["occupancy"])]
 
 
-def test_a_crashed_runners_session_ends_at_the_agents_last_activity() -> None:
-    store = open_store(contacts=4)
-    store.create_campaign("other", Strategy(windows=ALWAYS), now=T0)
-    crashed = store.open_agent_session("a1", ["sales"], T0)
-    idle = store.open_agent_session("a2", ["sales"], T0 + 100)
-    elsewhere = store.open_agent_session("a3", ["other"], T0)
-    _call(store, T0 + 600, agent="a1", talk=300, wrap=60)      # busy until T0 + 660
-    _call(store, T0 + 900)                                      # not a1's
-    claim = store.claim_next("sales", T0 + 799)
-    store.mark_dialing(claim.attempt, T0 + 800, agent="a1")     # then the runner died
-    # the restart settles the attempt first (stamped with the restart time) ...
-    assert store.reconcile(lambda item: Resolution(), T0 + 5000)["unknown"] == 1
-    # ... which must not count the outage as logged in
-    assert store.close_stale_sessions(["sales"], T0 + 5000) == 2
-    got = {r["id"]: tuple(r) for r in store.query(
-        "SELECT id, ended_at, ended_how FROM agent_session")}
-    assert got[crashed][1:] == (T0 + 800, "crash")
-    assert got[idle][1:] == (T0 + 100, "crash")                 # no activity: its start
-    assert got[elsewhere][1:] == (None, None)                   # another campaign's runner
-    assert store.close_stale_sessions(["sales"], T0 + 6000) == 0
-    row = _by(reports.report(store, by="agent", now=T0 + 6000), "agent")["a1"]
-    assert row["occupancy"] == round(360 / 800, 4)
-
-
-def test_session_lifecycle_and_errors() -> None:
-    store = open_store(contacts=1)
-    first = store.open_agent_session("a1", ["sales", "sales"], T0)
-    assert json.loads(store.query("SELECT campaigns FROM agent_session")[0][0]) == ["sales"]
-    # an open session counts up to now; without now, up to the latest record
-    assert _by(reports.report(store, by="agent", now=T0 + 1800), "agent")["a1"][
-        "logged_in_h"] == 0.5
-    # logging in again: the earlier session is a leftover, closed as a crash
-    second = store.open_agent_session("a1", ["sales"], T0 + 3600)
-    assert tuple(store.query("SELECT ended_at, ended_how FROM agent_session WHERE id=?",
-                             (first,))[0]) == (T0, "crash")
-    store.close_agent_session(second, T0 + 7200)
-    store.close_agent_session(second, T0 + 9999, how="crash")   # idempotent
-    assert tuple(store.query("SELECT ended_at, ended_how FROM agent_session WHERE id=?",
-                             (second,))[0]) == (T0 + 7200, "logout")
-    with pytest.raises(StoreError, match="no agent session 99"):
-        store.close_agent_session(99, T0)
-    third = store.open_agent_session("a1", ["sales"], T0 + 8000)
-    with pytest.raises(StoreError, match=f"cannot end agent session {third}"):
-        store.close_agent_session(third, T0 + 7999)
-    with pytest.raises(StoreError, match="no campaign 'nope'"):
-        store.open_agent_session("a2", ["nope"], T0)
-    with pytest.raises(StoreError, match="no campaign"):
-        store.open_agent_session("a2", [], T0)
-    with pytest.raises(StoreError, match="agent id"):
-        store.open_agent_session("", ["sales"], T0)
-
-
 def test_rows_without_session_data_report_none_not_zero() -> None:
     store = open_store(contacts=2)
     _call(store, T0, agent="a1", talk=60, wrap=10)
@@ -239,37 +170,6 @@ def test_abandon_rate_on_the_regulated_window_and_penetration() -> None:
     assert uk["window_abandon_rate"] == round((1 + 0.5) / (2 + 0.5), 4)
     assert reports.report(store, campaign="uk", now=T0 + 120,
                           windows={"uk": day + 1})[0]["window_abandon_rate"] == 0.0
-
-
-def test_migration_from_version_2_keeps_data_and_adds_sessions(tmp_path) -> None:
-    path = tmp_path / "v2.sqlite"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
-    conn.execute("INSERT INTO campaign (name, created_at) VALUES ('old', ?)", (T0,))
-    conn.execute("INSERT INTO contact (campaign_id, number, attempts, state, created_at) "
-                 "VALUES (1, '+8613800138000', 1, 'done', ?)", (T0,))
-    conn.execute("INSERT INTO attempt (contact_id, campaign_id, number, state, claimed_at, "
-                 "ended_at, outcome, agent, talk, wrap) VALUES (1, 1, '+8613800138000', "
-                 "'done', ?, ?, 'human', 'a1', 50, 10)", (T0, T0 + 60))
-    conn.close()
-    store = Store(path)
-    assert store.schema_found == 2
-    assert store.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION >= 3
-    assert tuple(store.query("SELECT number, state, preview FROM contact")[0]) == \
-        ("+8613800138000", "done", 0)
-    assert store.query("SELECT COUNT(*) FROM agent_session")[0][0] == 0
-    indexes = {r[0] for r in store.query(
-        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='agent_session'")}
-    assert {"agent_session_time", "agent_session_open"} <= indexes
-    (old,) = reports.report(store, by="agent")
-    assert (old["connects"], old["avg_talk"], old["occupancy"]) == (1, 50.0, None)
-    session = store.open_agent_session("a1", ["old"], T0 + 3600)
-    store.close_agent_session(session, T0 + 7200)
-    store.close()
-    again = Store(path)
-    assert again.schema_found == SCHEMA_VERSION
-    assert again.query("SELECT ended_how FROM agent_session")[0][0] == "logout"
-    again.close()
 
 
 def test_report_command_exports_occupancy_as_csv_and_json(tmp_path, capsys) -> None:

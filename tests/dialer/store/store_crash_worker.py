@@ -1,4 +1,4 @@
-"""A dialer loop run in a subprocess and killed with SIGKILL by test_campaign_crash.
+"""A dialer loop run in a subprocess and killed with SIGKILL by test_store_crash.
 
 Each step follows the runner's order: claim (commit) -> mark_dialing (commit) -> append the
 number to the fake gateway's originate log (fsync) -> record the outcome (commit) -> print

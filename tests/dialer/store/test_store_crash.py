@@ -22,7 +22,7 @@ CONTACTS = 300
 def _start(db: Path, log: Path, start: float) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), *sys.path]))
     return subprocess.Popen(
-        [sys.executable, str(HERE / "campaign_crash_worker.py"), str(db), str(log),
+        [sys.executable, str(HERE / "store_crash_worker.py"), str(db), str(log),
          str(start)], stdout=subprocess.PIPE, text=True, env=env)
 
 

@@ -1,4 +1,5 @@
-"""Helpers for the campaign tests (a unique module name: never import from conftest)."""
+"""Helpers for the campaign and store tests (a unique module name: never import from
+conftest; tests/dialer/conftest.py puts this folder on sys.path)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,18 @@ def open_store(path: Path | str = ":memory:", *, campaign: str = "sales",
         store.add_list(campaign, "seed", [NewContact(mobile(i), {"name": f"c{i}"}, line=i + 2)
                                           for i in range(contacts)], now=T0)
     return store
+
+
+def finished_call(store: Store, ended: float, *, agent: str | None = None,
+                  talk: float | None = None, wrap: float | None = None,
+                  outcome: str = "human", campaign: str = "sales",
+                  window: int | None = None) -> int:
+    """One finished call of the next due contact, as the runner records it: claimed 30 s
+    before its talk began, dialled a second later; returns the attempt."""
+    claimed = ended - (talk or 0.0) - 30.0
+    claim = store.claim_next(campaign, claimed)
+    assert claim is not None, "the test store ran out of contacts"
+    assert store.mark_dialing(claim.attempt, claimed + 1.0, agent=agent)
+    store.record_outcome(claim.attempt, outcome, ended, agent=agent, talk=talk, wrap=wrap,
+                         window=window)
+    return claim.attempt
