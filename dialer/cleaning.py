@@ -2,7 +2,7 @@
 
 A *cleaning campaign* is an ordinary campaign in the store whose config says
 ``{"type": "cleaning", "cleaning": {...settings...}}``. :class:`CleaningRunner` dials its
-list through a :class:`~trunkline.dialer.runner.GatewayPort` with no agents and no pacing
+list through a :class:`~trunkline.dialer.runner.gateway.GatewayPort` with no agents and no pacing
 engine: it keeps up to ``concurrency`` lines busy, places at most ``rate`` calls a second
 (carriers flag bursts of short calls), and **releases every call before it is answered**:
 as soon as the network says the number rings (PRI ALERTING, FXO ring-back heard: the
@@ -512,7 +512,7 @@ class CleaningSummary:
 class CleaningRunner:
     """Dial a cleaning campaign's list through a gateway, releasing before answer.
 
-    ``gateway`` is a :class:`~trunkline.dialer.runner.GatewayPort` (``LiveGateway`` over
+    ``gateway`` is a :class:`~trunkline.dialer.runner.gateway.GatewayPort` (``LiveGateway`` over
     the gateway socket, subscribed to :data:`EVENTS` by :func:`live_gateway`, or
     ``InProcessGateway`` on the emulated card in virtual time). ``group`` is the channel
     group calls go out on. ``settings`` default to the campaign's stored ones. Raises
@@ -745,7 +745,7 @@ class CleaningRunner:
         """Attempts of this campaign left open by a crash: ``claimed`` ones never left and
         are released; ``dialing`` ones are cleared on the gateway if still up (same id and
         number) and recorded as ``unknown`` (so retried, after ``retry_after``)."""
-        from trunkline.dialer.runner import settle_open_attempts
+        from trunkline.dialer.runner.settling import settle_open_attempts
 
         return settle_open_attempts(
             self.store, self.gateway, {self.campaign}, self.dial_string,
@@ -759,10 +759,10 @@ class CleaningRunner:
 
 
 def live_gateway(address: str, *, token: str | None = None) -> Any:
-    """A :class:`~trunkline.dialer.runner.LiveGateway` also subscribed to SIT and tones
+    """A :class:`~trunkline.dialer.runner.gateway.LiveGateway` also subscribed to SIT and tones
     (the runner's subscription leaves them out; subscriptions add up)."""
-    from trunkline.dialer.runner import EVENTS as RUNNER_EVENTS
-    from trunkline.dialer.runner import LiveGateway
+    from trunkline.dialer.runner.gateway import EVENTS as RUNNER_EVENTS
+    from trunkline.dialer.runner.gateway import LiveGateway
 
     gateway = LiveGateway(address, token=token)
     gateway.client.subscribe([e for e in EVENTS if e not in RUNNER_EVENTS])

@@ -226,13 +226,13 @@ def run_clean_create(args: argparse.Namespace) -> int:
 
 def run_clean_run(args: argparse.Namespace) -> int:
     from trunkline.dialer.cleaning import CleaningRunner, cleaning_settings, live_gateway
-    from trunkline.dialer.run_cli import (
+    from trunkline.dialer.runner.cli import (
         check_run_options,
         open_gateway,
-        print_run,
         progress_printer,
         run_shift,
     )
+    from trunkline.dialer.runner.summary import print_run
 
     check_run_options(args)
     with _open(args) as store:
@@ -250,7 +250,7 @@ def run_clean_run(args: argparse.Namespace) -> int:
             raise
         summary = run_shift(runner, gateway, args, what="the cleaning run",
                             virtual_hours=VIRTUAL_HOURS)
-    return print_run(summary, runner, args.json)
+    return print_run(summary, runner.gateway_errors, args.json)
 
 
 # -- report ----------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="override the scenario's simulated hours")
     simulate.set_defaults(handler=run_simulate)
     __import__("trunkline.dialer.campaigns.cli", fromlist=["_"]).register_campaign_commands(sub)
-    __import__("trunkline.dialer.run_cli", fromlist=["_"]).register_run_command(sub)
+    __import__("trunkline.dialer.runner.cli", fromlist=["_"]).register_run_command(sub)
     __import__("trunkline.dialer.cleaning_cli", fromlist=["_"]).register_clean_commands(sub)
 
 

@@ -178,7 +178,7 @@ def _hms(seconds: float) -> str:
 def _gateway(virtual: bool, folder: Path, start: float) -> Iterator[Any]:
     """The gateway on the emulated card: in process (virtual time) or a real service
     on its own thread behind a Unix socket (real time)."""
-    from trunkline.dialer.runner import InProcessGateway, LiveGateway
+    from trunkline.dialer.runner.gateway import InProcessGateway, LiveGateway
     from trunkline.gateway.config import GatewayConfig
 
     config = GatewayConfig(socket=folder / "gateway.sock",
@@ -202,8 +202,8 @@ def _gateway(virtual: bool, folder: Path, start: float) -> Iterator[Any]:
 
 def run_demo(args: argparse.Namespace) -> int:
     from trunkline.dialer.pacing.engine import quiet_logger
-    from trunkline.dialer.run_cli import stop_on_signals
-    from trunkline.dialer.runner import CampaignRunner
+    from trunkline.dialer.runner.campaign_runner import CampaignRunner
+    from trunkline.dialer.runner.cli import stop_on_signals
 
     if not 10 <= args.contacts <= 100_000:
         raise ConfigError("--contacts must be in 10..100000")

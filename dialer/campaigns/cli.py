@@ -126,7 +126,7 @@ def _check_settings(name: str, settings: dict) -> None:
     import dataclasses
 
     from trunkline.dialer.pacing.campaign import CampaignConfig
-    from trunkline.dialer.runner import RUNNER_SETTINGS, RunnerSettings
+    from trunkline.dialer.runner.settings import RUNNER_SETTINGS, RunnerSettings
 
     engine = {k: v for k, v in settings.items() if k not in RUNNER_SETTINGS}
     known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}

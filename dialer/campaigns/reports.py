@@ -210,7 +210,7 @@ def _first_dials(store: Store, campaign: str | None, since: float, until: float,
 
 def regulated_window(store: Store, name: str, now: float) -> int:
     """The index of ``name``'s regulated abandon window holding ``now``, as the runner
-    counts it (:func:`trunkline.dialer.runner.campaign_config`): the stored ``regime``,
+    counts it (:func:`trunkline.dialer.runner.settings.campaign_config`): the stored ``regime``,
     the 30-day periods from ``start`` (default: when the campaign was created) and the
     calendar days of the strategy's time zone (its offset at ``now``)."""
     config = store.campaign_config(name)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from trunkline.dialer.campaigns.lists import import_file
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.cleaning import CleaningSettings, create_cleaning_campaign
-from trunkline.dialer.runner import InProcessGateway
+from trunkline.dialer.runner.gateway import InProcessGateway
 from trunkline.dialer.store import Store
 
 #: Wednesday 2025-06-04 10:00 in Shanghai.

@@ -33,7 +33,7 @@ from trunkline.dialer.cleaning import (
     cleaned_numbers,
 )
 from trunkline.dialer.pacing.engine import quiet_logger
-from trunkline.dialer.runner import CampaignRunner
+from trunkline.dialer.runner.campaign_runner import CampaignRunner
 from trunkline.dialer.store import Store
 
 #: The ranges of the target-run test: one number of each behaviour, a few bad ones.

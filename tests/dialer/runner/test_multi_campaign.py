@@ -17,7 +17,7 @@ from trunkline.cli import main
 from trunkline.dialer.campaigns.lists import import_file
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.pacing.engine import quiet_logger
-from trunkline.dialer.runner import CampaignRunner
+from trunkline.dialer.runner.campaign_runner import CampaignRunner
 
 SALES = (("1381", 6, "human"), ("137", 2, "busy"), ("139", 2, "machine"))
 LOANS = (("13815", 5, "human"), ("1346", 2, "unreachable"), ("1305", 2, "invalid_number"))

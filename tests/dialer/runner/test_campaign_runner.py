@@ -27,11 +27,13 @@ from trunkline.cli import main
 from trunkline.dialer.campaigns import reports
 from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.pacing.engine import quiet_logger
-from trunkline.dialer.runner import CampaignRunner, LiveGateway, campaign_config
+from trunkline.dialer.runner.campaign_runner import CampaignRunner
+from trunkline.dialer.runner.gateway import LiveGateway
+from trunkline.dialer.runner.settings import campaign_config
 from trunkline.dialer.store import NewContact, Store
 from trunkline.errors import ConfigError
 
-HIL_PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"
+HIL_PLAN = Path(__file__).resolve().parents[3] / "hil-tests" / "network.toml"
 SPEECH_RMS = 500.0     # the agent phone hears a person (the emulated speech is ~2000 rms)
 SILENCE_RMS = 100.0
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from trunkline.dialer.campaigns.lists import import_file
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
-from trunkline.dialer.runner import InProcessGateway
+from trunkline.dialer.runner.gateway import InProcessGateway
 from trunkline.dialer.store import Store
 from trunkline.gateway.testing import ServiceThread as _ServiceThread
 

@@ -17,7 +17,7 @@ import soundfile
 from runner_kit import WatchedGateway, make_store, write_wav
 
 from trunkline.dialer.pacing.engine import quiet_logger
-from trunkline.dialer.runner import CampaignRunner
+from trunkline.dialer.runner.campaign_runner import CampaignRunner
 
 BLOCK = 160            # 20 ms at 8 kHz
 LOUD_RMS = 300.0       # speech, tones (the emulated greeting and beep are far above)

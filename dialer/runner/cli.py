@@ -1,14 +1,15 @@
-"""``trunkline dialer run``: drive a campaign through the gateway (see dialer/runner.py).
+"""``trunkline dialer run``: drive a campaign through the gateway (see
+dialer/runner/campaign_runner.py).
 
 Registered into the one ``dialer`` sub-parser by :func:`register_run_command` (called
-from :func:`trunkline.dialer.cli.register`).
+from :func:`trunkline.dialer.cli.register`). The option checks, the gateway opening and
+the shift loop here serve ``trunkline dialer clean run`` too.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -124,8 +125,9 @@ def check_run_options(args: argparse.Namespace) -> None:
 def open_gateway(args: argparse.Namespace, live: Callable[..., Any] | None = None) -> Any:
     """The gateway a run drives: ``--virtual`` an in-process one on the emulated card
     starting at ``--start``; else a client of ``--gateway`` (``live(address, token=)``,
-    default :class:`~trunkline.dialer.runner.LiveGateway`)."""
-    from trunkline.dialer.runner import InProcessGateway, LiveGateway
+    default :class:`~trunkline.dialer.runner.gateway.LiveGateway`; a runner class's
+    ``live_gateway`` subscribes to the events that runner reads)."""
+    from trunkline.dialer.runner.gateway import InProcessGateway, LiveGateway
 
     if args.virtual:
         start = None
@@ -162,27 +164,17 @@ def progress_printer(args: argparse.Namespace) -> Callable[[str], None]:
     return progress
 
 
-def print_run(summary: Any, runner: Any, as_json: bool) -> int:
-    """The summary (a line or a JSON object), then the first gateway problems."""
-    if as_json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False))
-    else:
-        for line in summary.lines():
-            print(line)
-    for problem in runner.gateway_errors[:10]:
-        print(f"trunkline: warning: {problem}", file=sys.stderr)
-    return 0
-
-
 def run_dialer(args: argparse.Namespace) -> int:
-    from trunkline.dialer.runner import CampaignRunner, campaign_config
+    from trunkline.dialer.runner.campaign_runner import CampaignRunner
+    from trunkline.dialer.runner.settings import campaign_config
+    from trunkline.dialer.runner.summary import print_run
     from trunkline.dialer.store import Store
 
     check_run_options(args)
     with Store(args.db) as store:
         configs = [campaign_config(store, name, mode=args.mode, ratio=args.ratio)
                    for name in dict.fromkeys(args.campaign)]
-        gateway = open_gateway(args)
+        gateway = open_gateway(args, live=CampaignRunner.live_gateway)
         try:
             runner = CampaignRunner(
                 store, [c.name for c in configs], gateway, config=configs, agents=args.agents,
@@ -194,4 +186,4 @@ def run_dialer(args: argparse.Namespace) -> int:
             raise
         summary = run_shift(runner, gateway, args, what="the shift",
                             virtual_hours=VIRTUAL_SHIFT_HOURS)
-    return print_run(summary, runner, args.json)
+    return print_run(summary, runner.gateway_errors, args.json)
