@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulate.set_defaults(handler=run_simulate)
     __import__("trunkline.dialer.campaigns.cli", fromlist=["_"]).register_campaign_commands(sub)
     __import__("trunkline.dialer.runner.cli", fromlist=["_"]).register_run_command(sub)
-    __import__("trunkline.dialer.cleaning_cli", fromlist=["_"]).register_clean_commands(sub)
+    __import__("trunkline.dialer.cleaning.cli", fromlist=["_"]).register_clean_commands(sub)
 
 
 def run_simulate(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trunkline.dialer.cleaning.settings import refuse_cleaning_campaign
 from trunkline.dialer.pacing.campaign import CampaignConfig
 from trunkline.dialer.store import Store
 from trunkline.errors import ConfigError
@@ -63,9 +64,8 @@ def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig
     start when the campaign was created (unless ``start`` is given); ``day_offset`` (where
     calendar days count) comes from the strategy's time zone.
     """
-    if runner_settings(store, name).type == "cleaning":
-        raise ConfigError(f"campaign {name!r} is a list-cleaning campaign: run it with "
-                          f"`trunkline dialer clean run --campaign {name}`")
+    runner_settings(store, name)               # the runner's own settings, checked first
+    refuse_cleaning_campaign(store, name)
     stored = {k: v for k, v in store.campaign_config(name).items()
               if k not in RUNNER_SETTINGS}
     stored.update({k: v for k, v in overrides.items() if v is not None})

@@ -36,7 +36,7 @@ def test_open_attempts_of_these_campaigns_are_settled() -> None:
     counts = settle_open_attempts(store, gateway, {"sales"}, dial_string, unknown.append,
                                   T0 + 60)
     assert counts == {"released": 1, "unknown": 3, "cleared": 1}
-    assert gateway.requests == [("hangup", 11)]
+    assert gateway.requests == [("hangup", 11, T0 + 60)]
     assert unknown == [up.attempt, moved.attempt, unsent.attempt]
     assert store.query("SELECT state FROM attempt WHERE id=?", (claimed.attempt,))[0][0] \
         == "released"

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from trunkline.dialer.campaigns.lists import import_file
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
-from trunkline.dialer.cleaning import CleaningSettings, create_cleaning_campaign
+from trunkline.dialer.cleaning.settings import CleaningSettings, create_cleaning_campaign
 from trunkline.dialer.runner.gateway import InProcessGateway
 from trunkline.dialer.store import Store
 
@@ -150,7 +150,7 @@ class WatchedGateway(InProcessGateway):
 
 def service_thread(folder: Path) -> Any:
     """A real gateway service (emulated card, sample network, 4x scaled clock) on a Unix
-    socket, for the runs over :func:`trunkline.dialer.cleaning.live_gateway`."""
+    socket, for the runs over ``CleaningRunner.live_gateway``."""
     from trunkline.clock import ScaledClock
     from trunkline.gateway.config import GatewayConfig
     from trunkline.gateway.testing import ServiceThread

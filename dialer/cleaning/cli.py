@@ -1,4 +1,4 @@
-"""``trunkline dialer clean create|run|report|apply``: list cleaning (see dialer/cleaning.py).
+"""``trunkline dialer clean create|run|report|apply``: list cleaning (see dialer/cleaning/).
 
 Registered into the one ``dialer`` sub-parser by :func:`register_clean_commands` (called
 from :func:`trunkline.dialer.cli.register`). Every command takes ``--db`` like the other
@@ -51,7 +51,7 @@ def _settings_flags(parser: argparse.ArgumentParser, *, run: bool = False) -> No
 
 def register_clean_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``trunkline dialer clean`` and its actions."""
-    from trunkline.dialer.cleaning import CLASSES, DEFAULT_REMOVE, REMOVABLE
+    from trunkline.dialer.cleaning.verdicts import CLASSES, DEFAULT_REMOVE, REMOVABLE
 
     clean = sub.add_parser(
         "clean", help="list cleaning: find invalid, barred, powered-off numbers first",
@@ -175,7 +175,7 @@ def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, An
 
 def run_clean_create(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.strategies import Strategy
-    from trunkline.dialer.cleaning import (
+    from trunkline.dialer.cleaning.settings import (
         CleaningSettings,
         cleaning_settings,
         create_cleaning_campaign,
@@ -225,7 +225,8 @@ def run_clean_create(args: argparse.Namespace) -> int:
 # -- run -------------------------------------------------------------------------------------
 
 def run_clean_run(args: argparse.Namespace) -> int:
-    from trunkline.dialer.cleaning import CleaningRunner, cleaning_settings, live_gateway
+    from trunkline.dialer.cleaning.runner import CleaningRunner
+    from trunkline.dialer.cleaning.settings import cleaning_settings
     from trunkline.dialer.runner.cli import (
         check_run_options,
         open_gateway,
@@ -239,7 +240,7 @@ def run_clean_run(args: argparse.Namespace) -> int:
         # checked before any gateway is opened: unknown or non-cleaning campaign, bad values
         settings = cleaning_settings(store, args.campaign,
                                      **_overrides(args, ("concurrency", "rate")))
-        gateway = open_gateway(args, live=live_gateway)
+        gateway = open_gateway(args, live=CleaningRunner.live_gateway)
         try:
             runner = CleaningRunner(
                 store, args.campaign, gateway, group=args.group, settings=settings,
@@ -256,7 +257,8 @@ def run_clean_run(args: argparse.Namespace) -> int:
 # -- report ----------------------------------------------------------------------------------
 
 def _statuses(text: str | None) -> list[str] | None:
-    from trunkline.dialer.cleaning import CLASSES, PENDING_STATUSES
+    from trunkline.dialer.cleaning.results import PENDING_STATUSES
+    from trunkline.dialer.cleaning.verdicts import CLASSES
 
     if text is None:
         return None
@@ -270,13 +272,9 @@ def _statuses(text: str | None) -> list[str] | None:
 
 
 def run_clean_report(args: argparse.Namespace) -> int:
-    from trunkline.dialer.cleaning import (
-        CLASSES,
-        class_counts,
-        cleaned_numbers,
-        format_time,
-        require_cleaning,
-    )
+    from trunkline.dialer.cleaning.results import class_counts, cleaned_numbers, format_time
+    from trunkline.dialer.cleaning.settings import require_cleaning
+    from trunkline.dialer.cleaning.verdicts import CLASSES
 
     statuses = _statuses(args.classes)
     if statuses is not None and not args.numbers:
@@ -347,7 +345,7 @@ def _numbers_text(rows: list[dict[str, Any]], fmt: str) -> str:
 # -- apply -----------------------------------------------------------------------------------
 
 def run_clean_apply(args: argparse.Namespace) -> int:
-    from trunkline.dialer.cleaning import apply_cleaning, parse_classes
+    from trunkline.dialer.cleaning.results import apply_cleaning, parse_classes
 
     classes = parse_classes(args.remove)  # refused before the database is touched
     with _open(args) as store:

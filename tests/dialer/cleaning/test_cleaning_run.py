@@ -25,13 +25,9 @@ from cleaning_kit import (
 )
 
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
-from trunkline.dialer.cleaning import (
-    CleaningRunner,
-    CleaningSettings,
-    apply_cleaning,
-    class_counts,
-    cleaned_numbers,
-)
+from trunkline.dialer.cleaning.results import apply_cleaning, class_counts, cleaned_numbers
+from trunkline.dialer.cleaning.runner import CleaningRunner
+from trunkline.dialer.cleaning.settings import CleaningSettings
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.campaign_runner import CampaignRunner
 from trunkline.dialer.store import Store
@@ -237,13 +233,11 @@ def test_cleaning_over_the_gateway_socket(tmp_path: Path) -> None:
     """The live gateway: subscribed to SIT (a ``tone`` event) as well as the call events."""
     from cleaning_kit import service_thread
 
-    from trunkline.dialer.cleaning import live_gateway
-
     ranges = (("1381", 1, "live"), ("137", 1, "live"), ("130", 1, "invalid"),
               ("134", 1, "powered_off"))
     store = make_store(tmp_path, ranges=ranges)
     with service_thread(tmp_path) as service:
-        gateway = live_gateway(service.socket)
+        gateway = CleaningRunner.live_gateway(service.socket)
         runner = CleaningRunner(store, "clean", gateway, group="pri")
         try:
             summary = runner.run(seconds=120)

@@ -25,7 +25,7 @@ class ScriptedGateway:
         self.up = list(up)                      # what calls() reports
         self.groups = groups or {"agents": [71, 72], "outbound": [1, 2, 3]}
         self.waits: list[float] = []
-        self.requests: list[tuple[str, Any]] = []
+        self.requests: list[tuple[str, Any, float]] = []   # (method, argument, at)
         self.fail: dict[str, RpcError] = {}
         self.next_call = 100
 
@@ -45,7 +45,7 @@ class ScriptedGateway:
         return []
 
     def _request(self, name: str, arg: Any) -> None:
-        self.requests.append((name, arg))
+        self.requests.append((name, arg, self.t))
         if name in self.fail:
             raise self.fail[name]
 
