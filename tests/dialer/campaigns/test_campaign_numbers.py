@@ -78,6 +78,7 @@ def test_any_spelling_of_a_mobile_gives_one_key(number: str, sep: str, prefix: s
     assert normalise(spelled).e164 == "+86" + number
 
 
+@pytest.mark.slow
 @given(st.text(max_size=30))
 def test_arbitrary_text_is_a_number_or_a_reason(text: str) -> None:
     number, reason = try_normalise(text)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from trunkline.dialer.pacing.campaign import CampaignConfig
 from trunkline.dialer.pacing.contacts import Contact, SyntheticContacts
 from trunkline.dialer.pacing.simulator import Simulator, World, team
@@ -40,6 +42,7 @@ def _run(idle: int) -> tuple[Simulator, CountingContacts]:
     return sim, contacts
 
 
+@pytest.mark.slow
 def test_idle_campaigns_are_never_visited_and_change_nothing() -> None:
     alone, alone_contacts = _run(0)
     crowded, crowded_contacts = _run(997)
