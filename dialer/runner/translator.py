@@ -2,10 +2,12 @@
 
 The campaign runner places customer calls through the gateway; what the gateway says
 about each (``call.state``, ``amd``, ``announcement``, ``play.started``,
-``play.finished``) is read here, in one place, into what the engine must be told and
-what the runner must do. :class:`WireTranslator` takes those events and ``now`` and
-returns both, in the order they must be carried out; it reads the engine's call states
-through the function it is given and nothing else: no store, no gateway, no clock.
+``play.finished``: the events a live gateway is subscribed to,
+:data:`trunkline.dialer.runner.gateway.EVENTS`) is read here, in one place, into what
+the engine must be told and what the runner must do. :class:`WireTranslator` takes those
+events and ``now`` and returns both, in the order they must be carried out; it reads the
+engine's call states through the function it is given and nothing else: no store, no
+gateway, no clock.
 
 Gateway events become engine events as follows::
 
@@ -55,9 +57,6 @@ ANNOUNCEMENT_OUTCOME: dict[str, str] = {
     "unreachable": "unreachable", "busy": "busy", "call_barred": "rejected",
     "congestion": "congestion", "not_in_service": "invalid_number", "no_answer": "no_answer",
 }
-
-#: The gateway events the translator reads.
-EVENTS = ("call.state", "amd", "announcement", "play.started", "play.finished")
 
 
 # -- what the runner is asked to do ----------------------------------------------------------
@@ -264,6 +263,6 @@ class WireTranslator:
 
 
 __all__ = [
-    "ANNOUNCEMENT_OUTCOME", "EVENTS", "AwaitAmd", "Decision", "Ended", "HangUpCall",
+    "ANNOUNCEMENT_OUTCOME", "AwaitAmd", "Decision", "Ended", "HangUpCall",
     "Message", "MessageLeft", "Note", "Output", "WireCall", "WireTranslator",
 ]
