@@ -23,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.simulator import Simulator, World, team
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.simulator import Simulator, World, team
 from trunkline.dialer.store import NewContact, Store, StoreContacts
-from trunkline.dialer.strategies import Strategy, Windows
 
 RUNNING = 100
 DEFINED = 1000

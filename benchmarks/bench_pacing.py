@@ -21,8 +21,8 @@ import os
 import sys
 import time
 
-from trunkline.dialer.campaign import CampaignConfig
-from trunkline.dialer.simulator import Simulator, World, team
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.simulator import Simulator, World, team
 
 AGENTS = (5, 10, 20, 50, 100)
 PROBABILITIES = (0.15, 0.3, 0.5)

@@ -1,17 +1,20 @@
 """The hard dialer: campaigns, lists, pacing, agents, compliance and reports.
 
-The dialing engine (issue 6) is a sans-IO core, flat in this package:
+One sub-package per part, each usable without the ones after it:
 
-- :mod:`~trunkline.dialer.engine`: :class:`Engine`, events and ``now`` in, actions out;
-- :mod:`~trunkline.dialer.events`, :mod:`~trunkline.dialer.actions`: what goes in and out;
-- :mod:`~trunkline.dialer.campaign`: a campaign's settings;
-- :mod:`~trunkline.dialer.agents`, :mod:`~trunkline.dialer.calls`: state tables;
-- :mod:`~trunkline.dialer.pacing`, :mod:`~trunkline.dialer.learning`: how many to dial;
-- :mod:`~trunkline.dialer.compliance`: abandon windows, the hard cap, redial lockouts;
-- :mod:`~trunkline.dialer.contacts`: the contact provider interface;
-- :mod:`~trunkline.dialer.simulator`, :mod:`~trunkline.dialer.scenario`,
-  :mod:`~trunkline.dialer.sampling`: the simulator and its scenario files;
-- :mod:`~trunkline.dialer.cli`: ``trunkline dialer ...``.
+- :mod:`~trunkline.dialer.pacing`: the dialing engine, a sans-IO core (events and ``now``
+  in, actions out), its pacers, compliance rules and the simulator (docs/pacing.md);
+- :mod:`~trunkline.dialer.campaigns`: numbers, list import, strategies, DNC lists,
+  reports and their commands (docs/campaigns.md);
+- :mod:`~trunkline.dialer.store`: the campaign database (SQLite), where every decision
+  is durable before it is acted on;
+- :mod:`~trunkline.dialer.runner`: the campaign runner, the engine driven through the
+  gateway (``trunkline dialer run``);
+- :mod:`~trunkline.dialer.cleaning`: list cleaning, on the runner's base
+  (``trunkline dialer clean``; docs/list-cleaning.md).
 
-See docs/pacing.md.
+At the top: :mod:`~trunkline.dialer.cli` (``trunkline dialer ...``, the command every part
+adds its subcommands to), :mod:`~trunkline.dialer.demo` (``trunkline demo``),
+:mod:`~trunkline.dialer.vocab` (the words every part speaks) and
+:mod:`~trunkline.dialer.errors` (the dialer's errors).
 """

@@ -22,7 +22,7 @@ import json
 import sys
 import weakref
 
-from trunkline.dialer.scenario import load_scenario
+from trunkline.dialer.pacing.scenario import load_scenario
 
 #: Keyed by the main program's sub-parsers object itself, weakly: an ``id()`` key outlived
 #: its parser, and a later parser given the same id got the dead one's ``dialer``
@@ -74,9 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulate.add_argument("--hours", type=float, metavar="H",
                           help="override the scenario's simulated hours")
     simulate.set_defaults(handler=run_simulate)
-    __import__("trunkline.dialer.campaigns_cli", fromlist=["_"]).register_campaign_commands(sub)
-    __import__("trunkline.dialer.run_cli", fromlist=["_"]).register_run_command(sub)
-    __import__("trunkline.dialer.cleaning_cli", fromlist=["_"]).register_clean_commands(sub)
+    __import__("trunkline.dialer.campaigns.cli", fromlist=["_"]).register_campaign_commands(sub)
+    __import__("trunkline.dialer.runner.cli", fromlist=["_"]).register_run_command(sub)
+    __import__("trunkline.dialer.cleaning.cli", fromlist=["_"]).register_clean_commands(sub)
 
 
 def run_simulate(args: argparse.Namespace) -> int:

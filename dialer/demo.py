@@ -87,9 +87,9 @@ def sample_list(path: Path, contacts: int, *, seed: int = 2026) -> dict[str, int
 def prepare(folder: Path, contacts: int, *, start: float) -> tuple[Any, dict[str, int]]:
     """The campaign database: the demo campaign (predictive, 3 % target, open all day)
     and its imported list. Returns the open store and the list's make-up."""
-    from trunkline.dialer.lists import import_file
+    from trunkline.dialer.campaigns.lists import import_file
+    from trunkline.dialer.campaigns.strategies import Strategy, Windows
     from trunkline.dialer.store import Store
-    from trunkline.dialer.strategies import Strategy, Windows
 
     store = Store(folder / "demo.sqlite")
     strategy = Strategy(windows=Windows.from_dict({"default": ["00:00-24:00"]}),
@@ -178,7 +178,7 @@ def _hms(seconds: float) -> str:
 def _gateway(virtual: bool, folder: Path, start: float) -> Iterator[Any]:
     """The gateway on the emulated card: in process (virtual time) or a real service
     on its own thread behind a Unix socket (real time)."""
-    from trunkline.dialer.runner import InProcessGateway, LiveGateway
+    from trunkline.dialer.runner.gateway import InProcessGateway, LiveGateway
     from trunkline.gateway.config import GatewayConfig
 
     config = GatewayConfig(socket=folder / "gateway.sock",
@@ -201,9 +201,9 @@ def _gateway(virtual: bool, folder: Path, start: float) -> Iterator[Any]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from trunkline.dialer.engine import quiet_logger
-    from trunkline.dialer.run_cli import stop_on_signals
-    from trunkline.dialer.runner import CampaignRunner
+    from trunkline.dialer.pacing.engine import quiet_logger
+    from trunkline.dialer.runner.campaign_runner import CampaignRunner
+    from trunkline.dialer.runner.cli import stop_on_signals
 
     if not 10 <= args.contacts <= 100_000:
         raise ConfigError("--contacts must be in 10..100000")
@@ -264,7 +264,7 @@ def _run_live(runner: Any, args: argparse.Namespace, seconds: float | None) -> A
 
 def _final_report(store: Any, summary: Any, runner: Any, expected: dict[str, int],
                   args: argparse.Namespace, kept: Path | None) -> None:
-    from trunkline.dialer import reports
+    from trunkline.dialer.campaigns import reports
 
     now = runner.gateway.now()
     by_campaign = reports.report(store, by="campaign", now=now)

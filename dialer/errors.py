@@ -1,4 +1,4 @@
-"""Errors of the dialing engine, under the shared tree of :mod:`trunkline.errors`.
+"""Errors of the dialer, under the shared tree of :mod:`trunkline.errors`.
 
 ::
 
@@ -6,6 +6,7 @@
      +-- DialerError
           +-- DialerStateError (RuntimeError)   an event does not fit the thing's state
           +-- UnknownEntityError (LookupError)  an event names an agent/call/campaign we lack
+          +-- StoreError                        the campaign database cannot do as asked
 
 Messages name the thing and its state, e.g.
 ``"cannot connect agent 'a7': state is talking"``.
@@ -17,7 +18,7 @@ from trunkline.errors import TrunklineError
 
 
 class DialerError(TrunklineError):
-    """Base of the dialing engine's errors."""
+    """Base of the dialer's errors."""
 
 
 class DialerStateError(DialerError, RuntimeError):
@@ -26,3 +27,7 @@ class DialerStateError(DialerError, RuntimeError):
 
 class UnknownEntityError(DialerError, LookupError):
     """The event names an agent, call or campaign the engine does not know."""
+
+
+class StoreError(DialerError):
+    """The campaign database cannot be used as asked (unknown campaign, newer schema...)."""

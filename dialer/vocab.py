@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from trunkline.vocab import FAILURE_OUTCOMES as FAILURE_OUTCOMES
+from trunkline.vocab import Outcome
+
 
 class Mode(StrEnum):
     """How a campaign decides when to dial (DESIGN.md, field-notes "Dialing modes")."""
@@ -74,28 +77,9 @@ class AnswerKind(StrEnum):
     FAX = "fax"
 
 
-class CallOutcome(StrEnum):
-    """The outcomes a call is recorded with (DESIGN.md, "Contracts shared across issues")."""
-
-    HUMAN = "human"
-    MACHINE = "machine"
-    FAX = "fax"
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    CONGESTION = "congestion"
-    INVALID_NUMBER = "invalid_number"
-    UNREACHABLE = "unreachable"
-    REJECTED = "rejected"
-    ABANDONED = "abandoned"
-    ERROR = "error"
-
-
-#: Outcomes a gateway may report for a call that never reached a person or a device.
-FAILURE_OUTCOMES = frozenset({
-    CallOutcome.BUSY, CallOutcome.NO_ANSWER, CallOutcome.CONGESTION,
-    CallOutcome.INVALID_NUMBER, CallOutcome.UNREACHABLE, CallOutcome.REJECTED,
-    CallOutcome.ERROR,
-})
+#: The outcomes a call is recorded with: the wire's (DESIGN.md, "Contracts"), defined once
+#: in :mod:`trunkline.vocab`.
+CallOutcome = Outcome
 
 
 class AbandonRoute(StrEnum):

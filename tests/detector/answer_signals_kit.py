@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "hil-tests" / "network.toml"
 CLIPS = ROOT / "firmware-profiles" / "audio"
 RATE = 8000
-#: What the call controllers enable (drivers/detection_ops.py CALL_PROGRESS).
+#: What the call legs enable (drivers/signalling/detection.py CALL_PROGRESS).
 CALL_FLAGS = {"dtmf": False, "progress": True, "fax": True, "vad": True, "amd": True,
               "announcements": True}
 

@@ -1,0 +1,279 @@
+"""``trunkline dialer campaign|import|watch|dnc|report``: campaign operations.
+
+Registered into the one ``dialer`` sub-parser by :func:`register_campaign_commands`
+(called from :func:`trunkline.dialer.cli.register`). Every command takes ``--db`` (default:
+``$TRUNKLINE_DIALER_DB`` or ``trunkline-dialer.sqlite`` in the working directory).
+Handlers read the wall clock once, here at the edge; everything below takes ``now``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from trunkline.errors import ConfigError
+
+DEFAULT_DB = "trunkline-dialer.sqlite"
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="FILE",
+                        default=os.environ.get("TRUNKLINE_DIALER_DB", DEFAULT_DB),
+                        help="the campaign database (SQLite; default $TRUNKLINE_DIALER_DB "
+                             f"or {DEFAULT_DB})")
+
+
+def _open(args: argparse.Namespace):
+    from trunkline.dialer.store import Store
+
+    return Store(args.db)
+
+
+def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
+    """Add the campaign-operations subcommands to ``trunkline dialer``."""
+    campaign = sub.add_parser("campaign", help="define and list campaigns",
+                              description="Define campaigns and their strategies.")
+    csub = campaign.add_subparsers(dest="campaign_command", metavar="ACTION")
+    campaign.set_defaults(handler=lambda args: (campaign.print_help(), 2)[1])
+    create = csub.add_parser(
+        "create", help="create or update a campaign",
+        description="Create a campaign, or update its strategy and settings. The file is "
+                    "TOML with a [strategy] table (retries, windows, limits) and a [campaign] "
+                    "table (mode, target_abandon, regime, ring_timeout, machine_message... "
+                    "see docs/campaigns.md); settings are checked before anything is saved.")
+    create.add_argument("name")
+    create.add_argument("--strategy", metavar="FILE.toml", help="strategy file (TOML)")
+    _db(create)
+    create.set_defaults(handler=run_campaign_create)
+    show = csub.add_parser("list", help="list campaigns and their contact counts")
+    _db(show)
+    show.set_defaults(handler=run_campaign_list)
+
+    imp = sub.add_parser(
+        "import", help="import a CSV list into a campaign",
+        description="Import a CSV list: numbers are normalised (E.164, Chinese mobile and "
+                    "fixed lines), duplicates merged, other columns kept; bad rows are "
+                    "reported with their line and written to FILE.rejected.csv.",
+        epilog="Example: trunkline dialer import --campaign sales customers.csv")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument("--campaign", required=True)
+    imp.add_argument("--encoding", help="force the encoding (default: UTF-8 or GB18030)")
+    imp.add_argument("--number-column", metavar="NAME", help="the column holding the number")
+    imp.add_argument("--default-area", metavar="CODE",
+                     help="area code for local numbers without one (e.g. 21)")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    _db(imp)
+    imp.set_defaults(handler=run_import)
+
+    watch = sub.add_parser(
+        "watch", help="import lists dropped in a watched folder",
+        description="Import ROOT/<campaign>/*.csv as files appear; processed files are "
+                    "moved to ROOT/<campaign>/archive/ with their rejected rows beside.")
+    watch.add_argument("root", metavar="ROOT")
+    watch.add_argument("--once", action="store_true", help="one pass, then exit")
+    watch.add_argument("--interval", type=float, default=10.0, metavar="S")
+    _db(watch)
+    watch.set_defaults(handler=run_watch)
+
+    dnc = sub.add_parser("dnc", help="do-not-call lists and blacklists",
+                         description="Global or per-campaign DNC lists, checked at dial time.")
+    dsub = dnc.add_subparsers(dest="dnc_command", metavar="ACTION")
+    dnc.set_defaults(handler=lambda args: (dnc.print_help(), 2)[1])
+    for name, helptext in (("add", "add numbers (or +prefix*)"), ("remove", "remove numbers"),
+                           ("import", "add every number of a file"),
+                           ("check", "is a number barred?")):
+        p = dsub.add_parser(name, help=helptext)
+        p.add_argument("items", nargs="+", metavar="FILE" if name == "import" else "NUMBER")
+        p.add_argument("--campaign", help="the campaign's own list (default: global)")
+        if name in ("add", "import"):
+            p.add_argument("--kind", default="dnc", choices=["dnc", "blacklist", "refused"])
+        _db(p)
+        p.set_defaults(handler=run_dnc, dnc_action=name)
+
+    rep = sub.add_parser(
+        "report", help="campaign, agent and hour reports",
+        description="Per campaign, agent or local hour: dials, answers, connects, connect "
+                    "rate (接通率), outcomes by kind, abandons and abandon rate (campaign "
+                    "rows: also the rate in the current regulated window), average talk "
+                    "and wrap-up, logged-in hours and occupancy, list penetration.",
+        epilog="Occupancy = (talk + wrap-up) / logged-in time, from the agent sessions "
+               "the runner records (login to logout; pauses are not recorded yet and "
+               "count as logged in). An agent logged in to several campaigns has each hour "
+               "shared between them by its talk + wrap-up in each. '-' (None in JSON) "
+               "means no session data, not 0. The table shows the main columns; CSV and "
+               "JSON carry all of them (n_<outcome>, answer_rate, contacts...).")
+    rep.add_argument("--campaign")
+    rep.add_argument("--by", choices=["campaign", "agent", "hour"], default="campaign")
+    rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    rep.add_argument("--since", metavar="WHEN",
+                     help="calls ended and session time from WHEN (ISO 8601 date or time; "
+                          "without an offset, in --time-zone)")
+    rep.add_argument("--until", metavar="WHEN", help="... up to WHEN (exclusive)")
+    rep.add_argument("--time-zone", default="Asia/Shanghai",
+                     help="local hours for --by hour (and the hour shares of occupancy), "
+                          "and --since/--until without an offset (default Asia/Shanghai)")
+    rep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    _db(rep)
+    rep.set_defaults(handler=run_report)
+
+
+def _check_settings(name: str, settings: dict) -> None:
+    """Refuse a [campaign] table the engine or the runner would refuse at run time."""
+    import dataclasses
+
+    from trunkline.dialer.pacing.campaign import CampaignConfig
+    from trunkline.dialer.runner.settings import RUNNER_SETTINGS, RunnerSettings
+
+    engine = {k: v for k, v in settings.items() if k not in RUNNER_SETTINGS}
+    known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}
+    unknown = sorted(set(engine) - known)
+    if unknown:
+        raise ConfigError(f"[campaign]: unknown settings {', '.join(unknown)}; known: "
+                          f"{', '.join(sorted(known | set(RUNNER_SETTINGS)))}")
+    CampaignConfig(name, **engine)
+    runner = {k: v for k, v in settings.items() if k in RUNNER_SETTINGS}
+    RunnerSettings(**runner)
+
+
+def run_campaign_create(args: argparse.Namespace) -> int:
+    from trunkline.dialer.campaigns.strategies import Strategy
+    from trunkline.tomlconf import load_toml
+
+    strategy = Strategy()
+    settings: dict = {}
+    if args.strategy:
+        doc = load_toml(args.strategy)
+        try:
+            strategy = Strategy.from_dict(doc.data.get("strategy", {}))
+            settings = dict(doc.data.get("campaign", {}))
+            _check_settings(args.name, settings)
+        except (ValueError, TypeError, ConfigError) as err:
+            raise ConfigError(str(err), source=args.strategy) from err
+    with _open(args) as store:
+        store.create_campaign(args.name, strategy, config=settings, now=time.time())
+    print(f"campaign {args.name!r} saved")
+    return 0
+
+
+def run_campaign_list(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        rows = store.query(
+            "SELECT k.name, COUNT(c.id), SUM(c.state='ready'), SUM(c.state='done'), "
+            "SUM(c.state='dnc') FROM campaign k LEFT JOIN contact c ON c.campaign_id=k.id "
+            "GROUP BY k.id ORDER BY k.name")
+    print(f"{'campaign':<24} {'contacts':>8} {'ready':>8} {'done':>8} {'dnc':>6}")
+    for name, n, ready, done, dnc in rows:
+        print(f"{name:<24} {n:>8} {ready or 0:>8} {done or 0:>8} {dnc or 0:>6}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from trunkline.dialer.campaigns.lists import import_file
+
+    if not Path(args.file).is_file():
+        raise ConfigError("no such file", source=args.file)
+    with _open(args) as store:
+        report = import_file(store, args.campaign, args.file, now=time.time(),
+                             encoding=args.encoding, number_column=args.number_column,
+                             default_area=args.default_area)
+    if args.json:
+        summary = report.summary()
+        summary["errors"] = [{"line": e.line, "reason": e.reason} for e in report.errors]
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        for err in report.errors:
+            print(f"{args.file}:{err.line}: {err.reason}", file=sys.stderr)
+        print(f"{report.rows} rows: {report.added} added, {report.merged} merged, "
+              f"{len(report.errors)} rejected"
+              + (f" (written to {report.rejected_file})" if report.rejected_file else ""))
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    from trunkline.dialer.campaigns.lists import watch_once
+
+    with _open(args) as store:
+        while True:
+            for report in watch_once(store, args.root, now=time.time()):
+                print(json.dumps(report.summary(), ensure_ascii=False), flush=True)
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+
+
+def run_dnc(args: argparse.Namespace) -> int:
+    from trunkline.dialer.campaigns.dnc import import_dnc, parse_entries
+
+    with _open(args) as store:
+        if args.dnc_action == "import":
+            for path in args.items:
+                result = import_dnc(store, path, now=time.time(), campaign=args.campaign,
+                                    kind=args.kind)
+                for line, reason in result.errors:
+                    print(f"{path}:{line}: {reason}", file=sys.stderr)
+                print(f"{path}: {result.added} added, {result.already} already listed, "
+                      f"{len(result.errors)} rejected")
+            return 0
+        entries, errors = parse_entries(args.items)
+        for line, reason in errors:
+            print(f"argument {line}: {reason}", file=sys.stderr)
+        if args.dnc_action == "add":
+            n = store.add_dnc(entries, now=time.time(), campaign=args.campaign, kind=args.kind)
+            print(f"{n} added")
+        elif args.dnc_action == "remove":
+            print(f"{store.remove_dnc(entries, campaign=args.campaign)} removed")
+        else:
+            barred = False
+            for number in entries:
+                hit = store.dnc_hit(number, args.campaign or "")
+                barred = barred or hit is not None
+                print(f"{number}: {hit or 'allowed'}")
+            return 1 if barred else 0
+    return 1 if errors else 0
+
+
+def _when(text: str | None, time_zone: str, option: str) -> float | None:
+    """An ISO 8601 date or date-time as epoch seconds; naive ones are in ``time_zone``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ConfigError(f"{option} {text!r} is not an ISO 8601 date or time "
+                          "(e.g. 2025-06-04 or 2025-06-04T09:00+08:00)") from err
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(time_zone))
+    return when.timestamp()
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from trunkline.dialer.campaigns import reports
+
+    try:
+        ZoneInfo(args.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ConfigError(f"--time-zone {args.time_zone!r} is not a known time zone "
+                          "(an IANA name such as Asia/Shanghai)") from err
+    since = _when(args.since, args.time_zone, "--since")
+    until = _when(args.until, args.time_zone, "--until")
+    with _open(args) as store:
+        rows = reports.report(store, by=args.by, campaign=args.campaign,
+                              time_zone=args.time_zone, now=time.time(),
+                              since=0.0 if since is None else since,
+                              until=float("inf") if until is None else until)
+    text = {"table": reports.to_table, "csv": reports.to_csv,
+            "json": reports.to_json}[args.format](rows)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,126 @@
+"""One cleaning call as a small sans-IO machine: gateway events and time in, "hang up
+now" out (see :class:`Probe`'s transition table)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from trunkline.dialer.cleaning.verdicts import (
+    LIVE,
+    UNKNOWN,
+    Verdict,
+    verdict_for_announcement,
+    verdict_for_clearing,
+    verdict_for_sit,
+)
+
+#: How long to wait for the gateway's ``hungup`` after we asked for the hang-up.
+HANGUP_GRACE = 10.0
+
+
+@dataclass(slots=True)
+class Probe:
+    """One cleaning call, as a small sans-IO machine: gateway events and time in, "hang up
+    now" out. All its rules are here::
+
+        input (before a verdict)                  verdict                     then
+        call.state ringing (ALERTING, ring-back)  live (no_answer: it rang)   hang up
+        call.state answered                       live (abandoned)            hang up at once
+        announcement KIND                         ANNOUNCEMENT_CLASSES[KIND]  hang up
+        sit / tone sit                            (remembered)                wait for more
+        sit_wait s after the SIT                  SIT_CLASSES[code]           hang up
+        listen s after the originate              unknown                     hang up
+        call.state hungup                         verdict_for_clearing(...)   record
+        call.state hungup (verdict given)         the verdict                 record
+
+    Events after the verdict change nothing, except an answer that beat our hang-up: it
+    is remembered (the attempt is recorded as ``abandoned``: a person picked up to
+    silence, which regulators count).
+    """
+
+    call: int
+    attempt: int
+    contact: int
+    number: str
+    placed: float
+    verdict: Verdict | None = None
+    decided_at: float | None = None
+    live_at: float | None = None       # the first sign of a live number (ringing/answer)
+    released_at: float | None = None   # when we asked the gateway to hang up
+    answered_at: float | None = None
+    sit: str | None = None
+    sit_at: float | None = None
+    early_media: bool = False
+
+    def on_event(self, event: Mapping[str, Any], now: float) -> bool:
+        """Feed one gateway event of this call; True: hang up now."""
+        kind = event.get("event")
+        if kind == "call.state":
+            state = event.get("state")
+            if state == "ringing":
+                return self._decide(Verdict(LIVE, "no_answer", "ringing"), now, live=True)
+            if state == "answered":
+                self.answered_at = now
+                return self._decide(Verdict(LIVE, "abandoned", "answered before release"),
+                                    now, live=True)
+            if state == "early_media":
+                self.early_media = True
+            return False
+        if kind == "announcement":
+            verdict = verdict_for_announcement(str(event.get("kind")))
+            if self.sit is not None:  # both heard: the report shows both
+                verdict = replace(verdict, evidence=f"SIT ({self.sit}), {verdict.evidence}")
+            return self._decide(verdict, now)
+        is_sit = kind == "sit" or (kind == "tone" and event.get("tone") == "sit")
+        if is_sit and self.sit is None:
+            self.sit = str(event.get("code") or "ITU")
+            self.sit_at = now
+        return False
+
+    def on_time(self, now: float, *, listen: float, sit_wait: float) -> bool:
+        """Deadlines; True: hang up now."""
+        if self.verdict is None and self.sit_at is not None and now - self.sit_at >= sit_wait:
+            by_sit = verdict_for_sit(self.sit)
+            return self._decide(replace(by_sit, evidence=by_sit.evidence + ", nothing after"),
+                                now)
+        if self.verdict is None and now - self.placed >= listen:
+            return self._decide(Verdict(UNKNOWN, "no_answer",
+                                        f"nothing decisive within {listen:g} s"), now)
+        return False
+
+    def deadline(self, *, listen: float, sit_wait: float) -> float:
+        """When :meth:`on_time` next has something to do."""
+        if self.released_at is not None:
+            return self.released_at + HANGUP_GRACE
+        if self.verdict is not None:
+            return math.inf
+        when = self.placed + listen
+        if self.sit_at is not None:
+            when = min(when, self.sit_at + sit_wait)
+        return when
+
+    def on_hungup(self, event: Mapping[str, Any]) -> Verdict:
+        """The call is over: the final verdict."""
+        cause = event.get("cause")
+        cause = int(cause) if isinstance(cause, int) and not isinstance(cause, bool) else None
+        verdict = self.verdict
+        if verdict is None:
+            verdict = verdict_for_clearing(event.get("outcome"), cause, sit=self.sit)
+            if verdict.cls == LIVE and str(event.get("outcome")) in ("human", "machine", "fax"):
+                verdict = Verdict(LIVE, "abandoned", "answered before release", cause)
+        if self.answered_at is not None and verdict.outcome != "abandoned":
+            verdict = replace(verdict, outcome="abandoned",
+                              evidence=verdict.evidence + "; answered before release")
+        return verdict
+
+    def _decide(self, verdict: Verdict, now: float, *, live: bool = False) -> bool:
+        if self.verdict is None:
+            self.verdict = verdict
+            self.decided_at = now
+            if live:
+                self.live_at = now
+        return self.released_at is None
+

@@ -1,0 +1,178 @@
+"""What the engine is told: agent, call and time events.
+
+Events are small frozen, slotted dataclasses, validated when built, so a malformed event
+fails where it is made rather than deep inside the engine. Time is never inside an event:
+the engine receives it beside the event (``engine.handle(event, now)``), which keeps the
+core free of clocks (DESIGN.md, principle 3).
+
+Call events come from the gateway in the order a call lives them::
+
+    Dial (action) -> CallRinging? -> CallAnswered(kind) | CallFailed(outcome)
+                  -> CallHungUp (far end hung up, or the line cleared after our hang-up)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trunkline.dialer.pacing.contacts import Contact
+from trunkline.dialer.vocab import FAILURE_OUTCOMES, AgentLevel, AnswerKind, CallOutcome
+
+
+def _check_name(kind: str, value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{kind} must be a non-empty string, got {value!r}")
+
+
+def _check_call(call_id: int) -> None:
+    if not isinstance(call_id, int) or call_id < 0:
+        raise ValueError(f"call_id must be an int >= 0, got {call_id!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    """The agent logs in to one or more campaigns, each at a level; starts paused."""
+
+    agent: str
+    campaigns: tuple[tuple[str, AgentLevel], ...]
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+        if not self.campaigns:
+            raise ValueError(f"agent {self.agent!r} must log in to at least one campaign")
+        names = [name for name, _ in self.campaigns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"agent {self.agent!r} lists a campaign twice: {names}")
+        for name, level in self.campaigns:
+            _check_name("campaign", name)
+            AgentLevel(level)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    agent: str
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    """The agent is available for calls (from paused)."""
+
+    agent: str
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    """The agent steps away; if on a call, the pause takes effect after wrap-up."""
+
+    agent: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpDone:
+    agent: str
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualDial:
+    """A manual-mode agent dials: a given contact, or the campaign's next one."""
+
+    agent: str
+    campaign: str
+    contact: Contact | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+        _check_name("campaign", self.campaign)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewDecision:
+    """The agent looked at ``contact_id`` and chose to dial it (True) or skip it."""
+
+    agent: str
+    contact_id: str
+    dial: bool
+
+    def __post_init__(self) -> None:
+        _check_name("agent", self.agent)
+        _check_name("contact_id", self.contact_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRinging:
+    call_id: int
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """Answer detection has classified the answer (human, machine or fax)."""
+
+    call_id: int
+    kind: AnswerKind
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+        AnswerKind(self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class CallFailed:
+    """The call ended without an answer: busy, no_answer, congestion, invalid_number..."""
+
+    call_id: int
+    outcome: CallOutcome
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+        if CallOutcome(self.outcome) not in FAILURE_OUTCOMES:
+            allowed = ", ".join(sorted(FAILURE_OUTCOMES))
+            raise ValueError(f"call {self.call_id}: {self.outcome!r} is not a failure "
+                             f"outcome; expected one of {allowed}")
+
+
+@dataclass(frozen=True, slots=True)
+class CallHungUp:
+    """The far end hung up, or the line cleared after our hang-up; idempotent."""
+
+    call_id: int
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAbandoned:
+    """The person hung up while waiting for an agent."""
+
+    call_id: int
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed: run due timers and, when due, pacing. Call it at ``next_deadline()``."""
+
+
+Event = (
+    AgentLoggedIn | AgentLoggedOut | AgentReady | AgentPaused | WrapUpDone | ManualDial
+    | PreviewDecision | CallRinging | CallAnswered | CallFailed | CallHungUp
+    | CustomerAbandoned | Tick
+)

@@ -1,0 +1,209 @@
+"""Gateway access for the runners: the port they need, over a socket or in process.
+
+:class:`GatewayPort` is what a runner needs from a gateway; :class:`LiveGateway` talks to
+a running gateway over its socket; :class:`InProcessGateway` runs a gateway service on
+the emulated card inside this process and ticks it in virtual time (``trunkline dialer
+run --virtual``, the demo and the tests), through the same method registry as the
+socket. Both expose the same small API: originate, hangup, bridge, play, and the events
+that arrived up to a time; both answer requests after the gateway's next tick.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from trunkline.errors import ConfigError
+
+#: The gateway events the runner listens to.
+EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished"]
+
+
+def _group(groups: dict[str, list[int]], name: str) -> list[int]:
+    """The channels of group ``name`` in a ``groups.list`` answer."""
+    if name not in groups:
+        raise ConfigError(f"the gateway has no channel group {name!r} "
+                          f"(groups: {', '.join(groups)})")
+    return list(groups[name])
+
+
+class GatewayPort(Protocol):
+    """What the runner needs from a gateway; both implementations below provide it.
+
+    Methods raise :class:`~trunkline.gateway.rpc.errors.RpcError` as the gateway answers.
+    """
+
+    def now(self) -> float:
+        """The time events are stamped with (epoch seconds; virtual in-process)."""
+        ...
+
+    def originate(self, number: str, *, group: str | None = None,
+                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+        """Place a call; returns the gateway's call id."""
+        ...
+
+    def hangup(self, call: int) -> None: ...
+
+    def bridge(self, call: int, other: int) -> None: ...
+
+    def unbridge(self, call: int) -> None: ...
+
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
+        """Play into a call; with ``wait_silence`` the start waits for that much quiet."""
+        ...
+
+    def group(self, name: str) -> list[int]:
+        """The channels of a channel group (``agents``: the FXS ports by default)."""
+        ...
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls in progress (``calls.list``)."""
+        ...
+
+    def wait(self, until: float) -> list[dict[str, Any]]:
+        """The events that arrive until ``until`` (returns at the first, or at ``until``)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LiveGateway:
+    """A running gateway over its socket (the blocking :class:`GatewayClient`)."""
+
+    def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
+        if client is None:
+            from trunkline.gateway.rpc.client import GatewayClient
+
+            client = GatewayClient(address, token=token).connect()
+        self.client = client
+        self.client.subscribe(EVENTS)
+
+    def now(self) -> float:
+        return time.time()
+
+    def originate(self, number: str, *, group: str | None = None,
+                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+        params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
+        if channel is not None:
+            params["channel"] = channel
+        elif group is not None:
+            params["group"] = group
+        return int(self.client.call("call.originate", **params)["call"])
+
+    def hangup(self, call: int) -> None:
+        self.client.call("call.hangup", call=call)
+
+    def bridge(self, call: int, other: int) -> None:
+        self.client.call("call.bridge", call=call, other=other)
+
+    def unbridge(self, call: int) -> None:
+        self.client.call("call.unbridge", call=call)
+
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
+        params: dict[str, Any] = {"call": call}
+        if wait_silence:
+            params["wait_silence"] = wait_silence
+        if file is not None:
+            params["file"] = file
+        else:
+            params["tone"] = tone
+        self.client.call("call.play", **params)
+
+    def group(self, name: str) -> list[int]:
+        return _group(self.client.call("groups.list"), name)
+
+    def calls(self) -> list[dict[str, Any]]:
+        return list(self.client.call("calls.list"))
+
+    def wait(self, until: float) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        try:
+            out.append(self.client.next_event(timeout=max(0.0, until - time.time())))
+            while True:
+                out.append(self.client.next_event(timeout=0))
+        except TimeoutError:
+            pass
+        return out
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class InProcessGateway:
+    """A gateway service on the emulated card in this process, in virtual time: the
+    runner's port onto a :class:`~trunkline.gateway.testing.VirtualGateway`.
+
+    Requests go through the gateway's method registry, exactly as over the socket, and
+    run at the end of the next 20 ms tick; :meth:`wait` ticks until events come (or
+    ``until``). ``start`` is the epoch instant the virtual clock starts at; ``on_tick``
+    callables run after every tick (tests use them to watch the card).
+    """
+
+    def __init__(self, *, start: float | None = None, network: str | Path | None = None,
+                 config: Any = None) -> None:
+        from trunkline.gateway.testing import VirtualGateway
+
+        self.virtual = VirtualGateway(config, start=start, network=network)
+        self.clock = self.virtual.clock
+        self.engine = self.virtual.engine
+        self.card = self.virtual.card
+        self.on_tick: list[Callable[[], None]] = self.virtual.on_tick
+
+    @property
+    def ticks(self) -> int:
+        return self.virtual.ticks
+
+    def now(self) -> float:
+        return self.virtual.now()
+
+    def originate(self, number: str, *, group: str | None = None,
+                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+        params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
+        if channel is not None:
+            params["channel"] = channel
+        elif group is not None:
+            params["group"] = group
+        return int(self.virtual.call("call.originate", **params)["call"])
+
+    def hangup(self, call: int) -> None:
+        self.virtual.call("call.hangup", call=call)
+
+    def bridge(self, call: int, other: int) -> None:
+        self.virtual.call("call.bridge", call=call, other=other)
+
+    def unbridge(self, call: int) -> None:
+        self.virtual.call("call.unbridge", call=call)
+
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
+        params: dict[str, Any] = {"call": call}
+        if wait_silence:
+            params["wait_silence"] = wait_silence
+        if file is not None:
+            params["file"] = file
+        else:
+            params["tone"] = tone
+        self.virtual.call("call.play", **params)
+
+    def group(self, name: str) -> list[int]:
+        return _group(self.virtual.call("groups.list"), name)
+
+    def calls(self) -> list[dict[str, Any]]:
+        return list(self.virtual.call("calls.list"))
+
+    def wait(self, until: float) -> list[dict[str, Any]]:
+        events = self.virtual.take_events()
+        if not events:
+            self.virtual.tick()  # always move on: a caller at its deadline gets a frame
+            events = self.virtual.take_events()
+        while not events and self.virtual.now() < until:
+            self.virtual.tick()
+            events = self.virtual.take_events()
+        return events
+
+    def close(self) -> None:
+        self.virtual.close()

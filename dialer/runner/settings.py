@@ -1,0 +1,92 @@
+"""A campaign's settings for the runner: the engine's config from the store, and the
+runner's own settings (machine messages, the campaign type).
+
+A campaign's stored config (``trunkline dialer campaign create``'s ``[campaign]`` table)
+holds both: :data:`RUNNER_SETTINGS` are the runner's, the rest is the engine's
+:class:`~trunkline.dialer.pacing.campaign.CampaignConfig`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from trunkline.dialer.cleaning.settings import refuse_cleaning_campaign
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.store import Store
+from trunkline.errors import ConfigError
+
+#: Campaign settings the runner reads (the rest of a campaign's config is the engine's):
+#: ``type`` ("dialing", or "cleaning": run by ``trunkline dialer clean``),
+#: ``machine_message`` (a WAV on the gateway host left on answering machines after the
+#: beep) and ``machine_message_wait`` (seconds of quiet that mark the end of the beep).
+RUNNER_SETTINGS = ("type", "machine_message", "machine_message_wait")
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    """A campaign's runner-level settings (see :data:`RUNNER_SETTINGS`)."""
+
+    type: str = "dialing"
+    machine_message: str | None = None
+    machine_message_wait: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.type not in ("dialing", "cleaning"):
+            raise ValueError(f"type must be 'dialing' or 'cleaning', not {self.type!r}")
+        if self.machine_message is not None and not isinstance(self.machine_message, str):
+            raise ValueError("machine_message is the path of a WAV file")
+        wait = self.machine_message_wait
+        if isinstance(wait, bool) or not isinstance(wait, int | float) \
+                or not 0.2 <= wait <= 10.0:
+            raise ValueError(f"machine_message_wait must be in [0.2, 10] s, got {wait!r}")
+
+
+def runner_settings(store: Store, name: str) -> RunnerSettings:
+    """``name``'s runner settings from its stored config, checked."""
+    stored = store.campaign_config(name)
+    try:
+        return RunnerSettings(**{k: stored[k] for k in RUNNER_SETTINGS
+                                 if stored.get(k) is not None})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"campaign {name!r}: {err}") from err
+
+
+def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig:
+    """The engine's settings for ``name``: the campaign's stored config, then overrides.
+
+    Unknown keys are refused (the runner's own :data:`RUNNER_SETTINGS` are not the
+    engine's and are left out). A list-cleaning campaign is refused: it has no agents
+    and is run by ``trunkline dialer clean run``. Under the US regime the 30-day periods
+    start when the campaign was created (unless ``start`` is given); ``day_offset`` (where
+    calendar days count) comes from the strategy's time zone.
+    """
+    runner_settings(store, name)               # the runner's own settings, checked first
+    refuse_cleaning_campaign(store, name)
+    stored = {k: v for k, v in store.campaign_config(name).items()
+              if k not in RUNNER_SETTINGS}
+    stored.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}
+    unknown = sorted(set(stored) - known)
+    if unknown:
+        raise ConfigError(f"campaign {name!r}: unknown settings {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(known))}")
+    if "start" not in stored:
+        stored["start"] = store.campaign_created_at(name)
+    if "day_offset" not in stored:
+        zone = ZoneInfo(store.strategy(name).time_zone)
+        offset = datetime.now(zone).utcoffset()
+        stored["day_offset"] = offset.total_seconds() if offset is not None else 0.0
+    try:
+        config = CampaignConfig(name, **stored)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"campaign {name!r}: {err}") from err
+    if not config.mode.automatic:
+        raise ConfigError(f"campaign {name!r}: mode {config.mode} needs agents at a screen; "
+                          "the runner drives progressive, power, precise, predictive and "
+                          "vicidial campaigns")
+    return config
+

@@ -1,0 +1,99 @@
+"""Do-not-call lists: global or per campaign, numbers or prefixes, checked at every claim."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+
+from trunkline.dialer.store.database import Database
+
+GLOBAL = ""  # the DNC scope that applies to every campaign
+
+
+def dnc_hit(db: sqlite3.Connection, number: str, campaign: str) -> str | None:
+    """Inside a transaction on ``db``: the kind of list entry that bars ``number`` in
+    ``campaign`` (its own list or the global one), or None."""
+    row = db.execute(
+        "SELECT kind FROM dnc WHERE scope IN (?, ?) AND ((prefix=0 AND number=?) OR "
+        "(prefix=1 AND substr(?, 1, length(number))=number)) LIMIT 1",
+        (GLOBAL, campaign, number, number)).fetchone()
+    return row[0] if row else None
+
+
+
+class DncLists(Database):
+    """The DNC lists (see :class:`~trunkline.dialer.store.Store`)."""
+
+    def add_dnc(self, numbers: Iterable[str], *, now: float, campaign: str | None = None,
+                kind: str = "dnc", source: str | None = None) -> int:
+        """Add E.164 numbers (or prefixes ending in ``*``) to the global or a campaign list.
+
+        Effective at once: every claim checks the lists inside its transaction.
+        """
+        if campaign is not None:
+            self.campaign_id(campaign)  # raises for an unknown campaign
+        scope = GLOBAL if campaign is None else campaign
+        rows = []
+        for number in numbers:
+            prefix = number.endswith("*")
+            rows.append((scope, number.rstrip("*"), int(prefix), kind, source, now))
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO dnc (scope, number, prefix, kind, source, "
+                           "added_at) VALUES (?,?,?,?,?,?)", rows)
+            return db.total_changes - before
+
+    def remove_dnc(self, numbers: Iterable[str], *, campaign: str | None = None) -> int:
+        scope = GLOBAL if campaign is None else campaign
+        with self.transaction() as db:
+            before = db.total_changes
+            for number in numbers:
+                db.execute("DELETE FROM dnc WHERE scope=? AND number=? AND prefix=?",
+                           (scope, number.rstrip("*"), int(number.endswith("*"))))
+            return db.total_changes - before
+
+    def dnc_hit(self, number: str, campaign: str) -> str | None:
+        """The kind of list entry (``dnc``, ``blacklist``...) that bars ``number``, or None."""
+        with self._lock:
+            return dnc_hit(self._conn, number, campaign)
+
+
+    def block_numbers(self, campaign: str, numbers: Mapping[str, Sequence[str]], *,
+                      source: str, now: float, dry_run: bool = False
+                      ) -> tuple[int, int, int]:
+        """Bar ``numbers`` (by list kind) from ``campaign``, in one transaction.
+
+        Each goes on ``campaign``'s own DNC list with its kind and ``source``; the
+        campaign's contacts with that number that are waiting (``ready``) become ``dnc``
+        with ``last_outcome`` = the kind; one being dialled finishes its call and is
+        barred at its next claim. ``dry_run`` changes nothing. Returns ``(entries added
+        to the list, contacts blocked, contacts being dialled)``, or what they would be.
+        """
+        target_id = self.campaign_id(campaign)
+        blocked = busy = added = 0
+        with self.transaction() as db:
+            for kind, listed in numbers.items():
+                if not listed:
+                    continue
+                if not dry_run:
+                    added += self.add_dnc(listed, now=now, campaign=campaign, kind=kind,
+                                          source=source)
+                for number in listed:
+                    row = db.execute("SELECT state FROM contact WHERE campaign_id=? AND "
+                                     "number=?", (target_id, number)).fetchone()
+                    if row is None:
+                        continue
+                    if row["state"] == "ready":
+                        blocked += 1
+                        if not dry_run:
+                            db.execute("UPDATE contact SET state='dnc', last_outcome=?, "
+                                       "last_at=? WHERE campaign_id=? AND number=? AND "
+                                       "state='ready'", (kind, now, target_id, number))
+                    elif row["state"] == "dialing":
+                        busy += 1
+            if dry_run:
+                added = sum(
+                    1 for listed in numbers.values() for number in listed
+                    if db.execute("SELECT 1 FROM dnc WHERE scope=? AND number=? AND "
+                                  "prefix=0", (campaign, number)).fetchone() is None)
+        return added, blocked, busy

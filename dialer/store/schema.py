@@ -1,0 +1,177 @@
+"""The campaign database's schema: migrations applied in order, one version each.
+
+Schema versions are applied in order by :func:`migrate` (``PRAGMA user_version``); a
+database written by a newer trunkline is refused rather than misread. Never edit a
+released step: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from trunkline.dialer.errors import StoreError
+
+#: Schema migrations, applied in order; index + 1 is the schema version they produce.
+#: Never edit a released step: add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: campaigns, lists, contacts, attempts, callbacks, DNC, abandon windows
+    """
+    CREATE TABLE campaign (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        strategy TEXT NOT NULL DEFAULT '{}',
+        config TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE list (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        name TEXT NOT NULL,
+        source TEXT,
+        imported_at REAL NOT NULL,
+        rows_total INTEGER NOT NULL DEFAULT 0,
+        rows_ok INTEGER NOT NULL DEFAULT 0,
+        rows_bad INTEGER NOT NULL DEFAULT 0,
+        rows_merged INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE contact (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        number TEXT NOT NULL,
+        time_zone TEXT,
+        fields TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL DEFAULT 'ready'
+            CHECK (state IN ('ready', 'dialing', 'done', 'dnc')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL DEFAULT 0,
+        lockout_until REAL NOT NULL DEFAULT 0,
+        callback_agent TEXT,
+        last_outcome TEXT,
+        last_at REAL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        UNIQUE (campaign_id, number)
+    );
+    CREATE INDEX contact_due ON contact (campaign_id, state, priority, next_at);
+    CREATE INDEX contact_number ON contact (number);
+    CREATE TABLE contact_list (
+        contact_id INTEGER NOT NULL REFERENCES contact(id),
+        list_id INTEGER NOT NULL REFERENCES list(id),
+        line INTEGER NOT NULL,
+        PRIMARY KEY (contact_id, list_id)
+    );
+    CREATE TABLE import_error (
+        list_id INTEGER NOT NULL REFERENCES list(id),
+        line INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL
+    );
+    CREATE TABLE attempt (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contact(id),
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        number TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'dialing', 'done', 'released')),
+        claimed_at REAL NOT NULL,
+        dialed_at REAL,
+        answered_at REAL,
+        ended_at REAL,
+        outcome TEXT,
+        cause INTEGER,
+        agent TEXT,
+        call_ref TEXT,
+        local_how INTEGER,
+        talk REAL,
+        wrap REAL,
+        note TEXT
+    );
+    CREATE INDEX attempt_open ON attempt (state) WHERE state IN ('claimed', 'dialing');
+    CREATE INDEX attempt_contact ON attempt (contact_id, claimed_at);
+    CREATE INDEX attempt_campaign ON attempt (campaign_id, ended_at);
+    CREATE TABLE callback (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contact(id),
+        due_at REAL NOT NULL,
+        agent TEXT,
+        created_by TEXT,
+        note TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'taken')),
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE dnc (
+        scope TEXT NOT NULL,
+        number TEXT NOT NULL,
+        prefix INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL DEFAULT 'dnc',
+        source TEXT,
+        added_at REAL NOT NULL,
+        PRIMARY KEY (scope, number, prefix)
+    );
+    CREATE TABLE abandon_window (
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        window INTEGER NOT NULL,
+        live REAL NOT NULL DEFAULT 0,
+        abandoned REAL NOT NULL DEFAULT 0,
+        machines REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (campaign_id, window)
+    );
+    """,
+    # 2: preview records (shown to an agent first, even inside an automatic campaign)
+    """
+    ALTER TABLE contact ADD COLUMN preview INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 3: agent sessions (logged-in time, the denominator of occupancy in the reports)
+    """
+    CREATE TABLE agent_session (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        campaigns TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        ended_how TEXT,
+        CHECK ((ended_at IS NULL) = (ended_how IS NULL)),
+        CHECK (ended_at IS NULL OR ended_at >= started_at)
+    );
+    CREATE INDEX agent_session_time ON agent_session (started_at, ended_at);
+    CREATE INDEX agent_session_open ON agent_session (agent) WHERE ended_at IS NULL;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring ``conn``'s schema to :data:`SCHEMA_VERSION`; returns the version found.
+
+    Each step runs in its own transaction with the version bump, so a crash mid-migration
+    leaves the previous version intact.
+    """
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise StoreError(f"the campaign database has schema version {found}, newer than "
+                         f"this trunkline understands ({SCHEMA_VERSION}); upgrade trunkline")
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return found
+
+
+def _statements(script: str) -> Iterator[str]:
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        yield buf.strip()
+
