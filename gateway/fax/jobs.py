@@ -40,7 +40,7 @@ from typing import Any
 
 import structlog
 
-from trunkline.errors import ConfigError
+from trunkline.errors import ConfigError, TrunklineError
 
 log = structlog.get_logger("trunkline.gateway.fax.jobs")
 
@@ -219,15 +219,13 @@ class BroadcastRunner:
 
     def poll(self) -> None:
         from trunkline.gateway.fax.session import FaxSession
-        from trunkline.gateway.rpc.registry import RpcError
-
         engine = self.engine
         now = engine.clock.now()
         for dest in self.job.due(now):
             try:
                 info = engine.originate(dest.number, group=self.group,
                                         ring_timeout=self.ring_timeout)
-            except RpcError as err:
+            except TrunklineError as err:
                 self.job.not_placed(dest, now, str(err))
                 continue
             call = engine.calls[info["call"]]
@@ -253,10 +251,8 @@ class BroadcastRunner:
 
 def _hangup_later(engine: Any, call_id: int) -> Callable[[], None]:
     """Hang up at the end of this tick (never from inside the engine's mixing loop)."""
-    from trunkline.gateway.rpc.registry import RpcError
-
     def run() -> None:
-        with contextlib.suppress(RpcError):  # the far end may have cleared first
+        with contextlib.suppress(TrunklineError):  # the far end may have cleared first
             engine.hangup(call_id)
 
     return lambda: engine.submit(run)
@@ -339,11 +335,9 @@ class InboundFaxRouter:
         self.engine.submit(lambda: self._claim(call_id, route, event))
 
     def _claim(self, call_id: int, route: InboundRoute, offer: dict) -> None:
-        from trunkline.gateway.rpc.registry import RpcError
-
         try:
             self.engine.answer(call_id)
-        except RpcError as err:
+        except TrunklineError as err:
             log.warning("fax_route_claim_failed", call=call_id, route=route.name,
                         error=str(err))
             return
@@ -370,8 +364,6 @@ class InboundFaxRouter:
     def _serve(self, call_id: int, route: InboundRoute, collected: dict) -> None:
         """Fax-on-demand: send the document the caller chose, or hang up."""
         from trunkline.gateway.fax.session import FaxOptions, FaxSession
-        from trunkline.gateway.rpc.registry import RpcError
-
         digits = collected.get("digits", "")
         call = self.engine.calls.get(call_id)
         if call is None:
@@ -382,7 +374,7 @@ class InboundFaxRouter:
                      reason=collected.get("reason"))
             self._record({"route": route.name, "call": call_id, "digits": digits,
                           "status": "no_document"})
-            with contextlib.suppress(RpcError):
+            with contextlib.suppress(TrunklineError):
                 self.engine.hangup(call_id)
             return
 

@@ -99,3 +99,28 @@ def test_broadcast_with_failures_on_the_emulated_card(tmp_path: Path) -> None:
         rig.close()
         fax_far_end.reset()
 
+
+
+def test_a_destination_that_finds_no_free_line_waits_and_the_job_goes_on(tmp_path: Path) -> None:
+    """The engine refuses the call (every channel of the group blocked): the broadcast
+    defers that destination instead of stopping."""
+    rig = Rig(write_plan(tmp_path))
+    try:
+        page = make_page(tmp_path / "doc.tif", 5, lines=400)
+        job = BroadcastJob(1, [BUSY_NUMBER], page, max_attempts=1, now=rig.clock.now())
+        runner = BroadcastRunner(rig.engine, job, group="fxo", ring_timeout=10.0,
+                                 publish=rig.events.append)
+        fxo = rig.engine.groups["fxo"]
+        for channel in fxo:
+            rig.engine.set_blocked(channel, True)
+        runner.poll()
+        destination = job.destinations[0]
+        assert destination.status == "waiting" and destination.attempts == []
+        assert not rig.engine.calls
+        for channel in fxo:
+            rig.engine.set_blocked(channel, False)
+        rig.pollers.append(runner.poll)
+        rig.run_until(lambda: rig.engine.calls, 30)  # tried again once due
+        assert len(rig.engine.calls) == 1 and destination.call is not None
+    finally:
+        rig.close()
