@@ -272,6 +272,22 @@ class CardABC(ABC):
         self.channel(channel)
         self._line_options[channel] = options
 
+    def hardware(self) -> list[dict[str, Any]]:
+        """Board facts per hardware span (name, location, manufacturer...) for
+        ``trunkline scan``; a card with no boards behind it has none."""
+        return []
+
+    def version(self) -> tuple[str, str] | None:
+        """The driver's version and its echo cancellers, where the backend has a driver
+        that says (DAHDI_GETVERSION); None otherwise."""
+        return None
+
+    def alarm_detail(self, span: int) -> list[str]:
+        """The detailed alarm conditions of ``span`` (LOS, LFA, LMFA) where the backend
+        reports more than :class:`~trunkline.drivers.model.Alarm`'s colours."""
+        self.span(span)
+        return []
+
     @property
     def number_plan(self) -> NumberPlan | None:
         """The number plan of the simulated network behind the card; None for a card

@@ -376,7 +376,4 @@ def to_linear(codes: np.ndarray, laws: list[str]) -> np.ndarray:
 
 def describe_card(card: CardABC) -> dict[str, Any]:
     """Board facts for `trunkline scan`: the backend's own (DAHDI: SPANSTAT) or the card."""
-    hardware = getattr(card, "hardware", None)
-    if callable(hardware):
-        return {"name": card.name, "backend": card.backend, "spans": hardware()}
-    return {"name": card.name, "backend": card.backend, "spans": []}
+    return {"name": card.name, "backend": card.backend, "spans": card.hardware()}

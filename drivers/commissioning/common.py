@@ -40,8 +40,7 @@ def zone_of(card: Any, requested: str | None) -> str:
     """The tone zone asked for, else the card's, else ``cn``."""
     if requested:
         return requested
-    plan = getattr(card, "plan", None)
-    return getattr(plan, "zone", None) or "cn"
+    return card.tone_zone or "cn"
 
 
 def make_finding(level: str, subject: str, message: str, cause: str = ""):

@@ -43,9 +43,7 @@ def scan_command(args: argparse.Namespace) -> int:
         rows = []
         for s in card.spans:
             st = statuses[s.number]
-            detail_fn = getattr(card, "alarm_detail", None)
-            detail = detail_fn(s.number) if callable(detail_fn) else []
-            findings += diagnose_span(s, st, detail)
+            findings += diagnose_span(s, st, card.alarm_detail(s.number))
             c = st.counters
             rows.append({
                 "span": s.number, "kind": s.kind.value, "signalling": s.signalling.value,
@@ -67,9 +65,9 @@ def scan_command(args: argparse.Namespace) -> int:
 
                 findings.append(make_finding("WARN", f"DAHDI span {hw['span']} channels "
                                          f"{format_ranges(chans)}", reason))
-        version = getattr(card, "version", None)
-        if callable(version):
-            info["dahdi_version"], info["echo_cancellers"] = version()
+        version = card.version()
+        if version is not None:
+            info["dahdi_version"], info["echo_cancellers"] = version
     if args.json:
         return report(findings, True, {"card": info, "spans": rows})
     print(f"card: {info['name']} (backend {info['backend']})")
