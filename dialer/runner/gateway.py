@@ -21,14 +21,6 @@ from trunkline.errors import ConfigError
 EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished"]
 
 
-def _group(groups: dict[str, list[int]], name: str) -> list[int]:
-    """The channels of group ``name`` in a ``groups.list`` answer."""
-    if name not in groups:
-        raise ConfigError(f"the gateway has no channel group {name!r} "
-                          f"(groups: {', '.join(groups)})")
-    return list(groups[name])
-
-
 class GatewayPort(Protocol):
     """What the runner needs from a gateway; both implementations below provide it.
 
@@ -70,7 +62,54 @@ class GatewayPort(Protocol):
     def close(self) -> None: ...
 
 
-class LiveGateway:
+class _Requests:
+    """The port's calls as gateway requests; a subclass says how a request is sent."""
+
+    def _call(self, method: str, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def originate(self, number: str, *, group: str | None = None,
+                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+        params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
+        if channel is not None:
+            params["channel"] = channel
+        elif group is not None:
+            params["group"] = group
+        return int(self._call("call.originate", **params)["call"])
+
+    def hangup(self, call: int) -> None:
+        self._call("call.hangup", call=call)
+
+    def bridge(self, call: int, other: int) -> None:
+        self._call("call.bridge", call=call, other=other)
+
+    def unbridge(self, call: int) -> None:
+        self._call("call.unbridge", call=call)
+
+    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
+             wait_silence: float = 0.0) -> None:
+        params: dict[str, Any] = {"call": call}
+        if wait_silence:
+            params["wait_silence"] = wait_silence
+        if file is not None:
+            params["file"] = file
+        else:
+            params["tone"] = tone
+        self._call("call.play", **params)
+
+    def group(self, name: str) -> list[int]:
+        """The channels of group ``name`` (``agents``: the FXS ports by default)."""
+        groups = self._call("groups.list")
+        if name not in groups:
+            raise ConfigError(f"the gateway has no channel group {name!r} "
+                              f"(groups: {', '.join(groups)})")
+        return list(groups[name])
+
+    def calls(self) -> list[dict[str, Any]]:
+        return list(self._call("calls.list"))
+
+
+class LiveGateway(_Requests):
     """A running gateway over its socket (the blocking :class:`GatewayClient`)."""
 
     def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
@@ -84,40 +123,8 @@ class LiveGateway:
     def now(self) -> float:
         return time.time()
 
-    def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
-        params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
-        if channel is not None:
-            params["channel"] = channel
-        elif group is not None:
-            params["group"] = group
-        return int(self.client.call("call.originate", **params)["call"])
-
-    def hangup(self, call: int) -> None:
-        self.client.call("call.hangup", call=call)
-
-    def bridge(self, call: int, other: int) -> None:
-        self.client.call("call.bridge", call=call, other=other)
-
-    def unbridge(self, call: int) -> None:
-        self.client.call("call.unbridge", call=call)
-
-    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
-             wait_silence: float = 0.0) -> None:
-        params: dict[str, Any] = {"call": call}
-        if wait_silence:
-            params["wait_silence"] = wait_silence
-        if file is not None:
-            params["file"] = file
-        else:
-            params["tone"] = tone
-        self.client.call("call.play", **params)
-
-    def group(self, name: str) -> list[int]:
-        return _group(self.client.call("groups.list"), name)
-
-    def calls(self) -> list[dict[str, Any]]:
-        return list(self.client.call("calls.list"))
+    def _call(self, method: str, **params: Any) -> Any:
+        return self.client.call(method, **params)
 
     def wait(self, until: float) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -133,7 +140,7 @@ class LiveGateway:
         self.client.close()
 
 
-class InProcessGateway:
+class InProcessGateway(_Requests):
     """A gateway service on the emulated card in this process, in virtual time: the
     runner's port onto a :class:`~trunkline.gateway.testing.VirtualGateway`.
 
@@ -160,40 +167,8 @@ class InProcessGateway:
     def now(self) -> float:
         return self.virtual.now()
 
-    def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
-        params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
-        if channel is not None:
-            params["channel"] = channel
-        elif group is not None:
-            params["group"] = group
-        return int(self.virtual.call("call.originate", **params)["call"])
-
-    def hangup(self, call: int) -> None:
-        self.virtual.call("call.hangup", call=call)
-
-    def bridge(self, call: int, other: int) -> None:
-        self.virtual.call("call.bridge", call=call, other=other)
-
-    def unbridge(self, call: int) -> None:
-        self.virtual.call("call.unbridge", call=call)
-
-    def play(self, call: int, *, file: str | None = None, tone: str | None = None,
-             wait_silence: float = 0.0) -> None:
-        params: dict[str, Any] = {"call": call}
-        if wait_silence:
-            params["wait_silence"] = wait_silence
-        if file is not None:
-            params["file"] = file
-        else:
-            params["tone"] = tone
-        self.virtual.call("call.play", **params)
-
-    def group(self, name: str) -> list[int]:
-        return _group(self.virtual.call("groups.list"), name)
-
-    def calls(self) -> list[dict[str, Any]]:
-        return list(self.virtual.call("calls.list"))
+    def _call(self, method: str, **params: Any) -> Any:
+        return self.virtual.call(method, **params)
 
     def wait(self, until: float) -> list[dict[str, Any]]:
         events = self.virtual.take_events()
