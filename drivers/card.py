@@ -109,7 +109,11 @@ class CardABC(ABC):
         raise ChannelError(f"card {self.name} has no span {number}; it has {len(self.spans)}")
 
     def open(self, channels: int | Iterable[int]) -> None:
-        """Start moving frames for ``channels`` (already open ones are left as they are)."""
+        """Start moving frames for ``channels`` (already open ones are left as they are).
+
+        Every channel is checked before any is opened: a list with an unknown channel or
+        a D-channel in it opens nothing.
+        """
         self._check_open()
         numbers = [channels] if isinstance(channels, int) else list(channels)
         for number in numbers:
@@ -118,6 +122,7 @@ class CardABC(ABC):
                 raise ChannelStateError(
                     f"channel {number} is the D-channel of span {info.span}: use dchannel()"
                 )
+        for number in numbers:
             if number not in self._row:
                 self._open_internal(number)
                 self._row[number] = len(self._open)
