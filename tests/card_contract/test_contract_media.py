@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from card_contract_kit import analog_span, known_break, up_digital_span
+from card_contract_kit import analog_span, up_digital_span
 
 from trunkline.clock import VirtualClock
 from trunkline.drivers.dsp import g711
@@ -26,15 +26,12 @@ def test_frames_are_int16_one_row_per_open_channel(card):
     card.close_channel(chans)
 
 
-def test_each_frame_is_20_ms_of_card_time(card, backend, request):
+def test_each_frame_is_20_ms_of_card_time(card, backend):
     """read_frames returns when the next frame is due on the card's clock: exactly
     20 ms of card time per frame, with channels open or not (on the virtual clock the
     test gave; a real board keeps its own time, which no test reads)."""
     if backend == "dahdi":
         pytest.skip("a real board's clock is real time")
-    known_break(request, backend, ("dahdi:sim",), "DAHDI backend: /dev/dahdi/timer keeps "
-                "ticking while channels pace the card, and once they close, read_frames "
-                "returns at once for every tick missed meanwhile")
     clock = card.clock
     assert isinstance(clock, VirtualClock)
     start = clock.now()
