@@ -133,9 +133,7 @@ def test_every_dtmf_key_is_dialable(card):
     card.close_channel(ch)
 
 
-def test_dial_refuses_ports_that_cannot_dial(card, backend, request):
-    known_break(request, backend, ("dahdi:sim", "dahdi"), "DAHDI backend: DAHDI_DIAL is "
-                "sent on an FXO port that is on hook (pulses would seize the line)")
+def test_dial_refuses_ports_that_cannot_dial(card):
     fxo = channels_of(card, SpanKind.FXO)[0]
     fxs = channels_of(card, SpanKind.FXS)[0]
     bchan = up_digital_span(card).channels[0]

@@ -609,6 +609,9 @@ class DahdiCard(CardABC):
         fd = self._fd_of(channel)
         if not self.channels[channel].signalling.value.startswith("fxo"):
             raise ChannelStateError(f"cannot dial on channel {channel}: not an FXO port")
+        if channel not in self._offhook:
+            # The kernel would take DAHDI_DIAL on hook, and its pulses seize the line.
+            raise ChannelStateError(f"cannot dial on channel {channel}: it is on hook")
         op = self.binding.new("struct dahdi_dialoperation *")
         op.op = lib.DAHDI_DIAL_OP_REPLACE
         # user.h dial strings: 'T' selects DTMF, 'P' pulse.
