@@ -194,7 +194,7 @@ class CardABC(ABC):
         self._dial_internal(channel, digits.upper(), mode)
 
     def set_cas_bits(self, channel: int, bits: int) -> None:
-        """Send ABCD bits on a CAS channel (DAHDI_SETTXBITS); ``bits`` is 0..15."""
+        """Send ABCD bits on an open CAS channel (DAHDI_SETTXBITS); ``bits`` is 0..15."""
         self._check_open()
         info = self.channel(channel)
         if info.signalling.value != "cas":
@@ -205,7 +205,7 @@ class CardABC(ABC):
         self._set_cas_bits_internal(channel, bits)
 
     def cas_bits(self, channel: int) -> int:
-        """The ABCD bits received on a CAS channel (DAHDI_GETRXBITS)."""
+        """The ABCD bits received on an open CAS channel (DAHDI_GETRXBITS)."""
         info = self.channel(channel)
         if info.signalling.value != "cas":
             raise ChannelStateError(f"channel {channel} is not a CAS channel "

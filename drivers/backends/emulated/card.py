@@ -381,12 +381,12 @@ class EmulatedCard(CardABC):
                 self._dial_done(channel)
 
     def _set_cas_bits_internal(self, channel: int, bits: int) -> None:
-        port = self.port(channel)
+        port = self._require_open(channel)
         assert isinstance(port, BearerChannel)
         port.tx_bits = bits
 
     def _cas_bits_internal(self, channel: int) -> int:
-        port = self.port(channel)
+        port = self._require_open(channel)
         assert isinstance(port, BearerChannel)
         return port.rx_bits
 
