@@ -87,14 +87,12 @@ def test_simulated_alarms(card, backend):
     assert card.dchannel(span.number).up
 
 
-def test_an_alarm_cleared_on_a_looped_span_is_a_noalarm(card, backend, request):
+def test_an_alarm_cleared_on_a_looped_span_is_a_noalarm(card, backend):
     """ALARM and NOALARM say whether a fault is present; the LOOPBACK bit alone is
     none (as test_a_loop_is_reported_but_is_not_an_alarm)."""
     if not SIMULATES_ALARMS[backend]:
         pytest.skip(f"{backend} cannot simulate alarms (test_simulated_alarms checks it "
                     "says so)")
-    known_break(request, backend, ("emulated",), "emulated card: clearing an alarm on a "
-                "looped span reports ALARM (the LOOPBACK bit counted as a fault)")
     span = up_digital_span(card)
     card.set_maintenance(span.number, "local")
     run(card, 2)

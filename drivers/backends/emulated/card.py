@@ -501,7 +501,8 @@ class EmulatedCard(CardABC):
                 self._pipes[fault.span].set_up(not (status.alarms & (Alarm.RED | Alarm.BLUE
                                                                      | Alarm.YELLOW)))
             if status.alarms != before:
-                kind = EventKind.ALARM if status.alarms else EventKind.NOALARM
+                # A loop (LOOPBACK) is no fault, as in _maintenance_internal.
+                kind = EventKind.ALARM if status.alarms & ~Alarm.LOOPBACK else EventKind.NOALARM
                 self._events.append(CardEvent(now, kind, 0, fault.span, int(status.alarms)))
         elif fault.kind == "dchannel_down":
             self.dchannel(fault.span)
