@@ -466,6 +466,8 @@ class EmulatedCard(CardABC):
     def simulate_alarm(self, span: int, alarm: str, *, on: bool = True,
                        duration: float | None = None) -> None:
         self.span(span)
+        if alarm not in ALARMS:
+            raise ValueError(f"alarm must be one of {', '.join(ALARMS)}, not {alarm!r}")
         fault = FaultConfig(at=0, kind="alarm", span=span, alarm=alarm, duration=duration)
         if on:
             self.inject(fault)
