@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from card_contract_kit import channels_of, known_break
+from card_contract_kit import channels_of
 
 from trunkline.clock import VirtualClock
 from trunkline.drivers.backends.emulated.plan import NumberPlan, default_plan
@@ -49,9 +49,7 @@ def test_number_plan_by_backend(card, backend):
         assert card.number_plan is None  # a card on real lines, or a simulated kernel
 
 
-def test_unknown_options_are_refused_by_name(card_url, backend, open_cards, request):
-    known_break(request, backend, ("emulated",), "emulated card: an unknown option raises "
-                "TypeError from its constructor")
+def test_unknown_options_are_refused_by_name(card_url, open_cards):
     with pytest.raises(ConfigError, match="bogus_option"):
         open_cards(card_url, bogus_option=1)
 

@@ -87,6 +87,13 @@ class EmulatedCard(CardABC):
 
     @classmethod
     def from_url_argument(cls, argument: str, **options: Any) -> EmulatedCard:
+        """``emulated`` (the bundled card) or ``emulated:CARD.toml``; options ``clock``,
+        ``network``, ``seed``."""
+        unknown = set(options) - {"clock", "network", "seed"}
+        if unknown:
+            raise ConfigError(f"the emulated backend takes no option "
+                              f"{', '.join(sorted(unknown))}; its options are clock, "
+                              "network and seed")
         config = load_card_config(argument) if argument else default_card_config()
         return cls(config, **options)
 
