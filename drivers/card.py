@@ -218,15 +218,18 @@ class CardABC(ABC):
         return self._poll_events_internal()
 
     def channel_state(self, channel: int) -> ChannelState:
+        self._check_open()
         self.channel(channel)
         return self._channel_state_internal(channel)
 
     def span_status(self, span: int) -> SpanStatus:
+        self._check_open()
         self.span(span)
         return self._span_status_internal(span)
 
     def dchannel(self, span: int) -> HdlcLink:
         """The D-channel of a PRI span, as an HDLC link."""
+        self._check_open()
         info = self.span(span)
         if info.dchannel is None:
             raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) has no D-channel")

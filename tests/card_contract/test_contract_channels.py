@@ -74,7 +74,8 @@ def test_close_is_safe_twice_and_ends_the_card(card):
     for operation in (card.read_frames, lambda: card.write_frames(np.zeros((0, 160))),
                       lambda: card.open(ch), card.poll_events,
                       lambda: card.hook(ch, "offhook"), lambda: card.dial(ch, "1"),
-                      lambda: card.set_maintenance(1, "off")):
+                      lambda: card.set_maintenance(1, "off"), lambda: card.span_status(1),
+                      lambda: card.channel_state(ch), lambda: card.dchannel(1)):
         with pytest.raises(BackendError, match="closed"):
             operation()
 
