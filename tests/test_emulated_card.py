@@ -244,6 +244,7 @@ def test_close_is_idempotent_and_closed_card_refuses_work():
         card.read_frames()
 
 
+@pytest.mark.slow
 def test_ten_minutes_of_telephony_in_virtual_time():
     clock = VirtualClock()
     with open_card("emulated", clock=clock) as card:

@@ -44,6 +44,7 @@ def outcomes_by_number(store: Store) -> dict[str, str]:
     return {row[0]: row[1] for row in store.query("SELECT number, last_outcome FROM contact")}
 
 
+@pytest.mark.slow
 def test_predictive_campaign_on_the_emulated_card(tmp_path: Path) -> None:
     store = make_store(tmp_path, config={"mode": "predictive", "ring_timeout": 20.0})
     gateway = WatchedGateway(tmp_path / "dialer.sqlite")
@@ -100,6 +101,7 @@ def test_predictive_campaign_on_the_emulated_card(tmp_path: Path) -> None:
                                            expected_counts["machine"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("message", ["tone", "file"])
 def test_abandoned_calls_hear_the_message_and_are_released(tmp_path: Path,
                                                            message: str) -> None:
@@ -135,6 +137,7 @@ def test_abandoned_calls_hear_the_message_and_are_released(tmp_path: Path,
     assert store.abandon_counts("sales", window)[:2] == (8, summary.abandoned)
 
 
+@pytest.mark.slow
 def test_dialer_run_virtual_from_the_command_line(tmp_path: Path, capsys) -> None:
     ranges = (("1381", 2, "human"), ("137", 1, "busy"), ("139", 1, "machine"))
     make_store(tmp_path, ranges=ranges, config={"mode": "progressive"}).close()
@@ -165,6 +168,7 @@ def test_manual_campaigns_are_refused(tmp_path: Path, capsys) -> None:
         campaign_config(store, "sales")
 
 
+@pytest.mark.slow
 def test_live_gateway_over_the_socket(tmp_path: Path) -> None:
     ranges = (("1381", 1, "human"), ("137", 1, "busy"), ("130", 1, "invalid_number"))
     store = make_store(tmp_path, ranges=ranges, config={"mode": "progressive"})

@@ -34,6 +34,7 @@ def test_sample_list_is_mixed_and_sized(tmp_path: Path) -> None:
     assert len(set(first)) > 4       # shuffled: not all of one range first
 
 
+@pytest.mark.slow
 def test_demo_in_virtual_time(tmp_path: Path, capsys) -> None:
     code = main(["demo", "--virtual", "--contacts", "80", "--json", "--dir",
                  str(tmp_path / "demo")])

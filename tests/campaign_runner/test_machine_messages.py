@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 from runner_kit import WatchedGateway, make_store, write_wav
 
@@ -45,6 +46,7 @@ def _blocks_rms(samples: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(blocks ** 2, axis=1))
 
 
+@pytest.mark.slow
 def test_machines_get_the_message_after_the_beep(tmp_path: Path) -> None:
     message = write_wav(tmp_path / "message.wav", seconds=3.0)
     ranges = (("139", 4, "machine"), ("1381", 2, "human"))

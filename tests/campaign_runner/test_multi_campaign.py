@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from runner_kit import T0, WatchedGateway, make_store, numbers
 
 from trunkline.cli import main
@@ -36,6 +37,7 @@ def _two_campaigns(folder: Path):
     return store
 
 
+@pytest.mark.slow
 def test_two_campaigns_share_agents_and_keep_their_own_books(tmp_path: Path) -> None:
     store = _two_campaigns(tmp_path)
     gateway = WatchedGateway(tmp_path / "dialer.sqlite")
@@ -74,6 +76,7 @@ def test_two_campaigns_share_agents_and_keep_their_own_books(tmp_path: Path) -> 
     assert len(sessions) == 4 and all(r["ended_at"] is not None for r in sessions)
 
 
+@pytest.mark.slow
 def test_dialer_run_takes_several_campaigns(tmp_path: Path, capsys) -> None:
     _two_campaigns(tmp_path).close()
     db = str(tmp_path / "dialer.sqlite")

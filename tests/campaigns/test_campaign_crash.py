@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from campaign_testkit import ALWAYS, T0, open_store
 
 from trunkline.dialer.store import Store
@@ -26,6 +27,7 @@ def _start(db: Path, log: Path, start: float) -> subprocess.Popen:
          str(start)], stdout=subprocess.PIPE, text=True, env=env)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_campaign_loses_no_record_and_never_dials_twice(tmp_path) -> None:
     db, log = tmp_path / "c.sqlite", tmp_path / "gateway.log"
     # an error (unknown after the crash) is retried only after a day: within this test,

@@ -45,6 +45,7 @@ def classes_by_number(store: Store, campaign: str = "clean") -> dict[str, str]:
     return {n.number: n.status for n in cleaned_numbers(store, campaign)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", ["pri", "fxo"])
 def test_cleaning_classifies_every_number_as_the_plan_says(tmp_path: Path, group: str
                                                            ) -> None:
@@ -95,6 +96,7 @@ def test_cleaning_classifies_every_number_as_the_plan_says(tmp_path: Path, group
     assert set(watch.ended) == set(watch.numbers)
 
 
+@pytest.mark.slow
 def test_apply_removes_the_numbers_and_the_target_never_dials_them(tmp_path: Path) -> None:
     store = make_store(tmp_path, ranges=SMALL)
     store.create_campaign("sales", store.strategy("sales"),

@@ -128,6 +128,7 @@ def _aggressive(regime: str, **kw) -> CampaignConfig:
     return CampaignConfig("c", mode="power", ratio=3.0, regime=regime, **kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["power", "predictive"])
 def test_us_cap_holds_on_every_30_day_window_over_two_months(mode):
     config = CampaignConfig("c", mode=mode, ratio=3.0 if mode == "power" else 1.0,

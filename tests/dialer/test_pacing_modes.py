@@ -92,6 +92,7 @@ def _run(mode: str, *, agents: int = 10, hours: float = 3.0, seed: int = 1, **kw
     return Simulator([config], team(agents, "c"), World(), hours=hours, seed=seed).run()
 
 
+@pytest.mark.slow
 def test_precise_keeps_an_agent_for_nearly_every_answer_and_beats_progressive():
     progressive = _run("progressive", hours=4.0)
     precise = _run("precise", hours=4.0)
@@ -99,6 +100,7 @@ def test_precise_keeps_an_agent_for_nearly_every_answer_and_beats_progressive():
     assert precise.occupancy >= progressive.occupancy + 0.05
 
 
+@pytest.mark.slow
 def test_predictive_tracks_its_target_and_beats_precise():
     precise = _run("precise", hours=4.0, agents=20)
     predictive = _run("predictive", hours=4.0, agents=20, target_abandon=0.02)

@@ -27,6 +27,7 @@ from trunkline.gateway.rpc.registry import Role, RpcError
 from trunkline.gateway.service import GatewayService
 
 
+@pytest.mark.slow
 def test_gateway_methods(tmp_path: Path) -> None:
     fax_far_end.reset()
     fax_far_end.configure(inbox=tmp_path / "far")
@@ -87,6 +88,7 @@ def run_cli(argv: list[str]) -> int:
     return cli.main(argv)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("line", ["fxo", "pri"])
 def test_fax_send_command(tmp_path: Path, capsys, line: str) -> None:
     fax_far_end.reset()

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from gw_service_kit import wait_until
 
 PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"
@@ -27,6 +28,7 @@ def serving(server: subprocess.Popen, sock: Path) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_serve_then_client_commands_then_graceful_stop():
     sock = Path(tempfile.mkdtemp(prefix="tl-cli-", dir="/tmp")) / "gw.sock"
     server = subprocess.Popen(

@@ -62,6 +62,7 @@ def test_fxo_call_to_a_busy_number(client):
     assert any(e["event"] == "tone" and e["tone"] == "busy" for e in mine)
 
 
+@pytest.mark.slow
 def test_pri_call_answered_then_hung_up_by_the_client(client):
     client.subscribe()
     call = client.call("call.originate", number="13800000009", group="pri")["call"]
