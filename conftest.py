@@ -24,5 +24,6 @@ def pytest_addoption(parser):
     parser.addoption(
         "--card", default="emulated",
         help="card the hil-tests run against: 'emulated' (default), 'emulated:CARD.toml', "
-             "or 'dahdi' on a machine with a board",
+             "'dahdi:sim' (the DAHDI backend on the simulated kernel), or 'dahdi' on a "
+             "machine with a board",
     )

@@ -109,7 +109,11 @@ class CardABC(ABC):
         raise ChannelError(f"card {self.name} has no span {number}; it has {len(self.spans)}")
 
     def open(self, channels: int | Iterable[int]) -> None:
-        """Start moving frames for ``channels`` (already open ones are left as they are)."""
+        """Start moving frames for ``channels`` (already open ones are left as they are).
+
+        Every channel is checked before any is opened: a list with an unknown channel or
+        a D-channel in it opens nothing.
+        """
         self._check_open()
         numbers = [channels] if isinstance(channels, int) else list(channels)
         for number in numbers:
@@ -118,6 +122,7 @@ class CardABC(ABC):
                 raise ChannelStateError(
                     f"channel {number} is the D-channel of span {info.span}: use dchannel()"
                 )
+        for number in numbers:
             if number not in self._row:
                 self._open_internal(number)
                 self._row[number] = len(self._open)
@@ -189,7 +194,7 @@ class CardABC(ABC):
         self._dial_internal(channel, digits.upper(), mode)
 
     def set_cas_bits(self, channel: int, bits: int) -> None:
-        """Send ABCD bits on a CAS channel (DAHDI_SETTXBITS); ``bits`` is 0..15."""
+        """Send ABCD bits on an open CAS channel (DAHDI_SETTXBITS); ``bits`` is 0..15."""
         self._check_open()
         info = self.channel(channel)
         if info.signalling.value != "cas":
@@ -200,7 +205,7 @@ class CardABC(ABC):
         self._set_cas_bits_internal(channel, bits)
 
     def cas_bits(self, channel: int) -> int:
-        """The ABCD bits received on a CAS channel (DAHDI_GETRXBITS)."""
+        """The ABCD bits received on an open CAS channel (DAHDI_GETRXBITS)."""
         info = self.channel(channel)
         if info.signalling.value != "cas":
             raise ChannelStateError(f"channel {channel} is not a CAS channel "
@@ -213,15 +218,18 @@ class CardABC(ABC):
         return self._poll_events_internal()
 
     def channel_state(self, channel: int) -> ChannelState:
+        self._check_open()
         self.channel(channel)
         return self._channel_state_internal(channel)
 
     def span_status(self, span: int) -> SpanStatus:
+        self._check_open()
         self.span(span)
         return self._span_status_internal(span)
 
     def dchannel(self, span: int) -> HdlcLink:
         """The D-channel of a PRI span, as an HDLC link."""
+        self._check_open()
         info = self.span(span)
         if info.dchannel is None:
             raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) has no D-channel")

@@ -1,8 +1,9 @@
 """The hardware-in-the-loop suite: one suite for the emulated card (CI) and real boards.
 
 ``pytest hil-tests`` runs against ``--card emulated`` (the default); ``--card dahdi``
-runs the same tests on a board, skipping those that need the emulated network behind
-the card (a real line's far end cannot be told what to do).
+runs the same tests on a board, and ``--card dahdi:sim`` on the DAHDI backend over the
+simulated kernel, both skipping those that need the emulated network behind the card
+(a real line's far end cannot be told what to do).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import numpy as np
 from signal_checks import channels_of
 
 from trunkline.drivers.backends.emulated.config import FaultConfig
+from trunkline.drivers.dsp import g711
 from trunkline.drivers.model import Alarm, EventKind, HookOp, SpanKind
 
 
@@ -67,12 +68,15 @@ def test_pri_dchannel_comes_up_and_goes_down_in_alarm(emulated):
 
 
 def test_bchannel_audio_reaches_us_in_the_span_law(card):
-    span = next((s for s in card.spans if s.kind is SpanKind.E1), None)
+    span = next((s for s in card.spans if s.kind is SpanKind.E1 and s.channels), None)
     if span is None:
         import pytest
 
         pytest.skip("no E1 span")
     card.open(span.channels[:4])
     frames = card.read_frames()
-    assert frames.shape == (4, 160) and frames.dtype == np.int16
     card.close_channel(span.channels[:4])
+    assert frames.shape == (4, 160) and frames.dtype == np.int16
+    # Decoded with the span's law: every sample is one of that law's 256 values (A-law
+    # has no 0, mu-law has; an idle A-law line decoded as mu-law would read 0).
+    assert np.isin(frames, g711.decode_table(span.law)).all()

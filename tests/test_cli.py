@@ -52,6 +52,7 @@ def test_bad_plan_names_line(tmp_path, capsys):
     assert f"{plan}:4: unknown key 'smile'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_call_demo_in_virtual_time_matches_the_plan(capsys):
     assert main(["call-demo", "--virtual", "--calls", "11", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

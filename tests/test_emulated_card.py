@@ -244,6 +244,7 @@ def test_close_is_idempotent_and_closed_card_refuses_work():
         card.read_frames()
 
 
+@pytest.mark.slow
 def test_ten_minutes_of_telephony_in_virtual_time():
     clock = VirtualClock()
     with open_card("emulated", clock=clock) as card:
@@ -277,6 +278,9 @@ def test_cas_bits_both_ways():
     with EmulatedCard(config, clock=VirtualClock()) as card:
         ch = card.spans[0].channels[0]
         assert card.channels[ch].signalling is ChannelSignalling.CAS
+        with pytest.raises(ChannelStateError, match="not open"):
+            card.cas_bits(ch)
+        card.open(ch)
         assert card.cas_bits(ch) == 0b1001
         card.set_cas_bits(ch, 0b0001)  # seize (Q.421: A=0)
         assert card.port(ch).tx_bits == 0b0001
@@ -287,6 +291,7 @@ def test_cas_bits_both_ways():
         assert card.cas_bits(ch) == 0b1101
         with pytest.raises(ValueError, match=r"0\.\.15"):
             card.set_cas_bits(ch, 16)
+        card.close_channel(ch)
     with open_card("emulated", clock=VirtualClock()) as card, pytest.raises(
             ChannelStateError, match="not a CAS channel"):
         card.set_cas_bits(1, 1)

@@ -172,6 +172,21 @@ def test_card_without_channels_is_paced_by_the_timer():
         assert kernel.now() == pytest.approx(0.1)
 
 
+def test_the_timer_paces_again_after_channels_closed():
+    """Frames read on channels are not owed by the timer afterwards: each paced read is
+    one tick later, not an immediate return for every tick the channels paced."""
+    card, kernel = sim_card()
+    with card:
+        card.read_frames()  # the timer paces (and is configured)
+        card.open(1)
+        for _ in range(10):
+            card.read_frames()
+        card.close_channel(1)
+        for k in range(1, 4):
+            card.read_frames()
+            assert kernel.now() == pytest.approx(0.22 + 0.02 * k)
+
+
 def test_removed_board_takes_the_span_out_of_service():
     card, kernel = sim_card()
     with card:

@@ -51,6 +51,7 @@ def test_emulated_ringback_then_answer_gives_voice_at_the_answer():
     assert onset == pytest.approx(answer, abs=0.3) and decided - onset <= 0.3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("line", ["clean", "alaw_noise"])
 def test_music_then_greeting_without_a_gap(line):
     rng = np.random.default_rng(31)
@@ -69,6 +70,7 @@ def test_music_then_greeting_without_a_gap(line):
             assert decided - 8.0 <= 0.6, (name, gain)
 
 
+@pytest.mark.slow
 def test_music_alone_and_ringback_alone_give_no_voice():
     rng = np.random.default_rng(4)
     signals = [render_music(np.random.default_rng(s), 16.0).astype(np.float64)
@@ -164,6 +166,7 @@ def test_a_confirmed_tone_still_needs_a_cycle_to_be_replaced():
 
 
 # -- AMD when the answer is marked late -------------------------------------------------
+@pytest.mark.slow
 def test_live_answer_marked_late_is_not_a_machine():
     clips = greetings()
     results = []
@@ -187,6 +190,7 @@ def test_machine_marked_late_is_still_a_machine(speech):
         assert amd.result == "machine", m
 
 
+@pytest.mark.slow
 def test_an_exact_answer_during_music_starts_amd_from_nothing():
     """Polarity reversal or CONNECT while music still plays: the music is not a greeting."""
     from trunkline.drivers.backends.emulated.sounds import render_music

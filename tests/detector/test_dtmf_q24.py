@@ -135,6 +135,7 @@ def test_through_g711(law):
     assert digits_of(evs) == KEYS
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(list(DTMF_FREQS)), st.integers(42, 120),
                           st.integers(45, 120), st.floats(-25.0, 0.0),

@@ -8,6 +8,7 @@ per hour). The rate is printed (``pytest -s``) for the report.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from detector_testkit import companded, kinds, real_audio_dir, run
 
 from trunkline.drivers.dsp.wavfile import read_audio
@@ -37,6 +38,7 @@ def test_no_talk_off_on_synthesized_speech(speech):
     assert false == 0
 
 
+@pytest.mark.slow
 def test_no_talk_off_on_real_speech():
     d = real_audio_dir()
     signals = [v for name in REAL for v in _variants(read_audio(d / name).astype(float))]

@@ -61,6 +61,7 @@ def test_bad_jobs_are_refused(tmp_path: Path) -> None:
         BroadcastJob(1, ["12a"], tmp_path / "d.tif")
 
 
+@pytest.mark.slow
 def test_broadcast_with_failures_on_the_emulated_card(tmp_path: Path) -> None:
     fax_far_end.reset()
     fax_far_end.configure(inbox=tmp_path / "far")

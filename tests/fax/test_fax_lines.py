@@ -45,6 +45,7 @@ def finished(rig: Rig, session: FaxSession):
     return session.result is not None and not rig.engine.calls and session.result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("line", ["fxo", "pri"])
 @pytest.mark.parametrize("ecm", [True, False])
 def test_send_to_the_fax_subscriber(rig: Rig, tmp_path: Path, line: str, ecm: bool) -> None:
@@ -72,6 +73,7 @@ def test_send_to_the_fax_subscriber(rig: Rig, tmp_path: Path, line: str, ecm: bo
     assert compare_pages(sent, got) == [0, 0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("line", "ecm"), [("fxo", True), ("pri", False)])
 def test_receive_from_the_fax_subscriber(rig: Rig, tmp_path: Path, line: str,
                                          ecm: bool) -> None:
@@ -114,6 +116,7 @@ def test_inbound_fax_on_pri_routed_by_dnis_to_folder_and_spool(rig: Rig, tmp_pat
     assert len(parts) == 1 and parts[0].get_payload(decode=True).startswith(b"%PDF")
 
 
+@pytest.mark.slow
 def test_fax_on_demand_over_fxo(rig: Rig, tmp_path: Path) -> None:
     doc1 = make_page(tmp_path / "menu1.tif", 11, lines=400)
     doc2 = make_page(tmp_path / "menu2.tif", 12, lines=400)
@@ -137,6 +140,7 @@ def test_fax_on_demand_over_fxo(rig: Rig, tmp_path: Path) -> None:
     assert compare_pages(read_fax(doc2), read_fax(caller.rx_file)) == [0]
 
 
+@pytest.mark.slow
 def test_a_person_answering_ends_in_a_negotiation_failure(rig: Rig, tmp_path: Path) -> None:
     page = make_page(tmp_path / "p.tif", 3, lines=300)
     session = place(rig, HUMAN_NUMBER, "pri", "send", page)
@@ -145,6 +149,7 @@ def test_a_person_answering_ends_in_a_negotiation_failure(rig: Rig, tmp_path: Pa
     assert result.pages == 0 and result.rate == 0
 
 
+@pytest.mark.slow
 def test_hangup_mid_page_reports_call_dropped_and_keeps_received_pages(
         rig: Rig, tmp_path: Path) -> None:
     pages = [make_page(tmp_path / f"p{i}.tif", i, lines=1500) for i in range(3)]

@@ -46,8 +46,14 @@ def short_dir() -> Iterator[Path]:
 
 
 def make_registry() -> MethodRegistry:
-    """Methods covering every kind of handler the telephony side will write."""
+    """Methods covering every kind of handler the telephony side will write.
+
+    ``registry.started`` counts, per method name ("slow", "hang"), the calls that have
+    begun running (a semaphore released once per call): a test awaits it to know a
+    request is in flight, rather than sleeping and hoping."""
     registry = MethodRegistry()
+    started = {"slow": asyncio.Semaphore(0), "hang": asyncio.Semaphore(0)}
+    registry.started = started  # type: ignore[attr-defined]
     originated: list[str] = []
 
     @registry.method("echo", params={"value": Param((str, int, float, bool, list, dict,
@@ -81,11 +87,13 @@ def make_registry() -> MethodRegistry:
 
     @registry.method("slow", params={"seconds": Param(float, default=0.05)})
     async def slow(session: Session, seconds: float) -> float:
+        started["slow"].release()
         await asyncio.sleep(seconds)
         return seconds
 
     @registry.method("hang")
     async def hang(session: Session) -> None:
+        started["hang"].release()
         await asyncio.Event().wait()
 
     @registry.method("boom")

@@ -175,6 +175,7 @@ def test_random_bytes_only_ever_yield_maps_or_protocol_errors(data, cuts):
         decoder.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.dictionaries(st.text(max_size=8), plain, max_size=5), max_size=8),
        st.integers(1, 50))

@@ -27,6 +27,20 @@ class RunningGateway(ServiceThread):
         super().__init__(config, clock=ScaledClock(SPEED))
 
 
+def wait_until(condition, what: str, timeout: float = 30.0, *, interval: float = 0.02):
+    """``condition()``'s first true value, asked every ``interval`` seconds; fails naming
+    ``what`` after ``timeout`` seconds. For states no event announces (a file another
+    process creates, a service's state); where an event exists, use :func:`wait_for`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(interval)
+
+
 def wait_for(client, predicate, timeout: float = 30.0) -> list[dict]:
     """Events until one satisfies ``predicate``; fails after ``timeout`` seconds."""
     seen: list[dict] = []

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import pytest
+from gw_service_kit import wait_until
 
 PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"
 
 
+def serving(server: subprocess.Popen, sock: Path) -> bool:
+    """Whether the gateway process accepts connections on ``sock`` (fails at once if the
+    process died)."""
+    assert server.poll() is None, server.stderr.read()
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(sock))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.slow
 def test_serve_then_client_commands_then_graceful_stop():
     sock = Path(tempfile.mkdtemp(prefix="tl-cli-", dir="/tmp")) / "gw.sock"
     server = subprocess.Popen(
@@ -20,11 +36,7 @@ def test_serve_then_client_commands_then_graceful_stop():
          "--network", str(PLAN), "--speed", "4"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not sock.exists():
-            assert server.poll() is None, server.stderr.read()
-            assert time.monotonic() < deadline, "the gateway did not come up"
-            time.sleep(0.1)
+        wait_until(lambda: serving(server, sock), "the gateway coming up", timeout=60)
 
         def gw(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([sys.executable, "-m", "trunkline", "gw", "--socket",
@@ -63,11 +75,7 @@ def test_sighup_reloads_groups_without_touching_calls(tmp_path):
         [sys.executable, "-m", "trunkline", "gateway", "serve", "--config", str(config),
          "--speed", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not sock.exists():
-            assert server.poll() is None, server.stderr.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_until(lambda: serving(server, sock), "the gateway coming up", timeout=60)
         from trunkline.gateway.rpc.client import GatewayClient
 
         with GatewayClient(str(sock)) as gw:
@@ -75,10 +83,8 @@ def test_sighup_reloads_groups_without_touching_calls(tmp_path):
             config.write_text(config.read_text() + '[[group]]\nname = "agents"\n'
                               'channels = ["fxs"]\n')
             server.send_signal(signal.SIGHUP)
-            deadline = time.monotonic() + 20
-            while set(gw.call("groups.list")) != {"outbound", "agents"}:
-                assert time.monotonic() < deadline, "SIGHUP did not reload the groups"
-                time.sleep(0.1)
+            wait_until(lambda: set(gw.call("groups.list")) == {"outbound", "agents"},
+                       "SIGHUP reloading the groups", timeout=20)
             assert gw.call("system.info")["backend"] == "emulated"  # same service
     finally:
         server.send_signal(signal.SIGTERM)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
 import soundfile
-from gw_service_kit import RunningGateway, wait_for
+from gw_service_kit import RunningGateway, wait_for, wait_until
 
 from trunkline.drivers.backends.emulated.digits import frame_keys
 from trunkline.gateway.config import GatewayConfig
@@ -37,12 +36,15 @@ def state_is(call_id: int, state: str):
 def test_system_spans_channels_groups(client):
     info = client.call("system.info")
     assert info["backend"] == "emulated" and info["spans"] == 4 and info["channels"] == 80
+    client.subscribe()  # before looking: a link coming up meanwhile is not missed
     spans = client.call("spans.list")
     assert [s["kind"] for s in spans] == ["e1", "e1", "fxo", "fxs"]
-    deadline = time.monotonic() + 10
-    while not all(s["dchannel_up"] for s in client.call("spans.list")[:2]):
-        assert time.monotonic() < deadline, "PRI D-channels did not come up"
-        time.sleep(0.1)
+    down = {s["span"] for s in spans[:2] if not s["dchannel_up"]}
+    while down:
+        up = wait_for(client, lambda e: e.get("event") == "alarm"
+                      and e.get("dchannel") == "up" and e.get("span") in down)[-1]
+        down.discard(up["span"])
+    assert all(s["dchannel_up"] for s in client.call("spans.list")[:2])
     assert len(client.call("channels.list")) == 80
     assert len(client.call("channels.list", span=3)) == 8
     groups = client.call("groups.list")
@@ -60,6 +62,7 @@ def test_fxo_call_to_a_busy_number(client):
     assert any(e["event"] == "tone" and e["tone"] == "busy" for e in mine)
 
 
+@pytest.mark.slow
 def test_pri_call_answered_then_hung_up_by_the_client(client):
     client.subscribe()
     call = client.call("call.originate", number="13800000009", group="pri")["call"]
@@ -86,10 +89,13 @@ def test_bridge_carries_audio_both_ways_and_digits_are_detected(gateway, client)
     gateway.on_engine(lambda: phone_a.press("5", on_ms=200, off_ms=100))
     digit = wait_for(client, lambda e: e.get("event") == "dtmf" and e.get("call") == a)[-1]
     assert digit["digit"] == "5"
-    time.sleep(0.3)
-    heard = gateway.on_engine(lambda: gateway.service.card.phone(ch_b).heard.copy())
-    frames = heard[-(heard.size // 160) * 160:].reshape(-1, 160)
-    assert "5" in set(frame_keys(frames[-100:]).tolist())  # B's agent heard A's key
+
+    def b_heard_the_key() -> bool:
+        heard = gateway.on_engine(lambda: gateway.service.card.phone(ch_b).heard.copy())
+        frames = heard[-(heard.size // 160) * 160:].reshape(-1, 160)
+        return "5" in set(frame_keys(frames[-100:]).tolist())
+
+    wait_until(b_heard_the_key, "B's agent hearing A's key")
     client.call("call.unbridge", call=a)
     for call in (a, b):
         client.call("call.hangup", call=call)
@@ -108,10 +114,13 @@ def test_collect_dtmf(gateway, client):
 
     worker = threading.Thread(target=collect)
     worker.start()
-    time.sleep(0.3)
+    engine = gateway.service.engine
+    wait_until(lambda: gateway.on_engine(lambda: engine.calls[call].collect is not None),
+               "the collect_dtmf request reaching the engine")
     phone = gateway.service.card.phone(channel)
     gateway.on_engine(lambda: phone.press("429"))
     worker.join(timeout=30)
+    assert not worker.is_alive(), "collect_dtmf did not return"
     assert result == {"call": call, "digits": "429", "reason": "max_digits"}
     client.call("call.hangup", call=call)
 
@@ -122,7 +131,9 @@ def test_recording_is_a_stereo_wav_of_the_right_length(gateway, client, tmp_path
     path = tmp_path / "rec.wav"
     client.call("call.record", call=call, action="start", path=str(path))
     client.call("call.play", call=call, tone="dial")
-    time.sleep(0.5)
+    engine = gateway.service.engine
+    start = engine.ticks
+    wait_until(lambda: engine.ticks >= start + 50, "a second of card time recorded")
     stopped = client.call("call.record", call=call, action="stop")
     info = soundfile.info(str(path))
     assert (info.channels, info.samplerate, info.format) == (2, 8000, "WAV")
@@ -163,10 +174,16 @@ def test_inbound_pri_call_answered(gateway, client):
     side = gateway.service.card._pri_network[1]
     gateway.on_engine(lambda: side.exchange.originate("80002", "13912345679"))
     offered = wait_for(client, lambda e: e.get("event") == "call.offered")[-1]
-    client.call("call.answer", call=offered["call"])
-    wait_for(client, state_is(offered["call"], "answered"))
+    assert (offered["calling"], offered["called"], offered["span"]) == (
+        "13912345679", "80002", 1)
+    answer = client.call("call.answer", call=offered["call"])
+    assert (answer["direction"], answer["kind"], answer["number"]) == (
+        "inbound", "pri", "13912345679")
+    answered = wait_for(client, state_is(offered["call"], "answered"))[-1]
+    assert (answered["span"], answered["channel"]) == (1, offered["channel"])
     client.call("call.hangup", call=offered["call"])
-    wait_for(client, state_is(offered["call"], "hungup"))
+    ended = wait_for(client, state_is(offered["call"], "hungup"))[-1]
+    assert (ended["by"], ended["cause"], ended["outcome"]) == ("near_end", 16, "human")
 
 
 def test_tcp_roles():

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from engine_events import EngineEvents
 from recording_kit import HUMAN_NUMBER, write_plan
 
 from trunkline.clock import VirtualClock
@@ -27,6 +28,10 @@ def test_recording_methods(tmp_path: Path) -> None:
         return await svc.registry.dispatch(session, method, params)
 
     async def scenario() -> None:
+        with EngineEvents(svc.engine) as events:
+            await scenario_with(events)
+
+    async def scenario_with(events: EngineEvents) -> None:
         policy = await call("recording.policy", campaigns=["spring"], encoding="alaw")
         assert policy == {"record_all": False, "campaigns": ["spring"], "encoding": "alaw"}
         await call("recording.policy", campaigns=[], encoding="pcm16")
@@ -34,11 +39,10 @@ def test_recording_methods(tmp_path: Path) -> None:
         info = await call("call.originate", number=HUMAN_NUMBER, group="pri")
         tagged = await call("recording.tag", call=info["call"], agent_name="Li Lei")
         assert tagged == {"call": info["call"], "agent_name": "Li Lei"}
-        for _ in range(6000):  # a safety net only: the engine runs in virtual time
-            calls = await call("calls.list")
-            if any(c["call"] == info["call"] and c["state"] == "answered" for c in calls):
-                break
-            await asyncio.sleep(0.01)
+        await events.wait_for(lambda e: e["event"] == "call.state"
+                              and e.get("call") == info["call"] and e["state"] == "answered")
+        calls = await call("calls.list")
+        assert any(c["call"] == info["call"] and c["state"] == "answered" for c in calls)
         with pytest.raises(RpcError, match="is not recording"):
             await call("recording.stop", call=info["call"])
         started = await call("recording.start", call=info["call"], campaign="m", agent_id="7")

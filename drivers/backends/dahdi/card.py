@@ -484,6 +484,12 @@ class DahdiCard(CardABC):
             self._pace()
             self._frame += 1
             return np.zeros((0, FRAME_SAMPLES), dtype=np.uint8)
+        if self._timer is not None:
+            # The channels pace the card now. A timer left open would go on expiring,
+            # and once they closed, _pace would return at once for every tick missed
+            # meanwhile; it is configured afresh when next needed.
+            self.device.close(self._timer)
+            self._timer = None
         out = np.empty((len(self._open), FRAME_SAMPLES), dtype=np.uint8)
         fd_row = {self._fds[n]: r for r, n in enumerate(self._open)}
         fd_chan = {self._fds[n]: n for n in self._open}
@@ -607,6 +613,9 @@ class DahdiCard(CardABC):
         fd = self._fd_of(channel)
         if not self.channels[channel].signalling.value.startswith("fxo"):
             raise ChannelStateError(f"cannot dial on channel {channel}: not an FXO port")
+        if channel not in self._offhook:
+            # The kernel would take DAHDI_DIAL on hook, and its pulses seize the line.
+            raise ChannelStateError(f"cannot dial on channel {channel}: it is on hook")
         op = self.binding.new("struct dahdi_dialoperation *")
         op.op = lib.DAHDI_DIAL_OP_REPLACE
         # user.h dial strings: 'T' selects DTMF, 'P' pulse.

@@ -87,6 +87,13 @@ class EmulatedCard(CardABC):
 
     @classmethod
     def from_url_argument(cls, argument: str, **options: Any) -> EmulatedCard:
+        """``emulated`` (the bundled card) or ``emulated:CARD.toml``; options ``clock``,
+        ``network``, ``seed``."""
+        unknown = set(options) - {"clock", "network", "seed"}
+        if unknown:
+            raise ConfigError(f"the emulated backend takes no option "
+                              f"{', '.join(sorted(unknown))}; its options are clock, "
+                              "network and seed")
         config = load_card_config(argument) if argument else default_card_config()
         return cls(config, **options)
 
@@ -381,12 +388,12 @@ class EmulatedCard(CardABC):
                 self._dial_done(channel)
 
     def _set_cas_bits_internal(self, channel: int, bits: int) -> None:
-        port = self.port(channel)
+        port = self._require_open(channel)
         assert isinstance(port, BearerChannel)
         port.tx_bits = bits
 
     def _cas_bits_internal(self, channel: int) -> int:
-        port = self.port(channel)
+        port = self._require_open(channel)
         assert isinstance(port, BearerChannel)
         return port.rx_bits
 
@@ -466,6 +473,8 @@ class EmulatedCard(CardABC):
     def simulate_alarm(self, span: int, alarm: str, *, on: bool = True,
                        duration: float | None = None) -> None:
         self.span(span)
+        if alarm not in ALARMS:
+            raise ValueError(f"alarm must be one of {', '.join(ALARMS)}, not {alarm!r}")
         fault = FaultConfig(at=0, kind="alarm", span=span, alarm=alarm, duration=duration)
         if on:
             self.inject(fault)
@@ -501,7 +510,8 @@ class EmulatedCard(CardABC):
                 self._pipes[fault.span].set_up(not (status.alarms & (Alarm.RED | Alarm.BLUE
                                                                      | Alarm.YELLOW)))
             if status.alarms != before:
-                kind = EventKind.ALARM if status.alarms else EventKind.NOALARM
+                # A loop (LOOPBACK) is no fault, as in _maintenance_internal.
+                kind = EventKind.ALARM if status.alarms & ~Alarm.LOOPBACK else EventKind.NOALARM
                 self._events.append(CardEvent(now, kind, 0, fault.span, int(status.alarms)))
         elif fault.kind == "dchannel_down":
             self.dchannel(fault.span)
