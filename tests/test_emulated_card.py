@@ -295,3 +295,34 @@ def test_cas_bits_both_ways():
     with open_card("emulated", clock=VirtualClock()) as card, pytest.raises(
             ChannelStateError, match="not a CAS channel"):
         card.set_cas_bits(1, 1)
+
+
+def test_a_late_reader_loses_frames_but_the_line_goes_on():
+    """Frames the application was too late for are lost (an overrun), but the line goes
+    on meanwhile: digits being dialled keep sounding (DAHDI_DIAL's digits are the
+    kernel's to send, whether or not the application keeps up), so the number is out
+    2.2 s after the dial (11 digits, 100 ms on and 100 ms off) and the exchange routes it."""
+    clock = VirtualClock()
+    with open_card("emulated", clock=clock) as card:
+        ch = fxo(card)
+        card.open(ch)
+        card.hook(ch, "offhook")
+        for _ in range(25):  # dial tone comes
+            card.write_frames(np.zeros_like(card.read_frames()))
+        dialled = card.now
+        card.dial(ch, "13700000001")
+        events = []
+        for _ in range(40):  # the application keeps stalling for 120 ms
+            for _ in range(3):
+                card.write_frames(np.zeros_like(card.read_frames()))
+                events += card.poll_events()
+            clock.advance(0.12)
+        for _ in range(100):
+            card.write_frames(np.zeros_like(card.read_frames()))
+            events += card.poll_events()
+        assert card.overruns == 40 and card.frames_dropped >= 40 * 4
+        done = [e.t for e in events if e.kind is EventKind.DIAL_COMPLETE]
+        assert len(done) == 1 and done[0] - dialled == pytest.approx(2.2, abs=0.05)
+        assert "routed:13700000001:busy" in card.line(ch).history
+        card.hook(ch, "onhook")
+        card.close_channel(ch)

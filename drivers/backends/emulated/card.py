@@ -270,15 +270,27 @@ class EmulatedCard(CardABC):
         late = self.clock.now() - deadline
         if late > self.buffers * TICK_SECONDS:
             # The application fell behind by more than the card buffers. A board's
-            # buffers would have overflowed and the frames been lost, so they are
-            # dropped here too (the network's timers still run on time) and counted as
-            # one overrun. Within the buffers, frames wait and the reader catches up.
+            # buffers would have overflowed and the frames been lost, so they are lost
+            # here too and counted as one overrun. The line does not stop meanwhile:
+            # the network runs each missed frame, and digits being dialled go on
+            # sounding (DAHDI_DIAL is the kernel's, not the application's, to send).
             missed = int(late / TICK_SECONDS)
-            self._frame += missed
+            for _ in range(missed):
+                self._step()
             self.overruns += 1
             self.frames_dropped += missed
             for status in self._status.values():
                 status.counters.irqmisses += 1
+        rx = self._step()
+        out = rx[self._rows] if len(self._rows) else np.zeros((0, FRAME_SAMPLES), np.float32)
+        codes = g711.encode_mixed(np.clip(np.rint(out), -32768, 32767).astype(np.int16),
+                                  self._is_ulaw)
+        self._apply_line_faults(codes)
+        return codes
+
+    def _step(self) -> np.ndarray:
+        """One frame of the line: our digits and what we wrote go out, the network
+        (exchange, far ends, PRI network side) moves on; returns what every port hears."""
         self._frame += 1
         self._send_dialing()
         now = self._frame * TICK_SECONDS
@@ -291,11 +303,7 @@ class EmulatedCard(CardABC):
             rx[looped[0]] = looped[1]
         self._tx[:] = 0
         self._events.extend(self.network.take_events())
-        out = rx[self._rows] if len(self._rows) else np.zeros((0, FRAME_SAMPLES), np.float32)
-        codes = g711.encode_mixed(np.clip(np.rint(out), -32768, 32767).astype(np.int16),
-                                  self._is_ulaw)
-        self._apply_line_faults(codes)
-        return codes
+        return rx
 
     def _write_internal(self, codes: np.ndarray) -> None:
         if len(self._rows):
