@@ -3,6 +3,8 @@ actions and call events out)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from trunkline.drivers.dsp.events import AmdEvent, ToneEvent
@@ -11,6 +13,7 @@ from trunkline.drivers.signalling import events as ce
 from trunkline.drivers.signalling.leg import CallOptions
 from trunkline.drivers.signalling.pri import events as ev
 from trunkline.drivers.signalling.pri.leg import PROGRESS_GRACE, PriInboundLeg, PriLeg, State
+from trunkline.errors import NumberFormatError
 
 
 def leg(**options) -> PriLeg:
@@ -108,3 +111,31 @@ def test_an_unclaimed_inbound_call_is_refused_with_the_policy_cause() -> None:
     assert act.SendClear(21) in out and ce.Rejecting(12.0, 21) in out
     out = call.on_signal(12.1, ev.CallEnded(1, 9, 3, cause=21, reason="local"))
     assert out == [ce.HungUp(12.1, "near_end", "rejected", 21)]
+
+
+@pytest.mark.parametrize(("number", "match"), [
+    ("", "cannot call '': a number is digits"), ("123a", "a number is digits"),
+    ("12 34", "a number is digits"), ("++1", "a number is digits"),
+    ("1+2", "a number is digits"), ("+", "a number is digits"),
+    ("1" * 33, "it has 33 digits, at most 32")])
+def test_numbers_a_pri_span_cannot_call(number: str, match: str) -> None:
+    # Refused as the span would refuse them at SETUP, but before any call exists.
+    with pytest.raises(NumberFormatError, match=match):
+        leg_for(number)
+
+
+def test_calling_numbers_a_pri_span_cannot_send() -> None:
+    with pytest.raises(NumberFormatError, match="cannot call from '12a': a number is digits"):
+        leg_for("123", calling="12a")
+    with pytest.raises(NumberFormatError, match=re.escape("cannot call from '+1+2'")):
+        leg_for("123", calling="+1+2")
+
+
+def leg_for(number: str, calling: str | None = None) -> PriLeg:
+    return PriLeg(1, 1, CallOptions(number, calling=calling), bearer=lambda ts: ts)
+
+
+def test_numbers_a_pri_span_can_call() -> None:
+    assert leg_for("+8613812345678*#").number == "+8613812345678*#"
+    assert leg_for("1" * 32, calling="").number == "1" * 32
+    assert leg_for("+" + "1" * 32, calling="+861012345678").number == "+" + "1" * 32

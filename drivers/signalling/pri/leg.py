@@ -44,6 +44,7 @@ from trunkline.drivers.signalling.detection import (
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.drivers.signalling.pri import events as pri
+from trunkline.drivers.signalling.pri.numbers import MAX_DIGITS
 from trunkline.errors import CallStateError, NumberFormatError
 
 __all__ = ["AMD_WINDOW", "PROGRESS_GRACE", "TRANSITIONS", "PriInboundLeg", "PriLeg", "State"]
@@ -84,10 +85,18 @@ TRANSITIONS: Final[dict[tuple[State, type], tuple[State, str]]] = {
 }
 
 
-def check_number(number: str) -> str:
-    if not number or any(c not in "0123456789*#+" for c in number):
+def check_number(number: str, *, calling: bool = False) -> str:
+    """``number`` if the span will send it (as :func:`~.numbers.validate_number` checks
+    at SETUP): digits, * and #, after one leading +; a calling number may be empty.
+    Checked when the leg is built, so a bad number is refused before any call exists."""
+    digits = number[1:] if number.startswith("+") else number
+    what = "call from" if calling else "call"
+    if (not digits and not calling) or any(c not in "0123456789*#" for c in digits):
         raise NumberFormatError(
-            f"cannot call {number!r}: a number is digits, * and # (and a leading +)")
+            f"cannot {what} {number!r}: a number is digits, * and # (and a leading +)")
+    if len(digits) > MAX_DIGITS:
+        raise NumberFormatError(f"cannot {what} {number!r}: it has {len(digits)} digits, "
+                                f"at most {MAX_DIGITS}")
     return number
 
 
@@ -104,6 +113,8 @@ class PriLeg(Leg):
                  bearer: Callable[[int], int], link_up: bool = False,
                  link_timeout: float = 10.0) -> None:
         super().__init__(call_id, span, None, check_number(options.number))
+        if options.calling is not None:
+            check_number(options.calling, calling=True)
         self.options = options
         self.bearer = bearer
         self.link_timeout = link_timeout
