@@ -139,3 +139,16 @@ def test_numbers_a_pri_span_can_call() -> None:
     assert leg_for("+8613812345678*#").number == "+8613812345678*#"
     assert leg_for("1" * 32, calling="").number == "1" * 32
     assert leg_for("+" + "1" * 32, calling="+861012345678").number == "+" + "1" * 32
+
+
+def test_hangup_while_waiting_for_the_dchannel_ends_the_call_at_once() -> None:
+    call = leg()
+    call.start(0.0)
+    out = call.hangup(1.0)
+    # No SETUP went out: nothing to clear on the D-channel, and nothing will answer.
+    assert not any(isinstance(o, act.SendClear) for o in out)
+    assert [o for o in out if isinstance(o, ce.HungUp)] == [
+        ce.HungUp(1.0, "near_end", "no_answer", notes=(("reason", "hung up before the SETUP"),))]
+    assert call.ended and call.done
+    assert call.on_signal(2.0, ev.DChannelUp(1)) == [ce.LinkUp(2.0)]  # no SETUP later
+    assert call.hangup(3.0) == [] and call.on_time(60.0) == []

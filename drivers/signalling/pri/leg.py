@@ -211,6 +211,13 @@ class PriLeg(Leg):
             return []
         if self.outcome is None:
             self.outcome = "human" if self.state in (S.ANSWERED, S.CONNECTED) else "no_answer"
+        if self.state is S.WAITING_LINK:
+            # No SETUP went out: nothing to clear on the D-channel, and no release will
+            # come from it. The call ends here.
+            self._report(ev.HungUp(now, "near_end", self.outcome,
+                                   notes=(("reason", "hung up before the SETUP"),)))
+            self.state = S.DONE
+            return self._take()
         self._report(ev.Clearing(now, "near_end", cause))
         self._enter(S.RELEASING)
         self._do(SendClear(cause))
