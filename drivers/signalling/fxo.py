@@ -419,13 +419,13 @@ class FxoInboundLeg(Leg):
 
     def on_signal(self, now: float, event: CardEvent) -> list[Output]:
         self._begin(now)
-        if event.kind is EventKind.ONHOOK and self.answered:
+        if event.kind is EventKind.ONHOOK and self.answered and not self.ended:
             self._end("human", "far_end")
         return self._take()
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
-        if not self.answered and now >= self._until:
+        if not self.answered and not self.ended and now >= self._until:
             self._end("rejected", "near_end")  # nobody claimed it
         return self._take()
 

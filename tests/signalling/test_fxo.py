@@ -708,3 +708,14 @@ def test_hook_changes_on_an_idle_port_are_span_events() -> None:
     assert fxo.unclaimed(1.0, card("onhook")) == ev.IdleHook(SPAN, CHANNEL, "onhook")
     assert fxo.unclaimed(1.0, card("polarity", value=1)) is None
     assert fxo.unclaimed(1.0, card("ring_end")) is None
+
+
+def test_an_inbound_call_hung_up_before_its_deadline_ends_once() -> None:
+    leg = inbound(offer_for=4.0)
+    leg.hangup(51.0)
+    assert leg.on_time(54.0) == [] and leg.on_time(60.0) == []
+    leg = inbound(offer_for=4.0)
+    leg.answer(51.0)
+    leg.hangup(52.0)
+    assert leg.on_signal(53.0, card("onhook", 53.0)) == []
+    assert sum(isinstance(e, ev.HungUp) for e in leg.events) == 1

@@ -90,3 +90,11 @@ def test_the_module_rings_the_phone_on_the_port_asked_for() -> None:
         9, 4, CHANNEL + 1, "position 2", "fxs")
     with pytest.raises(CallStateError, match="an FXS call needs a port of span 4"):
         module.outbound(10, None, CallOptions("position 2"))
+
+
+@pytest.mark.parametrize("kind", ["onhook", "offhook"])
+def test_after_the_hangup_the_port_says_nothing_to_the_call(kind: str) -> None:
+    leg = rung()
+    leg.hangup(5.0)
+    assert leg.on_signal(5.0, hook(kind, 5.0)) == []
+    assert [type(e) for e in leg.events] == [ev.Alerting, ev.HungUp]

@@ -480,3 +480,15 @@ def test_the_application_hangs_up_an_inbound_call_with_its_cause() -> None:
     assert not call.ended  # until the span says the call is released
     call.on_signal(20.1, ev.CallEnded(1, 9, 3, cause=31, answered=True, reason="local"))
     assert call.ended and call.hangup(21.0) == []
+
+
+def test_an_offered_call_hung_up_is_not_refused_again_while_it_is_released() -> None:
+    call = offered()
+    assert call.hangup(11.0, cause=17) == [act.SendClear(17)]
+    assert call.next_deadline() == float("inf")
+    assert call.on_time(15.0) == []  # no Rejecting, no second clear
+    with pytest.raises(CallStateError, match="not offered"):
+        call.answer(15.0)
+    out = call.on_signal(15.1, ev.CallEnded(1, 9, 3, cause=17, reason="local"))
+    assert out == [ce.HungUp(15.1, "near_end", "rejected", 17)]
+    assert call.on_time(20.0) == []

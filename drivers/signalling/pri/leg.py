@@ -342,6 +342,8 @@ class PriInboundLeg(Leg):
         self.reject_cause = reject_cause
         self.answered = False
         self.rejecting = False
+        #: The application hung up: the span's release is all that may follow.
+        self.clearing = False
         self.cause: int | None = None
         self._until = 0.0
 
@@ -365,18 +367,20 @@ class PriInboundLeg(Leg):
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
-        if not self.answered and not self.rejecting and now >= self._until:
+        if not (self.answered or self.rejecting or self.clearing or self.ended) \
+                and now >= self._until:
             self.rejecting = True  # nobody claimed it
             self._report(ev.Rejecting(now, self.reject_cause))
             self._do(SendClear(self.reject_cause))
         return self._take()
 
     def next_deadline(self) -> float | None:
-        return float("inf") if self.answered or self.rejecting else self._until
+        return float("inf") if self.answered or self.rejecting or self.clearing \
+            else self._until
 
     def answer(self, now: float) -> list[Output]:
         self.now = now
-        if self.answered or self.rejecting or self.ended:
+        if self.answered or self.rejecting or self.clearing or self.ended:
             raise CallStateError(f"cannot answer call {self.id}: it is not offered")
         self.answered = True
         self._do(SendAnswer(), OpenAudio())
@@ -387,5 +391,6 @@ class PriInboundLeg(Leg):
     def hangup(self, now: float, cause: int = CAUSE_NORMAL) -> list[Output]:
         self.now = now
         if not self.ended:
+            self.clearing = True
             self._do(SendClear(cause))
         return self._take()
