@@ -492,3 +492,12 @@ def test_an_offered_call_hung_up_is_not_refused_again_while_it_is_released() -> 
     out = call.on_signal(15.1, ev.CallEnded(1, 9, 3, cause=17, reason="local"))
     assert out == [ce.HungUp(15.1, "near_end", "rejected", 17)]
     assert call.on_time(20.0) == []
+
+
+def test_max_duration_while_waiting_for_the_dchannel_ends_the_call_at_once() -> None:
+    call = PriLeg(1, 1, CallOptions("123", max_duration=5.0), bearer=lambda ts: ts)
+    call.start(0.0)
+    out = call.on_time(5.0)
+    assert out == [ce.HungUp(5.0, "near_end", "error",
+                             notes=(("reason", "maximum call duration reached"),))]
+    assert call.done and call.outcome == "error"

@@ -179,9 +179,7 @@ class PriLeg(Leg):
         hold = self.options.hold
         if self.state is S.WAITING_LINK and now - self._since >= self.link_timeout:
             self.outcome = "error"
-            self._report(ev.HungUp(now, "near_end", "error",
-                                   notes=(("reason", "D-channel did not come up"),)))
-            self.state = S.DONE
+            self._end_unplaced("D-channel did not come up")
         elif self.state is S.ALERTING and now - self._since >= self.options.ring_timeout:
             self._clear("no_answer")
         elif self.state in (S.SETUP, S.PROGRESS) \
@@ -196,7 +194,7 @@ class PriLeg(Leg):
             self._clear(None)
         elif self.state not in (S.DONE, S.RELEASING) \
                 and now - self.started >= self.options.max_duration:
-            self._clear(self.outcome or "error")
+            self._clear(self.outcome or "error", unplaced="maximum call duration reached")
         return self._take()
 
     def next_deadline(self) -> float | None:
@@ -211,12 +209,8 @@ class PriLeg(Leg):
             return []
         if self.outcome is None:
             self.outcome = "human" if self.state in (S.ANSWERED, S.CONNECTED) else "no_answer"
-        if self.state is S.WAITING_LINK:
-            # No SETUP went out: nothing to clear on the D-channel, and no release will
-            # come from it. The call ends here.
-            self._report(ev.HungUp(now, "near_end", self.outcome,
-                                   notes=(("reason", "hung up before the SETUP"),)))
-            self.state = S.DONE
+        if self.pri_call is None:
+            self._end_unplaced("hung up before the SETUP")
             return self._take()
         self._report(ev.Clearing(now, "near_end", cause))
         self._enter(S.RELEASING)
@@ -314,12 +308,22 @@ class PriLeg(Leg):
         # more call-progress analysis, only the far end's digits.
         self._do(DIGITS_ONLY)
 
-    def _clear(self, outcome: str | None) -> None:
+    def _clear(self, outcome: str | None, *, unplaced: str = "no SETUP went out") -> None:
         if outcome is not None:
             self.outcome = outcome
+        if self.pri_call is None:
+            self._end_unplaced(unplaced)
+            return
         self._report(ev.Clearing(self.now, "near_end", CAUSE_NORMAL))
         self._enter(S.RELEASING)
         self._do(SendClear(CAUSE_NORMAL))
+
+    def _end_unplaced(self, reason: str) -> None:
+        """End a call whose SETUP never went out (``reason``: why): there is nothing to
+        clear on the D-channel, and no release will come from it."""
+        self._report(ev.HungUp(self.now, "near_end", self.outcome or "error",
+                               notes=(("reason", reason),)))
+        self.state = S.DONE
 
     def _enter(self, state: State) -> None:
         self.state = state
