@@ -719,3 +719,21 @@ def test_an_inbound_call_hung_up_before_its_deadline_ends_once() -> None:
     leg.hangup(52.0)
     assert leg.on_signal(53.0, card("onhook", 53.0)) == []
     assert sum(isinstance(e, ev.HungUp) for e in leg.events) == 1
+
+
+def test_a_call_answered_at_card_time_zero_still_times_its_amd() -> None:
+    leg = fxo_leg()
+    leg.start(0.0)
+    leg.on_detection(0.0, tone("dial"))
+    leg.on_signal(0.0, card("dial_complete"))
+    leg.on_signal(0.0, card("polarity", 0.0, 1))
+    assert leg.state is S.ANSWERED
+    assert leg.on_time(AMD_WINDOW) == [ev.Classified(AMD_WINDOW, "notsure", "amd_timeout",
+                                                     AMD_WINDOW)]
+    leg = fxo_leg()
+    leg.start(0.0)
+    leg.on_detection(0.0, tone("dial"))
+    leg.on_signal(0.0, card("dial_complete"))
+    leg.on_signal(0.0, card("polarity", 0.0, 1))
+    out = leg.on_detection(2.5, amd("machine"))
+    assert out[-1] == ev.Classified(2.5, "machine", "amd_machine", 2.5)

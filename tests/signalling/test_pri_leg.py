@@ -501,3 +501,18 @@ def test_max_duration_while_waiting_for_the_dchannel_ends_the_call_at_once() -> 
     assert out == [ce.HungUp(5.0, "near_end", "error",
                              notes=(("reason", "maximum call duration reached"),))]
     assert call.done and call.outcome == "error"
+
+
+def test_a_call_connected_at_card_time_zero_still_times_its_amd() -> None:
+    call = PriLeg(1, 1, CallOptions("123"), bearer=lambda ts: ts, link_up=True)
+    call.start(0.0)
+    call.on_setup_sent(0.0, 7, 1)
+    call.on_signal(0.0, ev.CallAnswered(1, 7, 1))
+    out = call.on_detection(2.5, AmdEvent(1, 0, 0, result="human", after_answer=0))
+    assert out[1] == ce.Classified(2.5, "human", "amd_human", 2.5)
+    call = PriLeg(1, 1, CallOptions("123"), bearer=lambda ts: ts, link_up=True)
+    call.start(0.0)
+    call.on_setup_sent(0.0, 7, 1)
+    call.on_signal(0.0, ev.CallAnswered(1, 7, 1))
+    assert call.on_time(AMD_WINDOW)[0] == ce.Classified(AMD_WINDOW, "notsure", "amd_timeout",
+                                                        AMD_WINDOW)

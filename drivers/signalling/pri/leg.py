@@ -187,7 +187,8 @@ class PriLeg(Leg):
             # Never alerted: early media nobody named (or nothing) must not hold the
             # B-channel until max_duration.
             self._clear("no_answer")
-        elif self.state is S.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
+        elif self.state is S.ANSWERED and self._answered_at is not None \
+                and now - self._answered_at >= AMD_WINDOW:
             self._decide("human", "amd_timeout")
         elif self.state is S.CONNECTED and hold is not None \
                 and self._decided_at is not None and now - self._decided_at >= hold:
@@ -301,8 +302,9 @@ class PriLeg(Leg):
         self.outcome = self.answered_by = outcome
         self._decided_at = self.now
         result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        answered_at = self.now if self._answered_at is None else self._answered_at
         self._report(ev.Classified(self.now, result, reason,
-                                   round(self.now - (self._answered_at or self.now), 2)))
+                                   round(self.now - answered_at, 2)))
         self._enter(S.CONNECTED)
         # Classified: the far end's clearing comes as a DISCONNECT; the audio needs no
         # more call-progress analysis, only the far end's digits.
