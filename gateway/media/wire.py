@@ -130,7 +130,7 @@ def hungup(call: Call, by: str | None) -> dict[str, Any]:
 #: Span event -> wire event.
 SPAN_EVENTS: Final[Mapping[type, Callable[[Any], dict[str, Any]]]] = MappingProxyType({
     ev.SpanAlarm: lambda e: {"event": "alarm", "span": e.span,
-                             "alarms": Alarm(e.alarms).name or "OK"},
+                             "alarms": Alarm(e.alarms).name if e.alarms else "OK"},
     ev.LinkState: lambda e: {"event": "alarm", "span": e.span, "dchannel": "up"} if e.up
     else {"event": "alarm", "span": e.span, "dchannel": "down", "reason": e.reason},
     ev.IdleHook: lambda e: {"event": "channel.state", "channel": e.channel, "span": e.span,
