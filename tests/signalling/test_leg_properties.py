@@ -264,6 +264,8 @@ class DChannel:
 
     def __init__(self, leg: PriLeg | PriInboundLeg, setup_slot: int | None) -> None:
         self.leg, self.setup_slot = leg, setup_slot
+        #: Whether PRI_CALL is the leg's call yet (an offered call is from the start).
+        self.ours = isinstance(leg, PriInboundLeg)
         self.released = False
         self.clearing = False
 
@@ -271,12 +273,13 @@ class DChannel:
         for item in out:
             if isinstance(item, act.SendSetup):
                 assert isinstance(self.leg, PriLeg)
+                self.ours = True
                 run.check(self.leg.on_setup_sent(run.now, PRI_CALL, self.setup_slot))
             elif isinstance(item, act.SendClear):
                 self.clearing = True
 
     def signal(self, now: float, event: pri.PriEvent) -> list[Output]:
-        if isinstance(event, pri.CallEvent) and event.call == PRI_CALL:
+        if isinstance(event, pri.CallEvent) and event.call == PRI_CALL and self.ours:
             if self.released:
                 return []
             self.released = isinstance(event, pri.CallEnded)
