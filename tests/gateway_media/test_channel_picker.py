@@ -1,5 +1,5 @@
-"""Choosing where a call goes: explicit channel, span, group, blocked, busy, nothing free,
-unknown group, a channel that cannot place calls."""
+"""Choosing where a call goes (gateway/media/channels.py): explicit channel, span, group,
+blocked, busy, nothing free, unknown group, a channel that cannot place calls."""
 
 from __future__ import annotations
 
