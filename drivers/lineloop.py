@@ -277,11 +277,15 @@ class LineLoop:
     def _sort(outputs: list[Output], actions: deque[Action], events: list[ev.CallEvent]
               ) -> None:
         for item in outputs:
-            (actions if isinstance(item, Action) else events).append(item)  # type: ignore[arg-type]
+            if isinstance(item, Action):
+                actions.append(item)
+            else:
+                events.append(item)
 
     def _perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
         detector, channel = self.detector, leg.channel
-        detecting = channel is not None and bool(detector.enabled[channel])
+        # The channel the call's detection runs on (None: none is running).
+        detecting = channel if channel is not None and detector.enabled[channel] else None
         if isinstance(action, TakeChannel):
             self.by_channel[action.channel] = leg
             if action.open_audio:
@@ -295,17 +299,17 @@ class LineLoop:
             if channel is not None:
                 detector.enable(channel, **action.options)
         elif isinstance(action, ConfigureDetection):
-            if detecting:
-                detector.configure(channel, **action.options)
+            if detecting is not None:
+                detector.configure(detecting, **action.options)
         elif isinstance(action, RestartDetection):
-            if detecting:
-                detector.reset(channel)
+            if detecting is not None:
+                detector.reset(detecting)
         elif isinstance(action, MarkAnswered):
-            if detecting:
-                detector.mark_answered(channel, exact=action.exact)
+            if detecting is not None:
+                detector.mark_answered(detecting, exact=action.exact)
         elif isinstance(action, StopDetection):
-            if detecting:
-                detector.disable(channel)
+            if detecting is not None:
+                detector.disable(detecting)
         else:
             return self.module(leg.span).perform(leg, action, now)
         return []

@@ -33,7 +33,7 @@ def register_call_methods(service: GatewayService) -> None:
     run = service.run
 
     @r.method("system.info", role="monitor")
-    def system_info(session: Any) -> dict:
+    def system_info(session: Any) -> dict[str, Any]:
         """Version, card, uptime and media-tick statistics."""
         return {"version": __version__, "card": card.name, "backend": card.backend,
                 "spans": len(card.spans),
@@ -43,9 +43,9 @@ def register_call_methods(service: GatewayService) -> None:
                 "overruns": card.overruns, "draining": engine.draining}
 
     @r.method("spans.list", role="monitor")
-    async def spans_list(session: Any) -> list:
+    async def spans_list(session: Any) -> list[dict[str, Any]]:
         """Every span: kind, signalling, alarms, counters, D-channel state."""
-        def collect() -> list:
+        def collect() -> list[dict[str, Any]]:
             out = []
             for s in card.spans:
                 st = card.span_status(s.number)
@@ -61,18 +61,18 @@ def register_call_methods(service: GatewayService) -> None:
         return await run(collect)
 
     @r.method("channels.list", role="monitor", params={"span": Param(int, doc="only this span")})
-    async def channels_list(session: Any, span: int | None = None) -> list:
+    async def channels_list(session: Any, span: int | None = None) -> list[dict[str, Any]]:
         """Every channel: signalling, state, and the call on it."""
         rows = await run(engine.channel_rows)
         return [row for row in rows if span is None or row["span"] == span]
 
     @r.method("groups.list", role="monitor")
-    def groups_list(session: Any) -> dict:
+    def groups_list(session: Any) -> dict[str, Any]:
         """Channel groups calls can be placed on."""
         return {name: chans for name, chans in engine.groups.items()}
 
     @r.method("calls.list", role="monitor")
-    async def calls_list(session: Any) -> list:
+    async def calls_list(session: Any) -> list[dict[str, Any]]:
         """The calls in progress."""
         return await run(lambda: [c.info() for c in engine.calls.values()])
 
@@ -88,20 +88,20 @@ def register_call_methods(service: GatewayService) -> None:
     async def originate(session: Any, number: str, group: str | None = None,
                         span: int | None = None, channel: int | None = None,
                         caller_id: str | None = None, ring_timeout: float = 45.0,
-                        detect: dict | None = None) -> dict:
+                        detect: dict[str, Any] | None = None) -> dict[str, Any]:
         """Place an outbound call; events follow on call.state."""
         return await run(lambda: engine.originate(
             number, group=group, span=span, channel=channel, caller_id=caller_id,
             ring_timeout=ring_timeout, detect=detect))
 
     @r.method("call.answer", role="control", params=CALL)
-    async def answer(session: Any, call: int) -> dict:
+    async def answer(session: Any, call: int) -> dict[str, Any]:
         """Answer an offered inbound call."""
         return await run(lambda: engine.answer(call))
 
     @r.method("call.hangup", role="control",
               params={**CALL, "cause": Param(int, default=16, minimum=1, maximum=127)})
-    async def hangup(session: Any, call: int, cause: int = 16) -> dict:
+    async def hangup(session: Any, call: int, cause: int = 16) -> dict[str, Any]:
         """Clear a call (Q.850 cause on PRI)."""
         return await run(lambda: engine.hangup(call, cause))
 
@@ -112,7 +112,7 @@ def register_call_methods(service: GatewayService) -> None:
         "wait_max": Param(float, default=30.0, minimum=0.1, maximum=120)})
     async def play(session: Any, call: int, file: str | None = None, tone: str | None = None,
                    digits: str | None = None, loop: bool = False, wait_silence: float = 0.0,
-                   wait_max: float = 30.0) -> dict:
+                   wait_max: float = 30.0) -> dict[str, Any]:
         """Play a WAV file, a zone tone or DTMF digits into the call; with
         ``wait_silence`` the start waits until the far end has been quiet that long
         (at most ``wait_max``): a message left after an answering machine's beep."""
@@ -121,7 +121,7 @@ def register_call_methods(service: GatewayService) -> None:
         return await run(lambda: engine.play(call, spec))
 
     @r.method("call.stop_play", role="control", params=CALL)
-    async def stop_play(session: Any, call: int) -> dict:
+    async def stop_play(session: Any, call: int) -> dict[str, Any]:
         """Stop what the call is playing."""
         return await run(lambda: engine.stop_play(call))
 
@@ -130,7 +130,7 @@ def register_call_methods(service: GatewayService) -> None:
         "path": Param(str), "encoding": Param(str, default="pcm16",
                                               choices=("pcm16", "alaw", "ulaw"))})
     async def record(session: Any, call: int, action: str = "start", path: str | None = None,
-                     encoding: str = "pcm16") -> dict:
+                     encoding: str = "pcm16") -> dict[str, Any]:
         """Start or stop recording a call to a stereo WAV file."""
         return await run(lambda: engine.record(call, action, path, encoding))
 
@@ -139,7 +139,7 @@ def register_call_methods(service: GatewayService) -> None:
         "on_ms": Param(int, default=100, minimum=40, maximum=1000),
         "off_ms": Param(int, default=100, minimum=40, maximum=1000)})
     async def send_dtmf(session: Any, call: int, digits: str, on_ms: int = 100,
-                        off_ms: int = 100) -> dict:
+                        off_ms: int = 100) -> dict[str, Any]:
         """Send DTMF digits in band."""
         return await run(lambda: engine.send_dtmf(call, digits, on_ms, off_ms))
 
@@ -148,35 +148,35 @@ def register_call_methods(service: GatewayService) -> None:
         "timeout": Param(float, default=10.0, minimum=0.1, maximum=600),
         "terminator": Param(str, default="#")})
     async def collect_dtmf(session: Any, call: int, max_digits: int = 1, timeout: float = 10.0,
-                           terminator: str = "#") -> dict:
+                           terminator: str = "#") -> dict[str, Any]:
         """Wait for digits: until max_digits, the terminator or the timeout."""
         future = await run(lambda: engine.collect_dtmf(call, max_digits, timeout, terminator))
         return await asyncio.wrap_future(future)
 
     @r.method("call.bridge", role="control", params={
         "call": Param(int, required=True), "other": Param(int, required=True)})
-    async def bridge(session: Any, call: int, other: int) -> dict:
+    async def bridge(session: Any, call: int, other: int) -> dict[str, Any]:
         """Connect two answered calls' audio (e.g. customer and agent)."""
         return await run(lambda: engine.bridge(call, other))
 
     @r.method("call.unbridge", role="control", params=CALL)
-    async def unbridge(session: Any, call: int) -> dict:
+    async def unbridge(session: Any, call: int) -> dict[str, Any]:
         """Separate a bridged call from its peer."""
         return await run(lambda: engine.unbridge(call))
 
     @r.method("call.listen", role="control", params={
         **CALL, "target": Param(int, doc="the call to monitor; omit to stop")})
-    async def listen(session: Any, call: int, target: int | None = None) -> dict:
+    async def listen(session: Any, call: int, target: int | None = None) -> dict[str, Any]:
         """Let ``call`` (a supervisor) hear both sides of ``target`` silently."""
         return await run(lambda: engine.listen(call, target))
 
     @r.method("channel.block", role="admin", params={"channel": Param(int, required=True)})
-    async def block(session: Any, channel: int) -> dict:
+    async def block(session: Any, channel: int) -> dict[str, Any]:
         """Take a channel out of service for new calls."""
         return await run(lambda: engine.set_blocked(channel, True))
 
     @r.method("channel.unblock", role="admin", params={"channel": Param(int, required=True)})
-    async def unblock(session: Any, channel: int) -> dict:
+    async def unblock(session: Any, channel: int) -> dict[str, Any]:
         """Return a blocked channel to service."""
         return await run(lambda: engine.set_blocked(channel, False))
 
@@ -186,9 +186,9 @@ def register_call_methods(service: GatewayService) -> None:
         "alarm": Param(str, default="red", choices=("red", "yellow", "blue")),
         "duration": Param(float, minimum=0.02, maximum=86400)})
     async def maintenance(session: Any, span: int, mode: str, alarm: str = "red",
-                          duration: float | None = None) -> dict:
+                          duration: float | None = None) -> dict[str, Any]:
         """Simulate an alarm, or set a loopback, on a span."""
-        def apply() -> dict:
+        def apply() -> dict[str, Any]:
             if mode in ("alarm", "clear"):
                 card.simulate_alarm(span, alarm, on=mode == "alarm", duration=duration)
                 return {"span": span, "mode": mode, "alarm": alarm}

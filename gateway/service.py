@@ -17,7 +17,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -33,6 +33,8 @@ from trunkline.gateway.media.engine import MediaEngine
 from trunkline.gateway.rpc.registry import MethodRegistry
 
 log = structlog.get_logger("trunkline.gateway")
+
+T = TypeVar("T")
 
 __all__ = ["GatewayService", "resolve_groups"]
 
@@ -94,7 +96,7 @@ class GatewayService:
         register_fax_methods(self, spool=config.fax_spool)
         register_recording_methods(self, root=config.recordings_root)
 
-    async def run(self, fn: Callable[[], Any]) -> Any:
+    async def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the engine's thread at the end of the next tick; its result."""
         return await asyncio.wrap_future(self.engine.submit(fn))
 

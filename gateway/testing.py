@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import msgpack
 
@@ -34,6 +34,9 @@ from trunkline.gateway.rpc.registry import Role
 from trunkline.gateway.service import GatewayService
 
 __all__ = ["LocalSession", "ServiceThread", "VirtualGateway"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ServiceThread:
@@ -118,9 +121,9 @@ class _Threads(ThreadPoolExecutor):
 
     def __init__(self) -> None:
         super().__init__(max_workers=2, thread_name_prefix="trunkline-virtual")
-        self.pending: set[Future] = set()
+        self.pending: set[Future[Any]] = set()
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future = super().submit(fn, *args, **kwargs)
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
@@ -136,7 +139,7 @@ def _as_wire(value: Any) -> Any:
 class Pending:
     """A request sent to a :class:`VirtualGateway`: its reply once the engine ran it."""
 
-    def __init__(self, method: str, task: asyncio.Task) -> None:
+    def __init__(self, method: str, task: asyncio.Task[Any]) -> None:
         self.method = method
         self.task = task
 
@@ -169,7 +172,7 @@ class VirtualGateway:
     def __init__(self, config: GatewayConfig | None = None, *, start: float | None = None,
                  network: str | Path | None = None, warmup: float = 0.3) -> None:
         self.clock = VirtualClock(time.time() if start is None else start)
-        self._scratch: tempfile.TemporaryDirectory | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         if config is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="trunkline-virtual-gw-")
             scratch = Path(self._scratch.name)

@@ -9,13 +9,16 @@ port, a SETUP on a PRI D-channel, ABCD bits on a CAS channel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from trunkline.drivers.model import HookOp
 
+if TYPE_CHECKING:
+    from trunkline.drivers.card import DialMode
+
 __all__ = [
-    "Action", "ConfigureDetection", "Dial", "Hook", "MarkAnswered", "OpenAudio",
+    "Action", "ConfigureDetection", "DetectorFlags", "Dial", "Hook", "MarkAnswered", "OpenAudio",
     "ReleaseChannel", "RestartDetection", "SendAnswer", "SendClear", "SendProceeding",
     "SendSetup",
     "StartDetection", "StopDetection", "TakeChannel", "features",
@@ -55,6 +58,17 @@ def features(**flags: bool) -> tuple[tuple[str, bool], ...]:
     return tuple(sorted(flags.items()))
 
 
+class DetectorFlags(TypedDict, total=False):
+    """The detector features a leg switches (:meth:`Detector.enable`'s keywords)."""
+
+    dtmf: bool
+    progress: bool
+    fax: bool
+    vad: bool
+    amd: bool
+    announcements: bool
+
+
 @dataclass(frozen=True, slots=True)
 class StartDetection(Action):
     """Start the detector afresh on the call's channel with ``flags`` (dtmf, progress,
@@ -63,8 +77,8 @@ class StartDetection(Action):
     flags: tuple[tuple[str, bool], ...]
 
     @property
-    def options(self) -> Mapping[str, bool]:
-        return dict(self.flags)
+    def options(self) -> DetectorFlags:
+        return cast(DetectorFlags, dict(self.flags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +88,8 @@ class ConfigureDetection(Action):
     flags: tuple[tuple[str, bool], ...]
 
     @property
-    def options(self) -> Mapping[str, bool]:
-        return dict(self.flags)
+    def options(self) -> DetectorFlags:
+        return cast(DetectorFlags, dict(self.flags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +120,7 @@ class Hook(Action):
 @dataclass(frozen=True, slots=True)
 class Dial(Action):
     digits: str
-    mode: str = "dtmf"
+    mode: DialMode = "dtmf"
 
 
 # -- Q.931 signalling (carried out by the PRI module on its D-channel) ---------------------

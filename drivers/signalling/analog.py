@@ -28,7 +28,7 @@ class AnalogSignalling(Signalling):
         if isinstance(action, Hook):
             self.card.hook(leg.channel, action.op)
         elif isinstance(action, Dial):
-            self.card.dial(leg.channel, action.digits, action.mode)  # type: ignore[arg-type]
+            self.card.dial(leg.channel, action.digits, action.mode)
         else:
             raise TypeError(f"an analog port cannot {type(action).__name__}")
         return []

@@ -137,5 +137,5 @@ def open_module(name: str, card: CardABC, span: SpanInfo, context: SignallingCon
     except KeyError:
         raise ValueError(f"no signalling module {name!r}; known: "
                          f"{', '.join(sorted(MODULES))}") from None
-    cls = getattr(importlib.import_module(module_path), class_name)
+    cls: type[Signalling] = getattr(importlib.import_module(module_path), class_name)
     return cls(card, span, context)

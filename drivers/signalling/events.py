@@ -317,9 +317,10 @@ class SpanEvent:
 
 @dataclass(frozen=True, slots=True)
 class SpanAlarm(SpanEvent):
-    """The span's alarms changed; ``alarms`` is their name (``OK`` when clear)."""
+    """The span's alarms changed; ``alarms`` are the :class:`~trunkline.drivers.model.Alarm`
+    bits (0 when clear; the wire names them, ``OK`` when clear)."""
 
-    alarms: str
+    alarms: int
 
 
 @dataclass(frozen=True, slots=True)

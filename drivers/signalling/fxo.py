@@ -215,7 +215,8 @@ class FxoLeg(Leg):
                 and now - self._early_voice_at >= EARLY_SOUND_WINDOW:
             self._fire(G.EARLY_SOUND_OVER)
         else:
-            if self.state is S.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
+            if self.state is S.ANSWERED and self._answered_at is not None \
+                    and now - self._answered_at >= AMD_WINDOW:
                 self._fire(G.AMD_TIMEOUT)
             if self.state is S.CONNECTED and hold is not None \
                     and self._decided_at is not None and now - self._decided_at >= hold:
@@ -371,8 +372,9 @@ class FxoLeg(Leg):
         self.outcome = self.answered_by = outcome
         self._decided_at = self.now
         result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        answered_at = self.now if self._answered_at is None else self._answered_at
         self._report(ev.Classified(self.now, result, reason,
-                                   round(self.now - (self._answered_at or self.now), 2)))
+                                   round(self.now - answered_at, 2)))
         self._enter(S.CONNECTED)
 
     def _far_clear(self) -> None:
@@ -419,13 +421,13 @@ class FxoInboundLeg(Leg):
 
     def on_signal(self, now: float, event: CardEvent) -> list[Output]:
         self._begin(now)
-        if event.kind is EventKind.ONHOOK and self.answered:
+        if event.kind is EventKind.ONHOOK and self.answered and not self.ended:
             self._end("human", "far_end")
         return self._take()
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
-        if not self.answered and now >= self._until:
+        if not self.answered and not self.ended and now >= self._until:
             self._end("rejected", "near_end")  # nobody claimed it
         return self._take()
 

@@ -45,6 +45,8 @@ class FxsLeg(Leg):
 
     def on_signal(self, now: float, event: CardEvent) -> list[Output]:
         self._begin(now)
+        if self.ended:
+            return []  # the call is over: the port is the line loop's again
         if event.kind is EventKind.OFFHOOK and not self.answered:
             self.answered = True
             self.answered_by = "human"

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import Action
 from trunkline.errors import CallStateError
+
+if TYPE_CHECKING:
+    from trunkline.drivers.card import DialMode
 
 __all__ = ["CallOptions", "Leg", "Output"]
 
@@ -51,7 +54,7 @@ class CallOptions:
     amd: bool = True
     detect: tuple[tuple[str, bool], ...] = ()
     calling: str | None = None
-    dial_mode: str = "dtmf"
+    dial_mode: DialMode = "dtmf"
     dial_tone_timeout: float = 3.0
     blind_dial: bool = False
 

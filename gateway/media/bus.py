@@ -54,7 +54,7 @@ class EventBus:
             try:
                 listener(event)  # type: ignore[arg-type]
             except Exception:
-                log.exception("event_listener_failed", event=event.get("event"))
+                log.exception("event_listener_failed", wire_event=event.get("event"))
 
     def __len__(self) -> int:
         return len(self._listeners)

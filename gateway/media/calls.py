@@ -30,7 +30,7 @@ class MediaProcessor(Protocol):
     """
 
     def process(self, received: np.ndarray, now: float) -> tuple[np.ndarray | None,
-                                                                  list[dict]]: ...
+                                                                  list[dict[str, Any]]]: ...
 
     @property
     def done(self) -> bool: ...
@@ -47,7 +47,7 @@ class Collect:
     terminator: str
     started: float
     digits: str = ""
-    future: Future | None = None
+    future: Future[dict[str, Any]] | None = None
 
 
 @dataclass(eq=False)
@@ -63,7 +63,7 @@ class Call:
     outcome: str | None = None
     cause: int | None = None
     answered_at: float | None = None
-    detect: dict = field(default_factory=dict)
+    detect: dict[str, Any] = field(default_factory=dict)
     play: PlaySource | None = None
     recorder: Any = None
     bridged_to: int | None = None

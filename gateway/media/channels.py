@@ -70,7 +70,8 @@ class ChannelPicker:
             elif ch is not None and not self.loop.busy(ch) and ch not in self.blocked \
                     and module.can_place(ch):
                 return span_no, ch
-        raise StateConflict(f"no free channel in {group or f'span {span}'}")
+        where = f"span {span}" if span is not None else group or "outbound"
+        raise StateConflict(f"no free channel in {where}")
 
     def _module(self, channel: int) -> Any:
         module = self.loop.module_of(channel)

@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import structlog
@@ -50,6 +50,8 @@ from trunkline.gateway.recording.recorder import Recorder, RecorderFactory
 log = structlog.get_logger("trunkline.gateway.engine")
 
 __all__ = ["MAX_CALL_SECONDS", "MediaEngine", "MediaProcessor"]
+
+T = TypeVar("T")
 
 #: The longest a gateway call may last (a forgotten call must end some day).
 MAX_CALL_SECONDS = 4 * 3600.0
@@ -81,7 +83,8 @@ class MediaEngine:
         #: The engine's own work per tick, in seconds (the last 3000 ticks).
         self.tick_durations: deque[float] = deque(maxlen=3000)
         self._play_ids = itertools.count(1)
-        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = \
+            queue.SimpleQueue()
         self._timers: list[tuple[float, int, float, Callable[[], bool | None]]] = []
         self._timer_ids = itertools.count()
         self._stop = threading.Event()
@@ -128,10 +131,10 @@ class MediaEngine:
         self.inbound.reject_cause = cause
 
     # -- threading ------------------------------------------------------------------------
-    def submit(self, fn: Callable[[], Any]) -> Future:
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
         """Run ``fn`` on the engine thread at the end of the next tick; its result in a
         Future."""
-        future: Future = Future()
+        future: Future[T] = Future()
         self._commands.put((fn, future))
         return future
 
@@ -266,7 +269,8 @@ class MediaEngine:
 
     def originate(self, number: str, *, group: str | None = None, span: int | None = None,
                   channel: int | None = None, caller_id: str | None = None,
-                  ring_timeout: float = 45.0, detect: dict | None = None) -> dict:
+                  ring_timeout: float = 45.0, detect: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
         """Place a call; its events follow on the bus. Returns the call's info."""
         if self.draining:
             raise StateConflict("the gateway is shutting down: no new calls")
@@ -284,7 +288,7 @@ class MediaEngine:
         self.loop.place(leg)
         return call.info()
 
-    def answer(self, call_id: int) -> dict:
+    def answer(self, call_id: int) -> dict[str, Any]:
         call = self.call(call_id)
         if call.direction != "inbound" or call.state != "offered":
             raise CallStateError(f"cannot answer call {call_id}: it is {call.direction} "
@@ -292,12 +296,12 @@ class MediaEngine:
         self.loop.answer(call.leg)
         return call.info()
 
-    def hangup(self, call_id: int, cause: int = 16) -> dict:
+    def hangup(self, call_id: int, cause: int = 16) -> dict[str, Any]:
         call = self.call(call_id)
         self.loop.hangup(call.leg, cause)
         return {"call": call_id, "state": call.state}
 
-    def play(self, call_id: int, spec: dict) -> dict:
+    def play(self, call_id: int, spec: dict[str, Any]) -> dict[str, Any]:
         call = self.call(call_id)
         if call.play is not None:
             self.publish({"event": "play.finished", "call": call.id, "channel": call.channel,
@@ -305,7 +309,7 @@ class MediaEngine:
         call.play = source_for(spec, self.zone, next(self._play_ids))
         return {"call": call_id, "play": call.play.play_id, "source": call.play.name}
 
-    def stop_play(self, call_id: int) -> dict:
+    def stop_play(self, call_id: int) -> dict[str, Any]:
         call = self.call(call_id)
         if call.play is None:
             return {"call": call_id, "stopped": None}
@@ -315,11 +319,11 @@ class MediaEngine:
         call.play = None
         return {"call": call_id, "stopped": play_id}
 
-    def send_dtmf(self, call_id: int, digits: str, on_ms: int, off_ms: int) -> dict:
+    def send_dtmf(self, call_id: int, digits: str, on_ms: int, off_ms: int) -> dict[str, Any]:
         return self.play(call_id, {"digits": digits, "on_ms": on_ms, "off_ms": off_ms})
 
     # -- recording ------------------------------------------------------------------------
-    def record(self, call_id: int, action: str, path: str | None, encoding: str) -> dict:
+    def record(self, call_id: int, action: str, path: str | None, encoding: str) -> dict[str, Any]:
         call = self.call(call_id)
         if action == "start":
             if call.recorder is not None:
@@ -338,7 +342,7 @@ class MediaEngine:
             return self._stop_recording(call)
         raise InvalidRequest(f"record action must be 'start' or 'stop', not {action!r}")
 
-    def _stop_recording(self, call: Call) -> dict:
+    def _stop_recording(self, call: Call) -> dict[str, Any]:
         assert call.recorder is not None
         recorder, call.recorder = call.recorder, None
         duration = recorder.close()
@@ -348,7 +352,7 @@ class MediaEngine:
         return {k: v for k, v in event.items() if k != "event"}
 
     # -- bridging and monitoring ----------------------------------------------------------
-    def bridge(self, a: int, b: int) -> dict:
+    def bridge(self, a: int, b: int) -> dict[str, Any]:
         first, second = self.call(a), self.call(b)
         if a == b:
             raise InvalidRequest("cannot bridge a call to itself")
@@ -363,7 +367,7 @@ class MediaEngine:
             self._publish_state(call, "bridged", peer=call.bridged_to)
         return {"bridged": [a, b]}
 
-    def unbridge(self, call_id: int) -> dict:
+    def unbridge(self, call_id: int) -> dict[str, Any]:
         call = self.call(call_id)
         if call.bridged_to is None:
             raise CallStateError(f"call {call_id} is not bridged")
@@ -386,7 +390,7 @@ class MediaEngine:
                      number=call.number, state=state, **extra)
             self.publish(item)
 
-    def listen(self, listener: int, target: int | None) -> dict:
+    def listen(self, listener: int, target: int | None) -> dict[str, Any]:
         call = self.call(listener)
         if target is not None:
             self.call(target)
@@ -397,11 +401,11 @@ class MediaEngine:
 
     # -- digits ---------------------------------------------------------------------------
     def collect_dtmf(self, call_id: int, max_digits: int, timeout: float,
-                     terminator: str) -> Future:
+                     terminator: str) -> Future[dict[str, Any]]:
         call = self.call(call_id)
         if call.collect is not None:
             raise CallStateError(f"call {call_id} is already collecting digits")
-        future: Future = Future()
+        future: Future[dict[str, Any]] = Future()
         call.collect = Collect(max_digits, timeout, terminator, self.clock.now(), future=future)
         return future
 
@@ -442,7 +446,7 @@ class MediaEngine:
             processor.close()
 
     # -- channels -------------------------------------------------------------------------
-    def set_blocked(self, channel: int, blocked: bool) -> dict:
+    def set_blocked(self, channel: int, blocked: bool) -> dict[str, Any]:
         self.card.channel(channel)
         if blocked:
             self.picker.blocked.add(channel)
@@ -452,7 +456,7 @@ class MediaEngine:
                       "state": "blocked" if blocked else "unblocked"})
         return {"channel": channel, "blocked": blocked}
 
-    def channel_rows(self) -> list[dict]:
+    def channel_rows(self) -> list[dict[str, Any]]:
         rows = []
         for span in self.card.spans:
             for ch in span.channels:

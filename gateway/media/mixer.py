@@ -29,26 +29,34 @@ def mix(calls: Mapping[int, Call], frames: np.ndarray, rows: Mapping[int, int],
         detach: Callable[[int], None]) -> None:
     """Fill ``out`` (float32, rows as ``rows``) with what every call sends this tick."""
     for call in list(calls.values()):
-        if call.channel not in rows:
+        row = _row(call, rows)
+        if row is None:
             continue
-        row = rows[call.channel]
         if call.processor is not None:
             _process(call, frames[row], out, row, now=now, publish=publish, detach=detach)
         _play(call, frames[row], out, row, publish)
-        peer = calls.get(call.bridged_to) if call.bridged_to else None
-        if peer is not None and peer.channel in rows:
-            out[row] += frames[rows[peer.channel]]
+        peer_row = _row(calls.get(call.bridged_to) if call.bridged_to else None, rows)
+        if peer_row is not None:
+            out[row] += frames[peer_row]
         target = calls.get(call.listening_to) if call.listening_to else None
-        if target is not None and target.channel in rows:
+        target_row = _row(target, rows)
+        if target is not None and target_row is not None:
             # A supervisor hears both sides of the monitored call, and is not heard.
-            out[row] += frames[rows[target.channel]]
-            tpeer = calls.get(target.bridged_to) if target.bridged_to else None
-            if tpeer is not None and tpeer.channel in rows:
-                out[row] += frames[rows[tpeer.channel]]
+            out[row] += frames[target_row]
+            tpeer_row = _row(calls.get(target.bridged_to) if target.bridged_to else None, rows)
+            if tpeer_row is not None:
+                out[row] += frames[tpeer_row]
     for call in calls.values():
-        if call.recorder is not None and call.channel in rows:
-            row = rows[call.channel]
+        row = _row(call, rows)
+        if call.recorder is not None and row is not None:
             call.recorder.write(frames[row].astype(np.float32), out[row])
+
+
+def _row(call: Call | None, rows: Mapping[int, int]) -> int | None:
+    """The row of ``call``'s channel this tick (None: no call, or no audio for it)."""
+    if call is None or call.channel is None:
+        return None
+    return rows.get(call.channel)
 
 
 def _play(call: Call, received: np.ndarray, out: np.ndarray, row: int,

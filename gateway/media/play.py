@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,7 @@ class PlaySource:
         return out
 
 
-def source_for(spec: dict, zone: Zone, play_id: int) -> PlaySource:
+def source_for(spec: dict[str, Any], zone: Zone, play_id: int) -> PlaySource:
     """Build a source from ``call.play`` parameters: one of file, tone, digits."""
     given = [k for k in ("file", "tone", "digits") if spec.get(k) is not None]
     if len(given) != 1:
@@ -101,7 +102,7 @@ def source_for(spec: dict, zone: Zone, play_id: int) -> PlaySource:
     return source
 
 
-def _source(spec: dict, kind: str, zone: Zone, play_id: int) -> PlaySource:
+def _source(spec: dict[str, Any], kind: str, zone: Zone, play_id: int) -> PlaySource:
     if kind == "file":
         samples = read_audio(Path(spec["file"]))
         loop = bool(spec.get("loop", False))

@@ -31,6 +31,10 @@ Wire = list[dict[str, Any]]
 _RINGS_FROM: Final = frozenset({"new", "dialing", "proceeding", "early_media"})
 #: States from which in-band progress makes a call ``early_media``.
 _EARLY_FROM: Final = frozenset({"dialing", "proceeding"})
+#: States from which the network accepting the number makes a call ``proceeding``.
+_PROCEEDS_FROM: Final = frozenset({"new", "dialing"})
+#: States from which a call may be answered (outbound before the answer; offered).
+_ANSWERS_FROM: Final = frozenset({*_RINGS_FROM, "ringing", "offered"})
 
 
 def state_event(call: Call, state: str, **extra: Any) -> Wire:
@@ -50,6 +54,14 @@ def _ringing(call: Call) -> Wire:
     return state_event(call, "ringing") if call.state in _RINGS_FROM else []
 
 
+def _dialing(call: Call) -> Wire:
+    return state_event(call, "dialing") if call.state == "new" else []
+
+
+def _proceeding(call: Call) -> Wire:
+    return state_event(call, "proceeding") if call.state in _PROCEEDS_FROM else []
+
+
 def _tone(call: Call, e: ev.ToneHeard) -> Wire:
     out = _ringing(call) if e.tone in ("ringback", "music") and call.state != "new" else []
     if e.tone != "dial":
@@ -64,6 +76,8 @@ def _progress(call: Call, e: ev.Progress) -> Wire:
 
 
 def _answered(call: Call, e: ev.Answered) -> Wire:
+    if call.state not in _ANSWERS_FROM:
+        return []
     call.answered_at = e.at
     if e.person:
         call.answered_by = "human"
@@ -84,12 +98,15 @@ def _early_media(call: Call, e: ev.EarlyMedia) -> Wire:
 
 
 def _offered(call: Call, e: ev.Offered) -> Wire:
+    if call.state != "new":
+        return []
     call.state = "offered"
     return _said(call, "call.offered", calling=e.calling, called=e.called)
 
 
 def _rejecting(call: Call, e: ev.Rejecting) -> Wire:
-    call.state = "rejecting"  # not news to anyone: the end follows
+    if call.state == "offered":
+        call.state = "rejecting"  # not news to anyone: the end follows
     return []
 
 
@@ -97,9 +114,9 @@ Rule = Callable[[Call, Any], Wire]
 
 #: Call event -> (call, event) -> wire events.
 CALL_EVENTS: Final[Mapping[type, Rule]] = MappingProxyType({
-    ev.Seized: lambda c, e: state_event(c, "dialing"),
-    ev.SetupSent: lambda c, e: state_event(c, "dialing"),
-    ev.Proceeding: lambda c, e: state_event(c, "proceeding"),
+    ev.Seized: lambda c, e: _dialing(c),
+    ev.SetupSent: lambda c, e: _dialing(c),
+    ev.Proceeding: lambda c, e: _proceeding(c),
     ev.Alerting: lambda c, e: _ringing(c),
     ev.ToneHeard: _tone,
     ev.Progress: _progress,
@@ -130,7 +147,7 @@ def hungup(call: Call, by: str | None) -> dict[str, Any]:
 #: Span event -> wire event.
 SPAN_EVENTS: Final[Mapping[type, Callable[[Any], dict[str, Any]]]] = MappingProxyType({
     ev.SpanAlarm: lambda e: {"event": "alarm", "span": e.span,
-                             "alarms": Alarm(e.alarms).name or "OK"},
+                             "alarms": Alarm(e.alarms).name if e.alarms else "OK"},
     ev.LinkState: lambda e: {"event": "alarm", "span": e.span, "dchannel": "up"} if e.up
     else {"event": "alarm", "span": e.span, "dchannel": "down", "reason": e.reason},
     ev.IdleHook: lambda e: {"event": "channel.state", "channel": e.channel, "span": e.span,

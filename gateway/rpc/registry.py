@@ -28,7 +28,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -47,9 +47,6 @@ from trunkline.errors import (
     Unsupported,
 )
 from trunkline.gateway.rpc.errors import ErrorCode, RpcError
-
-if TYPE_CHECKING:
-    from trunkline.gateway.rpc.session import Session
 
 log = structlog.get_logger("trunkline.gateway.rpc")
 
@@ -77,6 +74,14 @@ class Role(IntEnum):
 
     def __str__(self) -> str:
         return self.name.lower()
+
+
+class Caller(Protocol):
+    """Who calls a method, as the registry sees it: a socket's Session, or the in-process
+    gateway's LocalSession. Only the role is read; handlers get the caller as it is."""
+
+    @property
+    def role(self) -> Role | None: ...
 
 
 _TYPE_NAMES = {
@@ -375,7 +380,7 @@ class MethodRegistry:
             )
         return spec
 
-    async def dispatch(self, session: Session, name: str, params: Mapping[str, Any]) -> Any:
+    async def dispatch(self, session: Caller, name: str, params: Mapping[str, Any]) -> Any:
         """Look up, authorise, validate and run one method; return its result.
 
         Raises RpcError for every failure, exactly as the socket server answers it:

@@ -212,3 +212,21 @@ def test_close_is_idempotent_and_clears_calls(clock, spans) -> None:
     events = cpe.poll()
     assert events == []
     assert cid not in cpe.calls
+
+
+def test_libpri_events_the_span_does_not_handle_are_only_logged(clock: VirtualClock) -> None:
+    # With the real (structlog) logger: its first parameter is called `event`, which
+    # must not be passed again as a field.
+    from types import SimpleNamespace
+
+    from trunkline.drivers.native import libpri
+
+    pair = LinkPair()
+    cpe = PriSpan(pair.a, role="cpe", clock=clock, span_id=1)
+    lib = libpri.load().lib
+    try:
+        for kind in (lib.PRI_EVENT_NOTIFY, lib.PRI_EVENT_FACILITY):
+            cpe._dispatch(SimpleNamespace(e=kind))
+        assert cpe.poll(clock.now()) == []
+    finally:
+        cpe.close()

@@ -44,6 +44,7 @@ from trunkline.drivers.signalling.detection import (
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.drivers.signalling.pri import events as pri
+from trunkline.drivers.signalling.pri.numbers import MAX_DIGITS
 from trunkline.errors import CallStateError, NumberFormatError
 
 __all__ = ["AMD_WINDOW", "PROGRESS_GRACE", "TRANSITIONS", "PriInboundLeg", "PriLeg", "State"]
@@ -84,10 +85,18 @@ TRANSITIONS: Final[dict[tuple[State, type], tuple[State, str]]] = {
 }
 
 
-def check_number(number: str) -> str:
-    if not number or any(c not in "0123456789*#+" for c in number):
+def check_number(number: str, *, calling: bool = False) -> str:
+    """``number`` if the span will send it (as :func:`~.numbers.validate_number` checks
+    at SETUP): digits, * and #, after one leading +; a calling number may be empty.
+    Checked when the leg is built, so a bad number is refused before any call exists."""
+    digits = number[1:] if number.startswith("+") else number
+    what = "call from" if calling else "call"
+    if (not digits and not calling) or any(c not in "0123456789*#" for c in digits):
         raise NumberFormatError(
-            f"cannot call {number!r}: a number is digits, * and # (and a leading +)")
+            f"cannot {what} {number!r}: a number is digits, * and # (and a leading +)")
+    if len(digits) > MAX_DIGITS:
+        raise NumberFormatError(f"cannot {what} {number!r}: it has {len(digits)} digits, "
+                                f"at most {MAX_DIGITS}")
     return number
 
 
@@ -104,6 +113,8 @@ class PriLeg(Leg):
                  bearer: Callable[[int], int], link_up: bool = False,
                  link_timeout: float = 10.0) -> None:
         super().__init__(call_id, span, None, check_number(options.number))
+        if options.calling is not None:
+            check_number(options.calling, calling=True)
         self.options = options
         self.bearer = bearer
         self.link_timeout = link_timeout
@@ -168,9 +179,7 @@ class PriLeg(Leg):
         hold = self.options.hold
         if self.state is S.WAITING_LINK and now - self._since >= self.link_timeout:
             self.outcome = "error"
-            self._report(ev.HungUp(now, "near_end", "error",
-                                   notes=(("reason", "D-channel did not come up"),)))
-            self.state = S.DONE
+            self._end_unplaced("D-channel did not come up")
         elif self.state is S.ALERTING and now - self._since >= self.options.ring_timeout:
             self._clear("no_answer")
         elif self.state in (S.SETUP, S.PROGRESS) \
@@ -178,14 +187,15 @@ class PriLeg(Leg):
             # Never alerted: early media nobody named (or nothing) must not hold the
             # B-channel until max_duration.
             self._clear("no_answer")
-        elif self.state is S.ANSWERED and now - (self._answered_at or now) >= AMD_WINDOW:
+        elif self.state is S.ANSWERED and self._answered_at is not None \
+                and now - self._answered_at >= AMD_WINDOW:
             self._decide("human", "amd_timeout")
         elif self.state is S.CONNECTED and hold is not None \
                 and self._decided_at is not None and now - self._decided_at >= hold:
             self._clear(None)
         elif self.state not in (S.DONE, S.RELEASING) \
                 and now - self.started >= self.options.max_duration:
-            self._clear(self.outcome or "error")
+            self._clear(self.outcome or "error", unplaced="maximum call duration reached")
         return self._take()
 
     def next_deadline(self) -> float | None:
@@ -200,6 +210,9 @@ class PriLeg(Leg):
             return []
         if self.outcome is None:
             self.outcome = "human" if self.state in (S.ANSWERED, S.CONNECTED) else "no_answer"
+        if self.pri_call is None:
+            self._end_unplaced("hung up before the SETUP")
+            return self._take()
         self._report(ev.Clearing(now, "near_end", cause))
         self._enter(S.RELEASING)
         self._do(SendClear(cause))
@@ -289,19 +302,30 @@ class PriLeg(Leg):
         self.outcome = self.answered_by = outcome
         self._decided_at = self.now
         result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        answered_at = self.now if self._answered_at is None else self._answered_at
         self._report(ev.Classified(self.now, result, reason,
-                                   round(self.now - (self._answered_at or self.now), 2)))
+                                   round(self.now - answered_at, 2)))
         self._enter(S.CONNECTED)
         # Classified: the far end's clearing comes as a DISCONNECT; the audio needs no
         # more call-progress analysis, only the far end's digits.
         self._do(DIGITS_ONLY)
 
-    def _clear(self, outcome: str | None) -> None:
+    def _clear(self, outcome: str | None, *, unplaced: str = "no SETUP went out") -> None:
         if outcome is not None:
             self.outcome = outcome
+        if self.pri_call is None:
+            self._end_unplaced(unplaced)
+            return
         self._report(ev.Clearing(self.now, "near_end", CAUSE_NORMAL))
         self._enter(S.RELEASING)
         self._do(SendClear(CAUSE_NORMAL))
+
+    def _end_unplaced(self, reason: str) -> None:
+        """End a call whose SETUP never went out (``reason``: why): there is nothing to
+        clear on the D-channel, and no release will come from it."""
+        self._report(ev.HungUp(self.now, "near_end", self.outcome or "error",
+                               notes=(("reason", reason),)))
+        self.state = S.DONE
 
     def _enter(self, state: State) -> None:
         self.state = state
@@ -324,6 +348,8 @@ class PriInboundLeg(Leg):
         self.reject_cause = reject_cause
         self.answered = False
         self.rejecting = False
+        #: The application hung up: the span's release is all that may follow.
+        self.clearing = False
         self.cause: int | None = None
         self._until = 0.0
 
@@ -347,18 +373,20 @@ class PriInboundLeg(Leg):
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
-        if not self.answered and not self.rejecting and now >= self._until:
+        if not (self.answered or self.rejecting or self.clearing or self.ended) \
+                and now >= self._until:
             self.rejecting = True  # nobody claimed it
             self._report(ev.Rejecting(now, self.reject_cause))
             self._do(SendClear(self.reject_cause))
         return self._take()
 
     def next_deadline(self) -> float | None:
-        return float("inf") if self.answered or self.rejecting else self._until
+        return float("inf") if self.answered or self.rejecting or self.clearing \
+            else self._until
 
     def answer(self, now: float) -> list[Output]:
         self.now = now
-        if self.answered or self.rejecting or self.ended:
+        if self.answered or self.rejecting or self.clearing or self.ended:
             raise CallStateError(f"cannot answer call {self.id}: it is not offered")
         self.answered = True
         self._do(SendAnswer(), OpenAudio())
@@ -369,5 +397,6 @@ class PriInboundLeg(Leg):
     def hangup(self, now: float, cause: int = CAUSE_NORMAL) -> list[Output]:
         self.now = now
         if not self.ended:
+            self.clearing = True
             self._do(SendClear(cause))
         return self._take()

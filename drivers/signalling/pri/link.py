@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
 __all__ = ["MAX_FRAME", "HdlcLink", "LinkEnd", "LinkPair"]
@@ -141,5 +141,5 @@ class LinkPair:
             self.dropped += 1
         return lose
 
-    def __iter__(self):  # allow ``cpe_end, net_end = LinkPair()``
+    def __iter__(self) -> Iterator[LinkEnd]:  # allow ``cpe_end, net_end = LinkPair()``
         return iter((self.a, self.b))

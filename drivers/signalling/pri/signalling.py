@@ -87,9 +87,9 @@ class PriSignalling(Signalling):
                 self._legs[event.call] = leg
                 yield leg, None
             elif isinstance(event, pri.CallEvent):
-                leg = self._legs.get(event.call)
-                if leg is not None:
-                    yield leg, event
+                known = self._legs.get(event.call)
+                if known is not None:
+                    yield known, event
 
     def perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
         assert isinstance(leg, PriLeg | PriInboundLeg)

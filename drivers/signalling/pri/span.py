@@ -697,7 +697,7 @@ class PriSpan:
         handler = _HANDLERS.get(kind)
         if handler is None:
             name = self._ffi.string(lib.pri_event2str(kind)).decode()
-            self.log.debug("pri_event_unhandled", event=name)
+            self.log.debug("pri_event_unhandled", pri_event=name)
             return
         getattr(self, handler)(e)
 
