@@ -302,7 +302,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             try:
                 actions = self.engine.handle(item, now)
             except DialerError as err:
-                self.log.warning("runner_event_refused", event=repr(item), error=str(err))
+                self.log.warning("runner_event_refused", engine_event=repr(item), error=str(err))
                 continue
             refused = self.contacts.persist(actions, now)   # durable before acted on
             for action in actions:

@@ -401,9 +401,12 @@ class InboundFaxRouter:
 
 def _deliver_later(router: InboundFaxRouter, route: InboundRoute, offer: dict,
                    result: Any) -> None:
+    """Deliver on the document thread, queued at the end of the tick: the session's
+    ``fax.finished`` (published by the tick, or by the document thread that finished
+    the PDF) always goes out before the delivery's ``fax.delivered``."""
     from trunkline.gateway.fax.session import _worker
 
-    _worker().submit(_deliver, router, route, offer, result)
+    router.engine.submit(lambda: _worker().submit(_deliver, router, route, offer, result))
 
 
 def _deliver(router: InboundFaxRouter, route: InboundRoute, offer: dict, result: Any) -> None:

@@ -213,3 +213,20 @@ def test_a_restart_settles_only_this_campaigns_open_attempts(tmp_path: Path) -> 
         ("error", "unknown after restart")
     assert rows[theirs.attempt]["state"] == "dialing"
     assert store.contact(claimed.contact)["last_outcome"] == "busy"
+
+
+def test_an_event_the_engine_refuses_is_logged_and_the_run_goes_on(tmp_path: Path) -> None:
+    """The engine refusing an event (here: an agent it never saw logs out) is the
+    runner's to log, not to die of."""
+    from scripted_gateway_kit import ScriptedGateway
+    from structlog.testing import capture_logs
+
+    from trunkline.dialer.pacing import events as ev
+
+    store = make_store(tmp_path, ranges=(("137", 1, "busy"),), config={"mode": "progressive"})
+    runner = CampaignRunner(store, "sales", ScriptedGateway(T0), agents=[], group="pri",
+                            engine_log=quiet_logger())
+    with capture_logs() as logs:
+        runner._handle(ev.AgentLoggedOut("nobody"), T0)
+    refused = [e for e in logs if e["event"] == "runner_event_refused"]
+    assert len(refused) == 1 and "nobody" in refused[0]["engine_event"]
