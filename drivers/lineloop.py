@@ -135,8 +135,18 @@ class LineLoop:
         return leg
 
     def place(self, leg: Leg) -> None:
-        """Start driving ``leg`` (outbound, or offered by the line)."""
-        self._start(leg)
+        """Start driving ``leg`` (outbound, or offered by the line).
+
+        When its signalling refuses the call as it starts (a PRI span with no free
+        B-channel after all, its D-channel just gone down), the error is raised and the
+        loop keeps nothing of the leg: no call was placed.
+        """
+        try:
+            self._start(leg)
+        except BaseException:
+            self._over.append(leg)
+            self._let_go_of_ended()
+            raise
         self._let_go_of_ended()
 
     def answer(self, leg: Leg) -> None:

@@ -113,6 +113,8 @@ TRANSITIONS: Final[dict[tuple[State, Signal], tuple[str, str]]] = {
     # cadence detector can name the first cycles of a busy tone starting under speech as
     # the (same-frequency) information tone and does not name it again: no
     # conversation carries either tone.
+    (S.ANSWERED, G.BUSY): ("_far_clear", "busy/congestion tone: the far end cleared"),
+    (S.ANSWERED, G.INFO_TONE): ("_far_clear", "information tone: the far end cleared"),
     (S.CONNECTED, G.BUSY): ("_far_clear", "busy/congestion tone: the far end cleared"),
     (S.CONNECTED, G.INFO_TONE): ("_far_clear", "information tone: the far end cleared"),
     (S.CONNECTED, G.HOLD_OVER): ("_hang_up_near", "we stayed as long as asked"),
@@ -179,7 +181,13 @@ class FxoLeg(Leg):
         elif event.kind is EventKind.POLARITY:
             observed: ev.CallEvent = ev.PolarityReversal(self.now, bool(event.value))
             self._report(observed)
-            self._fire(G.POLARITY_REVERSED if event.value else G.POLARITY_NORMAL, observed)
+            signal = G.POLARITY_REVERSED if event.value else G.POLARITY_NORMAL
+            if self.state is S.DIALING:
+                # The exchange may answer before our last digit's pause is over: the
+                # reversal waits with the detector's news for DIAL_COMPLETE.
+                self._while_dialing.append((signal, observed))
+            else:
+                self._fire(signal, observed)
         elif event.kind is EventKind.ONHOOK:
             observed = ev.LoopCurrentDrop(self.now)
             self._report(observed)

@@ -285,7 +285,11 @@ class MediaEngine:
         leg = self.loop.module(span_no).outbound(self.loop.next_id(), ch, options)
         call = self.calls[leg.id] = Call(leg, created=self.clock.now(),
                                          detect=dict(detect or {}))
-        self.loop.place(leg)
+        try:
+            self.loop.place(leg)
+        except BaseException:
+            del self.calls[leg.id]  # refused as it started: no call was placed
+            raise
         return call.info()
 
     def answer(self, call_id: int) -> dict[str, Any]:

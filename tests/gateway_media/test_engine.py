@@ -98,6 +98,26 @@ def test_a_number_the_pri_span_cannot_send_leaves_no_call_behind(engine: MediaEn
     assert engine.calls == {} and engine.loop.legs == {}
 
 
+def test_a_setup_the_span_refuses_as_it_starts_leaves_no_call_behind(
+        engine: MediaEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The picker saw a free B-channel, but by the SETUP there was none (a race with an
+    incoming call): the originate is refused and nothing of the call stays."""
+    from trunkline.drivers.signalling.pri.errors import PriNoChannel
+
+    ticks(engine, 0.3)  # the D-channels come up
+    span = engine.loop.modules[1]
+
+    def no_channel(*args: Any, **kwargs: Any) -> int:
+        raise PriNoChannel("cannot place a call on span 1: no free B-channel")
+
+    monkeypatch.setattr(span.pri, "setup", no_channel)  # type: ignore[attr-defined]
+    heard = events(engine)
+    refused(PriNoChannel, "no free B-channel", lambda: engine.originate("13800000001", span=1))
+    assert engine.calls == {} and engine.loop.legs == {} and heard == []
+    ticks(engine, 0.1)
+    assert engine.loop.legs == {}
+
+
 def test_call_operations_refused_in_the_calls_state(engine: MediaEngine) -> None:
     a = agent_call(engine)
     b = engine.originate("13800000001")["call"]

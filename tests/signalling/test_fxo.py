@@ -175,6 +175,16 @@ def test_replay_stops_when_a_deferred_event_ends_the_call() -> None:
     assert not any(isinstance(o, ev.Answered) for o in out)
 
 
+def test_a_reversal_while_the_last_digit_goes_out_answers_at_dial_complete() -> None:
+    """The exchange may answer before our last digit's pause is over: the reversal waits
+    for DIAL_COMPLETE with the detector's news, and then answers."""
+    leg = dialing(fxo_leg())
+    out = leg.on_signal(1.9, card("polarity", 1.9, 1))
+    assert out == [ev.PolarityReversal(1.9, True)] and leg.state is S.DIALING
+    out = leg.on_signal(2.0, card("dial_complete", 2.0))
+    assert ev.Answered(2.0, "polarity") in out and leg.state is S.ANSWERED
+
+
 def test_early_sound_heard_while_dialing_is_timed_from_when_it_was_heard() -> None:
     leg = dialing(fxo_leg())
     leg.on_detection(1.0, voice())
@@ -453,6 +463,20 @@ def test_busy_after_the_conversation_is_the_far_end_clearing(name: str) -> None:
     assert hung_up(out) == [ev.HungUp(40.0, "far_end", "human",
                                       notes=(("signal", f"{name}_tone"),))]
     assert (S.CONNECTED, G.BUSY) in leg.rows
+
+
+@row(S.ANSWERED, G.BUSY)
+@row(S.ANSWERED, G.INFO_TONE)
+@pytest.mark.parametrize("name", ["busy", "congestion", "info"])
+def test_a_clearing_tone_before_the_classification_is_the_far_end_clearing(name: str) -> None:
+    """On a line that signals the far end's hang-up only by tone, a person who hangs up
+    while AMD is still listening is heard at once, not when the AMD window ends."""
+    leg = answered(fxo_leg())
+    out = leg.on_detection(11.0, tone(name))
+    assert hung_up(out) == [ev.HungUp(11.0, "far_end", "human",
+                                      notes=(("signal", f"{name}_tone"),))]
+    assert out[-1] == ON_HOOK and leg.outcome == "human"
+    assert (S.ANSWERED, G.INFO_TONE if name == "info" else G.BUSY) in leg.rows
 
 
 @row(S.CONNECTED, G.INFO_TONE)
