@@ -70,9 +70,9 @@ class DetectorFlags(TypedDict, total=False):
 
 
 @dataclass(frozen=True, slots=True)
-class StartDetection(Action):
-    """Start the detector afresh on the call's channel with ``flags`` (dtmf, progress,
-    fax, vad, amd, announcements: :meth:`Detector.enable`'s keywords)."""
+class _Detection(Action):
+    """Detector feature flags (dtmf, progress, fax, vad, amd, announcements:
+    :meth:`Detector.enable`'s keywords), kept hashable."""
 
     flags: tuple[tuple[str, bool], ...]
 
@@ -82,14 +82,13 @@ class StartDetection(Action):
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigureDetection(Action):
+class StartDetection(_Detection):
+    """Start the detector afresh on the call's channel with these flags."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureDetection(_Detection):
     """Change what is detected without restarting the detector's timers."""
-
-    flags: tuple[tuple[str, bool], ...]
-
-    @property
-    def options(self) -> DetectorFlags:
-        return cast(DetectorFlags, dict(self.flags))
 
 
 @dataclass(frozen=True, slots=True)

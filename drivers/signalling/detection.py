@@ -29,8 +29,8 @@ from trunkline.drivers.signalling.actions import (
 )
 
 __all__ = [
-    "CALL_PROGRESS", "DETECT_OPTIONS", "DIGITS", "DIGITS_ALSO", "DIGITS_ONLY", "FAX_TONES",
-    "detection_flags", "heard", "start_progress",
+    "AMD_WINDOW", "CALL_PROGRESS", "DETECT_OPTIONS", "DIGITS", "DIGITS_ALSO", "DIGITS_ONLY",
+    "FAX_TONES", "detection_flags", "heard", "start_progress",
 ]
 
 #: What an outbound call enables on its channel (DTMF only once a person is there).
@@ -42,6 +42,11 @@ CALL_PROGRESS: Final[Mapping[str, bool]] = MappingProxyType({
 DETECT_OPTIONS: Final[Mapping[str, str]] = MappingProxyType({
     "call_progress": "progress", "amd": "amd", "fax": "fax",
     "announcements": "announcements"})
+
+#: How long after the answer the detector's AMD may take before the call is taken for a
+#: person, "notsure" (its decisions average 2-3 s; shared/reference/detection-anchors.md:
+#: 3-5 s typical). The same on every line: it is the detector's budget, not the line's.
+AMD_WINDOW: Final = 6.0
 
 #: Answer tones of fax machines and modems (detector tone names).
 FAX_TONES: Final[frozenset[str]] = frozenset({"fax_ced", "fax_cng", "modem_ans", "ansam"})

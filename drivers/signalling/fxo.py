@@ -29,6 +29,7 @@ from trunkline.drivers.signalling.actions import (
 )
 from trunkline.drivers.signalling.analog import AnalogSignalling
 from trunkline.drivers.signalling.detection import (
+    AMD_WINDOW,
     DIGITS,
     DIGITS_ALSO,
     FAX_TONES,
@@ -45,9 +46,6 @@ __all__ = ["TRANSITIONS", "FxoInboundLeg", "FxoLeg", "FxoSignalling", "Signal", 
 #: nobody recognised (the detector names music within 3 s and known announcements
 #: within about 4.5 s of their start).
 EARLY_SOUND_WINDOW = 6.0
-#: How long after the answer the detector's AMD may take before the call is a person,
-#: "notsure" (its decisions average 2-3 s; shared/reference/detection-anchors.md: 3-5 s).
-AMD_WINDOW = 6.0
 
 
 class State(StrEnum):

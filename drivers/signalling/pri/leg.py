@@ -36,6 +36,7 @@ from trunkline.drivers.signalling.actions import (
     TakeChannel,
 )
 from trunkline.drivers.signalling.detection import (
+    AMD_WINDOW,
     DIGITS,
     DIGITS_ONLY,
     FAX_TONES,
@@ -49,8 +50,6 @@ from trunkline.errors import CallStateError, NumberFormatError
 
 __all__ = ["AMD_WINDOW", "PROGRESS_GRACE", "TRANSITIONS", "PriInboundLeg", "PriLeg", "State"]
 
-#: How long after CONNECT the detector's AMD may take before the call is a person.
-AMD_WINDOW = 6.0
 CAUSE_NORMAL = 16
 #: How long past ``ring_timeout`` (counted from the SETUP) a call that never alerted may
 #: stay in call setup or early media before it is cleared as ``no_answer``: room for the
