@@ -34,18 +34,22 @@ import numpy as np
 from trunkline.clock import Clock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.detector import Detector
+from trunkline.drivers.dsp.tones import sine
 from trunkline.drivers.dsp.zones import Zone
 from trunkline.drivers.model import FRAME_SAMPLES, CardEvent, EventKind
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
     Action,
     ConfigureDetection,
+    DetectMf,
     MarkAnswered,
     OpenAudio,
+    PlayTone,
     ReleaseChannel,
     RestartDetection,
     StartDetection,
     StopDetection,
+    StopTone,
     TakeChannel,
 )
 from trunkline.drivers.signalling.base import (
@@ -99,6 +103,7 @@ class LineLoop:
         self.legs: dict[int, Leg] = {}
         self.by_channel: dict[int, Leg] = {}
         self._audio: dict[int, Leg] = {}  # digital channels a leg opened
+        self._tones: dict[int, list[Any]] = {}  # channel -> [ToneSpec, next sample]
         self._over: list[Leg] = []  # legs that hung up during the current step
         self._order: tuple[int, ...] = ()
         self.rows: dict[int, int] = {}
@@ -216,11 +221,15 @@ class LineLoop:
 
         Channels opened or closed during the tick change the card's row order: the
         reply is re-laid to the card's order (new channels send silence this once).
+        Signalling tones the legs asked for (PlayTone) are added.
         """
         order = self.card.open_channels
         if out is None:
-            self.card.write_frames(np.zeros((len(order), FRAME_SAMPLES), np.int16))
-            return
+            if not self._tones:
+                self.card.write_frames(np.zeros((len(order), FRAME_SAMPLES), np.int16))
+                return
+            out = np.zeros((len(order), FRAME_SAMPLES), np.float32)
+            self._order, self.rows = order, {ch: i for i, ch in enumerate(order)}
         if order != self._order:
             reply = np.zeros((len(order), FRAME_SAMPLES), out.dtype)
             now_rows = {ch: i for i, ch in enumerate(order)}
@@ -228,7 +237,19 @@ class LineLoop:
                 if ch in now_rows:
                     reply[now_rows[ch]] = out[row]
             out = reply
+        if self._tones:
+            out = self._add_tones(out.astype(np.float32), order)
         self.card.write_frames(np.clip(np.rint(out), -32768, 32767).astype(np.int16))
+
+    def _add_tones(self, out: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+        rows = {ch: i for i, ch in enumerate(order)}
+        for channel, playing in self._tones.items():
+            if channel in rows:
+                spec, at = playing
+                out[rows[channel]] += sine(spec.frequencies, FRAME_SAMPLES, spec.level,
+                                           start=at)
+                playing[1] = at + FRAME_SAMPLES
+        return out
 
     def tick(self) -> np.ndarray:
         """One whole tick with nothing to mix (the CLI, the hil-tests); returns the frames
@@ -320,6 +341,18 @@ class LineLoop:
         elif isinstance(action, StopDetection):
             if detecting is not None:
                 detector.disable(detecting)
+        elif isinstance(action, DetectMf):
+            if detecting is not None:
+                detector.configure(detecting, mf=action.system)
+            elif channel is not None and action.system is not None:
+                detector.enable(channel, dtmf=False, progress=False, fax=False, vad=False,
+                                mf=action.system)
+        elif isinstance(action, PlayTone):
+            if channel is not None:
+                self._tones[channel] = [action.tone, 0]
+        elif isinstance(action, StopTone):
+            if channel is not None:
+                self._tones.pop(channel, None)
         else:
             return self.module(leg.span).perform(leg, action, now)
         return []
@@ -329,6 +362,7 @@ class LineLoop:
         self._audio[channel] = leg
 
     def _let_go(self, leg: Leg, channel: int) -> None:
+        self._tones.pop(channel, None)
         if self.detector.enabled[channel]:
             self.detector.disable(channel)
         if self.by_channel.get(channel) is leg:

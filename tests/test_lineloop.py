@@ -418,3 +418,38 @@ def test_close_leaves_no_channel_open_and_is_safe_twice(card: CardABC) -> None:
     assert isinstance(module, PriSignalling) and not module.pri.up
     loop.close()
     assert not fxo.ended  # dropped where they were: the card went on hook
+
+
+def test_a_signalling_tone_is_sent_until_stopped_and_mf_is_listened_for(card: CardABC) -> None:
+    """PlayTone adds a steady tone to what the channel sends (an MFC/R2 register signal),
+    whole frames joined without a phase jump, until StopTone; DetectMf switches the
+    detector's MF receiver on the channel."""
+    from trunkline.drivers.dsp.detector import MF_SYSTEMS
+
+    sent: list[np.ndarray] = []
+    real_write = card.write_frames
+
+    def keep(frames: np.ndarray) -> None:
+        sent.append(frames[card.row(FXO_PORTS[0])].copy())
+        real_write(frames)
+
+    card.write_frames = keep  # type: ignore[method-assign]
+    tone = act.ToneSpec((1380.0, 1500.0), -8.0)  # R2 forward signal I-1 (ITU-T Q.441)
+    with LineLoop(card, zone=CN, spans=[FXO]) as loop:
+        leg = Scripted(loop.next_id(), FXO, FXO_PORTS[0],
+                       on_start=[act.DetectMf("r2_backward"), act.PlayTone(tone)])
+        loop.place(leg)
+        assert loop.detector.enabled[FXO_PORTS[0]]
+        assert loop.detector.mf_system[FXO_PORTS[0]] == MF_SYSTEMS.index("r2_backward")
+        for _ in range(3):
+            loop.tick()
+        loop._run(leg, [act.StopTone()])
+        loop.tick()
+        loop.hangup(leg)
+    playing = np.concatenate(sent[:3]).astype(float)
+    spectrum = np.abs(np.fft.rfft(playing * np.hanning(playing.size)))
+    peaks = sorted(np.argsort(spectrum)[-2:] * 8000 / playing.size)
+    assert peaks == pytest.approx([1380.0, 1500.0], abs=10)
+    jumps = np.abs(np.diff(playing))
+    assert jumps.max() < 2 * jumps[:159].max() + 1  # frames joined: no phase jump
+    assert np.abs(sent[3]).max() <= 8  # stopped: the idle line's code only

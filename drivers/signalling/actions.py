@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from trunkline.drivers.card import DialMode
 
 __all__ = [
-    "Action", "ConfigureDetection", "DetectorFlags", "Dial", "Hook", "MarkAnswered", "OpenAudio",
-    "ReleaseChannel", "RestartDetection", "SendAnswer", "SendClear", "SendProceeding",
-    "SendSetup",
-    "StartDetection", "StopDetection", "TakeChannel", "features",
+    "Action", "ConfigureDetection", "DetectMf", "DetectorFlags", "Dial", "Hook",
+    "MarkAnswered", "OpenAudio", "PlayTone", "ReleaseChannel", "RestartDetection",
+    "SendAnswer", "SendClear", "SendProceeding", "SendSetup", "SetBits", "StartDetection",
+    "StopDetection", "StopTone", "TakeChannel", "ToneSpec", "features",
 ]
 
 
@@ -107,6 +107,59 @@ class MarkAnswered(Action):
 @dataclass(frozen=True, slots=True)
 class StopDetection(Action):
     """Nothing more to detect on the call's channel."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectMf(Action):
+    """Listen for multifrequency signals of ``system`` on the call's channel
+    (``r2_forward``, ``r2_backward``, ``bell``; None: stop), beside whatever else is
+    detected there. MF events arrive through ``on_detection`` (``MfEvent``, with
+    ``state`` ``on`` when a signal is recognised and ``off`` when it ends)."""
+
+    system: str | None
+
+
+# -- in-band signalling tones (sent by the line loop) ---------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ToneSpec:
+    """A steady tone of one or more frequencies (Hz), each at ``level`` dBm0."""
+
+    frequencies: tuple[float, ...]
+    level: float = -8.0
+
+    def __post_init__(self) -> None:
+        if not self.frequencies or any(not 0 < f < 4000 for f in self.frequencies):
+            raise ValueError(f"tone frequencies must be in (0, 4000) Hz, got {self.frequencies}")
+        if not -60.0 <= self.level <= 3.0:
+            raise ValueError(f"tone level must be -60..3 dBm0, got {self.level}")
+
+
+@dataclass(frozen=True, slots=True)
+class PlayTone(Action):
+    """Send ``tone`` on the call's channel from the next frame on, until StopTone or
+    another PlayTone (an MFC/R2 register signal): added to what the channel sends."""
+
+    tone: ToneSpec
+
+
+@dataclass(frozen=True, slots=True)
+class StopTone(Action):
+    """Stop the signalling tone the call's channel is sending."""
+
+
+# -- channel-associated signalling (carried out by the CAS modules on the card) ------------
+
+@dataclass(frozen=True, slots=True)
+class SetBits(Action):
+    """Send ABCD bits ``bits`` (0..15, A the most significant) on the call's CAS channel
+    (DAHDI_SETTXBITS)."""
+
+    bits: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.bits, bool) or not 0 <= self.bits <= 15:
+            raise ValueError(f"ABCD bits are 0..15, not {self.bits!r}")
 
 
 # -- analog signalling (carried out by the analog modules on the card) ---------------------
