@@ -19,7 +19,9 @@ signalling actions by the leg's module; then its events go to the loop's listene
 is let go of: its channel, its detection, its module's memory of it.
 
 Each span's signalling module is chosen by what the span speaks
-(:func:`~trunkline.drivers.signalling.base.module_name`) or given by name.
+(:func:`~trunkline.drivers.signalling.base.module_spec`) or given (a name, or a
+:class:`~trunkline.drivers.signalling.base.ModuleSpec` with options); spans given the same
+module and group share one (the circuits of an SS7 linkset).
 """
 
 from __future__ import annotations
@@ -54,15 +56,20 @@ from trunkline.drivers.signalling.actions import (
 )
 from trunkline.drivers.signalling.base import (
     InboundPolicy,
+    ModuleSpec,
     Signalling,
     SignallingContext,
-    module_name,
+    module_spec,
     open_module,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.errors import ChannelError
 
-__all__ = ["LineLoop", "Listener"]
+__all__ = ["LineLoop", "Listener", "ModuleSpec"]
+
+
+def _spec(given: ModuleSpec | str | None) -> ModuleSpec | None:
+    return ModuleSpec(given) if isinstance(given, str) else given
 
 #: Who hears what legs and spans report: ``(leg, event)``, ``leg`` None for span events.
 Listener = Callable[[Leg | None, Any], None]
@@ -72,14 +79,15 @@ class LineLoop:
     """Call legs on ``card`` (see the module docstring); a context manager.
 
     ``spans`` limits the spans driven (default: every span a module speaks for);
-    ``signalling`` names a module per span number where the default is not wanted;
+    ``signalling`` gives a module (a name or a ModuleSpec) per span number where the
+    default is not wanted;
     ``options`` go to the modules (``pri_switchtype``, ``pri_trace``).
     """
 
     def __init__(self, card: CardABC, *, zone: Zone, clock: Clock | None = None,
                  listener: Listener | None = None, inbound: InboundPolicy | None = None,
                  options: Mapping[str, Any] | None = None, spans: Iterable[int] | None = None,
-                 signalling: Mapping[int, str] | None = None) -> None:
+                 signalling: Mapping[int, ModuleSpec | str] | None = None) -> None:
         from trunkline.runtime import limit_blas_threads
 
         limit_blas_threads()
@@ -94,12 +102,25 @@ class LineLoop:
         wanted = None if spans is None else set(spans)
         self.modules: dict[int, Signalling] = {}
         self._span_of: dict[int, int] = {}
-        for span in card.spans:
-            name = (signalling or {}).get(span.number) or module_name(span)
-            if name is None or (wanted is not None and span.number not in wanted):
-                continue
-            self.modules[span.number] = open_module(name, card, span, self.context)
-            self._span_of.update(dict.fromkeys(span.channels, span.number))
+        shared: dict[tuple[str, str], Signalling] = {}
+        try:
+            for span in card.spans:
+                spec = _spec((signalling or {}).get(span.number)) or module_spec(span)
+                if spec is None or (wanted is not None and span.number not in wanted):
+                    continue
+                key = (spec.name, spec.group) if spec.group is not None else None
+                if key is not None and key in shared:
+                    shared[key].add_span(span)
+                    self.modules[span.number] = shared[key]
+                else:
+                    self.modules[span.number] = open_module(spec, card, span, self.context)
+                    if key is not None:
+                        shared[key] = self.modules[span.number]
+                self._span_of.update(dict.fromkeys(span.channels, span.number))
+        except BaseException:
+            for module in dict.fromkeys(self.modules.values()):
+                module.close()
+            raise
         self.legs: dict[int, Leg] = {}
         self.by_channel: dict[int, Leg] = {}
         self._audio: dict[int, Leg] = {}  # digital channels a leg opened
@@ -109,7 +130,7 @@ class LineLoop:
         self.rows: dict[int, int] = {}
         self.ticks = 0
         self._closed = False
-        self._always_open = [c for m in self.modules.values() if m.always_open
+        self._always_open = [c for m in dict.fromkeys(self.modules.values()) if m.always_open
                              for c in m.channels]
         card.open(self._always_open)
 
@@ -185,7 +206,7 @@ class LineLoop:
         """Card events and out-of-band signalling, to the legs and modules they concern."""
         for event in self.card.poll_events():
             self._card_event(now, event)
-        for module in self.modules.values():
+        for module in dict.fromkeys(self.modules.values()):  # a shared module polls once
             for leg, item in module.poll(now):
                 if leg is None:
                     self.listener(None, item)
@@ -392,7 +413,7 @@ class LineLoop:
             self.card.close_channel(channel)
         self._audio.clear()
         self.card.close_channel(self._always_open)
-        for module in self.modules.values():
+        for module in dict.fromkeys(self.modules.values()):
             module.close()
 
     def __enter__(self) -> LineLoop:

@@ -28,7 +28,11 @@ class SpanKind(StrEnum):
 
 class SpanSignalling(StrEnum):
     PRI = "pri"
+    """ISDN PRI: Q.931 on a D-channel."""
+    SS7 = "ss7"
+    """SS7: MTP2/MTP3/ISUP on a signalling link (a D-channel in MTP2 mode)."""
     CAS = "cas"
+    """Channel-associated signalling: ABCD bits per timeslot (MFC/R2)."""
     ANALOG = "analog"
 
 
@@ -146,6 +150,10 @@ class SpanInfo:
     crc4: bool = False
     law: str = "alaw"
     description: str = ""
+    protocol: str = ""
+    """What the span's signalling speaks where the card knows it (``mfcr2:cn``, an SS7
+    linkset's name...): the emulated card's configuration says; on boards, the gateway's
+    configuration does (empty here)."""
 
 
 @dataclass(slots=True)

@@ -453,3 +453,34 @@ def test_a_signalling_tone_is_sent_until_stopped_and_mf_is_listened_for(card: Ca
     jumps = np.abs(np.diff(playing))
     assert jumps.max() < 2 * jumps[:159].max() + 1  # frames joined: no phase jump
     assert np.abs(sent[3]).max() <= 8  # stopped: the idle line's code only
+
+
+class SharedModule(FxsSignalling):
+    """A module that drives several spans (as an SS7 linkset's module will)."""
+
+    def add_span(self, span: Any) -> None:
+        self.spans.append(span)
+
+
+def test_spans_given_one_module_and_group_share_it_and_modules_get_their_options(
+        card: CardABC, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trunkline.drivers.signalling import base
+    from trunkline.drivers.signalling.base import ModuleSpec
+    from trunkline.errors import ConfigError
+
+    monkeypatch.setitem(base.MODULES, "shared", (__name__, "SharedModule"))
+    shared = ModuleSpec("shared", {"colour": "blue"}, group="g")
+    with LineLoop(card, zone=CN, spans=[FXO, FXS],
+                  signalling={FXO: shared, FXS: shared}) as loop:
+        module = loop.modules[FXO]
+        assert loop.modules[FXS] is module and isinstance(module, SharedModule)
+        assert [s.number for s in module.spans] == [FXO, FXS]
+        assert module.options == {"colour": "blue"}
+        assert loop.module_of(FXS_PORTS[0]) is module
+        assert set(module.channels) == set(FXO_PORTS) | set(FXS_PORTS)
+    with pytest.raises(ConfigError, match="drives one span only"):
+        LineLoop(card, zone=CN, spans=[PRI1, PRI2],
+                 signalling={PRI1: ModuleSpec("pri", group="g"),
+                             PRI2: ModuleSpec("pri", group="g")})
+    with pytest.raises(ValueError, match="no signalling module 'acme'"):
+        ModuleSpec("acme")

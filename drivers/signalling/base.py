@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,9 +24,10 @@ from trunkline.drivers.model import CardEvent, EventKind, SpanInfo, SpanKind, Sp
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import Action
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
+from trunkline.errors import ConfigError
 
-__all__ = ["MODULES", "InboundPolicy", "Signalling", "SignallingContext", "module_name",
-           "open_module"]
+__all__ = ["MODULES", "InboundPolicy", "ModuleSpec", "Signalling", "SignallingContext",
+           "module_name", "module_spec", "open_module"]
 
 #: Signalling modules by name: (module, class). Imported when a span needs them.
 MODULES: dict[str, tuple[str, str]] = {
@@ -38,10 +39,45 @@ MODULES: dict[str, tuple[str, str]] = {
 
 def module_name(span: SpanInfo) -> str | None:
     """The signalling module a span needs by default (None: nothing drives it yet)."""
+    spec = module_spec(span)
+    return None if spec is None else spec.name
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """Which module drives a span, with what options.
+
+    Spans with the same ``name`` and ``group`` share one module (the spans whose
+    circuits one SS7 linkset controls); without a group each span has its own.
+    """
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    group: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in MODULES:
+            raise ValueError(f"no signalling module {self.name!r}; known: "
+                             f"{', '.join(sorted(MODULES))}")
+
+
+def module_spec(span: SpanInfo) -> ModuleSpec | None:
+    """The module a span needs by default, from what the card says it speaks.
+
+    A CAS span's ``protocol`` ``mfcr2:VARIANT`` (or nothing: China No.1, the CAS Chinese
+    trunks speak) selects MFC/R2; an SS7 span's protocol names its linkset.
+    """
     if span.signalling is SpanSignalling.PRI:
-        return "pri"
+        return ModuleSpec("pri")
     if span.kind in (SpanKind.FXO, SpanKind.FXS):
-        return span.kind.value
+        return ModuleSpec(span.kind.value)
+    if span.signalling is SpanSignalling.CAS and "mfcr2" in MODULES:
+        name, _, variant = (span.protocol or "mfcr2:cn").partition(":")
+        if name == "mfcr2":
+            return ModuleSpec("mfcr2", {"variant": variant or "cn"})
+        return None
+    if span.signalling is SpanSignalling.SS7 and "ss7" in MODULES:
+        return ModuleSpec("ss7", group=span.protocol or "linkset")
     return None
 
 
@@ -76,14 +112,23 @@ class Signalling(ABC):
     #: and hook events must be seen, and a line must be read to hear dial tone).
     always_open: ClassVar[bool] = False
 
-    def __init__(self, card: CardABC, span: SpanInfo, context: SignallingContext) -> None:
+    def __init__(self, card: CardABC, span: SpanInfo, context: SignallingContext,
+                 options: Mapping[str, Any] | None = None) -> None:
         self.card = card
         self.span = span
+        self.spans: list[SpanInfo] = [span]
         self.context = context
+        self.options: dict[str, Any] = dict(options or {})
 
     @property
     def channels(self) -> tuple[int, ...]:
-        return self.span.channels
+        return tuple(c for span in self.spans for c in span.channels)
+
+    def add_span(self, span: SpanInfo) -> None:
+        """Drive ``span`` too (a module shared by several spans: an SS7 linkset's
+        circuits); modules of one span refuse."""
+        raise ConfigError(f"the {type(self).__name__} of span {self.span.number} drives one "
+                          f"span only; span {span.number} needs its own")
 
     @abstractmethod
     def outbound(self, call_id: int, channel: int | None, options: CallOptions) -> Leg:
@@ -129,13 +174,11 @@ class Signalling(ABC):
         """Release what the module holds (a D-channel)."""
 
 
-def open_module(name: str, card: CardABC, span: SpanInfo, context: SignallingContext
-                ) -> Signalling:
-    """Build signalling module ``name`` for ``span``."""
-    try:
-        module_path, class_name = MODULES[name]
-    except KeyError:
-        raise ValueError(f"no signalling module {name!r}; known: "
-                         f"{', '.join(sorted(MODULES))}") from None
+def open_module(spec: ModuleSpec | str, card: CardABC, span: SpanInfo,
+                context: SignallingContext) -> Signalling:
+    """Build the module ``spec`` names (with its options) for ``span``."""
+    if isinstance(spec, str):
+        spec = ModuleSpec(spec)
+    module_path, class_name = MODULES[spec.name]
     cls: type[Signalling] = getattr(importlib.import_module(module_path), class_name)
-    return cls(card, span, context)
+    return cls(card, span, context, spec.options)

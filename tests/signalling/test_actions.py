@@ -45,8 +45,19 @@ def test_actions_are_values() -> None:
 
 
 def test_every_public_action_is_an_action() -> None:
+    data = {"DetectorFlags", "ToneSpec"}  # what actions carry, not actions
     classes = [getattr(act, name) for name in act.__all__ if inspect.isclass(getattr(act, name))
-               and name != "DetectorFlags"]
-    assert len(classes) == 15
+               and name not in data]
+    assert len(classes) == 19
     assert all(issubclass(cls, act.Action) for cls in classes)
-    assert set(act.__all__) == {cls.__name__ for cls in classes} | {"features", "DetectorFlags"}
+    assert set(act.__all__) == {cls.__name__ for cls in classes} | {"features"} | data
+
+
+def test_signalling_tones_and_bits_are_checked_when_built() -> None:
+    with pytest.raises(ValueError, match="0, 4000"):
+        act.ToneSpec((5000.0,))
+    with pytest.raises(ValueError, match=r"-60\.\.3 dBm0"):
+        act.ToneSpec((1380.0, 1500.0), level=10.0)
+    with pytest.raises(ValueError, match=r"0\.\.15"):
+        act.SetBits(16)
+    assert act.SetBits(0b1001).bits == 9

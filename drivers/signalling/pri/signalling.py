@@ -10,7 +10,7 @@ when the network confirms or moves it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from trunkline.drivers.card import CardABC
@@ -36,11 +36,12 @@ class PriSignalling(Signalling):
 
     kind: ClassVar[str] = "pri"
 
-    def __init__(self, card: CardABC, span: SpanInfo, context: SignallingContext) -> None:
+    def __init__(self, card: CardABC, span: SpanInfo, context: SignallingContext,
+                 options: Mapping[str, Any] | None = None) -> None:
         from trunkline.drivers.signalling.pri.span import PriSpan
 
-        super().__init__(card, span, context)
-        options = context.options
+        super().__init__(card, span, context, options)
+        options = {**context.options, **self.options}
         self.pri = PriSpan(card.dchannel(span.number), role="cpe", clock=context.clock,
                            span_id=span.number,
                            switchtype=options.get("pri_switchtype", "euroisdn_e1"),
