@@ -5,6 +5,10 @@
 url = "emulated"                 # "emulated", "emulated:card.toml" or "dahdi"
 network = "plan.toml"            # emulated card only: the number plan
 zone = "cn"                      # tone zone of the lines (default: the card's, else cn)
+[[span]]                         # the signalling a span speaks, where the card cannot say
+span = 5
+signalling = "mfcr2"             # pri | mfcr2 | ss7 | fxo | fxs
+variant = "cn"                   # ...and the module's own options (docs/r2.md, docs/ss7.md)
 [[line]]                         # how analog lines behave (the installer knows)
 channels = ["fxo"]               # kinds, "span:N" or channel numbers
 answer_on_polarity = true        # the line reverses polarity on answer
@@ -80,6 +84,8 @@ class GatewayConfig:
     """The tone zone of the card's lines (None: what the card says, else ``cn``)."""
     lines: list[tuple[list[Any], dict[str, Any]]] = field(default_factory=list)
     """``[[line]]`` tables: (channel entries, line options) in file order."""
+    spans: dict[int, Any] = field(default_factory=dict)
+    """``[[span]]`` tables: the signalling module (a ModuleSpec) per span number."""
     fax_spool: Path | None = None
     """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
@@ -106,6 +112,28 @@ def _zone(doc: TomlDocument, value: Any) -> str:
     return value
 
 
+def _span_signalling(doc: TomlDocument, table: Any, path: tuple) -> tuple[int, Any]:
+    """A ``[[span]]`` table: its span number and the module (with options) it names.
+    The module checks its own options when it is built."""
+    from trunkline.drivers.signalling.base import MODULES, ModuleSpec
+
+    if not isinstance(table, dict):
+        raise doc.error("each [[span]] must be a table", path)
+    number = table.get("span")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise doc.error("a [[span]] table needs 'span', the span's number (1, 2...)",
+                        (*path, "span"))
+    name = table.get("signalling")
+    if name not in MODULES:
+        raise doc.error(f"signalling must be one of {', '.join(sorted(MODULES))}, not "
+                        f"{name!r}", (*path, "signalling"))
+    options = {k: v for k, v in table.items() if k not in ("span", "signalling", "linkset")}
+    group = table.get("linkset")
+    if group is not None and not isinstance(group, str):
+        raise doc.error("linkset must be a name", (*path, "linkset"))
+    return number, ModuleSpec(name, options, group=group)
+
+
 def _channel_entries(doc: TomlDocument, chans: Any, path: tuple) -> list[Any]:
     if not isinstance(chans, list) or not chans:
         raise doc.error("channels must be a non-empty list", path)
@@ -123,7 +151,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     cfg = GatewayConfig(source=doc.source)
     data = doc.data
     reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group", "fax",
-                                    "recordings", "line"})
+                                    "recordings", "line", "span"})
 
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
@@ -150,6 +178,11 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
                                 (*path, "answer_on_polarity"))
             options["answer_on_polarity"] = line["answer_on_polarity"]
         cfg.lines.append((chans, options))
+    for i, table in enumerate(data.get("span", [])):
+        number, spec = _span_signalling(doc, table, ("span", i))
+        if number in cfg.spans:
+            raise doc.error(f"span {number} has two [[span]] tables", ("span", i, "span"))
+        cfg.spans[number] = spec
     server = data.get("server", {})
     reject_unknown_keys(doc, server, {"socket", "tcp", "tls_cert", "tls_key", "queue_limit",
                                       "metrics"}, ("server",))

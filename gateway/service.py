@@ -84,6 +84,7 @@ class GatewayService:
             metrics=self.metrics,
             # call.record's recordings are indexed by this service's desk (made below).
             recorders=lambda *args, **kw: self.recordings.recorder(*args, **kw),
+            signalling=config.spans,
         )
         # The socket fan-out listens first: whatever else listens, clients see the events
         # in the order they were published.

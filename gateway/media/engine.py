@@ -35,7 +35,7 @@ from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import FRAME_SAMPLES
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import features
-from trunkline.drivers.signalling.base import InboundPolicy
+from trunkline.drivers.signalling.base import InboundPolicy, ModuleSpec
 from trunkline.drivers.signalling.detection import detection_flags
 from trunkline.drivers.signalling.leg import CallOptions, Leg
 from trunkline.errors import CallStateError, InvalidRequest, NotFound, StateConflict
@@ -63,7 +63,8 @@ class MediaEngine:
                  groups: Mapping[str, list[int]], pri_switchtype: str = "euroisdn_e1",
                  pri_trace: bool = False, inbound_timeout: float = 10.0,
                  reject_cause: int = 21, metrics: Any = None,
-                 recorders: RecorderFactory = Recorder) -> None:
+                 recorders: RecorderFactory = Recorder,
+                 signalling: Mapping[int, ModuleSpec | str] | None = None) -> None:
         self.card = card
         self.clock = clock
         self.zone = zone
@@ -74,7 +75,7 @@ class MediaEngine:
         self.bus = EventBus()
         self.inbound = InboundPolicy(inbound_timeout, reject_cause)
         self.loop = LineLoop(card, zone=zone, clock=clock, listener=self._on_line,
-                             inbound=self.inbound,
+                             inbound=self.inbound, signalling=signalling,
                              options={"pri_switchtype": pri_switchtype, "pri_trace": pri_trace})
         self.picker = ChannelPicker(self.loop, groups)
         self.calls: dict[int, Call] = {}

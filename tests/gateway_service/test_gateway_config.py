@@ -1,0 +1,81 @@
+"""The gateway's configuration file: what each table means, and errors that name the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trunkline.drivers.model import LineOptions
+from trunkline.drivers.signalling.base import ModuleSpec
+from trunkline.errors import ConfigError
+from trunkline.gateway.config import config_from_string, load_config
+
+
+def test_no_file_means_the_emulated_card_and_default_groups() -> None:
+    config = load_config(None)
+    assert config.card_url == "emulated" and config.zone is None
+    assert config.groups["outbound"] == ["fxo", "pri"] and config.spans == {}
+
+
+def test_card_zone_lines_and_spans() -> None:
+    config = config_from_string('''
+[card]
+url = "dahdi"
+zone = "us"
+[[line]]
+channels = ["span:3", 70]
+answer_on_polarity = true
+[[span]]
+span = 5
+signalling = "pri"
+switchtype = "ni2"
+[[span]]
+span = 6
+signalling = "pri"
+linkset = "carrier"
+''')
+    assert config.card_url == "dahdi" and config.zone == "us"
+    assert config.lines == [(["span:3", 70], {"answer_on_polarity": True})]
+    assert config.spans == {
+        5: ModuleSpec("pri", {"switchtype": "ni2"}),
+        6: ModuleSpec("pri", {}, group="carrier"),
+    }
+
+
+@pytest.mark.parametrize(("text", "message", "line"), [
+    ('[card]\nzone = "mars"\n', "card.zone must be a tone zone", 2),
+    ('[[line]]\nchannels = []\n', "channels must be a non-empty list", 2),
+    ('[[line]]\nchannels = ["fxo"]\nanswer_on_polarity = "yes"\n',
+     "answer_on_polarity must be true or false", 3),
+    ('[[line]]\nchannels = ["fxo"]\ngain = 3\n', "unknown key 'gain'", 3),
+    ('[[span]]\nsignalling = "mfcr2"\n', "needs 'span'", 1),
+    ('[[span]]\nspan = 5\nsignalling = "e&m"\n', "signalling must be one of", 3),
+    ('[[span]]\nspan = 5\nsignalling = "pri"\n[[span]]\nspan = 5\nsignalling = "pri"\n',
+     r"span 5 has two \[\[span\]\] tables", 5),
+    ('[[group]]\nname = "x"\nchannels = ["fxq"]\n', "bad channel entry 'fxq'", 3),
+])
+def test_errors_name_what_is_wrong_and_where(text: str, message: str, line: int) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        config_from_string(text)
+    assert info.value.line == line, str(info.value)
+
+
+def test_line_options_and_zone_reach_the_card_and_the_engine(tmp_path: Path) -> None:
+    from trunkline.gateway.service import GatewayService
+
+    (tmp_path / "gw.toml").write_text(
+        '[card]\nzone = "us"\n[[line]]\nchannels = [69]\nanswer_on_polarity = true\n'
+        f'[recordings]\nroot = "{tmp_path / "rec"}"\n[fax]\nspool = "{tmp_path / "fax"}"\n')
+    from trunkline.clock import VirtualClock
+
+    service = GatewayService(load_config(tmp_path / "gw.toml"), clock=VirtualClock())
+    try:
+        assert service.zone.zone == "us"
+        # Port 7 (channel 69) of the default card has no reversal; the installer says it has.
+        assert service.card.line_options(69) == LineOptions(answer_on_polarity=True)
+        assert service.card.line_options(68) == LineOptions(answer_on_polarity=True)
+        assert service.card.line_options(70) == LineOptions(answer_on_polarity=False)
+    finally:
+        service.engine.close()
+        service.card.close()
