@@ -38,7 +38,7 @@ from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.detector import Detector
 from trunkline.drivers.dsp.tones import sine
 from trunkline.drivers.dsp.zones import Zone
-from trunkline.drivers.model import FRAME_SAMPLES, CardEvent, EventKind
+from trunkline.drivers.model import FRAME_SAMPLES, CardEvent, EventKind, SpanInfo
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
     Action,
@@ -68,8 +68,18 @@ from trunkline.errors import ChannelError
 __all__ = ["LineLoop", "Listener", "ModuleSpec"]
 
 
-def _spec(given: ModuleSpec | str | None) -> ModuleSpec | None:
-    return ModuleSpec(given) if isinstance(given, str) else given
+def _spec(given: ModuleSpec | str | None, span: SpanInfo) -> ModuleSpec | None:
+    """The module for ``span``: the one given, over what the card says of the span (a
+    given module of the same name keeps the card's options it does not set itself)."""
+    default = module_spec(span)
+    if given is None:
+        return default
+    spec = ModuleSpec(given) if isinstance(given, str) else given
+    if default is None or default.name != spec.name:
+        return spec
+    return ModuleSpec(spec.name, {**default.options, **spec.options},
+                      group=spec.group if spec.group is not None else default.group)
+
 
 #: Who hears what legs and spans report: ``(leg, event)``, ``leg`` None for span events.
 Listener = Callable[[Leg | None, Any], None]
@@ -105,7 +115,7 @@ class LineLoop:
         shared: dict[tuple[str, str], Signalling] = {}
         try:
             for span in card.spans:
-                spec = _spec((signalling or {}).get(span.number)) or module_spec(span)
+                spec = _spec((signalling or {}).get(span.number), span)
                 if spec is None or (wanted is not None and span.number not in wanted):
                     continue
                 key = (spec.name, spec.group) if spec.group is not None else None

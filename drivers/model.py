@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
+from typing import Any
 
 FRAME_SAMPLES = 160
 """Samples per channel per media tick (20 ms at 8 kHz)."""
@@ -60,6 +61,8 @@ class ChannelSignalling(StrEnum):
     FXS_KEWLSTART = "fxs_ks"
     BCHAN = "bchan"
     DCHAN = "dchan"
+    MTP2 = "mtp2"
+    """An SS7 signalling link: HDLC in the kernel's MTP2 mode (DAHDI_SIG_MTP2)."""
     CAS = "cas"
     CLEAR = "clear"
 
@@ -154,6 +157,10 @@ class SpanInfo:
     """What the span's signalling speaks where the card knows it (``mfcr2:cn``, an SS7
     linkset's name...): the emulated card's configuration says; on boards, the gateway's
     configuration does (empty here)."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """The signalling module's settings the card knows for this span, as (key, value)
+    pairs: the emulated card knows the point codes and circuit codes its network was
+    given; a board knows none (they come from the gateway's ``[[span]]`` tables)."""
 
 
 @dataclass(slots=True)

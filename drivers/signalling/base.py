@@ -74,10 +74,10 @@ def module_spec(span: SpanInfo) -> ModuleSpec | None:
     if span.signalling is SpanSignalling.CAS and "mfcr2" in MODULES:
         name, _, variant = (span.protocol or "mfcr2:cn").partition(":")
         if name == "mfcr2":
-            return ModuleSpec("mfcr2", {"variant": variant or "cn"})
+            return ModuleSpec("mfcr2", {"variant": variant or "cn", **dict(span.options)})
         return None
     if span.signalling is SpanSignalling.SS7 and "ss7" in MODULES:
-        return ModuleSpec("ss7", group=span.protocol or "linkset")
+        return ModuleSpec("ss7", dict(span.options), group=span.protocol or "linkset")
     return None
 
 

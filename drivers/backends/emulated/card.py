@@ -169,16 +169,20 @@ class EmulatedCard(CardABC):
         for s_index, span in enumerate(config.spans, start=1):
             if span.kind in (SpanKind.E1, SpanKind.T1):
                 slots = 31 if span.kind is SpanKind.E1 else 24
+                # PRI: the D-channel on timeslot 16 (E1) or 24 (T1); SS7: the signalling
+                # link on timeslot 16, as carriers provision it; CAS: timeslot 16
+                # carries the ABCD multiframe and no channel.
                 dslot = (16 if span.kind is SpanKind.E1 else 24) \
-                    if span.signalling is SpanSignalling.PRI else None
+                    if span.signalling is not SpanSignalling.CAS else None
+                link = ChannelSignalling.MTP2 if span.signalling is SpanSignalling.SS7 \
+                    else ChannelSignalling.DCHAN
                 bearer: list[int] = []
                 dchan = None
                 for ts in range(1, slots + 1):
                     ch = number + ts - 1
                     if ts == dslot:
                         dchan = ch
-                        channels.append(ChannelInfo(ch, s_index, ChannelSignalling.DCHAN,
-                                                    span.law, ts))
+                        channels.append(ChannelInfo(ch, s_index, link, span.law, ts))
                         continue
                     if span.kind is SpanKind.E1 and ts == 16:
                         continue  # CAS: timeslot 16 carries the ABCD multiframe
@@ -188,8 +192,11 @@ class EmulatedCard(CardABC):
                     ports.append(lambda net, row, ch=ch, s=s_index: BearerChannel(net, ch, s, row))
                 desc = f"{span.kind.upper()} {span.signalling.upper()} ({span.framing}/" \
                        f"{span.coding}{'/crc4' if span.crc4 else ''})"
+                if span.protocol:
+                    desc += f" {span.protocol}"
                 spans.append(SpanInfo(s_index, span.kind, span.signalling, tuple(bearer), dchan,
-                                      span.framing, span.coding, span.crc4, span.law, desc))
+                                      span.framing, span.coding, span.crc4, span.law, desc,
+                                      span.protocol, self._span_options(config, s_index - 1)))
                 number += slots
             else:
                 chans = tuple(range(number, number + span.ports))
@@ -210,6 +217,20 @@ class EmulatedCard(CardABC):
                                       description=f"{span.ports} {span.kind.upper()} ports"))
                 number += span.ports
         return spans, channels, ports
+
+    @staticmethod
+    def _span_options(config: CardConfig, index: int) -> tuple[tuple[str, Any], ...]:
+        """Our side's settings for the span's network. SS7 circuits follow the
+        timeslots, 32 codes per span of the linkset in card order (CIC 1..31 on its
+        first span), unless the configuration gives ``cicbeginswith``."""
+        span = config.spans[index]
+        if span.signalling is not SpanSignalling.SS7:
+            return span.options
+        before = sum(1 for s in config.spans[:index]
+                     if s.signalling is SpanSignalling.SS7 and s.protocol == span.protocol)
+        options = dict(span.options)
+        options.setdefault("cic_start", 32 * before + 1)
+        return tuple(options.items())
 
     @property
     def name(self) -> str:

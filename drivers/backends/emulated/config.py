@@ -8,7 +8,20 @@ Schema (``spec = "1.0"``), documented with examples in docs/emulated-card.md::
 
     [[span]]
     kind = "e1"                       # e1 | t1 | fxo | fxs
-    signalling = "pri"                # e1/t1: pri | cas
+    signalling = "pri"                # e1/t1: pri | cas (MFC/R2) | ss7 (E1 only)
+    [[span]]
+    kind = "e1"
+    signalling = "cas"
+    variant = "cn"                    # the MFC/R2 variant both ends speak
+    [[span]]
+    kind = "e1"
+    signalling = "ss7"
+    far_end = "exchange"              # exchange (our stack) | libss7 (ITU) | none
+    linkset = "carrier"               # spans of one linkset share its signalling links
+    variant = "china"                 # itu (14-bit point codes) | china (24-bit)
+    pointcode = "2-2-2"               # ours; adjpointcode: the exchange's
+    adjpointcode = "1-1-1"
+    cicbeginswith = 1                 # CIC of timeslot 1; CICs follow the timeslots
     [[span]]
     kind = "fxo"
     ports = 8
@@ -72,7 +85,17 @@ class SpanConfig:
     crc4: bool = False
     far_end: str = "exchange"
     """PRI: "exchange" runs libpri's network side behind the span; "none" leaves the
-    network end of the D-channel to the caller (``card.network_dchannel``)."""
+    network end of the D-channel to the caller (``card.network_dchannel``). MFC/R2:
+    "exchange" answers with our R2 engine in the backward role; "none" leaves the bits
+    and tones to the caller. SS7: "exchange" is our own stack as the carrier's
+    exchange, "libss7" is Debian's libss7 (ITU 14-bit point codes only), "none" leaves
+    the signalling link to the caller."""
+    protocol: str = ""
+    """What the span speaks beyond its signalling: ``mfcr2:VARIANT``; an SS7 linkset's
+    name (SpanInfo.protocol)."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """Our side's signalling settings that match this span's network (SpanInfo.options):
+    SS7 point codes, variant and first circuit code."""
     lines: tuple[LineSettings, ...] = ()
     phones: tuple[PhoneSettings, ...] = ()
 
@@ -170,6 +193,11 @@ def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
     allowed = {"kind", "signalling", "law"}
     if digital:
         allowed |= {"framing", "coding", "crc4", "far_end"}
+        signalling = raw.get("signalling", "pri")
+        if signalling == "cas":
+            allowed |= {"variant"}
+        elif signalling == "ss7":
+            allowed |= set(_SS7_KEYS)
     elif kind is SpanKind.FXO:
         allowed |= {"ports", "port", *_LINE_KEYS}
     else:
@@ -179,17 +207,33 @@ def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
     law = _choice(doc, raw.get("law", default_law), (*path, "law"), ("alaw", "ulaw"))
     if digital:
         sig = SpanSignalling(_choice(doc, raw.get("signalling", "pri"), (*path, "signalling"),
-                                     ("pri", "cas")))
+                                     ("pri", "cas", "ss7")))
         e1 = kind is SpanKind.E1
-        framing = _choice(doc, raw.get("framing", "ccs" if e1 else "esf"), (*path, "framing"),
+        if sig is not SpanSignalling.PRI and not e1:
+            raise doc.error(f"{sig} is emulated on E1 spans only (T1 CAS is robbed-bit "
+                            "signalling, which the emulated card does not carry)",
+                            (*path, "signalling"))
+        framing = _choice(doc, raw.get("framing", "cas" if sig is SpanSignalling.CAS else
+                                       "ccs" if e1 else "esf"), (*path, "framing"),
                           ("ccs", "cas", "d4", "esf"))
         coding = _choice(doc, raw.get("coding", "hdb3" if e1 else "b8zs"), (*path, "coding"),
                          ("hdb3", "ami", "b8zs"))
         crc4 = _bool(doc, raw.get("crc4", e1), (*path, "crc4"))
-        far_end = _choice(doc, raw.get("far_end", "exchange"), (*path, "far_end"),
-                          ("exchange", "none"))
+        far_ends = ("exchange", "libss7", "none") if sig is SpanSignalling.SS7 else \
+            ("exchange", "none")
+        far_end = _choice(doc, raw.get("far_end", "exchange"), (*path, "far_end"), far_ends)
+        protocol = ""
+        options: tuple[tuple[str, Any], ...] = ()
+        if sig is SpanSignalling.CAS:
+            variant = raw.get("variant", "cn")
+            if not isinstance(variant, str) or not variant:
+                raise doc.error(f"variant must name an MFC/R2 variant (cn, itu...), not "
+                                f"{variant!r}", (*path, "variant"))
+            protocol = f"mfcr2:{variant.lower()}"
+        elif sig is SpanSignalling.SS7:
+            protocol, options = _ss7(doc, raw, path, far_end)
         return SpanConfig(kind, sig, law, framing=framing, coding=coding, crc4=crc4,
-                          far_end=far_end)
+                          far_end=far_end, protocol=protocol, options=options)
     if raw.get("signalling", "analog") != "analog":
         raise doc.error(f"an {kind} span's signalling is 'analog', not {raw['signalling']!r}",
                         (*path, "signalling"))
@@ -219,6 +263,45 @@ def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
     if kind is SpanKind.FXO:
         return SpanConfig(kind, SpanSignalling.ANALOG, law, ports=ports, lines=tuple(lines))
     return SpanConfig(kind, SpanSignalling.ANALOG, law, ports=ports, phones=tuple(phones))
+
+
+_SS7_KEYS = ("linkset", "variant", "pointcode", "adjpointcode", "cicbeginswith")
+
+
+def _point_code(doc: TomlDocument, value: Any, path: tuple) -> int | str:
+    """A point code as an integer or dotted ``a-b-c``; the SS7 module checks its range
+    for the variant when it starts."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**24:
+        return value
+    if isinstance(value, str) and all(p.isdigit() for p in value.split("-")) \
+            and len(value.split("-")) == 3:
+        return value
+    raise doc.error(f"{path[-1]} must be a point code: a number or 'a-b-c' (3-8-3 for ITU, "
+                    f"8-8-8 for China), not {value!r}", path)
+
+
+def _ss7(doc: TomlDocument, raw: dict, path: tuple,
+         far_end: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """An SS7 span's linkset and our side's settings (the exchange takes the mirror)."""
+    linkset = raw.get("linkset", "ss7")
+    if not isinstance(linkset, str) or not linkset:
+        raise doc.error(f"linkset must be a name, not {linkset!r}", (*path, "linkset"))
+    variant = _choice(doc, raw.get("variant", "itu" if far_end == "libss7" else "china"),
+                      (*path, "variant"), ("itu", "china"))
+    if far_end == "libss7" and variant != "itu":
+        raise doc.error("libss7 carries ITU 14-bit point codes only: variant must be 'itu' "
+                        "with far_end = 'libss7' (docs/ss7.md)", (*path, "variant"))
+    opc = _point_code(doc, raw.get("pointcode", 2), (*path, "pointcode"))
+    apc = _point_code(doc, raw.get("adjpointcode", 1), (*path, "adjpointcode"))
+    if opc == apc:
+        raise doc.error("pointcode (ours) and adjpointcode (the exchange's) must differ",
+                        (*path, "adjpointcode"))
+    options: list[tuple[str, Any]] = [("variant", variant), ("opc", opc), ("apc", apc)]
+    if "cicbeginswith" in raw:
+        options.append(("cic_start", int(_number(doc, raw["cicbeginswith"],
+                                                 (*path, "cicbeginswith"), low=0,
+                                                 high=4095, integer=True))))
+    return linkset, tuple(options)
 
 
 def _fault(doc: TomlDocument, raw: Any, i: int, spans: int) -> FaultConfig:
