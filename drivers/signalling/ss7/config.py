@@ -31,7 +31,7 @@ class CircuitMap:
     circuits: Mapping[int, tuple[int, int]]
 
     def __post_init__(self) -> None:
-        for cic, (span, timeslot) in self.circuits.items():
+        for cic, (_span, timeslot) in self.circuits.items():
             if not 0 <= cic <= 0xFFF:
                 raise Ss7ConfigError(f"CIC {cic} is outside 0..4095 (12 bits, Q.763 1.2)")
             if not 1 <= timeslot <= 31:
@@ -68,7 +68,7 @@ class CircuitMap:
         return self.circuits.get(cic)
 
     def cic(self, span: int, timeslot: int) -> int | None:
-        by_place: dict[tuple[int, int], int] = getattr(self, "_by_place")
+        by_place: dict[tuple[int, int], int] = self.__dict__["_by_place"]
         return by_place.get((span, timeslot))
 
     def groups(self, limit: int = 32) -> list[list[int]]:
