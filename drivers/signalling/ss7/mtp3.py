@@ -38,7 +38,15 @@ from enum import Enum
 from typing import Final
 
 from .errors import Ss7CodecError, Ss7ConfigError
-from .mtp2 import InService, MsuReceived, Mtp2Link, Mtp2Timers, OutOfService, Transmit
+from .mtp2 import (
+    InService,
+    MsuReceived,
+    Mtp2Link,
+    Mtp2Output,
+    Mtp2Timers,
+    OutOfService,
+    Transmit,
+)
 
 __all__ = [
     "NETWORK_INDICATORS", "SI_ISUP", "SI_SNM", "SI_TEST", "Label", "LinkAvailable",
@@ -396,7 +404,7 @@ class Linkset:
         return [c for c, link in self.links.items() if link.phase is _LinkPhase.AVAILABLE]
 
     # -- MTP2 events ---------------------------------------------------------------------------
-    def _mtp2(self, link: _Link, outputs: list[Transmit | object]) -> None:
+    def _mtp2(self, link: _Link, outputs: list[Mtp2Output]) -> None:
         for out in outputs:
             if isinstance(out, Transmit):
                 self._out.append(Send(link.slc, out.frame))

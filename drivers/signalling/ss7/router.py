@@ -99,7 +99,7 @@ class LegRouter:
                 if leg is not None:
                     yield leg, out
                     if isinstance(out, s7.CallReleased):
-                        del self.legs[call]
+                        del self.legs[out.call]
                 elif not isinstance(out, s7.IsupTraced):
                     yield None, out
             else:
@@ -114,8 +114,8 @@ class LegRouter:
                 yield leg, up
 
     def forget(self, leg: Leg) -> None:
-        if leg in self.waiting:
-            self.waiting.remove(leg)  # type: ignore[arg-type]
+        if isinstance(leg, Ss7Leg) and leg in self.waiting:
+            self.waiting.remove(leg)
         for call, known in list(self.legs.items()):
             if known is leg:
                 del self.legs[call]
