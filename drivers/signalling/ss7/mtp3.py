@@ -296,6 +296,7 @@ class _Link:
     test_failures: int = 0
     deadlines: dict[str, float] = field(default_factory=dict)
     held: list[bytes] = field(default_factory=list)   # traffic waiting for changeover
+    stop_reason: str | None = None                    # why we took it out of service
 
 
 class Linkset:
@@ -413,13 +414,25 @@ class Linkset:
                 link.test_failures = 0
                 self._send_test(link)
             elif isinstance(out, OutOfService):
-                self._link_failed(link, out.reason)
+                reason, link.stop_reason = link.stop_reason or out.reason, None
+                self._link_failed(link, reason)
             elif isinstance(out, MsuReceived):
                 self._deliver(link, out.payload)
 
     def _start_link(self, link: _Link) -> None:
         emergency = not self.available()
         self._mtp2(link, link.mtp2.start(self.now, emergency=emergency))
+
+    def _stop_link(self, link: _Link, reason: str) -> None:
+        """Take ``link`` out of service ourselves (MTP2 reports it; the restart follows)."""
+        if link.mtp2.state.value == "out_of_service":
+            self._link_failed(link, reason)
+            return
+        link.stop_reason = reason
+        self._mtp2(link, link.mtp2.stop(self.now))
+        if link.stop_reason is not None:   # MTP2 was not in service: no report came
+            link.stop_reason = None
+            self._link_failed(link, reason)
 
     def _link_failed(self, link: _Link, reason: str) -> None:
         was = link.phase
@@ -448,8 +461,7 @@ class Linkset:
         elif name == "slt_t1":    # Q.707 2.2: no SLTA: test again, fail the second time
             link.test_failures += 1
             if link.test_failures >= 2:
-                self._mtp2(link, link.mtp2.stop(self.now))
-                self._link_failed(link, "Q.707 link test failed twice")
+                self._stop_link(link, "Q.707 link test failed twice")
             else:
                 self._send_test(link)
         elif name == "slt_t2":
@@ -521,8 +533,7 @@ class Linkset:
             # last MSU we accepted there, then resend what it has not.
             self._snm(link, subject.slc, SnmMessage(H_COA, subject.mtp2.last_accepted))
             if subject.phase is _LinkPhase.AVAILABLE:
-                self._mtp2(subject, subject.mtp2.stop(self.now))
-                self._link_failed(subject, "changeover ordered by the adjacent point")
+                self._stop_link(subject, "changeover ordered by the adjacent point")
             if subject.phase is _LinkPhase.CHANGEOVER:
                 self._finish_changeover(subject, message.value)
         elif message.heading == H_COA and subject is not None \
