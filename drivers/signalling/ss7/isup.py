@@ -490,8 +490,10 @@ class Isup:
             status.append(bool(circuit and (circuit.local_block or circuit.want_block)))
         self._send(Gra(m.cic, (m.range, tuple(status))), None)
         for cic in range(m.cic, m.cic + m.range + 1):
-            if cic in self.circuits:
-                self._after_reset(self.circuits[cic])
+            circuit = self.circuits.get(cic)
+            # 2.9.3.2: the GRA's status bits carry our blocking; no BLO is needed.
+            if circuit is not None and not circuit.local_block:
+                self._after_reset(circuit)
 
     def _on_gra(self, c: _Circuit, m: IsupMessage) -> None:
         assert isinstance(m, Gra)
