@@ -120,7 +120,7 @@ CALL_TRANSITIONS: Final[dict[tuple[State, str], tuple[State, str]]] = {
     (S.ANSWERED, "ANM"): (S.ANSWERED, "2.9.5 repeated answer: discarded"),
     (S.ANSWERED, "SUS"): (S.ANSWERED, "2.4.1 suspend received"),
     (S.ANSWERED, "RES"): (S.ANSWERED, "2.4.2 resume received"),
-    (S.OUT_IAM, "T7"): (S.RELEASING, "2.1.4.? / Annex A T7 expiry: REL (cause 102)"),
+    (S.OUT_IAM, "T7"): (S.RELEASING, "Annex A T7 expiry: REL (cause 102)"),
     (S.OUT_ALERTING, "T9"): (S.RELEASING, "Annex A T9 expiry: REL (cause 19)"),
     (S.RELEASING, "RLC"): (S.IDLE, "2.3.1 RLC received: T1, T5 stopped"),
     (S.RELEASING, "REL"): (S.IDLE, "2.3.1/2.9.5 release collision: RLC sent"),
