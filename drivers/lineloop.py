@@ -120,7 +120,7 @@ class LineLoop:
                     continue
                 key = (spec.name, spec.group) if spec.group is not None else None
                 if key is not None and key in shared:
-                    shared[key].add_span(span)
+                    shared[key].add_span(span, spec.options)
                     self.modules[span.number] = shared[key]
                 else:
                     self.modules[span.number] = open_module(spec, card, span, self.context)

@@ -34,6 +34,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "fxo": ("trunkline.drivers.signalling.fxo", "FxoSignalling"),
     "fxs": ("trunkline.drivers.signalling.fxs", "FxsSignalling"),
     "pri": ("trunkline.drivers.signalling.pri.signalling", "PriSignalling"),
+    "ss7": ("trunkline.drivers.signalling.ss7.signalling", "Ss7Signalling"),
 }
 
 
@@ -124,9 +125,9 @@ class Signalling(ABC):
     def channels(self) -> tuple[int, ...]:
         return tuple(c for span in self.spans for c in span.channels)
 
-    def add_span(self, span: SpanInfo) -> None:
-        """Drive ``span`` too (a module shared by several spans: an SS7 linkset's
-        circuits); modules of one span refuse."""
+    def add_span(self, span: SpanInfo, options: Mapping[str, Any] | None = None) -> None:
+        """Drive ``span`` too, with its own ``options`` (a module shared by several spans:
+        an SS7 linkset's circuits); modules of one span refuse."""
         raise ConfigError(f"the {type(self).__name__} of span {self.span.number} drives one "
                           f"span only; span {span.number} needs its own")
 

@@ -135,7 +135,8 @@ class EmulatedCard(CardABC):
         self._status = {s.number: SpanStatus(s.number, sync_source=digital[0] if digital
                                              and s.number in digital else 0)
                         for s in spans}
-        self._pipes = {s.number: HdlcPipe() for s in spans if s.dchannel is not None}
+        self._pipes = {s.number: HdlcPipe(mtp2=s.signalling is SpanSignalling.SS7)
+                       for s in spans if s.dchannel is not None}
         self._tx = np.zeros((len(ports), FRAME_SAMPLES), dtype=np.float32)
         self._rows = np.zeros(0, dtype=np.int64)
         self._dialing: dict[int, _Dialing] = {}
@@ -149,6 +150,8 @@ class EmulatedCard(CardABC):
         self.frames_dropped = 0
         self._slip_pending: dict[int, int] = {}
         self._pri_network: dict[int, PriNetworkSide] = {}
+        # SS7 network sides by linkset (one exchange for all the spans of a linkset).
+        self._ss7_network: dict[str, Any] = {}
         self._out_of_service: set[int] = set()
         self._loopback: dict[int, str] = {}
         for fault in config.faults:
@@ -318,6 +321,8 @@ class EmulatedCard(CardABC):
         self.network.now = now
         for side in self._pri_network.values():
             side.poll(now)
+        for ss7 in self._ss7_network.values():
+            ss7.poll(now)
         looped = self._looped_tx()
         rx = self.network.step(now, self._tx)
         if looped is not None:
@@ -458,11 +463,40 @@ class EmulatedCard(CardABC):
 
     def _dchannel_internal(self, span: int) -> HdlcLink:
         # The far end's libpri starts when our side first takes the D-channel, so a
-        # card whose PRI spans go unused never loads libpri.
-        if (span not in self._pri_network and self.span(span).signalling is SpanSignalling.PRI
-                and self.config.spans[span - 1].far_end == "exchange"):
-            self._pri_network[span] = PriNetworkSide(self, self.span(span))
+        # card whose PRI spans go unused never loads libpri; an SS7 exchange starts when
+        # our side first takes one of its linkset's signalling links.
+        info, config = self.span(span), self.config.spans[span - 1]
+        if (span not in self._pri_network and info.signalling is SpanSignalling.PRI
+                and config.far_end == "exchange"):
+            self._pri_network[span] = PriNetworkSide(self, info)
+        if (info.signalling is SpanSignalling.SS7 and config.far_end != "none"
+                and info.protocol not in self._ss7_network):
+            from trunkline.drivers.backends.emulated.ss7_network import open_network_side
+
+            linkset = [s for s in self.spans if s.signalling is SpanSignalling.SS7
+                       and s.protocol == info.protocol]
+            self._ss7_network[info.protocol] = open_network_side(self, linkset,
+                                                                 config.far_end)
         return self._pipes[span].card
+
+    def network_side(self, span: int) -> Any:
+        """The exchange behind ``span`` (PRI: its libpri exchange side; SS7: the linkset's
+        exchange), started with our side's first use of the span's link; for tests and
+        the emulation's controls (``originate`` a call toward us, block a circuit...)."""
+        info = self.span(span)
+        if info.signalling is SpanSignalling.SS7:
+            side = self._ss7_network.get(info.protocol)
+        else:
+            side = self._pri_network.get(span)
+        if side is None:
+            raise ChannelError(f"span {span} has no network side running (none is "
+                               "configured, or our side has not taken its link yet)")
+        return side
+
+    def _close_internal_card(self) -> None:
+        for side in self._ss7_network.values():
+            side.close()
+        self._ss7_network.clear()
 
     # -- maintenance ----------------------------------------------------------------
     def _maintenance_internal(self, span: int, mode: str) -> None:
