@@ -11,8 +11,14 @@ import sys
 from typing import Any
 
 from trunkline.clock import RealClock, VirtualClock
-from trunkline.drivers.model import SpanKind
+from trunkline.drivers.model import SpanKind, SpanSignalling
 from trunkline.errors import ConfigError
+
+#: ``--line`` kinds: the span signalling each calls over (None: an FXO port).
+LINES = {"fxo": None, "pri": SpanSignalling.PRI, "r2": SpanSignalling.CAS,
+         "ss7": SpanSignalling.SS7}
+#: Observations a leg reports for traces only, shown with --trace.
+TRACE_EVENTS = frozenset({"isup", "r2"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,15 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     call.add_argument("number", help="the number to dial (digits, * and #)")
     card_options(call)
-    call.add_argument("--line", choices=["fxo", "pri"], default="fxo",
-                      help="the kind of line to call on (default: fxo)")
+    call.add_argument("--line", choices=list(LINES), default="fxo",
+                      help="the kind of line to call on: an FXO port, or an E1 speaking "
+                           "ISDN PRI, MFC/R2 or SS7 ISUP (default: fxo)")
     call.add_argument("--channel", type=int,
-                      help="card channel to use (default: the first FXO port)")
+                      help="card channel to use (default: the first FXO port; on R2, the "
+                           "first free timeslot)")
     call.add_argument("--span", type=int,
-                      help="PRI span to call on (default: the first PRI span)")
-    call.add_argument("--calling", metavar="NUMBER", help="calling party number (PRI)")
+                      help="digital span to call on (default: the first of the --line kind)")
+    call.add_argument("--calling", metavar="NUMBER",
+                      help="calling party number (PRI, SS7; R2: the ANI)")
     call.add_argument("--trace", action="store_true",
-                      help="log every Q.931 message (PRI), for debugging a trunk")
+                      help="show the signalling: every Q.931 message (PRI, logged), ISUP "
+                           "message (SS7) or R2 line and register signal, decoded")
     call.add_argument("--pulse", action="store_true", help="pulse-dial instead of DTMF")
     call.add_argument("--ring-timeout", type=float, default=45.0, metavar="SECONDS",
                       help="give up as no_answer after this much ringing (default: 45)")
@@ -87,7 +97,6 @@ def open_card_from_args(args: argparse.Namespace, *, virtual: bool):
 def _call(args: argparse.Namespace) -> int:
     from trunkline.drivers.dsp.zones import load_zone
     from trunkline.drivers.lineloop import LineLoop
-    from trunkline.drivers.model import SpanSignalling
     from trunkline.drivers.signalling.leg import CallOptions
 
     virtual = not getattr(args, "realtime", False)
@@ -99,15 +108,18 @@ def _call(args: argparse.Namespace) -> int:
     options = CallOptions(args.number, ring_timeout=args.ring_timeout, hold=args.hold,
                           dial_mode="pulse" if args.pulse else "dtmf", calling=args.calling)
     with open_card_from_args(args, virtual=virtual) as card:
-        if args.line == "pri":
-            pri = [s.number for s in card.spans if s.signalling is SpanSignalling.PRI]
-            if not pri:
-                raise ConfigError(f"card {card.name} has no PRI span to call on")
-            span = args.span if args.span is not None else pri[0]
-            if span not in pri:
-                raise ConfigError(f"span {span} is not a PRI span; PRI spans: {pri}")
-            channel = None
-            where: dict[str, Any] = {"line": "pri", "span": span}
+        if args.line != "fxo":
+            kind, name = LINES[args.line], args.line.upper()
+            spans = [s.number for s in card.spans if s.signalling is kind]
+            if not spans:
+                raise ConfigError(f"card {card.name} has no {name} span to call on")
+            span = args.span if args.span is not None else spans[0]
+            if span not in spans:
+                raise ConfigError(f"span {span} is not a {name} span; {name} spans: {spans}")
+            channel = args.channel if args.line == "r2" else None
+            if channel is not None and channel not in card.span(span).channels:
+                raise ConfigError(f"channel {channel} is not a timeslot of span {span}")
+            where: dict[str, Any] = {"line": args.line, "span": span}
         else:
             fxo = [c for s in card.spans if s.kind is SpanKind.FXO for c in s.channels]
             if not fxo:
@@ -123,7 +135,10 @@ def _call(args: argparse.Namespace) -> int:
                       options={"pri_trace": args.trace}) as loop:
             leg = loop.originate(options, span=span, channel=channel)
             loop.run(lambda: leg.ended)
-    _print_call({"number": args.number, **where, **leg.result()}, args.json)
+    result = leg.result()
+    if not args.trace:
+        result["events"] = [e for e in result["events"] if e["event"] not in TRACE_EVENTS]
+    _print_call({"number": args.number, **where, **result}, args.json)
     return 0
 
 
