@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from trunkline.drivers.signalling.r2.events import R2LineSignal as R2LineSignal
 from trunkline.drivers.signalling.r2.events import R2Signal as R2Signal
+from trunkline.drivers.signalling.r2.leg import R2InboundLeg as R2InboundLeg
+from trunkline.drivers.signalling.r2.leg import R2Leg as R2Leg
 from trunkline.drivers.signalling.r2.line import Line as Line
+from trunkline.drivers.signalling.r2.pair import Behaviour as Behaviour
+from trunkline.drivers.signalling.r2.pair import R2Pair as R2Pair
+from trunkline.drivers.signalling.r2.span import R2Span as R2Span
 from trunkline.drivers.signalling.r2.variants import VARIANTS as VARIANTS
 from trunkline.drivers.signalling.r2.variants import R2Variant as R2Variant
 from trunkline.drivers.signalling.r2.variants import variant as variant
 
-__all__ = ["VARIANTS", "Line", "R2LineSignal", "R2Signal", "R2Variant", "variant"]
+__all__ = ["VARIANTS", "Behaviour", "Line", "R2InboundLeg", "R2Leg", "R2LineSignal", "R2Pair",
+           "R2Signal", "R2Span", "R2Variant", "variant"]
