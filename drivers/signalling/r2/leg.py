@@ -57,7 +57,7 @@ from trunkline.drivers.signalling.r2.register import (
     RegisterEnd,
     RegisterOutput,
 )
-from trunkline.drivers.signalling.r2.variants import ACCEPTED, Meaning
+from trunkline.drivers.signalling.r2.variants import ACCEPTED, REFUSED, Meaning
 from trunkline.errors import CallStateError, NumberFormatError
 from trunkline.vocab import Outcome
 
@@ -153,6 +153,9 @@ class _R2Base(Leg):
         self._report(ev.HungUp(self.now, self._by, self.outcome or Outcome.ERROR.value,
                                self._cause, notes=tuple(self._notes)))
         self.line.held_by = None
+
+    def result(self) -> dict[str, Any]:
+        return {**super().result(), "cause": self._cause}
 
     def _deadlines(self, *extra: float | None) -> float | None:
         found = [d for d in (self.line.next_deadline(), *extra) if d is not None]
@@ -340,6 +343,7 @@ class R2Leg(_R2Base):
             self.started + self.options.max_duration if self.state in _LIVE else None)
 
     def hangup(self, now: float, cause: int = 16) -> list[Output]:
+        """Clear forward (Q.421 carries no cause: ``cause`` is not sent)."""
         self._begin(now)
         if self.state not in _LIVE:
             return []
@@ -774,7 +778,12 @@ class R2InboundLeg(_R2Base):
 
     def _give_up(self) -> None:
         self._until = None
-        self._register(self.register.stop(self.now))
+        reg = self.register
+        if reg.tone is None or reg.meaning not in ACCEPTED | REFUSED:
+            self._register(reg.stop(self.now))
+        # else: a group B answer is on its way; cut short, the far end would hear a
+        # fragment and wait for the rest until its register gave up (Q.476). It ends
+        # with the compelled cycle, or when the call does.
         self.state = IS.CLEARING
         self._line(self.line.request(self.now, Input.CLEAR))
 
