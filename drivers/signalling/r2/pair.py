@@ -110,14 +110,14 @@ class R2Pair:
 
     ``mute_after``: ``(end, n)``: the MF signals ``end`` plays after its ``n``-th never
     reach the other end (a far end that stops answering the compelled sequence);
-    ``deaf``: the bits that end sends never arrive.
+    ``deaf``: the bits that end sends from ``deaf_after`` seconds on never arrive.
     """
 
     def __init__(self, r2: R2Variant | str = "cn", *, channels: tuple[int, ...] = (1,),
                  delay: float = 0.0, recognition: float = 0.04, start: float = 0.0,
                  a: Behaviour | None = None, b: Behaviour | None = None,
                  mute_after: tuple[str, int] | None = None, deaf: str | None = None,
-                 span_options: dict[str, Any] | None = None) -> None:
+                 deaf_after: float = 0.0, span_options: dict[str, Any] | None = None) -> None:
         if delay < 0 or recognition < 0:
             raise ValueError(f"delay={delay!r} and recognition={recognition!r} must be >= 0")
         self.now = start
@@ -125,6 +125,7 @@ class R2Pair:
         self.recognition = recognition
         self.mute_after = mute_after
         self.deaf = deaf
+        self.deaf_after = start + deaf_after
         opts = span_options or {}
         self.a = End("a", R2Span(1, channels, r2, **opts), a or Behaviour())
         self.b = End("b", R2Span(2, channels, r2, hunt_descending=True, **opts),
@@ -271,7 +272,7 @@ class R2Pair:
             self.hangup(leg, cause)
 
     def _send_bits(self, end: End, channel: int, bits: int) -> None:
-        if self.deaf == end.name:
+        if self.deaf == end.name and self.now >= self.deaf_after:
             return
         heapq.heappush(self._queue, (self.now + self.delay, next(self._seq),
                                      self.other(end).name, channel, bits))
