@@ -23,6 +23,7 @@ Every transition of each leg is one row of its table (:data:`TRANSITIONS`,
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from enum import Enum, StrEnum
 from types import MappingProxyType
@@ -139,11 +140,13 @@ class _R2Base(Leg):
             else:
                 self._do(item)
 
+    @abstractmethod
     def _line_event(self, event: LineEvent) -> None:
-        raise NotImplementedError
+        """What the leg does with something its line tells it."""
 
+    @abstractmethod
     def _register_end(self, end: RegisterEnd) -> None:
-        raise NotImplementedError
+        """What the leg does when its register signalling is over."""
 
     def _collected(self) -> None:
         """Only the incoming register collects a call."""
