@@ -12,7 +12,8 @@ Where the facts come from (each row names its source beside it):
   signalling equipment), **Q.441** (the MF signalling code and the meanings of the
   signals of groups I, II, A and B), **Q.442** (pulsed backward signals), **Q.476**
   (abnormal release of R2 registers), as in the CCITT Blue Book, fascicle VI.4.
-* **China No.1 signalling** (中国一号信令, 《中国国内电话网No.1信令方式技术规范》 GF 002-9002):
+* **China No.1 signalling** (中国一号信令, the national No.1 signalling specification of
+  the former Ministry of Posts and Telecommunications, 《中国国内电话网No.1信号方式技术规范》):
   the forward groups I (KA 主叫用户类别, the digits) and II (KD 发端呼叫业务类别), the
   backward group A and group B (KB 被叫用户状态).
 * **openr2** (github:moises-silva/openr2 @a0bf085, LGPL-2.1), ``src/r2proto.c``:
@@ -21,7 +22,10 @@ Where the facts come from (each row names its source beside it):
   ``src/r2engine.c`` (MF send level). Read for the facts; none of its code is used.
 
 A fact cited to openr2 alone is what openr2 does in the field; a fact cited to the
-national specification alone is one openr2 lacks.
+national specification alone is one openr2 lacks. Those were written from the national
+tables as they are commonly quoted, not checked against the specification's own text:
+China's A2 (由第一位发起, where openr2 keeps ITU's n-1), KB=6, KA=2..5 and KD=4..5 most
+need that check before they are relied on.
 """
 
 from __future__ import annotations
@@ -406,8 +410,8 @@ _ITU_II: Final = MappingProxyType({
     10: "II-10 operator with forward transfer facility (international)",
 })
 
-#: Q.454 sends each frequency at -11.5 +- 1 dBm0 (openr2 r2engine.c "R2 tone generation
-#: specs: Power -11.5dBm +- 1dB", its generator at -11).
+#: Send level of each frequency: openr2 r2engine.c quotes "R2 tone generation specs:
+#: Power: -11.5dBm +- 1dB" (its generator sends -11).
 _MF_LEVEL = -11.5
 
 ITU: Final = R2Variant(
@@ -429,7 +433,7 @@ ITU: Final = R2Variant(
 
 # -- China No.1 (中国一号信令) ----------------------------------------------------------------
 
-_CN = "China No.1 (GF 002-9002)"
+_CN = "China No.1"
 
 CN: Final = R2Variant(
     name="cn", country="China (中国一号信令)",
