@@ -1,0 +1,812 @@
+"""MFC/R2 calls as call legs: outbound (:class:`R2Leg`) and inbound (:class:`R2InboundLeg`).
+
+A leg drives one circuit's :class:`~.line.Line` (Q.421 line signalling on the ABCD
+bits) and, while the call is set up, a register (:mod:`.register`, the compelled MF
+cycle of Q.441). It is fed what :class:`~trunkline.drivers.signalling.leg.Leg` legs are
+fed: the card's ``BITS_CHANGED`` events (``on_signal``), the detector's events (MF
+signals while the register works, call progress and AMD after; ``on_detection``), and
+``now``. It returns :class:`~trunkline.drivers.signalling.actions.SetBits`,
+``PlayTone``/``StopTone``, ``DetectMf`` and the detection actions, and the shared call
+events, so nothing above knows R2 from PRI: ``Seized``, ``Alerting`` (group B
+"subscriber free": the called line rings), ``Answered`` (the answer line signal; never
+ringback), ``Classified``, ``Offered``, ``EarlyMedia`` and ``HungUp``. The decoded
+signals come as :class:`~.events.R2Signal` / :class:`~.events.R2LineSignal`
+observations.
+
+A leg reports ``HungUp`` once its circuit is idle again (release guard received, or
+release guard sent), or once the far end has had the variant's ``release_guard`` time
+to release and has not: the span then keeps the line until it does.
+
+Every transition of each leg is one row of its table (:data:`TRANSITIONS`,
+:data:`INBOUND_TRANSITIONS`): ``(state, signal) -> (transition, why)``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from enum import Enum, StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar, Final
+
+from trunkline.drivers.dsp.events import DetectionEvent, MfEvent, SilenceEvent
+from trunkline.drivers.model import CardEvent, EventKind
+from trunkline.drivers.signalling import events as ev
+from trunkline.drivers.signalling.actions import MarkAnswered
+from trunkline.drivers.signalling.detection import (
+    AMD_WINDOW,
+    DIGITS,
+    DIGITS_ONLY,
+    FAX_TONES,
+    heard,
+    start_progress,
+)
+from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
+from trunkline.drivers.signalling.r2.events import R2LineSignal, R2Signal
+from trunkline.drivers.signalling.r2.line import (
+    Input,
+    Line,
+    LineEvent,
+    LineNote,
+    LineOutput,
+    LineState,
+)
+from trunkline.drivers.signalling.r2.register import (
+    Collected,
+    IncomingRegister,
+    OutgoingRegister,
+    RegisterEnd,
+    RegisterOutput,
+)
+from trunkline.drivers.signalling.r2.variants import ACCEPTED, REFUSED, Meaning
+from trunkline.errors import CallStateError, NumberFormatError
+from trunkline.vocab import Outcome
+
+__all__ = ["INBOUND_TRANSITIONS", "REFUSALS", "RESULTS", "TRANSITIONS", "InState", "R2InboundLeg",
+           "R2Leg", "Signal", "State"]
+
+#: Q.850 cause for a register or line that stopped answering (Q.476 abnormal release).
+CAUSE_TIMEOUT = 102
+#: Q.850 cause for a double seizure: the circuit asked for is not available.
+CAUSE_GLARE = 44
+
+#: What a backward result means to the dialer: (outcome, Q.850 cause). Acceptances
+#: (free, A-6) ring until the answer signal. Causes: Q.850 (05/98).
+RESULTS: Final[Mapping[Meaning, tuple[Outcome, int]]] = MappingProxyType({
+    Meaning.BUSY: (Outcome.BUSY, 17),                       # 17 user busy
+    Meaning.CONGESTION: (Outcome.CONGESTION, 34),           # 34 no circuit/channel available
+    Meaning.CONGESTION_INTERNATIONAL: (Outcome.CONGESTION, 42),  # 42 switching congestion
+    Meaning.UNALLOCATED: (Outcome.INVALID_NUMBER, 1),       # 1 unallocated number
+    Meaning.OUT_OF_ORDER: (Outcome.UNREACHABLE, 27),        # 27 destination out of order
+    Meaning.NUMBER_CHANGED: (Outcome.INVALID_NUMBER, 22),   # 22 number changed
+    # B-2: the exchange sends the special information tones (E.180): as a SIT heard on
+    # an analog line (fxo.py), the number cannot be reached as dialled.
+    Meaning.SPECIAL_INFO: (Outcome.INVALID_NUMBER, 4),      # 4 send special info tone
+})
+
+#: The backward result an inbound call is refused with, by the Q.850 cause the
+#: application (or the inbound policy) gives; any other cause: congestion, as openr2
+#: send_disconnect does. A refusal the variant has no signal for is sent as congestion.
+REFUSALS: Final[Mapping[int, Meaning]] = MappingProxyType({
+    17: Meaning.BUSY,
+    21: Meaning.BUSY,           # call rejected: the caller hears busy
+    1: Meaning.UNALLOCATED,
+    22: Meaning.NUMBER_CHANGED,
+    27: Meaning.OUT_OF_ORDER,
+})
+
+
+def check_number(number: str, what: str = "call") -> str:
+    """``number`` if R2 can send it: digits 0-9 only (no + or * or #)."""
+    if not number or not number.isdigit() or not number.isascii():
+        raise NumberFormatError(f"cannot {what} {number!r} over MFC/R2: a number is digits "
+                                f"0-9 only")
+    if len(number) > 32:
+        raise NumberFormatError(f"cannot {what} {number!r}: {len(number)} digits, at most 32")
+    return number
+
+
+class _R2Base(Leg):
+    """What both R2 legs share: the line, the register, routing their outputs."""
+
+    def __init__(self, call_id: int, span: int, channel: int, number: str, line: Line) -> None:
+        super().__init__(call_id, span, channel, number)
+        self.line = line
+        self.variant = line.variant
+        #: Why the call ended, for the HungUp notes.
+        self._notes: list[tuple[str, Any]] = []
+        self._by = "near_end"
+        self._cause: int | None = None
+
+    # -- routing what the line and the register say -------------------------------------
+    def _line(self, outputs: list[LineOutput]) -> None:
+        for item in outputs:
+            if isinstance(item, LineNote):
+                self._line_event(item.event)
+            elif isinstance(item, R2LineSignal):
+                if not self.ended:
+                    self._report(item)
+            else:
+                self._do(item)
+
+    def _register(self, outputs: list[RegisterOutput]) -> None:
+        for item in outputs:
+            if isinstance(item, RegisterEnd):
+                self._register_end(item)
+            elif isinstance(item, Collected):
+                self._collected()
+            elif isinstance(item, R2Signal):
+                self._report(item)
+            else:
+                self._do(item)
+
+    @abstractmethod
+    def _line_event(self, event: LineEvent) -> None:
+        """What the leg does with something its line tells it."""
+
+    @abstractmethod
+    def _register_end(self, end: RegisterEnd) -> None:
+        """What the leg does when its register signalling is over."""
+
+    def _collected(self) -> None:
+        """Only the incoming register collects a call."""
+
+    def _hung_up(self) -> None:
+        """Report the one HungUp and give the circuit back to the span."""
+        self._report(ev.HungUp(self.now, self._by, self.outcome or Outcome.ERROR.value,
+                               self._cause, notes=tuple(self._notes)))
+        self.line.held_by = None
+
+    def result(self) -> dict[str, Any]:
+        return {**super().result(), "cause": self._cause}
+
+    def _deadlines(self, *extra: float | None) -> float | None:
+        found = [d for d in (self.line.next_deadline(), *extra) if d is not None]
+        return min(found) if found else float("inf")
+
+
+# -- outbound ------------------------------------------------------------------------------
+
+class State(StrEnum):
+    SEIZING = "seizing"
+    REGISTER = "register"
+    ALERTING = "alerting"
+    ANSWERED = "answered"
+    CONNECTED = "connected"
+    CLEARING = "clearing"
+    DONE = "done"
+
+
+class Signal(Enum):
+    """What an outbound R2 leg reacts to."""
+
+    ACKNOWLEDGED = "seizure acknowledged"
+    DOUBLE_SEIZURE = "double seizure"
+    SEIZE_ACK_TIMEOUT = "no seizure acknowledgement"
+    ACCEPTED = "the register ended: subscriber free"
+    REFUSED = "the register ended: busy, congestion, unallocated..."
+    REGISTER_FAILED = "the compelled sequence stopped"
+    LINE_ANSWERED = "answer line signal"
+    CLEAR_BACK = "clear-back (or forced release, or the far end went idle)"
+    RELEASED = "release guard: the circuit is idle"
+    RELEASE_TIMEOUT = "no release guard in time"
+    FAX_TONE = "fax or modem answer tone"
+    AMD = "the detector's answering-machine verdict"
+    RING_TIMEOUT = "ring timeout"
+    AMD_TIMEOUT = "AMD window over"
+    HOLD_OVER = "hold time over"
+    MAX_DURATION = "maximum call duration"
+
+
+S, G = State, Signal
+_LIVE = (S.SEIZING, S.REGISTER, S.ALERTING, S.ANSWERED, S.CONNECTED)
+
+#: (state, signal) -> (transition method, why). Anything else leaves the state alone.
+TRANSITIONS: Final[dict[tuple[State, Signal], tuple[str, str]]] = {
+    (S.SEIZING, G.ACKNOWLEDGED): ("_start_register",
+                                  "Q.421 seizure acknowledged: the outgoing register begins "
+                                  "(Q.440)"),
+    (S.SEIZING, G.DOUBLE_SEIZURE): ("_glare", "Q.422 3.2.7 double seizure: both ends release"),
+    (S.SEIZING, G.SEIZE_ACK_TIMEOUT): ("_no_acknowledgement", "no seizure acknowledgement: "
+                                                              "cleared forward"),
+    (S.REGISTER, G.ACCEPTED): ("_alerting", "Q.441 group B free (or A-6): the called line "
+                                            "rings; ringback is never an answer"),
+    (S.REGISTER, G.REFUSED): ("_refused", "Q.441 busy, congestion, unallocated...: release"),
+    (S.REGISTER, G.REGISTER_FAILED): ("_register_failed", "Q.476 abnormal release of the "
+                                                          "outgoing register"),
+    (S.REGISTER, G.LINE_ANSWERED): ("_answer", "Q.421 answered before the last MF signal was "
+                                               "heard to end (line signals are faster)"),
+    (S.REGISTER, G.CLEAR_BACK): ("_far_clear", "forced release during the register signalling"),
+    (S.ALERTING, G.LINE_ANSWERED): ("_answer", "Q.421 answered (ab=0 bb=1)"),
+    (S.ALERTING, G.RING_TIMEOUT): ("_no_answer", "rang out: clear forward"),
+    (S.ALERTING, G.CLEAR_BACK): ("_far_clear", "forced release before the answer"),
+    (S.ANSWERED, G.FAX_TONE): ("_decide_fax", "a fax or modem answered"),
+    (S.ANSWERED, G.AMD): ("_decide_amd", "answering-machine detection decided"),
+    (S.ANSWERED, G.AMD_TIMEOUT): ("_decide_timeout", "AMD did not decide: a person"),
+    (S.ANSWERED, G.CLEAR_BACK): ("_far_clear", "Q.421 clear-back: clear forward"),
+    (S.CONNECTED, G.CLEAR_BACK): ("_far_clear", "Q.421 clear-back: clear forward"),
+    (S.CONNECTED, G.HOLD_OVER): ("_hang_up_near", "we stayed as long as asked"),
+    (S.CLEARING, G.RELEASED): ("_done", "Q.421 release guard: the circuit is free"),
+    (S.CLEARING, G.RELEASE_TIMEOUT): ("_done", "no release guard: let go, the span keeps the "
+                                               "circuit out of use until it is idle"),
+}
+for _state in _LIVE:
+    TRANSITIONS[(_state, G.MAX_DURATION)] = ("_max_duration", "no call lasts for ever")
+
+#: Line events -> the outbound leg's signals (the rest are only noted).
+_OUT_LINE: Final = {
+    LineEvent.ACKNOWLEDGED: G.ACKNOWLEDGED, LineEvent.DOUBLE_SEIZURE: G.DOUBLE_SEIZURE,
+    LineEvent.SEIZE_ACK_TIMEOUT: G.SEIZE_ACK_TIMEOUT, LineEvent.ANSWERED: G.LINE_ANSWERED,
+    LineEvent.CLEAR_BACK: G.CLEAR_BACK, LineEvent.FAR_END_IDLE: G.CLEAR_BACK,
+    LineEvent.RELEASED: G.RELEASED, LineEvent.RELEASE_TIMEOUT: G.RELEASE_TIMEOUT,
+}
+
+
+class R2Leg(_R2Base):
+    """An outbound call on an MFC/R2 circuit: seize, register signalling, answer on the
+    line signal (see the module docstring). ``category`` and ``calling_category``
+    override the variant's (China: KD and KA)."""
+
+    kind: ClassVar[str] = "r2"
+    direction: ClassVar[str] = "outbound"
+
+    def __init__(self, call_id: int, span: int, channel: int, options: CallOptions,
+                 line: Line, *, category: int | None = None,
+                 calling_category: int | None = None) -> None:
+        super().__init__(call_id, span, channel, check_number(options.number), line)
+        if options.calling:
+            check_number(options.calling, "call from")
+        self.options = options
+        try:
+            self.register = OutgoingRegister(line.variant, options.number, options.calling,
+                                             category=category,
+                                             calling_category=calling_category)
+        except ValueError as err:
+            raise NumberFormatError(f"cannot call {options.number!r}: {err}") from err
+        self.state = State.SEIZING
+        #: What the register signalling ended with (None: it has not, or it failed).
+        self.register_result: Meaning | None = None
+        self._since = 0.0
+        self._answered_at: float | None = None
+        self._decided_at: float | None = None
+        self._early: set[str] = set()
+        self._event: ev.CallEvent | None = None
+
+    # -- inputs -------------------------------------------------------------------------
+    def start(self, now: float) -> list[Output]:
+        self.started = self.now = self._since = now
+        if not self.line.can(Input.SEIZE) or self.line.held_by is not None:
+            raise CallStateError(f"cannot call on span {self.span} channel {self.channel}: "
+                                 f"the circuit is {self.line.state.value}")
+        self.line.held_by = self.id
+        self._report(ev.Seized(now))
+        self._line(self.line.request(now, Input.SEIZE))
+        return self._take()
+
+    def on_signal(self, now: float, event: CardEvent) -> list[Output]:
+        self._begin(now)
+        if not self.ended and event.kind is EventKind.BITS_CHANGED and event.value is not None:
+            self._line(self.line.receive(self.now, event.value))
+        return self._take()
+
+    def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
+        self._begin(now)
+        if self.ended or isinstance(event, SilenceEvent):
+            return self._take()
+        if isinstance(event, MfEvent):
+            if self.state is S.REGISTER:
+                self._register(self.register.on_mf(self.now, event))
+            return self._take()
+        observed = heard(event, self.now)
+        if isinstance(observed, ev.DigitReceived):
+            if self.state is S.CONNECTED:
+                self._report(observed)
+        elif self.state is S.ALERTING:
+            self._early_media(observed)
+        elif self.state is S.ANSWERED:
+            if isinstance(observed, ev.ToneHeard) and observed.tone in FAX_TONES:
+                self._fire(G.FAX_TONE, observed)
+            elif isinstance(observed, ev.AmdVerdict):
+                self._report(observed)
+                self._fire(G.AMD, observed)
+        return self._take()
+
+    def on_time(self, now: float) -> list[Output]:
+        """The line's and the register's timers, then the call's, in this order."""
+        self._begin(now)
+        if self.ended:
+            return []
+        self._line(self.line.on_time(self.now))
+        if self.state is S.REGISTER:
+            self._register(self.register.on_time(self.now))
+        hold = self.options.hold
+        if self.state is S.ALERTING and now >= self._ring_deadline():
+            self._fire(G.RING_TIMEOUT)
+        elif self.state is S.ANSWERED and self._answered_at is not None \
+                and now - self._answered_at >= AMD_WINDOW:
+            self._fire(G.AMD_TIMEOUT)
+        elif self.state is S.CONNECTED and hold is not None and self._decided_at is not None \
+                and now - self._decided_at >= hold:
+            self._fire(G.HOLD_OVER)
+        elif self.state in _LIVE and now - self.started >= self.options.max_duration:
+            self._fire(G.MAX_DURATION)
+        return self._take()
+
+    def next_deadline(self) -> float | None:
+        if self.ended:
+            return float("inf")
+        hold = self.options.hold
+        return self._deadlines(
+            self.register.next_deadline() if self.state is S.REGISTER else None,
+            self._ring_deadline() if self.state is S.ALERTING else None,
+            self._answered_at + AMD_WINDOW if self.state is S.ANSWERED
+            and self._answered_at is not None else None,
+            self._decided_at + hold if self.state is S.CONNECTED and hold is not None
+            and self._decided_at is not None else None,
+            self.started + self.options.max_duration if self.state in _LIVE else None)
+
+    def hangup(self, now: float, cause: int = 16) -> list[Output]:
+        """Clear forward (Q.421 carries no cause: ``cause`` is not sent)."""
+        self._begin(now)
+        if self.state not in _LIVE:
+            return []
+        if self.outcome is None:
+            answered = self.state in (S.ANSWERED, S.CONNECTED)
+            self.outcome = Outcome.HUMAN.value if answered else Outcome.NO_ANSWER.value
+        self._notes.append(("reason", "near_end"))
+        self._clear()
+        return self._take()
+
+    @property
+    def done(self) -> bool:
+        return self.state is S.DONE
+
+    # -- the table ----------------------------------------------------------------------
+    def _fire(self, signal: Signal, event: ev.CallEvent | None = None) -> None:
+        row = TRANSITIONS.get((self.state, signal))
+        if row is None:
+            return
+        self._event = event
+        transition: Callable[[], None] = getattr(self, row[0])
+        transition()
+
+    def _line_event(self, event: LineEvent) -> None:
+        signal = _OUT_LINE.get(event)
+        if signal is not None:
+            self._fire(signal)
+
+    def _register_end(self, end: RegisterEnd) -> None:
+        self.register_result = end.result
+        if end.result is None:
+            self._notes.append(("reason", end.reason))
+            self._fire(G.REGISTER_FAILED)
+        elif end.result in ACCEPTED:
+            self._fire(G.ACCEPTED)
+        else:
+            self._fire(G.REFUSED)
+
+    # -- transitions --------------------------------------------------------------------
+    def _start_register(self) -> None:
+        self._enter(S.REGISTER)
+        self._register(self.register.start(self.now))
+
+    def _glare(self) -> None:
+        self._release(Outcome.CONGESTION, CAUSE_GLARE, "double seizure")
+
+    def _no_acknowledgement(self) -> None:
+        self._release(Outcome.ERROR, CAUSE_TIMEOUT, "no seizure acknowledgement")
+
+    def _alerting(self) -> None:
+        self._enter(S.ALERTING)
+        self._report(ev.Alerting(self.now, inband=True))
+        # The speech path is through: listen to what the far exchange plays.
+        self._do(start_progress(dict(self.options.detect)))
+
+    def _refused(self) -> None:
+        assert self.register_result is not None
+        outcome, cause = RESULTS[self.register_result]
+        self._release(outcome, cause, self.register_result.value)
+
+    def _register_failed(self) -> None:
+        self._release(Outcome.ERROR, CAUSE_TIMEOUT, None)
+
+    def _answer(self) -> None:
+        if self.state is S.REGISTER:
+            # Answered before our MF was heard to end: no call progress was started.
+            self._register(self.register.stop(self.now))
+            self._do(start_progress(dict(self.options.detect)))
+        self._answered_at = self.now
+        self._report(ev.Answered(self.now, "answer_signal"))
+        self._enter(S.ANSWERED)
+        self._do(MarkAnswered(exact=True))
+        if not self.options.amd:
+            self._decide("human", "amd_off")
+
+    def _no_answer(self) -> None:
+        self._release(Outcome.NO_ANSWER, None, None)
+
+    def _far_clear(self) -> None:
+        self._by = "far_end"
+        if self.state is S.ANSWERED:
+            self._decide("human", "amd_timeout")
+        if self.outcome is None:
+            # Cleared before the answer: the far end gave up ringing, or broke off.
+            self.outcome = (Outcome.NO_ANSWER if self.state is S.ALERTING
+                            else Outcome.ERROR).value
+        self._notes.append(("signal", "clear_back"))
+        self._clear()
+
+    def _decide_fax(self) -> None:
+        assert isinstance(self._event, ev.ToneHeard)
+        self._decide("fax", self._event.tone)
+
+    def _decide_amd(self) -> None:
+        assert isinstance(self._event, ev.AmdVerdict)
+        result = self._event.result
+        self._decide("human" if result == "notsure" else result, f"amd_{result}")
+
+    def _decide_timeout(self) -> None:
+        self._decide("human", "amd_timeout")
+
+    def _hang_up_near(self) -> None:
+        self._clear()
+
+    def _max_duration(self) -> None:
+        if self.outcome is None:
+            self.outcome = Outcome.ERROR.value
+            self._notes.append(("reason", "maximum call duration reached"))
+        self._clear()
+
+    def _done(self) -> None:
+        if self.line.state is not LineState.IDLE:
+            self._notes.append(("release_guard", "missing"))
+        self._enter(S.DONE)
+        self._hung_up()
+
+    # -- helpers ------------------------------------------------------------------------
+    def _release(self, outcome: Outcome, cause: int | None, why: str | None) -> None:
+        self.outcome = outcome.value
+        self._cause = cause
+        self._notes.append(("outcome", outcome.value))
+        if why:
+            self._notes.append(("reason", why))
+        if cause is not None:
+            self._notes.append(("cause", cause))
+        self._clear()
+
+    def _clear(self) -> None:
+        """Stop the register, clear forward (Q.421), wait for the release guard."""
+        if self.state is S.REGISTER:
+            self._register(self.register.stop(self.now))
+        self._enter(S.CLEARING)
+        self._line(self.line.request(self.now, Input.CLEAR))
+
+    def _decide(self, outcome: str, reason: str) -> None:
+        if self.state is not S.ANSWERED:
+            return
+        self.outcome = self.answered_by = outcome
+        self._decided_at = self.now
+        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        answered_at = self.now if self._answered_at is None else self._answered_at
+        self._report(ev.Classified(self.now, result, reason, round(self.now - answered_at, 2)))
+        self._enter(S.CONNECTED)
+        self._do(DIGITS_ONLY)
+
+    def _early_media(self, observed: ev.CallEvent) -> None:
+        """Report what is heard before the answer, once per kind (as the PRI leg does)."""
+        kind = None
+        if isinstance(observed, ev.ToneHeard):
+            heard_as = observed.tone
+        elif isinstance(observed, ev.AnnouncementHeard):
+            heard_as = kind = observed.kind
+        elif isinstance(observed, ev.DetectorEvent):
+            heard_as = observed.kind
+        else:
+            heard_as = observed.NAME
+        if heard_as not in self._early:
+            self._early.add(heard_as)
+            self._report(ev.EarlyMedia(self.now, heard_as, kind))
+
+    def _ring_deadline(self) -> float:
+        return self._since + min(self.options.ring_timeout, self.variant.timers.answer)
+
+    def _enter(self, state: State) -> None:
+        self.state = state
+        self._since = self.now
+
+
+# -- inbound -------------------------------------------------------------------------------
+
+class InState(StrEnum):
+    COLLECTING = "collecting"
+    OFFERED = "offered"
+    RINGING = "ringing"      # offered with group B "free" sent at once (accept_on_offer)
+    ACCEPTING = "accepting"
+    ANSWERED = "answered"
+    REFUSING = "refusing"
+    CLEARING = "clearing"
+    DONE = "done"
+
+
+class InSignal(Enum):
+    """What an inbound R2 leg reacts to."""
+
+    COLLECTED = "the register has the call"
+    ACCEPTED = "our group B 'free' went through"
+    REFUSED = "our refusal went through"
+    REGISTER_FAILED = "the compelled sequence stopped"
+    CLEAR_FORWARD = "clear-forward (release guard sent): the circuit is idle"
+    RELEASE_TIMEOUT = "no clear-forward in time"
+    ANSWER = "the application answers"
+    HANGUP = "the application hangs up"
+    OFFER_TIMEOUT = "nobody answered the offer"
+    ANSWER_DELAY_OVER = "our MF has ended long enough: send the answer"
+    REFUSE_TIMEOUT = "no clear-forward after our refusal"
+
+
+IS, IG = InState, InSignal
+
+#: (state, signal) -> (transition method, why).
+INBOUND_TRANSITIONS: Final[dict[tuple[InState, InSignal], tuple[str, str]]] = {
+    (IS.COLLECTING, IG.COLLECTED): ("_offer", "called number, calling party and category "
+                                              "received: the call is offered"),
+    (IS.COLLECTING, IG.REFUSED): ("_refused", "we refused a forward signal that made no sense"),
+    (IS.COLLECTING, IG.REGISTER_FAILED): ("_give_up", "Q.476 abnormal release of the "
+                                                      "incoming register: clear back"),
+    (IS.COLLECTING, IG.CLEAR_FORWARD): ("_far_gone", "Q.421 clear-forward during set-up"),
+    (IS.COLLECTING, IG.HANGUP): ("_refuse", "refused while collecting (congestion)"),
+    (IS.OFFERED, IG.ANSWER): ("_accept", "Q.441 group B 'subscriber free' in answer to the "
+                                         "held category, then the answer signal"),
+    (IS.OFFERED, IG.HANGUP): ("_refuse", "refused with the group B signal for the cause"),
+    (IS.OFFERED, IG.OFFER_TIMEOUT): ("_reject", "nobody took the call: refused"),
+    (IS.OFFERED, IG.CLEAR_FORWARD): ("_far_gone", "Q.421 clear-forward: the caller gave up"),
+    (IS.OFFERED, IG.REGISTER_FAILED): ("_give_up", "the outgoing register gave up waiting"),
+    (IS.RINGING, IG.ANSWER): ("_accept", "the answer signal follows our 'free'"),
+    (IS.RINGING, IG.HANGUP): ("_give_up", "hung up while ringing: clear back (Q.421: no "
+                                          "change of code before the answer)"),
+    (IS.RINGING, IG.OFFER_TIMEOUT): ("_reject_ringing", "nobody took the call: clear back"),
+    (IS.RINGING, IG.CLEAR_FORWARD): ("_far_gone", "Q.421 clear-forward: the caller gave up"),
+    (IS.RINGING, IG.REGISTER_FAILED): ("_give_up", "the compelled sequence stopped"),
+    (IS.ACCEPTING, IG.ACCEPTED): ("_wait_answer_delay", "our 'free' ended: the answer "
+                                                         "follows (openr2 r2_answer_delay)"),
+    (IS.ACCEPTING, IG.ANSWER_DELAY_OVER): ("_send_answer", "Q.421 answered (ab=0 bb=1)"),
+    (IS.ACCEPTING, IG.REGISTER_FAILED): ("_give_up", "the compelled sequence stopped"),
+    (IS.ACCEPTING, IG.CLEAR_FORWARD): ("_far_gone", "Q.421 clear-forward before the answer"),
+    (IS.ACCEPTING, IG.HANGUP): ("_give_up", "hung up before the answer: clear back"),
+    (IS.ANSWERED, IG.HANGUP): ("_clear_back", "Q.421 clear-back"),
+    (IS.ANSWERED, IG.CLEAR_FORWARD): ("_far_clear", "Q.421 clear-forward: release guard sent"),
+    (IS.REFUSING, IG.REFUSED): ("_refusal_heard", "our refusal was heard: clear-forward due"),
+    (IS.REFUSING, IG.REGISTER_FAILED): ("_give_up", "the refusal could not be sent: clear back"),
+    (IS.REFUSING, IG.REFUSE_TIMEOUT): ("_give_up", "no clear-forward after the refusal"),
+    (IS.REFUSING, IG.CLEAR_FORWARD): ("_done", "Q.421 clear-forward after our refusal"),
+    (IS.CLEARING, IG.CLEAR_FORWARD): ("_done", "Q.421 clear-forward: release guard sent"),
+    (IS.CLEARING, IG.RELEASE_TIMEOUT): ("_done", "no clear-forward: let go, the span keeps the "
+                                                 "circuit until the far end clears"),
+}
+
+_IN_LINE: Final = {LineEvent.CLEAR_FORWARD: IG.CLEAR_FORWARD,
+                   LineEvent.RELEASE_TIMEOUT: IG.RELEASE_TIMEOUT}
+
+
+class R2InboundLeg(_R2Base):
+    """A call the far end places on an MFC/R2 circuit: acknowledge the seizure, collect
+    the called number, the calling party (category, number) and the category, offer it
+    (``Offered(calling, called)``), then on :meth:`answer` send group B "free" and the
+    answer signal; a refusal (:meth:`hangup` before the answer, or nobody answering
+    within ``offer_for``) is the group B signal for the cause (:data:`REFUSALS`).
+
+    The forward register's last signal is held while the call is offered, so
+    ``offer_for`` must stay within the far end's patience (openr2 waits 30 s). With
+    ``accept_on_offer`` the group B "free" goes at once instead (openr2's
+    ``accept_on_offer``): the caller hears the called line ring, as from an exchange
+    ringing a subscriber, and the answer signal follows :meth:`answer`; but a call
+    refused after that can only be cleared back, which Q.421 cannot show before an
+    answer, so the caller rings until it gives up.
+    ``max_called`` and the rest configure the register (:class:`~.register.IncomingRegister`).
+    """
+
+    kind: ClassVar[str] = "r2"
+    direction: ClassVar[str] = "inbound"
+
+    def __init__(self, call_id: int, span: int, channel: int, line: Line, *,
+                 offer_for: float, reject_cause: int = 21, accept_on_offer: bool = False,
+                 max_called: int | None = None, max_calling: int | None = None,
+                 request_calling: str | None = None) -> None:
+        super().__init__(call_id, span, channel, "", line)
+        if not offer_for > 0:
+            raise ValueError(f"offer_for must be > 0 s, got {offer_for!r}")
+        self.offer_for = offer_for
+        self.reject_cause = reject_cause
+        self.accept_on_offer = accept_on_offer
+        self._responded = False
+        self.register = IncomingRegister(line.variant, max_called=max_called,
+                                         max_calling=max_calling,
+                                         request_calling=request_calling)
+        self.state = InState.COLLECTING
+        self.answered = False
+        self.called = ""
+        self.calling = ""
+        self._until: float | None = None
+        self._cause_asked = 16
+
+    # -- inputs -------------------------------------------------------------------------
+    def start(self, now: float) -> list[Output]:
+        self.started = self.now = now
+        if not self.line.can(Input.ACKNOWLEDGE) or self.line.held_by is not None:
+            raise CallStateError(f"no seizure to answer on span {self.span} channel "
+                                 f"{self.channel}: the circuit is {self.line.state.value}")
+        self.line.held_by = self.id
+        self._line(self.line.request(now, Input.ACKNOWLEDGE))
+        self._register(self.register.start(now))
+        return self._take()
+
+    def on_signal(self, now: float, event: CardEvent) -> list[Output]:
+        self._begin(now)
+        if not self.ended and event.kind is EventKind.BITS_CHANGED and event.value is not None:
+            self._line(self.line.receive(self.now, event.value))
+        return self._take()
+
+    def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
+        self._begin(now)
+        if self.ended:
+            return []
+        if isinstance(event, MfEvent):
+            if not self.register.over:
+                self._register(self.register.on_mf(self.now, event))
+            return self._take()
+        if self.state is IS.ANSWERED:
+            return super().on_detection(now, event)
+        return self._take()
+
+    def on_time(self, now: float) -> list[Output]:
+        self._begin(now)
+        if self.ended:
+            return []
+        self._line(self.line.on_time(self.now))
+        if not self.register.over:
+            self._register(self.register.on_time(self.now))
+        if self._until is not None and now >= self._until:
+            self._until = None
+            self._fire({IS.OFFERED: IG.OFFER_TIMEOUT, IS.RINGING: IG.OFFER_TIMEOUT,
+                        IS.ACCEPTING: IG.ANSWER_DELAY_OVER,
+                        IS.REFUSING: IG.REFUSE_TIMEOUT}.get(self.state, IG.OFFER_TIMEOUT))
+        return self._take()
+
+    def next_deadline(self) -> float | None:
+        if self.ended:
+            return float("inf")
+        return self._deadlines(self.register.next_deadline(), self._until)
+
+    def answer(self, now: float) -> list[Output]:
+        self._begin(now)
+        if self.state not in (IS.OFFERED, IS.RINGING):
+            raise CallStateError(f"cannot answer call {self.id}: it is {self.state.value}, "
+                                 f"not offered")
+        self._fire(IG.ANSWER)
+        return self._take()
+
+    def hangup(self, now: float, cause: int = 16) -> list[Output]:
+        self._begin(now)
+        self._cause_asked = cause
+        self._fire(IG.HANGUP)
+        return self._take()
+
+    # -- the table ----------------------------------------------------------------------
+    def _fire(self, signal: InSignal) -> None:
+        row = INBOUND_TRANSITIONS.get((self.state, signal))
+        if row is None:
+            return
+        transition: Callable[[], None] = getattr(self, row[0])
+        transition()
+
+    def _line_event(self, event: LineEvent) -> None:
+        signal = _IN_LINE.get(event)
+        if signal is not None:
+            self._fire(signal)
+
+    def _register_end(self, end: RegisterEnd) -> None:
+        if end.result is None:
+            self._notes.append(("reason", end.reason))
+            self._fire(IG.REGISTER_FAILED)
+        elif end.result in ACCEPTED:
+            self._fire(IG.ACCEPTED)
+        else:
+            self._fire(IG.REFUSED)
+
+    def _collected(self) -> None:
+        self._fire(IG.COLLECTED)
+
+    # -- transitions --------------------------------------------------------------------
+    def _offer(self) -> None:
+        reg = self.register
+        self.called, self.calling = reg.called, reg.calling
+        self.number = reg.calling
+        self.state = IS.RINGING if self.accept_on_offer else IS.OFFERED
+        self._until = self.now + self.offer_for
+        self._report(ev.Offered(self.now, calling=reg.calling, called=reg.called))
+        if self.accept_on_offer:
+            self._respond_free()
+
+    def _respond_free(self) -> None:
+        self._responded = True
+        self._register(self.register.respond(self.now, Meaning.FREE_CHARGE))
+
+    def _accept(self) -> None:
+        self.state = IS.ACCEPTING
+        self._until = None
+        if not self._responded:
+            self._respond_free()
+        elif self.register.over:  # our "free" went through while it rang
+            self._wait_answer_delay()
+
+    def _reject_ringing(self) -> None:
+        self._report(ev.Rejecting(self.now, self.reject_cause))
+        self._notes.append(("refused", self.reject_cause))
+        self._give_up()
+
+    def _wait_answer_delay(self) -> None:
+        self._until = self.now + self.variant.timers.answer_delay
+
+    def _send_answer(self) -> None:
+        self.state = IS.ANSWERED
+        self.answered = True
+        self.answered_by = Outcome.HUMAN.value
+        self._line(self.line.request(self.now, Input.ANSWER))
+        self._report(ev.Answered(self.now, "request"))
+        self._do(DIGITS)
+
+    def _reject(self) -> None:
+        self._report(ev.Rejecting(self.now, self.reject_cause))
+        self._refuse_with(self.reject_cause)
+
+    def _refuse(self) -> None:
+        self._refuse_with(self._cause_asked)
+
+    def _refuse_with(self, cause: int) -> None:
+        self.state = IS.REFUSING
+        self._notes.append(("refused", cause))
+        # The far end clears forward once it has our refusal: allow it a compelled
+        # cycle and a release time.
+        t = self.variant.timers
+        self._until = self.now + t.mf_back_cycle + t.release_guard
+        self._register(self.register.refuse(self.now, REFUSALS.get(cause, Meaning.CONGESTION)))
+
+    def _refused(self) -> None:
+        self.state = IS.REFUSING
+        t = self.variant.timers
+        self._until = self.now + t.release_guard
+
+    def _refusal_heard(self) -> None:
+        self._until = self.now + self.variant.timers.release_guard
+
+    def _give_up(self) -> None:
+        self._until = None
+        reg = self.register
+        if reg.tone is None or reg.meaning not in ACCEPTED | REFUSED:
+            self._register(reg.stop(self.now))
+        # else: a group B answer is on its way; cut short, the far end would hear a
+        # fragment and wait for the rest until its register gave up (Q.476). It ends
+        # with the compelled cycle, or when the call does.
+        self.state = IS.CLEARING
+        self._line(self.line.request(self.now, Input.CLEAR))
+
+    def _clear_back(self) -> None:
+        self.state = IS.CLEARING
+        self._line(self.line.request(self.now, Input.CLEAR))
+
+    def _far_gone(self) -> None:
+        self._by = "far_end"
+        self._done()
+
+    def _far_clear(self) -> None:
+        self._by = "far_end"
+        self._done()
+
+    def _done(self) -> None:
+        self._until = None
+        self._register(self.register.stop(self.now))
+        self.outcome = Outcome.HUMAN.value if self.answered else Outcome.REJECTED.value
+        if self.line.state is not LineState.IDLE:
+            self._notes.append(("clear_forward", "missing"))
+        self.state = IS.DONE
+        self._hung_up()
