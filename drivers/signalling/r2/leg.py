@@ -60,7 +60,7 @@ from trunkline.drivers.signalling.r2.register import (
 )
 from trunkline.drivers.signalling.r2.variants import ACCEPTED, REFUSED, Meaning
 from trunkline.errors import CallStateError, NumberFormatError
-from trunkline.vocab import Outcome
+from trunkline.vocab import Outcome, outcome_for_announcement
 
 __all__ = ["INBOUND_TRANSITIONS", "REFUSALS", "RESULTS", "TRANSITIONS", "InState", "R2InboundLeg",
            "R2Leg", "Signal", "State"]
@@ -196,6 +196,8 @@ class Signal(Enum):
     AMD_TIMEOUT = "AMD window over"
     HOLD_OVER = "hold time over"
     MAX_DURATION = "maximum call duration"
+    INFORMATION = "in-band information: SIT or a recorded announcement"
+    CLEARING_TONE = "in-band busy or congestion tone"
 
 
 S, G = State, Signal
@@ -220,6 +222,13 @@ TRANSITIONS: Final[dict[tuple[State, Signal], tuple[str, str]]] = {
     (S.ALERTING, G.LINE_ANSWERED): ("_answer", "Q.421 answered (ab=0 bb=1)"),
     (S.ALERTING, G.RING_TIMEOUT): ("_no_answer", "rang out: clear forward"),
     (S.ALERTING, G.CLEAR_BACK): ("_far_clear", "forced release before the answer"),
+    # R2 has no cause after group B: an exchange that cannot complete a call it accepted
+    # (a mobile switched off, out of coverage) connects a recorded announcement without
+    # answering, as Chinese carriers do; the audio says why, as on an analog line.
+    (S.ALERTING, G.INFORMATION): ("_information", "an announcement instead of ringing: "
+                                                  "the call cannot complete; clear forward"),
+    (S.ALERTING, G.CLEARING_TONE): ("_clearing_tone", "busy or congestion tone instead of "
+                                                      "ringing: clear forward"),
     (S.ANSWERED, G.FAX_TONE): ("_decide_fax", "a fax or modem answered"),
     (S.ANSWERED, G.AMD): ("_decide_amd", "answering-machine detection decided"),
     (S.ANSWERED, G.AMD_TIMEOUT): ("_decide_timeout", "AMD did not decide: a person"),
@@ -303,6 +312,11 @@ class R2Leg(_R2Base):
                 self._report(observed)
         elif self.state is S.ALERTING:
             self._early_media(observed)
+            if isinstance(observed, ev.SitHeard | ev.AnnouncementHeard):
+                self._fire(G.INFORMATION, observed)
+            elif isinstance(observed, ev.ToneHeard) and observed.tone in ("busy",
+                                                                          "congestion"):
+                self._fire(G.CLEARING_TONE, observed)
         elif self.state is S.ANSWERED:
             if isinstance(observed, ev.ToneHeard) and observed.tone in FAX_TONES:
                 self._fire(G.FAX_TONE, observed)
@@ -425,6 +439,19 @@ class R2Leg(_R2Base):
     def _no_answer(self) -> None:
         self._release(Outcome.NO_ANSWER, None, None)
 
+    def _information(self) -> None:
+        if isinstance(self._event, ev.AnnouncementHeard):
+            kind = self._event.kind
+            self._release(outcome_for_announcement(kind), None, f"announcement {kind}")
+        else:
+            self._release(Outcome.INVALID_NUMBER, None, "special information tone")
+
+    def _clearing_tone(self) -> None:
+        assert isinstance(self._event, ev.ToneHeard)
+        tone = self._event.tone
+        self._release(Outcome.BUSY if tone == "busy" else Outcome.CONGESTION, None,
+                      f"{tone} tone")
+
     def _far_clear(self) -> None:
         self._by = "far_end"
         if self.state is S.ANSWERED:
@@ -538,6 +565,7 @@ class InSignal(Enum):
     CLEAR_FORWARD = "clear-forward (release guard sent): the circuit is idle"
     RELEASE_TIMEOUT = "no clear-forward in time"
     ANSWER = "the application answers"
+    RING = "the application lets the call ring"
     HANGUP = "the application hangs up"
     OFFER_TIMEOUT = "nobody answered the offer"
     ANSWER_DELAY_OVER = "our MF has ended long enough: send the answer"
@@ -558,6 +586,8 @@ INBOUND_TRANSITIONS: Final[dict[tuple[InState, InSignal], tuple[str, str]]] = {
     (IS.OFFERED, IG.ANSWER): ("_accept", "Q.441 group B 'subscriber free' in answer to the "
                                          "held category, then the answer signal"),
     (IS.OFFERED, IG.HANGUP): ("_refuse", "refused with the group B signal for the cause"),
+    (IS.OFFERED, IG.RING): ("_ring", "Q.441 group B 'subscriber free': the caller hears "
+                                     "ringing until the answer signal"),
     (IS.OFFERED, IG.OFFER_TIMEOUT): ("_reject", "nobody took the call: refused"),
     (IS.OFFERED, IG.CLEAR_FORWARD): ("_far_gone", "Q.421 clear-forward: the caller gave up"),
     (IS.OFFERED, IG.REGISTER_FAILED): ("_give_up", "the outgoing register gave up waiting"),
@@ -685,6 +715,18 @@ class R2InboundLeg(_R2Base):
         self._fire(IG.ANSWER)
         return self._take()
 
+    def ring(self, now: float) -> list[Output]:
+        """Accept the offered call without answering it: group B "subscriber free" goes
+        now and the caller hears the line ring (what ``accept_on_offer`` does at the
+        offer); :meth:`answer` sends the answer signal later. An exchange does this for
+        every call it can put through, answered or not."""
+        self._begin(now)
+        if self.state is not IS.OFFERED:
+            raise CallStateError(f"cannot ring call {self.id}: it is {self.state.value}, "
+                                 f"not offered")
+        self._fire(IG.RING)
+        return self._take()
+
     def hangup(self, now: float, cause: int = 16) -> list[Output]:
         self._begin(now)
         self._cause_asked = cause
@@ -726,6 +768,10 @@ class R2InboundLeg(_R2Base):
         self._report(ev.Offered(self.now, calling=reg.calling, called=reg.called))
         if self.accept_on_offer:
             self._respond_free()
+
+    def _ring(self) -> None:
+        self.state = IS.RINGING
+        self._respond_free()
 
     def _respond_free(self) -> None:
         self._responded = True

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from r2_kit import CALLING, NUMBER, hungups, inbound, run_until_offered
 
-from trunkline.drivers.dsp.events import AmdEvent, MfEvent, ToneEvent
+from trunkline.drivers.dsp.events import AmdEvent, AnnouncementEvent, MfEvent, SitEvent, ToneEvent
 from trunkline.drivers.model import CardEvent, EventKind
 from trunkline.drivers.signalling.leg import CallOptions
 from trunkline.drivers.signalling.r2 import leg as r2leg
@@ -168,6 +168,21 @@ def forced_release_in_register_and_alerting() -> None:
     assert leg.state is State.CLEARING and leg.outcome == "no_answer"
 
 
+def information_instead_of_ringing() -> None:
+    """After group B free, an announcement, a SIT or a busy tone decides the call."""
+    cases = ((AnnouncementEvent(7, 0, 0, announcement="powered_off"), "unreachable"),
+             (SitEvent(7, 0, 0, code="IC"), "invalid_number"),
+             (ToneEvent(7, 0, 0, tone="busy"), "busy"),
+             (ToneEvent(7, 0, 0, tone="congestion"), "congestion"))
+    for event, outcome in cases:
+        leg = direct()
+        leg.register.group = Group.B
+        backward(leg, 1, 0.2, "on", "off")   # B-1 free (Brazil)
+        assert leg.state is State.ALERTING
+        leg.on_detection(0.5, event)
+        assert leg.state is State.CLEARING and leg.outcome == outcome, (event, leg.outcome)
+
+
 def release_guard_never_comes() -> None:
     leg = direct()
     leg.hangup(1.0)
@@ -235,6 +250,18 @@ def inbound_scenarios() -> list[R2Pair]:
     pair.answer(far)
     pair.hangup(leg)
     pairs.append(pair)
+    # the application lets it ring (an exchange putting the call through), then answers
+    pair = R2Pair("cn", delay=0.02, b=Behaviour(answer_after=None, offer_for=60.0))
+    leg = pair.originate("a", CallOptions(NUMBER, ring_timeout=30.0))
+    far = run_until_offered(pair)
+    pair._perform(pair._end_of(far), far, far.ring(pair.now))
+    pair.run(5.0, until=lambda: leg.state is State.ALERTING)
+    assert leg.state is State.ALERTING and far.state is InState.RINGING
+    pair.answer(far)
+    pair.run(5.0, until=lambda: leg.state is not State.ALERTING)
+    assert leg.state is State.ANSWERED
+    pair.hangup(leg)
+    pairs.append(pair)
     # refused, and the caller's clear-forward never arrives
     pair = R2Pair("itu", delay=0.02, b=Behaviour(refuse_cause=17), deaf="a", deaf_after=0.5)
     pair.originate("a", CallOptions(NUMBER))
@@ -257,6 +284,7 @@ SCENARIOS: dict[str, Callable[[], Any]] = {
     "answer_before_accept": answer_before_accept,
     "forced_release": forced_release_in_register_and_alerting,
     "release_guard_never_comes": release_guard_never_comes,
+    "information": information_instead_of_ringing,
     "inbound": inbound_scenarios,
 }
 
