@@ -458,8 +458,13 @@ def test_a_signalling_tone_is_sent_until_stopped_and_mf_is_listened_for(card: Ca
 class SharedModule(FxsSignalling):
     """A module that drives several spans (as an SS7 linkset's module will)."""
 
-    def add_span(self, span: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.span_options: list[dict[str, Any]] = []
+
+    def add_span(self, span: Any, options: Any = None) -> None:
         self.spans.append(span)
+        self.span_options.append(dict(options or {}))
 
 
 def test_spans_given_one_module_and_group_share_it_and_modules_get_their_options(
@@ -476,6 +481,7 @@ def test_spans_given_one_module_and_group_share_it_and_modules_get_their_options
         assert loop.modules[FXS] is module and isinstance(module, SharedModule)
         assert [s.number for s in module.spans] == [FXO, FXS]
         assert module.options == {"colour": "blue"}
+        assert module.span_options == [{"colour": "blue"}]
         assert loop.module_of(FXS_PORTS[0]) is module
         assert set(module.channels) == set(FXO_PORTS) | set(FXS_PORTS)
     with pytest.raises(ConfigError, match="drives one span only"):

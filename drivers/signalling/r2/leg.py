@@ -196,6 +196,7 @@ class Signal(Enum):
     AMD_TIMEOUT = "AMD window over"
     HOLD_OVER = "hold time over"
     MAX_DURATION = "maximum call duration"
+    LINE_FAULT = "the span went into alarm: the bits mean nothing"
     INFORMATION = "in-band information: SIT or a recorded announcement"
     CLEARING_TONE = "in-band busy or congestion tone"
 
@@ -241,6 +242,8 @@ TRANSITIONS: Final[dict[tuple[State, Signal], tuple[str, str]]] = {
 }
 for _state in _LIVE:
     TRANSITIONS[(_state, G.MAX_DURATION)] = ("_max_duration", "no call lasts for ever")
+    TRANSITIONS[(_state, G.LINE_FAULT)] = ("_line_fault", "span alarm: the call is lost "
+                                                          "(Q.850 38, network out of order)")
 
 #: Line events -> the outbound leg's signals (the rest are only noted).
 _OUT_LINE: Final = {
@@ -292,9 +295,13 @@ class R2Leg(_R2Base):
         self._line(self.line.request(now, Input.SEIZE))
         return self._take()
 
-    def on_signal(self, now: float, event: CardEvent) -> list[Output]:
+    def on_signal(self, now: float, event: CardEvent | ev.SpanAlarm) -> list[Output]:
         self._begin(now)
-        if not self.ended and event.kind is EventKind.BITS_CHANGED and event.value is not None:
+        if isinstance(event, ev.SpanAlarm):
+            if event.alarms and not self.ended:
+                self._fire(G.LINE_FAULT)
+        elif not self.ended and event.kind is EventKind.BITS_CHANGED \
+                and event.value is not None:
             self._line(self.line.receive(self.now, event.value))
         return self._take()
 
@@ -439,6 +446,17 @@ class R2Leg(_R2Base):
     def _no_answer(self) -> None:
         self._release(Outcome.NO_ANSWER, None, None)
 
+    def _line_fault(self) -> None:
+        if self.state in (S.ANSWERED, S.CONNECTED):
+            self._by = "far_end"
+            if self.state is S.ANSWERED:
+                self._decide("human", "amd_timeout")
+            self._notes.append(("reason", "span alarm"))
+            self._cause = 38
+            self._clear()
+        else:
+            self._release(Outcome.ERROR, 38, "span alarm")
+
     def _information(self) -> None:
         if isinstance(self._event, ev.AnnouncementHeard):
             kind = self._event.kind
@@ -566,6 +584,7 @@ class InSignal(Enum):
     RELEASE_TIMEOUT = "no clear-forward in time"
     ANSWER = "the application answers"
     RING = "the application lets the call ring"
+    LINE_FAULT = "the span went into alarm"
     HANGUP = "the application hangs up"
     OFFER_TIMEOUT = "nobody answered the offer"
     ANSWER_DELAY_OVER = "our MF has ended long enough: send the answer"
@@ -613,6 +632,11 @@ INBOUND_TRANSITIONS: Final[dict[tuple[InState, InSignal], tuple[str, str]]] = {
     (IS.CLEARING, IG.RELEASE_TIMEOUT): ("_done", "no clear-forward: let go, the span keeps the "
                                                  "circuit until the far end clears"),
 }
+
+for _in_state in (IS.COLLECTING, IS.OFFERED, IS.RINGING, IS.ACCEPTING, IS.ANSWERED,
+                  IS.REFUSING):
+    INBOUND_TRANSITIONS[(_in_state, IG.LINE_FAULT)] = (
+        "_line_fault", "span alarm: the call is lost; clear back and let the line settle")
 
 _IN_LINE: Final = {LineEvent.CLEAR_FORWARD: IG.CLEAR_FORWARD,
                    LineEvent.RELEASE_TIMEOUT: IG.RELEASE_TIMEOUT}
@@ -670,9 +694,13 @@ class R2InboundLeg(_R2Base):
         self._register(self.register.start(now))
         return self._take()
 
-    def on_signal(self, now: float, event: CardEvent) -> list[Output]:
+    def on_signal(self, now: float, event: CardEvent | ev.SpanAlarm) -> list[Output]:
         self._begin(now)
-        if not self.ended and event.kind is EventKind.BITS_CHANGED and event.value is not None:
+        if isinstance(event, ev.SpanAlarm):
+            if event.alarms and not self.ended:
+                self._fire(IG.LINE_FAULT)
+        elif not self.ended and event.kind is EventKind.BITS_CHANGED \
+                and event.value is not None:
             self._line(self.line.receive(self.now, event.value))
         return self._take()
 
@@ -835,6 +863,11 @@ class R2InboundLeg(_R2Base):
         # with the compelled cycle, or when the call does.
         self.state = IS.CLEARING
         self._line(self.line.request(self.now, Input.CLEAR))
+
+    def _line_fault(self) -> None:
+        self._notes.append(("reason", "span alarm"))
+        self._cause = 38
+        self._give_up()
 
     def _clear_back(self) -> None:
         self.state = IS.CLEARING

@@ -183,6 +183,49 @@ def information_instead_of_ringing() -> None:
         assert leg.state is State.CLEARING and leg.outcome == outcome, (event, leg.outcome)
 
 
+def span_alarm() -> list[R2Pair]:
+    """The span goes into alarm with a call in each state, on either end."""
+    from trunkline.drivers.signalling.events import SpanAlarm
+
+    alarm = SpanAlarm(1, 1)
+    pairs = []
+    outbound = (("seizing", Behaviour(), {"deaf": "b"}, {}),
+                ("register", Behaviour(answer_after=None, offer_for=60.0), {}, {}),
+                ("alerting", Behaviour(answer_after=None, accept_on_offer=True,
+                                       offer_for=60.0), {}, {"ring_timeout": 60.0}),
+                ("answered", Behaviour(answer_after=0.1), {}, {}),
+                ("connected", Behaviour(answer_after=0.1), {}, {"amd": False}))
+    for state, behaviour, fault, opts in outbound:
+        pair = R2Pair("cn", delay=0.02, b=behaviour, **fault)
+        leg = pair.originate("a", CallOptions(NUMBER, **opts))
+        pair.run(20.0, until=lambda leg=leg, state=state: leg.state.value == state)
+        assert leg.state.value == state, (state, leg.state)
+        pair._perform(pair._end_of(leg), leg, leg.on_signal(pair.now, alarm))
+        assert leg.state in (State.CLEARING, State.DONE) and leg.outcome, state
+        pairs.append(pair)
+    inbound_states = (("collecting", Behaviour()),
+                      ("offered", Behaviour(answer_after=None, offer_for=60.0)),
+                      ("ringing", Behaviour(answer_after=None, accept_on_offer=True,
+                                            offer_for=60.0)),
+                      ("accepting", Behaviour(answer_after=0.1)),
+                      ("answered", Behaviour(answer_after=0.1)),
+                      ("refusing", Behaviour(refuse_cause=17)))
+    for state, behaviour in inbound_states:
+        pair = R2Pair("cn", delay=0.02, b=behaviour)
+        pair.originate("a", CallOptions(NUMBER, ring_timeout=60.0))
+
+        def reached(state: str = state, pair: R2Pair = pair) -> bool:
+            return any(isinstance(leg, R2InboundLeg) and leg.state.value == state
+                       for leg in pair.b.calls)
+        pair.run(20.0, until=reached)
+        assert reached(), state
+        far = inbound(pair)
+        pair._perform(pair._end_of(far), far, far.on_signal(pair.now, alarm))
+        assert far.state in (InState.CLEARING, InState.DONE), state
+        pairs.append(pair)
+    return pairs
+
+
 def release_guard_never_comes() -> None:
     leg = direct()
     leg.hangup(1.0)
@@ -285,6 +328,7 @@ SCENARIOS: dict[str, Callable[[], Any]] = {
     "forced_release": forced_release_in_register_and_alerting,
     "release_guard_never_comes": release_guard_never_comes,
     "information": information_instead_of_ringing,
+    "span_alarm": span_alarm,
     "inbound": inbound_scenarios,
 }
 
