@@ -18,7 +18,7 @@ from trunkline.errors import ConfigError
 LINES = {"fxo": None, "pri": SpanSignalling.PRI, "r2": SpanSignalling.CAS,
          "ss7": SpanSignalling.SS7}
 #: Observations a leg reports for traces only, shown with --trace.
-TRACE_EVENTS = frozenset({"isup", "r2"})
+TRACE_EVENTS = frozenset({"isup", "r2", "r2_line"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -305,7 +305,13 @@ class LineLoop:
     # -- carrying out what legs return --------------------------------------------------
     def _card_event(self, now: float, event: CardEvent) -> None:
         if event.kind in (EventKind.ALARM, EventKind.NOALARM):
-            self.listener(None, ev.SpanAlarm(event.span, event.value or 0))
+            alarm = ev.SpanAlarm(event.span, event.value or 0)
+            self.listener(None, alarm)
+            module = self.modules.get(event.span)
+            if module is not None:
+                for leg, signal in module.span_alarm(now, alarm):
+                    if leg.id in self.legs:
+                        self._run(leg, leg.on_signal(now, signal))
             return
         leg = self.by_channel.get(event.channel)
         if leg is not None:

@@ -35,6 +35,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "fxs": ("trunkline.drivers.signalling.fxs", "FxsSignalling"),
     "pri": ("trunkline.drivers.signalling.pri.signalling", "PriSignalling"),
     "ss7": ("trunkline.drivers.signalling.ss7.signalling", "Ss7Signalling"),
+    "mfcr2": ("trunkline.drivers.signalling.r2.signalling", "R2Signalling"),
 }
 
 
@@ -65,15 +66,18 @@ class ModuleSpec:
 def module_spec(span: SpanInfo) -> ModuleSpec | None:
     """The module a span needs by default, from what the card says it speaks.
 
-    A CAS span's ``protocol`` ``mfcr2:VARIANT`` (or nothing: China No.1, the CAS Chinese
-    trunks speak) selects MFC/R2; an SS7 span's protocol names its linkset.
+    A CAS span's ``protocol`` ``mfcr2:VARIANT`` (or, on E1, nothing: China No.1, the CAS
+    Chinese trunks speak) selects MFC/R2; an SS7 span's protocol names its linkset.
     """
     if span.signalling is SpanSignalling.PRI:
         return ModuleSpec("pri")
     if span.kind in (SpanKind.FXO, SpanKind.FXS):
         return ModuleSpec(span.kind.value)
     if span.signalling is SpanSignalling.CAS and "mfcr2" in MODULES:
-        name, _, variant = (span.protocol or "mfcr2:cn").partition(":")
+        # MFC/R2 runs on E1 (Q.421's bits ride timeslot 16); a T1 CAS span without a
+        # protocol is robbed-bit E&M, which nothing drives yet.
+        default = "mfcr2:cn" if span.kind is SpanKind.E1 else ""
+        name, _, variant = (span.protocol or default).partition(":")
         if name == "mfcr2":
             return ModuleSpec("mfcr2", {"variant": variant or "cn", **dict(span.options)})
         return None
@@ -162,6 +166,12 @@ class Signalling(ABC):
         """Signalling that does not arrive as card events (a D-channel): pairs of
         (leg or None, what happened). A new inbound leg comes as ``(leg, None)``; span
         events as ``(None, event)``; signals for a leg as ``(leg, signal)``."""
+        return iter(())
+
+    def span_alarm(self, now: float, alarm: ev.SpanAlarm) -> Iterator[tuple[Leg, Any]]:
+        """A span of the module changed alarms: pairs of (leg, signal) for the legs that
+        must hear it (an R2 circuit has no line signalling while its span is in alarm;
+        a D-channel reports its own loss instead)."""
         return iter(())
 
     @abstractmethod

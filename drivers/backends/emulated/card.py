@@ -152,6 +152,11 @@ class EmulatedCard(CardABC):
         self._pri_network: dict[int, PriNetworkSide] = {}
         # SS7 network sides by linkset (one exchange for all the spans of a linkset).
         self._ss7_network: dict[str, Any] = {}
+        # MFC/R2 exchanges by span, started when our side first opens one of its
+        # circuits (a card whose R2 spans go unused never signals on them).
+        self._r2_spans = [info for info, conf in zip(self.spans, config.spans, strict=True)
+                          if info.signalling is SpanSignalling.CAS and conf.far_end == "exchange"]
+        self._r2_network: dict[int, Any] = {}
         self._out_of_service: set[int] = set()
         self._loopback: dict[int, str] = {}
         for fault in config.faults:
@@ -323,6 +328,7 @@ class EmulatedCard(CardABC):
             side.poll(now)
         for ss7 in self._ss7_network.values():
             ss7.poll(now)
+        self._step_r2(now)
         looped = self._looped_tx()
         rx = self.network.step(now, self._tx)
         if looped is not None:
@@ -330,6 +336,17 @@ class EmulatedCard(CardABC):
         self._tx[:] = 0
         self._events.extend(self.network.take_events())
         return rx
+
+    def _step_r2(self, now: float) -> None:
+        for info in self._r2_spans:
+            side = self._r2_network.get(info.number)
+            if side is None:
+                if not any(ch in self._row for ch in info.channels):
+                    continue
+                from trunkline.drivers.backends.emulated.r2_network import R2NetworkSide
+
+                side = self._r2_network[info.number] = R2NetworkSide(self, info)
+            side.step(now, self._tx)
 
     def _write_internal(self, codes: np.ndarray) -> None:
         if len(self._rows):
@@ -481,11 +498,14 @@ class EmulatedCard(CardABC):
 
     def network_side(self, span: int) -> Any:
         """The exchange behind ``span`` (PRI: its libpri exchange side; SS7: the linkset's
-        exchange), started with our side's first use of the span's link; for tests and
+        exchange; MFC/R2: its register), started with our side's first use of the span's
+        link (R2: of one of its circuits); for tests and
         the emulation's controls (``originate`` a call toward us, block a circuit...)."""
         info = self.span(span)
         if info.signalling is SpanSignalling.SS7:
             side = self._ss7_network.get(info.protocol)
+        elif info.signalling is SpanSignalling.CAS:
+            side = self._r2_network.get(span)
         else:
             side = self._pri_network.get(span)
         if side is None:
@@ -497,6 +517,7 @@ class EmulatedCard(CardABC):
         for side in self._ss7_network.values():
             side.close()
         self._ss7_network.clear()
+        self._r2_network.clear()
 
     # -- maintenance ----------------------------------------------------------------
     def _maintenance_internal(self, span: int, mode: str) -> None:
