@@ -25,7 +25,17 @@ other ioctls"):
 * Events: a read fails with ``ELAST`` and ``poll`` reports ``POLLPRI`` while an event
   waits; ``DAHDI_GETEVENT`` takes it. :data:`EVENT_MAP` maps every DAHDI_EVENT_* code.
 * The D-channel of a PRI span is a channel fd in HDLC-FCS mode, handed to the PRI code
-  as an :class:`~trunkline.drivers.card.HdlcLink`.
+  as an :class:`~trunkline.drivers.card.HdlcLink`; an SS7 signalling link is the same on
+  a channel in the kernel's MTP2 mode (``DAHDI_SIG_MTP2``: system.conf ``mtp2=``), where
+  the kernel repeats the last frame written and drops a received frame identical to the
+  one before it (dahdi-base.c), which the SS7 module's MTP2 expects.
+* CAS: ``DAHDI_SETTXBITS`` sends a channel's ABCD bits (CAS channels only: EINVAL
+  otherwise), ``DAHDI_GETRXBITS`` reads what the framer received, and
+  ``DAHDI_EVENT_BITSCHANGED`` (queued by dahdi-base.c ``dahdi_rbsbits`` when they change)
+  becomes a BITS_CHANGED event carrying them.
+* What the kernel does not know (an MFC/R2 variant, an SS7 linkset's point codes) comes
+  from trunkline's DAHDI configuration, when the card is given one (``config``;
+  :mod:`~trunkline.drivers.backends.dahdi.spansignalling`).
 
 A model span is a DAHDI span, except that an analog DAHDI span with both FXO and FXS
 modules becomes two model spans (one per port kind), both reporting that span's status.
@@ -36,6 +46,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,6 +62,8 @@ from trunkline.drivers.backends.dahdi.device import (
     Device,
     open_device,
 )
+from trunkline.drivers.backends.dahdi.spansignalling import span_protocol
+from trunkline.drivers.backends.dahdi.sysconf import DahdiConfig
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
@@ -131,6 +144,15 @@ EVENT_MAP: dict[str, EventRule] = {
 }
 
 
+def _load_config(config: DahdiConfig | str | Path | None) -> DahdiConfig | None:
+    """trunkline's DAHDI configuration, read from its file when given one."""
+    if config is None or isinstance(config, DahdiConfig):
+        return config
+    from trunkline.drivers.backends.dahdi.sysconf import load_config
+
+    return load_config(config)
+
+
 @dataclass
 class _DahdiSpan:
     """What SPANSTAT told us about one DAHDI span."""
@@ -172,35 +194,53 @@ class DahdiCard(CardABC):
 
     @classmethod
     def from_url_argument(cls, argument: str, **options: Any) -> DahdiCard:
-        """``dahdi`` (the kernel), ``dahdi:sim`` or ``dahdi:sim=SYSTEM.toml`` (simulated).
+        """``dahdi`` (the kernel), ``dahdi:sim`` or ``dahdi:sim=SYSTEM`` (simulated: a
+        file, or the name of a bundled system such as ``crossed``), each optionally with
+        ``config=CARD.toml`` (``dahdi:config=CARD.toml``, ``dahdi:sim=SYSTEM,config=...``).
 
         Options: ``device`` (a :class:`~.device.Device`), ``clock`` (the simulated
-        kernel's; a real kernel keeps real time and ignores it), ``echocancel`` (taps, 0
-        to disable), ``read_timeout`` (seconds).
+        kernel's; a real kernel keeps real time and ignores it), ``config`` (trunkline's
+        DAHDI configuration: a file or a :class:`~.sysconf.DahdiConfig`), ``echocancel``
+        (taps, 0 to disable), ``read_timeout`` (seconds).
         """
         device = options.pop("device", None)
         clock = options.pop("clock", None)
-        if device is None and not argument:
-            clock = None  # the boards' own time
-        if device is None and argument:
-            name, _, value = argument.partition("=")
-            if name != "sim":
+        sim: str | None = None
+        for part in (p.strip() for p in argument.split(",") if p.strip()):
+            name, _, value = part.partition("=")
+            if name == "sim":
+                sim = value
+            elif name == "config" and value:
+                options.setdefault("config", value)
+            else:
                 raise ConfigError(f"unknown dahdi card argument {argument!r}: use 'dahdi', "
-                                  "'dahdi:sim' or 'dahdi:sim=SYSTEM.toml'")
-            from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel
+                                  "'dahdi:sim', 'dahdi:sim=SYSTEM.toml' or add "
+                                  "',config=CARD.toml'")
+        if device is None and sim is None:
+            clock = None  # the boards' own time
+        if device is None and sim is not None:
+            from trunkline.drivers.backends.dahdi.simkernel import (
+                SimulatedKernel,
+                bundled_system,
+            )
 
-            device = SimulatedKernel(value or None, clock=clock)
+            device = SimulatedKernel(bundled_system(sim) if sim else None, clock=clock)
         if options.pop("network", None) is not None:
             raise ConfigError("a number plan (--network) applies to the emulated card only")
         options.pop("seed", None)
-        unknown = set(options) - {"echocancel", "read_timeout"}
+        unknown = set(options) - {"echocancel", "read_timeout", "config"}
         if unknown:
             raise ConfigError(f"the dahdi backend takes no option {', '.join(sorted(unknown))}")
         return cls(device, clock=clock, **options)
 
     def __init__(self, device: Device | None = None, *, echocancel: int = DEFAULT_EC_TAPS,
-                 read_timeout: float = READ_TIMEOUT, clock: Clock | None = None) -> None:
+                 read_timeout: float = READ_TIMEOUT, clock: Clock | None = None,
+                 config: DahdiConfig | str | Path | None = None) -> None:
         self.device = device if device is not None else open_device()
+        #: trunkline's DAHDI configuration: what the spans speak beyond the kernel's word
+        #: (given, or the one a simulated machine names).
+        self.config = _load_config(config if config is not None
+                                   else getattr(self.device, "config_path", None))
         self.binding = self.device.binding
         self.lib = self.binding.lib
         self.echocancel = echocancel
@@ -323,6 +363,7 @@ class DahdiCard(CardABC):
             lib.DAHDI_SIG_CLEAR: ChannelSignalling.BCHAN,
             lib.DAHDI_SIG_HDLCFCS: ChannelSignalling.DCHAN,
             lib.DAHDI_SIG_HARDHDLC: ChannelSignalling.DCHAN,
+            lib.DAHDI_SIG_MTP2: ChannelSignalling.MTP2,
             lib.DAHDI_SIG_CAS: ChannelSignalling.CAS,
         }
         if sigtype in table:
@@ -333,7 +374,7 @@ class DahdiCard(CardABC):
                  lib.DAHDI_SIG_FXOGS: "fxogs (ground start)", lib.DAHDI_SIG_EM: "e&m",
                  lib.DAHDI_SIG_EM_E1: "e&me1", lib.DAHDI_SIG_DACS: "dacs",
                  lib.DAHDI_SIG_HDLCRAW: "hdlc raw", lib.DAHDI_SIG_HDLCNET: "hdlc net",
-                 lib.DAHDI_SIG_MTP2: "mtp2", lib.DAHDI_SIG_SF: "sf"}
+                 lib.DAHDI_SIG_SF: "sf"}
         return None, f"signalling {names.get(sigtype, hex(sigtype))} is not supported"
 
     def _layout(self) -> tuple[list[SpanInfo], list[ChannelInfo], dict[int, int]]:
@@ -348,13 +389,15 @@ class DahdiCard(CardABC):
             if kind_text in ("E1", "T1", "J1") or (ds.lineconfig and kind_text not in (
                     "FXO", "FXS", "ANALO", "ANALOG")):
                 kind = SpanKind.E1 if kind_text == "E1" else SpanKind.T1
-                dchan = next((p.number for p in probes
-                              if p.signalling is ChannelSignalling.DCHAN), None)
-                bearer = tuple(p.number for p in probes
-                               if p.signalling is not ChannelSignalling.DCHAN)
+                links = (ChannelSignalling.DCHAN, ChannelSignalling.MTP2)
+                dchan = next((p.number for p in probes if p.signalling in links), None)
+                bearer = tuple(p.number for p in probes if p.signalling not in links)
                 sig = SpanSignalling.CAS if any(
                     p.signalling is ChannelSignalling.CAS for p in probes) \
+                    else SpanSignalling.SS7 if any(
+                        p.signalling is ChannelSignalling.MTP2 for p in probes) \
                     else SpanSignalling.PRI
+                sig, protocol, sig_options = span_protocol(self.config, number, sig)
                 lc = ds.lineconfig
                 # lineconfig 0: the span was never configured (no framing to report).
                 framing = "" if not lc else ("ccs" if lc & lib.DAHDI_CONFIG_CCS else "esf" if lc &
@@ -364,8 +407,10 @@ class DahdiCard(CardABC):
                           lib.DAHDI_CONFIG_B8ZS else "ami" if lc & lib.DAHDI_CONFIG_AMI else "")
                 crc4 = bool(lc & lib.DAHDI_CONFIG_CRC4)
                 law = probes[0].law if probes else ("alaw" if kind is SpanKind.E1 else "ulaw")
+                described = f"{ds.description} (DAHDI span {number}" + \
+                    (f", {protocol})" if protocol else ")")
                 spans.append(SpanInfo(model, kind, sig, bearer, dchan, framing, coding, crc4,
-                                      law, f"{ds.description} (DAHDI span {number})"))
+                                      law, described, protocol, sig_options))
                 mapping[model] = number
                 for p in probes:
                     channels.append(ChannelInfo(p.number, model, p.signalling, p.law, p.pos))
@@ -438,6 +483,9 @@ class DahdiCard(CardABC):
     def _open_internal(self, channel: int) -> None:
         lib = self.lib
         info = self.channels[channel]
+        if info.signalling is ChannelSignalling.MTP2:
+            raise ChannelStateError(f"channel {channel} is the SS7 signalling link of span "
+                                    f"{info.span}: use dchannel()")
         fd = self.device.open(CHANNEL)
         try:
             self.device.ioctl(fd, lib.DAHDI_SPECIFY, self.binding.int_arg(channel))
@@ -752,7 +800,7 @@ class DahdiCard(CardABC):
         ds = self._model_to_dahdi[info.span]
         if ds in self._removed:
             return ChannelState.OUT_OF_SERVICE
-        if info.signalling is ChannelSignalling.DCHAN:
+        if info.signalling in (ChannelSignalling.DCHAN, ChannelSignalling.MTP2):
             up = self._dchans[info.span].up if info.span in self._dchans else \
                 self._span_up(ds)
             return ChannelState.IN_USE if up else ChannelState.OUT_OF_SERVICE
@@ -859,7 +907,8 @@ class DahdiCard(CardABC):
 
 
 class DahdiDChannel:
-    """A PRI D-channel: a DAHDI channel fd in HDLC-FCS mode, as an HdlcLink.
+    """A PRI D-channel or an SS7 link: a DAHDI channel fd in HDLC-FCS (or MTP2) mode, as
+    an HdlcLink.
 
     Each read returns one frame followed by its two FCS bytes; each write must leave two
     bytes at the end for the FCS the kernel computes (libpri's own I/O does the same).

@@ -25,13 +25,14 @@ TOML file, ``spec = "1.0"``::
     manufacturer = "Digium"
     devicetype = "Wildcard TE420 (5th Gen)"
     location = "PCI Bus 03 Slot 01"
-    configured = "pri"                # pri | cas | clear | "" (not yet configured)
+    configured = "pri"                # pri | cas | ss7 | clear | "" (not yet configured)
     framing = "ccs"                   # what system.conf set (when configured)
     coding = "hdb3"
     crc4 = true
     timing = 1                        # sync priority (0: never a timing source)
-    far_end = "loop"                  # B-channels: "loop" (the far end echoes) | "idle"
-    [span.line]                       # what the carrier sends
+    far_end = "loop"                  # "loop" (the far end echoes) | "idle" | "span N"
+    idlebits = "1001"                 # cas: the ABCD bits an idle channel sends
+    [span.line]                       # what the carrier sends (not with far_end = "span N")
     framing = "ccs"
     coding = "hdb3"
     crc4 = true
@@ -41,11 +42,29 @@ TOML file, ``spec = "1.0"``::
     type = "analog"
     ports = ["fxo", "fxo", "fxs", "fxs"]   # the modules fitted, in port order
 
+    [[span]]                          # a crossover cable from span 1's port to this one
+    type = "E1"
+    configured = "pri"
+    far_end = "span 1"                # (saying it on one of the two spans is enough)
+
     [[fault]]                         # at a time (seconds after the kernel starts)
     at = 5.0
     kind = "alarm"                    # alarm | irqmiss | counters | removed | stall
     span = 1
     alarm = "red"
+
+``configured`` stands for what ``dahdi_cfg`` applied from system.conf: ``pri`` is a
+D-channel (``dchan``, HDLC-FCS) on timeslot 16 (E1) or 24 (T1) and clear B-channels,
+``cas`` CAS channels with ``idlebits`` (timeslot 16 of an E1 carries their bits), ``ss7``
+an SS7 signalling link in the kernel's MTP2 mode (``mtp2``) on timeslot 16 or 24 and
+clear channels, ``clear`` clear channels only. ``config`` (top level) names the machine's
+trunkline DAHDI configuration (``trunkline config import`` writes it; relative to this
+file): the card reads the signalling settings that are not kernel state from it (the
+MFC/R2 variant, SS7 point codes), as it does from ``dahdi:config=FILE`` on a machine.
+
+``far_end = "span N"`` joins this span and span N as an E1 crossover cable joins two
+ports (:mod:`~trunkline.drivers.backends.dahdi.simcross`): audio, ABCD bits and HDLC frames
+cross timeslot to timeslot, and each span's alarms follow from the other's state.
 
 What it models, from user.h: ``DAHDI_SPECIFY`` on /dev/dahdi/channel before any other
 channel ioctl (ENXIO for a channel that does not exist); blocks of ``SET_BLOCKSIZE``
@@ -55,7 +74,10 @@ event waits and ``POLLPRI`` flagging it; ``GETEVENT``; ``HOOK``; ``DIAL`` with
 ``MAINT`` loopbacks; ``SPANCONFIG``/``CHANCONFIG``/``STARTUP`` (a span whose framing or
 CRC4 differs from the line's goes RED, a coding mismatch counts bipolar violations);
 HDLC-FCS D-channels (each frame read carries 2 FCS bytes, each frame written leaves 2
-bytes for them); /dev/dahdi/timer with ``TIMERCONFIG``/``TIMERACK``.
+bytes for them) and MTP2 links (the last frame repeated, a repeated frame dropped);
+CAS bits as dahdi-base.c moves them (``SETTXBITS`` on CAS channels only, ``GETRXBITS``,
+``DAHDI_EVENT_BITSCHANGED`` from ``dahdi_rbsbits``, idle bits sent when a channel is
+configured, started or closed); /dev/dahdi/timer with ``TIMERCONFIG``/``TIMERACK``.
 
 What it does not (said plainly, as pyvisa-sim does): line impedance, echo and real echo
 cancellation (``ECHOCANCEL_PARAMS`` is accepted and recorded), tone zones in the kernel
@@ -71,6 +93,7 @@ import tomllib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +111,7 @@ from trunkline.drivers.backends.dahdi.device import (
     TIMER,
     DahdiOperationError,
 )
+from trunkline.drivers.backends.dahdi.simcross import Crossover, far_end_span
 from trunkline.drivers.dsp import g711
 from trunkline.errors import ConfigError
 
@@ -179,7 +203,7 @@ class _Span:
     base: int                      # first channel number
     total: int
     line: _Line
-    far_end: str
+    far_end: str                   # "loop", "idle", or "span N" (a crossover cable)
     lbo: int = 0
     lineconfig: int = 0
     sync: int = 0
@@ -205,6 +229,7 @@ class _Chan:
     polarity: int = 0
     txbits: int = 0
     rxbits: int = 0
+    idlebits: int = 0              # CAS: sent when the channel is hung up (CHANCONFIG)
     dial_until: float | None = None
     echocan: int = 0
     echocan_name: str = ""
@@ -213,6 +238,8 @@ class _Chan:
     hdlc_in: deque[bytes] = field(default_factory=deque)   # towards the backend
     hdlc_out: deque[bytes] = field(default_factory=deque)  # from the backend
     hdlc_fcs: bool = False
+    mtp2_last: bytes | None = None    # MTP2: the frame last received (a repeat is dropped)
+    mtp2_repeat: bytes | None = None  # MTP2: the frame last written (the kernel repeats it)
 
 
 @dataclass
@@ -240,24 +267,43 @@ def fcs16(data: bytes) -> int:
 
 
 class DChannelPeer:
-    """The far end of a simulated D-channel (for tests): whole frames, without FCS."""
+    """The far end of a simulated D-channel or MTP2 link (for tests): whole frames,
+    without FCS; on an MTP2 link both directions drop a frame identical to the one
+    before it, as the kernel's MTP2 receivers do."""
 
     def __init__(self, kernel: SimulatedKernel, chan: _Chan, span: _Span) -> None:
         self._kernel = kernel
         self._chan = chan
         self._span = span
+        self._last: bytes | None = None
 
     @property
     def up(self) -> bool:
         return self._kernel._span_up(self._span)
 
     def send(self, frame: bytes) -> None:
-        if self.up:
-            fcs = fcs16(frame)
-            self._chan.hdlc_in.append(bytes(frame) + bytes([fcs & 0xFF, fcs >> 8]))
+        if not self.up:
+            return
+        if self._mtp2:
+            if frame == self._chan.mtp2_last:
+                return  # the kernel's MTP2 receiver drops a repeated frame
+            self._chan.mtp2_last = bytes(frame)
+        self._chan.hdlc_in.append(self._kernel.with_fcs(frame))
 
     def receive(self) -> bytes | None:
-        return self._chan.hdlc_out.popleft() if self._chan.hdlc_out else None
+        """The next frame the channel sent; on an MTP2 link, as an MTP2 receiver takes
+        them (a frame identical to the one before it is dropped)."""
+        while self._chan.hdlc_out:
+            frame = self._chan.hdlc_out.popleft()
+            if self._mtp2 and frame == self._last:
+                continue
+            self._last = frame
+            return frame
+        return None
+
+    @property
+    def _mtp2(self) -> bool:
+        return self._chan.sigtype == self._kernel.lib.DAHDI_SIG_MTP2
 
 
 class SimulatedKernel:
@@ -289,6 +335,11 @@ class SimulatedKernel:
         self._stalled = False
         self._faults: list[dict[str, Any]] = []
         self.maint_log: list[tuple[int, int]] = []
+        self.cross = Crossover(self)
+        self._far_given: set[int] = set()
+        self._line_given: set[int] = set()
+        #: The machine's trunkline DAHDI configuration (the top-level ``config`` key).
+        self.config_path: Path | None = None
         self._parse(text)
         for span in self.spans:
             self._evaluate_line(span, initial=True)
@@ -307,7 +358,8 @@ class SimulatedKernel:
             hint = ": please update trunkline" if spec > SPEC else ""
             raise self._error(f"this simulated system is spec {spec!r}; this trunkline reads "
                               f"spec {SPEC!r}{hint}")
-        known = {"spec", "version", "echo_canceller", "timer", "zone", "seed", "span", "fault"}
+        known = {"spec", "version", "echo_canceller", "timer", "zone", "seed", "span", "fault",
+                 "config"}
         unknown = set(data) - known
         if unknown:
             raise self._error(f"unknown key(s) {', '.join(sorted(unknown))}; known: "
@@ -317,6 +369,12 @@ class SimulatedKernel:
         self.has_timer = bool(data.get("timer", True))
         self.zone = str(data.get("zone", "cn"))
         self.rng = np.random.default_rng(int(data.get("seed", 0)))
+        if "config" in data:
+            config = Path(str(data["config"]))
+            if not config.is_absolute() and self.source.startswith("<"):
+                raise self._error("config: a relative path needs the system in a file")
+            self.config_path = config if config.is_absolute() else \
+                Path(self.source).parent / config
         spans = data.get("span", [])
         if not isinstance(spans, list) or not spans:
             raise self._error("a simulated system needs at least one [[span]]")
@@ -324,6 +382,7 @@ class SimulatedKernel:
         for i, raw in enumerate(spans, start=1):
             span = self._span(i, raw, base)
             base += span.total
+        self._cables()
         for raw in data.get("fault", []):
             kind = raw.get("kind")
             if kind not in FAULT_KINDS:
@@ -334,7 +393,7 @@ class SimulatedKernel:
         lib = self.lib
         known = {"type", "name", "description", "manufacturer", "devicetype", "location",
                  "irq", "configured", "framing", "coding", "crc4", "timing", "far_end",
-                 "line", "ports", "counters"}
+                 "line", "ports", "counters", "idlebits"}
         unknown = set(raw) - known
         if unknown:
             raise self._error(f"span {number}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -343,8 +402,11 @@ class SimulatedKernel:
         if kind not in ("E1", "T1", "J1", "analog"):
             raise self._error(f"span {number}: type must be E1, T1, J1 or analog, not {kind!r}")
         e1 = kind == "E1"
+        configured = str(raw.get("configured", "pri" if kind != "analog" else "analog"))
         line_raw = raw.get("line", {})
-        line = _Line(str(line_raw.get("framing", "ccs" if e1 else "esf")),
+        # An E1 CAS span's line is framed for CAS (timeslot 16 multiframe) unless it says.
+        line = _Line(str(line_raw.get("framing", ("cas" if configured == "cas" else "ccs")
+                                      if e1 else "esf")),
                      str(line_raw.get("coding", "hdb3" if e1 else "b8zs")),
                      bool(line_raw.get("crc4", e1)), bool(line_raw.get("signal", True)))
         ports = list(raw.get("ports", []))
@@ -361,7 +423,13 @@ class SimulatedKernel:
         for key, value in raw.get("counters", {}).items():
             span.counters[key] = int(value)
         self.spans.append(span)
-        configured = str(raw.get("configured", "pri" if kind != "analog" else "analog"))
+        if kind != "analog" and configured not in ("pri", "cas", "ss7", "clear", ""):
+            raise self._error(f"span {number}: configured must be pri, cas, ss7, clear or "
+                              f"\"\" (not configured), not {configured!r}")
+        idlebits = str(raw.get("idlebits", "0000"))
+        if len(idlebits) != 4 or set(idlebits) - {"0", "1"}:
+            raise self._error(f"span {number}: idlebits are ABCD as four 0/1 digits (as "
+                              f"system.conf's cas=1-15:1101), not {idlebits!r}")
         for pos in range(1, total + 1):
             ch = base + pos - 1
             if kind == "analog":
@@ -377,18 +445,31 @@ class SimulatedKernel:
                                        lib.DAHDI_LAW_ALAW if self.zone not in ("us", "jp")
                                        else lib.DAHDI_LAW_MULAW, module)
                 continue
+            # What the E1/T1 drivers offer (wct4xxp t4_chan_set_sigcap: CCS adds MTP2 and
+            # HARDHDLC, CAS adds CAS; HDLCFCS is within MTP2's bits), for either framing.
             cap = lib.DAHDI_SIG_CLEAR | lib.DAHDI_SIG_HDLCFCS | lib.DAHDI_SIG_HARDHDLC \
-                | lib.DAHDI_SIG_CAS
+                | lib.DAHDI_SIG_CAS | lib.DAHDI_SIG_MTP2
             law = lib.DAHDI_LAW_ALAW if e1 else lib.DAHDI_LAW_MULAW
             sig = 0
             dpos = 16 if e1 else 24
             if configured == "pri":
                 sig = lib.DAHDI_SIG_HDLCFCS if pos == dpos else lib.DAHDI_SIG_CLEAR
+            elif configured == "ss7":
+                sig = lib.DAHDI_SIG_MTP2 if pos == dpos else lib.DAHDI_SIG_CLEAR
             elif configured == "cas":
                 sig = 0 if (e1 and pos == 16) else lib.DAHDI_SIG_CAS
             elif configured == "clear":
                 sig = lib.DAHDI_SIG_CLEAR
-            self.chans[ch] = _Chan(ch, number, pos, cap, sig, law)
+            chan = self.chans[ch] = _Chan(ch, number, pos, cap, sig, law)
+            if sig == lib.DAHDI_SIG_CAS:
+                # As after dahdi_cfg: CHANCONFIG keeps the idle bits, the hangup sends
+                # them and rxsig starts from them (dahdi_chanconfig, dahdi_q_sig).
+                chan.idlebits = chan.txbits = chan.rxbits = int(idlebits, 2)
+        self._far_span(span)  # (checked now, joined once every span is known)
+        if "far_end" in raw:
+            self._far_given.add(number)
+        if "line" in raw:
+            self._line_given.add(number)
         if configured and kind != "analog":
             framing = str(raw.get("framing", line.framing))
             coding = str(raw.get("coding", line.coding))
@@ -399,6 +480,44 @@ class SimulatedKernel:
         elif kind == "analog":
             span.running = True
         return span
+
+    def _far_span(self, span: _Span) -> int | None:
+        """The span a ``far_end = "span N"`` cable joins (None: loop or idle)."""
+        if span.far_end in ("loop", "idle"):
+            return None
+        try:
+            number = far_end_span(span.far_end)
+        except ValueError as err:
+            raise self._error(f"span {span.number}: {err}") from None
+        if number is None:
+            raise self._error(f"span {span.number}: far_end must be \"loop\", \"idle\" or "
+                              f"\"span N\", not {span.far_end!r}")
+        return number
+
+    def _cables(self) -> None:
+        """Join the spans whose far end is another span (one side saying so is enough;
+        two sides saying different things is an error)."""
+        for span in self.spans:
+            number = self._far_span(span) if span.kind != "analog" else None
+            if number is None:
+                continue
+            where = f"span {span.number}: far_end = {span.far_end!r}"
+            if not 1 <= number <= len(self.spans) or number == span.number:
+                raise self._error(f"{where} names no other span of this system")
+            far = self.spans[number - 1]
+            if far.kind != span.kind:
+                raise self._error(f"{where} joins a {span.kind} span to a {far.kind} span")
+            other = self.cross.peer.get(far.number)
+            if other not in (None, span.number) or (far.number in self._far_given and
+                                                    self._far_span(far) != span.number):
+                raise self._error(f"{where}, but span {number} says far_end = "
+                                  f"{far.far_end!r}")
+            for end in (span, far):
+                if end.number in self._line_given:
+                    raise self._error(f"span {end.number} is cabled to a span of this system "
+                                      "(far_end): it has no [span.line] of its own")
+            self.cross.join(span.number, number)
+            far.far_end = f"span {span.number}"
 
     def lineconfig(self, framing: str, coding: str, crc4: bool) -> int:
         lib = self.lib
@@ -413,35 +532,78 @@ class SimulatedKernel:
         """Alarms that follow from the configuration against what the line carries."""
         if span.kind == "analog":
             return
+        if self.cross.crossed(span):
+            self._evaluate_cable(span, initial=initial)
+            return
         lib = self.lib
         before = span.alarms
         keep = span.alarms & (lib.DAHDI_ALARM_BLUE | lib.DAHDI_ALARM_YELLOW)
-        alarms = 0
-        if not span.running:
-            alarms = lib.DAHDI_ALARM_NOTOPEN
-        elif not span.line.signal:
-            alarms = lib.DAHDI_ALARM_RED | lib.DAHDI_ALARM_LOS
-        else:
-            line = self.lineconfig(span.line.framing, span.line.coding, span.line.crc4)
-            framing_bits = (lib.DAHDI_CONFIG_CCS | lib.DAHDI_CONFIG_D4 | lib.DAHDI_CONFIG_ESF)
-            coding_bits = lib.DAHDI_CONFIG_HDB3 | lib.DAHDI_CONFIG_AMI | lib.DAHDI_CONFIG_B8ZS
-            if (line ^ span.lineconfig) & framing_bits:
-                # E1 CCS vs CAS: timeslot 16 multiframe lost; T1 D4 vs ESF: frame lost.
-                alarms = lib.DAHDI_ALARM_RED | (lib.DAHDI_ALARM_LMFA if span.kind == "E1"
-                                                 else lib.DAHDI_ALARM_LFA)
-            elif (line ^ span.lineconfig) & lib.DAHDI_CONFIG_CRC4:
-                alarms = lib.DAHDI_ALARM_RED | lib.DAHDI_ALARM_LMFA
-                span.counters["crc4"] += 1000
-            if (line ^ span.lineconfig) & coding_bits:
-                span.counters["bpv"] += 5000  # AMI read as HDB3 (or back): code violations
-            if alarms & lib.DAHDI_ALARM_RED:
-                span.counters["fas"] += 100
-                span.counters["errsec"] += 1
-        if span.maint in (lib.DAHDI_MAINT_LOCALLOOP, lib.DAHDI_MAINT_NETWORKLINELOOP,
-                          lib.DAHDI_MAINT_NETWORKPAYLOADLOOP):
-            alarms |= lib.DAHDI_ALARM_LOOPBACK
+        line = self.lineconfig(span.line.framing, span.line.coding, span.line.crc4) \
+            if span.line.signal else None
+        alarms = self._line_alarms(span, line) | self._loop_alarm(span)
         span.alarms = alarms | (keep if alarms & lib.DAHDI_ALARM_RED == 0 else 0)
-        if not initial and (before & 0xFF) != (span.alarms & 0xFF):
+        if not initial:
+            self._alarm_event(span, before)
+
+    def _evaluate_cable(self, span: _Span, *, initial: bool = False) -> None:
+        """Both ends of a crossover cable: each receives what the other transmits (nothing
+        while it is not running); a span in RED or BLUE alarm sends RAI, so the other is
+        YELLOW (wct4xxp t4_check_alarms). An injected BLUE alarm is kept; YELLOW follows
+        from the far end only."""
+        lib = self.lib
+        far = self.cross.peer_span(span)
+        pair = ((span, far), (far, span))
+        before = {s.number: s.alarms for s in (span, far)}
+        base = {s.number: self._line_alarms(s, other.lineconfig if other.running
+                                            and not other.removed else None)
+                for s, other in pair}
+        for s, other in pair:
+            alarms = base[s.number] | self._loop_alarm(s)
+            if alarms & lib.DAHDI_ALARM_RED == 0:
+                alarms |= s.alarms & lib.DAHDI_ALARM_BLUE
+            if s.running and other.running and base[other.number] & (
+                    lib.DAHDI_ALARM_RED | lib.DAHDI_ALARM_BLUE):
+                alarms |= lib.DAHDI_ALARM_YELLOW
+            s.alarms = alarms
+        if not initial:
+            for s in (span, far):
+                self._alarm_event(s, before[s.number])
+        self.cross.sync_bits(span, quiet=initial)
+
+    def _line_alarms(self, span: _Span, line: int | None) -> int:
+        """The alarms of a running span receiving a line framed as ``line`` (a
+        lineconfig; None: no signal at all), counting the errors it sees."""
+        lib = self.lib
+        if not span.running:
+            return int(lib.DAHDI_ALARM_NOTOPEN)
+        if line is None:
+            return int(lib.DAHDI_ALARM_RED | lib.DAHDI_ALARM_LOS)
+        alarms = 0
+        framing_bits = (lib.DAHDI_CONFIG_CCS | lib.DAHDI_CONFIG_D4 | lib.DAHDI_CONFIG_ESF)
+        coding_bits = lib.DAHDI_CONFIG_HDB3 | lib.DAHDI_CONFIG_AMI | lib.DAHDI_CONFIG_B8ZS
+        if (line ^ span.lineconfig) & framing_bits:
+            # E1 CCS vs CAS: timeslot 16 multiframe lost; T1 D4 vs ESF: frame lost.
+            alarms = lib.DAHDI_ALARM_RED | (lib.DAHDI_ALARM_LMFA if span.kind == "E1"
+                                             else lib.DAHDI_ALARM_LFA)
+        elif (line ^ span.lineconfig) & lib.DAHDI_CONFIG_CRC4:
+            alarms = lib.DAHDI_ALARM_RED | lib.DAHDI_ALARM_LMFA
+            span.counters["crc4"] += 1000
+        if (line ^ span.lineconfig) & coding_bits:
+            span.counters["bpv"] += 5000  # AMI read as HDB3 (or back): code violations
+        if alarms & lib.DAHDI_ALARM_RED:
+            span.counters["fas"] += 100
+            span.counters["errsec"] += 1
+        return int(alarms)
+
+    def _loop_alarm(self, span: _Span) -> int:
+        lib = self.lib
+        return int(lib.DAHDI_ALARM_LOOPBACK) if span.maint in (
+            lib.DAHDI_MAINT_LOCALLOOP, lib.DAHDI_MAINT_NETWORKLINELOOP,
+            lib.DAHDI_MAINT_NETWORKPAYLOADLOOP) else 0
+
+    def _alarm_event(self, span: _Span, before: int) -> None:
+        lib = self.lib
+        if (before & 0xFF) != (span.alarms & 0xFF):
             self._span_event(span, lib.DAHDI_EVENT_ALARM if span.alarms & 0xFF & ~(
                 lib.DAHDI_ALARM_LOOPBACK) else lib.DAHDI_EVENT_NOALARM)
 
@@ -452,6 +614,59 @@ class SimulatedKernel:
 
     def _span_chans(self, span: _Span) -> list[_Chan]:
         return [self.chans[n] for n in range(span.base, span.base + span.total)]
+
+    span_chans = _span_chans
+
+    def is_hdlc(self, ch: _Chan) -> bool:
+        """Whether ``ch`` moves whole HDLC frames (D-channel, MTP2 link, or FCS mode)."""
+        lib = self.lib
+        return ch.hdlc_fcs or ch.sigtype in (lib.DAHDI_SIG_HDLCFCS, lib.DAHDI_SIG_HARDHDLC,
+                                             lib.DAHDI_SIG_MTP2)
+
+    def is_open(self, chan: int) -> bool:
+        return self._is_open(chan)
+
+    def read_buffers(self, chan: int) -> int:
+        """The receive buffers of an open channel (the most any of its fds set)."""
+        return max((f.numbufs for f in self._fds.values() if f.chan == chan), default=0)
+
+    @staticmethod
+    def with_fcs(frame: bytes) -> bytes:
+        """A frame as an HDLC-FCS channel reads it: followed by its two FCS bytes."""
+        fcs = fcs16(frame)
+        return bytes(frame) + bytes([fcs & 0xFF, fcs >> 8])
+
+    def sample_now(self) -> int:
+        """The kernel's time in whole samples."""
+        return _samples(self.now())
+
+    def idle_code(self, ch: _Chan) -> int:
+        """The byte a channel transmits with nothing to send: silence in its law."""
+        return g711.ULAW_SILENCE if ch.law == self.lib.DAHDI_LAW_MULAW \
+            else g711.ALAW_SILENCE
+
+    def rbsbits(self, ch: _Chan, bits: int) -> None:
+        """The framer received ``bits`` for ``ch`` (dahdi-base.c dahdi_rbsbits: nothing
+        when they are unchanged; BITSCHANGED queued on a CAS channel; rxsig kept)."""
+        if bits == ch.rxbits:
+            return
+        if ch.sigtype == self.lib.DAHDI_SIG_CAS:
+            ch.events.append(self.lib.DAHDI_EVENT_BITSCHANGED)
+        ch.rxbits = bits
+
+    def _hangup_bits(self, ch: _Chan) -> None:
+        """dahdi_hangup on a CAS channel sends its idle bits (on configuration, span
+        startup and the last close)."""
+        if ch.sigtype == self.lib.DAHDI_SIG_CAS:
+            self._send_bits(ch, ch.idlebits)
+
+    def _send_bits(self, ch: _Chan, bits: int) -> None:
+        ch.txbits = bits & 0xF
+        span = self.spans[ch.span - 1]
+        if self.cross.crossed(span):
+            self.cross.send_bits(ch)
+        elif span.far_end == "loop" and self._span_up(span):
+            self.rbsbits(ch, ch.txbits)
 
     def _span_up(self, span: _Span) -> bool:
         lib = self.lib
@@ -519,15 +734,14 @@ class SimulatedKernel:
         self.chans[channel].events.append(getattr(self.lib, f"DAHDI_EVENT_{event}"))
 
     def set_rxbits(self, channel: int, bits: int) -> None:
-        ch = self.chans[channel]
-        if ch.rxbits != bits:
-            ch.rxbits = bits
-            ch.events.append(self.lib.DAHDI_EVENT_BITSCHANGED)
+        """The far end sends ABCD ``bits`` on ``channel`` (for tests)."""
+        self.rbsbits(self.chans[channel], bits)
 
     def dchannel_peer(self, span: int) -> DChannelPeer:
         s = self.span_by_number(span)
         for ch in self._span_chans(s):
-            if ch.sigtype in (self.lib.DAHDI_SIG_HDLCFCS, self.lib.DAHDI_SIG_HARDHDLC):
+            if ch.sigtype in (self.lib.DAHDI_SIG_HDLCFCS, self.lib.DAHDI_SIG_HARDHDLC,
+                              self.lib.DAHDI_SIG_MTP2):
                 return DChannelPeer(self, ch, s)
         raise ValueError(f"simulated span {span} has no D-channel")
 
@@ -581,14 +795,21 @@ class SimulatedKernel:
         if f.chan:
             ch = self.chans[f.chan]
             if not self._is_open(f.chan):
-                # DAHDI hangs a channel up when its last user closes it.
+                # DAHDI hangs a channel up when its last user closes it (close_channel:
+                # buffers freed, events reset, then dahdi_hangup: a CAS channel sends
+                # its idle bits).
                 if ch.module == "fxo":
                     ch.offhook = False
                 ch.ringing = ch.ringing if ch.module == "fxo" else False
                 ch.echocan = 0
+                if self.cross.crossed(self.spans[ch.span - 1]):
+                    self.cross.transmit(ch)  # what was written went out before the close
+                    ch.hdlc_in.clear()
                 ch.tx.clear()
                 ch.events.clear()
                 ch.dial_until = None
+                ch.mtp2_last = ch.mtp2_repeat = None
+                self._hangup_bits(ch)
 
     def _fd(self, fd: int, op: str) -> _Fd:
         try:
@@ -614,8 +835,8 @@ class SimulatedKernel:
             raise DahdiOperationError(errno.ENODEV, "read", target)
         if ch.events:
             raise DahdiOperationError(self.lib.ELAST, "read", target)
-        if ch.sigtype in (self.lib.DAHDI_SIG_HDLCFCS, self.lib.DAHDI_SIG_HARDHDLC) \
-                or ch.hdlc_fcs:
+        if self.is_hdlc(ch):
+            self.cross.sync_repeat(ch)
             if not ch.hdlc_in:
                 raise DahdiOperationError(errno.EAGAIN, "read", target)
             return ch.hdlc_in.popleft()[:size]
@@ -638,9 +859,15 @@ class SimulatedKernel:
     def _rx_block(self, ch: _Chan, span: _Span, f: _Fd) -> np.ndarray:
         lib = self.lib
         n = f.blocksize
+        idle = self._idle(ch, f)
+        if span.kind != "analog" and self.cross.crossed(span):
+            # Our transmit drains at the line's rate (simcross); we receive the far end's.
+            if span.alarms & lib.DAHDI_ALARM_BLUE:
+                return np.full(n, 0xFF, dtype=np.uint8)  # AIS: all ones
+            start = _samples(f.t0) + f.blocks_read * n
+            return self.cross.receive_block(ch, start, n, idle)
         sent = bytes(ch.tx[:n])
         del ch.tx[:n]
-        idle = self._idle(ch, f)
         tx = np.full(n, idle, dtype=np.uint8)
         tx[: len(sent)] = np.frombuffer(sent, dtype=np.uint8)
         if span.kind != "analog":
@@ -677,13 +904,18 @@ class SimulatedKernel:
         ch = self.chans[f.chan]
         if ch.events:
             raise DahdiOperationError(self.lib.ELAST, "write", target)
-        if ch.sigtype in (self.lib.DAHDI_SIG_HDLCFCS, self.lib.DAHDI_SIG_HARDHDLC) \
-                or ch.hdlc_fcs:
+        if self.is_hdlc(ch):
             if len(data) < 3:
                 raise DahdiOperationError(errno.EINVAL, "write", target)
-            if self._span_up(self.spans[ch.span - 1]):
-                ch.hdlc_out.append(bytes(data[:-2]))  # the last two bytes make room for FCS
+            frame = bytes(data[:-2])  # the last two bytes make room for the FCS
+            span = self.spans[ch.span - 1]
+            if self.cross.crossed(span):
+                self.cross.send_frame(ch, frame)
+            elif self._span_up(span):
+                ch.hdlc_out.append(frame)
             return len(data)
+        if self.cross.crossed(self.spans[ch.span - 1]):
+            self.cross.transmit(ch)  # the buffer drains at the line's rate, read or not
         if len(ch.tx) + len(data) > f.numbufs * f.blocksize:
             raise DahdiOperationError(errno.EAGAIN, "write", target)
         ch.tx.extend(data)
@@ -719,9 +951,7 @@ class SimulatedKernel:
         return self._ready(fds)
 
     def _is_hdlc(self, f: _Fd) -> bool:
-        ch = self.chans[f.chan]
-        return ch.hdlc_fcs or ch.sigtype in (self.lib.DAHDI_SIG_HDLCFCS,
-                                             self.lib.DAHDI_SIG_HARDHDLC)
+        return self.is_hdlc(self.chans[f.chan])
 
     def _ready(self, fds: Mapping[int, int]) -> dict[int, int]:
         out: dict[int, int] = {}
@@ -736,6 +966,7 @@ class SimulatedKernel:
                 if ch.events:
                     got |= POLLPRI
                 if self._is_hdlc(f):
+                    self.cross.sync_repeat(ch)
                     got |= POLLIN if ch.hdlc_in else 0
                 elif self._blocks_due(f) > 0:
                     got |= POLLIN
@@ -772,6 +1003,12 @@ class SimulatedKernel:
                                                           f"{f.chan})")
         if number not in self.chans:
             raise DahdiOperationError(errno.ENXIO, name, f"{f.path} (channel {number})")
+        if not self._is_open(number):
+            # dahdi_specchan_open -> initialize_channel -> dahdi_reallocbufs: fresh buffers.
+            ch = self.chans[number]
+            ch.mtp2_last = ch.mtp2_repeat = None
+            if self.cross.crossed(self.spans[ch.span - 1]):
+                ch.hdlc_in.clear()
         f.chan = number
         f.t0 = self.now()
         f.blocks_read = 0
@@ -791,12 +1028,18 @@ class SimulatedKernel:
         if not 1 <= arg.numbufs <= 32:
             raise DahdiOperationError(errno.EINVAL, name, f.path)
         f.numbufs = arg.numbufs
+        if f.chan:
+            # dahdi_reallocbufs: fresh buffers, nothing to compare a frame with or repeat.
+            ch = self.chans[f.chan]
+            ch.mtp2_last = ch.mtp2_repeat = None
 
     def _ioctl_get_bufinfo(self, f: _Fd, arg: Any, name: str) -> None:
         arg.numbufs = f.numbufs
         arg.bufsize = f.blocksize
         arg.txbufpolicy = arg.rxbufpolicy = self.lib.DAHDI_POLICY_IMMEDIATE
         arg.readbufs = min(max(self._blocks_due(f), 0), f.numbufs) if f.chan else 0
+        if f.chan and self.cross.crossed(self.spans[self.chans[f.chan].span - 1]):
+            self.cross.transmit(self.chans[f.chan])
         arg.writebufs = len(self.chans[f.chan].tx) // f.blocksize if f.chan else 0
 
     def _ioctl_flush(self, f: _Fd, arg: Any, name: str) -> None:
@@ -925,6 +1168,12 @@ class SimulatedKernel:
         ch.sigtype = arg.sigtype
         if arg.deflaw:
             ch.law = arg.deflaw
+        # dahdi_ioctl_chanconfig: a CAS channel keeps its idle bits, is hung up (sends
+        # them) and takes them as what it receives until the framer says otherwise.
+        ch.idlebits = arg.idlebits & 0xF if ch.sigtype == self.lib.DAHDI_SIG_CAS else 0
+        if ch.sigtype == self.lib.DAHDI_SIG_CAS:
+            ch.rxbits = ch.idlebits
+            self._hangup_bits(ch)
 
     def _ioctl_startup(self, f: _Fd, arg: Any, name: str) -> None:
         number = arg[0]
@@ -932,6 +1181,12 @@ class SimulatedKernel:
             raise DahdiOperationError(errno.EINVAL, name, f"span {number}")
         span = self.spans[number - 1]
         span.running = True
+        # dahdi_ioctl_startup: every channel's rxsig from dahdi_q_sig (a CAS channel's
+        # idle bits), then dahdi_hangup (a CAS channel sends its idle bits); the framer
+        # then reports what the line carries (the cable's bits, when crossed).
+        for ch in self._span_chans(span):
+            if ch.sigtype == self.lib.DAHDI_SIG_CAS:
+                ch.rxbits = ch.txbits = ch.idlebits
         self._evaluate_line(span)
 
     def _ioctl_shutdown(self, f: _Fd, arg: Any, name: str) -> None:
@@ -1045,10 +1300,7 @@ class SimulatedKernel:
         ch = self._chan_of(f, name)
         if ch.sigtype != self.lib.DAHDI_SIG_CAS:
             raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (not CAS)")
-        ch.txbits = arg[0] & 0xF
-        span = self.spans[ch.span - 1]
-        if span.far_end == "loop" and self._span_up(span):
-            self.set_rxbits(ch.number, ch.txbits)
+        self._send_bits(ch, arg[0])
 
     def _ioctl_getrxbits(self, f: _Fd, arg: Any, name: str) -> None:
         arg[0] = self._chan_of(f, name).rxbits
@@ -1081,6 +1333,15 @@ def select_pollnval() -> int:
     import select
 
     return select.POLLNVAL
+
+
+def bundled_system(name: str) -> str | Path:
+    """``name`` as a system description: a file, or the name of a system bundled with
+    trunkline (``firmware-profiles/systems/NAME.toml``, e.g. ``crossed``)."""
+    if "/" in name or name.endswith(".toml") or Path(name).exists():
+        return name
+    bundled = resources.files("trunkline.profiles") / "systems" / f"{name}.toml"
+    return Path(str(bundled)) if bundled.is_file() else name
 
 
 def load_system(path: str | Path, *, clock: Clock | None = None) -> SimulatedKernel:
