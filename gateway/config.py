@@ -35,7 +35,7 @@ switchtype = "euroisdn_e1"
 trace = false
 [[group]]
 name = "outbound"
-channels = ["fxo", "pri"]        # kinds (fxo, fxs, pri), "span:N", or channel numbers
+channels = ["fxo", "pri", "r2", "ss7"]  # kinds (fxo, fxs, pri, r2, ss7), "span:N", numbers
 ```
 
 SIGHUP reloads what can change without touching hardware: tokens, groups, the inbound
@@ -79,7 +79,8 @@ class GatewayConfig:
     pri_switchtype: str = "euroisdn_e1"
     pri_trace: bool = False
     groups: dict[str, list[Any]] = field(default_factory=lambda: {
-        "outbound": ["fxo", "pri"], "fxo": ["fxo"], "pri": ["pri"], "agents": ["fxs"]})
+        "outbound": ["fxo", "pri", "r2", "ss7"], "fxo": ["fxo"], "pri": ["pri"],
+        "r2": ["r2"], "ss7": ["ss7"], "agents": ["fxs"]})
     zone: str | None = None
     """The tone zone of the card's lines (None: what the card says, else ``cn``)."""
     lines: list[tuple[list[Any], dict[str, Any]]] = field(default_factory=list)
@@ -139,11 +140,11 @@ def _channel_entries(doc: TomlDocument, chans: Any, path: tuple) -> list[Any]:
         raise doc.error("channels must be a non-empty list", path)
     for c in chans:
         ok = (isinstance(c, int) and not isinstance(c, bool) and c > 0) or c in (
-            "fxo", "fxs", "pri") or (isinstance(c, str) and c.startswith("span:")
+            "fxo", "fxs", "pri", "r2", "ss7") or (isinstance(c, str) and c.startswith("span:")
                                      and c[5:].isdigit())
         if not ok:
             raise doc.error(f"bad channel entry {c!r}: a channel number, fxo, fxs, "
-                            "pri or span:N", path)
+                            "pri, r2, ss7 or span:N", path)
     return chans
 
 

@@ -8,11 +8,14 @@ from trunkline.errors import ConfigError
 from trunkline.tomlconf import LineIndex
 
 
-def test_default_card_is_two_pri_spans_eight_fxo_twelve_fxs():
+def test_default_card_is_two_pri_spans_eight_fxo_twelve_fxs_one_r2_one_ss7():
     config = default_card_config()
     kinds = [(s.kind, s.signalling.value, s.ports) for s in config.spans]
     assert kinds == [(SpanKind.E1, "pri", 0), (SpanKind.E1, "pri", 0),
-                     (SpanKind.FXO, "analog", 8), (SpanKind.FXS, "analog", 12)]
+                     (SpanKind.FXO, "analog", 8), (SpanKind.FXS, "analog", 12),
+                     (SpanKind.E1, "cas", 0), (SpanKind.E1, "ss7", 0)]
+    assert config.spans[4].protocol == "mfcr2:cn"
+    assert dict(config.spans[5].options)["variant"] == "china"
     fxo = config.spans[2]
     assert fxo.lines[0].polarity_reversal and not fxo.lines[6].polarity_reversal
     assert fxo.lines[7].disconnect == "tone"

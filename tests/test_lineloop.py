@@ -23,14 +23,17 @@ from trunkline.drivers.signalling.fxs import FxsSignalling
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.drivers.signalling.pri.leg import PriInboundLeg, PriLeg
 from trunkline.drivers.signalling.pri.signalling import PriSignalling
+from trunkline.drivers.signalling.r2.signalling import R2Signalling
+from trunkline.drivers.signalling.ss7.signalling import Ss7Signalling
 from trunkline.errors import ChannelError
 
 CN = load_zone("cn")
 #: The default emulated card: spans 1 and 2 are E1 PRI (D-channels 16 and 47), span 3
 #: eight FXO ports, span 4 twelve FXS ports.
-PRI1, PRI2, FXO, FXS = 1, 2, 3, 4
+PRI1, PRI2, FXO, FXS, R2, SS7 = 1, 2, 3, 4, 5, 6
 FXO_PORTS = tuple(range(63, 71))
 FXS_PORTS = tuple(range(71, 83))
+R2_TIMESLOTS = tuple(ch for ch in range(83, 114) if ch != 83 + 15)  # no timeslot 16
 
 
 @pytest.fixture
@@ -140,9 +143,11 @@ def until_link_up(loop: LineLoop, span: int = PRI1) -> None:
 def test_each_span_gets_the_module_its_signalling_needs(card: CardABC) -> None:
     with LineLoop(card, zone=CN) as loop:
         assert {n: type(m) for n, m in loop.modules.items()} == {
-            PRI1: PriSignalling, PRI2: PriSignalling, FXO: FxoSignalling, FXS: FxsSignalling}
-        # Analog ports move frames all the time; digital channels only when a call has audio.
-        assert card.open_channels == FXO_PORTS + FXS_PORTS
+            PRI1: PriSignalling, PRI2: PriSignalling, FXO: FxoSignalling, FXS: FxsSignalling,
+            R2: R2Signalling, SS7: Ss7Signalling}
+        # Analog ports and CAS circuits move frames all the time (a ring, a seizure can
+        # come at any moment); bearer channels only when a call has audio.
+        assert card.open_channels == FXO_PORTS + FXS_PORTS + R2_TIMESLOTS
         assert loop.module_of(63) is loop.modules[FXO] and loop.module_of(16) is None
 
 
@@ -346,7 +351,7 @@ def test_a_pri_call_hung_up_before_the_dchannel_came_up_is_let_go_of(card: CardA
 
 def test_write_relays_rows_when_channels_open_and_close_during_the_tick(
         card: CardABC, monkeypatch: pytest.MonkeyPatch) -> None:
-    with LineLoop(card, zone=CN) as loop:
+    with LineLoop(card, zone=CN, spans=[PRI1, PRI2, FXO, FXS]) as loop:
         closing = Scripted(1, PRI1, 6, on_start=[act.TakeChannel(6)],
                            on_hangup=[act.ReleaseChannel(6)])
         loop.place(closing)

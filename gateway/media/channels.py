@@ -3,7 +3,9 @@
 A call is placed on a channel given by number, on a span, or on a group (``outbound``
 by default). Each candidate is asked of its span's signalling module: an analog port is
 free when no call holds it and it is idle; a PRI span when its D-channel is up and a
-B-channel is idle (libpri then hunts the channel itself).
+B-channel is idle (libpri then hunts the channel itself); an R2 span when one of its
+circuits is idle and not blocked (the module hunts it); an SS7 linkset when it is up and
+has a circuit free of calls and blocking.
 """
 
 from __future__ import annotations
@@ -16,19 +18,23 @@ from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import SpanSignalling
 from trunkline.errors import InvalidRequest, NotFound, StateConflict
 
-__all__ = ["ChannelPicker", "resolve_groups"]
+__all__ = ["SIGNALLED", "ChannelPicker", "resolve_groups"]
+
+#: Group entries naming every channel of the spans that speak a digital signalling.
+SIGNALLED = {"pri": SpanSignalling.PRI, "r2": SpanSignalling.CAS, "ss7": SpanSignalling.SS7}
 
 
 def resolve_groups(card: CardABC, groups: Mapping[str, Iterable[Any]]) -> dict[str, list[int]]:
-    """Channel numbers of each group, from kinds (fxo, fxs, pri), span:N and numbers."""
+    """Channel numbers of each group, from kinds (fxo, fxs, pri, r2, ss7), span:N and
+    numbers."""
     out: dict[str, list[int]] = {}
     for name, entries in groups.items():
         chans: list[int] = []
         for entry in entries:
             if entry in ("fxo", "fxs"):
                 chans += [c for s in card.spans if s.kind.value == entry for c in s.channels]
-            elif entry == "pri":
-                chans += [c for s in card.spans if s.signalling is SpanSignalling.PRI
+            elif entry in SIGNALLED:
+                chans += [c for s in card.spans if s.signalling is SIGNALLED[entry]
                           for c in s.channels]
             elif isinstance(entry, str) and entry.startswith("span:"):
                 chans += list(card.span(int(entry[5:])).channels)

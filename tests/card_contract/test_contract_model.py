@@ -27,6 +27,7 @@ SIGNALLING = {
     (SpanKind.T1, SpanSignalling.PRI): {ChannelSignalling.BCHAN},
     (SpanKind.E1, SpanSignalling.CAS): {ChannelSignalling.CAS},
     (SpanKind.T1, SpanSignalling.CAS): {ChannelSignalling.CAS},
+    (SpanKind.E1, SpanSignalling.SS7): {ChannelSignalling.BCHAN},  # ISUP bearers
 }
 
 
@@ -90,11 +91,15 @@ def test_pri_spans_have_a_dchannel_outside_their_bearers(card):
             assert d.timeslot == DSLOT[s.kind]
             assert s.dchannel not in s.channels
             assert len(s.channels) == SLOTS[s.kind] - 1
+        elif s.signalling is SpanSignalling.SS7 and s.dchannel is not None:
+            # An SS7 span may carry a signalling link of its linkset (MTP2 mode).
+            assert card.channel(s.dchannel).signalling is ChannelSignalling.MTP2
+            assert s.dchannel not in s.channels
         elif s.signalling is not SpanSignalling.PRI:
             assert s.dchannel is None
     dchannels = {s.dchannel for s in card.spans if s.dchannel is not None}
     assert dchannels == {n for n, i in card.channels.items()
-                         if i.signalling is ChannelSignalling.DCHAN}
+                         if i.signalling in (ChannelSignalling.DCHAN, ChannelSignalling.MTP2)}
 
 
 def test_laws(card):

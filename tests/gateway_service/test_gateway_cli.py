@@ -45,7 +45,7 @@ def test_serve_then_client_commands_then_graceful_stop():
 
         channels = gw("channels", "--json")
         assert channels.returncode == 0, channels.stderr
-        assert len(json.loads(channels.stdout)) == 80
+        assert len(json.loads(channels.stdout)) == 140
         # PRI: the outcome comes from Q.931 (cause 17), not from audio timing, so a
         # loaded machine running this 4x-speed gateway late cannot change it.
         call = gw("call", "13700000001", "--group", "pri")

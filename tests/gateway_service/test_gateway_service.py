@@ -35,20 +35,20 @@ def state_is(call_id: int, state: str):
 
 def test_system_spans_channels_groups(client):
     info = client.call("system.info")
-    assert info["backend"] == "emulated" and info["spans"] == 4 and info["channels"] == 80
+    assert info["backend"] == "emulated" and info["spans"] == 6 and info["channels"] == 140
     client.subscribe()  # before looking: a link coming up meanwhile is not missed
     spans = client.call("spans.list")
-    assert [s["kind"] for s in spans] == ["e1", "e1", "fxo", "fxs"]
+    assert [s["kind"] for s in spans] == ["e1", "e1", "fxo", "fxs", "e1", "e1"]
     down = {s["span"] for s in spans[:2] if not s["dchannel_up"]}
     while down:
         up = wait_for(client, lambda e: e.get("event") == "alarm"
                       and e.get("dchannel") == "up" and e.get("span") in down)[-1]
         down.discard(up["span"])
     assert all(s["dchannel_up"] for s in client.call("spans.list")[:2])
-    assert len(client.call("channels.list")) == 80
+    assert len(client.call("channels.list")) == 140
     assert len(client.call("channels.list", span=3)) == 8
     groups = client.call("groups.list")
-    assert {"outbound", "fxo", "pri", "agents"} <= groups.keys()
+    assert {"outbound", "fxo", "pri", "r2", "ss7", "agents"} <= groups.keys()
 
 
 def test_fxo_call_to_a_busy_number(client):

@@ -42,6 +42,7 @@ from trunkline.gateway.service import GatewayService
 HERE = Path(__file__).resolve().parent
 TRACES = HERE / "traces"
 PLAN = HERE / "network.toml"
+CARD = HERE / "card.toml"
 #: Card time before a scenario starts: the PRI D-channels come up.
 WARMUP = 0.3
 
@@ -118,7 +119,8 @@ def _observe(ctx: Ctx, event: dict[str, Any]) -> None:
 
 
 def build_config(scenario: Scenario, scratch: Path) -> GatewayConfig:
-    config = GatewayConfig(network=PLAN, socket=scratch / "gw.sock",
+    config = GatewayConfig(card_url=f"emulated:{CARD}", network=PLAN,
+                           socket=scratch / "gw.sock",
                            recordings_root=scratch / "recordings", fax_spool=scratch / "fax",
                            shutdown_grace=0.5, inbound_timeout=2.0)
     for key, value in scenario.config.items():

@@ -455,7 +455,7 @@ class EmulatedCard(CardABC):
 
     def _channel_state_internal(self, channel: int) -> ChannelState:
         info = self.channels[channel]
-        if info.signalling is ChannelSignalling.DCHAN:
+        if info.signalling in (ChannelSignalling.DCHAN, ChannelSignalling.MTP2):
             up = self._pipes[info.span].up
             return ChannelState.IN_USE if up else ChannelState.OUT_OF_SERVICE
         port = self._ports[channel]
