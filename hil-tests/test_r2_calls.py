@@ -178,4 +178,4 @@ def test_a_span_alarm_mid_call_clears_the_call(emulated):
         loop.run(lambda: leg.ended, max_seconds=10)
         emulated.simulate_alarm(span, "red", on=False)
     result = leg.result()
-    assert (result["outcome"], result["cause"]) == ("error", 38), result["events"]
+    assert (result["outcome"], result["cause"]) == ("congestion", 38), result["events"]

@@ -29,6 +29,7 @@ from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
+from trunkline.causes import outcome_for_cause
 from trunkline.drivers.dsp.events import DetectionEvent, MfEvent, SilenceEvent
 from trunkline.drivers.model import CardEvent, EventKind
 from trunkline.drivers.signalling import events as ev
@@ -455,7 +456,9 @@ class R2Leg(_R2Base):
             self._cause = 38
             self._clear()
         else:
-            self._release(Outcome.ERROR, 38, "span alarm")
+            # As an SS7 or PRI call on a lost link: cause 38, the outcome its cause has
+            # (the number was not reached; the dialer tries it again).
+            self._release(outcome_for_cause(38), 38, "span alarm")
 
     def _information(self) -> None:
         if isinstance(self._event, ev.AnnouncementHeard):

@@ -115,6 +115,11 @@ def _signal_key(signal: object) -> str | None:
 def _observe(leg: Leg, now: float, traced: s7.IsupTraced) -> None:
     detail = traced.message.detail()
     detail.pop("cic", None)
+    # A message's own fields must not hide the observation's (CPG's event indicator
+    # would overwrite the event's name in a trace).
+    for key in ("t", "event", "direction", "message"):
+        if key in detail:
+            detail[f"{traced.message.NAME.lower()}_{key}"] = detail.pop(key)
     leg._report(s7.IsupObserved(now, traced.direction, traced.message.NAME,
                                 (("cic", traced.message.cic), *sorted(detail.items()))))
 

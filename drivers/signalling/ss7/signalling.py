@@ -205,7 +205,10 @@ class Ss7Signalling(Signalling):
 
     def poll(self, now: float) -> Iterator[tuple[Leg | None, Any]]:
         point = self.point or self._start_point()
-        outputs: list[s7.PointOutput] = []
+        assert self.router is not None
+        # What our own actions caused first (the trace of the IAM we sent): the answers
+        # the far end sent since come after it.
+        outputs: list[s7.PointOutput] = self.router.take()
         for slc, link in self.links.items():
             if not link.up:
                 outputs += point.link_error(now, slc)
@@ -215,8 +218,6 @@ class Ss7Signalling(Signalling):
         due = point.next_deadline()
         if due is not None and now >= due:
             outputs += point.on_time(now)
-        assert self.router is not None
-        outputs += self.router.take()
         yield from self._dispatch(now, outputs)
 
     def _route(self, outputs: list[s7.PointOutput]) -> list[s7.PointOutput]:
