@@ -309,9 +309,9 @@ class LineLoop:
             self.listener(None, alarm)
             module = self.modules.get(event.span)
             if module is not None:
-                for leg, signal in module.span_alarm(now, alarm):
-                    if leg.id in self.legs:
-                        self._run(leg, leg.on_signal(now, signal))
+                for hit, signal in module.span_alarm(now, alarm):
+                    if hit.id in self.legs:
+                        self._run(hit, hit.on_signal(now, signal))
             return
         leg = self.by_channel.get(event.channel)
         if leg is not None:

@@ -235,6 +235,7 @@ class R2Signalling(Signalling):
         self._start(self.context.clock.now())
         leg = self.r2.outbound(call_id, channel, options, category=self.settings.category,
                                calling_category=self.settings.calling_category)
+        assert leg.channel is not None  # an R2 call is on its circuit from the start
         self.legs[leg.channel] = leg
         return leg
 
@@ -282,10 +283,10 @@ class R2Signalling(Signalling):
         out: dict[int, dict[str, Any]] = {}
         for channel, line in sorted(self.r2.lines.items()):
             info = self.card.channel(channel)
-            leg = self.legs.get(channel)
+            held = self.legs.get(channel)
             state = line.state.value
-            if leg is not None:
-                state = f"{state} (call {leg.id}, {leg.direction})"
+            if held is not None:
+                state = f"{state} (call {held.id}, {held.direction})"
             out[info.timeslot] = {"channel": channel, "state": state,
                                   "tx": f"{line.tx_bits:04b}"}
         return {"variant": self.settings.variant.name, "timeslots": out}

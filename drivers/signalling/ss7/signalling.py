@@ -222,7 +222,7 @@ class Ss7Signalling(Signalling):
 
     def _route(self, outputs: list[s7.PointOutput]) -> list[s7.PointOutput]:
         """Write the frames among ``outputs`` on their links; the rest is returned."""
-        rest = []
+        rest: list[s7.PointOutput] = []
         for out in outputs:
             if isinstance(out, s7.Transmit):
                 link = self.links.get(out.slc)
@@ -249,8 +249,8 @@ class Ss7Signalling(Signalling):
                 yield inbound, None
             elif isinstance(item, s7.LinksetChanged):
                 self.up = item.up
-                for span in self.spans:
-                    yield None, ev.LinkState(span.number, item.up, item.reason or None)
+                for info in self.spans:
+                    yield None, ev.LinkState(info.number, item.up, item.reason or None)
             elif isinstance(item, s7.LinkChanged):
                 self.link_states[item.slc] = item.available
             elif isinstance(item, s7.MaintenanceAlert):
