@@ -41,11 +41,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    "configuration")
     csub = config.add_subparsers(dest="config_command", metavar="ACTION")
     gen = csub.add_parser("generate", help="a configuration for the hardware found "
-                          "(like dahdi_genconf)")
+                          "(like dahdi_genconf), or DAHDI's files from a TOML")
     card_options(gen)
+    gen.add_argument("--from", dest="from_toml", metavar="CONFIG.toml",
+                     help="start from this TOML (e.g. what `config import` wrote) instead "
+                          "of the hardware")
     gen.add_argument("-o", "--output", metavar="FILE", help="write the TOML here "
-                     "(default: stdout)")
+                     "(default: stdout, unless --from)")
     gen.add_argument("--system-conf", metavar="FILE", help="also write a DAHDI system.conf")
+    gen.add_argument("--chan-dahdi", metavar="FILE", help="also write an Asterisk "
+                     "chan_dahdi.conf (PRI, analog, MFC/R2 and SS7 settings)")
+    gen.add_argument("--gateway-spans", metavar="FILE", help="also write the gateway's "
+                     "[[span]] tables for the MFC/R2 and SS7 spans")
     gen.add_argument("--pri", choices=["cpe", "net"], default="cpe",
                      help="PRI side of the digital spans (default: cpe)")
     gen.add_argument("--zone", help="tone zone (default: the card's, else cn)")
@@ -55,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--chan-dahdi", metavar="FILE",
                      help=f"chan_dahdi.conf (default: {DEFAULT_CHAN_DAHDI} if present)")
     imp.add_argument("-o", "--output", metavar="FILE", help="write the TOML here")
+    imp.add_argument("--gateway-spans", metavar="FILE", help="also write the gateway's "
+                     "[[span]] tables for the MFC/R2 and SS7 spans (docs/r2.md, docs/ss7.md)")
     imp.set_defaults(handler=import_command)
     app = csub.add_parser("apply", help="configure spans and channels from a TOML "
                           "(like dahdi_cfg)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trunkline.drivers.backends.dahdi import sysconf
+from trunkline.drivers.backends.dahdi import chandahdi, sysconf
 from trunkline.drivers.backends.dahdi.sysconf import SystemConfError
 from trunkline.errors import ConfigError
 
@@ -167,8 +167,8 @@ def test_chan_dahdi_follows_includes_and_flags_inversions(tmp_path):
 
 def test_chan_dahdi_malformed_lines():
     with pytest.raises(SystemConfError) as info:
-        sysconf.parse_chan_dahdi("[channels]\nchannel => 1-2\nsignalling=pri_bogus\n"
-                                 "channel => 3\nthis is not a line\n[broken\n")
+        chandahdi.parse_chan_dahdi("[channels]\nchannel => 1-2\nsignalling=pri_bogus\n"
+                                   "channel => 3\nthis is not a line\n[broken\n")
     assert [n for n, _ in info.value.errors] == [2, 4, 5, 6]
 
 

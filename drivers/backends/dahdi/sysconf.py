@@ -2,11 +2,13 @@
 
 Installers migrating from Asterisk have a working ``/etc/dahdi/system.conf`` (read by
 ``dahdi_cfg``) and ``chan_dahdi.conf``; :func:`parse_system_conf` and
-:func:`parse_chan_dahdi` read them, collecting every malformed line with its number
-before failing (one run shows every problem), and :func:`to_toml` writes trunkline's own
+:func:`~.chandahdi.parse_chan_dahdi` read them, collecting every malformed line with its
+number before failing (one run shows every problem), :func:`import_files` joins them
+(MFC/R2 and SS7 spans: :mod:`.trunkspans`) and :func:`to_toml` writes trunkline's own
 configuration. :func:`load_config` reads that TOML back (spec 1.0) with line numbers on
-errors, and :func:`to_system_conf` writes a system.conf for machines that still run
-``dahdi_cfg``.
+errors; :func:`to_system_conf` and :func:`~.chandahdi.to_chan_dahdi` write the DAHDI
+files back for machines that still run ``dahdi_cfg`` and Asterisk, and
+:func:`gateway_spans` the gateway's ``[[span]]`` tables.
 
 system.conf syntax (dahdi-tools ``system.conf.sample``, DAHDI's documented format)::
 
@@ -15,6 +17,7 @@ system.conf syntax (dahdi-tools ``system.conf.sample``, DAHDI's documented forma
     fxsks=1-4          # channel type = channel ranges (names follow the signalling:
                        # fxs* signalling runs on FXO ports, fxo* on FXS ports)
     cas=1-15:1101      # CAS channels with their idle ABCD bits
+    mtp2=16            # an SS7 signalling link (HDLC in the kernel's MTP2 mode)
     echocanceller=oslec,1-15,17-31
     loadzone=cn
     defaultzone=cn
@@ -40,6 +43,31 @@ using kewlstart, i.e. system.conf's ``fxsks``)::
     echocanceller = "oslec"
     pri = "cpe"                 # from chan_dahdi.conf (signalling=pri_cpe)
     context = "from-pstn"
+
+A span that speaks MFC/R2 or SS7 says so in its ``[[span]]`` table, with the options of
+the signalling module in the gateway's names (chan_dahdi's ``mfcr2_*`` and SS7 keys as
+``config import`` translates them, :mod:`.sigopts`; docs/r2.md, docs/ss7.md)::
+
+    [[span]]
+    span = 2
+    kind = "e1"
+    framing = "cas"             # ...timing, lbo, coding, crc4 as above
+    signalling = "mfcr2"
+    variant = "cn"
+    max_ani = 10
+    max_dnis = 4
+    [[span]]
+    span = 3
+    kind = "e1"
+    framing = "ccs"
+    signalling = "ss7"
+    linkset = "1"
+    variant = "china"
+    opc = "2-2-2"
+    apc = "1-1-1"
+    ni = "national"
+    cic_start = 1
+    signalling_timeslot = 16
 """
 
 from __future__ import annotations
@@ -50,6 +78,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trunkline.drivers.backends.dahdi.sigopts import (
+    DEFAULT_LINKSET,
+    SIGNALLINGS,
+    SS7_LINKSET_OPTIONS,
+    check_options,
+    option_order,
+    r2_problem,
+)
 from trunkline.drivers.dsp.zones import zone_names
 from trunkline.errors import ConfigError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
@@ -68,7 +104,7 @@ SYSTEM_CONF_TYPES: dict[str, str] = {
 TOML_TO_SYSTEM = {v: k for k, v in SYSTEM_CONF_TYPES.items() if k != "indclear"}
 #: Signalling the backend drives (ChannelSignalling values, plus hardhdlc for D-channels).
 DRIVEN = {"fxo_ks", "fxo_ls", "fxs_ks", "fxs_ls", "bchan", "dchan", "hardhdlc", "cas",
-          "clear"}
+          "clear", "mtp2"}
 
 FRAMINGS = {"d4": "t1", "esf": "t1", "cas": "e1", "ccs": "e1"}
 CODINGS = {"ami": ("e1", "t1"), "b8zs": ("t1",), "hdb3": ("e1",)}
@@ -80,15 +116,21 @@ CHAN_DAHDI_SIGNALLING: dict[str, tuple[str, dict[str, str]]] = {
     "pri_cpe": ("bchan", {"pri": "cpe"}), "pri_net": ("bchan", {"pri": "net"}),
     "bri_cpe": ("bchan", {"pri": "bri_cpe"}), "bri_net": ("bchan", {"pri": "bri_net"}),
     "bri_cpe_ptmp": ("bchan", {"pri": "bri_cpe_ptmp"}),
-    "mfcr2": ("cas", {"cas": "mfcr2"}), "em": ("em", {}), "em_w": ("em", {}),
-    "featd": ("em", {}), "ss7": ("bchan", {"ss7": "yes"}),
+    "mfcr2": ("cas", {}), "em": ("em", {}), "em_w": ("em", {}),
+    "featd": ("em", {}), "ss7": ("bchan", {}),
 }
+#: The chan_dahdi signalling ``config generate`` writes for a channel group (MFC/R2 and
+#: SS7 come from the span instead).
+TOML_TO_CHAN_DAHDI = {"fxo_ks": "fxs_ks", "fxo_ls": "fxs_ls", "fxo_gs": "fxs_gs",
+                      "fxs_ks": "fxo_ks", "fxs_ls": "fxo_ls", "fxs_gs": "fxo_gs", "em": "em"}
+PRI_TO_CHAN_DAHDI = {"cpe": "pri_cpe", "net": "pri_net", "bri_cpe": "bri_cpe",
+                     "bri_net": "bri_net", "bri_cpe_ptmp": "bri_cpe_ptmp"}
 #: chan_dahdi.conf keys trunkline keeps (the rest are reported as ignored).
 CHAN_DAHDI_KEYS = ("switchtype", "context", "group", "callgroup", "pickupgroup", "language",
                    "echocancel", "echocancelwhenbridged", "rxgain", "txgain", "busydetect",
                    "busycount", "answeronpolarityswitch", "hanguponpolarityswitch",
                    "callprogress", "usecallerid", "pridialplan", "prilocaldialplan",
-                   "faxdetect", "immediate", "mfcr2_variant")
+                   "faxdetect", "immediate")
 
 
 @dataclass
@@ -101,6 +143,14 @@ class SpanConf:
     crc4: bool = False
     yellow: bool = False
     line: int | None = None
+    signalling: str = ""
+    """``mfcr2`` or ``ss7`` when a signalling module needs ``options`` (empty: PRI or
+    analog, whose settings stay with the channels)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The module's options, typed, in the gateway's names (:mod:`.sigopts`)."""
+    linkset: str = ""
+    """SS7: the linkset's name (the gateway's ``linkset``; chan_dahdi's number). Spans
+    that name none share one (sigopts.DEFAULT_LINKSET)."""
 
     @property
     def kind(self) -> str:
@@ -134,13 +184,21 @@ class DahdiConfig:
 
 
 class SystemConfError(ConfigError):
-    """A DAHDI configuration file has malformed lines; ``errors`` lists (line, message)."""
+    """DAHDI configuration files have malformed lines.
 
-    def __init__(self, source: str, errors: list[tuple[int, str]]) -> None:
-        self.errors = errors
-        lines = "\n".join(f"  line {n}: {m}" for n, m in errors)
-        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-        super().__init__(f"{count}:\n{lines}", source=source, line=errors[0][0])
+    ``problems`` lists every one as (file, line, message); ``errors`` those of ``source``
+    as (line, message). Problems of ``source`` print as ``line N``, others with their file
+    (an ``#include``d file, chan_dahdi.conf next to system.conf).
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, int, str]]) -> None:
+        self.problems = problems
+        self.errors = [(n, m) for f, n, m in problems if f == source]
+        lines = "\n".join(f"  line {n}: {m}" if f == source else f"  {f}:{n}: {m}"
+                          for f, n, m in problems)
+        count = f"{len(problems)} error{'s' if len(problems) != 1 else ''}"
+        first = self.errors[0][0] if self.errors else None
+        super().__init__(f"{count}:\n{lines}", source=source, line=first)
 
 
 # -- channel ranges ----------------------------------------------------------------------
@@ -244,7 +302,7 @@ def parse_system_conf(text: str, source: str = "system.conf") -> DahdiConfig:
         except ValueError as err:
             errors.append((number, str(err)))
     if errors:
-        raise SystemConfError(source, errors)
+        raise SystemConfError(source, [(source, n, m) for n, m in errors])
     _merge_echocancellers(config)
     return config
 
@@ -316,127 +374,82 @@ def _merge_echocancellers(config: DahdiConfig) -> None:
         config.groups = split
 
 
-# -- chan_dahdi.conf -------------------------------------------------------------------------
-def parse_chan_dahdi(text: str, source: str = "chan_dahdi.conf",
-                     base_dir: Path | None = None, _depth: int = 0
-                     ) -> tuple[list[ChannelGroup], list[str]]:
-    """The ``channel =>`` assignments of chan_dahdi.conf, with the settings they take.
+# -- where each channel is ------------------------------------------------------------------
+#: Channels per digital span: DAHDI numbers a span's channels one after the other, the
+#: spans' in span order (dahdi-tools system.conf.sample: fxoks=1-24 then bchan=25-47,
+#: dchan=48 on the next span; openr2's doc/asterisk/mx/README: cas=32-46 and 48-62 for
+#: the second E1).
+SPAN_CHANNELS = {"e1": 31, "t1": 24}
+_ANALOG = {"fxo_ks", "fxo_ls", "fxo_gs", "fxs_ks", "fxs_ls", "fxs_gs"}
 
-    Follows ``#include`` (dahdi_genconf writes dahdi-channels.conf and the sample
-    includes it); returns the groups and warnings (ignored keys, missing includes).
+
+def channel_layout(config: DahdiConfig) -> tuple[dict[int, tuple[int, int]], list[str]]:
+    """Each digital channel's (span, timeslot), and notes where it had to be guessed.
+
+    A span's first channel follows the previous span's last. Where system.conf skips
+    span numbers (spans before it are analog, with no span= line), the span is taken to
+    start at the first non-analog channel after the previous span.
     """
-    errors: list[tuple[int, str]] = []
-    warnings: list[str] = []
-    groups: list[ChannelGroup] = []
-    settings: dict[str, str] = {}
-    section = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(";", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("#include") or line.startswith("#exec"):
-            name = line.split(None, 1)[1].strip().strip('"<>') if " " in line else ""
-            path = (base_dir or Path(".")) / name
-            if line.startswith("#exec") or not name or _depth > 4 or not path.is_file():
-                warnings.append(f"{source}:{number}: {line!r} not followed (file missing "
-                                "or #exec)")
+    layout: dict[int, tuple[int, int]] = {}
+    notes: list[str] = []
+    digital = sorted(c for g in config.groups if g.signalling not in _ANALOG
+                     for c in g.channels)
+    end, previous = 0, 0
+    for span in sorted(config.spans, key=lambda s: s.span):
+        first = end + 1
+        if span.span != previous + 1:
+            after = [c for c in digital if c > end]
+            if not after:
+                previous = span.span
                 continue
-            sub, sub_warn = parse_chan_dahdi(path.read_text(encoding="utf-8"), str(path),
-                                             path.parent, _depth + 1)
-            groups.extend(sub)
-            warnings.extend(sub_warn)
-            continue
-        if line.startswith("["):
-            m = re.fullmatch(r"\[([^\]]+)\](\(.*\))?", line)
-            if not m:
-                errors.append((number, f"bad section header {line!r}"))
-                continue
-            section = m.group(1).strip().lower()
-            continue
-        m = re.fullmatch(r"([A-Za-z0-9_]+)\s*(=>|=)\s*(.*)", line)
-        if not m:
-            errors.append((number, f"expected 'key=value' or 'channel => ranges', got {line!r}"))
-            continue
-        key, value = m.group(1).lower(), m.group(3).strip()
-        if section and section not in ("channels", "trunkgroups", "general"):
-            continue  # a context of other settings (e.g. a template)
-        if key == "channel":
-            try:
-                channels = parse_ranges(value)
-            except ValueError as err:
-                errors.append((number, str(err)))
-                continue
-            sig = settings.get("signalling", "")
-            if not sig:
-                errors.append((number, "channel => before any signalling= line"))
-                continue
-            if sig not in CHAN_DAHDI_SIGNALLING:
-                errors.append((number, f"unknown signalling {sig!r} (known: "
-                                       f"{', '.join(sorted(CHAN_DAHDI_SIGNALLING))})"))
-                continue
-            port, extra = CHAN_DAHDI_SIGNALLING[sig]
-            options = {k: v for k, v in settings.items() if k in CHAN_DAHDI_KEYS}
-            options.update(extra)
-            groups.append(ChannelGroup(channels, port, options=options, line=number))
-        elif key in ("signalling", "signaling"):
-            settings["signalling"] = value.lower()
-        elif key in CHAN_DAHDI_KEYS:
-            settings[key] = value
-        else:
-            warnings.append(f"{source}:{number}: {key} is not used by trunkline (ignored)")
-    if errors:
-        raise SystemConfError(source, errors)
-    return groups, warnings
+            first = after[0]
+            notes.append(f"{config.source}:{span.line}: spans before span {span.span} have "
+                         f"no span= line; its channels are taken to start at {first}")
+        for timeslot in range(1, SPAN_CHANNELS[span.kind] + 1):
+            layout[first + timeslot - 1] = (span.span, timeslot)
+        end, previous = first + SPAN_CHANNELS[span.kind] - 1, span.span
+    return layout, notes
 
 
-def merge_chan_dahdi(config: DahdiConfig, groups: list[ChannelGroup], source: str) -> None:
-    """Attach chan_dahdi settings to the system.conf channels, reporting contradictions."""
-    channel_map = config.channel_map()
-    for g in groups:
-        for c in g.channels:
-            mine = channel_map.get(c)
-            if mine is None:
-                config.warnings.append(f"{source}:{g.line}: channel {c} is not in "
-                                       f"{config.source}")
-                continue
-            theirs = g.signalling
-            ok = mine.signalling in ("bchan", "dchan", "hardhdlc") if theirs == "bchan" \
-                else mine.signalling == theirs
-            if not ok:
-                config.warnings.append(
-                    f"{source}:{g.line}: channel {c} is {TOML_TO_SYSTEM.get(mine.signalling)} "
-                    f"({mine.signalling}) in {config.source} but chan_dahdi wants "
-                    f"{theirs}: Asterisk would refuse this channel")
-    # Split system.conf groups where chan_dahdi gives different settings.
-    settings = {c: g.options for g in groups for c in g.channels}
-    split: list[ChannelGroup] = []
-    for g in config.groups:
-        keys: dict[tuple, list[int]] = {}
-        for c in g.channels:
-            opts = settings.get(c, {}) if g.signalling != "dchan" else {}
-            keys.setdefault(tuple(sorted(opts.items())), []).append(c)
-        for opts, chans in keys.items():
-            split.append(ChannelGroup(tuple(chans), g.signalling, g.idlebits, g.echocanceller,
-                                      {**g.options, **dict(opts)}, g.line))
-    config.groups = split
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read: {err.strerror}", source=str(path)) from err
 
 
 def import_files(system_conf: str | Path, chan_dahdi: str | Path | None = None) -> DahdiConfig:
+    """system.conf, with chan_dahdi.conf's settings when given: the channels' (context,
+    PRI side...) and the MFC/R2 and SS7 spans' (:mod:`.trunkspans`).
+
+    Every problem of both files is collected before failing: SystemConfError lists them
+    with their file and line, and nothing is returned half-imported.
+    """
+    from trunkline.drivers.backends.dahdi.chandahdi import merge_chan_dahdi, parse_chan_dahdi
+    from trunkline.drivers.backends.dahdi.trunkspans import attach
+
     path = Path(system_conf)
+    text = _read(path)
+    cpath = Path(chan_dahdi) if chan_dahdi is not None else None
+    ctext = _read(cpath) if cpath is not None else None
+    problems: list[tuple[str, int, str]] = []
+    config = parsed = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"cannot read: {err.strerror}", source=str(path)) from err
-    config = parse_system_conf(text, str(path))
-    if chan_dahdi is not None:
-        cpath = Path(chan_dahdi)
+        config = parse_system_conf(text, str(path))
+    except SystemConfError as err:
+        problems += err.problems
+    if cpath is not None and ctext is not None:
         try:
-            ctext = cpath.read_text(encoding="utf-8")
-        except OSError as err:
-            raise ConfigError(f"cannot read: {err.strerror}", source=str(cpath)) from err
-        groups, warnings = parse_chan_dahdi(ctext, str(cpath), cpath.parent)
-        config.warnings.extend(warnings)
-        merge_chan_dahdi(config, groups, str(cpath))
+            parsed = parse_chan_dahdi(ctext, str(cpath), cpath.parent)
+        except SystemConfError as err:
+            problems += err.problems
+    if config is not None and parsed is not None and not problems:
+        config.warnings.extend(parsed.warnings)
+        merge_chan_dahdi(config, parsed.groups(), str(cpath))
+        problems += attach(config, parsed)
+    if problems:
+        raise SystemConfError(problems[0][0], problems)
+    assert config is not None
     return config
 
 
@@ -469,6 +482,7 @@ def to_toml(config: DahdiConfig, header: str = "") -> str:
             lines.append(f"crc4 = {_toml_value(s.crc4)}")
         if s.yellow:
             lines.append("yellow = true")
+        lines += _signalling_lines(s)
     for g in sorted(config.groups, key=lambda g: min(g.channels)):
         lines += ["", "[[channels]]", f'channels = "{format_ranges(g.channels)}"',
                   f'signalling = "{g.signalling}"']
@@ -479,6 +493,32 @@ def to_toml(config: DahdiConfig, header: str = "") -> str:
         for key, value in sorted(g.options.items()):
             lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _signalling_lines(span: SpanConf) -> list[str]:
+    if not span.signalling:
+        return []
+    lines = [f"signalling = {_toml_value(span.signalling)}"]
+    if span.linkset:
+        lines.append(f"linkset = {_toml_value(span.linkset)}")
+    order = option_order(span.signalling)
+    for key in sorted(span.options, key=lambda k: (order.index(k) if k in order else 99, k)):
+        lines.append(f"{key} = {_toml_value(span.options[key])}")
+    return lines
+
+
+def gateway_spans(config: DahdiConfig, header: str = "") -> str:
+    """The gateway's ``[[span]]`` tables for the spans whose module takes options (the
+    MFC/R2 and SS7 spans), to paste into its configuration (docs/gateway.md).
+
+    Span numbers are DAHDI's; trunkline numbers a board's digital spans the same way
+    when they come before its analog ports (``trunkline scan`` shows both).
+    """
+    lines = [f"# {h}" for h in header.splitlines()] if header else []
+    for s in sorted(config.spans, key=lambda s: s.span):
+        if s.signalling:
+            lines += ["", "[[span]]", f"span = {s.span}", *_signalling_lines(s)]
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
 def to_system_conf(config: DahdiConfig, header: str = "") -> str:
@@ -503,8 +543,10 @@ def to_system_conf(config: DahdiConfig, header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-_GROUP_KEYS = {"channels", "signalling", "idlebits", "echocanceller", "pri", "cas", "ss7",
-               *CHAN_DAHDI_KEYS}
+_GROUP_KEYS = {"channels", "signalling", "idlebits", "echocanceller", "pri", *CHAN_DAHDI_KEYS}
+#: Keys an earlier ``config import`` wrote on channels, now on the span.
+_OLD_GROUP_KEYS = {"cas", "ss7", "mfcr2_variant"}
+_SPAN_KEYS = {"span", "kind", "timing", "lbo", "framing", "coding", "crc4", "yellow"}
 
 
 def parse_config(doc: TomlDocument) -> DahdiConfig:
@@ -523,8 +565,14 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
                          dynamic=list(data.get("dynamic", [])))
     for i, raw in enumerate(data.get("span", [])):
         path: tuple = ("span", i)
-        reject_unknown_keys(doc, raw, {"span", "kind", "timing", "lbo", "framing", "coding",
-                                       "crc4", "yellow"}, path)
+        sig = raw.get("signalling", "")
+        if sig not in ("", *SIGNALLINGS):
+            raise doc.error(f"a span's signalling is one of {', '.join(SIGNALLINGS)} (PRI "
+                            f"and analog settings stay on [[channels]]), not {sig!r}",
+                            (*path, "signalling"))
+        extra = {"signalling", *option_order(sig), *(("linkset",) if sig == "ss7" else ())} \
+            if sig else set()
+        reject_unknown_keys(doc, raw, _SPAN_KEYS | extra, path)
         text = ",".join(str(raw.get(k, "")) for k in ("span", "timing", "lbo", "framing",
                                                       "coding"))
         text += ",crc4" if raw.get("crc4") else ""
@@ -537,10 +585,19 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
             raise doc.error(f"kind {raw['kind']!r} does not match framing {span.framing} "
                             f"({span.kind})", (*path, "kind"))
         span.line = doc.index.line_of(path)
+        if sig:
+            _span_signalling(doc, raw, path, span)
         config.spans.append(span)
+    _check_linksets(doc, config)
     seen: dict[int, int] = {}
     for i, raw in enumerate(data.get("channels", [])):
         path = ("channels", i)
+        old = sorted(_OLD_GROUP_KEYS & set(raw))
+        if old:
+            raise doc.error(f"{', '.join(old)} on [[channels]] come from an older `trunkline "
+                            "config import`: MFC/R2 and SS7 settings are now on the span "
+                            "(signalling = ...); import the DAHDI files again",
+                            (*path, old[0]))
         reject_unknown_keys(doc, raw, _GROUP_KEYS, path)
         for key in ("channels", "signalling"):
             if key not in raw:
@@ -564,6 +621,45 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
                                           str(raw.get("echocanceller", "")), options,
                                           doc.index.line_of(path)))
     return config
+
+
+def _span_signalling(doc: TomlDocument, raw: dict, path: tuple, span: SpanConf) -> None:
+    sig = raw["signalling"]
+    options = {k: v for k, v in raw.items() if k not in _SPAN_KEYS | {"signalling", "linkset"}}
+    for key, problem in check_options(sig, options):
+        raise doc.error(problem, (*path, key))
+    if "linkset" in raw:
+        if not isinstance(raw["linkset"], str) or not raw["linkset"]:
+            raise doc.error(f"linkset must be a name, not {raw['linkset']!r}",
+                            (*path, "linkset"))
+        span.linkset = raw["linkset"]
+    problem = r2_problem(span.span, options) if sig == "mfcr2" else None
+    if problem:
+        raise doc.error(problem, path)
+    if sig == "mfcr2" and span.kind == "e1" and span.framing != "cas":
+        raise doc.error(f"span {span.span} speaks MFC/R2 but is framed {span.framing}: E1 "
+                        "CAS needs framing cas (TS16 carries the ABCD bits)",
+                        (*path, "framing"))
+    if sig == "ss7" and span.kind == "e1" and span.framing != "ccs":
+        raise doc.error(f"span {span.span} speaks SS7 but is framed {span.framing}: a "
+                        "signalling link needs framing ccs", (*path, "framing"))
+    span.signalling, span.options = sig, options
+
+
+def _check_linksets(doc: TomlDocument, config: DahdiConfig) -> None:
+    """Spans of one linkset must agree on its options (the SS7 module refuses otherwise)."""
+    first: dict[str, SpanConf] = {}
+    for i, span in enumerate(config.spans):
+        if span.signalling != "ss7":
+            continue
+        name = span.linkset or DEFAULT_LINKSET
+        other = first.setdefault(name, span)
+        for key in SS7_LINKSET_OPTIONS:
+            mine, theirs = span.options.get(key), other.options.get(key)
+            if mine != theirs:
+                raise doc.error(f"spans {other.span} and {span.span} are linkset {name!r} "
+                                f"but give {key} as {theirs!r} and {mine!r}",
+                                ("span", i, key if key in span.options else "signalling"))
 
 
 def load_config(path: str | Path) -> DahdiConfig:
