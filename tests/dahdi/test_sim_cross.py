@@ -326,3 +326,19 @@ def test_the_test_peer_of_an_mtp2_link_drops_repeats_too():
             b"\x80\x80\x00", b"\x81\x80\x00", None]
         assert [link.receive(), link.receive(), link.receive()] == [
             b"\x80\x80\x00", b"\x81\x80\x00", None]
+
+
+def test_a_transmit_stream_keeps_what_a_late_reader_may_still_ask_for():
+    from trunkline.drivers.backends.dahdi.simcross import RETAIN, TxStream
+
+    stream = TxStream(100)
+    tx = bytearray(b"\x01" * 50)
+    stream.advance(tx, 180, idle=0xD5)  # 50 bytes written, then silence until 180
+    assert not tx
+    window = stream.window(90, 100, idle=0xD5)
+    assert list(window[:10]) == [0xD5] * 10  # before the stream began: silence
+    assert list(window[10:60]) == [1] * 50 and list(window[60:90]) == [0xD5] * 30
+    assert list(window[90:]) == [0xD5] * 10  # not transmitted yet
+    stream.advance(bytearray(), 180 + 3 * RETAIN, idle=0xD5)
+    assert stream.base > 100 and len(stream.line) <= 2 * RETAIN
+    assert list(stream.window(100, 4, idle=0x55)) == [0x55] * 4  # forgotten: silence
