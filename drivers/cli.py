@@ -149,7 +149,9 @@ def _print_call(result: dict[str, Any], as_json: bool) -> None:
     for ev in result["events"]:
         detail = " ".join(f"{k}={v}" for k, v in ev.items() if k not in ("t", "event"))
         print(f"{ev['t']:8.2f}s  {ev['event']:<18} {detail}")
-    cause = f"  cause: {result['cause']} ({result['cause_name']})" if result.get("cause") else ""
+    name = result.get("cause_name")
+    cause = f"  cause: {result['cause']}" + (f" ({name})" if name else "") \
+        if result.get("cause") else ""
     print(f"outcome: {result['outcome']}{cause}  duration: {result['duration']:.1f}s")
 
 

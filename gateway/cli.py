@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from trunkline.errors import ConfigError
 
@@ -40,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ch = gsub.add_parser("channels", help="list channels and their state")
     ch.add_argument("--json", action="store_true")
     ch.set_defaults(handler=_channels)
+    sp = gsub.add_parser("spans", help="list spans: alarms, links, and the line state of "
+                         "MFC/R2 timeslots and SS7 circuits")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(handler=_spans)
     call = gsub.add_parser("call", help="place a call and follow its events until it ends")
     call.add_argument("number")
     call.add_argument("--group", help="channel group (default: outbound)")
@@ -106,6 +111,60 @@ def _channels(args: argparse.Namespace) -> int:
         print(f"{r['channel']:>5} {r['span']:>4} {r['signalling']:<10} {r['state']:<15} "
               f"{r['call'] or ''}")
     return 0
+
+
+def _spans(args: argparse.Namespace) -> int:
+    with _client(args) as gw:
+        rows = gw.call("spans.list")
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for line in span_lines(rows):
+        print(line)
+    return 0
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``1-5,7``: how installers write timeslots and CICs."""
+    out: list[str] = []
+    for n in sorted(numbers):
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ",".join(out)
+
+
+def span_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The spans as ``trunkline gw spans`` prints them: one line each, then for MFC/R2
+    spans the timeslots grouped by line state, for SS7 the linkset, its links and the
+    circuits grouped by state."""
+    lines = [f"{'span':>4} {'kind':<4} {'signalling':<10} {'alarms':<10} {'chans':>5} link"]
+    for r in rows:
+        link = {True: "up", False: "down", None: "-"}[r.get("dchannel_up")]
+        lines.append(f"{r['span']:>4} {r['kind']:<4} {r['signalling']:<10} {r['alarms']:<10} "
+                     f"{r['channels']:>5} {link}")
+        state = r.get("signalling_state")
+        if not state:
+            continue
+        if "timeslots" in state:
+            lines.append(f"     MFC/R2 variant {state['variant']}:")
+            groups: dict[str, list[int]] = {}
+            for ts, item in state["timeslots"].items():
+                groups.setdefault(item["state"], []).append(int(ts))
+            for name, slots in sorted(groups.items(), key=lambda kv: min(kv[1])):
+                lines.append(f"       timeslots {_ranges(slots):<12} {name}")
+        if "circuits" in state:
+            lines.append(f"     SS7 linkset {state['linkset']}:")
+            for slc, link_state in sorted(state["links"].items(), key=lambda kv: int(kv[0])):
+                lines.append(f"       link SLC {slc} on span {link_state['span']}: "
+                             f"{link_state['state']}")
+            groups = {}
+            for cic, item in state["circuits"].items():
+                groups.setdefault(item["state"], []).append(int(cic))
+            for name, cics in sorted(groups.items(), key=lambda kv: min(kv[1])):
+                lines.append(f"       CIC {_ranges(cics):<12} {name}")
+    return lines
 
 
 def _call(args: argparse.Namespace) -> int:

@@ -25,6 +25,14 @@ __all__ = ["CALL", "register_call_methods"]
 CALL = {"call": Param(int, required=True, doc="the call id")}
 
 
+def _string_keys(value: Any) -> Any:
+    """``value`` with every map key a string: msgpack clients (ours among them) refuse
+    integer keys by default, and JSON has none."""
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    return value
+
+
 def register_call_methods(service: GatewayService) -> None:
     """Add system, span, channel and call methods to ``service.registry``."""
     r = service.registry
@@ -44,7 +52,8 @@ def register_call_methods(service: GatewayService) -> None:
 
     @r.method("spans.list", role="monitor")
     async def spans_list(session: Any) -> list[dict[str, Any]]:
-        """Every span: kind, signalling, alarms, counters, D-channel state."""
+        """Every span: kind, signalling, alarms, counters, D-channel state; for MFC/R2
+        and SS7 spans the state of their circuits and links."""
         def collect() -> list[dict[str, Any]]:
             out = []
             for s in card.spans:
@@ -57,6 +66,9 @@ def register_call_methods(service: GatewayService) -> None:
                     "channels": len(s.channels), "dchannel": s.dchannel,
                     "dchannel_up": engine.link_up(s.number),
                 })
+                state = engine.signalling_state(s.number)
+                if state is not None:  # MFC/R2 and SS7 spans (docs/gateway.md)
+                    out[-1]["signalling_state"] = _string_keys(state)
             return out
         return await run(collect)
 

@@ -478,6 +478,14 @@ class MediaEngine:
         module = self.loop.modules.get(span)
         return None if module is None else module.link_up
 
+    def signalling_state(self, span: int) -> dict[str, Any] | None:
+        """What ``span``'s signalling knows of its circuits and links, where it keeps
+        such state (MFC/R2 line states per timeslot; an SS7 linkset's links and
+        circuits); None otherwise."""
+        module = self.loop.modules.get(span)
+        state = getattr(module, "state", None)
+        return state() if callable(state) else None
+
     def close(self) -> None:
         """Stop driving the card's lines (the card itself stays open)."""
         self.loop.close()

@@ -119,7 +119,11 @@ def _observe(ctx: Ctx, event: dict[str, Any]) -> None:
 
 
 def build_config(scenario: Scenario, scratch: Path) -> GatewayConfig:
+    # The card and the channel groups the traces were recorded with (the default
+    # groups have grown r2 and ss7 entries since, for spans this card does not have).
     config = GatewayConfig(card_url=f"emulated:{CARD}", network=PLAN,
+                           groups={"outbound": ["fxo", "pri"], "fxo": ["fxo"],
+                                   "pri": ["pri"], "agents": ["fxs"]},
                            socket=scratch / "gw.sock",
                            recordings_root=scratch / "recordings", fax_spool=scratch / "fax",
                            shutdown_grace=0.5, inbound_timeout=2.0)

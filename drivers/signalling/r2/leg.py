@@ -29,7 +29,7 @@ from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
-from trunkline.causes import outcome_for_cause
+from trunkline.causes import cause_name, outcome_for_cause
 from trunkline.drivers.dsp.events import DetectionEvent, MfEvent, SilenceEvent
 from trunkline.drivers.model import CardEvent, EventKind
 from trunkline.drivers.signalling import events as ev
@@ -159,7 +159,9 @@ class _R2Base(Leg):
         self.line.held_by = None
 
     def result(self) -> dict[str, Any]:
-        return {**super().result(), "cause": self._cause}
+        # R2 carries no cause: it is the Q.850 equivalent of what the line said.
+        name = cause_name(self._cause) if self._cause is not None else None
+        return {**super().result(), "cause": self._cause, "cause_name": name}
 
     def _deadlines(self, *extra: float | None) -> float | None:
         found = [d for d in (self.line.next_deadline(), *extra) if d is not None]
