@@ -25,7 +25,9 @@ from trunkline.drivers.backends.emulated.farend import Step
 
 
 def make_card(spans: int, clock) -> EmulatedCard:
-    text = "\n".join('[[span]]\nkind = "e1"\nsignalling = "cas"' for _ in range(spans))
+    # far_end = "none": the card alone, without the emulated R2 exchange behind it.
+    text = "\n".join('[[span]]\nkind = "e1"\nsignalling = "cas"\nfar_end = "none"'
+                     for _ in range(spans))
     card = EmulatedCard(card_config_from_string(text), clock=clock)
     sounds = card.sounds
     sources = [Step(c.clip, loop=True) for c in sounds.speech[:8]] + [
