@@ -1,5 +1,11 @@
 """``trunkline status``: a live view of the spans (alarms, counters) and of the channels
 by state, drawn with rich; ``--once`` prints it once.
+
+On MFC/R2 spans it also reads what the far end sends on each timeslot (the ABCD bits,
+DAHDI_GETRXBITS) and says what that means while we send idle: idle, blocked, seized. It
+sends nothing itself. The state of our own side's circuits (a call in progress, an SS7
+linkset's links and circuits) lives in the gateway that drives them: ``--gateway`` asks
+it (``spans.list``) and prints the same view as ``trunkline gw spans``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ def status_command(args: argparse.Namespace) -> int:
 
     console = Console(width=120 if args.once else None, force_terminal=False if args.once
                       else None)
+    if getattr(args, "gateway", None) is not None:
+        return _gateway_status(args.gateway)
     clock = RealClock()
     with open_card(args) as card:
         if args.once:
@@ -37,6 +45,61 @@ def status_command(args: argparse.Namespace) -> int:
                 live.update(status_tables(card))
                 refreshes += 1
     return 0
+
+
+def _gateway_status(socket: str) -> int:
+    from argparse import Namespace
+
+    from trunkline.gateway.cli import _client, span_lines
+
+    with _client(Namespace(socket=socket or None)) as gw:
+        rows = gw.call("spans.list")
+    for line in span_lines(rows):
+        print(line)
+    return 0
+
+
+def r2_far_end(card) -> list[tuple[int, str, str, list[int]]]:
+    """For each MFC/R2 span: (span, received ABCD bits, what they mean while we are
+    idle, timeslots), grouped by bits. The CAS channels are opened for the reading when
+    they are not open already (DAHDI_GETRXBITS needs an open channel)."""
+    from trunkline.drivers.model import SpanSignalling
+    from trunkline.drivers.signalling.r2.variants import variant
+
+    rows: list[tuple[int, str, str, list[int]]] = []
+    for s in card.spans:
+        name, _, var = (s.protocol or "").partition(":")
+        if s.signalling is not SpanSignalling.CAS or name not in ("mfcr2", "") \
+                or not s.channels:
+            continue
+        try:
+            code = variant(var or "cn").line
+        except ValueError:
+            continue
+        meaning = {code.idle: "idle", code.blocked: "blocked by the far end",
+                   code.seizing: "seized by the far end (a call is waiting)",
+                   code.answered: "answer signal with no call: a fault at the far end"}
+        opened = [ch for ch in s.channels if ch not in card.open_channels]
+        card.open(opened)
+        try:
+            found: dict[int, list[int]] = {}
+            for ch in s.channels:
+                found.setdefault(card.cas_bits(ch), []).append(card.channel(ch).timeslot)
+        finally:
+            card.close_channel(opened)
+        for bits, slots in sorted(found.items(), key=lambda kv: min(kv[1])):
+            rows.append((s.number, f"{bits:04b}", meaning.get(bits >> 2, "?"), slots))
+    return rows
+
+
+def _ranges(numbers: list[int]) -> str:
+    out: list[str] = []
+    for n in sorted(numbers):
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ",".join(out)
 
 
 def status_tables(card):
@@ -69,5 +132,14 @@ def status_tables(card):
         channels.add_row(str(s.number), *(str(counts[k]) for k in (
             ChannelState.IDLE, ChannelState.OFFHOOK, ChannelState.DIALING,
             ChannelState.RINGING, ChannelState.IN_USE, ChannelState.OUT_OF_SERVICE)))
-    return Group(spans, channels)
+    tables = [spans, channels]
+    r2 = r2_far_end(card)
+    if r2:
+        far = Table(title="MFC/R2: what the far end sends (we send idle)")
+        for col in ("span", "timeslots", "ABCD", "meaning"):
+            far.add_column(col)
+        for span, bits, meaning, slots in r2:
+            far.add_row(str(span), _ranges(slots), bits, meaning)
+        tables.append(far)
+    return Group(*tables)
 

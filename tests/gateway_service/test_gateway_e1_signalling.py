@@ -89,7 +89,8 @@ def test_inbound_call_offered_with_the_calling_number_answered_and_cleared(
     assert (end["by"], end["outcome"]) == ("near_end", "human")
 
 
-def test_spans_list_shows_r2_timeslots_and_ss7_links_and_circuits_over_the_socket():
+def test_spans_list_shows_r2_timeslots_and_ss7_links_and_circuits_over_the_socket(capsys):
+    from trunkline.cli import main
     from trunkline.gateway.cli import span_lines
 
     gw = RunningGateway().start()
@@ -108,8 +109,12 @@ def test_spans_list_shows_r2_timeslots_and_ss7_links_and_circuits_over_the_socke
                         or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
+        capsys.readouterr()
+        assert main(["status", "--gateway", str(gw.socket)]) == 0
+        printed = capsys.readouterr().out
     finally:
         gw.stop()
+    assert "MFC/R2 variant cn:" in printed and "SS7 linkset up:" in printed
     r2, ss7 = rows[R2_SPAN]["signalling_state"], rows[SS7_SPAN]["signalling_state"]
     assert r2["variant"] == "cn" and len(r2["timeslots"]) == 30
     assert "16" not in r2["timeslots"]  # timeslot 16 carries the ABCD multiframe
