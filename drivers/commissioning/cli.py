@@ -79,10 +79,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--interval", type=float, default=1.0, metavar="SECONDS")
     status.add_argument("--count", type=int, default=0,
                         help="stop after this many refreshes (default: until Ctrl-C)")
-    status.add_argument("--gateway", nargs="?", const="", metavar="SOCKET",
-                        help="ask a running gateway instead of opening the card: its spans "
-                             "with MFC/R2 line states and SS7 links and circuits (SOCKET: "
-                             "the gateway's socket, default its usual one)")
     status.set_defaults(handler=status_command)
 
     test = subparsers.add_parser("test", help="commissioning tests: timing, loopback, "

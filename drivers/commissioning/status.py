@@ -4,8 +4,8 @@ by state, drawn with rich; ``--once`` prints it once.
 On MFC/R2 spans it also reads what the far end sends on each timeslot (the ABCD bits,
 DAHDI_GETRXBITS) and says what that means while we send idle: idle, blocked, seized. It
 sends nothing itself. The state of our own side's circuits (a call in progress, an SS7
-linkset's links and circuits) lives in the gateway that drives them: ``--gateway`` asks
-it (``spans.list``) and prints the same view as ``trunkline gw spans``.
+linkset's links and circuits) lives in the gateway that drives them: ``trunkline gw
+spans`` asks it (the commissioning tools sit below the gateway and do not talk to it).
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ def status_command(args: argparse.Namespace) -> int:
 
     console = Console(width=120 if args.once else None, force_terminal=False if args.once
                       else None)
-    if getattr(args, "gateway", None) is not None:
-        return _gateway_status(args.gateway)
     clock = RealClock()
     with open_card(args) as card:
         if args.once:
@@ -44,18 +42,6 @@ def status_command(args: argparse.Namespace) -> int:
                 clock.sleep_until(start + args.interval)  # virtual-time cards: wall pacing
                 live.update(status_tables(card))
                 refreshes += 1
-    return 0
-
-
-def _gateway_status(socket: str) -> int:
-    from argparse import Namespace
-
-    from trunkline.gateway.cli import _client, span_lines
-
-    with _client(Namespace(socket=socket or None)) as gw:
-        rows = gw.call("spans.list")
-    for line in span_lines(rows):
-        print(line)
     return 0
 
 
@@ -141,5 +127,10 @@ def status_tables(card):
         for span, bits, meaning, slots in r2:
             far.add_row(str(span), _ranges(slots), bits, meaning)
         tables.append(far)
+    if any(s.signalling.value in ("cas", "ss7") for s in card.spans):
+        from rich.text import Text
+
+        tables.append(Text("Our side of MFC/R2 timeslots and SS7 links and circuits: "
+                           "`trunkline gw spans` (the running gateway)."))
     return Group(*tables)
 

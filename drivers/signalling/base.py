@@ -168,6 +168,12 @@ class Signalling(ABC):
         events as ``(None, event)``; signals for a leg as ``(leg, signal)``."""
         return iter(())
 
+    def block_circuit(self, now: float, channel: int, blocked: bool) -> bool:
+        """Tell the far end that ``channel`` is (or is no longer) out of service for new
+        calls, where the signalling can say so (MFC/R2 line blocking, an ISUP BLO);
+        False where it cannot (analog lines, PRI: the near end only stops using it)."""
+        return False
+
     def span_alarm(self, now: float, alarm: ev.SpanAlarm) -> Iterator[tuple[Leg, Any]]:
         """A span of the module changed alarms: pairs of (leg, signal) for the legs that
         must hear it (an R2 circuit has no line signalling while its span is in alarm;

@@ -453,6 +453,10 @@ class MediaEngine:
     # -- channels -------------------------------------------------------------------------
     def set_blocked(self, channel: int, blocked: bool) -> dict[str, Any]:
         self.card.channel(channel)
+        module = self.loop.module_of(channel)
+        if module is not None:
+            # MFC/R2 and SS7 tell the far end too, so it offers no calls there either.
+            module.block_circuit(self.clock.now(), channel, blocked)
         if blocked:
             self.picker.blocked.add(channel)
         else:

@@ -110,7 +110,7 @@ def test_spans_list_shows_r2_timeslots_and_ss7_links_and_circuits_over_the_socke
                     break
                 time.sleep(0.05)
         capsys.readouterr()
-        assert main(["status", "--gateway", str(gw.socket)]) == 0
+        assert main(["gw", "--socket", str(gw.socket), "spans"]) == 0
         printed = capsys.readouterr().out
     finally:
         gw.stop()
@@ -125,3 +125,25 @@ def test_spans_list_shows_r2_timeslots_and_ss7_links_and_circuits_over_the_socke
     text = "\n".join(span_lines(list(rows.values())))
     assert "MFC/R2 variant cn:" in text and "SS7 linkset up:" in text
     assert "link SLC 0 on span 6: in service" in text and "CIC 1-15,17-31" in text
+
+
+def test_channel_block_tells_the_far_end_on_r2_and_ss7(gateway):
+    """channel.block on an R2 circuit sends Q.421 blocking, on an SS7 circuit a BLO: the
+    far end offers no calls there either; unblock lifts both."""
+    r2_channel = gateway.card.span(R2_SPAN).channels[-1]
+    ss7_channel = gateway.card.span(SS7_SPAN).channels[0]  # timeslot 1: CIC 1
+    exchange_r2 = gateway.card.network_side(R2_SPAN)
+    exchange_ss7 = gateway.card.network_side(SS7_SPAN)
+    for channel in (r2_channel, ss7_channel):
+        assert gateway.call("channel.block", channel=channel) == {"channel": channel,
+                                                                   "blocked": True}
+    gateway.run(1.0)
+    assert exchange_r2.r2.line(r2_channel).state.value == "blocked_by_far_end"
+    assert exchange_ss7.point.isup.circuits[1].remote_block
+    # The exchange hunts from the low end and skips the blocked circuit.
+    assert exchange_r2.r2.hunt() != r2_channel
+    for channel in (r2_channel, ss7_channel):
+        gateway.call("channel.unblock", channel=channel)
+    gateway.run(1.0)
+    assert exchange_r2.r2.line(r2_channel).state.value == "idle"
+    assert not exchange_ss7.point.isup.circuits[1].remote_block

@@ -52,6 +52,7 @@ from trunkline.drivers.signalling.base import Signalling, SignallingContext
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.errors import ConfigError
 
+from .line import LineState
 from .span import R2Span
 from .variants import Group, R2Variant, variant
 
@@ -210,6 +211,8 @@ class R2Signalling(Signalling):
         except ValueError as err:
             raise ConfigError(f"span {span.number}: {err}") from None
         self.legs: dict[int, Leg] = {}  # channel -> the leg holding it
+        #: Circuits to block (True) or unblock (False) once their line is idle.
+        self.wanted: dict[int, bool] = {}
         self._started = False
 
     def _start(self, now: float) -> None:
@@ -258,7 +261,34 @@ class R2Signalling(Signalling):
         due = self.r2.next_deadline()
         if due is not None and now >= due:
             self._send(self.r2.on_time(now))
+        if self.wanted:
+            self._apply_blocking(now)
         return iter(())
+
+    def block_circuit(self, now: float, channel: int, blocked: bool) -> bool:
+        """Q.421 blocking: the far end sees the circuit blocked and seizes it no more. A
+        circuit in a call is blocked when the call is over."""
+        self.r2.line(channel)
+        self._start(now)
+        self.wanted[channel] = blocked
+        self._apply_blocking(now)
+        return True
+
+    def _apply_blocking(self, now: float) -> None:
+        for channel, blocked in list(self.wanted.items()):
+            line = self.r2.line(channel)
+            if line.held_by is not None:
+                continue
+            done = line.state is LineState.LOCAL_BLOCKED if blocked \
+                else line.state is not LineState.LOCAL_BLOCKED
+            if done:
+                del self.wanted[channel]
+            elif blocked and line.state is LineState.IDLE:
+                del self.wanted[channel]
+                self._send(self.r2.block(now, channel))
+            elif not blocked:
+                del self.wanted[channel]
+                self._send(self.r2.unblock(now, channel))
 
     def span_alarm(self, now: float, alarm: ev.SpanAlarm) -> Iterator[tuple[Leg, Any]]:
         for leg in list(self.legs.values()):

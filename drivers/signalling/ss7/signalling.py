@@ -257,6 +257,19 @@ class Ss7Signalling(Signalling):
                 self.alerts.append(item)
                 del self.alerts[:-32]
 
+    def block_circuit(self, now: float, channel: int, blocked: bool) -> bool:
+        """BLO/UBL for the circuit on ``channel`` (Q.764 2.8.2): the exchange stops
+        (or resumes) offering calls on it; a call on it goes on to its end."""
+        point = self.point or self._start_point()
+        info = self.card.channel(channel)
+        cic = point.config.circuit_map.cic(info.span, info.timeslot)
+        if cic is None:
+            raise ConfigError(f"channel {channel} is no circuit of this SS7 linkset")
+        assert self.router is not None
+        outputs = point.block(now, cic) if blocked else point.unblock(now, cic)
+        self.router.pending += self._route(outputs)
+        return True
+
     def perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
         assert self.router is not None
         outputs = self.router.perform(leg, action, now)
