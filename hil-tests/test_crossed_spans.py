@@ -120,3 +120,132 @@ def test_an_ss7_call_crosses_from_one_linkset_to_the_other(crossed):
     assert messages == ["IAM", "ACM", "ANM", "REL", "RLC"]
     links = [e for lg, e in listener.heard if lg is None and isinstance(e, ev.LinkState)]
     assert {(e.span, e.up) for e in links} >= {(out_span, True), (in_span, True)}
+
+
+# -- faults over the cable --------------------------------------------------------------
+
+def _loop(card: CardABC, spans: list[int], listener: Answering | None = None,
+          timeout: float = 30.0) -> LineLoop:
+    loop = LineLoop(card, zone=load_zone("cn"), spans=spans, listener=listener,
+                    inbound=InboundPolicy(timeout=timeout))
+    if listener is not None:
+        listener.loop = loop
+    return loop
+
+
+def _peer_channel(card: CardABC, channel: int, span: int) -> int:
+    timeslot = card.channel(channel).timeslot
+    return next(c for c in card.span(span).channels if card.channel(c).timeslot == timeslot)
+
+
+def test_r2_glare_both_ends_seize_one_circuit(crossed):
+    """Both spans seize the same timeslot in the same frame (Q.422 3.2.7 double
+    seizure): both calls give way as congestion, cause 44, and the circuit works after."""
+    out_span, in_span = _cabled(crossed, SpanSignalling.CAS)
+    listener = Answering()
+    with _loop(crossed, [out_span, in_span], listener) as loop:
+        loop.tick()
+        a = crossed.span(out_span).channels[4]
+        b = _peer_channel(crossed, a, in_span)
+        ours = loop.originate(CallOptions("13800000001", hold=0.5), span=out_span, channel=a)
+        theirs = loop.originate(CallOptions("13800000002", hold=0.5), span=in_span,
+                                channel=b)
+        loop.run(lambda: ours.ended and theirs.ended, max_seconds=30)
+        for leg in (ours, theirs):
+            result = leg.result()
+            assert (result["outcome"], result["cause"]) == ("congestion", 44), result
+        loop.run(lambda: loop.module(out_span).can_place(a)
+                 and loop.module(in_span).can_place(b), max_seconds=30)
+        again = loop.originate(CallOptions("13800000003", hold=0.5, amd=False),
+                               span=out_span, channel=a)
+        loop.run(lambda: again.ended, max_seconds=60)
+    assert again.result()["outcome"] == "human"
+
+
+def test_r2_far_end_that_stops_answering_the_compelled_sequence(crossed):
+    """The far end acknowledges the seizure (ABCD by hand) and then says nothing: our
+    register gives up (Q.476), the call ends with cause 102 and clears forward."""
+    out_span, in_span = _cabled(crossed, SpanSignalling.CAS)
+    with _loop(crossed, [out_span]) as loop:
+        channel = crossed.span(out_span).channels[0]
+        far = _peer_channel(crossed, channel, in_span)
+        crossed.open(far)
+        try:
+            leg = loop.originate(CallOptions("13800000001"), span=out_span, channel=channel)
+            loop.run(lambda: crossed.cas_bits(far) >> 2 == 0b00, max_seconds=2)  # seizing
+            crossed.set_cas_bits(far, 0b1111)  # China No.1: seizure acknowledged
+            loop.run(lambda: leg.ended, max_seconds=120)
+            result = leg.result()
+            assert (result["outcome"], result["cause"]) == ("error", 102), result["events"]
+            assert crossed.cas_bits(far) >> 2 == 0b10  # clear-forward
+            crossed.set_cas_bits(far, 0b1011)  # release guard, then idle
+            loop.run(lambda: loop.module(out_span).can_place(channel), max_seconds=10)
+        finally:
+            crossed.close_channel(far)
+
+
+def test_r2_circuits_blocked_by_the_far_end_are_avoided(crossed):
+    out_span, in_span = _cabled(crossed, SpanSignalling.CAS)
+    listener = Answering()
+    with _loop(crossed, [out_span, in_span], listener) as loop:
+        loop.tick()
+        module, far_module = loop.module(out_span), loop.module(in_span)
+        top = max(crossed.span(out_span).channels)
+        far = _peer_channel(crossed, top, in_span)
+        assert far_module.block_circuit(loop.clock.now(), far, True)
+        loop.run(lambda: not module.can_place(top), max_seconds=2)
+        assert module.r2.hunt() != top  # type: ignore[attr-defined]
+        leg = loop.originate(CallOptions("13800000001", hold=0.5, amd=False), span=out_span)
+        assert leg.channel != top
+        loop.run(lambda: leg.ended, max_seconds=60)
+        far_module.block_circuit(loop.clock.now(), far, False)
+        loop.run(lambda: module.can_place(top), max_seconds=2)
+    assert leg.result()["outcome"] == "human"
+
+
+def test_ss7_link_lost_mid_call_clears_it_and_the_linkset_recovers(crossed):
+    out_span, in_span = _cabled(crossed, SpanSignalling.SS7)
+    listener = Answering()
+    with _loop(crossed, [out_span, in_span], listener) as loop:
+        module = loop.module(out_span)
+        loop.run(lambda: module.can_place(None), max_seconds=60)
+        leg = loop.originate(CallOptions("13800000001", amd=False), span=out_span)
+        loop.run(lambda: leg.result()["answered_by"] is not None, max_seconds=10)
+        kernel = crossed.device  # type: ignore[attr-defined]
+        dahdi_span = crossed.dahdi_span(out_span)  # type: ignore[attr-defined]
+        kernel.inject("alarm", span=dahdi_span, alarm="red")
+        loop.run(lambda: leg.ended and all(g.ended for g in listener.inbound()),
+                 max_seconds=30)
+        result = leg.result()
+        assert result["cause"] == 38, result["events"]
+        assert not module.can_place(None)
+        kernel.inject("alarm", span=dahdi_span, alarm="none")
+        loop.run(lambda: module.can_place(None), max_seconds=60)
+        again = loop.originate(CallOptions("13800000002", hold=0.5, amd=False),
+                               span=out_span)
+        loop.run(lambda: again.ended, max_seconds=60)
+    assert again.result()["outcome"] == "human"
+
+
+def test_ss7_circuits_blocked_by_the_far_end_are_avoided(crossed):
+    out_span, in_span = _cabled(crossed, SpanSignalling.SS7)
+    listener = Answering()
+    with _loop(crossed, [out_span, in_span], listener) as loop:
+        module, far_module = loop.module(out_span), loop.module(in_span)
+        loop.run(lambda: module.can_place(None) and far_module.can_place(None),
+                 max_seconds=60)
+        far_channels = crossed.span(in_span).channels
+        for channel in far_channels[1:]:
+            far_module.block_circuit(loop.clock.now(), channel, True)
+        loop.run(lambda: sum(s["state"] == "blocked by the far end" for s in
+                             module.state()["circuits"].values()) == len(far_channels) - 1,
+                 max_seconds=10)
+        leg = loop.originate(CallOptions("13800000001", hold=0.5, amd=False), span=out_span)
+        assert leg.channel is not None
+        assert crossed.channel(leg.channel).timeslot == crossed.channel(far_channels[0]).timeslot
+        loop.run(lambda: leg.ended, max_seconds=60)
+        for channel in far_channels[1:]:
+            far_module.block_circuit(loop.clock.now(), channel, False)
+        loop.run(lambda: all(s["state"] == "idle"
+                             for s in module.state()["circuits"].values()), max_seconds=10)
+    assert leg.result()["outcome"] == "human"
