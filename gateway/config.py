@@ -36,6 +36,7 @@ trace = false
 [[group]]
 name = "outbound"
 channels = ["fxo", "pri", "r2", "ss7"]  # kinds (fxo, fxs, pri, r2, ss7), "span:N", numbers
+order = "round_robin"            # or "first" (default): where each call's search starts
 ```
 
 SIGHUP reloads what can change without touching hardware: tokens, groups, the inbound
@@ -50,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from trunkline.errors import ConfigError
+from trunkline.gateway.media.channels import ORDERS
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
 ROLES = ("monitor", "control", "admin")
@@ -81,6 +83,8 @@ class GatewayConfig:
     groups: dict[str, list[Any]] = field(default_factory=lambda: {
         "outbound": ["fxo", "pri", "r2", "ss7"], "fxo": ["fxo"], "pri": ["pri"],
         "r2": ["r2"], "ss7": ["ss7"], "agents": ["fxs"]})
+    group_order: dict[str, str] = field(default_factory=dict)
+    """``[[group]]`` ``order`` by group name: first (default) or round_robin."""
     zone: str | None = None
     """The tone zone of the card's lines (None: what the card says, else ``cn``)."""
     lines: list[tuple[list[Any], dict[str, Any]]] = field(default_factory=list)
@@ -256,10 +260,15 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         groups: dict[str, list[Any]] = {}
         for i, g in enumerate(data["group"]):
             path = ("group", i)
-            reject_unknown_keys(doc, g, {"name", "channels"}, path)
+            reject_unknown_keys(doc, g, {"name", "channels", "order"}, path)
             if not isinstance(g.get("name"), str) or not g["name"]:
                 raise doc.error("a group needs a name", path)
             groups[g["name"]] = _channel_entries(doc, g.get("channels"), (*path, "channels"))
+            if "order" in g:
+                if g["order"] not in ORDERS:
+                    raise doc.error(f"order must be one of {', '.join(ORDERS)}, not "
+                                    f"{g['order']!r}", (*path, "order"))
+                cfg.group_order[g["name"]] = g["order"]
         cfg.groups = groups
     return cfg
 

@@ -86,6 +86,7 @@ class GatewayService:
             recorders=lambda *args, **kw: self.recordings.recorder(*args, **kw),
             signalling=config.spans,
         )
+        self.engine.picker.order = dict(config.group_order)
         # The socket fan-out listens first: whatever else listens, clients see the events
         # in the order they were published.
         self.forwarding = self.engine.subscribe(self._forward)
@@ -175,6 +176,7 @@ class GatewayService:
         self.engine.inbound_timeout = fresh.inbound_timeout
         self.engine.reject_cause = fresh.reject_cause
         self.engine.groups = resolve_groups(self.card, fresh.groups)
+        self.engine.picker.order = dict(fresh.group_order)
         log.info("gateway_reloaded", groups=list(fresh.groups))
 
 

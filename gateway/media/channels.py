@@ -18,7 +18,10 @@ from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import SpanSignalling
 from trunkline.errors import InvalidRequest, NotFound, StateConflict
 
-__all__ = ["SIGNALLED", "ChannelPicker", "resolve_groups"]
+__all__ = ["ORDERS", "SIGNALLED", "ChannelPicker", "resolve_groups"]
+
+#: How a group's channels are tried (see ChannelPicker.order).
+ORDERS = ("first", "round_robin")
 
 #: Group entries naming every channel of the spans that speak a digital signalling.
 SIGNALLED = {"pri": SpanSignalling.PRI, "r2": SpanSignalling.CAS, "ss7": SpanSignalling.SS7}
@@ -53,6 +56,11 @@ class ChannelPicker:
         self.card = loop.card
         self.groups = dict(groups)
         self.blocked: set[int] = set()
+        #: How each group's candidates are tried (ORDERS): ``first`` always from the
+        #: first (chan_dahdi's ``g``), ``round_robin`` from the one after the last used
+        #: (chan_dahdi's ``r``), which spreads a campaign over every span of a group.
+        self.order: dict[str, str] = {}
+        self._next: dict[str, int] = {}
 
     def pick(self, *, group: str | None = None, span: int | None = None,
              channel: int | None = None) -> tuple[int, int | None]:
@@ -68,14 +76,22 @@ class ChannelPicker:
             if self.loop.busy(channel) or channel in self.blocked:
                 raise StateConflict(f"channel {channel} is busy or blocked")
             return info.span, channel
-        for span_no, ch in self._candidates(group, span):
+        candidates = self._candidates(group, span)
+        name = group or "outbound"
+        rotate = span is None and self.order.get(name) == "round_robin" and candidates
+        start = self._next.get(name, 0) % len(candidates) if rotate else 0
+        for index in [*range(start, len(candidates)), *range(start)]:
+            span_no, ch = candidates[index]
             module = self.loop.module(span_no)
             if module.hunts():
-                if module.can_place(None):
-                    return span_no, None
-            elif ch is not None and not self.loop.busy(ch) and ch not in self.blocked \
-                    and module.can_place(ch):
-                return span_no, ch
+                free = module.can_place(None)
+            else:
+                free = ch is not None and not self.loop.busy(ch) and ch not in self.blocked \
+                    and module.can_place(ch)
+            if free:
+                if rotate:
+                    self._next[name] = index + 1
+                return span_no, None if module.hunts() else ch
         where = f"span {span}" if span is not None else group or "outbound"
         raise StateConflict(f"no free channel in {where}")
 

@@ -80,3 +80,17 @@ def test_line_options_and_zone_reach_the_card_and_the_engine(tmp_path: Path) -> 
     finally:
         service.engine.close()
         service.card.close()
+
+
+def test_group_order_round_robin_and_bad_orders() -> None:
+    config = config_from_string('''
+[[group]]
+name = "trunks"
+channels = ["pri", "r2", "ss7"]
+order = "round_robin"
+''')
+    assert config.groups == {"trunks": ["pri", "r2", "ss7"]}
+    assert config.group_order == {"trunks": "round_robin"}
+    with pytest.raises(ConfigError, match=r"order must be one of first, round_robin, not "
+                                          r"'random'"):
+        config_from_string('[[group]]\nname = "x"\nchannels = ["pri"]\norder = "random"\n')
