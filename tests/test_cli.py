@@ -76,3 +76,32 @@ def test_pri_call_with_q931_trace():
     traced = [json.loads(line) for line in proc.stderr.splitlines() if '"q931"' in line]
     messages = [(t["direction"], t["message"]) for t in traced]
     assert ("tx", "SETUP") in messages and ("rx", "DISCONNECT") in messages
+
+
+@pytest.mark.parametrize(("number", "outcome"), [
+    ("13712345678", "busy"), ("13512345678", "congestion"), ("13012345678", "invalid_number"),
+    ("13412345678", "unreachable"), ("13812345678", "human")])
+def test_a_number_has_the_same_outcome_on_pri_r2_and_ss7(capsys, number, outcome):
+    """`trunkline call --line r2|ss7` gives what `--line pri` gives for the same number
+    (the default card's spans 1, 5 and 6; the sample network behind them)."""
+    results = {}
+    for line in ("pri", "r2", "ss7"):
+        assert main(["call", number, "--line", line, "--json", "--hold", "0.5"]) == 0
+        results[line] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {line: r["outcome"] for line, r in results.items()} == dict.fromkeys(
+        ("pri", "r2", "ss7"), outcome), results
+    assert [r["span"] for r in results.values()] == [1, 5, 6]
+    # Without --trace the signalling messages are left out.
+    for r in results.values():
+        assert not {e["event"] for e in r["events"]} & {"isup", "r2", "r2_line", "q931"}
+
+
+def test_r2_and_ss7_calls_trace_their_signalling(capsys):
+    assert main(["call", "13712345678", "--line", "r2", "--trace", "--json"]) == 0
+    r2 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    groups = {e["group"] for e in r2["events"] if e["event"] == "r2"}
+    assert {"I", "A", "B"} <= groups and "r2_line" in {e["event"] for e in r2["events"]}
+    assert main(["call", "13712345678", "--line", "ss7", "--trace", "--json"]) == 0
+    ss7 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    messages = [e["message"] for e in ss7["events"] if e["event"] == "isup"]
+    assert messages[0] == "IAM" and "REL" in messages, messages

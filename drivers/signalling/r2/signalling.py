@@ -41,6 +41,7 @@ chan_dahdi.conf's ``mfcr2_*`` keys; docs/r2.md):
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -142,7 +143,8 @@ def r2_settings(span: int, options: Mapping[str, Any]) -> R2Settings:
     for key, timer in _TIMERS.items():
         if key in options:
             ms = options[key]
-            if isinstance(ms, bool) or not isinstance(ms, int | float) or ms < 0:
+            if isinstance(ms, bool) or not isinstance(ms, int | float) \
+                    or not math.isfinite(ms) or ms < 0:
                 raise ConfigError(f"span {span}: MFC/R2 option {key} is milliseconds, not "
                                   f"{ms!r}")
             changes[timer] = ms / 1000.0
