@@ -1,10 +1,11 @@
 """``trunkline demo``: the main job, a predictive campaign on the emulated card.
 
 It starts what an installation runs, with nothing simulated above the card: the gateway
-service on the emulated card (2 E1 PRI spans, 8 FXO lines, 12 FXS ports) and its sample
-telephone network; 10 agent positions on FXS ports, rung and held for the shift by the
-campaign runner; a campaign database (SQLite) with a 2,000-contact sample list imported
-through the CSV importer; and the predictive engine held to a 3 % abandon target. The
+service on the emulated card (2 E1 PRI spans, 8 FXO lines, 12 FXS ports, an MFC/R2 and
+an SS7 E1 span, the calls going round all of them) and its sample telephone network;
+10 agent positions on FXS ports, rung and held for the shift by the campaign runner; a
+campaign database (SQLite) with a 2,000-contact sample list imported through the CSV
+importer; and the predictive engine held to a 3 % abandon target. The
 agents' phones are the emulated card's FXS phones (they answer, and hear the customers).
 
 A live display shows the list, the calls, connects and the abandon rate, every agent's
@@ -181,8 +182,11 @@ def _gateway(virtual: bool, folder: Path, start: float) -> Iterator[Any]:
     from trunkline.dialer.runner.gateway import InProcessGateway, LiveGateway
     from trunkline.gateway.config import GatewayConfig
 
+    # The calls go round every line and trunk of the card in turn (FXO lines, the PRI,
+    # MFC/R2 and SS7 spans), so the demo exercises each signalling.
     config = GatewayConfig(socket=folder / "gateway.sock",
-                           recordings_root=folder / "recordings", fax_spool=folder / "fax")
+                           recordings_root=folder / "recordings", fax_spool=folder / "fax",
+                           group_order={"outbound": "round_robin"})
     if virtual:
         gateway = InProcessGateway(start=start, config=config)
         try:

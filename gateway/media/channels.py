@@ -57,8 +57,10 @@ class ChannelPicker:
         self.groups = dict(groups)
         self.blocked: set[int] = set()
         #: How each group's candidates are tried (ORDERS): ``first`` always from the
-        #: first (chan_dahdi's ``g``), ``round_robin`` from the one after the last used
-        #: (chan_dahdi's ``r``), which spreads a campaign over every span of a group.
+        #: first (chan_dahdi's ``g``), ``round_robin`` from the span after the one used
+        #: last (as chan_dahdi's ``r`` goes round channels; here the turn is a span's,
+        #: so that a span of 8 analog lines weighs as much as an E1), which spreads a
+        #: campaign over every span of a group.
         self.order: dict[str, str] = {}
         self._next: dict[str, int] = {}
 
@@ -78,10 +80,13 @@ class ChannelPicker:
             return info.span, channel
         candidates = self._candidates(group, span)
         name = group or "outbound"
-        rotate = span is None and self.order.get(name) == "round_robin" and candidates
-        start = self._next.get(name, 0) % len(candidates) if rotate else 0
-        for index in [*range(start, len(candidates)), *range(start)]:
-            span_no, ch = candidates[index]
+        spans = list(dict.fromkeys(span_no for span_no, _ in candidates))
+        rotate = span is None and self.order.get(name) == "round_robin" and spans
+        if rotate:  # by span: each span of the group in turn, its channels in order
+            start = self._next.get(name, 0) % len(spans)
+            turn = {s: (i - start) % len(spans) for i, s in enumerate(spans)}
+            candidates = sorted(candidates, key=lambda c: turn[c[0]])
+        for span_no, ch in candidates:
             module = self.loop.module(span_no)
             if module.hunts():
                 free = module.can_place(None)
@@ -90,7 +95,7 @@ class ChannelPicker:
                     and module.can_place(ch)
             if free:
                 if rotate:
-                    self._next[name] = index + 1
+                    self._next[name] = spans.index(span_no) + 1
                 return span_no, None if module.hunts() else ch
         where = f"span {span}" if span is not None else group or "outbound"
         raise StateConflict(f"no free channel in {where}")
