@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trunkline.errors import ConfigError
+from trunkline.ranges import format_ranges
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -124,17 +125,6 @@ def _spans(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ranges(numbers: list[int]) -> str:
-    """``1-5,7``: how installers write timeslots and CICs."""
-    out: list[str] = []
-    for n in sorted(numbers):
-        if out and out[-1].split("-")[-1] == str(n - 1):
-            out[-1] = f"{out[-1].split('-')[0]}-{n}"
-        else:
-            out.append(str(n))
-    return ",".join(out)
-
-
 def span_lines(rows: list[dict[str, Any]]) -> list[str]:
     """The spans as ``trunkline gw spans`` prints them: one line each, then for MFC/R2
     spans the timeslots grouped by line state, for SS7 the linkset, its links and the
@@ -153,7 +143,7 @@ def span_lines(rows: list[dict[str, Any]]) -> list[str]:
             for ts, item in state["timeslots"].items():
                 groups.setdefault(item["state"], []).append(int(ts))
             for name, slots in sorted(groups.items(), key=lambda kv: min(kv[1])):
-                lines.append(f"       timeslots {_ranges(slots):<12} {name}")
+                lines.append(f"       timeslots {format_ranges(slots):<12} {name}")
         if "circuits" in state:
             lines.append(f"     SS7 linkset {state['linkset']}:")
             for slc, link_state in sorted(state["links"].items(), key=lambda kv: int(kv[0])):
@@ -163,7 +153,7 @@ def span_lines(rows: list[dict[str, Any]]) -> list[str]:
             for cic, item in state["circuits"].items():
                 groups.setdefault(item["state"], []).append(int(cic))
             for name, cics in sorted(groups.items(), key=lambda kv: min(kv[1])):
-                lines.append(f"       CIC {_ranges(cics):<12} {name}")
+                lines.append(f"       CIC {format_ranges(cics):<12} {name}")
     return lines
 
 

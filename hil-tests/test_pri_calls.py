@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from signal_checks import dominant_frequency, tone_cadence
+from trunk_calls import OUTCOMES
 
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.lineloop import LineLoop
@@ -38,17 +39,7 @@ def place(card, number: str, on_frame=None, **options) -> Leg:
     return leg
 
 
-@pytest.mark.parametrize(("number", "outcome", "cause"), [
-    ("13800000001", "human", 16),
-    ("13900000001", "machine", 16),
-    ("01050000001", "fax", 16),
-    ("01060000001", "fax", 16),
-    ("13700000001", "busy", 17),
-    ("13500000001", "congestion", 34),
-    ("13400000001", "unreachable", 20),
-    ("13300000001", "unreachable", 27),
-    ("13000000001", "invalid_number", 1),
-])
+@pytest.mark.parametrize(("number", "outcome", "cause"), OUTCOMES)
 def test_outcome_and_cause(emulated, number, outcome, cause):
     call = place(emulated, number)
     result = call.result()

@@ -9,11 +9,11 @@ compelled MF tones cross the timeslot's audio and are heard by each end's own de
 from __future__ import annotations
 
 import pytest
+from trunk_calls import Offers
 
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.lineloop import LineLoop
 from trunkline.drivers.model import SpanSignalling
-from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.base import InboundPolicy
 from trunkline.drivers.signalling.leg import CallOptions, Leg
 from trunkline.drivers.signalling.r2.line import LineState
@@ -80,13 +80,9 @@ def test_the_register_sends_the_number_and_the_calling_party(emulated):
 
 def test_a_call_toward_us_is_offered_with_the_calling_number(emulated):
     span = r2_span(emulated)
-    offered: list[tuple[Leg, ev.Offered]] = []
-
-    def listener(leg, event):
-        if isinstance(event, ev.Offered):
-            offered.append((leg, event))
-
-    with LineLoop(emulated, zone=CN, spans=[span], listener=listener,
+    offers = Offers()
+    offered = offers.offered
+    with LineLoop(emulated, zone=CN, spans=[span], listener=offers,
                   inbound=InboundPolicy(timeout=20.0)) as loop:
         loop.tick()
         side = emulated.network_side(span)

@@ -10,6 +10,7 @@ DAHDI's MTP2 mode. Interworking with Debian's libss7 is tested in tests/ss7.
 from __future__ import annotations
 
 import pytest
+from trunk_calls import OUTCOMES, Offers
 
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.lineloop import LineLoop
@@ -48,16 +49,7 @@ def place(card, number: str, **options) -> Leg:
     return leg
 
 
-@pytest.mark.parametrize(("number", "outcome", "cause"), [
-    ("13800000001", "human", 16),
-    ("13900000001", "machine", 16),
-    ("01050000001", "fax", 16),
-    ("13700000001", "busy", 17),
-    ("13500000001", "congestion", 34),
-    ("13400000001", "unreachable", 20),
-    ("13300000001", "unreachable", 27),
-    ("13000000001", "invalid_number", 1),
-])
+@pytest.mark.parametrize(("number", "outcome", "cause"), OUTCOMES)
 def test_outcome_and_cause(emulated, number, outcome, cause):
     result = place(emulated, number).result()
     assert (result["outcome"], result["cause"]) == (outcome, cause), result["events"]
@@ -79,13 +71,9 @@ def test_the_iam_carries_the_called_and_calling_numbers(emulated):
 
 def test_a_call_toward_us_is_offered_with_the_calling_number(emulated):
     span = ss7_span(emulated)
-    offered: list[tuple[Leg, ev.Offered]] = []
-
-    def listener(leg, event):
-        if isinstance(event, ev.Offered):
-            offered.append((leg, event))
-
-    with LineLoop(emulated, zone=CN, spans=[span], listener=listener,
+    offers = Offers()
+    offered = offers.offered
+    with LineLoop(emulated, zone=CN, spans=[span], listener=offers,
                   inbound=InboundPolicy(timeout=20.0)) as loop:
         ready(loop, span)
         side = emulated.network_side(span)

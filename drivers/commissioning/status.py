@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from trunkline.clock import RealClock
+from trunkline.ranges import format_ranges
 
 from .common import alarm_text, open_card
 
@@ -78,16 +79,6 @@ def r2_far_end(card) -> list[tuple[int, str, str, list[int]]]:
     return rows
 
 
-def _ranges(numbers: list[int]) -> str:
-    out: list[str] = []
-    for n in sorted(numbers):
-        if out and out[-1].split("-")[-1] == str(n - 1):
-            out[-1] = f"{out[-1].split('-')[0]}-{n}"
-        else:
-            out.append(str(n))
-    return ",".join(out)
-
-
 def status_tables(card):
     from rich.console import Group
     from rich.table import Table
@@ -125,7 +116,7 @@ def status_tables(card):
         for col in ("span", "timeslots", "ABCD", "meaning"):
             far.add_column(col)
         for span, bits, meaning, slots in r2:
-            far.add_row(str(span), _ranges(slots), bits, meaning)
+            far.add_row(str(span), format_ranges(slots), bits, meaning)
         tables.append(far)
     if any(s.signalling.value in ("cas", "ss7") for s in card.spans):
         from rich.text import Text

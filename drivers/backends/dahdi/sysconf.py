@@ -88,6 +88,7 @@ from trunkline.drivers.backends.dahdi.sigopts import (
 )
 from trunkline.drivers.dsp.zones import zone_names
 from trunkline.errors import ConfigError
+from trunkline.ranges import format_ranges
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
 SPEC = "1.0"
@@ -217,20 +218,6 @@ def parse_ranges(text: str) -> tuple[int, ...]:
             raise ValueError(f"bad channel range {part!r} (channels start at 1, N <= M)")
         out.extend(range(lo, hi + 1))
     return tuple(out)
-
-
-def format_ranges(channels: Iterable[int]) -> str:
-    """Channel numbers as ``"1-15,17-31"``."""
-    numbers = sorted(set(channels))
-    parts: list[str] = []
-    i = 0
-    while i < len(numbers):
-        j = i
-        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
-            j += 1
-        parts.append(str(numbers[i]) if i == j else f"{numbers[i]}-{numbers[j]}")
-        i = j + 1
-    return ",".join(parts)
 
 
 # -- system.conf --------------------------------------------------------------------------
