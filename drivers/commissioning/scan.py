@@ -61,7 +61,7 @@ def scan_command(args: argparse.Namespace) -> int:
             for ch, reason in sorted(hw.get("unusable", {}).items()):
                 by_reason.setdefault(reason, []).append(ch)
             for reason, chans in by_reason.items():
-                from trunkline.drivers.backends.dahdi.sysconf import format_ranges
+                from trunkline.ranges import format_ranges
 
                 findings.append(make_finding("WARN", f"DAHDI span {hw['span']} channels "
                                          f"{format_ranges(chans)}", reason))
