@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from trunkline.dialer.vocab import AbandonRoute, Mode, Regime
 
@@ -56,6 +56,13 @@ class CampaignConfig:
         object.__setattr__(self, "regime", Regime(self.regime))
         object.__setattr__(self, "abandon_route", AbandonRoute(self.abandon_route))
         where = f"campaign {self.name!r}"
+        # Every number first: NaN passes every range check below (it compares false),
+        # and an infinite ring_timeout would be saved and only fail when dialling.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("float", float) and (isinstance(value, bool) or not isinstance(
+                    value, int | float) or not math.isfinite(value)):
+                raise ValueError(f"{where}: {f.name} must be a finite number, got {value!r}")
         if not (math.isfinite(self.ratio) and 1.0 <= self.ratio <= 10.0):
             raise ValueError(f"{where}: ratio must be in [1, 10], got {self.ratio}")
         if self.mode is Mode.PROGRESSIVE and self.ratio != int(self.ratio):
@@ -71,8 +78,10 @@ class CampaignConfig:
         if cap is not None and self.ring_timeout < REGULATED_MIN_RING:
             raise ValueError(f"{where}: ring_timeout must be at least {REGULATED_MIN_RING} s "
                              f"under regime {self.regime}, got {self.ring_timeout}")
-        if self.ring_timeout <= 0:
-            raise ValueError(f"{where}: ring_timeout must be > 0")
+        if not 0 < self.ring_timeout <= 600:
+            # The gateway rings a call at most 600 s (call.originate's ring_timeout).
+            raise ValueError(f"{where}: ring_timeout must be in (0, 600] s, got "
+                             f"{self.ring_timeout}")
         limit = REGULATED_ABANDON_AFTER if cap is not None else 60.0
         if not 0.0 <= self.abandon_after <= limit:
             raise ValueError(f"{where}: abandon_after must be in [0, {limit}] s under "

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -104,6 +105,10 @@ def _describe(value: Any) -> str:
 _MISSING: Any = object()
 
 
+#: The integers a parameter may carry (signed 64-bit, SQLite's INTEGER).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """One parameter of a method.
@@ -178,8 +183,16 @@ class Param:
     def _coerce(value: Any, types: tuple[type, ...], fail: Callable[[str], RpcError]) -> Any:
         for t in types:
             if t is int and isinstance(value, int) and not isinstance(value, bool):
+                # What SQLite, msgpack and the card can hold: a bigger integer would
+                # only fail later, deep inside, as an internal error.
+                if not INT64_MIN <= value <= INT64_MAX:
+                    raise fail("a 64-bit integer")
                 return value
             if t is float and isinstance(value, int | float) and not isinstance(value, bool):
+                # NaN compares false with every bound, and infinity passes a minimum: a
+                # ring_timeout of either would ring for ever.
+                if not math.isfinite(value):
+                    raise fail("a finite number")
                 return float(value)
             if t is bool and isinstance(value, bool):
                 return value

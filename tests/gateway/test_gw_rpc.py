@@ -63,6 +63,12 @@ def test_valid_call_gets_defaults_and_conversions():
     ({"number": "1", "tags": ["a"] * 4}, "parameter 'tags' must be of length <= 3"),
     ({"number": "1", "line": "r2"}, "parameter 'line' must be one of 'pri', 'fxo'"),
     ({"number": "1", "spam": 1}, "unknown parameter 'spam'"),
+    # NaN passes every bound (it compares false) and would ring for ever.
+    ({"number": "1", "ring_timeout": float("nan")},
+     "parameter 'ring_timeout' must be a finite number, got"),
+    ({"number": "1", "ring_timeout": float("inf")},
+     "parameter 'ring_timeout' must be a finite number, got"),
+    ({"number": "1", "span": 2**64 - 1}, "parameter 'span' must be a 64-bit integer, got"),
 ])
 def test_bad_params_are_named(params, match):
     with pytest.raises(RpcError, match=match) as info:

@@ -41,6 +41,10 @@ def test_words_become_the_vocabulary_and_the_cap_follows_the_regime() -> None:
     ({"amd_false_positive_rate": 1.0}, "amd_false_positive_rate must be in"),
     ({"vicidial_max_level": 0.5}, "vicidial_max_level must be >= 1"),
     ({"vicidial_drop_action": "drop"}, "vicidial_drop_action is 'average' or 'hard_limit'"),
+    ({"ring_timeout": float("inf")}, "ring_timeout must be a finite number, got inf"),
+    ({"target_abandon": float("nan")}, "target_abandon must be a finite number, got nan"),
+    ({"pace_interval": "1"}, "pace_interval must be a finite number, got '1'"),
+    ({"regime": "cn", "ring_timeout": 601}, r"ring_timeout must be in \(0, 600\] s"),
 ])
 def test_bad_settings_are_refused(changes: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
