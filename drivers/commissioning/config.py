@@ -188,6 +188,8 @@ def apply_command(args: argparse.Namespace) -> int:
             print(("would run: " if args.dry_run else "") + text)
         if not args.dry_run:
             for text, request, arg in actions:
+                if not request:
+                    continue  # the tone zones, loaded below
                 try:
                     card.ioctl_ctl(request, arg)
                 except Exception as err:
@@ -195,8 +197,23 @@ def apply_command(args: argparse.Namespace) -> int:
                                              "a channel is in use (stop the gateway), or the "
                                              "board does not support this signalling"))
                     return report(findings)
-            findings.append(make_finding("PASS", "apply", f"{len(actions)} changes applied; run "
+            findings.append(make_finding("PASS", "apply", f"{sum(1 for a in actions if a[1])} "
+                                     "changes applied; run "
                                      "`trunkline scan` to see the spans come up"))
+            load_zones = getattr(card, "load_zones", None)
+            if config.loadzones and callable(load_zones):
+                # dahdi_cfg's loadzone=/defaultzone=: without a zone dahdi-base.c refuses
+                # DIAL and RING (ENODATA); libtonezone builds what DAHDI_LOADZONE takes.
+                try:
+                    loaded = load_zones(config.loadzones, config.zone)
+                except Exception as err:
+                    findings.append(make_finding("FAIL", "tone zones", str(err),
+                                                 "check loadzone= against libtonezone's "
+                                                 "zones (dahdi_cfg -v lists them)"))
+                    return report(findings)
+                findings.append(make_finding("PASS", "tone zones", "loaded: " + (
+                    ", ".join(loaded) if loaded else "none needed (already loaded)")
+                    + (f"; default {config.zone}" if config.zone else "")))
     return report(findings)
 
 
@@ -280,8 +297,8 @@ def plan_apply(card, config) -> tuple[list, list[tuple[str, str, Any]]]:
         actions.append((f"DAHDI_STARTUP span {span.span}", "DAHDI_STARTUP",
                         binding.int_arg(span.span)))
     if config.loadzones:
-        findings.append(make_finding("WARN", "tone zones", "not loaded into the kernel",
-                                 "trunkline plays and detects tones in user space; run "
-                                 "dahdi_cfg if another program needs kernel tones"))
+        actions.append((f"load tone zones {', '.join(config.loadzones)} (libtonezone, "
+                        f"DAHDI_LOADZONE){f'; default {config.zone}' if config.zone else ''}",
+                        "", None))
     return findings, actions
 

@@ -300,7 +300,8 @@ def test_config_apply_on_the_simulated_kernel(tmp_path, capsys):
         findings, actions = plan_apply(card, config)
         assert not [f for f in findings if f.level == "FAIL"]
         for _, request, arg in actions:
-            card.ioctl_ctl(request, arg)
+            if request:  # (the tone zones are loaded by card.load_zones)
+                card.ioctl_ctl(request, arg)
     assert kernel.chans[16].sigtype == kernel.lib.DAHDI_SIG_HDLCFCS
     assert kernel.spans[0].running and not kernel.spans[0].alarms & kernel.lib.DAHDI_ALARM_RED
     card2 = type(card)(kernel)
@@ -364,3 +365,19 @@ def test_emulated_local_loopback_returns_what_we_send(card):
     with pytest.raises(ValueError, match="maintenance mode must be one of"):
         card.set_maintenance(1, "sideways")
     card.close_channel([1, 2])
+
+
+def test_config_apply_loads_the_tone_zones_a_fresh_kernel_lacks(tmp_path, capsys):
+    from trunkline.drivers.backends.dahdi import sysconf
+    from trunkline.drivers.commissioning.config import generate_config
+
+    system = tmp_path / "fresh.toml"
+    system.write_text(SMALL_SYSTEM.replace('zone = "cn"\n', 'zone = "cn"\nloadzones = []\n'))
+    card, _ = sim_card(system.read_text())
+    with card:
+        config = generate_config(card, zone="cn")
+    path = tmp_path / "c.toml"
+    path.write_text(sysconf.to_toml(config))
+    assert main(["config", "apply", str(path), "--card", f"dahdi:sim={system}"]) == 0
+    out = capsys.readouterr().out
+    assert "loaded: cn" in out and "default cn" in out

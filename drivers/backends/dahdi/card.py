@@ -43,6 +43,7 @@ modules becomes two model spans (one per port kind), both reporting that span's 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from trunkline.clock import Clock, RealClock
+from trunkline.drivers.backends.dahdi import tonezone
 from trunkline.drivers.backends.dahdi.device import (
     CHANNEL,
     CTL,
@@ -89,6 +91,19 @@ READ_TIMEOUT = 1.0
 #: Echo canceller taps (8 per ms) enabled on voice channels: 128 is chan_dahdi's
 #: default for ``echocancel=yes`` (16 ms).
 DEFAULT_EC_TAPS = 128
+#: How long one digit of DAHDI_DIAL takes at most, in seconds: DTMF 100 ms of tone and
+#: 100 ms of silence (dahdi-base.c dtmf_silence, DAHDI_CONFIG_DEFAULT_DTMF_LENGTH); a
+#: pulse digit up to ten 50+50 ms pulses and 750 ms after it (kernel.h
+#: DAHDI_DEFAULT_PULSEMAKETIME/BREAKTIME/AFTERTIME).
+DIAL_DIGIT_SECONDS = {"dtmf": 0.2, "pulse": 1.75}
+#: A dial string not complete (DAHDI_EVENT_DIALCOMPLETE) after twice its longest time and
+#: this margin is cancelled (DAHDI_DIAL_OP_CANCEL): the line stops being held silent.
+DIAL_TIMEOUT_MARGIN = 2.0
+#: ``value`` of the DIAL_COMPLETE event that reports a dial cancelled by its timeout.
+DIAL_TIMED_OUT = 1
+#: The tone zone an analog channel is given when neither trunkline's DAHDI
+#: configuration nor the kernel names one (the gateway assumes it too).
+DEFAULT_ZONE = "cn"
 #: Span status is re-read (SPANSTAT) at least this often, in frames, to report alarms
 #: of spans whose channels are closed.
 ALARM_POLL_FRAMES = 50
@@ -255,7 +270,13 @@ class DahdiCard(CardABC):
         except BaseException:
             self.device.close(self._ctl)
             raise
-        super().__init__(spans, channels, clock=self.clock)
+        #: The kernel's default tone zone (libtonezone's), None when none is loaded.
+        self.kernel_zone = self._default_zone()
+        wanted = (self.config.zone or (self.config.loadzones or [""])[0]) \
+            if self.config is not None else ""
+        super().__init__(spans, channels, clock=self.clock,
+                         tone_zone=wanted or (self.kernel_zone.country
+                                              if self.kernel_zone else None))
         self._fds: dict[int, int] = {}
         self._dchans: dict[int, DahdiDChannel] = {}
         self._events: list[CardEvent] = []
@@ -264,11 +285,14 @@ class DahdiCard(CardABC):
         self._last_alarm_poll = -ALARM_POLL_FRAMES
         self._timer: int | None = None
         self._ringing: set[int] = set()
+        #: Channels with a DAHDI_DIAL string out, and when it times out (card time).
+        self._dialing: dict[int, float] = {}
         self._offhook: set[int] = set()
         self._removed: set[int] = set()
         self._maint: dict[int, str] = {}
-        self.stats = {"tx_dropped": 0, "read_overruns": 0, "write_underruns": 0,
-                      "ec_disabled": 0, "unmapped_events": 0}
+        self.stats = {"tx_dropped": 0, "tx_held_dialing": 0, "dial_timeouts": 0,
+                      "read_overruns": 0, "write_underruns": 0, "ec_disabled": 0,
+                      "unmapped_events": 0, "zones_loaded": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
 
@@ -479,6 +503,74 @@ class DahdiCard(CardABC):
         self._check_open()
         self.device.ioctl(self._ctl, getattr(self.lib, request), arg)
 
+    # -- tone zones -----------------------------------------------------------------
+    def _default_zone(self) -> tonezone.Zone | None:
+        """The kernel's default tone zone: DAHDI_SETTONEZONE -1 (the default,
+        dahdi-base.c set_tone_zone; ENODATA when none is loaded) then DAHDI_GETTONEZONE
+        on one free analog channel. (GETTONEZONE alone reports 0 both for "none" and for
+        zone 0, us.)"""
+        analog = [p.number for p in self.probes.values()
+                  if p.signalling and p.signalling.value.startswith(("fxo", "fxs"))]
+        for number in analog[:1]:
+            fd = self.device.open(CHANNEL)
+            try:
+                self.device.ioctl(fd, self.lib.DAHDI_SPECIFY, self.binding.int_arg(number))
+                self.device.ioctl(fd, self.lib.DAHDI_SETTONEZONE, self.binding.int_arg(-1))
+                zone = self.binding.int_arg()
+                self.device.ioctl(fd, self.lib.DAHDI_GETTONEZONE, zone)
+                return tonezone.find_by_number(int(zone[0]))
+            except DahdiOperationError:
+                return None  # none loaded, or the channel is held by another program
+            finally:
+                self.device.close(fd)
+        return None
+
+    def _set_zone(self, fd: int, channel: int) -> None:
+        """Give an analog channel its tone zone, loading it when the kernel lacks it: as
+        libtonezone's tone_zone_set_zone does for chan_dahdi (DAHDI_SETTONEZONE; on
+        ENODATA tone_zone_register, then DAHDI_SETTONEZONE again). Without a zone
+        dahdi-base.c refuses DAHDI_DIAL and DAHDI_HOOK RING/START with ENODATA."""
+        country = self._tone_zone or DEFAULT_ZONE
+        zone = tonezone.find(country)
+        if zone is None:
+            raise ConfigError(f"tone zone {country!r} is not one libtonezone knows")
+        number = self.binding.int_arg(zone.number)
+        try:
+            self.device.ioctl(fd, self.lib.DAHDI_SETTONEZONE, number)
+        except DahdiOperationError as err:
+            if err.errno != errno.ENODATA:
+                raise
+            self.device.register_zone(fd, country)
+            self.device.ioctl(fd, self.lib.DAHDI_SETTONEZONE, number)
+            self.stats["zones_loaded"] += 1
+        self._tone_zone = country
+
+    def load_zones(self, countries: list[str], default: str = "") -> list[str]:
+        """Load tone zones into the kernel as dahdi_cfg's loadzone=/defaultzone= do
+        (libtonezone's tone_zone_register, DAHDI_DEFAULTZONE), for ``config apply``;
+        zones already loaded are left alone. Returns the zones loaded now."""
+        self._check_open()
+        loaded = []
+        for country in countries:
+            zone = tonezone.find(country)
+            if zone is None:
+                raise ConfigError(f"tone zone {country!r} is not one libtonezone knows")
+            try:
+                self.device.register_zone(self._ctl, country)
+                loaded.append(country)
+            except DahdiOperationError as err:
+                if err.errno != errno.EINVAL:  # EINVAL: that zone number is loaded
+                    raise
+        if default:
+            zone = tonezone.find(default)
+            if zone is None:
+                raise ConfigError(f"tone zone {default!r} is not one libtonezone knows")
+            self.device.ioctl(self._ctl, self.lib.DAHDI_DEFAULTZONE,
+                              self.binding.int_arg(zone.number))
+            self._tone_zone = default
+        self.kernel_zone = self._default_zone()
+        return loaded
+
     # -- media ----------------------------------------------------------------------
     def _open_internal(self, channel: int) -> None:
         lib = self.lib
@@ -497,6 +589,8 @@ class DahdiCard(CardABC):
             self.device.ioctl(fd, lib.DAHDI_SET_BUFINFO, buf)
             law = lib.DAHDI_LAW_MULAW if info.law == "ulaw" else lib.DAHDI_LAW_ALAW
             self.device.ioctl(fd, lib.DAHDI_SETLAW, self.binding.int_arg(law))
+            if info.signalling.value.startswith(("fxo", "fxs")):
+                self._set_zone(fd, channel)
             if self.echocancel and info.signalling is not ChannelSignalling.CAS:
                 try:
                     params = self.binding.echocan_params(self.echocancel)
@@ -525,6 +619,7 @@ class DahdiCard(CardABC):
         finally:
             self._ringing.discard(channel)
             self._offhook.discard(channel)
+            self._dialing.pop(channel, None)
             self.device.close(fd)
 
     def _read_internal(self) -> np.ndarray:
@@ -600,6 +695,12 @@ class DahdiCard(CardABC):
 
     def _write_internal(self, codes: np.ndarray) -> None:
         for row, channel in enumerate(self._open):
+            if channel in self._dialing:
+                # dahdi-base.c dahdi_chan_write cancels a dial string in progress (it
+                # clears curtone, dialing and txdialbuf); chan_dahdi's dahdi_write drops
+                # its frames while p->dialing for that reason. We do the same.
+                self.stats["tx_held_dialing"] += 1
+                continue
             fd = self._fds[channel]
             data = codes[row].tobytes()
             for _ in range(2):
@@ -644,7 +745,14 @@ class DahdiCard(CardABC):
         try:
             self.device.ioctl(fd, lib.DAHDI_HOOK, self.binding.int_arg(table[op]))
         except DahdiOperationError as err:
-            raise BackendError(f"cannot {op} channel {channel}: {err}") from err
+            # dahdi-base.c dahdi_chan_ioctl DAHDI_HOOK: RING, START, WINK and FLASH on
+            # an O_NONBLOCK fd return EINPROGRESS once started (a blocking fd would wait
+            # for them): started is success, as chan_dahdi's dahdi_ring_phone and
+            # sig_analog treat it.
+            if err.errno != errno.EINPROGRESS:
+                raise BackendError(f"cannot {op} channel {channel}: {err}") from err
+        # dahdi-base.c dahdi_chan_ioctl DAHDI_HOOK: "if dialing, stop it" (any hook op).
+        self._dialing.pop(channel, None)
         if sig.startswith("fxo"):
             if op is HookOp.OFFHOOK:
                 self._offhook.add(channel)
@@ -672,6 +780,25 @@ class DahdiCard(CardABC):
             self.device.ioctl(fd, lib.DAHDI_DIAL, op)
         except DahdiOperationError as err:
             raise BackendError(f"cannot dial on channel {channel}: {err}") from err
+        self._dialing[channel] = self.now + 2 * DIAL_DIGIT_SECONDS[mode] * len(digits) \
+            + DIAL_TIMEOUT_MARGIN
+
+    def _dial_timeouts(self) -> None:
+        """Cancel dial strings that never completed (a board that lost its timer, a
+        DIALCOMPLETE lost): the channel may carry audio again, and the caller hears of it
+        as a DIAL_COMPLETE whose value is :data:`DIAL_TIMED_OUT`."""
+        for channel, deadline in list(self._dialing.items()):
+            if self.now < deadline:
+                continue
+            del self._dialing[channel]
+            self.stats["dial_timeouts"] += 1
+            op = self.binding.new("struct dahdi_dialoperation *")
+            op.op = self.lib.DAHDI_DIAL_OP_CANCEL
+            # (If this fails the string is gone anyway: our next write clears it.)
+            with contextlib.suppress(DahdiOperationError):
+                self.device.ioctl(self._fds[channel], self.lib.DAHDI_DIAL, op)
+            self._events.append(CardEvent(self.now, EventKind.DIAL_COMPLETE, channel,
+                                          self.channels[channel].span, DIAL_TIMED_OUT))
 
     def set_polarity(self, channel: int, reverse: bool) -> None:
         """Reverse battery on an FXS port (DAHDI_SETPOLARITY), e.g. to signal answer."""
@@ -754,6 +881,8 @@ class DahdiCard(CardABC):
                   lib.DAHDI_EVENT_DIALCOMPLETE: EventKind.DIAL_COMPLETE,
                   lib.DAHDI_EVENT_POLARITY: EventKind.POLARITY}
         if code in simple:
+            if code == lib.DAHDI_EVENT_DIALCOMPLETE:
+                self._dialing.pop(channel, None)
             if code == lib.DAHDI_EVENT_ONHOOK:
                 self._ringing.discard(channel)
             self._events.append(CardEvent(t, simple[code], channel, info.span))
@@ -786,6 +915,7 @@ class DahdiCard(CardABC):
                 self._drain_events(channel, fd)
         for dchan in self._dchans.values():
             dchan.poll()
+        self._dial_timeouts()
         if self._frame - self._last_alarm_poll >= ALARM_POLL_FRAMES or not self._open:
             self._last_alarm_poll = self._frame
             for number in self.dahdi_spans:

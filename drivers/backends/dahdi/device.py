@@ -60,6 +60,9 @@ class Device(Protocol):
 
     def poll(self, fds: Mapping[int, int], timeout: float | None) -> dict[int, int]: ...
 
+    def register_zone(self, fd: int, country: str) -> None:
+        """Load libtonezone's zone ``country`` into the kernel (DAHDI_LOADZONE)."""
+
 
 class OsDevice:
     """The real /dev/dahdi nodes, through the kernel."""
@@ -113,6 +116,16 @@ class OsDevice:
             poller.register(fd, events)
         ready = poller.poll(None if timeout is None else int(timeout * 1000))
         return dict(ready)
+
+    def register_zone(self, fd: int, country: str) -> None:
+        """libtonezone's tone_zone_register: the zone's tones built by the library that
+        dahdi_cfg and chan_dahdi use, loaded with DAHDI_LOADZONE."""
+        from trunkline.drivers.backends.dahdi import tonezone
+
+        status = tonezone.register(fd, country)
+        if status:
+            raise DahdiOperationError(status, "DAHDI_LOADZONE",
+                                      f"{self._paths.get(fd, f'fd {fd}')} (zone {country})")
 
 
 def open_device() -> Device:

@@ -16,6 +16,8 @@ TOML file, ``spec = "1.0"``::
     echo_canceller = "OSLEC"
     timer = true                      # /dev/dahdi/timer exists
     zone = "cn"                       # dial tone the analog lines play
+    loadzones = ["cn"]                # zones dahdi_cfg loaded (the first is the default);
+                                      # [] is a fresh kernel: no DIAL or RING until loaded
     seed = 1
 
     [[span]]
@@ -231,6 +233,7 @@ class _Chan:
     rxbits: int = 0
     idlebits: int = 0              # CAS: sent when the channel is hung up (CHANCONFIG)
     dial_until: float | None = None
+    curzone: int | None = None     # the tone zone's number (dahdi-base.c chan->curzone)
     echocan: int = 0
     echocan_name: str = ""
     tx: bytearray = field(default_factory=bytearray)
@@ -254,6 +257,7 @@ class _Fd:
     timer_period: int = 0
     timer_start: float = 0.0
     timer_acked: int = 0
+    nonblock: bool = True          # O_NONBLOCK (the backend opens every node so)
 
 
 def fcs16(data: bytes) -> int:
@@ -359,7 +363,7 @@ class SimulatedKernel:
             raise self._error(f"this simulated system is spec {spec!r}; this trunkline reads "
                               f"spec {SPEC!r}{hint}")
         known = {"spec", "version", "echo_canceller", "timer", "zone", "seed", "span", "fault",
-                 "config"}
+                 "config", "loadzones"}
         unknown = set(data) - known
         if unknown:
             raise self._error(f"unknown key(s) {', '.join(sorted(unknown))}; known: "
@@ -368,6 +372,11 @@ class SimulatedKernel:
         self.echo_canceller = str(data.get("echo_canceller", ""))
         self.has_timer = bool(data.get("timer", True))
         self.zone = str(data.get("zone", "cn"))
+        #: Tone zones loaded into the kernel (number -> (country, ring cadence)), the
+        #: default first, as dahdi-base.c keeps its tone_zones list.
+        self.zones: dict[int, tuple[str, tuple[int, ...]]] = {}
+        for country in data.get("loadzones", [self.zone]):
+            self._load_named_zone(str(country))
         self.rng = np.random.default_rng(int(data.get("seed", 0)))
         if "config" in data:
             config = Path(str(data["config"]))
@@ -676,6 +685,44 @@ class SimulatedKernel:
     def _is_open(self, chan: int) -> bool:
         return any(f.chan == chan for f in self._fds.values())
 
+    # -- tone zones ------------------------------------------------------------------
+    def _load_named_zone(self, country: str) -> None:
+        from trunkline.drivers.backends.dahdi import tonezone
+
+        zone = tonezone.find(country)
+        if zone is None:
+            raise self._error(f"loadzones: libtonezone has no zone {country!r}")
+        self._register_zone(zone.number, zone.country, zone.ringcadence, "LOADZONE")
+
+    def _register_zone(self, number: int, name: str, cadence: tuple[int, ...],
+                       op: str) -> None:
+        # dahdi-base.c dahdi_ioctl_loadzone: zone 0..255 (MAX_ZONE, an unsigned char);
+        # dahdi_register_tone_zone: EINVAL for a zone number already loaded; the new zone
+        # goes at the list's tail (the first one loaded stays the default).
+        if not 0 <= number <= 255 or number in self.zones:
+            raise DahdiOperationError(errno.EINVAL, op, f"tone zone {number}")
+        self.zones[number] = (name, cadence)
+
+    def register_zone(self, fd: int, country: str) -> None:
+        """What libtonezone's tone_zone_register does on this kernel: DAHDI_LOADZONE with
+        the zone's header (number, name, ring cadence) from libtonezone; the tone
+        definitions that follow it on a real kernel are not modelled (the sim plays
+        trunkline's own tones)."""
+        from trunkline.drivers.backends.dahdi import tonezone
+
+        zone = tonezone.find(country)
+        if zone is None:
+            raise DahdiOperationError(errno.EINVAL, "tone_zone_register", country)
+        header = self.ffi.new("struct dahdi_tone_def_header *")
+        header.zone = zone.number
+        header.name = zone.country.encode()[:39]
+        for i, ms in enumerate(zone.ringcadence[: self.lib.DAHDI_MAX_CADENCE]):
+            header.ringcadence[i] = ms
+        self.ioctl(fd, self.lib.DAHDI_LOADZONE, header)
+
+    def _default_zone(self) -> int | None:
+        return next(iter(self.zones), None)
+
     # -- faults and the far end, for tests -----------------------------------------------
     def inject(self, kind: str, **args: Any) -> None:
         """Apply a fault now: alarm (span, alarm=red|yellow|blue|none), irqmiss (span,
@@ -781,12 +828,14 @@ class SimulatedKernel:
             return self.has_timer
         return path in (CTL, CHANNEL, PSEUDO)
 
-    def open(self, path: str) -> int:
+    def open(self, path: str, *, nonblock: bool = True) -> int:
+        """Open a node; ``nonblock`` is O_NONBLOCK (the kernel's hook ioctl answers
+        EINPROGRESS on such an fd where it would otherwise wait)."""
         if not self.exists(path):
             raise DahdiOperationError(errno.ENOENT, "open", path)
         fd = self._next_fd
         self._next_fd += 1
-        self._fds[fd] = _Fd(path, t0=self.now())
+        self._fds[fd] = _Fd(path, t0=self.now(), nonblock=nonblock)
         return fd
 
     def close(self, fd: int) -> None:
@@ -808,6 +857,7 @@ class SimulatedKernel:
                 ch.tx.clear()
                 ch.events.clear()
                 ch.dial_until = None
+                ch.curzone = None
                 ch.mtp2_last = ch.mtp2_repeat = None
                 self._hangup_bits(ch)
 
@@ -902,6 +952,11 @@ class SimulatedKernel:
         if not f.chan:
             raise DahdiOperationError(errno.EINVAL, "write", f.path)
         ch = self.chans[f.chan]
+        if ch.dial_until is not None:
+            # dahdi-base.c dahdi_chan_write: a write while a dial tone or pulse digit is
+            # out (curtone or pdialcount set) clears curtone, dialing, txdialbuf and
+            # pdialcount: the dial string is cancelled, and no DIALCOMPLETE follows.
+            ch.dial_until = None
         if ch.events:
             raise DahdiOperationError(self.lib.ELAST, "write", target)
         if self.is_hdlc(ch):
@@ -1006,6 +1061,9 @@ class SimulatedKernel:
         if not self._is_open(number):
             # dahdi_specchan_open -> initialize_channel -> dahdi_reallocbufs: fresh buffers.
             ch = self.chans[number]
+            # initialize_channel -> set_tone_zone(chan, DEFAULT_TONE_ZONE): the default
+            # zone if one is loaded, none otherwise (close_channel drops it again).
+            ch.curzone = self._default_zone()
             ch.mtp2_last = ch.mtp2_repeat = None
             if self.cross.crossed(self.spans[ch.span - 1]):
                 ch.hdlc_in.clear()
@@ -1224,38 +1282,74 @@ class SimulatedKernel:
         return ch
 
     def _ioctl_hook(self, f: _Fd, arg: Any, name: str) -> None:
+        """dahdi-base.c dahdi_chan_ioctl DAHDI_HOOK on an analog port (its span has
+        DAHDI_FLAG_RBS, so the kernel's own state machine runs): any op stops a dial
+        string; RING and START need a tone zone (ENODATA) and an on-hook txstate (EBUSY);
+        RING, START, WINK and FLASH on an O_NONBLOCK fd return EINPROGRESS once started
+        (a blocking fd waits for them instead)."""
         lib = self.lib
         ch = self._analog(f, name)
         op = arg[0]
+        ch.dial_until = None  # "if dialing, stop it"
+        started = False
+        if op in (lib.DAHDI_RING, lib.DAHDI_START):
+            if ch.curzone is None:
+                raise DahdiOperationError(errno.ENODATA, name, f"channel {ch.number} (no "
+                                                               "tone zone)")
+            onhook = not ch.offhook if ch.module == "fxo" else not ch.ringing
+            if not onhook:
+                raise DahdiOperationError(errno.EBUSY, name, f"channel {ch.number}")
+            started = True
         if ch.module == "fxo":
-            if op in (lib.DAHDI_OFFHOOK, lib.DAHDI_START):
+            if op == lib.DAHDI_OFFHOOK:
+                ch.offhook = True
+                ch.ringing = False
+            elif op == lib.DAHDI_START:
+                # dahdi_rbs_sethook(TXSIG_START, TXSTATE_START, starttime), then off hook.
                 ch.offhook = True
                 ch.ringing = False
             elif op == lib.DAHDI_ONHOOK:
                 ch.offhook = False
-                ch.dial_until = None
             elif op == lib.DAHDI_FLASH:
+                if not ch.offhook:
+                    raise DahdiOperationError(errno.EBUSY, name, f"channel {ch.number} (on "
+                                                                 "hook: nothing to flash)")
                 ch.events.append(lib.DAHDI_EVENT_HOOKCOMPLETE)
+                started = True
+            elif op == lib.DAHDI_WINK:
+                started = True
             else:
                 raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (FXO port, "
                                                               f"hook op {op})")
         else:
             if op == lib.DAHDI_RING:
+                # The ringer starts with ringcadence[0] on (TXSTATE_RINGON): RINGERON and
+                # RINGEROFF are queued by dahdi_rbs_sethook's cadence steps
+                # (__do_rbs: TXSTATE_RINGOFF/RINGON), not by this ioctl.
                 ch.ringing = True
-                ch.events.append(lib.DAHDI_EVENT_RINGERON)
             elif op == lib.DAHDI_RINGOFF:
-                if ch.ringing:
-                    ch.events.append(lib.DAHDI_EVENT_RINGEROFF)
+                # dahdi_rbs_sethook(TXSIG_ONHOOK, TXSTATE_ONHOOK, 0): no event.
                 ch.ringing = False
             elif op in (lib.DAHDI_ONHOOK, lib.DAHDI_OFFHOOK):
                 ch.ringing = False
+            elif op in (lib.DAHDI_WINK, lib.DAHDI_START, lib.DAHDI_FLASH):
+                started = True
             else:
                 raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (FXS port, "
                                                               f"hook op {op})")
+        if started and f.nonblock:
+            raise DahdiOperationError(errno.EINPROGRESS, name, f"channel {ch.number}")
 
     def _ioctl_dial(self, f: _Fd, arg: Any, name: str) -> None:
         lib = self.lib
         ch = self._chan_of(f, name)
+        if ch.curzone is None:
+            # dahdi-base.c ioctl_dahdi_dial: "Cannot dial until a tone zone is loaded."
+            raise DahdiOperationError(errno.ENODATA, name, f"channel {ch.number} (no tone "
+                                                           "zone)")
+        if arg.op not in (lib.DAHDI_DIAL_OP_CANCEL, lib.DAHDI_DIAL_OP_REPLACE,
+                          lib.DAHDI_DIAL_OP_APPEND):
+            raise DahdiOperationError(errno.EINVAL, name, f"dial op {arg.op}")
         if arg.op == lib.DAHDI_DIAL_OP_CANCEL:
             ch.dial_until = None
             return
@@ -1269,6 +1363,39 @@ class SimulatedKernel:
 
     def _ioctl_dialing(self, f: _Fd, arg: Any, name: str) -> None:
         arg[0] = int(self._chan_of(f, name).dial_until is not None)
+
+    def _ioctl_loadzone(self, f: _Fd, arg: Any, name: str) -> None:
+        header = self.ffi.cast("struct dahdi_tone_def_header *", arg)
+        cadence = tuple(int(x) for x in header.ringcadence if x)
+        self._register_zone(int(header.zone), self.ffi.string(header.name).decode(),
+                            cadence, name)
+
+    def _ioctl_freezone(self, f: _Fd, arg: Any, name: str) -> None:
+        # dahdi-base.c dahdi_ioctl_freezone: the zone leaves the list (channels using it
+        # keep their reference); an unknown number is not an error.
+        self.zones.pop(int(arg[0]), None)
+
+    def _ioctl_defaultzone(self, f: _Fd, arg: Any, name: str) -> None:
+        # dahdi-base.c dahdi_ioctl_defaultzone: the zone moves to the list's head;
+        # EINVAL when it is not loaded.
+        number = int(arg[0])
+        if number not in self.zones:
+            raise DahdiOperationError(errno.EINVAL, name, f"tone zone {number}")
+        self.zones = {number: self.zones[number]} | self.zones
+
+    def _ioctl_settonezone(self, f: _Fd, arg: Any, name: str) -> None:
+        # dahdi-base.c set_tone_zone: -1 is the default zone; ENODATA when not loaded.
+        ch = self._chan_of(f, name)
+        number = self._default_zone() if arg[0] == -1 else int(arg[0])
+        if number is None or number not in self.zones:
+            raise DahdiOperationError(errno.ENODATA, name, f"tone zone {arg[0]}")
+        ch.dial_until = None  # stop_tone
+        ch.curzone = number
+
+    def _ioctl_gettonezone(self, f: _Fd, arg: Any, name: str) -> None:
+        # dahdi-base.c DAHDI_GETTONEZONE: 0 when the channel has none (0 is also "us").
+        zone = self._chan_of(f, name).curzone
+        arg[0] = zone if zone is not None else 0
 
     def _ioctl_setlaw(self, f: _Fd, arg: Any, name: str) -> None:
         lib = self.lib
