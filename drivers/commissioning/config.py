@@ -263,7 +263,13 @@ def plan_apply(card, config) -> tuple[list, list[tuple[str, str, Any]]]:
                 "esf": lib.DAHDI_CONFIG_ESF}[span.framing]
         bits |= {"hdb3": lib.DAHDI_CONFIG_HDB3, "ami": lib.DAHDI_CONFIG_AMI,
                  "b8zs": lib.DAHDI_CONFIG_B8ZS}[span.coding]
-        lc.lineconfig = bits | (lib.DAHDI_CONFIG_CRC4 if span.crc4 else 0)
+        bits |= lib.DAHDI_CONFIG_CRC4 if span.crc4 else 0
+        bits |= lib.DAHDI_CONFIG_NOTOPEN if span.yellow else 0
+        # BRI modes (include/dahdi/user.h: DAHDI_CONFIG_NTTE 1 << 11, DAHDI_CONFIG_TERM
+        # 1 << 12), set as dahdi_cfg.c spanconfig sets them for nt/term.
+        bits |= getattr(lib, "DAHDI_CONFIG_NTTE", 1 << 11) if span.nt else 0
+        bits |= getattr(lib, "DAHDI_CONFIG_TERM", 1 << 12) if span.term else 0
+        lc.lineconfig = bits
         actions.append((f"DAHDI_SPANCONFIG span {span.span}: {span.framing}/{span.coding}"
                         f"{'/crc4' if span.crc4 else ''} timing {span.timing}",
                         "DAHDI_SPANCONFIG", lc))
@@ -279,12 +285,19 @@ def plan_apply(card, config) -> tuple[list, list[tuple[str, str, Any]]]:
             findings.append(make_finding("WARN", f"channels {group.channels[0]}..", "signalling "
                                      f"{group.signalling} is not applied by trunkline"))
             continue
+        laws = {"alaw": lib.DAHDI_LAW_ALAW, "mulaw": lib.DAHDI_LAW_MULAW}
         for ch in group.channels:
             cc = binding.new("struct dahdi_chanconfig *")
             cc.chan = ch
             cc.sigtype = sigmap[group.signalling]
+            # dahdi_cfg.c chanconfig: a clear line's first channel is the master, the
+            # others its slaves (one bonded pipe); every other channel is its own master.
+            cc.master = group.channels[0] if group.signalling == "clear" else ch
+            if cc.master != ch:
+                cc.sigtype = lib.DAHDI_SIG_SLAVE
             if group.idlebits:
                 cc.idlebits = int(group.idlebits, 2)
+            cc.deflaw = laws.get(group.law, lib.DAHDI_LAW_DEFAULT)   # dahdi_cfg.c setlaw
             actions.append((f"DAHDI_CHANCONFIG channel {ch}: {group.signalling}",
                             "DAHDI_CHANCONFIG", cc))
             if group.echocanceller:

@@ -557,6 +557,13 @@ def sites(draw):
     for i in draw(st.lists(st.integers(1, len(kinds)), unique=True)):
         b = 31 * (i - 1)
         system.append(f"echocanceller=oslec,{b + 1}-{b + 15}")
+    # Companding forced on some channels (dahdi_cfg.c setlaw: the last line naming a
+    # channel wins, deflaw puts back the driver's default).
+    for i, law, lo, hi in draw(st.lists(st.tuples(
+            st.integers(1, len(kinds)), st.sampled_from(["alaw", "mulaw", "deflaw"]),
+            st.integers(1, 31), st.integers(0, 30)), max_size=3)):
+        b = 31 * (i - 1)
+        system.append(f"{law}={b + lo}-{b + min(31, lo + hi)}")
     analog = draw(st.integers(0, 3))
     if analog:
         first = 31 * len(kinds) + 1

@@ -333,7 +333,7 @@ def merge_chan_dahdi(config: DahdiConfig, groups: list[ChannelGroup], source: st
             keys.setdefault(tuple(sorted(opts.items())), []).append(c)
         for opts, chans in keys.items():
             split.append(ChannelGroup(tuple(chans), g.signalling, g.idlebits, g.echocanceller,
-                                      {**g.options, **dict(opts)}, g.line))
+                                      {**g.options, **dict(opts)}, g.line, g.law))
     config.groups = split
 
 

@@ -72,12 +72,27 @@ the signalling module in the gateway's names (chan_dahdi's ``mfcr2_*`` and SS7 k
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trunkline.drivers.backends.dahdi.cfgsyntax import (
+    MAX_CHANNEL,
+    MAX_LINE,
+    MAX_SPAN,
+    MAX_TIMING,
+    MAX_ZONES,
+    TONE_ZONES,
+    channel_list,
+    logical_lines,
+    scan_int,
+    split_args,
+    strtok,
+    trim,
+)
 from trunkline.drivers.backends.dahdi.sigopts import (
     DEFAULT_LINKSET,
     SIGNALLINGS,
@@ -93,19 +108,35 @@ from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unkno
 
 SPEC = "1.0"
 
-#: system.conf channel types -> trunkline names (the port, then the signalling).
+#: system.conf channel types -> trunkline names (the port, then the signalling): dahdi_cfg.c
+#: handlers[] (every keyword that reaches chanconfig) and the sigtype chanconfig gives it.
+#: ``indclear`` is ``bchan`` (both DAHDI_SIG_CLEAR, one independent channel each) and
+#: ``user`` is ``cas``; dahdi_cfg has no ``sf`` keyword.
 SYSTEM_CONF_TYPES: dict[str, str] = {
     "fxsks": "fxo_ks", "fxsls": "fxo_ls", "fxsgs": "fxo_gs",
     "fxoks": "fxs_ks", "fxols": "fxs_ls", "fxogs": "fxs_gs",
-    "bchan": "bchan", "dchan": "dchan", "hardhdlc": "hardhdlc", "cas": "cas",
-    "clear": "clear", "indclear": "clear", "e&m": "em", "e&me1": "em_e1", "sf": "sf",
+    "bchan": "bchan", "dchan": "dchan", "hardhdlc": "hardhdlc", "cas": "cas", "user": "cas",
+    "clear": "clear", "indclear": "bchan", "e&m": "em", "e&me1": "em_e1",
     "dacs": "dacs", "dacsrbs": "dacsrbs", "nethdlc": "nethdlc", "rawhdlc": "rawhdlc",
     "fcshdlc": "fcshdlc", "mtp2": "mtp2", "unused": "unused",
 }
-TOML_TO_SYSTEM = {v: k for k, v in SYSTEM_CONF_TYPES.items() if k != "indclear"}
+TOML_TO_SYSTEM = {v: k for k, v in SYSTEM_CONF_TYPES.items() if k not in ("indclear", "user")}
 #: Signalling the backend drives (ChannelSignalling values, plus hardhdlc for D-channels).
 DRIVEN = {"fxo_ks", "fxo_ls", "fxs_ks", "fxs_ls", "bchan", "dchan", "hardhdlc", "cas",
           "clear", "mtp2"}
+#: Lines whose channels form one unit, so a group of them is never split: chanconfig makes
+#: the first channel of a clear/rawhdlc/nethdlc/fcshdlc line the master and the others its
+#: slaves (DAHDI_SIG_SLAVE, one bonded HDLC or clear pipe), and pairs a dacs/dacsrbs
+#: line's channels one by one with the channels from its ``:start`` on.
+BONDED = {"clear", "rawhdlc", "nethdlc", "fcshdlc", "dacs", "dacsrbs"}
+#: dahdi_cfg.c setlaw: alaw/mulaw force a channel's companding, deflaw puts back the
+#: driver's default (DAHDI_LAW_DEFAULT, what no line means).
+LAWS = {"alaw": "alaw", "mulaw": "mulaw", "deflaw": ""}
+#: dahdi_cfg.c handlers[]: radio (pciradio) settings, applied by rad_chanconfig through
+#: DAHDI_RADIO_SETPARAM while the file is read. trunkline drives no radio interface.
+RADIO_KEYWORDS = ("ctcss", "dcsrx", "rxdcs", "tx", "debouncetime", "bursttime", "exttone",
+                  "invertcor", "corthresh", "rxgain", "txgain", "deemp", "preemp",
+                  "channel", "channels")
 
 FRAMINGS = {"d4": "t1", "esf": "t1", "cas": "e1", "ccs": "e1"}
 CODINGS = {"ami": ("e1", "t1"), "b8zs": ("t1",), "hdb3": ("e1",)}
@@ -152,15 +183,28 @@ class SpanConf:
     linkset: str = ""
     """SS7: the linkset's name (the gateway's ``linkset``; chan_dahdi's number). Spans
     that name none share one (sigopts.DEFAULT_LINKSET)."""
+    bri: bool = False
+    """The span line names a BRI mode (nt, te or term): only BRI drivers take them
+    (wcb4xxp's linecompat has DAHDI_CONFIG_NTTE/TERM, the E1/T1 drivers' do not, and
+    dahdi-base.c dahdi_spanconfig refuses bits outside linecompat)."""
+    nt: bool = False
+    """BRI NT mode (DAHDI_CONFIG_NTTE set); the last of ``nt``/``te`` on the line wins."""
+    term: bool = False
+    """BRI line termination resistors on (DAHDI_CONFIG_TERM)."""
 
     @property
     def kind(self) -> str:
-        return FRAMINGS[self.framing]
+        return "bri" if self.bri else FRAMINGS[self.framing]
 
 
 @dataclass
 class ChannelGroup:
-    """Channels sharing a signalling (and, after a chan_dahdi import, its settings)."""
+    """Channels sharing a signalling (and, after a chan_dahdi import, its settings).
+
+    ``idlebits`` is what follows ``:`` on the system.conf line: a cas line's idle ABCD
+    bits (``1101``), a dacs/dacsrbs line's first destination channel, a nethdlc line's
+    network device name (dahdi_cfg.c chanconfig).
+    """
 
     channels: tuple[int, ...]
     signalling: str
@@ -168,6 +212,9 @@ class ChannelGroup:
     echocanceller: str = ""
     options: dict[str, str] = field(default_factory=dict)
     line: int | None = None
+    law: str = ""
+    """``alaw`` or ``mulaw`` from system.conf's alaw=/mulaw= lines; empty: the driver's
+    default (deflaw=, or no line)."""
 
 
 @dataclass
@@ -177,6 +224,8 @@ class DahdiConfig:
     loadzones: list[str] = field(default_factory=list)
     zone: str = ""
     dynamic: list[str] = field(default_factory=list)
+    hdlc56k: tuple[int, ...] = ()
+    """Channels from ``56k=`` lines: HDLC at 56 kbit/s (dahdi_cfg.c apply_fiftysix)."""
     warnings: list[str] = field(default_factory=list)
     source: str = "<string>"
 
@@ -204,169 +253,266 @@ class SystemConfError(ConfigError):
 
 # -- channel ranges ----------------------------------------------------------------------
 def parse_ranges(text: str) -> tuple[int, ...]:
-    """``"1-15,17-31"`` -> channel numbers; raises ValueError naming the bad part."""
-    out: list[int] = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            raise ValueError(f"empty channel range in {text!r}")
-        m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
-        if not m:
-            raise ValueError(f"bad channel range {part!r} (expected N or N-M)")
-        lo = int(m.group(1))
-        hi = int(m.group(2)) if m.group(2) else lo
-        if lo < 1 or hi < lo:
-            raise ValueError(f"bad channel range {part!r} (channels start at 1, N <= M)")
-        out.extend(range(lo, hi + 1))
-    return tuple(out)
+    """``"1-15,17-31"`` -> channel numbers, read as dahdi_cfg reads them
+    (:func:`.cfgsyntax.channel_list`); raises ValueError naming the bad part."""
+    return channel_list(text)
 
 
 # -- system.conf --------------------------------------------------------------------------
-def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            yield number, line
+class _Reader:
+    """One system.conf read as dahdi_cfg.c main's loop does: each line goes to its
+    keyword's handler; every problem is kept with its line (dahdi_cfg counts errors and
+    reads on, then exits 1 having configured nothing)."""
+
+    def __init__(self, source: str) -> None:
+        self.config = DahdiConfig(source=source)
+        self.errors: list[tuple[int, str]] = []
+        self.owner: dict[int, tuple[int, str]] = {}   # channel -> (line, keyword)
+        self.echo: dict[int, tuple[str, int]] = {}    # channel -> (name, line)
+        self.law: dict[int, tuple[str, int]] = {}
+        self.spans: dict[int, SpanConf] = {}
+
+    def warn(self, number: int, text: str) -> None:
+        self.config.warnings.append(f"{self.config.source}:{number}: {text}")
+
+    def line(self, number: int, line: str) -> None:
+        if len(line) > MAX_LINE:
+            raise ValueError(f"line longer than {MAX_LINE} characters: dahdi_cfg reads it "
+                             "in pieces (readline's 256-byte buffer); split it in two lines")
+        key, eq, value = line.partition("=")
+        key, value = trim(key).lower(), trim(value)
+        if not eq or not key or not value:
+            raise ValueError(f"expected 'keyword=value', got {line!r}")
+        if key == "span":
+            self.span(number, value)
+        elif key == "dynamic":
+            self.dynamic(number, value)
+        elif key == "loadzone":
+            self.loadzone(value)
+            self.shipped(number, self.config.loadzones[-1])
+        elif key == "defaultzone":
+            self.config.zone = _zone(value, "defaultzone")
+            self.shipped(number, self.config.zone)
+        elif key == "echocanceller":
+            self.echocanceller(number, value)
+        elif key in LAWS:
+            for ch in channel_list(value):
+                self.law[ch] = (LAWS[key], number)
+        elif key == "56k":
+            self.config.hdlc56k = tuple(sorted({*self.config.hdlc56k, *channel_list(value)}))
+        elif key in SYSTEM_CONF_TYPES:
+            self.channels(number, key, value)
+        elif key in RADIO_KEYWORDS:
+            raise ValueError(f"{key}= is a radio (CTCSS/COR) setting: trunkline drives no "
+                             "radio interface; configure those channels with dahdi_cfg")
+        else:
+            known = ["span", "dynamic", "loadzone", "defaultzone", "echocanceller", "56k",
+                     *LAWS, *SYSTEM_CONF_TYPES]
+            near = difflib.get_close_matches(key, known, n=1)
+            raise ValueError(f"unknown keyword {key!r}" + (f" (did you mean {near[0]}?)"
+                                                           if near else ""))
+
+    def shipped(self, number: int, zone: str) -> None:
+        if zone not in zone_names():
+            self.warn(number, f"tone zone {zone!r} is not one trunkline ships; calls will "
+                      "use 'us' tones unless you pick another")
+
+    def span(self, number: int, value: str) -> None:
+        span = _parse_span(value, number)
+        earlier = self.spans.get(span.span)
+        if earlier is not None:
+            # spanconfig keeps both lines and main sends DAHDI_SPANCONFIG for each in
+            # turn: the later one is what the span ends up with.
+            self.warn(number, f"span {span.span} is also defined on line {earlier.line}; "
+                      "dahdi_cfg configures it twice and this line wins")
+            self.config.spans.remove(earlier)
+        self.spans[span.span] = span
+        self.config.spans.append(span)
+
+    def dynamic(self, number: int, value: str) -> None:
+        # dahdi_cfg.c dspanconfig: <driver>,<address>,<channels>,<timing>.
+        args = split_args(value, 4)
+        if args is None or len(args) != 4:
+            raise ValueError("dynamic= takes <driver>,<address>,<channels>,<timing>")
+        chans, timing = scan_int(args[2]), scan_int(args[3])
+        if chans is None or chans < 1:
+            raise ValueError(f"dynamic span channels must be a number > 0, not {args[2]!r}")
+        if timing is None or timing < 0:
+            raise ValueError(f"dynamic span timing must be a number >= 0, not {args[3]!r}")
+        self.config.dynamic.append(value)
+        self.warn(number, "dynamic spans are kept but not configured by trunkline (use "
+                  "dahdi_cfg)")
+
+    def loadzone(self, value: str) -> None:
+        # dahdi_cfg.c registerzone keeps the whole value as one name; main's
+        # tone_zone_register then fails for a name libtonezone lacks ("us,cn" too).
+        if "," in value:
+            raise ValueError(f"loadzone={value} names several zones: dahdi_cfg takes one "
+                             "zone per loadzone= line")
+        if len(self.config.loadzones) >= MAX_ZONES:
+            raise ValueError(f"too many tone zones (at most {MAX_ZONES})")
+        self.config.loadzones.append(_zone(value, "loadzone"))
+
+    def echocanceller(self, number: int, value: str) -> None:
+        # dahdi_cfg.c setechocan: strtok at ',' -- the name, then channel lists; empty
+        # fields vanish and a line naming no channels does nothing.
+        name, *lists = strtok(value, ",") or [""]
+        chans = [c for text in lists for c in channel_list(text)]
+        if not chans:
+            self.warn(number, f"echocanceller={value} names no channels; dahdi_cfg does "
+                      "nothing with it")
+        for ch in chans:
+            self.echo[ch] = (trim(name), number)
+
+    def channels(self, number: int, key: str, value: str) -> None:
+        # dahdi_cfg.c chanconfig: strtok at ':' -- the channels, then what follows.
+        fields = strtok(value, ":")
+        ranges = fields[0] if fields else value
+        extra = trim(fields[1]) if len(fields) > 1 else None
+        sig = SYSTEM_CONF_TYPES[key]
+        suffix = ""
+        if sig in ("dacs", "dacsrbs"):
+            start = scan_int(extra) if extra is not None else None
+            if start is None or start < 1:          # parse_channel
+                raise ValueError(f"{key} needs its first destination channel as ':N'")
+            suffix = str(start)
+        chans = channel_list(ranges)
+        if sig == "cas":
+            if extra is None or not re.match(r"[01]{4}", extra):   # parse_idle
+                raise ValueError("cas channels need their idle bits as ':ABCD' (four 0/1 "
+                                 "digits)")
+            suffix = extra[:4]
+        elif sig == "nethdlc" and extra is not None:
+            suffix = extra[:15]   # dahdi_chanconfig.netdev_name is IFNAMSIZ (16) bytes
+        elif extra is not None and sig not in ("dacs", "dacsrbs"):
+            self.warn(number, f"idle bits are not valid on {key} channels; dahdi_cfg "
+                      f"ignores ':{extra}'")
+        targets: tuple[int, ...] = ()
+        if suffix and sig in ("dacs", "dacsrbs"):
+            targets = tuple(range(int(suffix), int(suffix) + len(chans)))
+            if targets[-1] > MAX_CHANNEL:
+                raise ValueError(f"{key} destination channels run past {MAX_CHANNEL}")
+        taken: dict[tuple[int, str], list[int]] = {}
+        for ch in (*chans, *targets):
+            if ch in self.owner:
+                taken.setdefault(self.owner[ch], []).append(ch)
+        if taken:
+            raise ValueError("; ".join(
+                f"channel{'s' if len(cs) > 1 else ''} {format_ranges(cs)} already "
+                f"configured as {kw} on line {ln}" for (ln, kw), cs in sorted(taken.items())))
+        for ch in (*chans, *targets):
+            self.owner[ch] = (number, key)
+        self.config.groups.append(ChannelGroup(chans, sig, suffix, line=number))
+        if sig not in DRIVEN and sig != "unused":
+            self.warn(number, f"{key} channels are imported but trunkline does not drive "
+                      "them")
+
+    def finish(self) -> None:
+        """Give each group its echo canceller and law (the last line naming a channel
+        wins, as ae[]/cc[].deflaw are overwritten), splitting groups that differ."""
+        for table, what in ((self.echo, "echocanceller"), (self.law, "law")):
+            for ch, (_, number) in sorted(table.items()):
+                if ch not in self.owner:
+                    self.warn(number, f"{what} on channel {ch}, which has no channel type "
+                              "(dahdi_cfg leaves unconfigured channels alone)")
+        split: list[ChannelGroup] = []
+        for g in self.config.groups:
+            def key(ch: int) -> tuple[str, str]:
+                return self.echo.get(ch, ("", 0))[0], self.law.get(ch, ("", 0))[0]
+            if g.signalling in BONDED:
+                keys = {key(c) for c in g.channels}
+                if len(keys) > 1:
+                    self.warn(g.line or 0, "trunkline keeps one echocanceller and law per "
+                              "bonded channel group; channel "
+                              f"{g.channels[0]}'s apply to all of {format_ranges(g.channels)}")
+                order = {key(g.channels[0]): list(g.channels)}
+            else:
+                order = {}
+                for c in g.channels:
+                    order.setdefault(key(c), []).append(c)
+            for (echo, law), chans in sorted(order.items()):
+                split.append(ChannelGroup(tuple(chans), g.signalling, g.idlebits, echo,
+                                          dict(g.options), g.line, law))
+        self.config.groups = split
 
 
 def parse_system_conf(text: str, source: str = "system.conf") -> DahdiConfig:
-    """Parse system.conf; every malformed line is reported (SystemConfError)."""
-    config = DahdiConfig(source=source)
-    errors: list[tuple[int, str]] = []
-    owner: dict[int, int] = {}
-    for number, line in _logical_lines(text):
-        if "=" not in line:
-            errors.append((number, f"expected 'keyword=value', got {line!r}"))
-            continue
-        key, _, value = (s.strip() for s in line.partition("="))
-        key = key.lower()
+    """Parse system.conf as dahdi_cfg does; every bad line is reported (SystemConfError)."""
+    reader = _Reader(source)
+    for number, line in logical_lines(text):
         try:
-            if key == "span":
-                span = _parse_span(value, number)
-                if any(s.span == span.span for s in config.spans):
-                    first = next(s.line for s in config.spans if s.span == span.span)
-                    raise ValueError(f"span {span.span} is already defined on line {first}")
-                config.spans.append(span)
-            elif key == "dynamic":
-                if len(value.split(",")) != 4:
-                    raise ValueError("dynamic= takes <driver>,<address>,<channels>,<timing>")
-                config.dynamic.append(value)
-                config.warnings.append(f"{source}:{number}: dynamic spans are kept but not "
-                                       "configured by trunkline (use dahdi_cfg)")
-            elif key == "loadzone":
-                for zone in (z.strip() for z in value.split(",")):
-                    _check_zone(zone, config, source, number)
-                    config.loadzones.append(zone)
-            elif key == "defaultzone":
-                _check_zone(value, config, source, number)
-                config.zone = value
-            elif key == "echocanceller":
-                name, _, ranges = value.partition(",")
-                if not name.strip() or not ranges.strip():
-                    raise ValueError("echocanceller= takes <name>,<channel ranges>")
-                for ch in parse_ranges(ranges):
-                    config.groups.append(ChannelGroup((ch,), "", echocanceller=name.strip(),
-                                                      line=number))
-            elif key in SYSTEM_CONF_TYPES:
-                ranges, _, idle = value.partition(":")
-                if idle and (key != "cas" or not re.fullmatch(r"[01]{4}", idle.strip())):
-                    raise ValueError("only cas= takes idle bits, as ':ABCD' (four 0/1 digits)")
-                channels = parse_ranges(ranges)
-                for ch in channels:
-                    if ch in owner:
-                        raise ValueError(f"channel {ch} is already assigned on line "
-                                         f"{owner[ch]}")
-                for ch in channels:
-                    owner[ch] = number
-                sig = SYSTEM_CONF_TYPES[key]
-                config.groups.append(ChannelGroup(channels, sig, idle.strip(), line=number))
-                if sig not in DRIVEN and sig != "unused":
-                    config.warnings.append(f"{source}:{number}: {key} channels are imported "
-                                           "but trunkline does not drive them")
-            else:
-                raise ValueError(f"unknown keyword {key!r} (expected span, dynamic, "
-                                 "loadzone, defaultzone, echocanceller or a channel type: "
-                                 f"{', '.join(sorted(SYSTEM_CONF_TYPES))})")
+            reader.line(number, line)
         except ValueError as err:
-            errors.append((number, str(err)))
-    if errors:
-        raise SystemConfError(source, [(source, n, m) for n, m in errors])
-    _merge_echocancellers(config)
-    return config
+            reader.errors.append((number, str(err)))
+    if reader.errors:
+        raise SystemConfError(source, [(source, n, m) for n, m in reader.errors])
+    reader.finish()
+    return reader.config
 
 
-def _check_zone(zone: str, config: DahdiConfig, source: str, number: int) -> None:
-    if not re.fullmatch(r"[a-z]{2}(-old)?", zone):
-        raise ValueError(f"bad tone zone {zone!r} (expected a country code such as cn, us)")
-    if zone not in zone_names():
-        config.warnings.append(f"{source}:{number}: tone zone {zone!r} is not one trunkline "
-                               "ships; calls will use 'us' tones unless you pick another")
+def _zone(name: str, key: str) -> str:
+    zone = name.lower()
+    if zone not in TONE_ZONES:
+        raise ValueError(f"{key}: no such tone zone {name!r} in libtonezone (known: "
+                         f"{', '.join(sorted(TONE_ZONES))})")
+    return zone
 
 
 def _parse_span(value: str, number: int) -> SpanConf:
-    fields = [f.strip().lower() for f in value.split(",")]
-    if len(fields) < 5:
+    """dahdi_cfg.c spanconfig, plus what the kernel refuses for the whole file: framing,
+    coding and CRC-4 outside an E1 or T1 span's linecompat (dahdi-base.c
+    dahdi_spanconfig, EINVAL; linecompat as wct4xxp sets it). A line naming nt, te or term
+    is a BRI span, whose driver takes every mode (wcb4xxp)."""
+    fields = split_args(value, 9)
+    if fields is None or len(fields) < 5:
         raise ValueError("span= takes <span>,<timing>,<lbo>,<framing>,<coding>[,crc4]"
-                         f"[,yellow], got {len(fields)} field(s)")
-    try:
-        span, timing, lbo = int(fields[0]), int(fields[1]), int(fields[2])
-    except ValueError:
-        raise ValueError(f"span number, timing and lbo must be whole numbers, got "
-                         f"{','.join(fields[:3])!r}") from None
-    if span < 1:
-        raise ValueError(f"span number must be 1 or more, not {span}")
-    if timing < 0:
-        raise ValueError(f"timing must be 0 (never a source) or a priority 1.., not {timing}")
-    if not 0 <= lbo <= 7:
-        raise ValueError(f"lbo must be 0..7, not {lbo}")
+                         "[,yellow][,nt|te][,term]"
+                         + (f", got {len(fields)} field(s)" if fields else ""))
+    fields = [f.lower() for f in fields]
+    span, timing, lbo = (scan_int(f) for f in fields[:3])
+    if span is None or not 1 <= span <= MAX_SPAN:
+        raise ValueError(f"span number must be 1..{MAX_SPAN}, not {fields[0]!r}")
+    if timing is None or not 0 <= timing <= MAX_TIMING:
+        raise ValueError(f"timing must be 0 (never a source) or a priority 1..{MAX_TIMING}, "
+                         f"not {fields[1]!r}")
+    if lbo is None or not 0 <= lbo <= 7:
+        raise ValueError(f"lbo must be 0..7, not {fields[2]!r}")
     framing, coding = fields[3], fields[4]
     if framing not in FRAMINGS:
-        raise ValueError(f"framing must be d4, esf (T1), cas or ccs (E1), not {framing!r}")
+        raise ValueError(f"framing must be d4, esf (T1), cas or ccs (E1, BRI), not "
+                         f"{framing!r}")
     if coding not in CODINGS:
         raise ValueError(f"coding must be ami, b8zs (T1) or hdb3 (E1), not {coding!r}")
-    kind = FRAMINGS[framing]
-    if kind not in CODINGS[coding]:
+    conf = SpanConf(span, timing, lbo, framing, coding, line=number or None)
+    for extra in fields[5:]:
+        if extra == "crc4":
+            conf.crc4 = True
+        elif extra == "yellow":
+            conf.yellow = True
+        elif extra in ("nt", "te"):
+            conf.bri, conf.nt = True, extra == "nt"
+        elif extra == "term":
+            conf.bri = conf.term = True
+        else:
+            raise ValueError(f"unknown span option {extra!r} (expected crc4, yellow, nt, te "
+                             "or term)")
+    kind = conf.kind
+    if kind != "bri" and kind not in CODINGS[coding]:
         raise ValueError(f"framing {framing} is {kind.upper()} but coding {coding} is not: "
-                         f"{'hdb3' if kind == 'e1' else 'b8zs'} is the usual pair")
-    extras = fields[5:]
-    for extra in extras:
-        if extra not in ("crc4", "yellow"):
-            raise ValueError(f"unknown span option {extra!r} (expected crc4 or yellow)")
-    if "crc4" in extras and kind != "e1":
-        raise ValueError("crc4 applies to E1 framing (cas/ccs), not T1")
-    return SpanConf(span, timing, lbo, framing, coding, "crc4" in extras, "yellow" in extras,
-                    number)
-
-
-def _merge_echocancellers(config: DahdiConfig) -> None:
-    channel_map: dict[int, ChannelGroup] = {}
-    for g in config.groups:
-        if g.signalling:
-            for c in g.channels:
-                channel_map[c] = g
-    ec: dict[int, str] = {}
-    for g in [g for g in config.groups if not g.signalling]:
-        if g.channels[0] not in channel_map:
-            config.warnings.append(f"{config.source}:{g.line}: echocanceller on channel "
-                                   f"{g.channels[0]}, which has no channel type")
-        ec[g.channels[0]] = g.echocanceller
-    config.groups = [g for g in config.groups if g.signalling]
-    if ec:
-        split: list[ChannelGroup] = []
-        for g in config.groups:
-            names = {ec.get(c, "") for c in g.channels}
-            for name in sorted(names):
-                chans = tuple(c for c in g.channels if ec.get(c, "") == name)
-                split.append(ChannelGroup(chans, g.signalling, g.idlebits, name,
-                                          dict(g.options), g.line))
-        config.groups = split
+                         f"{'hdb3' if kind == 'e1' else 'b8zs'} is the usual pair (the "
+                         "kernel refuses the span)")
+    if conf.crc4 and kind == "t1":
+        raise ValueError("crc4 applies to E1 framing (cas/ccs), not T1 (the kernel "
+                         "refuses the span)")
+    return conf
 
 
 # -- where each channel is ------------------------------------------------------------------
 #: Channels per digital span: DAHDI numbers a span's channels one after the other, the
 #: spans' in span order (dahdi-tools system.conf.sample: fxoks=1-24 then bchan=25-47,
 #: dchan=48 on the next span; openr2's doc/asterisk/mx/README: cas=32-46 and 48-62 for
-#: the second E1).
-SPAN_CHANNELS = {"e1": 31, "t1": 24}
+#: the second E1; a BRI span is B1, B2 and D, wcb4xxp).
+SPAN_CHANNELS = {"e1": 31, "t1": 24, "bri": 3}
 _ANALOG = {"fxo_ks", "fxo_ls", "fxo_gs", "fxs_ks", "fxs_ls", "fxs_gs"}
 
 
@@ -461,14 +607,18 @@ def to_toml(config: DahdiConfig, header: str = "") -> str:
         lines.append(f"loadzones = {_toml_value(config.loadzones)}")
     if config.dynamic:
         lines.append(f"dynamic = {_toml_value(config.dynamic)}")
+    if config.hdlc56k:
+        lines.append(f'hdlc_56k = "{format_ranges(config.hdlc56k)}"')
     for s in sorted(config.spans, key=lambda s: s.span):
         lines += ["", "[[span]]", f"span = {s.span}", f'kind = "{s.kind}"',
                   f"timing = {s.timing}", f"lbo = {s.lbo}", f'framing = "{s.framing}"',
                   f'coding = "{s.coding}"']
-        if s.kind == "e1":
+        if s.kind == "e1" or s.crc4:
             lines.append(f"crc4 = {_toml_value(s.crc4)}")
         if s.yellow:
             lines.append("yellow = true")
+        if s.bri:
+            lines += [f"nt = {_toml_value(s.nt)}", f"term = {_toml_value(s.term)}"]
         lines += _signalling_lines(s)
     for g in sorted(config.groups, key=lambda g: min(g.channels)):
         lines += ["", "[[channels]]", f'channels = "{format_ranges(g.channels)}"',
@@ -477,6 +627,8 @@ def to_toml(config: DahdiConfig, header: str = "") -> str:
             lines.append(f'idlebits = "{g.idlebits}"')
         if g.echocanceller:
             lines.append(f'echocanceller = "{g.echocanceller}"')
+        if g.law:
+            lines.append(f'law = "{g.law}"')
         for key, value in sorted(g.options.items()):
             lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
@@ -513,14 +665,24 @@ def to_system_conf(config: DahdiConfig, header: str = "") -> str:
     lines = [f"# {h}" for h in header.splitlines()] if header else []
     for s in sorted(config.spans, key=lambda s: s.span):
         extra = (",crc4" if s.crc4 else "") + (",yellow" if s.yellow else "")
+        if s.bri:
+            extra += (",nt" if s.nt else ",te") + (",term" if s.term else "")
         lines.append(f"span={s.span},{s.timing},{s.lbo},{s.framing},{s.coding}{extra}")
     for g in sorted(config.groups, key=lambda g: min(g.channels)):
         kind = TOML_TO_SYSTEM.get(g.signalling, g.signalling)
         idle = f":{g.idlebits}" if g.idlebits else ""
-        lines.append(f"{kind}={format_ranges(g.channels)}{idle}")
-    for name in sorted({g.echocanceller for g in config.groups if g.echocanceller}):
-        chans = [c for g in config.groups if g.echocanceller == name for c in g.channels]
-        lines.append(f"echocanceller={name},{format_ranges(chans)}")
+        # A bonded or dacs line must stay one line (BONDED); others may be cut to keep
+        # within dahdi_cfg's line length.
+        pieces = [g.channels] if g.signalling in BONDED else _pieces(g.channels)
+        lines += [f"{kind}={format_ranges(p)}{idle}" for p in pieces]
+    for key, names in (("echocanceller", {g.echocanceller for g in config.groups}),
+                       ("law", {g.law for g in config.groups})):
+        for name in sorted(n for n in names if n):
+            chans = [c for g in config.groups if getattr(g, key) == name for c in g.channels]
+            head = f"echocanceller={name}," if key == "echocanceller" else f"{name}="
+            lines += [f"{head}{format_ranges(p)}" for p in _pieces(chans)]
+    for p in _pieces(config.hdlc56k) if config.hdlc56k else []:
+        lines.append(f"56k={format_ranges(p)}")
     for dyn in config.dynamic:
         lines.append(f"dynamic={dyn}")
     for zone in config.loadzones:
@@ -530,17 +692,31 @@ def to_system_conf(config: DahdiConfig, header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-_GROUP_KEYS = {"channels", "signalling", "idlebits", "echocanceller", "pri", *CHAN_DAHDI_KEYS}
+def _pieces(chans: Iterable[int], width: int = 200) -> list[tuple[int, ...]]:
+    """Channels cut into lists whose ranges fit ``width`` characters (MAX_LINE)."""
+    out: list[tuple[int, ...]] = []
+    current: list[int] = []
+    for c in sorted(chans):
+        if current and len(format_ranges([*current, c])) > width:
+            out.append(tuple(current))
+            current = []
+        current.append(c)
+    return [*out, tuple(current)] if current else out
+
+
+_GROUP_KEYS = {"channels", "signalling", "idlebits", "echocanceller", "law", "pri",
+               *CHAN_DAHDI_KEYS}
 #: Keys an earlier ``config import`` wrote on channels, now on the span.
 _OLD_GROUP_KEYS = {"cas", "ss7", "mfcr2_variant"}
-_SPAN_KEYS = {"span", "kind", "timing", "lbo", "framing", "coding", "crc4", "yellow"}
+_SPAN_KEYS = {"span", "kind", "timing", "lbo", "framing", "coding", "crc4", "yellow", "nt",
+              "term"}
 
 
 def parse_config(doc: TomlDocument) -> DahdiConfig:
     """trunkline's DAHDI TOML (spec 1.0), validated with line numbers."""
     data = doc.data
-    reject_unknown_keys(doc, data, {"spec", "backend", "zone", "loadzones", "dynamic", "span",
-                                    "channels"})
+    reject_unknown_keys(doc, data, {"spec", "backend", "zone", "loadzones", "dynamic",
+                                    "hdlc_56k", "span", "channels"})
     spec = str(data.get("spec", ""))
     if spec != SPEC:
         raise doc.error(f"this file is spec {spec!r}; this trunkline reads spec {SPEC!r}"
@@ -550,6 +726,11 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
     config = DahdiConfig(source=doc.source, zone=str(data.get("zone", "")),
                          loadzones=list(data.get("loadzones", [])),
                          dynamic=list(data.get("dynamic", [])))
+    if "hdlc_56k" in data:
+        try:
+            config.hdlc56k = parse_ranges(str(data["hdlc_56k"]))
+        except ValueError as err:
+            raise doc.error(str(err), ("hdlc_56k",)) from None
     for i, raw in enumerate(data.get("span", [])):
         path: tuple = ("span", i)
         sig = raw.get("signalling", "")
@@ -564,6 +745,8 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
                                                       "coding"))
         text += ",crc4" if raw.get("crc4") else ""
         text += ",yellow" if raw.get("yellow") else ""
+        if raw.get("kind") == "bri" or "nt" in raw or "term" in raw:
+            text += (",nt" if raw.get("nt") else ",te") + (",term" if raw.get("term") else "")
         try:
             span = _parse_span(text, 0)
         except ValueError as err:
@@ -602,11 +785,16 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
                 raise doc.error(f"channel {c} is already in channels[{seen[c]}]",
                                 (*path, "channels"))
             seen[c] = i
+        law = raw.get("law", "")
+        if law not in ("", "alaw", "mulaw"):
+            raise doc.error(f"law is alaw or mulaw (or absent: the driver's default), not "
+                            f"{law!r}", (*path, "law"))
         options = {k: str(v) for k, v in raw.items() if k not in ("channels", "signalling",
-                                                                 "idlebits", "echocanceller")}
+                                                                 "idlebits", "echocanceller",
+                                                                 "law")}
         config.groups.append(ChannelGroup(chans, sig, str(raw.get("idlebits", "")),
                                           str(raw.get("echocanceller", "")), options,
-                                          doc.index.line_of(path)))
+                                          doc.index.line_of(path), law))
     return config
 
 

@@ -290,7 +290,7 @@ def _make_mtp2(config: DahdiConfig, channels: list[int]) -> None:
         gone = tuple(c for c in g.channels if c in moved)
         if keep:
             groups.append(ChannelGroup(keep, g.signalling, g.idlebits, g.echocanceller,
-                                       dict(g.options), g.line))
+                                       dict(g.options), g.line, g.law))
         if gone:
-            groups.append(ChannelGroup(gone, "mtp2", "", g.echocanceller, {}, g.line))
+            groups.append(ChannelGroup(gone, "mtp2", "", g.echocanceller, {}, g.line, g.law))
     config.groups = groups
