@@ -292,7 +292,7 @@ class DahdiCard(CardABC):
         self._maint: dict[int, str] = {}
         self.stats = {"tx_dropped": 0, "tx_held_dialing": 0, "dial_timeouts": 0,
                       "read_overruns": 0, "write_underruns": 0, "ec_disabled": 0,
-                      "unmapped_events": 0, "zones_loaded": 0}
+                      "unmapped_events": 0, "zones_loaded": 0, "ec_refused": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
 
@@ -592,6 +592,12 @@ class DahdiCard(CardABC):
             if info.signalling.value.startswith(("fxo", "fxs")):
                 self._set_zone(fd, channel)
             if self.echocancel and info.signalling is not ChannelSignalling.CAS:
+                if info.signalling is ChannelSignalling.BCHAN:
+                    # A clear channel has no DAHDI_FLAG_AUDIO (dahdi_ioctl_chanconfig,
+                    # initialize_channel), and DAHDI_ECHOCANCEL_PARAMS is EINVAL without
+                    # it: audio mode first, as chan_dahdi's dahdi_enable_ec does on
+                    # PRI/SS7 B-channels.
+                    self.device.ioctl(fd, lib.DAHDI_AUDIOMODE, self.binding.int_arg(1))
                 try:
                     params = self.binding.echocan_params(self.echocancel)
                     self.device.ioctl(fd, lib.DAHDI_ECHOCANCEL_PARAMS, params)
@@ -599,6 +605,7 @@ class DahdiCard(CardABC):
                     # No echo canceller attached to this channel: run without one.
                     if err.errno not in (errno.EINVAL, errno.ENODEV, errno.ENOTTY):
                         raise
+                    self.stats["ec_refused"] += 1
         except DahdiOperationError as err:
             self.device.close(fd)
             raise BackendError(f"cannot open channel {channel} (span {info.span}): "

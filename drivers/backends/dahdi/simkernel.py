@@ -234,6 +234,7 @@ class _Chan:
     idlebits: int = 0              # CAS: sent when the channel is hung up (CHANCONFIG)
     dial_until: float | None = None
     curzone: int | None = None     # the tone zone's number (dahdi-base.c chan->curzone)
+    audio: bool = False            # DAHDI_FLAG_AUDIO (echo canceller, gains, linear...)
     echocan: int = 0
     echocan_name: str = ""
     tx: bytearray = field(default_factory=bytearray)
@@ -452,7 +453,8 @@ class SimulatedKernel:
                     if configured else 0
                 self.chans[ch] = _Chan(ch, number, pos, cap, sig,
                                        lib.DAHDI_LAW_ALAW if self.zone not in ("us", "jp")
-                                       else lib.DAHDI_LAW_MULAW, module)
+                                       else lib.DAHDI_LAW_MULAW, module,
+                                       audio=self.audio_flag(sig))
                 continue
             # What the E1/T1 drivers offer (wct4xxp t4_chan_set_sigcap: CCS adds MTP2 and
             # HARDHDLC, CAS adds CAS; HDLCFCS is within MTP2's bits), for either framing.
@@ -469,7 +471,8 @@ class SimulatedKernel:
                 sig = 0 if (e1 and pos == 16) else lib.DAHDI_SIG_CAS
             elif configured == "clear":
                 sig = lib.DAHDI_SIG_CLEAR
-            chan = self.chans[ch] = _Chan(ch, number, pos, cap, sig, law)
+            chan = self.chans[ch] = _Chan(ch, number, pos, cap, sig, law,
+                                          audio=self.audio_flag(sig))
             if sig == lib.DAHDI_SIG_CAS:
                 # As after dahdi_cfg: CHANCONFIG keeps the idle bits, the hangup sends
                 # them and rxsig starts from them (dahdi_chanconfig, dahdi_q_sig).
@@ -684,6 +687,12 @@ class SimulatedKernel:
 
     def _is_open(self, chan: int) -> bool:
         return any(f.chan == chan for f in self._fds.values())
+
+    def audio_flag(self, sigtype: int) -> bool:
+        """DAHDI_FLAG_AUDIO as dahdi_ioctl_chanconfig sets it: off on clear channels
+        (sigtype & DAHDI_SIG_CLEAR: B-channels, HDLC, MTP2), on for the others."""
+        clear = self.lib.DAHDI_SIG_CLEAR
+        return bool(sigtype) and (sigtype & clear) != clear
 
     # -- tone zones ------------------------------------------------------------------
     def _load_named_zone(self, country: str) -> None:
@@ -1064,6 +1073,10 @@ class SimulatedKernel:
             # initialize_channel -> set_tone_zone(chan, DEFAULT_TONE_ZONE): the default
             # zone if one is loaded, none otherwise (close_channel drops it again).
             ch.curzone = self._default_zone()
+            # initialize_channel: "Make sure that the audio flag is cleared on a clear
+            # channel" (sig & DAHDI_SIG_CLEAR or DAHDI_SIG_HARDHDLC).
+            if ch.sigtype & (self.lib.DAHDI_SIG_CLEAR | self.lib.DAHDI_SIG_HARDHDLC):
+                ch.audio = False
             ch.mtp2_last = ch.mtp2_repeat = None
             if self.cross.crossed(self.spans[ch.span - 1]):
                 ch.hdlc_in.clear()
@@ -1224,6 +1237,7 @@ class SimulatedKernel:
         if self._is_open(number):
             raise DahdiOperationError(errno.EBUSY, name, f"channel {number}")
         ch.sigtype = arg.sigtype
+        ch.audio = self.audio_flag(ch.sigtype)  # dahdi_ioctl_chanconfig
         if arg.deflaw:
             ch.law = arg.deflaw
         # dahdi_ioctl_chanconfig: a CAS channel keeps its idle bits, is hung up (sends
@@ -1406,9 +1420,13 @@ class SimulatedKernel:
 
     def _ioctl_echocancel_params(self, f: _Fd, arg: Any, name: str) -> None:
         ch = self._chan_of(f, name)
-        if ch.sigtype & self.lib.DAHDI_SIG_HDLCRAW == self.lib.DAHDI_SIG_HDLCRAW:
-            raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (HDLC)")
-        ch.echocan = int(arg.tap_length)
+        if not ch.audio:
+            # dahdi_chan_ioctl DAHDI_ECHOCANCEL_PARAMS: EINVAL without DAHDI_FLAG_AUDIO
+            # (a B-channel needs DAHDI_AUDIOMODE first; HDLC channels never have it).
+            raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (not in "
+                                                          "audio mode)")
+        params = self.ffi.cast("struct dahdi_echocanparams *", arg)
+        ch.echocan = int(params.tap_length)
 
     def _ioctl_echotrain(self, f: _Fd, arg: Any, name: str) -> None:
         self._chan_of(f, name)
@@ -1433,10 +1451,26 @@ class SimulatedKernel:
         arg[0] = self._chan_of(f, name).rxbits
 
     def _ioctl_hdlcfcsmode(self, f: _Fd, arg: Any, name: str) -> None:
-        self._chan_of(f, name).hdlc_fcs = bool(arg[0])
+        # dahdi_chan_ioctl DAHDI_HDLCFCSMODE: literal clear channels only; audio off.
+        ch = self._clear_only(f, name)
+        ch.audio = False
+        ch.hdlc_fcs = bool(arg[0])
 
     def _ioctl_audiomode(self, f: _Fd, arg: Any, name: str) -> None:
-        self._chan_of(f, name).hdlc_fcs = not bool(arg[0])
+        # dahdi_chan_ioctl DAHDI_AUDIOMODE: "Only literal clear channels can be put in";
+        # on: audio, no HDLC; off: no audio, and the echo canceller is freed.
+        ch = self._clear_only(f, name)
+        ch.audio = bool(arg[0])
+        ch.hdlc_fcs = False
+        if not ch.audio:
+            ch.echocan = 0
+
+    def _clear_only(self, f: _Fd, name: str) -> _Chan:
+        ch = self._chan_of(f, name)
+        if ch.sigtype != self.lib.DAHDI_SIG_CLEAR:
+            raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (not a clear "
+                                                          "channel)")
+        return ch
 
     def _ioctl_timerconfig(self, f: _Fd, arg: Any, name: str) -> None:
         if f.path != TIMER or arg[0] < 0:
