@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from trunkline import csvsafe
 from trunkline.dialer.campaigns.numbers import try_normalise
 from trunkline.dialer.store import NewContact, Store
 from trunkline.errors import ConfigError
@@ -115,10 +116,13 @@ def parse(text: str, *, source: str = "<string>", number_column: str | None = No
     """Parse CSV text: ``(good rows, bad rows, headers, rows seen)``. Pure: no store."""
     sample = text[:8192]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    # Only the delimiter is guessed: the sniffer takes cells that begin with an
+    # apostrophe (a spreadsheet's text mark, which our own rejected-rows files carry)
+    # for quoting; CSV quotes with '"' (RFC 4180), as every spreadsheet writes it.
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
         headers = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -234,7 +238,7 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
         where.mkdir(parents=True, exist_ok=True)
         out = where / (rejected_name or f"{path.stem}.rejected.csv")
         with out.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
+            writer = csvsafe.writer(fh)
             writer.writerow(["_line", "_reason", *headers])
             for err in bad:
                 writer.writerow([err.line, err.reason, *err.raw])

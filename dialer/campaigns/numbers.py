@@ -123,6 +123,8 @@ class PhoneNumber:
 
 def _clean(raw: str) -> str:
     text = unicodedata.normalize("NFKC", str(raw)).strip()  # full-width digits and '＋'
+    if text.startswith("'"):
+        text = text[1:]  # a spreadsheet's text mark (trunkline.csvsafe writes it too)
     if text.lower().startswith("tel:"):
         text = text[4:]
     if _SCIENTIFIC.match(text):

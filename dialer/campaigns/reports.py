@@ -29,7 +29,6 @@ row of calls no agent took) reports ``occupancy`` and ``logged_in_h`` as None, n
 from __future__ import annotations
 
 import bisect
-import csv
 import dataclasses
 import io
 import json
@@ -40,6 +39,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trunkline import csvsafe
 from trunkline.dialer.pacing.campaign import CampaignConfig
 from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.store import Store, StoreError
@@ -384,7 +384,7 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
         return ""
     columns = list(dict.fromkeys(k for row in rows for k in row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer = csvsafe.dict_writer(out, columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

@@ -10,7 +10,6 @@ errors), which the main program prints as ``trunkline: error: ...`` with exit st
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from trunkline import csvsafe
 from trunkline.errors import ConfigError
 
 DEFAULT_DB = "trunkline-dialer.sqlite"
@@ -310,7 +310,7 @@ def _counts_text(campaign: str, counts: dict[str, int], classes: tuple[str, ...]
                                               if k not in classes}}, ensure_ascii=False)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csvsafe.writer(out, lineterminator="\n")
         writer.writerow(["class", "numbers", "share"])
         for name, n in counts.items():
             writer.writerow([name, n, f"{n / total:.4f}" if total else ""])
@@ -330,7 +330,7 @@ def _numbers_text(rows: list[dict[str, Any]], fmt: str) -> str:
         extra = list(dict.fromkeys(k for r in rows for k in r["fields"]))
         base = ["number", "class", "evidence", "tries", "cause", "last_called"]
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csvsafe.writer(out, lineterminator="\n")
         writer.writerow(base + [k for k in extra if k not in base])
         for r in rows:
             writer.writerow([r[k] if r[k] is not None else "" for k in base]

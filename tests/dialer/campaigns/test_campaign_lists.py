@@ -65,6 +65,24 @@ def test_bad_rows_are_reported_with_line_and_reason_and_written_beside(tmp_path)
     assert store.query("SELECT COUNT(*) FROM import_error")[0][0] == 3
 
 
+def test_rejected_rows_are_spreadsheet_safe_and_import_again_as_written(tmp_path) -> None:
+    """A rejected row's cells that a spreadsheet would run as formulas are written as
+    text (issue 15, red-team 9); fixed and imported again, the apostrophe is dropped."""
+    text = ('name,phone\n=HYPERLINK("http://evil"),+86 138 0013 8001 x\n'
+            "@cmd,-1234\n")
+    report = import_file(open_store(), "sales", _write(tmp_path, text, "utf-8"), now=T0)
+    with report.rejected_file.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    cells = [cell for row in rows[1:] for cell in row[2:]]
+    assert cells == ['\'=HYPERLINK("http://evil")', "'+86 138 0013 8001 x",
+                     "'@cmd", "-1234"]
+    fixed = _write(tmp_path, "name,phone\n'@cmd,'+8613800138001\n", "utf-8", "fixed.csv")
+    store = open_store()
+    again = import_file(store, "sales", fixed, now=T0)
+    assert (again.added, again.errors) == (1, [])
+    assert store.query("SELECT number FROM contact")[0][0] == "+8613800138001"
+
+
 def test_watched_folder_imports_archives_and_never_imports_twice(tmp_path) -> None:
     store = open_store()
     folder = tmp_path / "in" / "sales"
