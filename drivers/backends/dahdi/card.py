@@ -101,6 +101,10 @@ DIAL_DIGIT_SECONDS = {"dtmf": 0.2, "pulse": 1.75}
 DIAL_TIMEOUT_MARGIN = 2.0
 #: ``value`` of the DIAL_COMPLETE event that reports a dial cancelled by its timeout.
 DIAL_TIMED_OUT = 1
+#: Polarity reversals this soon (seconds) after our off-hook or after the last reversal
+#: taken are ignored: chan_dahdi's polarityonanswerdelay (600 ms by default), which
+#: sig_analog's ANALOG_EVENT_POLARITY handling measures from p->polaritydelaytv.
+POLARITY_DELAY = 0.6
 #: The tone zone an analog channel is given when neither trunkline's DAHDI
 #: configuration nor the kernel names one (the gateway assumes it too).
 DEFAULT_ZONE = "cn"
@@ -287,12 +291,18 @@ class DahdiCard(CardABC):
         self._ringing: set[int] = set()
         #: Channels with a DAHDI_DIAL string out, and when it times out (card time).
         self._dialing: dict[int, float] = {}
+        #: FXO lines' polarity as sig_analog keeps it (p->polarity: 0 idle, 1 reversed)
+        #: and when it last counted (p->polaritydelaytv): DAHDI_EVENT_POLARITY says only
+        #: that the battery reversed, never which way it now is.
+        self._polarity: dict[int, int] = {}
+        self._polarity_since: dict[int, float] = {}
         self._offhook: set[int] = set()
         self._removed: set[int] = set()
         self._maint: dict[int, str] = {}
         self.stats = {"tx_dropped": 0, "tx_held_dialing": 0, "dial_timeouts": 0,
                       "read_overruns": 0, "write_underruns": 0, "ec_disabled": 0,
-                      "unmapped_events": 0, "zones_loaded": 0, "ec_refused": 0}
+                      "unmapped_events": 0, "zones_loaded": 0, "ec_refused": 0,
+                      "polarity_ignored": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
 
@@ -627,6 +637,8 @@ class DahdiCard(CardABC):
             self._ringing.discard(channel)
             self._offhook.discard(channel)
             self._dialing.pop(channel, None)
+            self._polarity.pop(channel, None)
+            self._polarity_since.pop(channel, None)
             self.device.close(fd)
 
     def _read_internal(self) -> np.ndarray:
@@ -760,6 +772,11 @@ class DahdiCard(CardABC):
                 raise BackendError(f"cannot {op} channel {channel}: {err}") from err
         # dahdi-base.c dahdi_chan_ioctl DAHDI_HOOK: "if dialing, stop it" (any hook op).
         self._dialing.pop(channel, None)
+        if sig.startswith("fxo") and op in (HookOp.OFFHOOK, HookOp.ONHOOK):
+            # A seized or released line starts idle (POLARITY_IDLE); sig_analog sets
+            # polaritydelaytv when it goes off hook to call.
+            self._polarity[channel] = 0
+            self._polarity_since[channel] = self.now
         if sig.startswith("fxo"):
             if op is HookOp.OFFHOOK:
                 self._offhook.add(channel)
@@ -885,8 +902,10 @@ class DahdiCard(CardABC):
             return
         simple = {lib.DAHDI_EVENT_ONHOOK: EventKind.ONHOOK,
                   lib.DAHDI_EVENT_WINKFLASH: EventKind.WINKFLASH,
-                  lib.DAHDI_EVENT_DIALCOMPLETE: EventKind.DIAL_COMPLETE,
-                  lib.DAHDI_EVENT_POLARITY: EventKind.POLARITY}
+                  lib.DAHDI_EVENT_DIALCOMPLETE: EventKind.DIAL_COMPLETE}
+        if code == lib.DAHDI_EVENT_POLARITY:
+            self._on_polarity(channel, info.span)
+            return
         if code in simple:
             if code == lib.DAHDI_EVENT_DIALCOMPLETE:
                 self._dialing.pop(channel, None)
@@ -902,6 +921,20 @@ class DahdiCard(CardABC):
             return
         if code not in self.binding.event_codes.values():
             self.stats["unmapped_events"] += 1
+
+    def _on_polarity(self, channel: int, span: int) -> None:
+        """A battery reversal, as sig_analog takes it: ignored within
+        :data:`POLARITY_DELAY` of our off-hook or of the last reversal taken; otherwise
+        the line's polarity flips (idle -> reversed: an answer; back: a far-end clear)
+        and the event carries the new polarity (1 reversed, 0 idle)."""
+        since = self._polarity_since.get(channel)
+        if since is not None and self.now - since <= POLARITY_DELAY:
+            self.stats["polarity_ignored"] += 1
+            return
+        polarity = self._polarity.get(channel, 0) ^ 1
+        self._polarity[channel] = polarity
+        self._polarity_since[channel] = self.now
+        self._events.append(CardEvent(self.now, EventKind.POLARITY, channel, span, polarity))
 
     def _check_alarm(self, dahdi_span: int) -> None:
         alarms = self._spanstat(dahdi_span).alarms & 0xFF

@@ -785,6 +785,15 @@ class SimulatedKernel:
         ch.events.append(self.lib.DAHDI_EVENT_RINGOFFHOOK if offhook
                          else self.lib.DAHDI_EVENT_ONHOOK)
 
+    def reverse_polarity(self, channel: int) -> None:
+        """The exchange reverses battery on the line of an FXO port: the driver queues
+        DAHDI_EVENT_POLARITY, which carries no value (user.h); the port's state flips."""
+        ch = self.chans[channel]
+        if ch.module != "fxo":
+            raise ValueError(f"channel {channel} is not an FXO port")
+        ch.polarity ^= 1
+        ch.events.append(self.lib.DAHDI_EVENT_POLARITY)
+
     def line_event(self, channel: int, event: str) -> None:
         """Queue any DAHDI_EVENT_* by name (e.g. "POLARITY") on a channel."""
         self.chans[channel].events.append(getattr(self.lib, f"DAHDI_EVENT_{event}"))
