@@ -41,15 +41,18 @@ def trim(text: str) -> str:
 
 
 def logical_lines(text: str) -> Iterable[tuple[int, str]]:
-    """(line number, text) of each line that says something (dahdi_cfg.c readline).
+    """(line number, text) of each line dahdi_cfg reads (dahdi_cfg.c readline and main).
 
     Everything from ``#`` on is a comment, so ``#include`` is a comment too (dahdi_cfg
-    has no includes); blank lines are skipped but counted.
+    has no includes); empty lines are skipped but counted. A line of only blanks -- or
+    blanks before a ``#`` -- is *not* skipped: readline tests the buffer's length after
+    trim(), which moves past leading blanks without removing them, and main skips only a
+    line starting with a newline. It comes out as ``""``, a syntax error to dahdi_cfg.
     """
     for number, raw in enumerate(text.split("\n"), start=1):
-        line = trim(raw.split("#", 1)[0])
+        line = raw.split("#", 1)[0]
         if line:
-            yield number, line
+            yield number, trim(line)
 
 
 def split_args(text: str, maxargs: int, sep: str = ",") -> list[str] | None:

@@ -279,6 +279,10 @@ class _Reader:
         if len(line) > MAX_LINE:
             raise ValueError(f"line longer than {MAX_LINE} characters: dahdi_cfg reads it "
                              "in pieces (readline's 256-byte buffer); split it in two lines")
+        if not line:
+            raise ValueError("a line of only blanks (or blanks before '#') is a syntax "
+                             "error to dahdi_cfg (its readline keeps leading blanks); "
+                             "remove the blanks")
         key, eq, value = line.partition("=")
         key, value = trim(key).lower(), trim(value)
         if not eq or not key or not value:
@@ -308,7 +312,9 @@ class _Reader:
         else:
             known = ["span", "dynamic", "loadzone", "defaultzone", "echocanceller", "56k",
                      *LAWS, *SYSTEM_CONF_TYPES]
-            near = difflib.get_close_matches(key, known, n=1)
+            near = [k for k in known if len(key) > 2 and (k.startswith(key) or
+                                                          key.startswith(k))] \
+                or difflib.get_close_matches(key, known, n=1)
             raise ValueError(f"unknown keyword {key!r}" + (f" (did you mean {near[0]}?)"
                                                            if near else ""))
 
@@ -368,7 +374,7 @@ class _Reader:
         # dahdi_cfg.c chanconfig: strtok at ':' -- the channels, then what follows.
         fields = strtok(value, ":")
         ranges = fields[0] if fields else value
-        extra = trim(fields[1]) if len(fields) > 1 else None
+        extra = fields[1] if len(fields) > 1 else None   # as is: parse_idle reads it so
         sig = SYSTEM_CONF_TYPES[key]
         suffix = ""
         if sig in ("dacs", "dacsrbs"):
@@ -377,35 +383,55 @@ class _Reader:
                 raise ValueError(f"{key} needs its first destination channel as ':N'")
             suffix = str(start)
         chans = channel_list(ranges)
+        idle_ok = True
         if sig == "cas":
-            if extra is None or not re.match(r"[01]{4}", extra):   # parse_idle
-                raise ValueError("cas channels need their idle bits as ':ABCD' (four 0/1 "
-                                 "digits)")
-            suffix = extra[:4]
+            idle_ok = extra is not None and re.match(r"[01]{4}", extra) is not None
+            suffix = extra[:4] if extra is not None and idle_ok else ""   # parse_idle
         elif sig == "nethdlc" and extra is not None:
             suffix = extra[:15]   # dahdi_chanconfig.netdev_name is IFNAMSIZ (16) bytes
         elif extra is not None and sig not in ("dacs", "dacsrbs"):
             self.warn(number, f"idle bits are not valid on {key} channels; dahdi_cfg "
                       f"ignores ':{extra}'")
-        targets: tuple[int, ...] = ()
-        if suffix and sig in ("dacs", "dacsrbs"):
-            targets = tuple(range(int(suffix), int(suffix) + len(chans)))
-            if targets[-1] > MAX_CHANNEL:
-                raise ValueError(f"{key} destination channels run past {MAX_CHANNEL}")
-        taken: dict[tuple[int, str], list[int]] = {}
-        for ch in (*chans, *targets):
-            if ch in self.owner:
-                taken.setdefault(self.owner[ch], []).append(ch)
-        if taken:
-            raise ValueError("; ".join(
-                f"channel{'s' if len(cs) > 1 else ''} {format_ranges(cs)} already "
-                f"configured as {kw} on line {ln}" for (ln, kw), cs in sorted(taken.items())))
-        for ch in (*chans, *targets):
-            self.owner[ch] = (number, key)
+        dest = int(suffix) if sig in ("dacs", "dacsrbs") else 0
+        if dest and dest + len(chans) - 1 > MAX_CHANNEL:
+            raise ValueError(f"{key} destination channels run past {MAX_CHANNEL}")
+        self.assign(number, key, chans, dest, idle_ok)
         self.config.groups.append(ChannelGroup(chans, sig, suffix, line=number))
         if sig not in DRIVEN and sig != "unused":
             self.warn(number, f"{key} channels are imported but trunkline does not drive "
                       "them")
+
+    def assign(self, number: int, key: str, chans: tuple[int, ...], dest: int,
+               idle_ok: bool) -> None:
+        """Mark the line's channels configured channel by channel, as chanconfig's loop
+        does: a channel taken by an earlier line is an error and skipped, a dacs
+        channel takes the next destination, and a cas line without idle bits stops at
+        its first free channel -- which stays marked, so a later line naming it is in
+        error too (what dahdi_cfg reports)."""
+        taken: dict[tuple[int, str], list[int]] = {}
+        problems: list[str] = []
+        for ch in chans:
+            if ch in self.owner:
+                taken.setdefault(self.owner[ch], []).append(ch)
+                continue
+            if dest:
+                if dest in self.owner:
+                    ln, kw = self.owner[dest]
+                    problems.append(f"{key} destination channel {dest} already configured "
+                                    f"as {kw} on line {ln}")
+                    continue
+                self.owner[dest] = (number, key)
+            self.owner[ch] = (number, key)
+            if not idle_ok:
+                problems.append("cas channels need their idle bits as ':ABCD' (four 0/1 "
+                                "digits)")
+                break
+            dest += 1 if dest else 0
+        problems[:0] = [f"channel{'s' if len(cs) > 1 else ''} {format_ranges(cs)} already "
+                        f"configured as {kw} on line {ln}"
+                        for (ln, kw), cs in sorted(taken.items())]
+        if problems:
+            raise ValueError("; ".join(problems))
 
     def finish(self) -> None:
         """Give each group its echo canceller and law (the last line naming a channel
