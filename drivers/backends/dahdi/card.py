@@ -105,6 +105,10 @@ DIAL_TIMED_OUT = 1
 #: taken are ignored: chan_dahdi's polarityonanswerdelay (600 ms by default), which
 #: sig_analog's ANALOG_EVENT_POLARITY handling measures from p->polaritydelaytv.
 POLARITY_DELAY = 0.6
+#: An FXO port ringing in is RINGING until this long (seconds) passes without a ring
+#: (DAHDI reports ring bursts, RINGBEGIN and RINGOFFHOOK, but never that they stopped):
+#: chan_dahdi's DEFAULT_RINGT, 8 s ("ringtimeout"), restarted by every ring.
+RING_TIMEOUT = 8.0
 #: The tone zone an analog channel is given when neither trunkline's DAHDI
 #: configuration nor the kernel names one (the gateway assumes it too).
 DEFAULT_ZONE = "cn"
@@ -296,6 +300,8 @@ class DahdiCard(CardABC):
         #: that the battery reversed, never which way it now is.
         self._polarity: dict[int, int] = {}
         self._polarity_since: dict[int, float] = {}
+        #: FXO ports ringing in: when the last ring burst was reported.
+        self._ring_seen: dict[int, float] = {}
         self._offhook: set[int] = set()
         self._removed: set[int] = set()
         self._maint: dict[int, str] = {}
@@ -639,6 +645,7 @@ class DahdiCard(CardABC):
             self._dialing.pop(channel, None)
             self._polarity.pop(channel, None)
             self._polarity_since.pop(channel, None)
+            self._ring_seen.pop(channel, None)
             self.device.close(fd)
 
     def _read_internal(self) -> np.ndarray:
@@ -772,6 +779,7 @@ class DahdiCard(CardABC):
                 raise BackendError(f"cannot {op} channel {channel}: {err}") from err
         # dahdi-base.c dahdi_chan_ioctl DAHDI_HOOK: "if dialing, stop it" (any hook op).
         self._dialing.pop(channel, None)
+        self._ring_seen.pop(channel, None)  # answered or refused: no longer ringing in
         if sig.startswith("fxo") and op in (HookOp.OFFHOOK, HookOp.ONHOOK):
             # A seized or released line starts idle (POLARITY_IDLE); sig_analog sets
             # polaritydelaytv when it goes off hook to call.
@@ -878,6 +886,8 @@ class DahdiCard(CardABC):
         if code == lib.DAHDI_EVENT_RINGOFFHOOK:
             kind = EventKind.RING_BEGIN if info.signalling.value.startswith("fxo") \
                 else EventKind.OFFHOOK
+            if kind is EventKind.RING_BEGIN:
+                self._ring_seen[channel] = t  # the end of a burst (the ring trailer)
             if kind is EventKind.RING_BEGIN and channel in self._ringing:
                 return  # RINGBEGIN already reported this ring
             if kind is EventKind.RING_BEGIN:
@@ -885,6 +895,7 @@ class DahdiCard(CardABC):
             self._events.append(CardEvent(t, kind, channel, info.span))
             return
         if code == lib.DAHDI_EVENT_RINGBEGIN:
+            self._ring_seen[channel] = t
             if channel in self._ringing:
                 return
             self._ringing.add(channel)
@@ -922,6 +933,18 @@ class DahdiCard(CardABC):
         if code not in self.binding.event_codes.values():
             self.stats["unmapped_events"] += 1
 
+    def _ring_timeouts(self) -> None:
+        """An FXO port whose rings stopped (the caller gave up) leaves RINGING with a
+        RING_END, as chan_dahdi's ringt runs out (dahdi_read) and frees the line."""
+        for channel, last in list(self._ring_seen.items()):
+            if self.now - last < RING_TIMEOUT:
+                continue
+            del self._ring_seen[channel]
+            if channel in self._ringing:
+                self._ringing.discard(channel)
+                self._events.append(CardEvent(self.now, EventKind.RING_END, channel,
+                                              self.channels[channel].span))
+
     def _on_polarity(self, channel: int, span: int) -> None:
         """A battery reversal, as sig_analog takes it: ignored within
         :data:`POLARITY_DELAY` of our off-hook or of the last reversal taken; otherwise
@@ -956,6 +979,7 @@ class DahdiCard(CardABC):
         for dchan in self._dchans.values():
             dchan.poll()
         self._dial_timeouts()
+        self._ring_timeouts()
         if self._frame - self._last_alarm_poll >= ALARM_POLL_FRAMES or not self._open:
             self._last_alarm_poll = self._frame
             for number in self.dahdi_spans:

@@ -120,6 +120,8 @@ from trunkline.errors import ConfigError
 SPEC = "1.0"
 RATE = 8000
 FAULT_KINDS = ("alarm", "irqmiss", "counters", "removed", "stall")
+#: kernel.h DAHDI_RINGTRAILER: 50 ms without ringing voltage end a ring burst.
+RING_TRAILER = 0.05
 
 DEFAULT_SYSTEM = """\
 # The default simulated system: one 4-span E1 board and one 4-port analog board.
@@ -235,6 +237,7 @@ class _Chan:
     dial_until: float | None = None
     curzone: int | None = None     # the tone zone's number (dahdi-base.c chan->curzone)
     audio: bool = False            # DAHDI_FLAG_AUDIO (echo canceller, gains, linear...)
+    ring_trailer_at: float | None = None  # FXO: when RINGOFFHOOK follows a ring burst
     echocan: int = 0
     echocan_name: str = ""
     tx: bytearray = field(default_factory=bytearray)
@@ -339,6 +342,7 @@ class SimulatedKernel:
         self._next_fd = 3
         self._stalled = False
         self._faults: list[dict[str, Any]] = []
+        self._ring_plan: list[tuple[float, int, bool]] = []  # (time, channel, voltage on)
         self.maint_log: list[tuple[int, int]] = []
         self.cross = Crossover(self)
         self._far_given: set[int] = set()
@@ -769,13 +773,28 @@ class SimulatedKernel:
             raise ValueError(f"unknown simulated fault {kind!r}; known: {FAULT_KINDS}")
 
     def ring(self, channel: int, on: bool = True) -> None:
-        """The line rings an FXO port (events RINGBEGIN, RINGOFFHOOK; RINGEROFF at the end)."""
+        """Ringing voltage on (``on``) or off on the line of an FXO port, as the kernel
+        reports it (dahdi-base.c __dahdi_hooksig_pvt and the ring trailer in
+        __dahdi_receive_chunk): RINGBEGIN when a burst starts, RINGOFFHOOK
+        DAHDI_RINGTRAILER (50 ms) after it ends, and nothing when the rings stop for
+        good (no RINGEROFF on an FXO port: that is the FXS ringer's event)."""
         ch = self.chans[channel]
+        if on and not ch.ringing:
+            ch.ring_trailer_at = None
+            ch.events.append(self.lib.DAHDI_EVENT_RINGBEGIN)
+        elif not on and ch.ringing:
+            ch.ring_trailer_at = self.now() + RING_TRAILER
         ch.ringing = on
-        if on:
-            ch.events.extend([self.lib.DAHDI_EVENT_RINGBEGIN, self.lib.DAHDI_EVENT_RINGOFFHOOK])
-        else:
-            ch.events.append(self.lib.DAHDI_EVENT_RINGEROFF)
+
+    def ring_cadence(self, channel: int, bursts: int, on: float = 1.0,
+                     off: float = 4.0) -> None:
+        """The exchange rings an FXO port ``bursts`` times with this cadence (seconds;
+        cn: 1 s on, 4 s off), starting now, then stops: an unanswered call."""
+        t = self.now()
+        for i in range(bursts):
+            start = t + i * (on + off)
+            self._ring_plan.append((start, channel, True))
+            self._ring_plan.append((start + on, channel, False))
 
     def phone_hook(self, channel: int, offhook: bool) -> None:
         """The phone on an FXS port goes off or on hook."""
@@ -827,7 +846,13 @@ class SimulatedKernel:
             self._faults.remove(fault)
             args = {k: v for k, v in fault.items() if k not in ("at", "kind")}
             self.inject(fault["kind"], **args)
+        for plan in [p for p in self._ring_plan if p[0] <= t]:
+            self._ring_plan.remove(plan)
+            self.ring(plan[1], plan[2])
         for ch in self.chans.values():
+            if ch.ring_trailer_at is not None and ch.ring_trailer_at <= t:
+                ch.ring_trailer_at = None
+                ch.events.append(self.lib.DAHDI_EVENT_RINGOFFHOOK)
             if ch.dial_until is not None and ch.dial_until <= t:
                 ch.dial_until = None
                 ch.events.append(self.lib.DAHDI_EVENT_DIALCOMPLETE)
@@ -1011,6 +1036,9 @@ class SimulatedKernel:
         limit = None if timeout is None else self.now() + timeout
         upcoming = [d for d in deadlines if limit is None or d <= limit]
         fault_times = [float(x.get("at", 0)) for x in self._faults]
+        fault_times += [p[0] for p in self._ring_plan]
+        fault_times += [c.ring_trailer_at for c in self.chans.values()
+                        if c.ring_trailer_at is not None]
         upcoming += [t for t in fault_times if limit is None or t <= limit]
         if not upcoming:
             if limit is None:
@@ -1327,6 +1355,9 @@ class SimulatedKernel:
             if op == lib.DAHDI_OFFHOOK:
                 ch.offhook = True
                 ch.ringing = False
+                # Answered: the exchange trips its ringing (no trailer, no more bursts).
+                ch.ring_trailer_at = None
+                self._ring_plan = [p for p in self._ring_plan if p[1] != ch.number]
             elif op == lib.DAHDI_START:
                 # dahdi_rbs_sethook(TXSIG_START, TXSTATE_START, starttime), then off hook.
                 ch.offhook = True
