@@ -37,7 +37,13 @@ from trunkline.drivers.model import (
     SpanInfo,
     SpanStatus,
 )
-from trunkline.errors import BackendError, ChannelError, ChannelStateError, Unsupported
+from trunkline.errors import (
+    BackendError,
+    ChannelError,
+    ChannelStateError,
+    NoSuchChannel,
+    Unsupported,
+)
 
 if TYPE_CHECKING:
     from trunkline.drivers.backends.emulated.plan import NumberPlan
@@ -97,7 +103,7 @@ class CardABC(ABC):
         try:
             return self.channels[number]
         except KeyError:
-            raise ChannelError(
+            raise NoSuchChannel(
                 f"card {self.name} has no channel {number}; channels are "
                 f"{min(self.channels)}..{max(self.channels)}"
             ) from None
@@ -106,7 +112,8 @@ class CardABC(ABC):
         for span in self.spans:
             if span.number == number:
                 return span
-        raise ChannelError(f"card {self.name} has no span {number}; it has {len(self.spans)}")
+        raise NoSuchChannel(f"card {self.name} has no span {number}; it has "
+                            f"{len(self.spans)}")
 
     def open(self, channels: int | Iterable[int]) -> None:
         """Start moving frames for ``channels`` (already open ones are left as they are).

@@ -22,9 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = sub.add_parser(
         "serve", help="run the service in the foreground",
         description="Run the gateway. Without --config: the emulated card (2 E1 PRI spans, "
-                    "8 FXO and 8 FXS ports) on the sample network. SIGTERM/SIGINT stop it "
-                    "gracefully (no new calls, then calls cleared after the grace time); "
-                    "SIGHUP reloads tokens, groups and call settings.")
+                    "8 FXO and 12 FXS ports, an MFC/R2 and an SS7 E1 span: "
+                    "firmware-profiles/cards/default.toml) on the sample network. "
+                    "SIGTERM/SIGINT stop it gracefully (no new calls, then calls cleared "
+                    "after the grace time); SIGHUP reloads tokens, groups and call settings.")
     serve.add_argument("--config", metavar="GW.toml", help="configuration file")
     serve.add_argument("--socket", metavar="PATH", help="Unix socket path (overrides config)")
     serve.add_argument("--card", metavar="URL", help="card URL (overrides config)")

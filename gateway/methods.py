@@ -75,6 +75,8 @@ def register_call_methods(service: GatewayService) -> None:
     @r.method("channels.list", role="monitor", params={"span": Param(int, doc="only this span")})
     async def channels_list(session: Any, span: int | None = None) -> list[dict[str, Any]]:
         """Every channel: signalling, state, and the call on it."""
+        if span is not None:
+            card.span(span)  # not_found for a span the card does not have
         rows = await run(engine.channel_rows)
         return [row for row in rows if span is None or row["span"] == span]
 

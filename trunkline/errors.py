@@ -10,6 +10,7 @@ standard library class that best describes it, so callers may catch either::
      |    +-- BackendNotFound (LookupError)   no backend of that name
      |    +-- CardNotFound (FileNotFoundError) the hardware is not there
      +-- ChannelError                         an operation on one channel failed
+     |    +-- NoSuchChannel (NotFound)        the card has no such channel or span
      |    +-- ChannelStateError               the channel's state does not allow it
      |    +-- ChannelOutOfService             the channel is blocked or faulted
      |    +-- ChannelTimeout (TimeoutError)
@@ -74,8 +75,17 @@ class CardNotFound(BackendError, FileNotFoundError):
     """The backend exists but the card it drives is not present."""
 
 
+class NotFound(TrunklineError, LookupError):
+    """The call, channel group, fax or job named does not exist (any more)."""
+
+
 class ChannelError(TrunklineError):
     """An operation on a channel failed."""
+
+
+class NoSuchChannel(NotFound, ChannelError):
+    """The card has no channel (or span) of that number: a request naming one is wrong
+    about the card (not_found on the wire), not in conflict with its state."""
 
 
 class ChannelStateError(ChannelError):
@@ -100,10 +110,6 @@ class NumberFormatError(TrunklineError, ValueError):
 
 class InvalidRequest(TrunklineError, ValueError):
     """A request is malformed: an unknown option, a value out of range."""
-
-
-class NotFound(TrunklineError, LookupError):
-    """The call, channel group, fax or job named does not exist (any more)."""
 
 
 class StateConflict(TrunklineError):

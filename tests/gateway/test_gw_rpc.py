@@ -130,3 +130,20 @@ def test_public_names_stay_what_we_mean():
     assert issubclass(errors.ProtocolError, errors.RpcError)
     assert issubclass(errors.CallTimeout, TimeoutError)
     assert issubclass(errors.ConnectionClosed, ConnectionError)
+
+
+def test_a_channel_or_span_the_card_lacks_is_not_found() -> None:
+    """Naming a channel or span the card does not have is not_found, not conflict (issue
+    15, red-team 14): the request is wrong about the card, not about its state."""
+    from trunkline.gateway.config import GatewayConfig
+    from trunkline.gateway.testing import VirtualGateway
+
+    with VirtualGateway(GatewayConfig(), start=0.0) as gw:
+        for method, params in (("call.originate", {"number": "1", "channel": 9999}),
+                               ("call.originate", {"number": "1", "span": 99}),
+                               ("channel.block", {"channel": 9999}),
+                               ("channels.list", {"span": 99}),
+                               ("span.maintenance", {"span": 99, "mode": "clear"})):
+            with pytest.raises(RpcError, match=r"has no (channel 9999|span 99)") as info:
+                gw.call(method, **params)
+            assert info.value.code is ErrorCode.NOT_FOUND, method

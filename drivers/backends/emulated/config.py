@@ -390,7 +390,8 @@ def card_config_from_string(text: str, source: str = "<string>") -> CardConfig:
 
 
 def default_card_config() -> CardConfig:
-    """The bundled default: 2 E1 PRI spans, 8 FXO and 8 FXS ports, the sample network."""
+    """The bundled default (firmware-profiles/cards/default.toml): 2 E1 PRI spans, 8 FXO
+    and 12 FXS ports, an MFC/R2 and an SS7 E1 span, the sample network."""
     ref = resources.files("trunkline.profiles") / "cards" / "default.toml"
     return card_config_from_string(ref.read_text(encoding="utf-8"), "cards/default.toml")
 
