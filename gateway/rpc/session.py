@@ -82,6 +82,9 @@ class Session(asyncio.Protocol):
         self._decoder = FrameDecoder(max_frame=server.max_frame, max_depth=server.max_depth)
         self._out: deque[bytes] = deque()
         self._paused = False
+        #: The peer shut down its sending side (a half-close): close once every reply
+        #: it is owed has gone out.
+        self._peer_eof = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._failed_auths = 0
         self._timers: list[asyncio.TimerHandle] = []
@@ -163,8 +166,10 @@ class Session(asyncio.Protocol):
             self._log.info("gateway.truncated_stream", message=err.message)
             self._set_reason(err.name)
         self._set_reason("closed_by_peer")
+        self._peer_eof = True
         # Let queued replies drain before the transport closes: a half-closing client
-        # (shutdown(SHUT_WR)) still gets its answers.
+        # (shutdown(SHUT_WR)) still gets its answers; then it is closed (see
+        # _eof_pending), so that it stops counting against max_clients.
         return bool(self._out or self._tasks)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -205,8 +210,12 @@ class Session(asyncio.Protocol):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _eof_pending(self) -> bool:
-        return self.close_reason == "closed_by_peer" and not self._tasks and not self.closed
+    def _eof_pending(self, running: int = 0) -> bool:
+        """True when the peer half-closed and nothing it is owed is still being worked
+        on (``running``: tasks that are finishing now and still counted in ``_tasks``:
+        a task's done callback runs after its last line, so a finishing request must not
+        count itself, or a half-closed session would wait for ever)."""
+        return self._peer_eof and len(self._tasks) <= running and not self.closed
 
     def _set_reason(self, reason: str) -> None:
         if self.close_reason is None:
@@ -316,8 +325,7 @@ class Session(asyncio.Protocol):
             self._handler_failed(spec, rid, exc)
         else:
             self._reply_result(spec, rid, result, started)
-        if self._eof_pending() and not self._out and len(self._tasks) <= 1:
-            assert self._transport is not None
+        if self._eof_pending(running=1) and not self._out and self._transport is not None:
             self._transport.close()
 
     def _reply_result(self, spec: MethodSpec, rid: int | str, result: Any,

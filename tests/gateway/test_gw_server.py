@@ -274,6 +274,29 @@ def test_too_many_clients_and_too_many_requests_in_flight_are_overloaded():
     run(main())
 
 
+def test_half_closed_clients_are_answered_then_closed_and_free_their_slot():
+    """A client that sends a request, shuts down its sending side, reads the reply and
+    closes must not leave a session counting against max_clients (issue 15, red-team 1:
+    after 256 of them nobody could connect): the server closes once the reply is out."""
+    async def main():
+        async with serving(max_clients=2) as server:
+            path = str(server.unix_path)
+            body = msgpack.packb({"id": 1, "method": "slow", "params": {"seconds": 0.01}})
+            for _ in range(6):  # three times the slots
+                reader, writer = await asyncio.open_unix_connection(path)
+                writer.write(frame_bytes(body))
+                writer.write_eof()
+                data = await asyncio.wait_for(reader.read(), timeout=5)  # until EOF
+                reply = msgpack.unpackb(data[HEADER.size:])
+                assert reply["id"] == 1 and "result" in reply, reply
+                writer.close()
+            client = await AsyncGatewayClient.connect(path)
+            assert await client.ping() == "pong"
+            await client.close()
+
+    run(main())
+
+
 # -- several clients ---------------------------------------------------------------------------
 
 def test_many_clients_at_once_over_unix_and_tcp():
