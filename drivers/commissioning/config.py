@@ -113,6 +113,14 @@ def generate_config(card, *, pri: str = "cpe", zone: str = "cn"):
         else:
             sig = "fxo_ks" if s.kind.value == "fxo" else "fxs_ks"
             config.groups.append(ChannelGroup(tuple(s.channels), sig))
+    # Analog ports nobody configured yet (a fresh install): the kernel still lists them
+    # (found through the control device, as dahdi_scan does), by the module fitted.
+    unconfigured = getattr(card, "unconfigured_ports", None)
+    ports = unconfigured() if callable(unconfigured) else {}
+    for kind in ("fxo", "fxs"):
+        chans = tuple(c for c, k in ports.items() if k == kind)
+        if chans:
+            config.groups.append(ChannelGroup(chans, f"{kind}_ks"))
     return config
 
 

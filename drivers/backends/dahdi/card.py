@@ -371,20 +371,22 @@ class DahdiCard(CardABC):
         return probes
 
     def probe_channel(self, number: int) -> ChannelProbe | None:
-        """GET_PARAMS of one channel, or None if the kernel has no such channel."""
+        """GET_PARAMS of one channel, or None if the kernel has no such channel.
+
+        Asked on /dev/dahdi/ctl with ``channo`` (dahdi-base.c dahdi_ioctl_getparams:
+        chan_from_num), as dahdi_scan does: opening the channel would fail with ENXIO
+        while it is not configured (dahdi_specchan_open) and EBUSY while another
+        program (the gateway) holds it, and neither may hide a channel.
+        """
         lib = self.lib
-        fd = self.device.open(CHANNEL)
+        params = self.binding.new("struct dahdi_params *")
+        params.channo = number
         try:
-            try:
-                self.device.ioctl(fd, lib.DAHDI_SPECIFY, self.binding.int_arg(number))
-            except DahdiOperationError as err:
-                if err.errno in (errno.ENXIO, errno.ENODEV, errno.EINVAL):
-                    return None
-                raise
-            params = self.binding.new("struct dahdi_params *")
-            self.device.ioctl(fd, lib.DAHDI_GET_PARAMS, params)
-        finally:
-            self.device.close(fd)
+            self.device.ioctl(self._ctl, lib.DAHDI_GET_PARAMS, params)
+        except DahdiOperationError as err:
+            if err.errno in (errno.ENXIO, errno.ENODEV, errno.EINVAL):
+                return None
+            raise
         law = "ulaw" if params.curlaw == lib.DAHDI_LAW_MULAW else "alaw"
         signalling, reason = self._signalling(params.sigtype)
         return ChannelProbe(number, params.spanno, params.chanpos, params.sigtype,
@@ -498,6 +500,24 @@ class DahdiCard(CardABC):
                                         if d == number]})
         return out
 
+    def unconfigured_ports(self) -> dict[int, str]:
+        """Analog channels the kernel has but nobody configured (sigtype 0), by the
+        module fitted as its sigcap says (an FXO module offers the FXS signallings,
+        wctdm24xxp's sigcap), for ``config generate`` on a fresh install:
+        ``{channel: "fxo" | "fxs"}``."""
+        lib = self.lib
+        fxo_caps = lib.DAHDI_SIG_FXSKS | lib.DAHDI_SIG_FXSLS
+        fxs_caps = lib.DAHDI_SIG_FXOKS | lib.DAHDI_SIG_FXOLS
+        out = {}
+        for number, probe in sorted(self.probes.items()):
+            if probe.sigtype:
+                continue
+            if probe.sigcap & fxo_caps == fxo_caps:
+                out[number] = "fxo"
+            elif probe.sigcap & fxs_caps == fxs_caps:
+                out[number] = "fxs"
+        return out
+
     def version(self) -> tuple[str, str]:
         """DAHDI's version and its echo cancellers (DAHDI_GETVERSION)."""
         info = self.binding.new("struct dahdi_versioninfo *")
@@ -527,7 +547,7 @@ class DahdiCard(CardABC):
         zone 0, us.)"""
         analog = [p.number for p in self.probes.values()
                   if p.signalling and p.signalling.value.startswith(("fxo", "fxs"))]
-        for number in analog[:1]:
+        for number in analog:
             fd = self.device.open(CHANNEL)
             try:
                 self.device.ioctl(fd, self.lib.DAHDI_SPECIFY, self.binding.int_arg(number))
@@ -535,8 +555,10 @@ class DahdiCard(CardABC):
                 zone = self.binding.int_arg()
                 self.device.ioctl(fd, self.lib.DAHDI_GETTONEZONE, zone)
                 return tonezone.find_by_number(int(zone[0]))
-            except DahdiOperationError:
-                return None  # none loaded, or the channel is held by another program
+            except DahdiOperationError as err:
+                if err.errno != errno.EBUSY:
+                    return None  # ENODATA: no zone loaded
+                # EBUSY: another program (the gateway) holds it: ask the next one.
             finally:
                 self.device.close(fd)
         return None

@@ -1102,8 +1102,17 @@ class SimulatedKernel:
         if f.chan:
             raise DahdiOperationError(errno.EINVAL, name, f"{f.path} (already channel "
                                                           f"{f.chan})")
+        # dahdi_prechan_ioctl DAHDI_SPECIFY: chan_from_num fails -> EINVAL; then
+        # dahdi_specchan_open: a channel with no signalling (not configured) -> ENXIO, and
+        # one already open (DAHDI_FLAGBIT_OPEN, any process) -> EBUSY.
         if number not in self.chans:
-            raise DahdiOperationError(errno.ENXIO, name, f"{f.path} (channel {number})")
+            raise DahdiOperationError(errno.EINVAL, name, f"{f.path} (channel {number})")
+        if not self.chans[number].sigtype:
+            raise DahdiOperationError(errno.ENXIO, name, f"{f.path} (channel {number} is "
+                                                         "not configured)")
+        if self._is_open(number):
+            raise DahdiOperationError(errno.EBUSY, name, f"{f.path} (channel {number} is "
+                                                         "open elsewhere)")
         if not self._is_open(number):
             # dahdi_specchan_open -> initialize_channel -> dahdi_reallocbufs: fresh buffers.
             ch = self.chans[number]
@@ -1163,7 +1172,9 @@ class SimulatedKernel:
         arg[0] = self._chan_of(f, name).number
 
     def _ioctl_get_params(self, f: _Fd, arg: Any, name: str) -> None:
-        number = arg.channo or f.chan
+        # dahdi_ioctl_getparams: the fd's own channel first (chan_from_file), else
+        # channo (chan_from_num, on /dev/dahdi/ctl): configured or not; EINVAL if none.
+        number = f.chan or arg.channo
         if number not in self.chans:
             raise DahdiOperationError(errno.EINVAL, name, f"channel {number}")
         ch = self.chans[number]
