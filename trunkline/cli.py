@@ -19,6 +19,7 @@ from trunkline.errors import TrunklineError
 COMMAND_MODULES: tuple[str, ...] = (
     "trunkline.drivers.cli",
     "trunkline.drivers.commissioning.cli",
+    "trunkline.drivers.backends.dahdi.sim_cli",
     "trunkline.drivers.dsp.detect_cli",
     "trunkline.gateway.cli",
     "trunkline.gateway.fax.cli",
