@@ -231,14 +231,16 @@ def files(draw):
     """Valid system.conf files over every keyword dahdi_cfg knows (radio excepted):
     E1, T1 and BRI spans, any channel type, law and echo canceller lines in any order."""
     lines: list[str] = []
+    base = 1   # channel lines go after the spans' channels (the kernel decides theirs)
     for number in range(1, draw(st.integers(0, 4)) + 1):
         kind = draw(st.sampled_from(["e1", "t1", "bri"]))
+        base += sysconf.SPAN_CHANNELS[kind]
         opts = {"e1": ["ccs,hdb3", "cas,hdb3", "ccs,ami", "ccs,hdb3,crc4"],
                 "t1": ["esf,b8zs", "d4,ami", "esf,b8zs,yellow"],
                 "bri": ["ccs,ami,te", "ccs,ami,nt", "ccs,ami,nt,term", "ccs,ami,te,term"]}
         lines.append(f"span={number},{draw(st.integers(0, 255))},{draw(st.integers(0, 7))},"
                      f"{draw(st.sampled_from(opts[kind]))}")
-    free = list(range(1, 200))
+    free = list(range(base, base + 200))
     for _ in range(draw(st.integers(0, 8))):
         key = draw(st.sampled_from(sorted(sysconf.SYSTEM_CONF_TYPES)))
         size = draw(st.integers(1, 6))
@@ -258,7 +260,7 @@ def files(draw):
                      f"{suffix}")
     for _ in range(draw(st.integers(0, 4))):
         key = draw(st.sampled_from(["alaw", "mulaw", "deflaw", "echocanceller", "56k"]))
-        lo = draw(st.integers(1, 190))
+        lo = draw(st.integers(1, base + 190))
         chans = f"{lo}-{lo + draw(st.integers(0, 9))}"
         lines.append(f"echocanceller={draw(st.sampled_from(['oslec', 'mg2']))},{chans}"
                      if key == "echocanceller" else f"{key}={chans}")
@@ -320,9 +322,11 @@ def test_the_real_dahdi_cfg_agrees_on_the_corpus(dahdi_cfg, name):
 #: refuse on their line (docs/dahdi.md): T1 framing with E1 coding and back, crc4 on T1
 #: (dahdi-base.c dahdi_spanconfig, linecompat), unknown or comma-joined loadzone names
 #: (tone_zone_register fails), span 0 or past 127, dacs destinations past channel 1023
-#: (dahdi_cfg writes past its cc[] table). Lines the generator below avoids.
+#: (dahdi_cfg writes past its cc[] table), a signalling the span's channels do not
+#: offer (:mod:`.sigcaps`; the generator numbers spans from 2, so no channel's span is
+#: certain and nothing is checked). Lines the generator below avoids.
 LINE_PARTS = st.one_of(
-    st.builds("span={},{},{},{},{}{}".format, st.sampled_from(["1", "2", "3x", "x"]),
+    st.builds("span={},{},{},{},{}{}".format, st.sampled_from(["2", "3x", "x", "4"]),
               st.sampled_from(["0", "1", "255", "256", "-1", "t"]),
               st.sampled_from(["0", "7", "8", "-1"]),
               st.sampled_from(["ccs,hdb3", "CAS,AMI", "esf,b8zs", "d4,ami", "sf,ami",
@@ -356,3 +360,30 @@ def test_the_real_dahdi_cfg_rejects_the_same_lines(dahdi_cfg, lines):
     text = "\n".join(lines) + "\n"
     ours = error_lines(text)
     assert dahdi_cfg(text) == ((1, ours) if ours else (0, []))
+
+
+# -- what the kernel refuses on the spans (sigcaps.py) ------------------------------------------
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\nfxoks=16\n", 3,
+     "fxoks=16: span 1: robbed-bit/CAS signalling on an E1 CCS span"),
+    ("span=1,1,0,cas,hdb3\ncas=1-15,17-31:1101\ndchan=16\n", 3,
+     "dchan=16: channel 16 is timeslot 16 of span 1, an E1 CAS span"),
+    ("span=1,1,0,cas,hdb3\ne&m=1-15\n", 2, "e&m=1-15: span 1: e&m is for T1; use e&me1"),
+    ("span=1,1,0,esf,b8zs\ne&me1=1-23\n", 2, "e&me1=1-23: span 1: e&me1 is for E1 CAS"),
+    ("span=1,1,0,cas,hdb3\nbchan=1-15\nmtp2=17\n", 3, "mtp2=17: span 1: the span (E1 CAS)"),
+    ("span=1,1,0,ccs,hdb3\nspan=2,2,0,ccs,hdb3\nbchan=32-46\ncas=48-62:1101\n", 4,
+     "cas=48-62: span 2"),
+])
+def test_signalling_the_spans_channels_do_not_offer_is_refused(text, line, message):
+    with pytest.raises(SystemConfError) as info:
+        parse(text)
+    assert [n for n, _ in info.value.errors] == [line]
+    assert message in str(info.value) and "the kernel refuses it" in str(info.value)
+
+
+def test_spans_whose_channels_are_uncertain_are_not_checked():
+    # span 1 has no span= line (an analog card before it?): channel numbers are a guess.
+    parse("span=2,1,0,ccs,hdb3\nfxoks=1-4\n")
+    parse("span=1,1,0,ccs,hdb3\nfxoks=1-4\ndynamic=eth,eth0/00:11:22:33:44:55,24,0\n")
+    parse("span=1,1,0,ccs,ami,te\nbchan=1-2\nhardhdlc=3\n")   # BRI: its driver decides
+    parse("span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\nmtp2=16\nfxoks=32-35\n")  # after the span

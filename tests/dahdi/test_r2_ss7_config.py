@@ -274,13 +274,15 @@ channel => 94-124
     text = str(info.value)
     assert "line 6: span 1 gets other MFC/R2 settings (max_dnis) than at" in text
     assert "line 4: span 1 speaks MFC/R2 but is framed ccs" in text
+    # ... which the kernel refuses for the cas= lines themselves (sigcaps.py)
+    assert "system.conf:2: cas=1-15: span 1: robbed-bit/CAS signalling on an E1 CCS span" in text
     assert ("line 15: defaultdpc 301 is not the adjacent point 300: routes through a "
             "signalling transfer point are not supported") in text
     assert "line 15: this link is SLC 1 for chan_dahdi" in text
     assert "line 17: span 2: timeslot 1 is CIC 1 but timeslot 17 is CIC 16" in text
     assert "line 19: span 3: CIC(s) 1-30 of linkset 1 already given at" in text
     assert "line 22: linkset 2 has circuits but no sigchan" in text
-    assert len(info.value.problems) == 7
+    assert len(info.value.problems) == 9
 
 
 def test_what_the_r2_module_would_refuse_is_refused_at_import(tmp_path):

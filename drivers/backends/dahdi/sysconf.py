@@ -462,8 +462,13 @@ class _Reader:
         self.config.groups = split
 
 
-def parse_system_conf(text: str, source: str = "system.conf") -> DahdiConfig:
-    """Parse system.conf as dahdi_cfg does; every bad line is reported (SystemConfError)."""
+def parse_system_conf(text: str, source: str = "system.conf", *,
+                      check_spans: bool = True) -> DahdiConfig:
+    """Parse system.conf as dahdi_cfg does; every bad line is reported (SystemConfError).
+
+    ``check_spans`` adds what the kernel refuses on the spans (:mod:`.sigcaps`);
+    :func:`import_files` runs that check itself, after chan_dahdi.conf's, so one run
+    lists the problems of both files."""
     reader = _Reader(source)
     for number, line in logical_lines(text):
         try:
@@ -473,6 +478,11 @@ def parse_system_conf(text: str, source: str = "system.conf") -> DahdiConfig:
     if reader.errors:
         raise SystemConfError(source, [(source, n, m) for n, m in reader.errors])
     reader.finish()
+    from trunkline.drivers.backends.dahdi.sigcaps import sigcap_problems
+
+    problems = sigcap_problems(reader.config) if check_spans else []
+    if problems:
+        raise SystemConfError(source, [(source, n, m) for n, m in problems])
     return reader.config
 
 
@@ -594,7 +604,7 @@ def import_files(system_conf: str | Path, chan_dahdi: str | Path | None = None) 
     problems: list[tuple[str, int, str]] = []
     config = parsed = None
     try:
-        config = parse_system_conf(text, str(path))
+        config = parse_system_conf(text, str(path), check_spans=False)
     except SystemConfError as err:
         problems += err.problems
     if cpath is not None and ctext is not None:
@@ -606,6 +616,10 @@ def import_files(system_conf: str | Path, chan_dahdi: str | Path | None = None) 
         config.warnings.extend(parsed.warnings)
         merge_chan_dahdi(config, parsed.groups(), str(cpath))
         problems += attach(config, parsed)
+    if config is not None:
+        from trunkline.drivers.backends.dahdi.sigcaps import sigcap_problems
+
+        problems += [(str(path), n, m) for n, m in sigcap_problems(config)]
     if problems:
         raise SystemConfError(problems[0][0], problems)
     assert config is not None
