@@ -76,6 +76,11 @@ def _server_ssl_context(tls: TlsOption) -> ssl.SSLContext | None:
         raise ConfigError(f"cannot load TLS certificate {certfile} / key {keyfile}: {err}",
                           key="tls") from err
     return context
+#: The most bytes waiting for one client (replies and events it has not read): frames
+#: alone do not bound memory, since one reply may be a large frame.
+DEFAULT_QUEUE_BYTES = 32 * 1024 * 1024
+
+
 class GatewayServer:
     """Serve a :class:`MethodRegistry` over a Unix socket and optionally TCP (+TLS).
 
@@ -96,7 +101,8 @@ class GatewayServer:
         unix_path: str | os.PathLike[str] | None = DEFAULT_UNIX_PATH,
         unix_mode: int = 0o660, unix_role: str | Role = Role.ADMIN,
         tcp: tuple[str, int] | None = None, tokens: Mapping[str, str | Role] | None = None,
-        tls: TlsOption = None, queue_limit: int = 1000, max_frame: int = DEFAULT_MAX_FRAME,
+        tls: TlsOption = None, queue_limit: int = 1000, queue_bytes: int = DEFAULT_QUEUE_BYTES,
+        max_frame: int = DEFAULT_MAX_FRAME,
         max_depth: int = DEFAULT_MAX_DEPTH, max_clients: int = 256, max_inflight: int = 64,
         max_subscriptions: int = 64, auth_timeout: float | None = 10.0,
         max_auth_failures: int = 3, linger: float = 2.0,
@@ -121,6 +127,9 @@ class GatewayServer:
                               key="tokens")
         if tls is not None and tcp is None:
             raise ConfigError("TLS is only for TCP; give a tcp address too", key="tls")
+        if queue_bytes < max_frame:
+            raise ConfigError(f"queue_bytes ({queue_bytes}) must hold at least one frame of "
+                              f"max_frame ({max_frame}) bytes")
         if queue_limit < 1 or max_frame < 64 or max_inflight < 1 or max_clients < 1:
             raise ConfigError("queue_limit, max_inflight, max_clients must be >= 1 and "
                               "max_frame >= 64")
@@ -130,6 +139,7 @@ class GatewayServer:
         self.tls = tls
         self._ssl = _server_ssl_context(tls)
         self.queue_limit = queue_limit
+        self.queue_bytes = queue_bytes
         self.max_frame = max_frame
         self.max_depth = max_depth
         self.max_clients = max_clients

@@ -6,8 +6,11 @@ events straight to its transport. Why it is shaped this way (see also the server
 module docstring):
 
 * Nothing blocks and nothing waits for the client: once the transport says
-  ``pause_writing`` (the peer is not reading), frames wait in a bounded queue; a client
-  whose queue passes the server's ``queue_limit`` is disconnected with a reason frame.
+  ``pause_writing`` (the peer is not reading), frames wait in a queue bounded in frames
+  (``queue_limit``) and in bytes (``queue_bytes``); a client past either is disconnected
+  with a reason frame. While its replies wait, its requests are not read either (the
+  kernel's socket buffer then holds the sender back): a client that sends and never
+  reads cannot make the gateway hold more than its queue.
 * Bad input costs only the sender: a request that is wrong in any way gets an error reply
   naming the problem; a frame that cannot be parsed (the byte stream is lost) closes this
   one connection with a reason frame.
@@ -81,6 +84,8 @@ class Session(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._decoder = FrameDecoder(max_frame=server.max_frame, max_depth=server.max_depth)
         self._out: deque[bytes] = deque()
+        self._out_bytes = 0
+        self._reading_paused = False
         self._paused = False
         #: The peer shut down its sending side (a half-close): close once every reply
         #: it is owed has gone out.
@@ -181,6 +186,7 @@ class Session(asyncio.Protocol):
         for task in list(self._tasks):
             task.cancel()
         self._out.clear()
+        self._out_bytes = 0
         self.server._forget(self)
         self.server._lingering.discard(self)
         for callback in self._close_callbacks:
@@ -203,8 +209,13 @@ class Session(asyncio.Protocol):
         if transport is None:
             return
         while out and not self._paused:
-            transport.write(out.popleft())
+            frame = out.popleft()
+            self._out_bytes -= len(frame)
+            transport.write(frame)
             self.server._frames_out += 1
+        if not out and self._reading_paused and not transport.is_closing():
+            self._reading_paused = False
+            transport.resume_reading()
         if not out and self._eof_pending():
             transport.close()
 
@@ -230,13 +241,21 @@ class Session(asyncio.Protocol):
             self.server._frames_out += 1
             return True
         self._out.append(data)
-        if len(self._out) > self.server.queue_limit:
-            self._log.warning("gateway.queue_overflow", limit=self.server.queue_limit)
-            self._disconnect(
-                "queue_overflow",
-                f"more than {self.server.queue_limit} frames waiting: the client reads "
-                "too slowly")
+        self._out_bytes += len(data)
+        server = self.server
+        if len(self._out) > server.queue_limit or self._out_bytes > server.queue_bytes:
+            self._log.warning("gateway.queue_overflow", limit=server.queue_limit,
+                              bytes=self._out_bytes, byte_limit=server.queue_bytes)
+            what = f"{server.queue_limit} frames" if len(self._out) > server.queue_limit \
+                else f"{server.queue_bytes} bytes"
+            self._disconnect("queue_overflow",
+                             f"more than {what} waiting: the client reads too slowly")
             return False
+        if not self._reading_paused:
+            # Its replies wait: read no more of its requests until they have gone.
+            self._reading_paused = True
+            with contextlib.suppress(RuntimeError, AttributeError):
+                self._transport.pause_reading()
         return True
 
     def _disconnect(self, reason: str, message: str = "") -> None:
@@ -249,6 +268,7 @@ class Session(asyncio.Protocol):
         for task in list(self._tasks):
             task.cancel()
         self._out.clear()
+        self._out_bytes = 0
         # Counted now, not when the socket finally closes: the server has decided.
         self.server._forget(self)
         if transport is None or transport.is_closing():

@@ -297,6 +297,45 @@ def test_half_closed_clients_are_answered_then_closed_and_free_their_slot():
     run(main())
 
 
+def test_a_client_that_sends_and_never_reads_cannot_grow_the_gateway():
+    """Large pings sent without reading the replies (issue 15, red-team 2: 1 MB pings
+    drove the gateway to 1 GB): the gateway stops reading the client while its replies
+    wait, so what the client gets in is bounded by the queue and the socket buffers; a
+    queue past its bytes is cut with a reason."""
+    import threading
+
+    async def main():
+        async with serving(queue_bytes=2 << 20) as server:
+            path = str(server.unix_path)
+            ping = frame_bytes(msgpack.packb({"id": 1, "method": "ping",
+                                              "params": {"data": "x" * (256 << 10)}}))
+            sent = [0]
+
+            def greedy() -> None:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.settimeout(2.0)
+                    sock.connect(path)
+                    try:
+                        for _ in range(200):  # 50 MB, never reading a reply
+                            sock.sendall(ping)
+                            sent[0] += len(ping)
+                    except OSError:
+                        pass  # blocked (timeout) or cut by the gateway
+
+            thread = threading.Thread(target=greedy)
+            thread.start()
+            while thread.is_alive():
+                await asyncio.sleep(0.05)
+                for session in server._sessions:
+                    assert session._out_bytes <= server.queue_bytes
+            assert sent[0] < 12 << 20, f"the gateway took in {sent[0] >> 20} MB"
+            other = await AsyncGatewayClient.connect(path)
+            assert await other.ping() == "pong"  # the others carry on
+            await other.close()
+
+    run(main())
+
+
 # -- several clients ---------------------------------------------------------------------------
 
 def test_many_clients_at_once_over_unix_and_tcp():
