@@ -387,3 +387,25 @@ def test_spans_whose_channels_are_uncertain_are_not_checked():
     parse("span=1,1,0,ccs,hdb3\nfxoks=1-4\ndynamic=eth,eth0/00:11:22:33:44:55,24,0\n")
     parse("span=1,1,0,ccs,ami,te\nbchan=1-2\nhardhdlc=3\n")   # BRI: its driver decides
     parse("span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\nmtp2=16\nfxoks=32-35\n")  # after the span
+
+
+def test_config_apply_sets_law_yellow_and_bonded_clear_channels():
+    from dahdi_helpers import sim_card
+
+    from trunkline.drivers.commissioning.config import plan_apply
+
+    config = parse("span=1,1,0,ccs,hdb3,crc4,yellow\nbchan=1-15\ndchan=16\nclear=17-20\n"
+                   "bchan=21-31\nalaw=1-15\nmulaw=17-20\n")
+    card, kernel = sim_card()
+    lib = kernel.lib
+    with card:
+        findings, actions = plan_apply(card, config)
+    assert not [f for f in findings if f.level == "FAIL"]
+    lc = next(arg for _, request, arg in actions if request == "DAHDI_SPANCONFIG")
+    assert lc.lineconfig & lib.DAHDI_CONFIG_NOTOPEN and lc.lineconfig & lib.DAHDI_CONFIG_CRC4
+    cc = {arg.chan: arg for _, request, arg in actions if request == "DAHDI_CHANCONFIG"}
+    assert cc[1].deflaw == lib.DAHDI_LAW_ALAW and cc[21].deflaw == lib.DAHDI_LAW_DEFAULT
+    assert (cc[17].sigtype, cc[17].master) == (lib.DAHDI_SIG_CLEAR, 17)
+    assert (cc[18].sigtype, cc[18].master) == (lib.DAHDI_SIG_SLAVE, 17)
+    assert cc[18].deflaw == lib.DAHDI_LAW_MULAW
+    assert (cc[21].sigtype, cc[21].master) == (lib.DAHDI_SIG_CLEAR, 21)
