@@ -136,6 +136,12 @@ class SpanCounters:
     errsec: int = 0
     timingslips: int = 0
     irqmisses: int = 0
+    read_overruns: int = 0
+    """Times our reads fell so far behind that the kernel dropped received audio
+    (DAHDI_EVENT_READ_OVERRUN, once per episode, on any of the span's channels)."""
+    write_underruns: int = 0
+    """Times the board had nothing of ours to send and sent silence
+    (DAHDI_EVENT_WRITE_UNDERRUN, once per episode)."""
 
 
 @dataclass(frozen=True, slots=True)

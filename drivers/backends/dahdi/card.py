@@ -159,8 +159,10 @@ EVENT_MAP: dict[str, EventRule] = {
     "DAHDI_EVENT_RX_CNG_DETECTED": EventRule(None, "hardware fax detection: our DSP detects"),
     "DAHDI_EVENT_EC_NLP_DISABLED": EventRule(None, "echo canceller NLP off: counted"),
     "DAHDI_EVENT_EC_NLP_ENABLED": EventRule(None, "echo canceller NLP on: counted"),
-    "DAHDI_EVENT_READ_OVERRUN": EventRule(None, "we read too late: counted as an IRQ miss"),
-    "DAHDI_EVENT_WRITE_UNDERRUN": EventRule(None, "we wrote too late: counted"),
+    "DAHDI_EVENT_READ_OVERRUN": EventRule(None, "we read too late (the kernel dropped "
+                                          "audio): counted in the span's read_overruns"),
+    "DAHDI_EVENT_WRITE_UNDERRUN": EventRule(None, "we wrote too late: counted in the "
+                                            "span's write_underruns"),
     "DAHDI_EVENT_PULSEDIGIT": EventRule(None, "pulse digit (OR'd with it): DSP detects"),
     "DAHDI_EVENT_DTMFDOWN": EventRule(None, "hardware DTMF (OR'd with digit): DSP detects"),
     "DAHDI_EVENT_DTMFUP": EventRule(None, "hardware DTMF (OR'd with digit): DSP detects"),
@@ -302,6 +304,11 @@ class DahdiCard(CardABC):
         self._polarity_since: dict[int, float] = {}
         #: FXO ports ringing in: when the last ring burst was reported.
         self._ring_seen: dict[int, float] = {}
+        #: Buffer events per DAHDI span: {span: {"read_overruns": n, ...}}.
+        self._buffer_counts: dict[int, dict[str, int]] = {}
+        #: Open channels we have written to (an underrun before the first write is the
+        #: channel being opened, not a late write).
+        self._written: set[int] = set()
         self._offhook: set[int] = set()
         self._removed: set[int] = set()
         self._maint: dict[int, str] = {}
@@ -629,6 +636,9 @@ class DahdiCard(CardABC):
             self.device.ioctl(fd, lib.DAHDI_SETLAW, self.binding.int_arg(law))
             if info.signalling.value.startswith(("fxo", "fxs")):
                 self._set_zone(fd, channel)
+            # Without DAHDI_FLAGBIT_BUFEVENTS the kernel never reports overruns and
+            # underruns (dahdi-base.c __putbuf_chunk, __dahdi_getbuf_chunk).
+            self.device.ioctl(fd, lib.DAHDI_BUFFER_EVENTS, self.binding.int_arg(1))
             if self.echocancel and info.signalling is not ChannelSignalling.CAS:
                 if info.signalling is ChannelSignalling.BCHAN:
                     # A clear channel has no DAHDI_FLAG_AUDIO (dahdi_ioctl_chanconfig,
@@ -668,6 +678,7 @@ class DahdiCard(CardABC):
             self._polarity.pop(channel, None)
             self._polarity_since.pop(channel, None)
             self._ring_seen.pop(channel, None)
+            self._written.discard(channel)
             self.device.close(fd)
 
     def _read_internal(self) -> np.ndarray:
@@ -754,6 +765,7 @@ class DahdiCard(CardABC):
             for _ in range(2):
                 try:
                     self.device.write(fd, data)
+                    self._written.add(channel)
                     break
                 except DahdiOperationError as err:
                     if err.errno == self.lib.ELAST:
@@ -949,8 +961,13 @@ class DahdiCard(CardABC):
         counters = {lib.DAHDI_EVENT_READ_OVERRUN: "read_overruns",
                     lib.DAHDI_EVENT_WRITE_UNDERRUN: "write_underruns",
                     lib.DAHDI_EVENT_EC_DISABLED: "ec_disabled"}
+        if code == lib.DAHDI_EVENT_WRITE_UNDERRUN and channel not in self._written:
+            return  # the kernel had nothing to send before our first write: not late
         if code in counters:
             self.stats[counters[code]] += 1
+            if code != lib.DAHDI_EVENT_EC_DISABLED:
+                span = self._buffer_counts.setdefault(self._model_to_dahdi[info.span], {})
+                span[counters[code]] = span.get(counters[code], 0) + 1
             return
         if code not in self.binding.event_codes.values():
             self.stats["unmapped_events"] += 1
@@ -1052,9 +1069,12 @@ class DahdiCard(CardABC):
         alarms = Alarm(info.alarms & 0x3F)
         if ds in self._removed:
             alarms |= Alarm.RED
+        buffers = self._buffer_counts.get(ds, {})
         counters = SpanCounters(bpv=info.bpvcount, crc4=info.crc4count, fas=info.fascount,
                                 ebit=info.ebitcount, errsec=info.errsec,
-                                irqmisses=info.irqmisses)
+                                irqmisses=info.irqmisses,
+                                read_overruns=buffers.get("read_overruns", 0),
+                                write_underruns=buffers.get("write_underruns", 0))
         sync = next((m for m, d in self._model_to_dahdi.items() if d == info.syncsrc), 0)
         return SpanStatus(span, alarms, counters, sync, self._maint.get(span, ""))
 

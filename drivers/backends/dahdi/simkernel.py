@@ -238,6 +238,9 @@ class _Chan:
     curzone: int | None = None     # the tone zone's number (dahdi-base.c chan->curzone)
     audio: bool = False            # DAHDI_FLAG_AUDIO (echo canceller, gains, linear...)
     ring_trailer_at: float | None = None  # FXO: when RINGOFFHOOK follows a ring burst
+    bufevents: bool = False        # DAHDI_FLAGBIT_BUFEVENTS (DAHDI_BUFFER_EVENTS)
+    rx_overrun: bool = False       # DAHDI_FLAGBIT_RXOVERRUN: an overrun episode
+    tx_underrun: bool = False      # DAHDI_FLAGBIT_TXUNDERRUN: an underrun episode
     echocan: int = 0
     echocan_name: str = ""
     tx: bytearray = field(default_factory=bytearray)
@@ -262,6 +265,11 @@ class _Fd:
     timer_start: float = 0.0
     timer_acked: int = 0
     nonblock: bool = True          # O_NONBLOCK (the backend opens every node so)
+    #: After an overrun: when the reader reaches block ``skip_at`` (the last one the
+    #: full buffers held), the next it gets is ``skip_to`` (the blocks between were
+    #: dropped as they came).
+    skip_at: int | None = None
+    skip_to: int = 0
 
 
 def fcs16(data: bytes) -> int:
@@ -926,6 +934,8 @@ class SimulatedKernel:
         span = self.spans[ch.span - 1]
         if span.removed:
             raise DahdiOperationError(errno.ENODEV, "read", target)
+        if not self.is_hdlc(ch):
+            self._check_overrun(f, ch)
         if ch.events:
             raise DahdiOperationError(self.lib.ELAST, "read", target)
         if self.is_hdlc(ch):
@@ -933,17 +943,32 @@ class SimulatedKernel:
             if not ch.hdlc_in:
                 raise DahdiOperationError(errno.EAGAIN, "read", target)
             return ch.hdlc_in.popleft()[:size]
+        if f.skip_at is not None and f.blocks_read >= f.skip_at:
+            f.blocks_read, f.skip_at = f.skip_to, None
         due = self._blocks_due(f)
         if due <= 0:
             raise DahdiOperationError(errno.EAGAIN, "read", target)
-        if due > f.numbufs:
-            # The reader fell behind: the kernel overwrote the oldest buffers.
-            skipped = due - f.numbufs
-            f.blocks_read += skipped
-            span.counters["irqmisses"] += 0
         block = self._rx_block(ch, span, f)
         f.blocks_read += 1
         return bytes(block[:size])
+
+    def _check_overrun(self, f: _Fd, ch: _Chan) -> None:
+        """dahdi-base.c __putbuf_chunk: with every receive buffer full (inreadbuf -1)
+        the kernel drops what comes next ("We'll drop it until there's a buffer
+        available"), so the reader gets the oldest blocks it held, then a gap; the
+        first chunk dropped sets DAHDI_FLAGBIT_RXOVERRUN and, with BUFEVENTS, queues
+        DAHDI_EVENT_READ_OVERRUN (once per episode)."""
+        if f.skip_at is not None:
+            return
+        due = self._blocks_due(f)
+        if due > f.numbufs:
+            f.skip_at = f.blocks_read + f.numbufs
+            f.skip_to = f.blocks_read + due
+            if not ch.rx_overrun and ch.bufevents:
+                ch.events.append(self.lib.DAHDI_EVENT_READ_OVERRUN)
+            ch.rx_overrun = True
+        elif due > 0:
+            ch.rx_overrun = False
 
     def _idle(self, ch: _Chan, f: _Fd) -> int:
         law = f.law_override if f.law_override else ch.law
@@ -961,6 +986,15 @@ class SimulatedKernel:
             return self.cross.receive_block(ch, start, n, idle)
         sent = bytes(ch.tx[:n])
         del ch.tx[:n]
+        # __dahdi_getbuf_chunk: a chunk with nothing written to send goes out as
+        # silence (needtxunderrun); the first sets DAHDI_FLAGBIT_TXUNDERRUN and, with
+        # BUFEVENTS, queues DAHDI_EVENT_WRITE_UNDERRUN; a chunk with data clears it.
+        if len(sent) < n:
+            if not ch.tx_underrun and ch.bufevents:
+                ch.events.append(lib.DAHDI_EVENT_WRITE_UNDERRUN)
+            ch.tx_underrun = True
+        else:
+            ch.tx_underrun = False
         tx = np.full(n, idle, dtype=np.uint8)
         tx[: len(sent)] = np.frombuffer(sent, dtype=np.uint8)
         if span.kind != "analog":
@@ -1129,6 +1163,9 @@ class SimulatedKernel:
         f.chan = number
         f.t0 = self.now()
         f.blocks_read = 0
+        f.skip_at = None
+        # Fresh buffers take the next chunks: the overrun episode (if any) is over.
+        self.chans[number].rx_overrun = False
 
     def _ioctl_set_blocksize(self, f: _Fd, arg: Any, name: str) -> None:
         size = arg[0]
@@ -1137,6 +1174,7 @@ class SimulatedKernel:
         f.blocksize = size
         f.t0 = self.now()
         f.blocks_read = 0
+        f.skip_at = None
 
     def _ioctl_get_blocksize(self, f: _Fd, arg: Any, name: str) -> None:
         arg[0] = f.blocksize
@@ -1522,6 +1560,10 @@ class SimulatedKernel:
             raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (not a clear "
                                                           "channel)")
         return ch
+
+    def _ioctl_buffer_events(self, f: _Fd, arg: Any, name: str) -> None:
+        # dahdi_chan_ioctl DAHDI_BUFFER_EVENTS: sets or clears DAHDI_FLAGBIT_BUFEVENTS.
+        self._chan_of(f, name).bufevents = bool(arg[0])
 
     def _ioctl_timerconfig(self, f: _Fd, arg: Any, name: str) -> None:
         if f.path != TIMER or arg[0] < 0:
