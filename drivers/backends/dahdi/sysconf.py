@@ -93,6 +93,8 @@ from trunkline.drivers.backends.dahdi.cfgsyntax import (
     strtok,
     trim,
 )
+from trunkline.drivers.backends.dahdi.radiolines import KEYWORDS as RADIO_KEYWORDS
+from trunkline.drivers.backends.dahdi.radiolines import RadioLines
 from trunkline.drivers.backends.dahdi.sigopts import (
     DEFAULT_LINKSET,
     SIGNALLINGS,
@@ -132,12 +134,6 @@ BONDED = {"clear", "rawhdlc", "nethdlc", "fcshdlc", "dacs", "dacsrbs"}
 #: dahdi_cfg.c setlaw: alaw/mulaw force a channel's companding, deflaw puts back the
 #: driver's default (DAHDI_LAW_DEFAULT, what no line means).
 LAWS = {"alaw": "alaw", "mulaw": "mulaw", "deflaw": ""}
-#: dahdi_cfg.c handlers[]: radio (pciradio) settings, applied by rad_chanconfig through
-#: DAHDI_RADIO_SETPARAM while the file is read. trunkline drives no radio interface.
-RADIO_KEYWORDS = ("ctcss", "dcsrx", "rxdcs", "tx", "debouncetime", "bursttime", "exttone",
-                  "invertcor", "corthresh", "rxgain", "txgain", "deemp", "preemp",
-                  "channel", "channels")
-
 FRAMINGS = {"d4": "t1", "esf": "t1", "cas": "e1", "ccs": "e1"}
 CODINGS = {"ami": ("e1", "t1"), "b8zs": ("t1",), "hdb3": ("e1",)}
 
@@ -224,6 +220,8 @@ class DahdiConfig:
     loadzones: list[str] = field(default_factory=list)
     zone: str = ""
     dynamic: list[str] = field(default_factory=list)
+    radio: list[str] = field(default_factory=list)
+    """Radio lines (``ctcss=``, ``channels=``...), in order (:mod:`.radiolines`)."""
     hdlc56k: tuple[int, ...] = ()
     """Channels from ``56k=`` lines: HDLC at 56 kbit/s (dahdi_cfg.c apply_fiftysix)."""
     warnings: list[str] = field(default_factory=list)
@@ -271,6 +269,7 @@ class _Reader:
         self.echo: dict[int, tuple[str, int]] = {}    # channel -> (name, line)
         self.law: dict[int, tuple[str, int]] = {}
         self.spans: dict[int, SpanConf] = {}
+        self.radio = RadioLines()
 
     def warn(self, number: int, text: str) -> None:
         self.config.warnings.append(f"{self.config.source}:{number}: {text}")
@@ -307,8 +306,11 @@ class _Reader:
         elif key in SYSTEM_CONF_TYPES:
             self.channels(number, key, value)
         elif key in RADIO_KEYWORDS:
-            raise ValueError(f"{key}= is a radio (CTCSS/COR) setting: trunkline drives no "
-                             "radio interface; configure those channels with dahdi_cfg")
+            self.radio.add(key, value)
+            self.config.radio = self.radio.lines
+            if len(self.radio.lines) == 1:
+                self.warn(number, "radio settings (ctcss, channels, ...) are kept for "
+                          "dahdi_cfg but trunkline drives no radio interface")
         else:
             known = ["span", "dynamic", "loadzone", "defaultzone", "echocanceller", "56k",
                      *LAWS, *SYSTEM_CONF_TYPES]
@@ -649,6 +651,8 @@ def to_toml(config: DahdiConfig, header: str = "") -> str:
         lines.append(f"dynamic = {_toml_value(config.dynamic)}")
     if config.hdlc56k:
         lines.append(f'hdlc_56k = "{format_ranges(config.hdlc56k)}"')
+    if config.radio:
+        lines.append(f"radio = {_toml_value(config.radio)}")
     for s in sorted(config.spans, key=lambda s: s.span):
         lines += ["", "[[span]]", f"span = {s.span}", f'kind = "{s.kind}"',
                   f"timing = {s.timing}", f"lbo = {s.lbo}", f'framing = "{s.framing}"',
@@ -725,6 +729,7 @@ def to_system_conf(config: DahdiConfig, header: str = "") -> str:
         lines.append(f"56k={format_ranges(p)}")
     for dyn in config.dynamic:
         lines.append(f"dynamic={dyn}")
+    lines += config.radio
     for zone in config.loadzones:
         lines.append(f"loadzone={zone}")
     if config.zone:
@@ -756,7 +761,7 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
     """trunkline's DAHDI TOML (spec 1.0), validated with line numbers."""
     data = doc.data
     reject_unknown_keys(doc, data, {"spec", "backend", "zone", "loadzones", "dynamic",
-                                    "hdlc_56k", "span", "channels"})
+                                    "hdlc_56k", "radio", "span", "channels"})
     spec = str(data.get("spec", ""))
     if spec != SPEC:
         raise doc.error(f"this file is spec {spec!r}; this trunkline reads spec {SPEC!r}"
@@ -766,6 +771,17 @@ def parse_config(doc: TomlDocument) -> DahdiConfig:
     config = DahdiConfig(source=doc.source, zone=str(data.get("zone", "")),
                          loadzones=list(data.get("loadzones", [])),
                          dynamic=list(data.get("dynamic", [])))
+    radio = RadioLines()
+    for i, line in enumerate(data.get("radio", [])):
+        key, _, value = str(line).partition("=")
+        try:
+            if key not in RADIO_KEYWORDS:
+                raise ValueError(f"{line!r} is not a radio line (key=value, the key one of "
+                                 f"{', '.join(RADIO_KEYWORDS)})")
+            radio.add(key, value)
+        except ValueError as err:
+            raise doc.error(str(err), ("radio", i)) from None
+    config.radio = radio.lines
     if "hdlc_56k" in data:
         try:
             config.hdlc56k = parse_ranges(str(data["hdlc_56k"]))
