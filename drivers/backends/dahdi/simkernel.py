@@ -932,6 +932,8 @@ class SimulatedKernel:
             raise DahdiOperationError(errno.EINVAL, "read", f.path)
         ch = self.chans[f.chan]
         span = self.spans[ch.span - 1]
+        if size < 1:
+            raise DahdiOperationError(errno.EINVAL, "read", target)  # dahdi_chan_read
         if span.removed:
             raise DahdiOperationError(errno.ENODEV, "read", target)
         if not self.is_hdlc(ch):
@@ -1029,6 +1031,9 @@ class SimulatedKernel:
         if not f.chan:
             raise DahdiOperationError(errno.EINVAL, "write", f.path)
         ch = self.chans[f.chan]
+        if not len(data) & 0xFFFF:
+            # dahdi_chan_write: "count &= 0xffff", then EINVAL for nothing to write.
+            raise DahdiOperationError(errno.EINVAL, "write", target)
         if ch.dial_until is not None:
             # dahdi-base.c dahdi_chan_write: a write while a dial tone or pulse digit is
             # out (curtone or pdialcount set) clears curtone, dialing, txdialbuf and
