@@ -150,7 +150,10 @@ def test_dahdi_test_reads_the_pseudo_device_and_its_verdict_is_ours() -> None:
     out = sim("dahdi_test -c 2")
     assert out.returncode == 0, out.stderr
     result = parse_dahdi_test(out.stdout)
-    assert len(result.passes) == 2
+    # dahdi_test stops on an alarm (alarm(seconds + 1)), so a loaded host may see one
+    # pass more or less; its summary counts the passes it printed.
+    counted = re.search(r"--- Results after (\d+) passes ---", out.stdout)
+    assert counted is not None and int(counted.group(1)) == len(result.passes) >= 1
     assert all(0.0 <= p <= 100.0 for p in result.passes)
     summary = re.search(r"Best: ([\d.]+)% -- Worst: ([\d.]+)%", out.stdout)
     assert summary is not None
@@ -172,3 +175,17 @@ def test_a_bundled_board_by_name() -> None:
     out = sim("dahdi_scan", board="crossed")
     assert out.returncode == 0, out.stderr
     assert len(parse_dahdi_scan(out.stdout)) == 4
+
+
+def test_dahdi_maint_loopback_seen_by_dahdi_scan_and_trunkline() -> None:
+    out = sim(f"dahdi_maint -s 1 -l localhost && dahdi_maint -s 1 && dahdi_scan 1 && "
+              f"echo @@next@@ && {{ {TRUNKLINE} scan --card dahdi --json || true; }} && "
+              f"echo @@next@@ && dahdi_maint -s 1 -l off && dahdi_scan 1")
+    assert out.returncode == 0, out.stderr
+    looped, ours, off = out.stdout.split("@@next@@\n")
+    assert "Span 1: local host loopback ON" in looped
+    assert re.search(r"^>CRC Errors : 0:$", looped, re.M)
+    assert [s.alarms for s in parse_dahdi_scan(looped[looped.index("[1]"):])] == ["LB"]
+    spans = {s["span"]: s for s in scan_json(ours)["spans"]}
+    assert spans[1]["alarms"] == "LOOPBACK"
+    assert [s.alarms for s in parse_dahdi_scan(off[off.index("[1]"):])] == ["OK"]
