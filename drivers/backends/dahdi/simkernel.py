@@ -81,9 +81,16 @@ CAS bits as dahdi-base.c moves them (``SETTXBITS`` on CAS channels only, ``GETRX
 ``DAHDI_EVENT_BITSCHANGED`` from ``dahdi_rbsbits``, idle bits sent when a channel is
 configured, started or closed); /dev/dahdi/timer with ``TIMERCONFIG``/``TIMERACK``.
 
+Taken from dahdi-base.c function by function (docs/dahdi.md, "What the kernel does"):
+SPECIFY's EINVAL/ENXIO/EBUSY, a write cancelling DIAL, tone zones (the default zone at
+open, ENODATA for DIAL and RING without one, LOADZONE's header, DEFAULTZONE,
+SETTONEZONE, GETTONEZONE), HOOK's EINPROGRESS/EBUSY/ENODATA, DAHDI_FLAG_AUDIO and the
+echo canceller, FXO ring bursts (RINGBEGIN, RINGOFFHOOK after the ring trailer),
+buffer events (overrun drops the newest blocks, underrun sends silence), ELAST.
+
 What it does not (said plainly, as pyvisa-sim does): line impedance, echo and real echo
-cancellation (``ECHOCANCEL_PARAMS`` is accepted and recorded), tone zones in the kernel
-(``LOADZONE``), conferencing, the pseudo channels, E&M, robbed-bit T1 signalling,
+cancellation (``ECHOCANCEL_PARAMS`` is accepted and recorded), the tones of a zone (only
+its header is kept), conferencing, the pseudo channels, E&M, robbed-bit T1 signalling,
 ``IOMUX``. Behaviour the header leaves open (which errno a bad argument gives) follows
 the choice written beside it.
 """
