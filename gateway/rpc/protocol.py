@@ -39,6 +39,14 @@ HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME = 1 << 20
 #: Default deepest nesting of maps and arrays inside a frame (the frame itself is depth 1).
 DEFAULT_MAX_DEPTH = 32
+#: Default most maps and arrays in one frame, and most elements in one of them. Bytes and
+#: depth alone do not bound the work: a 1 MiB frame can hold a million empty maps, each
+#: a Python dict to build and walk (~0.8 s of a core, with the GIL held).
+DEFAULT_MAX_CONTAINERS = 4096
+DEFAULT_MAX_LEN = 65536
+#: What a connection that has not authenticated may send: an ``auth`` request and no
+#: more (nothing before auth but auth).
+PRE_AUTH_MAX_FRAME = 4096
 
 _SCALARS = (type(None), bool, int, float, str, bytes)
 
@@ -73,14 +81,40 @@ def _check_value(value: Any, max_depth: int) -> None:
                 stack.append((child, depth + 1))
 
 
-def decode_body(body: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """Decode one frame's msgpack body, enforcing the type and depth rules.
+class _TooManyContainers(Exception):
+    pass
+
+
+def decode_body(body: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH,
+                max_containers: int = DEFAULT_MAX_CONTAINERS,
+                max_len: int = DEFAULT_MAX_LEN) -> Any:
+    """Decode one frame's msgpack body, enforcing the type, depth and size rules.
+
+    The unpacker refuses a map or array longer than ``max_len`` from its header, before
+    building it, and stops at the ``max_containers``-th map or array: a frame's cost is
+    bounded before it is paid, not checked after.
 
     Raises ProtocolError(parse_error) for anything that is not exactly one msgpack value
     of allowed types, with the reason in the message.
     """
+    count = 0
+
+    def counted(container: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > max_containers:
+            raise _TooManyContainers
+        return container
+
     try:
-        value = msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True)
+        value = msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True,
+                                max_array_len=max_len, max_map_len=max_len,
+                                object_hook=counted, list_hook=counted)
+    except _TooManyContainers:
+        raise ProtocolError(
+            ErrorCode.PARSE_ERROR,
+            f"frame of {len(body)} bytes holds more than {max_containers} maps and arrays",
+        ) from None
     except msgpack.ExtraData as err:
         raise ProtocolError(
             ErrorCode.PARSE_ERROR,

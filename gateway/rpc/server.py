@@ -497,6 +497,7 @@ class GatewayServer:
                                      f"{session._failed_auths} failed auth attempts")
             raise RpcError(ErrorCode.UNAUTHORIZED, "auth failed: unknown token")
         session.role = role
+        session._decoder.max_frame = self.max_frame  # authenticated: full-size frames
         session._log.info("gateway.authenticated", role=str(role))
         return {"role": str(role), "session": session.id}
 

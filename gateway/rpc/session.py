@@ -38,6 +38,7 @@ import structlog
 
 from trunkline.gateway.rpc.errors import ErrorCode, ProtocolError, RpcError
 from trunkline.gateway.rpc.protocol import (
+    PRE_AUTH_MAX_FRAME,
     FrameDecoder,
     encode_frame,
     error_reply,
@@ -82,7 +83,11 @@ class Session(asyncio.Protocol):
         self.closed = False
         self.close_reason: str | None = None
         self._transport: asyncio.Transport | None = None
-        self._decoder = FrameDecoder(max_frame=server.max_frame, max_depth=server.max_depth)
+        # Nothing before auth but auth: until this connection authenticates, a frame
+        # larger than an auth request is refused by its length alone, undecoded.
+        self._decoder = FrameDecoder(
+            max_frame=server.max_frame if self.role is not None
+            else min(server.max_frame, PRE_AUTH_MAX_FRAME), max_depth=server.max_depth)
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
         self._reading_paused = False

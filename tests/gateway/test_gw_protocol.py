@@ -14,6 +14,7 @@ from trunkline.gateway.rpc.errors import ErrorCode, ProtocolError, RpcError
 from trunkline.gateway.rpc.protocol import (
     HEADER,
     FrameDecoder,
+    decode_body,
     encode_frame,
     parse_request,
 )
@@ -78,6 +79,19 @@ def test_nesting_deeper_than_the_limit_is_refused():
     very_deep = b"\x91" * 5000 + b"\x01"  # 5000 nested arrays: msgpack's own stack limit
     with pytest.raises(ProtocolError):
         FrameDecoder().feed(frame(b"\x81\xa1a" + very_deep))
+
+
+@pytest.mark.parametrize(("value", "match"), [
+    ({"p": [{}] * 100_000}, "longer|exceeds"),                 # one array too long
+    ({"p": [[{}] * 500 for _ in range(20)]}, "more than 4096 maps and arrays"),
+])
+def test_frames_with_too_many_elements_are_refused_before_they_are_built(value, match):
+    """Bytes and depth do not bound the work a frame costs: a million empty maps fit in
+    1 MiB (issue 15, red-team 3). Long containers are refused from their header, and
+    decoding stops at the 4097th map or array."""
+    with pytest.raises(ProtocolError, match=match) as info:
+        decode_body(msgpack.packb(value))
+    assert info.value.code is ErrorCode.PARSE_ERROR
 
 
 def test_a_frame_that_is_not_a_map_is_not_fatal_and_decoding_resumes():

@@ -100,6 +100,27 @@ def test_tcp_requires_auth_first_and_tokens_carry_roles():
     run(main())
 
 
+def test_before_auth_a_tcp_client_may_send_an_auth_request_and_no_more():
+    """Nothing before auth but auth (issue 15, red-team 3: a 1 MiB frame of empty maps
+    was decoded before the token was checked): an unauthenticated TCP connection's
+    frames are limited to an auth request's size, refused by their length, undecoded."""
+    async def main():
+        async with serving() as server:
+            raw = await RawConnection.tcp(server)
+            big = msgpack.packb({"id": 1, "method": "auth",
+                                 "params": {"token": "x", "pad": [{}] * 200_000}})
+            await raw.send(frame_bytes(big))
+            notice = await raw.recv()
+            assert notice["event"] == "disconnect" and notice["reason"] == "frame_too_large"
+            assert "4096" in notice["message"]
+            await raw.close()
+            ok = await AsyncGatewayClient.connect(tcp_url(server), token="monitor-token")
+            assert await ok.ping("y" * 100_000) == "y" * 100_000  # authenticated: full size
+            await ok.close()
+
+    run(main())
+
+
 def test_repeated_bad_tokens_disconnect_and_silent_tcp_clients_time_out():
     async def main():
         async with serving(auth_timeout=0.3) as server:
