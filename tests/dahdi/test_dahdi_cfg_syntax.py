@@ -281,6 +281,10 @@ def files(draw):
         chans = f"{lo}-{lo + draw(st.integers(0, 9))}"
         lines.append(f"echocanceller={draw(st.sampled_from(['oslec', 'mg2']))},{chans}"
                      if key == "echocanceller" else f"{key}={chans}")
+    for radio in draw(st.lists(st.sampled_from(["ctcss=1,0,D2", "rxgain=-3", "exttone=i",
+                                                "corthresh=3125", "channels=1-2"]),
+                               max_size=3)):
+        lines.append(radio)
     for zone in draw(st.lists(st.sampled_from(["us", "cn", "de"]), max_size=2)):
         lines.append(f"loadzone={zone}")
     if draw(st.booleans()):
@@ -433,3 +437,13 @@ def test_config_apply_sets_law_yellow_and_bonded_clear_channels():
     assert (cc[18].sigtype, cc[18].master) == (lib.DAHDI_SIG_SLAVE, 17)
     assert cc[18].deflaw == lib.DAHDI_LAW_MULAW
     assert (cc[21].sigtype, cc[21].master) == (lib.DAHDI_SIG_CLEAR, 21)
+
+
+def test_chan_dahdi_settings_do_not_split_a_bonded_line(tmp_path):
+    (tmp_path / "system.conf").write_text("clear=1-4\nbchan=5-6\n")
+    (tmp_path / "chan_dahdi.conf").write_text("[channels]\nsignalling=pri_cpe\ncontext=a\n"
+                                              "channel => 1-2,5\n"
+                                              "context=b\nchannel => 3-4,6\n")
+    config = sysconf.import_files(tmp_path / "system.conf", tmp_path / "chan_dahdi.conf")
+    got = {(g.signalling, g.channels, g.options.get("context")) for g in config.groups}
+    assert got == {("clear", (1, 2, 3, 4), "a"), ("bchan", (5,), "a"), ("bchan", (6,), "b")}

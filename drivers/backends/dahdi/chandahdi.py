@@ -28,6 +28,7 @@ from typing import Any
 from trunkline.drivers.backends.dahdi import sigopts
 from trunkline.drivers.backends.dahdi.sigopts import DEFAULT_LINKSET
 from trunkline.drivers.backends.dahdi.sysconf import (
+    BONDED,
     CHAN_DAHDI_KEYS,
     CHAN_DAHDI_SIGNALLING,
     PRI_TO_CHAN_DAHDI,
@@ -329,7 +330,9 @@ def merge_chan_dahdi(config: DahdiConfig, groups: list[ChannelGroup], source: st
     for g in config.groups:
         keys: dict[tuple, list[int]] = {}
         for c in g.channels:
-            opts = settings.get(c, {}) if g.signalling not in ("dchan", "mtp2") else {}
+            # A bonded line (sysconf.BONDED) stays one group: its master's settings.
+            first = g.channels[0] if g.signalling in BONDED else c
+            opts = settings.get(first, {}) if g.signalling not in ("dchan", "mtp2") else {}
             keys.setdefault(tuple(sorted(opts.items())), []).append(c)
         for opts, chans in keys.items():
             split.append(ChannelGroup(tuple(chans), g.signalling, g.idlebits, g.echocanceller,
