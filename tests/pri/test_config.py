@@ -67,8 +67,8 @@ def test_timers_keep_their_order_and_the_value_is_frozen() -> None:
                                "['cpe', 'network']"),
     ({"switchtype": "euroisdn_e2"}, "switchtype", "span 4: unknown switch type "
                                                   "'euroisdn_e2'; expected one of"),
-    ({"channels": [1, 16]}, "channels", "span 4: B-channel 16 is not an E1 timeslot "
-                                        "1..15 or 17..31"),
+    ({"channels": [1, 16, 24]}, "channels", "span 4: B-channels 1..24 with 16 fit neither "
+                                            "an E1 (1..15, 17..31) nor a T1 (1..23) span"),
     ({"channels": [0]}, "channels", "span 4: B-channel 0 is not"),
     ({"channels": [32]}, "channels", "span 4: B-channel 32 is not"),
     ({"channels": [True]}, "channels", "span 4: B-channel True is not"),
@@ -90,11 +90,11 @@ def test_errors_name_the_field(kwargs: dict, key: str, message: str) -> None:
 def test_the_first_bad_field_is_reported_in_a_fixed_order() -> None:
     """role, switch type, channels, law, hunt, service messages: as PriSpan always did."""
     with pytest.raises(PriConfigError, match="unknown role"):
-        SpanConfig.create(role="x", switchtype="y", channels=[16], law="z")
+        SpanConfig.create(role="x", switchtype="y", channels=[16, 31], law="z")
     with pytest.raises(PriConfigError, match="unknown switch type"):
-        SpanConfig.create(switchtype="y", channels=[16], law="z")
-    with pytest.raises(PriConfigError, match="B-channel 16"):
-        SpanConfig.create(channels=[16], law="z", hunt="q")
+        SpanConfig.create(switchtype="y", channels=[16, 31], law="z")
+    with pytest.raises(PriConfigError, match="with 16 fit neither"):
+        SpanConfig.create(channels=[16, 31], law="z", hunt="q")
     with pytest.raises(PriConfigError, match="unknown law"):
         SpanConfig.create(law="z", hunt="q")
 
@@ -117,3 +117,11 @@ def test_checking_a_configuration_loads_no_native_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_t1_span_takes_timeslots_1_to_23() -> None:
+    """Timeslot 16 is a B-channel on T1 (the D-channel is 24, ITU-T I.431)."""
+    from trunkline.drivers.signalling.pri.config import T1_CHANNELS
+
+    assert tuple(range(1, 24)) == T1_CHANNELS
+    assert SpanConfig.create(switchtype="ni2", channels=T1_CHANNELS).channels == T1_CHANNELS

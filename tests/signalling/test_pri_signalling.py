@@ -207,3 +207,21 @@ def test_a_waiting_leg_sends_its_setup_when_the_link_comes_up(module: PriSignall
     module.perform(leg, act.SendSetup("123", None), 0.5)
     # Sent: no longer waiting, so a later link change reaches it once.
     assert [t for t, _ in polled(module, ev.DChannelDown(SPAN))] == [None, leg]
+
+
+def test_a_t1_span_has_its_own_channel_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(span_module, "PriSpan", FakeSpan)
+    first = 100  # T1: B-channels on timeslots 1..23, the D-channel on 24
+    span = SpanInfo(1, SpanKind.T1, SpanSignalling.PRI, tuple(range(first, first + 23)),
+                    dchannel=first + 23, law="ulaw")
+    context = SignallingContext(VirtualClock(), load_zone("us"), lambda: 1,
+                                InboundPolicy(timeout=4.0, reject_cause=34), {})
+    module = PriSignalling(FakeCard(), span, context)
+    assert fake(module).options["channels"] == tuple(range(1, 24))
+    assert fake(module).options["switchtype"] == "ni2"  # chan_dahdi's default on T1
+    assert module.bearer(16) == first + 15 and module.bearer(23) == first + 22
+
+
+def test_the_e1_span_gives_its_timeslots(module: PriSignalling) -> None:
+    channels = fake(module).options["channels"]
+    assert channels == tuple(c for c in range(1, 32) if c != 16)

@@ -20,6 +20,7 @@ from trunkline.causes import outcome_for_cause as outcome_for_cause
 
 from .config import E1_CHANNELS as E1_CHANNELS
 from .config import SWITCH_TYPES as SWITCH_TYPES
+from .config import T1_CHANNELS as T1_CHANNELS
 from .config import SpanConfig as SpanConfig
 from .errors import LibpriError as LibpriError
 from .errors import PriCallStateError as PriCallStateError
@@ -43,6 +44,7 @@ from .trace import Q931Tracer as Q931Tracer
 __all__ = [
     "E1_CHANNELS",
     "SWITCH_TYPES",
+    "T1_CHANNELS",
     "CallInfo",
     "CauseOutcome",
     "Exchange",

@@ -26,6 +26,7 @@ __all__ = [
     "ROLES",
     "SERVICE_SWITCHES",
     "SWITCH_TYPES",
+    "T1_CHANNELS",
     "SpanConfig",
     "default_hunt",
     "default_law",
@@ -34,6 +35,9 @@ __all__ = [
 #: E1 B-channels: timeslots 1..31 without 16 (the D-channel of a 2048 kbit/s primary rate
 #: interface, ITU-T I.431).
 E1_CHANNELS: tuple[int, ...] = tuple(ch for ch in range(1, 32) if ch != 16)
+#: T1 B-channels: timeslots 1..23 (timeslot 24 is the D-channel of a 1544 kbit/s primary
+#: rate interface, ITU-T I.431; chan_dahdi maps a T1 PRI span so).
+T1_CHANNELS: tuple[int, ...] = tuple(range(1, 24))
 
 #: name -> libpri constant name.
 SWITCH_TYPES: Mapping[str, str] = {
@@ -114,9 +118,15 @@ class SpanConfig:
                                  f"expected one of {sorted(SWITCH_TYPES)}", key="switchtype")
         chans = tuple(sorted(set(self.channels)))
         for ch in chans:
-            if isinstance(ch, bool) or not isinstance(ch, int) or not 1 <= ch <= 31 or ch == 16:
+            if isinstance(ch, bool) or not isinstance(ch, int) or not 1 <= ch <= 31:
                 raise PriConfigError(f"{where}: B-channel {ch!r} is not an E1 "
-                                     "timeslot 1..15 or 17..31", key="channels")
+                                     "timeslot 1..15 or 17..31 nor a T1 timeslot 1..23",
+                                     key="channels")
+        if 16 in chans and chans[-1] > 23:
+            # Timeslot 16 is a B-channel on T1 (1..23) and the D-channel on E1.
+            raise PriConfigError(f"{where}: B-channels {chans[0]}..{chans[-1]} with 16 fit "
+                                 "neither an E1 (1..15, 17..31) nor a T1 (1..23) span",
+                                 key="channels")
         if not chans:
             raise PriConfigError(f"{where}: no B-channels given", key="channels")
         # A frozen dataclass may set its own fields while it is being built.

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from trunkline.drivers.card import CardABC
-from trunkline.drivers.model import SpanInfo
+from trunkline.drivers.model import SpanInfo, SpanKind
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
     Action,
@@ -42,12 +42,20 @@ class PriSignalling(Signalling):
 
         super().__init__(card, span, context, options)
         options = {**context.options, **self.options}
+        self._first = span.channels[0]  # the card channel of timeslot 1
+        # The span's own channel map: E1 B-channels are timeslots 1..15, 17..31 (16 is the
+        # D-channel), T1 ones 1..23 (24 is), as the card lays the span out.
+        timeslots = tuple(c - self._first + 1 for c in span.channels)
+        t1 = span.kind is SpanKind.T1
+        # chan_dahdi's default switchtype is national (NI-2) on T1; E1 lines here are
+        # EuroISDN (China's PRI included).
         self.pri = PriSpan(card.dchannel(span.number), role="cpe", clock=context.clock,
                            span_id=span.number,
-                           switchtype=options.get("pri_switchtype", "euroisdn_e1"),
+                           switchtype=options.get("pri_switchtype",
+                                                  "ni2" if t1 else "euroisdn_e1"),
+                           channels=timeslots,
                            trace=bool(options.get("pri_trace", False)), law=span.law)
         self.up = False
-        self._first = span.channels[0]  # the card channel of timeslot 1
         self._legs: dict[int, Leg] = {}  # by libpri call id
         self._waiting: list[Leg] = []    # placed before the D-channel came up
 
