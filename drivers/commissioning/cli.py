@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     card_options(scan)
     scan.add_argument("--json", action="store_true", help="print one JSON object")
     scan.add_argument("--sysfs", default="/sys", help=argparse.SUPPRESS)
+    scan.add_argument("--via", choices=["dahdi_scan"],
+                      help="run the real dahdi_scan and judge what it prints with the "
+                           "same checks (alarms only: dahdi_scan prints no counters)")
     scan.set_defaults(handler=scan_command)
 
     config = subparsers.add_parser("config", help="generate, import or apply a card "
@@ -87,6 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     timing = tsub.add_parser("timing", help="like dahdi_test: 99.99%% or better passes")
     card_options(timing)
     timing.add_argument("--passes", type=int, default=5, help="1-second passes (default 5)")
+    timing.add_argument("--via", choices=["dahdi_test"],
+                        help="run the real dahdi_test for --passes passes and judge its "
+                             "passes with the same mark (99.99%%)")
     timing.set_defaults(handler=timing_command)
     loop = tsub.add_parser("loopback", help="span loopbacks and a B-channel pattern test")
     card_options(loop)

@@ -24,6 +24,11 @@ def scan_command(args: argparse.Namespace) -> int:
         diagnose_timing,
     )
 
+    if getattr(args, "via", None) == "dahdi_scan":
+        from .via import scan_via_dahdi_scan
+
+        return scan_via_dahdi_scan(args)
+
     try:
         card = open_card(args)
     except CardNotFound:

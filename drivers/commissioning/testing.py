@@ -33,6 +33,10 @@ def timing_command(args: argparse.Namespace) -> int:
 
     if args.passes < 1:
         raise ConfigError(f"--passes must be at least 1, not {args.passes}")
+    if getattr(args, "via", None) == "dahdi_test":
+        from .via import timing_via_dahdi_test
+
+        return timing_via_dahdi_test(args)
     with open_card(args) as card:
         result = measure_timing(card, card.clock, args.passes)
     for i, pct in enumerate(result.passes, start=1):

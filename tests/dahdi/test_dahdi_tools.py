@@ -189,3 +189,57 @@ def test_dahdi_maint_loopback_seen_by_dahdi_scan_and_trunkline() -> None:
     spans = {s["span"]: s for s in scan_json(ours)["spans"]}
     assert spans[1]["alarms"] == "LOOPBACK"
     assert [s.alarms for s in parse_dahdi_scan(off[off.index("[1]"):])] == ["OK"]
+
+
+def _levels_by_dahdi_span(report: dict) -> dict[int, str]:
+    """The worst level of each DAHDI span's findings (native or --via)."""
+    order = {"PASS": 0, "WARN": 1, "FAIL": 2}
+    model_to_dahdi = {m: s["span"] for s in report.get("card", {}).get("spans", [])
+                      for m in s["model_spans"]}
+    out: dict[int, str] = {}
+    for finding in report["findings"]:
+        match = re.fullmatch(r"(DAHDI )?span (\d+) \((\w+)\)", finding["subject"])
+        if not match:
+            continue
+        number = int(match.group(2))
+        span = number if match.group(1) else model_to_dahdi[number]
+        level = finding["level"]
+        if span not in out or order[level] > order[out[span]]:
+            out[span] = level
+    return out
+
+
+def test_scan_via_dahdi_scan_gives_the_native_verdicts() -> None:
+    # TE420 file: spans 3 and 4 configured with nothing plugged in (RED), 1 and 2 up.
+    out = sim(f'dahdi_cfg -c "$1" && {{ {TRUNKLINE} scan --card dahdi --json; '
+              f'echo @@next@@; {TRUNKLINE} scan --via dahdi_scan --json; }}',
+              str(DATA / "te420_e1_pri.conf"))
+    native, via = (scan_json(part) for part in out.stdout.split("@@next@@\n"))
+    assert via["via"] == "dahdi_scan"
+    assert _levels_by_dahdi_span(via) == _levels_by_dahdi_span(native) == \
+        {1: "PASS", 2: "PASS", 3: "FAIL", 4: "FAIL", 5: "PASS"}
+    assert via["verdict"] == native["verdict"] == "FAIL"
+    assert out.returncode == 1  # the verdict's status, as the native scan's
+
+
+def test_test_timing_via_dahdi_test_judges_its_passes() -> None:
+    out = sim(f"{TRUNKLINE} test timing --via dahdi_test --passes 1")
+    passes = [float(p) for p in re.findall(r"^pass \d+: ([\d.]+)%$", out.stdout, re.M)]
+    assert passes, out.stdout + out.stderr
+    verdict = re.search(r"^verdict: (\w+)$", out.stdout, re.M)
+    assert verdict is not None
+    # One pass: its own worst, so PASS at or above dahdi_test's 99.99 % and FAIL below.
+    (only,) = passes
+    assert verdict.group(1) == ("FAIL" if only < 99.99 else "PASS")
+    assert out.returncode == (1 if verdict.group(1) == "FAIL" else 0)
+
+
+def test_via_without_the_kernel_is_our_error() -> None:
+    out = subprocess.run([sys.executable, "-m", "trunkline", "scan", "--via", "dahdi_scan"],
+                         capture_output=True, text=True, check=False, timeout=TIMEOUT,
+                         env=dict(os.environ, PATH=SBIN))
+    if Path("/dev/dahdi/ctl").exists():
+        pytest.skip("a real DAHDI kernel is loaded here")
+    assert out.returncode == 1
+    assert "trunkline: error: dahdi_scan failed (status 1): Unable to open /dev/dahdi/ctl" \
+        in out.stderr

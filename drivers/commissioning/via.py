@@ -1,0 +1,117 @@
+"""``scan --via dahdi_scan`` and ``test timing --via dahdi_test``: the real tools, our verdicts.
+
+Why: an installer who trusts dahdi-tools can ask trunkline to run them, as they would by
+hand, and read the answer in trunkline's terms: the same findings, causes and verdict
+as the native path (``trunkline scan``, ``test timing``), which tests check against
+each other (tests/dahdi/test_dahdi_tools.py). The tools' own failures become ours
+(exit status and stderr in the error).
+
+``dahdi_scan`` prints each span's alarms but no error counters, so ``--via dahdi_scan``
+judges alarms only; the native scan also reads the counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+
+from trunkline.drivers.model import Alarm, SpanInfo, SpanKind, SpanSignalling, SpanStatus
+from trunkline.errors import BackendError, ConfigError
+
+from .dahditools import ScanSpan, parse_dahdi_scan, parse_dahdi_test
+
+__all__ = ["run_tool", "scan_findings", "scan_via_dahdi_scan", "timing_via_dahdi_test"]
+
+#: dahdi_scan's alarm words (dahdi_scan.c) as the alarm bits or the detail they name.
+ALARM_WORDS: dict[str, Alarm] = {
+    "OK": Alarm.NONE, "UNCONFIGURED": Alarm.NOTOPEN, "NOP": Alarm.NOTOPEN,
+    "RED": Alarm.RED, "YEL": Alarm.YELLOW, "BLU": Alarm.BLUE, "LB": Alarm.LOOPBACK,
+    "REC": Alarm.RECOVER, "UUU": Alarm.NONE,
+}
+DETAIL_WORDS = ("LFA", "LMFA")
+
+
+def run_tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one of dahdi-tools (from PATH, /usr/sbin or /sbin); its failure is ours."""
+    path = shutil.which(name, path=os.pathsep.join(
+        [os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    if path is None:
+        raise ConfigError(f"{name} not found: install Debian's dahdi package (dahdi-tools)"
+                          " or drop --via")
+    proc = subprocess.run([path, *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BackendError(f"{name} failed (status {proc.returncode}): "
+                           f"{proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def _framing(span: ScanSpan) -> tuple[str, bool]:
+    framing, _, crc = span.values.get("framing", "").partition("/")
+    return framing.lower(), crc == "CRC4"
+
+
+def span_model(span: ScanSpan) -> tuple[SpanInfo, SpanStatus, list[str]]:
+    """A digital dahdi_scan block as trunkline's span description, state and detail."""
+    kind = SpanKind.T1 if span.values.get("type") in ("digital-T1", "digital-J1") \
+        else SpanKind.E1
+    framing, crc4 = _framing(span)
+    total = int(span.values.get("totchans", "0"))
+    info = SpanInfo(span.number, kind, SpanSignalling.PRI, tuple(range(1, total + 1)),
+                    framing=framing, coding=span.values.get("coding", "").lower(),
+                    crc4=crc4, description=span.values.get("description", ""))
+    alarms, detail = Alarm.NONE, []
+    for word in span.alarms.split("/"):
+        if word in DETAIL_WORDS:
+            detail.append(word)
+        else:
+            alarms |= ALARM_WORDS.get(word, Alarm.NONE)
+    return info, SpanStatus(span.number, alarms, sync_source=int(
+        span.values.get("syncsrc", "0"))), detail
+
+
+def scan_findings(spans: list[ScanSpan]) -> list:
+    """The native scan's span findings, from what dahdi_scan printed."""
+    from .checks import Finding, diagnose_span
+
+    findings: list[Finding] = []
+    for span in spans:
+        if not span.digital:
+            ports = [kind for _, kind in span.ports]
+            findings.append(Finding("PASS", f"DAHDI span {span.number} (analog)",
+                                    f"{len(ports)} analog ports ({ports.count('FXO')} FXO, "
+                                    f"{ports.count('FXS')} FXS)"))
+            continue
+        info, status, detail = span_model(span)
+        for finding in diagnose_span(info, status, detail):
+            findings.append(Finding(finding.level, f"DAHDI {finding.subject}",
+                                    finding.message, finding.cause))
+    return findings
+
+
+def scan_via_dahdi_scan(args: argparse.Namespace) -> int:
+    from .common import report
+
+    spans = parse_dahdi_scan(run_tool("dahdi_scan").stdout)
+    findings = scan_findings(spans)
+    if args.json:
+        return report(findings, True, {"via": "dahdi_scan", "dahdi_scan": [
+            {"span": s.number, **s.values, "ports": [list(p) for p in s.ports]}
+            for s in spans]})
+    for span in spans:
+        print(f"DAHDI span {span.number}: {span.values.get('name', '')} "
+              f"\"{span.values.get('description', '')}\" {span.values.get('type', '')} "
+              f"{span.values.get('framing', '')} alarms {span.alarms}")
+    print()
+    return report(findings)
+
+
+def timing_via_dahdi_test(args: argparse.Namespace) -> int:
+    from .checks import judge_timing
+    from .common import report
+
+    result = parse_dahdi_test(run_tool("dahdi_test", "-c", str(args.passes)).stdout)
+    for i, pct in enumerate(result.passes, start=1):
+        print(f"pass {i}: {pct:.4f}%")
+    return report(judge_timing(result))
