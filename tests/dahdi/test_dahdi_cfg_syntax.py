@@ -4,9 +4,11 @@ installed -- the real ``dahdi_cfg -t`` giving the same verdict on the same lines
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -447,3 +449,54 @@ def test_chan_dahdi_settings_do_not_split_a_bonded_line(tmp_path):
     config = sysconf.import_files(tmp_path / "system.conf", tmp_path / "chan_dahdi.conf")
     got = {(g.signalling, g.channels, g.options.get("context")) for g in config.groups}
     assert got == {("clear", (1, 2, 3, 4), "a"), ("bchan", (5,), "a"), ("bchan", (6,), "b")}
+
+
+# -- the real dahdi_cfg applying the files to a simulated board (trunkline dahdi-sim) -----------
+SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+#: Simulated boards matching each file (simkernel.py's system description).
+BOARDS = {
+    "te420": '[[span]]\ntype = "E1"\nconfigured = ""\n' * 4,
+    "e1": '[[span]]\ntype = "E1"\nconfigured = ""\n',
+    "t1": '[[span]]\ntype = "T1"\nconfigured = ""\n',
+    "a1200": '[[span]]\ntype = "analog"\nports = [' + '"fxs", ' * 6 + '"fxo", ' * 6 + "]\n",
+    "a800": '[[span]]\ntype = "analog"\nports = [' + '"fxo", ' * 8 + "]\n",
+}
+#: (file or system.conf text, board). mixed_keywords.conf (dacs, whose DAHDI_SIG_DACS
+#: dahdi_ioctl_chanconfig derives from clear but the simulated kernel refuses) and the
+#: BRI file (no BRI board is simulated) are left out.
+APPLIED = [
+    ("te420_e1_pri.conf", "te420"), ("e1_cas_r2.conf", "e1"), ("t1_pri.conf", "t1"),
+    ("openvox_a1200_analog.conf", "a1200"), ("openvox_a800_analog.conf", "a800"),
+    ("broken.conf", "e1"),
+    ("span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\nfxoks=16\n", "e1"),   # RBS on E1 CCS
+    ("span=1,1,0,cas,hdb3\ne&m=1-15\n", "e1"),                      # e&m on E1
+    ("span=1,1,0,ccs,hdb3,crc4\nbchan=1-15,17-31\ndchan=16\nalaw=1-31\nmulaw=5\n", "e1"),
+]
+
+
+@pytest.mark.skipif(shutil.which("dahdi_cfg", path=SBIN) is None,
+                    reason="dahdi-tools (Debian's dahdi, installed by scripts/setup) missing")
+@pytest.mark.parametrize(("source", "board"), APPLIED)
+def test_dahdi_cfg_under_dahdi_sim_accepts_and_refuses_what_import_does(
+        tmp_path, source, board):
+    from trunkline.drivers.commissioning.dahditools import cfg_errors
+
+    conf = DATA / source if source.endswith(".conf") else tmp_path / "system.conf"
+    if not source.endswith(".conf"):
+        conf.write_text(source)
+    system = tmp_path / "board.toml"
+    system.write_text('spec = "1.0"\nloadzones = []\n\n' + BOARDS[board])
+    tools = subprocess.run(
+        [sys.executable, "-m", "trunkline", "dahdi-sim", "--system", str(system), "--",
+         "dahdi_cfg", "-c", str(conf)], capture_output=True, text=True, timeout=120,
+        check=False, env=dict(os.environ, PATH=SBIN))
+    lines = error_lines(conf.read_text())
+    if tools.returncode == 0:
+        assert lines == [], tools.stderr
+    else:
+        # dahdi_cfg names the lines its reader refuses; the kernel's EINVAL names a
+        # channel, which import refuses on the line that configures it.
+        assert lines, tools.stderr
+        named = sorted({n for n, _ in cfg_errors(tools.stderr)})
+        assert named == (lines if named else [])
+        assert named or "DAHDI_CHANCONFIG failed" in tools.stderr
