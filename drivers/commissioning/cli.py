@@ -73,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     app.add_argument("config", metavar="CONFIG.toml")
     card_options(app)
     app.add_argument("--dry-run", action="store_true", help="check and show, change nothing")
+    app.add_argument("--via", choices=["dahdi_cfg"],
+                     help="write the TOML as system.conf and let the real dahdi_cfg apply "
+                          "it (dahdi_cfg -t with --dry-run)")
     app.set_defaults(handler=apply_command)
     config.set_defaults(handler=lambda args: _usage(config))
 

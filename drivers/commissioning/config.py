@@ -182,6 +182,10 @@ def apply_command(args: argparse.Namespace) -> int:
     from trunkline.drivers.backends.dahdi import sysconf
 
     config = sysconf.load_config(args.config)
+    if getattr(args, "via", None) == "dahdi_cfg":
+        from .via import apply_via_dahdi_cfg
+
+        return apply_via_dahdi_cfg(args, config)
     with open_card(args) as card:
         findings, actions = plan_apply(card, config)
         if any(f.level == "FAIL" for f in findings):

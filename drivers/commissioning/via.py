@@ -1,4 +1,5 @@
-"""``scan --via dahdi_scan`` and ``test timing --via dahdi_test``: the real tools, our verdicts.
+"""``scan --via dahdi_scan``, ``test timing --via dahdi_test`` and ``config apply --via
+dahdi_cfg``: the real tools, our verdicts.
 
 Why: an installer who trusts dahdi-tools can ask trunkline to run them, as they would by
 hand, and read the answer in trunkline's terms: the same findings, causes and verdict
@@ -7,7 +8,9 @@ each other (tests/dahdi/test_dahdi_tools.py). The tools' own failures become our
 (exit status and stderr in the error).
 
 ``dahdi_scan`` prints each span's alarms but no error counters, so ``--via dahdi_scan``
-judges alarms only; the native scan also reads the counters.
+judges alarms only; the native scan also reads the counters. ``config apply --via
+dahdi_cfg`` writes the TOML as system.conf (what ``config generate --system-conf``
+writes) and runs ``dahdi_cfg -c`` on it; an error on one of its lines names the line.
 """
 
 from __future__ import annotations
@@ -16,13 +19,20 @@ import argparse
 import os
 import shutil
 import subprocess
+import tempfile
 
 from trunkline.drivers.model import Alarm, SpanInfo, SpanKind, SpanSignalling, SpanStatus
 from trunkline.errors import BackendError, ConfigError
 
-from .dahditools import ScanSpan, parse_dahdi_scan, parse_dahdi_test
+from .dahditools import ScanSpan, cfg_errors, parse_dahdi_scan, parse_dahdi_test
 
-__all__ = ["run_tool", "scan_findings", "scan_via_dahdi_scan", "timing_via_dahdi_test"]
+__all__ = [
+    "apply_via_dahdi_cfg",
+    "run_tool",
+    "scan_findings",
+    "scan_via_dahdi_scan",
+    "timing_via_dahdi_test",
+]
 
 #: dahdi_scan's alarm words (dahdi_scan.c) as the alarm bits or the detail they name.
 ALARM_WORDS: dict[str, Alarm] = {
@@ -33,7 +43,7 @@ ALARM_WORDS: dict[str, Alarm] = {
 DETAIL_WORDS = ("LFA", "LMFA")
 
 
-def run_tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_tool(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run one of dahdi-tools (from PATH, /usr/sbin or /sbin); its failure is ours."""
     path = shutil.which(name, path=os.pathsep.join(
         [os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
@@ -41,7 +51,7 @@ def run_tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
         raise ConfigError(f"{name} not found: install Debian's dahdi package (dahdi-tools)"
                           " or drop --via")
     proc = subprocess.run([path, *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise BackendError(f"{name} failed (status {proc.returncode}): "
                            f"{proc.stderr.strip() or proc.stdout.strip()}")
     return proc
@@ -115,3 +125,39 @@ def timing_via_dahdi_test(args: argparse.Namespace) -> int:
     for i, pct in enumerate(result.passes, start=1):
         print(f"pass {i}: {pct:.4f}%")
     return report(judge_timing(result))
+
+
+def apply_via_dahdi_cfg(args: argparse.Namespace, config: object) -> int:
+    """``dahdi_cfg -c`` (``-t`` with --dry-run) on the TOML written as system.conf."""
+    from trunkline.drivers.backends.dahdi import sysconf
+
+    from .checks import Finding
+    from .common import report
+
+    assert isinstance(config, sysconf.DahdiConfig)
+    text = sysconf.to_system_conf(config, f"Written by `trunkline config apply --via "
+                                          f"dahdi_cfg` from {args.config}")
+    lines = text.splitlines()
+    with tempfile.NamedTemporaryFile("w", prefix="system-", suffix=".conf") as conf:
+        conf.write(text)
+        conf.flush()
+        flags = ["-t"] if args.dry_run else []
+        proc = run_tool("dahdi_cfg", *flags, "-c", conf.name, check=False)
+    findings: list[Finding] = []
+    if proc.returncode == 0:
+        spans = sum(1 for line in lines if line.startswith("span="))
+        done = "checked" if args.dry_run else "applied"
+        findings.append(Finding("PASS", "apply", f"dahdi_cfg {done} {spans} spans and their "
+                                "channels; run `trunkline scan` to see the spans come up"))
+        return report(findings)
+    errors = cfg_errors(proc.stderr)
+    for number, message in errors:
+        line = lines[number - 1] if 0 < number <= len(lines) else ""
+        findings.append(Finding("FAIL", f"system.conf line {number} ({line})", message,
+                                "the TOML gives dahdi_cfg a line it refuses"))
+    if not errors:
+        findings.append(Finding("FAIL", "apply", f"dahdi_cfg failed (status "
+                                f"{proc.returncode}): {proc.stderr.strip()}",
+                                "a channel is in use (stop the gateway), or the board does "
+                                "not support this signalling"))
+    return report(findings)

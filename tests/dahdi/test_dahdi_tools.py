@@ -243,3 +243,38 @@ def test_via_without_the_kernel_is_our_error() -> None:
     assert out.returncode == 1
     assert "trunkline: error: dahdi_scan failed (status 1): Unable to open /dev/dahdi/ctl" \
         in out.stderr
+
+
+def _import(conf: Path, tmp_path: Path) -> Path:
+    toml = tmp_path / f"{conf.stem}.toml"
+    made = subprocess.run([sys.executable, "-m", "trunkline", "config", "import",
+                           "--system-conf", str(conf), "-o", str(toml)],
+                          capture_output=True, text=True, check=False, timeout=TIMEOUT)
+    assert made.returncode == 0, made.stderr
+    return toml
+
+
+@pytest.mark.parametrize("conf", ["te420_e1_pri.conf", "e1_cas_r2.conf"])
+def test_config_apply_via_dahdi_cfg_configures_as_the_native_apply(
+        conf: str, tmp_path: Path) -> None:
+    toml = _import(DATA / conf, tmp_path)
+    scans = []
+    for via in ("--via dahdi_cfg", "--card dahdi"):
+        out = sim(f'{TRUNKLINE} config apply {via} "$1" && '
+                  f'{{ {TRUNKLINE} scan --card dahdi --json || true; }}', str(toml))
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert re.search(r"^verdict: PASS$", out.stdout, re.M)
+        scans.append(scan_json(out.stdout[out.stdout.index("verdict: PASS"):]))
+    by_dahdi_cfg, native = ([(s["span"], s["signalling"], s["channels"], s["framing"],
+                              s["coding"], s["crc4"], s["alarms"]) for s in scan["spans"]]
+                            for scan in scans)
+    assert by_dahdi_cfg == native
+
+
+def test_config_apply_via_dahdi_cfg_reports_what_the_board_refuses(tmp_path: Path) -> None:
+    # An OpenVox A1200's analog ports asked of the TE420's E1 timeslots.
+    toml = _import(DATA / "openvox_a1200_analog.conf", tmp_path)
+    out = sim(f'{TRUNKLINE} config apply --via dahdi_cfg "$1"', str(toml))
+    assert out.returncode == 1
+    assert re.search(r"^FAIL  apply: dahdi_cfg failed \(status 1\): DAHDI_CHANCONFIG failed "
+                     r"on channel 1: Invalid argument", out.stdout, re.M), out.stdout
