@@ -193,8 +193,7 @@ def test_removed_board_takes_the_span_out_of_service():
         card.open(1)
         card.read_frames()
         kernel.inject("removed", span=1)
-        with pytest.raises(BackendError):
-            card.read_frames()
+        card.read_frames()  # ENODEV: the span alone is out of service, no exception
         events = card.poll_events()
         assert any(e.kind is EventKind.ALARM and e.span == 1 for e in events)
         assert card.channel_state(2) is ChannelState.OUT_OF_SERVICE

@@ -311,11 +311,14 @@ class DahdiCard(CardABC):
         self._written: set[int] = set()
         self._offhook: set[int] = set()
         self._removed: set[int] = set()
+        #: DAHDI spans whose board stopped delivering blocks (out of service until it
+        #: delivers again).
+        self._stalled: set[int] = set()
         self._maint: dict[int, str] = {}
         self.stats = {"tx_dropped": 0, "tx_held_dialing": 0, "dial_timeouts": 0,
                       "read_overruns": 0, "write_underruns": 0, "ec_disabled": 0,
                       "unmapped_events": 0, "zones_loaded": 0, "ec_refused": 0,
-                      "polarity_ignored": 0}
+                      "polarity_ignored": 0, "spans_out_of_service": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
 
@@ -695,18 +698,31 @@ class DahdiCard(CardABC):
         out = np.empty((len(self._open), FRAME_SAMPLES), dtype=np.uint8)
         fd_row = {self._fds[n]: r for r, n in enumerate(self._open)}
         fd_chan = {self._fds[n]: n for n in self._open}
-        pending = set(fd_row)
+        # Channels of a board that stalled or went away are not waited for: each span
+        # is out of service on its own, and the others keep their timing.
+        out_of_service = {fd for fd, ch in fd_chan.items() if self._span_of(ch) in
+                          self._stalled | self._removed}
+        for fd in out_of_service:
+            out[fd_row[fd]] = self._idle_code(fd_chan[fd])
+        pending = set(fd_row) - out_of_service
+        delivered = False
         while pending:
             ready = self.device.poll({fd: POLLIN | POLLPRI for fd in pending},
                                      self.read_timeout)
             if not ready:
-                waiting = sorted(fd_chan[fd] for fd in pending)
-                raise BackendError(
-                    f"no audio from channel(s) {waiting} for {self.read_timeout:g} s: the "
-                    "board delivers no frames. Likely cause: no timing source (no span "
-                    "in sync and no dahdi_dummy/timer), or the board stopped (IRQ lost); "
-                    "check `trunkline scan` and `trunkline test timing`"
-                )
+                if not delivered and not out_of_service:
+                    waiting = sorted(fd_chan[fd] for fd in pending)
+                    raise BackendError(
+                        f"no audio from channel(s) {waiting} for {self.read_timeout:g} s: "
+                        "the board delivers no frames. Likely cause: no timing source (no "
+                        "span in sync and no dahdi_dummy/timer), or the board stopped (IRQ "
+                        "lost); check `trunkline scan` and `trunkline test timing`")
+                # Some boards deliver and these do not: theirs alone stalled.
+                for fd in pending:
+                    self._take_out(self._span_of(fd_chan[fd]), self._stalled)
+                    out[fd_row[fd]] = self._idle_code(fd_chan[fd])
+                pending.clear()
+                break
             for fd, revents in ready.items():
                 channel = fd_chan[fd]
                 if revents & POLLPRI:
@@ -715,11 +731,58 @@ class DahdiCard(CardABC):
                     continue
                 data = self._read_block(channel, fd)
                 if data is None:
+                    if self._span_of(channel) in self._removed:
+                        out[fd_row[fd]] = self._idle_code(channel)
+                        pending.discard(fd)
                     continue
                 out[fd_row[fd]] = np.frombuffer(data, dtype=np.uint8)
                 pending.discard(fd)
+                delivered = True
+        if out_of_service:
+            self._check_stalled(out_of_service, fd_chan, fd_row, out)
+            if not delivered:
+                self._pace()  # no channel paced this tick: the timer does
         self._frame += 1
         return out
+
+    def _span_of(self, channel: int) -> int:
+        return self._model_to_dahdi[self.channels[channel].span]
+
+    def _idle_code(self, channel: int) -> int:
+        """Silence in the channel's law (what a span out of service gives)."""
+        return 0xFF if self.channels[channel].law == "ulaw" else 0xD5
+
+    def _take_out(self, dahdi_span: int, reason: set[int]) -> None:
+        """A board stalled (no blocks for read_timeout while others deliver) or went
+        away (ENODEV, dahdi-base.c's nodev file operations): its span is out of service
+        with a RED alarm; nothing else stops."""
+        if dahdi_span in self._stalled | self._removed:
+            return
+        reason.add(dahdi_span)
+        self.stats["spans_out_of_service"] += 1
+        for model, d in self._model_to_dahdi.items():
+            if d == dahdi_span:
+                self._events.append(CardEvent(self.now, EventKind.ALARM, 0, model,
+                                              int(Alarm.RED)))
+
+    def _check_stalled(self, fds: set[int], fd_chan: dict[int, int],
+                       fd_row: dict[int, int], out: np.ndarray) -> None:
+        """A stalled span whose channel delivers again is back in service."""
+        for fd in fds:
+            channel = fd_chan[fd]
+            ds = self._span_of(channel)
+            if ds not in self._stalled:
+                continue
+            if not self.device.poll({fd: POLLIN}, 0).get(fd, 0) & POLLIN:
+                continue
+            data = self._read_block(channel, fd)
+            if data is None:
+                continue
+            self._stalled.discard(ds)
+            out[fd_row[fd]] = np.frombuffer(data, dtype=np.uint8)
+            for model, d in self._model_to_dahdi.items():
+                if d == ds:
+                    self._events.append(CardEvent(self.now, EventKind.NOALARM, 0, model, 0))
 
     def _read_block(self, channel: int, fd: int) -> bytes | None:
         try:
@@ -729,6 +792,9 @@ class DahdiCard(CardABC):
                 self._drain_events(channel, fd)
                 return None
             if err.errno == errno.EAGAIN:
+                return None
+            if err.errno == errno.ENODEV:
+                self._take_out(self._span_of(channel), self._removed)
                 return None
             raise BackendError(f"cannot read channel {channel}: {err}") from err
         if len(data) != FRAME_SAMPLES:
@@ -1000,7 +1066,7 @@ class DahdiCard(CardABC):
 
     def _check_alarm(self, dahdi_span: int) -> None:
         alarms = self._spanstat(dahdi_span).alarms & 0xFF
-        if dahdi_span in self._removed:
+        if dahdi_span in self._removed | self._stalled:
             return
         if alarms != self._alarms.get(dahdi_span, 0) & 0xFF:
             self._alarms[dahdi_span] = alarms
@@ -1031,7 +1097,7 @@ class DahdiCard(CardABC):
         lib = self.lib
         info = self.channels[channel]
         ds = self._model_to_dahdi[info.span]
-        if ds in self._removed:
+        if ds in self._removed | self._stalled:
             return ChannelState.OUT_OF_SERVICE
         if info.signalling in (ChannelSignalling.DCHAN, ChannelSignalling.MTP2):
             up = self._dchans[info.span].up if info.span in self._dchans else \
@@ -1067,7 +1133,7 @@ class DahdiCard(CardABC):
         ds = self._model_to_dahdi[span]
         info = self._spanstat(ds)
         alarms = Alarm(info.alarms & 0x3F)
-        if ds in self._removed:
+        if ds in self._removed | self._stalled:
             alarms |= Alarm.RED
         buffers = self._buffer_counts.get(ds, {})
         counters = SpanCounters(bpv=info.bpvcount, crc4=info.crc4count, fas=info.fascount,

@@ -356,6 +356,7 @@ class SimulatedKernel:
         self._fds: dict[int, _Fd] = {}
         self._next_fd = 3
         self._stalled = False
+        self._stalled_spans: set[int] = set()
         self._faults: list[dict[str, Any]] = []
         self._ring_plan: list[tuple[float, int, bool]] = []  # (time, channel, voltage on)
         self.maint_log: list[tuple[int, int]] = []
@@ -754,7 +755,8 @@ class SimulatedKernel:
     # -- faults and the far end, for tests -----------------------------------------------
     def inject(self, kind: str, **args: Any) -> None:
         """Apply a fault now: alarm (span, alarm=red|yellow|blue|none), irqmiss (span,
-        count), counters (span, bpv/crc4/fas/...), removed (span), stall (on=bool)."""
+        count), counters (span, bpv/crc4/fas/...), removed (span), stall (on=bool; with
+        span=N only that span's board stops)."""
         lib = self.lib
         if kind == "alarm":
             span = self.span_by_number(int(args["span"]))
@@ -783,7 +785,16 @@ class SimulatedKernel:
             for ch in self._span_chans(span):
                 ch.events.append(lib.DAHDI_EVENT_REMOVED)
         elif kind == "stall":
-            self._stalled = bool(args.get("on", True))
+            on = bool(args.get("on", True))
+            if "span" not in args:
+                self._stalled = on  # the whole machine: no block anywhere, no timer
+                return
+            # One board stops (its IRQ lost): every span at its location stops with it.
+            board = self.span_by_number(int(args["span"])).location
+            for span in self.spans:
+                if span.location == board:
+                    (self._stalled_spans.add if on else self._stalled_spans.discard)(
+                        span.number)
         else:
             raise ValueError(f"unknown simulated fault {kind!r}; known: {FAULT_KINDS}")
 
@@ -873,7 +884,7 @@ class SimulatedKernel:
                 ch.events.append(self.lib.DAHDI_EVENT_DIALCOMPLETE)
 
     def _blocks_due(self, f: _Fd) -> int:
-        if self._stalled:
+        if self._stalled or (f.chan and self.chans[f.chan].span in self._stalled_spans):
             return 0
         return _samples(self.now() - f.t0) // f.blocksize - f.blocks_read
 
@@ -1073,7 +1084,8 @@ class SimulatedKernel:
         deadlines = []
         for fd in fds:
             f = self._fds.get(fd)
-            if f is None or self._stalled:
+            if f is None or self._stalled or (
+                    f.chan and self.chans[f.chan].span in self._stalled_spans):
                 continue
             if f.chan and not self._is_hdlc(f):
                 deadlines.append(self._next_deadline(f))
