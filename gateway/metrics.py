@@ -76,6 +76,9 @@ class GatewayMetrics:
             ["method"], buckets=REQUEST_BUCKETS, registry=r)
         self.frames_in = Counter(f"{_PREFIX}_frames_in", "Frames received.", registry=r)
         self.frames_out = Counter(f"{_PREFIX}_frames_out", "Frames sent.", registry=r)
+        self.card_overruns = Counter(
+            f"{_PREFIX}_card_overruns",
+            "Card frames lost because the media tick read them too late.", registry=r)
         self.events_published = Counter(
             f"{_PREFIX}_events_published", "Events published by the engine.", registry=r)
         self.events_delivered = Counter(
@@ -101,11 +104,16 @@ class GatewayMetrics:
         """Count one call by its outcome (``human``, ``busy``, ...; DESIGN.md's list)."""
         self.calls.labels(outcome=outcome).inc()
 
-    def observe_tick(self, seconds: float, *, overrun: bool = False) -> None:
-        """Record one media tick's duration, and whether it missed its deadline."""
+    def observe_tick(self, seconds: float, *, overrun: bool = False,
+                     card_overruns: int = 0) -> None:
+        """Record one media tick's duration, whether it missed its deadline, and the card
+        frames lost since the last tick (a lost frame is an overrun too, even when the
+        tick itself was quick: the one before it, or the machine, was slow)."""
         self.tick_seconds.observe(seconds)
-        if overrun:
+        if overrun or card_overruns:
             self.tick_overruns.inc()
+        if card_overruns:
+            self.card_overruns.inc(card_overruns)
 
     def track_queues(self, depths: Callable[[], list[int]]) -> None:
         """Compute the queue gauges at scrape time from ``depths()`` (one int per client)."""

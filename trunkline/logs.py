@@ -34,11 +34,15 @@ def configure_logging(level: str = "warning", *, json: bool | None = None) -> No
     renderer = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
+    # exc_info=... becomes the traceback text ("exception") in JSON lines; the console
+    # renderer prints it itself.
+    tracebacks = [structlog.processors.format_exc_info] if json else []
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *tracebacks,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -78,6 +78,7 @@ class MediaEngine:
                              inbound=self.inbound, signalling=signalling,
                              options={"pri_switchtype": pri_switchtype, "pri_trace": pri_trace})
         self.picker = ChannelPicker(self.loop, groups)
+        self._overruns_seen = card.overruns
         self.calls: dict[int, Call] = {}
         self.draining = False
         self.ticks = 0
@@ -208,7 +209,10 @@ class MediaEngine:
     def _account(self, elapsed: float) -> None:
         self.tick_durations.append(elapsed)
         if self.metrics is not None:
-            self.metrics.observe_tick(elapsed, overrun=elapsed > 0.02)
+            lost = self.card.overruns - self._overruns_seen
+            self._overruns_seen = self.card.overruns
+            self.metrics.observe_tick(elapsed, overrun=elapsed > 0.02,
+                                      card_overruns=max(0, lost))
             if self.ticks % 50 == 0:  # channel states once a second
                 self.metrics.set_channel_states(
                     Counter(row["state"] for row in self.channel_rows()))

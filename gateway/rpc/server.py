@@ -422,6 +422,14 @@ class GatewayServer:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def _frame_in(self) -> None:
+        self._frames_in += 1
+        self.metrics.frames_in.inc()
+
+    def _frame_out(self) -> None:
+        self._frames_out += 1
+        self.metrics.frames_out.inc()
+
     def _count_error(self, code: ErrorCode) -> None:
         self._errors[code.wire_name] += 1
 

@@ -217,7 +217,7 @@ class Session(asyncio.Protocol):
             frame = out.popleft()
             self._out_bytes -= len(frame)
             transport.write(frame)
-            self.server._frames_out += 1
+            self.server._frame_out()
         if not out and self._reading_paused and not transport.is_closing():
             self._reading_paused = False
             transport.resume_reading()
@@ -243,7 +243,7 @@ class Session(asyncio.Protocol):
             return False
         if not self._paused and not self._out:
             self._transport.write(data)
-            self.server._frames_out += 1
+            self.server._frame_out()
             return True
         self._out.append(data)
         self._out_bytes += len(data)
@@ -284,7 +284,7 @@ class Session(asyncio.Protocol):
             notice["message"] = message
         with contextlib.suppress(Exception):
             transport.write(encode_frame(notice))
-            self.server._frames_out += 1
+            self.server._frame_out()
         transport.close()
         # close() waits for the buffer to drain, forever if the peer never reads.
         self._timers.append(self.server._loop.call_later(self.server.linger, transport.abort))
@@ -301,7 +301,7 @@ class Session(asyncio.Protocol):
 
     def _handle_frame(self, frame: dict[str, Any]) -> None:
         server = self.server
-        server._frames_in += 1
+        server._frame_in()
         try:
             request = parse_request(frame)
         except ProtocolError as err:
