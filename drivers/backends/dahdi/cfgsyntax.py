@@ -22,7 +22,7 @@ MAX_TIMING = 255
 #: user.h: DAHDI_TONE_ZONE_MAX 128 (registerzone: "Too many tone zones specified").
 MAX_ZONES = 128
 #: dahdi_cfg.c readline reads with fgets into a 256-byte buffer: a longer line is read
-#: in pieces, each counted as a line of its own, so we refuse it instead.
+#: in pieces of 255 bytes, each counted as a line of its own (logical_lines).
 MAX_LINE = 255
 #: libtonezone's built-in zones (dahdi-tools zonedata.c), the only names tone_zone_find
 #: knows (compared with strcasecmp): defaultzone= refuses any other on its line, and
@@ -40,19 +40,32 @@ def trim(text: str) -> str:
     return text.strip(_BLANKS)
 
 
-def logical_lines(text: str) -> Iterable[tuple[int, str]]:
-    """(line number, text) of each line dahdi_cfg reads (dahdi_cfg.c readline and main).
+def logical_lines(text: str) -> Iterable[tuple[int, int, bool, str]]:
+    """(dahdi_cfg's line number, the file's line number, whether it is the rest of a long
+    line, text) of each line dahdi_cfg reads (dahdi_cfg.c readline and main).
 
-    Everything from ``#`` on is a comment, so ``#include`` is a comment too (dahdi_cfg
-    has no includes); empty lines are skipped but counted. A line of only blanks -- or
-    blanks before a ``#`` -- is *not* skipped: readline tests the buffer's length after
-    trim(), which moves past leading blanks without removing them, and main skips only a
-    line starting with a newline. It comes out as ``""``, a syntax error to dahdi_cfg.
+    readline reads with fgets into a 256-byte buffer, so a line longer than 255 bytes is
+    read in pieces, each counted as a line of its own (the numbers after it run ahead of
+    the file's). Everything from ``#`` on is a comment, so ``#include`` is a comment too
+    (dahdi_cfg has no includes); empty lines are skipped but counted. A line of only
+    blanks -- or blanks before a ``#`` -- is *not* skipped: readline tests the buffer's
+    length after trim(), which moves past leading blanks without removing them, and main
+    skips only a line starting with a newline. It comes out as ``""``, a syntax error to
+    dahdi_cfg.
     """
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.split("#", 1)[0]
-        if line:
-            yield number, trim(line)
+    number = 0
+    physical_lines = text.split("\n")
+    for physical, raw in enumerate(physical_lines, start=1):
+        last = physical == len(physical_lines)
+        if last and not raw:
+            break                       # the end of the file after its last newline
+        data = raw.encode("utf-8") + (b"" if last else b"\n")
+        for at in range(0, len(data), MAX_LINE):
+            number += 1
+            piece = data[at:at + MAX_LINE].decode("utf-8", "replace")
+            line = piece.split("#", 1)[0]
+            if line and not line.startswith("\n"):
+                yield number, physical, at > 0, trim(line)
 
 
 def split_args(text: str, maxargs: int, sep: str = ",") -> list[str] | None:

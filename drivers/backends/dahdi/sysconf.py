@@ -275,9 +275,6 @@ class _Reader:
         self.config.warnings.append(f"{self.config.source}:{number}: {text}")
 
     def line(self, number: int, line: str) -> None:
-        if len(line) > MAX_LINE:
-            raise ValueError(f"line longer than {MAX_LINE} characters: dahdi_cfg reads it "
-                             "in pieces (readline's 256-byte buffer); split it in two lines")
         if not line:
             raise ValueError("a line of only blanks (or blanks before '#') is a syntax "
                              "error to dahdi_cfg (its readline keeps leading blanks); "
@@ -472,11 +469,19 @@ def parse_system_conf(text: str, source: str = "system.conf", *,
     :func:`import_files` runs that check itself, after chan_dahdi.conf's, so one run
     lists the problems of both files."""
     reader = _Reader(source)
-    for number, line in logical_lines(text):
+    for number, physical, rest, line in logical_lines(text):
         try:
             reader.line(number, line)
         except ValueError as err:
-            reader.errors.append((number, str(err)))
+            message = str(err)
+            if rest:
+                message = (f"the rest of line {physical} of the file, longer than "
+                           f"{MAX_LINE} characters, which dahdi_cfg reads as line {number} "
+                           f"(split the line): {message}")
+            elif number != physical:
+                message += (f" (line {physical} of the file: dahdi_cfg counts a line "
+                            f"longer than {MAX_LINE} characters before it more than once)")
+            reader.errors.append((number, message))
     if reader.errors:
         raise SystemConfError(source, [(source, n, m) for n, m in reader.errors])
     reader.finish()
