@@ -230,6 +230,17 @@ def test_a_long_line_is_read_in_pieces_as_dahdi_cfg_reads_it():
     assert error_lines("fxoks=1" + " " * 248 + "\n") == []   # 255 bytes, then "\n"
 
 
+def test_a_crlf_file_is_read_with_its_carriage_returns(tmp_path):
+    # dahdi_cfg reads bytes: "fxoks=1\r" is trimmed, but an empty CRLF line ("\r") is a
+    # line of blanks, a syntax error.
+    (tmp_path / "system.conf").write_bytes(b"fxoks=1\r\n\r\nfxoks=2\r\n")
+    with pytest.raises(SystemConfError) as info:
+        sysconf.import_files(tmp_path / "system.conf")
+    assert [n for n, _ in info.value.errors] == [2]
+    (tmp_path / "system.conf").write_bytes(b"fxoks=1\r\n# note\r\nfxoks=2\r\n")
+    assert len(sysconf.import_files(tmp_path / "system.conf").groups) == 2
+
+
 def test_nothing_is_written_when_the_import_fails(tmp_path, capsys):
     (tmp_path / "system.conf").write_text((DATA / "broken.conf").read_text())
     out = tmp_path / "card.toml"

@@ -587,9 +587,12 @@ def channel_layout(config: DahdiConfig) -> tuple[dict[int, tuple[int, int]], lis
     return layout, notes
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, newline: str | None = None) -> str:
+    """The file's text; ``newline=""`` keeps CR characters (system.conf: dahdi_cfg reads
+    bytes, and an empty line of a CRLF file is a syntax error to it)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", errors="replace", newline=newline) as f:
+            return f.read()
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror}", source=str(path)) from err
 
@@ -605,7 +608,7 @@ def import_files(system_conf: str | Path, chan_dahdi: str | Path | None = None) 
     from trunkline.drivers.backends.dahdi.trunkspans import attach
 
     path = Path(system_conf)
-    text = _read(path)
+    text = _read(path, newline="")
     cpath = Path(chan_dahdi) if chan_dahdi is not None else None
     ctext = _read(cpath) if cpath is not None else None
     problems: list[tuple[str, int, str]] = []
