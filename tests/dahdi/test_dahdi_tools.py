@@ -278,3 +278,40 @@ def test_config_apply_via_dahdi_cfg_reports_what_the_board_refuses(tmp_path: Pat
     assert out.returncode == 1
     assert re.search(r"^FAIL  apply: dahdi_cfg failed \(status 1\): DAHDI_CHANCONFIG failed "
                      r"on channel 1: Invalid argument", out.stdout, re.M), out.stdout
+
+
+PROBE = '''
+import errno, fcntl, os, select, struct
+from trunkline.drivers.backends.dahdi.abi import load
+
+lib = load().lib
+fd = os.open("/dev/dahdi/channel", os.O_RDWR)  # blocking, as dahdi_test opens
+fcntl.ioctl(fd, lib.DAHDI_SPECIFY, struct.pack("i", 1))
+fcntl.ioctl(fd, lib.DAHDI_SET_BLOCKSIZE, struct.pack("i", 160))
+size = struct.unpack("i", fcntl.ioctl(fd, lib.DAHDI_GET_BLOCKSIZE, struct.pack("i", 0)))[0]
+data = os.read(fd, 1024)
+ready, _, _ = select.select([fd], [], [], 5.0)
+poller = select.poll()
+poller.register(fd, select.POLLIN)
+events = dict(poller.poll(5000))
+chan = struct.unpack("i", fcntl.ioctl(fd, lib.DAHDI_CHANNO, struct.pack("i", 0)))[0]
+os.close(fd)
+try:
+    os.open("/dev/dahdi/nosuch", os.O_RDWR)
+    missing = 0
+except OSError as err:
+    missing = err.errno
+print(size, len(data), ready == [fd], bool(events.get(fd, 0) & select.POLLIN), chan,
+      os.path.exists("/dev/dahdi/ctl"), os.path.exists("/dev/dahdi/nosuch"),
+      missing == errno.ENOENT)
+'''
+
+
+def test_the_interposer_carries_plain_system_calls(tmp_path: Path) -> None:
+    # ioctl by _IOC_SIZE both ways (SET/GET_BLOCKSIZE, CHANNO), a blocking read that
+    # waits for the block, select and poll, stat and ENOENT for a node the kernel lacks.
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    out = sim(f'{sys.executable} "$1"', str(probe))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["160", "160", "True", "True", "1", "True", "False", "True"]
