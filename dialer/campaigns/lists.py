@@ -21,9 +21,11 @@ Rules (issue 7 item 2; DESIGN.md principle 5 "nothing lost, nothing silent"):
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +200,29 @@ def parse(text: str, *, source: str = "<string>", number_column: str | None = No
     return good, bad, headers, seen
 
 
+def _write_rejected(path: Path, bad: list[RowError], headers: list[str],
+                    rejected_dir: str | Path | None, rejected_name: str | None
+                    ) -> tuple[Path, Path]:
+    """Write the rejected rows under a temporary name; (temporary, final) paths."""
+    where = Path(rejected_dir) if rejected_dir is not None else path.parent
+    out = where / (rejected_name or f"{path.stem}.rejected.csv")
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csvsafe.writer(fh)
+            writer.writerow(["_line", "_reason", *headers])
+            for err in bad:
+                writer.writerow([err.line, err.reason, *err.raw])
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise ListImportError(f"cannot write the rejected rows to {out}: {err.strerror}; "
+                              "nothing was imported (the folder must be writable)",
+                              source=str(path)) from err
+    return temporary, out
+
+
 def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
                 encoding: str | None = None, number_column: str | None = None,
                 default_country: str = "86", default_area: str | None = None,
@@ -230,18 +255,24 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
     report.errors = bad
     numbers = [row.number for row in good]
     report.duplicates_in_file = len(numbers) - len(set(numbers))
-    counts = store.add_list(campaign, list_name or path.name, good, now=now, source=source,
-                            errors=[(e.line, e.reason, ",".join(e.raw)) for e in bad])
+    # The rejected rows are written (to a temporary name) before the rows are committed,
+    # and put in place after: a folder that cannot take the file fails the import before
+    # anything is stored, so running it again never imports the list twice.
+    pending = _write_rejected(path, bad, headers, rejected_dir, rejected_name) if bad \
+        else None
+    try:
+        counts = store.add_list(campaign, list_name or path.name, good, now=now,
+                                source=source,
+                                errors=[(e.line, e.reason, ",".join(e.raw)) for e in bad])
+    except BaseException:
+        if pending is not None:
+            with contextlib.suppress(OSError):
+                pending[0].unlink()
+        raise
     report.added, report.merged = counts["added"], counts["merged"]
-    if bad:
-        where = Path(rejected_dir) if rejected_dir is not None else path.parent
-        where.mkdir(parents=True, exist_ok=True)
-        out = where / (rejected_name or f"{path.stem}.rejected.csv")
-        with out.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csvsafe.writer(fh)
-            writer.writerow(["_line", "_reason", *headers])
-            for err in bad:
-                writer.writerow([err.line, err.reason, *err.raw])
+    if pending is not None:
+        temporary, out = pending
+        temporary.replace(out)
         report.rejected_file = out
     return report
 

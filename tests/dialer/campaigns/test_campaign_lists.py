@@ -83,6 +83,38 @@ def test_rejected_rows_are_spreadsheet_safe_and_import_again_as_written(tmp_path
     assert store.query("SELECT number FROM contact")[0][0] == "+8613800138001"
 
 
+def test_a_folder_that_cannot_take_the_rejected_rows_imports_nothing(tmp_path) -> None:
+    """Issue 15, red-team 11: in a read-only folder the import committed the rows, then
+    failed writing the rejected file; run again, it imported the list twice. (A folder
+    under a file cannot be written even by root, which CI may run as.)"""
+    path = _write(tmp_path, "name,phone\nok,13800138000\nbad,123\n", "utf-8")
+    store = open_store()
+    blocked = tmp_path / "list.csv" / "rejected"
+    for _ in range(2):
+        with pytest.raises(ListImportError, match=r"cannot write the rejected rows.*"
+                                                  "nothing was imported"):
+            import_file(store, "sales", path, now=T0, rejected_dir=blocked)
+    assert store.query("SELECT COUNT(*) FROM contact")[0][0] == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]
+    report = import_file(store, "sales", path, now=T0)
+    assert report.added == 1 and report.rejected_file is not None
+    assert store.query("SELECT COUNT(*) FROM contact")[0][0] == 1
+
+
+def test_the_rejected_file_is_put_in_place_only_when_the_rows_are_stored(
+        tmp_path, monkeypatch) -> None:
+    path = _write(tmp_path, "name,phone\nok,13800138000\nbad,123\n", "utf-8")
+    store = open_store()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "add_list", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_file(store, "sales", path, now=T0)
+    assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]  # no file, no leftover
+
+
 def test_watched_folder_imports_archives_and_never_imports_twice(tmp_path) -> None:
     store = open_store()
     folder = tmp_path / "in" / "sales"
