@@ -91,6 +91,22 @@ def decode(data: bytes, encoding: str | None = None, *, source: str = "<bytes>"
             raise ListImportError(f"cannot decode as {encoding}: {err}", source=source) from err
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError:
+            # A UTF-8 mark in front of GBK text (some Windows editors write one whatever
+            # the encoding): read as GB18030 without the mark, which would otherwise
+            # become garbage in the first header.
+            body = data[len(codecs.BOM_UTF8):]
+            try:
+                return body.decode("gb18030"), "gb18030 (after a UTF-8 BOM)"
+            except UnicodeDecodeError:
+                raise ListImportError(
+                    "the file starts with a UTF-8 byte order mark (BOM) but is neither "
+                    "UTF-8 nor GB18030/GBK after it; save it as UTF-8 or give --encoding",
+                    source=source) from None
     for candidate in ENCODINGS:
         try:
             return data.decode(candidate), candidate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 
@@ -28,6 +29,21 @@ def test_encodings_import_the_same_contacts(tmp_path, encoding: str) -> None:
     assert (report.rows, report.added, report.errors) == (2, 2, [])
     fields = store.contact_fields(1)
     assert fields["姓名"] == "张三" and fields["欠款金额"] == "1200" and fields["城市"] == "上海"
+
+
+def test_gbk_text_behind_a_utf8_bom_imports(tmp_path) -> None:
+    """Some Windows editors put a UTF-8 byte order mark before GBK text (issue 15,
+    red-team 14: the import failed and never said why)."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(codecs.BOM_UTF8 + GOOD.encode("gbk"))
+    store = open_store()
+    report = import_file(store, "sales", path, now=T0)
+    assert (report.added, report.errors, report.encoding) == (
+        2, [], "gb18030 (after a UTF-8 BOM)")
+    assert store.contact_fields(1)["姓名"] == "张三"
+    path.write_bytes(codecs.BOM_UTF8 + b"number\n\xff\xff\xff\n")
+    with pytest.raises(ListImportError, match="starts with a UTF-8 byte order mark"):
+        import_file(store, "sales", path, now=T0)
 
 
 def test_wrong_encoding_refuses_the_file_rather_than_garbling_it(tmp_path) -> None:
