@@ -272,6 +272,7 @@ class _Reader:
         self.radio = RadioLines()
 
     def warn(self, number: int, text: str) -> None:
+        """What dahdi_cfg lets pass but an installer should hear about, with its line."""
         self.config.warnings.append(f"{self.config.source}:{number}: {text}")
 
     def line(self, number: int, line: str) -> None:
@@ -318,6 +319,7 @@ class _Reader:
                                                            if near else ""))
 
     def shipped(self, number: int, zone: str) -> None:
+        """libtonezone knows more zones than trunkline plays and detects itself."""
         if zone not in zone_names():
             self.warn(number, f"tone zone {zone!r} is not one trunkline ships; calls will "
                       "use 'us' tones unless you pick another")
