@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -75,13 +76,7 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
              inbox: Path | None = None, far_ecm: bool = True,
              timeout: float = 600.0) -> dict[str, Any]:
     """Send one fax through an in-process engine; the dict ``trunkline fax send`` prints."""
-    from trunkline.clock import RealClock, VirtualClock
-    from trunkline.errors import TrunklineError
-    from trunkline.gateway.config import GatewayConfig
-    from trunkline.gateway.fax.documents import prepare
-    from trunkline.gateway.fax.jobs import _hangup_later
-    from trunkline.gateway.fax.session import FaxOptions, FaxSession
-    from trunkline.gateway.service import GatewayService
+    from trunkline.gateway.fax.session import FaxOptions
 
     if not number or not all(c.isdigit() or c in "*#" for c in number):
         raise ConfigError(f"fax number {number!r} must be digits (and * #)")
@@ -92,6 +87,27 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
     except ConfigError:
         raise
     work = Path(tempfile.mkdtemp(prefix="tl-fax-"))
+    try:
+        return _send(work, number, files, card=card, network=network, line=line,
+                     options=options, fine=fine, inbox=inbox, far_ecm=far_ecm,
+                     timeout=timeout)
+    finally:
+        # The prepared document (and, without --inbox, the far end's pages) are this
+        # command's scratch: each run used to leave its folder behind (issue 15,
+        # red-team 14).
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _send(work: Path, number: str, files: list[Path], *, card: str, network: Path | None,
+          line: str, options: Any, fine: bool, inbox: Path | None, far_ecm: bool,
+          timeout: float) -> dict[str, Any]:
+    from trunkline.clock import RealClock, VirtualClock
+    from trunkline.gateway.config import GatewayConfig
+    from trunkline.gateway.fax.documents import prepare
+    from trunkline.gateway.fax.jobs import _hangup_later
+    from trunkline.gateway.fax.session import FaxSession
+    from trunkline.gateway.service import GatewayService
+
     document = prepare(files, work / "document.tif", fine=fine)
     emulated = card.split(":", 1)[0] == "emulated"
     far_before = 0
@@ -134,13 +150,13 @@ def send_one(number: str, files: list[Path], *, card: str = "emulated",
         service.card.close()
     out = {"result": result.result, "pages": result.pages, "rate": result.rate,
            "ecm": result.ecm, "t30_code": result.t30_code, "received_file": None,
-           "far_ident": result.far_ident, "call_outcome": result.call_outcome,
-           "document": str(document.path)}
+           "far_ident": result.far_ident, "call_outcome": result.call_outcome}
     if emulated:
         from trunkline.drivers.backends.emulated import fax_far_end
 
         mine = list(fax_far_end.SESSIONS)[far_before:]
         if mine and mine[-1].rx_file is not None and mine[-1].rx_file.exists():
-            out["received_file"] = str(mine[-1].rx_file)
+            # Only a folder the user named outlives the command.
+            out["received_file"] = str(mine[-1].rx_file) if inbox is not None else None
             out["far_result"] = "ok" if mine[-1].ok else f"t30_{mine[-1].completion_code}"
     return out

@@ -160,3 +160,22 @@ def test_pdf_input(tmp_path: Path) -> None:
     pdf = tiff_to_pdf(page, tmp_path / "p.pdf")
     doc = prepare(pdf, tmp_path / "from-pdf.tif")
     assert doc.pages == 1 and read_fax(doc.path)[0].shape[1] == 1728
+
+
+@pytest.mark.slow
+def test_fax_send_leaves_no_scratch_folder_behind(tmp_path: Path, capsys,
+                                                  monkeypatch) -> None:
+    """Issue 15, red-team 14: each `trunkline fax send` left a /tmp/tl-fax-* folder."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    fax_far_end.reset()
+    page = make_page(tmp_path / "p.tif", 8, lines=300)
+    rc = run_cli(["fax", "send", FAX_NUMBER, str(page), "--card", "emulated", "--network",
+                  str(write_plan(tmp_path)), "--line", "pri", "--json"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and out["result"] == "ok", out
+    assert out["received_file"] is None  # no --inbox: the far end's copy went with it
+    assert list((tmp_path / "scratch").iterdir()) == []
+    fax_far_end.reset()
