@@ -20,6 +20,23 @@ from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.store.schema import migrate
 
+#: What SQLite's messages mean to an operator.
+_REASONS = {
+    "file is not a database": "it is not a database (a corrupt file, or not "
+                              "trunkline's)",
+    "database disk image is malformed": "the database file is corrupt (restore a backup)",
+    "database is locked": "another process holds the database locked; try again, or "
+                          "stop the other dialer",
+    "unable to open database file": "cannot open or create the file (permissions?)",
+    "database or disk is full": "the disk is full",
+    "attempt to write a readonly database": "the database file is read-only",
+}
+
+
+def _reason(err: sqlite3.Error) -> str:
+    text = str(err)
+    return next((why for key, why in _REASONS.items() if key in text), text)
+
 
 class Database:
     """The campaign database. One connection, used from one thread at a time.
@@ -30,20 +47,31 @@ class Database:
 
     def __init__(self, path: str | Path, *, timeout: float = 10.0) -> None:
         self.path = str(path)
-        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._depth = 0
         if self.path != ":memory:":
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise StoreError(f"{self.path}: cannot switch to WAL journal (got {mode})")
-        # FULL: a commit is on disk before COMMIT returns, so "durable before acted on"
-        # holds across power loss too, not only across a process crash.
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self.schema_found = migrate(self._conn)
+            where = Path(self.path)
+            if where.is_dir():
+                raise StoreError(f"{self.path}: is a folder, not a campaign database file")
+            if not where.parent.is_dir():
+                raise StoreError(f"{self.path}: the folder {where.parent} does not exist")
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._lock = threading.RLock()
+            self._depth = 0
+            if self.path != ":memory:":
+                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StoreError(f"{self.path}: cannot switch to WAL journal (got "
+                                     f"{mode})")
+            # FULL: a commit is on disk before COMMIT returns, so "durable before acted
+            # on" holds across power loss too, not only across a process crash.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self.schema_found = migrate(self._conn)
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: cannot open the campaign database: "
+                             f"{_reason(err)}") from err
         self._campaign_ids: dict[str, int] = {}
         self._strategies: dict[str, Strategy] = {}
 
@@ -67,16 +95,27 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as err:
+                raise StoreError(f"{self.path}: {_reason(err)}") from err
             self._depth = 1
             try:
                 yield self._conn
-            except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite may have rolled back itself (a full disk at COMMIT): a second
+                # ROLLBACK would hide the cause behind "no transaction is active".
+                if self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error) and not isinstance(
+                        exc, sqlite3.IntegrityError):
+                    raise StoreError(f"{self.path}: {_reason(exc)}; nothing of this "
+                                     "transaction was stored") from exc
                 raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
               ) -> list[sqlite3.Row]:
