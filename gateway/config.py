@@ -161,6 +161,34 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
 
+    def path_of(table: dict[str, Any], key: str, where: tuple) -> Path:
+        """A file or folder key: a non-empty string, relative to the file's folder."""
+        value = table[key]
+        if not isinstance(value, str) or not value:
+            raise doc.error(f"{key} must be a path (a string), not {value!r}", (*where, key))
+        return rel(value)
+
+    def text_of(table: dict[str, Any], key: str, where: tuple) -> str:
+        value = table[key]
+        if not isinstance(value, str) or not value:
+            raise doc.error(f"{key} must be a string, not {value!r}", (*where, key))
+        return value
+
+    def flag_of(table: dict[str, Any], key: str, where: tuple) -> bool:
+        # A string such as "no" would be true to Python: only TOML's true/false count.
+        value = table[key]
+        if not isinstance(value, bool):
+            raise doc.error(f"{key} must be true or false, not {value!r}", (*where, key))
+        return value
+
+    for section in ("card", "server", "calls", "fax", "recordings", "pri"):
+        if section in data and not isinstance(data[section], dict):
+            raise doc.error(f"[{section}] must be a table, not {data[section]!r}", (section,))
+    for section in ("line", "span", "token", "group"):
+        if section in data and not (isinstance(data[section], list) and all(
+                isinstance(t, dict) for t in data[section])):
+            raise doc.error(f"{section} must be [[{section}]] tables", (section,))
+
     card = data.get("card", {})
     reject_unknown_keys(doc, card, {"url", "network", "zone"}, ("card",))
     if "url" in card:
@@ -169,7 +197,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         name, _, arg = card["url"].partition(":")
         cfg.card_url = f"{name}:{rel(arg)}" if arg else name
     if "network" in card:
-        cfg.network = rel(card["network"])
+        cfg.network = path_of(card, "network", ("card",))
     if "zone" in card:
         cfg.zone = _zone(doc, card["zone"])
     for i, line in enumerate(data.get("line", [])):
@@ -192,13 +220,14 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     reject_unknown_keys(doc, server, {"socket", "tcp", "tls_cert", "tls_key", "queue_limit",
                                       "metrics"}, ("server",))
     if "socket" in server:
-        cfg.socket = rel(server["socket"])
+        cfg.socket = path_of(server, "socket", ("server",))
     if "tcp" in server:
         cfg.tcp = _address(doc, server["tcp"], ("server", "tcp"))
     if ("tls_cert" in server) != ("tls_key" in server):
         raise doc.error("TLS needs both tls_cert and tls_key", ("server",))
     if "tls_cert" in server:
-        cfg.tls = (str(rel(server["tls_cert"])), str(rel(server["tls_key"])))
+        cfg.tls = (str(path_of(server, "tls_cert", ("server",))),
+                   str(path_of(server, "tls_key", ("server",))))
     if "queue_limit" in server:
         q = server["queue_limit"]
         if isinstance(q, bool) or not isinstance(q, int) or not 10 <= q <= 1_000_000:
@@ -215,7 +244,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
                             (*path, "role"))
         if "token_file" in tok:
             try:
-                secret = rel(tok["token_file"]).read_text().strip()
+                secret = path_of(tok, "token_file", path).read_text().strip()
             except OSError as err:
                 raise doc.error(f"cannot read token_file: {err}", (*path, "token_file")) from err
         else:
@@ -245,17 +274,17 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     fax = data.get("fax", {})
     reject_unknown_keys(doc, fax, {"spool"}, ("fax",))
     if "spool" in fax:
-        cfg.fax_spool = rel(str(fax["spool"]))
+        cfg.fax_spool = path_of(fax, "spool", ("fax",))
     recordings = data.get("recordings", {})
     reject_unknown_keys(doc, recordings, {"root"}, ("recordings",))
     if "root" in recordings:
-        cfg.recordings_root = rel(str(recordings["root"]))
+        cfg.recordings_root = path_of(recordings, "root", ("recordings",))
     pri = data.get("pri", {})
     reject_unknown_keys(doc, pri, {"switchtype", "trace"}, ("pri",))
     if "switchtype" in pri:
-        cfg.pri_switchtype = str(pri["switchtype"])
+        cfg.pri_switchtype = text_of(pri, "switchtype", ("pri",))
     if "trace" in pri:
-        cfg.pri_trace = bool(pri["trace"])
+        cfg.pri_trace = flag_of(pri, "trace", ("pri",))
     if "group" in data:
         groups: dict[str, list[Any]] = {}
         for i, g in enumerate(data["group"]):

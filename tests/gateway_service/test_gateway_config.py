@@ -94,3 +94,21 @@ order = "round_robin"
     with pytest.raises(ConfigError, match=r"order must be one of first, round_robin, not "
                                           r"'random'"):
         config_from_string('[[group]]\nname = "x"\nchannels = ["pri"]\norder = "random"\n')
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("[server]\nsocket = 5\n", r":2: socket must be a path \(a string\), not 5"),
+    ("[card]\nnetwork = 5\n", r":2: network must be a path"),
+    ("[fax]\nspool = 5\n", r":2: spool must be a path"),       # was accepted as "5"
+    ("[recordings]\nroot = 5\n", r":2: root must be a path"),  # was accepted as "5"
+    ('[pri]\ntrace = "no"\n', r":2: trace must be true or false, not 'no'"),  # was on
+    ("[pri]\nswitchtype = 5\n", r":2: switchtype must be a string, not 5"),
+    ("server = 5\n", r"\[server\] must be a table, not 5"),
+    ("line = 5\n", r"line must be \[\[line\]\] tables"),
+    ("[calls]\nshutdown_grace = nan\n", r"shutdown_grace must be seconds in"),
+])
+def test_wrong_types_name_file_line_and_key(text: str, match: str) -> None:
+    """Issue 15, red-team 12: wrong types crashed with a TypeError or were taken silently
+    (``trace = "no"`` turned tracing on)."""
+    with pytest.raises(ConfigError, match=match):
+        config_from_string(text)
