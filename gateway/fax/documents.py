@@ -38,6 +38,13 @@ Y_DPI_FINE = 196
 Y_DPI_STANDARD = 98
 #: Longest page we send (in fine lines): a little over B4 length, as fax machines allow.
 MAX_FINE_LINES = 3300
+#: Limits checked before anything is rendered (a 25 KB PDF with one 200x200-inch page
+#: took 4.7 GB; a 200-page one 1.5 GB): pages in one document, the largest page side of a
+#: PDF (A3 is 16.5 in; 20 in leaves room), and pixels in one source image (600 dpi A3 is
+#: 70 million).
+MAX_PAGES = 100
+MAX_PAGE_INCHES = 20.0
+MAX_SOURCE_PIXELS = 80_000_000
 IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pbm", ".pgm",
                   ".ppm", ".webp"}
 
@@ -71,28 +78,71 @@ def _is_pdf(path: Path) -> bool:
         raise DocumentError(f"{path}: cannot read fax document: {err.strerror}") from err
 
 
+def _pdf_pages(path: Path) -> int:
+    """The PDF's page count, after checking it and every page's size against the limits
+    (poppler's pdfinfo reads the page boxes without rendering anything)."""
+    tool = shutil.which("pdfinfo")
+    if tool is None:
+        raise DocumentError(f"{path}: PDF pages need poppler-utils (pdfinfo, pdftoppm), "
+                            "which is not installed; send TIFF or PNG pages instead")
+
+    def info(*args: str) -> str:
+        proc = subprocess.run([tool, *args, str(path)], capture_output=True, text=True,
+                              timeout=60)
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines()
+            raise DocumentError(f"{path}: not a readable PDF ({lines[-1] if lines else ''})")
+        return proc.stdout
+
+    pages = 0
+    for line in info().splitlines():
+        if line.startswith("Pages:"):
+            pages = int(line.split()[1])
+    if pages < 1:
+        raise DocumentError(f"{path}: the PDF has no pages")
+    if pages > MAX_PAGES:
+        raise DocumentError(f"{path}: {pages} pages; a fax document has at most {MAX_PAGES}")
+    for line in info("-f", "1", "-l", str(pages)).splitlines():
+        # "Page    1 size: 612 x 792 pts (letter)"
+        if line.startswith("Page") and " size:" in line:
+            number = line.split()[1]
+            width, _, height = line.split("size:")[1].split()[:3]
+            inches = max(float(width), float(height)) / 72
+            if inches > MAX_PAGE_INCHES:
+                raise DocumentError(f"{path}: page {number} is {inches:.0f} inches long; "
+                                    f"fax pages are at most {MAX_PAGE_INCHES:.0f} inches")
+    return pages
+
+
 def _render_pdf(path: Path, fine: bool, work: Path) -> list[Any]:
+    """Render one page at a time and keep it only as a fax page (1 bit, 1728 wide): a
+    document's memory is its fax pages', not its rendered grey pages'."""
     tool = shutil.which("pdftoppm")
+    count = _pdf_pages(path)
     if tool is None:
         raise DocumentError(f"{path}: PDF pages need pdftoppm (Debian poppler-utils), which "
                             "is not installed; send TIFF or PNG pages instead")
     ydpi = Y_DPI_FINE if fine else Y_DPI_STANDARD
-    out = work / "page"
-    proc = subprocess.run([tool, "-gray", "-rx", str(X_DPI), "-ry", str(ydpi), str(path),
-                           str(out)], capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
-        msg = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no output"
-        raise DocumentError(f"{path}: not a readable PDF ({msg})")
-    files = sorted(work.glob("page*.pgm"), key=lambda p: int(p.stem.split("-")[-1]))
-    if not files:
-        raise DocumentError(f"{path}: the PDF has no pages")
     Image = _pil()
     pages = []
-    for f in files:
-        img = Image.open(f)
-        img.load()
-        img.info["dpi"] = (X_DPI, ydpi)
-        pages.append(img)
+    for number in range(1, count + 1):
+        out = work / f"page{number}"
+        proc = subprocess.run([tool, "-gray", "-rx", str(X_DPI), "-ry", str(ydpi),
+                               "-f", str(number), "-l", str(number), "-singlefile",
+                               str(path), str(out)], capture_output=True, text=True,
+                              timeout=120)
+        if proc.returncode != 0:
+            msg = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no output"
+            raise DocumentError(f"{path}: not a readable PDF ({msg})")
+        rendered = out.with_suffix(".pgm")
+        with Image.open(rendered) as img:
+            img.load()
+            img.info["dpi"] = (X_DPI, ydpi)
+            try:
+                pages.append(to_fax_page(img, fine=fine))
+            except DocumentError as err:
+                raise DocumentError(f"page {number}: {err}") from None
+        rendered.unlink()
     return pages
 
 
@@ -110,11 +160,24 @@ def load_pages(path: str | Path, *, fine: bool = True) -> list[Any]:
     try:
         img = Image.open(path)
         pages = []
-        for frame in ImageSequence.Iterator(img):
+        for index, frame in enumerate(ImageSequence.Iterator(img)):
+            # Checked from the header, before the pixels are decoded.
+            if index >= MAX_PAGES:
+                raise DocumentError(f"{path}: more than {MAX_PAGES} pages; a fax document "
+                                    f"has at most {MAX_PAGES}")
+            if frame.width * frame.height > MAX_SOURCE_PIXELS:
+                raise DocumentError(f"{path}: page {index + 1} is {frame.width}x"
+                                    f"{frame.height} pixels; at most {MAX_SOURCE_PIXELS:,} "
+                                    "pixels a page")
             page = frame.copy()
             page.load()
             page.info.setdefault("dpi", frame.info.get("dpi"))
             pages.append(page)
+    except DocumentError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise DocumentError(f"{path}: the image is too large to be a fax page ({err})") \
+            from err
     except UnidentifiedImageError as err:
         raise DocumentError(f"{path}: unsupported fax document (not a TIFF, PNG, JPEG or "
                             "PDF file)") from err
