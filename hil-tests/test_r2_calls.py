@@ -9,7 +9,7 @@ compelled MF tones cross the timeslot's audio and are heard by each end's own de
 from __future__ import annotations
 
 import pytest
-from trunk_calls import Offers
+from trunk_calls import Offers, first_span
 
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.lineloop import LineLoop
@@ -23,10 +23,7 @@ CN = load_zone("cn")
 
 
 def r2_span(card) -> int:
-    spans = [s.number for s in card.spans if s.signalling is SpanSignalling.CAS]
-    if not spans:
-        pytest.skip("the card has no MFC/R2 span")
-    return spans[0]
+    return first_span(card, SpanSignalling.CAS, "MFC/R2")
 
 
 def place(card, number: str, channel: int | None = None, **options) -> Leg:

@@ -10,7 +10,7 @@ DAHDI's MTP2 mode. Interworking with Debian's libss7 is tested in tests/ss7.
 from __future__ import annotations
 
 import pytest
-from trunk_calls import OUTCOMES, Offers
+from trunk_calls import OUTCOMES, Offers, first_span
 
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.lineloop import LineLoop
@@ -23,10 +23,7 @@ CN = load_zone("cn")
 
 
 def ss7_span(card) -> int:
-    spans = [s.number for s in card.spans if s.signalling is SpanSignalling.SS7]
-    if not spans:
-        pytest.skip("the card has no SS7 span")
-    return spans[0]
+    return first_span(card, SpanSignalling.SS7, "SS7")
 
 
 def ready(loop: LineLoop, span: int) -> None:

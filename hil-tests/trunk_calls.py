@@ -3,13 +3,16 @@
 ``OUTCOMES`` is what each number of hil-tests/network.toml ends as on a trunk that
 carries Q.850 causes (PRI, SS7 ISUP): the same table for both, since the same number
 must give the same outcome whichever signalling carries it. ``Offers`` is a line loop
-listener that keeps the calls offered to us.
+listener that keeps the calls offered to us; ``first_span`` finds the span to call on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from trunkline.drivers.model import SpanSignalling
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.leg import Leg
 
@@ -25,6 +28,14 @@ OUTCOMES = [
     ("13300000001", "unreachable", 27),
     ("13000000001", "invalid_number", 1),
 ]
+
+
+def first_span(card: Any, signalling: SpanSignalling, name: str) -> int:
+    """The card's first span of ``signalling``; the test is skipped without one."""
+    spans = [s.number for s in card.spans if s.signalling is signalling]
+    if not spans:
+        pytest.skip(f"the card has no {name} span")
+    return spans[0]
 
 
 class Offers:
