@@ -168,6 +168,12 @@ class Signalling(ABC):
         events as ``(None, event)``; signals for a leg as ``(leg, signal)``."""
         return iter(())
 
+    def state(self) -> dict[str, Any] | None:
+        """What the signalling knows of its circuits and links, for ``gw spans`` and
+        ``spans.list`` (MFC/R2 line states; an SS7 linkset's links and circuits); None
+        where the card's own channel states say it all."""
+        return None
+
     def block_circuit(self, now: float, channel: int, blocked: bool) -> bool:
         """Tell the far end that ``channel`` is (or is no longer) out of service for new
         calls, where the signalling can say so (MFC/R2 line blocking, an ISUP BLO);

@@ -491,8 +491,7 @@ class MediaEngine:
         such state (MFC/R2 line states per timeslot; an SS7 linkset's links and
         circuits); None otherwise."""
         module = self.loop.modules.get(span)
-        state = getattr(module, "state", None)
-        return state() if callable(state) else None
+        return None if module is None else module.state()
 
     def close(self) -> None:
         """Stop driving the card's lines (the card itself stays open)."""

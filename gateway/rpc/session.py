@@ -259,8 +259,7 @@ class Session(asyncio.Protocol):
         if not self._reading_paused:
             # Its replies wait: read no more of its requests until they have gone.
             self._reading_paused = True
-            with contextlib.suppress(RuntimeError, AttributeError):
-                self._transport.pause_reading()
+            self._transport.pause_reading()
         return True
 
     def _disconnect(self, reason: str, message: str = "") -> None:

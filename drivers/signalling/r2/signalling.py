@@ -305,9 +305,6 @@ class R2Signalling(Signalling):
         if leg.channel is not None and self.legs.get(leg.channel) is leg:
             del self.legs[leg.channel]
 
-    def close(self) -> None:
-        """Leave the circuits idle-looking to nobody: the card stops sending our bits
-        when the channels close; nothing more to say on CAS."""
 
     # -- state, for status and scan -----------------------------------------------------
     def state(self) -> dict[str, Any]:
