@@ -4,7 +4,8 @@
   ``itu``, ``br``, ``ar``, ``mx``): line code, signal meanings, timers, with sources.
 * :mod:`.line`: line signalling on the ABCD bits (ITU-T Q.421), one per circuit.
 * :mod:`.register`: the compelled MF cycle (Q.441), outgoing and incoming registers.
-* :mod:`.leg`: the call legs :class:`R2Leg` (outbound) and :class:`R2InboundLeg`.
+* :mod:`.leg`: the outbound call leg :class:`R2Leg` (and what both legs share);
+  :mod:`.inbound`: the inbound one, :class:`R2InboundLeg`.
 * :mod:`.span`: :class:`R2Span`, the circuits of one span (what a module keeps).
 * :mod:`.pair`: :class:`R2Pair`, two spans joined back to back (tests, demos).
 * :mod:`.events`: the observation-only :class:`R2Signal` and :class:`R2LineSignal`.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from trunkline.drivers.signalling.r2.events import R2LineSignal as R2LineSignal
 from trunkline.drivers.signalling.r2.events import R2Signal as R2Signal
-from trunkline.drivers.signalling.r2.leg import R2InboundLeg as R2InboundLeg
+from trunkline.drivers.signalling.r2.inbound import R2InboundLeg as R2InboundLeg
 from trunkline.drivers.signalling.r2.leg import R2Leg as R2Leg
 from trunkline.drivers.signalling.r2.line import Line as Line
 from trunkline.drivers.signalling.r2.pair import Behaviour as Behaviour

@@ -39,7 +39,8 @@ from trunkline.drivers.signalling.actions import (
     StopTone,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
-from trunkline.drivers.signalling.r2.leg import R2InboundLeg, R2Leg
+from trunkline.drivers.signalling.r2.inbound import R2InboundLeg
+from trunkline.drivers.signalling.r2.leg import R2Leg
 from trunkline.drivers.signalling.r2.register import decode_tone
 from trunkline.drivers.signalling.r2.span import R2Span
 from trunkline.drivers.signalling.r2.variants import R2Variant

@@ -34,7 +34,8 @@ from collections.abc import Iterable, Mapping
 
 from trunkline.drivers.signalling.actions import SetBits
 from trunkline.drivers.signalling.leg import CallOptions
-from trunkline.drivers.signalling.r2.leg import R2InboundLeg, R2Leg
+from trunkline.drivers.signalling.r2.inbound import R2InboundLeg
+from trunkline.drivers.signalling.r2.leg import R2Leg
 from trunkline.drivers.signalling.r2.line import Input, Line, LineOutput, LineState
 from trunkline.drivers.signalling.r2.variants import R2Variant, variant
 from trunkline.errors import CallStateError

@@ -6,7 +6,7 @@ from typing import Any
 
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.leg import Leg
-from trunkline.drivers.signalling.r2.leg import R2InboundLeg
+from trunkline.drivers.signalling.r2.inbound import R2InboundLeg
 from trunkline.drivers.signalling.r2.pair import End, R2Pair
 
 NUMBER = "13800000001"

@@ -14,12 +14,10 @@ from trunkline.drivers.signalling import actions as act
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.leg import CallOptions
 from trunkline.drivers.signalling.r2.events import R2LineSignal, R2Signal
+from trunkline.drivers.signalling.r2.inbound import INBOUND_TRANSITIONS, InState, R2InboundLeg
 from trunkline.drivers.signalling.r2.leg import (
-    INBOUND_TRANSITIONS,
     RESULTS,
     TRANSITIONS,
-    InState,
-    R2InboundLeg,
     R2Leg,
     State,
 )

@@ -31,7 +31,8 @@ from trunkline.drivers.model import CardEvent, EventKind
 from trunkline.drivers.signalling import actions as act
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
-from trunkline.drivers.signalling.r2.leg import R2InboundLeg, R2Leg
+from trunkline.drivers.signalling.r2.inbound import R2InboundLeg
+from trunkline.drivers.signalling.r2.leg import R2Leg
 from trunkline.drivers.signalling.r2.line import Line, LineState
 from trunkline.drivers.signalling.r2.pair import Behaviour, R2Pair
 from trunkline.drivers.signalling.r2.variants import VARIANTS

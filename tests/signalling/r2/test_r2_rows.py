@@ -18,11 +18,9 @@ from trunkline.drivers.dsp.events import AmdEvent, AnnouncementEvent, MfEvent, S
 from trunkline.drivers.model import CardEvent, EventKind
 from trunkline.drivers.signalling.leg import CallOptions
 from trunkline.drivers.signalling.r2 import leg as r2leg
+from trunkline.drivers.signalling.r2.inbound import INBOUND_TRANSITIONS, InState, R2InboundLeg
 from trunkline.drivers.signalling.r2.leg import (
-    INBOUND_TRANSITIONS,
     TRANSITIONS,
-    InState,
-    R2InboundLeg,
     R2Leg,
     State,
 )
