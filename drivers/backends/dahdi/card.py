@@ -39,6 +39,12 @@ other ioctls"):
 
 A model span is a DAHDI span, except that an analog DAHDI span with both FXO and FXS
 modules becomes two model spans (one per port kind), both reporting that span's status.
+
+Why one module of this size: every part of it works on the same open descriptors and
+the one event stream the kernel gives per channel (opening, reading and writing frames,
+hook and dial ioctls, events, alarms, buffer events); what stands alone is apart (the
+ABI in ``abi.py``, the device in ``device.py``, zones in ``tonezone.py``, span
+signalling in ``spansignalling.py``, configuration in ``sysconf.py``).
 """
 
 from __future__ import annotations

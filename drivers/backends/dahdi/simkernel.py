@@ -93,6 +93,11 @@ cancellation (``ECHOCANCEL_PARAMS`` is accepted and recorded), the tones of a zo
 its header is kept), conferencing, the pseudo channels, E&M, robbed-bit T1 signalling,
 ``IOMUX``. Behaviour the header leaves open (which errno a bad argument gives) follows
 the choice written beside it.
+
+Why one module of this size: it is one kernel's state (spans, channels, descriptors)
+and the ioctls, reads, writes and polls that act on it, each beside the dahdi-base.c
+rule it follows; the crossover cables (``simcross.py``) and the interposer's server
+(``simserver.py``) are apart.
 """
 
 from __future__ import annotations

@@ -68,6 +68,11 @@ the signalling module in the gateway's names (chan_dahdi's ``mfcr2_*`` and SS7 k
     ni = "national"
     cic_start = 1
     signalling_timeslot = 16
+
+Why one module of this size: it is the one model of a DAHDI configuration
+(:class:`DahdiConfig`) with its three forms (system.conf, trunkline TOML, the
+gateway's tables); the readers of other files and rules are apart (``chandahdi.py``,
+``cfgsyntax.py``, ``sigcaps.py``, ``radiolines.py``, ``trunkspans.py``).
 """
 
 from __future__ import annotations

@@ -6,9 +6,13 @@ real G.711 at 8 kHz; D-channels carry real HDLC frames to the network side, wher
 PRI layer runs libpri in network mode.
 
 What it does not emulate (stated, as python-can's virtual bus does): line impedance,
-echo and hybrid balance; caller ID on analog lines; MFC/R2 register signalling on CAS
-spans (the ABCD bits are carried, nobody answers them yet); T1 robbed-bit signalling;
-bit errors below the alarm level (counters move only when faults are injected).
+echo and hybrid balance; caller ID on analog lines; T1 robbed-bit signalling; bit
+errors below the alarm level (counters move only when faults are injected). MFC/R2 and
+SS7 spans face exchanges of their own (``r2_network.py``, ``ss7_network.py``).
+
+Why one module of this size: it is the card's side of the contract (spans, channels,
+frame timing, hook/dial/CAS operations, faults) over one network; the network, its
+ports and the exchanges behind digital spans are in modules of their own.
 """
 
 from __future__ import annotations
