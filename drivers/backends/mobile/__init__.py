@@ -1,0 +1,1 @@
+"""Mobile (GSM/LTE) modules driven by AT commands over serial ports (issue 20)."""
