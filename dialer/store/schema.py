@@ -136,6 +136,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX agent_session_time ON agent_session (started_at, ended_at);
     CREATE INDEX agent_session_open ON agent_session (agent) WHERE ended_at IS NULL;
     """,
+    # 4: users of the service (web logins) and the audit log of what they did
+    """
+    CREATE TABLE user (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin')),
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at REAL NOT NULL,
+        changed_at REAL NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        user TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT NOT NULL DEFAULT '{}',
+        remote TEXT
+    );
+    CREATE INDEX audit_time ON audit (ts);
+    CREATE INDEX audit_user ON audit (user, ts);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
