@@ -43,6 +43,9 @@ One :class:`Store` offers all of it; each part is a module of its own:
 - :mod:`~trunkline.dialer.store.recovery`: settling what a crash left open;
 - :mod:`~trunkline.dialer.store.sessions`: agent sessions;
 - :mod:`~trunkline.dialer.store.cleaning`: list cleaning's verdicts;
+- :mod:`~trunkline.dialer.store.users`: the service's users (schema 4);
+- :mod:`~trunkline.dialer.store.audit`: the audit log of what users did (schema 4);
+- :mod:`~trunkline.dialer.store.views`: calls and contacts as a user may see them;
 - :mod:`~trunkline.dialer.store.provider`: :class:`StoreContacts`, the engine's contact
   provider, which persists the engine's output before it is carried out.
 """
@@ -50,6 +53,8 @@ One :class:`Store` offers all of it; each part is a module of its own:
 from __future__ import annotations
 
 from trunkline.dialer.errors import StoreError as StoreError
+from trunkline.dialer.store.audit import AuditEntry as AuditEntry
+from trunkline.dialer.store.audit import AuditLog
 from trunkline.dialer.store.claims import Claim as Claim
 from trunkline.dialer.store.cleaning import CleaningRecords
 from trunkline.dialer.store.contacts import Contacts
@@ -65,9 +70,15 @@ from trunkline.dialer.store.schema import MIGRATIONS as MIGRATIONS
 from trunkline.dialer.store.schema import SCHEMA_VERSION as SCHEMA_VERSION
 from trunkline.dialer.store.schema import migrate as migrate
 from trunkline.dialer.store.sessions import AgentSessions
+from trunkline.dialer.store.users import ROLES as ROLES
+from trunkline.dialer.store.users import User as User
+from trunkline.dialer.store.users import Users
+from trunkline.dialer.store.views import Viewer as Viewer
+from trunkline.dialer.store.views import Views
 
 
-class Store(Recovery, CleaningRecords, AgentSessions, Counters, DncLists, Contacts):
+class Store(Recovery, CleaningRecords, AgentSessions, Counters, DncLists, Contacts, Users,
+            AuditLog, Views):
     """The campaign database. One connection, used from one thread at a time.
 
     ``path`` may be ``":memory:"`` for tests. Several processes may share a file: every
@@ -81,7 +92,9 @@ class Store(Recovery, CleaningRecords, AgentSessions, Counters, DncLists, Contac
 __all__ = [
     "GLOBAL",
     "MIGRATIONS",
+    "ROLES",
     "SCHEMA_VERSION",
+    "AuditEntry",
     "Claim",
     "InFlight",
     "NewContact",
@@ -89,5 +102,7 @@ __all__ = [
     "Store",
     "StoreContacts",
     "StoreError",
+    "User",
+    "Viewer",
     "migrate",
 ]
