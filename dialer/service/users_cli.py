@@ -1,0 +1,161 @@
+"""``trunkline users add|passwd|list|disable|enable``: the service's users, from the shell.
+
+The users live in the campaign database (``--db``, alias ``--store``; default
+``$TRUNKLINE_DIALER_DB`` or ``trunkline-dialer.sqlite``, as ``trunkline dialer run``
+finds it). A password is read from standard input when it is not a terminal (one line:
+``printf '%s\\n' "$PW" | trunkline users add li --role agent``), else asked twice
+without echo. Every change is written to the audit log as done by ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from typing import TextIO
+
+from trunkline.dialer.runner.cli import DEFAULT_DB
+from trunkline.dialer.store import ROLES, Store, StoreError
+from trunkline.dialer.store.users import check_role, check_user_name
+from trunkline.errors import ConfigError
+
+
+def register_users_command(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``trunkline users`` to the main program's sub-parsers."""
+    users = subparsers.add_parser(
+        "users", help="the dialer service's users: add, passwd, list, disable",
+        description=(
+            "Manage who may log in to the dialer service (trunkline dialer serve): agents, "
+            "supervisors and admins. Passwords are stored as argon2id hashes; users are "
+            "never deleted (the audit log names them), only disabled."))
+    users.set_defaults(handler=lambda args: (users.print_help(), 2)[1])
+    sub = users.add_subparsers(dest="users_command", metavar="SUBCOMMAND")
+
+    def common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--db", "--store", dest="db", metavar="FILE",
+                            default=os.environ.get("TRUNKLINE_DIALER_DB", DEFAULT_DB),
+                            help="the campaign database (default $TRUNKLINE_DIALER_DB or "
+                                 f"{DEFAULT_DB})")
+
+    add = sub.add_parser(
+        "add", help="add a user",
+        description="Add a user with a role. The password is read from standard input "
+                    "when it is not a terminal, else asked twice.",
+        epilog="Example: printf '%%s\\n' \"$PW\" | trunkline users add li --role agent")
+    add.add_argument("name", help="the login name (letters, digits, . _ - @)")
+    add.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
+    common(add)
+    add.set_defaults(handler=run_add)
+    passwd = sub.add_parser("passwd", help="set a user's password",
+                            description="Set a new password (read as for 'users add').")
+    passwd.add_argument("name")
+    common(passwd)
+    passwd.set_defaults(handler=run_passwd)
+    listing = sub.add_parser("list", help="list the users",
+                             description="List the users: name, role, state, last change.")
+    listing.add_argument("--json", action="store_true", help="one JSON array")
+    common(listing)
+    listing.set_defaults(handler=run_list)
+    for name, verb in (("disable", "disable"), ("enable", "enable again")):
+        cmd = sub.add_parser(name, help=f"{verb} a user",
+                             description=f"{verb.capitalize()} a user. A disabled user "
+                                         "cannot log in; its open sessions end at their "
+                                         "next request.")
+        cmd.add_argument("name")
+        common(cmd)
+        cmd.set_defaults(handler=run_disable if name == "disable" else run_enable)
+
+
+def read_password(name: str, stdin: TextIO | None = None) -> str:
+    """The new password for ``name``: one line of standard input when it is not a
+    terminal, else asked twice without echo (they must match)."""
+    from trunkline.dialer.service.passwords import check_password
+
+    stream = stdin if stdin is not None else sys.stdin
+    if not stream.isatty():
+        password = stream.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            raise ConfigError("the two passwords differ; nothing was changed")
+    return check_password(password, user=name)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from trunkline.dialer.service.passwords import hash_password
+
+    name, role = check_user_name(args.name), check_role(args.role)
+    with Store(args.db) as store:
+        if store.find_user(name) is not None:  # before asking for a password
+            raise StoreError(f"user {name!r} already exists (use 'trunkline users passwd' "
+                             "to change the password)")
+        password_hash = hash_password(read_password(name))
+        now = time.time()
+        with store.transaction():
+            store.add_user(name, role, password_hash, now=now)
+            store.audit("user.add", now=now, user=_actor(), target=name,
+                        details={"role": role})
+    print(f"added {role} {name}")
+    return 0
+
+
+def run_passwd(args: argparse.Namespace) -> int:
+    from trunkline.dialer.service.passwords import hash_password
+
+    with Store(args.db) as store:
+        store.get_user(args.name)
+        password_hash = hash_password(read_password(args.name))
+        now = time.time()
+        with store.transaction():
+            store.set_password_hash(args.name, password_hash, now=now)
+            store.audit("user.passwd", now=now, user=_actor(), target=args.name)
+    print(f"password of {args.name} changed")
+    return 0
+
+
+def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
+    with Store(args.db) as store:
+        now = time.time()
+        with store.transaction():
+            store.set_disabled(args.name, disabled, now=now)
+            store.audit("user.disable" if disabled else "user.enable", now=now,
+                        user=_actor(), target=args.name)
+    print(f"{args.name} {'disabled' if disabled else 'enabled'}")
+    return 0
+
+
+def run_disable(args: argparse.Namespace) -> int:
+    return _set_disabled(args, True)
+
+
+def run_enable(args: argparse.Namespace) -> int:
+    return _set_disabled(args, False)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        users = store.users()
+    rows = [{"name": u.name, "role": u.role, "disabled": u.disabled,
+             "created_at": u.created_at, "changed_at": u.changed_at} for u in users]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no users (add one: trunkline users add NAME --role admin)")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["changed_at"]))
+        state = "disabled" if r["disabled"] else "enabled"
+        print(f"{r['name']:<{width}}  {r['role']:<10}  {state:<8}  changed {changed}")
+    return 0
