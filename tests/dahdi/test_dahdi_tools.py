@@ -315,3 +315,28 @@ def test_the_interposer_carries_plain_system_calls(tmp_path: Path) -> None:
     out = sim(f'{sys.executable} "$1"', str(probe))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["160", "160", "True", "True", "1", "True", "False", "True"]
+
+
+GAINS_PROBE = '''
+import fcntl, os, struct
+from trunkline.drivers.backends.dahdi.abi import load
+
+lib = load().lib
+fd = os.open("/dev/dahdi/channel", os.O_RDWR | os.O_NONBLOCK)
+fcntl.ioctl(fd, lib.DAHDI_SPECIFY, struct.pack("i", 1))
+fcntl.ioctl(fd, lib.DAHDI_AUDIOMODE, struct.pack("i", 1))
+rx, tx = bytes(255 - i for i in range(256)), bytes(range(256))
+fcntl.ioctl(fd, lib.DAHDI_SETGAINS, struct.pack("i", 0) + rx + tx)
+got = fcntl.ioctl(fd, lib.DAHDI_GETGAINS, struct.pack("i", 0) + bytes(512))
+chan, = struct.unpack("i", got[:4])
+print(chan, got[4:260] == rx, got[260:516] == tx)
+'''
+
+
+def test_the_interposer_carries_struct_gains_both_ways(tmp_path: Path) -> None:
+    # struct dahdi_gains (516 bytes by _IOC_SIZE) in with SETGAINS, out with GETGAINS.
+    probe = tmp_path / "gains.py"
+    probe.write_text(GAINS_PROBE)
+    out = sim(f'{sys.executable} "$1"', str(probe))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "True", "True"]

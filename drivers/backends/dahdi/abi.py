@@ -34,6 +34,7 @@ IOCTLS: tuple[str, ...] = (
     "DAHDI_ATTACH_ECHOCAN", "DAHDI_SETPOLARITY", "DAHDI_STARTUP", "DAHDI_SHUTDOWN",
     "DAHDI_CHANNO", "DAHDI_AUDIOMODE", "DAHDI_LOADZONE", "DAHDI_FREEZONE",
     "DAHDI_DEFAULTZONE", "DAHDI_SETTONEZONE", "DAHDI_GETTONEZONE", "DAHDI_BUFFER_EVENTS",
+    "DAHDI_GETGAINS", "DAHDI_SETGAINS",
 )
 
 #: Every DAHDI_EVENT_* code of user.h (the backend maps each one; a test checks that
@@ -121,6 +122,7 @@ struct dahdi_echocanparam { char name[16]; int32_t value; ...; };
 struct dahdi_echocanparams { uint32_t tap_length; uint32_t param_count; ...; };
 struct dahdi_versioninfo { char version[80]; char echo_canceller[80]; ...; };
 struct dahdi_attach_echocan { int chan; char echocan[16]; ...; };
+struct dahdi_gains { int chan; unsigned char rxgain[256]; unsigned char txgain[256]; ...; };
 struct dahdi_tone_def_header { int count; int zone; int ringcadence[...]; char name[40]; ...; };
 
 int tl_dahdi_ioctl(int fd, unsigned long request, void *arg);

@@ -70,6 +70,7 @@ from trunkline.drivers.backends.dahdi.device import (
     Device,
     open_device,
 )
+from trunkline.drivers.backends.dahdi.portsettings import gain_table, port_settings
 from trunkline.drivers.backends.dahdi.spansignalling import span_protocol
 from trunkline.drivers.backends.dahdi.sysconf import DahdiConfig
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
@@ -83,6 +84,7 @@ from trunkline.drivers.model import (
     ChannelState,
     EventKind,
     HookOp,
+    LineOptions,
     SpanCounters,
     SpanInfo,
     SpanKind,
@@ -327,6 +329,15 @@ class DahdiCard(CardABC):
                       "polarity_ignored": 0, "spans_out_of_service": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
+        #: chan_dahdi.conf's per-port settings kept by ``config import`` (gains, answer
+        #: on polarity), applied as chan_dahdi applies them (portsettings.py).
+        self.port_settings = {c: p for c, p in port_settings(self.config).items()
+                              if c in self.channels}
+        for channel, settings in self.port_settings.items():
+            if settings.answer_on_polarity is not None and \
+                    self.channels[channel].signalling.value.startswith("fxo"):
+                self.set_line_options(channel, LineOptions(
+                    answer_on_polarity=settings.answer_on_polarity))
 
     @property  # type: ignore[override]
     def overruns(self) -> int:
@@ -648,13 +659,18 @@ class DahdiCard(CardABC):
             # Without DAHDI_FLAGBIT_BUFEVENTS the kernel never reports overruns and
             # underruns (dahdi-base.c __putbuf_chunk, __dahdi_getbuf_chunk).
             self.device.ioctl(fd, lib.DAHDI_BUFFER_EVENTS, self.binding.int_arg(1))
+            settings = self.port_settings.get(channel)
+            gains = settings is not None and settings.has_gain
+            if info.signalling is ChannelSignalling.BCHAN and (gains or self.echocancel):
+                # A clear channel has no DAHDI_FLAG_AUDIO (dahdi_ioctl_chanconfig,
+                # initialize_channel), and DAHDI_ECHOCANCEL_PARAMS and DAHDI_SETGAINS are
+                # EINVAL without it: audio mode first, as chan_dahdi's dahdi_enable_ec
+                # does on PRI/SS7 B-channels.
+                self.device.ioctl(fd, lib.DAHDI_AUDIOMODE, self.binding.int_arg(1))
+            if gains:
+                assert settings is not None
+                self._set_gains(fd, settings.rxgain, settings.txgain, info.law)
             if self.echocancel and info.signalling is not ChannelSignalling.CAS:
-                if info.signalling is ChannelSignalling.BCHAN:
-                    # A clear channel has no DAHDI_FLAG_AUDIO (dahdi_ioctl_chanconfig,
-                    # initialize_channel), and DAHDI_ECHOCANCEL_PARAMS is EINVAL without
-                    # it: audio mode first, as chan_dahdi's dahdi_enable_ec does on
-                    # PRI/SS7 B-channels.
-                    self.device.ioctl(fd, lib.DAHDI_AUDIOMODE, self.binding.int_arg(1))
                 try:
                     params = self.binding.echocan_params(self.echocancel)
                     self.device.ioctl(fd, lib.DAHDI_ECHOCANCEL_PARAMS, params)
@@ -668,6 +684,15 @@ class DahdiCard(CardABC):
             raise BackendError(f"cannot open channel {channel} (span {info.span}): "
                                f"{err}") from err
         self._fds[channel] = fd
+
+    def _set_gains(self, fd: int, rxgain: float, txgain: float, law: str) -> None:
+        """DAHDI_SETGAINS with chan_dahdi's tables (set_actual_gain: both tables at
+        once, ``chan`` 0 meaning this fd's channel)."""
+        gains = self.binding.new("struct dahdi_gains *")
+        gains.chan = 0
+        self.binding.ffi.memmove(gains.rxgain, gain_table(rxgain, law), 256)
+        self.binding.ffi.memmove(gains.txgain, gain_table(txgain, law), 256)
+        self.device.ioctl(fd, self.lib.DAHDI_SETGAINS, gains)
 
     def _close_internal(self, channel: int) -> None:
         fd = self._fds.pop(channel, None)

@@ -68,17 +68,18 @@ class TxStream:
     def __post_init__(self) -> None:
         self.base = self.pos
 
-    def advance(self, tx: bytearray, now: int, idle: int) -> None:
+    def advance(self, tx: bytearray, now: int, idle: int, gain: bytes | None = None) -> None:
         """Transmit up to sample ``now``: from the write buffer ``tx``, silence after it
-        runs dry (as the kernel does when the application wrote too little)."""
+        runs dry (as the kernel does when the application wrote too little), through
+        the channel's transmit gain table when it has one."""
         n = now - self.pos
         if n <= 0:
             return
         sent = bytes(tx[:n])
         del tx[:n]
-        self.line += sent
         if len(sent) < n:
-            self.line += bytes([idle]) * (n - len(sent))
+            sent += bytes([idle]) * (n - len(sent))
+        self.line += sent.translate(gain) if gain is not None else sent
         self.pos = now
         if len(self.line) > 2 * RETAIN:
             cut = len(self.line) - RETAIN
@@ -139,7 +140,8 @@ class Crossover:
 
     def transmit(self, ch: _Chan) -> None:
         """Bring ``ch``'s transmit up to now (before its buffer is read or added to)."""
-        self.stream(ch).advance(ch.tx, self.kernel.sample_now(), self.kernel.idle_code(ch))
+        self.stream(ch).advance(ch.tx, self.kernel.sample_now(), self.kernel.idle_code(ch),
+                                self.kernel.tx_gain(ch))
 
     def receive_block(self, ch: _Chan, start: int, n: int, idle: int) -> np.ndarray:
         """The block of ``n`` samples from ``start`` that ``ch`` receives off the cable."""

@@ -131,6 +131,8 @@ from trunkline.errors import ConfigError
 
 SPEC = "1.0"
 RATE = 8000
+#: dahdi-base.c's defgain: "defgain[i] = i", the gain tables of a channel nobody set.
+IDENTITY_GAIN = bytes(range(256))
 FAULT_KINDS = ("alarm", "irqmiss", "counters", "removed", "stall")
 #: kernel.h DAHDI_RINGTRAILER: 50 ms without ringing voltage end a ring burst.
 RING_TRAILER = 0.05
@@ -255,6 +257,10 @@ class _Chan:
     tx_underrun: bool = False      # DAHDI_FLAGBIT_TXUNDERRUN: an underrun episode
     echocan: int = 0
     echocan_name: str = ""
+    # dahdi-base.c chan->rxgain/txgain: byte-to-byte tables applied to what is received
+    # and sent on a channel with DAHDI_FLAG_AUDIO; None is defgain (identity).
+    rxgain: bytes | None = None
+    txgain: bytes | None = None
     tx: bytearray = field(default_factory=bytearray)
     events: deque[int] = field(default_factory=deque)
     hdlc_in: deque[bytes] = field(default_factory=deque)   # towards the backend
@@ -928,6 +934,8 @@ class SimulatedKernel:
                 if self.cross.crossed(self.spans[ch.span - 1]):
                     self.cross.transmit(ch)  # what was written went out before the close
                     ch.hdlc_in.clear()
+                # close_channel: "chan->rxgain = defgain; chan->txgain = defgain".
+                ch.rxgain = ch.txgain = None
                 ch.tx.clear()
                 ch.events.clear()
                 ch.dial_until = None
@@ -973,9 +981,12 @@ class SimulatedKernel:
         due = self._blocks_due(f)
         if due <= 0:
             raise DahdiOperationError(errno.EAGAIN, "read", target)
-        block = self._rx_block(ch, span, f)
+        block = bytes(self._rx_block(ch, span, f)[:size])
         f.blocks_read += 1
-        return bytes(block[:size])
+        if ch.audio and ch.rxgain is not None:
+            # __dahdi_process_putaudio_chunk: "rxb[x] = ms->rxgain[rxb[x]]" (audio only).
+            block = block.translate(ch.rxgain)
+        return block
 
     def _check_overrun(self, f: _Fd, ch: _Chan) -> None:
         """dahdi-base.c __putbuf_chunk: with every receive buffer full (inreadbuf -1)
@@ -1022,6 +1033,9 @@ class SimulatedKernel:
             ch.tx_underrun = False
         tx = np.full(n, idle, dtype=np.uint8)
         tx[: len(sent)] = np.frombuffer(sent, dtype=np.uint8)
+        gain = self.tx_gain(ch)
+        if gain is not None:
+            tx = np.frombuffer(tx.tobytes().translate(gain), dtype=np.uint8)
         if span.kind != "analog":
             if span.maint == lib.DAHDI_MAINT_LOCALLOOP:
                 return tx  # our transmit comes straight back, whatever the line does
@@ -1187,6 +1201,8 @@ class SimulatedKernel:
             if ch.sigtype & (self.lib.DAHDI_SIG_CLEAR | self.lib.DAHDI_SIG_HARDHDLC):
                 ch.audio = False
             ch.mtp2_last = ch.mtp2_repeat = None
+            # initialize_channel: "chan->rxgain = defgain; chan->txgain = defgain".
+            ch.rxgain = ch.txgain = None
             if self.cross.crossed(self.spans[ch.span - 1]):
                 ch.hdlc_in.clear()
         f.chan = number
@@ -1581,7 +1597,48 @@ class SimulatedKernel:
         ch.audio = bool(arg[0])
         ch.hdlc_fcs = False
         if not ch.audio:
+            # "chan->rxgain = defgain; chan->txgain = defgain" with the canceller freed.
             ch.echocan = 0
+            ch.rxgain = ch.txgain = None
+
+    def tx_gain(self, ch: _Chan) -> bytes | None:
+        """The table what ``ch`` sends goes through: __dahdi_process_getaudio_chunk ends
+        with "txb[x] = ms->txgain[txb[x]]" (silence filled in for an underrun too), on
+        channels with DAHDI_FLAG_AUDIO only (dahdi_transmit)."""
+        return ch.txgain if ch.audio else None
+
+    def _gains_chan(self, f: _Fd, arg: Any, name: str) -> _Chan:
+        """dahdi_ioctl_getgains/setgains: ``chan`` 0 is the fd's own channel, another is
+        chan_from_num's (EINVAL when there is none); EINVAL without DAHDI_FLAG_AUDIO."""
+        number = int(arg.chan)
+        if number == 0:
+            ch = self._chan_of(f, name)
+        elif number in self.chans:
+            ch = self.chans[number]
+        else:
+            raise DahdiOperationError(errno.EINVAL, name, f"channel {number}")
+        if not ch.audio:
+            raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (not in "
+                                                          "audio mode)")
+        return ch
+
+    def _ioctl_getgains(self, f: _Fd, arg: Any, name: str) -> None:
+        ch = self._gains_chan(f, arg, name)
+        arg.chan = ch.number
+        self.ffi.memmove(arg.rxgain, ch.rxgain or IDENTITY_GAIN, 256)
+        self.ffi.memmove(arg.txgain, ch.txgain or IDENTITY_GAIN, 256)
+
+    def _ioctl_setgains(self, f: _Fd, arg: Any, name: str) -> None:
+        ch = self._gains_chan(f, arg, name)
+        rx = bytes(self.ffi.buffer(arg.rxgain, 256))
+        tx = bytes(self.ffi.buffer(arg.txgain, 256))
+        # dahdi_ioctl_setgains: both tables equal to defgain free the custom ones; any
+        # other setting replaces both ("This is a custom gain setting").
+        if rx == IDENTITY_GAIN and tx == IDENTITY_GAIN:
+            ch.rxgain = ch.txgain = None
+        else:
+            ch.rxgain, ch.txgain = rx, tx
+        arg.chan = ch.number
 
     def _clear_only(self, f: _Fd, name: str) -> _Chan:
         ch = self._chan_of(f, name)

@@ -67,6 +67,8 @@ STRUCT_IOCTLS: dict[str, str] = {
     "DAHDI_SETCADENCE": "struct dahdi_ring_cadence",
     "DAHDI_GETVERSION": "struct dahdi_versioninfo",
     "DAHDI_ATTACH_ECHOCAN": "struct dahdi_attach_echocan",
+    "DAHDI_GETGAINS": "struct dahdi_gains",
+    "DAHDI_SETGAINS": "struct dahdi_gains",
 }
 
 #: What the answers above need from user.h (ioctl numbers of requests the binding in
