@@ -28,8 +28,13 @@ reject_cause = 21
 shutdown_grace = 10.0            # seconds calls may go on after a stop request
 [fax]
 spool = "/var/spool/trunkline/fax"   # fax jobs' files
+documents = "/srv/fax"           # the only folder clients' fax files may be in (default:
+                                 # SPOOL/documents): documents to send, faxes received
 [recordings]
-root = "/var/lib/trunkline/recordings"  # recordings and their index
+root = "/var/lib/trunkline/recordings"  # recordings and their index; call.record's
+                                        # paths must lie here too
+[media]
+prompts = "/var/lib/trunkline/prompts"  # the only folder call.play may read files from
 [pri]
 switchtype = "euroisdn_e1"
 trace = false
@@ -94,7 +99,12 @@ class GatewayConfig:
     fax_spool: Path | None = None
     """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
-    """Where recordings and their index live (default: see gateway/recording/archive.py)."""
+    """Where recordings and their index live (default: see gateway/recording/archive.py);
+    ``call.record``'s paths must lie in it (gateway/paths.py)."""
+    fax_documents: Path | None = None
+    """The folder clients' fax files must lie in (default: the spool's ``documents``)."""
+    prompts: Path | None = None
+    """The folder ``call.play`` files must lie in (default: gateway/paths.py)."""
     source: str | None = None
 
 
@@ -156,7 +166,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     cfg = GatewayConfig(source=doc.source)
     data = doc.data
     reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group", "fax",
-                                    "recordings", "line", "span"})
+                                    "recordings", "media", "line", "span"})
 
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
@@ -181,7 +191,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             raise doc.error(f"{key} must be true or false, not {value!r}", (*where, key))
         return value
 
-    for section in ("card", "server", "calls", "fax", "recordings", "pri"):
+    for section in ("card", "server", "calls", "fax", "recordings", "media", "pri"):
         if section in data and not isinstance(data[section], dict):
             raise doc.error(f"[{section}] must be a table, not {data[section]!r}", (section,))
     for section in ("line", "span", "token", "group"):
@@ -272,9 +282,15 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
                             ("calls", "reject_cause"))
         cfg.reject_cause = v
     fax = data.get("fax", {})
-    reject_unknown_keys(doc, fax, {"spool"}, ("fax",))
+    reject_unknown_keys(doc, fax, {"spool", "documents"}, ("fax",))
     if "spool" in fax:
         cfg.fax_spool = path_of(fax, "spool", ("fax",))
+    if "documents" in fax:
+        cfg.fax_documents = path_of(fax, "documents", ("fax",))
+    media = data.get("media", {})
+    reject_unknown_keys(doc, media, {"prompts"}, ("media",))
+    if "prompts" in media:
+        cfg.prompts = path_of(media, "prompts", ("media",))
     recordings = data.get("recordings", {})
     reject_unknown_keys(doc, recordings, {"root"}, ("recordings",))
     if "root" in recordings:

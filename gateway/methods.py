@@ -130,6 +130,9 @@ def register_call_methods(service: GatewayService) -> None:
         """Play a WAV file, a zone tone or DTMF digits into the call; with
         ``wait_silence`` the start waits until the far end has been quiet that long
         (at most ``wait_max``): a message left after an answering machine's beep."""
+        if file is not None:
+            file = str(service.paths.prompts.file_to_read(file, method="call.play",
+                                                          param="file"))
         spec = {"file": file, "tone": tone, "digits": digits, "loop": loop,
                 "wait_silence": wait_silence, "wait_max": wait_max}
         return await run(lambda: engine.play(call, spec))
@@ -145,7 +148,11 @@ def register_call_methods(service: GatewayService) -> None:
                                               choices=("pcm16", "alaw", "ulaw"))})
     async def record(session: Any, call: int, action: str = "start", path: str | None = None,
                      encoding: str = "pcm16") -> dict[str, Any]:
-        """Start or stop recording a call to a stereo WAV file."""
+        """Start or stop recording a call to a stereo WAV file (in the recordings
+        folder: a relative path is taken there)."""
+        if action == "start" and path is not None:
+            path = str(service.paths.recordings.file_to_write(path, method="call.record",
+                                                              param="path"))
         return await run(lambda: engine.record(call, action, path, encoding))
 
     @r.method("call.send_dtmf", role="control", params={

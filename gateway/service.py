@@ -92,11 +92,18 @@ class GatewayService:
         self.forwarding = self.engine.subscribe(self._forward)
         from trunkline.gateway.fax.methods import register_fax_methods
         from trunkline.gateway.methods import register_call_methods
+        from trunkline.gateway.paths import GatewayPaths, default_prompts
         from trunkline.gateway.recording.methods import register_recording_methods
 
         register_call_methods(self)
         register_fax_methods(self, spool=config.fax_spool)
         register_recording_methods(self, root=config.recordings_root)
+        #: The folders clients' paths are confined to (gateway/paths.py); every method
+        #: taking a path resolves it through these.
+        self.paths = GatewayPaths.of(
+            recordings=self.recordings.root,
+            fax_documents=config.fax_documents or self.fax.spool / "documents",
+            prompts=config.prompts or default_prompts())
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the engine's thread at the end of the next tick; its result."""

@@ -166,7 +166,8 @@ class VirtualGateway:
     engine at the end of the next tick) and :meth:`call` ticks until it is answered.
     ``start`` is the epoch instant the virtual clock starts at. ``on_tick`` callables
     run after every tick. Without a ``config``, recordings and the fax spool go to a
-    scratch folder removed by :meth:`close`.
+    scratch folder removed by :meth:`close`, and ``call.play`` may play any file (the
+    prompts folder is ``/``: this process is the only client).
     """
 
     def __init__(self, config: GatewayConfig | None = None, *, start: float | None = None,
@@ -176,8 +177,10 @@ class VirtualGateway:
         if config is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="trunkline-virtual-gw-")
             scratch = Path(self._scratch.name)
+            # No remote client reaches an in-process gateway: its one client is this
+            # process, which may play any file it can name (campaign messages).
             config = GatewayConfig(recordings_root=scratch / "recordings",
-                                   fax_spool=scratch / "fax")
+                                   fax_spool=scratch / "fax", prompts=Path("/"))
         if network is not None:
             config.network = Path(network)
         self.config = config

@@ -81,12 +81,20 @@ class FaxDesk:
                                        publish=self.engine.publish)
         self.engine.subscribe(self.router.on_event)
 
-    async def prepare(self, files: list[str], fine: bool) -> tuple[Path, int]:
+    async def prepare(self, files: list[str], fine: bool, *, method: str,
+                      param: str = "files") -> tuple[Path, int]:
+        """Convert client-named documents (each confined to the fax documents folder,
+        gateway/paths.py) into one TIFF-F in the outbox."""
         from trunkline.gateway.fax.documents import DocumentError, prepare
 
         out = self.spool / "outbox" / f"{uuid.uuid4().hex}.tif"
+        root = self.service.paths.fax
+
+        def confined() -> list[str | Path]:
+            return [root.file_to_read(f, method=method, param=f"{param}[{i}]")
+                    for i, f in enumerate(files)]
         try:
-            doc = await asyncio.to_thread(prepare, files, out, fine=fine)
+            doc = await asyncio.to_thread(lambda: prepare(confined(), out, fine=fine))
         except DocumentError as err:
             raise RpcError("invalid_params", str(err)) from None
         return doc.path, doc.pages
@@ -128,7 +136,7 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
                        modems=None, fine=True, hangup=True) -> dict:
         """Send a fax on an answered call (or one being placed: it waits for the answer)."""
         opts = _options(ident, header, ecm, modems or ["v17", "v29", "v27ter"], fine)
-        path, pages = await desk.prepare(files, fine)
+        path, pages = await desk.prepare(files, fine, method="call.fax_send")
 
         def attach() -> dict:
             c = engine.call(call)
@@ -145,7 +153,9 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
                           modems=None, fine=True, hangup=True) -> dict:
         """Receive a fax on the call into a TIFF, with a PDF beside it."""
         opts = _options(ident, header, ecm, modems or ["v17", "v29", "v27ter"], fine)
-        target = Path(path) if path else \
+        await run(lambda: engine.call(call))  # no folder is made for a call that is not
+        target = service.paths.fax.file_to_write(
+            path, method="call.fax_receive", param="path") if path is not None else \
             desk.spool / "inbox" / f"call{call}-{uuid.uuid4().hex[:8]}.tif"
         await asyncio.to_thread(_check_writable, target)
 
@@ -166,7 +176,7 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
                        header="", ecm=True, modems=None, fine=True) -> dict:
         """Dial ``number`` and send the document when a fax answers."""
         opts = _options(ident, header, ecm, modems or ["v17", "v29", "v27ter"], fine)
-        path, pages = await desk.prepare(files, fine)
+        path, pages = await desk.prepare(files, fine, method="fax.send")
 
         def place() -> dict:
             info = engine.originate(number, group=group, ring_timeout=ring_timeout)
@@ -204,7 +214,7 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
         from trunkline.errors import ConfigError
 
         opts = _options(ident, header, ecm, modems or ["v17", "v29", "v27ter"], fine)
-        path, pages = await desk.prepare(files, fine)
+        path, pages = await desk.prepare(files, fine, method="fax.broadcast")
         job_id = next(desk._job_ids)
         try:
             job = BroadcastJob(job_id, numbers, path, max_attempts=max_attempts,
@@ -248,11 +258,15 @@ def register_fax_methods(service: Any, *, spool: str | Path | None = None) -> Fa
 
         prepared: dict[str, Path] = {}
         for key, file in (documents or {}).items():
-            prepared[str(key)], _ = await desk.prepare([str(file)], True)
+            prepared[str(key)], _ = await desk.prepare([file], True, method="fax.route_add",
+                                                       param=f"documents.{key}")
+        root = service.paths.fax
         try:
             route = InboundRoute(name, dnis=dnis, channel=channel,
-                                 folder=Path(folder) if folder else None,
-                                 spool=Path(spool) if spool else None,
+                                 folder=root.folder(folder, method="fax.route_add",
+                                                    param="folder") if folder else None,
+                                 spool=root.folder(spool, method="fax.route_add",
+                                                   param="spool") if spool else None,
                                  email_to=email_to or "fax@localhost", documents=prepared,
                                  ident=ident, ecm=ecm)
         except ConfigError as err:

@@ -154,7 +154,11 @@ class WavWriter:
             if self.path.exists():
                 raise FileExistsError(17, "a finished recording is already there",
                                       str(self.path))
-            fd = os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+            # O_EXCL with O_NOFOLLOW: a .part already there (another recording of the
+            # same name) or planted as a link is never truncated or followed (issue 15,
+            # red-team 4: a symlinked .part overwrote its target).
+            fd = os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         0o640)
             header, self._data_at, self._fact_at = _header(self.encoding, 0)
             os.write(fd, header)
         except OSError as err:

@@ -32,7 +32,8 @@ def test_gateway_methods(tmp_path: Path) -> None:
     fax_far_end.reset()
     fax_far_end.configure(inbox=tmp_path / "far")
     svc = GatewayService(GatewayConfig(network=write_plan(tmp_path), fax_spool=tmp_path / "spool",
-                                       recordings_root=tmp_path / "rec"), clock=VirtualClock())
+                                       recordings_root=tmp_path / "rec",
+                                       fax_documents=tmp_path), clock=VirtualClock())
     session = SimpleNamespace(role=Role.ADMIN)
     page = make_page(tmp_path / "p.png", 5, lines=500)
     svc.engine.start()  # virtual time: the tick thread runs as fast as it can
@@ -59,8 +60,9 @@ def test_gateway_methods(tmp_path: Path) -> None:
             await call("fax.status", fax=999)
         with pytest.raises(RpcError, match="unsupported fax document"):
             await call("fax.send", number=FAX_NUMBER, files=[str(tmp_path / "plan.toml")])
-        with pytest.raises(RpcError, match="no such fax document"):
+        with pytest.raises(RpcError, match="no such file") as missing:
             await call("fax.send", number=FAX_NUMBER, files=[str(tmp_path / "none.pdf")])
+        assert missing.value.name == "not_found"
         job = await call("fax.broadcast", numbers=[FAX_NUMBER, BUSY_NUMBER], files=[str(page)],
                          group="pri", max_attempts=1, rate=600)
         done = await events.wait_for(lambda e: e["event"] == "fax.job"

@@ -128,8 +128,11 @@ def test_collect_dtmf(gateway, client):
 def test_recording_is_a_stereo_wav_of_the_right_length(gateway, client, tmp_path):
     client.subscribe()
     call, _ = agent_call(client)
-    path = tmp_path / "rec.wav"
-    client.call("call.record", call=call, action="start", path=str(path))
+    # A relative path is taken in the recordings folder (gateway/paths.py).
+    name = f"rec-{tmp_path.name}.wav"
+    started = client.call("call.record", call=call, action="start", path=name)
+    path = gateway.service.recordings.root.resolve() / name
+    assert started["recording"] == str(path)
     client.call("call.play", call=call, tone="dial")
     engine = gateway.service.engine
     start = engine.ticks

@@ -97,6 +97,7 @@ class Scenario:
     start: Callable[[Ctx], None]
     react: Callable[[Ctx, dict[str, Any]], None] = lambda ctx, event: None
     config: dict[str, Any] = field(default_factory=dict)
+    """GatewayConfig fields to set; a callable value is called with the scratch folder."""
     max_seconds: float = 240.0
     done: Callable[[Ctx], bool] | None = None
     """When the scenario is over (default: every call seen has hung up, no reply due)."""
@@ -128,7 +129,9 @@ def build_config(scenario: Scenario, scratch: Path) -> GatewayConfig:
                            recordings_root=scratch / "recordings", fax_spool=scratch / "fax",
                            shutdown_grace=0.5, inbound_timeout=2.0)
     for key, value in scenario.config.items():
-        setattr(config, key, value)
+        # A callable is given the scratch folder: the folders clients' paths are
+        # confined to (gateway/paths.py) are set by the scenarios that name files.
+        setattr(config, key, value(scratch) if callable(value) else value)
     return config
 
 

@@ -198,6 +198,12 @@ def _errors_start(ctx: Ctx) -> None:
     ctx.request("call.originate", number="13800000009", span=3)
 
 
+#: The scenarios that name files put them in the scratch folder, so the gateway's
+#: folders for client-named files (gateway/paths.py) are the scratch folder there.
+IN_SCRATCH_RECORDINGS = {"recordings_root": lambda scratch: scratch}
+IN_SCRATCH_FAX = {"fax_documents": lambda scratch: scratch}
+
+
 def scenarios() -> list[Scenario]:
     out: list[Scenario] = []
     for number, name in BEHAVIOURS:
@@ -213,16 +219,17 @@ def scenarios() -> list[Scenario]:
         Scenario("out_pri_amd_off", outbound("13900000005", group="pri",
                                              detect={"amd": False})),
         Scenario("record_requested_fxo", outbound("13800000006", group="fxo"),
-                 _record_on_answer),
+                 _record_on_answer, config=IN_SCRATCH_RECORDINGS),
         Scenario("record_policy_pri", _policy_start),
         Scenario("bridge_agent_and_supervisor", _bridge_start, _bridge_react),
         Scenario("in_fxo_answered", _ring_fxo(64, "human"), _answer_offered),
         Scenario("in_fxo_unclaimed", _ring_fxo(65, "human")),
         Scenario("in_pri_answered", _offer_pri("80002", "13912345679"), _answer_play_hangup),
         Scenario("in_pri_unclaimed", _offer_pri("80001", "13912345678")),
-        Scenario("fax_send_fxo", _fax_send("fxo")),
-        Scenario("fax_send_pri", _fax_send("pri")),
-        Scenario("fax_inbound_pri_routed", _inbound_fax_start, _inbound_fax_react),
+        Scenario("fax_send_fxo", _fax_send("fxo"), config=IN_SCRATCH_FAX),
+        Scenario("fax_send_pri", _fax_send("pri"), config=IN_SCRATCH_FAX),
+        Scenario("fax_inbound_pri_routed", _inbound_fax_start, _inbound_fax_react,
+                 config=IN_SCRATCH_FAX),
         Scenario("machine_message", _message_start, _message_react),
         Scenario("machine_message_stopped", _message_start, _stop_message_after_3s),
         Scenario("refused_requests", _errors_start),
