@@ -1,0 +1,111 @@
+"""A desk and a real pacing engine wired together as the runner wires them, in memory
+(a unique module name: never import from conftest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trunkline.dialer.campaigns.strategies import Strategy, Windows
+from trunkline.dialer.desk.config import DeskConfig, Disposition, FieldSpec, SiteDesk
+from trunkline.dialer.desk.desk import CampaignDesk, Desk
+from trunkline.dialer.desk.outputs import ContactCard, Op, Refused
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.actions import Connect, Dial, OfferPreview, RecordOutcome
+from trunkline.dialer.pacing.campaign import CampaignConfig
+from trunkline.dialer.pacing.contacts import Contact, ContactQueue
+from trunkline.dialer.pacing.engine import Engine, quiet_logger
+
+COLLECTIONS = DeskConfig(
+    "loans",
+    (Disposition("promise", "Promise to pay", (
+        FieldSpec("amount", "money", required=True, min=0.01),
+        FieldSpec("date", "date", required=True),
+        FieldSpec("reason", "choice", choices=("salary", "loan", "other")),
+        FieldSpec("follow_up", "bool")), callback="optional", hotkey="p"),
+     Disposition("refused", "Refused to pay", (FieldSpec("reason", "text", required=True),)),
+     Disposition("callback", "Call back", callback="required")),
+    script="您好，{{name}}，您的欠款 {{debt}} 元。", max_wrap_up=60.0)
+ANYTIME = Strategy(windows=Windows.from_dict({"default": ["00:00-24:00"]}))
+
+
+def card(contact: Contact, attempt: int | None = None) -> ContactCard:
+    return ContactCard(contact.id, contact.campaign, contact.number, "Asia/Shanghai",
+                       {"name": f"n{contact.id}", "debt": "2000"}, (contact.number,),
+                       attempt=attempt)
+
+
+@dataclass
+class Rig:
+    """The engine and the desk, and everything they produced."""
+
+    mode: str = "progressive"
+    contacts: int = 200
+    engine: Engine = field(init=False)
+    desk: Desk = field(init=False)
+    now: float = 1_000.0
+    dials: dict[int, Dial] = field(default_factory=dict)
+    talking: dict[int, str] = field(default_factory=dict)
+    ops: list[Op] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    outcomes: list[RecordOutcome] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        queue = ContactQueue([Contact(f"c{i}", f"1380000{i:04d}", "loans")
+                              for i in range(self.contacts)])
+        self.engine = Engine([CampaignConfig("loans", mode=self.mode, regime="none",
+                                             preview_timeout=20.0)], queue,
+                             log=quiet_logger())
+        self.desk = Desk({"loans": CampaignDesk(COLLECTIONS, ANYTIME)}, SiteDesk())
+
+    def command(self, command: Any) -> list[Any]:
+        return self.feed(self.desk.command(command, self.now))
+
+    def feed(self, outputs: list[Any]) -> list[Any]:
+        """Carry out the desk's outputs (engine events to the engine, its actions back to
+        the desk) until nothing is left; returns every output seen."""
+        seen = []
+        queue = list(outputs)
+        while queue:
+            item = queue.pop(0)
+            seen.append(item)
+            if isinstance(item, ev.Event.__args__):  # type: ignore[attr-defined]
+                for action in self.engine.handle(item, self.now):
+                    queue += self.act(action)
+                for agent in list(self.desk.seats):
+                    state = self.engine.agents.get(agent)
+                    queue += self.desk.engine_state(
+                        agent, state.state if state is not None else None, self.now)
+            elif isinstance(item, Refused):
+                self.refused.append(item)
+            elif isinstance(item, Op):
+                self.ops.append(item)
+            else:
+                self.events.append(item)
+        return seen
+
+    def act(self, action: Any) -> list[Any]:
+        if isinstance(action, Dial):
+            self.dials[action.call_id] = action
+            return self.desk.on_engine(action, self.now, card(action.contact))
+        if isinstance(action, Connect):
+            self.talking[action.call_id] = action.agent
+            return self.desk.on_engine(action, self.now,
+                                       card(self.dials[action.call_id].contact))
+        if isinstance(action, OfferPreview):
+            return self.desk.on_engine(action, self.now, card(action.contact))
+        if isinstance(action, RecordOutcome):
+            self.outcomes.append(action)
+            self.dials.pop(action.call_id, None)
+            self.talking.pop(action.call_id, None)
+            return []
+        return self.desk.on_engine(action, self.now)
+
+    def engine_event(self, event: Any) -> list[Any]:
+        return self.feed([event])
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.feed([ev.Tick()])
+        self.feed(self.desk.tick(self.now))
