@@ -159,6 +159,47 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_time ON audit (ts);
     CREATE INDEX audit_user ON audit (user, ts);
     """,
+    # 5: the agent desk: dispositions, agent state log (pause codes and pause time for the
+    # reports), desk settings per campaign and the site's pause codes
+    """
+    CREATE TABLE disposition (
+        id INTEGER PRIMARY KEY,
+        attempt_id INTEGER REFERENCES attempt(id),
+        contact_id INTEGER NOT NULL REFERENCES contact(id),
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        agent TEXT NOT NULL,
+        code TEXT NOT NULL,
+        fields TEXT NOT NULL DEFAULT '{}',
+        notes TEXT NOT NULL DEFAULT '',
+        automatic INTEGER NOT NULL DEFAULT 0 CHECK (automatic IN (0, 1)),
+        at REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX disposition_attempt ON disposition (attempt_id)
+        WHERE attempt_id IS NOT NULL;
+    CREATE INDEX disposition_contact ON disposition (contact_id, at);
+    CREATE INDEX disposition_campaign ON disposition (campaign_id, at);
+    CREATE TABLE agent_state (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        since REAL NOT NULL,
+        until REAL NOT NULL,
+        CHECK (until >= since)
+    );
+    CREATE INDEX agent_state_time ON agent_state (since, until);
+    CREATE INDEX agent_state_agent ON agent_state (agent, since);
+    CREATE TABLE desk_config (
+        campaign_id INTEGER PRIMARY KEY REFERENCES campaign(id),
+        config TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE pause_code (
+        code TEXT PRIMARY KEY,
+        label TEXT NOT NULL DEFAULT '',
+        limit_seconds REAL
+    );
+    ALTER TABLE callback ADD COLUMN campaign_id INTEGER REFERENCES campaign(id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
