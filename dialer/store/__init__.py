@@ -26,7 +26,8 @@ Attempt states::
 
 Agent sessions (schema 3) record each login to logout, committed as they happen, for the
 occupancy of the reports; a crashed runner's open sessions are closed at restart by
-:meth:`Store.close_stale_sessions`. Pause time is not recorded yet.
+:meth:`Store.close_stale_sessions`. Pause time and its reasons are in the agent state
+log (schema 5, :mod:`~trunkline.dialer.store.desk`).
 
 Times are epoch seconds (UTC floats) supplied by the caller; the store reads no clock.
 
@@ -43,6 +44,8 @@ One :class:`Store` offers all of it; each part is a module of its own:
 - :mod:`~trunkline.dialer.store.recovery`: settling what a crash left open;
 - :mod:`~trunkline.dialer.store.sessions`: agent sessions;
 - :mod:`~trunkline.dialer.store.cleaning`: list cleaning's verdicts;
+- :mod:`~trunkline.dialer.store.desk`: the agent desk's dispositions, state log (pause
+  codes and pause time), settings, screen-pop cards and manual dials;
 - :mod:`~trunkline.dialer.store.users`: the service's users (schema 4);
 - :mod:`~trunkline.dialer.store.audit`: the audit log of what users did (schema 4);
 - :mod:`~trunkline.dialer.store.views`: calls and contacts as a user may see them;
@@ -60,6 +63,7 @@ from trunkline.dialer.store.cleaning import CleaningRecords
 from trunkline.dialer.store.contacts import Contacts
 from trunkline.dialer.store.contacts import NewContact as NewContact
 from trunkline.dialer.store.counters import Counters
+from trunkline.dialer.store.desk import DeskRecords
 from trunkline.dialer.store.dnc import GLOBAL as GLOBAL
 from trunkline.dialer.store.dnc import DncLists
 from trunkline.dialer.store.provider import StoreContacts as StoreContacts
@@ -77,8 +81,8 @@ from trunkline.dialer.store.views import Viewer as Viewer
 from trunkline.dialer.store.views import Views
 
 
-class Store(Recovery, CleaningRecords, AgentSessions, Counters, DncLists, Contacts, Users,
-            AuditLog, Views):
+class Store(Recovery, CleaningRecords, DeskRecords, AgentSessions, Counters, DncLists,
+            Contacts, Users, AuditLog, Views):
     """The campaign database. One connection, used from one thread at a time.
 
     ``path`` may be ``":memory:"`` for tests. Several processes may share a file: every
