@@ -1,0 +1,165 @@
+"""The service host: real campaign runners on the in-process emulated card, driven from
+asyncio through the workers' inboxes, with the store checked after each shift."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from campaign_testkit import ALWAYS, T0
+
+from trunkline.dialer.campaigns.strategies import Strategy
+from trunkline.dialer.runner.campaign_runner import CampaignRunner
+from trunkline.dialer.runner.gateway import InProcessGateway
+from trunkline.dialer.service.host import (
+    GatewaySpec,
+    HostConflict,
+    HostUnsupported,
+    ServiceHost,
+    visible_to,
+)
+from trunkline.dialer.store import NewContact, Store, StoreError
+
+#: Numbers of the sample network: 1381* answer as people, 137* are busy.
+HUMANS = [f"+861381{i:07d}" for i in range(1234, 1237)]
+BUSY = [f"+86137{i:08d}" for i in range(1234, 1236)]
+
+
+def _store(folder: Path, numbers: list[str], campaign: str = "sales") -> Path:
+    path = folder / "dialer.sqlite"
+    with Store(path) as store:
+        store.create_campaign(campaign, Strategy(windows=ALWAYS, max_attempts=1), now=T0)
+        store.add_list(campaign, "seed", [NewContact(n, {"name": f"c{i}"}, line=i + 2)
+                                          for i, n in enumerate(numbers)], now=T0)
+    return path
+
+
+def _virtual() -> tuple[Any, Any]:
+    gateway = InProcessGateway(start=T0)
+    return gateway, gateway.close
+
+
+def _runner(store: Store, names: list[str], gateway: Any, progress: Any) -> CampaignRunner:
+    return CampaignRunner(store, names, gateway, progress=progress, progress_every=30.0,
+                          wrap_up=1.0)
+
+
+async def _until(sub: Any, kind: str, timeout: float = 240.0) -> list[dict[str, Any]]:
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            event = await sub.get()
+            seen.append(event)
+            if event["type"] == kind:
+                return seen
+
+
+def _host(db: Path, *names: str) -> ServiceHost:
+    specs = [GatewaySpec(n, _virtual) for n in names or ("virtual",)]
+    return ServiceHost(str(db), specs, _runner, drain=600.0)
+
+
+def test_a_campaign_started_from_the_api_runs_to_its_end_and_is_recorded(
+        tmp_path: Path) -> None:
+    db = _store(tmp_path, HUMANS + BUSY)
+
+    async def main() -> list[dict[str, Any]]:
+        host = _host(db)
+        host.start()
+        try:
+            boss = host.subscribe("boss", "supervisor")
+            agent = host.subscribe("li", "agent")
+            status = await host.start_campaign("sales")
+            assert status["state"] == "running" and status["gateway"] == "virtual"
+            with pytest.raises(HostConflict, match="campaign 'sales' is running"):
+                await host.start_campaign("sales")
+            events = await _until(boss, "campaign.finished")
+            assert agent._queue.empty()  # campaign events are not an agent's to see
+            assert host.campaign("sales")["state"] == "idle"
+            assert host.campaign("sales")["ended_how"] == "finished"
+            return events
+        finally:
+            await asyncio.to_thread(host.stop)
+
+    events = asyncio.run(main())
+    assert events[0]["type"] == "campaign.started"
+    summary = events[-1]["summary"]
+    assert summary["dials"] == len(HUMANS) + len(BUSY) and summary["list_finished"]
+    with Store(db) as store:
+        outcomes = sorted(r[0] for r in store.query("SELECT outcome FROM attempt"))
+        assert outcomes == sorted(["human"] * len(HUMANS) + ["busy"] * len(BUSY))
+        assert not store.query("SELECT 1 FROM attempt WHERE state IN ('claimed','dialing')")
+
+
+def test_stop_ends_the_shift_with_nothing_left_open(tmp_path: Path) -> None:
+    many = [f"+861381{i:07d}" for i in range(2000, 2060)]
+    db = _store(tmp_path, many)
+
+    async def main() -> dict[str, Any]:
+        host = _host(db)
+        host.start()
+        try:
+            sub = host.subscribe("boss", "admin")
+            await host.start_campaign("sales")
+            await _until(sub, "campaign.started")
+            stopping = await host.stop_campaign("sales")
+            assert stopping["state"] == "stopping"
+            events = await _until(sub, "campaign.stopped")
+            return events[-1]
+        finally:
+            await asyncio.to_thread(host.stop)
+
+    stopped = asyncio.run(main())
+    assert not stopped["summary"]["list_finished"]
+    with Store(db) as store:
+        assert not store.query("SELECT 1 FROM attempt WHERE state IN ('claimed','dialing')")
+        left = store.query("SELECT COUNT(*) FROM contact WHERE state='ready'")[0][0]
+        assert left > 0  # stopped before the list was done
+
+
+def test_requests_that_do_not_fit_are_refused_by_name(tmp_path: Path) -> None:
+    db = _store(tmp_path, HUMANS)
+    with Store(db) as store:
+        store.create_campaign("other", Strategy(windows=ALWAYS), now=T0)
+
+    async def main() -> None:
+        host = _host(db, "gw1")
+        host.start()
+        try:
+            with pytest.raises(StoreError, match="no campaign 'nope'"):
+                await host.start_campaign("nope")
+            with pytest.raises(HostConflict, match="campaign 'sales' is idle"):
+                await host.stop_campaign("sales")
+            with pytest.raises(HostConflict, match="no gateway 'gw9'"):
+                await host.start_campaign("sales", gateway="gw9")
+            await host.start_campaign("sales")
+            if not hasattr(CampaignRunner, "start_campaign"):
+                with pytest.raises(HostConflict, match="every gateway runs a campaign"):
+                    await host.start_campaign("other")
+            if hasattr(CampaignRunner, "pause_campaign"):
+                assert (await host.pause_campaign("sales"))["state"] == "paused"
+            else:
+                with pytest.raises(HostUnsupported, match="cannot pause a campaign"):
+                    await host.pause_campaign("sales")
+            snapshot = host.snapshot()
+            assert snapshot["gateways"][0]["campaign"] == "sales"
+            assert {c["name"] for c in snapshot["campaigns"]} == {"sales", "other"}
+        finally:
+            await asyncio.to_thread(host.stop)
+        assert host.campaign("sales")["state"] == "idle"
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(("event", "name", "role", "seen"), [
+    ({"type": "campaign.started"}, "li", "agent", False),
+    ({"type": "desk.state", "agent": "li"}, "li", "agent", True),
+    ({"type": "desk.state", "agent": "wang"}, "li", "agent", False),
+    ({"type": "desk.state", "agent": "wang"}, "boss", "supervisor", True),
+    ({"type": "campaign.started"}, "root", "admin", True),
+])
+def test_an_agent_sees_only_its_own_events(event: dict, name: str, role: str,
+                                          seen: bool) -> None:
+    assert visible_to(event, name, role) is seen
