@@ -1,10 +1,12 @@
 """The GSM 7-bit default alphabet and its septet packing (3GPP TS 23.038 §6.1.2, §6.2.1).
 
 SMS text goes out in GSM-7 when every character is in the default alphabet or its
-extension table, and in UCS-2 otherwise (``pdu.py`` decides). Characters of the extension
-table cost two septets, the escape 0x1B and the character's code: a message splitter
-must count them as two and never put the escape and its character in different parts
-(:func:`septet_cost`).
+extension table, and in UCS-2 otherwise (``drivers/sms.py`` splits a text into parts, the
+mobile backend's ``pdu.py`` encodes them). Characters of the extension table cost two
+septets, the escape 0x1B and the character's code: a message splitter must count them as
+two and never put the escape and its character in different parts (:func:`septet_cost`).
+It sits beside the SMS link rather than in the backend because the gateway counts SMS
+limits in parts, and may not import backends.
 
 Pure functions, no I/O. Errors are :class:`Gsm7Error` (a ValueError) naming the character
 or septet at fault.

@@ -19,14 +19,63 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from trunkline.drivers import gsm7
+
 __all__ = [
+    "MAX_PARTS",
     "SmsDelivery",
     "SmsEvent",
     "SmsFailed",
     "SmsLink",
     "SmsReceived",
     "SmsSent",
+    "split_text",
 ]
+
+#: Single-part and per-part capacities (TS 23.040 §9.2.3.24: 140 octets of user data):
+#: 160 septets or 70 UCS-2 units alone; with a concatenation header of 6 octets (IEI
+#: 0x00, 8-bit reference) 153 or 67, of 7 octets (IEI 0x08, 16-bit reference) 152 or 66.
+GSM7_SINGLE, UCS2_SINGLE = 160, 70
+GSM7_PART = {False: 153, True: 152}
+UCS2_PART = {False: 67, True: 66}
+MAX_PARTS = 255
+
+
+def split_text(text: str, *, wide_reference: bool = False) -> tuple[str, list[str]]:
+    """The encoding (``gsm7`` or ``ucs2``) and the parts ``text`` is sent in.
+
+    GSM-7 when the default alphabet and its extension table carry every character
+    (TS 23.038 §6.2.1), UCS-2 otherwise (as UTF-16, which handsets read). Parts are cut
+    between characters, so an extension character (escape and code, two septets) or a
+    character outside the BMP (a surrogate pair) is never split. The gateway counts SMS
+    limits in these parts; the mobile backend encodes them. ValueError past 255 parts.
+    """
+    if gsm7.is_gsm7(text):
+        encoding, single, per_part = "gsm7", GSM7_SINGLE, GSM7_PART[wide_reference]
+
+        def cost(ch: str) -> int:
+            return gsm7.septet_cost(ch)
+    else:
+        encoding, single, per_part = "ucs2", UCS2_SINGLE, UCS2_PART[wide_reference]
+
+        def cost(ch: str) -> int:
+            return 2 if ord(ch) > 0xFFFF else 1
+    if sum(cost(ch) for ch in text) <= single:
+        return encoding, [text]
+    parts: list[str] = []
+    start = 0
+    used = 0
+    for i, ch in enumerate(text):
+        c = cost(ch)
+        if used + c > per_part:
+            parts.append(text[start:i])
+            start, used = i, 0
+        used += c
+    parts.append(text[start:])
+    if len(parts) > MAX_PARTS:
+        raise ValueError(f"text needs {len(parts)} parts; a concatenated message has at "
+                         f"most {MAX_PARTS}")
+    return encoding, parts
 
 
 @dataclass(frozen=True, slots=True)

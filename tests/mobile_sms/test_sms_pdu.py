@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trunkline.drivers.backends.mobile import gsm7, pdu
+from trunkline.drivers import gsm7
+from trunkline.drivers.backends.mobile import pdu
 from trunkline.drivers.backends.mobile.pdu import Address, PduError
+from trunkline.drivers.sms import split_text
 
 
 # -- published vectors -------------------------------------------------------------------
@@ -105,10 +107,10 @@ def test_long_gsm7_text_splits_153_a_part_with_an_8bit_reference():
 
 
 def test_a_single_part_holds_160_and_70():
-    assert len(pdu.split_text("a" * 160)[1]) == 1
-    assert len(pdu.split_text("a" * 161)[1]) == 2
-    assert len(pdu.split_text("中" * 70)[1]) == 1
-    assert pdu.split_text("中" * 71)[1] == ["中" * 67, "中" * 4]
+    assert len(split_text("a" * 160)[1]) == 1
+    assert len(split_text("a" * 161)[1]) == 2
+    assert len(split_text("中" * 70)[1]) == 1
+    assert split_text("中" * 71)[1] == ["中" * 67, "中" * 4]
 
 
 def test_16bit_reference():
@@ -121,19 +123,21 @@ def test_16bit_reference():
 
 def test_split_never_breaks_an_escape_pair():
     text = "a" * 152 + "€" + "b" * 20
-    _, parts = pdu.split_text(text)
+    _, parts = split_text(text)
     assert parts == ["a" * 152, "€" + "b" * 20]  # the euro would end at septet 154
 
 
 def test_split_never_breaks_a_surrogate_pair():
     text = "中" * 66 + "😀" + "中" * 10
-    _, parts = pdu.split_text(text)
+    _, parts = split_text(text)
     assert parts == ["中" * 66, "😀" + "中" * 10]  # the pair would take units 67 and 68
 
 
 def test_too_long_is_refused_clearly():
+    with pytest.raises(ValueError, match="at most 255"):
+        split_text("x" * (153 * 255 + 1))
     with pytest.raises(PduError, match="at most 255"):
-        pdu.split_text("x" * (153 * 255 + 1))
+        pdu.encode_submit("+4915112345678", "x" * (153 * 255 + 1))
 
 
 # -- addresses, timestamps, validity ----------------------------------------------------

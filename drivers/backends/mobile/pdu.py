@@ -26,7 +26,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from trunkline.drivers.backends.mobile import gsm7
+from trunkline.drivers import gsm7
+from trunkline.drivers.sms import split_text
 from trunkline.errors import TrunklineError
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "encode_deliver",
     "encode_status_report",
     "encode_submit",
-    "split_text",
 ]
 
 
@@ -62,12 +62,8 @@ NPI_ISDN = 1  # ISDN/telephone numbering plan (E.164/E.163)
 #: Semi-octet digits (TS 23.040 §9.1.2.3, TS 24.008 table 10.5.118): 0-9, *, #, a, b, c.
 _DIGITS = "0123456789*#abc"
 
-#: Single-part and per-part capacities (TS 23.040 §9.2.3.24: 140 octets of user data).
-GSM7_SINGLE, UCS2_SINGLE = 160, 70
-#: With a concatenation header of 6 octets (IEI 0x00) or 7 (IEI 0x08).
-GSM7_PART = {False: 153, True: 152}
-UCS2_PART = {False: 67, True: 66}
-MAX_PARTS = 255
+#: A single part holds 160 septets (TS 23.040 §9.2.3.24: 140 octets of user data).
+GSM7_SINGLE = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,42 +596,6 @@ def _encode_smsc(addr: Address | None) -> bytes:
     return bytes([len(body)]) + body
 
 
-def split_text(text: str, *, wide_reference: bool = False) -> tuple[str, list[str]]:
-    """The encoding (``gsm7`` or ``ucs2``) and the parts ``text`` is sent in.
-
-    One part holds 160 septets or 70 UTF-16 units; more need a concatenation header and
-    hold 153/67 (152/66 with a 16-bit reference). Parts are cut between characters, so
-    an extension character (two septets) or a character outside the BMP (a surrogate
-    pair) is never split.
-    """
-    if gsm7.is_gsm7(text):
-        encoding, single, per_part = "gsm7", GSM7_SINGLE, GSM7_PART[wide_reference]
-
-        def cost(ch: str) -> int:
-            return gsm7.septet_cost(ch)
-    else:
-        encoding, single, per_part = "ucs2", UCS2_SINGLE, UCS2_PART[wide_reference]
-
-        def cost(ch: str) -> int:
-            return 2 if ord(ch) > 0xFFFF else 1
-    if sum(cost(ch) for ch in text) <= single:
-        return encoding, [text]
-    parts: list[str] = []
-    start = 0
-    used = 0
-    for i, ch in enumerate(text):
-        c = cost(ch)
-        if used + c > per_part:
-            parts.append(text[start:i])
-            start, used = i, 0
-        used += c
-    parts.append(text[start:])
-    if len(parts) > MAX_PARTS:
-        raise PduError(f"text needs {len(parts)} parts; a concatenated message has at "
-                       f"most {MAX_PARTS}")
-    return encoding, parts
-
-
 def _user_data(encoding: str, text: str, concat: Concat | None) -> tuple[int, bytes, bool]:
     """(TP-UDL, TP-UD, UDHI) for one part."""
     header = b""
@@ -665,7 +625,10 @@ def _parts(text: str, reference: int, wide_reference: bool
     limit = 0xFFFF if wide_reference else 0xFF
     if not 0 <= reference <= limit:
         raise PduError(f"concatenation reference must be 0..{limit}, got {reference}")
-    encoding, texts = split_text(text, wide_reference=wide_reference)
+    try:
+        encoding, texts = split_text(text, wide_reference=wide_reference)
+    except ValueError as err:
+        raise PduError(str(err)) from None
     if len(texts) == 1:
         return encoding, [(texts[0], None)]
     return encoding, [(t, Concat(reference, len(texts), i, wide_reference))
