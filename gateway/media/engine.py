@@ -355,8 +355,16 @@ class MediaEngine:
         assert call.recorder is not None
         recorder, call.recorder = call.recorder, None
         duration = recorder.close()
+        path = str(recorder.final_path or recorder.path)
+        failure = recorder.take_failure()  # one that only finishing met (a rename)
+        if failure is not None:
+            self.publish({"event": "recording.failed", "call": call.id,
+                          "channel": call.channel, "path": path, "error": failure,
+                          "duration": round(duration, 3)})
         event = {"event": "recording.finished", "call": call.id, "channel": call.channel,
-                 "path": str(recorder.path), "duration": round(duration, 3)}
+                 "path": path, "duration": round(duration, 3)}
+        if recorder.error is not None:  # the stop reply must not read as a success
+            event["error"] = recorder.error
         self.publish(event)
         return {k: v for k, v in event.items() if k != "event"}
 

@@ -3,8 +3,9 @@
 Each call's reply frame is the sum of what it plays, what its media processor (a fax
 terminal) sends, what its bridged peer receives, and, for a supervisor listening in,
 both sides of the monitored call (the supervisor is not heard). Recordings then take
-what the call received and what it sent. Everything is one row of the tick's arrays;
-the work per call is a few slices and additions.
+what the call received and what it sent; a recording the disk refuses is announced
+(``recording.failed``) in that tick and stops, the call does not. Everything is one
+row of the tick's arrays; the work per call is a few slices and additions.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ def mix(calls: Mapping[int, Call], frames: np.ndarray, rows: Mapping[int, int],
         row = _row(call, rows)
         if call.recorder is not None and row is not None:
             call.recorder.write(frames[row].astype(np.float32), out[row])
+            failure = call.recorder.take_failure()
+            if failure is not None:  # the disk refused: said at once, the call goes on
+                publish({"event": "recording.failed", "call": call.id,
+                         "channel": call.channel, "path": str(call.recorder.path),
+                         "error": failure,
+                         "duration": round(call.recorder.saved_seconds, 3)})
 
 
 def _row(call: Call | None, rows: Mapping[int, int]) -> int | None:

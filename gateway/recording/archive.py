@@ -159,8 +159,17 @@ class RecordingStore:
 
     # -- verification, export, backup, restore --------------------------------------
     def verify(self, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Recordings whose file is missing or whose checksum differs from the index."""
+        """Recordings whose file is missing or whose checksum differs from the index;
+        over the whole store also every ``.part`` no running recording is writing (an
+        interrupted or failed one, not yet repaired)."""
         bad = []
+        if rows is None and self.root.is_dir():
+            live = {row["path"] + ".part" for row in self.index.search(state="recording",
+                                                                       limit=1_000_000)}
+            for part in sorted(self.root.rglob("*.wav.part")):
+                if str(part) not in live:
+                    bad.append({"path": str(part), "problem": "unrepaired .part "
+                                "('trunkline recordings repair' makes it a WAV)"})
         for row in rows if rows is not None else self.index.all():
             if row["state"] not in ("complete", "repaired", "failed"):
                 continue

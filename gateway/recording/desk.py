@@ -152,6 +152,4 @@ class RecordingDesk(RecordingStore):
                     index.update(final, sha256=sha256(final), size=final.stat().st_size)
 
             finish_pool().submit(checksum)
-        if recorder.error and self.engine is not None:
-            self.engine.publish({"event": "recording.failed", "path": str(final),
-                                 "error": recorder.error, "duration": round(seconds, 3)})
+        # recording.failed is the engine's to publish (in the tick the disk refused).

@@ -77,6 +77,11 @@ class Recorder:
         self._block = np.zeros((FRAME_SAMPLES, 2), dtype=np.float32)
         self._observer = observer
         self._closed_error: str | None = None
+        self._failure_told = False
+        self._closed_seconds = 0.0
+        #: Where the audio is once closed: ``path``, or ``path.part`` if the file could
+        #: not be finished (None while recording).
+        self.final_path: Path | None = None
 
     @property
     def error(self) -> str | None:
@@ -114,6 +119,22 @@ class Recorder:
     def seconds(self) -> float:
         return self.frames * FRAME_SAMPLES / SAMPLE_RATE
 
+    @property
+    def saved_seconds(self) -> float:
+        """The audio on disk (after a failure: what the file keeps)."""
+        if self._writer is not None:
+            return self._writer.samples / SAMPLE_RATE
+        return self._closed_seconds
+
+    def take_failure(self) -> str | None:
+        """The error, the first time it is asked for after it happened (so the engine
+        publishes ``recording.failed`` once, in the tick the disk refused)."""
+        error = self.error
+        if error is None or self._failure_told:
+            return None
+        self._failure_told = True
+        return error
+
     def pause(self) -> None:
         """Write silence from now on (e.g. while the customer reads a card number)."""
         if not self.paused:
@@ -132,7 +153,9 @@ class Recorder:
                 self.resume()
             writer, self._writer = self._writer, None
             final = writer.close()
+            self.final_path = final
             self._closed_error = writer.error
+            self._closed_seconds = writer.samples / SAMPLE_RATE
             if self._observer is not None:
                 try:
                     self._observer.closed(self, final, writer.samples / SAMPLE_RATE)

@@ -17,9 +17,12 @@ Crash safety (docs/recording.md has the operator's version):
 - :func:`repair` makes an interrupted ``.part`` a valid ``.wav``: cut to whole frames,
   header sizes fixed from the file's real length (the archive calls it on restart).
 
-A full disk or an unwritable folder makes the writer stop writing (the tick carries on),
-keep what is already on disk with a correct header, and report the error in
-:attr:`WavWriter.error`; the audio up to the error is kept.
+A full disk (ENOSPC), a file-size limit (EFBIG), an I/O error or a vanished folder makes
+the writer stop writing (the tick carries on), cut the file back to the audio its header
+on disk counts, and report the error in :attr:`WavWriter.error`; the audio up to the
+error is kept. On close the header is written whole again for that audio (rewriting it
+needs no new disk block) and the file gets its final name; if even that fails it stays
+``NAME.wav.part``, which :func:`repair` makes whole on restart.
 
 This module knows nothing of calls, the index or the engine.
 """
@@ -139,6 +142,7 @@ class WavWriter:
         self.flush_frames = flush_frames
         self.sync_enabled = sync
         self.samples = 0  # sample frames on disk
+        self._counted = 0  # sample frames the header on disk counts
         self.error: str | None = None
         self._buffer: list[bytes] = []
         self._buffered = 0
@@ -207,17 +211,35 @@ class WavWriter:
                 os.pwrite(self._fd, struct.pack("<I", self.samples), self._fact_at)
         except OSError as err:
             self._fail(err)
+            return
+        self._counted = self.samples
 
     def _fail(self, err: OSError) -> None:
-        """Stop writing; what is on disk stays valid (the last good header)."""
+        """Stop writing; keep the audio the last good header counts (a write cut short
+        by a full disk may have left part of a second after it)."""
         self.error = f"{self.part}: {err.strerror or err}"
+        self.samples = self._counted
         log.error("recording_write_failed", path=str(self.path), error=self.error,
                   seconds=round(self.samples / SAMPLE_RATE, 2))
-        # Cut anything partly written after the last good size, so the file is whole.
         with contextlib.suppress(OSError):
             assert self._fd is not None
-            _tag, width = FORMATS[self.encoding]
-            os.ftruncate(self._fd, self._data_at + self.samples * CHANNELS * width)
+            os.ftruncate(self._fd, self._data_end())
+
+    def _data_end(self) -> int:
+        return self._data_at + self.samples * CHANNELS * FORMATS[self.encoding][1]
+
+    def _make_whole(self, fd: int) -> bool:
+        """After an error: the file cut to the counted audio and its whole header
+        rewritten (overwriting bytes needs no free block); False if the disk refuses."""
+        header, _, _ = _header(self.encoding, self.samples)
+        try:
+            os.ftruncate(fd, self._data_end())
+            os.pwrite(fd, header, 0)
+        except OSError as err:
+            log.error("recording_header_unfixed", path=str(self.part),
+                      error=err.strerror or str(err))
+            return False
+        return True
 
     def sync(self) -> None:
         """fdatasync if anything was written since the last sync (syncer thread)."""
@@ -241,6 +263,10 @@ class WavWriter:
         with self._lock:
             fd, self._fd = self._fd, None
         final = self.path
+        if self.error is not None and not self._make_whole(fd):
+            # Kept under its .part name: not a finished recording until repaired.
+            finish_pool().submit(_durable_close, fd, self.part)
+            return self.part
         try:
             os.rename(self.part, self.path)
         except OSError as err:

@@ -153,6 +153,9 @@ class Recorder:
     def write(self, received: np.ndarray, sent: np.ndarray) -> None:
         self.frames.append((received.copy(), sent.copy()))
 
+    def take_failure(self) -> str | None:
+        return None
+
 
 def test_recordings_get_what_the_call_received_and_what_it_sent() -> None:
     recorder = Recorder()
