@@ -147,6 +147,16 @@ def test_unsolicited_cfun_is_a_restart_but_its_answer_is_not() -> None:
     assert restart == Restarted("cfun", "+CFUN: 1")
 
 
+def test_the_boot_notices_of_one_boot_are_one_restart() -> None:
+    ch = quiet()
+    events = run(ch, b"\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n")
+    assert events == [Restarted("rdy", "RDY"), Unsolicited("+CFUN", ("1",), "+CFUN: 1"),
+                      Unsolicited("+CPIN", ("READY",), "+CPIN: READY")]
+    ch.send(Command("AT"), 0.0)
+    run(ch, b"\r\nOK\r\n")
+    assert run(ch, b"\r\nRDY\r\n") == [Restarted("rdy", "RDY")]
+
+
 def test_the_sms_prompt_takes_the_pdu_and_ctrl_z() -> None:
     ch = quiet()
     pdu = b"0011000B915121551532F40000AA0AE8329BFD4697D9EC37"

@@ -41,7 +41,8 @@ when the module is ready after power-on), an unsolicited ``+CFUN: 1`` (Quectel, 
 moment), or the echo of our own command while echo was off (E1 is back: the module
 reset its profile) are reported as :class:`Restarted`; every queued command then fails
 with ``restart`` so the caller re-initialises instead of talking to a module in an
-unknown state.
+unknown state. Boot notices that follow one another before the module has answered
+any command are one restart, not several.
 
 What this channel does not do: match a late answer to a command that timed out. With
 echo off nothing on the wire says which command an ``OK`` answers, so after a time-out
@@ -311,6 +312,9 @@ class AtChannel:
         self._out = bytearray()
         self._events: list[AtEvent] = []
         self._urc_head: Unsolicited | None = None
+        # From a restart until the module first answers a command, its other boot
+        # notices (RDY then +CFUN: 1, as Quectel prints them) are the same boot.
+        self._booting = False
 
     # -- the caller's side --------------------------------------------------------------
     def send(self, command: Command, now: float) -> None:
@@ -422,14 +426,14 @@ class AtChannel:
             else:
                 self._events.append(Unsolicited(upper))
             return
-        if upper == "RDY":
+        if upper == "RDY" and not self._booting:
             self._restarted("rdy", line, now)
             return
         name, rest = _split_name(line)
         if pending is not None and self._answers(pending.command, name, rest):
             pending.lines.append(line)
             return
-        if name == "+CFUN" and rest.strip() == "1":
+        if name == "+CFUN" and rest.strip() == "1" and not self._booting:
             self._restarted("cfun", line, now)
             return
         if upper in URC_WORDS or (name and name.startswith(URC_PREFIXES)):
@@ -479,6 +483,7 @@ class AtChannel:
                 text = CME_ERRORS.get(code, text)
         else:
             result = _FINAL.get(upper) or _CALL_FINAL[upper]
+        self._booting = False
         command = pending.command
         if result is Result.OK and command.text.upper() in ("ATE0", "ATE1", "ATZ", "AT&F"):
             self.echo = command.text.upper() != "ATE0"
@@ -489,6 +494,7 @@ class AtChannel:
                    keep_pending: bool = False) -> None:
         self.restarts += 1
         self._urc_head = None
+        self._booting = True
         if reason != "echo":
             self.echo = True  # V.250 §6.2.4: E1 after power-on
         self._events.append(Restarted(reason, line))

@@ -1,0 +1,655 @@
+"""An emulated GSM/LTE module: AT commands on one pseudo-terminal, PCM on another.
+
+The mobile backend must be tested as it runs on a real module: pyserial on a serial
+device, bytes both ways, nothing mocked. So the emulation is a modem of our own behind
+a real pty pair (``os.openpty``) for its AT port and a second pair for its audio port,
+which carries 8 kHz 16-bit little-endian PCM in 20 ms frames of 320 bytes, as Quectel's
+voice over USB (EC2x, AT+QPCMV) and SIMCom's USB audio port (SIM7600, AT+CPCMREG) do
+and chan_dongle's audio port did on Huawei sticks.
+
+Its calls reach the emulated network's number plan (plan.py) through a port of the
+simulated network (:class:`ModemLine`), so every subscriber behaviour works as on the
+emulated card's trunks: the far end's plan (farend.py) says when it alerts, answers,
+clears and with which cause, and its audio (ringback, announcements, speech, a
+machine's greeting) flows on the audio port.
+
+What it answers follows 3GPP TS 27.007 and the vendors' AT manuals (Quectel EC2x AT
+Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
+
+* ``ATE0/1``, ``ATI``, ``AT+CMEE=0/1/2`` (+CME ERROR numeric or verbose, §9.1),
+  ``AT+CPIN?`` (§8.3), ``AT+CIMI`` (§5.6), ``AT+QCCID``/``AT+CICCID``/``AT+CCID``,
+  ``AT+CREG``/``AT+CEREG`` (§7.2, §10.1.22, set ``n`` and read), ``AT+COPS`` (§7.3),
+  ``AT+CSQ`` (§8.5), ``AT+CLIP=1`` (§7.6), ``AT+CLCC`` (§7.18, and ``=1`` for SIMCom's
+  unsolicited lists), ``AT^DSCI=1`` (Quectel's call status URC), ``ATD<n>;`` (V.250
+  §6.3.1, TS 27.007 §6.2: OK at once, the end comes later as NO CARRIER or BUSY),
+  ``ATA``, ``ATH``/``AT+CHUP`` (§6.5), ``AT+VTS`` (§C.2.11), ``AT+CEER`` (§6.10;
+  this modem reports ``+CEER: "<cause name>",<cause>`` with the TS 24.008 cause),
+  ``AT+CFUN``, the audio switches (``AT+QPCMV``, ``AT+CPCMREG``, ``AT^CVOICE``), and
+  OK to the SMS set-up commands (``AT+CMGF``, ``AT+CNMI``, ``AT+CSCS``); anything
+  else is ``ERROR``.
+* An incoming call rings as ``RING`` every 3 s with ``+CLIP`` after each ring when
+  AT+CLIP=1 (§7.6), and stat 4 in +CLCC.
+
+Faults (the issue's list): no SIM (``+CPIN``: +CME ERROR 10), no network (+CREG stat 0
+or 3), weak signal (+CSQ 3), a reset (the call drops silently, boot noise at the wrong
+baud rate, then ``RDY``, ``+CFUN: 1``, ``+CPIN: READY`` as Quectel modules print after
+power-on, and echo back on), and garbage on the line.
+
+What it does not emulate: SMS storage and sending (the SMS layer's emulation adds
+them), data calls, multiparty and held calls, PIN entry, the modem's own audio
+processing (echo cancelling, gain).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tty
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trunkline.causes import Q850_CAUSES
+from trunkline.drivers.backends.emulated.farend import FarEndPlan, build_plan
+from trunkline.drivers.backends.emulated.network import Network, Port
+from trunkline.drivers.backends.emulated.plan import Behaviour, NumberPlan, Subscriber
+from trunkline.drivers.backends.emulated.sounds import NetworkSounds
+from trunkline.drivers.dsp.zones import load_zone
+from trunkline.drivers.model import FRAME_SAMPLES
+
+__all__ = ["EmulatedModem", "ModemBank", "ModemLine", "ModemSettings", "PtyPair"]
+
+#: Seconds from ATD to the network's first answer (alerting, busy...): call set-up.
+ROUTING_DELAY = 1.0
+#: Seconds between RINGs of an incoming call (TS 27.007 leaves it to the network).
+RING_EVERY = 3.0
+#: Seconds a reset module takes to boot.
+BOOT_SECONDS = 2.0
+FRAME_BYTES = FRAME_SAMPLES * 2
+
+_CME_TEXT = {3: "operation not allowed", 4: "operation not supported", 10: "SIM not inserted",
+             30: "no network service", 100: "unknown"}
+
+
+@dataclass
+class ModemSettings:
+    """One emulated module's SIM, network and faults (the card config's ``[[module]]``)."""
+
+    number: str = ""
+    """The SIM's own number (what callers dial; shown in status)."""
+    sim: str = "ready"
+    """``ready`` or ``absent``."""
+    registration: int = 1
+    """TS 27.007 §7.2 <stat>: 1 home, 5 roaming, 0 not searching, 2 searching, 3 denied."""
+    rssi: int = 20
+    """+CSQ <rssi> 0..31 (3 is a weak signal, about -107 dBm)."""
+    operator: str = "CHINA MOBILE"
+    imsi: str = "460001234567890"
+    iccid: str = "89860012345678901234"
+    faults: tuple[tuple[float, str], ...] = ()
+    """(seconds after start, ``reset`` | ``garbage``)."""
+
+
+class PtyPair:
+    """A pseudo-terminal: our end (master, non-blocking) and the device path the
+    backend opens with pyserial (the slave, in raw mode, so CR and LF pass as they are)."""
+
+    def __init__(self) -> None:
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        os.set_blocking(self.master, False)
+        self.path = os.ttyname(self._slave)
+
+    def read(self) -> bytes:
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.master, view)
+            except BlockingIOError:
+                # The reader is not reading: what does not fit is lost, as on a UART
+                # whose receiver overflows.
+                return
+            view = view[n:]
+
+    def close(self) -> None:
+        for fd in (self.master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class ModemLine(Port):
+    """The network's end of a module's radio link: it routes the module's calls through
+    the number plan and plays the far end on the module's audio row."""
+
+    def __init__(self, network: Network, row: int, modem: EmulatedModem) -> None:
+        super().__init__(network, 0, 0, row)
+        self.modem = modem
+        self.plan: FarEndPlan | None = None
+
+    def call(self, number: str) -> None:
+        sub = self.network.plan.lookup(number)
+        plan = build_plan(sub, self.network.sounds, self.network.call_rng())
+        self.plan = plan
+        self.cancel_timers()
+
+        def routed() -> None:
+            self.play(plan.early)
+            if plan.alerting:
+                self.modem.network_alerting()
+            if plan.answer_after is not None:
+                self.after(plan.answer_after, self._answered)
+            if plan.release_after is not None:
+                self.after(plan.release_after, lambda: self._clear(plan.cause))
+
+        self.after(ROUTING_DELAY, routed)
+
+    def ring_in(self, behaviour: Behaviour) -> FarEndPlan:
+        """The plan of a caller calling the module (answered when the module answers)."""
+        sub = Subscriber(pattern="inbound", behaviour=behaviour,
+                         language=self.network.plan.language)
+        self.plan = build_plan(sub, self.network.sounds, self.network.call_rng())
+        return self.plan
+
+    def connect_inbound(self) -> None:
+        plan = self.plan
+        assert plan is not None
+        self.cancel_timers()
+        self.start_far_end(plan)
+        if plan.hangup_after is not None:
+            self.after(plan.hangup_after, lambda: self._clear(16))
+
+    def _answered(self) -> None:
+        plan = self.plan
+        assert plan is not None
+        self.start_far_end(plan)
+        self.modem.network_answered()
+        if plan.hangup_after is not None:
+            self.after(plan.hangup_after, lambda: self._clear(16))
+
+    def _clear(self, cause: int) -> None:
+        self.release()
+        self.modem.network_released(cause)
+
+    def release(self) -> None:
+        self.cancel_timers()
+        self.attach_live(None)
+        self.silence()
+        self.plan = None
+
+
+@dataclass
+class _ModemCall:
+    direction: str
+    number: str
+    stat: int
+    """TS 27.007 §7.18: 0 active, 2 dialing, 3 alerting, 4 incoming."""
+    rings_left: int = 0
+    behaviour: Behaviour = Behaviour.HUMAN
+
+
+@dataclass
+class _Timers:
+    items: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
+    generation: int = 0
+
+    def after(self, when: float, action: Callable[[], None]) -> None:
+        self.items.append((when, self.generation, action))
+
+    def due(self, now: float) -> list[Callable[[], None]]:
+        ready = [(t, g, a) for t, g, a in self.items if t <= now + 1e-9]
+        self.items = [(t, g, a) for t, g, a in self.items if t > now + 1e-9]
+        return [a for _t, g, a in sorted(ready, key=lambda x: x[0]) if g == self.generation]
+
+
+class EmulatedModem:
+    """One emulated module (see the module docstring). The card steps it each tick
+    with :meth:`step`; everything it says goes through its ptys."""
+
+    def __init__(self, name: str, network: Network, row: int,
+                 settings: ModemSettings | None = None) -> None:
+        self.name = name
+        self.settings = settings or ModemSettings()
+        self.at = PtyPair()
+        self.audio = PtyPair()
+        self.line = ModemLine(network, row, self)
+        network.add_port(self.line)
+        self.line.silence()
+        self.network = network
+        self.now = 0.0
+        #: Every command line the module received, in order (for tests).
+        self.received: list[str] = []
+        #: DTMF digits the module was asked to send (AT+VTS).
+        self.dtmf_sent = ""
+        self._input = bytearray()
+        self._out = bytearray()
+        self._timers = _Timers()
+        self._call: _ModemCall | None = None
+        self._last_cause = 0
+        self._booting = False
+        self._reset_state()
+        for at, kind in self.settings.faults:
+            self._timers.after(at, lambda kind=kind: self.inject(kind))
+
+    def _reset_state(self) -> None:
+        self.echo = True
+        self.cmee = 0
+        self.clip = False
+        self.creg_n = 0
+        self.cereg_n = 0
+        self.dsci = False
+        self.clcc_urc = False
+
+    # -- the card's tick --------------------------------------------------------------
+    def step(self, now: float, heard: np.ndarray | None = None) -> np.ndarray:
+        """Advance to ``now``: read what the backend wrote, answer it, run timers.
+        Returns the 160 samples the backend sent on the audio port (silence if none)."""
+        self.now = now
+        for action in self._timers.due(now):
+            action()
+        data = self.at.read()
+        if data and not self._booting:
+            self._receive(data)
+        tx = self.audio.read()
+        frame = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+        if tx and self._call is not None:
+            samples = np.frombuffer(tx[: len(tx) // 2 * 2], dtype="<i2")[-FRAME_SAMPLES:]
+            frame[: samples.size] = samples
+        return frame
+
+    def flush(self) -> None:
+        """Send what the module has to say on its AT port."""
+        if self._out:
+            self.at.write(bytes(self._out))
+            self._out.clear()
+
+    def send_audio(self, frame: np.ndarray) -> None:
+        """The far end's 20 ms of audio, onto the audio port while a call is up."""
+        if self._call is None or self._booting:
+            return
+        pcm = np.clip(np.rint(frame), -32768, 32767).astype("<i2")
+        self.audio.write(pcm.tobytes())
+
+    def close(self) -> None:
+        self.at.close()
+        self.audio.close()
+
+    # -- faults and the far end's doings ------------------------------------------------
+    def inject(self, kind: str) -> None:
+        if kind == "reset":
+            self.reset()
+        elif kind == "garbage":
+            self.garbage(b"\xff\x00\xfe~~\x13NO\x80\x81CARR\r\n\x07\x7f%%%\r\n")
+        else:
+            raise ValueError(f"unknown module fault {kind!r}: reset or garbage")
+
+    def reset(self) -> None:
+        """The module restarts: the call drops without a word, then it boots."""
+        self._drop_call()
+        self._booting = True
+        self._timers.generation += 1
+        self._input.clear()
+        self._out.clear()
+
+        def booted() -> None:
+            self._booting = False
+            self._reset_state()
+            # Boot-loader output at another baud rate reads as noise on ours.
+            self._out += b"\x00\xf0\xfe\x1c\x8f"
+            self._urc("RDY")
+            self._urc("+CFUN: 1")
+            self._urc("+CPIN: READY" if self.settings.sim == "ready"
+                      else "+CPIN: NOT INSERTED")
+            self._urc("SMS DONE")
+
+        self._timers.after(self.now + BOOT_SECONDS, booted)
+
+    def garbage(self, data: bytes) -> None:
+        self._out += data
+
+    def set_registration(self, stat: int) -> None:
+        if stat == self.settings.registration:
+            return
+        self.settings.registration = stat
+        if self.creg_n:
+            self._urc(f"+CREG: {self._creg_fields(self.creg_n)}")
+        if self.cereg_n:
+            self._urc(f"+CEREG: {self._creg_fields(self.cereg_n)}")
+        if stat not in (1, 5) and self._call is not None:
+            self._network_drop(38 if stat == 0 else 41)  # network out of order / temporary
+
+    def set_signal(self, rssi: int) -> None:
+        self.settings.rssi = rssi
+
+    def ring_in(self, number: str = "13800000001", behaviour: Behaviour = Behaviour.HUMAN,
+                rings: int = 6) -> None:
+        """A caller calls the module's SIM."""
+        if self._call is not None or self._booting:
+            raise RuntimeError(f"module {self.name} is busy")
+        self.line.ring_in(behaviour)
+        self._call = _ModemCall("in", number, 4, rings, behaviour)
+        self._report_stat()
+        self._ring()
+
+    def far_hang_up(self) -> None:
+        """The far end of the call hangs up now."""
+        if self._call is not None:
+            self.line.release()
+            self.network_released(16)
+
+    def press(self, digits: str) -> None:
+        """The far end keys DTMF into the call (heard on the audio port)."""
+        from trunkline.drivers.backends.emulated.network import Step
+        from trunkline.drivers.dsp.tones import dtmf, silence
+
+        audio = np.concatenate([np.concatenate([dtmf(d, 100), silence(100)])
+                                for d in digits])
+        clip = self.network.sounds.bank.add(audio, f"keys:{digits}")
+        self.line.play([Step(clip, label="dtmf")])
+
+    @property
+    def call_state(self) -> int | None:
+        return None if self._call is None else self._call.stat
+
+    # -- what the network says ----------------------------------------------------------
+    def network_alerting(self) -> None:
+        if self._call is not None and self._call.stat == 2:
+            self._call.stat = 3
+            self._report_stat()
+
+    def network_answered(self) -> None:
+        if self._call is not None and self._call.stat in (2, 3):
+            self._call.stat = 0
+            self._report_stat()
+
+    def network_released(self, cause: int) -> None:
+        self._network_drop(cause)
+
+    def _network_drop(self, cause: int) -> None:
+        if self._call is None:
+            return
+        self._last_cause = cause
+        self._call.stat = 6
+        self._report_stat()
+        self._drop_call()
+        # V.250 §5.7.1: BUSY when the called line is busy; NO CARRIER otherwise.
+        self._urc("BUSY" if cause == 17 else "NO CARRIER")
+
+    def _drop_call(self) -> None:
+        self._call = None
+        self.line.release()
+
+    def _ring(self) -> None:
+        call = self._call
+        if call is None or call.direction != "in" or call.stat != 4:
+            return
+        if call.rings_left <= 0:
+            self._last_cause = 19  # the caller gave up
+            call.stat = 6
+            self._report_stat()
+            self._drop_call()
+            self._urc("NO CARRIER")
+            return
+        call.rings_left -= 1
+        self._urc("RING")
+        if self.clip:
+            self._urc(f'+CLIP: "{call.number}",{_ton(call.number)},,,,0')
+        generation = self._timers.generation
+        self._timers.after(self.now + RING_EVERY,
+                           lambda: generation == self._timers.generation and self._ring())
+
+    # -- AT -------------------------------------------------------------------------------
+    def _receive(self, data: bytes) -> None:
+        for byte in data:
+            if byte == 0x0D:  # S3 ends the command line (V.250 §5.2.1)
+                line = self._input.decode("latin-1").strip()
+                self._input.clear()
+                if self.echo:
+                    self._out += line.encode("latin-1") + b"\r"
+                if line:
+                    self.received.append(line)
+                    self._command(line)
+            elif byte != 0x0A:
+                self._input.append(byte)
+
+    def _urc(self, text: str) -> None:
+        self._out += b"\r\n" + text.encode("latin-1") + b"\r\n"
+
+    def _reply(self, *lines: str, final: str = "OK") -> None:
+        for line in lines:
+            self._out += b"\r\n" + line.encode("latin-1") + b"\r\n"
+        self._out += b"\r\n" + final.encode("ascii") + b"\r\n"
+
+    def _error(self, code: int) -> None:
+        if self.cmee == 0:
+            self._reply(final="ERROR")
+        elif self.cmee == 1:
+            self._reply(final=f"+CME ERROR: {code}")
+        else:
+            self._reply(final=f"+CME ERROR: {_CME_TEXT.get(code, 'unknown')}")
+
+    def _creg_fields(self, n: int, *, read: bool = False) -> str:
+        stat = self.settings.registration
+        fields = [str(stat)]
+        if n >= 2 and stat in (1, 5):
+            fields += ['"1A2B"', '"01C3D4E5"', "7"]
+        return (f"{n}," if read else "") + ",".join(fields)
+
+    def _command(self, line: str) -> None:
+        upper = line.upper()
+        if not upper.startswith("AT"):
+            self._reply(final="ERROR")
+            return
+        body = upper[2:]
+        sim = self.settings.sim == "ready"
+        handler = _HANDLERS.get(body)
+        if handler is not None:
+            handler(self)
+            return
+        if body.startswith("D") and body.endswith(";"):
+            self._dial(line[3:-1])
+        elif body.startswith("E") and body[1:] in ("0", "1"):
+            self.echo = body[1:] == "1"
+            self._reply()
+        elif body.startswith("+CMEE="):
+            self.cmee = int(body[6:]) if body[6:] in ("0", "1", "2") else self.cmee
+            self._reply()
+        elif body.startswith("+CLIP="):
+            self.clip = body.endswith("1")
+            self._reply()
+        elif body.startswith("+CREG="):
+            self.creg_n = int(body[6:] or 0)
+            self._reply()
+        elif body.startswith("+CEREG="):
+            self.cereg_n = int(body[7:] or 0)
+            self._reply()
+        elif body == "^DSCI=1":
+            self.dsci = True
+            self._reply()
+        elif body == "+CLCC=1":
+            self.clcc_urc = True
+            self._reply()
+        elif body.startswith("+VTS="):
+            if self._call is None or self._call.stat != 0:
+                self._error(3)
+            else:
+                self.dtmf_sent += line[7:].strip('"')
+                self._reply()
+        elif body.startswith(("+CIMI", "+QCCID", "+CICCID", "+CCID")):
+            if not sim:
+                self._error(10)
+            elif body.startswith("+CIMI"):
+                self._reply(self.settings.imsi)
+            else:
+                name = body.split("=")[0].lstrip("+")
+                label = {"QCCID": "+QCCID", "CICCID": "+ICCID", "CCID": "+CCID"}[name]
+                self._reply(f"{label}: {self.settings.iccid}")
+        elif body.startswith(("+CMGF", "+CNMI", "+CSCS", "+QPCMV", "+CPCMREG", "^CVOICE",
+                              "+COPS=", "+CFUN=")):
+            self._reply()
+        else:
+            self._reply(final="ERROR")
+
+    def _at(self) -> None:
+        self._reply()
+
+    def _restore(self) -> None:
+        """ATZ (V.250 §6.1.1): back to the stored profile, echo on."""
+        self._reset_state()
+        self._reply()
+
+    def _ati(self) -> None:
+        self._reply("trunkline", "Emulated EC25", "Revision: emulated-1")
+
+    def _cpin(self) -> None:
+        if self.settings.sim == "ready":
+            self._reply("+CPIN: READY")
+        else:
+            self._error(10)
+
+    def _creg_read(self) -> None:
+        self._reply(f"+CREG: {self._creg_fields(self.creg_n, read=True)}")
+
+    def _cereg_read(self) -> None:
+        self._reply(f"+CEREG: {self._creg_fields(self.cereg_n, read=True)}")
+
+    def _cops_read(self) -> None:
+        if self.settings.registration in (1, 5):
+            self._reply(f'+COPS: 0,0,"{self.settings.operator}",7')
+        else:
+            self._reply("+COPS: 0")
+
+    def _csq(self) -> None:
+        self._reply(f"+CSQ: {self.settings.rssi},99")
+
+    def _cfun_read(self) -> None:
+        self._reply("+CFUN: 1")
+
+    def _clcc(self) -> None:
+        call = self._call
+        lines = [] if call is None else [self._clcc_line(call)]
+        self._reply(*lines)
+
+    def _clcc_line(self, call: _ModemCall) -> str:
+        direction = 0 if call.direction == "out" else 1
+        return (f'+CLCC: 1,{direction},{call.stat},0,0,"{call.number}",'
+                f"{_ton(call.number)}")
+
+    def _report_stat(self) -> None:
+        call = self._call
+        if call is None:
+            return
+        direction = 0 if call.direction == "out" else 1
+        if self.dsci:
+            self._urc(f'^DSCI: 1,{direction},{call.stat},0,"{call.number}",'
+                      f"{_ton(call.number)}")
+        if self.clcc_urc:
+            self._urc(self._clcc_line(call))
+
+    def _dial(self, number: str) -> None:
+        if self.settings.sim != "ready":
+            self._error(10)
+            return
+        if self.settings.registration not in (1, 5):
+            self._error(30)
+            return
+        if self._call is not None or not number or any(
+                c not in "0123456789*#+" for c in number):
+            self._error(3)
+            return
+        self._call = _ModemCall("out", number, 2)
+        self._reply()
+        self._report_stat()
+        self.line.call(number)
+
+    def _answer(self) -> None:
+        call = self._call
+        if call is None or call.direction != "in" or call.stat != 4:
+            self._reply(final="NO CARRIER")
+            return
+        call.stat = 0
+        self._timers.generation += 1  # no more rings
+        self.line.connect_inbound()
+        self._reply()
+        self._report_stat()
+
+    def _hang_up(self) -> None:
+        if self._call is not None:
+            self._last_cause = 16
+            self._call.stat = 6
+            self._report_stat()
+            self._drop_call()
+        self._reply()
+
+    def _ceer(self) -> None:
+        cause = self._last_cause
+        name = Q850_CAUSES.get(cause, "No cause information available")
+        self._reply(f'+CEER: "{name}",{cause}' if cause else '+CEER: "No report available"')
+
+    def status(self) -> dict[str, Any]:
+        return {"name": self.name, "at": self.at.path, "audio": self.audio.path,
+                "number": self.settings.number, "call": self.call_state}
+
+
+class ModemBank:
+    """The emulated modules of one card, on one simulated network (the number plan)."""
+
+    def __init__(self, plan: NumberPlan, modules: list[tuple[str, ModemSettings]],
+                 seed: int = 0) -> None:
+        zone = load_zone(plan.zone)
+        beeps = tuple({s.beep for s in plan.subscribers} | {1000.0})
+        sounds = NetworkSounds(zone, seed=plan.seed + seed, beeps=beeps)
+        self.network = Network(plan, sounds, len(modules), seed)
+        self.modems = [EmulatedModem(name, self.network, row, settings)
+                       for row, (name, settings) in enumerate(modules)]
+        self._tx = np.zeros((len(modules), FRAME_SAMPLES), dtype=np.float32)
+
+    def step(self, now: float) -> None:
+        """One 20 ms step of every module and of the network behind them."""
+        for row, modem in enumerate(self.modems):
+            self._tx[row] = modem.step(now)
+        rx = self.network.step(now, self._tx)
+        for row, modem in enumerate(self.modems):
+            modem.send_audio(rx[row])
+            modem.flush()
+
+    def close(self) -> None:
+        for modem in self.modems:
+            modem.close()
+
+
+def _ton(number: str) -> int:
+    """Type of number (TS 24.008 §10.5.4.7): 145 international (+...), 129 unknown."""
+    return 145 if number.startswith("+") else 129
+
+
+_HANDLERS: dict[str, Callable[[EmulatedModem], None]] = {
+    "": EmulatedModem._at,
+    "I": EmulatedModem._ati,
+    "Z": EmulatedModem._restore,
+    "+CPIN?": EmulatedModem._cpin,
+    "+CREG?": EmulatedModem._creg_read,
+    "+CEREG?": EmulatedModem._cereg_read,
+    "+COPS?": EmulatedModem._cops_read,
+    "+CSQ": EmulatedModem._csq,
+    "+CFUN?": EmulatedModem._cfun_read,
+    "+CLCC": EmulatedModem._clcc,
+    "A": EmulatedModem._answer,
+    "H": EmulatedModem._hang_up,
+    "H0": EmulatedModem._hang_up,
+    "+CHUP": EmulatedModem._hang_up,
+    "+CEER": EmulatedModem._ceer,
+}
