@@ -47,6 +47,7 @@ from trunkline.errors import (
 
 if TYPE_CHECKING:
     from trunkline.drivers.backends.emulated.plan import NumberPlan
+    from trunkline.drivers.modem import ModemLink
 
 
 class HdlcLink(Protocol):
@@ -242,6 +243,16 @@ class CardABC(ABC):
             raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) has no D-channel")
         return self._dchannel_internal(span)
 
+    def modem(self, span: int) -> ModemLink:
+        """The call control of a mobile span's module (drivers/modem.py), as
+        :meth:`dchannel` is a PRI span's signalling link."""
+        self._check_open()
+        info = self.span(span)
+        if info.signalling.value != "mobile":
+            raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) is no mobile "
+                               "module")
+        return self._modem_internal(span)
+
     def set_maintenance(self, span: int, mode: str) -> None:
         """Loop a digital span back for commissioning (DAHDI_MAINT), or end the loop.
 
@@ -381,6 +392,9 @@ class CardABC(ABC):
 
     def _cas_bits_internal(self, channel: int) -> int:
         raise ChannelStateError(f"backend {self.backend} has no CAS signalling")
+
+    def _modem_internal(self, span: int) -> ModemLink:
+        raise ChannelError(f"backend {self.backend} has no mobile modules")
 
     def _maintenance_internal(self, span: int, mode: str) -> None:
         raise ChannelStateError(f"backend {self.backend} has no span maintenance (loopbacks)")

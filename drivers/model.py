@@ -25,6 +25,8 @@ class SpanKind(StrEnum):
     """A group of analog FXO ports: lines from a central office plug in here."""
     FXS = "fxs"
     """A group of analog FXS ports: phones (agent positions) plug in here."""
+    MOBILE = "mobile"
+    """A GSM/LTE module: one voice channel, signalled by AT commands (issue 20)."""
 
 
 class SpanSignalling(StrEnum):
@@ -35,6 +37,8 @@ class SpanSignalling(StrEnum):
     CAS = "cas"
     """Channel-associated signalling: ABCD bits per timeslot (MFC/R2)."""
     ANALOG = "analog"
+    MOBILE = "mobile"
+    """Call control over a module's AT port (3GPP TS 27.007); see drivers/modem.py."""
 
 
 class Alarm(IntFlag):
