@@ -29,12 +29,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     scan = subparsers.add_parser(
         "scan", help="boards, spans, alarms, framing, sync source and counters, with verdicts",
         description="List the boards and spans found, their alarms, framing, coding, sync "
-                    "source and error counters, with the likely cause of each fault. With "
-                    "--card dahdi and no DAHDI loaded, lists the boards on the PCI bus and "
-                    "the kernel module each needs.")
+                    "source and error counters, with the likely cause of each fault; and "
+                    "the USB telephony devices (GSM/LTE modules with their AT and audio "
+                    "ports, sticks still in storage mode with the usb_modeswitch command "
+                    "to run, Astribank boards with their firmware loader): commands are "
+                    "printed, never run (docs/mobile.md). With --card dahdi and no DAHDI "
+                    "loaded, lists the boards on the PCI bus and the kernel module each "
+                    "needs.")
     card_options(scan)
     scan.add_argument("--json", action="store_true", help="print one JSON object")
     scan.add_argument("--sysfs", default="/sys", help=argparse.SUPPRESS)
+    scan.add_argument("--no-usb", action="store_true",
+                      help="leave out the USB devices (pyusb and sysfs are not read)")
     scan.add_argument("--via", choices=["dahdi_scan"],
                       help="run the real dahdi_scan and judge what it prints with the "
                            "same checks (alarms only: dahdi_scan prints no counters)")

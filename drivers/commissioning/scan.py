@@ -1,14 +1,16 @@
 """``trunkline scan``: the boards and spans found, their alarms, framing, sync source and
-counters, each fault with its likely cause.
+counters, each fault with its likely cause; and the USB telephony devices (mobile
+modules, sticks still in storage mode, USB boards) beside them (:mod:`.usbdevices`).
 
 With ``--card dahdi`` and no DAHDI loaded, it lists the boards on the PCI bus and the
-kernel module each needs (:func:`_print_pci`) before the error.
+kernel module each needs (:func:`_print_pci`), and the USB devices, before the error.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from trunkline.errors import BackendError, CardNotFound
 
@@ -34,6 +36,11 @@ def scan_command(args: argparse.Namespace) -> int:
     except CardNotFound:
         if args.card.split(":", 1)[0] == "dahdi":
             _print_pci(args.sysfs)
+            usb, _ = _scan_usb(args)
+            if usb is not None:
+                from .usbdevices.verdicts import usb_lines
+
+                print("\n".join(usb_lines(usb)), file=sys.stderr)
         raise
     with card:
         info = describe_card(card)
@@ -73,8 +80,15 @@ def scan_command(args: argparse.Namespace) -> int:
         version = card.version()
         if version is not None:
             info["dahdi_version"], info["echo_cancellers"] = version
+    usb, usb_verdicts = _scan_usb(args)
+    findings += usb_verdicts
     if args.json:
-        return report(findings, True, {"card": info, "spans": rows})
+        extra: dict = {"card": info, "spans": rows}
+        if usb is not None:
+            from .usbdevices.verdicts import usb_report
+
+            extra["usb"] = usb_report(usb)
+        return report(findings, True, extra)
     print(f"card: {info['name']} (backend {info['backend']})")
     if "dahdi_version" in info:
         print(f"DAHDI {info['dahdi_version']}, echo cancellers: "
@@ -98,7 +112,23 @@ def scan_command(args: argparse.Namespace) -> int:
               f"{framing:<14} {r['alarms']:<16} {r['sync_source']:>4} {c['bpv']:>5} "
               f"{c['crc4']:>5} {c['fas']:>5} {c['slips']:>5} {c['irqmisses']:>5}")
     print()
+    if usb is not None:
+        from .usbdevices.verdicts import usb_lines
+
+        print("\n".join(usb_lines(usb)))
+        print()
     return report(findings)
+
+
+def _scan_usb(args: argparse.Namespace) -> tuple[Any, list]:
+    """The USB devices under ``--sysfs`` and their verdicts; (None, []) with --no-usb."""
+    if getattr(args, "no_usb", False):
+        return None, []
+    from .usbdevices import discover_usb
+    from .usbdevices.verdicts import usb_findings
+
+    usb = discover_usb(args.sysfs)
+    return usb, usb_findings(usb)
 
 
 def _print_pci(sysfs: str) -> None:
