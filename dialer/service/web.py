@@ -77,32 +77,29 @@ class Guard:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        seen = 0
-        too_big = False
-
-        async def counted() -> Message:
-            nonlocal seen, too_big
+        # The API's bodies are small: read the whole body first (refusing it as soon as
+        # it passes the limit, however it is sent), then hand it to the app in one piece.
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    too_big = True
-                    raise _TooBig
-            return message
-
-        started = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracking)
-        except _TooBig:
-            if not started:
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.max_body:
                 await self._too_big()(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     def _refuse(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
         length = headers.get("content-length")
@@ -128,10 +125,6 @@ class Guard:
     def _too_big(self) -> JSONResponse:
         return _error(413, "too_large", f"the request body is larger than {self.max_body} "
                                         "bytes")
-
-
-class _TooBig(Exception):
-    pass
 
 
 def _field(loc: tuple[Any, ...]) -> str:
