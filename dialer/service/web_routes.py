@@ -160,7 +160,7 @@ def list_campaigns(request: Request, session: SupervisorSession
          summary="A campaign's status",
          description="State (idle, starting, running, stopping, paused), gateway, the "
                      "latest progress line and the last run's summary. Security: session "
-                     "cookie; supervisor or admin.", responses=errors(*AUTH, 404))
+                     "cookie; supervisor or admin.", responses=errors(*AUTH, 404, 422))
 def get_campaign(request: Request, session: SupervisorSession,
                  name: str = CampaignName) -> dict[str, Any]:
     ctx = context(request)
