@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -192,6 +193,16 @@ def run_serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(config)
     print(f"trunkline dialer service on {url} (API description: {url}/openapi.json); "
           "Ctrl-C or SIGTERM to stop", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve())
+    # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again so the
+    # process ends "by the signal". By then the campaigns have ended and the gateways are
+    # closed: this handler (uvicorn restores it before raising) takes that SIGTERM, so
+    # the exit status says how the service ended (0: a clean stop). A SIGTERM before
+    # uvicorn listens asks it to stop as well.
+    previous = signal.signal(signal.SIGTERM,
+                             lambda signum, frame: setattr(server, "should_exit", True))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(server.serve())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1

@@ -1,0 +1,106 @@
+"""``trunkline dialer serve --virtual`` as a real process: the OpenAPI description, a login
+over real HTTP, a campaign started and stopped through the API and watched on the
+WebSocket, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from web_kit import make_db
+from websockets.sync.client import connect
+
+from trunkline.dialer.store import Store
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> httpx.Response:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"the service exited: {proc.stderr.read()}")
+        try:
+            return httpx.get(f"{url}/openapi.json", timeout=2.0)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("the service did not come up")
+
+
+def _until(ws, kind: str, timeout: float = 120.0) -> list[dict]:
+    seen = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        event = json.loads(ws.recv(timeout=max(0.1, end - time.monotonic())))
+        seen.append(event)
+        if event["type"] == kind:
+            return seen
+    raise AssertionError(f"no {kind} in {seen}")
+
+
+def test_the_service_serves_runs_a_campaign_and_stops_cleanly(tmp_path: Path) -> None:
+    db = make_db(tmp_path)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--virtual",
+         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        spec = _wait_up(url, proc)
+        assert spec.status_code == 200
+        assert "/api/login" in spec.json()["paths"]
+        with httpx.Client(base_url=url, timeout=30.0) as http:
+            r = http.post("/api/login", json={"name": "boss", "password": "boss-password"})
+            assert r.status_code == 200, r.text
+            token = r.json()["csrf_token"]
+            cookie = f"trunkline_session={http.cookies['trunkline_session']}"
+            with connect(f"ws://127.0.0.1:{port}/api/ws",
+                         additional_headers={"Cookie": cookie, "Origin": url}) as ws:
+                assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+                assert json.loads(ws.recv(timeout=10))["type"] == "snapshot"
+                r = http.post("/api/campaigns/sales/start", headers={"X-CSRF-Token": token})
+                assert r.status_code == 200, r.text
+                assert r.json()["state"] == "running" and r.json()["gateway"] == "virtual"
+                _until(ws, "campaign.started")
+                r = http.post("/api/campaigns/sales/stop", headers={"X-CSRF-Token": token})
+                assert r.status_code == 200 and r.json()["state"] == "stopping"
+                ended = _until(ws, "campaign.stopped")[-1]
+                assert ended["summary"] is not None
+            assert http.get("/api/campaigns/sales").json()["state"] == "idle"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert f"trunkline dialer service on {url}" in out
+    with Store(db) as store:
+        actions = [e.action for e in store.audit_entries()]
+        assert actions[:3] == ["campaign.stop", "campaign.start", "login"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--listen", "nowhere"], "not HOST:PORT"),
+    (["--tls-cert", "x.pem"], "give both --tls-cert and --tls-key"),
+    (["--network", "plan.toml"], "--network goes with --virtual"),
+])
+def test_bad_options_are_named(tmp_path: Path, argv: list[str], message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "trunkline.cli", "dialer", "serve",
+                           "--db", str(tmp_path / "d.sqlite"), *argv],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0 and message in done.stderr
