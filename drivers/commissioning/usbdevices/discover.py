@@ -338,11 +338,11 @@ def discover_usb(sysfs: str | Path = "/sys", *, use_pyusb: bool | None = None,
     if pyusb_found is not None:
         method = "pyusb"
         matched = set()
-        for p in pyusb_found:
-            k = kernel.get((p.busnum, p.devnum))
+        for dev in pyusb_found:
+            k = kernel.get((dev.busnum, dev.devnum))
             if k is not None:
-                matched.add((p.busnum, p.devnum))
-            seen.append((k, p))
+                matched.add((dev.busnum, dev.devnum))
+            seen.append((k, dev))
         seen += [(k, None) for key, k in kernel.items() if key not in matched]
     else:
         seen = [(k, None) for k in kernel.values()]

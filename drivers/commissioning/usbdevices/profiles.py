@@ -260,6 +260,9 @@ def _device(data: Any, index: int, vendor: str, source: str) -> UsbProfile:
     if not isinstance(data, dict):
         raise _fail(f"device {index}: must be a [[device]] table", source)
     raw_id = data.get("id")
+    if not isinstance(raw_id, str):
+        raise _fail(f"device {index}: id must be text like '12d1:1446', not {raw_id!r}",
+                    source, "id")
     try:
         vid, pid = parse_usb_id(raw_id)
     except ValueError as err:
