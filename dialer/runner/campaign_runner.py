@@ -129,6 +129,10 @@ class CampaignRunner(GatewayRunner[RunSummary]):
     answered that AMD has not classified after this long is taken as a person.
     """
 
+    #: Ring every agent position at start and hold it for the shift (``dialer run``);
+    #: the desk runner rings positions as agents log in instead.
+    positions_at_start: bool = True
+
     def __init__(self, store: Store, campaign: str | Sequence[str], gateway: GatewayPort, *,
                  config: CampaignConfig | Sequence[CampaignConfig] | None = None,
                  agents: Sequence[int] | None = None,
@@ -153,8 +157,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                         for name in self.campaigns}
         self.config = self.configs[self.campaign]
         self.settings = {name: runner_settings(store, name) for name in self.campaigns}
-        self.agent_channels = list(agents) if agents else gateway.group("agents")
-        if not self.agent_channels:
+        self.agent_channels = list(agents) if agents else \
+            gateway.group("agents") if self.positions_at_start else []
+        if not self.agent_channels and self.positions_at_start:
             raise ConfigError("no agent positions: give --agents or an 'agents' group")
         self.group = group
         self.agent_number = agent_number
@@ -245,7 +250,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             self.store.restore_ledger(self.engine.ledger(name), name,
                                       self.window_of(name, now))
         self.store.close_stale_sessions(self.campaigns, now)  # left open by a crash
-        for ch in self.agent_channels:
+        for ch in self.agent_channels if self.positions_at_start else ():
             agent = f"agent-{ch}"
             try:
                 gw = self.gateway.originate(self.agent_number, channel=ch, ring_timeout=60.0)

@@ -86,6 +86,10 @@ class _Requests:
     def unbridge(self, call: int) -> None:
         self._call("call.unbridge", call=call)
 
+    def send_dtmf(self, call: int, digits: str) -> None:
+        """Send ``digits`` in band on ``call`` (the agent's keypad)."""
+        self._call("call.send_dtmf", call=call, digits=digits)
+
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
              wait_silence: float = 0.0) -> None:
         params: dict[str, Any] = {"call": call}

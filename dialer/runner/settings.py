@@ -55,14 +55,17 @@ def runner_settings(store: Store, name: str) -> RunnerSettings:
         raise ConfigError(f"campaign {name!r}: {err}") from err
 
 
-def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig:
+def campaign_config(store: Store, name: str, *, desk: bool = False,
+                    **overrides: Any) -> CampaignConfig:
     """The engine's settings for ``name``: the campaign's stored config, then overrides.
 
     Unknown keys are refused (the runner's own :data:`RUNNER_SETTINGS` are not the
     engine's and are left out). A list-cleaning campaign is refused: it has no agents
     and is run by ``trunkline dialer clean run``. Under the US regime the 30-day periods
     start when the campaign was created (unless ``start`` is given); ``day_offset`` (where
-    calendar days count) comes from the strategy's time zone.
+    calendar days count) comes from the strategy's time zone. Manual and preview
+    campaigns need agents at a screen: they are refused unless ``desk`` (the
+    :class:`~trunkline.dialer.runner.desk_runner.DeskRunner` asks).
     """
     runner_settings(store, name)               # the runner's own settings, checked first
     refuse_cleaning_campaign(store, name)
@@ -84,7 +87,7 @@ def campaign_config(store: Store, name: str, **overrides: Any) -> CampaignConfig
         config = CampaignConfig(name, **stored)
     except (ValueError, TypeError) as err:
         raise ConfigError(f"campaign {name!r}: {err}") from err
-    if not config.mode.automatic:
+    if not config.mode.automatic and not desk:
         raise ConfigError(f"campaign {name!r}: mode {config.mode} needs agents at a screen; "
                           "the runner drives progressive, power, precise, predictive and "
                           "vicidial campaigns")
