@@ -101,13 +101,17 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "rows: also the rate in the current regulated window), average talk "
                     "and wrap-up, logged-in hours and occupancy, list penetration.",
         epilog="Occupancy = (talk + wrap-up) / logged-in time, from the agent sessions "
-               "the runner records (login to logout; pauses are not recorded yet and "
-               "count as logged in). An agent logged in to several campaigns has each hour "
-               "shared between them by its talk + wrap-up in each. '-' (None in JSON) "
-               "means no session data, not 0. The table shows the main columns; CSV and "
-               "JSON carry all of them (n_<outcome>, answer_rate, contacts...).")
+               "the runner records (login to logout; a paused agent counts as logged "
+               "in). --by state: time per agent, state and pause reason from the agent "
+               "desk's state log (agent rows carry paused_h); --by disposition: the "
+               "dispositions agents saved, per campaign and code. An agent logged in to "
+               "several campaigns has each hour shared between them by its talk + "
+               "wrap-up in each. '-' (None in JSON) means no session data, not 0. The "
+               "table shows the main columns; CSV and JSON carry all of them "
+               "(n_<outcome>, answer_rate, contacts...).")
     rep.add_argument("--campaign")
-    rep.add_argument("--by", choices=["campaign", "agent", "hour"], default="campaign")
+    rep.add_argument("--by", choices=["campaign", "agent", "hour", "state", "disposition"],
+                     default="campaign")
     rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
     rep.add_argument("--since", metavar="WHEN",
                      help="calls ended and session time from WHEN (ISO 8601 date or time; "

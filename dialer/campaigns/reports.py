@@ -21,9 +21,13 @@ Definitions (the field notes' vocabulary; DESIGN.md's call outcomes):
 
 Logged-in time comes from the store's agent sessions (login to logout, committed by the
 runner; a crashed runner's sessions are closed at restart at the agent's last known
-activity). Pause time is not recorded yet, so a paused agent counts as logged in. A row
-with no session time (an agent who took calls before sessions were stored, or the ``-``
-row of calls no agent took) reports ``occupancy`` and ``logged_in_h`` as None, not 0.
+activity). A paused agent counts as logged in for occupancy; how long each agent spent
+in each state, and paused for which reason (the site's pause codes), comes from the desk's
+agent state log: ``by="state"`` (:func:`state_rows`), and ``paused_h`` on agent rows.
+Dispositions saved at the desk are counted by ``by="disposition"``
+(:func:`disposition_rows`). A row with no session time (an agent who took calls before
+sessions were stored, or the ``-`` row of calls no agent took) reports ``occupancy`` and
+``logged_in_h`` as None, not 0.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from trunkline.dialer.store import Store, StoreError
 from trunkline.dialer.vocab import CallOutcome, Regime
 
 OUTCOMES = [str(o) for o in CallOutcome]
+#: What a report can be grouped by.
+BY = ("campaign", "agent", "hour", "state", "disposition")
 #: Talk or wrap-up longer than this is not looked for outside the report's period.
 BUSY_MARGIN = 86_400.0
 _NO_END = 1e300
@@ -105,10 +111,14 @@ def report(store: Store, *, by: str = "campaign", campaign: str | None = None,
     count an open session up to today. Groups with session time but no calls (an idle
     agent, a quiet hour) have rows too.
     """
-    if by not in ("campaign", "agent", "hour"):
-        raise ValueError(f"report by campaign, agent or hour, not {by!r}")
+    if by not in BY:
+        raise ValueError(f"report by {', '.join(BY)}, not {by!r}")
     if campaign is not None:
         store.campaign_id(campaign)
+    if by == "state":
+        return state_rows(store, since=since, until=until)
+    if by == "disposition":
+        return disposition_rows(store, campaign=campaign, since=since, until=until)
     tz = ZoneInfo(time_zone)
     as_of = _as_of(store) if now is None else now
     groups: dict[tuple, tuple[dict[str, int], list[float], list[float]]] = {}
@@ -130,6 +140,11 @@ def report(store: Store, *, by: str = "campaign", campaign: str | None = None,
         logged, busy = occupied.get(key, (0.0, 0.0))
         occupied[key] = (logged + piece.logged_in, busy + piece.busy)
     new_contacts = _first_dials(store, campaign, since, until, tz) if by == "hour" else {}
+    paused: dict[str, float] = {}
+    if by == "agent":
+        for row in state_rows(store, since=since, until=until):
+            if row["state"] == "paused":
+                paused[row["agent"]] = paused.get(row["agent"], 0.0) + row["seconds"]
     contacts: dict[str, tuple[int, int, int]] = {}
     rows = []
     for key in sorted(groups.keys() | occupied.keys()):  # hours as numbers: 9 before 10
@@ -143,6 +158,9 @@ def report(store: Store, *, by: str = "campaign", campaign: str | None = None,
         if name not in contacts:
             contacts[name] = _contact_counts(store, name)
         total, touched, finished = contacts[name]
+        if by == "agent":
+            row["paused_h"] = round(paused.get(key[1], 0.0) / 3600.0, 3) \
+                if key[1] in paused else None
         if by == "campaign":
             row["contacts"] = total
             row["penetration"] = round(touched / total, 4) if total else None
@@ -155,6 +173,47 @@ def report(store: Store, *, by: str = "campaign", campaign: str | None = None,
             row["penetration_added"] = round(fresh / total, 4) if total else None
         rows.append(row)
     return rows
+
+
+def state_rows(store: Store, *, since: float = 0.0, until: float = float("inf")
+               ) -> list[dict[str, Any]]:
+    """Time per agent, state and pause reason from the desk's state log, clipped to
+    ``[since, until)``: ``stretches`` (how many), ``seconds``, ``minutes``, and
+    ``share`` of the agent's logged time in the period."""
+    totals: dict[tuple[str, str, str], list[float]] = {}
+    for agent, state, reason, start, end in store.query(
+            "SELECT agent, state, reason, since, until FROM agent_state "
+            "WHERE until > ? AND since < ?", (since, min(until, _NO_END))):
+        seconds = min(end, until) - max(start, since)
+        if seconds <= 0:
+            continue
+        entry = totals.setdefault((agent, state, reason), [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
+    logged: dict[str, float] = {}
+    for (agent, _, _), (_, seconds) in totals.items():
+        logged[agent] = logged.get(agent, 0.0) + seconds
+    return [{"agent": agent, "state": state, "reason": reason, "stretches": int(n),
+             "seconds": round(seconds, 3), "minutes": round(seconds / 60.0, 2),
+             "share": round(seconds / logged[agent], 4) if logged[agent] else None}
+            for (agent, state, reason), (n, seconds) in sorted(totals.items())]
+
+
+def disposition_rows(store: Store, *, campaign: str | None = None, since: float = 0.0,
+                     until: float = float("inf")) -> list[dict[str, Any]]:
+    """Dispositions saved in ``[since, until)`` per campaign and code: ``count``, how
+    many the desk saved itself when wrap-up ran out (``automatic``), and ``agents``."""
+    sql = ("SELECT k.name, d.code, COUNT(*), SUM(d.automatic), COUNT(DISTINCT d.agent) "
+           "FROM disposition d JOIN campaign k ON k.id=d.campaign_id "
+           "WHERE d.at >= ? AND d.at < ?")
+    params: list[Any] = [since, min(until, _NO_END)]
+    if campaign is not None:
+        sql += " AND k.name = ?"
+        params.append(campaign)
+    sql += " GROUP BY k.name, d.code ORDER BY k.name, COUNT(*) DESC, d.code"
+    return [{"campaign": name, "code": code, "count": count, "automatic": automatic,
+             "agents": agents} for name, code, count, automatic, agents in
+            store.query(sql, params)]
 
 
 def _key(by: str, name: str, agent: str | None, ended: float, tz: ZoneInfo) -> tuple:
@@ -398,10 +457,12 @@ def to_table(rows: Sequence[dict[str, Any]]) -> str:
     """A compact terminal table of the main columns (CSV/JSON carry all of them)."""
     if not rows:
         return "(no finished calls or agent sessions)"
-    main = [c for c in ("campaign", "agent", "hour", "dials", "answers", "connects",
-                        "connect_rate", "abandoned", "abandon_rate", "window_abandon_rate",
-                        "avg_talk", "avg_wrap", "logged_in_h", "occupancy", "penetration",
-                        "penetration_added") if any(c in r for r in rows)]
+    main = [c for c in ("campaign", "agent", "hour", "state", "reason", "code", "dials",
+                        "answers", "connects", "connect_rate", "abandoned", "abandon_rate",
+                        "window_abandon_rate", "avg_talk", "avg_wrap", "logged_in_h",
+                        "occupancy", "paused_h", "penetration", "penetration_added",
+                        "stretches", "minutes", "share", "count", "automatic", "agents")
+            if any(c in r for r in rows)]
     cells = [[("-" if r.get(c) is None else str(r.get(c))) for c in main] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(main)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(main, widths, strict=True))]
