@@ -51,6 +51,9 @@ def scan_command(args: argparse.Namespace) -> int:
         except BackendError as err:
             findings.append(make_finding("FAIL", "timing", "the card delivers no frames",
                                      f"no timing source: {err}"))
+        else:
+            if _settle_modules(card, info):
+                info = describe_card(card)
         statuses = {s.number: card.span_status(s.number) for s in card.spans}
         rows = []
         for s in card.spans:
@@ -82,18 +85,24 @@ def scan_command(args: argparse.Namespace) -> int:
             info["dahdi_version"], info["echo_cancellers"] = version
     usb, usb_verdicts = _scan_usb(args)
     findings += usb_verdicts
+    modules = [hw for hw in info["spans"] if "sim" in hw]
     if args.json:
         extra: dict = {"card": info, "spans": rows}
         if usb is not None:
             from .usbdevices.verdicts import usb_report
 
-            extra["usb"] = usb_report(usb)
+            extra["usb"] = usb_report(usb, modules)
         return report(findings, True, extra)
     print(f"card: {info['name']} (backend {info['backend']})")
     if "dahdi_version" in info:
         print(f"DAHDI {info['dahdi_version']}, echo cancellers: "
               f"{info['echo_cancellers'] or 'none'}")
     for hw in info["spans"]:
+        if "devicetype" not in hw:
+            print(_module_line(hw) if "sim" in hw else
+                  f"  span {hw.get('span')}: {hw.get('name', '')} at "
+                  f"{hw.get('location', '?')}")
+            continue
         from trunkline.drivers.backends.dahdi.profiles import profile_for
 
         prof = profile_for(hw["devicetype"])
@@ -115,9 +124,47 @@ def scan_command(args: argparse.Namespace) -> int:
     if usb is not None:
         from .usbdevices.verdicts import usb_lines
 
-        print("\n".join(usb_lines(usb)))
+        print("\n".join(usb_lines(usb, modules)))
         print()
     return report(findings)
+
+
+#: How long `scan` lets a mobile card's modules answer their init (AT, SIM, network)
+#: before it reports them as they are: at least this many frames and seconds.
+SETTLE_FRAMES = 150
+SETTLE_SECONDS = 3.0
+
+
+def _settle_modules(card: Any, info: dict) -> bool:
+    """Tick a card with mobile modules (hardware entries carrying ``initialised``) until
+    each has answered its init, or the settle time is over; True if it ticked."""
+    if all(hw.get("initialised", True) for hw in info["spans"]):
+        return False
+    from trunkline.clock import RealClock
+
+    clock = RealClock()
+    deadline = clock.now() + SETTLE_SECONDS
+    for frame in range(SETTLE_FRAMES * 10):
+        if all(hw.get("initialised", True) for hw in card.hardware()):
+            break
+        if frame >= SETTLE_FRAMES and clock.now() >= deadline:
+            break
+        card.read_frames()
+        card.poll_events()
+    return True
+
+
+def _module_line(hw: dict) -> str:
+    """One mobile module: where it is, its SIM and its network, as the backend says."""
+    dbm = f", {hw['dbm']} dBm" if hw.get("dbm") is not None else ""
+    imsi = f", IMSI {hw['imsi']}" if hw.get("imsi") else ""
+    iccid = f", ICCID {hw['iccid']}" if hw.get("iccid") else ""
+    operator = f" on {hw['operator']}" if hw.get("operator") else ""
+    state = "" if hw.get("responding", True) else ", not answering"
+    return (f"  module span {hw['span']}: {hw.get('name', '')} "
+            f"({hw.get('manufacturer', '')}) at {hw.get('location', '?')}: SIM "
+            f"{hw.get('sim', 'unknown')}{imsi}{iccid}, {hw.get('registration', 'unknown')}"
+            f"{operator}{dbm}{state}")
 
 
 def _scan_usb(args: argparse.Namespace) -> tuple[Any, list]:

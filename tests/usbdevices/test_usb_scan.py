@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from usb_sysfs_kit import Intf, add_device, huawei_e1550
 
 from trunkline.cli import main
@@ -69,3 +70,43 @@ def test_without_dahdi_the_usb_devices_are_listed_too(monkeypatch, capsys, tmp_p
     assert "no known telephony board on the PCI bus" in err
     assert "USB: 1 telephony device(s) (sysfs)" in err and "/dev/ttyUSB2" in err
     assert "/dev/dahdi/ctl not found" in err
+
+
+# -- SIM status from the mobile card --------------------------------------------------------
+MODULE = {"span": 1, "name": "ec25-1", "location": "/dev/ttyUSB2", "manufacturer": "quectel",
+          "sim": "ready", "imsi": "460001234567890", "iccid": "89860012345678901234",
+          "operator": "CHINA MOBILE", "registered": True, "registration": "home",
+          "rssi": 20, "dbm": -73, "initialised": True, "responding": True}
+
+
+def test_the_mobile_cards_sim_status_fills_the_usb_device_it_drives(tmp_path):
+    from trunkline.drivers.commissioning.usbdevices import discover_usb
+    from trunkline.drivers.commissioning.usbdevices.verdicts import (
+        module_for,
+        usb_lines,
+        usb_report,
+    )
+
+    huawei_e1550(tmp_path / "sys")
+    scan = discover_usb(tmp_path / "sys")
+    # the card's configuration names the port by its udev symlink
+    link = tmp_path / "usb-1-1-at"
+    link.symlink_to("/dev/ttyUSB2")
+    module = {**MODULE, "location": str(link)}
+    assert module_for(scan.devices[0], [module]) is module
+    sim = usb_report(scan, [module])["devices"][0]["sim"]
+    assert sim["probed"] is True and sim["span"] == 1
+    assert (sim["sim"], sim["imsi"], sim["dbm"]) == ("ready", "460001234567890", -73)
+    lines = usb_lines(scan, [module])
+    assert "firmware  ready" in lines[2] and not any("not probed" in x for x in lines)
+    # a module on another tty leaves the stick "not probed"
+    other = {**MODULE, "location": "/dev/ttyUSB7"}
+    assert usb_report(scan, [other])["devices"][0]["sim"]["probed"] is False
+
+
+def test_scan_of_a_mobile_card_shows_each_modules_sim(capsys):
+    pytest.importorskip("trunkline.drivers.backends.mobile.card")
+    assert main(["scan", "--card", "mobile", "--no-usb"]) == 0
+    out = capsys.readouterr().out
+    assert "module span 1: gsm1 (emulated) at /dev/pts/" in out
+    assert "SIM ready, IMSI " in out and " dBm" in out

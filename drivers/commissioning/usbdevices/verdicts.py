@@ -10,18 +10,22 @@ installed.
 SIM status (PIN, IMSI/ICCID, operator, signal) is not probed by the USB scan: it would
 mean opening the AT port, which a running gateway may hold (a second reader on a modem's
 AT port breaks the session that owns it: the ModemManager problem docs/mobile.md
-describes). The mobile backend reports SIM status for the modules it drives
-(``trunkline status``); the scan's ``sim`` field says "not probed" and why.
+describes). When the card being scanned is the mobile card that drives the modules
+(``trunkline scan --card mobile:CARD.toml``), the SIM status its backend read is put
+beside the USB device whose tty is the module's AT port (:func:`module_for`); otherwise
+the ``sim`` field says "not probed" and why.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..common import make_finding
 from .discover import FoundUsbDevice, UsbScan
 
-__all__ = ["SIM_NOT_PROBED", "usb_findings", "usb_lines", "usb_report"]
+__all__ = ["SIM_NOT_PROBED", "module_for", "usb_findings", "usb_lines", "usb_report"]
 
 SIM_NOT_PROBED = ("not probed: the scan does not open AT ports a gateway may hold; the "
                   "mobile backend reports SIM status for the modules it drives")
@@ -106,17 +110,45 @@ def usb_findings(scan: UsbScan) -> list[Any]:
     return findings
 
 
-def usb_report(scan: UsbScan) -> dict[str, Any]:
-    """The scan's JSON ``usb`` object: the devices with a ``sim`` field the mobile
-    backend fills for the modules it drives."""
+def module_for(dev: FoundUsbDevice, modules: Sequence[Mapping[str, Any]]) -> \
+        Mapping[str, Any] | None:
+    """The mobile card's module (its hardware entry, with the SIM status the backend
+    read) whose AT port is one of this device's ttys: the port in the card's
+    configuration may be a udev symlink (/dev/trunkline/usb-1-1.4-at), so it is
+    resolved to the tty it names."""
+    ttys = {t for i in dev.interfaces for t in i.ttys}
+    for module in modules:
+        port = str(module.get("location") or module.get("port") or "")
+        if port and os.path.basename(os.path.realpath(port)) in ttys:
+            return module
+    return None
+
+
+def _sim(dev: FoundUsbDevice, modules: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    if dev.kind != "modem":
+        return None
+    module = module_for(dev, modules)
+    if module is None:
+        return {"probed": False, "reason": SIM_NOT_PROBED}
+    return {"probed": True, "span": module.get("span"),
+            **{k: module.get(k) for k in _SIM_KEYS if k in module}}
+
+
+_SIM_KEYS = ("sim", "imsi", "iccid", "operator", "registered", "registration", "rssi",
+             "dbm", "model", "initialised", "responding")
+
+
+def usb_report(scan: UsbScan, modules: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The scan's JSON ``usb`` object: the devices, each modem with a ``sim`` field that
+    the mobile card fills when the scanned card drives it (``modules``: its hardware
+    entries), and says "not probed" otherwise."""
     data = scan.as_dict()
-    for dev in data["devices"]:
-        dev["sim"] = {"probed": False, "reason": SIM_NOT_PROBED} \
-            if dev["kind"] == "modem" else None
+    for dev, out in zip(scan.devices, data["devices"], strict=True):
+        out["sim"] = _sim(dev, modules)
     return data
 
 
-def usb_lines(scan: UsbScan) -> list[str]:
+def usb_lines(scan: UsbScan, modules: Sequence[Mapping[str, Any]] = ()) -> list[str]:
     """The table ``trunkline scan`` prints."""
     if not scan.devices:
         return [f"USB: no telephony device found ({scan.method})"]
@@ -126,7 +158,9 @@ def usb_lines(scan: UsbScan) -> list[str]:
     for dev in scan.devices:
         prof = dev.profile
         audio = dev.audio_port or (f"ALSA {dev.sound_card}" if dev.sound_card else "-")
-        sim = "not probed" if dev.kind == "modem" else "-"
+        status = _sim(dev, modules)
+        sim = "-" if status is None else str(status.get("sim", "?")) \
+            if status["probed"] else "not probed"
         lines.append(f"  {dev.name:<8} {dev.id:<9} {dev.kind:<10} {dev.at_port or '-':<13} "
                      f"{audio:<13} {prof.voice if prof else '?':<9} {sim:<10} "
                      f"{dev.description}")
@@ -134,6 +168,7 @@ def usb_lines(scan: UsbScan) -> list[str]:
             ttys = ",".join(f"/dev/{t}" for t in i.ttys) or "-"
             lines.append(f"      if{i.number} {i.class_triple} {i.role or '?':<7} "
                          f"{i.driver or 'no driver':<14} {ttys}")
-    if any(d.kind == "modem" for d in scan.devices):
-        lines.append(f"  SIM: {SIM_NOT_PROBED}")
+    if any((s := _sim(d, modules)) is not None and not s["probed"] for d in scan.devices):
+        lines.append(f"  SIM: {SIM_NOT_PROBED} (scan --card mobile:CARD.toml opens them "
+                     "and shows it)")
     return lines
