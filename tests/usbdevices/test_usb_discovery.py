@@ -198,3 +198,28 @@ def test_no_libusb_backend_says_which_package(tmp_path, monkeypatch):
     scan = discover_usb(tmp_path, use_pyusb=True)
     assert scan.method == "sysfs" and len(scan.devices) == 1
     assert "libusb-1.0-0" in scan.notes[0]
+
+
+# -- whatever the files hold, the scan answers ----------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+junk = st.one_of(st.text(max_size=8), st.sampled_from(["12d1", "ff", "0x12d1", "", "zz"]))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(vendor=junk, product=junk, number=junk, cls=junk, busnum=junk)
+def test_garbage_in_sysfs_files_never_breaks_the_scan(tmp_path_factory, vendor, product,
+                                                     number, cls, busnum):
+    root = tmp_path_factory.mktemp("sys")
+    dev = huawei_e1550(root)
+    for path, value in ((dev / "idVendor", vendor), (dev / "idProduct", product),
+                        (dev / "busnum", busnum),
+                        (dev / "1-1:1.2" / "bInterfaceNumber", number),
+                        (dev / "1-1:1.2" / "bInterfaceClass", cls)):
+        path.write_text(value)
+    scan = discover_usb(root)
+    for found in scan.devices:  # a device whose id survived is still described
+        assert found.id == f"{found.vendor_id:04x}:{found.product_id:04x}"
+        found.as_dict()

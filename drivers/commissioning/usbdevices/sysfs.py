@@ -97,12 +97,12 @@ def read_usb_devices(sysfs: str | Path = "/sys") -> list[SysfsUsbDevice]:
         if ":" in name or name.startswith("usb"):
             continue  # interfaces are read with their device; root hubs are not devices
         path = devices / name
-        vendor = _hex(path / "idVendor")
-        if vendor < 0:
-            continue
+        vendor, product = _hex(path / "idVendor"), _hex(path / "idProduct")
+        if not (0 <= vendor <= 0xFFFF and 0 <= product <= 0xFFFF):
+            continue  # not a device (or one the kernel is tearing down): no id to match
         interfaces = tuple(_interface(path / i) for i in _names(path, f"{name}:"))
         found.append(SysfsUsbDevice(
-            name, vendor, _hex(path / "idProduct"), _dec(path / "busnum"),
+            name, vendor, product, _dec(path / "busnum"),
             _dec(path / "devnum"), _read(path / "manufacturer"), _read(path / "product"),
             _read(path / "serial"),
             tuple(sorted(interfaces, key=lambda i: i.number))))
