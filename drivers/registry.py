@@ -20,6 +20,7 @@ from trunkline.errors import BackendNotFound
 BACKENDS: dict[str, tuple[str, str]] = {
     "emulated": ("trunkline.drivers.backends.emulated.card", "EmulatedCard"),
     "dahdi": ("trunkline.drivers.backends.dahdi.card", "DahdiCard"),
+    "mobile": ("trunkline.drivers.backends.mobile.card", "MobileCard"),
 }
 
 

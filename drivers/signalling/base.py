@@ -36,6 +36,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "pri": ("trunkline.drivers.signalling.pri.signalling", "PriSignalling"),
     "ss7": ("trunkline.drivers.signalling.ss7.signalling", "Ss7Signalling"),
     "mfcr2": ("trunkline.drivers.signalling.r2.signalling", "R2Signalling"),
+    "mobile": ("trunkline.drivers.signalling.mobile", "MobileSignalling"),
 }
 
 
@@ -81,6 +82,8 @@ def module_spec(span: SpanInfo) -> ModuleSpec | None:
         if name == "mfcr2":
             return ModuleSpec("mfcr2", {"variant": variant or "cn", **dict(span.options)})
         return None
+    if span.signalling is SpanSignalling.MOBILE:
+        return ModuleSpec("mobile")
     if span.signalling is SpanSignalling.SS7 and "ss7" in MODULES:
         return ModuleSpec("ss7", dict(span.options), group=span.protocol or "linkset")
     return None

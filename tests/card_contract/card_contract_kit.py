@@ -20,6 +20,8 @@ BACKENDS = [
     pytest.param("emulated", id="emulated"),
     pytest.param("dahdi:sim", id="dahdi:sim"),
     pytest.param("dahdi", id="dahdi", marks=pytest.mark.hardware),
+    # Two emulated GSM/LTE modules, driven with pyserial over real pseudo-terminals.
+    pytest.param("mobile", id="mobile"),
 ]
 
 #: Cards with an E1 CAS span (neither default configuration has one).
@@ -167,4 +169,6 @@ def far_end_of(card: CardABC, backend: str) -> FarEnd:
         return EmulatedFarEnd(card)
     if backend == "dahdi:sim":
         return SimulatedKernelFarEnd(card)
+    if backend == "mobile":
+        return FarEnd()  # a module's far end is a mobile network: no lines, bits or phones
     pytest.skip("a real line's far end cannot be told what to do")

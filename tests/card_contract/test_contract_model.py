@@ -19,6 +19,8 @@ SLOTS = {SpanKind.E1: 31, SpanKind.T1: 24}
 DSLOT = {SpanKind.E1: 16, SpanKind.T1: 24}
 #: What the channels of each kind of span signal with.
 SIGNALLING = {
+    # A GSM/LTE module: one voice channel, its signalling on the AT port (drivers/modem.py).
+    (SpanKind.MOBILE, SpanSignalling.MOBILE): {ChannelSignalling.BCHAN},
     (SpanKind.FXO, SpanSignalling.ANALOG): {ChannelSignalling.FXO_LOOPSTART,
                                             ChannelSignalling.FXO_KEWLSTART},
     (SpanKind.FXS, SpanSignalling.ANALOG): {ChannelSignalling.FXS_LOOPSTART,

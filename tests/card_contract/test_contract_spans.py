@@ -19,7 +19,7 @@ from trunkline.errors import ChannelError, Unsupported
 #: Which backends can simulate alarms (CardABC.simulate_alarm): the emulated card can;
 #: the DAHDI backend cannot, on a real kernel or the simulated one (its kernel's faults
 #: are the simulation's controls, not the card's), and says so with Unsupported.
-SIMULATES_ALARMS = {"emulated": True, "dahdi:sim": False, "dahdi": False}
+SIMULATES_ALARMS = {"emulated": True, "dahdi:sim": False, "dahdi": False, "mobile": False}
 
 
 def test_every_span_has_a_status(card):

@@ -67,7 +67,7 @@ def test_open_module_builds_the_module_for_a_span(name: str, cls: type, kind: Sp
 
 def test_open_module_names_the_modules_it_knows() -> None:
     with pytest.raises(ValueError,
-                       match="no signalling module 'r2'; known: fxo, fxs, mfcr2, pri, ss7"):
+                       match="no signalling module 'r2'; known: fxo, fxs, mfcr2, mobile, pri, ss7"):
         open_module("r2", object(), span(SpanKind.E1, SpanSignalling.CAS),
                     context())
 

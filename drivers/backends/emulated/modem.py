@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,22 +97,40 @@ class PtyPair:
     """A pseudo-terminal: our end (master, non-blocking) and the device path the
     backend opens with pyserial (the slave, in raw mode, so CR and LF pass as they are)."""
 
+    #: How long a read waits for bytes the other end says it has written.
+    WAIT = 2.0
+
     def __init__(self) -> None:
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)
         os.set_blocking(self.master, False)
         self.path = os.ttyname(self._slave)
+        #: Bytes written to the device side so far (the reader's count to wait for).
+        self.written = 0
+        #: Bytes the device side says it wrote to us and we have not read yet.
+        self.incoming = 0
 
     def read(self) -> bytes:
-        chunks = []
+        """What the device side wrote: everything there, and at least the ``incoming``
+        bytes it announced (the kernel hands pty data over asynchronously; waiting for
+        an announced count keeps virtual-time runs repeatable)."""
+        chunks: list[bytes] = []
+        got = 0
         while True:
             try:
                 chunk = os.read(self.master, 65536)
             except (BlockingIOError, OSError):
+                chunk = b""
+            if chunk:
+                chunks.append(chunk)
+                got += len(chunk)
+                continue
+            if got >= self.incoming:
                 break
-            if not chunk:
+            ready, _, _ = select.select([self.master], [], [], self.WAIT)
+            if not ready:
                 break
-            chunks.append(chunk)
+        self.incoming = max(0, self.incoming - got)
         return b"".join(chunks)
 
     def write(self, data: bytes) -> None:
@@ -123,6 +142,7 @@ class PtyPair:
                 # The reader is not reading: what does not fit is lost, as on a UART
                 # whose receiver overflows.
                 return
+            self.written += n
             view = view[n:]
 
     def close(self) -> None:
@@ -268,6 +288,8 @@ class EmulatedModem:
         if tx and self._call is not None:
             samples = np.frombuffer(tx[: len(tx) // 2 * 2], dtype="<i2")[-FRAME_SAMPLES:]
             frame[: samples.size] = samples
+        #: The last 20 ms the backend sent (for tests: what the far end heard).
+        self.heard = frame
         return frame
 
     def flush(self) -> None:
@@ -624,6 +646,12 @@ class ModemBank:
         rx = self.network.step(now, self._tx)
         for row, modem in enumerate(self.modems):
             modem.send_audio(rx[row])
+            modem.flush()
+
+    def exchange(self, now: float) -> None:
+        """Answer AT commands only, with no time passing (the card's init at open)."""
+        for modem in self.modems:
+            modem.step(now)
             modem.flush()
 
     def close(self) -> None:

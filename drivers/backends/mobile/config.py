@@ -1,0 +1,189 @@
+"""The mobile card's configuration: which modules, on which ports, speaking which dialect.
+
+Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
+
+    name = "mobile"
+    zone = "cn"                   # the tone zone of the calls' audio (ringback, SIT)
+    law = "alaw"                  # how the card carries the modules' PCM (alaw | ulaw)
+    network = "plan.toml"         # emulated modules only: their number plan (default:
+                                  # the sample network); relative to this file
+    seed = 1
+
+    [[module]]                    # a module on real ports
+    name = "ec25-1"
+    port = "/dev/ttyUSB2"         # its AT port
+    audio = "/dev/ttyUSB4"        # its PCM port (8 kHz, 16-bit LE); "" for none
+    profile = "quectel"           # generic | quectel | simcom | huawei
+    baudrate = 115200
+
+    [[module]]                    # an emulated module on a pseudo-terminal pair
+    name = "gsm1"
+    emulated = true
+    number = "13900000101"        # its SIM's number
+    sim = "ready"                 # ready | absent
+    registration = 1              # TS 27.007 <stat>: 1 home, 5 roaming, 0, 2, 3 (denied)
+    rssi = 20                     # +CSQ 0..31
+    faults = [{at = 60.0, kind = "reset"}]   # reset | garbage
+
+Each module is a span of one voice channel, numbered in file order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from trunkline.drivers.dsp.zones import zone_names
+from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
+
+__all__ = ["MobileCardConfig", "ModuleConfig", "load_mobile_config", "mobile_config_from_string",
+           "sample_mobile_config"]
+
+SPEC = "1.0"
+PROFILE_NAMES = ("generic", "quectel", "simcom", "huawei")
+FAULTS = ("reset", "garbage")
+_TOP = {"spec", "name", "zone", "law", "network", "seed", "module"}
+_REAL = {"name", "port", "audio", "profile", "baudrate"}
+_EMULATED = {"name", "emulated", "profile", "number", "sim", "registration", "rssi", "faults",
+             "operator"}
+
+
+@dataclass(frozen=True)
+class ModuleConfig:
+    name: str
+    profile: str = "quectel"
+    port: str = ""
+    audio: str = ""
+    baudrate: int = 115200
+    emulated: bool = False
+    number: str = ""
+    sim: str = "ready"
+    registration: int = 1
+    rssi: int = 20
+    operator: str = "CHINA MOBILE"
+    faults: tuple[tuple[float, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class MobileCardConfig:
+    name: str = "mobile"
+    zone: str = "cn"
+    law: str = "alaw"
+    network: Path | None = None
+    seed: int = 0
+    modules: tuple[ModuleConfig, ...] = field(default_factory=tuple)
+    source: str = "<string>"
+
+
+def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
+    path: tuple[str | int, ...] = ("module", i)
+    if not isinstance(raw, dict):
+        raise doc.error("each [[module]] must be a table", path)
+    emulated = raw.get("emulated", False)
+    if not isinstance(emulated, bool):
+        raise doc.error(f"emulated must be true or false, not {emulated!r}", (*path, "emulated"))
+    reject_unknown_keys(doc, raw, _EMULATED if emulated else _REAL, path)
+    name = raw.get("name", f"module{i + 1}")
+    if not isinstance(name, str) or not name:
+        raise doc.error(f"name must be a non-empty string, not {name!r}", (*path, "name"))
+    profile = raw.get("profile", "quectel")
+    if profile not in PROFILE_NAMES:
+        raise doc.error(f"profile must be one of {', '.join(PROFILE_NAMES)}, not {profile!r}",
+                        (*path, "profile"))
+    if not emulated:
+        port = raw.get("port")
+        if not isinstance(port, str) or not port:
+            raise doc.error("a module needs its AT port: port = \"/dev/ttyUSB2\" (or "
+                            "emulated = true)", path)
+        audio = raw.get("audio", "")
+        if not isinstance(audio, str):
+            raise doc.error(f"audio must be a device path or \"\", not {audio!r}",
+                            (*path, "audio"))
+        baud = raw.get("baudrate", 115200)
+        if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
+            raise doc.error(f"baudrate must be a positive whole number, not {baud!r}",
+                            (*path, "baudrate"))
+        return ModuleConfig(name, profile, port, audio, baud)
+    values: dict[str, Any] = {}
+    for key, kind, check, what in (
+        ("number", str, lambda v: all(c in "+0123456789" for c in v), "digits"),
+        ("operator", str, lambda v: True, "a string"),
+        ("sim", str, lambda v: v in ("ready", "absent"), "'ready' or 'absent'"),
+        ("registration", int, lambda v: v in (0, 1, 2, 3, 4, 5), "a TS 27.007 <stat> 0..5"),
+        ("rssi", int, lambda v: 0 <= v <= 31 or v == 99, "a +CSQ <rssi> 0..31 or 99"),
+    ):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, kind) or not check(value):
+                raise doc.error(f"{key} must be {what}, not {value!r}", (*path, key))
+            values[key] = value
+    faults: list[tuple[float, str]] = []
+    raw_faults = raw.get("faults", [])
+    if not isinstance(raw_faults, list):
+        raise doc.error("faults must be a list of {at = seconds, kind = ...} tables",
+                        (*path, "faults"))
+    for j, fault in enumerate(raw_faults):
+        fpath = (*path, "faults", j)
+        if not isinstance(fault, dict) or set(fault) != {"at", "kind"}:
+            raise doc.error("a fault is {at = seconds, kind = \"reset\" | \"garbage\"}", fpath)
+        at, kind = fault["at"], fault["kind"]
+        if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
+            raise doc.error(f"at must be seconds >= 0, not {at!r}", fpath)
+        if kind not in FAULTS:
+            raise doc.error(f"fault kind must be one of {', '.join(FAULTS)}, not {kind!r}",
+                            fpath)
+        faults.append((float(at), kind))
+    return ModuleConfig(name, profile, emulated=True, faults=tuple(faults), **values)
+
+
+def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCardConfig:
+    data = doc.data
+    reject_unknown_keys(doc, data, _TOP)
+    spec = data.get("spec", SPEC)
+    if spec != SPEC:
+        raise doc.error(f"this file is spec {spec!r}; this trunkline reads spec {SPEC!r}",
+                        ("spec",))
+    name = data.get("name", "mobile")
+    if not isinstance(name, str) or not name:
+        raise doc.error(f"name must be a non-empty string, not {name!r}", ("name",))
+    zone = data.get("zone", "cn")
+    if zone not in zone_names():
+        raise doc.error(f"unknown zone {zone!r}; known zones: {', '.join(zone_names())}",
+                        ("zone",))
+    law = data.get("law", "ulaw" if zone in ("us", "us-old", "jp") else "alaw")
+    if law not in ("alaw", "ulaw"):
+        raise doc.error(f"law must be 'alaw' or 'ulaw', not {law!r}", ("law",))
+    network = data.get("network")
+    if network is not None and not isinstance(network, str):
+        raise doc.error(f"network must be a file name, not {network!r}", ("network",))
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise doc.error(f"seed must be a whole number >= 0, not {seed!r}", ("seed",))
+    raw = data.get("module", [])
+    if not isinstance(raw, list) or not raw:
+        raise doc.error("a mobile card needs at least one [[module]]", ("module",))
+    modules = tuple(_module(doc, m, i) for i, m in enumerate(raw))
+    names = [m.name for m in modules]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise doc.error(f"module name {n!r} is used twice", ("module", i, "name"))
+    net = None if network is None else ((base / network) if base else Path(network))
+    return MobileCardConfig(name, zone, law, net, seed, modules, doc.source)
+
+
+def load_mobile_config(path: str | Path) -> MobileCardConfig:
+    path = Path(path)
+    return parse_mobile_config(load_toml(path), path.parent)
+
+
+def mobile_config_from_string(text: str, source: str = "<string>") -> MobileCardConfig:
+    return parse_mobile_config(parse_toml(text, source))
+
+
+def sample_mobile_config() -> MobileCardConfig:
+    """The bundled sample (firmware-profiles/cards/mobile.toml): two emulated modules on
+    the sample network."""
+    ref = resources.files("trunkline.profiles") / "cards" / "mobile.toml"
+    return mobile_config_from_string(ref.read_text(encoding="utf-8"), "cards/mobile.toml")

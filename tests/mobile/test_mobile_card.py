@@ -1,0 +1,213 @@
+"""The mobile card (drivers/backends/mobile/card.py) and its signalling module
+(drivers/signalling/mobile.py), on the sample card's emulated modules: pyserial on real
+pseudo-terminals, the line loop driving the legs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trunkline.clock import VirtualClock
+from trunkline.drivers.backends.mobile.card import MobileCard
+from trunkline.drivers.backends.mobile.config import mobile_config_from_string
+from trunkline.drivers.dsp.zones import load_zone
+from trunkline.drivers.lineloop import LineLoop
+from trunkline.drivers.model import Alarm, ChannelState, EventKind, SpanKind
+from trunkline.drivers.modem import CallProgress
+from trunkline.drivers.registry import open_card
+from trunkline.drivers.signalling.leg import CallOptions
+from trunkline.drivers.signalling.mobile import MobileSignalling
+from trunkline.errors import CardNotFound, ChannelStateError, ConfigError, NumberFormatError
+
+CN = load_zone("cn")
+
+
+@pytest.fixture
+def card():
+    card = open_card("mobile", clock=VirtualClock())
+    yield card
+    card.close()
+
+
+def tick(card, frames: int) -> list:
+    events = []
+    for _ in range(frames):
+        rx = card.read_frames()
+        events += card.poll_events()
+        card.write_frames(np.zeros_like(rx))
+    return events
+
+
+def test_each_module_is_a_span_of_one_channel_in_service(card) -> None:
+    assert [(s.number, s.kind, s.channels) for s in card.spans] == [
+        (1, SpanKind.MOBILE, (1,)), (2, SpanKind.MOBILE, (2,))]
+    assert [card.span_status(s).alarms for s in (1, 2)] == [Alarm.NONE, Alarm.NONE]
+    assert card.channel_state(1) is ChannelState.IDLE
+    status = card.modem(1).status()
+    assert status["sim"] == "ready" and status["operator"] == "CHINA MOBILE"
+    assert status["port"].startswith("/dev/pts/") and status["registered"]
+    assert [h["name"] for h in card.hardware()] == ["gsm1", "gsm2"]
+
+
+def test_mobile_channels_take_no_hook_or_dial(card) -> None:
+    card.open(1)
+    with pytest.raises(ChannelStateError, match="mobile module"):
+        card.hook(1, "offhook")
+    with pytest.raises(ChannelStateError, match="not an FXO port"):
+        card.dial(1, "123")
+    card.close_channel(1)
+
+
+def test_a_call_moves_the_far_ends_audio(card) -> None:
+    link = card.modem(1)
+    card.open(1)
+    link.dial("13810000001")  # answers after 2..6 s
+    levels = []
+    progress = []
+    for _ in range(450):
+        rx = card.read_frames()
+        levels.append(float(np.abs(rx.astype(np.float64)).mean()))
+        card.write_frames(np.full_like(rx, 1000))  # our side talks
+        while (event := link.receive()) is not None:
+            progress.append(event.progress)
+    assert progress[:3] == [CallProgress.DIALING, CallProgress.ALERTING, CallProgress.ACTIVE]
+    assert max(levels[60:]) > 300  # ringback, then the greeting
+    assert card.channel_state(1) is ChannelState.IN_USE
+    # What we sent reached the module's audio port as 16-bit PCM (A-law on the card).
+    assert card.emulated_modem(1).heard == pytest.approx(np.full(160, 1008.0))
+    link.hang_up()
+    tick(card, 5)
+    assert card.channel_state(1) is ChannelState.IDLE
+    card.close_channel(1)
+
+
+def test_losing_the_network_is_a_red_alarm_and_back(card) -> None:
+    modem = card.emulated_modem(2)
+    modem.set_registration(0)
+    events = tick(card, 3)
+    assert [(e.kind, e.span, e.value) for e in events] == [
+        (EventKind.ALARM, 2, int(Alarm.RED))]
+    assert card.channel_state(2) is ChannelState.OUT_OF_SERVICE
+    assert not card.modem(2).ready
+    modem.set_registration(5)  # roaming is registered too
+    events = tick(card, 3)
+    assert [(e.kind, e.span) for e in events] == [(EventKind.NOALARM, 2)]
+
+
+def test_a_module_without_sim_is_out_of_service_from_the_start() -> None:
+    config = mobile_config_from_string('[[module]]\nname = "a"\nemulated = true\n'
+                                       'sim = "absent"\n')
+    with MobileCard(config, clock=VirtualClock()) as card:
+        assert card.span_status(1).alarms == Alarm.RED
+        assert card.modem(1).status()["sim"] == "absent"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "at least one"),
+    ('[[module]]\nname = "a"\n', "needs its AT port"),
+    ('[[module]]\nemulated = true\nsim = "maybe"\n', "sim must be"),
+    ('[[module]]\nemulated = true\nport = "/dev/x"\n', "port"),
+    ('[[module]]\nemulated = true\nprofile = "nokia"\n', "profile must be"),
+    ('[[module]]\nemulated = true\nfaults = [{at = 1, kind = "fire"}]\n', "fault kind"),
+    ('[[module]]\nname = "a"\nemulated = true\n[[module]]\nname = "a"\nemulated = true\n',
+     "used twice"),
+])
+def test_the_config_names_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        mobile_config_from_string(text)
+
+
+def test_a_missing_port_says_which_and_why() -> None:
+    config = mobile_config_from_string('[[module]]\nname = "ec25"\nport = "/dev/nonexistent9"\n')
+    with pytest.raises(CardNotFound, match=r"ec25.*nonexistent9"):
+        MobileCard(config, clock=VirtualClock())
+
+
+def test_a_number_plan_needs_emulated_modules(tmp_path) -> None:
+    from trunkline.drivers.backends.emulated.plan import default_plan
+
+    config = mobile_config_from_string('[[module]]\nname = "ec25"\nport = "/dev/null9"\n')
+    with pytest.raises(ConfigError, match="number plan"):
+        MobileCard(config, clock=VirtualClock(), network=default_plan())
+
+
+# -- the signalling module on the line loop --------------------------------------------------
+def place(card, number: str, span: int = 1, **options):
+    with LineLoop(card, zone=CN, spans=[span]) as loop:
+        assert isinstance(loop.module(span), MobileSignalling)
+        leg = loop.originate(CallOptions(number, **{"hold": 1.0, **options}), span=span)
+        loop.run(lambda: leg.ended, max_seconds=300)
+    return leg.result()
+
+
+@pytest.mark.parametrize(("number", "outcome", "cause"), [
+    ("13800000001", "human", 16),
+    ("13900000001", "machine", 16),
+    ("13700000001", "busy", 17),
+    ("13500000001", "congestion", 34),
+    ("13000000001", "invalid_number", 1),
+    ("13400000001", "unreachable", 20),
+])
+def test_outcomes_and_causes(card, number: str, outcome: str, cause: int) -> None:
+    result = place(card, number)
+    assert (result["outcome"], result["cause"]) == (outcome, cause), result["events"]
+
+
+def test_we_stop_a_call_that_rings_too_long(card) -> None:
+    result = place(card, "13600000001", ring_timeout=8.0)
+    events = [e["event"] for e in result["events"]]
+    assert result["outcome"] == "no_answer" and "alerting" in events
+    assert events[-2:] == ["clearing", "hangup"]
+
+
+def test_a_bad_number_is_refused_before_any_call(card) -> None:
+    with LineLoop(card, zone=CN, spans=[1]) as loop, pytest.raises(NumberFormatError):
+        loop.originate(CallOptions("12a4"), span=1)
+
+
+def test_an_offered_call_is_answered_and_the_far_ends_digits_heard(card) -> None:
+    offered = []
+
+    def listener(leg, event) -> None:
+        if leg is not None:
+            offered.append((leg, event))
+
+    with LineLoop(card, zone=CN, spans=[2], listener=listener) as loop:
+        card.emulated_modem(2).ring_in("13912345678")
+        loop.run(lambda: bool(offered), max_seconds=5)
+        leg, event = offered[0]
+        assert (event.NAME, event.calling, leg.direction) == ("offered", "13912345678",
+                                                              "inbound")
+        loop.answer(leg)
+        loop.run(lambda: card.emulated_modem(2).call_state == 0, max_seconds=2)
+        card.emulated_modem(2).press("42")
+        loop.run(lambda: sum(e.NAME == "dtmf" for _, e in offered) >= 2, max_seconds=5)
+        loop.hangup(leg)
+        loop.run(lambda: leg.ended, max_seconds=5)
+    assert "".join(e.digit for _, e in offered if e.NAME == "dtmf") == "42"
+    assert leg.result()["outcome"] == "human"
+
+
+def test_an_offered_call_nobody_takes_is_refused(card) -> None:
+    legs = []
+    with LineLoop(card, zone=CN, spans=[1],
+                  listener=lambda leg, e: legs.append(leg)) as loop:
+        card.emulated_modem(1).ring_in("13912345678")
+        loop.run(lambda: any(leg is not None and leg.ended for leg in legs), max_seconds=30)
+    leg = next(leg for leg in legs if leg is not None)
+    assert leg.result()["outcome"] == "rejected"
+    assert card.emulated_modem(1).call_state is None
+
+
+def test_a_module_reset_mid_call_ends_it_as_an_error_and_it_comes_back(card) -> None:
+    with LineLoop(card, zone=CN, spans=[1]) as loop:
+        leg = loop.originate(CallOptions("13800000001"), span=1)
+        loop.run(lambda: leg.state.value == "connected", max_seconds=30)
+        card.emulated_modem(1).reset()
+        loop.run(lambda: leg.ended, max_seconds=10)
+        result = leg.result()
+        loop.run(lambda: loop.module(1).can_place(None), max_seconds=10)
+    assert result["outcome"] == "human"  # it had been answered and classified
+    assert result["events"][-1]["reason"] == "the module restarted (rdy)"
+    assert card.modem(1).status()["restarts"] == 1
+    assert place(card, "13700000001")["outcome"] == "busy"
