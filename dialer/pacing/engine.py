@@ -197,6 +197,7 @@ class Engine:
     def __init__(self, campaigns: Iterable[CampaignConfig], provider: ContactProvider, *,
                  log: structlog.typing.FilteringBoundLogger | None = None) -> None:
         base = log if log is not None else structlog.get_logger("trunkline.dialer").bind()
+        self._log = base
         self._debug = base.is_enabled_for(logging.DEBUG)
         self._runs: dict[str, _Run] = {}
         for config in campaigns:
@@ -225,6 +226,7 @@ class Engine:
             ev.PreviewDecision: self._on_preview_decision, ev.CallRinging: self._on_ringing,
             ev.CallAnswered: self._on_answered, ev.CallFailed: self._on_failed,
             ev.CallHungUp: self._on_hung_up, ev.CustomerAbandoned: self._on_customer_abandon,
+            ev.CallTransferred: self._on_transfer,
             ev.Tick: lambda event, now, out: None,
         }
 
@@ -267,6 +269,42 @@ class Engine:
     def stats(self, campaign: str) -> CampaignStats:
         return self._run(campaign).stats
 
+    @property
+    def campaigns(self) -> list[str]:
+        return list(self._runs)
+
+    def add_campaign(self, config: CampaignConfig) -> None:
+        """Start pacing one more campaign (agents log in to it from now on)."""
+        if config.name in self._runs:
+            raise DialerStateError(f"campaign {config.name!r} is running already")
+        target = config.abandon_target
+        if target is not None and target not in self._runs:
+            raise UnknownEntityError(f"campaign {config.name!r} routes abandoned calls "
+                                     f"to campaign {target!r}, which is not running")
+        self._runs[config.name] = _Run(config, self._log)
+
+    def remove_campaign(self, name: str, now: float) -> None:
+        """Stop pacing ``name``; refused while an agent is logged in to it, a call of it
+        is in flight, or another campaign routes abandoned calls to it. Preview records
+        it held go back to the provider."""
+        run = self._run(name)
+        if run.members:
+            raise DialerStateError(f"cannot remove campaign {name!r}: agents "
+                                   f"{', '.join(sorted(run.members))} are logged in to it")
+        busy = [c.id for c in self._calls.values() if name in (c.campaign, c.origin)]
+        if busy:
+            raise DialerStateError(f"cannot remove campaign {name!r}: calls "
+                                   f"{', '.join(map(str, busy))} are in flight")
+        routed = [r.name for r in self._runs.values() if r.config.abandon_target == name]
+        if routed:
+            raise DialerStateError(f"cannot remove campaign {name!r}: "
+                                   f"{', '.join(routed)} route abandoned calls to it")
+        while run.previews:
+            contact = run.previews.popleft()
+            self._active_numbers.discard(contact.number)
+            self._provider.defer(contact, now)
+        del self._runs[name]
+
     def ledger(self, campaign: str) -> AbandonLedger:
         return self._run(campaign).ledger
 
@@ -302,15 +340,17 @@ class Engine:
         timers = self._timers
         while timers and timers[0][0] <= now:
             when, _, kind, key = heapq.heappop(timers)
+            if kind in ("pace", "kick") and self._runs.get(key.name) is not key:
+                continue  # the campaign was removed (and maybe added again) since
             if kind == "pace":
-                run = self._runs[key]
+                run = key
                 if run.active <= 0 and not run.waiting:
                     run.pace_scheduled = False  # idle campaigns cost nothing
                     continue
                 self._pace(run, when, out)
                 self._schedule(when + run.config.pace_interval, "pace", key)
             elif kind == "kick":
-                run = self._runs[key]
+                run = key
                 run.kicked = False
                 if run.active > 0:
                     self._pace(run, when, out)
@@ -375,7 +415,7 @@ class Engine:
         home.active += 1
         if not home.pace_scheduled:
             home.pace_scheduled = True
-            self._schedule(now, "pace", home.name)
+            self._schedule(now, "pace", home)
         self._available(agent, now, out)
 
     def _on_pause(self, event: ev.AgentPaused, now: float, out: list[Action]) -> None:
@@ -455,7 +495,7 @@ class Engine:
         """Pace ``run`` before the next event: its capacity just changed."""
         if not run.kicked:
             run.kicked = True
-            self._schedule(now, "kick", run.name)
+            self._schedule(now, "kick", run)
 
     def _connect(self, agent: Agent, call: Call, now: float, out: list[Action]) -> None:
         home = self._runs[agent.home]
@@ -815,6 +855,39 @@ class Engine:
         home.wrapping[agent.id] = now
         self._runs[call.campaign].model.talk.add(now - started)
         self._finish(call, CallOutcome.HUMAN, now, out)
+
+    def _on_transfer(self, event: ev.CallTransferred, now: float, out: list[Action]) -> None:
+        """A connected call changes agents: the first goes to wrap-up (its talk counted),
+        the second is connected (``Connect``) as for a new call; the call's outcome is
+        recorded once, when it ends."""
+        call = self._call(event.call_id)
+        if call.state is not CallState.CONNECTED:
+            raise DialerStateError(f"cannot transfer call {call.id}: state is {call.state}")
+        old = self._agents[call.agent]
+        if event.agent is not None:
+            new = self._agent(event.agent)
+            if new is old:
+                raise DialerStateError(f"cannot transfer call {call.id} to agent "
+                                       f"{old.id!r}: it is on it")
+            if new.state is not AgentState.READY or new.pause_pending:
+                raise DialerStateError(f"cannot transfer call {call.id} to agent "
+                                       f"{new.id!r}: state is {new.state}")
+        else:
+            run = self._run(event.campaign)
+            found = self._find_agent(run)
+            if found is None:
+                raise DialerStateError(f"cannot transfer call {call.id} to campaign "
+                                       f"{run.name!r}: no agent of it is ready")
+            new = found
+            call.campaign = run.name
+        started = old.since
+        old.fire("hangup", now)
+        old.call_id = None
+        home = self._runs[old.home]
+        home.talking.pop(old.id, None)
+        home.wrapping[old.id] = now
+        self._runs[call.origin].model.talk.add(now - started)
+        self._connect(new, call, now, out)
 
     def _release_reserved(self, call: Call, now: float, out: list[Action]) -> None:
         if call.reserved:

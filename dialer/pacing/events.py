@@ -167,6 +167,24 @@ class CustomerAbandoned:
 
 
 @dataclass(frozen=True, slots=True)
+class CallTransferred:
+    """The agent on connected call ``call_id`` hands it to ``agent`` (ready), or to the
+    ready agent of ``campaign`` the routing picks; the first agent goes to wrap-up."""
+
+    call_id: int
+    agent: str | None = None
+    campaign: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+        if (self.agent is None) == (self.campaign is None):
+            raise ValueError(f"call {self.call_id}: transfer to an agent or a campaign, "
+                             "one of them")
+        _check_name("agent" if self.agent is not None else "campaign",
+                    self.agent if self.agent is not None else self.campaign or "")
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed: run due timers and, when due, pacing. Call it at ``next_deadline()``."""
 
@@ -174,5 +192,5 @@ class Tick:
 Event = (
     AgentLoggedIn | AgentLoggedOut | AgentReady | AgentPaused | WrapUpDone | ManualDial
     | PreviewDecision | CallRinging | CallAnswered | CallFailed | CallHungUp
-    | CustomerAbandoned | Tick
+    | CustomerAbandoned | CallTransferred | Tick
 )
