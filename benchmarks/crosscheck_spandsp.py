@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trunkline.drivers.dsp import g711
 from trunkline.drivers.dsp.detector import detect_file
 from trunkline.drivers.dsp.levels import amplitude
 from trunkline.drivers.dsp.tones import DTMF_FREQS, render_tone, to_int16
@@ -107,6 +108,12 @@ def dtmf_rows():
         x = digits_signal(ms=ms, gap=60)
         want = "accept" if ms >= 40 else "reject" if ms <= 23 else "either"
         rows.append((f"DTMF {ms} ms tones", want, score(ours_digits(x)),
+                     score(spandsp_digits(x))))
+    for ms in (20, 23, 30, 35, 40):  # the Q.24 limits in line noise (issue 15)
+        x = digits_signal(ms=ms, gap=60, low=-20, high=-20, snr=10)
+        x = g711.decode(g711.encode(x, "alaw"), "alaw")
+        want = "accept" if ms >= 40 else "reject" if ms <= 23 else "either"
+        rows.append((f"DTMF {ms} ms tones, 10 dB SNR, A-law", want, score(ours_digits(x)),
                      score(spandsp_digits(x))))
     for gap in (40, 30):
         x = digits_signal(ms=50, gap=gap)

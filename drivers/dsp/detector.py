@@ -79,6 +79,12 @@ PURE_MIN_LEVEL = 10 ** (-55 / 10)  # Q.24 "must reject" level: quieter is line n
 #: The first frame of a tone has no valid phase advance (its predecessor was not the
 #: tone), so measured on-times come out 5 ms short; calibrated on clean tones.
 DURATION_BIAS = 40
+#: The same for durations measured in the tone's own bins (runs.py), calibrated on clean
+#: DTMF digits and SIT segments of 20-400 ms.
+DTMF_DURATION_BIAS = 16
+#: Share of a frame's energy a run's bins must hold for the frame to add to the run's
+#: measured duration (the labelled frames hold >= 75-80 %, their edges less).
+EDGE_PURITY = 0.5
 MF_SYSTEMS = ("bell", "r2_forward", "r2_backward")
 _INT32_MAX = int(np.iinfo(np.int32).max)
 OFF_BELOW_TONE = 10 ** (-15 / 10)
@@ -361,10 +367,19 @@ class Detector:
         interference = power[..., nd + 5:].sum(axis=-1) if self._n_low else 0.0
         dlabels = _dtmf.classify_dtmf(power[..., :nd], z[..., :nd], energy, interference,
                                       self.bank.offset_hz, self.bank.response)
-        ended, _ = self.dtmf_runs.update(ids, dlabels, energy, np.zeros_like(energy), centres)
+        # Durations from the digits' own bins (runs.py): a 40 ms digit in 10 dB of noise
+        # still measures 40 ms, as spandsp's block count would have it.
+        # A frame's share counts only where the pair is most of what it holds (an edge
+        # frame half in the digit, in noise), so speech around a digit-like sound adds
+        # nothing (talk-off).
+        pair = (power[..., :4, None] + power[..., None, 4:nd]).reshape(*power.shape[:2], 16)
+        rest = np.maximum(energy - interference, 1e-12)[..., None]
+        ended, _ = self.dtmf_runs.update(ids, dlabels, energy, np.zeros_like(energy), centres,
+                                         pair, np.where(pair >= EDGE_PURITY * rest, pair, 0.0))
         if len(ended):
-            dur = ended.duration + DURATION_BIAS
+            dur = ended.duration + DTMF_DURATION_BIAS
             keep = (dur >= _dtmf.DTMF_MIN_DURATION_MS * 8) & self.en_dtmf[ended.channel]
+            keep &= ended.hits >= _dtmf.DTMF_MIN_FRAMES
             for i in np.flatnonzero(keep):
                 events.append(DtmfEvent(int(ended.channel[i]), int(ended.start[i]),
                                         int(max(ended.end[i], ended.start[i])),
@@ -381,7 +396,9 @@ class Detector:
         spure = spow >= SINGLE_PURITY * energy
         sok = spure & (spow >= _SINGLE_MIN[sb]) & (np.abs(sdelta) <= _SINGLE_TOL[sb])
         slabels = np.where(sok, sb, -1).astype(np.int16)
-        ended, _ = self.single_runs.update(ids, slabels, energy, sdelta, centres)
+        ended, _ = self.single_runs.update(
+            ids, slabels, energy, sdelta, centres, sp,
+            np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0))
         for i in np.flatnonzero(ended.label <= 2) if len(ended) else ():
             ch = int(ended.channel[i])
             if not self.en_progress[ch]:

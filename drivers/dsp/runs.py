@@ -8,10 +8,19 @@ channels together, one numpy step per frame (4 per 20 ms block); Python only tou
 the runs that end, which is a few per second at most.
 
 Duration is measured from energy, not by counting frames: the squared Hann windows of
-the frames overlap-add to a constant, so ``sum(frame energy) / peak frame energy * hop``
-is the tone's on-time whatever its level, instead of growing with level as a count of
-"frames above threshold" would. This is what keeps the Q.24 accept (>= 40 ms) and
-reject (<= 23 ms) limits level-independent.
+the frames overlap-add to a constant, so ``sum(frame energy) / plateau * hop`` is the
+tone's on-time whatever its level, instead of growing with level as a count of "frames
+above threshold" would. This is what keeps the Q.24 accept (>= 40 ms) and reject
+(<= 23 ms) limits level-independent.
+
+Two ways to take that sum (``label_power``): without it, the frames' whole energy over
+the labelled frames, divided by the peak frame; that breaks in noise (issue 15: at 10 dB
+SNR the peak of a noisy energy is biased up and the edge frames, no longer labelled,
+drop out, so a 40 ms digit measured 29-39 ms). With it, the power *in the run's own
+bins* (the two DTMF tones, the SIT band), which line noise hardly reaches, summed over
+every frame from the one before the run to its end (edge frames count by how much of
+the tone they hold, labelled or not), divided by the *mean* over the labelled frames,
+which noise does not bias as it biases a maximum.
 """
 
 from __future__ import annotations
@@ -19,6 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+#: Lowest plateau, as a share of the run's top frame (bins' own power): a steady tone in
+#: 10 dB of noise varies by about +-15 % from frame to frame, speech by far more.
+PLATEAU_OF_PEAK = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,8 @@ class RunTracker:
         self.ecentre = np.zeros(n, np.float64)  # sum of energy * frame centre
         self.xsum = np.zeros(n, np.float64)
         self.last = np.zeros(n, np.int64)
+        self.csum = np.zeros(n, np.float64)  # label power over the labelled frames
+        self._prev_power: np.ndarray | None = None  # (n, labels): the last frame's
 
     def reset(self, ch: int | np.ndarray) -> None:
         self.label[ch] = -1
@@ -69,13 +84,28 @@ class RunTracker:
         self.misses[ch] = 0
 
     def update(self, ids: np.ndarray, labels: np.ndarray, energy: np.ndarray,
-               extra: np.ndarray, centres: np.ndarray) -> tuple[Runs, Runs]:
+               extra: np.ndarray, centres: np.ndarray,
+               label_power: np.ndarray | None = None,
+               edge_power: np.ndarray | None = None) -> tuple[Runs, Runs]:
         """Advance channels ``ids`` by the frames given as (k, frames) arrays.
 
+        ``label_power`` (k, frames, labels), if given, is each frame's power in each
+        label's own bins: durations are then measured from it (module docstring);
+        ``edge_power`` (default ``label_power``) is what frames outside the labelled
+        ones add (the caller zeroes frames that are not mostly the tone).
         Returns ``(ended, reported)``: runs that ended, and runs whose hit count just
         reached ``report_after`` (still going on). Only channels with a run going on or
         a labelled frame are touched (most channels, most of the time, have neither).
         """
+        prev_power = None
+        if label_power is not None:
+            if edge_power is None:
+                edge_power = label_power
+            if self._prev_power is None:
+                self._prev_power = np.zeros((self.label.size, label_power.shape[2]),
+                                            np.float64)
+            prev_power = self._prev_power[ids]
+            self._prev_power[ids] = edge_power[:, -1]
         busy = (self.label[ids] >= 0) | (labels >= 0).any(axis=1)
         if not busy.all():
             sel = np.flatnonzero(busy)
@@ -83,6 +113,10 @@ class RunTracker:
                 return _concat([]), _concat([])
             ids, labels, energy = ids[sel], labels[sel], energy[sel]
             extra, centres = extra[sel], centres[sel]
+            if label_power is not None:
+                assert prev_power is not None and edge_power is not None
+                label_power, prev_power = label_power[sel], prev_power[sel]
+                edge_power = edge_power[sel]
         lab = self.label[ids]
         hits = self.hits[ids]
         misses = self.misses[ids]
@@ -91,11 +125,12 @@ class RunTracker:
         ecen = self.ecentre[ids]
         xsum = self.xsum[ids]
         last = self.last[ids]
+        csum = self.csum[ids]
+        rows = np.arange(ids.size)
         ended: list[tuple[np.ndarray, ...]] = []
         reported: list[tuple[np.ndarray, ...]] = []
         for j in range(labels.shape[1]):
             new = labels[:, j]
-            e = energy[:, j]
             c = centres[:, j]
             active = lab >= 0
             same = active & (new == lab)
@@ -104,15 +139,38 @@ class RunTracker:
             end = active & (misses > self.bridge)
             if self.switch_ends:
                 end |= active & other & ~same
+            if label_power is not None:
+                assert prev_power is not None and edge_power is not None
+                # The run's own bins, every frame while it lasts (edges count by how much
+                # tone they hold); a new run also takes the frame before it.
+                frame = label_power[:, j]
+                edge = edge_power[:, j]
+                before = edge_power[:, j - 1] if j else prev_power
+                # An edge holds part of the tone: never more than the run's top so far
+                # (speech next to a digit-like frame is often louder than it).
+                e = np.minimum(edge[rows, np.maximum(lab, 0)], emax)
+                counted = active & ~end & ~(self.switch_ends & other & ~same)
+                esum = esum + np.where(counted & ~same, e, 0.0)
+                ecen = ecen + np.where(counted & ~same, e * c, 0.0)
             if end.any():
-                ended.append(self._pack(ids, end, lab, hits, esum, emax, ecen, xsum, last, c))
+                ended.append(self._pack(ids, end, lab, hits, esum, emax, ecen, xsum, last, c,
+                                        csum if label_power is not None else None))
             start = other & (~active | end)
             lab = np.where(start, new, np.where(end, -1, lab))
             hits = np.where(start, 1, hits + same)
             misses = np.where(start, 0, misses)
-            esum = np.where(start, e, esum + np.where(same, e, 0.0))
+            if label_power is not None:
+                e = frame[rows, np.maximum(lab, 0)]
+                lead = np.minimum(before[rows, np.maximum(lab, 0)], e)
+                csum = np.where(start, e, csum + np.where(same, e, 0.0))
+                esum = np.where(start, e + lead, esum + np.where(same, e, 0.0))
+                ecen = np.where(start, e * c + lead * (c - self.hop),
+                                ecen + np.where(same, e * c, 0.0))
+            else:
+                e = energy[:, j]
+                esum = np.where(start, e, esum + np.where(same, e, 0.0))
+                ecen = np.where(start, e * c, ecen + np.where(same, e * c, 0.0))
             emax = np.where(start, e, np.where(same, np.maximum(emax, e), emax))
-            ecen = np.where(start, e * c, ecen + np.where(same, e * c, 0.0))
             x = extra[:, j]
             xsum = np.where(start, x, xsum + np.where(same, x, 0.0))
             last = np.where(start | same, c, last)
@@ -120,7 +178,8 @@ class RunTracker:
                 rep = (same | start) & (hits == self.report_after)
                 if rep.any():
                     reported.append(self._pack(ids, rep, lab, hits, esum, emax, ecen, xsum,
-                                               last, c))
+                                               last, c, csum if label_power is not None
+                                               else None))
         self.label[ids] = lab
         self.hits[ids] = hits
         self.misses[ids] = misses
@@ -129,11 +188,19 @@ class RunTracker:
         self.ecentre[ids] = ecen
         self.xsum[ids] = xsum
         self.last[ids] = last
+        self.csum[ids] = csum
         return _concat(ended), _concat(reported)
 
-    def _pack(self, ids, mask, lab, hits, esum, emax, ecen, xsum, last, now) -> tuple:
-        em = np.maximum(emax[mask], 1e-30)
-        duration = esum[mask] / em * self.hop
+    def _pack(self, ids, mask, lab, hits, esum, emax, ecen, xsum, last, now,
+              csum=None) -> tuple:
+        if csum is None:  # energy over the peak frame
+            plateau = np.maximum(emax[mask], 1e-30)
+        else:  # the run's bins over their mean on the labelled frames; a tone is steady
+            # (the mean is near the top), speech is not: a run whose top is far above its
+            # mean is measured against the top, as short as the old way had it (talk-off).
+            plateau = np.maximum(np.maximum(csum[mask] / np.maximum(hits[mask], 1),
+                                            PLATEAU_OF_PEAK * emax[mask]), 1e-30)
+        duration = esum[mask] / plateau * self.hop
         centre = ecen[mask] / np.maximum(esum[mask], 1e-30)
         start = np.maximum(centre - duration / 2, 0)
         return (ids[mask], lab[mask].copy(), np.rint(start).astype(np.int64),
