@@ -35,6 +35,12 @@ import numpy as np
 
 from trunkline.clock import Clock
 from trunkline.drivers.card import CardABC
+from trunkline.drivers.dsp.callerid import (
+    CallerIdError,
+    CallerIdEvent,
+    FskReceiver,
+    decode_message,
+)
 from trunkline.drivers.dsp.detector import Detector
 from trunkline.drivers.dsp.tones import sine
 from trunkline.drivers.dsp.zones import Zone
@@ -43,6 +49,7 @@ from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
     Action,
     ConfigureDetection,
+    DetectCallerId,
     DetectMf,
     MarkAnswered,
     OpenAudio,
@@ -135,6 +142,7 @@ class LineLoop:
         self.by_channel: dict[int, Leg] = {}
         self._audio: dict[int, Leg] = {}  # digital channels a leg opened
         self._tones: dict[int, list[Any]] = {}  # channel -> [ToneSpec, next sample]
+        self._caller_id: dict[int, FskReceiver] = {}  # channels listening for caller ID
         self._over: list[Leg] = []  # legs that hung up during the current step
         self._order: tuple[int, ...] = ()
         self.rows: dict[int, int] = {}
@@ -235,6 +243,8 @@ class LineLoop:
 
     def detect(self, frames: np.ndarray, now: float) -> None:
         """One detector pass over every channel that detects; events to their legs."""
+        if self._caller_id:
+            self._read_caller_id(frames, now)
         enabled = self.detector.enabled
         ids = [leg.channel for leg in self.legs.values()
                if leg.channel is not None and leg.channel in self.rows and enabled[leg.channel]]
@@ -245,6 +255,22 @@ class LineLoop:
             leg = self.by_channel.get(int(event.channel))
             if leg is not None:
                 self._run(leg, leg.on_detection(now, event))
+        self._let_go_of_ended()
+
+    def _read_caller_id(self, frames: np.ndarray, now: float) -> None:
+        """Feed the FSK receivers of the channels whose legs asked for caller ID (few:
+        lines ringing in, for a few seconds each)."""
+        for channel, receiver in list(self._caller_id.items()):
+            leg = self.by_channel.get(channel)
+            if channel not in self.rows or leg is None:
+                continue
+            for words in receiver.feed(frames[self.rows[channel]]):
+                try:
+                    caller = decode_message(words)
+                except CallerIdError:
+                    continue  # checksum right, layout wrong: as if nothing came
+                at = receiver.samples
+                self._run(leg, leg.on_detection(now, CallerIdEvent(channel, at, at, caller)))
         self._let_go_of_ended()
 
     def write(self, out: np.ndarray | None = None) -> None:
@@ -384,6 +410,11 @@ class LineLoop:
             elif channel is not None and action.system is not None:
                 detector.enable(channel, dtmf=False, progress=False, fax=False, vad=False,
                                 mf=action.system)
+        elif isinstance(action, DetectCallerId):
+            if channel is not None and action.standard is not None:
+                self._caller_id[channel] = FskReceiver()
+            elif channel is not None:
+                self._caller_id.pop(channel, None)
         elif isinstance(action, PlayTone):
             if channel is not None:
                 self._tones[channel] = [action.tone, 0]
@@ -400,6 +431,7 @@ class LineLoop:
 
     def _let_go(self, leg: Leg, channel: int) -> None:
         self._tones.pop(channel, None)
+        self._caller_id.pop(channel, None)
         if self.detector.enabled[channel]:
             self.detector.disable(channel)
         if self.by_channel.get(channel) is leg:

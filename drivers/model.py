@@ -208,3 +208,12 @@ class LineOptions:
     """
 
     answer_on_polarity: bool = False
+    caller_id: str = ""
+    """How the exchange sends caller ID on this line, between the first and second
+    rings: ``bell202`` (GR-30-CORE FSK: North America, China), ``v23`` (ETSI CLIP FSK);
+    empty: the line has no caller ID service (the call is offered at the first ring).
+    chan_dahdi's ``usecallerid`` with ``cidsignalling`` (drivers/dsp/callerid.py)."""
+
+    def __post_init__(self) -> None:
+        if self.caller_id not in ("", "bell202", "v23"):
+            raise ValueError(f"caller_id={self.caller_id!r} is not '', 'bell202' or 'v23'")

@@ -12,6 +12,7 @@ variant = "cn"                   # ...and the module's own options (docs/r2.md, 
 [[line]]                         # how analog lines behave (the installer knows)
 channels = ["fxo"]               # kinds, "span:N" or channel numbers
 answer_on_polarity = true        # the line reverses polarity on answer
+caller_id = "bell202"            # caller ID after the first ring: bell202 | v23 | ""
 [server]
 socket = "/run/trunkline/gateway.sock"
 tcp = "127.0.0.1:7411"           # optional; needs tokens
@@ -212,7 +213,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         cfg.zone = _zone(doc, card["zone"])
     for i, line in enumerate(data.get("line", [])):
         path = ("line", i)
-        reject_unknown_keys(doc, line, {"channels", "answer_on_polarity"}, path)
+        reject_unknown_keys(doc, line, {"channels", "answer_on_polarity", "caller_id"}, path)
         chans = _channel_entries(doc, line.get("channels"), (*path, "channels"))
         options: dict[str, Any] = {}
         if "answer_on_polarity" in line:
@@ -220,6 +221,11 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
                 raise doc.error("answer_on_polarity must be true or false",
                                 (*path, "answer_on_polarity"))
             options["answer_on_polarity"] = line["answer_on_polarity"]
+        if "caller_id" in line:
+            if line["caller_id"] not in ("", "bell202", "v23"):
+                raise doc.error("caller_id must be \"bell202\", \"v23\" or \"\" (none)",
+                                (*path, "caller_id"))
+            options["caller_id"] = line["caller_id"]
         cfg.lines.append((chans, options))
     for i, table in enumerate(data.get("span", [])):
         number, spec = _span_signalling(doc, table, ("span", i))

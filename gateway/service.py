@@ -16,6 +16,7 @@ import gc
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,6 @@ import structlog
 from trunkline.clock import Clock, RealClock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.model import LineOptions
 from trunkline.drivers.registry import open_card
 from trunkline.errors import ConfigError, TrunklineError
 from trunkline.gateway.config import GatewayConfig, load_config
@@ -54,7 +54,8 @@ def apply_line_options(config: GatewayConfig, card: CardABC) -> None:
     """The installer's ``[[line]]`` settings, onto the card's lines."""
     for entries, options in config.lines:
         for channel in resolve_groups(card, {"line": entries})["line"]:
-            card.set_line_options(channel, LineOptions(**options))
+            # What the file says replaces the card's own view, setting by setting.
+            card.set_line_options(channel, replace(card.line_options(channel), **options))
 
 
 class GatewayService:

@@ -28,14 +28,16 @@ advance. It is checked against spandsp's ADSI transmitter and receiver
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.signal import firwin, lfilter
 
+from trunkline.drivers.dsp.events import DetectionEvent
 from trunkline.errors import TrunklineError
 
 __all__ = [
-    "FSK_STANDARDS", "STANDARDS", "CallerId", "CallerIdError", "FskReceiver",
+    "FSK_STANDARDS", "STANDARDS", "CallerId", "CallerIdError", "CallerIdEvent", "FskReceiver",
     "decode_message", "dtmf_caller_id", "dtmf_signal", "encode_message", "modulate",
 ]
 
@@ -84,6 +86,14 @@ class CallerId:
         return {k: v for k, v in (("number", self.number), ("name", self.name),
                                   ("when", self.when), ("number_absent", self.number_absent),
                                   ("name_absent", self.name_absent)) if v}
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdEvent(DetectionEvent):
+    """A caller ID message read on a channel (the line loop's FSK receivers)."""
+
+    kind: ClassVar[str] = "callerid"
+    caller: CallerId
 
 
 # -- the message ----------------------------------------------------------------------
@@ -228,6 +238,11 @@ class FskReceiver:
         self._stop: int | None = None                # the last byte's stop bit (index)
         self._words: list[int] = []
         self.bad_bytes = 0
+
+    @property
+    def samples(self) -> int:
+        """Samples fed so far (event times are counted in them)."""
+        return self._n
 
     def feed(self, samples: np.ndarray) -> list[bytes]:
         x = np.asarray(samples, dtype=np.float64)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from trunkline.drivers.card import DialMode
 
 __all__ = [
-    "Action", "ConfigureDetection", "DetectMf", "DetectorFlags", "Dial", "Hook",
+    "Action", "ConfigureDetection", "DetectCallerId", "DetectMf", "DetectorFlags", "Dial", "Hook",
     "MarkAnswered", "OpenAudio", "PlayTone", "ReleaseChannel", "RestartDetection",
     "SendAnswer", "SendClear", "SendProceeding", "SendSetup", "SetBits", "StartDetection",
     "StopDetection", "StopTone", "TakeChannel", "ToneSpec", "features",
@@ -117,6 +117,16 @@ class DetectMf(Action):
     ``state`` ``on`` when a signal is recognised and ``off`` when it ends)."""
 
     system: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DetectCallerId(Action):
+    """Listen for an FSK caller ID message of ``standard`` (``bell202``, ``v23``; None:
+    stop) on the call's channel, beside whatever else is detected there. A message
+    arrives through ``on_detection`` as a
+    :class:`~trunkline.drivers.dsp.callerid.CallerIdEvent`."""
+
+    standard: str | None
 
 
 # -- in-band signalling tones (sent by the line loop) ---------------------------------------

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from enum import Enum, StrEnum
 from typing import Any, ClassVar, Final
 
+from trunkline.drivers.dsp.callerid import CallerId, CallerIdEvent
 from trunkline.drivers.dsp.events import DetectionEvent, SilenceEvent
 from trunkline.drivers.model import CardEvent, EventKind, HookOp
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
+    DetectCallerId,
     Dial,
     Hook,
     MarkAnswered,
@@ -46,6 +48,11 @@ __all__ = ["TRANSITIONS", "FxoInboundLeg", "FxoLeg", "FxoSignalling", "Signal", 
 #: nobody recognised (the detector names music within 3 s and known announcements
 #: within about 4.5 s of their start).
 EARLY_SOUND_WINDOW = 6.0
+#: How long after the first ring an inbound call waits for caller ID before it is
+#: offered without: GR-30-CORE sends the message at least 500 ms after the first ring
+#: and it lasts under a second; China's and North America's ring cadences leave 4 s
+#: (chan_dahdi waits for the message or the second ring).
+CALLER_ID_WAIT = 5.0
 
 
 class State(StrEnum):
@@ -408,32 +415,67 @@ class FxoLeg(Leg):
 
 
 class FxoInboundLeg(Leg):
-    """A call ringing in on a loop-start line: offered until answered or given up."""
+    """A call ringing in on a loop-start line: offered until answered or given up.
+
+    On a line with caller ID (``caller_id``: the FSK standard the exchange sends) the
+    call is offered once the caller's number is read in the silence after the first
+    ring, as chan_dahdi does with ``usecallerid`` (it waits for the message before it
+    makes the channel): at the second ring, or :data:`CALLER_ID_WAIT` after the first
+    (DAHDI reports the first ring only), it is offered without a number.
+    """
 
     kind: ClassVar[str] = "fxo"
     direction: ClassVar[str] = "inbound"
 
-    def __init__(self, call_id: int, span: int, channel: int, *, offer_for: float) -> None:
+    def __init__(self, call_id: int, span: int, channel: int, *, offer_for: float,
+                 caller_id: str = "") -> None:
         super().__init__(call_id, span, channel, "")
         self.offer_for = offer_for
+        self.caller_id = caller_id
         self.answered = False
+        self.offered = False
+        self.caller: CallerId | None = None
         self._until = 0.0
 
     def start(self, now: float) -> list[Output]:
         self.started = self.now = now
-        self._until = now + self.offer_for
-        self._report(ev.Offered(now, calling="", called=""))
+        if self.caller_id:
+            self._until = now + CALLER_ID_WAIT
+            self._do(DetectCallerId(self.caller_id))
+        else:
+            self._offer()
         return self._take()
+
+    def _offer(self) -> None:
+        self.offered = True
+        self._until = self.now + self.offer_for
+        number = self.caller.number if self.caller is not None else ""
+        self._report(ev.Offered(self.now, calling=number, called=""))
 
     def on_signal(self, now: float, event: CardEvent) -> list[Output]:
         self._begin(now)
         if event.kind is EventKind.ONHOOK and self.answered and not self.ended:
             self._end("human", "far_end")
+        elif event.kind is EventKind.RING_BEGIN and not self.offered and not self.ended:
+            self._stop_listening()  # the second ring: no caller ID came
         return self._take()
+
+    def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
+        self._begin(now)
+        if isinstance(event, CallerIdEvent) and not self.offered and not self.ended:
+            self.caller = event.caller
+            self._stop_listening()
+        return self._take()
+
+    def _stop_listening(self) -> None:
+        self._do(DetectCallerId(None))
+        self._offer()
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
-        if not self.answered and not self.ended and now >= self._until:
+        if not self.ended and not self.offered and now >= self._until:
+            self._stop_listening()
+        elif not self.answered and not self.ended and now >= self._until:
             self._end("rejected", "near_end")  # nobody claimed it
         return self._take()
 
@@ -442,7 +484,7 @@ class FxoInboundLeg(Leg):
 
     def answer(self, now: float) -> list[Output]:
         self._begin(now)
-        if self.answered or self.ended:
+        if self.answered or self.ended or not self.offered:
             raise CallStateError(f"cannot answer call {self.id}: it is not offered")
         self.answered = True
         self._do(Hook(HookOp.OFFHOOK))
@@ -477,5 +519,6 @@ class FxoSignalling(AnalogSignalling):
     def unclaimed(self, now: float, event: CardEvent) -> Leg | ev.SpanEvent | None:
         if event.kind is EventKind.RING_BEGIN:
             return FxoInboundLeg(self.context.new_id(), self.span.number, event.channel,
-                                 offer_for=self.context.inbound.timeout)
+                                 offer_for=self.context.inbound.timeout,
+                                 caller_id=self.card.line_options(event.channel).caller_id)
         return super().unclaimed(now, event)

@@ -176,3 +176,34 @@ def test_answeronpolarityswitch_reaches_the_line_options():
 def test_bad_port_settings_name_the_channel_and_value(options, message):
     with pytest.raises(ConfigError, match=message):
         port_settings(_config(ChannelGroup((FXO,), "fxs_ks", options=options)))
+
+
+# -- caller ID from chan_dahdi.conf ------------------------------------------------------
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({"usecallerid": "yes"}, "bell202"),              # cidsignalling defaults to bell
+    ({"usecallerid": "yes", "cidsignalling": "v23"}, "v23"),
+    ({"usecallerid": "no", "cidsignalling": "v23"}, ""),
+    ({"rxgain": "1"}, None),                          # not said: the card's default
+])
+def test_usecallerid_and_cidsignalling_choose_the_caller_id(options, expected):
+    settings = port_settings(_config(ChannelGroup((FXO,), "fxs_ks", options=options)))
+    assert settings[FXO].caller_id == expected
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"usecallerid": "yes", "cidsignalling": "dtmf"}, r"cidsignalling = 'dtmf' is not"),
+    ({"usecallerid": "yes", "cidstart": "polarity"}, r"before the first ring"),
+])
+def test_caller_id_before_the_ring_is_refused_plainly(options, message):
+    with pytest.raises(ConfigError, match=message):
+        port_settings(_config(ChannelGroup((FXO,), "fxs_ks", options=options)))
+
+
+def test_the_backend_gives_the_fxo_line_its_caller_id():
+    config = _config(ChannelGroup((FXO,), "fxs_ks", options={"usecallerid": "yes",
+                                                             "answeronpolarityswitch": "no"}))
+    card, _ = sim_card(config=config)
+    with card:
+        assert card.line_options(FXO).caller_id == "bell202"
+        assert card.line_options(FXO).answer_on_polarity is False

@@ -50,6 +50,7 @@ linkset = "carrier"
     ('[[line]]\nchannels = ["fxo"]\nanswer_on_polarity = "yes"\n',
      "answer_on_polarity must be true or false", 3),
     ('[[line]]\nchannels = ["fxo"]\ngain = 3\n', "unknown key 'gain'", 3),
+    ('[[line]]\nchannels = ["fxo"]\ncaller_id = "fsk"\n', "caller_id must be", 3),
     ('[[span]]\nsignalling = "mfcr2"\n', "needs 'span'", 1),
     ('[[span]]\nspan = 5\nsignalling = "e&m"\n', "signalling must be one of", 3),
     ('[[span]]\nspan = 5\nsignalling = "pri"\n[[span]]\nspan = 5\nsignalling = "pri"\n',
@@ -67,6 +68,7 @@ def test_line_options_and_zone_reach_the_card_and_the_engine(tmp_path: Path) -> 
 
     (tmp_path / "gw.toml").write_text(
         '[card]\nzone = "us"\n[[line]]\nchannels = [69]\nanswer_on_polarity = true\n'
+        '[[line]]\nchannels = [70]\ncaller_id = "v23"\n'
         f'[recordings]\nroot = "{tmp_path / "rec"}"\n[fax]\nspool = "{tmp_path / "fax"}"\n')
     from trunkline.clock import VirtualClock
 
@@ -76,7 +78,9 @@ def test_line_options_and_zone_reach_the_card_and_the_engine(tmp_path: Path) -> 
         # Port 7 (channel 69) of the default card has no reversal; the installer says it has.
         assert service.card.line_options(69) == LineOptions(answer_on_polarity=True)
         assert service.card.line_options(68) == LineOptions(answer_on_polarity=True)
-        assert service.card.line_options(70) == LineOptions(answer_on_polarity=False)
+        # A [[line]] changes only what it says: port 8 keeps its polarity setting.
+        assert service.card.line_options(70) == LineOptions(answer_on_polarity=False,
+                                                            caller_id="v23")
     finally:
         service.engine.close()
         service.card.close()

@@ -334,10 +334,13 @@ class DahdiCard(CardABC):
         self.port_settings = {c: p for c, p in port_settings(self.config).items()
                               if c in self.channels}
         for channel, settings in self.port_settings.items():
-            if settings.answer_on_polarity is not None and \
-                    self.channels[channel].signalling.value.startswith("fxo"):
+            if self.channels[channel].signalling.value.startswith("fxo"):
+                line = self.line_options(channel)
                 self.set_line_options(channel, LineOptions(
-                    answer_on_polarity=settings.answer_on_polarity))
+                    answer_on_polarity=line.answer_on_polarity
+                    if settings.answer_on_polarity is None else settings.answer_on_polarity,
+                    caller_id=line.caller_id if settings.caller_id is None
+                    else settings.caller_id))
 
     @property  # type: ignore[override]
     def overruns(self) -> int:

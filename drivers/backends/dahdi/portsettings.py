@@ -1,8 +1,9 @@
-"""The chan_dahdi per-port settings the DAHDI backend applies itself: gains and
-answer on polarity.
+"""The chan_dahdi per-port settings the DAHDI backend applies itself: gains, answer on
+polarity and caller ID.
 
-``config import`` keeps chan_dahdi.conf's ``rxgain``, ``txgain`` and
-``answeronpolarityswitch`` on the channel groups (:mod:`.chandahdi`). chan_dahdi applies
+``config import`` keeps chan_dahdi.conf's ``rxgain``, ``txgain``,
+``answeronpolarityswitch`` and ``usecallerid``/``cidsignalling``/``cidstart`` on the
+channel groups (:mod:`.chandahdi`). chan_dahdi applies
 them when it builds each channel, and an installer moving a site from Asterisk expects
 the same lines to sound and answer the same way under trunkline, so the backend applies
 them too:
@@ -11,9 +12,10 @@ them too:
   as chan_dahdi's ``fill_rxgain``/``fill_txgain`` build them: each G.711 code decoded to
   linear, scaled by 10^(dB/20), clipped to 16 bits and encoded again in the channel's
   law; 0 dB is the identity table (the kernel's ``defgain``), so nothing is sent;
-- ``answeronpolarityswitch`` becomes the line's
+- ``answeronpolarityswitch`` and caller ID (``usecallerid`` with ``cidsignalling``
+  ``bell`` or ``v23``) become the FXO line's
   :class:`~trunkline.drivers.model.LineOptions` (a gateway ``[[line]]`` setting still
-  overrides it).
+  overrides them).
 
 Values are read as chan_dahdi reads them (gains with ``%f``, booleans with Asterisk's
 ``ast_true``/``ast_false``), except that a value neither reads is an error naming the
@@ -41,6 +43,8 @@ GAIN_LIMIT_DB = 24.0
 #: Asterisk's ast_true / ast_false (main/utils.c).
 _TRUE = {"yes", "true", "y", "t", "1", "on"}
 _FALSE = {"no", "false", "n", "f", "0", "off"}
+#: chan_dahdi's cidsignalling words -> our FSK standards (drivers/dsp/callerid.py).
+_CID_SIGNALLING = {"bell": "bell202", "v23": "v23"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,9 @@ class PortSettings:
     txgain: float = 0.0
     answer_on_polarity: bool | None = None
     """None: not said in chan_dahdi.conf (the card's default stands)."""
+    caller_id: str | None = None
+    """The FSK standard caller ID comes in (``bell202``, ``v23``), ``""`` for none;
+    None: not said."""
 
     @property
     def has_gain(self) -> bool:
@@ -79,7 +86,7 @@ def port_settings(config: DahdiConfig | None) -> dict[int, PortSettings]:
         return out
     for group in config.groups:
         opts = group.options
-        if not {"rxgain", "txgain", "answeronpolarityswitch"} & opts.keys():
+        if not {"rxgain", "txgain", "answeronpolarityswitch", "usecallerid"} & opts.keys():
             continue
         where = f"channels {group.channels[0]}-{group.channels[-1]}" \
             if len(group.channels) > 1 else f"channel {group.channels[0]}"
@@ -87,10 +94,31 @@ def port_settings(config: DahdiConfig | None) -> dict[int, PortSettings]:
             rxgain=_gain(opts.get("rxgain", "0"), "rxgain", where),
             txgain=_gain(opts.get("txgain", "0"), "txgain", where),
             answer_on_polarity=_flag(opts.get("answeronpolarityswitch"),
-                                     "answeronpolarityswitch", where))
+                                     "answeronpolarityswitch", where),
+            caller_id=_caller_id(opts, where))
         for channel in group.channels:
             out[channel] = settings
     return out
+
+
+def _caller_id(opts: dict[str, str], where: str) -> str | None:
+    """chan_dahdi's ``usecallerid`` with ``cidsignalling`` (default ``bell``) and
+    ``cidstart`` (default ``ring``). Caller ID sent before the first ring (DTMF, or FSK
+    after a polarity reversal) needs the line listened to while idle, which trunkline
+    does not do yet: such a setting is an error rather than a line that never shows the
+    caller."""
+    use = _flag(opts.get("usecallerid"), "usecallerid", where)
+    if not use:
+        return None if use is None else ""
+    signalling = opts.get("cidsignalling", "bell").strip().lower()
+    start = opts.get("cidstart", "ring").strip().lower()
+    if start != "ring":
+        raise ConfigError(f"{where}: cidstart = {start!r}: caller ID before the first ring "
+                          "is not supported (only cidstart = ring)")
+    if signalling not in _CID_SIGNALLING:
+        raise ConfigError(f"{where}: cidsignalling = {signalling!r} is not supported "
+                          f"(bell or v23)")
+    return _CID_SIGNALLING[signalling]
 
 
 def _gain(text: str, key: str, where: str) -> float:

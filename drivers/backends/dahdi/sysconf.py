@@ -162,8 +162,8 @@ PRI_TO_CHAN_DAHDI = {"cpe": "pri_cpe", "net": "pri_net", "bri_cpe": "bri_cpe",
 CHAN_DAHDI_KEYS = ("switchtype", "context", "group", "callgroup", "pickupgroup", "language",
                    "echocancel", "echocancelwhenbridged", "rxgain", "txgain", "busydetect",
                    "busycount", "answeronpolarityswitch", "hanguponpolarityswitch",
-                   "callprogress", "usecallerid", "pridialplan", "prilocaldialplan",
-                   "faxdetect", "immediate")
+                   "callprogress", "usecallerid", "cidsignalling", "cidstart", "pridialplan",
+                   "prilocaldialplan", "faxdetect", "immediate")
 
 
 @dataclass

@@ -168,7 +168,8 @@ class EmulatedCard(CardABC):
         for channel, port in self._ports.items():
             if isinstance(port, ExchangeLine):
                 self.set_line_options(channel, LineOptions(
-                    answer_on_polarity=port.settings.polarity_reversal))
+                    answer_on_polarity=port.settings.polarity_reversal,
+                    caller_id=port.settings.caller_id))
 
     # -- layout ---------------------------------------------------------------------
     def _layout(self, config: CardConfig) -> tuple[

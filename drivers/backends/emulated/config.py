@@ -27,6 +27,7 @@ Schema (``spec = "1.0"``), documented with examples in docs/emulated-card.md::
     ports = 8
     polarity_reversal = true          # the line reverses battery on answer and clear
     disconnect = "loop_drop"          # or "tone": far-end clear by busy tone only
+    caller_id = "bell202"             # caller ID after the first ring: bell202 | v23 | ""
     [[span.port]]                     # per-port overrides of the group's line settings
     port = 2
     polarity_reversal = false
@@ -63,6 +64,9 @@ class LineSettings:
     polarity_reversal: bool = True
     disconnect: str = "loop_drop"
     dial_tone_delay: float = 0.2
+    caller_id: str = ""
+    """The caller ID the exchange sends after the first ring: ``bell202``, ``v23`` or
+    none (``""``)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def _range(doc: TomlDocument, value: Any, path: tuple) -> Range:
     return Range(float(v), float(v))
 
 
-_LINE_KEYS = ("polarity_reversal", "disconnect", "dial_tone_delay")
+_LINE_KEYS = ("polarity_reversal", "disconnect", "dial_tone_delay", "caller_id")
 _PHONE_KEYS = ("answer_after", "talks", "auto_answer")
 
 
@@ -169,6 +173,9 @@ def _line(doc: TomlDocument, raw: dict, path: tuple, base: LineSettings) -> Line
     if "dial_tone_delay" in raw:
         values["dial_tone_delay"] = float(_number(doc, raw["dial_tone_delay"],
                                                   (*path, "dial_tone_delay"), low=0, high=10))
+    if "caller_id" in raw:
+        values["caller_id"] = _choice(doc, raw["caller_id"], (*path, "caller_id"),
+                                      ("", "bell202", "v23"))
     return replace(base, **values)
 
 

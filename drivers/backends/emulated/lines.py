@@ -24,7 +24,8 @@ from trunkline.drivers.backends.emulated.digits import frame_keys
 from trunkline.drivers.backends.emulated.farend import FarEndPlan, Step, build_plan
 from trunkline.drivers.backends.emulated.network import Network, Port
 from trunkline.drivers.backends.emulated.plan import Behaviour, Subscriber
-from trunkline.drivers.dsp.tones import dtmf, silence
+from trunkline.drivers.dsp.callerid import CallerId, encode_message, modulate
+from trunkline.drivers.dsp.tones import dtmf, silence, to_int16
 from trunkline.drivers.model import EventKind
 
 # Pulse dialing at 10 pps: breaks of about 60 ms (accepted 20-120 ms here); a make longer
@@ -34,6 +35,8 @@ PULSE_BREAK_MAX = 0.12
 PULSE_BREAK_MIN = 0.02
 INTERDIGIT_MAKE = 0.25
 HANGUP_BREAK = 0.4
+#: GR-30-CORE: the caller ID message starts at least 500 ms after the first ring ends.
+CALLER_ID_DELAY = 0.5
 #: How long loop current stays off when the far end clears on a loop-drop line.
 LOOP_DROP_SECONDS = 0.8
 #: How long an exchange plays dial tone before giving up on a caller (permanent signal).
@@ -231,8 +234,11 @@ class ExchangeLine(Port):
             self.play(busy)
 
     # -- inbound --------------------------------------------------------------------
-    def ring_in(self, behaviour: Behaviour = Behaviour.HUMAN, rings: int = 6) -> None:
-        """The network calls this line: ring with the zone's cadence, ``rings`` times."""
+    def ring_in(self, behaviour: Behaviour = Behaviour.HUMAN, rings: int = 6, *,
+                caller: str = "") -> None:
+        """The network calls this line: ring with the zone's cadence, ``rings`` times.
+        On a line with caller ID the exchange sends ``caller`` (private when empty)
+        half a second after the first ring, as GR-30-CORE places it."""
         if self.state is not LineState.IDLE or self.offhook or self.out_of_service:
             raise RuntimeError(f"line on channel {self.channel} is busy ({self.state})")
         self.state = LineState.RINGING_IN
@@ -252,9 +258,23 @@ class ExchangeLine(Port):
             self.emit(EventKind.RING_BEGIN)
             self.after(on, lambda: self.state is LineState.RINGING_IN
                        and self.emit(EventKind.RING_END))
+            if n == 0 and self.settings.caller_id:
+                self.after(on + CALLER_ID_DELAY, lambda: self.state is LineState.RINGING_IN
+                           and self._send_caller_id(caller))
             self.after(on + off, lambda: ring(n + 1))
 
         ring(0)
+
+    def _send_caller_id(self, caller: str) -> None:
+        """The caller ID message (MDMF; the emulated exchange keeps no calendar, so no
+        date and time), as FSK on the line: our port listens while on hook."""
+        cid = CallerId(number=caller) if caller else CallerId(number_absent="P")
+        words = encode_message(cid)
+        bank = self.network.sounds.bank
+        name = f"callerid:{self.settings.caller_id}:{words.hex()}"
+        clip = bank.get(name) if name in bank else bank.add(
+            to_int16(modulate(words, self.settings.caller_id)), name)
+        self.play([Step(clip, label="caller_id")])
 
     def _answer_inbound(self) -> None:
         assert self._inbound is not None
