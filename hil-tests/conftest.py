@@ -3,7 +3,8 @@
 ``pytest hil-tests`` runs against ``--card emulated`` (the default); ``--card dahdi``
 runs the same tests on a board, and ``--card dahdi:sim`` on the DAHDI backend over the
 simulated kernel, both skipping those that need the emulated network behind the card
-(a real line's far end cannot be told what to do).
+(a real line's far end cannot be told what to do). ``--card mobile`` runs on the sample
+mobile card's emulated GSM/LTE modules (test_mobile_calls.py runs on them in any case).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def card_url(request) -> str:
 def card(card_url):
     """The card under test; fails the test if it leaves a channel open."""
     options = {}
-    if card_url.split(":", 1)[0] == "emulated":
+    if card_url.split(":", 1)[0] in ("emulated", "mobile"):  # mobile: emulated modules
         options = {"clock": VirtualClock(), "network": PLAN}
     card = open_card(card_url, **options)
     try:
