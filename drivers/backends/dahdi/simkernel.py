@@ -86,7 +86,9 @@ SPECIFY's EINVAL/ENXIO/EBUSY, a write cancelling DIAL, tone zones (the default z
 open, ENODATA for DIAL and RING without one, LOADZONE's header, DEFAULTZONE,
 SETTONEZONE, GETTONEZONE), HOOK's EINPROGRESS/EBUSY/ENODATA, DAHDI_FLAG_AUDIO and the
 echo canceller, FXO ring bursts (RINGBEGIN, RINGOFFHOOK after the ring trailer),
-buffer events (overrun drops the newest blocks, underrun sends silence), ELAST.
+buffer events (overrun drops the newest blocks, underrun sends silence), ELAST, gains
+(SETGAINS/GETGAINS, applied to audio channels). Tests make an FXO line's exchange
+send audio (``line_audio``: caller ID between rings), heard on hook as well.
 
 What it does not (said plainly, as pyvisa-sim does): line impedance, echo and real echo
 cancellation (``ECHOCANCEL_PARAMS`` is accepted and recorded), the tones of a zone (only
@@ -261,6 +263,9 @@ class _Chan:
     # and sent on a channel with DAHDI_FLAG_AUDIO; None is defgain (identity).
     rxgain: bytes | None = None
     txgain: bytes | None = None
+    # FXO: what the exchange sends on the line (e.g. caller ID between rings), as
+    # (first sample, linear samples); heard on or off hook (the line loop's tests).
+    line_audio: list[tuple[int, np.ndarray]] = field(default_factory=list)
     tx: bytearray = field(default_factory=bytearray)
     events: deque[int] = field(default_factory=deque)
     hdlc_in: deque[bytes] = field(default_factory=deque)   # towards the backend
@@ -833,6 +838,28 @@ class SimulatedKernel:
             self._ring_plan.append((start, channel, True))
             self._ring_plan.append((start + on, channel, False))
 
+    def line_audio(self, channel: int, samples: np.ndarray, at: float | None = None) -> None:
+        """The exchange sends ``samples`` (linear, 8 kHz) on the line of an FXO port from
+        ``at`` (kernel time; default now): caller ID between rings, say. The port
+        hears it on hook too, as a real FXO module passes on-hook audio for caller ID."""
+        ch = self.chans[channel]
+        if ch.module != "fxo":
+            raise ValueError(f"channel {channel} is not an FXO port")
+        start = _samples(self.now() if at is None else at)
+        ch.line_audio.append((start, np.asarray(samples, dtype=np.float64)))
+
+    def _mix_line_audio(self, ch: _Chan, f: _Fd, block: np.ndarray) -> np.ndarray:
+        n = len(block)
+        first = _samples(f.t0) + f.blocks_read * n
+        law = "ulaw" if (f.law_override or ch.law) == self.lib.DAHDI_LAW_MULAW else "alaw"
+        pcm = g711.decode(block, law).astype(np.float64)
+        for start, samples in ch.line_audio:
+            lo, hi = max(first, start), min(first + n, start + len(samples))
+            if hi > lo:
+                pcm[lo - first: hi - first] += samples[lo - start: hi - start]
+        ch.line_audio = [(s, x) for s, x in ch.line_audio if s + len(x) > first + n]
+        return g711.encode(np.clip(np.rint(pcm), -32768, 32767).astype(np.int16), law)
+
     def phone_hook(self, channel: int, offhook: bool) -> None:
         """The phone on an FXS port goes off or on hook."""
         ch = self.chans[channel]
@@ -1047,8 +1074,10 @@ class SimulatedKernel:
                 return tx
             return np.full(n, idle, dtype=np.uint8)
         if ch.module == "fxo" and ch.offhook:
-            return self._dialtone(f, n, ch)
-        return np.full(n, idle, dtype=np.uint8)
+            block = self._dialtone(f, n, ch)
+        else:
+            block = np.full(n, idle, dtype=np.uint8)
+        return self._mix_line_audio(ch, f, block) if ch.line_audio else block
 
     def _dialtone(self, f: _Fd, n: int, ch: _Chan) -> np.ndarray:
         from trunkline.drivers.dsp.tones import sine
