@@ -46,7 +46,8 @@ def test_each_module_is_a_span_of_one_channel_in_service(card) -> None:
     status = card.modem(1).status()
     assert status["sim"] == "ready" and status["operator"] == "CHINA MOBILE"
     assert status["port"].startswith("/dev/pts/") and status["registered"]
-    assert [h["name"] for h in card.hardware()] == ["gsm1", "gsm2"]
+    assert [(h["name"], h["imsi"]) for h in card.hardware()] == [
+        ("gsm1", "460001234567801"), ("gsm2", "460001234567802")]
 
 
 def test_mobile_channels_take_no_hook_or_dial(card) -> None:

@@ -267,10 +267,13 @@ class MobileCard(CardABC):
         if emulated:
             from trunkline.drivers.backends.emulated.modem import ModemBank, ModemSettings
 
+            # Each emulated SIM its own identity (MCC 460, MNC 00; ICCID prefix 8986).
             self._bank = ModemBank(self.plan, [
                 (m.name, ModemSettings(number=m.number, sim=m.sim, registration=m.registration,
-                                       rssi=m.rssi, operator=m.operator, faults=m.faults))
-                for m in emulated], seed)
+                                       rssi=m.rssi, operator=m.operator, faults=m.faults,
+                                       imsi=f"4600012345678{i:02d}",
+                                       iccid=f"898600123456789012{i:02d}"))
+                for i, m in enumerate(emulated, start=1)], seed)
         modems = iter(self._bank.modems if self._bank is not None else ())
         for module in self._modules:
             if module.config.emulated:
