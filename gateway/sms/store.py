@@ -309,10 +309,12 @@ class SmsStore:
     def grants(self, since: float) -> list[Grant]:
         """Grants since ``since``, and the latest of every SIM (its last use), for the
         limits after a start; older ones are deleted (they count for nothing)."""
+        # UNION over whole rows, id included: two grants alike in every other column
+        # (one SIM, the same second) are two grants.
         rows = self._query(
-            "SELECT sim, module, kind, at, count FROM grants WHERE at>=? UNION "
-            "SELECT sim, module, kind, max(at), count FROM grants GROUP BY sim",
-            (since,))
+            "SELECT id, sim, module, kind, at, count FROM grants WHERE at>=? UNION "
+            "SELECT id, sim, module, kind, at, count FROM grants WHERE id IN "
+            "(SELECT max(id) FROM grants GROUP BY sim)", (since,))
         with self._tx() as db:
             db.execute("DELETE FROM grants WHERE at<? AND id NOT IN "
                        "(SELECT max(id) FROM grants GROUP BY sim)", (since,))
