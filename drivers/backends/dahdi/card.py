@@ -326,7 +326,7 @@ class DahdiCard(CardABC):
         self.stats = {"tx_dropped": 0, "tx_held_dialing": 0, "dial_timeouts": 0,
                       "read_overruns": 0, "write_underruns": 0, "ec_disabled": 0,
                       "unmapped_events": 0, "zones_loaded": 0, "ec_refused": 0,
-                      "polarity_ignored": 0, "spans_out_of_service": 0}
+                      "polarity_ignored": 0, "spans_out_of_service": 0, "battery_alarms": 0}
         for number in self.dahdi_spans:
             self._alarms[number] = self._spanstat(number).alarms
         #: chan_dahdi.conf's per-port settings kept by ``config import`` (gains, answer
@@ -1006,6 +1006,12 @@ class DahdiCard(CardABC):
         if code & (lib.DAHDI_EVENT_PULSEDIGIT | lib.DAHDI_EVENT_DTMFDOWN | lib.DAHDI_EVENT_DTMFUP):
             return  # digit events (OR'd with the digit): our DSP detects digits itself
         if code in (lib.DAHDI_EVENT_ALARM, lib.DAHDI_EVENT_NOALARM):
+            if info.signalling.value.startswith("fxo") and code == lib.DAHDI_EVENT_ALARM:
+                # An analog port's own alarm (wctdm's dahdi_alarm_channel: the FXO line
+                # lost its battery). chan_dahdi takes the channel out of use until
+                # NOALARM; here channel_state says OUT_OF_SERVICE from the channel's
+                # chan_alarms, so no call is placed on it.
+                self.stats["battery_alarms"] += 1
             self._check_alarm(self._model_to_dahdi[info.span])
             return
         if code == lib.DAHDI_EVENT_REMOVED:

@@ -138,6 +138,10 @@ IDENTITY_GAIN = bytes(range(256))
 FAULT_KINDS = ("alarm", "irqmiss", "counters", "removed", "stall")
 #: kernel.h DAHDI_RINGTRAILER: 50 ms without ringing voltage end a ring burst.
 RING_TRAILER = 0.05
+#: wctdm24xxp's FXO battery timing (fxo_modes.h, every opermode: battdebounce 64 ms,
+#: battalarm 1000 ms): a change of battery counts after the debounce, and the channel
+#: alarm follows the alarm time after the change began.
+BATT_DEBOUNCE, BATT_ALARM = 0.064, 1.0
 
 DEFAULT_SYSTEM = """\
 # The default simulated system: one 4-span E1 board and one 4-port analog board.
@@ -266,6 +270,8 @@ class _Chan:
     # FXO: what the exchange sends on the line (e.g. caller ID between rings), as
     # (first sample, linear samples); heard on or off hook (the line loop's tests).
     line_audio: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    battery: bool = True           # FXO: the exchange feeds the line (wctdm battery_state)
+    chan_alarms: int = 0           # dahdi_alarm_channel's own (the FXO battery alarm)
     tx: bytearray = field(default_factory=bytearray)
     events: deque[int] = field(default_factory=deque)
     hdlc_in: deque[bytes] = field(default_factory=deque)   # towards the backend
@@ -375,6 +381,7 @@ class SimulatedKernel:
         self._stalled_spans: set[int] = set()
         self._faults: list[dict[str, Any]] = []
         self._ring_plan: list[tuple[float, int, bool]] = []  # (time, channel, voltage on)
+        self._battery_plan: list[tuple[float, int, str]] = []  # (time, channel, step)
         self.maint_log: list[tuple[int, int]] = []
         self.cross = Crossover(self)
         self._far_given: set[int] = set()
@@ -860,6 +867,39 @@ class SimulatedKernel:
         ch.line_audio = [(s, x) for s, x in ch.line_audio if s + len(x) > first + n]
         return g711.encode(np.clip(np.rint(pcm), -32768, 32767).astype(np.int16), law)
 
+    def set_battery(self, channel: int, present: bool) -> None:
+        """The exchange's battery on the line of an FXO port goes (line cut, exchange
+        fault) or comes back, as wctdm24xxp's wctdm_check_battery_lost/present see it:
+        after BATT_DEBOUNCE the loss reads as the far end going on hook (a call in
+        progress is hung up: DAHDI_EVENT_ONHOOK), and BATT_ALARM after the change
+        dahdi_alarm_channel sets the channel's alarm RED (DAHDI_EVENT_ALARM) or clears
+        it (DAHDI_EVENT_NOALARM)."""
+        ch = self.chans[channel]
+        if ch.module != "fxo":
+            raise ValueError(f"channel {channel} is not an FXO port")
+        if present == ch.battery:
+            return
+        ch.battery = present
+        self._battery_plan = [p for p in self._battery_plan if p[1] != channel]
+        t = self.now()
+        if not present:
+            self._battery_plan.append((t + BATT_DEBOUNCE, channel, "onhook"))
+        self._battery_plan.append((t + BATT_ALARM, channel, "alarm" if not present
+                                   else "noalarm"))
+
+    def _battery_step(self, channel: int, step: str) -> None:
+        ch = self.chans[channel]
+        lib = self.lib
+        if step == "onhook":
+            # __dahdi_hooksig_pvt, DAHDI_SIG_FXSKS: ignored unless our loop is closed.
+            if ch.offhook:
+                ch.events.append(lib.DAHDI_EVENT_ONHOOK)
+            return
+        alarms = lib.DAHDI_ALARM_RED if step == "alarm" else lib.DAHDI_ALARM_NONE
+        if ch.chan_alarms != alarms:  # dahdi_alarm_channel: an event only on a change
+            ch.chan_alarms = alarms
+            ch.events.append(lib.DAHDI_EVENT_ALARM if alarms else lib.DAHDI_EVENT_NOALARM)
+
     def phone_hook(self, channel: int, offhook: bool) -> None:
         """The phone on an FXS port goes off or on hook."""
         ch = self.chans[channel]
@@ -913,6 +953,9 @@ class SimulatedKernel:
         for plan in [p for p in self._ring_plan if p[0] <= t]:
             self._ring_plan.remove(plan)
             self.ring(plan[1], plan[2])
+        for step in [p for p in self._battery_plan if p[0] <= t]:
+            self._battery_plan.remove(step)
+            self._battery_step(step[1], step[2])
         for ch in self.chans.values():
             if ch.ring_trailer_at is not None and ch.ring_trailer_at <= t:
                 ch.ring_trailer_at = None
@@ -1143,6 +1186,7 @@ class SimulatedKernel:
         upcoming = [d for d in deadlines if limit is None or d <= limit]
         fault_times = [float(x.get("at", 0)) for x in self._faults]
         fault_times += [p[0] for p in self._ring_plan]
+        fault_times += [p[0] for p in self._battery_plan]
         fault_times += [c.ring_trailer_at for c in self.chans.values()
                         if c.ring_trailer_at is not None]
         upcoming += [t for t in fault_times if limit is None or t <= limit]
@@ -1301,7 +1345,9 @@ class SimulatedKernel:
         arg.txbits = ch.txbits
         arg.curlaw = f.law_override if (f.chan == number and f.law_override) else ch.law
         arg.name = f"{span.name}/{ch.pos}".encode()[:39]
-        arg.chan_alarms = span.alarms
+        # dahdi_ioctl_getparams: chan->chan_alarms, which dahdi_alarm_notify sets from
+        # the span's alarms and a driver from the port's own (the FXO battery alarm).
+        arg.chan_alarms = span.alarms | ch.chan_alarms
 
     def _ioctl_spanstat(self, f: _Fd, arg: Any, name: str) -> None:
         number = arg.spanno or (self.chans[f.chan].span if f.chan else 0)
