@@ -388,13 +388,26 @@ class Desk:
                 seat.transfer, seat.held = None, False
         return [Refused(op.agent, op.op, error)]
 
-    def transfer_done(self, agent: str) -> list[Out]:
-        """The runner handed the customer over; the agent's call ends (wrap-up follows)."""
+    def transfer_done(self, agent: str, target: str, *, to_agent: bool = False
+                      ) -> list[Out]:
+        """The runner handed the customer over; the agent's call ends (wrap-up follows).
+        Handed to another agent (``to_agent``), the call's disposition is that agent's
+        to save, so this agent's wrap-up ends at once."""
         seat = self.seats.get(agent)
         if seat is None:
             return []
         seat.transfer, seat.held = None, False
-        return [CallNote(agent, "transferred")]
+        if to_agent:
+            seat.disposed = True
+        return [CallNote(agent, "transferred", target)]
+
+    def transfer_failed(self, agent: str, why: str) -> list[Out]:
+        """The consulted party did not answer or hung up: the agent has the customer back."""
+        seat = self.seats.get(agent)
+        if seat is None or seat.transfer is None:
+            return []
+        seat.transfer, seat.held = None, False
+        return [CallNote(agent, "transfer_cancelled", why)]
 
     def on_engine(self, action: Any, now: float, card: ContactCard | None = None
                   ) -> list[Out]:

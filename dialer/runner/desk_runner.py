@@ -37,23 +37,32 @@ dial is checked by the store (DNC, calling windows) before the engine dials it; 
 personal callback that comes due is dialled for its agent when it is ready;
 dispositions, callbacks and every stretch of an agent's state are committed to the
 store. Hold unbridges the customer (who hears silence; no music on hold yet), DTMF goes
-out on the customer's call, and a blind transfer to a number rings it and bridges the
-customer to it when it answers.
+out on the customer's call. Transfers: blind to a number (rung, bridged to the customer
+when it answers; the agent goes to wrap-up at once); attended to a number (the customer
+waits while the agent talks to it, then complete or cancel; a number that does not answer
+or hangs up gives the customer back); blind to a ready agent, or to a campaign's ready
+agent (the engine moves the call; the new agent's screen pops and its disposition is
+the call's).
 
-Not done yet (refused with a message saying so): transfers to an agent or a campaign,
-attended transfers and the three-way conference (the gateway bridges two calls; a
-conference needs a mixer operation), and adding or removing campaigns at run time
-(campaigns can be paused and resumed).
+The host starts and stops campaigns in the runner's thread: :meth:`DeskRunner.start_campaign`
+(a new one joins the running engine) and :meth:`DeskRunner.stop_campaign` (no new dials;
+its agents are logged out once off their calls and it leaves the engine; the sink then
+gets a :class:`CampaignEvent` ``{"type": "campaign", "campaign", "state": "stopped"}``).
+
+Not done yet (refused with a message saying so): attended transfers to an agent or a
+campaign, and the three-way conference (the gateway bridges two calls; a conference
+needs a mixer operation).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.desk.config import SiteDesk
@@ -76,15 +85,16 @@ from trunkline.dialer.pacing.actions import Action, Connect, Dial, OfferPreview,
 from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.runner.campaign_runner import CampaignRunner, _Contacts, _Position
 from trunkline.dialer.runner.gateway import GatewayPort
-from trunkline.dialer.runner.settings import campaign_config
+from trunkline.dialer.runner.settings import campaign_config, runner_settings
+from trunkline.dialer.runner.settling import settle_open_attempts
 from trunkline.dialer.store import Claim, Store
 from trunkline.dialer.vocab import AgentState
+from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
 NOT_YET = {
-    "agent": "a transfer to an agent is not carried out yet; transfer to a number",
-    "campaign": "a transfer to a campaign is not carried out yet; transfer to a number",
-    "attended": "attended transfer is not carried out yet; use a blind transfer",
+    "attended": "an attended transfer to an agent or a campaign is not carried out yet; "
+                "use a blind one, or an attended one to a number",
     "conference": "the three-way conference needs a gateway mixer operation that is not "
                   "built yet",
 }
@@ -105,6 +115,38 @@ class CampaignControl:
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "campaign", "campaign": self.campaign, "action": self.action}
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignEvent:
+    """What the sink is told about a campaign (``state``: ``stopped``)."""
+
+    TYPE: ClassVar[str] = "campaign"
+    campaign: str
+    state: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "campaign": self.campaign, "state": self.state}
+
+
+@dataclass(slots=True)
+class _Consult:
+    """An attended transfer in progress: the consulted leg and the customer waiting."""
+
+    out: int
+    customer: int
+    call: int
+    target: str
+    answered: bool = False
+
+
+@dataclass(slots=True)
+class _Handover:
+    """A customer handed to an outside number: the two gateway calls live on together."""
+
+    agent: str
+    customer: int
+    bridged: bool = False
 
 
 class _DeskContacts(_Contacts):
@@ -152,7 +194,11 @@ class DeskRunner(CampaignRunner):
         self.sink = sink
         self.desk_events: list[DeskEvent] = []   # when there is no sink (tests)
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._transfers: dict[int, tuple[str, int]] = {}   # out leg -> (agent, customer gw)
+        self._transfers: dict[int, _Handover] = {}         # outside leg -> the customer
+        self._consults: dict[str, _Consult] = {}           # agent -> its consultation
+        self._consult_legs: dict[int, str] = {}            # consulted leg -> agent
+        self._stopping: set[str] = set()
+        self.campaign_events: list[CampaignEvent] = []     # when there is no sink
         self._next_callbacks = -math.inf
 
     # -- the host's side -------------------------------------------------------------------
@@ -196,6 +242,8 @@ class DeskRunner(CampaignRunner):
     def _after_events(self, now: float) -> None:
         super()._after_events(now)
         self._feed(self.desk.tick(now), now)
+        if self._stopping:
+            self._settle_stopping(now)
         if now >= self._next_callbacks:
             self._next_callbacks = now + CALLBACK_POLL
             self._dial_due_callbacks(now)
@@ -240,6 +288,11 @@ class DeskRunner(CampaignRunner):
         except DialerError as err:
             self.log.warning("runner_event_refused", engine_event=repr(event), error=str(err))
             return []
+        return self._apply(actions, now)
+
+    def _apply(self, actions: list[Action], now: float) -> list[Any]:
+        """Persist the engine's actions, carry them out, tell the desk; then the desk
+        follows every agent's engine state. Returns what is left to feed."""
         refused = self.contacts.persist(actions, now)
         out: list[Any] = []
         follow: deque[ev.Event] = deque()
@@ -349,17 +402,7 @@ class DeskRunner(CampaignRunner):
         except DialerError as err:
             self.contacts.defer(contact, now)
             return [self.desk.refuse(agent, command, str(err))]
-        refused = self.contacts.persist(actions, now)
-        out: list[Any] = []
-        follow: deque[ev.Event] = deque()
-        for action in actions:
-            card = self._card_for(action)
-            self._act(action, now, refused, follow)
-            out += self.desk.on_engine(action, now, card)
-        out += list(follow)
-        state = self.engine.agents.get(agent)
-        out += self.desk.engine_state(agent, state.state if state else None, now)
-        return out
+        return self._apply(actions, now)
 
     def _dial_due_callbacks(self, now: float) -> None:
         ready = [a for a, seat in self.desk.seats.items() if seat.state == "ready"]
@@ -387,47 +430,196 @@ class DeskRunner(CampaignRunner):
                 self.gateway.send_dtmf(customer.gw, op.arg)  # type: ignore[attr-defined]
             elif kind == "transfer":
                 mode, target_kind, target = op.arg.split(":", 2)
+                if target_kind == "number":
+                    return self._transfer_out(op, customer.gw, target, mode == "attended",
+                                              now)
                 if mode == "attended":
                     return self.desk.call_op_failed(op, NOT_YET["attended"])
-                if target_kind != "number":
-                    return self.desk.call_op_failed(op, NOT_YET[target_kind])
-                return self._blind_transfer(op, customer.gw, target, now)
+                return self._transfer_in(op, customer.gw, position.gw, target_kind, target,
+                                         now)
+            elif kind == "complete_transfer":
+                return self._complete_transfer(op, customer.gw, position.gw, now)
+            elif kind == "cancel_transfer":
+                consult = self._consults.pop(op.agent, None)
+                if consult is not None:
+                    self._consult_legs.pop(consult.out, None)
+                    self._hang_up(consult.out)
+                self.gateway.bridge(customer.gw, position.gw)
             else:
                 return self.desk.call_op_failed(op, NOT_YET.get(kind, f"cannot {kind}"))
         except RpcError as err:
             return self.desk.call_op_failed(op, f"the gateway refused: {err}")
         return []
 
-    def _blind_transfer(self, op: CallOp, customer_gw: int, target: str, now: float
-                        ) -> list[Any]:
-        """Ring ``target``; the agent leaves the call now (wrap-up), the customer is
-        bridged to the target when it answers (hung up if it does not)."""
+    def _dial_out(self, target: str) -> int:
         number = self.dial_string(target) if target.startswith("+") else \
             "".join(ch for ch in target if ch.isdigit())
-        out_gw = self.gateway.originate(number, group=self.group, ring_timeout=45.0)
+        return self.gateway.originate(number, group=self.group, ring_timeout=45.0)
+
+    def _transfer_out(self, op: CallOp, customer_gw: int, target: str, attended: bool,
+                      now: float) -> list[Any]:
+        """To a number. Blind: ring it, the agent leaves now (wrap-up), the customer is
+        bridged to it when it answers (hung up if it does not). Attended: the customer
+        waits unbridged while the number rings; the agent talks to it once it answers,
+        then completes (the customer is bridged to it) or cancels."""
+        out_gw = self._dial_out(target)
         self.gateway.unbridge(customer_gw)
-        self._transfers[out_gw] = (op.agent, customer_gw)
+        if attended:
+            self._consults[op.agent] = _Consult(out_gw, customer_gw, op.call, target)
+            self._consult_legs[out_gw] = op.agent
+            return []
+        return self._hand_over(op.agent, op.call, customer_gw, out_gw, target)
+
+    def _hand_over(self, agent: str, call: int, customer_gw: int, out_gw: int,
+                   target: str, *, bridged: bool = False) -> list[Any]:
+        """The customer belongs to the outside leg now: the engine's call ends for the
+        agent, the two gateway calls live on (each hangs up the other)."""
+        self._transfers[out_gw] = _Handover(agent, customer_gw, bridged)
         self.translator.calls.pop(customer_gw, None)   # no longer the engine's call
-        result = self.desk.transfer_done(op.agent)
-        return [*result, ev.CallHungUp(op.call)]
+        return [*self.desk.transfer_done(agent, target), ev.CallHungUp(call)]
+
+    def _complete_transfer(self, op: CallOp, customer_gw: int, position_gw: int,
+                           now: float) -> list[Any]:
+        consult = self._consults.get(op.agent)
+        if consult is None:
+            return self.desk.call_op_failed(op, "no transfer in progress")
+        if not consult.answered:
+            return self.desk.call_op_failed(op, f"{consult.target} has not answered yet")
+        del self._consults[op.agent]
+        self._consult_legs.pop(consult.out, None)
+        self.gateway.unbridge(position_gw)
+        self.gateway.bridge(customer_gw, consult.out)
+        return self._hand_over(op.agent, op.call, customer_gw, consult.out, consult.target,
+                               bridged=True)
+
+    def _transfer_in(self, op: CallOp, customer_gw: int, position_gw: int, kind: str,
+                     target: str, now: float) -> list[Any]:
+        """To another agent (ready) or a campaign's ready agent: the engine moves the
+        call, the customer is bridged to the new agent, whose screen pops; the call's
+        disposition is the new agent's to save."""
+        event = ev.CallTransferred(op.call, agent=target) if kind == "agent" \
+            else ev.CallTransferred(op.call, campaign=target)
+        if kind == "agent" and target not in self.agent_legs:
+            return self.desk.call_op_failed(op, f"agent {target!r} is not logged in")
+        self.gateway.unbridge(customer_gw)
+        try:
+            actions = self.engine.handle(event, now)
+        except DialerError as err:
+            self.gateway.bridge(customer_gw, position_gw)
+            return self.desk.call_op_failed(op, str(err))
+        self._connected.pop(op.call, None)
+        return [*self.desk.transfer_done(op.agent, target, to_agent=True),
+                *self._apply(actions, now)]
+
+    # -- campaigns at run time (the host calls these in the runner's thread) ---------------
+
+    def start_campaign(self, name: str) -> None:
+        """Run ``name`` too (or resume it); agents may log in to it from now on."""
+        self._stopping.discard(name)
+        if name in self.campaigns:
+            self.contacts.paused.discard(name)
+            return
+        now = self.gateway.now()
+        config = campaign_config(self.store, name, desk=True)
+        settings = runner_settings(self.store, name)
+        self.engine.add_campaign(config)
+        self.campaigns.append(name)
+        self.configs[name] = config
+        self.settings[name] = settings
+        settle_open_attempts(self.store, self.gateway, [name], self.dial_string,
+                             lambda attempt: self._record_unknown(attempt, now), now)
+        self.store.restore_ledger(self.engine.ledger(name), name, self.window_of(name, now))
+        self.desk.add_campaign(name, CampaignDesk(self.store.desk_config(name),
+                                                  self.store.strategy(name)))
+        self.contacts.paused.discard(name)
+
+    def stop_campaign(self, name: str) -> None:
+        """Stop ``name``: no new dials; once its calls have ended its agents are logged
+        out (as soon as they are off calls and their dispositions saved) and it is
+        removed; the sink then gets a ``campaign`` event with state ``stopped``."""
+        if name not in self.campaigns:
+            raise ConfigError(f"campaign {name!r} is not running")
+        self.contacts.paused.add(name)
+        self._stopping.add(name)
+
+    def _settle_stopping(self, now: float) -> None:
+        for name in list(self._stopping):
+            if any(name in (c.campaign, c.origin) for c in self.engine.calls.values()):
+                continue
+            for agent, seat in list(self.desk.seats.items()):
+                if name in dict(seat.campaigns) and not seat.leaving:
+                    self._feed(self.desk.command(cmd.Logout(agent), now), now)
+            try:
+                self.engine.remove_campaign(name, now)
+            except DialerError:
+                continue  # agents still on calls or in wrap-up: later
+            self._stopping.discard(name)
+            self.campaigns.remove(name)
+            self.configs.pop(name, None)
+            self.settings.pop(name, None)
+            self.desk.remove_campaign(name)
+            if self.campaigns:
+                self.campaign = self.campaigns[0]
+                self.config = self.configs[self.campaign]
+            self._emit_campaign(CampaignEvent(name, "stopped"))
+
+    def _emit_campaign(self, event: CampaignEvent) -> None:
+        if self.sink is None:
+            self.campaign_events.append(event)
+            return
+        try:
+            self.sink(event)  # type: ignore[arg-type]
+        except Exception as err:
+            self.log.warning("desk_sink_failed", error=str(err), event="campaign")
 
     # -- gateway events --------------------------------------------------------------------
 
     def _on_event(self, event: Any, now: float) -> None:
         gw = event.get("call")
-        if gw in self._transfers or any(c == gw for _, c in self._transfers.values()):
+        if gw in self._consult_legs:
+            self._on_consult_event(gw, event, now)
+            return
+        if gw in self._transfers or any(h.customer == gw for h in self._transfers.values()):
             self._on_transfer_event(gw, event)
             return
         super()._on_event(event, now)
+
+    def _on_consult_event(self, gw: int, event: Any, now: float) -> None:
+        if event.get("event") != "call.state":
+            return
+        agent = self._consult_legs[gw]
+        consult = self._consults[agent]
+        position = self.agent_legs.get(agent)
+        state = event.get("state")
+        if state == "answered" and position is not None and not consult.answered:
+            consult.answered = True
+            try:
+                self.gateway.bridge(position.gw, gw)
+            except RpcError as err:
+                self._gateway_error(f"cannot bridge agent {agent} to {consult.target}: {err}")
+        elif state == "hungup":
+            del self._consult_legs[gw]
+            del self._consults[agent]
+            why = "hung up" if consult.answered else f"did not answer ({event.get('outcome')})"
+            if position is not None and consult.customer in self.translator.calls:
+                with contextlib.suppress(RpcError):  # the consultation was never bridged
+                    self.gateway.unbridge(position.gw)
+                try:
+                    self.gateway.bridge(consult.customer, position.gw)
+                except RpcError as err:
+                    self._gateway_error(f"cannot give the customer back to {agent}: {err}")
+            self._feed(self.desk.transfer_failed(agent, f"{consult.target} {why}"), now)
 
     def _on_transfer_event(self, gw: int, event: Any) -> None:
         if event.get("event") != "call.state":
             return
         state = event.get("state")
         out_leg = gw if gw in self._transfers else next(
-            o for o, (_, c) in self._transfers.items() if c == gw)
-        _, customer_gw = self._transfers[out_leg]
-        if state == "answered" and gw == out_leg:
+            o for o, h in self._transfers.items() if h.customer == gw)
+        handover = self._transfers[out_leg]
+        customer_gw = handover.customer
+        if state == "answered" and gw == out_leg and not handover.bridged:
+            handover.bridged = True
             try:
                 self.gateway.bridge(customer_gw, out_leg)
             except RpcError as err:
@@ -438,7 +630,7 @@ class DeskRunner(CampaignRunner):
             self._hang_up(other)
 
     def _calls_up(self) -> bool:
-        return super()._calls_up() or bool(self._transfers)
+        return super()._calls_up() or bool(self._transfers) or bool(self._consults)
 
     def _on_agent_event(self, position: _Position, event: Any, now: float) -> None:
         if event.get("event") != "call.state":

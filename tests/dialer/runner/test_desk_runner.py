@@ -9,47 +9,17 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from desk_runner_kit import DESK, HUMANS, SH, login, pops, state, step_until
 from runner_kit import T0, make_store, numbers
 
 from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.desk.config import DeskConfig
-from trunkline.dialer.desk.outputs import PreviewOffered, ScreenPop
+from trunkline.dialer.desk.outputs import PreviewOffered
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.desk_runner import CampaignControl, DeskRunner
 from trunkline.dialer.runner.gateway import InProcessGateway
-
-SH = ZoneInfo("Asia/Shanghai")
-HUMANS = (("1381", 5, "human"),)
-DESK = {"script": "您好 {{name}}", "max_wrap_up": 120, "disposition": [
-    {"code": "promise", "callback": "optional",
-     "field": [{"name": "amount", "kind": "money", "required": True},
-               {"name": "date", "kind": "date", "required": True}]},
-    {"code": "no_deal"}]}
-
-
-def step_until(runner: DeskRunner, condition, seconds: float = 600.0) -> None:
-    end = runner.gateway.now() + seconds
-    while not condition():
-        assert runner.gateway.now() < end, "timed out"
-        runner.step()
-
-
-def state(runner: DeskRunner, agent: str = "a1") -> str | None:
-    seat = runner.desk.seats.get(agent)
-    return seat.state if seat else None
-
-
-def pops(runner: DeskRunner) -> list[ScreenPop]:
-    return [e for e in runner.desk_events if isinstance(e, ScreenPop)]
-
-
-def login(runner: DeskRunner, campaigns: tuple[tuple[str, str], ...]) -> None:
-    runner.submit(cmd.Login("a1", "fxs", "71", campaigns))
-    step_until(runner, lambda: state(runner) == "paused", 120)
-    runner.submit(cmd.Ready("a1"))
 
 
 @pytest.mark.slow

@@ -1,0 +1,133 @@
+"""Transfers and campaigns at run time through the desk runner, on the emulated card in
+virtual time: a call handed to another agent (its screen pops, it saves the
+disposition), an attended transfer to an outside number (the agent talks to it first,
+then the customer is bridged to it), and a campaign started and stopped while agents
+work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from desk_runner_kit import DESK, login, pops, state, step_until
+from runner_kit import T0, make_store, numbers
+
+from trunkline.dialer.desk import commands as cmd
+from trunkline.dialer.desk.config import DeskConfig
+from trunkline.dialer.pacing.engine import quiet_logger
+from trunkline.dialer.runner.desk_runner import DeskRunner
+from trunkline.dialer.runner.gateway import InProcessGateway
+
+HUMANS = (("1381", 8, "human"),)
+
+
+def make(tmp_path: Path, mode: str = "manual"):
+    listed = (("1381", 3, "human"),)
+    store = make_store(tmp_path, campaign="loans", ranges=listed,
+                       config={"mode": mode, "regime": "none"})
+    store.create_campaign("hand", store.strategy("loans"),
+                          config={"mode": "manual", "regime": "none"}, now=T0)
+    for name in ("loans", "hand"):
+        store.save_desk_config(name, DeskConfig.from_dict(name, DESK))
+    return store
+
+
+def bridged_to(gateway: InProcessGateway, call: int) -> int | None:
+    return next((c["bridged_to"] for c in gateway.calls() if c["call"] == call), None)
+
+
+def agent_login(runner: DeskRunner, agent: str, port: str,
+                campaigns: tuple[tuple[str, str], ...]) -> None:
+    runner.submit(cmd.Login(agent, "fxs", port, campaigns))
+    step_until(runner, lambda: state(runner, agent) == "paused", 120)
+    runner.submit(cmd.Ready(agent))
+    step_until(runner, lambda: state(runner, agent) != "paused", 5)
+
+
+@pytest.mark.slow
+def test_a_call_handed_to_another_agent(tmp_path: Path) -> None:
+    store = make(tmp_path, mode="progressive")
+    gateway = InProcessGateway(start=T0)
+    runner = DeskRunner(store, ["loans", "hand"], gateway, group="pri",
+                        engine_log=quiet_logger())
+    try:
+        runner.start()
+        agent_login(runner, "a2", "72", (("hand", "standard"),))
+        login(runner, (("loans", "standard"),))
+        step_until(runner, lambda: state(runner) == "talking", 120)
+        first = pops(runner)[0]
+        runner.submit(cmd.Transfer("a1", "blind", "agent", "a2"))
+        step_until(runner, lambda: state(runner, "a2") == "talking", 5)
+        second = pops(runner)[-1]
+        assert (second.agent, second.call) == ("a2", first.call)
+        assert second.contact.contact_id == first.contact.contact_id
+        customer = runner.customers[first.call].gw
+        assert bridged_to(gateway, customer) == runner.agent_legs["a2"].gw
+        # a1 owes no disposition for a call it handed on: it is free again
+        assert state(runner) in ("ready", "reserved", "talking")
+        step_until(runner, lambda: state(runner, "a2") == "wrap_up", 60)
+        runner.submit(cmd.SaveDisposition("a2", "promise", {"amount": "10",
+                                                             "date": "2025-06-30"}))
+        step_until(runner, lambda: state(runner, "a2") != "wrap_up", 5)
+        rows = store.query("SELECT agent, attempt_id FROM disposition")
+        assert [tuple(r) for r in rows] == [("a2", first.contact.attempt)]
+    finally:
+        gateway.close()
+
+
+@pytest.mark.slow
+def test_an_attended_transfer_to_a_number(tmp_path: Path) -> None:
+    store = make(tmp_path)
+    gateway = InProcessGateway(start=T0)
+    runner = DeskRunner(store, ["loans", "hand"], gateway, group="pri",
+                        engine_log=quiet_logger())
+    try:
+        runner.start()
+        login(runner, (("hand", "standard"),))
+        step_until(runner, lambda: state(runner) == "ready", 5)
+        runner.submit(cmd.ManualDial("a1", "hand", numbers(HUMANS)[0][0]))
+        step_until(runner, lambda: state(runner) == "talking", 60)
+        call = pops(runner)[0].call
+        customer = runner.customers[call].gw
+        target = numbers(HUMANS)[7][0]
+        runner.submit(cmd.CompleteTransfer("a1"))        # nothing to complete yet
+        runner.submit(cmd.Transfer("a1", "attended", "number", target))
+        step_until(runner, lambda: "a1" in runner._consults, 2)
+        consult = runner._consults["a1"]
+        assert bridged_to(gateway, customer) is None      # the customer waits
+        step_until(runner, lambda: consult.answered, 60)
+        step_until(runner, lambda: bridged_to(gateway, consult.out) is not None, 2)
+        assert bridged_to(gateway, consult.out) == runner.agent_legs["a1"].gw
+        runner.submit(cmd.CompleteTransfer("a1"))
+        step_until(runner, lambda: state(runner) == "wrap_up", 5)
+        step_until(runner, lambda: bridged_to(gateway, customer) is not None, 2)
+        assert bridged_to(gateway, customer) == consult.out
+        refused = [e for e in runner.desk_events if e.TYPE == "refused"]
+        assert [r.command for r in refused] == ["complete_transfer"]
+    finally:
+        gateway.close()
+
+
+@pytest.mark.slow
+def test_campaigns_start_and_stop_while_agents_work(tmp_path: Path) -> None:
+    store = make(tmp_path)
+    gateway = InProcessGateway(start=T0)
+    runner = DeskRunner(store, ["loans"], gateway, group="pri", engine_log=quiet_logger())
+    try:
+        runner.start()
+        runner.submit(cmd.Login("a1", "fxs", "71", (("hand", "standard"),)))
+        runner.step()
+        assert [e.error for e in runner.desk_events if e.TYPE == "refused"] == [
+            "campaign 'hand' is not running"]
+        runner.start_campaign("hand")
+        assert runner.engine.campaigns == ["loans", "hand"]
+        login(runner, (("hand", "standard"),))
+        step_until(runner, lambda: state(runner) == "ready", 5)
+        runner.stop_campaign("hand")
+        step_until(runner, lambda: bool(runner.campaign_events), 10)
+        assert [e.to_dict() for e in runner.campaign_events] == [
+            {"type": "campaign", "campaign": "hand", "state": "stopped"}]
+        assert "a1" not in runner.desk.seats and runner.engine.campaigns == ["loans"]
+        assert runner.campaigns == ["loans"]
+    finally:
+        gateway.close()
