@@ -48,6 +48,7 @@ from trunkline.errors import (
 if TYPE_CHECKING:
     from trunkline.drivers.backends.emulated.plan import NumberPlan
     from trunkline.drivers.modem import ModemLink
+    from trunkline.drivers.sms import SmsLink
 
 
 class HdlcLink(Protocol):
@@ -253,6 +254,15 @@ class CardABC(ABC):
                                "module")
         return self._modem_internal(span)
 
+    def sms(self, span: int) -> SmsLink:
+        """The short messages of a mobile span's module (drivers/sms.py)."""
+        self._check_open()
+        info = self.span(span)
+        if info.signalling.value != "mobile":
+            raise ChannelError(f"span {span} ({info.kind}/{info.signalling}) is no mobile "
+                               "module: it carries no SMS")
+        return self._sms_internal(span)
+
     def set_maintenance(self, span: int, mode: str) -> None:
         """Loop a digital span back for commissioning (DAHDI_MAINT), or end the loop.
 
@@ -394,6 +404,9 @@ class CardABC(ABC):
         raise ChannelStateError(f"backend {self.backend} has no CAS signalling")
 
     def _modem_internal(self, span: int) -> ModemLink:
+        raise ChannelError(f"backend {self.backend} has no mobile modules")
+
+    def _sms_internal(self, span: int) -> SmsLink:
         raise ChannelError(f"backend {self.backend} has no mobile modules")
 
     def _maintenance_internal(self, span: int, mode: str) -> None:

@@ -212,3 +212,60 @@ def test_a_module_reset_mid_call_ends_it_as_an_error_and_it_comes_back(card) -> 
     assert result["events"][-1]["reason"] == "the module restarted (rdy)"
     assert card.modem(1).status()["restarts"] == 1
     assert place(card, "13700000001")["outcome"] == "busy"
+
+
+# -- SMS over the same AT port -----------------------------------------------------------------
+def sms_events(card, span: int, frames: int) -> list:
+    link = card.sms(span)
+    events = []
+    for _ in range(frames):
+        tick(card, 1)
+        while (event := link.receive()) is not None:
+            events.append(event)
+    return events
+
+
+def test_an_sms_goes_out_and_its_status_report_comes_back(card) -> None:
+    from trunkline.drivers.sms import SmsDelivery, SmsSent, split_text
+
+    link = card.sms(1)
+    assert link.ready  # PDU mode was set up at open, with the module's init
+    text = "还款提醒: please call us back " * 8  # UCS-2, in parts
+    encoding, parts = split_text(text)
+    assert encoding == "ucs2"
+    link.send("m1", "13800000001", text)
+    events = sms_events(card, 1, 300)
+    sent = [e for e in events if isinstance(e, SmsSent)]
+    assert len(sent) == 1 and sent[0].message == "m1" and len(sent[0].references) == len(parts) > 1
+    reports = [e for e in events if isinstance(e, SmsDelivery)]
+    assert sorted(r.reference for r in reports) == sorted(sent[0].references)
+    assert {r.outcome for r in reports} == {"delivered"}
+    modem = card.emulated_modem(1)
+    assert "".join(s.text for s in modem.sms_sent) == text
+
+
+def test_an_sms_arrives_and_is_deleted_once_acknowledged(card) -> None:
+    from trunkline.drivers.sms import SmsReceived
+
+    modem = card.emulated_modem(2)
+    modem.receive_sms("13912345678", "Hello from the far end, " * 10)  # two parts
+    [received] = [e for e in sms_events(card, 2, 50) if isinstance(e, SmsReceived)]
+    assert (received.sender, received.parts) == ("13912345678", 2)
+    assert received.text == "Hello from the far end, " * 10
+    assert len(modem.sms_store) == 2  # kept on the SIM until the gateway has stored it
+    card.sms(2).acknowledge(received.receipt)
+    sms_events(card, 2, 20)
+    assert modem.sms_store == {}
+
+
+def test_sms_and_a_call_share_the_port(card) -> None:
+    from trunkline.drivers.sms import SmsSent
+
+    with LineLoop(card, zone=CN, spans=[1]) as loop:
+        leg = loop.originate(CallOptions("13700000001"), span=1)
+        card.sms(1).send("m2", "13800000001", "while dialing")
+        got = []
+        loop.run(lambda: leg.ended and any(isinstance(e, SmsSent) for e in got),
+                 max_seconds=10, on_tick=lambda f: got.extend(
+                     iter(card.sms(1).receive, None)))
+    assert leg.result()["outcome"] == "busy"

@@ -35,9 +35,13 @@ or 3), weak signal (+CSQ 3), a reset (the call drops silently, boot noise at the
 baud rate, then ``RDY``, ``+CFUN: 1``, ``+CPIN: READY`` as Quectel modules print after
 power-on, and echo back on), and garbage on the line.
 
-What it does not emulate: SMS storage and sending (the SMS layer's emulation adds
-them), data calls, multiparty and held calls, PIN entry, the modem's own audio
-processing (echo cancelling, gain).
+SMS in PDU mode (TS 27.005): ``AT+CPMS``, ``AT+CMGL``, ``AT+CMGR``, ``AT+CMGD`` on a SIM
+store, ``AT+CMGS`` with its ``> `` prompt (the SUBMIT is decoded and kept in
+``sms_sent``; a status report follows 3 s later as ``+CDS`` when it asked for one), and
+arrivals (:meth:`EmulatedModem.receive_sms`) stored and announced with ``+CMTI``.
+
+What it does not emulate: data calls, multiparty and held calls, PIN entry, the modem's
+own audio processing (echo cancelling, gain), SMS failures on the network's side.
 """
 
 from __future__ import annotations
@@ -260,6 +264,13 @@ class EmulatedModem:
         self._call: _ModemCall | None = None
         self._last_cause = 0
         self._booting = False
+        #: The SIM's message store: index -> (TS 27.005 <stat>: 0 unread, 1 read; PDU hex).
+        self.sms_store: dict[int, tuple[int, str]] = {}
+        #: SMS-SUBMITs the module sent for us, in order.
+        self.sms_sent: list[Any] = []
+        self._mr = 0
+        self._prompt_for: int | None = None
+        self._pdu = bytearray()
         self._reset_state()
         for at, kind in self.settings.faults:
             self._timers.after(at, lambda kind=kind: self.inject(kind))
@@ -436,6 +447,9 @@ class EmulatedModem:
     # -- AT -------------------------------------------------------------------------------
     def _receive(self, data: bytes) -> None:
         for byte in data:
+            if self._prompt_for is not None:
+                self._pdu_byte(byte)
+                continue
             if byte == 0x0D:  # S3 ends the command line (V.250 §5.2.1)
                 line = self._input.decode("latin-1").strip()
                 self._input.clear()
@@ -522,6 +536,8 @@ class EmulatedModem:
         elif body.startswith(("+CMGF", "+CNMI", "+CSCS", "+QPCMV", "+CPCMREG", "^CVOICE",
                               "+COPS=", "+CFUN=")):
             self._reply()
+        elif body.startswith(("+CPMS", "+CMGL", "+CMGR=", "+CMGD=", "+CMGS=")):
+            self._sms_command(body)
         else:
             self._reply(final="ERROR")
 
@@ -621,6 +637,94 @@ class EmulatedModem:
         name = Q850_CAUSES.get(cause, "No cause information available")
         self._reply(f'+CEER: "{name}",{cause}' if cause else '+CEER: "No report available"')
 
+    # -- SMS (TS 27.005, PDU mode) ------------------------------------------------------
+    def receive_sms(self, sender: str, text: str) -> list[int]:
+        """A message arrives for the SIM: stored (one index a part), each announced with
+        ``+CMTI: "SM",<index>`` (§3.4.1, AT+CNMI=2,1). Returns the indexes."""
+        from trunkline.drivers.backends.mobile import pdu
+
+        indexes = []
+        for raw in pdu.encode_deliver(sender, text, self._stamp()):
+            index = min(set(range(1, len(self.sms_store) + 2)) - set(self.sms_store))
+            self.sms_store[index] = (0, raw.hex().upper())
+            indexes.append(index)
+            self._urc(f'+CMTI: "SM",{index}')
+        return indexes
+
+    def _stamp(self) -> Any:
+        import datetime as dt
+
+        china = dt.timezone(dt.timedelta(hours=8))
+        return dt.datetime(2026, 1, 1, tzinfo=china) + dt.timedelta(seconds=self.now)
+
+    def _sms_command(self, body: str) -> None:
+        if self.settings.sim != "ready":
+            self._error(10)
+            return
+        used = len(self.sms_store)
+        if body.startswith("+CPMS"):
+            self._reply(f"+CPMS: {used},30,{used},30,{used},30")
+        elif body.startswith("+CMGL"):
+            lines = []
+            for index, (stat, hex_pdu) in sorted(self.sms_store.items()):
+                lines += [f"+CMGL: {index},{stat},,{_tpdu_length(hex_pdu)}", hex_pdu]
+            self._reply(*lines)
+        elif body.startswith("+CMGR="):
+            index = int(body[6:]) if body[6:].isdigit() else -1
+            if index not in self.sms_store:
+                self._reply(final="+CMS ERROR: 321")  # §3.2.5: invalid memory index
+                return
+            stat, hex_pdu = self.sms_store[index]
+            self.sms_store[index] = (1, hex_pdu)
+            self._reply(f"+CMGR: {stat},,{_tpdu_length(hex_pdu)}", hex_pdu)
+        elif body.startswith("+CMGD="):
+            index = body[6:].split(",")[0]
+            self.sms_store.pop(int(index) if index.isdigit() else -1, None)
+            self._reply()
+        else:  # +CMGS=<length>: the prompt, then the PDU up to Ctrl-Z (§3.5.1)
+            length = body[6:]
+            if not length.isdigit() or self.settings.registration not in (1, 5):
+                self._reply(final="+CMS ERROR: 331" if length.isdigit()  # no network
+                            else "+CMS ERROR: 304")
+                return
+            self._prompt_for = int(length)
+            self._pdu.clear()
+            self._out += b"\r\n> "
+
+    def _pdu_byte(self, byte: int) -> None:
+        if byte == 0x1B:  # ESC: the message is abandoned
+            self._prompt_for = None
+            self._reply()
+        elif byte == 0x1A:
+            self._prompt_for = None
+            self._submit(self._pdu.decode("latin-1").strip())
+        elif byte not in (0x0D, 0x0A):
+            self._pdu.append(byte)
+
+    def _submit(self, hex_pdu: str) -> None:
+        from trunkline.drivers.backends.mobile import pdu
+
+        try:
+            submit = pdu.decode(hex_pdu, direction="mo")
+        except (pdu.PduError, ValueError):
+            self._reply(final="+CMS ERROR: 304")  # invalid PDU mode parameter
+            return
+        self._mr = (self._mr + 1) % 256
+        mr = self._mr
+        self.sms_sent.append(submit)
+        self._reply(f"+CMGS: {mr}")
+        if getattr(submit, "status_report_request", False):
+            recipient = submit.destination  # type: ignore[union-attr]
+            sent_at = self._stamp()
+
+            def report() -> None:
+                raw = pdu.encode_status_report(mr, recipient, 0, sent_at, self._stamp())
+                self._urc(f"+CDS: {len(raw) - 1 - raw[0]}\r\n{raw.hex().upper()}")
+
+            generation = self._timers.generation
+            self._timers.after(self.now + 3.0,
+                               lambda: generation == self._timers.generation and report())
+
     def status(self) -> dict[str, Any]:
         return {"name": self.name, "at": self.at.path, "audio": self.audio.path,
                 "number": self.settings.number, "call": self.call_state}
@@ -657,6 +761,12 @@ class ModemBank:
     def close(self) -> None:
         for modem in self.modems:
             modem.close()
+
+
+def _tpdu_length(hex_pdu: str) -> int:
+    """The TPDU's octets, the SMSC prefix not counted (TS 27.005 §3.1 <length>)."""
+    raw = bytes.fromhex(hex_pdu)
+    return len(raw) - 1 - raw[0]
 
 
 def _ton(number: str) -> int:

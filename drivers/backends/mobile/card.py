@@ -8,7 +8,9 @@ machine, sends what that has to say, and moves one frame of PCM each way; G.711 
 at this edge, since the card model carries A-law/µ-law codes like a board.
 
 The call control goes up through :meth:`CardABC.modem` as a
-:class:`~trunkline.drivers.modem.ModemLink` (the mobile signalling module drives it);
+:class:`~trunkline.drivers.modem.ModemLink` (the mobile signalling module drives it),
+the module's SMS through :meth:`CardABC.sms` as an :class:`~trunkline.drivers.sms.SmsLink`
+(the SMS agent of ``sms.py`` on the same AT channel);
 a module's registration makes its span's alarm: not registered, no SIM, not answering
 or restarting is RED (out of service), as a lost E1 is.
 
@@ -39,6 +41,7 @@ from trunkline.drivers.backends.mobile.config import (
     load_mobile_config,
     sample_mobile_config,
 )
+from trunkline.drivers.backends.mobile.sms import SmsAgent
 from trunkline.drivers.backends.mobile.voice import VoiceModule
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.dsp import g711
@@ -58,6 +61,7 @@ from trunkline.drivers.model import (
     SpanStatus,
 )
 from trunkline.drivers.modem import ModemCallEvent, ModemLink
+from trunkline.drivers.sms import SmsLink
 from trunkline.errors import BackendError, CardNotFound, ChannelStateError, ConfigError
 
 __all__ = ["MobileCard"]
@@ -78,6 +82,9 @@ class _Module:
         self.config = config
         self.law = law
         self.voice = VoiceModule(config.profile)
+        # SMS share the AT channel: the agent's commands queue with the calls' ones, and
+        # what the voice side does not take (SMS URCs, answers, restarts) goes to it.
+        self.sms = SmsAgent(self.voice.submit)
         self.at: serial.Serial | None = None
         self.audio: serial.Serial | None = None
         self.emulated: Any = None
@@ -121,6 +128,10 @@ class _Module:
         if data:
             self.voice.feed(data, now)
         self.voice.handle_timer(now)
+        for event in self.voice.take_other_events():
+            self.sms.handle(event, now)
+        if self.voice.status.initialised:
+            self.sms.poll(now)
         out = self.voice.data_to_send()
         if out:
             self.at.write(out)
@@ -408,6 +419,9 @@ class MobileCard(CardABC):
 
     def _modem_internal(self, span: int) -> ModemLink:
         return _Link(self, self._module(span))
+
+    def _sms_internal(self, span: int) -> SmsLink:
+        return self._module(span).sms
 
     def _close_internal_card(self) -> None:
         for module in self._modules:
