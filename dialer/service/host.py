@@ -23,10 +23,14 @@ What the current runner allows, honestly:
   campaign control, being added to the runner).
 - **stop**: no new calls; the calls in flight finish (at most :attr:`ServiceHost.drain`
   seconds); then the runner's summary is published.
-- **pause**: only if the runner offers ``pause_campaign(name)``; otherwise refused with
-  :class:`HostUnsupported` saying so.
-- **desk commands**: handed to the runner's ``desk_command(command)`` where a runner
-  offers it; otherwise :class:`HostUnsupported`.
+- **pause / resume**: through the runner's ``submit(CampaignControl(name, action))``
+  (:class:`~trunkline.dialer.runner.desk_runner.DeskRunner`: no new dials while paused,
+  agents stay logged in); a runner without it is refused with :class:`HostUnsupported`.
+- **desk commands** (:mod:`trunkline.dialer.desk.commands`): handed to the ``submit``
+  of the runner that has the agent (its login named a campaign of that runner); the
+  runner applies them at its next step and its desk's events (state changes, screen
+  pops, refusals naming the field...) come back through the ``sink`` the factory gave it
+  and are published as ``desk.<type>`` events addressed to the agent.
 
 A command waits for the worker's next turn: a runner step waits for gateway events at
 most :data:`STEP` seconds.
@@ -86,8 +90,10 @@ class Runner(Protocol):
     def totals(self) -> dict[str, int]: ...
 
 
-#: Builds a runner: ``(store, campaigns, gateway, progress) -> runner``.
-RunnerFactory = Callable[[Store, list[str], Any, Callable[[str], None]], Runner]
+#: Builds a runner: ``(store, campaigns, gateway, progress, sink) -> runner``;
+#: ``progress(line)`` takes its progress lines, ``sink(event)`` its desk events.
+RunnerFactory = Callable[[Store, list[str], Any, Callable[[str], None],
+                          Callable[[Any], None]], Runner]
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +298,7 @@ class ServiceHost:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[Subscription] = set()
+        self._agents: dict[str, str] = {}  # agent -> the gateway whose runner has it
 
     # -- life ------------------------------------------------------------------------------
 
@@ -346,24 +353,52 @@ class ServiceHost:
         """Pause ``name`` (no new calls, agents stay logged in), if the runner can."""
         worker = self._running_on(name)
         await asyncio.wrap_future(worker.submit(
-            lambda w: self._runner_call(w, "pause_campaign", name, "paused")))
+            lambda w: self._control_on(w, name, "pause", "paused")))
         return self.campaign(name)
 
     async def resume_campaign(self, name: str) -> dict[str, Any]:
         worker = self._running_on(name, paused=True)
         await asyncio.wrap_future(worker.submit(
-            lambda w: self._runner_call(w, "resume_campaign", name, "running")))
+            lambda w: self._control_on(w, name, "resume", "running")))
         return self.campaign(name)
 
-    async def desk_command(self, command: Any) -> Any:
-        """Hand an agent's desk command to the runner that has the agent."""
+    def desk_command(self, command: Any) -> None:
+        """Queue an agent's desk command with the runner that has the agent (any
+        thread; the runner's ``submit`` is thread-safe). A login goes to the runner of
+        its first campaign. :class:`HostConflict` when no running campaign can take it;
+        what the desk makes of it comes back as ``desk.*`` events."""
+        agent = command.agent
+        campaigns = [pair[0] for pair in getattr(command, "campaigns", ())]
+        with self._lock:
+            if campaigns:
+                status = self._status.get(campaigns[0])
+                if status is None or status.state not in ("running", "paused"):
+                    state = status.state if status else "idle"
+                    raise HostConflict(f"campaign {campaigns[0]!r} is {state}: a supervisor "
+                                       "starts it first")
+                gateway = status.gateway
+            else:
+                gateway = self._agents.get(agent)
+                if gateway is None:
+                    raise HostConflict(f"agent {agent!r} is not logged in to a running "
+                                       "campaign: log in first")
+            assert gateway is not None
+            runner = self.workers[gateway].runner
+            submit = getattr(runner, "submit", None)
+            if submit is None:
+                raise HostUnsupported(f"the runner on gateway {gateway} has no agent desk")
+            if campaigns:
+                self._agents[agent] = gateway
+        submit(command)
+
+    async def desk_seats(self) -> list[dict[str, Any]]:
+        """Every logged-in agent's desk, from each runner that has a desk (read on the
+        runners' threads)."""
+        seats: list[dict[str, Any]] = []
         for worker in self.workers.values():
-            future = worker.submit(lambda w: _desk(w, command))
-            result = await asyncio.wrap_future(future)
-            if result is not _NOT_HERE:
-                return result
-        raise HostUnsupported("no running campaign takes desk commands: start a campaign "
-                              "whose runner has the agent's desk")
+            if worker.runner is not None and hasattr(worker.runner, "snapshot"):
+                seats += await asyncio.wrap_future(worker.submit(_seats))
+        return seats
 
     # -- reads (any thread) ----------------------------------------------------------------
 
@@ -425,7 +460,8 @@ class ServiceHost:
             assert worker.store is not None
             gateway = worker.open_gateway()
             runner = self.runner_factory(worker.store, [name], gateway,
-                                         lambda line: self._progress(name, line))
+                                         lambda line: self._progress(name, line),
+                                         self._desk_event)
             runner.start()  # settles what a previous run left open
             worker.runner = runner
         with self._lock:
@@ -444,20 +480,27 @@ class ServiceHost:
             self._status[name].state = "stopping"
         self.publish({"type": "campaign.stopping", "campaign": name})
 
-    def _runner_call(self, worker: _Worker, method: str, name: str, state: str) -> None:
+    def _control_on(self, worker: _Worker, name: str, action: str, state: str) -> None:
         runner = worker.runner
         if runner is None or name not in runner.campaigns:
             raise HostConflict(f"campaign {name!r} is not running")
-        fn = getattr(runner, method, None)
-        if fn is None:
+        if not hasattr(runner, "submit"):
             raise HostUnsupported(
-                f"this runner cannot {method.split('_')[0]} a campaign while it runs "
-                "(run-time campaign control is being added to the runner); stop the "
-                "campaign instead: calls in flight finish")
-        fn(name)
+                f"this runner cannot {action} a campaign while it runs (it has no agent "
+                "desk); stop the campaign instead: calls in flight finish")
+        from trunkline.dialer.runner.desk_runner import CampaignControl
+
+        runner.submit(CampaignControl(name, action))
         with self._lock:
             self._status[name].state = state
         self.publish({"type": f"campaign.{state}", "campaign": name})
+
+    def _desk_event(self, event: Any) -> None:
+        """A desk event from a runner (its thread): to the agent's screen as
+        ``desk.<type>`` (and to supervisors)."""
+        data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
+        data["type"] = f"desk.{data.get('type', 'event')}"
+        self.publish(data)
 
     def _progress(self, name: str, line: str) -> None:
         with self._lock:
@@ -470,6 +513,8 @@ class ServiceHost:
                error: str | None) -> None:
         now = self.clock()
         with self._lock:
+            gateways = {self._status[n].gateway for n in names if n in self._status}
+            self._agents = {a: g for a, g in self._agents.items() if g not in gateways}
             for name in names:
                 old = self._status.get(name) or CampaignStatus(name)
                 self._status[name] = CampaignStatus(
@@ -511,15 +556,9 @@ class ServiceHost:
             return self.workers[status.gateway]
 
 
-_NOT_HERE = object()
-
-
-def _desk(worker: _Worker, command: Any) -> Any:
-    runner = worker.runner
-    fn = getattr(runner, "desk_command", None) if runner is not None else None
-    if fn is None:
-        return _NOT_HERE
-    return fn(command)
+def _seats(worker: _Worker) -> list[dict[str, Any]]:
+    snapshot = getattr(worker.runner, "snapshot", None)
+    return list(snapshot()) if snapshot is not None else []
 
 
 def _quit(worker: _Worker) -> None:

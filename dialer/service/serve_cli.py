@@ -137,7 +137,7 @@ def _socket_spec(address: str, token: str | None) -> Any:
 
 def build(args: argparse.Namespace) -> tuple[Any, Any]:
     """The host and the web application ``args`` describe (nothing started yet)."""
-    from trunkline.dialer.runner.campaign_runner import CampaignRunner
+    from trunkline.dialer.runner.desk_runner import DeskRunner
     from trunkline.dialer.service.host import ServiceHost
     from trunkline.dialer.service.web import create_app
     from trunkline.dialer.service.web_auth import secret_key
@@ -158,11 +158,12 @@ def build(args: argparse.Namespace) -> tuple[Any, Any]:
     gateways = args.gateway or ([] if args.virtual else [_default_socket()])
     specs += [_socket_spec(address, args.token) for address in gateways]
 
-    def runner(store: Any, names: list[str], gateway: Any, progress: Any) -> Any:
-        return CampaignRunner(store, names, gateway, agents=args.agents, group=args.group,
-                              wrap_up=args.wrap_up, abandon_file=args.abandon_file,
-                              abandon_tone=args.abandon_tone, progress=progress,
-                              progress_every=10.0)
+    def runner(store: Any, names: list[str], gateway: Any, progress: Any, sink: Any) -> Any:
+        # agents log in to positions through the desk (POST /api/desk/login)
+        return DeskRunner(store, names, gateway, sink=sink, agents=args.agents,
+                          group=args.group, wrap_up=args.wrap_up,
+                          abandon_file=args.abandon_file, abandon_tone=args.abandon_tone,
+                          progress=progress, progress_every=10.0)
 
     host = ServiceHost(str(Path(args.db).resolve()), specs, runner, drain=args.drain)
     scheme = "https" if args.tls_cert else "http"

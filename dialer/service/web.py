@@ -11,7 +11,8 @@ request refused there.
 The WebSocket ``/api/ws`` is authenticated by the session cookie and its Origin is
 checked (browsers do not apply the same-origin policy to WebSockets, so without the check
 any site could open one with the user's cookie). It sends ``hello``, a ``snapshot`` for
-supervisors, then the host's events the user may see
+supervisors, ``desk.snapshot`` (the user's own desk; every desk for supervisors), then
+the host's events the user may see
 (:func:`~trunkline.dialer.service.host.visible_to`), and ``ping`` every
 :data:`PING_EVERY` seconds; when the session ends it sends ``session.ended`` and closes
 with code 4401.
@@ -40,6 +41,7 @@ from trunkline.dialer.service.web_auth import (
     ApiError,
     WebContext,
 )
+from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_routes import api, auth
 from trunkline.dialer.service.websessions import SessionTable
 from trunkline.dialer.store import Store
@@ -198,6 +200,7 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(auth)
     app.include_router(api)
+    app.include_router(desk)
 
     @app.websocket("/api/ws")
     async def events(ws: WebSocket) -> None:
@@ -222,6 +225,9 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
     if session.role in ("supervisor", "admin"):
         snap = await asyncio.to_thread(ctx.host.snapshot)
         await ws.send_json({"type": "snapshot", **snap})
+    seats = [seat for seat in await ctx.host.desk_seats()
+             if session.role in ("supervisor", "admin") or seat.get("agent") == session.user]
+    await ws.send_json({"type": "desk.snapshot", "seats": seats})
     with ctx.host.subscribe(session.user, session.role) as feed:
         reader = asyncio.ensure_future(_until_closed(ws))
         try:

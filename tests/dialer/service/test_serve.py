@@ -50,6 +50,7 @@ def _until(ws, kind: str, timeout: float = 120.0) -> list[dict]:
     raise AssertionError(f"no {kind} in {seen}")
 
 
+@pytest.mark.slow
 def test_the_service_serves_runs_a_campaign_and_stops_cleanly(tmp_path: Path) -> None:
     db = make_db(tmp_path)
     port = _free_port()
@@ -72,12 +73,14 @@ def test_the_service_serves_runs_a_campaign_and_stops_cleanly(tmp_path: Path) ->
                          additional_headers={"Cookie": cookie, "Origin": url}) as ws:
                 assert json.loads(ws.recv(timeout=10))["type"] == "hello"
                 assert json.loads(ws.recv(timeout=10))["type"] == "snapshot"
+                assert json.loads(ws.recv(timeout=10))["type"] == "desk.snapshot"
                 r = http.post("/api/campaigns/sales/start", headers={"X-CSRF-Token": token})
                 assert r.status_code == 200, r.text
                 assert r.json()["state"] == "running" and r.json()["gateway"] == "virtual"
                 _until(ws, "campaign.started")
                 r = http.post("/api/campaigns/sales/stop", headers={"X-CSRF-Token": token})
-                assert r.status_code == 200 and r.json()["state"] == "stopping"
+                # stopping, or already idle: with no call in flight the shift ends at once
+                assert r.status_code == 200 and r.json()["state"] in ("stopping", "idle")
                 ended = _until(ws, "campaign.stopped")[-1]
                 assert ended["summary"] is not None
             assert http.get("/api/campaigns/sales").json()["state"] == "idle"

@@ -12,7 +12,9 @@ from campaign_testkit import ALWAYS, T0
 from fastapi.testclient import TestClient
 
 from trunkline.dialer.campaigns.strategies import Strategy
+from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.campaign_runner import CampaignRunner
+from trunkline.dialer.runner.desk_runner import DeskRunner
 from trunkline.dialer.runner.gateway import InProcessGateway
 from trunkline.dialer.service.host import GatewaySpec, ServiceHost
 from trunkline.dialer.service.passwords import hash_password
@@ -51,15 +53,26 @@ def _virtual() -> tuple[Any, Any]:
     return gateway, gateway.close
 
 
-def _runner(store: Store, names: list[str], gateway: Any, progress: Any) -> CampaignRunner:
+def _runner(store: Store, names: list[str], gateway: Any, progress: Any,
+            sink: Any) -> CampaignRunner:
     return CampaignRunner(store, names, gateway, progress=progress, progress_every=30.0,
                           wrap_up=1.0)
 
 
+def _desk_runner(store: Store, names: list[str], gateway: Any, progress: Any,
+                 sink: Any) -> DeskRunner:
+    return DeskRunner(store, names, gateway, sink=sink, progress=progress,
+                      progress_every=30.0, group="pri", engine_log=quiet_logger())
+
+
 @contextmanager
-def client(folder: Path, clock: Clock | None = None, **kwargs: Any) -> Iterator[TestClient]:
+def client(folder: Path, clock: Clock | None = None, *, desk: bool = False,
+           **kwargs: Any) -> Iterator[TestClient]:
+    """The app over ``folder``'s database; ``desk``: campaigns run on the desk runner
+    (agents log in through the API), else on the plain runner (positions rung at start)."""
     db = make_db(folder) if not (folder / "dialer.sqlite").exists() else folder / "dialer.sqlite"
-    host = ServiceHost(str(db), [GatewaySpec("virtual", _virtual)], _runner, drain=600.0)
+    host = ServiceHost(str(db), [GatewaySpec("virtual", _virtual)],
+                       _desk_runner if desk else _runner, drain=600.0)
     app = create_app(str(db), host, key=secret_key(str(db)), clock=clock or Clock(),
                      **kwargs)
     with TestClient(app, base_url=BASE) as test_client:
