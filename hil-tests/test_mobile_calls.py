@@ -153,3 +153,42 @@ def test_a_module_without_sim_or_network_is_out_of_service(request, tmp_path: Pa
     with LineLoop(card, zone=CN, spans=[1, 2]) as loop:
         assert not loop.module(1).can_place(None)
         assert loop.module(2).can_place(None)
+
+
+# -- through the gateway -------------------------------------------------------------------
+@pytest.fixture
+def gateway(request, tmp_path):
+    if request.config.getoption("--card").split(":", 1)[0] not in ("emulated", "mobile"):
+        pytest.skip("needs emulated mobile modules")
+    from trunkline.gateway.config import GatewayConfig
+    from trunkline.gateway.testing import VirtualGateway
+
+    config = GatewayConfig(recordings_root=tmp_path / "recordings", fax_spool=tmp_path / "fax",
+                           prompts=Path("/"))
+    config.card_url = "mobile"
+    gw = VirtualGateway(config, network=PLAN)
+    request.addfinalizer(gw.close)
+    return gw
+
+
+@pytest.mark.parametrize(("number", "outcome", "cause"), [
+    ("13900000001", "machine", 16), ("13700000001", "busy", 17),
+    ("13000000001", "invalid_number", 1),
+])
+def test_calls_through_the_gateway(gateway, number, outcome, cause):
+    call = gateway.call("call.originate", number=number, span=2)["call"]
+    ended = gateway.run_until(lambda: next(
+        (e for e in gateway.events if e.get("call") == call and e.get("state") == "hungup"),
+        None), 120)
+    assert (ended["outcome"], ended["cause"]) == (outcome, cause)
+    states = [e["state"] for e in gateway.events if e.get("event") == "call.state"]
+    assert states[0] == "dialing"
+
+
+def test_the_gateway_lists_each_modules_sim(gateway):
+    spans = gateway.call("spans.list")
+    assert [(s["kind"], s["alarms"]) for s in spans] == [("mobile", "OK"), ("mobile", "OK")]
+    sim = spans[0]["signalling_state"]
+    assert (sim["sim"], sim["registration"], sim["operator"]) == ("ready", "home",
+                                                                    "CHINA MOBILE")
+    assert sim["imsi"] and sim["iccid"] and sim["dbm"] == -73
