@@ -44,7 +44,9 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
         description="Create a campaign, or update its strategy and settings. The file is "
                     "TOML with a [strategy] table (retries, windows, limits) and a [campaign] "
                     "table (mode, target_abandon, regime, ring_timeout, machine_message... "
-                    "see docs/campaigns.md); settings are checked before anything is saved.")
+                    "see docs/campaigns.md), and for campaigns worked at the agent desk a "
+                    "[desk] table (dispositions and their fields, script, max_wrap_up: "
+                    "docs/agent-desk.md); settings are checked before anything is saved.")
     create.add_argument("name")
     create.add_argument("--strategy", metavar="FILE.toml", help="strategy file (TOML)")
     _db(create)
@@ -52,6 +54,15 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     show = csub.add_parser("list", help="list campaigns and their contact counts")
     _db(show)
     show.set_defaults(handler=run_campaign_list)
+
+    pause = sub.add_parser(
+        "pause-codes", help="the site's pause codes (agents' not-ready reasons)",
+        description="Show the site's pause codes, or replace them from a TOML file of "
+                    "[[pause_code]] entries (code, label, limit in seconds: a longer "
+                    "pause is flagged to supervisors). See docs/agent-desk.md.")
+    pause.add_argument("--set", metavar="FILE.toml", help="replace them from FILE")
+    _db(pause)
+    pause.set_defaults(handler=run_pause_codes)
 
     imp = sub.add_parser(
         "import", help="import a CSV list into a campaign",
@@ -145,21 +156,53 @@ def _check_settings(name: str, settings: dict) -> None:
 
 def run_campaign_create(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.strategies import Strategy
+    from trunkline.dialer.desk.config import DeskConfig
     from trunkline.tomlconf import load_toml
 
     strategy = Strategy()
     settings: dict = {}
+    desk = None
     if args.strategy:
         doc = load_toml(args.strategy)
         try:
             strategy = Strategy.from_dict(doc.data.get("strategy", {}))
             settings = dict(doc.data.get("campaign", {}))
             _check_settings(args.name, settings)
+            if "desk" in doc.data:
+                desk = DeskConfig.from_dict(args.name, doc.data["desk"])
         except (ValueError, TypeError, ConfigError) as err:
             raise ConfigError(str(err), source=args.strategy) from err
     with _open(args) as store:
         store.create_campaign(args.name, strategy, config=settings, now=time.time())
+        if desk is not None:
+            store.save_desk_config(args.name, desk)
     print(f"campaign {args.name!r} saved")
+    return 0
+
+
+def run_pause_codes(args: argparse.Namespace) -> int:
+    from trunkline.dialer.desk.config import pause_codes_from
+    from trunkline.tomlconf import load_toml
+
+    codes = None
+    if args.set:
+        doc = load_toml(args.set)
+        try:
+            unknown = sorted(set(doc.data) - {"pause_code"})
+            if unknown:
+                raise ValueError(f"unknown tables {', '.join(unknown)}; expected "
+                                 "[[pause_code]] entries")
+            codes = pause_codes_from(doc.data.get("pause_code", []))
+            if not codes:
+                raise ValueError("no [[pause_code]] entries: agents need at least one")
+        except (ValueError, TypeError) as err:
+            raise ConfigError(str(err), source=args.set) from err
+    with _open(args) as store:
+        if codes is not None:
+            store.save_pause_codes(codes)
+        for code in store.pause_codes():
+            limit = "-" if code.limit is None else f"{code.limit:g} s"
+            print(f"{code.code:<16} {limit:>9}  {code.label}")
     return 0
 
 

@@ -75,6 +75,9 @@ class FieldSpec:
 
     def __post_init__(self) -> None:
         _name("field", self.name)
+        if self.kind not in set(FieldKind):
+            raise ValueError(f"field {self.name!r}: kind {self.kind!r} is not one of "
+                             f"{', '.join(FieldKind)}")
         object.__setattr__(self, "kind", FieldKind(self.kind))
         object.__setattr__(self, "choices", tuple(self.choices))
         where = f"field {self.name!r}"
@@ -202,6 +205,9 @@ class Disposition:
 
     def __post_init__(self) -> None:
         _name("disposition", self.code)
+        if self.callback not in set(CallbackRule):
+            raise ValueError(f"disposition {self.code!r}: callback {self.callback!r} is not "
+                             f"one of {', '.join(CallbackRule)}")
         object.__setattr__(self, "callback", CallbackRule(self.callback))
         object.__setattr__(self, "fields", tuple(self.fields))
         names = [f.name for f in self.fields]
@@ -265,7 +271,7 @@ def pause_codes_from(items: Sequence[Mapping[str, Any]]) -> tuple[PauseCode, ...
     for i, item in enumerate(items):
         try:
             out.append(PauseCode(**dict(item)))
-        except TypeError as err:
+        except (TypeError, ValueError) as err:
             raise ValueError(f"pause_code {i + 1}: {err}") from None
     codes = [p.code for p in out]
     if len(set(codes)) != len(codes):
