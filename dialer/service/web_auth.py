@@ -13,8 +13,8 @@ audit, as FastAPI dependencies over one :class:`WebContext`.
   ``application/json`` (a cross-site form cannot send that without a CORS preflight,
   which this service never grants).
 - Roles are ordered: an admin may do what a supervisor may, a supervisor what an agent
-  may. The user's row is read at every request, so disabling a user or changing its role
-  takes effect at once.
+  may. The user's row is read at every request: a user disabled, given a new password
+  or another role since its session opened must log in again.
 """
 
 from __future__ import annotations
@@ -122,7 +122,9 @@ class WebContext:
         if session is None:
             return None
         user = self.store.find_user(session.user)
-        if user is None or user.disabled:
+        # a user changed since the session opened (a new password, disabled, another
+        # role) logs in again: a stolen session does not outlive a password change
+        if user is None or user.disabled or user.changed_at > session.created_at:
             with self.lock:
                 self.sessions.close_user(session.user)
             return None

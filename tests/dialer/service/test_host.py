@@ -170,3 +170,34 @@ def test_requests_that_do_not_fit_are_refused_by_name(tmp_path: Path) -> None:
 def test_an_agent_sees_only_its_own_events(event: dict, name: str, role: str,
                                           seen: bool) -> None:
     assert visible_to(event, name, role) is seen
+
+
+@pytest.mark.slow
+def test_what_a_crashed_service_left_open_is_settled_when_the_campaign_starts_again(
+        tmp_path: Path) -> None:
+    db = _store(tmp_path, HUMANS + BUSY)
+    with Store(db) as store:  # as a kill -9 leaves it: one claimed, one dialing
+        claimed = store.claim_next("sales", T0)
+        dialing = store.claim_next("sales", T0)
+        assert claimed is not None and dialing is not None
+        assert store.mark_dialing(dialing.attempt, T0 + 1)
+
+    async def main() -> None:
+        host = _host(db)
+        host.start()
+        try:
+            sub = host.subscribe("boss", "admin")
+            await host.start_campaign("sales")
+            await _until(sub, "campaign.finished")
+        finally:
+            await asyncio.to_thread(host.stop)
+
+    asyncio.run(main())
+    with Store(db) as store:
+        states = dict(store.query("SELECT id, state FROM attempt WHERE id IN (?, ?)",
+                                  (claimed.attempt, dialing.attempt)))
+        assert states == {claimed.attempt: "released", dialing.attempt: "done"}
+        assert not store.query("SELECT 1 FROM attempt WHERE state IN ('claimed','dialing')")
+        # every contact ends with a settled attempt (the lost call counts as one)
+        assert store.query("SELECT COUNT(DISTINCT contact_id) FROM attempt "
+                           "WHERE state='done'")[0][0] == len(HUMANS) + len(BUSY)

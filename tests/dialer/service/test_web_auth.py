@@ -137,3 +137,17 @@ def test_roles_are_checked(tmp_path: Path) -> None:
         users = c.get("/api/users").json()
         assert {u["name"] for u in users} == {"li", "wang", "boss", "root"}
         assert all("password_hash" not in u for u in users)
+
+
+def test_a_new_password_ends_the_open_sessions(tmp_path: Path) -> None:
+    clock = Clock()
+    with client(tmp_path, clock) as c:
+        login(c, "li")
+        clock.now += 60
+        with Store(tmp_path / "dialer.sqlite") as store:
+            store.set_password_hash("li", store.get_user("li").password_hash,
+                                    now=clock.now)
+        clock.now += 1
+        assert c.get("/api/me").status_code == 401
+        login(c, "li")
+        assert c.get("/api/me").status_code == 200
