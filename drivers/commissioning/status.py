@@ -1,6 +1,7 @@
 """``trunkline status``: a live view of the spans (alarms, counters) and of the channels
 by state, drawn with rich; ``--once`` prints it once.
 
+On mobile spans it shows each module's SIM, IMSI/ICCID, network and signal.
 On MFC/R2 spans it also reads what the far end sends on each timeslot (the ABCD bits,
 DAHDI_GETRXBITS) and says what that means while we send idle: idle, blocked, seized. It
 sends nothing itself. The state of our own side's circuits (a call in progress, an SS7
@@ -79,6 +80,23 @@ def r2_far_end(card) -> list[tuple[int, str, str, list[int]]]:
     return rows
 
 
+def mobile_rows(card) -> list[tuple[str, ...]]:
+    """One row per mobile module (its span): the SIM (ready, absent, pin...), its IMSI
+    and ICCID, the registration (TS 27.007 +CREG: home, roaming, searching, denied), the
+    operator, the signal (+CSQ as dBm) and how often the module restarted."""
+    rows = []
+    for s in card.spans:
+        if s.signalling.value != "mobile":
+            continue
+        st = card.modem(s.number).status()
+        signal = "unknown" if st.get("dbm") is None else f"{st['dbm']} dBm"
+        rows.append((str(s.number), str(st.get("name", "")), str(st.get("sim", "")),
+                     str(st.get("imsi", "") or "-"), str(st.get("iccid", "") or "-"),
+                     str(st.get("registration", "")), str(st.get("operator", "") or "-"),
+                     signal, str(st.get("restarts", 0))))
+    return rows
+
+
 def status_tables(card):
     from rich.console import Group
     from rich.table import Table
@@ -118,6 +136,15 @@ def status_tables(card):
         for span, bits, meaning, slots in r2:
             far.add_row(str(span), format_ranges(slots), bits, meaning)
         tables.append(far)
+    mobile = mobile_rows(card)
+    if mobile:
+        table = Table(title="mobile modules: SIM and network")
+        for col in ("span", "module", "SIM", "IMSI", "ICCID", "network", "operator",
+                    "signal", "restarts"):
+            table.add_column(col)
+        for row in mobile:
+            table.add_row(*row)
+        tables.append(table)
     if any(s.signalling.value in ("cas", "ss7") for s in card.spans):
         from rich.text import Text
 

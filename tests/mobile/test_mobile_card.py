@@ -269,3 +269,17 @@ def test_sms_and_a_call_share_the_port(card) -> None:
                  max_seconds=10, on_tick=lambda f: got.extend(
                      iter(card.sms(1).receive, None)))
     assert leg.result()["outcome"] == "busy"
+
+
+def test_status_shows_each_modules_sim_and_network() -> None:
+    from trunkline.drivers.commissioning.status import mobile_rows
+
+    config = mobile_config_from_string('[[module]]\nname = "a"\nemulated = true\nrssi = 3\n'
+                                       '[[module]]\nname = "b"\nemulated = true\n'
+                                       'sim = "absent"\n')
+    with MobileCard(config, clock=VirtualClock()) as card:
+        rows = mobile_rows(card)
+    assert rows == [
+        ("1", "a", "ready", "460001234567801", "89860012345678901201", "home", "CHINA MOBILE",
+         "-107 dBm", "0"),
+        ("2", "b", "absent", "-", "-", "not searching", "-", "-73 dBm", "0")]

@@ -477,8 +477,13 @@ class EmulatedModem:
         else:
             self._reply(final=f"+CME ERROR: {_CME_TEXT.get(code, 'unknown')}")
 
+    @property
+    def registration(self) -> int:
+        """What +CREG says: without a SIM a module does not register (0)."""
+        return self.settings.registration if self.settings.sim == "ready" else 0
+
     def _creg_fields(self, n: int, *, read: bool = False) -> str:
-        stat = self.settings.registration
+        stat = self.registration
         fields = [str(stat)]
         if n >= 2 and stat in (1, 5):
             fields += ['"1A2B"', '"01C3D4E5"', "7"]
@@ -565,7 +570,7 @@ class EmulatedModem:
         self._reply(f"+CEREG: {self._creg_fields(self.cereg_n, read=True)}")
 
     def _cops_read(self) -> None:
-        if self.settings.registration in (1, 5):
+        if self.registration in (1, 5):
             self._reply(f'+COPS: 0,0,"{self.settings.operator}",7')
         else:
             self._reply("+COPS: 0")
