@@ -147,7 +147,9 @@ EVENT_MAP: dict[str, EventRule] = {
     "DAHDI_EVENT_BADFCS": EventRule(None, "HDLC bad FCS: counted on the D-channel"),
     "DAHDI_EVENT_DIALCOMPLETE": EventRule(EventKind.DIAL_COMPLETE, "DAHDI_DIAL finished"),
     "DAHDI_EVENT_RINGERON": EventRule(None, "our ringer started (we asked for it)"),
-    "DAHDI_EVENT_RINGEROFF": EventRule(EventKind.RING_END, "ringing stopped"),
+    # __rbs_otimer_expire queues RINGEROFF at every silent step of our ringer's cadence
+    # (after each burst), not when ringing stops: the port is still ringing.
+    "DAHDI_EVENT_RINGEROFF": EventRule(None, "our ringer's silent step (still ringing)"),
     "DAHDI_EVENT_HOOKCOMPLETE": EventRule(None, "a hook change we asked for completed"),
     "DAHDI_EVENT_BITSCHANGED": EventRule(EventKind.BITS_CHANGED, "CAS: GETRXBITS gives bits"),
     "DAHDI_EVENT_PULSE_START": EventRule(None, "pulse digit starts (we detect digits in DSP)"),
@@ -1040,10 +1042,6 @@ class DahdiCard(CardABC):
                 return
             self._ringing.add(channel)
             self._events.append(CardEvent(t, EventKind.RING_BEGIN, channel, info.span))
-            return
-        if code == lib.DAHDI_EVENT_RINGEROFF:
-            self._ringing.discard(channel)
-            self._events.append(CardEvent(t, EventKind.RING_END, channel, info.span))
             return
         if code == lib.DAHDI_EVENT_BITSCHANGED:
             value = self._cas_bits_internal(channel) if info.signalling is \

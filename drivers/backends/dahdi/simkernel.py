@@ -142,6 +142,9 @@ RING_TRAILER = 0.05
 #: battalarm 1000 ms): a change of battery counts after the debounce, and the channel
 #: alarm follows the alarm time after the change began.
 BATT_DEBOUNCE, BATT_ALARM = 0.064, 1.0
+#: dahdi-base.c initialize_channel without a zone: "ringcadence[0] = chan->starttime"
+#: (DAHDI_DEFAULT_RINGTIME, 2000 ms) and "ringcadence[1] = DAHDI_RINGOFFTIME" (4000 ms).
+STARTTIME_MS, RINGOFFTIME_MS = 2000, 4000
 
 DEFAULT_SYSTEM = """\
 # The default simulated system: one 4-span E1 board and one 4-port analog board.
@@ -271,6 +274,13 @@ class _Chan:
     # (first sample, linear samples); heard on or off hook (the line loop's tests).
     line_audio: list[tuple[int, np.ndarray]] = field(default_factory=list)
     battery: bool = True           # FXO: the exchange feeds the line (wctdm battery_state)
+    # FXS ringing (dahdi-base.c chan->ringcadence/firstcadencepos/cadencepos, the ringer's
+    # txstate RINGON/RINGOFF and when its otimer expires).
+    ringcadence: tuple[int, ...] = ()
+    firstcadencepos: int = 0
+    cadencepos: int = 0
+    ringer_on: bool = False
+    ringer_until: float | None = None
     chan_alarms: int = 0           # dahdi_alarm_channel's own (the FXO battery alarm)
     tx: bytearray = field(default_factory=bytearray)
     events: deque[int] = field(default_factory=deque)
@@ -905,6 +915,7 @@ class SimulatedKernel:
         ch = self.chans[channel]
         ch.offhook = offhook
         ch.ringing = False
+        self._stop_ringer(ch)  # __dahdi_hooksig_pvt: off hook while ringing trips it
         ch.events.append(self.lib.DAHDI_EVENT_RINGOFFHOOK if offhook
                          else self.lib.DAHDI_EVENT_ONHOOK)
 
@@ -957,6 +968,8 @@ class SimulatedKernel:
             self._battery_plan.remove(step)
             self._battery_step(step[1], step[2])
         for ch in self.chans.values():
+            while ch.ringer_until is not None and ch.ringer_until <= t:
+                self._ringer_step(ch)
             if ch.ring_trailer_at is not None and ch.ring_trailer_at <= t:
                 ch.ring_trailer_at = None
                 ch.events.append(self.lib.DAHDI_EVENT_RINGOFFHOOK)
@@ -1000,6 +1013,7 @@ class SimulatedKernel:
                 if ch.module == "fxo":
                     ch.offhook = False
                 ch.ringing = ch.ringing if ch.module == "fxo" else False
+                self._stop_ringer(ch)
                 ch.echocan = 0
                 if self.cross.crossed(self.spans[ch.span - 1]):
                     self.cross.transmit(ch)  # what was written went out before the close
@@ -1187,6 +1201,8 @@ class SimulatedKernel:
         fault_times = [float(x.get("at", 0)) for x in self._faults]
         fault_times += [p[0] for p in self._ring_plan]
         fault_times += [p[0] for p in self._battery_plan]
+        fault_times += [c.ringer_until for c in self.chans.values()
+                        if c.ringer_until is not None]
         fault_times += [c.ring_trailer_at for c in self.chans.values()
                         if c.ring_trailer_at is not None]
         upcoming += [t for t in fault_times if limit is None or t <= limit]
@@ -1269,6 +1285,7 @@ class SimulatedKernel:
             # initialize_channel -> set_tone_zone(chan, DEFAULT_TONE_ZONE): the default
             # zone if one is loaded, none otherwise (close_channel drops it again).
             ch.curzone = self._default_zone()
+            self._take_zone_cadence(ch)
             # initialize_channel: "Make sure that the audio flag is cleared on a clear
             # channel" (sig & DAHDI_SIG_CLEAR or DAHDI_SIG_HARDHDLC).
             if ch.sigtype & (self.lib.DAHDI_SIG_CLEAR | self.lib.DAHDI_SIG_HARDHDLC):
@@ -1550,11 +1567,14 @@ class SimulatedKernel:
                 # RINGEROFF are queued by dahdi_rbs_sethook's cadence steps
                 # (__do_rbs: TXSTATE_RINGOFF/RINGON), not by this ioctl.
                 ch.ringing = True
+                self._start_ringer(ch)
             elif op == lib.DAHDI_RINGOFF:
                 # dahdi_rbs_sethook(TXSIG_ONHOOK, TXSTATE_ONHOOK, 0): no event.
                 ch.ringing = False
+                self._stop_ringer(ch)
             elif op in (lib.DAHDI_ONHOOK, lib.DAHDI_OFFHOOK):
                 ch.ringing = False
+                self._stop_ringer(ch)
             elif op in (lib.DAHDI_WINK, lib.DAHDI_START, lib.DAHDI_FLASH):
                 started = True
             else:
@@ -1614,6 +1634,7 @@ class SimulatedKernel:
             raise DahdiOperationError(errno.ENODATA, name, f"tone zone {arg[0]}")
         ch.dial_until = None  # stop_tone
         ch.curzone = number
+        self._take_zone_cadence(ch)
 
     def _ioctl_gettonezone(self, f: _Fd, arg: Any, name: str) -> None:
         # dahdi-base.c DAHDI_GETTONEZONE: 0 when the channel has none (0 is also "us").
@@ -1648,7 +1669,70 @@ class SimulatedKernel:
         ch.polarity = int(bool(arg[0]))
 
     def _ioctl_setcadence(self, f: _Fd, arg: Any, name: str) -> None:
-        self._analog(f, name)
+        # dahdi_chan_ioctl DAHDI_SETCADENCE: a cadence of DAHDI_MAX_CADENCE on/off times
+        # (ms); the first negative "on" time marks where ringing loops back to. NULL:
+        # the zone's again (or starttime on, DAHDI_RINGOFFTIME off without a zone).
+        ch = self._analog(f, name)
+        if arg is None or arg == self.ffi.NULL:
+            self._take_zone_cadence(ch)
+            ch.firstcadencepos = 0
+            return
+        cad = self.ffi.cast("struct dahdi_ring_cadence *", arg)
+        times = [int(cad.ringcadence[i]) for i in range(self.lib.DAHDI_MAX_CADENCE)]
+        ch.firstcadencepos = 0
+        for i in range(0, len(times), 2):
+            if times[i] < 0:
+                times[i] = -times[i]
+                ch.firstcadencepos = i
+                break
+        ch.ringcadence = tuple(times)
+
+    def _take_zone_cadence(self, ch: _Chan) -> None:
+        """set_tone_zone: "memcpy(chan->ringcadence, z->ringcadence, ...)"."""
+        zone = self.zones.get(ch.curzone) if ch.curzone is not None else None
+        size = self.lib.DAHDI_MAX_CADENCE
+        times = list(zone[1]) if zone and zone[1] else [STARTTIME_MS, RINGOFFTIME_MS]
+        ch.ringcadence = tuple((times + [0] * size)[:size])
+
+    def _start_ringer(self, ch: _Chan) -> None:
+        """DAHDI_HOOK RING on an FXS port: "chan->cadencepos = 0; ret =
+        chan->ringcadence[0]; dahdi_rbs_sethook(chan, DAHDI_TXSIG_START,
+        DAHDI_TXSTATE_RINGON, ret)": ringing, with no event for this first burst."""
+        ch.cadencepos = 0
+        ch.ringer_on = True
+        ch.ringer_until = self.now() + ch.ringcadence[0] / 1000
+
+    def _ringer_step(self, ch: _Chan) -> None:
+        """__rbs_otimer_expire for TXSTATE_RINGON/RINGOFF: the next cadence time, and
+        DAHDI_EVENT_RINGEROFF or RINGERON (the kernel's own indexing, kept as it is)."""
+        size = self.lib.DAHDI_MAX_CADENCE
+        cad = ch.ringcadence
+        ch.cadencepos += 1
+        if ch.ringer_on:
+            if ch.cadencepos >= size:
+                ch.cadencepos = 0
+            length = cad[ch.cadencepos]
+            if not length:
+                ch.cadencepos = 0
+                zone = self.zones.get(ch.curzone) if ch.curzone is not None else None
+                length = zone[1][0] if zone and zone[1] else cad[0]
+            ch.ringer_on = False
+            ch.events.append(self.lib.DAHDI_EVENT_RINGEROFF)
+        else:
+            if ch.cadencepos >= size:
+                ch.cadencepos = ch.firstcadencepos
+            length = cad[ch.cadencepos]
+            if not length:
+                ch.cadencepos = ch.firstcadencepos
+                length = cad[ch.cadencepos]
+            ch.ringer_on = True
+            ch.events.append(self.lib.DAHDI_EVENT_RINGERON)
+        assert ch.ringer_until is not None
+        ch.ringer_until += max(length, 1) / 1000
+
+    def _stop_ringer(self, ch: _Chan) -> None:
+        ch.ringer_on = False
+        ch.ringer_until = None
 
     def _ioctl_settxbits(self, f: _Fd, arg: Any, name: str) -> None:
         ch = self._chan_of(f, name)
