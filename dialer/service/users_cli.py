@@ -145,17 +145,17 @@ def run_enable(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         users = store.users()
-    rows = [{"name": u.name, "role": u.role, "disabled": u.disabled,
-             "created_at": u.created_at, "changed_at": u.changed_at} for u in users]
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps([{"name": u.name, "role": u.role, "disabled": u.disabled,
+                           "created_at": u.created_at, "changed_at": u.changed_at}
+                          for u in users]))
         return 0
-    if not rows:
+    if not users:
         print("no users (add one: trunkline users add NAME --role admin)")
         return 0
-    width = max(len(r["name"]) for r in rows)
-    for r in rows:
-        changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["changed_at"]))
-        state = "disabled" if r["disabled"] else "enabled"
-        print(f"{r['name']:<{width}}  {r['role']:<10}  {state:<8}  changed {changed}")
+    width = max(len(u.name) for u in users)
+    for u in users:
+        changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(u.changed_at))
+        state = "disabled" if u.disabled else "enabled"
+        print(f"{u.name:<{width}}  {u.role:<10}  {state:<8}  changed {changed}")
     return 0

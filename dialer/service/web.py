@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
@@ -56,7 +56,7 @@ CLOSE_SESSION_ENDED = 4401
 
 
 def _error(status: int, code: str, message: str, *, fields: list[dict[str, str]] | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+           headers: Mapping[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"error": code, "message": message}
     if fields is not None:
         body["fields"] = fields

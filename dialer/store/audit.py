@@ -45,14 +45,17 @@ class AuditLog(Database):
         text = json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True,
                           default=str)
         with self.transaction() as db:
-            return db.execute(
+            row = db.execute(
                 "INSERT INTO audit (ts, user, action, target, details, remote) "
                 "VALUES (?,?,?,?,?,?)", (now, user, action, target, text, remote)).lastrowid
+        assert row is not None  # an INSERT always has one
+        return row
 
     def audit_entries(self, *, user: str | None = None, action: str | None = None,
                       since: float | None = None, limit: int = 1000) -> list[AuditEntry]:
         """The newest entries first, filtered by user, action and time."""
-        where, params = ["1=1"], []
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
         if user is not None:
             where.append("user=?")
             params.append(user)
