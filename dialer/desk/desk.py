@@ -283,7 +283,7 @@ class Desk:
                 PreviewClosed(seat.agent, contact_id, "dialled" if dial else "skipped")]
 
     def _do_manual_dial(self, seat: Seat, c: cmd.ManualDial, now: float) -> list[Out]:
-        if seat.state != READY:
+        if seat.state not in (READY, PREVIEW):
             raise _Refusal(f"the agent dials when ready: state is {seat.state}")
         if c.campaign not in dict(seat.campaigns):
             raise FieldError("campaign", f"agent {seat.agent!r} is not logged in to "
@@ -452,8 +452,15 @@ class Desk:
             return [PreviewClosed(action.agent, action.contact_id, how)]
         if isinstance(action, Dial) and action.agent is not None:
             seat = self.seats.get(action.agent)
+            out = []
+            if seat is not None and seat.preview is not None \
+                    and seat.preview.contact_id != action.contact.id:
+                # a callback (or a typed number) replaced the record shown
+                out.append(PreviewClosed(seat.agent, seat.preview.contact_id, "returned"))
+                seat.preview = seat.preview_deadline = None
             if seat is not None and card is not None:
                 seat.card, seat.call, seat.disposed = card, action.call_id, False
+            return out
         return []
 
     def engine_state(self, agent: str, state: AgentState | None, now: float) -> list[Out]:
@@ -482,11 +489,14 @@ class Desk:
             reason = seat.then_pause or seat.reason or LOGIN_REASON
             seat.then_pause = None
             out += self._set(seat, PAUSED, reason, now)
-            limit = next((p.limit for p in self.site.pause_codes if p.code == reason), None)
-            seat.overrun_at = now + limit if limit else None
+            pause_limit = next((p.limit for p in self.site.pause_codes if p.code == reason),
+                               None)
+            seat.overrun_at = now + pause_limit if pause_limit else None
         else:
             if new == READY:     # after wrap-up, a skipped preview or a failed dial
                 seat.call, seat.card = None, None
+            if new != PREVIEW:
+                seat.preview = seat.preview_deadline = None
             out += self._set(seat, new, "", now)
         if seat.leaving:
             out += self._leave_if_possible(seat, now)

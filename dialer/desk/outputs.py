@@ -103,7 +103,9 @@ class PreviewOffered(DeskEvent):
 
 @dataclass(frozen=True, slots=True)
 class PreviewClosed(DeskEvent):
-    """``how``: ``dialled``, ``skipped``, ``expired_dialled`` or ``expired_skipped``."""
+    """``how``: ``dialled``, ``skipped``, ``expired_dialled``, ``expired_skipped`` or
+    ``returned`` (a callback due for the agent, or a number it dialled, took its place;
+    the record goes back to the list)."""
 
     TYPE: ClassVar[str] = "preview_closed"
     contact_id: str

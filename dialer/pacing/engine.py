@@ -565,16 +565,20 @@ class Engine:
             self._available(agent, now, out)
 
     def _on_manual_dial(self, event: ev.ManualDial, now: float, out: list[Action]) -> None:
+        """Dial for a ready agent; or, with a given contact, for an agent looking at a
+        preview record (a callback due for it, a number it typed): the record shown goes
+        back to the list at once."""
         agent = self._agent(event.agent)
         run = self._run(event.campaign)
         if event.campaign not in agent.levels:
             raise DialerStateError(f"cannot dial for agent {agent.id!r} on campaign "
                                    f"{run.name!r}: not logged in to it")
-        if agent.state is not AgentState.READY:
+        previewing = agent.state is AgentState.PREVIEW and event.contact is not None
+        if agent.state is not AgentState.READY and not previewing:
             raise DialerStateError(f"cannot dial for agent {agent.id!r}: state is "
                                    f"{agent.state}")
         home = self._runs[agent.home]
-        if home.config.mode.automatic and home.spare < 1:
+        if home.config.mode.automatic and home.spare < 1 and not previewing:
             raise DialerStateError(f"cannot dial for agent {agent.id!r}: campaign "
                                    f"{home.name!r} counts on the agent for a call in flight")
         contact = event.contact
@@ -587,6 +591,13 @@ class Engine:
         if contact.number in self._active_numbers:
             raise DialerStateError(f"cannot dial {contact.number} for agent {agent.id!r}: "
                                    "the number is already on a call")
+        if previewing:
+            shown = agent.preview
+            assert shown is not None
+            agent.preview = agent.preview_campaign = None
+            agent.fire("preview_skip", now)
+            self._active_numbers.discard(shown.number)
+            self._provider.defer(shown, now)
         home.home_ready.pop(agent.id, None)
         agent.fire("reserve", now)
         self._place(run, contact, now, out, agent=agent)

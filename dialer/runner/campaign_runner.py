@@ -132,6 +132,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
     #: Ring every agent position at start and hold it for the shift (``dialer run``);
     #: the desk runner rings positions as agents log in instead.
     positions_at_start: bool = True
+    #: The contact provider the engine draws from (the desk runner's adds to it).
+    contacts_class: type[_Contacts] = _Contacts
 
     def __init__(self, store: Store, campaign: str | Sequence[str], gateway: GatewayPort, *,
                  config: CampaignConfig | Sequence[CampaignConfig] | None = None,
@@ -168,7 +170,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self.abandon_tone = abandon_tone
         self.abandon_seconds = abandon_seconds
         self.amd_timeout = amd_timeout
-        self.contacts = _Contacts(store, window_of=self.window_of)
+        self.contacts = self.contacts_class(store, window_of=self.window_of)
         self.engine = Engine(self.configs.values(), self.contacts, log=engine_log)
         self.translator = WireTranslator(self._engine_state, amd_timeout=amd_timeout)
         self.customers: dict[int, _Customer] = {}    # engine call id -> customer call

@@ -176,6 +176,8 @@ class DeskRunner(CampaignRunner):
     desk events; ``site`` the pause codes (default: the store's)."""
 
     positions_at_start = False
+    contacts_class = _DeskContacts
+    contacts: _DeskContacts
     #: The longest a step waits while agents are logged in (command latency).
     max_wait = 0.1
 
@@ -186,8 +188,6 @@ class DeskRunner(CampaignRunner):
         if "config" not in options:
             options["config"] = [campaign_config(store, name, desk=True) for name in names]
         super().__init__(store, names, gateway, **options)
-        self.contacts = _DeskContacts(store, window_of=self.window_of)
-        self.engine._provider = self.contacts  # the engine was built on the plain one
         self.desk = Desk({name: CampaignDesk(store.desk_config(name), store.strategy(name))
                           for name in self.campaigns},
                          site or SiteDesk(store.pause_codes()))
@@ -279,7 +279,7 @@ class DeskRunner(CampaignRunner):
                 work.extend(self._engine(item, now))
 
     def _engine(self, event: ev.Event, now: float) -> list[Any]:
-        if isinstance(event, ev.WrapUpDone):
+        if isinstance(event, ev.WrapUpDone | ev.AgentLoggedOut):
             wrapping = self._wrapping.pop(event.agent, None)
             if wrapping is not None:
                 self.store.set_wrap(wrapping[0], round(now - wrapping[1], 3))
@@ -405,7 +405,8 @@ class DeskRunner(CampaignRunner):
         return self._apply(actions, now)
 
     def _dial_due_callbacks(self, now: float) -> None:
-        ready = [a for a, seat in self.desk.seats.items() if seat.state == "ready"]
+        ready = [a for a, seat in self.desk.seats.items()
+                 if seat.state in ("ready", "preview")]
         for agent in self.store.agents_with_due_callbacks(ready, now):
             claim = self.store.claim_callback(agent, now)
             if claim is not None and claim.campaign in self.campaigns:
@@ -528,6 +529,7 @@ class DeskRunner(CampaignRunner):
         self.settings[name] = settings
         settle_open_attempts(self.store, self.gateway, [name], self.dial_string,
                              lambda attempt: self._record_unknown(attempt, now), now)
+        self.store.close_stale_sessions([name], now)  # left open by a crash
         self.store.restore_ledger(self.engine.ledger(name), name, self.window_of(name, now))
         self.desk.add_campaign(name, CampaignDesk(self.store.desk_config(name),
                                                   self.store.strategy(name)))
@@ -650,7 +652,8 @@ class DeskRunner(CampaignRunner):
             if current is not None and current.state is AgentState.TALKING \
                     and current.call_id in self.customers:
                 self._hangup(self.customers[current.call_id].gw)
-            self._feed(self.desk.position_lost(agent, now), now)
+            if self.agent_legs.get(agent) is position:  # not an earlier login's phone
+                self._feed(self.desk.position_lost(agent, now), now)
             if position.session is not None and agent not in self.engine.agents:
                 self.store.close_agent_session(position.session, now)
                 position.session = None

@@ -73,12 +73,13 @@ class DeskRecords(Database):
             if attempt is not None and db.execute(
                     "SELECT 1 FROM disposition WHERE attempt_id=?", (attempt,)).fetchone():
                 raise StoreError(f"attempt {attempt} has a disposition already")
-            return db.execute(
+            cursor = db.execute(
                 "INSERT INTO disposition (attempt_id, contact_id, campaign_id, agent, code, "
                 "fields, notes, automatic, at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (attempt, contact, cid, agent, code,
-                 json.dumps(dict(fields), ensure_ascii=False), notes, int(automatic),
-                 at)).lastrowid
+                 json.dumps(dict(fields), ensure_ascii=False), notes, int(automatic), at))
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table
+            return cursor.lastrowid
 
     def log_agent_state(self, agent: str, state: str, reason: str, since: float,
                         until: float) -> None:
@@ -183,6 +184,7 @@ class DeskRecords(Database):
                 "INSERT INTO attempt (contact_id, campaign_id, number, state, claimed_at, "
                 "agent, local_how) VALUES (?,?,?,'claimed',?,?,?)",
                 (row["id"], cid, e164, now, agent, hour_of_week(now, tz))).lastrowid
+            assert attempt is not None  # an INSERT into a rowid table
             db.execute("UPDATE contact SET state='dialing' WHERE id=?", (row["id"],))
         return Claim(attempt, row["id"], campaign, e164, row["time_zone"],
                      json.loads(row["fields"]))

@@ -107,3 +107,21 @@ def test_a_call_goes_to_a_campaigns_ready_agent() -> None:
     out = engine.handle(ev.CallTransferred(call, campaign="b"), 3.0)
     assert Connect(call, "y") in out
     assert engine.calls[call].campaign == "b" and engine.calls[call].origin == "a"
+
+
+def test_a_callback_dialled_for_an_agent_looking_at_a_preview() -> None:
+    queue = ContactQueue([Contact(f"p{i}", f"p-{i}", "p") for i in range(3)])
+    engine = Engine([CampaignConfig("p", mode="preview", regime="none")], queue,
+                    log=quiet_logger())
+    engine.handle(ev.AgentLoggedIn("x", (("p", "standard"),)), 0.0)
+    engine.handle(ev.AgentReady("x"), 0.0)
+    shown = engine.agents["x"].preview
+    assert shown is not None
+    with pytest.raises(DialerStateError, match="state is preview"):
+        engine.handle(ev.ManualDial("x", "p"), 1.0)          # the campaign's next: no
+    callback = Contact("cb", "p-99", "p")
+    out = engine.handle(ev.ManualDial("x", "p", callback), 1.0)
+    assert [d.contact for d in dials(out)] == [callback]
+    assert engine.agents["x"].state is AgentState.RESERVED
+    assert queue.next_contact("p", 1.0) == Contact("p1", "p-1", "p")   # the list goes on
+    assert shown in [queue.next_contact("p", 1.0), queue.next_contact("p", 1.0)]

@@ -110,3 +110,37 @@ def test_preview_skip_dial_manual_dial_and_blind_transfer(tmp_path: Path) -> Non
         assert pops(runner)[1].campaign == "hand"
     finally:
         gateway.close()
+
+
+@pytest.mark.slow
+def test_a_callback_comes_due_while_its_agent_looks_at_a_preview(tmp_path: Path) -> None:
+    store = make_store(tmp_path, campaign="pv", ranges=HUMANS,
+                       config={"mode": "preview", "regime": "none", "preview_timeout": 900.0})
+    store.save_desk_config("pv", DeskConfig.from_dict("pv", DESK))
+    gateway = InProcessGateway(start=T0)
+    runner = DeskRunner(store, "pv", gateway, group="pri", engine_log=quiet_logger())
+    offers = lambda: [e for e in runner.desk_events if isinstance(e, PreviewOffered)]  # noqa: E731
+    try:
+        runner.start()
+        login(runner, (("pv", "standard"),))
+        step_until(runner, lambda: bool(offers()), 30)
+        runner.submit(cmd.PreviewDial("a1", offers()[0].contact.contact_id))
+        step_until(runner, lambda: state(runner) == "wrap_up", 120)
+        first = pops(runner)[0].contact
+        at = datetime.fromtimestamp(gateway.now() + 300, SH).strftime("%Y-%m-%d %H:%M")
+        runner.submit(cmd.SaveDisposition("a1", "promise", {"amount": "5", "date": "2025-06-09"},
+                                          callback={"at": at}))
+        step_until(runner, lambda: len(offers()) == 2, 10)
+        assert offers()[1].contact.contact_id != first.contact_id
+        # the agent looks at the next record; the callback's time comes
+        step_until(runner, lambda: len(pops(runner)) == 2, 900)
+        assert pops(runner)[1].contact.contact_id == first.contact_id
+        closed = [e for e in runner.desk_events if e.TYPE == "preview_closed"]
+        assert [(e.contact_id, e.how) for e in closed][-1] == (
+            offers()[1].contact.contact_id, "returned")
+        # the record it was shown is back on the list, due now
+        row = store.query("SELECT state, next_at FROM contact WHERE id=?",
+                          (int(offers()[1].contact.contact_id),))[0]
+        assert row["state"] == "ready" and row["next_at"] <= gateway.now()
+    finally:
+        gateway.close()
