@@ -14,8 +14,9 @@ any site could open one with the user's cookie). It sends ``hello``, a ``snapsho
 supervisors, ``desk.snapshot`` (the user's own desk; every desk for supervisors), then
 the host's events the user may see
 (:func:`~trunkline.dialer.service.host.visible_to`), and ``ping`` every
-:data:`PING_EVERY` seconds; when the session ends it sends ``session.ended`` and closes
-with code 4401.
+:data:`PING_EVERY` seconds. When the session ends it sends ``session.ended`` and closes
+with code 4401: at once on logout, a new login in the same browser, or the user
+disabled or changed; at the next ping for an idle timeout.
 """
 
 from __future__ import annotations
@@ -228,12 +229,14 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
     seats = [seat for seat in await ctx.host.desk_seats()
              if session.role in ("supervisor", "admin") or seat.get("agent") == session.user]
     await ws.send_json({"type": "desk.snapshot", "seats": seats})
+    watcher = ctx.watch(session.id)
     with ctx.host.subscribe(session.user, session.role) as feed:
         reader = asyncio.ensure_future(_until_closed(ws))
+        ended = asyncio.ensure_future(watcher[1].wait())
         try:
             while not reader.done():
                 getter = asyncio.ensure_future(feed.get())
-                done, _ = await asyncio.wait({getter, reader}, timeout=PING_EVERY,
+                done, _ = await asyncio.wait({getter, reader, ended}, timeout=PING_EVERY,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if getter in done:
                     await ws.send_text(json.dumps(getter.result(), default=str))
@@ -241,8 +244,9 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
                 getter.cancel()
                 if reader in done:
                     break
-                still = await asyncio.to_thread(ctx.session_of, cookie, touch=False)
-                if still is None:
+                # logout, user disabled or changed (at once); idle timeout (at a ping)
+                if ended.done() or await asyncio.to_thread(ctx.session_of, cookie,
+                                                           touch=False) is None:
                     await ws.send_json({"type": "session.ended"})
                     await ws.close(code=CLOSE_SESSION_ENDED, reason="session ended")
                     break
@@ -251,6 +255,8 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
             pass
         finally:
             reader.cancel()
+            ended.cancel()
+            ctx.unwatch(session.id, watcher)
 
 
 async def _until_closed(ws: WebSocket) -> None:

@@ -19,6 +19,8 @@ audit, as FastAPI dependencies over one :class:`WebContext`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import os
 import secrets
@@ -97,6 +99,30 @@ class WebContext:
 
     def __post_init__(self) -> None:
         self.signer = URLSafeSerializer(self.key, salt="trunkline-session")
+        #: session id -> the WebSockets open on it (their loop and "ended" event)
+        self._watchers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    def watch(self, session_id: str) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
+        """An event set when session ``session_id`` is ended (call it on the loop)."""
+        watcher = (asyncio.get_running_loop(), asyncio.Event())
+        with self.lock:
+            self._watchers.setdefault(session_id, set()).add(watcher)
+        return watcher
+
+    def unwatch(self, session_id: str,
+                watcher: tuple[asyncio.AbstractEventLoop, asyncio.Event]) -> None:
+        with self.lock:
+            self._watchers.get(session_id, set()).discard(watcher)
+            if not self._watchers.get(session_id, True):
+                del self._watchers[session_id]
+
+    def end_sessions(self, ids: list[str]) -> None:
+        """Tell the WebSockets of sessions ``ids`` that they ended (any thread)."""
+        with self.lock:
+            watchers = [w for i in ids for w in self._watchers.pop(i, ())]
+        for loop, event in watchers:
+            with contextlib.suppress(RuntimeError):  # that loop has closed
+                loop.call_soon_threadsafe(event.set)
 
     def sign(self, session_id: str) -> str:
         return self.signer.dumps(session_id)
@@ -126,7 +152,8 @@ class WebContext:
         # role) logs in again: a stolen session does not outlive a password change
         if user is None or user.disabled or user.changed_at > session.created_at:
             with self.lock:
-                self.sessions.close_user(session.user)
+                ended = self.sessions.close_user(session.user)
+            self.end_sessions(ended)
             return None
         session.role = user.role
         return session

@@ -108,6 +108,8 @@ def login(body: LoginRequest, request: Request, response: Response) -> Me:
         if old is not None:
             ctx.sessions.close(old)
         session = ctx.sessions.open(user.name, user.role, now)
+    if old is not None:
+        ctx.end_sessions([old])
     ctx.audit("login", user=user.name, remote=address)
     response.set_cookie(COOKIE, ctx.sign(session.id), httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
@@ -122,6 +124,7 @@ def logout(request: Request, session: AnySession, response: Response) -> Done:
     ctx = context(request)
     with ctx.lock:
         ctx.sessions.close(session.id)
+    ctx.end_sessions([session.id])
     ctx.audit("logout", user=session.user, remote=remote(request))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return Done()

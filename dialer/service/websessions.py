@@ -65,12 +65,12 @@ class SessionTable:
     def close(self, session_id: str) -> WebSession | None:
         return self._sessions.pop(session_id, None)
 
-    def close_user(self, user: str) -> int:
-        """End every session of ``user`` (disabled, password changed); returns how many."""
+    def close_user(self, user: str) -> list[str]:
+        """End every session of ``user`` (disabled, password changed); returns their ids."""
         ids = [s.id for s in self._sessions.values() if s.user == user]
         for session_id in ids:
             del self._sessions[session_id]
-        return len(ids)
+        return ids
 
     def expire(self, now: float) -> int:
         """Forget the sessions that timed out; returns how many."""

@@ -160,3 +160,16 @@ def test_wrong_types_in_the_path_and_query_are_named(tmp_path: Path) -> None:
                    headers={"X-CSRF-Token": token})
         assert r.status_code == 409 and "no gateway 'gw9'" in r.json()["message"]
         assert c.get("/api/nothing").status_code == 404
+
+
+def test_logout_closes_the_websocket_at_once(tmp_path: Path) -> None:
+    with client(tmp_path) as c:
+        token = login(c, "li")
+        with c.websocket_connect("/api/ws", headers={"Origin": BASE}) as ws:
+            assert ws.receive_json()["type"] == "hello"
+            assert ws.receive_json()["type"] == "desk.snapshot"
+            assert c.post("/api/logout", headers={"X-CSRF-Token": token}).status_code == 200
+            assert ws.receive_json() == {"type": "session.ended"}
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 4401
