@@ -8,12 +8,13 @@ import tempfile
 import trunkline  # noqa: F401  (sets single-threaded BLAS before any test imports numpy)
 from trunkline.logs import configure_logging
 
-# Services started by tests keep their fax spool and recordings in a scratch folder of
-# their own process (each pytest-xdist worker imports this file), never in the user's
-# home and never shared between workers (one SQLite index per process).
+# Services started by tests keep their fax spool, recordings and SMS store in a scratch
+# folder of their own process (each pytest-xdist worker imports this file), never in the
+# user's home and never shared between workers (one SQLite index per process).
 _scratch = tempfile.mkdtemp(prefix="trunkline-tests-")
 os.environ["TRUNKLINE_RECORDINGS"] = os.path.join(_scratch, "recordings")
 os.environ["TRUNKLINE_FAX_SPOOL"] = os.path.join(_scratch, "fax")
+os.environ["TRUNKLINE_SMS_STORE"] = os.path.join(_scratch, "sms.sqlite")
 
 # Warnings and errors only, to whatever stderr is current: libpri and the gateway log
 # at debug/info, which would drown test output.

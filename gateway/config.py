@@ -106,6 +106,10 @@ class GatewayConfig:
     """The folder clients' fax files must lie in (default: the spool's ``documents``)."""
     prompts: Path | None = None
     """The folder ``call.play`` files must lie in (default: gateway/paths.py)."""
+    sms_store: Path | None = None
+    """``[sms] store``: the SMS database (default: see gateway/sms/methods.py)."""
+    sim_limits: dict[str, Any] = field(default_factory=dict)
+    """``[sim_limits.<group>]``: a LimitPolicy per module group (gateway/sms/limits.py)."""
     source: str | None = None
 
 
@@ -167,7 +171,8 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     cfg = GatewayConfig(source=doc.source)
     data = doc.data
     reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group", "fax",
-                                    "recordings", "media", "line", "span"})
+                                    "recordings", "media", "line", "span", "sms",
+                                    "sim_limits"})
 
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
@@ -192,7 +197,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             raise doc.error(f"{key} must be true or false, not {value!r}", (*where, key))
         return value
 
-    for section in ("card", "server", "calls", "fax", "recordings", "media", "pri"):
+    for section in ("card", "server", "calls", "fax", "recordings", "media", "pri", "sms"):
         if section in data and not isinstance(data[section], dict):
             raise doc.error(f"[{section}] must be a table, not {data[section]!r}", (section,))
     for section in ("line", "span", "token", "group"):
@@ -301,6 +306,14 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     reject_unknown_keys(doc, recordings, {"root"}, ("recordings",))
     if "root" in recordings:
         cfg.recordings_root = path_of(recordings, "root", ("recordings",))
+    sms = data.get("sms", {})
+    reject_unknown_keys(doc, sms, {"store"}, ("sms",))
+    if "store" in sms:
+        cfg.sms_store = path_of(sms, "store", ("sms",))
+    if "sim_limits" in data:
+        from trunkline.gateway.sms.limits import parse_limits
+
+        cfg.sim_limits = parse_limits(doc, data["sim_limits"])
     pri = data.get("pri", {})
     reject_unknown_keys(doc, pri, {"switchtype", "trace"}, ("pri",))
     if "switchtype" in pri:

@@ -3,9 +3,9 @@
 The asyncio event loop serves clients; the media engine ticks in its own thread and
 hands events to the loop (``call_soon_threadsafe``); requests that touch the card are
 queued to the engine and awaited (:meth:`GatewayService.run`). The methods are declared
-on :attr:`GatewayService.registry` by ``methods.py``, ``fax/methods.py`` and the
-recording methods; :class:`~trunkline.gateway.testing.VirtualGateway` dispatches
-through the same registry without a socket. See docs/gateway.md for the methods.
+on :attr:`GatewayService.registry` by ``methods.py``, ``fax/methods.py``, the
+recording methods and ``sms/methods.py``; :class:`~trunkline.gateway.testing.VirtualGateway`
+dispatches through the same registry without a socket. See docs/gateway.md for the methods.
 """
 
 from __future__ import annotations
@@ -95,10 +95,13 @@ class GatewayService:
         from trunkline.gateway.methods import register_call_methods
         from trunkline.gateway.paths import GatewayPaths, default_prompts
         from trunkline.gateway.recording.methods import register_recording_methods
+        from trunkline.gateway.sms.methods import register_sms_methods
 
         register_call_methods(self)
         register_fax_methods(self, spool=config.fax_spool)
         register_recording_methods(self, root=config.recordings_root)
+        # SMS modules join the desk as the card offers them (SmsDesk.add_module).
+        register_sms_methods(self, store=config.sms_store, policies=config.sim_limits)
         #: The folders clients' paths are confined to (gateway/paths.py); every method
         #: taking a path resolves it through these.
         self.paths = GatewayPaths.of(

@@ -278,7 +278,7 @@ class SmsStore:
             "WHERE message=? ORDER BY part", (message,))]
         return out
 
-    def list(self, *, direction: str | None = None, state: str | None = None,
+    def messages(self, *, direction: str | None = None, state: str | None = None,
              number: str | None = None, since: float | None = None, limit: int = 100
              ) -> list[dict[str, Any]]:
         sql = "SELECT * FROM messages WHERE 1=1"

@@ -37,6 +37,8 @@ class FarEnd:
     #: +CMS error code to answer the next N AT+CMGS with (one per entry), or "silent".
     cmgs_faults: list[object] = field(default_factory=list)
     echo: bool = True
+    #: A module that hears but never answers (powered, firmware hung).
+    mute: bool = False
     _buffer: bytearray = field(default_factory=bytearray)
     _pdu_len: int | None = None
     commands: list[str] = field(default_factory=list)
@@ -69,6 +71,8 @@ class FarEnd:
                 return
             if not chunk:
                 return
+            if self.mute:
+                continue
             self._buffer += chunk
             self._process()
 
@@ -159,6 +163,8 @@ class Rig:
         self.agent = SmsAgent(self.channel.send, **agent_options)  # type: ignore[arg-type]
         self.now = 0.0
         self.events: list[SmsEvent] = []
+        #: Take the agent's SMS events into ``events`` (False when a gateway takes them).
+        self.collect = True
         self.others: list[object] = []
 
     def close(self) -> None:
@@ -181,7 +187,7 @@ class Rig:
         for event in self.channel.take_events():
             if not self.agent.handle(event, self.now):
                 self.others.append(event)
-        while (e := self.agent.receive()) is not None:
+        while self.collect and (e := self.agent.receive()) is not None:
             self.events.append(e)
 
     def run(self, seconds: float = 1.0, dt_: float = 0.05) -> None:

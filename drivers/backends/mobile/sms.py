@@ -276,8 +276,9 @@ class SmsAgent:
     def __init__(self, send: Callable[[Command, float], None], *,
                  reassembly_timeout: float = 600.0, send_timeout: float = 60.0,
                  validity: dt.timedelta | None = dt.timedelta(days=2),
-                 smsc: str | None = None) -> None:
+                 smsc: str | None = None, setup_retry: float = 30.0) -> None:
         self._send_command = send
+        self.setup_retry = setup_retry
         self.reassembler = Reassembler(reassembly_timeout)
         self.send_timeout = send_timeout
         self.validity = validity
@@ -285,6 +286,7 @@ class SmsAgent:
         self._ready = False
         self._starting = False
         self._want_start = True
+        self._start_at = float("-inf")
         self._memory: str | None = None
         self._outbox: deque[_Outgoing] = deque()
         self._sending: _Outgoing | None = None
@@ -311,7 +313,7 @@ class SmsAgent:
     def poll(self, now: float) -> None:
         """Issue what is due: set-up after a start or restart, deletions, the next part,
         and deliver partial messages whose wait is over."""
-        if self._want_start and not self._starting:
+        if self._want_start and not self._starting and now >= self._start_at:
             self._want_start = False
             self._starting = True
             self._ready = False
@@ -392,12 +394,18 @@ class SmsAgent:
             return
         if kind == "list":
             self._starting = False
+            if not response.ok:
+                # No SIM yet, or the module is busy booting: set up again a little later.
+                self._want_start = True
+                self._start_at = now + self.setup_retry
+                return
             self._ready = True
             self._memory = "SM"
             self._listed(response, now)
             return
         if kind == "read":
-            memory, index = tag.data  # type: ignore[misc]
+            assert isinstance(tag.data, tuple)
+            memory, index = str(tag.data[0]), str(tag.data[1])
             lines = response.lines
             if response.ok and len(lines) >= 2:
                 head = response.line("+CMGR") or ""
