@@ -9,7 +9,8 @@ from typing import Any
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.desk.config import DeskConfig, Disposition, FieldSpec, SiteDesk
 from trunkline.dialer.desk.desk import CampaignDesk, Desk
-from trunkline.dialer.desk.outputs import ContactCard, Op, Refused
+from trunkline.dialer.desk.outputs import CallOp, ContactCard, Op, Refused
+from trunkline.dialer.errors import DialerError
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.pacing.actions import Connect, Dial, OfferPreview, RecordOutcome
 from trunkline.dialer.pacing.campaign import CampaignConfig
@@ -50,6 +51,7 @@ class Rig:
     refused: list[Refused] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
     outcomes: list[RecordOutcome] = field(default_factory=list)
+    connects: list[Connect] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         queue = ContactQueue([Contact(f"c{i}", f"1380000{i:04d}", "loans")
@@ -79,11 +81,31 @@ class Rig:
                         agent, state.state if state is not None else None, self.now)
             elif isinstance(item, Refused):
                 self.refused.append(item)
+            elif isinstance(item, CallOp) and item.op == "transfer":
+                self.ops.append(item)
+                queue += self.transfer(item)
             elif isinstance(item, Op):
                 self.ops.append(item)
             else:
                 self.events.append(item)
         return seen
+
+    def transfer(self, op: CallOp) -> list[Any]:
+        """What the runner does for a blind transfer to an agent (others: nothing)."""
+        mode, kind, target = op.arg.split(":", 2)
+        if (mode, kind) != ("blind", "agent"):
+            return []
+        try:
+            actions = self.engine.handle(ev.CallTransferred(op.call, agent=target), self.now)
+        except DialerError as err:
+            return self.desk.call_op_failed(op, str(err))
+        out = self.desk.transfer_done(op.agent, target, to_agent=True)
+        for action in actions:
+            out += self.act(action)
+        for agent in list(self.desk.seats):
+            state = self.engine.agents.get(agent)
+            out += self.desk.engine_state(agent, state.state if state else None, self.now)
+        return out
 
     def act(self, action: Any) -> list[Any]:
         if isinstance(action, Dial):
@@ -91,6 +113,7 @@ class Rig:
             return self.desk.on_engine(action, self.now, card(action.contact))
         if isinstance(action, Connect):
             self.talking[action.call_id] = action.agent
+            self.connects.append(action)
             return self.desk.on_engine(action, self.now,
                                        card(self.dials[action.call_id].contact))
         if isinstance(action, OfferPreview):

@@ -89,6 +89,15 @@ class DeskMachine(RuleBasedStateMachine):
         if call in self.rig.talking:
             self.talked.add(call)
 
+    @invariant()
+    def whoever_talked_last_owes_the_disposition(self) -> None:
+        last: dict[int, str] = {}
+        for connect in self.rig.connects:
+            last[connect.call_id] = connect.agent
+        for op in self.rig.ops:
+            if isinstance(op, RecordDisposition):
+                assert last[op.call] == op.agent, (op, last)
+
     @rule(pick=st.integers(0, 50))
     def a_customer_hangs_up(self, pick: int) -> None:
         if self.rig.talking:
@@ -107,6 +116,10 @@ class DeskMachine(RuleBasedStateMachine):
         command = {"hold": cmd.Hold(agent), "resume": cmd.Resume(agent),
                    "dtmf": cmd.SendDtmf(agent, "12#")}[op]
         self._command(command)
+
+    @rule(agent=st.sampled_from(AGENTS), to=st.sampled_from(AGENTS))
+    def transfer_to_agent(self, agent: str, to: str) -> None:
+        self._command(cmd.Transfer(agent, "blind", "agent", to))
 
     @rule(seconds=st.sampled_from([0.5, 5.0, 30.0, 61.0]))
     def time_passes(self, seconds: float) -> None:
@@ -131,7 +144,7 @@ class DeskMachine(RuleBasedStateMachine):
                 assert seat.disposed or self.rig.now < seat.wrap_deadline
                 assert seat.wrap_deadline - seat.since == 60.0 or seat.disposed
         saved = [op.call for op in self.rig.ops if isinstance(op, RecordDisposition)]
-        assert len(saved) == len(set(saved)), saved
+        assert len(saved) == len(set(saved)), saved     # once per call, transfers or not
         assert set(saved) <= self.talked
         for call in self.talked - set(saved):   # not saved yet: still on it or in wrap-up
             assert any(s.call == call for s in self.rig.desk.seats.values()), call
@@ -147,7 +160,25 @@ class DeskMachine(RuleBasedStateMachine):
                 last[op.agent] = op.until
 
 
-DeskMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40,
-                                         deadline=None,
-                                         suppress_health_check=[HealthCheck.too_slow])
+class PreviewDeskMachine(DeskMachine):
+    """The same rules in a preview campaign, where agents decide on the records shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rig = Rig(mode="preview")
+
+    @rule(agent=st.sampled_from(AGENTS), dial=st.booleans(), wrong=st.booleans())
+    def decide(self, agent: str, dial: bool, wrong: bool) -> None:
+        seat = self.rig.desk.seats.get(agent)
+        shown = seat.preview.contact_id if seat is not None and seat.preview else "c-none"
+        contact = "c-none" if wrong else shown
+        self._command(cmd.PreviewDial(agent, contact) if dial
+                      else cmd.PreviewSkip(agent, contact))
+
+
+SETTINGS = settings(max_examples=60, stateful_step_count=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+DeskMachine.TestCase.settings = SETTINGS
+PreviewDeskMachine.TestCase.settings = SETTINGS
 TestDeskMachine = DeskMachine.TestCase
+TestPreviewDeskMachine = PreviewDeskMachine.TestCase
