@@ -299,3 +299,18 @@ def test_garbage_is_split_invariant(a: bytes, b: bytes) -> None:
             out += ch.take_events()
         return out, ch.garbage
     assert events([a, b]) == events([data])
+
+
+def test_a_lost_link_drops_everything_in_flight() -> None:
+    ch = quiet()
+    ch.send(Command("AT+CLCC"), 0.0)
+    ch.send(Command("AT+CSQ"), 0.0)
+    ch.feed(b"\r\n+CLCC: 1,0,0,0", 0.0)  # half a line, then the port fails
+    events = ch.take_events()
+    ch.reset("port lost", 1.0)
+    assert ch.data_to_send() == b""
+    assert ch.take_events() == [Restarted("port lost", ""),
+                                Response(Command("AT+CLCC"), Result.RESTART),
+                                Response(Command("AT+CSQ"), Result.RESTART)]
+    assert events == [] and not ch.busy and ch.echo
+    assert run(ch, b",0\r\n") == [Garbage(",0", "no command is waiting for this line")]

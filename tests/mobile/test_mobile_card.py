@@ -283,3 +283,23 @@ def test_status_shows_each_modules_sim_and_network() -> None:
         ("1", "a", "ready", "460001234567801", "89860012345678901201", "home", "CHINA MOBILE",
          "-107 dBm", "0"),
         ("2", "b", "absent", "-", "-", "not searching", "-", "-73 dBm", "0")]
+
+
+def test_an_unplugged_module_ends_its_call_and_only_its_span_goes_down(card) -> None:
+    """A module leaving the USB bus: its tty hangs up. The card must not stop: that
+    module's call ends with the reason, its span is RED, the other module works on."""
+    with LineLoop(card, zone=CN, spans=[1, 2]) as loop:
+        leg = loop.originate(CallOptions("13810000001"), span=1)
+        loop.run(lambda: leg.state.value == "connected", max_seconds=30)
+        card.emulated_modem(1).unplug()
+        loop.run(lambda: leg.ended, max_seconds=5)
+        assert card.span_status(1).alarms == Alarm.RED
+        assert not loop.module(1).can_place(None)
+        other = loop.originate(CallOptions("13700000001"), span=2)
+        loop.run(lambda: other.ended, max_seconds=10)
+        loop.run(lambda: False, max_seconds=6)  # a reopen attempt fails: still down
+    reason = leg.result()["events"][-1]["reason"]
+    assert reason.startswith("the module's") and "port failed" in reason
+    assert other.result()["outcome"] == "busy"
+    status = card.modem(1).status()
+    assert status["lost"] and card.span_status(1).alarms == Alarm.RED

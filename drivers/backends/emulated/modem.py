@@ -33,7 +33,8 @@ Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
 Faults (the issue's list): no SIM (``+CPIN``: +CME ERROR 10), no network (+CREG stat 0
 or 3), weak signal (+CSQ 3), a reset (the call drops silently, boot noise at the wrong
 baud rate, then ``RDY``, ``+CFUN: 1``, ``+CPIN: READY`` as Quectel modules print after
-power-on, and echo back on), and garbage on the line.
+power-on, and echo back on), garbage on the line, and an unplug (both ttys hang up for
+good, as a module leaving the USB bus).
 
 SMS in PDU mode (TS 27.005): ``AT+CPMS``, ``AT+CMGL``, ``AT+CMGR``, ``AT+CMGD`` on a SIM
 store, ``AT+CMGS`` with its ``> `` prompt (the SUBMIT is decoded and kept in
@@ -94,7 +95,7 @@ class ModemSettings:
     imsi: str = "460001234567890"
     iccid: str = "89860012345678901234"
     faults: tuple[tuple[float, str], ...] = ()
-    """(seconds after start, ``reset`` | ``garbage``)."""
+    """(seconds after start, ``reset`` | ``garbage`` | ``unplug``)."""
 
 
 class PtyPair:
@@ -113,6 +114,7 @@ class PtyPair:
         self.written = 0
         #: Bytes the device side says it wrote to us and we have not read yet.
         self.incoming = 0
+        self.closed = False
 
     def read(self) -> bytes:
         """What the device side wrote: everything there, and at least the ``incoming``
@@ -120,7 +122,7 @@ class PtyPair:
         an announced count keeps virtual-time runs repeatable)."""
         chunks: list[bytes] = []
         got = 0
-        while True:
+        while not self.closed:
             try:
                 chunk = os.read(self.master, 65536)
             except (BlockingIOError, OSError):
@@ -139,17 +141,20 @@ class PtyPair:
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
+        while view and not self.closed:
             try:
                 n = os.write(self.master, view)
-            except BlockingIOError:
-                # The reader is not reading: what does not fit is lost, as on a UART
-                # whose receiver overflows.
+            except OSError:
+                # The reader is not reading (what does not fit is lost, as on a UART whose
+                # receiver overflows), or the device is gone.
                 return
             self.written += n
             view = view[n:]
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         for fd in (self.master, self._slave):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -324,10 +329,12 @@ class EmulatedModem:
     def inject(self, kind: str) -> None:
         if kind == "reset":
             self.reset()
+        elif kind == "unplug":
+            self.unplug()
         elif kind == "garbage":
             self.garbage(b"\xff\x00\xfe~~\x13NO\x80\x81CARR\r\n\x07\x7f%%%\r\n")
         else:
-            raise ValueError(f"unknown module fault {kind!r}: reset or garbage")
+            raise ValueError(f"unknown module fault {kind!r}: reset, garbage or unplug")
 
     def reset(self) -> None:
         """The module restarts: the call drops without a word, then it boots."""
@@ -349,6 +356,15 @@ class EmulatedModem:
             self._urc("SMS DONE")
 
         self._timers.after(self.now + BOOT_SECONDS, booted)
+
+    def unplug(self) -> None:
+        """The module leaves the USB bus: its ttys hang up and never come back (a real
+        one comes back under a new tty, or the same udev name, when plugged again)."""
+        self._drop_call()
+        self._booting = True
+        self._timers.generation += 1
+        self.at.close()
+        self.audio.close()
 
     def garbage(self, data: bytes) -> None:
         self._out += data

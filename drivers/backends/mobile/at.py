@@ -367,6 +367,16 @@ class AtChannel:
     def next_deadline(self) -> float | None:
         return None if self._pending is None else self._pending.deadline
 
+    def reset(self, reason: str, now: float) -> None:
+        """The link to the module itself was lost or opened again (a USB unplug, a port
+        that failed): what was in flight is gone as in a restart (:class:`Restarted`
+        with ``reason``, every command failed with RESTART), and bytes half received or
+        not yet sent are dropped."""
+        self._buffer.clear()
+        self._discarding = False
+        self._out.clear()
+        self._restarted(reason, "", now)
+
     def data_to_send(self) -> bytes:
         out = bytes(self._out)
         self._out.clear()

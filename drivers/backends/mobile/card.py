@@ -72,6 +72,8 @@ FRAME_BYTES = FRAME_SAMPLES * 2
 JITTER_FRAMES = 6
 #: Seconds the card waits at open for real modules to answer their init.
 INIT_SECONDS = 10.0
+#: Seconds between attempts to open a lost module's ports again.
+REOPEN_EVERY = 5.0
 
 
 class _Module:
@@ -95,8 +97,13 @@ class _Module:
         self.audio_read = 0
         self.underruns = 0
         self.overruns = 0
+        self.paths = ("", "")
+        #: Why the module's ports were lost (None: they work).
+        self.lost: str | None = None
+        self._reopen_at = 0.0
 
     def open(self, at_path: str, audio_path: str) -> None:
+        self.paths = (at_path, audio_path)
         try:
             # timeout: a read of bytes known to be on their way waits at most 1 s.
             self.at = serial.Serial(at_path, self.config.baudrate, timeout=1.0,
@@ -120,7 +127,50 @@ class _Module:
         return port.read(want) if want else b""
 
     def pump(self, now: float) -> None:
-        """Move AT bytes both ways and take the frame of PCM that came in."""
+        """Move AT bytes both ways and take the frame of PCM that came in.
+
+        A port that fails (the module left the USB bus, a hung-up tty) takes only this
+        module out of service: its call ends, and its ports are opened again every
+        REOPEN_EVERY seconds (a module plugged back under the same udev name returns)."""
+        if self.lost is not None:
+            if now >= self._reopen_at:
+                self._reopen(now)
+            return
+        try:
+            self._pump(now)
+        except (serial.SerialException, OSError) as err:
+            self._lose(f"the module's port failed: {err}", now)
+
+    def _lose(self, reason: str, now: float) -> None:
+        self.close()
+        self.lost = reason
+        self._reopen_at = now + REOPEN_EVERY
+        self.rx.clear()
+        self.voice.channel.reset(reason, now)
+        self._dispatch(now)
+
+    def _reopen(self, now: float) -> None:
+        if self.emulated is not None and self.emulated.at.closed:
+            # An unplugged emulated module never comes back (its pty number may even
+            # be another pty's by now): nothing to open.
+            self._reopen_at = now + REOPEN_EVERY
+            return
+        try:
+            self.open(*self.paths)
+        except CardNotFound:
+            self._reopen_at = now + REOPEN_EVERY
+            return
+        self.lost = None
+        self.voice.channel.reset("the module's port was opened again", now)
+        self._dispatch(now)
+
+    def _dispatch(self, now: float) -> None:
+        self.voice.handle_timer(now)
+        for event in self.voice.take_other_events():
+            self.sms.handle(event, now)
+        self.events.extend(self.voice.take_call_events())
+
+    def _pump(self, now: float) -> None:
         assert self.at is not None
         emulated = self.emulated
         data = self._read(self.at, emulated.at.written - self.at_read if emulated else 0)
@@ -158,18 +208,22 @@ class _Module:
             self.underruns += 1
         return np.zeros(FRAME_SAMPLES, dtype=np.int16)
 
-    def send(self, samples: np.ndarray) -> None:
-        if self.audio is None or not self.voice.in_call:
+    def send(self, samples: np.ndarray, now: float) -> None:
+        if self.audio is None or not self.voice.in_call or self.lost is not None:
             return
         data = samples.astype("<i2").tobytes()
-        self.audio.write(data)
+        try:
+            self.audio.write(data)
+        except (serial.SerialException, OSError) as err:
+            self._lose(f"the module's audio port failed: {err}", now)
+            return
         if self.emulated is not None:
             self.emulated.audio.incoming += len(data)
 
     def current_alarm(self) -> Alarm:
         st = self.voice.status
-        return Alarm.NONE if (st.initialised and st.sim == "ready" and st.registered) \
-            else Alarm.RED
+        return Alarm.NONE if (self.lost is None and st.initialised and st.sim == "ready"
+                              and st.registered) else Alarm.RED
 
 
 class _Link:
@@ -181,7 +235,7 @@ class _Link:
 
     @property
     def ready(self) -> bool:
-        return self._module.voice.ready
+        return self._module.lost is None and self._module.voice.ready
 
     def dial(self, number: str) -> None:
         self._module.voice.dial(number, self._card.now)
@@ -204,7 +258,7 @@ class _Link:
         return {"name": m.config.name, "profile": m.config.profile,
                 "port": m.at.port if m.at is not None else m.config.port,
                 "audio": m.audio.port if m.audio is not None else m.config.audio,
-                "emulated": m.config.emulated, **m.voice.status.as_dict(),
+                "emulated": m.config.emulated, "lost": m.lost, **m.voice.status.as_dict(),
                 "audio_underruns": m.underruns, "audio_overruns": m.overruns}
 
 
@@ -301,7 +355,7 @@ class MobileCard(CardABC):
         for module in self._modules:
             module.voice.start(0.0)
         deadline = time.monotonic() + INIT_SECONDS
-        while any(m.voice.channel.busy for m in self._modules):
+        while any(m.voice.channel.busy and m.lost is None for m in self._modules):
             if self._bank is not None:
                 self._bank.exchange(0.0)
             for module in self._modules:
@@ -388,7 +442,7 @@ class MobileCard(CardABC):
             return
         pcm = g711.decode_mixed(codes, np.full(len(self._open), self._ulaw))
         for row, channel in enumerate(self._open):
-            self._modules[channel - 1].send(pcm[row])
+            self._modules[channel - 1].send(pcm[row], self.now)
 
     def _hook_internal(self, channel: int, op: HookOp) -> None:
         raise ChannelStateError(f"cannot {op} channel {channel}: it is a mobile module's "

@@ -23,7 +23,7 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     sim = "ready"                 # ready | absent
     registration = 1              # TS 27.007 <stat>: 1 home, 5 roaming, 0, 2, 3 (denied)
     rssi = 20                     # +CSQ 0..31
-    faults = [{at = 60.0, kind = "reset"}]   # reset | garbage
+    faults = [{at = 60.0, kind = "reset"}]   # reset | garbage | unplug
 
 Each module is a span of one voice channel, numbered in file order.
 """
@@ -43,7 +43,7 @@ __all__ = ["MobileCardConfig", "ModuleConfig", "load_mobile_config", "mobile_con
 
 SPEC = "1.0"
 PROFILE_NAMES = ("generic", "quectel", "simcom", "huawei")
-FAULTS = ("reset", "garbage")
+FAULTS = ("reset", "garbage", "unplug")
 _TOP = {"spec", "name", "zone", "law", "network", "seed", "module"}
 _REAL = {"name", "port", "audio", "profile", "baudrate"}
 _EMULATED = {"name", "emulated", "profile", "number", "sim", "registration", "rssi", "faults",
@@ -127,7 +127,8 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
     for j, fault in enumerate(raw_faults):
         fpath = (*path, "faults", j)
         if not isinstance(fault, dict) or set(fault) != {"at", "kind"}:
-            raise doc.error("a fault is {at = seconds, kind = \"reset\" | \"garbage\"}", fpath)
+            raise doc.error("a fault is {at = seconds, kind = \"reset\" | \"garbage\" | "
+                            "\"unplug\"}", fpath)
         at, kind = fault["at"], fault["kind"]
         if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
             raise doc.error(f"at must be seconds >= 0, not {at!r}", fpath)

@@ -560,7 +560,10 @@ class VoiceModule:
     def _on_restart(self, event: Restarted, now: float) -> None:
         self.status.restarts += 1
         if self._call is not None:
-            self._end(now, None, f"the module restarted ({event.reason})")
+            # A boot notice names how we knew; a lost port says so itself (AtChannel.reset).
+            why = f"the module restarted ({event.reason})" if event.reason in (
+                "rdy", "cfun", "echo") else event.reason
+            self._end(now, None, why)
         self.status.initialised = False
         self.status.registration = self.status.lte_registration = None
         self._in_flight.clear()
