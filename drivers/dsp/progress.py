@@ -16,8 +16,11 @@ Two stages:
    block and the 2-block debounce; Asterisk's busy detector allows 10 %, Dialogic's
    SIT windows about 15 %). A tone is declared when it is supported by more complete
    segments than any rival; a continuous tone when its on-time exceeds every cadenced
-   rival's longest on-segment. Busy (350/350) and congestion (700/700) in ``cn`` are
-   thus told apart after the first on-segment and confirmed within one cycle.
+   rival's longest on-segment. Busy and congestion, which end a call attempt, need two
+   whole on/off cycles that fit (:data:`CONFIRM_CYCLES`): one quiet gap inside
+   ringback, cut short by a fax's calling tone (CNG, 1100 Hz 0.5 s every 3 s), is one
+   on/off pair of about the right lengths and must never make a busy. In ``cn`` busy
+   (350/350) is thus declared after 1.4 s, congestion (700/700) after 2.8 s.
 
 Ringback is reported as a tone and never treated as an answer (DESIGN.md).
 """
@@ -45,6 +48,9 @@ QUIET_LEVEL = 10 ** (-45 / 10)  # below this a block counts as the silent part o
 CONTINUOUS_MIN_MS = 300.0
 #: Two tones fitting the same segments are told apart by mean relative duration error.
 ERR_MARGIN = 0.08
+#: Whole cadence cycles (every element complete) a verdict needs, for the tones that
+#: end a call attempt (issue 15, item 2); others need one complete segment.
+CONFIRM_CYCLES = {"busy": 2, "congestion": 2}
 QUIET = -1
 OTHER = -2
 
@@ -294,6 +300,8 @@ class CadenceMatcher:
             return None
         if len(scores) > 1 and scores[1][0] == top and scores[1][1] - err < ERR_MARGIN:
             return None  # two tones fit equally well: wait for a segment that tells
+        if top < CONFIRM_CYCLES.get(name, 0) * n:
+            return None  # busy or congestion: two whole cycles first
         if ch.reported is not None and name != ch.reported and top < max(2, n + 1) \
                 and ch.support >= 2:
             # Replacing a confirmed tone needs more than a cycle of the new one; a tone

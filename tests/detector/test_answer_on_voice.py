@@ -155,14 +155,19 @@ def test_ringback_replaces_a_dial_tone_fragment_after_one_burst(dial_ms):
 def test_a_confirmed_tone_still_needs_a_cycle_to_be_replaced():
     m = CadenceMatcher(ZoneToneModel(CN))
     ch = ProgressChannel()
-    ch.history.extend([Segment(0, 0, 350.0), Segment(-1, 2800, 350.0)])
-    assert m.decide(ch, Segment(0, 5600, 40.0)) == ("busy", 0)
-    ch.reported, ch.support = "busy", 2
+    # Busy and congestion are verdicts on two whole cycles (progress.CONFIRM_CYCLES).
+    ch.history.extend([Segment(0, 0, 350.0), Segment(-1, 2800, 350.0),
+                       Segment(0, 5600, 350.0), Segment(-1, 8400, 350.0)])
+    assert m.decide(ch, Segment(0, 11200, 40.0)) == ("busy", 0)
+    ch.reported, ch.support = "busy", 4
     # One 700 ms on-segment then its off-part fits congestion, not busy: not enough.
-    ch.history.extend([Segment(0, 5600, 700.0)])
-    assert m.decide(ch, Segment(-1, 11200, 40.0)) is None
-    ch.support = 1  # busy decided on one segment only: congestion may replace it
-    assert m.decide(ch, Segment(-1, 11200, 40.0)) == ("congestion", 5600)
+    ch.history.extend([Segment(0, 11200, 700.0)])
+    assert m.decide(ch, Segment(-1, 16800, 40.0)) is None
+    ch.support = 1  # even a busy decided on one segment needs two cycles of congestion
+    assert m.decide(ch, Segment(-1, 16800, 40.0)) is None
+    ch.history.extend([Segment(-1, 16800, 700.0), Segment(0, 22400, 700.0),
+                       Segment(-1, 28000, 700.0)])
+    assert m.decide(ch, Segment(0, 33600, 40.0)) == ("congestion", 11200)
 
 
 # -- AMD when the answer is marked late -------------------------------------------------
