@@ -4,7 +4,10 @@
 recording, one per line (DESIGN.md's JSON objects with ``--json``). For answering-
 machine detection the start of the file is the moment of answer unless
 ``--answered-at SECONDS`` says otherwise; ``--early-media`` treats the whole file as
-heard before answer (ringback, music, SIT, announcements; no AMD).
+heard before answer (ringback, music, SIT, announcements; no AMD). A file of several
+channels needs ``--channel N``: the two sides of a call are two signals (a trunkline
+recording has the line on the left, what was sent on the right), and a mix of them
+would hear the agent as the callee; the channel read is said on stderr.
 
 ``trunkline announcements add --kind K --zone Z FILE`` fingerprints a carrier's
 recording into the announcement library; ``trunkline announcements list`` shows it.
@@ -35,8 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="the whole file is before answer (no AMD)")
     p.add_argument("--mf", choices=["bell", "r2_forward", "r2_backward"],
                    help="also detect MF signals of this system")
-    p.add_argument("--channel", action="store_true",
-                   help="add the channel number to each JSON object")
+    p.add_argument("--channel", type=int, metavar="N",
+                   help="the channel of a multi-channel file to read, from 1 (a trunkline "
+                        "recording: 1 = the line, 2 = what was sent); required for such a "
+                        "file, which is never mixed")
+    p.add_argument("--channel-field", action="store_true",
+                   help="add the detector's channel number (0) to each JSON object")
     p.set_defaults(handler=cmd_detect)
 
     a = subparsers.add_parser("announcements", help="manage the operator-announcement library")
@@ -61,14 +68,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_detect(args: argparse.Namespace) -> int:
     from trunkline.drivers.dsp.detector import detect_file
     from trunkline.drivers.dsp.events import to_json
-    from trunkline.drivers.dsp.wavfile import read_audio
+    from trunkline.drivers.dsp.wavfile import read_audio_channel
     from trunkline.drivers.dsp.zones import load_zone
 
     zone = load_zone(args.zone)  # ConfigError for an unknown zone
     if args.answered_at is not None and args.answered_at < 0:
         raise ConfigError(f"--answered-at {args.answered_at} must be >= 0 seconds",
                           key="answered-at")
-    samples = read_audio(args.file)
+    samples, channels = read_audio_channel(args.file, args.channel)
+    if channels > 1 and args.channel is None:
+        raise AudioFileError(
+            f"{args.file}: has {channels} channels; say which to read with --channel N "
+            f"(1..{channels}; a trunkline recording: 1 = the line, 2 = what was sent). "
+            "The channels are not mixed: the two sides of a call would blur")
+    if args.channel is not None:
+        side = {1: " (left)", 2: " (right)"}.get(args.channel, "") if channels == 2 else ""
+        print(f"trunkline detect: {args.file}: reading channel {args.channel} of "
+              f"{channels}{side}", file=sys.stderr)
     answered = None if args.early_media else args.answered_at
     if answered is not None and answered * 8000 > samples.size:
         raise AudioFileError(f"{args.file}: --answered-at {answered} s is after the end of "
@@ -76,7 +92,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     events = detect_file(samples, zone, answered_at=answered, mf=args.mf)
     out = sys.stdout
     for e in events:
-        obj = to_json(e, channel=args.channel)
+        obj = to_json(e, channel=args.channel_field)
         if args.json:
             out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
         else:

@@ -64,14 +64,30 @@ def read_audio(path: str | Path) -> np.ndarray:
 
     Raises :class:`AudioFileError` for a missing, empty, corrupt or unsupported file.
     """
+    return read_audio_channel(path)[0]
+
+
+def read_audio_channel(path: str | Path, channel: int | None = None) -> tuple[np.ndarray, int]:
+    """One channel of an audio file as int16 at 8 kHz, and how many channels it has.
+
+    ``channel`` counts from 1 (1 is the left of a stereo file: a trunkline recording's
+    line side, 2 its sent side); None reads the first. ``.gsm`` and ``.raw`` files are
+    mono. Raises :class:`AudioFileError` for a missing, empty, corrupt or unsupported
+    file, or a channel the file does not have.
+    """
     path = Path(path)
+    if channel is not None and channel < 1:
+        raise AudioFileError(f"{path}: channels are counted from 1, not {channel}")
     if not path.exists():
         raise AudioFileError(f"{path}: no such file")
     if path.is_dir():
         raise AudioFileError(f"{path}: is a directory, not an audio file")
     if path.stat().st_size == 0:
         raise AudioFileError(f"{path}: the file is empty")
+    index = 0 if channel is None else channel - 1
     if path.suffix.lower() in (".gsm", ".raw"):
+        channels = 1
+        _check_channel(path, index, channels)
         samples = _read_with_sox(path)
     else:
         try:
@@ -79,18 +95,26 @@ def read_audio(path: str | Path) -> np.ndarray:
             data, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
         except (RuntimeError, soundfile.LibsndfileError) as err:
             raise AudioFileError(f"{path}: not a readable audio file ({err})") from err
+        channels = int(data.shape[1])
+        _check_channel(path, index, channels)
         if data.shape[0] == 0:
             raise AudioFileError(f"{path}: the file holds no audio samples")
-        mono = data[:, 0]
+        mono = data[:, index]
         if rate != RATE:
             mono = resample(mono, int(rate), RATE)
         elif info.subtype in ("PCM_16", "ALAW", "ULAW"):
             # Exact: these decode to integers that float64 carries without loss.
-            return _from_float(mono)
+            return _from_float(mono), channels
         samples = _from_float(mono)
     if samples.size == 0:
         raise AudioFileError(f"{path}: the file holds no audio samples")
-    return samples
+    return samples, channels
+
+
+def _check_channel(path: Path, index: int, channels: int) -> None:
+    if index >= channels:
+        raise AudioFileError(f"{path}: has {channels} channel{'s' if channels > 1 else ''}, "
+                             f"no channel {index + 1}")
 
 
 def write_audio(path: str | Path, samples: np.ndarray, encoding: Encoding = "pcm16",

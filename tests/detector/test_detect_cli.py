@@ -95,3 +95,44 @@ def test_announcements_add_and_list(tmp_path, capsys, speech):
     assert main(["announcements", "add", "--kind", "nonsense", "--library", str(lib),
                  str(rec)]) == 1
     assert "announcement kind='nonsense'" in capsys.readouterr().err
+
+
+def _stereo(tmp_path):
+    """A call's two sides: the line (left) keys 5, the other side (right) keys 9."""
+    left = to_int16(np.concatenate([sil(300), digit("5", 80), sil(600)]))
+    right = to_int16(np.concatenate([sil(700), digit("9", 80), sil(200)]))
+    path = tmp_path / "call.wav"
+    write_audio(path, np.stack([left, right], axis=1))
+    return path
+
+
+def test_a_chosen_channel_of_a_stereo_file_is_read_and_named(tmp_path, capsys):
+    path = _stereo(tmp_path)
+    for channel, want in (("1", "5"), ("2", "9")):
+        assert main(["detect", str(path), "--json", "--channel", channel]) == 0
+        out = capsys.readouterr()
+        digits = [json.loads(x)["digit"] for x in out.out.splitlines() if '"dtmf"' in x]
+        assert digits == [want]
+        side = "left" if channel == "1" else "right"
+        assert f"reading channel {channel} of 2 ({side})" in out.err
+
+
+def test_a_stereo_file_without_channel_is_refused_not_mixed(tmp_path, capsys):
+    path = _stereo(tmp_path)
+    assert main(["detect", str(path), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "has 2 channels" in err and "--channel N" in err and str(path) in err
+    assert main(["detect", str(path), "--channel", "3"]) == 1
+    assert "has 2 channels, no channel 3" in capsys.readouterr().err
+    assert main(["detect", str(path), "--channel", "0"]) == 1
+    assert "counted from 1" in capsys.readouterr().err
+
+
+def test_channel_field_adds_the_detector_channel(tmp_path, capsys):
+    path = tmp_path / "x.wav"
+    write_audio(path, _signal())
+    assert main(["detect", str(path), "--json", "--channel-field"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines and all(x["channel"] == 0 for x in lines)
+    assert main(["detect", str(path), "--json", "--channel", "1"]) == 0  # mono: channel 1
+    assert "reading channel 1 of 1" in capsys.readouterr().err
