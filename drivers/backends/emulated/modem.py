@@ -527,11 +527,15 @@ class EmulatedModem:
         elif body.startswith("+CLIP="):
             self.clip = body.endswith("1")
             self._reply()
-        elif body.startswith("+CREG="):
-            self.creg_n = int(body[6:] or 0)
-            self._reply()
-        elif body.startswith("+CEREG="):
-            self.cereg_n = int(body[7:] or 0)
+        elif body.startswith(("+CREG=", "+CEREG=")):
+            value = body.split("=", 1)[1] or "0"
+            if value not in ("0", "1", "2", "3"):  # TS 27.007 §7.2 <n>
+                self._error(4)
+                return
+            if body.startswith("+CREG="):
+                self.creg_n = int(value)
+            else:
+                self.cereg_n = int(value)
             self._reply()
         elif body == "^DSCI=1":
             self.dsci = True
