@@ -18,6 +18,7 @@ import pytest
 from web_kit import make_db
 from websockets.sync.client import connect
 
+from trunkline.dialer.desk.config import DeskConfig
 from trunkline.dialer.store import Store
 
 
@@ -95,6 +96,72 @@ def test_the_service_serves_runs_a_campaign_and_stops_cleanly(tmp_path: Path) ->
     with Store(db) as store:
         actions = [e.action for e in store.audit_entries()]
         assert actions[:3] == ["campaign.stop", "campaign.start", "login"]
+
+
+@pytest.mark.slow
+def test_an_agent_works_a_call_in_real_time_on_the_served_emulated_card(
+        tmp_path: Path) -> None:
+    """The whole path in real time: the service's own gateway thread on the emulated
+    card, the desk runner, an agent at FXS port 71 over HTTP, its screen pop and
+    disposition over the WebSocket."""
+    db = make_db(tmp_path)
+    with Store(db) as store:
+        store.save_desk_config("sales", DeskConfig.from_dict("sales", {
+            "disposition": [{"code": "promise", "field": [
+                {"name": "amount", "kind": "money", "required": True}]}]}))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--virtual",
+         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "10"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_up(url, proc)
+        with httpx.Client(base_url=url, timeout=60.0) as boss, \
+                httpx.Client(base_url=url, timeout=30.0) as li:
+            token = boss.post("/api/login", json={"name": "boss", "password": "boss-password"}
+                              ).json()["csrf_token"]
+            assert boss.post("/api/campaigns/sales/start",
+                             headers={"X-CSRF-Token": token}).status_code == 200
+            h = {"X-CSRF-Token": li.post("/api/login", json={
+                "name": "li", "password": "li-password"}).json()["csrf_token"]}
+            cookie = f"trunkline_session={li.cookies['trunkline_session']}"
+            with connect(f"ws://127.0.0.1:{port}/api/ws",
+                         additional_headers={"Cookie": cookie, "Origin": url}) as ws:
+                assert li.post("/api/desk/login", headers=h, json={
+                    "position": "fxs", "address": "71", "campaigns": [{"name": "sales"}]}
+                ).status_code == 202
+                _until_state(ws, "paused")
+                assert li.post("/api/desk/ready", headers=h).status_code == 202
+                pop = next(e for e in _until(ws, "desk.screen_pop")
+                           if e["type"] == "desk.screen_pop")
+                assert pop["agent"] == "li" and pop["contact"]["number"].startswith("+861381")
+                _until_state(ws, "wrap_up")
+                assert li.post("/api/desk/disposition", headers=h, json={
+                    "code": "promise", "fields": {"amount": "2000"}, "then": "pause",
+                    "reason": "break"}).status_code == 202
+                saved = _until(ws, "desk.disposition_saved")[-1]
+                assert saved["agent"] == "li"
+                _until_state(ws, "paused")  # no second call: the agent paused
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    with Store(db) as store:
+        rows = store.query("SELECT d.agent, d.code, c.number FROM disposition d "
+                           "JOIN contact c ON c.id=d.contact_id")
+        assert [tuple(r) for r in rows] == [("li", "promise", pop["contact"]["number"])]
+
+
+def _until_state(ws, state: str) -> None:
+    for _ in range(100):
+        event = _until(ws, "desk.state")[-1]
+        if event["state"] == state:
+            return
+    raise AssertionError(f"agent never {state}")
 
 
 @pytest.mark.parametrize(("argv", "message"), [
