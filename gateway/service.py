@@ -100,7 +100,7 @@ class GatewayService:
         register_call_methods(self)
         register_fax_methods(self, spool=config.fax_spool)
         register_recording_methods(self, root=config.recordings_root)
-        # SMS modules join the desk as the card offers them (SmsDesk.add_module).
+        # The card's mobile modules carry SMS (CardABC.sms).
         register_sms_methods(self, store=config.sms_store, policies=config.sim_limits)
         #: The folders clients' paths are confined to (gateway/paths.py); every method
         #: taking a path resolves it through these.

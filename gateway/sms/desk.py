@@ -38,13 +38,20 @@ _NUMBER = re.compile(r"^\+?[0-9*#]{1,20}$")
 
 @dataclass(frozen=True)
 class SmsModule:
-    """A module that carries SMS: its name, its link, the SIM's identity (the ICCID where
-    the module knows it, else the module's name) and the groups it belongs to."""
+    """A module that carries SMS: its name, its link, the SIM's identity and the groups
+    it belongs to. The SIM is what ``identify`` says now (the ICCID once the module has
+    read it), else ``sim``, else the module's name: limits follow the SIM."""
 
     name: str
     link: SmsLink
-    sim: str
+    sim: str = ""
     groups: tuple[str, ...] = ()
+    identify: Callable[[], str | None] | None = None
+
+    @property
+    def current_sim(self) -> str:
+        found = self.identify() if self.identify is not None else None
+        return found or self.sim or self.name
 
 
 class SmsDesk:
@@ -121,7 +128,8 @@ class SmsDesk:
         # Modules ready now go first; a group of none ready still queues on one.
         ready = [m for m in candidates if m.link.ready] or candidates
         now = self.wall()
-        grant = self.limits.acquire(policy_group, "sms", [(m.name, m.sim) for m in ready],
+        grant = self.limits.acquire(policy_group, "sms", [(m.name, m.current_sim)
+                                                          for m in ready],
                                     now, len(parts))
         try:
             message = self.store.add_outgoing(
@@ -163,7 +171,7 @@ class SmsDesk:
         if isinstance(event, SmsReceived):
             stamp = event.timestamp.isoformat() if event.timestamp else None
             message = self.store.add_incoming(
-                module=m.name, sim=m.sim, sender=event.sender, text=event.text,
+                module=m.name, sim=m.current_sim, sender=event.sender, text=event.text,
                 receipt=event.receipt, parts=event.parts, encoding=event.encoding,
                 note=event.note, service_time=stamp, smsc=event.smsc, missing=event.missing,
                 now=now)
@@ -222,8 +230,12 @@ class SmsDesk:
 
     def limits_report(self) -> list[dict[str, Any]]:
         now = self.wall()
-        return [{"module": m.name, "sim": m.sim, "groups": list(m.groups), "ready": m.link.ready,
-                 **self.limits.snapshot(m.sim, now)} for m in self.modules.values()]
+        out = []
+        for m in self.modules.values():
+            sim = m.current_sim
+            out.append({"module": m.name, "sim": sim, "groups": list(m.groups),
+                        "ready": m.link.ready, **self.limits.snapshot(sim, now)})
+        return out
 
 
 def public_row(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,19 +36,48 @@ def default_store() -> Path:
     return Path(base) / "trunkline" / "sms.sqlite"
 
 
+#: Every module that carries SMS is in this group, besides the channel groups that hold
+#: its channel.
+ALL_MODULES = "mobile"
+
+
+def card_modules(card: Any, groups: Mapping[str, Sequence[int]]) -> list[SmsModule]:
+    """The card's mobile spans as SMS modules (``CardABC.sms``): named as the card names
+    them, in group ``mobile`` and in each channel group holding their channel, the SIM
+    known by the ICCID the module reads."""
+    out = []
+    for span in card.spans:
+        if span.signalling.value != "mobile":
+            continue
+        link = card.sms(span.number)
+        modem = card.modem(span.number)
+        name = str(modem.status().get("name") or f"span{span.number}")
+        member = tuple(g for g, chans in groups.items() if set(chans) & set(span.channels))
+
+        def identify(modem: Any = modem) -> str | None:
+            iccid = modem.status().get("iccid")
+            return f"iccid:{iccid}" if iccid else None
+
+        out.append(SmsModule(name, link, name, (ALL_MODULES, *member), identify))
+    return out
+
+
 def limit_error(err: LimitExceeded) -> RpcError:
     """``unavailable``, naming each SIM's limit, with the detail as data."""
     return RpcError("unavailable", str(err), data={
         "group": err.group, "kind": err.kind, "limits": err.reasons, "retry_at": err.retry_at})
 
 
-def register_sms_methods(service: Any, *, modules: Sequence[SmsModule] = (),
+def register_sms_methods(service: Any, *, modules: Sequence[SmsModule] | None = None,
                          store: str | Path | SmsStore | None = None,
                          policies: Mapping[str, LimitPolicy] | None = None,
                          wall: Callable[[], float] = time.time) -> SmsDesk:
     """Add the SMS methods to ``service.registry``; returns the desk (also ``service.sms``).
 
-    ``wall`` is the time the limits and the store count in (seconds since the epoch)."""
+    ``modules`` default to the card's mobile modules (:func:`card_modules`); ``wall`` is
+    the time the limits and the store count in (seconds since the epoch)."""
+    if modules is None:
+        modules = card_modules(service.card, service.engine.groups)
     if not isinstance(store, SmsStore):
         store = SmsStore(Path(store) if store else default_store())
     desk = SmsDesk(store, SimLimits(policies or {}), modules, publish=service.engine.publish,

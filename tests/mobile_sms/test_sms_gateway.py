@@ -166,3 +166,31 @@ def test_config_names_the_sms_keys():
     assert cfg.sim_limits == {"gsm": LimitPolicy(sms_per_day=200, call_rest=30)}
     with pytest.raises(Exception, match=r"<string>:2: unknown key 'sotre'"):
         config_from_string('[sms]\nsotre = "x"\n')
+
+
+def test_the_mobile_card_carries_sms_end_to_end(tmp_path):
+    # The sample mobile card: two emulated modules behind real ptys, driven by the mobile
+    # backend's card, whose SMS links the gateway finds by itself (CardABC.sms).
+    config = GatewayConfig(card_url="mobile", recordings_root=tmp_path / "rec",
+                           fax_spool=tmp_path / "fax", prompts=Path("/"),
+                           sms_store=tmp_path / "sms.sqlite",
+                           sim_limits={"mobile": LimitPolicy(sms_per_hour=5)})
+    gw = VirtualGateway(config)
+    try:
+        desk = gw.service.sms
+        desk.wall = gw.now
+        assert sorted(desk.modules) == ["gsm1", "gsm2"]
+        gw.run_until(lambda: all(m.link.ready for m in desk.modules.values()), 120)
+        reply = gw.call("sms.send", to="13900000102", text="您好，明天上午十点见", group="mobile")
+        assert reply["sim"].startswith("iccid:")
+        gw.run_until(lambda: [e for e in gw.events if e["event"] == "sms.delivered"], 60)
+        modem = gw.card.emulated_modem(1 if reply["module"] == "gsm1" else 2)
+        assert [s.text for s in modem.sms_sent] == ["您好，明天上午十点见"]
+        other = gw.card.emulated_modem(2 if reply["module"] == "gsm1" else 1)
+        other.receive_sms("+8613800138000", "好的，谢谢")
+        gw.run_until(lambda: [e for e in gw.events if e["event"] == "sms.received"], 60)
+        gw.run_until(lambda: not other.sms_store, 10)  # deleted once stored
+        [row] = gw.call("sms.list", direction="in")
+        assert (row["number"], row["text"]) == ("+8613800138000", "好的，谢谢")
+    finally:
+        gw.close()
