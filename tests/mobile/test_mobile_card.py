@@ -303,3 +303,35 @@ def test_an_unplugged_module_ends_its_call_and_only_its_span_goes_down(card) -> 
     assert other.result()["outcome"] == "busy"
     status = card.modem(1).status()
     assert status["lost"] and card.span_status(1).alarms == Alarm.RED
+
+
+def test_gains_trim_the_levels_both_ways() -> None:
+    def card_with(gains: str) -> MobileCard:
+        return MobileCard(mobile_config_from_string(
+            f'seed = 3\n[[module]]\nname = "a"\nemulated = true\n{gains}\n'),
+            clock=VirtualClock())
+
+    levels = []
+    for gains in ("", "rx_gain = -6.0\ntx_gain = 6.0"):
+        with card_with(gains) as card:
+            card.open(1)
+            card.modem(1).dial("13810000001")
+            total = 0.0
+            for _ in range(150):  # ringback, the same on both cards (the same seed)
+                rx = card.read_frames()
+                total += float(np.abs(rx.astype(np.float64)).sum())
+                card.write_frames(np.full_like(rx, 1000))
+            levels.append((total, float(card.emulated_modem(1).heard.max())))
+            card.modem(1).hang_up()
+            tick(card, 3)
+            card.close_channel(1)
+    (plain, heard_plain), (trimmed, heard_boosted) = levels
+    assert trimmed / plain == pytest.approx(10 ** (-6 / 20), rel=0.05)
+    # 1000 and 1995 after A-law, whose step is 16 near 1000 and 32 near 2000.
+    assert heard_plain == pytest.approx(1000, abs=16)
+    assert heard_boosted == pytest.approx(1995, abs=32)
+
+
+def test_gains_are_checked() -> None:
+    with pytest.raises(ConfigError, match="rx_gain must be dB"):
+        mobile_config_from_string('[[module]]\nemulated = true\nrx_gain = 40\n')

@@ -98,6 +98,8 @@ class _Module:
         self.underruns = 0
         self.overruns = 0
         self.paths = ("", "")
+        self.rx_scale = 10 ** (config.rx_gain / 20)
+        self.tx_scale = 10 ** (config.tx_gain / 20)
         #: Why the module's ports were lost (None: they work).
         self.lost: str | None = None
         self._reopen_at = 0.0
@@ -203,7 +205,7 @@ class _Module:
         if len(self.rx) >= FRAME_BYTES:
             pcm = np.frombuffer(bytes(self.rx[:FRAME_BYTES]), dtype="<i2").astype(np.int16)
             del self.rx[:FRAME_BYTES]
-            return pcm
+            return _scaled(pcm, self.rx_scale)
         if self.voice.in_call:
             self.underruns += 1
         return np.zeros(FRAME_SAMPLES, dtype=np.int16)
@@ -211,7 +213,7 @@ class _Module:
     def send(self, samples: np.ndarray, now: float) -> None:
         if self.audio is None or not self.voice.in_call or self.lost is not None:
             return
-        data = samples.astype("<i2").tobytes()
+        data = _scaled(samples, self.tx_scale).astype("<i2").tobytes()
         try:
             self.audio.write(data)
         except (serial.SerialException, OSError) as err:
@@ -224,6 +226,13 @@ class _Module:
         st = self.voice.status
         return Alarm.NONE if (self.lost is None and st.initialised and st.sim == "ready"
                               and st.registered) else Alarm.RED
+
+
+def _scaled(pcm: np.ndarray, scale: float) -> np.ndarray:
+    """``pcm`` times ``scale``, saturated at 16 bits (as a codec clips)."""
+    if scale == 1.0:
+        return pcm
+    return np.clip(np.rint(pcm * scale), -32768, 32767).astype(np.int16)
 
 
 class _Link:

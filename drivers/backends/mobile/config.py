@@ -15,6 +15,8 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     audio = "/dev/ttyUSB4"        # its PCM port (8 kHz, 16-bit LE); "" for none
     profile = "quectel"           # generic | quectel | simcom | huawei
     baudrate = 115200
+    rx_gain = 0.0                 # dB on what the module sends us (-20..20)
+    tx_gain = 0.0                 # dB on what we send it
 
     [[module]]                    # an emulated module on a pseudo-terminal pair
     name = "gsm1"
@@ -45,9 +47,11 @@ SPEC = "1.0"
 PROFILE_NAMES = ("generic", "quectel", "simcom", "huawei")
 FAULTS = ("reset", "garbage", "unplug")
 _TOP = {"spec", "name", "zone", "law", "network", "seed", "module"}
-_REAL = {"name", "port", "audio", "profile", "baudrate"}
+_REAL = {"name", "port", "audio", "profile", "baudrate", "rx_gain", "tx_gain"}
 _EMULATED = {"name", "emulated", "profile", "number", "sim", "registration", "rssi", "faults",
-             "operator"}
+             "operator", "rx_gain", "tx_gain"}
+#: Gains an installer may set, in dB (beyond that, fix the module's own levels).
+GAIN_LIMIT = 20.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ class ModuleConfig:
     rssi: int = 20
     operator: str = "CHINA MOBILE"
     faults: tuple[tuple[float, str], ...] = ()
+    rx_gain: float = 0.0
+    """dB added to what the module sends us (the far end, as the detector hears it)."""
+    tx_gain: float = 0.0
+    """dB added to what we send the module (our prompts, as the far end hears them)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,15 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
     if not isinstance(emulated, bool):
         raise doc.error(f"emulated must be true or false, not {emulated!r}", (*path, "emulated"))
     reject_unknown_keys(doc, raw, _EMULATED if emulated else _REAL, path)
+    gains: dict[str, float] = {}
+    for key in ("rx_gain", "tx_gain"):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not -GAIN_LIMIT <= value <= GAIN_LIMIT:
+                raise doc.error(f"{key} must be dB in -{GAIN_LIMIT:g}..{GAIN_LIMIT:g}, not "
+                                f"{value!r}", (*path, key))
+            gains[key] = float(value)
     name = raw.get("name", f"module{i + 1}")
     if not isinstance(name, str) or not name:
         raise doc.error(f"name must be a non-empty string, not {name!r}", (*path, "name"))
@@ -105,7 +122,7 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
         if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
             raise doc.error(f"baudrate must be a positive whole number, not {baud!r}",
                             (*path, "baudrate"))
-        return ModuleConfig(name, profile, port, audio, baud)
+        return ModuleConfig(name, profile, port, audio, baud, **gains)
     values: dict[str, Any] = {}
     for key, kind, check, what in (
         ("number", str, lambda v: all(c in "+0123456789" for c in v), "digits"),
@@ -136,7 +153,7 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
             raise doc.error(f"fault kind must be one of {', '.join(FAULTS)}, not {kind!r}",
                             fpath)
         faults.append((float(at), kind))
-    return ModuleConfig(name, profile, emulated=True, faults=tuple(faults), **values)
+    return ModuleConfig(name, profile, emulated=True, faults=tuple(faults), **values, **gains)
 
 
 def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCardConfig:
