@@ -83,6 +83,10 @@ def register_serve_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--allow-origin", action="append", default=[], metavar="URL",
                        help="an extra origin allowed to send requests (the public URL of "
                             "a reverse proxy, e.g. https://dialer.example.com)")
+    serve.add_argument("--trust-proxy", action="append", default=[], metavar="IP",
+                       help="a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto "
+                            "are believed (the client's address for login limits and the "
+                            "audit; https for Secure cookies); repeatable")
     serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate")
     serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     serve.set_defaults(handler=run_serve)
@@ -189,7 +193,10 @@ def run_serve(args: argparse.Namespace) -> int:
     address, port = args.listen
     config = uvicorn.Config(app, host=address, port=port, lifespan="on",
                             log_level="warning", ssl_certfile=args.tls_cert,
-                            ssl_keyfile=args.tls_key, proxy_headers=False,
+                            ssl_keyfile=args.tls_key,
+                            # without --trust-proxy no forwarded header is believed
+                            proxy_headers=bool(args.trust_proxy),
+                            forwarded_allow_ips=args.trust_proxy or None,
                             ws="websockets-sansio", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
     print(f"trunkline dialer service on {url} (API description: {url}/openapi.json); "

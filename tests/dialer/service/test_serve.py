@@ -156,6 +156,32 @@ def test_an_agent_works_a_call_in_real_time_on_the_served_emulated_card(
         assert [tuple(r) for r in rows] == [("li", "promise", pop["contact"]["number"])]
 
 
+@pytest.mark.parametrize(("trust", "seen"), [(True, "10.9.8.7"), (False, "127.0.0.1")])
+def test_forwarded_addresses_are_believed_only_from_a_trusted_proxy(
+        tmp_path: Path, trust: bool, seen: str) -> None:
+    db = make_db(tmp_path)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--virtual", "--db",
+         str(db), "--listen", f"127.0.0.1:{port}",
+         *(["--trust-proxy", "127.0.0.1"] if trust else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_up(url, proc)
+        r = httpx.post(f"{url}/api/login", json={"name": "li", "password": "li-password"},
+                       headers={"X-Forwarded-For": "10.9.8.7"})
+        assert r.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    with Store(db) as store:
+        assert store.audit_entries(action="login")[0].remote == seen
+
+
 def _until_state(ws, state: str) -> None:
     for _ in range(100):
         event = _until(ws, "desk.state")[-1]
