@@ -195,7 +195,9 @@ def _span(doc: TomlDocument, raw: Any, i: int, zone: str) -> SpanConfig:
         raise doc.error("each [[span]] must be a table", path)
     if "kind" not in raw:
         raise doc.error("span is missing the 'kind' key (e1, t1, fxo or fxs)", path)
-    kind = SpanKind(_choice(doc, raw["kind"], (*path, "kind"), tuple(k.value for k in SpanKind)))
+    # Mobile modules are the mobile backend's, in a card file of their own (mobile-card.md).
+    kinds = tuple(k.value for k in SpanKind if k is not SpanKind.MOBILE)
+    kind = SpanKind(_choice(doc, raw["kind"], (*path, "kind"), kinds))
     digital = kind in (SpanKind.E1, SpanKind.T1)
     allowed = {"kind", "signalling", "law"}
     if digital:
