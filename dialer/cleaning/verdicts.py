@@ -76,8 +76,10 @@ ANNOUNCEMENT_CLASSES: Mapping[str, tuple[str, str]] = {
 #: before 空号 announcements, and the gateway's FXO controller already releases on it as
 #: ``invalid_number``.
 SIT_CLASSES: Mapping[str, str] = {
-    "ITU": INVALID, "IC": INVALID, "VC": INVALID, "unknown": INVALID,
-    "NC": UNKNOWN, "RO": UNKNOWN,
+    "ITU": INVALID, "IC": INVALID, "VC": INVALID, "unknown": INVALID, "future": INVALID,
+    # No circuit and reorder, also the inter-LATA carriers' (primed) codes, and
+    # "ineffective other" (drivers/dsp/sit.py): the network's trouble, not the number's.
+    "NC": UNKNOWN, "NC'": UNKNOWN, "RO": UNKNOWN, "RO'": UNKNOWN, "IO": UNKNOWN,
 }
 
 #: The gateway's final ``outcome`` of a call it cleared itself, when no cause, SIT or

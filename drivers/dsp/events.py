@@ -19,7 +19,9 @@ TONE_NAMES = frozenset({
     "dial", "ringback", "busy", "congestion", "callwaiting", "record", "info", "sit",
     "fax_cng", "fax_ced", "modem_ans", "ansam", "music",
 })
-SIT_CODES = frozenset({"IC", "NC", "VC", "RO", "ITU", "unknown"})
+#: SIT codes: the eight NANP codes (drivers/dsp/sit.py), ITU (E.180, no reason), unknown.
+SIT_CODES = frozenset({"IC", "NC", "NC'", "VC", "RO", "RO'", "IO", "future", "ITU",
+                       "unknown"})
 AMD_RESULTS = frozenset({"human", "machine", "notsure"})
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 

@@ -1,22 +1,40 @@
-"""Special information tones (SIT): the ITU 950/1400/1800 Hz sequence and NANP codes.
+"""Special information tones (SIT): the ITU 950/1400/1800 Hz sequence and the NANP codes.
 
 ITU-T E.180/Q.35: 950, 1400, 1800 Hz (+-50 Hz), 330 +- 70 ms each, gaps <= 30 ms.
-NANP (Telcordia; detection-anchors.md section 4) encodes the reason in the first two
-segments' frequency (913.8 vs 985.2 Hz; 1370.6 vs 1428.5 Hz) and duration (274 vs
-380 ms); the third is always 1776.7 Hz / 380 ms:
+NANP (Bellcore/Telcordia, GR-1162; detection-anchors.md section 4 for the first four)
+encodes the reason in the first two segments: each is low or high in frequency
+(913.8 or 985.2 Hz; 1370.6 or 1428.5 Hz, +-0.2 %) and short or long (274 or 380 ms,
++-5 %); the third is always 1776.7 Hz / 380 ms. Eight of the sixteen combinations are
+assigned, two per frequency pair:
 
-====  ===================  ===================  ==========
-code  segment 1            segment 2            segment 3
-====  ===================  ===================  ==========
-IC    913.8 Hz / 274 ms    1370.6 Hz / 274 ms   1776.7/380
-NC    985.2 Hz / 380 ms    1428.5 Hz / 380 ms   1776.7/380
-VC    985.2 Hz / 380 ms    1370.6 Hz / 274 ms   1776.7/380
-RO    913.8 Hz / 274 ms    1428.5 Hz / 380 ms   1776.7/380
-====  ===================  ===================  ==========
+=======  =====================  ======================  ==================================
+code     segment 1              segment 2               meaning
+=======  =====================  ======================  ==================================
+IC       913.8 Hz / 274 ms      1370.6 Hz / 274 ms      intercept: vacant number, changed
+NC'      913.8 Hz / 380 ms      1370.6 Hz / 380 ms      no circuit (inter-LATA carrier)
+NC       985.2 Hz / 380 ms      1428.5 Hz / 380 ms      no circuit, emergency, trunk blockage
+future   985.2 Hz / 274 ms      1428.5 Hz / 274 ms      reserved for future use
+RO       913.8 Hz / 274 ms      1428.5 Hz / 380 ms      reorder (equipment irregularity)
+IO       913.8 Hz / 380 ms      1428.5 Hz / 274 ms      ineffective other (reserved)
+VC       985.2 Hz / 380 ms      1370.6 Hz / 274 ms      vacant code
+RO'      985.2 Hz / 274 ms      1370.6 Hz / 380 ms      reorder (inter-LATA carrier)
+=======  =====================  ======================  ==================================
 
-The frequencies are told apart by the phase-advance frequency estimate of each
-segment (mean over its frames), not by separate bins: 913.8 and 985.2 Hz are only
-71 Hz apart, less than one bin of a 12 ms frame. Other combinations give ``unknown``.
+The first four are those of the anchors table; the primed codes, IO and the reserved
+code are the rest of the scheme as a central-office recorder/announcer manual (1983,
+reproduced in 2600's "Touch-Tone Frequencies" list) tabulates it: SSL/LLL intercept,
+LLL/LLL no circuit (inter-LATA carrier), SLL/HLL reorder (inter-LATA carrier), LSS/LHL
+and SSL/HHL additional reserved codes (period S/L, frequency L/H per segment). GR-1162
+itself was not available to check against; the 1983 table gives IO's third segment as
+short, which is accepted here (the third segment's length is not part of the code).
+
+Each segment's frequency is its phase-advance frequency estimate (mean over its frames),
+not a separate bin: 913.8 and 985.2 Hz are only 71 Hz apart, less than one bin of a 12 ms
+frame. Its duration is measured in its own band's power (runs.py: summed over the
+segment and its edges, over the segment's mean), which 10 dB of noise and G.711 leave
+within a few ms -- a duration from frame energy over its peak broke at 10-12 dB SNR
+(issue 15), and short (274) and long (380) are only 106 ms apart. Other combinations
+give ``unknown``.
 """
 
 from __future__ import annotations
@@ -38,10 +56,16 @@ SIT_MAX_GAP_MS = 60.0
 
 _NANP = {
     ("low", "short", "low", "short"): "IC",
+    ("low", "long", "low", "long"): "NC'",
     ("high", "long", "high", "long"): "NC",
-    ("high", "long", "low", "short"): "VC",
+    ("high", "short", "high", "short"): "future",
     ("low", "short", "high", "long"): "RO",
+    ("low", "long", "high", "short"): "IO",
+    ("high", "long", "low", "short"): "VC",
+    ("high", "short", "low", "long"): "RO'",
 }
+#: Every code :func:`classify` returns.
+SIT_CODES = frozenset({*_NANP.values(), "ITU", "unknown"})
 
 
 @dataclass(frozen=True, slots=True)
