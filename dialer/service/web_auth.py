@@ -168,9 +168,8 @@ class WebContext:
         ``--allow-origin`` (a reverse proxy's public name)."""
         if origin in self.allowed_origins:
             return True
-        return host is not None and origin in (f"{scheme}://{host}",
-                                               f"{'https' if scheme == 'wss' else 'http'}"
-                                               f"://{host}")
+        web = {"ws": "http", "wss": "https"}.get(scheme, scheme)  # a WebSocket's page
+        return host is not None and origin == f"{web}://{host}"
 
 
 def context(request: Request) -> WebContext:

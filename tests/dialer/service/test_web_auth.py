@@ -151,3 +151,16 @@ def test_a_new_password_ends_the_open_sessions(tmp_path: Path) -> None:
         assert c.get("/api/me").status_code == 401
         login(c, "li")
         assert c.get("/api/me").status_code == 200
+
+
+def test_the_cookie_is_secure_over_tls(tmp_path: Path) -> None:
+    with client(tmp_path, base_url="https://dialer.example") as c:
+        r = c.post("/api/login", json={"name": "li", "password": "li-password"},
+                   headers={"Origin": "https://dialer.example"})
+        assert r.status_code == 200
+        assert "Secure" in r.headers["set-cookie"]
+        assert c.get("/api/me").status_code == 200
+        # the plain-HTTP origin of the same host is another origin
+        r = c.post("/api/login", json={"name": "li", "password": "li-password"},
+                   headers={"Origin": "http://dialer.example"})
+        assert r.status_code == 403

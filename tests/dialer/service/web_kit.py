@@ -67,7 +67,7 @@ def _desk_runner(store: Store, names: list[str], gateway: Any, progress: Any,
 
 @contextmanager
 def client(folder: Path, clock: Clock | None = None, *, desk: bool = False,
-           **kwargs: Any) -> Iterator[TestClient]:
+           base_url: str = BASE, **kwargs: Any) -> Iterator[TestClient]:
     """The app over ``folder``'s database; ``desk``: campaigns run on the desk runner
     (agents log in through the API), else on the plain runner (positions rung at start)."""
     db = make_db(folder) if not (folder / "dialer.sqlite").exists() else folder / "dialer.sqlite"
@@ -75,7 +75,7 @@ def client(folder: Path, clock: Clock | None = None, *, desk: bool = False,
                        _desk_runner if desk else _runner, drain=600.0)
     app = create_app(str(db), host, key=secret_key(str(db)), clock=clock or Clock(),
                      **kwargs)
-    with TestClient(app, base_url=BASE) as test_client:
+    with TestClient(app, base_url=base_url) as test_client:
         yield test_client
 
 
