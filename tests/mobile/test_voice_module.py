@@ -282,3 +282,24 @@ def test_any_sequence_keeps_the_call_consistent(steps: list) -> None:
     # An incoming call is offered once its number is known (+CLIP or +CLCC): until then
     # the module has a call nobody has heard of yet.
     assert open_call == m.in_call or (not open_call and m.call_progress is P.INCOMING)
+
+
+def test_a_silent_module_gets_one_probe_at_a_time() -> None:
+    """Nobody answers (a module still booting, the wrong port): ATE0 times out, and is
+    tried again every few seconds; nothing piles up behind it."""
+    m = VoiceModule("quectel")
+    sent = b""
+    for step in range(1, 1501):  # 30 s
+        m.handle_timer(step * 0.02)
+        sent += m.data_to_send()
+    assert set(sent.split(b"\r")) == {b"ATE0", b""}
+    assert 3 <= sent.count(b"ATE0") <= 5
+    assert not m.status.responding and not m.ready
+    assert len(m.channel._queue) == 0
+    now = 30.0
+    while m.channel.pending is None:  # the next probe
+        now += 0.02
+        m.handle_timer(now)
+    assert m.data_to_send() == b"ATE0\r"
+    m.feed(b"\r\nOK\r\n", now)  # it answers at last: the rest of the init follows
+    assert m.status.responding and m.data_to_send() == b"AT+CMEE=2\r"

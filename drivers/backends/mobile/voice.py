@@ -222,16 +222,20 @@ class VoiceModule:
 
     # -- the caller's side --------------------------------------------------------------
     def start(self, now: float) -> None:
-        """Initialise the module (again, after a restart)."""
+        """Initialise the module (again, after a restart): ``ATE0`` first, the rest once
+        the module has answered it, so a module that does not answer gets one probe
+        every RETRY_INIT seconds, not a pile of commands timing out one by one."""
         self._started = True
         self.status.initialised = False
-        commands = ["ATE0", "AT+CMEE=2", "ATI", "AT+CPIN?", "AT+CIMI", self.profile.iccid,
+        self._send(Command("ATE0", timeout=3.0), "init", "ATE0", now)
+
+    def _init_rest(self, now: float) -> None:
+        commands = ["AT+CMEE=2", "ATI", "AT+CPIN?", "AT+CIMI", self.profile.iccid,
                     "AT+CLIP=1", "AT+CREG=2", "AT+CEREG=2", "AT+COPS=3,0", "AT+COPS?",
                     *self.profile.init, *self.extra_init, "AT+CREG?", "AT+CSQ"]
         for i, text in enumerate(commands):
             last = i == len(commands) - 1
-            self._send(Command(text, timeout=3.0 if i == 0 else 5.0),
-                       "init", "done" if last else text, now)
+            self._send(Command(text), "init", "done" if last else text, now)
 
     @property
     def ready(self) -> bool:
@@ -378,7 +382,9 @@ class VoiceModule:
         st = self.status
         if detail == "ATE0":
             st.responding = r.result is not Result.TIMEOUT
-            if not st.responding:
+            if st.responding:
+                self._init_rest(now)
+            else:
                 self._retry_init = now + RETRY_INIT
         elif detail == "ATI" and r.ok:
             st.model = " ".join(line for line in r.lines if line)
