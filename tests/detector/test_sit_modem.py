@@ -193,3 +193,28 @@ def test_no_fax_or_sit_talk_off_on_speech(speech):
     signals = [speech[k] * g for k in speech for g in (0.5, 2.0)]
     for evs in run(signals, "cn", dtmf=False):
         assert not [e for e in evs if e.kind in ("tone", "sit")]
+
+
+@pytest.mark.parametrize("law", ["alaw", "ulaw"])
+def test_fax_and_modem_tones_at_10_db_snr_through_g711(law):
+    """Issue 15's goal for fax and modem tones: each still found, and nothing else of
+    its kind, at 10 dB SNR through G.711 (the steady -30 dBm0 noise itself may be heard
+    as music ring-back: that is early media's business, not the tone's)."""
+    rng = np.random.default_rng(12)
+    cases = {
+        "fax_cng": lambda: np.concatenate([sil(100), tone(1100, 500, -20), sil(3000),
+                                           tone(1100, 500, -20), sil(1000)]),
+        "fax_ced": lambda: np.concatenate([sil(100), tone(2100, 3000, -20), sil(500)]),
+        "modem_ans": lambda: np.concatenate([sil(100), tone(2100, 3300, -20, reversal_ms=450),
+                                             sil(500)]),
+        "ansam": lambda: np.concatenate([sil(100), tone(2100, 3000, -20, am=0.2), sil(500)]),
+    }
+    signals, want = [], []
+    for name, make in cases.items():
+        for _ in range(4):
+            x = make()
+            signals.append(companded(x + noise_at(dbm0_power(-20), 10, x.size, rng), law))
+            want.append(name)
+    fax_kinds = {"fax_cng", "fax_ced", "modem_ans", "ansam"}
+    got = [set(tones_of(evs)) & fax_kinds for evs in run(signals, "cn", dtmf=False)]
+    assert got == [{w} for w in want]
