@@ -299,6 +299,7 @@ class ServiceHost:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[Subscription] = set()
         self._agents: dict[str, str] = {}  # agent -> the gateway whose runner has it
+        self._store: Store | None = None   # the host's own connection, for reads
 
     # -- life ------------------------------------------------------------------------------
 
@@ -317,6 +318,10 @@ class ServiceHost:
         for worker in self.workers.values():
             if worker.thread.is_alive():
                 worker.thread.join(limit)
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     # -- commands (any thread; await them on the loop) -------------------------------------
 
@@ -410,8 +415,7 @@ class ServiceHost:
 
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign of the store, with its status."""
-        with Store(self.store_path) as store:
-            names = store.campaigns()
+        names = self._reads().campaigns()
         with self._lock:
             return [(self._status.get(n) or CampaignStatus(n)).as_dict() for n in names]
 
@@ -526,9 +530,15 @@ class ServiceHost:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _reads(self) -> Store:
+        """The host's connection for reads (any thread: the store serialises its use)."""
+        with self._lock:
+            if self._store is None:
+                self._store = Store(self.store_path)
+            return self._store
+
     def _known(self, name: str) -> None:
-        with Store(self.store_path) as store:
-            store.campaign_id(name)  # StoreError naming the known campaigns
+        self._reads().campaign_id(name)  # StoreError naming the known campaigns
 
     def _pick(self, gateway: str | None) -> _Worker:
         if gateway is not None:
