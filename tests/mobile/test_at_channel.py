@@ -200,8 +200,14 @@ def test_timeouts_come_from_the_callers_time() -> None:
     ch.handle_timer(13.0)
     [response] = ch.take_events()
     assert response.result is Result.TIMEOUT
-    assert ch.data_to_send() == b"AT+COPS?\rAT+CSQ\r"
-    assert ch.next_deadline() == 18.0
+    assert ch.data_to_send() == b"AT+COPS?\r"
+    # Quiet before the next command: the late answer is a stray, not AT+CSQ's.
+    assert ch.next_deadline() == 13.5
+    [stray] = run(ch, b"\r\n+COPS: 0\r\n\r\nOK\r\n", 13.2)[-1:]
+    assert isinstance(stray, Garbage) and ch.garbage == 2
+    ch.handle_timer(13.5)
+    assert ch.data_to_send() == b"AT+CSQ\r"
+    assert ch.next_deadline() == 18.5
 
 
 def test_huawei_and_vendor_urcs() -> None:

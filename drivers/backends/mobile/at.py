@@ -44,10 +44,12 @@ with ``restart`` so the caller re-initialises instead of talking to a module in 
 unknown state. Boot notices that follow one another before the module has answered
 any command are one restart, not several.
 
-What this channel does not do: match a late answer to a command that timed out. With
-echo off nothing on the wire says which command an ``OK`` answers, so after a time-out
-the next command may take a stale result; the call state machine above polls state
-(``+CLCC``) rather than trusting any single answer for that reason.
+A late answer to a command that timed out: with echo off nothing on the wire says which
+command an ``OK`` answers. After a time-out the channel keeps quiet for SETTLE seconds
+before the next command, so an answer that was merely late lands as a stray result
+(counted as garbage) rather than as the next command's; one later still could be taken
+for the next command's, which is why the call state machine above polls state
+(``+CLCC``) rather than trusting any single answer.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ __all__ = [
 #: Longest line kept (a +CMGL PDU line is at most 2 x 176 hex digits plus a header):
 #: anything longer is noise (audio on the wrong port, a baud rate mismatch).
 MAX_LINE = 1024
+#: Seconds of quiet after a time-out before the next command goes: an answer arriving
+#: late to the command that timed out lands then, as a stray result, instead of being
+#: taken for the next command's.
+SETTLE = 0.5
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 
@@ -315,6 +321,7 @@ class AtChannel:
         # From a restart until the module first answers a command, its other boot
         # notices (RDY then +CFUN: 1, as Quectel prints them) are the same boot.
         self._booting = False
+        self._quiet_until: float | None = None
 
     # -- the caller's side --------------------------------------------------------------
     def send(self, command: Command, now: float) -> None:
@@ -354,7 +361,8 @@ class AtChannel:
                 self._prompt()
 
     def handle_timer(self, now: float) -> None:
-        """Time has come to ``now``: a command past its time ends with TIMEOUT."""
+        """Time has come to ``now``: a command past its time ends with TIMEOUT, and
+        the next one waits SETTLE seconds (see the module docstring)."""
         if self._pending is not None and now >= self._pending.deadline:
             pending, self._pending = self._pending, None
             if pending.prompted:
@@ -362,10 +370,15 @@ class AtChannel:
                 self._out += ESC
             self._events.append(Response(pending.command, Result.TIMEOUT,
                                          tuple(pending.lines)))
+            self._quiet_until = now + SETTLE
+        if self._quiet_until is not None and now >= self._quiet_until:
+            self._quiet_until = None
             self._next(now)
 
     def next_deadline(self) -> float | None:
-        return None if self._pending is None else self._pending.deadline
+        if self._pending is not None:
+            return self._pending.deadline
+        return self._quiet_until
 
     def reset(self, reason: str, now: float) -> None:
         """The link to the module itself was lost or opened again (a USB unplug, a port
@@ -375,6 +388,7 @@ class AtChannel:
         self._buffer.clear()
         self._discarding = False
         self._out.clear()
+        self._quiet_until = None
         self._restarted(reason, "", now)
 
     def data_to_send(self) -> bytes:
@@ -388,7 +402,7 @@ class AtChannel:
 
     # -- inside -------------------------------------------------------------------------
     def _next(self, now: float) -> None:
-        if self._pending is not None or not self._queue:
+        if self._pending is not None or not self._queue or self._quiet_until is not None:
             return
         command, _queued = self._queue.popleft()
         self._pending = _Pending(command, now + command.timeout)
