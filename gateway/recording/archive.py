@@ -82,6 +82,15 @@ class RecordingStore:
         self.root = Path(root) if root else default_root()
         self.index = RecordingIndex(self.root / "index.sqlite")
 
+    def inside(self, path: str | Path) -> bool:
+        """Whether ``path`` (links followed) lies under the root. Rows of an index
+        written before client paths were confined (issue 15, red-team 4: ``call.record``
+        wrote through ``../..``) may name host files: they are never repaired, purged,
+        exported or restored over."""
+        root = os.path.realpath(self.root)
+        real = os.path.realpath(path)
+        return real == root or real.startswith(root + os.sep)
+
     def new_path(self, call_id: int, started: float) -> Path:
         day = time.strftime("%Y/%m/%d", time.localtime(started))
         stamp = time.strftime("%H%M%S", time.localtime(started))
@@ -94,6 +103,9 @@ class RecordingStore:
         seen: set[Path] = set()
         for row in self.index.search(state="recording", limit=1_000_000):
             path = Path(row["path"])
+            if not self.inside(path):
+                log.error("recording_outside_root", path=str(path), root=str(self.root))
+                continue
             part = path.with_name(path.name + ".part")
             seen.add(part)
             repaired.append(self._repair_one(part, path, row))
@@ -149,6 +161,9 @@ class RecordingStore:
                 continue
             entry = {"id": row["id"], "path": row["path"], "campaign": row.get("campaign"),
                      "started": row["started"], "rule": rule.name}
+            if not self.inside(row["path"]):
+                log.error("recording_outside_root", path=row["path"], root=str(self.root))
+                continue  # a host file an old unconfined call.record named: never deleted
             if not dry_run:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(row["path"])
@@ -199,6 +214,9 @@ class RecordingStore:
                 src = Path(row["path"])
                 if row["state"] == "recording" or not src.exists():
                     continue
+                if not self.inside(src):  # never copy a host file out
+                    log.error("recording_outside_root", path=str(src), root=str(self.root))
+                    continue
                 rel = self._relative(src, row)
                 target = dest / "files" / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -241,6 +259,11 @@ class RecordingStore:
             raise RecordingError(f"{src}: no readable manifest.json ({err})") from err
         entries = manifest.get("recordings", [])
         for entry in entries:
+            rel = Path(entry["file"])
+            if ".." in rel.parts or rel.is_absolute() or rel.parts[:1] != ("files",) \
+                    or not self.inside(self.root / rel.relative_to("files")):
+                raise RecordingError(f"{src}: the manifest names {entry['file']!r}, outside "
+                                     "its files/ and the recordings root; nothing was restored")
             f = src / entry["file"]
             if not f.exists():
                 raise RecordingError(f"{f}: missing from the backup")
