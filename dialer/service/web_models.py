@@ -124,6 +124,17 @@ class AuditBody(BaseModel):
     remote: str | None
 
 
+class NewUser(Strict):
+    name: str = Field(min_length=1, max_length=64,
+                      description="letters, digits, . _ - @ (as `trunkline users add`)")
+    role: Literal["agent", "supervisor", "admin"]
+    password: str = Field(min_length=1, max_length=256)
+
+
+class NewPassword(Strict):
+    password: str = Field(min_length=1, max_length=256)
+
+
 class UserBody(BaseModel):
     name: str
     role: Literal["agent", "supervisor", "admin"]

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.service.host import HostConflict, HostUnsupported
-from trunkline.dialer.service.passwords import hash_password, needs_rehash, verify_password
+from trunkline.dialer.service.passwords import (
+    WeakPassword,
+    check_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from trunkline.dialer.service.web_auth import (
     COOKIE,
     AdminSession,
@@ -31,6 +37,8 @@ from trunkline.dialer.service.web_models import (
     ErrorBody,
     LoginRequest,
     Me,
+    NewPassword,
+    NewUser,
     Snapshot,
     StartCampaign,
     UserBody,
@@ -297,6 +305,94 @@ def audit(request: Request, session: SupervisorSession,
          description="Names, roles and states (never password hashes). Security: session "
                      "cookie; admin.", responses=errors(*AUTH))
 def users(request: Request, session: AdminSession) -> list[Any]:
-    return [{"name": u.name, "role": u.role, "disabled": u.disabled,
-             "created_at": u.created_at, "changed_at": u.changed_at}
-            for u in context(request).store.users()]
+    return [_user_body(u) for u in context(request).store.users()]
+
+
+def _user_body(user: Any) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role, "disabled": user.disabled,
+            "created_at": user.created_at, "changed_at": user.changed_at}
+
+
+UserName = Path(min_length=1, max_length=64, description="the user's name")
+
+
+def _user_change(request: Request, session: WebSession, action: str, name: str,
+                 change: Any, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Carry out ``change()`` on user ``name`` and audit it (refusals too)."""
+    ctx = context(request)
+    try:
+        change()
+    except WeakPassword as err:
+        raise ApiError(422, "invalid", f"password: {err}") from None
+    except StoreError as err:
+        ctx.audit(action, user=session.user, remote=remote(request), target=name,
+                  details={**(details or {}), "result": "refused", "reason": str(err)})
+        text = str(err)
+        status, code = ((404, "not_found") if text.startswith("no user") else
+                        (409, "conflict") if "already exists" in text else
+                        (422, "invalid"))
+        raise ApiError(status, code, text) from None
+    ctx.audit(action, user=session.user, remote=remote(request), target=name,
+              details={**(details or {}), "result": "ok"})
+    return _user_body(ctx.store.get_user(name))
+
+
+_ADMIN_CHANGE = ("Security: session cookie and X-CSRF-Token; admin. Audited "
+                 "(`{action}`, with the result).")
+
+
+@api.post("/users", response_model=UserBody, tags=["admin"], summary="Add a user",
+          description="A new user with a role and a password (the rules of `trunkline "
+                      "users add`). " + _ADMIN_CHANGE.format(action="user.add"),
+          responses=errors(*UNSAFE, 409))
+def add_user(request: Request, session: AdminSession, body: NewUser) -> dict[str, Any]:
+    ctx = context(request)
+    return _user_change(request, session, "user.add", body.name, lambda: ctx.store.add_user(
+        body.name, body.role, hash_password(check_password(body.password, user=body.name)),
+        now=ctx.clock()), {"role": body.role})
+
+
+@api.post("/users/{name}/password", response_model=UserBody, tags=["admin"],
+          summary="Set a user's password",
+          description="Its open sessions end. " + _ADMIN_CHANGE.format(action="user.passwd"),
+          responses=errors(*UNSAFE, 404))
+def set_password(request: Request, session: AdminSession, body: NewPassword,
+                 name: str = UserName) -> dict[str, Any]:
+    ctx = context(request)
+    out = _user_change(request, session, "user.passwd", name,
+                       lambda: ctx.store.set_password_hash(
+                           name, hash_password(check_password(body.password, user=name)),
+                           now=ctx.clock()))
+    with ctx.lock:
+        ended = ctx.sessions.close_user(name)
+    ctx.end_sessions(ended)
+    return out
+
+
+@api.post("/users/{name}/disable", response_model=UserBody, tags=["admin"],
+          summary="Disable a user",
+          description="It cannot log in; its open sessions end at once. An admin cannot "
+                      "disable itself. " + _ADMIN_CHANGE.format(action="user.disable"),
+          responses=errors(*UNSAFE, 404, 409))
+def disable_user(request: Request, session: AdminSession,
+                 name: str = UserName) -> dict[str, Any]:
+    ctx = context(request)
+    if name == session.user:
+        raise ApiError(409, "conflict", "an admin cannot disable itself (another admin "
+                                        "can, or 'trunkline users disable')")
+    body = _user_change(request, session, "user.disable", name,
+                        lambda: ctx.store.set_disabled(name, True, now=ctx.clock()))
+    with ctx.lock:
+        ended = ctx.sessions.close_user(name)
+    ctx.end_sessions(ended)
+    return body
+
+
+@api.post("/users/{name}/enable", response_model=UserBody, tags=["admin"],
+          summary="Enable a user again", description=_ADMIN_CHANGE.format(
+              action="user.enable"), responses=errors(*UNSAFE, 404))
+def enable_user(request: Request, session: AdminSession,
+                name: str = UserName) -> dict[str, Any]:
+    ctx = context(request)
+    return _user_change(request, session, "user.enable", name,
+                        lambda: ctx.store.set_disabled(name, False, now=ctx.clock()))
