@@ -185,6 +185,20 @@ def register_call_methods(service: GatewayService) -> None:
         """Separate a bridged call from its peer."""
         return await run(lambda: engine.unbridge(call))
 
+    @r.method("call.conference", role="control", params={
+        "calls": Param(list, required=True, items=int, minimum=1, maximum=8,
+                       doc="the calls to join (answered)"),
+        "conference": Param(int, doc="an existing conference to add them to")})
+    async def conference(session: Any, calls: list[int], conference: int | None = None
+                         ) -> dict[str, Any]:
+        """Join calls in a conference: each hears all the others (a three-way call)."""
+        return await run(lambda: engine.conference(calls, conference))
+
+    @r.method("call.leave_conference", role="control", params=CALL)
+    async def leave_conference(session: Any, call: int) -> dict[str, Any]:
+        """Take a call out of its conference; one left alone leaves it too."""
+        return await run(lambda: engine.leave_conference(call))
+
     @r.method("call.listen", role="control", params={
         **CALL, "target": Param(int, doc="the call to monitor; omit to stop")})
     async def listen(session: Any, call: int, target: int | None = None) -> dict[str, Any]:

@@ -68,6 +68,8 @@ class Call:
     recorder: Any = None
     bridged_to: int | None = None
     listening_to: int | None = None
+    conference: int | None = None
+    """The conference the call is in: it hears every other member, they hear it."""
     collect: Collect | None = None
     processor: MediaProcessor | None = None
     """Takes over the call's audio (fax, IVR...)."""
@@ -106,4 +108,5 @@ class Call:
                 "state": self.state, "answered_by": self.answered_by,
                 "outcome": self.outcome, "cause": self.cause,
                 "bridged_to": self.bridged_to, "listening_to": self.listening_to,
+                **({"conference": self.conference} if self.conference is not None else {}),
                 "recording": str(self.recorder.path) if self.recorder else None}

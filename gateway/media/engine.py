@@ -55,6 +55,9 @@ T = TypeVar("T")
 
 #: The longest a gateway call may last (a forgotten call must end some day).
 MAX_CALL_SECONDS = 4 * 3600.0
+#: The most calls in one conference: a three-way call, with room for a supervisor or
+#: two; each member costs a subtraction per tick, the sum is shared.
+MAX_CONFERENCE = 8
 
 class MediaEngine:
     """Owns a card's line loop and runs its media tick; see the module docstring."""
@@ -85,6 +88,7 @@ class MediaEngine:
         #: The engine's own work per tick, in seconds (the last 3000 ticks).
         self.tick_durations: deque[float] = deque(maxlen=3000)
         self._play_ids = itertools.count(1)
+        self._conference_ids = itertools.count(1)
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = \
             queue.SimpleQueue()
         self._timers: list[tuple[float, int, float, Callable[[], bool | None]]] = []
@@ -250,6 +254,8 @@ class MediaEngine:
             self._stop_recording(call)
         if call.bridged_to is not None:
             self._unbridge(call)
+        if call.conference is not None:
+            self._leave_conference(call)
         for other in self.calls.values():
             if other.listening_to == call.id:
                 other.listening_to = None
@@ -377,6 +383,8 @@ class MediaEngine:
             if call.bridged_to is not None:
                 raise CallStateError(f"call {call.id} is already bridged to "
                                      f"{call.bridged_to}")
+            if call.conference is not None:
+                raise CallStateError(f"call {call.id} is in conference {call.conference}")
             if call.state not in ("answered", "bridged"):
                 raise CallStateError(f"cannot bridge call {call.id}: it is {call.state}")
         first.bridged_to, second.bridged_to = b, a
@@ -400,6 +408,60 @@ class MediaEngine:
             peer.bridged_to = None
             if peer.state == "bridged":
                 self._publish_state(peer, "answered", by=peer.answered_by or "unknown")
+
+    def conference(self, call_ids: list[int], conference: int | None = None
+                   ) -> dict[str, Any]:
+        """Join answered calls in a conference: each hears the sum of the others (a
+        three-way call: customer, agent and a consulted party). ``conference`` adds the
+        calls to an existing one. Bridged calls among them are unbridged first; a call
+        bridged to a call outside them, or in another conference, is refused."""
+        if len(set(call_ids)) != len(call_ids):
+            raise InvalidRequest("a call is listed twice")
+        calls = [self.call(c) for c in call_ids]
+        members = [c for c in self.calls.values()
+                   if conference is not None and c.conference == conference]
+        if conference is not None and not members:
+            raise NotFound(f"no conference {conference}")
+        if len(members) + len(calls) < 2:
+            raise InvalidRequest("a conference needs at least two calls")
+        if len(members) + len(calls) > MAX_CONFERENCE:
+            raise InvalidRequest(f"a conference has at most {MAX_CONFERENCE} calls")
+        for call in calls:
+            if call.state not in ("answered", "bridged"):
+                raise CallStateError(f"cannot join call {call.id}: it is {call.state}")
+            if call.conference is not None:
+                raise CallStateError(f"call {call.id} is in conference {call.conference}")
+            if call.bridged_to is not None and call.bridged_to not in call_ids:
+                raise CallStateError(f"call {call.id} is bridged to {call.bridged_to}, "
+                                     "which is not joining")
+        for call in calls:
+            if call.bridged_to is not None:
+                self._unbridge(call)
+        number = conference if conference is not None else next(self._conference_ids)
+        for call in calls:
+            call.conference = number
+            if call.state == "answered":
+                self._publish_state(call, "bridged", conference=number)
+        return {"conference": number,
+                "calls": sorted(c.id for c in self.calls.values() if c.conference == number)}
+
+    def leave_conference(self, call_id: int) -> dict[str, Any]:
+        """Take ``call`` out of its conference; a conference left with one call ends."""
+        call = self.call(call_id)
+        if call.conference is None:
+            raise CallStateError(f"call {call_id} is not in a conference")
+        number = call.conference
+        self._leave_conference(call)
+        self._publish_state(call, "answered", by=call.answered_by or "unknown")
+        return {"conference": number, "left": call_id}
+
+    def _leave_conference(self, call: Call) -> None:
+        number, call.conference = call.conference, None
+        rest = [c for c in self.calls.values() if c.conference == number and c is not call]
+        if len(rest) == 1:
+            rest[0].conference = None
+            if rest[0].state == "bridged":
+                self._publish_state(rest[0], "answered", by=rest[0].answered_by or "unknown")
 
     def _publish_state(self, call: Call, state: str, **extra: Any) -> None:
         for item in wire.state_event(call, state, **extra):

@@ -1,8 +1,10 @@
-"""What every call sends this tick: playback, processors, bridged peers, monitoring.
+"""What every call sends this tick: playback, processors, bridged peers, conferences,
+monitoring.
 
 Each call's reply frame is the sum of what it plays, what its media processor (a fax
-terminal) sends, what its bridged peer receives, and, for a supervisor listening in,
-both sides of the monitored call (the supervisor is not heard). Recordings then take
+terminal) sends, what its bridged peer receives, in a conference what every other member
+receives (the members' sum less its own: nobody hears itself), and, for a supervisor
+listening in, both sides of the monitored call (the supervisor is not heard). Recordings then take
 what the call received and what it sent; a recording the disk refuses is announced
 (``recording.failed``) in that tick and stops, the call does not. Everything is one
 row of the tick's arrays; the work per call is a few slices and additions.
@@ -29,6 +31,14 @@ def mix(calls: Mapping[int, Call], frames: np.ndarray, rows: Mapping[int, int],
         out: np.ndarray, *, now: float, publish: Publish,
         detach: Callable[[int], None]) -> None:
     """Fill ``out`` (float32, rows as ``rows``) with what every call sends this tick."""
+    conferences: dict[int, np.ndarray] = {}   # conference -> what its members receive
+    for call in calls.values():
+        number = call.conference
+        row = _row(call, rows) if number is not None else None
+        if number is not None and row is not None:
+            total = conferences.get(number)
+            conferences[number] = frames[row].astype(np.float32) if total is None \
+                else total + frames[row]
     for call in list(calls.values()):
         row = _row(call, rows)
         if row is None:
@@ -39,6 +49,8 @@ def mix(calls: Mapping[int, Call], frames: np.ndarray, rows: Mapping[int, int],
         peer_row = _row(calls.get(call.bridged_to) if call.bridged_to else None, rows)
         if peer_row is not None:
             out[row] += frames[peer_row]
+        if call.conference is not None and call.conference in conferences:
+            out[row] += conferences[call.conference] - frames[row]
         target = calls.get(call.listening_to) if call.listening_to else None
         target_row = _row(target, rows)
         if target is not None and target_row is not None:

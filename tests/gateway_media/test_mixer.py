@@ -164,3 +164,23 @@ def test_recordings_get_what_the_call_received_and_what_it_sent() -> None:
     run(calls(a, b))
     ((received, sent),) = recorder.frames
     assert received.dtype == np.float32 and (received == 100).all() and (sent == 200).all()
+
+
+def test_conference_members_hear_every_other_member_not_themselves() -> None:
+    members = [call(1, channel=10), call(2, channel=11), call(3, channel=12)]
+    for member in members:
+        member.conference = 7
+    outsider = call(4, channel=13)
+    out, _, _ = run(calls(*members, outsider))
+    # rows 1..3 receive 100, 200, 300: each member hears the two others
+    assert (out[0] == 500).all() and (out[1] == 400).all() and (out[2] == 300).all()
+    assert not out[3].any()
+
+
+def test_a_conference_and_a_bridge_side_by_side() -> None:
+    a, b = call(1, channel=10, bridged_to=2), call(2, channel=11, bridged_to=1)
+    c, d = call(3, channel=12), call(4, channel=13)
+    c.conference = d.conference = 1
+    out, _, _ = run(calls(a, b, c, d))
+    assert (out[0] == 200).all() and (out[1] == 100).all()
+    assert (out[2] == 400).all() and (out[3] == 300).all()
