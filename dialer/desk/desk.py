@@ -348,7 +348,10 @@ class Desk:
         if seat.transfer is None:
             raise _Refusal("a conference joins a consulted party: start an attended "
                            "transfer first")
-        return [op]
+        if seat.transfer == "conference":
+            raise _Refusal("the conference is on already")
+        seat.transfer = "conference"
+        return [op, CallNote(seat.agent, "conference")]
 
     def _call_op(self, seat: Seat, op: str, arg: str = "") -> CallOp:
         if seat.state != TALKING or seat.call is None:
@@ -386,6 +389,8 @@ class Desk:
                 seat.held = True
             elif op.op == "transfer" and op.arg.startswith("attended"):
                 seat.transfer, seat.held = None, False
+            elif op.op == "conference":
+                seat.transfer = "attended"
         return [Refused(op.agent, op.op, error)]
 
     def transfer_done(self, agent: str, target: str, *, to_agent: bool = False

@@ -139,7 +139,8 @@ class CallbackScheduled(DeskEvent):
 @dataclass(frozen=True, slots=True)
 class CallNote(DeskEvent):
     """Something happened to the agent's call: ``held``, ``resumed``, ``transferring``,
-    ``transferred``, ``transfer_cancelled``, ``consulting``, ``dtmf_sent``, ``dialling``."""
+    ``transferred``, ``transfer_cancelled``, ``consulting``, ``conference``, ``dtmf_sent``,
+    ``dialling``."""
 
     TYPE: ClassVar[str] = "call"
     what: str

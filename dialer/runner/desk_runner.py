@@ -49,9 +49,13 @@ The host starts and stops campaigns in the runner's thread: :meth:`DeskRunner.st
 its agents are logged out once off their calls and it leaves the engine; the sink then
 gets a :class:`CampaignEvent` ``{"type": "campaign", "campaign", "state": "stopped"}``).
 
-Not done yet (refused with a message saying so): attended transfers to an agent or a
-campaign, and the three-way conference (the gateway bridges two calls; a conference
-needs a mixer operation).
+Three-way conference: during an attended transfer to a number that answered, the
+customer, the agent and the number are joined in a gateway conference
+(``call.conference``: each hears the two others); ``complete_transfer`` then lets the
+agent leave the other two together, ``cancel_transfer`` drops the number.
+
+Not done yet (refused with a message saying so): attended transfers (and so conferences)
+with an agent or a campaign.
 """
 
 from __future__ import annotations
@@ -95,8 +99,6 @@ from trunkline.gateway.rpc.errors import RpcError
 NOT_YET = {
     "attended": "an attended transfer to an agent or a campaign is not carried out yet; "
                 "use a blind one, or an attended one to a number",
-    "conference": "the three-way conference needs a gateway mixer operation that is not "
-                  "built yet",
 }
 #: How often due personal callbacks are looked for (seconds).
 CALLBACK_POLL = 5.0
@@ -138,6 +140,7 @@ class _Consult:
     call: int
     target: str
     answered: bool = False
+    conference: bool = False
 
 
 @dataclass(slots=True)
@@ -428,7 +431,7 @@ class DeskRunner(CampaignRunner):
             elif kind == "resume":
                 self.gateway.bridge(customer.gw, position.gw)
             elif kind == "send_dtmf":
-                self.gateway.send_dtmf(customer.gw, op.arg)  # type: ignore[attr-defined]
+                self.gateway.send_dtmf(customer.gw, op.arg)
             elif kind == "transfer":
                 mode, target_kind, target = op.arg.split(":", 2)
                 if target_kind == "number":
@@ -445,7 +448,11 @@ class DeskRunner(CampaignRunner):
                 if consult is not None:
                     self._consult_legs.pop(consult.out, None)
                     self._hang_up(consult.out)
+                    if consult.conference:
+                        self.gateway.leave_conference(customer.gw)
                 self.gateway.bridge(customer.gw, position.gw)
+            elif kind == "conference":
+                return self._conference(op, customer.gw, position.gw)
             else:
                 return self.desk.call_op_failed(op, NOT_YET.get(kind, f"cannot {kind}"))
         except RpcError as err:
@@ -488,10 +495,24 @@ class DeskRunner(CampaignRunner):
             return self.desk.call_op_failed(op, f"{consult.target} has not answered yet")
         del self._consults[op.agent]
         self._consult_legs.pop(consult.out, None)
-        self.gateway.unbridge(position_gw)
-        self.gateway.bridge(customer_gw, consult.out)
+        if consult.conference:   # the agent leaves; the other two stay in it together
+            self.gateway.leave_conference(position_gw)
+        else:
+            self.gateway.unbridge(position_gw)
+            self.gateway.bridge(customer_gw, consult.out)
         return self._hand_over(op.agent, op.call, customer_gw, consult.out, consult.target,
                                bridged=True)
+
+    def _conference(self, op: CallOp, customer_gw: int, position_gw: int) -> list[Any]:
+        """The consulted party answered: customer, agent and it in one conference."""
+        consult = self._consults.get(op.agent)
+        if consult is None or not consult.answered:
+            return self.desk.call_op_failed(
+                op, "the consulted party has not answered yet" if consult
+                else "no transfer in progress")
+        self.gateway.conference([customer_gw, position_gw, consult.out])
+        consult.conference = True
+        return []
 
     def _transfer_in(self, op: CallOp, customer_gw: int, position_gw: int, kind: str,
                      target: str, now: float) -> list[Any]:
@@ -578,6 +599,13 @@ class DeskRunner(CampaignRunner):
 
     def _on_event(self, event: Any, now: float) -> None:
         gw = event.get("call")
+        if event.get("event") == "call.state" and event.get("state") == "hungup":
+            for agent, consult in list(self._consults.items()):
+                if consult.customer == gw:  # the customer left while the agent consulted
+                    del self._consults[agent]
+                    self._consult_legs.pop(consult.out, None)
+                    self._hang_up(consult.out)
+                    self._feed(self.desk.transfer_failed(agent, "the customer hung up"), now)
         if gw in self._consult_legs:
             self._on_consult_event(gw, event, now)
             return
@@ -605,7 +633,10 @@ class DeskRunner(CampaignRunner):
             why = "hung up" if consult.answered else f"did not answer ({event.get('outcome')})"
             if position is not None and consult.customer in self.translator.calls:
                 with contextlib.suppress(RpcError):  # the consultation was never bridged
-                    self.gateway.unbridge(position.gw)
+                    if consult.conference:
+                        self.gateway.leave_conference(consult.customer)
+                    else:
+                        self.gateway.unbridge(position.gw)
                 try:
                     self.gateway.bridge(consult.customer, position.gw)
                 except RpcError as err:

@@ -42,6 +42,12 @@ class GatewayPort(Protocol):
 
     def unbridge(self, call: int) -> None: ...
 
+    def send_dtmf(self, call: int, digits: str) -> None: ...
+
+    def conference(self, calls: list[int]) -> int: ...
+
+    def leave_conference(self, call: int) -> None: ...
+
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
              wait_silence: float = 0.0) -> None:
         """Play into a call; with ``wait_silence`` the start waits for that much quiet."""
@@ -89,6 +95,13 @@ class _Requests:
     def send_dtmf(self, call: int, digits: str) -> None:
         """Send ``digits`` in band on ``call`` (the agent's keypad)."""
         self._call("call.send_dtmf", call=call, digits=digits)
+
+    def conference(self, calls: list[int]) -> int:
+        """Join ``calls`` in a new conference (each hears the others); its number."""
+        return int(self._call("call.conference", calls=calls)["conference"])
+
+    def leave_conference(self, call: int) -> None:
+        self._call("call.leave_conference", call=call)
 
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
              wait_silence: float = 0.0) -> None:

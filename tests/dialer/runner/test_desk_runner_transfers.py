@@ -131,3 +131,45 @@ def test_campaigns_start_and_stop_while_agents_work(tmp_path: Path) -> None:
         assert runner.campaigns == ["loans"]
     finally:
         gateway.close()
+
+
+def conference_of(gateway: InProcessGateway, call: int) -> int | None:
+    return next((c.get("conference") for c in gateway.calls() if c["call"] == call), None)
+
+
+@pytest.mark.slow
+def test_a_three_way_conference_then_the_agent_leaves(tmp_path: Path) -> None:
+    store = make(tmp_path)
+    gateway = InProcessGateway(start=T0)
+    runner = DeskRunner(store, ["loans", "hand"], gateway, group="pri",
+                        engine_log=quiet_logger())
+    try:
+        runner.start()
+        login(runner, (("hand", "standard"),))
+        step_until(runner, lambda: state(runner) == "ready", 5)
+        runner.submit(cmd.Conference("a1"))                     # nobody to join yet
+        runner.submit(cmd.ManualDial("a1", "hand", numbers(HUMANS)[1][0]))
+        step_until(runner, lambda: state(runner) == "talking", 60)
+        call = pops(runner)[0].call
+        customer = runner.customers[call].gw
+        runner.submit(cmd.Transfer("a1", "attended", "number", numbers(HUMANS)[6][0]))
+        step_until(runner, lambda: "a1" in runner._consults, 2)
+        consult = runner._consults["a1"]
+        step_until(runner, lambda: consult.answered, 60)
+        runner.submit(cmd.Conference("a1"))
+        position = runner.agent_legs["a1"].gw
+        step_until(runner, lambda: conference_of(gateway, customer) is not None, 2)
+        number = conference_of(gateway, customer)
+        assert conference_of(gateway, position) == number == conference_of(gateway,
+                                                                            consult.out)
+        notes = [e.what for e in runner.desk_events if e.TYPE == "call"]
+        assert notes[-2:] == ["consulting", "conference"]
+        runner.submit(cmd.CompleteTransfer("a1"))               # the agent leaves
+        step_until(runner, lambda: state(runner) == "wrap_up", 5)
+        step_until(runner, lambda: conference_of(gateway, position) is None, 2)
+        assert conference_of(gateway, customer) == conference_of(gateway, consult.out) \
+            == number
+        refused = [e for e in runner.desk_events if e.TYPE == "refused"]
+        assert [r.command for r in refused] == ["conference"]
+    finally:
+        gateway.close()
