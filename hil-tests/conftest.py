@@ -3,8 +3,10 @@
 ``pytest hil-tests`` runs against ``--card emulated`` (the default); ``--card dahdi``
 runs the same tests on a board, and ``--card dahdi:sim`` on the DAHDI backend over the
 simulated kernel, both skipping those that need the emulated network behind the card
-(a real line's far end cannot be told what to do). ``--card mobile`` runs on the sample
-mobile card's emulated GSM/LTE modules (test_mobile_calls.py runs on them in any case).
+(a real line's far end cannot be told what to do); on dahdi:sim the analog call flows
+run too, with the emulated network behind the simulated board's analog ports.
+``--card mobile`` runs on the sample mobile card's emulated GSM/LTE modules
+(test_mobile_calls.py runs on them in any case).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def card(card_url):
     options = {}
     if card_url.split(":", 1)[0] in ("emulated", "mobile"):  # mobile: emulated modules
         options = {"clock": VirtualClock(), "network": PLAN}
+    elif card_url == "dahdi:sim":  # the sample board's analog lines: the same plan
+        options = {"network": PLAN}
     card = open_card(card_url, **options)
     try:
         yield card
@@ -45,5 +49,17 @@ def emulated(card):
     """The emulated card, whose network the test controls; skipped on real boards."""
     if card.number_plan is None:
         pytest.skip("needs the emulated network behind the card")
+    if card.backend == "mobile":  # its emulated modules have test_mobile_calls.py
+        pytest.skip("needs the emulated card's lines and spans")
+    return card
+
+
+@pytest.fixture
+def lines(card):
+    """A card whose analog lines and phones the test controls: the emulated card, or
+    the DAHDI backend on the simulated kernel with the emulated network behind its
+    analog ports (``--card dahdi:sim``); skipped on real boards."""
+    if card.number_plan is None and not getattr(card, "exchange_lines", False):
+        pytest.skip("needs the emulated network behind the analog ports")
     return card
 
