@@ -72,7 +72,8 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--wrap-up", type=float, default=5.0, metavar="S",
                      help="seconds an agent stays in wrap-up after a call (default 5)")
     run.add_argument("--abandon-file", metavar="WAV",
-                     help="the abandon message (a WAV file on the gateway host)")
+                     help="the abandon message: a WAV in the gateway's prompts folder "
+                          "([media] prompts; a relative name is taken there)")
     run.add_argument("--abandon-tone", default="info", metavar="TONE",
                      help="the zone tone played to abandoned calls without a file "
                           "(default info)")
