@@ -10,8 +10,8 @@ has a circuit free of calls and blocking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.lineloop import LineLoop
@@ -48,6 +48,14 @@ def resolve_groups(card: CardABC, groups: Mapping[str, Iterable[Any]]) -> dict[s
     return out
 
 
+class PickGate(Protocol):
+    """What may veto or choose among a call's free candidates (the per-SIM limits of
+    mobile modules, gateway/sms/desk.py): one of ``free``, or a domain error."""
+
+    def choose(self, group: str | None, free: Sequence[tuple[int, int | None]]
+               ) -> tuple[int, int | None]: ...
+
+
 class ChannelPicker:
     """Where the next call on a group, span or channel goes."""
 
@@ -63,6 +71,10 @@ class ChannelPicker:
         #: campaign over every span of a group.
         self.order: dict[str, str] = {}
         self._next: dict[str, int] = {}
+        #: The per-SIM limits of mobile modules (gateway/sms/desk.py ``CallGate``): given
+        #: the free ``(span, channel)`` candidates in order, it picks one (raising when
+        #: every mobile one is over a limit and no other is free). None: the first.
+        self.gate: PickGate | None = None
 
     def pick(self, *, group: str | None = None, span: int | None = None,
              channel: int | None = None) -> tuple[int, int | None]:
@@ -77,6 +89,8 @@ class ChannelPicker:
             self._module(channel)
             if self.loop.busy(channel) or channel in self.blocked:
                 raise StateConflict(f"channel {channel} is busy or blocked")
+            if self.gate is not None:
+                return self.gate.choose(group, [(info.span, channel)])
             return info.span, channel
         candidates = self._candidates(group, span)
         name = group or "outbound"
@@ -86,6 +100,7 @@ class ChannelPicker:
             start = self._next.get(name, 0) % len(spans)
             turn = {s: (i - start) % len(spans) for i, s in enumerate(spans)}
             candidates = sorted(candidates, key=lambda c: turn[c[0]])
+        free_ones: list[tuple[int, int | None]] = []
         for span_no, ch in candidates:
             module = self.loop.module(span_no)
             if module.hunts():
@@ -94,9 +109,15 @@ class ChannelPicker:
                 free = ch is not None and not self.loop.busy(ch) and ch not in self.blocked \
                     and module.can_place(ch)
             if free:
-                if rotate:
-                    self._next[name] = spans.index(span_no) + 1
-                return span_no, None if module.hunts() else ch
+                free_ones.append((span_no, None if module.hunts() else ch))
+                if self.gate is None:
+                    break
+        if free_ones:
+            span_no, ch = free_ones[0] if self.gate is None else \
+                self.gate.choose(group if span is None else None, free_ones)
+            if rotate:
+                self._next[name] = spans.index(span_no) + 1
+            return span_no, ch
         where = f"span {span}" if span is not None else group or "outbound"
         raise StateConflict(f"no free channel in {where}")
 

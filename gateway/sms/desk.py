@@ -31,7 +31,7 @@ from trunkline.gateway.sms.store import SmsStore, SmsStoreError
 
 log = structlog.get_logger("trunkline.gateway.sms")
 
-__all__ = ["LimitExceeded", "SmsDesk", "SmsModule", "public_row"]
+__all__ = ["CallGate", "LimitExceeded", "SmsDesk", "SmsModule", "public_row"]
 
 _NUMBER = re.compile(r"^\+?[0-9*#]{1,20}$")
 
@@ -253,3 +253,72 @@ def public_row(row: Mapping[str, Any]) -> dict[str, Any]:
         out["part_reports"] = row["part_reports"]
     return out
 
+
+
+class CallGate:
+    """The per-SIM call limits at the channel picker (``ChannelPicker.gate``).
+
+    The picker hands it the free ``(span, channel)`` candidates of a call in its order.
+    A first candidate that is not a mobile module is taken as it is (E1, analog lines:
+    no SIM). Otherwise the mobile candidates go through :meth:`SimLimits.acquire` (the
+    least recently used SIM within every limit of the group's policy, or of the first of
+    the module's groups that has one); when none may call, the first other candidate is
+    taken, or the call is refused with :class:`LimitExceeded` naming each SIM's limit.
+    A call's end (``call.state`` ``hungup`` on the bus) starts its SIM's rest.
+    """
+
+    def __init__(self, desk: SmsDesk, spans: Mapping[int, SmsModule], *,
+                 busy: Callable[[int], bool]) -> None:
+        self.desk = desk
+        self.spans = dict(spans)
+        self.busy = busy
+        self._calls: dict[int, tuple[str, int | None]] = {}  # span -> (sim, channel)
+
+    def choose(self, group: str | None, free: Sequence[tuple[int, int | None]]
+               ) -> tuple[int, int | None]:
+        self._sweep()
+        if not free:
+            raise ValueError("no candidates")
+        if free[0][0] not in self.spans:
+            return free[0]
+        mobile = [c for c in free if c[0] in self.spans]
+        first = self.spans[mobile[0][0]]
+        policies = self.desk.limits.policies
+        policy_group = group if group in policies else next(
+            (g for g in first.groups if g in policies), group or first.name)
+        now = self.desk.wall()
+        by_name = {self.spans[s].name: (s, ch) for s, ch in mobile}
+        try:
+            grant = self.desk.limits.acquire(
+                policy_group, "call", [(self.spans[s].name, self.spans[s].current_sim)
+                                       for s, _ in mobile], now)
+        except LimitExceeded:
+            others = [c for c in free if c[0] not in self.spans]
+            if others:
+                return others[0]
+            raise
+        self.desk.store.add_grant(grant)
+        span, channel = by_name[grant.module]
+        self._calls[span] = (grant.sim, channel)
+        return span, channel
+
+    def on_event(self, event: Mapping[str, Any]) -> None:
+        """Engine bus listener: a mobile call's end starts its SIM's rest."""
+        if event.get("event") != "call.state" or event.get("state") != "hungup":
+            return
+        span = event.get("span")
+        if isinstance(span, int) and span in self._calls:
+            self._ended(span)
+
+    def _ended(self, span: int) -> None:
+        sim, _ = self._calls.pop(span)
+        now = self.desk.wall()
+        self.desk.limits.call_ended(sim, now)
+        self.desk.store.call_ended(sim, now)
+
+    def _sweep(self) -> None:
+        """A call admitted but never placed (its start failed) published no end: its
+        channel is idle, so it ended."""
+        for span, (_, channel) in list(self._calls.items()):
+            if channel is not None and not self.busy(channel):
+                self._ended(span)

@@ -2,9 +2,10 @@
 
 ``register_sms_methods(service, ...)`` builds the :class:`~trunkline.gateway.sms.desk.SmsDesk`
 (the store, the per-SIM limits, the modules' SMS links), restores it after a restart,
-polls it on the engine thread every half second of card time, and declares the methods
-on the service's registry with their roles (docs/gateway.md, docs/protocol.md). Events:
-``sms.sent``, ``sms.failed``, ``sms.delivered``, ``sms.received``.
+polls it on the engine thread every half second of card time, puts the call limits on
+the channel picker (``CallGate``) when the card has mobile modules, and declares the
+methods on the service's registry with their roles (docs/gateway.md, docs/protocol.md).
+Events: ``sms.sent``, ``sms.failed``, ``sms.delivered``, ``sms.received``.
 
 The store is ``$TRUNKLINE_SMS_STORE``, else ``sms.sqlite`` under
 ``$XDG_STATE_HOME/trunkline`` (``~/.local/state/trunkline``), unless the configuration
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from trunkline.gateway.rpc.registry import Param, RpcError
-from trunkline.gateway.sms.desk import SmsDesk, SmsModule, public_row
+from trunkline.gateway.sms.desk import CallGate, SmsDesk, SmsModule, public_row
 from trunkline.gateway.sms.limits import LimitExceeded, LimitPolicy, SimLimits
 from trunkline.gateway.sms.store import SmsStore
 
@@ -41,11 +42,11 @@ def default_store() -> Path:
 ALL_MODULES = "mobile"
 
 
-def card_modules(card: Any, groups: Mapping[str, Sequence[int]]) -> list[SmsModule]:
-    """The card's mobile spans as SMS modules (``CardABC.sms``): named as the card names
-    them, in group ``mobile`` and in each channel group holding their channel, the SIM
-    known by the ICCID the module reads."""
-    out = []
+def card_modules(card: Any, groups: Mapping[str, Sequence[int]]) -> dict[int, SmsModule]:
+    """The card's mobile spans as SMS modules by span (``CardABC.sms``): named as the
+    card names them, in group ``mobile`` and in each channel group holding their
+    channel, the SIM known by the ICCID the module reads."""
+    out = {}
     for span in card.spans:
         if span.signalling.value != "mobile":
             continue
@@ -58,7 +59,7 @@ def card_modules(card: Any, groups: Mapping[str, Sequence[int]]) -> list[SmsModu
             iccid = modem.status().get("iccid")
             return f"iccid:{iccid}" if iccid else None
 
-        out.append(SmsModule(name, link, name, (ALL_MODULES, *member), identify))
+        out[span.number] = SmsModule(name, link, name, (ALL_MODULES, *member), identify)
     return out
 
 
@@ -76,8 +77,10 @@ def register_sms_methods(service: Any, *, modules: Sequence[SmsModule] | None = 
 
     ``modules`` default to the card's mobile modules (:func:`card_modules`); ``wall`` is
     the time the limits and the store count in (seconds since the epoch)."""
+    spans: dict[int, SmsModule] = {}
     if modules is None:
-        modules = card_modules(service.card, service.engine.groups)
+        spans = card_modules(service.card, service.engine.groups)
+        modules = list(spans.values())
     if not isinstance(store, SmsStore):
         store = SmsStore(Path(store) if store else default_store())
     desk = SmsDesk(store, SimLimits(policies or {}), modules, publish=service.engine.publish,
@@ -91,6 +94,11 @@ def register_sms_methods(service: Any, *, modules: Sequence[SmsModule] | None = 
         return False
 
     engine.submit(lambda: engine.every(0.5, poll))
+    # Calls on mobile modules go through the same per-SIM limits.
+    if spans:
+        gate = CallGate(desk, spans, busy=engine.loop.busy)
+        engine.picker.gate = gate
+        engine.subscribe(gate.on_event)
     r = service.registry
 
     @r.method("sms.send", role="control", params={

@@ -194,3 +194,53 @@ def test_the_mobile_card_carries_sms_end_to_end(tmp_path):
         assert (row["number"], row["text"]) == ("+8613800138000", "好的，谢谢")
     finally:
         gw.close()
+
+
+def test_calls_on_mobile_modules_go_through_the_sim_limits(tmp_path):
+    config = GatewayConfig(card_url="mobile", recordings_root=tmp_path / "rec",
+                           fax_spool=tmp_path / "fax", prompts=Path("/"),
+                           sms_store=tmp_path / "sms.sqlite",
+                           groups={"outbound": ["span:1", "span:2"]},
+                           sim_limits={"mobile": LimitPolicy(calls_per_hour=1, call_rest=60)})
+    gw = VirtualGateway(config)
+    try:
+        desk = gw.service.sms
+        desk.wall = gw.now
+        gw.run_until(lambda: all(m.link.ready for m in desk.modules.values()), 120)
+        first = gw.call("call.originate", number="13800000001")
+        second = gw.call("call.originate", number="13800000001")
+        assert {first["span"], second["span"]} == {1, 2}  # each SIM in turn
+        for c in (first, second):
+            gw.call("call.hangup", call=c["call"])
+        gw.run_until(lambda: len([e for e in gw.events if e.get("state") == "hungup"]) == 2,
+                     30)
+        with pytest.raises(RpcError) as err:
+            gw.call("call.originate", number="13800000001")
+        assert "calls_per_hour = 1 reached" in err.value.message
+        assert "no SIM of group 'mobile' may take more calls now" in err.value.message
+        limits = {row["module"]: row for row in gw.call("sms.limits")}
+        assert [limits[m]["calls_last_hour"] for m in ("gsm1", "gsm2")] == [1, 1]
+        assert all(limits[m]["last_call_end"] is not None for m in ("gsm1", "gsm2"))
+    finally:
+        gw.close()
+
+
+def test_rest_between_calls_on_one_module(tmp_path):
+    config = GatewayConfig(card_url="mobile", recordings_root=tmp_path / "rec",
+                           fax_spool=tmp_path / "fax", prompts=Path("/"),
+                           sms_store=tmp_path / "sms.sqlite",
+                           sim_limits={"mobile": LimitPolicy(call_rest=60)})
+    gw = VirtualGateway(config)
+    try:
+        gw.service.sms.wall = gw.now
+        gw.run_until(lambda: all(m.link.ready for m in gw.service.sms.modules.values()), 120)
+        call = gw.call("call.originate", number="13800000001", span=1)
+        gw.call("call.hangup", call=call["call"])
+        gw.run_until(lambda: [e for e in gw.events if e.get("state") == "hungup"], 30)
+        with pytest.raises(RpcError, match="call_rest = 60 s"):
+            gw.call("call.originate", number="13800000001", span=1)
+        gw.run(61)
+        gw.run_until(lambda: not gw.service.engine.calls, 30)
+        assert gw.call("call.originate", number="13800000001", span=1)["span"] == 1
+    finally:
+        gw.close()
