@@ -130,14 +130,15 @@ class CallbackRequest:
 @dataclass(frozen=True, slots=True)
 class SaveDisposition(Command):
     """The result of the call (during the call or in wrap-up). ``then``: ``ready``, or
-    ``pause`` with ``reason``, once wrap-up ends."""
+    ``pause`` with ``reason``, once wrap-up ends; empty: as the agent chose before (a
+    ``pause`` or ``ready`` during the call), else ready."""
 
     TYPE: ClassVar[str] = "save_disposition"
     code: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
     callback: CallbackRequest | None = None
-    then: str = "ready"
+    then: str = ""
     reason: str = ""
 
     def __post_init__(self) -> None:
@@ -146,8 +147,8 @@ class SaveDisposition(Command):
         if not isinstance(self.fields, dict):
             raise ValueError("fields must be a mapping of field name to value")
         object.__setattr__(self, "callback", CallbackRequest.of(self.callback))
-        if self.then not in ("ready", "pause"):
-            raise ValueError(f"then must be 'ready' or 'pause', got {self.then!r}")
+        if self.then not in ("", "ready", "pause"):
+            raise ValueError(f"then must be 'ready', 'pause' or empty, got {self.then!r}")
         if self.then == "pause":
             _text("reason", self.reason)
         if not isinstance(self.notes, str) or len(self.notes) > 10_000:

@@ -117,6 +117,8 @@ class Seat:
     transfer: str | None = None        # "attended" while consulting
     overrun_at: float | None = None
     leaving: bool = False              # logging out: as soon as the engine allows
+    pause_sent: str | None = None      # a pause the engine holds back (a call in flight)
+    want_ready: bool = False           # ... which the agent called off meanwhile
 
     @property
     def then(self) -> str:
@@ -208,6 +210,9 @@ class Desk:
                                        seat.then)]
         if seat.state == READY:      # the engine was holding a deferred pause
             out.insert(0, ev.AgentReady(seat.agent))
+            seat.pause_sent = None
+        elif seat.pause_sent is not None:
+            seat.want_ready = True   # the engine will pause it after the call: undo then
         return out
 
     def _do_pause(self, seat: Seat, c: cmd.Pause, now: float) -> list[Out]:
@@ -221,9 +226,11 @@ class Desk:
             seat.overrun_at = now + code.limit if code.limit else None
             return out
         seat.then_pause = code.code
+        seat.want_ready = False
         out = [StateChanged(seat.agent, seat.state, seat.reason, seat.since, seat.then)]
         if seat.state == READY:
             out.insert(0, ev.AgentPaused(seat.agent, code.code))
+            seat.pause_sent = code.code
         return out
 
     def _do_save_disposition(self, seat: Seat, c: cmd.SaveDisposition, now: float
@@ -253,8 +260,10 @@ class Desk:
                 DispositionSaved(seat.agent, seat.call, c.code, False)]
         if c.then == "pause":
             seat.then_pause = c.reason
+            seat.want_ready = False
         elif c.then == "ready":
             seat.then_pause = None
+            seat.want_ready = seat.pause_sent is not None
         if seat.state == WRAP_UP:
             out += self._end_wrap(seat)
         return out
@@ -491,9 +500,12 @@ class Desk:
             if seat.disposed or seat.card is None:
                 out += self._end_wrap(seat)
         elif new == PAUSED:
-            reason = seat.then_pause or seat.reason or LOGIN_REASON
-            seat.then_pause = None
+            reason = seat.then_pause or seat.pause_sent or seat.reason or LOGIN_REASON
+            seat.then_pause = seat.pause_sent = None
             out += self._set(seat, PAUSED, reason, now)
+            if seat.want_ready:      # the agent chose ready after the engine held a pause
+                seat.want_ready = False
+                out.append(ev.AgentReady(agent))
             pause_limit = next((p.limit for p in self.site.pause_codes if p.code == reason),
                                None)
             seat.overrun_at = now + pause_limit if pause_limit else None

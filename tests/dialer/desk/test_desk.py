@@ -202,3 +202,36 @@ def test_browser_positions_wait_for_the_softphone() -> None:
     rig = Rig()
     rig.command(cmd.Login("a1", "browser", "", (("loans", "standard"),)))
     assert "softphone" in rig.refused[-1].error and "a1" not in rig.desk.seats
+
+
+def test_a_pause_held_back_by_the_engine_then_called_off_after_a_call() -> None:
+    """Ready with a call in flight for it, the agent asks to pause (the engine holds the
+    pause back), gets the call, then chooses ready again: it ends ready, not paused."""
+    rig = Rig(mode="predictive")
+    logged_in(rig)
+    rig.command(cmd.Ready("a1"))
+    rig.advance(1.0)
+    assert rig.dials, "the predictive campaign dialled for the ready agent"
+    rig.command(cmd.Pause("a1", "lunch"))
+    engine_agent = rig.engine.agents["a1"]
+    if engine_agent.state is not AgentState.READY or not engine_agent.pause_pending:
+        pytest.skip("the engine paused at once (no call counted on the agent)")
+    assert rig.desk.seats["a1"].then == "pause:lunch"
+    call = next(iter(rig.dials))
+    rig.engine_event(ev.CallAnswered(call, AnswerKind.HUMAN))
+    assert rig.desk.seats["a1"].state == "talking"
+    rig.command(cmd.Ready("a1"))                  # changed its mind
+    rig.engine_event(ev.CallHungUp(call))
+    rig.command(cmd.SaveDisposition("a1", "refused", {"reason": "x"}))
+    assert rig.engine.agents["a1"].state in (AgentState.READY, AgentState.RESERVED,
+                                             AgentState.TALKING)
+
+
+def test_a_disposition_keeps_the_pause_chosen_during_the_call() -> None:
+    rig = Rig()
+    logged_in(rig)
+    call = talking(rig)
+    rig.command(cmd.Pause("a1", "break"))
+    rig.engine_event(ev.CallHungUp(call))
+    rig.command(cmd.SaveDisposition("a1", "refused", {"reason": "x"}))   # then: as chosen
+    assert rig.desk.seats["a1"].state == "paused" and rig.desk.seats["a1"].reason == "break"
