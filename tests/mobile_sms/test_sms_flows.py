@@ -150,3 +150,27 @@ def test_cms_reasons():
     assert cms_reason(42) == "congestion (+CMS ERROR 42)"
     assert cms_reason(600) == "module-specific error (+CMS ERROR 600)"
     assert cms_reason(None, "SIM busy") == "+CMS ERROR: SIM busy"
+
+
+def test_a_message_cut_before_its_pdu_went_out_is_sent_after_the_link_comes_back(rig):
+    ready(rig)
+    rig.agent.send("m5", "+8613800138000", "still here")
+    rig.agent.poll(rig.now)  # AT+CMGS is in the channel, not yet on the wire
+    rig.channel.reset("the module's port was opened again", rig.now)
+    rig.until(lambda: rig.events)
+    assert rig.events == [SmsSent("m5", (7,))]
+    assert [s.text for s in rig.far.submitted] == ["still here"]
+    assert rig.far.commands.count("AT+CMGF=0") == 2  # set up again first
+
+
+def test_a_module_that_does_not_answer_the_setup_is_tried_again_later():
+    r = Rig(setup_retry=20.0)
+    try:
+        r.far.mute = True
+        r.run(40)  # the set-up's commands time out (10 s each)
+        assert not r.agent.ready
+        r.far.mute = False
+        r.until(lambda: r.agent.ready, limit=60)
+        assert r.far.commands[:2] == ["AT+CMGF=0", "AT+CNMI=2,1,0,1,0"]
+    finally:
+        r.close()

@@ -395,9 +395,11 @@ class SmsAgent:
         if kind == "list":
             self._starting = False
             if not response.ok:
-                # No SIM yet, or the module is busy booting: set up again a little later.
+                # No SIM yet, or the module is busy booting: set up again a little later
+                # (at once when the set-up was only cut by a restart or a lost link).
                 self._want_start = True
-                self._start_at = now + self.setup_retry
+                if response.result is not Result.RESTART:
+                    self._start_at = now + self.setup_retry
                 return
             self._ready = True
             self._memory = "SM"
