@@ -303,3 +303,14 @@ def test_a_silent_module_gets_one_probe_at_a_time() -> None:
     assert m.data_to_send() == b"ATE0\r"
     m.feed(b"\r\nOK\r\n", now)  # it answers at last: the rest of the init follows
     assert m.status.responding and m.data_to_send() == b"AT+CMEE=2\r"
+
+
+def test_scheduled_faults_outlive_the_calls_before_them(rig) -> None:
+    r = rig(ModemSettings(faults=((4.0, "garbage"), (6.0, "reset"))))
+    r.modem.ring_in("13900000009")
+    r.run(0.5)
+    r.module.answer(r.now)
+    r.run(1.0)
+    r.module.hang_up(r.now)
+    r.until(lambda: r.module.status.restarts == 1, 10)
+    assert r.module.status.garbage >= 1 and r.now >= 6.0

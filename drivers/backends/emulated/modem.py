@@ -48,6 +48,7 @@ own audio processing (echo cancelling, gain), SMS failures on the network's side
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
 import tty
@@ -232,13 +233,13 @@ class _ModemCall:
 
 @dataclass
 class _Timers:
-    items: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
+    items: list[tuple[float, int, Callable[[], object]]] = field(default_factory=list)
     generation: int = 0
 
-    def after(self, when: float, action: Callable[[], None]) -> None:
+    def after(self, when: float, action: Callable[[], object]) -> None:
         self.items.append((when, self.generation, action))
 
-    def due(self, now: float) -> list[Callable[[], None]]:
+    def due(self, now: float) -> list[Callable[[], object]]:
         ready = [(t, g, a) for t, g, a in self.items if t <= now + 1e-9]
         self.items = [(t, g, a) for t, g, a in self.items if t > now + 1e-9]
         return [a for _t, g, a in sorted(ready, key=lambda x: x[0]) if g == self.generation]
@@ -265,7 +266,11 @@ class EmulatedModem:
         self.dtmf_sent = ""
         self._input = bytearray()
         self._out = bytearray()
+        # Three clocks of events: faults (never cancelled), what a reset cancels (the
+        # boot, status reports), and an incoming call's rings (answer and reset cancel).
+        self._faults = _Timers()
         self._timers = _Timers()
+        self._rings = _Timers()
         self._call: _ModemCall | None = None
         self._last_cause = 0
         self._booting = False
@@ -278,7 +283,7 @@ class EmulatedModem:
         self._pdu = bytearray()
         self._reset_state()
         for at, kind in self.settings.faults:
-            self._timers.after(at, lambda kind=kind: self.inject(kind))
+            self._faults.after(at, functools.partial(self.inject, kind))
 
     def _reset_state(self) -> None:
         self.echo = True
@@ -294,8 +299,9 @@ class EmulatedModem:
         """Advance to ``now``: read what the backend wrote, answer it, run timers.
         Returns the 160 samples the backend sent on the audio port (silence if none)."""
         self.now = now
-        for action in self._timers.due(now):
-            action()
+        for timers in (self._faults, self._timers, self._rings):
+            for action in timers.due(now):
+                action()
         data = self.at.read()
         if data and not self._booting:
             self._receive(data)
@@ -341,6 +347,7 @@ class EmulatedModem:
         self._drop_call()
         self._booting = True
         self._timers.generation += 1
+        self._rings.generation += 1
         self._input.clear()
         self._out.clear()
 
@@ -363,6 +370,7 @@ class EmulatedModem:
         self._drop_call()
         self._booting = True
         self._timers.generation += 1
+        self._rings.generation += 1
         self.at.close()
         self.audio.close()
 
@@ -456,9 +464,7 @@ class EmulatedModem:
         self._urc("RING")
         if self.clip:
             self._urc(f'+CLIP: "{call.number}",{_ton(call.number)},,,,0')
-        generation = self._timers.generation
-        self._timers.after(self.now + RING_EVERY,
-                           lambda: generation == self._timers.generation and self._ring())
+        self._rings.after(self.now + RING_EVERY, self._ring)
 
     # -- AT -------------------------------------------------------------------------------
     def _receive(self, data: bytes) -> None:
@@ -644,7 +650,7 @@ class EmulatedModem:
             self._reply(final="NO CARRIER")
             return
         call.stat = 0
-        self._timers.generation += 1  # no more rings
+        self._rings.generation += 1  # no more rings
         self.line.connect_inbound()
         self._reply()
         self._report_stat()
@@ -703,8 +709,8 @@ class EmulatedModem:
             self.sms_store[index] = (1, hex_pdu)
             self._reply(f"+CMGR: {stat},,{_tpdu_length(hex_pdu)}", hex_pdu)
         elif body.startswith("+CMGD="):
-            index = body[6:].split(",")[0]
-            self.sms_store.pop(int(index) if index.isdigit() else -1, None)
+            slot = body[6:].split(",")[0]
+            self.sms_store.pop(int(slot) if slot.isdigit() else -1, None)
             self._reply()
         else:  # +CMGS=<length>: the prompt, then the PDU up to Ctrl-Z (§3.5.1)
             length = body[6:]
@@ -746,9 +752,7 @@ class EmulatedModem:
                 raw = pdu.encode_status_report(mr, recipient, 0, sent_at, self._stamp())
                 self._urc(f"+CDS: {len(raw) - 1 - raw[0]}\r\n{raw.hex().upper()}")
 
-            generation = self._timers.generation
-            self._timers.after(self.now + 3.0,
-                               lambda: generation == self._timers.generation and report())
+            self._timers.after(self.now + 3.0, report)  # a reset cancels it
 
     def status(self) -> dict[str, Any]:
         return {"name": self.name, "at": self.at.path, "audio": self.audio.path,

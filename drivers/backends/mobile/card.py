@@ -32,7 +32,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-import serial
+import serial  # type: ignore[import-untyped]
 
 from trunkline.clock import Clock, RealClock
 from trunkline.drivers.backends.mobile.config import (
@@ -341,6 +341,7 @@ class MobileCard(CardABC):
         if emulated:
             from trunkline.drivers.backends.emulated.modem import ModemBank, ModemSettings
 
+            assert self.plan is not None  # emulated modules have a number plan
             # Each emulated SIM its own identity (MCC 460, MNC 00; ICCID prefix 8986).
             self._bank = ModemBank(self.plan, [
                 (m.name, ModemSettings(number=m.number, sim=m.sim, registration=m.registration,

@@ -122,7 +122,8 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
         if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
             raise doc.error(f"baudrate must be a positive whole number, not {baud!r}",
                             (*path, "baudrate"))
-        return ModuleConfig(name, profile, port, audio, baud, **gains)
+        return ModuleConfig(name, profile, port, audio, baud,
+                            rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0))
     values: dict[str, Any] = {}
     for key, kind, check, what in (
         ("number", str, lambda v: all(c in "+0123456789" for c in v), "digits"),
@@ -153,7 +154,9 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
             raise doc.error(f"fault kind must be one of {', '.join(FAULTS)}, not {kind!r}",
                             fpath)
         faults.append((float(at), kind))
-    return ModuleConfig(name, profile, emulated=True, faults=tuple(faults), **values, **gains)
+    return ModuleConfig(name, profile, emulated=True, faults=tuple(faults),
+                        rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
+                        **values)
 
 
 def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCardConfig:
