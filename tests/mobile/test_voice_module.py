@@ -314,3 +314,21 @@ def test_scheduled_faults_outlive_the_calls_before_them(rig) -> None:
     r.module.hang_up(r.now)
     r.until(lambda: r.module.status.restarts == 1, 10)
     assert r.module.status.garbage >= 1 and r.now >= 6.0
+
+
+@pytest.mark.parametrize(("answer", "cause", "reason"), [
+    (b"NO CARRIER", 21, "far_end"),
+    (b"NO ANSWER", 19, "no answer"),
+    (b"+CME ERROR: no network service", None, "refused the dial: no network service"),
+])
+def test_a_dial_that_fails_at_once(answer: bytes, cause: int | None, reason: str) -> None:
+    m = ready_module("generic")
+    m.dial("10086", 1.0)
+    assert m.data_to_send() == b"ATD10086;\r"
+    m.feed(b"\r\n" + answer + b"\r\n", 1.5)
+    if answer == b"NO CARRIER":
+        assert m.data_to_send() == b"AT+CEER\r"
+        m.feed(b'\r\n+CEER: "Call rejected",21\r\n\r\nOK\r\n', 1.6)
+    [*_, ended] = m.take_call_events()
+    assert (ended.progress, ended.cause) == (P.ENDED, cause) and reason in ended.reason
+    assert m.ready
