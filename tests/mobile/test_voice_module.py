@@ -332,3 +332,16 @@ def test_a_dial_that_fails_at_once(answer: bytes, cause: int | None, reason: str
     [*_, ended] = m.take_call_events()
     assert (ended.progress, ended.cause) == (P.ENDED, cause) and reason in ended.reason
     assert m.ready
+
+
+def test_both_forms_of_dsci() -> None:
+    m = ready_module("quectel")
+    m.dial("18062077083", 1.0)
+    m.feed(b"\r\nOK\r\n\r\n^DSCI: 1,0,2,0,0,18062077083,129,,,,0\r\n"
+           b'\r\n^DSCI: 1,0,3,0,0,"18062077083",129\r\n'
+           b'\r\n^DSCI: 1,0,6,0,0,"18062077083",129,,17,3\r\n', 1.1)
+    assert progress(m.take_call_events()) == [("dialing", None), ("alerting", None),
+                                              ("ended", 17)]
+    m.feed(b"\r\nRING\r\n\r\n^DSCI: 4,1,4,0,+8613912345678,145\r\n", 2.0)
+    [offer] = m.take_call_events()
+    assert (offer.progress, offer.number) == (P.INCOMING, "+8613912345678")

@@ -533,7 +533,10 @@ class VoiceModule:
         if name in ("^DSCI", "+CLCC"):
             entry = _dsci(u.fields) if name == "^DSCI" else _clcc(u.fields)
             if entry is not None and call is not None and not call.ending:
-                if entry[2] in _STAT_ENDED:
+                cause = _dsci_cause(u.fields) if name == "^DSCI" else None
+                if entry[2] in _STAT_ENDED and cause is not None:
+                    self._end(now, cause, "far_end")
+                elif entry[2] in _STAT_ENDED:
                     self._ask_cause(now)
                 else:
                     call.seen = True
@@ -639,8 +642,27 @@ def _clcc(fields: tuple[str, ...]) -> tuple[str, str, int, str, str] | None:
 
 
 def _dsci(fields: tuple[str, ...]) -> tuple[str, str, int, str, str] | None:
-    """The same for ^DSCI (Quectel EC2x AT^DSCI: ``<id>,<dir>,<stat>,<type>,<number>,
-    <num_type>``: no <mpty>, so the number comes one field earlier)."""
+    """The same for ^DSCI, which comes in two forms: ``<id>,<dir>,<stat>,<type>,<number>,
+    <num_type>`` (Quectel EC2x AT^DSCI, as chan_quectel reads it) and, on other
+    chipsets, ``<id>,<dir>,<stat>,<mode>,<mpty>,<number>,<type>,<bs_type>,<cause>...``
+    (with the TS 24.008 cause of an ended call). A lone 0/1 before a number field is
+    <mpty>."""
     if len(fields) < 4 or not fields[2].isdigit():
         return None
-    return fields[0], fields[1], int(fields[2]), fields[3], fields[4] if len(fields) > 4 else ""
+    number = fields[4] if len(fields) > 4 else ""
+    if _mpty_form(fields):
+        number = fields[5]
+    return fields[0], fields[1], int(fields[2]), fields[3], number
+
+
+def _mpty_form(fields: tuple[str, ...]) -> bool:
+    return len(fields) > 6 and fields[4] in ("0", "1") and fields[6].isdigit() \
+        and int(fields[6]) in (129, 145, 161)  # TS 24.008 §10.5.4.7 type of number
+
+
+def _dsci_cause(fields: tuple[str, ...]) -> int | None:
+    """The cause of the longer ^DSCI form (its ninth field), when it has one."""
+    if _mpty_form(fields) and len(fields) > 8 and fields[8].isdigit() \
+            and 0 < int(fields[8]) <= 127:
+        return int(fields[8])
+    return None
