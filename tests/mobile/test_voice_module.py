@@ -208,9 +208,13 @@ def test_huawei_cend_carries_the_cause() -> None:
 def test_simcom_voice_call_urcs_and_ceer() -> None:
     m = ready_module("simcom")
     m.dial("10086", 1.0)
-    m.feed(b"\r\nOK\r\n\r\nVOICE CALL: BEGIN\r\n", 1.1)
+    # As a SIM7600 reports a call (its log): the voice channel begins while dialing.
+    m.feed(b'\r\nOK\r\n\r\n+CLCC: 3,0,2,0,0,"10086",129\r\n\r\nVOICE CALL: BEGIN\r\n', 1.1)
     assert m.data_to_send().endswith(b"AT+CPCMREG=1\r")
-    m.feed(b"\r\nOK\r\n\r\nVOICE CALL: END: 000012\r\n\r\nNO CARRIER\r\n", 5.0)
+    assert m.call_progress is P.DIALING  # early media, no answer yet
+    m.feed(b'\r\nOK\r\n\r\n+CLCC: 3,0,0,0,0,"10086",129\r\n', 2.0)
+    m.feed(b'\r\n+CLCC: 3,0,6,0,0,"10086",129\r\n\r\nVOICE CALL: END: 000012\r\n'
+           b"\r\nNO CARRIER\r\n", 5.0)
     assert m.data_to_send() == b"AT+CEER\r"
     m.feed(b"\r\n+CEER: Normal call clearing\r\n\r\nOK\r\n", 5.1)
     assert progress(m.take_call_events()) == [("dialing", None), ("active", None),

@@ -11,7 +11,8 @@ Call state comes from the standard +CLCC list (3GPP TS 27.007 §7.18: ``<stat>``
 active, 1 held, 2 dialing, 3 alerting, 4 incoming, 5 waiting), polled while a call is
 up, and from whatever the profile turns on besides: Quectel's ``^DSCI`` (EC2x AT
 Commands Manual, AT^DSCI: the same ``<stat>``, and 6 for the end), SIMCom's unsolicited
-+CLCC (SIM7600 AT manual, AT+CLCC=1) and ``VOICE CALL: BEGIN/END``, Huawei's ``^ORIG``
++CLCC (SIM7600 AT manual, AT+CLCC=1) and ``VOICE CALL: BEGIN/END`` (the voice channel,
+which begins before the answer: the answer is +CLCC's stat 0), Huawei's ``^ORIG``
 ``^CONF`` ``^CONN`` ``^CEND`` (Huawei datacard AT interface specification; ^CEND's last
 field is the TS 24.008 cause). Polling stays on with the URCs, slower, because a URC
 lost to a restart or noise must not leave a call hanging.
@@ -135,6 +136,8 @@ class _Call:
     """ATD was answered OK (TS 27.007 §6.2: the call is being set up)."""
     offered: bool = False
     ending: bool = False
+    audio: bool = False
+    """The profile's audio_on commands went out for this call."""
 
 
 @dataclass
@@ -559,7 +562,10 @@ class VoiceModule:
         if name == "VOICE CALL:":
             if call is not None and not call.ending:
                 if u.line.upper().startswith("VOICE CALL: BEGIN"):
-                    self._progress(P.ACTIVE, now)
+                    # The voice channel is up: on an outbound call that is before the
+                    # answer (SIM7600 sends it while +CLCC still says 2, dialing), so it
+                    # starts the audio (early media) and the list says when it is answered.
+                    self._audio_on(now)
                 elif u.line.upper().startswith("VOICE CALL: END"):
                     self._ask_cause(now)
             return True
@@ -611,6 +617,12 @@ class VoiceModule:
         call.progress = new
         self._events.append(ModemCallEvent(now, new, call.number))
         if new is P.ACTIVE:
+            self._audio_on(now)
+
+    def _audio_on(self, now: float) -> None:
+        call = self._call
+        if call is not None and not call.audio:
+            call.audio = True
             for text in self.profile.audio_on:
                 self._send(Command(text), "audio", text, now)
 
@@ -627,7 +639,7 @@ class VoiceModule:
             return
         self._next_poll = None
         self._events.append(ModemCallEvent(now, P.ENDED, call.number, cause, reason))
-        if call.progress is P.ACTIVE:
+        if call.audio:
             for text in self.profile.audio_off:
                 self._send(Command(text), "audio", text, now)
 
