@@ -158,11 +158,16 @@ class SmsDesk:
         for m in self.modules.values():
             if m.name in self._in_flight or not m.link.ready:
                 continue
-            queued = self.store.queued(m.name)
-            if not queued:
+            try:
+                queued = self.store.queued(m.name)
+                if not queued:
+                    continue
+                row = queued[0]
+                self.store.mark_sending(row["id"])
+            except SmsStoreError as err:
+                # Nothing handed over: the message stays queued for the next poll.
+                log.error("sms_store_failed", module=m.name, error=str(err))
                 continue
-            row = queued[0]
-            self.store.mark_sending(row["id"])
             self._in_flight[m.name] = row["id"]
             m.link.send(str(row["id"]), row["number"], row["text"], report=bool(row["report"]))
 

@@ -21,10 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from trunkline.gateway.rpc.registry import Param, RpcError
 from trunkline.gateway.sms.desk import CallGate, SmsDesk, SmsModule, public_row
 from trunkline.gateway.sms.limits import LimitExceeded, LimitPolicy, SimLimits
-from trunkline.gateway.sms.store import SmsStore
+from trunkline.gateway.sms.store import SmsStore, SmsStoreError
+
+log = structlog.get_logger("trunkline.gateway.sms")
 
 __all__ = ["default_store", "register_sms_methods"]
 
@@ -82,7 +86,17 @@ def register_sms_methods(service: Any, *, modules: Sequence[SmsModule] | None = 
         spans = card_modules(service.card, service.engine.groups)
         modules = list(spans.values())
     if not isinstance(store, SmsStore):
-        store = SmsStore(Path(store) if store else default_store())
+        path = Path(store) if store else default_store()
+        try:
+            store = SmsStore(path)
+        except SmsStoreError as err:
+            if modules:
+                raise
+            # No module can send or receive: a gateway of E1 or analog lines must not
+            # fail to start for it. The methods answer from an empty, passing store.
+            log.warning("sms_store_unavailable", path=str(path), error=str(err),
+                        hint="no mobile modules on this card; SMS is not kept")
+            store = SmsStore(":memory:")
     desk = SmsDesk(store, SimLimits(policies or {}), modules, publish=service.engine.publish,
                    wall=wall)
     service.sms = desk

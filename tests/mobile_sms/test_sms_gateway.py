@@ -244,3 +244,29 @@ def test_rest_between_calls_on_one_module(tmp_path):
         assert gw.call("call.originate", number="13800000001", span=1)["span"] == 1
     finally:
         gw.close()
+
+
+def test_a_gateway_without_modules_starts_when_the_store_cannot_open(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    config = GatewayConfig(recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax",
+                           prompts=Path("/"), sms_store=tmp_path / "a-file" / "sms.sqlite")
+    gw = VirtualGateway(config)
+    try:
+        assert gw.call("sms.list") == []
+        with pytest.raises(RpcError, match="give a group or a module"):
+            gw.call("sms.send", to="10086", text="x")
+    finally:
+        gw.close()
+
+
+def test_a_store_that_fails_keeps_the_message_queued_and_the_tick_alive(site):
+    sms = site.gw.call("sms.send", to="13800138000", text="later", module="gsm1")["sms"]
+    store = site.desk.store
+    store._db.close()  # the database is gone (disk pulled): every statement fails
+    site.gw.run(2)
+    assert site.rigs[0].far.submitted == []
+    from trunkline.gateway.sms.store import SmsStore
+
+    site.desk.store = SmsStore(store.path)  # it is back
+    site.gw.run_until(lambda: site.events("sms.sent"), 30)
+    assert site.events("sms.sent")[0]["sms"] == sms
