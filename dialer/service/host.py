@@ -396,6 +396,12 @@ class ServiceHost:
                 self._agents[agent] = gateway
         submit(command)
 
+    def agent_at_desk(self, agent: str) -> bool:
+        """Whether ``agent`` logged in to a desk of a running campaign (as far as the
+        host routed its login)."""
+        with self._lock:
+            return agent in self._agents
+
     async def desk_seats(self) -> list[dict[str, Any]]:
         """Every logged-in agent's desk, from each runner that has a desk (read on the
         runners' threads)."""

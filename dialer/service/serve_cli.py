@@ -78,8 +78,8 @@ def register_serve_command(sub: argparse._SubParsersAction) -> None:
                        help="at stop, how long calls in flight may take to end "
                             "(default 120)")
     serve.add_argument("--idle-timeout", type=float, default=1800.0, metavar="S",
-                       help="seconds without a request that end a web session "
-                            "(default 1800)")
+                       help="seconds without a request or an open WebSocket that end "
+                            "a web session (default 1800)")
     serve.add_argument("--allow-origin", action="append", default=[], metavar="URL",
                        help="an extra origin allowed to send requests (the public URL of "
                             "a reverse proxy, e.g. https://dialer.example.com)")

@@ -244,9 +244,9 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
                 getter.cancel()
                 if reader in done:
                     break
-                # logout, user disabled or changed (at once); idle timeout (at a ping)
-                if ended.done() or await asyncio.to_thread(ctx.session_of, cookie,
-                                                           touch=False) is None:
+                # logout, user disabled or changed (at once); idle timeout (at a ping).
+                # An open page is activity: an agent waiting for calls is not idle.
+                if ended.done() or await asyncio.to_thread(ctx.session_of, cookie) is None:
                     await ws.send_json({"type": "session.ended"})
                     await ws.close(code=CLOSE_SESSION_ENDED, reason="session ended")
                     break

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from trunkline.dialer.desk.commands import Logout
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.service.host import HostConflict, HostUnsupported
 from trunkline.dialer.service.passwords import (
@@ -74,6 +75,23 @@ auth = APIRouter(prefix="/api", tags=["session"])
 api = APIRouter(prefix="/api")
 
 
+def leave_desk(ctx: Any, user: str, address: str | None) -> None:
+    """A user leaving the service leaves its desk too, so no call is sent to an agent
+    without a screen; the desk refuses while the agent is on a call or owes a
+    disposition (the agent stays at the position; a supervisor sees it)."""
+    if not ctx.host.agent_at_desk(user):
+        return
+    try:
+        ctx.host.desk_command(Logout(user))
+    except (HostConflict, HostUnsupported) as err:
+        ctx.audit("desk.logout", user=user, remote=address, target=user,
+                  details={"why": "left the service", "result": "refused",
+                           "reason": str(err)})
+        return
+    ctx.audit("desk.logout", user=user, remote=address, target=user,
+              details={"why": "left the service", "result": "queued"})
+
+
 def _me(ctx: Any, session: WebSession) -> Me:
     return Me(name=session.user, role=session.role, csrf_token=session.csrf,  # type: ignore[arg-type]
               idle_timeout=ctx.sessions.idle)
@@ -134,6 +152,7 @@ def logout(request: Request, session: AnySession, response: Response) -> Done:
         ctx.sessions.close(session.id)
     ctx.end_sessions([session.id])
     ctx.audit("logout", user=session.user, remote=remote(request))
+    leave_desk(ctx, session.user, remote(request))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return Done()
 
@@ -385,6 +404,7 @@ def disable_user(request: Request, session: AdminSession,
     with ctx.lock:
         ended = ctx.sessions.close_user(name)
     ctx.end_sessions(ended)
+    leave_desk(ctx, name, remote(request))
     return body
 
 

@@ -105,3 +105,25 @@ def test_a_supervisor_pauses_and_resumes_a_desk_campaign(tmp_path: Path) -> None
         done = [(e.action, e.details["result"]) for e in store.audit_entries(user="boss")
                 if e.action.startswith("campaign.")]
         assert ("campaign.pause", "ok") in done and ("campaign.resume", "ok") in done
+
+
+def test_leaving_the_service_leaves_the_desk(tmp_path: Path) -> None:
+    with client(tmp_path, desk=True) as c:
+        boss = login(c, "boss")
+        c.post("/api/campaigns/sales/start", headers={"X-CSRF-Token": boss})
+        li = {"X-CSRF-Token": login(c, "li")}
+        with c.websocket_connect("/api/ws", headers={"Origin": BASE}) as ws:
+            assert c.post("/api/desk/login", headers=li, json={
+                "position": "fxs", "address": "71", "campaigns": [{"name": "sales"}]}
+            ).status_code == 202
+            _until(ws, "desk.state", state="paused")
+            assert c.post("/api/logout", headers=li).status_code == 200
+        login(c, "boss")
+        for _ in range(200):
+            if not c.get("/api/desk").json():
+                break
+        else:
+            raise AssertionError("li is still at the desk after logging out")
+    with Store(tmp_path / "dialer.sqlite") as store:
+        entry = store.audit_entries(action="desk.logout")[0]
+        assert (entry.user, entry.details["result"]) == ("li", "queued")
