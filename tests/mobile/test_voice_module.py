@@ -349,3 +349,14 @@ def test_both_forms_of_dsci() -> None:
     m.feed(b"\r\nRING\r\n\r\n^DSCI: 4,1,4,0,+8613912345678,145\r\n", 2.0)
     [offer] = m.take_call_events()
     assert (offer.progress, offer.number) == (P.INCOMING, "+8613912345678")
+
+
+def test_simcom_missed_call() -> None:
+    m = ready_module("simcom")
+    m.feed(b"\r\nRING\r\n\r\n+CLCC: 4,1,4,0,0,08020866256,128\r\n", 1.0)
+    [offer] = m.take_call_events()
+    assert (offer.progress, offer.number) == (P.INCOMING, "08020866256")
+    assert m.data_to_send() == b"AT+CLCC\r"
+    m.feed(b"\r\n+CLCC: 4,1,4,0,0,08020866256,128\r\n\r\nOK\r\n", 1.1)
+    m.feed(b"\r\nMISSED_CALL: 11:53AM 08020866256\r\n", 9.0)
+    assert m.data_to_send().endswith(b"AT+CEER\r")

@@ -569,6 +569,11 @@ class VoiceModule:
                 elif u.line.upper().startswith("VOICE CALL: END"):
                     self._ask_cause(now)
             return True
+        if name == "MISSED_CALL:":
+            # SIMCom: the caller gave up before we answered.
+            if call is not None and call.direction == "in" and not call.ending:
+                self._ask_cause(now)
+            return True
         return name in ("+CPIN", "+QIND", "+QUSIM", "SMS DONE", "PB DONE", "CALL READY",
                         "SMS READY", "^BOOT", "^RSSI", "^MODE", "^DSFLOWRPT")
 
