@@ -46,8 +46,9 @@ def card(card_url):
 
 @pytest.fixture
 def emulated(card):
-    """The emulated card, whose network the test controls; skipped on real boards."""
-    if card.number_plan is None:
+    """The emulated card, whose network the test controls; skipped on real boards (and
+    on dahdi:sim, whose simulated network is behind its analog ports only)."""
+    if card.number_plan is None or getattr(card, "exchange_lines", False):
         pytest.skip("needs the emulated network behind the card")
     if card.backend == "mobile":  # its emulated modules have test_mobile_calls.py
         pytest.skip("needs the emulated card's lines and spans")
@@ -59,7 +60,7 @@ def lines(card):
     """A card whose analog lines and phones the test controls: the emulated card, or
     the DAHDI backend on the simulated kernel with the emulated network behind its
     analog ports (``--card dahdi:sim``); skipped on real boards."""
-    if card.number_plan is None and not getattr(card, "exchange_lines", False):
+    if card.number_plan is None:
         pytest.skip("needs the emulated network behind the analog ports")
     return card
 

@@ -19,19 +19,19 @@ def run(card, seconds, tx=None):
     return events
 
 
-def test_fxs_phone_rings_and_the_agent_hears_us(emulated):
-    ch = channels_of(emulated, SpanKind.FXS)[0]
-    emulated.open(ch)
-    emulated.hook(ch, HookOp.RING)
+def test_fxs_phone_rings_and_the_agent_hears_us(lines):
+    ch = channels_of(lines, SpanKind.FXS)[0]
+    lines.open(ch)
+    lines.hook(ch, HookOp.RING)
     tone = (6000 * np.sin(2 * np.pi * 800 * np.arange(160) / 8000)).astype(np.int16)
-    events = run(emulated, 3.0, tx=tone[None, :])
+    events = run(lines, 3.0, tx=tone[None, :])
     assert [e.kind for e in events if e.channel == ch][:1] == [EventKind.OFFHOOK]
-    heard = emulated.phone(ch).heard[-1600:].astype(float)
+    heard = lines.phone(ch).heard[-1600:].astype(float)
     assert abs(np.argmax(np.abs(np.fft.rfft(heard))) * 8000 / heard.size - 800) < 10
-    emulated.phone(ch).hangup()
-    events = run(emulated, 0.1)
+    lines.phone(ch).hangup()
+    events = run(lines, 0.1)
     assert any(e.kind is EventKind.ONHOOK for e in events)
-    emulated.close_channel(ch)
+    lines.close_channel(ch)
 
 
 def test_pri_dchannel_comes_up_and_goes_down_in_alarm(emulated):

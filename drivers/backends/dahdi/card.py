@@ -259,9 +259,11 @@ class DahdiCard(CardABC):
                 bundled_system,
             )
 
-            device = SimulatedKernel(bundled_system(sim) if sim else None, clock=clock)
+            device = SimulatedKernel(bundled_system(sim) if sim else None, clock=clock,
+                                     network=options.pop("network", None))
         if options.pop("network", None) is not None:
-            raise ConfigError("a number plan (--network) applies to the emulated card only")
+            raise ConfigError("a number plan (--network) applies to the emulated card and "
+                              "to dahdi:sim's analog lines only")
         options.pop("seed", None)
         unknown = set(options) - {"echocancel", "read_timeout", "config"}
         if unknown:
@@ -549,6 +551,35 @@ class DahdiCard(CardABC):
             elif probe.sigcap & fxs_caps == fxs_caps:
                 out[number] = "fxs"
         return out
+
+    # -- the simulated network behind dahdi:sim's analog ports (tests, hil suite) ------
+    @property
+    def exchange_lines(self) -> bool:
+        """True when the analog ports have the emulated network behind them (a
+        simulated kernel with ``far_end = "exchange"``): tests may then tell its lines
+        and phones what to do (:meth:`line`, :meth:`phone`)."""
+        return getattr(self.device, "exchange", None) is not None
+
+    @property
+    def number_plan(self) -> Any:
+        """The plan of the emulated network behind a simulated board's analog ports;
+        None on a real board (or a simulated one with nothing behind its ports)."""
+        exchange = getattr(self.device, "exchange", None)
+        return exchange.plan if exchange is not None else None
+
+    def _exchange_port(self, channel: int) -> Any:
+        exchange = getattr(self.device, "exchange", None)
+        if exchange is None or channel not in exchange.rows:
+            raise ChannelStateError(f"channel {channel} has no simulated line behind it")
+        return exchange.port(channel)
+
+    def line(self, channel: int) -> Any:
+        """The simulated exchange line on FXO port ``channel`` (ring_in, faults...)."""
+        return self._exchange_port(channel)
+
+    def phone(self, channel: int) -> Any:
+        """The simulated telephone on FXS port ``channel`` (lift, hang up, heard...)."""
+        return self._exchange_port(channel)
 
     def version(self) -> tuple[str, str]:
         """DAHDI's version and its echo cancellers (DAHDI_GETVERSION)."""

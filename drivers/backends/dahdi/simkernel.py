@@ -43,6 +43,9 @@ TOML file, ``spec = "1.0"``::
     [[span]]
     type = "analog"
     ports = ["fxo", "fxo", "fxs", "fxs"]   # the modules fitted, in port order
+    far_end = "exchange"              # the emulated network's central office behind the
+                                      # FXO ports, its phones on the FXS ports
+                                      # (simexchange.py); default: nothing behind them
 
     [[span]]                          # a crossover cable from span 1's port to this one
     type = "E1"
@@ -128,7 +131,9 @@ from trunkline.drivers.backends.dahdi.device import (
     DahdiOperationError,
 )
 from trunkline.drivers.backends.dahdi.simcross import Crossover, far_end_span
+from trunkline.drivers.backends.dahdi.simexchange import SimExchange
 from trunkline.drivers.dsp import g711
+from trunkline.drivers.dsp.tones import dtmf
 from trunkline.errors import ConfigError
 
 SPEC = "1.0"
@@ -145,6 +150,10 @@ BATT_DEBOUNCE, BATT_ALARM = 0.064, 1.0
 #: dahdi-base.c initialize_channel without a zone: "ringcadence[0] = chan->starttime"
 #: (DAHDI_DEFAULT_RINGTIME, 2000 ms) and "ringcadence[1] = DAHDI_RINGOFFTIME" (4000 ms).
 STARTTIME_MS, RINGOFFTIME_MS = 2000, 4000
+#: kernel.h: DAHDI_DEFAULT_PULSEBREAKTIME/MAKETIME 50 ms, PULSEAFTERTIME 750 ms; DTMF
+#: digits of DAHDI_CONFIG_DEFAULT_DTMF_LENGTH (100 ms) with as long a gap.
+PULSE_BREAK, PULSE_MAKE, PULSE_AFTER = 0.05, 0.05, 0.75
+DTMF_MS = 100
 
 DEFAULT_SYSTEM = """\
 # The default simulated system: one 4-span E1 board and one 4-port analog board.
@@ -206,6 +215,7 @@ manufacturer = "Digium"
 devicetype = "Wildcard TDM410P"
 location = "PCI Bus 04 Slot 02"
 ports = ["fxo", "fxo", "fxs", "fxs"]
+far_end = "exchange"              # the emulated network's lines and phones
 """
 
 
@@ -365,7 +375,7 @@ class SimulatedKernel:
     """The DAHDI kernel, simulated: implements :class:`~.device.Device`."""
 
     def __init__(self, description: str | Path | None = None, *, clock: Clock | None = None,
-                 binding: Binding | None = None) -> None:
+                 binding: Binding | None = None, network: Any = None) -> None:
         self.binding = binding or load()
         self.lib = self.binding.lib
         self.ffi = self.binding.ffi
@@ -401,6 +411,17 @@ class SimulatedKernel:
         self._parse(text)
         for span in self.spans:
             self._evaluate_line(span, initial=True)
+        #: The emulated network behind analog spans with ``far_end = "exchange"``
+        #: (``network``: its number plan, a file or NumberPlan; default the sample).
+        self.exchange: SimExchange | None = None
+        behind = [ch for ch in self.chans.values() if ch.module
+                  and self.spans[ch.span - 1].far_end == "exchange"]
+        if behind:
+            self.exchange = SimExchange(self, behind, self.zone, network,
+                                        seed=int(self.rng.integers(2**31)))
+        elif network is not None:
+            raise self._error("a number plan needs an analog span with far_end = "
+                              "\"exchange\"")
 
     # -- the description -----------------------------------------------------------
     def _error(self, message: str) -> ConfigError:
@@ -476,6 +497,12 @@ class SimulatedKernel:
         total = {"E1": 31, "T1": 24, "J1": 24}.get(kind, len(ports))
         if kind == "analog" and (not ports or set(ports) - {"fxo", "fxs"}):
             raise self._error(f"span {number}: an analog span needs ports = [\"fxo\"|\"fxs\"...]")
+        if kind == "analog" and str(raw.get("far_end", "none")) not in ("none", "exchange",
+                                                                         "loop"):
+            raise self._error(f"span {number}: an analog span's far_end is \"exchange\" (the "
+                              f"emulated network's lines and phones) or \"none\"")
+        if kind != "analog" and raw.get("far_end") == "exchange":
+            raise self._error(f"span {number}: far_end = \"exchange\" is for analog spans")
         span = _Span(
             number, kind, str(raw.get("name", f"SIM/{number}")),
             str(raw.get("description", f"Simulated {kind} span {number}")),
@@ -530,7 +557,8 @@ class SimulatedKernel:
                 # As after dahdi_cfg: CHANCONFIG keeps the idle bits, the hangup sends
                 # them and rxsig starts from them (dahdi_chanconfig, dahdi_q_sig).
                 chan.idlebits = chan.txbits = chan.rxbits = int(idlebits, 2)
-        self._far_span(span)  # (checked now, joined once every span is known)
+        if kind != "analog":
+            self._far_span(span)  # (checked now, joined once every span is known)
         if "far_end" in raw:
             self._far_given.add(number)
         if "line" in raw:
@@ -967,6 +995,8 @@ class SimulatedKernel:
         for step in [p for p in self._battery_plan if p[0] <= t]:
             self._battery_plan.remove(step)
             self._battery_step(step[1], step[2])
+        if self.exchange is not None:
+            self.exchange.advance(_samples(t))
         for ch in self.chans.values():
             while ch.ringer_until is not None and ch.ringer_until <= t:
                 self._ringer_step(ch)
@@ -1012,6 +1042,8 @@ class SimulatedKernel:
                 # its idle bits).
                 if ch.module == "fxo":
                     ch.offhook = False
+                    if self.exchange is not None and ch.number in self.exchange.rows:
+                        self.exchange.hook(ch.number, False)
                 ch.ringing = ch.ringing if ch.module == "fxo" else False
                 self._stop_ringer(ch)
                 ch.echocan = 0
@@ -1130,11 +1162,23 @@ class SimulatedKernel:
             if span.far_end == "loop" and span.maint == 0:
                 return tx
             return np.full(n, idle, dtype=np.uint8)
-        if ch.module == "fxo" and ch.offhook:
+        if self.exchange is not None and ch.number in self.exchange.rows:
+            block = self._exchange_block(ch, f, tx)
+        elif ch.module == "fxo" and ch.offhook:
             block = self._dialtone(f, n, ch)
         else:
             block = np.full(n, idle, dtype=np.uint8)
         return self._mix_line_audio(ch, f, block) if ch.line_audio else block
+
+    def _exchange_block(self, ch: _Chan, f: _Fd, tx: np.ndarray) -> np.ndarray:
+        """A block to and from the emulated network behind the port (simexchange.py)."""
+        assert self.exchange is not None
+        law = "ulaw" if (f.law_override or ch.law) == self.lib.DAHDI_LAW_MULAW else "alaw"
+        first = _samples(f.t0) + f.blocks_read * len(tx)
+        if ch.dial_until is None:  # while dialling the kernel sends its own tones
+            self.exchange.send(ch.number, first, g711.decode(tx, law))
+        heard = self.exchange.receive(ch.number, first, len(tx))
+        return g711.encode(np.clip(np.rint(heard), -32768, 32767).astype(np.int16), law)
 
     def _dialtone(self, f: _Fd, n: int, ch: _Chan) -> np.ndarray:
         from trunkline.drivers.dsp.tones import sine
@@ -1203,6 +1247,8 @@ class SimulatedKernel:
         fault_times += [p[0] for p in self._battery_plan]
         fault_times += [c.ringer_until for c in self.chans.values()
                         if c.ringer_until is not None]
+        if self.exchange is not None and self.exchange.next_due() is not None:
+            fault_times.append(self.exchange.next_due())
         fault_times += [c.ring_trailer_at for c in self.chans.values()
                         if c.ring_trailer_at is not None]
         upcoming += [t for t in fault_times if limit is None or t <= limit]
@@ -1580,6 +1626,16 @@ class SimulatedKernel:
             else:
                 raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (FXS port, "
                                                               f"hook op {op})")
+        if self.exchange is not None and ch.number in self.exchange.rows:
+            self.exchange.cancel_plans(ch.number)  # the dial string stopped
+            if ch.module == "fxo":
+                self.exchange.hook(ch.number, ch.offhook)
+            elif op == lib.DAHDI_RING:
+                self.exchange.ring_phone(ch.number, True)
+            elif op in (lib.DAHDI_RINGOFF, lib.DAHDI_OFFHOOK):
+                self.exchange.ring_phone(ch.number, False)
+            elif op == lib.DAHDI_ONHOOK:
+                self.exchange.ring_phone(ch.number, False, disconnect=True)
         if started and f.nonblock:
             raise DahdiOperationError(errno.EINPROGRESS, name, f"channel {ch.number}")
 
@@ -1595,14 +1651,34 @@ class SimulatedKernel:
             raise DahdiOperationError(errno.EINVAL, name, f"dial op {arg.op}")
         if arg.op == lib.DAHDI_DIAL_OP_CANCEL:
             ch.dial_until = None
+            if self.exchange is not None:
+                self.exchange.cancel_plans(ch.number)
             return
         text = self.ffi.string(arg.dialstr).decode()
         digits = [c for c in text if c.isdigit() or c in "*#ABCD"]
         mode_pulse = text[:1].upper() == "P"
-        per_digit = 1.0 if mode_pulse else 0.2  # 100 ms tone + 100 ms gap (DTMF)
         start = ch.dial_until if (ch.dial_until and arg.op == lib.DAHDI_DIAL_OP_APPEND) \
             else self.now()
-        ch.dial_until = start + per_digit * max(len(digits), 1)
+        t = start
+        behind = self.exchange is not None and ch.number in self.exchange.rows
+        for digit in digits or [""]:
+            if mode_pulse:
+                # dahdi-base.c: pulsebreaktime and pulsemaketime 50 ms each
+                # (DAHDI_DEFAULT_PULSE*TIME), pulseaftertime 750 ms between digits.
+                pulses = 10 if digit == "0" else int(digit) if digit.isdigit() else 0
+                for _ in range(pulses):
+                    if behind:
+                        assert self.exchange is not None
+                        self.exchange.pulse(ch.number, t, False)
+                        self.exchange.pulse(ch.number, t + PULSE_BREAK, True)
+                    t += PULSE_BREAK + PULSE_MAKE
+                t += PULSE_AFTER
+            else:
+                if behind and digit:
+                    assert self.exchange is not None
+                    self.exchange.send(ch.number, _samples(t), dtmf(digit, DTMF_MS))
+                t += 2 * DTMF_MS / 1000  # the tone, then as long a gap
+        ch.dial_until = t
 
     def _ioctl_dialing(self, f: _Fd, arg: Any, name: str) -> None:
         arg[0] = int(self._chan_of(f, name).dial_until is not None)

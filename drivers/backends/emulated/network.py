@@ -137,6 +137,10 @@ class Network:
     def emit(self, event: CardEvent) -> None:
         self._events.append(event)
 
+    def next_timer(self) -> float | None:
+        """When the next timer falls due (None: no timer set)."""
+        return self._timers[0][0] if self._timers else None
+
     def take_events(self) -> list[CardEvent]:
         events, self._events = self._events, []
         return events
