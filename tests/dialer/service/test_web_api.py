@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from campaign_testkit import T0
 from starlette.websockets import WebSocketDisconnect
-from web_kit import BASE, HUMANS, client, login
+from web_kit import BASE, HUMANS, Clock, client, login
 
 from trunkline.dialer.store import Store
 
@@ -173,3 +173,23 @@ def test_logout_closes_the_websocket_at_once(tmp_path: Path) -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
             assert closed.value.code == 4401
+
+
+def test_an_open_websocket_keeps_the_session_and_an_idle_one_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import trunkline.dialer.service.web as web
+
+    monkeypatch.setattr(web, "PING_EVERY", 0.05)
+    clock = Clock()
+    with client(tmp_path, clock) as c:
+        login(c, "li")
+        idle = c.get("/api/me").json()["idle_timeout"]
+        with c.websocket_connect("/api/ws", headers={"Origin": BASE}) as ws:
+            ws.receive_json(), ws.receive_json()  # hello, desk.snapshot
+            for _ in range(3):  # the page stays open past several idle periods
+                clock.now += idle - 1
+                while (ping := ws.receive_json())["ts"] != clock.now:  # pings at the old time
+                    assert ping["type"] == "ping"
+            clock.now += idle + 1  # the clock jumps: no ping came in the idle time
+            assert ws.receive_json() == {"type": "session.ended"}
+        assert c.get("/api/me").status_code == 401
