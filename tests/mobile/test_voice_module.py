@@ -200,6 +200,7 @@ def test_huawei_cend_carries_the_cause() -> None:
     m = ready_module("huawei")
     m.dial("10086", 1.0)
     m.feed(b"\r\nOK\r\n\r\n^ORIG:1,0\r\n\r\n^CONF:1\r\n\r\n^CONN:1,0\r\n", 1.1)
+    assert m.data_to_send().endswith(b"AT^DDSETEX=2\r")  # once, at ^ORIG
     m.feed(b"\r\n^CEND:1,5,104,17\r\n", 9.0)
     assert progress(m.take_call_events()) == [("dialing", None), ("alerting", None),
                                               ("active", None), ("ended", 17)]

@@ -24,7 +24,8 @@ Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
   §6.3.1, TS 27.007 §6.2: OK at once, the end comes later as NO CARRIER or BUSY),
   ``ATA``, ``ATH``/``AT+CHUP`` (§6.5), ``AT+VTS`` (§C.2.11), ``AT+CEER`` (§6.10;
   this modem reports ``+CEER: "<cause name>",<cause>`` with the TS 24.008 cause),
-  ``AT+CFUN``, the audio switches (``AT+QPCMV``, ``AT+CPCMREG``, ``AT^CVOICE``), and
+  ``AT+CFUN``, the audio switches (``AT+QPCMV``, ``AT+CPCMREG``, ``AT^CVOICE``,
+  ``AT^DDSETEX``), and
   OK to the SMS set-up commands (``AT+CMGF``, ``AT+CNMI``, ``AT+CSCS``); anything
   else is ``ERROR``.
 * An incoming call rings as ``RING`` every 3 s with ``+CLIP`` after each ring when
@@ -565,7 +566,7 @@ class EmulatedModem:
                 label = {"QCCID": "+QCCID", "CICCID": "+ICCID", "CCID": "+CCID"}[name]
                 self._reply(f"{label}: {self.settings.iccid}")
         elif body.startswith(("+CMGF", "+CNMI", "+CSCS", "+QPCMV", "+CPCMREG", "^CVOICE",
-                              "+COPS=", "+CFUN=")):
+                              "^DDSETEX", "+COPS=", "+CFUN=")):
             self._reply()
         elif body.startswith(("+CPMS", "+CMGL", "+CMGR=", "+CMGD=", "+CMGS=")):
             self._sms_command(body)

@@ -98,9 +98,11 @@ PROFILES: dict[str, Profile] = {
     # the USB audio port runs while AT+CPCMREG=1 (SIM7600 USB audio application note).
     "simcom": Profile("simcom", iccid="AT+CICCID", init=("AT+CLCC=1",), poll=2.0,
                       audio_on=("AT+CPCMREG=1",), audio_off=("AT+CPCMREG=0",)),
-    # Huawei E1550/E173: ^ORIG/^CONF/^CONN/^CEND come by themselves; AT^CVOICE=0 puts
-    # voice on the audio port (Huawei datacard AT specification, as chan_dongle uses).
-    "huawei": Profile("huawei", init=("AT^CVOICE=0",), poll=2.0),
+    # Huawei E1550/E173: ^ORIG/^CONF/^CONN/^CEND come by themselves; AT^CVOICE=0 selects
+    # voice mode, and AT^DDSETEX=2 sends each call's audio to the serial voice port
+    # (Huawei datacard AT specification; chan_dongle sends both).
+    "huawei": Profile("huawei", init=("AT^CVOICE=0",), poll=2.0,
+                      audio_on=("AT^DDSETEX=2",)),
 }
 
 _CAUSE_BY_NAME = {name.lower(): cause for cause, name in Q850_CAUSES.items()}
@@ -547,7 +549,9 @@ class VoiceModule:
             return True
         if name in ("^ORIG", "^CONF", "^CONN", "^CEND"):
             if call is not None and not call.ending:
-                if name == "^CONF":
+                if name == "^ORIG":
+                    self._audio_on(now)  # the call's audio to the voice port, early media
+                elif name == "^CONF":
                     self._progress(P.ALERTING, now)
                 elif name == "^CONN":
                     self._progress(P.ACTIVE, now)
