@@ -40,6 +40,7 @@ def test_export_never_copies_a_host_file(store_and_victim) -> None:
     store, victim, tmp_path = store_and_victim
     out = store.export(tmp_path / "export", store.index.all())
     assert out["files"] == 0 and not list((tmp_path / "export").rglob("*.wav"))
+    assert victim.read_bytes() == b"RIFF host file"
 
 
 def test_recover_never_renames_outside_the_root(store_and_victim) -> None:
