@@ -9,6 +9,8 @@ next successful login.
 
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -22,6 +24,11 @@ MIN_LENGTH = 8
 MAX_LENGTH = 256
 
 _HASHER = PasswordHasher()
+#: At most this many hashes at once: each takes the hasher's memory cost (64 MiB by
+#: default) for about a third of a second, so 200 agents logging in together at the start
+#: of a shift would otherwise take gigabytes from the web server's threads.
+CONCURRENT_HASHES = 4
+_SLOTS = threading.BoundedSemaphore(CONCURRENT_HASHES)
 
 
 class WeakPassword(DialerError, ValueError):
@@ -46,7 +53,8 @@ def check_password(password: str, *, user: str = "") -> str:
 
 def hash_password(password: str) -> str:
     """The encoded argon2id hash of ``password`` (salted: two calls differ)."""
-    return _HASHER.hash(password)
+    with _SLOTS:
+        return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -55,7 +63,8 @@ def verify_password(password_hash: str, password: str) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _HASHER.verify(password_hash, password)
+        with _SLOTS:
+            return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
