@@ -189,8 +189,10 @@ class _Worker:
 
     def submit(self, fn: Callable[[_Worker], T]) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        if not self.thread.is_alive() and self._quit:
-            future.set_exception(HostConflict("the service is shutting down"))
+        if self.thread.ident is not None and not self.thread.is_alive():
+            why = "the service is shutting down" if self._quit else (
+                f"its thread ended: {self.error}" if self.error else "its thread ended")
+            future.set_exception(HostConflict(f"gateway {self.spec.name}: {why}"))
             return future
         self.inbox.put((fn, future))
         return future

@@ -201,3 +201,20 @@ def test_what_a_crashed_service_left_open_is_settled_when_the_campaign_starts_ag
         # every contact ends with a settled attempt (the lost call counts as one)
         assert store.query("SELECT COUNT(DISTINCT contact_id) FROM attempt "
                            "WHERE state='done'")[0][0] == len(HUMANS) + len(BUSY)
+
+
+def test_a_gateway_whose_thread_could_not_start_is_refused_by_name(tmp_path: Path) -> None:
+    async def main() -> None:
+        # a folder where the database should be: the worker cannot open it
+        host = ServiceHost(str(tmp_path), [GatewaySpec("virtual", _virtual)], _runner)
+        host.start()
+        try:
+            worker = host.workers["virtual"]
+            await asyncio.to_thread(worker.thread.join, 10)
+            with pytest.raises(HostConflict, match=r"gateway virtual: its thread ended: .*"
+                                                   r"is a folder"):
+                await asyncio.wrap_future(worker.submit(lambda w: None))
+        finally:
+            await asyncio.to_thread(host.stop)
+
+    asyncio.run(main())
