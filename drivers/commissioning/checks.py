@@ -64,6 +64,32 @@ def digital(span: SpanInfo) -> bool:
 
 
 # -- span diagnosis ----------------------------------------------------------------------
+#: Why a mobile module is out of service (the card's alarm_detail), and what to do.
+MODULE_CAUSES = {
+    "port lost": "the module left the USB bus or its tty hung up: check the cable and "
+                 "power (USB hubs need their own supply for several modules), `dmesg`",
+    "not answering": "nothing answers AT on that port: the wrong interface (trunkline scan "
+                     "lists each module's AT port), the module powered down, or a stick "
+                     "still in storage mode (docs/mobile.md)",
+    "SIM absent": "no SIM, or not seated: insert it with the module powered off",
+    "SIM pin": "the SIM asks for its PIN: remove the PIN in a phone (trunkline enters none)",
+    "SIM puk": "the SIM is blocked (PUK): unblock it in a phone",
+    "not registered": "no network: antenna, coverage (the signal above), a SIM barred or "
+                      "out of credit, or a band the module does not have",
+}
+
+
+def _diagnose_module(subject: str, alarms: Alarm, detail: list[str]) -> Finding:
+    if not alarms & Alarm.RED:
+        return Finding("PASS", subject, "module in service (SIM ready, registered)")
+    causes = [text for key, text in MODULE_CAUSES.items()
+              if any(d.startswith(key) for d in detail)]
+    return Finding("FAIL", subject, "module out of service"
+                   + (f" ({', '.join(detail)})" if detail else ""),
+                   "; ".join(causes) or "the module is starting or restarting: wait, then "
+                   "scan again")
+
+
 def diagnose_span(span: SpanInfo, status: SpanStatus, detail: list[str] | None = None
                   ) -> list[Finding]:
     """What a span's alarms and counters say, with the likely cause of each fault."""
@@ -72,6 +98,8 @@ def diagnose_span(span: SpanInfo, status: SpanStatus, detail: list[str] | None =
     alarms = status.alarms
     detail = detail or []
     config = f"{span.framing or '?'}/{span.coding or '?'}{'/crc4' if span.crc4 else ''}"
+    if span.kind is SpanKind.MOBILE:
+        return [_diagnose_module(subject, alarms, detail)]
     if not digital(span):
         out.append(Finding("PASS", subject, f"{len(span.channels)} analog ports"))
         return out

@@ -335,3 +335,27 @@ def test_gains_trim_the_levels_both_ways() -> None:
 def test_gains_are_checked() -> None:
     with pytest.raises(ConfigError, match="rx_gain must be dB"):
         mobile_config_from_string('[[module]]\nemulated = true\nrx_gain = 40\n')
+
+
+def test_scan_says_why_a_module_is_out_of_service() -> None:
+    from trunkline.drivers.commissioning.checks import diagnose_span
+
+    config = mobile_config_from_string(
+        '[[module]]\nname = "a"\nemulated = true\nsim = "absent"\n'
+        '[[module]]\nname = "b"\nemulated = true\nregistration = 3\n'
+        '[[module]]\nname = "c"\nemulated = true\n')
+    with MobileCard(config, clock=VirtualClock()) as card:
+        found = [diagnose_span(s, card.span_status(s.number), card.alarm_detail(s.number))[0]
+                 for s in card.spans]
+        card.emulated_modem(3).unplug()
+        card.open(3)
+        card.modem(3).dial("13800000001")
+        tick(card, 5)
+        lost = card.alarm_detail(3)
+        card.close_channel(3)
+    assert [(f.level, f.message) for f in found] == [
+        ("FAIL", "module out of service (SIM absent)"),
+        ("FAIL", "module out of service (not registered (denied))"),
+        ("PASS", "module in service (SIM ready, registered)")]
+    assert "insert it" in found[0].cause and "antenna" in found[1].cause
+    assert lost == ["port lost"]

@@ -405,6 +405,23 @@ class MobileCard(CardABC):
                  "manufacturer": "emulated" if m.config.emulated else m.config.profile,
                  **_Link(self, m).status()} for m in self._modules]
 
+    def alarm_detail(self, span: int) -> list[str]:
+        """Why a module is out of service: ``port lost``, ``not answering``, ``SIM
+        absent`` / ``SIM pin`` / ``SIM puk``, ``not registered (denied)``..."""
+        module = self._module(span)
+        st = module.voice.status
+        if module.lost is not None:
+            return ["port lost"]
+        if not st.responding:
+            return ["not answering"]
+        if not st.initialised:
+            return ["starting"]
+        if st.sim != "ready":
+            return [f"SIM {st.sim}"]  # (no SIM, no network: the SIM is the news)
+        if not st.registered:
+            return [f"not registered ({st.as_dict()['registration']})"]
+        return []
+
     def _module(self, span: int) -> _Module:
         self.span(span)
         return self._modules[span - 1]
