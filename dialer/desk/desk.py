@@ -519,6 +519,10 @@ class Desk:
             out += self._leave_if_possible(seat, now)
         return out
 
+    def held_pauses(self) -> list[str]:
+        """Agents with a pause the engine holds back: it may apply it on any event."""
+        return [a for a, seat in self.seats.items() if seat.pause_sent is not None]
+
     # -- time --------------------------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
@@ -641,3 +645,25 @@ def callback_time(text: str, strategy: Strategy, zone: str | None, now: float) -
         raise FieldError("callback.at", f"{text} ({tz.key}) is outside the campaign's "
                                         f"calling windows{hint}")
     return due
+
+
+def agents_concerned(engine: Any, event: ev.Event) -> set[str]:
+    """Before ``engine`` handles ``event``: the agents whose state it may change, besides
+    those its actions will name (:func:`agents_named`) and those with a pause the engine
+    holds back (:meth:`Desk.held_pauses`). The runner syncs only these with the desk, not
+    every seat after every event (the whole floor on each event is O(agents) per event)."""
+    out: set[str] = set()
+    agent = getattr(event, "agent", None)
+    if agent:
+        out.add(agent)
+    call_id = getattr(event, "call_id", None)
+    if call_id is not None:
+        call = engine.calls.get(call_id)
+        if call is not None and call.agent:
+            out.add(call.agent)
+    return out
+
+
+def agents_named(actions: Any) -> set[str]:
+    """The agents the engine's actions name (reserved, connected, shown a preview)."""
+    return {a.agent for a in actions if getattr(a, "agent", None)}

@@ -70,7 +70,7 @@ from typing import Any, ClassVar
 
 from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.desk.config import SiteDesk
-from trunkline.dialer.desk.desk import CampaignDesk, Desk
+from trunkline.dialer.desk.desk import CampaignDesk, Desk, agents_concerned, agents_named
 from trunkline.dialer.desk.outputs import (
     CallOp,
     ContactCard,
@@ -203,6 +203,7 @@ class DeskRunner(CampaignRunner):
         self._stopping: set[str] = set()
         self.campaign_events: list[CampaignEvent] = []     # when there is no sink
         self._next_callbacks = -math.inf
+        self._next_full_sync = -math.inf
 
     # -- the host's side -------------------------------------------------------------------
 
@@ -245,6 +246,9 @@ class DeskRunner(CampaignRunner):
     def _after_events(self, now: float) -> None:
         super()._after_events(now)
         self._feed(self.desk.tick(now), now)
+        if now >= self._next_full_sync:   # a safety net: the floor follows the engine
+            self._next_full_sync = now + 1.0
+            self._feed(self._sync(list(self.desk.seats), now), now)
         if self._stopping:
             self._settle_stopping(now)
         if now >= self._next_callbacks:
@@ -286,16 +290,19 @@ class DeskRunner(CampaignRunner):
             wrapping = self._wrapping.pop(event.agent, None)
             if wrapping is not None:
                 self.store.set_wrap(wrapping[0], round(now - wrapping[1], 3))
+        concerned = agents_concerned(self.engine, event)
         try:
             actions = self.engine.handle(event, now)
         except DialerError as err:
             self.log.warning("runner_event_refused", engine_event=repr(event), error=str(err))
             return []
-        return self._apply(actions, now)
+        return self._apply(actions, now, concerned)
 
-    def _apply(self, actions: list[Action], now: float) -> list[Any]:
+    def _apply(self, actions: list[Action], now: float, concerned: set[str]
+               ) -> list[Any]:
         """Persist the engine's actions, carry them out, tell the desk; then the desk
-        follows every agent's engine state. Returns what is left to feed."""
+        follows the engine state of the agents the event and the actions concern.
+        Returns what is left to feed."""
         refused = self.contacts.persist(actions, now)
         out: list[Any] = []
         follow: deque[ev.Event] = deque()
@@ -304,9 +311,15 @@ class DeskRunner(CampaignRunner):
             self._act(action, now, refused, follow)
             out += self.desk.on_engine(action, now, card)
         out += list(follow)
-        for agent in list(self.desk.seats):
-            state = self.engine.agents.get(agent)
-            out += self.desk.engine_state(agent, state.state if state else None, now)
+        return out + self._sync(concerned | agents_named(actions)
+                                | set(self.desk.held_pauses()), now)
+
+    def _sync(self, agents: Any, now: float) -> list[Any]:
+        out: list[Any] = []
+        for agent in agents:
+            if agent in self.desk.seats:
+                state = self.engine.agents.get(agent)
+                out += self.desk.engine_state(agent, state.state if state else None, now)
         return out
 
     def _act(self, action: Action, now: float, refused: set[int],
@@ -405,7 +418,7 @@ class DeskRunner(CampaignRunner):
         except DialerError as err:
             self.contacts.defer(contact, now)
             return [self.desk.refuse(agent, command, str(err))]
-        return self._apply(actions, now)
+        return self._apply(actions, now, {agent})
 
     def _dial_due_callbacks(self, now: float) -> None:
         ready = [a for a, seat in self.desk.seats.items()
@@ -523,6 +536,7 @@ class DeskRunner(CampaignRunner):
             else ev.CallTransferred(op.call, campaign=target)
         if kind == "agent" and target not in self.agent_legs:
             return self.desk.call_op_failed(op, f"agent {target!r} is not logged in")
+        concerned = agents_concerned(self.engine, event)
         self.gateway.unbridge(customer_gw)
         try:
             actions = self.engine.handle(event, now)
@@ -531,7 +545,7 @@ class DeskRunner(CampaignRunner):
             return self.desk.call_op_failed(op, str(err))
         self._connected.pop(op.call, None)
         return [*self.desk.transfer_done(op.agent, target, to_agent=True),
-                *self._apply(actions, now)]
+                *self._apply(actions, now, concerned)]
 
     # -- campaigns at run time (the host calls these in the runner's thread) ---------------
 

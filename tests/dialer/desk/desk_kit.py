@@ -8,7 +8,7 @@ from typing import Any
 
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.desk.config import DeskConfig, Disposition, FieldSpec, SiteDesk
-from trunkline.dialer.desk.desk import CampaignDesk, Desk
+from trunkline.dialer.desk.desk import CampaignDesk, Desk, agents_concerned, agents_named
 from trunkline.dialer.desk.outputs import CallOp, ContactCard, Op, Refused
 from trunkline.dialer.errors import DialerError
 from trunkline.dialer.pacing import events as ev
@@ -73,12 +73,13 @@ class Rig:
             item = queue.pop(0)
             seen.append(item)
             if isinstance(item, ev.Event.__args__):  # type: ignore[attr-defined]
-                for action in self.engine.handle(item, self.now):
+                concerned = agents_concerned(self.engine, item)
+                actions = self.engine.handle(item, self.now)
+                for action in actions:
                     queue += self.act(action)
-                for agent in list(self.desk.seats):
-                    state = self.engine.agents.get(agent)
-                    queue += self.desk.engine_state(
-                        agent, state.state if state is not None else None, self.now)
+                # as the runner does: only the agents the event and actions concern
+                queue += self.sync(concerned | agents_named(actions)
+                                   | set(self.desk.held_pauses()))
             elif isinstance(item, Refused):
                 self.refused.append(item)
             elif isinstance(item, CallOp) and item.op == "transfer":
@@ -90,22 +91,30 @@ class Rig:
                 self.events.append(item)
         return seen
 
+    def sync(self, agents: set[str]) -> list[Any]:
+        out: list[Any] = []
+        for agent in agents:
+            if agent in self.desk.seats:
+                state = self.engine.agents.get(agent)
+                out += self.desk.engine_state(agent, state.state if state else None,
+                                              self.now)
+        return out
+
     def transfer(self, op: CallOp) -> list[Any]:
         """What the runner does for a blind transfer to an agent (others: nothing)."""
         mode, kind, target = op.arg.split(":", 2)
         if (mode, kind) != ("blind", "agent"):
             return []
+        event = ev.CallTransferred(op.call, agent=target)
+        concerned = agents_concerned(self.engine, event)
         try:
-            actions = self.engine.handle(ev.CallTransferred(op.call, agent=target), self.now)
+            actions = self.engine.handle(event, self.now)
         except DialerError as err:
             return self.desk.call_op_failed(op, str(err))
         out = self.desk.transfer_done(op.agent, target, to_agent=True)
         for action in actions:
             out += self.act(action)
-        for agent in list(self.desk.seats):
-            state = self.engine.agents.get(agent)
-            out += self.desk.engine_state(agent, state.state if state else None, self.now)
-        return out
+        return out + self.sync(concerned | agents_named(actions))
 
     def act(self, action: Any) -> list[Any]:
         if isinstance(action, Dial):
