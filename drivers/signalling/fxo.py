@@ -461,8 +461,10 @@ class FxoInboundLeg(Leg):
         return self._take()
 
     def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
+        if not isinstance(event, CallerIdEvent):
+            return super().on_detection(now, event)  # the far end's digits, once answered
         self._begin(now)
-        if isinstance(event, CallerIdEvent) and not self.offered and not self.ended:
+        if not self.offered and not self.ended:
             self.caller = event.caller
             self._stop_listening()
         return self._take()
