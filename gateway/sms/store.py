@@ -307,17 +307,18 @@ class SmsStore:
                        "UPDATE SET at=max(at, excluded.at)", (sim, at))
 
     def grants(self, since: float) -> list[Grant]:
-        """Grants since ``since``, and the latest of every SIM (its last use), for the
-        limits after a start; older ones are deleted (they count for nothing)."""
+        """Grants since ``since``, and the latest of every SIM and kind (its last use, and
+        its last call, which may still have been up at the restart), for the limits after
+        a start; older ones are deleted (they count for nothing)."""
         # UNION over whole rows, id included: two grants alike in every other column
         # (one SIM, the same second) are two grants.
         rows = self._query(
             "SELECT id, sim, module, kind, at, count FROM grants WHERE at>=? UNION "
             "SELECT id, sim, module, kind, at, count FROM grants WHERE id IN "
-            "(SELECT max(id) FROM grants GROUP BY sim)", (since,))
+            "(SELECT max(id) FROM grants GROUP BY sim, kind)", (since,))
         with self._tx() as db:
             db.execute("DELETE FROM grants WHERE at<? AND id NOT IN "
-                       "(SELECT max(id) FROM grants GROUP BY sim)", (since,))
+                       "(SELECT max(id) FROM grants GROUP BY sim, kind)", (since,))
         return [Grant(r["sim"], r["module"], r["kind"], r["at"], r["count"]) for r in rows]
 
     def call_ends(self) -> list[tuple[str, float]]:
