@@ -56,6 +56,15 @@ def emulated(card):
 
 
 @pytest.fixture
+def trunks(card):
+    """A card with the emulated network behind at least one PRI span (the emulated
+    card, or dahdi:sim's TE4/0/2); skipped on real boards."""
+    if card.number_plan is None:
+        pytest.skip("needs the emulated network behind a span")
+    return card
+
+
+@pytest.fixture
 def lines(card):
     """A card whose analog lines and phones the test controls: the emulated card, or
     the DAHDI backend on the simulated kernel with the emulated network behind its

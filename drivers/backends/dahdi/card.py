@@ -91,7 +91,7 @@ from trunkline.drivers.model import (
     SpanSignalling,
     SpanStatus,
 )
-from trunkline.errors import BackendError, ChannelStateError, ConfigError
+from trunkline.errors import BackendError, ChannelError, ChannelStateError, ConfigError
 
 #: How long a read may wait for the board's next block before we call it a timing
 #: failure (a board with no timing source never completes a read; dahdi_test hangs).
@@ -566,6 +566,24 @@ class DahdiCard(CardABC):
         None on a real board (or a simulated one with nothing behind its ports)."""
         exchange = getattr(self.device, "exchange", None)
         return exchange.plan if exchange is not None else None
+
+    def network_behind(self, span: int) -> bool:
+        """True when the simulated network answers on model span ``span`` (an analog
+        span or an E1 PRI span with ``far_end = "exchange"``)."""
+        exchange = getattr(self.device, "exchange", None)
+        if exchange is None:
+            return False
+        info = self.span(span)
+        return any(c in exchange.rows for c in info.channels)
+
+    def network_side(self, span: int) -> Any:
+        """The simulated exchange behind PRI span ``span`` (libpri in network mode), for
+        tests: ``network_side(span).exchange.originate(called, calling)`` calls us."""
+        exchange = getattr(self.device, "exchange", None)
+        side = exchange.pri.get(self.dahdi_span(span)) if exchange is not None else None
+        if side is None:
+            raise ChannelError(f"span {span} has no simulated exchange behind it")
+        return side
 
     def _exchange_port(self, channel: int) -> Any:
         exchange = getattr(self.device, "exchange", None)

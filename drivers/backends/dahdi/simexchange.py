@@ -1,10 +1,13 @@
-"""The telephone network behind a simulated DAHDI kernel's analog ports.
+"""The telephone network behind a simulated DAHDI kernel's analog ports and PRI spans.
 
 An analog span of the simulated kernel with ``far_end = "exchange"`` has the emulated
 network's central office behind its FXO ports and its telephones on its FXS ports (the
 same :class:`~trunkline.drivers.backends.emulated.lines.ExchangeLine` and
 :class:`~trunkline.drivers.backends.emulated.lines.Phone` the emulated card uses, and
-its number plan with every subscriber behaviour). So the DAHDI backend's own code places
+its number plan with every subscriber behaviour). An E1 PRI span with ``far_end =
+"exchange"`` has the emulated card's network side behind it: libpri in network mode on
+the span's D-channel (the kernel's HDLC channel), routing each SETUP into the same plan,
+with the far party's audio on the B-channels. So the DAHDI backend's own code places
 and takes real calls on the simulated board: dial tone, the kernel's DTMF or pulse
 dialling, ring-back, polarity answer, far-end clear by loop drop, caller ID between
 rings, agents' phones ringing and lifting, and the hil suite runs its analog call flows
@@ -34,15 +37,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trunkline.drivers.backends.emulated.config import LineSettings, PhoneSettings
-from trunkline.drivers.backends.emulated.lines import ExchangeLine, Phone
+from trunkline.drivers.backends.emulated.lines import BearerChannel, ExchangeLine, Phone
 from trunkline.drivers.backends.emulated.network import Network, Port
 from trunkline.drivers.backends.emulated.plan import NumberPlan, default_plan, load_plan
+from trunkline.drivers.backends.emulated.pri_network import PriNetworkSide
 from trunkline.drivers.backends.emulated.sounds import NetworkSounds
+from trunkline.drivers.card import HdlcLink
 from trunkline.drivers.dsp.zones import load_zone
-from trunkline.drivers.model import FRAME_SAMPLES, SAMPLE_RATE, EventKind
+from trunkline.drivers.model import (
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    EventKind,
+    SpanInfo,
+    SpanKind,
+    SpanSignalling,
+)
 
 if TYPE_CHECKING:
-    from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel, _Chan
+    from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel, _Chan, _Span
 
 __all__ = ["SimExchange"]
 
@@ -55,7 +67,8 @@ class SimExchange:
     docstring. ``plan`` is a number plan (a file or a NumberPlan; default the sample)."""
 
     def __init__(self, kernel: SimulatedKernel, channels: list[_Chan], zone: str,
-                 plan: NumberPlan | str | Path | None = None, seed: int = 0) -> None:
+                 plan: NumberPlan | str | Path | None = None, seed: int = 0,
+                 pri_spans: list[_Span] | None = None) -> None:
         self.kernel = kernel
         if plan is None:
             plan = default_plan()
@@ -66,22 +79,35 @@ class SimExchange:
         self.plan = plan
         beeps = tuple({s.beep for s in plan.subscribers} | {1000.0})
         sounds = NetworkSounds(load_zone(plan.zone), seed=plan.seed + seed, beeps=beeps)
-        self.network = Network(plan, sounds, len(channels), seed)
+        clear = kernel.lib.DAHDI_SIG_CLEAR
+        bearers = [ch for span in pri_spans or [] for ch in kernel.chans.values()
+                   if ch.span == span.number and ch.sigtype == clear]
+        everyone = [*channels, *bearers]
+        self.network = Network(plan, sounds, len(everyone), seed)
         self.ports: dict[int, Port] = {}
         self.rows: dict[int, int] = {}
-        for row, ch in enumerate(channels):
+        for row, ch in enumerate(everyone):
             port: Port = ExchangeLine(self.network, ch.number, ch.span, row, LineSettings()) \
                 if ch.module == "fxo" else Phone(self.network, ch.number, ch.span, row,
-                                                 PhoneSettings())
+                                                 PhoneSettings()) if ch.module == "fxs" \
+                else BearerChannel(self.network, ch.number, ch.span, row)
             self.network.add_port(port)
             port.silence()
             self.ports[ch.number] = port
             self.rows[ch.number] = row
         #: Our audio waiting for its frames: (row, first sample, samples).
         self._tx: list[tuple[int, int, np.ndarray]] = []
-        self._rx = np.zeros((len(channels), HISTORY), np.float32)
+        self._rx = np.zeros((len(everyone), HISTORY), np.float32)
         self._frame = 0
         self._plans: list[tuple[float, int, Callable[[], None]]] = []
+        #: libpri in network mode behind each PRI span, routing into the plan
+        #: (the emulated card's own network side, pri_network.py).
+        self.pri: dict[int, PriNetworkSide] = {}
+        for span in pri_spans or []:
+            info = SpanInfo(span.number, SpanKind.E1, SpanSignalling.PRI,
+                            tuple(range(span.base, span.base + span.total)), None, "ccs",
+                            "hdb3", True, "alaw", span.description)
+            self.pri[span.number] = PriNetworkSide(self, info)
 
     # -- time ---------------------------------------------------------------------------
     def advance(self, sample: int) -> None:
@@ -93,6 +119,9 @@ class SimExchange:
             for due in [p for p in self._plans if p[0] <= now]:
                 self._plans.remove(due)
                 due[2]()
+            self.network.now = now
+            for side in self.pri.values():
+                side.poll(now)
             self._rx[:, idx] = self.network.step(now, self._frame_tx(first))
             self._frame += 1
             for event in self.network.take_events():
@@ -137,6 +166,10 @@ class SimExchange:
     # -- signals ------------------------------------------------------------------------
     def port(self, channel: int) -> Port:
         return self.ports[channel]
+
+    def network_dchannel(self, span: int) -> HdlcLink:
+        """The network's end of a PRI span's D-channel (the kernel's HDLC channel)."""
+        return self.kernel.dchannel_peer(span)
 
     def hook(self, channel: int, offhook: bool) -> None:
         """Our FXO port closed or opened its loop (seizure, answer, release, a pulse)."""

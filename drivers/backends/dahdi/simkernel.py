@@ -183,7 +183,7 @@ devicetype = "Wildcard TE420 (5th Gen)"
 location = "PCI Bus 03 Slot 01"
 configured = "pri"
 timing = 2
-far_end = "loop"
+far_end = "exchange"              # a carrier's exchange: libpri, network side
 
 [[span]]
 type = "E1"
@@ -416,9 +416,10 @@ class SimulatedKernel:
         self.exchange: SimExchange | None = None
         behind = [ch for ch in self.chans.values() if ch.module
                   and self.spans[ch.span - 1].far_end == "exchange"]
-        if behind:
+        pri = [s for s in self.spans if s.kind == "E1" and s.far_end == "exchange"]
+        if behind or pri:
             self.exchange = SimExchange(self, behind, self.zone, network,
-                                        seed=int(self.rng.integers(2**31)))
+                                        seed=int(self.rng.integers(2**31)), pri_spans=pri)
         elif network is not None:
             raise self._error("a number plan needs an analog span with far_end = "
                               "\"exchange\"")
@@ -501,8 +502,10 @@ class SimulatedKernel:
                                                                          "loop"):
             raise self._error(f"span {number}: an analog span's far_end is \"exchange\" (the "
                               f"emulated network's lines and phones) or \"none\"")
-        if kind != "analog" and raw.get("far_end") == "exchange":
-            raise self._error(f"span {number}: far_end = \"exchange\" is for analog spans")
+        if kind != "analog" and raw.get("far_end") == "exchange" and (
+                kind != "E1" or raw.get("configured", "pri") != "pri"):
+            raise self._error(f"span {number}: far_end = \"exchange\" is for analog spans "
+                              "and E1 PRI spans")
         span = _Span(
             number, kind, str(raw.get("name", f"SIM/{number}")),
             str(raw.get("description", f"Simulated {kind} span {number}")),
@@ -575,8 +578,8 @@ class SimulatedKernel:
         return span
 
     def _far_span(self, span: _Span) -> int | None:
-        """The span a ``far_end = "span N"`` cable joins (None: loop or idle)."""
-        if span.far_end in ("loop", "idle"):
+        """The span a ``far_end = "span N"`` cable joins (None: loop, idle, exchange)."""
+        if span.far_end in ("loop", "idle", "exchange"):
             return None
         try:
             number = far_end_span(span.far_end)
@@ -1161,6 +1164,8 @@ class SimulatedKernel:
                 return np.full(n, idle, dtype=np.uint8)
             if span.far_end == "loop" and span.maint == 0:
                 return tx
+            if self.exchange is not None and ch.number in self.exchange.rows:
+                return self._exchange_block(ch, f, tx)
             return np.full(n, idle, dtype=np.uint8)
         if self.exchange is not None and ch.number in self.exchange.rows:
             block = self._exchange_block(ch, f, tx)

@@ -12,22 +12,34 @@ in-band SIT and an announcement, then DISCONNECT with cause 1.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from trunkline.drivers.backends.emulated.farend import FarEndPlan, build_plan
 from trunkline.drivers.backends.emulated.lines import BearerChannel
+from trunkline.drivers.backends.emulated.network import Network, Port
 from trunkline.drivers.backends.emulated.plan import Behaviour
+from trunkline.drivers.card import HdlcLink
 from trunkline.drivers.model import SpanInfo, SpanKind
 
 if TYPE_CHECKING:
-    from trunkline.drivers.backends.emulated.card import EmulatedCard
     from trunkline.drivers.signalling.pri.exchange import PriScript
+
+
+class NetworkHost(Protocol):
+    """What the network side needs of the card it faces: the emulated card, or the
+    simulated DAHDI kernel's exchange (dahdi/simexchange.py)."""
+
+    network: Network
+
+    def network_dchannel(self, span: int) -> HdlcLink: ...
+
+    def port(self, channel: int) -> Port: ...
 
 
 class _NetworkClock:
     """The network's step time, as the Clock the exchange's libpri timers run on."""
 
-    def __init__(self, card: EmulatedCard) -> None:
+    def __init__(self, card: NetworkHost) -> None:
         self._card = card
 
     def now(self) -> float:
@@ -40,7 +52,7 @@ class _NetworkClock:
 class PriNetworkSide:
     """The network side of one emulated E1 PRI span."""
 
-    def __init__(self, card: EmulatedCard, span: SpanInfo) -> None:
+    def __init__(self, card: NetworkHost, span: SpanInfo) -> None:
         from trunkline.drivers.signalling.pri.exchange import Exchange
         from trunkline.errors import ConfigError
 

@@ -349,6 +349,7 @@ class PriInboundLeg(Leg):
         self.rejecting = False
         #: The application hung up: the span's release is all that may follow.
         self.clearing = False
+        self.cause_name: str | None = None
         self.cause: int | None = None
         self._until = 0.0
 
@@ -365,6 +366,7 @@ class PriInboundLeg(Leg):
         self.now = now
         if isinstance(event, pri.CallEnded) and event.call == self.pri_call:
             self.cause = event.cause
+            self.cause_name = event.cause_name
             self.outcome = "human" if self.answered else "rejected"
             self._report(ev.HungUp(now, "far_end" if event.reason == "remote" else "near_end",
                                    self.outcome, event.cause))
@@ -378,6 +380,10 @@ class PriInboundLeg(Leg):
             self._report(ev.Rejecting(now, self.reject_cause))
             self._do(SendClear(self.reject_cause))
         return self._take()
+
+    def result(self) -> dict[str, Any]:
+        """As an outbound call's: the Q.850 cause the call ended with, and its name."""
+        return {**super().result(), "cause": self.cause, "cause_name": self.cause_name}
 
     def next_deadline(self) -> float | None:
         return float("inf") if self.answered or self.rejecting or self.clearing \
