@@ -36,13 +36,13 @@ contact card, the campaign's script); engine previews go to the agent's screen; 
 dial is checked by the store (DNC, calling windows) before the engine dials it; a
 personal callback that comes due is dialled for its agent when it is ready;
 dispositions, callbacks and every stretch of an agent's state are committed to the
-store. Hold unbridges the customer (who hears silence; no music on hold yet), DTMF goes
-out on the customer's call. Transfers: blind to a number (rung, bridged to the customer
-when it answers; the agent goes to wrap-up at once); attended to a number (the customer
-waits while the agent talks to it, then complete or cancel; a number that does not answer
-or hangs up gives the customer back); blind to a ready agent, or to a campaign's ready
-agent (the engine moves the call; the new agent's screen pops and its disposition is
-the call's).
+store. Hold unbridges the customer, who hears ``hold_file`` (a WAV on the gateway host)
+or silence; DTMF goes out on the customer's call. Transfers: blind to a number (rung,
+bridged to the customer when it answers; the agent goes to wrap-up at once); attended
+to a number (the customer waits while the agent talks to it, then complete or cancel; a
+number that does not answer or hangs up gives the customer back); blind to a ready
+agent, or to a campaign's ready agent (the engine moves the call; the new agent's screen
+pops and its disposition is the call's).
 
 The host starts and stops campaigns in the runner's thread: :meth:`DeskRunner.start_campaign`
 (a new one joins the running engine) and :meth:`DeskRunner.stop_campaign` (no new dials;
@@ -186,7 +186,8 @@ class DeskRunner(CampaignRunner):
 
     def __init__(self, store: Store, campaign: str | Sequence[str], gateway: GatewayPort, *,
                  sink: Callable[[DeskEvent], None] | None = None,
-                 site: SiteDesk | None = None, **options: Any) -> None:
+                 site: SiteDesk | None = None, hold_file: str | None = None,
+                 **options: Any) -> None:
         names = [campaign] if isinstance(campaign, str) else list(campaign)
         if "config" not in options:
             options["config"] = [campaign_config(store, name, desk=True) for name in names]
@@ -195,6 +196,7 @@ class DeskRunner(CampaignRunner):
                           for name in self.campaigns},
                          site or SiteDesk(store.pause_codes()))
         self.sink = sink
+        self.hold_file = hold_file
         self.desk_events: list[DeskEvent] = []   # when there is no sink (tests)
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._transfers: dict[int, _Handover] = {}         # outside leg -> the customer
@@ -441,7 +443,12 @@ class DeskRunner(CampaignRunner):
                 self._hangup(customer.gw)
             elif kind == "hold":
                 self.gateway.unbridge(customer.gw)
+                if self.hold_file:
+                    self._play_hold(customer.gw)
             elif kind == "resume":
+                if self.hold_file:
+                    with contextlib.suppress(RpcError):   # it may have ended by itself
+                        self.gateway.stop_play(customer.gw)
                 self.gateway.bridge(customer.gw, position.gw)
             elif kind == "send_dtmf":
                 self.gateway.send_dtmf(customer.gw, op.arg)
@@ -471,6 +478,15 @@ class DeskRunner(CampaignRunner):
         except RpcError as err:
             return self.desk.call_op_failed(op, f"the gateway refused: {err}")
         return []
+
+    def _play_hold(self, gw: int) -> None:
+        """Music on hold (``hold_file``, a WAV on the gateway host); a file the gateway
+        cannot play is logged and the customer waits in silence, still held."""
+        assert self.hold_file is not None
+        try:
+            self.gateway.play(gw, file=self.hold_file)
+        except RpcError as err:
+            self._gateway_error(f"cannot play the hold music to call {gw}: {err}")
 
     def _dial_out(self, target: str) -> int:
         number = self.dial_string(target) if target.startswith("+") else \

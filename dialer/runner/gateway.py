@@ -44,6 +44,8 @@ class GatewayPort(Protocol):
 
     def send_dtmf(self, call: int, digits: str) -> None: ...
 
+    def stop_play(self, call: int) -> None: ...
+
     def conference(self, calls: list[int]) -> int: ...
 
     def leave_conference(self, call: int) -> None: ...
@@ -95,6 +97,9 @@ class _Requests:
     def send_dtmf(self, call: int, digits: str) -> None:
         """Send ``digits`` in band on ``call`` (the agent's keypad)."""
         self._call("call.send_dtmf", call=call, digits=digits)
+
+    def stop_play(self, call: int) -> None:
+        self._call("call.stop_play", call=call)
 
     def conference(self, calls: list[int]) -> int:
         """Join ``calls`` in a new conference (each hears the others); its number."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from desk_runner_kit import DESK, login, pops, state, step_until
-from runner_kit import T0, make_store, numbers
+from runner_kit import T0, make_store, numbers, write_wav
 
 from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.desk.config import DeskConfig
@@ -171,5 +171,31 @@ def test_a_three_way_conference_then_the_agent_leaves(tmp_path: Path) -> None:
             == number
         refused = [e for e in runner.desk_events if e.TYPE == "refused"]
         assert [r.command for r in refused] == ["conference"]
+    finally:
+        gateway.close()
+
+
+@pytest.mark.slow
+def test_hold_plays_the_music_and_resume_brings_the_agent_back(tmp_path: Path) -> None:
+    store = make(tmp_path)
+    gateway = InProcessGateway(start=T0)
+    music = write_wav(tmp_path / "hold.wav", seconds=30.0)
+    runner = DeskRunner(store, ["loans", "hand"], gateway, group="pri",
+                        engine_log=quiet_logger(), hold_file=str(music))
+    try:
+        runner.start()
+        login(runner, (("hand", "standard"),))
+        step_until(runner, lambda: state(runner) == "ready", 5)
+        runner.submit(cmd.ManualDial("a1", "hand", numbers(HUMANS)[2][0]))
+        step_until(runner, lambda: state(runner) == "talking", 60)
+        customer = runner.customers[pops(runner)[0].call].gw
+        runner.submit(cmd.Hold("a1"))
+        step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 2)
+        assert bridged_to(gateway, customer) is None
+        assert gateway.engine.calls[customer].play.name.endswith("hold.wav")
+        runner.submit(cmd.Resume("a1"))
+        step_until(runner, lambda: bridged_to(gateway, customer) is not None, 2)
+        assert gateway.engine.calls[customer].play is None
+        assert bridged_to(gateway, customer) == runner.agent_legs["a1"].gw
     finally:
         gateway.close()
