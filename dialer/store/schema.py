@@ -200,6 +200,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE callback ADD COLUMN campaign_id INTEGER REFERENCES campaign(id);
     """,
+    # 6: SMS a disposition sent (a collections reminder), recorded against the contact;
+    # sms_id is the gateway's message id (NULL when the gateway refused it)
+    """
+    CREATE TABLE contact_sms (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contact(id),
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        attempt_id INTEGER REFERENCES attempt(id),
+        disposition_id INTEGER REFERENCES disposition(id),
+        number TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sms_id INTEGER,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sent', 'delivered', 'failed')),
+        reason TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX contact_sms_contact ON contact_sms (contact_id, created_at);
+    CREATE INDEX contact_sms_gateway ON contact_sms (sms_id);
+    CREATE INDEX contact_sms_campaign ON contact_sms (campaign_id, state);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
