@@ -28,8 +28,10 @@ ports = ["fxo", "fxs"]
 
 @pytest.mark.parametrize(("text", "network", "message"), [
     (BOARD.replace('"exchange"', '"moon"'), None, "far_end is \"exchange\""),
-    ('spec = "1.0"\n[[span]]\ntype = "E1"\nfar_end = "exchange"\n', None,
-     "for analog spans"),
+    ('spec = "1.0"\n[[span]]\ntype = "T1"\nfar_end = "exchange"\n', None,
+     "for analog spans and E1 PRI spans"),
+    ('spec = "1.0"\n[[span]]\ntype = "E1"\nconfigured = "cas"\nfar_end = "exchange"\n', None,
+     "for analog spans and E1 PRI spans"),
     ('spec = "1.0"\n[[span]]\ntype = "analog"\nports = ["fxo"]\n', PLAN,
      "needs an analog span with far_end"),
 ])
