@@ -53,7 +53,8 @@ class LoginLimiter:
             if len(times) >= limit:
                 # the oldest failure that must leave the window for one more to fit
                 wait = max(wait, times[len(times) - limit] + self.limits.window - now)
-        return wait
+        # never more than the window (float rounding of t + window - now, with t == now)
+        return min(wait, self.limits.window)
 
     def failed(self, user: str, address: str, now: float) -> None:
         """Count a failed login of ``user`` from ``address`` at ``now``."""
