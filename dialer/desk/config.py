@@ -31,6 +31,10 @@ LOGIN_REASON = "login"
 _NAME = re.compile(r"^[\w-]{1,64}$")
 #: ISO 4217 currency codes are three capital letters.
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: The longest SMS template: what the gateway's ``sms.send`` takes (255 UCS-2 parts).
+MAX_SMS = 39_015
+#: The gateway group SMS are sent from by default: every mobile module.
+SMS_GROUP = "mobile"
 
 
 class FieldError(ValueError):
@@ -195,13 +199,20 @@ class CallbackRule(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Disposition:
     """A result code of a campaign: its fields, whether it schedules a callback, and a
-    keyboard shortcut for the desktop (``hotkey``, one character)."""
+    keyboard shortcut for the desktop (``hotkey``, one character).
+
+    ``sms``: a text sent to the contact when the disposition is saved (a collections
+    reminder), its ``{{placeholders}}`` filled from the contact's columns and this
+    disposition's fields (see :mod:`~trunkline.dialer.desk.script`); it goes to the
+    number that was called, or to the number in column ``sms_to``."""
 
     code: str
     label: str = ""
     fields: tuple[FieldSpec, ...] = ()
     callback: CallbackRule = CallbackRule.NONE
     hotkey: str = ""
+    sms: str = ""
+    sms_to: str = ""
 
     def __post_init__(self) -> None:
         _name("disposition", self.code)
@@ -215,6 +226,13 @@ class Disposition:
             raise ValueError(f"disposition {self.code!r} lists a field twice: {names}")
         if len(self.hotkey) > 1:
             raise ValueError(f"disposition {self.code!r}: hotkey is one character")
+        if not isinstance(self.sms, str) or len(self.sms) > MAX_SMS:
+            raise ValueError(f"disposition {self.code!r}: sms is a text of at most "
+                             f"{MAX_SMS} characters")
+        if not isinstance(self.sms_to, str) or len(self.sms_to) > 64:
+            raise ValueError(f"disposition {self.code!r}: sms_to names a list column")
+        if self.sms_to and not self.sms:
+            raise ValueError(f"disposition {self.code!r}: sms_to without an sms text")
 
     def check(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The values as stored, in the definition's order; raises :class:`FieldError`
@@ -235,8 +253,14 @@ class Disposition:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "label": self.label, "callback": str(self.callback),
-                "hotkey": self.hotkey, "fields": [f.to_dict() for f in self.fields]}
+        out: dict[str, Any] = {"code": self.code, "label": self.label,
+                               "callback": str(self.callback), "hotkey": self.hotkey,
+                               "fields": [f.to_dict() for f in self.fields]}
+        if self.sms:
+            out["sms"] = self.sms
+        if self.sms_to:
+            out["sms_to"] = self.sms_to
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,12 +313,15 @@ class DeskConfig:
     :data:`AUTO_DISPOSITION` is saved for it and it goes on as it chose (ready unless it
     asked to pause). ``script`` is the campaign's script (话术) with ``{{column}}``
     placeholders filled from the contact (see :mod:`~trunkline.dialer.desk.script`).
+    ``sms_group``: the gateway's group of mobile modules a disposition's ``sms`` is sent
+    from (``mobile``: all of them).
     """
 
     campaign: str
     dispositions: tuple[Disposition, ...] = ()
     script: str = ""
     max_wrap_up: float = 120.0
+    sms_group: str = SMS_GROUP
 
     def __post_init__(self) -> None:
         if not self.campaign:
@@ -322,6 +349,9 @@ class DeskConfig:
         if not isinstance(self.script, str) or len(self.script) > 100_000:
             raise ValueError(f"campaign {self.campaign!r}: the script is text up to 100000 "
                              "characters")
+        if not isinstance(self.sms_group, str) or not _NAME.match(self.sms_group):
+            raise ValueError(f"campaign {self.campaign!r}: sms_group must be a group name "
+                             f"(letters, digits, '_' or '-'), got {self.sms_group!r}")
 
     def disposition(self, code: str) -> Disposition:
         for d in self.dispositions:
@@ -337,12 +367,14 @@ class DeskConfig:
         entries, each with ``[[desk.disposition.field]]`` entries. Unknown keys are
         refused, naming them."""
         spec = dict(spec)
-        _only(f"[desk] of {campaign!r}", spec, {"script", "max_wrap_up", "disposition"})
+        _only(f"[desk] of {campaign!r}", spec, {"script", "max_wrap_up", "disposition",
+                                                "sms_group"})
         dispositions = []
         for i, item in enumerate(spec.get("disposition", [])):
             where = f"[desk] disposition {i + 1}"
             item = dict(item)
-            _only(where, item, {"code", "label", "fields", "field", "callback", "hotkey"})
+            _only(where, item, {"code", "label", "fields", "field", "callback", "hotkey",
+                                "sms", "sms_to"})
             fields = []
             for j, f in enumerate(item.pop("field", item.pop("fields", []))):
                 f = dict(f)
@@ -357,11 +389,12 @@ class DeskConfig:
             except (TypeError, ValueError) as err:
                 raise ValueError(f"{where}: {err}") from None
         return cls(campaign, tuple(dispositions), spec.get("script", ""),
-                   spec.get("max_wrap_up", 120.0))
+                   spec.get("max_wrap_up", 120.0), spec.get("sms_group", SMS_GROUP))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly; :meth:`from_dict` reads it back (the store keeps this)."""
         return {"script": self.script, "max_wrap_up": self.max_wrap_up,
+                "sms_group": self.sms_group,
                 "disposition": [d.to_dict() for d in self.dispositions]}
 
 

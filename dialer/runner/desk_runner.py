@@ -49,6 +49,13 @@ The host starts and stops campaigns in the runner's thread: :meth:`DeskRunner.st
 its agents are logged out once off their calls and it leaves the engine; the sink then
 gets a :class:`CampaignEvent` ``{"type": "campaign", "campaign", "state": "stopped"}``).
 
+A disposition with an ``sms`` template (a collections reminder) sends its text, filled
+from the contact and the disposition's fields, through the gateway's ``sms.send`` once
+the disposition is saved; the message is recorded against the contact (``contact_sms``:
+queued with the gateway's id, or failed with the reason it could not go, which never
+refuses the disposition) and moved on by the ``sms.sent`` / ``sms.delivered`` /
+``sms.failed`` events.
+
 Three-way conference: during an attended transfer to a number that answered, the
 customer, the agent and the number are joined in a gateway conference
 (``call.conference``: each hears the two others); ``complete_transfer`` then lets the
@@ -83,6 +90,7 @@ from trunkline.dialer.desk.outputs import (
     RingPosition,
     SaveCallback,
 )
+from trunkline.dialer.desk.sms import compose
 from trunkline.dialer.errors import DialerError, StoreError
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.pacing.actions import Action, Connect, Dial, OfferPreview, PreviewExpired
@@ -102,6 +110,8 @@ NOT_YET = {
 }
 #: How often due personal callbacks are looked for (seconds).
 CALLBACK_POLL = 5.0
+#: The gateway events about the SMS a disposition sent.
+SMS_EVENTS = ("sms.sent", "sms.delivered", "sms.failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,12 +375,13 @@ class DeskRunner(CampaignRunner):
             return []
         if isinstance(op, RecordDisposition):
             try:
-                self.store.record_disposition(
+                disposition = self.store.record_disposition(
                     campaign=op.campaign, contact=int(op.contact_id), agent=op.agent,
                     code=op.code, fields=op.fields, notes=op.notes, at=op.at,
                     attempt=op.attempt, automatic=op.automatic)
             except StoreError as err:
                 return [self.desk.refuse(op.agent, "save_disposition", str(err))]
+            self._disposition_sms(op, disposition, now)
             return []
         if isinstance(op, SaveCallback):
             try:
@@ -386,6 +397,49 @@ class DeskRunner(CampaignRunner):
         if isinstance(op, CallOp):
             return self._call_op(op, now)
         raise TypeError(f"not a desk op: {op!r}")
+
+    def _disposition_sms(self, op: RecordDisposition, disposition: int, now: float) -> None:
+        """Send the disposition's SMS, if it has one, and record it against the contact:
+        queued with the gateway's id, or failed with the reason it could not go. Never
+        refuses the disposition (saved already)."""
+        campaign = self.desk.campaigns.get(op.campaign)
+        if campaign is None:
+            return
+        try:
+            definition = campaign.config.disposition(op.code)
+        except ValueError:
+            return
+        if not definition.sms:
+            return
+        contact = int(op.contact_id)
+        columns, called = self.store.sms_context(contact, op.attempt)
+        sms = compose(definition, columns, called, op.fields, home_country=self.home_country)
+        assert sms is not None  # the definition has a template
+        sms_id: int | None = None
+        state, reason = "failed", sms.error
+        if not sms.error:
+            try:
+                reply = self.gateway.sms_send(sms.to, sms.text, group=campaign.config.sms_group,
+                                              ref=f"disposition:{disposition}")
+                sms_id, state = int(reply["sms"]), "queued"
+            except RpcError as err:   # no mobile module, every SIM over its limit...
+                reason = f"the gateway refused: {err}"
+        record = self.store.add_contact_sms(
+            campaign=op.campaign, contact=contact, attempt=op.attempt,
+            disposition=disposition, number=sms.to, text=sms.text, sms_id=sms_id,
+            state=state, reason=reason, at=now)
+        if state == "failed":
+            self.log.warning("desk_sms_failed", campaign=op.campaign, contact=contact,
+                             record=record, reason=reason)
+
+    def _on_sms_event(self, event: Any, now: float) -> None:
+        """``sms.sent`` / ``sms.delivered`` / ``sms.failed`` move the contact's row on."""
+        sms_id = event.get("sms")
+        if not isinstance(sms_id, int):
+            return
+        state = str(event["event"]).removeprefix("sms.")
+        reason = str(event.get("reason") or "") if state == "failed" else ""
+        self.store.update_contact_sms(sms_id, state, reason=reason, at=now)
 
     def _ring(self, op: RingPosition, now: float) -> list[Any]:
         try:
@@ -628,6 +682,9 @@ class DeskRunner(CampaignRunner):
     # -- gateway events --------------------------------------------------------------------
 
     def _on_event(self, event: Any, now: float) -> None:
+        if event.get("event") in SMS_EVENTS:
+            self._on_sms_event(event, now)
+            return
         gw = event.get("call")
         if event.get("event") == "call.state" and event.get("state") == "hungup":
             for agent, consult in list(self._consults.items()):

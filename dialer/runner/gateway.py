@@ -4,8 +4,8 @@
 a running gateway over its socket; :class:`InProcessGateway` runs a gateway service on
 the emulated card inside this process and ticks it in virtual time (``trunkline dialer
 run --virtual``, the demo and the tests), through the same method registry as the
-socket. Both expose the same small API: originate, hangup, bridge, play, and the events
-that arrived up to a time; both answer requests after the gateway's next tick.
+socket. Both expose the same small API: originate, hangup, bridge, play, sms_send, and
+the events that arrived up to a time; both answer requests after the gateway's next tick.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from trunkline.errors import ConfigError
 
-#: The gateway events the runner listens to.
-EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished"]
+#: The gateway events the runner listens to (``sms.*``: the messages a disposition sent).
+EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished",
+          "sms.sent", "sms.delivered", "sms.failed"]
 
 
 class GatewayPort(Protocol):
@@ -57,6 +58,13 @@ class GatewayPort(Protocol):
 
     def group(self, name: str) -> list[int]:
         """The channels of a channel group (``agents``: the FXS ports by default)."""
+        ...
+
+    def sms_send(self, to: str, text: str, *, group: str, ref: str | None = None
+                 ) -> dict[str, Any]:
+        """Queue an SMS on a module of ``group`` (``sms.send``): ``{"sms": id, "state":
+        "queued", ...}``; the ``sms.*`` events follow. Refused with RpcError (no such
+        group, every SIM over its limit)."""
         ...
 
     def calls(self) -> list[dict[str, Any]]:
@@ -129,6 +137,13 @@ class _Requests:
 
     def calls(self) -> list[dict[str, Any]]:
         return list(self._call("calls.list"))
+
+    def sms_send(self, to: str, text: str, *, group: str, ref: str | None = None
+                 ) -> dict[str, Any]:
+        params: dict[str, Any] = {"to": to, "text": text, "group": group}
+        if ref is not None:
+            params["ref"] = ref
+        return dict(self._call("sms.send", **params))
 
 
 class LiveGateway(_Requests):

@@ -46,6 +46,7 @@ One :class:`Store` offers all of it; each part is a module of its own:
 - :mod:`~trunkline.dialer.store.cleaning`: list cleaning's verdicts;
 - :mod:`~trunkline.dialer.store.desk`: the agent desk's dispositions, state log (pause
   codes and pause time), settings, screen-pop cards and manual dials;
+- :mod:`~trunkline.dialer.store.sms`: SMS sent to contacts with a disposition (schema 6);
 - :mod:`~trunkline.dialer.store.users`: the service's users (schema 4);
 - :mod:`~trunkline.dialer.store.audit`: the audit log of what users did (schema 4);
 - :mod:`~trunkline.dialer.store.views`: calls and contacts as a user may see them;
@@ -74,6 +75,7 @@ from trunkline.dialer.store.schema import MIGRATIONS as MIGRATIONS
 from trunkline.dialer.store.schema import SCHEMA_VERSION as SCHEMA_VERSION
 from trunkline.dialer.store.schema import migrate as migrate
 from trunkline.dialer.store.sessions import AgentSessions
+from trunkline.dialer.store.sms import SmsRecords
 from trunkline.dialer.store.users import ROLES as ROLES
 from trunkline.dialer.store.users import User as User
 from trunkline.dialer.store.users import Users
@@ -81,8 +83,8 @@ from trunkline.dialer.store.views import Viewer as Viewer
 from trunkline.dialer.store.views import Views
 
 
-class Store(Recovery, CleaningRecords, DeskRecords, AgentSessions, Counters, DncLists,
-            Contacts, Users, AuditLog, Views):
+class Store(Recovery, CleaningRecords, DeskRecords, SmsRecords, AgentSessions, Counters,
+            DncLists, Contacts, Users, AuditLog, Views):
     """The campaign database. One connection, used from one thread at a time.
 
     ``path`` may be ``":memory:"`` for tests. Several processes may share a file: every
