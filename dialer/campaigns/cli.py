@@ -115,13 +115,15 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                "the runner records (login to logout; a paused agent counts as logged "
                "in). --by state: time per agent, state and pause reason from the agent "
                "desk's state log (agent rows carry paused_h); --by disposition: the "
-               "dispositions agents saved, per campaign and code. An agent logged in to "
+               "dispositions agents saved, per campaign and code; --by sms: the SMS "
+               "dispositions sent, per campaign, by state. An agent logged in to "
                "several campaigns has each hour shared between them by its talk + "
                "wrap-up in each. '-' (None in JSON) means no session data, not 0. The "
                "table shows the main columns; CSV and JSON carry all of them "
                "(n_<outcome>, answer_rate, contacts...).")
     rep.add_argument("--campaign")
-    rep.add_argument("--by", choices=["campaign", "agent", "hour", "state", "disposition"],
+    rep.add_argument("--by", choices=["campaign", "agent", "hour", "state", "disposition",
+                                      "sms"],
                      default="campaign")
     rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
     rep.add_argument("--since", metavar="WHEN",

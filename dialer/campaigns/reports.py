@@ -25,9 +25,10 @@ activity). A paused agent counts as logged in for occupancy; how long each agent
 in each state, and paused for which reason (the site's pause codes), comes from the desk's
 agent state log: ``by="state"`` (:func:`state_rows`), and ``paused_h`` on agent rows.
 Dispositions saved at the desk are counted by ``by="disposition"``
-(:func:`disposition_rows`). A row with no session time (an agent who took calls before
-sessions were stored, or the ``-`` row of calls no agent took) reports ``occupancy`` and
-``logged_in_h`` as None, not 0.
+(:func:`disposition_rows`); the SMS they sent by ``by="sms"`` (:func:`sms_rows`). A
+row with no session time (an agent who took calls before sessions were stored, or the
+``-`` row of calls no agent took) reports ``occupancy`` and ``logged_in_h`` as None,
+not 0.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from trunkline.dialer.vocab import CallOutcome, Regime
 
 OUTCOMES = [str(o) for o in CallOutcome]
 #: What a report can be grouped by.
-BY = ("campaign", "agent", "hour", "state", "disposition")
+BY = ("campaign", "agent", "hour", "state", "disposition", "sms")
 #: Talk or wrap-up longer than this is not looked for outside the report's period.
 BUSY_MARGIN = 86_400.0
 _NO_END = 1e300
@@ -119,6 +120,8 @@ def report(store: Store, *, by: str = "campaign", campaign: str | None = None,
         return state_rows(store, since=since, until=until)
     if by == "disposition":
         return disposition_rows(store, campaign=campaign, since=since, until=until)
+    if by == "sms":
+        return sms_rows(store, campaign=campaign, since=since, until=until)
     tz = ZoneInfo(time_zone)
     as_of = _as_of(store) if now is None else now
     groups: dict[tuple, tuple[dict[str, int], list[float], list[float]]] = {}
@@ -214,6 +217,27 @@ def disposition_rows(store: Store, *, campaign: str | None = None, since: float 
     return [{"campaign": name, "code": code, "count": count, "automatic": automatic,
              "agents": agents} for name, code, count, automatic, agents in
             store.query(sql, params)]
+
+
+def sms_rows(store: Store, *, campaign: str | None = None, since: float = 0.0,
+             until: float = float("inf")) -> list[dict[str, Any]]:
+    """SMS that dispositions sent in ``[since, until)`` (when they were sent), per
+    campaign: ``total`` and how many are in each state now (``queued`` at the gateway,
+    ``sent`` to the network, ``delivered`` by its report, ``failed``)."""
+    sql = ("SELECT k.name, s.state, COUNT(*) FROM contact_sms s JOIN campaign k "
+           "ON k.id=s.campaign_id WHERE s.created_at >= ? AND s.created_at < ?")
+    params: list[Any] = [since, min(until, _NO_END)]
+    if campaign is not None:
+        sql += " AND k.name = ?"
+        params.append(campaign)
+    rows: dict[str, dict[str, Any]] = {}
+    for name, state, count in store.query(sql + " GROUP BY k.name, s.state ORDER BY k.name",
+                                          params):
+        row = rows.setdefault(name, {"campaign": name, "total": 0, "queued": 0, "sent": 0,
+                                     "delivered": 0, "failed": 0})
+        row[state] = count
+        row["total"] += count
+    return list(rows.values())
 
 
 def _key(by: str, name: str, agent: str | None, ended: float, tz: ZoneInfo) -> tuple:
@@ -461,7 +485,8 @@ def to_table(rows: Sequence[dict[str, Any]]) -> str:
                         "answers", "connects", "connect_rate", "abandoned", "abandon_rate",
                         "window_abandon_rate", "avg_talk", "avg_wrap", "logged_in_h",
                         "occupancy", "paused_h", "penetration", "penetration_added",
-                        "stretches", "minutes", "share", "count", "automatic", "agents")
+                        "stretches", "minutes", "share", "count", "automatic", "agents",
+                        "total", "queued", "sent", "delivered", "failed")
             if any(c in r for r in rows)]
     cells = [[("-" if r.get(c) is None else str(r.get(c))) for c in main] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(main)]

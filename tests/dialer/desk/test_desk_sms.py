@@ -1,6 +1,7 @@
 """A disposition's SMS: the ``sms``/``sms_to`` keys of the desk config, the text
 filled from the contact and the disposition (never sent with a gap in it), and the
-``contact_sms`` records in a real SQLite file, whose state only moves forward."""
+``contact_sms`` records in a real SQLite file, whose state only moves forward, and the
+report of them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trunkline.dialer.campaigns.reports import report, sms_rows, to_table
 from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.desk.config import DeskConfig, Disposition, FieldSpec
 from trunkline.dialer.desk.sms import compose
@@ -88,6 +90,14 @@ def test_records_move_only_forward(tmp_path: Path) -> None:
     [row] = store.contact_sms(contact)
     assert (row["state"], row["updated_at"]) == ("delivered", T0 + 5)
     assert store.sms_counts("loans") == {"queued": 0, "sent": 0, "delivered": 1, "failed": 0}
+    store.add_contact_sms(campaign="loans", contact=contact, attempt=None, disposition=None,
+                          number="+8613800138000", text="hi", sms_id=None, state="failed",
+                          reason="no SMS module", at=T0 + 10)
+    assert sms_rows(store) == [{"campaign": "loans", "total": 2, "queued": 0, "sent": 0,
+                                "delivered": 1, "failed": 1}]
+    assert sms_rows(store, since=T0 + 1)[0]["total"] == 1
+    assert report(store, by="sms", campaign="loans")[0]["failed"] == 1
+    assert "delivered" in to_table(sms_rows(store))
     with pytest.raises(StoreError, match="not 'queued'"):
         store.update_contact_sms(7, "queued", at=T0)
     with pytest.raises(StoreError, match="no contact 999"):
