@@ -25,7 +25,6 @@ from typing import Any, ClassVar, Final
 
 from trunkline.causes import Q850_CAUSES, outcome_for_cause
 from trunkline.drivers.card import CardABC
-from trunkline.drivers.dsp.events import DetectionEvent, SilenceEvent
 from trunkline.drivers.model import SpanInfo
 from trunkline.drivers.modem import CallProgress, ModemCallEvent
 from trunkline.drivers.signalling import events as ev
@@ -43,11 +42,10 @@ from trunkline.drivers.signalling.detection import (
     AMD_WINDOW,
     DIGITS,
     DIGITS_ONLY,
-    FAX_TONES,
-    heard,
     start_progress,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
+from trunkline.drivers.signalling.trunkleg import TrunkLeg
 from trunkline.errors import CallStateError, NumberFormatError
 
 __all__ = ["TRANSITIONS", "MobileInboundLeg", "MobileLeg", "MobileSignalling", "State"]
@@ -104,7 +102,7 @@ def _notes(event: ModemCallEvent) -> tuple[tuple[str, Any], ...]:
     return tuple(notes)
 
 
-class MobileLeg(Leg):
+class MobileLeg(TrunkLeg):
     """An outbound call on a module (see the module docstring)."""
 
     kind: ClassVar[str] = "mobile"
@@ -148,23 +146,11 @@ class MobileLeg(Leg):
                     self._decide("human", "amd_off")
         return self._take()
 
-    def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
-        self.now = now
-        if isinstance(event, SilenceEvent):
-            return []
-        observed = heard(event, now)
-        if isinstance(observed, ev.DigitReceived):
-            self._report(observed)
-        elif self.state in _CALLING:
-            self._early_media(observed)
-        elif self.state is S.ANSWERED:
-            if isinstance(observed, ev.ToneHeard) and observed.tone in FAX_TONES:
-                self._decide("fax", observed.tone)
-            elif isinstance(observed, ev.AmdVerdict):
-                self._report(observed)
-                result = observed.result
-                self._decide("human" if result == "notsure" else result, f"amd_{result}")
-        return self._take()
+    def _calling(self) -> bool:
+        return self.state in _CALLING
+
+    def _answered(self) -> bool:
+        return self.state is S.ANSWERED
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
@@ -223,20 +209,6 @@ class MobileLeg(Leg):
         self._report(ev.HungUp(now, by, self.outcome or "error", event.cause,
                                notes=_notes(event)))
         self.state = S.DONE
-
-    def _early_media(self, observed: ev.CallEvent) -> None:
-        kind = None
-        if isinstance(observed, ev.ToneHeard):
-            heard_as = observed.tone
-        elif isinstance(observed, ev.AnnouncementHeard):
-            heard_as = kind = observed.kind
-        elif isinstance(observed, ev.DetectorEvent):
-            heard_as = observed.kind
-        else:
-            heard_as = observed.NAME
-        if heard_as not in self._early:
-            self._early.add(heard_as)
-            self._report(ev.EarlyMedia(self.now, heard_as, kind))
 
     def _decide(self, outcome: str, reason: str) -> None:
         if self.state is not S.ANSWERED:

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, ClassVar, Final
 
-from trunkline.drivers.dsp.events import DetectionEvent, SilenceEvent
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
     MarkAnswered,
@@ -39,13 +38,12 @@ from trunkline.drivers.signalling.detection import (
     AMD_WINDOW,
     DIGITS,
     DIGITS_ONLY,
-    FAX_TONES,
-    heard,
     start_progress,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.drivers.signalling.pri import events as pri
 from trunkline.drivers.signalling.pri.numbers import MAX_DIGITS
+from trunkline.drivers.signalling.trunkleg import TrunkLeg
 from trunkline.errors import CallStateError, NumberFormatError
 
 __all__ = ["AMD_WINDOW", "PROGRESS_GRACE", "TRANSITIONS", "PriInboundLeg", "PriLeg", "State"]
@@ -99,7 +97,7 @@ def check_number(number: str, *, calling: bool = False) -> str:
     return number
 
 
-class PriLeg(Leg):
+class PriLeg(TrunkLeg):
     """An outbound call on a PRI span (see the module docstring).
 
     ``bearer`` turns a B-channel (timeslot) into the card channel carrying it.
@@ -155,23 +153,11 @@ class PriLeg(Leg):
         self._use(timeslot)
         return self._take()
 
-    def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
-        self.now = now
-        if isinstance(event, SilenceEvent):
-            return []
-        observed = heard(event, now)
-        if isinstance(observed, ev.DigitReceived):
-            self._report(observed)
-        elif self.state in _CALLING:
-            self._early_media(observed)
-        elif self.state is S.ANSWERED:
-            if isinstance(observed, ev.ToneHeard) and observed.tone in FAX_TONES:
-                self._decide("fax", observed.tone)
-            elif isinstance(observed, ev.AmdVerdict):
-                self._report(observed)
-                result = observed.result
-                self._decide("human" if result == "notsure" else result, f"amd_{result}")
-        return self._take()
+    def _calling(self) -> bool:
+        return self.state in _CALLING
+
+    def _answered(self) -> bool:
+        return self.state is S.ANSWERED
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
@@ -268,21 +254,6 @@ class PriLeg(Leg):
         return True
 
     # -- helpers ------------------------------------------------------------------------
-    def _early_media(self, observed: ev.CallEvent) -> None:
-        """Report what is heard before the answer, once per kind of sound."""
-        kind = None
-        if isinstance(observed, ev.ToneHeard):
-            heard_as = observed.tone
-        elif isinstance(observed, ev.AnnouncementHeard):
-            heard_as = kind = observed.kind
-        elif isinstance(observed, ev.DetectorEvent):
-            heard_as = observed.kind
-        else:
-            heard_as = observed.NAME
-        if heard_as not in self._early:
-            self._early.add(heard_as)
-            self._report(ev.EarlyMedia(self.now, heard_as, kind))
-
     def _use(self, timeslot: int | None) -> None:
         """Follow the call to its B-channel (chosen at SETUP, confirmed or moved later)."""
         self.timeslot = timeslot

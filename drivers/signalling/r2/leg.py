@@ -59,6 +59,7 @@ from trunkline.drivers.signalling.r2.register import (
     RegisterOutput,
 )
 from trunkline.drivers.signalling.r2.variants import ACCEPTED, Meaning
+from trunkline.drivers.signalling.trunkleg import TrunkLeg
 from trunkline.errors import CallStateError, NumberFormatError
 from trunkline.vocab import Outcome, outcome_for_announcement
 
@@ -255,7 +256,7 @@ _OUT_LINE: Final = {
 }
 
 
-class R2Leg(_R2Base):
+class R2Leg(_R2Base, TrunkLeg):
     """An outbound call on an MFC/R2 circuit: seize, register signalling, answer on the
     line signal (see the module docstring). ``category`` and ``calling_category``
     override the variant's (China: KD and KA)."""
@@ -539,21 +540,6 @@ class R2Leg(_R2Base):
         self._report(ev.Classified(self.now, result, reason, round(self.now - answered_at, 2)))
         self._enter(S.CONNECTED)
         self._do(DIGITS_ONLY)
-
-    def _early_media(self, observed: ev.CallEvent) -> None:
-        """Report what is heard before the answer, once per kind (as the PRI leg does)."""
-        kind = None
-        if isinstance(observed, ev.ToneHeard):
-            heard_as = observed.tone
-        elif isinstance(observed, ev.AnnouncementHeard):
-            heard_as = kind = observed.kind
-        elif isinstance(observed, ev.DetectorEvent):
-            heard_as = observed.kind
-        else:
-            heard_as = observed.NAME
-        if heard_as not in self._early:
-            self._early.add(heard_as)
-            self._report(ev.EarlyMedia(self.now, heard_as, kind))
 
     def _ring_deadline(self) -> float:
         return self._since + min(self.options.ring_timeout, self.variant.timers.answer)

@@ -27,7 +27,6 @@ from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 from trunkline.causes import cause_name, outcome_for_cause
-from trunkline.drivers.dsp.events import DetectionEvent, SilenceEvent
 from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import (
     MarkAnswered,
@@ -39,11 +38,10 @@ from trunkline.drivers.signalling.detection import (
     AMD_WINDOW,
     DIGITS,
     DIGITS_ONLY,
-    FAX_TONES,
-    heard,
     start_progress,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
+from trunkline.drivers.signalling.trunkleg import TrunkLeg
 from trunkline.errors import CallStateError, NumberFormatError
 
 from . import events as s7
@@ -124,7 +122,7 @@ def _observe(leg: Leg, now: float, traced: s7.IsupTraced) -> None:
                                 (("cic", traced.message.cic), *sorted(detail.items()))))
 
 
-class Ss7Leg(Leg):
+class Ss7Leg(TrunkLeg):
     """An outbound call on an SS7 trunk (see the module docstring).
 
     ``bearer`` turns a CIC into the card channel carrying it (None: not on this card).
@@ -204,23 +202,11 @@ class Ss7Leg(Leg):
         self.state = S.DONE
         return self._take()
 
-    def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
-        self.now = now
-        if isinstance(event, SilenceEvent):
-            return []
-        observed = heard(event, now)
-        if isinstance(observed, ev.DigitReceived):
-            self._report(observed)
-        elif self.state in _CALLING:
-            self._early_media(observed)
-        elif self.state is S.ANSWERED:
-            if isinstance(observed, ev.ToneHeard) and observed.tone in FAX_TONES:
-                self._decide("fax", observed.tone)
-            elif isinstance(observed, ev.AmdVerdict):
-                self._report(observed)
-                result = observed.result
-                self._decide("human" if result == "notsure" else result, f"amd_{result}")
-        return self._take()
+    def _calling(self) -> bool:
+        return self.state in _CALLING
+
+    def _answered(self) -> bool:
+        return self.state is S.ANSWERED
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
@@ -319,20 +305,6 @@ class Ss7Leg(Leg):
         return True
 
     # -- helpers ------------------------------------------------------------------------
-    def _early_media(self, observed: ev.CallEvent) -> None:
-        kind = None
-        if isinstance(observed, ev.ToneHeard):
-            heard_as = observed.tone
-        elif isinstance(observed, ev.AnnouncementHeard):
-            heard_as = kind = observed.kind
-        elif isinstance(observed, ev.DetectorEvent):
-            heard_as = observed.kind
-        else:
-            heard_as = observed.NAME
-        if heard_as not in self._early:
-            self._early.add(heard_as)
-            self._report(ev.EarlyMedia(self.now, heard_as, kind))
-
     def _use(self, cic: int) -> None:
         """Follow the call to the card channel of circuit ``cic``."""
         self.cic = cic
