@@ -206,6 +206,15 @@ def test_huawei_cend_carries_the_cause() -> None:
                                               ("active", None), ("ended", 17)]
 
 
+@pytest.mark.parametrize("voice", [True, False])
+def test_huawei_init_asks_whether_the_firmware_has_voice(rig, voice: bool) -> None:
+    r = rig(ModemSettings(voice=voice), profile="huawei")
+    assert r.module.ready  # a stick without voice still serves SMS
+    assert "AT^CVOICE?" in r.modem.received
+    assert not any(c.startswith("AT^CVOICE=") for c in r.modem.received)  # never set
+    assert r.module.status.as_dict()["voice"] is voice
+
+
 def test_simcom_voice_call_urcs_and_ceer() -> None:
     m = ready_module("simcom")
     m.dial("10086", 1.0)

@@ -25,7 +25,7 @@ Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
   ``ATA``, ``ATH``/``AT+CHUP`` (§6.5), ``AT+VTS`` (§C.2.11), ``AT+CEER`` (§6.10;
   this modem reports ``+CEER: "<cause name>",<cause>`` with the TS 24.008 cause),
   ``AT+CFUN``, the audio switches (``AT+QPCMV``, ``AT+CPCMREG``, ``AT^CVOICE``,
-  ``AT^DDSETEX``), and
+  ``AT^DDSETEX``; ``AT^CVOICE?`` answers voice on, or ``ERROR`` without ``voice``), and
   OK to the SMS set-up commands (``AT+CMGF``, ``AT+CNMI``, ``AT+CSCS``); anything
   else is ``ERROR``.
 * An incoming call rings as ``RING`` every 3 s with ``+CLIP`` after each ring when
@@ -98,6 +98,9 @@ class ModemSettings:
     iccid: str = "89860012345678901234"
     faults: tuple[tuple[float, str], ...] = ()
     """(seconds after start, ``reset`` | ``garbage`` | ``unplug``)."""
+    voice: bool = True
+    """False: firmware without voice (Huawei operator firmware): ``AT^CVOICE?`` is
+    ``ERROR``."""
 
 
 class PtyPair:
@@ -565,6 +568,13 @@ class EmulatedModem:
                 name = body.split("=")[0].lstrip("+")
                 label = {"QCCID": "+QCCID", "CICCID": "+ICCID", "CCID": "+CCID"}[name]
                 self._reply(f"{label}: {self.settings.iccid}")
+        elif body == "^CVOICE?":
+            # Huawei: <mode> 0 is voice on, then the PCM's rate, bits and frame period
+            # (chan_dongle reads it at init to know the stick has voice).
+            if self.settings.voice:
+                self._reply("^CVOICE: 0,8000,16,20")
+            else:
+                self._reply(final="ERROR")
         elif body.startswith(("+CMGF", "+CNMI", "+CSCS", "+QPCMV", "+CPCMREG", "^CVOICE",
                               "^DDSETEX", "+COPS=", "+CFUN=")):
             self._reply()

@@ -12,7 +12,8 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     [[module]]                    # a module on real ports
     name = "ec25-1"
     port = "/dev/ttyUSB2"         # its AT port
-    audio = "/dev/ttyUSB4"        # its PCM port (8 kHz, 16-bit LE); "" for none
+    audio = "/dev/ttyUSB1"        # its PCM port (8 kHz, 16-bit LE); "" for none: a
+                                  # Quectel's interface 1 (a SIMCom's is interface 4)
     profile = "quectel"           # generic | quectel | simcom | huawei
     baudrate = 115200
     rx_gain = 0.0                 # dB on what the module sends us (-20..20)

@@ -98,10 +98,12 @@ PROFILES: dict[str, Profile] = {
     # the USB audio port runs while AT+CPCMREG=1 (SIM7600 USB audio application note).
     "simcom": Profile("simcom", iccid="AT+CICCID", init=("AT+CLCC=1",), poll=2.0,
                       audio_on=("AT+CPCMREG=1",), audio_off=("AT+CPCMREG=0",)),
-    # Huawei E1550/E173: ^ORIG/^CONF/^CONN/^CEND come by themselves; AT^CVOICE=0 selects
-    # voice mode, and AT^DDSETEX=2 sends each call's audio to the serial voice port
-    # (Huawei datacard AT specification; chan_dongle sends both).
-    "huawei": Profile("huawei", init=("AT^CVOICE=0",), poll=2.0,
+    # Huawei E1550/E173: ^ORIG/^CONF/^CONN/^CEND come by themselves. AT^CVOICE? at init
+    # only asks whether the firmware has voice (^CVOICE: 0,8000,16,20; ERROR on operator
+    # firmware without it): chan_dongle's init queries it and never sets it. Each call's
+    # audio goes to the serial voice port with AT^DDSETEX=2, which chan_dongle sends
+    # after ATD and after ATA (its at_command.c); we send it at ^ORIG and at the answer.
+    "huawei": Profile("huawei", init=("AT^CVOICE?",), poll=2.0,
                       audio_on=("AT^DDSETEX=2",)),
 }
 
@@ -159,6 +161,8 @@ class ModuleStatus:
     model: str = ""
     restarts: int = 0
     garbage: int = 0
+    voice: bool | None = None
+    """Whether the firmware has voice (Huawei ``AT^CVOICE?``); None: not asked."""
 
     @property
     def registered(self) -> bool:
@@ -180,7 +184,7 @@ class ModuleStatus:
                 else "unknown",
                 "rssi": self.rssi, "dbm": self.dbm, "model": self.model,
                 "initialised": self.initialised, "responding": self.responding,
-                "restarts": self.restarts, "garbage": self.garbage}
+                "restarts": self.restarts, "garbage": self.garbage, "voice": self.voice}
 
 
 #: Seconds between status polls (+CSQ, +CREG?) and between init attempts when the
@@ -399,6 +403,10 @@ class VoiceModule:
             st.imsi = r.lines[0].strip()
         elif detail == self.profile.iccid and r.ok and r.lines:
             st.iccid = re.sub(r"^[+^][A-Z]+:\s*", "", r.lines[0]).strip()
+        elif detail == "AT^CVOICE?":
+            # <mode> 0 is voice on; an ERROR is firmware without voice (SMS only).
+            mode = split_fields(r.line("^CVOICE") or "") if r.ok else ()
+            st.voice = bool(mode) and mode[0] == "0"
         elif detail == "AT+COPS?" and r.ok:
             value = r.line("+COPS")
             fields = split_fields(value or "")
