@@ -201,6 +201,11 @@ class LineLoop:
         self._run(leg, leg.hangup(self.clock.now(), cause))
         self._let_go_of_ended()
 
+    def send_digits(self, leg: Leg, digits: str) -> None:
+        """DTMF out of band, where the leg's signalling carries it (Leg.send_digits)."""
+        self._run(leg, leg.send_digits(self.clock.now(), digits))
+        self._let_go_of_ended()
+
     def _start(self, leg: Leg) -> None:
         self.legs[leg.id] = leg
         if leg.channel is not None:

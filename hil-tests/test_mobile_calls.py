@@ -192,3 +192,18 @@ def test_the_gateway_lists_each_modules_sim(gateway):
     assert (sim["sim"], sim["registration"], sim["operator"]) == ("ready", "home",
                                                                     "CHINA MOBILE")
     assert sim["imsi"] and sim["iccid"] and sim["dbm"] == -73
+
+
+def test_digits_go_out_as_at_vts_not_as_tones(gateway):
+    """call.send_dtmf on a module's call is signalling (AT+VTS, TS 27.007 C.2.11): a GSM
+    voice codec does not carry in-band DTMF reliably."""
+    call = gateway.call("call.originate", number="13800000001", span=1)["call"]
+    gateway.run_until(lambda: any(e.get("call") == call and e.get("state") == "answered"
+                                  for e in gateway.events), 60)
+    reply = gateway.call("call.send_dtmf", call=call, digits="123#")
+    assert reply == {"call": call, "digits": "123#", "sent": "signalling"}
+    modem = gateway.service.card.emulated_modem(1)
+    gateway.run_until(lambda: modem.dtmf_sent == "123#" or None, 5)
+    assert not any(e.get("event") == "play.started" and e.get("call") == call
+                   for e in gateway.events)
+    gateway.call("call.hangup", call=call)

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from trunkline.drivers.card import DialMode
 
 __all__ = [
-    "Action", "ConfigureDetection", "DetectCallerId", "DetectMf", "DetectorFlags", "Dial", "Hook",
-    "MarkAnswered", "OpenAudio", "PlayTone", "ReleaseChannel", "RestartDetection",
-    "SendAnswer", "SendClear", "SendProceeding", "SendSetup", "SetBits", "StartDetection",
-    "StopDetection", "StopTone", "TakeChannel", "ToneSpec", "features",
+    "Action", "ConfigureDetection", "DetectCallerId", "DetectMf", "DetectorFlags", "Dial",
+    "Hook", "MarkAnswered", "OpenAudio", "PlayTone", "ReleaseChannel", "RestartDetection",
+    "SendAnswer", "SendClear", "SendDigits", "SendProceeding", "SendSetup", "SetBits",
+    "StartDetection", "StopDetection", "StopTone", "TakeChannel", "ToneSpec", "features",
 ]
 
 
@@ -117,6 +117,15 @@ class DetectMf(Action):
     ``state`` ``on`` when a signal is recognised and ``off`` when it ends)."""
 
     system: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendDigits(Action):
+    """Send DTMF ``digits`` to the far end out of band, as the line's signalling
+    carries them (a mobile module's AT+VTS): for legs whose audio path would not carry
+    tones reliably (a GSM voice codec)."""
+
+    digits: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,14 @@ class Leg(ABC):
     def answer(self, now: float) -> list[Output]:
         raise CallStateError(f"cannot answer call {self.id}: it is {self.direction}")
 
+    #: True when the line's signalling carries DTMF itself (:meth:`send_digits`); the
+    #: gateway then sends digits that way instead of as tones in the audio.
+    digits_out_of_band: ClassVar[bool] = False
+
+    def send_digits(self, now: float, digits: str) -> list[Output]:
+        """Send ``digits`` out of band (only where :attr:`digits_out_of_band`)."""
+        raise CallStateError(f"call {self.id} sends digits as tones in its audio")
+
     @abstractmethod
     def hangup(self, now: float, cause: int = 16) -> list[Output]:
         """The application ends the call (``cause``: Q.850, where the line carries one)."""

@@ -34,6 +34,7 @@ from trunkline.drivers.signalling.actions import (
     OpenAudio,
     SendAnswer,
     SendClear,
+    SendDigits,
     SendSetup,
     TakeChannel,
 )
@@ -107,6 +108,16 @@ class MobileLeg(TrunkLeg):
 
     kind: ClassVar[str] = "mobile"
     direction: ClassVar[str] = "outbound"
+    # A GSM voice codec does not carry in-band DTMF reliably: the module sends it as
+    # signalling (AT+VTS, TS 27.007 §C.2.11), as chan_dongle's DTMF does.
+    digits_out_of_band: ClassVar[bool] = True
+
+    def send_digits(self, now: float, digits: str) -> list[Output]:
+        self.now = now
+        if self.state not in (S.ANSWERED, S.CONNECTED):
+            raise CallStateError(f"call {self.id} is not answered: no digits to send")
+        self._do(SendDigits(digits))
+        return self._take()
 
     def __init__(self, call_id: int, span: int, channel: int, options: CallOptions) -> None:
         super().__init__(call_id, span, channel, check_number(options.number))
@@ -240,6 +251,14 @@ class MobileInboundLeg(Leg):
 
     kind: ClassVar[str] = "mobile"
     direction: ClassVar[str] = "inbound"
+    digits_out_of_band: ClassVar[bool] = True  # as MobileLeg
+
+    def send_digits(self, now: float, digits: str) -> list[Output]:
+        self.now = now
+        if not self.answered or self.clearing or self.ended:
+            raise CallStateError(f"call {self.id} is not answered: no digits to send")
+        self._do(SendDigits(digits))
+        return self._take()
 
     def __init__(self, call_id: int, span: int, channel: int, calling: str, *,
                  offer_for: float, reject_cause: int) -> None:
@@ -359,6 +378,8 @@ class MobileSignalling(Signalling):
             self.link.hang_up()
         elif isinstance(action, SendAnswer):
             self.link.answer()
+        elif isinstance(action, SendDigits):
+            self.link.send_dtmf(action.digits)
         else:
             raise TypeError(f"a mobile module cannot {type(action).__name__}")
         return []

@@ -335,6 +335,12 @@ class MediaEngine:
         return {"call": call_id, "stopped": play_id}
 
     def send_dtmf(self, call_id: int, digits: str, on_ms: int, off_ms: int) -> dict[str, Any]:
+        """Digits as tones in the call's audio, or, where the line's signalling carries
+        them (a mobile module: AT+VTS), as signalling (no play, no play.finished)."""
+        call = self.call(call_id)
+        if call.leg.digits_out_of_band:
+            self.loop.send_digits(call.leg, digits)
+            return {"call": call_id, "digits": digits, "sent": "signalling"}
         return self.play(call_id, {"digits": digits, "on_ms": on_ms, "off_ms": off_ms})
 
     # -- recording ------------------------------------------------------------------------
