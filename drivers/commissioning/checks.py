@@ -166,6 +166,16 @@ def diagnose_span(span: SpanInfo, status: SpanStatus, detail: list[str] | None =
 def diagnose_timing(card: CardABC, statuses: dict[int, SpanStatus]) -> list[Finding]:
     spans = [s for s in card.spans if digital(s)]
     if not spans:
+        # No TDM span to take a clock from. A mobile module's PCM comes over USB serial
+        # and is buffered at the card's edge, so each module keeps its own time.
+        mobile = any(s.kind is SpanKind.MOBILE for s in card.spans)
+        analog = any(s.kind is not SpanKind.MOBILE for s in card.spans)
+        if mobile and not analog:
+            return [Finding("PASS", "timing", "mobile modules only: each module times its "
+                            "own audio (no span to take a clock from)")]
+        if mobile:
+            return [Finding("PASS", "timing", "analog ports and mobile modules: the board "
+                            "times itself, each module its own audio")]
         return [Finding("PASS", "timing", "analog only: the board times itself")]
     sources = {st.sync_source for st in statuses.values() if st.sync_source}
     if not sources:

@@ -359,3 +359,13 @@ def test_scan_says_why_a_module_is_out_of_service() -> None:
         ("PASS", "module in service (SIM ready, registered)")]
     assert "insert it" in found[0].cause and "antenna" in found[1].cause
     assert lost == ["port lost"]
+
+
+def test_scan_times_a_mobile_card_as_modules_not_analog_ports(card) -> None:
+    from trunkline.drivers.commissioning.checks import diagnose_timing
+
+    [timing] = diagnose_timing(card, {s.number: card.span_status(s.number)
+                                      for s in card.spans})
+    assert (timing.level, timing.message) == (
+        "PASS", "mobile modules only: each module times its own audio (no span to take a "
+                "clock from)")
