@@ -41,8 +41,11 @@ switchtype = "euroisdn_e1"
 trace = false
 [[group]]
 name = "outbound"
-channels = ["fxo", "pri", "r2", "ss7"]  # kinds (fxo, fxs, pri, r2, ss7), "span:N", numbers
+channels = ["fxo", "pri", "r2", "ss7"]  # kinds (fxo, fxs, pri, r2, ss7, mobile),
+                                 # "span:N", numbers; tried in this order (the default
+                                 # outbound group lists mobile last: SIMs as overflow)
 order = "round_robin"            # or "first" (default): where each call's search starts
+                                 # (round_robin gives every span its turn, modules too)
 ```
 
 SIGHUP reloads what can change without touching hardware: tokens, groups, the inbound
@@ -87,8 +90,8 @@ class GatewayConfig:
     pri_switchtype: str = "euroisdn_e1"
     pri_trace: bool = False
     groups: dict[str, list[Any]] = field(default_factory=lambda: {
-        "outbound": ["fxo", "pri", "r2", "ss7"], "fxo": ["fxo"], "pri": ["pri"],
-        "r2": ["r2"], "ss7": ["ss7"], "agents": ["fxs"]})
+        "outbound": ["fxo", "pri", "r2", "ss7", "mobile"], "fxo": ["fxo"], "pri": ["pri"],
+        "r2": ["r2"], "ss7": ["ss7"], "mobile": ["mobile"], "agents": ["fxs"]})
     group_order: dict[str, str] = field(default_factory=dict)
     """``[[group]]`` ``order`` by group name: first (default) or round_robin."""
     zone: str | None = None
@@ -159,11 +162,11 @@ def _channel_entries(doc: TomlDocument, chans: Any, path: tuple) -> list[Any]:
         raise doc.error("channels must be a non-empty list", path)
     for c in chans:
         ok = (isinstance(c, int) and not isinstance(c, bool) and c > 0) or c in (
-            "fxo", "fxs", "pri", "r2", "ss7") or (isinstance(c, str) and c.startswith("span:")
-                                     and c[5:].isdigit())
+            "fxo", "fxs", "pri", "r2", "ss7", "mobile") or (
+                isinstance(c, str) and c.startswith("span:") and c[5:].isdigit())
         if not ok:
             raise doc.error(f"bad channel entry {c!r}: a channel number, fxo, fxs, "
-                            "pri, r2, ss7 or span:N", path)
+                            "pri, r2, ss7, mobile or span:N", path)
     return chans
 
 

@@ -23,13 +23,16 @@ __all__ = ["ORDERS", "SIGNALLED", "ChannelPicker", "resolve_groups"]
 #: How a group's channels are tried (see ChannelPicker.order).
 ORDERS = ("first", "round_robin")
 
-#: Group entries naming every channel of the spans that speak a digital signalling.
-SIGNALLED = {"pri": SpanSignalling.PRI, "r2": SpanSignalling.CAS, "ss7": SpanSignalling.SS7}
+#: Group entries naming every channel of the spans that speak a signalling: digital
+#: trunks, and ``mobile`` (each GSM/LTE module is a span of one voice channel).
+SIGNALLED = {"pri": SpanSignalling.PRI, "r2": SpanSignalling.CAS, "ss7": SpanSignalling.SS7,
+             "mobile": SpanSignalling.MOBILE}
 
 
 def resolve_groups(card: CardABC, groups: Mapping[str, Iterable[Any]]) -> dict[str, list[int]]:
-    """Channel numbers of each group, from kinds (fxo, fxs, pri, r2, ss7), span:N and
-    numbers."""
+    """Channel numbers of each group, from kinds (fxo, fxs, pri, r2, ss7, mobile), span:N
+    and numbers, in the order the entries give them (a group tries its channels in that
+    order: ``outbound`` lists mobile last, so a SIM is used only when no line is free)."""
     out: dict[str, list[int]] = {}
     for name, entries in groups.items():
         chans: list[int] = []

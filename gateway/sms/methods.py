@@ -57,7 +57,8 @@ def card_modules(card: Any, groups: Mapping[str, Sequence[int]]) -> dict[int, Sm
         link = card.sms(span.number)
         modem = card.modem(span.number)
         name = str(modem.status().get("name") or f"span{span.number}")
-        member = tuple(g for g, chans in groups.items() if set(chans) & set(span.channels))
+        member = tuple(g for g, chans in groups.items()
+                       if g != ALL_MODULES and set(chans) & set(span.channels))
 
         def identify(modem: Any = modem) -> str | None:
             iccid = modem.status().get("iccid")

@@ -15,7 +15,8 @@ from trunkline.gateway.config import config_from_string, load_config
 def test_no_file_means_the_emulated_card_and_default_groups() -> None:
     config = load_config(None)
     assert config.card_url == "emulated" and config.zone is None
-    assert config.groups["outbound"] == ["fxo", "pri", "r2", "ss7"] and config.spans == {}
+    assert config.groups["outbound"] == ["fxo", "pri", "r2", "ss7", "mobile"]
+    assert config.spans == {}
     assert config.groups["r2"] == ["r2"] and config.groups["ss7"] == ["ss7"]
 
 
