@@ -54,7 +54,8 @@ from the contact and the disposition's fields, through the gateway's ``sms.send`
 the disposition is saved; the message is recorded against the contact (``contact_sms``:
 queued with the gateway's id, or failed with the reason it could not go, which never
 refuses the disposition) and moved on by the ``sms.sent`` / ``sms.delivered`` /
-``sms.failed`` events.
+``sms.failed`` events; at start the messages still open are asked of the gateway
+(``sms.status``), so events that came while no runner listened are not lost.
 
 Three-way conference: during an attended transfer to a number that answered, the
 customer, the agent and the number are joined in a gateway conference
@@ -432,6 +433,24 @@ class DeskRunner(CampaignRunner):
             self.log.warning("desk_sms_failed", campaign=op.campaign, contact=contact,
                              record=record, reason=reason)
 
+    def start(self) -> None:
+        """As the plain runner, and first bring the campaigns' SMS up to date: the
+        ``sms.*`` events of messages still open may have come while no runner listened."""
+        self._settle_sms(self.campaigns, self.gateway.now())
+        super().start()
+
+    def _settle_sms(self, campaigns: Sequence[str], now: float) -> None:
+        for sms_id in self.store.open_contact_sms(campaigns):
+            try:
+                status = self.gateway.sms_status(sms_id)
+            except RpcError as err:   # not this gateway's message, or its store was reset
+                self.log.warning("desk_sms_unknown", sms=sms_id, error=str(err))
+                continue
+            state = status.get("state")
+            if state in ("sent", "delivered", "failed"):
+                reason = str(status.get("reason") or "") if state == "failed" else ""
+                self.store.update_contact_sms(sms_id, str(state), reason=reason, at=now)
+
     def _on_sms_event(self, event: Any, now: float) -> None:
         """``sms.sent`` / ``sms.delivered`` / ``sms.failed`` move the contact's row on."""
         sms_id = event.get("sms")
@@ -634,6 +653,7 @@ class DeskRunner(CampaignRunner):
         self.settings[name] = settings
         settle_open_attempts(self.store, self.gateway, [name], self.dial_string,
                              lambda attempt: self._record_unknown(attempt, now), now)
+        self._settle_sms([name], now)
         self.store.close_stale_sessions([name], now)  # left open by a crash
         self.store.restore_ledger(self.engine.ledger(name), name, self.window_of(name, now))
         self.desk.add_campaign(name, CampaignDesk(self.store.desk_config(name),

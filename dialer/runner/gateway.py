@@ -67,6 +67,11 @@ class GatewayPort(Protocol):
         group, every SIM over its limit)."""
         ...
 
+    def sms_status(self, sms: int) -> dict[str, Any]:
+        """One message as the gateway knows it (``sms.status``): its ``state`` (queued,
+        sending, sent, delivered, failed) and ``reason``."""
+        ...
+
     def calls(self) -> list[dict[str, Any]]:
         """The calls in progress (``calls.list``)."""
         ...
@@ -144,6 +149,9 @@ class _Requests:
         if ref is not None:
             params["ref"] = ref
         return dict(self._call("sms.send", **params))
+
+    def sms_status(self, sms: int) -> dict[str, Any]:
+        return dict(self._call("sms.status", sms=sms))
 
 
 class LiveGateway(_Requests):

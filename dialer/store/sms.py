@@ -10,6 +10,7 @@ failed), so an event that arrives late or twice never undoes a later one.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from trunkline.dialer.errors import StoreError
@@ -65,6 +66,19 @@ class SmsRecords(Database):
             return db.execute(
                 f"UPDATE contact_sms SET state=?, reason=?, updated_at=? WHERE sms_id=? "
                 f"AND state IN ({marks})", (state, reason, at, sms_id, *before)).rowcount
+
+    def open_contact_sms(self, campaigns: Collection[str]) -> list[int]:
+        """The gateway ids of the campaigns' messages not yet delivered or failed (what a
+        runner asks the gateway about at start: their events may have come while it was
+        down)."""
+        names = list(campaigns)
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        return [r[0] for r in self.query(
+            f"SELECT DISTINCT s.sms_id FROM contact_sms s JOIN campaign k ON "
+            f"k.id=s.campaign_id WHERE k.name IN ({marks}) AND s.state IN ('queued', 'sent')"
+            " AND s.sms_id IS NOT NULL ORDER BY s.sms_id", names)]
 
     def contact_sms(self, contact: int) -> list[dict[str, Any]]:
         """The contact's messages, oldest first."""

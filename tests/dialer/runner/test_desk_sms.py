@@ -121,3 +121,26 @@ def test_a_refused_sms_is_recorded_failed_and_the_disposition_stands(tmp_path: P
         assert store.sms_counts("loans")["failed"] == 1
     finally:
         gateway.close()
+
+
+def test_reports_that_came_while_no_runner_listened_are_read_at_start(tmp_path: Path
+                                                                       ) -> None:
+    store = make_store(tmp_path, campaign="loans", ranges=DEBTORS,
+                       config={"mode": "preview", "regime": "none"})
+    store.save_desk_config("loans", DeskConfig.from_dict("loans", DESK))
+    gateway = _gateway(tmp_path)
+    try:
+        contact = store.query("SELECT id FROM contact ORDER BY id")[0][0]
+        # a runner sent it, then stopped before any report
+        sms = gateway.sms_send("+8613812345678", "您好", group="mobile")["sms"]
+        store.add_contact_sms(campaign="loans", contact=contact, attempt=None,
+                              disposition=None, number="+8613812345678", text="您好",
+                              sms_id=sms, state="queued", reason="", at=gateway.now())
+        gateway.virtual.run_until(lambda: any(
+            e["event"] == "sms.delivered" for e in gateway.virtual.events), 60)
+        gateway.virtual.take_events()   # nobody listened
+        runner = DeskRunner(store, "loans", gateway, group="gsm", engine_log=quiet_logger())
+        runner.start()
+        assert store.contact_sms(contact)[0]["state"] == "delivered"
+    finally:
+        gateway.close()
