@@ -108,6 +108,8 @@ class MobileLeg(TrunkLeg):
 
     kind: ClassVar[str] = "mobile"
     direction: ClassVar[str] = "outbound"
+    CALLING_STATES: ClassVar[tuple[State, ...]] = _CALLING
+    ANSWERED_STATE: ClassVar[State] = S.ANSWERED
     # A GSM voice codec does not carry in-band DTMF reliably: the module sends it as
     # signalling (AT+VTS, TS 27.007 §C.2.11), as chan_dongle's DTMF does.
     digits_out_of_band: ClassVar[bool] = True
@@ -156,12 +158,6 @@ class MobileLeg(TrunkLeg):
                 if not self.options.amd:
                     self._decide("human", "amd_off")
         return self._take()
-
-    def _calling(self) -> bool:
-        return self.state in _CALLING
-
-    def _answered(self) -> bool:
-        return self.state is S.ANSWERED
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now

@@ -5,11 +5,13 @@ answered, so the detector never decides an answer there. It still matters on bot
 of it: before the answer, the sounds on the line (ring-back, tones, SIT, announcements)
 are reported once per kind as early media; after it, a fax or modem tone or the AMD
 verdict decides who answered. Each signalling module says which of its states are which
-(:meth:`TrunkLeg._calling`, :meth:`TrunkLeg._answered`) and how a decision is carried out
+(``CALLING_STATES``, ``ANSWERED_STATE``) and how a decision is carried out
 (:meth:`TrunkLeg._decide`); the hearing is written once, here.
 """
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 from trunkline.drivers.dsp.events import DetectionEvent, SilenceEvent
 from trunkline.drivers.signalling import events as ev
@@ -22,19 +24,23 @@ __all__ = ["TrunkLeg"]
 class TrunkLeg(Leg):
     """An outbound leg on a line that signals the answer (see the module docstring).
 
-    Subclasses keep ``self._early`` (the kinds of early media reported) and give
-    :meth:`_calling`, :meth:`_answered` and :meth:`_decide`.
+    Subclasses keep ``self.state`` and ``self._early`` (the kinds of early media
+    reported), name their states in :attr:`CALLING_STATES` and :attr:`ANSWERED_STATE`,
+    and give :meth:`_decide`.
     """
 
+    #: The states in which the call is being set up (what is heard is early media).
+    CALLING_STATES: ClassVar[tuple[Any, ...]] = ()
+    #: The state of a call answered and not yet decided (a person, machine or fax).
+    ANSWERED_STATE: ClassVar[Any] = None
+    state: Any
     _early: set[str]
 
     def _calling(self) -> bool:
-        """True while the call is being set up (what is heard is early media)."""
-        raise NotImplementedError
+        return self.state in self.CALLING_STATES
 
     def _answered(self) -> bool:
-        """True once answered and not yet decided (a person, a machine or a fax)."""
-        raise NotImplementedError
+        return self.state is self.ANSWERED_STATE
 
     def _decide(self, outcome: str, reason: str) -> None:
         raise NotImplementedError

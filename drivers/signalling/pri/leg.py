@@ -105,6 +105,8 @@ class PriLeg(TrunkLeg):
 
     kind: ClassVar[str] = "pri"
     direction: ClassVar[str] = "outbound"
+    CALLING_STATES: ClassVar[tuple[State, ...]] = _CALLING
+    ANSWERED_STATE: ClassVar[State] = S.ANSWERED
 
     def __init__(self, call_id: int, span: int, options: CallOptions, *,
                  bearer: Callable[[int], int], link_up: bool = False,
@@ -152,12 +154,6 @@ class PriLeg(TrunkLeg):
         self._report(ev.SetupSent(self.now, self.number, timeslot))
         self._use(timeslot)
         return self._take()
-
-    def _calling(self) -> bool:
-        return self.state in _CALLING
-
-    def _answered(self) -> bool:
-        return self.state is S.ANSWERED
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now

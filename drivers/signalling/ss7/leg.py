@@ -130,6 +130,8 @@ class Ss7Leg(TrunkLeg):
 
     kind: ClassVar[str] = "ss7"
     direction: ClassVar[str] = "outbound"
+    CALLING_STATES: ClassVar[tuple[State, ...]] = _CALLING
+    ANSWERED_STATE: ClassVar[State] = S.ANSWERED
 
     def __init__(self, call_id: int, span: int, options: CallOptions, *,
                  bearer: Callable[[int], int | None], link_up: bool = False,
@@ -201,12 +203,6 @@ class Ss7Leg(TrunkLeg):
                                       ("reason", reason))))
         self.state = S.DONE
         return self._take()
-
-    def _calling(self) -> bool:
-        return self.state in _CALLING
-
-    def _answered(self) -> bool:
-        return self.state is S.ANSWERED
 
     def on_time(self, now: float) -> list[Output]:
         self.now = now
