@@ -428,7 +428,7 @@ class DeskRunner(CampaignRunner):
         record = self.store.add_contact_sms(
             campaign=op.campaign, contact=contact, attempt=op.attempt,
             disposition=disposition, number=sms.to, text=sms.text, sms_id=sms_id,
-            state=state, reason=reason, at=now)
+            state=state, reason=reason, at=now, gateway=self.gateway.name)
         if state == "failed":
             self.log.warning("desk_sms_failed", campaign=op.campaign, contact=contact,
                              record=record, reason=reason)
@@ -440,7 +440,7 @@ class DeskRunner(CampaignRunner):
         super().start()
 
     def _settle_sms(self, campaigns: Sequence[str], now: float) -> None:
-        for sms_id in self.store.open_contact_sms(campaigns):
+        for sms_id in self.store.open_contact_sms(campaigns, self.gateway.name):
             try:
                 status = self.gateway.sms_status(sms_id)
             except RpcError as err:   # not this gateway's message, or its store was reset
@@ -449,7 +449,8 @@ class DeskRunner(CampaignRunner):
             state = status.get("state")
             if state in ("sent", "delivered", "failed"):
                 reason = str(status.get("reason") or "") if state == "failed" else ""
-                self.store.update_contact_sms(sms_id, str(state), reason=reason, at=now)
+                self.store.update_contact_sms(sms_id, str(state), reason=reason, at=now,
+                                              gateway=self.gateway.name)
 
     def _on_sms_event(self, event: Any, now: float) -> None:
         """``sms.sent`` / ``sms.delivered`` / ``sms.failed`` move the contact's row on."""
@@ -458,7 +459,8 @@ class DeskRunner(CampaignRunner):
             return
         state = str(event["event"]).removeprefix("sms.")
         reason = str(event.get("reason") or "") if state == "failed" else ""
-        self.store.update_contact_sms(sms_id, state, reason=reason, at=now)
+        self.store.update_contact_sms(sms_id, state, reason=reason, at=now,
+                                      gateway=self.gateway.name)
 
     def _ring(self, op: RingPosition, now: float) -> list[Any]:
         try:

@@ -28,6 +28,10 @@ class GatewayPort(Protocol):
     Methods raise :class:`~trunkline.gateway.rpc.errors.RpcError` as the gateway answers.
     """
 
+    #: The gateway's identity in the store (its address; ``in-process``): its ids (SMS)
+    #: are its own, and the dialer service may run campaigns on several gateways.
+    name: str
+
     def now(self) -> float:
         """The time events are stamped with (epoch seconds; virtual in-process)."""
         ...
@@ -158,6 +162,7 @@ class LiveGateway(_Requests):
     """A running gateway over its socket (the blocking :class:`GatewayClient`)."""
 
     def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
+        self.name = address
         if client is None:
             from trunkline.gateway.rpc.client import GatewayClient
 
@@ -199,6 +204,7 @@ class InProcessGateway(_Requests):
                  config: Any = None) -> None:
         from trunkline.gateway.testing import VirtualGateway
 
+        self.name = "in-process"
         self.virtual = VirtualGateway(config, start=start, network=network)
         self.clock = self.virtual.clock
         self.engine = self.virtual.engine

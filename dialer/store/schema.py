@@ -222,6 +222,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX contact_sms_gateway ON contact_sms (sms_id);
     CREATE INDEX contact_sms_campaign ON contact_sms (campaign_id, state);
     """,
+    # 7: which gateway sent each SMS (its ids are its own: the dialer service may run
+    # campaigns on several gateways over one database)
+    """
+    ALTER TABLE contact_sms ADD COLUMN gateway TEXT NOT NULL DEFAULT '';
+    CREATE INDEX contact_sms_gateway_sms ON contact_sms (gateway, sms_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

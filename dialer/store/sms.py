@@ -40,37 +40,41 @@ class SmsRecords(Database):
 
     def add_contact_sms(self, *, campaign: str, contact: int, attempt: int | None,
                         disposition: int | None, number: str, text: str,
-                        sms_id: int | None, state: str, reason: str, at: float) -> int:
+                        sms_id: int | None, state: str, reason: str, at: float,
+                        gateway: str = "") -> int:
+        """A message sent (or refused) for a contact; ``gateway`` names the gateway whose
+        id ``sms_id`` is (ids are per gateway)."""
         if state not in STATES:
             raise StoreError(f"an SMS state is one of {', '.join(STATES)}, not {state!r}")
         cid = self.campaign_id(campaign)
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO contact_sms (contact_id, campaign_id, attempt_id, disposition_id,"
-                " number, text, sms_id, state, reason, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " number, text, sms_id, state, reason, created_at, updated_at, gateway) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (contact, cid, attempt, disposition, number, text, sms_id, state, reason,
-                 at, at))
+                 at, at, gateway))
             assert cursor.lastrowid is not None  # an INSERT into a rowid table
             return cursor.lastrowid
 
     def update_contact_sms(self, sms_id: int, state: str, *, reason: str = "",
-                           at: float) -> int:
-        """Move the rows of gateway message ``sms_id`` to ``state`` (only forward);
-        returns how many moved (0 for a message the dialer did not send)."""
+                           at: float, gateway: str = "") -> int:
+        """Move the rows of ``gateway``'s message ``sms_id`` to ``state`` (only forward);
+        returns how many moved (0 for a message the dialer did not send there)."""
         before = _BEFORE.get(state)
         if before is None:
             raise StoreError(f"an SMS moves to sent, delivered or failed, not {state!r}")
         marks = ",".join("?" * len(before))
         with self.transaction() as db:
             return db.execute(
-                f"UPDATE contact_sms SET state=?, reason=?, updated_at=? WHERE sms_id=? "
-                f"AND state IN ({marks})", (state, reason, at, sms_id, *before)).rowcount
+                f"UPDATE contact_sms SET state=?, reason=?, updated_at=? WHERE gateway=? "
+                f"AND sms_id=? AND state IN ({marks})",
+                (state, reason, at, gateway, sms_id, *before)).rowcount
 
-    def open_contact_sms(self, campaigns: Collection[str]) -> list[int]:
-        """The gateway ids of the campaigns' messages not yet delivered or failed (what a
-        runner asks the gateway about at start: their events may have come while it was
-        down)."""
+    def open_contact_sms(self, campaigns: Collection[str], gateway: str = "") -> list[int]:
+        """``gateway``'s ids of the campaigns' messages not yet delivered or failed (what
+        a runner asks its gateway about at start: their events may have come while it
+        was down)."""
         names = list(campaigns)
         if not names:
             return []
@@ -78,7 +82,7 @@ class SmsRecords(Database):
         return [r[0] for r in self.query(
             f"SELECT DISTINCT s.sms_id FROM contact_sms s JOIN campaign k ON "
             f"k.id=s.campaign_id WHERE k.name IN ({marks}) AND s.state IN ('queued', 'sent')"
-            " AND s.sms_id IS NOT NULL ORDER BY s.sms_id", names)]
+            " AND s.sms_id IS NOT NULL AND s.gateway=? ORDER BY s.sms_id", (*names, gateway))]
 
     def contact_sms(self, contact: int) -> list[dict[str, Any]]:
         """The contact's messages, oldest first."""

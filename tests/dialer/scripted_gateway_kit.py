@@ -17,6 +17,8 @@ from trunkline.gateway.rpc.errors import RpcError
 class ScriptedGateway:
     """Events at scripted times; requests recorded; ``fail`` makes a method raise."""
 
+    name = "scripted"
+
     def __init__(self, start: float, events: list[tuple[float, dict[str, Any]]] = (),
                  *, up: list[dict[str, Any]] = (),
                  groups: dict[str, list[int]] | None = None) -> None:

@@ -102,3 +102,21 @@ def test_records_move_only_forward(tmp_path: Path) -> None:
         store.update_contact_sms(7, "queued", at=T0)
     with pytest.raises(StoreError, match="no contact 999"):
         store.sms_context(999, None)
+
+
+def test_each_gateways_ids_are_its_own(tmp_path: Path) -> None:
+    """Two gateways of one dialer service both number their messages from 1: an event of
+    one never moves the other's row (schema 7: contact_sms.gateway)."""
+    store = Store(tmp_path / "d.sqlite")
+    store.create_campaign("loans", Strategy(), now=T0)
+    store.add_list("loans", "l", [NewContact("+8613800000001", {})], now=T0)
+    contact = store.query("SELECT id FROM contact")[0][0]
+    for gateway in ("/run/a.sock", "/run/b.sock"):
+        store.add_contact_sms(campaign="loans", contact=contact, attempt=None, disposition=None,
+                              number="+8613800000001", text="x", sms_id=1, state="queued",
+                              reason="", at=T0, gateway=gateway)
+    assert store.update_contact_sms(1, "delivered", at=T0 + 5, gateway="/run/a.sock") == 1
+    rows = {r["gateway"]: r["state"] for r in store.contact_sms(contact)}
+    assert rows == {"/run/a.sock": "delivered", "/run/b.sock": "queued"}
+    assert store.open_contact_sms(["loans"], "/run/b.sock") == [1]
+    assert store.open_contact_sms(["loans"], "/run/a.sock") == []

@@ -135,7 +135,8 @@ def test_reports_that_came_while_no_runner_listened_are_read_at_start(tmp_path: 
         sms = gateway.sms_send("+8613812345678", "您好", group="mobile")["sms"]
         store.add_contact_sms(campaign="loans", contact=contact, attempt=None,
                               disposition=None, number="+8613812345678", text="您好",
-                              sms_id=sms, state="queued", reason="", at=gateway.now())
+                              sms_id=sms, state="queued", reason="", at=gateway.now(),
+                              gateway=gateway.name)
         gateway.virtual.run_until(lambda: any(
             e["event"] == "sms.delivered" for e in gateway.virtual.events), 60)
         gateway.virtual.take_events()   # nobody listened
