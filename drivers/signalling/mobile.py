@@ -42,7 +42,6 @@ from trunkline.drivers.signalling.base import Signalling, SignallingContext
 from trunkline.drivers.signalling.detection import (
     AMD_WINDOW,
     DIGITS,
-    DIGITS_ONLY,
     start_progress,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
@@ -110,6 +109,7 @@ class MobileLeg(TrunkLeg):
     direction: ClassVar[str] = "outbound"
     CALLING_STATES: ClassVar[tuple[State, ...]] = _CALLING
     ANSWERED_STATE: ClassVar[State] = S.ANSWERED
+    CONNECTED_STATE: ClassVar[State] = S.CONNECTED
     # A GSM voice codec does not carry in-band DTMF reliably: the module sends it as
     # signalling (AT+VTS, TS 27.007 §C.2.11), as chan_dongle's DTMF does.
     digits_out_of_band: ClassVar[bool] = True
@@ -217,18 +217,6 @@ class MobileLeg(TrunkLeg):
                                notes=_notes(event)))
         self.state = S.DONE
 
-    def _decide(self, outcome: str, reason: str) -> None:
-        if self.state is not S.ANSWERED:
-            return
-        self.outcome = self.answered_by = outcome
-        self._decided_at = self.now
-        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
-        answered_at = self.now if self._answered_at is None else self._answered_at
-        self._report(ev.Classified(self.now, result, reason,
-                                   round(self.now - answered_at, 2)))
-        self._enter(S.CONNECTED)
-        self._do(DIGITS_ONLY)
-
     def _clear(self, outcome: str | None) -> None:
         if outcome is not None:
             self.outcome = outcome
@@ -236,9 +224,6 @@ class MobileLeg(TrunkLeg):
         self._enter(S.RELEASING)
         self._do(SendClear(CAUSE_NORMAL))
 
-    def _enter(self, state: State) -> None:
-        self.state = state
-        self._since = self.now
 
 
 class MobileInboundLeg(Leg):

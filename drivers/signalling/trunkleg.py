@@ -5,8 +5,8 @@ answered, so the detector never decides an answer there. It still matters on bot
 of it: before the answer, the sounds on the line (ring-back, tones, SIT, announcements)
 are reported once per kind as early media; after it, a fax or modem tone or the AMD
 verdict decides who answered. Each signalling module says which of its states are which
-(``CALLING_STATES``, ``ANSWERED_STATE``) and how a decision is carried out
-(:meth:`TrunkLeg._decide`); the hearing is written once, here.
+(``CALLING_STATES``, ``ANSWERED_STATE``, ``CONNECTED_STATE``); the hearing and the
+decision are written once, here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from trunkline.drivers.dsp.events import DetectionEvent, SilenceEvent
 from trunkline.drivers.signalling import events as ev
-from trunkline.drivers.signalling.detection import FAX_TONES, heard
+from trunkline.drivers.signalling.detection import DIGITS_ONLY, FAX_TONES, heard
 from trunkline.drivers.signalling.leg import Leg, Output
 
 __all__ = ["TrunkLeg"]
@@ -24,17 +24,22 @@ __all__ = ["TrunkLeg"]
 class TrunkLeg(Leg):
     """An outbound leg on a line that signals the answer (see the module docstring).
 
-    Subclasses keep ``self.state`` and ``self._early`` (the kinds of early media
-    reported), name their states in :attr:`CALLING_STATES` and :attr:`ANSWERED_STATE`,
-    and give :meth:`_decide`.
+    Subclasses keep ``self.state``, ``self._early`` (the kinds of early media
+    reported), ``self._answered_at`` and ``self._decided_at``, and name their states in
+    :attr:`CALLING_STATES`, :attr:`ANSWERED_STATE` and :attr:`CONNECTED_STATE`.
     """
 
     #: The states in which the call is being set up (what is heard is early media).
     CALLING_STATES: ClassVar[tuple[Any, ...]] = ()
     #: The state of a call answered and not yet decided (a person, machine or fax).
     ANSWERED_STATE: ClassVar[Any] = None
+    #: The state once decided: talking, listening for the far end's digits only.
+    CONNECTED_STATE: ClassVar[Any] = None
     state: Any
     _early: set[str]
+    _since: float
+    _answered_at: float | None
+    _decided_at: float | None
 
     def _calling(self) -> bool:
         return self.state in self.CALLING_STATES
@@ -42,8 +47,24 @@ class TrunkLeg(Leg):
     def _answered(self) -> bool:
         return self.state is self.ANSWERED_STATE
 
+    def _enter(self, state: Any) -> None:
+        self.state = state
+        self._since = self.now
+
     def _decide(self, outcome: str, reason: str) -> None:
-        raise NotImplementedError
+        """Who answered: reported once, while answered and undecided; then connected.
+        The far end's clearing comes as signalling, so the audio needs no more call
+        progress analysis, only the far end's digits."""
+        if self.state is not self.ANSWERED_STATE:
+            return
+        self.outcome = self.answered_by = outcome
+        self._decided_at = self.now
+        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
+        answered_at = self.now if self._answered_at is None else self._answered_at
+        self._report(ev.Classified(self.now, result, reason,
+                                   round(self.now - answered_at, 2)))
+        self._enter(self.CONNECTED_STATE)
+        self._do(DIGITS_ONLY)
 
     def on_detection(self, now: float, event: DetectionEvent) -> list[Output]:
         self.now = now

@@ -37,7 +37,6 @@ from trunkline.drivers.signalling import events as ev
 from trunkline.drivers.signalling.actions import MarkAnswered
 from trunkline.drivers.signalling.detection import (
     AMD_WINDOW,
-    DIGITS_ONLY,
     FAX_TONES,
     heard,
     start_progress,
@@ -263,6 +262,8 @@ class R2Leg(_R2Base, TrunkLeg):
 
     kind: ClassVar[str] = "r2"
     direction: ClassVar[str] = "outbound"
+    ANSWERED_STATE: ClassVar[State] = S.ANSWERED
+    CONNECTED_STATE: ClassVar[State] = S.CONNECTED
 
     def __init__(self, call_id: int, span: int, channel: int, options: CallOptions,
                  line: Line, *, category: int | None = None,
@@ -530,20 +531,6 @@ class R2Leg(_R2Base, TrunkLeg):
         self._enter(S.CLEARING)
         self._line(self.line.request(self.now, Input.CLEAR))
 
-    def _decide(self, outcome: str, reason: str) -> None:
-        if self.state is not S.ANSWERED:
-            return
-        self.outcome = self.answered_by = outcome
-        self._decided_at = self.now
-        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
-        answered_at = self.now if self._answered_at is None else self._answered_at
-        self._report(ev.Classified(self.now, result, reason, round(self.now - answered_at, 2)))
-        self._enter(S.CONNECTED)
-        self._do(DIGITS_ONLY)
-
     def _ring_deadline(self) -> float:
         return self._since + min(self.options.ring_timeout, self.variant.timers.answer)
 
-    def _enter(self, state: State) -> None:
-        self.state = state
-        self._since = self.now

@@ -37,7 +37,6 @@ from trunkline.drivers.signalling.actions import (
 from trunkline.drivers.signalling.detection import (
     AMD_WINDOW,
     DIGITS,
-    DIGITS_ONLY,
     start_progress,
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
@@ -132,6 +131,7 @@ class Ss7Leg(TrunkLeg):
     direction: ClassVar[str] = "outbound"
     CALLING_STATES: ClassVar[tuple[State, ...]] = _CALLING
     ANSWERED_STATE: ClassVar[State] = S.ANSWERED
+    CONNECTED_STATE: ClassVar[State] = S.CONNECTED
 
     def __init__(self, call_id: int, span: int, options: CallOptions, *,
                  bearer: Callable[[int], int | None], link_up: bool = False,
@@ -313,18 +313,6 @@ class Ss7Leg(TrunkLeg):
         if wanted is not None:
             self._do(TakeChannel(wanted), start_progress(dict(self.options.detect)))
 
-    def _decide(self, outcome: str, reason: str) -> None:
-        if self.state is not S.ANSWERED:
-            return
-        self.outcome = self.answered_by = outcome
-        self._decided_at = self.now
-        result = "notsure" if reason in ("amd_notsure", "amd_timeout") else outcome
-        answered_at = self.now if self._answered_at is None else self._answered_at
-        self._report(ev.Classified(self.now, result, reason,
-                                   round(self.now - answered_at, 2)))
-        self._enter(S.CONNECTED)
-        self._do(DIGITS_ONLY)
-
     def _clear(self, outcome: str | None, *, unplaced: str = "no IAM went out") -> None:
         if outcome is not None:
             self.outcome = outcome
@@ -340,9 +328,6 @@ class Ss7Leg(TrunkLeg):
                                notes=(("reason", reason),)))
         self.state = S.DONE
 
-    def _enter(self, state: State) -> None:
-        self.state = state
-        self._since = self.now
 
 
 class Ss7InboundLeg(Leg):
