@@ -25,6 +25,11 @@ with :class:`Refused` (never an exception) and changes nothing.
 
 Time is given with every call (``now``); :meth:`Desk.next_deadline` says when
 :meth:`Desk.tick` is next needed.
+
+Why one module of this size: it is one state machine (every agent's desk state and the
+transitions each command and engine event makes), read as a whole against the engine's
+agent states; its configuration, commands, outputs, script filling and SMS composing
+are apart (config.py, commands.py, outputs.py, script.py, sms.py).
 """
 
 from __future__ import annotations

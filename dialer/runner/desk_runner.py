@@ -64,6 +64,11 @@ agent leave the other two together, ``cancel_transfer`` drops the number.
 
 Not done yet (refused with a message saying so): attended transfers (and so conferences)
 with an agent or a campaign.
+
+Why one module of this size: it is the one place where the desk's operations meet the
+gateway and the store (each op carried out beside the durable record it needs, in the
+runner's thread); the desk's decisions are in dialer/desk, the shared runner in
+campaign_runner.py and base.py.
 """
 
 from __future__ import annotations

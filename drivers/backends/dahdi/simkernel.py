@@ -1,8 +1,11 @@
 """A simulated DAHDI kernel at the ioctl boundary, in the spirit of pyvisa-sim.
 
-(About 1,100 lines, on purpose: it answers each ioctl as dahdi-base.c's ``dahdi_ioctl``
+(About 1,900 lines, on purpose: it answers each ioctl as dahdi-base.c's ``dahdi_ioctl``
 dispatch does, one handler beside the next, and is reviewed by reading it against that
-file; it is to be retaken from the kernel's source function by function in issue 14.)
+file. What stands behind the spans is apart: crossover cables in ``simcross.py``, the
+emulated network in ``simexchange.py``, the interposer's server in ``simserver.py``.
+The next piece to move out, when it grows again, is the analog ports' own state
+machines: the FXS ringer's cadence and the FXO battery.)
 
 :class:`SimulatedKernel` takes the place of
 :class:`~trunkline.drivers.backends.dahdi.device.OsDevice`:

@@ -44,6 +44,10 @@ arrivals (:meth:`EmulatedModem.receive_sms`) stored and announced with ``+CMTI``
 
 What it does not emulate: data calls, multiparty and held calls, PIN entry, the modem's
 own audio processing (echo cancelling, gain), SMS failures on the network's side.
+
+Why one module of this size: it is one emulated module, its AT command set answered
+command by command beside the manual section it follows, with its call, SIM store and
+faults; the number plan's far ends it routes to are farend.py's.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ optional service centre address (SMSC) followed by the TPDU, written as hexadeci
 Every function is pure. Anything malformed raises :class:`PduError` (a ValueError) naming
 the field and the octet offset; nothing else escapes from :func:`decode`, whatever the
 bytes (a property test holds it to that).
+
+Why one module of this size: it is one codec (TS 23.040 PDUs, field by field, in the
+order the standard lays them out); the GSM-7 alphabet and text splitting are apart
+(drivers/gsm7.py, drivers/sms.py), the AT flows in sms.py.
 """
 
 from __future__ import annotations

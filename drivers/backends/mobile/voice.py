@@ -24,6 +24,10 @@ in the report or from the cause's name (:func:`cause_from_ceer`).
 
 The transitions of the call are one table (:data:`CALL_TRANSITIONS`); the rest of this
 module feeds it.
+
+Why one module of this size: it is one module's voice state machine (init, call states
+from +CLCC and the vendors' reports through one table, causes, restarts); the AT channel
+is at.py, the card around it card.py.
 """
 
 from __future__ import annotations
