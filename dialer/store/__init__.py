@@ -49,6 +49,10 @@ One :class:`Store` offers all of it; each part is a module of its own:
 - :mod:`~trunkline.dialer.store.sms`: SMS sent to contacts with a disposition (schema 6);
 - :mod:`~trunkline.dialer.store.users`: the service's users (schema 4);
 - :mod:`~trunkline.dialer.store.audit`: the audit log of what users did (schema 4);
+- :mod:`~trunkline.dialer.store.websessions`: the service's web sessions, by a hash of
+  their id, kept across restarts (schema 8);
+- :mod:`~trunkline.dialer.store.assignments`: which campaigns each user may log in to at
+  the desk, and at which level (schema 8);
 - :mod:`~trunkline.dialer.store.views`: calls and contacts as a user may see them;
 - :mod:`~trunkline.dialer.store.provider`: :class:`StoreContacts`, the engine's contact
   provider, which persists the engine's output before it is carried out.
@@ -57,6 +61,8 @@ One :class:`Store` offers all of it; each part is a module of its own:
 from __future__ import annotations
 
 from trunkline.dialer.errors import StoreError as StoreError
+from trunkline.dialer.store.assignments import Assignment as Assignment
+from trunkline.dialer.store.assignments import Assignments
 from trunkline.dialer.store.audit import AuditEntry as AuditEntry
 from trunkline.dialer.store.audit import AuditLog
 from trunkline.dialer.store.claims import Claim as Claim
@@ -81,10 +87,11 @@ from trunkline.dialer.store.users import User as User
 from trunkline.dialer.store.users import Users
 from trunkline.dialer.store.views import Viewer as Viewer
 from trunkline.dialer.store.views import Views
+from trunkline.dialer.store.websessions import WebSessionRecords
 
 
 class Store(Recovery, CleaningRecords, DeskRecords, SmsRecords, AgentSessions, Counters,
-            DncLists, Contacts, Users, AuditLog, Views):
+            DncLists, Contacts, Users, AuditLog, Views, WebSessionRecords, Assignments):
     """The campaign database. One connection, used from one thread at a time.
 
     ``path`` may be ``":memory:"`` for tests. Several processes may share a file: every
@@ -100,6 +107,7 @@ __all__ = [
     "MIGRATIONS",
     "ROLES",
     "SCHEMA_VERSION",
+    "Assignment",
     "AuditEntry",
     "Claim",
     "InFlight",

@@ -228,6 +228,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE contact_sms ADD COLUMN gateway TEXT NOT NULL DEFAULT '';
     CREATE INDEX contact_sms_gateway_sms ON contact_sms (gateway, sms_id);
     """,
+    # 8: web sessions kept across restarts of the service (only a SHA-256 of the session
+    # id is stored: a copy of the database opens no session), and which campaigns each
+    # user may log in to at the desk, at which level
+    """
+    CREATE TABLE web_session (
+        id_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    CREATE INDEX web_session_user ON web_session (user);
+    CREATE TABLE user_campaign (
+        user_id INTEGER NOT NULL REFERENCES user(id),
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        level TEXT NOT NULL DEFAULT 'standard'
+            CHECK (level IN ('high', 'standard', 'overflow')),
+        assigned_at REAL NOT NULL,
+        PRIMARY KEY (user_id, campaign_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
