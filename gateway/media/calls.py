@@ -68,6 +68,9 @@ class Call:
     recorder: Any = None
     bridged_to: int | None = None
     listening_to: int | None = None
+    #: How a supervisor's call is on ``listening_to``: listen, whisper or barge
+    #: (``supervise.py``).
+    monitor_mode: str = "listen"
     conference: int | None = None
     """The conference the call is in: it hears every other member, they hear it."""
     collect: Collect | None = None
@@ -108,5 +111,6 @@ class Call:
                 "state": self.state, "answered_by": self.answered_by,
                 "outcome": self.outcome, "cause": self.cause,
                 "bridged_to": self.bridged_to, "listening_to": self.listening_to,
+                **({"monitor": self.monitor_mode} if self.listening_to is not None else {}),
                 **({"conference": self.conference} if self.conference is not None else {}),
                 "recording": str(self.recorder.path) if self.recorder else None}

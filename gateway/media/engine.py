@@ -481,7 +481,7 @@ class MediaEngine:
             self.call(target)
             if target == listener:
                 raise InvalidRequest("a call cannot listen to itself")
-        call.listening_to = target
+        call.listening_to, call.monitor_mode = target, "listen"
         return {"call": listener, "listening_to": target}
 
     # -- digits ---------------------------------------------------------------------------

@@ -4,10 +4,10 @@ monitoring.
 Each call's reply frame is the sum of what it plays, what its media processor (a fax
 terminal) sends, what its bridged peer receives, in a conference what every other member
 receives (the members' sum less its own: nobody hears itself), and, for a supervisor
-listening in, both sides of the monitored call (the supervisor is not heard). Recordings then take
-what the call received and what it sent; a recording the disk refuses is announced
-(``recording.failed``) in that tick and stops, the call does not. Everything is one
-row of the tick's arrays; the work per call is a few slices and additions.
+on an agent's call, what ``supervise.py`` says each hears (listen, whisper, barge).
+Recordings then take what the call received and what it sent; a recording the disk
+refuses is announced (``recording.failed``) in that tick and stops, the call does not.
+Everything is one row of the tick's arrays; the work per call is a few slices and additions.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 import structlog
 
 from trunkline.gateway.media.calls import Call
+from trunkline.gateway.media.supervise import monitor_mix
 
 log = structlog.get_logger("trunkline.gateway.mixer")
 
@@ -51,14 +52,8 @@ def mix(calls: Mapping[int, Call], frames: np.ndarray, rows: Mapping[int, int],
             out[row] += frames[peer_row]
         if call.conference is not None and call.conference in conferences:
             out[row] += conferences[call.conference] - frames[row]
-        target = calls.get(call.listening_to) if call.listening_to else None
-        target_row = _row(target, rows)
-        if target is not None and target_row is not None:
-            # A supervisor hears both sides of the monitored call, and is not heard.
-            out[row] += frames[target_row]
-            tpeer_row = _row(calls.get(target.bridged_to) if target.bridged_to else None, rows)
-            if tpeer_row is not None:
-                out[row] += frames[tpeer_row]
+        if call.listening_to is not None:  # a supervisor: listen, whisper or barge
+            monitor_mix(call, calls, frames, rows, out, conferences)
     for call in calls.values():
         row = _row(call, rows)
         if call.recorder is not None and row is not None:
