@@ -250,6 +250,125 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, campaign_id)
     );
     """,
+    # 9: quality review and machine clients: the dialer's own record of each call's
+    # recording (tags kept here, where dispositions are), QA forms and scores, API tokens
+    # (only a SHA-256 of the token is stored), webhooks with a durable outbox: triggers
+    # queue an event in the same transaction that saves a disposition or a call's result,
+    # so nothing is lost however the process ends (and nothing is queued without a webhook)
+    """
+    CREATE TABLE call_recording (
+        id INTEGER PRIMARY KEY,
+        attempt_id INTEGER REFERENCES attempt(id),
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        contact_id INTEGER REFERENCES contact(id),
+        agent TEXT NOT NULL DEFAULT '',
+        number TEXT NOT NULL DEFAULT '',
+        gateway TEXT NOT NULL DEFAULT '',
+        call_ref TEXT NOT NULL,
+        path TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        duration REAL,
+        state TEXT NOT NULL DEFAULT 'recording'
+            CHECK (state IN ('recording', 'complete', 'failed')),
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX call_recording_time ON call_recording (started_at);
+    CREATE INDEX call_recording_agent ON call_recording (agent, started_at);
+    CREATE INDEX call_recording_campaign ON call_recording (campaign_id, started_at);
+    CREATE INDEX call_recording_number ON call_recording (number);
+    CREATE INDEX call_recording_call ON call_recording (gateway, call_ref);
+    CREATE INDEX call_recording_attempt ON call_recording (attempt_id);
+    CREATE TABLE qa_form (
+        campaign_id INTEGER PRIMARY KEY REFERENCES campaign(id),
+        form TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        updated_by TEXT
+    );
+    CREATE TABLE qa_score (
+        id INTEGER PRIMARY KEY,
+        recording_id INTEGER NOT NULL REFERENCES call_recording(id),
+        campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+        agent TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        form TEXT NOT NULL,
+        items TEXT NOT NULL,
+        score REAL NOT NULL CHECK (score >= 0 AND score <= 100),
+        comments TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX qa_score_recording ON qa_score (recording_id, at);
+    CREATE INDEX qa_score_agent ON qa_score (agent, at);
+    CREATE INDEX qa_score_campaign ON qa_score (campaign_id, at);
+    CREATE TABLE api_token (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT,
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        last_used_at REAL,
+        revoked_at REAL
+    );
+    CREATE TABLE webhook (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        created_by TEXT,
+        created_at REAL NOT NULL,
+        changed_at REAL NOT NULL
+    );
+    CREATE TABLE webhook_event (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ref_id INTEGER NOT NULL,
+        at REAL NOT NULL,
+        fanned INTEGER NOT NULL DEFAULT 0 CHECK (fanned IN (0, 1))
+    );
+    CREATE INDEX webhook_event_new ON webhook_event (id) WHERE fanned = 0;
+    CREATE TABLE webhook_delivery (
+        id INTEGER PRIMARY KEY,
+        webhook_id INTEGER NOT NULL REFERENCES webhook(id),
+        event_id INTEGER NOT NULL REFERENCES webhook_event(id),
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        delivered_at REAL,
+        last_status INTEGER,
+        last_error TEXT NOT NULL DEFAULT '',
+        UNIQUE (webhook_id, event_id)
+    );
+    CREATE INDEX webhook_delivery_due ON webhook_delivery (next_at) WHERE state = 'pending';
+    CREATE TABLE webhook_attempt (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES webhook_delivery(id),
+        at REAL NOT NULL,
+        status INTEGER,
+        error TEXT NOT NULL DEFAULT '',
+        seconds REAL NOT NULL
+    );
+    CREATE INDEX webhook_attempt_delivery ON webhook_attempt (delivery_id, at);
+    CREATE TRIGGER webhook_on_disposition AFTER INSERT ON disposition
+    WHEN EXISTS (SELECT 1 FROM webhook WHERE enabled = 1)
+    BEGIN
+        INSERT INTO webhook_event (kind, ref_id, at) VALUES ('disposition', NEW.id, NEW.at);
+    END;
+    CREATE TRIGGER webhook_on_call_result AFTER UPDATE OF state ON attempt
+    WHEN NEW.state = 'done' AND OLD.state <> 'done'
+        AND EXISTS (SELECT 1 FROM webhook WHERE enabled = 1)
+    BEGIN
+        INSERT INTO webhook_event (kind, ref_id, at)
+        VALUES ('call.result', NEW.id, COALESCE(NEW.ended_at, 0));
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
