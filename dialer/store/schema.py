@@ -369,6 +369,13 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES ('call.result', NEW.id, COALESCE(NEW.ended_at, 0));
     END;
     """,
+    # 10: what a runner knew of a call before it ended (issue 15, red-team 6): how it was
+    # answered and when an agent was bridged, so a crash keeps what was known instead of
+    # turning an answered or bridged call into an ``error``
+    """
+    ALTER TABLE attempt ADD COLUMN answered_kind TEXT;
+    ALTER TABLE attempt ADD COLUMN bridged_at REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
