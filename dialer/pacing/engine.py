@@ -305,6 +305,29 @@ class Engine:
             self._provider.defer(contact, now)
         del self._runs[name]
 
+    def reconfigure(self, config: CampaignConfig) -> None:
+        """Pace the running campaign ``config.name`` with ``config`` from its next
+        decision on (a supervisor changed its mode, target, ratio while it runs).
+
+        What the campaign has learned stays: the answer and talk-time model, the
+        regulated window's abandon ledger, the calls in flight and the agents. The pacer
+        is made anew from the model, so a new target or mode starts from what is known
+        of the list. The regime (and so the ledger's cap), the abandon route and the
+        timing base cannot change while it runs (DialerStateError): they decide how
+        calls already counted are judged."""
+        run = self._run(config.name)
+        old = run.config
+        for key in ("regime", "abandon_route", "abandon_target", "start", "day_offset"):
+            if getattr(old, key) != getattr(config, key):
+                raise DialerStateError(f"campaign {config.name!r}: {key} cannot change "
+                                       "while it runs; stop it first")
+        run.config = config
+        run.pacer = make_pacer(config, run.model)
+        run.kick_on_failure = config.mode in (Mode.PROGRESSIVE, Mode.POWER)
+        run.log = run.log.bind(mode=str(config.mode))
+        run.last_reason = ""
+        self._kick(run, self._now if math.isfinite(self._now) else 0.0)
+
     def ledger(self, campaign: str) -> AbandonLedger:
         return self._run(campaign).ledger
 
