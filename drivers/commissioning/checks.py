@@ -72,8 +72,11 @@ MODULE_CAUSES = {
                      "lists each module's AT port), the module powered down, or a stick "
                      "still in storage mode (docs/mobile.md)",
     "SIM absent": "no SIM, or not seated: insert it with the module powered off",
-    "SIM pin": "the SIM asks for its PIN: remove the PIN in a phone (trunkline enters none)",
-    "SIM puk": "the SIM is blocked (PUK): unblock it in a phone",
+    "SIM pin": "the SIM asks for its PIN: give the module its PIN (pin_file or pin_env in "
+               "the card file, docs/mobile-card.md; trunkline enters it only with 2 or more "
+               "attempts left and never twice after a refusal), or remove the PIN in a phone",
+    "SIM puk": "the SIM is blocked (PUK): unblock it in a phone with the PUK from the "
+               "SIM's carrier (trunkline never enters a PUK)",
     "not registered": "no network: antenna, coverage (the signal above), a SIM barred or "
                       "out of credit, or a band the module does not have",
 }

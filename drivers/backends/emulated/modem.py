@@ -17,7 +17,10 @@ What it answers follows 3GPP TS 27.007 and the vendors' AT manuals (Quectel EC2x
 Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
 
 * ``ATE0/1``, ``ATI``, ``AT+CMEE=0/1/2`` (+CME ERROR numeric or verbose, §9.1),
-  ``AT+CPIN?`` (§8.3), ``AT+CIMI`` (§5.6), ``AT+QCCID``/``AT+CICCID``/``AT+CCID``,
+  ``AT+CPIN?`` and ``AT+CPIN=<pin>`` (§8.3: a wrong PIN costs an attempt, the last one
+  blocks the SIM), the PIN retry counters (§8.65 ``AT+CPINR``, Quectel ``AT+QPINC?``,
+  SIMCom ``AT+SPIC``, Huawei ``AT^CPIN?``), ``AT+CIMI`` (§5.6),
+  ``AT+QCCID``/``AT+CICCID``/``AT+CCID``,
   ``AT+CREG``/``AT+CEREG`` (§7.2, §10.1.22, set ``n`` and read), ``AT+COPS`` (§7.3),
   ``AT+CSQ`` (§8.5), ``AT+CLIP=1`` (§7.6), ``AT+CLCC`` (§7.18, and ``=1`` for SIMCom's
   unsolicited lists), ``AT^DSCI=1`` (Quectel's call status URC), ``ATD<n>;`` (V.250
@@ -31,7 +34,8 @@ Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
 * An incoming call rings as ``RING`` every 3 s with ``+CLIP`` after each ring when
   AT+CLIP=1 (§7.6), and stat 4 in +CLCC.
 
-Faults (the issue's list): no SIM (``+CPIN``: +CME ERROR 10), no network (+CREG stat 0
+Faults (the issue's list): no SIM (``+CPIN``: +CME ERROR 10), a SIM asking for its PIN
+(again after every reset) or blocked (PUK), no network (+CREG stat 0
 or 3), weak signal (+CSQ 3), a reset (the call drops silently, boot noise at the wrong
 baud rate, then ``RDY``, ``+CFUN: 1``, ``+CPIN: READY`` as Quectel modules print after
 power-on, and echo back on), garbage on the line, and an unplug (both ttys hang up for
@@ -42,7 +46,7 @@ store, ``AT+CMGS`` with its ``> `` prompt (the SUBMIT is decoded and kept in
 ``sms_sent``; a status report follows 3 s later as ``+CDS`` when it asked for one), and
 arrivals (:meth:`EmulatedModem.receive_sms`) stored and announced with ``+CMTI``.
 
-What it does not emulate: data calls, multiparty and held calls, PIN entry, the modem's
+What it does not emulate: data calls, multiparty and held calls, PUK entry, the modem's
 own audio processing (echo cancelling, gain), SMS failures on the network's side.
 
 Why one module of this size: it is one emulated module, its AT command set answered
@@ -82,6 +86,7 @@ BOOT_SECONDS = 2.0
 FRAME_BYTES = FRAME_SAMPLES * 2
 
 _CME_TEXT = {3: "operation not allowed", 4: "operation not supported", 10: "SIM not inserted",
+             11: "SIM PIN required", 12: "SIM PUK required", 16: "incorrect password",
              30: "no network service", 100: "unknown"}
 
 
@@ -92,7 +97,13 @@ class ModemSettings:
     number: str = ""
     """The SIM's own number (what callers dial; shown in status)."""
     sim: str = "ready"
-    """``ready`` or ``absent``."""
+    """``ready``, ``absent``, ``pin`` (the SIM's PIN lock is on: it asks for
+    :attr:`sim_pin` at every power-up) or ``puk`` (blocked)."""
+    sim_pin: str = "1234"
+    """The PIN the emulated SIM takes (AT+CPIN)."""
+    pin_attempts: int = 3
+    """PIN attempts left (TS 31.102: 3 at most); a wrong PIN at 1 blocks the SIM (PUK)."""
+    puk_attempts: int = 10
     registration: int = 1
     """TS 27.007 §7.2 <stat>: 1 home, 5 roaming, 0 not searching, 2 searching, 3 denied."""
     rssi: int = 20
@@ -287,6 +298,10 @@ class EmulatedModem:
         #: SMS-SUBMITs the module sent for us, in order.
         self.sms_sent: list[Any] = []
         self._mr = 0
+        #: The SIM as it is now: ``ready``, ``absent``, ``pin`` (locked) or ``puk``.
+        self.sim_state = self.settings.sim
+        self.pin_left = self.settings.pin_attempts if self.settings.sim != "puk" else 0
+        self.puk_left = self.settings.puk_attempts
         self._prompt_for: int | None = None
         self._pdu = bytearray()
         self._reset_state()
@@ -366,8 +381,9 @@ class EmulatedModem:
             self._out += b"\x00\xf0\xfe\x1c\x8f"
             self._urc("RDY")
             self._urc("+CFUN: 1")
-            self._urc("+CPIN: READY" if self.settings.sim == "ready"
-                      else "+CPIN: NOT INSERTED")
+            if self.sim_state == "ready" and self.settings.sim == "pin":
+                self.sim_state = "pin"  # the SIM's PIN lock asks again at power-up
+            self._urc(_CPIN_URC[self.sim_state])
             self._urc("SMS DONE")
 
         self._timers.after(self.now + BOOT_SECONDS, booted)
@@ -510,7 +526,7 @@ class EmulatedModem:
     @property
     def registration(self) -> int:
         """What +CREG says: without a SIM a module does not register (0)."""
-        return self.settings.registration if self.settings.sim == "ready" else 0
+        return self.settings.registration if self.sim_state == "ready" else 0
 
     def _creg_fields(self, n: int, *, read: bool = False) -> str:
         stat = self.registration
@@ -525,7 +541,7 @@ class EmulatedModem:
             self._reply(final="ERROR")
             return
         body = upper[2:]
-        sim = self.settings.sim == "ready"
+        sim = self.sim_state == "ready"
         handler = _HANDLERS.get(body)
         if handler is not None:
             handler(self)
@@ -565,13 +581,17 @@ class EmulatedModem:
                 self._reply()
         elif body.startswith(("+CIMI", "+QCCID", "+CICCID", "+CCID")):
             if not sim:
-                self._error(10)
+                self._sim_error()
             elif body.startswith("+CIMI"):
                 self._reply(self.settings.imsi)
             else:
                 name = body.split("=")[0].lstrip("+")
                 label = {"QCCID": "+QCCID", "CICCID": "+ICCID", "CCID": "+CCID"}[name]
                 self._reply(f"{label}: {self.settings.iccid}")
+        elif body.startswith("+CPIN="):
+            self._enter_pin(line)
+        elif body in ("+QPINC?", "+SPIC", "^CPIN?", "+CPINR", '+CPINR="SIM PIN"'):
+            self._pin_counters(body)
         elif body == "^CVOICE?":
             # Huawei: <mode> 0 is voice on, then the PCM's rate, bits and frame period
             # (chan_dongle reads it at init to know the stick has voice).
@@ -599,10 +619,57 @@ class EmulatedModem:
         self._reply("trunkline", "Emulated EC25", "Revision: emulated-1")
 
     def _cpin(self) -> None:
-        if self.settings.sim == "ready":
-            self._reply("+CPIN: READY")
-        else:
+        """TS 27.007 §8.3 +CPIN? (<code> READY, SIM PIN, SIM PUK; CME 10 without SIM)."""
+        if self.sim_state == "absent":
             self._error(10)
+        else:
+            self._reply(f"+CPIN: {_CPIN_CODE[self.sim_state]}")
+
+    def _sim_error(self) -> None:
+        """What a command needing the SIM gets while it is not ready (TS 27.007 §9.2.1)."""
+        self._error({"absent": 10, "pin": 11, "puk": 12}.get(self.sim_state, 10))
+
+    def _enter_pin(self, line: str) -> None:
+        """TS 27.007 §8.3 AT+CPIN=<pin>[,<newpin>]: a wrong PIN costs an attempt and the
+        last one blocks the SIM (PUK); with no PIN asked for it is not allowed. A PUK
+        (two parameters) is refused here: the backend never enters one."""
+        values = [v.strip().strip('"') for v in line.split("=", 1)[1].split(",")]
+        if self.sim_state == "absent":
+            self._error(10)
+        elif self.sim_state != "pin" or len(values) != 1:
+            self._error(3)
+        elif values[0] == self.settings.sim_pin:
+            self.sim_state = "ready"
+            self.pin_left = self.settings.pin_attempts
+            self._reply()
+            self._urc("+CPIN: READY")
+        else:
+            self.pin_left -= 1
+            if self.pin_left <= 0:
+                self.pin_left = 0
+                self.sim_state = "puk"
+            self._error(16)
+
+    def _pin_counters(self, body: str) -> None:
+        """The vendors' PIN retry counters: Quectel AT+QPINC? (``+QPINC: "SC",<pin>,
+        <puk>``), SIMCom AT+SPIC (``+SPIC: <pin1>,<puk1>,<pin2>,<puk2>``), Huawei
+        AT^CPIN? (``^CPIN: <code>,[<times>],<puk_times>,<pin_times>,<puk2>,<pin2>``)
+        and TS 27.007 §8.65 AT+CPINR (``+CPINR: <code>,<retries>,<default>``)."""
+        if self.sim_state == "absent":
+            self._error(10)
+            return
+        pin, puk = self.pin_left, self.puk_left
+        code = _CPIN_CODE[self.sim_state]
+        if body == "+QPINC?":
+            self._reply(f'+QPINC: "SC",{pin},{puk}', '+QPINC: "P2",3,10')
+        elif body == "+SPIC":
+            self._reply(f"+SPIC: {pin},{puk},3,10")
+        elif body == "^CPIN?":
+            times = {"pin": str(pin), "puk": str(puk)}.get(self.sim_state, "")
+            self._reply(f"^CPIN: {code},{times},{puk},{pin},10,3")
+        else:
+            self._reply(f"+CPINR: SIM PIN,{pin},{self.settings.pin_attempts}",
+                        f"+CPINR: SIM PUK,{puk},{self.settings.puk_attempts}")
 
     def _creg_read(self) -> None:
         self._reply(f"+CREG: {self._creg_fields(self.creg_n, read=True)}")
@@ -644,8 +711,8 @@ class EmulatedModem:
             self._urc(self._clcc_line(call))
 
     def _dial(self, number: str) -> None:
-        if self.settings.sim != "ready":
-            self._error(10)
+        if self.sim_state != "ready":
+            self._sim_error()
             return
         if self.settings.registration not in (1, 5):
             self._error(30)
@@ -704,8 +771,8 @@ class EmulatedModem:
         return dt.datetime(2026, 1, 1, tzinfo=china) + dt.timedelta(seconds=self.now)
 
     def _sms_command(self, body: str) -> None:
-        if self.settings.sim != "ready":
-            self._error(10)
+        if self.sim_state != "ready":
+            self._sim_error()
             return
         used = len(self.sms_store)
         if body.startswith("+CPMS"):
@@ -805,6 +872,11 @@ class ModemBank:
     def close(self) -> None:
         for modem in self.modems:
             modem.close()
+
+
+#: +CPIN <code> (TS 27.007 §8.3) and the URC a module prints at boot for each SIM state.
+_CPIN_CODE = {"ready": "READY", "pin": "SIM PIN", "puk": "SIM PUK", "absent": "NOT INSERTED"}
+_CPIN_URC = {state: f"+CPIN: {code}" for state, code in _CPIN_CODE.items()}
 
 
 def _tpdu_length(hex_pdu: str) -> int:

@@ -165,7 +165,9 @@ class Command:
     ``prefixes`` are the information-text prefixes that belong to this command
     (derived from the command name when not given: ``AT+CSQ`` -> ``+CSQ``);
     ``payload`` is what to send after the ``> `` prompt (the PDU in hex; Ctrl-Z is
-    added); ``tag`` is the caller's, returned in the :class:`Response`.
+    added); ``tag`` is the caller's, returned in the :class:`Response`. A ``secret``
+    command (AT+CPIN with the SIM's PIN) shows only its name in its repr, so a
+    Response or an error that prints the command never prints the PIN.
     """
 
     text: str
@@ -173,6 +175,11 @@ class Command:
     prefixes: tuple[str, ...] = ()
     payload: bytes | None = None
     tag: object = None
+    secret: bool = False
+
+    def __repr__(self) -> str:
+        text = self.text.split("=", 1)[0] + "=<secret>" if self.secret else self.text
+        return f"Command({text!r}, timeout={self.timeout}, tag={self.tag!r})"
 
     def __post_init__(self) -> None:
         if not self.text.upper().startswith("AT"):

@@ -83,7 +83,7 @@ class _Module:
         self.number = number
         self.config = config
         self.law = law
-        self.voice = VoiceModule(config.profile)
+        self.voice = VoiceModule(config.profile, pin=config.pin)
         # SMS share the AT channel: the agent's commands queue with the calls' ones, and
         # what the voice side does not take (SMS URCs, answers, restarts) goes to it.
         self.sms = SmsAgent(self.voice.submit)
@@ -268,6 +268,7 @@ class _Link:
                 "port": m.at.port if m.at is not None else m.config.port,
                 "audio": m.audio.port if m.audio is not None else m.config.audio,
                 "emulated": m.config.emulated, "lost": m.lost, **m.voice.status.as_dict(),
+                "pin_source": m.config.pin_source,
                 "audio_underruns": m.underruns, "audio_overruns": m.overruns}
 
 
@@ -346,6 +347,7 @@ class MobileCard(CardABC):
             self._bank = ModemBank(self.plan, [
                 (m.name, ModemSettings(number=m.number, sim=m.sim, registration=m.registration,
                                        rssi=m.rssi, operator=m.operator, faults=m.faults,
+                                       sim_pin=m.sim_pin, pin_attempts=m.pin_attempts,
                                        imsi=f"4600012345678{i:02d}",
                                        iccid=f"898600123456789012{i:02d}"))
                 for i, m in enumerate(emulated, start=1)], seed)
@@ -417,7 +419,8 @@ class MobileCard(CardABC):
         if not st.initialised:
             return ["starting"]
         if st.sim != "ready":
-            return [f"SIM {st.sim}"]  # (no SIM, no network: the SIM is the news)
+            note = f" ({st.pin_note})" if st.pin_note and st.sim in ("pin", "puk") else ""
+            return [f"SIM {st.sim}{note}"]  # (no SIM, no network: the SIM is the news)
         if not st.registered:
             return [f"not registered ({st.as_dict()['registration']})"]
         return []

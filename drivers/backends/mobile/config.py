@@ -18,12 +18,17 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     baudrate = 115200
     rx_gain = 0.0                 # dB on what the module sends us (-20..20)
     tx_gain = 0.0                 # dB on what we send it
+    pin_file = "/etc/trunkline/ec25-1.pin"   # the SIM's PIN, if it asks for one: a file
+                                  # (mode 600) or pin_env = "VAR"; pin = "1234" works too
+                                  # but puts the PIN in the card file
 
     [[module]]                    # an emulated module on a pseudo-terminal pair
     name = "gsm1"
     emulated = true
     number = "13900000101"        # its SIM's number
-    sim = "ready"                 # ready | absent
+    sim = "ready"                 # ready | absent | pin (asks for sim_pin) | puk (blocked)
+    sim_pin = "1234"              # the PIN the emulated SIM takes
+    pin_attempts = 3              # PIN attempts it has left
     registration = 1              # TS 27.007 <stat>: 1 home, 5 roaming, 0, 2, 3 (denied)
     rssi = 20                     # +CSQ 0..31
     faults = [{at = 60.0, kind = "reset"}]   # reset | garbage | unplug
@@ -33,6 +38,8 @@ Each module is a span of one voice channel, numbered in file order.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,9 +55,10 @@ SPEC = "1.0"
 PROFILE_NAMES = ("generic", "quectel", "simcom", "huawei")
 FAULTS = ("reset", "garbage", "unplug")
 _TOP = {"spec", "name", "zone", "law", "network", "seed", "module"}
-_REAL = {"name", "port", "audio", "profile", "baudrate", "rx_gain", "tx_gain"}
+_PIN_KEYS = ("pin", "pin_file", "pin_env")
+_REAL = {"name", "port", "audio", "profile", "baudrate", "rx_gain", "tx_gain", *_PIN_KEYS}
 _EMULATED = {"name", "emulated", "profile", "number", "sim", "registration", "rssi", "faults",
-             "operator", "rx_gain", "tx_gain"}
+             "operator", "rx_gain", "tx_gain", "sim_pin", "pin_attempts", *_PIN_KEYS}
 #: Gains an installer may set, in dB (beyond that, fix the module's own levels).
 GAIN_LIMIT = 20.0
 
@@ -73,6 +81,16 @@ class ModuleConfig:
     """dB added to what the module sends us (the far end, as the detector hears it)."""
     tx_gain: float = 0.0
     """dB added to what we send the module (our prompts, as the far end hears them)."""
+    pin: str = field(default="", repr=False)
+    """The SIM's PIN to enter when it asks (never printed: not in the repr, the status,
+    or a log line); "" for none."""
+    pin_source: str = ""
+    """Where the PIN came from (``the card file``, ``file /etc/...``, ``environment
+    VAR``), for status and errors without the PIN itself."""
+    sim_pin: str = field(default="1234", repr=False)
+    """Emulated modules: the PIN the emulated SIM takes."""
+    pin_attempts: int = 3
+    """Emulated modules: the PIN attempts the emulated SIM has left."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,53 @@ class MobileCardConfig:
     source: str = "<string>"
 
 
-def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
+def _pin_digits(value: object) -> bool:
+    # A SIM's PIN (CHV1 of GSM 11.11, PIN1 of ETSI TS 102 221) is 4 to 8 decimal digits
+    # (the range SIMs and phones accept; the spec's clause number was not checked here).
+    return isinstance(value, str) and value.isdigit() and value.isascii() \
+        and 4 <= len(value) <= 8
+
+
+def _pin(doc: TomlDocument, raw: dict[str, Any], path: tuple[str | int, ...],
+         base: Path | None) -> tuple[str, str]:
+    """The module's PIN and where it came from: ``pin`` (in the card file), ``pin_file``
+    (a file holding it, relative to the card file; refused when anyone may read it) or
+    ``pin_env`` (an environment variable), at most one. Errors name the key and the
+    file or variable, never the PIN."""
+    given = [k for k in _PIN_KEYS if k in raw]
+    if not given:
+        return "", ""
+    if len(given) > 1:
+        raise doc.error(f"give the PIN one way: {' or '.join(given)}, not both", path)
+    key = given[0]
+    value = raw[key]
+    if not isinstance(value, str) or not value:
+        raise doc.error(f"{key} must be a non-empty string", (*path, key))
+    if key == "pin":
+        pin, source = value, "the card file"
+    elif key == "pin_env":
+        if value not in os.environ:
+            raise doc.error(f"pin_env names {value}, which is not set in this environment",
+                            (*path, key))
+        pin, source = os.environ[value].strip(), f"environment {value}"
+    else:
+        file = (base / value) if base is not None else Path(value)
+        try:
+            mode = file.stat().st_mode
+            pin = file.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise doc.error(f"pin_file {file}: cannot read it ({err.strerror})",
+                            (*path, key)) from None
+        if mode & stat.S_IROTH:
+            raise doc.error(f"pin_file {file} may be read by any user: chmod 600 it (or 640 "
+                            "with the service's group)", (*path, key))
+        source = f"file {file}"
+    if not _pin_digits(pin):
+        raise doc.error(f"the PIN from {source} must be 4 to 8 digits", (*path, key))
+    return pin, source
+
+
+def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> ModuleConfig:
     path: tuple[str | int, ...] = ("module", i)
     if not isinstance(raw, dict):
         raise doc.error("each [[module]] must be a table", path)
@@ -103,6 +167,7 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
                 raise doc.error(f"{key} must be dB in -{GAIN_LIMIT:g}..{GAIN_LIMIT:g}, not "
                                 f"{value!r}", (*path, key))
             gains[key] = float(value)
+    pin, pin_source = _pin(doc, raw, path, base)
     name = raw.get("name", f"module{i + 1}")
     if not isinstance(name, str) or not name:
         raise doc.error(f"name must be a non-empty string, not {name!r}", (*path, "name"))
@@ -124,12 +189,16 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
             raise doc.error(f"baudrate must be a positive whole number, not {baud!r}",
                             (*path, "baudrate"))
         return ModuleConfig(name, profile, port, audio, baud,
-                            rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0))
+                            rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
+                            pin=pin, pin_source=pin_source)
     values: dict[str, Any] = {}
     for key, kind, check, what in (
         ("number", str, lambda v: all(c in "+0123456789" for c in v), "digits"),
         ("operator", str, lambda v: True, "a string"),
-        ("sim", str, lambda v: v in ("ready", "absent"), "'ready' or 'absent'"),
+        ("sim", str, lambda v: v in ("ready", "absent", "pin", "puk"),
+         "'ready', 'absent', 'pin' or 'puk'"),
+        ("sim_pin", str, _pin_digits, "4 to 8 digits"),
+        ("pin_attempts", int, lambda v: 0 <= v <= 3, "0..3"),
         ("registration", int, lambda v: v in (0, 1, 2, 3, 4, 5), "a TS 27.007 <stat> 0..5"),
         ("rssi", int, lambda v: 0 <= v <= 31 or v == 99, "a +CSQ <rssi> 0..31 or 99"),
     ):
@@ -157,7 +226,7 @@ def _module(doc: TomlDocument, raw: Any, i: int) -> ModuleConfig:
         faults.append((float(at), kind))
     return ModuleConfig(name, profile, emulated=True, faults=tuple(faults),
                         rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
-                        **values)
+                        pin=pin, pin_source=pin_source, **values)
 
 
 def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCardConfig:
@@ -186,7 +255,7 @@ def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCa
     raw = data.get("module", [])
     if not isinstance(raw, list) or not raw:
         raise doc.error("a mobile card needs at least one [[module]]", ("module",))
-    modules = tuple(_module(doc, m, i) for i, m in enumerate(raw))
+    modules = tuple(_module(doc, m, i, base) for i, m in enumerate(raw))
     names = [m.name for m in modules]
     for i, n in enumerate(names):
         if names.index(n) != i:

@@ -90,6 +90,8 @@ class Profile:
     audio_on: tuple[str, ...] = ()
     """Commands that start the audio port once a call is active (SIMCom AT+CPCMREG=1)."""
     audio_off: tuple[str, ...] = ()
+    pin_counter: str = "AT+CPINR"
+    """The query for the PIN and PUK attempts left (:func:`pin_counters`)."""
 
 
 PROFILES: dict[str, Profile] = {
@@ -97,19 +99,68 @@ PROFILES: dict[str, Profile] = {
     # Quectel EC2x AT Commands Manual: AT+QCCID; AT^DSCI=1 call status URCs; voice over
     # the USB serial audio port per Quectel's "Voice over USB" note: AT+QPCMV=1,0.
     "quectel": Profile("quectel", iccid="AT+QCCID", init=("AT^DSCI=1", "AT+QPCMV=1,0"),
-                       poll=2.0),
+                       poll=2.0, pin_counter="AT+QPINC?"),
     # SIMCom SIM7500/SIM7600 AT manual: AT+CICCID; AT+CLCC=1 unsolicited call lists;
     # the USB audio port runs while AT+CPCMREG=1 (SIM7600 USB audio application note).
     "simcom": Profile("simcom", iccid="AT+CICCID", init=("AT+CLCC=1",), poll=2.0,
-                      audio_on=("AT+CPCMREG=1",), audio_off=("AT+CPCMREG=0",)),
+                      audio_on=("AT+CPCMREG=1",), audio_off=("AT+CPCMREG=0",),
+                      pin_counter="AT+SPIC"),
     # Huawei E1550/E173: ^ORIG/^CONF/^CONN/^CEND come by themselves. AT^CVOICE? at init
     # only asks whether the firmware has voice (^CVOICE: 0,8000,16,20; ERROR on operator
     # firmware without it): chan_dongle's init queries it and never sets it. Each call's
     # audio goes to the serial voice port with AT^DDSETEX=2, which chan_dongle sends
     # after ATD and after ATA (its at_command.c); we send it at ^ORIG and at the answer.
     "huawei": Profile("huawei", init=("AT^CVOICE?",), poll=2.0,
-                      audio_on=("AT^DDSETEX=2",)),
+                      audio_on=("AT^DDSETEX=2",), pin_counter="AT^CPIN?"),
 }
+
+
+def pin_counters(command: str, r: Response) -> tuple[int | None, int | None]:
+    """(PIN attempts left, PUK attempts left) from the answer to a profile's
+    ``pin_counter`` query; None where the module did not say.
+
+    * TS 27.007 §8.65 ``AT+CPINR``: ``+CPINR: <code>,<retries>,<default_retries>`` a
+      line per code (``SIM PIN``, ``SIM PUK``...).
+    * Quectel ``AT+QPINC?`` (EC2x AT Commands Manual, "Display PIN Remainder Counter"):
+      ``+QPINC: <facility>,<pincounter>,<pukcounter>`` for "SC" (the SIM PIN) and "P2";
+      oFono's Quectel driver reads the same lines (drivers/atmodem/sim.c, at_qpinc_cb).
+    * SIMCom ``AT+SPIC``: ``+SPIC: <pin1>,<puk1>,<pin2>,<puk2>`` (oFono's SIMCom
+      driver, at_spic_cb, reads them in this order); older SIMCom firmware answers the
+      first only.
+    * Huawei ``AT^CPIN?`` (HUAWEI MU509 AT Command Interface Specification §7.4, and
+      the datacard specification): ``^CPIN: <code>,[<times>],<puk_times>,<pin_times>,
+      <puk2_times>,<pin2_times>``.
+    """
+    if not r.ok:
+        return None, None
+
+    def num(fields: tuple[str, ...], i: int) -> int | None:
+        return int(fields[i]) if len(fields) > i and fields[i].isdigit() else None
+
+    name = command.upper().rstrip("?")
+    if name == "AT+QPINC":
+        for line in r.lines:
+            if line.upper().startswith("+QPINC"):
+                f = split_fields(line.split(":", 1)[1])
+                if f and f[0].upper() == "SC":
+                    return num(f, 1), num(f, 2)
+        return None, None
+    if name == "AT+SPIC":
+        f = split_fields(r.line("+SPIC") or "")
+        return num(f, 0), num(f, 1)
+    if name == "AT^CPIN":
+        f = split_fields(r.line("^CPIN") or "")
+        return num(f, 3), num(f, 2)
+    pin = puk = None
+    for line in r.lines:
+        if line.upper().startswith("+CPINR"):
+            f = split_fields(line.split(":", 1)[1])
+            code = f[0].upper() if f else ""
+            if code == "SIM PIN":
+                pin = num(f, 1)
+            elif code == "SIM PUK":
+                puk = num(f, 1)
+    return pin, puk
 
 _CAUSE_BY_NAME = {name.lower(): cause for cause, name in Q850_CAUSES.items()}
 
@@ -167,6 +218,12 @@ class ModuleStatus:
     garbage: int = 0
     voice: bool | None = None
     """Whether the firmware has voice (Huawei ``AT^CVOICE?``); None: not asked."""
+    pin_attempts: int | None = None
+    """PIN attempts the SIM has left (the profile's counter); None: not known."""
+    puk_attempts: int | None = None
+    pin_note: str = ""
+    """What we did about a SIM asking for its PIN, in words (``entered``, ``wrong PIN:
+    ...``, ``not entered: ...``); never the PIN."""
 
     @property
     def registered(self) -> bool:
@@ -188,7 +245,9 @@ class ModuleStatus:
                 else "unknown",
                 "rssi": self.rssi, "dbm": self.dbm, "model": self.model,
                 "initialised": self.initialised, "responding": self.responding,
-                "restarts": self.restarts, "garbage": self.garbage, "voice": self.voice}
+                "restarts": self.restarts, "garbage": self.garbage, "voice": self.voice,
+                "pin_attempts": self.pin_attempts, "puk_attempts": self.puk_attempts,
+                "pin_note": self.pin_note}
 
 
 #: Seconds between status polls (+CSQ, +CREG?) and between init attempts when the
@@ -198,6 +257,9 @@ RETRY_INIT = 5.0
 #: Time a dial may take to be answered by the module (not by the called party: a
 #: voice ATD...; answers OK once set-up starts, TS 27.007 §6.2).
 DIAL_TIMEOUT = 30.0
+#: Seconds from an accepted PIN to the init that reads the SIM (IMSI, ICCID, network):
+#: the SIM reads its files first (Huawei's specification: poll +CPIN until ready).
+PIN_SETTLE = 2.0
 
 
 @dataclass
@@ -219,9 +281,12 @@ class VoiceModule:
     """
 
     def __init__(self, profile: Profile | str = "generic", *,
-                 extra_init: tuple[str, ...] = ()) -> None:
+                 extra_init: tuple[str, ...] = (), pin: str = "") -> None:
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
         self.extra_init = extra_init
+        self._pin = pin
+        #: The SIM refused our PIN (or the entry failed): never entered again by us.
+        self._pin_refused = False
         self.channel = AtChannel()
         self.status = ModuleStatus()
         self._call: _Call | None = None
@@ -357,12 +422,13 @@ class VoiceModule:
         if not st.initialised:
             return "initialising"
         if st.sim != "ready":
-            return f"SIM {st.sim}"
+            note = f" ({st.pin_note})" if st.pin_note and st.sim in ("pin", "puk") else ""
+            return f"SIM {st.sim}{note}"
         return f"not registered ({REGISTRATION.get(st.registration or 0, 'unknown')})"
 
     def _send(self, command: Command, purpose: str, detail: str, now: float) -> None:
         tagged = Command(command.text, command.timeout, command.prefixes, command.payload,
-                         _Tag(purpose, detail))
+                         _Tag(purpose, detail), command.secret)
         self._in_flight[purpose] = self._in_flight.get(purpose, 0) + 1
         self.channel.send(tagged, now)
 
@@ -431,6 +497,55 @@ class VoiceModule:
         elif r.result is Result.CME_ERROR:
             self.status.sim = {10: "absent", 11: "pin", 12: "puk"}.get(
                 r.code or -1, f"error: {r.text}")
+        if self.status.sim in ("pin", "puk"):
+            self._send_once(Command(self.profile.pin_counter), "pincount", now)
+
+    # -- the SIM's PIN (TS 27.007 §8.3) -------------------------------------------------
+    def _on_pincount(self, r: Response, detail: str, now: float) -> None:
+        """The attempts left decide whether we may enter the PIN: only with two or more
+        left, so the last attempt is never spent by a machine (a wrong PIN in the
+        configuration would block the SIM); a module that does not say gets no PIN."""
+        st = self.status
+        st.pin_attempts, st.puk_attempts = pin_counters(self.profile.pin_counter, r)
+        if st.sim == "puk":
+            left = "" if st.puk_attempts is None else f"; {st.puk_attempts} PUK attempts left"
+            st.pin_note = f"blocked: the SIM wants its PUK, which trunkline never enters{left}"
+        if st.sim != "pin" or self._in_flight.get("pin"):
+            return
+        if not self._pin:
+            st.pin_note = "no PIN configured for this module (pin_file or pin_env)"
+        elif self._pin_refused:
+            return  # the note says why, from the refusal
+        elif st.pin_attempts is None:
+            st.pin_note = (f"PIN not entered: the module does not say how many attempts "
+                           f"are left ({self.profile.pin_counter} gave none); enter it by hand")
+        elif st.pin_attempts < 2:
+            st.pin_note = (f"PIN not entered: {st.pin_attempts} attempt left, which trunkline "
+                           "never spends; check the PIN, then enter it by hand (AT+CPIN)")
+        else:
+            st.pin_note = "entering the PIN"
+            self._send(Command(f'AT+CPIN="{self._pin}"', timeout=10.0, secret=True), "pin",
+                       "", now)
+
+    def _on_pin(self, r: Response, detail: str, now: float) -> None:
+        st = self.status
+        if r.ok:
+            st.pin_note = "entered"
+            # Read the SIM again (IMSI, ICCID, registration) once it has settled, and
+            # tell the SMS layer to set itself up again as after a restart.
+            self._retry_init = now + PIN_SETTLE
+            self._other.append(Restarted("sim", "PIN accepted"))
+            return
+        self._pin_refused = True
+        if r.result is Result.CME_ERROR and r.code == 16:
+            st.pin_note = "wrong PIN: the SIM refused it (incorrect password); not entered again"
+        else:
+            st.pin_note = (f"PIN entry failed ({r.text or r.result.value}); not entered again "
+                           "(the attempt may have been counted)")
+        if r.result is Result.CME_ERROR and r.code == 12:
+            st.sim = "puk"
+        # Read the counters again, to report what is left.
+        self._send_once(Command(self.profile.pin_counter), "pincount", now)
 
     def _on_csq(self, r: Response, detail: str, now: float) -> None:
         fields = split_fields(r.line("+CSQ") or "") if r.ok else ()
