@@ -1,4 +1,5 @@
-"""``trunkline users add|passwd|list|disable|enable``: the service's users, from the shell.
+"""``trunkline users add|passwd|list|disable|enable|assign|unassign``: the service's users,
+from the shell.
 
 The users live in the campaign database (``--db``, alias ``--store``; default
 ``$TRUNKLINE_DIALER_DB`` or ``trunkline-dialer.sqlite``, as ``trunkline dialer run``
@@ -18,7 +19,7 @@ import time
 from typing import TextIO
 
 from trunkline.dialer.runner.cli import DEFAULT_DB
-from trunkline.dialer.store import ROLES, Store, StoreError
+from trunkline.dialer.store import ROLES, Assignment, Store, StoreError
 from trunkline.dialer.store.users import check_role, check_user_name
 from trunkline.errors import ConfigError
 
@@ -26,7 +27,7 @@ from trunkline.errors import ConfigError
 def register_users_command(subparsers: argparse._SubParsersAction) -> None:
     """Add ``trunkline users`` to the main program's sub-parsers."""
     users = subparsers.add_parser(
-        "users", help="the dialer service's users: add, passwd, list, disable",
+        "users", help="the dialer service's users: add, passwd, list, disable, assign",
         description=(
             "Manage who may log in to the dialer service (trunkline dialer serve): agents, "
             "supervisors and admins. Passwords are stored as argon2id hashes; users are "
@@ -67,6 +68,38 @@ def register_users_command(subparsers: argparse._SubParsersAction) -> None:
         cmd.add_argument("name")
         common(cmd)
         cmd.set_defaults(handler=run_disable if name == "disable" else run_enable)
+    assign = sub.add_parser(
+        "assign", help="let a user log in to a campaign at the desk",
+        description="Let NAME log in to CAMPAIGN at the desk, at --level (high agents get "
+                    "the campaign's calls first; overflow agents only when its own cannot). "
+                    "Assigning again changes the level. An agent's desk login to a "
+                    "campaign not assigned is refused.",
+        epilog="Example: trunkline users assign li loans --level high")
+    assign.add_argument("name")
+    assign.add_argument("campaign")
+    assign.add_argument("--level", type=_level, default="standard", metavar="LEVEL",
+                        help="high, standard or overflow (or 1, 2, 3; default standard)")
+    common(assign)
+    assign.set_defaults(handler=run_assign)
+    unassign = sub.add_parser("unassign", help="take a campaign from a user",
+                              description="NAME may no longer log in to CAMPAIGN (a desk "
+                                          "login already made stands until logout).")
+    unassign.add_argument("name")
+    unassign.add_argument("campaign")
+    common(unassign)
+    unassign.set_defaults(handler=run_unassign)
+
+
+def _level(text: str) -> str:
+    """A level by name, or by its rank (1 high, 2 standard, 3 overflow)."""
+    from trunkline.dialer.store.assignments import LEVELS
+
+    by_rank = {str(i): level for i, level in enumerate(LEVELS, 1)}
+    level = by_rank.get(text, text)
+    if level not in LEVELS:
+        raise argparse.ArgumentTypeError(f"unknown level {text!r} (levels: "
+                                         f"{', '.join(LEVELS)}, or 1-3)")
+    return level
 
 
 def read_password(name: str, stdin: TextIO | None = None) -> str:
@@ -142,12 +175,43 @@ def run_enable(args: argparse.Namespace) -> int:
     return _set_disabled(args, False)
 
 
+def run_assign(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        now = time.time()
+        with store.transaction():
+            store.assign(args.name, args.campaign, args.level, now=now)
+            store.audit("user.assign", now=now, user=_actor(), target=args.name,
+                        details={"campaign": args.campaign, "level": args.level,
+                                 "result": "ok"})
+    print(f"{args.name} may log in to {args.campaign} ({args.level})")
+    return 0
+
+
+def run_unassign(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        now = time.time()
+        with store.transaction():
+            removed = store.unassign(args.name, args.campaign)
+            store.audit("user.unassign", now=now, user=_actor(), target=args.name,
+                        details={"campaign": args.campaign,
+                                 "result": "ok" if removed else "not assigned"})
+    if not removed:
+        raise StoreError(f"campaign {args.campaign!r} is not assigned to {args.name}")
+    print(f"{args.name} may no longer log in to {args.campaign}")
+    return 0
+
+
 def run_list(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         users = store.users()
+        assigned: dict[str, list[Assignment]] = {}
+        for a in store.assignments():
+            assigned.setdefault(a.user, []).append(a)
     if args.json:
         print(json.dumps([{"name": u.name, "role": u.role, "disabled": u.disabled,
-                           "created_at": u.created_at, "changed_at": u.changed_at}
+                           "created_at": u.created_at, "changed_at": u.changed_at,
+                           "campaigns": [{"campaign": a.campaign, "level": a.level}
+                                         for a in assigned.get(u.name, [])]}
                           for u in users]))
         return 0
     if not users:
@@ -157,5 +221,8 @@ def run_list(args: argparse.Namespace) -> int:
     for u in users:
         changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(u.changed_at))
         state = "disabled" if u.disabled else "enabled"
-        print(f"{u.name:<{width}}  {u.role:<10}  {state:<8}  changed {changed}")
+        where = ", ".join(a.campaign if a.level == "standard" else f"{a.campaign} ({a.level})"
+                          for a in assigned.get(u.name, [])) or "-"
+        print(f"{u.name:<{width}}  {u.role:<10}  {state:<8}  changed {changed}  "
+              f"campaigns {where}")
     return 0

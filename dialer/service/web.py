@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trunkline import __version__
 from trunkline.dialer.service.host import ServiceHost
 from trunkline.dialer.service.ratelimit import LoginLimiter
+from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_auth import (
     COOKIE,
     UNSAFE_METHODS,
@@ -168,7 +169,11 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     at shutdown (``trunkline dialer serve``, the tests' TestClient).
     """
     store = Store(store_path)
-    ctx = WebContext(store, host, key, clock, sessions or SessionTable(),
+    # (not `sessions or ...`: an empty table is falsy, and --idle-timeout was lost)
+    sessions = SessionTable() if sessions is None else sessions
+    if sessions.keeper is None:  # kept in the database: a restart logs nobody out
+        sessions.keeper = store
+    ctx = WebContext(store, host, key, clock, sessions,
                      limiter or LoginLimiter(), allowed_origins)
 
     @contextlib.asynccontextmanager
@@ -202,6 +207,7 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.include_router(auth)
     app.include_router(api)
     app.include_router(desk)
+    app.include_router(assign)
 
     @app.websocket("/api/ws")
     async def events(ws: WebSocket) -> None:

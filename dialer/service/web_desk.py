@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from trunkline.dialer.desk import commands as cmd
+from trunkline.dialer.service.assigned import NotAssigned, assigned_campaigns
 from trunkline.dialer.service.host import HostConflict, HostUnsupported
 from trunkline.dialer.service.web_auth import AnySession, ApiError, context, remote
 from trunkline.dialer.service.web_models import Strict
@@ -40,7 +41,9 @@ class Queued(BaseModel):
 
 class CampaignLevel(Strict):
     name: str = Field(min_length=1, max_length=200)
-    level: Literal["high", "standard", "overflow"] = "standard"
+    level: Literal["high", "standard", "overflow"] | None = Field(
+        default=None, description="default: the level the agent is assigned at (an "
+                                  "agent may not ask for another)")
 
 
 class LoginBody(Strict):
@@ -124,11 +127,22 @@ def _route(path: str, summary: str, description: str, kind: str) -> Any:
 
 @_route("/login", "Log in to a position", "Log in at a position for campaigns: an FXS "
         "port is rung and held as the agent's audio; the agent starts paused "
-        "(reason `login`).", "login")
+        "(reason `login`). An agent may log in only to the campaigns an admin assigned "
+        "it, at the assigned level (403 naming the campaign otherwise; supervisors and "
+        "admins may log in to any).", "login")
 async def login(request: Request, session: AnySession, body: LoginBody) -> Queued:
+    ctx = context(request)
+    wanted = [(c.name, c.level) for c in body.campaigns]
+    try:
+        campaigns = await asyncio.to_thread(assigned_campaigns, ctx.store, session, wanted)
+    except NotAssigned as err:
+        await asyncio.to_thread(ctx.audit, "desk.login", user=session.user,
+                                remote=remote(request), target=session.user,
+                                details={"campaigns": [list(w) for w in wanted],
+                                         "result": "refused", "reason": str(err)})
+        raise ApiError(403, "forbidden", str(err)) from None
     return await _queue(request, session, cmd.Login, position=body.position,
-                        address=body.address,
-                        campaigns=tuple((c.name, c.level) for c in body.campaigns))
+                        address=body.address, campaigns=campaigns)
 
 
 @_route("/logout", "Log out of the position", "Leave the desk (after the call, if on "

@@ -133,6 +133,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> Me:
         ctx.limiter.succeeded(user.name)
         if old is not None:
             ctx.sessions.close(old)
+        ctx.sessions.expire(now)  # housekeeping: stored sessions that timed out
         session = ctx.sessions.open(user.name, user.role, now)
     if old is not None:
         ctx.end_sessions([old])

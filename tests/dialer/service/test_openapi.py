@@ -7,6 +7,7 @@ from pathlib import Path
 
 from web_kit import client
 
+from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_routes import api, auth
 
@@ -26,6 +27,8 @@ ROUTES = {
     ("post", "/api/desk/hangup"), ("post", "/api/desk/hold"), ("post", "/api/desk/unhold"),
     ("post", "/api/desk/preview/dial"), ("post", "/api/desk/preview/skip"),
     ("post", "/api/desk/dial"), ("post", "/api/desk/transfer"), ("post", "/api/desk/dtmf"),
+    ("get", "/api/users/{name}/campaigns"), ("put", "/api/users/{name}/campaigns/{campaign}"),
+    ("delete", "/api/users/{name}/campaigns/{campaign}"),
 }
 
 
@@ -33,7 +36,7 @@ def test_every_route_is_described_with_its_security_and_errors(tmp_path: Path) -
     with client(tmp_path) as c:
         spec = c.get("/openapi.json").json()
         app_routes = set()
-        for router in (auth, api, desk):  # the routers the app includes
+        for router in (auth, api, desk, assign):  # the routers the app includes
             for route in router.routes:
                 app_routes |= {(m.lower(), route.path) for m in getattr(route, "methods", ())}
     described = {(method, path) for path, ops in spec["paths"].items() for method in ops}

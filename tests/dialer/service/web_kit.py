@@ -45,6 +45,8 @@ def make_db(folder: Path) -> Path:
                                          for i, n in enumerate(HUMANS)], now=T0)
         for name, role in ROLES.items():
             store.add_user(name, role, hash_password(PASSWORDS[name]), now=T0)
+            if role == "agent":  # agents log in only to the campaigns assigned to them
+                store.assign(name, "sales", now=T0)
     return path
 
 
