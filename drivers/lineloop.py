@@ -56,7 +56,9 @@ from trunkline.drivers.signalling.actions import (
     PlayTone,
     ReleaseChannel,
     RestartDetection,
+    SendAudio,
     StartDetection,
+    StopAudio,
     StopDetection,
     StopTone,
     TakeChannel,
@@ -142,6 +144,7 @@ class LineLoop:
         self.by_channel: dict[int, Leg] = {}
         self._audio: dict[int, Leg] = {}  # digital channels a leg opened
         self._tones: dict[int, list[Any]] = {}  # channel -> [ToneSpec, next sample]
+        self._sending: dict[int, list[Any]] = {}  # channel -> [samples, next sample]
         self._caller_id: dict[int, FskReceiver] = {}  # channels listening for caller ID
         self._over: list[Leg] = []  # legs that hung up during the current step
         self._order: tuple[int, ...] = ()
@@ -283,11 +286,11 @@ class LineLoop:
 
         Channels opened or closed during the tick change the card's row order: the
         reply is re-laid to the card's order (new channels send silence this once).
-        Signalling tones the legs asked for (PlayTone) are added.
+        Signalling tones and audio the legs asked for (PlayTone, SendAudio) are added.
         """
         order = self.card.open_channels
         if out is None:
-            if not self._tones:
+            if not self._tones and not self._sending:
                 self.card.write_frames(np.zeros((len(order), FRAME_SAMPLES), np.int16))
                 return
             out = np.zeros((len(order), FRAME_SAMPLES), np.float32)
@@ -299,7 +302,7 @@ class LineLoop:
                 if ch in now_rows:
                     reply[now_rows[ch]] = out[row]
             out = reply
-        if self._tones:
+        if self._tones or self._sending:
             out = self._add_tones(out.astype(np.float32), order)
         self.card.write_frames(np.clip(np.rint(out), -32768, 32767).astype(np.int16))
 
@@ -311,6 +314,14 @@ class LineLoop:
                 out[rows[channel]] += sine(spec.frequencies, FRAME_SAMPLES, spec.level,
                                            start=at)
                 playing[1] = at + FRAME_SAMPLES
+        for channel, sending in list(self._sending.items()):
+            samples, at = sending
+            if channel in rows:
+                chunk = samples[at: at + FRAME_SAMPLES]
+                out[rows[channel], : chunk.size] += chunk
+                sending[1] = at + FRAME_SAMPLES
+            if sending[1] >= samples.size:
+                del self._sending[channel]
         return out
 
     def tick(self) -> np.ndarray:
@@ -426,6 +437,12 @@ class LineLoop:
         elif isinstance(action, StopTone):
             if channel is not None:
                 self._tones.pop(channel, None)
+        elif isinstance(action, SendAudio):
+            if channel is not None:
+                self._sending[channel] = [np.asarray(action.samples, np.float32), 0]
+        elif isinstance(action, StopAudio):
+            if channel is not None:
+                self._sending.pop(channel, None)
         else:
             return self.module(leg.span).perform(leg, action, now)
         return []
@@ -436,6 +453,7 @@ class LineLoop:
 
     def _let_go(self, leg: Leg, channel: int) -> None:
         self._tones.pop(channel, None)
+        self._sending.pop(channel, None)
         self._caller_id.pop(channel, None)
         if self.detector.enabled[channel]:
             self.detector.disable(channel)

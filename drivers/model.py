@@ -107,6 +107,9 @@ class EventKind(StrEnum):
     RING_BEGIN = "ring_begin"
     """FXO: ringing voltage began (an inbound call)."""
     RING_END = "ring_end"
+    RINGER_OFF = "ringer_off"
+    """FXS: our ringer's cadence entered a silent step (DAHDI_EVENT_RINGEROFF): the
+    port is still ringing. Caller ID goes out in the first of these pauses."""
     POLARITY = "polarity"
     """FXO: battery polarity reversed (answer or far-end clear, where the line does it)."""
     WINKFLASH = "winkflash"
@@ -212,6 +215,8 @@ class LineOptions:
     """How the exchange sends caller ID on this line, between the first and second
     rings: ``bell202`` (GR-30-CORE FSK: North America, China), ``v23`` (ETSI CLIP FSK);
     empty: the line has no caller ID service (the call is offered at the first ring).
+    On an FXS port: the standard its phones read; a call to the phone that names who
+    calls sends it in the first ring pause (drivers/signalling/fxs.py).
     chan_dahdi's ``usecallerid`` with ``cidsignalling`` (drivers/dsp/callerid.py)."""
 
     def __post_init__(self) -> None:

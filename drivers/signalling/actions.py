@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
+import numpy as np
+
 from trunkline.drivers.model import HookOp
 
 if TYPE_CHECKING:
@@ -20,8 +22,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Action", "ConfigureDetection", "DetectCallerId", "DetectMf", "DetectorFlags", "Dial",
     "Hook", "MarkAnswered", "OpenAudio", "PlayTone", "ReleaseChannel", "RestartDetection",
-    "SendAnswer", "SendClear", "SendDigits", "SendProceeding", "SendSetup", "SetBits",
-    "StartDetection", "StopDetection", "StopTone", "TakeChannel", "ToneSpec", "features",
+    "SendAnswer", "SendAudio", "SendClear", "SendDigits", "SendProceeding", "SendSetup",
+    "SetBits", "StartDetection", "StopAudio", "StopDetection", "StopTone", "TakeChannel",
+    "ToneSpec", "features",
 ]
 
 
@@ -165,6 +168,19 @@ class PlayTone(Action):
 @dataclass(frozen=True, slots=True)
 class StopTone(Action):
     """Stop the signalling tone the call's channel is sending."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SendAudio(Action):
+    """Send ``samples`` (linear, 8 kHz) once on the call's channel from the next frame
+    on, added to what the channel sends: a caller ID spill to a phone between rings."""
+
+    samples: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class StopAudio(Action):
+    """Stop what :class:`SendAudio` is sending (the phone was lifted mid-spill)."""
 
 
 # -- channel-associated signalling (carried out by the CAS modules on the card) ------------

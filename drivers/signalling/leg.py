@@ -44,7 +44,8 @@ class CallOptions:
     ``hold`` is how long to stay after the answer is classified (None: until the far
     end clears, at most ``max_duration``); ``detect`` the detector flags (from
     :func:`~trunkline.drivers.signalling.detection.detection_flags`); ``amd`` False
-    takes every answer for a person; ``calling`` the calling number (digital lines).
+    takes every answer for a person; ``calling`` the calling number (digital lines;
+    on an FXS port with caller ID, the number its phone shows, with ``calling_name``).
     """
 
     number: str
@@ -54,6 +55,7 @@ class CallOptions:
     amd: bool = True
     detect: tuple[tuple[str, bool], ...] = ()
     calling: str | None = None
+    calling_name: str | None = None
     dial_mode: DialMode = "dtmf"
     dial_tone_timeout: float = 3.0
     blind_dial: bool = False

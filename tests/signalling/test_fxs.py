@@ -98,3 +98,23 @@ def test_after_the_hangup_the_port_says_nothing_to_the_call(kind: str) -> None:
     leg.hangup(5.0)
     assert leg.on_signal(5.0, hook(kind, 5.0)) == []
     assert [type(e) for e in leg.events] == [ev.Alerting, ev.HungUp]
+
+
+def test_caller_id_goes_out_in_the_first_ring_pause_only() -> None:
+    import numpy as np
+
+    spill = np.ones(800, np.float32)
+    leg = FxsLeg(3, 4, CHANNEL, "agent-7", spill=spill)
+    leg.start(1.0)
+    out = leg.on_signal(2.0, hook("ringer_off", 2.0))
+    assert len(out) == 1 and isinstance(out[0], act.SendAudio) and out[0].samples is spill
+    assert leg.on_signal(7.0, hook("ringer_off", 7.0)) == []  # sig_analog: rings == cidrings
+    out = leg.on_signal(8.0, hook("offhook", 8.0))
+    assert out[0] == act.StopAudio() and ev.Answered(8.0, "offhook", person=True) in out
+
+
+def test_no_caller_id_without_a_spill_or_after_the_answer() -> None:
+    leg = rung()
+    assert leg.on_signal(2.0, hook("ringer_off", 2.0)) == []
+    leg.on_signal(3.0, hook("offhook", 3.0))
+    assert leg.on_signal(4.0, hook("ringer_off", 4.0)) == []

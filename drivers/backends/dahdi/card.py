@@ -149,7 +149,8 @@ EVENT_MAP: dict[str, EventRule] = {
     "DAHDI_EVENT_RINGERON": EventRule(None, "our ringer started (we asked for it)"),
     # __rbs_otimer_expire queues RINGEROFF at every silent step of our ringer's cadence
     # (after each burst), not when ringing stops: the port is still ringing.
-    "DAHDI_EVENT_RINGEROFF": EventRule(None, "our ringer's silent step (still ringing)"),
+    "DAHDI_EVENT_RINGEROFF": EventRule(EventKind.RINGER_OFF, "our ringer's silent step "
+                                       "(still ringing): caller ID is sent in it"),
     "DAHDI_EVENT_HOOKCOMPLETE": EventRule(None, "a hook change we asked for completed"),
     "DAHDI_EVENT_BITSCHANGED": EventRule(EventKind.BITS_CHANGED, "CAS: GETRXBITS gives bits"),
     "DAHDI_EVENT_PULSE_START": EventRule(None, "pulse digit starts (we detect digits in DSP)"),
@@ -1100,7 +1101,8 @@ class DahdiCard(CardABC):
             return
         simple = {lib.DAHDI_EVENT_ONHOOK: EventKind.ONHOOK,
                   lib.DAHDI_EVENT_WINKFLASH: EventKind.WINKFLASH,
-                  lib.DAHDI_EVENT_DIALCOMPLETE: EventKind.DIAL_COMPLETE}
+                  lib.DAHDI_EVENT_DIALCOMPLETE: EventKind.DIAL_COMPLETE,
+                  lib.DAHDI_EVENT_RINGEROFF: EventKind.RINGER_OFF}
         if code == lib.DAHDI_EVENT_POLARITY:
             self._on_polarity(channel, info.span)
             return

@@ -24,7 +24,14 @@ from trunkline.drivers.backends.emulated.digits import frame_keys
 from trunkline.drivers.backends.emulated.farend import FarEndPlan, Step, build_plan
 from trunkline.drivers.backends.emulated.network import Network, Port
 from trunkline.drivers.backends.emulated.plan import Behaviour, Subscriber
-from trunkline.drivers.dsp.callerid import CallerId, encode_message, modulate
+from trunkline.drivers.dsp.callerid import (
+    CallerId,
+    CallerIdError,
+    FskReceiver,
+    decode_message,
+    encode_message,
+    modulate,
+)
 from trunkline.drivers.dsp.tones import dtmf, silence, to_int16
 from trunkline.drivers.model import EventKind
 
@@ -308,7 +315,13 @@ class Phone(Port):
     """A telephone on an FXS port: an agent's position.
 
     The phone keeps the last ten seconds of what it heard (``heard``), so tests can
-    check what reached the agent.
+    check what reached the agent. While it rings it reads caller ID, as a phone with a
+    display does: ``caller_id`` is the last message read (None: none yet this call).
+
+    The port's ringer runs here too, with the zone's ring cadence: each silent step of
+    the cadence is a RINGER_OFF event, as DAHDI's __rbs_otimer_expire queues
+    DAHDI_EVENT_RINGEROFF (on dahdi:sim the simulated kernel's ringer does that and
+    these events are not passed on).
     """
 
     HEARD_SECONDS = 10
@@ -321,6 +334,8 @@ class Phone(Port):
         self._heard = np.zeros(self.HEARD_SECONDS * 8000, dtype=np.int16)
         self._heard_pos = 0
         self.rings = 0
+        self.caller_id: CallerId | None = None
+        self._fsk: FskReceiver | None = None
 
     # -- the card's side -------------------------------------------------------------
     def ring(self, on: bool) -> None:
@@ -329,11 +344,25 @@ class Phone(Port):
         if on and self.state is PhoneState.ONHOOK:
             self.state = PhoneState.RINGING
             self.rings += 1
+            self.caller_id = None
+            self._fsk = FskReceiver()
+            self.network.listeners.add(self)  # the line between rings: caller ID
+            self._ringer_step(0)
             if self.settings.auto_answer:
                 self.after(self.settings.answer_after.sample(self.network.rng), self.lift)
         elif not on and self.state is PhoneState.RINGING:
             self.state = PhoneState.ONHOOK
             self.cancel_timers()
+            self.network.listeners.discard(self)
+            self._fsk = None
+
+    def _ringer_step(self, position: int) -> None:
+        """Cadence step ``position`` (even: ringing, odd: silent) has begun."""
+        cadence = self.network.sounds.zone.ring_cadence_ms or (1000, 4000)
+        if position % 2:
+            self.emit(EventKind.RINGER_OFF)
+        length = cadence[position % len(cadence)] / 1000
+        self.after(max(length, 0.02), lambda: self._ringer_step(position + 1))
 
     def disconnect(self) -> None:
         """The card removed battery (kewlstart disconnect): the agent hangs up."""
@@ -346,6 +375,7 @@ class Phone(Port):
             return
         self.cancel_timers()
         self.state = PhoneState.OFFHOOK
+        self._fsk = None
         self.network.listeners.add(self)
         self.emit(EventKind.OFFHOOK)
         if self.settings.talks:
@@ -384,10 +414,22 @@ class Phone(Port):
         self.play(steps)
 
     def hear(self, frame: np.ndarray) -> None:
+        if self.state is PhoneState.RINGING:
+            self._read_caller_id(frame)
+            return
         n = frame.size
         pos = self._heard_pos % self._heard.size
         self._heard[pos:pos + n] = np.clip(frame, -32768, 32767).astype(np.int16)
         self._heard_pos += n
+
+    def _read_caller_id(self, frame: np.ndarray) -> None:
+        if self._fsk is None:
+            return
+        for message in self._fsk.feed(frame):
+            try:
+                self.caller_id = decode_message(message)
+            except CallerIdError:
+                continue  # a display shows nothing for a message it cannot read
 
     @property
     def heard(self) -> np.ndarray:
@@ -398,6 +440,8 @@ class Phone(Port):
             np.zeros(0, dtype=np.int16)
 
     def set_out_of_service(self, out: bool) -> None:
+        if out:
+            self.ring(False)
         self.out_of_service = out
         if out:
             self.hangup()
