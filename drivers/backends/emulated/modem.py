@@ -27,7 +27,8 @@ Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
   §6.3.1, TS 27.007 §6.2: OK at once, the end comes later as NO CARRIER or BUSY),
   ``ATA``, ``ATH``/``AT+CHUP`` (§6.5), ``AT+VTS`` (§C.2.11), ``AT+CEER`` (§6.10;
   this modem reports ``+CEER: "<cause name>",<cause>`` with the TS 24.008 cause),
-  ``AT+CFUN``, the audio switches (``AT+QPCMV``, ``AT+CPCMREG``, ``AT^CVOICE``,
+  ``AT+CFUN``, ``AT+CLVL`` (§8.23, 0..5, kept but not applied to the audio), the
+  audio switches (``AT+QPCMV``, ``AT+CPCMREG``, ``AT^CVOICE``,
   ``AT^DDSETEX``; ``AT^CVOICE?`` answers voice on, or ``ERROR`` without ``voice``), and
   OK to the SMS set-up commands (``AT+CMGF``, ``AT+CNMI``, ``AT+CSCS``); anything
   else is ``ERROR``.
@@ -310,6 +311,7 @@ class EmulatedModem:
 
     def _reset_state(self) -> None:
         self.echo = True
+        self.volume = 3
         self.cmee = 0
         self.clip = False
         self.creg_n = 0
@@ -590,6 +592,19 @@ class EmulatedModem:
                 self._reply(f"{label}: {self.settings.iccid}")
         elif body.startswith("+CPIN="):
             self._enter_pin(line)
+        elif body.startswith("+CLVL"):
+            # TS 27.007 §8.23 loudspeaker volume: this module's range is 0..5 (the range
+            # is the manufacturer's; +CLVL=? says it); its audio is not scaled by it.
+            value = body[6:]
+            if body == "+CLVL?":
+                self._reply(f"+CLVL: {self.volume}")
+            elif body == "+CLVL=?":
+                self._reply("+CLVL: (0-5)")
+            elif body.startswith("+CLVL=") and value.isdigit() and int(value) <= 5:
+                self.volume = int(value)
+                self._reply()
+            else:
+                self._error(4)
         elif body in ("+QPINC?", "+SPIC", "^CPIN?", "+CPINR", '+CPINR="SIM PIN"'):
             self._pin_counters(body)
         elif body == "^CVOICE?":

@@ -20,9 +20,13 @@ pseudo-terminals, stepped by the card in its tick, on the emulated network's num
 plan, so CI runs the backend with pyserial on real ttys. Everything else is the same
 code a real module gets.
 
-What it does not do yet: audio through USB Audio Class devices (ALSA), echo
-cancellation and gain on the module's audio (the modules' own AT commands for them,
-e.g. Quectel AT+QEEC/AT+CLVL, are not sent), and SIM PIN entry.
+A module whose voice is a USB Audio Class card (``audio = "uac"``: Quectel EC2x after
+AT+QPCMV=1,2) has its ALSA card found from its USB port in sysfs and paced into the
+same 20 ms frames (:mod:`.uac`).
+
+What it does not do: echo cancellation on our side (the card model has none). The
+modules' own echo and gain settings are the installer's ``audio_commands``, sent at each
+init; docs/mobile.md says what is known of them per family.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ from trunkline.drivers.backends.mobile.config import (
     sample_mobile_config,
 )
 from trunkline.drivers.backends.mobile.sms import SmsAgent
+from trunkline.drivers.backends.mobile.uac import (
+    AlsaAudio,
+    UacPacer,
+    find_uac_card,
+    usb_port_of_tty,
+)
 from trunkline.drivers.backends.mobile.voice import VoiceModule
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.dsp import g711
@@ -83,12 +93,16 @@ class _Module:
         self.number = number
         self.config = config
         self.law = law
-        self.voice = VoiceModule(config.profile, pin=config.pin)
+        self.voice = VoiceModule(config.profile, pin=config.pin, uac=config.uac,
+                                 audio_commands=config.audio_commands)
         # SMS share the AT channel: the agent's commands queue with the calls' ones, and
         # what the voice side does not take (SMS URCs, answers, restarts) goes to it.
         self.sms = SmsAgent(self.voice.submit)
         self.at: serial.Serial | None = None
         self.audio: serial.Serial | None = None
+        #: A USB Audio Class card instead of a serial audio port, and its pacing.
+        self.alsa: AlsaAudio | None = None
+        self.pacer: UacPacer | None = None
         self.emulated: Any = None
         self.rx = bytearray()
         self.events: deque[ModemCallEvent] = deque()
@@ -110,8 +124,15 @@ class _Module:
             # timeout: a read of bytes known to be on their way waits at most 1 s.
             self.at = serial.Serial(at_path, self.config.baudrate, timeout=1.0,
                                     write_timeout=1.0)
-            if audio_path:
+            if self.config.uac:
+                device = _alsa_device(audio_path, at_path)
+                self.alsa = AlsaAudio(device, self.config.audio_rate)
+                self.pacer = UacPacer(self.config.audio_rate)
+            elif audio_path:
                 self.audio = serial.Serial(audio_path, 115200, timeout=1.0, write_timeout=1.0)
+        except CardNotFound as err:
+            self.close()
+            raise CardNotFound(f"module {self.config.name}: {err}") from err
         except (serial.SerialException, OSError) as err:
             self.close()
             raise CardNotFound(f"module {self.config.name}: cannot open {err.filename or at_path}"
@@ -123,6 +144,9 @@ class _Module:
             if port is not None:
                 port.close()
         self.at = self.audio = None
+        if self.alsa is not None:
+            self.alsa.close()
+        self.alsa = None
 
     def _read(self, port: serial.Serial, announced: int) -> bytes:
         want = max(announced, port.in_waiting)
@@ -190,6 +214,8 @@ class _Module:
             if emulated is not None:
                 emulated.at.incoming += len(out)
         self.events.extend(self.voice.take_call_events())
+        if self.alsa is not None and self.pacer is not None:
+            self.pacer.capture(self.alsa.read())
         if self.audio is not None:
             pcm = self._read(self.audio,
                              emulated.audio.written - self.audio_read if emulated else 0)
@@ -202,7 +228,11 @@ class _Module:
 
     def frame(self) -> np.ndarray:
         """160 received samples (silence when the module sent none)."""
-        if len(self.rx) >= FRAME_BYTES:
+        if self.pacer is not None:
+            pcm = self.pacer.frame()
+            if pcm is not None:
+                return _scaled(pcm, self.rx_scale)
+        elif len(self.rx) >= FRAME_BYTES:
             pcm = np.frombuffer(bytes(self.rx[:FRAME_BYTES]), dtype="<i2").astype(np.int16)
             del self.rx[:FRAME_BYTES]
             return _scaled(pcm, self.rx_scale)
@@ -211,7 +241,15 @@ class _Module:
         return np.zeros(FRAME_SAMPLES, dtype=np.int16)
 
     def send(self, samples: np.ndarray, now: float) -> None:
-        if self.audio is None or not self.voice.in_call or self.lost is not None:
+        if not self.voice.in_call or self.lost is not None:
+            return
+        if self.alsa is not None and self.pacer is not None:
+            try:
+                self.alsa.write(self.pacer.playback(_scaled(samples, self.tx_scale)))
+            except OSError as err:
+                self._lose(f"the module's sound card failed: {err}", now)
+            return
+        if self.audio is None:
             return
         data = _scaled(samples, self.tx_scale).astype("<i2").tobytes()
         try:
@@ -226,6 +264,15 @@ class _Module:
         st = self.voice.status
         return Alarm.NONE if (self.lost is None and st.initialised and st.sim == "ready"
                               and st.registered) else Alarm.RED
+
+
+def _alsa_device(audio: str, at_path: str) -> str:
+    """The ALSA device of a module's USB audio: named (``alsa:<device>``), or the card of
+    its USB port (``uac:<port>``) or of the USB device its AT port is on (``uac``)."""
+    if audio.startswith("alsa:"):
+        return audio[5:]
+    port = audio[4:] if audio.startswith("uac:") else usb_port_of_tty(at_path)
+    return find_uac_card(port).device
 
 
 def _scaled(pcm: np.ndarray, scale: float) -> np.ndarray:
@@ -266,10 +313,12 @@ class _Link:
         m = self._module
         return {"name": m.config.name, "profile": m.config.profile,
                 "port": m.at.port if m.at is not None else m.config.port,
-                "audio": m.audio.port if m.audio is not None else m.config.audio,
+                "audio": (m.audio.port if m.audio is not None else
+                          m.alsa.device if m.alsa is not None else m.config.audio),
                 "emulated": m.config.emulated, "lost": m.lost, **m.voice.status.as_dict(),
                 "pin_source": m.config.pin_source,
-                "audio_underruns": m.underruns, "audio_overruns": m.overruns}
+                "audio_underruns": m.underruns,
+                "audio_overruns": m.overruns + (m.pacer.overruns if m.pacer else 0)}
 
 
 class MobileCard(CardABC):

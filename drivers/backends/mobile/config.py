@@ -13,7 +13,13 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     name = "ec25-1"
     port = "/dev/ttyUSB2"         # its AT port
     audio = "/dev/ttyUSB1"        # its PCM port (8 kHz, 16-bit LE); "" for none: a
-                                  # Quectel's interface 1 (a SIMCom's is interface 4)
+                                  # Quectel's interface 1 (a SIMCom's is interface 4);
+                                  # "uac" (USB Audio Class: the ALSA card of the AT
+                                  # port's USB device), "uac:1-1.4" (of that USB port) or
+                                  # "alsa:hw:CARD=Android,DEV=0" (that ALSA device)
+    audio_rate = 8000             # USB audio only: the card's rate (8000 | 16000)
+    audio_commands = ["AT+CLVL=3"]   # the module's own level/echo settings, sent at
+                                  # each init (docs/mobile.md: what each family has)
     profile = "quectel"           # generic | quectel | simcom | huawei
     baudrate = 115200
     rx_gain = 0.0                 # dB on what the module sends us (-20..20)
@@ -56,9 +62,20 @@ PROFILE_NAMES = ("generic", "quectel", "simcom", "huawei")
 FAULTS = ("reset", "garbage", "unplug")
 _TOP = {"spec", "name", "zone", "law", "network", "seed", "module"}
 _PIN_KEYS = ("pin", "pin_file", "pin_env")
-_REAL = {"name", "port", "audio", "profile", "baudrate", "rx_gain", "tx_gain", *_PIN_KEYS}
+#: Commands audio_commands may not carry: they place, answer or end calls, touch the
+#: SIM's PIN or locks, send or delete SMS, or power the module down, all of which the
+#: backend does itself and must know about.
+_FORBIDDEN = ("ATD", "ATA", "ATH", "ATZ", "AT&F", "AT+CHUP", "AT+CPIN", "AT+CLCK", "AT+CPWD",
+              "AT+CFUN", "AT+CMG", "AT+CNMI", "AT+CPMS", "AT+CSCA", "AT+QPOWD", "AT+CPOF",
+              "AT+CPOWD", "AT+CPCMREG", "AT+QPCMV", "AT^DDSETEX", "ATE")
+_REAL = {"name", "port", "audio", "audio_rate", "profile", "baudrate", "rx_gain", "tx_gain",
+         "audio_commands", *_PIN_KEYS}
+#: Profiles whose modules may carry voice on a USB Audio Class card: Quectel EC2x/EG9x
+#: (AT+QPCMV=1,2); SIMCom SIM7600 and Huawei sticks use a serial audio port.
+UAC_PROFILES = ("quectel", "generic")
 _EMULATED = {"name", "emulated", "profile", "number", "sim", "registration", "rssi", "faults",
-             "operator", "rx_gain", "tx_gain", "sim_pin", "pin_attempts", *_PIN_KEYS}
+             "operator", "rx_gain", "tx_gain", "sim_pin", "pin_attempts", "audio_commands",
+             *_PIN_KEYS}
 #: Gains an installer may set, in dB (beyond that, fix the module's own levels).
 GAIN_LIMIT = 20.0
 
@@ -91,6 +108,16 @@ class ModuleConfig:
     """Emulated modules: the PIN the emulated SIM takes."""
     pin_attempts: int = 3
     """Emulated modules: the PIN attempts the emulated SIM has left."""
+    audio_rate: int = 8000
+    """The USB audio card's sample rate (``audio = "uac..."`` or ``"alsa:..."``)."""
+    audio_commands: tuple[str, ...] = ()
+    """The installer's settings of the module's own gains and echo canceller, sent at
+    each init (they do not survive a module restart)."""
+
+    @property
+    def uac(self) -> bool:
+        """Voice on a USB Audio Class card (ALSA) rather than a serial PCM port."""
+        return self.audio == "uac" or self.audio.startswith(("uac:", "alsa:"))
 
 
 @dataclass(frozen=True)
@@ -150,6 +177,24 @@ def _pin(doc: TomlDocument, raw: dict[str, Any], path: tuple[str | int, ...],
     return pin, source
 
 
+def _audio_commands(doc: TomlDocument, raw: dict[str, Any], path: tuple[str | int, ...]
+                    ) -> tuple[str, ...]:
+    value = raw.get("audio_commands", [])
+    key = (*path, "audio_commands")
+    if not isinstance(value, list):
+        raise doc.error("audio_commands must be a list of AT commands", key)
+    for j, command in enumerate(value):
+        if not isinstance(command, str) or not command.upper().startswith("AT") or \
+                not command.isascii() or not command.isprintable() or ";" in command:
+            raise doc.error(f"each audio command is one AT command line (AT..., no ';'), "
+                            f"not {command!r}", (*key, j))
+        upper = command.upper()
+        if upper.startswith(_FORBIDDEN):
+            raise doc.error(f"{command!r} is not an audio setting: the backend sends the "
+                            "commands for calls, SIM, SMS and power itself", (*key, j))
+    return tuple(value)
+
+
 def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> ModuleConfig:
     path: tuple[str | int, ...] = ("module", i)
     if not isinstance(raw, dict):
@@ -168,6 +213,7 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
                                 f"{value!r}", (*path, key))
             gains[key] = float(value)
     pin, pin_source = _pin(doc, raw, path, base)
+    audio_commands = _audio_commands(doc, raw, path)
     name = raw.get("name", f"module{i + 1}")
     if not isinstance(name, str) or not name:
         raise doc.error(f"name must be a non-empty string, not {name!r}", (*path, "name"))
@@ -184,13 +230,29 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
         if not isinstance(audio, str):
             raise doc.error(f"audio must be a device path or \"\", not {audio!r}",
                             (*path, "audio"))
+        uac = audio == "uac" or audio.startswith(("uac:", "alsa:"))
+        if uac and profile not in UAC_PROFILES:
+            raise doc.error(f"a {profile} module carries voice on a serial audio port, not "
+                            f"USB audio: audio = \"/dev/ttyUSB...\"", (*path, "audio"))
+        if audio.startswith(("uac:", "alsa:")) and not audio.split(":", 1)[1]:
+            raise doc.error(f"{audio!r} needs what follows the colon: a USB port "
+                            "(uac:1-1.4) or an ALSA device (alsa:hw:CARD=Android,DEV=0)",
+                            (*path, "audio"))
+        rate = raw.get("audio_rate", 8000)
+        if "audio_rate" in raw and not uac:
+            raise doc.error("audio_rate is for USB audio (audio = \"uac\"); a serial audio "
+                            "port carries 8 kHz", (*path, "audio_rate"))
+        if rate not in (8000, 16000) or isinstance(rate, bool):
+            raise doc.error(f"audio_rate must be 8000 or 16000, not {rate!r}",
+                            (*path, "audio_rate"))
         baud = raw.get("baudrate", 115200)
         if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
             raise doc.error(f"baudrate must be a positive whole number, not {baud!r}",
                             (*path, "baudrate"))
         return ModuleConfig(name, profile, port, audio, baud,
                             rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
-                            pin=pin, pin_source=pin_source)
+                            pin=pin, pin_source=pin_source, audio_rate=rate,
+                            audio_commands=audio_commands)
     values: dict[str, Any] = {}
     for key, kind, check, what in (
         ("number", str, lambda v: all(c in "+0123456789" for c in v), "digits"),
@@ -226,7 +288,8 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
         faults.append((float(at), kind))
     return ModuleConfig(name, profile, emulated=True, faults=tuple(faults),
                         rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
-                        pin=pin, pin_source=pin_source, **values)
+                        pin=pin, pin_source=pin_source, audio_commands=audio_commands,
+                        **values)
 
 
 def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCardConfig:

@@ -33,7 +33,7 @@ is at.py, the card around it card.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trunkline.causes import Q850_CAUSES
@@ -221,6 +221,9 @@ class ModuleStatus:
     pin_attempts: int | None = None
     """PIN attempts the SIM has left (the profile's counter); None: not known."""
     puk_attempts: int | None = None
+    audio: dict[str, str] = field(default_factory=dict)
+    """Each of the installer's audio commands and what the module said to it (``OK``, or
+    the error), from the last init."""
     pin_note: str = ""
     """What we did about a SIM asking for its PIN, in words (``entered``, ``wrong PIN:
     ...``, ``not entered: ...``); never the PIN."""
@@ -247,7 +250,7 @@ class ModuleStatus:
                 "initialised": self.initialised, "responding": self.responding,
                 "restarts": self.restarts, "garbage": self.garbage, "voice": self.voice,
                 "pin_attempts": self.pin_attempts, "puk_attempts": self.puk_attempts,
-                "pin_note": self.pin_note}
+                "pin_note": self.pin_note, "audio_commands": dict(self.audio)}
 
 
 #: Seconds between status polls (+CSQ, +CREG?) and between init attempts when the
@@ -281,9 +284,17 @@ class VoiceModule:
     """
 
     def __init__(self, profile: Profile | str = "generic", *,
-                 extra_init: tuple[str, ...] = (), pin: str = "") -> None:
+                 extra_init: tuple[str, ...] = (), pin: str = "", uac: bool = False,
+                 audio_commands: tuple[str, ...] = ()) -> None:
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
+        if uac:
+            # Quectel: AT+QPCMV=1,2 puts the call's voice on the USB Audio Class card
+            # instead of the serial port (1,0) (Quectel's "Voice over USB and UAC" note;
+            # chan_quectel sends it in UAC mode).
+            self.profile = replace(self.profile, init=tuple(
+                "AT+QPCMV=1,2" if c == "AT+QPCMV=1,0" else c for c in self.profile.init))
         self.extra_init = extra_init
+        self.audio_commands = audio_commands
         self._pin = pin
         #: The SIM refused our PIN (or the entry failed): never entered again by us.
         self._pin_refused = False
@@ -310,7 +321,8 @@ class VoiceModule:
     def _init_rest(self, now: float) -> None:
         commands = ["AT+CMEE=2", "ATI", "AT+CPIN?", "AT+CIMI", self.profile.iccid,
                     "AT+CLIP=1", "AT+CREG=2", "AT+CEREG=2", "AT+COPS=3,0", "AT+COPS?",
-                    *self.profile.init, *self.extra_init, "AT+CREG?", "AT+CSQ"]
+                    *self.profile.init, *self.audio_commands, *self.extra_init, "AT+CREG?",
+                    "AT+CSQ"]
         for i, text in enumerate(commands):
             last = i == len(commands) - 1
             self._send(Command(text), "init", "done" if last else text, now)
@@ -473,6 +485,8 @@ class VoiceModule:
             st.imsi = r.lines[0].strip()
         elif detail == self.profile.iccid and r.ok and r.lines:
             st.iccid = re.sub(r"^[+^][A-Z]+:\s*", "", r.lines[0]).strip()
+        elif detail in self.audio_commands:
+            st.audio[detail] = "OK" if r.ok else (r.text or r.result.value)
         elif detail == "AT^CVOICE?":
             # <mode> 0 is voice on; an ERROR is firmware without voice (SMS only).
             mode = split_fields(r.line("^CVOICE") or "") if r.ok else ()
