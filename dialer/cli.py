@@ -78,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     __import__("trunkline.dialer.runner.cli", fromlist=["_"]).register_run_command(sub)
     __import__("trunkline.dialer.cleaning.cli", fromlist=["_"]).register_clean_commands(sub)
     __import__("trunkline.dialer.service.serve_cli", fromlist=["_"]).register_serve_command(sub)
+    __import__("trunkline.dialer.webhooks.cli", fromlist=["_"]).register_machine_commands(sub)
     # ``trunkline users`` is a top-level command: the service's users are not a dialing job
     __import__("trunkline.dialer.service.users_cli",
                fromlist=["_"]).register_users_command(subparsers)

@@ -44,9 +44,13 @@ from trunkline.dialer.service.web_auth import (
     WebContext,
 )
 from trunkline.dialer.service.web_desk import desk
+from trunkline.dialer.service.web_machine import machine
+from trunkline.dialer.service.web_recordings import recordings
+from trunkline.dialer.service.web_reports import reports
 from trunkline.dialer.service.web_routes import api, auth
 from trunkline.dialer.service.websessions import SessionTable
 from trunkline.dialer.store import Store
+from trunkline.dialer.webhooks.dispatcher import WebhookDispatcher
 
 #: The largest request body taken (the API's requests are small JSON objects).
 MAX_BODY = 64 * 1024
@@ -180,9 +184,11 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_host:
             host.start(asyncio.get_running_loop())
+        webhooks.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(webhooks.stop)
             if manage_host:
                 await asyncio.to_thread(host.stop)
             store.close()
@@ -198,6 +204,8 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
             "/api/ws (same cookie; same origin)."),
         docs_url=None, redoc_url=None)
     app.state.ctx = ctx
+    # the webhook outbox is posted by a thread of its own (issue 18 item 6)
+    app.state.webhooks = webhooks = WebhookDispatcher(store, clock=clock)
     app.add_middleware(Guard, ctx=ctx)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
@@ -207,6 +215,9 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.include_router(auth)
     app.include_router(api)
     app.include_router(desk)
+    app.include_router(machine)
+    app.include_router(recordings)
+    app.include_router(reports)
     app.include_router(assign)
 
     @app.websocket("/api/ws")

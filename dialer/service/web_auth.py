@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import APIKeyCookie, APIKeyHeader
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from trunkline.dialer.service.host import ServiceHost
@@ -50,6 +50,11 @@ cookie_scheme = APIKeyCookie(name=COOKIE, auto_error=False,
 csrf_scheme = APIKeyHeader(name=CSRF_HEADER, auto_error=False,
                            description="the session's CSRF token (GET /api/me); required "
                                        "on every POST, PUT, PATCH and DELETE")
+
+bearer_scheme = HTTPBearer(auto_error=False,
+                           description="an API token (trunkline dialer tokens add, or POST "
+                                       "/api/tokens): acts as its user with its role; no "
+                                       "CSRF token needed")
 
 
 def secret_key(store_path: str) -> bytes:
@@ -182,10 +187,16 @@ def remote(request: Request) -> str | None:
 
 def current_session(request: Request,
                     cookie: Annotated[str | None, Depends(cookie_scheme)],
-                    csrf: Annotated[str | None, Depends(csrf_scheme)]) -> WebSession:
+                    csrf: Annotated[str | None, Depends(csrf_scheme)],
+                    bearer: Annotated[HTTPAuthorizationCredentials | None,
+                                      Depends(bearer_scheme)] = None) -> WebSession:
     """The caller's session (401 without one); on POST/PUT/PATCH/DELETE also the CSRF
-    token (403 naming what is wrong)."""
+    token (403 naming what is wrong). A machine client's ``Authorization: Bearer``
+    token stands for a session of its user with the token's role, without CSRF: a
+    browser never adds that header to a request another site makes."""
     ctx = context(request)
+    if bearer is not None:
+        return token_session(ctx, bearer.credentials)
     session = ctx.session_of(cookie)
     if session is None:
         raise ApiError(401, "unauthenticated",
@@ -199,6 +210,19 @@ def current_session(request: Request,
             raise ApiError(403, "csrf", f"{CSRF_HEADER} does not match this session's "
                                         "token (it changes at each login)")
     return session
+
+
+def token_session(ctx: WebContext, token: str) -> WebSession:
+    """The session an API token stands for (401 if it is unknown, revoked, expired or
+    its user disabled); never stored in the session table."""
+    found = ctx.store.token_user(token, now=ctx.clock())
+    if found is None:
+        raise ApiError(401, "unauthenticated", "the API token is unknown, revoked or "
+                                               "expired, or its user is disabled",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    record, role = found
+    now = ctx.clock()
+    return WebSession(f"token:{record.id}", record.user, role, "", record.created_at, now)
 
 
 def require(role: str) -> Callable[..., WebSession]:

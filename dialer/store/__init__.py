@@ -54,6 +54,10 @@ One :class:`Store` offers all of it; each part is a module of its own:
 - :mod:`~trunkline.dialer.store.assignments`: which campaigns each user may log in to at
   the desk, and at which level (schema 8);
 - :mod:`~trunkline.dialer.store.views`: calls and contacts as a user may see them;
+- :mod:`~trunkline.dialer.store.recordings`: each call's recording with its tags, QA
+  forms and scores (schema 9);
+- :mod:`~trunkline.dialer.store.tokens`: API tokens of machine clients (schema 9);
+- :mod:`~trunkline.dialer.store.webhooks`: webhooks and their durable outbox (schema 9);
 - :mod:`~trunkline.dialer.store.provider`: :class:`StoreContacts`, the engine's contact
   provider, which persists the engine's output before it is carried out.
 """
@@ -74,6 +78,7 @@ from trunkline.dialer.store.desk import DeskRecords
 from trunkline.dialer.store.dnc import GLOBAL as GLOBAL
 from trunkline.dialer.store.dnc import DncLists
 from trunkline.dialer.store.provider import StoreContacts as StoreContacts
+from trunkline.dialer.store.recordings import Recordings
 from trunkline.dialer.store.recovery import InFlight as InFlight
 from trunkline.dialer.store.recovery import Recovery
 from trunkline.dialer.store.recovery import Resolution as Resolution
@@ -82,16 +87,19 @@ from trunkline.dialer.store.schema import SCHEMA_VERSION as SCHEMA_VERSION
 from trunkline.dialer.store.schema import migrate as migrate
 from trunkline.dialer.store.sessions import AgentSessions
 from trunkline.dialer.store.sms import SmsRecords
+from trunkline.dialer.store.tokens import ApiTokens
 from trunkline.dialer.store.users import ROLES as ROLES
 from trunkline.dialer.store.users import User as User
 from trunkline.dialer.store.users import Users
 from trunkline.dialer.store.views import Viewer as Viewer
 from trunkline.dialer.store.views import Views
+from trunkline.dialer.store.webhooks import Webhooks
 from trunkline.dialer.store.websessions import WebSessionRecords
 
 
 class Store(Recovery, CleaningRecords, DeskRecords, SmsRecords, AgentSessions, Counters,
-            DncLists, Contacts, Users, AuditLog, Views, WebSessionRecords, Assignments):
+            DncLists, Contacts, Users, AuditLog, Views, WebSessionRecords, Assignments,
+            Recordings, ApiTokens, Webhooks):
     """The campaign database. One connection, used from one thread at a time.
 
     ``path`` may be ``":memory:"`` for tests. Several processes may share a file: every
