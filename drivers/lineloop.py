@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -74,7 +74,7 @@ from trunkline.drivers.signalling.base import (
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.errors import ChannelError
 
-__all__ = ["LineLoop", "Listener", "ModuleSpec"]
+__all__ = ["LineLoop", "Listener", "ModuleSpec", "VirtualAudio"]
 
 
 def _spec(given: ModuleSpec | str | None, span: SpanInfo) -> ModuleSpec | None:
@@ -92,6 +92,20 @@ def _spec(given: ModuleSpec | str | None, span: SpanInfo) -> ModuleSpec | None:
 
 #: Who hears what legs and spans report: ``(leg, event)``, ``leg`` None for span events.
 Listener = Callable[[Leg | None, Any], None]
+
+
+class VirtualAudio(Protocol):
+    """Channels whose audio does not pass through the card (a browser's WebRTC audio,
+    issue 19), numbered after the card's: their frames join the tick's as extra rows,
+    so detection, bridges, listening and recordings treat them as any channel."""
+
+    def read_frames(self) -> tuple[tuple[int, ...], np.ndarray]:
+        """The channels moving audio now and one 160-sample frame each (rows in order)."""
+        ...
+
+    def write_frames(self, channels: tuple[int, ...], frames: np.ndarray) -> None:
+        """What each of ``channels`` sends this tick (float rows, in order)."""
+        ...
 
 
 class LineLoop:
@@ -151,6 +165,8 @@ class LineLoop:
         self.rows: dict[int, int] = {}
         self.ticks = 0
         self._closed = False
+        self._virtual: VirtualAudio | None = None
+        self._virtual_rows: tuple[int, ...] = ()
         self._always_open = [c for m in dict.fromkeys(self.modules.values()) if m.always_open
                              for c in m.channels]
         card.open(self._always_open)
@@ -219,13 +235,42 @@ class LineLoop:
         """True while a leg holds ``channel``."""
         return channel in self.by_channel
 
+    def add_virtual_span(self, span: int, module: Signalling, audio: VirtualAudio,
+                         channels: Iterable[int]) -> None:
+        """Drive calls on ``channels`` that are not the card's: ``module`` builds and
+        signals their legs as a span's module does, ``audio`` moves their frames (one
+        virtual span per loop). Their rows follow the card's in :meth:`read`; the
+        detector grows to cover them (only before any channel detects)."""
+        numbers = tuple(channels)
+        if span in self.modules or self._virtual is not None:
+            raise ChannelError(f"span {span} is driven already (one virtual span per loop)")
+        clash = set(numbers) & set(self.card.channels)
+        if clash:
+            raise ChannelError(f"virtual channels {sorted(clash)} are the card's")
+        top = max(numbers) + 1
+        if top > self.detector.max_channels:
+            if self.detector.enabled.any():
+                raise ChannelError("virtual channels are added before calls detect")
+            self.detector = Detector(self.zone, max_channels=top)
+        self.modules[span] = module
+        self._span_of.update(dict.fromkeys(numbers, span))
+        self._virtual = audio
+
     # -- the tick -----------------------------------------------------------------------
     def read(self) -> np.ndarray:
-        """Wait for the next frame; int16, one row per open channel (see :attr:`rows`)."""
+        """Wait for the next frame; int16, one row per open channel (see :attr:`rows`);
+        virtual channels (:meth:`add_virtual_span`) follow the card's."""
         frames = self.card.read_frames()
         self._order = self.card.open_channels
         self.rows = {ch: i for i, ch in enumerate(self._order)}
         self.ticks += 1
+        if self._virtual is not None:
+            ids, extra = self._virtual.read_frames()
+            self._virtual_rows = ids
+            if ids:
+                base = len(self._order)
+                self.rows.update({ch: base + i for i, ch in enumerate(ids)})
+                frames = np.vstack([frames, extra.astype(frames.dtype, copy=False)])
         return frames
 
     def signal(self, now: float) -> None:
@@ -288,6 +333,15 @@ class LineLoop:
         reply is re-laid to the card's order (new channels send silence this once).
         Signalling tones and audio the legs asked for (PlayTone, SendAudio) are added.
         """
+        if self._virtual is not None and self._virtual_rows:
+            ids = self._virtual_rows
+            if out is None:
+                self._virtual.write_frames(ids, np.zeros((len(ids), FRAME_SAMPLES),
+                                                         np.float32))
+            else:
+                self._virtual.write_frames(ids, np.asarray(
+                    out[[self.rows[ch] for ch in ids]], np.float32))
+                out = out[:len(self._order)]
         order = self.card.open_channels
         if out is None:
             if not self._tones and not self._sending:

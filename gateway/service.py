@@ -104,6 +104,10 @@ class GatewayService:
         register_recording_methods(self, root=config.recordings_root)
         # The card's mobile modules carry SMS (CardABC.sms).
         register_sms_methods(self, store=config.sms_store, policies=config.sim_limits)
+        # Agents' browsers as positions (issue 19): channels after the card's.
+        from trunkline.gateway.webrtc.methods import register_webrtc_methods
+
+        self.softphone = register_webrtc_methods(self, getattr(config, "webrtc", None))
         #: The folders clients' paths are confined to (gateway/paths.py); every method
         #: taking a path resolves it through these.
         self.paths = GatewayPaths.of(
@@ -169,6 +173,7 @@ class GatewayService:
             log.info("gateway_cleared_calls", calls=cleared)
             await asyncio.sleep(0.5)
         self.engine.stop()
+        self.softphone.stop()
         await self.server.stop(grace=2.0)
         self.engine.close()
         self.card.close()
