@@ -103,3 +103,10 @@ def test_a_uac_module_runs_its_calls_with_audio_on_an_alsa_card() -> None:
     finally:
         module.close()
         bank.close()
+
+
+@pytest.mark.parametrize("profile", ["quectel", "simcom", "huawei", "generic"])
+def test_auto_audio_is_for_every_profile(profile) -> None:
+    module = mobile_config_from_string(REAL.format(profile=profile,
+                                                   keys='audio = "auto"')).modules[0]
+    assert module.audio == "auto" and not module.uac

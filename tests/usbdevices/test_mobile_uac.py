@@ -19,6 +19,7 @@ from trunkline.drivers.backends.mobile.uac import (
     READ_PERIODS,
     AlsaAudio,
     UacPacer,
+    choose_audio,
     find_uac_card,
     usb_port_of_tty,
 )
@@ -182,3 +183,45 @@ def test_a_card_that_is_not_there_says_so() -> None:
     pytest.importorskip("alsaaudio")
     with pytest.raises(CardNotFound, match="cannot open the sound card hw:CARD=NoSuchModule"):
         AlsaAudio("hw:CARD=NoSuchModule,DEV=0")
+
+
+def link_ttys(root: Path, dev: Path, name: str, count: int) -> None:
+    """/sys/class/tty/ttyUSBn/device of each usb-serial port (as the kernel links them)."""
+    for n in range(count):
+        link = root / "class" / "tty" / f"ttyUSB{n}"
+        link.mkdir(parents=True, exist_ok=True)
+        os.symlink(dev / f"{name}:1.{n}" / f"ttyUSB{n}", link / "device")
+
+
+def test_auto_takes_a_quectels_sound_card(tmp_path) -> None:
+    ec25_with_uac(tmp_path)
+    choice = choose_audio("/dev/ttyUSB2", uac_allowed=True, sysfs=tmp_path)
+    assert (choice.kind, choice.device) == ("uac", "hw:CARD=Android,DEV=0")
+    assert "EC25" in choice.why
+
+
+def test_auto_takes_the_tables_audio_port_without_a_sound_card(tmp_path) -> None:
+    ec25_with_uac(tmp_path, card="")
+    choice = choose_audio("/dev/ttyUSB2", uac_allowed=True, sysfs=tmp_path)
+    assert (choice.kind, choice.device) == ("serial", "/dev/ttyUSB1")
+    # A profile that may not use UAC takes the serial port even when there is a card.
+    other = tmp_path / "other"
+    ec25_with_uac(other)
+    assert choose_audio("/dev/ttyUSB2", uac_allowed=False, sysfs=other).device == "/dev/ttyUSB1"
+
+
+def test_auto_on_a_simcom_takes_interface_4(tmp_path) -> None:
+    dev = add_device(tmp_path, "1-2", 0x1E0E, 0x9001, interfaces=[
+        Intf(n, driver="option", ttys=[f"ttyUSB{n}"]) for n in range(5)])
+    link_ttys(tmp_path, dev, "1-2", 5)
+    choice = choose_audio("/dev/ttyUSB2", uac_allowed=False, sysfs=tmp_path)
+    assert (choice.kind, choice.device) == ("serial", "/dev/ttyUSB4")
+
+
+def test_auto_on_a_data_module_says_it_has_no_audio_port(tmp_path) -> None:
+    dev = add_device(tmp_path, "1-3", 0x1199, 0x68C0, interfaces=[
+        Intf(n, driver="qcserial", ttys=[f"ttyUSB{n}"]) for n in range(4)])
+    link_ttys(tmp_path, dev, "1-3", 4)
+    with pytest.raises(CardNotFound, match=r"MC7304.*has no audio port in trunkline's USB "
+                                           r"table.*SMS only"):
+        choose_audio("/dev/ttyUSB3", uac_allowed=True, sysfs=tmp_path)

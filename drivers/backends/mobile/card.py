@@ -40,6 +40,7 @@ import serial  # type: ignore[import-untyped]
 
 from trunkline.clock import Clock, RealClock
 from trunkline.drivers.backends.mobile.config import (
+    UAC_PROFILES,
     MobileCardConfig,
     ModuleConfig,
     load_mobile_config,
@@ -49,6 +50,7 @@ from trunkline.drivers.backends.mobile.sms import SmsAgent
 from trunkline.drivers.backends.mobile.uac import (
     AlsaAudio,
     UacPacer,
+    choose_audio,
     find_uac_card,
     usb_port_of_tty,
 )
@@ -103,6 +105,8 @@ class _Module:
         #: A USB Audio Class card instead of a serial audio port, and its pacing.
         self.alsa: AlsaAudio | None = None
         self.pacer: UacPacer | None = None
+        #: How ``audio = "auto"`` chose the audio port (for status).
+        self.audio_choice = ""
         self.emulated: Any = None
         self.rx = bytearray()
         self.events: deque[ModemCallEvent] = deque()
@@ -124,7 +128,17 @@ class _Module:
             # timeout: a read of bytes known to be on their way waits at most 1 s.
             self.at = serial.Serial(at_path, self.config.baudrate, timeout=1.0,
                                     write_timeout=1.0)
-            if self.config.uac:
+            if audio_path == "auto":
+                choice = choose_audio(at_path, uac_allowed=self.config.profile in UAC_PROFILES)
+                self.audio_choice = choice.why
+                self.voice.use_uac(choice.kind == "uac")
+                if choice.kind == "uac":
+                    self.alsa = AlsaAudio(choice.device, self.config.audio_rate)
+                    self.pacer = UacPacer(self.config.audio_rate)
+                else:
+                    self.audio = serial.Serial(choice.device, 115200, timeout=1.0,
+                                               write_timeout=1.0)
+            elif self.config.uac:
                 device = _alsa_device(audio_path, at_path)
                 self.alsa = AlsaAudio(device, self.config.audio_rate)
                 self.pacer = UacPacer(self.config.audio_rate)
@@ -146,7 +160,7 @@ class _Module:
         self.at = self.audio = None
         if self.alsa is not None:
             self.alsa.close()
-        self.alsa = None
+        self.alsa = self.pacer = None
 
     def _read(self, port: serial.Serial, announced: int) -> bytes:
         want = max(announced, port.in_waiting)
@@ -316,7 +330,7 @@ class _Link:
                 "audio": (m.audio.port if m.audio is not None else
                           m.alsa.device if m.alsa is not None else m.config.audio),
                 "emulated": m.config.emulated, "lost": m.lost, **m.voice.status.as_dict(),
-                "pin_source": m.config.pin_source,
+                "pin_source": m.config.pin_source, "audio_choice": m.audio_choice,
                 "audio_underruns": m.underruns,
                 "audio_overruns": m.overruns + (m.pacer.overruns if m.pacer else 0)}
 

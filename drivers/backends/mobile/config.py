@@ -14,9 +14,10 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     port = "/dev/ttyUSB2"         # its AT port
     audio = "/dev/ttyUSB1"        # its PCM port (8 kHz, 16-bit LE); "" for none: a
                                   # Quectel's interface 1 (a SIMCom's is interface 4);
-                                  # "uac" (USB Audio Class: the ALSA card of the AT
-                                  # port's USB device), "uac:1-1.4" (of that USB port) or
-                                  # "alsa:hw:CARD=Android,DEV=0" (that ALSA device)
+                                  # "auto" (chosen per device from the USB table and
+                                  # sysfs), "uac" (USB Audio Class: the ALSA card of the
+                                  # AT port's USB device), "uac:1-1.4" (of that USB port)
+                                  # or "alsa:hw:CARD=Android,DEV=0" (that ALSA device)
     audio_rate = 8000             # USB audio only: the card's rate (8000 | 16000)
     audio_commands = ["AT+CLVL=3"]   # the module's own level/echo settings, sent at
                                   # each init (docs/mobile.md: what each family has)
@@ -239,7 +240,7 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
                             "(uac:1-1.4) or an ALSA device (alsa:hw:CARD=Android,DEV=0)",
                             (*path, "audio"))
         rate = raw.get("audio_rate", 8000)
-        if "audio_rate" in raw and not uac:
+        if "audio_rate" in raw and not uac and audio != "auto":
             raise doc.error("audio_rate is for USB audio (audio = \"uac\"); a serial audio "
                             "port carries 8 kHz", (*path, "audio_rate"))
         if rate not in (8000, 16000) or isinstance(rate, bool):

@@ -12,6 +12,10 @@ port path in sysfs, the same path the udev rules and ``trunkline scan`` use:
   (``/sys/class/tty/ttyUSB2/device`` resolves into ``.../1-1.4/1-1.4:1.2/ttyUSB2``);
 * :func:`find_uac_card` - that device's sound card (``<interface>/sound/card<n>``, its
   ALSA id in ``/sys/class/sound/card<n>/id``);
+* :func:`choose_audio` - ``audio = "auto"``: the module's audio port from trunkline's
+  USB table (firmware-profiles/usb/) and what the kernel made of its interfaces: its
+  sound card when it has one and may use it, else the tty of the table's audio
+  interface;
 * :class:`UacPacer` - sans-IO: whatever sizes of periods ALSA hands over, 160-sample
   frames at 8 kHz come out (a card at 16 kHz is decimated, with a low-pass first, and
   what we send is interpolated back), with a bounded backlog;
@@ -34,11 +38,13 @@ from typing import Any
 
 import numpy as np
 
+from trunkline.drivers.commissioning.usbdevices.discover import discover_usb
 from trunkline.drivers.commissioning.usbdevices.sysfs import read_usb_devices
 from trunkline.drivers.model import FRAME_SAMPLES
 from trunkline.errors import CardNotFound
 
-__all__ = ["AlsaAudio", "UacCard", "UacPacer", "find_uac_card", "usb_port_of_tty"]
+__all__ = ["AlsaAudio", "AudioChoice", "UacCard", "UacPacer", "choose_audio", "find_uac_card",
+           "usb_port_of_tty"]
 
 #: The rates a module's card may run at: 8 kHz (Quectel UAC, as chan_quectel opens it)
 #: or 16 kHz (wideband cards), decimated to our 8 kHz frames.
@@ -105,6 +111,47 @@ def find_uac_card(usb_port: str, sysfs: str | Path = "/sys") -> UacCard:
     except OSError:
         ident = ""
     return UacCard(usb_port, index, ident or str(index))
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChoice:
+    """Where a module's voice is: ``uac`` (an ALSA device) or ``serial`` (a tty)."""
+
+    kind: str
+    device: str
+    why: str
+
+
+def choose_audio(at_path: str, *, uac_allowed: bool, sysfs: str | Path = "/sys"
+                 ) -> AudioChoice:
+    """The audio port of the module whose AT port is ``at_path``, chosen per device:
+    its USB Audio Class card when it has one and its profile may use it (Quectel), else
+    the tty of the audio interface trunkline's USB table gives for its vendor:product
+    id (Huawei's voice port, SIMCom's audio port, Quectel's NMEA port). CardNotFound
+    names the device and why there is no audio port (not in the table, a data module)."""
+    port = usb_port_of_tty(at_path, sysfs)
+    found = {d.name: d for d in discover_usb(sysfs, use_pyusb=False).devices}
+    device = found.get(port)
+    if device is None:
+        raise CardNotFound(f"the USB device at port {port} (the AT port {at_path}) is no "
+                           "telephony device trunkline knows: set audio = \"/dev/...\" "
+                           "yourself")
+    if uac_allowed and device.sound_card:
+        card = find_uac_card(port, sysfs)
+        return AudioChoice("uac", card.device,
+                           f"{device.description}: USB audio card {card.device}")
+    if device.audio_port:
+        return AudioChoice("serial", device.audio_port,
+                           f"{device.description}: audio port {device.audio_port} "
+                           "(interface "
+                           f"{device.profile.audio_interface if device.profile else '?'})")
+    if device.profile is None:
+        raise CardNotFound(f"{device.description} at port {port}: set audio = "
+                           "\"/dev/...\" yourself (trunkline scan lists its ttys)")
+    voice = device.profile.voice
+    raise CardNotFound(f"{device.description} at port {port} has no audio port in "
+                       f"trunkline's USB table (voice: {voice}): SMS only, or set audio "
+                       "yourself")
 
 
 def _lowpass(taps: int = 47, cutoff: float = 3600.0, rate: float = 16000.0) -> np.ndarray:

@@ -286,13 +286,9 @@ class VoiceModule:
     def __init__(self, profile: Profile | str = "generic", *,
                  extra_init: tuple[str, ...] = (), pin: str = "", uac: bool = False,
                  audio_commands: tuple[str, ...] = ()) -> None:
-        self.profile = PROFILES[profile] if isinstance(profile, str) else profile
-        if uac:
-            # Quectel: AT+QPCMV=1,2 puts the call's voice on the USB Audio Class card
-            # instead of the serial port (1,0) (Quectel's "Voice over USB and UAC" note;
-            # chan_quectel sends it in UAC mode).
-            self.profile = replace(self.profile, init=tuple(
-                "AT+QPCMV=1,2" if c == "AT+QPCMV=1,0" else c for c in self.profile.init))
+        self.profile = self._serial_profile = (
+            PROFILES[profile] if isinstance(profile, str) else profile)
+        self.use_uac(uac)
         self.extra_init = extra_init
         self.audio_commands = audio_commands
         self._pin = pin
@@ -326,6 +322,14 @@ class VoiceModule:
         for i, text in enumerate(commands):
             last = i == len(commands) - 1
             self._send(Command(text), "init", "done" if last else text, now)
+
+    def use_uac(self, uac: bool) -> None:
+        """Voice on the module's USB Audio Class card (True) or its serial port. Quectel:
+        AT+QPCMV=1,2 instead of 1,0 (Quectel's "Voice over USB and UAC" note;
+        chan_quectel sends it in UAC mode). Takes effect at the next init."""
+        base = self._serial_profile
+        self.profile = replace(base, init=tuple(
+            "AT+QPCMV=1,2" if c == "AT+QPCMV=1,0" else c for c in base.init)) if uac else base
 
     @property
     def ready(self) -> bool:
