@@ -113,6 +113,9 @@ class GatewayConfig:
     """``[sms] store``: the SMS database (default: see gateway/sms/methods.py)."""
     sim_limits: dict[str, Any] = field(default_factory=dict)
     """``[sim_limits.<group>]``: a LimitPolicy per module group (gateway/sms/limits.py)."""
+    webrtc: Any = None
+    """``[webrtc]``: the softphone's SoftphoneSettings (gateway/webrtc/settings.py; None:
+    the defaults)."""
     source: str | None = None
 
 
@@ -175,7 +178,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
     data = doc.data
     reject_unknown_keys(doc, data, {"card", "server", "token", "calls", "pri", "group", "fax",
                                     "recordings", "media", "line", "span", "sms",
-                                    "sim_limits"})
+                                    "sim_limits", "webrtc"})
 
     def rel(p: str) -> Path:
         return Path(p) if Path(p).is_absolute() or base is None else base / p
@@ -317,6 +320,10 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         from trunkline.gateway.sms.limits import parse_limits
 
         cfg.sim_limits = parse_limits(doc, data["sim_limits"])
+    if "webrtc" in data:
+        from trunkline.gateway.webrtc.settings import parse_webrtc
+
+        cfg.webrtc = parse_webrtc(doc, data["webrtc"])
     pri = data.get("pri", {})
     reject_unknown_keys(doc, pri, {"switchtype", "trace"}, ("pri",))
     if "switchtype" in pri:

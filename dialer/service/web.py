@@ -48,6 +48,7 @@ from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
 from trunkline.dialer.service.web_routes import api, auth
+from trunkline.dialer.service.web_supervisor import console_api
 from trunkline.dialer.service.websessions import SessionTable
 from trunkline.dialer.store import Store
 from trunkline.dialer.webhooks.dispatcher import WebhookDispatcher
@@ -215,6 +216,7 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.include_router(auth)
     app.include_router(api)
     app.include_router(desk)
+    app.include_router(console_api)
     app.include_router(machine)
     app.include_router(recordings)
     app.include_router(reports)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from trunkline.gateway.rpc.registry import Param
-from trunkline.gateway.webrtc.softphone import Softphone, SoftphoneSettings
+from trunkline.gateway.webrtc.settings import SoftphoneSettings
+from trunkline.gateway.webrtc.softphone import Softphone
 
 if TYPE_CHECKING:
     from trunkline.gateway.service import GatewayService

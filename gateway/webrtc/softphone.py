@@ -14,7 +14,6 @@ peer: the newest page has the audio, and ``webrtc.state`` ``replaced`` tells the
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -24,6 +23,7 @@ from trunkline.errors import InvalidRequest, NotFound, StateConflict
 from trunkline.gateway.media.calls import Call
 from trunkline.gateway.webrtc.leg import PeerSignal, WebRtcLeg, WebRtcSignalling, virtual_span
 from trunkline.gateway.webrtc.positions import Position, Positions
+from trunkline.gateway.webrtc.settings import SoftphoneSettings
 
 if TYPE_CHECKING:
     from trunkline.gateway.media.engine import MediaEngine
@@ -32,31 +32,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger("trunkline.gateway.webrtc")
 
 __all__ = ["Softphone", "SoftphoneSettings"]
-
-
-@dataclass(frozen=True)
-class SoftphoneSettings:
-    """``[webrtc]`` of the gateway configuration (docs/softphone.md).
-
-    ``positions``: how many browsers at once; ``reconnect``: seconds a position whose
-    page vanished waits for it to come back before its call ends; ``ice_servers``: STUN/
-    TURN servers as RTCIceServer dicts (``urls``, ``username``, ``credential``), none by
-    default (host candidates: the site's LAN).
-    """
-
-    positions: int = 64
-    reconnect: float = 10.0
-    ring_timeout: float = 60.0
-    ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.positions <= 1000:
-            raise ValueError(f"[webrtc] positions must be 1..1000, got {self.positions}")
-        if not self.reconnect >= 0:
-            raise ValueError(f"[webrtc] reconnect must be >= 0 s, got {self.reconnect}")
-        for server in self.ice_servers:
-            if not isinstance(server, dict) or "urls" not in server:
-                raise ValueError(f"[webrtc] ice_servers entries need 'urls': {server!r}")
 
 
 class Softphone:

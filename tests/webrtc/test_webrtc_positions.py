@@ -23,7 +23,7 @@ from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.rpc.client import GatewayClient
 from trunkline.gateway.rpc.errors import RpcError
 from trunkline.gateway.testing import ServiceThread
-from trunkline.gateway.webrtc.softphone import SoftphoneSettings
+from trunkline.gateway.webrtc.settings import SoftphoneSettings
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def gateway(tmp_path_factory):
     config.socket = folder / "gw.sock"
     config.network = PLAN
     config.shutdown_grace = 1.0
-    config.webrtc = SoftphoneSettings(positions=4, reconnect=2.0)  # type: ignore[attr-defined]
+    config.webrtc = SoftphoneSettings(positions=4, reconnect=2.0)
     gw = ServiceThread(config, clock=RealClock()).start()
     yield gw
     gw.stop()

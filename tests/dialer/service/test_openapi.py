@@ -13,6 +13,7 @@ from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
 from trunkline.dialer.service.web_routes import api, auth
+from trunkline.dialer.service.web_supervisor import console_api
 
 #: Every HTTP route the API offers (method, path); a new route must be added here.
 ROUTES = {
@@ -42,6 +43,12 @@ ROUTES = {
     ("get", "/api/webhooks"), ("post", "/api/webhooks"), ("post", "/api/webhooks/{name}/enable"),
     ("post", "/api/webhooks/{name}/disable"), ("get", "/api/webhooks/deliveries"),
     ("post", "/api/webhooks/deliveries/{delivery}/redeliver"),
+    # issue 18: the supervisor's live floor and control
+    ("patch", "/api/campaigns/{name}/settings"), ("post", "/api/agents/{agent}/logout"),
+    ("post", "/api/agents/{agent}/pause"), ("get", "/api/supervisor/position"),
+    ("post", "/api/supervisor/position"), ("post", "/api/supervisor/position/logout"),
+    ("post", "/api/supervisor/monitor"), ("post", "/api/supervisor/monitor/stop"),
+    ("post", "/api/supervisor/takeover"), ("get", "/api/floor"),
 }
 
 
@@ -49,7 +56,8 @@ def test_every_route_is_described_with_its_security_and_errors(tmp_path: Path) -
     with client(tmp_path) as c:
         spec = c.get("/openapi.json").json()
         app_routes = set()
-        for router in (auth, api, desk, assign, machine, recordings, reports):  # the routers the app includes
+        for router in (auth, api, desk, assign, machine, recordings, reports,
+                       console_api):  # the routers the app includes
             for route in router.routes:
                 app_routes |= {(m.lower(), route.path) for m in getattr(route, "methods", ())}
     described = {(method, path) for path, ops in spec["paths"].items() for method in ops}

@@ -1,0 +1,71 @@
+"""``[webrtc]`` of the gateway configuration: the softphone's settings (docs/softphone.md).
+
+Kept apart from the softphone itself so reading a configuration loads no WebRTC stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trunkline.tomlconf import TomlDocument, reject_unknown_keys
+
+__all__ = ["SoftphoneSettings", "parse_webrtc"]
+
+_ICE_KEYS = frozenset({"urls", "username", "credential"})
+
+
+@dataclass(frozen=True)
+class SoftphoneSettings:
+    """``positions``: how many browsers at once (channels numbered after the card's);
+    ``reconnect``: seconds a position whose page vanished waits for it to come back
+    before its call ends; ``ring_timeout``: seconds a new position waits for its page;
+    ``ice_servers``: STUN/TURN servers as RTCIceServer dicts (``urls``, ``username``,
+    ``credential``), none by default (host candidates: the site's LAN, no internet).
+    """
+
+    positions: int = 64
+    reconnect: float = 10.0
+    ring_timeout: float = 60.0
+    ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.positions <= 1000:
+            raise ValueError(f"positions must be 1..1000, got {self.positions}")
+        if not 0 <= self.reconnect <= 3600:
+            raise ValueError(f"reconnect must be 0..3600 s, got {self.reconnect}")
+        if not 1 <= self.ring_timeout <= 3600:
+            raise ValueError(f"ring_timeout must be 1..3600 s, got {self.ring_timeout}")
+        for server in self.ice_servers:
+            if not isinstance(server, dict) or not isinstance(server.get("urls"), str | list):
+                raise ValueError(f"an ice_servers entry needs urls: {server!r}")
+            unknown = set(server) - _ICE_KEYS
+            if unknown:
+                raise ValueError(f"an ice_servers entry has unknown keys {sorted(unknown)}")
+
+
+def parse_webrtc(doc: TomlDocument, table: Any) -> SoftphoneSettings:
+    """The ``[webrtc]`` table (``[[webrtc.ice_server]]`` entries for TURN/STUN)."""
+    where = ("webrtc",)
+    if not isinstance(table, dict):
+        raise doc.error(f"[webrtc] must be a table, not {table!r}", where)
+    reject_unknown_keys(doc, table, {"positions", "reconnect", "ring_timeout", "ice_server"},
+                        where)
+    servers = table.get("ice_server", [])
+    if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
+        raise doc.error("ice_server must be [[webrtc.ice_server]] tables", (*where, "ice_server"))
+    for key in ("positions",):
+        if key in table and (not isinstance(table[key], int) or isinstance(table[key], bool)):
+            raise doc.error(f"{key} must be a whole number, not {table[key]!r}", (*where, key))
+    for key in ("reconnect", "ring_timeout"):
+        if key in table and (not isinstance(table[key], int | float)
+                             or isinstance(table[key], bool)):
+            raise doc.error(f"{key} must be seconds, not {table[key]!r}", (*where, key))
+    try:
+        return SoftphoneSettings(
+            positions=table.get("positions", 64),
+            reconnect=float(table.get("reconnect", 10.0)),
+            ring_timeout=float(table.get("ring_timeout", 60.0)),
+            ice_servers=tuple(dict(s) for s in servers))
+    except ValueError as err:
+        raise doc.error(str(err), where) from None
