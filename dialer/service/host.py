@@ -413,6 +413,32 @@ class ServiceHost:
                 seats += await asyncio.wrap_future(worker.submit(_seats))
         return seats
 
+    async def on_worker(self, gateway: str, fn: Callable[[Any, Any, Store], T]) -> T:
+        """Run ``fn(runner, port, store)`` on ``gateway``'s worker thread, between two
+        runner steps (``runner`` None when no campaign runs there; the port is opened if
+        it was not): what the supervisor's console does to a gateway's calls and a
+        running engine goes through here. :class:`HostConflict` for an unknown gateway."""
+        worker = self.workers.get(gateway)
+        if worker is None:
+            raise HostConflict(f"no gateway {gateway!r} (gateways: {', '.join(self.workers)})")
+
+        def call(w: _Worker) -> T:
+            assert w.store is not None
+            return fn(w.runner, w.open_gateway(), w.store)
+        return await asyncio.wrap_future(worker.submit(call))
+
+    def gateway_of(self, *, campaign: str | None = None, agent: str | None = None
+                   ) -> str | None:
+        """The gateway running ``campaign`` (running or paused), or whose runner has
+        ``agent`` at its desk; None when there is none."""
+        with self._lock:
+            if agent is not None:
+                return self._agents.get(agent)
+            status = self._status.get(campaign or "")
+            if status is None or status.state not in ("running", "paused", "stopping"):
+                return None
+            return status.gateway
+
     # -- reads (any thread) ----------------------------------------------------------------
 
     def campaign(self, name: str) -> dict[str, Any]:
