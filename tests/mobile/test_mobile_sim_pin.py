@@ -228,3 +228,20 @@ def test_a_pin_file_anyone_may_read_is_refused(tmp_path) -> None:
     with pytest.raises(ConfigError, match="may be read by any user: chmod 600") as err:
         load_mobile_config(tmp_path / "card.toml")
     assert PIN not in str(err.value)
+
+
+def test_scan_waits_for_the_pin_and_reports_each_sim(tmp_path, capsys) -> None:
+    from trunkline.cli import main
+
+    card = tmp_path / "card.toml"
+    card.write_text(
+        CARD.format(sim_pin=PIN, pin=PIN)
+        + CARD.format(sim_pin="0000", pin=PIN).replace('name = "pin-test"\n', "")
+        .replace('"gsm1"', '"gsm2"').replace("13900000101", "13900000102")
+        + '[[module]]\nname = "gsm3"\nemulated = true\nnumber = "13900000103"\nsim = "puk"\n')
+    assert main(["scan", "--card", f"mobile:{card}", "--no-usb"]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  span 1 (MOBILE): module in service" in out  # the PIN went in, then init
+    assert "span 2 (MOBILE): module out of service (SIM pin (wrong PIN" in out
+    assert "span 3 (MOBILE): module out of service (SIM puk (blocked" in out
+    assert "10 PUK attempts left" in out and PIN not in out

@@ -550,7 +550,9 @@ class VoiceModule:
         if r.ok:
             st.pin_note = "entered"
             # Read the SIM again (IMSI, ICCID, registration) once it has settled, and
-            # tell the SMS layer to set itself up again as after a restart.
+            # tell the SMS layer to set itself up again as after a restart. Until then
+            # the init is not done (scan waits for it; nothing dials).
+            st.initialised = False
             self._retry_init = now + PIN_SETTLE
             self._other.append(Restarted("sim", "PIN accepted"))
             return
