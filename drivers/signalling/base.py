@@ -69,7 +69,11 @@ def module_spec(span: SpanInfo) -> ModuleSpec | None:
 
     A CAS span's ``protocol`` ``mfcr2:VARIANT`` (or, on E1, nothing: China No.1, the CAS
     Chinese trunks speak) selects MFC/R2; an SS7 span's protocol names its linkset.
+    A span with no channels (a DAHDI span that dahdi_cfg has not configured) needs none:
+    there is nothing to signal on.
     """
+    if not span.channels:
+        return None
     if span.signalling is SpanSignalling.PRI:
         return ModuleSpec("pri")
     if span.kind in (SpanKind.FXO, SpanKind.FXS):
@@ -205,6 +209,10 @@ def open_module(spec: ModuleSpec | str, card: CardABC, span: SpanInfo,
     """Build the module ``spec`` names (with its options) for ``span``."""
     if isinstance(spec, str):
         spec = ModuleSpec(spec)
+    if not span.channels:
+        raise ConfigError(f"span {span.number} has no channels configured, so {spec.name} "
+                          "cannot run on it: configure the span first (trunkline config "
+                          "apply, or dahdi_cfg)")
     module_path, class_name = MODULES[spec.name]
     cls: type[Signalling] = getattr(importlib.import_module(module_path), class_name)
     return cls(card, span, context, spec.options)

@@ -111,3 +111,15 @@ def test_hook_changes_on_idle_channels_are_span_events(kind: EventKind) -> None:
 def test_other_events_on_idle_channels_are_nothing_by_default(kind: EventKind) -> None:
     module = Bare(object(), span(SpanKind.FXS, SpanSignalling.ANALOG), context())
     assert module.unclaimed(1.0, CardEvent(1.0, kind, channel=91, span=4)) is None
+
+
+def test_a_span_without_channels_has_no_module_and_refuses_one() -> None:
+    from trunkline.drivers.signalling.base import module_spec
+    from trunkline.errors import ConfigError
+
+    # A DAHDI span dahdi_cfg has not configured: reported, with no channels.
+    span = SpanInfo(3, SpanKind.E1, SpanSignalling.PRI, ())
+    assert module_spec(span) is None
+    context = SignallingContext(VirtualClock(), load_zone("cn"), lambda: 1)
+    with pytest.raises(ConfigError, match="span 3 has no channels configured"):
+        open_module("pri", object(), span, context)  # type: ignore[arg-type]
