@@ -55,7 +55,8 @@ class Command:
 class Login(Command):
     """Log in at ``position``: ``fxs`` (``address`` = the port's channel number),
     ``number`` (an extension or number reached over the trunks) or ``browser`` (the
-    softphone, not built yet). ``campaigns``: (name, level) pairs."""
+    softphone: the agent's page is the phone, docs/softphone.md; no address).
+    ``campaigns``: (name, level) pairs."""
 
     TYPE: ClassVar[str] = "login"
     position: str = "fxs"

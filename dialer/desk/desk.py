@@ -86,9 +86,6 @@ TALKING = str(AgentState.TALKING)
 WRAP_UP = str(AgentState.WRAP_UP)
 PREVIEW = str(AgentState.PREVIEW)
 RESERVED = str(AgentState.RESERVED)
-#: Browser positions wait for the softphone (issue [softphone]).
-BROWSER_NOT_YET = ("the browser position needs the softphone, which is not built yet; "
-                   "log in at an fxs port or a number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +173,6 @@ class Desk:
     def _do_login(self, seat: Seat | None, c: cmd.Login, now: float) -> list[Out]:
         if seat is not None:
             raise _Refusal(f"agent {c.agent!r} is already logged in ({seat.state})")
-        if c.position == "browser":
-            raise _Refusal(BROWSER_NOT_YET)
         for name, _ in c.campaigns:
             if name not in self.campaigns:
                 raise _Refusal(f"campaign {name!r} is not running")
@@ -185,9 +180,12 @@ class Desk:
             if (other.position, other.address) == (c.position, c.address):
                 raise _Refusal(f"position {c.position} {c.address} is taken by "
                                f"{other.agent!r}")
-        seat = Seat(c.agent, c.position, c.address, c.campaigns, since=now)
+        # A browser position is the agent's own page (the softphone, docs/softphone.md):
+        # its address is the agent, so two agents' browsers never clash.
+        address = c.agent if c.position == "browser" else c.address
+        seat = Seat(c.agent, c.position, address, c.campaigns, since=now)
         self.seats[c.agent] = seat
-        return [RingPosition(c.agent, c.position, c.address),
+        return [RingPosition(c.agent, c.position, address),
                 StateChanged(c.agent, CONNECTING, "", now)]
 
     def _do_logout(self, seat: Seat, c: cmd.Logout, now: float) -> list[Out]:

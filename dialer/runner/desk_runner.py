@@ -473,6 +473,9 @@ class DeskRunner(CampaignRunner):
                 channel = int(op.address)
                 gw = self.gateway.originate(self.agent_number, channel=channel,
                                             ring_timeout=60.0)
+            elif op.position == "browser":   # the softphone: the agent's page answers
+                channel = -1
+                gw = self.gateway.webrtc_open(op.agent, ring_timeout=60.0)
             else:
                 channel = -1
                 gw = self.gateway.originate(op.address, group=self.group, ring_timeout=60.0)

@@ -78,6 +78,22 @@ class GatewayPort(Protocol):
 
     def calls(self) -> list[dict[str, Any]]:
         """The calls in progress (``calls.list``)."""
+    def record(self, call: int, **tags: str) -> dict[str, Any]:
+        """Record ``call`` into the gateway's recording store (``recording.start``, reason
+        ``policy``) tagged with ``campaign``, ``agent_id``, ``agent_name``, ``customer``:
+        ``{"recording": path, ...}``; ``recording.finished`` follows at its end."""
+        ...
+
+    def webrtc_open(self, label: str, *, ring_timeout: float = 60.0) -> int:
+        """A browser position (the softphone, ``webrtc.open``): a call ringing until the
+        agent's page connects; returns the gateway's call id."""
+        ...
+
+    def webrtc(self, op: str, call: int, **params: Any) -> dict[str, Any]:
+        """A softphone request on position ``call``: ``offer`` (``sdp``), ``candidate``,
+        ``close`` (``hangup``), ``status`` (``webrtc.<op>``)."""
+        ...
+
         ...
 
     def wait(self, until: float) -> list[dict[str, Any]]:
@@ -162,6 +178,18 @@ class LiveGateway(_Requests):
     """A running gateway over its socket (the blocking :class:`GatewayClient`)."""
 
     def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
+    def record(self, call: int, **tags: str) -> dict[str, Any]:
+        return dict(self._call("recording.start", call=call, reason="policy", **tags))
+
+
+    def webrtc_open(self, label: str, *, ring_timeout: float = 60.0) -> int:
+        return int(self._call("webrtc.open", label=label, ring_timeout=ring_timeout)["call"])
+
+    def webrtc(self, op: str, call: int, **params: Any) -> dict[str, Any]:
+        if op not in ("offer", "candidate", "close", "status"):
+            raise ValueError(f"not a softphone request: {op!r}")
+        return dict(self._call(f"webrtc.{op}", call=call, **params))
+
         self.name = address
         if client is None:
             from trunkline.gateway.rpc.client import GatewayClient

@@ -198,10 +198,17 @@ def test_logout_waits_for_the_disposition_and_a_lost_phone_saves_it() -> None:
     assert isinstance(rig.events[-1], StateChanged) and rig.events[-1].state == "logged_out"
 
 
-def test_browser_positions_wait_for_the_softphone() -> None:
+def test_a_browser_position_is_rung_as_the_agent_s_own_page() -> None:
+    """The softphone (issue 19): a browser position needs no address; it is the agent's,
+    so two agents' browsers never clash; the agent logs in when the page connects."""
     rig = Rig()
     rig.command(cmd.Login("a1", "browser", "", (("loans", "standard"),)))
-    assert "softphone" in rig.refused[-1].error and "a1" not in rig.desk.seats
+    rig.command(cmd.Login("a2", "browser", "", (("loans", "standard"),)))
+    assert not rig.refused
+    rings = [op for op in rig.ops if isinstance(op, RingPosition)]
+    assert [(r.position, r.address) for r in rings] == [("browser", "a1"), ("browser", "a2")]
+    rig.feed(rig.desk.position_answered("a1", rig.now))
+    assert rig.desk.seats["a1"].state == "paused"
 
 
 def test_a_pause_held_back_by_the_engine_then_called_off_after_a_call() -> None:
