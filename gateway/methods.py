@@ -95,18 +95,26 @@ def register_call_methods(service: GatewayService) -> None:
         "group": Param(str, doc="a channel group (default 'outbound')"),
         "span": Param(int, doc="a span to place the call on"),
         "channel": Param(int, doc="a channel to place the call on"),
-        "caller_id": Param(str, doc="calling party number (PRI)"),
+        "caller_id": Param(str, doc="calling party number (PRI, SS7; on an FXS port "
+                                    "with caller ID, the number its phone shows)"),
+        "caller_name": Param(str, maximum=64, doc="on an FXS port with caller ID, the "
+                                                  "name its phone shows (printable ASCII)"),
         "ring_timeout": Param(float, default=45.0, minimum=1, maximum=600),
         "detect": Param(dict, default={}, doc="call_progress, amd, fax, announcements"),
+        "tag": Param(str, minimum=1, maximum=128,
+                     doc="a correlation tag the client chooses; every event of the call "
+                         "and its calls.list row carry it"),
     })
     async def originate(session: Any, number: str, group: str | None = None,
                         span: int | None = None, channel: int | None = None,
-                        caller_id: str | None = None, ring_timeout: float = 45.0,
-                        detect: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Place an outbound call; events follow on call.state."""
+                        caller_id: str | None = None, caller_name: str | None = None,
+                        ring_timeout: float = 45.0, detect: dict[str, Any] | None = None,
+                        tag: str | None = None) -> dict[str, Any]:
+        """Place an outbound call; events follow on call.state (each with the call's
+        ``tag`` when one was given)."""
         return await run(lambda: engine.originate(
             number, group=group, span=span, channel=channel, caller_id=caller_id,
-            ring_timeout=ring_timeout, detect=detect))
+            caller_name=caller_name, ring_timeout=ring_timeout, detect=detect, tag=tag))
 
     @r.method("call.answer", role="control", params=CALL)
     async def answer(session: Any, call: int) -> dict[str, Any]:

@@ -59,7 +59,9 @@ from trunkline.dialer.pacing.engine import Engine
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
+from trunkline.dialer.runner.settling import clear_positions
 from trunkline.dialer.runner.summary import Connection, RunSummary
+from trunkline.dialer.runner.tags import attempt_tag, owner_of, position_tag
 from trunkline.dialer.runner.translator import (
     AwaitAmd,
     Ended,
@@ -76,6 +78,9 @@ from trunkline.gateway.rpc.errors import RpcError
 
 #: The longest a machine message may take, wait for the beep included (seconds).
 MESSAGE_LIMIT = 120.0
+#: After clearing the positions a killed run left up, how long the agents have to put
+#: their phones down before the positions ring again (seconds).
+POSITION_SETTLE = 3.0
 
 
 @dataclass(slots=True)
@@ -149,6 +154,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         if not self.campaigns or len(set(self.campaigns)) != len(self.campaigns):
             raise ConfigError("give one or more campaigns, each once")
         self.campaign = self.campaigns[0]   # the first (single-campaign callers)
+        #: Names this runner's agent positions in their tags (``tags.owner_of``): a run
+        #: of the same campaigns after a crash clears them, no other runner does.
+        self.owner = owner_of(self.campaigns)
         given = [config] if isinstance(config, CampaignConfig) else list(config or ())
         configs = {c.name: c for c in given}
         unknown = sorted(set(configs) - set(self.campaigns))
@@ -242,9 +250,10 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         return {"campaigns": self.campaigns}
 
     def _record_unknown(self, attempt: int, now: float) -> None:
-        """A call of a previous run whose fate is unknown: ``error``, so the contact waits
-        for the strategy's error delay."""
-        self.store.record_lost(attempt, now)
+        """A call of a previous run, its end unseen: what the store knew is kept
+        (answered, bridged), the rest retried after the error delay without counting
+        as an attempt (:meth:`Store.record_lost`)."""
+        self.store.record_lost(attempt, now, window_of=self.window_of)
 
     def _begin(self, now: float) -> None:
         """Restore the abandon windows, close sessions a crash left open, ring agents."""
@@ -252,16 +261,47 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             self.store.restore_ledger(self.engine.ledger(name), name,
                                       self.window_of(name, now))
         self.store.close_stale_sessions(self.campaigns, now)  # left open by a crash
-        for ch in self.agent_channels if self.positions_at_start else ():
+        if not self.positions_at_start:
+            return
+        self._clear_dead_positions()
+        refused: list[str] = []
+        for ch in self.agent_channels:
             agent = f"agent-{ch}"
             try:
-                gw = self.gateway.originate(self.agent_number, channel=ch, ring_timeout=60.0)
+                gw = self.gateway.originate(self.agent_number, channel=ch, ring_timeout=60.0,
+                                            tag=position_tag(self.owner, ch))
             except RpcError as err:
                 self._gateway_error(f"cannot ring agent position {ch}: {err}")
+                refused.append(f"{ch}: {err}")
                 continue
             position = _Position(gw, agent, ch)
             self._positions[gw] = position
             self.agent_legs[agent] = position
+        if self.agent_channels and not self._positions:
+            # Without a single position the shift would dial nothing, forever: say so.
+            raise DialerError("no agent position could be rung, so nothing can be dialled "
+                              f"({'; '.join(refused)}); another program holds the "
+                              "channels, or a dialer of other campaigns runs on them")
+
+    def _clear_dead_positions(self) -> None:
+        """The positions a killed run of the same campaigns left up on the gateway are
+        hung up, and their channels waited for (a few seconds at most), before the
+        positions are rung again (issue 15, red-team 5)."""
+        cleared = set(clear_positions(self.gateway, self.owner))
+        if not cleared:
+            return
+        self.log.warning("runner_cleared_positions", campaigns=self.campaigns,
+                         calls=sorted(cleared))
+        deadline = self.gateway.now() + 5.0
+        while self.gateway.now() < deadline:
+            if not cleared & {int(c["call"]) for c in self.gateway.calls()}:
+                break
+            self.gateway.wait(min(deadline, self.gateway.now() + 0.2))  # their hungups
+        # The port removed battery; the agent puts the phone down (a phone off hook
+        # cannot be rung): give that a moment before the positions ring again.
+        settle = self.gateway.now() + POSITION_SETTLE
+        while self.gateway.now() < settle:
+            self.gateway.wait(settle)
 
     def _next_deadline(self, now: float) -> float:
         engine_next = self.engine.next_deadline()
@@ -352,9 +392,11 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             queue.append(ev.CallFailed(action.call_id, CallOutcome.REJECTED))
             return
         number = self.dial_string(action.contact.number)
+        claim = self.contacts.claim(action.call_id)
         try:
-            gw = self.gateway.originate(number, group=self.group,
-                                        ring_timeout=action.ring_timeout)
+            gw = self.gateway.originate(
+                number, group=self.group, ring_timeout=action.ring_timeout,
+                tag=attempt_tag(claim.attempt) if claim is not None else None)
         except RpcError as err:
             self._gateway_error(f"cannot dial {number}: {err}")
             outcome = CallOutcome.CONGESTION if err.name == "conflict" else CallOutcome.ERROR
@@ -363,7 +405,6 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         customer = _Customer(gw, action.campaign)
         self.customers[action.call_id] = customer
         self.translator.placed(gw, action.call_id)
-        claim = self.contacts.claim(action.call_id)
         if claim is not None:
             customer.attempt = claim.attempt
             self.store.set_call_ref(claim.attempt, str(gw))
@@ -386,6 +427,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         number = self.dial_string(call.contact.number) if call is not None else ""
         answered_at = wire.answered_at if wire is not None else None
         live_at = wire.live_at if wire is not None and wire.live_at is not None else now
+        if customer.attempt is not None:  # a conversation now, even if we crash
+            self.store.mark_bridged(customer.attempt, action.agent, now)
         connection = Connection(action.call_id, customer.gw, action.agent, position.gw,
                                 number, answered_at, live_at, now)
         self.connections.append(connection)

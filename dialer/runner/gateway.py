@@ -37,8 +37,10 @@ class GatewayPort(Protocol):
         ...
 
     def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
-        """Place a call; returns the gateway's call id."""
+                  channel: int | None = None, ring_timeout: float = 45.0,
+                  tag: str | None = None) -> int:
+        """Place a call; returns the gateway's call id. ``tag`` comes back on every
+        event of the call and in :meth:`calls` (:mod:`~trunkline.dialer.runner.tags`)."""
         ...
 
     def hangup(self, call: int) -> None: ...
@@ -76,14 +78,6 @@ class GatewayPort(Protocol):
         sending, sent, delivered, failed) and ``reason``."""
         ...
 
-    def calls(self) -> list[dict[str, Any]]:
-        """The calls in progress (``calls.list``)."""
-    def record(self, call: int, **tags: str) -> dict[str, Any]:
-        """Record ``call`` into the gateway's recording store (``recording.start``, reason
-        ``policy``) tagged with ``campaign``, ``agent_id``, ``agent_name``, ``customer``:
-        ``{"recording": path, ...}``; ``recording.finished`` follows at its end."""
-        ...
-
     def webrtc_open(self, label: str, *, ring_timeout: float = 60.0) -> int:
         """A browser position (the softphone, ``webrtc.open``): a call ringing until the
         agent's page connects; returns the gateway's call id."""
@@ -94,6 +88,8 @@ class GatewayPort(Protocol):
         ``close`` (``hangup``), ``status`` (``webrtc.<op>``)."""
         ...
 
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls in progress (``calls.list``)."""
         ...
 
     def wait(self, until: float) -> list[dict[str, Any]]:
@@ -110,8 +106,11 @@ class _Requests:
         raise NotImplementedError
 
     def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+                  channel: int | None = None, ring_timeout: float = 45.0,
+                  tag: str | None = None) -> int:
         params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
+        if tag is not None:
+            params["tag"] = tag
         if channel is not None:
             params["channel"] = channel
         elif group is not None:
@@ -174,14 +173,6 @@ class _Requests:
         return dict(self._call("sms.status", sms=sms))
 
 
-class LiveGateway(_Requests):
-    """A running gateway over its socket (the blocking :class:`GatewayClient`)."""
-
-    def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
-    def record(self, call: int, **tags: str) -> dict[str, Any]:
-        return dict(self._call("recording.start", call=call, reason="policy", **tags))
-
-
     def webrtc_open(self, label: str, *, ring_timeout: float = 60.0) -> int:
         return int(self._call("webrtc.open", label=label, ring_timeout=ring_timeout)["call"])
 
@@ -190,6 +181,11 @@ class LiveGateway(_Requests):
             raise ValueError(f"not a softphone request: {op!r}")
         return dict(self._call(f"webrtc.{op}", call=call, **params))
 
+
+class LiveGateway(_Requests):
+    """A running gateway over its socket (the blocking :class:`GatewayClient`)."""
+
+    def __init__(self, address: str, *, token: str | None = None, client: Any = None) -> None:
         self.name = address
         if client is None:
             from trunkline.gateway.rpc.client import GatewayClient

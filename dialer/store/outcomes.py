@@ -8,7 +8,14 @@ for how long, the wrap-up, a note) are added to the attempt by the small setters
 
 from __future__ import annotations
 
-from trunkline.dialer.campaigns.strategies import HourOfWeekStats
+from collections.abc import Callable
+
+from trunkline.dialer.campaigns.strategies import (
+    DEFAULT_RETRIES,
+    NEXT_DAY,
+    HourOfWeekStats,
+    local_midnight_after,
+)
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.store.counters import bump
 from trunkline.dialer.store.database import Database
@@ -39,7 +46,8 @@ class Outcomes(Database):
                 raise StoreError(f"no attempt {attempt}")
             if row["answered_at"] is not None:
                 return  # idempotent
-            db.execute("UPDATE attempt SET answered_at=? WHERE id=?", (now, attempt))
+            db.execute("UPDATE attempt SET answered_at=?, answered_kind=? WHERE id=?",
+                       (now, kind, attempt))
             column = "live" if kind == "human" else "machines" if kind == "machine" else None
             if column is not None:
                 bump(db, row["campaign_id"], window, column)
@@ -130,12 +138,76 @@ class Outcomes(Database):
             return cb
 
 
-    def record_lost(self, attempt: int, now: float) -> None:
-        """An attempt found ``dialing`` after a restart, its call's fate unknown: recorded
-        as ``error`` (so the contact waits for the strategy's error delay, never dialled
-        twice in a row) with the note :data:`LOST_NOTE`."""
-        self.record_outcome(attempt, "error", now, window=None)
-        self.set_note(attempt, LOST_NOTE)
+    def mark_bridged(self, attempt: int, agent: str, now: float) -> None:
+        """An agent was bridged to the attempt's call: a conversation, whatever happens to
+        the runner next (:meth:`record_lost` keeps it as ``human``)."""
+        with self.transaction() as db:
+            db.execute("UPDATE attempt SET agent=?, bridged_at=COALESCE(bridged_at, ?) "
+                       "WHERE id=? AND state='dialing'", (agent, now, attempt))
+
+    def record_lost(self, attempt: int, now: float, *,
+                    window_of: Callable[[str, float], int] | None = None) -> str | None:
+        """An attempt found ``dialing`` after a restart (a crash): what was known is
+        kept, what was not is retried (issue 15, red-team 6). Returns the outcome.
+
+        - bridged to an agent: ``human`` (a conversation took place);
+        - answered by a person, no agent yet: ``abandoned`` (the person heard silence;
+          counted in the abandon window of the answer, ``window_of(campaign, t)``);
+        - answered by a machine or a fax: ``machine`` / ``fax``;
+        - never known to be answered: the attempt is closed as ``error`` with the note
+          :data:`LOST_NOTE`, but it is *not* counted against the contact's attempts and
+          the contact is due again after the strategy's error delay (never dialled twice
+          in a row, never finished by a crash).
+
+        Answers were counted in the abandon window when they happened
+        (:meth:`mark_answered`), so nothing is counted twice.
+        """
+        row = self.query("SELECT a.state, a.answered_at, a.answered_kind, a.bridged_at, "
+                         "k.name FROM attempt a JOIN campaign k ON k.id=a.campaign_id "
+                         "WHERE a.id=?", (attempt,))
+        if not row:
+            raise StoreError(f"no attempt {attempt}")
+        state, answered_at, kind, bridged_at, campaign = row[0]
+        if state != "dialing":
+            return None
+        note = f"{LOST_NOTE}: kept as known"
+        if bridged_at is not None:
+            outcome = "human"
+        elif answered_at is not None and kind in ("machine", "fax"):
+            outcome = kind
+        elif answered_at is not None:
+            outcome = "abandoned"
+        else:
+            self._retry_lost(attempt, now)
+            return "error"
+        window = window_of(campaign, answered_at) if window_of is not None else None
+        self.record_outcome(attempt, outcome, now, window=window)
+        self.set_note(attempt, note)
+        return outcome
+
+    def _retry_lost(self, attempt: int, now: float) -> None:
+        """Close a crash-unknown attempt without counting it; its contact due again."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT a.contact_id, c.time_zone, k.name AS campaign_name FROM attempt a "
+                "JOIN contact c ON c.id=a.contact_id JOIN campaign k ON k.id=a.campaign_id "
+                "WHERE a.id=?", (attempt,)).fetchone()
+            strategy = self.strategy(row["campaign_name"])
+            delay = strategy.retries.get(CallOutcome.ERROR, DEFAULT_RETRIES[CallOutcome.ERROR])
+            tz = strategy.zone(row["time_zone"])
+            after = local_midnight_after(now, tz) if delay == NEXT_DAY else now + float(delay)
+            due = strategy.windows.next_open(after, tz)
+            callback = db.execute(
+                "SELECT due_at FROM callback WHERE contact_id=? AND state='pending' "
+                "ORDER BY id DESC LIMIT 1", (row["contact_id"],)).fetchone()
+            if callback is not None:
+                due = callback["due_at"]
+            db.execute("UPDATE attempt SET state='done', ended_at=?, outcome='error', note=? "
+                       "WHERE id=?", (now, LOST_NOTE, attempt))
+            db.execute("UPDATE contact SET state=CASE state WHEN 'dnc' THEN 'dnc' "
+                       "ELSE 'ready' END, next_at=?, last_outcome='error', last_at=? "
+                       "WHERE id=?", (due if due is not None else now, now,
+                                      row["contact_id"]))
 
     def set_note(self, attempt: int, note: str) -> None:
         """Replace the attempt's note (what happened beside the outcome), committed."""

@@ -3,9 +3,11 @@
 - an attempt still ``claimed`` was never sent to the gateway: :meth:`Recovery.recover`
   releases it, and the contact is due again as it was;
 - an attempt still ``dialing`` may or may not have reached the network:
-  :meth:`Recovery.reconcile` asks the caller (who asks the gateway) and otherwise records
-  it as ``error`` with the strategy's retry delay, so the contact is never dialled twice in
-  a row and never early.
+  :meth:`Recovery.reconcile` asks the caller (who asks the gateway) and otherwise settles
+  it with :meth:`~trunkline.dialer.store.outcomes.Outcomes.record_lost`: what was known
+  (answered, bridged) is kept; a call never known to be answered is retried after the
+  strategy's error delay without counting as an attempt, so the contact is never dialled
+  twice in a row, never early, and never finished by a crash.
 
 Runners that share a database with other campaigns settle only their own campaigns'
 attempts (:func:`trunkline.dialer.runner.settling.settle_open_attempts`) from
@@ -40,8 +42,7 @@ class Resolution:
     """What the gateway says about an attempt that was in flight when we stopped.
 
     ``outcome`` None means the gateway does not know the call (it never went out, or the
-    gateway restarted too): it is recorded as ``error`` and retried after the strategy's
-    delay for errors, never at once.
+    gateway restarted too): it is settled by what the store knew (``record_lost``).
     """
 
     outcome: str | None = None
@@ -75,8 +76,8 @@ class Recovery(Claims, Outcomes):
         """After a restart: settle every attempt that may have reached the network.
 
         ``resolve`` asks the gateway about one attempt (``calls.list``, the call record).
-        Unknown calls are recorded as ``error`` (note ``"unknown after restart"``), so
-        the contact waits for the strategy's error delay: never dialled twice in a row.
+        Unknown calls are settled by ``record_lost`` (what was known kept, the rest
+        retried after the strategy's error delay: never dialled twice in a row).
         """
         counts = {"released": self.recover(now), "resolved": 0, "unknown": 0, "still_up": 0}
         for item in self.in_flight():
@@ -86,7 +87,7 @@ class Recovery(Claims, Outcomes):
                 continue
             window = window_of(item.campaign, now) if window_of is not None else None
             if answer.outcome is None:
-                self.record_lost(item.attempt, now)
+                self.record_lost(item.attempt, now, window_of=window_of)
                 counts["unknown"] += 1
             else:
                 self.record_outcome(item.attempt, answer.outcome, now, cause=answer.cause,

@@ -111,6 +111,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       default="local")
     loop.add_argument("--seconds", type=float, default=2.0, help="pattern length / hold")
     loop.add_argument("--off", action="store_true", help="only end any loopback")
+    loop.add_argument("--via", choices=["dahdi_maint"],
+                      help="set and end the loops with the real dahdi_maint (the pattern "
+                           "test is the same)")
     loop.set_defaults(handler=loopback_command)
     tones = tsub.add_parser("tones", help="play and detect zone tones end to end")
     card_options(tones)

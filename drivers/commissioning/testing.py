@@ -10,6 +10,7 @@ findings; the ``*_command`` handlers open the card and print them.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,10 +45,15 @@ def timing_command(args: argparse.Namespace) -> int:
     return report(judge_timing(result))
 
 
-def run_loopback(card, spans: list[int], mode: str, seconds: float, off: bool = False
-                 ) -> list:
-    """Loop each span, check it reports the loop, and (local) run a pattern test."""
+def run_loopback(card, spans: list[int], mode: str, seconds: float, off: bool = False,
+                 set_loop: Callable[[int, str], None] | None = None) -> list:
+    """Loop each span, check it reports the loop, and (local) run a pattern test.
+
+    ``set_loop(span, mode)`` sets or ends (``off``) a span's loop; default the card's
+    own maintenance call (DAHDI_MAINT), or the real ``dahdi_maint`` (``--via``)."""
     from trunkline.drivers.model import FRAME_SAMPLES, Alarm
+
+    set_loop = set_loop or card.set_maintenance
 
     from .checks import compare_pattern, pattern_codes, to_linear
 
@@ -60,11 +66,11 @@ def run_loopback(card, spans: list[int], mode: str, seconds: float, off: bool = 
                                      "`trunkline test levels`)"))
             continue
         if off:
-            card.set_maintenance(number, "off")
+            set_loop(number, "off")
             findings.append(make_finding("PASS", subject, "loopback off"))
             continue
         try:
-            card.set_maintenance(number, mode)
+            set_loop(number, mode)
         except Exception as err:
             findings.append(make_finding("FAIL", subject, f"cannot loop: {err}",
                                      "the board or its driver has no maintenance loop"))
@@ -127,7 +133,7 @@ def run_loopback(card, spans: list[int], mode: str, seconds: float, off: bool = 
                                          "timing slips or IRQ misses (check the sync source "
                                          "and /proc/interrupts), or a faulty board"))
         finally:
-            card.set_maintenance(number, "off")
+            set_loop(number, "off")
     return findings
 
 
@@ -137,7 +143,12 @@ def loopback_command(args: argparse.Namespace) -> int:
                               if s.kind.value in ("e1", "t1") and s.channels]
         if not spans:
             raise ConfigError(f"card {card.name} has no E1/T1 span to loop")
-        findings = run_loopback(card, spans, args.mode, args.seconds, args.off)
+        set_loop = None
+        if getattr(args, "via", None) == "dahdi_maint":
+            from .via import loop_via_dahdi_maint
+
+            set_loop = loop_via_dahdi_maint(card)
+        findings = run_loopback(card, spans, args.mode, args.seconds, args.off, set_loop)
     return report(findings)
 
 

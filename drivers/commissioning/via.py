@@ -1,5 +1,5 @@
-"""``scan --via dahdi_scan``, ``test timing --via dahdi_test`` and ``config apply --via
-dahdi_cfg``: the real tools, our verdicts.
+"""``scan --via dahdi_scan``, ``test timing --via dahdi_test``, ``test loopback --via
+dahdi_maint`` and ``config apply --via dahdi_cfg``: the real tools, our verdicts.
 
 Why: an installer who trusts dahdi-tools can ask trunkline to run them, as they would by
 hand, and read the answer in trunkline's terms: the same findings, causes and verdict
@@ -11,6 +11,8 @@ each other (tests/dahdi/test_dahdi_tools.py). The tools' own failures become our
 judges alarms only; the native scan also reads the counters. ``config apply --via
 dahdi_cfg`` writes the TOML as system.conf (what ``config generate --system-conf``
 writes) and runs ``dahdi_cfg -c`` on it; an error on one of its lines names the line.
+``test loopback --via dahdi_maint`` sets and ends each span's loop with ``dahdi_maint -s
+N --loopback ...`` and runs the same pattern test through trunkline's own channels.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 
 from trunkline.drivers.model import Alarm, SpanInfo, SpanKind, SpanSignalling, SpanStatus
 from trunkline.errors import BackendError, ConfigError
@@ -28,6 +31,7 @@ from .dahditools import ScanSpan, cfg_errors, parse_dahdi_scan, parse_dahdi_test
 
 __all__ = [
     "apply_via_dahdi_cfg",
+    "loop_via_dahdi_maint",
     "run_tool",
     "scan_findings",
     "scan_via_dahdi_scan",
@@ -115,6 +119,26 @@ def scan_via_dahdi_scan(args: argparse.Namespace) -> int:
               f"{span.values.get('framing', '')} alarms {span.alarms}")
     print()
     return report(findings)
+
+
+#: ``trunkline test loopback --mode`` as dahdi_maint's ``--loopback`` words (dahdi_maint.c:
+#: localhost is DAHDI_MAINT_LOCALLOOP, networkline NETWORKLINELOOP, networkpayload
+#: NETWORKPAYLOADLOOP, off NONE).
+MAINT_WORDS = {"local": "localhost", "network_line": "networkline",
+               "network_payload": "networkpayload", "off": "off"}
+
+
+def loop_via_dahdi_maint(card: object) -> Callable[[int, str], None]:
+    """A ``set_loop`` for :func:`~.testing.run_loopback` that runs the real dahdi_maint
+    on the DAHDI span behind each of the card's spans."""
+    dahdi_span = getattr(card, "dahdi_span", None)
+    if dahdi_span is None:
+        raise ConfigError("--via dahdi_maint needs the DAHDI backend (--card dahdi)")
+
+    def set_loop(span: int, mode: str) -> None:
+        run_tool("dahdi_maint", "-s", str(dahdi_span(span)), "--loopback", MAINT_WORDS[mode])
+
+    return set_loop
 
 
 def timing_via_dahdi_test(args: argparse.Namespace) -> int:

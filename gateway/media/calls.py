@@ -64,6 +64,10 @@ class Call:
     cause: int | None = None
     answered_at: float | None = None
     detect: dict[str, Any] = field(default_factory=dict)
+    #: The client's correlation tag (``call.originate``'s ``tag``): it comes back on every
+    #: event of the call and in ``calls.list``, so a client that restarted can find the
+    #: calls it placed without knowing their ids.
+    tag: str | None = None
     play: PlaySource | None = None
     recorder: Any = None
     bridged_to: int | None = None
@@ -113,4 +117,5 @@ class Call:
                 "bridged_to": self.bridged_to, "listening_to": self.listening_to,
                 **({"monitor": self.monitor_mode} if self.listening_to is not None else {}),
                 **({"conference": self.conference} if self.conference is not None else {}),
-                "recording": str(self.recorder.path) if self.recorder else None}
+                "recording": str(self.recorder.path) if self.recorder else None,
+                **({"tag": self.tag} if self.tag is not None else {})}

@@ -83,6 +83,8 @@ class MediaEngine:
         self.picker = ChannelPicker(self.loop, groups)
         self._overruns_seen = card.overruns
         self.calls: dict[int, Call] = {}
+        #: call id -> the client's correlation tag, kept until the call's hungup is out
+        self._tags: dict[int, str] = {}
         self.draining = False
         self.ticks = 0
         #: The engine's own work per tick, in seconds (the last 3000 ticks).
@@ -105,6 +107,11 @@ class MediaEngine:
         self.bus.unsubscribe(token)
 
     def publish(self, event: dict[str, Any]) -> None:
+        """Publish ``event``; one about a tagged call carries the call's ``tag`` (every
+        event of the call, wherever in the gateway it is made)."""
+        tag = self._tags.get(event.get("call"))  # type: ignore[arg-type]
+        if tag is not None and "tag" not in event:
+            event = {**event, "tag": tag}
         self.bus.publish(event)
 
     # -- groups and inbound policy (changed on reload) ---------------------------------------
@@ -267,6 +274,7 @@ class MediaEngine:
                  number=call.number, outcome=call.outcome, cause=cause, by=by,
                  answered_by=call.answered_by)
         self.publish(wire.hungup(call, by))
+        self._tags.pop(call.id, None)
         if self.metrics is not None:
             self.metrics.call_finished(call.outcome)
 
@@ -280,26 +288,35 @@ class MediaEngine:
 
     def originate(self, number: str, *, group: str | None = None, span: int | None = None,
                   channel: int | None = None, caller_id: str | None = None,
-                  ring_timeout: float = 45.0, detect: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
-        """Place a call; its events follow on the bus. Returns the call's info."""
+                  caller_name: str | None = None, ring_timeout: float = 45.0,
+                  detect: dict[str, Any] | None = None,
+                  tag: str | None = None) -> dict[str, Any]:
+        """Place a call; its events follow on the bus, each with ``tag`` when one is
+        given. Returns the call's info."""
         if self.draining:
             raise StateConflict("the gateway is shutting down: no new calls")
         try:
             flags = detection_flags(detect or {})
         except ValueError as err:
             raise InvalidRequest(str(err)) from None
+        for label, text in (("caller_id", caller_id), ("caller_name", caller_name)):
+            # What a phone's caller ID display can show (GR-30-CORE: ASCII only).
+            if text is not None and not (text.isascii() and text.isprintable()):
+                raise InvalidRequest(f"{label} {text!r} must be printable ASCII")
         span_no, ch = self.picker.pick(group=group, span=span, channel=channel)
         options = CallOptions(number, ring_timeout=ring_timeout, max_duration=MAX_CALL_SECONDS,
                               amd=flags.get("amd", True), detect=features(**flags),
-                              calling=caller_id)
+                              calling=caller_id, calling_name=caller_name)
         leg = self.loop.module(span_no).outbound(self.loop.next_id(), ch, options)
         call = self.calls[leg.id] = Call(leg, created=self.clock.now(),
-                                         detect=dict(detect or {}))
+                                         detect=dict(detect or {}), tag=tag)
+        if tag is not None:
+            self._tags[leg.id] = tag
         try:
             self.loop.place(leg)
         except BaseException:
             del self.calls[leg.id]  # refused as it started: no call was placed
+            self._tags.pop(leg.id, None)
             raise
         return call.info()
 

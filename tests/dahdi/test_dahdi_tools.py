@@ -340,3 +340,25 @@ def test_the_interposer_carries_struct_gains_both_ways(tmp_path: Path) -> None:
     out = sim(f'{sys.executable} "$1"', str(probe))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "True", "True"]
+
+
+def test_test_loopback_via_dahdi_maint_gives_the_native_verdicts() -> None:
+    out = sim(f"{TRUNKLINE} test loopback --card dahdi --span 1 --seconds 0.5; "
+              f"echo @@next@@; {TRUNKLINE} test loopback --card dahdi --span 1 --seconds 0.5 "
+              f"--via dahdi_maint; echo @@next@@; dahdi_scan 1")
+    native, via, scan = out.stdout.split("@@next@@\n")
+    findings = [re.findall(r"^(PASS|WARN|FAIL)\s+(span \d+): (.*)$", text, re.M)
+                for text in (native, via)]
+    assert [f[:2] for f in findings[0]] == [f[:2] for f in findings[1]] == [
+        ("PASS", "span 1")], out.stdout + out.stderr
+    assert "bit-exact" in findings[1][0][2] and "verdict: PASS" in via
+    # dahdi_maint ended its loop: the span is back to normal.
+    assert [s.alarms for s in parse_dahdi_scan(scan[scan.index("[1]"):])] == ["OK"]
+
+
+def test_loopback_via_dahdi_maint_needs_the_dahdi_backend() -> None:
+    out = subprocess.run([sys.executable, "-m", "trunkline", "test", "loopback", "--card",
+                          "emulated", "--via", "dahdi_maint"], capture_output=True,
+                         text=True, timeout=TIMEOUT, check=False)
+    assert out.returncode != 0
+    assert "--via dahdi_maint needs the DAHDI backend" in out.stderr

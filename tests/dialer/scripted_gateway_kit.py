@@ -30,6 +30,7 @@ class ScriptedGateway:
         self.requests: list[tuple[str, Any, float]] = []   # (method, argument, at)
         self.fail: dict[str, RpcError] = {}
         self.next_call = 100
+        self.tags: dict[int, str | None] = {}  # call id -> the originate's tag
 
     def now(self) -> float:
         return self.t
@@ -52,9 +53,11 @@ class ScriptedGateway:
             raise self.fail[name]
 
     def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+                  channel: int | None = None, ring_timeout: float = 45.0,
+                  tag: str | None = None) -> int:
         self._request("originate", (number, group, channel))
         self.next_call += 1
+        self.tags[self.next_call] = tag
         return self.next_call
 
     def hangup(self, call: int) -> None:

@@ -108,7 +108,8 @@ class WatchedGateway(InProcessGateway):
         self._db = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
     def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+                  channel: int | None = None, ring_timeout: float = 45.0,
+                  tag: str | None = None) -> int:
         if channel is None:  # a customer (an agent position is rung on its channel)
             rows = self._db.execute(
                 "SELECT COUNT(*) FROM attempt WHERE state='dialing' AND number=?",
@@ -119,7 +120,7 @@ class WatchedGateway(InProcessGateway):
                           if c not in self.watch.ended}:
                 self.watch.dial_violations.append(f"{number}: already on a call")
         call = super().originate(number, group=group, channel=channel,
-                                 ring_timeout=ring_timeout)
+                                 ring_timeout=ring_timeout, tag=tag)
         if channel is None:
             self.watch.numbers[call] = number
             self.watch.originated[number] += 1

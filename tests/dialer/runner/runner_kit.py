@@ -101,7 +101,8 @@ class WatchedGateway(InProcessGateway):
         self._bridged: set[int] = set()
         self.on_tick.append(self._listen)
 
-    def originate(self, number: str, *, group=None, channel=None, ring_timeout=45.0) -> int:
+    def originate(self, number: str, *, group=None, channel=None, ring_timeout=45.0,
+                  tag=None) -> int:
         if channel is None:  # a customer: a committed 'dialing' attempt must exist
             rows = self._db.execute(
                 "SELECT COUNT(*) FROM attempt WHERE state='dialing' AND number LIKE ?",
@@ -111,7 +112,7 @@ class WatchedGateway(InProcessGateway):
             if number in self._customer_numbers.values():
                 self.watch.dial_violations.append(f"{number}: already on a call")
         call = super().originate(number, group=group, channel=channel,
-                                 ring_timeout=ring_timeout)
+                                 ring_timeout=ring_timeout, tag=tag)
         if channel is None:
             self._customer_numbers[call] = number
             self.watch.originated[number] += 1
