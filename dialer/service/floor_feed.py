@@ -12,6 +12,7 @@ as a ``floor`` event (supervisors and admins only: it names every agent) and one
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -81,6 +82,11 @@ def gather_gateway(name: str, runner: Any, port: Any
     return now, agents, counters, span_facts
 
 
+def _gather_on(name: str, runner: Any, port: Any, store: Store
+               ) -> tuple[float, list[AgentFact], list[dict[str, Any]], list[SpanFact]]:
+    return gather_gateway(name, runner, port)
+
+
 def list_counts(store: Store) -> dict[str, tuple[int, int, int]]:
     """Per campaign: contacts, contacts dialled at least once, contacts still open."""
     rows = store.query(
@@ -106,8 +112,7 @@ class FloorFeed:
         """Gather, compute and publish the floor once; returns it and its alarms."""
         names = [n for n, w in list(self.host.workers.items()) if w.thread.is_alive()]
         results = await asyncio.gather(
-            *(self.host.on_worker(n, lambda runner, port, store, n=n:
-                                  gather_gateway(n, runner, port)) for n in names),
+            *(self.host.on_worker(n, functools.partial(_gather_on, n)) for n in names),
             return_exceptions=True)
         nows: list[float] = []
         agents: list[AgentFact] = []
