@@ -37,8 +37,10 @@ class GatewayPort(Protocol):
         ...
 
     def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
-        """Place a call; returns the gateway's call id."""
+                  channel: int | None = None, ring_timeout: float = 45.0,
+                  tag: str | None = None) -> int:
+        """Place a call; returns the gateway's call id. ``tag`` comes back on every
+        event of the call and in :meth:`calls` (:mod:`~trunkline.dialer.runner.tags`)."""
         ...
 
     def hangup(self, call: int) -> None: ...
@@ -104,8 +106,11 @@ class _Requests:
         raise NotImplementedError
 
     def originate(self, number: str, *, group: str | None = None,
-                  channel: int | None = None, ring_timeout: float = 45.0) -> int:
+                  channel: int | None = None, ring_timeout: float = 45.0,
+                  tag: str | None = None) -> int:
         params: dict[str, Any] = {"number": number, "ring_timeout": ring_timeout}
+        if tag is not None:
+            params["tag"] = tag
         if channel is not None:
             params["channel"] = channel
         elif group is not None:
