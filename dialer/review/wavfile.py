@@ -221,9 +221,9 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first.isdigit() or (last and not last.isdigit()):
         raise ValueError(f"malformed Range {header!r}")
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    if last and int(last) < start:
         raise ValueError(f"malformed Range {header!r}")
     if start >= size:
         raise RangeNotSatisfiable(f"{header!r} of a {size}-byte file")
+    end = int(last) if last else size - 1
     return ByteRange(start, min(end, size - 1))

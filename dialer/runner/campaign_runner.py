@@ -58,6 +58,7 @@ from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.pacing.engine import Engine
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import GatewayPort
+from trunkline.dialer.runner.recording import CallRecording
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import clear_positions
 from trunkline.dialer.runner.summary import Connection, RunSummary
@@ -167,6 +168,10 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                         for name in self.campaigns}
         self.config = self.configs[self.campaign]
         self.settings = {name: runner_settings(store, name) for name in self.campaigns}
+        #: every call put through to an agent is recorded, unless its campaign says
+        #: ``record_calls = false`` (:mod:`~trunkline.dialer.runner.recording`)
+        self.recording = CallRecording(store, gateway, lambda name: (
+            self.settings.get(name) or runner_settings(store, name)).record_calls)
         self.agent_channels = list(agents) if agents else \
             gateway.group("agents") if self.positions_at_start else []
         if not self.agent_channels and self.positions_at_start:
@@ -433,6 +438,10 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                                 number, answered_at, live_at, now)
         self.connections.append(connection)
         self._connected[action.call_id] = connection
+        self.recording.connected(gw=customer.gw, campaign=customer.campaign,
+                                 attempt=customer.attempt, agent=action.agent,
+                                 number=call.contact.number if call is not None else number,
+                                 now=now)
 
     def _abandon(self, action: Abandon, now: float) -> None:
         customer = self.customers.get(action.call_id)
@@ -485,6 +494,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
     # -- gateway side ----------------------------------------------------------------------
 
     def _on_event(self, event: Mapping[str, Any], now: float) -> None:
+        if self.recording.on_event(event):
+            return
         position = self._positions.get(event.get("call"))  # type: ignore[arg-type]
         if position is not None:
             if not position.gone:

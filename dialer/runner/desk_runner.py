@@ -712,6 +712,8 @@ class DeskRunner(CampaignRunner):
     # -- gateway events --------------------------------------------------------------------
 
     def _on_event(self, event: Any, now: float) -> None:
+        if self.recording.on_event(event):  # before a transfer's routing takes it
+            return
         if event.get("event") in SMS_EVENTS:
             self._on_sms_event(event, now)
             return

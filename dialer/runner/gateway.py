@@ -19,7 +19,7 @@ from trunkline.errors import ConfigError
 
 #: The gateway events the runner listens to (``sms.*``: the messages a disposition sent).
 EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished",
-          "sms.sent", "sms.delivered", "sms.failed"]
+          "sms.sent", "sms.delivered", "sms.failed", "recording.finished"]
 
 
 class GatewayPort(Protocol):
@@ -76,6 +76,12 @@ class GatewayPort(Protocol):
     def sms_status(self, sms: int) -> dict[str, Any]:
         """One message as the gateway knows it (``sms.status``): its ``state`` (queued,
         sending, sent, delivered, failed) and ``reason``."""
+        ...
+
+    def record(self, call: int, **tags: str) -> dict[str, Any]:
+        """Record ``call`` into the gateway's recording store (``recording.start``, reason
+        ``policy``) tagged with ``campaign``, ``agent_id``, ``agent_name``, ``customer``:
+        ``{"recording": path, ...}``; ``recording.finished`` follows at its end."""
         ...
 
     def webrtc_open(self, label: str, *, ring_timeout: float = 60.0) -> int:
@@ -171,6 +177,9 @@ class _Requests:
 
     def sms_status(self, sms: int) -> dict[str, Any]:
         return dict(self._call("sms.status", sms=sms))
+
+    def record(self, call: int, **tags: str) -> dict[str, Any]:
+        return dict(self._call("recording.start", call=call, reason="policy", **tags))
 
 
     def webrtc_open(self, label: str, *, ring_timeout: float = 60.0) -> int:

@@ -22,8 +22,9 @@ from trunkline.errors import ConfigError
 #: Campaign settings the runner reads (the rest of a campaign's config is the engine's):
 #: ``type`` ("dialing", or "cleaning": run by ``trunkline dialer clean``),
 #: ``machine_message`` (a WAV on the gateway host left on answering machines after the
-#: beep) and ``machine_message_wait`` (seconds of quiet that mark the end of the beep).
-RUNNER_SETTINGS = ("type", "machine_message", "machine_message_wait")
+#: beep), ``machine_message_wait`` (seconds of quiet that mark the end of the beep) and
+#: ``record_calls`` (record every call put through to an agent; default true).
+RUNNER_SETTINGS = ("type", "machine_message", "machine_message_wait", "record_calls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,11 @@ class RunnerSettings:
     type: str = "dialing"
     machine_message: str | None = None
     machine_message_wait: float = 1.0
+    record_calls: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.record_calls, bool):
+            raise ValueError(f"record_calls must be true or false, not {self.record_calls!r}")
         if self.type not in ("dialing", "cleaning"):
             raise ValueError(f"type must be 'dialing' or 'cleaning', not {self.type!r}")
         if self.machine_message is not None and not isinstance(self.machine_message, str):

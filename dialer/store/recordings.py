@@ -49,6 +49,10 @@ class Recordings(Database):
             raise StoreError("a call recording needs the path the gateway gave")
         cid = self.campaign_id(campaign)
         with self.transaction() as db:
+            if contact is None and attempt is not None:
+                found = db.execute("SELECT contact_id FROM attempt WHERE id=?",
+                                   (attempt,)).fetchone()
+                contact = found[0] if found else None
             row = db.execute(
                 "INSERT INTO call_recording (attempt_id, campaign_id, contact_id, agent, "
                 "number, gateway, call_ref, path, started_at) VALUES (?,?,?,?,?,?,?,?,?)",

@@ -59,9 +59,13 @@ class WebhookDispatcher:
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
                  poll: float = 1.0, post: Callable[[str, bytes, dict[str, str]], int]
-                 | None = None, rng: random.Random | None = None) -> None:
+                 | None = None, rng: random.Random | None = None,
+                 wall: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
+        #: the signature's timestamp is always the real time: the receiver compares it
+        #: with its own clock (``clock`` may be a test's or a virtual one)
+        self.wall = wall
         self.poll = poll
         self._client: httpx.Client | None = None
         self._post = post or self._http_post
@@ -86,7 +90,7 @@ class WebhookDispatcher:
             error = ""
             try:
                 status = self._post(due.url, body, headers(
-                    due.secret, int(started), body, kind=due.kind, delivery=due.id))
+                    due.secret, int(self.wall()), body, kind=due.kind, delivery=due.id))
             except httpx.HTTPError as err:
                 error = f"{type(err).__name__}: {err}"
             except OSError as err:
