@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from modem_kit import ModemRig
 
@@ -245,3 +245,27 @@ def test_scan_waits_for_the_pin_and_reports_each_sim(tmp_path, capsys) -> None:
     assert "span 2 (MOBILE): module out of service (SIM pin (wrong PIN" in out
     assert "span 3 (MOBILE): module out of service (SIM puk (blocked" in out
     assert "10 PUK attempts left" in out and PIN not in out
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(["quectel", "simcom", "huawei", "generic"]), st.integers(1, 3),
+       st.booleans(), st.integers(0, 2))
+def test_the_last_attempt_is_never_spent_and_a_refused_pin_never_retried(
+        profile, attempts, right, resets) -> None:
+    r = ModemRig(locked(pin_attempts=attempts, sim_pin=PIN if right else "0000"), profile)
+    r.module = VoiceModule(profile, pin=PIN)
+    try:
+        r.run(3.0)
+        for _ in range(resets):
+            r.modem.reset()
+            r.run(6.0)
+        entries = len(pin_entries(r))
+        assert r.modem.pin_left >= 1 and r.modem.sim_state != "puk"
+        if attempts < 2:
+            assert entries == 0 and not r.module.ready
+        elif right:
+            assert entries == resets + 1 and r.module.ready
+        else:
+            assert entries == 1 and r.modem.pin_left == attempts - 1
+    finally:
+        r.close()
