@@ -75,5 +75,18 @@ def test_the_runner_settings_are_left_out_of_the_engines() -> None:
     store = open_store()
     store.create_campaign("c", config={"type": "dialing", "machine_message": "/m.wav",
                                        "machine_message_wait": 1.5}, now=T0)
-    assert set(RUNNER_SETTINGS) == {"type", "machine_message", "machine_message_wait"}
+    assert set(RUNNER_SETTINGS) == {"type", "machine_message", "machine_message_wait",
+                                    "record_calls"}
     assert campaign_config(store, "c").mode is Mode.PREDICTIVE   # no unknown settings
+
+
+def test_calls_are_recorded_unless_the_campaign_says_not() -> None:
+    store = open_store()
+    store.create_campaign("on", now=T0)
+    store.create_campaign("off", config={"record_calls": False}, now=T0)
+    store.create_campaign("bad", config={"record_calls": "yes"}, now=T0)
+    assert runner_settings(store, "on").record_calls is True
+    assert runner_settings(store, "off").record_calls is False
+    assert campaign_config(store, "off").mode is Mode.PREDICTIVE
+    with pytest.raises(ConfigError, match="record_calls must be true or false"):
+        runner_settings(store, "bad")
