@@ -46,7 +46,10 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "table (mode, target_abandon, regime, ring_timeout, machine_message... "
                     "see docs/campaigns.md), and for campaigns worked at the agent desk a "
                     "[desk] table (dispositions and their fields, script, max_wrap_up: "
-                    "docs/agent-desk.md); settings are checked before anything is saved.")
+                    "docs/agent-desk.md), and a [qa] table with [[qa.item]] entries (the "
+                    "QA form reviewers score its recorded calls against: "
+                    "docs/quality-and-reports.md); settings are checked before anything is "
+                    "saved.")
     create.add_argument("name")
     create.add_argument("--strategy", metavar="FILE.toml", help="strategy file (TOML)")
     _db(create)
@@ -159,11 +162,13 @@ def _check_settings(name: str, settings: dict) -> None:
 def run_campaign_create(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.strategies import Strategy
     from trunkline.dialer.desk.config import DeskConfig
+    from trunkline.dialer.review.qaform import QaForm
     from trunkline.tomlconf import load_toml
 
     strategy = Strategy()
     settings: dict = {}
     desk = None
+    qa = None
     if args.strategy:
         doc = load_toml(args.strategy)
         try:
@@ -172,12 +177,16 @@ def run_campaign_create(args: argparse.Namespace) -> int:
             _check_settings(args.name, settings)
             if "desk" in doc.data:
                 desk = DeskConfig.from_dict(args.name, doc.data["desk"])
+            if "qa" in doc.data:
+                qa = QaForm.from_dict(doc.data["qa"])
         except (ValueError, TypeError, ConfigError) as err:
             raise ConfigError(str(err), source=args.strategy) from err
     with _open(args) as store:
         store.create_campaign(args.name, strategy, config=settings, now=time.time())
         if desk is not None:
             store.save_desk_config(args.name, desk)
+        if qa is not None:
+            store.save_qa_form(args.name, qa.to_dict(), now=time.time(), by="cli")
     print(f"campaign {args.name!r} saved")
     return 0
 
