@@ -44,6 +44,8 @@ from trunkline.dialer.service.web_auth import (
     WebContext,
 )
 from trunkline.dialer.service.web_desk import desk
+from trunkline.dialer.service.web_desk_info import desk_info
+from trunkline.dialer.service.web_pages import pages, static_files
 from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
@@ -216,6 +218,9 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.include_router(auth)
     app.include_router(api)
     app.include_router(desk)
+    app.include_router(desk_info)
+    app.include_router(pages)
+    app.mount("/static", static_files(), name="static")
     app.include_router(console_api)
     app.include_router(machine)
     app.include_router(recordings)

@@ -9,6 +9,7 @@ from web_kit import client
 
 from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_desk import desk
+from trunkline.dialer.service.web_desk_info import desk_info
 from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
@@ -31,6 +32,9 @@ ROUTES = {
     ("post", "/api/desk/hangup"), ("post", "/api/desk/hold"), ("post", "/api/desk/unhold"),
     ("post", "/api/desk/preview/dial"), ("post", "/api/desk/preview/skip"),
     ("post", "/api/desk/dial"), ("post", "/api/desk/transfer"), ("post", "/api/desk/dtmf"),
+    ("post", "/api/desk/transfer/complete"), ("post", "/api/desk/transfer/cancel"),
+    ("post", "/api/desk/conference"), ("get", "/api/desk/pause-codes"),
+    ("get", "/api/desk/campaigns"), ("get", "/api/desk/screen"),
     ("get", "/api/users/{name}/campaigns"), ("put", "/api/users/{name}/campaigns/{campaign}"),
     ("delete", "/api/users/{name}/campaigns/{campaign}"),
     # issue 18: recordings and QA, reports, API tokens and webhooks
@@ -56,7 +60,7 @@ def test_every_route_is_described_with_its_security_and_errors(tmp_path: Path) -
     with client(tmp_path) as c:
         spec = c.get("/openapi.json").json()
         app_routes = set()
-        for router in (auth, api, desk, assign, machine, recordings, reports,
+        for router in (auth, api, desk, desk_info, assign, machine, recordings, reports,
                        console_api):  # the routers the app includes
             for route in router.routes:
                 app_routes |= {(m.lower(), route.path) for m in getattr(route, "methods", ())}
