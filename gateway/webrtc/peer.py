@@ -148,6 +148,11 @@ class WebRtcPeer:
         self.position.law = "ulaw" if codecs[0].payloadType == PCMU else "alaw"
         track.law = self.position.law
         answer, self.position.dtmf_pt = add_telephone_event(offer, pc.localDescription.sdp)
+        if self.position.dtmf_pt is not None:
+            # aiortc's router drops packets of payload types its codecs do not name: the
+            # telephone-events are this receiver's too.
+            router = receiver.transport._rtp_router
+            router.payload_type_table.setdefault(self.position.dtmf_pt, set()).add(receiver)
         return answer
 
     async def add_candidate(self, candidate: str, mid: str | None,

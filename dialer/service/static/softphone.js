@@ -1,0 +1,353 @@
+// softphone.js - the agent's browser as the agent's phone (issue 19, docs/softphone.md).
+//
+// Loaded by the desk page (<script type="module" src="/static/softphone.js">), it sets
+// `window.trunklineSoftphone`, the hook desk.js asks at a `browser` login:
+//   address()  starts the audio (microphone permission, the peer connection) and gives
+//              the position's address (none: the position is the agent's own);
+//   ready()    true while the audio flows both ways.
+// It also offers: mute(on), setMicrophone(id), setSpeaker(id), sendDtmf(keys) (RFC 4733
+// telephone-events, else nothing), hangup(), stats(), peakFrequency() and level()
+// (the far end's strongest frequency and both sides' levels, from Web Audio analysers:
+// the meters, and the browser tests).
+//
+// Signalling goes over a WebSocket to /api/ws (the session's cookie): softphone.offer
+// and its answer, as docs/dialer-service.md says. The page waits for its ICE candidates
+// before it offers (one message, no trickle: the site's LAN, no STUN/TURN unless
+// window.trunklineSoftphoneOptions.iceServers lists some). A reloaded page finds the
+// agent at a browser position in the desk snapshot and connects again: the same call,
+// the same customer. Another tab taking the audio is said here (softphone.replaced).
+//
+// Facts this follows (../shared/reference/webrtc-browser.md): the remote stream must be
+// attached to an <audio> element or Chromium never decodes it; an analyser's buffer is
+// fftSize long; PCMU/PCMA only (setCodecPreferences), telephone-event kept for keys.
+
+import { EventSocket } from "./api.js";
+
+const OPTIONS = Object.assign({
+  iceServers: [],               // the site's TURN, if it needs one: [{urls, username, credential}]
+  processing: { echoCancellation: true, noiseSuppression: false, autoGainControl: false },
+  retryMs: 500,                 // asking again while the position is being opened
+  retryFor: 60000,
+  iceWaitMs: 3000,              // the longest wait for the page's own candidates
+}, window.trunklineSoftphoneOptions || {});
+
+const G711 = ["audio/PCMU", "audio/PCMA", "audio/telephone-event"];
+
+class Softphone {
+  constructor() {
+    this.pc = null;
+    this.mic = null;             // the microphone's MediaStream
+    this.remote = null;          // the far end's MediaStream
+    this.state = "idle";         // idle, starting, connecting, connected, lost, replaced, ended
+    this.call = null;            // the gateway's call id of the position
+    this.muted = false;
+    this.wanted = false;         // the agent is at a browser position: keep the audio up
+    this.nextId = 1;
+    this.waiting = new Map();    // message id -> resolve
+    this.audio = document.createElement("audio");
+    this.audio.autoplay = true;
+    this.audio.dataset.testid = "softphone-audio";
+    this.context = null;
+    this.micAnalyser = null;
+    this.farAnalyser = null;
+    this.panel = null;
+    this.socket = new EventSocket("/api/ws", { onEvent: (e) => this.onEvent(e) });
+    this.socket.start();
+  }
+
+  // -- the desk's hook ---------------------------------------------------------------
+  async address() {
+    // The microphone now (a refusal is said at the login); the connection goes on after
+    // the login is posted: the gateway opens the position once the desk has the login.
+    this.wanted = true;
+    await this.ensureMic();
+    this.start().catch((err) => this.fail(err));
+    return "";
+  }
+
+  ready() { return this.state === "connected"; }
+
+  // -- signalling over the socket ------------------------------------------------------
+  request(message) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const socket = this.socket.socket;
+      if (!socket || socket.readyState !== WebSocket.OPEN) {
+        reject(Object.assign(new Error("the connection to the service is down"), { retry: true }));
+        return;
+      }
+      this.waiting.set(id, resolve);
+      socket.send(JSON.stringify({ ...message, id }));
+    }).then((reply) => {
+      if (reply.type === "softphone.error") {
+        throw Object.assign(new Error(reply.error), { retry: !!reply.retry });
+      }
+      return reply;
+    });
+  }
+
+  onEvent(e) {
+    if (e.id !== undefined && this.waiting.has(e.id)) {
+      const resolve = this.waiting.get(e.id);
+      this.waiting.delete(e.id);
+      resolve(e);
+      return;
+    }
+    if (e.type === "softphone.replaced") {
+      this.stopPeer();
+      this.setState("replaced");
+      return;
+    }
+    if (e.type === "desk.snapshot" && !this.wanted) {
+      // A reloaded page: the agent is still at a browser position -> take the audio again.
+      const mine = (e.seats || []).find((s) => s.position === "browser");
+      if (mine) { this.wanted = true; this.start().catch((err) => this.fail(err)); }
+      return;
+    }
+    if (e.type === "desk.state" && e.state === "logged_out") {
+      this.wanted = false;
+      this.stopPeer();
+      this.setState("ended");
+    }
+  }
+
+  // -- the peer connection -------------------------------------------------------------
+  async start() {
+    if (this.state === "starting" || this.state === "connecting" || this.state === "connected") return;
+    this.setState("starting");
+    await this.ensureMic();
+    const pc = this.pc = new RTCPeerConnection({ iceServers: OPTIONS.iceServers });
+    const track = this.mic.getAudioTracks()[0];
+    track.enabled = !this.muted;
+    const transceiver = pc.addTransceiver(track, { direction: "sendrecv", streams: [this.mic] });
+    const codecs = (RTCRtpReceiver.getCapabilities("audio") || { codecs: [] }).codecs
+      .filter((c) => G711.includes(c.mimeType));
+    if (transceiver.setCodecPreferences && codecs.length) transceiver.setCodecPreferences(codecs);
+    pc.ontrack = (event) => this.onTrack(event);
+    pc.onconnectionstatechange = () => this.onPeerState(pc);
+    await pc.setLocalDescription(await pc.createOffer());
+    await this.gathered(pc);
+    this.setState("connecting");
+    const started = Date.now();
+    for (;;) {
+      if (this.pc !== pc) return;   // stopped or replaced meanwhile
+      try {
+        const answer = await this.request({ type: "softphone.offer", sdp: pc.localDescription.sdp });
+        this.call = answer.call;
+        await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+        return;
+      } catch (err) {
+        if (!err.retry || Date.now() - started > OPTIONS.retryFor) { this.fail(err); throw err; }
+        await new Promise((r) => setTimeout(r, OPTIONS.retryMs));
+      }
+    }
+  }
+
+  async ensureMic() {
+    if (this.mic) return;
+    this.mic = await navigator.mediaDevices.getUserMedia({ audio: { ...OPTIONS.processing } });
+    this.watchMic();
+    this.listDevices().catch(() => {});   // labels are shown once permission is given
+  }
+
+  gathered(pc) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+      pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, OPTIONS.iceWaitMs);   // offer what was found
+    });
+  }
+
+  onTrack(event) {
+    this.remote = event.streams[0] || new MediaStream([event.track]);
+    this.audio.srcObject = this.remote;
+    if (!this.audio.isConnected) {
+      this.audio.hidden = true;
+      document.body.appendChild(this.audio);
+    }
+    this.audio.play().catch(() => {});
+    this.farAnalyser = this.analyser(this.remote);
+  }
+
+  onPeerState(pc) {
+    if (this.pc !== pc) return;
+    const s = pc.connectionState;
+    if (s === "connected") { this.setState("connected"); return; }
+    if (s === "failed" || s === "disconnected" || s === "closed") {
+      this.setState("lost");
+      // Connect again with a new offer (the gateway keeps the call [webrtc] reconnect s).
+      if (this.wanted && s !== "disconnected") {
+        this.stopPeer();
+        setTimeout(() => { if (this.wanted) this.start().catch((err) => this.fail(err)); }, 1000);
+      }
+    }
+  }
+
+  stopPeer() {
+    if (this.pc) { try { this.pc.close(); } catch { /* closed */ } }
+    this.pc = null;
+    if (this.state !== "replaced") this.setState("idle");
+  }
+
+  async hangup() {
+    this.wanted = false;
+    try { await this.request({ type: "softphone.hangup" }); } finally {
+      this.stopPeer();
+      this.setState("ended");
+    }
+  }
+
+  async stats() { return this.request({ type: "softphone.status" }); }
+
+  // -- controls ------------------------------------------------------------------------
+  mute(on) {
+    this.muted = !!on;
+    if (this.mic) this.mic.getAudioTracks().forEach((t) => { t.enabled = !this.muted; });
+    this.draw();
+  }
+
+  async setMicrophone(deviceId) {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { ...OPTIONS.processing, deviceId: { exact: deviceId } } });
+    const track = stream.getAudioTracks()[0];
+    track.enabled = !this.muted;
+    const sender = this.pc && this.pc.getSenders().find((s) => s.track && s.track.kind === "audio");
+    if (sender) await sender.replaceTrack(track);
+    if (this.mic) this.mic.getTracks().forEach((t) => t.stop());
+    this.mic = stream;
+    this.watchMic();
+  }
+
+  async setSpeaker(deviceId) {
+    if (this.audio.setSinkId) await this.audio.setSinkId(deviceId);
+  }
+
+  sendDtmf(keys) {
+    const sender = this.pc && this.pc.getSenders().find((s) => s.dtmf);
+    if (!sender || !sender.dtmf || !sender.dtmf.canInsertDTMF) return false;
+    sender.dtmf.insertDTMF(keys, 120, 80);
+    return true;
+  }
+
+  // -- meters --------------------------------------------------------------------------
+  analyser(stream) {
+    if (!this.context) this.context = new AudioContext();
+    if (this.context.state === "suspended") this.context.resume().catch(() => {});
+    const node = this.context.createAnalyser();
+    node.fftSize = 2048;
+    this.context.createMediaStreamSource(stream).connect(node);
+    return node;
+  }
+
+  watchMic() { this.micAnalyser = this.analyser(this.mic); }
+
+  static rms(node) {
+    if (!node) return 0;
+    const buf = new Float32Array(node.fftSize);
+    node.getFloatTimeDomainData(buf);
+    let sum = 0;
+    for (const x of buf) sum += x * x;
+    return Math.sqrt(sum / buf.length);
+  }
+
+  level() { return { mic: Softphone.rms(this.micAnalyser), far: Softphone.rms(this.farAnalyser) }; }
+
+  peakFrequency() {
+    const node = this.farAnalyser;
+    if (!node) return 0;
+    const bins = new Float32Array(node.frequencyBinCount);
+    node.getFloatFrequencyData(bins);
+    let best = 1;
+    for (let i = 2; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    return (best * this.context.sampleRate) / node.fftSize;
+  }
+
+  // -- the panel -----------------------------------------------------------------------
+  setState(state) {
+    this.state = state;
+    this.draw();
+    document.dispatchEvent(new CustomEvent("trunkline:softphone", { detail: { state } }));
+  }
+
+  fail(err) {
+    this.setState("lost");
+    if (this.panel) this.panel.querySelector("[data-role=error]").textContent = String(err.message || err);
+  }
+
+  draw() {
+    if (!this.panel) return;
+    this.panel.dataset.state = this.state;
+    this.panel.querySelector("[data-role=state]").textContent = this.state;
+    this.panel.querySelector("[data-role=mute]").textContent = this.muted ? "Unmute" : "Mute";
+    this.panel.querySelector("[data-role=take]").hidden = this.state !== "replaced";
+  }
+
+  mount() {
+    const host = document.getElementById("softphone-panel") || (() => {
+      const box = document.createElement("div");
+      box.id = "softphone-panel";
+      box.style.cssText = "position:fixed;right:8px;bottom:8px;background:#fff;border:1px solid #ccc;"
+        + "padding:6px;font:12px sans-serif;z-index:1000";
+      document.body.appendChild(box);
+      return box;
+    })();
+    host.dataset.testid = "softphone";
+    const el = (tag, attrs = {}, text = "") => {
+      const node = document.createElement(tag);
+      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+      node.textContent = text;
+      return node;
+    };
+    host.replaceChildren(
+      el("strong", {}, "Softphone "), el("span", { "data-role": "state" }),
+      el("meter", { "data-role": "mic-level", min: "0", max: "0.5", title: "microphone" }),
+      el("meter", { "data-role": "far-level", min: "0", max: "0.5", title: "far end" }),
+      el("button", { type: "button", "data-role": "mute" }, "Mute"),
+      el("button", { type: "button", "data-role": "take", hidden: "" }, "Take the audio back"),
+      el("select", { "data-role": "mic", title: "microphone" }),
+      el("select", { "data-role": "speaker", title: "speaker" }),
+      el("div", { "data-role": "error" }));
+    this.panel = host;
+    host.querySelector("[data-role=mute]").onclick = () => this.mute(!this.muted);
+    host.querySelector("[data-role=take]").onclick = () => {
+      this.wanted = true; this.setState("idle"); this.start().catch((err) => this.fail(err));
+    };
+    host.querySelector("[data-role=mic]").onchange = (e) => this.setMicrophone(e.target.value)
+      .catch((err) => this.fail(err));
+    host.querySelector("[data-role=speaker]").onchange = (e) => this.setSpeaker(e.target.value)
+      .catch((err) => this.fail(err));
+    this.draw();
+    setInterval(() => {
+      const { mic, far } = this.level();
+      host.querySelector("[data-role=mic-level]").value = mic;
+      host.querySelector("[data-role=far-level]").value = far;
+    }, 100);
+    this.listDevices();
+    if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+      navigator.mediaDevices.addEventListener("devicechange", () => this.listDevices());
+    }
+  }
+
+  async listDevices() {
+    if (!this.panel || !navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    for (const [role, kind] of [["mic", "audioinput"], ["speaker", "audiooutput"]]) {
+      const select = this.panel.querySelector(`[data-role=${role}]`);
+      select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d) => {
+        const option = document.createElement("option");
+        option.value = d.deviceId;
+        option.text = d.label || `${kind} ${d.deviceId.slice(0, 6)}`;
+        return option;
+      }));
+    }
+  }
+}
+
+const phone = new Softphone();
+window.trunklineSoftphone = phone;
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", () => phone.mount());
+} else {
+  phone.mount();
+}

@@ -1,0 +1,230 @@
+"""The softphone in a real browser (issue 19): headless Debian Chromium driven by
+Playwright, its fake microphone fed from a WAV of DTMF keys, on the agent desktop of
+``trunkline dialer serve --gateway`` (a real process) against a gateway on the emulated
+card in real time (this process: the test plays the customer's part on the emulated
+network).
+
+Through a predictive campaign call: the agent logs in with position ``browser`` (the page
+connects its audio, no phone rings), goes ready, gets the customer with the screen pop;
+then audio is proven both ways:
+
+- the customer on the emulated network hears the agent: the keys of the agent's
+  microphone, decoded from what reached the trunk (and the gateway's detector on the
+  position reports them);
+- the agent's page receives the customer: the page's Web Audio analyser on the far end
+  reads the customer's 1 kHz tone.
+
+Then keys sent as RTP telephone-events (RFC 4733) from the page reach the position's call,
+and a reload of the page resumes the audio on the same call."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway_service"))
+
+from desk_browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEBTORS,
+    chromium_missing,
+    free_port,
+    log_in,
+    make_db,
+    start_campaign,
+)
+from gw_service_kit import wait_until
+
+from trunkline.clock import RealClock
+from trunkline.drivers.backends.emulated.digits import frame_keys
+from trunkline.drivers.dsp.tones import dtmf_string
+from trunkline.gateway.config import GatewayConfig
+from trunkline.gateway.rpc.client import GatewayClient
+from trunkline.gateway.testing import ServiceThread
+
+pytestmark = pytest.mark.slow
+
+STATE = "[data-testid=agent-state]"
+#: The customers answer at once and talk for five minutes (time for the checks).
+PLAN = """spec = "1.0"
+zone = "cn"
+seed = 1
+max_digits = 11
+[[subscriber]]
+number = "138*"
+behaviour = "human"
+answer_after = [1.0, 1.5]
+talk = [300, 300]
+"""
+#: What the agent says into the (fake) microphone: keys, then a pause; Chromium loops it.
+KEYS = "159#"
+#: The page's audio without processing: the keys and the tone as they are.
+OPTIONS = ("window.trunklineSoftphoneOptions = {processing: {echoCancellation: false, "
+           "noiseSuppression: false, autoGainControl: false}};")
+
+
+@pytest.fixture(scope="module")
+def needs_chromium() -> None:
+    why = chromium_missing()
+    if why:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI: the browser tests must run: {why}")
+        pytest.skip(why)
+
+
+class Customer:
+    """The customer's end on the emulated network (a live far end on the trunk port):
+    says a 1 kHz tone and keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.heard: list[np.ndarray] = []
+        self.n = 0
+
+    def frame(self, heard: np.ndarray) -> np.ndarray:
+        self.heard.append(np.asarray(heard, np.float64).copy())
+        t = (np.arange(160) + self.n * 160) / 8000.0
+        self.n += 1
+        return (6000 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.int16)
+
+    def keys_heard(self) -> str:
+        if not self.heard:
+            return ""
+        found = frame_keys(np.stack(self.heard[-1500:]))
+        out, last = [], ""
+        for key in found.tolist():
+            if key and key != last:
+                out.append(key)
+            last = key
+        return "".join(out)
+
+
+def _serve(db: Path, socket: str) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--gateway", socket,
+         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    end = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"the service exited: {proc.stderr.read()}")
+        try:
+            httpx.get(f"{url}/openapi.json", timeout=2.0)
+            return proc, url
+        except httpx.TransportError:
+            if time.monotonic() > end:
+                proc.kill()
+                raise AssertionError("the service did not come up") from None
+            time.sleep(0.2)
+
+
+def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
+        tmp_path: Path, needs_chromium: None) -> None:
+    from playwright.sync_api import sync_playwright
+
+    plan = tmp_path / "network.toml"
+    plan.write_text(PLAN)
+    wav = tmp_path / "agent.wav"
+    soundfile.write(wav, np.concatenate([dtmf_string(KEYS, on_ms=150, off_ms=150),
+                                         np.zeros(8000, np.int16)]), 8000, subtype="PCM_16")
+    config = GatewayConfig(socket=tmp_path / "gw.sock", network=plan,
+                           recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax")
+    gateway = ServiceThread(config, clock=RealClock()).start()
+    db = make_db(tmp_path, DEBTORS[:1])
+    proc, url = _serve(db, gateway.socket)
+    watcher = GatewayClient(gateway.socket).connect()
+    watcher.subscribe()
+    try:
+        start_campaign(url)
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+                *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}",
+                "--autoplay-policy=no-user-gesture-required"])
+            context = chromium.new_context(permissions=["microphone"])
+            context.add_init_script(OPTIONS)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            log_in(page, url, "li")
+            page.add_script_tag(url=f"{url}/static/softphone.js", type="module")
+            page.wait_for_function("() => !!window.trunklineSoftphone")
+            page.select_option("[data-testid=position-kind]", "browser")
+            page.click("[data-testid=position-login]")
+            # No phone rings: the page's peer connection is the agent lifting the handset.
+            page.wait_for_selector(f"{STATE}[data-state=paused]", timeout=60_000)
+            assert page.evaluate("window.trunklineSoftphone.ready()")
+            page.click("[data-testid=ready]")
+            page.wait_for_selector("[data-testid=screen-pop]:not([data-contact-id=''])",
+                                   timeout=90_000)
+            page.wait_for_selector(f"{STATE}[data-state=talking]", timeout=30_000)
+
+            calls = {c["call"]: c for c in watcher.call("calls.list")}
+            position = next(c for c in calls.values() if c["kind"] == "webrtc")
+            customer = calls[position["bridged_to"]]
+            assert customer["number"].endswith(DEBTORS[0].number[-8:])
+            far_end = Customer()
+            card = gateway.service.card
+            gateway.on_engine(lambda: card.port(customer["channel"]).attach_live(far_end))
+
+            # The customer hears the agent: the microphone's keys reach the trunk.
+            wait_until(lambda: KEYS in far_end.keys_heard(), "the customer hearing the agent's "
+                       "keys", timeout=30)
+            # The page hears the customer: its analyser reads the 1 kHz tone.
+            wait_until(lambda: abs(page.evaluate(
+                "window.trunklineSoftphone.peakFrequency()") - 1000) < 30,
+                "the page hearing the customer's 1 kHz tone", timeout=30)
+            levels = page.evaluate("window.trunklineSoftphone.level()")
+            assert levels["far"] > 0.05 and levels["mic"] > 0.0
+
+            # Keys as RTP telephone-events (RFC 4733): the position's call reports them.
+            assert page.evaluate("window.trunklineSoftphone.sendDtmf('7')")
+            _wait_event(watcher, lambda e: e.get("event") == "dtmf"
+                        and e.get("call") == position["call"] and e.get("digit") == "7")
+
+            # A reload: the page takes the audio back on the same call.
+            page.reload()
+            page.wait_for_selector("body[data-ready='1']")
+            page.add_script_tag(url=f"{url}/static/softphone.js", type="module")
+            page.wait_for_function("() => window.trunklineSoftphone && "
+                                   "window.trunklineSoftphone.ready()", timeout=30_000)
+            assert position["call"] in [c["call"] for c in watcher.call("calls.list")]
+            far_end.heard.clear()
+            wait_until(lambda: KEYS in far_end.keys_heard(), "the customer hearing the agent "
+                       "again after the reload", timeout=30)
+            assert not errors, errors
+            chromium.close()
+    finally:
+        watcher.close()
+        proc.terminate()
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        gateway.stop()
+
+
+def _wait_event(client: GatewayClient, predicate, timeout: float = 20.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            event = client.next_event(timeout=0.5)
+        except TimeoutError:
+            continue
+        if predicate(event):
+            return event
+    raise AssertionError("the event did not come")
