@@ -50,6 +50,7 @@ from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
 from trunkline.dialer.service.web_routes import api, auth
+from trunkline.dialer.service.web_softphone import read_messages, relay_for
 from trunkline.dialer.service.web_supervisor import console_api
 from trunkline.dialer.service.websessions import SessionTable
 from trunkline.dialer.store import Store
@@ -254,8 +255,14 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
              if session.role in ("supervisor", "admin") or seat.get("agent") == session.user]
     await ws.send_json({"type": "desk.snapshot", "seats": seats})
     watcher = ctx.watch(session.id)
+    # The softphone's signalling comes back on this socket (web_softphone.py).
+    relay = relay_for(ctx.host)
+
+    async def send(event: dict[str, Any]) -> None:
+        await ws.send_text(json.dumps(event, default=str))
+
     with ctx.host.subscribe(session.user, session.role) as feed:
-        reader = asyncio.ensure_future(_until_closed(ws))
+        reader = asyncio.ensure_future(read_messages(ws.receive, session.user, relay, send))
         ended = asyncio.ensure_future(watcher[1].wait())
         try:
             while not reader.done():
@@ -271,6 +278,7 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
                 # logout, user disabled or changed (at once); idle timeout (at a ping).
                 # An open page is activity: an agent waiting for calls is not idle.
                 if ended.done() or await asyncio.to_thread(ctx.session_of, cookie) is None:
+                    await relay.session_ended(session.user)  # the phone goes with it
                     await ws.send_json({"type": "session.ended"})
                     await ws.close(code=CLOSE_SESSION_ENDED, reason="session ended")
                     break
@@ -281,11 +289,4 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
             reader.cancel()
             ended.cancel()
             ctx.unwatch(session.id, watcher)
-
-
-async def _until_closed(ws: WebSocket) -> None:
-    """Read (and ignore) what the client sends until it disconnects."""
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+            await relay.page_gone(session.user, send)
