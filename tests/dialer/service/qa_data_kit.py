@@ -11,14 +11,18 @@ import numpy as np
 from trunkline.dialer.store import Store
 
 
-def finished_call(store: Store, campaign: str, *, agent: str, at: float, outcome: str = "human",
-                  talk: float = 30.0, code: str | None = "sale") -> tuple[int, int, str]:
-    """A dialled call of ``agent`` ended at ``at``: (attempt, contact, number)."""
+def finished_call(store: Store, campaign: str, *, agent: str | None, at: float,
+                  outcome: str = "human", talk: float = 30.0, code: str | None = "sale",
+                  window: int | None = None) -> tuple[int, int, str]:
+    """A dialled call of ``agent`` ended at ``at``: (attempt, contact, number); with
+    ``window`` it counts in that abandon window as the runner counts it."""
     claim = store.claim_next(campaign, at - talk - 20)
     assert claim is not None, "no contact left to claim"
     assert store.mark_dialing(claim.attempt, at - talk - 20, call_ref="7", agent=agent)
-    store.record_outcome(claim.attempt, outcome, at, agent=agent, talk=talk, wrap=5.0)
-    if code is not None:
+    store.record_outcome(claim.attempt, outcome, at, agent=agent, window=window,
+                         talk=talk if outcome == "human" else None,
+                         wrap=5.0 if outcome == "human" else None)
+    if code is not None and agent is not None:
         store.record_disposition(campaign=campaign, contact=claim.contact, agent=agent,
                                  code=code, fields={}, notes="", at=at + 5,
                                  attempt=claim.attempt)
