@@ -160,9 +160,11 @@ def _check_settings(name: str, settings: dict) -> None:
 
 
 def run_campaign_create(args: argparse.Namespace) -> int:
+    from trunkline.dialer.campaigns.file_schema import check_campaign_file
     from trunkline.dialer.campaigns.strategies import Strategy
     from trunkline.dialer.desk.config import DeskConfig
     from trunkline.dialer.review.qaform import QaForm
+    from trunkline.schema import located
     from trunkline.tomlconf import load_toml
 
     strategy = Strategy()
@@ -171,15 +173,26 @@ def run_campaign_create(args: argparse.Namespace) -> int:
     qa = None
     if args.strategy:
         doc = load_toml(args.strategy)
+        check_campaign_file(doc)  # types, by file, line and key (issue 15, red-team 12)
         try:
-            strategy = Strategy.from_dict(doc.data.get("strategy", {}))
+            try:
+                strategy = Strategy.from_dict(doc.data.get("strategy", {}))
+            except (ValueError, TypeError) as err:
+                raise located(doc, ["strategy"], doc.data.get("strategy", {}), err) from err
             settings = dict(doc.data.get("campaign", {}))
-            _check_settings(args.name, settings)
+            try:
+                _check_settings(args.name, settings)
+            except (ValueError, TypeError) as err:
+                if isinstance(err, ConfigError) and err.source is not None:
+                    raise
+                raise located(doc, ["campaign"], settings, err) from err
             if "desk" in doc.data:
                 desk = DeskConfig.from_dict(args.name, doc.data["desk"])
             if "qa" in doc.data:
                 qa = QaForm.from_dict(doc.data["qa"])
         except (ValueError, TypeError, ConfigError) as err:
+            if isinstance(err, ConfigError) and err.source is not None:
+                raise  # says its file and line already
             raise ConfigError(str(err), source=args.strategy) from err
     with _open(args) as store:
         store.create_campaign(args.name, strategy, config=settings, now=time.time())
