@@ -23,7 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from trunkline.dialer.desk import commands as cmd
+from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.runner.live_settings import (
     LiveChange,
     apply_live_change,
@@ -31,7 +34,10 @@ from trunkline.dialer.runner.live_settings import (
 )
 from trunkline.dialer.service.host import HostConflict, ServiceHost
 from trunkline.dialer.store import Store
+from trunkline.dialer.vocab import AgentState
 from trunkline.gateway.rpc.errors import RpcError
+
+log = structlog.get_logger("trunkline.dialer.supervisor")
 
 __all__ = ["MONITOR_MODES", "SupervisorConsole", "SupervisorError"]
 
@@ -58,6 +64,26 @@ class Position:
         return {"user": self.user, "gateway": self.gateway, "position": self.kind,
                 "address": self.address, "call": self.call, "monitoring": self.target,
                 "mode": self.mode}
+
+
+def _release_agent(runner: Any, agent: str, target: str, now: float) -> None:
+    """After a takeover, the agent's desk as after a blind transfer (the desk runner's
+    hand-over): the engine's call ends for the agent (talk time recorded, wrap-up and
+    the disposition follow), the customer's gateway call lives on with the supervisor,
+    no longer the engine's; it ends when the customer or the supervisor hangs up, and
+    the supervisor's position stays up."""
+    desk = getattr(runner, "desk", None)
+    current = runner.engine.agents.get(agent) if desk is not None else None
+    if current is None or current.state is not AgentState.TALKING:
+        log.warning("takeover_desk_not_talking", agent=agent,
+                    state=None if current is None else str(current.state))
+        return
+    customer = runner.customers.get(current.call_id)
+    if customer is None:
+        log.warning("takeover_no_customer", agent=agent, call=current.call_id)
+        return
+    runner.translator.calls.pop(customer.gw, None)
+    runner._feed([*desk.transfer_done(agent, target), ev.CallHungUp(current.call_id)], now)
 
 
 def _request(port: Any, method: str, **params: Any) -> Any:
@@ -218,15 +244,18 @@ class SupervisorConsole:
 
         def take(runner: Any, port: Any, store: Store) -> dict[str, Any]:
             try:
-                return dict(_request(port, "call.takeover", call=pos.call, target=leg))
+                result = dict(_request(port, "call.takeover", call=pos.call, target=leg))
             except RpcError as err:
                 raise SupervisorError(f"cannot take over from {agent}: {err}") from None
+            _release_agent(runner, agent, f"supervisor {user}", port.now())
+            return result
         result = await self.host.on_worker(pos.gateway, take)
         new = Position(pos.user, pos.gateway, pos.kind, pos.address, pos.call, agent,
                        "takeover")
         with self._lock:
             self._positions[user] = new
-        # addressed to the agent too: its screen says the supervisor has its customer
+        # addressed to the agent too: its screen says the supervisor has its customer;
+        # its desk goes to wrap-up (desk.* events)
         self.host.publish({"type": "supervisor.takeover", "supervisor": user,
                            "agent": agent, "customer_call": result.get("peer")})
         return new.as_dict()

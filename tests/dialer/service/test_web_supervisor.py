@@ -148,9 +148,13 @@ def test_a_supervisor_listens_whispers_barges_and_takes_over(tmp_path: Path) -> 
             r = c.post("/api/supervisor/takeover", headers=h, json={"agent": "li"})
             assert r.status_code == 200, r.text
             assert r.json()["mode"] == "takeover"
-            on = on_gateway(c, calls)
-            assert on[boss_ch]["bridged_to"] == customer
+            state = on_gateway(c, lambda runner, port, store: (
+                runner.desk.seats["li"].state, {x["channel"]: x for x in port.calls()}))
+            assert state[0] == "wrap_up"      # the agent's desk goes on as after a transfer
+            on = state[1]
+            assert on[boss_ch]["bridged_to"] == customer        # the customer stays on
             assert on[agent_ch]["bridged_to"] is None and on[agent_ch]["state"] == "answered"
+            _until(ws, "desk.state", agent="li", state="wrap_up")   # then the takeover
             taken = _until(ws, "supervisor.takeover", agent="li")
             assert taken["supervisor"] == "boss"
             assert c.post("/api/supervisor/position/logout", headers=h).status_code == 200
