@@ -1,0 +1,112 @@
+"""The desktop's languages, layout, keyboard and session in a real browser: Chinese for a
+zh-CN browser and English for others, switched and remembered; no sideways scroll at
+1366x768 or 1920x1080; shortcuts not fired while typing; logging out (and a session
+ended elsewhere) leads back to the login page. No campaign call here: see
+test_desk_browser_calls.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from desk_browser_kit import (
+    PASSWORDS,
+    browser,
+    chromium_missing,
+    log_in,
+    make_db,
+    served,
+    start_campaign,
+    take_position,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    why = chromium_missing()
+    if why:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI: the browser tests must run: {why}")
+        pytest.skip(why)
+    db = make_db(Path(tmp_path_factory.mktemp("desk-language")))
+    with served(db) as url, browser() as chromium:
+        start_campaign(url)
+        yield url, chromium
+
+
+def _no_sideways_scroll(page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth "
+                              "<= document.documentElement.clientWidth"))
+
+
+def test_language_follows_the_browser_and_the_choice_is_kept(service) -> None:
+    url, chromium = service
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(f"{url}/")
+    assert page.text_content("#login-submit") == "登录"
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    log_in(page, url, "li")
+    assert page.text_content("[data-testid=position-login]") == "签入"
+    assert page.title() == "trunkline - 坐席工作台"
+    assert _no_sideways_scroll(page)
+    page.select_option("[data-testid=language]", "en")
+    assert page.text_content("[data-testid=position-login]") == "Log in to position"
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.text_content("[data-testid=position-login]") == "Log in to position"
+    context.close()
+    english = chromium.new_context(locale="en-GB")
+    page = english.new_page()
+    page.goto(f"{url}/")
+    assert page.text_content("#login-submit") == "Log in"
+    english.close()
+
+
+def test_layout_keys_positions_and_session_end(service) -> None:
+    url, chromium = service
+    for width, height in ((1366, 768), (1920, 1080)):
+        context = chromium.new_context(locale="en-US",
+                                       viewport={"width": width, "height": height})
+        page = context.new_page()
+        log_in(page, url, "wang")
+        if width == 1366:
+            # a browser position is the softphone's: no address to type
+            page.select_option("[data-testid=position-kind]", "browser")
+            assert page.is_disabled("[data-testid=position-address]")
+            assert "softphone" in page.text_content("#position-hint")
+            take_position(page, "72")
+            assert _no_sideways_scroll(page)
+            # F2 typed in a field is not a shortcut; outside a field it is
+            page.focus("[data-testid=dial-number]")
+            page.keyboard.press("F2")
+            page.wait_for_timeout(1500)
+            assert page.get_attribute("[data-testid=agent-state]", "data-state") == "paused"
+            assert page.text_content("[data-testid=ready] .kbd") == "F2"
+            page.click("[data-testid=leave-position]")
+            page.wait_for_selector("[data-testid=position-panel]:visible", timeout=60_000)
+        assert _no_sideways_scroll(page)
+        assert page.evaluate("document.documentElement.scrollHeight "
+                             "<= document.documentElement.clientHeight")
+        page.click("[data-testid=logout]")
+        page.wait_for_url(f"{url}/")
+        context.close()
+
+    # a session ended elsewhere (the same user logs out through the API): the page goes
+    # back to the login page with a note
+    context = chromium.new_context(locale="en-US")
+    page = context.new_page()
+    log_in(page, url, "wang")
+    cookie = next(c for c in context.cookies() if c["name"] == "trunkline_session")
+    with httpx.Client(base_url=url, cookies={cookie["name"]: cookie["value"]}) as same:
+        token = same.get("/api/me").json()["csrf_token"]
+        assert same.post("/api/logout", headers={"X-CSRF-Token": token}).status_code == 200
+    page.wait_for_url(f"{url}/?ended=1", timeout=30_000)
+    assert "session ended" in page.text_content("[data-testid=login-error]")
+    context.close()
+    assert PASSWORDS
