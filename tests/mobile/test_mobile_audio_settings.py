@@ -22,7 +22,7 @@ def test_audio_commands_go_at_each_init_and_their_answers_are_kept() -> None:
     rig = ModemRig(ModemSettings(), "quectel")
     rig.module = VoiceModule("quectel", audio_commands=("AT+CLVL=5", "AT+QEEC=0,1"))
     try:
-        rig.run(1.0)
+        rig.until(lambda: len(rig.module.status.audio) == 2, 20)
         assert rig.modem.volume == 5
         assert rig.module.status.as_dict()["audio_commands"] == {
             "AT+CLVL=5": "OK", "AT+QEEC=0,1": "error"}
@@ -48,6 +48,9 @@ REAL = '[[module]]\nname = "ec25"\nport = "/dev/ttyUSB2"\nprofile = "{profile}"\
     ("quectel", 'audio = "uac:"', "needs what follows the colon"),
     ("quectel", 'audio = "uac"\naudio_rate = 44100', "8000 or 16000"),
     ("quectel", 'audio = "/dev/ttyUSB1"\naudio_rate = 16000', "audio_rate is for USB audio"),
+    ("quectel", "echo_canceller = 4", "a tail in ms, 8..128"),
+    ("quectel", "echo_canceller = 256", "a tail in ms, 8..128"),
+    ("quectel", "echo_canceller = true", "a tail in ms, 8..128"),
 ])
 def test_audio_settings_are_checked(profile, keys, message) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -86,8 +89,10 @@ def test_a_uac_module_runs_its_calls_with_audio_on_an_alsa_card() -> None:
             module.send(np.zeros(160, dtype=np.int16), now)
             return frame
 
-        for _ in range(50):
+        for _ in range(1000):  # the init's answers, however late the pty hands them over
             tick()
+            if module.voice.ready:
+                break
         assert module.voice.ready
         assert "AT+QPCMV=1,2" in modem.received and "AT+QPCMV=1,0" not in modem.received
         module.voice.dial("13812345678", now)
@@ -110,3 +115,27 @@ def test_auto_audio_is_for_every_profile(profile) -> None:
     module = mobile_config_from_string(REAL.format(profile=profile,
                                                    keys='audio = "auto"')).modules[0]
     assert module.audio == "auto" and not module.uac
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ("echo_path = 10", "echo_path is {erl_db"),
+    ("echo_path = {delay_ms = 5}", "echo_path is {erl_db"),
+    ("echo_path = {erl_db = -3}", "erl_db 0..60"),
+    ("echo_path = {erl_db = 10, delay_ms = 500}", "delay_ms 0..100"),
+])
+def test_an_emulated_echo_path_is_checked(keys, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        mobile_config_from_string(f'[[module]]\nname = "a"\nemulated = true\n{keys}\n')
+
+
+def test_echo_settings_are_read_and_shown() -> None:
+    from trunkline.clock import VirtualClock
+    from trunkline.drivers.backends.mobile.card import MobileCard
+
+    config = mobile_config_from_string(
+        '[[module]]\nname = "a"\nemulated = true\necho_canceller = 32\n'
+        'echo_path = {erl_db = 12.5, delay_ms = 4}\n')
+    assert (config.modules[0].echo_canceller, config.modules[0].echo_path) == (32, (12.5, 4.0))
+    with MobileCard(config, clock=VirtualClock()) as card:
+        status = card.modem(1).status()
+    assert (status["echo_canceller"], status["echo_double_talk"]) == (32, 0)

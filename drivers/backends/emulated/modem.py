@@ -35,6 +35,9 @@ Commands Manual; SIMCom SIM7500/SIM7600 AT Command Manual):
 * An incoming call rings as ``RING`` every 3 s with ``+CLIP`` after each ring when
   AT+CLIP=1 (§7.6), and stat 4 in +CLCC.
 
+A synthetic echo path (``echo_erl_db``, ``echo_delay_ms``) returns what the backend
+sends in what it receives, for the software echo canceller's tests and benchmark.
+
 Faults (the issue's list): no SIM (``+CPIN``: +CME ERROR 10), a SIM asking for its PIN
 (again after every reset) or blocked (PUK), no network (+CREG stat 0
 or 3), weak signal (+CSQ 3), a reset (the call drops silently, boot noise at the wrong
@@ -117,6 +120,11 @@ class ModemSettings:
     voice: bool = True
     """False: firmware without voice (Huawei operator firmware): ``AT^CVOICE?`` is
     ``ERROR``."""
+    echo_erl_db: float | None = None
+    """A synthetic echo path: what the backend sends comes back in what it receives,
+    this many dB down (the echo return loss); None: no echo."""
+    echo_delay_ms: float = 0.0
+    """The echo's bulk delay (on top of the 20 ms the ports take)."""
 
 
 class PtyPair:
@@ -306,6 +314,9 @@ class EmulatedModem:
         self._prompt_for: int | None = None
         self._pdu = bytearray()
         self._reset_state()
+        s = self.settings
+        self._echo = None if s.echo_erl_db is None else _EchoPath(
+            int(s.echo_delay_ms * 8), s.echo_erl_db)
         for at, kind in self.settings.faults:
             self._faults.after(at, functools.partial(self.inject, kind))
 
@@ -349,6 +360,8 @@ class EmulatedModem:
         """The far end's 20 ms of audio, onto the audio port while a call is up."""
         if self._call is None or self._booting:
             return
+        if self._echo is not None:
+            frame = frame + self._echo.next(self.heard)
         pcm = np.clip(np.rint(frame), -32768, 32767).astype("<i2")
         self.audio.write(pcm.tobytes())
 
@@ -887,6 +900,23 @@ class ModemBank:
     def close(self) -> None:
         for modem in self.modems:
             modem.close()
+
+
+class _EchoPath:
+    """A synthetic line echo (for the echo canceller's tests and benchmark): a bulk
+    delay, then 3 ms of decaying, ringing response, scaled to ``erl_db`` of echo
+    return loss (the whole response's energy, G.168's ERL)."""
+
+    def __init__(self, delay: int, erl_db: float) -> None:
+        h = np.zeros(delay + 24)
+        h[delay:] = np.exp(-np.arange(24) / 6.0) * np.cos(np.arange(24) * 0.9)
+        self.h = h * 10 ** (-erl_db / 20) / np.sqrt(np.sum(h ** 2))
+        self._history = np.zeros(len(h) - 1)
+
+    def next(self, frame: np.ndarray) -> np.ndarray:
+        joined = np.concatenate([self._history, frame.astype(np.float64)])
+        self._history = joined[len(joined) - len(self._history):]
+        return np.convolve(joined, self.h, mode="valid")
 
 
 #: +CPIN <code> (TS 27.007 §8.3) and the URC a module prints at boot for each SIM state.

@@ -57,6 +57,7 @@ from trunkline.drivers.backends.mobile.uac import (
 from trunkline.drivers.backends.mobile.voice import VoiceModule
 from trunkline.drivers.card import CardABC, DialMode, HdlcLink
 from trunkline.drivers.dsp import g711
+from trunkline.drivers.dsp.echo import EchoCanceller
 from trunkline.drivers.model import (
     FRAME_SAMPLES,
     TICK_SECONDS,
@@ -118,6 +119,11 @@ class _Module:
         self.paths = ("", "")
         self.rx_scale = 10 ** (config.rx_gain / 20)
         self.tx_scale = 10 ** (config.tx_gain / 20)
+        #: Our echo canceller (a fresh one each call: each has its own echo path) and
+        #: the frame sent on the last tick, its reference.
+        self.canceller: EchoCanceller | None = None
+        self.last_sent: np.ndarray | None = None
+        self.echo_double_talk = 0
         #: Why the module's ports were lost (None: they work).
         self.lost: str | None = None
         self._reopen_at = 0.0
@@ -241,7 +247,20 @@ class _Module:
                 self.overruns += 1
 
     def frame(self) -> np.ndarray:
-        """160 received samples (silence when the module sent none)."""
+        """160 received samples (silence when the module sent none), with the echo of
+        what we sent taken away when the module has an echo canceller."""
+        pcm = self._frame()
+        if not self.config.echo_canceller or not self.voice.in_call:
+            if self.canceller is not None:
+                self.echo_double_talk += self.canceller.double_talk
+            self.canceller, self.last_sent = None, None
+            return pcm
+        if self.canceller is None:
+            self.canceller = EchoCanceller(self.config.echo_canceller)
+        sent, self.last_sent = self.last_sent, None
+        return self.canceller.process(pcm, sent)
+
+    def _frame(self) -> np.ndarray:
         if self.pacer is not None:
             pcm = self.pacer.frame()
             if pcm is not None:
@@ -257,6 +276,8 @@ class _Module:
     def send(self, samples: np.ndarray, now: float) -> None:
         if not self.voice.in_call or self.lost is not None:
             return
+        if self.config.echo_canceller:
+            self.last_sent = _scaled(samples, self.tx_scale)
         if self.alsa is not None and self.pacer is not None:
             try:
                 self.alsa.write(self.pacer.playback(_scaled(samples, self.tx_scale)))
@@ -331,6 +352,9 @@ class _Link:
                           m.alsa.device if m.alsa is not None else m.config.audio),
                 "emulated": m.config.emulated, "lost": m.lost, **m.voice.status.as_dict(),
                 "pin_source": m.config.pin_source, "audio_choice": m.audio_choice,
+                "echo_canceller": m.config.echo_canceller,
+                "echo_double_talk": m.echo_double_talk + (
+                    m.canceller.double_talk if m.canceller else 0),
                 "audio_underruns": m.underruns,
                 "audio_overruns": m.overruns + (m.pacer.overruns if m.pacer else 0)}
 
@@ -411,6 +435,8 @@ class MobileCard(CardABC):
                 (m.name, ModemSettings(number=m.number, sim=m.sim, registration=m.registration,
                                        rssi=m.rssi, operator=m.operator, faults=m.faults,
                                        sim_pin=m.sim_pin, pin_attempts=m.pin_attempts,
+                                       echo_erl_db=m.echo_path[0] if m.echo_path else None,
+                                       echo_delay_ms=m.echo_path[1] if m.echo_path else 0.0,
                                        imsi=f"4600012345678{i:02d}",
                                        iccid=f"898600123456789012{i:02d}"))
                 for i, m in enumerate(emulated, start=1)], seed)

@@ -21,6 +21,8 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     audio_rate = 8000             # USB audio only: the card's rate (8000 | 16000)
     audio_commands = ["AT+CLVL=3"]   # the module's own level/echo settings, sent at
                                   # each init (docs/mobile.md: what each family has)
+    echo_canceller = 0            # our software echo canceller's tail in ms (8..128;
+                                  # 0: off): docs/mobile.md says when it helps
     profile = "quectel"           # generic | quectel | simcom | huawei
     baudrate = 115200
     rx_gain = 0.0                 # dB on what the module sends us (-20..20)
@@ -39,6 +41,7 @@ Schema (``spec = "1.0"``), documented in docs/mobile-card.md::
     registration = 1              # TS 27.007 <stat>: 1 home, 5 roaming, 0, 2, 3 (denied)
     rssi = 20                     # +CSQ 0..31
     faults = [{at = 60.0, kind = "reset"}]   # reset | garbage | unplug
+    echo_path = {erl_db = 10.0, delay_ms = 5.0}   # a synthetic echo of what we send
 
 Each module is a span of one voice channel, numbered in file order.
 """
@@ -70,13 +73,13 @@ _FORBIDDEN = ("ATD", "ATA", "ATH", "ATZ", "AT&F", "AT+CHUP", "AT+CPIN", "AT+CLCK
               "AT+CFUN", "AT+CMG", "AT+CNMI", "AT+CPMS", "AT+CSCA", "AT+QPOWD", "AT+CPOF",
               "AT+CPOWD", "AT+CPCMREG", "AT+QPCMV", "AT^DDSETEX", "ATE")
 _REAL = {"name", "port", "audio", "audio_rate", "profile", "baudrate", "rx_gain", "tx_gain",
-         "audio_commands", *_PIN_KEYS}
+         "audio_commands", "echo_canceller", *_PIN_KEYS}
 #: Profiles whose modules may carry voice on a USB Audio Class card: Quectel EC2x/EG9x
 #: (AT+QPCMV=1,2); SIMCom SIM7600 and Huawei sticks use a serial audio port.
 UAC_PROFILES = ("quectel", "generic")
 _EMULATED = {"name", "emulated", "profile", "number", "sim", "registration", "rssi", "faults",
              "operator", "rx_gain", "tx_gain", "sim_pin", "pin_attempts", "audio_commands",
-             *_PIN_KEYS}
+             "echo_canceller", "echo_path", *_PIN_KEYS}
 #: Gains an installer may set, in dB (beyond that, fix the module's own levels).
 GAIN_LIMIT = 20.0
 
@@ -114,6 +117,10 @@ class ModuleConfig:
     audio_commands: tuple[str, ...] = ()
     """The installer's settings of the module's own gains and echo canceller, sent at
     each init (they do not survive a module restart)."""
+    echo_canceller: int = 0
+    """Our software echo canceller's tail in ms (drivers/dsp/echo.py); 0: none."""
+    echo_path: tuple[float, float] | None = None
+    """Emulated modules: a synthetic echo of what we send, (ERL dB, delay ms)."""
 
     @property
     def uac(self) -> bool:
@@ -215,6 +222,10 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
             gains[key] = float(value)
     pin, pin_source = _pin(doc, raw, path, base)
     audio_commands = _audio_commands(doc, raw, path)
+    echo = raw.get("echo_canceller", 0)
+    if isinstance(echo, bool) or not isinstance(echo, int) or not (echo == 0 or 8 <= echo <= 128):
+        raise doc.error(f"echo_canceller is a tail in ms, 8..128 (0: off), not {echo!r}",
+                        (*path, "echo_canceller"))
     name = raw.get("name", f"module{i + 1}")
     if not isinstance(name, str) or not name:
         raise doc.error(f"name must be a non-empty string, not {name!r}", (*path, "name"))
@@ -253,7 +264,7 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
         return ModuleConfig(name, profile, port, audio, baud,
                             rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
                             pin=pin, pin_source=pin_source, audio_rate=rate,
-                            audio_commands=audio_commands)
+                            audio_commands=audio_commands, echo_canceller=echo)
     values: dict[str, Any] = {}
     for key, kind, check, what in (
         ("number", str, lambda v: all(c in "+0123456789" for c in v), "digits"),
@@ -270,6 +281,19 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
             if isinstance(value, bool) or not isinstance(value, kind) or not check(value):
                 raise doc.error(f"{key} must be {what}, not {value!r}", (*path, key))
             values[key] = value
+    echo_path = None
+    if "echo_path" in raw:
+        value = raw["echo_path"]
+        epath = (*path, "echo_path")
+        if not isinstance(value, dict) or set(value) - {"erl_db", "delay_ms"} \
+                or "erl_db" not in value:
+            raise doc.error("echo_path is {erl_db = dB, delay_ms = ms}", epath)
+        erl, delay = value["erl_db"], value.get("delay_ms", 0.0)
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (erl, delay)) \
+                or not 0 <= erl <= 60 or not 0 <= delay <= 100:
+            raise doc.error(f"echo_path wants erl_db 0..60 and delay_ms 0..100, not {value!r}",
+                            epath)
+        echo_path = (float(erl), float(delay))
     faults: list[tuple[float, str]] = []
     raw_faults = raw.get("faults", [])
     if not isinstance(raw_faults, list):
@@ -290,7 +314,7 @@ def _module(doc: TomlDocument, raw: Any, i: int, base: Path | None = None) -> Mo
     return ModuleConfig(name, profile, emulated=True, faults=tuple(faults),
                         rx_gain=gains.get("rx_gain", 0.0), tx_gain=gains.get("tx_gain", 0.0),
                         pin=pin, pin_source=pin_source, audio_commands=audio_commands,
-                        **values)
+                        echo_canceller=echo, echo_path=echo_path, **values)
 
 
 def parse_mobile_config(doc: TomlDocument, base: Path | None = None) -> MobileCardConfig:
