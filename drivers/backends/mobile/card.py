@@ -24,9 +24,11 @@ A module whose voice is a USB Audio Class card (``audio = "uac"``: Quectel EC2x 
 AT+QPCMV=1,2) has its ALSA card found from its USB port in sysfs and paced into the
 same 20 ms frames (:mod:`.uac`).
 
-What it does not do: echo cancellation on our side (the card model has none). The
-modules' own echo and gain settings are the installer's ``audio_commands``, sent at each
-init; docs/mobile.md says what is known of them per family.
+Levels and echo: ``rx_gain``/``tx_gain`` trim on our side; ``echo_canceller`` runs the
+software line echo canceller of drivers/dsp/echo.py on a module's received audio during
+each call (off by default). The modules' own echo and gain settings are the installer's
+``audio_commands``, sent at each init; docs/mobile.md says what is known of them per
+family and when our canceller helps.
 """
 
 from __future__ import annotations
