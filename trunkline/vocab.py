@@ -56,6 +56,28 @@ ANNOUNCEMENT_OUTCOME: Final[Mapping[str, Outcome]] = MappingProxyType({
 })
 
 
+#: The outcome of a call that a special information tone ends, by the tone's code
+#: (drivers/dsp/sit.py). NANP codes (Telcordia; shared/reference/detection-anchors.md
+#: section 4): IC (intercept) and VC (vacant code) precede "not in service" intercepts,
+#: so the number is invalid; NC (no circuit) and RO (reorder), with the inter-LATA
+#: carriers' primed codes, and IO (ineffective other) are the network's trouble, not the
+#: number's: congestion-like, to be tried again (issue 15, item 3). ITU-T E.180 SIT
+#: carries no reason ("ITU"; carriers in China play it before 空号 announcements); it, an
+#: unknown code and the reserved "future" code stay an invalid number as before.
+SIT_OUTCOME: Final[Mapping[str, Outcome]] = MappingProxyType({
+    "IC": Outcome.INVALID_NUMBER, "VC": Outcome.INVALID_NUMBER,
+    "NC": Outcome.CONGESTION, "NC'": Outcome.CONGESTION,
+    "RO": Outcome.CONGESTION, "RO'": Outcome.CONGESTION, "IO": Outcome.CONGESTION,
+    "ITU": Outcome.INVALID_NUMBER, "future": Outcome.INVALID_NUMBER,
+    "unknown": Outcome.INVALID_NUMBER,
+})
+
+
+def outcome_for_sit(code: str) -> Outcome:
+    """The outcome of a call ended by SIT ``code`` (:data:`SIT_OUTCOME`)."""
+    return SIT_OUTCOME.get(code, Outcome.INVALID_NUMBER)
+
+
 def outcome_for_announcement(kind: str) -> Outcome:
     """The outcome for announcement ``kind``; one nobody recognised is ``unreachable``
     (the network speaks instead of connecting: the number cannot be reached now)."""

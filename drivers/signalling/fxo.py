@@ -40,7 +40,7 @@ from trunkline.drivers.signalling.detection import (
 )
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.errors import CallStateError, NumberFormatError
-from trunkline.vocab import outcome_for_announcement
+from trunkline.vocab import outcome_for_announcement, outcome_for_sit
 
 __all__ = ["TRANSITIONS", "FxoInboundLeg", "FxoLeg", "FxoSignalling", "Signal", "State"]
 
@@ -300,7 +300,10 @@ class FxoLeg(Leg):
         self._release(self._event.tone)
 
     def _release_sit(self) -> None:
-        self._release("invalid_number")
+        # The SIT's code says whose trouble it is (trunkline.vocab.SIT_OUTCOME): a tone
+        # heard as "sit" without a code is ITU-T E.180's, which names no reason.
+        code = self._event.code if isinstance(self._event, ev.SitHeard) else "ITU"
+        self._release(outcome_for_sit(code).value)
 
     def _release_announcement(self) -> None:
         assert isinstance(self._event, ev.AnnouncementHeard)

@@ -363,7 +363,8 @@ def test_early_media_names_what_was_heard() -> None:
     out += call.on_detection(1.3, MfEvent(103, 0, 0, digit="1", duration=1, system="bell"))
     out += call.on_detection(1.4, SilenceEvent(103, 0, 0))
     assert out == [ce.EarlyMedia(1.0, "powered_off", "powered_off"),
-                   ce.EarlyMedia(1.1, "voice"), ce.EarlyMedia(1.2, "sit"),
+                   ce.EarlyMedia(1.1, "voice"), ce.SitHeard(1.2, "IC"),
+                   ce.EarlyMedia(1.2, "sit"),
                    ce.EarlyMedia(1.3, "mf")]
     assert call.state is State.PROGRESS  # never an answer
 
