@@ -122,14 +122,15 @@ def breakdown_rows(store: Store, *, campaign: str | None, since: float, until: f
     for agent, talk, wrap in store.query(sql + " GROUP BY a.agent", params):
         busy[agent] = [float(talk or 0), float(wrap or 0)]
     paused: dict[str, float] = {}
-    for row in reports.state_rows(store, since=since, until=until):
-        if row["state"] == "paused":
-            paused[row["agent"]] = paused.get(row["agent"], 0.0) + row["seconds"]
+    for state in reports.state_rows(store, since=since, until=until):
+        if state["state"] == "paused":
+            paused[state["agent"]] = paused.get(state["agent"], 0.0) + state["seconds"]
     logged: dict[str, float] = {}
-    for row in reports.report(store, by="agent", campaign=campaign, since=since,
-                              until=until, now=now):
-        if row["agent"] != "-" and row["logged_in_h"] is not None:
-            logged[row["agent"]] = logged.get(row["agent"], 0.0) + row["logged_in_h"] * 3600
+    for line in reports.report(store, by="agent", campaign=campaign, since=since,
+                               until=until, now=now):
+        if line["agent"] != "-" and line["logged_in_h"] is not None:
+            logged[line["agent"]] = logged.get(line["agent"], 0.0) + \
+                line["logged_in_h"] * 3600
     out = []
     for agent in sorted(busy.keys() | paused.keys() | logged.keys()):
         talk, wrap = busy.get(agent, [0.0, 0.0])

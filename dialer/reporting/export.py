@@ -13,9 +13,9 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
-from openpyxl.styles import Font
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell.cell import TYPE_STRING  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from trunkline import csvsafe
 

@@ -55,9 +55,9 @@ class CreatedToken(TokenBody):
 class NewWebhook(Strict):
     name: str = Field(min_length=1, max_length=64)
     url: str = Field(min_length=8, max_length=2000, description="http(s) URL to POST to")
-    events: list[Literal["disposition", "call.result"]] = Field(
-        default_factory=lambda: list(EVENT_KINDS), min_length=1,
-        description="which events it receives")
+    events: list[Literal["disposition", "call.result"]] | None = Field(
+        default=None, min_length=1,
+        description="which events it receives (default: both)")
     secret: str | None = Field(default=None, min_length=16, max_length=200,
                                description="the signing secret (default: a new random one, "
                                            "returned once)")
@@ -179,7 +179,8 @@ def add_webhook(request: Request, session: AdminSession, body: NewWebhook) -> di
     ctx = context(request)
     try:
         with ctx.store.transaction():
-            hook, secret = ctx.store.add_webhook(body.name, body.url, body.events,
+            hook, secret = ctx.store.add_webhook(body.name, body.url,
+                                                 body.events or list(EVENT_KINDS),
                                                  now=ctx.clock(), secret=body.secret,
                                                  created_by=session.user)
             ctx.audit("webhook.add", user=session.user, remote=remote(request),

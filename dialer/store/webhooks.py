@@ -207,7 +207,8 @@ class Webhooks(Database):
     def deliveries(self, *, webhook: str | None = None, state: str | None = None,
                    limit: int = 100) -> list[dict[str, Any]]:
         """The delivery log, newest first, each with its attempts."""
-        where, params = ["1=1"], []
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
         if webhook is not None:
             where.append("w.id=?")
             params.append(self.webhook(webhook).id)
