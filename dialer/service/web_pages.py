@@ -37,7 +37,7 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
            "Cache-Control": "no-cache"}
 
 #: URL path -> the HTML file served there.
-PAGES = {"/": "login.html", "/desk": "desk.html"}
+PAGES = {"/": "login.html", "/desk": "desk.html", "/console": "console.html"}
 
 pages = APIRouter(include_in_schema=False)
 
