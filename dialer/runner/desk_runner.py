@@ -105,6 +105,7 @@ from trunkline.dialer.runner.campaign_runner import CampaignRunner, _Contacts, _
 from trunkline.dialer.runner.gateway import GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import settle_open_attempts
+from trunkline.dialer.runner.softphone_faults import SoftphoneFaults
 from trunkline.dialer.store import Claim, Store
 from trunkline.dialer.vocab import AgentState
 from trunkline.errors import ConfigError
@@ -213,6 +214,8 @@ class DeskRunner(CampaignRunner):
                          site or SiteDesk(store.pause_codes()))
         self.sink = sink
         self.hold_file = hold_file
+        #: A browser position losing its audio mid-call (issue 19: hold, then apology).
+        self.softphone = SoftphoneFaults(self)
         self.desk_events: list[DeskEvent] = []   # when there is no sink (tests)
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._transfers: dict[int, _Handover] = {}         # outside leg -> the customer
@@ -712,6 +715,8 @@ class DeskRunner(CampaignRunner):
     # -- gateway events --------------------------------------------------------------------
 
     def _on_event(self, event: Any, now: float) -> None:
+        if self.softphone.on_event(event, now):
+            return
         if self.recording.on_event(event):  # before a transfer's routing takes it
             return
         if event.get("event") in SMS_EVENTS:
@@ -801,7 +806,9 @@ class DeskRunner(CampaignRunner):
             current = self.engine.agents.get(agent)
             if current is not None and current.state is AgentState.TALKING \
                     and current.call_id in self.customers:
-                self._hangup(self.customers[current.call_id].gw)
+                customer = self.customers[current.call_id].gw
+                if not self.softphone.apologise(agent, customer, now):  # a browser's page
+                    self._hangup(customer)                              # lost: apology first
             if self.agent_legs.get(agent) is position:  # not an earlier login's phone
                 self._feed(self.desk.position_lost(agent, now), now)
             if position.session is not None and agent not in self.engine.agents:

@@ -17,9 +17,11 @@ from typing import Any, Protocol
 
 from trunkline.errors import ConfigError
 
-#: The gateway events the runner listens to (``sms.*``: the messages a disposition sent).
+#: The gateway events the runner listens to (``sms.*``: the messages a disposition sent;
+#: ``webrtc.state``: a browser position's audio lost or back, dialer/runner/softphone_faults.py).
 EVENTS = ["call.state", "amd", "announcement", "play.started", "play.finished",
-          "sms.sent", "sms.delivered", "sms.failed", "recording.finished"]
+          "sms.sent", "sms.delivered", "sms.failed", "recording.finished",
+          "webrtc.state"]
 
 
 class GatewayPort(Protocol):

@@ -101,6 +101,12 @@ class Softphone:
             peer, position.peer = position.peer, None
             self.thread.submit(peer.close())  # type: ignore[attr-defined]
 
+    def report(self, position: Position, kind: str, reason: str = "") -> None:
+        """Any thread: what ``position``'s peer did (``connected``, ``lost``, ``bye``):
+        to its leg (from the next tick) and to clients (``webrtc.state``)."""
+        self.module.signal(position.channel, PeerSignal(kind, reason=reason))
+        self._publish(position, kind, **({"reason": reason} if reason else {}))
+
     def _publish(self, position: Position, state: str, **extra: Any) -> None:
         event = {"event": "webrtc.state", "call": position.call, "span": self.span,
                  "channel": position.channel, "state": state, **extra}
@@ -117,8 +123,7 @@ class Softphone:
         def on_state(kind: str, reason: str) -> None:
             if peer.closed and kind != "connected":
                 return
-            self.module.signal(position.channel, PeerSignal(kind, reason=reason))
-            self._publish(position, kind, **({"reason": reason} if reason else {}))
+            self.report(position, kind, reason)
 
         peer = WebRtcPeer(position, ice_servers=list(settings.ice_servers), on_state=on_state)
 

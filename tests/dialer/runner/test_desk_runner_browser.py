@@ -15,7 +15,9 @@ from trunkline.dialer.desk.config import DeskConfig
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.desk_runner import DeskRunner
 from trunkline.dialer.runner.gateway import InProcessGateway
+from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.webrtc.leg import PeerSignal
+from trunkline.gateway.webrtc.settings import SoftphoneSettings
 
 
 def test_a_browser_agent_takes_a_predictive_call_on_its_webrtc_position(tmp_path: Path
@@ -23,7 +25,9 @@ def test_a_browser_agent_takes_a_predictive_call_on_its_webrtc_position(tmp_path
     store = make_store(tmp_path, campaign="loans", ranges=HUMANS,
                        config={"mode": "predictive", "ring_timeout": 20.0})
     store.save_desk_config("loans", DeskConfig.from_dict("loans", DESK))
-    gateway = InProcessGateway(start=T0)
+    # The customers talk 8-20 s: the page may be gone 2 s before the position ends.
+    gateway = InProcessGateway(start=T0, config=GatewayConfig(
+        webrtc=SoftphoneSettings(reconnect=2.0)))
     runner = DeskRunner(store, "loans", gateway, group="pri", engine_log=quiet_logger())
     softphone = gateway.virtual.service.softphone
     try:
@@ -42,10 +46,22 @@ def test_a_browser_agent_takes_a_predictive_call_on_its_webrtc_position(tmp_path
         customer = runner.customers[pops(runner)[0].call].gw
         step_until(runner, lambda: gateway.engine.calls[customer].bridged_to == position, 30)
         assert state(runner) == "talking"
-        # The page goes away for good: after [webrtc] reconnect the position ends, the
-        # customer's call with it, and the agent leaves the desk.
-        softphone.module.signal(row["channel"], PeerSignal("lost", reason="ice_failed"))
+        page = softphone.positions.by_call(position)
+        # The page's network drops: the customer hears the hold tone over the silent
+        # agent, not silence; the page comes back: the conversation goes on.
+        softphone.report(page, "lost", "ice_disconnected")
+        step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 5)
+        assert gateway.engine.calls[customer].play.name == "tone:callwaiting"
+        softphone.report(page, "connected")
+        step_until(runner, lambda: gateway.engine.calls[customer].play is None, 5)
+        assert gateway.engine.calls[customer].bridged_to == position
+        # Lost for good: after [webrtc] reconnect (2 s) the position ends; the customer
+        # hears the apology (the abandon tone), then the call ends; the agent leaves.
+        softphone.report(page, "lost", "ice_failed")
         step_until(runner, lambda: position not in gateway.engine.calls, 30)
+        assert gateway.engine.calls[customer].play.name == "tone:info"
         step_until(runner, lambda: customer not in gateway.engine.calls, 10)
+        assert runner.softphone.lost == 2 and runner.softphone.resumed == 1
+        step_until(runner, lambda: "a1" not in runner.desk.seats, 10)
     finally:
         gateway.close()
