@@ -97,4 +97,18 @@ class RecordOutcome:
     redial_not_before: float | None = None
 
 
-Action = Dial | Connect | Abandon | HangUp | OfferPreview | PreviewExpired | RecordOutcome
+@dataclass(frozen=True, slots=True)
+class ReturnContact:
+    """A ``Dial`` the gateway could not place (no free channel): no attempt was made, so
+    nothing is recorded against the contact; it goes back to the list, due again at
+    ``not_before`` (issue 15, item 3)."""
+
+    call_id: int
+    campaign: str
+    contact: Contact
+    not_before: float
+    reason: str
+
+
+Action = (Dial | Connect | Abandon | HangUp | OfferPreview | PreviewExpired | RecordOutcome
+          | ReturnContact)

@@ -57,6 +57,7 @@ from trunkline.dialer.pacing.actions import (
     OfferPreview,
     PreviewExpired,
     RecordOutcome,
+    ReturnContact,
 )
 from trunkline.dialer.pacing.agents import Agent
 from trunkline.dialer.pacing.calls import Call
@@ -226,7 +227,7 @@ class Engine:
             ev.PreviewDecision: self._on_preview_decision, ev.CallRinging: self._on_ringing,
             ev.CallAnswered: self._on_answered, ev.CallFailed: self._on_failed,
             ev.CallHungUp: self._on_hung_up, ev.CustomerAbandoned: self._on_customer_abandon,
-            ev.CallTransferred: self._on_transfer,
+            ev.CallTransferred: self._on_transfer, ev.DialNotPlaced: self._on_not_placed,
             ev.Tick: lambda event, now, out: None,
         }
 
@@ -865,6 +866,23 @@ class Engine:
         self._resolve(call, now, live=False)
         self._release_reserved(call, now, out)
         self._finish(call, CallOutcome(event.outcome), now, out)
+
+    def _on_not_placed(self, event: ev.DialNotPlaced, now: float, out: list[Action]) -> None:
+        """The gateway never placed the call: undo the dial as if it had not been made
+        (not counted in the campaign's dials, nothing for the model to learn, a reserved
+        agent free again) and give the contact back (``ReturnContact``)."""
+        call = self._call(event.call_id)
+        if call.state is not CallState.DIALING:
+            raise DialerStateError(f"call {call.id} was placed: state is {call.state}")
+        call.fire("fail")
+        run = self._runs[call.origin]
+        run.pending.pop(call.id, None)
+        run.stats.dials -= 1
+        self._release_reserved(call, now, out)
+        self._calls.pop(call.id, None)
+        self._active_numbers.discard(call.contact.number)
+        out.append(ReturnContact(call.id, call.origin, call.contact, event.retry_at,
+                                 event.reason))
 
     def _on_hung_up(self, event: ev.CallHungUp, now: float, out: list[Action]) -> None:
         call = self._calls.get(event.call_id)

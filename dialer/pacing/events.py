@@ -189,8 +189,22 @@ class Tick:
     """Time passed: run due timers and, when due, pacing. Call it at ``next_deadline()``."""
 
 
+@dataclass(frozen=True, slots=True)
+class DialNotPlaced:
+    """The gateway refused a ``Dial`` before any call existed (no free channel, or it is
+    shutting down): not an attempt, not congestion, and not a dial the pacing model
+    learns from. The contact is due again at ``retry_at`` (issue 15, item 3)."""
+
+    call_id: int
+    retry_at: float
+    reason: str = "not placed"
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+
+
 Event = (
     AgentLoggedIn | AgentLoggedOut | AgentReady | AgentPaused | WrapUpDone | ManualDial
     | PreviewDecision | CallRinging | CallAnswered | CallFailed | CallHungUp
-    | CustomerAbandoned | CallTransferred | Tick
+    | CustomerAbandoned | CallTransferred | DialNotPlaced | Tick
 )

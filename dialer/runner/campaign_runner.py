@@ -79,6 +79,9 @@ from trunkline.gateway.rpc.errors import RpcError
 
 #: The longest a machine message may take, wait for the beep included (seconds).
 MESSAGE_LIMIT = 120.0
+#: After the gateway refused a dial for want of a channel, how long no new contact is
+#: drawn, and when the returned contact is due again (seconds).
+NOT_PLACED_BACKOFF = 2.0
 #: After clearing the positions a killed run left up, how long the agents have to put
 #: their phones down before the positions ring again (seconds).
 POSITION_SETTLE = 3.0
@@ -107,12 +110,14 @@ class _Position:
 
 
 class _Contacts(StoreContacts):
-    """StoreContacts that can be closed: no new contacts once the shift ends."""
+    """StoreContacts that can be closed (no new contacts once the shift ends) and held
+    (none until ``hold_until``: the gateway had no free channel)."""
 
     closed = False
+    hold_until = float("-inf")
 
     def next_contact(self, campaign: str, now: float) -> Contact | None:
-        if self.closed:
+        if self.closed or now < self.hold_until:
             return None
         return super().next_contact(campaign, now)
 
@@ -196,6 +201,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self._wrapping: dict[str, tuple[int, float]] = {}      # agent -> (attempt, since)
         self.outcomes: Counter[str] = Counter()
         self.refused = 0
+        #: dials the gateway could not place (no free channel): not attempts
+        self.not_placed = 0
         self.messages_left = 0
 
     # -- public ----------------------------------------------------------------------------
@@ -403,9 +410,17 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                 number, group=self.group, ring_timeout=action.ring_timeout,
                 tag=attempt_tag(claim.attempt) if claim is not None else None)
         except RpcError as err:
+            if err.name == "conflict":
+                # No free channel (or the gateway is draining): no call existed, so it
+                # is no attempt and no congestion; the contact goes back, and no new
+                # contact is drawn for a moment (issue 15, item 3).
+                self.not_placed += 1
+                self.contacts.hold_until = now + NOT_PLACED_BACKOFF
+                queue.append(ev.DialNotPlaced(action.call_id, now + NOT_PLACED_BACKOFF,
+                                              f"not placed: {err.message}"))
+                return
             self._gateway_error(f"cannot dial {number}: {err}")
-            outcome = CallOutcome.CONGESTION if err.name == "conflict" else CallOutcome.ERROR
-            queue.append(ev.CallFailed(action.call_id, outcome))
+            queue.append(ev.CallFailed(action.call_id, CallOutcome.ERROR))
             return
         customer = _Customer(gw, action.campaign)
         self.customers[action.call_id] = customer

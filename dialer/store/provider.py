@@ -73,7 +73,7 @@ class StoreContacts:
         went on a DNC list since it was claimed, are returned: do not dial them).
         ``RecordOutcome``: :meth:`Store.record_outcome` with the abandon window.
         """
-        from trunkline.dialer.pacing.actions import Dial, RecordOutcome
+        from trunkline.dialer.pacing.actions import Dial, RecordOutcome, ReturnContact
 
         t = self._to_epoch(now)
         refused: set[int] = set()
@@ -84,6 +84,13 @@ class StoreContacts:
                 if not self.store.mark_dialing(claim.attempt, t, agent=action.agent):
                     refused.add(action.call_id)
                     self._refused.add(action.call_id)
+            elif isinstance(action, ReturnContact):
+                claim = self._calls.pop(action.call_id, None)
+                self._refused.discard(action.call_id)
+                if claim is not None:   # never placed: released, not an attempt
+                    self.store.release_undialled(
+                        claim.attempt, t, not_before=self._to_epoch(action.not_before),
+                        reason=action.reason)
             elif isinstance(action, RecordOutcome):
                 claim = self._calls.pop(action.call_id, None)
                 if claim is None or action.call_id in self._refused:
