@@ -43,6 +43,7 @@ from trunkline.dialer.service.web_auth import (
     ApiError,
     WebContext,
 )
+from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_desk_info import desk_info
 from trunkline.dialer.service.web_pages import pages, static_files
@@ -58,6 +59,18 @@ from trunkline.dialer.webhooks.dispatcher import WebhookDispatcher
 
 #: The largest request body taken (the API's requests are small JSON objects).
 MAX_BODY = 64 * 1024
+#: A contact list uploaded as a file (``POST /api/admin/campaigns/{name}/lists``): the
+#: only requests whose body is not JSON, and the largest they may be.
+MAX_UPLOAD = 20 * 1024 * 1024
+UPLOAD_TYPES = frozenset({
+    "text/csv", "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
+def is_upload(scope: Scope) -> bool:
+    path = scope.get("path", "")
+    return scope["method"] == "POST" and path.startswith("/api/admin/campaigns/") and \
+        path.endswith("/lists")
 #: Seconds between pings on an idle WebSocket (and checks that the session is open).
 PING_EVERY = 15.0
 #: WebSocket close code for "the session ended" (4000-4999: for applications, RFC 6455
@@ -92,12 +105,13 @@ class Guard:
         # The API's bodies are small: read the whole body first (refusing it as soon as
         # it passes the limit, however it is sent), then hand it to the app in one piece.
         body = bytearray()
+        limit = MAX_UPLOAD if is_upload(scope) else self.max_body
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client went away
             body += message.get("body", b"")
-            if len(body) > self.max_body:
+            if len(body) > limit:
                 await self._too_big()(scope, receive, send)
                 return
             if not message.get("more_body", False):
@@ -118,7 +132,7 @@ class Guard:
         if length is not None:
             if not length.isdigit():
                 return _error(400, "invalid", "Content-Length is not a number")
-            if int(length) > self.max_body:
+            if int(length) > (MAX_UPLOAD if is_upload(scope) else self.max_body):
                 return self._too_big()
         if scope["method"] in UNSAFE_METHODS:
             origin = headers.get("origin")
@@ -129,6 +143,8 @@ class Guard:
             has_body = (length is not None and int(length) > 0) or (
                 "transfer-encoding" in headers)
             kind = headers.get("content-type", "").split(";")[0].strip().lower()
+            if has_body and is_upload(scope) and kind in UPLOAD_TYPES:
+                return None  # a list file (a cross-site form cannot send these types)
             if has_body and kind != "application/json":
                 return _error(415, "unsupported_media_type",
                               f"the body must be application/json, not {kind or 'untyped'}")
@@ -224,6 +240,7 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.mount("/static", static_files(), name="static")
     app.include_router(console_api)
     app.include_router(machine)
+    app.include_router(admin)
     app.include_router(recordings)
     app.include_router(reports)
     app.include_router(assign)

@@ -10,6 +10,7 @@ from web_kit import client
 from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_desk_info import desk_info
+from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
@@ -47,6 +48,11 @@ ROUTES = {
     ("get", "/api/webhooks"), ("post", "/api/webhooks"), ("post", "/api/webhooks/{name}/enable"),
     ("post", "/api/webhooks/{name}/disable"), ("get", "/api/webhooks/deliveries"),
     ("post", "/api/webhooks/deliveries/{delivery}/redeliver"),
+    # issue 18 item 5: the admin area
+    ("get", "/api/admin/campaigns/{name}"), ("put", "/api/admin/campaigns/{name}"),
+    ("post", "/api/admin/campaigns/{name}/lists"), ("get", "/api/admin/dnc"),
+    ("post", "/api/admin/dnc"), ("post", "/api/admin/dnc/remove"),
+    ("get", "/api/admin/pause-codes"), ("put", "/api/admin/pause-codes"),
     # issue 18: the supervisor's live floor and control
     ("patch", "/api/campaigns/{name}/settings"), ("post", "/api/agents/{agent}/logout"),
     ("post", "/api/agents/{agent}/pause"), ("get", "/api/supervisor/position"),
@@ -60,7 +66,7 @@ def test_every_route_is_described_with_its_security_and_errors(tmp_path: Path) -
     with client(tmp_path) as c:
         spec = c.get("/openapi.json").json()
         app_routes = set()
-        for router in (auth, api, desk, desk_info, assign, machine, recordings, reports,
+        for router in (auth, api, desk, desk_info, assign, machine, recordings, reports, admin,
                        console_api):  # the routers the app includes
             for route in router.routes:
                 app_routes |= {(m.lower(), route.path) for m in getattr(route, "methods", ())}

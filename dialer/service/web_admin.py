@@ -1,0 +1,258 @@
+"""The admin area's API (issue 18 item 5): what needed a TOML file and the CLI.
+
+- a campaign's definition: strategy, settings, desk (dispositions with their fields,
+  script, wrap-up) and QA form, read and replaced as one object, checked exactly as
+  ``trunkline dialer campaign create`` checks a file
+  (:mod:`trunkline.dialer.campaigns.definition`);
+- contact lists uploaded as CSV or XLSX (the request body is the file), imported as
+  ``trunkline dialer list import`` imports one, with every refused row in the answer;
+- DNC: check, add, remove, global or per campaign, as ``trunkline dialer dnc``;
+- the site's pause codes (示忙原因).
+
+Users are :mod:`.web_routes` (``/api/users``). Reads need a supervisor, changes an
+admin; every change is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from trunkline.dialer.campaigns import definition
+from trunkline.dialer.campaigns.lists import ListImportError
+from trunkline.dialer.errors import StoreError
+from trunkline.dialer.service.web_auth import (
+    AdminSession,
+    ApiError,
+    SupervisorSession,
+    context,
+    remote,
+)
+from trunkline.dialer.service.web_models import Strict
+from trunkline.dialer.service.web_routes import UNSAFE, errors
+from trunkline.errors import ConfigError
+
+admin = APIRouter(prefix="/api/admin", tags=["admin"])
+
+_READ = "Security: session cookie or an API token; supervisor or admin."
+_WRITE = "Security: session cookie (with X-CSRF-Token) or an API token; admin."
+#: The largest list file taken (the web layer lets this route take more than JSON's
+#: 64 KiB: :data:`trunkline.dialer.service.web.MAX_UPLOAD`).
+CampaignName = Path(min_length=1, max_length=200, description="the campaign's name")
+
+
+def _not_found(ctx: Any, name: str) -> None:
+    try:
+        ctx.store.campaign_id(name)
+    except StoreError as err:
+        raise ApiError(404, "not_found", str(err)) from None
+
+
+@admin.get("/campaigns/{name}", response_model=dict[str, Any],
+           summary="A campaign's definition",
+           description="`strategy`, `campaign` (settings), `desk` (dispositions, script, "
+                       "wrap-up) and `qa` (its QA form, when it has one): the tables of "
+                       "its TOML file, as JSON; what PUT takes back. " + _READ,
+           responses=errors(401, 403, 404, 422))
+def get_campaign(request: Request, session: SupervisorSession, name: str = CampaignName
+                 ) -> dict[str, Any]:
+    ctx = context(request)
+    _not_found(ctx, name)
+    return definition.load(ctx.store, name)
+
+
+@admin.put("/campaigns/{name}", response_model=dict[str, Any],
+           summary="Create or replace a campaign",
+           description="The campaign's tables (`strategy`, `campaign`, `desk`, `qa`; "
+                       "those left out get defaults, `desk` and `qa` stay as they were), "
+                       "checked as `trunkline dialer campaign create` checks a file: 422 "
+                       "naming the table and key, and nothing is saved. A running "
+                       "campaign takes its strategy and settings at its next start (live "
+                       "pacing changes: PATCH /api/campaigns/{name}/settings). Audited "
+                       "(`campaign.define`). " + _WRITE, responses=errors(*UNSAFE))
+def put_campaign(request: Request, session: AdminSession, body: dict[str, Any],
+                 name: str = CampaignName) -> dict[str, Any]:
+    ctx = context(request)
+    try:
+        checked = definition.check(name, body)
+    except ConfigError as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    with ctx.store.transaction():
+        definition.save(ctx.store, name, checked, now=ctx.clock(), by=session.user)
+        ctx.audit("campaign.define", user=session.user, remote=remote(request), target=name,
+                  details={"tables": sorted(body)})
+    return definition.load(ctx.store, name)
+
+
+class RowProblem(BaseModel):
+    line: int = Field(description="the row's line in the file (1 is the header)")
+    reason: str
+    raw: list[str] = Field(description="the row's cells as read")
+
+
+class ImportBody(BaseModel):
+    campaign: str
+    list: str
+    source: str
+    encoding: str = Field(description="the text encoding detected, or `xlsx`")
+    rows: int
+    added: int
+    merged: int = Field(description="numbers already in the campaign, merged")
+    duplicates_in_file: int
+    rejected: int
+    errors: list[RowProblem] = Field(description="every row refused, in file order")
+
+
+@admin.post("/campaigns/{name}/lists", response_model=ImportBody, status_code=201,
+            summary="Upload a contact list (CSV or XLSX)",
+            description="The request body is the file itself: `Content-Type: text/csv` "
+                        "(any encoding `trunkline dialer list import` detects: UTF-8, "
+                        "GB18030...) or the XLSX type (its first sheet), up to 20 MiB. "
+                        "Imported as the CLI imports a file, good rows in one transaction; "
+                        "the answer lists every refused row with its line and reason. The "
+                        "same bytes twice are refused (409). Audited (`list.import`). "
+                        + _WRITE, responses=errors(*UNSAFE, 404, 409))
+async def upload_list(request: Request, session: AdminSession, name: str = CampaignName,
+                      list_name: str | None = Query(None, alias="list", max_length=200,
+                                                    description="the list's name"),
+                      number_column: str | None = Query(None, max_length=100),
+                      default_country: str = Query("86", pattern=r"^[1-9][0-9]{0,2}$"),
+                      filename: str = Query("upload.csv", max_length=200)
+                      ) -> dict[str, Any]:
+    from trunkline.dialer.campaigns.upload import import_upload
+
+    ctx = context(request)
+    _not_found(ctx, name)
+    data = await request.body()
+    if not data:
+        raise ApiError(422, "invalid", "the body is empty: send the CSV or XLSX file")
+
+    def run() -> Any:
+        return import_upload(ctx.store, name, data, filename=filename, now=ctx.clock(),
+                             list_name=list_name, number_column=number_column,
+                             default_country=default_country)
+
+    try:
+        report = await asyncio.to_thread(run)
+    except ListImportError as err:
+        status = 409 if "already" in str(err) else 422
+        raise ApiError(status, "conflict" if status == 409 else "invalid", str(err)) from None
+    except (ConfigError, StoreError) as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    await asyncio.to_thread(ctx.audit, "list.import", user=session.user,
+                            remote=remote(request), target=name,
+                            details={"list": list_name or filename, "added": report.added,
+                                     "rejected": len(report.errors)})
+    return {"campaign": name, "list": list_name or filename, "source": filename,
+            "encoding": report.encoding, "rows": report.rows, "added": report.added,
+            "merged": report.merged, "duplicates_in_file": report.duplicates_in_file,
+            "rejected": len(report.errors),
+            "errors": [{"line": e.line, "reason": e.reason, "raw": list(e.raw)}
+                       for e in report.errors]}
+
+
+class DncChange(Strict):
+    numbers: list[str] = Field(min_length=1, max_length=10_000,
+                               description="numbers, or prefixes as `+8613800*`")
+    campaign: str | None = Field(default=None, max_length=200,
+                                 description="the campaign's own list (default: global)")
+    kind: Literal["dnc", "blacklist", "refused"] = "dnc"
+
+
+def _entries(numbers: list[str]) -> list[Any]:
+    from trunkline.dialer.campaigns.dnc import parse_entries
+
+    blank = [n for n in numbers if not any(ch.isdigit() for ch in n)]
+    if blank:  # the file parser skips such lines as headers; here they are mistakes
+        raise ApiError(422, "invalid", f"not numbers: {', '.join(map(repr, blank[:10]))}")
+    entries, problems = parse_entries(numbers)
+    if problems:
+        raise ApiError(422, "invalid", "; ".join(f"number {n}: {why}" for n, why in problems))
+    return entries
+
+
+@admin.get("/dnc", response_model=dict[str, str | None], summary="Is a number barred?",
+           description="For each `number`, the list that bars it (`dnc`, `blacklist`, "
+                       "`refused`, global or the `campaign`'s), or null. " + _READ,
+           responses=errors(401, 403, 422))
+def dnc_check(request: Request, session: SupervisorSession,
+              number: Annotated[list[str], Query(min_length=1, max_length=100)],
+              campaign: str = Query("", max_length=200)) -> dict[str, str | None]:
+    store = context(request).store
+    return {n: store.dnc_hit(n, campaign) for n in _entries(number)}
+
+
+@admin.post("/dnc", response_model=dict[str, int], summary="Add numbers to a DNC list",
+            description="As `trunkline dialer dnc add`: numbers or `+prefix*`, to the "
+                        "global list or a campaign's, of a kind. Audited (`dnc.add`). "
+                        + _WRITE, responses=errors(*UNSAFE, 404))
+def dnc_add(request: Request, session: AdminSession, body: DncChange) -> dict[str, int]:
+    ctx = context(request)
+    if body.campaign:
+        _not_found(ctx, body.campaign)
+    entries = _entries(body.numbers)
+    with ctx.store.transaction():
+        added = ctx.store.add_dnc(entries, now=ctx.clock(), campaign=body.campaign,
+                                  kind=body.kind)
+        ctx.audit("dnc.add", user=session.user, remote=remote(request),
+                  target=body.campaign or "global",
+                  details={"numbers": len(entries), "added": added, "kind": body.kind})
+    return {"added": added}
+
+
+@admin.post("/dnc/remove", response_model=dict[str, int],
+            summary="Remove numbers from a DNC list",
+            description="As `trunkline dialer dnc remove`. Audited (`dnc.remove`). " + _WRITE,
+            responses=errors(*UNSAFE, 404))
+def dnc_remove(request: Request, session: AdminSession, body: DncChange) -> dict[str, int]:
+    ctx = context(request)
+    if body.campaign:
+        _not_found(ctx, body.campaign)
+    entries = _entries(body.numbers)
+    with ctx.store.transaction():
+        removed = ctx.store.remove_dnc(entries, campaign=body.campaign)
+        ctx.audit("dnc.remove", user=session.user, remote=remote(request),
+                  target=body.campaign or "global", details={"removed": removed})
+    return {"removed": removed}
+
+
+class PauseCodeBody(BaseModel):
+    code: str
+    label: str = ""
+    limit: float | None = None
+
+
+@admin.get("/pause-codes", response_model=list[PauseCodeBody], summary="The pause codes",
+           description="The site's not-ready reasons (示忙原因) with their time limits. "
+                       + _READ, responses=errors(401, 403))
+def get_pause_codes(request: Request, session: SupervisorSession) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in context(request).store.pause_codes()]
+
+
+@admin.put("/pause-codes", response_model=list[PauseCodeBody], summary="Set the pause codes",
+           description="Replace the site's pause codes: `{\"pause_code\": [{code, label, "
+                       "limit}]}` as the `[[pause_code]]` entries of `trunkline dialer "
+                       "pause-codes --set`, checked the same way. Audited "
+                       "(`pause_codes.set`). " + _WRITE, responses=errors(*UNSAFE))
+def put_pause_codes(request: Request, session: AdminSession, body: dict[str, Any]
+                    ) -> list[dict[str, Any]]:
+    from trunkline.dialer.desk.config import pause_codes_from
+
+    ctx = context(request)
+    try:
+        unknown = sorted(set(body) - {"pause_code"})
+        if unknown:
+            raise ValueError(f"unknown keys {', '.join(unknown)}; expected pause_code")
+        codes = pause_codes_from(body.get("pause_code", []))
+        if not codes:
+            raise ValueError("no pause codes: agents need at least one")
+    except (ValueError, TypeError) as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    with ctx.store.transaction():
+        ctx.store.save_pause_codes(codes)
+        ctx.audit("pause_codes.set", user=session.user, remote=remote(request),
+                  details={"codes": [c.code for c in codes]})
+    return [p.to_dict() for p in codes]
