@@ -1,4 +1,10 @@
-"""Answering-machine detection: human / machine / notsure from the audio after answer.
+"""Answering-machine detection: who answered, from the audio after the answer.
+
+Results: ``human``, ``machine``, ``notsure``, and from the tone detectors ``fax`` (a fax
+or modem answer tone: CED, ANS, ANS/, ANSam or CNG; the reason names it) and ``sit`` (a
+special information tone: the number cannot be reached; the reason names the code, so
+the leg gives the call the SIT's outcome). A tone is never speech: a beep is a machine,
+a SIT or a fax tone is what it is, and none of them can make a "human".
 
 Asterisk's app_amd (detection-anchors.md section 3) counts words and greeting length
 and calls MACHINE on 2.5 s of initial silence. That rule turns every person who
@@ -11,16 +17,32 @@ and everything unclear is *notsure*, which a regulated dialer routes to an agent
 Rules, in order, each decision carrying its time after answer (typical 2-4 s; the
 industry's 3-5 s, detection-anchors.md):
 
-* a **beep** (one steady tone 500-2500 Hz, 160 ms to 1.5 s, purity >= 80 %, ending
+* a **fax/modem tone** or a **SIT** reported by the tone detectors -> ``fax`` / ``sit``;
+* a **beep** (one steady tone 500-2500 Hz, 160 ms to 2 s, purity >= 80 %, ending
   in something that is not another tone, unlike a SIT) -> machine;
 * **silence** for 4 s from answer -> notsure (people who wait for the caller);
 * a first utterance (pauses < 700 ms bridged, Asterisk's afterGreetingSilence is
   800 ms) of <= 2 s followed by 700 ms of silence -> human (a "hello");
-* an utterance of 2-2.6 s then silence -> notsure;
+* an utterance of 2-2.6 s then 1.2 s of silence -> notsure (speech that resumes
+  within 1.2 s continues the utterance: a greeting draws breath, a person waits);
 * an utterance still going at 2.6 s with >= 60 % voiced blocks and >= 2 words -> machine
-  (greetings run 3-6 s; Asterisk's greeting limit is 1.5 s, which we find too eager;
-  a word is a voice run >= 100 ms ended by >= 40 ms of silence, as Asterisk counts);
-* 5 s after answer without a decision -> notsure (Asterisk's totalAnalysisTime).
+  (greetings run 3-6 s; Asterisk's greeting limit is 1.5 s, which we find too eager);
+* 5 s after answer, and at least 3.9 s after the utterance began, without a decision
+  -> notsure (Asterisk's totalAnalysisTime is 5 s from the answer; a greeting that
+  starts late, after up to 4 s of silence, still gets the time its judgement needs).
+
+**Tones are not speech.** A block whose spectrum is one pure tone (>= 80 % of its
+power within 150 Hz, 200-3400 Hz, >= -40 dBm0) is not voice here, whatever the energy
+VAD says: the VAD knows only the zone's, SIT and fax tones, not a machine's beep. While
+a beep-like tone is sounding (and 60 ms after it) no silence-based rule fires, so a
+beep longer than the 700 ms after-greeting silence cannot lose the race to "human".
+
+**Words by the envelope.** An utterance is voice over the VAD's noise floor (learnt by
+minimum statistics, vad.py); a *word* is a voice run >= 100 ms ended by >= 40 ms that
+are either unvoiced or 12 dB under the word's peak (Asterisk counts words on a fixed
+threshold only; over background noise the gaps between words never fall under it, so
+the envelope's dips must separate them). An utterance starts with 60 ms of voice (as
+the VAD's ``voice`` event), so a click or a tone's edge is never a "hello".
 
 **Late answers.** When the answer is detected while the callee is already talking (a
 line without an answer signal, answered on the first voice after music ring-back), the
@@ -36,10 +58,17 @@ import numpy as np
 
 BLOCK_MS = 20
 BEEP_BLOCKS = 8
-BEEP_MAX_BLOCKS = 75
+BEEP_MAX_BLOCKS = 100
 BEEP_AFTER_BLOCKS = 3  # 60 ms without another tone confirm the beep ended
 BEEP_LO_HZ, BEEP_HI_HZ = 500.0, 2500.0
+#: Any pure tone in the speech band is not voice (a SIT segment, a fax tone, a beep).
+TONE_LO_HZ, TONE_HI_HZ = 200.0, 3400.0
 BEEP_PURITY = 0.80
+#: A tone ended this recently still holds the silence rules: a SIT is reported a few
+#: blocks after its last segment ends.
+TONE_HOLD_BLOCKS = 6
+#: Blocks of one steady pure tone after which it is a tone, not voice.
+TONE_MASK_BLOCKS = 3
 BEEP_MIN_DBM0 = -40.0
 INITIAL_SILENCE_MS = 4000
 AFTER_GREETING_SILENCE_MS = 700
@@ -49,13 +78,32 @@ MACHINE_MIN_VOICED = 0.6
 MACHINE_MIN_WORDS = 2
 WORD_MIN_BLOCKS = 5
 WORD_GAP_BLOCKS = 2
+#: A dip this far under the word's peak ends the word (the envelope, not the floor).
+WORD_DIP_DB = 12.0
+#: Voice more than this under the loudest since the answer is background, not the callee.
+UTTERANCE_RANGE_DB = 20.0
+#: A pause this long inside an utterance is a breath between phrases: it does not count
+#: against the utterance's share of voiced blocks.
+PAUSE_BLOCKS = 15
+#: Voice blocks in a row that start an utterance (the VAD's 60 ms).
+UTTERANCE_ON_BLOCKS = 3
+#: A medium utterance (2-2.6 s) waits this much silence before "notsure": a greeting
+#: that goes on after a breath is a machine; a person who said that much waits longer.
+MEDIUM_WAIT_MS = 1200
 TOTAL_MS = 5000
+#: Time an utterance is given from its start before "analysis time": long enough for
+#: the machine rule (2.6 s) and for a medium utterance's silence (2.6 + 1.2 s).
+GREETING_BUDGET_MS = MACHINE_MIN_MS + MEDIUM_WAIT_MS + 100
+#: The latest decision after the answer (what a leg's AMD window must allow).
+LATEST_DECISION_MS = INITIAL_SILENCE_MS + GREETING_BUDGET_MS
 #: Late answer (speech already running): a machine's monologue must be this long in all,
 #: and a medium utterance waits this much silence for a beep before "notsure".
 LATE_MACHINE_MIN_MS = 5000
 LATE_BEEP_WAIT_MS = 2000
 #: Voice this soon after the answer continues the utterance running at the answer.
 LATE_BRIDGE_BLOCKS = AFTER_GREETING_SILENCE_MS // BLOCK_MS
+#: Results and what each says (events.AMD_RESULTS holds the same names).
+RESULTS = ("human", "machine", "notsure", "fax", "sit")
 
 
 class Amd:
@@ -66,17 +114,24 @@ class Amd:
         self.first = np.full(n, -1, np.int32)     # block of the first voice
         self.last = np.full(n, -1, np.int32)      # block of the latest voice
         self.voiced = np.zeros(n, np.int32)       # voiced blocks in the utterance
+        self.run = np.zeros(n, np.int32)          # voiced blocks in a row (utterance onset)
         self.vrun = np.zeros(n, np.int32)
         self.srun = np.zeros(n, np.int32)
+        self.wpeak = np.full(n, -200.0, np.float32)  # level peak of the current word
+        self.upeak = np.full(n, -200.0, np.float32)  # level peak since the answer
         self.words = np.zeros(n, np.int32)
+        self.paused = np.zeros(n, np.int32)       # blocks of long pauses in the utterance
         self.beep = np.zeros(n, np.int32)
         self.beep_bin = np.zeros(n, np.int32)
+        self.beep_band = np.zeros(n, bool)        # the tone run is in the beep band
         self.chain = np.zeros(n, bool)            # in a sequence of tones (a SIT)
         self.post = np.zeros(n, np.int32)         # blocks since a beep-like tone ended
         self.since_tone = np.full(n, 1000, np.int32)
         self.last_len = np.zeros(n, np.int32)
         self.pre = np.zeros(n, np.int32)          # blocks of speech before the answer
         self.done = np.ones(n, bool)
+        #: Verdicts the tone detectors gave (fax, sit), applied at the next update.
+        self.heard: dict[int, tuple[str, str]] = {}
 
     def start(self, ch, pre: int = 0) -> None:
         """Start at the answer; ``pre`` blocks of speech were already running then."""
@@ -85,24 +140,39 @@ class Amd:
         # An utterance running at the answer is voice at block 0 (the answer itself).
         self.first[ch] = self.last[ch] = 0 if pre > 0 else -1
         self.voiced[ch] = 0
+        self.run[ch] = 0
         self.vrun[ch] = 0
         self.srun[ch] = 0
+        self.wpeak[ch] = -200.0
+        self.upeak[ch] = -200.0
         self.words[ch] = 0
+        self.paused[ch] = 0
         self.beep[ch] = 0
         self.chain[ch] = False
         self.post[ch] = 0
         self.since_tone[ch] = 1000
         self.last_len[ch] = 0
         self.done[ch] = False
+        self.heard.pop(int(ch), None)
 
     def stop(self, ch) -> None:
         self.done[ch] = True
+        self.heard.pop(int(ch), None)
+
+    def tone_heard(self, ch: int, result: str, reason: str) -> None:
+        """A tone detector named what answered (``fax`` or ``sit``): that is the verdict."""
+        if result not in ("fax", "sit"):
+            raise ValueError(f"tone verdict {result!r} is not 'fax' or 'sit'")
+        if not self.done[ch]:
+            self.heard.setdefault(int(ch), (result, reason))
 
     def update(self, ids: np.ndarray, voiced: np.ndarray,
-               spectrum: np.ndarray | None) -> list[tuple[int, str, int, str]]:
+               spectrum: np.ndarray | None,
+               level_db: np.ndarray | None = None) -> list[tuple[int, str, int, str]]:
         """Advance answered channels ``ids`` by one block.
 
-        ``spectrum`` is the power spectrum (k, 81) of the block (for the beep).
+        ``spectrum`` is the power spectrum (k, 81) of the block (tones and beeps),
+        ``level_db`` the block level in dBm0 (the word envelope).
         Returns (channel, result, blocks after answer, reason) decisions.
         """
         live = ~self.done[ids]
@@ -110,33 +180,23 @@ class Amd:
             return []
         ids = ids[live]
         voiced = voiced[live]
+        k_n = len(ids)
+        level = (level_db[live] if level_db is not None
+                 else np.where(voiced, 0.0, -200.0)).astype(np.float32)
         since = self.since[ids] + 1
-        first = np.where((self.first[ids] < 0) & voiced, since, self.first[ids])
-        last = np.where(voiced, since, self.last[ids])
-        nvoiced = self.voiced[ids] + voiced
-        # Words (Asterisk's definitions): a voice run >= 100 ms ended by >= 40 ms of
-        # silence (its betweenWordsSilence is 50 ms; our blocks are 20 ms).
-        vrun = np.where(voiced, self.vrun[ids] + 1, self.vrun[ids])
-        srun = np.where(voiced, 0, self.srun[ids] + 1)
-        word_end = (srun == WORD_GAP_BLOCKS) & (vrun >= WORD_MIN_BLOCKS)
-        words = self.words[ids] + word_end
-        vrun = np.where(srun >= WORD_GAP_BLOCKS, 0, vrun)
-        self.vrun[ids], self.srun[ids], self.words[ids] = vrun, srun, words
-        # A word still being spoken counts too.
-        words_now = words + (vrun >= WORD_MIN_BLOCKS)
         beep = self.beep[ids]
-        beep_end = np.zeros(len(ids), bool)
+        beep_end = np.zeros(k_n, bool)
+        tone_on = np.zeros(k_n, bool)
         if spectrum is not None:
             spec = spectrum[live]
-            lo = int(BEEP_LO_HZ / 50)
-            hi = int(BEEP_HI_HZ / 50)
             k = np.clip(np.argmax(spec, axis=1), 1, spec.shape[1] - 2)
-            rows = np.arange(len(k))
+            rows = np.arange(k_n)
             peak = spec[rows, k - 1] + spec[rows, k] + spec[rows, k + 1]
             total = spec.sum(axis=1)
-            level = 10 * np.log10(np.maximum(total, 1e-30))
-            tone = (peak >= BEEP_PURITY * total) & (level >= BEEP_MIN_DBM0)
-            tone &= (k >= lo) & (k <= hi)
+            blevel = 10 * np.log10(np.maximum(total, 1e-30))
+            pure = (peak >= BEEP_PURITY * total) & (blevel >= BEEP_MIN_DBM0)
+            tone = pure & (k >= int(TONE_LO_HZ / 50)) & (k <= int(TONE_HI_HZ / 50))
+            in_beep_band = (k >= int(BEEP_LO_HZ / 50)) & (k <= int(BEEP_HI_HZ / 50))
             steady = np.abs(k - self.beep_bin[ids]) <= 1
             prev = beep
             cont = tone & steady & (prev > 0)
@@ -147,7 +207,8 @@ class Amd:
             chain = self.chain[ids]
             # A tone that follows another within 60 ms is part of a sequence (a SIT's
             # three segments), never a beep; so is one followed by another tone.
-            qualifying = ended & ~tone & (prev >= BEEP_BLOCKS) & (prev <= BEEP_MAX_BLOCKS) & ~chain
+            qualifying = ended & ~tone & (prev >= BEEP_BLOCKS) & (prev <= BEEP_MAX_BLOCKS) & \
+                ~chain & self.beep_band[ids]
             chain = np.where(new_run, (prev >= 5) | ((since_t <= 3) & (last_len >= 5)), chain)
             post = self.post[ids]
             post = np.where(qualifying, 1, np.where((post > 0) & ~tone, post + 1, 0))
@@ -159,37 +220,90 @@ class Amd:
             self.since_tone[ids] = np.where(tone, 0, since_t + 1)
             beep = np.where(cont, prev + 1, np.where(tone, 1, 0))
             self.beep_bin[ids] = k
+            self.beep_band[ids] = np.where(new_run, in_beep_band, self.beep_band[ids])
+            # A steady tone is not speech, whatever its frequency in the band (a single
+            # pure block is: a sustained vowel can put 80 % of a block in one harmonic).
+            voiced = voiced & ~(tone & (beep >= TONE_MASK_BLOCKS))
+            # A beep-like tone sounding (or just ended, awaiting its confirmation) holds
+            # the silence-based rules: the silence after a greeting is not over yet.
+            tone_on = ((beep >= TONE_MASK_BLOCKS) & (beep <= BEEP_MAX_BLOCKS)) | (post > 0) | \
+                ((self.since_tone[ids] <= TONE_HOLD_BLOCKS) & (self.last_len[ids] >= BEEP_BLOCKS))
+        # Voice far under the utterance's loudest is background (a clatter in the room,
+        # another voice), not the callee going on: it neither starts nor extends it.
+        upeak = np.where(voiced, np.maximum(self.upeak[ids], level), self.upeak[ids])
+        self.upeak[ids] = upeak
+        sounded = voiced
+        voiced = voiced & (level >= upeak - UTTERANCE_RANGE_DB)
+        # Utterance: starts after UTTERANCE_ON_BLOCKS of voice (dated from its first).
+        run = np.where(voiced, self.run[ids] + 1, 0)
+        first0 = self.first[ids]
+        onset = (first0 < 0) & (run >= UTTERANCE_ON_BLOCKS)
+        first = np.where(onset, since - run + 1, first0)
+        has_voice = first >= 0
+        last0 = self.last[ids]
+        # Pauses of >= 300 ms inside the utterance (a breath between sentences) do not
+        # count against its share of voice.
+        gap_len = since - 1 - last0
+        resumed = voiced & has_voice & (last0 >= 0) & (gap_len >= PAUSE_BLOCKS)
+        paused = self.paused[ids] + np.where(resumed, gap_len, 0)
+        self.paused[ids] = paused
+        last = np.where(voiced & has_voice, since, last0)
+        nvoiced = self.voiced[ids] + (sounded & has_voice) + np.where(onset, run - 1, 0)
+        # Words (Asterisk's definitions, and the envelope): a voice run >= 100 ms ended
+        # by >= 40 ms of silence or of a dip 12 dB under the word's peak.
+        wpeak = np.where(voiced, np.maximum(self.wpeak[ids], level), self.wpeak[ids])
+        wordy = voiced & (level >= wpeak - WORD_DIP_DB)
+        vrun = np.where(wordy, self.vrun[ids] + 1, self.vrun[ids])
+        srun = np.where(wordy, 0, self.srun[ids] + 1)
+        word_end = (srun == WORD_GAP_BLOCKS) & (vrun >= WORD_MIN_BLOCKS)
+        words = self.words[ids] + word_end
+        gap = srun >= WORD_GAP_BLOCKS
+        vrun = np.where(gap, 0, vrun)
+        wpeak = np.where(gap, np.where(voiced, level, -200.0), wpeak)
+        self.vrun[ids], self.srun[ids], self.words[ids] = vrun, srun, words
+        self.wpeak[ids] = wpeak
+        self.run[ids] = run
+        # A word still being spoken counts too.
+        words_now = words + (vrun >= WORD_MIN_BLOCKS)
         self.since[ids], self.first[ids], self.last[ids] = since, first, last
         self.voiced[ids], self.beep[ids] = nvoiced, beep
         ms = BLOCK_MS
         silent_for = (since - last) * ms
-        has_voice = first >= 0
         pre = self.pre[ids]
         late = (pre > 0) & has_voice & (first <= LATE_BRIDGE_BLOCKS)
         lead = np.where(late, pre, 0)
         span = (last - first + 1 + lead) * ms
         talking = (since - first + 1 + lead) * ms
         machine_min = np.where(late, LATE_MACHINE_MIN_MS, MACHINE_MIN_MS)
-        result = np.full(len(ids), "", dtype=object)
-        reason = np.full(len(ids), "", dtype=object)
+        result = np.full(k_n, "", dtype=object)
+        reason = np.full(k_n, "", dtype=object)
 
         def rule(mask, res, why):
             new = mask & (result == "")
             result[new] = res
             reason[new] = why
 
+        if self.heard:
+            for i, ch in enumerate(ids):
+                verdict = self.heard.pop(int(ch), None)
+                if verdict is not None:
+                    result[i], reason[i] = verdict
         rule(beep_end, "machine", "beep")
-        rule(~has_voice & (since * ms >= INITIAL_SILENCE_MS), "notsure", "initial silence")
-        ended = has_voice & (silent_for >= AFTER_GREETING_SILENCE_MS)
+        rule(~has_voice & ~tone_on & (since * ms >= INITIAL_SILENCE_MS), "notsure",
+             "initial silence")
+        ended = has_voice & ~tone_on & (silent_for >= AFTER_GREETING_SILENCE_MS)
         rule(ended & (span <= HUMAN_MAX_MS), "human", "short greeting")
-        waited = silent_for >= np.where(late, LATE_BEEP_WAIT_MS, AFTER_GREETING_SILENCE_MS)
+        waited = silent_for >= np.where(late, LATE_BEEP_WAIT_MS, MEDIUM_WAIT_MS)
         rule(ended & waited & (span < machine_min), "notsure", "medium greeting")
-        going = has_voice & ~ended & (talking >= machine_min) & \
-            ((since - first + 1) * ms >= MACHINE_MIN_MS)
-        rule(going & (nvoiced >= MACHINE_MIN_VOICED * (since - first + 1))
+        going = has_voice & (silent_for < AFTER_GREETING_SILENCE_MS) & \
+            (talking >= machine_min) & ((since - first + 1) * ms >= MACHINE_MIN_MS)
+        rule(going & (nvoiced >= MACHINE_MIN_VOICED * (since - first + 1 - paused))
              & (words_now >= MACHINE_MIN_WORDS), "machine", "long greeting")
         rule(ended & (span >= machine_min), "machine", "long greeting")
-        rule(since * ms >= TOTAL_MS, "notsure", "analysis time")
+        budget = np.where(has_voice, (first - 1) * ms + GREETING_BUDGET_MS, 0)
+        rule((since * ms >= TOTAL_MS) & (since * ms >= budget) & ~tone_on, "notsure",
+             "analysis time")
+        rule(since * ms >= LATEST_DECISION_MS, "notsure", "analysis time")
         out = []
         for i in np.flatnonzero(result != ""):
             self.done[ids[i]] = True

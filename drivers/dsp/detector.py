@@ -465,8 +465,15 @@ class Detector:
                 self.amd_wait[ch] = False
         live = ~self.amd.done[ids]
         if live.any():
+            # What the tone detectors know is the verdict: a fax or modem answer is a
+            # fax, a SIT says the number cannot be reached (its code in the reason).
+            for e in events:
+                if isinstance(e, SitEvent):
+                    self.amd.tone_heard(e.channel, "sit", f"sit {e.code}")
+                elif isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
+                    self.amd.tone_heard(e.channel, "fax", e.tone)
             events += self._amd(ids[live], x[live, HISTORY:], voiced[live],
-                                block_energy[live], pos[live])
+                                block_energy[live], level_db[live])
         early = ~answered & self.en_progress[ids]
         if early.any():
             events += self._music(ids[early], level_db[early], voiced[early], tonal[early],
@@ -618,11 +625,11 @@ class Detector:
                     self.next_check[ch] = int(min(self._el_hi[rp, phase] + 1, _INT32_MAX))
         return out
 
-    def _amd(self, ids, block, voiced, block_energy, pos) -> list[DetectionEvent]:
+    def _amd(self, ids, block, voiced, block_energy, level_db) -> list[DetectionEvent]:
         spec = np.abs(np.fft.rfft(block * self._win, axis=1)) ** 2
         spec *= (block_energy / np.maximum(spec.sum(axis=1), 1e-30))[:, None]
         out: list[DetectionEvent] = []
-        for ch, result, _blocks, reason in self.amd.update(ids, voiced, spec):
+        for ch, result, _blocks, reason in self.amd.update(ids, voiced, spec, level_db):
             now = int(self.pos[ch]) + BLOCK
             after = max(now - int(self.answered_at[ch]), 0)
             if self.en_amd[ch]:

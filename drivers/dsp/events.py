@@ -22,7 +22,8 @@ TONE_NAMES = frozenset({
 #: SIT codes: the eight NANP codes (drivers/dsp/sit.py), ITU (E.180, no reason), unknown.
 SIT_CODES = frozenset({"IC", "NC", "NC'", "VC", "RO", "RO'", "IO", "future", "ITU",
                        "unknown"})
-AMD_RESULTS = frozenset({"human", "machine", "notsure"})
+#: AMD verdicts: ``fax`` and ``sit`` come from the tone detectors (amd.py).
+AMD_RESULTS = frozenset({"human", "machine", "notsure", "fax", "sit"})
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 

@@ -34,6 +34,10 @@ AM_HZ = 15.0          # V.8 ANSam modulation
 AM_MIN_DEPTH = 0.10   # V.8: envelope 0.8..1.2, i.e. depth 0.2
 REV_MIN_MS, REV_MAX_MS = 380.0, 520.0  # V.25: 450 +- 25 ms, +- frame timing
 
+#: The names this module reports: each means a fax machine or a modem is on the line
+#: (AMD's ``fax`` verdict; signalling's FAX_TONES holds the same names).
+ANSWER_TONES = frozenset({"fax_cng", "fax_ced", "modem_ans", "ansam"})
+
 CNG_LABEL = 3
 CED_LABEL = 4
 

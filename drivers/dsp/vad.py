@@ -3,10 +3,18 @@
 Per 20 ms block a channel is *voiced* when its level is >= 10 dB above its noise
 floor and above -48 dBm0, and the block is not a recognised tone (ringback, SIT, fax,
 DTMF are never voice: ringback must never pass for an answer, DESIGN.md). The noise
-floor follows the quietest blocks at once and rises by 0.03 dB a block (1.5 dB/s) up to -40 dBm0, so
-steady background noise is learnt within the pauses of speech. Asterisk's AMD uses a
-fixed threshold (mean |x| of 256, about -41 dBm0; detection-anchors.md section 3),
-which fails on noisy lines; an adaptive floor does not.
+floor is the quietest block of the last 0.8-1 s (minimum statistics, R. Martin, "Noise
+power spectral density estimation based on optimal smoothing and minimum statistics",
+IEEE Trans. Speech Audio Proc. 9(5), 2001: speech pauses between syllables and words
+reach the noise within that time), kept in four sub-windows of 200 ms so it costs a
+few array operations per block; it never exceeds -40 dBm0 and never goes under -70 dBm0.
+The bounds matter: louder "noise" without a pause is sound (music, a greeting starting
+at the answer), not a line's idle noise; and digital silence (an idle codec, the
+seconds before the far end's audio path is through) is no floor at all -- a floor
+learnt on it made room noise that followed count as one long utterance (a person over
+background noise taken for a machine, issue 15). Asterisk's AMD uses a fixed threshold
+(mean |x| of 256, about -41 dBm0; detection-anchors.md section 3), which fails on noisy
+lines; an adaptive floor does not.
 
 Events: ``voice`` once 60 ms of voice are seen (3 of the last blocks), ``silence``
 after 500 ms without voice (and at the start, if the channel opens silent). A tone of
@@ -21,10 +29,16 @@ import numpy as np
 
 VOICE_ABOVE_FLOOR_DB = 10.0
 VOICE_MIN_DBM0 = -48.0
-FLOOR_RISE_DB = 0.03
 #: The floor never exceeds -40 dBm0: louder "noise" without a pause is sound (music,
 #: a greeting starting at the moment of answer), not a line's idle noise.
 FLOOR_MAX_DB = -40.0
+#: Nor goes under -70 dBm0: digital silence is not a line's noise.
+FLOOR_MIN_DB = -70.0
+#: Minimum statistics: the floor is the minimum over FLOOR_SUBWINDOWS completed
+#: sub-windows of FLOOR_SUB_BLOCKS blocks and the current one (0.8-1 s).
+FLOOR_SUB_BLOCKS = 10
+FLOOR_SUBWINDOWS = 4
+_UNSEEN = 200.0
 VOICE_ON_BLOCKS = 3
 SILENCE_BLOCKS = 25
 #: Tone blocks in a row that end a stretch of voice (shorter than 500 ms of silence).
@@ -36,7 +50,10 @@ class Vad:
     """Per-channel VAD state in arrays."""
 
     def __init__(self, n: int) -> None:
-        self.floor = np.full(n, 200.0)
+        self.floor = np.full(n, _UNSEEN)
+        self.sub_min = np.full((n, FLOOR_SUBWINDOWS), _UNSEEN)
+        self.cur_min = np.full(n, _UNSEEN)
+        self.sub_n = np.zeros(n, np.int32)
         self.vrun = np.zeros(n, np.int32)
         self.srun = np.zeros(n, np.int32)
         self.trun = np.zeros(n, np.int32)
@@ -44,7 +61,10 @@ class Vad:
         self.onset = np.zeros(n, np.int64)     # onset of the latest ``voice``
 
     def reset(self, ch) -> None:
-        self.floor[ch] = 200.0
+        self.floor[ch] = _UNSEEN
+        self.sub_min[ch] = _UNSEEN
+        self.cur_min[ch] = _UNSEEN
+        self.sub_n[ch] = 0
         self.vrun[ch] = 0
         self.srun[ch] = 0
         self.trun[ch] = 0
@@ -61,8 +81,20 @@ class Vad:
 
         ``block_start`` is each channel's sample count at the start of this block.
         """
-        floor = np.minimum(np.minimum(level_db, self.floor[ids] + FLOOR_RISE_DB), FLOOR_MAX_DB)
+        cur = np.minimum(self.cur_min[ids], np.maximum(level_db, FLOOR_MIN_DB))
+        subs = self.sub_min[ids]
+        floor = np.minimum(np.minimum(cur, subs.min(axis=1)), FLOOR_MAX_DB)
         self.floor[ids] = floor
+        n_sub = self.sub_n[ids] + 1
+        full = n_sub >= FLOOR_SUB_BLOCKS
+        if full.any():
+            subs[full] = np.roll(subs[full], 1, axis=1)
+            subs[full, 0] = cur[full]
+            self.sub_min[ids] = subs
+            cur = np.where(full, _UNSEEN, cur)
+            n_sub = np.where(full, 0, n_sub)
+        self.cur_min[ids] = cur
+        self.sub_n[ids] = n_sub
         voiced = (level_db >= np.maximum(floor + VOICE_ABOVE_FLOOR_DB, VOICE_MIN_DBM0)) & ~tonal
         vrun = np.where(voiced, self.vrun[ids] + 1, 0)
         srun = np.where(voiced, 0, self.srun[ids] + 1)

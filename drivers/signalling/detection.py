@@ -8,11 +8,14 @@ the call event a leg reports.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from trunkline.drivers.dsp.amd import LATEST_DECISION_MS
 from trunkline.drivers.dsp.events import (
+    SIT_CODES,
     AmdEvent,
     AnnouncementEvent,
     DetectionEvent,
@@ -45,8 +48,11 @@ DETECT_OPTIONS: Final[Mapping[str, str]] = MappingProxyType({
 
 #: How long after the answer the detector's AMD may take before the call is taken for a
 #: person, "notsure" (its decisions average 2-3 s; shared/reference/detection-anchors.md:
-#: 3-5 s typical). The same on every line: it is the detector's budget, not the line's.
-AMD_WINDOW: Final = 6.0
+#: 3-5 s typical). The same on every line: it is the detector's budget, not the line's:
+#: its latest verdict (a greeting starting after 4 s of silence still gets the 3.9 s
+#: it needs, drivers/dsp/amd.py) and at least half a second for the event to arrive,
+#: rounded up to a value binary floating point holds exactly (timers add it to times).
+AMD_WINDOW: Final = math.ceil((LATEST_DECISION_MS + 500) / 500) / 2
 
 #: Answer tones of fax machines and modems (detector tone names).
 FAX_TONES: Final[frozenset[str]] = frozenset({"fax_ced", "fax_cng", "modem_ans", "ansam"})
@@ -90,6 +96,13 @@ def heard(event: DetectionEvent, at: float) -> ev.CallEvent:
     if isinstance(event, AnnouncementEvent):
         return ev.AnnouncementHeard(at, event.announcement)
     if isinstance(event, AmdEvent):
+        # AMD's tone verdicts are the tones themselves to a leg: a fax answer decides
+        # "fax" as a fax tone does, a SIT is the SIT (its code in the reason, "sit IC").
+        if event.result == "fax":
+            return ev.ToneHeard(at, event.reason if event.reason in FAX_TONES else "fax_ced")
+        if event.result == "sit":
+            code = event.reason.removeprefix("sit ")
+            return ev.SitHeard(at, code if code in SIT_CODES else "unknown")
         return ev.AmdVerdict(at, event.result)
     if isinstance(event, VoiceEvent):
         return ev.VoiceHeard(at)

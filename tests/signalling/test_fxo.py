@@ -402,7 +402,7 @@ def test_amd_that_does_not_decide_in_time_leaves_a_person() -> None:
     leg = answered(fxo_leg())
     assert leg.on_time(10.0 + AMD_WINDOW - 0.01) == []
     out = leg.on_time(10.0 + AMD_WINDOW)
-    assert out == [ev.Classified(16.0, "notsure", "amd_timeout", AMD_WINDOW)]
+    assert out == [ev.Classified(10.0 + AMD_WINDOW, "notsure", "amd_timeout", AMD_WINDOW)]
     assert leg.outcome == "human" and leg.state is S.CONNECTED
     assert (S.ANSWERED, G.AMD_TIMEOUT) in leg.rows
 
@@ -504,7 +504,7 @@ def test_without_hold_a_connected_call_waits_for_the_far_end() -> None:
 
 def test_hold_zero_releases_as_soon_as_amd_times_out() -> None:
     leg = answered(fxo_leg(hold=0.0))
-    out = leg.on_time(16.0)
+    out = leg.on_time(10.0 + AMD_WINDOW)
     assert [type(o) for o in out] == [ev.Classified, ev.HungUp, act.Hook]
 
 

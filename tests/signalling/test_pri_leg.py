@@ -310,7 +310,8 @@ def test_amd_window_after_connect() -> None:
     call = in_answered(leg())
     assert call.on_time(5.0 + AMD_WINDOW - 0.01) == []
     out = call.on_time(5.0 + AMD_WINDOW)
-    assert out == [ce.Classified(11.0, "notsure", "amd_timeout", AMD_WINDOW), DIGITS_ONLY]
+    assert out == [ce.Classified(5.0 + AMD_WINDOW, "notsure", "amd_timeout", AMD_WINDOW),
+                   DIGITS_ONLY]
     assert call.outcome == call.answered_by == "human"
 
 

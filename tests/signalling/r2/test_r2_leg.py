@@ -12,6 +12,7 @@ from trunkline.drivers.dsp.events import AmdEvent, DtmfEvent, MfEvent, ToneEvent
 from trunkline.drivers.model import CardEvent, EventKind
 from trunkline.drivers.signalling import actions as act
 from trunkline.drivers.signalling import events as ev
+from trunkline.drivers.signalling.detection import AMD_WINDOW
 from trunkline.drivers.signalling.leg import CallOptions
 from trunkline.drivers.signalling.r2.events import R2LineSignal, R2Signal
 from trunkline.drivers.signalling.r2.inbound import INBOUND_TRANSITIONS, InState, R2InboundLeg
@@ -220,7 +221,7 @@ def test_amd_window_then_hold() -> None:
     pair.settle()
     decided = next(e for e in leg.events if isinstance(e, ev.Classified))
     assert decided.result == "notsure" and decided.reason == "amd_timeout"
-    assert decided.at - answered == pytest.approx(6.0, abs=0.05)
+    assert decided.at - answered == pytest.approx(AMD_WINDOW, abs=0.05)
     (hung,) = hungups(leg)
     assert hung.by == "near_end" and hung.outcome == "human"
     assert hung.at - decided.at == pytest.approx(2.0, abs=0.1)
@@ -260,7 +261,7 @@ def test_early_media_is_reported_once_per_kind() -> None:
 
 @pytest.mark.parametrize(("at", "state", "outcome"), [
     (0.0, State.SEIZING, "no_answer"), (1.0, State.REGISTER, "no_answer"),
-    (12.0, State.ALERTING, "no_answer"), (20.0, State.CONNECTED, "human")])
+    (12.0, State.ALERTING, "no_answer"), (25.0, State.CONNECTED, "human")])
 def test_hangup_at_each_stage(at: float, state: State, outcome: str) -> None:
     pair = R2Pair("cn", delay=0.02, b=Behaviour(answer_after=5.0, accept_on_offer=True))
     leg = pair.originate("a", options(calling=CALLING))

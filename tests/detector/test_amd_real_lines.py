@@ -1,0 +1,191 @@
+"""AMD on real lines (issue 15, item 1): tones, room noise, envelopes, beeps, late greetings.
+
+Real recordings are read from ../shared/testdata/real-audio (never copied here); the
+renderings (G.711, noise, digital silence before the far end's audio) are the ones
+benchmarks/amd_eval.py measures on the whole corpus.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from detector_testkit import (
+    companded,
+    dbm0_power,
+    kinds,
+    real_audio_dir,
+    run,
+    sil,
+    tone,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trunkline.drivers.dsp import amd as amd_mod
+from trunkline.drivers.dsp.amd import Amd
+from trunkline.drivers.dsp.events import AmdEvent
+from trunkline.drivers.dsp.levels import DBM0_RMS
+from trunkline.drivers.dsp.wavfile import read_audio
+from trunkline.drivers.signalling import events as ev
+from trunkline.drivers.signalling.detection import AMD_WINDOW, heard
+
+RATE = 8000
+
+
+def _real(rel: str, start: float | None = None, end: float | None = None,
+          dbm0: float = -20.0) -> np.ndarray:
+    """A real recording (or a cut of it), levelled to ``dbm0`` of active speech."""
+    x = read_audio(real_audio_dir() / rel).astype(np.float64)
+    if start is not None:
+        x = x[int(start * RATE):int(end * RATE) if end is not None else None]
+    n = x.size // 160
+    p = (x[:n * 160].reshape(n, 160) ** 2).mean(axis=1)
+    active = p[p >= p.max() * 1e-3].mean()
+    return x * DBM0_RMS * 10 ** (dbm0 / 20) / np.sqrt(active)
+
+
+def _room_noise(n: int, rng: np.random.Generator, dbm0: float = -45.0) -> np.ndarray:
+    """Room-like noise: low-passed, with slow level changes (a kitchen, a street)."""
+    from scipy.signal import lfilter
+
+    x = lfilter([1.0], [1.0, -0.9], rng.normal(0, 1, n))
+    x *= 1 + 0.5 * np.sin(2 * np.pi * 0.7 * np.arange(n) / RATE + rng.uniform(0, 6))
+    return x / x.std() * np.sqrt(dbm0_power(dbm0))
+
+
+def _verdict(signal: np.ndarray, zone: str = "us") -> AmdEvent:
+    (events,) = run([signal], zone, amd=True, answered_at=0)
+    (e,) = kinds(events, "amd")
+    return e  # type: ignore[return-value]
+
+
+# -- tones are never a person; the verdict is what the tone detectors know ------------------
+
+def test_fax_answer_tone_is_fax_not_human():
+    for law in ("alaw", "ulaw"):
+        s = np.concatenate([sil(200), tone(2100.0, 3300, -14), sil(3000)])
+        s += np.random.default_rng(1).normal(0, np.sqrt(dbm0_power(-60)), s.size)
+        e = _verdict(companded(s, law))
+        assert (e.result, e.reason) == ("fax", "fax_ced")
+        assert e.after_answer / RATE < 1.2  # CED is named after 550 ms of tone
+
+
+def test_modem_answer_with_reversals_is_fax():
+    s = np.concatenate([sil(200), tone(2100.0, 3300, -14, reversal_ms=450), sil(2000)])
+    assert _verdict(s).result == "fax"
+
+
+def test_real_sit_recordings_give_the_sit_not_a_greeting():
+    d = real_audio_dir() / "sit_announcements"
+    for name in ("IC_SIT.wav", "not-in-service-with-sit.wav", "disconnected-with-sit.wav"):
+        x = read_audio(d / name).astype(np.float64)
+        e = _verdict(companded(np.concatenate([sil(300), x, sil(3000)]), "ulaw"))
+        assert (e.result, e.reason) == ("sit", "sit IC"), name
+
+
+def test_a_beep_alone_or_after_a_word_is_a_machine_never_a_person():
+    beep = _real("answering_machine/beep.gsm", dbm0=-12)
+    assert _verdict(np.concatenate([sil(500), beep, sil(4000)])).result == "machine"
+    word = _real("speech/english.wav", 0.0, 0.5)
+    e = _verdict(np.concatenate([sil(300), word, sil(100), beep, sil(4000)]))
+    assert (e.result, e.reason) == ("machine", "beep")
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(st.floats(250, 3300), st.integers(60, 1800), st.integers(0, 900)),
+                min_size=1, max_size=4),
+       st.floats(-30, -8))
+def test_any_sequence_of_pure_tones_is_never_human(segments, dbm0):
+    """Tones of any pitch and length, with gaps, then silence: never a "human"."""
+    parts = [sil(300)]
+    for hz, on_ms, off_ms in segments:
+        parts += [tone(hz, on_ms, dbm0), sil(off_ms)]
+    parts.append(sil(3000))
+    s = np.concatenate(parts)[: 8 * RATE]
+    e = _verdict(companded(s, "alaw"))
+    assert e.result != "human", (segments, dbm0, e)
+
+
+def test_heard_turns_tone_verdicts_into_what_legs_know():
+    fax = heard(AmdEvent(0, 0, 0, result="fax", after_answer=0, reason="modem_ans"), 1.0)
+    assert fax == ev.ToneHeard(1.0, "modem_ans")
+    sit = heard(AmdEvent(0, 0, 0, result="sit", after_answer=0, reason="sit NC"), 1.0)
+    assert sit == ev.SitHeard(1.0, "NC")
+    assert heard(AmdEvent(0, 0, 0, result="sit", after_answer=0), 1.0) == \
+        ev.SitHeard(1.0, "unknown")
+
+
+# -- room noise after digital silence; words by the envelope ---------------------------------
+
+@pytest.mark.parametrize("law", ["alaw", "ulaw"])
+def test_hello_over_room_noise_after_digital_silence_is_a_person(law):
+    rng = np.random.default_rng(7)
+    cuts = [("speech/english.wav", 0.0, 0.5), ("speech/dam9.wav", 7.55, 8.47),
+            ("speech/OSR_us_000_0034_8k.wav", 21.18, 22.26), ("speech/hts1.raw", 0.2, 1.1)]
+    for rel, a, b in cuts:
+        hello = _real(rel, a, b)
+        s = np.concatenate([sil(600), sil(300), hello, sil(5000)])
+        s[int(0.6 * RATE):] += _room_noise(s.size - int(0.6 * RATE), rng)
+        e = _verdict(companded(s, law))
+        assert (e.result, e.reason) == ("human", "short greeting"), (rel, e)
+        assert e.after_answer / RATE < 3.2
+
+
+def test_a_real_prompt_over_room_noise_is_still_judged_a_machine():
+    rng = np.random.default_rng(8)
+    d = "answering_machine/"
+    prompt = np.concatenate([_real(d + "vm-nobodyavail.gsm"), sil(300),
+                             _real(d + "vm-intro.gsm")])
+    s = np.concatenate([sil(600), sil(300), prompt, sil(3000)])
+    s[int(0.6 * RATE):] += _room_noise(s.size - int(0.6 * RATE), rng, -42)
+    e = _verdict(companded(s, "ulaw"))
+    assert (e.result, e.reason) == ("machine", "long greeting")
+
+
+def test_vad_floor_is_relearnt_after_digital_silence():
+    """Steady noise that starts after digital silence stops being "voice" within ~1 s."""
+    rng = np.random.default_rng(3)
+    s = np.concatenate([sil(1000), rng.normal(0, np.sqrt(dbm0_power(-45)), 4 * RATE)])
+    (events,) = run([s], "cn", vad=True)
+    voice = kinds(events, "voice")
+    silences = [e for e in kinds(events, "silence") if e.sample > RATE]
+    assert voice and silences and silences[0].decided / RATE < 1.0 + 1.0 + 0.6
+
+
+def test_words_are_separated_by_the_envelope_not_only_the_floor():
+    """Voice that never falls under the floor, but dips 15 dB between words: words."""
+    amd = Amd(1)
+    amd.start(0)
+    ids = np.zeros(1, np.intp)
+    level = ([-20.0] * 8 + [-35.0] * 3) * 30
+    out = []
+    for lv in level[:140]:
+        out += amd.update(ids, np.array([True]), None, np.array([lv]))
+        if out:
+            break
+    assert amd.words[0] >= 5
+    assert out and out[0][1:2] == ("machine",) and out[0][3] == "long greeting"
+
+
+# -- the beep race and late greetings ---------------------------------------------------------
+
+@pytest.mark.parametrize("beep_ms", [750, 1000, 1500])
+def test_a_long_beep_after_a_short_prompt_does_not_lose_to_the_short_greeting_rule(beep_ms):
+    prompt = _real("answering_machine/vm-isunavail.gsm")
+    s = np.concatenate([sil(300), prompt, sil(60), tone(1000.0, beep_ms, -12), sil(3000)])
+    e = _verdict(companded(s, "alaw"))
+    assert (e.result, e.reason) == ("machine", "beep")
+
+
+@pytest.mark.parametrize("lead_s", [2.5, 3.5])
+def test_a_greeting_that_starts_late_is_judged_in_time(lead_s):
+    d = "answering_machine/"
+    greeting = np.concatenate([_real(d + "vm-nobodyavail.gsm"), sil(300),
+                               _real(d + "vm-intro.gsm"), _real(d + "beep.gsm", dbm0=-12)])
+    s = np.concatenate([sil(lead_s * 1000), greeting, sil(3000)])
+    e = _verdict(companded(s, "alaw"))
+    assert e.result == "machine"
+    assert e.after_answer / RATE <= amd_mod.LATEST_DECISION_MS / 1000 < AMD_WINDOW
+    hello = _real("speech/english.wav", 0.0, 0.5)
+    late_hello = _verdict(np.concatenate([sil(lead_s * 1000), hello, sil(4000)]))
+    assert late_hello.result == "human"
