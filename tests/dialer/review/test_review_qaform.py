@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trunkline.cli import main
@@ -73,6 +73,7 @@ items = st.lists(st.tuples(st.integers(1, 20), st.floats(0.1, 10), st.booleans()
                  min_size=1, max_size=8)
 
 
+@settings(deadline=None)
 @given(items, st.data())
 def test_a_score_is_0_to_100_full_marks_100_a_critical_miss_0(spec: list, data: st.DataObject
                                                               ) -> None:

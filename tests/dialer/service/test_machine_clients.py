@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from campaign_testkit import T0
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from qa_data_kit import finished_call
 from web_kit import Clock, client, login, make_db
@@ -227,6 +227,7 @@ def test_the_cli_configures_webhooks_and_tokens(tmp_path: Path, capsys: pytest.C
     assert {"webhook.add", "webhook.disable", "token.add", "token.revoke"} <= set(actions)
 
 
+@settings(deadline=None)
 @given(st.integers(1, 60), st.floats(0, 0.999))
 def test_the_retry_schedule_grows_is_bounded_and_ends(attempts: int, jitter: float) -> None:
     at = next_try(attempts, 1000.0, jitter=jitter)
@@ -240,6 +241,7 @@ def test_the_retry_schedule_grows_is_bounded_and_ends(attempts: int, jitter: flo
     assert earlier is not None and earlier - 1000.0 <= delay
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=200), st.integers(0, 2**31))
 def test_a_signature_verifies_only_its_own_body_and_time(body: bytes, ts: int) -> None:
     sig = signature("k" * 20, ts, body)
