@@ -54,6 +54,10 @@ __all__ = ["WebRtcPeer", "WebRtcThread", "add_telephone_event"]
 T = TypeVar("T")
 _TIME_BASE = fractions.Fraction(1, 8000)
 _SILENCE = {"ulaw": b"\xff" * 160, "alaw": b"\xd5" * 160}
+#: Frames left waiting for this thread's clock at most (the rest is dropped): the two
+#: clocks (the card's tick, this loop's 20 ms) drift and jitter; two frames absorb that
+#: and add at most 40 ms.
+KEEP_OUTBOUND = 2
 
 
 class WebRtcThread:
@@ -216,8 +220,12 @@ class _OutboundTrack(MediaStreamTrack):  # type: ignore[misc]
             await asyncio.sleep(wait)
         elif wait < -0.2:            # the loop stalled: do not send a burst
             self._start = time.monotonic() - self._n * 0.02
+        queue = self.position.outbound
+        while len(queue) > KEEP_OUTBOUND:    # the tick ran ahead: keep the delay short
+            queue.popleft()
+            self.position.dropped_out += 1
         try:
-            payload = self.position.outbound.popleft()
+            payload = queue.popleft()
         except IndexError:
             payload = _SILENCE[self.law]
         packet = Packet(payload)

@@ -65,13 +65,27 @@ class BufferTrack(MediaStreamTrack):  # type: ignore[misc]
         return frame
 
 
-class PyBrowser:
-    """One peer connection to a gateway position, on its own asyncio loop thread."""
+class ClientLoop:
+    """An asyncio loop in a thread, shared by many PyBrowsers (the benchmark's 50)."""
 
-    def __init__(self, codec: str = "PCMU") -> None:
+    def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+class PyBrowser:
+    """One peer connection to a gateway position, on its own asyncio loop thread (or on
+    ``shared``'s)."""
+
+    def __init__(self, codec: str = "PCMU", shared: ClientLoop | None = None) -> None:
+        self.own = shared is None
+        self.looper = shared or ClientLoop()
+        self.loop = self.looper.loop
         self.track = BufferTrack()
         self.codec = codec
         self.received: list[np.ndarray] = []
@@ -120,13 +134,14 @@ class PyBrowser:
     def close(self) -> None:
         if self.pc is not None:
             self._run(self.pc.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
+        if self.own:
+            self.looper.stop()
 
 
-def connect(client: Any, call: int, codec: str = "PCMU") -> PyBrowser:
+def connect(client: Any, call: int, codec: str = "PCMU",
+            shared: ClientLoop | None = None) -> PyBrowser:
     """A PyBrowser connected to position ``call`` through ``client``'s webrtc.offer."""
-    browser = PyBrowser(codec)
+    browser = PyBrowser(codec, shared)
     reply = client.call("webrtc.offer", call=call, sdp=browser.offer())
     browser.accept(reply["sdp"])
     return browser
