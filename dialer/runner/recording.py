@@ -10,17 +10,21 @@ Recording from the connect, not the answer: quality review is of the agent's
 conversation, and the seconds before (AMD listening) are no one's.
 
 A recording the gateway refuses (its disk full, the call gone meanwhile) does not stop
-the call: it is logged and counted, and the call goes on unrecorded.
+the call: it is logged and counted, and the call goes on unrecorded. Recordings a stopped
+run never heard the end of are settled when the next runner of that gateway starts, from
+the files themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from trunkline.dialer.errors import StoreError
+from trunkline.dialer.review import wavfile
 from trunkline.dialer.store import Store
 from trunkline.gateway.rpc.errors import RpcError
 
@@ -40,6 +44,31 @@ class CallRecording:
         self.open: set[int] = set()      # gateway call ids being recorded by us
         self.started = 0
         self.failed = 0
+        self.settled = self._settle_previous()
+
+    def _settle_previous(self) -> int:
+        """Recordings a previous run of this gateway left marked ``recording`` (it was
+        stopped before the gateway said they ended): a finished file is complete with the
+        duration its header gives; one still being written (``.part``, the gateway still
+        records the call) is left for later; a file gone is marked failed."""
+        settled = 0
+        try:
+            rows = self.store.open_recordings(self.gateway_name)
+        except StoreError as err:
+            log.error("recordings_not_settled", error=str(err))
+            return 0
+        for recording, path in rows:
+            final = Path(path)
+            if final.with_name(final.name + ".part").exists():
+                continue
+            try:
+                duration: float | None = round(wavfile.info(final).duration, 3)
+                error = None
+            except (OSError, wavfile.WavError) as err:
+                duration, error = None, f"not finished when the runner stopped: {err}"
+            self.store.settle_recording(recording, duration=duration, error=error)
+            settled += 1
+        return settled
 
     def connected(self, *, gw: int, campaign: str, attempt: int | None, agent: str,
                   number: str, now: float) -> None:

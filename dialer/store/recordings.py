@@ -76,6 +76,20 @@ class Recordings(Database):
                                       error or "", row[0]))
         return True
 
+    def open_recordings(self, gateway: str) -> list[tuple[int, str]]:
+        """``(id, path)`` of ``gateway``'s recordings still marked ``recording``."""
+        return [(r[0], r[1]) for r in self.query(
+            "SELECT id, path FROM call_recording WHERE gateway=? AND state='recording'",
+            (gateway,))]
+
+    def settle_recording(self, recording: int, *, duration: float | None,
+                         error: str | None) -> None:
+        """Close a recording whose end the runner never heard (it was stopped)."""
+        with self.transaction() as db:
+            db.execute("UPDATE call_recording SET duration=?, state=?, error=? WHERE id=? "
+                       "AND state='recording'", (duration, "failed" if error else "complete",
+                                                 error or "", recording))
+
     def search_recordings(self, viewer: Viewer, *, agent: str | None = None,
                           number: str | None = None, campaign: str | None = None,
                           disposition: str | None = None, since: float | None = None,
