@@ -139,8 +139,9 @@ class CallbackScheduled(DeskEvent):
 @dataclass(frozen=True, slots=True)
 class CallNote(DeskEvent):
     """Something happened to the agent's call: ``held``, ``resumed``, ``transferring``,
-    ``transferred``, ``transfer_cancelled``, ``consulting``, ``conference``, ``dtmf_sent``,
-    ``dialling``."""
+    ``transferred``, ``transfer_cancelled``, ``consulting``, ``consult_answered`` (the
+    number of an attended transfer answered: complete or conference may follow),
+    ``conference``, ``dtmf_sent``, ``dialling``."""
 
     TYPE: ClassVar[str] = "call"
     what: str

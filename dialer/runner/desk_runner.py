@@ -85,6 +85,7 @@ from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.desk.config import SiteDesk
 from trunkline.dialer.desk.desk import CampaignDesk, Desk, agents_concerned, agents_named
 from trunkline.dialer.desk.outputs import (
+    CallNote,
     CallOp,
     ContactCard,
     DeskEvent,
@@ -751,6 +752,8 @@ class DeskRunner(CampaignRunner):
                 self.gateway.bridge(position.gw, gw)
             except RpcError as err:
                 self._gateway_error(f"cannot bridge agent {agent} to {consult.target}: {err}")
+            # the screen can offer complete and conference now (they are refused before)
+            self._feed([CallNote(agent, "consult_answered", consult.target)], now)
         elif state == "hungup":
             del self._consult_legs[gw]
             del self._consults[agent]

@@ -3,14 +3,16 @@ against ``trunkline dialer serve --virtual`` in real time on the emulated card: 
 logs in and takes FXS position 71, pauses for a site pause code, goes ready, gets a call
 of a predictive campaign with the right contact on the screen, transfers it blind to an
 outside number, saves a promise to pay (a wrong amount refused at its field first),
-previews and skips a record, hangs up with F4, sets a callback, dials by hand (a refused
-number shows why), and gets its callback dialled back to it."""
+previews and skips a record, holds, sends a DTMF key, reloads the page mid-call, hangs up
+with F4, sets a callback, dials by hand (a refused number shows why), transfers that
+call attended with a three-way conference, and gets its callback dialled back to it."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,6 +50,19 @@ def needs_chromium() -> None:
 def _contact_id(db: Path, number: str) -> str:
     with Store(db) as store:
         return str(store.query("SELECT id FROM contact WHERE number=?", (number,))[0][0])
+
+
+def _callback_agent(db: Path, number: str) -> str | None:
+    with Store(db) as store:
+        return store.query("SELECT callback_agent FROM contact WHERE number=?",
+                           (number,))[0][0]
+
+
+def _until(condition, timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.2)
 
 
 def _wait_pop(page, contact_id: str | None = None, timeout: float = 90_000) -> str:
@@ -148,6 +163,18 @@ def test_an_agent_works_a_shift_in_the_browser(tmp_path: Path, needs_chromium: N
                 page.wait_for_selector("[data-testid=preview]", state="hidden")
                 continue
             _wait_state(page, "talking")
+            # hold and back, a DTMF key, and a reload in the middle of the call: the
+            # screen comes back with the same contact and the script
+            page.click("[data-testid=hold]")
+            page.wait_for_selector("[data-testid=call-status]:has-text('On hold')")
+            page.click("[data-testid=hold]")
+            page.wait_for_selector("[data-testid=call-status]:has-text('Off hold')")
+            page.click("[data-testid=keypad] [data-digit='5']")
+            page.wait_for_selector("[data-testid=call-status]:has-text('Sent')")
+            page.reload()
+            _wait_pop(page, third_id)
+            _wait_state(page, "talking")
+            assert f"请问是{third.name}吗" in page.text_content("[data-testid=script]")
             page.click("body")
             page.keyboard.press("F4")
             _wait_state(page, "wrap_up")
@@ -161,7 +188,7 @@ def test_an_agent_works_a_shift_in_the_browser(tmp_path: Path, needs_chromium: N
             page.fill("[data-testid=callback-at]", due.strftime("%Y-%m-%dT%H:%M"))
             page.select_option("[data-testid=callback-owner]", "agent")
             page.click("[data-testid=disposition-save]")
-            page.wait_for_selector("[data-testid=toast]:has-text('Callback scheduled')")
+            _until(lambda: _callback_agent(db, third.number) == "li")
         _wait_state(page, "ready")
 
         # manual dial: a number that may not be called is refused with the reason
@@ -169,14 +196,25 @@ def test_an_agent_works_a_shift_in_the_browser(tmp_path: Path, needs_chromium: N
         page.click("[data-testid=dial]")
         refusal = page.wait_for_selector("[data-testid=dial-error]:not(:empty)")
         assert refusal.text_content()
-        manual = "+8613812345678"
+        manual = "+8613800005678"
         page.fill("[data-testid=dial-number]", manual)
         page.click("[data-testid=dial]")
         _wait_pop(page, None)
         page.wait_for_selector(f"[data-testid=contact-number]:has-text('{manual}')",
                                timeout=60_000)
         _wait_state(page, "talking")
-        page.click("[data-testid=hangup]")
+        # an attended transfer to a number, joined in a three-way conference, then left
+        page.select_option("[data-testid=transfer-mode]", "attended")
+        page.select_option("[data-testid=transfer-kind]", "number")
+        page.fill("[data-testid=transfer-target]", "+8613800009998")
+        page.click("[data-testid=transfer]")
+        page.wait_for_selector("[data-testid=consult]:visible", timeout=60_000)
+        assert page.is_disabled("[data-testid=conference]")   # until the number answers
+        page.wait_for_selector("[data-testid=call-status]:has-text('answered')",
+                               timeout=60_000)
+        page.click("[data-testid=conference]")
+        page.wait_for_selector("[data-testid=call-status]:has-text('Three-way')")
+        page.click("[data-testid=transfer-complete]")
         _wait_state(page, "wrap_up")
         page.click("[data-testid=disposition-wrong_party]")
         page.click("[data-testid=disposition-save]")

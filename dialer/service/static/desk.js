@@ -40,7 +40,8 @@ const S = {
   wrapDeadline: null,
   preview: null,         // {contact, deadline}
   held: false,
-  consulting: false,
+  consulting: false,     // an attended transfer is ringing or talking to its number
+  consultAnswered: false,
   saved: false,          // the current call's disposition is saved
   skew: 0,               // server clock minus ours (seconds), from the pings
   socket: "closed",
@@ -168,7 +169,7 @@ function drawBar() {
   $("who").textContent = S.me ? `${S.me.name}${where}` : "";
   const atDesk = Boolean(S.seat) && state !== "logged_out";
   const owes = state === "wrap_up" && !S.saved;
-  $("btn-ready").disabled = !atDesk || state === "ready" || state === "connecting" || owes
+  $("btn-ready").disabled = !atDesk || ["ready", "connecting", "preview"].includes(state) || owes
     || ON_CALL.has(state);
   $("btn-ready").title = owes ? i18n.t("dispo.required_first") : "";
   $("btn-pause").disabled = !atDesk || state === "connecting";
@@ -278,6 +279,9 @@ function drawCall() {
   $("btn-hold").querySelector("[data-i18n]").textContent = i18n.t(S.held ? "call.unhold" : "call.hold");
   $("btn-transfer").disabled = !onCall;
   $("consult").classList.toggle("hidden", !(onCall && S.consulting));
+  // complete and conference once the consulted number answered (refused before)
+  $("btn-complete").disabled = !S.consultAnswered;
+  $("btn-conference").disabled = !S.consultAnswered;
   for (const b of $("keypad").querySelectorAll("button")) b.disabled = !onCall;
   $("btn-dial").disabled = !(state === "ready" || state === "paused" || state === "preview");
   if (!onCall && !S.consulting) {
@@ -364,7 +368,7 @@ function drawAll() {
 
 function clearCall() {
   S.card = null; S.call = null; S.script = ""; S.wrapDeadline = null; S.held = false;
-  S.consulting = false; S.saved = false; form.clear();
+  S.consulting = false; S.consultAnswered = false; S.saved = false; form.clear();
   $("cb-at").value = ""; $("cb-note").value = ""; $("dispo-notes").value = "";
 }
 
@@ -433,8 +437,11 @@ const handlers = {
     const what = e.what;
     if (what === "held") S.held = true;
     if (what === "resumed") S.held = false;
-    if (what === "consulting") S.consulting = true;
-    if (["transferred", "transfer_cancelled"].includes(what)) S.consulting = false;
+    if (what === "consulting") { S.consulting = true; S.consultAnswered = false; }
+    if (what === "consult_answered") S.consultAnswered = true;
+    if (["transferred", "transfer_cancelled"].includes(what)) {
+      S.consulting = false; S.consultAnswered = false;
+    }
     $("call-status").textContent = i18n.tOr(`callnote.${what}`, `${what} ${e.detail || ""}`, { detail: e.detail || "" });
   },
   "desk.pause_overrun"(e) {

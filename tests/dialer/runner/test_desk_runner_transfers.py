@@ -163,7 +163,7 @@ def test_a_three_way_conference_then_the_agent_leaves(tmp_path: Path) -> None:
         assert conference_of(gateway, position) == number == conference_of(gateway,
                                                                             consult.out)
         notes = [e.what for e in runner.desk_events if e.TYPE == "call"]
-        assert notes[-2:] == ["consulting", "conference"]
+        assert notes[-3:] == ["consulting", "consult_answered", "conference"]
         runner.submit(cmd.CompleteTransfer("a1"))               # the agent leaves
         step_until(runner, lambda: state(runner) == "wrap_up", 5)
         step_until(runner, lambda: conference_of(gateway, position) is None, 2)
