@@ -1,6 +1,7 @@
 """The desktop's languages, layout, keyboard and session in a real browser: Chinese for a
 zh-CN browser and English for others, switched and remembered; no sideways scroll at
-1366x768 or 1920x1080; shortcuts not fired while typing; logging out (and a session
+1366x768 or 1920x1080; shortcuts not fired while typing; the WebSocket reconnecting by
+itself; logging out (and a session
 ended elsewhere) leads back to the login page. No campaign call here: see
 test_desk_browser_calls.py."""
 
@@ -82,6 +83,14 @@ def test_layout_keys_positions_and_session_end(service) -> None:
             assert "softphone" in page.text_content("#position-hint")
             take_position(page, "72")
             assert _no_sideways_scroll(page)
+            # the WebSocket drops: the page says so, comes back by itself, and events
+            # reach it again
+            page.evaluate("window.trunklineDesk.socket.socket.close()")
+            page.wait_for_selector("[data-testid=connection]:has-text('reconnecting')")
+            page.wait_for_selector("[data-testid=connection].open", timeout=15_000)
+            page.select_option("[data-testid=pause-reason]", "lunch")
+            page.click("[data-testid=not-ready]")
+            page.wait_for_selector("[data-testid=state-reason]:has-text('午饭 Lunch')")
             # F2 typed in a field is not a shortcut; outside a field it is
             page.focus("[data-testid=dial-number]")
             page.keyboard.press("F2")

@@ -8,6 +8,8 @@
 //   data-testid="agent-state" carries data-state (ready, paused, talking, wrap_up...).
 // - Every WebSocket event is re-dispatched on `document` as a CustomEvent
 //   "trunkline:event" (detail = the event), after the page handled it.
+// - window.trunklineDesk = { state, socket, api, i18n }: the page's state, its
+//   EventSocket, Api client and I18n, for tests and companion modules to read.
 // - The `browser` position (the softphone): a module loaded by this page may set
 //   `window.trunklineSoftphone = { address: async () => "...", ready: () => bool }`;
 //   desk.js then asks it for the position's address at login. Without it, the desk
@@ -689,6 +691,8 @@ async function main() {
     onEnded: sessionEnded,
   });
   socket.start();
+  // for tests and the softphone: the page's state and its socket (read, do not replace)
+  window.trunklineDesk = { state: S, socket, api, i18n };
   document.body.dataset.ready = "1";
 }
 
