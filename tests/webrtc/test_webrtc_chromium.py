@@ -15,7 +15,8 @@ then audio is proven both ways:
   reads the customer's 1 kHz tone.
 
 Then keys sent as RTP telephone-events (RFC 4733) from the page reach the position's call,
-and a reload of the page resumes the audio on the same call."""
+a reload of the page resumes the audio on the same call, and a second tab takes the audio
+over (the first tab is told)."""
 
 from __future__ import annotations
 
@@ -206,6 +207,20 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             far_end.heard.clear()
             wait_until(lambda: KEYS in far_end.keys_heard(), "the customer hearing the agent "
                        "again after the reload", timeout=30)
+            # A second tab of the same agent takes the audio; the first is told so.
+            second = context.new_page()
+            second.on("pageerror", lambda e: errors.append(str(e)))
+            second.goto(f"{url}/desk")
+            second.wait_for_selector("body[data-ready='1']")
+            second.add_script_tag(url=f"{url}/static/softphone.js", type="module")
+            second.wait_for_function("() => window.trunklineSoftphone && "
+                                     "window.trunklineSoftphone.ready()", timeout=30_000)
+            page.wait_for_function("() => window.trunklineSoftphone.state === 'replaced'",
+                                   timeout=15_000)
+            far_end.heard.clear()
+            wait_until(lambda: KEYS in far_end.keys_heard(), "the customer hearing the "
+                       "agent from the second tab", timeout=30)
+            assert page.is_visible("[data-testid=softphone] [data-role=take]")
             assert not errors, errors
             chromium.close()
     finally:

@@ -156,3 +156,32 @@ def test_positions_run_out_with_a_clear_refusal(client):
 def test_offer_for_a_call_that_is_not_a_position(client):
     with pytest.raises(RpcError, match="no call"):
         client.call("webrtc.offer", call=999999, sdp="v=0")
+
+
+def test_a_supervisor_whispers_to_the_browser_agent_and_the_customer_does_not_hear(
+        gateway, client):
+    """call.monitor whisper takes a WebRTC position as it takes an FXS one: the page
+    hears the supervisor, the customer does not."""
+    call = client.call("webrtc.open", label="agent-5")["call"]
+    browser = connect(client, call)
+    others = []
+    try:
+        wait_for(client, state_is(call, "answered"))
+        customer = client.call("call.originate", number="customer", group="agents")
+        supervisor = client.call("call.originate", number="boss", group="agents")
+        others = [customer["call"], supervisor["call"]]
+        for other in others:
+            wait_for(client, state_is(other, "answered"))
+        client.call("call.bridge", call=call, other=customer["call"])
+        client.call("call.monitor", call=supervisor["call"], target=call, mode="whisper")
+        boss = gateway.service.card.phone(supervisor["channel"])
+        gateway.on_engine(lambda: boss.press("48", on_ms=200, off_ms=200))
+        wait_until(lambda: "48" in keys_in(browser.heard()), "the page hearing the "
+                   "supervisor's whisper", timeout=15)
+        heard = gateway.on_engine(
+            lambda: gateway.service.card.phone(customer["channel"]).heard.copy())
+        assert "4" not in keys_in(heard) and "8" not in keys_in(heard)
+    finally:
+        for other in [*others, call]:
+            client.call("call.hangup", call=other)
+        browser.close()
