@@ -240,7 +240,8 @@ class DeskRunner(CampaignRunner):
         return [{"agent": s.agent, "state": s.state, "reason": s.reason, "since": s.since,
                  "then": s.then, "position": s.position, "address": s.address,
                  "call": s.call, "contact": s.card.to_dict() if s.card else None,
-                 "preview": s.preview.to_dict() if s.preview else None}
+                 "preview": s.preview.to_dict() if s.preview else None,
+                 "wrap_deadline": s.wrap_deadline, "preview_deadline": s.preview_deadline}
                 for s in self.desk.seats.values()]
 
     # -- the step --------------------------------------------------------------------------

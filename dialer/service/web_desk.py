@@ -250,7 +250,8 @@ async def dtmf(request: Request, session: AnySession, body: DtmfBody) -> Queued:
 
 @desk.get("", summary="Desks now", response_model=list[dict[str, Any]],
           description="Each logged-in agent's desk (state, reason, since, position, call, "
-                      "contact, preview): an agent gets its own, supervisors and admins "
+                      "contact, preview, wrap_deadline, preview_deadline): an agent gets "
+                      "its own, supervisors and admins "
                       "all. Security: session cookie; any role.",
           responses=errors(401, 403))
 async def seats(request: Request, session: AnySession) -> list[dict[str, Any]]:

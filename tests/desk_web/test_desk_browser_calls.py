@@ -178,6 +178,10 @@ def test_an_agent_works_a_shift_in_the_browser(tmp_path: Path, needs_chromium: N
             page.click("body")
             page.keyboard.press("F4")
             _wait_state(page, "wrap_up")
+            page.reload()   # in wrap-up too: the time left is still counted
+            _wait_state(page, "wrap_up")
+            page.wait_for_selector("[data-testid=wrap-timer]:has-text('left')")
+            page.click("body")
             page.keyboard.press("c")
             page.click("[data-testid=disposition-save]")   # no time yet: said at the field
             page.wait_for_selector("[data-field='callback.at'].invalid")

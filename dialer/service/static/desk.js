@@ -490,7 +490,10 @@ async function loadScreen() {
     const card = screen.seat.contact || screen.seat.preview;
     S.card = card; S.call = screen.seat.call; S.campaign = screen.campaign;
     S.script = screen.script; S.dispositions = screen.dispositions;
-    if (screen.seat.preview && !screen.seat.contact) S.preview = { contact: card, deadline: null };
+    if (screen.seat.preview && !screen.seat.contact) {
+      S.preview = { contact: card, deadline: screen.seat.preview_deadline ?? null };
+    }
+    if (screen.seat.state === "wrap_up") S.wrapDeadline = screen.seat.wrap_deadline ?? null;
   } catch (err) {
     refusal(err);
   }
