@@ -154,6 +154,53 @@ async def upload_list(request: Request, session: AdminSession, name: str = Campa
                        for e in report.errors]}
 
 
+class ListBody(BaseModel):
+    id: int
+    name: str
+    source: str | None
+    imported_at: float
+    rows_total: int
+    rows_ok: int
+    rows_bad: int
+    rows_merged: int
+
+
+@admin.get("/campaigns/{name}/lists", response_model=list[ListBody],
+           summary="A campaign's lists",
+           description="Every list imported into the campaign, newest first, with its row "
+                       "counts (refused rows: GET /api/admin/lists/{id}/errors). " + _READ,
+           responses=errors(401, 403, 404, 422))
+def campaign_lists(request: Request, session: SupervisorSession, name: str = CampaignName
+                   ) -> list[dict[str, Any]]:
+    ctx = context(request)
+    _not_found(ctx, name)
+    return [dict(r) for r in ctx.store.query(
+        "SELECT id, name, source, imported_at, rows_total, rows_ok, rows_bad, rows_merged "
+        "FROM list WHERE campaign_id=? ORDER BY imported_at DESC, id DESC",
+        (ctx.store.campaign_id(name),))]
+
+
+class StoredRowProblem(BaseModel):
+    line: int
+    reason: str
+    raw: str = Field(description="the row as read, its cells joined by commas")
+
+
+@admin.get("/lists/{list_id}/errors", response_model=list[StoredRowProblem],
+           summary="A list's refused rows",
+           description="The rows an import refused, in file order, with the reason (kept "
+                       "with the list, so the page can show them again). " + _READ,
+           responses=errors(401, 403, 404, 422))
+def list_errors(request: Request, session: SupervisorSession,
+                list_id: int = Path(ge=1)) -> list[dict[str, Any]]:
+    store = context(request).store
+    if not store.query("SELECT 1 FROM list WHERE id=?", (list_id,)):
+        raise ApiError(404, "not_found", f"no list {list_id}")
+    return [dict(r) for r in store.query(
+        "SELECT line, reason, raw FROM import_error WHERE list_id=? ORDER BY line",
+        (list_id,))]
+
+
 class DncChange(Strict):
     numbers: list[str] = Field(min_length=1, max_length=10_000,
                                description="numbers, or prefixes as `+8613800*`")

@@ -92,6 +92,12 @@ def test_lists_uploaded_as_csv_and_xlsx_with_their_refused_rows(tmp_path: Path) 
             **head, "Content-Type": "text/csv"}).status_code == 422  # bigger than JSON's cap
         assert c.post("/api/admin/campaigns/nope/lists", content=csv, headers={
             **head, "Content-Type": "text/csv"}).status_code == 404
+        lists = c.get(url).json()
+        assert [(li["name"], li["rows_ok"], li["rows_bad"]) for li in lists] == [
+            ("july.xlsx", 1, 1), ("june", 2, 1), ("seed", 3, 0)]
+        refused = c.get(f"/api/admin/lists/{lists[1]['id']}/errors").json()
+        assert [(e["line"], e["raw"]) for e in refused] == [(3, "李四,12345")]
+        assert c.get("/api/admin/lists/999/errors").status_code == 404
         assert c.post("/api/users", content=b"x" * (70 * 1024), headers={
             **head, "Content-Type": "text/csv"}).status_code == 413  # only lists take files
     with Store(tmp_path / "dialer.sqlite") as store:

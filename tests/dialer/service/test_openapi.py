@@ -7,10 +7,10 @@ from pathlib import Path
 
 from web_kit import client
 
+from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_desk_info import desk_info
-from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_machine import machine
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
@@ -53,6 +53,7 @@ ROUTES = {
     ("post", "/api/admin/campaigns/{name}/lists"), ("get", "/api/admin/dnc"),
     ("post", "/api/admin/dnc"), ("post", "/api/admin/dnc/remove"),
     ("get", "/api/admin/pause-codes"), ("put", "/api/admin/pause-codes"),
+    ("get", "/api/admin/campaigns/{name}/lists"), ("get", "/api/admin/lists/{list_id}/errors"),
     # issue 18: the supervisor's live floor and control
     ("patch", "/api/campaigns/{name}/settings"), ("post", "/api/agents/{agent}/logout"),
     ("post", "/api/agents/{agent}/pause"), ("get", "/api/supervisor/position"),
