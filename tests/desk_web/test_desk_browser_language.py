@@ -81,6 +81,9 @@ def test_layout_keys_positions_and_session_end(service) -> None:
             page.select_option("[data-testid=position-kind]", "browser")
             assert page.is_disabled("[data-testid=position-address]")
             assert "softphone" in page.text_content("#position-hint")
+            if not page.evaluate("Boolean(window.trunklineSoftphone)"):
+                page.click("[data-testid=position-login]")
+                assert "no softphone" in page.text_content("[data-testid=position-error]")
             take_position(page, "72")
             assert _no_sideways_scroll(page)
             # the WebSocket drops: the page says so, comes back by itself, and events

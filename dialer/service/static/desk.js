@@ -556,7 +556,12 @@ async function positionLogin(event) {
   $("position-error").textContent = "";
   const position = $("position-kind").value;
   let address = $("position-address").value.trim();
-  if (position === "browser" && window.trunklineSoftphone) {
+  if (position === "browser" && !window.trunklineSoftphone) {
+    // the browser position needs softphone.js on this page (it sets the hook)
+    $("position-error").textContent = i18n.t("pos.no_softphone");
+    return;
+  }
+  if (position === "browser") {
     try { address = await window.trunklineSoftphone.address(); } catch (err) {
       $("position-error").textContent = String(err); return;
     }

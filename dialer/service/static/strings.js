@@ -51,6 +51,7 @@ const en = {
   "pos.need_address": "Enter the port channel or the number.",
   "pos.submit": "Log in to position",
   "pos.ringing": "Your position is ringing: answer it.",
+  "pos.no_softphone": "This page has no softphone: log in with a desk phone or a number.",
 
   "preview.title": "Preview",
   "preview.dial": "Dial",
@@ -214,6 +215,7 @@ const zh = {
   "pos.need_address": "请输入端口通道或号码。",
   "pos.submit": "签入",
   "pos.ringing": "坐席话机正在振铃，请接听。",
+  "pos.no_softphone": "本页面没有软电话：请使用桌面话机或号码签入。",
 
   "preview.title": "预览",
   "preview.dial": "拨打",
