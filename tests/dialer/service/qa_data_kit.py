@@ -3,12 +3,30 @@ runner writes them, for the recordings, QA and reports API tests (fast: no gatew
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import wave
 from pathlib import Path
 
 import numpy as np
+from web_kit import make_db
 
 from trunkline.dialer.store import Store
+
+_TEMPLATE: list[Path] = []
+
+
+def seeded_db(folder: Path) -> Path:
+    """The web kit's database (users with argon2id hashes, the sales campaign) copied into
+    ``folder``: made once per test run, since hashing four passwords costs seconds."""
+    if not _TEMPLATE:
+        made = Path(tempfile.mkdtemp(prefix="trunkline-qa-template-"))
+        atexit.register(shutil.rmtree, made, True)
+        _TEMPLATE.append(make_db(made))
+    target = folder / "dialer.sqlite"
+    shutil.copyfile(_TEMPLATE[0], target)
+    return target
 
 
 def finished_call(store: Store, campaign: str, *, agent: str | None, at: float,

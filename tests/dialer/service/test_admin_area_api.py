@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from openpyxl import Workbook
+from qa_data_kit import seeded_db
 from web_kit import client, login
 
 from trunkline.dialer.store import Store
@@ -26,6 +27,7 @@ DEFINITION = {
 
 
 def test_a_campaign_defined_read_back_and_refused_like_the_cli(tmp_path: Path) -> None:
+    seeded_db(tmp_path)
     with client(tmp_path) as c:
         head = {"X-CSRF-Token": login(c, "root")}
         made = c.put("/api/admin/campaigns/loans", headers=head, json=DEFINITION)
@@ -67,6 +69,7 @@ def test_lists_uploaded_as_csv_and_xlsx_with_their_refused_rows(tmp_path: Path) 
     sheet.append(["bad", "no number", 1])
     out = io.BytesIO()
     book.save(out)
+    seeded_db(tmp_path)
     with client(tmp_path) as c:
         head = {"X-CSRF-Token": login(c, "root")}
         url = "/api/admin/campaigns/sales/lists"
@@ -108,6 +111,7 @@ def test_lists_uploaded_as_csv_and_xlsx_with_their_refused_rows(tmp_path: Path) 
 
 
 def test_dnc_and_pause_codes(tmp_path: Path) -> None:
+    seeded_db(tmp_path)
     with client(tmp_path) as c:
         head = {"X-CSRF-Token": login(c, "root")}
         assert c.post("/api/admin/dnc", headers=head, json={

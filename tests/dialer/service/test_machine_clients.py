@@ -15,8 +15,8 @@ import pytest
 from campaign_testkit import T0
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qa_data_kit import finished_call
-from web_kit import Clock, client, login, make_db
+from qa_data_kit import finished_call, seeded_db
+from web_kit import Clock, client, login
 from webhook_receiver_kit import receiver
 
 from trunkline.cli import main
@@ -32,6 +32,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 def test_tokens_act_with_their_role_without_csrf_and_end_when_revoked(tmp_path: Path
                                                                        ) -> None:
+    seeded_db(tmp_path)
     with client(tmp_path) as c:
         csrf = {"X-CSRF-Token": login(c, "root")}
         made = {}
@@ -85,6 +86,7 @@ def test_tokens_act_with_their_role_without_csrf_and_end_when_revoked(tmp_path: 
 
 def test_an_expired_token_is_refused(tmp_path: Path) -> None:
     clock = Clock()
+    seeded_db(tmp_path)
     with client(tmp_path, clock) as c:
         csrf = {"X-CSRF-Token": login(c, "root")}
         token = c.post("/api/tokens", headers=csrf, json={
@@ -103,7 +105,7 @@ def _queue(db: Path, n: int = 1) -> None:
 
 
 def test_webhooks_are_signed_retried_with_backoff_and_logged(tmp_path: Path) -> None:
-    db = make_db(tmp_path)
+    db = seeded_db(tmp_path)
     now = [T0]
     with receiver(statuses=[500, 503]) as hook, Store(db) as store:
         hook_row, secret = store.add_webhook("crm", hook.url, ["disposition"], now=T0)
@@ -141,7 +143,7 @@ def test_webhooks_are_signed_retried_with_backoff_and_logged(tmp_path: Path) -> 
 
 def test_nothing_is_lost_across_a_restart_and_a_receiver_that_is_down(tmp_path: Path
                                                                       ) -> None:
-    db = make_db(tmp_path)
+    db = seeded_db(tmp_path)
     with Store(db) as store:
         store.add_webhook("crm", "http://127.0.0.1:9/down", ["disposition", "call.result"],
                           now=T0)
@@ -165,7 +167,7 @@ def test_nothing_is_lost_across_a_restart_and_a_receiver_that_is_down(tmp_path: 
 
 def test_no_event_is_queued_without_a_webhook_and_a_disabled_one_waits(tmp_path: Path
                                                                       ) -> None:
-    db = make_db(tmp_path)
+    db = seeded_db(tmp_path)
     _queue(db)
     with Store(db) as store:
         assert store.query("SELECT COUNT(*) FROM webhook_event")[0][0] == 0
@@ -184,6 +186,7 @@ def test_no_event_is_queued_without_a_webhook_and_a_disabled_one_waits(tmp_path:
 
 
 def test_webhooks_through_the_api(tmp_path: Path) -> None:
+    seeded_db(tmp_path)
     with receiver() as hook, client(tmp_path) as c:
         csrf = {"X-CSRF-Token": login(c, "root")}
         made = c.post("/api/webhooks", headers=csrf, json={"name": "crm", "url": hook.url})
@@ -201,7 +204,7 @@ def test_webhooks_through_the_api(tmp_path: Path) -> None:
 
 def test_the_cli_configures_webhooks_and_tokens(tmp_path: Path, capsys: pytest.CaptureFixture
                                                 [str]) -> None:
-    db = str(make_db(tmp_path))
+    db = str(seeded_db(tmp_path))
     with receiver() as hook:
         assert main(["dialer", "webhooks", "add", "crm", hook.url, "--events", "disposition",
                      "--db", db]) == 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from campaign_testkit import T0
-from qa_data_kit import recorded_call
+from qa_data_kit import recorded_call, seeded_db
 from web_kit import HUMANS, client, login
 
 from trunkline.dialer.store import NewContact, Store
@@ -20,9 +20,7 @@ FORM = {"pass_score": 60, "item": [
 
 
 def _data(tmp_path: Path) -> list[int]:
-    from web_kit import make_db
-
-    db = make_db(tmp_path)
+    db = seeded_db(tmp_path)
     with Store(db) as store:
         store.add_list("sales", "more", [NewContact(f"+8613900000{i:02d}", {}, line=i + 2)
                                          for i in range(6)], now=T0)

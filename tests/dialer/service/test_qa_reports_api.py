@@ -12,8 +12,8 @@ from pathlib import Path
 
 from campaign_testkit import ALWAYS, T0
 from openpyxl import load_workbook
-from qa_data_kit import finished_call
-from web_kit import Clock, client, login, make_db
+from qa_data_kit import finished_call, seeded_db
+from web_kit import Clock, client, login
 
 from trunkline.dialer.campaigns.reports import regulated_window
 from trunkline.dialer.campaigns.strategies import Strategy
@@ -27,7 +27,7 @@ TAG = "<i>x</i>"
 def _data(tmp_path: Path) -> None:
     """T0 is 10:00 in Shanghai: li works 10:00-12:00 (paused 5 min), takes two calls;
     wang one; a machine; the UK campaign abandons one of two live answers."""
-    db = make_db(tmp_path)
+    db = seeded_db(tmp_path)
     with Store(db) as store:
         store.add_list("sales", "more", [NewContact(f"+8613900000{i:02d}", {}, line=i + 2)
                                          for i in range(6)], now=T0)
