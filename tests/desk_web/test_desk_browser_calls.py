@@ -100,6 +100,8 @@ def test_an_agent_works_a_shift_in_the_browser(tmp_path: Path, needs_chromium: N
         # a predictive call: the right contact, every column, the script filled
         shown = _wait_pop(page)
         assert shown == _contact_id(db, first.number)
+        popped = int(page.get_attribute(POP, "data-popped-at"))
+        assert abs(popped / 1000 - time.time()) < 120
         assert page.text_content("[data-testid=contact-number]") == first.number
         columns = {row.get_attribute("data-column"): row.text_content()
                    for row in page.query_selector_all("[data-testid=contact-fields] tr")}

@@ -4,7 +4,8 @@
 // Stable hooks for tests, benchmarks and other modules:
 // - data-testid="screen-pop" is the contact card; its data-contact-id and data-call
 //   attributes are set when a call pops (or a preview shows), before its content is drawn
-//   complete: a benchmark can wait for [data-testid=screen-pop][data-contact-id="42"].
+//   complete: a benchmark can wait for [data-testid=screen-pop][data-contact-id="42"];
+//   data-popped-at is the browser's clock (epoch ms) when that contact was drawn.
 //   data-testid="agent-state" carries data-state (ready, paused, talking, wrap_up...).
 // - Every WebSocket event is re-dispatched on `document` as a CustomEvent
 //   "trunkline:event" (detail = the event), after the page handled it.
@@ -224,8 +225,13 @@ function drawPositionHint() {
 function drawContact() {
   const card = S.card;
   const box = $("contact");
-  box.dataset.contactId = card ? String(card.contact_id) : "";
-  box.dataset.call = S.call != null ? String(S.call) : "";
+  const id = card ? String(card.contact_id) : "";
+  const call = S.call != null ? String(S.call) : "";
+  if (id && (id !== box.dataset.contactId || call !== box.dataset.call)) {
+    box.dataset.poppedAt = String(Date.now());   // epoch ms, for the benchmarks
+  }
+  box.dataset.contactId = id;
+  box.dataset.call = call;
   box.classList.toggle("popped", Boolean(card));
   $("contact-empty").classList.toggle("hidden", Boolean(card));
   $("contact-body").classList.toggle("hidden", !card);
