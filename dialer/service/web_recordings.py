@@ -137,7 +137,8 @@ def _audio_file(row: dict[str, Any]) -> FilePath:
                             "`agent` (user name, 工号), `number` (any part of it), "
                             "`campaign`, `disposition` (code), `since`/`until` (start "
                             "time, epoch seconds; until exclusive), `min_duration`/"
-                            "`max_duration` (seconds), `state`. " + _ANY,
+                            "`max_duration` (seconds), `state`, `attempt` (one call, as "
+                            "GET /api/calls lists it), `contact`. " + _ANY,
                 responses=errors(401, 403, 422))
 def search(request: Request, session: AnySession,
            agent: str | None = Query(None, max_length=64),
@@ -148,6 +149,8 @@ def search(request: Request, session: AnySession,
            min_duration: float | None = Query(None, ge=0),
            max_duration: float | None = Query(None, ge=0),
            state: Literal["recording", "complete", "failed"] | None = Query(None),
+           attempt: int | None = Query(None, ge=1, description="one call (its attempt id)"),
+           contact: int | None = Query(None, ge=1, description="one contact's calls"),
            order: Literal["newest", "oldest", "longest", "shortest"] = Query("newest"),
            page: int = Query(1, ge=1, le=100_000),
            per_page: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
@@ -155,7 +158,8 @@ def search(request: Request, session: AnySession,
     total, rows = context(request).store.search_recordings(
         viewer(session), agent=agent, number=number, campaign=campaign,
         disposition=disposition, since=since, until=until, min_duration=min_duration,
-        max_duration=max_duration, state=state, order=order,
+        max_duration=max_duration, state=state, attempt=attempt, contact=contact,
+        order=order,
         offset=(page - 1) * per_page, limit=per_page)
     return {"total": total, "page": page, "per_page": per_page,
             "items": [_row(r) for r in rows]}

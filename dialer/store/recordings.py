@@ -95,13 +95,15 @@ class Recordings(Database):
                           disposition: str | None = None, since: float | None = None,
                           until: float | None = None, min_duration: float | None = None,
                           max_duration: float | None = None, state: str | None = None,
+                          attempt: int | None = None, contact: int | None = None,
                           order: str = "newest", offset: int = 0, limit: int = 50
                           ) -> tuple[int, list[dict[str, Any]]]:
         """``(total, page)``: recordings ``viewer`` may hear matching every filter.
 
         ``number`` matches a part of the number (the last digits a customer gives);
         ``since``/``until`` bound the start time (``until`` exclusive); durations are
-        seconds. An agent gets only its own (``agent`` is then ignored)."""
+        seconds; ``attempt`` and ``contact`` find the recordings of one call or one
+        contact. An agent gets only its own (``agent`` is then ignored)."""
         if order not in ORDERS:
             raise StoreError(f"order by {', '.join(ORDERS)}, not {order!r}")
         where = ["1=1"]
@@ -126,7 +128,9 @@ class Recordings(Database):
                                 ("until", until, "r.started_at<:until"),
                                 ("min_d", min_duration, "r.duration>=:min_d"),
                                 ("max_d", max_duration, "r.duration<=:max_d"),
-                                ("state", state, "r.state=:state")):
+                                ("state", state, "r.state=:state"),
+                                ("attempt", attempt, "r.attempt_id=:attempt"),
+                                ("contact", contact, "r.contact_id=:contact")):
             if value is not None:
                 where.append(sql)
                 params[key] = value

@@ -48,6 +48,11 @@ def test_search_filters_pages_and_the_agents_scope(tmp_path: Path) -> None:
         assert [r["id"] for r in timed.json()["items"]] == [ids[1]]
         number = everything["items"][0]["number"]
         assert c.get("/api/recordings", params={"number": number[-6:]}).json()["total"] == 1
+        one = everything["items"][1]
+        by_call = c.get("/api/recordings", params={"attempt": one["attempt_id"]}).json()
+        assert [r["id"] for r in by_call["items"]] == [one["id"]]
+        assert c.get("/api/recordings", params={"contact": one["contact_id"]}
+                     ).json()["total"] == 1
         page2 = c.get("/api/recordings", params={"per_page": 2, "page": 2}).json()
         assert page2["total"] == 3 and [r["id"] for r in page2["items"]] == [ids[0]]
         assert c.get("/api/recordings", params={"per_page": 0}).status_code == 422
