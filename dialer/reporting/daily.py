@@ -32,7 +32,7 @@ background:#fdf2e6}.over{border-color:#c0392b;background:#fbeaea}
 svg.chart{width:100%;height:auto;max-height:260px}
 table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid #ccc;
 padding:3px 6px;text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{
-text-align:left}.section{break-inside:avoid;page-break-inside:avoid}
+text-align:left}td.t{text-align:left}.section{break-inside:avoid;page-break-inside:avoid}
 @media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}
 h2{break-after:avoid}@page{size:A4;margin:14mm}}
 """
@@ -70,7 +70,8 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
         cells = []
         for key, _, kind in cols:
             v = r.get(key)
-            cells.append(f"<td>{_pct(v) if kind == 'pct' else _num(v)}</td>")
+            text = _pct(v) if kind == "pct" else _num(v)
+            cells.append(f"<td class=t>{text}</td>" if kind == "text" else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

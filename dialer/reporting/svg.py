@@ -6,6 +6,7 @@ readers, sized by its viewBox so it scales to the page and to paper."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -16,7 +17,7 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 34
 
 
 def _fmt(value: float, percent: bool) -> str:
-    return f"{value * 100:.1f}%" if percent else f"{value:g}"
+    return f"{value * 100:.1f}%" if percent else f"{round(value, 6):g}"
 
 
 def _axis(y_max: float, percent: bool) -> list[str]:
@@ -32,8 +33,15 @@ def _axis(y_max: float, percent: bool) -> list[str]:
 
 
 def _scale(values: Sequence[float | None], extra: Sequence[float] = ()) -> float:
+    """The axis top: four gridline steps of 1, 2, 2.5 or 5 times a power of ten, so the
+    labels read as round numbers (0, 5, 10, 15, 20 rather than 0, 4.4, 8.8...)."""
     top = max([v for v in values if v is not None] + list(extra) + [0.0])
-    return top * 1.1 if top > 0 else 1.0
+    if top <= 0:
+        return 1.0
+    raw = top * 1.05 / 4
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
+    return step * 4
 
 
 def _frame(title: str, body: list[str], legend: Sequence[tuple[str, str]]) -> str:
@@ -94,10 +102,12 @@ def lines(title: str, labels: Sequence[str],
 
     for k, (name, level) in enumerate(references):
         color = "#c0392b" if k == 0 else "#e67e22"
+        # labels at alternate ends, so a cap and a target close together both read
+        x, anchor = (W - RIGHT - 2, "end") if k % 2 == 0 else (LEFT + 4, "start")
         body.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y_at(level):.1f}" '
                     f'y2="{y_at(level):.1f}" stroke="{color}" stroke-dasharray="6 4" '
-                    f'stroke-width="1.5"/><text x="{W - RIGHT - 2}" y="{y_at(level) - 3:.1f}" '
-                    f'text-anchor="end" font-size="10" fill="{color}">{escape(name)} '
+                    f'stroke-width="1.5"/><text x="{x}" y="{y_at(level) - 3:.1f}" '
+                    f'text-anchor="{anchor}" font-size="10" fill="{color}">{escape(name)} '
                     f'{escape(_fmt(level, percent))}</text>')
     for j, (name, vs) in enumerate(series):
         color = COLORS[j % len(COLORS)]
