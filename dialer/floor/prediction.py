@@ -41,7 +41,7 @@ class Measured:
     start: float
     end: float
     available: float          # agent-seconds logged in and not paused, in [start, end]
-    busy: float               # talk + wrap-up of calls answered in [start, end]
+    busy: float               # talk + wrap-up of the calls, the part in [start, end]
     occupancy: float          # busy / available
     calls: list[dict[str, Any]]
 
@@ -76,9 +76,12 @@ def measure(store: Any, campaign: str) -> Measured | None:
         if s["state"] in ("logged_out", "paused"):
             continue
         logged += max(0.0, min(s["until"], end) - max(s["since"], start))
-    busy = sum((c["talk"] or 0.0) + (c["wrap"] or 0.0) for c in calls
-               if c["agent"] and c["outcome"] == "human"
-               and start <= (c["bridged_at"] or c["answered_at"] or 0.0) <= end)
+    busy = 0.0
+    for c in calls:  # each call's talk and wrap-up, the part inside [start, end]
+        began = c["bridged_at"] or c["answered_at"]
+        if c["agent"] and c["outcome"] == "human" and began is not None:
+            done = began + (c["talk"] or 0.0) + (c["wrap"] or 0.0)
+            busy += max(0.0, min(done, end) - max(began, start))
     return Measured(len(agents), start, end, logged, busy,
                     busy / logged if logged else 0.0, calls)
 

@@ -108,7 +108,7 @@ def test_demo_serves_the_floor_on_the_api_and_a_person_logs_in_beside_it(
     port = _free_port()
     folder = tmp_path / "demo"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trunkline.cli", "demo", "--contacts", "40", "--for", "150",
+        [sys.executable, "-m", "trunkline.cli", "demo", "--contacts", "40", "--for", "240",
          "--listen", f"127.0.0.1:{port}", "--dir", str(folder)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -144,8 +144,12 @@ def test_demo_serves_the_floor_on_the_api_and_a_person_logs_in_beside_it(
         logins = {e.user for e in audit if e.action == "desk.login"
                   and e.details.get("result") == "queued"}
         assert logins == {f"agent{i:02d}" for i in range(1, 11)} | {"you"}
-        saved = {e.user for e in audit if e.action == "desk.save_disposition"}
-        assert len(saved) >= 3      # several simulated agents saved dispositions over HTTP
+        ready = {e.user for e in audit if e.action == "desk.ready"}
+        assert ready == {f"agent{i:02d}" for i in range(1, 11)}
+        worked = {e.user for e in audit if e.action in ("desk.hang_up",
+                                                         "desk.save_disposition")}
+        assert len(worked) >= 3     # several simulated agents ended calls over HTTP
         assert all(e.remote == "127.0.0.1" for e in audit if e.action.startswith("desk."))
+        saved = {e.user for e in audit if e.action == "desk.save_disposition"}
         rows = store.query("SELECT agent, code FROM disposition WHERE automatic=0")
-        assert {r["agent"] for r in rows} <= saved
+        assert rows and {r["agent"] for r in rows} <= saved
