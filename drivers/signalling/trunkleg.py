@@ -85,10 +85,11 @@ class TrunkLeg(Leg):
         return self._take()
 
     def _early_media(self, observed: ev.CallEvent) -> None:
-        """Report what is heard before the answer, once per kind of sound; a SIT also as
-        itself, with its code, as an FXO line reports it (issue 15, item 3: clients
-        learn the code the same way whatever the line)."""
-        if isinstance(observed, ev.SitHeard):
+        """Report what is heard before the answer, once per kind of sound; the first SIT
+        also as itself, with its code, as an FXO line reports it (issue 15, item 3:
+        clients learn the code the same way whatever the line)."""
+        if isinstance(observed, ev.SitHeard) and "sit code" not in self._early:
+            self._early.add("sit code")
             self._report(observed)
         kind = None
         if isinstance(observed, ev.ToneHeard):
