@@ -85,6 +85,9 @@ UTTERANCE_RANGE_DB = 20.0
 #: A pause this long inside an utterance is a breath between phrases: it does not count
 #: against the utterance's share of voiced blocks.
 PAUSE_BLOCKS = 15
+#: An utterance shorter than this is a click or a burst, not a "hello" (a "yes" is
+#: about 250-300 ms).
+UTTERANCE_MIN_MS = 200
 #: Voice blocks in a row that start an utterance (the VAD's 60 ms).
 UTTERANCE_ON_BLOCKS = 3
 #: A medium utterance (2-2.6 s) waits this much silence before "notsure": a greeting
@@ -102,6 +105,12 @@ LATE_MACHINE_MIN_MS = 5000
 LATE_BEEP_WAIT_MS = 2000
 #: Voice this soon after the answer continues the utterance running at the answer.
 LATE_BRIDGE_BLOCKS = AFTER_GREETING_SILENCE_MS // BLOCK_MS
+#: The rules' verdicts, in the order they are tried (a tone detector's verdict first).
+_RULES = (("machine", "beep"), ("notsure", "initial silence"), ("human", "short greeting"),
+          ("notsure", "medium greeting"), ("machine", "long greeting"),
+          ("machine", "long greeting"), ("notsure", "analysis time"),
+          ("notsure", "analysis time"))
+_TONE_RULE = 99
 #: Results and what each says (events.AMD_RESULTS holds the same names).
 RESULTS = ("human", "machine", "notsure", "fax", "sit")
 
@@ -224,6 +233,16 @@ class Amd:
             # A steady tone is not speech, whatever its frequency in the band (a single
             # pure block is: a sustained vowel can put 80 % of a block in one harmonic).
             voiced = voiced & ~(tone & (beep >= TONE_MASK_BLOCKS))
+            # A tone's edges are not pure (it starts or stops inside a block): the block
+            # after a tone is not voice, and an utterance that began with a tone now
+            # established as one was the tone's onset, not a word.
+            voiced &= ~((self.since_tone[ids] == 1) & (self.last_len[ids] >= TONE_MASK_BLOCKS))
+            onset_of_tone = tone & (beep == TONE_MASK_BLOCKS) & \
+                (self.first[ids] >= since - TONE_MASK_BLOCKS - 1)
+            if onset_of_tone.any():
+                gone = ids[onset_of_tone]
+                self.first[gone] = self.last[gone] = -1
+                self.voiced[gone] = 0
             # A beep-like tone sounding (or just ended, awaiting its confirmation) holds
             # the silence-based rules: the silence after a greeting is not over yet.
             tone_on = ((beep >= TONE_MASK_BLOCKS) & (beep <= BEEP_MAX_BLOCKS)) | (post > 0) | \
@@ -265,6 +284,17 @@ class Amd:
         self.run[ids] = run
         # A word still being spoken counts too.
         words_now = words + (vrun >= WORD_MIN_BLOCKS)
+        # A sound under 200 ms that the after-greeting silence follows is no "hello" (a
+        # click, a tone's burst too short to be named a tone): forgotten, as if the
+        # line had stayed silent. Speech running at a late answer is never forgotten.
+        blip = has_voice & (self.pre[ids] == 0) & \
+            ((since - last) * BLOCK_MS >= AFTER_GREETING_SILENCE_MS) & \
+            ((last - first + 1) * BLOCK_MS < UTTERANCE_MIN_MS)
+        if blip.any():
+            first = np.where(blip, -1, first)
+            last = np.where(blip, -1, last)
+            nvoiced = np.where(blip, 0, nvoiced)
+            has_voice = first >= 0
         self.since[ids], self.first[ids], self.last[ids] = since, first, last
         self.voiced[ids], self.beep[ids] = nvoiced, beep
         ms = BLOCK_MS
@@ -275,37 +305,38 @@ class Amd:
         span = (last - first + 1 + lead) * ms
         talking = (since - first + 1 + lead) * ms
         machine_min = np.where(late, LATE_MACHINE_MIN_MS, MACHINE_MIN_MS)
-        result = np.full(k_n, "", dtype=object)
-        reason = np.full(k_n, "", dtype=object)
+        # Each rule decides the channels no earlier rule has: rule numbers, not strings,
+        # so a tick costs a few boolean operations per rule.
+        decided = np.full(k_n, -1, np.int8)
 
-        def rule(mask, res, why):
-            new = mask & (result == "")
-            result[new] = res
-            reason[new] = why
+        def rule(n: int, mask: np.ndarray) -> None:
+            decided[mask & (decided < 0)] = n
 
+        tone_verdicts: dict[int, tuple[str, str]] = {}
         if self.heard:
             for i, ch in enumerate(ids):
                 verdict = self.heard.pop(int(ch), None)
                 if verdict is not None:
-                    result[i], reason[i] = verdict
-        rule(beep_end, "machine", "beep")
-        rule(~has_voice & ~tone_on & (since * ms >= INITIAL_SILENCE_MS), "notsure",
-             "initial silence")
+                    tone_verdicts[i] = verdict
+                    decided[i] = _TONE_RULE
+        rule(0, beep_end)
+        rule(1, ~has_voice & ~tone_on & (since * ms >= INITIAL_SILENCE_MS))
         ended = has_voice & ~tone_on & (silent_for >= AFTER_GREETING_SILENCE_MS)
-        rule(ended & (span <= HUMAN_MAX_MS), "human", "short greeting")
+        rule(2, ended & (span <= HUMAN_MAX_MS))
         waited = silent_for >= np.where(late, LATE_BEEP_WAIT_MS, MEDIUM_WAIT_MS)
-        rule(ended & waited & (span < machine_min), "notsure", "medium greeting")
+        rule(3, ended & waited & (span < machine_min))
         going = has_voice & (silent_for < AFTER_GREETING_SILENCE_MS) & \
             (talking >= machine_min) & ((since - first + 1) * ms >= MACHINE_MIN_MS)
-        rule(going & (nvoiced >= MACHINE_MIN_VOICED * (since - first + 1 - paused))
-             & (words_now >= MACHINE_MIN_WORDS), "machine", "long greeting")
-        rule(ended & (span >= machine_min), "machine", "long greeting")
+        rule(4, going & (nvoiced >= MACHINE_MIN_VOICED * (since - first + 1 - paused))
+             & (words_now >= MACHINE_MIN_WORDS))
+        rule(5, ended & (span >= machine_min))
         budget = np.where(has_voice, (first - 1) * ms + GREETING_BUDGET_MS, 0)
-        rule((since * ms >= TOTAL_MS) & (since * ms >= budget) & ~tone_on, "notsure",
-             "analysis time")
-        rule(since * ms >= LATEST_DECISION_MS, "notsure", "analysis time")
+        rule(6, (since * ms >= TOTAL_MS) & (since * ms >= budget) & ~tone_on)
+        rule(7, since * ms >= LATEST_DECISION_MS)
         out = []
-        for i in np.flatnonzero(result != ""):
+        for i in np.flatnonzero(decided >= 0):
             self.done[ids[i]] = True
-            out.append((int(ids[i]), str(result[i]), int(since[i]), str(reason[i])))
+            result, reason = tone_verdicts[i] if decided[i] == _TONE_RULE else \
+                _RULES[decided[i]]
+            out.append((int(ids[i]), result, int(since[i]), reason))
         return out
