@@ -13,6 +13,7 @@ Page -> service (``id``: anything the page wants echoed)::
     {"type": "softphone.candidate", "id": 2, "candidate": "candidate:...", "mid": "0"}
     {"type": "softphone.hangup", "id": 3}       # the agent puts the phone down
     {"type": "softphone.status", "id": 4}       # packets, loss, jitter buffer delay
+    {"type": "softphone.test", "id": 5, "seconds": 3}   # beep, record, play back
         -> {"type": "softphone.error", "id": n, "error": "...", "retry": bool} on failure
 
 ``retry`` is true while the position is not open yet (the login is still being carried
@@ -105,8 +106,14 @@ class SoftphoneRelay:
             return {"type": "softphone.ok"}
         if op == "status":
             return {"type": "softphone.status", **await self._gateway(user, "status")}
+        if op == "test":
+            seconds = message.get("seconds", 3.0)
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+                raise ValueError("softphone.test: seconds is a number")
+            return {"type": "softphone.test",
+                    **await self._gateway(user, "test", seconds=float(seconds))}
         raise ValueError(f"unknown softphone message {op!r} (offer, candidate, hangup, "
-                         "status)")
+                         "status, test)")
 
     async def _gateway(self, user: str, op: str, **params: Any) -> dict[str, Any]:
         """``webrtc.<op>`` on ``user``'s browser position, on its gateway's worker."""

@@ -1,5 +1,6 @@
 """The gateway's softphone methods (docs/gateway.md, docs/softphone.md): ``webrtc.open``,
-``webrtc.offer``, ``webrtc.candidate``, ``webrtc.close`` and ``webrtc.status``.
+``webrtc.offer``, ``webrtc.candidate``, ``webrtc.close``, ``webrtc.status`` and
+``webrtc.test``.
 
 The signalling is offer/answer with complete ICE gathering (the page waits for its
 candidates, so does the gateway): one request, one reply, no trickle needed on a LAN;
@@ -69,6 +70,16 @@ def register_webrtc_methods(service: GatewayService,
     async def webrtc_close(session: Any, call: int, hangup: bool = False) -> dict[str, Any]:
         """Close the page's peer connection."""
         return await softphone.close(call, hangup)
+
+    @r.method("webrtc.test", role="control", params={
+        **call_param,
+        "seconds": Param(float, default=3.0, minimum=0.5, maximum=10,
+                         doc="how long the agent is recorded")})
+    async def webrtc_test(session: Any, call: int, seconds: float = 3.0) -> dict[str, Any]:
+        """The test call: a beep, the agent recorded ``seconds``, played back; its phase
+        and the recording's level follow in ``webrtc.status`` (``test``) and as
+        ``webrtc.test`` events."""
+        return await run(lambda: softphone.test(call, seconds))
 
     @r.method("webrtc.status", role="monitor", params=call_param)
     async def webrtc_status(session: Any, call: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import fractions
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -54,6 +55,8 @@ __all__ = ["WebRtcPeer", "WebRtcThread", "add_telephone_event"]
 T = TypeVar("T")
 _TIME_BASE = fractions.Fraction(1, 8000)
 _SILENCE = {"ulaw": b"\xff" * 160, "alaw": b"\xd5" * 160}
+#: How often (s) a thread holding the GIL is asked to let another run, once peers run.
+SWITCH_INTERVAL = 0.001
 #: Frames left waiting for this thread's clock at most (the rest is dropped): the two
 #: clocks (the card's tick, this loop's 20 ms) drift and jitter; two frames absorb that
 #: and add at most 40 ms.
@@ -64,6 +67,10 @@ class WebRtcThread:
     """An asyncio loop in a daemon thread, for every peer of the gateway."""
 
     def __init__(self) -> None:
+        # The peers' Python work (RTP, SRTP, ICE) holds the GIL in stretches; a thread
+        # waiting for it waits up to the switch interval (5 ms by default), and the
+        # media tick is such a thread: ask for the GIL to change hands every 1 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._main, name="trunkline-webrtc",
                                         daemon=True)

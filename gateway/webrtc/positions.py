@@ -22,6 +22,7 @@ from __future__ import annotations
 import queue
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -60,11 +61,13 @@ class Position:
     peers: int = 0                       # peer connections it has had (reloads)
     dropped_out: int = 0                 # frames to send dropped (queue full)
     ignored_in: int = 0                  # packets of other payload types
+    test: Any = None                     # the last test call (looptest.LoopTest)
 
     def stats(self) -> dict[str, object]:
         return {**self.jitter.stats.as_dict(), "law": self.law, "peers": self.peers,
                 "dropped_out": self.dropped_out, "ignored_in": self.ignored_in,
-                "delay_ms": self.jitter.delay_ms}
+                "delay_ms": self.jitter.delay_ms,
+                "test": None if self.test is None else self.test.result()}
 
 
 class Positions:

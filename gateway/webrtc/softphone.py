@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from trunkline.drivers.signalling.leg import CallOptions
-from trunkline.errors import InvalidRequest, NotFound, StateConflict
+from trunkline.errors import CallStateError, InvalidRequest, NotFound, StateConflict
 from trunkline.gateway.media.calls import Call
 from trunkline.gateway.webrtc.leg import PeerSignal, WebRtcLeg, WebRtcSignalling, virtual_span
+from trunkline.gateway.webrtc.looptest import LoopTest
 from trunkline.gateway.webrtc.positions import Position, Positions
 from trunkline.gateway.webrtc.settings import SoftphoneSettings
 
@@ -84,6 +85,23 @@ class Softphone:
             raise
         return engine.calls[leg.id].info() if leg.id in engine.calls else \
             {"call": leg.id, "channel": channel, "state": "hungup"}
+
+    def test(self, call: int, seconds: float) -> dict[str, Any]:
+        """Engine thread: start the position's test call (a beep, ``seconds`` of the agent
+        recorded, played back; gateway/webrtc/looptest.py)."""
+        position = self.position(call)
+        current = self.engine.call(call)
+        if current.state != "answered" or current.bridged_to is not None \
+                or current.conference is not None:
+            raise CallStateError(f"a test call needs the position answered and on no "
+                                 f"call; it is {current.state}")
+        try:
+            test = LoopTest(seconds)
+        except ValueError as err:
+            raise InvalidRequest(str(err)) from None
+        self.engine.attach_processor(call, test)
+        position.test = test
+        return {"call": call, **test.result()}
 
     def position(self, call: int) -> Position:
         position = self.positions.by_call(call)

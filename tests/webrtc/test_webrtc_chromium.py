@@ -14,9 +14,10 @@ then audio is proven both ways:
 - the agent's page receives the customer: the page's Web Audio analyser on the far end
   reads the customer's 1 kHz tone.
 
-Then keys sent as RTP telephone-events (RFC 4733) from the page reach the position's call,
-a reload of the page resumes the audio on the same call, and a second tab takes the audio
-over (the first tab is told)."""
+Before that, the test call (a beep, the agent recorded by the gateway and played back)
+reports the microphone's level. Then keys sent as RTP telephone-events (RFC 4733) from the
+page reach the position's call, a reload of the page resumes the audio on the same call,
+and a second tab takes the audio over (the first tab is told)."""
 
 from __future__ import annotations
 
@@ -169,6 +170,9 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             # No phone rings: the page's peer connection is the agent lifting the handset.
             page.wait_for_selector(f"{STATE}[data-state=paused]", timeout=60_000)
             assert page.evaluate("window.trunklineSoftphone.ready()")
+            # The test call before the first customer: beep, recorded, played back.
+            test = page.evaluate("window.trunklineSoftphone.testCall(1)")
+            assert test["phase"] == "done" and test["level_dbfs"] > -40, test
             page.click("[data-testid=ready]")
             page.wait_for_selector("[data-testid=screen-pop]:not([data-contact-id=''])",
                                    timeout=90_000)

@@ -6,6 +6,7 @@ resumes the same call, a vanished page ends it after the reconnect time."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -184,4 +185,46 @@ def test_a_supervisor_whispers_to_the_browser_agent_and_the_customer_does_not_he
     finally:
         for other in [*others, call]:
             client.call("call.hangup", call=other)
+        browser.close()
+
+
+def _tone_level(samples: np.ndarray, hz: float) -> float:
+    """Power share of ``hz`` in ``samples`` (0..1)."""
+    x = samples.astype(np.float64)
+    if not len(x) or not np.any(x):
+        return 0.0
+    t = np.arange(len(x)) / 8000.0
+    c, s = x @ np.cos(2 * np.pi * hz * t), x @ np.sin(2 * np.pi * hz * t)
+    return float(2 * (c * c + s * s) / len(x) / (x @ x))
+
+
+def test_the_test_call_beeps_records_the_agent_and_plays_it_back(gateway, client):
+    call = client.call("webrtc.open", label="agent-6")["call"]
+    browser = connect(client, call)
+    try:
+        wait_for(client, state_is(call, "answered"))
+        started = client.call("webrtc.test", call=call, seconds=1.0)
+        assert started["phase"] == "beep"
+        wait_for(client, lambda e: e.get("event") == "webrtc.test" and e.get("call") == call
+                 and e.get("phase") == "recording")
+        mark = len(browser.received)
+        # The agent "speaks": a 1 kHz tone into the microphone while it records.
+        t = np.arange(8000) / 8000.0
+        browser.track.play((8000 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16))
+        done = wait_for(client, lambda e: e.get("event") == "webrtc.test"
+                        and e.get("call") == call and e.get("phase") == "done")[-1]
+        assert -30 < done["level_dbfs"] < -5
+        time.sleep(0.3)
+        back = np.concatenate(browser.received[mark:])
+        assert _tone_level(back, 1000.0) > 0.3, "the agent heard its own tone played back"
+        assert client.call("webrtc.status", call=call)["test"]["phase"] == "done"
+        # Not while on a call.
+        other = client.call("call.originate", number="customer", group="agents")["call"]
+        wait_for(client, state_is(other, "answered"))
+        client.call("call.bridge", call=call, other=other)
+        with pytest.raises(RpcError, match="on no call"):
+            client.call("webrtc.test", call=call)
+        client.call("call.hangup", call=other)
+    finally:
+        client.call("call.hangup", call=call)
         browser.close()

@@ -18,6 +18,9 @@ from aiortc import (
     RTCSessionDescription,
 )
 from av import AudioFrame
+from av.packet import Packet
+
+from trunkline.drivers.dsp import g711
 
 _TB = fractions.Fraction(1, 8000)
 
@@ -27,8 +30,9 @@ class BufferTrack(MediaStreamTrack):  # type: ignore[misc]
 
     kind = "audio"
 
-    def __init__(self) -> None:
+    def __init__(self, raw: bool = False) -> None:
         super().__init__()
+        self.raw = raw
         self.queue = np.zeros(0, np.int16)
         self.lock = threading.Lock()
         self._start: float | None = None
@@ -42,7 +46,7 @@ class BufferTrack(MediaStreamTrack):  # type: ignore[misc]
             self._marks.append(len(self.queue))
             self.queue = np.concatenate([self.queue, samples.astype(np.int16)])
 
-    async def recv(self) -> AudioFrame:
+    async def recv(self) -> AudioFrame | Packet:
         if self._start is None:
             self._start = time.monotonic()
         wait = self._start + self._n * 0.02 - time.monotonic()
@@ -57,12 +61,16 @@ class BufferTrack(MediaStreamTrack):  # type: ignore[misc]
             self._marks = [m - 160 for m in self._marks]
         data = np.zeros(160, np.int16)
         data[:len(chunk)] = chunk
-        frame = AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = 8000
-        frame.pts = self._n * 160
-        frame.time_base = _TB
-        self._n += 1
-        return frame
+        pts, self._n = self._n * 160, self._n + 1
+        out: AudioFrame | Packet
+        if self.raw:   # G.711 bytes as they go on the wire: no encoder work per frame
+            out = Packet(g711.encode(data, "ulaw").tobytes())
+        else:
+            out = AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
+            out.sample_rate = 8000
+        out.pts = pts
+        out.time_base = _TB
+        return out
 
 
 class ClientLoop:
@@ -82,11 +90,13 @@ class PyBrowser:
     """One peer connection to a gateway position, on its own asyncio loop thread (or on
     ``shared``'s)."""
 
-    def __init__(self, codec: str = "PCMU", shared: ClientLoop | None = None) -> None:
+    def __init__(self, codec: str = "PCMU", shared: ClientLoop | None = None, *,
+                 raw: bool = False) -> None:
         self.own = shared is None
         self.looper = shared or ClientLoop()
         self.loop = self.looper.loop
-        self.track = BufferTrack()
+        self.raw = raw   # PCMU packets sent and read as they are (the benchmark's load)
+        self.track = BufferTrack(raw)
         self.codec = codec
         self.received: list[np.ndarray] = []
         self.received_at: list[float] = []
@@ -104,9 +114,12 @@ class PyBrowser:
                 [c for c in RTCRtpSender.getCapabilities("audio").codecs
                  if c.mimeType == f"audio/{self.codec}"])
 
-            @self.pc.on("track")
-            def on_track(track: Any) -> None:
-                self._reader = asyncio.ensure_future(self._read(track))
+            if self.raw:
+                transceiver.receiver._handle_rtp_packet = self._on_rtp
+            else:
+                @self.pc.on("track")
+                def on_track(track: Any) -> None:
+                    self._reader = asyncio.ensure_future(self._read(track))
 
             await self.pc.setLocalDescription(await self.pc.createOffer())
             return str(self.pc.localDescription.sdp)
@@ -124,6 +137,12 @@ class PyBrowser:
             self.received.append(frame.to_ndarray().reshape(-1).astype(np.int16))
             self.received_at.append(time.monotonic())
 
+    async def _on_rtp(self, packet: Any, arrival_time_ms: int = 0) -> None:
+        if packet.payload_type == 0:
+            self.received.append(g711.decode(np.frombuffer(packet.payload, np.uint8),
+                                             "ulaw"))
+            self.received_at.append(time.monotonic())
+
     def heard(self) -> np.ndarray:
         return np.concatenate(self.received) if self.received else np.zeros(0, np.int16)
 
@@ -139,9 +158,9 @@ class PyBrowser:
 
 
 def connect(client: Any, call: int, codec: str = "PCMU",
-            shared: ClientLoop | None = None) -> PyBrowser:
+            shared: ClientLoop | None = None, *, raw: bool = False) -> PyBrowser:
     """A PyBrowser connected to position ``call`` through ``client``'s webrtc.offer."""
-    browser = PyBrowser(codec, shared)
+    browser = PyBrowser(codec, shared, raw=raw)
     reply = client.call("webrtc.offer", call=call, sdp=browser.offer())
     browser.accept(reply["sdp"])
     return browser

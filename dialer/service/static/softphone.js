@@ -6,7 +6,8 @@
 //              the position's address (none: the position is the agent's own);
 //   ready()    true while the audio flows both ways.
 // It also offers: mute(on), setMicrophone(id), setSpeaker(id), sendDtmf(keys) (RFC 4733
-// telephone-events, else nothing), hangup(), stats(), peakFrequency() and level()
+// telephone-events, else nothing), testCall(seconds) (a beep, the agent recorded and
+// played back by the gateway), hangup(), stats(), peakFrequency() and level()
 // (the far end's strongest frequency and both sides' levels, from Web Audio analysers:
 // the meters, and the browser tests).
 //
@@ -200,6 +201,28 @@ class Softphone {
 
   async stats() { return this.request({ type: "softphone.status" }); }
 
+  // The test call: a beep, `seconds` of the agent recorded by the gateway, played back
+  // (the whole path, as a customer would hear it). Resolves with the recording's level.
+  async testCall(seconds = 3) {
+    await this.request({ type: "softphone.test", seconds });
+    const until = Date.now() + (seconds * 2 + 5) * 1000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 500));
+      const status = await this.stats();
+      const test = status.test || {};
+      this.showTest(test);
+      if (test.phase === "done" || test.phase === "stopped" || Date.now() > until) return test;
+    }
+  }
+
+  showTest(test) {
+    if (!this.panel) return;
+    const out = this.panel.querySelector("[data-role=test-result]");
+    out.textContent = test.phase === "done"
+      ? `test: ${test.level_dbfs} dBFS${test.level_dbfs < -45 ? " (too quiet: microphone?)" : ""}`
+      : `test: ${test.phase || ""}`;
+  }
+
   // -- controls ------------------------------------------------------------------------
   mute(on) {
     this.muted = !!on;
@@ -305,11 +328,15 @@ class Softphone {
       el("meter", { "data-role": "far-level", min: "0", max: "0.5", title: "far end" }),
       el("button", { type: "button", "data-role": "mute" }, "Mute"),
       el("button", { type: "button", "data-role": "take", hidden: "" }, "Take the audio back"),
+      el("button", { type: "button", "data-role": "test" }, "Test"),
+      el("span", { "data-role": "test-result" }),
       el("select", { "data-role": "mic", title: "microphone" }),
       el("select", { "data-role": "speaker", title: "speaker" }),
       el("div", { "data-role": "error" }));
     this.panel = host;
     host.querySelector("[data-role=mute]").onclick = () => this.mute(!this.muted);
+    host.querySelector("[data-role=test]").onclick = () => this.testCall()
+      .catch((err) => this.fail(err));
     host.querySelector("[data-role=take]").onclick = () => {
       this.wanted = true; this.setState("idle"); this.start().catch((err) => this.fail(err));
     };
