@@ -20,6 +20,17 @@ noise), fed as 20 ms blocks the way the gateway's media tick does.
 BLAS is pinned to one thread (OPENBLAS_NUM_THREADS=1) and the process to one core,
 so "channels per core" is channels x audio seconds / CPU seconds. The baseline runs
 in the same process, on the same signals, and the ratio is printed.
+
+``--trace`` measures the other end of the scale, the per-tick cost at 8-32 channels
+(what a small card, the demo and the test suite in virtual time pay, issue 15 item 6):
+the recorded campaign trace ``benchmarks/data/detector-trace.npz``
+(``record_detector_trace.py``: 16 calls of the emulated card's number plan on its 8 FXO
+lines) is replayed -- its control calls and blocks, tiled 1, 2 and 4 times over as many
+channels -- through today's detector and through the detector as of ``--baseline``
+(a git commit; its processing modules are loaded from git into a scratch package, events
+and zones shared), alternating, best of ``--repeat`` runs each. The events of both must
+be identical (the run fails otherwise); the table gives microseconds per tick and the
+ratio.
 """
 
 from __future__ import annotations
@@ -32,7 +43,12 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
 import contextlib
+import importlib
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -152,8 +168,101 @@ def bench_spandsp_c(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
     return elapsed, sum(len(d.events()) for d in dtmf)
 
 
+#: The modules of the detector's per-tick path, loaded from the baseline commit.
+BASELINE_MODULES = ("detector", "amd", "vad", "runs", "dtmf", "goertzel", "progress",
+                    "modemtones", "sit")
+#: The commit whose detector is the baseline of ``--trace``: issue 15's AMD work, before
+#: the per-tick work of item 6.
+BASELINE_COMMIT = "965b3ab"
+HERE = Path(__file__).resolve().parent
+TRACE = HERE / "data" / "detector-trace.npz"
+
+
+def baseline_detector(commit: str) -> type:
+    """The Detector class as of ``commit``, from its processing modules in git."""
+    root = Path(tempfile.mkdtemp(prefix="tl-baseline-"))
+    pkg = root / "tl_baseline_dsp"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in BASELINE_MODULES:
+        src = subprocess.run(["git", "-C", str(HERE.parent), "show",
+                              f"{commit}:drivers/dsp/{name}.py"], check=True,
+                             capture_output=True, text=True).stdout
+        for other in BASELINE_MODULES:
+            src = src.replace(f"from trunkline.drivers.dsp import {other} ",
+                              f"from tl_baseline_dsp import {other} ")
+            src = src.replace(f"from trunkline.drivers.dsp.{other} ",
+                              f"from tl_baseline_dsp.{other} ")
+        (pkg / f"{name}.py").write_text(src)
+    sys.path.insert(0, str(root))
+    return importlib.import_module("tl_baseline_dsp.detector").Detector
+
+
+def replay(det_cls: type, trace: tuple, copies: int) -> tuple[float, list]:
+    """CPU seconds of ``process`` and the events, for the trace tiled ``copies`` times."""
+    meta, ids, blocks = trace
+    n = meta["max_channels"]
+    det = det_cls(meta["zone"], n * copies, announcements=[])
+    ops = meta["ops"]
+    at = 0
+    events: list = []
+    cpu = 0.0
+    for tick in range(len(ids)):
+        while at < len(ops) and ops[at][0] == tick:
+            _, name, ch, args, kw = ops[at]
+            at += 1
+            for c in range(copies):
+                getattr(det, name)(ch + c * n, *args, **kw)
+        tick_ids = np.concatenate([ids[tick] + c * n for c in range(copies)])
+        tick_blocks = np.concatenate([blocks[tick]] * copies)
+        t0 = time.process_time()
+        out = det.process(tick_blocks, tick_ids)
+        cpu += time.process_time() - t0
+        events += out
+    return cpu, events
+
+
+def bench_trace(baseline: str, repeat: int, path: Path) -> int:
+    sys.path.insert(0, str(HERE))
+    from record_detector_trace import load_trace
+
+    trace = load_trace(path)
+    meta, ids, _ = trace
+    old_cls = baseline_detector(baseline)
+    ticks = len(ids)
+    mean_ch = float(np.mean([len(i) for i in ids]))
+    max_ch = max(len(i) for i in ids)
+    print(f"trace {path.name}: {ticks} ticks, zone {meta['zone']}, {mean_ch:.1f} channels "
+          f"per tick (at most {max_ch}); baseline {baseline}; best of {repeat}")
+    print()
+    print("| copies | channels (mean / max) | baseline us/tick | now us/tick | x faster | "
+          "events identical |")
+    print("|---:|---:|---:|---:|---:|---|")
+    ok = True
+    for copies in (1, 2, 4):
+        best_old = best_new = float("inf")
+        same = True
+        for _ in range(repeat):
+            cpu_old, ev_old = replay(old_cls, trace, copies)
+            cpu_new, ev_new = replay(Detector, trace, copies)
+            best_old, best_new = min(best_old, cpu_old), min(best_new, cpu_new)
+            same &= ev_old == ev_new
+        ok &= same
+        print(f"| {copies} | {mean_ch * copies:.1f} / {max_ch * copies} | "
+              f"{best_old / ticks * 1e6:,.0f} | {best_new / ticks * 1e6:,.0f} | "
+              f"{best_old / best_new:.2f} | {'yes' if same else 'NO'} ({len(ev_new)}) |")
+    if not ok:
+        print("events differ from the baseline's", file=sys.stderr)
+    return 0 if ok else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trace", nargs="?", const=TRACE, type=Path, default=None,
+                    help=f"replay a recorded trace instead (default {TRACE.name})")
+    ap.add_argument("--baseline", default=BASELINE_COMMIT,
+                    help=f"git commit of the --trace baseline (default {BASELINE_COMMIT})")
+    ap.add_argument("--repeat", type=int, default=3, help="--trace runs per side")
     ap.add_argument("--channels", type=int, default=5000)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--spandsp-channels", type=int, default=1000,
@@ -162,6 +271,8 @@ def main() -> int:
     args = ap.parse_args()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    if args.trace is not None:
+        return bench_trace(args.baseline, args.repeat, args.trace)
     print(f"zone {args.zone}, {args.seconds:g} s of audio, 20 ms blocks, 1 core, "
           f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")
     rows = []

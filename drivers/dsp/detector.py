@@ -389,9 +389,8 @@ class Detector:
         # Single tones: SIT segments, CNG, CED/ANS.
         sp = power[..., nd:nd + 5]
         sb = np.argmax(sp, axis=-1)
-        spow = np.take_along_axis(sp, sb[..., None], -1)[..., 0]
-        sdelta = self.bank.offset_hz(np.take_along_axis(z[..., nd:nd + 5], sb[..., None],
-                                                        -1)[..., 0])
+        spow = _dtmf._gather(sp, sb)
+        sdelta = self.bank.offset_hz(_dtmf._gather(z[..., nd:nd + 5], sb))
         spow = spow / self.bank.response(sdelta)
         spure = spow >= SINGLE_PURITY * energy
         sok = spure & (spow >= _SINGLE_MIN[sb]) & (np.abs(sdelta) <= _SINGLE_TOL[sb])
