@@ -48,6 +48,9 @@ class CampaignConfig:
     start: float = 0.0             # engine time the campaign's first 30-day period starts
     vicidial_max_level: float = 3.0
     vicidial_drop_action: str = "average"  # "average" halves, "hard_limit" sets 1.0
+    #: live answers a precise or predictive campaign sees before it dials beyond its free
+    #: agents (the engine's conservative start, issue 15 item 3); 0 turns it off
+    warmup_live: int = 20
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -63,6 +66,10 @@ class CampaignConfig:
             if f.type in ("float", float) and (isinstance(value, bool) or not isinstance(
                     value, int | float) or not math.isfinite(value)):
                 raise ValueError(f"{where}: {f.name} must be a finite number, got {value!r}")
+        if isinstance(self.warmup_live, bool) or not isinstance(self.warmup_live, int) \
+                or not 0 <= self.warmup_live <= 10_000:
+            raise ValueError(f"{where}: warmup_live must be a whole number in [0, 10000], "
+                             f"got {self.warmup_live!r}")
         if not (math.isfinite(self.ratio) and 1.0 <= self.ratio <= 10.0):
             raise ValueError(f"{where}: ratio must be in [1, 10], got {self.ratio}")
         if self.mode is Mode.PROGRESSIVE and self.ratio != int(self.ratio):

@@ -92,6 +92,13 @@ from trunkline.dialer.vocab import (
 _EMPTY = np.zeros(0)
 SKIP_DELAY = 3_600.0        # a skipped preview record comes back after an hour
 DUPLICATE_DELAY = 120.0     # a number already on a call is retried after two minutes
+#: Live answers a model-paced campaign sees before it dials beyond its free agents, by
+#: default (``CampaignConfig.warmup_live``; issue 15, item 3). Until then its model is
+#: its priors: a fresh campaign dials no more lines than agents are free, so it cannot
+#: overshoot its target while it learns. The us and uk caps already start there (no
+#: live answers: no abandon allowed); this brings cn and none, which have no numeric
+#: cap, to the same start.
+WARMUP_LIVE = 20
 
 
 def quiet_logger() -> structlog.typing.FilteringBoundLogger:
@@ -696,6 +703,11 @@ class Engine:
                 room = allowance - pending
                 limit = "abandon cap"
         model_pacer = isinstance(run.pacer, ModelPacer)
+        if model_pacer and run.stats.live < cfg.warmup_live:
+            covered = max(ready - waiting, 0)          # dials an agent is free for
+            if covered - pending < room:
+                room = covered - pending
+                limit = f"warm-up ({run.stats.live} of {cfg.warmup_live} live answers)"
         view = PacingView(
             now=now, ready=ready, waiting=waiting,
             pending=now - np.fromiter(run.pending.values(), float, pending)

@@ -53,7 +53,7 @@ def test_a_new_ratio_and_mode_change_the_next_decision() -> None:
 def test_a_lower_abandon_target_makes_the_predictive_pacer_more_careful() -> None:
     def decision(target: float) -> int:
         config = CampaignConfig("c", mode="predictive", target_abandon=0.05,
-                                regime="none", max_lines_per_agent=5.0)
+                                regime="none", max_lines_per_agent=5.0, warmup_live=0)
         engine = engine_for(config, 20)
         if target != 0.05:
             engine.reconfigure(dataclasses.replace(config, target_abandon=target))
