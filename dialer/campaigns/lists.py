@@ -25,11 +25,13 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trunkline import csvsafe
@@ -132,111 +134,232 @@ def parse(text: str, *, source: str = "<string>", number_column: str | None = No
           default_country: str = "86", default_area: str | None = None
           ) -> tuple[list[NewContact], list[RowError], list[str], int]:
     """Parse CSV text: ``(good rows, bad rows, headers, rows seen)``. Pure: no store."""
-    sample = text[:8192]
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    # Only the delimiter is guessed: the sniffer takes cells that begin with an
-    # apostrophe (a spreadsheet's text mark, which our own rejected-rows files carry)
-    # for quoting; CSV quotes with '"' (RFC 4180), as every spreadsheet writes it.
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
-    try:
-        headers = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise ListImportError("the file is empty", source=source) from None
-    except csv.Error as err:
-        raise ListImportError(f"line 1: {err}", source=source, line=1) from err
-    if number_column is not None:
-        try:
-            col = [h.strip() for h in headers].index(number_column)
-        except ValueError:
-            raise ListImportError(f"no column {number_column!r}; columns are {headers}",
-                                  source=source, line=1) from None
-    else:
-        found = _find(headers, NUMBER_HEADERS)
-        if found is None:
-            raise ListImportError(
-                f"no number column; looked for one of {', '.join(NUMBER_HEADERS[:8])}, ... "
-                f"(or give --number-column); the columns are {headers}",
-                source=source, line=1)
-        col = found
-    zone_col = _find(headers, ZONE_HEADERS)
-    prio_col = _find(headers, PRIORITY_HEADERS)
-    area_col = _find(headers, AREA_HEADERS)
+    rows = ListRows(io.StringIO(text, newline=""), source=source,
+                    number_column=number_column, default_country=default_country,
+                    default_area=default_area)
     good: list[NewContact] = []
     bad: list[RowError] = []
-    seen = 0
-    while True:
-        start = reader.line_num + 1
+    for item in rows:
+        (good if isinstance(item, NewContact) else bad).append(item)
+    return good, bad, rows.headers, rows.seen
+
+
+class ListRows:
+    """The rows of a CSV list read from ``stream`` (a text stream, ``newline=""``) one at
+    a time: iterating yields each good row as a :class:`NewContact` and each bad one as
+    a :class:`RowError`, in file order, holding only the row at hand (issue 15, red-team
+    14: a million-row list was read whole). ``headers`` is known once the object is
+    built (a file without a header or a number column is refused then); ``seen`` counts
+    the rows read so far."""
+
+    def __init__(self, stream: TextIO, *, source: str = "<string>",
+                 number_column: str | None = None, default_country: str = "86",
+                 default_area: str | None = None) -> None:
+        self.seen = 0
+        self._source = source
+        self._country = default_country
+        self._area = default_area
+        # The delimiter is sniffed on the first 8 KiB, completed to a whole line.
+        sample = stream.read(8192)
+        sample += stream.readline()
         try:
-            row = next(reader)
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+        # Only the delimiter is guessed: the sniffer takes cells that begin with an
+        # apostrophe (a spreadsheet's text mark, which our own rejected-rows files carry)
+        # for quoting; CSV quotes with '"' (RFC 4180), as every spreadsheet writes it.
+        lines = itertools.chain(io.StringIO(sample, newline=""), stream)
+        self._reader = csv.reader(lines, csv.excel, delimiter=delimiter)
+        self.headers, self._cols = self._read_header(number_column)
+
+    def _read_header(self, number_column: str | None
+                     ) -> tuple[list[str], tuple[int, int | None, int | None, int | None]]:
+        source = self._source
+        reader = self._reader
+        try:
+            headers = [h.strip() for h in next(reader)]
         except StopIteration:
-            break
+            raise ListImportError("the file is empty", source=source) from None
         except csv.Error as err:
-            bad.append(RowError(start, f"malformed CSV: {err}", []))
-            seen += 1
-            continue
-        if not row or all(not cell.strip() for cell in row):
-            continue  # blank lines carry nothing
-        seen += 1
-        if len(row) != len(headers):
-            bad.append(RowError(start, f"{len(row)} fields, the header has {len(headers)}",
-                                row))
-            continue
-        area = default_area
-        if area_col is not None and row[area_col].strip():
-            area = row[area_col].strip().lstrip("0")
-        number, reason = try_normalise(row[col], default_country=default_country,
-                                       default_area=area)
-        if number is None:
-            bad.append(RowError(start, f"{headers[col]}: {reason}", row))
-            continue
-        zone = number.time_zone
-        if zone_col is not None and row[zone_col].strip():
-            zone = row[zone_col].strip()
+            raise ListImportError(f"line 1: {err}", source=source, line=1) from err
+        if number_column is not None:
             try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                bad.append(RowError(start, f"{headers[zone_col]}: unknown time zone {zone!r}",
-                                    row))
-                continue
-        priority = 0
-        if prio_col is not None and row[prio_col].strip():
-            try:
-                priority = int(row[prio_col])
+                col = [h.strip() for h in headers].index(number_column)
             except ValueError:
-                bad.append(RowError(start, f"{headers[prio_col]}: {row[prio_col]!r} is not "
-                                    "a whole number", row))
+                raise ListImportError(f"no column {number_column!r}; columns are {headers}",
+                                      source=source, line=1) from None
+        else:
+            found = _find(headers, NUMBER_HEADERS)
+            if found is None:
+                raise ListImportError(
+                    f"no number column; looked for one of {', '.join(NUMBER_HEADERS[:8])}, "
+                    f"... (or give --number-column); the columns are {headers}",
+                    source=source, line=1)
+            col = found
+        return headers, (col, _find(headers, ZONE_HEADERS), _find(headers, PRIORITY_HEADERS),
+                         _find(headers, AREA_HEADERS))
+
+    def __iter__(self) -> Iterator[NewContact | RowError]:
+        reader, headers = self._reader, self.headers
+        col, zone_col, prio_col, area_col = self._cols
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                self.seen += 1
+                yield RowError(start, f"malformed CSV: {err}", [])
                 continue
-        fields = {h: v.strip() for i, (h, v) in enumerate(zip(headers, row, strict=True))
-                  if i not in (col, zone_col, prio_col)}
-        fields["_raw_number"] = row[col].strip()
-        good.append(NewContact(number.e164, fields, zone, start, priority))
-    return good, bad, headers, seen
+            if not row or all(not cell.strip() for cell in row):
+                continue  # blank lines carry nothing
+            self.seen += 1
+            if len(row) != len(headers):
+                yield RowError(start, f"{len(row)} fields, the header has {len(headers)}", row)
+                continue
+            area = self._area
+            if area_col is not None and row[area_col].strip():
+                area = row[area_col].strip().lstrip("0")
+            number, reason = try_normalise(row[col], default_country=self._country,
+                                           default_area=area)
+            if number is None:
+                yield RowError(start, f"{headers[col]}: {reason}", row)
+                continue
+            zone = number.time_zone
+            if zone_col is not None and row[zone_col].strip():
+                zone = row[zone_col].strip()
+                try:
+                    ZoneInfo(zone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    yield RowError(start, f"{headers[zone_col]}: unknown time zone {zone!r}",
+                                   row)
+                    continue
+            priority = 0
+            if prio_col is not None and row[prio_col].strip():
+                try:
+                    priority = int(row[prio_col])
+                except ValueError:
+                    yield RowError(start, f"{headers[prio_col]}: {row[prio_col]!r} is not "
+                                   "a whole number", row)
+                    continue
+            fields = {h: v.strip() for i, (h, v) in enumerate(zip(headers, row, strict=True))
+                      if i not in (col, zone_col, prio_col)}
+            fields["_raw_number"] = row[col].strip()
+            yield NewContact(number.e164, fields, zone, start, priority)
 
 
-def _write_rejected(path: Path, bad: list[RowError], headers: list[str],
-                    rejected_dir: str | Path | None, rejected_name: str | None
-                    ) -> tuple[Path, Path]:
-    """Write the rejected rows under a temporary name; (temporary, final) paths."""
-    where = Path(rejected_dir) if rejected_dir is not None else path.parent
-    out = where / (rejected_name or f"{path.stem}.rejected.csv")
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")
+#: How much of a list file is read at a time (the file is never held whole).
+CHUNK = 1 << 20
+
+
+def _scan(path: Path, encoding: str | None) -> tuple[str, str, str, int]:
+    """One pass over the file's bytes, a chunk at a time: ``(codec, name, sha256, bytes
+    to skip)`` — the encoding chosen as :func:`decode` chooses it, checked over the
+    whole file, without holding the file (issue 15, red-team 14)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if encoding:
+        candidates = [(encoding, encoding, 0)]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = [("utf-16", "utf-16", 0)]
+    elif head.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", "utf-8-sig", 0),
+                      ("gb18030", "gb18030 (after a UTF-8 BOM)", len(codecs.BOM_UTF8))]
+    else:
+        candidates = [(c, c, 0) for c in ENCODINGS]
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csvsafe.writer(fh)
-            writer.writerow(["_line", "_reason", *headers])
-            for err in bad:
-                writer.writerow([err.line, err.reason, *err.raw])
-    except OSError as err:
+        decoders = [codecs.getincrementaldecoder(c)() for c, _, _ in candidates]
+    except LookupError as err:
+        raise ListImportError(f"cannot decode as {encoding}: {err}", source=str(path)) from err
+    alive = list(range(len(candidates)))
+    failure: UnicodeDecodeError | None = None
+    offset = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            for i in list(alive):
+                skip = max(candidates[i][2] - offset, 0)
+                try:
+                    decoders[i].decode(chunk[skip:])
+                except UnicodeDecodeError as err:
+                    alive.remove(i)
+                    failure = err
+            offset += len(chunk)
+    for i in list(alive):
+        try:
+            decoders[i].decode(b"", final=True)
+        except UnicodeDecodeError as err:
+            alive.remove(i)
+            failure = err
+    if not alive:
+        if encoding:
+            raise ListImportError(f"cannot decode as {encoding}: {failure}", source=str(path))
+        if head.startswith(codecs.BOM_UTF8):
+            raise ListImportError(
+                "the file starts with a UTF-8 byte order mark (BOM) but is neither "
+                "UTF-8 nor GB18030/GBK after it; save it as UTF-8 or give --encoding",
+                source=str(path))
+        raise ListImportError("cannot decode the file as UTF-8 or GB18030/GBK; give "
+                              "--encoding", source=str(path))
+    codec, name, skip = candidates[alive[0]]
+    return codec, name, digest.hexdigest(), skip
+
+
+class _Rejected:
+    """The rejected rows, written as they are found under a temporary name (made at the
+    first one), put in place only after the rows are committed. A folder that cannot
+    take the file fails the import inside its transaction, so nothing is stored and
+    running it again never imports the list twice."""
+
+    def __init__(self, path: Path, rejected_dir: str | Path | None,
+                 rejected_name: str | None) -> None:
+        where = Path(rejected_dir) if rejected_dir is not None else path.parent
+        self.out = where / (rejected_name or f"{path.stem}.rejected.csv")
+        self.temporary = self.out.with_name(f".{self.out.name}.{os.getpid()}.part")
+        self._path = path
+        self._where = where
+        self._writer: Any = None
+        self._fh: TextIO | None = None
+        self.rows = 0
+
+    def _failed(self, err: OSError) -> ListImportError:
         with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise ListImportError(f"cannot write the rejected rows to {out}: {err.strerror}; "
-                              "nothing was imported (the folder must be writable)",
-                              source=str(path)) from err
-    return temporary, out
+            self.temporary.unlink()
+        return ListImportError(f"cannot write the rejected rows to {self.out}: "
+                               f"{err.strerror}; nothing was imported (the folder must be "
+                               "writable)", source=str(self._path))
+
+    def write(self, headers: list[str], err: RowError) -> None:
+        try:
+            if self._fh is None:
+                self._where.mkdir(parents=True, exist_ok=True)
+                self._fh = self.temporary.open("w", encoding="utf-8-sig", newline="")
+            if self._writer is None:
+                self._writer = csvsafe.writer(self._fh)
+                self._writer.writerow(["_line", "_reason", *headers])
+            self._writer.writerow([err.line, err.reason, *err.raw])
+            self.rows += 1
+        except OSError as oserr:
+            raise self._failed(oserr) from oserr
+
+    def finish(self) -> Path | None:
+        """After the commit: the file in place (None when no row was rejected)."""
+        if self._fh is None:
+            return None
+        self._fh.close()
+        self.temporary.replace(self.out)
+        return self.out
+
+    def discard(self) -> None:
+        if self._fh is None:
+            return
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        with contextlib.suppress(OSError):
+            self.temporary.unlink()
 
 
 def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
@@ -252,44 +375,60 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
     ``skip_if_imported`` (the watched folder) skips a file whose exact bytes were already
     imported into the campaign, so a crash between commit and archiving does not import
     it twice.
+
+    The file is read twice, a chunk or a row at a time, never whole: once for its
+    encoding and its digest, once for its rows, which stream into the store's
+    transaction (memory stays bounded by the longest row and the rejected rows; issue
+    15, red-team 14).
     """
     path = Path(path)
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    codec, used, digest, skip = _scan(path, encoding)
     source = f"{path.name} sha256:{digest}"
-    text, used = decode(data, encoding, source=str(path))
     report = ImportReport(str(path), used)
     if skip_if_imported and store.query(
             "SELECT 1 FROM list WHERE campaign_id=? AND source=?",
             (store.campaign_id(campaign), source)):
         report.skipped_already_imported = True
         return report
-    good, bad, headers, seen = parse(text, source=str(path), number_column=number_column,
-                                     default_country=default_country,
-                                     default_area=default_area)
-    report.rows = seen
-    report.errors = bad
-    numbers = [row.number for row in good]
-    report.duplicates_in_file = len(numbers) - len(set(numbers))
-    # The rejected rows are written (to a temporary name) before the rows are committed,
-    # and put in place after: a folder that cannot take the file fails the import before
-    # anything is stored, so running it again never imports the list twice.
-    pending = _write_rejected(path, bad, headers, rejected_dir, rejected_name) if bad \
-        else None
+    rejected = _Rejected(path, rejected_dir, rejected_name)
+    bad: list[RowError] = []
+    errors: list[tuple[int, str, str]] = []
+    good = 0
     try:
-        counts = store.add_list(campaign, list_name or path.name, good, now=now,
-                                source=source,
-                                errors=[(e.line, e.reason, ",".join(e.raw)) for e in bad])
+        with path.open("rb") as raw:
+            raw.seek(skip)
+            text = io.TextIOWrapper(raw, encoding=codec, newline="")
+            try:
+                rows = ListRows(text, source=str(path), number_column=number_column,
+                                default_country=default_country,
+                                default_area=default_area)
+
+                def good_rows() -> Iterator[NewContact]:
+                    nonlocal good
+                    for item in rows:
+                        if isinstance(item, NewContact):
+                            good += 1
+                            yield item
+                        else:
+                            rejected.write(rows.headers, item)
+                            bad.append(item)
+                            errors.append((item.line, item.reason, ",".join(item.raw)))
+
+                counts = store.add_list(campaign, list_name or path.name, good_rows(),
+                                        now=now, source=source, errors=errors)
+            except UnicodeDecodeError as err:   # _scan checked; the file changed since
+                raise ListImportError(f"cannot decode as {used}: {err}",
+                                      source=str(path)) from err
     except BaseException:
-        if pending is not None:
-            with contextlib.suppress(OSError):
-                pending[0].unlink()
+        rejected.discard()
         raise
+    report.rows = rows.seen
+    report.errors = bad
     report.added, report.merged = counts["added"], counts["merged"]
-    if pending is not None:
-        temporary, out = pending
-        temporary.replace(out)
-        report.rejected_file = out
+    linked = store.query("SELECT COUNT(*) FROM contact_list WHERE list_id=?",
+                         (counts["list"],))[0][0]
+    report.duplicates_in_file = good - linked
+    report.rejected_file = rejected.finish()
     return report
 
 

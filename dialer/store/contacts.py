@@ -33,10 +33,11 @@ class Contacts(Database):
         A number already in the campaign (from this list or an earlier one) is merged:
         the existing contact keeps its history and state, gains the new non-empty columns,
         and is linked to this list too. Returns counts: ``added``, ``merged``, ``errors``.
+        ``rows`` is read once, lazily (a generator keeps an import in bounded memory);
+        ``errors`` is read after it (the importer fills it as it reads the rows).
         """
         cid = self.campaign_id(campaign)
         added = merged = 0
-        errors = list(errors)
         with self.transaction() as db:
             list_id = db.execute(
                 "INSERT INTO list (campaign_id, name, source, imported_at) VALUES (?,?,?,?)",
@@ -66,6 +67,8 @@ class Contacts(Database):
                     merged += 1
                 db.execute("INSERT OR IGNORE INTO contact_list (contact_id, list_id, line) "
                            "VALUES (?,?,?)", (contact_id, list_id, row.line))
+            # read after the rows: a streaming importer fills it as it reads them
+            errors = list(errors)
             db.executemany("INSERT INTO import_error (list_id, line, reason, raw) "
                            "VALUES (?,?,?,?)", [(list_id, *e) for e in errors])
             db.execute("UPDATE list SET rows_total=?, rows_ok=?, rows_bad=?, rows_merged=? "
