@@ -1,8 +1,9 @@
 """The live floor's I/O: gather the facts every second and publish the floor.
 
-On each gateway's worker thread (between two runner steps, :meth:`ServiceHost.on_worker`)
-it reads the desks, the engine's counters and abandon ledgers, and the gateway's spans
-and channels (``spans.list``, ``channels.list``); from the campaign database, every few
+On each gateway's worker thread (between two runner steps, :meth:`ServiceHost.on_worker`;
+a gateway no campaign has opened yet is not opened for it) it reads the desks, the
+engine's counters and abandon ledgers, and the gateway's spans and channels
+(``spans.list``, ``channels.list``); from the campaign database, every few
 seconds, each list's size, how much of it was dialled and how much is left. The sans-IO
 :class:`~trunkline.dialer.service.floor.FloorWatch` turns that into the floor, published
 as a ``floor`` event (supervisors and admins only: it names every agent) and one
@@ -41,11 +42,16 @@ COUNTS_EVERY = 5.0
 
 
 def gather_gateway(name: str, runner: Any, port: Any
-                   ) -> tuple[float, list[AgentFact], list[dict[str, Any]], list[SpanFact]]:
+                   ) -> tuple[float | None, list[AgentFact], list[dict[str, Any]],
+                              list[SpanFact]]:
     """One gateway's facts, on its worker thread: its time, its agents, its running
-    campaigns' counters (dicts, completed with the host's status later), its spans."""
-    now = float(port.now())
+    campaigns' counters (dicts, completed with the host's status later), its spans.
+    A gateway the service has not opened yet (no campaign ran on it) is not opened for
+    the floor: it has no facts (its time None)."""
     agents: list[AgentFact] = []
+    if port is None:  # not opened yet: no campaign ran there
+        return None, agents, [], []
+    now = float(port.now())
     counters: list[dict[str, Any]] = []
     desk = getattr(runner, "desk", None)
     if desk is not None:
@@ -83,7 +89,8 @@ def gather_gateway(name: str, runner: Any, port: Any
 
 
 def _gather_on(name: str, runner: Any, port: Any, store: Store
-               ) -> tuple[float, list[AgentFact], list[dict[str, Any]], list[SpanFact]]:
+               ) -> tuple[float | None, list[AgentFact], list[dict[str, Any]],
+                          list[SpanFact]]:
     return gather_gateway(name, runner, port)
 
 
@@ -112,7 +119,8 @@ class FloorFeed:
         """Gather, compute and publish the floor once; returns it and its alarms."""
         names = [n for n, w in list(self.host.workers.items()) if w.thread.is_alive()]
         results = await asyncio.gather(
-            *(self.host.on_worker(n, functools.partial(_gather_on, n)) for n in names),
+            *(self.host.on_worker(n, functools.partial(_gather_on, n), open_port=False)
+              for n in names),
             return_exceptions=True)
         nows: list[float] = []
         agents: list[AgentFact] = []
@@ -123,7 +131,8 @@ class FloorFeed:
                 log.warning("floor_gateway_unreadable", gateway=name, error=str(result))
                 continue
             now, a, c, s = result
-            nows.append(now)
+            if now is not None:
+                nows.append(now)
             agents += a
             counters.update({row["name"]: row for row in c})
             spans += s

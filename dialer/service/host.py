@@ -413,10 +413,12 @@ class ServiceHost:
                 seats += await asyncio.wrap_future(worker.submit(_seats))
         return seats
 
-    async def on_worker(self, gateway: str, fn: Callable[[Any, Any, Store], T]) -> T:
+    async def on_worker(self, gateway: str, fn: Callable[[Any, Any, Store], T], *,
+                        open_port: bool = True) -> T:
         """Run ``fn(runner, port, store)`` on ``gateway``'s worker thread, between two
         runner steps (``runner`` None when no campaign runs there; the port is opened if
-        it was not): what the supervisor's console does to a gateway's calls and a
+        it was not, unless ``open_port`` is false: then it is None until a campaign
+        opened it): what the supervisor's console does to a gateway's calls and a
         running engine goes through here. :class:`HostConflict` for an unknown gateway."""
         worker = self.workers.get(gateway)
         if worker is None:
@@ -424,7 +426,7 @@ class ServiceHost:
 
         def call(w: _Worker) -> T:
             assert w.store is not None
-            return fn(w.runner, w.open_gateway(), w.store)
+            return fn(w.runner, w.open_gateway() if open_port else w.gateway, w.store)
         return await asyncio.wrap_future(worker.submit(call))
 
     def gateway_of(self, *, campaign: str | None = None, agent: str | None = None

@@ -15,9 +15,13 @@ from trunkline.dialer.store import Store
 
 
 def _until(ws, kind: str, limit: int = 500) -> list[dict]:
+    """The events up to ``kind``, without the live floor's (``floor``, ``floor.alarm``:
+    a supervisor's socket gets one every second, docs/supervisor-console.md)."""
     seen = []
     for _ in range(limit):
         event = ws.receive_json()
+        if event["type"].startswith("floor"):
+            continue
         seen.append(event)
         if event["type"] == kind:
             return seen

@@ -129,16 +129,22 @@ def test_a_supervisor_listens_whispers_barges_and_takes_over(tmp_path: Path) -> 
             assert on[boss_ch]["listening_to"] == on[agent_ch]["call"]
             assert on[boss_ch]["monitor"] == "listen"
 
+            def press(key: str) -> set[str]:
+                """The supervisor presses ``key``: the digits the agent's phone heard
+                since (however far the runner's steps moved the card's time)."""
+                start = on_gateway(c, lambda runner, port, store: (
+                    port.card.phone(boss_ch).press(key, on_ms=300, off_ms=20),
+                    port.now())[1])
+                while on_gateway(c, lambda runner, port, store: port.now()) < start + 0.5:
+                    time.sleep(0.02)
+                return set(on_gateway(c, lambda runner, port, store: digits_heard(
+                    port, agent_ch, min(9.0, port.now() - start + 0.2))))
+
+            assert "7" not in press("7")          # listening: the agent does not hear it
             r = c.post("/api/supervisor/monitor", headers=h,
                        json={"agent": "li", "mode": "whisper"})
             assert r.status_code == 200 and r.json()["mode"] == "whisper"
-            on_gateway(c, lambda runner, port, store:
-                       port.card.phone(boss_ch).press("9", on_ms=300, off_ms=20))
-            start = on_gateway(c, lambda runner, port, store: port.now())
-            while on_gateway(c, lambda runner, port, store: port.now()) < start + 0.5:
-                time.sleep(0.02)
-            assert "9" in on_gateway(c, lambda runner, port, store:
-                                     digits_heard(port, agent_ch))  # the agent hears it
+            assert "9" in press("9")              # whispering: the agent hears it
 
             r = c.post("/api/supervisor/monitor", headers=h,
                        json={"agent": "li", "mode": "barge"})
