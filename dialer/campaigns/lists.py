@@ -140,7 +140,10 @@ def parse(text: str, *, source: str = "<string>", number_column: str | None = No
     good: list[NewContact] = []
     bad: list[RowError] = []
     for item in rows:
-        (good if isinstance(item, NewContact) else bad).append(item)
+        if isinstance(item, NewContact):
+            good.append(item)
+        else:
+            bad.append(item)
     return good, bad, rows.headers, rows.seen
 
 
