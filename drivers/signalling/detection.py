@@ -15,7 +15,6 @@ from typing import Final
 
 from trunkline.drivers.dsp.amd import LATEST_DECISION_MS
 from trunkline.drivers.dsp.events import (
-    SIT_CODES,
     AmdEvent,
     AnnouncementEvent,
     DetectionEvent,
@@ -53,6 +52,9 @@ DETECT_OPTIONS: Final[Mapping[str, str]] = MappingProxyType({
 #: it needs, drivers/dsp/amd.py) and at least half a second for the event to arrive,
 #: rounded up to a value binary floating point holds exactly (timers add it to times).
 AMD_WINDOW: Final = math.ceil((LATEST_DECISION_MS + 500) / 500) / 2
+
+#: AMD verdicts that come from the tone detectors (drivers/dsp/amd.py).
+TONE_VERDICTS: Final[frozenset[str]] = frozenset({"fax", "sit"})
 
 #: Answer tones of fax machines and modems (detector tone names).
 FAX_TONES: Final[frozenset[str]] = frozenset({"fax_ced", "fax_cng", "modem_ans", "ansam"})
@@ -96,13 +98,11 @@ def heard(event: DetectionEvent, at: float) -> ev.CallEvent:
     if isinstance(event, AnnouncementEvent):
         return ev.AnnouncementHeard(at, event.announcement)
     if isinstance(event, AmdEvent):
-        # AMD's tone verdicts are the tones themselves to a leg: a fax answer decides
-        # "fax" as a fax tone does, a SIT is the SIT (its code in the reason, "sit IC").
-        if event.result == "fax":
-            return ev.ToneHeard(at, event.reason if event.reason in FAX_TONES else "fax_ced")
-        if event.result == "sit":
-            code = event.reason.removeprefix("sit ")
-            return ev.SitHeard(at, code if code in SIT_CODES else "unknown")
+        # AMD's tone verdicts (fax, sit) repeat what the leg was handed a moment before,
+        # in the same tick: the fax tone or the SIT itself, on which it acts. A note of
+        # the detector's, not a second verdict (which would be reported twice).
+        if event.result in TONE_VERDICTS:
+            return ev.DetectorEvent(at, event.kind)
         return ev.AmdVerdict(at, event.result)
     if isinstance(event, VoiceEvent):
         return ev.VoiceHeard(at)

@@ -118,13 +118,20 @@ def test_tone_bursts_and_tone_edges_found_by_search_are_not_a_person(segments, d
     assert e.result != "human"
 
 
-def test_heard_turns_tone_verdicts_into_what_legs_know():
-    fax = heard(AmdEvent(0, 0, 0, result="fax", after_answer=0, reason="modem_ans"), 1.0)
-    assert fax == ev.ToneHeard(1.0, "modem_ans")
-    sit = heard(AmdEvent(0, 0, 0, result="sit", after_answer=0, reason="sit NC"), 1.0)
-    assert sit == ev.SitHeard(1.0, "NC")
-    assert heard(AmdEvent(0, 0, 0, result="sit", after_answer=0), 1.0) == \
-        ev.SitHeard(1.0, "unknown")
+def test_tone_verdicts_come_with_the_tone_legs_act_on():
+    """A fax or SIT verdict follows, in the same tick, the tone event a leg decides on;
+    to a leg the verdict is only a note (it would otherwise be reported twice)."""
+    s = np.concatenate([sil(200), tone(2100.0, 3300, -14), sil(2000)])
+    (events,) = run([s], "us", amd=True, answered_at=0)
+    (verdict,) = kinds(events, "amd")
+    (fax,) = [e for e in kinds(events, "tone") if e.tone == "fax_ced"]
+    assert fax.decided == verdict.decided and verdict.result == "fax"
+    assert heard(verdict, 1.0) == ev.DetectorEvent(1.0, "amd")
+    assert heard(fax, 1.0) == ev.ToneHeard(1.0, "fax_ced")
+    sit = AmdEvent(0, 0, 0, result="sit", after_answer=0, reason="sit NC")
+    assert heard(sit, 1.0) == ev.DetectorEvent(1.0, "amd")
+    assert heard(AmdEvent(0, 0, 0, result="machine", after_answer=0), 1.0) == \
+        ev.AmdVerdict(1.0, "machine")
 
 
 # -- room noise after digital silence; words by the envelope ---------------------------------
