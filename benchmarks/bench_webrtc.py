@@ -201,8 +201,11 @@ def main() -> int:
         started = time.monotonic()
         calls += [client.call("webrtc.open", label=f"bench-{i}", ring_timeout=900)["call"]
                   for i in range(2, peers)]
-        for call in calls[2:]:
+        for n, call in enumerate(calls[2:], start=3):
+            # One at a time (each peer's ICE checks done before the next starts), as
+            # agents log in, not all in the same second.
             browsers.append(connect(client, call, shared=shared, raw=True))
+            _wait_answered(client, n, 20)
         connected = _wait_answered(client, peers, 120)
         connect_s = time.monotonic() - started
         for a, b in zip(calls[::2], calls[1::2], strict=True):
