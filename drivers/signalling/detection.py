@@ -48,7 +48,7 @@ DETECT_OPTIONS: Final[Mapping[str, str]] = MappingProxyType({
 #: How long after the answer the detector's AMD may take before the call is taken for a
 #: person, "notsure" (its decisions average 2-3 s; shared/reference/detection-anchors.md:
 #: 3-5 s typical). The same on every line: it is the detector's budget, not the line's:
-#: its latest verdict (a greeting starting after 4 s of silence still gets the 3.9 s
+#: its latest verdict (a greeting starting after 4 s of silence still gets the 3.4 s
 #: it needs, drivers/dsp/amd.py) and at least half a second for the event to arrive,
 #: rounded up to a value binary floating point holds exactly (timers add it to times).
 AMD_WINDOW: Final = math.ceil((LATEST_DECISION_MS + 500) / 500) / 2
