@@ -163,7 +163,6 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             log_in(page, url, "li")
-            page.add_script_tag(url=f"{url}/static/softphone.js", type="module")
             page.wait_for_function("() => !!window.trunklineSoftphone")
             page.select_option("[data-testid=position-kind]", "browser")
             page.click("[data-testid=position-login]")
@@ -204,7 +203,6 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             # A reload: the page takes the audio back on the same call.
             page.reload()
             page.wait_for_selector("body[data-ready='1']")
-            page.add_script_tag(url=f"{url}/static/softphone.js", type="module")
             page.wait_for_function("() => window.trunklineSoftphone && "
                                    "window.trunklineSoftphone.ready()", timeout=30_000)
             assert position["call"] in [c["call"] for c in watcher.call("calls.list")]
@@ -216,7 +214,6 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             second.on("pageerror", lambda e: errors.append(str(e)))
             second.goto(f"{url}/desk")
             second.wait_for_selector("body[data-ready='1']")
-            second.add_script_tag(url=f"{url}/static/softphone.js", type="module")
             second.wait_for_function("() => window.trunklineSoftphone && "
                                      "window.trunklineSoftphone.ready()", timeout=30_000)
             page.wait_for_function("() => window.trunklineSoftphone.state === 'replaced'",

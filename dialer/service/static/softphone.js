@@ -11,8 +11,10 @@
 // (the far end's strongest frequency and both sides' levels, from Web Audio analysers:
 // the meters, and the browser tests).
 //
-// Signalling goes over a WebSocket to /api/ws (the session's cookie): softphone.offer
-// and its answer, as docs/dialer-service.md says. The page waits for its ICE candidates
+// Signalling goes over a WebSocket of its own to /api/ws (the session's cookie), opened
+// when the audio is wanted: softphone.offer and its answer, as docs/dialer-service.md
+// says; the desk's events come from desk.js (`trunkline:event` on document). The panel
+// shows only while the agent is at a browser position. The page waits for its ICE candidates
 // before it offers (one message, no trickle: the site's LAN, no STUN/TURN unless
 // window.trunklineSoftphoneOptions.iceServers lists some). A reloaded page finds the
 // agent at a browser position in the desk snapshot and connects again: the same call,
@@ -52,7 +54,16 @@ class Softphone {
     this.micAnalyser = null;
     this.farAnalyser = null;
     this.panel = null;
-    this.socket = new EventSocket("/api/ws", { onEvent: (e) => this.onEvent(e) });
+    // The page's own socket carries the desk's events (desk.js re-dispatches them on
+    // `document`); this one, opened when the audio is wanted, carries the signalling.
+    this.socket = new EventSocket("/api/ws", { onEvent: (e) => this.onSignal(e) });
+    this.socketStarted = false;
+    document.addEventListener("trunkline:event", (e) => this.onDeskEvent(e.detail || {}));
+  }
+
+  ensureSocket() {
+    if (this.socketStarted) return;
+    this.socketStarted = true;
     this.socket.start();
   }
 
@@ -70,6 +81,7 @@ class Softphone {
 
   // -- signalling over the socket ------------------------------------------------------
   request(message) {
+    this.ensureSocket();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const socket = this.socket.socket;
@@ -87,7 +99,7 @@ class Softphone {
     });
   }
 
-  onEvent(e) {
+  onSignal(e) {
     if (e.id !== undefined && this.waiting.has(e.id)) {
       const resolve = this.waiting.get(e.id);
       this.waiting.delete(e.id);
@@ -97,8 +109,10 @@ class Softphone {
     if (e.type === "softphone.replaced") {
       this.stopPeer();
       this.setState("replaced");
-      return;
     }
+  }
+
+  onDeskEvent(e) {
     if (e.type === "desk.snapshot" && !this.wanted) {
       // A reloaded page: the agent is still at a browser position -> take the audio again.
       const mine = (e.seats || []).find((s) => s.position === "browser");
@@ -300,6 +314,7 @@ class Softphone {
 
   draw() {
     if (!this.panel) return;
+    this.panel.hidden = !this.wanted && (this.state === "idle" || this.state === "ended");
     this.panel.dataset.state = this.state;
     this.panel.querySelector("[data-role=state]").textContent = this.state;
     this.panel.querySelector("[data-role=mute]").textContent = this.muted ? "Unmute" : "Mute";
