@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trunkline import __version__
 from trunkline.dialer.service.host import ServiceHost
 from trunkline.dialer.service.ratelimit import LoginLimiter
+from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_auth import (
     COOKIE,
@@ -43,11 +44,10 @@ from trunkline.dialer.service.web_auth import (
     ApiError,
     WebContext,
 )
-from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_desk_info import desk_info
-from trunkline.dialer.service.web_pages import pages, static_files
 from trunkline.dialer.service.web_machine import machine
+from trunkline.dialer.service.web_pages import pages, static_files
 from trunkline.dialer.service.web_recordings import recordings
 from trunkline.dialer.service.web_reports import reports
 from trunkline.dialer.service.web_routes import api, auth

@@ -14,7 +14,7 @@ def test_the_public_names_stay_what_we_mean() -> None:
     assert set(store_package.__all__) == {
         "GLOBAL", "MIGRATIONS", "SCHEMA_VERSION", "Claim", "InFlight", "NewContact",
         "Resolution", "Store", "StoreContacts", "StoreError", "migrate", "ROLES",
-        "AuditEntry", "User", "Viewer"}
+        "AuditEntry", "User", "Viewer", "Assignment"}
     for part in ("add_list", "add_dnc", "claim_next", "record_outcome", "abandon_counts",
                  "reconcile", "open_agent_session", "record_verdict", "transaction"):
         assert callable(getattr(Store, part)), part
