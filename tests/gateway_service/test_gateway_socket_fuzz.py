@@ -16,11 +16,12 @@ from gateway_fuzz_kit import fuzz
 from gw_service_kit import RunningGateway
 
 
-def run(cases: int) -> None:
+def run(cases: int, bystander_limit: float) -> None:
     with RunningGateway() as gw:
         specs = {spec.name: spec for spec in gw.service.registry}
         report = fuzz(str(gw.socket), specs, cases,
-                      seed=int(os.environ.get("TRUNKLINE_FUZZ_SEED", "15")))
+                      seed=int(os.environ.get("TRUNKLINE_FUZZ_SEED", "15")),
+                      bystander_limit=bystander_limit)
         print(report.line())
         alive = gw.service.engine.ticks
         assert report.problems == [], report.problems[:10]
@@ -30,11 +31,14 @@ def run(cases: int) -> None:
 
 
 def test_a_few_thousand_generated_cases() -> None:
-    run(3000)
+    # In the default run (a shared, loaded machine: the whole suite beside it) a wait
+    # only counts as a stall past 5 s; the 1 s goal is the long run's, which is run
+    # alone and prints the worst wait.
+    run(3000, bystander_limit=5.0)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif("TRUNKLINE_FUZZ_CASES" not in os.environ,
                     reason="the long fuzz run: TRUNKLINE_FUZZ_CASES=100000 (README)")
 def test_a_hundred_thousand_generated_cases() -> None:
-    run(int(os.environ["TRUNKLINE_FUZZ_CASES"]))
+    run(int(os.environ["TRUNKLINE_FUZZ_CASES"]), bystander_limit=1.0)
