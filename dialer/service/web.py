@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trunkline import __version__
-from trunkline.dialer.service.host import ServiceHost
+from trunkline.dialer.service.host import ServiceHost, Subscription
 from trunkline.dialer.service.ratelimit import LoginLimiter
 from trunkline.dialer.service.web_admin import admin
 from trunkline.dialer.service.web_assign import assign
@@ -53,7 +53,7 @@ from trunkline.dialer.service.web_reports import reports
 from trunkline.dialer.service.web_routes import api, auth
 from trunkline.dialer.service.web_softphone import read_messages, relay_for
 from trunkline.dialer.service.web_supervisor import console_api
-from trunkline.dialer.service.websessions import SessionTable
+from trunkline.dialer.service.websessions import SessionTable, WebSession
 from trunkline.dialer.store import Store
 from trunkline.dialer.webhooks.dispatcher import WebhookDispatcher
 
@@ -263,14 +263,26 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
     if session is None:
         await ws.close(code=CLOSE_SESSION_ENDED, reason="not logged in")
         return
-    await ws.accept()
-    await ws.send_json({"type": "hello", "user": session.user, "role": session.role})
-    if session.role in ("supervisor", "admin"):
-        snap = await asyncio.to_thread(ctx.host.snapshot)
-        await ws.send_json({"type": "snapshot", **snap})
-    seats = [seat for seat in await ctx.host.desk_seats()
-             if session.role in ("supervisor", "admin") or seat.get("agent") == session.user]
-    await ws.send_json({"type": "desk.snapshot", "seats": seats})
+    # Subscribed before the socket is accepted and the snapshots are taken: an event
+    # published while they are read (or just after the client saw the socket open) is
+    # queued, not lost. An event may then repeat what the snapshot says; the page applies
+    # them in order, and every change after the snapshot comes as an event too, so the
+    # last word is the latest.
+    with ctx.host.subscribe(session.user, session.role) as feed:
+        await ws.accept()
+        await ws.send_json({"type": "hello", "user": session.user, "role": session.role})
+        if session.role in ("supervisor", "admin"):
+            snap = await asyncio.to_thread(ctx.host.snapshot)
+            await ws.send_json({"type": "snapshot", **snap})
+        seats = [seat for seat in await ctx.host.desk_seats()
+                 if session.role in ("supervisor", "admin")
+                 or seat.get("agent") == session.user]
+        await ws.send_json({"type": "desk.snapshot", "seats": seats})
+        await _stream_events(ws, ctx, session, cookie, feed)
+
+
+async def _stream_events(ws: WebSocket, ctx: WebContext, session: WebSession,
+                         cookie: str | None, feed: Subscription) -> None:
     watcher = ctx.watch(session.id)
     # The softphone's signalling comes back on this socket (web_softphone.py).
     relay = relay_for(ctx.host)
@@ -278,32 +290,31 @@ async def _serve_events(ws: WebSocket, ctx: WebContext) -> None:
     async def send(event: dict[str, Any]) -> None:
         await ws.send_text(json.dumps(event, default=str))
 
-    with ctx.host.subscribe(session.user, session.role) as feed:
-        reader = asyncio.ensure_future(read_messages(ws.receive, session.user, relay, send))
-        ended = asyncio.ensure_future(watcher[1].wait())
-        try:
-            while not reader.done():
-                getter = asyncio.ensure_future(feed.get())
-                done, _ = await asyncio.wait({getter, reader, ended}, timeout=PING_EVERY,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    await ws.send_text(json.dumps(getter.result(), default=str))
-                    continue
-                getter.cancel()
-                if reader in done:
-                    break
-                # logout, user disabled or changed (at once); idle timeout (at a ping).
-                # An open page is activity: an agent waiting for calls is not idle.
-                if ended.done() or await asyncio.to_thread(ctx.session_of, cookie) is None:
-                    await relay.session_ended(session.user)  # the phone goes with it
-                    await ws.send_json({"type": "session.ended"})
-                    await ws.close(code=CLOSE_SESSION_ENDED, reason="session ended")
-                    break
-                await ws.send_json({"type": "ping", "ts": ctx.clock()})
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            reader.cancel()
-            ended.cancel()
-            ctx.unwatch(session.id, watcher)
-            await relay.page_gone(session.user, send)
+    reader = asyncio.ensure_future(read_messages(ws.receive, session.user, relay, send))
+    ended = asyncio.ensure_future(watcher[1].wait())
+    try:
+        while not reader.done():
+            getter = asyncio.ensure_future(feed.get())
+            done, _ = await asyncio.wait({getter, reader, ended}, timeout=PING_EVERY,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                await ws.send_text(json.dumps(getter.result(), default=str))
+                continue
+            getter.cancel()
+            if reader in done:
+                break
+            # logout, user disabled or changed (at once); idle timeout (at a ping).
+            # An open page is activity: an agent waiting for calls is not idle.
+            if ended.done() or await asyncio.to_thread(ctx.session_of, cookie) is None:
+                await relay.session_ended(session.user)  # the phone goes with it
+                await ws.send_json({"type": "session.ended"})
+                await ws.close(code=CLOSE_SESSION_ENDED, reason="session ended")
+                break
+            await ws.send_json({"type": "ping", "ts": ctx.clock()})
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        reader.cancel()
+        ended.cancel()
+        ctx.unwatch(session.id, watcher)
+        await relay.page_gone(session.user, send)
