@@ -51,16 +51,16 @@ def test_sample_list_is_mixed_and_sized(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_in_virtual_time(tmp_path: Path, capsys) -> None:
-    code = main(["demo", "--virtual", "--contacts", "60", "--json", "--dir",
+    code = main(["demo", "--virtual", "--contacts", "30", "--json", "--dir",
                  str(tmp_path / "demo")])
     assert code == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     summary = out["summary"]
-    assert summary["dials"] == 60
+    assert summary["dials"] == 30
     assert summary["max_live_to_agent_s"] <= 2.0
     listed = out["list"]
     outcomes = Counter(summary["outcomes"])
-    assert sum(outcomes.values()) == 60
+    assert sum(outcomes.values()) == 30
     # each kind of number ends as the plan makes it end (AMD may mistake one person)
     for behaviour, count in listed.items():
         recorded = RECORDED.get(behaviour, {behaviour})
@@ -108,7 +108,7 @@ def test_demo_serves_the_floor_on_the_api_and_a_person_logs_in_beside_it(
     port = _free_port()
     folder = tmp_path / "demo"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trunkline.cli", "demo", "--contacts", "40", "--for", "240",
+        [sys.executable, "-m", "trunkline.cli", "demo", "--contacts", "40", "--for", "100",
          "--listen", f"127.0.0.1:{port}", "--dir", str(folder)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

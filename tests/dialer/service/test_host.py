@@ -28,10 +28,15 @@ HUMANS = [f"+861381{i:07d}" for i in range(1234, 1237)]
 BUSY = [f"+86137{i:08d}" for i in range(1234, 1236)]
 
 
-def _store(folder: Path, numbers: list[str], campaign: str = "sales") -> Path:
+def _store(folder: Path, numbers: list[str], campaign: str = "sales", *,
+           error_retry: float | None = None) -> Path:
     path = folder / "dialer.sqlite"
+    strategy = Strategy(windows=ALWAYS, max_attempts=1)
+    if error_retry is not None:
+        strategy = Strategy(windows=ALWAYS, max_attempts=1,
+                            retries={**strategy.retries, "error": error_retry})
     with Store(path) as store:
-        store.create_campaign(campaign, Strategy(windows=ALWAYS, max_attempts=1), now=T0)
+        store.create_campaign(campaign, strategy, now=T0)
         store.add_list(campaign, "seed", [NewContact(n, {"name": f"c{i}"}, line=i + 2)
                                           for i, n in enumerate(numbers)], now=T0)
     return path
@@ -175,7 +180,9 @@ def test_an_agent_sees_only_its_own_events(event: dict, name: str, role: str,
 @pytest.mark.slow
 def test_what_a_crashed_service_left_open_is_settled_when_the_campaign_starts_again(
         tmp_path: Path) -> None:
-    db = _store(tmp_path, HUMANS + BUSY)
+    # the lost call is retried after the error delay: 30 s here (30 min by default, which
+    # the virtual shift would spend ticking the card for two minutes of the test's time)
+    db = _store(tmp_path, HUMANS + BUSY, error_retry=30.0)
     with Store(db) as store:  # as a kill -9 leaves it: one claimed, one dialing
         claimed = store.claim_next("sales", T0)
         dialing = store.claim_next("sales", T0)
