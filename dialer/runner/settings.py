@@ -23,8 +23,15 @@ from trunkline.errors import ConfigError
 #: ``type`` ("dialing", or "cleaning": run by ``trunkline dialer clean``),
 #: ``machine_message`` (a WAV on the gateway host left on answering machines after the
 #: beep), ``machine_message_wait`` (seconds of quiet that mark the end of the beep) and
-#: ``record_calls`` (record every call put through to an agent; default true).
-RUNNER_SETTINGS = ("type", "machine_message", "machine_message_wait", "record_calls")
+#: ``record_calls`` (record every call put through to an agent; default true);
+#: ``agent_lost`` and ``agent_lost_wait``: what a customer whose agent's browser was lost
+#: for good gets (``requeue``: the next free agent of the campaign, waiting on hold at most
+#: ``agent_lost_wait`` seconds, then the apology; ``end``: the apology at once;
+#: dialer/runner/softphone_faults.py).
+RUNNER_SETTINGS = ("type", "machine_message", "machine_message_wait", "record_calls",
+                   "agent_lost", "agent_lost_wait")
+#: What ``agent_lost`` may be.
+AGENT_LOST_POLICIES = ("requeue", "end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,8 @@ class RunnerSettings:
     machine_message: str | None = None
     machine_message_wait: float = 1.0
     record_calls: bool = True
+    agent_lost: str = "requeue"
+    agent_lost_wait: float = 30.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.record_calls, bool):
@@ -47,6 +56,13 @@ class RunnerSettings:
         if isinstance(wait, bool) or not isinstance(wait, int | float) \
                 or not 0.2 <= wait <= 10.0:
             raise ValueError(f"machine_message_wait must be in [0.2, 10] s, got {wait!r}")
+        if self.agent_lost not in AGENT_LOST_POLICIES:
+            raise ValueError(f"agent_lost must be one of {', '.join(AGENT_LOST_POLICIES)}, "
+                             f"not {self.agent_lost!r}")
+        lost_wait = self.agent_lost_wait
+        if isinstance(lost_wait, bool) or not isinstance(lost_wait, int | float) \
+                or not 0.0 <= lost_wait <= 600.0:
+            raise ValueError(f"agent_lost_wait must be in [0, 600] s, got {lost_wait!r}")
 
 
 def runner_settings(store: Store, name: str) -> RunnerSettings:

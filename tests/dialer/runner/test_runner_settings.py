@@ -76,7 +76,7 @@ def test_the_runner_settings_are_left_out_of_the_engines() -> None:
     store.create_campaign("c", config={"type": "dialing", "machine_message": "/m.wav",
                                        "machine_message_wait": 1.5}, now=T0)
     assert set(RUNNER_SETTINGS) == {"type", "machine_message", "machine_message_wait",
-                                    "record_calls"}
+                                    "record_calls", "agent_lost", "agent_lost_wait"}
     assert campaign_config(store, "c").mode is Mode.PREDICTIVE   # no unknown settings
 
 
@@ -90,3 +90,20 @@ def test_calls_are_recorded_unless_the_campaign_says_not() -> None:
     assert campaign_config(store, "off").mode is Mode.PREDICTIVE
     with pytest.raises(ConfigError, match="record_calls must be true or false"):
         runner_settings(store, "bad")
+
+
+def test_a_lost_browser_agents_customer_policy_is_checked_by_name() -> None:
+    store = open_store()
+    store.create_campaign("c", config={"agent_lost": "end", "agent_lost_wait": 5}, now=T0)
+    assert runner_settings(store, "c").agent_lost == "end"
+    assert runner_settings(store, "c").agent_lost_wait == 5
+    store.create_campaign("d", now=T0)
+    assert (runner_settings(store, "d").agent_lost,
+            runner_settings(store, "d").agent_lost_wait) == ("requeue", 30.0)
+    cases = (({"agent_lost": "drop"}, "agent_lost must be one of requeue, end"),
+             ({"agent_lost_wait": -1}, r"agent_lost_wait must be in \[0, 600\]"),
+             ({"agent_lost_wait": True}, "agent_lost_wait"))
+    for n, (bad, message) in enumerate(cases):
+        store.create_campaign(f"bad{n}", config=bad, now=T0)
+        with pytest.raises(ConfigError, match=message):
+            runner_settings(store, f"bad{n}")
