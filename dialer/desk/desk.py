@@ -380,14 +380,17 @@ class Desk:
         out: list[Out] = [ev.AgentLoggedIn(agent, tuple(seat.campaigns))]  # type: ignore[arg-type]
         return out + self._set(seat, PAUSED, LOGIN_REASON, now)
 
-    def position_lost(self, agent: str, now: float) -> list[Out]:
+    def position_lost(self, agent: str, now: float,
+                      why: str = "the position did not answer") -> list[Out]:
         """The agent's phone hung up (or never answered): the agent leaves as soon as the
-        engine lets it; a call in wrap-up gets the automatic disposition first."""
+        engine lets it; a call in wrap-up gets the automatic disposition first. A phone
+        that never answered fails this agent's login only, ``why`` on its screen (the
+        state's reason and a refused ``login``)."""
         seat = self.seats.get(agent)
         if seat is None:
             return []
         if seat.state == CONNECTING:
-            return self._gone(seat, now, "the position did not answer")
+            return [*self._gone(seat, now, why), Refused(agent, "login", why)]
         seat.leaving = True
         return self._leave_if_possible(seat, now)
 

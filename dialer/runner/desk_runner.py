@@ -116,6 +116,9 @@ NOT_YET = {
     "attended": "an attended transfer to an agent or a campaign is not carried out yet; "
                 "use a blind one, or an attended one to a number",
 }
+#: Why a position that was rung never answered, by the gateway's outcome.
+UNANSWERED = {"busy": "the position is busy", "no_answer": "the position did not answer",
+              "rejected": "the position refused the call"}
 #: How often due personal callbacks are looked for (seconds).
 CALLBACK_POLL = 5.0
 #: The gateway events about the SMS a disposition sent.
@@ -201,6 +204,8 @@ class DeskRunner(CampaignRunner):
     contacts: _DeskContacts
     #: The longest a step waits while agents are logged in (command latency).
     max_wait = 0.1
+    #: How long an agent's position rings before its login fails (seconds).
+    position_ring_timeout = 60.0
 
     def __init__(self, store: Store, campaign: str | Sequence[str], gateway: GatewayPort, *,
                  sink: Callable[[DeskEvent], None] | None = None,
@@ -223,6 +228,7 @@ class DeskRunner(CampaignRunner):
         self._consults: dict[str, _Consult] = {}           # agent -> its consultation
         self._consult_legs: dict[int, str] = {}            # consulted leg -> agent
         self._stopping: set[str] = set()
+        self._ring_expired: dict[int, bool] = {}          # positions we stopped ringing
         self.campaign_events: list[CampaignEvent] = []     # when there is no sink
         self._next_callbacks = -math.inf
         self._next_full_sync = -math.inf
@@ -485,11 +491,12 @@ class DeskRunner(CampaignRunner):
                 channel = -1
                 gw = self.gateway.originate(op.address, group=self.group, ring_timeout=60.0)
         except RpcError as err:
-            return [*self.desk.position_lost(op.agent, now),
-                    self.desk.refuse(op.agent, "login", f"cannot ring the position: {err}")]
+            return self.desk.position_lost(op.agent, now, f"cannot ring the position: {err}")
         position = _Position(gw, op.agent, channel)
         self._positions[gw] = position
         self.agent_legs[op.agent] = position
+        # an FXS phone rings until it is lifted (the gateway never gives up on it)
+        self._schedule(now + self.position_ring_timeout, "position_ring", gw)
         return []
 
     def _manual_dial(self, op: DialRequest, now: float) -> list[Any]:
@@ -814,14 +821,29 @@ class DeskRunner(CampaignRunner):
                 if not self.softphone.apologise(agent, customer, now):  # a browser's page
                     self._hangup(customer)                              # lost: apology first
             if self.agent_legs.get(agent) is position:  # not an earlier login's phone
-                self._feed(self.desk.position_lost(agent, now), now)
+                self._feed(self.desk.position_lost(agent, now, *(
+                    () if position.logged_in else (self._unanswered(position, event),))),
+                    now)
             if position.session is not None and agent not in self.engine.agents:
                 self.store.close_agent_session(position.session, now)
                 position.session = None
             if self.agent_legs.get(agent) is position and agent not in self.desk.seats:
                 del self.agent_legs[agent]
 
+    def _unanswered(self, position: _Position, event: Any) -> str:
+        """Why a position that never answered failed its agent's login."""
+        if self._ring_expired.pop(position.gw, False):
+            return f"the position did not answer within {self.position_ring_timeout:g} s"
+        outcome = event.get("outcome") or event.get("cause") or "no answer"
+        return UNANSWERED.get(str(outcome), f"the position could not be reached ({outcome})")
+
     def _on_timer(self, kind: str, key: Any, now: float) -> None:
         if kind == "wrap":
             return  # wrap-up ends with the disposition (the desk), not a timer
+        if kind == "position_ring":   # nobody lifted it: only this agent's login fails
+            position = self._positions.get(key)
+            if position is not None and not position.logged_in and not position.gone:
+                self._ring_expired[key] = True
+                self._hang_up(key)
+            return
         super()._on_timer(kind, key, now)
