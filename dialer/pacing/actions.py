@@ -50,6 +50,8 @@ class Abandon:
     target: str | None = None
 
     def __post_init__(self) -> None:
+        # a member, not a look-alike string: ``route is AbandonRoute.X`` is how it is read
+        object.__setattr__(self, "route", AbandonRoute(self.route))
         if (self.route is AbandonRoute.CAMPAIGN) != (self.target is not None):
             raise ValueError(f"call {self.call_id}: a target campaign goes with route "
                              f"'campaign' and only with it (route={self.route})")
@@ -95,6 +97,10 @@ class RecordOutcome:
     contact: Contact
     outcome: CallOutcome
     redial_not_before: float | None = None
+
+    def __post_init__(self) -> None:
+        # a member, not a look-alike string: readers compare ``outcome is CallOutcome.X``
+        object.__setattr__(self, "outcome", CallOutcome(self.outcome))
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ class Call:
     reserved: bool = False  # an agent was reserved for it when it was dialed
     state: CallState = CallState.DIALING
     answered_at: float | None = None
+    greeting_ended_at: float | None = None  # the called person's greeting ended (if known)
     deadline: float | None = None
     rerouted: bool = False
 

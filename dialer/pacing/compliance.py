@@ -63,6 +63,10 @@ class AbandonLedger:
     total_live: float = 0.0
     total_abandoned: float = 0.0
 
+    def __post_init__(self) -> None:
+        # a member, not a look-alike string: the windows are chosen by ``regime is Regime.US``
+        self.regime = Regime(self.regime)
+
     def _roll(self, t: float) -> None:
         w = window_index(self.regime, t, start=self.start, day_offset=self.day_offset)
         if w != self.window:

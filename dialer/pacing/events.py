@@ -13,6 +13,7 @@ Call events come from the gateway in the order a call lives them::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from trunkline.dialer.pacing.contacts import Contact
@@ -43,9 +44,11 @@ class AgentLoggedIn:
         names = [name for name, _ in self.campaigns]
         if len(set(names)) != len(names):
             raise ValueError(f"agent {self.agent!r} lists a campaign twice: {names}")
-        for name, level in self.campaigns:
+        for name, _ in self.campaigns:
             _check_name("campaign", name)
-            AgentLevel(level)
+        # members, not look-alike strings: the engine compares levels by identity
+        object.__setattr__(self, "campaigns",
+                           tuple((name, AgentLevel(level)) for name, level in self.campaigns))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +124,36 @@ class CallRinging:
 
 @dataclass(frozen=True, slots=True)
 class CallAnswered:
-    """Answer detection has classified the answer (human, machine or fax)."""
+    """Answer detection has classified the answer (human, machine or fax).
+
+    ``answered_at`` (the line's answer) and ``greeting_ended_at`` (the end of the called
+    person's greeting, as answer detection heard it) are on the engine's clock, or None
+    when unknown: the abandon limit runs from one of them, the one the campaign's regime
+    names (:mod:`trunkline.dialer.pacing.abandon_clock`).
+    """
 
     call_id: int
     kind: AnswerKind
+    answered_at: float | None = None
+    greeting_ended_at: float | None = None
 
     def __post_init__(self) -> None:
         _check_call(self.call_id)
-        AnswerKind(self.kind)
+        # Store the member, not the string it was given: the engine and the simulator
+        # test ``kind is AnswerKind.HUMAN``, and a plain "human" (a caller passing the
+        # wire's word) failed that identity test and was hung up as a machine.
+        object.__setattr__(self, "kind", AnswerKind(self.kind))
+        for name in ("answered_at", "greeting_ended_at"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int | float)
+                                      or isinstance(value, bool) or not math.isfinite(value)):
+                raise ValueError(f"call {self.call_id}: {name} must be a finite time or "
+                                 f"None, got {value!r}")
+        if self.answered_at is not None and self.greeting_ended_at is not None \
+                and self.greeting_ended_at < self.answered_at:
+            raise ValueError(f"call {self.call_id}: the greeting cannot end "
+                             f"({self.greeting_ended_at}) before the answer "
+                             f"({self.answered_at})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +165,8 @@ class CallFailed:
 
     def __post_init__(self) -> None:
         _check_call(self.call_id)
-        if CallOutcome(self.outcome) not in FAILURE_OUTCOMES:
+        object.__setattr__(self, "outcome", CallOutcome(self.outcome))  # a member, see above
+        if self.outcome not in FAILURE_OUTCOMES:
             allowed = ", ".join(sorted(FAILURE_OUTCOMES))
             raise ValueError(f"call {self.call_id}: {self.outcome!r} is not a failure "
                              f"outcome; expected one of {allowed}")
