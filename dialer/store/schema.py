@@ -376,6 +376,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE attempt ADD COLUMN answered_kind TEXT;
     ALTER TABLE attempt ADD COLUMN bridged_at REAL;
     """,
+    # 11: the two moments the regulators count the 2 s abandon limit from (issue 15,
+    # item 3): the line's answer (Ofcom) and the end of the called person's greeting
+    # (16 CFR 310.4(b)(4)(iii)); ``answered_at`` is when answer detection said "human".
+    # With ``bridged_at`` (or ``ended_at`` for an abandon) they give each call's delays.
+    """
+    ALTER TABLE attempt ADD COLUMN line_answered_at REAL;
+    ALTER TABLE attempt ADD COLUMN greeting_ended_at REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
