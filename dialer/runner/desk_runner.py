@@ -220,7 +220,8 @@ class DeskRunner(CampaignRunner):
                          site or SiteDesk(store.pause_codes()))
         self.sink = sink
         self.hold_file = hold_file
-        #: A browser position losing its audio mid-call (issue 19: hold, then apology).
+        #: A browser position losing its audio mid-call (issue 19: hold, then the
+        #: campaign's agent_lost policy: the next free agent, or the apology).
         self.softphone = SoftphoneFaults(self)
         self.desk_events: list[DeskEvent] = []   # when there is no sink (tests)
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -270,11 +271,15 @@ class DeskRunner(CampaignRunner):
             deadline = min(deadline, desk)
         if self.desk.seats:
             deadline = min(deadline, now + self.max_wait)
+        softphone = self.softphone.next_deadline()
+        if softphone is not None:
+            deadline = min(deadline, softphone)
         return deadline
 
     def _after_events(self, now: float) -> None:
         super()._after_events(now)
         self._feed(self.desk.tick(now), now)
+        self.softphone.tick(now)   # customers of lost browsers to the next free agent
         if now >= self._next_full_sync:   # a safety net: the floor follows the engine
             self._next_full_sync = now + 1.0
             self._feed(self._sync(list(self.desk.seats), now), now)
@@ -818,8 +823,8 @@ class DeskRunner(CampaignRunner):
             if current is not None and current.state is AgentState.TALKING \
                     and current.call_id in self.customers:
                 customer = self.customers[current.call_id].gw
-                if not self.softphone.apologise(agent, customer, now):  # a browser's page
-                    self._hangup(customer)                              # lost: apology first
+                if not self.softphone.position_ended(agent, customer, now):  # a page lost:
+                    self._hangup(customer)                       # requeue or apology first
             if self.agent_legs.get(agent) is position:  # not an earlier login's phone
                 self._feed(self.desk.position_lost(agent, now, *(
                     () if position.logged_in else (self._unanswered(position, event),))),

@@ -3,15 +3,21 @@
 A browser position (the softphone) whose page vanishes (the network drops, the tab is
 closed, ICE fails) is not hung up at once: the gateway keeps its call ``[webrtc]
 reconnect`` seconds for the page to come back (a reload resumes the same call). Meanwhile
-the customer must not hear silence:
+the customer must never hear silence:
 
 - the page's audio is **lost** (``webrtc.state`` lost/closed) while the agent talks to a
   customer: the customer hears the campaign's hold music (``hold_file``), or without one
-  the zone's call-waiting tone, over the (now silent) agent;
-- the page comes back (``connected``): the hold sound stops, the conversation goes on;
-- the position ends without the page coming back: the customer hears the apology
-  (``abandon_file``, else ``abandon_tone`` for ``abandon_seconds``) and the call ends
-  (the policy for now; handing the customer back to the queue is not built).
+  the zone's call-waiting tone, over the (now silent) agent; the agent's screen is told
+  why (a ``audio_lost`` call note with the gateway's reason, e.g. ``ice_failed``);
+- the page comes back (``connected``): the hold sound stops, the conversation goes on
+  (``audio_back``);
+- the position ends without the page coming back: the campaign's ``agent_lost`` policy
+  (dialer/runner/settings.py) decides. ``requeue`` (the default): the customer stays on
+  hold and is handed to the next agent of the call's campaign who is free, as a transfer
+  to the campaign (screen pop, the disposition that agent's to save), waiting at most
+  ``agent_lost_wait`` seconds; nobody free by then, or ``end``: the customer hears the
+  apology (``abandon_file``, else ``abandon_tone`` for ``abandon_seconds``) and the call
+  ends.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trunkline.dialer.desk.desk import agents_concerned
+from trunkline.dialer.desk.outputs import CallNote
+from trunkline.dialer.errors import DialerError
+from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.runner.settings import RunnerSettings
 from trunkline.dialer.vocab import AgentState
 from trunkline.gateway.rpc.errors import RpcError
 
@@ -38,16 +49,31 @@ class _Held:
     since: float
 
 
+@dataclass(slots=True)
+class _Requeued:
+    """A customer on hold for the next free agent of ``campaign``."""
+
+    call_id: int           # the engine's call
+    customer: int          # its gateway call
+    agent: str             # the agent whose browser was lost
+    campaign: str
+    deadline: float        # the apology then, if nobody took it
+
+
 class SoftphoneFaults:
     """The runner's side of a browser position losing its audio (see the module
-    docstring). ``on_event`` takes the ``webrtc.state`` events (and the apology's end)."""
+    docstring). ``on_event`` takes the ``webrtc.state`` events (and the apology's end);
+    ``position_ended`` applies the policy; ``tick`` hands waiting customers on."""
 
     def __init__(self, runner: DeskRunner) -> None:
         self.runner = runner
         self.held: dict[str, _Held] = {}         # agent -> its customer, on hold
+        self.requeued: dict[int, _Requeued] = {} # customer -> waiting for another agent
         self.apologising: set[int] = set()       # customers hearing the apology
         self.lost = 0                            # pages lost with a customer on the line
         self.resumed = 0                         # ... that came back in time
+        self.handed_on = 0                       # customers another agent took
+        self.apologies = 0                       # customers sent away with the apology
 
     def on_event(self, event: Any, now: float) -> bool:
         """True when the event was the softphone's (the runner need not look further)."""
@@ -62,25 +88,79 @@ class SoftphoneFaults:
             return True
         state = event.get("state")
         if state in ("lost", "closed"):
+            reason = str(event.get("reason") or state)
             customer = self._customer_of(agent)
             if customer is not None and agent not in self.held:
                 self.held[agent] = _Held(customer, now)
                 self.lost += 1
                 self._play_hold(customer)
+            if customer is not None:
+                self._note(agent, "audio_lost", reason, now)
         elif state == "connected" and agent in self.held:
             held = self.held.pop(agent)
             self.resumed += 1
             with contextlib.suppress(RpcError):   # the customer may have left meanwhile
                 self.runner.gateway.stop_play(held.customer)
+            self._note(agent, "audio_back", "", now)
         return True
 
-    def apologise(self, agent: str, customer: int, now: float) -> bool:
+    def position_ended(self, agent: str, customer: int, now: float) -> bool:
         """The agent's position ended while its customer was on hold for a lost page:
-        the apology, then the end (True); False when the page was not lost (the runner
-        hangs the customer up as for any position)."""
+        the campaign's ``agent_lost`` policy (True); False when the page was not lost
+        (the runner hangs the customer up as for any position)."""
         held = self.held.pop(agent, None)
         if held is None or held.customer != customer:
             return False
+        runner = self.runner
+        current = runner.engine.agents.get(agent)
+        call = runner.engine.calls.get(current.call_id) \
+            if current is not None and current.call_id is not None else None
+        if call is not None:
+            settings = runner.settings.get(call.campaign) or RunnerSettings()
+            if settings.agent_lost == "requeue" and settings.agent_lost_wait > 0:
+                self.requeued[customer] = _Requeued(call.id, customer, agent, call.campaign,
+                                                    now + settings.agent_lost_wait)
+                return True       # still on hold; tick() hands it on
+        return self._apologise(customer, now)
+
+    def tick(self, now: float) -> None:
+        """Hand each waiting customer to a free agent of its campaign; the apology for
+        those who waited ``agent_lost_wait`` in vain; forget those who hung up."""
+        runner = self.runner
+        for customer, waiting in list(self.requeued.items()):
+            if customer not in runner.translator.calls \
+                    or waiting.call_id not in runner.engine.calls:
+                del self.requeued[customer]      # the customer hung up meanwhile
+            elif self._hand_on(waiting, now):
+                del self.requeued[customer]
+                self.handed_on += 1
+            elif now >= waiting.deadline:
+                del self.requeued[customer]
+                self._apologise(customer, now)
+
+    def next_deadline(self) -> float | None:
+        return min((w.deadline for w in self.requeued.values()), default=None)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _hand_on(self, waiting: _Requeued, now: float) -> bool:
+        """The call to the next free agent of its campaign, as a transfer to the
+        campaign (the engine picks the agent; False when none is free)."""
+        runner = self.runner
+        event = ev.CallTransferred(waiting.call_id, campaign=waiting.campaign)
+        concerned = agents_concerned(runner.engine, event)
+        try:
+            actions = runner.engine.handle(event, now)
+        except DialerError:
+            return False
+        with contextlib.suppress(RpcError):       # the hold sound may have ended
+            runner.gateway.stop_play(waiting.customer)
+        runner._connected.pop(waiting.call_id, None)
+        runner._feed([*runner.desk.transfer_done(waiting.agent, waiting.campaign,
+                                                 to_agent=True),
+                      *runner._apply(actions, now, concerned)], now)
+        return True
+
+    def _apologise(self, customer: int, now: float) -> bool:
         runner = self.runner
         try:
             if runner.abandon_file:
@@ -92,9 +172,14 @@ class SoftphoneFaults:
                 runner._schedule(now + runner.abandon_seconds, "hangup", customer)
         except RpcError:
             return False
+        self.apologies += 1
         return True
 
-    # -- helpers ---------------------------------------------------------------------------
+    def _note(self, agent: str, what: str, detail: str, now: float) -> None:
+        """Tell the agent's screen (and the supervisors') what happened to the audio."""
+        if agent in self.runner.desk.seats:
+            self.runner._feed([CallNote(agent, what, detail)], now)
+
     def _agent_of(self, call: Any) -> str | None:
         return next((p.agent for p in self.runner.agent_legs.values() if p.gw == call), None)
 

@@ -23,7 +23,8 @@ from trunkline.gateway.webrtc.settings import SoftphoneSettings
 def test_a_browser_agent_takes_a_predictive_call_on_its_webrtc_position(tmp_path: Path
                                                                          ) -> None:
     store = make_store(tmp_path, campaign="loans", ranges=HUMANS,
-                       config={"mode": "predictive", "ring_timeout": 20.0})
+                       config={"mode": "predictive", "ring_timeout": 20.0,
+                               "agent_lost": "end"})
     store.save_desk_config("loans", DeskConfig.from_dict("loans", DESK))
     # The customers talk 8-20 s: the page may be gone 2 s before the position ends.
     gateway = InProcessGateway(start=T0, config=GatewayConfig(
@@ -55,8 +56,9 @@ def test_a_browser_agent_takes_a_predictive_call_on_its_webrtc_position(tmp_path
         softphone.report(page, "connected")
         step_until(runner, lambda: gateway.engine.calls[customer].play is None, 5)
         assert gateway.engine.calls[customer].bridged_to == position
-        # Lost for good: after [webrtc] reconnect (2 s) the position ends; the customer
-        # hears the apology (the abandon tone), then the call ends; the agent leaves.
+        # Lost for good: after [webrtc] reconnect (2 s) the position ends; the campaign's
+        # agent_lost = "end": the customer hears the apology (the abandon tone), then the
+        # call ends; the agent leaves (requeue: test_softphone_requeue.py).
         softphone.report(page, "lost", "ice_failed")
         step_until(runner, lambda: position not in gateway.engine.calls, 30)
         assert gateway.engine.calls[customer].play.name == "tone:info"
