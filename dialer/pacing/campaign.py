@@ -51,6 +51,11 @@ class CampaignConfig:
     #: live answers a precise or predictive campaign sees before it dials beyond its free
     #: agents (the engine's conservative start, issue 15 item 3); 0 turns it off
     warmup_live: int = 20
+    #: predictive mode's agent-wait objective (seconds; 0: none; other modes ignore it,
+    #: so a supervisor may switch modes without clearing it): the mean time an agent
+    #: waits between calls that the pacer aims at, under the abandon target (which stays
+    #: the ceiling: a shorter wait is never bought with abandons over it)
+    agent_wait_target: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -103,6 +108,9 @@ class CampaignConfig:
             raise ValueError(f"{where}: pace_interval must be in [0.05, 10] s")
         if not 0.0 < self.precise_target < 0.5:
             raise ValueError(f"{where}: precise_target must be in (0, 0.5)")
+        if not 0.0 <= self.agent_wait_target <= 600.0:
+            raise ValueError(f"{where}: agent_wait_target must be in [0, 600] s (0: none), "
+                             f"got {self.agent_wait_target}")
         if self.preview_timeout <= 0:
             raise ValueError(f"{where}: preview_timeout must be > 0")
         if not 0.0 <= self.amd_false_positive_rate < 1.0:

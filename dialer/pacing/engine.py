@@ -78,6 +78,7 @@ from trunkline.dialer.pacing.pacers import (
     RatioPacer,
     RiskController,
     VicidialPacer,
+    WaitController,
 )
 from trunkline.dialer.vocab import (
     AbandonRoute,
@@ -120,7 +121,9 @@ def make_pacer(config: CampaignConfig, model: CampaignModel) -> Pacer:
         return ModelPacer(model, ctl, grace=0.0, precise=True)
     if mode is Mode.PREDICTIVE:
         ctl = RiskController(config.target_abandon, alpha=config.target_abandon)
-        return ModelPacer(model, ctl, grace=config.abandon_after, precise=False)
+        wait = (WaitController(config.agent_wait_target, alpha=config.target_abandon)
+                if config.agent_wait_target > 0 else None)
+        return ModelPacer(model, ctl, grace=config.abandon_after, precise=False, wait=wait)
     if mode is Mode.VICIDIAL:
         return VicidialPacer(
             limit=config.cap or config.target_abandon, max_level=config.vicidial_max_level,
@@ -531,6 +534,10 @@ class Engine:
     def _connect(self, agent: Agent, call: Call, now: float, out: list[Action]) -> None:
         home = self._runs[agent.home]
         home.home_ready.pop(agent.id, None)
+        run = self._runs.get(call.origin)   # the campaign whose dial it was
+        if run is not None and agent.state is AgentState.READY:
+            # the agent's wait: ready since agent.since (the agent-wait objective)
+            run.pacer.on_connect(now, max(0.0, now - agent.since))
         agent.fire("connect", now)
         agent.call_id = call.id
         call.agent = agent.id

@@ -68,6 +68,9 @@ class Pacer:
                         window_live: float, window_abandoned: float) -> None:
         """A live answer was settled: connected at once, connected late, or abandoned."""
 
+    def on_connect(self, now: float, agent_wait: float) -> None:
+        """A call was put through to an agent who had waited ``agent_wait`` seconds."""
+
 
 class RatioPacer(Pacer):
     """Progressive (whole ratio) and power (fractional): lines per ready agent.
@@ -137,6 +140,45 @@ class RiskController:
         self.log_alpha = min(max(self.log_alpha + step, self.lo), self.hi)
 
 
+class WaitController:
+    """Predictive mode's agent-wait objective: a second risk limit that moves so the
+    mean time agents wait between calls tracks ``target`` seconds.
+
+    Why a second limit, not a new setpoint for the abandon loop: the abandon target is
+    the site's promise to the regulator, the wait a productivity goal. The pacer dials
+    at the lower of the two limits, so a long wait raises this one only up to the
+    abandon loop's limit (it is held there: no wind-up while abandons bind), and a wait
+    shorter than the target lowers it below, giving up a little occupancy for fewer
+    abandons, which is what a site setting a wait target asks for.
+
+    Each connect moves ``log(alpha)`` by ``eta`` times the wait's relative error, clipped
+    to [-1, 1]: stationary when waits average the target (Robbins-Monro in log space,
+    as :class:`RiskController`).
+    """
+
+    def __init__(self, target: float, *, alpha: float, eta: float = 0.1,
+                 bounds: tuple[float, float] = (1e-4, 0.6)) -> None:
+        self.target = target
+        self.log_alpha = math.log(alpha)
+        self.eta = eta
+        self.lo, self.hi = math.log(bounds[0]), math.log(bounds[1])
+        self.waits = 0
+        self.mean_wait = 0.0
+
+    @property
+    def alpha(self) -> float:
+        return math.exp(self.log_alpha)
+
+    def observe(self, wait: float, ceiling: float) -> None:
+        """One connect after ``wait`` seconds; ``ceiling`` is the abandon loop's limit."""
+        self.waits += 1
+        self.mean_wait += (wait - self.mean_wait) / self.waits
+        error = (wait - self.target) / max(self.target, 1.0)
+        step = self.eta * min(max(error, -1.0), 1.0)
+        hi = min(self.hi, math.log(ceiling))
+        self.log_alpha = min(max(self.log_alpha + step, self.lo), hi)
+
+
 class _Table:
     """``P(done within the horizons | elapsed)`` on a grid of elapsed times, with the
     Bernoulli variance beside it, so a decision is one fancy-index and one sum."""
@@ -175,9 +217,11 @@ class ModelPacer(Pacer):
     """
 
     def __init__(self, model: CampaignModel, controller: RiskController, *, grace: float,
-                 precise: bool, refresh: float = 30.0) -> None:
+                 precise: bool, refresh: float = 30.0,
+                 wait: WaitController | None = None) -> None:
         self.model = model
         self.controller = controller
+        self.wait = wait
         self.grace = grace
         self.precise = precise
         self.refresh = refresh
@@ -218,7 +262,7 @@ class ModelPacer(Pacer):
         mu0 = stats[:_K] + (view.ready - view.waiting)
         var0 = stats[_K:] + 1e-4
         b = self._b
-        alpha = self.controller.alpha
+        alpha = self.alpha
         rows = view.room
         if alpha * _K < 0.5 and b[-1] > 0:
             # risk(n) >= phi_last(n) / K, which passes alpha once mu_last(n) < 0.5
@@ -239,6 +283,18 @@ class ModelPacer(Pacer):
         return Decision(dials, reason, alpha=alpha, risk_next=nxt, expected_free=free,
                         expected_answers=view.waiting + (float(ring[:_K].sum()) / _K
                                                          if len(view.pending) else 0.0))
+
+    @property
+    def alpha(self) -> float:
+        """The risk limit dials are held to: the abandon loop's, or the agent-wait
+        loop's when that is lower."""
+        if self.wait is None:
+            return self.controller.alpha
+        return min(self.controller.alpha, self.wait.alpha)
+
+    def on_connect(self, now: float, agent_wait: float) -> None:
+        if self.wait is not None:
+            self.wait.observe(agent_wait, self.controller.alpha)
 
     def on_live_outcome(self, now: float, *, at_once: bool, abandoned: bool,
                         window_live: float, window_abandoned: float) -> None:

@@ -73,7 +73,7 @@ TOP_KEYS = {
 TALK_KEYS = {"distribution", "mean", "sigma", "low", "high"}
 MODE_KEYS = {
     "name", "target_abandon", "ratio", "precise_target", "max_lines_per_agent",
-    "pace_interval", "abandon_route",
+    "pace_interval", "abandon_route", "agent_wait_target",
 }
 COMPLIANCE_KEYS = {"regime", "amd_false_positive_rate", "abandon_after"}
 CAMPAIGN = "sim"
@@ -237,6 +237,8 @@ def scenario_from(doc: TomlDocument) -> Scenario:
             pace_interval=mode_r.number("pace_interval", 1.0, low=0.05, high=10.0),
             precise_target=mode_r.number("precise_target", 0.004, low=0.0, high=0.5,
                                          low_open=True),
+            agent_wait_target=mode_r.number("agent_wait_target", 0.0, low=0.0,
+                                            high=600.0),
             amd_false_positive_rate=comp_r.number("amd_false_positive_rate", 0.02,
                                                   low=0.0, high=0.99),
         )

@@ -2,7 +2,8 @@
 
 A supervisor changes a running campaign's ``mode``, ``target_abandon``, ``ratio``,
 ``precise_target`` (the share of live answers precise mode lets find no agent at once:
-its connect-rate target) and calling ``windows``. Each change is checked exactly as a
+its connect-rate target), ``agent_wait_target`` (predictive mode's agent-wait objective)
+and calling ``windows``. Each change is checked exactly as a
 campaign file is (the engine's :class:`~trunkline.dialer.pacing.campaign.CampaignConfig`
 and the strategy's :class:`~trunkline.dialer.campaigns.strategies.Windows`, with the
 same messages naming the setting), stored in the campaign's row (a restart keeps it),
@@ -30,7 +31,7 @@ from trunkline.errors import ConfigError
 __all__ = ["LIVE_KEYS", "LiveChange", "apply_live_change", "check_live_change"]
 
 #: What a supervisor may change while a campaign runs.
-PACING_KEYS = ("mode", "target_abandon", "ratio", "precise_target")
+PACING_KEYS = ("mode", "target_abandon", "ratio", "precise_target", "agent_wait_target")
 LIVE_KEYS = (*PACING_KEYS, "windows")
 _WINDOW_KEYS = frozenset({"mon", "tue", "wed", "thu", "fri", "sat", "sun", "default",
                           "holidays"})

@@ -71,6 +71,11 @@ class SettingsBody(Strict):
                                          description="precise mode's connect-rate target: "
                                                      "the share of live answers that may "
                                                      "find no agent at once")
+    agent_wait_target: float | None = Field(
+        default=None, ge=0, le=600,
+        description="predictive mode's agent-wait objective: the mean seconds an agent "
+                    "waits between calls that pacing aims at, under the abandon target "
+                    "(which stays the ceiling); 0 turns it off")
     windows: dict[str, list[str]] | None = Field(
         default=None, description='calling windows, as in a strategy file: {"default": '
                                   '["09:00-12:00", "13:30-20:00"], "sat": [], '
@@ -152,7 +157,8 @@ async def _audited(request: Request, session: WebSession, action: str, target: s
 @console_api.patch(
     "/campaigns/{name}/settings", response_model=SettingsResult, tags=["campaigns"],
     summary="Change a campaign's pacing and windows",
-    description="Change mode, target_abandon, ratio, precise_target and calling windows, "
+    description="Change mode, target_abandon, ratio, precise_target, agent_wait_target and "
+                "calling windows, "
                 "checked as a campaign file is (422 naming the setting; nothing changes). "
                 "A running campaign's engine applies them at its next decision; the "
                 "campaign's stored settings change too (a restart keeps them). "
