@@ -212,6 +212,7 @@ class FloorWatch:
             "window": {"live": c.window_live, "abandoned": c.window_abandoned,
                        "rate": round(rate, 4)},
             "cap": limit, "cap_from": "regime" if c.cap is not None else "target",
+            "target_abandon": c.target_abandon,
             "level": level, "near_at": round(self.near_share * limit, 4),
             "penetration": penetration, "contacts": c.contacts, "open": c.open,
             "ready": ready, "talking": talking,

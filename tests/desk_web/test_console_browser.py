@@ -81,6 +81,8 @@ def test_pacing_changed_from_the_page(service: tuple[str, Any]) -> None:
     page.fill("[data-testid=settings-target-abandon]", "2")
     page.click("[data-testid=settings-apply]")
     page.wait_for_selector("[data-testid=toast]:has-text('target_abandon 0.03 → 0.02')")
+    page.wait_for_selector(  # the floor shows the target the pacing engine now holds
+        f"{row} [data-testid=target-abandon]:has-text('target 2.0%')", timeout=5_000)
     boss = _agent(url, "boss")
     entries = boss.get("/api/audit", params={"action": "campaign.settings"}).json()
     assert [e["details"]["result"] for e in entries][:2] == ["ok", "refused"]

@@ -8,11 +8,13 @@ import { Api, EventSocket } from "./api.js";
 import { I18n } from "./i18n.js";
 import { languagePicker } from "./lang-picker.js";
 import { CONSOLE_STRINGS } from "./console-strings.js";
+import { Reports } from "./console-reports.js";
+import { Recordings } from "./console-recordings.js";
 
 const i18n = new I18n(CONSOLE_STRINGS);
 const api = new Api();
 const $ = (id) => document.getElementById(id);
-const state = { floor: null, position: null, alarms: [], settingsFor: null, me: null };
+const state = { floor: null, position: null, alarms: [], settingsFor: null, me: null, tab: "floor" };
 
 // -- small DOM helpers (text only) ---------------------------------------------------------
 
@@ -66,6 +68,8 @@ function applyTexts() {
   for (const node of document.querySelectorAll("[data-ct]")) node.textContent = i18n.t(node.dataset.ct);
   $("lang").setAttribute("aria-label", i18n.t("lang.choose"));
   document.title = i18n.t("page_title");
+  reports.render();        // charts and tables in the new language (from the rows held)
+  recordings.render();
   render();
 }
 
@@ -80,6 +84,10 @@ function gauge(c) {
   const text = el("div", { cls: "gauge-text" },
     el("span", { cls: "level-tag", text: i18n.t(`level.${c.level}`) }),
     ` ${pct(c.window.rate, 2)} / ${pct(c.cap)} (${i18n.t(`cap.${c.cap_from}`)})`);
+  if (c.target_abandon !== undefined && c.target_abandon !== null) {
+    text.append(el("span", { cls: "gauge-target", attrs: { "data-testid": "target-abandon" },
+                             text: ` · ${i18n.t("gauge.target", { target: pct(c.target_abandon) })}` }));
+  }
   return el("div", { cls: `gauge level-${c.level}`, attrs: { "data-testid": "gauge", "data-level": c.level } },
     el("div", { cls: "gauge-track" }, fill, near), text);
 }
@@ -178,6 +186,23 @@ function renderPosition() {
   if (p.monitoring) text += ` · ${i18n.t("position.on", { agent: p.monitoring, mode: i18n.t(`mode.${p.mode}`) })}`;
   $("position-status").textContent = text;
   $("position-status").dataset.mode = p.mode || "";
+}
+
+// -- tabs: the floor, reports, recordings ------------------------------------------------
+
+const reports = new Reports({
+  api, i18n, $, toast: (text, bad) => toast(text, bad),
+  campaigns: () => (state.floor ? state.floor.campaigns.map((c) => c.name) : []),
+});
+const recordings = new Recordings({ api, i18n, $, toast: (text, bad) => toast(text, bad) });
+
+function showTab(tab) {
+  state.tab = tab;
+  for (const b of document.querySelectorAll("[data-tab]")) b.classList.toggle("active", b.dataset.tab === tab);
+  for (const name of ["floor", "reports", "recordings"]) $(`view-${name}`).classList.toggle("hidden", name !== tab);
+  document.body.dataset.tab = tab;
+  if (tab === "reports") reports.load();
+  if (tab === "recordings" && !recordings.items.length) recordings.search();
 }
 
 function render() {
@@ -292,6 +317,9 @@ async function main() {
     return;
   }
   state.position = await act(() => api.get("/api/supervisor/position"));
+  reports.start();
+  recordings.start();
+  for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("position-form").addEventListener("submit", positionLogin);
   $("settings-form").addEventListener("submit", applySettings);
   $("settings-close").addEventListener("click", () => $("settings-form").classList.add("hidden"));

@@ -1,0 +1,81 @@
+// console-recordings.js - the console's Recordings tab: search the calls' recordings by
+// agent (工号), number, campaign and disposition (GET /api/recordings, newest first) and
+// play one in the page's <audio> player (GET /api/recordings/{id}/audio: the stereo WAV,
+// customer left and agent right, with Range so the player seeks), or download it (the
+// download is audited by the API). Scoring against a QA form is the API's
+// (docs/quality-and-reports.md); the page lists the latest score.
+
+function el(tag, { text, cls, attrs } = {}, ...children) {
+  const n = document.createElement(tag);
+  if (text !== undefined && text !== null) n.textContent = String(text);
+  if (cls) n.className = cls;
+  for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, v);
+  n.append(...children);
+  return n;
+}
+
+export class Recordings {
+  /** @param {{ api: any, i18n: any, $: (id: string) => HTMLElement,
+   *            toast: (text: string, bad?: boolean) => void }} deps */
+  constructor(deps) {
+    Object.assign(this, deps);
+    this.items = [];
+    this.playing = null;
+  }
+
+  start() {
+    this.$("rec-form").addEventListener("submit", (e) => { e.preventDefault(); this.search(); });
+  }
+
+  async search() {
+    const q = new URLSearchParams({ per_page: "50" });
+    for (const [id, key] of [["rec-agent", "agent"], ["rec-number", "number"],
+                             ["rec-campaign", "campaign"], ["rec-disposition", "disposition"]]) {
+      const v = this.$(id).value.trim();
+      if (v) q.set(key, v);
+    }
+    try {
+      const page = await this.api.get(`/api/recordings?${q}`);
+      this.items = page.items;
+      this.$("rec-total").textContent = this.i18n.t("rec.total", { n: page.total });
+      this.render();
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+    }
+  }
+
+  play(r) {
+    const player = this.$("rec-player");
+    this.playing = r.id;
+    player.src = `/api/recordings/${r.id}/audio`;
+    player.dataset.recording = String(r.id);
+    this.$("rec-now").textContent = this.i18n.t("rec.now", {
+      agent: r.agent, number: r.number, at: new Date(r.started_at * 1000).toLocaleString() });
+    player.play().catch((err) => this.toast(this.i18n.t("error.generic", { message: err.message }), true));
+    this.render();
+  }
+
+  render() {
+    const t = (k, p) => this.i18n.t(k, p);
+    const rows = this.items.map((r) => {
+      const play = el("button", { text: t("rec.play"), cls: r.id === this.playing ? "btn active" : "btn",
+                                  attrs: { type: "button", "data-testid": "rec-play" } });
+      play.disabled = r.state !== "complete";
+      play.addEventListener("click", () => this.play(r));
+      const download = el("a", { text: t("rec.download"), cls: "btn ghost",
+                                 attrs: { href: `/api/recordings/${r.id}/audio?download=true`,
+                                          download: "", "data-testid": "rec-download" } });
+      return el("tr", { attrs: { "data-recording": r.id, "data-agent": r.agent } },
+        el("td", { text: new Date(r.started_at * 1000).toLocaleString() }),
+        el("td", { text: r.agent }),
+        el("td", { text: r.number }),
+        el("td", { text: r.campaign }),
+        el("td", { cls: "num", text: r.duration === null ? "–" : `${r.duration.toFixed(1)} s` }),
+        el("td", { text: r.disposition || "–" }),
+        el("td", { cls: "num", text: r.qa_score === null ? "–" : r.qa_score.toFixed(0) }),
+        el("td", {}, el("div", { cls: "actions" }, play, download)));
+    });
+    this.$("rec-rows").replaceChildren(...rows);
+    this.$("rec-none").classList.toggle("hidden", rows.length > 0);
+  }
+}

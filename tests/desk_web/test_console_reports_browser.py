@@ -1,0 +1,156 @@
+"""The supervisor console's Recordings and Reports tabs in a real browser (headless
+Chromium) against ``trunkline dialer serve --virtual``: an agent takes one call of the
+predictive campaign on the emulated card (through the desk API), then the supervisor
+finds that call's recording and plays it in the page's player (the audio element
+loads and plays), sees the day's charts drawn from the report API (connects per hour,
+the regulated-window abandon rate with a line at the cap), downloads the day's workbook
+and a chart's CSV (contents read), and sees the tab in Chinese. (Whispering and the
+pacing change are in test_console_browser.py.)"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from desk_browser_kit import PASSWORDS, browser, chromium_missing, make_db, served, start_campaign
+
+pytestmark = pytest.mark.slow
+
+
+def _login(url: str, name: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=30.0)
+    token = client.post("/api/login", json={"name": name, "password": PASSWORDS[name]}
+                        ).json()["csrf_token"]
+    client.headers.update({"X-CSRF-Token": token, "Origin": url})
+    return client
+
+
+def _wait(what: str, check: Any, seconds: float) -> Any:
+    end = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _one_call(url: str) -> dict[str, Any]:
+    """Agent li at FXS 71 takes one call, hangs up, saves a disposition and pauses;
+    returns the call's recording row once it is complete."""
+    li, boss = _login(url, "li"), _login(url, "boss")
+    assert li.post("/api/desk/login", json={"position": "fxs", "address": "71",
+                                             "campaigns": [{"name": "loans"}]}
+                   ).status_code == 202
+
+    def state() -> str:
+        agents = boss.get("/api/floor").json()["agents"]
+        return next((a["state"] for a in agents if a["agent"] == "li"), "")
+
+    _wait("li logged in", lambda: state() == "paused", 60)
+    assert li.post("/api/desk/ready").status_code == 202
+    _wait("li on a call", lambda: state() == "talking", 60)
+    time.sleep(1.5)                                    # some audio in the recording
+    assert li.post("/api/desk/hangup").status_code == 202
+    _wait("li in wrap-up", lambda: state() == "wrap_up", 20)
+    assert li.post("/api/desk/disposition", json={"code": "wrong_party", "then": "pause",
+                                                  "reason": "break"}).status_code == 202
+    return _wait("the recording", lambda: next(iter(boss.get(
+        "/api/recordings", params={"agent": "li", "state": "complete"}).json()["items"]),
+        None), 20)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, dict]]:
+    why = chromium_missing()
+    if why:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI: the browser tests must run: {why}")
+        pytest.skip(why)
+    db = make_db(Path(tmp_path_factory.mktemp("console-reports")))
+    with served(db) as url, browser() as chromium:
+        start_campaign(url)
+        yield url, chromium, _one_call(url)
+
+
+def _console(chromium: Any, url: str, locale: str = "en-US") -> Any:
+    context = chromium.new_context(locale=locale, timezone_id="Asia/Shanghai",
+                                   viewport={"width": 1400, "height": 1000},
+                                   accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{url}/?next=/console")
+    page.fill("#name", "boss")
+    page.fill("#password", PASSWORDS["boss"])
+    page.click("#login-submit")
+    page.wait_for_url(f"{url}/console")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    return page
+
+
+def test_a_supervisor_finds_and_plays_the_recording_of_a_call(
+        service: tuple[str, Any, dict]) -> None:
+    url, chromium, recording = service
+    page = _console(chromium, url)
+    page.click("[data-testid=tab-recordings]")
+    page.fill("[data-testid=rec-agent]", "li")
+    page.click("[data-testid=rec-search]")
+    row = f"[data-testid=rec-table] tr[data-recording='{recording['id']}']"
+    page.wait_for_selector(row)
+    assert recording["number"] in page.text_content(row)
+    assert "wrong_party" in page.text_content(row)
+    page.click(f"{row} [data-testid=rec-play]")
+    player = "[data-testid=rec-player]"
+    page.wait_for_function(  # loaded (metadata and data), playing, time moving
+        "s => { const a = document.querySelector(s); return a.readyState >= 2 && "
+        "!a.paused && a.currentTime > 0 && a.duration > 1; }", arg=player, timeout=10_000)
+    assert page.get_attribute(player, "data-recording") == str(recording["id"])
+    assert abs(page.eval_on_selector(player, "a => a.duration")
+               - recording["duration"]) < 1.0
+    assert page.eval_on_selector(player, "a => a.error") is None
+    assert "Playing: li with" in page.text_content("[data-testid=rec-now]")
+
+
+def test_the_days_charts_and_downloads(service: tuple[str, Any, dict]) -> None:
+    url, chromium, _ = service
+    page = _console(chromium, url)
+    page.click("[data-testid=tab-reports]")
+    page.wait_for_selector("[data-testid=reports][data-state=ready]", timeout=15_000)
+    connects = page.eval_on_selector_all(
+        "[data-testid=chart-hourly] rect.s-connects[data-value]",
+        "bars => bars.reduce((n, b) => n + Number(b.dataset.value), 0)")
+    assert connects >= 1                                # li's call, drawn as a bar
+    cap = page.get_attribute("[data-testid=chart-window_rate] g.ref", "data-ref")
+    assert float(cap or "nan") == 0.03                  # the US cap (16 CFR 310.4(b)(4)(i))
+    assert page.locator("[data-testid=chart-window_rate] rect.bar").count() == 1
+    assert page.locator("[data-testid=chart-breakdown] rect.s-talk_s").count() >= 1
+    assert "Dials" in page.text_content("[data-testid=report-summary]")
+
+    with page.expect_download() as got:
+        page.click("[data-testid=report-daily-xlsx]")
+    assert got.value.suggested_filename.startswith("daily-")
+    assert got.value.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(Path(got.value.path()).read_bytes()),
+                                  read_only=True)
+    assert {"hour", "abandon", "outcomes", "breakdown"} <= set(book.sheetnames)
+    sheet = list(book["hour"].iter_rows(values_only=True))
+    heads = list(sheet[0])
+    assert sum(r[heads.index("connects")] or 0 for r in sheet[1:]) >= 1
+
+    with page.expect_download() as got:
+        page.click("[data-testid=csv-hourly]")
+    rows = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text("utf-8-sig"))))
+    assert sum(int(r["connects"]) for r in rows) == connects
+
+    page.select_option("[data-testid=language]", "zh-CN")
+    assert page.text_content("[data-testid=tab-reports]") == "报表"
+    assert page.text_content("[data-testid=chart-hourly] h3") == "每小时接通与放弃"
+    assert "放弃率" in page.text_content("[data-testid=report-summary]")
