@@ -121,6 +121,7 @@ class Seat:
     leaving: bool = False              # logging out: as soon as the engine allows
     pause_sent: str | None = None      # a pause the engine holds back (a call in flight)
     want_ready: bool = False           # ... which the agent called off meanwhile
+    consulted_by: str | None = None    # the agent consulting this one (attended transfer)
 
     @property
     def then(self) -> str:
@@ -203,6 +204,9 @@ class Desk:
             raise _Refusal("the agent's phone has not answered yet")
         if seat.state == WRAP_UP:
             raise _Refusal("save the disposition of the last call first")
+        if seat.consulted_by is not None:
+            raise _Refusal(f"agent {seat.consulted_by!r} is consulting you about a call: "
+                           "wait until they complete or cancel the transfer")
         if seat.state == PAUSED:
             seat.then_pause = None
             return [ev.AgentReady(seat.agent)]

@@ -42,7 +42,10 @@ bridged to the customer when it answers; the agent goes to wrap-up at once); att
 to a number (the customer waits while the agent talks to it, then complete or cancel; a
 number that does not answer or hangs up gives the customer back); blind to a ready
 agent, or to a campaign's ready agent (the engine moves the call; the new agent's screen
-pops and its disposition is the call's).
+pops and its disposition is the call's); attended to a ready agent or a campaign's
+next free agent (it is paused with reason ``consult`` so the routing leaves it alone,
+its phone is bridged to the agent's and its screen pops the contact; complete makes it
+ready and moves the call to it, cancel makes it ready again).
 
 The host starts and stops campaigns in the runner's thread: :meth:`DeskRunner.start_campaign`
 (a new one joins the running engine) and :meth:`DeskRunner.stop_campaign` (no new dials;
@@ -62,8 +65,7 @@ customer, the agent and the number are joined in a gateway conference
 (``call.conference``: each hears the two others); ``complete_transfer`` then lets the
 agent leave the other two together, ``cancel_transfer`` drops the number.
 
-Not done yet (refused with a message saying so): attended transfers (and so conferences)
-with an agent or a campaign.
+The conference works the same with a consulted agent.
 
 Why one module of this size: it is the one place where the desk's operations meet the
 gateway and the store (each op carried out beside the durable record it needs, in the
@@ -82,7 +84,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from trunkline.dialer.desk import commands as cmd
-from trunkline.dialer.desk.config import SiteDesk
+from trunkline.dialer.desk.config import AUTO_DISPOSITION, SiteDesk
 from trunkline.dialer.desk.desk import CampaignDesk, Desk, agents_concerned, agents_named
 from trunkline.dialer.desk.outputs import (
     CallNote,
@@ -96,7 +98,9 @@ from trunkline.dialer.desk.outputs import (
     RecordDisposition,
     RingPosition,
     SaveCallback,
+    ScreenPop,
 )
+from trunkline.dialer.desk.script import render
 from trunkline.dialer.desk.sms import compose
 from trunkline.dialer.errors import DialerError, StoreError
 from trunkline.dialer.pacing import events as ev
@@ -112,10 +116,9 @@ from trunkline.dialer.vocab import AgentState
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
-NOT_YET = {
-    "attended": "an attended transfer to an agent or a campaign is not carried out yet; "
-                "use a blind one, or an attended one to a number",
-}
+NOT_YET: dict[str, str] = {}
+#: The pause reason of an agent consulted in an attended transfer (in the state log).
+CONSULT_REASON = "consult"
 #: Why a position that was rung never answered, by the gateway's outcome.
 UNANSWERED = {"busy": "the position is busy", "no_answer": "the position did not answer",
               "rejected": "the position refused the call"}
@@ -162,6 +165,7 @@ class _Consult:
     target: str
     answered: bool = False
     conference: bool = False
+    agent: str | None = None      # the consulted desk agent (``out`` is its position)
 
 
 @dataclass(slots=True)
@@ -558,13 +562,16 @@ class DeskRunner(CampaignRunner):
                     return self._transfer_out(op, customer.gw, target, mode == "attended",
                                               now)
                 if mode == "attended":
-                    return self.desk.call_op_failed(op, NOT_YET["attended"])
+                    return self._consult_agent(op, customer.gw, position.gw, target_kind,
+                                               target, now)
                 return self._transfer_in(op, customer.gw, position.gw, target_kind, target,
                                          now)
             elif kind == "complete_transfer":
                 return self._complete_transfer(op, customer.gw, position.gw, now)
             elif kind == "cancel_transfer":
                 consult = self._consults.pop(op.agent, None)
+                if consult is not None and consult.agent is not None:
+                    return self._end_consult(op.agent, consult, now, "")
                 if consult is not None:
                     self._consult_legs.pop(consult.out, None)
                     self._hang_up(consult.out)
@@ -622,6 +629,8 @@ class DeskRunner(CampaignRunner):
             return self.desk.call_op_failed(op, "no transfer in progress")
         if not consult.answered:
             return self.desk.call_op_failed(op, f"{consult.target} has not answered yet")
+        if consult.agent is not None:
+            return self._complete_consult(op, consult, now)
         del self._consults[op.agent]
         self._consult_legs.pop(consult.out, None)
         if consult.conference:   # the agent leaves; the other two stay in it together
@@ -639,9 +648,147 @@ class DeskRunner(CampaignRunner):
             return self.desk.call_op_failed(
                 op, "the consulted party has not answered yet" if consult
                 else "no transfer in progress")
+        self._stop_hold(customer_gw)
         self.gateway.conference([customer_gw, position_gw, consult.out])
         consult.conference = True
         return []
+
+    # -- attended transfer to an agent or a campaign ---------------------------------------
+
+    def _consultable(self, agent: str, exclude: str) -> bool:
+        """A desk agent who may be consulted now: logged in, its phone up, ready in the
+        engine with no pause waiting, and neither consulting nor consulted."""
+        state = self.engine.agents.get(agent)
+        position = self.agent_legs.get(agent)
+        return (agent != exclude and state is not None and state.state is AgentState.READY
+                and not state.pause_pending and position is not None and position.logged_in
+                and not position.gone and agent in self.desk.seats
+                and agent not in self._consults
+                and all(c.agent != agent for c in self._consults.values()))
+
+    def _consult_agent(self, op: CallOp, customer_gw: int, position_gw: int, kind: str,
+                       target: str, now: float) -> list[Any]:
+        """Attended, to an agent or to the next free agent of a campaign: the agent is
+        taken out of the routing (paused, reason ``consult``) so no call comes to it, the
+        customer waits on hold (the music, if any), the two agents' phones are bridged
+        and the consulted agent's screen pops the same contact. Complete, cancel or
+        conference follow (:meth:`_complete_consult`, :meth:`_end_consult`)."""
+        if kind == "agent":
+            if not self._consultable(target, op.agent):
+                seat = self.desk.seats.get(target)
+                why = "is not logged in" if seat is None else f"is not free ({seat.state})"
+                return self.desk.call_op_failed(op, f"agent {target!r} {why}")
+            chosen = target
+        else:
+            free = sorted((a for a, s in self.engine.agents.items()
+                           if target in s.levels and self._consultable(a, op.agent)),
+                          key=lambda a: self.engine.agents[a].since)  # longest ready first
+            if not free:
+                return self.desk.call_op_failed(
+                    op, f"no agent of campaign {target!r} is free to take the call")
+            chosen = free[0]
+        seat = self.desk.seats[chosen]
+        seat.pause_sent = CONSULT_REASON   # the reason the desk shows once paused
+        self._feed([ev.AgentPaused(chosen, CONSULT_REASON)], now)
+        state = self.engine.agents.get(chosen)
+        if state is None or state.state is not AgentState.PAUSED:   # held back by pacing
+            seat.pause_sent = None
+            self._feed([ev.AgentReady(chosen)], now)
+            return self.desk.call_op_failed(
+                op, f"agent {chosen!r} covers a call in flight; try again in a moment")
+        seat.consulted_by = op.agent
+        out_gw = self.agent_legs[chosen].gw
+        self.gateway.unbridge(customer_gw)
+        if self.hold_file:
+            self._play_hold(customer_gw)
+        self.gateway.bridge(position_gw, out_gw)
+        self._consults[op.agent] = _Consult(out_gw, customer_gw, op.call, chosen,
+                                            answered=True, agent=chosen)
+        first = self.desk.seats.get(op.agent)
+        card = first.card if first is not None else None
+        out: list[Any] = [CallNote(op.agent, "consult_answered", chosen),
+                          CallNote(chosen, "consulted", op.agent)]
+        if card is not None:
+            campaign = self.desk.campaigns.get(card.campaign)
+            script = render(campaign.config.script, card.values()) if campaign else ""
+            dispositions = tuple(d.to_dict() for d in campaign.config.dispositions
+                                 if d.code != AUTO_DISPOSITION) if campaign else ()
+            out.append(ScreenPop(chosen, op.call, card.campaign, card, script,
+                                 dispositions))
+        return out
+
+    def _release_consulted(self, consult: _Consult, now: float) -> list[Any]:
+        """The consulted agent goes back to ready (it was ready when consulted)."""
+        assert consult.agent is not None
+        seat = self.desk.seats.get(consult.agent)
+        if seat is None or seat.consulted_by is None:
+            return []
+        seat.consulted_by = None
+        out: list[Any] = [CallNote(consult.agent, "consult_ended", "")]
+        position = self.agent_legs.get(consult.agent)
+        if position is not None and not position.gone and not seat.leaving:
+            out.append(ev.AgentReady(consult.agent))
+        return out
+
+    def _end_consult(self, agent: str, consult: _Consult, now: float, why: str
+                     ) -> list[Any]:
+        """Cancelled (``why`` empty), or the consulted agent's phone went: the
+        customer is back with ``agent``, the consulted agent free again."""
+        self._consults.pop(agent, None)
+        position = self.agent_legs.get(agent)
+        with contextlib.suppress(RpcError):   # either phone may have gone meanwhile
+            if consult.conference:
+                self.gateway.leave_conference(consult.out)
+            elif position is not None:
+                self.gateway.unbridge(position.gw)
+        self._stop_hold(consult.customer)
+        if position is not None and not position.gone \
+                and consult.customer in self.translator.calls:
+            try:
+                self.gateway.bridge(consult.customer, position.gw)
+            except RpcError as err:
+                self._gateway_error(f"cannot give the customer back to {agent}: {err}")
+        out = self._release_consulted(consult, now)
+        if why:
+            out += self.desk.transfer_failed(agent, why)
+        return out
+
+    def _complete_consult(self, op: CallOp, consult: _Consult, now: float) -> list[Any]:
+        """The customer goes to the consulted agent: it is made ready and the engine
+        moves the call to it at once (its screen pops; the disposition is its to save);
+        the first agent leaves (to wrap-up, which ends at once: not its call now)."""
+        assert consult.agent is not None
+        target = consult.agent
+        position = self.agent_legs[op.agent]
+        if consult.conference:            # all three apart, then the two bridged
+            self.gateway.leave_conference(position.gw)
+            with contextlib.suppress(RpcError):   # a conference of two ends by itself
+                self.gateway.leave_conference(consult.customer)
+        else:
+            self.gateway.unbridge(position.gw)
+        self._stop_hold(consult.customer)
+        del self._consults[op.agent]
+        seat = self.desk.seats.get(target)
+        if seat is not None:
+            seat.consulted_by = None
+        event = ev.CallTransferred(op.call, agent=target)
+        out: list[Any] = []
+        try:
+            self._feed([ev.AgentReady(target)], now)
+            concerned = agents_concerned(self.engine, event)
+            actions = self.engine.handle(event, now)
+        except DialerError as err:   # the engine gave it a waiting call meanwhile
+            self.gateway.bridge(consult.customer, position.gw)
+            return [*self.desk.transfer_failed(op.agent, str(err)),
+                    self.desk.refuse(op.agent, "complete_transfer", str(err))]
+        self._connected.pop(op.call, None)
+        out += self.desk.transfer_done(op.agent, target, to_agent=True)
+        return out + self._apply(actions, now, concerned)
+
+    def _stop_hold(self, customer_gw: int) -> None:
+        if self.hold_file:
+            with contextlib.suppress(RpcError):   # it may have ended by itself
+                self.gateway.stop_play(customer_gw)
 
     def _transfer_in(self, op: CallOp, customer_gw: int, position_gw: int, kind: str,
                      target: str, now: float) -> list[Any]:
@@ -741,8 +888,16 @@ class DeskRunner(CampaignRunner):
             for agent, consult in list(self._consults.items()):
                 if consult.customer == gw:  # the customer left while the agent consulted
                     del self._consults[agent]
-                    self._consult_legs.pop(consult.out, None)
-                    self._hang_up(consult.out)
+                    if consult.agent is not None:   # a desk agent: free again, not hung up
+                        with contextlib.suppress(RpcError):
+                            if consult.conference:
+                                self.gateway.leave_conference(consult.out)
+                            else:
+                                self.gateway.unbridge(consult.out)
+                        self._feed(self._release_consulted(consult, now), now)
+                    else:
+                        self._consult_legs.pop(consult.out, None)
+                        self._hang_up(consult.out)
                     self._feed(self.desk.transfer_failed(agent, "the customer hung up"), now)
         if gw in self._consult_legs:
             self._on_consult_event(gw, event, now)
@@ -819,6 +974,7 @@ class DeskRunner(CampaignRunner):
                     agent, [name for name, _ in seat.campaigns], now)
         elif state == "hungup":
             position.gone = True
+            self._consult_phone_gone(agent, now)
             current = self.engine.agents.get(agent)
             if current is not None and current.state is AgentState.TALKING \
                     and current.call_id in self.customers:
@@ -834,6 +990,21 @@ class DeskRunner(CampaignRunner):
                 position.session = None
             if self.agent_legs.get(agent) is position and agent not in self.desk.seats:
                 del self.agent_legs[agent]
+
+    def _consult_phone_gone(self, agent: str, now: float) -> None:
+        """An agent's phone hung up during an attended transfer to a desk agent: the
+        consulted one's gives the customer back; the consulting one's frees it."""
+        for first, consult in list(self._consults.items()):
+            if consult.agent is None:
+                continue
+            if consult.agent == agent:
+                self._feed(self._end_consult(first, consult, now,
+                                             f"agent {agent} hung up"), now)
+            elif first == agent:
+                del self._consults[first]
+                with contextlib.suppress(RpcError):
+                    self.gateway.unbridge(consult.out)
+                self._feed(self._release_consulted(consult, now), now)
 
     def _unanswered(self, position: _Position, event: Any) -> str:
         """Why a position that never answered failed its agent's login."""

@@ -215,30 +215,32 @@ async def manual_dial(request: Request, session: AnySession, body: DialBody) -> 
                         number=body.number)
 
 
-@_route("/transfer", "Transfer", "Transfer the customer: blind to an agent, a campaign or a "
-        "number; attended to a number (then complete, cancel or conference); the desk "
-        "refuses what is not built yet, saying so.", "transfer")
+@_route("/transfer", "Transfer", "Transfer the customer, blind or attended, to an agent, "
+        "a campaign (its next free agent) or a number. Attended: the customer waits on "
+        "hold while the agent talks to the target (a consulted agent's screen pops the "
+        "contact), then complete, cancel or conference. A target that is not free is "
+        "refused with the reason.", "transfer")
 async def transfer(request: Request, session: AnySession, body: TransferBody) -> Queued:
     return await _queue(request, session, cmd.Transfer, mode=body.mode,
                         target_kind=body.target_kind, target=body.target)
 
 
 @_route("/transfer/complete", "Complete the attended transfer", "Bridge the customer to "
-        "the number consulted (or, in a conference, leave the two together); the agent "
-        "goes to wrap-up.", "complete_transfer")
+        "the number or agent consulted (or, in a conference, leave the two together); the "
+        "agent goes to wrap-up.", "complete_transfer")
 async def complete_transfer(request: Request, session: AnySession) -> Queued:
     return await _queue(request, session, cmd.CompleteTransfer)
 
 
 @_route("/transfer/cancel", "Cancel the attended transfer", "Drop the number consulted "
-        "and take the customer back.", "cancel_transfer")
+        "(or free the agent consulted) and take the customer back.", "cancel_transfer")
 async def cancel_transfer(request: Request, session: AnySession) -> Queued:
     return await _queue(request, session, cmd.CancelTransfer)
 
 
-@_route("/conference", "Three-way conference", "During an attended transfer whose number "
-        "answered: join the customer, the agent and the number (each hears the two "
-        "others).", "conference")
+@_route("/conference", "Three-way conference", "During an attended transfer whose target "
+        "answered: join the customer, the agent and the number or agent consulted (each "
+        "hears the two others).", "conference")
 async def conference(request: Request, session: AnySession) -> Queued:
     return await _queue(request, session, cmd.Conference)
 
