@@ -222,6 +222,8 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             wait_until(lambda: KEYS in far_end.keys_heard(), "the customer hearing the "
                        "agent from the second tab", timeout=30)
             assert page.is_visible("[data-testid=softphone] [data-role=take]")
+            assert "Another tab" in page.inner_text("[data-testid=softphone] "
+                                                    "[data-role=error]")
             assert not errors, errors
             chromium.close()
     finally:

@@ -36,6 +36,18 @@ const OPTIONS = Object.assign({
 
 const G711 = ["audio/PCMU", "audio/PCMA", "audio/telephone-event"];
 
+// What the agent is told when the audio goes (docs/softphone.md, "Network faults"). The
+// customer hears the hold music meanwhile; the page reconnects by itself.
+const REASONS = {
+  failed: "Audio connection failed (ICE): this computer cannot reach the gateway over UDP "
+    + "(network or firewall). Reconnecting; the customer hears the hold music.",
+  disconnected: "The network to the gateway dropped: waiting for it to come back; "
+    + "the customer hears the hold music.",
+  closed: "The audio connection closed. Reconnecting.",
+  replaced: "Another tab or window of yours took the audio. Press \"Take the audio back\" "
+    + "to use this one.",
+};
+
 class Softphone {
   constructor() {
     this.pc = null;
@@ -43,6 +55,7 @@ class Softphone {
     this.remote = null;          // the far end's MediaStream
     this.state = "idle";         // idle, starting, connecting, connected, lost, replaced, ended
     this.call = null;            // the gateway's call id of the position
+    this.reason = "";            // why the audio is not up, in words (the panel shows it)
     this.muted = false;
     this.wanted = false;         // the agent is at a browser position: keep the audio up
     this.nextId = 1;
@@ -108,6 +121,7 @@ class Softphone {
     }
     if (e.type === "softphone.replaced") {
       this.stopPeer();
+      this.setReason(REASONS.replaced);
       this.setState("replaced");
     }
   }
@@ -188,8 +202,9 @@ class Softphone {
   onPeerState(pc) {
     if (this.pc !== pc) return;
     const s = pc.connectionState;
-    if (s === "connected") { this.setState("connected"); return; }
+    if (s === "connected") { this.setReason(""); this.setState("connected"); return; }
     if (s === "failed" || s === "disconnected" || s === "closed") {
+      this.setReason(REASONS[s]);
       this.setState("lost");
       // Connect again with a new offer (the gateway keeps the call [webrtc] reconnect s).
       if (this.wanted && s !== "disconnected") {
@@ -308,8 +323,13 @@ class Softphone {
   }
 
   fail(err) {
+    this.setReason(String(err.message || err));
     this.setState("lost");
-    if (this.panel) this.panel.querySelector("[data-role=error]").textContent = String(err.message || err);
+  }
+
+  setReason(text) {
+    this.reason = text;
+    if (this.panel) this.panel.querySelector("[data-role=error]").textContent = text;
   }
 
   draw() {
