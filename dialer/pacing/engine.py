@@ -48,6 +48,7 @@ import structlog
 
 from trunkline.dialer.errors import DialerStateError, UnknownEntityError
 from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.abandon_clock import abandon_clock_start
 from trunkline.dialer.pacing.actions import (
     Abandon,
     Action,
@@ -797,7 +798,9 @@ class Engine:
         self._resolve(call, now, live=True)
         run.stats.live += 1
         run.ledger.record_live(now)
-        call.answered_at = now
+        call.answered_at = now if event.answered_at is None else min(event.answered_at, now)
+        call.greeting_ended_at = None if event.greeting_ended_at is None \
+            else min(event.greeting_ended_at, now)
         if call.reserved:
             call.fire("answer_to_agent")
             agent = self._agents[call.agent]
@@ -814,11 +817,17 @@ class Engine:
             return
         call.fire("answer_waiting")
         run.stats.answered_without_agent += 1
-        self._wait(call, run, now)
+        # the limit runs from the moment the regime names (the answer under Ofcom, the
+        # greeting's end under the TSR), not from when answer detection told us
+        start = abandon_clock_start(run.config.regime, answered_at=call.answered_at,
+                                    greeting_ended_at=call.greeting_ended_at, now=now)
+        self._wait(call, run, now, start=start)
+        if call.deadline is not None and call.deadline <= now:
+            self._abandon(call, now, out)  # already past the limit: the message at once
 
-    def _wait(self, call: Call, run: _Run, now: float) -> None:
+    def _wait(self, call: Call, run: _Run, now: float, *, start: float | None = None) -> None:
         call.campaign = run.name
-        call.deadline = now + run.config.abandon_after
+        call.deadline = (now if start is None else start) + run.config.abandon_after
         run.waiting[call.id] = now
         self._schedule(call.deadline, "abandon", call.id)
 
