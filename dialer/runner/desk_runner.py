@@ -706,8 +706,7 @@ class DeskRunner(CampaignRunner):
                                             answered=True, agent=chosen)
         first = self.desk.seats.get(op.agent)
         card = first.card if first is not None else None
-        out: list[Any] = [CallNote(op.agent, "consult_answered", chosen),
-                          CallNote(chosen, "consulted", op.agent)]
+        out: list[Any] = [CallNote(op.agent, "consult_answered", chosen)]
         if card is not None:
             campaign = self.desk.campaigns.get(card.campaign)
             script = render(campaign.config.script, card.values()) if campaign else ""
@@ -715,7 +714,7 @@ class DeskRunner(CampaignRunner):
                                  if d.code != AUTO_DISPOSITION) if campaign else ()
             out.append(ScreenPop(chosen, op.call, card.campaign, card, script,
                                  dispositions))
-        return out
+        return [*out, CallNote(chosen, "consulted", op.agent)]  # after the pop: its text
 
     def _release_consulted(self, consult: _Consult, now: float) -> list[Any]:
         """The consulted agent goes back to ready (it was ready when consulted)."""

@@ -447,6 +447,7 @@ const handlers = {
     if (what === "resumed") S.held = false;
     if (what === "consulting") { S.consulting = true; S.consultAnswered = false; }
     if (what === "consult_answered") S.consultAnswered = true;
+    if (what === "consult_ended") clearCall();   // consulted about a call, not ours
     if (["transferred", "transfer_cancelled"].includes(what)) {
       S.consulting = false; S.consultAnswered = false;
     }
