@@ -111,10 +111,11 @@ from trunkline.dialer.runner.gateway import GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import settle_open_attempts
 from trunkline.dialer.runner.softphone_faults import SoftphoneFaults
+from trunkline.dialer.runner.tags import PREFIX as TAG_PREFIX
 from trunkline.dialer.store import Claim, Store
 from trunkline.dialer.vocab import AgentState
 from trunkline.errors import ConfigError
-from trunkline.gateway.rpc.errors import RpcError
+from trunkline.gateway.rpc.errors import CallTimeout, RpcError
 
 NOT_YET: dict[str, str] = {}
 #: The pause reason of an agent consulted in an attended transfer (in the state log).
@@ -234,6 +235,8 @@ class DeskRunner(CampaignRunner):
         self._consult_legs: dict[int, str] = {}            # consulted leg -> agent
         self._stopping: set[str] = set()
         self._ring_expired: dict[int, bool] = {}          # positions we stopped ringing
+        self._ring_seq = 0
+        self._late_rings: dict[str, bool] = {}   # tag -> hung up: rings whose reply was lost
         self.campaign_events: list[CampaignEvent] = []     # when there is no sink
         self._next_callbacks = -math.inf
         self._next_full_sync = -math.inf
@@ -488,19 +491,28 @@ class DeskRunner(CampaignRunner):
                                       gateway=self.gateway.name)
 
     def _ring(self, op: RingPosition, now: float) -> list[Any]:
+        self._ring_seq += 1
+        tag = f"{TAG_PREFIX}:desk-position:{self._ring_seq}"  # not a tag settling knows
         try:
             if op.position == "fxs":
                 channel = int(op.address)
                 gw = self.gateway.originate(self.agent_number, channel=channel,
-                                            ring_timeout=60.0)
+                                            ring_timeout=60.0, tag=tag)
             elif op.position == "browser":   # the softphone: the agent's page answers
                 channel = -1
                 gw = self.gateway.webrtc_open(op.agent, ring_timeout=60.0)
             else:
                 channel = -1
-                gw = self.gateway.originate(op.address, group=self.group, ring_timeout=60.0)
+                gw = self.gateway.originate(op.address, group=self.group, ring_timeout=60.0,
+                                            tag=tag)
         except RpcError as err:
             return self.desk.position_lost(op.agent, now, f"cannot ring the position: {err}")
+        except CallTimeout as err:
+            # A gateway slow to reply (overloaded) fails this login only, not the whole
+            # runner; a call it placed all the same is hung up when an event shows its tag.
+            self._late_rings[tag] = False
+            return self.desk.position_lost(
+                op.agent, now, f"the gateway did not reply in time ({err}); log in again")
         position = _Position(gw, op.agent, channel)
         self._positions[gw] = position
         self.agent_legs[op.agent] = position
@@ -875,6 +887,9 @@ class DeskRunner(CampaignRunner):
     # -- gateway events --------------------------------------------------------------------
 
     def _on_event(self, event: Any, now: float) -> None:
+        if self._late_rings and event.get("tag") in self._late_rings:
+            self._on_late_ring(event)
+            return
         if self.softphone.on_event(event, now):
             return
         if self.recording.on_event(event):  # before a transfer's routing takes it
@@ -989,6 +1004,16 @@ class DeskRunner(CampaignRunner):
                 position.session = None
             if self.agent_legs.get(agent) is position and agent not in self.desk.seats:
                 del self.agent_legs[agent]
+
+    def _on_late_ring(self, event: Any) -> None:
+        """A position rung while the gateway was too slow to reply: no agent waits for
+        it (its login failed), so it is hung up, once; forgotten when it has ended."""
+        tag = event["tag"]
+        if event.get("event") == "call.state" and event.get("state") == "hungup":
+            del self._late_rings[tag]
+        elif not self._late_rings[tag] and isinstance(event.get("call"), int):
+            self._late_rings[tag] = True
+            self._hang_up(event["call"])
 
     def _consult_phone_gone(self, agent: str, now: float) -> None:
         """An agent's phone hung up during an attended transfer to a desk agent: the

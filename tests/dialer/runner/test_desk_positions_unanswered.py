@@ -1,6 +1,7 @@
 """An agent's position that does not answer, or cannot be rung, affects only that agent
 (issue 17 item 3): its login fails with the reason on its screen, the other agents and
-the campaign go on. On the emulated card in virtual time."""
+the campaign go on; so does a gateway too slow to reply to the ring. On the emulated
+card in virtual time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from trunkline.dialer.desk.config import DeskConfig
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.desk_runner import DeskRunner
 from trunkline.dialer.runner.gateway import InProcessGateway
+from trunkline.gateway.rpc.errors import CallTimeout
 
 
 def make_runner(tmp_path: Path) -> tuple[DeskRunner, InProcessGateway]:
@@ -83,6 +85,37 @@ def test_a_position_that_cannot_be_rung_fails_only_that_agents_login(
         assert "no channel 999" in refusals(runner, "a2")[0]
         assert refusals(runner, "a3") == ["the position is busy"]
         assert "a3" not in runner.agent_legs and runner.engine.campaigns == ["hand"]
+        runner.submit(cmd.Ready("a1"))
+        runner.submit(cmd.ManualDial("a1", "hand", "13810001234"))
+        step_until(runner, lambda: state(runner, "a1") == "talking", 60)
+    finally:
+        gateway.close()
+
+
+def test_a_gateway_too_slow_to_reply_to_a_ring_fails_only_that_login(
+        tmp_path: Path) -> None:
+    runner, gateway = make_runner(tmp_path)
+    placed = gateway.originate
+
+    def reply_lost(number: str, **options: object) -> int:
+        """The gateway places the call, but its reply comes too late (overloaded)."""
+        call = placed(number, **options)  # type: ignore[arg-type]
+        if options.get("channel") == 72:
+            raise CallTimeout("no reply to 'call.originate' within 10.0 s")
+        return call
+
+    gateway.originate = reply_lost  # type: ignore[method-assign]
+    try:
+        runner.start()
+        runner.submit(cmd.Login("a1", "fxs", "71", (("hand", "standard"),)))
+        runner.submit(cmd.Login("a2", "fxs", "72", (("hand", "standard"),)))
+        step_until(runner, lambda: state(runner, "a1") == "paused", 30)
+        assert refusals(runner, "a2") == [
+            "the gateway did not reply in time (no reply to 'call.originate' within "
+            "10.0 s); log in again"]
+        # the call placed all the same is hung up: channel 72 is free for the next login
+        step_until(runner, lambda: not any(c["channel"] == 72 for c in gateway.calls()), 10)
+        assert runner._late_rings == {}
         runner.submit(cmd.Ready("a1"))
         runner.submit(cmd.ManualDial("a1", "hand", "13810001234"))
         step_until(runner, lambda: state(runner, "a1") == "talking", 60)
