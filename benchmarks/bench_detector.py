@@ -171,9 +171,10 @@ def bench_spandsp_c(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
 #: The modules of the detector's per-tick path, loaded from the baseline commit.
 BASELINE_MODULES = ("detector", "amd", "vad", "runs", "dtmf", "goertzel", "progress",
                     "modemtones", "sit")
-#: The commit whose detector is the baseline of ``--trace``: issue 15's AMD work, before
-#: the per-tick work of item 6.
-BASELINE_COMMIT = "965b3ab"
+#: The commit whose detector is the baseline of ``--trace``: the last one before the
+#: second round of per-tick work of issue 15, item 6 (the golden events of
+#: tests/detector/detector_golden_kit.py were written with it).
+BASELINE_COMMIT = "19170ab"
 HERE = Path(__file__).resolve().parent
 TRACE = HERE / "data" / "detector-trace.npz"
 

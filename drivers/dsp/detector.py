@@ -108,6 +108,8 @@ ONSET_LOOKBACK = 25
 STEADY_BLOCKS = 5
 CHANGE_DB = 6.0
 MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED = 0, 1, 2
+#: Where the DTMF high group and the single tones start among the phase-tracked bins.
+_PICK_OFFSET = np.array([0, 4, 8], np.intp)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(16)], np.int8)
 
 
@@ -337,8 +339,10 @@ class Detector:
             return []
         if ids.min() < 0 or ids.max() >= self.max_channels:
             raise ValueError(f"channel_ids must lie in 0..{self.max_channels - 1}")
-        if ids.size > 1 and not (np.diff(np.sort(ids)) > 0).all():
-            raise ValueError("channel_ids must not repeat a channel")
+        if ids.size > 1:
+            ordered = np.sort(ids)
+            if not (ordered[1:] > ordered[:-1]).all():
+                raise ValueError("channel_ids must not repeat a channel")
         if not self.enabled[ids].all():
             bad = ids[~self.enabled[ids]]
             raise ValueError(f"channels {bad.tolist()} are not enabled for detection")
@@ -365,8 +369,23 @@ class Detector:
         # DTMF (Q.24).
         nd = 8
         interference = power[..., nd + 5:].sum(axis=-1) if self._n_low else 0.0
-        dlabels = _dtmf.classify_dtmf(power[..., :nd], z[..., :nd], energy, interference,
-                                      self.bank.offset_hz, self.bank.response)
+        # The strongest DTMF row, column and single-tone bin of each frame, their phase
+        # offsets and offset-corrected powers, gathered in one pass for both stages
+        # (the same values classify_dtmf and the single-tone code compute one by one).
+        k_n, n_frames, n_bins = power.shape
+        pick = np.empty((k_n, n_frames, 3), np.intp)
+        power[..., :4].argmax(axis=-1, out=pick[..., 0])
+        power[..., 4:nd].argmax(axis=-1, out=pick[..., 1])
+        power[..., nd:nd + 5].argmax(axis=-1, out=pick[..., 2])
+        r, c, sb = pick[..., 0].copy(), pick[..., 1].copy(), pick[..., 2].copy()
+        pick += _PICK_OFFSET
+        rows = _dtmf._gather_base((k_n, n_frames), 1)[..., None]
+        delta = self.bank.offset_hz(z.reshape(-1)[rows * nz + pick])
+        corrected = power.reshape(-1)[rows * n_bins + pick]
+        corrected /= self.bank.response(delta)
+        dlabels = _dtmf.classify_dtmf_gathered(corrected[..., 0], corrected[..., 1],
+                                               delta[..., 0], delta[..., 1], r, c, energy,
+                                               interference)
         # Durations from the digits' own bins (runs.py): a 40 ms digit in 10 dB of noise
         # still measures 40 ms, as spandsp's block count would have it.
         # A frame's share counts only where the pair is most of what it holds (an edge
@@ -388,10 +407,8 @@ class Detector:
 
         # Single tones: SIT segments, CNG, CED/ANS.
         sp = power[..., nd:nd + 5]
-        sb = np.argmax(sp, axis=-1)
-        spow = _dtmf._gather(sp, sb)
-        sdelta = self.bank.offset_hz(_dtmf._gather(z[..., nd:nd + 5], sb))
-        spow = spow / self.bank.response(sdelta)
+        spow = corrected[..., 2]
+        sdelta = delta[..., 2]
         spure = spow >= SINGLE_PURITY * energy
         sok = spure & (spow >= _SINGLE_MIN[sb]) & (np.abs(sdelta) <= _SINGLE_TOL[sb])
         slabels = np.where(sok, sb, -1).astype(np.int16)

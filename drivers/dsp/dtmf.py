@@ -22,6 +22,8 @@ frame labels into digits with durations. The frame tests, each against ITU-T Q.2
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from trunkline.drivers.dsp.tones import DTMF_HIGH, DTMF_KEYS, DTMF_LOW
@@ -35,6 +37,8 @@ DTMF_MIN_LEVEL = 10 ** (-42 / 10)       # -42 dBm0 per tone, spandsp's gate
 DTMF_FREQ_TOL = 0.025                   # Q.24: accept +-1.5 %, reject +-3.5 %
 DTMF_TWIST_HIGH = 10 ** (5 / 10)        # Q.24: high group may be 4 dB above low
 DTMF_TWIST_LOW = 10 ** (-9 / 10)        # Q.24: ... or 8 dB below
+_DTMF_LOW32 = np.asarray(DTMF_LOW, np.float32)
+_DTMF_HIGH32 = np.asarray(DTMF_HIGH, np.float32)
 DTMF_PURITY = 0.80                      # share of frame energy in the two tones
 #: Q.24: accept >= 40 ms, reject <= 23 ms; decided on the on-time measured in the
 #: digit's own bins (runs.py), which 10 dB of noise and G.711 leave within +-3 ms.
@@ -75,8 +79,31 @@ def _gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     m = a.shape[-1]
     # A slice of the last axis is not contiguous: gather from a compact copy of it.
     flat = (a if a.flags.c_contiguous else np.ascontiguousarray(a)).reshape(-1)
-    base = np.arange(0, idx.size * m, m).reshape(idx.shape)
-    return flat[base + idx]
+    return flat[_gather_base(idx.shape, m) + idx]
+
+
+@functools.lru_cache(maxsize=64)
+def _gather_base(shape: tuple[int, ...], m: int) -> np.ndarray:
+    """Flat offsets of each row of ``m``: the same few shapes come back every tick."""
+    base = np.arange(0, int(np.prod(shape)) * m, m).reshape(shape)
+    base.flags.writeable = False
+    return base
+
+
+def classify_dtmf_gathered(pr: np.ndarray, pc: np.ndarray, dr: np.ndarray, dc: np.ndarray,
+                           r: np.ndarray, c: np.ndarray, energy: np.ndarray,
+                           interference: np.ndarray | float) -> np.ndarray:
+    """:func:`classify_dtmf` from its strongest row and column already picked: powers
+    corrected for their offsets (``pr``, ``pc``), offsets in Hz (``dr``, ``dc``) and
+    bin numbers (``r``, ``c``). The detector gathers them for DTMF and its single tones
+    in one pass."""
+    fr = _DTMF_LOW32[r]
+    fc = _DTMF_HIGH32[c]
+    ok = (pr >= DTMF_MIN_LEVEL) & (pc >= DTMF_MIN_LEVEL)
+    ok &= (pc <= pr * DTMF_TWIST_HIGH) & (pc >= pr * DTMF_TWIST_LOW)
+    ok &= (np.abs(dr) <= DTMF_FREQ_TOL * fr) & (np.abs(dc) <= DTMF_FREQ_TOL * fc)
+    ok &= (pr + pc) >= DTMF_PURITY * np.maximum(energy - interference, 1e-12)
+    return np.where(ok, r * 4 + c, -1).astype(np.int16)
 
 
 def classify_dtmf(power: np.ndarray, z: np.ndarray, energy: np.ndarray,
@@ -95,15 +122,8 @@ def classify_dtmf(power: np.ndarray, z: np.ndarray, energy: np.ndarray,
     pc = _gather(high, c)
     dr = offset_hz(_gather(z[..., :4], r))
     dc = offset_hz(_gather(z[..., 4:], c))
-    fr = np.asarray(DTMF_LOW, np.float32)[r]
-    fc = np.asarray(DTMF_HIGH, np.float32)[c]
-    pr = pr / response(dr)
-    pc = pc / response(dc)
-    ok = (pr >= DTMF_MIN_LEVEL) & (pc >= DTMF_MIN_LEVEL)
-    ok &= (pc <= pr * DTMF_TWIST_HIGH) & (pc >= pr * DTMF_TWIST_LOW)
-    ok &= (np.abs(dr) <= DTMF_FREQ_TOL * fr) & (np.abs(dc) <= DTMF_FREQ_TOL * fc)
-    ok &= (pr + pc) >= DTMF_PURITY * np.maximum(energy - interference, 1e-12)
-    return np.where(ok, r * 4 + c, -1).astype(np.int16)
+    return classify_dtmf_gathered(pr / response(dr), pc / response(dc), dr, dc, r, c,
+                                  energy, interference)
 
 
 def classify_mf(system: str, power: np.ndarray, z: np.ndarray, energy: np.ndarray,

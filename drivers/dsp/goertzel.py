@@ -29,6 +29,23 @@ import numpy as np
 from trunkline.drivers.dsp.levels import DBM0_RMS
 
 RATE = 8000
+_F32_1 = np.float32(1.0)
+_F32_1_9 = np.float32(1.9)
+_F32_0_95 = np.float32(0.95)
+_F32_1E_3 = np.float32(1e-3)
+_F32_1E_6 = np.float32(1e-6)
+_F32_PI = np.float32(np.pi)
+_F32_EPS = np.finfo(np.float32).eps
+
+
+def _sinc32(v: np.ndarray) -> np.ndarray:
+    """``np.sinc`` of a float32 array, the same operations without its Python wrapper
+    (the detector calls it a few times every tick, where the wrapper cost more)."""
+    x = v * _F32_PI
+    y = np.where(x, x, _F32_EPS)
+    out = np.sin(y)
+    out /= y
+    return out
 
 
 def hann(length: int) -> np.ndarray:
@@ -91,6 +108,8 @@ class DftBank:
         self.window = w
         self._is_hann = window == "hann"
         self._bin_inv = layout.length / rate
+        self._bin_inv32 = np.float32(self._bin_inv)
+        self._hz_per_rad = rate / (2 * np.pi * layout.hop)
         n = np.arange(layout.length)
         gain = np.sqrt(2.0) / (w.sum() * DBM0_RMS)
         kernel = w[:, None] * np.exp(-2j * np.pi * np.outer(n, self.freqs) / rate) * gain
@@ -127,7 +146,10 @@ class DftBank:
 
     def offset_hz(self, z: np.ndarray) -> np.ndarray:
         """Frequency offsets (Hz) from the rotated phase-advance products ``z``."""
-        return np.angle(z) * (self.rate / (2 * np.pi * self.layout.hop))
+        # np.angle's own arithmetic, without its Python wrapper (a tick calls it often).
+        a = np.arctan2(z.imag, z.real)
+        a *= self._hz_per_rad
+        return a
 
     def response(self, delta_hz: np.ndarray) -> np.ndarray:
         """Power response of a bin to a sine ``delta_hz`` away (1.0 at 0 Hz).
@@ -136,15 +158,19 @@ class DftBank:
         v in bins), cheaper per element than a table lookup; tested against the exact
         transform (:meth:`response_exact`).
         """
-        v = np.abs(np.asarray(delta_hz, dtype=np.float32)) * np.float32(self._bin_inv)
+        v = np.abs(np.asarray(delta_hz, dtype=np.float32))
+        v *= self._bin_inv32
         if self._is_hann:
-            v = np.minimum(v, np.float32(1.9))
-            den = np.float32(1.0) - v * v
-            den = np.where(np.abs(den) < 1e-3, np.float32(1e-3), den)
-            r = np.sinc(v) / den
+            np.minimum(v, _F32_1_9, out=v)
+            den = v * v
+            np.subtract(_F32_1, den, out=den)
+            den = np.where(np.abs(den) < 1e-3, _F32_1E_3, den)
+            r = _sinc32(v)
+            r /= den
         else:
-            r = np.sinc(np.minimum(v, np.float32(0.95)))
-        return np.maximum(r * r, np.float32(1e-6))
+            r = _sinc32(np.minimum(v, _F32_0_95))
+        r *= r
+        return np.maximum(r, _F32_1E_6, out=r)
 
     def response_exact(self, delta_hz: np.ndarray) -> np.ndarray:
         """The same from a fine table of the exact (finite-length) transform."""
