@@ -596,6 +596,8 @@ class DeskRunner(CampaignRunner):
                 return self.desk.call_op_failed(op, NOT_YET.get(kind, f"cannot {kind}"))
         except RpcError as err:
             return self.desk.call_op_failed(op, f"the gateway refused: {err}")
+        except CallTimeout as err:   # an overloaded gateway: this op fails, not the runner
+            return self.desk.call_op_failed(op, f"the gateway did not reply in time: {err}")
         return []
 
     def _play_hold(self, gw: int) -> None:
@@ -709,13 +711,18 @@ class DeskRunner(CampaignRunner):
             return self.desk.call_op_failed(
                 op, f"agent {chosen!r} covers a call in flight; try again in a moment")
         seat.consulted_by = op.agent
-        out_gw = self.agent_legs[chosen].gw
-        self.gateway.unbridge(customer_gw)
+        consult = _Consult(self.agent_legs[chosen].gw, customer_gw, op.call, chosen,
+                           answered=True, agent=chosen)
+        with contextlib.suppress(RpcError):   # not bridged: on hold already
+            self.gateway.unbridge(customer_gw)
+        try:
+            self.gateway.bridge(position_gw, consult.out)
+        except (RpcError, CallTimeout) as err:   # a phone went meanwhile: all as before
+            self._feed(self._end_consult(op.agent, consult, now, ""), now)
+            return self.desk.call_op_failed(op, f"the gateway refused: {err}")
         if self.hold_file:
             self._play_hold(customer_gw)
-        self.gateway.bridge(position_gw, out_gw)
-        self._consults[op.agent] = _Consult(out_gw, customer_gw, op.call, chosen,
-                                            answered=True, agent=chosen)
+        self._consults[op.agent] = consult
         first = self.desk.seats.get(op.agent)
         card = first.card if first is not None else None
         out: list[Any] = [CallNote(op.agent, "consult_answered", chosen)]
@@ -811,12 +818,18 @@ class DeskRunner(CampaignRunner):
         if kind == "agent" and target not in self.agent_legs:
             return self.desk.call_op_failed(op, f"agent {target!r} is not logged in")
         concerned = agents_concerned(self.engine, event)
-        self.gateway.unbridge(customer_gw)
+        try:
+            self.gateway.unbridge(customer_gw)
+            bridged = True
+        except RpcError:             # on hold: not bridged
+            bridged = False
         try:
             actions = self.engine.handle(event, now)
         except DialerError as err:
-            self.gateway.bridge(customer_gw, position_gw)
+            if bridged:
+                self.gateway.bridge(customer_gw, position_gw)
             return self.desk.call_op_failed(op, str(err))
+        self._stop_hold(customer_gw)
         self._connected.pop(op.call, None)
         return [*self.desk.transfer_done(op.agent, target, to_agent=True),
                 *self._apply(actions, now, concerned)]

@@ -173,3 +173,26 @@ def test_the_consulted_agent_hangs_up_and_the_customer_comes_back(tmp_path: Path
         assert state(runner) == "talking" and runner._consults == {}
     finally:
         gateway.close()
+
+
+def test_transfers_of_a_customer_on_hold(tmp_path: Path) -> None:
+    runner, gateway = start(tmp_path)
+    try:
+        customer = runner.customers[pops(runner)[0].call].gw
+        a1, a2 = runner.agent_legs["a1"].gw, runner.agent_legs["a2"].gw
+        runner.submit(cmd.Hold("a1"))
+        step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 2)
+        runner.submit(cmd.Transfer("a1", "attended", "agent", "a2"))   # still on hold
+        step_until(runner, lambda: peer(gateway, a1) == a2, 2)
+        assert gateway.engine.calls[customer].play is not None
+        runner.submit(cmd.CancelTransfer("a1"))
+        step_until(runner, lambda: peer(gateway, customer) == a1, 2)
+        step_until(runner, lambda: state(runner, "a2") == "ready", 2)
+        runner.submit(cmd.Hold("a1"))
+        step_until(runner, lambda: peer(gateway, customer) is None, 2)
+        runner.submit(cmd.Transfer("a1", "blind", "agent", "a2"))      # from hold
+        step_until(runner, lambda: peer(gateway, customer) == a2, 2)
+        assert gateway.engine.calls[customer].play is None
+        assert state(runner, "a2") == "talking" and refused(runner) == []
+    finally:
+        gateway.close()
