@@ -8,7 +8,8 @@ the customer must never hear silence:
 - the page's audio is **lost** (``webrtc.state`` lost/closed) while the agent talks to a
   customer: the customer hears the campaign's hold music (``hold_file``), or without one
   the zone's call-waiting tone, over the (now silent) agent; the agent's screen is told
-  why (a ``audio_lost`` call note with the gateway's reason, e.g. ``ice_failed``);
+  why (an ``audio_lost`` call note with the gateway's reason: ``no_media`` when the
+  page's packets stopped for 2 s, the network gone; ``ice_failed``; ``closed``);
 - the page comes back (``connected``): the hold sound stops, the conversation goes on
   (``audio_back``);
 - the position ends without the page coming back: the campaign's ``agent_lost`` policy
@@ -94,7 +95,6 @@ class SoftphoneFaults:
                 self.held[agent] = _Held(customer, now)
                 self.lost += 1
                 self._play_hold(customer)
-            if customer is not None:
                 self._note(agent, "audio_lost", reason, now)
         elif state == "connected" and agent in self.held:
             held = self.held.pop(agent)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import queue
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,14 @@ MAX_OUTBOUND = 4
 
 #: (payload type, sequence number, RTP timestamp, SSRC, payload)
 RtpIn = tuple[int, int, int, int, bytes]
+#: Ticks (20 ms) without a packet from a page that had been sending before its audio is
+#: called lost (reason ``no_media``). A browser sends G.711 every 20 ms, silence and a
+#: muted microphone included (no DTX for G.711), so 2 s of nothing is the network gone;
+#: ICE's own verdict (consent freshness, RFC 7675: aioice waits 6 x 5 s) comes ~30 s
+#: later, and the customer would hear silence until then.
+MEDIA_TIMEOUT_TICKS = 100
+#: Why a position's audio is lost when its packets stop.
+NO_MEDIA = "no_media"
 
 
 @dataclass(eq=False)
@@ -62,6 +71,9 @@ class Position:
     dropped_out: int = 0                 # frames to send dropped (queue full)
     ignored_in: int = 0                  # packets of other payload types
     test: Any = None                     # the last test call (looptest.LoopTest)
+    had_media: bool = False              # a packet came since the last media loss
+    quiet_ticks: int = 0                 # ticks since the last packet
+    media_lost: bool = False             # reported lost for lack of packets
 
     def stats(self) -> dict[str, object]:
         return {**self.jitter.stats.as_dict(), "law": self.law, "peers": self.peers,
@@ -78,6 +90,9 @@ class Positions:
         self.channels = channels
         self.module = module
         self.active: dict[int, Position] = {}    # channel -> position (engine thread)
+        #: Told (engine thread) when a position's packets stop (``lost``, ``no_media``)
+        #: and come back (``connected``); the softphone reports it as a peer's state.
+        self.on_media: Callable[[Position, str, str], None] | None = None
 
     def free_channel(self) -> int | None:
         for ch in self.channels:
@@ -108,11 +123,13 @@ class Positions:
         return ids, np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
     def _drain(self, p: Position) -> np.ndarray:
+        packets = 0
         while True:
             try:
                 pt, seq, ts, ssrc, payload = p.inbound.get_nowait()
             except queue.Empty:
                 break
+            packets += 1
             if pt in (PCMU, PCMA):
                 law: Law = "ulaw" if pt == PCMU else "alaw"
                 codes = np.frombuffer(payload, np.uint8)
@@ -123,7 +140,24 @@ class Positions:
                     self.module.signal(p.channel, PeerSignal("digit", digit=key))
             else:
                 p.ignored_in += 1
+        self._watch_media(p, packets)
         return p.jitter.pop()
+
+    def _watch_media(self, p: Position, packets: int) -> None:
+        """The page's packets stopping (see :data:`MEDIA_TIMEOUT_TICKS`) and coming back."""
+        if packets:
+            p.quiet_ticks = 0
+            p.had_media = True
+            if p.media_lost:
+                p.media_lost = False
+                if self.on_media is not None:
+                    self.on_media(p, "connected", "")
+            return
+        p.quiet_ticks += 1
+        if p.had_media and not p.media_lost and p.quiet_ticks >= MEDIA_TIMEOUT_TICKS:
+            p.media_lost = True
+            if self.on_media is not None:
+                self.on_media(p, "lost", NO_MEDIA)
 
     def write_frames(self, channels: tuple[int, ...], frames: np.ndarray) -> None:
         samples = np.clip(np.rint(frames), -32768, 32767).astype(np.int16)

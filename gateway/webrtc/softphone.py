@@ -50,6 +50,7 @@ class Softphone:
                                        loop.context, reconnect=self.settings.reconnect,
                                        on_end=self._ended)
         self.positions = Positions(channels, self.module)
+        self.positions.on_media = self.report   # packets stopped: lost (no_media), back
         loop.add_virtual_span(self.span, self.module, self.positions, channels)
         self._thread: WebRtcThread | None = None
 

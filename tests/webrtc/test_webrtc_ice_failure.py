@@ -1,4 +1,6 @@
-"""A real ICE failure on a WebRTC position (issue 19 item 3): a Python client (aiortc)
+"""Network faults on a WebRTC position (issue 19 item 3), with real peers.
+
+A real ICE failure: a Python client (aiortc)
 whose offered candidates, and the gateway's it is given, point at a UDP port nobody
 listens on, as when a firewall or a dead network lies between the agent's PC and the
 gateway. Nothing is mocked: the gateway's aioice sends its connectivity checks, none is
@@ -6,13 +8,18 @@ answered, and the peer connection fails. The only thing shortened is STUN's retr
 count (aioice's RETRY_MAX, 6 by default: 63 s before a check gives up; 1 here: 1.5 s).
 
 The gateway reports it (``webrtc.state`` lost, reason ``ice_failed``), keeps the position
-``[webrtc] reconnect`` s, and a page that can reach it takes the same call back."""
+``[webrtc] reconnect`` s, and a page that can reach it takes the same call back.
+
+A network drop mid-call: the client's packets stop (its loop frozen); the gateway says
+the audio is lost after 2 s of no packets, long before ICE would, and back when they
+return."""
 
 from __future__ import annotations
 
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 import aioice.stun
@@ -97,3 +104,30 @@ def test_ice_failure_is_reported_by_name_and_a_reachable_page_takes_the_call_bac
             cut_off.close()
             if good is not None:
                 good.close()
+
+
+def test_a_page_whose_packets_stop_is_lost_within_seconds_and_back_when_they_return(
+        gateway):
+    """The agent's network drops mid-call: the client's loop is frozen 3 s (no RTP, no
+    STUN answers, as a pulled cable). ICE would notice after ~30 s (consent freshness);
+    the position says ``lost`` (``no_media``) after 2 s of no packets, so the customer
+    gets the hold sound at once, and ``connected`` when the packets come back."""
+    with GatewayClient(gateway.socket) as client:
+        client.subscribe()
+        call = client.call("webrtc.open", label="agent-drop")["call"]
+        browser = connect(client, call)
+        try:
+            wait_for(client, state_of(call, "connected"), timeout=20)
+            time.sleep(0.5)                       # packets flowing
+            browser.loop.call_soon_threadsafe(time.sleep, 3.0)   # the network drops
+            dropped = time.monotonic()
+            lost = wait_for(client, state_of(call, "lost"), timeout=10)[-1]
+            assert lost["reason"] == "no_media"
+            assert 1.5 < time.monotonic() - dropped < 3.5
+            wait_for(client, state_of(call, "connected"), timeout=10)
+            # Back within [webrtc] reconnect: the same call goes on.
+            assert call in [c["call"] for c in client.call("calls.list")]
+            assert client.call("webrtc.status", call=call)["peer"] == "connected"
+        finally:
+            client.call("call.hangup", call=call)
+            browser.close()
