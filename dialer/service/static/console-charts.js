@@ -37,8 +37,11 @@ function frame({ categories, lines = [], format, top, title, series }) {
   if (title) svg.append(node("title", {}, title));
   const plotW = W - PAD.left - PAD.right, plotH = H - PAD.top - PAD.bottom;
   const y = (v) => PAD.top + plotH - (Math.max(0, v) / top) * plotH;
-  for (let i = 0; i <= 4; i += 1) {
-    const v = (top * i) / 4;
+  // Intervals giving round ticks: 5 for a top of 1, 2.5 or 5 (x 10^n), 4 for 2.
+  const mantissa = top / 10 ** Math.floor(Math.log10(top));
+  const steps = Math.abs(mantissa - 2) < 1e-9 ? 4 : 5;
+  for (let i = 0; i <= steps; i += 1) {
+    const v = (top * i) / steps;
     svg.append(node("line", { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: "grid-line" }));
     svg.append(node("text", { x: PAD.left - 4, y: y(v) + 4, class: "axis", "text-anchor": "end" }, format(v)));
   }
@@ -56,7 +59,8 @@ function frame({ categories, lines = [], format, top, title, series }) {
     legend.append(node("rect", { x: lx, y: H - 16, width: 10, height: 10, class: s.cls }));
     const t = node("text", { x: lx + 14, y: H - 7, class: "axis" }, s.name ?? s.label);
     legend.append(t);
-    lx += 24 + 7 * String(s.name ?? s.label).length;
+    // Room for the label: CJK glyphs are about twice as wide as Latin ones at 10px.
+    lx += 24 + [...String(s.name ?? s.label)].reduce((w, ch) => w + (ch > "\u2e7f" ? 10 : 6), 0);
   }
   svg.append(legend);
   return { svg, y, slot, plotW };

@@ -16,7 +16,7 @@ const EXPORTS = { hourly: "hour", hour_rate: "hour", window_rate: "abandon", occ
                   best_hours: "best_hours" };
 
 const pct = (v) => `${(v * 100).toFixed(v && v < 0.1 ? 1 : 0)}%`;
-const hours = (s) => `${(s / 3600).toFixed(s < 3600 ? 2 : 1)} h`;
+const minutes = (m) => `${Math.round(m * 10) / 10} min`;
 const count = (v) => String(Math.round(v * 10) / 10);
 
 function two(n) { return String(n).padStart(2, "0"); }
@@ -145,10 +145,11 @@ export class Reports {
         format: pct, max: 1, emptyText, title: t("chart.occupancy"),
         series: [{ name: t("series.occupancy"), values: d.agent.map((r) => r.occupancy), cls: "s-occupancy" }] }),
       breakdown: barChart({
-        categories: d.breakdown.map((r) => r.agent), stacked: true, format: hours, minTop: 3600, emptyText,
+        categories: d.breakdown.map((r) => r.agent), stacked: true, format: minutes, minTop: 5, emptyText,
         title: t("chart.breakdown"),
         series: ["talk_s", "wrap_s", "pause_s", "waiting_s"].map((k) => ({
-          name: t(`series.${k}`), values: d.breakdown.map((r) => r[k]), cls: `s-${k}` })) }),
+          name: t(`series.${k}`), cls: `s-${k}`,
+          values: d.breakdown.map((r) => (r[k] === null ? null : r[k] / 60)) })) }),
       outcomes: barChart({
         ...(() => {
           const rows = sumBy(d.outcomes, "outcome", ["count"]).sort((a, b) => b.count - a.count);
