@@ -37,7 +37,8 @@ dial is checked by the store (DNC, calling windows) before the engine dials it; 
 personal callback that comes due is dialled for its agent when it is ready;
 dispositions, callbacks and every stretch of an agent's state are committed to the
 store. Hold unbridges the customer, who hears ``hold_file`` (a WAV on the gateway host)
-or silence; DTMF goes out on the customer's call. Transfers: blind to a number (rung,
+or silence (so does a customer waiting for a transfer's number or a consultation);
+DTMF goes out on the customer's call. Transfers: blind to a number (rung,
 bridged to the customer when it answers; the agent goes to wrap-up at once); attended
 to a number (the customer waits while the agent talks to it, then complete or cancel; a
 number that does not answer or hangs up gives the customer back); blind to a ready
@@ -589,6 +590,7 @@ class DeskRunner(CampaignRunner):
                     self._hang_up(consult.out)
                     if consult.conference:
                         self.gateway.leave_conference(customer.gw)
+                self._stop_hold(customer.gw)
                 self.gateway.bridge(customer.gw, position.gw)
             elif kind == "conference":
                 return self._conference(op, customer.gw, position.gw)
@@ -621,7 +623,13 @@ class DeskRunner(CampaignRunner):
         waits unbridged while the number rings; the agent talks to it once it answers,
         then completes (the customer is bridged to it) or cancels."""
         out_gw = self._dial_out(target)
-        self.gateway.unbridge(customer_gw)
+        try:
+            self.gateway.unbridge(customer_gw)
+        except RpcError:             # not bridged: on hold already, with its music
+            pass
+        else:
+            if self.hold_file:       # the customer hears the music while it rings
+                self._play_hold(customer_gw)
         if attended:
             self._consults[op.agent] = _Consult(out_gw, customer_gw, op.call, target)
             self._consult_legs[out_gw] = op.agent
@@ -651,6 +659,7 @@ class DeskRunner(CampaignRunner):
             self.gateway.leave_conference(position_gw)
         else:
             self.gateway.unbridge(position_gw)
+            self._stop_hold(customer_gw)
             self.gateway.bridge(customer_gw, consult.out)
         return self._hand_over(op.agent, op.call, customer_gw, consult.out, consult.target,
                                bridged=True)
@@ -959,6 +968,7 @@ class DeskRunner(CampaignRunner):
                         self.gateway.leave_conference(consult.customer)
                     else:
                         self.gateway.unbridge(position.gw)
+                self._stop_hold(consult.customer)
                 try:
                     self.gateway.bridge(consult.customer, position.gw)
                 except RpcError as err:
@@ -975,6 +985,7 @@ class DeskRunner(CampaignRunner):
         customer_gw = handover.customer
         if state == "answered" and gw == out_leg and not handover.bridged:
             handover.bridged = True
+            self._stop_hold(customer_gw)
             try:
                 self.gateway.bridge(customer_gw, out_leg)
             except RpcError as err:

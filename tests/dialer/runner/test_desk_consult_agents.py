@@ -196,3 +196,22 @@ def test_transfers_of_a_customer_on_hold(tmp_path: Path) -> None:
         assert state(runner, "a2") == "talking" and refused(runner) == []
     finally:
         gateway.close()
+
+
+def test_the_customer_hears_the_hold_music_while_a_number_is_consulted(
+        tmp_path: Path) -> None:
+    runner, gateway = start(tmp_path)
+    try:
+        customer = runner.customers[pops(runner)[0].call].gw
+        target = numbers((("1381", 8, "human"),))[7][0]
+        runner.submit(cmd.Transfer("a1", "attended", "number", target))
+        step_until(runner, lambda: "a1" in runner._consults, 2)
+        consult = runner._consults["a1"]
+        step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 2)
+        assert peer(gateway, customer) is None
+        step_until(runner, lambda: consult.answered, 60)
+        runner.submit(cmd.CompleteTransfer("a1"))
+        step_until(runner, lambda: peer(gateway, customer) == consult.out, 5)
+        assert gateway.engine.calls[customer].play is None
+    finally:
+        gateway.close()
