@@ -42,6 +42,7 @@ from typing import Any
 
 from trunkline.dialer.errors import DialerError
 from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.pacing.abandon_clock import abandon_clock_start
 from trunkline.dialer.pacing.actions import (
     Abandon,
     Action,
@@ -73,7 +74,7 @@ from trunkline.dialer.runner.translator import (
     WireTranslator,
 )
 from trunkline.dialer.store import Store, StoreContacts
-from trunkline.dialer.vocab import AgentState, CallOutcome, CallState
+from trunkline.dialer.vocab import AgentState, CallOutcome, CallState, Regime
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
@@ -195,7 +196,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self.agent_legs: dict[str, _Position] = {}   # agent id -> position
         self._positions: dict[int, _Position] = {}   # gateway call id -> position
         self.connections: list[Connection] = []
-        #: ``(gateway call, live answer at, abandoned at)`` of every abandoned call
+        #: ``(gateway call, the moment the 2 s limit ran from, abandoned at)`` of every
+        #: abandoned call (the answer under ``uk``, the greeting's end otherwise)
         self.abandons: list[tuple[int, float | None, float]] = []
         self._connected: dict[int, Connection] = {}            # engine call id -> bridge
         self._wrapping: dict[str, tuple[int, float]] = {}      # agent -> (attempt, since)
@@ -251,6 +253,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             outcomes=dict(self.outcomes),
             max_after_live=max((c.after_live for c in self.connections), default=None),
             max_after_answer=max((c.after_answer for c in self.connections), default=None),
+            max_after_greeting=max((c.after_greeting for c in self.connections),
+                                   default=None),
             finished=finished, messages_left=self.messages_left, by_campaign=by_campaign)
 
     # -- the shift (GatewayRunner's hooks) -------------------------------------------------
@@ -424,7 +428,11 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             return
         customer = _Customer(gw, action.campaign)
         self.customers[action.call_id] = customer
-        self.translator.placed(gw, action.call_id)
+        cfg = self.configs.get(action.campaign)
+        # Ofcom counts the 2 s from the answer: AMD may not take longer than that
+        uk = cfg is not None and cfg.regime is Regime.UK
+        self.translator.placed(gw, action.call_id,
+                               amd_limit=cfg.abandon_after if uk and cfg else None)
         if claim is not None:
             customer.attempt = claim.attempt
             self.store.set_call_ref(claim.attempt, str(gw))
@@ -450,7 +458,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         if customer.attempt is not None:  # a conversation now, even if we crash
             self.store.mark_bridged(customer.attempt, action.agent, now)
         connection = Connection(action.call_id, customer.gw, action.agent, position.gw,
-                                number, answered_at, live_at, now)
+                                number, answered_at, live_at, now,
+                                wire.greeting_ended_at if wire is not None else None)
         self.connections.append(connection)
         self._connected[action.call_id] = connection
         self.recording.connected(gw=customer.gw, campaign=customer.campaign,
@@ -463,7 +472,15 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         if customer is None:
             return
         gw = customer.gw
-        self.abandons.append((gw, self.translator.abandoning(gw), now))
+        wire = self.translator.calls.get(gw)
+        live_at = self.translator.abandoning(gw)
+        cfg = self.configs.get(customer.campaign)
+        # the moment the regime's limit ran from (the answer under Ofcom, the greeting's
+        # end under the TSR), as the engine counted it
+        start = live_at if wire is None or live_at is None or cfg is None else \
+            abandon_clock_start(cfg.regime, answered_at=wire.answered_at,
+                                greeting_ended_at=wire.greeting_ended_at, now=live_at)
+        self.abandons.append((gw, start, now))
         try:
             if self.abandon_file:
                 self.gateway.play(gw, file=self.abandon_file)
@@ -527,7 +544,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             if claim is not None and customer is not None:
                 # counted in the abandon window at once, durably
                 self.store.mark_answered(claim.attempt, str(out.kind), now,
-                                         window=self.window_of(customer.campaign, now))
+                                         window=self.window_of(customer.campaign, now),
+                                         line_answered_at=out.answered_at,
+                                         greeting_ended_at=out.greeting_ended_at)
             self._handle(out, now)
         elif isinstance(out, ev.CallHungUp):
             call = self.engine.calls.get(out.call_id)

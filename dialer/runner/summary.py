@@ -25,6 +25,7 @@ class Connection:
     answered_at: float | None
     live_at: float
     bridged_at: float
+    greeting_ended_at: float | None = None
 
     @property
     def after_live(self) -> float:
@@ -36,6 +37,15 @@ class Connection:
         """Seconds from the line's answer to the bridge (includes the AMD decision)."""
         return self.bridged_at - (self.answered_at if self.answered_at is not None
                                   else self.live_at)
+
+    @property
+    def after_greeting(self) -> float:
+        """Seconds from the end of the greeting to the bridge: what 16 CFR
+        310.4(b)(4)(iii) limits to 2 s (``after_answer`` is what Ofcom limits). Where
+        the greeting's end is unknown, the answer stands in (the stricter measure)."""
+        if self.greeting_ended_at is not None:
+            return self.bridged_at - self.greeting_ended_at
+        return self.after_answer
 
 
 @dataclass
@@ -56,6 +66,7 @@ class RunSummary:
     outcomes: dict[str, int] = field(default_factory=dict)
     max_after_live: float | None = None
     max_after_answer: float | None = None
+    max_after_greeting: float | None = None
     finished: bool = False
     messages_left: int = 0
     by_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -75,6 +86,8 @@ class RunSummary:
                 else round(self.max_after_live, 2),
                 "max_answer_to_agent_s": None if self.max_after_answer is None
                 else round(self.max_after_answer, 2),
+                "max_greeting_to_agent_s": None if self.max_after_greeting is None
+                else round(self.max_after_greeting, 2),
                 "machine_messages_left": self.messages_left,
                 "list_finished": self.finished,
                 **({"campaigns": self.by_campaign} if len(self.by_campaign) > 1 else {})}
@@ -90,7 +103,9 @@ class RunSummary:
             + (f"; messages left on machines {self.messages_left}"
                if self.messages_left else ""),
             f"live answer to agent: at most {d['max_live_to_agent_s']} s "
-            f"(line answer to agent: at most {d['max_answer_to_agent_s']} s)",
+            f"(line answer to agent, Ofcom's measure: at most "
+            f"{d['max_answer_to_agent_s']} s; greeting end to agent, the TSR's measure: "
+            f"at most {d['max_greeting_to_agent_s']} s)",
             "list finished" if self.finished else "list not finished",
             *(f"  {name}: dials {c['dials']}, live {c['live']}, abandoned {c['abandoned']}"
               f" ({100 * c['abandon_rate']:.2f} %)" for name, c in self.by_campaign.items()

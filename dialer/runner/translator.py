@@ -13,9 +13,11 @@ Gateway events become engine events as follows::
 
     call.state ringing                    -> CallRinging
     call.state answered (by unknown)      -> (nothing yet: wait for AMD) + AwaitAmd
-    amd human | notsure                   -> CallAnswered(human)   (store.mark_answered first)
+    amd human | notsure                   -> CallAnswered(human, answered_at, greeting end)
+                                             (store.mark_answered first)
     amd machine | fax                     -> CallAnswered(machine | fax) -> HangUp
-    AMD silent for amd_timeout            -> CallAnswered(human)   (a person, as AMD would)
+    AMD silent for amd_timeout            -> CallAnswered(human)   (a person, as AMD would;
+                                             UK: for the 2 s abandon limit at most)
     announcement (before an answer)       -> HangUpCall; CallFailed(invalid_number | ...)
     call.state hungup, never classified   -> CallFailed(outcome) for failure outcomes,
                                              CallAnswered(machine|fax) for those,
@@ -39,6 +41,7 @@ The decisions (:class:`HangUpCall`, :class:`AwaitAmd`, :class:`Note`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +50,32 @@ from typing import Any
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.vocab import FAILURE_OUTCOMES, AnswerKind, CallOutcome, CallState
 from trunkline.vocab import ANNOUNCEMENT_OUTCOME, outcome_for_announcement
+
+# -- when the greeting ended -----------------------------------------------------------------
+
+#: The silence after a greeting the detector waits before it says "human"
+#: (drivers/dsp/amd.py, AFTER_GREETING_SILENCE_MS: 700 ms after a short greeting), by
+#: the ``amd`` event's ``reason`` (the leg's ``amd_<result>``). ``amd_notsure`` is left
+#: out: it may follow initial silence, a medium greeting (after 0.7 or 2 s of quiet) or
+#: the analysis time running out while the person still speaks, so the greeting's end is
+#: not known and the answer stands in (the stricter moment).
+GREETING_SILENCE = {"amd_human": 0.7}
+
+
+def greeting_end(answered_at: float, now: float, reason: str,
+                 after_answer: object) -> float | None:
+    """When the called person's greeting ended, from an ``amd`` event (16 CFR
+    310.4(b)(4)(iii) counts the 2 s from the completed greeting); None when the verdict
+    does not tell, and the stricter moment, the answer, then stands in."""
+    wait = GREETING_SILENCE.get(reason)
+    if wait is None:
+        return None
+    decided = now
+    if isinstance(after_answer, int | float) and not isinstance(after_answer, bool) \
+            and math.isfinite(after_answer) and after_answer >= 0:
+        decided = min(answered_at + after_answer, now)
+    return min(max(decided - wait, answered_at), now)
+
 
 # -- what the runner is asked to do ----------------------------------------------------------
 
@@ -113,6 +142,8 @@ class WireCall:
     answered_at: float | None = None          # the line answered (AMD still listening)
     classified: AnswerKind | None = None      # AMD's result, as given to the engine
     live_at: float | None = None              # when the engine learnt of the live answer
+    greeting_ended_at: float | None = None    # the greeting's end, as AMD heard it
+    amd_limit: float | None = None            # the longest AMD may take (None: amd_timeout)
     released: CallOutcome | None = None       # released on an announcement, with this
     abandoned: bool = False                   # the engine abandoned it: message playing
     message: Message | None = None            # a machine message
@@ -135,9 +166,16 @@ class WireTranslator:
 
     # -- the runner tells ------------------------------------------------------------------
 
-    def placed(self, gw: int, call_id: int) -> None:
-        """Gateway call ``gw`` was originated for engine call ``call_id``."""
-        self.calls[gw] = WireCall(call_id)
+    def placed(self, gw: int, call_id: int, *, amd_limit: float | None = None) -> None:
+        """Gateway call ``gw`` was originated for engine call ``call_id``.
+
+        ``amd_limit``: answer detection gets at most this long after the answer (less
+        than ``amd_timeout``), after which the call is taken as a person. A UK campaign
+        passes its abandon limit: Ofcom counts the 2 s from the answer, so a person
+        must hear an agent or the information message by then, whatever AMD still
+        thinks (a machine not recognised by then is treated as a person: connected,
+        or given the message and counted as an abandon)."""
+        self.calls[gw] = WireCall(call_id, amd_limit=amd_limit)
 
     def abandoning(self, gw: int) -> float | None:
         """The engine abandoned the call: the abandon message plays, and its end hangs the
@@ -179,12 +217,19 @@ class WireTranslator:
             elif state == "answered":
                 if call.answered_at is None:
                     call.answered_at = now
-                    return [AwaitAmd(gw, now + self.amd_timeout)]
+                    wait = self.amd_timeout if call.amd_limit is None \
+                        else min(self.amd_timeout, call.amd_limit)
+                    return [AwaitAmd(gw, now + wait)]
             elif state == "hungup":
                 return self._ended(gw, call, event, now)
             return []
         if kind == "amd":
-            return self._classified(call, str(event.get("result")), now)
+            result = str(event.get("result"))
+            if call.answered_at is not None:
+                call.greeting_ended_at = greeting_end(
+                    call.answered_at, now, str(event.get("reason", "")),
+                    event.get("after_answer"))
+            return self._classified(call, result, now)
         if kind == "announcement":
             if self._dialing(call) and call.answered_at is None and call.released is None:
                 outcome = CallOutcome(
@@ -224,7 +269,8 @@ class WireTranslator:
         call.classified = kind
         if kind is AnswerKind.HUMAN:
             call.live_at = now
-        return [ev.CallAnswered(call.call_id, kind)]
+        return [ev.CallAnswered(call.call_id, kind, answered_at=call.answered_at,
+                                greeting_ended_at=call.greeting_ended_at)]
 
     def _ended(self, gw: int, call: WireCall, event: Mapping[str, Any],
                now: float) -> list[Output]:

@@ -9,6 +9,7 @@ for how long, the wrap-up, a note) are added to the attempt by the small setters
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from trunkline.dialer.campaigns.strategies import (
     DEFAULT_RETRIES,
@@ -32,12 +33,16 @@ LOST_NOTE = "unknown after restart"
 class Outcomes(Database):
     """Recording how calls ended (see :class:`~trunkline.dialer.store.Store`)."""
 
-    def mark_answered(self, attempt: int, kind: str, now: float, *, window: int = 0) -> None:
+    def mark_answered(self, attempt: int, kind: str, now: float, *, window: int = 0,
+                      line_answered_at: float | None = None,
+                      greeting_ended_at: float | None = None) -> None:
         """Count a live answer (or machine) in the abandon window at the moment it happens.
 
         ``window`` is :func:`trunkline.dialer.pacing.compliance.window_index` of ``now``
         under the campaign's regime; the runner knows the regime, the store does not need
-        to.
+        to. ``line_answered_at`` and ``greeting_ended_at`` are the moments the 2 s abandon
+        limit is counted from (Ofcom and the TSR), kept so each call's delays can be shown
+        (:meth:`agent_delays`).
         """
         with self.transaction() as db:
             row = db.execute("SELECT campaign_id, answered_at FROM attempt WHERE id=?",
@@ -46,8 +51,9 @@ class Outcomes(Database):
                 raise StoreError(f"no attempt {attempt}")
             if row["answered_at"] is not None:
                 return  # idempotent
-            db.execute("UPDATE attempt SET answered_at=?, answered_kind=? WHERE id=?",
-                       (now, kind, attempt))
+            db.execute("UPDATE attempt SET answered_at=?, answered_kind=?, "
+                       "line_answered_at=?, greeting_ended_at=? WHERE id=?",
+                       (now, kind, line_answered_at, greeting_ended_at, attempt))
             column = "live" if kind == "human" else "machines" if kind == "machine" else None
             if column is not None:
                 bump(db, row["campaign_id"], window, column)
@@ -144,6 +150,32 @@ class Outcomes(Database):
         with self.transaction() as db:
             db.execute("UPDATE attempt SET agent=?, bridged_at=COALESCE(bridged_at, ?) "
                        "WHERE id=? AND state='dialing'", (agent, now, attempt))
+
+    def agent_delays(self, campaign: str | None = None) -> list[dict[str, Any]]:
+        """Each live answer's delays to its agent: from the line's answer (what Ofcom
+        counts) and from the end of the greeting (what 16 CFR 310.4(b)(4)(iii) counts);
+        None where a moment is unknown or no agent was bridged (an abandon)."""
+        where = "a.answered_kind='human'" + (" AND k.name=?" if campaign else "")
+        rows = self.query(
+            "SELECT a.id, k.name AS campaign, a.number, a.outcome, a.line_answered_at, "
+            "a.greeting_ended_at, a.answered_at, a.bridged_at FROM attempt a "
+            "JOIN campaign k ON k.id=a.campaign_id "
+            f"WHERE {where} ORDER BY a.id", (campaign,) if campaign else ())
+        out = []
+        for r in rows:
+            bridged = r["bridged_at"]
+            line = r["line_answered_at"]
+            greeting = r["greeting_ended_at"]
+            out.append({
+                "attempt": r["id"], "campaign": r["campaign"], "number": r["number"],
+                "outcome": r["outcome"],
+                "answer_to_agent_s": None if bridged is None or line is None
+                else round(bridged - line, 3),
+                "greeting_to_agent_s": None if bridged is None or greeting is None
+                else round(bridged - greeting, 3),
+                "verdict_to_agent_s": None if bridged is None or r["answered_at"] is None
+                else round(bridged - r["answered_at"], 3)})
+        return out
 
     def record_lost(self, attempt: int, now: float, *,
                     window_of: Callable[[str, float], int] | None = None) -> str | None:

@@ -13,7 +13,8 @@ def summary(**changes) -> RunSummary:
     values = dict(campaign="sales", mode="predictive", started=1000.0, ended=4600.04,
                   agents=4, dials=30, live=8, connects=7, abandoned=1, machines=5,
                   refused=2, outcomes={"human": 7, "abandoned": 1, "busy": 4},
-                  max_after_live=0.123, max_after_answer=1.987, finished=True)
+                  max_after_live=0.123, max_after_answer=1.987, max_after_greeting=1.5,
+                  finished=True)
     values.update(changes)
     return RunSummary(**values)
 
@@ -22,6 +23,10 @@ def test_a_connection_is_timed_from_the_live_answer_and_from_the_line_answer() -
     c = Connection(1, 10, "agent-71", 5, "13800000000", answered_at=100.0, live_at=101.5,
                    bridged_at=101.75)
     assert (c.after_live, c.after_answer) == (0.25, 1.75)
+    assert c.after_greeting == 1.75      # the greeting's end unknown: the answer stands in
+    greeted = Connection(1, 10, "agent-71", 5, "13800000000", answered_at=100.0,
+                         live_at=101.5, bridged_at=101.75, greeting_ended_at=100.8)
+    assert greeted.after_greeting == pytest.approx(0.95)
     unanswered = Connection(1, 10, "agent-71", 5, "13800000000", None, 101.5, 101.75)
     assert unanswered.after_answer == 0.25
 
@@ -34,7 +39,7 @@ def test_the_summary_as_json() -> None:
         "abandon_rate": 0.125, "machines": 5, "refused_dnc": 2,
         "outcomes": {"abandoned": 1, "busy": 4, "human": 7},
         "max_live_to_agent_s": 0.12, "max_answer_to_agent_s": 1.99,
-        "machine_messages_left": 0, "list_finished": True}
+        "max_greeting_to_agent_s": 1.5, "machine_messages_left": 0, "list_finished": True}
     empty = summary(live=0, abandoned=0, max_after_live=None, max_after_answer=None)
     assert empty.abandon_rate == 0.0
     assert empty.as_dict()["max_live_to_agent_s"] is None
@@ -52,7 +57,8 @@ def test_the_summary_lines() -> None:
         "campaign sales (predictive): 3600.0 s, 4 agents",
         "dials 30, live answers 8, connects 7, abandoned 1 (abandon rate 12.50 %)",
         "outcomes: abandoned 1, busy 4, human 7; messages left on machines 3",
-        "live answer to agent: at most 0.12 s (line answer to agent: at most 1.99 s)",
+        "live answer to agent: at most 0.12 s (line answer to agent, Ofcom's measure: "
+        "at most 1.99 s; greeting end to agent, the TSR's measure: at most 1.5 s)",
         "list finished",
         "  sales: dials 20, live 5, abandoned 1 (20.00 %)",
         "  loans: dials 10, live 3, abandoned 0 (0.00 %)",

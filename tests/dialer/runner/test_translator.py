@@ -73,7 +73,8 @@ def test_an_answer_waits_for_amd_and_its_timeout_takes_a_person() -> None:
     assert wire.on_event(state("answered", by="unknown"), 10.0) == [AwaitAmd(GW, 16.0)]
     assert wire.on_event(state("answered"), 11.0) == []          # once
     assert wire.calls[GW].answered_at == 10.0
-    assert wire.on_amd_timeout(GW, 16.0) == [ev.CallAnswered(CALL, AnswerKind.HUMAN)]
+    assert wire.on_amd_timeout(GW, 16.0) == [
+        ev.CallAnswered(CALL, AnswerKind.HUMAN, answered_at=10.0)]
     assert wire.calls[GW].live_at == 16.0
     assert wire.on_amd_timeout(GW, 17.0) == []                   # already classified
     assert wire.on_amd_timeout(99, 17.0) == []                   # not ours
@@ -85,10 +86,40 @@ def test_an_answer_waits_for_amd_and_its_timeout_takes_a_person() -> None:
 def test_amd_classifies_once(result: str, kind: AnswerKind) -> None:
     wire, _engine = translator()
     wire.on_event(state("answered"), 10.0)
-    assert wire.on_event(event("amd", result=result), 11.5) == [ev.CallAnswered(CALL, kind)]
+    assert wire.on_event(event("amd", result=result), 11.5) == [
+        ev.CallAnswered(CALL, kind, answered_at=10.0)]
     assert wire.calls[GW].live_at == (11.5 if kind is AnswerKind.HUMAN else None)
     assert wire.on_event(event("amd", result="machine"), 12.0) == []
     assert wire.on_amd_timeout(GW, 16.0) == []
+
+
+@pytest.mark.parametrize(("reason", "after_answer", "ended"), [
+    ("amd_human", 1.5, 10.8),      # a hello, then the 0.7 s of quiet AMD waits for
+    ("amd_human", None, 10.8),     # no decision time: the event's arrival (11.5)
+    ("amd_human", 0.3, 10.0),      # never before the answer
+    ("amd_notsure", 1.5, None),    # silence, a medium greeting, or still talking
+    ("amd_machine", 1.5, None),
+])
+def test_amd_tells_when_the_greeting_ended(reason: str, after_answer: float | None,
+                                           ended: float | None) -> None:
+    """16 CFR 310.4(b)(4)(iii) counts the 2 s from the end of the greeting."""
+    wire, _engine = translator()
+    wire.on_event(state("answered"), 10.0)
+    fields = {"reason": reason} | ({} if after_answer is None else
+                                   {"after_answer": after_answer})
+    (told,) = wire.on_event(event("amd", result="human", **fields), 11.5)
+    assert isinstance(told, ev.CallAnswered) and told.answered_at == 10.0
+    assert told.greeting_ended_at == (None if ended is None else pytest.approx(ended))
+
+
+def test_a_uk_call_gives_amd_no_more_than_the_abandon_limit() -> None:
+    """Ofcom counts the 2 s from the answer: a verdict later than that is too late."""
+    wire, _engine = translator()
+    wire.calls.clear()
+    wire.placed(GW, CALL, amd_limit=2.0)
+    assert wire.on_event(state("answered", by="unknown"), 10.0) == [AwaitAmd(GW, 12.0)]
+    assert wire.on_amd_timeout(GW, 12.0) == [
+        ev.CallAnswered(CALL, AnswerKind.HUMAN, answered_at=10.0)]
 
 
 def test_amd_after_the_engine_moved_on_is_ignored() -> None:
