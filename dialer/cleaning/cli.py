@@ -38,6 +38,13 @@ def _settings_flags(parser: argparse.ArgumentParser, *, run: bool = False) -> No
     parser.add_argument("--rate", type=float, metavar="CPS",
                         help="new calls per second at most (default 1: carriers flag "
                              "bursts of short calls)")
+    parser.add_argument("--trunk-per-minute", type=int, metavar="N",
+                        help="call attempts on the trunk (the channel group) in any minute "
+                             "at most (default 60): ring-and-release bursts get a trunk "
+                             "flagged by its carrier")
+    parser.add_argument("--trunk-min-gap", type=float, metavar="S",
+                        help="seconds between two call attempts on the trunk at least "
+                             "(default 0: only --rate spaces them)")
     if run:
         return
     parser.add_argument("--retries", type=int, metavar="N",
@@ -195,7 +202,8 @@ def run_clean_create(args: argparse.Namespace) -> int:
         except (ValueError, TypeError) as err:
             raise ConfigError(str(err), source=args.strategy) from err
     flags = {k: v for k, v in _overrides(
-        args, ("concurrency", "rate", "retries", "retry_after", "listen")).items()
+        args, ("concurrency", "rate", "retries", "retry_after", "listen",
+               "trunk_per_minute", "trunk_min_gap")).items()
         if v is not None}
     now = time.time()
     with _open(args) as store:
@@ -203,7 +211,8 @@ def run_clean_create(args: argparse.Namespace) -> int:
         if args.name in store.campaigns() and is_cleaning(store, args.name):
             base = cleaning_settings(store, args.name).to_dict()
         merged = {**base, **stored, **flags}
-        known = {"concurrency", "rate", "retries", "retry_after", "listen", "sit_wait"}
+        known = {"concurrency", "rate", "retries", "retry_after", "listen", "sit_wait",
+                 "trunk_per_minute", "trunk_min_gap"}
         unknown = sorted(set(merged) - known)
         if unknown:
             raise ConfigError(f"[cleaning]: unknown settings {', '.join(unknown)}; known: "
@@ -239,7 +248,9 @@ def run_clean_run(args: argparse.Namespace) -> int:
     with _open(args) as store:
         # checked before any gateway is opened: unknown or non-cleaning campaign, bad values
         settings = cleaning_settings(store, args.campaign,
-                                     **_overrides(args, ("concurrency", "rate")))
+                                     **_overrides(args, ("concurrency", "rate",
+                                                         "trunk_per_minute",
+                                                         "trunk_min_gap")))
         gateway = open_gateway(args, live=CleaningRunner.live_gateway)
         try:
             runner = CleaningRunner(

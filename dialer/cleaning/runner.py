@@ -1,7 +1,8 @@
 """The cleaning runner: a cleaning campaign's list dialled through a gateway, every call
 released before it is answered, every verdict committed as it comes.
 
-It keeps up to ``concurrency`` lines busy and places at most ``rate`` calls a second; one
+It keeps up to ``concurrency`` lines busy and places at most ``rate`` calls a second, and
+at most ``trunk_per_minute`` a minute, ``trunk_min_gap`` apart, on its trunk; one
 :class:`~trunkline.dialer.cleaning.probe.Probe` per call reads what the network says.
 The turn, the timers (each probe's next deadline), the shift, the start after a crash
 and the gateway errors are the campaign runner's too
@@ -26,6 +27,7 @@ from trunkline.dialer.cleaning.settings import (
     cleaning_settings,
     require_cleaning,
 )
+from trunkline.dialer.cleaning.trunk_limit import TrunkLimiter
 from trunkline.dialer.cleaning.verdicts import CLASSES, UNKNOWN, Verdict
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import GatewayPort
@@ -122,6 +124,9 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
         self.placed: list[tuple[int, str, float]] = []
         self._next_dial = -math.inf
         self._idle_until = -math.inf
+        #: per-trunk pacing (carriers flag bursts of ring-and-release calls on a trunk)
+        self.trunks = TrunkLimiter(per_minute=self.settings.trunk_per_minute,
+                                   min_gap=self.settings.trunk_min_gap)
         self._closed = False
 
     @property
@@ -165,7 +170,8 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
         """When dialling may go on (the probes' deadlines are timers)."""
         if not self._closed and not self._stop_requested \
                 and len(self.probes) < self.concurrency:
-            return max(self._next_dial, self._idle_until, now)
+            return max(self._next_dial, self._idle_until,
+                       self.trunks.next_allowed(self.group, now), now)
         return math.inf
 
     def _in_flight(self) -> bool:
@@ -196,7 +202,8 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
     def _can_dial(self, now: float) -> bool:
         return (not self._closed and not self._stop_requested
                 and len(self.probes) < self.concurrency
-                and now >= self._next_dial and now >= self._idle_until)
+                and now >= self._next_dial and now >= self._idle_until
+                and now >= self.trunks.next_allowed(self.group, now))
 
     def _dial_more(self, now: float) -> None:
         while self._can_dial(now):
@@ -218,6 +225,7 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
             probe = self.probes[gw] = Probe(gw, claim.attempt, claim.contact, number, now)
             self._wake(probe)
             self.placed.append((gw, number, now))
+            self.trunks.record(self.group, now)
             self.dials += 1
             self._next_dial = now + 1.0 / self.settings.rate
 

@@ -15,6 +15,9 @@ from trunkline.errors import ConfigError
 #: At most this many lines by default (one E1's worth): the rest of the group is left to
 #: the campaigns running beside the cleaning.
 MAX_CONCURRENCY = 30
+#: Call attempts per trunk in any minute, by default: what ``rate``'s default (1 a second)
+#: places, so raising ``rate`` (or running with many lines) never bursts one trunk.
+TRUNK_PER_MINUTE = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,10 @@ class CleaningSettings:
     :data:`MAX_CONCURRENCY`); ``rate``: new calls per second at most; ``retries``: more
     tries for a number whose calls said nothing decisive; ``retry_after``: seconds before
     such a try; ``listen``: seconds a call may go on with nothing decisive; ``sit_wait``:
-    seconds after a SIT to wait for the announcement or the cause that says more.
+    seconds after a SIT to wait for the announcement or the cause that says more;
+    ``trunk_per_minute``: call attempts on one trunk (the channel group dialled) in any
+    60 s at most; ``trunk_min_gap``: seconds between
+    two attempts on one trunk at least (:mod:`trunkline.dialer.cleaning.trunk_limit`).
     """
 
     concurrency: int | None = None
@@ -34,6 +40,8 @@ class CleaningSettings:
     retry_after: float = 600.0
     listen: float = 30.0
     sit_wait: float = 8.0
+    trunk_per_minute: int = TRUNK_PER_MINUTE
+    trunk_min_gap: float = 0.0
 
     def __post_init__(self) -> None:
         c = self.concurrency
@@ -42,8 +50,13 @@ class CleaningSettings:
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) \
                 or not 0 <= self.retries <= 10:
             raise ValueError(f"retries must be a whole number 0..10, got {self.retries!r}")
+        p = self.trunk_per_minute
+        if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 6000:
+            raise ValueError(f"trunk_per_minute must be a whole number 1..6000 (call "
+                             f"attempts per trunk per minute), got {p!r}")
         for name, low, high in (("rate", 0.01, 100.0), ("retry_after", 0.0, 7 * 86_400.0),
-                                ("listen", 5.0, 300.0), ("sit_wait", 0.0, 30.0)):
+                                ("listen", 5.0, 300.0), ("sit_wait", 0.0, 30.0),
+                                ("trunk_min_gap", 0.0, 600.0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or not math.isfinite(value) or not low <= value <= high:

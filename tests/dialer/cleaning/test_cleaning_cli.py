@@ -136,7 +136,7 @@ def test_create_takes_settings_from_a_strategy_file(tmp_path: Path, db: Path, ca
         config = store.campaign_config("sc2")
         assert config == {"type": "cleaning", "cleaning": {
             "concurrency": 4, "rate": 2.5, "retries": 1, "retry_after": 600.0,
-            "listen": 30.0, "sit_wait": 8.0}}
+            "listen": 30.0, "sit_wait": 8.0, "trunk_per_minute": 60, "trunk_min_gap": 0.0}}
         assert store.strategy("sc2").to_dict()["windows"]["wed"] == ["10:00-20:00"]
     spec.write_text("[cleaning]\nspeed = 3\n", encoding="utf-8")
     assert run(db, "create", "sc3", "--strategy", str(spec)) == 1

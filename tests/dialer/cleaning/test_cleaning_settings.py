@@ -35,7 +35,8 @@ def test_settings_are_checked(changes: dict, message: str) -> None:
 def test_settings_round_trip_without_the_unset_concurrency() -> None:
     settings = CleaningSettings(rate=2.5, retries=0)
     assert settings.to_dict() == {"rate": 2.5, "retries": 0, "retry_after": 600.0,
-                                  "listen": 30.0, "sit_wait": 8.0}
+                                  "listen": 30.0, "sit_wait": 8.0, "trunk_per_minute": 60,
+                                  "trunk_min_gap": 0.0}
     assert CleaningSettings(**settings.to_dict()) == settings
 
 
