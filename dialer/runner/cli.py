@@ -43,7 +43,9 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
         description=(
             "Run a campaign: ring the agent positions and hold them for the shift, dial the "
             "campaign's list as its pacing mode decides, bridge live answers to free agents "
-            "(within the 2 s limit, or play the abandon message), release machines, faxes "
+            "(within the 2 s limit, counted from the answer under the uk regime and from "
+            "the end of the greeting otherwise, or play the abandon message; the summary "
+            "gives the longest delay by both measures), release machines, faxes "
             "and network announcements, and record every outcome in the campaign database. "
             "Prints a progress line now and then and a summary at the end. --virtual runs "
             "the gateway on the emulated card in this process, in virtual time."),
