@@ -124,6 +124,10 @@ class Network:
         self._noise = noise
         self._noise_offset = self.rng.integers(0, noise.size, rows)
         self._noise_index = np.arange(FRAME_SAMPLES)
+        # The noise loop with its first 159 samples repeated after its end, so a frame
+        # of any row is 160 consecutive samples from (offset + frame * 160) mod size --
+        # the same samples as indexing modulo the size, without a (rows x 160) modulo.
+        self._noise_wrapped = noise[np.arange(noise.size + FRAME_SAMPLES - 1) % noise.size]
         self._frame = 0
         self.calls_routed = 0
 
@@ -164,8 +168,7 @@ class Network:
             self.ports[row].on_step_ended()
         for row, source in list(self.live.items()):
             audio[row] = source.frame(tx[row])
-        idx = (self._noise_offset[:, None] + self._frame * FRAME_SAMPLES
-               + self._noise_index) % self._noise.size
-        audio += self._noise[idx]
+        first = (self._noise_offset + self._frame * FRAME_SAMPLES) % self._noise.size
+        audio += self._noise_wrapped[first[:, None] + self._noise_index]
         self._frame += 1
         return audio
