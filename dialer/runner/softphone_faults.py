@@ -48,6 +48,7 @@ HOLD_TONE = "callwaiting"
 class _Held:
     customer: int          # the customer's gateway call
     since: float
+    played: bool = True    # we started the hold sound (not when the agent had held it)
 
 
 @dataclass(slots=True)
@@ -92,15 +93,19 @@ class SoftphoneFaults:
             reason = str(event.get("reason") or state)
             customer = self._customer_of(agent)
             if customer is not None and agent not in self.held:
-                self.held[agent] = _Held(customer, now)
+                seat = self.runner.desk.seats.get(agent)
+                on_hold = seat is not None and seat.held   # the agent's own hold: it
+                self.held[agent] = _Held(customer, now, played=not on_hold)  # stays
                 self.lost += 1
-                self._play_hold(customer)
+                if not on_hold:
+                    self._play_hold(customer)
                 self._note(agent, "audio_lost", reason, now)
         elif state == "connected" and agent in self.held:
             held = self.held.pop(agent)
             self.resumed += 1
-            with contextlib.suppress(RpcError):   # the customer may have left meanwhile
-                self.runner.gateway.stop_play(held.customer)
+            if held.played:
+                with contextlib.suppress(RpcError):   # the customer may have left
+                    self.runner.gateway.stop_play(held.customer)
             self._note(agent, "audio_back", "", now)
         return True
 

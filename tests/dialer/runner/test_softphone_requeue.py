@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desk_runner_kit import DESK, HUMANS, pops, state, step_until
-from runner_kit import T0, make_store
+from runner_kit import T0, make_store, write_wav
 
 from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.desk.config import DeskConfig
@@ -23,7 +23,7 @@ from trunkline.gateway.webrtc.settings import SoftphoneSettings
 LOANS = (("loans", "standard"),)
 
 
-def _browser_agent_talking(tmp_path: Path, wait: float
+def _browser_agent_talking(tmp_path: Path, wait: float, *, agent_holds: bool = False
                            ) -> tuple[DeskRunner, InProcessGateway, int, int]:
     """a1 at a browser position talking to a customer, a2 logged in at an FXS phone and
     paused, the campaign paused (no new dials): (runner, gateway, position, customer)."""
@@ -32,8 +32,10 @@ def _browser_agent_talking(tmp_path: Path, wait: float
                                "agent_lost": "requeue", "agent_lost_wait": wait})
     store.save_desk_config("loans", DeskConfig.from_dict("loans", DESK))
     gateway = InProcessGateway(start=T0, config=GatewayConfig(
-        webrtc=SoftphoneSettings(reconnect=2.0)))
-    runner = DeskRunner(store, "loans", gateway, group="pri", engine_log=quiet_logger())
+        webrtc=SoftphoneSettings(reconnect=2.0), prompts=tmp_path))
+    music = str(write_wav(tmp_path / "hold.wav", seconds=30.0)) if agent_holds else None
+    runner = DeskRunner(store, "loans", gateway, group="pri", engine_log=quiet_logger(),
+                        hold_file=music)
     softphone = gateway.virtual.service.softphone
     runner.start()
     runner.submit(cmd.Login("a2", "fxs", "72", LOANS))
@@ -50,10 +52,15 @@ def _browser_agent_talking(tmp_path: Path, wait: float
     customer = runner.customers[pops(runner)[0].call].gw
     step_until(runner, lambda: gateway.engine.calls[customer].bridged_to == position, 30)
     assert state(runner) == "talking"
+    if agent_holds:   # the agent had put the customer on hold (the hold music)
+        runner.submit(cmd.Hold("a1"))
+        step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 5)
+    sound = gateway.engine.calls[customer].play.name if agent_holds else "tone:callwaiting"
     # The page is lost for good (ICE failed, never back).
     softphone.report(softphone.positions.by_call(position), "lost", "ice_failed")
-    step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 5)
-    assert gateway.engine.calls[customer].play.name == "tone:callwaiting"
+    step_until(runner, lambda: gateway.engine.calls[customer].play is not None
+               and runner.softphone.lost == 1, 5)
+    assert gateway.engine.calls[customer].play.name == sound
     notes = [e for e in runner.desk_events if isinstance(e, CallNote) and e.agent == "a1"]
     assert ("audio_lost", "ice_failed") in [(n.what, n.detail) for n in notes]
     return runner, gateway, position, customer
@@ -100,5 +107,29 @@ def test_nobody_free_within_the_wait_the_customer_hears_the_apology(tmp_path: Pa
         step_until(runner, lambda: customer not in gateway.engine.calls, 10)
         assert runner.softphone.apologies == 1 and runner.softphone.handed_on == 0
         assert state(runner, "a2") == "paused"
+    finally:
+        runner.gateway.close()
+
+
+def test_a_page_lost_while_the_agent_holds_keeps_the_hold_music_and_hands_the_call_on(
+        tmp_path: Path) -> None:
+    runner, gateway, position, customer = _browser_agent_talking(tmp_path, wait=30.0,
+                                                                 agent_holds=True)
+    try:
+        music = gateway.engine.calls[customer].play.name
+        page = gateway.virtual.service.softphone.positions.by_call(position)
+        # Back in time: the agent's hold goes on (the music is not stopped).
+        gateway.virtual.service.softphone.report(page, "connected")
+        step_until(runner, lambda: runner.softphone.resumed == 1, 5)
+        assert gateway.engine.calls[customer].play is not None
+        assert gateway.engine.calls[customer].play.name == music
+        # Lost for good: a2 takes the customer off hold.
+        gateway.virtual.service.softphone.report(page, "lost", "no_media")
+        step_until(runner, lambda: position not in gateway.engine.calls, 10)
+        runner.submit(cmd.Ready("a2"))
+        a2 = runner.agent_legs["a2"].gw
+        step_until(runner, lambda: gateway.engine.calls[customer].bridged_to == a2, 5)
+        assert gateway.engine.calls[customer].play is None
+        assert runner.softphone.handed_on == 1
     finally:
         runner.gateway.close()
