@@ -170,6 +170,7 @@ def report(store: Store, *, by: str = "campaign", campaign: str | None = None,
             row["finished"] = round(finished / total, 4) if total else None
             window = (windows or {}).get(name)
             row.update(_window_extras(store, name, as_of, window))
+            row.update(_delay_extras(store, name, since, until))
         elif by == "hour":
             fresh = new_contacts.get(key, 0)
             row["new_contacts"] = fresh
@@ -328,6 +329,20 @@ def _window_extras(store: Store, name: str, now: float, window: int | None
         live, abandoned = live + f * machines, abandoned + f * machines
     return {"window": window,
             "window_abandon_rate": round(abandoned / live, 4) if live else 0.0}
+
+
+def _delay_extras(store: Store, name: str, since: float, until: float) -> dict[str, Any]:
+    """The longest wait for an agent by the regulators' two measures (issue 15, item 3):
+    from the line's answer (Ofcom) and from the end of the greeting (16 CFR
+    310.4(b)(4)(iii)); None when no live answer of the period was bridged."""
+    delays = store.agent_delays(name, since=since, until=until)
+
+    def worst(key: str) -> float | None:
+        values = [d[key] for d in delays if d[key] is not None]
+        return max(values) if values else None
+
+    return {"max_answer_to_agent_s": worst("answer_to_agent_s"),
+            "max_greeting_to_agent_s": worst("greeting_to_agent_s")}
 
 
 # -- occupancy ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ for how long, the wrap-up, a note) are added to the attempt by the small setters
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -151,16 +152,20 @@ class Outcomes(Database):
             db.execute("UPDATE attempt SET agent=?, bridged_at=COALESCE(bridged_at, ?) "
                        "WHERE id=? AND state='dialing'", (agent, now, attempt))
 
-    def agent_delays(self, campaign: str | None = None) -> list[dict[str, Any]]:
+    def agent_delays(self, campaign: str | None = None, *, since: float = 0.0,
+                     until: float = math.inf) -> list[dict[str, Any]]:
         """Each live answer's delays to its agent: from the line's answer (what Ofcom
         counts) and from the end of the greeting (what 16 CFR 310.4(b)(4)(iii) counts);
-        None where a moment is unknown or no agent was bridged (an abandon)."""
-        where = "a.answered_kind='human'" + (" AND k.name=?" if campaign else "")
+        None where a moment is unknown or no agent was bridged (an abandon). Calls
+        answered in ``[since, until)``."""
+        where = "a.answered_kind='human' AND a.answered_at >= ? AND a.answered_at < ?" \
+            + (" AND k.name=?" if campaign else "")
+        params: tuple[Any, ...] = (since, min(until, 1e300)) + ((campaign,) if campaign else ())
         rows = self.query(
             "SELECT a.id, k.name AS campaign, a.number, a.outcome, a.line_answered_at, "
             "a.greeting_ended_at, a.answered_at, a.bridged_at FROM attempt a "
             "JOIN campaign k ON k.id=a.campaign_id "
-            f"WHERE {where} ORDER BY a.id", (campaign,) if campaign else ())
+            f"WHERE {where} ORDER BY a.id", params)
         out = []
         for r in rows:
             bridged = r["bridged_at"]

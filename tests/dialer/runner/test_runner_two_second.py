@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from runner_kit import WatchedGateway, make_store
 
+from trunkline.dialer.campaigns import reports
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.campaign_runner import CampaignRunner
 
@@ -50,6 +51,10 @@ def test_uk_connects_within_two_seconds_of_the_answer(tmp_path: Path) -> None:
     assert all(r["answer_to_agent_s"] <= 2.0 + TICK for r in bridged)
     d = summary.as_dict()
     assert d["max_answer_to_agent_s"] <= 2.0 + TICK
+    # the campaign report says the same from the store
+    (row,) = reports.report(store, by="campaign", campaign="sales")
+    assert row["max_answer_to_agent_s"] == max(r["answer_to_agent_s"] for r in bridged)
+    assert row["max_answer_to_agent_s"] == pytest.approx(d["max_answer_to_agent_s"], abs=0.01)
     assert "Ofcom's measure" in "\n".join(summary.lines())
 
 
