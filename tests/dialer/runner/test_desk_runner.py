@@ -130,7 +130,7 @@ def test_a_callback_comes_due_while_its_agent_looks_at_a_preview(tmp_path: Path)
         runner.submit(cmd.PreviewDial("a1", offers()[0].contact.contact_id))
         step_until(runner, lambda: state(runner) == "wrap_up", 120)
         first = pops(runner)[0].contact
-        at = datetime.fromtimestamp(gateway.now() + 300, SH).strftime("%Y-%m-%d %H:%M")
+        at = datetime.fromtimestamp(gateway.now() + 90, SH).strftime("%Y-%m-%d %H:%M")
         runner.submit(cmd.SaveDisposition("a1", "promise", {"amount": "5", "date": "2025-06-09"},
                                           callback={"at": at}))
         step_until(runner, lambda: len(offers()) == 2, 10)
