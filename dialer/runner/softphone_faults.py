@@ -83,6 +83,10 @@ class SoftphoneFaults:
         if kind == "play.finished" and event.get("call") in self.apologising:
             self._hang_up(int(event["call"]))
             return True
+        if kind == "play.finished" and event.get("reason") == "done" \
+                and self._waiting(event.get("call")):
+            self._play_hold(int(event["call"]))   # the hold file ended: again, no silence
+            return True
         if kind != "webrtc.state":
             return False
         agent = self._agent_of(event.get("call"))
@@ -179,6 +183,10 @@ class SoftphoneFaults:
             return False
         self.apologies += 1
         return True
+
+    def _waiting(self, call: Any) -> bool:
+        """``call`` is a customer on hold for a lost page or for the next agent."""
+        return call in self.requeued or any(h.customer == call for h in self.held.values())
 
     def _note(self, agent: str, what: str, detail: str, now: float) -> None:
         """Tell the agent's screen (and the supervisors') what happened to the audio."""

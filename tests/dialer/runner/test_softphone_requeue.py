@@ -33,7 +33,8 @@ def _browser_agent_talking(tmp_path: Path, wait: float, *, agent_holds: bool = F
     store.save_desk_config("loans", DeskConfig.from_dict("loans", DESK))
     gateway = InProcessGateway(start=T0, config=GatewayConfig(
         webrtc=SoftphoneSettings(reconnect=2.0), prompts=tmp_path))
-    music = str(write_wav(tmp_path / "hold.wav", seconds=30.0)) if agent_holds else None
+    # A short hold file: it ends, and is played again, while the customer waits.
+    music = str(write_wav(tmp_path / "hold.wav", seconds=1.5)) if agent_holds else None
     runner = DeskRunner(store, "loans", gateway, group="pri", engine_log=quiet_logger(),
                         hold_file=music)
     softphone = gateway.virtual.service.softphone
@@ -126,6 +127,12 @@ def test_a_page_lost_while_the_agent_holds_keeps_the_hold_music_and_hands_the_ca
         # Lost for good: a2 takes the customer off hold.
         gateway.virtual.service.softphone.report(page, "lost", "no_media")
         step_until(runner, lambda: position not in gateway.engine.calls, 10)
+        # The 1.5 s file ends twice while the customer waits: played again each time.
+        first = gateway.engine.calls[customer].play.play_id
+        later = gateway.now() + 3.5
+        step_until(runner, lambda: gateway.now() >= later, 5)
+        assert gateway.engine.calls[customer].play is not None
+        assert gateway.engine.calls[customer].play.play_id > first
         runner.submit(cmd.Ready("a2"))
         a2 = runner.agent_legs["a2"].gw
         step_until(runner, lambda: gateway.engine.calls[customer].bridged_to == a2, 5)
