@@ -89,6 +89,11 @@ def test_pacing_changed_from_the_page(service: tuple[str, Any]) -> None:
     page.wait_for_function(  # the gauge's cap follows (us: the regime's 3 % stays)
         "() => document.querySelector('[data-campaign=loans] [data-testid=gauge]')"
         ".textContent.includes('3.0%')")
+    # the agent-wait target, under that abandon target
+    page.click(f"{row} [data-testid=campaign-settings]")
+    page.fill("[data-testid=settings-agent-wait-target]", "20")
+    page.click("[data-testid=settings-apply]")
+    page.wait_for_selector("[data-testid=toast]:has-text('agent_wait_target 0 → 20')")
 
 
 def test_a_supervisor_whispers_to_an_agent_from_the_page(service: tuple[str, Any]) -> None:

@@ -223,7 +223,7 @@ function openSettings(name) {
   state.settingsFor = name;
   $("settings-title").textContent = i18n.t("settings.title", { name });
   $("settings-error").textContent = "";
-  for (const id of ["set-mode", "set-target", "set-ratio", "set-precise", "set-windows"]) $(id).value = "";
+  for (const id of ["set-mode", "set-target", "set-ratio", "set-precise", "set-wait", "set-windows"]) $(id).value = "";
   $("settings-form").classList.remove("hidden");
 }
 
@@ -242,6 +242,8 @@ async function applySettings(event) {
   if (ratio !== undefined) body.ratio = ratio;
   const precise = number("set-precise");
   if (precise !== undefined) body.precise_target = precise / 100;
+  const wait = number("set-wait");
+  if (wait !== undefined) body.agent_wait_target = wait;
   const windows = $("set-windows").value.split(",").map((w) => w.trim()).filter(Boolean);
   if (windows.length) body.windows = { default: windows };
   if (!Object.keys(body).length) {
