@@ -188,3 +188,19 @@ def take_position(page: Any, address: str) -> None:
     page.fill("[data-testid=position-address]", address)
     page.click("[data-testid=position-login]")
     page.wait_for_selector("[data-testid=agent-state][data-state=paused]", timeout=60_000)
+
+
+def console_page(chromium: Any, url: str, locale: str = "en-US", *,
+                 viewport: tuple[int, int] = (1600, 1000), **context: Any) -> Any:
+    """A new browser context logged in as the supervisor ``boss`` on the console page,
+    once the page says it is ready (``context``: more of Playwright's context options)."""
+    width, height = viewport
+    page = chromium.new_context(locale=locale, viewport={"width": width, "height": height},
+                                **context).new_page()
+    page.goto(f"{url}/?next=/console")
+    page.fill("#name", "boss")
+    page.fill("#password", PASSWORDS["boss"])
+    page.click("#login-submit")
+    page.wait_for_url(f"{url}/console")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    return page

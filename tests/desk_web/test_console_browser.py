@@ -14,7 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from desk_browser_kit import PASSWORDS, browser, chromium_missing, make_db, served, start_campaign
+from desk_browser_kit import (
+    PASSWORDS,
+    browser,
+    chromium_missing,
+    console_page,
+    make_db,
+    served,
+    start_campaign,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -42,15 +50,7 @@ def _agent(url: str, name: str) -> httpx.Client:
 
 
 def _console(chromium: Any, url: str, locale: str = "en-US") -> Any:
-    context = chromium.new_context(locale=locale, viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    page.goto(f"{url}/?next=/console")
-    page.fill("#name", "boss")
-    page.fill("#password", PASSWORDS["boss"])
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}/console")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    return page
+    return console_page(chromium, url, locale)
 
 
 def test_the_floor_fills_in_and_updates(service: tuple[str, Any]) -> None:

@@ -25,6 +25,7 @@ from desk_browser_kit import (
     Debtor,
     browser,
     chromium_missing,
+    console_page,
     make_db,
     served,
     start_campaign,
@@ -96,17 +97,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any
 
 
 def _console(chromium: Any, url: str, locale: str = "en-US") -> Any:
-    context = chromium.new_context(locale=locale, timezone_id="Asia/Shanghai",
-                                   viewport={"width": 1400, "height": 1000},
-                                   accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{url}/?next=/console")
-    page.fill("#name", "boss")
-    page.fill("#password", PASSWORDS["boss"])
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}/console")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    return page
+    return console_page(chromium, url, locale, viewport=(1400, 1000),
+                        timezone_id="Asia/Shanghai", accept_downloads=True)
 
 
 def test_a_supervisor_finds_and_plays_the_recording_of_a_call(
