@@ -44,6 +44,20 @@ class Claim:
 
 
 
+#: The next contacts of a campaign to try, in calling order. It runs for every dial, so
+#: it must read the ``contact_due`` index in this order and stop after the first rows,
+#: never sort the campaign's due contacts (schema migration 12; tests check the plan).
+DUE_CONTACTS = (
+    "SELECT * FROM contact WHERE campaign_id=? AND state='ready' AND next_at<=? "
+    "AND callback_agent IS NULL ORDER BY priority DESC, next_at, id LIMIT ?")
+#: An agent's own due callbacks (personal callbacks), by the ``contact_callback_agent``
+#: index.
+DUE_CALLBACKS = (
+    "SELECT c.*, k.name AS campaign_name FROM contact c "
+    "JOIN campaign k ON k.id = c.campaign_id WHERE c.callback_agent=? "
+    "AND c.state='ready' AND c.next_at<=? ORDER BY c.next_at LIMIT 16")
+
+
 class Claims(Database):
     """Handing out contacts (see :class:`~trunkline.dialer.store.Store`)."""
 
@@ -60,10 +74,7 @@ class Claims(Database):
         cid = self.campaign_id(campaign)
         strategy = self.strategy(campaign)
         with self.transaction() as db:
-            rows = db.execute(
-                "SELECT * FROM contact WHERE campaign_id=? AND state='ready' AND next_at<=? "
-                "AND callback_agent IS NULL ORDER BY priority DESC, next_at, id LIMIT ?",
-                (cid, now, scan)).fetchall()
+            rows = db.execute(DUE_CONTACTS, (cid, now, scan)).fetchall()
             for row in rows:
                 claim = self._try_claim(db, row, campaign, cid, strategy, now)
                 if claim is not None:
@@ -73,11 +84,7 @@ class Claims(Database):
     def claim_callback(self, agent: str, now: float) -> Claim | None:
         """The agent's own due callback (personal callbacks), claimed like any contact."""
         with self.transaction() as db:
-            rows = db.execute(
-                "SELECT c.*, k.name AS campaign_name FROM contact c "
-                "JOIN campaign k ON k.id = c.campaign_id WHERE c.callback_agent=? "
-                "AND c.state='ready' AND c.next_at<=? ORDER BY c.next_at LIMIT 16",
-                (agent, now)).fetchall()
+            rows = db.execute(DUE_CALLBACKS, (agent, now)).fetchall()
             for row in rows:
                 name = row["campaign_name"]
                 claim = self._try_claim(db, row, name, row["campaign_id"],

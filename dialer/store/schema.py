@@ -384,6 +384,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE attempt ADD COLUMN line_answered_at REAL;
     ALTER TABLE attempt ADD COLUMN greeting_ended_at REAL;
     """,
+    # 12: the next contact to call read in index order (issue 17 item 7). claim_next
+    # orders by ``priority DESC, next_at, id``; the index had ``priority`` ascending, so
+    # SQLite sorted every due contact of the campaign for each claim (23 ms with 20,000
+    # due: 72 % of the service's CPU at 200 agents); in the query's own order it reads
+    # the first rows and stops (0.1 ms). Personal callbacks were found by a full scan.
+    """
+    DROP INDEX contact_due;
+    CREATE INDEX contact_due ON contact (campaign_id, state, priority DESC, next_at);
+    CREATE INDEX contact_callback_agent ON contact (callback_agent, next_at)
+        WHERE callback_agent IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
