@@ -56,5 +56,5 @@ class TrunkLimiter:
             times.popleft()
 
     def attempts_in_window(self, trunk: str, now: float) -> int:
-        """Attempts on ``trunk`` in the 60 s up to ``now`` (for progress lines and tests)."""
+        """Attempts on ``trunk`` in the 60 s up to ``now`` (what the tests read)."""
         return sum(1 for t in self._placed.get(trunk, ()) if t + WINDOW > now)

@@ -433,6 +433,17 @@ class Desk:
         seat.transfer, seat.held = None, False
         return [CallNote(agent, "transfer_cancelled", why)]
 
+    def screen_pop(self, agent: str, call: int, card: ContactCard) -> ScreenPop:
+        """``card`` on ``agent``'s screen for ``call``: the campaign's script filled in
+        and the dispositions the agent may save (a call's own, or one it is consulted
+        on)."""
+        campaign = self.campaigns.get(card.campaign)
+        config = campaign.config if campaign else DeskConfig(card.campaign)
+        return ScreenPop(agent, call, card.campaign, card,
+                         render(config.script, card.values()),
+                         tuple(d.to_dict() for d in config.dispositions
+                               if d.code != AUTO_DISPOSITION))
+
     def on_engine(self, action: Any, now: float, card: ContactCard | None = None
                   ) -> list[Out]:
         """An engine action about an agent: ``Connect`` (with the contact's card: screen
@@ -449,13 +460,7 @@ class Desk:
             seat.wrap_deadline = None
             out = self._set(seat, TALKING, "", now)
             if seat.card is not None:
-                campaign = self.campaigns.get(seat.card.campaign)
-                config = campaign.config if campaign else DeskConfig(seat.card.campaign)
-                out.append(ScreenPop(
-                    seat.agent, action.call_id, seat.card.campaign, seat.card,
-                    render(config.script, seat.card.values()),
-                    tuple(d.to_dict() for d in config.dispositions
-                          if d.code != AUTO_DISPOSITION)))
+                out.append(self.screen_pop(seat.agent, action.call_id, seat.card))
             return out
         if isinstance(action, OfferPreview):
             seat = self.seats.get(action.agent)

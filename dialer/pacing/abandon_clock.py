@@ -20,10 +20,16 @@ from __future__ import annotations
 from trunkline.dialer.vocab import Regime
 
 
+def counts_from_answer(regime: Regime) -> bool:
+    """Whether ``regime``'s limit runs from the answer itself, so the time answer
+    detection takes counts against it (Ofcom), rather than from the greeting's end."""
+    return regime is Regime.UK
+
+
 def abandon_clock_start(regime: Regime, *, answered_at: float | None,
                         greeting_ended_at: float | None, now: float) -> float:
     """The moment the regime's abandon limit runs from (never later than ``now``)."""
-    if regime is Regime.UK:
+    if counts_from_answer(regime):
         start = answered_at
     else:
         start = greeting_ended_at if greeting_ended_at is not None else answered_at

@@ -42,7 +42,7 @@ from typing import Any
 
 from trunkline.dialer.errors import DialerError
 from trunkline.dialer.pacing import events as ev
-from trunkline.dialer.pacing.abandon_clock import abandon_clock_start
+from trunkline.dialer.pacing.abandon_clock import abandon_clock_start, counts_from_answer
 from trunkline.dialer.pacing.actions import (
     Abandon,
     Action,
@@ -74,7 +74,7 @@ from trunkline.dialer.runner.translator import (
     WireTranslator,
 )
 from trunkline.dialer.store import Store, StoreContacts
-from trunkline.dialer.vocab import AgentState, CallOutcome, CallState, Regime
+from trunkline.dialer.vocab import AgentState, CallOutcome, CallState
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
@@ -430,9 +430,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self.customers[action.call_id] = customer
         cfg = self.configs.get(action.campaign)
         # Ofcom counts the 2 s from the answer: AMD may not take longer than that
-        uk = cfg is not None and cfg.regime is Regime.UK
+        from_answer = cfg is not None and counts_from_answer(cfg.regime)
         self.translator.placed(gw, action.call_id,
-                               amd_limit=cfg.abandon_after if uk and cfg else None)
+                               amd_limit=cfg.abandon_after if cfg and from_answer else None)
         if claim is not None:
             customer.attempt = claim.attempt
             self.store.set_call_ref(claim.attempt, str(gw))

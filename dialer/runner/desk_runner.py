@@ -85,7 +85,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from trunkline.dialer.desk import commands as cmd
-from trunkline.dialer.desk.config import AUTO_DISPOSITION, SiteDesk
+from trunkline.dialer.desk.config import SiteDesk
 from trunkline.dialer.desk.desk import CampaignDesk, Desk, agents_concerned, agents_named
 from trunkline.dialer.desk.outputs import (
     CallNote,
@@ -99,9 +99,7 @@ from trunkline.dialer.desk.outputs import (
     RecordDisposition,
     RingPosition,
     SaveCallback,
-    ScreenPop,
 )
-from trunkline.dialer.desk.script import render
 from trunkline.dialer.desk.sms import compose
 from trunkline.dialer.errors import DialerError, StoreError
 from trunkline.dialer.pacing import events as ev
@@ -118,7 +116,6 @@ from trunkline.dialer.vocab import AgentState
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import CallTimeout, RpcError
 
-NOT_YET: dict[str, str] = {}
 #: The pause reason of an agent consulted in an attended transfer (in the state log).
 CONSULT_REASON = "consult"
 #: Why a position that was rung never answered, by the gateway's outcome.
@@ -235,7 +232,7 @@ class DeskRunner(CampaignRunner):
         self._consults: dict[str, _Consult] = {}           # agent -> its consultation
         self._consult_legs: dict[int, str] = {}            # consulted leg -> agent
         self._stopping: set[str] = set()
-        self._ring_expired: dict[int, bool] = {}          # positions we stopped ringing
+        self._ring_expired: set[int] = set()               # positions we stopped ringing
         self._ring_seq = 0
         self._late_rings: dict[str, bool] = {}   # tag -> hung up: rings whose reply was lost
         self.campaign_events: list[CampaignEvent] = []     # when there is no sink
@@ -595,12 +592,21 @@ class DeskRunner(CampaignRunner):
             elif kind == "conference":
                 return self._conference(op, customer.gw, position.gw)
             else:
-                return self.desk.call_op_failed(op, NOT_YET.get(kind, f"cannot {kind}"))
+                return self.desk.call_op_failed(op, f"cannot {kind}")
         except RpcError as err:
             return self.desk.call_op_failed(op, f"the gateway refused: {err}")
         except CallTimeout as err:   # an overloaded gateway: this op fails, not the runner
             return self.desk.call_op_failed(op, f"the gateway did not reply in time: {err}")
         return []
+
+    def _unbridge_customer(self, gw: int) -> bool:
+        """Take the customer off its agent for a transfer; False when it was not bridged
+        (on hold already, hearing the hold music)."""
+        try:
+            self.gateway.unbridge(gw)
+        except RpcError:
+            return False
+        return True
 
     def _play_hold(self, gw: int) -> None:
         """Music on hold (``hold_file``, a WAV on the gateway host); a file the gateway
@@ -623,13 +629,8 @@ class DeskRunner(CampaignRunner):
         waits unbridged while the number rings; the agent talks to it once it answers,
         then completes (the customer is bridged to it) or cancels."""
         out_gw = self._dial_out(target)
-        try:
-            self.gateway.unbridge(customer_gw)
-        except RpcError:             # not bridged: on hold already, with its music
-            pass
-        else:
-            if self.hold_file:       # the customer hears the music while it rings
-                self._play_hold(customer_gw)
+        if self._unbridge_customer(customer_gw) and self.hold_file:
+            self._play_hold(customer_gw)   # the music while it rings (on hold: playing)
         if attended:
             self._consults[op.agent] = _Consult(out_gw, customer_gw, op.call, target)
             self._consult_legs[out_gw] = op.agent
@@ -722,8 +723,7 @@ class DeskRunner(CampaignRunner):
         seat.consulted_by = op.agent
         consult = _Consult(self.agent_legs[chosen].gw, customer_gw, op.call, chosen,
                            answered=True, agent=chosen)
-        with contextlib.suppress(RpcError):   # not bridged: on hold already
-            self.gateway.unbridge(customer_gw)
+        self._unbridge_customer(customer_gw)
         try:
             self.gateway.bridge(position_gw, consult.out)
         except (RpcError, CallTimeout) as err:   # a phone went meanwhile: all as before
@@ -736,12 +736,7 @@ class DeskRunner(CampaignRunner):
         card = first.card if first is not None else None
         out: list[Any] = [CallNote(op.agent, "consult_answered", chosen)]
         if card is not None:
-            campaign = self.desk.campaigns.get(card.campaign)
-            script = render(campaign.config.script, card.values()) if campaign else ""
-            dispositions = tuple(d.to_dict() for d in campaign.config.dispositions
-                                 if d.code != AUTO_DISPOSITION) if campaign else ()
-            out.append(ScreenPop(chosen, op.call, card.campaign, card, script,
-                                 dispositions))
+            out.append(self.desk.screen_pop(chosen, op.call, card))
         return [*out, CallNote(chosen, "consulted", op.agent)]  # after the pop: its text
 
     def _release_consulted(self, consult: _Consult, now: float) -> list[Any]:
@@ -756,6 +751,16 @@ class DeskRunner(CampaignRunner):
         if position is not None and not position.gone and not seat.leaving:
             out.append(ev.AgentReady(consult.agent))
         return out
+
+    def _free_consulted(self, consult: _Consult, now: float) -> None:
+        """The other side of a consultation with a desk agent went: the consulted
+        agent's phone leaves the bridge or conference, and the agent is free again."""
+        with contextlib.suppress(RpcError):   # its bridge may have gone with the call
+            if consult.conference:
+                self.gateway.leave_conference(consult.out)
+            else:
+                self.gateway.unbridge(consult.out)
+        self._feed(self._release_consulted(consult, now), now)
 
     def _end_consult(self, agent: str, consult: _Consult, now: float, why: str
                      ) -> list[Any]:
@@ -799,7 +804,6 @@ class DeskRunner(CampaignRunner):
         if seat is not None:
             seat.consulted_by = None
         event = ev.CallTransferred(op.call, agent=target)
-        out: list[Any] = []
         try:
             self._feed([ev.AgentReady(target)], now)
             concerned = agents_concerned(self.engine, event)
@@ -808,9 +812,16 @@ class DeskRunner(CampaignRunner):
             self.gateway.bridge(consult.customer, position.gw)
             return [*self.desk.transfer_failed(op.agent, str(err)),
                     self.desk.refuse(op.agent, "complete_transfer", str(err))]
-        self._connected.pop(op.call, None)
-        out += self.desk.transfer_done(op.agent, target, to_agent=True)
-        return out + self._apply(actions, now, concerned)
+        return self._moved_to_agent(op.agent, op.call, target, actions, concerned, now)
+
+    def _moved_to_agent(self, agent: str, call: int, target: str, actions: list[Action],
+                        concerned: set[str], now: float) -> list[Any]:
+        """The engine moved ``agent``'s call to another agent (``target``: it, or the
+        campaign whose agent took it): the first agent is done with it, and the engine's
+        actions (the new bridge, the screen pop) are carried out."""
+        self._connected.pop(call, None)
+        return [*self.desk.transfer_done(agent, target, to_agent=True),
+                *self._apply(actions, now, concerned)]
 
     def _stop_hold(self, customer_gw: int) -> None:
         if self.hold_file:
@@ -827,11 +838,7 @@ class DeskRunner(CampaignRunner):
         if kind == "agent" and target not in self.agent_legs:
             return self.desk.call_op_failed(op, f"agent {target!r} is not logged in")
         concerned = agents_concerned(self.engine, event)
-        try:
-            self.gateway.unbridge(customer_gw)
-            bridged = True
-        except RpcError:             # on hold: not bridged
-            bridged = False
+        bridged = self._unbridge_customer(customer_gw)
         try:
             actions = self.engine.handle(event, now)
         except DialerError as err:
@@ -839,9 +846,7 @@ class DeskRunner(CampaignRunner):
                 self.gateway.bridge(customer_gw, position_gw)
             return self.desk.call_op_failed(op, str(err))
         self._stop_hold(customer_gw)
-        self._connected.pop(op.call, None)
-        return [*self.desk.transfer_done(op.agent, target, to_agent=True),
-                *self._apply(actions, now, concerned)]
+        return self._moved_to_agent(op.agent, op.call, target, actions, concerned, now)
 
     # -- campaigns at run time (the host calls these in the runner's thread) ---------------
 
@@ -925,12 +930,7 @@ class DeskRunner(CampaignRunner):
                 if consult.customer == gw:  # the customer left while the agent consulted
                     del self._consults[agent]
                     if consult.agent is not None:   # a desk agent: free again, not hung up
-                        with contextlib.suppress(RpcError):
-                            if consult.conference:
-                                self.gateway.leave_conference(consult.out)
-                            else:
-                                self.gateway.unbridge(consult.out)
-                        self._feed(self._release_consulted(consult, now), now)
+                        self._free_consulted(consult, now)
                     else:
                         self._consult_legs.pop(consult.out, None)
                         self._hang_up(consult.out)
@@ -1050,13 +1050,12 @@ class DeskRunner(CampaignRunner):
                                              f"agent {agent} hung up"), now)
             elif first == agent:
                 del self._consults[first]
-                with contextlib.suppress(RpcError):
-                    self.gateway.unbridge(consult.out)
-                self._feed(self._release_consulted(consult, now), now)
+                self._free_consulted(consult, now)
 
     def _unanswered(self, position: _Position, event: Any) -> str:
         """Why a position that never answered failed its agent's login."""
-        if self._ring_expired.pop(position.gw, False):
+        if position.gw in self._ring_expired:
+            self._ring_expired.discard(position.gw)
             return f"the position did not answer within {self.position_ring_timeout:g} s"
         outcome = event.get("outcome") or event.get("cause") or "no answer"
         return UNANSWERED.get(str(outcome), f"the position could not be reached ({outcome})")
@@ -1067,7 +1066,7 @@ class DeskRunner(CampaignRunner):
         if kind == "position_ring":   # nobody lifted it: only this agent's login fails
             position = self._positions.get(key)
             if position is not None and not position.logged_in and not position.gone:
-                self._ring_expired[key] = True
+                self._ring_expired.add(key)
                 self._hang_up(key)
             return
         super()._on_timer(kind, key, now)

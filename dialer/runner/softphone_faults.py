@@ -163,10 +163,8 @@ class SoftphoneFaults:
             return False
         with contextlib.suppress(RpcError):       # the hold sound may have ended
             runner.gateway.stop_play(waiting.customer)
-        runner._connected.pop(waiting.call_id, None)
-        runner._feed([*runner.desk.transfer_done(waiting.agent, waiting.campaign,
-                                                 to_agent=True),
-                      *runner._apply(actions, now, concerned)], now)
+        runner._feed(runner._moved_to_agent(waiting.agent, waiting.call_id,
+                                            waiting.campaign, actions, concerned, now), now)
         return True
 
     def _apologise(self, customer: int, now: float) -> bool:
