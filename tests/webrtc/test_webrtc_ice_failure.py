@@ -120,10 +120,12 @@ def test_a_page_whose_packets_stop_is_lost_within_seconds_and_back_when_they_ret
             wait_for(client, state_of(call, "connected"), timeout=20)
             time.sleep(0.5)                       # packets flowing
             browser.loop.call_soon_threadsafe(time.sleep, 3.0)   # the network drops
-            dropped = time.monotonic()
+            # Lost during the 3 s freeze (connected again only after it), by the media
+            # watch, not by ICE (~30 s). When exactly (MEDIA_TIMEOUT_TICKS quiet ticks)
+            # is the tick-level property test's (test_webrtc_media_watch.py): no
+            # wall-clock bound here, on a shared machine.
             lost = wait_for(client, state_of(call, "lost"), timeout=10)[-1]
             assert lost["reason"] == "no_media"
-            assert 1.5 < time.monotonic() - dropped < 3.5
             wait_for(client, state_of(call, "connected"), timeout=10)
             # Back within [webrtc] reconnect: the same call goes on.
             assert call in [c["call"] for c in client.call("calls.list")]
