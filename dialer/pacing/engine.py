@@ -25,7 +25,7 @@ campaigns, home first, before anything else.
 Per-event work is O(1) in the number of campaigns; pacing runs only for campaigns whose
 own agents are logged in and not paused.
 
-Why one module of 800 lines: it is one state machine. Every handler below reads and
+Why one module of about 1,000 lines: it is one state machine. Every handler below reads and
 changes the same per-campaign books (``_Run``: waiting calls, pending dials, the ledger,
 the pacer), agents and calls, within one event; split over files, the rules of one event
 would be spread out of sight of each other. The parts that stand alone are already
