@@ -22,7 +22,8 @@ from trunkline.dialer.service.web_pages import CSP, STATIC
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("console.html", "console.js", "console.css", "console-strings.js",
-         "console-charts.js", "console-reports.js", "console-recordings.js")
+         "console-charts.js", "console-reports.js", "console-recordings.js",
+         "console-waveform.js", "console-qa.js")
 #: The one URL allowed in the files: SVG's XML namespace name (a name, never fetched).
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -78,9 +79,11 @@ def test_every_string_is_in_english_and_chinese() -> None:
     script = (STATIC / "console.js").read_text()
     used |= set(re.findall(r'i18n\.t\("([^"]+)"', script))
     used |= set(re.findall(r'button\("([^"]+)"', script))
-    for module in ("console-reports.js", "console-recordings.js"):
-        used |= set(re.findall(r'\bt\("([^"]+)"', (STATIC / module).read_text()))
+    for module in ("console-reports.js", "console-recordings.js", "console-waveform.js",
+                   "console-qa.js"):
+        used |= set(re.findall(r'\b(?:t|label)\("([^"]+)"', (STATIC / module).read_text()))
     assert used and used <= _keys(en), sorted(used - _keys(en))
+    assert {"qa.save", "qa.latest", "rec.wave.seek"} <= used  # the new modules' are read
     for prefix in ("state.", "level.", "mode.", "alarm.", "campaign.", "cap.", "chart.",
                    "series.", "outcome."):  # built keys
         assert any(k.startswith(prefix) for k in _keys(en)), prefix

@@ -2,10 +2,13 @@
 Chromium) against ``trunkline dialer serve --virtual``: an agent takes one call of the
 predictive campaign on the emulated card (through the desk API), then the supervisor
 finds that call's recording and plays it in the page's player (the audio element
-loads and plays), sees the day's charts drawn from the report API (connects per hour,
-the regulated-window abandon rate with a line at the cap), downloads the day's workbook
-and a chart's CSV (contents read), and sees the tab in Chinese. (Whispering and the
-pacing change are in test_console_browser.py.)"""
+loads and plays), sees its waveform drawn from the recording's audio with a playhead
+that follows the player and seeks on a click, scores it against the campaign's QA form
+(质检) in the page and sees the stored score again after a reload; sees the day's
+charts drawn from the report API (connects per hour, the regulated-window abandon rate
+with a line at the cap), downloads the day's workbook and a chart's CSV (contents
+read), and sees the tab in Chinese. (Whispering and the pacing change are in
+test_console_browser.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import io
 import os
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,17 @@ pytestmark = pytest.mark.slow
 
 #: Numbers of the sample network's "1381*" range only: a person answers in 2-6 s
 #: (firmware-profiles/networks/sample.toml), so the one call comes quickly.
+#: The campaign's QA form (the API's PUT /api/campaigns/{name}/qa-form; [qa] in TOML).
+QA_FORM = {"title": "催收通话质检", "pass_score": 80, "item": [
+    {"id": "greeting", "label": "开场白 Greeting", "max": 10},
+    {"id": "compliance", "label": "合规告知 Compliance", "max": 5, "critical": True,
+     "help": "Identity checked before the debt is named"},
+    {"id": "resolution", "label": "还款方案 Resolution", "max": 10, "weight": 2}]}
+#: Points given in the page, and the score they make: (1 x 8/10 + 1 x 5/5 + 2 x 7.5/10)
+#: / 4 = 82.5 % (QaForm.score).
+POINTS = {"greeting": "8", "compliance": "5", "resolution": "7.5"}
+SCORE = 82.5
+
 QUICK = tuple(Debtor(f"+86138123400{i:02d}", f"客户{i}", "100.00", "9", priority=9 - i)
               for i in range(3))
 
@@ -159,3 +174,86 @@ def test_the_days_charts_and_downloads(service: tuple[str, Any, dict]) -> None:
     assert page.text_content("[data-testid=tab-reports]") == "报表"
     assert page.text_content("[data-testid=chart-hourly] h3") == "每小时接通与放弃"
     assert "放弃率" in page.text_content("[data-testid=report-summary]")
+
+
+def _open(page: Any, recording: dict[str, Any]) -> str:
+    """Find li's recordings in the Recordings tab and open (play) ``recording``."""
+    page.click("[data-testid=tab-recordings]")
+    page.fill("[data-testid=rec-agent]", "li")
+    page.click("[data-testid=rec-search]")
+    row = f"[data-testid=rec-table] tr[data-recording='{recording['id']}']"
+    page.wait_for_selector(row)
+    page.click(f"{row} [data-testid=rec-play]")
+    return row
+
+
+def test_the_waveform_follows_the_player_and_a_qa_score_is_kept(
+        service: tuple[str, Any, dict]) -> None:
+    url, chromium, recording = service
+    with closing(_login(url, "boss")) as boss:
+        assert boss.put("/api/campaigns/loans/qa-form", json=QA_FORM).status_code == 200
+        wave = boss.get(f"/api/recordings/{recording['id']}/waveform",
+                        params={"buckets": 1000}).json()
+    loudest = [max(map(abs, ch["min"] + ch["max"])) for ch in wave["peaks"]]
+    assert max(loudest) > 0.01                         # the call's audio, not silence
+
+    page = _console(chromium, url)
+    _open(page, recording)
+    svg = "[data-testid=rec-waveform]"
+    page.wait_for_selector(f"{svg} path.wave")
+    drawn = page.eval_on_selector_all(
+        f"{svg} path.wave", "ps => ps.map(p => ({channel: p.dataset.channel, "
+        "peak: Number(p.dataset.peak), corners: p.getAttribute('d').split('L').length, "
+        "height: p.getBBox().height}))")
+    assert [d["channel"] for d in drawn] == ["customer", "agent"]
+    for d, peak in zip(drawn, loudest, strict=True):
+        assert d["corners"] == 4 * wave["buckets"]       # two corners a bucket, both edges
+        assert abs(d["peak"] - peak) < 1e-3              # drawn from the server's peaks
+        assert d["height"] >= 0.95 * peak * 29           # as tall as the audio is loud
+    # the playhead follows the player, then a click at 3/4 of the width seeks there
+    page.wait_for_function(
+        "s => Number(document.querySelector(s).dataset.time) > 0.2",
+        arg="[data-testid=rec-playhead]", timeout=10_000)
+    page.eval_on_selector("[data-testid=rec-player]", "a => a.pause()")
+    box = page.locator(svg).bounding_box()
+    assert box is not None
+    page.click(svg, position={"x": box["width"] * 0.75, "y": 10})
+    duration = page.eval_on_selector("[data-testid=rec-player]", "a => a.duration")
+    page.wait_for_function(
+        "([s, want]) => Math.abs(document.querySelector(s).currentTime - want) < 0.3",
+        arg=["[data-testid=rec-player]", 0.75 * duration], timeout=5_000)
+    head = float(page.get_attribute("[data-testid=rec-playhead]", "x1") or "nan")
+    assert abs(head - 0.75 * wave["buckets"]) < 0.02 * wave["buckets"]
+
+    # the campaign's QA form, rendered from its definition, scored in the page
+    page.wait_for_selector("[data-testid=qa-form]")
+    assert page.text_content("[data-testid=qa-latest]") == "Not scored yet."
+    assert page.locator("[data-testid=qa-item]").count() == 3
+    assert "critical" in page.text_content("[data-testid=qa-form] tr[data-item=compliance]")
+    for item, points in POINTS.items():
+        page.fill(f"[data-testid=qa-item][data-item={item}]", points)
+    assert page.text_content("[data-testid=qa-preview]") == f"Score: {SCORE}"
+    page.fill("[data-testid=qa-comments]", "语气礼貌 polite")
+    page.click("[data-testid=qa-save]")
+    page.wait_for_selector(f"[data-testid=qa-latest][data-score='{SCORE}']")
+    row = f"[data-testid=rec-table] tr[data-recording='{recording['id']}']"
+    assert page.text_content(f"{row} [data-testid=rec-qa]") == f"{SCORE}"
+
+    # stored: after a reload the search results and the opened recording show it
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    row = _open(page, recording)
+    page.wait_for_selector(f"{row} [data-testid=rec-qa]:text-is('{SCORE}')")
+    page.wait_for_selector(f"[data-testid=qa-latest][data-score='{SCORE}']")
+    assert "by boss" in page.text_content("[data-testid=qa-latest]")
+    assert page.input_value("[data-testid=qa-item][data-item=resolution]") == "7.5"
+    assert page.input_value("[data-testid=qa-comments]") == "语气礼貌 polite"
+    with closing(_login(url, "boss")) as boss:
+        scores = boss.get(f"/api/recordings/{recording['id']}").json()["scores"]
+    assert [(s["score"], s["reviewer"], s["items"]["resolution"]) for s in scores] == \
+        [(SCORE, "boss", 7.5)]
+
+    page.select_option("[data-testid=language]", "zh-CN")
+    assert page.text_content("[data-testid=qa-save]") == "保存评分"
+    assert "合格" in page.text_content("[data-testid=qa-latest]")
+    assert page.text_content("[data-testid=rec-open] .key-agent") == "坐席（右声道）"

@@ -1,9 +1,12 @@
 // console-recordings.js - the console's Recordings tab: search the calls' recordings by
 // agent (工号), number, campaign and disposition (GET /api/recordings, newest first) and
-// play one in the page's <audio> player (GET /api/recordings/{id}/audio: the stereo WAV,
-// customer left and agent right, with Range so the player seeks), or download it (the
-// download is audited by the API). Scoring against a QA form is the API's
-// (docs/quality-and-reports.md); the page lists the latest score.
+// open one: it plays in the page's <audio> player (GET /api/recordings/{id}/audio: the
+// stereo WAV, customer left and agent right, with Range so the player seeks), its waveform
+// is drawn from the server's peaks with a playhead and click-to-seek (console-waveform.js),
+// and the campaign's QA form (质检) is there to score it (console-qa.js). Downloads are
+// audited by the API. The search results list each recording's latest QA score.
+import { BUCKETS, Waveform } from "./console-waveform.js";
+import { QaPanel } from "./console-qa.js";
 
 function el(tag, { text, cls, attrs } = {}, ...children) {
   const n = document.createElement(tag);
@@ -21,9 +24,19 @@ export class Recordings {
     Object.assign(this, deps);
     this.items = [];
     this.playing = null;
+    this.wave = null;
+    this.qa = null;
   }
 
   start() {
+    const label = (k, p) => this.i18n.t(k, p);
+    this.wave = new Waveform(this.$("rec-wave"), this.$("rec-player"), { label });
+    this.qa = new QaPanel(this.$("rec-qa"), {
+      api: this.api, i18n: this.i18n, toast: this.toast,
+      onSaved: (id, score, count) => {
+        for (const r of this.items) if (r.id === id) Object.assign(r, { qa_score: score, qa_count: count });
+        this.render();
+      } });
     this.$("rec-form").addEventListener("submit", (e) => { e.preventDefault(); this.search(); });
   }
 
@@ -44,15 +57,32 @@ export class Recordings {
     }
   }
 
-  play(r) {
+  /** Open a recording: play it, draw its waveform and show its QA form and scores. */
+  async play(r) {
     const player = this.$("rec-player");
     this.playing = r.id;
     player.src = `/api/recordings/${r.id}/audio`;
     player.dataset.recording = String(r.id);
     this.$("rec-now").textContent = this.i18n.t("rec.now", {
       agent: r.agent, number: r.number, at: new Date(r.started_at * 1000).toLocaleString() });
+    this.$("rec-open").classList.remove("hidden");
     player.play().catch((err) => this.toast(this.i18n.t("error.generic", { message: err.message }), true));
     this.render();
+    this.wave.clear();
+    this.qa.clear();
+    this.$("rec-wave-state").textContent = this.i18n.t("rec.wave.loading");
+    const [wave, detail] = await Promise.allSettled([
+      this.api.get(`/api/recordings/${r.id}/waveform?buckets=${BUCKETS}`),
+      this.api.get(`/api/recordings/${r.id}`)]);
+    if (this.playing !== r.id) return;               // another one was opened meanwhile
+    if (wave.status === "fulfilled") {
+      this.wave.show(wave.value);
+      this.$("rec-wave-state").textContent = "";
+    } else {
+      this.$("rec-wave-state").textContent = this.i18n.t("rec.wave.failed", { message: wave.reason.message });
+    }
+    if (detail.status === "fulfilled") this.qa.show(detail.value);
+    else this.toast(this.i18n.t("error.generic", { message: detail.reason.message }), true);
   }
 
   render() {
@@ -72,10 +102,13 @@ export class Recordings {
         el("td", { text: r.campaign }),
         el("td", { cls: "num", text: r.duration === null ? "–" : `${r.duration.toFixed(1)} s` }),
         el("td", { text: r.disposition || "–" }),
-        el("td", { cls: "num", text: r.qa_score === null ? "–" : r.qa_score.toFixed(0) }),
+        el("td", { cls: "num", text: r.qa_score === null ? "–" : r.qa_score.toFixed(1),
+                   attrs: { "data-testid": "rec-qa" } }),
         el("td", {}, el("div", { cls: "actions" }, play, download)));
     });
     this.$("rec-rows").replaceChildren(...rows);
     this.$("rec-none").classList.toggle("hidden", rows.length > 0);
+    if (this.qa) this.qa.render();                   // in the language chosen now
+    if (this.wave && this.wave.svg) this.wave.svg.setAttribute("aria-label", t("rec.wave.seek"));
   }
 }
