@@ -272,6 +272,15 @@ class Conference(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class EndConsult(Command):
+    """The consulted agent ends the consultation it was brought into (its hang-up):
+    ringing or talking, the consulting agent gets its customer back off hold, as a
+    cancel does; in a three-way conference it leaves and the other two stay bridged."""
+
+    TYPE: ClassVar[str] = "end_consult"
+
+
+@dataclass(frozen=True, slots=True)
 class SendDtmf(Command):
     TYPE: ClassVar[str] = "send_dtmf"
     digits: str = ""
@@ -285,7 +294,7 @@ class SendDtmf(Command):
 COMMANDS: dict[str, type[Command]] = {c.TYPE: c for c in (
     Login, Logout, Ready, Pause, SaveDisposition, ScheduleCallback, PreviewDial,
     PreviewSkip, ManualDial, HangUp, Hold, Resume, Transfer, CompleteTransfer,
-    CancelTransfer, Conference, SendDtmf)}
+    CancelTransfer, Conference, EndConsult, SendDtmf)}
 
 
 def command_from_dict(data: dict[str, Any]) -> Command:

@@ -13,7 +13,8 @@ what an agent at a screen needs around that, without a second copy of the routin
 - the **screen pop** and **preview** (the contact card and the campaign's script);
 - **callbacks** in the contact's time zone, refused outside the calling windows
   (:class:`~trunkline.dialer.campaigns.strategies.Windows`, the store's own rule);
-- call controls (hang up, hold, transfer, DTMF) as :class:`CallOp` for the runner.
+- call controls (hang up, hold, transfer, DTMF) as :class:`CallOp` for the runner, and
+  a consulted agent's end of the consultation (:class:`LeaveConsult`).
 
 The engine stays the authority on the agent's routing state: the runner tells the desk
 each agent's engine state after every batch (:meth:`Desk.engine_state`), and the desk
@@ -58,6 +59,7 @@ from trunkline.dialer.desk.outputs import (
     DialRequest,
     DispositionSaved,
     DropPosition,
+    LeaveConsult,
     LogState,
     Op,
     PauseOverrun,
@@ -308,7 +310,17 @@ class Desk:
                 CallNote(seat.agent, "dialling", c.number)]
 
     def _do_hang_up(self, seat: Seat, c: cmd.HangUp, now: float) -> list[Out]:
+        if seat.consulted_by is not None:   # a consulted agent's hang-up ends its part
+            return self._do_end_consult(seat, cmd.EndConsult(seat.agent), now)
         return [self._call_op(seat, "hang_up")]
+
+    def _do_end_consult(self, seat: Seat, c: cmd.EndConsult, now: float) -> list[Out]:
+        """The consulted agent ends the consultation from its own screen. After a
+        completed transfer it is no longer consulted (the call is its own: hang up)."""
+        if seat.consulted_by is None:
+            raise _Refusal("nobody is consulting you" + (
+                ": the call is yours now, hang up" if seat.state == TALKING else ""))
+        return [LeaveConsult(seat.agent, seat.consulted_by)]
 
     def _do_hold(self, seat: Seat, c: cmd.Hold, now: float) -> list[Out]:
         op = self._call_op(seat, "hold")

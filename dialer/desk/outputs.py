@@ -200,6 +200,16 @@ class CallOp(Op):
 
 
 @dataclass(frozen=True, slots=True)
+class LeaveConsult(Op):
+    """``agent``, consulted by ``first`` in an attended transfer, ends the consultation:
+    the runner gives ``first`` its customer back (or, in a conference, takes ``agent``
+    out of it and bridges the other two) and frees ``agent``."""
+
+    TYPE: ClassVar[str] = "leave_consult"
+    first: str
+
+
+@dataclass(frozen=True, slots=True)
 class DialRequest(Op):
     """A manual dial: the runner checks the number (DNC, calling windows), finds or adds
     the contact and tells the engine (``ManualDial``), or refuses naming why."""

@@ -66,7 +66,10 @@ customer, the agent and the number are joined in a gateway conference
 (``call.conference``: each hears the two others); ``complete_transfer`` then lets the
 agent leave the other two together, ``cancel_transfer`` drops the number.
 
-The conference works the same with a consulted agent.
+The conference works the same with a consulted agent. The consulted agent may end its
+part from its own screen (``end_consult``, or its hang-up while consulted): ringing or
+talking, the consulting agent has the customer back, as with a cancel; in the
+conference, it leaves and the agent and the customer are bridged again.
 
 Why one module of this size: it is the one place where the desk's operations meet the
 gateway and the store (each op carried out beside the durable record it needs, in the
@@ -94,6 +97,7 @@ from trunkline.dialer.desk.outputs import (
     DeskEvent,
     DialRequest,
     DropPosition,
+    LeaveConsult,
     LogState,
     Op,
     RecordDisposition,
@@ -253,7 +257,8 @@ class DeskRunner(CampaignRunner):
                  "then": s.then, "position": s.position, "address": s.address,
                  "call": s.call, "contact": s.card.to_dict() if s.card else None,
                  "preview": s.preview.to_dict() if s.preview else None,
-                 "wrap_deadline": s.wrap_deadline, "preview_deadline": s.preview_deadline}
+                 "wrap_deadline": s.wrap_deadline, "preview_deadline": s.preview_deadline,
+                 "consulted_by": s.consulted_by}
                 for s in self.desk.seats.values()]
 
     # -- the step --------------------------------------------------------------------------
@@ -423,6 +428,8 @@ class DeskRunner(CampaignRunner):
             return self._manual_dial(op, now)
         if isinstance(op, CallOp):
             return self._call_op(op, now)
+        if isinstance(op, LeaveConsult):
+            return self._leave_consult(op, now)
         raise TypeError(f"not a desk op: {op!r}")
 
     def _disposition_sms(self, op: RecordDisposition, disposition: int, now: float) -> None:
@@ -739,6 +746,19 @@ class DeskRunner(CampaignRunner):
             out.append(self.desk.screen_pop(chosen, op.call, card))
         return [*out, CallNote(chosen, "consulted", op.agent)]  # after the pop: its text
 
+    def _leave_consult(self, op: LeaveConsult, now: float) -> list[Any]:
+        """The consulted agent ends its part from its screen: ringing or talking, the
+        consulting agent has its customer back off hold (as a cancel); in a three-way
+        conference it leaves and the agent and the customer stay, bridged."""
+        consult = self._consults.get(op.first)
+        if consult is None or consult.agent != op.agent:   # completed or cancelled just now
+            return [self.desk.refuse(op.agent, "end_consult", "the consultation is over")]
+        why = f"agent {op.agent} left the conference" if consult.conference \
+            else f"agent {op.agent} ended the consultation"
+        self.log.info("desk_consult_ended_by_consulted", agent=op.agent, first=op.first,
+                      conference=consult.conference)
+        return self._end_consult(op.first, consult, now, why)
+
     def _release_consulted(self, consult: _Consult, now: float) -> list[Any]:
         """The consulted agent goes back to ready (it was ready when consulted)."""
         assert consult.agent is not None
@@ -764,8 +784,9 @@ class DeskRunner(CampaignRunner):
 
     def _end_consult(self, agent: str, consult: _Consult, now: float, why: str
                      ) -> list[Any]:
-        """Cancelled (``why`` empty), or the consulted agent's phone went: the
-        customer is back with ``agent``, the consulted agent free again."""
+        """Cancelled (``why`` empty), ended by the consulted agent, or its phone went:
+        the customer is back with ``agent`` (a conference ends: the two are bridged), the
+        consulted agent free again."""
         self._consults.pop(agent, None)
         position = self.agent_legs.get(agent)
         with contextlib.suppress(RpcError):   # either phone may have gone meanwhile
@@ -773,6 +794,9 @@ class DeskRunner(CampaignRunner):
                 self.gateway.leave_conference(consult.out)
             elif position is not None:
                 self.gateway.unbridge(position.gw)
+        if consult.conference:   # the two left end the conference, to be bridged
+            with contextlib.suppress(RpcError):
+                self.gateway.leave_conference(consult.customer)
         self._stop_hold(consult.customer)
         if position is not None and not position.gone \
                 and consult.customer in self.translator.calls:

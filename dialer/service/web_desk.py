@@ -181,7 +181,9 @@ async def callback(request: Request, session: AnySession, body: CallbackBody) ->
                         owner=body.owner, note=body.note)
 
 
-@_route("/hangup", "Hang up", "End the customer's call.", "hang_up")
+@_route("/hangup", "Hang up", "End the customer's call. An agent consulted in an "
+        "attended transfer (not its call yet) ends the consultation instead, as "
+        "`/consult/end` does.", "hang_up")
 async def hang_up(request: Request, session: AnySession) -> Queued:
     return await _queue(request, session, cmd.HangUp)
 
@@ -243,6 +245,17 @@ async def cancel_transfer(request: Request, session: AnySession) -> Queued:
         "hears the two others).", "conference")
 async def conference(request: Request, session: AnySession) -> Queued:
     return await _queue(request, session, cmd.Conference)
+
+
+@_route("/consult/end", "End the consultation (consulted agent)", "For the agent "
+        "consulted in another agent's attended transfer: end its part. Consult ringing or "
+        "talking: the consulting agent gets its customer back off hold, as a cancel does; "
+        "three-way conference: this agent leaves, the agent and the customer stay "
+        "bridged. This agent is ready again. Refused once the transfer is completed (the "
+        "call is then this agent's own: hang up) or when nobody consults it.",
+        "end_consult")
+async def end_consult(request: Request, session: AnySession) -> Queued:
+    return await _queue(request, session, cmd.EndConsult)
 
 
 @_route("/dtmf", "Send DTMF", "Send keypad digits on the customer's call.", "send_dtmf")

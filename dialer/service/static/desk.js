@@ -45,6 +45,7 @@ const S = {
   held: false,
   consulting: false,     // an attended transfer is ringing or talking to its number
   consultAnswered: false,
+  consultedBy: null,     // the agent consulting this one about its call (not ours yet)
   saved: false,          // the current call's disposition is saved
   skew: 0,               // server clock minus ours (seconds), from the pings
   socket: "closed",
@@ -282,7 +283,10 @@ function drawScript() {
 function drawCall() {
   const state = S.seat ? S.seat.state : "logged_out";
   const onCall = ON_CALL.has(state);
-  $("btn-hangup").disabled = !onCall;
+  // consulted in another agent's attended transfer: the hang-up ends our part (F4 too)
+  const consulted = Boolean(S.consultedBy) && !onCall;
+  $("btn-hangup").disabled = !(onCall || consulted);
+  $("btn-hangup").querySelector("[data-i18n]").textContent = i18n.t(consulted ? "call.end_consult" : "call.hangup");
   $("btn-hold").disabled = !onCall;
   $("btn-hold").querySelector("[data-i18n]").textContent = i18n.t(S.held ? "call.unhold" : "call.hold");
   $("btn-transfer").disabled = !onCall;
@@ -376,7 +380,8 @@ function drawAll() {
 
 function clearCall() {
   S.card = null; S.call = null; S.script = ""; S.wrapDeadline = null; S.held = false;
-  S.consulting = false; S.consultAnswered = false; S.saved = false; form.clear();
+  S.consulting = false; S.consultAnswered = false; S.consultedBy = null; S.saved = false;
+  form.clear();
   $("cb-at").value = ""; $("cb-note").value = ""; $("dispo-notes").value = "";
 }
 
@@ -395,6 +400,7 @@ const handlers = {
   async "desk.snapshot"(e) {
     const seat = (e.seats || []).find((s) => s.agent === S.me.name) || null;
     setSeat(seat);
+    S.consultedBy = (seat && seat.consulted_by) || null;
     if (seat && (seat.contact || seat.preview)) await loadScreen();
     else if (!seat) clearCall();
   },
@@ -447,6 +453,7 @@ const handlers = {
     if (what === "resumed") S.held = false;
     if (what === "consulting") { S.consulting = true; S.consultAnswered = false; }
     if (what === "consult_answered") S.consultAnswered = true;
+    if (what === "consulted") S.consultedBy = e.detail || "?";
     if (what === "consult_ended") clearCall();   // consulted about a call, not ours
     if (["transferred", "transfer_cancelled"].includes(what)) {
       S.consulting = false; S.consultAnswered = false;
@@ -462,6 +469,7 @@ const handlers = {
       hang_up: $("call-error"), hold: $("call-error"), resume: $("call-error"),
       send_dtmf: $("call-error"), complete_transfer: $("call-error"),
       cancel_transfer: $("call-error"), conference: $("call-error"),
+      end_consult: $("call-error"),
     }[e.command];
     if (e.command === "save_disposition" || e.command === "schedule_callback") {
       form.showError(e.field || "code", e.error);
@@ -527,7 +535,9 @@ function ready() {
 }
 
 function hangUp() {
-  if (!$("btn-hangup").disabled) act("/api/desk/hangup", undefined, $("call-error"));
+  if ($("btn-hangup").disabled) return;
+  const consulted = Boolean(S.consultedBy) && !ON_CALL.has(S.seat ? S.seat.state : "");
+  act(consulted ? "/api/desk/consult/end" : "/api/desk/hangup", undefined, $("call-error"));
 }
 
 function toggleHold() {

@@ -94,6 +94,7 @@ const en = {
 
   "call.title": "Call",
   "call.hangup": "Hang up",
+  "call.end_consult": "End consultation",
   "call.hold": "Hold",
   "call.unhold": "Take off hold",
   "call.ended": "The call ended: save the result.",
@@ -262,6 +263,7 @@ const zh = {
 
   "call.title": "通话",
   "call.hangup": "挂断",
+  "call.end_consult": "结束咨询",
   "call.hold": "保持",
   "call.unhold": "取消保持",
   "call.ended": "通话已结束：请保存小结。",

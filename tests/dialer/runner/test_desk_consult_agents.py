@@ -215,3 +215,76 @@ def test_the_customer_hears_the_hold_music_while_a_number_is_consulted(
         assert gateway.engine.calls[customer].play is None
     finally:
         gateway.close()
+
+
+def _detail(runner: DeskRunner, agent: str) -> str:
+    return [e.detail for e in runner.desk_events if e.TYPE == "call"
+            and e.agent == agent][-1]
+
+
+def test_the_consulted_agent_ends_the_consultation_from_its_screen(tmp_path: Path) -> None:
+    """Talking to the consulting agent: the customer goes back to it off hold, as with a
+    cancel; the consulted agent stays logged in and is ready again."""
+    runner, gateway = start(tmp_path)
+    try:
+        customer = runner.customers[pops(runner)[0].call].gw
+        a1, a2 = runner.agent_legs["a1"].gw, runner.agent_legs["a2"].gw
+        runner.submit(cmd.EndConsult("a2"))             # nobody consults a2 yet
+        runner.submit(cmd.Transfer("a1", "attended", "agent", "a2"))
+        step_until(runner, lambda: peer(gateway, a1) == a2, 2)
+        assert gateway.engine.calls[customer].play is not None
+        runner.submit(cmd.EndConsult("a2"))
+        step_until(runner, lambda: peer(gateway, customer) == a1, 2)
+        assert gateway.engine.calls[customer].play is None and peer(gateway, a2) is None
+        step_until(runner, lambda: state(runner, "a2") == "ready", 2)
+        assert notes(runner, "a1")[-1] == "transfer_cancelled"
+        assert _detail(runner, "a1") == "agent a2 ended the consultation"
+        assert notes(runner, "a2") == ["consulted", "consult_ended"]
+        assert state(runner) == "talking" and runner._consults == {}
+        assert runner.desk.seats["a1"].transfer is None and not runner.desk.seats["a1"].held
+        assert refused(runner) == [("a2", "end_consult", "nobody is consulting you")]
+        # a1 can consult again at once, and hold and take off hold as usual
+        runner.submit(cmd.Hold("a1"))
+        step_until(runner, lambda: peer(gateway, customer) is None, 2)
+        runner.submit(cmd.Resume("a1"))
+        step_until(runner, lambda: peer(gateway, customer) == a1, 2)
+        assert len(refused(runner)) == 1
+    finally:
+        gateway.close()
+
+
+def test_the_consulted_agent_hangs_up_on_the_conference_and_the_two_stay(
+        tmp_path: Path) -> None:
+    """In the three-way conference, the consulted agent's hang-up (F4 on its screen)
+    takes it out: the agent and the customer are bridged again; after a completed
+    transfer the call is its own and its hang-up is the normal one."""
+    runner, gateway = start(tmp_path)
+    try:
+        first = pops(runner)[0]
+        customer = runner.customers[first.call].gw
+        a1, a2 = runner.agent_legs["a1"].gw, runner.agent_legs["a2"].gw
+        runner.submit(cmd.Transfer("a1", "attended", "agent", "a2"))
+        step_until(runner, lambda: peer(gateway, a1) == a2, 2)
+        runner.submit(cmd.Conference("a1"))
+        step_until(runner, lambda: conference_of(gateway, customer) is not None, 2)
+        runner.submit(cmd.HangUp("a2"))
+        step_until(runner, lambda: peer(gateway, customer) == a1, 2)
+        assert conference_of(gateway, customer) is None
+        assert conference_of(gateway, a1) is None and conference_of(gateway, a2) is None
+        step_until(runner, lambda: state(runner, "a2") == "ready", 2)
+        assert _detail(runner, "a1") == "agent a2 left the conference"
+        assert state(runner) == "talking" and runner._consults == {}
+        assert runner.engine.calls[first.call].agent == "a1"
+        # consulted again, and this time the call is handed over: a2's own now
+        runner.submit(cmd.Transfer("a1", "attended", "agent", "a2"))
+        step_until(runner, lambda: peer(gateway, a1) == a2, 2)
+        runner.submit(cmd.CompleteTransfer("a1"))
+        step_until(runner, lambda: peer(gateway, customer) == a2, 2)
+        runner.submit(cmd.EndConsult("a2"))     # refused: not consulted, its call now
+        runner.submit(cmd.HangUp("a2"))
+        step_until(runner, lambda: state(runner, "a2") == "wrap_up", 5)
+        step_until(runner, lambda: customer not in gateway.engine.calls, 5)
+        assert refused(runner) == [("a2", "end_consult", "nobody is consulting you: the "
+                                                         "call is yours now, hang up")]
+    finally:
+        gateway.close()

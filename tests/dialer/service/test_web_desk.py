@@ -108,6 +108,9 @@ def test_a_supervisor_pauses_and_resumes_a_desk_campaign(tmp_path: Path) -> None
 
 
 def test_leaving_the_service_leaves_the_desk(tmp_path: Path) -> None:
+    """Also: ``POST /api/desk/consult/end`` reaches the desk (refused with the reason
+    when nobody consults the agent; the runner tests cover the consultation itself) and
+    is audited like every agent action."""
     with client(tmp_path, desk=True) as c:
         boss = login(c, "boss")
         c.post("/api/campaigns/sales/start", headers={"X-CSRF-Token": boss})
@@ -117,6 +120,11 @@ def test_leaving_the_service_leaves_the_desk(tmp_path: Path) -> None:
                 "position": "fxs", "address": "71", "campaigns": [{"name": "sales"}]}
             ).status_code == 202
             _until(ws, "desk.state", state="paused")
+            r = c.post("/api/desk/consult/end", headers=li)
+            assert r.status_code == 202 and r.json()["command"] == {
+                "type": "end_consult", "agent": "li"}
+            refused = _until(ws, "desk.refused", command="end_consult")
+            assert refused["error"] == "nobody is consulting you"
             assert c.post("/api/logout", headers=li).status_code == 200
         login(c, "boss")
         for _ in range(200):
@@ -127,3 +135,6 @@ def test_leaving_the_service_leaves_the_desk(tmp_path: Path) -> None:
     with Store(tmp_path / "dialer.sqlite") as store:
         entry = store.audit_entries(action="desk.logout")[0]
         assert (entry.user, entry.details["result"]) == ("li", "queued")
+        entry = store.audit_entries(action="desk.end_consult")[0]
+        assert (entry.user, entry.target, entry.details["result"]) == ("li", "li", "queued")
+
