@@ -23,7 +23,7 @@ import queue
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from trunkline.gateway.webrtc.jitter import JitterBuffer
 from trunkline.gateway.webrtc.leg import PeerSignal, WebRtcSignalling
 from trunkline.gateway.webrtc.rfc4733 import TelephoneEvents
 
-__all__ = ["Position", "Positions", "RtpIn"]
+__all__ = ["MediaLink", "Position", "Positions", "RtpIn"]
 
 #: RTP payload types of G.711 (RFC 3551 table 4).
 PCMU, PCMA = 0, 8
@@ -74,6 +74,7 @@ class Position:
     had_media: bool = False              # a packet came since the last media loss
     quiet_ticks: int = 0                 # ticks since the last packet
     media_lost: bool = False             # reported lost for lack of packets
+    route: int = 0                       # its peer's number in the media worker (0: none)
 
     def stats(self) -> dict[str, object]:
         return {**self.jitter.stats.as_dict(), "law": self.law, "peers": self.peers,
@@ -82,9 +83,24 @@ class Position:
                 "test": None if self.test is None else self.test.result()}
 
 
+class MediaLink(Protocol):
+    """Where the peers run when not on this process's WebRTC thread: the media worker
+    (``worker_link.MediaWorker``). Both calls are the tick's and never wait."""
+
+    def receive(self) -> int:
+        """Put the packets that came since the last tick on their positions' queues."""
+        ...
+
+    def send_frames(self, frames: list[tuple[int, bytes]]) -> None:
+        """This tick's G.711 frames, by peer number (:attr:`Position.route`)."""
+        ...
+
+
 class Positions:
     """The positions on ``channels`` (see the module docstring); the line loop's
-    :class:`~trunkline.drivers.lineloop.VirtualAudio`."""
+    :class:`~trunkline.drivers.lineloop.VirtualAudio`. With a :attr:`link`, the peers
+    run in the media worker: packets come from it and frames go to it, and the rest
+    (jitter buffers, keys, the loss watch) is the same."""
 
     def __init__(self, channels: tuple[int, ...], module: WebRtcSignalling) -> None:
         self.channels = channels
@@ -93,6 +109,7 @@ class Positions:
         #: Told (engine thread) when a position's packets stop (``lost``, ``no_media``)
         #: and come back (``connected``); the softphone reports it as a peer's state.
         self.on_media: Callable[[Position, str, str], None] | None = None
+        self.link: MediaLink | None = None
 
     def free_channel(self) -> int | None:
         for ch in self.channels:
@@ -114,6 +131,8 @@ class Positions:
 
     # -- VirtualAudio (engine thread) ------------------------------------------------------
     def read_frames(self) -> tuple[tuple[int, ...], np.ndarray]:
+        if self.link is not None:
+            self.link.receive()
         ids = tuple(self.active)
         if not ids:
             return (), np.zeros((0, FRAME_SAMPLES), np.int16)
@@ -161,6 +180,14 @@ class Positions:
 
     def write_frames(self, channels: tuple[int, ...], frames: np.ndarray) -> None:
         samples = np.clip(np.rint(frames), -32768, 32767).astype(np.int16)
+        if self.link is not None:
+            out = []
+            for row, ch in enumerate(channels):
+                p = self.active.get(ch)
+                if p is not None and p.route:
+                    out.append((p.route, g711.encode(samples[row], p.law).tobytes()))
+            self.link.send_frames(out)
+            return
         for row, ch in enumerate(channels):
             p = self.active.get(ch)
             if p is None or p.peer is None:

@@ -21,13 +21,17 @@ class SoftphoneSettings:
     ``reconnect``: seconds a position whose page vanished waits for it to come back
     before its call ends; ``ring_timeout``: seconds a new position waits for its page;
     ``ice_servers``: STUN/TURN servers as RTCIceServer dicts (``urls``, ``username``,
-    ``credential``), none by default (host candidates: the site's LAN, no internet).
+    ``credential``), none by default (host candidates: the site's LAN, no internet);
+    ``media_worker``: the peer connections run in a process of their own (the WebRTC
+    media worker, ``worker.py``) rather than on a thread of the gateway's, so their
+    Python work never holds up the 20 ms tick.
     """
 
     positions: int = 64
     reconnect: float = 10.0
     ring_timeout: float = 60.0
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    media_worker: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.positions <= 1000:
@@ -49,7 +53,8 @@ def parse_webrtc(doc: TomlDocument, table: Any) -> SoftphoneSettings:
     where = ("webrtc",)
     if not isinstance(table, dict):
         raise doc.error(f"[webrtc] must be a table, not {table!r}", where)
-    reject_unknown_keys(doc, table, {"positions", "reconnect", "ring_timeout", "ice_server"},
+    reject_unknown_keys(doc, table, {"positions", "reconnect", "ring_timeout", "ice_server",
+                                       "media_worker"},
                         where)
     servers = table.get("ice_server", [])
     if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
@@ -61,8 +66,12 @@ def parse_webrtc(doc: TomlDocument, table: Any) -> SoftphoneSettings:
         if key in table and (not isinstance(table[key], int | float)
                              or isinstance(table[key], bool)):
             raise doc.error(f"{key} must be seconds, not {table[key]!r}", (*where, key))
+    if "media_worker" in table and not isinstance(table["media_worker"], bool):
+        raise doc.error(f"media_worker must be true or false, not {table['media_worker']!r}",
+                        (*where, "media_worker"))
     try:
         return SoftphoneSettings(
+            media_worker=table.get("media_worker", True),
             positions=table.get("positions", 64),
             reconnect=float(table.get("reconnect", 10.0)),
             ring_timeout=float(table.get("ring_timeout", 60.0)),

@@ -9,6 +9,12 @@ other: ``call.bridge``, ``call.listen``, ``call.record``, ``call.play``,
 
 A second offer for the same call (the page reloaded, or a second tab) replaces the first
 peer: the newest page has the audio, and ``webrtc.state`` ``replaced`` tells the old one.
+
+Where the peers run (``[webrtc] media_worker``): in the WebRTC media worker, a process of
+their own (``worker.py``, ``worker_link.py``; the default), or on a thread of this
+process (``peer.WebRtcThread``, where aiortc shares the GIL with the tick: kept as the
+benchmark's baseline and for tests that patch aiortc in this process). The methods below
+take either way; the positions (jitter buffers, keys, loss watch) are the same.
 """
 
 from __future__ import annotations
@@ -29,6 +35,21 @@ from trunkline.gateway.webrtc.settings import SoftphoneSettings
 if TYPE_CHECKING:
     from trunkline.gateway.media.engine import MediaEngine
     from trunkline.gateway.webrtc.peer import WebRtcPeer, WebRtcThread
+    from trunkline.gateway.webrtc.worker_link import MediaWorker
+
+#: How long a request to the media worker may take (an answer gathers candidates: about
+#: 0.3 s; a worker that does not answer in this time is treated as one that refused).
+WORKER_TIMEOUT = 30.0
+
+
+class RemotePeer:
+    """A position's peer connection when it runs in the media worker: its number there."""
+
+    __slots__ = ("closed", "id")
+
+    def __init__(self, peer_id: int) -> None:
+        self.id = peer_id
+        self.closed = False
 
 log = structlog.get_logger("trunkline.gateway.webrtc")
 
@@ -53,6 +74,23 @@ class Softphone:
         self.positions.on_media = self.report   # packets stopped: lost (no_media), back
         loop.add_virtual_span(self.span, self.module, self.positions, channels)
         self._thread: WebRtcThread | None = None
+        self._worker: MediaWorker | None = None
+        #: How the media worker is started (None: ``python -m
+        #: trunkline.gateway.webrtc.worker``); set before the first offer (a test's
+        #: worker with aiortc's timers shortened).
+        self.worker_command: list[str] | None = None
+
+    @property
+    def worker(self) -> MediaWorker | None:
+        """The media worker (started at the first offer), or None: peers run in-process."""
+        if not self.settings.media_worker:
+            return None
+        if self._worker is None:
+            from trunkline.gateway.webrtc.worker_link import MediaWorker
+
+            self._worker = MediaWorker(command=self.worker_command).start()
+            self.positions.link = self._worker
+        return self._worker
 
     @property
     def thread(self) -> WebRtcThread:
@@ -118,7 +156,20 @@ class Softphone:
         position = self.positions.close(leg.channel)
         if position is not None and position.peer is not None:
             peer, position.peer = position.peer, None
-            self.thread.submit(peer.close())  # type: ignore[attr-defined]
+            if isinstance(peer, RemotePeer):
+                self._close_remote(position, peer)
+            else:
+                self.thread.submit(peer.close())  # type: ignore[attr-defined]
+
+    def _close_remote(self, position: Position, peer: RemotePeer) -> None:
+        """Any thread: ``peer`` closed in the worker (not waited for) and unrouted."""
+        peer.closed = True
+        if position.route == peer.id:
+            position.route = 0
+        worker = self._worker
+        if worker is not None:
+            worker.unroute(peer.id)
+            worker.request("close", peer=peer.id)
 
     def report(self, position: Position, kind: str, reason: str = "") -> None:
         """Any thread: what ``position``'s peer did (``connected``, ``lost``, ``bye``):
@@ -135,6 +186,8 @@ class Softphone:
     async def offer(self, call: int, sdp: str) -> dict[str, Any]:
         """Answer the page's offer for position ``call`` (a new page replaces the old)."""
         position = await asyncio.wrap_future(self.engine.submit(lambda: self.position(call)))
+        if self.worker is not None:
+            return await self._offer_remote(position, sdp)
         from trunkline.gateway.webrtc.peer import WebRtcPeer
 
         settings = self.settings
@@ -167,9 +220,74 @@ class Softphone:
         return {"call": call, "channel": position.channel, "sdp": answer,
                 "law": position.law, "dtmf": position.dtmf_pt is not None}
 
+    async def _offer_remote(self, position: Position, sdp: str) -> dict[str, Any]:
+        """:meth:`offer` when the peers run in the media worker."""
+        from trunkline.gateway.webrtc.worker_link import WORKER_LOST
+
+        worker = self.worker
+        assert worker is not None
+        peer = RemotePeer(worker.new_peer())
+
+        def on_state(kind: str, reason: str) -> None:   # the worker link's reader thread
+            if reason == WORKER_LOST:
+                self.engine.submit(lambda: self._worker_lost(position, peer))
+            if peer.closed and kind != "connected":
+                return
+            self.report(position, kind, reason)
+
+        old = position.peer
+        if isinstance(old, RemotePeer):
+            self._publish(position, "replaced")
+            self._close_remote(position, old)
+        position.peer = peer
+        position.peers += 1
+        worker.route(peer.id, position, on_state)
+        try:
+            reply = await self._ask(worker.request(
+                "answer", peer=peer.id, call=position.call, channel=position.channel,
+                sdp=sdp, ice_servers=list(self.settings.ice_servers)), "webrtc.offer")
+        except BaseException:
+            if position.peer is peer:
+                position.peer = None
+            worker.unroute(peer.id)
+            raise
+        position.law = "alaw" if reply.get("law") == "alaw" else "ulaw"
+        dtmf = reply.get("dtmf_pt")
+        position.dtmf_pt = int(dtmf) if isinstance(dtmf, int) else None
+        position.route = peer.id
+        return {"call": position.call, "channel": position.channel, "sdp": reply["sdp"],
+                "law": position.law, "dtmf": position.dtmf_pt is not None}
+
+    def _worker_lost(self, position: Position, peer: RemotePeer) -> None:
+        """Engine thread: ``peer`` died with its worker; its position sends it nothing."""
+        peer.closed = True
+        if position.route == peer.id:
+            position.route = 0
+
+    @staticmethod
+    async def _ask(future: Any, method: str) -> dict[str, Any]:
+        """A worker request's reply; its refusal as InvalidRequest, its death as
+        StateConflict (the page offers again and the new worker answers)."""
+        from trunkline.gateway.webrtc.worker_link import WorkerLost
+
+        try:
+            return dict(await asyncio.wait_for(asyncio.wrap_future(future), WORKER_TIMEOUT))
+        except WorkerLost as err:
+            raise StateConflict(f"{method}: {err}; send it again") from None
+        except TimeoutError:
+            raise StateConflict(f"{method}: the WebRTC media worker did not answer in "
+                                f"{WORKER_TIMEOUT:.0f} s") from None
+        except ValueError as err:
+            raise InvalidRequest(f"{method}: {err}") from None
+
     async def candidate(self, call: int, candidate: str, mid: str | None,
                         index: int | None) -> dict[str, Any]:
         position = await asyncio.wrap_future(self.engine.submit(lambda: self.position(call)))
+        if isinstance(position.peer, RemotePeer) and self._worker is not None:
+            await self._ask(self._worker.request(
+                "candidate", peer=position.peer.id, candidate=candidate, mid=mid,
+                index=index), "webrtc.candidate")
+            return {"call": call}
         peer: WebRtcPeer | None = position.peer  # type: ignore[assignment]
         if peer is None:
             raise StateConflict(f"position {call} has no peer: send webrtc.offer first")
@@ -185,7 +303,9 @@ class Softphone:
         with ``hangup``, its call ends (the page said goodbye)."""
         position = await asyncio.wrap_future(self.engine.submit(lambda: self.position(call)))
         peer, position.peer = position.peer, None
-        if peer is not None:
+        if isinstance(peer, RemotePeer):
+            self._close_remote(position, peer)
+        elif peer is not None:
             peer.closed = True  # type: ignore[attr-defined]
             await asyncio.wrap_future(self.thread.submit(peer.close()))  # type: ignore[attr-defined]
         self.module.signal(position.channel, PeerSignal("bye" if hangup else "lost",
@@ -196,12 +316,23 @@ class Softphone:
     async def status(self, call: int) -> dict[str, Any]:
         position = await asyncio.wrap_future(self.engine.submit(lambda: self.position(call)))
         peer = position.peer
-        state = "new" if peer is None else (
-            await asyncio.wrap_future(self.thread.submit(peer.stats())))["state"]  # type: ignore[attr-defined]
-        return {"call": call, "channel": position.channel, "peer": state,
-                **position.stats()}
+        stats = position.stats()
+        if isinstance(peer, RemotePeer):
+            if peer.closed or self._worker is None:
+                state = "closed"
+            else:
+                remote = await self._ask(self._worker.request("stats", peer=peer.id),
+                                         "webrtc.status")
+                state = str(remote.get("state", "closed"))
+                stats["dropped_out"] = int(remote.get("dropped_out", 0))
+        else:
+            state = "new" if peer is None else (
+                await asyncio.wrap_future(self.thread.submit(peer.stats())))["state"]  # type: ignore[attr-defined]
+        return {"call": call, "channel": position.channel, "peer": state, **stats}
 
     def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()     # its peers close with it
         if self._thread is not None:
             for position in list(self.positions.active.values()):
                 if position.peer is not None:

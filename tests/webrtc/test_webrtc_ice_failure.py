@@ -5,7 +5,8 @@ whose offered candidates, and the gateway's it is given, point at a UDP port nob
 listens on, as when a firewall or a dead network lies between the agent's PC and the
 gateway. Nothing is mocked: the gateway's aioice sends its connectivity checks, none is
 answered, and the peer connection fails. The only thing shortened is STUN's retransmission
-count (aioice's RETRY_MAX, 6 by default: 63 s before a check gives up; 1 here: 1.5 s).
+count (aioice's RETRY_MAX, 6 by default: 63 s before a check gives up; 1 here: 1.5 s), in
+this process (the client) and in the gateway's WebRTC media worker (started with it set).
 
 The gateway reports it (``webrtc.state`` lost, reason ``ice_failed``), keeps the position
 ``[webrtc] reconnect`` s, and a page that can reach it takes the same call back.
@@ -36,6 +37,13 @@ from trunkline.gateway.rpc.client import GatewayClient
 from trunkline.gateway.testing import ServiceThread
 from trunkline.gateway.webrtc.settings import SoftphoneSettings
 
+#: The gateway's media worker, with aioice's STUN retransmissions cut as ``quick_stun``
+#: does here (its arguments, the two descriptors, follow: ``sys.argv[1:]``).
+QUICK_STUN_WORKER = [
+    sys.executable, "-c",
+    "import sys, aioice.stun; aioice.stun.RETRY_MAX = 1; "
+    "from trunkline.gateway.webrtc.worker import main; sys.exit(main())"]
+
 CANDIDATE = re.compile(r"^(a=candidate:\S+ \d+ udp \d+ )(\S+) (\d+)( typ .*)$",
                        re.MULTILINE | re.IGNORECASE)
 
@@ -49,6 +57,7 @@ def gateway(tmp_path_factory):
     config.shutdown_grace = 1.0
     config.webrtc = SoftphoneSettings(positions=2, reconnect=3.0)
     gw = ServiceThread(config, clock=RealClock()).start()
+    gw.service.softphone.worker_command = QUICK_STUN_WORKER
     yield gw
     gw.stop()
 

@@ -30,7 +30,14 @@ credential = "secret"
                       "username": "site", "credential": "secret"},))
 
 
+def test_the_media_worker_is_the_default_and_can_be_turned_off() -> None:
+    assert SoftphoneSettings().media_worker is True
+    assert config_from_string("[webrtc]\npositions = 2").webrtc.media_worker is True
+    assert config_from_string("[webrtc]\nmedia_worker = false").webrtc.media_worker is False
+
+
 @pytest.mark.parametrize(("text", "message"), [
+    ("[webrtc]\nmedia_worker = 'yes'", "media_worker must be true or false"),
     ("[webrtc]\npositions = 0", "positions must be 1..1000"),
     ("[webrtc]\npositions = true", "positions must be a whole number"),
     ("[webrtc]\nreconnect = 'soon'", "reconnect must be seconds"),
