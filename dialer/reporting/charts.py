@@ -5,6 +5,8 @@ reports (:func:`trunkline.dialer.campaigns.reports.report`, ``trunkline dialer r
 Each kind returns a list of flat rows (one JSON object each, also one CSV or XLSX row):
 
 - ``campaign``, ``agent``, ``hour``, ``state``, ``disposition``, ``sms``: the CLI's rows;
+  ``hour`` with a zero row for every hour of the campaign's calling windows that had
+  nothing (:mod:`~trunkline.dialer.reporting.hours`: a chart must show the gaps);
 - ``abandon``: per campaign, the abandon rate of the regulated window holding ``now``
   against the regime's cap (US, UK: 3 %, :data:`~trunkline.dialer.pacing.campaign.
   REGIME_CAPS`) and the operator's target, with ``level`` ``ok`` / ``near`` (at 80 % of
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from trunkline.dialer.campaigns import reports
 from trunkline.dialer.pacing.campaign import REGIME_CAPS, CampaignConfig
+from trunkline.dialer.reporting import hours
 from trunkline.dialer.store import Store
 
 #: Every kind of report the API offers.
@@ -51,6 +54,10 @@ def rows(store: Store, kind: str, *, campaign: str | None = None, since: float =
     if campaign is not None:
         store.campaign_id(campaign)
     common: dict[str, Any] = {"campaign": campaign, "since": since, "until": until}
+    if kind == "hour":  # every hour of the calling windows, zeros included (hours.py)
+        found = reports.report(store, by=kind, time_zone=time_zone, now=now, **common)
+        at = since if since > 0 else reports._as_of(store) if now is None else now
+        return hours.fill(store, found, campaign=campaign, time_zone=time_zone, at=at)
     if kind in reports.BY:
         return reports.report(store, by=kind, time_zone=time_zone, now=now, **common)
     if kind == "abandon":

@@ -60,7 +60,8 @@ def test_report_rows_for_charts(tmp_path: Path) -> None:
         sales = rows["rows"][0]
         assert (sales["dials"], sales["connects"], sales["n_machine"]) == (4, 3, 1)
         hours = c.get("/api/reports/hour", params={"campaign": "sales"}).json()["rows"]
-        assert [(r["hour"], r["dials"]) for r in hours] == [(10, 3), (11, 1)]
+        assert [(r["hour"], r["dials"]) for r in hours if r["dials"]] == [(10, 3), (11, 1)]
+        assert [r["hour"] for r in hours] == list(range(24))  # windows 00:00-24:00, zeros
         gauge = {r["campaign"]: r for r in c.get("/api/reports/abandon").json()["rows"]}
         assert gauge["uk"]["window_abandon_rate"] == 0.5 and gauge["uk"]["cap"] == 0.03
         assert gauge["uk"]["level"] == "over" and gauge["sales"]["level"] == "ok"
