@@ -65,6 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gen.add_argument("--pri", choices=["cpe", "net"], default="cpe",
                      help="PRI side of the digital spans (default: cpe)")
     gen.add_argument("--zone", help="tone zone (default: the card's, else cn)")
+    gen.add_argument("--echocanceller", metavar="NAME",
+                     help="echo canceller for the B-channels and analog ports, as "
+                          "dahdi_genconf's echo_can (default: the first the kernel lists, "
+                          "else oslec; 'none' for none)")
+    gen.add_argument("--via", choices=["dahdi_genconf"],
+                     help="let the real dahdi_genconf write system.conf from the running "
+                          "DAHDI (--card dahdi), with these options as its parameters, and "
+                          "read it back; --system-conf keeps dahdi_genconf's own file")
     gen.set_defaults(handler=generate_command)
     imp = csub.add_parser("import", help="read system.conf and chan_dahdi.conf into TOML")
     imp.add_argument("--system-conf", default=DEFAULT_SYSTEM_CONF, metavar="FILE")

@@ -47,14 +47,17 @@ ALARM_WORDS: dict[str, Alarm] = {
 DETAIL_WORDS = ("LFA", "LMFA")
 
 
-def run_tool(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run one of dahdi-tools (from PATH, /usr/sbin or /sbin); its failure is ours."""
+def run_tool(name: str, *args: str, check: bool = True, env: dict[str, str] | None = None,
+             ) -> subprocess.CompletedProcess[str]:
+    """Run one of dahdi-tools (from PATH, /usr/sbin or /sbin); its failure is ours.
+    ``env``: the whole environment to run it in (default: ours)."""
     path = shutil.which(name, path=os.pathsep.join(
         [os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
     if path is None:
         raise ConfigError(f"{name} not found: install Debian's dahdi package (dahdi-tools)"
                           " or drop --via")
-    proc = subprocess.run([path, *args], capture_output=True, text=True, check=False)
+    proc = subprocess.run([path, *args], capture_output=True, text=True, check=False,
+                          env=env)
     if check and proc.returncode != 0:
         raise BackendError(f"{name} failed (status {proc.returncode}): "
                            f"{proc.stderr.strip() or proc.stdout.strip()}")

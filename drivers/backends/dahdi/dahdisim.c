@@ -19,7 +19,10 @@
  * number names (DAHDI_LOADZONE, DAHDI_ECHOCANCEL_PARAMS: user.h says the items
  * follow the header) carry the items too. stat() of a /dev/dahdi/ node asks the server
  * whether the node exists, and the DAHDI sysfs trees (/sys/bus/dahdi_*) are hidden,
- * so the tools fall back to what the ioctls say, as on DAHDI before 2.5.
+ * so the tools fall back to what the ioctls say, as on DAHDI before 2.5. Paths under
+ * /proc/dahdi (what dahdi-tools' Perl modules read: dahdi_genconf, lsdahdi) are
+ * routed to the same path under TRUNKLINE_DAHDISIM_ROOT, which the server rewrites
+ * from the simulated kernel's state just before (OP_PROC; simprocfs.py).
  * Everything else goes to libc (dlsym RTLD_NEXT). Without TRUNKLINE_DAHDISIM_SOCKET
  * the library passes every call through.
  *
@@ -35,6 +38,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -56,7 +60,7 @@
 #include <dahdi/user.h>
 
 /* The wire format (simserver.py's REQUEST/RESPONSE): little-endian, native sizes. */
-enum { OP_OPEN = 1, OP_CLOSE, OP_READ, OP_WRITE, OP_IOCTL, OP_POLL, OP_EXISTS };
+enum { OP_OPEN = 1, OP_CLOSE, OP_READ, OP_WRITE, OP_IOCTL, OP_POLL, OP_EXISTS, OP_PROC };
 struct req { uint32_t op; int32_t fd; uint64_t arg; uint32_t len; uint32_t pad; };
 struct rsp { int32_t result; int32_t err; uint32_t len; uint32_t pad; };
 struct pollitem { int32_t fd; int16_t events; int16_t revents; };
@@ -64,6 +68,8 @@ struct pollitem { int32_t fd; int16_t events; int16_t revents; };
 #define MAX_FDS 65536
 #define SLICE_MS 20 /* a blocking call is asked for in slices, so threads take turns */
 #define DAHDI_PREFIX "/dev/dahdi/"
+#define PROC_PREFIX "/proc/dahdi"
+#define ROOT_ENV "TRUNKLINE_DAHDISIM_ROOT"
 
 static int kfd_of[MAX_FDS];      /* simulated kernel fd + 1, or 0: not ours */
 static char nonblock_of[MAX_FDS];
@@ -85,6 +91,14 @@ static int is_dahdi_sysfs(const char *path)
 {
     return path && getenv("TRUNKLINE_DAHDISIM_SOCKET")
         && strncmp(path, "/sys/bus/dahdi_", 15) == 0;
+}
+
+/* /proc/dahdi or a path under it (served from the server's directory, ROOT_ENV). */
+static int is_dahdi_proc(const char *path)
+{
+    size_t n = sizeof(PROC_PREFIX) - 1;
+    return path && getenv("TRUNKLINE_DAHDISIM_SOCKET") && getenv(ROOT_ENV)
+        && strncmp(path, PROC_PREFIX, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 static int ours(int fd)
@@ -171,6 +185,28 @@ static long call(uint32_t op, int kfd, uint64_t arg, const void *in, uint32_t in
     return r.result;
 }
 
+/*
+ * A /proc/dahdi path as the file the server keeps for it: the server first rewrites its
+ * directory from the kernel's state (OP_PROC). NULL with errno set on failure.
+ */
+static const char *proc_path(const char *path, char *buf, size_t size)
+{
+    if (call(OP_PROC, -1, 0, path, (uint32_t)strlen(path) + 1, NULL, 0, NULL) < 0)
+        return NULL;
+    int n = snprintf(buf, size, "%s%s", getenv(ROOT_ENV), path);
+    if (n < 0 || (size_t)n >= size) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    return buf;
+}
+
+/* In a function taking `path`: route a /proc/dahdi path, or fail as `fail`. */
+#define ROUTE_PROC(path, fail) \
+    char routed_[PATH_MAX]; \
+    if (is_dahdi_proc(path) && !((path) = proc_path((path), routed_, sizeof(routed_)))) \
+        return fail
+
 static int open_dahdi(const char *path, int flags)
 {
     REAL(close, int, int);
@@ -204,7 +240,10 @@ int open(const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
     va_end(ap);
-    return is_dahdi_path(path) ? open_dahdi(path, flags) : real_open(path, flags, mode);
+    if (is_dahdi_path(path))
+        return open_dahdi(path, flags);
+    ROUTE_PROC(path, -1);
+    return real_open(path, flags, mode);
 }
 
 int open64(const char *path, int flags, ...)
@@ -214,19 +253,28 @@ int open64(const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
     va_end(ap);
-    return is_dahdi_path(path) ? open_dahdi(path, flags) : real_open64(path, flags, mode);
+    if (is_dahdi_path(path))
+        return open_dahdi(path, flags);
+    ROUTE_PROC(path, -1);
+    return real_open64(path, flags, mode);
 }
 
 int __open_2(const char *path, int flags)
 {
     REAL(__open_2, int, const char *, int);
-    return is_dahdi_path(path) ? open_dahdi(path, flags) : real___open_2(path, flags);
+    if (is_dahdi_path(path))
+        return open_dahdi(path, flags);
+    ROUTE_PROC(path, -1);
+    return real___open_2(path, flags);
 }
 
 int __open64_2(const char *path, int flags)
 {
     REAL(__open64_2, int, const char *, int);
-    return is_dahdi_path(path) ? open_dahdi(path, flags) : real___open64_2(path, flags);
+    if (is_dahdi_path(path))
+        return open_dahdi(path, flags);
+    ROUTE_PROC(path, -1);
+    return real___open64_2(path, flags);
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
@@ -236,8 +284,10 @@ int openat(int dirfd, const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
     va_end(ap);
-    return is_dahdi_path(path) ? open_dahdi(path, flags)
-                               : real_openat(dirfd, path, flags, mode);
+    if (is_dahdi_path(path))
+        return open_dahdi(path, flags);
+    ROUTE_PROC(path, -1);
+    return real_openat(dirfd, path, flags, mode);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
@@ -247,8 +297,10 @@ int openat64(int dirfd, const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
     va_end(ap);
-    return is_dahdi_path(path) ? open_dahdi(path, flags)
-                               : real_openat64(dirfd, path, flags, mode);
+    if (is_dahdi_path(path))
+        return open_dahdi(path, flags);
+    ROUTE_PROC(path, -1);
+    return real_openat64(dirfd, path, flags, mode);
 }
 
 int close(int fd)
@@ -503,33 +555,73 @@ static int stat_dahdi(const char *path, struct stat *st)
 int stat(const char *path, struct stat *st)
 {
     REAL(stat, int, const char *, struct stat *);
-    return is_dahdi_path(path) ? stat_dahdi(path, st) : real_stat(path, st);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, st);
+    ROUTE_PROC(path, -1);
+    return real_stat(path, st);
 }
 
 int stat64(const char *path, struct stat64 *st)
 {
     REAL(stat64, int, const char *, struct stat64 *);
-    return is_dahdi_path(path) ? stat_dahdi(path, (struct stat *)st) : real_stat64(path, st);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, (struct stat *)st);
+    ROUTE_PROC(path, -1);
+    return real_stat64(path, st);
 }
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
     REAL(fstatat, int, int, const char *, struct stat *, int);
-    return is_dahdi_path(path) ? stat_dahdi(path, st) : real_fstatat(dirfd, path, st, flags);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, st);
+    ROUTE_PROC(path, -1);
+    return real_fstatat(dirfd, path, st, flags);
 }
 
 int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
     REAL(fstatat64, int, int, const char *, struct stat64 *, int);
-    return is_dahdi_path(path) ? stat_dahdi(path, (struct stat *)st)
-                               : real_fstatat64(dirfd, path, st, flags);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, (struct stat *)st);
+    ROUTE_PROC(path, -1);
+    return real_fstatat64(dirfd, path, st, flags);
 }
 
 int access(const char *path, int mode)
 {
     REAL(access, int, const char *, int);
     struct stat st;
-    return is_dahdi_path(path) ? stat_dahdi(path, &st) : real_access(path, mode);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, &st);
+    ROUTE_PROC(path, -1);
+    return real_access(path, mode);
+}
+
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *st)
+{
+    REAL(statx, int, int, const char *, int, unsigned int, struct statx *);
+    ROUTE_PROC(path, -1);
+    return real_statx(dirfd, path, flags, mask, st);
+}
+
+/* lstat: nothing under /dev/dahdi/ is a link; /proc/dahdi is routed. */
+int lstat(const char *path, struct stat *st)
+{
+    REAL(lstat, int, const char *, struct stat *);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, st);
+    ROUTE_PROC(path, -1);
+    return real_lstat(path, st);
+}
+
+int lstat64(const char *path, struct stat64 *st)
+{
+    REAL(lstat64, int, const char *, struct stat64 *);
+    if (is_dahdi_path(path))
+        return stat_dahdi(path, (struct stat *)st);
+    ROUTE_PROC(path, -1);
+    return real_lstat64(path, st);
 }
 
 FILE *fopen(const char *path, const char *mode)
@@ -539,6 +631,7 @@ FILE *fopen(const char *path, const char *mode)
         errno = ENOENT;
         return NULL;
     }
+    ROUTE_PROC(path, NULL);
     return real_fopen(path, mode);
 }
 
@@ -549,6 +642,7 @@ FILE *fopen64(const char *path, const char *mode)
         errno = ENOENT;
         return NULL;
     }
+    ROUTE_PROC(path, NULL);
     return real_fopen64(path, mode);
 }
 
@@ -559,6 +653,7 @@ DIR *opendir(const char *path)
         errno = ENOENT;
         return NULL;
     }
+    ROUTE_PROC(path, NULL);
     return real_opendir(path);
 }
 

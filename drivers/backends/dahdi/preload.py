@@ -25,10 +25,12 @@ from pathlib import Path
 
 from trunkline.drivers.native.build import NativeBuildError, cache_dir
 
-__all__ = ["SOCKET_ENV", "build_preload", "run_under_sim"]
+__all__ = ["ROOT_ENV", "SOCKET_ENV", "build_preload", "run_under_sim"]
 
 #: The variable that tells the interposer where the server listens.
 SOCKET_ENV = "TRUNKLINE_DAHDISIM_SOCKET"
+#: The directory whose ``proc/dahdi`` the interposer reads for ``/proc/dahdi``.
+ROOT_ENV = "TRUNKLINE_DAHDISIM_ROOT"
 
 
 def _source() -> str:
@@ -82,9 +84,11 @@ def run_under_sim(command: Sequence[str], system: str | Path | None = None) -> i
     kernel = SimulatedKernel(bundled_system(str(system)) if system else None,
                              clock=RealClock())
     with tempfile.TemporaryDirectory(prefix="dahdisim-") as tmp:
-        server = SimServer(kernel, os.path.join(tmp, "kernel.sock")).start()
+        root = os.path.join(tmp, "root")
+        server = SimServer(kernel, os.path.join(tmp, "kernel.sock"), root).start()
         env = dict(os.environ)
         env[SOCKET_ENV] = server.path
+        env[ROOT_ENV] = root
         env["LD_PRELOAD"] = " ".join(filter(None, [str(library), env.get("LD_PRELOAD")]))
         try:
             proc = subprocess.run(list(command), env=env, check=False)

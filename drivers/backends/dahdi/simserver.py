@@ -11,6 +11,10 @@ An ioctl's argument arrives as the bytes the request number's ``_IOC_SIZE`` name
 the backend knows takes an ``int``), so the kernel's handlers see the same cffi structs
 they see in-process, and the bytes go back after the call.
 
+``/proc/dahdi`` (what dahdi-tools' Perl modules, ``dahdi_genconf``, read) is a directory
+this server writes from the kernel's state (:mod:`.simprocfs`) each time the interposer is
+about to open, ``stat`` or list a path under it (``OP_PROC``).
+
 Kernel behaviours the real tools need are answered here while the simulated kernel
 does not model them (only when it answers ``ENOTTY``, or ``EINVAL`` for a read on the
 pseudo device, so a simulated kernel that models them takes over):
@@ -41,6 +45,7 @@ from typing import Any
 
 from trunkline.drivers.backends.dahdi.device import POLLIN, POLLOUT, PSEUDO, DahdiOperationError
 from trunkline.drivers.backends.dahdi.simkernel import RATE, SimulatedKernel
+from trunkline.drivers.backends.dahdi.simprocfs import write_tree
 from trunkline.drivers.native.build import load_extension
 
 __all__ = ["REQUEST", "RESPONSE", "STRUCT_IOCTLS", "SimServer"]
@@ -49,7 +54,7 @@ __all__ = ["REQUEST", "RESPONSE", "STRUCT_IOCTLS", "SimServer"]
 REQUEST = struct.Struct("<IiQII")
 RESPONSE = struct.Struct("<iiII")
 POLL_ITEM = struct.Struct("<ihh")
-OP_OPEN, OP_CLOSE, OP_READ, OP_WRITE, OP_IOCTL, OP_POLL, OP_EXISTS = range(1, 8)
+OP_OPEN, OP_CLOSE, OP_READ, OP_WRITE, OP_IOCTL, OP_POLL, OP_EXISTS, OP_PROC = range(1, 9)
 #: The longest a request may wait here (the interposer asks in slices of 20 ms).
 MAX_WAIT = 0.1
 
@@ -109,9 +114,11 @@ class _Conn:
 class SimServer:
     """One simulated kernel served on a Unix socket at ``path`` (in its own threads)."""
 
-    def __init__(self, kernel: SimulatedKernel, path: str) -> None:
+    def __init__(self, kernel: SimulatedKernel, path: str, root: str | None = None) -> None:
         self.kernel = kernel
         self.path = path
+        #: Where ``/proc/dahdi`` is written for the interposer (OP_PROC; see simprocfs).
+        self.root = root
         self.lock = threading.Lock()
         self._extra = _extra()
         lib = kernel.lib
@@ -205,6 +212,12 @@ class SimServer:
             return self._ioctl(fd, arg, payload)
         if op == OP_EXISTS:
             return int(kernel.exists(payload.rstrip(b"\0").decode())), 0, b""
+        if op == OP_PROC:
+            # The interposer is about to read ROOT/proc/dahdi: bring it up to date.
+            if self.root is None:
+                return -1, errno.ENOENT, b""
+            write_tree(kernel, self.root)
+            return 0, 0, b""
         return -1, errno.ENOSYS, b""
 
     def _close(self, fd: int) -> None:
