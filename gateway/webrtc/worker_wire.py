@@ -58,15 +58,15 @@ def encode_frames(frames: Iterable[tuple[int, bytes]]) -> list[bytes]:
 
 def decode_frames(datagram: bytes) -> Iterator[tuple[int, bytes]]:
     """The ``(peer, payload)`` frames of one datagram; :class:`WireError` if cut short."""
-    view, at = memoryview(datagram), 0
-    while at < len(view):
-        if at + _FRAME.size > len(view):
+    at, size, unpack, head = 0, len(datagram), _FRAME.unpack_from, _FRAME.size
+    while at < size:
+        if at + head > size:
             raise WireError(f"frames datagram cut in a header at byte {at}")
-        peer, length = _FRAME.unpack_from(view, at)
-        at += _FRAME.size
-        if at + length > len(view):
+        peer, length = unpack(datagram, at)
+        at += head
+        if at + length > size:
             raise WireError(f"frames datagram cut in peer {peer}'s payload at byte {at}")
-        yield peer, bytes(view[at:at + length])
+        yield peer, datagram[at:at + length]
         at += length
 
 
@@ -79,15 +79,15 @@ def encode_packets(packets: Iterable[tuple[int, Rtp]]) -> list[bytes]:
 
 def decode_packets(datagram: bytes) -> Iterator[tuple[int, Rtp]]:
     """The ``(peer, rtp)`` packets of one datagram; :class:`WireError` if cut short."""
-    view, at = memoryview(datagram), 0
-    while at < len(view):
-        if at + _PACKET.size > len(view):
+    at, size, unpack, head = 0, len(datagram), _PACKET.unpack_from, _PACKET.size
+    while at < size:
+        if at + head > size:
             raise WireError(f"packets datagram cut in a header at byte {at}")
-        peer, pt, seq, ts, ssrc, length = _PACKET.unpack_from(view, at)
-        at += _PACKET.size
-        if at + length > len(view):
+        peer, pt, seq, ts, ssrc, length = unpack(datagram, at)
+        at += head
+        if at + length > size:
             raise WireError(f"packets datagram cut in peer {peer}'s payload at byte {at}")
-        yield peer, (pt, seq, ts, ssrc, bytes(view[at:at + length]))
+        yield peer, (pt, seq, ts, ssrc, datagram[at:at + length])
         at += length
 
 

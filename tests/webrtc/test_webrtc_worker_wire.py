@@ -3,6 +3,7 @@ packets to positions by peer number, and the restart policy on a clock of the te
 
 from __future__ import annotations
 
+import itertools
 import queue
 
 import pytest
@@ -51,7 +52,11 @@ def test_a_large_batch_is_split_at_the_datagram_limit():
 @given(st.lists(st.tuples(peers, rtp), min_size=1, max_size=5), st.data())
 def test_a_datagram_cut_short_is_refused_by_name(packets, data):
     datagram = encode_packets(packets)[0]
+    ends = list(itertools.accumulate(17 + len(rtp[4]) for _, rtp in packets))
     cut = data.draw(st.integers(1, len(datagram) - 1))
+    if cut in ends:     # a cut between two packets is a shorter, valid datagram
+        assert list(decode_packets(datagram[:cut])) == packets[:ends.index(cut) + 1]
+        return
     with pytest.raises(WireError, match="cut in"):
         list(decode_packets(datagram[:cut]))
 
