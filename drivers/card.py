@@ -80,6 +80,11 @@ class CardABC(ABC):
     backend: str = ""
     #: Frames the card could not deliver in time since it opened.
     overruns: int = 0
+    #: Whether a span's D-channel link (:meth:`dchannel`) may be read and written from a
+    #: thread other than the media tick's, as a PRI span's D-channel keeper does in real
+    #: time (drivers/signalling/pri/keeper.py). A board's D-channel is its own file
+    #: descriptor; the emulated card's network is stepped by the tick, so it says no.
+    dchannels_in_thread: bool = False
 
     def __init__(self, spans: Sequence[SpanInfo], channels: Sequence[ChannelInfo], *,
                  clock: Clock | None = None, tone_zone: str | None = None) -> None:

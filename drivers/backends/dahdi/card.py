@@ -228,6 +228,14 @@ class DahdiCard(CardABC):
 
     backend = "dahdi"
 
+    @property
+    def dchannels_in_thread(self) -> bool:  # type: ignore[override]
+        """True on the kernel's devices (system calls from any thread; the interposer of
+        ``trunkline dahdi-sim`` serialises them too); the in-process simulated kernel is
+        one Python object the tick owns, unless it is wrapped in a
+        :class:`~.device.SerializedDevice`."""
+        return bool(getattr(self.device, "threadsafe", False))
+
     @classmethod
     def from_url_argument(cls, argument: str, **options: Any) -> DahdiCard:
         """``dahdi`` (the kernel), ``dahdi:sim`` or ``dahdi:sim=SYSTEM`` (simulated: a
@@ -306,6 +314,8 @@ class DahdiCard(CardABC):
         self._alarms: dict[int, int] = {}
         self._frame = 0
         self._last_alarm_poll = -ALARM_POLL_FRAMES
+        #: A D-channel saw an alarm event: the spans' alarms are read on the next poll.
+        self.alarm_check_due = False
         self._timer: int | None = None
         self._ringing: set[int] = set()
         #: Channels with a DAHDI_DIAL string out, and when it times out (card time).
@@ -1174,8 +1184,10 @@ class DahdiCard(CardABC):
             dchan.poll()
         self._dial_timeouts()
         self._ring_timeouts()
-        if self._frame - self._last_alarm_poll >= ALARM_POLL_FRAMES or not self._open:
+        if (self._frame - self._last_alarm_poll >= ALARM_POLL_FRAMES or not self._open
+                or self.alarm_check_due):
             self._last_alarm_poll = self._frame
+            self.alarm_check_due = False
             for number in self.dahdi_spans:
                 self._check_alarm(number)
         events, self._events = self._events, []
@@ -1377,7 +1389,9 @@ class DahdiDChannel:
             if key:
                 self.errors[key] += 1
             elif code in (lib.DAHDI_EVENT_ALARM, lib.DAHDI_EVENT_NOALARM):
-                self._card._check_alarm(self._card.dahdi_span(self.span))
+                # Read again on the tick's next event poll, not here: this may run in the
+                # D-channel keeper's thread, and the card's alarm state is the tick's.
+                self._card.alarm_check_due = True
 
     def close(self) -> None:
         if not self._closed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno as errno_mod
 import os
 import select
+import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -66,6 +67,10 @@ class Device(Protocol):
 
 class OsDevice:
     """The real /dev/dahdi nodes, through the kernel."""
+
+    #: System calls may come from any thread (a PRI span's D-channel keeper reads its fd
+    #: while the tick reads the B-channels), as the kernel serialises them.
+    threadsafe = True
 
     def __init__(self, binding: Binding) -> None:
         self.binding = binding
@@ -126,6 +131,56 @@ class OsDevice:
         if status:
             raise DahdiOperationError(status, "DAHDI_LOADZONE",
                                       f"{self._paths.get(fd, f'fd {fd}')} (zone {country})")
+
+
+class SerializedDevice:
+    """Any :class:`Device` (the in-process simulated kernel) made safe to call from
+    several threads: each call runs under one lock, as the kernel's own locking makes
+    the real device safe. Other attributes are the wrapped device's."""
+
+    threadsafe = True
+
+    def __init__(self, device: Device) -> None:
+        self.wrapped = device
+        self.binding = device.binding
+        self.lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+    def exists(self, path: str) -> bool:
+        with self.lock:
+            return self.wrapped.exists(path)
+
+    def open(self, path: str) -> int:
+        with self.lock:
+            return self.wrapped.open(path)
+
+    def close(self, fd: int) -> None:
+        with self.lock:
+            self.wrapped.close(fd)
+
+    def ioctl(self, fd: int, request: int, arg: Any) -> None:
+        with self.lock:
+            self.wrapped.ioctl(fd, request, arg)
+
+    def read(self, fd: int, size: int) -> bytes:
+        with self.lock:
+            return self.wrapped.read(fd, size)
+
+    def write(self, fd: int, data: bytes) -> int:
+        with self.lock:
+            return self.wrapped.write(fd, data)
+
+    def poll(self, fds: Mapping[int, int], timeout: float | None) -> dict[int, int]:
+        # The simulated kernel's poll sleeps at most until its next block (20 ms) when
+        # the tick waits for audio: the D-channel keeper waits that long at worst.
+        with self.lock:
+            return self.wrapped.poll(fds, timeout)
+
+    def register_zone(self, fd: int, country: str) -> None:
+        with self.lock:
+            self.wrapped.register_zone(fd, country)
 
 
 def open_device() -> Device:

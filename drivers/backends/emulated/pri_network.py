@@ -68,6 +68,9 @@ class PriNetworkSide:
         self._routed: deque[FarEndPlan] = deque()
         self.exchange = Exchange(card.network_dchannel(span.number), self._route,
                                  clock=_NetworkClock(card), span_id=span.number)
+        #: Times the exchange's Q.921 dropped the link (its T200 retries ran out, as a
+        #: carrier's switch does when our side stops answering).
+        self.link_drops = 0
 
     def _route(self, called: str, calling: str) -> PriScript:
         from trunkline.drivers.signalling.pri.exchange import PriScript
@@ -100,9 +103,12 @@ class PriNetworkSide:
         return port if isinstance(port, BearerChannel) else None
 
     def poll(self, now: float) -> None:
+        from trunkline.drivers.signalling.pri.events import DChannelDown
         from trunkline.drivers.signalling.pri.exchange import ExchangeCallChanged
 
         for event in self.exchange.poll(now):
+            if isinstance(event, DChannelDown):
+                self.link_drops += 1
             if not isinstance(event, ExchangeCallChanged):
                 continue
             if event.call not in self._plans and self._routed:

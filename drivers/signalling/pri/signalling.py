@@ -6,10 +6,18 @@ becomes an inbound leg; the D-channel's state is reported as a span event and gi
 every leg of the span (a call waiting for the link places its SETUP then). B-channels
 are hunted by libpri: an outbound leg learns its channel from the SETUP and follows it
 when the network confirms or moves it.
+
+In real time on a card whose D-channel may be read from another thread (a DAHDI board),
+the span runs in a :class:`~trunkline.drivers.signalling.pri.keeper.DChannelKeeper`: its
+own thread reads the D-channel and runs Q.921, so a media tick that overruns cannot make
+the exchange drop the link; ``poll`` then collects what the keeper gathered, and every
+request to libpri is made under the keeper's lock. The module option
+``pri_dchannel_thread`` (true/false) overrides the choice.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -26,6 +34,7 @@ from trunkline.drivers.signalling.actions import (
 from trunkline.drivers.signalling.base import Signalling, SignallingContext
 from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.drivers.signalling.pri import events as pri
+from trunkline.drivers.signalling.pri import keeper as keeper_module
 from trunkline.drivers.signalling.pri.leg import PriInboundLeg, PriLeg
 
 __all__ = ["PriSignalling"]
@@ -58,6 +67,12 @@ class PriSignalling(Signalling):
         self.up = False
         self._legs: dict[int, Leg] = {}  # by libpri call id
         self._waiting: list[Leg] = []    # placed before the D-channel came up
+        #: The D-channel's own thread (None: the span is polled from the tick).
+        self.keeper: keeper_module.DChannelKeeper | None = None
+        self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if keeper_module.wanted(context.clock, card, options.get("pri_dchannel_thread")):
+            self.keeper = keeper_module.DChannelKeeper(self.pri, context.clock).start()
+            self._guard = self.keeper.lock
 
     def bearer(self, timeslot: int) -> int:
         """The card channel carrying B-channel ``timeslot``."""
@@ -72,7 +87,8 @@ class PriSignalling(Signalling):
         return self.up
 
     def can_place(self, channel: int | None) -> bool:
-        return self.up and bool(self.pri.free_channels())
+        with self._guard:
+            return self.up and bool(self.pri.free_channels())
 
     def outbound(self, call_id: int, channel: int | None, options: CallOptions) -> Leg:
         leg = PriLeg(call_id, self.span.number, options, bearer=self.bearer,
@@ -81,7 +97,8 @@ class PriSignalling(Signalling):
         return leg
 
     def poll(self, now: float) -> Iterator[tuple[Leg | None, Any]]:
-        for event in self.pri.poll(now):
+        events = self.keeper.take() if self.keeper is not None else self.pri.poll(now)
+        for event in events:
             if isinstance(event, pri.DChannelUp | pri.DChannelDown):
                 self.up = isinstance(event, pri.DChannelUp)
                 yield None, ev.LinkState(self.span.number, self.up,
@@ -101,6 +118,10 @@ class PriSignalling(Signalling):
                     yield known, event
 
     def perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
+        with self._guard:
+            return self._perform(leg, action, now)
+
+    def _perform(self, leg: Leg, action: Action, now: float) -> list[Output]:
         assert isinstance(leg, PriLeg | PriInboundLeg)
         pri_call = leg.pri_call
         if isinstance(action, SendSetup):
@@ -130,4 +151,7 @@ class PriSignalling(Signalling):
             del self._legs[pri_call]
 
     def close(self) -> None:
-        self.pri.close()
+        if self.keeper is not None:
+            self.keeper.stop()
+        with self._guard:
+            self.pri.close()
