@@ -19,8 +19,13 @@ caller wait longer than the campaign allows.
 Who takes a live answer (routing): the campaign's own ready agents, longest idle first;
 then agents of other campaigns logged in here at high or standard level, then overflow
 agents, each only if its home campaign can spare it (its ready agents outnumber its calls
-in flight). An agent that becomes free takes the oldest live call waiting in its
-campaigns, home first, before anything else.
+in flight). An agent that becomes free takes, in its campaigns (home first), the
+longest-waiting requeued customer (``CallRequeued``: its agent was lost mid-call; held,
+first requeued first served), then the oldest live call waiting, before anything else.
+So a requeued customer goes before new answers: an answer that finds no agent because
+the free one went to it waits as any answer with no agent (``answered_without_agent``,
+the abandon limit running, an abandon if nobody comes in time); the requeued call
+itself is never an abandon (it was connected to an agent).
 
 Per-event work is O(1) in the number of campaigns; pacing runs only for campaigns whose
 own agents are logged in and not paused.
@@ -164,6 +169,7 @@ class _Run:
         "pacer",
         "pending",
         "previews",
+        "requeued",
         "stats",
         "talking",
         "waiting",
@@ -187,6 +193,7 @@ class _Run:
         self.active = 0                         # home agents logged in and not paused
         self.pending: dict[int, float] = {}     # unresolved dials, no agent reserved
         self.waiting: dict[int, float] = {}     # live answers waiting -> answered at
+        self.requeued: dict[int, float] = {}    # connected calls whose agent was lost -> since
         self.previews: deque[Contact] = deque()  # preview records inside an automatic mode
         self.deferred_pauses = 0
         self.pace_scheduled = False
@@ -200,7 +207,8 @@ class _Run:
     @property
     def spare(self) -> int:
         """Ready home agents beyond what the calls in flight may need."""
-        return len(self.home_ready) - len(self.pending) - len(self.waiting)
+        return len(self.home_ready) - len(self.pending) - len(self.waiting) \
+            - len(self.requeued)
 
 
 class Engine:
@@ -239,6 +247,7 @@ class Engine:
             ev.CallAnswered: self._on_answered, ev.CallFailed: self._on_failed,
             ev.CallHungUp: self._on_hung_up, ev.CustomerAbandoned: self._on_customer_abandon,
             ev.CallTransferred: self._on_transfer, ev.DialNotPlaced: self._on_not_placed,
+            ev.CallRequeued: self._on_requeue, ev.RequeueGivenUp: self._on_requeue_given_up,
             ev.Tick: lambda event, now, out: None,
         }
 
@@ -499,6 +508,17 @@ class Engine:
             home.active -= 1
             return
         best: tuple | None = None
+        for name, level in agent.levels.items():   # a requeued customer first
+            run = self._runs[name]
+            if run.requeued:
+                call_id, since = next(iter(run.requeued.items()))
+                key = (name != agent.home, level.rank, since)
+                if best is None or key < best[0]:
+                    best = (key, run, call_id)
+        if best is not None:
+            _, run, call_id = best
+            self._move(self._calls[call_id], agent, now, out)
+            return
         for name, level in agent.levels.items():
             run = self._runs[name]
             if run.waiting:
@@ -699,7 +719,9 @@ class Engine:
             return
         if run.deferred_pauses:
             self._settle_pauses(run, now)
-        ready, pending, waiting = len(run.home_ready), len(run.pending), len(run.waiting)
+        # requeued customers wait for an agent as live answers do
+        ready, pending = len(run.home_ready), len(run.pending)
+        waiting = len(run.waiting) + len(run.requeued)
         room = math.floor(cfg.max_lines_per_agent * run.active + 1e-9) - pending
         limit = "lines"
         allowance = None
@@ -926,6 +948,7 @@ class Engine:
             self._finish(call, CallOutcome.ERROR, now, out)
             return
         call.fire("hangup")
+        self._runs[call.campaign].requeued.pop(call.id, None)
         agent = self._agents[call.agent]
         started = agent.since
         agent.fire("hangup", now)
@@ -959,7 +982,17 @@ class Engine:
                 raise DialerStateError(f"cannot transfer call {call.id} to campaign "
                                        f"{run.name!r}: no agent of it is ready")
             new = found
-            call.campaign = run.name
+        self._move(call, new, now, out, campaign=event.campaign)
+
+    def _move(self, call: Call, new: Agent, now: float, out: list[Action], *,
+              campaign: str | None = None) -> None:
+        """Connected ``call`` goes to ready agent ``new`` (served by ``campaign`` from
+        now, if given): its agent goes to wrap-up (its talk counted), ``new`` is
+        connected as for a new call."""
+        self._runs[call.campaign].requeued.pop(call.id, None)
+        if campaign is not None:
+            call.campaign = campaign
+        old = self._agents[call.agent]
         started = old.since
         old.fire("hangup", now)
         old.call_id = None
@@ -968,6 +1001,28 @@ class Engine:
         home.wrapping[old.id] = now
         self._runs[call.origin].model.talk.add(now - started)
         self._connect(new, call, now, out)
+
+    def _on_requeue(self, event: ev.CallRequeued, now: float, out: list[Action]) -> None:
+        """The call's agent is lost: the next free agent of the call's campaign takes
+        it now, or the first to come free does (before any live answer waiting)."""
+        call = self._call(event.call_id)
+        if call.state is not CallState.CONNECTED:
+            raise DialerStateError(f"cannot requeue call {call.id}: state is {call.state}")
+        run = self._run(call.campaign)
+        if call.id in run.requeued:
+            raise DialerStateError(f"call {call.id} is requeued already")
+        agent = self._find_agent(run)
+        if agent is not None:
+            self._move(call, agent, now, out)
+        else:
+            run.requeued[call.id] = now
+
+    def _on_requeue_given_up(self, event: ev.RequeueGivenUp, now: float,
+                             out: list[Action]) -> None:
+        call = self._call(event.call_id)
+        run = self._runs.get(call.campaign)
+        if run is None or run.requeued.pop(call.id, None) is None:
+            raise DialerStateError(f"call {call.id} is not waiting for an agent")
 
     def _release_reserved(self, call: Call, now: float, out: list[Action]) -> None:
         if call.reserved:

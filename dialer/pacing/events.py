@@ -211,6 +211,31 @@ class CallTransferred:
 
 
 @dataclass(frozen=True, slots=True)
+class CallRequeued:
+    """The agent of connected call ``call_id`` is gone for good (its browser's audio
+    lost): the customer, held, waits for the next agent of the call's campaign who is
+    free, ahead of new answers (first requeued, first served). Not an abandon: the call
+    was connected to an agent. The agent stays on it until another takes it (or it
+    ends), then goes to wrap-up as after a transfer."""
+
+    call_id: int
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RequeueGivenUp:
+    """Nobody took requeued call ``call_id`` in time: it leaves the queue (the customer
+    hears the apology; its hang-up ends the call as any connected call's)."""
+
+    call_id: int
+
+    def __post_init__(self) -> None:
+        _check_call(self.call_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed: run due timers and, when due, pacing. Call it at ``next_deadline()``."""
 
@@ -232,5 +257,6 @@ class DialNotPlaced:
 Event = (
     AgentLoggedIn | AgentLoggedOut | AgentReady | AgentPaused | WrapUpDone | ManualDial
     | PreviewDecision | CallRinging | CallAnswered | CallFailed | CallHungUp
-    | CustomerAbandoned | CallTransferred | DialNotPlaced | Tick
+    | CustomerAbandoned | CallTransferred | CallRequeued | RequeueGivenUp | DialNotPlaced
+    | Tick
 )

@@ -352,6 +352,11 @@ class DeskRunner(CampaignRunner):
         follow: deque[ev.Event] = deque()
         for action in actions:
             card = self._card_for(action)
+            if isinstance(action, Connect) and (lost := self.softphone.taken(action.call_id)):
+                # a lost browser's requeued customer: the lost agent's part ends here
+                self._connected.pop(action.call_id, None)
+                out += self.desk.transfer_done(lost.agent, lost.campaign, to_agent=True)
+                concerned = concerned | {lost.agent}
             self._act(action, now, refused, follow)
             out += self.desk.on_engine(action, now, card)
         out += list(follow)
@@ -1047,6 +1052,7 @@ class DeskRunner(CampaignRunner):
                 self._feed(self.desk.position_lost(agent, now, *(
                     () if position.logged_in else (self._unanswered(position, event),))),
                     now)
+            self.softphone.flush(now)   # its requeued customer: first for the next agent
             if position.session is not None and agent not in self.engine.agents:
                 self.store.close_agent_session(position.session, now)
                 position.session = None

@@ -19,6 +19,12 @@ the customer must never hear silence:
   ``agent_lost_wait`` seconds; nobody free by then, or ``end``: the customer hears the
   apology (``abandon_file``, else ``abandon_tone`` for ``abandon_seconds``) and the call
   ends.
+
+The engine keeps the queue (``CallRequeued``): a requeued customer is served before new
+answers, first requeued first served, by the first agent of its campaign to come free;
+a new answer that finds no agent because of it waits as any answer with no agent (and
+counts as an abandon if nobody comes within the regime's limit). The requeued call is
+never an abandon: it was connected to an agent (docs/softphone.md).
 """
 
 from __future__ import annotations
@@ -27,9 +33,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trunkline.dialer.desk.desk import agents_concerned
 from trunkline.dialer.desk.outputs import CallNote
-from trunkline.dialer.errors import DialerError
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.runner.settings import RunnerSettings
 from trunkline.dialer.vocab import AgentState
@@ -60,6 +64,7 @@ class _Requeued:
     agent: str             # the agent whose browser was lost
     campaign: str
     deadline: float        # the apology then, if nobody took it
+    queued: bool = False   # told the engine (after the desk heard the position went)
 
 
 class SoftphoneFaults:
@@ -116,7 +121,9 @@ class SoftphoneFaults:
     def position_ended(self, agent: str, customer: int, now: float) -> bool:
         """The agent's position ended while its customer was on hold for a lost page:
         the campaign's ``agent_lost`` policy (True); False when the page was not lost
-        (the runner hangs the customer up as for any position)."""
+        (the runner hangs the customer up as for any position). A requeued customer is
+        given to the engine by :meth:`flush`, once the desk knows the agent is leaving
+        (so its wrap-up, when another agent takes the call, never makes it ready)."""
         held = self.held.pop(agent, None)
         if held is None or held.customer != customer:
             return False
@@ -132,41 +139,46 @@ class SoftphoneFaults:
                 return True       # still on hold; tick() hands it on
         return self._apologise(customer, now)
 
+    def flush(self, now: float) -> None:
+        """Requeued customers not yet in the engine's queue go into it (an agent free
+        now takes one at once)."""
+        for waiting in list(self.requeued.values()):
+            if not waiting.queued:
+                waiting.queued = True
+                self.runner._feed([ev.CallRequeued(waiting.call_id)], now)
+
+    def taken(self, call_id: int) -> _Requeued | None:
+        """The engine connected ``call_id`` to an agent: if it is a requeued customer,
+        its hold sound stops and it is forgotten here (returned, for the runner to end
+        the lost agent's part)."""
+        customer = next((c for c, w in self.requeued.items() if w.call_id == call_id), None)
+        if customer is None:
+            return None
+        waiting = self.requeued.pop(customer)
+        with contextlib.suppress(RpcError):       # the hold sound may have ended
+            self.runner.gateway.stop_play(customer)
+        self.handed_on += 1
+        return waiting
+
     def tick(self, now: float) -> None:
-        """Hand each waiting customer to a free agent of its campaign; the apology for
-        those who waited ``agent_lost_wait`` in vain; forget those who hung up."""
+        """Requeued customers into the engine's queue (the first agent to come free
+        takes the longest waiting); the apology for those who waited
+        ``agent_lost_wait`` in vain; forget those who hung up."""
         runner = self.runner
+        self.flush(now)
         for customer, waiting in list(self.requeued.items()):
             if customer not in runner.translator.calls \
                     or waiting.call_id not in runner.engine.calls:
                 del self.requeued[customer]      # the customer hung up meanwhile
-            elif self._hand_on(waiting, now):
-                del self.requeued[customer]
-                self.handed_on += 1
             elif now >= waiting.deadline:
                 del self.requeued[customer]
+                runner._feed([ev.RequeueGivenUp(waiting.call_id)], now)
                 self._apologise(customer, now)
 
     def next_deadline(self) -> float | None:
         return min((w.deadline for w in self.requeued.values()), default=None)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _hand_on(self, waiting: _Requeued, now: float) -> bool:
-        """The call to the next free agent of its campaign, as a transfer to the
-        campaign (the engine picks the agent; False when none is free)."""
-        runner = self.runner
-        event = ev.CallTransferred(waiting.call_id, campaign=waiting.campaign)
-        concerned = agents_concerned(runner.engine, event)
-        try:
-            actions = runner.engine.handle(event, now)
-        except DialerError:
-            return False
-        with contextlib.suppress(RpcError):       # the hold sound may have ended
-            runner.gateway.stop_play(waiting.customer)
-        runner._feed(runner._moved_to_agent(waiting.agent, waiting.call_id,
-                                            waiting.campaign, actions, concerned, now), now)
-        return True
-
     def _apologise(self, customer: int, now: float) -> bool:
         runner = self.runner
         try:

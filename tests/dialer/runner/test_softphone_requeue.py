@@ -140,3 +140,27 @@ def test_a_page_lost_while_the_agent_holds_keeps_the_hold_music_and_hands_the_ca
         assert runner.softphone.handed_on == 1
     finally:
         runner.gateway.close()
+
+
+def test_the_requeued_customer_goes_before_a_new_answer(tmp_path: Path) -> None:
+    """a2 comes free and the campaign dials for it while a1's page is lost: when the
+    position ends a2 takes the requeued customer at once, and the answer dialled for a2
+    waits as any answer with no agent (an abandon once nobody came in time)."""
+    runner, gateway, position, customer = _browser_agent_talking(tmp_path, wait=60.0)
+    try:
+        runner.submit(CampaignControl("loans", "resume"))
+        runner.submit(cmd.Ready("a2"))
+        step_until(runner, lambda: any(c.agent is None for c in runner.engine.calls.values()),
+                   2)   # a dial out for a2
+        assert position in gateway.engine.calls        # the page may still come back
+        a2 = runner.agent_legs["a2"].gw
+        step_until(runner, lambda: gateway.engine.calls[customer].bridged_to == a2, 5)
+        assert runner.softphone.handed_on == 1 and gateway.engine.calls[customer].play is None
+        stats = runner.engine.stats("loans")
+        assert stats.abandoned == 0
+        step_until(runner, lambda: stats.abandoned >= 1, 60)   # the new answer, not ours
+        assert stats.answered_without_agent >= 1
+        assert state(runner, "a2") == "talking"
+        assert runner.engine.calls[pops(runner)[0].call].agent == "a2"
+    finally:
+        runner.gateway.close()
