@@ -172,8 +172,9 @@ class MediaWorker:
                          name="trunkline-webrtc-worker", daemon=True).start()
         return self
 
-    def stop(self) -> None:
-        """End the worker (it exits when its control socket closes)."""
+    def stop(self, grace: float = 5.0) -> None:
+        """End the worker (it exits when its control socket closes; killed if it has not
+        after ``grace`` s)."""
         self._stopping = True
         control, process = self._control, self.process
         if control is not None:
@@ -181,7 +182,7 @@ class MediaWorker:
                 control.shutdown(socket.SHUT_RDWR)
         if process is not None:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -203,8 +204,9 @@ class MediaWorker:
 
     # -- control (any thread) -----------------------------------------------------------
     def request(self, op: str, **fields: Any) -> Future[dict[str, Any]]:
-        """Send ``op`` to the worker; its reply (a map) in the Future, or
-        :class:`ValueError` (the worker refused it, saying why) or :class:`WorkerLost`."""
+        """Send ``op`` to the worker without waiting; its reply (a map) in the Future, or
+        :class:`ValueError` (the worker refused it, saying why) or :class:`WorkerLost`
+        (dead, or not reading its requests)."""
         future: Future[dict[str, Any]] = Future()
         request_id = next(self._ids)
         with self._lock:
@@ -214,7 +216,10 @@ class MediaWorker:
                 return future
             self._pending[request_id] = future
         try:
-            control.send(pack_control({"op": op, "id": request_id, **fields}))
+            # Never waits (the tick's thread sends ``close`` when a call ends): a control
+            # socket so full that this would wait is a worker that stopped reading.
+            control.send(pack_control({"op": op, "id": request_id, **fields}),
+                         socket.MSG_DONTWAIT)
         except OSError as err:
             with self._lock:
                 self._pending.pop(request_id, None)

@@ -1,7 +1,8 @@
 """The WebRTC media worker killed mid-call (a real process, SIGKILL): every position it
 served is reported lost (``worker_lost``, what the dialer's lost-agent policy acts on), the
 positions' calls stay up for ``[webrtc] reconnect`` s, a new worker is started, and the
-pages' new offers are answered by it with audio flowing again."""
+pages' new offers are answered by it with audio flowing again. A hung worker costs the
+tick dropped frames, never a wait."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.rpc.client import GatewayClient
 from trunkline.gateway.testing import ServiceThread
 from trunkline.gateway.webrtc.settings import SoftphoneSettings
+from trunkline.gateway.webrtc.worker_link import MediaWorker, WorkerLost
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,26 @@ def test_a_killed_worker_loses_every_position_then_a_new_one_serves_the_pages(ga
                 client.call("call.hangup", call=call)
             for page in pages:
                 page.close()
+
+
+def test_a_worker_that_stops_reading_costs_the_tick_dropped_frames_not_a_wait():
+    """A worker process that never reads its sockets (hung): the tick's sends and the
+    control requests return at once, the frames dropped and counted, the requests failed
+    once the control socket is full."""
+    hung = [sys.executable, "-c", "import time; time.sleep(60)"]
+    worker = MediaWorker(command=hung).start()
+    try:
+        frames = [(peer, bytes(160)) for peer in range(1, 51)]
+        for _ in range(200):                 # 4 s of ticks at 50 positions
+            worker.send_frames(frames)
+        assert worker.dropped_batches > 0
+        assert worker.receive() == 0
+        sent = 0
+        future = worker.request("stats", peer=1, padding="x" * 1000)
+        while not future.done() and sent < 100_000:
+            sent += 1
+            future = worker.request("stats", peer=1, padding="x" * 1000)
+        assert isinstance(future.exception(), WorkerLost) and sent > 10
+    finally:
+        worker.stop(grace=0)                # it would never exit by itself
+        assert worker.restarts == 0
