@@ -1,6 +1,7 @@
 """The desktop's languages, layout, keyboard and session in a real browser: Chinese for a
 zh-CN browser and English for others, switched and remembered; no sideways scroll at
-1366x768 or 1920x1080; shortcuts not fired while typing; the WebSocket reconnecting by
+1366x768 or 1920x1080; shortcuts not fired while typing; a consulted agent's hang-up
+button (and F4) ending the consultation; the WebSocket reconnecting by
 itself; logging out (and a session
 ended elsewhere) leads back to the login page. No campaign call here: see
 test_desk_browser_calls.py."""
@@ -100,6 +101,22 @@ def test_layout_keys_positions_and_session_end(service) -> None:
             page.wait_for_timeout(1500)
             assert page.get_attribute("[data-testid=agent-state]", "data-state") == "paused"
             assert page.text_content("[data-testid=ready] .kbd") == "F2"
+            # consulted in another agent's attended transfer (the desk's event as the
+            # service sends it; the consultation itself: test_desk_consult_agents.py):
+            # the hang-up button, and F4, end the consultation through its own route
+            hangup = "[data-testid=hangup]"
+            assert page.is_disabled(hangup)
+            page.evaluate("window.trunklineDesk.socket.onEvent({type: 'desk.call', "
+                          "agent: 'wang', what: 'consulted', detail: 'li'})")
+            assert page.is_enabled(hangup)
+            assert "End consultation" in page.text_content(hangup)
+            page.click("body")
+            page.keyboard.press("F4")   # nobody consults wang really: the desk says so
+            page.wait_for_selector("[data-testid=call-error]:has-text('nobody is "
+                                   "consulting you')")
+            page.evaluate("window.trunklineDesk.socket.onEvent({type: 'desk.call', "
+                          "agent: 'wang', what: 'consult_ended', detail: ''})")
+            assert page.is_disabled(hangup) and "Hang up" in page.text_content(hangup)
             page.click("[data-testid=leave-position]")
             page.wait_for_selector("[data-testid=position-panel]:visible", timeout=60_000)
         assert _no_sideways_scroll(page)
