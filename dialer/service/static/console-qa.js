@@ -93,7 +93,7 @@ export class QaPanel {
     const d = this.detail;
     if (!d) return;
     const form = d.qa_form;
-    const head = el("h3", { text: form?.title ? `${this.t("qa.title")}: ${form.title}` : this.t("qa.title") });
+    const head = el("h3", { text: form?.title ? this.t("qa.title_named", { title: form.title }) : this.t("qa.title") });
     if (!form) {
       this.box.replaceChildren(head, this.latestLine(),
         el("p", { cls: "muted", attrs: { "data-testid": "qa-none" },

@@ -66,7 +66,10 @@ export class Recordings {
     this.$("rec-now").textContent = this.i18n.t("rec.now", {
       agent: r.agent, number: r.number, at: new Date(r.started_at * 1000).toLocaleString() });
     this.$("rec-open").classList.remove("hidden");
-    player.play().catch((err) => this.toast(this.i18n.t("error.generic", { message: err.message }), true));
+    player.play().catch((err) => {
+      // AbortError: paused or another recording opened before it started; not a failure
+      if (err.name !== "AbortError") this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+    });
     this.render();
     this.wave.clear();
     this.qa.clear();
