@@ -265,7 +265,8 @@ async def dtmf(request: Request, session: AnySession, body: DtmfBody) -> Queued:
 
 @desk.get("", summary="Desks now", response_model=list[dict[str, Any]],
           description="Each logged-in agent's desk (state, reason, since, position, call, "
-                      "contact, preview, wrap_deadline, preview_deadline): an agent gets "
+                      "contact, preview, wrap_deadline, preview_deadline, consulted_by: the "
+                      "agent consulting it in an attended transfer, or null): an agent gets "
                       "its own, supervisors and admins "
                       "all. Security: session cookie; any role.",
           responses=errors(401, 403))
