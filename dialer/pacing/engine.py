@@ -727,7 +727,11 @@ class Engine:
         allowance = None
         if cfg.mode is not Mode.VICIDIAL:  # the baseline keeps VICIdial's own drop control
             horizon = cfg.ring_timeout + cfg.abandon_after + cfg.pace_interval
-            allowance = run.ledger.max_in_flight(now, ready=ready, waiting=waiting,
+            # a requeued customer takes an agent but can never be an abandon: it is
+            # not in the cap's worst case (the live answers waiting are)
+            requeued = len(run.requeued)
+            allowance = run.ledger.max_in_flight(now, ready=max(ready - requeued, 0),
+                                                 waiting=waiting - requeued,
                                                  horizon=horizon)
             if allowance is not None and allowance - pending < room:
                 room = allowance - pending
