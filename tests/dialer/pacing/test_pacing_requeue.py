@@ -7,6 +7,8 @@ never an abandon."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from trunkline.dialer.errors import DialerStateError
 from trunkline.dialer.pacing import events as ev
@@ -89,3 +91,107 @@ def test_a_requeued_customer_given_up_is_no_longer_offered() -> None:
     out = engine.handle(ev.CallHungUp(dial.call_id), 9.0)
     assert [str(a.outcome) for a in out if isinstance(a, RecordOutcome)] == ["human"]
     assert engine.stats("a").abandoned == 0
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["ready", "answer", "fail", "requeue", "hangup",
+                                          "giveup", "tick"]), st.integers(0, 7)),
+               min_size=1, max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(OPS)
+# an agent comes free with answers waiting and a customer requeued (the customer first)
+@example([("ready", 0), ("answer", 0), ("answer", 0), ("answer", 0), ("requeue", 0),
+          ("ready", 1)])
+# two customers requeued, then one agent free (the first requeued)
+@example([("ready", 0), ("ready", 1), ("answer", 0), ("answer", 0), ("requeue", 0),
+          ("requeue", 0), ("ready", 2)])
+def test_requeued_first_in_order_never_an_abandon_no_agent_idle(ops) -> None:
+    """Random agents, answers, losses, hang-ups and time: whenever an agent is given a
+    call while customers are requeued it is the one requeued longest ago; no agent is
+    ever ready while one waits; a requeued call is never abandoned nor counted so, and
+    the campaign's abandons are exactly its answers nobody took in time."""
+    queue = ContactQueue([Contact(f"a{i}", f"a-{i}", "a") for i in range(200)])
+    # answers wait long (10 s) and dials outnumber agents: answers waiting, requeued
+    # customers and agents coming free meet often
+    engine = Engine([CampaignConfig("a", mode="progressive", ratio=3.0, regime="none",
+                                    abandon_after=10.0)], queue, log=quiet_logger())
+    agents = [f"x{i}" for i in range(3)]
+    now = 0.0
+    pending: set[int] = set()
+    waiting: set[int] = set()
+    connected: dict[int, str] = {}
+    requeued: list[int] = []
+    ever: set[int] = set()
+    abandons = 0
+
+    def apply(actions: list) -> None:
+        nonlocal abandons
+        for action in actions:
+            if isinstance(action, Dial):
+                pending.add(action.call_id)
+            elif isinstance(action, Connect):
+                if requeued:   # first requeued, first served; before any answer
+                    assert action.call_id == requeued[0], (action, requeued)
+                    requeued.pop(0)
+                connected.pop(action.call_id, None)
+                assert action.agent not in connected.values()
+                connected[action.call_id] = action.agent
+                waiting.discard(action.call_id)
+                pending.discard(action.call_id)
+            elif isinstance(action, Abandon):
+                assert action.call_id not in ever
+                abandons += 1
+                waiting.discard(action.call_id)
+            elif isinstance(action, RecordOutcome):
+                if action.call_id in ever:
+                    assert str(action.outcome) == "human"
+                for book in (pending, waiting):
+                    book.discard(action.call_id)
+                connected.pop(action.call_id, None)
+                if action.call_id in requeued:
+                    requeued.remove(action.call_id)
+
+    for agent in agents:
+        apply(engine.handle(ev.AgentLoggedIn(agent, (("a", "standard"),)), now))
+    for op, k in ops:
+        event: ev.Event | None = None
+        if op == "ready":
+            agent = engine.agents[agents[k % len(agents)]]
+            if agent.state is AgentState.PAUSED:
+                event = ev.AgentReady(agent.id)
+            elif agent.state is AgentState.WRAP_UP:
+                event = ev.WrapUpDone(agent.id)
+        elif op in ("answer", "fail") and pending:
+            call = sorted(pending)[k % len(pending)]
+            pending.discard(call)
+            event = ev.CallAnswered(call, AnswerKind.HUMAN) if op == "answer" \
+                else ev.CallFailed(call, "busy")
+            if op == "answer":
+                waiting.add(call)   # until an agent is connected
+        elif op == "requeue":
+            calls = sorted(c for c in connected if c not in ever)
+            if calls:
+                call = calls[k % len(calls)]
+                ever.add(call)
+                requeued.append(call)
+                event = ev.CallRequeued(call)
+        elif op == "hangup":
+            calls = sorted(set(connected) | waiting)
+            if calls:
+                call = calls[k % len(calls)]
+                if call in waiting and call not in connected:
+                    abandons += 1   # the customer hung up before any agent came
+                event = ev.CallHungUp(call)
+        elif op == "giveup" and requeued:
+            call = requeued.pop(k % len(requeued))
+            event = ev.RequeueGivenUp(call)
+        else:
+            now += 0.7
+            event = ev.Tick()
+        if event is None:
+            continue
+        apply(engine.handle(event, now))
+        if requeued:   # nobody idles while a requeued customer waits
+            assert all(a.state is not AgentState.READY for a in engine.agents.values())
+    assert engine.stats("a").abandoned == abandons
