@@ -139,6 +139,9 @@ class DeskMachine(RuleBasedStateMachine):
 
     @invariant()
     def wrap_up_ends_only_with_a_disposition_in_time(self) -> None:
+        # A call talks from whichever step bridged it: its answer, or an agent going
+        # ready (or logging in) while the answer waited for one.
+        self.talked |= set(self.rig.talking)
         for seat in self.rig.desk.seats.values():
             if seat.state == WRAP_UP:
                 assert seat.disposed or self.rig.now < seat.wrap_deadline
