@@ -1,18 +1,30 @@
 """The supervisor console (/console) in a real browser (headless Chromium) against
 ``trunkline dialer serve --virtual``: the live floor fills in and updates every second
 (campaign gauge, agents, spans), a refused and an accepted change of the running
-campaign's abandon target, an agent paused from the console, the supervisor's FXS phone
-logged in and whispering to an agent on a call, and the page in Chinese."""
+campaign's abandon target, an agent paused from the console, the supervisor's phone
+logged in and whispering to an agent on a call, then barging in, and the page in Chinese.
+
+Whisper is checked by audio on the customer's side: the supervisor's phone is the
+emulated network's modem subscriber, which sends a steady 2100 Hz answer tone, and the
+call's recording (its right channel is what the customer was sent, after the
+supervisor's mix) has none of it while whispering and nearly only it while barging.
+That the agent hears the whisper is checked by audio in the gateway's tests
+(tests/gateway_media/test_supervise_audio.py, and for a WebRTC agent
+tests/webrtc/test_webrtc_positions.py): the agent's FXS phone here lives inside the
+service process, where this test cannot listen."""
 
 from __future__ import annotations
 
+import io
 import os
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from desk_browser_kit import (
     PASSWORDS,
@@ -96,6 +108,28 @@ def test_pacing_changed_from_the_page(service: tuple[str, Any]) -> None:
     page.wait_for_selector("[data-testid=toast]:has-text('agent_wait_target 0 → 20')")
 
 
+def _tone_share(samples: np.ndarray, hz: tuple[float, ...]) -> float:
+    """The share of 20 ms frames whose energy is mostly at one of ``hz`` (Goertzel-like
+    projection per frame; frames quieter than -40 dBFS do not count as tone)."""
+    n = len(samples) // 160
+    if n == 0:
+        return 0.0
+    x = samples[:n * 160].reshape(n, 160).astype(np.float64)
+    t = np.arange(160) / 8000.0
+    energy = np.einsum("ij,ij->i", x, x)
+    best = np.zeros(n)
+    for f in hz:
+        c, s = x @ np.cos(2 * np.pi * f * t), x @ np.sin(2 * np.pi * f * t)
+        best = np.maximum(best, 2 * (c * c + s * s) / 160 / np.maximum(energy, 1))
+    loud = energy / 160 > (32768 * 0.01) ** 2
+    return float(np.mean((best > 0.5) & loud))
+
+
+#: What the sample network's modem subscriber (0106*) sends from its answer until it
+#: hangs up 35 s later: ANSam, 2100 Hz (ITU-T V.8), the supervisor's "voice" here.
+ANSWER_TONE = (2100.0,)
+
+
 def test_a_supervisor_whispers_to_an_agent_from_the_page(service: tuple[str, Any]) -> None:
     url, chromium = service
     page = _console(chromium, url)
@@ -108,11 +142,13 @@ def test_a_supervisor_whispers_to_an_agent_from_the_page(service: tuple[str, Any
     page.fill("[data-testid=force-pause-reason]", "coaching")
     page.click(f"{agent_row} [data-testid=force-pause]")
     page.wait_for_selector(f"{agent_row}:has-text('coaching')", timeout=30_000)
-    page.select_option("[data-testid=position-kind]", "fxs")
-    page.fill("[data-testid=position-address]", "72")
-    page.click("[data-testid=position-login]")
-    page.wait_for_selector("[data-testid=position-status]:has-text('At fxs 72')")
     assert li.post("/api/desk/ready").status_code == 202
+    # the supervisor's phone is the network's modem subscriber: what it "says" is known.
+    # Rung while li's call comes (it answers in 2-4 s and hangs up 35 s later)
+    page.select_option("[data-testid=position-kind]", "number")
+    page.fill("[data-testid=position-address]", "01060000001")
+    page.click("[data-testid=position-login]")
+    page.wait_for_selector("[data-testid=position-status]:has-text('At number')")
     page.wait_for_selector(f"{agent_row}[data-state=talking]", timeout=90_000)
     deadline = time.monotonic() + 20
     while True:  # the supervisor's phone answers within seconds of ringing
@@ -124,16 +160,45 @@ def test_a_supervisor_whispers_to_an_agent_from_the_page(service: tuple[str, Any
         except Exception:
             if time.monotonic() > deadline:
                 raise
+    whisper = time.time()
     assert "Whispering" in page.text_content("[data-testid=position-status]")
     assert "active" in (page.get_attribute(f"{agent_row} [data-testid=monitor-whisper]",
                                            "class") or "")
+    time.sleep(1.5)
+    page.click(f"{agent_row} [data-testid=monitor-barge]")
+    page.wait_for_selector("[data-testid=position-status][data-mode=barge]")
+    barge = time.time()
+    time.sleep(1.5)
     page.click("[data-testid=monitor-stop]")
     page.wait_for_selector("[data-testid=position-status][data-mode='']")
+    stop = time.time()
     boss = _agent(url, "boss")
     modes = [e["details"].get("mode") for e in boss.get(
         "/api/audit", params={"action": "supervisor.monitor"}).json()
         if e["details"].get("result") == "ok"]
     assert "whisper" in modes and "stop" in modes
+    assert li.post("/api/desk/hangup").status_code == 202
+    rec = None
+    end = time.monotonic() + 20
+    while rec is None and time.monotonic() < end:  # the call's recording, once complete
+        items = boss.get("/api/recordings", params={"agent": "li", "state": "complete"}
+                         ).json()["items"]
+        rec = next((r for r in items if r["started_at"] < whisper), None)
+        time.sleep(0.3)
+    assert rec is not None, "the whispered call's recording"
+    wav = boss.get(f"/api/recordings/{rec['id']}/audio").content
+    with wave.open(io.BytesIO(wav)) as w:
+        frames = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+    sent = frames[:, 1]                     # right: what the customer was sent
+
+    def stretch(a: float, b: float) -> np.ndarray:  # wall-clock times -> samples
+        return sent[int((a - rec["started_at"]) * 8000):int((b - rec["started_at"]) * 8000)]
+    # right: what the customer was sent. Whispering, none of it is the supervisor's
+    # tone; barging, nearly all of it is (so the check can see a leak)
+    whispered, barged = stretch(whisper + 0.5, barge - 0.5), stretch(barge + 0.5, stop - 0.5)
+    assert min(len(whispered), len(barged)) >= 0.4 * 8000
+    assert _tone_share(whispered, ANSWER_TONE) == 0.0
+    assert _tone_share(barged, ANSWER_TONE) > 0.8
 
 
 def test_the_console_in_chinese(service: tuple[str, Any]) -> None:
