@@ -102,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.set_defaults(handler=status_command)
 
     test = subparsers.add_parser("test", help="commissioning tests: timing, loopback, "
-                                 "tones, levels")
+                                 "tones, levels, echo")
     tsub = test.add_subparsers(dest="test_command", metavar="TEST")
     timing = tsub.add_parser("timing", help="like dahdi_test: 99.99%% or better passes")
     card_options(timing)
@@ -138,7 +138,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave FXO ports on hook (default: off hook, to hear dial tone)")
     levels.add_argument("--seconds", type=float, default=1.0)
     levels.set_defaults(handler=levels_command)
+    echo = tsub.add_parser("echo", help="tune and judge each FXO port's hybrid echo "
+                           "(with the real fxotune)")
+    card_options(echo)
+    echo.add_argument("--via", choices=["fxotune"], required=True,
+                      help="run the real fxotune -i on each FXO port, read the setting it "
+                           "chose and the echo it measured, and check the board holds it "
+                           "(the only way for now: trunkline has no echo sweep of its own)")
+    echo.add_argument("--channels", help="FXO ports to tune (default: every configured one)")
+    echo.add_argument("--dial", default="5", help="digits that stop dial tone (fxotune's "
+                      "dialstring, default 5; a number the exchange answers with silence "
+                      "is better)")
+    echo.add_argument("--delay", type=int, default=0, metavar="SECONDS",
+                      help="wait after dialling before measuring (fxotune -l, default 0)")
+    echo.add_argument("--silence", type=int, default=18, metavar="SECONDS",
+                      help="how long the line stays quiet after dialling, before fxotune "
+                           "dials again (fxotune -m, default 18)")
+    echo.add_argument("--config", metavar="FILE", help="also write the settings found as "
+                      "an fxotune.conf (e.g. /etc/fxotune.conf, for fxotune -s at boot)")
+    echo.set_defaults(handler=_echo_command)
     test.set_defaults(handler=lambda args: _usage(test))
+
+
+def _echo_command(args: argparse.Namespace) -> int:
+    from .via_fxotune import echo_via_fxotune
+
+    return echo_via_fxotune(args)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from dahdi_helpers import sim_card
 from hypothesis import given
@@ -164,3 +165,215 @@ def test_dahdi_genconf_follows_what_dahdi_cfg_applied(tmp_path: Path):
     text = (tmp_path / "g.conf").read_text()
     assert "span=1,1,0,ccs,hdb3,crc4\n" in text and "echocanceller" not in text
     assert "loadzone\t= us\n" in text
+
+
+# -- fxotune: the analog board's WCTDM ioctls and the FXO hybrid ---------------------------
+HYBRID_SYSTEM = """\
+spec = "1.0"
+zone = "cn"
+network = "quiet.toml"
+
+[[span]]
+type = "E1"
+name = "TE1/0/1"
+configured = "pri"
+
+[[span]]
+type = "analog"
+name = "WCTDM/0"
+description = "Wildcard TDM410P"
+ports = ["fxo", "fxo", "fxs"]
+far_end = "exchange"
+hybrid = [{ acim = 9, coefs = [2, 250, 253, 5, 253, 1, 0, 255] },
+          { acim = 3, coefs = [1, 251, 250, 1, 254, 255, 0, 255] }]
+"""
+#: The exchange waits 30 s for a second digit (the sample plan's 3 s would route the "5"
+#: fxotune dials and play an announcement into the measurement; a real exchange waits
+#: 10 to 20 s, which is what fxotune's -m 18 assumes).
+QUIET_PLAN = 'spec = "1.0"\nzone = "cn"\ninterdigit_timeout = 30\n' \
+    '[[subscriber]]\nnumber = "138*"\nbehaviour = "human"\n'
+FXO1, FXO2, FXS = 32, 33, 34
+
+
+def _hybrid_kernel(tmp_path: Path):
+    from trunkline.clock import VirtualClock
+    from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel
+
+    (tmp_path / "quiet.toml").write_text(QUIET_PLAN)
+    (tmp_path / "system.toml").write_text(HYBRID_SYSTEM)
+    return SimulatedKernel(tmp_path / "system.toml", clock=VirtualClock())
+
+
+def _echotune(kernel, fd, acim, coefs):
+    from trunkline.drivers.backends.dahdi.wctdm import wctdm_binding
+
+    ext = wctdm_binding()
+    arg = ext.ffi.new("struct wctdm_echo_coefs *")
+    arg.acim = acim
+    for k, value in enumerate(coefs):
+        setattr(arg, f"coef{k + 1}", value)
+    kernel.ioctl(fd, ext.lib.WCTDM_SET_ECHOTUNE, arg)
+
+
+def test_wctdm_ioctls_as_wctdm24xxp_answers_them(tmp_path: Path):
+    import errno
+
+    from trunkline.drivers.backends.dahdi.device import DahdiOperationError
+    from trunkline.drivers.backends.dahdi.wctdm import wctdm_binding
+
+    kernel = _hybrid_kernel(tmp_path)
+    ext = wctdm_binding()
+    fxo = kernel.open(f"/dev/dahdi/{FXO1}")  # the numbered node: DAHDI_SPECIFY's open
+    _echotune(kernel, fxo, 9, [2, 250, 253, 5, 253, 1, 0, 255])
+    regs = ext.ffi.new("struct wctdm_regs *")
+    kernel.ioctl(fxo, ext.lib.WCTDM_GET_REGS, regs)
+    assert regs.direct[30] == 9 and list(regs.direct[45:53]) == [2, 250, 253, 5, 253, 1, 0, 255]
+    assert regs.direct[29] == 48  # LVS: the exchange's battery, on hook
+    stats = ext.ffi.new("struct wctdm_stats *")
+    kernel.ioctl(fxo, ext.lib.WCTDM_GET_STATS, stats)
+    assert (stats.tipvolt, stats.ringvolt, stats.batvolt) == (48000, 48000, 48000)
+    op = ext.ffi.new("struct wctdm_regop *")
+    op.indirect, op.reg, op.val = 1, 5, 7
+    with pytest.raises(DahdiOperationError) as caught:  # no indirect registers on a DAA
+        kernel.ioctl(fxo, ext.lib.WCTDM_SET_REG, op)
+    assert caught.value.errno == errno.EINVAL
+    fxs = kernel.open(f"/dev/dahdi/{FXS}")
+    with pytest.raises(DahdiOperationError) as caught:  # echo tuning is for FXO modules
+        _echotune(kernel, fxs, 0, [0] * 8)
+    assert caught.value.errno == errno.EINVAL
+    e1 = kernel.open("/dev/dahdi/1")
+    with pytest.raises(DahdiOperationError) as caught:  # not the E1 driver's ioctl
+        kernel.ioctl(e1, ext.lib.WCTDM_GET_REGS, regs)
+    assert caught.value.errno == errno.ENOTTY
+    with pytest.raises(DahdiOperationError) as caught:  # a held channel, as SPECIFY says
+        kernel.open(f"/dev/dahdi/{FXO1}")
+    assert caught.value.errno == errno.EBUSY
+    with pytest.raises(DahdiOperationError) as caught:  # no linear mode on a B-channel
+        kernel.ioctl(e1, kernel.lib.DAHDI_SETLINEAR, kernel.ffi.new("int *", 1))
+    assert caught.value.errno == errno.EINVAL
+
+
+def _echo_db(kernel, fd, tone: np.ndarray) -> float:
+    """Send ``tone`` (linear) and measure, as fxotune does, what comes back at the six
+    DTMF frequencies over twice its length, relative to what was sent (dB)."""
+    from trunkline.drivers.backends.dahdi.device import DahdiOperationError
+
+    lib, ffi = kernel.lib, kernel.ffi
+    flush = lib.DAHDI_FLUSH_READ | lib.DAHDI_FLUSH_WRITE | lib.DAHDI_FLUSH_EVENT
+    kernel.ioctl(fd, lib.DAHDI_FLUSH, ffi.new("int *", flush))
+    assert kernel.write(fd, tone.astype("<i2").tobytes()) == 2 * len(tone)
+    while True:
+        try:
+            data = kernel.read(fd, 4 * len(tone))
+            break
+        except DahdiOperationError as err:
+            if err.errno == lib.ELAST:
+                kernel.ioctl(fd, lib.DAHDI_GETEVENT, ffi.new("int *"))
+            else:
+                kernel.clock.advance(0.1)
+    heard = np.frombuffer(data, dtype="<i2").astype(float)
+    assert len(heard) == 2 * len(tone)  # linear: 16-bit samples, a 4000-sample block
+
+    def magnitude(x: np.ndarray) -> float:
+        n = np.arange(len(x))
+        return sum(abs(np.mean(x * np.exp(-2j * np.pi * f * n / 8000)))
+                   for f in (697, 770, 941, 1209, 1336, 1633))
+    return 20 * np.log10(magnitude(heard) / magnitude(tone.astype(float)))
+
+
+def test_fxo_hybrid_echo_follows_the_echo_registers(tmp_path: Path):
+    kernel = _hybrid_kernel(tmp_path)
+    lib, ffi = kernel.lib, kernel.ffi
+    fd = kernel.open(f"/dev/dahdi/{FXO1}")
+    kernel.ioctl(fd, lib.DAHDI_SETLINEAR, ffi.new("int *", 1))
+    info = ffi.new("struct dahdi_bufferinfo *")
+    info.numbufs, info.bufsize = 2, 4000  # the block is bufsize (dahdi_reallocbufs)
+    kernel.ioctl(fd, lib.DAHDI_SET_BUFINFO, info)
+    kernel.ioctl(fd, lib.DAHDI_HOOK, ffi.new("int *", lib.DAHDI_OFFHOOK))
+    n = np.arange(2000)
+    tone = 16384 * sum(np.sin(2 * np.pi * f * n / 8000)
+                       for f in (697, 770, 941, 1209, 1336, 1633)) / 6
+    # As fxotune: off hook, two seconds later a digit stops the exchange's dial tone,
+    # then the line is quiet.
+    kernel.clock.advance(2.0)
+    dial = ffi.new("struct dahdi_dialoperation *")
+    dial.op, dial.dialstr = lib.DAHDI_DIAL_OP_REPLACE, b"T5"
+    kernel.ioctl(fd, lib.DAHDI_DIAL, dial)
+    kernel.clock.advance(1.0)
+    _echotune(kernel, fd, 0, [0] * 8)  # the driver's default: 600 ohm, no balance
+    mismatched = _echo_db(kernel, fd, tone)
+    _echotune(kernel, fd, 9, [0] * 8)  # the line's impedance, no balance
+    impedance_only = _echo_db(kernel, fd, tone)
+    _echotune(kernel, fd, 9, [2, 250, 253, 5, 253, 1, 0, 255])  # the line's balance
+    balanced = _echo_db(kernel, fd, tone)
+    _echotune(kernel, fd, 9, [2, 250, 253, 5, 253, 1, 0, 254])  # one step off on one tap
+    one_off = _echo_db(kernel, fd, tone)
+    assert mismatched > -15 > impedance_only > one_off > balanced
+    assert balanced < -60  # only the line's noise is left
+
+
+def test_fxotune_output_and_conf_read_into_the_model():
+    from trunkline.drivers.commissioning.via_fxotune import (
+        EchoSetting,
+        parse_fxotune,
+        parse_fxotune_conf,
+    )
+
+    out = ("Tuning module 32\n"
+           "  0,  0,  0,  0,  0,  0,  0,  0,  0: magnitude = 1670, echo = -13.7974 dB\n"
+           "  9,  2,250,253,  5,253,  1,  0,255: magnitude = 1, echo = -81.1238 dB\n"
+           "Config with lowest response = 1, magnitude = 1, echo = -81.1238 dB\n"
+           "Top 5 results for Acim2_tune Test\n"
+           "Res #1: index=1,   9,  2,250,253,  5,253,  1,  0,255: magnitude = 1, echo = "
+           "-81.1238 dB\nDone!\nFound best echo coefficients: 32=9,2,250,253,5,253,1,0,255\n"
+           "\nfxotune: successfully set echo coeffecients on FXO modules\n")
+    [port] = parse_fxotune(out)
+    best = EchoSetting(9, (2, 250, 253, 5, 253, 1, 0, 255))
+    assert (port.channel, port.best, port.done, len(port.tries)) == (32, best, True, 2)
+    assert port.return_loss_db == pytest.approx(81.1238)
+    refused = parse_fxotune("", "Channel 34 is not an FXO port.\n")
+    assert (refused[0].channel, refused[0].error) == (34, "Channel 34 is not an FXO port.")
+    with pytest.raises(ValueError, match="line 2 is not one this reader knows"):
+        parse_fxotune("Tuning module 1\nsomething new\n")
+    assert parse_fxotune_conf("32=9,2,250,253,5,253,1,0,255\n") == {32: best}
+    with pytest.raises(Exception, match="line 2: expected CHANNEL=acim"):
+        parse_fxotune_conf("32=9,2,250,253,5,253,1,0,255\n33=9,2,256,0,0,0,0,0,0\n")
+
+
+@given(st.dictionaries(st.integers(1, 1023), st.tuples(
+    st.integers(0, 15), st.lists(st.integers(0, 255), min_size=8, max_size=8)), max_size=8))
+def test_fxotune_conf_round_trips(entries):
+    from trunkline.drivers.commissioning.via_fxotune import EchoSetting, parse_fxotune_conf
+
+    settings = {c: EchoSetting(a, tuple(k)) for c, (a, k) in entries.items()}
+    text = "".join(f"{c}={s}\n" for c, s in settings.items())
+    assert parse_fxotune_conf(text) == settings
+
+
+@_needs("fxotune")
+def test_fxotune_tunes_the_simulated_fxo_ports(tmp_path: Path):
+    (tmp_path / "quiet.toml").write_text(QUIET_PLAN)
+    (tmp_path / "system.toml").write_text(HYBRID_SYSTEM)
+    # --speed 25: fxotune sleeps 5 s at each line reset and sends 72 half-second tests
+    # per port; the simulated kernel and fxotune's clock run 25 times faster.
+    command = [sys.executable, "-m", "trunkline", "dahdi-sim", "--speed", "25", "--system",
+               "system.toml", "--", "sh", "-c",
+               f"{TRUNKLINE} test echo --card dahdi --via fxotune --config tuned.conf; "
+               f"echo status=$?; fxotune -i 5 -b {FXS} -e {FXS} -c fxs.conf -v"]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path,
+                         timeout=TIMEOUT, env=dict(os.environ, PATH=SBIN), check=False)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # The real fxotune found each line's balance among its 72 settings; the DAA's
+    # registers (read back with WCTDM_GET_REGS) hold it.
+    assert (f"PASS  FXO port {FXO1}: acim 9, coefficients 2,250,253,5,253,1,0,255: echo"
+            in out.stdout), out.stdout
+    assert f"PASS  FXO port {FXO2}: acim 3, coefficients 1,251,250,1,254,255,0,255" \
+        in out.stdout
+    assert "set in the DAA" in out.stdout and "status=0" in lines
+    assert (tmp_path / "tuned.conf").read_text() == (
+        f"{FXO1}=9,2,250,253,5,253,1,0,255\n{FXO2}=3,1,251,250,1,254,255,0,255\n")
+    # fxotune refuses the FXS port, and our reader says so.
+    from trunkline.drivers.commissioning.via_fxotune import parse_fxotune
+    assert f"Channel {FXS} is not an FXO port." in out.stderr
+    assert parse_fxotune("", out.stderr)[0].error.startswith(f"Channel {FXS}")

@@ -54,6 +54,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -655,6 +656,88 @@ DIR *opendir(const char *path)
     }
     ROUTE_PROC(path, NULL);
     return real_opendir(path);
+}
+
+/*
+ * Time at TRUNKLINE_DAHDISIM_SPEED (dahdi-sim --speed N): the simulated kernel's clock
+ * runs N times faster than the wall clock, and so do this program's sleep(), usleep(),
+ * nanosleep(), gettimeofday() and time(), so a tool that waits and measures on those
+ * (fxotune: sleep(2) around each line reset, gettimeofday() for when to reset again)
+ * sees the same time as the kernel it talks to. clock_gettime() is left alone (this
+ * library paces its own polls on it).
+ */
+static double speed(void)
+{
+    const char *text = getenv("TRUNKLINE_DAHDISIM_SPEED");
+    double value = text && getenv("TRUNKLINE_DAHDISIM_SOCKET") ? strtod(text, NULL) : 1.0;
+    return value > 0 ? value : 1.0;
+}
+
+static int scaled_sleep(double seconds)
+{
+    REAL(nanosleep, int, const struct timespec *, struct timespec *);
+    double wait = seconds / speed();
+    struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+    return real_nanosleep(&ts, NULL);
+}
+
+unsigned int sleep(unsigned int seconds)
+{
+    REAL(sleep, unsigned int, unsigned int);
+    if (speed() == 1.0)
+        return real_sleep(seconds);
+    scaled_sleep((double)seconds);
+    return 0;
+}
+
+int usleep(useconds_t usec)
+{
+    REAL(usleep, int, useconds_t);
+    return speed() == 1.0 ? real_usleep(usec) : scaled_sleep((double)usec / 1e6);
+}
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    REAL(nanosleep, int, const struct timespec *, struct timespec *);
+    if (speed() == 1.0 || !req)
+        return real_nanosleep(req, rem);
+    if (rem)
+        memset(rem, 0, sizeof(*rem));
+    return scaled_sleep((double)req->tv_sec + (double)req->tv_nsec / 1e9);
+}
+
+/* The wall clock as this program sees it: from its first look, `speed` times faster. */
+static double scaled_now(void)
+{
+    static double origin = -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (origin < 0)
+        origin = now;
+    return origin + (now - origin) * speed();
+}
+
+int gettimeofday(struct timeval *tv, void *tz)
+{
+    REAL(gettimeofday, int, struct timeval *, void *);
+    if (speed() == 1.0)
+        return real_gettimeofday(tv, tz);
+    double now = scaled_now();
+    tv->tv_sec = (time_t)now;
+    tv->tv_usec = (suseconds_t)((now - (double)tv->tv_sec) * 1e6);
+    return 0;
+}
+
+time_t time(time_t *out)
+{
+    REAL(time, time_t, time_t *);
+    if (speed() == 1.0)
+        return real_time(out);
+    time_t now = (time_t)scaled_now();
+    if (out)
+        *out = now;
+    return now;
 }
 
 /* The semaphore's name for this simulated kernel: dahdi_cfg.<the socket path>. */

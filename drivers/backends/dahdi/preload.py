@@ -25,12 +25,14 @@ from pathlib import Path
 
 from trunkline.drivers.native.build import NativeBuildError, cache_dir
 
-__all__ = ["ROOT_ENV", "SOCKET_ENV", "build_preload", "run_under_sim"]
+__all__ = ["ROOT_ENV", "SOCKET_ENV", "SPEED_ENV", "build_preload", "run_under_sim"]
 
 #: The variable that tells the interposer where the server listens.
 SOCKET_ENV = "TRUNKLINE_DAHDISIM_SOCKET"
 #: The directory whose ``proc/dahdi`` the interposer reads for ``/proc/dahdi``.
 ROOT_ENV = "TRUNKLINE_DAHDISIM_ROOT"
+#: How many times faster than the wall clock the kernel and the program's sleeps run.
+SPEED_ENV = "TRUNKLINE_DAHDISIM_SPEED"
 
 
 def _source() -> str:
@@ -68,27 +70,32 @@ def build_preload() -> Path:
     return target
 
 
-def run_under_sim(command: Sequence[str], system: str | Path | None = None) -> int:
+def run_under_sim(command: Sequence[str], system: str | Path | None = None,
+                  speed: float = 1.0) -> int:
     """Run ``command`` against one fresh simulated kernel; its exit status.
 
     ``system`` is a simulated system (a file or a bundled name, as ``dahdi:sim=``
     takes); None is the default system (the sample TE420 and TDM410P). The kernel runs
     on the wall clock, since the program under it does. A command killed by a signal
-    returns 128 + the signal's number, as a shell reports it.
+    returns 128 + the signal's number, as a shell reports it. ``speed`` runs the kernel
+    and the program's sleeps and wall clock that many times faster (dahdisim.c: for tools
+    that wait on the wall clock, such as fxotune).
     """
-    from trunkline.clock import RealClock
+    from trunkline.clock import RealClock, ScaledClock
     from trunkline.drivers.backends.dahdi.simkernel import SimulatedKernel, bundled_system
     from trunkline.drivers.backends.dahdi.simserver import SimServer
 
     library = build_preload()
     kernel = SimulatedKernel(bundled_system(str(system)) if system else None,
-                             clock=RealClock())
+                             clock=RealClock() if speed == 1.0 else ScaledClock(speed))
     with tempfile.TemporaryDirectory(prefix="dahdisim-") as tmp:
         root = os.path.join(tmp, "root")
         server = SimServer(kernel, os.path.join(tmp, "kernel.sock"), root).start()
         env = dict(os.environ)
         env[SOCKET_ENV] = server.path
         env[ROOT_ENV] = root
+        if speed != 1.0:
+            env[SPEED_ENV] = repr(float(speed))
         env["LD_PRELOAD"] = " ".join(filter(None, [str(library), env.get("LD_PRELOAD")]))
         try:
             proc = subprocess.run(list(command), env=env, check=False)

@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--system", metavar="FILE",
                        help="a simulated system description (TOML, spec 1.0; "
                             "see docs/dahdi.md)")
+    sim.add_argument("--speed", type=float, default=1.0, metavar="N",
+                     help="run the simulated kernel, and COMMAND's sleep(), usleep(), "
+                          "nanosleep(), gettimeofday() and time(), N times faster than "
+                          "the wall clock (for tools that wait on it, e.g. fxotune's line "
+                          "resets; default 1)")
     sim.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                      help="the program to run and its arguments")
     sim.set_defaults(handler=_dahdi_sim)
@@ -46,4 +51,6 @@ def _dahdi_sim(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise ConfigError("dahdi-sim needs a command: trunkline dahdi-sim -- COMMAND [ARGS]")
-    return run_under_sim(command, args.system or args.board)
+    if not args.speed > 0:
+        raise ConfigError(f"dahdi-sim --speed must be above 0, not {args.speed}")
+    return run_under_sim(command, args.system or args.board, args.speed)

@@ -49,6 +49,10 @@ TOML file, ``spec = "1.0"``::
     far_end = "exchange"              # the emulated network's central office behind the
                                       # FXO ports, its phones on the FXS ports
                                       # (simexchange.py); default: nothing behind them
+    hybrid = [{ acim = 9, coefs = [2, 250, 253, 5, 253, 1, 0, 255] }, ...]
+                                      # per FXO port: the DAA setting (WCTDM_SET_ECHOTUNE)
+                                      # that balances its line; with it the port hears the
+                                      # echo of what it sends (simwctdm.py); default: none
 
     [[span]]                          # a crossover cable from span 1's port to this one
     type = "E1"
@@ -69,6 +73,10 @@ clear channels, ``clear`` clear channels only. ``config`` (top level) names the 
 trunkline DAHDI configuration (``trunkline config import`` writes it; relative to this
 file): the card reads the signalling settings that are not kernel state from it (the
 MFC/R2 variant, SS7 point codes), as it does from ``dahdi:config=FILE`` on a machine.
+``network`` (top level) names the emulated network's number plan behind
+``far_end = "exchange"`` (relative to this file), as ``dahdi:sim`` takes ``network=``.
+The analog board answers wctdm24xxp's own ioctls (``WCTDM_*``: simwctdm.py), and each
+channel has its numbered node ``/dev/dahdi/N`` (opened as DAHDI_SPECIFY opens it).
 
 ``far_end = "span N"`` joins this span and span N as an E1 crossover cable joins two
 ports (:mod:`~trunkline.drivers.backends.dahdi.simcross`): audio, ABCD bits and HDLC frames
@@ -273,6 +281,7 @@ class _Chan:
     dial_until: float | None = None
     curzone: int | None = None     # the tone zone's number (dahdi-base.c chan->curzone)
     audio: bool = False            # DAHDI_FLAG_AUDIO (echo canceller, gains, linear...)
+    linear: bool = False           # DAHDI_FLAG_LINEAR (DAHDI_SETLINEAR): 16-bit samples
     ring_trailer_at: float | None = None  # FXO: when RINGOFFHOOK follows a ring burst
     bufevents: bool = False        # DAHDI_FLAGBIT_BUFEVENTS (DAHDI_BUFFER_EVENTS)
     rx_overrun: bool = False       # DAHDI_FLAGBIT_RXOVERRUN: an overrun episode
@@ -411,12 +420,18 @@ class SimulatedKernel:
         self._line_given: set[int] = set()
         #: The machine's trunkline DAHDI configuration (the top-level ``config`` key).
         self.config_path: Path | None = None
+        #: FXO ports whose hybrid is modelled (an analog span's ``hybrid`` key): channel
+        #: -> the DAA setting that balances the line (simwctdm.Balance).
+        self.balances: dict[int, Any] = {}
+        self._wctdm: Any = None
         self._parse(text)
         for span in self.spans:
             self._evaluate_line(span, initial=True)
         #: The emulated network behind analog spans with ``far_end = "exchange"``
         #: (``network``: its number plan, a file or NumberPlan; default the sample).
         self.exchange: SimExchange | None = None
+        if network is None and self.network_path is not None:
+            network = str(self.network_path)
         behind = [ch for ch in self.chans.values() if ch.module
                   and self.spans[ch.span - 1].far_end == "exchange"]
         pri = [s for s in self.spans if s.kind == "E1" and s.far_end == "exchange"]
@@ -442,7 +457,7 @@ class SimulatedKernel:
             raise self._error(f"this simulated system is spec {spec!r}; this trunkline reads "
                               f"spec {SPEC!r}{hint}")
         known = {"spec", "version", "echo_canceller", "timer", "zone", "seed", "span", "fault",
-                 "config", "loadzones"}
+                 "config", "loadzones", "network"}
         unknown = set(data) - known
         if unknown:
             raise self._error(f"unknown key(s) {', '.join(sorted(unknown))}; known: "
@@ -463,6 +478,14 @@ class SimulatedKernel:
                 raise self._error("config: a relative path needs the system in a file")
             self.config_path = config if config.is_absolute() else \
                 Path(self.source).parent / config
+        #: The emulated network's number plan (the top-level ``network`` key, relative to
+        #: this file), as ``dahdi:sim`` takes ``network=PLAN.toml``.
+        self.network_path: Path | None = None
+        if "network" in data:
+            plan = Path(str(data["network"]))
+            if not plan.is_absolute() and self.source.startswith("<"):
+                raise self._error("network: a relative path needs the system in a file")
+            self.network_path = plan if plan.is_absolute() else Path(self.source).parent / plan
         spans = data.get("span", [])
         if not isinstance(spans, list) or not spans:
             raise self._error("a simulated system needs at least one [[span]]")
@@ -481,7 +504,7 @@ class SimulatedKernel:
         lib = self.lib
         known = {"type", "name", "description", "manufacturer", "devicetype", "location",
                  "irq", "configured", "framing", "coding", "crc4", "timing", "far_end",
-                 "line", "ports", "counters", "idlebits"}
+                 "line", "ports", "counters", "idlebits", "hybrid"}
         unknown = set(raw) - known
         if unknown:
             raise self._error(f"span {number}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -501,6 +524,8 @@ class SimulatedKernel:
         total = {"E1": 31, "T1": 24, "J1": 24}.get(kind, len(ports))
         if kind == "analog" and (not ports or set(ports) - {"fxo", "fxs"}):
             raise self._error(f"span {number}: an analog span needs ports = [\"fxo\"|\"fxs\"...]")
+        if "hybrid" in raw:
+            self._hybrid(number, raw["hybrid"], base, ports)
         if kind == "analog" and str(raw.get("far_end", "none")) not in ("none", "exchange",
                                                                          "loop"):
             raise self._error(f"span {number}: an analog span's far_end is \"exchange\" (the "
@@ -579,6 +604,33 @@ class SimulatedKernel:
         elif kind == "analog":
             span.running = True
         return span
+
+    def _hybrid(self, number: int, raw: Any, base: int, ports: list[str]) -> None:
+        """An analog span's ``hybrid``: for each FXO port (in port order) the DAA setting
+        that balances its line, ``{acim = N, coefs = [8 x 0..255]}`` (simwctdm.py); the
+        ports then hear the echo of what they send, as that setting leaves it."""
+        from trunkline.drivers.backends.dahdi.simwctdm import Balance
+
+        fxo = [base + i for i, kind in enumerate(ports) if kind == "fxo"]
+        if not isinstance(raw, list) or len(raw) != len(fxo):
+            raise self._error(f"span {number}: hybrid is a list of one {{acim, coefs}} "
+                              f"table per FXO port ({len(fxo)} here)")
+        for chan, item in zip(fxo, raw, strict=True):
+            try:
+                self.balances[chan] = Balance(int(item["acim"]),
+                                              tuple(int(c) for c in item.get("coefs", [0] * 8)))
+            except (KeyError, TypeError, ValueError) as err:
+                raise self._error(f"span {number}: hybrid of channel {chan}: {err}") from None
+
+    @property
+    def wctdm(self) -> Any:
+        """The analog board's WCTDM ioctls and FXO hybrid (simwctdm.py), built on first
+        use (it compiles dahdi/wctdm_user.h)."""
+        if self._wctdm is None:
+            from trunkline.drivers.backends.dahdi.simwctdm import SimWctdm
+
+            self._wctdm = SimWctdm(self, self.balances)
+        return self._wctdm
 
     def _far_span(self, span: _Span) -> int | None:
         """The span a ``far_end = "span N"`` cable joins (None: loop, idle, exchange)."""
@@ -724,6 +776,11 @@ class SimulatedKernel:
 
     def is_open(self, chan: int) -> bool:
         return self._is_open(chan)
+
+    @property
+    def modules_fitted(self) -> bool:
+        """Whether an analog board (wctdm) is in the system."""
+        return any(ch.module for ch in self.chans.values())
 
     def read_buffers(self, chan: int) -> int:
         """The receive buffers of an open channel (the most any of its fds set)."""
@@ -1025,7 +1082,15 @@ class SimulatedKernel:
     def exists(self, path: str) -> bool:
         if path == TIMER:
             return self.has_timer
-        return path in (CTL, CHANNEL, PSEUDO)
+        return path in (CTL, CHANNEL, PSEUDO) or self._numbered(path) in self.chans
+
+    @staticmethod
+    def _numbered(path: str) -> int | None:
+        """N of ``/dev/dahdi/N``: the channel device whose minor is the channel number
+        (dahdi-sysfs-chan.c registers one per channel of a registered span; udev's
+        dahdi-linux.rules names it /dev/dahdi/<channo>, "backward compat names")."""
+        head, _, tail = path.rpartition("/")
+        return int(tail) if head == CHANNEL.rpartition("/")[0] and tail.isdigit() else None
 
     def open(self, path: str, *, nonblock: bool = True) -> int:
         """Open a node; ``nonblock`` is O_NONBLOCK (the kernel's hook ioctl answers
@@ -1033,8 +1098,13 @@ class SimulatedKernel:
         if not self.exists(path):
             raise DahdiOperationError(errno.ENOENT, "open", path)
         fd = self._next_fd
+        numbered = self._numbered(path)
+        f = _Fd(CHANNEL if numbered is not None else path, t0=self.now(), nonblock=nonblock)
+        if numbered is not None:
+            # dahdi_specchan_open on the channel the node names, as DAHDI_SPECIFY does.
+            self._specchan_open(f, numbered, "open", path)
         self._next_fd += 1
-        self._fds[fd] = _Fd(path, t0=self.now(), nonblock=nonblock)
+        self._fds[fd] = f
         return fd
 
     def close(self, fd: int) -> None:
@@ -1063,6 +1133,7 @@ class SimulatedKernel:
                 ch.dial_until = None
                 ch.curzone = None
                 ch.mtp2_last = ch.mtp2_repeat = None
+                ch.linear = False  # close_channel: "chan->flags &= ~DAHDI_FLAG_LINEAR"
                 self._hangup_bits(ch)
 
     def _fd(self, fd: int, op: str) -> _Fd:
@@ -1103,11 +1174,15 @@ class SimulatedKernel:
         due = self._blocks_due(f)
         if due <= 0:
             raise DahdiOperationError(errno.EAGAIN, "read", target)
-        block = bytes(self._rx_block(ch, span, f)[:size])
+        block = bytes(self._rx_block(ch, span, f)[:size // 2 if ch.linear else size])
         f.blocks_read += 1
         if ch.audio and ch.rxgain is not None:
             # __dahdi_process_putaudio_chunk: "rxb[x] = ms->rxgain[rxb[x]]" (audio only).
             block = block.translate(ch.rxgain)
+        if ch.linear:
+            # dahdi_chan_read with DAHDI_FLAG_LINEAR: each byte as DAHDI_XLAW, 16 bits.
+            return g711.decode(np.frombuffer(block, dtype=np.uint8),
+                               self._law_name(ch, f)).astype("<i2").tobytes()
         return block
 
     def _check_overrun(self, f: _Fd, ch: _Chan) -> None:
@@ -1176,6 +1251,12 @@ class SimulatedKernel:
             block = self._dialtone(f, n, ch)
         else:
             block = np.full(n, idle, dtype=np.uint8)
+        if ch.number in self.balances and ch.offhook:
+            # The DAA's hybrid returns part of what the port sends (simwctdm.py).
+            law = self._law_name(ch, f)
+            heard = self.wctdm.receive(ch.number, g711.decode(tx, law).astype(np.float64),
+                                       g711.decode(block, law).astype(np.float64))
+            block = g711.encode(np.clip(np.rint(heard), -32768, 32767).astype(np.int16), law)
         return self._mix_line_audio(ch, f, block) if ch.line_audio else block
 
     def _exchange_block(self, ch: _Chan, f: _Fd, tx: np.ndarray) -> np.ndarray:
@@ -1228,10 +1309,21 @@ class SimulatedKernel:
             return len(data)
         if self.cross.crossed(self.spans[ch.span - 1]):
             self.cross.transmit(ch)  # the buffer drains at the line's rate, read or not
+        taken = len(data)
+        if ch.linear:
+            # dahdi_chan_write with DAHDI_FLAG_LINEAR: at most a block of 16-bit samples,
+            # each turned into the channel's law (DAHDI_LIN2X).
+            taken = min(len(data) & ~1, f.blocksize * 2)
+            pcm = np.frombuffer(bytes(data[:taken]), dtype="<i2")
+            data = g711.encode(pcm, self._law_name(ch, f)).tobytes()
         if len(ch.tx) + len(data) > f.numbufs * f.blocksize:
             raise DahdiOperationError(errno.EAGAIN, "write", target)
         ch.tx.extend(data)
-        return len(data)
+        return taken
+
+    def _law_name(self, ch: _Chan, f: _Fd) -> str:
+        law = f.law_override if f.law_override else ch.law
+        return "ulaw" if law == self.lib.DAHDI_LAW_MULAW else "alaw"
 
     def poll(self, fds: Mapping[int, int], timeout: float | None) -> dict[int, int]:
         self._apply_due_faults()
@@ -1310,6 +1402,12 @@ class SimulatedKernel:
         self._apply_due_faults()
         name = self.binding.ioctl_names.get(request)
         handler = getattr(self, f"_ioctl_{name[6:].lower()}", None) if name else None
+        if handler is None and self.modules_fitted and request in self.wctdm.requests:
+            # Not dahdi-base.c's: dahdi_chan_ioctl hands it to the span's driver
+            # (wctdm24xxp's wctdm_ioctl; simwctdm.py).
+            self.wctdm.ioctl(self._chan_of(f, hex(request)).number, request,
+                             getattr(arg, "pointer", arg), hex(request))
+            return
         if handler is None:
             # The kernel answers ENOTTY to an ioctl it does not know.
             raise DahdiOperationError(errno.ENOTTY, name or hex(request), f.path)
@@ -1322,16 +1420,19 @@ class SimulatedKernel:
         if f.chan:
             raise DahdiOperationError(errno.EINVAL, name, f"{f.path} (already channel "
                                                           f"{f.chan})")
+        self._specchan_open(f, number, name, f.path)
+
+    def _specchan_open(self, f: _Fd, number: int, name: str, path: str) -> None:
         # dahdi_prechan_ioctl DAHDI_SPECIFY: chan_from_num fails -> EINVAL; then
         # dahdi_specchan_open: a channel with no signalling (not configured) -> ENXIO, and
         # one already open (DAHDI_FLAGBIT_OPEN, any process) -> EBUSY.
         if number not in self.chans:
-            raise DahdiOperationError(errno.EINVAL, name, f"{f.path} (channel {number})")
+            raise DahdiOperationError(errno.EINVAL, name, f"{path} (channel {number})")
         if not self.chans[number].sigtype:
-            raise DahdiOperationError(errno.ENXIO, name, f"{f.path} (channel {number} is "
+            raise DahdiOperationError(errno.ENXIO, name, f"{path} (channel {number} is "
                                                          "not configured)")
         if self._is_open(number):
-            raise DahdiOperationError(errno.EBUSY, name, f"{f.path} (channel {number} is "
+            raise DahdiOperationError(errno.EBUSY, name, f"{path} (channel {number} is "
                                                          "open elsewhere)")
         if not self._is_open(number):
             # dahdi_specchan_open -> initialize_channel -> dahdi_reallocbufs: fresh buffers.
@@ -1345,8 +1446,10 @@ class SimulatedKernel:
             if ch.sigtype & (self.lib.DAHDI_SIG_CLEAR | self.lib.DAHDI_SIG_HARDHDLC):
                 ch.audio = False
             ch.mtp2_last = ch.mtp2_repeat = None
-            # initialize_channel: "chan->rxgain = defgain; chan->txgain = defgain".
+            # initialize_channel: "chan->rxgain = defgain; chan->txgain = defgain", and
+            # "chan->flags &= ~(DAHDI_FLAG_LOOPED | DAHDI_FLAG_LINEAR | ...)".
             ch.rxgain = ch.txgain = None
+            ch.linear = False
             if self.cross.crossed(self.spans[ch.span - 1]):
                 ch.hdlc_in.clear()
         f.chan = number
@@ -1369,9 +1472,21 @@ class SimulatedKernel:
         arg[0] = f.blocksize
 
     def _ioctl_set_bufinfo(self, f: _Fd, arg: Any, name: str) -> None:
+        lib = self.lib
         if not 1 <= arg.numbufs <= 32:
             raise DahdiOperationError(errno.EINVAL, name, f.path)
+        # dahdi_chan_ioctl DAHDI_SET_BUFINFO: bufsize 16..DAHDI_MAX_BLOCKSIZE (EINVAL
+        # otherwise), then dahdi_reallocbufs(chan, bufsize, numbufs): the block size is
+        # bufsize and the buffers are fresh.
+        if not 16 <= arg.bufsize <= lib.DAHDI_MAX_BLOCKSIZE:
+            raise DahdiOperationError(errno.EINVAL, name, f"{f.path} (bufsize "
+                                                          f"{arg.bufsize})")
         f.numbufs = arg.numbufs
+        if arg.bufsize != f.blocksize:
+            f.blocksize = arg.bufsize
+            f.t0 = self.now()
+            f.blocks_read = 0
+            f.skip_at = None
         if f.chan:
             # dahdi_reallocbufs: fresh buffers, nothing to compare a frame with or repeat.
             ch = self.chans[f.chan]
@@ -1724,6 +1839,14 @@ class SimulatedKernel:
         # dahdi-base.c DAHDI_GETTONEZONE: 0 when the channel has none (0 is also "us").
         zone = self._chan_of(f, name).curzone
         arg[0] = zone if zone is not None else 0
+
+    def _ioctl_setlinear(self, f: _Fd, arg: Any, name: str) -> None:
+        # dahdi_chan_ioctl DAHDI_SETLINEAR: "Makes no sense on non-audio channels".
+        ch = self._chan_of(f, name)
+        if not ch.audio:
+            raise DahdiOperationError(errno.EINVAL, name, f"channel {ch.number} (not in "
+                                                          "audio mode)")
+        ch.linear = bool(arg[0])
 
     def _ioctl_setlaw(self, f: _Fd, arg: Any, name: str) -> None:
         lib = self.lib
