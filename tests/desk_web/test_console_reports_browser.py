@@ -230,8 +230,11 @@ def test_the_waveform_follows_the_player_and_a_qa_score_is_kept(
     assert page.text_content("[data-testid=qa-latest]") == "Not scored yet."
     assert page.locator("[data-testid=qa-item]").count() == 3
     assert "critical" in page.text_content("[data-testid=qa-form] tr[data-item=compliance]")
-    for item, points in POINTS.items():
+    assert page.text_content("[data-testid=qa-preview]") == "Score every item."
+    for item, points in {**POINTS, "compliance": "0"}.items():
         page.fill(f"[data-testid=qa-item][data-item={item}]", points)
+    assert page.text_content("[data-testid=qa-preview]") == "Score: 0.0"  # critical at 0
+    page.fill("[data-testid=qa-item][data-item=compliance]", POINTS["compliance"])
     assert page.text_content("[data-testid=qa-preview]") == f"Score: {SCORE}"
     page.fill("[data-testid=qa-comments]", "语气礼貌 polite")
     page.click("[data-testid=qa-save]")
