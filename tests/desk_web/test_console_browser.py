@@ -8,10 +8,10 @@ Whisper is checked by audio on the customer's side: the supervisor's phone is th
 emulated network's modem subscriber, which sends a steady 2100 Hz answer tone, and the
 call's recording (its right channel is what the customer was sent, after the
 supervisor's mix) has none of it while whispering and nearly only it while barging.
-That the agent hears the whisper is checked by audio in the gateway's tests
-(tests/gateway_media/test_supervise_audio.py, and for a WebRTC agent
-tests/webrtc/test_webrtc_positions.py): the agent's FXS phone here lives inside the
-service process, where this test cannot listen."""
+That the agent hears the whisper is checked by audio elsewhere: the agent's FXS phone
+here lives inside the service process, where this test cannot listen; the agent's page
+in tests/webrtc/test_webrtc_chromium.py hears a whisper (and its customer does not),
+and tests/gateway_media/test_supervise_audio.py checks every mode on the card."""
 
 from __future__ import annotations
 

@@ -14,6 +14,10 @@ then audio is proven both ways:
 - the agent's page receives the customer: the page's Web Audio analyser on the far end
   reads the customer's 1 kHz tone.
 
+A supervisor then whispers to the browser agent (issue 18 item 7), checked by audio on
+both sides: the page's analyser hears the supervisor's key, the customer on the trunk
+does not (it still hears the agent); barging in, the customer hears it too.
+
 Before that, the test call (a beep, the agent recorded by the gateway and played back)
 reports the microphone's level. Then keys sent as RTP telephone-events (RFC 4733) from the
 page reach the position's call, a reload of the page resumes the audio on the same call,
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -38,6 +43,7 @@ from desk_browser_kit import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DEBTORS,
+    PASSWORDS,
     chromium_missing,
     free_port,
     log_in,
@@ -90,11 +96,14 @@ class Customer:
     def __init__(self) -> None:
         self.heard: list[np.ndarray] = []
         self.n = 0
+        self.quiet = False  # silent while the page listens for someone else
 
     def frame(self, heard: np.ndarray) -> np.ndarray:
         self.heard.append(np.asarray(heard, np.float64).copy())
         t = (np.arange(160) + self.n * 160) / 8000.0
         self.n += 1
+        if self.quiet:
+            return np.zeros(160, np.int16)
         return (6000 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.int16)
 
     def keys_heard(self) -> str:
@@ -204,6 +213,8 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             _wait_event(watcher, lambda e: e.get("event") == "dtmf"
                         and e.get("call") == position["call"] and e.get("digit") == "7")
 
+            _whisper_and_barge(url, watcher, gateway, page, far_end)
+
             # A reload: the page takes the audio back on the same call.
             page.reload()
             page.wait_for_selector("body[data-ready='1']")
@@ -238,6 +249,63 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
         except subprocess.TimeoutExpired:
             proc.kill()
         gateway.stop()
+
+
+#: The supervisor's key: not one of the agent's KEYS, so the customer's decoder tells them
+#: apart; DTMF "3" is 697 + 1477 Hz (ITU-T Q.23).
+SUPERVISOR_KEY, SUPERVISOR_HZ = "3", (697.0, 1477.0)
+
+
+def _whisper_and_barge(url: str, watcher: GatewayClient, gateway: ServiceThread,
+                       page: object, far_end: Customer) -> None:
+    """A supervisor on the browser agent's call (issue 18 item 7), checked by audio on
+    both sides: whispering, the agent's page hears the supervisor's key (its far-end
+    analyser) and the customer on the trunk does not; barging in, the customer does."""
+    import httpx
+
+    p: Any = page
+    boss = httpx.Client(base_url=url, timeout=30.0)
+    token = boss.post("/api/login", json={"name": "boss", "password": PASSWORDS["boss"]}
+                      ).json()["csrf_token"]
+    boss.headers.update({"X-CSRF-Token": token, "Origin": url})
+    card = gateway.service.card
+    try:
+        position = boss.post("/api/supervisor/position",
+                             json={"position": "fxs", "address": "72"})
+        assert position.status_code == 200, position.text
+        supervisor = position.json()["call"]
+
+        def monitor(mode: str) -> bool:
+            return boss.post("/api/supervisor/monitor",
+                             json={"agent": "li", "mode": mode}).status_code == 200
+
+        wait_until(lambda: monitor("whisper"), "the supervisor's phone answering and "
+                   "whispering", timeout=20)
+        channel = next(c["channel"] for c in watcher.call("calls.list")
+                       if c["call"] == supervisor)
+        far_end.quiet = True                     # the page's analyser: the supervisor only
+        far_end.heard.clear()
+        pressed = time.monotonic()
+        gateway.on_engine(lambda: card.phone(channel).press(SUPERVISOR_KEY, on_ms=2500,
+                                                            off_ms=0))
+        wait_until(lambda: min(abs(p.evaluate("window.trunklineSoftphone.peakFrequency()")
+                                   - hz) for hz in SUPERVISOR_HZ) < 30,
+                   "the agent's page hearing the supervisor's whisper", timeout=10)
+        time.sleep(max(0.0, pressed + 2.8 - time.monotonic()))  # the whole key, and more
+        heard = far_end.keys_heard()
+        assert SUPERVISOR_KEY not in heard                  # the customer did not
+        assert set(heard) & set(KEYS), heard                # (but hears the agent)
+        assert monitor("barge")
+        far_end.heard.clear()
+        gateway.on_engine(lambda: card.phone(channel).press(SUPERVISOR_KEY, on_ms=600,
+                                                            off_ms=0))
+        wait_until(lambda: SUPERVISOR_KEY in far_end.keys_heard(), "the customer hearing "
+                   "the supervisor barge in", timeout=10)
+        assert boss.post("/api/supervisor/monitor/stop").status_code == 200
+    finally:
+        far_end.quiet = False
+        boss.post("/api/supervisor/position/logout")
+        boss.close()
 
 
 def _wait_event(client: GatewayClient, predicate, timeout: float = 20.0) -> dict:
