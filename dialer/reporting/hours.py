@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from trunkline.dialer.campaigns import reports
 from trunkline.dialer.campaigns.strategies import Windows
+from trunkline.dialer.errors import StoreError
 from trunkline.dialer.store import Store
 
 
@@ -79,7 +80,10 @@ def fill(store: Store, rows: list[dict[str, Any]], *, campaign: str | None,
     names = {r["campaign"] for r in rows} | ({campaign} if campaign else set())
     out = list(rows)
     for name in sorted(names):
-        strategy = store.strategy(name)
+        try:
+            strategy = store.strategy(name)
+        except StoreError:  # a name only old rows know: its hours with data are all
+            continue
         have = {r["hour"] for r in rows if r["campaign"] == name}
         hours = window_hours(strategy.windows, strategy.time_zone, time_zone, at)
         missing = [h for h in axis(hours, have) if h not in have]

@@ -124,3 +124,10 @@ def test_the_daily_reports_hour_chart_has_every_hour() -> None:
     calls = page[page.index("Calls by hour"):page.index("Abandon rate by hour")]
     for h in range(9, 18):
         assert f">{h:02d}<" in calls, h
+
+
+def test_rows_of_a_campaign_the_store_no_longer_knows_are_kept_as_they_are() -> None:
+    store = _store()
+    row = hours.zero_row("gone", 14, 0)
+    assert hours.fill(store, [row], campaign=None, time_zone="Asia/Shanghai", at=T0) == \
+        [row]
