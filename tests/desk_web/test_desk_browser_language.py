@@ -1,4 +1,5 @@
-"""The desktop's languages, layout, keyboard and session in a real browser: Chinese for a
+"""The desktop's languages (its softphone panel's too), layout, keyboard and session in a
+real browser: Chinese for a
 zh-CN browser and English for others, switched and remembered; no sideways scroll at
 1366x768 or 1920x1080; shortcuts not fired while typing; a consulted agent's hang-up
 button (and F4) ending the consultation; the WebSocket reconnecting by
@@ -56,9 +57,14 @@ def test_language_follows_the_browser_and_the_choice_is_kept(service) -> None:
     log_in(page, url, "li")
     assert page.text_content("[data-testid=position-login]") == "签入"
     assert page.title() == "trunkline - 坐席工作台"
+    # the softphone's panel (hidden until a browser position) speaks the page's language
+    mute = "[data-testid=softphone] [data-role=mute]"
+    assert page.text_content(mute) == "静音"
+    assert page.text_content("[data-testid=softphone] [data-role=test]") == "测试通话"
     assert _no_sideways_scroll(page)
     page.select_option("[data-testid=language]", "en")
     assert page.text_content("[data-testid=position-login]") == "Log in to position"
+    assert page.text_content(mute) == "Mute"
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     assert page.text_content("[data-testid=position-login]") == "Log in to position"

@@ -8,7 +8,8 @@
 //   i18n.apply(document)                  // fills [data-i18n] (textContent),
 //                                         // [data-i18n-title], [data-i18n-placeholder],
 //                                         // [data-i18n-aria-label]
-//   i18n.set("zh-CN"); i18n.onChange(fn)  // switch (remembered in localStorage)
+//   i18n.set("zh-CN"); i18n.onChange(fn)  // switch (remembered in localStorage; the
+//                                         // page's other I18n follow: "trunkline:lang")
 //
 // The language is the one the user chose last (localStorage "trunkline.lang"), else the
 // first of the browser's languages (navigator.languages) we have: any "zh" variant reads
@@ -24,6 +25,9 @@ export class I18n {
     this.listeners = [];
     this.lang = this.initial();
     document.documentElement.lang = this.lang;
+    // Several modules of one page may each hold an I18n (the desk and its softphone):
+    // a switch in one is followed by the others.
+    document.addEventListener("trunkline:lang", (e) => this.set(e.detail));
   }
 
   /** The languages offered, e.g. ["en", "zh-CN"]. */
@@ -61,6 +65,7 @@ export class I18n {
     document.documentElement.lang = lang;
     try { localStorage.setItem(STORE_KEY, lang); } catch { /* storage off */ }
     for (const fn of this.listeners) fn(lang);
+    document.dispatchEvent(new CustomEvent("trunkline:lang", { detail: lang }));
   }
 
   onChange(fn) {

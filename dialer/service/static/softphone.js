@@ -25,6 +25,8 @@
 // fftSize long; PCMU/PCMA only (setCodecPreferences), telephone-event kept for keys.
 
 import { EventSocket } from "./api.js";
+import { I18n } from "./i18n.js";
+import { STRINGS } from "./strings.js";
 
 const OPTIONS = Object.assign({
   iceServers: [],               // the site's TURN, if it needs one: [{urls, username, credential}]
@@ -36,16 +38,18 @@ const OPTIONS = Object.assign({
 
 const G711 = ["audio/PCMU", "audio/PCMA", "audio/telephone-event"];
 
-// What the agent is told when the audio goes (docs/softphone.md, "Network faults"). The
-// customer hears the hold music meanwhile; the page reconnects by itself.
+// Every word the panel shows is in strings.js ("sp.*", English and Chinese); the desk's
+// language picker switches this I18n too (i18n.js, "trunkline:lang").
+const i18n = new I18n(STRINGS);
+
+// What the agent is told when the audio goes (docs/softphone.md, "Network faults"): the
+// key of the words in strings.js. The customer hears the hold music meanwhile; the page
+// reconnects by itself.
 const REASONS = {
-  failed: "Audio connection failed (ICE): this computer cannot reach the gateway over UDP "
-    + "(network or firewall). Reconnecting; the customer hears the hold music.",
-  disconnected: "The network to the gateway dropped: waiting for it to come back; "
-    + "the customer hears the hold music.",
-  closed: "The audio connection closed. Reconnecting.",
-  replaced: "Another tab or window of yours took the audio. Press \"Take the audio back\" "
-    + "to use this one.",
+  failed: "sp.reason.failed",
+  disconnected: "sp.reason.disconnected",
+  closed: "sp.reason.closed",
+  replaced: "sp.reason.replaced",
 };
 
 class Softphone {
@@ -55,7 +59,8 @@ class Softphone {
     this.remote = null;          // the far end's MediaStream
     this.state = "idle";         // idle, starting, connecting, connected, lost, replaced, ended
     this.call = null;            // the gateway's call id of the position
-    this.reason = "";            // why the audio is not up, in words (the panel shows it)
+    this.reason = "";            // why the audio is not up (the panel shows it)
+    this.reasonKey = "";         // ... as a strings.js key when it is ours (redrawn on a switch)
     this.muted = false;
     this.wanted = false;         // the agent is at a browser position: keep the audio up
     this.nextId = 1;
@@ -67,6 +72,7 @@ class Softphone {
     this.micAnalyser = null;
     this.farAnalyser = null;
     this.panel = null;
+    this.test = null;            // the last test call's status (redrawn on a switch)
     // The page's own socket carries the desk's events (desk.js re-dispatches them on
     // `document`); this one, opened when the audio is wanted, carries the signalling.
     this.socket = new EventSocket("/api/ws", { onEvent: (e) => this.onSignal(e) });
@@ -99,7 +105,7 @@ class Softphone {
     return new Promise((resolve, reject) => {
       const socket = this.socket.socket;
       if (!socket || socket.readyState !== WebSocket.OPEN) {
-        reject(Object.assign(new Error("the connection to the service is down"), { retry: true }));
+        reject(Object.assign(new Error(i18n.t("sp.reason.service_down")), { retry: true }));
         return;
       }
       this.waiting.set(id, resolve);
@@ -121,7 +127,7 @@ class Softphone {
     }
     if (e.type === "softphone.replaced") {
       this.stopPeer();
-      this.setReason(REASONS.replaced);
+      this.setReasonKey(REASONS.replaced);
       this.setState("replaced");
     }
   }
@@ -204,7 +210,7 @@ class Softphone {
     const s = pc.connectionState;
     if (s === "connected") { this.setReason(""); this.setState("connected"); return; }
     if (s === "failed" || s === "disconnected" || s === "closed") {
-      this.setReason(REASONS[s]);
+      this.setReasonKey(REASONS[s]);
       this.setState("lost");
       // Connect again with a new offer (the gateway keeps the call [webrtc] reconnect s).
       if (this.wanted && s !== "disconnected") {
@@ -247,9 +253,11 @@ class Softphone {
   showTest(test) {
     if (!this.panel) return;
     const out = this.panel.querySelector("[data-role=test-result]");
-    out.textContent = test.phase === "done"
-      ? `test: ${test.level_dbfs} dBFS${test.level_dbfs < -45 ? " (too quiet: microphone?)" : ""}`
-      : `test: ${test.phase || ""}`;
+    this.test = test;
+    out.textContent = !test.phase ? ""
+      : test.phase === "done"
+        ? i18n.t(test.level_dbfs < -45 ? "sp.test.quiet" : "sp.test.level", { level: test.level_dbfs })
+        : i18n.t("sp.test.phase", { phase: i18n.tOr(`sp.phase.${test.phase}`, test.phase) });
   }
 
   // -- controls ------------------------------------------------------------------------
@@ -323,12 +331,22 @@ class Softphone {
   }
 
   fail(err) {
-    this.setReason(String(err.message || err));
+    // The browser's own refusals are said in the agent's words; the service's are its own.
+    const name = err && err.name;
+    if (name === "NotAllowedError" || name === "SecurityError") this.setReasonKey("sp.reason.mic_refused");
+    else if (name === "NotFoundError" || name === "OverconstrainedError") this.setReasonKey("sp.reason.no_mic");
+    else this.setReason(String(err.message || err));
     this.setState("lost");
+  }
+
+  setReasonKey(key) {
+    this.setReason(i18n.t(key));
+    this.reasonKey = key;
   }
 
   setReason(text) {
     this.reason = text;
+    this.reasonKey = "";
     if (this.panel) this.panel.querySelector("[data-role=error]").textContent = text;
   }
 
@@ -336,8 +354,8 @@ class Softphone {
     if (!this.panel) return;
     this.panel.hidden = !this.wanted && (this.state === "idle" || this.state === "ended");
     this.panel.dataset.state = this.state;
-    this.panel.querySelector("[data-role=state]").textContent = this.state;
-    this.panel.querySelector("[data-role=mute]").textContent = this.muted ? "Unmute" : "Mute";
+    this.panel.querySelector("[data-role=state]").textContent = i18n.t(`sp.state.${this.state}`);
+    this.panel.querySelector("[data-role=mute]").textContent = i18n.t(this.muted ? "sp.unmute" : "sp.mute");
     this.panel.querySelector("[data-role=take]").hidden = this.state !== "replaced";
   }
 
@@ -358,17 +376,19 @@ class Softphone {
       return node;
     };
     host.replaceChildren(
-      el("strong", {}, "Softphone "), el("span", { "data-role": "state" }),
-      el("meter", { "data-role": "mic-level", min: "0", max: "0.5", title: "microphone" }),
-      el("meter", { "data-role": "far-level", min: "0", max: "0.5", title: "far end" }),
-      el("button", { type: "button", "data-role": "mute" }, "Mute"),
-      el("button", { type: "button", "data-role": "take", hidden: "" }, "Take the audio back"),
-      el("button", { type: "button", "data-role": "test" }, "Test"),
+      el("strong", { "data-role": "title" }), el("span", { "data-role": "state" }),
+      el("meter", { "data-role": "mic-level", min: "0", max: "0.5" }),
+      el("meter", { "data-role": "far-level", min: "0", max: "0.5" }),
+      el("button", { type: "button", "data-role": "mute" }),
+      el("button", { type: "button", "data-role": "take", hidden: "" }),
+      el("button", { type: "button", "data-role": "test" }),
       el("span", { "data-role": "test-result" }),
-      el("select", { "data-role": "mic", title: "microphone" }),
-      el("select", { "data-role": "speaker", title: "speaker" }),
+      el("select", { "data-role": "mic" }),
+      el("select", { "data-role": "speaker" }),
       el("div", { "data-role": "error" }));
     this.panel = host;
+    this.words();
+    i18n.onChange(() => { this.words(); this.draw(); this.listDevices().catch(() => {}); });
     host.querySelector("[data-role=mute]").onclick = () => this.mute(!this.muted);
     host.querySelector("[data-role=test]").onclick = () => this.testCall()
       .catch((err) => this.fail(err));
@@ -391,6 +411,24 @@ class Softphone {
     }
   }
 
+  // The panel's fixed words, in the page's language (again at each switch).
+  words() {
+    const host = this.panel;
+    const set = (role, key, attr) => {
+      const node = host.querySelector(`[data-role=${role}]`);
+      if (attr) node.setAttribute(attr, i18n.t(key)); else node.textContent = i18n.t(key);
+    };
+    set("title", "sp.title");
+    set("mic-level", "sp.mic_level", "title");
+    set("far-level", "sp.far_level", "title");
+    set("take", "sp.take_back");
+    set("test", "sp.test");
+    set("mic", "sp.microphone", "title");
+    set("speaker", "sp.speaker", "title");
+    if (this.reasonKey) host.querySelector("[data-role=error]").textContent = i18n.t(this.reasonKey);
+    if (this.test) this.showTest(this.test);
+  }
+
   async listDevices() {
     if (!this.panel || !navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
     const devices = await navigator.mediaDevices.enumerateDevices();
@@ -399,7 +437,7 @@ class Softphone {
       select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d) => {
         const option = document.createElement("option");
         option.value = d.deviceId;
-        option.text = d.label || `${kind} ${d.deviceId.slice(0, 6)}`;
+        option.text = d.label || i18n.t(`sp.unnamed_${role}`, { id: d.deviceId.slice(0, 6) });
         return option;
       }));
     }
