@@ -85,7 +85,12 @@ class Login(Command):
 
 @dataclass(frozen=True, slots=True)
 class Logout(Command):
+    """Leave the desk. ``after_call``: a supervisor's logout, which an agent on a call
+    (or owing its disposition) does not refuse but takes after the disposition is
+    saved, as a forced pause waits for the call."""
+
     TYPE: ClassVar[str] = "logout"
+    after_call: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,9 +124,12 @@ class Seat:
     pause_sent: str | None = None      # a pause the engine holds back (a call in flight)
     want_ready: bool = False           # ... which the agent called off meanwhile
     consulted_by: str | None = None    # the agent consulting this one (attended transfer)
+    logout_after: bool = False         # a supervisor logs it out once the call is disposed
 
     @property
     def then(self) -> str:
+        if self.logout_after:
+            return "logout"
         return f"pause:{self.then_pause}" if self.then_pause else "ready"
 
 
@@ -194,6 +197,13 @@ class Desk:
     def _do_logout(self, seat: Seat, c: cmd.Logout, now: float) -> list[Out]:
         if seat.state == CONNECTING:
             return [DropPosition(seat.agent), *self._gone(seat, now)]
+        on_call = seat.state in (TALKING, RESERVED) or (seat.state == WRAP_UP
+                                                         and not seat.disposed)
+        if on_call and c.after_call:
+            # The call and its disposition are the agent's to finish; then it leaves
+            # (_end_wrap), as a pause forced on a call waits for it.
+            seat.logout_after = True
+            return [StateChanged(seat.agent, seat.state, seat.reason, seat.since, seat.then)]
         if seat.state in (TALKING, RESERVED):
             raise _Refusal("hang up first: the agent is on a call")
         if seat.state == WRAP_UP and not seat.disposed:
@@ -614,6 +624,9 @@ class Desk:
         """The disposition is saved: tell the engine (pause first, if chosen)."""
         seat.wrap_deadline = None
         out: list[Out] = []
+        if seat.logout_after and not seat.leaving:
+            seat.leaving = True
+            return [ev.AgentLoggedOut(seat.agent), DropPosition(seat.agent)]
         if seat.then_pause and not seat.leaving:
             out.append(ev.AgentPaused(seat.agent, seat.then_pause))
         if not seat.leaving:

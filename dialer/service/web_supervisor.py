@@ -180,15 +180,17 @@ async def change_settings(request: Request, session: SupervisorSession, body: Se
 @console_api.post(
     "/agents/{agent}/logout", response_model=Queued, status_code=202, tags=["agents"],
     summary="Log an agent out",
-    description="The agent leaves its desk and its position is released; the desk "
-                "refuses it while the agent is on a call or owes a disposition "
-                "(`desk.refused`): force a pause first, it takes effect after the call."
+    description="The agent leaves its desk and its position is released. An agent on a "
+                "call, or owing the disposition of the last one, finishes it first: "
+                "the desk shows `then: logout` and the agent leaves once the "
+                "disposition is saved (or wrap-up runs out with the automatic one), as "
+                "a forced pause waits for the call."
                 + _AUDITED.format(action="agent.logout"),
     responses=errors(*UNSAFE, 409))
 async def logout_agent(request: Request, session: SupervisorSession,
                        agent: str = AgentName) -> Any:
     async def work() -> Queued:
-        console(request).agent_command(agent, cmd.Logout(agent))
+        console(request).agent_command(agent, cmd.Logout(agent, after_call=True))
         return Queued(agent=agent, command="logout")
     return await _audited(request, session, "agent.logout", agent, {}, work)
 

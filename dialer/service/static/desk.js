@@ -167,8 +167,9 @@ function drawBar() {
   badge.dataset.state = state;
   badge.textContent = stateLabel(state);
   $("state-reason").textContent = S.seat && state === "paused" ? pauseLabel(S.seat.reason)
-    : S.seat && S.seat.then && S.seat.then.startsWith("pause:") && state !== "ready"
-      ? i18n.t("state.then_pause", { reason: pauseLabel(S.seat.then.slice(6)) }) : "";
+    : S.seat && S.seat.then === "logout" ? i18n.t("state.then_logout")
+      : S.seat && S.seat.then && S.seat.then.startsWith("pause:") && state !== "ready"
+        ? i18n.t("state.then_pause", { reason: pauseLabel(S.seat.then.slice(6)) }) : "";
   const where = S.seat && S.seat.position ? ` · ${S.seat.position} ${S.seat.address || ""}` : "";
   $("who").textContent = S.me ? `${S.me.name}${where}` : "";
   const atDesk = Boolean(S.seat) && state !== "logged_out";

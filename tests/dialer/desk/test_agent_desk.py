@@ -16,6 +16,7 @@ from trunkline.dialer.desk.desk import callback_time
 from trunkline.dialer.desk.outputs import (
     CallOp,
     DispositionSaved,
+    DropPosition,
     LogState,
     PauseOverrun,
     PreviewOffered,
@@ -196,6 +197,36 @@ def test_logout_waits_for_the_disposition_and_a_lost_phone_saves_it() -> None:
     assert "a1" not in rig.engine.agents and "a1" not in rig.desk.seats
     assert [op.code for op in rig.ops if isinstance(op, RecordDisposition)] == ["wrap_timeout"]
     assert isinstance(rig.events[-1], StateChanged) and rig.events[-1].state == "logged_out"
+
+
+@pytest.mark.parametrize("wrap", ["disposed", "timed_out"])
+def test_a_supervisor_s_logout_waits_for_the_call_and_its_disposition(wrap: str) -> None:
+    rig = Rig()
+    logged_in(rig)
+    call = talking(rig)
+    rig.command(cmd.Logout("a1", after_call=True))
+    seat = rig.desk.seats["a1"]
+    assert seat.state == "talking" and seat.then == "logout"   # the call goes on
+    assert isinstance(rig.events[-1], StateChanged) and rig.events[-1].then == "logout"
+    rig.engine_event(ev.CallHungUp(call))
+    assert rig.desk.seats["a1"].state == "wrap_up"              # its disposition first
+    if wrap == "disposed":
+        rig.command(cmd.SaveDisposition("a1", "refused", {"reason": "no money"},
+                                        then="ready"))
+    else:
+        rig.advance(60.0)
+    assert "a1" not in rig.engine.agents and "a1" not in rig.desk.seats
+    codes = [op.code for op in rig.ops if isinstance(op, RecordDisposition)]
+    assert codes == (["refused"] if wrap == "disposed" else ["wrap_timeout"])
+    assert DropPosition("a1") in rig.ops + rig.events
+    assert rig.events[-1].state == "logged_out"
+
+
+def test_a_supervisor_s_logout_of_an_idle_agent_is_at_once() -> None:
+    rig = Rig()
+    logged_in(rig)
+    rig.command(cmd.Logout("a1", after_call=True))
+    assert "a1" not in rig.desk.seats and not rig.refused
 
 
 def test_a_browser_position_is_rung_as_the_agent_s_own_page() -> None:

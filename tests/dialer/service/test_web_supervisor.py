@@ -163,11 +163,20 @@ def test_a_supervisor_listens_whispers_barges_and_takes_over(tmp_path: Path) -> 
             _until(ws, "desk.state", agent="li", state="wrap_up")   # then the takeover
             taken = _until(ws, "supervisor.takeover", agent="li")
             assert taken["supervisor"] == "boss"
+            # logged out by the supervisor: li owes the disposition, so the desk waits
+            r = c.post("/api/agents/li/logout", headers=h)
+            assert r.status_code == 202
+            _until(ws, "desk.state", agent="li", state="wrap_up", then="logout")
+            assert li.post("/api/desk/disposition", headers=a, json={
+                "code": "promise", "fields": {"amount": "2000", "date": "2025-06-15"},
+                "then": "ready"}).status_code == 202
+            _until(ws, "desk.state", agent="li", state="logged_out")
             assert c.post("/api/supervisor/position/logout", headers=h).status_code == 200
     with Store(tmp_path / "dialer.sqlite") as store:
         done = [(e.action, e.details.get("mode"), e.details.get("result"))
                 for e in store.audit_entries(user="boss")]
         for row in [("supervisor.login", None, "ok"), ("agent.pause", None, "ok"),
+                    ("agent.logout", None, "ok"),
                     ("supervisor.monitor", "listen", "ok"),
                     ("supervisor.monitor", "whisper", "ok"),
                     ("supervisor.monitor", "barge", "ok"), ("supervisor.takeover", None, "ok"),
