@@ -135,6 +135,10 @@ class NewPassword(Strict):
     password: str = Field(min_length=1, max_length=256)
 
 
+class NewRole(Strict):
+    role: Literal["agent", "supervisor", "admin"]
+
+
 class UserBody(BaseModel):
     name: str
     role: Literal["agent", "supervisor", "admin"]

@@ -39,6 +39,7 @@ from trunkline.dialer.service.web_models import (
     LoginRequest,
     Me,
     NewPassword,
+    NewRole,
     NewUser,
     Snapshot,
     StartCampaign,
@@ -417,3 +418,24 @@ def enable_user(request: Request, session: AdminSession,
     ctx = context(request)
     return _user_change(request, session, "user.enable", name,
                         lambda: ctx.store.set_disabled(name, False, now=ctx.clock()))
+
+
+@api.post("/users/{name}/role", response_model=UserBody, tags=["admin"],
+          summary="Change a user's role",
+          description="agent, supervisor or admin; its open sessions end (a session "
+                      "carries the role it logged in with). An admin cannot change its own role. "
+                      + _ADMIN_CHANGE.format(action="user.role"),
+          responses=errors(*UNSAFE, 404, 409))
+def change_role(request: Request, session: AdminSession, body: NewRole,
+                name: str = UserName) -> dict[str, Any]:
+    ctx = context(request)
+    if name == session.user:
+        raise ApiError(409, "conflict", "an admin cannot change its own role (another "
+                                        "admin can)")
+    out = _user_change(request, session, "user.role", name,
+                       lambda: ctx.store.set_role(name, body.role, now=ctx.clock()),
+                       {"role": body.role})
+    with ctx.lock:
+        ended = ctx.sessions.close_user(name)
+    ctx.end_sessions(ended)
+    return out
