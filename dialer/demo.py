@@ -273,8 +273,10 @@ def _banner(url: str, logins: Any) -> None:
     print(f"  the agent's desktop: {url}/  (API description: {url}/openapi.json)")
     print(f"  log in as {PERSON!r} with password {logins.passwords[PERSON]!r} and take FXS "
           f"position 81 for campaign {CAMPAIGN!r}, beside the simulated agents")
-    print(f"  supervisor {SUPERVISOR!r}: {logins.passwords[SUPERVISOR]!r}   admin "
-          f"{ADMIN!r}: {logins.passwords[ADMIN]!r}")
+    print(f"  the supervisor console: {url}/console  log in as supervisor {SUPERVISOR!r} "
+          f"with password {logins.passwords[SUPERVISOR]!r} (admin {ADMIN!r}: "
+          f"{logins.passwords[ADMIN]!r}); the login page sends supervisors and admins there, "
+          "agents to the desktop")
     agents = [n for n, r in logins.roles.items() if r == "agent" and n != PERSON]
     print(f"  simulated agents {agents[0]}..{agents[-1]} (FXS 71-{70 + len(agents)}): "
           + ", ".join(f"{n} {logins.passwords[n]}" for n in agents))

@@ -145,3 +145,27 @@ def test_layout_keys_positions_and_session_end(service) -> None:
     assert "session ended" in page.text_content("[data-testid=login-error]")
     context.close()
     assert PASSWORDS
+
+
+def test_each_role_lands_on_its_page_and_a_supervisor_links_both(service) -> None:
+    url, chromium = service
+    context = chromium.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{url}/")
+    page.fill("#name", "boss")
+    page.fill("#password", PASSWORDS["boss"])
+    page.click("#login-submit")
+    page.wait_for_url(f"{url}/console")   # a supervisor lands on the console
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.text_content("[data-testid=to-desk]") == "坐席工作台"
+    page.click("[data-testid=to-desk]")   # and may take a position at a desk too
+    page.wait_for_url(f"{url}/desk")
+    page.wait_for_selector("[data-testid=to-console]:visible")
+    assert page.text_content("[data-testid=to-console]") == "班长监控台"
+    context.close()
+    context = chromium.new_context(locale="en-US")
+    page = context.new_page()
+    log_in(page, url, "li")               # an agent lands on the desk, with no console link
+    page.wait_for_timeout(500)            # role-links.js has asked /api/me by then
+    assert page.is_hidden("[data-testid=to-console]")
+    context.close()

@@ -1,5 +1,7 @@
 // login.js - the login page (/): name and password, then the page the user came for
-// (?next=/path on this site) or its role's page (the agent desktop, /desk).
+// (?next=/path on this site) or its role's page: the agent desktop (/desk) for an agent,
+// the supervisor console (/console) for a supervisor or admin (its header links to the
+// desktop, where they may take a position too).
 import { Api } from "./api.js";
 import { I18n } from "./i18n.js";
 import { STRINGS } from "./strings.js";
@@ -13,7 +15,7 @@ const $ = (id) => document.getElementById(id);
 function destination(role) {
   const next = new URLSearchParams(location.search).get("next");
   if (next && next.startsWith("/") && !next.startsWith("//")) return next;
-  return { agent: "/desk", supervisor: "/desk", admin: "/desk" }[role] || "/desk";
+  return { agent: "/desk", supervisor: "/console", admin: "/console" }[role] || "/desk";
 }
 
 function show() {

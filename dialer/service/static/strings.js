@@ -21,6 +21,7 @@ const en = {
   "act.pause_reason": "Pause reason",
   "act.leave": "Leave position",
   "act.logout": "Log out",
+  "nav.console": "Supervisor console",
   "conn.live": "live",
   "conn.reconnecting": "reconnecting…",
 
@@ -225,6 +226,7 @@ const zh = {
   "act.pause_reason": "示忙原因",
   "act.leave": "签出坐席",
   "act.logout": "退出登录",
+  "nav.console": "班长监控台",
   "conn.live": "在线",
   "conn.reconnecting": "正在重连…",
 
