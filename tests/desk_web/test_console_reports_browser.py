@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import random
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -34,6 +35,8 @@ from desk_browser_kit import (
     served,
     start_campaign,
 )
+
+from trunkline.dialer.review.qaform import QaForm
 
 pytestmark = pytest.mark.slow
 
@@ -176,6 +179,27 @@ def test_the_days_charts_and_downloads(service: tuple[str, Any, dict]) -> None:
     assert "放弃率" in page.text_content("[data-testid=report-summary]")
 
 
+def _qa_cases(n: int) -> list[dict[str, Any]]:
+    """Random QA forms and points (seeded): most valid, some with an item missing or
+    points off the 0.5 grid or above the maximum."""
+    rng = random.Random(18)
+    out = []
+    for _ in range(n):
+        items = [{"id": f"i{k}", "label": f"item {k}", "max": rng.choice([1, 2.5, 5, 10, 7]),
+                  "weight": rng.choice([1, 0.5, 2, 3.5]), "critical": rng.random() < 0.2}
+                 for k in range(rng.randint(1, 6))]
+        given = {i["id"]: rng.randint(0, int(i["max"] * 2)) / 2 for i in items}
+        spoil = rng.random()
+        if spoil < 0.1:
+            given.pop(items[0]["id"])
+        elif spoil < 0.15:
+            given[items[0]["id"]] = items[0]["max"] + 0.5
+        elif spoil < 0.2:
+            given[items[0]["id"]] = 0.3
+        out.append({"form": {"pass_score": 80, "item": items}, "given": given})
+    return out
+
+
 def _open(page: Any, recording: dict[str, Any]) -> str:
     """Find li's recordings in the Recordings tab and open (play) ``recording``."""
     page.click("[data-testid=tab-recordings]")
@@ -224,6 +248,19 @@ def test_the_waveform_follows_the_player_and_a_qa_score_is_kept(
         arg=["[data-testid=rec-player]", 0.75 * duration], timeout=5_000)
     head = float(page.get_attribute("[data-testid=rec-playhead]", "x1") or "nan")
     assert abs(head - 0.75 * wave["buckets"]) < 0.02 * wave["buckets"]
+
+    # the page's score preview is the API's figure (QaForm.score), ties to the even cent
+    # included, on 300 random forms
+    cases = _qa_cases(300)
+    previews = page.evaluate(
+        "async cases => { const m = await import('/static/console-qa.js');"
+        " return cases.map(c => m.previewScore(c.form, c.given)); }", cases)
+    for case, preview in zip(cases, previews, strict=True):
+        try:
+            want: float | None = QaForm.from_dict(case["form"]).score(case["given"])
+        except ValueError:
+            want = None
+        assert preview == want, (case, preview, want)     # None: the API refuses it
 
     # the campaign's QA form, rendered from its definition, scored in the page
     page.wait_for_selector("[data-testid=qa-form]")

@@ -31,7 +31,16 @@ export function previewScore(form, given) {
     total += (weight * points) / item.max;
     weights += weight;
   }
-  return failed ? 0 : Math.round((10000 * total) / weights) / 100;
+  return failed ? 0 : round2((100 * total) / weights);
+}
+
+/** `x` to two decimals as Python's round(x, 2) does it: a tie goes to the even cent
+ *  (55.625 -> 55.62), so the preview is the figure the API stores. */
+function round2(x) {
+  const y = x * 100;
+  const floor = Math.floor(y);
+  const up = y - floor > 0.5 || (y - floor === 0.5 && floor % 2 !== 0);
+  return (up ? floor + 1 : floor) / 100;
 }
 
 export class QaPanel {
