@@ -133,7 +133,9 @@ async def daily_report(request: Request, session: SupervisorSession,
 @reports.get("/{kind}", response_model=ReportBody, summary="A report's rows",
              description="Rows for charts and tables, per `kind`: `campaign`, `agent`, "
                          "`hour` (connects, abandons, rates, occupancy, penetration: the "
-                         "rows of `trunkline dialer report --by`), `state` (time per agent, "
+                         "rows of `trunkline dialer report --by`; `hour` has a row for "
+                         "every hour of each campaign's calling windows, zeros included, "
+                         "so a chart shows the gaps), `state` (time per agent, "
                          "state and pause reason), `disposition`, `sms`, `abandon` (the "
                          "regulated window's rate against the regime's cap and the target, "
                          "with a gauge level ok/near/over), `outcomes`, `breakdown` (talk, "
