@@ -10,6 +10,7 @@ import { languagePicker } from "./lang-picker.js";
 import { CONSOLE_STRINGS } from "./console-strings.js";
 import { Reports } from "./console-reports.js";
 import { Recordings } from "./console-recordings.js";
+import { Admin } from "./console-admin.js";
 
 const i18n = new I18n(CONSOLE_STRINGS);
 const api = new Api();
@@ -70,6 +71,7 @@ function applyTexts() {
   document.title = i18n.t("page_title");
   reports.render();        // charts and tables in the new language (from the rows held)
   recordings.render();
+  admin.render();
   render();
 }
 
@@ -195,14 +197,17 @@ const reports = new Reports({
   campaigns: () => (state.floor ? state.floor.campaigns.map((c) => c.name) : []),
 });
 const recordings = new Recordings({ api, i18n, $, toast: (text, bad) => toast(text, bad) });
+const admin = new Admin($("view-admin"), { api, i18n, toast: (text, bad) => toast(text, bad),
+                                           get me() { return state.me; } });
 
 function showTab(tab) {
   state.tab = tab;
   for (const b of document.querySelectorAll("[data-tab]")) b.classList.toggle("active", b.dataset.tab === tab);
-  for (const name of ["floor", "reports", "recordings"]) $(`view-${name}`).classList.toggle("hidden", name !== tab);
+  for (const name of ["floor", "reports", "recordings", "admin"]) $(`view-${name}`).classList.toggle("hidden", name !== tab);
   document.body.dataset.tab = tab;
   if (tab === "reports") reports.load();
   if (tab === "recordings" && !recordings.items.length) recordings.search();
+  if (tab === "admin") admin.show();
 }
 
 function render() {
@@ -321,6 +326,9 @@ async function main() {
   state.position = await act(() => api.get("/api/supervisor/position"));
   reports.start();
   recordings.start();
+  // Only an admin gets the Admin tab; the API refuses a supervisor's changes anyway.
+  $("view-admin").dataset.role = state.me.role;
+  document.querySelector("[data-tab=admin]").classList.toggle("hidden", state.me.role !== "admin");
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("position-form").addEventListener("submit", positionLogin);
   $("settings-form").addEventListener("submit", applySettings);

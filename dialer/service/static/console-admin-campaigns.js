@@ -1,0 +1,257 @@
+// console-admin-campaigns.js - the Admin tab's campaigns: pick one (or start a new one),
+// edit its strategy and settings, its desk (the 话术 script with a preview of its
+// {{fields}} filled, the wrap-up limit, dispositions with their fields) and its QA form,
+// and save it all with one PUT /api/admin/campaigns/{name}, which checks it exactly as
+// `trunkline dialer campaign create` checks a file. A refusal (422) is shown beside the
+// field its message names and nothing is saved; what is not on the form (other desk
+// keys, a disposition's SMS) is sent back as it was loaded, so nothing stored is lost.
+import { button, clearErrors, el, field, input, select, showFieldError } from "./console-admin-kit.js";
+
+const MODES = ["predictive", "precise", "power", "progressive", "preview", "manual", "vicidial"];
+/** A new campaign's starting point: the keys a floor manager sets first. */
+const NEW = {
+  strategy: { max_attempts: 5, time_zone: "Asia/Shanghai", windows: { default: ["09:00-21:00"] },
+              max_per_day: 3 },
+  campaign: { mode: "predictive", target_abandon: 0.03 },
+};
+
+/** An input for a value of the definition, keeping its JSON type when read back. */
+function valueControl(key, value) {
+  if (key === "campaign.mode") return select(MODES.map((m) => [m, m]), value ?? "predictive");
+  if (typeof value === "boolean") return select([["true", "true"], ["false", "false"]], String(value));
+  if (value !== null && typeof value === "object") {
+    const t = el("textarea", { attrs: { rows: "3", spellcheck: "false" } });
+    t.value = JSON.stringify(value);
+    t.dataset.kind = "json";
+    return t;
+  }
+  const n = input(value, typeof value === "number" ? { inputmode: "decimal" } : {});
+  n.dataset.kind = typeof value === "number" ? "number" : "text";
+  return n;
+}
+
+/** The control's value in the definition's type; a number that does not parse is sent as
+ *  typed, so the API refuses it with its own words. Throws on JSON that does not parse. */
+function readControl(control) {
+  const raw = control.value.trim();
+  if (control.tagName === "SELECT" && (raw === "true" || raw === "false")) return raw === "true";
+  if (control.dataset.kind === "json") return raw === "" ? null : JSON.parse(raw);
+  if (control.dataset.kind === "number") {
+    const n = Number(raw.replace(",", "."));
+    return raw !== "" && Number.isFinite(n) ? n : raw;
+  }
+  if (control.dataset.kind === "any") {
+    try { return JSON.parse(raw); } catch { return raw; }
+  }
+  return raw;
+}
+
+export class CampaignsSection {
+  constructor(root, deps) {
+    Object.assign(this, deps);          // api, i18n, toast, onCampaigns
+    this.root = root;
+    this.names = [];
+    this.name = null;                   // the campaign being edited; null: a new one
+    this.loaded = null;                 // its definition as the API gave it
+  }
+
+  async load() {
+    try {
+      const all = await this.api.get("/api/campaigns");
+      this.names = all.map((c) => c.name).sort();
+      this.onCampaigns(this.names);
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+    }
+    if (this.name && this.names.includes(this.name)) await this.open(this.name);
+    else this.render();
+  }
+
+  async open(name) {
+    try {
+      this.loaded = name ? await this.api.get(`/api/admin/campaigns/${encodeURIComponent(name)}`) : structuredClone(NEW);
+      this.name = name;
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+      return;
+    }
+    this.render();
+  }
+
+  render() {
+    const t = (k, p) => this.i18n.t(k, p);
+    const pick = select([["", t("adm.camp.choose")], ...this.names.map((n) => [n, n])], this.name || "",
+                        { "data-testid": "adm-campaign-pick" });
+    pick.addEventListener("change", () => this.open(pick.value || null));
+    const head = el("div", { cls: "row" }, field(this.i18n, "adm.camp.pick", pick),
+      button(this.i18n, "adm.camp.new", "adm-campaign-new", () => { this.name = null; this.open(null); }));
+    if (!this.loaded) {
+      this.root.replaceChildren(head, el("p", { cls: "muted", text: t("adm.camp.hint"), ct: "adm.camp.hint" }));
+      return;
+    }
+    const form = el("form", { cls: "adm-form", attrs: { novalidate: "", "data-testid": "adm-campaign-form" } });
+    const nameBox = input(this.name || "", { "data-testid": "adm-campaign-name" });
+    nameBox.disabled = Boolean(this.name);
+    form.append(el("h3", { text: this.name ? t("adm.camp.editing", { name: this.name }) : t("adm.camp.creating") }),
+      el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-campaign-error" } }),
+      el("div", { cls: "row" }, field(this.i18n, "adm.camp.name", nameBox, { key: "name" })));
+    this.nameBox = nameBox;
+    for (const table of ["strategy", "campaign"]) {
+      const values = { ...(this.loaded[table] || {}) };
+      if (table === "campaign" && !("mode" in values)) values.mode = "predictive";
+      const row = el("div", { cls: "row adm-table", attrs: { "data-table": table } });
+      for (const [k, v] of Object.entries(values)) {
+        row.append(field(this.i18n, `=${k}`, valueControl(`${table}.${k}`, v),
+                         { key: `${table}.${k}`, testid: `adm-${table}-${k}`, grow: typeof v === "object" }));
+      }
+      form.append(el("h4", { text: t(`adm.camp.${table}`), ct: `adm.camp.${table}` }), row);
+    }
+    const extraKey = input("", { "data-testid": "adm-setting-key", placeholder: "ratio" });
+    const extraValue = input("", { "data-testid": "adm-setting-value" });
+    extraValue.dataset.kind = "any";
+    form.append(el("div", { cls: "row" }, field(this.i18n, "adm.camp.add_key", extraKey),
+      field(this.i18n, "adm.camp.add_value", extraValue)));
+    this.extra = [extraKey, extraValue];
+    if (this.name) form.append(this.deskEditor(), this.qaEditor());
+    form.append(el("div", { cls: "row" },
+      el("button", { cls: "btn primary", text: t("adm.save"), ct: "adm.save", attrs: { type: "submit", "data-testid": "adm-campaign-save" } })));
+    form.addEventListener("submit", (e) => { e.preventDefault(); this.save(form); });
+    this.form = form;
+    this.root.replaceChildren(head, form);
+  }
+
+  deskEditor() {
+    const t = (k, p) => this.i18n.t(k, p);
+    const desk = this.loaded.desk || {};
+    const script = el("textarea", { attrs: { rows: "4", "data-testid": "adm-script" } });
+    script.value = desk.script || "";
+    const samples = el("div", { cls: "row" });
+    const preview = el("pre", { cls: "adm-preview", attrs: { "data-testid": "adm-script-preview" } });
+    const values = {};
+    const refresh = () => {
+      const names = [...new Set([...script.value.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]))];
+      samples.replaceChildren(...names.map((n) => {
+        const box = input(values[n] ?? "", { "data-testid": `adm-sample-${n}` });
+        box.addEventListener("input", () => { values[n] = box.value; fill(); });
+        return field(this.i18n, `=${n}`, box);
+      }));
+      fill();
+    };
+    const fill = () => {
+      preview.textContent = script.value.replace(/\{\{\s*(\w+)\s*\}\}/g, (m, n) => values[n] || `‹${n}›`);
+    };
+    script.addEventListener("input", refresh);
+    refresh();
+    const wrap = input(desk.max_wrap_up ?? "", { inputmode: "decimal" });
+    wrap.dataset.kind = "number";
+    this.desk = { script, wrap, rows: [] };
+    const body = el("tbody");
+    const addRow = (d) => {
+      const code = input(d.code || "", { "data-testid": "adm-disp-code" });
+      const label = input(d.label || "");
+      const hotkey = input(d.hotkey || "", { size: "2" });
+      const callback = select([["none", "none"], ["optional", "optional"], ["required", "required"]], d.callback || "none");
+      const fields = el("textarea", { attrs: { rows: "2", spellcheck: "false", "data-testid": "adm-disp-fields" } });
+      fields.value = JSON.stringify(d.fields || d.field || []);
+      const row = { orig: d, code, label, hotkey, callback, fields };
+      const tr = el("tr", {}, ...[code, label, hotkey, callback, fields].map((c) => el("td", {}, c)),
+        el("td", {}, button(this.i18n, "adm.remove", "adm-disp-remove", () => {
+          this.desk.rows = this.desk.rows.filter((r) => r !== row);
+          tr.remove();
+        }, "btn ghost")));
+      this.desk.rows.push(row);
+      body.append(tr);
+    };
+    for (const d of desk.disposition || []) addRow(d);
+    const heads = ["adm.disp.code", "adm.disp.label", "adm.disp.hotkey", "adm.disp.callback", "adm.disp.fields", "col.actions"];
+    return el("div", { cls: "adm-desk" },
+      el("h4", { text: t("adm.camp.desk"), ct: "adm.camp.desk" }),
+      el("div", { cls: "row" }, field(this.i18n, "adm.camp.script", script, { key: "desk.script", grow: true }),
+        field(this.i18n, "adm.camp.wrap", wrap, { key: "desk.max_wrap_up" })),
+      el("p", { cls: "muted", text: t("adm.camp.preview"), ct: "adm.camp.preview" }), samples, preview,
+      el("div", { cls: "field", attrs: { "data-key": "desk.disposition" } },
+        el("table", { cls: "grid adm-disp", attrs: { "data-testid": "adm-dispositions" } },
+          el("thead", {}, el("tr", {}, ...heads.map((k) => el("th", { text: t(k), ct: k })))), body),
+        el("span", { cls: "field-error", attrs: { role: "alert" } })),
+      button(this.i18n, "adm.disp.add", "adm-disp-add", () => addRow({})));
+  }
+
+  qaEditor() {
+    const qa = el("textarea", { attrs: { rows: "4", spellcheck: "false", "data-testid": "adm-qa" } });
+    qa.value = this.loaded.qa ? JSON.stringify(this.loaded.qa, null, 1) : "";
+    qa.dataset.kind = "json";
+    this.qa = qa;
+    return el("div", {}, el("h4", { text: this.i18n.t("adm.camp.qa"), ct: "adm.camp.qa" }),
+      el("p", { cls: "muted", text: this.i18n.t("adm.camp.qa_hint"), ct: "adm.camp.qa_hint" }),
+      field(this.i18n, "adm.camp.qa_form", qa, { key: "qa", grow: true }));
+  }
+
+  /** The definition from the form; throws naming the field whose JSON does not parse. */
+  collect(form) {
+    const out = {};
+    for (const table of ["strategy", "campaign"]) {
+      out[table] = {};
+      for (const box of form.querySelectorAll(`[data-table=${table}] .field[data-key]`)) {
+        const key = box.dataset.key.slice(table.length + 1);
+        try {
+          out[table][key] = readControl(box.querySelector("input, select, textarea"));
+        } catch (err) {
+          throw Object.assign(new Error(`[${table}] ${key}: ${err.message}`), { local: true });
+        }
+      }
+    }
+    const [k, v] = this.extra;
+    if (k.value.trim()) {
+      const [table, key] = k.value.includes(".") ? k.value.trim().split(".", 2) : ["campaign", k.value.trim()];
+      (out[table] ||= {})[key] = readControl(v);
+    }
+    if (this.name && this.desk) {
+      const desk = { ...(this.loaded.desk || {}), script: this.desk.script.value };
+      desk.max_wrap_up = readControl(this.desk.wrap);
+      desk.disposition = this.desk.rows.map((r) => {
+        const d = { ...r.orig, code: r.code.value.trim(), label: r.label.value.trim(),
+                    hotkey: r.hotkey.value.trim(), callback: r.callback.value };
+        delete d.field;
+        try { d.fields = JSON.parse(r.fields.value || "[]"); } catch (err) {
+          throw Object.assign(new Error(`[desk] disposition ${d.code}: fields: ${err.message}`), { local: true });
+        }
+        return d;
+      });
+      out.desk = desk;
+      const qa = this.qa.value.trim();
+      if (qa) {
+        try { out.qa = JSON.parse(qa); } catch (err) {
+          throw Object.assign(new Error(`[qa]: ${err.message}`), { local: true });
+        }
+      }
+    }
+    return out;
+  }
+
+  async save(form) {
+    clearErrors(form);
+    const top = form.querySelector("[data-testid=adm-campaign-error]");
+    top.textContent = "";
+    const name = this.name || this.nameBox.value.trim();
+    let body;
+    try {
+      if (!name) throw Object.assign(new Error(this.i18n.t("adm.camp.need_name")), { local: true });
+      body = this.collect(form);
+    } catch (err) {
+      if (!showFieldError(form, err.message)) top.textContent = err.message;
+      return;
+    }
+    try {
+      this.loaded = await this.api.request("PUT", `/api/admin/campaigns/${encodeURIComponent(name)}`, body);
+    } catch (err) {
+      if (!showFieldError(form, err.message)) top.textContent = err.message;
+      top.textContent = top.textContent || this.i18n.t("adm.refused");
+      return;
+    }
+    this.toast(this.i18n.t("adm.camp.saved", { name }));
+    const fresh = !this.name;
+    this.name = name;
+    if (fresh) await this.load();
+    else this.render();
+  }
+}

@@ -1,0 +1,179 @@
+// console-admin-lists.js - the Admin tab's contact lists and DNC.
+// Lists: a CSV or XLSX file is sent as it is to POST /api/admin/campaigns/{name}/lists,
+// which imports it as `trunkline dialer list import` does (good rows in one transaction);
+// the page shows the counts and every refused row (line, reason, the cells as read), and
+// the campaign's lists with their counts, each one's refused rows again on a click.
+// DNC: check, add or remove numbers (or +prefix*), global or a campaign's, of a kind, as
+// `trunkline dialer dnc`; a text/CSV file of numbers is read in the page (first cell of
+// each line) and added in batches through the same API, so the same checks apply.
+import { button, el, field, input, select, table, uploadFile } from "./console-admin-kit.js";
+
+const BATCH = 2000;   // numbers per request: well under the API's 64 KiB JSON body
+
+function when(ts) {
+  return new Date(ts * 1000).toLocaleString();
+}
+
+export class ListsSection {
+  constructor(root, deps) {
+    Object.assign(this, deps);          // api, i18n, toast
+    this.root = root;
+    this.names = [];
+    this.report = null;                 // the last upload's answer
+    this.lists = [];
+    this.shown = null;                  // {list, rows}: a stored list's refused rows
+  }
+
+  setCampaigns(names) {
+    this.names = names;
+    if (this.campaign && !names.includes(this.campaign)) this.campaign = null;
+    this.campaign ||= names[0] || null;
+  }
+
+  async load() {
+    this.lists = [];
+    if (this.campaign) {
+      try {
+        this.lists = await this.api.get(`/api/admin/campaigns/${encodeURIComponent(this.campaign)}/lists`);
+      } catch (err) {
+        this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+      }
+    }
+    this.render();
+  }
+
+  render() {
+    const t = (k, p) => this.i18n.t(k, p);
+    const pick = select(this.names.map((n) => [n, n]), this.campaign || "", { "data-testid": "adm-list-campaign" });
+    pick.addEventListener("change", () => { this.campaign = pick.value; this.report = null; this.shown = null; this.load(); });
+    const file = el("input", { attrs: { type: "file", accept: ".csv,.txt,.xlsx", "data-testid": "adm-list-file" } });
+    const name = input("", { "data-testid": "adm-list-name" });
+    const column = input("", { placeholder: "phone" });
+    const country = input("86", { size: "3", inputmode: "numeric" });
+    const error = el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-list-error" } });
+    const send = button(this.i18n, "adm.list.upload", "adm-list-upload", async () => {
+      error.textContent = "";
+      if (!this.campaign || !file.files.length) { error.textContent = t("adm.list.need_file"); return; }
+      const f = file.files[0];
+      const q = new URLSearchParams({ filename: f.name, default_country: country.value.trim() || "86" });
+      if (name.value.trim()) q.set("list", name.value.trim());
+      if (column.value.trim()) q.set("number_column", column.value.trim());
+      send.disabled = true;
+      try {
+        this.report = await uploadFile(this.api, `/api/admin/campaigns/${encodeURIComponent(this.campaign)}/lists?${q}`, f);
+        this.toast(t("adm.list.done", this.report));
+        this.shown = null;
+        await this.load();
+      } catch (err) {
+        error.textContent = err.message;
+      } finally {
+        send.disabled = false;
+      }
+    });
+    const parts = [
+      el("div", { cls: "row" }, field(this.i18n, "adm.list.campaign", pick), field(this.i18n, "adm.list.file", file),
+        field(this.i18n, "adm.list.name", name), field(this.i18n, "adm.list.column", column),
+        field(this.i18n, "adm.list.country", country), send),
+      el("p", { cls: "muted", text: t("adm.list.hint"), ct: "adm.list.hint" }), error];
+    if (this.report) parts.push(this.reportView(this.report));
+    parts.push(el("h4", { text: t("adm.list.stored"), ct: "adm.list.stored" }),
+      table(this.i18n, ["adm.list.col.name", "adm.list.col.when", "adm.list.col.rows", "adm.list.col.ok",
+                        "adm.list.col.bad", "adm.list.col.merged", "col.actions"],
+            this.lists.map((l) => [l.name, when(l.imported_at), l.rows_total, l.rows_ok, l.rows_bad, l.rows_merged,
+              l.rows_bad ? button(this.i18n, "adm.list.errors", "adm-list-errors", () => this.showErrors(l)) : ""]),
+            "adm-lists"));
+    if (this.shown) {
+      parts.push(el("h4", { text: t("adm.list.errors_of", { name: this.shown.list.name }) }),
+        table(this.i18n, ["adm.list.col.line", "adm.list.col.reason", "adm.list.col.raw"],
+              this.shown.rows.map((r) => [r.line, r.reason, r.raw]), "adm-list-stored-errors"));
+    }
+    this.root.replaceChildren(...parts);
+  }
+
+  reportView(r) {
+    const t = (k, p) => this.i18n.t(k, p);
+    return el("div", { cls: "adm-report", attrs: { "data-testid": "adm-list-report" } },
+      el("p", { attrs: { "data-testid": "adm-list-counts" }, text: t("adm.list.counts", r) }),
+      r.errors.length
+        ? table(this.i18n, ["adm.list.col.line", "adm.list.col.reason", "adm.list.col.raw"],
+                r.errors.map((e) => [e.line, e.reason, e.raw.join(", ")]), "adm-list-row-errors")
+        : el("p", { cls: "muted", text: t("adm.list.no_errors"), ct: "adm.list.no_errors" }));
+  }
+
+  async showErrors(list) {
+    try {
+      this.shown = { list, rows: await this.api.get(`/api/admin/lists/${list.id}/errors`) };
+      this.render();
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+    }
+  }
+}
+
+export class DncSection {
+  constructor(root, deps) {
+    Object.assign(this, deps);          // api, i18n, toast
+    this.root = root;
+    this.names = [];
+    this.result = null;                 // [[key, text], ...] of the last action
+  }
+
+  setCampaigns(names) { this.names = names; }
+
+  load() { this.render(); }
+
+  render() {
+    const t = (k, p) => this.i18n.t(k, p);
+    const numbers = el("textarea", { attrs: { rows: "3", "data-testid": "adm-dnc-numbers", placeholder: "13812345678\n+86137*" } });
+    const scope = select([["", t("adm.dnc.global")], ...this.names.map((n) => [n, n])], "", { "data-testid": "adm-dnc-campaign" });
+    const kind = select([["dnc", "dnc"], ["blacklist", "blacklist"], ["refused", "refused"]], "dnc", { "data-testid": "adm-dnc-kind" });
+    const file = el("input", { attrs: { type: "file", accept: ".csv,.txt", "data-testid": "adm-dnc-file" } });
+    const error = el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-dnc-error" } });
+    const list = () => numbers.value.split(/[\n,;]+/).map((n) => n.trim()).filter(Boolean);
+    const body = (nums) => ({ numbers: nums, kind: kind.value, ...(scope.value ? { campaign: scope.value } : {}) });
+    const run = async (fn) => {
+      error.textContent = "";
+      try { await fn(); } catch (err) { error.textContent = err.message; return; }
+      this.render();
+    };
+    const need = (nums) => { if (!nums.length) throw new Error(t("adm.dnc.need")); return nums; };
+    const actions = el("div", { cls: "row" },
+      button(this.i18n, "adm.dnc.add", "adm-dnc-add", () => run(async () => {
+        const r = await this.api.post("/api/admin/dnc", body(need(list())));
+        this.result = [[t("adm.dnc.added", r)]];
+      }), "btn primary"),
+      button(this.i18n, "adm.dnc.remove", "adm-dnc-remove", () => run(async () => {
+        const nums = need(list());
+        const r = await this.api.post("/api/admin/dnc/remove", { numbers: nums, ...(scope.value ? { campaign: scope.value } : {}) });
+        this.result = [[t("adm.dnc.removed", r)]];
+      })),
+      button(this.i18n, "adm.dnc.check", "adm-dnc-check", () => run(async () => {
+        const q = new URLSearchParams();
+        for (const n of need(list()).slice(0, 100)) q.append("number", n);
+        if (scope.value) q.set("campaign", scope.value);
+        const hits = await this.api.get(`/api/admin/dnc?${q}`);
+        this.result = Object.entries(hits).map(([n, by]) => [n, by || t("adm.dnc.free")]);
+      })),
+      button(this.i18n, "adm.dnc.upload", "adm-dnc-upload", () => run(async () => {
+        if (!file.files.length) throw new Error(t("adm.list.need_file"));
+        const text = await file.files[0].text();
+        const nums = text.split(/\r?\n/).map((line) => line.split(/[,;\t]/)[0].trim())
+          .filter((n) => /\d/.test(n));                 // a header line has no digit
+        let added = 0;
+        for (let i = 0; i < nums.length; i += BATCH) {
+          added += (await this.api.post("/api/admin/dnc", body(nums.slice(i, i + BATCH)))).added;
+        }
+        this.result = [[t("adm.dnc.uploaded", { n: nums.length, added })]];
+      })));
+    const parts = [
+      el("div", { cls: "row" }, field(this.i18n, "adm.dnc.numbers", numbers, { grow: true }),
+        field(this.i18n, "adm.dnc.scope", scope), field(this.i18n, "adm.dnc.kind", kind),
+        field(this.i18n, "adm.dnc.file", file)),
+      el("p", { cls: "muted", text: t("adm.dnc.hint"), ct: "adm.dnc.hint" }), actions, error];
+    if (this.result) {
+      parts.push(el("ul", { cls: "adm-result", attrs: { "data-testid": "adm-dnc-result" } },
+        ...this.result.map((cells) => el("li", { text: cells.join(": ") }))));
+    }
+    this.root.replaceChildren(...parts);
+  }
+}

@@ -1,0 +1,158 @@
+"""The console's Admin tab (issue 18 item 5) in a real browser (headless Chromium)
+against ``trunkline dialer serve --virtual``: an admin creates a campaign (a bad value
+is refused first, the API's words shown beside that field, nothing saved), uploads a
+CSV list with one bad row and sees that row's line and reason with the counts, adds a
+DNC number, adds a pause code, adds a user (a weak password refused first); each change
+is then read back from the API, so the page really stored it. A supervisor does not
+see the tab (and the API refuses its changes)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from desk_browser_kit import (
+    PASSWORDS,
+    browser,
+    chromium_missing,
+    console_page,
+    make_db,
+    served,
+)
+
+from trunkline.dialer.service.passwords import hash_password
+from trunkline.dialer.store import Store
+
+pytestmark = pytest.mark.slow
+
+ADMIN, ADMIN_PASSWORD = "root", "root-password-1"
+#: A list with one bad row (line 3: not a number) between two good ones.
+CSV = "姓名,电话\n张三,13812345678\n李四,12345\n王五,+86 139 1234 5678\n".encode()
+
+
+def _admin_db(folder: Path) -> Path:
+    db = make_db(folder)
+    with Store(db) as store:
+        store.add_user(ADMIN, "admin", hash_password(ADMIN_PASSWORD), now=time.time())
+    return db
+
+
+def _admin_page(chromium: Any, url: str) -> Any:
+    page = chromium.new_context(locale="en-US", viewport={"width": 1600, "height": 1000}
+                                ).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    page.goto(f"{url}/?next=/console")
+    page.fill("#name", ADMIN)
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{url}/console")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    return page
+
+
+def _api(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=30.0)
+    token = client.post("/api/login", json={"name": ADMIN, "password": ADMIN_PASSWORD}
+                        ).json()["csrf_token"]
+    client.headers.update({"X-CSRF-Token": token})
+    return client
+
+
+def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
+    why = chromium_missing()
+    if why:
+        pytest.skip(why)
+    db = _admin_db(tmp_path)
+    with served(db) as url, browser() as chromium, closing(_api(url)) as api:
+        page = _admin_page(chromium, url)
+        page.click("[data-testid=tab-admin]")
+        page.wait_for_selector("[data-testid=adm-campaign-new]")
+
+        # A campaign: a bad value first, refused beside its field; nothing saved.
+        page.click("[data-testid=adm-campaign-new]")
+        page.fill("[data-testid=adm-campaign-name]", "sales")
+        page.fill("[data-testid=adm-strategy-max_attempts]", "many")
+        page.click("[data-testid=adm-campaign-save]")
+        error = page.locator("[data-testid=adm-strategy-max_attempts-error]")
+        error.wait_for()
+        assert "max_attempts" in error.inner_text() and "whole number" in error.inner_text()
+        assert api.get("/api/admin/campaigns/sales").status_code == 404
+        page.fill("[data-testid=adm-strategy-max_attempts]", "4")
+        page.select_option("[data-testid=adm-campaign-mode]", "progressive")
+        page.click("[data-testid=adm-campaign-save]")
+        page.wait_for_selector("[data-testid=adm-campaign-pick] >> option[value=sales]",
+                               state="attached")
+        page.wait_for_selector("[data-testid=adm-script]")   # reopened with its desk
+        stored = api.get("/api/admin/campaigns/sales").json()
+        assert stored["strategy"]["max_attempts"] == 4
+        assert stored["campaign"]["mode"] == "progressive"
+
+        # A list with a bad row: the counts, and that row's line, reason and cells.
+        page.click("[data-testid=adm-section-lists]")
+        page.select_option("[data-testid=adm-list-campaign]", "sales")
+        page.set_input_files("[data-testid=adm-list-file]", files=[
+            {"name": "june.csv", "mimeType": "text/csv", "buffer": CSV}])
+        page.click("[data-testid=adm-list-upload]")
+        page.wait_for_selector("[data-testid=adm-list-row-errors]")
+        counts = page.inner_text("[data-testid=adm-list-counts]")
+        assert "3 rows" in counts and "2 added" in counts and "1 refused" in counts, counts
+        cells = page.locator("[data-testid=adm-list-row-errors] tbody tr").first \
+            .locator("td").all_inner_texts()
+        assert cells[0] == "3" and "12345" in cells[2] and cells[1], cells
+        assert [li["rows_bad"] for li in api.get("/api/admin/campaigns/sales/lists").json()] \
+            == [1]
+
+        # A DNC number, then read back through the API.
+        page.click("[data-testid=adm-section-dnc]")
+        page.fill("[data-testid=adm-dnc-numbers]", "13900001111")
+        page.click("[data-testid=adm-dnc-add]")
+        assert "1 added" in page.locator("[data-testid=adm-dnc-result]").inner_text()
+        assert api.get("/api/admin/dnc", params={"number": "13900001111"}
+                       ).json()["+8613900001111"]
+
+        # A pause code added to the site's (the others kept).
+        page.click("[data-testid=adm-section-pause]")
+        page.wait_for_selector("[data-testid=adm-pause-code]")
+        page.click("[data-testid=adm-pause-add]")
+        page.locator("[data-testid=adm-pause-code]").last.fill("training")
+        page.locator("[data-testid=adm-pause-label]").last.fill("培训 Training")
+        page.locator("[data-testid=adm-pause-limit]").last.fill("1800")
+        page.click("[data-testid=adm-pause-save]")
+        page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
+                               ".textContent.includes('pause codes saved')")
+        codes = {p["code"]: p for p in api.get("/api/admin/pause-codes").json()}
+        assert set(codes) == {"break", "lunch", "coaching", "training"}
+        assert codes["training"]["limit"] == 1800
+
+        # A user: a weak password refused first, then added.
+        page.click("[data-testid=adm-section-users]")
+        page.wait_for_selector("[data-testid=adm-users] tr[data-user=boss]")
+        page.fill("[data-testid=adm-user-name]", "zhao")
+        page.select_option("[data-testid=adm-user-role]", "agent")
+        page.fill("[data-testid=adm-user-password]", "short")
+        page.click("[data-testid=adm-user-add]")
+        refused = page.locator("[data-testid=adm-user-error]")
+        refused.wait_for()
+        assert "password" in refused.inner_text()
+        page.fill("[data-testid=adm-user-password]", "zhao-password-1")
+        page.click("[data-testid=adm-user-add]")
+        page.wait_for_selector("[data-testid=adm-users] tr[data-user=zhao]")
+        assert {u["name"]: u["role"] for u in api.get("/api/users").json()}["zhao"] == "agent"
+
+        assert page.errors == []
+
+        # A supervisor has no Admin tab, and the API refuses it an admin change.
+        boss = console_page(chromium, url)
+        assert boss.locator("[data-testid=tab-recordings]").is_visible()
+        assert not boss.locator("[data-testid=tab-admin]").is_visible()
+        with httpx.Client(base_url=url, timeout=30.0) as c:
+            token = c.post("/api/login", json={"name": "boss", "password": PASSWORDS["boss"]}
+                           ).json()["csrf_token"]
+            assert c.put("/api/admin/pause-codes", headers={"X-CSRF-Token": token},
+                         json={"pause_code": [{"code": "x"}]}).status_code == 403
