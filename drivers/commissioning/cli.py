@@ -138,13 +138,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave FXO ports on hook (default: off hook, to hear dial tone)")
     levels.add_argument("--seconds", type=float, default=1.0)
     levels.set_defaults(handler=levels_command)
-    echo = tsub.add_parser("echo", help="tune and judge each FXO port's hybrid echo "
-                           "(with the real fxotune)")
+    echo = tsub.add_parser("echo", help="each FXO port's hybrid echo (return loss), "
+                           "measured as fxotune measures it; --via fxotune tunes it")
     card_options(echo)
-    echo.add_argument("--via", choices=["fxotune"], required=True,
-                      help="run the real fxotune -i on each FXO port, read the setting it "
-                           "chose and the echo it measured, and check the board holds it "
-                           "(the only way for now: trunkline has no echo sweep of its own)")
+    echo.add_argument("--via", choices=["fxotune"],
+                      help="run the real fxotune -i on each FXO port (it tries 72 settings "
+                           "of the DAA and keeps the best), read the setting it chose and "
+                           "the echo it measured, and check the board holds it")
     echo.add_argument("--channels", help="FXO ports to tune (default: every configured one)")
     echo.add_argument("--dial", default="5", help="digits that stop dial tone (fxotune's "
                       "dialstring, default 5; a number the exchange answers with silence "
@@ -161,9 +161,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _echo_command(args: argparse.Namespace) -> int:
-    from .via_fxotune import echo_via_fxotune
+    from .echo import echo_command
 
-    return echo_via_fxotune(args)
+    return echo_command(args)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -37,7 +37,7 @@ from trunkline.errors import ConfigError
 
 from .via import run_tool
 
-__all__ = ["EchoSetting", "FxotunePort", "echo_via_fxotune", "parse_fxotune",
+__all__ = ["EchoSetting", "FxotunePort", "echo_finding", "echo_via_fxotune", "parse_fxotune",
            "parse_fxotune_conf", "read_echo_registers"]
 
 #: ITU-T G.168 specifies echo cancellers for an echo return loss of 6 dB or more: a
@@ -207,13 +207,26 @@ def _verdict(port: FxotunePort, kept: EchoSetting | None, read_error: str):
     if kept != port.best:
         return make_finding("FAIL", subject, f"{text}; but the DAA holds {kept}",
                             "fxotune did not set it: run fxotune -s")
+    return echo_finding(port.channel, -loss, text + "; set in the DAA")
+
+
+def echo_finding(channel: int, echo: float, text: str = ""):
+    """The verdict on a port's echo (dB, as fxotune measures it: minus the return loss),
+    the same for ``test echo`` and ``test echo --via fxotune``."""
+    from .common import make_finding
+
+    loss = -echo
+    subject = f"FXO port {channel}"
+    text = text or f"echo {echo:.1f} dB (return loss {loss:.1f} dB) at the port's setting"
     if not math.isfinite(loss) or loss < FAIL_BELOW_DB:
         return make_finding("FAIL", subject, text, "the line echoes more than an echo "
-                            "canceller handles (G.168: 6 dB): check the line and opermode")
+                            "canceller handles (G.168: 6 dB): check the line and opermode, "
+                            "and tune it (test echo --via fxotune)")
     if loss < WARN_BELOW_DB:
         return make_finding("WARN", subject, text, "a poorly balanced line: the echo "
-                            "canceller does most of the work")
-    return make_finding("PASS", subject, text + "; set in the DAA")
+                            "canceller does most of the work (tune it: test echo --via "
+                            "fxotune)")
+    return make_finding("PASS", subject, text)
 
 
 def echo_via_fxotune(args: argparse.Namespace) -> int:

@@ -350,19 +350,42 @@ def test_fxotune_conf_round_trips(entries):
     assert parse_fxotune_conf(text) == settings
 
 
+def _echo_levels(report: str) -> list[str]:
+    return [line.split()[0] for line in report.splitlines() if " FXO port " in line]
+
+
+def _echoes(report: str) -> list[float]:
+    import re
+
+    return [float(m) for m in re.findall(r"echo (-?[\d.]+) dB", report)]
+
+
 @_needs("fxotune")
 def test_fxotune_tunes_the_simulated_fxo_ports(tmp_path: Path):
     (tmp_path / "quiet.toml").write_text(QUIET_PLAN)
     (tmp_path / "system.toml").write_text(HYBRID_SYSTEM)
     # --speed 25: fxotune sleeps 5 s at each line reset and sends 72 half-second tests
     # per port; the simulated kernel and fxotune's clock run 25 times faster.
+    # Our own measurement before and after, fxotune in between (same kernel).
     command = [sys.executable, "-m", "trunkline", "dahdi-sim", "--speed", "25", "--system",
                "system.toml", "--", "sh", "-c",
+               f"{TRUNKLINE} test echo --card dahdi; echo @@next@@; "
                f"{TRUNKLINE} test echo --card dahdi --via fxotune --config tuned.conf; "
-               f"echo status=$?; fxotune -i 5 -b {FXS} -e {FXS} -c fxs.conf -v"]
+               f"echo status=$?; echo @@next@@; {TRUNKLINE} test echo --card dahdi; "
+               f"fxotune -i 5 -b {FXS} -e {FXS} -c fxs.conf -v"]
     out = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path,
                          timeout=TIMEOUT, env=dict(os.environ, PATH=SBIN), check=False)
     assert out.returncode == 0, out.stderr
+    before, tuned, after = out.stdout.split("@@next@@\n")
+    # The driver's default setting (ACIM 0, no balance) on lines that want ACIM 9 and 3:
+    # a poorly balanced hybrid, measured by us as fxotune measures it.
+    assert _echo_levels(before) == ["WARN", "WARN"] and "verdict: WARN" in before
+    assert all(-20 < e < -6 for e in _echoes(before)), before
+    # After tuning, the native measurement agrees with fxotune's: the same verdicts and
+    # the echo within a few dB of what fxotune measured for the setting it kept.
+    assert _echo_levels(tuned) == _echo_levels(after) == ["PASS", "PASS"]
+    for ours, theirs in zip(_echoes(after), _echoes(tuned), strict=True):
+        assert abs(ours - theirs) < 6 and ours < -60, (after, tuned)
     lines = out.stdout.splitlines()
     # The real fxotune found each line's balance among its 72 settings; the DAA's
     # registers (read back with WCTDM_GET_REGS) hold it.
