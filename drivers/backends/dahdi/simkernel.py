@@ -104,8 +104,9 @@ buffer events (overrun drops the newest blocks, underrun sends silence), ELAST, 
 (SETGAINS/GETGAINS, applied to audio channels). Tests make an FXO line's exchange
 send audio (``line_audio``: caller ID between rings), heard on hook as well.
 
-What it does not (said plainly, as pyvisa-sim does): line impedance, echo and real echo
-cancellation (``ECHOCANCEL_PARAMS`` is accepted and recorded), the tones of a zone (only
+What it does not (said plainly, as pyvisa-sim does): line impedance and echo (except the
+FXO hybrid's model on spans with ``hybrid``: simwctdm.py), real echo cancellation
+(``ECHOCANCEL_PARAMS`` is accepted and recorded), the tones of a zone (only
 its header is kept), conferencing, the pseudo channels, E&M, robbed-bit T1 signalling,
 ``IOMUX``. Behaviour the header leaves open (which errno a bad argument gives) follows
 the choice written beside it.
