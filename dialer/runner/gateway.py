@@ -93,7 +93,8 @@ class GatewayPort(Protocol):
 
     def webrtc(self, op: str, call: int, **params: Any) -> dict[str, Any]:
         """A softphone request on position ``call``: ``offer`` (``sdp``), ``candidate``,
-        ``close`` (``hangup``), ``status``, ``test`` (``seconds``) (``webrtc.<op>``)."""
+        ``close`` (``hangup``), ``status``, ``test`` (``seconds``), ``ice`` (the STUN/TURN
+        servers for its page) (``webrtc.<op>``)."""
         ...
 
     def calls(self) -> list[dict[str, Any]]:
@@ -188,7 +189,7 @@ class _Requests:
         return int(self._call("webrtc.open", label=label, ring_timeout=ring_timeout)["call"])
 
     def webrtc(self, op: str, call: int, **params: Any) -> dict[str, Any]:
-        if op not in ("offer", "candidate", "close", "status", "test"):
+        if op not in ("offer", "candidate", "close", "status", "test", "ice"):
             raise ValueError(f"not a softphone request: {op!r}")
         return dict(self._call(f"webrtc.{op}", call=call, **params))
 

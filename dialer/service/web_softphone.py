@@ -8,6 +8,9 @@ the position is looked up by the session's user, never taken from the message.
 
 Page -> service (``id``: anything the page wants echoed)::
 
+    {"type": "softphone.config", "id": 0}       # before the peer connection is made
+        -> {"type": "softphone.config", "id": 0, "ice_servers": [{"urls": "turn:...",
+            "username": "...", "credential": "..."}]}   # the gateway's [[webrtc.ice_server]]
     {"type": "softphone.offer", "id": 1, "sdp": "v=0..."}
         -> {"type": "softphone.answer", "id": 1, "sdp": "...", "call": 17, "law": "ulaw"}
     {"type": "softphone.candidate", "id": 2, "candidate": "candidate:...", "mid": "0"}
@@ -76,6 +79,11 @@ class SoftphoneRelay:
 
     async def _handle(self, user: str, send: Send, op: str, message: dict[str, Any]
                       ) -> dict[str, Any]:
+        if op == "config":
+            # The page's STUN/TURN servers come from the gateway's configuration, the one
+            # place a site sets them (the page's CSP allows no inline script to set them).
+            reply = await self._gateway(user, "ice")
+            return {"type": "softphone.config", "ice_servers": list(reply["ice_servers"])}
         if op == "offer":
             sdp = message.get("sdp")
             if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
@@ -112,8 +120,8 @@ class SoftphoneRelay:
                 raise ValueError("softphone.test: seconds is a number")
             return {"type": "softphone.test",
                     **await self._gateway(user, "test", seconds=float(seconds))}
-        raise ValueError(f"unknown softphone message {op!r} (offer, candidate, hangup, "
-                         "status, test)")
+        raise ValueError(f"unknown softphone message {op!r} (config, offer, candidate, "
+                         "hangup, status, test)")
 
     async def _gateway(self, user: str, op: str, **params: Any) -> dict[str, Any]:
         """``webrtc.<op>`` on ``user``'s browser position, on its gateway's worker."""

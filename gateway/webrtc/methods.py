@@ -1,6 +1,6 @@
 """The gateway's softphone methods (docs/gateway.md, docs/softphone.md): ``webrtc.open``,
-``webrtc.offer``, ``webrtc.candidate``, ``webrtc.close``, ``webrtc.status`` and
-``webrtc.test``.
+``webrtc.offer``, ``webrtc.candidate``, ``webrtc.close``, ``webrtc.status``,
+``webrtc.test`` and ``webrtc.ice``.
 
 The signalling is offer/answer with complete ICE gathering (the page waits for its
 candidates, so does the gateway): one request, one reply, no trickle needed on a LAN;
@@ -80,6 +80,13 @@ def register_webrtc_methods(service: GatewayService,
         and the recording's level follow in ``webrtc.status`` (``test``) and as
         ``webrtc.test`` events."""
         return await run(lambda: softphone.test(call, seconds))
+
+    @r.method("webrtc.ice", role="control", params=call_param)
+    async def webrtc_ice(session: Any, call: int) -> dict[str, Any]:
+        """The STUN/TURN servers (``urls``, ``username``, ``credential``) the position's
+        page should use: ``[[webrtc.ice_server]]``, none by default. Control, not monitor:
+        the TURN credential is in it."""
+        return await run(lambda: softphone.ice(call))
 
     @r.method("webrtc.status", role="monitor", params=call_param)
     async def webrtc_status(session: Any, call: int) -> dict[str, Any]:

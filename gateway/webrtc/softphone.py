@@ -142,6 +142,14 @@ class Softphone:
         position.test = test
         return {"call": call, **test.result()}
 
+    def ice(self, call: int) -> dict[str, Any]:
+        """The STUN/TURN servers the page of position ``call`` should give its peer
+        connection (``[[webrtc.ice_server]]``, the ones the gateway's own side uses; none
+        by default: host candidates on the site's LAN). The page cannot be configured any
+        other way: its CSP allows no inline script."""
+        self.position(call)
+        return {"call": call, "ice_servers": [dict(s) for s in self.settings.ice_servers]}
+
     def position(self, call: int) -> Position:
         position = self.positions.by_call(call)
         if position is None:

@@ -15,8 +15,10 @@
 // when the audio is wanted: softphone.offer and its answer, as docs/dialer-service.md
 // says; the desk's events come from desk.js (`trunkline:event` on document). The panel
 // shows only while the agent is at a browser position. The page waits for its ICE candidates
-// before it offers (one message, no trickle: the site's LAN, no STUN/TURN unless
-// window.trunklineSoftphoneOptions.iceServers lists some). A reloaded page finds the
+// before it offers (one message, no trickle). Its STUN/TURN servers are the gateway's
+// [[webrtc.ice_server]], asked first (softphone.config): none by default, the site's LAN
+// (host candidates); a site's TURN is configured on the gateway alone, since the page's
+// CSP lets no inline script set options. A reloaded page finds the
 // agent at a browser position in the desk snapshot and connects again: the same call,
 // the same customer. Another tab taking the audio is said here (softphone.replaced).
 //
@@ -29,7 +31,6 @@ import { I18n } from "./i18n.js";
 import { STRINGS } from "./strings.js";
 
 const OPTIONS = Object.assign({
-  iceServers: [],               // the site's TURN, if it needs one: [{urls, username, credential}]
   processing: { echoCancellation: true, noiseSuppression: false, autoGainControl: false },
   retryMs: 500,                 // asking again while the position is being opened
   retryFor: 60000,
@@ -73,6 +74,7 @@ class Softphone {
     this.farAnalyser = null;
     this.panel = null;
     this.test = null;            // the last test call's status (redrawn on a switch)
+    this.iceServers = [];        // the gateway's STUN/TURN servers, as last given (tests read it)
     // The page's own socket carries the desk's events (desk.js re-dispatches them on
     // `document`); this one, opened when the audio is wanted, carries the signalling.
     this.socket = new EventSocket("/api/ws", { onEvent: (e) => this.onSignal(e) });
@@ -151,7 +153,12 @@ class Softphone {
     if (this.state === "starting" || this.state === "connecting" || this.state === "connected") return;
     this.setState("starting");
     await this.ensureMic();
-    const pc = this.pc = new RTCPeerConnection({ iceServers: OPTIONS.iceServers });
+    // The gateway's STUN/TURN servers (none: host candidates), asked again at each start:
+    // the position's gateway may have changed with a new login.
+    const config = await this.retrying(() => this.request({ type: "softphone.config" }));
+    if (!this.wanted) { this.setState("idle"); return; }   // logged out meanwhile
+    this.iceServers = config.ice_servers || [];
+    const pc = this.pc = new RTCPeerConnection({ iceServers: this.iceServers });
     const track = this.mic.getAudioTracks()[0];
     track.enabled = !this.muted;
     const transceiver = pc.addTransceiver(track, { direction: "sendrecv", streams: [this.mic] });
@@ -163,14 +170,19 @@ class Softphone {
     await pc.setLocalDescription(await pc.createOffer());
     await this.gathered(pc);
     this.setState("connecting");
+    const answer = await this.retrying(() => this.pc === pc
+      ? this.request({ type: "softphone.offer", sdp: pc.localDescription.sdp }) : null);
+    if (!answer || this.pc !== pc) return;   // stopped or replaced meanwhile
+    this.call = answer.call;
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  }
+
+  // ask() again while the service says to (the position is being opened), up to retryFor.
+  async retrying(ask) {
     const started = Date.now();
     for (;;) {
-      if (this.pc !== pc) return;   // stopped or replaced meanwhile
       try {
-        const answer = await this.request({ type: "softphone.offer", sdp: pc.localDescription.sdp });
-        this.call = answer.call;
-        await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-        return;
+        return await ask();
       } catch (err) {
         if (!err.retry || Date.now() - started > OPTIONS.retryFor) { this.fail(err); throw err; }
         await new Promise((r) => setTimeout(r, OPTIONS.retryMs));
