@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from trunkline.dialer.reporting import charts, svg
+from trunkline.dialer.reporting.daily_words import words
 from trunkline.dialer.store import Store
 
 STYLE = """
@@ -60,15 +61,17 @@ def _num(v: Any) -> str:
     return "–" if v is None else escape(str(v))
 
 
-def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
-    """An HTML table of ``rows``; ``cols`` are (key, heading, kind: text/pct/num)."""
+def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]], w: dict[str, str]
+           ) -> str:
+    """An HTML table of ``rows``; ``cols`` are (key, kind: text/pct/num), headed by the
+    words ``c.<key>`` of ``w``."""
     if not rows:
-        return "<p class=meta>No data.</p>"
-    head = "".join(f"<th>{escape(h)}</th>" for _, h, _ in cols)
+        return f"<p class=meta>{escape(w['no_data'])}</p>"
+    head = "".join(f"<th>{escape(w['c.' + key])}</th>" for key, _ in cols)
     body = []
     for r in rows:
         cells = []
-        for key, _, kind in cols:
+        for key, kind in cols:
             v = r.get(key)
             text = _pct(v) if kind == "pct" else _num(v)
             cells.append(f"<td class=t>{text}</td>" if kind == "text" else f"<td>{text}</td>")
@@ -77,8 +80,10 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
 
 
 def render(store: Store, day: date, *, campaign: str | None = None,
-           time_zone: str = "Asia/Shanghai", now: float) -> str:
-    """The daily report's HTML for local ``day`` in ``time_zone``."""
+           time_zone: str = "Asia/Shanghai", now: float, lang: str = "en") -> str:
+    """The daily report's HTML for local ``day`` in ``time_zone``, in ``lang`` (``en``
+    or ``zh-CN``: :mod:`.daily_words`; names and codes from the data stay as they are)."""
+    w = words(lang)
     since, until = day_bounds(day, time_zone)
     as_of = min(now, until)
     common: dict[str, Any] = {"campaign": campaign, "since": since, "until": until,
@@ -96,23 +101,24 @@ def render(store: Store, day: date, *, campaign: str | None = None,
     dispositions = charts.rows(store, "disposition", **common)
 
     made = datetime.fromtimestamp(now, ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
-    parts = [f"<h1>Daily report {escape(day.isoformat())}"
-             f"{' – ' + escape(campaign) if campaign else ''}</h1>",
-             f"<p class=meta>Local day in {escape(time_zone)}; made "
-             f"{escape(made)}"
-             f". Campaigns: {escape(', '.join(r['campaign'] for r in totals) or 'none')}.</p>"]
+    title = w["title"].format(day=day.isoformat())
+    parts = [f"<h1>{escape(title)}{' – ' + escape(campaign) if campaign else ''}</h1>",
+             "<p class=meta>" + escape(w["meta"].format(
+                 zone=time_zone, made=made,
+                 campaigns=', '.join(r['campaign'] for r in totals) or w["none"])) + "</p>"]
     # tiles
     dials = sum(r["dials"] for r in totals)
     connects = sum(r["connects"] for r in totals)
     answers = sum(r["answers"] for r in totals)
     abandoned = sum(r["abandoned"] for r in totals)
-    tiles = [("dials", str(dials), ""), ("connects", str(connects), ""),
-             ("connect rate", _pct(connects / dials if dials else None), ""),
-             ("abandoned", str(abandoned), ""),
-             ("abandon rate (day)", _pct(abandoned / answers if answers else None), "")]
+    tiles = [(w["tile.dials"], str(dials), ""), (w["tile.connects"], str(connects), ""),
+             (w["tile.connect_rate"], _pct(connects / dials if dials else None), ""),
+             (w["tile.abandoned"], str(abandoned), ""),
+             (w["tile.abandon_rate"], _pct(abandoned / answers if answers else None), "")]
     for a in abandon:
-        tiles.append((f"{a['campaign']}: window rate (cap {_pct(a['cap'])}, target "
-                      f"{_pct(a['target'])})", _pct(a["window_abandon_rate"]), a["level"]))
+        tiles.append((w["tile.window"].format(campaign=a["campaign"], cap=_pct(a["cap"]),
+                                              target=_pct(a["target"])),
+                      _pct(a["window_abandon_rate"]), a["level"]))
     parts.append("<div class=\"section tiles\">" + "".join(
         f"<div class=\"tile {escape(level)}\"><b>{escape(value)}</b><span>{escape(name)}"
         f"</span></div>" for name, value, level in tiles) + "</div>")
@@ -124,20 +130,20 @@ def render(store: Store, day: date, *, campaign: str | None = None,
         for key in h:
             h[key] += r[key]
     labels = [f"{h:02d}" for h in sorted(by_hour)]
-    parts.append("<div class=section><h2>Calls by hour</h2>" + svg.bars(
-        "Connects and abandons by hour", labels,
-        [("connects", [by_hour[h]["connects"] for h in sorted(by_hour)]),
-         ("abandoned", [by_hour[h]["abandoned"] for h in sorted(by_hour)])]) + "</div>")
+    parts.append(f"<div class=section><h2>{escape(w['h.hours'])}</h2>" + svg.bars(
+        w["chart.hours"], labels,
+        [(w["s.connects"], [by_hour[h]["connects"] for h in sorted(by_hour)]),
+         (w["s.abandoned"], [by_hour[h]["abandoned"] for h in sorted(by_hour)])]) + "</div>")
     caps = [c for c in (a["cap"] for a in abandon) if c is not None]
     targets = [a["target"] for a in abandon]
     refs: list[tuple[str, float]] = []
     if caps:
-        refs.append(("cap", min(caps)))
+        refs.append((w["s.cap"], min(caps)))
     if targets:
-        refs.append(("target", min(targets)))
-    parts.append("<div class=section><h2>Abandon rate by hour</h2>" + svg.lines(
-        "Abandon rate by hour against the cap", labels,
-        [("abandon rate", [by_hour[h]["abandoned"] / by_hour[h]["answers"]
+        refs.append((w["s.target"], min(targets)))
+    parts.append(f"<div class=section><h2>{escape(w['h.abandon'])}</h2>" + svg.lines(
+        w["chart.abandon"], labels,
+        [(w["s.abandon_rate"], [by_hour[h]["abandoned"] / by_hour[h]["answers"]
                            if by_hour[h]["answers"] else None for h in sorted(by_hour)])],
         percent=True, references=refs) + "</div>")
     # outcomes
@@ -145,8 +151,8 @@ def render(store: Store, day: date, *, campaign: str | None = None,
     for r in outcomes:
         out_by[r["outcome"]] = out_by.get(r["outcome"], 0) + r["count"]
     names = sorted(out_by, key=lambda k: -out_by[k])
-    parts.append("<div class=section><h2>Outcomes</h2>" + svg.bars(
-        "Dials by outcome", names, [("dials", [out_by[k] for k in names])]) + "</div>")
+    parts.append(f"<div class=section><h2>{escape(w['h.outcomes'])}</h2>" + svg.bars(
+        w["chart.outcomes"], names, [(w["s.dials"], [out_by[k] for k in names])]) + "</div>")
     # penetration
     if penetration:
         pen_labels = sorted({r["hour"] for r in penetration})
@@ -159,41 +165,36 @@ def render(store: Store, day: date, *, campaign: str | None = None,
                 last = mine.get(label, last)
                 values.append(last)
             series.append((name, values))
-        parts.append("<div class=section><h2>List penetration</h2>" + svg.lines(
-            "List penetration over the day", [label[11:13] for label in pen_labels], series,
+        parts.append(f"<div class=section><h2>{escape(w['h.penetration'])}</h2>" + svg.lines(
+            w["chart.penetration"], [label[11:13] for label in pen_labels], series,
             percent=True) + "</div>")
     # agents
     if breakdown:
-        parts.append("<div class=section><h2>Where agents' time went</h2>" + svg.stacked(
-            "Talk, wrap-up, pause and waiting per agent", [r["agent"] for r in breakdown],
-            [(k, [r[f"{k}_share"] or 0.0 for r in breakdown])
+        parts.append(f"<div class=section><h2>{escape(w['h.breakdown'])}</h2>" + svg.stacked(
+            w["chart.breakdown"], [r["agent"] for r in breakdown],
+            [(w[f"s.{k}"], [r[f"{k}_share"] or 0.0 for r in breakdown])
              for k in ("talk", "wrap", "pause", "waiting")]) + "</div>")
-    parts.append("<div class=section><h2>Agents</h2>" + _table(agents, [
-        ("agent", "agent", "text"), ("campaign", "campaign", "text"),
-        ("connects", "connects", "num"), ("avg_talk", "avg talk s", "num"),
-        ("avg_wrap", "avg wrap s", "num"), ("logged_in_h", "logged in h", "num"),
-        ("paused_h", "paused h", "num"), ("occupancy", "occupancy", "pct")]) + "</div>")
-    parts.append("<div class=section><h2>Campaigns</h2>" + _table(totals, [
-        ("campaign", "campaign", "text"), ("dials", "dials", "num"),
-        ("connects", "connects", "num"), ("connect_rate", "connect rate", "pct"),
-        ("abandoned", "abandoned", "num"), ("abandon_rate", "abandon rate", "pct"),
-        ("window_abandon_rate", "window rate", "pct"), ("penetration", "penetration", "pct"),
-        ("occupancy", "occupancy", "pct")]) + "</div>")
-    parts.append("<div class=section><h2>Best hours to call</h2>" + _table(
-        [r for r in best if r["rank"] <= 5], [
-            ("campaign", "campaign", "text"), ("rank", "rank", "num"),
-            ("hour", "hour", "num"), ("dials", "dials", "num"),
-            ("connects", "connects", "num"), ("connect_rate", "connect rate", "pct")])
-        + "</div>")
-    parts.append("<div class=section><h2>Dispositions</h2>" + _table(dispositions, [
-        ("campaign", "campaign", "text"), ("code", "code", "text"),
-        ("count", "count", "num"), ("automatic", "automatic", "num"),
-        ("agents", "agents", "num")]) + "</div>")
-    parts.append("<div class=section><h2>Quality review (质检)</h2>" + _table(qa, [
-        ("campaign", "campaign", "text"), ("agent", "agent", "text"),
-        ("reviews", "reviews", "num"), ("avg_score", "average", "num"),
-        ("min_score", "lowest", "num"), ("pass_rate", "pass rate", "pct")]) + "</div>")
-    title = f"Daily report {day.isoformat()}"
-    return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+    def table(heading: str, rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> None:
+        parts.append(f"<div class=section><h2>{escape(w[heading])}</h2>"
+                     + _table(rows, cols, w) + "</div>")
+
+    table("h.agents", agents, [
+        ("agent", "text"), ("campaign", "text"), ("connects", "num"), ("avg_talk", "num"),
+        ("avg_wrap", "num"), ("logged_in_h", "num"), ("paused_h", "num"),
+        ("occupancy", "pct")])
+    table("h.campaigns", totals, [
+        ("campaign", "text"), ("dials", "num"), ("connects", "num"),
+        ("connect_rate", "pct"), ("abandoned", "num"), ("abandon_rate", "pct"),
+        ("window_abandon_rate", "pct"), ("penetration", "pct"), ("occupancy", "pct")])
+    table("h.best", [r for r in best if r["rank"] <= 5], [
+        ("campaign", "text"), ("rank", "num"), ("hour", "num"), ("dials", "num"),
+        ("connects", "num"), ("connect_rate", "pct")])
+    table("h.dispositions", dispositions, [
+        ("campaign", "text"), ("code", "text"), ("count", "num"), ("automatic", "num"),
+        ("agents", "num")])
+    table("h.qa", qa, [
+        ("campaign", "text"), ("agent", "text"), ("reviews", "num"), ("avg_score", "num"),
+        ("min_score", "num"), ("pass_rate", "pct")])
+    return (f"<!DOCTYPE html><html lang={escape(lang)}><head><meta charset=utf-8>"
             f"<meta name=viewport content=\"width=device-width\"><title>{escape(title)}"
             f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")

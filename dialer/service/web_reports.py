@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.reporting import charts, daily, export
+from trunkline.dialer.reporting.daily_words import pick_language
 from trunkline.dialer.service.web_auth import ApiError, SupervisorSession, context
 from trunkline.dialer.service.web_routes import errors
 
@@ -94,7 +95,9 @@ def _rows(ctx: Any, kind: str, **kw: Any) -> list[dict[str, Any]]:
                          "`format=html` (default): a page with inline SVG and print CSS, "
                          "nothing loaded from elsewhere, served with a CSP that allows no "
                          "script; `format=xlsx`: every table of the day as a sheet. "
-                         + _SUP,
+                         "`lang` (`en` or `zh-CN`; the console passes its page's): the "
+                         "page's language, else the browser's Accept-Language (any `zh` "
+                         "reads zh-CN), else English. " + _SUP,
              responses={200: {"content": {"text/html": {}, _FILES["xlsx"]: {}},
                               "description": "the page or the workbook"},
                         **errors(401, 403, 404, 422)})
@@ -103,7 +106,10 @@ async def daily_report(request: Request, session: SupervisorSession,
                            alias="date", description="YYYY-MM-DD, local")] = None,
                        campaign: str | None = Query(None, max_length=200),
                        time_zone: str = Query("Asia/Shanghai", max_length=64),
-                       format: Literal["html", "xlsx"] = Query("html")) -> Response:
+                       format: Literal["html", "xlsx"] = Query("html"),
+                       lang: Literal["en", "zh-CN"] | None = Query(
+                           None, description="the page's language (default: the "
+                                             "browser's Accept-Language)")) -> Response:
     ctx = context(request)
     tz = _zone(time_zone)
     now = ctx.clock()
@@ -123,8 +129,9 @@ async def daily_report(request: Request, session: SupervisorSession,
                 time_zone=tz, now=min(now, until)) for kind in charts.KINDS})
 
         return _file(await asyncio.to_thread(book), "xlsx", name)
+    language = pick_language(lang, request.headers.get("accept-language"))
     page = await asyncio.to_thread(daily.render, ctx.store, day, campaign=campaign,
-                                   time_zone=tz, now=now)
+                                   time_zone=tz, now=now, lang=language)
     return HTMLResponse(page, headers={
         "Content-Security-Policy": daily.CSP, "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"})

@@ -107,7 +107,8 @@ export class Reports {
 
   links() {
     const day = this.$("report-date").value || todayIn(this.zone);
-    const q = new URLSearchParams({ date: day, time_zone: this.zone });
+    // lang: the printable report in the page's language (the workbook ignores it)
+    const q = new URLSearchParams({ date: day, time_zone: this.zone, lang: this.i18n.lang });
     if (this.$("report-campaign").value) q.set("campaign", this.$("report-campaign").value);
     this.$("report-daily").href = `/api/reports/daily?${q}`;
     q.set("format", "xlsx");
