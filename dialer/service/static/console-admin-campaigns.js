@@ -83,7 +83,7 @@ export class CampaignsSection {
     const pick = select([["", t("adm.camp.choose")], ...this.names.map((n) => [n, n])], this.name || "",
                         { "data-testid": "adm-campaign-pick" });
     pick.addEventListener("change", () => this.open(pick.value || null));
-    const head = el("div", { cls: "row" }, field(this.i18n, "adm.camp.pick", pick),
+    const head = el("div", { cls: "row adm-head" }, field(this.i18n, "adm.camp.pick", pick),
       button(this.i18n, "adm.camp.new", "adm-campaign-new", () => { this.name = null; this.open(null); }));
     if (!this.loaded) {
       this.root.replaceChildren(head, el("p", { cls: "muted", text: t("adm.camp.hint"), ct: "adm.camp.hint" }));
@@ -151,7 +151,7 @@ export class CampaignsSection {
       const label = input(d.label || "");
       const hotkey = input(d.hotkey || "", { size: "2" });
       const callback = select([["none", "none"], ["optional", "optional"], ["required", "required"]], d.callback || "none");
-      const fields = el("textarea", { attrs: { rows: "2", spellcheck: "false", "data-testid": "adm-disp-fields" } });
+      const fields = el("textarea", { attrs: { rows: "3", spellcheck: "false", "data-testid": "adm-disp-fields" } });
       fields.value = JSON.stringify(d.fields || d.field || []);
       const row = { orig: d, code, label, hotkey, callback, fields };
       const tr = el("tr", {}, ...[code, label, hotkey, callback, fields].map((c) => el("td", {}, c)),

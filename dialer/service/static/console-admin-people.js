@@ -119,7 +119,7 @@ export class UsersSection {
       const newRole = select(roles, u.role, { "data-testid": "adm-user-new-role" });
       newRole.disabled = own;
       newRole.addEventListener("change", () => this.change(
-        () => this.api.post(path(u, "role"), { role: newRole.value }), t("adm.user.role_set", { name: u.name, role: newRole.value })));
+        () => this.api.post(path(u, "role"), { role: newRole.value }), t("adm.user.role_set", { name: u.name, role: t(`adm.role.${newRole.value}`) })));
       const pw = input("", { type: "password", autocomplete: "new-password", size: "12", "data-testid": "adm-user-new-password",
                              placeholder: t("adm.user.new_password") });
       const actions = el("div", { cls: "actions" }, pw,
