@@ -431,6 +431,7 @@ class Softphone {
       if (attr) node.setAttribute(attr, i18n.t(key)); else node.textContent = i18n.t(key);
     };
     set("title", "sp.title");
+    host.querySelector("[data-role=title]").append(" ");   // before the state
     set("mic-level", "sp.mic_level", "title");
     set("far-level", "sp.far_level", "title");
     set("take", "sp.take_back");
