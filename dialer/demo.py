@@ -6,7 +6,8 @@ telephone network, the web API and the agent's desktop at ``/``) over a campaign
 (SQLite) with a collections campaign in the ``cn`` regime (predictive, the team's own 3 %
 abandon target per calendar day), its dispositions (promise to pay with amount and date,
 refusal, callback, wrong party) and script, and a 2,000-contact Chinese sample list
-imported through the CSV importer. It prints the desktop's URL and the logins (an admin,
+imported through the CSV importer. It prints the desktop's URL, the supervisor console's
+(``/console``, where the supervisor login lands) and the logins (an admin,
 a supervisor, ten simulated agents and one for a person), starts the campaign as the
 supervisor, and ten simulated agents work it **through the same HTTP API and WebSocket
 as the desktop** (:mod:`trunkline.dialer.floor.web_agents`): they log in with their
@@ -359,7 +360,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Start the dialer service on the emulated card with a collections campaign "
             "(cn regime, predictive, 3 %% abandon target, dispositions with fields) and a "
-            "2,000-contact Chinese sample list; print the agent desktop's URL and the "
+            "2,000-contact Chinese sample list; print the agent desktop's URL, the "
+            "supervisor console's (/console, for the supervisor login) and the "
             "logins; 10 simulated agents work the campaign through the same HTTP API and "
             "WebSocket as the desktop (talk, hang up, dispositions, breaks), and a person "
             "logs in beside them as one more agent. Runs until Ctrl-C (or --for), then "
