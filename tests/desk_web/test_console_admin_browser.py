@@ -1,8 +1,10 @@
 """The console's Admin tab (issue 18 item 5) in a real browser (headless Chromium)
 against ``trunkline dialer serve --virtual``: an admin creates a campaign (a bad value
-is refused first, the API's words shown beside that field, nothing saved), uploads a
+is refused first, the API's words shown beside that field, nothing saved) and gives it
+a script (its preview filled) and a disposition with a field, uploads a
 CSV list with one bad row and sees that row's line and reason with the counts, adds a
-DNC number, adds a pause code, adds a user (a weak password refused first); each change
+DNC number, adds a pause code, adds a user (a weak password refused first) and changes
+its role; each change
 is then read back from the API, so the page really stored it. A supervisor does not
 see the tab (and the API refuses its changes)."""
 
@@ -93,13 +95,34 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         assert stored["strategy"]["max_attempts"] == 4
         assert stored["campaign"]["mode"] == "progressive"
 
+        # Its desk: the script (its preview filled), and a disposition with a field.
+        page.fill("[data-testid=adm-script]", "您好 {{name}}, {{debt}}")
+        page.fill("[data-testid=adm-sample-name]", "张三")
+        assert page.inner_text("[data-testid=adm-script-preview]") == "您好 张三, ‹debt›"
+        page.click("[data-testid=adm-disp-add]")
+        page.locator("[data-testid=adm-disp-code]").last.fill("promise")
+        page.locator("[data-testid=adm-field-add]").last.click()
+        page.locator("[data-testid=adm-field-name]").last.fill("amount")
+        page.locator("[data-testid=adm-field-kind]").last.select_option("money")
+        page.locator("[data-testid=adm-field-required]").last.check()
+        page.click("[data-testid=adm-campaign-save]")
+        page.wait_for_selector("[data-testid=adm-dispositions] tr[data-disposition=promise]")
+        desk = api.get("/api/admin/campaigns/sales").json()["desk"]
+        assert desk["script"] == "您好 {{name}}, {{debt}}"
+        promise = {d["code"]: d for d in desk["disposition"]}["promise"]
+        assert [(f["name"], f["kind"], f["required"]) for f in promise["fields"]] == \
+            [("amount", "money", True)]
+
         # A list with a bad row: the counts, and that row's line, reason and cells.
         page.click("[data-testid=adm-section-lists]")
+        page.wait_for_selector("[data-testid=admin][data-section=lists] [data-testid=adm-lists]")
         page.select_option("[data-testid=adm-list-campaign]", "sales")
         page.set_input_files("[data-testid=adm-list-file]", files=[
             {"name": "june.csv", "mimeType": "text/csv", "buffer": CSV}])
         page.click("[data-testid=adm-list-upload]")
-        page.wait_for_selector("[data-testid=adm-list-row-errors]")
+        page.wait_for_selector("[data-testid=adm-list-row-errors], "
+                               "[data-testid=adm-list-error]:not(:empty)")
+        assert page.inner_text("[data-testid=adm-list-error]") == ""
         counts = page.inner_text("[data-testid=adm-list-counts]")
         assert "3 rows" in counts and "2 added" in counts and "1 refused" in counts, counts
         cells = page.locator("[data-testid=adm-list-row-errors] tbody tr").first \
@@ -144,6 +167,12 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         page.click("[data-testid=adm-user-add]")
         page.wait_for_selector("[data-testid=adm-users] tr[data-user=zhao]")
         assert {u["name"]: u["role"] for u in api.get("/api/users").json()}["zhao"] == "agent"
+        page.locator("tr[data-user=zhao] [data-testid=adm-user-new-role]").select_option(
+            "supervisor")
+        page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
+                               ".textContent.includes('zhao is now supervisor')")
+        assert {u["name"]: u["role"] for u in api.get("/api/users").json()}["zhao"] == \
+            "supervisor"
 
         assert page.errors == []
 

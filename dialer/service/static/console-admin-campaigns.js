@@ -6,6 +6,7 @@
 // field its message names and nothing is saved; what is not on the form (other desk
 // keys, a disposition's SMS) is sent back as it was loaded, so nothing stored is lost.
 import { button, clearErrors, el, field, input, select, showFieldError } from "./console-admin-kit.js";
+import { fieldsEditor } from "./console-admin-fields.js";
 
 const MODES = ["predictive", "precise", "power", "progressive", "preview", "manual", "vicidial"];
 /** A new campaign's starting point: the keys a floor manager sets first. */
@@ -151,10 +152,10 @@ export class CampaignsSection {
       const label = input(d.label || "");
       const hotkey = input(d.hotkey || "", { size: "2" });
       const callback = select([["none", "none"], ["optional", "optional"], ["required", "required"]], d.callback || "none");
-      const fields = el("textarea", { attrs: { rows: "3", spellcheck: "false", "data-testid": "adm-disp-fields" } });
-      fields.value = JSON.stringify(d.fields || d.field || []);
+      const fields = fieldsEditor(this.i18n, d.fields || d.field || []);
       const row = { orig: d, code, label, hotkey, callback, fields };
-      const tr = el("tr", {}, ...[code, label, hotkey, callback, fields].map((c) => el("td", {}, c)),
+      const tr = el("tr", { attrs: { "data-disposition": d.code || "" } },
+        ...[code, label, hotkey, callback, fields.node].map((c) => el("td", {}, c)),
         el("td", {}, button(this.i18n, "adm.remove", "adm-disp-remove", () => {
           this.desk.rows = this.desk.rows.filter((r) => r !== row);
           tr.remove();
@@ -212,9 +213,7 @@ export class CampaignsSection {
         const d = { ...r.orig, code: r.code.value.trim(), label: r.label.value.trim(),
                     hotkey: r.hotkey.value.trim(), callback: r.callback.value };
         delete d.field;
-        try { d.fields = JSON.parse(r.fields.value || "[]"); } catch (err) {
-          throw Object.assign(new Error(`[desk] disposition ${d.code}: fields: ${err.message}`), { local: true });
-        }
+        d.fields = r.fields.read();
         return d;
       });
       out.desk = desk;

@@ -42,9 +42,10 @@ export class ListsSection {
     this.render();
   }
 
-  render() {
+  /** The upload form, built once: reloading the lists never drops a chosen file. */
+  build() {
     const t = (k, p) => this.i18n.t(k, p);
-    const pick = select(this.names.map((n) => [n, n]), this.campaign || "", { "data-testid": "adm-list-campaign" });
+    const pick = select([], "", { "data-testid": "adm-list-campaign" });
     pick.addEventListener("change", () => { this.campaign = pick.value; this.report = null; this.shown = null; this.load(); });
     const file = el("input", { attrs: { type: "file", accept: ".csv,.txt,.xlsx", "data-testid": "adm-list-file" } });
     const name = input("", { "data-testid": "adm-list-name" });
@@ -63,6 +64,8 @@ export class ListsSection {
         this.report = await uploadFile(this.api, `/api/admin/campaigns/${encodeURIComponent(this.campaign)}/lists?${q}`, f);
         this.toast(t("adm.list.done", this.report));
         this.shown = null;
+        file.value = "";
+        name.value = "";
         await this.load();
       } catch (err) {
         error.textContent = err.message;
@@ -70,11 +73,21 @@ export class ListsSection {
         send.disabled = false;
       }
     });
-    const parts = [
+    this.pick = pick;
+    this.results = el("div");
+    this.root.replaceChildren(
       el("div", { cls: "row" }, field(this.i18n, "adm.list.campaign", pick), field(this.i18n, "adm.list.file", file),
         field(this.i18n, "adm.list.name", name), field(this.i18n, "adm.list.column", column),
         field(this.i18n, "adm.list.country", country), send),
-      el("p", { cls: "muted", text: t("adm.list.hint"), ct: "adm.list.hint" }), error];
+      el("p", { cls: "muted", text: t("adm.list.hint"), ct: "adm.list.hint" }), error, this.results);
+  }
+
+  render() {
+    const t = (k, p) => this.i18n.t(k, p);
+    if (!this.results) this.build();
+    this.pick.replaceChildren(...this.names.map((n) => el("option", { text: n, attrs: { value: n } })));
+    this.pick.value = this.campaign || "";
+    const parts = [];
     if (this.report) parts.push(this.reportView(this.report));
     parts.push(el("h4", { text: t("adm.list.stored"), ct: "adm.list.stored" }),
       table(this.i18n, ["adm.list.col.name", "adm.list.col.when", "adm.list.col.rows", "adm.list.col.ok",
@@ -87,7 +100,7 @@ export class ListsSection {
         table(this.i18n, ["adm.list.col.line", "adm.list.col.reason", "adm.list.col.raw"],
               this.shown.rows.map((r) => [r.line, r.reason, r.raw]), "adm-list-stored-errors"));
     }
-    this.root.replaceChildren(...parts);
+    this.results.replaceChildren(...parts);
   }
 
   reportView(r) {
