@@ -364,10 +364,12 @@ def _echoes(report: str) -> list[float]:
 def test_fxotune_tunes_the_simulated_fxo_ports(tmp_path: Path):
     (tmp_path / "quiet.toml").write_text(QUIET_PLAN)
     (tmp_path / "system.toml").write_text(HYBRID_SYSTEM)
-    # --speed 25: fxotune sleeps 5 s at each line reset and sends 72 half-second tests
-    # per port; the simulated kernel and fxotune's clock run 25 times faster.
+    # --speed 12: fxotune sleeps 5 s at each line reset and sends 72 half-second tests
+    # per port; the simulated kernel and fxotune's clock run 12 times faster. (Not more:
+    # trunkline's own measurement must finish within the exchange's 30 s of quiet after
+    # the digit, 2.5 s of wall clock here, however loaded the machine.)
     # Our own measurement before and after, fxotune in between (same kernel).
-    command = [sys.executable, "-m", "trunkline", "dahdi-sim", "--speed", "25", "--system",
+    command = [sys.executable, "-m", "trunkline", "dahdi-sim", "--speed", "12", "--system",
                "system.toml", "--", "sh", "-c",
                f"{TRUNKLINE} test echo --card dahdi; echo @@next@@; "
                f"{TRUNKLINE} test echo --card dahdi --via fxotune --config tuned.conf; "
@@ -381,11 +383,12 @@ def test_fxotune_tunes_the_simulated_fxo_ports(tmp_path: Path):
     # a poorly balanced hybrid, measured by us as fxotune measures it.
     assert _echo_levels(before) == ["WARN", "WARN"] and "verdict: WARN" in before
     assert all(-20 < e < -6 for e in _echoes(before)), before
-    # After tuning, the native measurement agrees with fxotune's: the same verdicts and
-    # the echo within a few dB of what fxotune measured for the setting it kept.
+    # After tuning, the native measurement agrees with fxotune's: the same verdicts, and
+    # both down at the line's noise floor (-72 dB of noise; either figure varies there by
+    # a few dB), some 60 dB below the untuned echo.
     assert _echo_levels(tuned) == _echo_levels(after) == ["PASS", "PASS"]
     for ours, theirs in zip(_echoes(after), _echoes(tuned), strict=True):
-        assert abs(ours - theirs) < 6 and ours < -60, (after, tuned)
+        assert ours < -65 and theirs < -65, (after, tuned)
     lines = out.stdout.splitlines()
     # The real fxotune found each line's balance among its 72 settings; the DAA's
     # registers (read back with WCTDM_GET_REGS) hold it.
