@@ -17,7 +17,12 @@ and work the same way, which :class:`GatewayRunner` does once:
   :meth:`GatewayRunner._on_timer`;
 - gateway errors are recorded (:attr:`GatewayRunner.gateway_errors`) and logged, and a
   live gateway is opened subscribed to the events the runner reads
-  (:meth:`GatewayRunner.live_gateway`).
+  (:meth:`GatewayRunner.live_gateway`);
+- **commits**: a step's store writes are deferred (:meth:`Store.deferred_commits
+  <trunkline.dialer.store.database.Database.deferred_commits>`) and committed together
+  before the runner's next gateway request (:class:`CommitsFirst` wraps the port), before
+  it publishes an event, and at the end of the step: durable before acted on, as
+  before, with one disk wait where a step made a dozen (issue 17 item 7).
 
 Time is the gateway's (:meth:`GatewayPort.now`): epoch seconds, virtual in process.
 """
@@ -28,7 +33,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import structlog
 
@@ -38,9 +43,33 @@ from trunkline.dialer.runner.gateway import GatewayPort, LiveGateway
 from trunkline.dialer.runner.settling import settle_open_attempts
 from trunkline.dialer.runner.summary import Summary
 from trunkline.dialer.store import Store
-from trunkline.gateway.rpc.errors import RpcError
+from trunkline.gateway.rpc.errors import CallTimeout, RpcError
 
 S = TypeVar("S", bound=Summary)
+
+
+class CommitsFirst:
+    """A gateway port whose every request first commits the store's deferred writes
+    (``flush``): nothing reaches the gateway that the store has not made durable. The
+    clock (``now``) and plain attributes pass through untouched."""
+
+    def __init__(self, port: GatewayPort, flush: Callable[[], None]) -> None:
+        object.__setattr__(self, "_port", port)
+        object.__setattr__(self, "_flush", flush)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._port, name)
+        if name == "now" or not callable(value):
+            return value
+        flush = self._flush
+
+        def request(*args: Any, **kwargs: Any) -> Any:
+            flush()
+            return value(*args, **kwargs)
+        return request
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._port, name, value)
 
 
 class GatewayRunner(Generic[S]):
@@ -61,7 +90,7 @@ class GatewayRunner(Generic[S]):
                  progress: Callable[[str], None] | None = None,
                  progress_every: float = 60.0) -> None:
         self.store = store
-        self.gateway = gateway
+        self.gateway: GatewayPort = cast(GatewayPort, CommitsFirst(gateway, store.flush))
         self.home_country = home_country
         self.progress = progress
         self.progress_every = progress_every
@@ -133,17 +162,18 @@ class GatewayRunner(Generic[S]):
     def step(self, until: float = math.inf) -> float:
         """One turn: wait for gateway events (or the next deadline), handle them, run the
         due timers; returns the time."""
-        now = self.gateway.now()
-        self._before_wait(now)
-        deadline = min(until, now + 1.0, self._next_deadline(now))
-        if self._timers:
-            deadline = min(deadline, self._timers[0][0])
-        events = self.gateway.wait(deadline)
-        now = self.gateway.now()
-        for event in events:
-            self._on_event(event, now)
-        self._run_timers(now)
-        self._after_events(now)
+        with self.store.deferred_commits():   # committed before each request, and here
+            now = self.gateway.now()
+            self._before_wait(now)
+            deadline = min(until, now + 1.0, self._next_deadline(now))
+            if self._timers:
+                deadline = min(deadline, self._timers[0][0])
+            events = self.gateway.wait(deadline)   # the commands' writes committed first
+            now = self.gateway.now()
+            for event in events:
+                self._on_event(event, now)
+            self._run_timers(now)
+            self._after_events(now)
         if self.progress is not None and now >= self._next_progress:
             self._next_progress = now + self.progress_every
             self.progress(self.progress_line(now))
@@ -181,6 +211,8 @@ class GatewayRunner(Generic[S]):
         except RpcError as err:
             if err.name != "not_found":  # not_found: it ended meanwhile; hungup follows
                 self._gateway_error(f"cannot hang up call {call}: {err}")
+        except CallTimeout as err:  # a slow gateway: this hang-up failed, the shift goes on
+            self._gateway_error(f"cannot hang up call {call}: {err}")
 
     def _gateway_error(self, message: str) -> None:
         self.gateway_errors.append(message)

@@ -103,6 +103,7 @@ from trunkline.dialer.desk.outputs import (
     RecordDisposition,
     RingPosition,
     SaveCallback,
+    ScreenPop,
 )
 from trunkline.dialer.desk.sms import compose
 from trunkline.dialer.errors import DialerError, StoreError
@@ -328,6 +329,7 @@ class DeskRunner(CampaignRunner):
                 work.extend(self._op(item, now))
             else:
                 work.extend(self._engine(item, now))
+        self._start_recordings()   # after the screen pops
 
     def _engine(self, event: ev.Event, now: float) -> list[Any]:
         if isinstance(event, ev.WrapUpDone | ev.AgentLoggedOut):
@@ -389,6 +391,8 @@ class DeskRunner(CampaignRunner):
         return self.store.contact_card(claim.contact, attempt=claim.attempt)
 
     def _emit(self, event: DeskEvent) -> None:
+        if not isinstance(event, ScreenPop):
+            self.store.flush()   # a screen hears of a saved write once it is durable
         if self.sink is None:
             self.desk_events.append(event)
             return

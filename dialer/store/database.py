@@ -4,6 +4,17 @@
 on (contacts, claims, outcomes...): one SQLite connection in WAL mode with
 ``synchronous=FULL``, ``BEGIN IMMEDIATE`` transactions that nest, and the campaigns
 (names, ids, strategies, settings) every other table refers to.
+
+**Deferred commits** (:meth:`Database.deferred_commits`): a runner's step makes many
+small transactions (a claim, a dial marked, an answer, a bridge...), and each COMMIT
+waits for the disk (``synchronous=FULL``). The rule is that a change is durable before
+it is *acted on*, not the instant it is made: inside ``deferred_commits()`` each
+:meth:`Database.transaction` is a SAVEPOINT of one open transaction (it succeeds or
+rolls back alone, exactly as before), and that transaction commits at
+:meth:`Database.flush`, which the runner calls before every gateway request and every
+event it publishes, and at the end of the step. A crash before the flush loses writes
+nothing outside had seen yet: the store is as if the crash came before them (the state
+the crash guarantees already cover); one after it keeps them all.
 """
 
 from __future__ import annotations
@@ -59,6 +70,8 @@ class Database:
             self._conn.row_factory = sqlite3.Row
             self._lock = threading.RLock()
             self._depth = 0
+            self._deferring: int | None = None   # the thread whose commits are deferred
+            self._lost = False   # SQLite rolled the deferred transaction back itself
             if self.path != ":memory:":
                 mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if mode.lower() != "wal":
@@ -86,7 +99,9 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE ... COMMIT``; nested uses join the outer transaction."""
+        """One ``BEGIN IMMEDIATE ... COMMIT``; nested uses join the outer transaction.
+        Within :meth:`deferred_commits` (on its thread) a SAVEPOINT of the open
+        transaction instead, committed at the next :meth:`flush`."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -95,6 +110,11 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
+            if self._deferring == threading.get_ident():
+                with self._savepoint() as conn:
+                    yield conn
+                return
+            self.flush()   # another thread's deferred writes, if any, go first
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as err:
@@ -116,6 +136,85 @@ class Database:
                 raise
             finally:
                 self._depth = 0
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        """A transaction inside the deferred one (lock held, depth 0): all of it or
+        nothing of it, as a transaction of its own would be."""
+        try:
+            if not self._conn.in_transaction:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("SAVEPOINT trunkline_tx")
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: {_reason(err)}") from err
+        self._depth = 1
+        try:
+            yield self._conn
+            self._conn.execute("RELEASE trunkline_tx")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK TO trunkline_tx")
+                    self._conn.execute("RELEASE trunkline_tx")
+            else:
+                # SQLite rolled the whole transaction back (a full disk, an I/O error):
+                # the earlier savepoints' writes are gone too, so the next flush must
+                # fail rather than let the caller act on them.
+                self._lost = True
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                raise StoreError(f"{self.path}: {_reason(exc)}; nothing of this "
+                                 "transaction was stored") from exc
+            raise
+        finally:
+            self._depth = 0
+
+    @contextlib.contextmanager
+    def deferred_commits(self) -> Iterator[None]:
+        """Within, this thread's transactions commit together at :meth:`flush` (and at
+        the end) rather than each on its own: see the module docstring. The caller
+        flushes before anything outside the store acts on what was written. Nested
+        uses join the outer one."""
+        me = threading.get_ident()
+        with self._lock:
+            if self._deferring is not None:
+                if self._deferring != me:
+                    raise StoreError("deferred commits of another thread are open on "
+                                     "this connection")
+                outer = False
+            else:
+                self._deferring, outer = me, True
+        if not outer:
+            yield
+            return
+        try:
+            yield
+        finally:
+            try:
+                self.flush()
+            finally:
+                with self._lock:
+                    self._deferring = None
+
+    def flush(self) -> None:
+        """Commit the deferred writes (nothing to do outside :meth:`deferred_commits`,
+        or with nothing written since the last flush). On failure nothing of them is
+        stored and :class:`StoreError` says so: the caller must not act on them."""
+        with self._lock:
+            if self._lost:
+                self._lost = False
+                raise StoreError(f"{self.path}: the database rolled back the writes since "
+                                 "the last commit (see the error before this one); none "
+                                 "of them was stored")
+            if self._depth or not self._conn.in_transaction:
+                return
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                if self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: {_reason(err)}; nothing written since "
+                                 "the last commit was stored") from err
 
     def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
               ) -> list[sqlite3.Row]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
 
@@ -74,6 +75,8 @@ class ScriptedGateway:
         self._request("play", (call, file, tone, wait_silence))
 
     def group(self, name: str) -> list[int]:
+        if name not in self.groups:   # as the real port says it
+            raise ConfigError(f"the gateway has no channel group {name!r}")
         return list(self.groups[name])
 
     def calls(self) -> list[dict[str, Any]]:
