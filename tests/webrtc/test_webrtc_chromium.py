@@ -1,5 +1,6 @@
 """The softphone in a real browser (issue 19): headless Debian Chromium driven by
-Playwright, its fake microphone fed from a WAV of DTMF keys, on the agent desktop of
+Playwright, its fake microphone fed from a WAV of real speech then DTMF keys, on the
+agent desktop of
 ``trunkline dialer serve --gateway`` (a real process) against a gateway on the emulated
 card in real time (this process: the test plays the customer's part on the emulated
 network).
@@ -10,7 +11,8 @@ then audio is proven both ways:
 
 - the customer on the emulated network hears the agent: the keys of the agent's
   microphone, decoded from what reached the trunk (and the gateway's detector on the
-  position reports them);
+  position reports them), and the agent's words, found again in what reached the trunk
+  by correlation with the recording (a time-reversed copy of it does not match);
 - the agent's page receives the customer: the page's Web Audio analyser on the far end
   reads the customer's 1 kHz tone.
 
@@ -21,10 +23,15 @@ does not (it still hears the agent); barging in, the customer hears it too.
 Before that, the test call (a beep, the agent recorded by the gateway and played back)
 reports the microphone's level. Then keys sent as RTP telephone-events (RFC 4733) from the
 page reach the position's call, a reload of the page resumes the audio on the same call,
-and a second tab takes the audio over (the first tab is told)."""
+and a second tab takes the audio over (the first tab is told). Last, the agent
+blind-transfers the customer to another agent on an FXS phone of the emulated card: that
+phone hears the customer's tone, the customer decodes that agent's key and no longer hears
+the browser agent, and the page leaves the call (ready: the disposition is the other
+agent's)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -32,6 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import soundfile
@@ -51,6 +59,7 @@ from desk_browser_kit import (
     start_campaign,
 )
 from gw_service_kit import wait_until
+from webrtc_speech_kit import agent_speech, peak_hz, speech_match
 
 from trunkline.clock import RealClock
 from trunkline.drivers.backends.emulated.digits import frame_keys
@@ -73,8 +82,11 @@ behaviour = "human"
 answer_after = [1.0, 1.5]
 talk = [300, 300]
 """
-#: What the agent says into the (fake) microphone: keys, then a pause; Chromium loops it.
+#: What the agent says into the (fake) microphone: words (webrtc_speech_kit), keys, then a
+#: pause; Chromium loops it.
 KEYS = "159#"
+#: The FXS port of the agent the call is transferred to (the supervisor's phone is 72).
+TRANSFER_PORT = "71"
 #: The page's audio without processing: the keys and the tone as they are.
 OPTIONS = ("window.trunklineSoftphoneOptions = {processing: {echoCancellation: false, "
            "noiseSuppression: false, autoGainControl: false}};")
@@ -119,8 +131,6 @@ class Customer:
 
 
 def _serve(db: Path, socket: str) -> tuple[subprocess.Popen, str]:
-    import httpx
-
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -149,8 +159,11 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
     plan = tmp_path / "network.toml"
     plan.write_text(PLAN)
     wav = tmp_path / "agent.wav"
-    soundfile.write(wav, np.concatenate([dtmf_string(KEYS, on_ms=150, off_ms=150),
-                                         np.zeros(8000, np.int16)]), 8000, subtype="PCM_16")
+    speech = agent_speech()
+    said = np.concatenate([speech, np.zeros(800, np.int16),
+                           dtmf_string(KEYS, on_ms=150, off_ms=150), np.zeros(2400, np.int16)])
+    soundfile.write(wav, said, 8000, subtype="PCM_16")
+    loop = said.size / 8000
     config = GatewayConfig(socket=tmp_path / "gw.sock", network=plan,
                            recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax")
     gateway = ServiceThread(config, clock=RealClock()).start()
@@ -158,8 +171,15 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
     proc, url = _serve(db, gateway.socket)
     watcher = GatewayClient(gateway.socket).connect()
     watcher.subscribe()
+    wang: httpx.Client | None = None
     try:
         start_campaign(url)
+        # The agent the call goes to at the end: logged in now (its phone rings and
+        # answers while the browser starts), paused so the campaign's call is li's.
+        wang = _agent_client(url, "wang")
+        assert wang.post("/api/desk/login", json={
+            "position": "fxs", "address": TRANSFER_PORT,
+            "campaigns": [{"name": "loans"}]}).status_code == 202
         with sync_playwright() as p:
             chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
                 *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
@@ -197,6 +217,14 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             # The customer hears the agent: the microphone's keys reach the trunk.
             wait_until(lambda: KEYS in far_end.keys_heard(), "the customer hearing the agent's "
                        "keys", timeout=30)
+            # ... and the agent's words: the recording found again on the trunk.
+            heard_speech: list[float] = []
+            wait_until(lambda: _said(far_end, speech, loop, heard_speech) > 0.8,
+                       "the customer hearing the agent's speech", timeout=15)
+            reversed_match = speech_match(_last(far_end, 2 * loop), speech[::-1])
+            assert reversed_match < 0.5, (heard_speech[-1], reversed_match)
+            print(f"speech found on the trunk: {heard_speech[-1]:.3f} (reversed control "
+                  f"{reversed_match:.3f})")
             # The page hears the customer: its analyser reads the 1 kHz tone.
             wait_until(lambda: abs(page.evaluate(
                 "window.trunklineSoftphone.peakFrequency()") - 1000) < 30,
@@ -240,8 +268,11 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             assert "Another tab" in page.inner_text("[data-testid=softphone] "
                                                     "[data-role=error]")
             assert not errors, errors
+            _blind_transfer(second, wang, watcher, gateway, far_end, loop, errors)
             chromium.close()
     finally:
+        if wang is not None:
+            wang.close()
         watcher.close()
         proc.terminate()
         try:
@@ -261,8 +292,6 @@ def _whisper_and_barge(url: str, watcher: GatewayClient, gateway: ServiceThread,
     """A supervisor on the browser agent's call (issue 18 item 7), checked by audio on
     both sides: whispering, the agent's page hears the supervisor's key (its far-end
     analyser) and the customer on the trunk does not; barging in, the customer does."""
-    import httpx
-
     p: Any = page
     boss = httpx.Client(base_url=url, timeout=30.0)
     token = boss.post("/api/login", json={"name": "boss", "password": PASSWORDS["boss"]}
@@ -306,6 +335,95 @@ def _whisper_and_barge(url: str, watcher: GatewayClient, gateway: ServiceThread,
         far_end.quiet = False
         boss.post("/api/supervisor/position/logout")
         boss.close()
+
+
+def _agent_client(url: str, name: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=30.0)
+    token = client.post("/api/login", json={"name": name, "password": PASSWORDS[name]}
+                        ).json()["csrf_token"]
+    client.headers.update({"X-CSRF-Token": token, "Origin": url})
+    return client
+
+
+def _last(far_end: Customer, seconds: float) -> np.ndarray:
+    """The last ``seconds`` of what the customer heard."""
+    frames = far_end.heard[-int(seconds * 50) - 1:]
+    return np.concatenate(frames) if frames else np.zeros(0)
+
+
+def _said(far_end: Customer, speech: np.ndarray, loop: float, scores: list[float]) -> float:
+    """How well the agent's words are found in the customer's last two loops of the
+    microphone's file (kept in ``scores`` for the failure message)."""
+    scores.append(speech_match(_last(far_end, 2 * loop), speech))
+    return scores[-1]
+
+
+def _desk_state(client: httpx.Client) -> str | None:
+    seats = client.get("/api/desk").json()
+    return seats[0]["state"] if seats else None
+
+
+#: The key the agent on the FXS phone presses for the customer to hear: none of KEYS.
+OTHER_AGENT_KEY = "0"
+
+
+def _blind_transfer(page: object, wang: httpx.Client, watcher: GatewayClient,
+                    gateway: ServiceThread, far_end: Customer, loop: float,
+                    errors: list[str]) -> None:
+    """The browser agent blind-transfers the customer to agent wang (FXS phone, logged in
+    and paused since the start): proven by audio, wang's phone hears the customer's 1 kHz
+    tone, the customer hears wang's key and, over a whole loop of the microphone's file,
+    none of the browser agent's keys; the page leaves the call (ready: the disposition is
+    wang's to save)."""
+    p: Any = page
+    card = gateway.service.card
+    calls = {c["call"]: c for c in watcher.call("calls.list")}
+    position = next(c for c in calls.values() if c["kind"] == "webrtc")
+    customer = position["bridged_to"]
+    assert customer is not None, position
+    assert wang.post("/api/desk/ready").status_code == 202
+    wait_until(lambda: _desk_state(wang) == "ready", "the other agent ready", timeout=15)
+    p.select_option("[data-testid=transfer-mode]", "blind")
+    p.select_option("[data-testid=transfer-kind]", "agent")
+    p.fill("[data-testid=transfer-target]", "wang")
+    p.click("[data-testid=transfer]")
+    with contextlib.suppress(AssertionError):   # said below, with what the desks show
+        wait_until(lambda: p.get_attribute(STATE, "data-state") == "ready"
+                   or p.inner_text("[data-testid=call-error]").strip(),
+                   "the page off the call (or the transfer refused)", timeout=15)
+    # Handed to an agent, the call's disposition is that agent's: the browser agent is
+    # free at once (no wrap-up; the desk runner's rule), ready for the next call.
+    assert p.get_attribute(STATE, "data-state") == "ready", (
+        p.inner_text("[data-testid=call-error]"),
+        p.evaluate("fetch('/api/desk').then((r) => r.json())"), wang.get("/api/desk").json(),
+        watcher.call("calls.list"))
+    moved = time.monotonic()
+    far_end.heard.clear()
+
+    def other_phone() -> int | None:
+        calls = {c["call"]: c for c in watcher.call("calls.list")}
+        leg = calls.get(calls.get(customer, {}).get("bridged_to"))
+        return leg["channel"] if leg and leg["kind"] != "webrtc" else None
+
+    wait_until(lambda: other_phone() is not None, "the customer bridged to the other "
+               "agent's phone", timeout=10)
+    channel = other_phone()
+    assert channel is not None
+    assert _desk_state(wang) == "talking"
+    # The browser's position is off the call (its audio stays up for the next one).
+    assert not any(c["bridged_to"] for c in watcher.call("calls.list")
+                   if c["call"] == position["call"])
+    wait_until(lambda: abs(peak_hz(gateway.on_engine(
+        lambda: card.phone(channel).heard[-2400:])) - 1000) < 30,
+        "the other agent's phone hearing the customer's tone", timeout=10)
+    gateway.on_engine(lambda: card.phone(channel).press(OTHER_AGENT_KEY, on_ms=600,
+                                                        off_ms=0))
+    wait_until(lambda: OTHER_AGENT_KEY in far_end.keys_heard(), "the customer hearing "
+               "the other agent's key", timeout=10)
+    time.sleep(max(0.0, moved + loop + 0.3 - time.monotonic()))  # a whole loop of keys
+    heard = far_end.keys_heard()
+    assert not set(heard) & set(KEYS), heard       # the browser agent is not heard
+    assert not errors, errors
 
 
 def _wait_event(client: GatewayClient, predicate, timeout: float = 20.0) -> dict:
