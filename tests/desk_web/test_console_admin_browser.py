@@ -70,6 +70,8 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
     why = chromium_missing()
     if why:
         pytest.skip(why)
+    from playwright.sync_api import expect
+
     db = _admin_db(tmp_path)
     with served(db) as url, browser() as chromium, closing(_api(url)) as api:
         page = _admin_page(chromium, url)
@@ -135,9 +137,21 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         page.click("[data-testid=adm-section-dnc]")
         page.fill("[data-testid=adm-dnc-numbers]", "13900001111")
         page.click("[data-testid=adm-dnc-add]")
-        assert "1 added" in page.locator("[data-testid=adm-dnc-result]").inner_text()
+        expect(page.locator("[data-testid=adm-dnc-result]")).to_contain_text("1 added")
         assert api.get("/api/admin/dnc", params={"number": "13900001111"}
                        ).json()["+8613900001111"]
+        page.set_input_files("[data-testid=adm-dnc-file]", files=[
+            {"name": "dnc.csv", "mimeType": "text/csv",
+             "buffer": b"number,note\n13700000001,asked\n13700000002,\n"}])
+        page.click("[data-testid=adm-dnc-upload]")
+        expect(page.locator("[data-testid=adm-dnc-result]")).to_contain_text(
+            "2 numbers read, 2 added")
+        page.fill("[data-testid=adm-dnc-numbers]", "13700000002\n13600000000")
+        page.click("[data-testid=adm-dnc-check]")
+        expect(page.locator("[data-testid=adm-dnc-result] li")).to_have_count(2)
+        checked = page.locator("[data-testid=adm-dnc-result] li").all_inner_texts()
+        assert checked[0].startswith("+8613700000002: ") and "not barred" not in checked[0]
+        assert checked[1] == "+8613600000000: not barred", checked
 
         # A pause code added to the site's (the others kept).
         page.click("[data-testid=adm-section-pause]")
