@@ -97,8 +97,14 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         assert stored["strategy"]["max_attempts"] == 4
         assert stored["campaign"]["mode"] == "progressive"
 
-        # Its desk: the script (its preview filled), and a disposition with a field.
+        # Its desk: the script (its preview filled; kept while away in another section),
+        # and a disposition with a field.
         page.fill("[data-testid=adm-script]", "您好 {{name}}, {{debt}}")
+        page.click("[data-testid=adm-section-pause]")
+        page.wait_for_selector("[data-testid=admin][data-section=pause]")
+        page.click("[data-testid=adm-section-campaigns]")
+        page.wait_for_selector("[data-testid=admin][data-section=campaigns]")
+        assert page.input_value("[data-testid=adm-script]") == "您好 {{name}}, {{debt}}"
         page.fill("[data-testid=adm-sample-name]", "张三")
         assert page.inner_text("[data-testid=adm-script-preview]") == "您好 张三, ‹debt›"
         page.click("[data-testid=adm-disp-add]")

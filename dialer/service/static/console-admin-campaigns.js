@@ -64,8 +64,18 @@ export class CampaignsSection {
     } catch (err) {
       this.toast(this.i18n.t("error.generic", { message: err.message }), true);
     }
+    if (this.dirty && this.form?.isConnected) {
+      this.fillPick();                  // being edited: keep what was typed, names only
+      return;
+    }
     if (this.name && this.names.includes(this.name)) await this.open(this.name);
     else this.render();
+  }
+
+  fillPick() {
+    this.pick.replaceChildren(...[["", this.i18n.t("adm.camp.choose")], ...this.names.map((n) => [n, n])]
+      .map(([v, text]) => el("option", { text, attrs: { value: v } })));
+    this.pick.value = this.name || "";
   }
 
   async open(name) {
@@ -84,6 +94,8 @@ export class CampaignsSection {
     const pick = select([["", t("adm.camp.choose")], ...this.names.map((n) => [n, n])], this.name || "",
                         { "data-testid": "adm-campaign-pick" });
     pick.addEventListener("change", () => this.open(pick.value || null));
+    this.pick = pick;
+    this.dirty = false;
     const head = el("div", { cls: "row adm-head" }, field(this.i18n, "adm.camp.pick", pick),
       button(this.i18n, "adm.camp.new", "adm-campaign-new", () => { this.name = null; this.open(null); }));
     if (!this.loaded) {
@@ -117,6 +129,7 @@ export class CampaignsSection {
     form.append(el("div", { cls: "row" },
       el("button", { cls: "btn primary", text: t("adm.save"), ct: "adm.save", attrs: { type: "submit", "data-testid": "adm-campaign-save" } })));
     form.addEventListener("submit", (e) => { e.preventDefault(); this.save(form); });
+    for (const type of ["input", "change", "click"]) form.addEventListener(type, () => { this.dirty = true; });
     this.form = form;
     this.root.replaceChildren(head, form);
   }
@@ -250,6 +263,7 @@ export class CampaignsSection {
     this.toast(this.i18n.t("adm.camp.saved", { name }));
     const fresh = !this.name;
     this.name = name;
+    this.dirty = false;                 // saved: what the form shows is stored
     if (fresh) await this.load();
     else this.render();
   }
