@@ -93,6 +93,8 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         page.wait_for_selector("[data-testid=adm-campaign-pick] >> option[value=sales]",
                                state="attached")
         page.wait_for_selector("[data-testid=adm-script]")   # reopened with its desk
+        assert page.locator("[data-testid=adm-campaign-list] tbody tr td:first-child"
+                            ).all_inner_texts() == ["loans", "sales"]
         stored = api.get("/api/admin/campaigns/sales").json()
         assert stored["strategy"]["max_attempts"] == 4
         assert stored["campaign"]["mode"] == "progressive"

@@ -5,7 +5,7 @@
 // `trunkline dialer campaign create` checks a file. A refusal (422) is shown beside the
 // field its message names and nothing is saved; what is not on the form (other desk
 // keys, a disposition's SMS) is sent back as it was loaded, so nothing stored is lost.
-import { button, clearErrors, el, field, input, select, showFieldError } from "./console-admin-kit.js";
+import { button, clearErrors, el, field, input, select, showFieldError, table } from "./console-admin-kit.js";
 import { fieldsEditor } from "./console-admin-fields.js";
 
 const MODES = ["predictive", "precise", "power", "progressive", "preview", "manual", "vicidial"];
@@ -60,6 +60,7 @@ export class CampaignsSection {
     try {
       const all = await this.api.get("/api/campaigns");
       this.names = all.map((c) => c.name).sort();
+      this.states = Object.fromEntries(all.map((c) => [c.name, c.state]));
       this.onCampaigns(this.names);
     } catch (err) {
       this.toast(this.i18n.t("error.generic", { message: err.message }), true);
@@ -98,8 +99,12 @@ export class CampaignsSection {
     this.dirty = false;
     const head = el("div", { cls: "row adm-head" }, field(this.i18n, "adm.camp.pick", pick),
       button(this.i18n, "adm.camp.new", "adm-campaign-new", () => { this.name = null; this.open(null); }));
+    const state = (n) => this.i18n.tOr(`campaign.${this.states?.[n]}`, this.states?.[n] ?? "–");
+    const listing = table(this.i18n, ["col.campaign", "col.state", "col.actions"], this.names.map((n) => [
+      n, state(n), button(this.i18n, "adm.camp.edit", "adm-campaign-edit", () => this.open(n))]), "adm-campaign-list");
+    listing.classList.add("adm-campaign-list");
     if (!this.loaded) {
-      this.root.replaceChildren(head, el("p", { cls: "muted", text: t("adm.camp.hint"), ct: "adm.camp.hint" }));
+      this.root.replaceChildren(head, el("p", { cls: "muted", text: t("adm.camp.hint"), ct: "adm.camp.hint" }), listing);
       return;
     }
     const form = el("form", { cls: "adm-form", attrs: { novalidate: "", "data-testid": "adm-campaign-form" } });
@@ -108,6 +113,9 @@ export class CampaignsSection {
     form.append(el("h3", { text: this.name ? t("adm.camp.editing", { name: this.name }) : t("adm.camp.creating") }),
       el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-campaign-error" } }),
       el("div", { cls: "row" }, field(this.i18n, "adm.camp.name", nameBox, { key: "name" })));
+    if (["running", "paused", "starting"].includes(this.states?.[this.name])) {
+      form.append(el("p", { cls: "muted", text: t("adm.camp.running"), ct: "adm.camp.running" }));
+    }
     this.nameBox = nameBox;
     for (const table of ["strategy", "campaign"]) {
       const values = { ...(this.loaded[table] || {}) };
@@ -131,7 +139,7 @@ export class CampaignsSection {
     form.addEventListener("submit", (e) => { e.preventDefault(); this.save(form); });
     for (const type of ["input", "change", "click"]) form.addEventListener(type, () => { this.dirty = true; });
     this.form = form;
-    this.root.replaceChildren(head, form);
+    this.root.replaceChildren(head, form, el("h4", { text: t("adm.camp.all"), ct: "adm.camp.all" }), listing);
   }
 
   deskEditor() {
