@@ -3,8 +3,8 @@ against ``trunkline dialer serve --virtual``: an admin creates a campaign (a bad
 is refused first, the API's words shown beside that field, nothing saved) and gives it
 a script (its preview filled) and a disposition with a field, uploads a
 CSV list with one bad row and sees that row's line and reason with the counts, adds a
-DNC number, adds a pause code, adds a user (a weak password refused first) and changes
-its role; each change
+DNC number, adds a pause code, adds a user (a weak password refused first), changes
+its role and disables it; each change
 is then read back from the API, so the page really stored it. A supervisor does not
 see the tab (and the API refuses its changes)."""
 
@@ -195,6 +195,12 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
                                ".textContent.includes('zhao is now supervisor')")
         assert {u["name"]: u["role"] for u in api.get("/api/users").json()}["zhao"] == \
             "supervisor"
+        disable = page.locator("tr[data-user=zhao] [data-testid=adm-user-disable]")
+        disable.click()                                 # asks once more first
+        expect(disable).to_have_text("Sure? Click again")
+        disable.click()
+        page.wait_for_selector("tr[data-user=zhao] [data-testid=adm-user-enable]")
+        assert {u["name"]: u["disabled"] for u in api.get("/api/users").json()}["zhao"]
 
         assert page.errors == []
 

@@ -96,6 +96,18 @@ export class UsersSection {
     return true;
   }
 
+  /** A button that asks once more before acting (disabling ends the user's sessions at
+   *  once): the first click turns it into "Sure?" for 5 s, the second acts. */
+  confirmed(key, testid, act) {
+    const b = button(this.i18n, key, testid, () => {
+      if (b.dataset.armed) { act(); return; }
+      b.dataset.armed = "1";
+      b.textContent = this.i18n.t("adm.sure");
+      setTimeout(() => { delete b.dataset.armed; b.textContent = this.i18n.t(key); }, 5000);
+    }, "btn bad");
+    return b;
+  }
+
   render() {
     const t = (k, p) => this.i18n.t(k, p);
     const roles = ROLES.map((r) => [r, t(`adm.role.${r}`)]);
@@ -129,8 +141,8 @@ export class UsersSection {
         actions.append(u.disabled
           ? button(this.i18n, "adm.user.enable", "adm-user-enable", () => this.change(
             () => this.api.post(path(u, "enable")), t("adm.user.enabled", { name: u.name })))
-          : button(this.i18n, "adm.user.disable", "adm-user-disable", () => this.change(
-            () => this.api.post(path(u, "disable")), t("adm.user.disabled", { name: u.name })), "btn bad"));
+          : this.confirmed("adm.user.disable", "adm-user-disable", () => this.change(
+            () => this.api.post(path(u, "disable")), t("adm.user.disabled", { name: u.name }))));
       }
       return [u.name, newRole, t(u.disabled ? "adm.user.is_disabled" : "adm.user.is_active"), actions];
     });
