@@ -18,9 +18,9 @@ export function fieldsEditor(i18n, fields) {
     return Number.isFinite(n) ? n : raw;      // sent as typed: the API names the problem
   };
   const add = (f) => {
-    const name = input(f.name || "", { size: "10", "data-testid": "adm-field-name" });
+    const name = input(f.name || "", { size: "12", "data-testid": "adm-field-name" });
     const kind = select(KINDS.map((k) => [k, k]), f.kind || "text", { "data-testid": "adm-field-kind" });
-    const label = input(f.label || "", { size: "14" });
+    const label = input(f.label || "", { size: "16" });
     const required = el("input", { attrs: { type: "checkbox", "data-testid": "adm-field-required" } });
     required.checked = Boolean(f.required);
     const choices = input((f.choices || []).join(", "), { size: "14", "data-testid": "adm-field-choices" });
@@ -31,17 +31,21 @@ export function fieldsEditor(i18n, fields) {
       el("td", {}, button(i18n, "adm.remove", "adm-field-remove", () => {
         rows.splice(rows.indexOf(row), 1);
         tr.remove();
+        shown();
       }, "btn ghost")));
     rows.push(row);
     body.append(tr);
+    shown();
   };
-  for (const f of fields || []) add(f);
   const heads = ["adm.field.name", "adm.field.kind", "adm.field.label", "adm.field.required",
                  "adm.field.choices", "adm.field.min", "adm.field.max", ""];
-  const node = el("div", { cls: "adm-fields" },
-    el("table", { cls: "grid" }, el("thead", {}, el("tr", {}, ...heads.map((k) =>
-      (k ? el("th", { text: i18n.t(k), ct: k }) : el("th"))))), body),
+  const grid = el("table", { cls: "grid" }, el("thead", {}, el("tr", {}, ...heads.map((k) =>
+    (k ? el("th", { text: i18n.t(k), ct: k }) : el("th"))))), body);
+  const shown = () => grid.classList.toggle("hidden", !rows.length);   // no fields: no header
+  const node = el("div", { cls: "adm-fields" }, grid,
     button(i18n, "adm.field.add", "adm-field-add", () => add({})));
+  for (const f of fields || []) add(f);
+  shown();
   const read = () => rows.map((r) => {
     const out = { ...r.orig, name: r.name.value.trim(), kind: r.kind.value, label: r.label.value.trim(),
                   required: r.required.checked };
