@@ -80,6 +80,10 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
 
         # A campaign: a bad value first, refused beside its field; nothing saved.
         page.click("[data-testid=adm-campaign-new]")
+        page.fill("[data-testid=adm-campaign-name]", "loans")   # taken: never replaced
+        page.click("[data-testid=adm-campaign-save]")
+        expect(page.locator("[data-testid=adm-campaign-name-error]")).to_contain_text(
+            "exists already")
         page.fill("[data-testid=adm-campaign-name]", "sales")
         page.fill("[data-testid=adm-strategy-max_attempts]", "many")
         page.click("[data-testid=adm-campaign-save]")
@@ -163,7 +167,7 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
 
         # A pause code added to the site's (the others kept).
         page.click("[data-testid=adm-section-pause]")
-        page.wait_for_selector("[data-testid=adm-pause-code]")
+        page.wait_for_selector("[data-testid=admin][data-section=pause]")
         page.click("[data-testid=adm-pause-add]")
         page.locator("[data-testid=adm-pause-code]").last.fill("training")
         page.locator("[data-testid=adm-pause-label]").last.fill("培训 Training")

@@ -112,7 +112,7 @@ export class CampaignsSection {
     nameBox.disabled = Boolean(this.name);
     form.append(el("h3", { text: this.name ? t("adm.camp.editing", { name: this.name }) : t("adm.camp.creating") }),
       el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-campaign-error" } }),
-      el("div", { cls: "row" }, field(this.i18n, "adm.camp.name", nameBox, { key: "name" })));
+      el("div", { cls: "row" }, field(this.i18n, "adm.camp.name", nameBox, { key: "name", testid: "adm-campaign-name" })));
     if (["running", "paused", "starting"].includes(this.states?.[this.name])) {
       form.append(el("p", { cls: "muted", text: t("adm.camp.running"), ct: "adm.camp.running" }));
     }
@@ -255,10 +255,13 @@ export class CampaignsSection {
     const name = this.name || this.nameBox.value.trim();
     let body;
     try {
-      if (!name) throw Object.assign(new Error(this.i18n.t("adm.camp.need_name")), { local: true });
+      if (!name) throw Object.assign(new Error(this.i18n.t("adm.camp.need_name")), { key: "name" });
+      if (!this.name && this.names.includes(name)) {   // PUT would replace it: open it instead
+        throw Object.assign(new Error(this.i18n.t("adm.camp.exists", { name })), { key: "name" });
+      }
       body = this.collect(form);
     } catch (err) {
-      if (!showFieldError(form, err.message)) top.textContent = err.message;
+      if (!showFieldError(form, err.message, err.key)) top.textContent = err.message;
       return;
     }
     try {

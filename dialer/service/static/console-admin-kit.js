@@ -54,12 +54,13 @@ export function clearErrors(root) {
 
 /** Put the API's message beside the field it names, if one under `root` is named in it:
  *  "[table] key" first, then the longest field key that appears as a word. Returns the
- *  field marked, or null (the caller shows the message at the form's top then). */
-export function showFieldError(root, message) {
+ *  field marked, or null (the caller shows the message at the form's top then). The page's
+ *  own checks name their field (`key`). */
+export function showFieldError(root, message, key = null) {
   const fields = [...root.querySelectorAll(".field[data-key]")];
   const bracket = /\[(\w+)\]\s*([\w.]+)?/.exec(message);
-  let hit = null;
-  if (bracket && bracket[2]) {
+  let hit = key ? fields.find((f) => f.dataset.key === key) || null : null;
+  if (!hit && bracket && bracket[2]) {
     hit = fields.find((f) => f.dataset.key === `${bracket[1]}.${bracket[2]}`) || null;
   }
   if (!hit) {

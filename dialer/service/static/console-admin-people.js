@@ -13,15 +13,23 @@ export class PauseCodesSection {
     Object.assign(this, deps);          // api, i18n, toast
     this.root = root;
     this.rows = null;                   // [{code, label, limit}] as edited
+    this.dirty = false;                 // edited since loaded or saved
+    root.addEventListener("input", () => { this.dirty = true; });
+    root.addEventListener("click", (e) => { if (e.target.closest("button")) this.dirty = true; });
   }
 
+  /** The stored codes, unless the table holds edits not saved yet (kept, not overwritten
+   *  by a read that was under way while the admin typed). */
   async load() {
+    let stored;
     try {
-      this.rows = await this.api.get("/api/admin/pause-codes");
+      stored = await this.api.get("/api/admin/pause-codes");
     } catch (err) {
       this.toast(this.i18n.t("error.generic", { message: err.message }), true);
-      this.rows = [];
+      stored = [];
     }
+    if (this.dirty && this.rows) return;
+    this.rows = stored;
     this.render();
   }
 
@@ -52,6 +60,7 @@ export class PauseCodesSection {
       const wanted = read();
       try {
         this.rows = await this.api.request("PUT", "/api/admin/pause-codes", { pause_code: wanted });
+        this.dirty = false;
         this.toast(t("adm.pause.saved", { n: this.rows.length }));
         this.render();
       } catch (err) {
