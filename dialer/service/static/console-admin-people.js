@@ -117,23 +117,38 @@ export class UsersSection {
     return b;
   }
 
-  render() {
+  /** The form to add a user, built once: reloading the table never drops what is typed. */
+  build() {
     const t = (k, p) => this.i18n.t(k, p);
-    const roles = ROLES.map((r) => [r, t(`adm.role.${r}`)]);
     const name = input("", { "data-testid": "adm-user-name", autocomplete: "off" });
-    const role = select(roles, "agent", { "data-testid": "adm-user-role" });
+    const role = select([], "", { "data-testid": "adm-user-role" });
     const password = input("", { type: "password", autocomplete: "new-password", "data-testid": "adm-user-password" });
     this.error = el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-user-error" } });
     const add = el("form", { cls: "row", attrs: { novalidate: "", "data-testid": "adm-user-add-form" } },
       field(this.i18n, "adm.user.name", name), field(this.i18n, "adm.user.role", role),
       field(this.i18n, "adm.user.password", password),
       el("button", { cls: "btn primary", text: t("adm.user.add"), ct: "adm.user.add", attrs: { type: "submit", "data-testid": "adm-user-add" } }));
-    add.addEventListener("submit", (e) => {
+    add.addEventListener("submit", async (e) => {
       e.preventDefault();
       const who = name.value.trim();
-      this.change(() => this.api.post("/api/users", { name: who, role: role.value, password: password.value }),
-                  t("adm.user.added", { name: who }));
+      if (await this.change(() => this.api.post("/api/users", { name: who, role: role.value, password: password.value }),
+                            t("adm.user.added", { name: who }))) {
+        name.value = "";
+        password.value = "";
+      }
     });
+    this.roleBox = role;
+    this.grid = el("div");
+    this.root.replaceChildren(add, this.error, this.grid);
+  }
+
+  render() {
+    const t = (k, p) => this.i18n.t(k, p);
+    if (!this.grid) this.build();
+    const roles = ROLES.map((r) => [r, t(`adm.role.${r}`)]);
+    const chosen = this.roleBox.value || "agent";
+    this.roleBox.replaceChildren(...roles.map(([v, text]) => el("option", { text, attrs: { value: v } })));
+    this.roleBox.value = chosen;
     const path = (u, verb) => `/api/users/${encodeURIComponent(u.name)}/${verb}`;
     const rows = this.users.map((u) => {
       const own = this.me && u.name === this.me.name;
@@ -157,6 +172,6 @@ export class UsersSection {
     });
     const grid = table(this.i18n, ["adm.user.name", "adm.user.role", "adm.user.state", "col.actions"], rows, "adm-users");
     this.users.forEach((u, i) => { grid.tBodies[0].rows[i].dataset.user = u.name; });
-    this.root.replaceChildren(add, this.error, grid);
+    this.grid.replaceChildren(grid);
   }
 }
