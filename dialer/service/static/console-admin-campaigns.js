@@ -27,7 +27,8 @@ function valueControl(key, value) {
     return t;
   }
   const n = input(value, typeof value === "number" ? { inputmode: "decimal" } : {});
-  n.dataset.kind = typeof value === "number" ? "number" : "text";
+  // null (a setting left unset): empty stays null, else read as JSON or text
+  n.dataset.kind = value === null ? "any" : typeof value === "number" ? "number" : "text";
   return n;
 }
 
@@ -42,6 +43,7 @@ function readControl(control) {
     return raw !== "" && Number.isFinite(n) ? n : raw;
   }
   if (control.dataset.kind === "any") {
+    if (raw === "") return null;
     try { return JSON.parse(raw); } catch { return raw; }
   }
   return raw;
