@@ -1,6 +1,8 @@
 """The console's Admin tab (issue 18 item 5) in a real browser (headless Chromium)
-against ``trunkline dialer serve --virtual``: an admin creates a campaign (a bad value
-is refused first, the API's words shown beside that field, nothing saved) and gives it
+against ``trunkline dialer serve --virtual``: an admin opens the collections campaign
+and saves it unchanged (stored exactly as before: the form loses nothing), creates a
+campaign (a taken name and a bad value
+refused first, the words shown beside their field, nothing saved) and gives it
 a script (its preview filled) and a disposition with a field, uploads a
 CSV list with one bad row and sees that row's line and reason with the counts, adds a
 DNC number, adds a pause code, adds a user (a weak password refused first), changes
@@ -77,6 +79,16 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         page = _admin_page(chromium, url)
         page.click("[data-testid=tab-admin]")
         page.wait_for_selector("[data-testid=adm-campaign-new]")
+
+        # The collections campaign opened and saved unchanged: stored exactly as before
+        # (its dispositions' fields, currencies, limits: nothing lost by the form).
+        before = api.get("/api/admin/campaigns/loans").json()
+        page.click("[data-testid=adm-campaign-edit]")
+        page.wait_for_selector("[data-testid=adm-dispositions] tr[data-disposition=promise]")
+        page.click("[data-testid=adm-campaign-save]")
+        page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
+                               ".textContent.includes('Campaign loans saved')")
+        assert api.get("/api/admin/campaigns/loans").json() == before
 
         # A campaign: a bad value first, refused beside its field; nothing saved.
         page.click("[data-testid=adm-campaign-new]")
