@@ -1,14 +1,13 @@
 """The console's Admin tab (issue 18 item 5) in a real browser (headless Chromium)
-against ``trunkline dialer serve --virtual``: an admin opens the collections campaign
-and saves it unchanged (stored exactly as before: the form loses nothing), creates a
-campaign (a taken name and a bad value
-refused first, the words shown beside their field, nothing saved) and gives it
-a script (its preview filled) and a disposition with a field, uploads a
-CSV list with one bad row and sees that row's line and reason with the counts, adds a
-DNC number, adds a pause code, adds a user (a weak password refused first), changes
-its role and disables it; each change
-is then read back from the API, so the page really stored it. A supervisor does not
-see the tab (and the API refuses its changes)."""
+against ``trunkline dialer serve --virtual``. An admin opens the collections campaign and
+saves it unchanged (stored exactly as before: the form loses nothing); creates a campaign
+(a taken name and a bad value refused first, the words beside their field, nothing
+saved) and gives it a script (its preview filled) and a disposition with a field;
+uploads a CSV list with one bad row and sees that row's line, reason and the counts;
+adds DNC numbers (typed and from a file) and checks them; adds a pause code; adds a user
+(a weak password refused first), changes its role and disables it. Each change is read
+back from the API, so the page really stored it. A supervisor does not see the tab (and
+the API refuses its changes)."""
 
 from __future__ import annotations
 
