@@ -3,7 +3,8 @@ against ``trunkline dialer serve --virtual``. An admin opens the collections cam
 saves it unchanged (stored exactly as before: the form loses nothing); creates a campaign
 (a taken name and a bad value refused first, the words beside their field, nothing
 saved) and gives it a script (its preview filled) and a disposition with a field;
-uploads a CSV list with one bad row and sees that row's line, reason and the counts;
+uploads a CSV list and an XLSX one, each with a bad row, and sees that row's line,
+reason and the counts;
 adds DNC numbers (typed and from a file) and checks them; adds a pause code; adds a user
 (a weak password refused first), changes its role and disables it. Each change is read
 back from the API, so the page really stored it. A supervisor does not see the tab (and
@@ -11,12 +12,14 @@ the API refuses its changes)."""
 
 from __future__ import annotations
 
+import io
 import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 from desk_browser_kit import (
     PASSWORDS,
@@ -33,6 +36,7 @@ from trunkline.dialer.store import Store
 pytestmark = pytest.mark.slow
 
 ADMIN, ADMIN_PASSWORD = "root", "root-password-1"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: A list with one bad row (line 3: not a number) between two good ones.
 CSV = "姓名,电话\n张三,13812345678\n李四,12345\n王五,+86 139 1234 5678\n".encode()
 
@@ -153,8 +157,20 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         cells = page.locator("[data-testid=adm-list-row-errors] tbody tr").first \
             .locator("td").all_inner_texts()
         assert cells[0] == "3" and "12345" in cells[2] and cells[1], cells
+        book = openpyxl.Workbook()
+        for row in (["name", "phone"], ["Li", 13900002222], ["bad", "no number"]):
+            book.active.append(row)
+        xlsx = io.BytesIO()
+        book.save(xlsx)
+        page.set_input_files("[data-testid=adm-list-file]", files=[
+            {"name": "july.xlsx", "mimeType": XLSX, "buffer": xlsx.getvalue()}])
+        page.click("[data-testid=adm-list-upload]")
+        expect(page.locator("[data-testid=adm-list-counts]")).to_contain_text("july.xlsx (")
+        assert "xlsx" in page.inner_text("[data-testid=adm-list-counts]")
+        assert page.locator("[data-testid=adm-list-row-errors] tbody td").first.inner_text() \
+            == "3"
         assert [li["rows_bad"] for li in api.get("/api/admin/campaigns/sales/lists").json()] \
-            == [1]
+            == [1, 1]
 
         # A DNC number, then read back through the API.
         page.click("[data-testid=adm-section-dnc]")
