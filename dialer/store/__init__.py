@@ -35,7 +35,9 @@ One :class:`Store` offers all of it; each part is a module of its own:
 
 - :mod:`~trunkline.dialer.store.schema`: the migrations (``PRAGMA user_version``); a
   database written by a newer trunkline is refused rather than misread;
-- :mod:`~trunkline.dialer.store.database`: the connection, transactions, campaigns;
+- :mod:`~trunkline.dialer.store.database`: the connection, transactions (and deferred
+  commits: a runner's step commits its writes together before it acts on them),
+  campaigns;
 - :mod:`~trunkline.dialer.store.contacts`: lists and contacts;
 - :mod:`~trunkline.dialer.store.dnc`: the do-not-call lists;
 - :mod:`~trunkline.dialer.store.claims`: handing out contacts, up to the originate;
