@@ -36,8 +36,9 @@ contact card, the campaign's script); engine previews go to the agent's screen; 
 dial is checked by the store (DNC, calling windows) before the engine dials it; a
 personal callback that comes due is dialled for its agent when it is ready;
 dispositions, callbacks and every stretch of an agent's state are committed to the
-store. Hold unbridges the customer, who hears ``hold_file`` (a WAV on the gateway host)
-or silence (so does a customer waiting for a transfer's number or a consultation);
+store. Hold unbridges the customer, who hears ``hold_file`` (a WAV on the gateway host,
+looped) or without one the zone's call-waiting tone, never silence (so does a customer
+waiting for a transfer's number or a consultation);
 DTMF goes out on the customer's call. Transfers: blind to a number (rung,
 bridged to the customer when it answers; the agent goes to wrap-up at once); attended
 to a number (the customer waits while the agent talks to it, then complete or cancel; a
@@ -114,7 +115,7 @@ from trunkline.dialer.runner.campaign_runner import CampaignRunner, _Contacts, _
 from trunkline.dialer.runner.gateway import GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import settle_open_attempts
-from trunkline.dialer.runner.softphone_faults import SoftphoneFaults
+from trunkline.dialer.runner.softphone_faults import HOLD_TONE, SoftphoneFaults
 from trunkline.dialer.runner.tags import PREFIX as TAG_PREFIX
 from trunkline.dialer.store import Claim, Store
 from trunkline.dialer.vocab import AgentState
@@ -573,12 +574,9 @@ class DeskRunner(CampaignRunner):
                 self._hangup(customer.gw)
             elif kind == "hold":
                 self.gateway.unbridge(customer.gw)
-                if self.hold_file:
-                    self._play_hold(customer.gw)
+                self._play_hold(customer.gw)
             elif kind == "resume":
-                if self.hold_file:
-                    with contextlib.suppress(RpcError):   # it may have ended by itself
-                        self.gateway.stop_play(customer.gw)
+                self._stop_hold(customer.gw)
                 self.gateway.bridge(customer.gw, position.gw)
             elif kind == "send_dtmf":
                 self.gateway.send_dtmf(customer.gw, op.arg)
@@ -625,13 +623,18 @@ class DeskRunner(CampaignRunner):
         return True
 
     def _play_hold(self, gw: int) -> None:
-        """Music on hold (``hold_file``, a WAV on the gateway host); a file the gateway
-        cannot play is logged and the customer waits in silence, still held."""
-        assert self.hold_file is not None
+        """What a held customer hears: ``hold_file`` (a WAV on the gateway host) looped
+        until the hold ends, else the zone's call-waiting tone, so a held line is never
+        silent (a silent line is one a customer hangs up, and one regulators count as a
+        silent call). A sound the gateway cannot play is logged; the customer stays
+        held."""
         try:
-            self.gateway.play(gw, file=self.hold_file)
-        except RpcError as err:
-            self._gateway_error(f"cannot play the hold music to call {gw}: {err}")
+            if self.hold_file:
+                self.gateway.play(gw, file=self.hold_file, loop=True)
+            else:
+                self.gateway.play(gw, tone=HOLD_TONE)
+        except (RpcError, CallTimeout) as err:
+            self._gateway_error(f"cannot play the hold sound to call {gw}: {err}")
 
     def _dial_out(self, target: str) -> int:
         number = self.dial_string(target) if target.startswith("+") else \
@@ -645,7 +648,7 @@ class DeskRunner(CampaignRunner):
         waits unbridged while the number rings; the agent talks to it once it answers,
         then completes (the customer is bridged to it) or cancels."""
         out_gw = self._dial_out(target)
-        if self._unbridge_customer(customer_gw) and self.hold_file:
+        if self._unbridge_customer(customer_gw):
             self._play_hold(customer_gw)   # the music while it rings (on hold: playing)
         if attended:
             self._consults[op.agent] = _Consult(out_gw, customer_gw, op.call, target)
@@ -745,8 +748,7 @@ class DeskRunner(CampaignRunner):
         except (RpcError, CallTimeout) as err:   # a phone went meanwhile: all as before
             self._feed(self._end_consult(op.agent, consult, now, ""), now)
             return self.desk.call_op_failed(op, f"the gateway refused: {err}")
-        if self.hold_file:
-            self._play_hold(customer_gw)
+        self._play_hold(customer_gw)
         self._consults[op.agent] = consult
         first = self.desk.seats.get(op.agent)
         card = first.card if first is not None else None
@@ -857,9 +859,8 @@ class DeskRunner(CampaignRunner):
                 *self._apply(actions, now, concerned)]
 
     def _stop_hold(self, customer_gw: int) -> None:
-        if self.hold_file:
-            with contextlib.suppress(RpcError):   # it may have ended by itself
-                self.gateway.stop_play(customer_gw)
+        with contextlib.suppress(RpcError, CallTimeout):   # it may have ended by itself
+            self.gateway.stop_play(customer_gw)
 
     def _transfer_in(self, op: CallOp, customer_gw: int, position_gw: int, kind: str,
                      target: str, now: float) -> list[Any]:

@@ -60,8 +60,9 @@ class GatewayPort(Protocol):
     def leave_conference(self, call: int) -> None: ...
 
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
-             wait_silence: float = 0.0) -> None:
-        """Play into a call; with ``wait_silence`` the start waits for that much quiet."""
+             wait_silence: float = 0.0, loop: bool = False) -> None:
+        """Play into a call; with ``wait_silence`` the start waits for that much quiet;
+        ``loop``: the file again from its start until stopped (hold music)."""
         ...
 
     def group(self, name: str) -> list[int]:
@@ -150,10 +151,12 @@ class _Requests:
         self._call("call.leave_conference", call=call)
 
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
-             wait_silence: float = 0.0) -> None:
+             wait_silence: float = 0.0, loop: bool = False) -> None:
         params: dict[str, Any] = {"call": call}
         if wait_silence:
             params["wait_silence"] = wait_silence
+        if loop:
+            params["loop"] = True
         if file is not None:
             params["file"] = file
         else:

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HOLD_TONE", "SoftphoneFaults"]
 
-#: What a customer hears while the agent's page reconnects, without a hold file.
+#: What a held customer hears without a hold file (the agent's hold, a transfer's ring,
+#: the agent's page reconnecting): the zone's call-waiting tone.
 HOLD_TONE = "callwaiting"
 
 
@@ -215,14 +216,7 @@ class SoftphoneFaults:
         return None if customer is None else customer.gw
 
     def _play_hold(self, customer: int) -> None:
-        runner = self.runner
-        try:
-            if runner.hold_file:
-                runner.gateway.play(customer, file=runner.hold_file)
-            else:
-                runner.gateway.play(customer, tone=HOLD_TONE)
-        except RpcError as err:
-            runner._gateway_error(f"cannot play the hold sound to call {customer}: {err}")
+        self.runner._play_hold(customer)
 
     def _hang_up(self, customer: int) -> None:
         self.apologising.discard(customer)

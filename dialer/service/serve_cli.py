@@ -74,6 +74,10 @@ def register_serve_command(sub: argparse._SubParsersAction) -> None:
                        help="the abandon message (a WAV file on the gateway host)")
     serve.add_argument("--abandon-tone", default="info", metavar="TONE",
                        help="the zone tone played to abandoned calls without a file")
+    serve.add_argument("--hold-file", metavar="WAV",
+                       help="music on hold, looped while an agent holds a customer or a "
+                            "transfer rings (a WAV file on the gateway host; default: "
+                            "the zone's call-waiting tone)")
     serve.add_argument("--drain", type=float, default=120.0, metavar="S",
                        help="at stop, how long calls in flight may take to end "
                             "(default 120)")
@@ -167,7 +171,7 @@ def build(args: argparse.Namespace) -> tuple[Any, Any]:
         return DeskRunner(store, names, gateway, sink=sink, agents=args.agents,
                           group=args.group, wrap_up=args.wrap_up,
                           abandon_file=args.abandon_file, abandon_tone=args.abandon_tone,
-                          progress=progress, progress_every=10.0)
+                          hold_file=args.hold_file, progress=progress, progress_every=10.0)
 
     host = ServiceHost(str(Path(args.db).resolve()), specs, runner, drain=args.drain)
     scheme = "https" if args.tls_cert else "http"

@@ -71,7 +71,7 @@ class ScriptedGateway:
         self._request("unbridge", call)
 
     def play(self, call: int, *, file: str | None = None, tone: str | None = None,
-             wait_silence: float = 0.0) -> None:
+             wait_silence: float = 0.0, loop: bool = False) -> None:
         self._request("play", (call, file, tone, wait_silence))
 
     def group(self, name: str) -> list[int]:

@@ -125,10 +125,11 @@ class WatchedGateway(InProcessGateway):
                 self._customer_numbers.pop(event.get("call"), None)
         return events
 
-    def play(self, call: int, *, file=None, tone=None, wait_silence=0.0) -> None:
+    def play(self, call: int, *, file=None, tone=None, wait_silence=0.0,
+             loop=False) -> None:
         self.watch.plays.append({"call": call, "file": file, "tone": tone,
                                  "wait_silence": wait_silence, "at": self.now()})
-        super().play(call, file=file, tone=tone, wait_silence=wait_silence)
+        super().play(call, file=file, tone=tone, wait_silence=wait_silence, loop=loop)
 
     def _listen(self) -> None:
         """Every 0.5 s: the energy of the last 0.5 s each bridged agent phone heard."""

@@ -176,12 +176,15 @@ def test_a_three_way_conference_then_the_agent_leaves(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_hold_plays_the_music_and_resume_brings_the_agent_back(tmp_path: Path) -> None:
+@pytest.mark.parametrize("music", [True, False], ids=["hold_file", "no_hold_file"])
+def test_hold_plays_the_music_and_resume_brings_the_agent_back(tmp_path: Path,
+                                                               music: bool) -> None:
+    """The hold file, looped; without one the zone's call-waiting tone: never silence."""
     store = make(tmp_path)
     gateway = InProcessGateway(start=T0)
-    music = write_wav(tmp_path / "hold.wav", seconds=30.0)
+    hold = write_wav(tmp_path / "hold.wav", seconds=30.0)
     runner = DeskRunner(store, ["loans", "hand"], gateway, group="pri",
-                        engine_log=quiet_logger(), hold_file=str(music))
+                        engine_log=quiet_logger(), hold_file=str(hold) if music else None)
     try:
         runner.start()
         login(runner, (("hand", "standard"),))
@@ -192,7 +195,11 @@ def test_hold_plays_the_music_and_resume_brings_the_agent_back(tmp_path: Path) -
         runner.submit(cmd.Hold("a1"))
         step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 2)
         assert bridged_to(gateway, customer) is None
-        assert gateway.engine.calls[customer].play.name.endswith("hold.wav")
+        playing = gateway.engine.calls[customer].play
+        if music:
+            assert playing.name.endswith("hold.wav") and playing.loop is not None
+        else:
+            assert playing.name == "tone:callwaiting"
         runner.submit(cmd.Resume("a1"))
         step_until(runner, lambda: bridged_to(gateway, customer) is not None, 2)
         assert gateway.engine.calls[customer].play is None

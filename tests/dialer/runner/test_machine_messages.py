@@ -32,7 +32,8 @@ class MessageGateway(WatchedGateway):
         self.folder = folder
         self.recordings: dict[int, Path] = {}
 
-    def play(self, call: int, *, file=None, tone=None, wait_silence=0.0) -> None:
+    def play(self, call: int, *, file=None, tone=None, wait_silence=0.0,
+             loop=False) -> None:
         if wait_silence:
             path = self.folder / f"call-{call}.wav"
             self.engine.record(call, "start", str(path), "pcm16")
