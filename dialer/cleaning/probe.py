@@ -19,6 +19,11 @@ from trunkline.dialer.cleaning.verdicts import (
 
 #: How long to wait for the gateway's ``hungup`` after we asked for the hang-up.
 HANGUP_GRACE = 10.0
+#: Ring-back heard in band (the gateway's ``tone`` event): the called party is being
+#: alerted, so the number is live and a person may pick up at any moment. Decisive on
+#: its own, whether or not the gateway also said ``ringing``; the evidence names music
+#: ring-back, so a report shows which numbers have it.
+RINGBACK_TONES = {"ringback": "ring-back tone", "music": "music ring-back (彩铃)"}
 
 
 @dataclass(slots=True)
@@ -28,6 +33,7 @@ class Probe:
 
         input (before a verdict)                  verdict                     then
         call.state ringing (ALERTING, ring-back)  live (no_answer: it rang)   hang up
+        tone ringback / music                     live (no_answer: it rang)   hang up
         call.state answered                       live (abandoned)            hang up at once
         announcement KIND                         ANNOUNCEMENT_CLASSES[KIND]  hang up
         sit / tone sit                            (remembered)                wait for more
@@ -74,6 +80,13 @@ class Probe:
             if self.sit is not None:  # both heard: the report shows both
                 verdict = replace(verdict, evidence=f"SIT ({self.sit}), {verdict.evidence}")
             return self._decide(verdict, now)
+        if kind == "tone" and event.get("tone") in RINGBACK_TONES:
+            heard = f"ringing: {RINGBACK_TONES[str(event.get('tone'))]}"
+            if self.verdict is not None and self.verdict.evidence == "ringing" \
+                    and self.decided_at == now:  # the same news as the ringing: say which
+                self.verdict = replace(self.verdict, evidence=heard)
+                return False
+            return self._decide(Verdict(LIVE, "no_answer", heard), now, live=True)
         is_sit = kind == "sit" or (kind == "tone" and event.get("tone") == "sit")
         if is_sit and self.sit is None:
             self.sit = str(event.get("code") or "ITU")

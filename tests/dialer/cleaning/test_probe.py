@@ -28,9 +28,10 @@ EVENTS = {
     "proceeding": state("proceeding"),
     "sit": {"event": "tone", "call": 1, "tone": "sit"},
     "busy_tone": {"event": "tone", "call": 1, "tone": "busy"},
+    "music": {"event": "tone", "call": 1, "tone": "music"},
     **{f"ann_{k}": {"event": "announcement", "call": 1, "kind": k} for k in KINDS},
 }
-DECISIVE = {"ringing", "answered", *(k for k in EVENTS if k.startswith("ann_"))}
+DECISIVE = {"ringing", "answered", "music", *(k for k in EVENTS if k.startswith("ann_"))}
 
 
 def first_verdict(name: str) -> tuple[str, str]:
@@ -38,6 +39,8 @@ def first_verdict(name: str) -> tuple[str, str]:
         return "live", "ringing"
     if name == "answered":
         return "live", "answered before release"
+    if name == "music":
+        return "live", "ringing: music ring-back (彩铃)"
     v = verdict_for_announcement(name[4:])
     return v.cls, v.evidence
 
@@ -101,3 +104,17 @@ def test_after_the_release_the_deadline_is_the_hang_up_grace() -> None:
     assert not probe.on_event(EVENTS["answered"], 2.5)           # no second hang-up
     assert probe.answered_at == 2.5                              # but remembered
     assert probe.on_hungup({"outcome": "human"}).outcome == "abandoned"
+
+
+def test_music_ring_back_heard_with_the_ringing_names_it() -> None:
+    """The gateway says ``ringing`` and ``tone music`` in one tick: one release, and the
+    evidence says music ring-back; music alone (no ringing) decides the same."""
+    probe = Probe(1, 10, 100, "13810000000", placed=0.0)
+    assert probe.on_event(EVENTS["ringing"], 1.0)
+    probe.released_at = 1.0
+    assert not probe.on_event(EVENTS["music"], 1.0)
+    verdict = probe.on_hungup(state("hungup", outcome="no_answer"))
+    assert (verdict.cls, verdict.outcome, verdict.evidence) == \
+        ("live", "no_answer", "ringing: music ring-back (彩铃)")
+    alone = Probe(2, 11, 101, "13810000001", placed=0.0)
+    assert alone.on_event(EVENTS["music"], 1.0) and alone.live_at == 1.0

@@ -1,0 +1,135 @@
+"""Music ring-back (彩铃) and list cleaning, on the emulated card's FXO lines in virtual
+time: a person who answers 2 s into a music ring-back must never be answered by
+cleaning (a silent call), and every other number keeps its verdict.
+
+The people are watched on the network's side (the exchange behind each FXO port): a
+call is *answered by a person* when the far end picks up while our line is still held,
+whether or not the gateway could tell (lines without polarity reversal give no signal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cleaning_kit import WatchedGateway, e164, make_store, numbers
+
+from trunkline.dialer.cleaning.results import cleaned_numbers
+from trunkline.dialer.cleaning.runner import CleaningRunner
+from trunkline.dialer.cleaning.settings import CleaningSettings
+from trunkline.drivers.backends.emulated.lines import ExchangeLine, LineState
+from trunkline.drivers.dsp import detector
+
+#: People on music ring-back who answer exactly 2 s after it starts (the shortest the
+#: promise covers), one on tone ring-back answering as soon, and the numbers whose
+#: verdicts must not move: busy, SIT + 空号 announcement, powered off, music that rings out.
+NETWORK = """
+spec = "1.0"
+zone = "cn"
+seed = 7
+max_digits = 11
+
+[[subscriber]]
+number = "1381*"
+behaviour = "human"
+answer_after = 2.0
+talk = [8, 12]
+ringback = "music"
+
+[[subscriber]]
+number = "1382*"
+behaviour = "human"
+answer_after = 2.0
+talk = [8, 12]
+ringback = "tone"
+
+[[subscriber]]
+number = "1361*"
+behaviour = "no_answer"
+ringback = "music"
+
+[[subscriber]]
+number = "137*"
+behaviour = "busy"
+
+[[subscriber]]
+number = "134*"
+behaviour = "powered_off"
+
+[[subscriber]]
+number = "130*"
+behaviour = "invalid_number"
+"""
+
+RANGES = (("1381", 8, "live"), ("1382", 1, "live"), ("1361", 1, "live"), ("137", 1, "live"),
+          ("134", 1, "powered_off"), ("130", 1, "invalid"))
+SETTINGS = CleaningSettings(concurrency=8, rate=5.0, retries=0, listen=30.0)
+
+
+@dataclass
+class FarEnds:
+    """What the exchanges behind the FXO ports saw: per number dialled, when it was
+    routed (its ring-back began), answered by the far end, and released by us."""
+
+    routed: dict[str, float] = field(default_factory=dict)
+    answered: dict[str, float] = field(default_factory=dict)
+    released: dict[str, float] = field(default_factory=dict)
+    _last: dict[int, tuple[LineState, str]] = field(default_factory=dict)
+
+    def look(self, lines: list[ExchangeLine], now: float) -> None:
+        for line in lines:
+            before, digits = self._last.get(id(line), (LineState.IDLE, ""))
+            if line.state is not before:
+                if line.state is LineState.ROUTED:
+                    self.routed[line.digits] = now
+                elif line.state is LineState.CONNECTED:
+                    self.answered[line.digits] = now
+                elif line.state is LineState.IDLE and digits:
+                    self.released.setdefault(digits, now)
+            self._last[id(line)] = (line.state, line.digits)
+
+
+def clean(tmp_path: Path) -> tuple[FarEnds, dict[str, tuple[str, str | None]],
+                                   CleaningRunner]:
+    plan = tmp_path / "network.toml"
+    plan.write_text(NETWORK, encoding="utf-8")
+    store = make_store(tmp_path, settings=SETTINGS, ranges=RANGES)
+    gateway = WatchedGateway(tmp_path / "dialer.sqlite", network=plan)
+    lines = [p for p in gateway.card.network.ports if isinstance(p, ExchangeLine)]
+    far = FarEnds()
+    gateway.on_tick.append(lambda: far.look(lines, gateway.now()))
+    try:
+        runner = CleaningRunner(store, "clean", gateway, group="fxo", settings=SETTINGS)
+        runner.run(seconds=600)
+    finally:
+        gateway.close()
+    got = {n.number: (n.status, n.evidence) for n in cleaned_numbers(store, "clean")}
+    return far, got, runner
+
+
+def test_cleaning_releases_music_ringback_before_a_person_answering_at_2_s(
+        tmp_path: Path) -> None:
+    far, got, runner = clean(tmp_path)
+    music = [n for n, _ in numbers(RANGES) if n.startswith("1381")]
+    assert set(music) <= set(far.routed)
+    # nobody picked up to silence: every music ring-back was released before 2 s ...
+    assert {n: far.answered[n] - far.routed[n] for n in music if n in far.answered} == {}
+    ring_to_release = [far.released[n] - far.routed[n] for n in music]
+    assert max(ring_to_release) < 2.0, ring_to_release
+    assert runner.answered == 0
+    # ... and every number keeps the verdict its behaviour implies
+    assert {n: got[e164(n)][0] for n, _ in numbers(RANGES)} == \
+        {n: cls for n, cls in numbers(RANGES)}
+    assert {got[e164(n)][1] for n in music} == {"ringing: music ring-back (彩铃)"}
+
+
+def test_without_the_steady_music_rule_cleaning_answers_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same list with only the 3 s music rule (the detector before the 1 s rule):
+    every person answering 2 s into music ring-back is answered by cleaning."""
+    monkeypatch.setattr(detector, "MUSIC_MAX_MOVES", -1)  # the 1 s rule never holds
+    far, got, _ = clean(tmp_path)
+    music = [n for n, _ in numbers(RANGES) if n.startswith("1381")]
+    assert sorted(n for n in music if n in far.answered) == sorted(music)
+    assert all(got[e164(n)][0] == "live" for n in music)
