@@ -45,8 +45,8 @@ from trunkline.vocab import outcome_for_announcement, outcome_for_sit
 __all__ = ["TRANSITIONS", "FxoInboundLeg", "FxoLeg", "FxoSignalling", "Signal", "State"]
 
 #: How long sound with no ringback is listened to before it is called an announcement
-#: nobody recognised (the detector names music within 3 s and known announcements
-#: within about 4.5 s of their start).
+#: nobody recognised (the detector names steady music within 1-2 s, other music within
+#: 3 s, and known announcements within about 4.5 s of their start).
 EARLY_SOUND_WINDOW = 6.0
 #: How long after the first ring an inbound call waits for caller ID before it is
 #: offered without: GR-30-CORE sends the message at least 500 ms after the first ring
