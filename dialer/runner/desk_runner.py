@@ -112,7 +112,7 @@ from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.pacing.actions import Action, Connect, Dial, OfferPreview, PreviewExpired
 from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.runner.campaign_runner import CampaignRunner, _Contacts, _Position
-from trunkline.dialer.runner.gateway import GatewayPort
+from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import settle_open_attempts
 from trunkline.dialer.runner.softphone_faults import HOLD_TONE, SoftphoneFaults
@@ -466,7 +466,7 @@ class DeskRunner(CampaignRunner):
                 reply = self.gateway.sms_send(sms.to, sms.text, group=campaign.config.sms_group,
                                               ref=f"disposition:{disposition}")
                 sms_id, state = int(reply["sms"]), "queued"
-            except RpcError as err:   # no mobile module, every SIM over its limit...
+            except REQUEST_FAILED as err:   # no mobile module, every SIM over its limit...
                 reason = f"the gateway refused: {err}"
         record = self.store.add_contact_sms(
             campaign=op.campaign, contact=contact, attempt=op.attempt,
@@ -486,7 +486,7 @@ class DeskRunner(CampaignRunner):
         for sms_id in self.store.open_contact_sms(campaigns, self.gateway.name):
             try:
                 status = self.gateway.sms_status(sms_id)
-            except RpcError as err:   # not this gateway's message, or its store was reset
+            except REQUEST_FAILED as err:   # not this gateway's message, or its store was reset
                 self.log.warning("desk_sms_unknown", sms=sms_id, error=str(err))
                 continue
             state = status.get("state")
@@ -618,7 +618,7 @@ class DeskRunner(CampaignRunner):
         (on hold already, hearing the hold music)."""
         try:
             self.gateway.unbridge(gw)
-        except RpcError:
+        except REQUEST_FAILED:
             return False
         return True
 
@@ -633,7 +633,7 @@ class DeskRunner(CampaignRunner):
                 self.gateway.play(gw, file=self.hold_file, loop=True)
             else:
                 self.gateway.play(gw, tone=HOLD_TONE)
-        except (RpcError, CallTimeout) as err:
+        except REQUEST_FAILED as err:
             self._gateway_error(f"cannot play the hold sound to call {gw}: {err}")
 
     def _dial_out(self, target: str) -> int:
@@ -745,7 +745,7 @@ class DeskRunner(CampaignRunner):
         self._unbridge_customer(customer_gw)
         try:
             self.gateway.bridge(position_gw, consult.out)
-        except (RpcError, CallTimeout) as err:   # a phone went meanwhile: all as before
+        except REQUEST_FAILED as err:   # a phone went meanwhile: all as before
             self._feed(self._end_consult(op.agent, consult, now, ""), now)
             return self.desk.call_op_failed(op, f"the gateway refused: {err}")
         self._play_hold(customer_gw)
@@ -786,7 +786,7 @@ class DeskRunner(CampaignRunner):
     def _free_consulted(self, consult: _Consult, now: float) -> None:
         """The other side of a consultation with a desk agent went: the consulted
         agent's phone leaves the bridge or conference, and the agent is free again."""
-        with contextlib.suppress(RpcError):   # its bridge may have gone with the call
+        with contextlib.suppress(*REQUEST_FAILED):   # its bridge may have gone with the call
             if consult.conference:
                 self.gateway.leave_conference(consult.out)
             else:
@@ -800,20 +800,20 @@ class DeskRunner(CampaignRunner):
         consulted agent free again."""
         self._consults.pop(agent, None)
         position = self.agent_legs.get(agent)
-        with contextlib.suppress(RpcError):   # either phone may have gone meanwhile
+        with contextlib.suppress(*REQUEST_FAILED):   # either phone may have gone meanwhile
             if consult.conference:
                 self.gateway.leave_conference(consult.out)
             elif position is not None:
                 self.gateway.unbridge(position.gw)
         if consult.conference:   # the two left end the conference, to be bridged
-            with contextlib.suppress(RpcError):
+            with contextlib.suppress(*REQUEST_FAILED):
                 self.gateway.leave_conference(consult.customer)
         self._stop_hold(consult.customer)
         if position is not None and not position.gone \
                 and consult.customer in self.translator.calls:
             try:
                 self.gateway.bridge(consult.customer, position.gw)
-            except RpcError as err:
+            except REQUEST_FAILED as err:
                 self._gateway_error(f"cannot give the customer back to {agent}: {err}")
         out = self._release_consulted(consult, now)
         if why:
@@ -829,7 +829,7 @@ class DeskRunner(CampaignRunner):
         position = self.agent_legs[op.agent]
         if consult.conference:            # all three apart, then the two bridged
             self.gateway.leave_conference(position.gw)
-            with contextlib.suppress(RpcError):   # a conference of two ends by itself
+            with contextlib.suppress(*REQUEST_FAILED):   # a conference of two ends by itself
                 self.gateway.leave_conference(consult.customer)
         else:
             self.gateway.unbridge(position.gw)
@@ -859,7 +859,7 @@ class DeskRunner(CampaignRunner):
                 *self._apply(actions, now, concerned)]
 
     def _stop_hold(self, customer_gw: int) -> None:
-        with contextlib.suppress(RpcError, CallTimeout):   # it may have ended by itself
+        with contextlib.suppress(*REQUEST_FAILED):   # it may have ended by itself
             self.gateway.stop_play(customer_gw)
 
     def _transfer_in(self, op: CallOp, customer_gw: int, position_gw: int, kind: str,
@@ -988,7 +988,7 @@ class DeskRunner(CampaignRunner):
             consult.answered = True
             try:
                 self.gateway.bridge(position.gw, gw)
-            except RpcError as err:
+            except REQUEST_FAILED as err:
                 self._gateway_error(f"cannot bridge agent {agent} to {consult.target}: {err}")
             # the screen can offer complete and conference now (they are refused before)
             self._feed([CallNote(agent, "consult_answered", consult.target)], now)
@@ -997,7 +997,7 @@ class DeskRunner(CampaignRunner):
             del self._consults[agent]
             why = "hung up" if consult.answered else f"did not answer ({event.get('outcome')})"
             if position is not None and consult.customer in self.translator.calls:
-                with contextlib.suppress(RpcError):  # the consultation was never bridged
+                with contextlib.suppress(*REQUEST_FAILED):  # the consultation was never bridged
                     if consult.conference:
                         self.gateway.leave_conference(consult.customer)
                     else:
@@ -1005,7 +1005,7 @@ class DeskRunner(CampaignRunner):
                 self._stop_hold(consult.customer)
                 try:
                     self.gateway.bridge(consult.customer, position.gw)
-                except RpcError as err:
+                except REQUEST_FAILED as err:
                     self._gateway_error(f"cannot give the customer back to {agent}: {err}")
             self._feed(self.desk.transfer_failed(agent, f"{consult.target} {why}"), now)
 
@@ -1022,7 +1022,7 @@ class DeskRunner(CampaignRunner):
             self._stop_hold(customer_gw)
             try:
                 self.gateway.bridge(customer_gw, out_leg)
-            except RpcError as err:
+            except REQUEST_FAILED as err:
                 self._gateway_error(f"cannot bridge the transfer {customer_gw}: {err}")
         elif state == "hungup":
             other = customer_gw if gw == out_leg else out_leg

@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from trunkline.errors import ConfigError
+from trunkline.gateway.rpc.errors import CallTimeout, RpcError
+
+#: A gateway request that did not succeed: refused (RpcError), or no reply in time from
+#: a gateway too busy to answer (CallTimeout). Either fails that one request; a runner
+#: catches both wherever a refusal is not told apart, so a slow gateway never ends a
+#: shift.
+REQUEST_FAILED = (RpcError, CallTimeout)
 
 #: The gateway events the runner listens to (``sms.*``: the messages a disposition sent;
 #: ``webrtc.state``: a browser position's audio lost or back, dialer/runner/softphone_faults.py).

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from trunkline.dialer.desk.outputs import CallNote
 from trunkline.dialer.pacing import events as ev
+from trunkline.dialer.runner.gateway import REQUEST_FAILED
 from trunkline.dialer.runner.settings import RunnerSettings
 from trunkline.dialer.vocab import AgentState
-from trunkline.gateway.rpc.errors import RpcError
 
 if TYPE_CHECKING:
     from trunkline.dialer.runner.desk_runner import DeskRunner
@@ -114,7 +114,7 @@ class SoftphoneFaults:
             held = self.held.pop(agent)
             self.resumed += 1
             if held.played:
-                with contextlib.suppress(RpcError):   # the customer may have left
+                with contextlib.suppress(*REQUEST_FAILED):   # the customer may have left
                     self.runner.gateway.stop_play(held.customer)
             self._note(agent, "audio_back", "", now)
         return True
@@ -156,7 +156,7 @@ class SoftphoneFaults:
         if customer is None:
             return None
         waiting = self.requeued.pop(customer)
-        with contextlib.suppress(RpcError):       # the hold sound may have ended
+        with contextlib.suppress(*REQUEST_FAILED):       # the hold sound may have ended
             self.runner.gateway.stop_play(customer)
         self.handed_on += 1
         return waiting
@@ -190,7 +190,7 @@ class SoftphoneFaults:
             else:
                 runner.gateway.play(customer, tone=runner.abandon_tone)
                 runner._schedule(now + runner.abandon_seconds, "hangup", customer)
-        except RpcError:
+        except REQUEST_FAILED:
             return False
         self.apologies += 1
         return True

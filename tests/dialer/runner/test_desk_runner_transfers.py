@@ -17,6 +17,7 @@ from trunkline.dialer.desk.config import DeskConfig
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.desk_runner import DeskRunner
 from trunkline.dialer.runner.gateway import InProcessGateway
+from trunkline.gateway.rpc.errors import CallTimeout
 
 HUMANS = (("1381", 8, "human"),)
 
@@ -176,15 +177,18 @@ def test_a_three_way_conference_then_the_agent_leaves(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("music", [True, False], ids=["hold_file", "no_hold_file"])
-def test_hold_plays_the_music_and_resume_brings_the_agent_back(tmp_path: Path,
-                                                               music: bool) -> None:
-    """The hold file, looped; without one the zone's call-waiting tone: never silence."""
+@pytest.mark.parametrize("sound", ["hold_file", "tone", "no_reply"])
+def test_hold_plays_the_music_and_resume_brings_the_agent_back(
+        tmp_path: Path, sound: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hold file, looped; without one the zone's call-waiting tone: never silence.
+    A gateway too busy to answer the play or its stop (no_reply) fails those requests
+    only: the hold and the resume still happen."""
     store = make(tmp_path)
     gateway = InProcessGateway(start=T0)
     hold = write_wav(tmp_path / "hold.wav", seconds=30.0)
     runner = DeskRunner(store, ["loans", "hand"], gateway, group="pri",
-                        engine_log=quiet_logger(), hold_file=str(hold) if music else None)
+                        engine_log=quiet_logger(),
+                        hold_file=str(hold) if sound == "hold_file" else None)
     try:
         runner.start()
         login(runner, (("hand", "standard"),))
@@ -192,14 +196,20 @@ def test_hold_plays_the_music_and_resume_brings_the_agent_back(tmp_path: Path,
         runner.submit(cmd.ManualDial("a1", "hand", numbers(HUMANS)[2][0]))
         step_until(runner, lambda: state(runner) == "talking", 60)
         customer = runner.customers[pops(runner)[0].call].gw
+        if sound == "no_reply":
+            def too_late(*args: object, **kwargs: object) -> None:
+                raise CallTimeout("no reply to 'call.play' within 10.0 s")
+            monkeypatch.setattr(gateway, "play", too_late)
+            monkeypatch.setattr(gateway, "stop_play", too_late)
         runner.submit(cmd.Hold("a1"))
-        step_until(runner, lambda: gateway.engine.calls[customer].play is not None, 2)
-        assert bridged_to(gateway, customer) is None
+        step_until(runner, lambda: bridged_to(gateway, customer) is None, 2)
         playing = gateway.engine.calls[customer].play
-        if music:
+        if sound == "hold_file":
             assert playing.name.endswith("hold.wav") and playing.loop is not None
-        else:
+        elif sound == "tone":
             assert playing.name == "tone:callwaiting"
+        else:
+            assert playing is None and state(runner) == "talking"
         runner.submit(cmd.Resume("a1"))
         step_until(runner, lambda: bridged_to(gateway, customer) is not None, 2)
         assert gateway.engine.calls[customer].play is None
