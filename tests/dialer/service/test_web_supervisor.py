@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from web_kit import BASE, client, login
 
-from trunkline.dialer.pacing.pacers import RatioPacer
+from trunkline.dialer.pacing.pacers import ModelPacer, RatioPacer
 from trunkline.dialer.store import Store
 from trunkline.drivers.dsp.detector import detect_file
 from trunkline.drivers.dsp.events import DtmfEvent
@@ -75,12 +75,33 @@ def test_a_running_campaigns_pacing_is_changed_checked_and_audited(tmp_path: Pat
         r = li.patch("/api/campaigns/sales/settings", headers=agent, json={"ratio": 3})
         assert r.status_code == 403
         assert on_gateway(c, pacing) == ("power", 2.5, 2.5)
+
+        # precise mode's connect-rate target: out of (0, 0.5) is refused naming it, and
+        # nothing changes; in range, the engine's new pacer regulates to it
+        for bad in (0.5, 0, -0.1):
+            r = c.patch("/api/campaigns/sales/settings", headers=h,
+                        json={"mode": "precise", "precise_target": bad})
+            assert r.status_code == 422, r.text
+            assert r.json()["fields"][0]["field"] == "body.precise_target"
+        assert on_gateway(c, pacing) == ("power", 2.5, 2.5)
+        r = c.patch("/api/campaigns/sales/settings", headers=h,
+                    json={"mode": "precise", "precise_target": 0.01})
+        assert r.status_code == 200, r.text
+        assert r.json()["changed"]["precise_target"] == [0.004, 0.01]
+
+        def precise(runner: Any, port: Any, store: Any) -> tuple[str, float, float, bool]:
+            run = runner.engine._runs["sales"]
+            assert isinstance(run.pacer, ModelPacer)
+            return (str(run.config.mode), run.config.precise_target,
+                    run.pacer.controller.target, run.pacer.precise)
+        assert on_gateway(c, precise) == ("precise", 0.01, 0.01, True)
     with Store(tmp_path / "dialer.sqlite") as store:
         assert store.campaign_config("sales")["ratio"] == 2.5
+        assert store.campaign_config("sales")["precise_target"] == 0.01
         assert store.strategy("sales").windows.days[6] == ()
         results = [e.details["result"] for e in store.audit_entries(user="boss")
                    if e.action == "campaign.settings"]
-        assert results.count("ok") == 1 and results.count("refused") == 4
+        assert results.count("ok") == 2 and results.count("refused") == 4
 
 
 def digits_heard(port: Any, channel: int, seconds: float = 0.6) -> set[str]:
