@@ -24,14 +24,15 @@ class SoftphoneSettings:
     ``credential``), none by default (host candidates: the site's LAN, no internet);
     ``media_worker``: the peer connections run in a process of their own (the WebRTC
     media worker, ``worker.py``) rather than on a thread of the gateway's, so their
-    Python work never holds up the 20 ms tick.
+    Python work never holds up the 20 ms tick (off by default: on this project's 2-core
+    machine it did not yet beat the thread at 20 peers; docs/softphone.md, Limits).
     """
 
     positions: int = 64
     reconnect: float = 10.0
     ring_timeout: float = 60.0
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
-    media_worker: bool = True
+    media_worker: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.positions <= 1000:
@@ -71,7 +72,7 @@ def parse_webrtc(doc: TomlDocument, table: Any) -> SoftphoneSettings:
                         (*where, "media_worker"))
     try:
         return SoftphoneSettings(
-            media_worker=table.get("media_worker", True),
+            media_worker=table.get("media_worker", False),
             positions=table.get("positions", 64),
             reconnect=float(table.get("reconnect", 10.0)),
             ring_timeout=float(table.get("ring_timeout", 60.0)),

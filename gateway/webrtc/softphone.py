@@ -10,10 +10,10 @@ other: ``call.bridge``, ``call.listen``, ``call.record``, ``call.play``,
 A second offer for the same call (the page reloaded, or a second tab) replaces the first
 peer: the newest page has the audio, and ``webrtc.state`` ``replaced`` tells the old one.
 
-Where the peers run (``[webrtc] media_worker``): in the WebRTC media worker, a process of
-their own (``worker.py``, ``worker_link.py``; the default), or on a thread of this
-process (``peer.WebRtcThread``, where aiortc shares the GIL with the tick: kept as the
-benchmark's baseline and for tests that patch aiortc in this process). The methods below
+Where the peers run (``[webrtc] media_worker``): on a thread of this process
+(``peer.WebRtcThread``, where aiortc shares the GIL with the tick; the default, and the
+benchmark's baseline), or in the WebRTC media worker, a process of their own
+(``worker.py``, ``worker_link.py``). The methods below
 take either way; the positions (jitter buffers, keys, loss watch) are the same.
 """
 

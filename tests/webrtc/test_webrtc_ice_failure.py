@@ -55,7 +55,7 @@ def gateway(tmp_path_factory):
     config.socket = folder / "gw.sock"
     config.network = PLAN
     config.shutdown_grace = 1.0
-    config.webrtc = SoftphoneSettings(positions=2, reconnect=3.0)
+    config.webrtc = SoftphoneSettings(positions=2, reconnect=3.0, media_worker=True)
     gw = ServiceThread(config, clock=RealClock()).start()
     gw.service.softphone.worker_command = QUICK_STUN_WORKER
     yield gw

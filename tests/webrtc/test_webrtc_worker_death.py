@@ -34,7 +34,7 @@ def gateway(tmp_path_factory):
     config.socket = folder / "gw.sock"
     config.network = PLAN
     config.shutdown_grace = 1.0
-    config.webrtc = SoftphoneSettings(positions=3, reconnect=20.0)
+    config.webrtc = SoftphoneSettings(positions=3, reconnect=20.0, media_worker=True)
     gw = ServiceThread(config, clock=RealClock()).start()
     yield gw
     gw.stop()
