@@ -102,6 +102,43 @@ def test_a_campaign_started_from_the_api_runs_to_its_end_and_is_recorded(
 
 
 @pytest.mark.slow
+def test_two_gateways_run_two_campaigns_at_once(tmp_path: Path) -> None:
+    """``dialer serve --gateway A --gateway B``: each campaign runs on a gateway of its
+    own, side by side, each with its own runner and store connection."""
+    db = _store(tmp_path, HUMANS)
+    with Store(db) as store:
+        store.create_campaign("other", Strategy(windows=ALWAYS, max_attempts=1), now=T0)
+        store.add_list("other", "seed", [NewContact(n, {"name": f"o{i}"}, line=i + 2)
+                                         for i, n in enumerate(BUSY)], now=T0)
+
+    async def main() -> list[dict[str, Any]]:
+        host = _host(db, "gw1", "gw2")
+        host.start()
+        try:
+            boss = host.subscribe("boss", "supervisor")
+            first = await host.start_campaign("sales")
+            second = await host.start_campaign("other")
+            assert (first["gateway"], second["gateway"]) == ("gw1", "gw2")
+            assert {g["name"]: g["campaign"] for g in host.snapshot()["gateways"]} == {
+                "gw1": "sales", "gw2": "other"}
+            finished: list[dict[str, Any]] = []
+            while len(finished) < 2:
+                finished.append((await _until(boss, "campaign.finished"))[-1])
+            return finished
+        finally:
+            await asyncio.to_thread(host.stop)
+
+    finished = asyncio.run(main())
+    assert sorted(e["campaign"] for e in finished) == ["other", "sales"]
+    with Store(db) as store:
+        rows = store.query("SELECT c.name, a.outcome FROM attempt a "
+                           "JOIN contact t ON t.id = a.contact_id "
+                           "JOIN campaign c ON c.id = t.campaign_id")
+    assert sorted(tuple(r) for r in rows) == sorted(
+        [("sales", "human")] * len(HUMANS) + [("other", "busy")] * len(BUSY))
+
+
+@pytest.mark.slow
 def test_stop_ends_the_shift_with_nothing_left_open(tmp_path: Path) -> None:
     many = [f"+861381{i:07d}" for i in range(2000, 2060)]
     db = _store(tmp_path, many)
