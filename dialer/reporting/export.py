@@ -5,6 +5,8 @@ CSV goes through :mod:`trunkline.csvsafe` (a text cell starting with ``=``, ``+`
 cell is written as a string cell (``t="s"``/inline), which a spreadsheet never evaluates
 as a formula, and the same apostrophe is added so a sheet copied to CSV stays safe;
 numbers stay numbers. Columns are the union of the rows' keys, in first-seen order.
+A workbook in zh-CN titles its sheets and columns in Chinese (:mod:`.export_words`); the
+CSV keeps the keys, which scripts read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from openpyxl.cell.cell import TYPE_STRING  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from trunkline import csvsafe
+from trunkline.dialer.reporting.export_words import titles
 
 #: Excel's sheet names: at most 31 characters, none of these.
 _SHEET_BAD = set('[]:*?/\\')
@@ -55,14 +58,16 @@ def sheet_name(name: str) -> str:
     return clean[:31]
 
 
-def to_xlsx(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
-    """A workbook with one sheet per entry (name -> rows), header bold and frozen."""
+def to_xlsx(sheets: Mapping[str, Sequence[Mapping[str, Any]]], lang: str = "en") -> bytes:
+    """A workbook with one sheet per entry (name -> rows), header bold and frozen; sheet
+    names and column titles in ``lang`` (``en``: the names and keys as they are)."""
+    sheet_titles, column_titles = titles(lang)
     book = Workbook()
     book.remove(book.active)
     for title, rows in sheets.items():
-        ws = book.create_sheet(sheet_name(title))
+        ws = book.create_sheet(sheet_name(sheet_titles.get(title, title)))
         names = columns(rows)
-        ws.append(names)
+        ws.append([column_titles.get(key, key) for key in names])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
@@ -76,7 +81,10 @@ def to_xlsx(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
                 else:
                     cell.value = value
         for c, key in enumerate(names, 1):
-            width = max([len(str(key))] + [len(str(row.get(key, ""))) for row in rows[:200]])
+            # a CJK character takes about two columns' width
+            head = column_titles.get(key, key)
+            width = max([len(head) + sum(ord(ch) > 0x2e7f for ch in head)]
+                        + [len(str(row.get(key, ""))) for row in rows[:200]])
             ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = \
                 min(40, width + 2)
     out = io.BytesIO()

@@ -96,7 +96,8 @@ def _rows(ctx: Any, kind: str, **kw: Any) -> list[dict[str, Any]]:
                          "nothing loaded from elsewhere, served with a CSP that allows no "
                          "script; `format=xlsx`: every table of the day as a sheet. "
                          "`lang` (`en` or `zh-CN`; the console passes its page's): the "
-                         "page's language, else the browser's Accept-Language (any `zh` "
+                         "page's (and the workbook's sheet and column titles') language, "
+                         "else the browser's Accept-Language (any `zh` "
                          "reads zh-CN), else English. " + _SUP,
              responses={200: {"content": {"text/html": {}, _FILES["xlsx"]: {}},
                               "description": "the page or the workbook"},
@@ -120,16 +121,16 @@ async def daily_report(request: Request, session: SupervisorSession,
         except StoreError as err:
             raise ApiError(404, "not_found", str(err)) from None
     name = f"daily-{day.isoformat()}{'-' + campaign if campaign else ''}"
+    language = pick_language(lang, request.headers.get("accept-language"))
     if format == "xlsx":
         since, until = daily.day_bounds(day, tz)
 
         def book() -> bytes:
             return export.to_xlsx({kind: charts.rows(
                 ctx.store, kind, campaign=campaign, since=since, until=until,
-                time_zone=tz, now=min(now, until)) for kind in charts.KINDS})
+                time_zone=tz, now=min(now, until)) for kind in charts.KINDS}, lang=language)
 
         return _file(await asyncio.to_thread(book), "xlsx", name)
-    language = pick_language(lang, request.headers.get("accept-language"))
     page = await asyncio.to_thread(daily.render, ctx.store, day, campaign=campaign,
                                    time_zone=tz, now=now, lang=language)
     return HTMLResponse(page, headers={
@@ -151,7 +152,10 @@ async def daily_report(request: Request, session: SupervisorSession,
                          "`since`/`until`: epoch seconds or ISO 8601 (local in "
                          "`time_zone` without an offset). `format=csv` or `xlsx` sends the "
                          "same rows as a file (text cells starting with = + - @ are "
-                         "escaped). " + _SUP,
+                         "escaped); the workbook's sheet and column titles are in `lang` "
+                         "(`en`: the row keys; `zh-CN`: Chinese; default: the browser's "
+                         "Accept-Language; the console passes its page's), the CSV keeps "
+                         "the keys. " + _SUP,
              responses={200: {"content": {"application/json": {}, "text/csv": {},
                                           _FILES["xlsx"]: {}}},
                         **errors(401, 403, 404, 422)})
@@ -161,7 +165,10 @@ async def report(request: Request, session: SupervisorSession,
                  since: str | None = Query(None, max_length=40),
                  until: str | None = Query(None, max_length=40),
                  time_zone: str = Query("Asia/Shanghai", max_length=64),
-                 format: Literal["json", "csv", "xlsx"] = Query("json")) -> Any:
+                 format: Literal["json", "csv", "xlsx"] = Query("json"),
+                 lang: Literal["en", "zh-CN"] | None = Query(
+                     None, description="the workbook's language (default: the browser's "
+                                       "Accept-Language)")) -> Any:
     ctx = context(request)
     tz = _zone(time_zone)
     start = when(since, tz, "since")
@@ -172,7 +179,8 @@ async def report(request: Request, session: SupervisorSession,
     if format == "csv":
         return _file(export.to_csv(rows), "csv", f"report-{kind}")
     if format == "xlsx":
-        return _file(await asyncio.to_thread(export.to_xlsx, {kind: rows}), "xlsx",
-                     f"report-{kind}")
+        language = pick_language(lang, request.headers.get("accept-language"))
+        return _file(await asyncio.to_thread(export.to_xlsx, {kind: rows}, language),
+                     "xlsx", f"report-{kind}")
     return {"kind": kind, "campaign": campaign, "since": start, "until": end,
             "time_zone": tz, "columns": export.columns(rows), "rows": rows}

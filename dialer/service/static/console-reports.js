@@ -107,7 +107,7 @@ export class Reports {
 
   links() {
     const day = this.$("report-date").value || todayIn(this.zone);
-    // lang: the printable report in the page's language (the workbook ignores it)
+    // lang: the printable report and the workbook's titles in the page's language
     const q = new URLSearchParams({ date: day, time_zone: this.zone, lang: this.i18n.lang });
     if (this.$("report-campaign").value) q.set("campaign", this.$("report-campaign").value);
     this.$("report-daily").href = `/api/reports/daily?${q}`;
@@ -184,7 +184,7 @@ export class Reports {
       box.querySelector(".chart-body").replaceChildren(charts[name]);
       const [csv, xlsx] = box.querySelectorAll("a");
       csv.href = `/api/reports/${EXPORTS[name]}?${q}&format=csv`;
-      xlsx.href = `/api/reports/${EXPORTS[name]}?${q}&format=xlsx`;
+      xlsx.href = `/api/reports/${EXPORTS[name]}?${q}&format=xlsx&lang=${encodeURIComponent(this.i18n.lang)}`;
     }
     const tiles = sumBy(d.hour, "x", ["dials", "answers", "connects", "abandoned"])[0]
       || { dials: 0, answers: 0, connects: 0, abandoned: 0 };
