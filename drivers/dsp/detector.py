@@ -100,8 +100,10 @@ MUSIC_DIP_DB = 15.0
 #: a music ring-back is not answered by a call meant only to ring (list cleaning) nor
 #: left unheard (a line with no answer signal takes voice after ring-back as the answer):
 #: over the last 50 blocks (1 s) of the run, no 15 dB dip and at most 3 blocks whose level
-#: moved more than 3 dB from the block before. A tune's notes start with a jump every
-#: 250-500 ms and hold; speech's syllables move the level far more often. None of 566
+#: moved more than 3 dB from the block before, and at least one: a tune's notes start
+#: with a jump every 250-500 ms and hold (a flat level is a hum or noise); speech's
+#: syllables move it far more often. Not after a fax or modem answer tone (CED, ANS,
+#: ANSam) on the channel: the V.21 flags that follow are as steady. None of 566
 #: starts of the real speech in shared/testdata/real-audio (announcements, greetings, read
 #: English and Mandarin, speech over noise; a start every 0.25 s) passes; with 4 moves
 #: allowed, one synthetic (TTS) announcement did. Music that is not this steady
@@ -237,6 +239,7 @@ class Detector:
         self.m_moved = np.zeros(n, np.uint64)
         self.m_dipped = np.zeros(n, np.uint64)
         self.m_moves = np.zeros(n, np.int32)
+        self.m_modem = np.zeros(n, bool)  # a fax or modem answer tone was heard
         self.m_state = np.zeros(n, np.int8)   # MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED
         self.answer_exact = np.ones(n, bool)
         self.m_bits = np.zeros(n, np.int8)    # dips of the last 4 blocks
@@ -346,6 +349,7 @@ class Detector:
         self.m_peak[ch] = -200.0
         self.m_moved[ch] = self.m_dipped[ch] = 0
         self.m_moves[ch] = 0
+        self.m_modem[ch] = False
         self.m_state[ch] = MUSIC_NONE
         self.m_bits[ch] = 0
         self.announcer.reset(ch)
@@ -515,6 +519,9 @@ class Detector:
                                 block_energy[live], level_db[live])
         early = ~answered & self.en_progress[ids]
         if early.any():
+            for e in events:
+                if isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
+                    self.m_modem[e.channel] = True
             events += self._music(ids[early], level_db[early], voiced[early], tonal[early],
                                   pos[early])
         listen = ~answered & self.en_ann[ids]
@@ -692,7 +699,8 @@ class Detector:
         self.m_dipped[ids], self.m_moves[ids], self.m_last[ids] = dipped, moves, level_db
         self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
         mstate = self.m_state[ids]
-        steady = (run >= MUSIC_EARLY_BLOCKS) & (dipped == 0) & (moves <= MUSIC_MAX_MOVES)
+        steady = (run >= MUSIC_EARLY_BLOCKS) & (dipped == 0) & (moves >= 1) & \
+            (moves <= MUSIC_MAX_MOVES) & ~self.m_modem[ids]
         hit = (steady | (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run)) & \
             (mstate == MUSIC_NONE)
         out: list[DetectionEvent] = []
