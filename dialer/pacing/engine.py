@@ -290,6 +290,22 @@ class Engine:
     def stats(self, campaign: str) -> CampaignStats:
         return self._run(campaign).stats
 
+    def pacing(self, campaign: str) -> tuple[str, float | None]:
+        """What the campaign's pacer holds to now, for the supervisor's floor: ``("risk",
+        alpha)`` in predictive mode (the abandon risk each dial may carry, which the
+        abandon and agent-wait loops move), ``("ratio", lines per ready agent)`` in
+        progressive and power modes, ``("level", VICIdial's dial level)``; ``("",
+        None)`` where no pacer dials (preview, manual). A changed target or mode shows
+        here at the next decision, as the pacer is made anew."""
+        pacer = self._run(campaign).pacer
+        if isinstance(pacer, ModelPacer):
+            return "risk", pacer.alpha
+        if isinstance(pacer, RatioPacer):
+            return "ratio", pacer.ratio
+        if isinstance(pacer, VicidialPacer):
+            return "level", pacer.level
+        return "", None
+
     @property
     def campaigns(self) -> list[str]:
         return list(self._runs)

@@ -70,6 +70,8 @@ class CampaignFact:
     attempted: int | None = None     # contacts dialled at least once
     open: int | None = None          # contacts still to call or being called
     gateway: str | None = None
+    pace_kind: str = ""              # what the pacer holds to (engine.pacing): risk,
+    pace: float | None = None        # ratio or level, and its value now
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,8 @@ class FloorWatch:
             "connects_per_minute": None if per_second is None
             else round(per_second * 60, 2),
             "predicted_wait": wait,
+            "pacing": {"kind": c.pace_kind, "value": None if c.pace is None
+                       else round(c.pace, 5)} if c.pace_kind else None,
         }
 
     def _span(self, s: SpanFact, alarms: list[dict[str, Any]]) -> dict[str, Any]:

@@ -70,12 +70,13 @@ def gather_gateway(name: str, runner: Any, port: Any
             ledger = engine.ledger(campaign)
             ledger.rate(now)  # rolls the window over if a new one began
             config = runner.configs[campaign]
+            pace_kind, pace = engine.pacing(campaign)
             counters.append({
                 "name": campaign, "mode": str(config.mode), "regime": str(config.regime),
                 "cap": config.cap, "target_abandon": config.target_abandon,
                 "dials": stats.dials, "live": stats.live, "abandoned": stats.abandoned,
                 "window_live": ledger.live, "window_abandoned": ledger.abandoned,
-                "gateway": name})
+                "pace_kind": pace_kind, "pace": pace, "gateway": name})
     spans = port._call("spans.list")  # both ports send requests through _call
     rows = port._call("channels.list")
     by_span: dict[int, list[ChannelFact]] = {}

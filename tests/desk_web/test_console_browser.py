@@ -86,6 +86,8 @@ def test_pacing_changed_from_the_page(service: tuple[str, Any]) -> None:
     page = _console(chromium, url)
     row = "[data-testid=campaigns] tr[data-campaign=loans]"
     page.wait_for_selector(row)
+    pace = f"{row} [data-testid=pace]"   # the engine's risk limit per dial (from 3 %)
+    page.wait_for_selector(pace, timeout=30_000)
     page.click(f"{row} [data-testid=campaign-settings]")
     page.fill("[data-testid=settings-target-abandon]", "5")
     page.click("[data-testid=settings-apply]")
@@ -95,6 +97,11 @@ def test_pacing_changed_from_the_page(service: tuple[str, Any]) -> None:
     page.wait_for_selector("[data-testid=toast]:has-text('target_abandon 0.03 → 0.02')")
     page.wait_for_selector(  # the floor shows the target the pacing engine now holds
         f"{row} [data-testid=target-abandon]:has-text('target 2.0%')", timeout=5_000)
+    # ... and the pacing it does: the pacer, made anew, holds each dial to 2 % risk
+    page.wait_for_function(
+        "p => parseFloat(document.querySelector(p).dataset.pace) < 0.021", arg=pace,
+        timeout=5_000)
+    assert "risk ≤ 2.0% a dial" in page.text_content(pace)
     boss = _agent(url, "boss")
     entries = boss.get("/api/audit", params={"action": "campaign.settings"}).json()
     assert [e["details"]["result"] for e in entries][:2] == ["ok", "refused"]

@@ -90,6 +90,14 @@ function gauge(c) {
     text.append(el("span", { cls: "gauge-target", attrs: { "data-testid": "target-abandon" },
                              text: ` · ${i18n.t("gauge.target", { target: pct(c.target_abandon) })}` }));
   }
+  if (c.pacing && c.pacing.value !== null) {
+    // What the pacing engine holds to now (its risk limit per dial, ratio or level): a
+    // changed target shows here as the engine applies it, not only as the setting.
+    const value = c.pacing.kind === "risk" ? pct(c.pacing.value) : c.pacing.value.toFixed(2);
+    text.append(el("span", { cls: "gauge-pace", attrs: { "data-testid": "pace",
+                                                         "data-pace": String(c.pacing.value) },
+                             text: ` · ${i18n.t(`pace.${c.pacing.kind}`, { value })}` }));
+  }
   return el("div", { cls: `gauge level-${c.level}`, attrs: { "data-testid": "gauge", "data-level": c.level } },
     el("div", { cls: "gauge-track" }, fill, near), text);
 }

@@ -87,6 +87,10 @@ def test_penetration_connects_and_predicted_wait() -> None:
     assert row["connects"] == 30
     assert row["connects_per_minute"] == 10.0             # 10 connects in 60 s
     assert row["predicted_wait"] == 18.0                  # 3 ready / (1/6 per second)
+    assert row["pacing"] is None                          # no pacer said anything
+    paced = campaign(pace_kind="risk", pace=0.0212345)
+    floor, _ = watch.update(FloorFacts(agents, (paced,)), 61.0)
+    assert floor["campaigns"][0]["pacing"] == {"kind": "risk", "value": 0.02123}
 
 
 def test_running_out_of_records_alarms_once() -> None:
