@@ -722,6 +722,12 @@ class Engine:
         run.stats.dials += 1
         out.append(Dial(call_id, run.name, contact, run.config.ring_timeout, call.agent))
 
+    @staticmethod
+    def _idle_for_preview(run: _Run) -> bool:
+        """More agents ready than calls in flight and customers waiting: one can be
+        shown a preview record without leaving an answer with no agent."""
+        return len(run.home_ready) > len(run.pending) + len(run.waiting) + len(run.requeued)
+
     def _pace(self, run: _Run, now: float, out: list[Action]) -> None:
         cfg = run.config
         if cfg.mode is Mode.PREVIEW:
@@ -735,6 +741,15 @@ class Engine:
             return
         if run.deferred_pauses:
             self._settle_pauses(run, now)
+        # preview records met while pacing (a due callback for anyone in the campaign)
+        # wait for the next agent to come free (_seek); but an agent who is ready and
+        # that no dial in flight nor customer waiting counts on gets one now: else, with
+        # nothing else to call, the record waited for ever. Before the pacing counts
+        # its ready agents, so it never dials for an agent who is shown a record.
+        while run.previews and self._idle_for_preview(run):
+            agent = self._agents[next(iter(run.home_ready))]
+            self._offer_preview(agent, run, run.previews.popleft(), now, out)
+        queued = len(run.previews)
         # requeued customers wait for an agent as live answers do
         ready, pending = len(run.home_ready), len(run.pending)
         waiting = len(run.waiting) + len(run.requeued)
@@ -790,6 +805,8 @@ class Engine:
                 agent.fire("reserve", now)
             self._place(run, contact, now, out, agent=agent)
             placed += 1
+        if len(run.previews) > queued and self._idle_for_preview(run):
+            self._kick(run, now)   # a record found just now: offered at the next pace
         if self._debug and (placed or reason != run.last_reason):
             run.log.debug(
                 "pace", t=round(now, 3), dials=placed, why=reason, ready=ready,

@@ -87,6 +87,18 @@ def test_mixed_preview_records_go_to_a_free_agent_inside_predictive():
     assert all(not p.contact.preview for p in dials(d.actions) if p.agent is None)
 
 
+def test_a_preview_record_goes_to_a_ready_agent_no_dial_counts_on():
+    # a due callback for anyone (a preview record) met when nothing else is left to
+    # call: the ready agent gets it at once (it used to wait for an agent to come free,
+    # for ever when the one ready agent had no other call)
+    q = ContactQueue(contacts("c", 1, preview=True))
+    d = Driver(CampaignConfig("c", mode="predictive"), queue=q)
+    d.login("a1", ("c", "standard"))
+    assert dials(d.actions) == []
+    (offer,) = [a for a in d.tick(1.0) if isinstance(a, OfferPreview)]
+    assert offer.agent == "a1" and offer.contact.preview
+
+
 def _run(mode: str, *, agents: int = 10, hours: float = 3.0, seed: int = 1, **kw):
     config = CampaignConfig("c", mode=mode, **kw)
     return Simulator([config], team(agents, "c"), World(), hours=hours, seed=seed).run()
