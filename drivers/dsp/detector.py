@@ -100,10 +100,10 @@ MUSIC_DIP_DB = 15.0
 #: a music ring-back is not answered by a call meant only to ring (list cleaning) nor
 #: left unheard (a line with no answer signal takes voice after ring-back as the answer):
 #: over the last 50 blocks (1 s) of the run, no 15 dB dip and at most 3 blocks whose level
-#: moved more than 3 dB from the block before, and at least one: a tune's notes start
-#: with a jump every 250-500 ms and hold (a flat level is a hum or noise); speech's
-#: syllables move it far more often. Not after a fax or modem answer tone (CED, ANS,
-#: ANSam) on the channel: the V.21 flags that follow are as steady. None of 566
+#: moved more than 3 dB from the block before: a tune's notes start with a jump every
+#: 250-500 ms and hold; speech's syllables move it far more often. Not after a fax or
+#: modem answer tone (CED, ANS, ANSam) on the channel: the V.21 flags that follow are as
+#: steady. None of 566
 #: starts of the real speech in shared/testdata/real-audio (announcements, greetings, read
 #: English and Mandarin, speech over noise; a start every 0.25 s) passes; with 4 moves
 #: allowed, one synthetic (TTS) announcement did. Music that is not this steady
@@ -699,8 +699,8 @@ class Detector:
         self.m_dipped[ids], self.m_moves[ids], self.m_last[ids] = dipped, moves, level_db
         self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
         mstate = self.m_state[ids]
-        steady = (run >= MUSIC_EARLY_BLOCKS) & (dipped == 0) & (moves >= 1) & \
-            (moves <= MUSIC_MAX_MOVES) & ~self.m_modem[ids]
+        steady = (run >= MUSIC_EARLY_BLOCKS) & (dipped == 0) & (moves <= MUSIC_MAX_MOVES) & \
+            ~self.m_modem[ids]
         hit = (steady | (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run)) & \
             (mstate == MUSIC_NONE)
         out: list[DetectionEvent] = []
