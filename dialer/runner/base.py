@@ -32,7 +32,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import structlog
@@ -46,6 +46,33 @@ from trunkline.dialer.store import Store
 from trunkline.gateway.rpc.errors import CallTimeout, RpcError
 
 S = TypeVar("S", bound=Summary)
+
+
+#: Gateway events that may put a customer through to an agent (the engine's Connect:
+#: bridge and screen pop): the line answered, AMD's verdict.
+ANSWER_EVENTS = frozenset({"amd"})
+
+
+def _answers(event: Mapping[str, Any]) -> bool:
+    kind = event.get("event")
+    return kind in ANSWER_EVENTS or (kind == "call.state" and event.get("state") == "answered")
+
+
+def answers_first(events: Sequence[Mapping[str, Any]], urgent: Collection[Any] = ()
+                  ) -> list[Mapping[str, Any]]:
+    """A step's gateway events with those of the calls answered in it (and of the
+    ``urgent`` calls) first, each call's own events in their order. Why: a step of a
+    busy floor holds ~100 events, and the others (hang-ups, releases) each cost the
+    gateway round trips (a hang-up, the next dials) of 20-50 ms; handled in arrival
+    order, an answer waited behind them all before its agent saw the screen pop. Events
+    of different calls do not depend on each other's order, except an agent's own leg
+    (an agent who hung up is not put through to): those go first too."""
+    first = {e.get("call") for e in events if _answers(e)} - {None}
+    first |= {e.get("call") for e in events if e.get("call") in urgent}
+    if not first:
+        return list(events)
+    return [e for e in events if e.get("call") in first] \
+        + [e for e in events if e.get("call") not in first]
 
 
 class CommitsFirst:
@@ -170,7 +197,7 @@ class GatewayRunner(Generic[S]):
                 deadline = min(deadline, self._timers[0][0])
             events = self.gateway.wait(deadline)   # the commands' writes committed first
             now = self.gateway.now()
-            for event in events:
+            for event in answers_first(events, self._urgent_calls()):
                 self._on_event(event, now)
             self._run_timers(now)
             self._after_events(now)
@@ -232,6 +259,12 @@ class GatewayRunner(Generic[S]):
     def _record_unknown(self, attempt: int, now: float) -> None:
         """Record an attempt a previous run left ``dialing``, its call's fate unknown."""
         raise NotImplementedError
+
+    def _urgent_calls(self) -> Collection[Any]:
+        """Gateway calls whose events go first in a step besides the answered ones
+        (see :func:`answers_first`): the agents' own legs, so an agent who hung up in the
+        same tick is not put through to."""
+        return ()
 
     def _begin(self, now: float) -> None:
         """What :meth:`start` does once the previous run is settled."""

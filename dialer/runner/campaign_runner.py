@@ -357,6 +357,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         while self.gateway.now() < settle:
             self.gateway.wait(settle)
 
+    def _urgent_calls(self) -> Collection[Any]:
+        return self._positions
+
     def _next_deadline(self, now: float) -> float:
         engine_next = self.engine.next_deadline()
         return engine_next if engine_next is not None else float("inf")
@@ -407,7 +410,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                 self.log.warning("runner_event_refused", engine_event=repr(item), error=str(err))
                 continue
             refused = self.contacts.persist(actions, now)   # durable before acted on
-            for action in actions:
+            for action in connects_first(actions):
                 self._act(action, now, refused, queue)
         self._start_recordings()
 
@@ -712,6 +715,16 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                     self._try_logout(key, now)
                 else:
                     self._handle(ev.WrapUpDone(key), now)
+
+
+def connects_first(actions: Sequence[Action]) -> list[Action]:
+    """The engine's actions with its Connects (bridge, then the agent's screen pop)
+    first, the rest in their order: a Connect does not wait behind the same event's
+    dials and hang-ups, each a gateway round trip. They are persisted together before
+    any is carried out, and the engine emits a call's Connect before anything else about
+    that call, so a Connect only moves ahead of other calls' actions."""
+    return [a for a in actions if isinstance(a, Connect)] \
+        + [a for a in actions if not isinstance(a, Connect)]
 
 
 def run_campaign(store: Store, campaign: str, gateway: GatewayPort, *,

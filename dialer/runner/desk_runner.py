@@ -111,7 +111,12 @@ from trunkline.dialer.errors import DialerError, StoreError
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.pacing.actions import Action, Connect, Dial, OfferPreview, PreviewExpired
 from trunkline.dialer.pacing.contacts import Contact
-from trunkline.dialer.runner.campaign_runner import CampaignRunner, _Contacts, _Position
+from trunkline.dialer.runner.campaign_runner import (
+    CampaignRunner,
+    _Contacts,
+    _Position,
+    connects_first,
+)
 from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import settle_open_attempts
@@ -221,6 +226,7 @@ class DeskRunner(CampaignRunner):
                  site: SiteDesk | None = None, hold_file: str | None = None,
                  **options: Any) -> None:
         names = [campaign] if isinstance(campaign, str) else list(campaign)
+        self._works: list[deque[Any]] = []   # the work queues of the _feed calls running
         if "config" not in options:
             options["config"] = [campaign_config(store, name, desk=True) for name in names]
         super().__init__(store, names, gateway, **options)
@@ -322,14 +328,18 @@ class DeskRunner(CampaignRunner):
         """Engine events to the engine (its actions carried out, the desk told), ops
         carried out, desk events to the sink; until nothing is left."""
         work: deque[Any] = deque(items)
-        while work:
-            item = work.popleft()
-            if isinstance(item, DeskEvent):
-                self._emit(item)
-            elif isinstance(item, Op):
-                work.extend(self._op(item, now))
-            else:
-                work.extend(self._engine(item, now))
+        self._works.append(work)
+        try:
+            while work:
+                item = work.popleft()
+                if isinstance(item, DeskEvent):
+                    self._emit(item)
+                elif isinstance(item, Op):
+                    work.extend(self._op(item, now))
+                else:
+                    work.extend(self._engine(item, now))
+        finally:
+            self._works.pop()
         self._start_recordings()   # after the screen pops
 
     def _engine(self, event: ev.Event, now: float) -> list[Any]:
@@ -353,7 +363,7 @@ class DeskRunner(CampaignRunner):
         refused = self.contacts.persist(actions, now)
         out: list[Any] = []
         follow: deque[ev.Event] = deque()
-        for action in actions:
+        for action in connects_first(actions):
             card = self._card_for(action)
             if isinstance(action, Connect) and (lost := self.softphone.taken(action.call_id)):
                 # a lost browser's requeued customer: the lost agent's part ends here
@@ -362,6 +372,16 @@ class DeskRunner(CampaignRunner):
                 concerned = concerned | {lost.agent}
             self._act(action, now, refused, follow)
             out += self.desk.on_engine(action, now, card)
+            if isinstance(action, Connect) and not any(self._works) \
+                    and all(isinstance(item, DeskEvent) for item in out):
+                # Nothing queued for any screen: the agent's pop goes out now, not
+                # after the rest of the actions' round trips (dials, hang-ups); and
+                # before its "talking" state, which waits for a commit (_emit): the pop
+                # shows what was durable before the bridge (CommitsFirst), the page
+                # keeps it when "talking" follows (desk.js clears only on ready/paused).
+                for item in sorted(out, key=lambda e: not isinstance(e, ScreenPop)):
+                    self._emit(item)
+                out = []
         out += list(follow)
         return out + self._sync(concerned | agents_named(actions)
                                 | set(self.desk.held_pauses()), now)
