@@ -17,6 +17,11 @@ answer; and, in this process, the agents:
   ``data-contact-id`` in the DOM; the same desk requests go through the page's own
   session (``page.request`` shares its cookies).
 
+One more WebSocket client is a supervisor (issue 18 item 1, end to end): it notes each
+``floor`` update as it arrives (the interval between them) and, for each agent state
+change (the ``desk.state`` event, dated by the host's ``ts``), the lag until the first
+floor update dated after it shows the agent in that state.
+
 Latency is measured from the live answer (``attempt.answered_at``: the runner's clock
 when it handled the gateway's answer event with AMD's "human"; gateway and service run
 on this machine, so the clocks are one) to the pop arriving in the client (WebSocket
@@ -227,6 +232,62 @@ async def browser_agents(url: str, names: list[str], channels: list[int],
         await browser.close()
 
 
+async def supervisor_floor(url: str, cookie: str, floors: list[tuple[float, float,
+                                                                    dict[str, str]]],
+                           changes: list[tuple[float, str, str]], lagged: list[int],
+                           stop: asyncio.Event) -> None:
+    """One supervisor's WebSocket (issue 18 item 1): each ``floor`` event as it arrives
+    (received at, the host's ``ts``, agent -> state) and each agent state change
+    (``desk.state``: the host's ``ts`` when the runner published it, agent, state);
+    ``lagged``: the events the service dropped for this socket falling behind."""
+    ws_url = "ws" + url.removeprefix("http") + "/api/ws"
+    async with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": url},
+                       max_size=2**24) as ws:
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+            except TimeoutError:
+                continue
+            got = time.time()
+            event = json.loads(raw)
+            kind = event.get("type")
+            if kind == "floor":
+                floors.append((got, float(event["ts"]),
+                               {a["agent"]: a["state"] for a in event.get("agents", ())}))
+            elif kind == "desk.state" and "ts" in event:
+                changes.append((float(event["ts"]), str(event["agent"]), str(event["state"])))
+            elif kind == "lagged":
+                lagged.append(int(event.get("dropped", 0)))
+
+
+def floor_figures(floors: list[tuple[float, float, dict[str, str]]],
+                  changes: list[tuple[float, str, str]], start: float, end: float
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The intervals between floor updates received in [start, end] (ms), and the lag
+    (ms) from each agent state change in that stretch to the first floor update, dated
+    after it, that shows the agent in that state; a state the agent left before any
+    floor showed it is not counted (returned: how many)."""
+    got = [f for f in floors if start <= f[0] <= end]
+    intervals = np.diff([f[0] for f in got]) * 1000.0
+    by_agent: dict[str, list[tuple[float, str]]] = {}
+    for ts, agent, state in sorted(changes):
+        by_agent.setdefault(agent, []).append((ts, state))
+    lags: list[float] = []
+    missed = 0
+    for agent, seq in by_agent.items():
+        for i, (ts, state) in enumerate(seq):
+            if not start <= ts <= end:
+                continue
+            left = seq[i + 1][0] if i + 1 < len(seq) else float("inf")
+            shown = next((f[0] for f in floors if f[1] >= ts and f[2].get(agent) == state),
+                         None)
+            if shown is None or shown > left:
+                missed += 1
+                continue
+            lags.append(1000.0 * (shown - ts))
+    return intervals, np.array(lags), missed
+
+
 def _answered(db: Path) -> dict[str, float]:
     with Store(db) as store:
         rows = store.query("SELECT contact_id, answered_at FROM attempt "
@@ -251,6 +312,12 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
         boss.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         r = await boss.post(f"/api/campaigns/{CAMPAIGN}/start")  # agents log in to it
         r.raise_for_status()
+        floors: list[tuple[float, float, dict[str, str]]] = []
+        changes: list[tuple[float, str, str]] = []
+        lagged: list[int] = []
+        watcher = asyncio.ensure_future(supervisor_floor(
+            url, f"trunkline_session={boss.cookies['trunkline_session']}", floors, changes,
+            lagged, stop))
         idle_cpu, idle_t = _cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(10.0)  # the baseline: the campaign running, no agent yet
         idle = (_cpu_seconds(pid) - idle_cpu) / (time.monotonic() - idle_t)
@@ -267,18 +334,28 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
                 break
             await asyncio.sleep(1.0)
         await asyncio.sleep(20.0)  # the engine's first answers
-        cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+        cpu0, t0, wall0 = _cpu_seconds(pid), time.monotonic(), time.time()
         start_pops = len(pops) + len(page_pops)
         await asyncio.sleep(seconds)
         busy = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        wall1 = time.time()
+        await asyncio.sleep(3.0)   # the floor updates that show the last changes
         measured_pops = len(pops) + len(page_pops) - start_pops
         seats = (await boss.get("/api/desk")).json()
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, watcher, return_exceptions=True)
     answered = _answered(db)
+    intervals, lags, missed = floor_figures(floors, changes, wall0, wall1)
     return {"seated": len(seats), "idle_cpu": idle, "busy_cpu": busy,
             "pops_in_window": measured_pops, "ws": _lat(pops, answered),
-            "page": _lat(page_pops, answered), "published": _lat(published, answered)}
+            "page": _lat(page_pops, answered), "published": _lat(published, answered),
+            "ws_window": _lat({c: t for c, t in pops.items() if wall0 <= t <= wall1},
+                              answered),
+            "page_window": _lat({c: t for c, t in page_pops.items() if wall0 <= t <= wall1},
+                                answered),
+            "floor_intervals": intervals, "floor_lags": lags, "floor_missed": missed,
+            "floor_dropped": sum(lagged),
+            "load": os.getloadavg()}
 
 
 def _row(name: str, lat: np.ndarray, base: float | None) -> str:
@@ -358,6 +435,18 @@ def main() -> None:
     print(_row("service publishes it (baseline)", r["published"], None))
     print(_row("WebSocket client receives it", r["ws"], base))
     print(_row("desktop page's DOM shows it (Chromium)", r["page"], base))
+    print(_row("WebSocket, pops in the measured stretch only", r["ws_window"], base))
+    print(_row("DOM, pops in the measured stretch only", r["page_window"], base))
+    print("\n| supervisor's floor (one WebSocket) | n | p50 ms | p99 ms | max ms | "
+          "p99 ratio |\n|---|---:|---:|---:|---:|---:|")
+    every = float(np.percentile(r["floor_intervals"], 99)) \
+        if len(r["floor_intervals"]) else None
+    print(_row("interval between floor updates (baseline)", r["floor_intervals"], None))
+    print(_row("agent state change -> floor shows it", r["floor_lags"], every))
+    print(f"({r['floor_missed']} state changes left before any floor showed them; "
+          f"{r['floor_dropped']} events dropped for the supervisor's socket; "
+          f"load average at the end {r['load'][0]:.1f} {r['load'][1]:.1f} "
+          f"{r['load'][2]:.1f})")
     ratio = r["busy_cpu"] / r["idle_cpu"] if r["idle_cpu"] else float("nan")
     print(f"\n| service CPU | CPU s per s |\n|---|---:|\n"
           f"| campaign running, no agent yet (baseline) | {r['idle_cpu']:.3f} |\n"
