@@ -160,6 +160,9 @@ def test_each_role_lands_on_its_page_and_a_supervisor_links_both(service) -> Non
     assert page.text_content("[data-testid=to-desk]") == "坐席工作台"
     page.click("[data-testid=to-desk]")   # and may take a position at a desk too
     page.wait_for_url(f"{url}/desk")
+    # shown by role-links.js once /api/me answers; named by desk.js once its words are
+    # in (the two race: the desk's ready mark says the words are applied)
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     page.wait_for_selector("[data-testid=to-console]:visible")
     assert page.text_content("[data-testid=to-console]") == "班长监控台"
     context.close()
