@@ -21,9 +21,9 @@ from trunkline.dialer.service.web_auth import secret_key
 from trunkline.dialer.service.web_pages import CSP, STATIC
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = ("console.html", "console.js", "console.css", "console-strings.js",
-         "console-charts.js", "console-reports.js", "console-recordings.js",
-         "console-waveform.js", "console-qa.js")
+#: Every file of the console (its modules by their name, so a new one is checked too).
+FILES = ("console.html", "console.css", "dom.js",
+         *sorted(p.name for p in STATIC.glob("console*.js")))
 #: The one URL allowed in the files: SVG's XML namespace name (a name, never fetched).
 SVG_NS = "http://www.w3.org/2000/svg"
 

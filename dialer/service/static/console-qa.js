@@ -8,15 +8,7 @@
 //   const qa = new QaPanel(box, { api, i18n, toast, onSaved });
 //   qa.show(detail);   // the recording's detail
 //   qa.clear();
-
-function el(tag, { text, cls, attrs } = {}, ...children) {
-  const n = document.createElement(tag);
-  if (text !== undefined && text !== null) n.textContent = String(text);
-  if (cls) n.className = cls;
-  for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, v);
-  n.append(...children);
-  return n;
-}
+import { el } from "./dom.js";
 
 /** The score the API would store (0-100) for `given` points per item id, or null while an
  *  item is missing or out of range. Same rule as QaForm.score: 100 x the weighted share

@@ -7,15 +7,8 @@
 // audited by the API. The search results list each recording's latest QA score.
 import { BUCKETS, Waveform } from "./console-waveform.js";
 import { QaPanel } from "./console-qa.js";
+import { el } from "./dom.js";
 
-function el(tag, { text, cls, attrs } = {}, ...children) {
-  const n = document.createElement(tag);
-  if (text !== undefined && text !== null) n.textContent = String(text);
-  if (cls) n.className = cls;
-  for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, v);
-  n.append(...children);
-  return n;
-}
 
 export class Recordings {
   /** @param {{ api: any, i18n: any, $: (id: string) => HTMLElement,

@@ -11,6 +11,7 @@ import { CONSOLE_STRINGS } from "./console-strings.js";
 import { Reports } from "./console-reports.js";
 import { Recordings } from "./console-recordings.js";
 import { Admin } from "./console-admin.js";
+import { el } from "./dom.js";
 
 const i18n = new I18n(CONSOLE_STRINGS);
 const api = new Api();
@@ -19,14 +20,6 @@ const state = { floor: null, position: null, alarms: [], settingsFor: null, me: 
 
 // -- small DOM helpers (text only) ---------------------------------------------------------
 
-function el(tag, { text, cls, attrs } = {}, ...children) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (cls) node.className = cls;
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 function button(key, testid, onClick, cls = "btn") {
   const b = el("button", { text: i18n.t(key), cls, attrs: { type: "button", "data-testid": testid } });
