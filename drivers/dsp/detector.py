@@ -111,6 +111,11 @@ MUSIC_DIP_DB = 15.0
 MUSIC_EARLY_BLOCKS = 50
 MUSIC_MOVE_DB = 3.0
 MUSIC_MAX_MOVES = 3
+#: A block whose zero-crossing rate is above this is hiss, not a tune, and counts as a
+#: move: steady broadband noise is as level as a held note (white noise crosses zero at
+#: about half the samples; a tune's partials in the 300-3400 Hz telephone band far less
+#: often), and loud line hiss must not be taken for music ring-back.
+MUSIC_HISS_ZCR = 0.4
 _EARLY_MASK = np.uint64((1 << MUSIC_EARLY_BLOCKS) - 1)
 _ONE = np.uint64(1)
 #: Music ring-back giving way to speech (answered on a line without an answer signal;
@@ -522,8 +527,12 @@ class Detector:
             for e in events:
                 if isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
                     self.m_modem[e.channel] = True
+            now_blocks = x[early, HISTORY:]
+            crossings = np.count_nonzero(np.signbit(now_blocks[:, 1:])
+                                         != np.signbit(now_blocks[:, :-1]), axis=1)
+            hiss = crossings > MUSIC_HISS_ZCR * (now_blocks.shape[1] - 1)
             events += self._music(ids[early], level_db[early], voiced[early], tonal[early],
-                                  pos[early])
+                                  pos[early], hiss)
         listen = ~answered & self.en_ann[ids]
         if listen.any() and self.announcer.templates:
             for ch, tpl, conf, onset in self.announcer.update(
@@ -682,14 +691,14 @@ class Detector:
                 out.append(AmdEvent(ch, now, now, result, after, reason))
         return out
 
-    def _music(self, ids, level_db, voiced, tonal, pos) -> list[DetectionEvent]:
+    def _music(self, ids, level_db, voiced, tonal, pos, hiss) -> list[DetectionEvent]:
         gap = np.where(voiced, 0, self.m_gap[ids] + 1)
         run = np.where(gap >= MUSIC_GAP_BLOCKS, 0, self.m_run[ids] + 1)
         run = np.where(tonal, 0, run)
         peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
         dips = np.where(run <= 1, 0, self.m_dips[ids] + (level_db < peak - MUSIC_DIP_DB))
         fresh = run <= 1
-        moved = ~fresh & (np.abs(level_db - self.m_last[ids]) > MUSIC_MOVE_DB)
+        moved = ~fresh & ((np.abs(level_db - self.m_last[ids]) > MUSIC_MOVE_DB) | hiss)
         old_moved = np.where(fresh, 0, self.m_moved[ids]).astype(np.uint64)
         leaving = (old_moved >> np.uint64(MUSIC_EARLY_BLOCKS - 1)) & _ONE
         moves = np.where(fresh, 0, self.m_moves[ids]) + moved - leaving.astype(np.int32)
