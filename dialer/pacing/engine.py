@@ -46,7 +46,7 @@ import itertools
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import structlog
@@ -515,6 +515,22 @@ class Engine:
         home.model.wrap.add(now - started)
         self._available(agent, now, out)
 
+    def _first_for(self, agent: Agent, queue: Callable[[_Run], dict[int, float]]
+                   ) -> tuple[_Run, int] | None:
+        """The call ``agent`` takes first from its campaigns' ``queue`` (requeued
+        customers or waiting answers, each oldest first): its home campaign's before the
+        others', then the better skill level, then the one waiting longest."""
+        best: tuple[tuple[bool, int, float], _Run, int] | None = None
+        for name, level in agent.levels.items():
+            run = self._runs[name]
+            calls = queue(run)
+            if calls:
+                call_id, since = next(iter(calls.items()))
+                key = (name != agent.home, level.rank, since)
+                if best is None or key < best[0]:
+                    best = (key, run, call_id)
+        return None if best is None else (best[1], best[2])
+
     def _available(self, agent: Agent, now: float, out: list[Action]) -> None:
         """``agent`` has just become READY: pause, take a waiting call, preview, or wait."""
         home = self._runs[agent.home]
@@ -523,27 +539,13 @@ class Engine:
             agent.fire("pause", now)
             home.active -= 1
             return
-        best: tuple | None = None
-        for name, level in agent.levels.items():   # a requeued customer first
-            run = self._runs[name]
-            if run.requeued:
-                call_id, since = next(iter(run.requeued.items()))
-                key = (name != agent.home, level.rank, since)
-                if best is None or key < best[0]:
-                    best = (key, run, call_id)
-        if best is not None:
-            _, run, call_id = best
-            self._move(self._calls[call_id], agent, now, out)
+        found = self._first_for(agent, lambda run: run.requeued)   # requeued ones first
+        if found is not None:
+            self._move(self._calls[found[1]], agent, now, out)
             return
-        for name, level in agent.levels.items():
-            run = self._runs[name]
-            if run.waiting:
-                call_id, answered = next(iter(run.waiting.items()))
-                key = (name != agent.home, level.rank, answered)
-                if best is None or key < best[0]:
-                    best = (key, run, call_id)
-        if best is not None:
-            _, run, call_id = best
+        found = self._first_for(agent, lambda run: run.waiting)
+        if found is not None:
+            run, call_id = found
             del run.waiting[call_id]
             call = self._calls[call_id]
             call.fire("agent_found")

@@ -65,7 +65,7 @@ from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.pacing.engine import Engine
 from trunkline.dialer.runner.base import GatewayRunner
-from trunkline.dialer.runner.gateway import GatewayPort
+from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
 from trunkline.dialer.runner.recording import CallRecording
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import clear_positions
@@ -305,7 +305,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             try:
                 gw = self.gateway.originate(self.agent_number, channel=ch, ring_timeout=60.0,
                                             tag=position_tag(self.owner, ch))
-            except (RpcError, CallTimeout) as err:
+            except REQUEST_FAILED as err:
                 self._gateway_error(f"cannot ring agent position {ch}: {err}")
                 refused.append(f"{ch}: {err}")
                 if isinstance(err, CallTimeout):   # rung late after all: hung up
@@ -505,7 +505,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             return
         try:
             self.gateway.bridge(customer.gw, position.gw)
-        except (RpcError, CallTimeout) as err:  # the customer (or agent) hung up meanwhile
+        except REQUEST_FAILED as err:  # the customer (or agent) hung up meanwhile
             self._gateway_error(f"cannot bridge call {customer.gw} to agent {action.agent} "
                                 f"(call {position.gw}): {err}")
             return
@@ -554,7 +554,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             else:
                 self.gateway.play(gw, tone=self.abandon_tone)
                 self._schedule(now + self.abandon_seconds, "hangup", gw)
-        except (RpcError, CallTimeout) as err:
+        except REQUEST_FAILED as err:
             self._gateway_error(f"cannot play the abandon message to call {gw}: {err}")
             self._hangup(gw)
 
@@ -572,7 +572,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         try:
             self.gateway.play(gw, file=settings.machine_message,
                               wait_silence=settings.machine_message_wait)
-        except (RpcError, CallTimeout) as err:
+        except REQUEST_FAILED as err:
             self._gateway_error(f"cannot leave the machine message on call {gw}: {err}")
             return False
         self.translator.message_asked(gw)

@@ -25,8 +25,8 @@ import structlog
 
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.review import wavfile
+from trunkline.dialer.runner.gateway import REQUEST_FAILED
 from trunkline.dialer.store import Store
-from trunkline.gateway.rpc.errors import CallTimeout, RpcError
 
 log = structlog.get_logger("trunkline.dialer.runner.recording")
 
@@ -81,7 +81,7 @@ class CallRecording:
         try:
             reply = record(gw, campaign=campaign, agent_id=agent, agent_name=agent,
                            customer=number)
-        except (RpcError, CallTimeout) as err:   # a slow gateway too: unrecorded, on
+        except REQUEST_FAILED as err:   # a slow gateway too: unrecorded, on
             self.failed += 1
             log.warning("recording_refused", call=gw, campaign=campaign, error=str(err))
             return

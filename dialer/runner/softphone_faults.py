@@ -29,7 +29,6 @@ never an abandon: it was connected to an agent (docs/softphone.md).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,8 +113,7 @@ class SoftphoneFaults:
             held = self.held.pop(agent)
             self.resumed += 1
             if held.played:
-                with contextlib.suppress(*REQUEST_FAILED):   # the customer may have left
-                    self.runner.gateway.stop_play(held.customer)
+                self.runner._stop_hold(held.customer)   # the customer may have left
             self._note(agent, "audio_back", "", now)
         return True
 
@@ -156,8 +154,7 @@ class SoftphoneFaults:
         if customer is None:
             return None
         waiting = self.requeued.pop(customer)
-        with contextlib.suppress(*REQUEST_FAILED):       # the hold sound may have ended
-            self.runner.gateway.stop_play(customer)
+        self.runner._stop_hold(customer)            # the hold sound may have ended
         self.handed_on += 1
         return waiting
 
