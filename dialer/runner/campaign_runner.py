@@ -32,7 +32,7 @@ Time: the engine runs on epoch seconds. The live gateway's events are stamped wh
 are read; the in-process gateway's virtual clock starts at an epoch instant, so the
 store's calling windows and the regime's windows work the same way in both.
 
-Why one module of about 650 lines: it is one class, the place where each engine action
+Why one module of about 750 lines: it is one class, the place where each engine action
 is carried out on the gateway beside the durable record it needs in the store (claim,
 dial, answer, bridge, abandon, end), in the order the crash guarantees depend on. The
 parts that stand alone are already elsewhere: the wire translation (translator.py),

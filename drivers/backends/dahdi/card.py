@@ -1,8 +1,7 @@
 """The DAHDI backend: real boards through the kernel's /dev/dahdi nodes.
 
-(About 900 lines, on purpose for now: one class at the ioctl boundary, every call to
-the kernel in one place to read beside dahdi-base.c; the real-board work of issue 14
-reshapes it and splits discovery, media and D-channels then.)
+(About 1,400 lines: one class at the ioctl boundary, every call to the kernel in one
+place to read beside dahdi-base.c; why it stays one module is said below.)
 
 :class:`DahdiCard` implements the same backend interface as the emulated card
 (:class:`~trunkline.drivers.card.CardABC`), so nothing above it knows which one runs.
