@@ -57,6 +57,9 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     show = csub.add_parser("list", help="list campaigns and their contact counts")
     _db(show)
     show.set_defaults(handler=run_campaign_list)
+    from trunkline.dialer.campaigns.archive_cli import register_archive_commands
+
+    register_archive_commands(csub, _db)
 
     pause = sub.add_parser(
         "pause-codes", help="the site's pause codes (agents' not-ready reasons)",

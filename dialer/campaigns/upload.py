@@ -68,7 +68,7 @@ def import_upload(store: Store, campaign: str, data: bytes, *, filename: str, no
     The same bytes imported again are refused (a double click does not double a list)."""
     digest = hashlib.sha256(data).hexdigest()
     source = f"{filename} sha256:{digest}"
-    if store.query("SELECT 1 FROM list WHERE campaign_id=? AND source=?",
+    if store.query("SELECT 1 FROM list WHERE campaign_id=? AND source=? AND removed_at IS NULL",
                    (store.campaign_id(campaign), source)):
         raise ListImportError("this exact file was imported into the campaign already",
                               source=filename)

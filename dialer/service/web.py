@@ -37,6 +37,7 @@ from trunkline import __version__
 from trunkline.dialer.service.host import ServiceHost, Subscription
 from trunkline.dialer.service.ratelimit import LoginLimiter
 from trunkline.dialer.service.web_admin import admin
+from trunkline.dialer.service.web_admin_archive import archive
 from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_auth import (
     COOKIE,
@@ -241,6 +242,7 @@ def create_app(store_path: str, host: ServiceHost, *, key: bytes,
     app.include_router(console_api)
     app.include_router(machine)
     app.include_router(admin)
+    app.include_router(archive)
     app.include_router(recordings)
     app.include_router(reports)
     app.include_router(assign)

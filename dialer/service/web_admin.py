@@ -51,6 +51,18 @@ def _not_found(ctx: Any, name: str) -> None:
         raise ApiError(404, "not_found", str(err)) from None
 
 
+def _not_archived(ctx: Any, name: str) -> None:
+    """409 for a change to an archived campaign (:mod:`.web_admin_archive`): it keeps its
+    name and history until restored, and PUT would otherwise quietly overwrite it."""
+    try:
+        archived = ctx.store.campaign_archived(name)
+    except StoreError:
+        return                          # not there yet: PUT creates it
+    if archived:
+        raise ApiError(409, "conflict", f"campaign {name!r} is archived: restore it first "
+                                        f"(POST /api/admin/campaigns/{name}/restore)")
+
+
 @admin.get("/campaigns/{name}", response_model=dict[str, Any],
            summary="A campaign's definition",
            description="`strategy`, `campaign` (settings), `desk` (dispositions, script, "
@@ -76,6 +88,7 @@ def get_campaign(request: Request, session: SupervisorSession, name: str = Campa
 def put_campaign(request: Request, session: AdminSession, body: dict[str, Any],
                  name: str = CampaignName) -> dict[str, Any]:
     ctx = context(request)
+    _not_archived(ctx, name)
     try:
         checked = definition.check(name, body)
     except ConfigError as err:
@@ -126,6 +139,7 @@ async def upload_list(request: Request, session: AdminSession, name: str = Campa
 
     ctx = context(request)
     _not_found(ctx, name)
+    _not_archived(ctx, name)
     data = await request.body()
     if not data:
         raise ApiError(422, "invalid", "the body is empty: send the CSV or XLSX file")
@@ -163,21 +177,25 @@ class ListBody(BaseModel):
     rows_ok: int
     rows_bad: int
     rows_merged: int
+    removed_at: float | None = Field(description="when it was removed (DELETE "
+                                                 "/api/admin/lists/{id}), or null")
 
 
 @admin.get("/campaigns/{name}/lists", response_model=list[ListBody],
            summary="A campaign's lists",
            description="Every list imported into the campaign, newest first, with its row "
-                       "counts (refused rows: GET /api/admin/lists/{id}/errors). " + _READ,
+                       "counts (refused rows: GET /api/admin/lists/{id}/errors); the "
+                       "removed ones only with `include_removed`. " + _READ,
            responses=errors(401, 403, 404, 422))
-def campaign_lists(request: Request, session: SupervisorSession, name: str = CampaignName
-                   ) -> list[dict[str, Any]]:
+def campaign_lists(request: Request, session: SupervisorSession, name: str = CampaignName,
+                   include_removed: bool = False) -> list[dict[str, Any]]:
     ctx = context(request)
     _not_found(ctx, name)
     return [dict(r) for r in ctx.store.query(
-        "SELECT id, name, source, imported_at, rows_total, rows_ok, rows_bad, rows_merged "
-        "FROM list WHERE campaign_id=? ORDER BY imported_at DESC, id DESC",
-        (ctx.store.campaign_id(name),))]
+        "SELECT id, name, source, imported_at, rows_total, rows_ok, rows_bad, rows_merged, "
+        "removed_at FROM list WHERE campaign_id=? AND (? OR removed_at IS NULL) "
+        "ORDER BY imported_at DESC, id DESC",
+        (ctx.store.campaign_id(name), include_removed))]
 
 
 class StoredRowProblem(BaseModel):

@@ -60,6 +60,8 @@ One :class:`Store` offers all of it; each part is a module of its own:
   forms and scores (schema 9);
 - :mod:`~trunkline.dialer.store.tokens`: API tokens of machine clients (schema 9);
 - :mod:`~trunkline.dialer.store.webhooks`: webhooks and their durable outbox (schema 9);
+- :mod:`~trunkline.dialer.store.archive`: campaigns archived and lists removed, their
+  history kept (schema 13);
 - :mod:`~trunkline.dialer.store.provider`: :class:`StoreContacts`, the engine's contact
   provider, which persists the engine's output before it is carried out.
 """
@@ -67,6 +69,7 @@ One :class:`Store` offers all of it; each part is a module of its own:
 from __future__ import annotations
 
 from trunkline.dialer.errors import StoreError as StoreError
+from trunkline.dialer.store.archive import Archive
 from trunkline.dialer.store.assignments import Assignment as Assignment
 from trunkline.dialer.store.assignments import Assignments
 from trunkline.dialer.store.audit import AuditEntry as AuditEntry
@@ -101,7 +104,7 @@ from trunkline.dialer.store.websessions import WebSessionRecords
 
 class Store(Recovery, CleaningRecords, DeskRecords, SmsRecords, AgentSessions, Counters,
             DncLists, Contacts, Users, AuditLog, Views, WebSessionRecords, Assignments,
-            Recordings, ApiTokens, Webhooks):
+            Recordings, ApiTokens, Webhooks, Archive):
     """The campaign database. One connection, used from one thread at a time.
 
     ``path`` may be ``":memory:"`` for tests. Several processes may share a file: every

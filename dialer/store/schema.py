@@ -395,6 +395,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX contact_callback_agent ON contact (callback_agent, next_at)
         WHERE callback_agent IS NOT NULL;
     """,
+    # 13: a campaign archived and a list removed from the admin area (issue 18 item 5):
+    # marked, never deleted, since calls, recordings, scores and reports refer to them
+    # (dialer/store/archive.py)
+    """
+    ALTER TABLE campaign ADD COLUMN archived_at REAL;
+    ALTER TABLE campaign ADD COLUMN archived_by TEXT;
+    ALTER TABLE list ADD COLUMN removed_at REAL;
+    ALTER TABLE list ADD COLUMN removed_by TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ from pathlib import Path
 from web_kit import client
 
 from trunkline.dialer.service.web_admin import admin
+from trunkline.dialer.service.web_admin_archive import archive
 from trunkline.dialer.service.web_assign import assign
 from trunkline.dialer.service.web_desk import desk
 from trunkline.dialer.service.web_desk_info import desk_info
@@ -55,6 +56,8 @@ ROUTES = {
     ("post", "/api/admin/dnc"), ("post", "/api/admin/dnc/remove"),
     ("get", "/api/admin/pause-codes"), ("put", "/api/admin/pause-codes"),
     ("get", "/api/admin/campaigns/{name}/lists"), ("get", "/api/admin/lists/{list_id}/errors"),
+    ("delete", "/api/admin/campaigns/{name}"), ("post", "/api/admin/campaigns/{name}/restore"),
+    ("get", "/api/admin/archived-campaigns"), ("delete", "/api/admin/lists/{list_id}"),
     # issue 18: the supervisor's live floor and control
     ("patch", "/api/campaigns/{name}/settings"), ("post", "/api/agents/{agent}/logout"),
     ("post", "/api/agents/{agent}/pause"), ("get", "/api/supervisor/position"),
@@ -69,7 +72,7 @@ def test_every_route_is_described_with_its_security_and_errors(tmp_path: Path) -
         spec = c.get("/openapi.json").json()
         app_routes = set()
         for router in (auth, api, desk, desk_info, assign, machine, recordings, reports, admin,
-                       console_api):  # the routers the app includes
+                       console_api, archive):  # the routers the app includes
             for route in router.routes:
                 app_routes |= {(m.lower(), route.path) for m in getattr(route, "methods", ())}
     described = {(method, path) for path, ops in spec["paths"].items() for method in ops}
