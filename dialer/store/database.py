@@ -49,6 +49,15 @@ def _reason(err: sqlite3.Error) -> str:
     return next((why for key, why in _REASONS.items() if key in text), text)
 
 
+def _file_trouble(err: BaseException) -> bool:
+    """True for an SQLite error that says the file cannot be used (corrupt, locked, full,
+    read-only...), as opposed to a programming error (bad SQL, a constraint): the first
+    kind is the operator's to fix and is told as such; the second stays a traceback."""
+    return (isinstance(err, sqlite3.DatabaseError)
+            and not isinstance(err, sqlite3.IntegrityError | sqlite3.ProgrammingError)
+            and any(key in str(err) for key in _REASONS))
+
+
 class Database:
     """The campaign database. One connection, used from one thread at a time.
 
@@ -94,8 +103,14 @@ class Database:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        # A page found corrupt (or the disk gone) only when a read reaches it, after the
+        # open's checks passed: said with the file's name, not as a raw sqlite3 error
+        # (issue 15, red-team 12).
+        if exc is not None and _file_trouble(exc):
+            assert isinstance(exc, sqlite3.Error)
+            raise StoreError(f"{self.path}: {_reason(exc)}") from exc
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -220,7 +235,12 @@ class Database:
               ) -> list[sqlite3.Row]:
         """Read-only SQL for reports and tests."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as err:
+                if _file_trouble(err):
+                    raise StoreError(f"{self.path}: {_reason(err)}") from err
+                raise
 
     # -- campaigns -----------------------------------------------------------------------
 
