@@ -456,10 +456,24 @@ def watch_once(store: Store, root: str | Path, *, now: float, settle: float = 5.
             if path.stat().st_mtime > now - settle:
                 continue
             stamp = f"{int(now)}"
+            # The archive first: a folder that cannot take the file fails before anything
+            # is imported (issue 15, red-team 11: the rows were committed, then the move
+            # failed with a traceback).
+            try:
+                archive.mkdir(exist_ok=True)
+            except OSError as err:
+                raise ListImportError(f"cannot make the archive folder {archive}: "
+                                      f"{err.strerror}; nothing was imported",
+                                      source=str(path)) from err
             report = import_file(store, campaign, path, now=now, rejected_dir=archive,
                                  skip_if_imported=True,
                                  rejected_name=f"{path.stem}.{stamp}.rejected.csv", **options)
-            archive.mkdir(exist_ok=True)
-            shutil.move(str(path), archive / f"{path.stem}.{stamp}{path.suffix}")
+            try:
+                shutil.move(str(path), archive / f"{path.stem}.{stamp}{path.suffix}")
+            except OSError as err:
+                raise ListImportError(
+                    f"imported, but cannot move it to {archive}: {err.strerror}; it stays "
+                    "where it is and is skipped as already imported", source=str(path)
+                ) from err
             reports.append(report)
     return reports
