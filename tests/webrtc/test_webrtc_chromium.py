@@ -32,8 +32,6 @@ agent's)."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,13 +45,12 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway_service"))
 
+from chromium_softphone_kit import OPTIONS, fake_microphone_args, serve, stop
+from chromium_softphone_kit import needs_chromium as chromium_needed
 from desk_browser_kit import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     DEBTORS,
     PASSWORDS,
-    chromium_missing,
-    free_port,
     log_in,
     make_db,
     start_campaign,
@@ -87,18 +84,11 @@ talk = [300, 300]
 KEYS = "159#"
 #: The FXS port of the agent the call is transferred to (the supervisor's phone is 72).
 TRANSFER_PORT = "71"
-#: The page's audio without processing: the keys and the tone as they are.
-OPTIONS = ("window.trunklineSoftphoneOptions = {processing: {echoCancellation: false, "
-           "noiseSuppression: false, autoGainControl: false}};")
 
 
 @pytest.fixture(scope="module")
 def needs_chromium() -> None:
-    why = chromium_missing()
-    if why:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI: the browser tests must run: {why}")
-        pytest.skip(why)
+    chromium_needed()
 
 
 class Customer:
@@ -130,28 +120,6 @@ class Customer:
         return "".join(out)
 
 
-def _serve(db: Path, socket: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--gateway", socket,
-         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    end = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"the service exited: {proc.stderr.read()}")
-        try:
-            httpx.get(f"{url}/openapi.json", timeout=2.0)
-            return proc, url
-        except httpx.TransportError:
-            if time.monotonic() > end:
-                proc.kill()
-                raise AssertionError("the service did not come up") from None
-            time.sleep(0.2)
-
-
 def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
         tmp_path: Path, needs_chromium: None) -> None:
     from playwright.sync_api import sync_playwright
@@ -168,7 +136,7 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
                            recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax")
     gateway = ServiceThread(config, clock=RealClock()).start()
     db = make_db(tmp_path, DEBTORS[:1])
-    proc, url = _serve(db, gateway.socket)
+    proc, url = serve(db, gateway.socket)
     watcher = GatewayClient(gateway.socket).connect()
     watcher.subscribe()
     wang: httpx.Client | None = None
@@ -181,11 +149,8 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
             "position": "fxs", "address": TRANSFER_PORT,
             "campaigns": [{"name": "loans"}]}).status_code == 202
         with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-                *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
-                "--autoplay-policy=no-user-gesture-required"])
+            chromium = p.chromium.launch(executable_path=CHROMIUM,
+                                         args=fake_microphone_args(wav))
             context = chromium.new_context(permissions=["microphone"])
             context.add_init_script(OPTIONS)
             page = context.new_page()
@@ -278,11 +243,7 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
         if wang is not None:
             wang.close()
         watcher.close()
-        proc.terminate()
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         gateway.stop()
 
 

@@ -35,6 +35,7 @@ const OPTIONS = Object.assign({
   retryMs: 500,                 // asking again while the position is being opened
   retryFor: 60000,
   iceWaitMs: 3000,              // the longest wait for the page's own candidates
+  connectMs: 15000,             // not connected this long after the answer: ICE failed
 }, window.trunklineSoftphoneOptions || {});
 
 const G711 = ["audio/PCMU", "audio/PCMA", "audio/telephone-event"];
@@ -175,6 +176,19 @@ class Softphone {
     if (!answer || this.pc !== pc) return;   // stopped or replaced meanwhile
     this.call = answer.call;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    this.watchConnect(pc);
+  }
+
+  // Chromium never reports a failure for a peer connection with no candidate of its own
+  // (UDP blocked to everything and no reachable TURN server, or a relay-only network
+  // without one): no candidate pair is ever formed, so its ICE state stays "new" for
+  // ever (W3C webrtc-pc, RTCIceTransportState: "failed" needs pairs that all failed).
+  // Not connected connectMs after the answer is an ICE failure: said, and offered again.
+  watchConnect(pc) {
+    setTimeout(() => {
+      const s = pc.connectionState;
+      if (this.pc === pc && (s === "new" || s === "connecting")) this.onPeerState(pc, "failed");
+    }, OPTIONS.connectMs);
   }
 
   // ask() again while the service says to (the position is being opened), up to retryFor.
@@ -217,25 +231,25 @@ class Softphone {
     this.farAnalyser = this.analyser(this.remote);
   }
 
-  onPeerState(pc) {
+  onPeerState(pc, timedOut = "") {
     if (this.pc !== pc) return;
-    const s = pc.connectionState;
+    const s = timedOut || pc.connectionState;
     if (s === "connected") { this.setReason(""); this.setState("connected"); return; }
     if (s === "failed" || s === "disconnected" || s === "closed") {
       this.setReasonKey(REASONS[s]);
       this.setState("lost");
       // Connect again with a new offer (the gateway keeps the call [webrtc] reconnect s).
       if (this.wanted && s !== "disconnected") {
-        this.stopPeer();
+        this.stopPeer("lost");    // still "audio lost" (not "off") until the retry starts
         setTimeout(() => { if (this.wanted) this.start().catch((err) => this.fail(err)); }, 1000);
       }
     }
   }
 
-  stopPeer() {
+  stopPeer(state = "idle") {
     if (this.pc) { try { this.pc.close(); } catch { /* closed */ } }
     this.pc = null;
-    if (this.state !== "replaced") this.setState("idle");
+    if (this.state !== "replaced") this.setState(state);
   }
 
   async hangup() {
