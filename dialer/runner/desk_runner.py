@@ -399,6 +399,8 @@ class DeskRunner(CampaignRunner):
         if isinstance(action, OfferPreview | PreviewExpired):
             return  # the agent's screen decides (the plain runner dials at once)
         super()._act(action, now, refused, queue_)
+        if isinstance(action, Connect):   # to a browser whose audio is down: hold sound
+            self.softphone.connected(action.agent, now)
 
     def _card_for(self, action: Action) -> ContactCard | None:
         """The contact card for an action about an agent (read from the store)."""

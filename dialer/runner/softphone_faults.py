@@ -12,6 +12,12 @@ the customer must never hear silence:
   page's packets stopped for 2 s, the network gone; ``ice_failed``; ``closed``);
 - the page comes back (``connected``): the hold sound stops, the conversation goes on
   (``audio_back``);
+- the page's audio is lost while the agent has no customer (ready, in wrap-up): the
+  agent is paused (reason ``audio_lost``, an ``audio_down`` call note) so no call is put
+  through to a silent position, and made ready again when the audio is back (if still
+  paused for it). A customer put through all the same (the agent pressed ready, or the
+  engine had counted it for a call in flight) gets the hold sound at once, as for a loss
+  mid-call, and the policy below if the page does not come back;
 - the position ends without the page coming back: the campaign's ``agent_lost`` policy
   (dialer/runner/settings.py) decides. ``requeue`` (the default): the customer stays on
   hold and is handed to the next agent of the call's campaign who is free, as a transfer
@@ -41,7 +47,10 @@ from trunkline.dialer.vocab import AgentState
 if TYPE_CHECKING:
     from trunkline.dialer.runner.desk_runner import DeskRunner
 
-__all__ = ["HOLD_TONE", "SoftphoneFaults"]
+__all__ = ["AUDIO_LOST_REASON", "HOLD_TONE", "SoftphoneFaults"]
+
+#: The pause reason of an agent whose browser audio is down (no call is put through).
+AUDIO_LOST_REASON = "audio_lost"
 
 #: What a held customer hears without a hold file (the agent's hold, a transfer's ring,
 #: the agent's page reconnecting): the zone's call-waiting tone.
@@ -77,6 +86,8 @@ class SoftphoneFaults:
         self.held: dict[str, _Held] = {}         # agent -> its customer, on hold
         self.requeued: dict[int, _Requeued] = {} # customer -> waiting for another agent
         self.apologising: set[int] = set()       # customers hearing the apology
+        self.down: dict[str, str] = {}           # agent -> why its page's audio is down
+        self.paused: set[str] = set()            # agents paused here for it
         self.lost = 0                            # pages lost with a customer on the line
         self.resumed = 0                         # ... that came back in time
         self.handed_on = 0                       # customers another agent took
@@ -100,22 +111,72 @@ class SoftphoneFaults:
         state = event.get("state")
         if state in ("lost", "closed"):
             reason = str(event.get("reason") or state)
-            customer = self._customer_of(agent)
-            if customer is not None and agent not in self.held:
-                seat = self.runner.desk.seats.get(agent)
-                on_hold = seat is not None and seat.held   # the agent's own hold: it
-                self.held[agent] = _Held(customer, now, played=not on_hold)  # stays
-                self.lost += 1
-                if not on_hold:
-                    self._play_hold(customer)
-                self._note(agent, "audio_lost", reason, now)
-        elif state == "connected" and agent in self.held:
-            held = self.held.pop(agent)
-            self.resumed += 1
-            if held.played:
-                self.runner._stop_hold(held.customer)   # the customer may have left
-            self._note(agent, "audio_back", "", now)
+            self.down[agent] = reason
+            if not self._hold_customer(agent, reason, now):
+                self._take_out(agent, reason, now)
+        elif state == "connected":
+            self.down.pop(agent, None)
+            if agent in self.held:
+                held = self.held.pop(agent)
+                self.resumed += 1
+                if held.played:
+                    self.runner._stop_hold(held.customer)   # the customer may have left
+                self._note(agent, "audio_back", "", now)
+            self._put_back(agent, now)
         return True
+
+    def connected(self, agent: str, now: float) -> None:
+        """A customer was just put through to ``agent``: if its page's audio is down
+        (it pressed ready meanwhile, or the engine had counted it for a call in flight),
+        the customer hears the hold sound at once, as for a loss mid-call."""
+        reason = self.down.get(agent)
+        if reason is not None:
+            self._hold_customer(agent, reason, now)
+
+    def _hold_customer(self, agent: str, reason: str, now: float) -> bool:
+        """The agent's customer, if it has one, on hold for the lost page (True)."""
+        customer = self._customer_of(agent)
+        if customer is None:
+            return False
+        if agent not in self.held:
+            seat = self.runner.desk.seats.get(agent)
+            on_hold = seat is not None and seat.held   # the agent's own hold: it stays
+            self.held[agent] = _Held(customer, now, played=not on_hold)
+            self.lost += 1
+            if not on_hold:
+                self._play_hold(customer)
+            self._note(agent, "audio_lost", reason, now)
+        return True
+
+    def _take_out(self, agent: str, reason: str, now: float) -> None:
+        """No customer: a ready agent (or one in wrap-up, once it ends) is paused, so the
+        engine puts no call through to a silent position."""
+        runner = self.runner
+        current = runner.engine.agents.get(agent)
+        seat = runner.desk.seats.get(agent)
+        if current is None or seat is None or agent in self.paused \
+                or current.state not in (AgentState.READY, AgentState.WRAP_UP):
+            return
+        self.paused.add(agent)
+        seat.pause_sent = AUDIO_LOST_REASON   # the reason the desk shows once paused
+        runner._feed([ev.AgentPaused(agent, AUDIO_LOST_REASON)], now)
+        self._note(agent, "audio_down", reason, now)
+
+    def _put_back(self, agent: str, now: float) -> None:
+        """The audio is back: an agent paused for it is ready again (unless it chose
+        another pause meanwhile)."""
+        if agent not in self.paused:
+            return
+        self.paused.discard(agent)
+        runner = self.runner
+        seat = runner.desk.seats.get(agent)
+        current = runner.engine.agents.get(agent)
+        if seat is None or current is None or seat.leaving:
+            return
+        if seat.pause_sent == AUDIO_LOST_REASON:     # the engine still holds the pause
+            seat.want_ready = True
+        elif current.state is AgentState.PAUSED and seat.reason == AUDIO_LOST_REASON:
+            runner._feed([ev.AgentReady(agent)], now)
 
     def position_ended(self, agent: str, customer: int, now: float) -> bool:
         """The agent's position ended while its customer was on hold for a lost page:

@@ -5,7 +5,10 @@ The fault is real, not mocked: while the test's "network" is down the page's pee
 connections are made with ``iceTransportPolicy: "relay"`` and no TURN server (an init
 script wraps ``RTCPeerConnection``; the page's own code is unchanged), so Chromium gathers
 no candidate at all and sends no packet, as a PC whose UDP to the gateway is blocked.
-Chromium's ICE agent and the gateway's then fail on their own. What the test proves:
+No connectivity check can succeed: Chromium's ICE state stays ``new`` (it forms no pair,
+so it never says ``failed``) and the gateway's aioice waits for candidates that never
+come; the page declares the failure itself ``connectMs`` after the answer (4 s here, 15 s
+by default). What the test proves:
 
 - the agent's panel says why in words, in English and in Chinese (the page's language
   switched at the desk): the PC cannot reach the gateway over UDP, with what to do

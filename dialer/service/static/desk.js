@@ -122,7 +122,7 @@ function stateLabel(state) {
 
 function pauseLabel(code) {
   const found = S.pauseCodes.find((p) => p.code === code);
-  if (code === "login") return i18n.t("pause.login");
+  if (code === "login" || code === "audio_lost") return i18n.t(`pause.${code}`);
   return found ? (found.label || found.code) : code;
 }
 
