@@ -2,11 +2,14 @@
 against ``trunkline dialer serve --virtual``. An admin opens the collections campaign and
 saves it unchanged (stored exactly as before: the form loses nothing); creates a campaign
 (a taken name and a bad value refused first, the words beside their field, nothing
-saved) and gives it a script (its preview filled) and a disposition with a field;
-uploads a CSV list and an XLSX one, each with a bad row, and sees that row's line,
-reason and the counts;
+saved) and gives it a script (its preview filled) and a disposition with a field, a QA
+form of two items (added, one moved up and made critical; a bad maximum refused on its
+row) and a calling window and holiday through the pickers (a window ending before it
+starts refused beside the windows); uploads a CSV list and an XLSX one, each with a bad
+row, and sees that row's line, reason and the counts, then removes the CSV list;
 adds DNC numbers (typed and from a file) and checks them; adds a pause code; adds a user
-(a weak password refused first), changes its role and disables it. Each change is read
+(a weak password refused first), changes its role and disables it; archives the campaign
+and restores it. Each change is read
 back from the API, so the page really stored it. A supervisor does not see the tab (and
 the API refuses its changes)."""
 
@@ -142,6 +145,44 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         assert [(f["name"], f["kind"], f["required"]) for f in promise["fields"]] == \
             [("amount", "money", True)]
 
+        # Its QA form through the form editor: two items, the second made critical and
+        # moved first; a bad maximum refused on that item's row first.
+        page.click("[data-testid=adm-qa-add]")
+        page.click("[data-testid=adm-qa-add]")
+        items = page.locator("[data-testid=adm-qa-item]")
+        items.nth(0).locator("[data-testid=adm-qa-id]").fill("greeting")
+        items.nth(0).locator("[data-testid=adm-qa-label]").fill("问候语 Greeting")
+        items.nth(1).locator("[data-testid=adm-qa-id]").fill("disclosure")
+        items.nth(1).locator("[data-testid=adm-qa-label]").fill("Read the disclosure")
+        items.nth(1).locator("[data-testid=adm-qa-max]").fill("0")
+        items.nth(1).locator("[data-testid=adm-qa-kind]").select_option("critical")
+        items.nth(1).locator("[data-testid=adm-qa-up]").click()
+        page.click("[data-testid=adm-campaign-save]")
+        row_error = items.nth(0).locator("[data-testid=adm-qa-item-error]")
+        expect(row_error).to_contain_text("This item is refused:")
+        assert "'disclosure': max must be above 0" in row_error.inner_text()
+        assert "qa" not in api.get("/api/admin/campaigns/sales").json()   # nothing saved
+        items.nth(0).locator("[data-testid=adm-qa-max]").fill("2")
+        # A calling window: Monday opens at 08:30 (a range ending before it starts is
+        # refused first, beside the windows).
+        page.fill("[data-testid=adm-window-mon-start] >> nth=0", "08:30")
+        page.fill("[data-testid=adm-window-mon-end] >> nth=0", "08:00")
+        page.click("[data-testid=adm-campaign-save]")
+        expect(page.locator("[data-testid=adm-strategy-windows-error]")).to_contain_text(
+            "window mon")
+        page.fill("[data-testid=adm-window-mon-end] >> nth=0", "20:00")
+        page.click("[data-testid=adm-holiday-add]")
+        page.fill("[data-testid=adm-holiday]", "2026-10-01")
+        page.click("[data-testid=adm-campaign-save]")
+        page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
+                               ".textContent.includes('Campaign sales saved')")
+        stored = api.get("/api/admin/campaigns/sales").json()
+        assert [(i["id"], i["max"], i["critical"]) for i in stored["qa"]["item"]] == \
+            [("disclosure", 2, True), ("greeting", 5, False)]
+        assert stored["strategy"]["windows"]["mon"] == ["08:30-20:00"]
+        assert stored["strategy"]["windows"]["tue"] == ["09:00-21:00"]
+        assert stored["strategy"]["windows"]["holidays"] == ["2026-10-01"]
+
         # A list with a bad row: the counts, and that row's line, reason and cells.
         page.click("[data-testid=adm-section-lists]")
         page.wait_for_selector("[data-testid=admin][data-section=lists] [data-testid=adm-lists]")
@@ -171,6 +212,16 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
             == "3"
         assert [li["rows_bad"] for li in api.get("/api/admin/campaigns/sales/lists").json()] \
             == [1, 1]
+        # The June list removed (asked twice): gone from the table and the API.
+        remove = page.locator("[data-list='june.csv'] [data-testid=adm-list-remove]")
+        remove.click()
+        expect(remove).to_have_text("Sure? Click again")
+        remove.click()
+        page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
+                               ".textContent.includes('List june.csv removed: 2 never-called')")
+        expect(page.locator("table[data-testid=adm-lists] tbody tr")).to_have_count(1)
+        assert [li["name"] for li in api.get("/api/admin/campaigns/sales/lists").json()] == \
+            ["july.xlsx"]
 
         # A DNC number, then read back through the API.
         page.click("[data-testid=adm-section-dnc]")
@@ -232,6 +283,21 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         disable.click()
         page.wait_for_selector("tr[data-user=zhao] [data-testid=adm-user-enable]")
         assert {u["name"]: u["disabled"] for u in api.get("/api/users").json()}["zhao"]
+
+        # The sales campaign archived (asked twice), then restored.
+        page.click("[data-testid=adm-section-campaigns]")
+        page.wait_for_selector("[data-testid=admin][data-section=campaigns]")
+        archive = page.locator("table[data-testid=adm-campaign-list] tbody tr").nth(1) \
+            .locator("[data-testid=adm-campaign-archive]")
+        archive.click()
+        expect(archive).to_have_text("Sure? Click again")
+        archive.click()
+        page.wait_for_selector("table[data-testid=adm-campaign-archived] >> text=sales")
+        assert [c["name"] for c in api.get("/api/campaigns").json()] == ["loans"]
+        page.click("[data-testid=adm-campaign-restore]")
+        page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
+                               ".textContent.includes('Campaign sales restored')")
+        assert [c["name"] for c in api.get("/api/campaigns").json()] == ["loans", "sales"]
 
         assert page.errors == []
 

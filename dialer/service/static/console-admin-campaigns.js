@@ -5,8 +5,30 @@
 // `trunkline dialer campaign create` checks a file. A refusal (422) is shown beside the
 // field its message names and nothing is saved; what is not on the form (other desk
 // keys, a disposition's SMS) is sent back as it was loaded, so nothing stored is lost.
-import { button, clearErrors, el, field, input, select, showFieldError, table } from "./console-admin-kit.js";
+// The strategy's calling windows and retries and the QA form are form editors of their
+// own (console-admin-strategy.js, console-admin-qaform.js), not JSON. A campaign not
+// running can be archived (DELETE: hidden, never started, its calls and recordings kept)
+// and an archived one restored.
+import { button, clearErrors, confirmed, el, field, input, select, showFieldError, table } from "./console-admin-kit.js";
 import { fieldsEditor } from "./console-admin-fields.js";
+import { qaFormEditor } from "./console-admin-qaform.js";
+import { retriesEditor, windowsEditor } from "./console-admin-strategy.js";
+
+/** The strategy keys edited as rows rather than one input. */
+const STRUCTURED = { windows: windowsEditor, retries: retriesEditor };
+/** The host's states in which the service refuses to archive (web_admin_archive.py). */
+const BUSY = ["starting", "running", "paused", "stopping"];
+
+/** Where the service's message belongs when its words do not say "[table] key": the
+ *  editors' fields, by what Strategy and QaForm say (strategies.py, qaform.py). */
+export function locate(message) {
+  // "[[qa.item]] 2: ..." (by place) or "[[qa.item]] 'greeting': ..." (by id)
+  const item = /\[\[qa\.item\]\]\s*(?:(\d+)|'([^']*)')/.exec(message);
+  if (item) return item[1] ? `qa.item.${item[1]}` : `qa.item=${item[2]}`;
+  if (/\[strategy\] windows|window (mon|tue|wed|thu|fri|sat|sun)|isoformat|holiday/i.test(message)) return "strategy.windows";
+  if (/\[strategy\] retries|retry delay|CallOutcome/.test(message)) return "strategy.retries";
+  return null;
+}
 
 const MODES = ["predictive", "precise", "power", "progressive", "preview", "manual", "vicidial"];
 /** A new campaign's starting point: the keys a floor manager sets first. */
@@ -63,6 +85,7 @@ export class CampaignsSection {
       const all = await this.api.get("/api/campaigns");
       this.names = all.map((c) => c.name).sort();
       this.states = Object.fromEntries(all.map((c) => [c.name, c.state]));
+      this.archived = await this.api.get("/api/admin/archived-campaigns");
       this.onCampaigns(this.names);
     } catch (err) {
       this.toast(this.i18n.t("error.generic", { message: err.message }), true);
@@ -103,10 +126,13 @@ export class CampaignsSection {
       button(this.i18n, "adm.camp.new", "adm-campaign-new", () => { this.name = null; this.open(null); }));
     const state = (n) => this.i18n.tOr(`campaign.${this.states?.[n]}`, this.states?.[n] ?? "–");
     const listing = table(this.i18n, ["col.campaign", "col.state", "col.actions"], this.names.map((n) => [
-      n, state(n), button(this.i18n, "adm.camp.edit", "adm-campaign-edit", () => this.open(n))]), "adm-campaign-list");
+      n, state(n), el("span", { cls: "row" }, button(this.i18n, "adm.camp.edit", "adm-campaign-edit", () => this.open(n)),
+        BUSY.includes(this.states?.[n]) ? el("span", { cls: "muted", text: t("adm.camp.stop_first") })
+          : confirmed(this.i18n, "adm.camp.archive", "adm-campaign-archive", () => this.archive(n)))]), "adm-campaign-list");
     listing.classList.add("adm-campaign-list");
+    const archived = this.archivedView();
     if (!this.loaded) {
-      this.root.replaceChildren(head, el("p", { cls: "muted", text: t("adm.camp.hint"), ct: "adm.camp.hint" }), listing);
+      this.root.replaceChildren(head, el("p", { cls: "muted", text: t("adm.camp.hint"), ct: "adm.camp.hint" }), listing, archived);
       return;
     }
     const form = el("form", { cls: "adm-form", attrs: { novalidate: "", "data-testid": "adm-campaign-form" } });
@@ -119,15 +145,25 @@ export class CampaignsSection {
       form.append(el("p", { cls: "muted", text: t("adm.camp.running"), ct: "adm.camp.running" }));
     }
     this.nameBox = nameBox;
+    this.editors = {};
     for (const table of ["strategy", "campaign"]) {
       const values = { ...(this.loaded[table] || {}) };
       if (table === "campaign" && !("mode" in values)) values.mode = "predictive";
       const row = el("div", { cls: "row adm-table", attrs: { "data-table": table } });
+      const structured = [];
       for (const [k, v] of Object.entries(values)) {
+        if (table === "strategy" && STRUCTURED[k]) {
+          const editor = STRUCTURED[k](this.i18n, v);
+          this.editors[k] = editor;
+          structured.push(el("div", { cls: "field", attrs: { "data-key": `strategy.${k}`, "data-structured": k } },
+            el("label", { text: t(`adm.camp.${k}`), ct: `adm.camp.${k}` }), editor.node,
+            el("span", { cls: "field-error", attrs: { role: "alert", "data-testid": `adm-strategy-${k}-error` } })));
+          continue;
+        }
         row.append(field(this.i18n, `=${k}`, valueControl(`${table}.${k}`, v),
                          { key: `${table}.${k}`, testid: `adm-${table}-${k}`, grow: typeof v === "object" }));
       }
-      form.append(el("h4", { text: t(`adm.camp.${table}`), ct: `adm.camp.${table}` }), row);
+      form.append(el("h4", { text: t(`adm.camp.${table}`), ct: `adm.camp.${table}` }), row, ...structured);
     }
     const extraKey = input("", { "data-testid": "adm-setting-key", placeholder: "ratio" });
     const extraValue = input("", { "data-testid": "adm-setting-value" });
@@ -141,7 +177,43 @@ export class CampaignsSection {
     form.addEventListener("submit", (e) => { e.preventDefault(); this.save(form); });
     for (const type of ["input", "change", "click"]) form.addEventListener(type, () => { this.dirty = true; });
     this.form = form;
-    this.root.replaceChildren(head, form, el("h4", { text: t("adm.camp.all"), ct: "adm.camp.all" }), listing);
+    this.root.replaceChildren(head, form, el("h4", { text: t("adm.camp.all"), ct: "adm.camp.all" }), listing, archived);
+  }
+
+  /** The archived campaigns, each with Restore; nothing when there are none. */
+  archivedView() {
+    const rows = this.archived || [];
+    if (!rows.length) return el("div");
+    const when = (ts) => new Date(ts * 1000).toLocaleString();
+    const view = table(this.i18n, ["col.campaign", "adm.camp.archived_at", "adm.camp.archived_by", "col.actions"],
+      rows.map((a) => [a.name, when(a.archived_at), a.archived_by,
+        button(this.i18n, "adm.camp.restore", "adm-campaign-restore", () => this.restore(a.name))]), "adm-campaign-archived");
+    view.classList.add("adm-archived");
+    return el("div", {}, el("h4", { text: this.i18n.t("adm.camp.archived"), ct: "adm.camp.archived" }),
+      el("p", { cls: "muted", text: this.i18n.t("adm.camp.archived_hint"), ct: "adm.camp.archived_hint" }), view);
+  }
+
+  async archive(name) {
+    try {
+      await this.api.request("DELETE", `/api/admin/campaigns/${encodeURIComponent(name)}`);
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+      return;
+    }
+    this.toast(this.i18n.t("adm.camp.archived_done", { name }));
+    if (this.name === name) { this.name = null; this.loaded = null; this.dirty = false; }
+    await this.load();
+  }
+
+  async restore(name) {
+    try {
+      await this.api.post(`/api/admin/campaigns/${encodeURIComponent(name)}/restore`, {});
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+      return;
+    }
+    this.toast(this.i18n.t("adm.camp.restored", { name }));
+    await this.load();
   }
 
   deskEditor() {
@@ -201,13 +273,10 @@ export class CampaignsSection {
   }
 
   qaEditor() {
-    const qa = el("textarea", { attrs: { rows: "4", spellcheck: "false", "data-testid": "adm-qa" } });
-    qa.value = this.loaded.qa ? JSON.stringify(this.loaded.qa, null, 1) : "";
-    qa.dataset.kind = "json";
-    this.qa = qa;
+    this.qa = qaFormEditor(this.i18n, this.loaded.qa || null);
     return el("div", {}, el("h4", { text: this.i18n.t("adm.camp.qa"), ct: "adm.camp.qa" }),
       el("p", { cls: "muted", text: this.i18n.t("adm.camp.qa_hint"), ct: "adm.camp.qa_hint" }),
-      field(this.i18n, "adm.camp.qa_form", qa, { key: "qa", grow: true }));
+      this.qa.node);
   }
 
   /** The definition from the form; throws naming the field whose JSON does not parse. */
@@ -215,6 +284,7 @@ export class CampaignsSection {
     const out = {};
     for (const table of ["strategy", "campaign"]) {
       out[table] = {};
+      for (const [k, editor] of Object.entries(table === "strategy" ? this.editors : {})) out[table][k] = editor.read();
       for (const box of form.querySelectorAll(`[data-table=${table}] .field[data-key]`)) {
         const key = box.dataset.key.slice(table.length + 1);
         try {
@@ -240,12 +310,8 @@ export class CampaignsSection {
         return d;
       });
       out.desk = desk;
-      const qa = this.qa.value.trim();
-      if (qa) {
-        try { out.qa = JSON.parse(qa); } catch (err) {
-          throw Object.assign(new Error(`[qa]: ${err.message}`), { local: true });
-        }
-      }
+      const qa = this.qa.read();
+      if (qa) out.qa = qa;
     }
     return out;
   }
@@ -269,7 +335,12 @@ export class CampaignsSection {
     try {
       this.loaded = await this.api.request("PUT", `/api/admin/campaigns/${encodeURIComponent(name)}`, body);
     } catch (err) {
-      if (!showFieldError(form, err.message)) top.textContent = err.message;
+      // The service's words (English, as the CLI's) after a lead in the page's language.
+      const key = this.qa?.resolve(locate(err.message)) ?? locate(err.message);
+      const area = key?.startsWith("qa.item.") ? "qa_item" : { "strategy.windows": "strategy_windows",
+                                                               "strategy.retries": "strategy_retries" }[key];
+      const lead = this.i18n.t(`adm.err.${area || "lead"}`);
+      if (!showFieldError(form, `${lead} ${err.message}`, key)) top.textContent = err.message;
       top.textContent = top.textContent || this.i18n.t("adm.refused");
       return;
     }

@@ -46,6 +46,18 @@ export function button(i18n, key, testid, onClick, cls = "btn") {
   return b;
 }
 
+/** A button that asks once more before acting (archiving, removing a list): the first
+ *  click turns it into "Sure? Click again" for 5 s, the second acts. */
+export function confirmed(i18n, key, testid, act) {
+  const b = button(i18n, key, testid, () => {
+    if (b.dataset.armed) { delete b.dataset.armed; act(); return; }
+    b.dataset.armed = "1";
+    b.textContent = i18n.t("adm.sure");
+    setTimeout(() => { delete b.dataset.armed; b.textContent = i18n.t(key); }, 5000);
+  }, "btn bad small");
+  return b;
+}
+
 /** Clear every field error under `root`. */
 export function clearErrors(root) {
   for (const n of root.querySelectorAll(".field-error")) n.textContent = "";

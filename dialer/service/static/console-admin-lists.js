@@ -2,11 +2,13 @@
 // Lists: a CSV or XLSX file is sent as it is to POST /api/admin/campaigns/{name}/lists,
 // which imports it as `trunkline dialer list import` does (good rows in one transaction);
 // the page shows the counts and every refused row (line, reason, the cells as read), and
-// the campaign's lists with their counts, each one's refused rows again on a click.
+// the campaign's lists with their counts, each one's refused rows again on a click, and
+// Remove (asked twice; DELETE /api/admin/lists/{id}, refused while the campaign runs):
+// its never-called contacts go, those called keep their history and get no more retries.
 // DNC: check, add or remove numbers (or +prefix*), global or a campaign's, of a kind, as
 // `trunkline dialer dnc`; a text/CSV file of numbers is read in the page (first cell of
 // each line) and added in batches through the same API, so the same checks apply.
-import { button, el, field, input, select, table, uploadFile } from "./console-admin-kit.js";
+import { button, confirmed, el, field, input, select, table, uploadFile } from "./console-admin-kit.js";
 
 const BATCH = 2000;   // numbers per request: well under the API's 64 KiB JSON body
 
@@ -93,7 +95,9 @@ export class ListsSection {
       table(this.i18n, ["adm.list.col.name", "adm.list.col.when", "adm.list.col.rows", "adm.list.col.ok",
                         "adm.list.col.bad", "adm.list.col.merged", "col.actions"],
             this.lists.map((l) => [l.name, when(l.imported_at), l.rows_total, l.rows_ok, l.rows_bad, l.rows_merged,
-              l.rows_bad ? button(this.i18n, "adm.list.errors", "adm-list-errors", () => this.showErrors(l)) : ""]),
+              el("span", { cls: "row", attrs: { "data-list": l.name } },
+                l.rows_bad ? button(this.i18n, "adm.list.errors", "adm-list-errors", () => this.showErrors(l)) : "",
+                confirmed(this.i18n, "adm.list.remove", "adm-list-remove", () => this.remove(l)))]),
             "adm-lists"));
     if (this.shown) {
       parts.push(el("h4", { text: t("adm.list.errors_of", { name: this.shown.list.name }) }),
@@ -111,6 +115,18 @@ export class ListsSection {
         ? table(this.i18n, ["adm.list.col.line", "adm.list.col.reason", "adm.list.col.raw"],
                 r.errors.map((e) => [e.line, e.reason, e.raw.join(", ")]), "adm-list-row-errors")
         : el("p", { cls: "muted", text: t("adm.list.no_errors"), ct: "adm.list.no_errors" }));
+  }
+
+  async remove(list) {
+    try {
+      const done = await this.api.request("DELETE", `/api/admin/lists/${list.id}`);
+      this.toast(this.i18n.t("adm.list.removed", { name: list.name, ...done }));
+    } catch (err) {
+      this.toast(this.i18n.t("error.generic", { message: err.message }), true);
+      return;
+    }
+    if (this.shown?.list.id === list.id) this.shown = null;
+    await this.load();
   }
 
   async showErrors(list) {
