@@ -15,7 +15,8 @@ by default). What the test proves:
   (the firewall, a TURN server);
 - the agent is not logged in while the audio is down (the position rings until the page's
   audio comes up: docs/softphone.md), so no call is dialled for it or offered to it,
-  although its campaign is running with a customer to call;
+  although its campaign is running with a customer to call; the supervisor's floor shows
+  it connecting;
 - the page offers again by itself; once the "network" is back the audio comes up, the
   agent is logged in (paused) and the browser's packets reach the gateway."""
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import soundfile
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway_service"))
 
 from chromium_softphone_kit import OPTIONS, fake_microphone_args, needs_chromium, serve, stop
-from desk_browser_kit import CHROMIUM, DEBTORS, log_in, make_db, start_campaign
+from desk_browser_kit import CHROMIUM, DEBTORS, PASSWORDS, log_in, make_db, start_campaign
 from gw_service_kit import wait_until
 
 from trunkline.clock import RealClock
@@ -94,8 +96,11 @@ def test_ice_failure_is_said_in_the_agents_words_no_call_comes_and_a_retry_conne
     db = make_db(tmp_path, DEBTORS[:1])
     proc, url = serve(db, gateway.socket)
     watcher = GatewayClient(gateway.socket).connect()
+    boss = httpx.Client(base_url=url, timeout=30.0)
     try:
         start_campaign(url)
+        assert boss.post("/api/login", json={"name": "boss", "password": PASSWORDS["boss"]}
+                         ).status_code == 200
         with sync_playwright() as p:
             chromium = p.chromium.launch(executable_path=CHROMIUM,
                                          args=fake_microphone_args(wav))
@@ -138,12 +143,16 @@ def test_ice_failure_is_said_in_the_agents_words_no_call_comes_and_a_retry_conne
             calls = watcher.call("calls.list")
             assert [c["kind"] for c in calls] == ["webrtc"], calls
             assert calls[0]["state"] == "ringing", calls
+            # ... and the floor shows the agent still connecting.
+            assert _on_the_floor(boss, "li")["state"] == "connecting"
 
             # The network comes back: the next offer connects, the agent is logged in.
             page.evaluate("window.testNetwork.down = false")
             page.wait_for_selector(f"{STATE}[data-state=paused]", timeout=30_000)
             assert page.evaluate("window.trunklineSoftphone.ready()")
             assert page.inner_text(f"{PANEL} [data-role=error]") == ""
+            wait_until(lambda: _on_the_floor(boss, "li")["state"] == "paused",
+                       "the floor showing the agent logged in", timeout=10)
             position = watcher.call("calls.list")[0]["call"]
             wait_until(lambda: watcher.call("webrtc.status", call=position)
                        .get("received", 0) > 0, "the browser's packets at the gateway",
@@ -151,6 +160,16 @@ def test_ice_failure_is_said_in_the_agents_words_no_call_comes_and_a_retry_conne
             assert not errors, errors
             chromium.close()
     finally:
+        boss.close()
         watcher.close()
         stop(proc)
         gateway.stop()
+
+
+def _on_the_floor(boss: httpx.Client, agent: str) -> dict:
+    """``agent``'s row of the supervisor's live floor (GET /api/floor)."""
+    floor = boss.get("/api/floor")
+    assert floor.status_code == 200, floor.text
+    rows = [a for a in floor.json()["agents"] if a["agent"] == agent]
+    assert rows, floor.json()["agents"]
+    return rows[0]
