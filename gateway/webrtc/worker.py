@@ -8,8 +8,9 @@ keys accepted), so the gateway's process keeps the tick, the jitter buffers, the
 telephone-event decoder and the loss watch (``positions.py``) exactly as they were: only
 where the packets come from changed.
 
-- packets a peer receives are gathered and sent to the gateway in one datagram per loop
-  turn (``worker_wire.encode_packets``);
+- packets a peer receives are gathered for 2 ms and sent to the gateway in one datagram
+  (``worker_batch.py``: what the gateway's socket cannot take waits for the next
+  flush);
 - frames from the gateway's tick (one datagram a tick) go to each peer's outbound queue,
   which its track sends paced by this process's 20 ms clock (``peer._OutboundTrack``);
 - control requests are answered on the control socket; peers' states are sent unasked.
@@ -31,11 +32,11 @@ import structlog
 
 from trunkline.gateway.webrtc.peer import WebRtcPeer
 from trunkline.gateway.webrtc.positions import MAX_OUTBOUND, Position
+from trunkline.gateway.webrtc.worker_batch import FLUSH_INTERVAL, InboundBatcher
 from trunkline.gateway.webrtc.worker_wire import (
     Rtp,
     WireError,
     decode_frames,
-    encode_packets,
     pack_control,
     unpack_control,
 )
@@ -65,9 +66,8 @@ class MediaWorkerProcess:
         self.media = media
         self.peers: dict[int, WebRtcPeer] = {}
         self.positions: dict[int, Position] = {}
-        self._packets: list[tuple[int, Rtp]] = []
+        self.inbound = InboundBatcher()    # packets on their way to the gateway
         self._flush_due = False
-        self.dropped_in = 0        # packet batches the gateway's socket could not take
         self._done: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -109,19 +109,17 @@ class MediaWorkerProcess:
                 log.warning("webrtc_worker_bad_frames", error=str(err))
 
     def queue_packet(self, peer: int, rtp: Rtp) -> None:
-        self._packets.append((peer, rtp))
+        self.inbound.add(peer, rtp)
         if not self._flush_due:
             self._flush_due = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self._flush)
 
     def _flush(self) -> None:
         self._flush_due = False
-        packets, self._packets = self._packets, []
-        for datagram in encode_packets(packets):
-            try:
-                self.media.send(datagram)
-            except OSError:        # the gateway's queue is full, or it is gone
-                self.dropped_in += 1
+        if self.inbound.flush(self.media.send):
+            # The gateway's socket is full (its tick stalled): the rest goes next time.
+            self._flush_due = True
+            asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self._flush)
 
     # -- control ------------------------------------------------------------------------
     def _on_control(self) -> None:

@@ -4,10 +4,11 @@ Two channels join them (``worker_link.py`` owns the sockets, ``worker.py`` the o
 
 - **media**, one datagram per batch on an ``AF_UNIX`` ``SOCK_DGRAM`` socket pair, never
   waited for: the tick sends **one** datagram with every position's G.711 frame
-  (:func:`encode_frames`), the worker sends the RTP packets it received since its last
-  loop turn in one datagram (:func:`encode_packets`). Batching is what makes the channel
-  cheap: measured here, 50 frames out and 50 packets in cost the tick 147 us a tick as
-  one datagram each and 67 us as one datagram a side, decoding and routing included
+  (:func:`encode_frames`), the worker sends the RTP packets it received in the last
+  2 ms in one datagram (:func:`encode_packets`, ``worker_batch.py``). Batching is what
+  makes the channel cheap: measured here, 50 frames out and 50 packets in cost the tick
+  147 us a tick as one datagram each and 67 us as one datagram a side, decoding and
+  routing included
   (``benchmarks/bench_webrtc_channel.py``; the bare sends and receives: 206 against
   6 us);
 - **control**, one msgpack map per ``SOCK_SEQPACKET`` message (:func:`pack_control`,
