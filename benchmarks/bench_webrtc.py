@@ -1,36 +1,54 @@
 """WebRTC agent positions on the gateway (issue 19 item 5): positions per core, the
 latency the gateway adds, and the tick at load, with the peers on a thread of the
-gateway (``[webrtc] media_worker = false``, the baseline) and in the media worker process
-(the default), one gateway after the other in the same run.
+gateway (``[webrtc] media_worker = false``, the default and the baseline) and in the
+media worker process, one gateway after the other in the same run.
 
 A gateway (``trunkline gateway serve``, the emulated card, real time) runs as its own
 process so its CPU (and its media worker's, a child process) can be read from /proc.
-Python WebRTC clients (aiortc, one shared event loop in this benchmark's process, not the
-gateway's) play the browsers: ``--peers`` positions are opened and connected, bridged in
-pairs (each hears the other: audio crosses the jitter buffer, the mixer and the pacing of
-every position), all sending audio all the time.
+The browsers are played by ``--peers`` Python WebRTC clients (aiortc) and ``--browsers``
+real pages of headless Chromium (``webrtc_bench_chromium.py``: Debian's
+``/usr/bin/chromium``, a fake microphone saying a 1 kHz tone). The Python peers run in
+``--client-processes`` processes of their own (``webrtc_bench_clients.py``), never in the
+gateway's nor on one loop: 50 clients on the benchmark's own loop fell behind and the
+gateway was measured against clients that could not keep up; two of them (the timed
+pair) run in this process. Positions are connected one after another (as agents log
+in), then bridged in pairs (each hears the other: audio crosses the jitter buffer, the
+mixer and the pacing of every position), all sending audio all the time.
 
 Measured in the same run, for each gateway:
 
+* **kept**: positions up after connecting and still up at the end, Python peers
+  connected at the end, and every ``webrtc.state`` lost or closed by reason (why a
+  position went: ``no_media`` is the gateway's tick seeing no packet for 2 s, ``ice_*``
+  aiortc's verdict);
 * **CPU**: the gateway process's CPU over ``--seconds``, idle (no position) and at load,
-  and its media worker's at load; positions per core = peers / (both processes' CPU
-  seconds per second at load - the gateway's idle);
-* **tick**: mean tick duration and overruns (from the gateway's Prometheus endpoint),
-  idle and at load;
-* **latency**: a 1 kHz burst sent by one client, timed to its onset at the client on the
-  other end of a bridge (through the gateway), against the same burst between two
-  clients connected to each other directly (the baseline: aiortc's own send and
-  receive); the difference is what the gateway adds (jitter buffer, tick, pacing), at
-  p50 and p99 over ``--tries`` bursts.
+  its media worker's at load, and the client processes' (not counted); positions per
+  core = positions kept / (gateway + worker CPU seconds per second at load - the
+  gateway's idle);
+* **tick**: mean tick duration and overruns out of the ticks run (from the gateway's
+  Prometheus endpoint), idle, at load and while bursts are timed;
+* **mouth-to-ear latency**: a 1 kHz burst sent by one client, timed to its onset at the
+  client on the other end of a bridge (through the gateway), against the same burst
+  between two clients connected to each other directly (the baseline: aiortc's own send
+  and receive); the difference is what the gateway adds (jitter buffer, tick, pacing),
+  at p50 and p95 over ``--tries`` bursts, one pair alone and at load;
+* **the Chromium pages**: connected, and the strongest frequency each hears (its
+  partner's 1 kHz tone through the gateway).
+
+The load average is printed beside the figures: on a machine shared with other work
+the gateway's tick is starved (at load 12 on 2 cores it ran a third of its ticks) and
+no figure is valid.
 
     .venv/bin/python benchmarks/bench_webrtc.py
-    .venv/bin/python benchmarks/bench_webrtc.py --peers 20 --seconds 10
+    .venv/bin/python benchmarks/bench_webrtc.py --peers 20 --browsers 0 --seconds 10
+    .venv/bin/python benchmarks/bench_webrtc.py --modes worker   # one gateway only
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import socket
@@ -52,6 +70,8 @@ from trunkline.gateway.rpc.client import GatewayClient
 from trunkline.gateway.rpc.errors import RpcError
 
 TICKS = os.sysconf("SC_CLK_TCK")
+#: A position's call states once its page is connected (answered; bridged to another).
+UP = ("answered", "bridged")
 
 
 def _free_port() -> int:
@@ -137,11 +157,11 @@ def direct_pair(shared: ClientLoop) -> tuple[PyBrowser, PyBrowser]:
 
 
 def _wait_answered(client: GatewayClient, count: int, timeout: float) -> int:
-    """How many positions are answered (their peers connected) once ``count`` are, or
+    """How many positions are up (their peers connected) once ``count`` are, or
     after ``timeout`` s."""
     end = time.monotonic() + timeout
     while True:
-        answered = sum(c["state"] == "answered" for c in client.call("calls.list"))
+        answered = sum(c["state"] in UP for c in client.call("calls.list"))
         if answered >= count or time.monotonic() > end:
             return answered
         time.sleep(0.2)
@@ -173,16 +193,81 @@ def _percentile(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+class ClientProcesses:
+    """The load's Python peers in ``count`` processes of their own
+    (``webrtc_bench_clients.py``), given calls in turn."""
+
+    def __init__(self, sock: Path, count: int) -> None:
+        script = Path(__file__).resolve().parent / "webrtc_bench_clients.py"
+        self.procs = [subprocess.Popen([sys.executable, str(script), str(sock)],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       text=True, bufsize=1) for _ in range(count)]
+        self._next = 0
+        self.failed: list[str] = []
+
+    def _ask(self, proc: subprocess.Popen, line: str) -> str:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().strip()
+
+    def connect(self, call: int) -> bool:
+        proc = self.procs[self._next % len(self.procs)]
+        self._next += 1
+        reply = self._ask(proc, f"connect {call}")
+        if not reply.startswith("ok"):
+            self.failed.append(reply)
+        return reply.startswith("ok")
+
+    def states(self) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for proc in self.procs:
+            reply = self._ask(proc, "states")
+            if reply.startswith("states "):
+                out.update({int(k): v for k, v in json.loads(reply[7:]).items()})
+        return out
+
+    def cpu(self) -> float:
+        return sum(_cpu_seconds(p.pid) for p in self.procs if p.poll() is None)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            with contextlib.suppress(OSError, ValueError):
+                assert proc.stdin is not None
+                proc.stdin.write("quit\n")
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _lost_reasons(watcher: GatewayClient) -> dict[str, int]:
+    """``webrtc.state`` events lost/closed so far, by reason."""
+    out: dict[str, int] = {}
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        while True:
+            event = watcher.next_event(0.05)
+            if event.get("event") == "webrtc.state" and event.get("state") in ("lost",
+                                                                                 "closed"):
+                key = f"{event['state']} {event.get('reason', '')}".strip()
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
 def run_gateway(args: argparse.Namespace, worker: bool, shared: ClientLoop,
                 peers: int) -> dict[str, Any]:
-    """One gateway (``[webrtc] media_worker = worker``): idle, then ``peers`` positions
-    bridged in pairs; what :func:`main` prints."""
+    """One gateway (``[webrtc] media_worker = worker``): idle, then ``peers`` Python
+    positions and ``args.browsers`` Chromium pages bridged in pairs; what :func:`main`
+    prints."""
     folder = Path(tempfile.mkdtemp(prefix="bench-webrtc-"))
     port = _free_port()
     sock = folder / "gw.sock"
+    total = peers + args.browsers
     (folder / "gw.toml").write_text(
         f'[server]\nsocket = "{sock}"\nmetrics = "127.0.0.1:{port}"\n'
-        f"[webrtc]\npositions = {peers + 2}\nmedia_worker = {str(worker).lower()}\n")
+        f"[webrtc]\npositions = {total + 2}\nmedia_worker = {str(worker).lower()}\n")
     # Its log to a file: a pipe nobody reads would stop the gateway (and its media
     # worker, which shares it) at the first 64 kB.
     log_file = (folder / "gateway.log").open("w")
@@ -190,6 +275,8 @@ def run_gateway(args: argparse.Namespace, worker: bool, shared: ClientLoop,
                            "--config", str(folder / "gw.toml")],
                           stdout=log_file, stderr=subprocess.STDOUT)
     browsers: list[PyBrowser] = []
+    loaders: ClientProcesses | None = None
+    pages: Any = None
     out: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + 60
@@ -199,10 +286,12 @@ def run_gateway(args: argparse.Namespace, worker: bool, shared: ClientLoop,
                                  f"{(folder / 'gateway.log').read_text()}")
             time.sleep(0.2)
         client = GatewayClient(str(sock)).connect()
+        watcher = GatewayClient(str(sock)).connect()
+        watcher.subscribe(["webrtc.state"])
         time.sleep(2.0)
         out["idle"] = measure(gw.pid, port, args.seconds)
 
-        # One bridged pair alone: the gateway's path without load.
+        # One bridged pair alone (clients in this process: their burst is timed here).
         calls = [client.call("webrtc.open", label=f"bench-{i}", ring_timeout=900)["call"]
                  for i in range(2)]
         browsers += [connect(client, call, shared=shared, raw=True) for call in calls]
@@ -211,44 +300,69 @@ def run_gateway(args: argparse.Namespace, worker: bool, shared: ClientLoop,
         client.call("call.bridge", call=calls[0], other=calls[1])
         time.sleep(2.0)
         out["alone"] = onset_latency(browsers[0], browsers[1], args.tries)
-        client.call("call.unbridge", call=calls[0])
+        client.call("call.unbridge", call=calls[0])   # bridged again with the others
 
         started = time.monotonic()
+        page_calls: list[int] = []
+        if args.browsers:
+            from webrtc_bench_chromium import BrowserPeers
+
+            pages = BrowserPeers(args.browsers, folder)
+            for i in range(args.browsers):
+                call = client.call("webrtc.open", label=f"page-{i}", ring_timeout=900)["call"]
+                page_calls.append(call)
+                pages.connect(i, client, call)
+                _wait_answered(client, 2 + i + 1, 20)
+        loaders = ClientProcesses(sock, args.client_processes)
         calls += [client.call("webrtc.open", label=f"bench-{i}", ring_timeout=900)["call"]
                   for i in range(2, peers)]
-        for n, call in enumerate(calls[2:], start=3):
+        for n, call in enumerate(calls[2:], start=3 + args.browsers):
             # One at a time (each peer's ICE checks done before the next starts), as
             # agents log in, not all in the same second.
-            browsers.append(connect(client, call, shared=shared, raw=True))
-            _wait_answered(client, n, 20)
-        out["connected"] = _wait_answered(client, peers, 120)
+            if loaders.connect(call):
+                _wait_answered(client, n, 20)
+        out["connected"] = _wait_answered(client, total, 60)
         out["connect_s"] = time.monotonic() - started
-        for a, b in zip(calls[::2], calls[1::2], strict=True):
+        bridged = calls + page_calls
+        for a, b in zip(bridged[::2], bridged[1::2], strict=False):
             with contextlib.suppress(RpcError):   # a pair whose peer did not connect
                 client.call("call.bridge", call=a, other=b)
         time.sleep(2.0)
         workers = _children(gw.pid) if worker else []
         w0 = sum(_cpu_seconds(w) for w in workers)
-        t0 = time.monotonic()
+        l0, t0 = loaders.cpu(), time.monotonic()
         out["loaded"] = measure(gw.pid, port, args.seconds)
-        out["worker_cpu"] = (sum(_cpu_seconds(w) for w in workers) - w0) / (
-            time.monotonic() - t0) if workers else 0.0
-        up = {c["call"] for c in client.call("calls.list")}
-        pair = next(((i, i + 1) for i in range(0, peers, 2)
-                     if calls[i] in up and calls[i + 1] in up), None)
+        out["load_avg"] = os.getloadavg()[0]
+        elapsed = time.monotonic() - t0
+        out["worker_cpu"] = ((sum(_cpu_seconds(w) for w in workers) - w0) / elapsed
+                             if workers else 0.0)
+        out["client_cpu"] = (loaders.cpu() - l0) / elapsed
         m0 = _metrics(port)
-        out["through"] = [] if pair is None else onset_latency(
-            browsers[pair[0]], browsers[pair[1]], args.tries)
+        out["through"] = onset_latency(browsers[0], browsers[1], args.tries)
         m1 = _metrics(port)
         out["overruns_latency"] = m1["tick_overruns_total"] - m0["tick_overruns_total"]
         out["ticks_latency"] = m1["tick_seconds_count"] - m0["tick_seconds_count"]
+        out["kept"] = sum(c["state"] in UP for c in client.call("calls.list"))
+        states = loaders.states()
+        out["clients_connected"] = 2 + sum(s == "connected" for s in states.values())
+        out["client_failures"] = loaders.failed
+        if pages is not None:
+            out["pages"] = list(zip(pages.states(), pages.peaks(), strict=True))
         up = {c["call"] for c in client.call("calls.list")}
-        out["status"] = _status(client, calls[pair[1]]) if pair is not None else {}
-        out["stats"] = [s for s in (_status(client, c) for c in calls if c in up) if s]
+        out["status"] = _status(client, calls[1])
+        out["stats"] = [s for s in (_status(client, c) for c in bridged if c in up) if s]
+        out["lost"] = _lost_reasons(watcher)
+        watcher.close()
+        client.close()
     finally:
         for browser in browsers:
             with contextlib.suppress(Exception):  # a client already gone
                 browser.close()
+        if loaders is not None:
+            loaders.close()
+        if pages is not None:
+            with contextlib.suppress(Exception):  # a browser already gone
+                pages.close()
         gw.terminate()
         gw.wait(timeout=30)
         log_file.close()
@@ -261,9 +375,16 @@ def main() -> int:
     parser.add_argument("--peers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--tries", type=int, default=40,
-                        help="bursts timed per path (p99 of 40 is their largest but one)")
+                        help="bursts timed per path (p95 of 40 is their third largest)")
+    parser.add_argument("--browsers", type=int, default=2,
+                        help="Chromium pages beside the Python peers (0: none)")
+    parser.add_argument("--client-processes", type=int, default=4,
+                        help="processes the Python peers are shared among")
+    parser.add_argument("--modes", default="thread,worker",
+                        help="gateways measured, the first the baseline (thread, worker)")
     args = parser.parse_args()
     peers = args.peers + args.peers % 2
+    args.browsers += args.browsers % 2
     shared = ClientLoop()
     try:
         base_a, base_b = direct_pair(shared)
@@ -273,69 +394,94 @@ def main() -> int:
         base_b.close()
     finally:
         shared.stop()
+    names = args.modes.split(",")
     modes = {}
-    for name, worker in (("thread", False), ("worker", True)):
+    for name in names:
         shared = ClientLoop()     # a fresh client loop each: nothing left of the last run
         try:
-            modes[name] = run_gateway(args, worker, shared, peers)
+            modes[name] = run_gateway(args, name == "worker", shared, peers)
         finally:
             shared.stop()
-
-    thread, worker = modes["thread"], modes["worker"]
+    if len(names) == 1:
+        names.append(names[0])
+    base, other = modes[names[0]], modes[names[1]]
+    total = peers + args.browsers
     direct_p50 = _percentile(direct, 0.5)
-    print(f"WebRTC positions on the gateway: {peers} peers (aiortc clients in the "
-          f"benchmark's process, not the gateway's), bridged in pairs, {args.seconds:.0f} s "
-          f"each phase; peers on a thread of the gateway (baseline) against the media "
-          f"worker process")
+    print(f"WebRTC positions on the gateway: {peers} Python peers (aiortc, in "
+          f"{args.client_processes} processes of their own; 2 of them in the benchmark's, "
+          f"timed) and {args.browsers} Chromium pages, bridged in pairs, "
+          f"{args.seconds:.0f} s each phase; {names[0]} (baseline) against {names[1]}")
     print()
 
     def row(name: str, a: float, b: float, fmt: str = ".3f", ratio: bool = True) -> None:
         r = f"{b / a:>10.2f}" if ratio and a and a == a and b == b else f"{'':>10}"
-        print(f"{name:40}{a:>14{fmt}}{b:>14{fmt}}{r}")
+        print(f"{name:44}{a:>14{fmt}}{b:>14{fmt}}{r}")
 
-    print(f"{'':40}{'thread (base)':>14}{'worker':>14}{'ratio':>10}")
-    row("peers connected", thread["connected"], worker["connected"], ".0f")
-    row("connect time, one after another (s)", thread["connect_s"], worker["connect_s"], ".1f")
-    row("gateway process CPU idle (cores)", thread["idle"]["cpu"], worker["idle"]["cpu"])
-    row("gateway process CPU at load (cores)", thread["loaded"]["cpu"],
-        worker["loaded"]["cpu"])
-    row("media worker CPU at load (cores)", 0.0, worker["worker_cpu"], ratio=False)
-    per = {}
-    for name, mode in modes.items():
-        total = mode["loaded"]["cpu"] + mode["worker_cpu"] - mode["idle"]["cpu"]
-        per[name] = max(1e-9, total) / peers
-    row("CPU per peer, both processes (% core)", 100 * per["thread"], 100 * per["worker"],
-        ".2f")
-    row("peers per core (both processes)", 1 / per["thread"], 1 / per["worker"], ".0f")
-    row("mean tick idle (ms)", thread["idle"]["tick_ms"], worker["idle"]["tick_ms"])
-    row("mean tick at load (ms)", thread["loaded"]["tick_ms"], worker["loaded"]["tick_ms"])
-    row("tick overruns idle (the machine's noise)", thread["idle"]["overruns"],
-        worker["idle"]["overruns"], ".0f", ratio=False)
-    row("tick overruns at load", thread["loaded"]["overruns"], worker["loaded"]["overruns"],
-        ".0f", ratio=False)
-    row("ticks at load", thread["loaded"]["ticks"], worker["loaded"]["ticks"], ".0f",
+    print(f"{'':44}{names[0] + ' (base)':>14}{names[1]:>14}{'ratio':>10}")
+    row(f"positions answered after connecting (of {total})", base["connected"],
+        other["connected"], ".0f")
+    row(f"positions kept to the end (of {total})", base["kept"], other["kept"], ".0f")
+    row(f"Python peers connected at the end (of {peers})", base["clients_connected"],
+        other["clients_connected"], ".0f")
+    row("connect time, one after another (s)", base["connect_s"], other["connect_s"], ".1f")
+    row("gateway process CPU idle (cores)", base["idle"]["cpu"], other["idle"]["cpu"])
+    row("gateway process CPU at load (cores)", base["loaded"]["cpu"], other["loaded"]["cpu"])
+    row("media worker CPU at load (cores)", base["worker_cpu"], other["worker_cpu"],
         ratio=False)
-    row("tick overruns while timing bursts", thread["overruns_latency"],
-        worker["overruns_latency"], ".0f", ratio=False)
+    row("client processes' CPU at load (cores)", base["client_cpu"], other["client_cpu"])
+    per = {}
+    for name in names:
+        mode = modes[name]
+        used = mode["loaded"]["cpu"] + mode["worker_cpu"] - mode["idle"]["cpu"]
+        # Over the positions kept to the end (none: no figure).
+        per[name] = max(1e-9, used) / mode["kept"] if mode["kept"] else float("nan")
+    row("CPU per position, gateway + worker (% core)", 100 * per[names[0]],
+        100 * per[names[1]], ".2f")
+    row("positions per core (gateway + worker)", 1 / per[names[0]], 1 / per[names[1]],
+        ".0f")
+    row("mean tick idle (ms)", base["idle"]["tick_ms"], other["idle"]["tick_ms"])
+    row("mean tick at load (ms)", base["loaded"]["tick_ms"], other["loaded"]["tick_ms"])
+    row("tick overruns idle (the machine's noise)", base["idle"]["overruns"],
+        other["idle"]["overruns"], ".0f", ratio=False)
+    row("tick overruns at load", base["loaded"]["overruns"], other["loaded"]["overruns"],
+        ".0f", ratio=False)
+    row("ticks at load", base["loaded"]["ticks"], other["loaded"]["ticks"], ".0f",
+        ratio=False)
+    row("tick overruns while timing bursts", base["overruns_latency"],
+        other["overruns_latency"], ".0f", ratio=False)
+    row("ticks while timing bursts", base["ticks_latency"], other["ticks_latency"], ".0f",
+        ratio=False)
+    row("load average (1 min) at load", base["load_avg"], other["load_avg"], ".1f",
+        ratio=False)
     print()
-    print(f"burst onset, send -> receive (ms; {args.tries} bursts a path; direct client to "
-          f"client, the baseline: p50 {direct_p50:.1f}, p99 {_percentile(direct, 0.99):.1f})")
-    print(f"{'added by the gateway (ms)':40}{'thread (base)':>14}{'worker':>14}{'ratio':>10}")
-    for key, label in (("alone", "one pair"), ("through", f"{peers} peers")):
-        for q in (0.5, 0.99):
-            a = _percentile(thread[key], q) - direct_p50
-            b = _percentile(worker[key], q) - direct_p50
+    print(f"mouth-to-ear, burst onset send -> receive (ms; {args.tries} bursts a path; "
+          f"direct client to client, the baseline: p50 {direct_p50:.1f}, "
+          f"p95 {_percentile(direct, 0.95):.1f})")
+    print(f"{'added by the gateway (ms)':44}{names[0] + ' (base)':>14}{names[1]:>14}"
+          f"{'ratio':>10}")
+    for key, label in (("alone", "one pair"), ("through", f"{total} positions")):
+        for q in (0.5, 0.95):
+            a = _percentile(base[key], q) - direct_p50
+            b = _percentile(other[key], q) - direct_p50
             row(f"{label}, p{round(q * 100)}", a, b, ".1f")
-    for name, mode in modes.items():
+    print()
+    for name in dict.fromkeys(names):
+        mode = modes[name]
         stats, status = mode["stats"], mode["status"]
         if stats:
             p50 = sorted(s.get("added_ms_p50") or 0 for s in stats)[len(stats) // 2]
             concealed = sum(s.get("concealed_frames", 0) for s in stats)
             received = sum(s.get("received", 0) for s in stats)
-            print(f"{name}: {len(stats)} of {peers} positions up at the end; jitter buffers' "
-                  f"median p50 delay {p50} ms; concealed {concealed} frames of {received} "
-                  f"packets ({100 * concealed / max(1, received):.2f} %); timed pair: late "
+            print(f"{name}: jitter buffers' median p50 delay {p50} ms; concealed "
+                  f"{concealed} frames of {received} packets "
+                  f"({100 * concealed / max(1, received):.2f} %); timed pair: late "
                   f"{status.get('late')}, dropped_out {status.get('dropped_out')}")
+        print(f"{name}: positions lost or closed (webrtc.state, by reason): "
+              f"{mode['lost'] or 'none'}; offers failed: {mode['client_failures'] or 'none'}")
+        for state, (hz, db) in mode.get("pages", []):
+            print(f"{name}: Chromium page {state}, hears its partner's tone at {hz:.0f} Hz "
+                  f"({db:.0f} dB)")
+        print(f"{name}: gateway log {mode['log']}")
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} "
           f"({os.cpu_count()} cores, shared)")
     return 0
