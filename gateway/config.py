@@ -100,6 +100,9 @@ class GatewayConfig:
     """``[[line]]`` tables: (channel entries, line options) in file order."""
     spans: dict[int, Any] = field(default_factory=dict)
     """``[[span]]`` tables: the signalling module (a ModuleSpec) per span number."""
+    span_lines: dict[int, int | None] = field(default_factory=dict)
+    """The line of each ``[[span]]`` table's ``span`` key, for errors found once the card
+    is open (a span the card does not have)."""
     fax_spool: Path | None = None
     """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
@@ -243,6 +246,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         if number in cfg.spans:
             raise doc.error(f"span {number} has two [[span]] tables", ("span", i, "span"))
         cfg.spans[number] = spec
+        cfg.span_lines[number] = doc.index.line_of(("span", i, "span"))
     server = data.get("server", {})
     reject_unknown_keys(doc, server, {"socket", "tcp", "tls_cert", "tls_key", "queue_limit",
                                       "metrics"}, ("server",))

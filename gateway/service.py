@@ -58,6 +58,18 @@ def apply_line_options(config: GatewayConfig, card: CardABC) -> None:
             card.set_line_options(channel, replace(card.line_options(channel), **options))
 
 
+def check_span_tables(config: GatewayConfig, card: CardABC) -> None:
+    """Every ``[[span]]`` table names a span the card has: one that does not was a typo
+    or the wrong card, and was ignored without a word (review of issue 15, item 4: bad
+    configuration fails naming the file, line and field)."""
+    have = sorted(span.number for span in card.spans)
+    for number in sorted(set(config.spans) - set(have)):
+        raise ConfigError(f"[[span]] span = {number}: card {card.name} has no span "
+                          f"{number}; its spans are {', '.join(map(str, have)) or 'none'}",
+                          source=config.source, key="span.span",
+                          line=config.span_lines.get(number))
+
+
 class GatewayService:
     """The card, its engine, and the registry of methods clients call."""
 
@@ -68,6 +80,12 @@ class GatewayService:
                                       network=config.network)
         #: Timing belongs to the card (a board keeps real time whatever it was given).
         self.clock: Clock = self.card.clock
+        try:
+            check_span_tables(config, self.card)
+        except ConfigError:
+            if card is None:           # ours to close: the caller's card is the caller's
+                self.card.close()
+            raise
         apply_line_options(config, self.card)
         self.zone = load_zone(tone_zone(config, self.card))
         self.started = time.time()
