@@ -36,6 +36,15 @@ def check_campaign_file(doc: TomlDocument) -> None:
             raise doc.error(f"[{table}]: expected a table, got {describe(doc.data[table])}",
                             [table])
     if "strategy" in doc.data:
+        retries = doc.data["strategy"].get("retries")
+        if isinstance(retries, dict):
+            # Entry by entry, so the message names the outcome and its line rather than
+            # "retries: ... got a table" for one bad delay among seven.
+            for outcome, delay in retries.items():
+                if not _delay(delay):
+                    raise doc.error(f"[strategy] retries.{outcome}: expected seconds >= 0 "
+                                    f"or {NEXT_DAY!r}, got {describe(delay)}",
+                                    ["strategy", "retries", outcome])
         check_table(doc, doc.data["strategy"], ["strategy"], Strategy, extra=STRATEGY_KEYS)
     if "campaign" in doc.data:
         check_table(doc, doc.data["campaign"], ["campaign"], CampaignConfig, skip=["name"])
