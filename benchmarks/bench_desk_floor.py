@@ -18,9 +18,11 @@ answer; and, in this process, the agents:
   session (``page.request`` shares its cookies).
 
 One more WebSocket client is a supervisor (issue 18 item 1, end to end): it notes each
-``floor`` update as it arrives (the interval between them) and, for each agent state
-change (the ``desk.state`` event, dated by the host's ``ts``), the lag until the first
-floor update dated after it shows the agent in that state.
+``floor`` as it arrives (the interval between them) and applies each ``floor.agents``
+update (the agents that changed, pushed between two floors) as the console does; for
+each agent state change (the ``desk.state`` event, dated by the host's ``ts``), the lag
+until the first floor or update dated after it shows the agent in that state.
+``--pri-spans 27`` makes the card the issue's floor of about 1,000 channels.
 
 Latency is measured from the live answer (``attempt.answered_at``: the runner's clock
 when it handled the gateway's answer event with AMD's "human"; gateway and service run
@@ -68,10 +70,18 @@ CAMPAIGN = "bench"
 FXS_SPANS = 3
 FXS_PER_SPAN = 70
 PRI_SPANS = 4
-CARD = "\n".join(['spec = "1.0"', 'name = "bench"', 'zone = "cn"', "seed = 1"]
-                 + ['[[span]]\nkind = "e1"\nsignalling = "pri"'] * PRI_SPANS
-                 + [f'[[span]]\nkind = "fxs"\nports = {FXS_PER_SPAN}\nanswer_after = [0.2, 0.5]']
-                 * FXS_SPANS) + "\n"
+
+
+def card_text(pri_spans: int = PRI_SPANS) -> str:
+    """The emulated card: ``pri_spans`` E1 PRI spans (30 bearer channels each, for the
+    customers) and :data:`FXS_SPANS` FXS spans of agent positions. 27 PRI spans make
+    the issue's floor of about 1,000 channels (810 + 210)."""
+    return "\n".join(['spec = "1.0"', 'name = "bench"', 'zone = "cn"', "seed = 1"]
+                     + ['[[span]]\nkind = "e1"\nsignalling = "pri"'] * pri_spans
+                     + [f'[[span]]\nkind = "fxs"\nports = {FXS_PER_SPAN}\n'
+                        'answer_after = [0.2, 0.5]'] * FXS_SPANS) + "\n"
+
+
 DESK = {"max_wrap_up": 600, "disposition": [{"code": "done"}]}
 #: Records the moment the contact card shows a new call (Date.now(), epoch ms).
 OBSERVER = """
@@ -98,11 +108,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def make_world(folder: Path, agents: int, contacts: int) -> tuple[Path, Path, Path]:
+def make_world(folder: Path, agents: int, contacts: int, pri_spans: int = PRI_SPANS
+               ) -> tuple[Path, Path, Path]:
     """The card, the number plan (people who stay on the line: the agent hangs up) and
     the campaign database with ``agents`` users assigned to the campaign."""
     card = folder / "card.toml"
-    card.write_text(CARD, encoding="utf-8")
+    card.write_text(card_text(pri_spans), encoding="utf-8")
     plan = (resources.files("trunkline.profiles") / "networks" / "sample.toml").read_text(
         encoding="utf-8").replace("talk = [8, 20]", "talk = [300, 600]")
     (folder / "plan.toml").write_text(plan, encoding="utf-8")
@@ -234,12 +245,16 @@ async def browser_agents(url: str, names: list[str], channels: list[int],
 
 async def supervisor_floor(url: str, cookie: str, floors: list[tuple[float, float,
                                                                     dict[str, str]]],
+                           views: list[tuple[float, float, dict[str, str]]],
                            changes: list[tuple[float, str, str]], lagged: list[int],
-                           stop: asyncio.Event) -> None:
+                           sizes: list[tuple[int, int]], stop: asyncio.Event) -> None:
     """One supervisor's WebSocket (issue 18 item 1): each ``floor`` event as it arrives
     (received at, the host's ``ts``, agent -> state) and each agent state change
     (``desk.state``: the host's ``ts`` when the runner published it, agent, state);
-    ``lagged``: the events the service dropped for this socket falling behind."""
+    ``views``: what the supervisor's floor shows after each ``floor`` and each
+    ``floor.agents`` update applied to it (received at, ``ts``, agent -> state);
+    ``lagged``: the events the service dropped for this socket falling behind;
+    ``sizes``: each floor's agents and channels (what the floor was the size of)."""
     ws_url = "ws" + url.removeprefix("http") + "/api/ws"
     async with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": url},
                        max_size=2**24) as ws:
@@ -252,8 +267,15 @@ async def supervisor_floor(url: str, cookie: str, floors: list[tuple[float, floa
             event = json.loads(raw)
             kind = event.get("type")
             if kind == "floor":
-                floors.append((got, float(event["ts"]),
-                               {a["agent"]: a["state"] for a in event.get("agents", ())}))
+                shown = {a["agent"]: a["state"] for a in event.get("agents", ())}
+                floors.append((got, float(event["ts"]), shown))
+                views.append((got, float(event["ts"]), shown))
+                sizes.append((len(event.get("agents", ())),
+                              int(event.get("channels", {}).get("total", 0))))
+            elif kind == "floor.agents" and views:
+                shown = {k: v for k, v in views[-1][2].items() if k not in event["gone"]}
+                shown.update({a["agent"]: a["state"] for a in event["agents"]})
+                views.append((got, float(event["ts"]), shown))
             elif kind == "desk.state" and "ts" in event:
                 changes.append((float(event["ts"]), str(event["agent"]), str(event["state"])))
             elif kind == "lagged":
@@ -261,12 +283,13 @@ async def supervisor_floor(url: str, cookie: str, floors: list[tuple[float, floa
 
 
 def floor_figures(floors: list[tuple[float, float, dict[str, str]]],
+                  views: list[tuple[float, float, dict[str, str]]],
                   changes: list[tuple[float, str, str]], start: float, end: float
                   ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The intervals between floor updates received in [start, end] (ms), and the lag
-    (ms) from each agent state change in that stretch to the first floor update, dated
-    after it, that shows the agent in that state; a state the agent left before any
-    floor showed it is not counted (returned: how many)."""
+    """The intervals between floors received in [start, end] (ms), and the lag (ms)
+    from each agent state change in that stretch to the first view of the floor (a
+    floor or an update), dated after it, that shows the agent in that state; a state
+    the agent left before any view showed it is not counted (returned: how many)."""
     got = [f for f in floors if start <= f[0] <= end]
     intervals = np.diff([f[0] for f in got]) * 1000.0
     by_agent: dict[str, list[tuple[float, str]]] = {}
@@ -279,7 +302,7 @@ def floor_figures(floors: list[tuple[float, float, dict[str, str]]],
             if not start <= ts <= end:
                 continue
             left = seq[i + 1][0] if i + 1 < len(seq) else float("inf")
-            shown = next((f[0] for f in floors if f[1] >= ts and f[2].get(agent) == state),
+            shown = next((f[0] for f in views if f[1] >= ts and f[2].get(agent) == state),
                          None)
             if shown is None or shown > left:
                 missed += 1
@@ -313,11 +336,13 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
         r = await boss.post(f"/api/campaigns/{CAMPAIGN}/start")  # agents log in to it
         r.raise_for_status()
         floors: list[tuple[float, float, dict[str, str]]] = []
+        views: list[tuple[float, float, dict[str, str]]] = []
         changes: list[tuple[float, str, str]] = []
         lagged: list[int] = []
+        sizes: list[tuple[int, int]] = []
         watcher = asyncio.ensure_future(supervisor_floor(
-            url, f"trunkline_session={boss.cookies['trunkline_session']}", floors, changes,
-            lagged, stop))
+            url, f"trunkline_session={boss.cookies['trunkline_session']}", floors, views,
+            changes, lagged, sizes, stop))
         idle_cpu, idle_t = _cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(10.0)  # the baseline: the campaign running, no agent yet
         idle = (_cpu_seconds(pid) - idle_cpu) / (time.monotonic() - idle_t)
@@ -345,7 +370,7 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
         stop.set()
         await asyncio.gather(*tasks, watcher, return_exceptions=True)
     answered = _answered(db)
-    intervals, lags, missed = floor_figures(floors, changes, wall0, wall1)
+    intervals, lags, missed = floor_figures(floors, views, changes, wall0, wall1)
     return {"seated": len(seats), "idle_cpu": idle, "busy_cpu": busy,
             "pops_in_window": measured_pops, "ws": _lat(pops, answered),
             "page": _lat(page_pops, answered), "published": _lat(published, answered),
@@ -355,6 +380,7 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
                                 answered),
             "floor_intervals": intervals, "floor_lags": lags, "floor_missed": missed,
             "floor_dropped": sum(lagged),
+            "floor_size": max(sizes, default=(0, 0)),
             "load": os.getloadavg()}
 
 
@@ -373,16 +399,23 @@ def main() -> None:
                         help="how many of them are desktop pages in Chromium (0: none)")
     parser.add_argument("--seconds", type=float, default=120.0,
                         help="the measured stretch (after the first answers)")
+    parser.add_argument("--pri-spans", type=int, default=PRI_SPANS,
+                        help="E1 PRI spans on the emulated card, 30 channels each besides "
+                             f"the {FXS_SPANS * FXS_PER_SPAN} FXS positions (27: the "
+                             "issue's ~1,000 channels)")
     args = parser.parse_args()
     if not 1 <= args.agents <= FXS_SPANS * FXS_PER_SPAN or args.browsers > args.agents:
         parser.error(f"--agents in 1..{FXS_SPANS * FXS_PER_SPAN}, --browsers <= --agents")
+    if not 1 <= args.pri_spans <= 64:
+        parser.error("--pri-spans in 1..64")
     if args.browsers and not Path(CHROMIUM).exists():
         parser.error(f"{CHROMIUM} is missing (scripts/setup installs it); or --browsers 0")
     folder = Path(tempfile.mkdtemp(prefix="bench-desk-floor-"))
     procs: list[subprocess.Popen[bytes]] = []
     logs = contextlib.ExitStack()
     try:
-        card, plan, db = make_world(folder, args.agents, contacts=20_000)
+        card, plan, db = make_world(folder, args.agents, contacts=20_000,
+                                    pri_spans=args.pri_spans)
         sock = folder / "gw.sock"
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "trunkline.cli", "gateway", "serve", "--card",
@@ -441,9 +474,11 @@ def main() -> None:
           "p99 ratio |\n|---|---:|---:|---:|---:|---:|")
     every = float(np.percentile(r["floor_intervals"], 99)) \
         if len(r["floor_intervals"]) else None
-    print(_row("interval between floor updates (baseline)", r["floor_intervals"], None))
+    print(_row("interval between floors (baseline)", r["floor_intervals"], None))
     print(_row("agent state change -> floor shows it", r["floor_lags"], every))
-    print(f"({r['floor_missed']} state changes left before any floor showed them; "
+    print(f"(the floor showed up to {r['floor_size'][0]} agents and "
+          f"{r['floor_size'][1]} channels; {r['floor_missed']} state changes left "
+          "before any floor showed them; "
           f"{r['floor_dropped']} events dropped for the supervisor's socket; "
           f"load average at the end {r['load'][0]:.1f} {r['load'][1]:.1f} "
           f"{r['load'][2]:.1f})")

@@ -2,10 +2,10 @@
 facts, with no clock and no I/O (sans-IO: ``now`` is given).
 
 :class:`FloorWatch` takes a :class:`FloorFacts` (every agent's desk, every campaign's
-counters, every span and channel, gathered by ``floor_feed.py`` on the runners'
-threads) and returns the floor: a JSON-ready map sent to supervisors over the WebSocket
-every second, and the **alarms** raised since the last one (each only when it starts,
-not every second while it lasts):
+counters, every span and channel, left as snapshots on the runners' threads by
+``floor_snapshots.py``) and returns the floor: a JSON-ready map sent to supervisors
+over the WebSocket every second, and the **alarms** raised since the last one (each
+only when it starts, not every second while it lasts):
 
 - ``span_red``: a span's alarms include red (loss of signal or frame: ITU-T G.775/G.732
   "red alarm" in the DS1/E1 sense), and ``span_cleared`` when it recovers;
@@ -28,11 +28,13 @@ connects its service rate); ``None`` before there is a rate.
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["NEAR_SHARE", "RATE_WINDOW", "AgentFact", "CampaignFact", "ChannelFact",
-           "FloorFacts", "FloorWatch", "SpanFact", "abandon_level"]
+           "FloorFacts", "FloorWatch", "SpanFact", "abandon_level", "agent_row",
+           "agent_states"]
 
 #: The share of the cap at which the gauge turns ``near`` (an early warning).
 NEAR_SHARE = 0.8
@@ -106,6 +108,20 @@ def abandon_level(rate: float, limit: float, near: float = NEAR_SHARE) -> str:
     return "ok"
 
 
+def agent_row(a: AgentFact, now: float) -> dict[str, Any]:
+    """An agent's row on the floor at ``now`` (in a full floor and in the
+    ``floor.agents`` update pushed when agents change)."""
+    return {"agent": a.agent, "state": a.state, "reason": a.reason,
+            "seconds": round(max(0.0, now - a.since), 1),
+            "campaign": a.campaign or (a.campaigns[0] if a.campaigns else None),
+            "contact": a.contact, "number": a.number, "gateway": a.gateway}
+
+
+def agent_states(agents: Iterable[AgentFact]) -> dict[str, int]:
+    """How many agents are in each state, by state."""
+    return dict(sorted(Counter(a.state for a in agents).items()))
+
+
 def _red(alarms: str) -> bool:
     return "RED" in alarms.upper()
 
@@ -146,27 +162,21 @@ class FloorWatch:
         alarms: list[dict[str, Any]] = []
         ready: Counter[str] = Counter()
         talking: Counter[str] = Counter()
-        states: Counter[str] = Counter()
         agents = []
         for a in facts.agents:
-            states[a.state] += 1
             for name in a.campaigns:
                 if a.state == "ready":
                     ready[name] += 1
                 elif a.state == "talking":
                     talking[name] += 1
-            agents.append({
-                "agent": a.agent, "state": a.state, "reason": a.reason,
-                "seconds": round(max(0.0, now - a.since), 1),
-                "campaign": a.campaign or (a.campaigns[0] if a.campaigns else None),
-                "contact": a.contact, "number": a.number, "gateway": a.gateway})
+            agents.append(agent_row(a, now))
         campaigns = [self._campaign(c, now, ready[c.name], talking[c.name], alarms)
                      for c in facts.campaigns]
         spans = [self._span(s, alarms) for s in facts.spans]
         floor = {
             "ts": now,
             "agents": agents,
-            "agent_states": dict(sorted(states.items())),
+            "agent_states": agent_states(facts.agents),
             "campaigns": campaigns,
             "spans": spans,
             "channels": {"total": sum(s["channels"] for s in spans),

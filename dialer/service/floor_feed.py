@@ -1,19 +1,35 @@
-"""The live floor's I/O: gather the facts every second and publish the floor.
+"""The live floor's I/O: read every gateway's latest snapshot and publish the floor on
+the feed's own cadence, and the agents that changed at once (coalesced).
 
-On each gateway's worker thread (between two runner steps, :meth:`ServiceHost.on_worker`;
-a gateway no campaign has opened yet is not opened for it) it reads the desks, the
-engine's counters and abandon ledgers, and the gateway's spans and channels
-(``spans.list``, ``channels.list``); from the campaign database, every few
-seconds, each list's size, how much of it was dialled and how much is left. The sans-IO
-:class:`~trunkline.dialer.service.floor.FloorWatch` turns that into the floor, published
-as a ``floor`` event (supervisors and admins only: it names every agent) and one
-``floor.alarm`` event per alarm that started.
+The facts are taken on each gateway's worker thread and left there as immutable
+snapshots (:mod:`~trunkline.dialer.service.floor_snapshots`: after every runner step, and
+at once on a desk event); the feed never waits for a runner: it reads the latest
+snapshots, completes the campaigns with the host's status and, from the campaign
+database every few seconds (in the background), each list's size, how much of it was
+dialled and how much is left. The sans-IO :class:`~trunkline.dialer.service.floor.FloorWatch`
+turns that into the floor, published as a ``floor`` event (supervisors and admins only:
+it names every agent) and one ``floor.alarm`` event per alarm that started.
+
+**When.** The whole floor every :data:`EVERY` seconds. Between two, when an agent's
+fact changed (a state, a call on the screen, a login or logout), a ``floor.agents``
+event with those agents' rows only (and ``gone``: the agents who left, and the new
+``agent_states`` counts), :data:`GAP` seconds after the last one at the earliest, so a
+burst of changes (a hundred agents going ready at the start of a shift) makes one event
+every :data:`GAP`, not a hundred. Why not the whole floor on each change: with 1,000
+channels a floor is some 80 KiB of JSON; four a second saturated the service's loop and
+the supervisor's socket on a loaded machine (the event queue of a slow socket grew by
+hundreds of megabytes), where the changed rows are a few hundred bytes.
+
+A gateway whose runner is stuck (a slow gateway call) keeps its last snapshot on the
+floor; ``gateways`` says each one's age and whether it is ``stale`` (older than
+:data:`STALE_AFTER`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,76 +39,30 @@ import structlog
 from trunkline.dialer.service.floor import (
     AgentFact,
     CampaignFact,
-    ChannelFact,
     FloorFacts,
     FloorWatch,
     SpanFact,
+    agent_row,
+    agent_states,
 )
+from trunkline.dialer.service.floor_snapshots import FloorSnapshots, GatewaySnapshot
 from trunkline.dialer.service.host import ServiceHost
 from trunkline.dialer.store import Store
 
 log = structlog.get_logger("trunkline.dialer.floor")
 
-__all__ = ["FloorFeed", "gather_gateway"]
+__all__ = ["EVERY", "GAP", "STALE_AFTER", "FloorFeed", "list_counts"]
 
-#: How often the floor is published (seconds): the issue asks at least once a second.
+#: How often the floor is published at least (seconds): the issue asks once a second.
 EVERY = 1.0
+#: The shortest time between two ``floor.agents`` events (seconds): the coalescing.
+GAP = 0.25
 #: How often the lists' counts are read from the database (seconds).
 COUNTS_EVERY = 5.0
-
-
-def gather_gateway(name: str, runner: Any, port: Any
-                   ) -> tuple[float | None, list[AgentFact], list[dict[str, Any]],
-                              list[SpanFact]]:
-    """One gateway's facts, on its worker thread: its time, its agents, its running
-    campaigns' counters (dicts, completed with the host's status later), its spans.
-    A gateway the service has not opened yet (no campaign ran on it) is not opened for
-    the floor: it has no facts (its time None)."""
-    agents: list[AgentFact] = []
-    if port is None:  # not opened yet: no campaign ran there
-        return None, agents, [], []
-    now = float(port.now())
-    counters: list[dict[str, Any]] = []
-    desk = getattr(runner, "desk", None)
-    if desk is not None:
-        for seat in list(desk.seats.values()):
-            card = seat.card
-            agents.append(AgentFact(
-                agent=seat.agent, state=seat.state, since=seat.since, reason=seat.reason,
-                campaigns=tuple(c for c, _ in seat.campaigns),
-                campaign=card.campaign if card else None,
-                contact=card.contact_id if card else None,
-                number=card.number if card else None, gateway=name))
-    engine = getattr(runner, "engine", None)
-    if engine is not None:
-        for campaign in list(getattr(runner, "campaigns", ())):
-            stats = engine.stats(campaign)
-            ledger = engine.ledger(campaign)
-            ledger.rate(now)  # rolls the window over if a new one began
-            config = runner.configs[campaign]
-            pace_kind, pace = engine.pacing(campaign)
-            counters.append({
-                "name": campaign, "mode": str(config.mode), "regime": str(config.regime),
-                "cap": config.cap, "target_abandon": config.target_abandon,
-                "dials": stats.dials, "live": stats.live, "abandoned": stats.abandoned,
-                "window_live": ledger.live, "window_abandoned": ledger.abandoned,
-                "pace_kind": pace_kind, "pace": pace, "gateway": name})
-    spans = port._call("spans.list")  # both ports send requests through _call
-    rows = port._call("channels.list")
-    by_span: dict[int, list[ChannelFact]] = {}
-    for row in rows:
-        by_span.setdefault(int(row["span"]), []).append(
-            ChannelFact(int(row["channel"]), str(row["state"]), row.get("call")))
-    span_facts = [SpanFact(name, int(s["span"]), str(s["kind"]), str(s["alarms"]),
-                           tuple(by_span.get(int(s["span"]), ())))
-                  for s in spans]
-    return now, agents, counters, span_facts
-
-
-def _gather_on(name: str, runner: Any, port: Any, store: Store
-               ) -> tuple[float | None, list[AgentFact], list[dict[str, Any]],
-                          list[SpanFact]]:
-    return gather_gateway(name, runner, port)
+#: How often the campaigns' names are read from the database (seconds).
+NAMES_EVERY = 2.0
+#: A gateway snapshot older than this (seconds) is shown ``stale``: its runner is stuck.
+STALE_AFTER = 3.0
 
 
 def list_counts(store: Store) -> dict[str, tuple[int, int, int]]:
@@ -105,53 +75,100 @@ def list_counts(store: Store) -> dict[str, tuple[int, int, int]]:
 
 
 class FloorFeed:
-    """Publishes the floor on ``host`` every :data:`EVERY` seconds (see the module
-    docstring). ``clock`` dates the floor when no gateway answers."""
+    """Publishes the floor on ``host`` (see the module docstring). ``clock`` dates the
+    floor when no gateway was ever opened; ``monotonic`` times the cadence and the
+    snapshots' age. It registers its snapshots' hook in ``host.watchers``."""
 
     def __init__(self, host: ServiceHost, store: Store, *,
-                 clock: Callable[[], float] = time.time, every: float = EVERY) -> None:
-        self.host, self.store, self.clock, self.every = host, store, clock, every
+                 clock: Callable[[], float] = time.time, every: float = EVERY,
+                 gap: float = GAP, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if not 0.0 < gap <= every:
+            raise ValueError(f"{gap=} must be in (0, {every=}]")
+        self.host, self.store, self.clock, self.every, self.gap = host, store, clock, every, gap
+        self.monotonic = monotonic
         self.watch = FloorWatch()
+        self.snapshots = FloorSnapshots(list(host.workers), spans_every=min(every, 1.0),
+                                        agents_every=min(every, 1.0), monotonic=monotonic)
+        host.watchers.append(self.snapshots.watch)
         self.latest: dict[str, Any] | None = None
         self._counts: dict[str, tuple[int, int, int]] = {}
-        self._counts_at = -float("inf")
+        self._names: list[str] | None = None
+        self._changed: asyncio.Event | None = None
+        self._shown: dict[str, AgentFact] = {}   # the agents as last published
 
-    async def once(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Gather, compute and publish the floor once; returns it and its alarms."""
-        names = [n for n, w in list(self.host.workers.items()) if w.thread.is_alive()]
-        results = await asyncio.gather(
-            *(self.host.on_worker(n, functools.partial(_gather_on, n), open_port=False)
-              for n in names),
-            return_exceptions=True)
-        nows: list[float] = []
+    def close(self) -> None:
+        """Stop taking snapshots (the host's workers forget the hook)."""
+        with contextlib.suppress(ValueError):
+            self.host.watchers.remove(self.snapshots.watch)
+
+    async def refresh(self) -> None:
+        """Read the campaigns' names and the lists' counts from the database (off the
+        loop); :meth:`once` uses the last ones read."""
+        self._names = [c["name"] for c in await asyncio.to_thread(self.host.campaigns)]
+        self._counts = await asyncio.to_thread(list_counts, self.store)
+
+    def compose(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The floor from the latest snapshots, and the alarms that started; waits for
+        nothing (no runner, no database)."""
+        snaps = self.snapshots.latest()
+        mono = self.monotonic()
         agents: list[AgentFact] = []
-        counters: dict[str, dict[str, Any]] = {}
+        counters: dict[str, CampaignFact] = {}
+        self._shown = {}
         spans: list[SpanFact] = []
-        for name, result in zip(names, results, strict=True):
-            if isinstance(result, BaseException):  # one gateway down: the others show
-                log.warning("floor_gateway_unreadable", gateway=name, error=str(result))
-                continue
-            now, a, c, s = result
-            if now is not None:
-                nows.append(now)
-            agents += a
-            counters.update({row["name"]: row for row in c})
-            spans += s
+        for snap in snaps:
+            agents += snap.agents
+            self._shown.update({a.agent: a for a in snap.agents})
+            counters.update({c.name: c for c in snap.campaigns})
+            spans += snap.spans
+        nows = [s.now for s in snaps if s.now is not None]
         now = max(nows) if nows else self.clock()
-        if time.monotonic() - self._counts_at >= COUNTS_EVERY:
-            self._counts = await asyncio.to_thread(list_counts, self.store)
-            self._counts_at = time.monotonic()
+        statuses = self.host.statuses()
+        names = list(self._names or ())
+        names += [n for n in statuses if n not in names] + [
+            n for n in counters if n not in names and n not in statuses]
         campaigns = []
-        for status in await asyncio.to_thread(self.host.campaigns):
-            name = status["name"]
-            row = counters.get(name, {})
+        for name in names:
+            status = statuses.get(name, {})
             contacts, attempted, open_ = self._counts.get(name, (None, None, None))
-            campaigns.append(CampaignFact(
-                name=name, state=status["state"], open=open_, contacts=contacts,
-                attempted=attempted, gateway=status.get("gateway"),
-                **{k: v for k, v in row.items() if k not in ("name", "gateway")}))
+            fact = counters.get(name) or CampaignFact(name=name, state="")
+            campaigns.append(dataclasses.replace(
+                fact, state=status.get("state", "idle"), open=open_, contacts=contacts,
+                attempted=attempted, gateway=status.get("gateway", fact.gateway)))
         floor, alarms = self.watch.update(
             FloorFacts(tuple(agents), tuple(campaigns), tuple(spans)), now)
+        floor["gateways"] = [_gateway_row(s, mono) for s in snaps]
+        return floor, alarms
+
+    async def once(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Compose and publish the floor once; returns it and its alarms."""
+        if self._names is None:
+            await self.refresh()
+        return self._publish()
+
+    def agents_changed(self) -> dict[str, Any] | None:
+        """The ``floor.agents`` event (without its type) for the agents whose facts
+        changed since the last floor or update, from the latest snapshots; None if
+        none did. Waits for nothing."""
+        snaps = self.snapshots.latest()
+        agents = {a.agent: a for s in snaps for a in s.agents}
+        changed = [a for name, a in agents.items() if self._shown.get(name) != a]
+        gone = sorted(set(self._shown) - set(agents))
+        if not changed and not gone:
+            return None
+        self._shown = agents
+        nows = [s.now for s in snaps if s.now is not None]
+        now = max(nows) if nows else self.clock()
+        return {"ts": now, "agents": [agent_row(a, now) for a in changed], "gone": gone,
+                "agent_states": agent_states(agents.values())}
+
+    def _publish_changes(self) -> None:
+        update = self.agents_changed()
+        if update is not None:
+            self.host.publish({"type": "floor.agents", **update})
+
+    def _publish(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        floor, alarms = self.compose()
         self.latest = floor
         self.host.publish({"type": "floor", **floor})
         for alarm in alarms:
@@ -159,13 +176,66 @@ class FloorFeed:
         return floor, alarms
 
     async def run(self) -> None:
-        """Publish the floor every :attr:`every` seconds until cancelled."""
+        """Publish the floor every :attr:`every` seconds and, between two, the agents
+        that changed (at most every :attr:`gap` seconds), until cancelled."""
+        loop = asyncio.get_running_loop()
+        changed = self._changed = asyncio.Event()
+
+        def on_change() -> None:  # a worker thread: to the loop
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(changed.set)
+        self.snapshots.on_change = on_change
+        refresher = asyncio.ensure_future(self._refresh_loop())
+        try:
+            with contextlib.suppress(Exception):  # logged by the loop below if it fails
+                await self.refresh()
+            while True:
+                started = self.monotonic()
+                changed.clear()   # what changes while composing comes in the next update
+                try:
+                    self._publish()
+                except Exception:
+                    log.exception("floor_failed")
+                due = started + self.every
+                pushed = started
+                while True:
+                    try:
+                        await asyncio.sleep(max(0.0, min(pushed + self.gap, due)
+                                                - self.monotonic()))
+                        await asyncio.wait_for(changed.wait(),
+                                               max(0.0, due - self.monotonic()))
+                    except TimeoutError:
+                        break    # the cadence: the whole floor
+                    if self.monotonic() >= due:
+                        break
+                    changed.clear()
+                    pushed = self.monotonic()
+                    try:
+                        self._publish_changes()
+                    except Exception:
+                        log.exception("floor_failed")
+        finally:
+            self.snapshots.on_change = None
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            self.close()
+
+    async def _refresh_loop(self) -> None:
+        counts_at = self.monotonic()
         while True:
-            started = time.monotonic()
+            await asyncio.sleep(NAMES_EVERY)
             try:
-                await self.once()
-            except asyncio.CancelledError:
-                raise
+                self._names = [c["name"] for c in
+                               await asyncio.to_thread(self.host.campaigns)]
+                if self.monotonic() - counts_at >= COUNTS_EVERY:
+                    self._counts = await asyncio.to_thread(list_counts, self.store)
+                    counts_at = self.monotonic()
             except Exception:
-                log.exception("floor_failed")
-            await asyncio.sleep(max(0.05, self.every - (time.monotonic() - started)))
+                log.exception("floor_counts_failed")
+
+
+def _gateway_row(snap: GatewaySnapshot, mono: float) -> dict[str, Any]:
+    age = max(0.0, mono - snap.taken)
+    return {"gateway": snap.gateway, "ts": snap.now, "age": round(age, 2),
+            "stale": age > STALE_AFTER}

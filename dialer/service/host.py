@@ -219,8 +219,10 @@ class _Worker:
                 try:
                     item = self.inbox.get(timeout=0.5)
                 except queue.Empty:
+                    self.host._watch(self, None)  # no runner: the watchers still see it
                     continue
                 self._do(item)
+                self.host._watch(self, None)
                 if self.runner is not None:
                     self._shift(self.runner)
         finally:
@@ -241,6 +243,7 @@ class _Worker:
             future.set_exception(err)
 
     def _drain_inbox(self, now: float) -> None:
+        self.host._watch(self, None)  # after the step, before the commands
         while True:
             try:
                 item = self.inbox.get_nowait()
@@ -302,6 +305,11 @@ class ServiceHost:
         self._subscribers: set[Subscription] = set()
         self._agents: dict[str, str] = {}  # agent -> the gateway whose runner has it
         self._store: Store | None = None   # the host's own connection, for reads
+        #: ``watch(gateway, runner, port, event)`` on a worker's thread after each runner
+        #: step, inbox item or idle half second (``event`` None), and for each desk event
+        #: its runner emits mid-step: the live floor's snapshots (floor_snapshots.py).
+        #: Quick, and never to block: a runner step waits for them.
+        self.watchers: list[Callable[[str, Any, Any, Any], None]] = []
 
     # -- life ------------------------------------------------------------------------------
 
@@ -329,8 +337,11 @@ class ServiceHost:
 
     async def start_campaign(self, name: str, gateway: str | None = None) -> dict[str, Any]:
         """Start campaign ``name`` on ``gateway`` (default: the first without a
-        campaign). :class:`HostConflict` if it runs already or no gateway is free."""
-        self._known(name)
+        campaign). :class:`HostConflict` if it runs already, is archived or no gateway is
+        free. No await before the status is set: an archive request (on the loop too)
+        sees it starting, or this sees it archived."""
+        if self._reads().campaign_archived(name):  # StoreError if unknown
+            raise HostConflict(f"campaign {name!r} is archived: restore it first")
         with self._lock:
             status = self._status.get(name)
             if status is not None and status.state in ("starting", "running", "stopping",
@@ -450,10 +461,16 @@ class ServiceHost:
             return (self._status.get(name) or CampaignStatus(name)).as_dict()
 
     def campaigns(self) -> list[dict[str, Any]]:
-        """Every campaign of the store, with its status."""
-        names = self._reads().campaigns()
+        """Every campaign of the store not archived, with its status."""
+        names = self._reads().active_campaigns()
         with self._lock:
             return [(self._status.get(n) or CampaignStatus(n)).as_dict() for n in names]
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        """The status of every campaign that ran or runs here, by name, without reading
+        the store (the live floor, which must not wait)."""
+        with self._lock:
+            return {n: s.as_dict() for n, s in self._status.items()}
 
     def snapshot(self) -> dict[str, Any]:
         """Gateways and campaigns as the host sees them now."""
@@ -501,7 +518,7 @@ class ServiceHost:
             gateway = worker.open_gateway()
             runner = self.runner_factory(worker.store, [name], gateway,
                                          lambda line: self._progress(name, line),
-                                         self._desk_event)
+                                         lambda event: self._desk_event(event, worker))
             runner.start()  # settles what a previous run left open
             worker.runner = runner
         with self._lock:
@@ -535,12 +552,23 @@ class ServiceHost:
             self._status[name].state = state
         self.publish({"type": f"campaign.{state}", "campaign": name})
 
-    def _desk_event(self, event: Any) -> None:
+    def _desk_event(self, event: Any, worker: _Worker | None = None) -> None:
         """A desk event from a runner (its thread): to the agent's screen as
-        ``desk.<type>`` (and to supervisors)."""
+        ``desk.<type>`` (and to supervisors), then to the :attr:`watchers`."""
         data = event.to_dict() if hasattr(event, "to_dict") else dict(event)
         data["type"] = f"desk.{data.get('type', 'event')}"
         self.publish(data)
+        if worker is not None:
+            self._watch(worker, event)
+
+    def _watch(self, worker: _Worker, event: Any) -> None:
+        """The :attr:`watchers` on ``worker``'s thread; one that fails is logged, the
+        runner goes on."""
+        for watch in list(self.watchers):
+            try:
+                watch(worker.spec.name, worker.runner, worker.gateway, event)
+            except Exception:
+                log.exception("service_watcher_failed", gateway=worker.spec.name)
 
     def _progress(self, name: str, line: str) -> None:
         with self._lock:

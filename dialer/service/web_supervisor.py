@@ -28,8 +28,8 @@ from trunkline.errors import ConfigError
 
 @contextlib.asynccontextmanager
 async def _floor_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Publish the live floor every second while the app runs (after the host started:
-    FastAPI nests a router's lifespan inside the app's)."""
+    """Publish the live floor every second, and on agents' changes, while the app runs
+    (after the host started: FastAPI nests a router's lifespan inside the app's)."""
     ctx = app.state.ctx
     feed = app.state.floor = FloorFeed(ctx.host, ctx.store, clock=ctx.clock)
     task = asyncio.ensure_future(feed.run())
@@ -283,11 +283,13 @@ async def takeover(request: Request, session: SupervisorSession, body: TakeoverB
 
 @console_api.get(
     "/floor", tags=["supervisor"], summary="The live floor now",
-    description="What the `floor` WebSocket event carries (every second): agents with "
+    description="What the `floor` WebSocket event carries (at least every second, and "
+                "sooner when an agent's state changes): agents with "
                 "state, time in state, contact and campaign; campaigns with dials, live "
                 "answers, connects, abandons, the regulated window's rate against the cap "
                 "and its level (ok, near, over), penetration and predicted agent wait; "
-                "spans and channels with alarms, in-use and blocked counts. Security: "
+                "spans and channels with alarms, in-use and blocked counts; each "
+                "gateway's facts' age (stale: its runner is stuck). Security: "
                 "session cookie; supervisor or admin.", responses=errors(*AUTH))
 async def floor(request: Request, session: SupervisorSession) -> dict[str, Any]:
     feed: FloorFeed | None = getattr(request.app.state, "floor", None)

@@ -1,5 +1,6 @@
 // console.js - the supervisor console (/console): the live floor from the WebSocket's
-// `floor` events (every second) and `floor.alarm` events, campaign control and pacing,
+// `floor` events (every second), `floor.agents` (the agents that changed, between two
+// floors) and `floor.alarm` events, campaign control and pacing,
 // agents paused or logged out, and the supervisor's own position to listen, whisper,
 // barge in or take a call over (docs/supervisor-console.md). Reuses the desk's api.js,
 // i18n.js, lang-picker.js and base.css; its strings are console-strings.js. Everything
@@ -219,7 +220,11 @@ function render() {
   renderCampaigns(floor);
   renderAgents(floor);
   renderSpans(floor);
-  $("updated").textContent = i18n.t("floor.updated", { t: new Date(floor.ts * 1000).toLocaleTimeString() });
+  // a gateway whose runner is stuck: the floor shows the last facts it left, and says so
+  const stale = (floor.gateways || []).filter((g) => g.stale);
+  $("updated").textContent = i18n.t("floor.updated", { t: new Date(floor.ts * 1000).toLocaleTimeString() })
+    + stale.map((g) => i18n.t("floor.stale", { gateway: g.gateway, age: Math.round(g.age) })).join("");
+  $("updated").dataset.stale = stale.map((g) => g.gateway).join(" ");
   document.body.dataset.ready = "1";
 }
 
@@ -298,6 +303,14 @@ function onEvent(event) {
   if (event.type === "floor") {
     state.floor = event;
     render();
+  } else if (event.type === "floor.agents" && state.floor && event.ts >= state.floor.ts) {
+    // the agents that changed since the last floor (pushed at once, between the floors);
+    // a changed row keeps its place, a new one comes last, as on the next floor
+    const rows = new Map(state.floor.agents.map((a) => [a.agent, a]));
+    for (const name of event.gone) rows.delete(name);
+    for (const a of event.agents) rows.set(a.agent, a);
+    state.floor = { ...state.floor, agents: [...rows.values()], agent_states: event.agent_states };
+    renderAgents(state.floor);
   } else if (event.type === "floor.alarm") {
     state.alarms = [event, ...state.alarms].slice(0, 50);
     renderAlarms();
