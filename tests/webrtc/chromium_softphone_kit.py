@@ -5,9 +5,13 @@ its fake microphone fed from a WAV (../shared/reference/webrtc-browser.md, the f
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -15,9 +19,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 
-from desk_browser_kit import CHROMIUM_ARGS, chromium_missing, free_port
+from desk_browser_kit import CHROMIUM, CHROMIUM_ARGS, chromium_missing, free_port
 
-__all__ = ["OPTIONS", "fake_microphone_args", "needs_chromium", "serve", "stop"]
+__all__ = ["OPTIONS", "BrowserNetwork", "browser_network", "fake_microphone_args",
+           "needs_chromium", "serve", "stop"]
 
 #: The page's audio without processing: the keys and the tone as they are.
 OPTIONS = ("window.trunklineSoftphoneOptions = {processing: {echoCancellation: false, "
@@ -40,13 +45,15 @@ def fake_microphone_args(wav: Path) -> list[str]:
             "--autoplay-policy=no-user-gesture-required"]
 
 
-def serve(db: Path, socket: str) -> tuple[subprocess.Popen, str]:
-    """``trunkline dialer serve --gateway socket`` on ``db``; the process and its URL."""
+def serve(db: Path, socket: str, *, host: str = "127.0.0.1", extra: tuple[str, ...] = ()
+          ) -> tuple[subprocess.Popen, str]:
+    """``trunkline dialer serve --gateway socket`` on ``db`` (``extra``: more options),
+    listening on ``host``; the process and its URL."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--gateway", socket,
-         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5"],
+         "--db", str(db), "--listen", f"{host}:{port}", "--drain", "5", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     end = time.monotonic() + 60
@@ -69,3 +76,57 @@ def stop(proc: subprocess.Popen) -> None:
         proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@dataclass(frozen=True)
+class BrowserNetwork:
+    """A network namespace of its own for Chromium, joined to this host by one veth
+    pair: the agent's PC and its cable. ``down()`` pulls the cable (the host's end of
+    the pair goes down: nothing passes either way), ``up()`` plugs it back."""
+
+    namespace: str
+    host_end: str
+    host_ip: str          # this host's address on the cable (the service, the gateway)
+    chromium: Path        # runs /usr/bin/chromium inside the namespace
+
+    def down(self) -> None:
+        _ip("link", "set", self.host_end, "down")
+
+    def up(self) -> None:
+        _ip("link", "set", self.host_end, "up")
+
+
+def _ip(*args: str) -> None:
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
+    if done.returncode != 0:
+        raise OSError(f"ip {' '.join(args)}: {done.stderr.strip()}")
+
+
+@contextmanager
+def browser_network(folder: Path) -> Iterator[BrowserNetwork]:
+    """A :class:`BrowserNetwork` (removed afterwards). Needs root (CAP_NET_ADMIN) and
+    iproute2: skipped without them, since no test can pull a real cable otherwise."""
+    if shutil.which("ip") is None or os.geteuid() != 0:
+        pytest.skip("a network namespace for the browser needs root and iproute2 (ip)")
+    tag = f"{os.getpid() % 100000}"
+    namespace, host_end, pc_end = f"trunkline-sp{tag}", f"tlsp{tag}h", f"tlsp{tag}p"
+    net = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+    try:
+        _ip("netns", "add", namespace)
+    except OSError as err:
+        pytest.skip(f"no network namespace here: {err}")
+    try:
+        _ip("link", "add", host_end, "type", "veth", "peer", "name", pc_end)
+        _ip("link", "set", pc_end, "netns", namespace)
+        _ip("addr", "add", f"{net}.1/24", "dev", host_end)
+        _ip("link", "set", host_end, "up")
+        _ip("-n", namespace, "addr", "add", f"{net}.2/24", "dev", pc_end)
+        _ip("-n", namespace, "link", "set", pc_end, "up")
+        _ip("-n", namespace, "link", "set", "lo", "up")
+        wrapper = folder / "chromium-in-namespace"
+        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {CHROMIUM} "$@"\n')
+        wrapper.chmod(0o755)
+        yield BrowserNetwork(namespace, host_end, f"{net}.1", wrapper)
+    finally:
+        subprocess.run(["ip", "link", "del", host_end], capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=10)
