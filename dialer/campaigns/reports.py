@@ -501,7 +501,8 @@ def to_table(rows: Sequence[dict[str, Any]]) -> str:
                         "window_abandon_rate", "avg_talk", "avg_wrap", "logged_in_h",
                         "occupancy", "paused_h", "penetration", "penetration_added",
                         "stretches", "minutes", "share", "count", "automatic", "agents",
-                        "total", "queued", "sent", "delivered", "failed")
+                        "total", "queued", "sent", "delivered", "failed", "attempt",
+                        "number", "outcome", "answer_to_agent_s", "greeting_to_agent_s")
             if any(c in r for r in rows)]
     cells = [[("-" if r.get(c) is None else str(r.get(c))) for c in main] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(main)]
