@@ -5,7 +5,7 @@ owns an event loop in a daemon thread; every peer lives there. A peer hands the 
 packets it receives straight to its position's inbound queue (before aiortc's own jitter
 buffer and decoder, which are not used: the tick's jitter buffer and G.711 tables do that
 work, and no decoder thread runs per call) and sends pre-encoded G.711 frames from the
-position's outbound queue, paced by its own 20 ms clock (aiortc packs them as they are).
+position's outbound queue as the tick delivers them (aiortc packs them as they are).
 
 Facts this follows (../shared/reference/webrtc-browser.md, measured with aiortc 1.16 and
 Chromium 156): ``RTCConfiguration(iceServers=[])`` (aiortc's default asks a public STUN
@@ -28,7 +28,6 @@ import fractions
 import re
 import sys
 import threading
-import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -50,16 +49,14 @@ from trunkline.gateway.webrtc.positions import PCMU, Position
 
 log = structlog.get_logger("trunkline.gateway.webrtc")
 
-__all__ = ["WebRtcPeer", "WebRtcThread", "add_telephone_event"]
+__all__ = ["WebRtcPeer", "WebRtcThread", "add_telephone_event", "wake_all"]
 
 T = TypeVar("T")
 _TIME_BASE = fractions.Fraction(1, 8000)
-_SILENCE = {"ulaw": b"\xff" * 160, "alaw": b"\xd5" * 160}
 #: How often (s) a thread holding the GIL is asked to let another run, once peers run.
 SWITCH_INTERVAL = 0.001
-#: Frames left waiting for this thread's clock at most (the rest is dropped): the two
-#: clocks (the card's tick, this loop's 20 ms) drift and jitter; two frames absorb that
-#: and add at most 40 ms.
+#: Frames left waiting to be sent at most (the rest is dropped): a tick that caught up
+#: after a stall delivers several at once; two are sent back to back, older ones go.
 KEEP_OUTBOUND = 2
 
 
@@ -206,8 +203,17 @@ class WebRtcPeer:
 
 
 class _OutboundTrack(MediaStreamTrack):  # type: ignore[misc]
-    """G.711 frames from the tick, 20 ms apart by this thread's clock: a frame late is
-    replaced by silence, frames piling up are dropped (the outbound queue's bound)."""
+    """G.711 frames from the tick, each sent as soon as the tick delivers it (its
+    position's :attr:`~Position.wake`), frames piling up dropped (the outbound queue's
+    bound, :data:`KEEP_OUTBOUND`).
+
+    Why the tick's clock and not one of this loop's own: a 20 ms clock per track made a
+    frame wait 0-20 ms for its track's turn (10 ms on average, up to 40 ms with the two
+    frames kept for the two clocks' drift), and woke this loop once per peer and frame:
+    50 wakes every 20 ms at 50 peers, each a hand-over of the GIL where the tick shares
+    it. Now the tick's frames go out together in one loop turn, as the tick made them.
+    A tick that stalls sends nothing meanwhile (the browser conceals the gap); RTP
+    timestamps count the frames sent."""
 
     kind = "audio"
 
@@ -215,28 +221,36 @@ class _OutboundTrack(MediaStreamTrack):  # type: ignore[misc]
         super().__init__()
         self.position = position
         self.law = position.law
-        self._start: float | None = None
         self._n = 0
+        self._waiter: asyncio.Future[None] | None = None
+        position.wake = self.wake
+
+    def wake(self) -> None:
+        """Frames wait in the outbound queue (this loop's thread)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def recv(self) -> Packet:
-        if self._start is None:
-            self._start = time.monotonic()
-        due = self._start + self._n * 0.02
-        wait = due - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        elif wait < -0.2:            # the loop stalled: do not send a burst
-            self._start = time.monotonic() - self._n * 0.02
         queue = self.position.outbound
+        while not queue:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         while len(queue) > KEEP_OUTBOUND:    # the tick ran ahead: keep the delay short
             queue.popleft()
             self.position.dropped_out += 1
-        try:
-            payload = queue.popleft()
-        except IndexError:
-            payload = _SILENCE[self.law]
-        packet = Packet(payload)
+        packet = Packet(queue.popleft())
         packet.pts = self._n * 160
         packet.time_base = _TIME_BASE
         self._n += 1
         return packet
+
+
+def wake_all(wakes: list[Callable[[], None]]) -> None:
+    """Call every track's wake (on the WebRTC loop, once a tick: ``Positions.on_frames``
+    of the in-process peers)."""
+    for wake in wakes:
+        wake()

@@ -75,6 +75,9 @@ class Position:
     quiet_ticks: int = 0                 # ticks since the last packet
     media_lost: bool = False             # reported lost for lack of packets
     route: int = 0                       # its peer's number in the media worker (0: none)
+    #: Tells its peer's track that frames wait in :attr:`outbound` (the peers' loop
+    #: thread only: the track sends each frame as the tick delivers it).
+    wake: Callable[[], None] | None = None
 
     def stats(self) -> dict[str, object]:
         return {**self.jitter.stats.as_dict(), "law": self.law, "peers": self.peers,
@@ -110,6 +113,10 @@ class Positions:
         #: and come back (``connected``); the softphone reports it as a peer's state.
         self.on_media: Callable[[Position, str, str], None] | None = None
         self.link: MediaLink | None = None
+        #: Told (engine thread) each tick, with the wakes of the positions given a frame,
+        #: when the peers run on this process's WebRTC thread: the softphone calls them
+        #: on that thread's loop (one hand-over a tick for every peer).
+        self.on_frames: Callable[[list[Callable[[], None]]], object] | None = None
 
     def free_channel(self) -> int | None:
         for ch in self.channels:
@@ -188,6 +195,7 @@ class Positions:
                     out.append((p.route, g711.encode(samples[row], p.law).tobytes()))
             self.link.send_frames(out)
             return
+        woken: list[Callable[[], None]] = []
         for row, ch in enumerate(channels):
             p = self.active.get(ch)
             if p is None or p.peer is None:
@@ -195,3 +203,7 @@ class Positions:
             if len(p.outbound) == MAX_OUTBOUND:
                 p.dropped_out += 1
             p.outbound.append(g711.encode(samples[row], p.law).tobytes())
+            if p.wake is not None:
+                woken.append(p.wake)
+        if woken and self.on_frames is not None:
+            self.on_frames(woken)

@@ -95,9 +95,12 @@ class Softphone:
     @property
     def thread(self) -> WebRtcThread:
         if self._thread is None:
-            from trunkline.gateway.webrtc.peer import WebRtcThread
+            from trunkline.gateway.webrtc.peer import WebRtcThread, wake_all
 
-            self._thread = WebRtcThread()
+            thread = self._thread = WebRtcThread()
+            # The tick's frames reach the tracks in one hand-over a tick (peer.py).
+            self.positions.on_frames = (
+                lambda wakes: thread.loop.call_soon_threadsafe(wake_all, wakes))
         return self._thread
 
     # -- engine thread -----------------------------------------------------------------

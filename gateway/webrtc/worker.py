@@ -12,7 +12,7 @@ where the packets come from changed.
   (``worker_batch.py``: what the gateway's socket cannot take waits for the next
   flush);
 - frames from the gateway's tick (one datagram a tick) go to each peer's outbound queue,
-  which its track sends paced by this process's 20 ms clock (``peer._OutboundTrack``);
+  and its track sends them at once (``peer._OutboundTrack``: the tick's clock paces);
 - control requests are answered on the control socket; peers' states are sent unasked.
 
 The worker exits when its control socket ends (the gateway stopped or died), so it never
@@ -105,6 +105,8 @@ class MediaWorkerProcess:
                     if len(position.outbound) == MAX_OUTBOUND:
                         position.dropped_out += 1
                     position.outbound.append(payload)
+                    if position.wake is not None:
+                        position.wake()     # sent now, as the tick made it
             except WireError as err:
                 log.warning("webrtc_worker_bad_frames", error=str(err))
 
