@@ -1076,6 +1076,7 @@ class DeskRunner(CampaignRunner):
                 if not self.softphone.position_ended(agent, customer, now):  # a page lost:
                     self._hangup(customer)                       # requeue or apology first
             if self.agent_legs.get(agent) is position:  # not an earlier login's phone
+                self.softphone.position_gone(agent)
                 self._feed(self.desk.position_lost(agent, now, *(
                     () if position.logged_in else (self._unanswered(position, event),))),
                     now)

@@ -125,6 +125,12 @@ class SoftphoneFaults:
             self._put_back(agent, now)
         return True
 
+    def position_gone(self, agent: str) -> None:
+        """The agent's position ended: its page's audio is nobody's concern any more (a
+        later login, at a phone or a new browser position, starts afresh)."""
+        self.down.pop(agent, None)
+        self.paused.discard(agent)
+
     def connected(self, agent: str, now: float) -> None:
         """A customer was just put through to ``agent``: if its page's audio is down
         (it pressed ready meanwhile, or the engine had counted it for a call in flight),

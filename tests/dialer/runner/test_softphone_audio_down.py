@@ -113,3 +113,28 @@ def test_a_customer_put_through_to_an_agent_whose_audio_is_down_hears_the_hold_s
         assert runner.softphone.resumed == 1 and state(runner) == "talking"
     finally:
         runner.gateway.close()
+
+
+def test_a_later_login_at_a_phone_is_not_taken_for_a_lost_browser(tmp_path: Path) -> None:
+    """The audio went, then the agent logged out (its position ended): logged in again at
+    an FXS phone, its customers talk to it (no hold sound left over from the browser)."""
+    runner, gateway, position = _browser_agent(tmp_path)
+    try:
+        _report(gateway, position, "lost", "no_media")
+        later = gateway.now() + 0.5
+        step_until(runner, lambda: gateway.now() >= later, 2)
+        runner.submit(cmd.Logout("a1"))
+        step_until(runner, lambda: "a1" not in runner.desk.seats
+                   and position not in gateway.engine.calls, 10)
+        runner.submit(cmd.Login("a1", "fxs", "71", LOANS))
+        step_until(runner, lambda: state(runner) == "paused", 60)
+        runner.submit(cmd.Ready("a1"))
+        step_until(runner, lambda: bool(pops(runner)), 60)
+        customer = runner.customers[pops(runner)[0].call].gw
+        phone = runner.agent_legs["a1"].gw
+        step_until(runner, lambda: gateway.engine.calls[customer].bridged_to == phone, 30)
+        later = gateway.now() + 1.0
+        step_until(runner, lambda: gateway.now() >= later, 2)
+        assert gateway.engine.calls[customer].play is None
+    finally:
+        runner.gateway.close()
