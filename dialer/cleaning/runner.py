@@ -31,6 +31,7 @@ from trunkline.dialer.cleaning.trunk_limit import TrunkLimiter
 from trunkline.dialer.cleaning.verdicts import CLASSES, UNKNOWN, Verdict
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import GatewayPort
+from trunkline.dialer.runner.tags import attempt_tag
 from trunkline.dialer.store import Store
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
@@ -216,8 +217,12 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
                 continue
             number = self.dial_string(claim.number)
             try:
+                # Tagged with the attempt, as the campaign runner's calls are: a run started
+                # after a kill -9 between this reply and set_call_ref still finds and
+                # clears the probe (settle_open_attempts; issue 15, red-team 5).
                 gw = self.gateway.originate(number, group=self.group,
-                                            ring_timeout=self.settings.listen)
+                                            ring_timeout=self.settings.listen,
+                                            tag=attempt_tag(claim.attempt))
             except RpcError as err:
                 self._refused_originate(claim.attempt, number, err, now)
                 return
