@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trunkline.dialer.campaigns.lists import decode
+from trunkline.dialer.campaigns.lists import ListImportError, decode
 from trunkline.dialer.campaigns.numbers import try_normalise
 from trunkline.dialer.store import Store
 
@@ -69,7 +69,12 @@ def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | No
     if kind not in KINDS:
         raise ValueError(f"DNC kind must be one of {', '.join(KINDS)}, got {kind!r}")
     path = Path(path)
-    text, _ = decode(path.read_bytes(), source=str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as err:   # missing, a folder, unreadable: said, not a traceback
+        raise ListImportError(f"cannot read the file: {err.strerror or err}",
+                              source=str(path)) from err
+    text, _ = decode(data, source=str(path))
     entries, errors = parse_entries(text.splitlines(), default_country=default_country)
     added = store.add_dnc(entries, now=now, campaign=campaign, kind=kind, source=path.name)
     return DncImport(added=added, already=len(set(entries)) - added, errors=errors)
