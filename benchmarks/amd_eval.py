@@ -4,8 +4,11 @@
 Run: ``.venv/bin/python benchmarks/amd_eval.py [--extra DIR] [--errors] [--zone us]``
 
 The corpus is ``benchmarks/data/amd_corpus.toml``: labelled clips built from the real
-recordings in ``../shared/testdata/real-audio`` and a few more found for it (sources,
-commits, checksums and licences in the file; they stay outside the repository). Each
+recordings in ``../shared/testdata/real-audio``, Allison Smith's Asterisk prompts from
+Debian's ``asterisk-core-sounds-en-wav`` (CC BY-SA 3.0, read where the package puts
+them) and a few more found for it (sources, commits, checksums and licences in the
+file; they stay outside the repository; clips whose files are missing are skipped and
+named). Each
 clip is played as a call answered at time 0 through several line renderings:
 
 * ``clean``       linear PCM, 300 ms of digital silence before the clip;
@@ -48,6 +51,9 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "data" / "amd_corpus.toml"
 REAL_AUDIO = HERE.parent.parent / "shared" / "testdata" / "real-audio"
 EXTRA = Path.home() / ".cache" / "trunkline" / "amd-extra"
+#: Allison Smith's Asterisk prompts (CC BY-SA 3.0), as Debian's asterisk-core-sounds-en-wav
+#: installs them (scripts/setup); read in place, never copied here.
+ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 CONDITIONS = ("clean", "alaw_line", "ulaw_room", "alaw_late", "ulaw_noisy")
 #: NANP SIT segments (Hz, ms), detection-anchors.md section 4.
 SIT_NANP = {"IC": ((913.8, 274), (1370.6, 274), (1776.7, 380)),
@@ -99,9 +105,10 @@ def _part(spec: str, extra: Path) -> tuple[np.ndarray, bool]:
         return np.concatenate([_sine(hz, ms, -24.0) for hz, ms in SIT_NANP[rest]]), False
     path, _, cut = spec.partition("@")
     root, _, rel = path.partition("/")
-    base = {"real-audio": REAL_AUDIO, "extra": extra}.get(root)
+    base = {"real-audio": REAL_AUDIO, "extra": extra, "asterisk-sounds": ASTERISK_SOUNDS}.get(root)
     if base is None:
-        raise ValueError(f"{CORPUS}: part {spec!r} names neither real-audio/ nor extra/")
+        raise ValueError(f"{CORPUS}: part {spec!r} names none of real-audio/, extra/, "
+                         "asterisk-sounds/")
     x = read_audio(base / rel).astype(np.float64)
     if cut:
         a, b = (float(v) for v in cut.split("-"))
@@ -265,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     clips, skipped = load_corpus(args.extra)
     if skipped:
-        print(f"skipped (files missing under {args.extra}): {', '.join(skipped)}")
+        print(f"skipped (files missing under {args.extra} or {ASTERISK_SOUNDS}): "
+              f"{', '.join(skipped)}")
     room = "kitchen recording" if (args.extra / "doing_the_dishes.wav").exists() else \
         "SYNTHETIC pink-ish noise (doing_the_dishes.wav missing)"
     print(f"{len(clips)} clips x {len(CONDITIONS)} renderings; room noise: {room}")
