@@ -175,6 +175,10 @@ def run_dialer(args: argparse.Namespace) -> int:
 
     check_run_options(args)
     with Store(args.db) as store:
+        for name in dict.fromkeys(args.campaign):  # StoreError naming an unknown one
+            if store.campaign_archived(name):      # hidden, its history kept: never dialled
+                raise ConfigError(f"campaign {name!r} is archived: restore it first "
+                                  f"(trunkline dialer campaign restore {name})")
         configs = [campaign_config(store, name, mode=args.mode, ratio=args.ratio)
                    for name in dict.fromkeys(args.campaign)]
         gateway = open_gateway(args, live=CampaignRunner.live_gateway)

@@ -1,6 +1,6 @@
 """``trunkline dialer campaign archive|restore|archived|lists|remove-list``: the admin
 area's DELETE routes from a shell, audited as ``cli:<user>``, refused while calls of the
-campaign are in flight, the history kept."""
+campaign are in flight, the history kept; ``dialer run`` refuses an archived campaign."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def test_archive_restore_and_remove_a_list(tmp_path: Path,
     assert "archived already" in capsys.readouterr().err
     assert main(["dialer", "campaign", "archived", *cli]) == 0
     assert capsys.readouterr().out.startswith("sales ")
+    assert main(["dialer", "run", "--campaign", "sales", "--virtual", *cli]) != 0
+    assert "campaign 'sales' is archived: restore it first" in capsys.readouterr().err
     assert main(["dialer", "campaign", "restore", "sales", *cli]) == 0
     with Store(db) as store:
         assert store.active_campaigns() == ["sales"]
