@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from trunkline.dialer.errors import DialerError
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import CallTimeout, RpcError
 
@@ -212,7 +213,15 @@ class LiveGateway(_Requests):
         if client is None:
             from trunkline.gateway.rpc.client import GatewayClient
 
-            client = GatewayClient(address, token=token).connect()
+            try:
+                client = GatewayClient(address, token=token).connect()
+            except (OSError, OverflowError, ValueError) as err:
+                # No socket there, nobody listening, a port out of range: said in one
+                # line, not a traceback (issue 15, item 4).
+                why = err.strerror if isinstance(err, OSError) and err.strerror else err
+                raise DialerError(f"cannot reach the gateway at {address}: {why} (is "
+                                  "`trunkline gateway serve` running? --gateway names "
+                                  "another)") from err
         self.client = client
         self.client.subscribe(EVENTS)
 
