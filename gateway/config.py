@@ -103,6 +103,9 @@ class GatewayConfig:
     span_lines: dict[int, int | None] = field(default_factory=dict)
     """The line of each ``[[span]]`` table's ``span`` key, for errors found once the card
     is open (a span the card does not have)."""
+    group_lines: dict[str, int | None] = field(default_factory=dict)
+    """The line of each ``[[group]]``'s ``channels``, and (key ``"[[line]] N"``, N from 1) of
+    each ``[[line]]``'s: a channel or span the card lacks is found once it is open."""
     fax_spool: Path | None = None
     """Where fax jobs keep their files (default: see gateway/fax/methods.py)."""
     recordings_root: Path | None = None
@@ -241,6 +244,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
                                 (*path, "caller_id"))
             options["caller_id"] = line["caller_id"]
         cfg.lines.append((chans, options))
+        cfg.group_lines[f"[[line]] {i + 1}"] = doc.index.line_of((*path, "channels"))
     for i, table in enumerate(data.get("span", [])):
         number, spec = _span_signalling(doc, table, ("span", i))
         if number in cfg.spans:
@@ -342,6 +346,7 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             if not isinstance(g.get("name"), str) or not g["name"]:
                 raise doc.error("a group needs a name", path)
             groups[g["name"]] = _channel_entries(doc, g.get("channels"), (*path, "channels"))
+            cfg.group_lines[g["name"]] = doc.index.line_of((*path, "channels"))
             if "order" in g:
                 if g["order"] not in ORDERS:
                     raise doc.error(f"order must be one of {', '.join(ORDERS)}, not "

@@ -26,7 +26,7 @@ from trunkline.clock import Clock, RealClock
 from trunkline.drivers.card import CardABC
 from trunkline.drivers.dsp.zones import load_zone
 from trunkline.drivers.registry import open_card
-from trunkline.errors import ConfigError, TrunklineError
+from trunkline.errors import ConfigError, NotFound, TrunklineError
 from trunkline.gateway.config import GatewayConfig, load_config
 from trunkline.gateway.media.channels import resolve_groups
 from trunkline.gateway.media.engine import MediaEngine
@@ -68,6 +68,18 @@ def check_span_tables(config: GatewayConfig, card: CardABC) -> None:
                           f"{number}; its spans are {', '.join(map(str, have)) or 'none'}",
                           source=config.source, key="span.span",
                           line=config.span_lines.get(number))
+    # [[group]] and [[line]] channels: a channel or span the card lacks, said with the
+    # file and line (before, "card emulated0 has no channel 999" named neither).
+    tables = {**{f"[[group]] {name!r}": (name, entries)
+                 for name, entries in config.groups.items()},
+              **{f"[[line]] {i + 1}": (f"[[line]] {i + 1}", entries)
+                 for i, (entries, _) in enumerate(config.lines)}}
+    for what, (key, entries) in tables.items():
+        try:
+            resolve_groups(card, {key: entries})
+        except NotFound as err:
+            raise ConfigError(f"{what} channels: {err}", source=config.source,
+                              key="channels", line=config.group_lines.get(key)) from err
 
 
 class GatewayService:

@@ -1,4 +1,5 @@
-"""A ``[[span]]`` table for a span the card does not have fails naming the file, the line
+"""A ``[[span]]`` table for a span the card does not have (and a ``[[group]]`` or ``[[line]]``
+naming a channel or span it lacks) fails naming the file, the line
 and the span (issue 15, item 4: bad configuration fails with an error naming the file,
 line and field). Before, ``span = 99`` on the six-span default card was ignored without
 a word and the gateway served with the span's signalling silently not what was asked."""
@@ -23,3 +24,17 @@ def test_a_span_the_card_lacks_is_named_with_file_and_line(tmp_path: Path) -> No
         GatewayService(load_config(path), clock=VirtualClock())
     assert info.value.line == 4 and info.value.key == "span.span"
 
+
+
+@pytest.mark.parametrize(("table", "line", "message"), [
+    ('[[group]]\nname = "x"\nchannels = ["span:42"]\n', 3,
+     r"\[\[group\]\] 'x' channels: card \S+ has no span 42"),
+    ('[[line]]\nchannels = [999]\nanswer_on_polarity = true\n', 2,
+     r"\[\[line\]\] 1 channels: card \S+ has no channel 999"),
+])
+def test_a_channel_the_card_lacks_is_named_with_file_and_line(
+        tmp_path: Path, table: str, line: int, message: str) -> None:
+    path = tmp_path / "gw.toml"
+    path.write_text(table)
+    with pytest.raises(ConfigError, match=rf"gw.toml:{line}: {message}"):
+        GatewayService(load_config(path), clock=VirtualClock())
