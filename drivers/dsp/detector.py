@@ -30,6 +30,7 @@ it would spread one block's order of operations over several files.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -59,7 +60,7 @@ from trunkline.drivers.dsp.progress import (
     Segment,
     ZoneToneModel,
 )
-from trunkline.drivers.dsp.runs import RunTracker
+from trunkline.drivers.dsp.runs import NO_RUNS, RunTracker
 from trunkline.drivers.dsp.vad import Vad
 from trunkline.drivers.dsp.zones import Zone, load_zone
 
@@ -117,7 +118,9 @@ MUSIC_MAX_MOVES = 3
 #: often), and loud line hiss must not be taken for music ring-back.
 MUSIC_HISS_ZCR = 0.4
 _EARLY_MASK = np.uint64((1 << MUSIC_EARLY_BLOCKS) - 1)
+_LEAVING = np.uint64(1 << (MUSIC_EARLY_BLOCKS - 1))  # the oldest block's bit
 _ONE = np.uint64(1)
+_NO_HIT = np.zeros(0, bool)
 #: Music ring-back giving way to speech (answered on a line without an answer signal;
 #: the greeting starts as the music stops). Speech pauses between syllables and words:
 #: >= 3 of 4 blocks 15 dB under the running peak, which steady music never shows. The
@@ -130,9 +133,43 @@ ONSET_LOOKBACK = 25
 STEADY_BLOCKS = 5
 CHANGE_DB = 6.0
 MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED = 0, 1, 2
+#: Channels in a tick up to which a few calls on wider gathers beat more calls on narrow
+#: slices (the per-call cost dominates below, the per-element cost above).
+SMALL_TICK = 64
 #: Where the DTMF high group and the single tones start among the phase-tracked bins.
 _PICK_OFFSET = np.array([0, 4, 8], np.intp)
+#: Per group (DTMF rows, DTMF columns, single tones; 5 slots each, the short groups'
+#: fifth is the padding, never picked): the lowest level and the widest frequency offset
+#: a picked bin may have (dtmf.classify_dtmf's and the single tones' windows).
+_GROUP_AT = np.array([0, 5, 10], np.intp)
+_GROUP_MIN32 = np.concatenate([np.full(5, _dtmf.DTMF_MIN_LEVEL, np.float32),
+                               np.full(5, _dtmf.DTMF_MIN_LEVEL, np.float32), _SINGLE_MIN])
+_GROUP_TOL32 = np.concatenate([_dtmf.DTMF_FREQ_TOL * _dtmf._DTMF_LOW32, np.zeros(1, np.float32),
+                               _dtmf.DTMF_FREQ_TOL * _dtmf._DTMF_HIGH32,
+                               np.zeros(1, np.float32), _SINGLE_TOL])
 _POPCOUNT = np.array([bin(i).count("1") for i in range(16)], np.int8)
+
+
+@functools.lru_cache(maxsize=64)
+def _pick_bases(k_n: int, n_frames: int, z_width: int, p_width: int) -> tuple[np.ndarray, ...]:
+    """Flat offsets of each frame's DTMF row, column and single-tone groups in the phase
+    products (``z_width`` bins a frame) and the powers (``p_width``): the same few
+    channel counts come back every tick."""
+    rows = np.arange(k_n * n_frames).reshape(k_n, n_frames, 1)
+    out = (rows * z_width + _PICK_OFFSET, rows * p_width + _PICK_OFFSET)
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+def _dtmf_pair_power(power: np.ndarray, energy: np.ndarray,
+                     interference: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's power in each digit's two bins (k, frames, 16), and the same where
+    the pair holds at least EDGE_PURITY of the frame's energy less the dial-tone
+    interference (else 0): what the digit runs measure durations from."""
+    pair = (power[..., :4, None] + power[..., None, 4:8]).reshape(*power.shape[:2], 16)
+    rest = np.maximum(energy - interference, 1e-12)[..., None]
+    return pair, np.where(pair >= EDGE_PURITY * rest, pair, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +232,9 @@ class Detector:
                                  window="rect")
             banks.append(self.pbank)
         self.multibank = MultiBank(banks)
+        pad = self.bank.freqs.size  # the padding column of the bank's powers
+        self._groups = np.array([[0, 1, 2, 3, pad], [4, 5, 6, 7, pad], [8, 9, 10, 11, 12]],
+                                np.intp)
         self.mf_banks = {s: DftBank(_dtmf.MF_FREQS[s], LAYOUT) for s in MF_SYSTEMS}
         # Per-channel state.
         self.configs: list[ChannelConfig | None] = [None] * n
@@ -240,9 +280,9 @@ class Detector:
         self.m_peak = np.full(n, -200.0)
         self.m_last = np.zeros(n, np.float32)  # the last block's level (dB)
         # the last MUSIC_EARLY_BLOCKS blocks of the run, one bit each: the level moved
-        # more than MUSIC_MOVE_DB / dipped MUSIC_DIP_DB; and how many moved
-        self.m_moved = np.zeros(n, np.uint64)
-        self.m_dipped = np.zeros(n, np.uint64)
+        # more than MUSIC_MOVE_DB (column 0) / dipped MUSIC_DIP_DB (column 1); and how
+        # many moved
+        self.m_window = np.zeros((n, 2), np.uint64)
         self.m_moves = np.zeros(n, np.int32)
         self.m_modem = np.zeros(n, bool)  # a fax or modem answer tone was heard
         self.m_state = np.zeros(n, np.int8)   # MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED
@@ -253,6 +293,8 @@ class Detector:
             announcements_dir)
         self.announcer = AnnouncementMatcher(templates)
         self._win = np.hanning(BLOCK).astype(np.float32)
+        #: The channel ids (bytes) the last tick checked: valid while none is disabled.
+        self._checked_ids = b""
 
     # -- channel control ------------------------------------------------------------
     def enable(self, ch: int, *, dtmf: bool = True, progress: bool = True, fax: bool = True,
@@ -281,6 +323,7 @@ class Detector:
         self._check_channel(ch)
         self.enabled[ch] = False
         self.configs[ch] = None
+        self._checked_ids = b""  # the channels last checked may include this one
 
     def reset(self, ch: int) -> None:
         """Restart detection on ``ch`` with the same configuration (time 0 is now)."""
@@ -352,12 +395,23 @@ class Detector:
         self.sit_state[ch] = _sit.SitChannel()
         self.m_run[ch] = self.m_gap[ch] = self.m_dips[ch] = 0
         self.m_peak[ch] = -200.0
-        self.m_moved[ch] = self.m_dipped[ch] = 0
+        self.m_window[ch] = 0
         self.m_moves[ch] = 0
         self.m_modem[ch] = False
         self.m_state[ch] = MUSIC_NONE
         self.m_bits[ch] = 0
         self.announcer.reset(ch)
+
+    def _check_ids(self, ids: np.ndarray) -> None:
+        if ids.min() < 0 or ids.max() >= self.max_channels:
+            raise ValueError(f"channel_ids must lie in 0..{self.max_channels - 1}")
+        if ids.size > 1:
+            ordered = np.sort(ids)
+            if not (ordered[1:] > ordered[:-1]).all():
+                raise ValueError("channel_ids must not repeat a channel")
+        if not self.enabled[ids].all():
+            bad = ids[~self.enabled[ids]]
+            raise ValueError(f"channels {bad.tolist()} are not enabled for detection")
 
     # -- the media tick -------------------------------------------------------------
     def process(self, block: np.ndarray, channel_ids) -> list[DetectionEvent]:
@@ -369,15 +423,10 @@ class Detector:
                              "for the channel_ids given")
         if ids.size == 0:
             return []
-        if ids.min() < 0 or ids.max() >= self.max_channels:
-            raise ValueError(f"channel_ids must lie in 0..{self.max_channels - 1}")
-        if ids.size > 1:
-            ordered = np.sort(ids)
-            if not (ordered[1:] > ordered[:-1]).all():
-                raise ValueError("channel_ids must not repeat a channel")
-        if not self.enabled[ids].all():
-            bad = ids[~self.enabled[ids]]
-            raise ValueError(f"channels {bad.tolist()} are not enabled for detection")
+        key = ids.tobytes()
+        if key != self._checked_ids:  # a tick usually has the last tick's channels
+            self._check_ids(ids)
+            self._checked_ids = key
         events: list[DetectionEvent] = []
         pos = self.pos[ids]
         x = np.empty((ids.size, LAYOUT.span), np.float32)
@@ -394,44 +443,68 @@ class Detector:
         self.last_bins[ids] = bins[:, -1, :nz]
         z = bins[..., :nz] * np.conj(prev)
         z *= self.bank.rotation[:nz]
-        power = np.abs(bins)
+        # |X|^2 with one column more, held at -1 (under any power): the padding of the
+        # argmax groups below.
+        k_n, n_frames, n_bins = bins.shape
+        padded = np.empty((k_n, n_frames, n_bins + 1), np.float32)
+        power = padded[..., :n_bins]
+        np.abs(bins, out=power)
         power *= power
+        padded[..., n_bins] = -1.0
         centres = np.maximum(pos[:, None] + FRAME_CENTRES[None, :], 0)
 
         # DTMF (Q.24).
         nd = 8
-        interference = power[..., nd + 5:].sum(axis=-1) if self._n_low else 0.0
+        interference = np.add.reduce(power[..., nd + 5:], axis=-1) if self._n_low else 0.0
         # The strongest DTMF row, column and single-tone bin of each frame, their phase
         # offsets and offset-corrected powers, gathered in one pass for both stages
         # (the same values classify_dtmf and the single-tone code compute one by one).
-        k_n, n_frames, n_bins = power.shape
-        pick = np.empty((k_n, n_frames, 3), np.intp)
-        power[..., :4].argmax(axis=-1, out=pick[..., 0])
-        power[..., 4:nd].argmax(axis=-1, out=pick[..., 1])
-        power[..., nd:nd + 5].argmax(axis=-1, out=pick[..., 2])
-        r, c, sb = pick[..., 0].copy(), pick[..., 1].copy(), pick[..., 2].copy()
-        pick += _PICK_OFFSET
-        rows = _dtmf._gather_base((k_n, n_frames), 1)[..., None]
-        delta = self.bank.offset_hz(z.reshape(-1)[rows * nz + pick])
-        corrected = power.reshape(-1)[rows * n_bins + pick]
+        # One argmax over the three groups side by side (rows 4, columns 4, single 5;
+        # the short ones padded with the -1 column, which never wins) on a small tick;
+        # on a large one the gather costs more than two calls saved.
+        if k_n <= SMALL_TICK:
+            pick = padded[..., self._groups].argmax(axis=-1)
+        else:
+            pick = np.empty((k_n, n_frames, 3), np.intp)
+            power[..., :4].argmax(axis=-1, out=pick[..., 0])
+            power[..., 4:nd].argmax(axis=-1, out=pick[..., 1])
+            power[..., nd:nd + 5].argmax(axis=-1, out=pick[..., 2])
+        r, c, sb = pick[..., 0], pick[..., 1], pick[..., 2]
+        z_at, p_at = _pick_bases(k_n, n_frames, nz, n_bins + 1)
+        delta = self.bank.offset_hz(z.reshape(-1)[z_at + pick])
+        corrected = padded.reshape(-1)[p_at + pick]
         corrected /= self.bank.response(delta)
-        dlabels = _dtmf.classify_dtmf_gathered(corrected[..., 0], corrected[..., 1],
-                                               delta[..., 0], delta[..., 1], r, c, energy,
-                                               interference)
+        # Level and frequency windows of all three picks at once (classify_dtmf's and
+        # the single tones' tests, the same comparisons, from tables of the picked bins).
+        at = pick + _GROUP_AT
+        fits = (corrected >= _GROUP_MIN32[at]) & (np.abs(delta) <= _GROUP_TOL32[at])
+        pr, pc = corrected[..., 0], corrected[..., 1]
+        dok = fits[..., 0] & fits[..., 1]
+        dok &= (pc <= pr * _dtmf.DTMF_TWIST_HIGH) & (pc >= pr * _dtmf.DTMF_TWIST_LOW)
+        dok &= (pr + pc) >= _dtmf.DTMF_PURITY * np.maximum(energy - interference, 1e-12)
+        dlabels = np.where(dok, r * 4 + c, -1).astype(np.int16)
         # Durations from the digits' own bins (runs.py): a 40 ms digit in 10 dB of noise
         # still measures 40 ms, as spandsp's block count would have it.
         # A frame's share counts only where the pair is most of what it holds (an edge
         # frame half in the digit, in noise), so speech around a digit-like sound adds
         # nothing (talk-off).
-        pair = (power[..., :4, None] + power[..., None, 4:nd]).reshape(*power.shape[:2], 16)
-        rest = np.maximum(energy - interference, 1e-12)[..., None]
-        ended, _ = self.dtmf_runs.update(ids, dlabels, energy, np.zeros_like(energy), centres,
-                                         pair, np.where(pair >= EDGE_PURITY * rest, pair, 0.0))
+        # On an idle tick (no digit going on or starting) only the last frame's edge
+        # power is kept: the same values, computed on one frame instead of four.
+        if self.dtmf_runs.idle(ids, dlabels):
+            last = slice(n_frames - 1, n_frames)
+            inter_last = interference[:, last] if self._n_low else interference
+            _, edge = _dtmf_pair_power(power[:, last], energy[:, last], inter_last)
+            self.dtmf_runs.carry(ids, edge[:, 0])
+            ended = NO_RUNS
+        else:
+            pair, edge = _dtmf_pair_power(power, energy, interference)
+            ended, _ = self.dtmf_runs.update(ids, dlabels, energy, np.zeros_like(energy),
+                                             centres, pair, edge)
         if len(ended):
             dur = ended.duration + DTMF_DURATION_BIAS
             keep = (dur >= _dtmf.DTMF_MIN_DURATION_MS * 8) & self.en_dtmf[ended.channel]
             keep &= ended.hits >= _dtmf.DTMF_MIN_FRAMES
-            for i in np.flatnonzero(keep):
+            for i in keep.nonzero()[0]:
                 events.append(DtmfEvent(int(ended.channel[i]), int(ended.start[i]),
                                         int(max(ended.end[i], ended.start[i])),
                                         _dtmf.DTMF_DIGIT_OF_LABEL[int(ended.label[i])],
@@ -439,15 +512,20 @@ class Detector:
 
         # Single tones: SIT segments, CNG, CED/ANS.
         sp = power[..., nd:nd + 5]
-        spow = corrected[..., 2]
         sdelta = delta[..., 2]
-        spure = spow >= SINGLE_PURITY * energy
-        sok = spure & (spow >= _SINGLE_MIN[sb]) & (np.abs(sdelta) <= _SINGLE_TOL[sb])
+        spure = corrected[..., 2] >= SINGLE_PURITY * energy
+        sok = spure & fits[..., 2]
         slabels = np.where(sok, sb, -1).astype(np.int16)
-        ended, _ = self.single_runs.update(
-            ids, slabels, energy, sdelta, centres, sp,
-            np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0))
-        for i in np.flatnonzero(ended.label <= 2) if len(ended) else ():
+        if self.single_runs.idle(ids, slabels):
+            sp_last = sp[:, -1]
+            self.single_runs.carry(ids, np.where(sp_last >= EDGE_PURITY * energy[:, -1, None],
+                                                 sp_last, 0.0))
+            ended = NO_RUNS
+        else:
+            ended, _ = self.single_runs.update(
+                ids, slabels, energy, sdelta, centres, sp,
+                np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0))
+        for i in (ended.label <= 2).nonzero()[0] if len(ended) else ():
             ch = int(ended.channel[i])
             if not self.en_progress[ch]:
                 continue
@@ -463,13 +541,14 @@ class Detector:
                                        (round(s1.freq, 1), round(s2.freq, 1), round(s3.freq, 1)),
                                        (round(s1.duration_ms), round(s2.duration_ms),
                                         round(s3.duration_ms))))
-        fax_labels = np.where(self.en_fax[ids][:, None], slabels, -1)
-        mag = np.sqrt(power[..., nd + 4])
-        for ch, name, onset in self.modem.update(ids, fax_labels, mag, centres):
-            events.append(ToneEvent(ch, onset, int(self.pos[ch] + BLOCK), name))
+        if not self.modem.idle(ids, slabels):
+            fax_labels = np.where(self.en_fax[ids][:, None], slabels, -1)
+            mag = np.sqrt(power[..., nd + 4])
+            for ch, name, onset in self.modem.update(ids, fax_labels, mag, centres):
+                events.append(ToneEvent(ch, onset, int(self.pos[ch] + BLOCK), name))
 
         # MF (subsets).
-        if (self.mf_system[ids] >= 0).any():
+        if np.count_nonzero(self.mf_system[ids] >= 0):
             events += self._mf(ids, x, pos, centres)
 
         # Call-progress cadence.
@@ -488,8 +567,9 @@ class Detector:
         level_db = 10 * np.log10(np.maximum(block_energy, 1e-12))
         # A block is a tone, not voice, if any frame is a digit or a pure single tone
         # (also out of the fax/SIT windows: a steady 2180 Hz whistle is not speech).
-        tonal = (plabels >= 0) | (dlabels >= 0).any(axis=1) | \
-            (spure & (energy >= PURE_MIN_LEVEL)).all(axis=1)
+        # (ufunc reductions: any() and all() are these behind a Python wrapper)
+        tonal = (plabels >= 0) | np.logical_or.reduce(dlabels >= 0, axis=1) | \
+            np.logical_and.reduce(spure & (energy >= PURE_MIN_LEVEL), axis=1)
         voiced, changes = self.vad.update(ids, level_db, tonal, pos)
         for ch, what, onset in changes:
             if self.en_vad[ch]:
@@ -499,7 +579,7 @@ class Detector:
         # Answer side: AMD; early media: music and announcements.
         answered = self.answered_at[ids] >= 0
         start = self.amd_wait[ids] & (pos + BLOCK > self.answered_at[ids])
-        if start.any():
+        if np.count_nonzero(start):
             for ch in ids[start]:
                 # Speech already running at the answer (answer detected late, on voice):
                 # AMD counts it as the greeting's beginning.
@@ -512,7 +592,7 @@ class Detector:
                 self.amd.start(ch, pre)
                 self.amd_wait[ch] = False
         live = ~self.amd.done[ids]
-        if live.any():
+        if np.count_nonzero(live):
             # What the tone detectors know is the verdict: a fax or modem answer is a
             # fax, a SIT says the number cannot be reached (its code in the reason).
             for e in events:
@@ -523,18 +603,17 @@ class Detector:
             events += self._amd(ids[live], x[live, HISTORY:], voiced[live],
                                 block_energy[live], level_db[live])
         early = ~answered & self.en_progress[ids]
-        if early.any():
+        if np.count_nonzero(early):
             for e in events:
                 if isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
                     self.m_modem[e.channel] = True
-            now_blocks = x[early, HISTORY:]
-            crossings = np.count_nonzero(np.signbit(now_blocks[:, 1:])
-                                         != np.signbit(now_blocks[:, :-1]), axis=1)
-            hiss = crossings > MUSIC_HISS_ZCR * (now_blocks.shape[1] - 1)
+            negative = np.signbit(x[early, HISTORY:])
+            crossings = np.add.reduce(negative[:, 1:] != negative[:, :-1], axis=1)
+            hiss = crossings > MUSIC_HISS_ZCR * (BLOCK - 1)
             events += self._music(ids[early], level_db[early], voiced[early], tonal[early],
                                   pos[early], hiss)
         listen = ~answered & self.en_ann[ids]
-        if listen.any() and self.announcer.templates:
+        if self.announcer.templates and np.count_nonzero(listen):
             for ch, tpl, conf, onset in self.announcer.update(
                     ids[listen], block[listen], voiced[listen], pos[listen] + BLOCK):
                 events.append(AnnouncementEvent(ch, onset, int(self.pos[ch] + BLOCK),
@@ -548,7 +627,7 @@ class Detector:
         systems = self.mf_system[ids]
         for s_index, system in enumerate(MF_SYSTEMS):
             sel = systems == s_index
-            if not sel.any():
+            if not np.count_nonzero(sel):
                 continue
             sub = ids[sel]
             bank = self.mf_banks[system]
@@ -580,6 +659,15 @@ class Detector:
     def _cadence(self, ids, labels, pos) -> list[DetectionEvent]:
         """Segment the block labels (2-block debounce) and match cadences on changes."""
         cur = self.seg_label[ids]
+        if not np.count_nonzero(labels != cur):
+            # Every channel's segment goes on (the most common tick): what the general
+            # path below does then, unless a deadline falls due.
+            seglen = self.seg_len[ids] + 1 + self.pend_n[ids]
+            if not np.count_nonzero(seglen * 20 >= self.next_check[ids]):
+                self.seg_len[ids] = seglen
+                self.pend_n[ids] = 0
+                self.pend_label[ids] = -9
+                return []
         seglen = self.seg_len[ids]
         pl = self.pend_label[ids]
         pn = self.pend_n[ids]
@@ -594,7 +682,7 @@ class Detector:
         # match: they are handled here, vectorised, and only leave a mark ("broken")
         # for the next time Python looks at the channel.
         silent_switch = switch & ~fresh & (cur < 0) & (labels < 0)
-        if silent_switch.any():
+        if np.count_nonzero(silent_switch):
             sel = ids[silent_switch]
             self.broken[sel] |= (cur[silent_switch] == OTHER) | (labels[silent_switch] == OTHER)
             self.long_other[sel] |= (cur[silent_switch] == OTHER) & (seglen[silent_switch] >= 25)
@@ -610,14 +698,14 @@ class Detector:
         # and the new one is the next element) needs no Python: advance its phase here.
         rp = self.rep_pat[ids]
         fast = switch & ~fresh & (rp >= 0)
-        if fast.any():
+        if np.count_nonzero(fast):
             rpi = np.maximum(rp, 0)
             ph = self.rep_phase[ids]
             nxt = (ph + 1) % self._el_n[rpi]
             ms = seglen * 20
             ok = fast & (cur == self._el_label[rpi, ph]) & (ms >= self._el_lo[rpi, ph]) & \
                 (ms <= self._el_hi[rpi, ph]) & (labels == self._el_label[rpi, nxt])
-            if ok.any():
+            if np.count_nonzero(ok):
                 sel = ids[ok]
                 self.seg_label[sel] = labels[ok]
                 self.seg_start[sel] = np.maximum(pos[ok] + BLOCK - pn[ok] * BLOCK, 0)
@@ -633,9 +721,9 @@ class Detector:
         self.seg_len[ids] = seglen
         due = ~switch & (seglen * 20 >= self.next_check[ids])
         out: list[DetectionEvent] = []
-        if not (switch.any() or due.any()):
+        if not (np.count_nonzero(switch) or np.count_nonzero(due)):
             return out
-        for i in np.flatnonzero((switch | due) & self.en_progress[ids]):
+        for i in ((switch | due) & self.en_progress[ids]).nonzero()[0]:
             ch = int(ids[i])
             st = self.progress[ch]
             self.rep_pat[ch] = -1
@@ -682,7 +770,7 @@ class Detector:
 
     def _amd(self, ids, block, voiced, block_energy, level_db) -> list[DetectionEvent]:
         spec = np.abs(np.fft.rfft(block * self._win, axis=1)) ** 2
-        spec *= (block_energy / np.maximum(spec.sum(axis=1), 1e-30))[:, None]
+        spec *= (block_energy / np.maximum(np.add.reduce(spec, axis=1), 1e-30))[:, None]
         out: list[DetectionEvent] = []
         for ch, result, _blocks, reason in self.amd.update(ids, voiced, spec, level_db):
             now = int(self.pos[ch]) + BLOCK
@@ -693,27 +781,40 @@ class Detector:
 
     def _music(self, ids, level_db, voiced, tonal, pos, hiss) -> list[DetectionEvent]:
         gap = np.where(voiced, 0, self.m_gap[ids] + 1)
-        run = np.where(gap >= MUSIC_GAP_BLOCKS, 0, self.m_run[ids] + 1)
-        run = np.where(tonal, 0, run)
-        peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
-        dips = np.where(run <= 1, 0, self.m_dips[ids] + (level_db < peak - MUSIC_DIP_DB))
+        run = np.where((gap >= MUSIC_GAP_BLOCKS) | tonal, 0, self.m_run[ids] + 1)
         fresh = run <= 1
-        moved = ~fresh & ((np.abs(level_db - self.m_last[ids]) > MUSIC_MOVE_DB) | hiss)
-        old_moved = np.where(fresh, 0, self.m_moved[ids]).astype(np.uint64)
-        leaving = (old_moved >> np.uint64(MUSIC_EARLY_BLOCKS - 1)) & _ONE
-        moves = np.where(fresh, 0, self.m_moves[ids]) + moved - leaving.astype(np.int32)
-        dipped = (np.where(fresh, 0, self.m_dipped[ids]).astype(np.uint64) << _ONE
-                  | (~fresh & (level_db < peak - MUSIC_DIP_DB)).astype(np.uint64)) & _EARLY_MASK
-        self.m_moved[ids] = (old_moved << _ONE | moved.astype(np.uint64)) & _EARLY_MASK
-        self.m_dipped[ids], self.m_moves[ids], self.m_last[ids] = dipped, moves, level_db
+        peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
+        dip = level_db < peak - MUSIC_DIP_DB
+        dips = self.m_dips[ids] + dip
+        dips[fresh] = 0
+        moved = (np.abs(level_db - self.m_last[ids]) > MUSIC_MOVE_DB) | hiss
+        moved[fresh] = False
+        dip[fresh] = False
+        # The last MUSIC_EARLY_BLOCKS blocks' "moved" and "dipped" bits, one row each.
+        bits = self.m_window[ids]
+        bits[fresh] = 0
+        leaving = bits[:, 0] >= _LEAVING
+        bits <<= _ONE
+        bits[:, 0] |= moved
+        bits[:, 1] |= dip
+        bits &= _EARLY_MASK
+        moves = self.m_moves[ids] + moved - leaving
+        moves[fresh] = 0
+        self.m_window[ids] = bits
+        self.m_moves[ids], self.m_last[ids] = moves, level_db
         self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
         mstate = self.m_state[ids]
-        steady = (run >= MUSIC_EARLY_BLOCKS) & (dipped == 0) & (moves <= MUSIC_MAX_MOVES) & \
-            ~self.m_modem[ids]
-        hit = (steady | (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run)) & \
-            (mstate == MUSIC_NONE)
         out: list[DetectionEvent] = []
-        for i in np.flatnonzero(hit):
+        # Neither rule holds before MUSIC_EARLY_BLOCKS of the run (MUSIC_MIN_BLOCKS is
+        # longer): most ticks need no more than this test.
+        candidate = (run >= MUSIC_EARLY_BLOCKS) & (mstate == MUSIC_NONE)
+        if np.count_nonzero(candidate):
+            steady = (bits[:, 1] == 0) & (moves <= MUSIC_MAX_MOVES) & ~self.m_modem[ids]
+            hit = (steady | (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run)) & \
+                candidate
+        else:
+            hit = _NO_HIT
+        for i in hit.nonzero()[0]:
             ch = int(ids[i])
             self.m_state[ch] = MUSIC_HEARD
             onset = max(int(pos[i]) + BLOCK - int(run[i]) * BLOCK, 0)
@@ -722,7 +823,7 @@ class Detector:
             self.m_bits[ch] = 0
         # After the music: a speech pause following a jump in level is the callee talking.
         watch = mstate == MUSIC_HEARD
-        if watch.any():
+        if np.count_nonzero(watch):
             out += self._after_music(ids[watch], level_db[watch], peak[watch], pos[watch])
         return out
 
@@ -735,7 +836,7 @@ class Detector:
         bits = ((old << 1) | (level_db < peak - MUSIC_DIP_DB)) & 15
         self.m_bits[ids] = bits
         pause = (_POPCOUNT[bits] >= PAUSE_BLOCKS) & (_POPCOUNT[old] < PAUSE_BLOCKS)
-        for i in np.flatnonzero(pause):
+        for i in pause.nonzero()[0]:
             ch = int(ids[i])
             onset_block = self._speech_onset(ch, int(block_no[i]), int(bits[i]))
             if onset_block is None:

@@ -71,13 +71,19 @@ class ModemToneState:
         self.done_cng[ch] = False
         self.done_ced[ch] = False
 
+    def idle(self, ids: np.ndarray, labels: np.ndarray) -> bool:
+        """No CNG or 2100 Hz frame in ``labels`` and none counting at ``ids``:
+        :meth:`update` would do nothing (the caller skips building its inputs)."""
+        return not (np.count_nonzero(labels >= CNG_LABEL) or np.count_nonzero(
+            self.cng_hits[ids]) or np.count_nonzero(self.ced_hits[ids]))
+
     def update(self, ids: np.ndarray, labels: np.ndarray, mag2100: np.ndarray,
                centres: np.ndarray) -> list[tuple[int, str, int]]:
         """Advance by (k, frames) labels; returns (channel, tone name, onset) decisions."""
         active = ((labels == CNG_LABEL) | (labels == CED_LABEL)).any(axis=1)
         active |= (self.cng_hits[ids] > 0) | (self.ced_hits[ids] > 0)
-        if not active.all():
-            sel = np.flatnonzero(active)
+        if np.count_nonzero(active) < active.size:
+            sel = active.nonzero()[0]
             if sel.size == 0:
                 return []
             ids, labels, mag2100, centres = ids[sel], labels[sel], mag2100[sel], centres[sel]
@@ -116,12 +122,12 @@ class ModemToneState:
         self.am_w[ids], self.am_n[ids] = am_w, am_n
         out: list[tuple[int, str, int]] = []
         new_cng = (ch_hits >= CNG_FRAMES) & ~self.done_cng[ids]
-        for i in np.flatnonzero(new_cng):
+        for i in new_cng.nonzero()[0]:
             ch = int(ids[i])
             self.done_cng[ch] = True
             out.append((ch, "fax_cng", int(max(ch_start[i] - 24, 0))))
         new_ced = (a_hits >= CED_FRAMES) & ~self.done_ced[ids]
-        for i in np.flatnonzero(new_ced):
+        for i in new_ced.nonzero()[0]:
             ch = int(ids[i])
             self.done_ced[ch] = True
             # 15 Hz component of the magnitudes, less the leakage of their mean.

@@ -27,6 +27,7 @@ Ringback is reported as a tone and never treated as an answer (DESIGN.md).
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
@@ -170,16 +171,25 @@ class ZoneToneModel:
             return np.where(energy < QUIET_LEVEL, QUIET, OTHER).astype(np.int16)
         if self._n_ignored:
             # Neighbouring sub-100 Hz bins see the same component: subtract the largest.
-            energy = np.maximum(energy - power[:, -self._n_ignored:].max(axis=1), 0.0)
+            energy = np.maximum(energy - np.maximum.reduce(power[:, -self._n_ignored:], axis=1),
+                                0.0)
             power = power[:, : -self._n_ignored]
         share = (power @ self._incidence) / np.maximum(energy, 1e-12)[:, None]
         score = np.minimum(share, 1.0) - self._penalty
         best = score.argmax(axis=1)
         # share[i, best[i]] by flat index: take_along_axis's index grids cost more
         # than the gather at the few channels of a small card's tick.
-        best_share = share.reshape(-1)[np.arange(0, share.size, share.shape[1]) + best]
+        best_share = share.reshape(-1)[_row_starts(share.shape) + best]
         on = (best_share >= SET_SHARE) & (energy >= MIN_LEVEL)
         return np.where(on, best, np.where(energy < QUIET_LEVEL, QUIET, OTHER)).astype(np.int16)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_starts(shape: tuple[int, int]) -> np.ndarray:
+    """Flat index of each row's first element: the same few shapes come back every tick."""
+    starts = np.arange(0, shape[0] * shape[1], shape[1])
+    starts.flags.writeable = False
+    return starts
 
 
 @dataclass

@@ -83,6 +83,27 @@ class RunTracker:
         self.hits[ch] = 0
         self.misses[ch] = 0
 
+    def idle(self, ids: np.ndarray, labels: np.ndarray) -> bool:
+        """No run going on at ``ids`` and no labelled frame in (k, frames) ``labels``:
+        :meth:`update` would only keep the last frame's edge power (:meth:`carry`).
+
+        Most ticks of a small card are idle for DTMF and single tones; the caller then
+        skips building the label and edge powers of every frame (per-tick cost at a few
+        channels is the number of numpy calls, issue 15 item 6).
+        """
+        return not (np.count_nonzero(labels >= 0) or np.count_nonzero(self.label[ids] >= 0))
+
+    def carry(self, ids: np.ndarray, last_edge_power: np.ndarray | None = None) -> None:
+        """What :meth:`update` does on an idle tick: ``last_edge_power`` (k, labels) is
+        the edge power of the block's last frame (None when durations are not measured
+        from label powers)."""
+        if last_edge_power is None:
+            return
+        if self._prev_power is None:
+            self._prev_power = np.zeros((self.label.size, last_edge_power.shape[1]),
+                                        np.float64)
+        self._prev_power[ids] = last_edge_power
+
     def update(self, ids: np.ndarray, labels: np.ndarray, energy: np.ndarray,
                extra: np.ndarray, centres: np.ndarray,
                label_power: np.ndarray | None = None,
@@ -107,8 +128,8 @@ class RunTracker:
             prev_power = self._prev_power[ids]
             self._prev_power[ids] = edge_power[:, -1]
         busy = (self.label[ids] >= 0) | (labels >= 0).any(axis=1)
-        if not busy.all():
-            sel = np.flatnonzero(busy)
+        if np.count_nonzero(busy) < busy.size:
+            sel = busy.nonzero()[0]
             if sel.size == 0:
                 return _concat([]), _concat([])
             ids, labels, energy = ids[sel], labels[sel], energy[sel]
@@ -152,7 +173,7 @@ class RunTracker:
                 counted = active & ~end & ~(self.switch_ends & other & ~same)
                 esum = esum + np.where(counted & ~same, e, 0.0)
                 ecen = ecen + np.where(counted & ~same, e * c, 0.0)
-            if end.any():
+            if np.count_nonzero(end):
                 ended.append(self._pack(ids, end, lab, hits, esum, emax, ecen, xsum, last, c,
                                         csum if label_power is not None else None))
             start = other & (~active | end)
@@ -176,7 +197,7 @@ class RunTracker:
             last = np.where(start | same, c, last)
             if self.report_after:
                 rep = (same | start) & (hits == self.report_after)
-                if rep.any():
+                if np.count_nonzero(rep):
                     reported.append(self._pack(ids, rep, lab, hits, esum, emax, ecen, xsum,
                                                last, c, csum if label_power is not None
                                                else None))
@@ -214,3 +235,7 @@ def _concat(parts: list[tuple[np.ndarray, ...]]) -> Runs:
         return Runs(e, e, e, e, e, np.zeros(0), e)
     cols = [np.concatenate(p) for p in zip(*parts, strict=True)]
     return Runs(*cols)
+
+
+#: No runs: what an idle tick ends (shared; its arrays are empty).
+NO_RUNS = _concat([])

@@ -51,7 +51,12 @@ class Vad:
 
     def __init__(self, n: int) -> None:
         self.floor = np.full(n, _UNSEEN)
+        # The completed sub-windows' minima, a ring (only their minimum is read, so the
+        # order does not matter): ``sub_at`` is the slot the next one replaces, and
+        # ``sub_best`` their minimum, kept so a block needs no reduction over them.
         self.sub_min = np.full((n, FLOOR_SUBWINDOWS), _UNSEEN)
+        self.sub_at = np.zeros(n, np.intp)
+        self.sub_best = np.full(n, _UNSEEN)
         self.cur_min = np.full(n, _UNSEEN)
         self.sub_n = np.zeros(n, np.int32)
         self.vrun = np.zeros(n, np.int32)
@@ -63,6 +68,8 @@ class Vad:
     def reset(self, ch) -> None:
         self.floor[ch] = _UNSEEN
         self.sub_min[ch] = _UNSEEN
+        self.sub_at[ch] = 0
+        self.sub_best[ch] = _UNSEEN
         self.cur_min[ch] = _UNSEEN
         self.sub_n[ch] = 0
         self.vrun[ch] = 0
@@ -82,42 +89,43 @@ class Vad:
         ``block_start`` is each channel's sample count at the start of this block.
         """
         cur = np.minimum(self.cur_min[ids], np.maximum(level_db, FLOOR_MIN_DB))
-        subs = self.sub_min[ids]
-        floor = np.minimum(np.minimum(cur, subs.min(axis=1)), FLOOR_MAX_DB)
+        floor = np.minimum(np.minimum(cur, self.sub_best[ids]), FLOOR_MAX_DB)
         self.floor[ids] = floor
         n_sub = self.sub_n[ids] + 1
         full = n_sub >= FLOOR_SUB_BLOCKS
-        if full.any():
-            subs[full] = np.roll(subs[full], 1, axis=1)
-            subs[full, 0] = cur[full]
-            self.sub_min[ids] = subs
-            cur = np.where(full, _UNSEEN, cur)
-            n_sub = np.where(full, 0, n_sub)
+        if np.count_nonzero(full):
+            done = ids[full]
+            at = self.sub_at[done]
+            self.sub_min[done, at] = cur[full]  # replaces the oldest sub-window
+            self.sub_at[done] = (at + 1) % FLOOR_SUBWINDOWS
+            self.sub_best[done] = np.minimum.reduce(self.sub_min[done], axis=1)
+            cur[full] = _UNSEEN
+            n_sub[full] = 0
         self.cur_min[ids] = cur
         self.sub_n[ids] = n_sub
         voiced = (level_db >= np.maximum(floor + VOICE_ABOVE_FLOOR_DB, VOICE_MIN_DBM0)) & ~tonal
-        vrun = np.where(voiced, self.vrun[ids] + 1, 0)
-        srun = np.where(voiced, 0, self.srun[ids] + 1)
+        vrun = (self.vrun[ids] + 1) * voiced
+        srun = (self.srun[ids] + 1) * ~voiced
         self.vrun[ids] = vrun
         self.srun[ids] = srun
         trun = (self.trun[ids] + 1) * tonal
         self.trun[ids] = trun
         state = self.state[ids]
         broken = trun == TONE_BREAK_BLOCKS
-        if broken.any():
+        if np.count_nonzero(broken):
             broken &= state == VOICE
             state = np.where(broken, UNKNOWN, state).astype(np.int8)
             self.state[ids[broken]] = UNKNOWN
         to_voice = (vrun >= VOICE_ON_BLOCKS) & (state != VOICE)
         to_silence = (srun >= SILENCE_BLOCKS) & (state != SILENCE)
         changes: list[tuple[int, str, int]] = []
-        if to_voice.any() or to_silence.any():
-            for i in np.flatnonzero(to_voice):
+        if np.count_nonzero(to_voice) or np.count_nonzero(to_silence):
+            for i in to_voice.nonzero()[0]:
                 self.state[ids[i]] = VOICE
                 onset = int(max(block_start[i] - (vrun[i] - 1) * 160, 0))
                 self.onset[ids[i]] = onset
                 changes.append((int(ids[i]), "voice", onset))
-            for i in np.flatnonzero(to_silence):
+            for i in to_silence.nonzero()[0]:
                 self.state[ids[i]] = SILENCE
                 changes.append((int(ids[i]), "silence",
                                 int(max(block_start[i] - (srun[i] - 1) * 160, 0))))
