@@ -311,16 +311,18 @@ def run_gateway(args: argparse.Namespace, worker: bool, shared: ClientLoop,
             for i in range(args.browsers):
                 call = client.call("webrtc.open", label=f"page-{i}", ring_timeout=900)["call"]
                 page_calls.append(call)
+                before = _wait_answered(client, 0, 0)
                 pages.connect(i, client, call)
-                _wait_answered(client, 2 + i + 1, 20)
+                _wait_answered(client, before + 1, 20)
         loaders = ClientProcesses(sock, args.client_processes)
         calls += [client.call("webrtc.open", label=f"bench-{i}", ring_timeout=900)["call"]
                   for i in range(2, peers)]
-        for n, call in enumerate(calls[2:], start=3 + args.browsers):
+        for call in calls[2:]:
             # One at a time (each peer's ICE checks done before the next starts), as
             # agents log in, not all in the same second.
+            before = _wait_answered(client, 0, 0)
             if loaders.connect(call):
-                _wait_answered(client, n, 20)
+                _wait_answered(client, before + 1, 20)
         out["connected"] = _wait_answered(client, total, 60)
         out["connect_s"] = time.monotonic() - started
         bridged = calls + page_calls
