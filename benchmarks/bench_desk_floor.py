@@ -58,6 +58,7 @@ from typing import Any
 import httpx
 import numpy as np
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.desk.config import DeskConfig
@@ -254,8 +255,23 @@ async def supervisor_floor(url: str, cookie: str, floors: list[tuple[float, floa
     ``views``: what the supervisor's floor shows after each ``floor`` and each
     ``floor.agents`` update applied to it (received at, ``ts``, agent -> state);
     ``lagged``: the events the service dropped for this socket falling behind;
-    ``sizes``: each floor's agents and channels (what the floor was the size of)."""
+    ``sizes``: each floor's agents and channels (what the floor was the size of). A
+    socket that closes (a keepalive ping unanswered on a loaded machine) is opened
+    again, and counted in ``lagged`` as -1."""
+    while not stop.is_set():
+        try:
+            await _watch_floor(url, cookie, floors, views, changes, lagged, sizes, stop)
+        except (OSError, ConnectionClosed):
+            lagged.append(-1)
+
+
+async def _watch_floor(url: str, cookie: str,
+                       floors: list[tuple[float, float, dict[str, str]]],
+                       views: list[tuple[float, float, dict[str, str]]],
+                       changes: list[tuple[float, str, str]], lagged: list[int],
+                       sizes: list[tuple[int, int]], stop: asyncio.Event) -> None:
     ws_url = "ws" + url.removeprefix("http") + "/api/ws"
+    opened = time.time()   # updates apply to a floor received on this socket only
     async with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": url},
                        max_size=2**24) as ws:
         while not stop.is_set():
@@ -272,7 +288,7 @@ async def supervisor_floor(url: str, cookie: str, floors: list[tuple[float, floa
                 views.append((got, float(event["ts"]), shown))
                 sizes.append((len(event.get("agents", ())),
                               int(event.get("channels", {}).get("total", 0))))
-            elif kind == "floor.agents" and views:
+            elif kind == "floor.agents" and views and views[-1][0] >= opened:
                 shown = {k: v for k, v in views[-1][2].items() if k not in event["gone"]}
                 shown.update({a["agent"]: a["state"] for a in event["agents"]})
                 views.append((got, float(event["ts"]), shown))
@@ -366,7 +382,10 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
         wall1 = time.time()
         await asyncio.sleep(3.0)   # the floor updates that show the last changes
         measured_pops = len(pops) + len(page_pops) - start_pops
-        seats = (await boss.get("/api/desk")).json()
+        try:
+            seats = (await boss.get("/api/desk")).json()
+        except httpx.HTTPError:  # a loaded service: the figures stand without it
+            seats = []
         stop.set()
         await asyncio.gather(*tasks, watcher, return_exceptions=True)
     answered = _answered(db)
@@ -379,7 +398,8 @@ async def measure(url: str, pid: int, db: Path, channels: list[int], agents: int
             "page_window": _lat({c: t for c, t in page_pops.items() if wall0 <= t <= wall1},
                                 answered),
             "floor_intervals": intervals, "floor_lags": lags, "floor_missed": missed,
-            "floor_dropped": sum(lagged),
+            "floor_dropped": sum(n for n in lagged if n > 0),
+            "floor_reopened": lagged.count(-1),
             "floor_size": max(sizes, default=(0, 0)),
             "load": os.getloadavg()}
 
@@ -479,7 +499,8 @@ def main() -> None:
     print(f"(the floor showed up to {r['floor_size'][0]} agents and "
           f"{r['floor_size'][1]} channels; {r['floor_missed']} state changes left "
           "before any floor showed them; "
-          f"{r['floor_dropped']} events dropped for the supervisor's socket; "
+          f"{r['floor_dropped']} events dropped for the supervisor's socket, which "
+          f"closed and was opened again {r['floor_reopened']} times; "
           f"load average at the end {r['load'][0]:.1f} {r['load'][1]:.1f} "
           f"{r['load'][2]:.1f})")
     ratio = r["busy_cpu"] / r["idle_cpu"] if r["idle_cpu"] else float("nan")
