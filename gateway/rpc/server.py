@@ -89,8 +89,9 @@ class GatewayServer:
     ``max_depth`` bound incoming (and outgoing) frames; ``max_inflight`` bounds concurrent
     coroutine requests per connection; ``auth_timeout`` closes TCP connections that do not
     authenticate in time; ``linger`` is how long a disconnected client may take to read
-    its reason frame before the socket is aborted; ``metrics_port`` (None: off) serves
-    ``/metrics`` on ``metrics_host``.
+    its reason frame before the socket is aborted; ``stall_timeout`` (None: never) cuts a
+    client that takes no byte for that long while frames wait for it (``write_stalled``);
+    ``metrics_port`` (None: off) serves ``/metrics`` on ``metrics_host``.
 
     Raises ConfigError at construction for inconsistent options (TCP without tokens, TLS
     without TCP, an unknown role).
@@ -106,6 +107,7 @@ class GatewayServer:
         max_depth: int = DEFAULT_MAX_DEPTH, max_clients: int = 256, max_inflight: int = 64,
         max_subscriptions: int = 64, auth_timeout: float | None = 10.0,
         max_auth_failures: int = 3, linger: float = 2.0,
+        stall_timeout: float | None = 60.0,
         metrics: GatewayMetrics | None = None, metrics_port: int | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
@@ -130,6 +132,8 @@ class GatewayServer:
         if queue_bytes < max_frame:
             raise ConfigError(f"queue_bytes ({queue_bytes}) must hold at least one frame of "
                               f"max_frame ({max_frame}) bytes")
+        if stall_timeout is not None and not 0 < stall_timeout < float("inf"):
+            raise ConfigError(f"stall_timeout must be seconds > 0, not {stall_timeout!r}")
         if queue_limit < 1 or max_frame < 64 or max_inflight < 1 or max_clients < 1:
             raise ConfigError("queue_limit, max_inflight, max_clients must be >= 1 and "
                               "max_frame >= 64")
@@ -148,6 +152,9 @@ class GatewayServer:
         self.auth_timeout = auth_timeout
         self.max_auth_failures = max_auth_failures
         self.linger = linger
+        #: Seconds a client may take no byte of what it is sent before it is cut with
+        #: reason ``write_stalled`` (None: never).
+        self.stall_timeout = stall_timeout
         self.metrics = metrics if metrics is not None else GatewayMetrics()
         self.metrics.track_queues(lambda: [s.queue_depth for s in self._sessions])
         self.metrics_port = metrics_port

@@ -98,6 +98,9 @@ class Session(asyncio.Protocol):
         self._tasks: set[asyncio.Task[None]] = set()
         self._failed_auths = 0
         self._timers: list[asyncio.TimerHandle] = []
+        #: Set while the transport is paused (the peer takes no bytes): fires after the
+        #: server's ``stall_timeout`` unless the peer reads meanwhile.
+        self._stall: asyncio.TimerHandle | None = None
         self._close_callbacks: list[Callable[[Session], Any]] = []
         self._log = log
 
@@ -188,6 +191,9 @@ class Session(asyncio.Protocol):
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
         for task in list(self._tasks):
             task.cancel()
         self._out.clear()
@@ -206,9 +212,18 @@ class Session(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        timeout = self.server.stall_timeout
+        if timeout is not None and self._stall is None and not self.closed:
+            # A peer that takes no byte for this long is cut with a reason, whether or
+            # not its queue ever overflows: one that sent a few requests and never reads
+            # would otherwise hold its slot and its buffers for ever (issue 15, item 4).
+            self._stall = self.server._loop.call_later(timeout, self._stalled)
 
     def resume_writing(self) -> None:
         self._paused = False
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
         out = self._out
         transport = self._transport
         if transport is None:
@@ -287,6 +302,15 @@ class Session(asyncio.Protocol):
         transport.close()
         # close() waits for the buffer to drain, forever if the peer never reads.
         self._timers.append(self.server._loop.call_later(self.server.linger, transport.abort))
+
+    def _stalled(self) -> None:
+        self._stall = None
+        if self._paused and not self.closed:
+            self._log.warning("gateway.write_stalled", seconds=self.server.stall_timeout,
+                              queued=len(self._out))
+            self._disconnect("write_stalled", f"nothing read for "
+                                              f"{self.server.stall_timeout} s while replies "
+                                              "or events waited: the client does not read")
 
     def _auth_deadline(self) -> None:
         if self.role is None and not self.closed:
