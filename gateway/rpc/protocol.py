@@ -44,6 +44,13 @@ DEFAULT_MAX_DEPTH = 32
 #: a Python dict to build and walk (~0.8 s of a core, with the GIL held).
 DEFAULT_MAX_CONTAINERS = 4096
 DEFAULT_MAX_LEN = 65536
+#: Most elements (map entries and array items, all containers together) in one request
+#: a server decodes. The two limits above still let a 1 MiB frame hold a million nils
+#: in 16 arrays: ~0.1-0.3 s of decoding with the GIL held, on the loop the media tick
+#: shares (issue 15, red-team 3). Counted as each container is built, so a frame past it
+#: costs at most this plus one container of DEFAULT_MAX_LEN. Twice DEFAULT_MAX_LEN, so
+#: the longest list a request may carry (a fax broadcast's numbers) fits with the rest.
+DEFAULT_MAX_ELEMENTS = 2 * DEFAULT_MAX_LEN
 #: What a connection that has not authenticated may send: an ``auth`` request and no
 #: more (nothing before auth but auth).
 PRE_AUTH_MAX_FRAME = 4096
@@ -85,25 +92,36 @@ class _TooManyContainers(Exception):
     pass
 
 
+class _TooManyElements(Exception):
+    pass
+
+
 def decode_body(body: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH,
                 max_containers: int = DEFAULT_MAX_CONTAINERS,
-                max_len: int = DEFAULT_MAX_LEN) -> Any:
+                max_len: int = DEFAULT_MAX_LEN, max_elements: int | None = None) -> Any:
     """Decode one frame's msgpack body, enforcing the type, depth and size rules.
 
     The unpacker refuses a map or array longer than ``max_len`` from its header, before
-    building it, and stops at the ``max_containers``-th map or array: a frame's cost is
-    bounded before it is paid, not checked after.
+    building it, and stops at the ``max_containers``-th map or array, and (when
+    ``max_elements`` is given) once the containers built so far hold more than
+    ``max_elements`` entries: a frame's cost is bounded before it is paid, not checked
+    after.
 
     Raises ProtocolError(parse_error) for anything that is not exactly one msgpack value
     of allowed types, with the reason in the message.
     """
     count = 0
+    elements = 0
 
     def counted(container: Any) -> Any:
-        nonlocal count
+        nonlocal count, elements
         count += 1
         if count > max_containers:
             raise _TooManyContainers
+        if max_elements is not None:
+            elements += len(container)
+            if elements > max_elements:
+                raise _TooManyElements
         return container
 
     try:
@@ -114,6 +132,11 @@ def decode_body(body: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH,
         raise ProtocolError(
             ErrorCode.PARSE_ERROR,
             f"frame of {len(body)} bytes holds more than {max_containers} maps and arrays",
+        ) from None
+    except _TooManyElements:
+        raise ProtocolError(
+            ErrorCode.PARSE_ERROR,
+            f"frame of {len(body)} bytes holds more than {max_elements} elements",
         ) from None
     except msgpack.ExtraData as err:
         raise ProtocolError(
@@ -147,7 +170,8 @@ class FrameDecoder:
     """
 
     def __init__(
-        self, *, max_frame: int = DEFAULT_MAX_FRAME, max_depth: int = DEFAULT_MAX_DEPTH
+        self, *, max_frame: int = DEFAULT_MAX_FRAME, max_depth: int = DEFAULT_MAX_DEPTH,
+        max_elements: int | None = None,
     ) -> None:
         if max_frame < 1:
             raise ValueError(f"max_frame must be >= 1, got {max_frame}")
@@ -155,6 +179,8 @@ class FrameDecoder:
             raise ValueError(f"max_depth must be >= 1, got {max_depth}")
         self.max_frame = max_frame
         self.max_depth = max_depth
+        #: None for a client (a server's reply may be long); a server's sessions set it.
+        self.max_elements = max_elements
         self._buffer = bytearray()
         self._broken: ProtocolError | None = None
 
@@ -187,7 +213,8 @@ class FrameDecoder:
                     break
                 body = bytes(buf[pos + HEADER.size:end])
                 pos = end
-                value = decode_body(body, max_depth=self.max_depth)
+                value = decode_body(body, max_depth=self.max_depth,
+                                    max_elements=self.max_elements)
                 if not isinstance(value, dict):
                     raise ProtocolError(
                         ErrorCode.INVALID_REQUEST,

@@ -38,6 +38,7 @@ import structlog
 
 from trunkline.gateway.rpc.errors import ErrorCode, ProtocolError, RpcError
 from trunkline.gateway.rpc.protocol import (
+    DEFAULT_MAX_ELEMENTS,
     PRE_AUTH_MAX_FRAME,
     FrameDecoder,
     encode_frame,
@@ -87,7 +88,8 @@ class Session(asyncio.Protocol):
         # larger than an auth request is refused by its length alone, undecoded.
         self._decoder = FrameDecoder(
             max_frame=server.max_frame if self.role is not None
-            else min(server.max_frame, PRE_AUTH_MAX_FRAME), max_depth=server.max_depth)
+            else min(server.max_frame, PRE_AUTH_MAX_FRAME), max_depth=server.max_depth,
+            max_elements=DEFAULT_MAX_ELEMENTS)
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
         self._reading_paused = False
