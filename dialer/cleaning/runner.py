@@ -222,7 +222,7 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
                 # clears the probe (settle_open_attempts; issue 15, red-team 5).
                 gw = self.gateway.originate(number, group=self.group,
                                             ring_timeout=self.settings.listen,
-                                            tag=attempt_tag(claim.attempt))
+                                            tag=attempt_tag(self.store.identity, claim.attempt))
             except RpcError as err:
                 self._refused_originate(claim.attempt, number, err, now)
                 return

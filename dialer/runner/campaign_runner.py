@@ -173,8 +173,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             raise ConfigError("give one or more campaigns, each once")
         self.campaign = self.campaigns[0]   # the first (single-campaign callers)
         #: Names this runner's agent positions in their tags (``tags.owner_of``): a run
-        #: of the same campaigns after a crash clears them, no other runner does.
-        self.owner = owner_of(self.campaigns)
+        #: of the same campaigns from the same database after a crash clears them, no
+        #: other runner does.
+        self.owner = owner_of(self.campaigns, store.identity)
         given = [config] if isinstance(config, CampaignConfig) else list(config or ())
         configs = {c.name: c for c in given}
         unknown = sorted(set(configs) - set(self.campaigns))
@@ -462,7 +463,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         try:
             gw = self.gateway.originate(
                 number, group=self.group, ring_timeout=action.ring_timeout,
-                tag=attempt_tag(claim.attempt) if claim is not None else None)
+                tag=attempt_tag(self.store.identity, claim.attempt) if claim is not None else None)
         except RpcError as err:
             if err.name == "conflict":
                 # No free channel (or the gateway is draining): no call existed, so it
@@ -482,7 +483,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
             # call it placed all the same is hung up when an event shows its tag.
             self._gateway_error(f"cannot dial {number}: {err}")
             if claim is not None:
-                self._late_calls[attempt_tag(claim.attempt)] = False
+                self._late_calls[attempt_tag(self.store.identity, claim.attempt)] = False
             queue.append(ev.CallFailed(action.call_id, CallOutcome.ERROR))
             return
         customer = _Customer(gw, action.campaign)

@@ -25,8 +25,9 @@ def settle_open_attempts(store: Store, gateway: GatewayPort, campaigns: Containe
     What :meth:`Store.reconcile` does, for these campaigns only (other campaigns may be
     running from the same database): ``claimed`` attempts were never sent and are
     released; ``dialing`` ones cannot be adopted: a call of ours still up on the gateway
-    (tagged with the attempt, :func:`~trunkline.dialer.runner.tags.attempt_tag`, or
-    with the stored call id and the same number) is cleared, and each is given to
+    (tagged with the attempt of this database,
+    :func:`~trunkline.dialer.runner.tags.attempt_tag`, or with the stored call id and the
+    same number) is cleared, and each is given to
     ``record_unknown`` (the campaign runner keeps what was known and retries the rest,
     the cleaning runner records ``unknown``). Returns counts.
     """
@@ -35,7 +36,7 @@ def settle_open_attempts(store: Store, gateway: GatewayPort, campaigns: Containe
     tagged: dict[int, int] = {}     # attempt id -> the gateway call tagged with it
     for row in calls:
         tag = parse_tag(row.get("tag"))
-        if tag is not None and tag.kind == "attempt":
+        if tag is not None and tag.is_attempt_of(store.identity):
             tagged[tag.key] = int(row["call"])
     counts = {"released": 0, "unknown": 0, "cleared": 0}
     for item in store.in_flight():

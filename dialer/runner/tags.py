@@ -10,11 +10,20 @@ originate's reply and ``set_call_ref``).
 
 Two kinds, both short and printable (the gateway takes at most 128 characters):
 
-- ``trunkline.dialer:attempt:<attempt id>``: a customer call; the attempt id is the
-  store's, so a runner settles only the attempts its own campaigns left open;
+- ``trunkline.dialer:attempt:<store>:<attempt id>``: a customer call; ``store`` is the
+  campaign database's random name (:attr:`Store.identity
+  <trunkline.dialer.store.database.Database.identity>`) and the attempt id is that
+  database's, so a runner settles only the attempts its own campaigns left open in its
+  own database: two dialers with databases of their own on one gateway have the same
+  attempt ids, and neither may hang up the other's customers;
 - ``trunkline.dialer:position:<owner>:<channel>``: an agent position; ``owner`` is a
-  digest of the runner's campaign names (:func:`owner_of`), so a runner clears only the
-  positions a run of the same campaigns held, never another runner's.
+  digest of the database's name and the runner's campaign names (:func:`owner_of`), so a
+  runner clears only the positions a run of the same campaigns from the same database
+  held, never another runner's.
+
+Tags of the earlier form ``trunkline.dialer:attempt:<attempt id>`` (no database: a call
+placed by a trunkline before this one) still parse, with ``store`` None; settling takes
+them as its own, as that version did.
 """
 
 from __future__ import annotations
@@ -29,21 +38,28 @@ PREFIX = "trunkline.dialer"
 @dataclass(frozen=True, slots=True)
 class Tag:
     """A parsed tag: ``kind`` is ``attempt`` or ``position``; ``key`` the attempt id or
-    the position's channel; ``owner`` the position's owner (None for attempts)."""
+    the position's channel; ``owner`` the position's owner (None for attempts);
+    ``store`` the database an attempt is of (None for positions and earlier tags)."""
 
     kind: str
     key: int
     owner: str | None = None
+    store: str | None = None
+
+    def is_attempt_of(self, store: str) -> bool:
+        """An attempt of the database named ``store`` (or of an earlier, unnamed tag)."""
+        return self.kind == "attempt" and self.store in (None, store)
 
 
-def owner_of(campaigns: Iterable[str]) -> str:
-    """A short digest naming a runner by its campaigns (order does not matter)."""
-    joined = "\n".join(sorted(set(campaigns)))
+def owner_of(campaigns: Iterable[str], store: str) -> str:
+    """A short digest naming a runner by its database and campaigns (order does not
+    matter)."""
+    joined = "\n".join([store, *sorted(set(campaigns))])
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def attempt_tag(attempt: int) -> str:
-    return f"{PREFIX}:attempt:{attempt}"
+def attempt_tag(store: str, attempt: int) -> str:
+    return f"{PREFIX}:attempt:{store}:{attempt}"
 
 
 def position_tag(owner: str, channel: int) -> str:
@@ -56,6 +72,8 @@ def parse_tag(tag: object) -> Tag | None:
         return None
     parts = tag[len(PREFIX) + 1:].split(":")
     try:
+        if parts[0] == "attempt" and len(parts) == 3 and parts[1]:
+            return Tag("attempt", int(parts[2]), store=parts[1])
         if parts[0] == "attempt" and len(parts) == 2:
             return Tag("attempt", int(parts[1]))
         if parts[0] == "position" and len(parts) == 3 and parts[1]:

@@ -96,6 +96,16 @@ class Database:
                              f"{_reason(err)}") from err
         self._campaign_ids: dict[str, int] = {}
         self._strategies: dict[str, Strategy] = {}
+        self._identity: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """This database's random name (16 hex digits, made with the schema): the calls
+        its runners place are tagged with it (dialer/runner/tags.py), so two dialers with
+        databases of their own on one gateway never take each other's calls for theirs."""
+        if self._identity is None:
+            self._identity = str(self.query("SELECT id FROM store_identity")[0][0])
+        return self._identity
 
     def close(self) -> None:
         self._conn.close()

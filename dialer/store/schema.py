@@ -404,6 +404,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE list ADD COLUMN removed_at REAL;
     ALTER TABLE list ADD COLUMN removed_by TEXT;
     """,
+    # 14: the database's own random name (issue 15, red-team 5): the correlation tags a
+    # runner puts on its calls carry it, so a dialer restarted after a crash clears only
+    # the calls placed from its own database, never those of another dialer (its own
+    # database, the same attempt ids) sharing the gateway
+    """
+    CREATE TABLE store_identity (id TEXT NOT NULL);
+    INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(8))));
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

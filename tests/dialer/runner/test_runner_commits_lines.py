@@ -104,7 +104,7 @@ def test_an_originate_without_a_reply_fails_that_dial_only(tmp_path: Path) -> No
     assert store.query("SELECT COUNT(*) FROM attempt WHERE state='dialing'")[0][0] \
         == len(AGENTS)
     # the gateway placed one all the same: its first event hangs it up, once
-    late = attempt_tag(failed[0])
+    late = attempt_tag(store.identity, failed[0])
     gateway.script += [(T0 + 2, {"event": "call.state", "call": 555, "state": "ringing",
                                  "tag": late}),
                        (T0 + 2.5, {"event": "call.state", "call": 555, "state": "answered",
@@ -114,7 +114,8 @@ def test_an_originate_without_a_reply_fails_that_dial_only(tmp_path: Path) -> No
     while gateway.now() < T0 + 4:
         runner.step(T0 + 4)
     assert [r[1] for r in gateway.requests if r[0] == "hangup"] == [555]
-    assert runner._late_calls == {attempt_tag(failed[1]): False}   # 555's is forgotten
+    # 555's is forgotten
+    assert runner._late_calls == {attempt_tag(store.identity, failed[1]): False}
 
 
 def test_a_hangup_without_a_reply_is_a_gateway_error(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def test_a_position_held_by_another_program_fails_loudly(tmp_path: Path) -> None
     try:
         gateway.originate("agent", channel=71, ring_timeout=60.0)       # not ours: no tag
         gateway.originate("agent", channel=72, ring_timeout=60.0,
-                          tag=position_tag(owner_of(["other"]), 72))     # another runner's
+                          # another runner's
+                          tag=position_tag(owner_of(["other"], store.identity), 72))
         with pytest.raises(DialerError, match="no agent position could be rung"):
             runner(store, gateway).start()
         assert len(gateway.calls()) == 2                                  # neither touched
@@ -86,7 +87,7 @@ def test_a_call_tagged_with_an_attempt_is_cleared_without_its_call_id() -> None:
     claim = store.claim_next("sales", T0)
     store.mark_dialing(claim.attempt, T0)          # died before set_call_ref
     gateway = ScriptedGateway(T0 + 5, up=[
-        {"call": 7, "number": "0999", "tag": attempt_tag(claim.attempt)},
+        {"call": 7, "number": "0999", "tag": attempt_tag(store.identity, claim.attempt)},
         {"call": 8, "number": "0999", "tag": "someone else's"}])
     unknown: list[int] = []
     counts = settle_open_attempts(store, gateway, {"sales"}, lambda n: n, unknown.append,
@@ -95,14 +96,50 @@ def test_a_call_tagged_with_an_attempt_is_cleared_without_its_call_id() -> None:
     assert unknown == [claim.attempt]
 
 
+def test_another_databases_call_with_the_same_attempt_id_is_never_hung_up() -> None:
+    """Two dialers, each with a database of its own, share one gateway: their attempt
+    ids overlap. A restarted dialer clears only calls tagged with its own database's
+    name; the other dialer's live customer with the same attempt id is left alone."""
+    from campaign_testkit import T0, open_store
+
+    store, other = open_store(contacts=1), open_store(contacts=1)
+    assert store.identity != other.identity and len(store.identity) == 16
+    claim = store.claim_next("sales", T0)
+    store.mark_dialing(claim.attempt, T0)          # died before set_call_ref
+    gateway = ScriptedGateway(T0 + 5, up=[
+        {"call": 9, "number": "0999", "tag": attempt_tag(other.identity, claim.attempt)}])
+    unknown: list[int] = []
+    counts = settle_open_attempts(store, gateway, {"sales"}, lambda n: n, unknown.append,
+                                  T0 + 5)
+    assert counts["cleared"] == 0 and gateway.requests == []
+    assert unknown == [claim.attempt]                 # ours is still settled as unknown
+    # positions: the same campaign names from another database are another owner
+    assert owner_of(["sales"], store.identity) != owner_of(["sales"], other.identity)
+
+
+def test_a_database_keeps_its_name_across_opens(tmp_path: Path) -> None:
+    from trunkline.dialer.store import Store
+
+    with Store(tmp_path / "d.sqlite") as first:
+        name = first.identity
+    with Store(tmp_path / "d.sqlite") as again:
+        assert again.identity == name
+
+
 def test_tags_parse_back_and_refuse_strangers() -> None:
-    owner = owner_of(["b", "a"])
-    assert owner == owner_of(["a", "b"]) != owner_of(["a"])
+    owner = owner_of(["b", "a"], "db1")
+    assert owner == owner_of(["a", "b"], "db1") != owner_of(["a"], "db1")
+    assert owner != owner_of(["a", "b"], "db2")
     assert parse_tag(position_tag(owner, 71)) == parse_tag(position_tag(owner, 71))
     tag = parse_tag(position_tag(owner, 71))
     assert (tag.kind, tag.key, tag.owner) == ("position", 71, owner)
-    assert parse_tag(attempt_tag(12)).key == 12
+    tag = parse_tag(attempt_tag("0123abcd", 12))
+    assert (tag.kind, tag.key, tag.store) == ("attempt", 12, "0123abcd")
+    assert tag.is_attempt_of("0123abcd") and not tag.is_attempt_of("ffff")
+    earlier = parse_tag("trunkline.dialer:attempt:12")       # placed by an earlier version
+    assert earlier.key == 12 and earlier.store is None and earlier.is_attempt_of("ffff")
     for stranger in (None, 5, "", "trunkline.dialer:attempt:x", "trunkline.dialer:nope:1",
-                     "trunkline.dialer:position::3", "campaign-7"):
+                     "trunkline.dialer:position::3", "trunkline.dialer:attempt::3",
+                     "trunkline.dialer:attempt:a:b", "campaign-7"):
         assert parse_tag(stranger) is None
     assert len(position_tag(owner, 2**31)) <= 128
