@@ -53,13 +53,15 @@ from trunkline.vocab import ANNOUNCEMENT_OUTCOME, outcome_for_announcement
 
 # -- when the greeting ended -----------------------------------------------------------------
 
-#: The silence after a greeting the detector waits before it says "human"
-#: (drivers/dsp/amd.py, AFTER_GREETING_SILENCE_MS: 700 ms after a short greeting), by
-#: the ``amd`` event's ``reason`` (the leg's ``amd_<result>``). ``amd_notsure`` is left
-#: out: it may follow initial silence, a medium greeting (after 0.7 or 2 s of quiet) or
-#: the analysis time running out while the person still speaks, so the greeting's end is
-#: not known and the answer stands in (the stricter moment).
-GREETING_SILENCE = {"amd_human": 0.7}
+#: The silence after a greeting the detector waits before it says "human", by the
+#: ``amd`` event's ``reason`` (the leg's ``amd_<result>``): drivers/dsp/amd.py waits
+#: AFTER_GREETING_SILENCE_MS (700 ms) after a hello and PHRASE_WAIT_MS (1 s) after a
+#: longer first utterance; the event does not say which, so the longer stands in (the
+#: greeting's end is then put up to 0.3 s early: the 2 s counts from the earlier, the
+#: stricter, moment). ``amd_notsure`` is left out: it may follow initial silence, a
+#: medium greeting (after 1 or 2 s of quiet) or the analysis time running out while the
+#: person still speaks, so the greeting's end is not known and the answer stands in.
+GREETING_SILENCE = {"amd_human": 1.0}
 
 
 def greeting_end(answered_at: float, now: float, reason: str,

@@ -22,13 +22,20 @@ industry's 3-5 s, detection-anchors.md):
   in something that is not another tone, unlike a SIT) -> machine;
 * **silence** for 4 s from answer -> notsure (people who wait for the caller);
 * a first utterance (pauses < 700 ms bridged, Asterisk's afterGreetingSilence is
-  800 ms) of <= 2 s followed by 700 ms of silence -> human (a "hello");
-* an utterance of 2-2.6 s then silence -> notsure;
+  800 ms) of <= 1.2 s followed by 700 ms of silence -> human (a "hello");
+* one of 1.2-2 s followed by 1 s of silence -> human (a sentence, then waiting);
+* an utterance of 2-2.6 s then 1 s of silence -> notsure;
 * an utterance still going at 2.6 s with >= 60 % voiced blocks and >= 2 words -> machine
   (greetings run 3-6 s; Asterisk's greeting limit is 1.5 s, which we find too eager);
-* 5 s after answer, and at least 3.4 s after the utterance began, without a decision
-  -> notsure (Asterisk's totalAnalysisTime is 5 s from the answer; a greeting that
-  starts late, after up to 4 s of silence, still gets the time its judgement needs).
+* voice again within that 1 s (after >= 700 ms of silence) is a **next phrase**, judged
+  on its own, never added to the first: still going after 1.6 s, >= 60 % voiced and
+  >= 2 words -> machine (a greeting's next sentence: "Hi, this is Anna. ... I can't take
+  your call"); ending shorter after a first utterance of <= 2 s -> human (a person
+  saying "hello?" again); ending otherwise -> notsure;
+* 5 s after answer, and at least 3.4 s after the utterance began (2.4 s after a next
+  phrase began), without a decision -> notsure (Asterisk's totalAnalysisTime is 5 s
+  from the answer; a greeting that starts late, after up to 4 s of silence, still gets
+  the time its judgement needs); 7.4 s after the answer at the latest.
 
 **Tones are not speech.** A block whose spectrum is one pure tone (>= 80 % of its
 power within 150 Hz, 200-3400 Hz, >= -40 dBm0) is not voice here, whatever the energy
@@ -91,15 +98,34 @@ UTTERANCE_MIN_MS = 200
 ANSWER_TAIL_BLOCKS = 5
 #: Voice blocks in a row that start an utterance (the VAD's 60 ms).
 UTTERANCE_ON_BLOCKS = 3
-#: A medium utterance (2-2.6 s) waits this much silence before "notsure". Waiting
-#: longer (1.2 s) would catch more greetings that go on after a breath (on the corpus:
-#: +2 % correct) but risks people who said that much, heard nothing and go on after a
-#: second; a person taken for a machine costs more, so it is the after-greeting silence.
-MEDIUM_WAIT_MS = AFTER_GREETING_SILENCE_MS
+#: A first utterance longer than this is more than a "hello" (a hello, a name or "Hi,
+#: who's this?" take up to about 1.1 s): it may be a greeting's first sentence (1.4-2 s
+#: on the corpus), and a greeting's sentences are parted by pauses of 0.7-0.9 s, as
+#: long as the silence a person leaves for the caller. Such an utterance waits
+#: PHRASE_WAIT_MS of silence before "human"; what comes within it is a phrase of its own.
+HELLO_MAX_MS = 1200
+#: Silence after a longer first utterance before "human" (a person who said a sentence
+#: and waits for the caller; people speak again after about a second of silence,
+#: which the next-phrase rules judge on what they hear, never by the total length).
+PHRASE_WAIT_MS = 1000
+#: A phrase after such a pause is a greeting going on (machine) once it runs this long
+#: without the after-greeting silence, >= 60 % voiced and >= 2 words: a person who
+#: hears nothing says "hello?" (0.4-1 s) and waits again; the greeting's second
+#: sentence on the corpus runs 1.6-2.8 s.
+NEXT_PHRASE_MACHINE_MS = 1600
+#: A medium utterance (2-2.6 s) waits this much silence before "notsure", as any first
+#: utterance longer than a hello: a greeting that goes on after a breath is then judged
+#: by its next phrase, and a person who goes on after a second is never judged by the
+#: two phrases' total length (which took people for machines when the pause was bridged).
+MEDIUM_WAIT_MS = PHRASE_WAIT_MS
 TOTAL_MS = 5000
 #: Time an utterance is given from its start before "analysis time": long enough for
-#: the machine rule (2.6 s) and for a medium utterance's silence (2.6 + 0.7 s).
-GREETING_BUDGET_MS = MACHINE_MIN_MS + MEDIUM_WAIT_MS + 100
+#: the machine rule (2.6 s) and the after-greeting silence (2.6 + 0.7 s); a medium
+#: utterance of more than 2.3 s whose silence outlasts it is "notsure" all the same.
+GREETING_BUDGET_MS = MACHINE_MIN_MS + AFTER_GREETING_SILENCE_MS + 100
+#: Time a next phrase is given from its start: the machine rule's length and the
+#: after-greeting silence that ends it.
+NEXT_PHRASE_BUDGET_MS = NEXT_PHRASE_MACHINE_MS + AFTER_GREETING_SILENCE_MS + 100
 #: The latest decision after the answer (what a leg's AMD window must allow).
 LATEST_DECISION_MS = INITIAL_SILENCE_MS + GREETING_BUDGET_MS
 #: Late answer (speech already running): a machine's monologue must be this long in all,
@@ -112,7 +138,8 @@ LATE_BRIDGE_BLOCKS = AFTER_GREETING_SILENCE_MS // BLOCK_MS
 _RULES = (("machine", "beep"), ("notsure", "initial silence"), ("human", "short greeting"),
           ("notsure", "medium greeting"), ("machine", "long greeting"),
           ("machine", "long greeting"), ("notsure", "analysis time"),
-          ("notsure", "analysis time"))
+          ("notsure", "analysis time"), ("machine", "greeting goes on"),
+          ("human", "short greeting, said again"), ("notsure", "two phrases"))
 _TONE_RULE = 99
 #: Results and what each says (events.AMD_RESULTS holds the same names).
 RESULTS = ("human", "machine", "notsure", "fax", "sit")
@@ -141,6 +168,13 @@ class Amd:
         self.since_tone = np.full(n, 1000, np.int32)
         self.last_len = np.zeros(n, np.int32)
         self.pre = np.zeros(n, np.int32)          # blocks of speech before the answer
+        # The phrase after a pause of >= AFTER_GREETING_SILENCE_MS (-1: none yet), and
+        # the first utterance's length and the counters as they stood when it began.
+        self.phrase = np.full(n, -1, np.int32)
+        self.p1_len = np.zeros(n, np.int32)
+        self.p_words = np.zeros(n, np.int32)
+        self.p_voiced = np.zeros(n, np.int32)
+        self.p_paused = np.zeros(n, np.int32)
         self.done = np.ones(n, bool)
         #: Verdicts the tone detectors gave (fax, sit), applied at the next update.
         self.heard: dict[int, tuple[str, str]] = {}
@@ -164,6 +198,11 @@ class Amd:
         self.post[ch] = 0
         self.since_tone[ch] = 1000
         self.last_len[ch] = 0
+        self.phrase[ch] = -1
+        self.p1_len[ch] = 0
+        self.p_words[ch] = 0
+        self.p_voiced[ch] = 0
+        self.p_paused[ch] = 0
         self.done[ch] = False
         self.heard.pop(int(ch), None)
 
@@ -270,7 +309,18 @@ class Amd:
         paused = self.paused[ids] + np.where(resumed, gap_len, 0)
         self.paused[ids] = paused
         last = np.where(voiced & has_voice, since, last0)
-        nvoiced = self.voiced[ids] + (sounded & has_voice) + np.where(onset, run - 1, 0)
+        voiced_before = self.voiced[ids]
+        nvoiced = voiced_before + (sounded & has_voice) + np.where(onset, run - 1, 0)
+        # Voice after the after-greeting silence begins a phrase of its own, judged on
+        # its own (a greeting's next sentence, or a person's "hello?" again); not at a
+        # late answer, whose utterance keeps its rules.
+        new_phrase = resumed & (self.phrase[ids] < 0) & (self.pre[ids] == 0) & \
+            (gap_len * BLOCK_MS >= AFTER_GREETING_SILENCE_MS)
+        if new_phrase.any():
+            self.phrase[ids] = np.where(new_phrase, since, self.phrase[ids])
+            self.p1_len[ids] = np.where(new_phrase, last0 - first + 1, self.p1_len[ids])
+            self.p_voiced[ids] = np.where(new_phrase, voiced_before, self.p_voiced[ids])
+            self.p_paused[ids] = np.where(new_phrase, paused, self.p_paused[ids])
         # Words (Asterisk's definitions, and the envelope): a voice run >= 100 ms ended
         # by >= 40 ms of silence or of a dip 12 dB under the word's peak.
         wpeak = np.where(voiced, np.maximum(self.wpeak[ids], level), self.wpeak[ids])
@@ -283,6 +333,8 @@ class Amd:
         vrun = np.where(gap, 0, vrun)
         wpeak = np.where(gap, np.where(voiced, level, -200.0), wpeak)
         self.vrun[ids], self.srun[ids], self.words[ids] = vrun, srun, words
+        if new_phrase.any():
+            self.p_words[ids] = np.where(new_phrase, words, self.p_words[ids])
         self.wpeak[ids] = wpeak
         self.run[ids] = run
         # A word still being spoken counts too.
@@ -300,6 +352,7 @@ class Amd:
             last = np.where(blip, -1, last)
             nvoiced = np.where(blip, 0, nvoiced)
             has_voice = first >= 0
+            self.phrase[ids] = np.where(blip, -1, self.phrase[ids])
         self.since[ids], self.first[ids], self.last[ids] = since, first, last
         self.voiced[ids], self.beep[ids] = nvoiced, beep
         ms = BLOCK_MS
@@ -327,15 +380,36 @@ class Amd:
         rule(0, beep_end)
         rule(1, ~has_voice & ~tone_on & (since * ms >= INITIAL_SILENCE_MS))
         ended = has_voice & ~tone_on & (silent_for >= AFTER_GREETING_SILENCE_MS)
-        rule(2, ended & (span <= HUMAN_MAX_MS))
+        phrase = self.phrase[ids]
+        two = has_voice & (phrase >= 0)
+        one = has_voice & ~two
+        # The first utterance: a hello is a person after the after-greeting silence, a
+        # longer one after PHRASE_WAIT_MS (voice within it starts the next phrase).
+        wait1 = np.where(late | (span <= HELLO_MAX_MS), AFTER_GREETING_SILENCE_MS,
+                         PHRASE_WAIT_MS)
+        rule(2, ended & one & (silent_for >= wait1) & (span <= HUMAN_MAX_MS))
         waited = silent_for >= np.where(late, LATE_BEEP_WAIT_MS, MEDIUM_WAIT_MS)
-        rule(3, ended & waited & (span < machine_min))
-        going = has_voice & (silent_for < AFTER_GREETING_SILENCE_MS) & \
+        rule(3, ended & one & waited & (span < machine_min))
+        going = one & (silent_for < AFTER_GREETING_SILENCE_MS) & \
             (talking >= machine_min) & ((since - first + 1) * ms >= MACHINE_MIN_MS)
         rule(4, going & (nvoiced >= MACHINE_MIN_VOICED * (since - first + 1 - paused))
              & (words_now >= MACHINE_MIN_WORDS))
-        rule(5, ended & (span >= machine_min))
+        rule(5, ended & one & (span >= machine_min))
+        # The next phrase: a greeting going on is a long, dense phrase with words; one
+        # that ends short after a first utterance of a hello's or a sentence's length is
+        # a person speaking again; anything else is not clear.
+        plen = since - phrase + 1
+        rule(8, two & (silent_for < AFTER_GREETING_SILENCE_MS)
+             & (plen * ms >= NEXT_PHRASE_MACHINE_MS)
+             & (nvoiced - self.p_voiced[ids] >=
+                MACHINE_MIN_VOICED * (plen - (paused - self.p_paused[ids])))
+             & (words_now - self.p_words[ids] >= MACHINE_MIN_WORDS))
+        rule(9, ended & two & (self.p1_len[ids] * ms <= HUMAN_MAX_MS)
+             & ((last - phrase + 1) * ms < NEXT_PHRASE_MACHINE_MS))
+        rule(10, ended & two)
         budget = np.where(has_voice, (first - 1) * ms + GREETING_BUDGET_MS, 0)
+        budget = np.where(two, np.maximum(budget, (phrase - 1) * ms + NEXT_PHRASE_BUDGET_MS),
+                          budget)
         rule(6, (since * ms >= TOTAL_MS) & (since * ms >= budget) & ~tone_on)
         rule(7, since * ms >= LATEST_DECISION_MS)
         out = []

@@ -208,3 +208,68 @@ def test_a_greeting_that_starts_late_is_judged_in_time(lead_s):
     hello = _real("speech/english.wav", 0.0, 0.5)
     late_hello = _verdict(np.concatenate([sil(lead_s * 1000), hello, sil(4000)]))
     assert late_hello.result == "human"
+
+
+# -- a sentence, a pause, and what follows it -------------------------------------------------
+# dam9.wav 0.14-1.56 s is a 1.4 s sentence; at 1.56-2.4 s the reader pauses (0.85 s), then
+# goes on. Up to the end of that pause a greeting and a person who said a sentence sound
+# the same: the verdict waits for what follows (1 s of silence after more than a hello).
+
+def _sentence() -> np.ndarray:
+    return _real("speech/dam9.wav", 0.14, 1.56)
+
+
+@pytest.mark.parametrize("law", ["alaw", "ulaw"])
+def test_a_greeting_that_goes_on_after_its_first_sentence_is_a_machine(law):
+    greeting = _real("speech/dam9.wav", 0.14, 4.05)
+    e = _verdict(companded(np.concatenate([sil(300), greeting, sil(4000)]), law))
+    assert (e.result, e.reason) == ("machine", "greeting goes on")
+    assert e.after_answer / RATE < 5.0
+
+
+def test_a_prompt_whose_beep_comes_after_two_sentences_is_a_machine():
+    """The gTTS prompt: 1.8 s sentence, 0.7 s pause, a second sentence, a beep. Before,
+    "human" at the pause, 2.3 s before the beep was heard."""
+    d = "answering_machine/"
+    s = np.concatenate([sil(300), _real(d + "sorry-i-cant-take-your-call.wav"), sil(200),
+                        _real(d + "please-leave-a-message-at-the-tone.wav"),
+                        _real(d + "beep.wav", dbm0=-12), sil(3000)])
+    assert _verdict(companded(s, "alaw")).result == "machine"
+
+
+def test_a_sentence_then_silence_is_a_person_after_one_second():
+    e = _verdict(companded(np.concatenate([sil(300), _sentence(), sil(5000)]), "alaw"))
+    assert (e.result, e.reason) == ("human", "short greeting")
+    # The sentence ends about 1.7 s after the answer; 1 s of silence, not 0.7 s.
+    assert 2.5 <= e.after_answer / RATE <= 2.9
+
+
+@pytest.mark.parametrize(("pause_ms", "again"), [
+    (750, ("speech/english.wav", 0.0, 0.5)),        # "hello?" again
+    (900, ("speech/english.wav", 0.0, 1.52)),       # "one two"
+    (800, ("speech/dam9.wav", 12.64, 13.95)),       # another sentence, 1.3 s
+])
+def test_a_person_who_speaks_again_after_a_sentence_is_never_a_machine(pause_ms, again):
+    """The next phrase is judged on its own: a person's words after the pause never add
+    up with the sentence before into a "long greeting"."""
+    rel, a, b = again
+    s = np.concatenate([sil(300), _sentence(), sil(pause_ms), _real(rel, a, b), sil(4000)])
+    for law in ("alaw", "ulaw"):
+        e = _verdict(companded(s, law))
+        assert e.result == "human", (pause_ms, rel, law, e)
+
+
+def test_a_hello_is_still_a_person_after_the_after_greeting_silence():
+    hello = _real("speech/english.wav", 0.0, 0.5)
+    e = _verdict(companded(np.concatenate([sil(300), hello, sil(5000)]), "alaw"))
+    assert (e.result, e.reason) == ("human", "short greeting")
+    assert e.after_answer / RATE < 0.3 + 0.5 + amd_mod.AFTER_GREETING_SILENCE_MS / 1000 + 0.1
+
+
+def test_the_dialer_dates_a_greetings_end_by_the_longest_silence_amd_waits():
+    """16 CFR 310.4(b)(4)(iii) counts from the greeting's end; the dialer puts it the
+    longest wait before the "human" verdict (the stricter moment)."""
+    from trunkline.dialer.runner.translator import GREETING_SILENCE
+
+    longest = max(amd_mod.AFTER_GREETING_SILENCE_MS, amd_mod.PHRASE_WAIT_MS)
+    assert GREETING_SILENCE["amd_human"] * 1000 == longest

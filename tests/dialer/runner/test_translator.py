@@ -94,8 +94,8 @@ def test_amd_classifies_once(result: str, kind: AnswerKind) -> None:
 
 
 @pytest.mark.parametrize(("reason", "after_answer", "ended"), [
-    ("amd_human", 1.5, 10.8),      # a hello, then the 0.7 s of quiet AMD waits for
-    ("amd_human", None, 10.8),     # no decision time: the event's arrival (11.5)
+    ("amd_human", 1.5, 10.5),      # a greeting, then up to 1 s of quiet AMD waits for
+    ("amd_human", None, 10.5),     # no decision time: the event's arrival (11.5)
     ("amd_human", 0.3, 10.0),      # never before the answer
     ("amd_notsure", 1.5, None),    # silence, a medium greeting, or still talking
     ("amd_machine", 1.5, None),
