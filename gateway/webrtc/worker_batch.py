@@ -3,9 +3,9 @@
 Two things the worker's media socket needs that a send per loop turn did not give:
 
 - **fewer, fuller datagrams**: packets gathered for :data:`FLUSH_INTERVAL` go as one
-  datagram. A send per loop turn carried one or two packets at 50 peers (a loop turn
-  runs one peer's packet), and each datagram costs a send here and a receive in the
-  gateway's tick;
+  datagram. A send per loop turn carried the packets of one turn, a few at most (the
+  peers' packets arrive spread over the 20 ms), and each datagram costs a send here and
+  a receive in the gateway's tick;
 - **nothing lost to a short stall of the gateway**: an ``AF_UNIX`` datagram socket takes
   about 200 datagrams (its send buffer, 212992 bytes by default on Linux, counts each
   datagram's kernel overhead too). A gateway whose tick stalled for a few hundred ms (a
