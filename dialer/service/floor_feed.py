@@ -16,9 +16,9 @@ event with those agents' rows only (and ``gone``: the agents who left, and the n
 ``agent_states`` counts), :data:`GAP` seconds after the last one at the earliest, so a
 burst of changes (a hundred agents going ready at the start of a shift) makes one event
 every :data:`GAP`, not a hundred. Why not the whole floor on each change: with 1,000
-channels a floor is some 80 KiB of JSON; four a second saturated the service's loop and
-the supervisor's socket on a loaded machine (the event queue of a slow socket grew by
-hundreds of megabytes), where the changed rows are a few hundred bytes.
+channels a floor is some 60 KiB of JSON; four a second saturated the service's loop and
+the supervisor's socket at load 15-20 here (the event queue of the slow socket grew by
+200 MB and the run stalled), where the changed rows are a few hundred bytes.
 
 A gateway whose runner is stuck (a slow gateway call) keeps its last snapshot on the
 floor; ``gateways`` says each one's age and whether it is ``stale`` (older than
