@@ -189,6 +189,7 @@ class FloorFeed:
         try:
             with contextlib.suppress(Exception):  # logged by the loop below if it fails
                 await self.refresh()
+            due = self.monotonic()
             while True:
                 started = self.monotonic()
                 changed.clear()   # what changes while composing comes in the next update
@@ -196,7 +197,12 @@ class FloorFeed:
                     self._publish()
                 except Exception:
                     log.exception("floor_failed")
-                due = started + self.every
+                # The next floor is due one period after this one was DUE, not after it
+                # went out: a floor the loop sent late is followed by one sooner, so
+                # the lateness of a busy loop is not added to every interval (measured:
+                # p99 1.27 s from "started + every" at load 5-13). Never in the past: a
+                # loop more than a period behind does not send a burst to catch up.
+                due = max(due + self.every, started + self.gap)
                 pushed = started
                 while True:
                     try:
