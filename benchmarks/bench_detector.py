@@ -27,8 +27,9 @@ the recorded campaign trace ``benchmarks/data/detector-trace.npz``
 (``record_detector_trace.py``: 16 calls of the emulated card's number plan on its 8 FXO
 lines) is replayed -- its control calls and blocks, tiled 1, 2 and 4 times over as many
 channels -- through today's detector and through the detector as of ``--baseline``
-(a git commit; its processing modules are loaded from git into a scratch package, events,
-zones and the AMD rules shared), alternating, each tick's best of ``--repeat`` runs per
+(a git commit; its processing modules are loaded from git into a scratch package, events
+and zones shared; its AMD rules as of ``--baseline-amd``, today's rules before their
+per-tick rewrite), alternating, each tick's best of ``--repeat`` runs per
 side. The events of both must be identical (the run fails otherwise); the table gives
 microseconds per tick, the ratio and the load average.
 """
@@ -168,11 +169,15 @@ def bench_spandsp_c(audio: np.ndarray, zone: str) -> tuple[float, int] | None:
     return elapsed, sum(len(d.events()) for d in dtmf)
 
 
-#: The modules of the detector's per-tick path, loaded from the baseline commit. Not
-#: ``amd``: its rules (the verdicts) change with their own work, and both sides must
-#: give the same events; the baseline runs today's AMD rules, fed by its own detector.
+#: The modules of the detector's per-tick path, loaded from the baseline commit, and
+#: ``amd``, loaded from BASELINE_AMD_COMMIT: its rules (the verdicts) changed since
+#: a835e22 with their own work (issue 15 item 1), and both sides must give the same
+#: events, so the baseline runs today's AMD rules as they were before their per-tick
+#: rewrite, fed by its own detector.
 BASELINE_MODULES = ("detector", "vad", "runs", "dtmf", "goertzel", "progress",
-                    "modemtones", "sit")
+                    "modemtones", "sit", "amd")
+#: The AMD rules of the baseline: today's (fb9e617, issue 15 item 1), on arrays only.
+BASELINE_AMD_COMMIT = "fb9e617"
 #: The commit whose detector is the baseline of ``--trace``: the last one before the
 #: third round of per-tick work of issue 15, item 6 (the first two, from 19170ab, gave
 #: 1.06-1.23x; the music ring-back rules since changed the events, so 19170ab can no
@@ -182,15 +187,17 @@ HERE = Path(__file__).resolve().parent
 TRACE = HERE / "data" / "detector-trace.npz"
 
 
-def baseline_detector(commit: str) -> type:
-    """The Detector class as of ``commit``, from its processing modules in git."""
+def baseline_detector(commit: str, amd_commit: str = BASELINE_AMD_COMMIT) -> type:
+    """The Detector class as of ``commit`` (its AMD as of ``amd_commit``), from its
+    processing modules in git."""
     root = Path(tempfile.mkdtemp(prefix="tl-baseline-"))
     pkg = root / "tl_baseline_dsp"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     for name in BASELINE_MODULES:
+        at = amd_commit if name == "amd" else commit
         src = subprocess.run(["git", "-C", str(HERE.parent), "show",
-                              f"{commit}:drivers/dsp/{name}.py"], check=True,
+                              f"{at}:drivers/dsp/{name}.py"], check=True,
                              capture_output=True, text=True).stdout
         for other in BASELINE_MODULES:
             src = src.replace(f"from trunkline.drivers.dsp import {other} ",
@@ -227,19 +234,20 @@ def replay(det_cls: type, trace: tuple, copies: int) -> tuple[np.ndarray, list]:
     return cpu, events
 
 
-def bench_trace(baseline: str, repeat: int, path: Path) -> int:
+def bench_trace(baseline: str, repeat: int, path: Path,
+                amd_baseline: str = BASELINE_AMD_COMMIT) -> int:
     sys.path.insert(0, str(HERE))
     from record_detector_trace import load_trace
 
     trace = load_trace(path)
     meta, ids, _ = trace
-    old_cls = baseline_detector(baseline)
+    old_cls = baseline_detector(baseline, amd_baseline)
     ticks = len(ids)
     mean_ch = float(np.mean([len(i) for i in ids]))
     max_ch = max(len(i) for i in ids)
     print(f"trace {path.name}: {ticks} ticks, zone {meta['zone']}, {mean_ch:.1f} channels "
-          f"per tick (at most {max_ch}); baseline {baseline}; each tick's best of {repeat} "
-          "runs")
+          f"per tick (at most {max_ch}); baseline {baseline} (AMD {amd_baseline}); each "
+          f"tick's best of {repeat} runs")
     print()
     print("| copies | channels (mean / max) | baseline us/tick | now us/tick | x faster | "
           "events identical | load average (1/5/15 min) |")
@@ -272,6 +280,9 @@ def main() -> int:
                     help=f"replay a recorded trace instead (default {TRACE.name})")
     ap.add_argument("--baseline", default=BASELINE_COMMIT,
                     help=f"git commit of the --trace baseline (default {BASELINE_COMMIT})")
+    ap.add_argument("--baseline-amd", default=BASELINE_AMD_COMMIT,
+                    help=f"git commit of the --trace baseline's AMD rules (default "
+                         f"{BASELINE_AMD_COMMIT})")
     ap.add_argument("--repeat", type=int, default=3, help="--trace runs per side")
     ap.add_argument("--channels", type=int, default=5000)
     ap.add_argument("--seconds", type=float, default=4.0)
@@ -282,7 +293,7 @@ def main() -> int:
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if args.trace is not None:
-        return bench_trace(args.baseline, args.repeat, args.trace)
+        return bench_trace(args.baseline, args.repeat, args.trace, args.baseline_amd)
     print(f"zone {args.zone}, {args.seconds:g} s of audio, 20 ms blocks, 1 core, "
           f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")
     rows = []

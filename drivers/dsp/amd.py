@@ -145,37 +145,63 @@ _TONE_RULE = 99
 RESULTS = ("human", "machine", "notsure", "fax", "sit")
 
 
+#: The rows of Amd's state arrays (the order of its attribute views).
+_INT_FIELDS = ("since", "first", "last", "voiced", "run", "vrun", "srun", "words", "paused",
+               "beep", "beep_bin", "post", "since_tone", "last_len", "pre", "phrase",
+               "p1_len", "p_words", "p_voiced", "p_paused")
+_FLAG_FIELDS = ("beep_band", "chain", "done")
+_PEAK_FIELDS = ("wpeak", "upeak")
+
+
 class Amd:
     """Per-channel AMD counters (arrays); decisions are made vectorised, once each."""
 
+    #: At most this many live channels a tick take the per-channel path
+    #: (:meth:`_update_channels`); more take the array path (:meth:`_update_arrays`).
+    #: Both give the same decisions and state (tests/detector/test_amd_paths.py). On
+    #: arrays of 8-32 entries each numpy operation costs 1-4 us whatever the length,
+    #: and a tick is about 250 of them; plain Python on each channel's numbers costs
+    #: about 10 us a channel. Measured crossover on this machine: see docs/detector.md.
+    channels_path_max = 48
+
     def __init__(self, n: int) -> None:
-        self.since = np.zeros(n, np.int32)        # blocks since answer
-        self.first = np.full(n, -1, np.int32)     # block of the first voice
-        self.last = np.full(n, -1, np.int32)      # block of the latest voice
-        self.voiced = np.zeros(n, np.int32)       # voiced blocks in the utterance
-        self.run = np.zeros(n, np.int32)          # voiced blocks in a row (utterance onset)
-        self.vrun = np.zeros(n, np.int32)
-        self.srun = np.zeros(n, np.int32)
-        self.wpeak = np.full(n, -200.0, np.float32)  # level peak of the current word
-        self.upeak = np.full(n, -200.0, np.float32)  # level peak since the answer
-        self.words = np.zeros(n, np.int32)
-        self.paused = np.zeros(n, np.int32)       # blocks of long pauses in the utterance
-        self.beep = np.zeros(n, np.int32)
-        self.beep_bin = np.zeros(n, np.int32)
-        self.beep_band = np.zeros(n, bool)        # the tone run is in the beep band
-        self.chain = np.zeros(n, bool)            # in a sequence of tones (a SIT)
-        self.post = np.zeros(n, np.int32)         # blocks since a beep-like tone ended
-        self.since_tone = np.full(n, 1000, np.int32)
-        self.last_len = np.zeros(n, np.int32)
-        self.pre = np.zeros(n, np.int32)          # blocks of speech before the answer
+        # The counters are rows of one int32 array (and the flags of one bool array,
+        # the peaks of one float32 array), so a tick gathers and scatters each once.
+        self._ints = np.zeros((len(_INT_FIELDS), n), np.int32)
+        self._flags = np.zeros((len(_FLAG_FIELDS), n), bool)
+        self._peaks = np.full((len(_PEAK_FIELDS), n), -200.0, np.float32)
+        self.since = self._ints[0]        # blocks since answer
+        self.first = self._ints[1]        # block of the first voice
+        self.last = self._ints[2]         # block of the latest voice
+        self.voiced = self._ints[3]       # voiced blocks in the utterance
+        self.run = self._ints[4]          # voiced blocks in a row (utterance onset)
+        self.vrun = self._ints[5]
+        self.srun = self._ints[6]
+        self.words = self._ints[7]
+        self.paused = self._ints[8]       # blocks of long pauses in the utterance
+        self.beep = self._ints[9]
+        self.beep_bin = self._ints[10]
+        self.post = self._ints[11]        # blocks since a beep-like tone ended
+        self.since_tone = self._ints[12]
+        self.last_len = self._ints[13]
+        self.pre = self._ints[14]         # blocks of speech before the answer
         # The phrase after a pause of >= AFTER_GREETING_SILENCE_MS (-1: none yet), and
         # the first utterance's length and the counters as they stood when it began.
-        self.phrase = np.full(n, -1, np.int32)
-        self.p1_len = np.zeros(n, np.int32)
-        self.p_words = np.zeros(n, np.int32)
-        self.p_voiced = np.zeros(n, np.int32)
-        self.p_paused = np.zeros(n, np.int32)
-        self.done = np.ones(n, bool)
+        self.phrase = self._ints[15]
+        self.p1_len = self._ints[16]
+        self.p_words = self._ints[17]
+        self.p_voiced = self._ints[18]
+        self.p_paused = self._ints[19]
+        self.first[:] = -1
+        self.last[:] = -1
+        self.since_tone[:] = 1000
+        self.phrase[:] = -1
+        self.beep_band = self._flags[0]   # the tone run is in the beep band
+        self.chain = self._flags[1]       # in a sequence of tones (a SIT)
+        self.done = self._flags[2]
+        self.done[:] = True
+        self.wpeak = self._peaks[0]       # level peak of the current word
+        self.upeak = self._peaks[1]       # level peak since the answer
         #: Verdicts the tone detectors gave (fax, sit), applied at the next update.
         self.heard: dict[int, tuple[str, str]] = {}
 
@@ -227,25 +253,38 @@ class Amd:
         Returns (channel, result, blocks after answer, reason) decisions.
         """
         live = ~self.done[ids]
-        if not live.any():
+        k_n = int(np.count_nonzero(live))
+        if not k_n:
             return []
         ids = ids[live]
         voiced = voiced[live]
-        k_n = len(ids)
         level = (level_db[live] if level_db is not None
                  else np.where(voiced, 0.0, -200.0)).astype(np.float32)
+        k = pure = None
+        if spectrum is not None:
+            # The block's strongest bin and whether it is one pure tone (its bin and
+            # both neighbours hold >= 80 % of the power, at >= -40 dBm0).
+            spec = spectrum[live]
+            k = np.minimum(np.maximum(np.argmax(spec, axis=1), 1), spec.shape[1] - 2)
+            rows = np.arange(k_n)
+            peak = spec[rows, k - 1] + spec[rows, k] + spec[rows, k + 1]
+            total = np.add.reduce(spec, axis=1)
+            blevel = 10 * np.log10(np.maximum(total, 1e-30))
+            pure = (peak >= BEEP_PURITY * total) & (blevel >= BEEP_MIN_DBM0)
+        if k_n <= self.channels_path_max:
+            return self._update_channels(ids, voiced, level, k, pure)
+        return self._update_arrays(ids, voiced, level, k, pure)
+
+    def _update_arrays(self, ids: np.ndarray, voiced: np.ndarray, level: np.ndarray,
+                       k: np.ndarray | None,
+                       pure: np.ndarray | None) -> list[tuple[int, str, int, str]]:
+        """:meth:`update` on arrays of all live channels at once (many channels)."""
+        k_n = len(ids)
         since = self.since[ids] + 1
         beep = self.beep[ids]
         beep_end = np.zeros(k_n, bool)
         tone_on = np.zeros(k_n, bool)
-        if spectrum is not None:
-            spec = spectrum[live]
-            k = np.clip(np.argmax(spec, axis=1), 1, spec.shape[1] - 2)
-            rows = np.arange(k_n)
-            peak = spec[rows, k - 1] + spec[rows, k] + spec[rows, k + 1]
-            total = spec.sum(axis=1)
-            blevel = 10 * np.log10(np.maximum(total, 1e-30))
-            pure = (peak >= BEEP_PURITY * total) & (blevel >= BEEP_MIN_DBM0)
+        if k is not None and pure is not None:
             tone = pure & (k >= int(TONE_LO_HZ / 50)) & (k <= int(TONE_HI_HZ / 50))
             in_beep_band = (k >= int(BEEP_LO_HZ / 50)) & (k <= int(BEEP_HI_HZ / 50))
             steady = np.abs(k - self.beep_bin[ids]) <= 1
@@ -419,3 +458,180 @@ class Amd:
                 _RULES[decided[i]]
             out.append((int(ids[i]), result, int(since[i]), reason))
         return out
+
+    def _update_channels(self, ids: np.ndarray, voiced: np.ndarray, level: np.ndarray,
+                         k: np.ndarray | None,
+                         pure: np.ndarray | None) -> list[tuple[int, str, int, str]]:
+        """:meth:`update` one channel at a time on plain numbers (few channels).
+
+        The same rules as :meth:`_update_arrays`, statement for statement; the float32
+        peaks are compared as numpy compares them (``_f32`` rounds each threshold).
+        """
+        ints = self._ints[:, ids].T.tolist()
+        flags = self._flags[:, ids].T.tolist()
+        peaks = self._peaks[:, ids].T.tolist()
+        voiced_l = voiced.tolist()
+        level_l = level.tolist()
+        has_spec = k is not None and pure is not None
+        k_l = k.tolist() if k is not None else None
+        pure_l = pure.tolist() if pure is not None else None
+        heard = self.heard
+        ms = BLOCK_MS
+        out: list[tuple[int, str, int, str]] = []
+        decided_at: list[int] = []
+        for i, ch in enumerate(ids.tolist()):
+            (since, first0, last0, voiced_before, run, vrun, srun, words, paused, beep,
+             beep_bin, post, since_tone, last_len, pre, phrase, p1_len, p_words, p_voiced,
+             p_paused) = ints[i]
+            beep_band, chain, _ = flags[i]
+            wpeak, upeak = peaks[i]
+            v: bool = voiced_l[i]
+            lv: float = level_l[i]
+            since += 1
+            beep_end = tone_on = False
+            if has_spec:
+                kk: int = k_l[i]  # type: ignore[index]
+                tone = pure_l[i] and int(TONE_LO_HZ / 50) <= kk <= int(TONE_HI_HZ / 50)  # type: ignore[index]
+                in_beep_band = int(BEEP_LO_HZ / 50) <= kk <= int(BEEP_HI_HZ / 50)
+                prev = beep
+                cont = tone and abs(kk - beep_bin) <= 1 and prev > 0
+                new_run = tone and not cont
+                ended = prev > 0 and not cont
+                qualifying = ended and not tone and BEEP_BLOCKS <= prev <= BEEP_MAX_BLOCKS \
+                    and not chain and beep_band
+                if new_run:
+                    chain = prev >= 5 or (since_tone <= 3 and last_len >= 5)
+                post = 1 if qualifying else (post + 1 if post > 0 and not tone else 0)
+                beep_end = post >= BEEP_AFTER_BLOCKS
+                if beep_end:
+                    post = 0
+                if ended:
+                    last_len = prev
+                since_tone = 0 if tone else since_tone + 1
+                beep = prev + 1 if cont else (1 if tone else 0)
+                beep_bin = kk
+                if new_run:
+                    beep_band = in_beep_band
+                v = v and not (tone and beep >= TONE_MASK_BLOCKS)
+                v = v and not (since_tone == 1 and last_len >= TONE_MASK_BLOCKS)
+                if tone and beep == TONE_MASK_BLOCKS and first0 >= since - TONE_MASK_BLOCKS - 1:
+                    first0 = last0 = -1
+                    voiced_before = 0
+                tone_on = TONE_MASK_BLOCKS <= beep <= BEEP_MAX_BLOCKS or post > 0 or \
+                    (since_tone <= TONE_HOLD_BLOCKS and last_len >= BEEP_BLOCKS)
+            if v and lv > upeak:
+                upeak = lv
+            sounded = v
+            v = v and lv >= _f32(upeak - UTTERANCE_RANGE_DB)
+            run = run + 1 if v else 0
+            onset = first0 < 0 and run >= UTTERANCE_ON_BLOCKS
+            first = since - run + 1 if onset else first0
+            has_voice = first >= 0
+            gap_len = since - 1 - last0
+            resumed = v and has_voice and last0 >= 0 and gap_len >= PAUSE_BLOCKS
+            if resumed:
+                paused += gap_len
+            last = since if v and has_voice else last0
+            nvoiced = voiced_before + (sounded and has_voice) + (run - 1 if onset else 0)
+            new_phrase = resumed and phrase < 0 and pre == 0 and \
+                gap_len * BLOCK_MS >= AFTER_GREETING_SILENCE_MS
+            if new_phrase:
+                phrase = since
+                p1_len = last0 - first + 1
+                p_voiced = voiced_before
+                p_paused = paused
+            if v and lv > wpeak:
+                wpeak = lv
+            wordy = v and lv >= _f32(wpeak - WORD_DIP_DB)
+            if wordy:
+                vrun += 1
+                srun = 0
+            else:
+                srun += 1
+            words += srun == WORD_GAP_BLOCKS and vrun >= WORD_MIN_BLOCKS
+            if srun >= WORD_GAP_BLOCKS:
+                vrun = 0
+                wpeak = lv if v else -200.0
+            if new_phrase:
+                p_words = words
+            words_now = words + (vrun >= WORD_MIN_BLOCKS)
+            if has_voice and pre == 0 and first > ANSWER_TAIL_BLOCKS and \
+                    (since - last) * ms >= AFTER_GREETING_SILENCE_MS and \
+                    (last - first + 1) * ms < UTTERANCE_MIN_MS:
+                first = last = -1
+                nvoiced = 0
+                has_voice = False
+                phrase = -1
+            ints[i] = [since, first, last, nvoiced, run, vrun, srun, words, paused, beep,
+                       beep_bin, post, since_tone, last_len, pre, phrase, p1_len, p_words,
+                       p_voiced, p_paused]
+            flags[i] = [beep_band, chain, False]
+            peaks[i] = [wpeak, upeak]
+            # The rules in the array path's order; the first that holds decides.
+            rule = -1
+            verdict = heard.pop(ch, None) if heard else None
+            if verdict is not None:
+                rule = _TONE_RULE
+            elif beep_end:
+                rule = 0
+            elif not has_voice and not tone_on and since * ms >= INITIAL_SILENCE_MS:
+                rule = 1
+            elif has_voice:
+                silent_for = (since - last) * ms
+                late = pre > 0 and first <= LATE_BRIDGE_BLOCKS
+                lead = pre if late else 0
+                span = (last - first + 1 + lead) * ms
+                talking = (since - first + 1 + lead) * ms
+                machine_min = LATE_MACHINE_MIN_MS if late else MACHINE_MIN_MS
+                ended = not tone_on and silent_for >= AFTER_GREETING_SILENCE_MS
+                two = phrase >= 0
+                one = not two
+                wait1 = AFTER_GREETING_SILENCE_MS if late or span <= HELLO_MAX_MS \
+                    else PHRASE_WAIT_MS
+                waited = silent_for >= (LATE_BEEP_WAIT_MS if late else MEDIUM_WAIT_MS)
+                plen = since - phrase + 1
+                if ended and one and silent_for >= wait1 and span <= HUMAN_MAX_MS:
+                    rule = 2
+                elif ended and one and waited and span < machine_min:
+                    rule = 3
+                elif one and silent_for < AFTER_GREETING_SILENCE_MS and \
+                        talking >= machine_min and (since - first + 1) * ms >= MACHINE_MIN_MS \
+                        and nvoiced >= MACHINE_MIN_VOICED * (since - first + 1 - paused) \
+                        and words_now >= MACHINE_MIN_WORDS:
+                    rule = 4
+                elif ended and one and span >= machine_min:
+                    rule = 5
+                elif two and silent_for < AFTER_GREETING_SILENCE_MS \
+                        and plen * ms >= NEXT_PHRASE_MACHINE_MS \
+                        and nvoiced - p_voiced >= \
+                        MACHINE_MIN_VOICED * (plen - (paused - p_paused)) \
+                        and words_now - p_words >= MACHINE_MIN_WORDS:
+                    rule = 8
+                elif ended and two and p1_len * ms <= HUMAN_MAX_MS \
+                        and (last - phrase + 1) * ms < NEXT_PHRASE_MACHINE_MS:
+                    rule = 9
+                elif ended and two:
+                    rule = 10
+            if rule < 0:
+                budget = (first - 1) * ms + GREETING_BUDGET_MS if has_voice else 0
+                if has_voice and phrase >= 0:
+                    budget = max(budget, (phrase - 1) * ms + NEXT_PHRASE_BUDGET_MS)
+                if since * ms >= TOTAL_MS and since * ms >= budget and not tone_on:
+                    rule = 6
+                elif since * ms >= LATEST_DECISION_MS:
+                    rule = 7
+            if rule >= 0:
+                flags[i][2] = True
+                decided_at.append(i)
+                result, reason = verdict if verdict is not None else _RULES[rule]
+                out.append((ch, result, since, reason))
+        self._ints[:, ids] = np.array(ints, np.int32).T
+        self._flags[:, ids] = np.array(flags, bool).T
+        self._peaks[:, ids] = np.array(peaks, np.float32).T
+        return out
+
+
+def _f32(x: float) -> float:
+    """``x`` rounded to float32, as numpy's float32 arithmetic rounds it: a float32
+    minus a constant is exact in float64, so rounding once gives the same number."""
+    return float(np.float32(x))
