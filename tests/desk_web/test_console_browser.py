@@ -146,6 +146,8 @@ def test_a_supervisor_whispers_to_an_agent_from_the_page(service: tuple[str, Any
                    ).status_code == 202
     agent_row = "[data-testid=agents] tr[data-agent=li]"
     page.wait_for_selector(f"{agent_row}[data-state=paused]", timeout=60_000)
+    # the system's own reason in the page's words (a site's pause code is shown as is)
+    page.wait_for_selector(f"{agent_row}:has-text('just logged in')", timeout=10_000)
     page.fill("[data-testid=force-pause-reason]", "coaching")
     page.click(f"{agent_row} [data-testid=force-pause]")
     page.wait_for_selector(f"{agent_row}:has-text('coaching')", timeout=30_000)

@@ -74,6 +74,8 @@ const en = {
 
   "state.ready": "Ready",
   "state.paused": "Not ready",
+  "reason.login": "just logged in",
+  "reason.audio_lost": "browser audio down",
   "state.talking": "Talking",
   "state.reserved": "Connecting call",
   "state.wrap_up": "Wrap-up",
@@ -406,6 +408,8 @@ const zh = {
 
   "state.ready": "就绪",
   "state.paused": "示忙",
+  "reason.login": "刚签入",
+  "reason.audio_lost": "浏览器音频中断",
   "state.talking": "通话中",
   "state.reserved": "正在接通",
   "state.wrap_up": "话后处理",

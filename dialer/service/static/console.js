@@ -149,7 +149,7 @@ function renderAgents(floor) {
   const rows = floor.agents.map((a) => el("tr", { attrs: { "data-agent": a.agent, "data-state": a.state } },
     el("td", { text: a.agent }),
     el("td", {}, el("span", { cls: `badge state-${a.state}`, text: i18n.tOr(`state.${a.state}`, a.state) }),
-      a.reason ? ` ${a.reason}` : ""),
+      a.reason ? ` ${i18n.tOr(`reason.${a.reason}`, a.reason)}` : ""),
     el("td", { cls: "num", text: clock(a.seconds), attrs: { "data-testid": "time-in-state" } }),
     el("td", { text: a.campaign || "–" }),
     el("td", { text: a.number || "–" }),
