@@ -21,12 +21,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 
 from desk_browser_kit import CHROMIUM, CHROMIUM_ARGS, chromium_missing, free_port
 
-__all__ = ["OPTIONS", "BrowserNetwork", "browser_network", "fake_microphone_args",
-           "needs_chromium", "serve", "stop"]
+__all__ = ["OPTIONS", "BrowserNetwork", "browser_network", "customers_plan",
+           "fake_microphone_args", "needs_chromium", "serve", "stop"]
 
 #: The page's audio without processing: the keys and the tone as they are.
 OPTIONS = ("window.trunklineSoftphoneOptions = {processing: {echoCancellation: false, "
            "noiseSuppression: false, autoGainControl: false}};")
+
+
+def customers_plan(talk: int) -> str:
+    """The emulated network's plan for these tests: the customers (138...) answer in 1-1.5 s
+    and talk for ``talk`` seconds, long enough for each test's checks."""
+    return f"""spec = "1.0"
+zone = "cn"
+seed = 1
+max_digits = 11
+[[subscriber]]
+number = "138*"
+behaviour = "human"
+answer_after = [1.0, 1.5]
+talk = [{talk}, {talk}]
+"""
 
 
 def needs_chromium() -> None:

@@ -45,7 +45,7 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway_service"))
 
-from chromium_softphone_kit import OPTIONS, fake_microphone_args, serve, stop
+from chromium_softphone_kit import OPTIONS, customers_plan, fake_microphone_args, serve, stop
 from chromium_softphone_kit import needs_chromium as chromium_needed
 from desk_browser_kit import (
     CHROMIUM,
@@ -69,16 +69,7 @@ pytestmark = pytest.mark.slow
 
 STATE = "[data-testid=agent-state]"
 #: The customers answer at once and talk for five minutes (time for the checks).
-PLAN = """spec = "1.0"
-zone = "cn"
-seed = 1
-max_digits = 11
-[[subscriber]]
-number = "138*"
-behaviour = "human"
-answer_after = [1.0, 1.5]
-talk = [300, 300]
-"""
+PLAN = customers_plan(300)
 #: What the agent says into the (fake) microphone: words (webrtc_speech_kit), keys, then a
 #: pause; Chromium loops it.
 KEYS = "159#"

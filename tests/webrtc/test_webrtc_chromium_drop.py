@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway_service"))
 from chromium_softphone_kit import (
     OPTIONS,
     browser_network,
+    customers_plan,
     fake_microphone_args,
     needs_chromium,
     serve,
@@ -47,16 +48,7 @@ from trunkline.gateway.webrtc.settings import SoftphoneSettings
 pytestmark = pytest.mark.slow
 
 STATE = "[data-testid=agent-state]"
-PLAN = """spec = "1.0"
-zone = "cn"
-seed = 1
-max_digits = 11
-[[subscriber]]
-number = "138*"
-behaviour = "human"
-answer_after = [1.0, 1.5]
-talk = [120, 120]
-"""
+PLAN = customers_plan(120)
 AGENT_HZ, HOLD_HZ = 600.0, 300.0
 
 

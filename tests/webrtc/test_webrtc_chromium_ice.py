@@ -33,7 +33,14 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway_service"))
 
-from chromium_softphone_kit import OPTIONS, fake_microphone_args, needs_chromium, serve, stop
+from chromium_softphone_kit import (
+    OPTIONS,
+    customers_plan,
+    fake_microphone_args,
+    needs_chromium,
+    serve,
+    stop,
+)
 from desk_browser_kit import CHROMIUM, DEBTORS, PASSWORDS, log_in, make_db, start_campaign
 from gw_service_kit import wait_until
 
@@ -66,16 +73,7 @@ NETWORK = """(() => {
 #: take seconds), so the test is short.
 QUICK = "window.trunklineSoftphoneOptions = {...window.trunklineSoftphoneOptions, connectMs: 6000};"
 #: Nobody answers before the checks are over: the customer must not be dialled anyway.
-PLAN = """spec = "1.0"
-zone = "cn"
-seed = 1
-max_digits = 11
-[[subscriber]]
-number = "138*"
-behaviour = "human"
-answer_after = [1.0, 1.5]
-talk = [60, 60]
-"""
+PLAN = customers_plan(60)
 
 
 def test_ice_failure_is_said_in_the_agents_words_no_call_comes_and_a_retry_connects(
