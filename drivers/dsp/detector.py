@@ -121,6 +121,7 @@ _EARLY_MASK = np.uint64((1 << MUSIC_EARLY_BLOCKS) - 1)
 _LEAVING = np.uint64(1 << (MUSIC_EARLY_BLOCKS - 1))  # the oldest block's bit
 _ONE = np.uint64(1)
 _NO_HIT = np.zeros(0, bool)
+_EARLY_MASK_INT, _LEAVING_INT = int(_EARLY_MASK), int(_LEAVING)
 #: Music ring-back giving way to speech (answered on a line without an answer signal;
 #: the greeting starts as the music stops). Speech pauses between syllables and words:
 #: >= 3 of 4 blocks 15 dB under the running peak, which steady music never shows. The
@@ -195,6 +196,11 @@ class Detector:
     Must be driven from the media tick: :meth:`process` once per 20 ms with the
     blocks of the enabled channels that have audio this tick.
     """
+
+    #: At most this many channels before the answer take the music rules' per-channel
+    #: path (:meth:`_music_channels`); both give the same events and state
+    #: (tests/detector/test_music_paths.py).
+    music_channels_max = 16
 
     def __init__(self, zone: str | Zone = "cn", max_channels: int = 1, *,
                  announcements: list[Template] | None = None,
@@ -780,6 +786,8 @@ class Detector:
         return out
 
     def _music(self, ids, level_db, voiced, tonal, pos, hiss) -> list[DetectionEvent]:
+        if ids.size <= self.music_channels_max:
+            return self._music_channels(ids, level_db, voiced, tonal, pos, hiss)
         gap = np.where(voiced, 0, self.m_gap[ids] + 1)
         run = np.where((gap >= MUSIC_GAP_BLOCKS) | tonal, 0, self.m_run[ids] + 1)
         fresh = run <= 1
@@ -825,6 +833,60 @@ class Detector:
         watch = mstate == MUSIC_HEARD
         if np.count_nonzero(watch):
             out += self._after_music(ids[watch], level_db[watch], peak[watch], pos[watch])
+        return out
+
+    def _music_channels(self, ids, level_db, voiced, tonal, pos,
+                        hiss) -> list[DetectionEvent]:
+        """:meth:`_music` one channel at a time on plain numbers (a few channels before
+        the answer: the array path's ~40 numpy calls cost 1-4 us each whatever the
+        length). Statement for statement the array path; events in its order."""
+        lv_l, v_l, t_l, h_l = level_db.tolist(), voiced.tolist(), tonal.tolist(), hiss.tolist()
+        peaks: list[float] = []
+        hits: list[tuple[int, int]] = []
+        watch: list[int] = []
+        for i, ch in enumerate(ids.tolist()):
+            lv = lv_l[i]
+            gap = 0 if v_l[i] else self.m_gap.item(ch) + 1
+            run = 0 if gap >= MUSIC_GAP_BLOCKS or t_l[i] else self.m_run.item(ch) + 1
+            fresh = run <= 1
+            peak = lv if run == 1 else max(lv, self.m_peak.item(ch) - 0.15)
+            dip = lv < peak - MUSIC_DIP_DB
+            moved = abs(lv - self.m_last.item(ch)) > MUSIC_MOVE_DB or h_l[i]
+            if fresh:
+                dips = moves = 0
+                moved = dip = False
+                bits0 = bits1 = 0
+            else:
+                dips = self.m_dips.item(ch) + dip
+                bits0, bits1 = self.m_window[ch].tolist()
+            leaving = bits0 >= _LEAVING_INT
+            bits0 = ((bits0 << 1) | moved) & _EARLY_MASK_INT
+            bits1 = ((bits1 << 1) | dip) & _EARLY_MASK_INT
+            if not fresh:
+                moves = self.m_moves.item(ch) + moved - leaving
+            self.m_window[ch] = (bits0, bits1)
+            self.m_moves[ch], self.m_last[ch] = moves, lv
+            self.m_gap[ch], self.m_run[ch], self.m_peak[ch], self.m_dips[ch] = \
+                gap, run, peak, dips
+            peaks.append(peak)
+            state = self.m_state.item(ch)
+            if run >= MUSIC_EARLY_BLOCKS and state == MUSIC_NONE:
+                steady = bits1 == 0 and moves <= MUSIC_MAX_MOVES and not self.m_modem[ch]
+                if steady or (run >= MUSIC_MIN_BLOCKS and dips <= MUSIC_MAX_DIP_SHARE * run):
+                    hits.append((i, run))
+            elif state == MUSIC_HEARD:
+                watch.append(i)
+        out: list[DetectionEvent] = []
+        for i, run in hits:
+            ch = int(ids[i])
+            self.m_state[ch] = MUSIC_HEARD
+            onset = max(int(pos[i]) + BLOCK - run * BLOCK, 0)
+            out.append(ToneEvent(ch, onset, int(pos[i]) + BLOCK, "music", confidence=0.8))
+            self.m_levels[ch] = level_db[i]  # level history starts here, steady
+            self.m_bits[ch] = 0
+        if watch:
+            w = np.array(watch)
+            out += self._after_music(ids[w], level_db[w], np.array(peaks)[w], pos[w])
         return out
 
     def _after_music(self, ids, level_db, peak, pos) -> list[DetectionEvent]:

@@ -1,0 +1,63 @@
+"""The music ring-back rules' two paths (issue 15, item 6) give the same events.
+
+A tick of a few channels before the answer runs the rules one channel at a time on
+plain numbers (``Detector._music_channels``), of many on arrays (``Detector._music``);
+the first is a rewrite of the second for speed. Generated scripts of level spells
+(steady music, wandering music, speech with dips, silence, tones, hiss) are fed to one
+detector per path, compared on the events and every music counter after each tick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from trunkline.drivers.dsp.detector import BLOCK, Detector
+
+CHANNELS = 4
+FIELDS = ("m_run", "m_gap", "m_dips", "m_peak", "m_last", "m_window", "m_moves", "m_state",
+          "m_bits", "m_levels")
+
+#: (kind, blocks): 0 silence, 1 steady music, 2 wandering music, 3 speech, 4 tone.
+_spell = st.tuples(st.sampled_from([0, 1, 1, 2, 3, 3, 4]), st.integers(1, 120))
+
+
+@settings(max_examples=20, deadline=None)
+@given(scripts=st.lists(st.lists(_spell, min_size=1, max_size=8), min_size=CHANNELS,
+                        max_size=CHANNELS),
+       seed=st.integers(0, 2**32 - 1), modem=st.booleans())
+def test_channel_path_equals_array_path(scripts, seed, modem):
+    rng = np.random.default_rng(seed)
+    ticks = 400
+    kinds = np.zeros((CHANNELS, ticks), np.int8)
+    for ch, script in enumerate(scripts):
+        seq = [kind for kind, n in script for _ in range(n)]
+        kinds[ch] = np.resize(seq, ticks)
+    base = np.where(kinds == 0, -70.0, -25.0)
+    jitter = np.select([kinds == 1, kinds == 2, kinds == 3],
+                       [rng.normal(0, 0.8, kinds.shape), rng.normal(0, 4, kinds.shape),
+                        rng.normal(0, 9, kinds.shape)], 0.0)
+    levels = base + jitter
+    voiced = (kinds != 0) & (rng.random(kinds.shape) < 0.97)
+    tonal = kinds == 4
+    hiss = rng.random(kinds.shape) < 0.02
+    arrays, channels = Detector("cn", CHANNELS), Detector("cn", CHANNELS)
+    arrays.music_channels_max = 0
+    channels.music_channels_max = 1 << 30
+    if modem:
+        arrays.m_modem[1] = channels.m_modem[1] = True
+    heard = 0
+    for t in range(ticks):
+        ids = np.flatnonzero(rng.random(CHANNELS) < 0.9)
+        pos = np.full(len(ids), t * BLOCK, np.int64)
+        args = (ids, levels[ids, t], voiced[ids, t], tonal[ids, t], pos, hiss[ids, t])
+        got = channels._music(*args)
+        want = arrays._music(*args)
+        assert got == want, f"tick {t}"
+        heard += len(got)
+        for name in FIELDS:
+            np.testing.assert_array_equal(getattr(channels, name), getattr(arrays, name),
+                                          err_msg=f"{name} after tick {t}")
+        np.testing.assert_array_equal(channels.vad.onset, arrays.vad.onset)
+    event(f"events: {min(heard, 4)}+")
