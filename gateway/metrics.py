@@ -56,6 +56,10 @@ class GatewayMetrics:
         self.tick_overruns = Counter(
             f"{_PREFIX}_tick_overruns", "Media ticks that finished after their deadline.",
             registry=r)
+        self.tick_overruns_worked = Counter(
+            f"{_PREFIX}_tick_overruns_worked",
+            "Overruns in which the tick's thread itself used more than the 20 ms period "
+            "of CPU (the rest waited: for a core, the GIL or a lock).", registry=r)
         self.clients = Gauge(
             f"{_PREFIX}_clients", "Connected clients by transport.", ["transport"], registry=r)
         self.client_queue_depth_max = Gauge(
@@ -105,13 +109,17 @@ class GatewayMetrics:
         self.calls.labels(outcome=outcome).inc()
 
     def observe_tick(self, seconds: float, *, overrun: bool = False,
-                     card_overruns: int = 0) -> None:
+                     card_overruns: int = 0, overworked: bool = False) -> None:
         """Record one media tick's duration, whether it missed its deadline, and the card
         frames lost since the last tick (a lost frame is an overrun too, even when the
-        tick itself was quick: the one before it, or the machine, was slow)."""
+        tick itself was quick: the one before it, or the machine, was slow).
+        ``overworked``: the tick's own CPU time passed the period, which tells an
+        overrun the gateway's work caused from one a busy machine caused."""
         self.tick_seconds.observe(seconds)
         if overrun or card_overruns:
             self.tick_overruns.inc()
+            if overworked:
+                self.tick_overruns_worked.inc()
         if card_overruns:
             self.card_overruns.inc(card_overruns)
 

@@ -178,6 +178,7 @@ class MediaEngine:
         loop = self.loop
         frames = loop.read()
         started = time.perf_counter()
+        worked_from = time.thread_time()
         now = self.clock.now()
         self.ticks += 1
         loop.signal(now)
@@ -192,7 +193,7 @@ class MediaEngine:
         # Client requests run last: channels they open or close change the frame layout
         # from the next read on, never under the frames of this tick.
         self._run_commands()
-        self._account(time.perf_counter() - started)
+        self._account(time.perf_counter() - started, time.thread_time() - worked_from)
 
     def _run_commands(self) -> None:
         while True:
@@ -217,13 +218,17 @@ class MediaEngine:
             if not finished:
                 heapq.heappush(self._timers, (now + every, next(self._timer_ids), every, fn))
 
-    def _account(self, elapsed: float) -> None:
+    def _account(self, elapsed: float, worked: float) -> None:
+        """``elapsed``: the tick's wall-clock time; ``worked``: the CPU time its thread
+        used in it. An overrun whose work fit in the period waited (for a core, the GIL,
+        a lock): the machine or another thread was late, not the tick's own work."""
         self.tick_durations.append(elapsed)
         if self.metrics is not None:
             lost = self.card.overruns - self._overruns_seen
             self._overruns_seen = self.card.overruns
             self.metrics.observe_tick(elapsed, overrun=elapsed > 0.02,
-                                      card_overruns=max(0, lost))
+                                      card_overruns=max(0, lost),
+                                      overworked=worked > 0.02)
             if self.ticks % 50 == 0:  # channel states once a second
                 self.metrics.set_channel_states(
                     Counter(row["state"] for row in self.channel_rows()))

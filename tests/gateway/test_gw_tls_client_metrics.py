@@ -113,6 +113,7 @@ def test_metrics_endpoint_serves_gateway_and_engine_metrics():
             metrics.observe_tick(0.004)
             metrics.observe_tick(0.031, overrun=True)
             metrics.observe_tick(0.004, card_overruns=3)  # quick, but frames were lost
+            metrics.observe_tick(0.045, overrun=True, overworked=True)  # its own work
             url = server.metrics_endpoint.url
             assert url.startswith("http://127.0.0.1:")
             loop = asyncio.get_running_loop()
@@ -122,9 +123,10 @@ def test_metrics_endpoint_serves_gateway_and_engine_metrics():
                 'trunkline_gateway_channels{state="idle"} 30.0',
                 'trunkline_gateway_channels{state="ringing"} 0.0',
                 'trunkline_gateway_calls_total{outcome="human"} 1.0',
-                "trunkline_gateway_tick_overruns_total 2.0",
+                "trunkline_gateway_tick_overruns_total 3.0",
+                "trunkline_gateway_tick_overruns_worked_total 1.0",
                 "trunkline_gateway_card_overruns_total 3.0",
-                "trunkline_gateway_tick_seconds_count 3.0",
+                "trunkline_gateway_tick_seconds_count 4.0",
                 # frames counted (issue 15, red-team 13: they stayed 0): 2 requests in,
                 # 2 replies out
                 "trunkline_gateway_frames_in_total 2.0",
