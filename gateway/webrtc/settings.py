@@ -24,15 +24,17 @@ class SoftphoneSettings:
     ``credential``), none by default (host candidates: the site's LAN, no internet);
     ``media_worker``: the peer connections run in a process of their own (the WebRTC
     media worker, ``worker.py``) rather than on a thread of the gateway's, so their
-    Python work never holds up the 20 ms tick (off by default: on this project's 2-core
-    machine it did not yet beat the thread at 20 peers; docs/softphone.md, Limits).
+    Python work never holds up the 20 ms tick for the GIL. On by default: at 50 peers on
+    this project's 2-core machine, quiet, the thread concealed 33 % of frames and added
+    1.6 s at p95, the worker 1.6 % and 117 ms (docs/softphone.md, Limits); ``false``
+    saves about 17 ms of latency where only a few browsers are positions.
     """
 
     positions: int = 64
     reconnect: float = 10.0
     ring_timeout: float = 60.0
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
-    media_worker: bool = False
+    media_worker: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.positions <= 1000:
@@ -72,7 +74,7 @@ def parse_webrtc(doc: TomlDocument, table: Any) -> SoftphoneSettings:
                         (*where, "media_worker"))
     try:
         return SoftphoneSettings(
-            media_worker=table.get("media_worker", False),
+            media_worker=table.get("media_worker", True),
             positions=table.get("positions", 64),
             reconnect=float(table.get("reconnect", 10.0)),
             ring_timeout=float(table.get("ring_timeout", 60.0)),

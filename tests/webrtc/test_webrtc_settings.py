@@ -30,10 +30,10 @@ credential = "secret"
                       "username": "site", "credential": "secret"},))
 
 
-def test_the_media_worker_is_off_by_default_and_can_be_turned_on() -> None:
-    assert SoftphoneSettings().media_worker is False
-    assert config_from_string("[webrtc]\npositions = 2").webrtc.media_worker is False
-    assert config_from_string("[webrtc]\nmedia_worker = true").webrtc.media_worker is True
+def test_the_media_worker_is_on_by_default_and_can_be_turned_off() -> None:
+    assert SoftphoneSettings().media_worker is True
+    assert config_from_string("[webrtc]\npositions = 2").webrtc.media_worker is True
+    assert config_from_string("[webrtc]\nmedia_worker = false").webrtc.media_worker is False
 
 
 @pytest.mark.parametrize(("text", "message"), [
