@@ -277,6 +277,10 @@ def run_gateway(args: argparse.Namespace, worker: bool, shared: ClientLoop,
     gw = subprocess.Popen([sys.executable, "-m", "trunkline.cli", "gateway", "serve",
                            "--config", str(folder / "gw.toml")],
                           stdout=log_file, stderr=subprocess.STDOUT)
+    if args.pin:
+        # The gateway (and the media worker it starts later, which inherits this) on
+        # CPU 0 alone; this process, its clients and Chromium stay on the others.
+        os.sched_setaffinity(gw.pid, {0})
     browsers: list[PyBrowser] = []
     loaders: ClientProcesses | None = None
     pages: Any = None
@@ -387,7 +391,16 @@ def main() -> int:
                         help="processes the Python peers are shared among")
     parser.add_argument("--modes", default="thread,worker",
                         help="gateways measured, the first the baseline (thread, worker)")
+    parser.add_argument("--pin", action="store_true",
+                        help="the gateway and its media worker on CPU 0, the clients and "
+                             "browsers on the other CPUs (as at a site, where the agents' "
+                             "browsers are PCs of their own); needs 2 CPUs or more")
     args = parser.parse_args()
+    if args.pin:
+        others = os.sched_getaffinity(0) - {0}
+        if 0 not in os.sched_getaffinity(0) or not others:
+            parser.error("--pin needs CPU 0 and at least one other CPU")
+        os.sched_setaffinity(0, others)   # before any thread: they all inherit it
     peers = args.peers + args.peers % 2
     args.browsers += args.browsers % 2
     shared = ClientLoop()
@@ -415,7 +428,8 @@ def main() -> int:
     print(f"WebRTC positions on the gateway: {peers} Python peers (aiortc, in "
           f"{args.client_processes} processes of their own; 2 of them in the benchmark's, "
           f"timed) and {args.browsers} Chromium pages, bridged in pairs, "
-          f"{args.seconds:.0f} s each phase; {names[0]} (baseline) against {names[1]}")
+          f"{args.seconds:.0f} s each phase; {names[0]} (baseline) against {names[1]}"
+          + ("; the gateway pinned to CPU 0, the clients to the others" if args.pin else ""))
     print()
 
     def row(name: str, a: float, b: float, fmt: str = ".3f", ratio: bool = True) -> None:
