@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -107,8 +107,16 @@ class FloorFeed:
     async def refresh(self) -> None:
         """Read the campaigns' names and the lists' counts from the database (off the
         loop); :meth:`once` uses the last ones read."""
-        self._names = [c["name"] for c in await asyncio.to_thread(self.host.campaigns)]
+        await self._read_names()
         self._counts = await asyncio.to_thread(list_counts, self.store)
+
+    async def _read_names(self) -> None:
+        self._names = [c["name"] for c in await asyncio.to_thread(self.host.campaigns)]
+
+    def _now(self, snaps: Sequence[GatewaySnapshot]) -> float:
+        """The floor's time: the latest gateway's clock, else ``clock`` (none opened)."""
+        nows = [s.now for s in snaps if s.now is not None]
+        return max(nows) if nows else self.clock()
 
     def compose(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The floor from the latest snapshots, and the alarms that started; waits for
@@ -124,8 +132,7 @@ class FloorFeed:
             self._shown.update({a.agent: a for a in snap.agents})
             counters.update({c.name: c for c in snap.campaigns})
             spans += snap.spans
-        nows = [s.now for s in snaps if s.now is not None]
-        now = max(nows) if nows else self.clock()
+        now = self._now(snaps)
         statuses = self.host.statuses()
         names = list(self._names or ())
         names += [n for n in statuses if n not in names] + [
@@ -160,8 +167,7 @@ class FloorFeed:
         if not changed and not gone:
             return None
         self._shown = agents
-        nows = [s.now for s in snaps if s.now is not None]
-        now = max(nows) if nows else self.clock()
+        now = self._now(snaps)
         return {"ts": now, "agents": [agent_row(a, now) for a in changed], "gone": gone,
                 "agent_states": agent_states(agents.values())}
 
@@ -235,8 +241,7 @@ class FloorFeed:
         while True:
             await asyncio.sleep(NAMES_EVERY)
             try:
-                self._names = [c["name"] for c in
-                               await asyncio.to_thread(self.host.campaigns)]
+                await self._read_names()
                 if self.monotonic() - counts_at >= COUNTS_EVERY:
                     self._counts = await asyncio.to_thread(list_counts, self.store)
                     counts_at = self.monotonic()
