@@ -135,11 +135,10 @@ def test_an_agents_change_is_pushed_between_two_floors(
             await host.start_campaign("sales")
             host.desk_command(Login("li", "fxs", "71", (("sales", "standard"),)))
             await _floor(boss, 30.0, "floor.agents", agent="li", state="paused")
-            asked = time.monotonic()
             host.desk_command(Ready("li"))
-            shown, update = await _floor(boss, 30.0, "floor.agents", agent="li",
-                                         state="ready")
-            seen["lag"] = shown - asked
+            # pushed on the change: the wait (30 s) ends before the next whole floor is
+            # due (a minute), so what comes is the change's own floor.agents event
+            _, update = await _floor(boss, 30.0, "floor.agents", agent="li", state="ready")
             seen["update"] = update
         finally:
             task.cancel()
@@ -147,7 +146,6 @@ def test_an_agents_change_is_pushed_between_two_floors(
             store.close()
 
     asyncio.run(main())
-    assert seen["lag"] < 30.0   # pushed on the change: the next cadence is a minute away
     update = seen["update"]      # only what changed, with the new counts
     assert [a["agent"] for a in update["agents"]] == ["li"] and update["gone"] == []
     assert update["agent_states"] == {"ready": 1}
