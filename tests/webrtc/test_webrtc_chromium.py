@@ -55,7 +55,7 @@ from desk_browser_kit import (
     make_db,
     start_campaign,
 )
-from gw_service_kit import wait_until
+from gw_service_kit import wait_for, wait_until
 from webrtc_speech_kit import agent_speech, peak_hz, speech_match
 
 from trunkline.clock import RealClock
@@ -198,8 +198,9 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
 
             # Keys as RTP telephone-events (RFC 4733): the position's call reports them.
             assert page.evaluate("window.trunklineSoftphone.sendDtmf('7')")
-            _wait_event(watcher, lambda e: e.get("event") == "dtmf"
-                        and e.get("call") == position["call"] and e.get("digit") == "7")
+            wait_for(watcher, lambda e: e.get("event") == "dtmf"
+                     and e.get("call") == position["call"] and e.get("digit") == "7",
+                     timeout=20.0)
 
             _whisper_and_barge(url, watcher, gateway, page, far_end)
 
@@ -380,15 +381,3 @@ def _blind_transfer(page: object, wang: httpx.Client, watcher: GatewayClient,
     heard = far_end.keys_heard()
     assert not set(heard) & set(KEYS), heard       # the browser agent is not heard
     assert not errors, errors
-
-
-def _wait_event(client: GatewayClient, predicate, timeout: float = 20.0) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            event = client.next_event(timeout=0.5)
-        except TimeoutError:
-            continue
-        if predicate(event):
-            return event
-    raise AssertionError("the event did not come")

@@ -15,9 +15,7 @@ talking. Needs root for the namespace (skipped without)."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -36,7 +34,7 @@ from chromium_softphone_kit import (
     stop,
 )
 from desk_browser_kit import DEBTORS, log_in, make_db, start_campaign
-from gw_service_kit import wait_until
+from gw_service_kit import wait_for, wait_until
 from webrtc_speech_kit import peak_hz
 
 from trunkline.clock import RealClock
@@ -76,18 +74,6 @@ def _tone(path: Path, hz: float) -> Path:
     soundfile.write(path, (8000 * np.sin(2 * np.pi * hz * t)).astype(np.int16), 8000,
                     subtype="PCM_16")
     return path
-
-
-def _event(client: GatewayClient, predicate: Any, timeout: float) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            event = client.next_event(timeout=0.5)
-        except TimeoutError:
-            continue
-        if predicate(event):
-            return event
-    raise AssertionError("the event did not come")
 
 
 def test_the_customer_hears_the_hold_music_while_the_agents_cable_is_out(
@@ -138,18 +124,18 @@ def test_the_customer_hears_the_hold_music_while_the_agents_cable_is_out(
                            "the customer hearing the agent", timeout=15)
 
                 cable.down()                         # the agent's cable is pulled
-                lost = _event(watcher, lambda e: e.get("event") == "webrtc.state"
-                              and e.get("call") == position["call"]
-                              and e.get("state") == "lost", timeout=10)
+                lost = wait_for(watcher, lambda e: e.get("event") == "webrtc.state"
+                                and e.get("call") == position["call"]
+                                and e.get("state") == "lost", timeout=10)[-1]
                 assert lost["reason"] == "no_media", lost
                 wait_until(lambda: abs(listener.hears() - HOLD_HZ) < 30,
                            "the customer hearing the hold music", timeout=5)
                 assert customer["call"] in [c["call"] for c in watcher.call("calls.list")]
 
                 cable.up()                           # plugged back within reconnect
-                _event(watcher, lambda e: e.get("event") == "webrtc.state"
-                       and e.get("call") == position["call"]
-                       and e.get("state") == "connected", timeout=20)
+                wait_for(watcher, lambda e: e.get("event") == "webrtc.state"
+                         and e.get("call") == position["call"]
+                         and e.get("state") == "connected", timeout=20)
                 wait_until(lambda: abs(listener.hears() - AGENT_HZ) < 30,
                            "the customer hearing the agent again", timeout=10)
                 now = {c["call"]: c for c in watcher.call("calls.list")}
