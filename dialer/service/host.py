@@ -60,6 +60,9 @@ log = structlog.get_logger("trunkline.dialer.service")
 STEP = 0.2
 #: Events a slow subscriber may fall behind by before the oldest are dropped.
 QUEUE_LIMIT = 1000
+#: The states in which a runner owns its campaign: it cannot be started again, archived
+#: or have its list removed until it is idle.
+RUNNER_OWNS = frozenset({"starting", "running", "paused", "stopping"})
 
 
 class HostError(DialerError):
@@ -344,8 +347,7 @@ class ServiceHost:
             raise HostConflict(f"campaign {name!r} is archived: restore it first")
         with self._lock:
             status = self._status.get(name)
-            if status is not None and status.state in ("starting", "running", "stopping",
-                                                       "paused"):
+            if status is not None and status.state in RUNNER_OWNS:
                 raise HostConflict(f"campaign {name!r} is {status.state} on gateway "
                                    f"{status.gateway}")
             worker = self._pick(gateway)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from trunkline.dialer.errors import StoreError
+from trunkline.dialer.service.host import RUNNER_OWNS
 from trunkline.dialer.service.web_auth import (
     AdminSession,
     ApiError,
@@ -33,8 +34,6 @@ from trunkline.dialer.store.archive import InUse
 archive = APIRouter(prefix="/api/admin", tags=["admin"])
 
 _WRITE = "Security: session cookie (with X-CSRF-Token) or an API token; admin."
-#: The host's states in which a campaign's runner owns it.
-BUSY = ("starting", "running", "paused", "stopping")
 CampaignName = Path(min_length=1, max_length=200, description="the campaign's name")
 
 
@@ -43,7 +42,7 @@ def _refuse_if_busy(ctx: Any, name: str, what: str) -> None:
     the change it guards, as :meth:`ServiceHost.start_campaign` checks the archive mark:
     the two cannot interleave."""
     state = ctx.host.campaign(name)["state"]
-    if state in BUSY:
+    if state in RUNNER_OWNS:
         raise ApiError(409, "conflict", f"campaign {name!r} is {state}: stop it before "
                                         f"{what}")
 
