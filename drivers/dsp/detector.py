@@ -22,10 +22,14 @@ Time is sample counts since the channel's detection started (``enable``/``reset`
 no clock is read (sans-IO). All per-channel state lives in arrays indexed by channel
 number, carried from block to block (like ``zi`` in ``scipy.signal.sosfilt``).
 
-Why one module of about 800 lines: the stages above are already their own modules
+Why one module of about 950 lines: the stages above are already their own modules
 (dtmf, progress, runs, modemtones, vad, amd, announcements); what stays here is the
 one pass that shares the per-channel state arrays and the DFT between them, and cutting
-it would spread one block's order of operations over several files.
+it would spread one block's order of operations over several files. The music
+ring-back rules are here twice, on arrays and on plain numbers for a few channels (the
+per-call cost of numpy on tiny arrays dominated small ticks); the two stay side by side
+so a change to one is seen beside the other, and tests/detector/test_music_paths.py
+checks them equal.
 """
 
 from __future__ import annotations
