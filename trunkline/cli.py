@@ -75,6 +75,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`trunkline gw channels | head`): not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as err:
+        # A file the user named cannot be opened or written (`--output` into a folder
+        # that does not exist or onto a folder, no permission): one line naming the
+        # file, not a traceback, whichever command it was. OSErrors naming no file are
+        # not about the user's input and keep their traceback.
+        message = _file_error(err)
+        if message is None:
+            raise
+        print(f"trunkline: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _file_error(err: OSError) -> str | None:
+    """``FILE: reason`` for an OSError about a file, None for any other OSError
+    (connection errors, which carry no file name, are the commands' own to explain)."""
+    if err.filename is None or isinstance(err, ConnectionError):
+        return None
+    reason = err.strerror or str(err)
+    return f"{err.filename}: {reason}"
 
 
 if __name__ == "__main__":

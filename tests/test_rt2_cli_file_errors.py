@@ -1,0 +1,58 @@
+"""A file the user named that cannot be written or read ends any command with one line
+naming the file and exit 1, not a traceback (second red-team pass, issue 15).
+
+Before: ``trunkline dialer report --output /no/such/folder/r.csv`` (or ``--output`` onto a
+folder) printed a FileNotFoundError / IsADirectoryError traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from trunkline.cli import main
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    path = str(tmp_path / "d.sqlite")
+    assert main(["dialer", "campaign", "create", "sales", "--db", path]) == 0
+    return path
+
+
+@pytest.mark.parametrize("where", ["missing/r.csv", "."])
+def test_report_output_that_cannot_be_written(tmp_path, db, capsys, where) -> None:
+    target = tmp_path / where
+    capsys.readouterr()
+    assert main(["dialer", "report", "--format", "csv", "--output", str(target),
+                 "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"trunkline: error: {target}: "), err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_broken_pipe_is_still_not_an_error(monkeypatch) -> None:
+    """The file-error rule sits beside the BrokenPipeError one and must not take it."""
+    import argparse
+
+    def handler(args: argparse.Namespace) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(handler=handler, log_level="warning")
+    monkeypatch.setattr("trunkline.cli.build_parser", lambda: parser)
+    import sys
+
+    monkeypatch.setattr(sys, "stderr", open("/dev/null", "w"))  # noqa: SIM115 (main closes it)
+    assert main([]) == 0
+
+
+def test_an_oserror_naming_no_file_keeps_its_traceback(monkeypatch) -> None:
+    import argparse
+
+    def handler(args: argparse.Namespace) -> int:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(handler=handler, log_level="warning")
+    monkeypatch.setattr("trunkline.cli.build_parser", lambda: parser)
+    with pytest.raises(ConnectionRefusedError):
+        main([])
