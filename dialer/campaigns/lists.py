@@ -83,13 +83,31 @@ class ImportReport:
                 "already_imported": self.skipped_already_imported}
 
 
+def text_codec(encoding: str, *, source: str) -> str:
+    """The codec named ``encoding`` (``--encoding``), refused unless it decodes bytes to
+    text: Python also names bytes-to-bytes and text-to-text transforms codecs
+    (``base64``, ``hex``, ``zlib``, ``rot13``), which fail deep in the import with
+    their own exceptions."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError as err:
+        raise ListImportError(f"cannot decode as {encoding}: unknown encoding",
+                              source=source) from err
+    # _is_text_encoding is how str.encode/bytes.decode themselves tell the two apart
+    if not getattr(info, "_is_text_encoding", True):
+        raise ListImportError(f"cannot decode as {encoding}: not a text encoding "
+                              "(give one such as utf-8, gb18030, utf-16)", source=source)
+    return info.name
+
+
 def decode(data: bytes, encoding: str | None = None, *, source: str = "<bytes>"
            ) -> tuple[str, str]:
     """Decode a list file: ``(text, encoding used)``; refuses rather than guessing wrong."""
     if encoding:
+        text_codec(encoding, source=source)
         try:
             return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as err:
+        except UnicodeError as err:   # UnicodeDecodeError, and UTF-16/32's missing BOM
             raise ListImportError(f"cannot decode as {encoding}: {err}", source=source) from err
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
@@ -265,6 +283,7 @@ def _scan(path: Path, encoding: str | None) -> tuple[str, str, str, int]:
     with path.open("rb") as fh:
         head = fh.read(4)
     if encoding:
+        text_codec(encoding, source=str(path))
         candidates = [(encoding, encoding, 0)]
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = [("utf-16", "utf-16", 0)]
@@ -278,7 +297,8 @@ def _scan(path: Path, encoding: str | None) -> tuple[str, str, str, int]:
     except LookupError as err:
         raise ListImportError(f"cannot decode as {encoding}: {err}", source=str(path)) from err
     alive = list(range(len(candidates)))
-    failure: UnicodeDecodeError | None = None
+    # UnicodeError, not only UnicodeDecodeError: UTF-16/32 without a BOM raise the base
+    failure: UnicodeError | None = None
     offset = 0
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
@@ -287,14 +307,14 @@ def _scan(path: Path, encoding: str | None) -> tuple[str, str, str, int]:
                 skip = max(candidates[i][2] - offset, 0)
                 try:
                     decoders[i].decode(chunk[skip:])
-                except UnicodeDecodeError as err:
+                except UnicodeError as err:
                     alive.remove(i)
                     failure = err
             offset += len(chunk)
     for i in list(alive):
         try:
             decoders[i].decode(b"", final=True)
-        except UnicodeDecodeError as err:
+        except UnicodeError as err:
             alive.remove(i)
             failure = err
     if not alive:
@@ -419,7 +439,7 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
 
                 counts = store.add_list(campaign, list_name or path.name, good_rows(),
                                         now=now, source=source, errors=errors)
-            except UnicodeDecodeError as err:   # _scan checked; the file changed since
+            except UnicodeError as err:   # _scan checked; the file changed since
                 raise ListImportError(f"cannot decode as {used}: {err}",
                                       source=str(path)) from err
     except BaseException:
