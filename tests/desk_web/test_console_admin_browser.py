@@ -139,6 +139,14 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         page.locator("[data-testid=adm-field-required]").last.check()
         page.click("[data-testid=adm-campaign-save]")
         page.wait_for_selector("[data-testid=adm-dispositions] tr[data-disposition=promise]")
+        # the editor's headers each on one line at this width (the narrow Required
+        # column's broke letter by letter: "Re qu ire d"), counted by the text's line boxes
+        lines = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+            '[data-testid=adm-dispositions] th')].filter((th) => th.textContent).map((th) => {
+              const r = document.createRange(); r.selectNodeContents(th);
+              return [th.textContent,
+                      new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size]; }))""")
+        assert lines["Required"] == 1 and set(lines.values()) == {1}, lines
         desk = api.get("/api/admin/campaigns/sales").json()["desk"]
         assert desk["script"] == "您好 {{name}}, {{debt}}"
         promise = {d["code"]: d for d in desk["disposition"]}["promise"]

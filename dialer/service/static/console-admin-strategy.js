@@ -1,11 +1,12 @@
 // console-admin-strategy.js - form editors for the campaign strategy's structured keys
 // (dialer/campaigns/strategies.py): `windows` (calling windows per weekday, as
 // "HH:MM-HH:MM" ranges, and holidays, ISO dates) and `retries` (outcome = seconds, or
-// "next_day"). Rows with typed inputs (time and date pickers, an outcome list, a delay
-// with its unit) replace the raw JSON. The page only translates between rows and the
+// "next_day"). Rows with typed inputs (24-hour HH:MM time boxes, date pickers, an outcome
+// list, a delay with its unit) replace the raw JSON. The page only translates between rows and the
 // strategy's own shape; the service checks the result as `trunkline dialer campaign
 // create` checks a file, and its words are shown beside the editor. The pure
 // translations are exported for the round-trip test (tests/desk_web).
+import { clockBox, parseClock } from "./console-admin-clock.js";
 import { button, el, input, select } from "./console-admin-kit.js";
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -65,29 +66,33 @@ export function rowsToRetries(rows) {
   return Object.fromEntries(rows.map(([outcome, amount, unit]) => [outcome, rowToDelay(amount, unit)]));
 }
 
-/** A time input holding "HH:MM" ("24:00", a window's end at midnight, as text). */
-function timeBox(value, testid) {
-  const n = input(value, { type: value === "24:00" ? "text" : "time", size: "5", "data-testid": testid });
-  return n;
-}
-
-/** The calling windows' editor: a row per weekday with its ranges (two time pickers and
- *  a remove button each, one to add), a button to copy Monday's to every day, and the
- *  holidays as date pickers. `read()` gives the strategy's `windows`. */
+/** The calling windows' editor: a row per weekday with its ranges (two 24-hour time boxes
+ *  and a remove button each, one to add), a button to copy Monday's to every day, and the
+ *  holidays as date pickers. `read()` gives the strategy's `windows`, or throws (`key`
+ *  strategy.windows) naming the first box whose text is not a time, so nothing is sent. */
 export function windowsEditor(i18n, spec) {
   const rows = windowsToRows(spec);
   const lines = {};                      // day -> [[startBox, endBox], ...]
   const cells = {};
   const t = (k) => i18n.t(k);
+  const bad = new Map();                 // time box -> what is wrong with its text
+  // not .field-error: the service's refusal goes to the field's own line (showFieldError)
+  const error = el("p", { cls: "error-line adm-clock-error", attrs: { role: "alert", "data-testid": "adm-window-error" } });
+  const report = (box, why) => {
+    if (why) bad.set(box, why); else bad.delete(box);
+    error.textContent = [...bad.values()][0] || "";
+  };
   const addRange = (day, [a, b]) => {
-    const start = timeBox(a, `adm-window-${day}-start`);
-    const end = timeBox(b, `adm-window-${day}-end`);
+    const name = (end) => `${t(`adm.day.${day}`)}${t("adm.win.sep")}${t(end)}`;
+    const start = clockBox(i18n, a, { testid: `adm-window-${day}-start`, label: name("adm.win.start"), report });
+    const end = clockBox(i18n, b, { testid: `adm-window-${day}-end`, label: name("adm.win.end"), report });
     const pair = [start, end];
     const chip = el("span", { cls: "adm-range", attrs: { "data-testid": `adm-window-${day}` } }, start,
       el("span", { text: "–" }), end,
       button(i18n, "adm.remove", `adm-window-${day}-remove`, () => {
         lines[day].splice(lines[day].indexOf(pair), 1);
         chip.remove();
+        for (const box of pair) report(box, "");
       }, "btn ghost small"));
     lines[day].push(pair);
     cells[day].insertBefore(chip, cells[day].lastChild);
@@ -102,9 +107,10 @@ export function windowsEditor(i18n, spec) {
     for (const r of rows.days[day]) addRange(day, r);
   }
   const copy = button(i18n, "adm.win.copy", "adm-window-copy", () => {
-    const first = lines.mon.map(([a, b]) => [a.value, b.value]);
+    const first = lines.mon.map((pair) => pair.map((box) => parseClock(box.value) ?? box.value));
     for (const day of WEEKDAYS.slice(1)) {
       for (const n of [...cells[day].querySelectorAll(".adm-range")]) n.remove();
+      for (const box of lines[day].flat()) report(box, "");
       lines[day] = [];
       for (const r of first) addRange(day, r);
     }
@@ -123,12 +129,16 @@ export function windowsEditor(i18n, spec) {
   holBox.append(button(i18n, "adm.win.add_holiday", "adm-holiday-add", () => addHoliday(""), "btn ghost small"));
   for (const h of rows.holidays) addHoliday(h);
   const node = el("div", { cls: "adm-windows", attrs: { "data-testid": "adm-windows" } },
-    el("table", { cls: "grid adm-window-grid" }, body), copy,
+    el("table", { cls: "grid adm-window-grid" }, body), error, copy,
     el("p", { cls: "muted", text: t("adm.win.holidays"), ct: "adm.win.holidays" }), holBox);
-  const read = () => rowsToWindows({
-    days: Object.fromEntries(WEEKDAYS.map((d) => [d, lines[d].map(([a, b]) => [a.value, b.value])])),
-    holidays: hols.map((h) => h.value),
-  });
+  const read = () => {
+    const wrong = WEEKDAYS.flatMap((d) => lines[d].flat()).map((box) => box.clockError()).find(Boolean);
+    if (wrong) throw Object.assign(new Error(wrong), { key: "strategy.windows" });
+    return rowsToWindows({
+      days: Object.fromEntries(WEEKDAYS.map((d) => [d, lines[d].map((pair) => pair.map((box) => parseClock(box.value)))])),
+      holidays: hols.map((h) => h.value),
+    });
+  };
   return { node, read };
 }
 
