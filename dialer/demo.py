@@ -359,7 +359,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "floor of 10 simulated agents on its API; log in beside them",
         description=(
             "Start the dialer service on the emulated card with a collections campaign "
-            "(cn regime, predictive, 3 %% abandon target, dispositions with fields) and a "
+            "(cn regime, predictive, 3 % abandon target, dispositions with fields) and a "
             "2,000-contact Chinese sample list; print the agent desktop's URL, the "
             "supervisor console's (/console, for the supervisor login) and the "
             "logins; 10 simulated agents work the campaign through the same HTTP API and "

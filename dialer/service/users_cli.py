@@ -45,7 +45,7 @@ def register_users_command(subparsers: argparse._SubParsersAction) -> None:
         "add", help="add a user",
         description="Add a user with a role. The password is read from standard input "
                     "when it is not a terminal, else asked twice.",
-        epilog="Example: printf '%%s\\n' \"$PW\" | trunkline users add li --role agent")
+        epilog="Example: printf '%s\\n' \"$PW\" | trunkline users add li --role agent")
     add.add_argument("name", help="the login name (letters, digits, . _ - @)")
     add.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
     common(add)
