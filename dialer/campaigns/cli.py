@@ -50,7 +50,8 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "QA form reviewers score its recorded calls against: "
                     "docs/quality-and-reports.md); settings are checked before anything is "
                     "saved.")
-    create.add_argument("name")
+    create.add_argument("name", help="the campaign's name: 1 to 200 characters, no spaces "
+                        "around it, no control characters, no / or \\")
     create.add_argument("--strategy", metavar="FILE.toml", help="strategy file (TOML)")
     _db(create)
     create.set_defaults(handler=run_campaign_create)

@@ -1,5 +1,5 @@
 """A contact list uploaded through the API (issue 18 item 5): CSV or XLSX bytes imported
-as ``trunkline dialer list import`` imports a file, with the same parser, number rules
+as ``trunkline dialer import`` imports a file, with the same parser, number rules
 and one transaction, and every rejected row returned with its line and reason (the page
 shows them; nothing is written beside the file, as there is no file).
 

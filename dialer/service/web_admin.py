@@ -5,7 +5,7 @@
   ``trunkline dialer campaign create`` checks a file
   (:mod:`trunkline.dialer.campaigns.definition`);
 - contact lists uploaded as CSV or XLSX (the request body is the file), imported as
-  ``trunkline dialer list import`` imports one, with every refused row in the answer;
+  ``trunkline dialer import`` imports one, with every refused row in the answer;
 - DNC: check, add, remove, global or per campaign, as ``trunkline dialer dnc``;
 - the site's pause codes (示忙原因).
 
@@ -33,6 +33,7 @@ from trunkline.dialer.service.web_auth import (
 )
 from trunkline.dialer.service.web_models import Strict
 from trunkline.dialer.service.web_routes import UNSAFE, errors
+from trunkline.dialer.store.names import check_campaign_name
 from trunkline.errors import ConfigError
 
 admin = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -57,7 +58,12 @@ def _not_archived(ctx: Any, name: str) -> None:
     try:
         archived = ctx.store.campaign_archived(name)
     except StoreError:
-        return                          # not there yet: PUT creates it
+        # not there yet: PUT creates it, under a name a new campaign may take
+        try:
+            check_campaign_name(name)
+        except StoreError as err:
+            raise ApiError(422, "invalid", str(err)) from None
+        return
     if archived:
         raise ApiError(409, "conflict", f"campaign {name!r} is archived: restore it first "
                                         f"(POST /api/admin/campaigns/{name}/restore)")
@@ -122,7 +128,7 @@ class ImportBody(BaseModel):
 @admin.post("/campaigns/{name}/lists", response_model=ImportBody, status_code=201,
             summary="Upload a contact list (CSV or XLSX)",
             description="The request body is the file itself: `Content-Type: text/csv` "
-                        "(any encoding `trunkline dialer list import` detects: UTF-8, "
+                        "(any encoding `trunkline dialer import` detects: UTF-8, "
                         "GB18030...) or the XLSX type (its first sheet), up to 20 MiB. "
                         "Imported as the CLI imports a file, good rows in one transaction; "
                         "the answer lists every refused row with its line and reason. The "

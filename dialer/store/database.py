@@ -29,6 +29,7 @@ from typing import Any, Self
 
 from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.errors import StoreError
+from trunkline.dialer.store.names import check_campaign_name
 from trunkline.dialer.store.schema import migrate
 
 #: What SQLite's messages mean to an operator.
@@ -256,9 +257,14 @@ class Database:
 
     def create_campaign(self, name: str, strategy: Strategy | None = None, *,
                         config: Mapping[str, Any] | None = None, now: float = 0.0) -> int:
-        """Define a campaign (or update its strategy and config); returns its id."""
+        """Define a campaign (or update its strategy and config); returns its id.
+
+        A new campaign's name is checked (:func:`~trunkline.dialer.store.names.
+        check_campaign_name`); one already stored is updated whatever its name."""
         if not name:
             raise StoreError("a campaign needs a name")
+        if not self.query("SELECT 1 FROM campaign WHERE name=?", (name,)):
+            check_campaign_name(name)
         strategy = strategy or Strategy()
         with self.transaction() as db:
             db.execute(
