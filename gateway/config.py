@@ -287,6 +287,11 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         if not isinstance(secret, str) or len(secret) < 16:
             raise doc.error("a token must be a string of at least 16 characters",
                             (*path, "token"))
+        if cfg.tokens.get(secret, tok["role"]) != tok["role"]:
+            # one secret, two roles: the later silently won (the secret is not shown)
+            raise doc.error(f"this token is already given the role {cfg.tokens[secret]!r} "
+                            f"by an earlier [[token]]; one token has one role",
+                            (*path, "role"))
         cfg.tokens[secret] = tok["role"]
     if cfg.tcp is not None and not cfg.tokens:
         raise doc.error("server.tcp needs at least one [[token]]: TCP clients must "
@@ -345,6 +350,12 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             reject_unknown_keys(doc, g, {"name", "channels", "order"}, path)
             if not isinstance(g.get("name"), str) or not g["name"]:
                 raise doc.error("a group needs a name", path)
+            if g["name"] in groups:
+                # the later table replaced the earlier one without a word: its channels
+                # were never dialled (second red-team pass, issue 15)
+                raise doc.error(f"group {g['name']!r} has two [[group]] tables (the first "
+                                f"at line {cfg.group_lines[g['name']]}): merge their "
+                                "channels into one", (*path, "name"))
             groups[g["name"]] = _channel_entries(doc, g.get("channels"), (*path, "channels"))
             cfg.group_lines[g["name"]] = doc.index.line_of((*path, "channels"))
             if "order" in g:
