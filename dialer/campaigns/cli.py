@@ -74,7 +74,9 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser(
         "import", help="import a CSV list into a campaign",
         description="Import a CSV list: numbers are normalised (E.164, Chinese mobile and "
-                    "fixed lines), duplicates merged, other columns kept; bad rows are "
+                    "fixed lines), duplicates merged, other columns kept (two columns "
+                    "of one name as NAME and 'NAME (2)', a blank one as column_N); bad "
+                    "rows are "
                     "reported with their line and written to FILE.rejected.csv.",
         epilog="Example: trunkline dialer import --campaign sales customers.csv")
     imp.add_argument("file", metavar="FILE.csv")

@@ -165,6 +165,26 @@ def parse(text: str, *, source: str = "<string>", number_column: str | None = No
     return good, bad, rows.headers, rows.seen
 
 
+def unique_headers(headers: Sequence[str]) -> list[str]:
+    """Every column a name of its own, so that none is lost: a contact's columns are
+    kept by name, and two columns of one name (two 电话 or 备注 columns, as exports from
+    spreadsheets and CRMs often have) kept only the last one's cell, without a word. A
+    repeated name gets `` (2)``, `` (3)``... in file order, a blank one ``column_N`` (its
+    position, from 1); ``--number-column "电话 (2)"`` then picks the second."""
+    taken: set[str] = set()
+    out: list[str] = []
+    for position, header in enumerate(headers, 1):
+        name = header or f"column_{position}"
+        if name in taken:
+            copy = 2
+            while f"{name} ({copy})" in taken:
+                copy += 1
+            name = f"{name} ({copy})"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
 class ListRows:
     """The rows of a CSV list read from ``stream`` (a text stream, ``newline=""``) one at
     a time: iterating yields each good row as a :class:`NewContact` and each bad one as
@@ -199,7 +219,7 @@ class ListRows:
         source = self._source
         reader = self._reader
         try:
-            headers = [h.strip() for h in next(reader)]
+            headers = unique_headers([h.strip() for h in next(reader)])
         except StopIteration:
             raise ListImportError("the file is empty", source=source) from None
         except csv.Error as err:
