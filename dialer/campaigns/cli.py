@@ -106,7 +106,9 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     for name, helptext in (("add", "add numbers (or +prefix*)"), ("remove", "remove numbers"),
                            ("import", "add every number of a file"),
                            ("check", "is a number barred?")):
-        p = dsub.add_parser(name, help=helptext)
+        p = dsub.add_parser(name, help=helptext, epilog=(
+            "Exit status: 0 every number allowed, 1 one is barred, 2 one could not be "
+            "read as a number" if name == "check" else None))
         p.add_argument("items", nargs="+", metavar="FILE" if name == "import" else "NUMBER")
         p.add_argument("--campaign", help="the campaign's own list (default: global)")
         if name in ("add", "import"):
@@ -312,7 +314,9 @@ def run_dnc(args: argparse.Namespace) -> int:
                 hit = store.dnc_hit(number, args.campaign or "")
                 barred = barred or hit is not None
                 print(f"{number}: {hit or 'allowed'}")
-            return 1 if barred else 0
+            # a number that could not be read is neither allowed nor barred: a script's
+            # `dnc check "$n" && dial` must not take it for allowed
+            return 2 if errors else 1 if barred else 0
     return 1 if errors else 0
 
 

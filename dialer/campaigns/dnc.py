@@ -32,11 +32,14 @@ class DncImport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def parse_entries(lines: Iterable[str], *, default_country: str = "86"
-                  ) -> tuple[list[str], list[tuple[int, str]]]:
+def parse_entries(lines: Iterable[str], *, default_country: str = "86",
+                  header: bool = False) -> tuple[list[str], list[tuple[int, str]]]:
     """Numbers (E.164) and prefixes (``+86400*``) from text lines; ``#`` starts a comment.
 
-    The first field of a CSV line is taken; a header line without digits is skipped.
+    The first field of a CSV line is taken. With ``header`` (a file), a first line
+    without digits is a header and skipped; without it (numbers typed as arguments),
+    such a line is refused as any other: ``dnc add '*'`` and ``dnc check abc`` did
+    nothing and exited 0, the first argument taken for a header.
     Returns ``(entries, [(line, reason), ...])``.
     """
     entries: list[str] = []
@@ -46,7 +49,7 @@ def parse_entries(lines: Iterable[str], *, default_country: str = "86"
         if not text:
             continue
         text = text.split(",")[0].split(";")[0].split("\t")[0].strip().strip('"')
-        if n == 1 and not any(c.isdigit() for c in text):
+        if header and n == 1 and not any(c.isdigit() for c in text):
             continue  # a header
         if text.endswith("*"):
             digits = text[:-1].replace(" ", "").replace("-", "")
@@ -75,6 +78,7 @@ def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | No
         raise ListImportError(f"cannot read the file: {err.strerror or err}",
                               source=str(path)) from err
     text, _ = decode(data, source=str(path))
-    entries, errors = parse_entries(text.splitlines(), default_country=default_country)
+    entries, errors = parse_entries(text.splitlines(), default_country=default_country,
+                                    header=True)
     added = store.add_dnc(entries, now=now, campaign=campaign, kind=kind, source=path.name)
     return DncImport(added=added, already=len(set(entries)) - added, errors=errors)
