@@ -24,13 +24,13 @@ regulations):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trunkline.dialer.campaigns.bounds import RETRY_DELAY, STRATEGY, check_bounds
 from trunkline.dialer.vocab import CallOutcome
 
 HOUR = 3_600.0
@@ -254,19 +254,14 @@ class Strategy:
     def __post_init__(self) -> None:
         for outcome, delay in self.retries.items():
             CallOutcome(outcome)
-            if delay != NEXT_DAY and not (isinstance(delay, int | float) and delay >= 0
-                                          and math.isfinite(delay)):
-                raise ValueError(f"retry delay for {outcome!r} must be seconds >= 0 or "
-                                 f"{NEXT_DAY!r}, got {delay!r}")
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
-        if self.max_per_day < 1 or self.max_per_week < self.max_per_day:
+            if delay != NEXT_DAY and not RETRY_DELAY.admits(delay):
+                raise ValueError(f"retry delay for {outcome!r} must be seconds in "
+                                 f"{RETRY_DELAY.interval} or {NEXT_DAY!r}, got {delay!r}")
+        # Every count and duration within its bound (bounds.py says why each).
+        check_bounds(STRATEGY, {f: getattr(self, f) for f in STRATEGY})
+        if self.max_per_week < self.max_per_day:
             raise ValueError(f"limits need 1 <= max_per_day ({self.max_per_day}) <= "
                              f"max_per_week ({self.max_per_week})")
-        if self.abandon_lockout < 0:
-            raise ValueError("abandon_lockout must be >= 0")
-        if not 0.0 < self.best_time_ratio <= 1.0:
-            raise ValueError("best_time_ratio must be in (0, 1]")
         ZoneInfo(self.time_zone)
 
     @classmethod

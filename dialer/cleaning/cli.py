@@ -192,9 +192,14 @@ def run_clean_create(args: argparse.Namespace) -> int:
     strategy = None
     stored: dict[str, Any] = {}
     if args.strategy:
+        from trunkline.dialer.campaigns.bounds import CLEANING
+        from trunkline.dialer.campaigns.file_schema import check_campaign_file, check_ranges
         from trunkline.tomlconf import load_toml
 
         doc = load_toml(args.strategy)
+        # types and bounds by file, line and key, as a campaign file (file_schema.py)
+        check_campaign_file(doc)
+        check_ranges(doc, doc.data.get("cleaning", {}), ["cleaning"], CLEANING)
         try:
             if "strategy" in doc.data:
                 strategy = Strategy.from_dict(doc.data["strategy"])

@@ -4,10 +4,10 @@ creating one from the contacts of the campaign to be cleaned."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from trunkline.dialer.campaigns.bounds import CLEANING, check_bounds
 from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.store import Store
 from trunkline.errors import ConfigError
@@ -44,24 +44,8 @@ class CleaningSettings:
     trunk_min_gap: float = 0.0
 
     def __post_init__(self) -> None:
-        c = self.concurrency
-        if c is not None and (isinstance(c, bool) or not isinstance(c, int) or c < 1):
-            raise ValueError(f"concurrency must be a whole number >= 1, got {c!r}")
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) \
-                or not 0 <= self.retries <= 10:
-            raise ValueError(f"retries must be a whole number 0..10, got {self.retries!r}")
-        p = self.trunk_per_minute
-        if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 6000:
-            raise ValueError(f"trunk_per_minute must be a whole number 1..6000 (call "
-                             f"attempts per trunk per minute), got {p!r}")
-        for name, low, high in (("rate", 0.01, 100.0), ("retry_after", 0.0, 7 * 86_400.0),
-                                ("listen", 5.0, 300.0), ("sit_wait", 0.0, 30.0),
-                                ("trunk_min_gap", 0.0, 600.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or not low <= value <= high:
-                raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], "
-                                 f"got {value!r}")
+        # One table of bounds for every entry point (bounds.py says why each value).
+        check_bounds(CLEANING, {f.name: getattr(self, f.name) for f in fields(self)})
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)

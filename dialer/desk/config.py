@@ -23,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from trunkline.dialer.campaigns.bounds import DESK, check_bounds
+
 #: The disposition saved when an agent lets wrap-up run out (``max_wrap_up``).
 AUTO_DISPOSITION = "wrap_timeout"
 #: The pause reason an agent has right after logging in (before the first "ready").
@@ -341,11 +343,8 @@ class DeskConfig:
         if len(set(hotkeys)) != len(hotkeys):
             raise ValueError(f"campaign {self.campaign!r}: a hotkey is used twice")
         object.__setattr__(self, "dispositions", dispositions)
-        wrap = self.max_wrap_up
-        if isinstance(wrap, bool) or not isinstance(wrap, int | float) \
-                or not 1.0 <= wrap <= 3_600.0:
-            raise ValueError(f"campaign {self.campaign!r}: max_wrap_up must be in "
-                             f"[1, 3600] s, got {wrap!r}")
+        check_bounds(DESK, {"max_wrap_up": self.max_wrap_up},
+                     where=f"campaign {self.campaign!r}")
         if not isinstance(self.script, str) or len(self.script) > 100_000:
             raise ValueError(f"campaign {self.campaign!r}: the script is text up to 100000 "
                              "characters")

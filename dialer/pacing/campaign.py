@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from trunkline.dialer.campaigns.bounds import CAMPAIGN, check_bounds
 from trunkline.dialer.vocab import AbandonRoute, Mode, Regime
 
 #: The numeric abandon caps of the regimes that have one (dialer-anchors.md section 3).
@@ -71,18 +72,13 @@ class CampaignConfig:
             if f.type in ("float", float) and (isinstance(value, bool) or not isinstance(
                     value, int | float) or not math.isfinite(value)):
                 raise ValueError(f"{where}: {f.name} must be a finite number, got {value!r}")
-        if isinstance(self.warmup_live, bool) or not isinstance(self.warmup_live, int) \
-                or not 0 <= self.warmup_live <= 10_000:
-            raise ValueError(f"{where}: warmup_live must be a whole number in [0, 10000], "
-                             f"got {self.warmup_live!r}")
-        if not (math.isfinite(self.ratio) and 1.0 <= self.ratio <= 10.0):
-            raise ValueError(f"{where}: ratio must be in [1, 10], got {self.ratio}")
+        # Every number within its bound (the one table every entry point uses;
+        # bounds.py says where each comes from), then the rules between settings.
+        check_bounds(CAMPAIGN, {f.name: getattr(self, f.name) for f in fields(self)},
+                     where=where)
         if self.mode is Mode.PROGRESSIVE and self.ratio != int(self.ratio):
             raise ValueError(f"{where}: a progressive ratio is a whole number of lines per "
                              f"agent, got {self.ratio}; use mode 'power' for a fraction")
-        if not 0.0 < self.target_abandon < 1.0:
-            raise ValueError(f"{where}: target_abandon must be in (0, 1), "
-                             f"got {self.target_abandon}")
         cap = REGIME_CAPS.get(self.regime)
         if cap is not None and self.target_abandon > cap:
             raise ValueError(f"{where}: target_abandon {self.target_abandon} is above the "
@@ -90,11 +86,7 @@ class CampaignConfig:
         if cap is not None and self.ring_timeout < REGULATED_MIN_RING:
             raise ValueError(f"{where}: ring_timeout must be at least {REGULATED_MIN_RING} s "
                              f"under regime {self.regime}, got {self.ring_timeout}")
-        if not 0 < self.ring_timeout <= 600:
-            # The gateway rings a call at most 600 s (call.originate's ring_timeout).
-            raise ValueError(f"{where}: ring_timeout must be in (0, 600] s, got "
-                             f"{self.ring_timeout}")
-        limit = REGULATED_ABANDON_AFTER if cap is not None else 60.0
+        limit = REGULATED_ABANDON_AFTER if cap is not None else CAMPAIGN["abandon_after"].high
         if not 0.0 <= self.abandon_after <= limit:
             raise ValueError(f"{where}: abandon_after must be in [0, {limit}] s under "
                              f"regime {self.regime}, got {self.abandon_after}")
@@ -102,21 +94,6 @@ class CampaignConfig:
             raise ValueError(f"{where}: abandon_target goes with abandon_route 'campaign'")
         if self.abandon_target == self.name:
             raise ValueError(f"{where}: cannot route abandoned calls to itself")
-        if not 1.0 <= self.max_lines_per_agent <= 20.0:
-            raise ValueError(f"{where}: max_lines_per_agent must be in [1, 20]")
-        if not 0.05 <= self.pace_interval <= 10.0:
-            raise ValueError(f"{where}: pace_interval must be in [0.05, 10] s")
-        if not 0.0 < self.precise_target < 0.5:
-            raise ValueError(f"{where}: precise_target must be in (0, 0.5)")
-        if not 0.0 <= self.agent_wait_target <= 600.0:
-            raise ValueError(f"{where}: agent_wait_target must be in [0, 600] s (0: none), "
-                             f"got {self.agent_wait_target}")
-        if self.preview_timeout <= 0:
-            raise ValueError(f"{where}: preview_timeout must be > 0")
-        if not 0.0 <= self.amd_false_positive_rate < 1.0:
-            raise ValueError(f"{where}: amd_false_positive_rate must be in [0, 1)")
-        if self.vicidial_max_level < 1.0:
-            raise ValueError(f"{where}: vicidial_max_level must be >= 1")
         if self.vicidial_drop_action not in ("average", "hard_limit"):
             raise ValueError(f"{where}: vicidial_drop_action is 'average' or 'hard_limit'")
 

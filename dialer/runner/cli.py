@@ -117,10 +117,22 @@ def stop_on_signals(runner: Any, what: str = "the shift") -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def check_option_bounds(args: argparse.Namespace) -> None:
+    """Each numeric option ``args`` has (``--hours``, ``--wrap-up``, ``--ratio``,
+    ``--progress-every``, ``--drain``, ``--idle-timeout``) within its bound, from the
+    one table (:data:`~trunkline.dialer.campaigns.bounds.RUN_OPTIONS`): ``--hours inf``
+    or ``--wrap-up nan`` is refused, naming the option, before any work."""
+    from trunkline.dialer.campaigns.bounds import RUN_OPTIONS
+
+    for option, bound in RUN_OPTIONS.items():
+        value = getattr(args, option.lstrip("-").replace("-", "_"), None)
+        if value is not None and not bound.admits(value):
+            raise ConfigError(f"{option}: expected {bound.expected}, got {value!r}")
+
+
 def check_run_options(args: argparse.Namespace) -> None:
     """The options ``dialer run`` and ``dialer clean run`` share, checked before any work."""
-    if args.hours is not None and args.hours <= 0:
-        raise ConfigError("--hours must be > 0")
+    check_option_bounds(args)
     if not args.virtual and (args.network or args.start):
         raise ConfigError("--network and --start go with --virtual")
 

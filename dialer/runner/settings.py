@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trunkline.dialer.campaigns.bounds import CAMPAIGN, check_bounds
 from trunkline.dialer.cleaning.settings import refuse_cleaning_campaign
 from trunkline.dialer.pacing.campaign import CampaignConfig
 from trunkline.dialer.store import Store
@@ -52,17 +53,12 @@ class RunnerSettings:
             raise ValueError(f"type must be 'dialing' or 'cleaning', not {self.type!r}")
         if self.machine_message is not None and not isinstance(self.machine_message, str):
             raise ValueError("machine_message is the path of a WAV file")
-        wait = self.machine_message_wait
-        if isinstance(wait, bool) or not isinstance(wait, int | float) \
-                or not 0.2 <= wait <= 10.0:
-            raise ValueError(f"machine_message_wait must be in [0.2, 10] s, got {wait!r}")
+        # machine_message_wait and agent_lost_wait: the one table of bounds (bounds.py)
+        check_bounds(CAMPAIGN, {"machine_message_wait": self.machine_message_wait,
+                                "agent_lost_wait": self.agent_lost_wait})
         if self.agent_lost not in AGENT_LOST_POLICIES:
             raise ValueError(f"agent_lost must be one of {', '.join(AGENT_LOST_POLICIES)}, "
                              f"not {self.agent_lost!r}")
-        lost_wait = self.agent_lost_wait
-        if isinstance(lost_wait, bool) or not isinstance(lost_wait, int | float) \
-                or not 0.0 <= lost_wait <= 600.0:
-            raise ValueError(f"agent_lost_wait must be in [0, 600] s, got {lost_wait!r}")
 
 
 def runner_settings(store: Store, name: str) -> RunnerSettings:

@@ -156,8 +156,9 @@ def build(args: argparse.Namespace) -> tuple[Any, Any]:
         raise ConfigError("--network goes with --virtual")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("give both --tls-cert and --tls-key, or neither")
-    if args.idle_timeout <= 0 or args.drain < 0:
-        raise ConfigError("--idle-timeout must be > 0 and --drain >= 0")
+    from trunkline.dialer.runner.cli import check_option_bounds
+
+    check_option_bounds(args)   # --wrap-up, --drain, --idle-timeout: finite, in range
     with Store(args.db) as store:  # migrates, or says why the file cannot be used
         if not store.users():
             print(f"trunkline: {args.db} has no users yet: add one with "

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, FastAPI, Path, Request
 from pydantic import BaseModel, Field
 
+from trunkline.dialer.campaigns.bounds import CAMPAIGN
 from trunkline.dialer.desk import commands as cmd
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.service.floor_feed import FloorFeed
@@ -58,21 +59,28 @@ def console(request: Request) -> SupervisorConsole:
     return made
 
 
+def _bounded(key: str, *, description: str) -> Any:
+    """An optional number bounded as the campaign file bounds ``key`` (bounds.py), so
+    the request is refused with the API's 422 before anything is checked further."""
+    b = CAMPAIGN[key]
+    return Field(default=None, description=description,
+                 gt=b.low if b.low_open else None, ge=None if b.low_open else b.low,
+                 lt=b.high if b.high_open else None, le=None if b.high_open else b.high)
+
+
 class SettingsBody(Strict):
     mode: Literal["manual", "preview", "progressive", "power", "precise", "predictive",
                   "vicidial"] | None = None
-    target_abandon: float | None = Field(default=None, gt=0, lt=1,
-                                         description="the operator's abandon target "
-                                                     "(predictive); never above the "
-                                                     "regime's cap")
-    ratio: float | None = Field(default=None, ge=1, le=10,
-                                description="lines per free agent (power, progressive)")
-    precise_target: float | None = Field(default=None, gt=0, lt=0.5,
-                                         description="precise mode's connect-rate target: "
-                                                     "the share of live answers that may "
-                                                     "find no agent at once")
-    agent_wait_target: float | None = Field(
-        default=None, ge=0, le=600,
+    target_abandon: float | None = _bounded(
+        "target_abandon", description="the operator's abandon target (predictive); never "
+                                      "above the regime's cap")
+    ratio: float | None = _bounded(
+        "ratio", description="lines per free agent (power, progressive)")
+    precise_target: float | None = _bounded(
+        "precise_target", description="precise mode's connect-rate target: the share of "
+                                      "live answers that may find no agent at once")
+    agent_wait_target: float | None = _bounded(
+        "agent_wait_target",
         description="predictive mode's agent-wait objective: the mean seconds an agent "
                     "waits between calls that pacing aims at, under the abandon target "
                     "(which stays the ceiling); 0 turns it off")

@@ -37,7 +37,8 @@ CASES = [
     ('[campaign]\nrecord_calls = "no"', 2, "[campaign] record_calls: expected true or false"),
     ("strategy = 5", 1, "[strategy]: expected a table, got the number 5"),
     # range checks of the dataclasses, in the same shape
-    ("[strategy]\nmax_attempts = 0", 2, "[strategy] max_attempts: max_attempts must be >= 1"),
+    ("[strategy]\nmax_attempts = 0", 2,
+     "[strategy] max_attempts: expected a whole number in [1, 100], got the number 0"),
     ('[strategy]\nwindows = { default = ["25:00-26:00"] }', 2,
      "[strategy] windows: window mon: '25:00' is not a time of day"),
 ]

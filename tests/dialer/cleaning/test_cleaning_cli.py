@@ -97,7 +97,7 @@ def test_dialer_run_refuses_a_cleaning_campaign(db: Path, capsys) -> None:
      "campaign 'sales' is not a list-cleaning campaign"),
     (["run", "--campaign", "sc", "--start", START], "--network and --start go with --virtual"),
     (["run", "--campaign", "sc", "--virtual", "--rate", "0"],
-     "rate must be a number in [0.01, 100], got 0.0"),
+     "rate must be in [0.01, 100], got 0.0"),
     (["run", "--campaign", "sc", "--virtual", "--group", "nope"],
      "the gateway has no channel group 'nope'"),
     (["apply", "--campaign", "sc", "--to", "sales", "--remove", "invalid,bogus"],
@@ -112,7 +112,7 @@ def test_dialer_run_refuses_a_cleaning_campaign(db: Path, capsys) -> None:
     (["create", "sales", "--from-campaign", "sc"],
      "campaign 'sales' already exists and is not a list-cleaning campaign"),
     (["create", "x", "--from-campaign", "nope"], "no campaign 'nope'"),
-    (["create", "x", "--retries", "11"], "retries must be a whole number 0..10, got 11"),
+    (["create", "x", "--retries", "11"], "retries must be a whole number in [0, 10], got 11"),
     (["report", "--campaign", "sc", "--numbers", "--class", "nice"], "unknown class 'nice'"),
     (["report", "--campaign", "sales"], "campaign 'sales' is not a list-cleaning campaign"),
 ])

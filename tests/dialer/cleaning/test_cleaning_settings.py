@@ -19,13 +19,14 @@ from trunkline.errors import ConfigError, TrunklineError
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"concurrency": 0}, "concurrency must be a whole number >= 1, got 0"),
+    ({"concurrency": 0}, r"concurrency must be a whole number in \[1, 2048\], got 0"),
+    ({"concurrency": 10**9}, r"concurrency must be a whole number in \[1, 2048\]"),
     ({"concurrency": True}, "concurrency must be a whole number"),
-    ({"retries": 11}, r"retries must be a whole number 0..10, got 11"),
-    ({"rate": 0.0}, r"rate must be a number in \[0.01, 100\], got 0.0"),
-    ({"listen": 4}, r"listen must be a number in \[5, 300\]"),
-    ({"sit_wait": float("nan")}, "sit_wait must be a number"),
-    ({"retry_after": "soon"}, "retry_after must be a number"),
+    ({"retries": 11}, r"retries must be a whole number in \[0, 10\], got 11"),
+    ({"rate": 0.0}, r"rate must be in \[0.01, 100\], got 0.0"),
+    ({"listen": 4}, r"listen must be in \[5, 300\] s"),
+    ({"sit_wait": float("nan")}, r"sit_wait must be in \[0, 30\] s, got nan"),
+    ({"retry_after": "soon"}, "retry_after must be in"),
 ])
 def test_settings_are_checked(changes: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -47,12 +47,12 @@ def test_dialling_whenever_allowed_never_breaks_either_limit(
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("trunk_per_minute", 0, "trunk_per_minute must be a whole number 1..6000"),
-    ("trunk_per_minute", 2.5, "trunk_per_minute must be a whole number 1..6000"),
-    ("trunk_per_minute", True, "trunk_per_minute must be a whole number 1..6000"),
-    ("trunk_min_gap", -1.0, r"trunk_min_gap must be a number in \[0, 600\]"),
-    ("trunk_min_gap", float("nan"), r"trunk_min_gap must be a number in \[0, 600\]"),
-    ("trunk_min_gap", "1", r"trunk_min_gap must be a number in \[0, 600\]"),
+    ("trunk_per_minute", 0, r"trunk_per_minute must be a whole number in \[1, 6000\]"),
+    ("trunk_per_minute", 2.5, r"trunk_per_minute must be a whole number in \[1, 6000\]"),
+    ("trunk_per_minute", True, r"trunk_per_minute must be a whole number in \[1, 6000\]"),
+    ("trunk_min_gap", -1.0, r"trunk_min_gap must be in \[0, 600\] s"),
+    ("trunk_min_gap", float("nan"), r"trunk_min_gap must be in \[0, 600\] s"),
+    ("trunk_min_gap", "1", r"trunk_min_gap must be in \[0, 600\] s"),
 ])
 def test_bad_settings_are_named(field: str, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
