@@ -124,12 +124,14 @@ class GatewayService:
         from trunkline.gateway.fax.methods import register_fax_methods
         from trunkline.gateway.methods import register_call_methods
         from trunkline.gateway.paths import GatewayPaths, default_prompts
+        from trunkline.gateway.prompt_methods import register_prompt_methods
         from trunkline.gateway.recording.methods import register_recording_methods
         from trunkline.gateway.sms.methods import register_sms_methods
         from trunkline.gateway.supervise_methods import register_supervise_methods
 
         register_call_methods(self)
         register_supervise_methods(self)
+        register_prompt_methods(self)   # prompts.check: a file call.play could play
         register_fax_methods(self, spool=config.fax_spool)
         register_recording_methods(self, root=config.recordings_root)
         # The card's mobile modules carry SMS (CardABC.sms).

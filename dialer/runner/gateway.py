@@ -151,6 +151,12 @@ class _Requests:
     def stop_play(self, call: int) -> None:
         self._call("call.stop_play", call=call)
 
+    def check_playback(self, file: str) -> dict[str, Any]:
+        """Whether ``file`` is one :meth:`play` could play (``prompts.check``: confined to
+        the gateway's prompts folder, readable audio): its resolved path and seconds.
+        Raises the gateway's error otherwise; nothing is played or changed."""
+        return dict(self._call("prompts.check", file=file))
+
     def conference(self, calls: list[int]) -> int:
         """Join ``calls`` in a new conference (each hears the others); its number."""
         return int(self._call("call.conference", calls=calls)["conference"])

@@ -71,13 +71,16 @@ def register_serve_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--wrap-up", type=float, default=5.0, metavar="S",
                        help="seconds an agent stays in wrap-up after a call (default 5)")
     serve.add_argument("--abandon-file", metavar="WAV",
-                       help="the abandon message (a WAV file on the gateway host)")
+                       help="the abandon message (a WAV in the gateway's prompts "
+                            "folder; checked on every gateway at start)")
     serve.add_argument("--abandon-tone", default="info", metavar="TONE",
                        help="the zone tone played to abandoned calls without a file")
     serve.add_argument("--hold-file", metavar="WAV",
                        help="music on hold, looped while an agent holds a customer or a "
-                            "transfer rings (a WAV file on the gateway host; default: "
-                            "the zone's call-waiting tone)")
+                            "transfer rings (a WAV in the gateway's prompts folder, "
+                            "checked on every gateway at start: a file it could not "
+                            "play stops the start; default: the zone's call-waiting "
+                            "tone)")
     serve.add_argument("--drain", type=float, default=120.0, metavar="S",
                        help="at stop, how long calls in flight may take to end "
                             "(default 120)")
@@ -166,6 +169,11 @@ def build(args: argparse.Namespace) -> tuple[Any, Any]:
     specs = [_virtual_spec(args)] if args.virtual else []
     gateways = args.gateway or ([] if args.virtual else [_default_socket()])
     specs += [_socket_spec(address, args.token) for address in gateways]
+    from trunkline.dialer.service.playback_check import check_playback_files
+
+    # A typo in a sound file fails the start, not the first Hold (playback_check.py).
+    check_playback_files(specs, {"--hold-file": args.hold_file,
+                                 "--abandon-file": args.abandon_file})
 
     def runner(store: Any, names: list[str], gateway: Any, progress: Any, sink: Any) -> Any:
         # agents log in to positions through the desk (POST /api/desk/login)
