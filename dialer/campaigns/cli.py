@@ -91,8 +91,12 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
 
     watch = sub.add_parser(
         "watch", help="import lists dropped in a watched folder",
-        description="Import ROOT/<campaign>/*.csv as files appear; processed files are "
-                    "moved to ROOT/<campaign>/archive/ with their rejected rows beside.")
+        description="Import ROOT/<campaign>/*.csv (any case: .CSV too) as files appear; "
+                    "processed files are moved to ROOT/<campaign>/archive/ with their "
+                    "rejected rows beside. A file that cannot be imported at all (no "
+                    "number column, not text) is moved there as NAME.<time>.failed.csv "
+                    "with the reason in NAME.<time>.error.txt, and said on stderr; a "
+                    "folder named for no campaign is said once.")
     watch.add_argument("root", metavar="ROOT")
     watch.add_argument("--once", action="store_true", help="one pass, then exit")
     watch.add_argument("--interval", type=float, default=10.0, metavar="S")
@@ -278,9 +282,16 @@ def run_import(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.lists import watch_once
 
+    said: set[tuple[str, str]] = set()   # a folder without a campaign: said once
     with _open(args) as store:
         while True:
             for report in watch_once(store, args.root, now=time.time()):
+                if report.failed is not None:
+                    if (report.source, report.failed) in said:
+                        continue
+                    said.add((report.source, report.failed))
+                    print(f"trunkline: warning: {report.failed}", file=sys.stderr,
+                          flush=True)
                 print(json.dumps(report.summary(), ensure_ascii=False), flush=True)
             if args.once:
                 return 0

@@ -74,13 +74,20 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     rejected_file: Path | None = None
     skipped_already_imported: bool = False
+    #: a watched file that could not be imported at all, or a folder named for no
+    #: campaign: why, naming the file or folder (:func:`watch_once`); None for an import
+    failed: str | None = None
 
     def summary(self) -> dict[str, object]:
-        return {"source": self.source, "encoding": self.encoding, "rows": self.rows,
-                "added": self.added, "merged": self.merged,
-                "duplicates_in_file": self.duplicates_in_file, "rejected": len(self.errors),
-                "rejected_file": str(self.rejected_file) if self.rejected_file else None,
-                "already_imported": self.skipped_already_imported}
+        out: dict[str, object] = {
+            "source": self.source, "encoding": self.encoding, "rows": self.rows,
+            "added": self.added, "merged": self.merged,
+            "duplicates_in_file": self.duplicates_in_file, "rejected": len(self.errors),
+            "rejected_file": str(self.rejected_file) if self.rejected_file else None,
+            "already_imported": self.skipped_already_imported}
+        if self.failed is not None:
+            out["failed"] = self.failed
+        return out
 
 
 def text_codec(encoding: str, *, source: str) -> str:
@@ -487,14 +494,20 @@ def watch_once(store: Store, root: str | Path, *, now: float, settle: float = 5.
     """
     reports = []
     root = Path(root)
+    known = store.campaigns()
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         campaign = (campaigns or {}).get(folder.name, folder.name)
-        if campaign not in store.campaigns():
+        # *.csv in any case: Windows hosts write LIST.CSV, which was never imported
+        ready = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv"
+                       and p.is_file() and p.stat().st_mtime <= now - settle)
+        if campaign not in known:
+            if ready:   # a misspelt folder: its lists would wait there for ever, unsaid
+                reports.append(ImportReport(str(folder), "", failed=(
+                    f"{folder}: no campaign named {campaign!r} for this folder's "
+                    f"{len(ready)} list(s) (known: {', '.join(known) or 'none'})")))
             continue
         archive = folder / "archive"
-        for path in sorted(folder.glob("*.csv")):
-            if path.stat().st_mtime > now - settle:
-                continue
+        for path in ready:
             stamp = f"{int(now)}"
             # The archive first: a folder that cannot take the file fails before anything
             # is imported (issue 15, red-team 11: the rows were committed, then the move
@@ -505,9 +518,17 @@ def watch_once(store: Store, root: str | Path, *, now: float, settle: float = 5.
                 raise ListImportError(f"cannot make the archive folder {archive}: "
                                       f"{err.strerror}; nothing was imported",
                                       source=str(path)) from err
-            report = import_file(store, campaign, path, now=now, rejected_dir=archive,
-                                 skip_if_imported=True,
-                                 rejected_name=f"{path.stem}.{stamp}.rejected.csv", **options)
+            try:
+                report = import_file(store, campaign, path, now=now, rejected_dir=archive,
+                                     skip_if_imported=True,
+                                     rejected_name=f"{path.stem}.{stamp}.rejected.csv",
+                                     **options)
+            except ListImportError as err:
+                # A file that cannot be imported at all (no number column, not text...)
+                # stopped the watcher, and again at every restart, so that no list of
+                # any campaign was taken until someone removed it: set it aside instead.
+                reports.append(_set_aside(path, archive, stamp, err))
+                continue
             try:
                 shutil.move(str(path), archive / f"{path.stem}.{stamp}{path.suffix}")
             except OSError as err:
@@ -517,3 +538,20 @@ def watch_once(store: Store, root: str | Path, *, now: float, settle: float = 5.
                 ) from err
             reports.append(report)
     return reports
+
+
+def _set_aside(path: Path, archive: Path, stamp: str, err: ListImportError) -> ImportReport:
+    """Move a watched file that cannot be imported to ``archive/NAME.<time>.failed.csv``
+    with the reason in ``NAME.<time>.error.txt`` beside it (nothing of it was stored),
+    and report it. Where the file cannot be moved it would fail again at every pass:
+    that stops the watcher, naming the file."""
+    reason = str(err)
+    failed = archive / f"{path.stem}.{stamp}.failed{path.suffix}"
+    try:
+        (archive / f"{path.stem}.{stamp}.error.txt").write_text(reason + "\n",
+                                                                 encoding="utf-8")
+        shutil.move(str(path), failed)
+    except OSError as move_err:
+        raise ListImportError(f"cannot be imported ({reason}) nor moved to {archive}: "
+                              f"{move_err.strerror}", source=str(path)) from move_err
+    return ImportReport(str(path), "", failed=f"{reason}; nothing imported, moved to {failed}")
