@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AMD accuracy on real recordings: how often the verdict is right, and how fast.
 
-Run: ``.venv/bin/python benchmarks/amd_eval.py [--extra DIR] [--errors] [--zone us]``
+Run: ``.venv/bin/python benchmarks/amd_eval.py [--extra DIR] [--errors] [--per-clip] [--seed N]``
 
 The corpus is ``benchmarks/data/amd_corpus.toml``: labelled clips built from the real
 recordings in ``../shared/testdata/real-audio``, Allison Smith's Asterisk prompts from
@@ -28,6 +28,12 @@ the binomial order-statistic interval for the median), overall, per rendering an
 category. The renderings of one recording are not independent trials, so the intervals
 are narrower than the recordings alone would give; the per-category table shows where
 the errors are.
+
+The corpus is also where the rules were developed, so the recordings are split into a
+*dev* half and a *held-out* half by a fixed seeded rule (:func:`split_halves`: clips
+sharing a recording stay together) and both halves are printed: a rule or a threshold
+is tuned on dev only, and held-out says whether it carries. ``--per-clip`` lists every
+verdict with the rule that gave it and its time after the answer.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ class Clip:
     label: str
     category: str
     audio: np.ndarray   # float, 8 kHz, levelled
+    half: str = "dev"   # "dev" or "held-out" (split_halves)
 
 
 @dataclass(frozen=True)
@@ -123,9 +130,63 @@ def _active_level(x: np.ndarray) -> float:
     return float(p[p >= p.max() * 1e-3].mean())
 
 
+#: The split's seed: fixed, so the held-out half stays held out across sessions.
+SPLIT_SEED = 15
+_SYNTHETIC = ("silence", "tone", "ced", "ans_reversals", "ansam", "sit")
+
+
+def _recordings(entry: dict[str, object]) -> list[str]:
+    """The recordings a clip is cut from; beeps (shared by many prompts, and no
+    speech) and synthetic parts do not count, a clip of those alone is its own."""
+    out = []
+    for spec in entry["parts"]:  # type: ignore[attr-defined]
+        if spec.partition(":")[0] in _SYNTHETIC:
+            continue
+        path = spec.partition("@")[0]
+        if "beep" not in path.rsplit("/", 1)[-1]:
+            out.append(path)
+    return out or [f"clip:{entry['id']}"]
+
+
+def split_halves(entries: list[dict[str, object]], seed: int = SPLIT_SEED) -> dict[str, str]:
+    """Clip id -> "dev" or "held-out", splitting the recordings, not the renderings.
+
+    Clips that share a recording (cuts of one file, a greeting and a live answer cut
+    from the same reading, a prompt reused in a longer one) are joined into one group,
+    so no audio is heard in both halves. The groups, in a seeded random order, go
+    each to the half with fewer clips so far (ties to dev): a fixed rule, balanced in
+    clips, that no tuning can move.
+    """
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    recs = {str(e["id"]): _recordings(e) for e in entries}
+    for files in recs.values():
+        for f in files[1:]:
+            parent[root(f)] = root(files[0])
+    groups: dict[str, list[str]] = {}
+    for cid, files in recs.items():
+        groups.setdefault(root(files[0]), []).append(cid)
+    order = sorted(groups)
+    rng = np.random.default_rng(seed)
+    halves: dict[str, str] = {}
+    size = {"dev": 0, "held-out": 0}
+    for i in rng.permutation(len(order)):
+        members = groups[order[i]]
+        half = "dev" if size["dev"] <= size["held-out"] else "held-out"
+        size[half] += len(members)
+        halves.update((cid, half) for cid in members)
+    return halves
+
+
 def load_corpus(extra: Path) -> tuple[list[Clip], list[str]]:
     """The clips whose files are present, and the ids skipped for missing files."""
     data = tomllib.loads(CORPUS.read_text())
+    halves = split_halves(data["clip"])
     clips, skipped = [], []
     for entry in data["clip"]:
         try:
@@ -143,7 +204,8 @@ def load_corpus(extra: Path) -> tuple[list[Clip], list[str]]:
         if speech:
             gain = DBM0_RMS * 10 ** (-20 / 20) / math.sqrt(_active_level(np.concatenate(speech)))
         audio = np.concatenate([x * gain if s else x for x, s in parts])
-        clips.append(Clip(entry["id"], entry["label"], entry["category"], audio))
+        clips.append(Clip(entry["id"], entry["label"], entry["category"], audio,
+                          halves[entry["id"]]))
     return clips, skipped
 
 
@@ -266,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--zone", default="us", help="tone zone of the detector (default us)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--errors", action="store_true", help="list every wrong verdict")
+    ap.add_argument("--per-clip", action="store_true",
+                    help="list every verdict: clip, half, rendering, result, reason, seconds")
     args = ap.parse_args(argv)
     if not REAL_AUDIO.is_dir():
         print(f"real recordings not found at {REAL_AUDIO}", file=sys.stderr)
@@ -283,11 +347,20 @@ def main(argv: list[str] | None = None) -> int:
     print_table("All", [("all", verdicts),
                         ("human + machine only", [v for v in verdicts
                                                   if v.clip.label in ("human", "machine")])])
+    print_table(f"By half (recordings split by split_halves, seed {SPLIT_SEED})",
+                [(f"{h} ({len({v.clip.id for v in verdicts if v.clip.half == h})} clips)",
+                  [v for v in verdicts if v.clip.half == h]) for h in ("dev", "held-out")])
     print_table("By rendering", [(c, [v for v in verdicts if v.condition == c])
                                  for c in CONDITIONS])
     cats = sorted({v.clip.category for v in verdicts})
     print_table("By category", [(c[:28], [v for v in verdicts if v.clip.category == c])
                                 for c in cats])
+    if args.per_clip:
+        print(f"\n{'clip':24s} {'half':8s} {'rendering':11s} {'label':8s} {'result':8s} "
+              f"{'s':>5s}  reason")
+        for v in sorted(verdicts, key=lambda v: (v.clip.category, v.clip.id, v.condition)):
+            print(f"{v.clip.id:24s} {v.clip.half:8s} {v.condition:11s} {v.clip.label:8s} "
+                  f"{v.result or '-':8s} {v.seconds:5.2f}  {v.reason}")
     wrong = [v for v in verdicts if not correct(v)]
     print(f"\n{len(wrong)} of {len(verdicts)} verdicts differ from the label")
     if args.errors:
