@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import time
@@ -29,6 +30,7 @@ from trunkline.errors import ConfigError
 from trunkline.gateway.recording.errors import RecordingError
 from trunkline.gateway.recording.index import COLUMNS, RecordingIndex
 from trunkline.gateway.recording.wav import repair, sha256
+from trunkline.schema import describe
 
 log = structlog.get_logger("trunkline.gateway.recording.archive")
 
@@ -50,21 +52,68 @@ class RetentionRule:
 
 
 def load_rules(path: str | Path) -> list[RetentionRule]:
-    """Retention rules from TOML: ``default_days = 90`` and ``[[rule]] campaign, days``."""
-    from trunkline.tomlconf import load_toml
+    """Retention rules from TOML: ``default_days = 90`` and ``[[rule]] campaign, days``.
+
+    Checked key by key, each error naming the file, the line and the key: this file
+    decides what is deleted, and it took anything. A misspelt ``campain`` made its
+    ``[[rule]]`` a default rule that replaced ``default_days`` (every recording of every
+    other campaign purged after that rule's days); ``campaign = 5`` matched no
+    campaign; ``default_days = "90"`` was read as a number.
+    """
+    from trunkline.tomlconf import load_toml, reject_unknown_keys
 
     doc = load_toml(Path(path))
-    data = doc.data if hasattr(doc, "data") else doc
+    data = doc.data
+    reject_unknown_keys(doc, data, {"default_days", "rule"})
+
+    def days_of(table: dict[str, Any], where: tuple[str | int, ...]) -> float:
+        value = table["days" if where else "default_days"]
+        key = (*where, "days") if where else ("default_days",)
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value <= 0):
+            raise doc.error(f"{key[-1]}: expected a number of days > 0, got "
+                            f"{describe(value)}", key)
+        return float(value)
+
     rules = []
     if "default_days" in data:
-        rules.append(RetentionRule(float(data["default_days"])))
-    for i, entry in enumerate(data.get("rule", [])):
-        if "days" not in entry:
-            raise ConfigError(f"{path}: rule[{i}] needs 'days'")
-        rules.append(RetentionRule(float(entry["days"]), entry.get("campaign")))
+        rules.append(RetentionRule(days_of(data, ())))
+    entries = data.get("rule", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise doc.error("rule must be [[rule]] tables", ("rule",))
+    for i, entry in enumerate(entries):
+        where: tuple[str | int, ...] = ("rule", i)
+        reject_unknown_keys(doc, entry, {"campaign", "days"}, where)
+        for key in ("campaign", "days"):
+            if key not in entry:
+                hint = " (the default is default_days, outside any [[rule]])"
+                raise doc.error(f"rule[{i}] needs {key!r}"
+                                + (hint if key == "campaign" else ""), where)
+        campaign = entry["campaign"]
+        if not isinstance(campaign, str) or not campaign.strip():
+            raise doc.error(f"campaign: expected a campaign's name, got "
+                            f"{describe(campaign)}", (*where, "campaign"))
+        rules.append(RetentionRule(days_of(entry, where), campaign))
     if not rules:
         raise ConfigError(f"{path}: no retention rules (set default_days or [[rule]])")
+    try:
+        check_rules(rules)
+    except ConfigError as err:
+        raise ConfigError(str(err), source=str(path)) from None
     return rules
+
+
+def check_rules(rules: list[RetentionRule]) -> None:
+    """Refuse two rules for one campaign (or two defaults): which one deleted was a
+    matter of their order (the last won), never said."""
+    seen: dict[str | None, RetentionRule] = {}
+    for rule in rules:
+        other = seen.get(rule.campaign)
+        if other is not None:
+            what = f"campaign {rule.campaign!r}" if rule.campaign else "the default"
+            raise ConfigError(f"two retention rules for {what} ({other.days:g} and "
+                              f"{rule.days:g} days): keep one")
+        seen[rule.campaign] = rule
 
 
 def default_root() -> Path:

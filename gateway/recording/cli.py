@@ -102,7 +102,7 @@ def rec_search(args: argparse.Namespace) -> int:
 
 
 def rec_purge(args: argparse.Namespace) -> int:
-    from trunkline.gateway.recording.archive import RetentionRule, load_rules
+    from trunkline.gateway.recording.archive import RetentionRule, check_rules, load_rules
 
     rules = load_rules(args.rules) if args.rules else []
     if args.days is not None:
@@ -110,11 +110,14 @@ def rec_purge(args: argparse.Namespace) -> int:
     for item in args.campaign_days:
         name, _, days = item.partition("=")
         try:
+            if not name.strip():
+                raise ValueError(name)
             rules.append(RetentionRule(float(days), name))
         except ValueError:
             raise ConfigError(f"--campaign-days {item!r}: expected CAMPAIGN=DAYS") from None
     if not rules:
         raise ConfigError("recordings purge needs --days, --campaign-days or --rules")
+    check_rules(rules)     # --days beside a file's default_days: which one? Refused
     deleted = _store(args).purge(rules, dry_run=args.dry_run)
     for entry in deleted:
         print(json.dumps(entry) if args.json else
