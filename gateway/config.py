@@ -20,6 +20,11 @@ tls_cert = "cert.pem"            # optional, with tls_key
 tls_key = "key.pem"
 queue_limit = 1000
 metrics = "127.0.0.1:9411"       # optional Prometheus endpoint
+max_clients = 256                # connections in all
+max_clients_per_peer = 64        # from one Unix user id or one TCP address
+admin_reserved_slots = 4         # of max_clients, only for admin-role connections
+auth_timeout = 10.0              # s a TCP client has to authenticate
+decode_share = 0.1               # of the loop's CPU one client's decoding may take
 [[token]]
 token = "..."                    # or token_file = "/etc/trunkline/admin.token"
 role = "admin"                   # monitor | control | admin
@@ -54,6 +59,7 @@ timeout and the reject cause.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +67,7 @@ from typing import Any
 
 from trunkline.errors import ConfigError
 from trunkline.gateway.media.channels import ORDERS
+from trunkline.schema import Expect, describe
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
 ROLES = ("monitor", "control", "admin")
@@ -83,6 +90,17 @@ class GatewayConfig:
     tls: tuple[str, str] | None = None
     queue_limit: int = 1000
     metrics: tuple[str, int] | None = None
+    max_clients: int = 256
+    """``[server] max_clients``: connections in all (docs/gateway.md#client-slots)."""
+    max_clients_per_peer: int = 64
+    """Connections one peer may hold: a Unix user id (SO_PEERCRED) or a TCP address."""
+    admin_reserved_slots: int = 4
+    """Slots of max_clients only admin-role connections may take."""
+    auth_timeout: float = 10.0
+    """Seconds a TCP connection has to authenticate before it is cut (auth_timeout)."""
+    decode_share: float = 0.1
+    """The share of the event loop's CPU one client's decoding may take (after a burst
+    of 50 ms): gateway/rpc/decode_budget.py."""
     tokens: dict[str, str] = field(default_factory=dict)
     inbound_timeout: float = 10.0
     reject_cause: int = 21
@@ -132,6 +150,46 @@ def _address(doc: TomlDocument, value: Any, path: tuple) -> tuple[str, int]:
     if not port.isdigit() or not 0 <= int(port) <= 65535:
         raise doc.error(f"{path[-1]} has a bad port: {value!r}", path)
     return host, int(port)
+
+
+#: ``[server]`` keys of the client-slot and decoding policy, and what each must hold.
+_SLOT_KEYS = {
+    "max_clients": Expect("a whole number 1..100000",
+                          lambda v: _whole(v) and 1 <= v <= 100_000),
+    "max_clients_per_peer": Expect("a whole number >= 1", lambda v: _whole(v) and v >= 1),
+    "admin_reserved_slots": Expect("a whole number >= 0", lambda v: _whole(v) and v >= 0),
+    "auth_timeout": Expect("seconds, a finite number 0.1..300",
+                           lambda v: _number(v) and 0.1 <= v <= 300),
+    "decode_share": Expect("a share of the loop, a number 0.01..1",
+                           lambda v: _number(v) and 0.01 <= v <= 1),
+}
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _slots(doc: TomlDocument, server: dict[str, Any], cfg: GatewayConfig) -> None:
+    """The ``[server]`` slot policy, in the schema's message format (file:line, key,
+    expected, got), and consistent with itself."""
+    for key, expect in _SLOT_KEYS.items():
+        if key in server:
+            value = server[key]
+            if not expect.test(value):
+                raise doc.error(f"[server] {key}: expected {expect.what}, got "
+                                f"{describe(value)}", ("server", key))
+            setattr(cfg, key, value)
+    cfg.auth_timeout = float(cfg.auth_timeout)
+    cfg.decode_share = float(cfg.decode_share)
+    if cfg.admin_reserved_slots >= cfg.max_clients:
+        key = "admin_reserved_slots" if "admin_reserved_slots" in server else "max_clients"
+        raise doc.error(f"[server] {key}: expected admin_reserved_slots below max_clients "
+                        f"({cfg.max_clients}), got {cfg.admin_reserved_slots} reserved",
+                        ("server", key))
 
 
 def _zone(doc: TomlDocument, value: Any) -> str:
@@ -253,7 +311,8 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
         cfg.span_lines[number] = doc.index.line_of(("span", i, "span"))
     server = data.get("server", {})
     reject_unknown_keys(doc, server, {"socket", "tcp", "tls_cert", "tls_key", "queue_limit",
-                                      "metrics"}, ("server",))
+                                      "metrics", *_SLOT_KEYS}, ("server",))
+    _slots(doc, server, cfg)
     if "socket" in server:
         cfg.socket = path_of(server, "socket", ("server",))
     if "tcp" in server:

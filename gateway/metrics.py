@@ -79,6 +79,10 @@ class GatewayMetrics:
             f"{_PREFIX}_request_seconds", "Time from request to reply, by method.",
             ["method"], buckets=REQUEST_BUCKETS, registry=r)
         self.frames_in = Counter(f"{_PREFIX}_frames_in", "Frames received.", registry=r)
+        self.decode_throttled = Counter(
+            f"{_PREFIX}_decode_throttled",
+            "Times a client was not read from because its decoding passed its share of "
+            "the event loop (gateway/rpc/decode_budget.py).", registry=r)
         self.frames_out = Counter(f"{_PREFIX}_frames_out", "Frames sent.", registry=r)
         self.card_overruns = Counter(
             f"{_PREFIX}_card_overruns",

@@ -167,6 +167,9 @@ class GatewayService:
         self.server = GatewayServer(
             self.registry, unix_path=str(cfg.socket), tcp=cfg.tcp, tokens=cfg.tokens,
             tls=cfg.tls, queue_limit=cfg.queue_limit, metrics=self.metrics,
+            max_clients=cfg.max_clients, max_clients_per_peer=cfg.max_clients_per_peer,
+            admin_reserved_slots=cfg.admin_reserved_slots, auth_timeout=cfg.auth_timeout,
+            decode_share=cfg.decode_share,
             metrics_port=cfg.metrics[1] if cfg.metrics else None,
             metrics_host=cfg.metrics[0] if cfg.metrics else "127.0.0.1")
         await self.server.start()

@@ -79,6 +79,17 @@ def _server_ssl_context(tls: TlsOption) -> ssl.SSLContext | None:
 #: The most bytes waiting for one client (replies and events it has not read): frames
 #: alone do not bound memory, since one reply may be a large frame.
 DEFAULT_QUEUE_BYTES = 32 * 1024 * 1024
+#: The share of the event loop one connection's decoding may take once its burst is
+#: spent, and the burst (seconds): see decode_budget.py.
+DEFAULT_DECODE_SHARE = 0.1
+DEFAULT_DECODE_BURST = 0.05
+#: Most connections one peer (a Unix user id, a TCP address) may hold: a quarter of the
+#: default max_clients, so that no one peer can take every slot.
+DEFAULT_MAX_CLIENTS_PER_PEER = 64
+#: Slots only admin-role connections may take (the operator's way in when the others
+#: are full); a connection is not admin until it says so. At most an eighth of
+#: max_clients unless given.
+DEFAULT_ADMIN_RESERVED_SLOTS = 4
 
 
 class GatewayServer:
@@ -92,6 +103,15 @@ class GatewayServer:
     its reason frame before the socket is aborted; ``stall_timeout`` (None: never) cuts a
     client that takes no byte for that long while frames wait for it (``write_stalled``);
     ``metrics_port`` (None: off) serves ``/metrics`` on ``metrics_host``.
+
+    Slots: at most ``max_clients`` connections; at most ``max_clients_per_peer`` (None: no
+    limit) from one peer (a Unix user id, a TCP address); and the last
+    ``admin_reserved_slots`` only for admin-role connections (a Unix client with
+    ``unix_role`` admin; a TCP client is not admin until it authenticates, so it takes a
+    general slot meanwhile). Idle authenticated clients keep their slot (monitoring
+    clients are quiet by nature); unauthenticated ones are cut after ``auth_timeout``.
+    ``decode_share`` (None: unmetered) and ``decode_burst``: how much of the loop one
+    connection's decoding may take (see decode_budget.py).
 
     Raises ConfigError at construction for inconsistent options (TCP without tokens, TLS
     without TCP, an unknown role).
@@ -108,6 +128,10 @@ class GatewayServer:
         max_subscriptions: int = 64, auth_timeout: float | None = 10.0,
         max_auth_failures: int = 3, linger: float = 2.0,
         stall_timeout: float | None = 60.0,
+        max_clients_per_peer: int | None = DEFAULT_MAX_CLIENTS_PER_PEER,
+        admin_reserved_slots: int | None = None,
+        decode_share: float | None = DEFAULT_DECODE_SHARE,
+        decode_burst: float = DEFAULT_DECODE_BURST,
         metrics: GatewayMetrics | None = None, metrics_port: int | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
@@ -137,6 +161,24 @@ class GatewayServer:
         if queue_limit < 1 or max_frame < 64 or max_inflight < 1 or max_clients < 1:
             raise ConfigError("queue_limit, max_inflight, max_clients must be >= 1 and "
                               "max_frame >= 64")
+        if max_clients_per_peer is not None and max_clients_per_peer < 1:
+            raise ConfigError(f"max_clients_per_peer must be >= 1, not "
+                              f"{max_clients_per_peer!r}", key="max_clients_per_peer")
+        if admin_reserved_slots is None:  # the default, kept small beside a small max
+            admin_reserved_slots = min(DEFAULT_ADMIN_RESERVED_SLOTS, max_clients // 8)
+        if not 0 <= admin_reserved_slots < max_clients:
+            raise ConfigError(f"admin_reserved_slots must be 0..max_clients - 1 "
+                              f"({max_clients - 1}), not {admin_reserved_slots!r}",
+                              key="admin_reserved_slots")
+        if auth_timeout is not None and not 0 < auth_timeout < float("inf"):
+            raise ConfigError(f"auth_timeout must be seconds > 0, not {auth_timeout!r}",
+                              key="auth_timeout")
+        if decode_share is not None and not 0 < decode_share <= 1:
+            raise ConfigError(f"decode_share must be in (0, 1], not {decode_share!r}",
+                              key="decode_share")
+        if not 0 < decode_burst < float("inf"):
+            raise ConfigError(f"decode_burst must be seconds > 0, not {decode_burst!r}",
+                              key="decode_burst")
         self.unix_path = Path(unix_path) if unix_path is not None else None
         self.unix_mode = unix_mode
         self.tcp = tcp
@@ -147,6 +189,10 @@ class GatewayServer:
         self.max_frame = max_frame
         self.max_depth = max_depth
         self.max_clients = max_clients
+        self.max_clients_per_peer = max_clients_per_peer
+        self.admin_reserved_slots = admin_reserved_slots
+        self.decode_share = decode_share
+        self.decode_burst = decode_burst
         self.max_inflight = max_inflight
         self.max_subscriptions = max_subscriptions
         self.auth_timeout = auth_timeout
@@ -167,6 +213,11 @@ class GatewayServer:
         self._subscribed: set[Session] = set()
         #: disconnected sessions whose transport still flushes their reason frame
         self._lingering: set[Session] = set()
+        #: connections per peer key (Session.peer_key), for max_clients_per_peer
+        self._peers: Counter[str] = Counter()
+        #: sessions not read from until their decoding debt is paid
+        self._decode_debtors: set[Session] = set()
+        self._decode_throttled = 0
         self._listeners: list[asyncio.AbstractServer] = []
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._shutdown_hooks: list[Callable[[], Any]] = []
@@ -386,6 +437,7 @@ class GatewayServer:
             "requests": dict(self._requests),
             "errors_by_code": dict(self._errors),
             "disconnected_by_reason": dict(self._disconnected),
+            "decode_throttled": self._decode_throttled,
         }
 
     # -- session support -----------------------------------------------------------------
@@ -395,24 +447,56 @@ class GatewayServer:
         return self._session_counter
 
     def _admit(self, session: Session) -> bool:
-        """Count the new session in; disconnect it at once when stopping or full."""
-        full = len(self._sessions) >= self.max_clients
+        """Count the new session in; disconnect it at once when stopping, full, when its
+        peer holds its share of slots already, or when only reserved slots are left and
+        it is not admin (see the class docstring)."""
+        refusal = self._refusal(session)
         self._sessions.add(session)
         self._clients_total += 1
         self.metrics.clients.labels(transport=session.transport_kind).inc()
         if self._stopping:
             session._disconnect("server_shutdown", "the gateway is stopping")
             return False
-        if full:
-            session._disconnect("overloaded", f"too many clients (limit {self.max_clients})")
+        if refusal:
+            session._log.warning("gateway.client_refused", reason=refusal)
+            session._disconnect("overloaded", refusal)
             return False
+        if session.peer_key is not None:
+            self._peers[session.peer_key] += 1
+            session._peer_counted = True
         return True
+
+    def _refusal(self, session: Session) -> str:
+        """Why ``session`` (not yet counted in) may not have a slot; "" when it may."""
+        if len(self._sessions) >= self.max_clients:
+            return f"too many clients (limit {self.max_clients})"
+        key, per_peer = session.peer_key, self.max_clients_per_peer
+        if key is not None and per_peer is not None and self._peers[key] >= per_peer:
+            return (f"too many connections from {key} (limit {per_peer} per peer; "
+                    f"{self.max_clients} in all)")
+        general = self.max_clients - self.admin_reserved_slots
+        if session.role is not Role.ADMIN and general < self.max_clients:
+            taken = sum(1 for s in self._sessions if s.role is not Role.ADMIN)
+            if taken >= general:
+                return (f"the general slots are full ({general} of {self.max_clients}; "
+                        f"the last {self.admin_reserved_slots} are kept for admin "
+                        "connections)")
+        return ""
+
+    def _decode_throttled_one(self) -> None:
+        self._decode_throttled += 1
+        self.metrics.decode_throttled.inc()
 
     def _forget(self, session: Session) -> None:
         if session not in self._sessions:
             return
         self._sessions.discard(session)
         self._subscribed.discard(session)
+        if session._peer_counted and session.peer_key is not None:
+            session._peer_counted = False
+            self._peers[session.peer_key] -= 1
+            if self._peers[session.peer_key] <= 0:
+                del self._peers[session.peer_key]
         reason = session.close_reason or "closed_by_peer"
         self._disconnected[reason] += 1
         self.metrics.clients_disconnected.labels(reason=reason).inc()

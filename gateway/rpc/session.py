@@ -11,6 +11,10 @@ module docstring):
   with a reason frame. While its replies wait, its requests are not read either (the
   kernel's socket buffer then holds the sender back): a client that sends and never
   reads cannot make the gateway hold more than its queue.
+* Decoding costs only the sender: each connection may spend a share of the loop on
+  decoding its frames (:class:`~trunkline.gateway.rpc.decode_budget.DecodeBudget`); one
+  past it is not read from until its debt is paid, so a client flooding large frames
+  delays its own requests, not other clients' or the media tick.
 * Bad input costs only the sender: a request that is wrong in any way gets an error reply
   naming the problem; a frame that cannot be parsed (the byte stream is lost) closes this
   one connection with a reason frame.
@@ -36,9 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from trunkline.gateway.rpc.decode_budget import DecodeBudget
 from trunkline.gateway.rpc.errors import ErrorCode, ProtocolError, RpcError
 from trunkline.gateway.rpc.protocol import (
     DEFAULT_MAX_ELEMENTS,
+    DEFAULT_MAX_MAP_ENTRIES,
     PRE_AUTH_MAX_FRAME,
     FrameDecoder,
     encode_frame,
@@ -77,6 +83,10 @@ class Session(asyncio.Protocol):
         self.id = server._next_session_id()
         self.transport_kind = kind
         self.peer = kind
+        #: Who is connecting, for the per-peer connection limit: ``uid N`` on Unix (from
+        #: SO_PEERCRED), the address on TCP; None when unknown (never limited).
+        self.peer_key: str | None = None
+        self._peer_counted = False
         self.role: Role | None = server.unix_role if kind == "unix" else None
         self.subscriptions: dict[int, Subscription] = {}
         self.state: dict[str, Any] = {}
@@ -89,7 +99,12 @@ class Session(asyncio.Protocol):
         self._decoder = FrameDecoder(
             max_frame=server.max_frame if self.role is not None
             else min(server.max_frame, PRE_AUTH_MAX_FRAME), max_depth=server.max_depth,
-            max_elements=DEFAULT_MAX_ELEMENTS)
+            max_elements=DEFAULT_MAX_ELEMENTS, max_map_entries=DEFAULT_MAX_MAP_ENTRIES)
+        self._budget = DecodeBudget(server.decode_share, server.decode_burst,
+                                    time.monotonic()) if server.decode_share else None
+        #: Set while this client is in decoding debt: fires when it is paid.
+        self._decode_wait: asyncio.TimerHandle | None = None
+        self._decode_logged = False
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
         self._reading_paused = False
@@ -139,7 +154,7 @@ class Session(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         transport.set_write_buffer_limits(high=_TRANSPORT_HIGH_WATER)
-        self.peer = _peer_name(transport, self.transport_kind)
+        self.peer, self.peer_key = _peer_identity(transport, self.transport_kind)
         self._log = log.bind(session=self.id, peer=self.peer)
         server = self.server
         if not server._admit(self):
@@ -152,10 +167,18 @@ class Session(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         chunk = data
+        decoding = 0.0
+        # The loop thread's CPU time, not the wall clock: on a busy machine the wall clock
+        # counts the time other processes had the core, and would throttle a client that
+        # sends many small requests for the machine's load, not its own (a pipelining
+        # client's decoding is 5-7 % of the CPU; by the wall clock, 10-12 % at load 11).
+        clock = time.thread_time
         while not self.closed:
+            started = clock()
             try:
                 frames = self._decoder.feed(chunk)
             except ProtocolError as err:
+                decoding += clock() - started
                 for frame in err.frames:
                     self._handle_frame(frame)
                 self.server._count_error(err.code)
@@ -167,11 +190,13 @@ class Session(asyncio.Protocol):
                 self._reply_error(None, err)
                 chunk = b""
                 continue
+            decoding += clock() - started
             for frame in frames:
                 if self.closed:
                     return
                 self._handle_frame(frame)
-            return
+            break
+        self._charge_decoding(decoding)
 
     def eof_received(self) -> bool:
         try:
@@ -196,6 +221,7 @@ class Session(asyncio.Protocol):
         if self._stall is not None:
             self._stall.cancel()
             self._stall = None
+        self._cancel_decode_wait()
         for task in list(self._tasks):
             task.cancel()
         self._out.clear()
@@ -235,9 +261,8 @@ class Session(asyncio.Protocol):
             self._out_bytes -= len(frame)
             transport.write(frame)
             self.server._frame_out()
-        if not out and self._reading_paused and not transport.is_closing():
-            self._reading_paused = False
-            transport.resume_reading()
+        if not out:
+            self._resume_reading()
         if not out and self._eof_pending():
             transport.close()
 
@@ -273,11 +298,57 @@ class Session(asyncio.Protocol):
             self._disconnect("queue_overflow",
                              f"more than {what} waiting: the client reads too slowly")
             return False
-        if not self._reading_paused:
-            # Its replies wait: read no more of its requests until they have gone.
+        # Its replies wait: read no more of its requests until they have gone.
+        self._pause_reading()
+        return True
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self._transport is not None:
             self._reading_paused = True
             self._transport.pause_reading()
-        return True
+
+    def _resume_reading(self) -> None:
+        """Read again, unless replies still wait or decoding is still in debt."""
+        transport = self._transport
+        if (self._reading_paused and not self._out and self._decode_wait is None
+                and transport is not None and not transport.is_closing()):
+            self._reading_paused = False
+            transport.resume_reading()
+
+    def _charge_decoding(self, seconds: float) -> None:
+        """Charge ``seconds`` of decoding to this client; in debt, stop reading it until
+        the debt is paid (see :mod:`.decode_budget`)."""
+        budget = self._budget
+        if budget is None or self.closed:
+            return
+        server = self.server
+        debtors = server._decode_debtors
+        wait = budget.charge(seconds, time.monotonic(),
+                             rivals=len(debtors) - (self in debtors))
+        if wait <= 0:
+            return
+        if self._decode_wait is not None:
+            self._decode_wait.cancel()
+        else:
+            server._decode_throttled_one()
+        if not self._decode_logged:
+            self._decode_logged = True
+            self._log.warning("gateway.decode_throttled", share=budget.share,
+                              spent=round(budget.spent, 4), wait=round(wait, 4))
+        debtors.add(self)
+        self._decode_wait = server._loop.call_later(wait, self._decode_paid)
+        self._pause_reading()
+
+    def _decode_paid(self) -> None:
+        self._decode_wait = None
+        self.server._decode_debtors.discard(self)
+        self._resume_reading()
+
+    def _cancel_decode_wait(self) -> None:
+        if self._decode_wait is not None:
+            self._decode_wait.cancel()
+            self._decode_wait = None
+        self.server._decode_debtors.discard(self)
 
     def _disconnect(self, reason: str, message: str = "") -> None:
         """Close with a ``{"event": "disconnect"}`` frame, best effort, then abort later."""
@@ -288,6 +359,7 @@ class Session(asyncio.Protocol):
         transport = self._transport
         for task in list(self._tasks):
             task.cancel()
+        self._cancel_decode_wait()
         self._out.clear()
         self._out_bytes = 0
         # Counted now, not when the socket finally closes: the server has decided.
@@ -405,7 +477,10 @@ class Session(asyncio.Protocol):
         self._reply_error(rid, err, spec.name)
 
 
-def _peer_name(transport: asyncio.BaseTransport, kind: str) -> str:
+def _peer_identity(transport: asyncio.BaseTransport, kind: str) -> tuple[str, str | None]:
+    """The peer's name for logs, and who it is for the per-peer limit: the user id on a
+    Unix socket (the kernel's SO_PEERCRED, which the client cannot forge), the address
+    (without the port) on TCP; None when neither can be read."""
     if kind == "unix":
         sock = transport.get_extra_info("socket")
         if sock is not None and hasattr(socket, "SO_PEERCRED"):
@@ -413,10 +488,10 @@ def _peer_name(transport: asyncio.BaseTransport, kind: str) -> str:
                 creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                         struct.calcsize("3i"))
                 pid, uid, _gid = struct.unpack("3i", creds)
-                return f"unix:pid={pid},uid={uid}"
-        return "unix"
+                return f"unix:pid={pid},uid={uid}", f"uid {uid}"
+        return "unix", None
     peer = transport.get_extra_info("peername")
     if isinstance(peer, tuple) and len(peer) >= 2:
         host = f"[{peer[0]}]" if ":" in str(peer[0]) else str(peer[0])
-        return f"{host}:{peer[1]}"
-    return str(peer)
+        return f"{host}:{peer[1]}", host
+    return str(peer), None
