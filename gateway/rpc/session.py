@@ -65,6 +65,11 @@ __all__ = ["Session"]
 log = structlog.get_logger("trunkline.gateway.rpc.server")
 
 _TRANSPORT_HIGH_WATER = 64 * 1024
+#: TCP keepalive (RFC 1122 4.2.3.6): probe an idle connection after 60 s, every 10 s, and
+#: drop it after 6 unanswered probes, so a TCP client whose host vanished (power cut,
+#: cable, NAT state lost) gives its slot back within about 2 minutes. An idle client that
+#: is still there answers the probes in its kernel and keeps its slot.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES = 60, 10, 6
 
 
 class Session(asyncio.Protocol):
@@ -159,6 +164,8 @@ class Session(asyncio.Protocol):
         server = self.server
         if not server._admit(self):
             return
+        if self.transport_kind != "unix":
+            _keep_alive(transport)
         if self.role is None and server.auth_timeout:
             self._timers.append(server._loop.call_later(
                 server.auth_timeout, self._auth_deadline))
@@ -475,6 +482,18 @@ class Session(asyncio.Protocol):
         err = server.registry.failure(spec.name, exc)
         server._count_error(err.code)
         self._reply_error(rid, err, spec.name)
+
+
+def _keep_alive(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # Linux names; elsewhere the system's defaults (about 2 hours) apply.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
 
 
 def _peer_identity(transport: asyncio.BaseTransport, kind: str) -> tuple[str, str | None]:

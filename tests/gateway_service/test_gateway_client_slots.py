@@ -97,6 +97,14 @@ def test_the_last_slots_are_kept_for_admin_connections() -> None:
         monitors = [connect(port, f"127.0.0.{n}") for n in (1, 2)]
         for sock in monitors:
             authenticate(sock, MONITOR)
+        # A TCP client whose host vanishes gives its slot back: the kernel probes it.
+        def keepalive() -> list[tuple[int, int]]:
+            return [(s._transport.get_extra_info("socket").getsockopt(
+                        socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                     s._transport.get_extra_info("socket").getsockopt(
+                        socket.IPPROTO_TCP, socket.TCP_KEEPIDLE))
+                    for s in gw.service.server.sessions if s.transport_kind == "tcp"]
+        assert gw.on_engine(keepalive) == [(1, 60), (1, 60)]
         refused = connect(port, "127.0.0.3")   # not (yet) admin: a general slot is needed
         notice = next_frame(refused)
         assert notice is not None and notice["reason"] == "overloaded"
