@@ -167,6 +167,20 @@ def _pick_bases(k_n: int, n_frames: int, z_width: int, p_width: int) -> tuple[np
     return out
 
 
+def _centres(pos: np.ndarray) -> np.ndarray:
+    """Each frame's centre (samples since the channel's start) for blocks at ``pos``."""
+    return np.maximum(pos[:, None] + FRAME_CENTRES[None, :], 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _no_labels(k_n: int, n_frames: int) -> np.ndarray:
+    """(k_n, n_frames) frame labels of a tick where no frame is labelled: shared,
+    read-only (the run trackers and the fax/modem counters only read them)."""
+    out = np.full((k_n, n_frames), -1, np.int16)
+    out.flags.writeable = False
+    return out
+
+
 def _dtmf_pair_power(power: np.ndarray, energy: np.ndarray,
                      interference: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """Each frame's power in each digit's two bins (k, frames, 16), and the same where
@@ -252,6 +266,12 @@ class Detector:
         self.pos = np.zeros(n, np.int64)
         self.hist = np.zeros((n, HISTORY), np.float32)
         self.last_bins = np.zeros((n, 13), np.complex64)
+        #: The last frame's powers, padding, energy and dial-tone interference (the
+        #: columns of ``padded`` in :meth:`process`), kept every tick in one store: the
+        #: digit and single-tone runs' edge powers of the frame before a block are
+        #: computed from it only on the ticks that need them (:meth:`_prev_edges`).
+        self._n_bins = self.bank.freqs.size
+        self.last_frame = np.zeros((n, self._n_bins + 3), np.float32)
         self.en_dtmf = np.zeros(n, bool)
         self.en_progress = np.zeros(n, bool)
         self.en_fax = np.zeros(n, bool)
@@ -270,6 +290,8 @@ class Detector:
                         for s in MF_SYSTEMS}
         self.mf_last = {s: np.zeros((n, 6), np.complex64) for s in MF_SYSTEMS}
         self.mf_system = np.full(n, -1, np.int8)
+        #: Some channel was ever given an MF system: until then a tick skips the MF test.
+        self._mf_any = False
         self.seg_label = np.full(n, -3, np.int16)
         self.seg_len = np.zeros(n, np.int32)
         self.seg_start = np.zeros(n, np.int64)
@@ -324,6 +346,7 @@ class Detector:
         self.en_dtmf[ch], self.en_progress[ch], self.en_fax[ch] = dtmf, progress, fax
         self.en_vad[ch], self.en_amd[ch], self.en_ann[ch] = vad, amd, announcements
         self.mf_system[ch] = MF_SYSTEMS.index(mf) if mf else -1
+        self._mf_any = True if mf else self._mf_any
         self._clear(ch)
         if answered_at is not None:
             self.answered_at[ch] = answered_at
@@ -364,6 +387,7 @@ class Detector:
         self.en_dtmf[ch], self.en_progress[ch], self.en_fax[ch] = cfg.dtmf, cfg.progress, cfg.fax
         self.en_vad[ch], self.en_amd[ch], self.en_ann[ch] = cfg.vad, cfg.amd, cfg.announcements
         self.mf_system[ch] = MF_SYSTEMS.index(cfg.mf) if cfg.mf else -1
+        self._mf_any = True if cfg.mf else self._mf_any
 
     def _config(self, ch: int) -> ChannelConfig:
         self._check_channel(ch)
@@ -454,18 +478,24 @@ class Detector:
         z = bins[..., :nz] * np.conj(prev)
         z *= self.bank.rotation[:nz]
         # |X|^2 with one column more, held at -1 (under any power): the padding of the
-        # argmax groups below.
+        # argmax groups below; then the frame's energy and dial-tone interference, so
+        # the last frame's row is all the next tick's edge powers need (last_frame).
         k_n, n_frames, n_bins = bins.shape
-        padded = np.empty((k_n, n_frames, n_bins + 1), np.float32)
+        padded = np.empty((k_n, n_frames, n_bins + 3), np.float32)
         power = padded[..., :n_bins]
         np.abs(bins, out=power)
         power *= power
         padded[..., n_bins] = -1.0
-        centres = np.maximum(pos[:, None] + FRAME_CENTRES[None, :], 0)
+        padded[..., n_bins + 1] = energy
 
         # DTMF (Q.24).
         nd = 8
-        interference = np.add.reduce(power[..., nd + 5:], axis=-1) if self._n_low else 0.0
+        if self._n_low:
+            interference = np.add.reduce(power[..., nd + 5:], axis=-1,
+                                         out=padded[..., n_bins + 2])
+        else:
+            interference = 0.0
+            padded[..., n_bins + 2] = 0.0
         # The strongest DTMF row, column and single-tone bin of each frame, their phase
         # offsets and offset-corrected powers, gathered in one pass for both stages
         # (the same values classify_dtmf and the single-tone code compute one by one).
@@ -480,7 +510,7 @@ class Detector:
             power[..., 4:nd].argmax(axis=-1, out=pick[..., 1])
             power[..., nd:nd + 5].argmax(axis=-1, out=pick[..., 2])
         r, c, sb = pick[..., 0], pick[..., 1], pick[..., 2]
-        z_at, p_at = _pick_bases(k_n, n_frames, nz, n_bins + 1)
+        z_at, p_at = _pick_bases(k_n, n_frames, nz, n_bins + 3)
         delta = self.bank.offset_hz(z.reshape(-1)[z_at + pick])
         corrected = padded.reshape(-1)[p_at + pick]
         corrected /= self.bank.response(delta)
@@ -488,28 +518,43 @@ class Detector:
         # the single tones' tests, the same comparisons, from tables of the picked bins).
         at = pick + _GROUP_AT
         fits = (corrected >= _GROUP_MIN32[at]) & (np.abs(delta) <= _GROUP_TOL32[at])
-        pr, pc = corrected[..., 0], corrected[..., 1]
+        # The twist and purity tests and the labels only where a row and a column both
+        # fit somewhere in the tick (else no frame is a digit: the shared -1 labels).
         dok = fits[..., 0] & fits[..., 1]
-        dok &= (pc <= pr * _dtmf.DTMF_TWIST_HIGH) & (pc >= pr * _dtmf.DTMF_TWIST_LOW)
-        dok &= (pr + pc) >= _dtmf.DTMF_PURITY * np.maximum(energy - interference, 1e-12)
-        dlabels = np.where(dok, r * 4 + c, -1).astype(np.int16)
+        if np.count_nonzero(dok):
+            pr, pc = corrected[..., 0], corrected[..., 1]
+            dok &= (pc <= pr * _dtmf.DTMF_TWIST_HIGH) & (pc >= pr * _dtmf.DTMF_TWIST_LOW)
+            dok &= (pr + pc) >= _dtmf.DTMF_PURITY * np.maximum(energy - interference, 1e-12)
+            dlabels = np.where(dok, r * 4 + c, -1).astype(np.int16)
+            digits = bool(np.count_nonzero(dok))
+        else:
+            dlabels, digits = _no_labels(k_n, n_frames), False
+        spure = corrected[..., 2] >= SINGLE_PURITY * energy
+        sok = spure & fits[..., 2]
+        if np.count_nonzero(sok):
+            slabels, singles = np.where(sok, sb, -1).astype(np.int16), True
+        else:
+            slabels, singles = _no_labels(k_n, n_frames), False
         # Durations from the digits' own bins (runs.py): a 40 ms digit in 10 dB of noise
         # still measures 40 ms, as spandsp's block count would have it.
         # A frame's share counts only where the pair is most of what it holds (an edge
         # frame half in the digit, in noise), so speech around a digit-like sound adds
         # nothing (talk-off).
-        # On an idle tick (no digit going on or starting) only the last frame's edge
-        # power is kept: the same values, computed on one frame instead of four.
-        if self.dtmf_runs.idle(ids, dlabels):
-            last = slice(n_frames - 1, n_frames)
-            inter_last = interference[:, last] if self._n_low else interference
-            _, edge = _dtmf_pair_power(power[:, last], energy[:, last], inter_last)
-            self.dtmf_runs.carry(ids, edge[:, 0])
+        # On an idle tick (no digit going on or starting) nothing is computed: the last
+        # frame's row (last_frame) holds what the next busy tick's edge power needs.
+        dtmf_idle = not (digits or self.dtmf_runs.running(ids))
+        single_idle = not (singles or self.single_runs.running(ids))
+        prev_frame = None if dtmf_idle and single_idle else self.last_frame[ids]
+        # The frames' centres (samples) only for a tick that tracks runs or counts tones.
+        centres = None if prev_frame is None else _centres(pos)
+        self.last_frame[ids] = padded[:, -1]
+        if dtmf_idle:
             ended = NO_RUNS
         else:
             pair, edge = _dtmf_pair_power(power, energy, interference)
             ended, _ = self.dtmf_runs.update(ids, dlabels, energy, np.zeros_like(energy),
-                                             centres, pair, edge)
+                                             centres, pair, edge,
+                                             self._prev_edges(prev_frame, digits=True))
         if len(ended):
             dur = ended.duration + DTMF_DURATION_BIAS
             keep = (dur >= _dtmf.DTMF_MIN_DURATION_MS * 8) & self.en_dtmf[ended.channel]
@@ -521,20 +566,14 @@ class Detector:
                                         int(dur[i])))
 
         # Single tones: SIT segments, CNG, CED/ANS.
-        sp = power[..., nd:nd + 5]
-        sdelta = delta[..., 2]
-        spure = corrected[..., 2] >= SINGLE_PURITY * energy
-        sok = spure & fits[..., 2]
-        slabels = np.where(sok, sb, -1).astype(np.int16)
-        if self.single_runs.idle(ids, slabels):
-            sp_last = sp[:, -1]
-            self.single_runs.carry(ids, np.where(sp_last >= EDGE_PURITY * energy[:, -1, None],
-                                                 sp_last, 0.0))
+        if single_idle:
             ended = NO_RUNS
         else:
+            sp = power[..., nd:nd + 5]
             ended, _ = self.single_runs.update(
-                ids, slabels, energy, sdelta, centres, sp,
-                np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0))
+                ids, slabels, energy, delta[..., 2], centres, sp,
+                np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0),
+                self._prev_edges(prev_frame, digits=False))
         for i in (ended.label <= 2).nonzero()[0] if len(ended) else ():
             ch = int(ended.channel[i])
             if not self.en_progress[ch]:
@@ -551,15 +590,17 @@ class Detector:
                                        (round(s1.freq, 1), round(s2.freq, 1), round(s3.freq, 1)),
                                        (round(s1.duration_ms), round(s2.duration_ms),
                                         round(s3.duration_ms))))
-        if not self.modem.idle(ids, slabels):
+        if not self.modem.idle(ids, slabels, singles):
             fax_labels = np.where(self.en_fax[ids][:, None], slabels, -1)
             mag = np.sqrt(power[..., nd + 4])
+            if centres is None:
+                centres = _centres(pos)
             for ch, name, onset in self.modem.update(ids, fax_labels, mag, centres):
                 events.append(ToneEvent(ch, onset, int(self.pos[ch] + BLOCK), name))
 
         # MF (subsets).
-        if np.count_nonzero(self.mf_system[ids] >= 0):
-            events += self._mf(ids, x, pos, centres)
+        if self._mf_any and np.count_nonzero(self.mf_system[ids] >= 0):
+            events += self._mf(ids, x, pos, _centres(pos) if centres is None else centres)
 
         # Call-progress cadence.
         p2 = pbins[:, 0]
@@ -578,8 +619,12 @@ class Detector:
         # A block is a tone, not voice, if any frame is a digit or a pure single tone
         # (also out of the fax/SIT windows: a steady 2180 Hz whistle is not speech).
         # (ufunc reductions: any() and all() are these behind a Python wrapper)
-        tonal = (plabels >= 0) | np.logical_or.reduce(dlabels >= 0, axis=1) | \
-            np.logical_and.reduce(spure & (energy >= PURE_MIN_LEVEL), axis=1)
+        tonal = plabels >= 0
+        if digits:
+            tonal |= np.logical_or.reduce(dlabels >= 0, axis=1)
+        pure = spure & (energy >= PURE_MIN_LEVEL)
+        if np.count_nonzero(pure):
+            tonal |= np.logical_and.reduce(pure, axis=1)
         voiced, changes = self.vad.update(ids, level_db, tonal, pos)
         for ch, what, onset in changes:
             if self.en_vad[ch]:
@@ -587,9 +632,10 @@ class Detector:
                 events.append(cls(ch, onset, int(self.pos[ch] + BLOCK)))
 
         # Answer side: AMD; early media: music and announcements.
-        answered = self.answered_at[ids] >= 0
-        start = self.amd_wait[ids] & (pos + BLOCK > self.answered_at[ids])
-        if np.count_nonzero(start):
+        answered_at = self.answered_at[ids]
+        start = self.amd_wait[ids]
+        if np.count_nonzero(start) and np.count_nonzero(
+                start := start & (pos + BLOCK > answered_at)):
             for ch in ids[start]:
                 # Speech already running at the answer (answer detected late, on voice):
                 # AMD counts it as the greeting's beginning.
@@ -612,18 +658,26 @@ class Detector:
                     self.amd.tone_heard(e.channel, "fax", e.tone)
             events += self._amd(ids[live], x[live, HISTORY:], voiced[live],
                                 block_energy[live], level_db[live])
-        early = ~answered & self.en_progress[ids]
-        if np.count_nonzero(early):
+        early = (answered_at < 0) & self.en_progress[ids]
+        n_early = np.count_nonzero(early)
+        if n_early:
             for e in events:
                 if isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
                     self.m_modem[e.channel] = True
-            negative = np.signbit(x[early, HISTORY:])
+            # Every channel early (a tick before any answer): the arrays as they are.
+            if n_early < early.size:
+                sel = early.nonzero()[0]
+                e_ids, e_x, e_level, e_voiced = ids[sel], x[sel], level_db[sel], voiced[sel]
+                e_tonal, e_pos = tonal[sel], pos[sel]
+            else:
+                e_ids, e_x, e_level, e_voiced, e_tonal, e_pos = ids, x, level_db, voiced, \
+                    tonal, pos
+            negative = np.signbit(e_x[:, HISTORY:])
             crossings = np.add.reduce(negative[:, 1:] != negative[:, :-1], axis=1)
             hiss = crossings > MUSIC_HISS_ZCR * (BLOCK - 1)
-            events += self._music(ids[early], level_db[early], voiced[early], tonal[early],
-                                  pos[early], hiss)
-        listen = ~answered & self.en_ann[ids]
-        if self.announcer.templates and np.count_nonzero(listen):
+            events += self._music(e_ids, e_level, e_voiced, e_tonal, e_pos, hiss)
+        if self.announcer.templates and np.count_nonzero(
+                listen := (answered_at < 0) & self.en_ann[ids]):
             for ch, tpl, conf, onset in self.announcer.update(
                     ids[listen], block[listen], voiced[listen], pos[listen] + BLOCK):
                 events.append(AnnouncementEvent(ch, onset, int(self.pos[ch] + BLOCK),
@@ -777,6 +831,21 @@ class Detector:
                     # Following a known tone, only its own element's end matters.
                     self.next_check[ch] = int(min(self._el_hi[rp, phase] + 1, _INT32_MAX))
         return out
+
+    def _prev_edges(self, prev_frame: np.ndarray | None, *, digits: bool) -> np.ndarray:
+        """The edge powers (float64, as the run trackers keep them) of the frame before
+        the block, from its row of ``last_frame``: the digit pairs' (as
+        :func:`_dtmf_pair_power`) or the single tones'."""
+        assert prev_frame is not None
+        nb = self._n_bins
+        energy = prev_frame[:, None, nb + 1]
+        if digits:
+            inter = prev_frame[:, None, nb + 2] if self._n_low else 0.0
+            _, edge = _dtmf_pair_power(prev_frame[:, None, :nb], energy, inter)
+        else:
+            sp = prev_frame[:, None, 8:13]
+            edge = np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0)
+        return edge[:, 0].astype(np.float64)
 
     def _amd(self, ids, block, voiced, block_energy, level_db) -> list[DetectionEvent]:
         spec = np.abs(np.fft.rfft(block * self._win, axis=1)) ** 2

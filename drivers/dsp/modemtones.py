@@ -75,10 +75,11 @@ class ModemToneState:
         self.done_cng[ch] = False
         self.done_ced[ch] = False
 
-    def idle(self, ids: np.ndarray, labels: np.ndarray) -> bool:
+    def idle(self, ids: np.ndarray, labels: np.ndarray, labelled: bool = True) -> bool:
         """No CNG or 2100 Hz frame in ``labels`` and none counting at ``ids``:
-        :meth:`update` would do nothing (the caller skips building its inputs)."""
-        return not (np.count_nonzero(labels >= CNG_LABEL) or np.count_nonzero(
+        :meth:`update` would do nothing (the caller skips building its inputs).
+        ``labelled=False``: the caller knows no frame of ``labels`` is labelled."""
+        return not ((labelled and np.count_nonzero(labels >= CNG_LABEL)) or np.count_nonzero(
             self.cng_hits[ids]) or np.count_nonzero(self.ced_hits[ids]))
 
     def update(self, ids: np.ndarray, labels: np.ndarray, mag2100: np.ndarray,

@@ -98,6 +98,11 @@ class RunTracker:
         """
         return not (np.count_nonzero(labels >= 0) or np.count_nonzero(self.label[ids] >= 0))
 
+    def running(self, ids: np.ndarray) -> bool:
+        """A run going on at any of ``ids`` (:meth:`idle` without the labels, for a
+        caller that knows none of the tick's frames is labelled)."""
+        return bool(np.count_nonzero(self.label[ids] >= 0))
+
     def carry(self, ids: np.ndarray, last_edge_power: np.ndarray | None = None) -> None:
         """What :meth:`update` does on an idle tick: ``last_edge_power`` (k, labels) is
         the edge power of the block's last frame (None when durations are not measured
@@ -112,26 +117,32 @@ class RunTracker:
     def update(self, ids: np.ndarray, labels: np.ndarray, energy: np.ndarray,
                extra: np.ndarray, centres: np.ndarray,
                label_power: np.ndarray | None = None,
-               edge_power: np.ndarray | None = None) -> tuple[Runs, Runs]:
+               edge_power: np.ndarray | None = None,
+               prev_power: np.ndarray | None = None) -> tuple[Runs, Runs]:
         """Advance channels ``ids`` by the frames given as (k, frames) arrays.
 
         ``label_power`` (k, frames, labels), if given, is each frame's power in each
         label's own bins: durations are then measured from it (module docstring);
         ``edge_power`` (default ``label_power``) is what frames outside the labelled
         ones add (the caller zeroes frames that are not mostly the tone).
+        ``prev_power`` (k, labels) float64, if given, is the edge power of the frame
+        before the block, kept by the caller (who then need not call :meth:`carry` on
+        idle ticks); when None, the tracker's own, from the last update or carry.
         Returns ``(ended, reported)``: runs that ended, and runs whose hit count just
         reached ``report_after`` (still going on). Only channels with a run going on or
         a labelled frame are touched (most channels, most of the time, have neither).
         """
-        prev_power = None
         if label_power is not None:
             if edge_power is None:
                 edge_power = label_power
-            if self._prev_power is None:
-                self._prev_power = np.zeros((self.label.size, label_power.shape[2]),
-                                            np.float64)
-            prev_power = self._prev_power[ids]
-            self._prev_power[ids] = edge_power[:, -1]
+            if prev_power is None:
+                if self._prev_power is None:
+                    self._prev_power = np.zeros((self.label.size, label_power.shape[2]),
+                                                np.float64)
+                prev_power = self._prev_power[ids]
+                self._prev_power[ids] = edge_power[:, -1]
+        else:
+            prev_power = None
         busy = (self.label[ids] >= 0) | (labels >= 0).any(axis=1)
         if np.count_nonzero(busy) < busy.size:
             sel = busy.nonzero()[0]

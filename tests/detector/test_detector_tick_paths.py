@@ -2,11 +2,11 @@
 general paths give.
 
 The per-tick cost at 8-32 channels is the number of numpy calls, so a tick skips what
-cannot change anything: digit and single-tone runs on idle ticks (only the last frame's
-edge power is kept), the input checks for the channel set the last tick checked, the
-reduction over the VAD's sub-window minima (a ring with its minimum kept). Each is
-checked here against the plain computation; the recorded campaign trace and the golden
-events (test_detector_golden_events.py) check the whole.
+cannot change anything: digit and single-tone runs on idle ticks (the last frame's
+powers are kept, its edge powers computed on the next busy tick), the input checks for
+the channel set the last tick checked, the reduction over the VAD's sub-window minima
+(a ring with its minimum kept). Each is checked here against the plain computation; the
+recorded campaign trace and the golden events (test_detector_golden_events.py) check the whole.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from trunkline.drivers.dsp.detector import BLOCK, Detector
+from trunkline.drivers.dsp.detector import BLOCK, EDGE_PURITY, Detector, _dtmf_pair_power
 from trunkline.drivers.dsp.runs import RunTracker
 from trunkline.drivers.dsp.vad import (
     FLOOR_MAX_DB,
@@ -116,3 +116,76 @@ def test_idle_ticks_of_a_run_tracker_give_what_update_gives(frames, seed):
                      "csum", "_prev_power"):
             assert np.array_equal(getattr(plain, name), getattr(short, name)), name
     event(f"idle ticks: {min(idle, 3)}+" if idle >= 3 else f"idle ticks: {idle}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([-1] * 6 + [0, 1, 2]), min_size=4, max_size=4),
+                min_size=1, max_size=40),
+       st.integers(0, 2**32 - 1))
+def test_a_run_tracker_given_the_frame_before_gives_what_it_gives_keeping_it(frames, seed):
+    """The detector keeps the last frame's inputs itself (Detector.last_frame) and hands
+    the trackers the edge power of the frame before a block only on busy ticks."""
+    rng = np.random.default_rng(seed)
+    kept = RunTracker(1, hop=40, bridge=1, switch_ends=True)
+    given_ = RunTracker(1, hop=40, bridge=1, switch_ends=True)
+    ids = np.zeros(1, np.intp)
+    before = np.zeros((1, 3))
+    for t, labels in enumerate(frames):
+        lab = np.array([labels], np.int16)
+        energy = rng.uniform(0, 1, (1, 4)).astype(np.float32)
+        power = rng.uniform(0, 1, (1, 4, 3)).astype(np.float32)
+        edge = np.where(power >= 0.5, power, 0.0)
+        centres = (t * 160 + np.arange(4) * 40)[None, :].astype(np.int64)
+        want = kept.update(ids, lab, energy, energy, centres, power, edge)
+        if given_.idle(ids, lab):
+            assert len(want[0]) == len(want[1]) == 0
+        else:
+            got = given_.update(ids, lab, energy, energy, centres, power, edge, before)
+            for a, b in zip(want, got, strict=True):
+                for name in ("channel", "label", "start", "duration", "hits", "extra", "end"):
+                    assert np.array_equal(getattr(a, name), getattr(b, name))
+        before = edge[:, -1].astype(np.float64)
+        for name in ("label", "hits", "misses", "esum", "emax", "ecentre", "xsum", "last",
+                     "csum"):
+            assert np.array_equal(getattr(kept, name), getattr(given_, name)), name
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6))
+def test_the_last_frame_kept_gives_the_edge_powers_of_the_whole_path(seed, k):
+    """Detector.last_frame's row, turned into edge powers on the next busy tick, is what
+    the digit and single-tone edges of the block's last frame were: digits, SIT and
+    2100 Hz tones at random levels over noise, and digital silence."""
+    rng = np.random.default_rng(seed)
+    det = Detector("cn", k)
+    for ch in range(k):
+        det.enable(ch)
+    ids = np.arange(k)
+    t = np.arange(BLOCK) / 8000
+    for _ in range(3):
+        hist = det.hist[ids].copy()
+        block = np.zeros((k, BLOCK))
+        for ch in range(k):
+            kind = rng.integers(4)
+            amp = 10 ** rng.uniform(1, 3.5)
+            if kind == 1:
+                block[ch] = amp * (np.sin(2 * np.pi * 770 * t) + np.sin(2 * np.pi * 1336 * t))
+            elif kind == 2:
+                block[ch] = amp * np.sin(2 * np.pi * rng.choice([913.8, 1370.6, 2100.0]) * t)
+            if kind:
+                block[ch] += rng.normal(0, amp / 10, BLOCK)
+        block = block.astype(np.int16)
+        det.process(block, ids)
+        x = np.concatenate([hist, block.astype(np.float32)], axis=1)
+        (bins, _), (energy, _) = det.multibank(x)
+        power = np.abs(bins)
+        power *= power
+        inter = np.add.reduce(power[..., 13:], axis=-1)
+        last = slice(3, 4)
+        _, edge = _dtmf_pair_power(power[:, last], energy[:, last], inter[:, last])
+        got = det._prev_edges(det.last_frame[ids], digits=True)
+        assert np.array_equal(got, edge[:, 0].astype(np.float64))
+        sp = power[:, -1, 8:13]
+        want = np.where(sp >= EDGE_PURITY * energy[:, -1, None], sp, 0.0)
+        assert np.array_equal(det._prev_edges(det.last_frame[ids], digits=False),
+                              want.astype(np.float64))
