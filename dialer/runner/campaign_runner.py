@@ -69,6 +69,7 @@ from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
 from trunkline.dialer.runner.recording import CallRecording
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import clear_positions
+from trunkline.dialer.runner.sound_files import check_sound_files
 from trunkline.dialer.runner.summary import Connection, RunSummary
 from trunkline.dialer.runner.tags import attempt_tag, owner_of, position_tag
 from trunkline.dialer.runner.translator import (
@@ -227,6 +228,20 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self.messages_left = 0
 
     # -- public ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Check the sound files the run plays on its gateway (a typo stops the start,
+        naming the setting: sound_files.py), then settle and begin as every runner."""
+        check_sound_files(self.gateway, self.sound_files(self.campaigns))
+        super().start()
+
+    def sound_files(self, names: Sequence[str]) -> dict[str, str | None]:
+        """The files the run may play for campaigns ``names``, by what names them."""
+        files: dict[str, str | None] = {"abandon_file": self.abandon_file}
+        for name in names:
+            settings = self.settings.get(name) or runner_settings(self.store, name)
+            files[f"campaign {name!r}: machine_message"] = settings.machine_message
+        return files
 
     def window_of(self, name: str, t: float) -> int:
         """``name``'s regulated abandon window at ``t``."""

@@ -75,7 +75,9 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
                      help="seconds an agent stays in wrap-up after a call (default 5)")
     run.add_argument("--abandon-file", metavar="WAV",
                      help="the abandon message: a WAV in the gateway's prompts folder "
-                          "([media] prompts; a relative name is taken there)")
+                          "([media] prompts; a relative name is taken there); checked "
+                          "on the gateway at start with the campaigns' machine_message: "
+                          "one it could not play stops the run before any call")
     run.add_argument("--abandon-tone", default="info", metavar="TONE",
                      help="the zone tone played to abandoned calls without a file "
                           "(default info)")

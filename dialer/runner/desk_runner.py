@@ -81,6 +81,7 @@ from trunkline.dialer.runner.gateway import GatewayPort
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import settle_open_attempts
 from trunkline.dialer.runner.softphone_faults import SoftphoneFaults
+from trunkline.dialer.runner.sound_files import check_sound_files
 from trunkline.dialer.store import Store
 from trunkline.errors import ConfigError
 
@@ -218,6 +219,10 @@ class DeskRunner(DeskDispatch):
         else:
             self.contacts.paused.discard(control.campaign)
 
+    def sound_files(self, names: Sequence[str]) -> dict[str, str | None]:
+        """The plain runner's files and the music on hold."""
+        return {**super().sound_files(names), "hold_file": self.hold_file}
+
     def start(self) -> None:
         """As the plain runner, and first bring the campaigns' SMS up to date: the
         ``sms.*`` events of messages still open may have come while no runner listened."""
@@ -235,6 +240,9 @@ class DeskRunner(DeskDispatch):
         now = self.gateway.now()
         config = campaign_config(self.store, name, desk=True)
         settings = runner_settings(self.store, name)
+        # its machine message must play on this gateway before anything changes
+        check_sound_files(self.gateway, {f"campaign {name!r}: machine_message":
+                                         settings.machine_message})
         self.engine.add_campaign(config)
         self.campaigns.append(name)
         self.configs[name] = config

@@ -20,8 +20,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from trunkline.dialer.runner.sound_files import check_sound_files
 from trunkline.errors import ConfigError
-from trunkline.gateway.rpc.errors import ErrorCode, RpcError
 
 __all__ = ["check_playback_files"]
 
@@ -44,16 +44,9 @@ def check_playback_files(specs: Iterable[Any], files: Mapping[str, str | None], 
             raise ConfigError(f"{options}: cannot be checked: gateway {spec.name} cannot "
                               f"be reached ({err})") from err
         try:
-            for option, path in given.items():
-                try:
-                    port.check_playback(path)
-                except RpcError as err:
-                    if err.code is ErrorCode.UNKNOWN_METHOD:
-                        print(f"trunkline: {option} {path!r}: gateway {spec.name} cannot "
-                              "check files (no prompts.check: an older gateway); it is "
-                              "checked when first played", file=warn or sys.stderr)
-                        break
-                    raise ConfigError(f"{option} {path!r}: gateway {spec.name} cannot "
-                                      f"play it: {err.message}") from err
+            if not check_sound_files(port, given, gateway=f"gateway {spec.name}"):
+                print(f"trunkline: {', '.join(given)}: gateway {spec.name} cannot check "
+                      "files (no prompts.check: an older gateway); they are checked "
+                      "when first played", file=warn or sys.stderr)
         finally:
             close()

@@ -46,6 +46,7 @@ from trunkline.dialer.service.web_models import (
     UserBody,
 )
 from trunkline.dialer.service.websessions import WebSession
+from trunkline.errors import ConfigError
 
 #: A hash no password matches, checked for unknown users so that a login takes as long
 #: for a name that does not exist as for one that does (no user enumeration by timing).
@@ -218,6 +219,9 @@ async def _control(request: Request, session: WebSession, name: str, verb: str,
     except HostUnsupported as err:
         result = {"result": "refused", "reason": str(err)}
         raise ApiError(501, "unsupported", str(err)) from None
+    except ConfigError as err:  # its settings, or a sound file its gateway cannot play
+        result = {"result": "refused", "reason": str(err)}
+        raise ApiError(422, "invalid", str(err)) from None
     finally:
         await asyncio.to_thread(ctx.audit, f"campaign.{verb}", user=session.user,
                                 remote=remote(request), target=name, details=result)
@@ -232,6 +236,8 @@ _CONTROL = ("Security: session cookie and X-CSRF-Token; supervisor or admin. Aud
           summary="Start a campaign",
           description="Run the campaign on a gateway: what a previous run left open is "
                       "settled first, the agent positions are rung and dialling begins. "
+                      "Settings the runner refuses, or a machine_message the gateway "
+                      "could not play (prompts.check), are 422 and nothing starts. "
                       + _CONTROL.format(verb="start"),
           responses=errors(*UNSAFE, 404, 409))
 async def start_campaign(request: Request, session: SupervisorSession,

@@ -2,7 +2,9 @@
 gateway when the service starts, through the gateway's ``prompts.check``: a typo, a
 file outside the gateway's prompts folder or one that is not audio stops the start
 with the option, the gateway and the reason, exit status 1. Before, customers put on
-hold heard silence (or the fallback tone) only when the first agent pressed Hold."""
+hold heard silence (or the fallback tone) only when the first agent pressed Hold. A
+campaign started through the API whose machine_message its gateway cannot play is
+refused with 422 (it was a 500 for any setting the runner refused)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from web_kit import make_db
+from web_kit import client, login, make_db
 
 from trunkline.cli import build_parser
 from trunkline.dialer.service.playback_check import check_playback_files
 from trunkline.dialer.service.serve_cli import build
+from trunkline.dialer.store import Store
 from trunkline.errors import ConfigError
 from trunkline.gateway.config import GatewayConfig
 from trunkline.gateway.testing import ServiceThread
@@ -129,3 +132,17 @@ def test_the_command_exits_non_zero_naming_the_option(
                                   f"{socket} cannot play it: prompts.check: file "
                                   "'hold-typo.wav': no such file in"), done.stderr
     assert "Traceback" not in done.stderr and "dialer service on" not in done.stdout
+
+
+def test_the_api_refuses_the_start_with_422_and_nothing_runs(tmp_path: Path) -> None:
+    with client(tmp_path, desk=True) as c:
+        with Store(tmp_path / "dialer.sqlite") as store:
+            store.create_campaign("sales", store.strategy("sales"),
+                                  config={"machine_message": "no-such-message.wav"})
+        head = {"X-CSRF-Token": login(c, "boss")}
+        r = c.post("/api/campaigns/sales/start", headers=head)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"] == "invalid"
+        assert "campaign 'sales': machine_message 'no-such-message.wav': the gateway " \
+               "cannot play it" in r.json()["message"]
+        assert c.get("/api/campaigns/sales").json()["state"] == "idle"
