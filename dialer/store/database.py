@@ -31,6 +31,7 @@ from trunkline.dialer.campaigns.strategies import Strategy
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.store.names import check_campaign_name
 from trunkline.dialer.store.schema import migrate
+from trunkline.errors import ConfigError
 
 #: What SQLite's messages mean to an operator.
 _REASONS = {
@@ -295,7 +296,16 @@ class Database:
         if strategy is None:
             self.campaign_id(name)
             raw = self.query("SELECT strategy FROM campaign WHERE name=?", (name,))[0][0]
-            strategy = self._strategies[name] = Strategy.from_dict(json.loads(raw))
+            try:
+                strategy = Strategy.from_dict(json.loads(raw))
+            except (ValueError, TypeError) as err:
+                # Saved before a bound it breaks existed (bounds.py): said, not a
+                # traceback, and left as stored until a corrected one is saved.
+                raise ConfigError(
+                    f"campaign {name!r}: its stored strategy is refused: {err}; save a "
+                    f"corrected one (trunkline dialer campaign create {name} --strategy "
+                    f"FILE, or PUT /api/admin/campaigns/{name})") from err
+            self._strategies[name] = strategy
         return strategy
 
     def campaign_config(self, name: str) -> dict[str, Any]:

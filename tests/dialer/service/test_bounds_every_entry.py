@@ -9,6 +9,7 @@ or a ring timeout of a year was stored)."""
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from pathlib import Path
@@ -241,3 +242,24 @@ def test_a_cleaning_file_out_of_range_is_named_by_line(
                  "--db", str(db)]) == 1
     assert (f"{path}:5: [cleaning] concurrency: expected a whole number in [1, 2048], "
             "got the number 100000") in capsys.readouterr().err
+
+
+def test_a_campaign_stored_before_the_bounds_is_refused_by_name_and_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A database from before the bounds may hold max_attempts = 10^9: a run says which
+    campaign and setting (no traceback) and the row stays as stored until corrected."""
+    db = tmp_path / "d.sqlite"
+    assert main(["dialer", "campaign", "create", "old", "--db", str(db)]) == 0
+    with sqlite3.connect(db) as conn:
+        raw = json.loads(conn.execute("SELECT strategy FROM campaign").fetchone()[0])
+        raw["max_attempts"] = 10**9
+        conn.execute("UPDATE campaign SET strategy=?", (json.dumps(raw),))
+    before = stored(db)
+    capsys.readouterr()
+    assert main(["dialer", "run", "--campaign", "old", "--db", str(db), "--virtual",
+                 "--agents", "71", "--group", "pri", "--hours", "0.1"]) == 1
+    err = capsys.readouterr().err
+    assert ("campaign 'old': its stored strategy is refused: max_attempts must be a whole "
+            "number in [1, 100], got 1000000000") in err, err
+    assert "Traceback" not in err
+    assert stored(db) == before
