@@ -22,6 +22,7 @@ import json
 import sys
 import weakref
 
+from trunkline.cli_numbers import positive
 from trunkline.dialer.pacing.scenario import load_scenario
 
 #: Keyed by the main program's sub-parsers object itself, weakly: an ``id()`` key outlived
@@ -71,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="print one JSON object instead of a readable table")
     simulate.add_argument("--seed", type=int, metavar="N",
                           help="override the scenario's seed")
-    simulate.add_argument("--hours", type=float, metavar="H",
+    simulate.add_argument("--hours", type=positive, metavar="H",
                           help="override the scenario's simulated hours")
     simulate.set_defaults(handler=run_simulate)
     __import__("trunkline.dialer.campaigns.cli", fromlist=["_"]).register_campaign_commands(sub)

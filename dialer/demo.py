@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from trunkline.cli_numbers import positive
 from trunkline.errors import ConfigError
 
 #: The sample list's make-up: (number prefix, share, what the sample network does).
@@ -374,7 +375,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--virtual", action="store_true",
                       help="the fast scripted shift: desk runner and emulated card on a "
                            "virtual clock, no web service; ends when the list is done")
-    demo.add_argument("--for", dest="for_seconds", type=float, metavar="SECONDS",
+    demo.add_argument("--for", dest="for_seconds", type=positive, metavar="SECONDS",
                       help="end the shift after this many seconds (default: Ctrl-C; "
                            "with --virtual: when the list is done)")
     demo.add_argument("--listen", type=parse_listen, default=parse_listen("127.0.0.1:8080"),
@@ -382,7 +383,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                 "127.0.0.1:8080)")
     demo.add_argument("--contacts", type=int, default=2000,
                       help="how many contacts in the sample list (default 2000)")
-    demo.add_argument("--hours", type=float, metavar="H",
+    demo.add_argument("--hours", type=positive, metavar="H",
                       help="end the shift after this many hours (as --for)")
     demo.add_argument("--seed", type=int, default=1,
                       help="the simulated agents' seed (talk and wrap-up times, choices)")

@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Any
 
+from trunkline.cli_numbers import non_negative, positive
 from trunkline.clock import RealClock, VirtualClock
 from trunkline.drivers.model import SpanKind, SpanSignalling
 from trunkline.errors import ConfigError
@@ -47,9 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="show the signalling: every Q.931 message (PRI, logged), ISUP "
                            "message (SS7) or R2 line and register signal, decoded")
     call.add_argument("--pulse", action="store_true", help="pulse-dial instead of DTMF")
-    call.add_argument("--ring-timeout", type=float, default=45.0, metavar="SECONDS",
+    call.add_argument("--ring-timeout", type=positive, default=45.0, metavar="SECONDS",
                       help="give up as no_answer after this much ringing (default: 45)")
-    call.add_argument("--hold", type=float, default=None, metavar="SECONDS",
+    call.add_argument("--hold", type=non_negative, default=None, metavar="SECONDS",
                       help="hang up this long after the answer is classified "
                            "(default: stay until the far end clears)")
     call.add_argument("--json", action="store_true", help="print one JSON object")
@@ -67,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--calls", type=int, default=24, help="how many calls (default: 24)")
     demo.add_argument("--virtual", action="store_true",
                       help="run in virtual time (as fast as the CPU allows)")
-    demo.add_argument("--hold", type=float, default=4.0, metavar="SECONDS",
+    demo.add_argument("--hold", type=non_negative, default=4.0, metavar="SECONDS",
                       help="stay this long on an answered call after classifying it "
                            "(default: 4)")
     demo.add_argument("--json", action="store_true",

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from trunkline.cli_numbers import non_negative, positive
 from trunkline.errors import ConfigError
 from trunkline.ranges import format_ranges
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--socket", metavar="PATH", help="Unix socket path (overrides config)")
     serve.add_argument("--card", metavar="URL", help="card URL (overrides config)")
     serve.add_argument("--network", metavar="PLAN.toml", help="number plan (emulated card)")
-    serve.add_argument("--speed", type=float, default=1.0,
+    serve.add_argument("--speed", type=positive, default=1.0,
                        help="simulated cards only (emulated, dahdi:sim): run time this many "
                             "times faster (tests)")
     serve.set_defaults(handler=_serve)
@@ -51,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call.add_argument("number")
     call.add_argument("--group", help="channel group (default: outbound)")
     call.add_argument("--channel", type=int)
-    call.add_argument("--hold", type=float, default=3.0,
+    call.add_argument("--hold", type=non_negative, default=3.0,
                       help="hang up this long after the answer (default 3 s)")
-    call.add_argument("--timeout", type=float, default=120.0,
+    call.add_argument("--timeout", type=positive, default=120.0,
                       help="give up waiting for events after this long (default 120 s)")
     call.set_defaults(handler=_call)
     ev = gsub.add_parser("events", help="print events as JSON lines")

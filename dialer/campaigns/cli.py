@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from trunkline.cli_numbers import positive
 from trunkline.errors import ConfigError
 
 DEFAULT_DB = "trunkline-dialer.sqlite"
@@ -99,7 +100,7 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "folder named for no campaign is said once.")
     watch.add_argument("root", metavar="ROOT")
     watch.add_argument("--once", action="store_true", help="one pass, then exit")
-    watch.add_argument("--interval", type=float, default=10.0, metavar="S")
+    watch.add_argument("--interval", type=positive, default=10.0, metavar="S")
     _db(watch)
     watch.set_defaults(handler=run_watch)
 

@@ -10,6 +10,7 @@ revoked, not expired, and its user is enabled with a role at least the token's.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,10 @@ class ApiTokens(Database):
             raise StoreError("a token needs a name of 1 to 64 characters")
         if role not in _RANK:
             raise StoreError(f"role must be agent, supervisor or admin, not {role!r}")
+        if expires_at is not None and not math.isfinite(expires_at):
+            # NaN is stored as NULL (never expires) and inf never comes: a token asked
+            # to expire must (second red-team pass, issue 15)
+            raise StoreError(f"a token's expiry must be a finite time, not {expires_at!r}")
         if expires_at is not None and expires_at <= now:
             raise StoreError("the token would be expired already (expires_at is past)")
         secret = PREFIX + secrets.token_urlsafe(32)

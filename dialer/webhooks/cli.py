@@ -13,6 +13,7 @@ import json
 import os
 import time
 
+from trunkline.cli_numbers import positive
 from trunkline.dialer.runner.cli import DEFAULT_DB
 from trunkline.dialer.store import Store, StoreError
 from trunkline.dialer.store.webhooks import EVENT_KINDS
@@ -88,7 +89,7 @@ def register_machine_commands(sub: argparse._SubParsersAction) -> None:
     tadd.add_argument("name")
     tadd.add_argument("--user", required=True, help="the user the token acts as")
     tadd.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
-    tadd.add_argument("--days", type=float, help="expires after this many days")
+    tadd.add_argument("--days", type=positive, help="expires after this many days")
     _db(tadd)
     tadd.set_defaults(handler=run_token_add)
     tlist = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
@@ -179,7 +180,7 @@ def run_webhook_send(args: argparse.Namespace) -> int:
 def run_token_add(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         now = time.time()
-        expires = now + args.days * 86400.0 if args.days else None
+        expires = now + args.days * 86400.0 if args.days is not None else None
         with store.transaction():
             token, secret = store.create_token(args.name, user=args.user, role=args.role,
                                                now=now, created_by=_actor(),

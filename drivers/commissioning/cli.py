@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from trunkline.cli_numbers import positive
+
 from .config import (
     DEFAULT_CHAN_DAHDI,
     DEFAULT_SYSTEM_CONF,
@@ -96,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status = subparsers.add_parser("status", help="live span and channel view")
     card_options(status)
     status.add_argument("--once", action="store_true", help="print once and exit")
-    status.add_argument("--interval", type=float, default=1.0, metavar="SECONDS")
+    status.add_argument("--interval", type=positive, default=1.0, metavar="SECONDS")
     status.add_argument("--count", type=int, default=0,
                         help="stop after this many refreshes (default: until Ctrl-C)")
     status.set_defaults(handler=status_command)
@@ -117,7 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="span to test (repeatable; default: every digital span)")
     loop.add_argument("--mode", choices=["local", "network_line", "network_payload"],
                       default="local")
-    loop.add_argument("--seconds", type=float, default=2.0, help="pattern length / hold")
+    loop.add_argument("--seconds", type=positive, default=2.0, help="pattern length / hold")
     loop.add_argument("--off", action="store_true", help="only end any loopback")
     loop.add_argument("--via", choices=["dahdi_maint"],
                       help="set and end the loops with the real dahdi_maint (the pattern "
@@ -129,14 +131,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tones.add_argument("--span", type=int, help="digital span to loop (default: first up)")
     tones.add_argument("--channel", type=int, help="FXO port to check dial tone on "
                        "(default: first FXO port)")
-    tones.add_argument("--seconds", type=float, default=6.0)
+    tones.add_argument("--seconds", type=positive, default=6.0)
     tones.set_defaults(handler=tones_command)
     levels = tsub.add_parser("levels", help="rx/tx levels per channel")
     card_options(levels)
     levels.add_argument("--channels", help="channel ranges (default: every analog port)")
     levels.add_argument("--onhook", action="store_true",
                         help="leave FXO ports on hook (default: off hook, to hear dial tone)")
-    levels.add_argument("--seconds", type=float, default=1.0)
+    levels.add_argument("--seconds", type=positive, default=1.0)
     levels.set_defaults(handler=levels_command)
     echo = tsub.add_parser("echo", help="each FXO port's hybrid echo (return loss), "
                            "measured as fxotune measures it; --via fxotune tunes it")

@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from trunkline.cli_numbers import non_negative
 from trunkline.errors import AudioFileError, ConfigError
 
 
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--zone", default="cn", help="tone zone (default: cn)")
     p.add_argument("--json", action="store_true", help="one JSON object a line")
     when = p.add_mutually_exclusive_group()
-    when.add_argument("--answered-at", type=float, default=0.0, metavar="SECONDS",
+    when.add_argument("--answered-at", type=non_negative, default=0.0, metavar="SECONDS",
                       help="answer time for AMD, in seconds from the start (default: 0)")
     when.add_argument("--early-media", action="store_true",
                       help="the whole file is before answer (no AMD)")

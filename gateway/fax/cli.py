@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from trunkline.cli_numbers import positive
 from trunkline.errors import ConfigError, TrunklineError
 
 
@@ -44,7 +45,7 @@ def register(subparsers: Any) -> None:
                       help="emulated card: where the far-end fax machine stores pages")
     send.add_argument("--far-no-ecm", action="store_true",
                       help="emulated card: the far-end machine offers no ECM")
-    send.add_argument("--timeout", type=float, default=600.0,
+    send.add_argument("--timeout", type=positive, default=600.0,
                       help="give up after this many (card) seconds (default: 600)")
     send.add_argument("--json", action="store_true", help="print one JSON object at the end")
     send.set_defaults(handler=fax_send)

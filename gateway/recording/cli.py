@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from trunkline.cli_numbers import positive
 from trunkline.errors import ConfigError
 
 
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=rec_search)
     purge = rsub.add_parser("purge", help="delete recordings past their retention")
-    purge.add_argument("--days", type=float, help="default retention in days")
+    purge.add_argument("--days", type=positive, help="default retention in days")
     purge.add_argument("--rules", type=Path, help="TOML: default_days, [[rule]] campaign/days")
     purge.add_argument("--campaign-days", action="append", default=[], metavar="CAMPAIGN=DAYS")
     purge.add_argument("--dry-run", action="store_true")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from trunkline.cli_numbers import positive
 from trunkline.errors import ConfigError
 
 
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--system", metavar="FILE",
                        help="a simulated system description (TOML, spec 1.0; "
                             "see docs/dahdi.md)")
-    sim.add_argument("--speed", type=float, default=1.0, metavar="N",
+    sim.add_argument("--speed", type=positive, default=1.0, metavar="N",
                      help="run the simulated kernel, and COMMAND's sleep(), usleep(), "
                           "nanosleep(), gettimeofday() and time(), N times faster than "
                           "the wall clock (for tools that wait on it, e.g. fxotune's line "
