@@ -81,6 +81,10 @@ BEEP_PURITY = 0.80
 TONE_HOLD_BLOCKS = 6
 #: Blocks of one steady pure tone after which it is a tone, not voice.
 TONE_MASK_BLOCKS = 3
+#: An utterance that began at most this many blocks before a tone was established
+#: (TONE_MASK_BLOCKS pure blocks) was the tone's onset: its pure blocks and the one
+#: impure block where it starts, inside a block.
+TONE_ONSET_BLOCKS = TONE_MASK_BLOCKS
 BEEP_MIN_DBM0 = -40.0
 INITIAL_SILENCE_MS = 4000
 AFTER_GREETING_SILENCE_MS = 700
@@ -322,10 +326,13 @@ class Amd:
             voiced = voiced & ~(tone & (beep >= TONE_MASK_BLOCKS))
             # A tone's edges are not pure (it starts or stops inside a block): the block
             # after a tone is not voice, and an utterance that began with a tone now
-            # established as one was the tone's onset, not a word.
+            # established as one (or in the block before it) was the tone's onset, not
+            # a word. Voice before that is speech a vowel followed ("Pleeease": a vowel
+            # can look like a tone for half a second): dropping it restarted the
+            # greeting after the vowel, its verdict 0.5 s late.
             voiced &= ~((self.since_tone[ids] == 1) & (self.last_len[ids] >= TONE_MASK_BLOCKS))
             onset_of_tone = tone & (beep == TONE_MASK_BLOCKS) & \
-                (self.first[ids] >= since - TONE_MASK_BLOCKS - 1)
+                (self.first[ids] >= since - TONE_ONSET_BLOCKS)
             if onset_of_tone.any():
                 gone = ids[onset_of_tone]
                 self.first[gone] = self.last[gone] = -1
@@ -520,7 +527,7 @@ class Amd:
                     beep_band = in_beep_band
                 v = v and not (tone and beep >= TONE_MASK_BLOCKS)
                 v = v and not (since_tone == 1 and last_len >= TONE_MASK_BLOCKS)
-                if tone and beep == TONE_MASK_BLOCKS and first0 >= since - TONE_MASK_BLOCKS - 1:
+                if tone and beep == TONE_MASK_BLOCKS and first0 >= since - TONE_ONSET_BLOCKS:
                     first0 = last0 = -1
                     voiced_before = 0
                 tone_on = TONE_MASK_BLOCKS <= beep <= BEEP_MAX_BLOCKS or post > 0 or \

@@ -210,6 +210,36 @@ def test_a_greeting_that_starts_late_is_judged_in_time(lead_s):
     assert late_hello.result == "human"
 
 
+# -- a drawn-out vowel is speech, a tone's onset is not ------------------------------------------
+
+def test_a_vowel_that_looks_like_a_tone_does_not_restart_the_greeting():
+    """vm-intro.gsm opens "Pleeease": 40 ms of consonant, then a vowel whose first
+    harmonic holds 83-99 % of the block's power for half a second, which the AMD takes
+    for a tone and does not count as voice. The utterance the consonant began was
+    dropped as "the tone's onset" and started again after the vowel, 0.6 s later, so
+    the greeting was a machine at 3.5 s; only the block where a tone starts is its
+    onset, and the verdict comes 2.6 s after the consonant."""
+    prompt = _real("answering_machine/vm-intro.gsm")
+    e = _verdict(companded(np.concatenate([sil(300), prompt, sil(2000)]), "alaw"))
+    assert (e.result, e.reason) == ("machine", "long greeting")
+    assert e.after_answer / RATE <= 0.3 + amd_mod.MACHINE_MIN_MS / 1000 + 0.1
+
+
+def test_a_tone_starting_anywhere_in_a_block_is_never_a_person():
+    """A tone's onset is the block it starts in and its first pure blocks; wherever in
+    a block it starts (at the answer or after a pause), that onset is no "hello"."""
+    cases = [(lead_ms, offset, hz, ms) for lead_ms in (0.0, 300.0)
+             for offset in (0, 37, 80, 123, 159)
+             for hz, ms in ((300.0, 400), (1000.0, 250), (3100.0, 900))]
+    signals = [companded(np.concatenate([sil(lead_ms), np.zeros(offset),
+                                         tone(hz, ms, -20.0), sil(4000)]), "alaw")
+               for lead_ms, offset, hz, ms in cases]
+    per_channel = run(signals, "us", amd=True, answered_at=0)
+    verdicts = [[e.result for e in kinds(events, "amd")] for events in per_channel]
+    assert all(len(v) == 1 for v in verdicts)
+    assert not [case for case, v in zip(cases, verdicts, strict=True) if v == ["human"]]
+
+
 # -- a sentence, a pause, and what follows it -------------------------------------------------
 # dam9.wav 0.14-1.56 s is a 1.4 s sentence; at 1.56-2.4 s the reader pauses (0.85 s), then
 # goes on. Up to the end of that pause a greeting and a person who said a sentence sound
