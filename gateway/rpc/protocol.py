@@ -235,7 +235,20 @@ class FrameDecoder:
         """Bytes received but not yet part of a complete frame."""
         return len(self._buffer)
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[dict[str, Any]]:
+    def has_frame(self) -> bool:
+        """True when the bytes buffered already hold a whole frame (or a bad length):
+        what :meth:`feed` left undecoded when it stopped at ``max_bytes``."""
+        buf = self._buffer
+        if self._broken is not None or len(buf) < HEADER.size:
+            return False
+        (length,) = HEADER.unpack_from(buf, 0)
+        return length == 0 or length > self.max_frame or HEADER.size + length <= len(buf)
+
+    def feed(self, data: bytes | bytearray | memoryview,
+             max_bytes: int | None = None) -> list[dict[str, Any]]:
+        """Append ``data`` and decode the whole frames buffered; with ``max_bytes``, stop
+        after the frame that brings the bodies decoded in this call to that many (at
+        least one frame is decoded), leaving the rest for the next call."""
         if self._broken is not None:
             raise ProtocolError(self._broken.code, self._broken.message)
         if data:
@@ -244,6 +257,7 @@ class FrameDecoder:
         buf = self._buffer
         pos = 0
         size = len(buf)
+        decoded = 0
         try:
             while size - pos >= HEADER.size:
                 (length,) = HEADER.unpack_from(buf, pos)
@@ -268,6 +282,9 @@ class FrameDecoder:
                         f"frame holds a msgpack {type(value).__name__}, not a map",
                     )
                 frames.append(value)
+                decoded += length
+                if max_bytes is not None and decoded >= max_bytes:
+                    break
         except ProtocolError as err:
             del buf[:pos]
             err.frames = frames

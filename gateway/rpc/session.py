@@ -65,6 +65,10 @@ __all__ = ["Session"]
 log = structlog.get_logger("trunkline.gateway.rpc.server")
 
 _TRANSPORT_HIGH_WATER = 64 * 1024
+#: Most frame bytes decoded for one client in one turn of the loop: a read brings up to
+#: 256 KiB, which could hold several frames at the size limits; the rest wait for the
+#: next turn, so every other client (and the tick) has its turn in between.
+_TURN_BYTES = 64 * 1024
 #: TCP keepalive (RFC 1122 4.2.3.6): probe an idle connection after 60 s, every 10 s, and
 #: drop it after 6 unanswered probes, so a TCP client whose host vanished (power cut,
 #: cable, NAT state lost) gives its slot back within about 2 minutes. An idle client that
@@ -109,6 +113,8 @@ class Session(asyncio.Protocol):
                                     time.monotonic()) if server.decode_share else None
         #: Set while this client is in decoding debt: fires when it is paid.
         self._decode_wait: asyncio.TimerHandle | None = None
+        #: Set while whole frames wait in the decoder for the next turn (_TURN_BYTES).
+        self._backlog: asyncio.Handle | None = None
         self._decode_logged = False
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
@@ -180,32 +186,47 @@ class Session(asyncio.Protocol):
         # sends many small requests for the machine's load, not its own (a pipelining
         # client's decoding is 5-7 % of the CPU; by the wall clock, 10-12 % at load 11).
         clock = time.thread_time
-        while not self.closed:
-            started = clock()
-            try:
-                frames = self._decoder.feed(chunk)
-            except ProtocolError as err:
-                decoding += clock() - started
-                for frame in err.frames:
-                    self._handle_frame(frame)
-                self.server._count_error(err.code)
-                if err.fatal or self.closed:
-                    self._log.warning("gateway.protocol_error", code=err.name,
-                                      message=err.message)
-                    self._disconnect(err.name, err.message)
-                    return
-                self._reply_error(None, err)
-                chunk = b""
-                continue
+        if self.closed:
+            return
+        started = clock()
+        try:
+            frames = self._decoder.feed(chunk, _TURN_BYTES)
+        except ProtocolError as err:
             decoding += clock() - started
-            for frame in frames:
-                if self.closed:
-                    return
+            for frame in err.frames:
                 self._handle_frame(frame)
-            break
+            self.server._count_error(err.code)
+            if err.fatal or self.closed:
+                self._log.warning("gateway.protocol_error", code=err.name,
+                                  message=err.message)
+                self._disconnect(err.name, err.message)
+                return
+            self._reply_error(None, err)
+            frames = []  # the frames after it: on the next turn (see below)
+        else:
+            decoding += clock() - started
+        for frame in frames:
+            if self.closed:
+                return
+            self._handle_frame(frame)
         self._charge_decoding(decoding)
+        if not self.closed and self._decoder.has_frame():
+            # More whole frames than one turn's share: the rest on the next turn (or
+            # once the decoding debt is paid), reading nothing new meanwhile.
+            self._pause_reading()
+            if self._decode_wait is None and self._backlog is None:
+                self._backlog = self.server._loop.call_soon(self._decode_backlog)
+
+    def _decode_backlog(self) -> None:
+        self._backlog = None
+        if self.closed or self._decode_wait is not None:
+            return
+        self.data_received(b"")
+        self._resume_reading()
 
     def eof_received(self) -> bool:
+        while self._decoder.has_frame() and not self.closed:
+            self.data_received(b"")  # whole frames left for a later turn: theirs first
         try:
             self._decoder.close()
         except ProtocolError as err:
@@ -318,6 +339,7 @@ class Session(asyncio.Protocol):
         """Read again, unless replies still wait or decoding is still in debt."""
         transport = self._transport
         if (self._reading_paused and not self._out and self._decode_wait is None
+                and self._backlog is None and not self._decoder.has_frame()
                 and transport is not None and not transport.is_closing()):
             self._reading_paused = False
             transport.resume_reading()
@@ -349,12 +371,18 @@ class Session(asyncio.Protocol):
     def _decode_paid(self) -> None:
         self._decode_wait = None
         self.server._decode_debtors.discard(self)
-        self._resume_reading()
+        if self._decoder.has_frame():
+            self._decode_backlog()
+        else:
+            self._resume_reading()
 
     def _cancel_decode_wait(self) -> None:
         if self._decode_wait is not None:
             self._decode_wait.cancel()
             self._decode_wait = None
+        if self._backlog is not None:
+            self._backlog.cancel()
+            self._backlog = None
         self.server._decode_debtors.discard(self)
 
     def _disconnect(self, reason: str, message: str = "") -> None:

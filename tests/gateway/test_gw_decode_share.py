@@ -129,3 +129,38 @@ def test_a_flooding_client_is_held_to_its_share_and_a_quiet_one_is_answered() ->
             await flooder.close()
 
     run(main())
+
+
+def test_a_turn_decodes_about_64_kib_and_leaves_the_rest_buffered_whole() -> None:
+    """One read may bring 256 KiB, several frames at the size limits: a turn of the loop
+    decodes up to 64 KiB of them and the rest wait, whole, for the next turn."""
+    from trunkline.gateway.rpc.protocol import FrameDecoder
+
+    frame = frame_bytes(msgpack.packb({"id": 1, "method": "ping",
+                                       "params": {"data": "x" * 40_000}}))
+    decoder = FrameDecoder()
+    assert len(decoder.feed(frame * 5 + frame[:10], max_bytes=64 * 1024)) == 2
+    assert decoder.has_frame()
+    assert len(decoder.feed(b"", max_bytes=64 * 1024)) == 2
+    assert len(decoder.feed(b"", max_bytes=64 * 1024)) == 1
+    assert not decoder.has_frame() and decoder.buffered == 10
+
+
+def test_frames_left_for_the_next_turn_are_all_answered_even_after_a_half_close() -> None:
+    import socket as socket_module
+
+    big = {"id": 0, "method": "echo", "params": {"value": "y" * 100_000}}
+
+    async def main() -> None:
+        async with serving() as server:
+            raw = await RawConnection.unix(server.unix_path)
+            data = b"".join(frame_bytes(msgpack.packb({**big, "id": n})) for n in range(6))
+            raw.writer.write(data)
+            await raw.writer.drain()
+            sock = raw.writer.get_extra_info("socket")
+            sock.shutdown(socket_module.SHUT_WR)
+            replies = await raw.recv_until_closed()
+            assert [r["id"] for r in replies] == list(range(6))
+            assert all(len(r["result"]) == 100_000 for r in replies)
+
+    run(main())
