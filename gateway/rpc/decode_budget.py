@@ -5,8 +5,10 @@ The gateway decodes requests on the loop the media tick shares. The frame limits
 frame costs, to a few milliseconds; they do not bound how many such frames a client
 sends. An authenticated client sending them back to back had the loop to itself: a quiet
 client's ping waited 54 ms at the median and 115-400 ms at p99 (benchmarks/
-bench_rpc_flood.py, load 12). So each connection's decoding is metered in seconds of the
-loop: it may spend ``burst`` seconds at once and ``share`` of every second after that;
+bench_rpc_flood.py, load 12). So each connection's decoding is metered in CPU seconds of
+the loop's thread (the session measures them; the wall clock would count the machine's
+load against the client): it may spend ``burst`` seconds at once and ``share`` of every
+second of wall time after that;
 a client in debt is not read from (the kernel's socket buffer then holds it back) until
 the debt is paid. Its own requests wait; nobody else's do.
 
