@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from trunkline.cli_numbers import whole
 from trunkline.dialer.errors import StoreError
 
 
@@ -58,7 +59,7 @@ def register_archive_commands(csub: argparse._SubParsersAction,
                     "in no other list are deleted; those called before keep their calls, "
                     "recordings and dispositions for the reports and get no more retries. "
                     "Refused while calls of its campaign are in flight.")
-    remove.add_argument("list_id", type=int, metavar="ID")
+    remove.add_argument("list_id", type=whole(1), metavar="ID")
     db(remove)
     remove.set_defaults(handler=run_remove_list)
 

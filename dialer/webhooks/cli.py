@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from trunkline.cli_numbers import positive
+from trunkline.cli_numbers import positive, whole
 from trunkline.dialer.runner.cli import DEFAULT_DB
 from trunkline.dialer.store import Store, StoreError
 from trunkline.dialer.store.webhooks import EVENT_KINDS
@@ -66,12 +66,12 @@ def register_machine_commands(sub: argparse._SubParsersAction) -> None:
     log = hsub.add_parser("deliveries", help="the delivery log, newest first")
     log.add_argument("--webhook")
     log.add_argument("--state", choices=["pending", "delivered", "failed"])
-    log.add_argument("--limit", type=int, default=20)
+    log.add_argument("--limit", type=whole(1, 100_000), default=20)
     log.add_argument("--json", action="store_true")
     _db(log)
     log.set_defaults(handler=run_webhook_deliveries)
     again = hsub.add_parser("redeliver", help="send a delivery again")
-    again.add_argument("delivery", type=int)
+    again.add_argument("delivery", type=whole(1))
     _db(again)
     again.set_defaults(handler=run_webhook_redeliver)
     send = hsub.add_parser("send", help="post what is due now, once (no service needed)")

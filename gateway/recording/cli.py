@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trunkline.cli_numbers import positive
+from trunkline.cli_numbers import positive, whole
 from trunkline.errors import ConfigError
 
 
@@ -28,10 +28,10 @@ def register(subparsers: Any) -> None:
     search = rsub.add_parser("search", help="find recordings in the index")
     for key in ("campaign", "agent-id", "agent-name", "customer", "outcome", "state"):
         search.add_argument(f"--{key}")
-    search.add_argument("--call", type=int)
+    search.add_argument("--call", type=whole())
     search.add_argument("--since", help="start time at or after (ISO date/time or epoch)")
     search.add_argument("--until", help="start time before (ISO date/time or epoch)")
-    search.add_argument("--limit", type=int, default=100)
+    search.add_argument("--limit", type=whole(1, 10_000_000), default=100)
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=rec_search)
     purge = rsub.add_parser("purge", help="delete recordings past their retention")
@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
     export.add_argument("dest", type=Path)
     for key in ("campaign", "agent-id", "customer"):
         export.add_argument(f"--{key}")
-    export.add_argument("--call", type=int)
+    export.add_argument("--call", type=whole())
     export.set_defaults(handler=rec_export)
     backup = rsub.add_parser("backup", help="back up every recording and the index")
     backup.add_argument("dest", type=Path)
