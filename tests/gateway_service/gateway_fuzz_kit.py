@@ -14,7 +14,9 @@ socket, and checks, case by case:
 Cases are drawn from the gateway's own method registry, so every method and parameter is
 reached: well-typed values, wrong types, NaN and infinities, integers past 64 bits,
 strings that climb out of folders, deep and wide containers, unknown keys and methods;
-and now and then raw bytes on a fresh connection (bad lengths, truncated frames). Calls
+and now and then raw bytes on a fresh connection (bad lengths, truncated frames, and
+rarely a frame at the size limits: 131,000 nils, 4,088 distinct map keys, or 65,000
+keys, which must be refused). Calls
 the cases place are hung up every few batches so the card does not stay full.
 """
 
@@ -50,6 +52,7 @@ class FuzzReport:
     requests: int = 0
     replies: int = 0
     raw: int = 0
+    heavy: int = 0
     closed_by_gateway: int = 0
     errors_by_name: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
@@ -58,7 +61,8 @@ class FuzzReport:
 
     def line(self) -> str:
         top = sorted(self.errors_by_name.items(), key=lambda kv: -kv[1])[:6]
-        return (f"{self.cases} cases ({self.requests} requests, {self.raw} raw) in "
+        return (f"{self.cases} cases ({self.requests} requests, {self.raw} raw, "
+                f"{self.heavy} at the decoding limits) in "
                 f"{self.seconds:.0f} s: {self.replies} replies, {self.closed_by_gateway} "
                 f"connections closed by the gateway, bystander max "
                 f"{self.bystander_max * 1000:.0f} ms, problems {len(self.problems)}; "
@@ -134,7 +138,28 @@ def _request(rng: random.Random, specs: dict[str, Any], rid: int) -> dict[Any, A
     return request
 
 
+#: The share of raw cases that are one frame at the decoding limits (each costs the
+#: gateway milliseconds: rare, so that the default run stays short).
+HEAVY_SHARE = 0.2
+
+
+def _heavy(rng: random.Random) -> bytes:
+    """A frame at (or just past) the decoding limits, as a greedy client sends them."""
+    kind = rng.randrange(3)
+    tag = rng.getrandbits(32)   # distinct keys each time: msgpack interns map keys
+    if kind == 0:
+        pad: Any = [[None] * 65_500, [None] * 65_500]
+    elif kind == 1:
+        pad = {f"{tag}.{i}": i for i in range(4088)}
+    else:                  # past the 4096 map entries: refused, the connection cut
+        pad = {f"{tag}.{i}": i for i in range(65_000)}
+    return encode_frame({"id": 1, "method": "ping", "params": {"pad": pad}},
+                        max_frame=1 << 24)
+
+
 def _raw(rng: random.Random) -> bytes:
+    if rng.random() < HEAVY_SHARE:
+        return _heavy(rng)
     kind = rng.randrange(4)
     if kind == 0:
         return bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200)))
@@ -205,7 +230,9 @@ def fuzz(path: str, specs: dict[str, Any], cases: int, *, seed: int = 15,
             if rng.random() < RAW_SHARE:
                 report.cases += 1
                 report.raw += 1
-                if not _exchange_raw(path, _raw(rng)):
+                data = _raw(rng)
+                report.heavy += len(data) > 65536
+                if not _exchange_raw(path, data):
                     report.problems.append("a raw connection was never closed (hang)")
             else:
                 batch = []
