@@ -361,6 +361,9 @@ def run_report(args: argparse.Namespace) -> int:
                           "(an IANA name such as Asia/Shanghai)") from err
     since = _when(args.since, args.time_zone, "--since")
     until = _when(args.until, args.time_zone, "--until")
+    if since is not None and until is not None and since >= until:
+        # swapped, they gave "(no finished calls or agent sessions)": read as no calls
+        raise ConfigError(f"--since {args.since} must be before --until {args.until}")
     with _open(args) as store:
         if args.by == "call":
             # Each call's own delays, as issue 15 item 3 asks ("both delays reported per

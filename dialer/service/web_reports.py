@@ -9,6 +9,7 @@ offset is local time in ``time_zone``). Reports are for supervisors and admins.
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -43,15 +44,26 @@ class ReportBody(BaseModel):
     rows: list[dict[str, Any]]
 
 
+#: The days a daily report can be asked for: the epoch's (the store's times are epoch
+#: seconds) to the last whose next midnight a date can hold
+FIRST_DAY = date(1970, 1, 2)
+LAST_DAY = date(9999, 12, 30)
+
+
 def when(text: str | None, time_zone: str, what: str) -> float | None:
     """Epoch seconds from ``text``: a number, or ISO 8601 (local in ``time_zone``
     without an offset). 422 naming ``what`` when it is neither."""
     if text is None or text == "":
         return None
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        # NaN compared false with every call's time: an empty report, as if no calls
+        if not math.isfinite(seconds):
+            raise ApiError(422, "invalid", f"{what}: {text!r} is not a time")
+        return seconds
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -115,6 +127,10 @@ async def daily_report(request: Request, session: SupervisorSession,
     tz = _zone(time_zone)
     now = ctx.clock()
     day = day or datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # 9999-12-31 has no next midnight: an OverflowError and a 500
+        raise ApiError(422, "invalid", f"date: expected a day from {FIRST_DAY} to "
+                                       f"{LAST_DAY}, got {day}")
     if campaign is not None:
         try:
             ctx.store.campaign_id(campaign)
@@ -173,6 +189,9 @@ async def report(request: Request, session: SupervisorSession,
     tz = _zone(time_zone)
     start = when(since, tz, "since")
     end = when(until, tz, "until")
+    if start is not None and end is not None and start >= end:
+        # since and until swapped gave an empty report, read as "no calls"
+        raise ApiError(422, "invalid", f"since ({since}) must be before until ({until})")
     rows = await asyncio.to_thread(
         _rows, ctx, kind, campaign=campaign, since=start or 0.0,
         until=end if end is not None else float("inf"), time_zone=tz)
