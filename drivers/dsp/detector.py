@@ -832,20 +832,26 @@ class Detector:
                     self.next_check[ch] = int(min(self._el_hi[rp, phase] + 1, _INT32_MAX))
         return out
 
-    def _prev_edges(self, prev_frame: np.ndarray | None, *, digits: bool) -> np.ndarray:
+    def _prev_edges(self, prev_frame: np.ndarray | None, *, digits: bool) -> PrevPower:
         """The edge powers (float64, as the run trackers keep them) of the frame before
         the block, from its row of ``last_frame``: the digit pairs' (as
-        :func:`_dtmf_pair_power`) or the single tones'."""
+        :func:`_dtmf_pair_power`) or the single tones'; computed by the tracker's call
+        for the rows it works on (those with a run going on or a labelled frame)."""
         assert prev_frame is not None
-        nb = self._n_bins
-        energy = prev_frame[:, None, nb + 1]
-        if digits:
-            inter = prev_frame[:, None, nb + 2] if self._n_low else 0.0
-            _, edge = _dtmf_pair_power(prev_frame[:, None, :nb], energy, inter)
-        else:
-            sp = prev_frame[:, None, 8:13]
-            edge = np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0)
-        return edge[:, 0].astype(np.float64)
+        nb, n_low = self._n_bins, self._n_low
+
+        def edges(rows: np.ndarray | None) -> np.ndarray:
+            frame = prev_frame if rows is None else prev_frame[rows]
+            energy = frame[:, None, nb + 1]
+            if digits:
+                inter = frame[:, None, nb + 2] if n_low else 0.0
+                _, edge = _dtmf_pair_power(frame[:, None, :nb], energy, inter)
+            else:
+                sp = frame[:, None, 8:13]
+                edge = np.where(sp >= EDGE_PURITY * energy[..., None], sp, 0.0)
+            return edge[:, 0].astype(np.float64)
+
+        return edges
 
     def _amd(self, ids, block, voiced, block_energy, level_db) -> list[DetectionEvent]:
         spec = np.abs(np.fft.rfft(block * self._win, axis=1)) ** 2

@@ -25,6 +25,7 @@ which noise does not bias as it biases a maximum.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,20 +119,23 @@ class RunTracker:
                extra: np.ndarray, centres: np.ndarray,
                label_power: np.ndarray | None = None,
                edge_power: np.ndarray | None = None,
-               prev_power: np.ndarray | None = None) -> tuple[Runs, Runs]:
+               prev_power: PrevPower | None = None) -> tuple[Runs, Runs]:
         """Advance channels ``ids`` by the frames given as (k, frames) arrays.
 
         ``label_power`` (k, frames, labels), if given, is each frame's power in each
         label's own bins: durations are then measured from it (module docstring);
         ``edge_power`` (default ``label_power``) is what frames outside the labelled
         ones add (the caller zeroes frames that are not mostly the tone).
-        ``prev_power`` (k, labels) float64, if given, is the edge power of the frame
-        before the block, kept by the caller (who then need not call :meth:`carry` on
-        idle ticks); when None, the tracker's own, from the last update or carry.
+        ``prev_power``, if given, gives the edge power (float64, (rows, labels)) of the
+        frame before the block, kept by the caller (who then need not call :meth:`carry`
+        on idle ticks), for the rows of ``ids`` given (None: all); called once, for the
+        channels with a run going on or a labelled frame only. When None, the tracker's
+        own, from the last update or carry.
         Returns ``(ended, reported)``: runs that ended, and runs whose hit count just
         reached ``report_after`` (still going on). Only channels with a run going on or
         a labelled frame are touched (most channels, most of the time, have neither).
         """
+        kept: np.ndarray | None = None
         if label_power is not None:
             if edge_power is None:
                 edge_power = label_power
@@ -139,11 +143,10 @@ class RunTracker:
                 if self._prev_power is None:
                     self._prev_power = np.zeros((self.label.size, label_power.shape[2]),
                                                 np.float64)
-                prev_power = self._prev_power[ids]
+                kept = self._prev_power[ids]
                 self._prev_power[ids] = edge_power[:, -1]
-        else:
-            prev_power = None
         busy = (self.label[ids] >= 0) | (labels >= 0).any(axis=1)
+        sel = None
         if np.count_nonzero(busy) < busy.size:
             sel = busy.nonzero()[0]
             if sel.size == 0:
@@ -151,14 +154,18 @@ class RunTracker:
             ids, labels, energy = ids[sel], labels[sel], energy[sel]
             extra, centres = extra[sel], centres[sel]
             if label_power is not None:
-                assert prev_power is not None and edge_power is not None
-                label_power, prev_power = label_power[sel], prev_power[sel]
-                edge_power = edge_power[sel]
+                assert edge_power is not None
+                label_power, edge_power = label_power[sel], edge_power[sel]
+                if kept is not None:
+                    kept = kept[sel]
+        if label_power is not None and kept is None:
+            assert prev_power is not None
+            kept = prev_power(sel)
         if label_power is not None and not self.report_after and \
                 ids.size <= self.channels_path_max:
-            assert prev_power is not None and edge_power is not None
+            assert kept is not None and edge_power is not None
             return self._update_channels(ids, labels, extra, centres, label_power,
-                                         prev_power, edge_power)
+                                         kept, edge_power)
         lab = self.label[ids]
         hits = self.hits[ids]
         misses = self.misses[ids]
@@ -182,12 +189,12 @@ class RunTracker:
             if self.switch_ends:
                 end |= active & other & ~same
             if label_power is not None:
-                assert prev_power is not None and edge_power is not None
+                assert kept is not None and edge_power is not None
                 # The run's own bins, every frame while it lasts (edges count by how much
                 # tone they hold); a new run also takes the frame before it.
                 frame = label_power[:, j]
                 edge = edge_power[:, j]
-                before = edge_power[:, j - 1] if j else prev_power
+                before = edge_power[:, j - 1] if j else kept
                 # An edge holds part of the tone: never more than the run's top so far
                 # (speech next to a digit-like frame is often louder than it).
                 e = np.minimum(edge[rows, np.maximum(lab, 0)], emax)
@@ -335,6 +342,11 @@ class RunTracker:
         return (ids[mask], lab[mask].copy(), np.rint(start).astype(np.int64),
                 np.rint(duration).astype(np.int64), hits[mask].copy(),
                 xsum[mask] / np.maximum(hits[mask], 1), now[mask].astype(np.int64))
+
+
+#: The caller's edge powers of the frame before the block, for the given rows of the
+#: update's channels (None: all of them).
+PrevPower = Callable[[np.ndarray | None], np.ndarray]
 
 
 def _concat(parts: list[tuple[np.ndarray, ...]]) -> Runs:
