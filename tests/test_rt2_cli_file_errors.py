@@ -56,3 +56,10 @@ def test_an_oserror_naming_no_file_keeps_its_traceback(monkeypatch) -> None:
     monkeypatch.setattr("trunkline.cli.build_parser", lambda: parser)
     with pytest.raises(ConnectionRefusedError):
         main([])
+
+
+def test_import_of_a_folder_says_it_is_a_folder(tmp_path, db, capsys) -> None:
+    """It said 'no such file' of a folder that was there."""
+    capsys.readouterr()
+    assert main(["dialer", "import", "--campaign", "sales", str(tmp_path), "--db", db]) == 1
+    assert f"{tmp_path}: is a folder, not a list file" in capsys.readouterr().err

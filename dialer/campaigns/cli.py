@@ -261,6 +261,9 @@ def run_campaign_list(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.lists import import_file
 
+    if Path(args.file).is_dir():
+        raise ConfigError("is a folder, not a list file (a folder of lists: 'dialer "
+                          "watch')", source=args.file)
     if not Path(args.file).is_file():
         raise ConfigError("no such file", source=args.file)
     with _open(args) as store:
