@@ -78,7 +78,8 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "fixed lines), duplicates merged, other columns kept (two columns "
                     "of one name as NAME and 'NAME (2)', a blank one as column_N); bad "
                     "rows are "
-                    "reported with their line and written to FILE.rejected.csv.",
+                    "reported with their line and written to FILE.rejected.csv. The same "
+                    "file twice into one campaign is refused, naming its list.",
         epilog="Example: trunkline dialer import --campaign sales customers.csv")
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument("--campaign", required=True)
@@ -269,7 +270,7 @@ def run_import(args: argparse.Namespace) -> int:
     with _open(args) as store:
         report = import_file(store, args.campaign, args.file, now=time.time(),
                              encoding=args.encoding, number_column=args.number_column,
-                             default_area=args.default_area)
+                             default_area=args.default_area, refuse_if_imported=True)
     if args.json:
         summary = report.summary()
         summary["errors"] = [{"line": e.line, "reason": e.reason} for e in report.errors]

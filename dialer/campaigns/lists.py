@@ -416,15 +416,17 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
                 encoding: str | None = None, number_column: str | None = None,
                 default_country: str = "86", default_area: str | None = None,
                 rejected_dir: str | Path | None = None, list_name: str | None = None,
-                skip_if_imported: bool = False, rejected_name: str | None = None
-                ) -> ImportReport:
+                skip_if_imported: bool = False, rejected_name: str | None = None,
+                refuse_if_imported: bool = False) -> ImportReport:
     """Import ``path`` into ``campaign``: good rows in one transaction, bad rows reported.
 
     The rejected rows go to ``<name>.rejected.csv`` in ``rejected_dir`` (default: beside
     the file), UTF-8 with a BOM so that Excel opens it in Chinese correctly.
     ``skip_if_imported`` (the watched folder) skips a file whose exact bytes were already
     imported into the campaign, so a crash between commit and archiving does not import
-    it twice.
+    it twice; ``refuse_if_imported`` (``dialer import``) refuses it, as the admin API's
+    upload does, naming the list it became (run twice by mistake, it made a second
+    list of the same rows).
 
     The file is read twice, a chunk or a row at a time, never whole: once for its
     encoding and its digest, once for its rows, which stream into the store's
@@ -440,6 +442,16 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
             (store.campaign_id(campaign), source)):
         report.skipped_already_imported = True
         return report
+    if refuse_if_imported:
+        earlier = store.query(
+            "SELECT id, name FROM list WHERE campaign_id=? AND source=? AND removed_at IS "
+            "NULL ORDER BY id LIMIT 1", (store.campaign_id(campaign), source))
+        if earlier:
+            list_id, name = earlier[0]
+            raise ListImportError(
+                f"this exact file was imported into {campaign!r} already (list {list_id}, "
+                f"{name!r}); nothing imported (to import it again: 'dialer campaign "
+                f"remove-list {list_id}' first)", source=str(path))
     rejected = _Rejected(path, rejected_dir, rejected_name)
     bad: list[RowError] = []
     errors: list[tuple[int, str, str]] = []
