@@ -211,10 +211,15 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
             book.active.append(row)
         xlsx = io.BytesIO()
         book.save(xlsx)
+        # the file input's words are the page's (the browser's own are hidden), the
+        # chosen name beside them until it is sent
+        assert page.text_content("[data-testid=adm-list-file-chosen]") == "no file chosen"
         page.set_input_files("[data-testid=adm-list-file]", files=[
             {"name": "july.xlsx", "mimeType": XLSX, "buffer": xlsx.getvalue()}])
+        assert page.text_content("[data-testid=adm-list-file-chosen]") == "july.xlsx"
         page.click("[data-testid=adm-list-upload]")
         expect(page.locator("[data-testid=adm-list-counts]")).to_contain_text("july.xlsx (")
+        assert page.text_content("[data-testid=adm-list-file-chosen]") == "no file chosen"
         assert "xlsx" in page.inner_text("[data-testid=adm-list-counts]")
         assert page.locator("[data-testid=adm-list-row-errors] tbody td").first.inner_text() \
             == "3"

@@ -39,8 +39,8 @@ const NEW = {
 };
 
 /** An input for a value of the definition, keeping its JSON type when read back. */
-function valueControl(key, value) {
-  if (key === "campaign.mode") return select(MODES.map((m) => [m, m]), value ?? "predictive");
+function valueControl(i18n, key, value) {
+  if (key === "campaign.mode") return select(MODES.map((m) => [m, i18n.tOr(`dialmode.${m}`, m)]), value ?? "predictive");
   if (typeof value === "boolean") return select([["true", "true"], ["false", "false"]], String(value));
   if (value !== null && typeof value === "object") {
     const t = el("textarea", { attrs: { rows: "3", spellcheck: "false" } });
@@ -160,7 +160,7 @@ export class CampaignsSection {
             el("span", { cls: "field-error", attrs: { role: "alert", "data-testid": `adm-strategy-${k}-error` } })));
           continue;
         }
-        row.append(field(this.i18n, `=${k}`, valueControl(`${table}.${k}`, v),
+        row.append(field(this.i18n, `=${k}`, valueControl(this.i18n, `${table}.${k}`, v),
                          { key: `${table}.${k}`, testid: `adm-${table}-${k}`, grow: typeof v === "object" }));
       }
       form.append(el("h4", { text: t(`adm.camp.${table}`), ct: `adm.camp.${table}` }), row, ...structured);
@@ -246,7 +246,7 @@ export class CampaignsSection {
       const code = input(d.code || "", { "data-testid": "adm-disp-code" });
       const label = input(d.label || "");
       const hotkey = input(d.hotkey || "", { size: "2" });
-      const callback = select([["none", "none"], ["optional", "optional"], ["required", "required"]], d.callback || "none");
+      const callback = select(["none", "optional", "required"].map((c) => [c, t(`adm.disp.cb.${c}`)]), d.callback || "none");
       const fields = fieldsEditor(this.i18n, d.fields || d.field || []);
       const row = { orig: d, code, label, hotkey, callback, fields };
       const tr = el("tr", { attrs: { "data-disposition": d.code || "" } },

@@ -19,7 +19,7 @@ export function fieldsEditor(i18n, fields) {
   };
   const add = (f) => {
     const name = input(f.name || "", { size: "12", "data-testid": "adm-field-name" });
-    const kind = select(KINDS.map((k) => [k, k]), f.kind || "text", { "data-testid": "adm-field-kind" });
+    const kind = select(KINDS.map((k) => [k, i18n.t(`adm.field.kind.${k}`)]), f.kind || "text", { "data-testid": "adm-field-kind" });
     const label = input(f.label || "", { size: "16" });
     const required = el("input", { attrs: { type: "checkbox", "data-testid": "adm-field-required" } });
     required.checked = Boolean(f.required);

@@ -34,6 +34,29 @@ export function input(value = "", attrs = {}) {
   return n;
 }
 
+/** A labelled file input (as `field`) with its words in the page's language: Chromium
+ *  draws its own "Choose File / No file chosen" in the browser's language (English on a
+ *  Chinese page). The input stays (its label, `files`, what tests set) but is hidden; a
+ *  button opens its dialog and a line says what is chosen. After emptying the input
+ *  (`value = ""`), send it a "change" event so the line follows. */
+export function fileField(i18n, labelKey, fileInput) {
+  const box = field(i18n, labelKey, fileInput);
+  fileInput.classList.add("file-native");
+  fileInput.tabIndex = -1;
+  const testid = fileInput.dataset.testid || "file";
+  const chosen = el("span", { cls: "muted file-chosen", attrs: { "data-testid": `${testid}-chosen` } });
+  const show = () => {
+    const f = fileInput.files && fileInput.files[0];
+    chosen.textContent = f ? f.name : i18n.t("adm.file.none");
+    if (f) delete chosen.dataset.ct; else chosen.dataset.ct = "adm.file.none";
+  };
+  fileInput.addEventListener("change", show);
+  show();
+  fileInput.after(el("span", { cls: "row file-chooser" },
+    button(i18n, "adm.file.choose", `${testid}-choose`, () => fileInput.click(), "btn"), chosen));
+  return box;
+}
+
 export function select(options, value, attrs = {}) {
   const n = el("select", { attrs }, ...options.map(([v, text]) => el("option", { text, attrs: { value: v } })));
   n.value = value ?? "";

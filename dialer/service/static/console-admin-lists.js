@@ -8,7 +8,7 @@
 // DNC: check, add or remove numbers (or +prefix*), global or a campaign's, of a kind, as
 // `trunkline dialer dnc`; a text/CSV file of numbers is read in the page (first cell of
 // each line) and added in batches through the same API, so the same checks apply.
-import { button, confirmed, el, field, input, select, table, uploadFile } from "./console-admin-kit.js";
+import { button, confirmed, el, field, fileField, input, select, table, uploadFile } from "./console-admin-kit.js";
 
 const BATCH = 2000;   // numbers per request: well under the API's 64 KiB JSON body
 
@@ -67,6 +67,7 @@ export class ListsSection {
         this.toast(t("adm.list.done", this.report));
         this.shown = null;
         file.value = "";
+        file.dispatchEvent(new Event("change"));
         name.value = "";
         await this.load();
       } catch (err) {
@@ -78,7 +79,7 @@ export class ListsSection {
     this.pick = pick;
     this.results = el("div");
     this.root.replaceChildren(
-      el("div", { cls: "row" }, field(this.i18n, "adm.list.campaign", pick), field(this.i18n, "adm.list.file", file),
+      el("div", { cls: "row" }, field(this.i18n, "adm.list.campaign", pick), fileField(this.i18n, "adm.list.file", file),
         field(this.i18n, "adm.list.name", name), field(this.i18n, "adm.list.column", column),
         field(this.i18n, "adm.list.country", country), send),
       el("p", { cls: "muted", text: t("adm.list.hint"), ct: "adm.list.hint" }), error, this.results);
@@ -197,7 +198,7 @@ export class DncSection {
     const parts = [
       el("div", { cls: "row" }, field(this.i18n, "adm.dnc.numbers", numbers, { grow: true }),
         field(this.i18n, "adm.dnc.scope", scope), field(this.i18n, "adm.dnc.kind", kind),
-        field(this.i18n, "adm.dnc.file", file)),
+        fileField(this.i18n, "adm.dnc.file", file)),
       el("p", { cls: "muted", text: t("adm.dnc.hint"), ct: "adm.dnc.hint" }), actions, error];
     if (this.result) {
       parts.push(el("ul", { cls: "adm-result", attrs: { "data-testid": "adm-dnc-result" } },

@@ -115,7 +115,7 @@ function renderCampaigns(floor) {
   const rows = floor.campaigns.map((c) => el("tr", { attrs: { "data-campaign": c.name, "data-state": c.state } },
     el("td", { text: c.name }),
     el("td", { text: i18n.tOr(`campaign.${c.state}`, c.state) }),
-    el("td", { text: c.mode || "–" }),
+    el("td", { text: c.mode ? i18n.tOr(`dialmode.${c.mode}`, c.mode) : "–", attrs: { "data-mode": c.mode || "" } }),
     el("td", { cls: "num", text: c.dials }),
     el("td", { cls: "num", text: c.live }),
     el("td", { cls: "num", text: c.connects }),
@@ -149,10 +149,10 @@ function renderAgents(floor) {
   const rows = floor.agents.map((a) => el("tr", { attrs: { "data-agent": a.agent, "data-state": a.state } },
     el("td", { text: a.agent }),
     el("td", {}, el("span", { cls: `badge state-${a.state}`, text: i18n.tOr(`state.${a.state}`, a.state) }),
-      a.reason ? ` ${i18n.tOr(`reason.${a.reason}`, a.reason)}` : ""),
+      a.reason ? el("span", { cls: "reason", text: ` ${i18n.tOr(`reason.${a.reason}`, a.reason)}` }) : ""),
     el("td", { cls: "num", text: clock(a.seconds), attrs: { "data-testid": "time-in-state" } }),
     el("td", { text: a.campaign || "–" }),
-    el("td", { text: a.number || "–" }),
+    el("td", { cls: "tel", text: a.number || "–" }),
     el("td", {}, agentActions(a))));
   $("agent-rows").replaceChildren(...rows);
   $("agents-none").classList.toggle("hidden", rows.length > 0);
@@ -162,7 +162,7 @@ function renderSpans(floor) {
   const rows = floor.spans.map((s) => el("tr", { cls: s.red ? "red" : "", attrs: { "data-span": s.span, "data-alarms": s.alarms } },
     el("td", { text: floor.spans.some((o) => o.gateway !== s.gateway) ? `${s.gateway}:${s.span}` : s.span }),
     el("td", { text: s.kind }),
-    el("td", { text: s.alarms }),
+    el("td", { text: s.alarms === "OK" ? i18n.t("level.ok") : s.alarms }),  // alarm names (RED, AIS) as on the card
     el("td", { cls: "num", text: s.in_use }),
     el("td", { cls: "num", text: s.blocked }),
     el("td", { cls: "num", text: s.idle })));
