@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     gw = subparsers.add_parser(
         "gw", help="talk to a running gateway",
-        description="Client commands for a running gateway (over its Unix socket).")
-    gw.add_argument("--socket", metavar="PATH", help="the gateway's socket")
+        description="Client commands for a running gateway: over its Unix socket, or "
+                    "tcp://HOST:PORT or tls://HOST:PORT with a token. --socket and "
+                    "--token may come before or after the command.")
+    _address_options(gw, None)
     gsub = gw.add_subparsers(dest="gw_command", metavar="COMMAND")
     ch = gsub.add_parser("channels", help="list channels and their state")
     ch.add_argument("--json", action="store_true")
@@ -61,6 +64,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--kind", action="append", help="only these event kinds (repeatable)")
     ev.add_argument("--count", type=int, help="stop after this many events")
     ev.set_defaults(handler=_events)
+    for sub in (ch, sp, call, ev):
+        # `gw channels --socket X` was "unrecognized arguments": the option belonged to
+        # `gw` alone; SUPPRESS keeps a value given before the command
+        _address_options(sub, argparse.SUPPRESS)
+
+
+def _address_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--socket", metavar="PATH", default=default,
+                        help="the gateway's socket (default: its default socket), or "
+                             "tcp://HOST:PORT or tls://HOST:PORT")
+    parser.add_argument("--token", default=default,
+                        help="the token for a tcp:// or tls:// gateway (default: "
+                             "$TRUNKLINE_GATEWAY_TOKEN)")
 
 
 def _config(args: argparse.Namespace):
@@ -94,13 +110,28 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _client(args: argparse.Namespace):
     from trunkline.gateway.config import default_socket
-    from trunkline.gateway.rpc.client import GatewayClient
+    from trunkline.gateway.rpc.client import GatewayClient, parse_address
 
     path = args.socket or str(default_socket())
-    if not Path(path).exists():
+    try:
+        kind, _, _ = parse_address(path)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if kind == "unix" and not Path(path).exists():
         raise ConfigError(f"no gateway socket at {path}: is `trunkline gateway serve` "
                           "running? (--socket PATH names another)")
-    return GatewayClient(path)
+    token = args.token or os.environ.get("TRUNKLINE_GATEWAY_TOKEN") or None
+    client = GatewayClient(path, token=token)
+    try:
+        return client.connect()
+    except OSError as err:
+        # a socket file left by a gateway that stopped (kill -9, a crash) refuses the
+        # connection: that was a ConnectionRefusedError traceback
+        reason = err.strerror or str(err) or type(err).__name__
+        hint = ("a socket left by a gateway that has stopped? is `trunkline gateway "
+                "serve` running?" if kind == "unix" else "is the gateway listening there?")
+        raise ConfigError(f"cannot connect to the gateway at {path}: {reason} ({hint})"
+                          ) from None
 
 
 def _channels(args: argparse.Namespace) -> int:
