@@ -2,7 +2,10 @@
 
 Events and ``now`` in, actions out; no clock, no I/O (docs/pacing.md):
 
-- :mod:`~trunkline.dialer.pacing.engine`: :class:`Engine`, the one state machine;
+- :mod:`~trunkline.dialer.pacing.engine`: :class:`Engine`, the one state machine, and
+  its parts by kind of event: ``engine_agents``, ``engine_previews``,
+  ``engine_dialing``, ``engine_calls``, ``engine_transfers``, over the books they share
+  (``engine_books``, per campaign ``campaign_run``);
 - :mod:`~trunkline.dialer.pacing.events`, :mod:`~trunkline.dialer.pacing.actions`: what
   goes in and what comes out;
 - :mod:`~trunkline.dialer.pacing.campaign`: a campaign's settings;

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from trunkline.dialer.pacing.campaign import CampaignConfig
-from trunkline.dialer.pacing.engine import make_pacer
+from trunkline.dialer.pacing.campaign_run import make_pacer
 from trunkline.dialer.pacing.learning import CampaignModel
 from trunkline.dialer.pacing.pacers import ModelPacer, WaitController
 from trunkline.dialer.pacing.simulator import Simulator, World, team

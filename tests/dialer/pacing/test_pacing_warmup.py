@@ -11,7 +11,8 @@ from test_pacing_reconfigure import engine_for, ready_all
 
 from trunkline.dialer.pacing import events as ev
 from trunkline.dialer.pacing.campaign import CampaignConfig
-from trunkline.dialer.pacing.engine import WARMUP_LIVE, Engine
+from trunkline.dialer.pacing.engine import Engine
+from trunkline.dialer.pacing.engine_dialing import WARMUP_LIVE
 from trunkline.dialer.vocab import AgentState, AnswerKind, CallState
 
 
