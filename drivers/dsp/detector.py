@@ -58,7 +58,6 @@ from trunkline.drivers.dsp.events import (
 from trunkline.drivers.dsp.goertzel import DftBank, FrameLayout, MultiBank
 from trunkline.drivers.dsp.progress import (
     OTHER,
-    QUIET,
     CadenceMatcher,
     ProgressChannel,
     Segment,
@@ -605,13 +604,10 @@ class Detector:
         # Call-progress cadence.
         p2 = pbins[:, 0]
         block_energy = penergy[:, 0]
-        plabels = self.model.label_blocks((p2.real ** 2 + p2.imag ** 2), block_energy)
         # The off part of a cadence is "quiet" relative to the tone: line noise 15 dB
         # under the tone's level still counts as the silent half of a busy tone.
-        ref = np.where(plabels >= 0, block_energy, self.tone_ref[ids])
-        self.tone_ref[ids] = ref
-        plabels = np.where((plabels == OTHER) & (block_energy < ref * OFF_BELOW_TONE), QUIET,
-                           plabels).astype(np.int16)
+        plabels, self.tone_ref[ids] = self.model.label_blocks_after_tone(
+            p2.real ** 2 + p2.imag ** 2, block_energy, self.tone_ref[ids], OFF_BELOW_TONE)
         events += self._cadence(ids, plabels, pos)
 
         # Voice activity.

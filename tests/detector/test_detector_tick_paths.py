@@ -16,7 +16,14 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from trunkline.drivers.dsp.detector import BLOCK, EDGE_PURITY, Detector, _dtmf_pair_power
+from trunkline.drivers.dsp.detector import (
+    BLOCK,
+    EDGE_PURITY,
+    OFF_BELOW_TONE,
+    Detector,
+    _dtmf_pair_power,
+)
+from trunkline.drivers.dsp.progress import OTHER, QUIET, ZoneToneModel
 from trunkline.drivers.dsp.runs import RunTracker
 from trunkline.drivers.dsp.vad import (
     FLOOR_MAX_DB,
@@ -25,6 +32,7 @@ from trunkline.drivers.dsp.vad import (
     FLOOR_SUBWINDOWS,
     Vad,
 )
+from trunkline.drivers.dsp.zones import load_zone
 
 
 def test_a_channel_disabled_after_a_checked_tick_is_refused():
@@ -193,3 +201,34 @@ def test_the_last_frame_kept_gives_the_edge_powers_of_the_whole_path(seed, k):
         want = np.where(sp >= EDGE_PURITY * energy[:, -1, None], sp, 0.0)
         assert np.array_equal(det._prev_edges(det.last_frame[ids], digits=False)(None),
                               want.astype(np.float64))
+
+
+def _label_then_quiet_rule(model: ZoneToneModel, power, energy, tone_ref, off):
+    """The two steps label_blocks_after_tone stands for: the block labels, then other
+    sound under ``off`` of the last tone's level taken as quiet."""
+    labels = model.label_blocks(power, energy)
+    ref = np.where(labels >= 0, energy, tone_ref)
+    return np.where((labels == OTHER) & (energy < ref * off), QUIET, labels).astype(np.int16), ref
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["cn", "jp", "us", "uk", "none"]), st.integers(1, 12),
+       st.integers(0, 2**32 - 1))
+def test_the_cadence_labels_after_a_tone_are_the_labels_then_the_quiet_rule(zone, k, seed):
+    """jp has sub-100 Hz components (left out of the energy), us and uk several tone sets;
+    "none" is a zone without progress tones."""
+    rng = np.random.default_rng(seed)
+    model = ZoneToneModel(load_zone("cn" if zone == "none" else zone))
+    if zone == "none":
+        model.sets = []
+    level = 10 ** rng.uniform(-8, 0, k)
+    energy = (level * rng.uniform(0.5, 3, k)).astype(np.float32)
+    share = rng.dirichlet(np.ones(len(model.freqs) + 1), k)[:, :-1] * rng.uniform(0, 1.2, (k, 1))
+    power = (share * energy[:, None]).astype(np.float32)
+    tone_ref = (energy * 10 ** rng.uniform(-1, 3, k)).astype(np.float32)
+    tone_ref[rng.uniform(size=k) < 0.3] = 0.0
+    want = _label_then_quiet_rule(model, power, energy, tone_ref, OFF_BELOW_TONE)
+    got = model.label_blocks_after_tone(power, energy, tone_ref.copy(), OFF_BELOW_TONE)
+    assert np.array_equal(got[0], want[0]) and got[0].dtype == np.int16
+    assert np.array_equal(got[1], want[1]) and got[1].dtype == want[1].dtype
+    event(f"labels: {sorted(set(want[0].tolist()))[:3]}")
