@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -237,6 +238,10 @@ def run_pause_codes(args: argparse.Namespace) -> int:
             if not codes:
                 raise ValueError("no [[pause_code]] entries: agents need at least one")
         except (ValueError, TypeError) as err:
+            # "pause_code N: ..." names an entry: say its line too
+            entry = re.match(r"pause_code (\d+):", str(err))
+            if entry:
+                raise doc.error(str(err), ("pause_code", int(entry.group(1)) - 1)) from err
             raise ConfigError(str(err), source=args.set) from err
     with _open(args) as store:
         if codes is not None:

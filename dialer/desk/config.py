@@ -276,6 +276,11 @@ class PauseCode:
 
     def __post_init__(self) -> None:
         _name("pause code", self.code)
+        if not isinstance(self.label, str):
+            # `label = 5` was saved, then the admin API's answer failed (a 500 after
+            # the change was stored)
+            raise ValueError(f"pause code {self.code!r}: label must be text, not "
+                             f"{self.label!r}")
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(
                 self.limit, int | float) or not 0 < self.limit <= 86_400):
             raise ValueError(f"pause code {self.code!r}: limit must be in (0, 86400] s")
@@ -291,10 +296,24 @@ DEFAULT_PAUSE_CODES: tuple[PauseCode, ...] = (
     PauseCode("after_call", "After-call work", 300.0))
 
 
+#: The keys of a ``[[pause_code]]`` entry.
+PAUSE_CODE_KEYS = frozenset({"code", "label", "limit"})
+
+
 def pause_codes_from(items: Sequence[Mapping[str, Any]]) -> tuple[PauseCode, ...]:
     """``[[pause_code]]`` entries of the site's TOML; codes must be unique."""
     out = []
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"pause_code must be a list of entries, not {items!r:.40}")
     for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"pause_code {i + 1}: expected a table (code, label, limit), "
+                             f"got {item!r:.40}")
+        unknown = sorted(set(item) - PAUSE_CODE_KEYS)
+        if unknown:
+            # was Python's "PauseCode.__init__() got an unexpected keyword argument"
+            raise ValueError(f"pause_code {i + 1}: unknown key {unknown[0]!r}; expected "
+                             f"one of: {', '.join(sorted(PAUSE_CODE_KEYS))}")
         try:
             out.append(PauseCode(**dict(item)))
         except (TypeError, ValueError) as err:
