@@ -151,9 +151,11 @@ CAMPAIGN: dict[str, Bound] = {
     "day_offset": Bound(-DAY, DAY, "seconds to the local midnight: UTC offsets lie in "
                         "-12 h..+14 h (IANA), a day either way is the sanity margin",
                         unit="s"),
-    "start": Bound(0.0, 4_102_444_800.0, "an epoch instant (or engine time) before "
-                   "2100-01-01: sanity, a later start never begins its 30-day period",
-                   unit="s"),
+    "start": Bound(-366 * DAY, 4_102_444_800.0, "an epoch instant (or engine time) "
+                   "before 2100-01-01: sanity, a later start never begins its 30-day "
+                   "period; in engine time a period may have begun before the run's "
+                   "t=0 (a simulation or test placing a window boundary early), up to "
+                   "a year", unit="s"),
     "vicidial_max_level": Bound(1.0, 20.0, "VICIdial's adaptive_maximum_level defaults "
                                 "to 3.0; no higher than max_lines_per_agent's ceiling"),
     "warmup_live": Bound(0, 10_000, "live answers before dialling beyond free agents; "
