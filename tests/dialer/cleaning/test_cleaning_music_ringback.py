@@ -126,9 +126,11 @@ def test_cleaning_releases_music_ringback_before_a_person_answering_at_2_s(
 
 def test_without_the_steady_music_rule_cleaning_answers_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same list with only the 3 s music rule (the detector before the 1 s rule):
+    """The same list with only the 3 s music rule (the detector before the 1 s and 1.5 s
+    rules):
     every person answering 2 s into music ring-back is answered by cleaning."""
     monkeypatch.setattr(detector, "MUSIC_MAX_MOVES", -1)  # the 1 s rule never holds
+    monkeypatch.setattr(detector, "MUSIC_SOON_BLOCKS", 10**6)  # nor the 1.5 s rule
     far, got, _ = clean(tmp_path)
     music = [n for n, _ in numbers(RANGES) if n.startswith("1381")]
     assert sorted(n for n in music if n in far.answered) == sorted(music)
