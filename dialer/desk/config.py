@@ -63,6 +63,17 @@ def _name(kind: str, value: object) -> str:
     return value
 
 
+def _text(what: str, value: object) -> str:
+    """A text setting: a string, or a number written without quotes (``hotkey = 1``,
+    ``choices = [1, 2]``) as its text; anything else refused naming ``what``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value):
+        return str(value)
+    raise ValueError(f"{what} must be text, not {value!r:.40}")
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One field of a disposition. ``money`` values are decimal strings with at most
@@ -85,8 +96,18 @@ class FieldSpec:
             raise ValueError(f"field {self.name!r}: kind {self.kind!r} is not one of "
                              f"{', '.join(FieldKind)}")
         object.__setattr__(self, "kind", FieldKind(self.kind))
-        object.__setattr__(self, "choices", tuple(self.choices))
         where = f"field {self.name!r}"
+        if not isinstance(self.choices, list | tuple):
+            raise ValueError(f"{where}: choices must be a list of texts, not "
+                             f"{self.choices!r:.40}")
+        # `choices = [1, 2]` was kept as numbers: the page sends "1", never equal to 1,
+        # so the disposition could not be saved, and the refusal's own message failed
+        # (", ".join of numbers). Numbers are taken as their text (stored ones too).
+        object.__setattr__(self, "choices", tuple(
+            _text(f"{where}: a choice", c) for c in self.choices))
+        if any(not c for c in self.choices):
+            raise ValueError(f"{where}: a choice is empty")
+        object.__setattr__(self, "label", _text(f"{where}: label", self.label))
         if self.kind is FieldKind.CHOICE and not self.choices:
             raise ValueError(f"{where}: a choice field needs choices")
         if self.kind is not FieldKind.CHOICE and self.choices:
@@ -223,6 +244,9 @@ class Disposition:
                              f"one of {', '.join(CallbackRule)}")
         object.__setattr__(self, "callback", CallbackRule(self.callback))
         object.__setattr__(self, "fields", tuple(self.fields))
+        for key in ("label", "hotkey"):       # `hotkey = 1` means the key 1
+            object.__setattr__(self, key, _text(f"disposition {self.code!r}: {key}",
+                                                getattr(self, key)))
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError(f"disposition {self.code!r} lists a field twice: {names}")
@@ -276,11 +300,10 @@ class PauseCode:
 
     def __post_init__(self) -> None:
         _name("pause code", self.code)
-        if not isinstance(self.label, str):
-            # `label = 5` was saved, then the admin API's answer failed (a 500 after
-            # the change was stored)
-            raise ValueError(f"pause code {self.code!r}: label must be text, not "
-                             f"{self.label!r}")
+        # `label = 5` was saved as a number, then the admin API's answer failed (a 500
+        # after the change was stored): a number is its text, as for dispositions
+        object.__setattr__(self, "label", _text(f"pause code {self.code!r}: label",
+                                                self.label))
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(
                 self.limit, int | float) or not 0 < self.limit <= 86_400):
             raise ValueError(f"pause code {self.code!r}: limit must be in (0, 86400] s")

@@ -2,8 +2,9 @@
 the project's words, with the line, and nothing saved (second red-team pass, issue 15).
 
 Before: ``lable = "Lunch"`` was refused as ``PauseCode.__init__() got an unexpected
-keyword argument 'lable'``; ``label = 5`` was saved, and the admin API's PUT then
-answered 500 (its answer could not be built) though the change was stored."""
+keyword argument 'lable'``; ``label = 5`` was saved as a number, and the admin API's PUT
+then answered 500 (its answer could not be built) though the change was stored; now a
+number is taken as its text, anything else refused."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def test_the_file_is_refused_by_line_and_key(tmp_path: Path, capsys) -> None:
     for text, words in (
             ('[[pause_code]]\ncode = "a"\n\n[[pause_code]]\ncode = "b"\nlable = "B"\n',
              ":4: pause_code 2: unknown key 'lable'; expected one of: code, label, limit"),
-            ('[[pause_code]]\ncode = "a"\nlabel = 5\n', ":1: pause_code 1: pause code 'a': "
-                                                       "label must be text, not 5"),
+            ('[[pause_code]]\ncode = "a"\nlabel = true\n', ":1: pause_code 1: pause code "
+                                                          "'a': label must be text, not True"),
             ("pause_code = [5]\n", ":1: pause_code 1: expected a table")):
         path.write_text(text)
         assert main(["dialer", "pause-codes", "--set", str(path), "--db", db]) == 1
@@ -37,8 +38,11 @@ def test_the_api_answers_422_and_saves_nothing(tmp_path: Path) -> None:
     with client(tmp_path) as c:
         head = {"X-CSRF-Token": login(c, "root")}
         before = c.get("/api/admin/pause-codes").json()
-        for entry in ({"code": "x", "label": 5}, {"code": "x", "lable": "y"}):
+        for entry in ({"code": "x", "label": [5]}, {"code": "x", "lable": "y"}):
             r = c.put("/api/admin/pause-codes", headers=head, json={"pause_code": [entry]})
             assert r.status_code == 422, r.text
             assert "__init__" not in r.json()["message"]
         assert c.get("/api/admin/pause-codes").json() == before
+        r = c.put("/api/admin/pause-codes", headers=head,
+                  json={"pause_code": [{"code": "x", "label": 5}]})
+        assert r.status_code == 200 and r.json()[0]["label"] == "5"
