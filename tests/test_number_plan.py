@@ -72,7 +72,9 @@ def test_unmatched_numbers_are_invalid():
     ('[[subscriber]]\nnumber = "1"\nbehaviour = "robot"\n', r":3: unknown behaviour 'robot'"),
     ('[[subscriber]]\nnumber = "13a*"\nbehaviour = "busy"\n', r":2: number must be a string"),
     ('[[subscriber]]\nnumber = "1"\nbehaviour = "human"\nringback = "jazz"\n',
-     r":4: ringback must be 'tone' or 'music'"),
+     r":4: ringback must be 'tone', 'music' or an audio file: .*jazz: no such file"),
+    ('[[subscriber]]\nnumber = "1"\nbehaviour = "human"\nringback = 5\n',
+     r":4: ringback must be 'tone', 'music' or an audio file, not 5"),
     ('[[subscriber]]\nnumber = "1"\nbehaviour = "busy"\ngreeting = 3\n',
      r":4: unknown key 'greeting'"),
     ('zone = "zz"\n', r":1: unknown zone 'zz'"),
@@ -92,6 +94,36 @@ def test_errors_are_config_errors_with_fields():
                          "p.toml")
     assert info.value.key == "subscriber.bogus" and info.value.line == 4
     assert info.value.source == "p.toml"
+
+
+def test_ringback_file_is_read_relative_to_the_plan(tmp_path):
+    """A number's own ring-back recording (a real 彩铃 song): found beside the plan."""
+    import numpy as np
+    import soundfile
+
+    soundfile.write(tmp_path / "song.wav", np.zeros(800, np.int16), 8000, subtype="PCM_16")
+    (tmp_path / "plan.toml").write_text(
+        '[[subscriber]]\nnumber = "1"\nbehaviour = "no_answer"\nringback = "song.wav"\n',
+        encoding="utf-8")
+    assert load_plan(tmp_path / "plan.toml").lookup("1").ringback == str(tmp_path / "song.wav")
+    (tmp_path / "bad.wav").write_bytes(b"RIFF not audio")
+    (tmp_path / "plan.toml").write_text(
+        '[[subscriber]]\nnumber = "1"\nbehaviour = "no_answer"\nringback = "bad.wav"\n',
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match=r":4: ringback must be .*bad\.wav"):
+        load_plan(tmp_path / "plan.toml")
+    for start, match in (("0.2", r":5: ringback_start must be seconds, 0 up to the file's 0.1 s"),
+                         ('"x"', r":5: ringback_start must be seconds")):
+        (tmp_path / "plan.toml").write_text(
+            '[[subscriber]]\nnumber = "1"\nbehaviour = "no_answer"\nringback = "song.wav"\n'
+            f"ringback_start = {start}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=match):
+            load_plan(tmp_path / "plan.toml")
+    (tmp_path / "plan.toml").write_text(
+        '[[subscriber]]\nnumber = "1"\nbehaviour = "no_answer"\nringback = "music"\n'
+        "ringback_start = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r":5: ringback_start must be seconds, given with an"):
+        load_plan(tmp_path / "plan.toml")
 
 
 def test_missing_file(tmp_path):

@@ -98,6 +98,9 @@ def _tone_steps(sounds: NetworkSounds, name: str, label: str) -> list[Step]:
 def _ringback(sounds: NetworkSounds, sub: Subscriber) -> list[Step]:
     if sub.ringback == "music":
         return [Step(sounds.music, loop=True, label="music")]
+    if sub.ringback != "tone":  # an audio file (plan.py checked it): real music ring-back
+        return [Step(sounds.recording(sub.ringback, sub.ringback_start), loop=True,
+                     label="music")]
     return _tone_steps(sounds, "ringback", "ringback")
 
 

@@ -8,7 +8,8 @@ A plan is a TOML file (schema in docs/emulated-network.md)::
     behaviour = "human"
     answer_after = [3.0, 12.0] # seconds: a value, or a [low, high] uniform range
     talk = [20, 120]           # seconds, same form
-    ringback = "tone"          # or "music"
+    ringback = "tone"          # or "music", or an audio file: that number's own ring-back
+    ringback_start = 0.0       # seconds into that file where it starts (a song's middle)
     greeting = 4.0             # machine: greeting seconds, same form
 
 The longest matching prefix wins (an exact number beats any prefix); a number matching
@@ -18,6 +19,7 @@ nothing gets ``invalid_number``. Unknown keys and invalid values raise
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -26,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from trunkline.drivers.dsp.wavfile import read_audio
 from trunkline.drivers.dsp.zones import zone_names
-from trunkline.errors import NumberPlanError
+from trunkline.errors import AudioFileError, NumberPlanError
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
 
@@ -68,14 +71,14 @@ class Range:
 
 # Keys each behaviour accepts beyond number/behaviour/name/language, with defaults.
 _COMMON = {"number", "behaviour", "name", "language"}
-_ANSWERING = {"answer_after", "ringback"}
+_ANSWERING = {"answer_after", "ringback", "ringback_start"}
 _KEYS: dict[Behaviour, set[str]] = {
     Behaviour.HUMAN: _ANSWERING | {"talk"},
     Behaviour.MACHINE: _ANSWERING | {"greeting", "beep", "record"},
     Behaviour.FAX: _ANSWERING | {"hangup_after"},
     Behaviour.MODEM: _ANSWERING | {"answer_tone", "hangup_after"},
     Behaviour.BUSY: set(),
-    Behaviour.NO_ANSWER: {"ringback"},
+    Behaviour.NO_ANSWER: {"ringback", "ringback_start"},
     Behaviour.CONGESTION: set(),
     Behaviour.INVALID_NUMBER: {"sit"},
     Behaviour.POWERED_OFF: set(),
@@ -108,6 +111,7 @@ class Subscriber:
     record: Range = _DEFAULTS["record"]
     hangup_after: Range = _DEFAULTS["hangup_after"]
     ringback: str = "tone"
+    ringback_start: float = 0.0   # seconds into a ringback file where the song starts
     answer_tone: str = "ansam"
     beep: float = 1000.0
     sit: bool = True
@@ -192,6 +196,42 @@ def _range(doc: TomlDocument, value: Any, path: tuple[str | int, ...]) -> Range:
     return Range(low, high)
 
 
+def _stamp(file: Path) -> tuple[int, int]:
+    try:
+        st = file.stat()
+    except OSError:
+        return 0, 0  # read_audio names what is wrong
+    return st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=32)
+def _audio_seconds(path: str, _mtime: int, _size: int) -> float:
+    """A ringback file's length, read once per version of the file: a plan is parsed by
+    several parts of the emulated card, and a song is megabytes."""
+    return read_audio(path).size / 8000
+
+
+def _ringback(doc: TomlDocument, value: Any, path: tuple[str | int, ...]) -> tuple[str, float]:
+    """``tone``, ``music`` (the network's synthesized tune) or an audio file, relative to
+    the plan's folder, played looped as the number's music ring-back: real 彩铃 songs have
+    quiet intros, rests and vocals that a synthesized tune has not. The file is read here,
+    so a bad one is named with its line before any call. Returns it and its seconds."""
+    if value in ("tone", "music"):
+        return str(value), 0.0
+    if not isinstance(value, str) or not value:
+        raise doc.error(f"ringback must be 'tone', 'music' or an audio file, not {value!r}",
+                        path)
+    file = Path(value)
+    if not file.is_absolute() and not doc.source.startswith("<"):
+        file = Path(doc.source).parent / file
+    try:
+        seconds = _audio_seconds(str(file), *_stamp(file))
+    except AudioFileError as err:
+        raise doc.error(f"ringback must be 'tone', 'music' or an audio file: {err}",
+                        path) from None
+    return str(file), seconds
+
+
 def _subscriber(doc: TomlDocument, raw: Any, i: int, language: str) -> Subscriber:
     path: tuple[str | int, ...] = ("subscriber", i)
     if not isinstance(raw, dict):
@@ -219,9 +259,17 @@ def _subscriber(doc: TomlDocument, raw: Any, i: int, language: str) -> Subscribe
         if key in ("answer_after", "talk", "greeting", "record", "hangup_after"):
             values[key] = _range(doc, value, kpath)
         elif key == "ringback":
-            if value not in ("tone", "music"):
-                raise doc.error(f"ringback must be 'tone' or 'music', not {value!r}", kpath)
-            values[key] = value
+            values[key], song = _ringback(doc, value, kpath)
+            start = raw.get("ringback_start", 0.0)
+            if "ringback_start" in raw and (isinstance(start, bool) or not isinstance(
+                    start, int | float) or not 0 <= start < song):
+                limit = f"0 up to the file's {song:g} s" if song else "given with an audio file"
+                raise doc.error(f"ringback_start must be seconds, {limit}, not {start!r}",
+                                (*path, "ringback_start"))
+        elif key == "ringback_start":
+            if "ringback" not in raw:
+                raise doc.error("ringback_start needs ringback = an audio file", kpath)
+            values[key] = float(value)
         elif key == "answer_tone":
             if value not in ANSWER_TONES:
                 raise doc.error(

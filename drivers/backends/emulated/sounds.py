@@ -172,6 +172,7 @@ class NetworkSounds:
         self.music = self.bank.add(render_music(rng), "music")
         self.noise = self.bank.add(render_noise(rng), "noise")
         self.speech: list[SpeechClip] = []
+        self._recordings: dict[tuple[str, float], Clip] = {}
         audio = resources.files("trunkline.profiles") / "audio"
         index = tomllib.loads((audio / "index.toml").read_text(encoding="utf-8"))
         for entry in index["clip"]:
@@ -179,6 +180,15 @@ class NetworkSounds:
                 samples = read_audio(path)
             self.speech.append(SpeechClip(entry["name"], entry["language"], entry["kind"],
                                           entry["text"], self.bank.add(samples, entry["name"])))
+
+    def recording(self, path: str, start: float = 0.0) -> Clip:
+        """An audio file from ``start`` seconds as a clip (a number's own music
+        ring-back), read once."""
+        key = (path, start)
+        if key not in self._recordings:
+            samples = read_audio(path)[int(start * RATE):]  # plan.py checked the start
+            self._recordings[key] = self.bank.add(samples, f"file:{path}@{start:g}")
+        return self._recordings[key]
 
     def clips(self, language: str, kind: str) -> list[SpeechClip]:
         found = [c for c in self.speech if c.language == language and c.kind == kind]
