@@ -72,11 +72,25 @@ class Due:
 
 
 def check_url(url: str) -> str:
-    """An http(s) URL with a host, or StoreError naming what is wrong."""
-    parts = urlsplit(url)
+    """An http(s) URL with a host, or StoreError naming what is wrong.
+
+    Checked whole before it is stored: ``http://[::1/x`` was a ValueError traceback from
+    urlsplit, and a port over 65535 or a host with a space or a control character was
+    stored, every delivery then failing for a day of retries (second red-team pass,
+    issue 15)."""
+    bad = f"a webhook URL must be http:// or https:// with a host, not {url!r}"
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 or ord(c) == 127
+                                       for c in url):
+        raise StoreError(bad + " (no spaces or control characters)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port                     # ValueError when out of 0-65535 or not digits
+    except ValueError as err:
+        raise StoreError(f"{bad} ({err})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise StoreError(f"a webhook URL must be http:// or https:// with a host, not "
-                         f"{url!r}")
+        raise StoreError(bad)
+    if port == 0:
+        raise StoreError(f"{bad} (port 0)")
     if parts.username or parts.password:
         raise StoreError("put no credentials in a webhook URL: the receiver checks the "
                          "signature (X-Trunkline-Signature) instead")
