@@ -63,7 +63,7 @@ from trunkline.drivers.dsp.progress import (
     Segment,
     ZoneToneModel,
 )
-from trunkline.drivers.dsp.runs import NO_RUNS, RunTracker
+from trunkline.drivers.dsp.runs import NO_RUNS, PrevPower, RunTracker
 from trunkline.drivers.dsp.vad import VOICE_MIN_DBM0, Vad
 from trunkline.drivers.dsp.zones import Zone, load_zone
 
