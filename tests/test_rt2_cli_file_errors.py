@@ -63,3 +63,10 @@ def test_import_of_a_folder_says_it_is_a_folder(tmp_path, db, capsys) -> None:
     capsys.readouterr()
     assert main(["dialer", "import", "--campaign", "sales", str(tmp_path), "--db", db]) == 1
     assert f"{tmp_path}: is a folder, not a list file" in capsys.readouterr().err
+
+
+def test_archive_errors_carry_the_prefix_every_command_uses(db, capsys) -> None:
+    """'dialer campaign archive nosuch' said 'error: ...', unlike every other command."""
+    capsys.readouterr()
+    assert main(["dialer", "campaign", "archive", "nosuch", "--db", db]) == 1
+    assert capsys.readouterr().err.startswith("trunkline: error: no campaign 'nosuch'")

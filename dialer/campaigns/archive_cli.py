@@ -71,7 +71,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _refused(err: StoreError) -> int:
-    print(f"error: {err}", file=sys.stderr)
+    print(f"trunkline: error: {err}", file=sys.stderr)   # the prefix every command uses
     return 1
 
 
