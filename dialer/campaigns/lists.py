@@ -35,7 +35,8 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trunkline import csvsafe
-from trunkline.dialer.campaigns.numbers import try_normalise
+from trunkline.dialer.campaigns.numbers import REFUSAL_CODES as NUMBER_REFUSALS
+from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise
 from trunkline.dialer.store import NewContact, Store
 from trunkline.errors import ConfigError
 
@@ -54,11 +55,26 @@ class ListImportError(ConfigError):
     """The file as a whole cannot be imported (encoding, no number column, empty)."""
 
 
+#: Every ``RowError.code``: the number's own refusals (:data:`NUMBER_REFUSALS`) and the
+#: row's. A stable code beside the English reason, so a page says it in its language.
+ROW_REFUSAL_CODES: dict[str, str] = {
+    **NUMBER_REFUSALS,
+    "row_malformed": "the CSV record itself is malformed (quotes)",
+    "row_fields": "the row has more or fewer fields than the header",
+    "time_zone": "the time zone column names no known zone",
+    "priority": "the priority column is not a whole number",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
+    """A refused row: ``reason`` in English (CLI, rejected file), ``code`` one of
+    :data:`ROW_REFUSAL_CODES` for pages that translate."""
+
     line: int
     reason: str
     raw: Sequence[str]
+    code: str
 
 
 @dataclass(slots=True)
@@ -259,21 +275,23 @@ class ListRows:
                 return
             except csv.Error as err:
                 self.seen += 1
-                yield RowError(start, f"malformed CSV: {err}", [])
+                yield RowError(start, f"malformed CSV: {err}", [], "row_malformed")
                 continue
             if not row or all(not cell.strip() for cell in row):
                 continue  # blank lines carry nothing
             self.seen += 1
             if len(row) != len(headers):
-                yield RowError(start, f"{len(row)} fields, the header has {len(headers)}", row)
+                yield RowError(start, f"{len(row)} fields, the header has {len(headers)}", row,
+                               "row_fields")
                 continue
             area = self._area
             if area_col is not None and row[area_col].strip():
                 area = row[area_col].strip().lstrip("0")
-            number, reason = try_normalise(row[col], default_country=self._country,
-                                           default_area=area)
-            if number is None:
-                yield RowError(start, f"{headers[col]}: {reason}", row)
+            try:
+                number = normalise(row[col], default_country=self._country,
+                                   default_area=area)
+            except InvalidNumber as err:
+                yield RowError(start, f"{headers[col]}: {err.reason}", row, err.code)
                 continue
             zone = number.time_zone
             if zone_col is not None and row[zone_col].strip():
@@ -282,7 +300,7 @@ class ListRows:
                     ZoneInfo(zone)
                 except (ZoneInfoNotFoundError, ValueError):
                     yield RowError(start, f"{headers[zone_col]}: unknown time zone {zone!r}",
-                                   row)
+                                   row, "time_zone")
                     continue
             priority = 0
             if prio_col is not None and row[prio_col].strip():
@@ -290,7 +308,7 @@ class ListRows:
                     priority = int(row[prio_col])
                 except ValueError:
                     yield RowError(start, f"{headers[prio_col]}: {row[prio_col]!r} is not "
-                                   "a whole number", row)
+                                   "a whole number", row, "priority")
                     continue
             fields = {h: v.strip() for i, (h, v) in enumerate(zip(headers, row, strict=True))
                       if i not in (col, zone_col, prio_col)}

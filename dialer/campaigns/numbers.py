@@ -81,12 +81,30 @@ _SCIENTIFIC = re.compile(r"^\d(\.\d+)?e\+?\d+$", re.IGNORECASE)
 _EXTENSION = re.compile(r"(ext\.?|x|转|分机|#)\s*\d+$", re.IGNORECASE)
 
 
-class InvalidNumber(ValueError):
-    """A number that cannot be dialled; ``reason`` says why in words an operator acts on."""
+#: Why a number was refused, as a stable code beside the English ``reason``: pages show
+#: their own words for it (the console's zh dictionary), as they do for pause reasons.
+#: Kept small on purpose: one code per thing an operator fixes differently in the list.
+REFUSAL_CODES: dict[str, str] = {
+    "number_empty": "the number cell is empty",
+    "number_characters": "letters or other characters that are not digits",
+    "number_spreadsheet": "a spreadsheet damaged it (scientific notation)",
+    "number_extension": "it has an extension, which the dialer cannot dial",
+    "number_length": "too many or too few digits for its kind of number",
+    "number_prefix": "a prefix that does not exist (mobile, country code, local number)",
+    "number_area": "the area code is missing, unassigned or not in the table",
+    "number_service": "a 400/800 service number, not a subscriber line",
+}
 
-    def __init__(self, raw: str, reason: str) -> None:
+
+class InvalidNumber(ValueError):
+    """A number that cannot be dialled; ``reason`` says why in words an operator acts on,
+    ``code`` (one of :data:`REFUSAL_CODES`) says it for pages that translate."""
+
+    def __init__(self, raw: str, reason: str, code: str) -> None:
+        assert code in REFUSAL_CODES, code
         self.raw = raw
         self.reason = reason
+        self.code = code
         super().__init__(f"{raw!r}: {reason}")
 
 
@@ -128,22 +146,26 @@ def _clean(raw: str) -> str:
     if text.lower().startswith("tel:"):
         text = text[4:]
     if _SCIENTIFIC.match(text):
-        raise InvalidNumber(raw, "number in scientific notation: the spreadsheet lost digits")
+        raise InvalidNumber(raw, "number in scientific notation: the spreadsheet lost digits",
+                            "number_spreadsheet")
     if m := _EXCEL_FLOAT.match(text):
         text = m.group(1)
     if _EXTENSION.search(text) and any(c.isdigit() for c in _EXTENSION.sub("", text)):
-        raise InvalidNumber(raw, "number has an extension; the dialer cannot dial extensions")
+        raise InvalidNumber(raw, "number has an extension; the dialer cannot dial extensions",
+                            "number_extension")
     text = _SEPARATORS.sub("", text)
     if not text:
-        raise InvalidNumber(raw, "empty number")
+        raise InvalidNumber(raw, "empty number", "number_empty")
     if text.startswith("+"):
         body = text[1:]
         if not body.isdigit():
-            raise InvalidNumber(raw, f"illegal characters in {text!r}")
+            raise InvalidNumber(raw, f"illegal characters in {text!r}",
+                                "number_characters")
         return "+" + body
     if not text.isdigit():
         bad = sorted({c for c in text if not c.isdigit()})
-        raise InvalidNumber(raw, f"illegal characters {''.join(bad)!r}")
+        raise InvalidNumber(raw, f"illegal characters {''.join(bad)!r}",
+                            "number_characters")
     return text
 
 
@@ -158,47 +180,54 @@ def _split_country(digits: str) -> str:
 def _china(raw: str, national: str, *, strict_area: bool) -> PhoneNumber:
     """``national`` is the number after +86, without the trunk prefix 0."""
     if not national:
-        raise InvalidNumber(raw, "no digits after the country code 86")
+        raise InvalidNumber(raw, "no digits after the country code 86", "number_length")
     if national[0] == "1" and not national.startswith("10"):
         if re.fullmatch(r"1[3-9]\d{9}", national):
             return PhoneNumber("+86" + national, "86", "mobile")
         if len(national) == 11 and national[1:2] in ("1", "2"):
             raise InvalidNumber(raw, f"mobile prefix 1{national[1]} does not exist "
-                                "(mobile numbers begin 13-19)")
-        raise InvalidNumber(raw, f"a Chinese mobile number has 11 digits, got {len(national)}")
+                                "(mobile numbers begin 13-19)", "number_prefix")
+        raise InvalidNumber(raw, f"a Chinese mobile number has 11 digits, got {len(national)}",
+                            "number_length")
     if national.startswith(("400", "800")):
-        raise InvalidNumber(raw, "400/800 service number, not a subscriber line")
+        raise InvalidNumber(raw, "400/800 service number, not a subscriber line",
+                            "number_service")
     if national[0] == "2" or national.startswith("10"):
         area, local = national[:2], national[2:]
         if area not in CN_AREA_CODES_2:
-            raise InvalidNumber(raw, f"area code 0{area} is not assigned")
+            raise InvalidNumber(raw, f"area code 0{area} is not assigned", "number_area")
         lengths: tuple[int, ...] = (8,)
     elif national[0] in "3456789":
         area, local = national[:3], national[3:]
         lengths = (7, 8)
     else:
-        raise InvalidNumber(raw, "a Chinese fixed-line number needs an area code after 0")
+        raise InvalidNumber(raw, "a Chinese fixed-line number needs an area code after 0",
+                            "number_area")
     if len(local) not in lengths:
         want = " or ".join(map(str, lengths))
         raise InvalidNumber(raw, f"area 0{area} has {want}-digit local numbers, "
-                            f"got {len(local)} digits ({local})")
+                            f"got {len(local)} digits ({local})", "number_length")
     if local[0] in "01":
-        raise InvalidNumber(raw, f"local number {local} cannot begin with {local[0]}")
+        raise InvalidNumber(raw, f"local number {local} cannot begin with {local[0]}",
+                            "number_prefix")
     region = CN_AREA_CODES_2.get(area) or CN_AREA_CODES_3.get(area)
     if region is None and strict_area:
-        raise InvalidNumber(raw, f"area code 0{area} is not in the area code table")
+        raise InvalidNumber(raw, f"area code 0{area} is not in the area code table",
+                            "number_area")
     return PhoneNumber("+86" + national, "86", "fixed", area, region)
 
 
 def _international(raw: str, digits: str, *, strict_area: bool) -> PhoneNumber:
     if not digits:
-        raise InvalidNumber(raw, "no digits after the international prefix")
+        raise InvalidNumber(raw, "no digits after the international prefix", "number_length")
     if digits[0] == "0":
-        raise InvalidNumber(raw, "a country code cannot begin with 0")
+        raise InvalidNumber(raw, "a country code cannot begin with 0", "number_prefix")
     if len(digits) > 15:
-        raise InvalidNumber(raw, f"E.164 numbers have at most 15 digits, got {len(digits)}")
+        raise InvalidNumber(raw, f"E.164 numbers have at most 15 digits, got {len(digits)}",
+                            "number_length")
     if len(digits) < 8:
-        raise InvalidNumber(raw, f"too short for an international number ({len(digits)} digits)")
+        raise InvalidNumber(raw, f"too short for an international number ({len(digits)} digits)",
+                            "number_length")
     country = _split_country(digits)
     national = digits[len(country):]
     if country == "86":
@@ -207,13 +236,13 @@ def _international(raw: str, digits: str, *, strict_area: bool) -> PhoneNumber:
         return _china(raw, national, strict_area=strict_area)
     if country == "1" and not re.fullmatch(r"[2-9]\d{2}[2-9]\d{6}", national):
         raise InvalidNumber(raw, "a North American number is 10 digits, area code and "
-                            "exchange beginning 2-9")
+                            "exchange beginning 2-9", "number_length")
     if country == "44":
         if national.startswith("0"):
             national = national[1:]
         if len(national) not in (9, 10):
             raise InvalidNumber(raw, f"a UK number has 9 or 10 digits after +44, "
-                                f"got {len(national)}")
+                                f"got {len(national)}", "number_length")
     kind = "mobile" if country == "44" and national.startswith("7") else "other"
     return PhoneNumber(f"+{country}{national}", country, kind)
 
@@ -241,14 +270,16 @@ def normalise(raw: str, *, default_country: str = "86", default_area: str | None
             return _international(raw, text, strict_area=strict_area)
         if len(text) in (7, 8) and text[0] not in "01":
             if default_area is None:
-                raise InvalidNumber(raw, f"local number {text} without an area code")
+                raise InvalidNumber(raw, f"local number {text} without an area code",
+                                    "number_area")
             return _china(raw, default_area + text, strict_area=strict_area)
         return _china(raw, text, strict_area=strict_area)
     if text.startswith("0"):
         if default_country == "44":
             return _international(raw, "44" + text[1:], strict_area=strict_area)
         raise InvalidNumber(raw, f"national trunk prefix 0 for country {default_country} "
-                            "is not understood; write the number with +")
+                            "is not understood; write the number with +",
+                            "number_prefix")
     return _international(raw, default_country + text, strict_area=strict_area)
 
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from trunkline.dialer.campaigns import definition
-from trunkline.dialer.campaigns.lists import ListImportError
+from trunkline.dialer.campaigns.lists import ROW_REFUSAL_CODES, ListImportError
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.service.web_auth import (
     AdminSession,
@@ -108,7 +108,11 @@ def put_campaign(request: Request, session: AdminSession, body: dict[str, Any],
 
 class RowProblem(BaseModel):
     line: int = Field(description="the row's line in the file (1 is the header)")
-    reason: str
+    reason: str = Field(description="why, in English (as the CLI and the rejected file "
+                                    "say it)")
+    code: str = Field(description="why, as a stable code a page translates: "
+                                  + ", ".join(f"`{c}` ({why})"
+                                              for c, why in ROW_REFUSAL_CODES.items()))
     raw: list[str] = Field(description="the row's cells as read")
 
 
@@ -131,7 +135,8 @@ class ImportBody(BaseModel):
                         "(any encoding `trunkline dialer import` detects: UTF-8, "
                         "GB18030...) or the XLSX type (its first sheet), up to 20 MiB. "
                         "Imported as the CLI imports a file, good rows in one transaction; "
-                        "the answer lists every refused row with its line and reason. The "
+                        "the answer lists every refused row with its line, reason (English) "
+                        "and `code` (stable, for pages to translate). The "
                         "same bytes twice are refused (409). Audited (`list.import`). "
                         + _WRITE, responses=errors(*UNSAFE, 404, 409))
 async def upload_list(request: Request, session: AdminSession, name: str = CampaignName,
@@ -170,7 +175,8 @@ async def upload_list(request: Request, session: AdminSession, name: str = Campa
             "encoding": report.encoding, "rows": report.rows, "added": report.added,
             "merged": report.merged, "duplicates_in_file": report.duplicates_in_file,
             "rejected": len(report.errors),
-            "errors": [{"line": e.line, "reason": e.reason, "raw": list(e.raw)}
+            "errors": [{"line": e.line, "reason": e.reason, "code": e.code,
+                        "raw": list(e.raw)}
                        for e in report.errors]}
 
 

@@ -37,6 +37,7 @@ from trunkline.dialer.service.web_auth import (
 )
 from trunkline.dialer.service.web_models import Strict
 from trunkline.dialer.service.web_routes import UNSAFE, errors
+from trunkline.dialer.store import Store
 from trunkline.dialer.store.recordings import ORDERS
 
 recordings = APIRouter(prefix="/api", tags=["recordings"])
@@ -62,6 +63,10 @@ class RecordingBody(BaseModel):
     state: Literal["recording", "complete", "failed"]
     error: str
     disposition: str | None = Field(description="the disposition code the agent saved")
+    disposition_label: str | None = Field(
+        default=None, description="that disposition's label in the campaign's desk "
+                                  "settings now (what the agent clicked), or null when "
+                                  "it has none or the code is no longer one of them")
     qa_count: int = Field(description="how many QA scores it has")
     qa_score: float | None = Field(description="the latest QA score, 0-100")
 
@@ -113,6 +118,25 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "path"}
 
 
+def _labelled(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with ``disposition_label``: the page shows the words the campaign gave
+    the code (an operator's Chinese label, not ``wrong_party``), read once a campaign."""
+    labels: dict[str, dict[str, str]] = {}
+    out = []
+    for row in rows:
+        campaign, code = row["campaign"], row.get("disposition")
+        if code and campaign not in labels:
+            try:
+                config = store.desk_config(campaign)
+            except StoreError:    # unreadable stored settings: the code alone, no 500
+                labels[campaign] = {}
+            else:
+                labels[campaign] = {d.code: d.label for d in config.dispositions}
+        label = labels.get(campaign, {}).get(code) if code else None
+        out.append({**_row(row), "disposition_label": label or None})
+    return out
+
+
 def _recording(request: Request, session: Any, recording: int) -> dict[str, Any]:
     row = context(request).store.call_recording(viewer(session), recording)
     if row is None:
@@ -162,7 +186,7 @@ def search(request: Request, session: AnySession,
         order=order,
         offset=(page - 1) * per_page, limit=per_page)
     return {"total": total, "page": page, "per_page": per_page,
-            "items": [_row(r) for r in rows]}
+            "items": _labelled(context(request).store, rows)}
 
 
 @recordings.get("/recordings/{recording}", response_model=RecordingDetail,
@@ -175,7 +199,7 @@ def detail(request: Request, session: AnySession, recording: int = Path(ge=1)
            ) -> dict[str, Any]:
     row = _recording(request, session, recording)
     store = context(request).store
-    return {**_row(row), "scores": store.qa_scores(recording),
+    return {**_labelled(store, [row])[0], "scores": store.qa_scores(recording),
             "qa_form": store.qa_form(row["campaign"])}
 
 

@@ -12,6 +12,14 @@ import { button, confirmed, el, field, fileField, input, select, table, uploadFi
 
 const BATCH = 2000;   // numbers per request: well under the API's 64 KiB JSON body
 
+// A refused row's reason in the page's language: the service sends a stable `code`
+// beside its English `reason` (docs/admin-area.md lists them), as it sends pause reasons
+// as codes. English shows the service's own sentence (it names the column and the digit
+// count); a code this page does not know shows that sentence too.
+function refusal(i18n, e) {
+  return e.code ? i18n.tOr(`adm.list.refusal.${e.code}`, e.reason, { reason: e.reason }) : e.reason;
+}
+
 function when(ts) {
   return new Date(ts * 1000).toLocaleString();
 }
@@ -114,7 +122,7 @@ export class ListsSection {
       el("p", { attrs: { "data-testid": "adm-list-counts" }, text: t("adm.list.counts", r) }),
       r.errors.length
         ? table(this.i18n, ["adm.list.col.line", "adm.list.col.reason", "adm.list.col.raw"],
-                r.errors.map((e) => [e.line, e.reason, e.raw.join(", ")]), "adm-list-row-errors")
+                r.errors.map((e) => [e.line, refusal(this.i18n, e), e.raw.join(", ")]), "adm-list-row-errors")
         : el("p", { cls: "muted", text: t("adm.list.no_errors"), ct: "adm.list.no_errors" }));
   }
 

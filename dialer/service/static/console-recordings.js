@@ -97,7 +97,9 @@ export class Recordings {
         el("td", { text: r.number }),
         el("td", { text: r.campaign }),
         el("td", { cls: "num", text: r.duration === null ? "–" : `${r.duration.toFixed(1)} s` }),
-        el("td", { text: r.disposition || "–" }),
+        // the campaign's label for the code (the words the agent clicked), else the code
+        el("td", { text: r.disposition_label || r.disposition || "–",
+                   attrs: { "data-testid": "rec-disposition", title: r.disposition || "" } }),
         el("td", { cls: "num", text: r.qa_score === null ? "–" : r.qa_score.toFixed(1),
                    attrs: { "data-testid": "rec-qa" } }),
         el("td", {}, el("div", { cls: "actions" }, play, download)));
