@@ -80,7 +80,8 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "of one name as NAME and 'NAME (2)', a blank one as column_N); bad "
                     "rows are "
                     "reported with their line and written to FILE.rejected.csv. The same "
-                    "file twice into one campaign is refused, naming its list.",
+                    "file twice into one campaign is refused, naming its list, unless "
+                    "its first import refused rows (a retry with a corrected option).",
         epilog="Example: trunkline dialer import --campaign sales customers.csv")
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument("--campaign", required=True)

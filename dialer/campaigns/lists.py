@@ -461,9 +461,11 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
         report.skipped_already_imported = True
         return report
     if refuse_if_imported:
+        # Only an import that took every row: one that refused rows is retried with the
+        # option that was wrong (--default-area, --number-column), the same bytes again.
         earlier = store.query(
             "SELECT id, name FROM list WHERE campaign_id=? AND source=? AND removed_at IS "
-            "NULL ORDER BY id LIMIT 1", (store.campaign_id(campaign), source))
+            "NULL AND rows_bad=0 ORDER BY id LIMIT 1", (store.campaign_id(campaign), source))
         if earlier:
             list_id, name = earlier[0]
             raise ListImportError(

@@ -3,7 +3,8 @@ it (second red-team pass, issue 15).
 
 Before: run twice by mistake (a shell's history, a script retried), it made a second
 list of the same rows, counted again in the list's figures, while the API answered 409
-and the watched folder skipped it."""
+and the watched folder skipped it. A file whose import refused rows may be run again
+(with the option that was wrong)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,16 @@ def test_other_callers_keep_their_behaviour(tmp_path: Path) -> None:
     with pytest.raises(ListImportError, match="already"):
         import_file(store, "sales", path, now=T0, refuse_if_imported=True)
     assert store.query("SELECT COUNT(*) FROM list")[0][0] == 2
+
+
+def test_a_file_with_refused_rows_can_be_run_again(tmp_path: Path, capsys) -> None:
+    """A retry with the option that was wrong must go through (the same bytes)."""
+    path = tmp_path / "local.csv"
+    path.write_text("name,phone\nx,65529988\n", encoding="utf-8")
+    db = str(tmp_path / "d.sqlite")
+    assert main(["dialer", "campaign", "create", "sales", "--db", db]) == 0
+    assert main(["dialer", "import", "--campaign", "sales", str(path), "--db", db]) == 0
+    assert "1 rejected" in capsys.readouterr().out
+    assert main(["dialer", "import", "--campaign", "sales", str(path), "--default-area",
+                 "21", "--db", db]) == 0
+    assert "1 added" in capsys.readouterr().out
