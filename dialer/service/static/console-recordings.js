@@ -99,7 +99,7 @@ export class Recordings {
         el("td", { cls: "num", text: r.duration === null ? "–" : `${r.duration.toFixed(1)} s` }),
         // the campaign's label for the code (the words the agent clicked), else the code
         el("td", { text: r.disposition_label || r.disposition || "–",
-                   attrs: { "data-testid": "rec-disposition", title: r.disposition || "" } }),
+                   attrs: { "data-testid": "rec-disposition-label", title: r.disposition || "" } }),
         el("td", { cls: "num", text: r.qa_score === null ? "–" : r.qa_score.toFixed(1),
                    attrs: { "data-testid": "rec-qa" } }),
         el("td", {}, el("div", { cls: "actions" }, play, download)));
