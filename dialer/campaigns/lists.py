@@ -281,8 +281,14 @@ class ListRows:
                 continue  # blank lines carry nothing
             self.seen += 1
             if len(row) != len(headers):
-                yield RowError(start, f"{len(row)} fields, the header has {len(headers)}", row,
-                               "row_fields")
+                reason = f"{len(row)} fields, the header has {len(headers)}"
+                end = reader.line_num
+                if end > start and any("\n" in cell for cell in row):
+                    # A quote opened and not closed swallows the lines after it into one
+                    # cell: they were counted as one bad row and never named
+                    reason += (f"; a quote (\") opened on line {start} runs to line {end}: "
+                               f"lines {start + 1}-{end} are inside it")
+                yield RowError(start, reason, row, "row_fields")
                 continue
             area = self._area
             if area_col is not None and row[area_col].strip():
@@ -474,7 +480,7 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
                 f"remove-list {list_id}' first)", source=str(path))
     rejected = _Rejected(path, rejected_dir, rejected_name)
     bad: list[RowError] = []
-    errors: list[tuple[int, str, str]] = []
+    errors: list[tuple[int, str, str, str]] = []
     good = 0
     try:
         with path.open("rb") as raw:
@@ -494,7 +500,7 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
                         else:
                             rejected.write(rows.headers, item)
                             bad.append(item)
-                            errors.append((item.line, item.reason, ",".join(item.raw)))
+                            errors.append((item.line, item.reason, ",".join(item.raw), item.code))
 
                 counts = store.add_list(campaign, list_name or path.name, good_rows(),
                                         now=now, source=source, errors=errors)
