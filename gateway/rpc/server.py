@@ -46,6 +46,7 @@ import structlog
 from trunkline.errors import ConfigError
 from trunkline.gateway.metrics import GatewayMetrics, MetricsEndpoint
 from trunkline.gateway.rpc.errors import ErrorCode, GatewayError, RpcError
+from trunkline.gateway.rpc.log_limit import LogLimiter
 from trunkline.gateway.rpc.protocol import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME, encode_frame
 from trunkline.gateway.rpc.registry import MethodRegistry, MethodSpec, Param, Role
 from trunkline.gateway.rpc.session import Session as Session
@@ -90,6 +91,11 @@ DEFAULT_MAX_CLIENTS_PER_PEER = 64
 #: are full); a connection is not admin until it says so. At most an eighth of
 #: max_clients unless given.
 DEFAULT_ADMIN_RESERVED_SLOTS = 4
+#: Per peer and reason, the refused or cut connections logged at once in a window of
+#: CUT_LOG_INTERVAL s; the rest are summed up in one line when the window ends (the
+#: metrics count every one): see log_limit.py.
+CUT_LOG_BURST = 5
+CUT_LOG_INTERVAL = 10.0
 
 
 class GatewayServer:
@@ -218,6 +224,9 @@ class GatewayServer:
         #: sessions not read from until their decoding debt is paid
         self._decode_debtors: set[Session] = set()
         self._decode_throttled = 0
+        #: which refusal/cut warnings are logged (a flood would fill the journal)
+        self.cut_log = LogLimiter(CUT_LOG_BURST, CUT_LOG_INTERVAL)
+        self._cut_log_timer: asyncio.TimerHandle | None = None
         self._listeners: list[asyncio.AbstractServer] = []
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._shutdown_hooks: list[Callable[[], Any]] = []
@@ -314,6 +323,10 @@ class GatewayServer:
             await asyncio.sleep(0)
         for task in list(self._background):
             task.cancel()
+        if self._cut_log_timer is not None:
+            self._cut_log_timer.cancel()
+            self._cut_log_timer = None
+        self._log_suppressed(self.cut_log.flush())
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.close()
             self.metrics_endpoint = None
@@ -458,7 +471,7 @@ class GatewayServer:
             session._disconnect("server_shutdown", "the gateway is stopping")
             return False
         if refusal:
-            session._log.warning("gateway.client_refused", reason=refusal)
+            self._warn_cut(session, "overloaded", "gateway.client_refused", reason=refusal)
             session._disconnect("overloaded", refusal)
             return False
         if session.peer_key is not None:
@@ -482,6 +495,40 @@ class GatewayServer:
                         f"the last {self.admin_reserved_slots} are kept for admin "
                         "connections)")
         return ""
+
+    def _warn_cut(self, session: Session, reason: str, event: str, /,
+                  **fields: Any) -> None:
+        """Log the warning ``event`` for a connection refused or cut with ``reason``,
+        unless its peer has had its share of such lines this window (see log_limit.py);
+        the ones left out are summed up in ``gateway.warnings_suppressed``."""
+        peer = session.peer_key if session.peer_key is not None else session.peer
+        now = self._loop.time()
+        self._log_suppressed(self.cut_log.due(now))
+        if self.cut_log.hit((peer, reason), now):
+            session._log.warning(event, **fields)
+        elif self._cut_log_timer is None:
+            self._schedule_cut_log(now)
+
+    def _schedule_cut_log(self, now: float) -> None:
+        when = self.cut_log.next_due()
+        if when is not None and not self._stopping:
+            self._cut_log_timer = self._loop.call_later(max(0.0, when - now),
+                                                        self._cut_log_due)
+
+    def _cut_log_due(self) -> None:
+        self._cut_log_timer = None
+        now = self._loop.time()
+        self._log_suppressed(self.cut_log.due(now))
+        self._schedule_cut_log(now)
+
+    @staticmethod
+    def _log_suppressed(summaries: Iterable[Any]) -> None:
+        for summary in summaries:
+            peer, reason = summary.key
+            log.warning("gateway.warnings_suppressed", peer=peer, reason=reason,
+                        count=summary.count, seconds=round(summary.seconds, 1),
+                        summary=f"{summary.count} more {reason} connections from {peer} "
+                                f"in the last {summary.seconds:.0f} s")
 
     def _decode_throttled_one(self) -> None:
         self._decode_throttled += 1
@@ -590,7 +637,8 @@ class GatewayServer:
                 role = known_role
         if role is None:
             session._failed_auths += 1
-            session._log.warning("gateway.auth_failed", attempts=session._failed_auths)
+            self._warn_cut(session, "auth_failed", "gateway.auth_failed",
+                           attempts=session._failed_auths)
             if session._failed_auths >= self.max_auth_failures:
                 self._loop.call_soon(session._disconnect, "auth_failed",
                                      f"{session._failed_auths} failed auth attempts")

@@ -96,6 +96,9 @@ class Session(asyncio.Protocol):
         #: SO_PEERCRED), the address on TCP; None when unknown (never limited).
         self.peer_key: str | None = None
         self._peer_counted = False
+        #: Given a slot: only such a session logs its connect and disconnect (a refused
+        #: one logs its refusal, rate-limited: see GatewayServer._warn_cut).
+        self._admitted = False
         self.role: Role | None = server.unix_role if kind == "unix" else None
         self.subscriptions: dict[int, Subscription] = {}
         self.state: dict[str, Any] = {}
@@ -170,6 +173,7 @@ class Session(asyncio.Protocol):
         server = self.server
         if not server._admit(self):
             return
+        self._admitted = True
         if self.transport_kind != "unix":
             _keep_alive(transport)
         if self.role is None and server.auth_timeout:
@@ -197,8 +201,8 @@ class Session(asyncio.Protocol):
                 self._handle_frame(frame)
             self.server._count_error(err.code)
             if err.fatal or self.closed:
-                self._log.warning("gateway.protocol_error", code=err.name,
-                                  message=err.message)
+                self.server._warn_cut(self, err.name, "gateway.protocol_error",
+                                      code=err.name, message=err.message)
                 self._disconnect(err.name, err.message)
                 return
             self._reply_error(None, err)
@@ -264,7 +268,8 @@ class Session(asyncio.Protocol):
             except Exception:
                 self._log.exception("gateway.close_callback_failed")
         self._close_callbacks.clear()
-        self._log.info("gateway.client_disconnected", reason=self.close_reason)
+        if self._admitted:
+            self._log.info("gateway.client_disconnected", reason=self.close_reason)
 
     def pause_writing(self) -> None:
         self._paused = True
@@ -319,8 +324,9 @@ class Session(asyncio.Protocol):
         self._out_bytes += len(data)
         server = self.server
         if len(self._out) > server.queue_limit or self._out_bytes > server.queue_bytes:
-            self._log.warning("gateway.queue_overflow", limit=server.queue_limit,
-                              bytes=self._out_bytes, byte_limit=server.queue_bytes)
+            server._warn_cut(self, "queue_overflow", "gateway.queue_overflow",
+                             limit=server.queue_limit, bytes=self._out_bytes,
+                             byte_limit=server.queue_bytes)
             what = f"{server.queue_limit} frames" if len(self._out) > server.queue_limit \
                 else f"{server.queue_bytes} bytes"
             self._disconnect("queue_overflow",
@@ -415,8 +421,8 @@ class Session(asyncio.Protocol):
     def _stalled(self) -> None:
         self._stall = None
         if self._paused and not self.closed:
-            self._log.warning("gateway.write_stalled", seconds=self.server.stall_timeout,
-                              queued=len(self._out))
+            self.server._warn_cut(self, "write_stalled", "gateway.write_stalled",
+                                  seconds=self.server.stall_timeout, queued=len(self._out))
             self._disconnect("write_stalled", f"nothing read for "
                                               f"{self.server.stall_timeout} s while replies "
                                               "or events waited: the client does not read")
