@@ -84,6 +84,6 @@ def import_upload(store: Store, campaign: str, data: bytes, *, filename: str, no
     numbers = [row.number for row in good]
     report.duplicates_in_file = len(numbers) - len(set(numbers))
     counts = store.add_list(campaign, list_name or filename, good, now=now, source=source,
-                            errors=[(e.line, e.reason, ",".join(e.raw)) for e in bad])
+                            errors=[(e.line, e.reason, ",".join(e.raw), e.code) for e in bad])
     report.added, report.merged = counts["added"], counts["merged"]
     return report

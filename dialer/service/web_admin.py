@@ -213,6 +213,8 @@ def campaign_lists(request: Request, session: SupervisorSession, name: str = Cam
 class StoredRowProblem(BaseModel):
     line: int
     reason: str
+    code: str | None = Field(description="as the upload's `code`; null for rows refused "
+                                         "before the codes were kept (schema 15)")
     raw: str = Field(description="the row as read, its cells joined by commas")
 
 
@@ -227,7 +229,7 @@ def list_errors(request: Request, session: SupervisorSession,
     if not store.query("SELECT 1 FROM list WHERE id=?", (list_id,)):
         raise ApiError(404, "not_found", f"no list {list_id}")
     return [dict(r) for r in store.query(
-        "SELECT line, reason, raw FROM import_error WHERE list_id=? ORDER BY line",
+        "SELECT line, reason, code, raw FROM import_error WHERE list_id=? ORDER BY line",
         (list_id,))]
 
 

@@ -27,7 +27,8 @@ class Contacts(Database):
 
     def add_list(self, campaign: str, name: str, rows: Iterable[NewContact], *,
                  now: float, source: str | None = None,
-                 errors: Iterable[tuple[int, str, str]] = ()) -> dict[str, int]:
+                 errors: Iterable[tuple[int, str, str] | tuple[int, str, str, str]] = ()
+                 ) -> dict[str, int]:
         """Add one imported list in one transaction: all its good rows, or none.
 
         A number already in the campaign (from this list or an earlier one) is merged:
@@ -69,8 +70,10 @@ class Contacts(Database):
                            "VALUES (?,?,?)", (contact_id, list_id, row.line))
             # read after the rows: a streaming importer fills it as it reads them
             errors = list(errors)
-            db.executemany("INSERT INTO import_error (list_id, line, reason, raw) "
-                           "VALUES (?,?,?,?)", [(list_id, *e) for e in errors])
+            # (line, reason, raw[, code]): the code is the reason for pages to translate
+            db.executemany("INSERT INTO import_error (list_id, line, reason, raw, code) "
+                           "VALUES (?,?,?,?,?)",
+                           [(list_id, *e[:3], e[3] if len(e) > 3 else None) for e in errors])
             db.execute("UPDATE list SET rows_total=?, rows_ok=?, rows_bad=?, rows_merged=? "
                        "WHERE id=?", (total + len(errors), added, len(errors), merged, list_id))
         return {"list": list_id, "added": added, "merged": merged, "errors": len(errors)}

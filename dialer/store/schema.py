@@ -412,6 +412,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE store_identity (id TEXT NOT NULL);
     INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(8))));
     """,
+    # 15: a refused list row's stable code beside its English reason
+    # (dialer/campaigns/lists.py ROW_REFUSAL_CODES), so the console shows a list's stored
+    # refused rows in its own language too; NULL for rows refused before
+    """
+    ALTER TABLE import_error ADD COLUMN code TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

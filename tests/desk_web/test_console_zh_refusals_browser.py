@@ -73,7 +73,8 @@ def test_the_zh_console_says_refusals_and_dispositions_in_words(tmp_path: Path) 
 
         page.click("[data-testid=tab-admin]")
         page.click("[data-testid=adm-section-lists]")
-        page.wait_for_selector("[data-testid=admin][data-section=lists] [data-testid=adm-lists]")
+        page.wait_for_selector("[data-testid=admin][data-section=lists] [data-testid=adm-lists]",
+                               timeout=60_000)
         page.select_option("[data-testid=adm-list-campaign]", CAMPAIGN)
         page.set_input_files("[data-testid=adm-list-file]", files=[
             {"name": "june.csv", "mimeType": "text/csv", "buffer": CSV}])
@@ -85,6 +86,12 @@ def test_the_zh_console_says_refusals_and_dispositions_in_words(tmp_path: Path) 
             .locator("td").all_inner_texts()
         assert cells[0] == "3" and "12345" in cells[2], cells
         assert cells[1].startswith("号码位数不对") and "digits" not in cells[1], cells
+        # the list's refused rows shown again from the list table: the same words
+        page.click("[data-list='june.csv'] [data-testid=adm-list-errors]")
+        page.wait_for_selector("[data-testid=adm-list-stored-errors] tbody tr")
+        again = page.locator("[data-testid=adm-list-stored-errors] tbody tr").first \
+            .locator("td").all_inner_texts()
+        assert again[0] == "3" and again[1] == cells[1], again
 
         page.click("[data-testid=tab-recordings]")
         page.fill("[data-testid=rec-agent]", "li")

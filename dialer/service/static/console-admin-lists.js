@@ -111,7 +111,7 @@ export class ListsSection {
     if (this.shown) {
       parts.push(el("h4", { text: t("adm.list.errors_of", { name: this.shown.list.name }) }),
         table(this.i18n, ["adm.list.col.line", "adm.list.col.reason", "adm.list.col.raw"],
-              this.shown.rows.map((r) => [r.line, r.reason, r.raw]), "adm-list-stored-errors"));
+              this.shown.rows.map((r) => [r.line, refusal(this.i18n, r), r.raw]), "adm-list-stored-errors"));
     }
     this.results.replaceChildren(...parts);
   }

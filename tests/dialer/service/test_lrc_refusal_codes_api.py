@@ -51,6 +51,11 @@ def test_every_refused_row_has_its_code_beside_the_english_reason(tmp_path: Path
             assert got[line][0] == code, (line, got[line])
             assert got[line][1] and got[line][1].isascii(), got[line]  # the English kept
         assert "11 digits" in got[3 + list(ROWS).index("number_length")][1]
+        # kept with the list, code and all, for the page to show again
+        list_id = next(li["id"] for li in c.get("/api/admin/campaigns/sales/lists").json()
+                       if li["name"] == "codes.csv")
+        stored = c.get(f"/api/admin/lists/{list_id}/errors").json()
+        assert {e["line"]: (e["code"], e["reason"]) for e in stored} == got
         # the codes are documented where the refusal is described
         schema = c.get("/openapi.json").json()["components"]["schemas"]["RowProblem"]
         assert "code" in schema["required"]
