@@ -163,7 +163,7 @@ RESULTS = ("human", "machine", "notsure", "fax", "sit")
 #: The rows of Amd's state arrays (the order of its attribute views).
 _INT_FIELDS = ("since", "first", "last", "voiced", "run", "vrun", "srun", "words", "paused",
                "beep", "beep_bin", "post", "since_tone", "last_len", "pre", "phrase",
-               "p1_len", "p_words", "p_voiced", "p_paused")
+               "p1_len", "p_words", "p_voiced", "p_paused", "last_pre")
 _FLAG_FIELDS = ("beep_band", "chain", "done")
 _PEAK_FIELDS = ("wpeak", "upeak")
 
@@ -207,6 +207,9 @@ class Amd:
         self.p_words = self._ints[17]
         self.p_voiced = self._ints[18]
         self.p_paused = self._ints[19]
+        # The utterance's latest voice before the current run of voice began: where its
+        # end goes back to when that run turns out to be a tone's onset.
+        self.last_pre = self._ints[20]
         self.first[:] = -1
         self.last[:] = -1
         self.since_tone[:] = 1000
@@ -244,6 +247,7 @@ class Amd:
         self.p_words[ch] = 0
         self.p_voiced[ch] = 0
         self.p_paused[ch] = 0
+        self.last_pre[ch] = self.last[ch]
         self.done[ch] = False
         self.heard.pop(int(ch), None)
 
@@ -342,6 +346,27 @@ class Amd:
                 gone = ids[onset_of_tone]
                 self.first[gone] = self.last[gone] = -1
                 self.voiced[gone] = 0
+            # An utterance older than the tone, still too short to be one (a burst too
+            # short to be a tone), does not get the tone's onset blocks: its end goes
+            # back to before them, or the onset would make the burst, the pause and
+            # itself one utterance long enough to be a "hello". Speech before a
+            # tone-like vowel keeps it (a greeting's "... Pleeease").
+            run0 = self.run[ids]
+            first_t = self.first[ids]
+            back = self.last_pre[ids]
+            onset_run = tone & (beep == TONE_MASK_BLOCKS) & ~onset_of_tone & \
+                (first_t >= 0) & (run0 > 0) & (run0 <= TONE_ONSET_BLOCKS) & \
+                ((back - first_t + 1) * BLOCK_MS < UTTERANCE_MIN_MS)
+            if onset_run.any():
+                # ... and what the run's start counted goes too: its pause, a phrase it
+                # began.
+                cut = ids[onset_run]
+                pause0 = (since - run0 - 1 - back)[onset_run]
+                back = back[onset_run]
+                self.paused[cut] -= np.where(pause0 >= PAUSE_BLOCKS, pause0, 0)
+                self.phrase[cut] = np.where(self.phrase[cut] > back, -1, self.phrase[cut])
+                self.last[cut] = back
+                self.voiced[cut] = np.maximum(self.voiced[cut] - run0[onset_run], 0)
             # A beep-like tone sounding (or just ended, awaiting its confirmation) holds
             # the silence-based rules: the silence after a greeting is not over yet.
             tone_on = ((beep >= TONE_MASK_BLOCKS) & (beep <= BEEP_MAX_BLOCKS)) | (post > 0) | \
@@ -366,6 +391,7 @@ class Amd:
         paused = self.paused[ids] + np.where(resumed, gap_len, 0)
         self.paused[ids] = paused
         last = np.where(voiced & has_voice, since, last0)
+        self.last_pre[ids] = np.where(voiced & (run == 1), last0, self.last_pre[ids])
         voiced_before = self.voiced[ids]
         nvoiced = voiced_before + (sounded & has_voice) + np.where(onset, run - 1, 0)
         # Voice after the after-greeting silence begins a phrase of its own, judged on
@@ -501,7 +527,7 @@ class Amd:
         for i, ch in enumerate(ids.tolist()):
             (since, first0, last0, voiced_before, run, vrun, srun, words, paused, beep,
              beep_bin, post, since_tone, last_len, pre, phrase, p1_len, p_words, p_voiced,
-             p_paused) = ints[i]
+             p_paused, last_pre) = ints[i]
             beep_band, chain, _ = flags[i]
             wpeak, upeak = peaks[i]
             v: bool = voiced_l[i]
@@ -536,6 +562,15 @@ class Amd:
                 if tone and beep == TONE_MASK_BLOCKS and first0 >= since - TONE_ONSET_BLOCKS:
                     first0 = last0 = -1
                     voiced_before = 0
+                elif tone and beep == TONE_MASK_BLOCKS and first0 >= 0 and \
+                        0 < run <= TONE_ONSET_BLOCKS and \
+                        (last_pre - first0 + 1) * ms < UTTERANCE_MIN_MS:
+                    if since - run - 1 - last_pre >= PAUSE_BLOCKS:
+                        paused -= since - run - 1 - last_pre
+                    if phrase > last_pre:
+                        phrase = -1
+                    last0 = last_pre
+                    voiced_before = max(voiced_before - run, 0)
                 tone_on = TONE_MASK_BLOCKS <= beep <= BEEP_MAX_BLOCKS or post > 0 or \
                     (since_tone <= TONE_HOLD_BLOCKS and last_len >= BEEP_BLOCKS)
             if v and lv > upeak:
@@ -551,6 +586,8 @@ class Amd:
             if resumed:
                 paused += gap_len
             last = since if v and has_voice else last0
+            if v and run == 1:
+                last_pre = last0
             nvoiced = voiced_before + (sounded and has_voice) + (run - 1 if onset else 0)
             new_phrase = resumed and phrase < 0 and pre == 0 and \
                 gap_len * BLOCK_MS >= AFTER_GREETING_SILENCE_MS
@@ -584,7 +621,7 @@ class Amd:
                 phrase = -1
             ints[i] = [since, first, last, nvoiced, run, vrun, srun, words, paused, beep,
                        beep_bin, post, since_tone, last_len, pre, phrase, p1_len, p_words,
-                       p_voiced, p_paused]
+                       p_voiced, p_paused, last_pre]
             flags[i] = [beep_band, chain, False]
             peaks[i] = [wpeak, upeak]
             # The rules in the array path's order; the first that holds decides.

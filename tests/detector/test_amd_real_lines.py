@@ -13,6 +13,7 @@ from detector_testkit import (
     companded,
     dbm0_power,
     kinds,
+    noise_at,
     real_audio_dir,
     run,
     sil,
@@ -116,6 +117,24 @@ def test_tone_bursts_and_tone_edges_found_by_search_are_not_a_person(segments, d
         parts += [tone(hz, on_ms, dbm0), sil(off_ms)]
     e = _verdict(companded(np.concatenate([*parts, sil(3000)]), "alaw"))
     assert e.result != "human"
+
+
+@pytest.mark.parametrize("segments", [
+    [(3150.0, 58, 394), (3273.0, 845, 272), (3111.0, 850, 0)],
+    [(3115.0, 383, 515), (3150.0, 58, 394), (3273.0, 845, 272), (3111.0, 850, 0)],
+])
+def test_a_tone_burst_then_a_tone_is_not_a_hello(segments):
+    """A burst too short to be a tone starts an utterance; the next tone's first blocks,
+    voice until the tone is established, must not stretch it (burst, pause and onset)
+    into a "hello" long enough to be a person (found by a random search over tone
+    sequences: 'human' at 2.7 s)."""
+    parts = [np.zeros(2977)]
+    for hz, on_ms, off_ms in segments:
+        parts += [tone(hz, on_ms, -23.3), sil(off_ms)]
+    s = np.concatenate([*parts, sil(6000)])[: 8 * RATE]
+    s = s + noise_at(dbm0_power(-60.0), 0.0, s.size, np.random.default_rng(5))
+    e = _verdict(companded(np.clip(np.round(s), -32768, 32767).astype(np.int16), "alaw"))
+    assert e.result != "human", e
 
 
 def test_tone_verdicts_come_with_the_tone_legs_act_on():
