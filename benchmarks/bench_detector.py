@@ -30,8 +30,9 @@ channels -- through today's detector and through the detector as of ``--baseline
 (a git commit; its processing modules are loaded from git into a scratch package, events
 and zones shared; its AMD rules as of ``--baseline-amd``, today's rules before their
 per-tick rewrite), alternating, each tick's best of ``--repeat`` runs per
-side. The events of both must be identical (the run fails otherwise); the table gives
-microseconds per tick, the ratio and the load average.
+side. The events of both must be identical (the run fails otherwise, printing the events
+only one side gave); the table gives microseconds per tick, the ratio and the load
+average. Figures: docs/detector.md ("Per-tick cost at 8-32 channels").
 """
 
 from __future__ import annotations
@@ -253,6 +254,7 @@ def bench_trace(baseline: str, repeat: int, path: Path,
           "events identical | load average (1/5/15 min) |")
     print("|---:|---:|---:|---:|---:|---|---|")
     ok = True
+    differ: tuple[list, list] | None = None
     for copies in (1, 2, 4):
         best_old = best_new = np.full(ticks, np.inf)
         same = True
@@ -263,6 +265,9 @@ def bench_trace(baseline: str, repeat: int, path: Path,
             # loaded machine loses only the ticks it was interrupted in.
             best_old, best_new = np.minimum(best_old, cpu_old), np.minimum(best_new, cpu_new)
             same &= ev_old == ev_new
+            if ev_old != ev_new and differ is None:
+                differ = ([e for e in ev_old if e not in ev_new],
+                          [e for e in ev_new if e not in ev_old])
         best_old, best_new = float(best_old.sum()), float(best_new.sum())
         ok &= same
         print(f"| {copies} | {mean_ch * copies:.1f} / {max_ch * copies} | "
@@ -271,6 +276,10 @@ def bench_trace(baseline: str, repeat: int, path: Path,
               f"{' / '.join(f'{a:.2f}' for a in os.getloadavg())} |")
     if not ok:
         print("events differ from the baseline's", file=sys.stderr)
+        if differ is not None:  # what differs (the first copies that differed)
+            for side, evs in zip(("baseline only", "now only"), differ, strict=True):
+                for e in evs[:10]:
+                    print(f"  {side}: {e}", file=sys.stderr)
     return 0 if ok else 1
 
 

@@ -22,7 +22,7 @@ Time is sample counts since the channel's detection started (``enable``/``reset`
 no clock is read (sans-IO). All per-channel state lives in arrays indexed by channel
 number, carried from block to block (like ``zi`` in ``scipy.signal.sosfilt``).
 
-Why one module of about 950 lines: the stages above are already their own modules
+Why one module of about 1,060 lines: the stages above are already their own modules
 (dtmf, progress, runs, modemtones, vad, amd, announcements); what stays here is the
 one pass that shares the per-channel state arrays and the DFT between them, and cutting
 it would spread one block's order of operations over several files. The music
