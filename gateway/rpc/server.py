@@ -228,6 +228,8 @@ class GatewayServer:
         self.cut_log = LogLimiter(CUT_LOG_BURST, CUT_LOG_INTERVAL)
         self._cut_log_timer: asyncio.TimerHandle | None = None
         self._listeners: list[asyncio.AbstractServer] = []
+        #: (st_dev, st_ino) of the socket file this server bound; only that is unlinked
+        self._unix_identity: tuple[int, int] | None = None
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._shutdown_hooks: list[Callable[[], Any]] = []
         self._stopping = False
@@ -348,10 +350,15 @@ class GatewayServer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(listener.wait_closed()), 0.05)
         self._listeners.clear()
-        if self.unix_path is not None:
+        if self.unix_path is not None and self._unix_identity is not None:
+            # Only the socket file this server bound: a server that failed to start
+            # because another gateway listens there must not delete that gateway's socket
+            # (it would keep the card and be unreachable), nor one that replaced ours.
             with contextlib.suppress(FileNotFoundError):
-                if stat.S_ISSOCK(self.unix_path.lstat().st_mode):
+                info = self.unix_path.lstat()
+                if (info.st_dev, info.st_ino) == self._unix_identity:
                     self.unix_path.unlink()
+            self._unix_identity = None
 
     def _bind_unix(self, path: Path) -> socket.socket:
         """A listening socket at ``path`` with ``unix_mode``, never exposed wider.
@@ -381,9 +388,12 @@ class GatewayServer:
             except OSError:  # path too long for AF_UNIX: bind in place, chmod at once
                 sock.bind(str(path))
                 os.chmod(path, self.unix_mode)
+                info = path.lstat()
             else:
                 os.chmod(temporary, self.unix_mode)
+                info = temporary.lstat()  # a rename keeps the inode
                 os.replace(temporary, path)
+            self._unix_identity = (info.st_dev, info.st_ino)
             sock.listen(128)
             sock.setblocking(False)
         except BaseException:

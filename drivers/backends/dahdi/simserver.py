@@ -141,6 +141,9 @@ class SimServer:
             daemon_threads = True
 
         self._server = Server(path, Handler)
+        info = os.lstat(path)
+        #: The socket file this server bound (st_dev, st_ino): stop() unlinks only that.
+        self._identity = (info.st_dev, info.st_ino)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="dahdisim-server", daemon=True)
 
@@ -152,7 +155,9 @@ class SimServer:
         self._server.shutdown()
         self._server.server_close()
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+            info = os.lstat(self.path)
+            if (info.st_dev, info.st_ino) == self._identity:
+                os.unlink(self.path)
 
     # -- the connection ------------------------------------------------------------
     def _serve(self, sock: socket.socket) -> None:
