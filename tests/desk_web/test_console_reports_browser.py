@@ -129,7 +129,10 @@ def test_a_supervisor_finds_and_plays_the_recording_of_a_call(
     row = f"[data-testid=rec-table] tr[data-recording='{recording['id']}']"
     page.wait_for_selector(row)
     assert recording["number"] in page.text_content(row)
-    assert "wrong_party" in page.text_content(row)
+    # the campaign's label for the disposition, its code in the cell's title
+    cell = f"{row} [data-testid=rec-disposition-label]"
+    assert page.text_content(cell) == "非本人 Wrong party"
+    assert page.get_attribute(cell, "title") == "wrong_party"
     page.click(f"{row} [data-testid=rec-play]")
     player = "[data-testid=rec-player]"
     page.wait_for_function(  # loaded (metadata and data), playing, time moving
