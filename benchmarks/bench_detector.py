@@ -31,8 +31,10 @@ channels -- through today's detector and through the detector as of ``--baseline
 and zones shared; its AMD rules as of ``--baseline-amd``, today's rules before their
 per-tick rewrite), alternating, each tick's best of ``--repeat`` runs per
 side. The events of both must be identical (the run fails otherwise, printing the events
-only one side gave); the table gives microseconds per tick, the ratio and the load
-average. Figures: docs/detector.md ("Per-tick cost at 8-32 channels").
+only one side gave), but for the kinds in ``CHANGED_ON_PURPOSE`` (rules changed on purpose
+since the baseline, left out on both sides and counted); the table gives microseconds
+per tick, the ratio and the load average. Figures: docs/detector.md ("Per-tick cost at
+8-32 channels").
 """
 
 from __future__ import annotations
@@ -184,6 +186,12 @@ BASELINE_AMD_COMMIT = "fb9e617"
 #: 1.06-1.23x; the music ring-back rules since changed the events, so 19170ab can no
 #: longer be compared event for event).
 BASELINE_COMMIT = "a835e22"
+#: Events whose rules changed on purpose after the baseline, by what they are: the
+#: comparison leaves them out on both sides (and says how many differ), so the check
+#: still fails on any other change. The music ring-back rules were rewritten for real
+#: songs in f116063 (issue 15 item 3): the trace's two synthetic ring-backs are named
+#: 1.36 s earlier; the baseline's old music rules still run, so its cost is like for like.
+CHANGED_ON_PURPOSE = {("ToneEvent", "music"): "f116063, music ring-back on real songs"}
 HERE = Path(__file__).resolve().parent
 TRACE = HERE / "data" / "detector-trace.npz"
 
@@ -235,6 +243,12 @@ def replay(det_cls: type, trace: tuple, copies: int) -> tuple[np.ndarray, list]:
     return cpu, events
 
 
+def _compared(events: list) -> list:
+    """The events the check compares: all but those whose rules changed on purpose."""
+    return [e for e in events
+            if (type(e).__name__, getattr(e, "tone", None)) not in CHANGED_ON_PURPOSE]
+
+
 def bench_trace(baseline: str, repeat: int, path: Path,
                 amd_baseline: str = BASELINE_AMD_COMMIT) -> int:
     sys.path.insert(0, str(HERE))
@@ -255,6 +269,7 @@ def bench_trace(baseline: str, repeat: int, path: Path,
     print("|---:|---:|---:|---:|---:|---|---|")
     ok = True
     differ: tuple[list, list] | None = None
+    on_purpose = 0
     for copies in (1, 2, 4):
         best_old = best_new = np.full(ticks, np.inf)
         same = True
@@ -264,6 +279,9 @@ def bench_trace(baseline: str, repeat: int, path: Path,
             # Each tick's best over the runs: a run interrupted by another process on a
             # loaded machine loses only the ticks it was interrupted in.
             best_old, best_new = np.minimum(best_old, cpu_old), np.minimum(best_new, cpu_new)
+            on_purpose = max(on_purpose, len([e for e in ev_new if e not in ev_old])
+                             - len([e for e in _compared(ev_new) if e not in ev_old]))
+            ev_old, ev_new = _compared(ev_old), _compared(ev_new)
             same &= ev_old == ev_new
             if ev_old != ev_new and differ is None:
                 differ = ([e for e in ev_old if e not in ev_new],
@@ -274,6 +292,10 @@ def bench_trace(baseline: str, repeat: int, path: Path,
               f"{best_old / ticks * 1e6:,.0f} | {best_new / ticks * 1e6:,.0f} | "
               f"{best_old / best_new:.2f} | {'yes' if same else 'NO'} ({len(ev_new)}) | "
               f"{' / '.join(f'{a:.2f}' for a in os.getloadavg())} |")
+    if on_purpose:
+        print(f"\nleft out of the comparison (rules changed on purpose since the baseline): "
+              f"up to {on_purpose} events differ of kinds "
+              f"{', '.join(f'{k[0]} {k[1]} ({why})' for k, why in CHANGED_ON_PURPOSE.items())}")
     if not ok:
         print("events differ from the baseline's", file=sys.stderr)
         if differ is not None:  # what differs (the first copies that differed)
