@@ -1,6 +1,6 @@
 // console-admin-lists.js - the Admin tab's contact lists and DNC.
 // Lists: a CSV or XLSX file is sent as it is to POST /api/admin/campaigns/{name}/lists,
-// which imports it as `trunkline dialer list import` does (good rows in one transaction);
+// which imports it as `trunkline dialer import` does (good rows in one transaction);
 // the page shows the counts and every refused row (line, reason, the cells as read), and
 // the campaign's lists with their counts, each one's refused rows again on a click, and
 // Remove (asked twice; DELETE /api/admin/lists/{id}, refused while the campaign runs):
