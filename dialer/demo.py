@@ -227,7 +227,11 @@ async def _serve_floor(folder: Path, args: argparse.Namespace, seconds: float | 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    serving = asyncio.ensure_future(server.serve())
+    from trunkline.dialer.service.listen_socket import bind_listening
+
+    # bound here: a busy port is one error line naming it (uvicorn would log and exit)
+    sockets = bind_listening(host, port)
+    serving = asyncio.ensure_future(server.serve(sockets=sockets))
     while not server.started:
         if serving.done():
             serving.result()

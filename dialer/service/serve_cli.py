@@ -212,6 +212,11 @@ def run_serve(args: argparse.Namespace) -> int:
                             forwarded_allow_ips=args.trust_proxy or None,
                             ws="websockets-sansio", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
+    from trunkline.dialer.service.listen_socket import bind_listening
+
+    # Bound before the announcement: a busy or forbidden port is one error line
+    # naming the address, not "service on ..." followed by uvicorn's own ERROR.
+    sockets = bind_listening(address, port)
     print(f"trunkline dialer service on {url} (API description: {url}/openapi.json); "
           "Ctrl-C or SIGTERM to stop", flush=True)
     # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again so the
@@ -223,7 +228,9 @@ def run_serve(args: argparse.Namespace) -> int:
                              lambda signum, frame: setattr(server, "should_exit", True))
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(server.serve())
+            asyncio.run(server.serve(sockets=sockets))
     finally:
         signal.signal(signal.SIGTERM, previous)
+        for sock in sockets:
+            sock.close()
     return 0 if server.started else 1
