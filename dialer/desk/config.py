@@ -27,6 +27,9 @@ from trunkline.dialer.campaigns.bounds import DESK, check_bounds
 
 #: The disposition saved when an agent lets wrap-up run out (``max_wrap_up``).
 AUTO_DISPOSITION = "wrap_timeout"
+#: Its label unless the campaign names it: pages show their own words for it instead
+#: (web_recordings), so a Chinese console does not show this English.
+AUTO_DISPOSITION_LABEL = "Wrap-up time ran out"
 #: The pause reason an agent has right after logging in (before the first "ready").
 LOGIN_REASON = "login"
 #: Codes and field names: letters (any script), digits, ``_`` and ``-``.
@@ -376,7 +379,7 @@ class DeskConfig:
             raise ValueError(f"campaign {self.campaign!r}: a disposition is listed twice: "
                              f"{codes}")
         if AUTO_DISPOSITION not in codes:
-            dispositions += (Disposition(AUTO_DISPOSITION, "Wrap-up time ran out"),)
+            dispositions += (Disposition(AUTO_DISPOSITION, AUTO_DISPOSITION_LABEL),)
         auto = next(d for d in dispositions if d.code == AUTO_DISPOSITION)
         if any(f.required for f in auto.fields) or auto.callback is CallbackRule.REQUIRED:
             raise ValueError(f"campaign {self.campaign!r}: {AUTO_DISPOSITION!r} is saved "

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from trunkline.dialer.desk.config import AUTO_DISPOSITION, AUTO_DISPOSITION_LABEL
 from trunkline.dialer.errors import StoreError
 from trunkline.dialer.review import wavfile
 from trunkline.dialer.review.qaform import QaForm
@@ -133,6 +134,8 @@ def _labelled(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             else:
                 labels[campaign] = {d.code: d.label for d in config.dispositions}
         label = labels.get(campaign, {}).get(code) if code else None
+        if code == AUTO_DISPOSITION and label == AUTO_DISPOSITION_LABEL:
+            label = None  # the built-in words: the page has them in its own language
         out.append({**_row(row), "disposition_label": label or None})
     return out
 

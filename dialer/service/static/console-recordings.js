@@ -97,8 +97,10 @@ export class Recordings {
         el("td", { text: r.number }),
         el("td", { text: r.campaign }),
         el("td", { cls: "num", text: r.duration === null ? "–" : `${r.duration.toFixed(1)} s` }),
-        // the campaign's label for the code (the words the agent clicked), else the code
-        el("td", { text: r.disposition_label || r.disposition || "–",
+        // the campaign's label for the code (the words the agent clicked), the page's own
+        // words for the built-in wrap-up timeout, else the code
+        el("td", { text: r.disposition_label || (r.disposition === "wrap_timeout"
+                     ? t("rec.disp.wrap_timeout") : r.disposition) || "–",
                    attrs: { "data-testid": "rec-disposition-label", title: r.disposition || "" } }),
         el("td", { cls: "num", text: r.qa_score === null ? "–" : r.qa_score.toFixed(1),
                    attrs: { "data-testid": "rec-qa" } }),

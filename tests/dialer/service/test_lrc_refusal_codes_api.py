@@ -83,3 +83,25 @@ def test_recordings_carry_the_campaigns_disposition_label(tmp_path: Path) -> Non
         assert items[gone]["disposition_label"] is None
         detail = c.get(f"/api/recordings/{labelled}").json()
         assert detail["disposition_label"] == "非本人"
+
+
+def test_the_built_in_wrap_up_timeout_has_no_english_label(tmp_path: Path) -> None:
+    """Its built-in label is English: the API gives none, and the page shows its own
+    words for ``wrap_timeout`` (话后处理超时 on the zh console); a label the campaign
+    gave it is kept."""
+    db = seeded_db(tmp_path)
+    with Store(db) as store:
+        store.save_desk_config("sales", DeskConfig.from_dict("sales", {"disposition": [
+            {"code": "sale"}]}))
+        built_in = recorded_call(store, tmp_path, "sales", agent="li", at=T0 + 3600,
+                                 code="wrap_timeout")
+    with client(tmp_path) as c:
+        login(c, "boss")
+        item = c.get(f"/api/recordings/{built_in}").json()
+        assert (item["disposition"], item["disposition_label"]) == ("wrap_timeout", None)
+    with Store(db) as store:
+        store.save_desk_config("sales", DeskConfig.from_dict("sales", {"disposition": [
+            {"code": "sale"}, {"code": "wrap_timeout", "label": "超时未选"}]}))
+    with client(tmp_path) as c:
+        login(c, "boss")
+        assert c.get(f"/api/recordings/{built_in}").json()["disposition_label"] == "超时未选"
