@@ -123,6 +123,11 @@ def text_codec(encoding: str, *, source: str) -> str:
     return info.name
 
 
+#: What decode() asks for when detection fails. Its callers (the list upload API, ``dnc
+#: import``) have no ``--encoding`` option, so the remedy is one each of them accepts.
+RESAVE = "save it as UTF-8 (or GBK) and try again"
+
+
 def decode(data: bytes, encoding: str | None = None, *, source: str = "<bytes>"
            ) -> tuple[str, str]:
     """Decode a list file: ``(text, encoding used)``; refuses rather than guessing wrong."""
@@ -148,14 +153,13 @@ def decode(data: bytes, encoding: str | None = None, *, source: str = "<bytes>"
             except UnicodeDecodeError:
                 raise ListImportError(
                     "the file starts with a UTF-8 byte order mark (BOM) but is neither "
-                    "UTF-8 nor GB18030/GBK after it; save it as UTF-8 or give --encoding",
-                    source=source) from None
+                    f"UTF-8 nor GB18030/GBK after it; {RESAVE}", source=source) from None
     for candidate in ENCODINGS:
         try:
             return data.decode(candidate), candidate
         except UnicodeDecodeError:
             continue
-    raise ListImportError("cannot decode the file as UTF-8 or GB18030/GBK; give --encoding",
+    raise ListImportError(f"cannot decode the file as UTF-8 or GB18030/GBK; {RESAVE}",
                           source=source)
 
 
