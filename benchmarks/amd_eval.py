@@ -251,7 +251,15 @@ def render(clip: Clip, condition: str, rng: np.random.Generator, extra: Path,
 def run_condition(clips: list[Clip], condition: str, zone: str, seed: int,
                   extra: Path) -> list[Verdict]:
     rng = np.random.default_rng([seed, CONDITIONS.index(condition)])
-    audio = np.stack([render(c, condition, rng, extra) for c in clips])
+    return run_renderings(clips, [condition] * len(clips), zone, rng, extra)
+
+
+def run_renderings(clips: list[Clip], conditions: list[str], zone: str,
+                   rng: np.random.Generator, extra: Path) -> list[Verdict]:
+    """Each clip through its own rendering, all as channels of one :class:`Detector`
+    (as the gateway runs them); the first AMD verdict of each."""
+    audio = np.stack([render(c, cond, rng, extra)
+                      for c, cond in zip(clips, conditions, strict=True)])
     det = Detector(zone, len(clips), announcements=[])
     for ch in range(len(clips)):
         det.enable(ch, dtmf=False, progress=True, fax=True, vad=True, amd=True,
@@ -262,8 +270,10 @@ def run_condition(clips: list[Clip], condition: str, zone: str, seed: int,
         for e in det.process(audio[:, b * BLOCK:(b + 1) * BLOCK], ids):
             if e.kind == "amd" and e.channel not in first:
                 first[e.channel] = (e.result, e.reason, e.after_answer / RATE)
-    return [Verdict(c, condition, *first.get(i, ("", "no verdict", float("nan"))))
-            for i, c in enumerate(clips)]
+        if len(first) == len(clips):
+            break  # every verdict is in: the rest of the audio cannot change them
+    return [Verdict(c, cond, *first.get(i, ("", "no verdict", float("nan"))))
+            for i, (c, cond) in enumerate(zip(clips, conditions, strict=True))]
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -38,9 +38,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from amd_eval import CONDITIONS, EXTRA, Clip, Verdict, _active_level, median_ci, render, wilson
+from amd_eval import (
+    CONDITIONS,
+    EXTRA,
+    Clip,
+    Verdict,
+    _active_level,
+    median_ci,
+    run_renderings,
+    wilson,
+)
 
-from trunkline.drivers.dsp.detector import BLOCK, Detector
 from trunkline.drivers.dsp.levels import DBM0_RMS
 from trunkline.drivers.dsp.wavfile import read_audio
 
@@ -75,26 +83,6 @@ def load_answers(root: Path, seed: int) -> list[Clip]:
             clips.append(Clip(f"twice_{speaker}_{a}_{b}", "human", f"said twice/{speaker}",
                               np.concatenate([xs[a], gap, xs[b]])))
     return clips
-
-
-def run_batch(clips: list[Clip], conditions: list[str], zone: str, seed: int,
-              batch: int) -> list[Verdict]:
-    rng = np.random.default_rng([seed, batch])
-    audio = np.stack([render(c, cond, rng, EXTRA) for c, cond in zip(clips, conditions,
-                                                                      strict=True)])
-    det = Detector(zone, len(clips), announcements=[])
-    for ch in range(len(clips)):
-        det.enable(ch, dtmf=False, progress=True, fax=True, vad=True, amd=True, answered_at=0)
-    ids = np.arange(len(clips))
-    first: dict[int, tuple[str, str, float]] = {}
-    for b in range(audio.shape[1] // BLOCK):
-        for e in det.process(audio[:, b * BLOCK:(b + 1) * BLOCK], ids):
-            if e.kind == "amd" and e.channel not in first:
-                first[e.channel] = (e.result, e.reason, e.after_answer / RATE)
-        if len(first) == len(clips):
-            break
-    return [Verdict(c, cond, *first.get(i, ("", "no verdict", float("nan"))))
-            for i, (c, cond) in enumerate(zip(clips, conditions, strict=True))]
 
 
 def _share(k: int, n: int) -> str:
@@ -139,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
           f"seed {args.seed}")
     verdicts: list[Verdict] = []
     for at in range(0, len(clips), BATCH):
-        verdicts += run_batch(clips[at:at + BATCH], conds[at:at + BATCH], args.zone, args.seed,
-                              at)
+        verdicts += run_renderings(clips[at:at + BATCH], conds[at:at + BATCH], args.zone,
+                                   np.random.default_rng([args.seed, at]), EXTRA)
     print_table("All", [("all", verdicts)] + [
         (kind, [v for v in verdicts if v.clip.category.startswith(kind)])
         for kind in ("one word", "said twice")])
