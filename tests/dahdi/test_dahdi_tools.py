@@ -157,8 +157,12 @@ def test_dahdi_test_reads_the_pseudo_device_and_its_verdict_is_ours() -> None:
     assert all(0.0 <= p <= 100.0 for p in result.passes)
     summary = re.search(r"Best: ([\d.]+)% -- Worst: ([\d.]+)%", out.stdout)
     assert summary is not None
-    assert float(summary.group(1)) == pytest.approx(max(result.passes), abs=1e-3)
-    assert float(summary.group(2)) == pytest.approx(min(result.passes), abs=1e-3)
+    # dahdi_test prints each pass's double with %.3f but keeps best and worst in floats
+    # (dahdi-tools' dahdi_test.c: static float best, worst): a pass of 99.93749999
+    # prints 99.937, and as a float 99.9375 its worst prints 99.938. One unit in the
+    # last printed digit either way, and no more.
+    assert float(summary.group(1)) == pytest.approx(max(result.passes), abs=1.5e-3)
+    assert float(summary.group(2)) == pytest.approx(min(result.passes), abs=1.5e-3)
     # trunkline judges dahdi_test's passes with its own mark (99.99 %, dahdi_test's).
     (finding, *_) = judge_timing(result)
     assert finding.subject == "timing"
