@@ -191,15 +191,20 @@ def take_position(page: Any, address: str) -> None:
 
 
 def console_page(chromium: Any, url: str, locale: str = "en-US", *,
-                 viewport: tuple[int, int] = (1600, 1000), **context: Any) -> Any:
-    """A new browser context logged in as the supervisor ``boss`` on the console page,
-    once the page says it is ready (``context``: more of Playwright's context options)."""
+                 viewport: tuple[int, int] = (1600, 1000), user: str = "boss",
+                 password: str | None = None, **context: Any) -> Any:
+    """A new browser context logged in as ``user`` (the supervisor ``boss`` unless told)
+    on the console page, once the page says it is ready (``context``: more of
+    Playwright's context options). ``page.errors`` collects the page's script errors."""
     width, height = viewport
     page = chromium.new_context(locale=locale, viewport={"width": width, "height": height},
                                 **context).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
     page.goto(f"{url}/?next=/console")
-    page.fill("#name", "boss")
-    page.fill("#password", PASSWORDS["boss"])
+    page.fill("#name", user)
+    page.fill("#password", password if password is not None else PASSWORDS[user])
     page.click("#login-submit")
     page.wait_for_url(f"{url}/console")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)

@@ -52,18 +52,7 @@ def _admin_db(folder: Path) -> Path:
 
 
 def _admin_page(chromium: Any, url: str) -> Any:
-    page = chromium.new_context(locale="en-US", viewport={"width": 1600, "height": 1000}
-                                ).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors
-    page.goto(f"{url}/?next=/console")
-    page.fill("#name", ADMIN)
-    page.fill("#password", ADMIN_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}/console")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    return page
+    return console_page(chromium, url, user=ADMIN, password=ADMIN_PASSWORD)
 
 
 def _api(url: str) -> httpx.Client:

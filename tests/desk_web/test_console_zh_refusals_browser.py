@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from desk_browser_kit import CAMPAIGN, DESK, browser, chromium_missing, make_db, served
+from desk_browser_kit import (
+    CAMPAIGN,
+    DESK,
+    browser,
+    chromium_missing,
+    console_page,
+    make_db,
+    served,
+)
 
 from trunkline.dialer.service.passwords import hash_password
 from trunkline.dialer.store import Store
@@ -48,18 +56,7 @@ def _db_with_a_recording(folder: Path) -> Path:
 
 
 def _zh_admin_page(chromium: Any, url: str) -> Any:
-    page = chromium.new_context(locale="zh-CN", viewport={"width": 1600, "height": 1000}
-                                ).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors
-    page.goto(f"{url}/?next=/console")
-    page.fill("#name", ADMIN)
-    page.fill("#password", ADMIN_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}/console")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    return page
+    return console_page(chromium, url, "zh-CN", user=ADMIN, password=ADMIN_PASSWORD)
 
 
 def test_the_zh_console_says_refusals_and_dispositions_in_words(tmp_path: Path) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import tempfile
 import time
 from pathlib import Path
 
 from trunkline.clock import ScaledClock
 from trunkline.gateway.config import GatewayConfig
+from trunkline.gateway.rpc.protocol import FrameDecoder
 from trunkline.gateway.testing import ServiceThread
 
 PLAN = Path(__file__).resolve().parents[2] / "hil-tests" / "network.toml"
@@ -54,3 +56,17 @@ def wait_for(client, predicate, timeout: float = 30.0) -> list[dict]:
         if predicate(event):
             return seen
     raise AssertionError(f"no matching event within {timeout} s; saw {seen[-20:]}")
+
+
+def next_frame(sock: socket.socket, timeout: float = 5.0) -> dict | None:
+    """The next frame the gateway sends on a raw socket, or None when it closes the
+    connection (tests that speak the wire themselves: refusals, cuts)."""
+    decoder = FrameDecoder()
+    sock.settimeout(timeout)
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return None
+        frames = decoder.feed(data)
+        if frames:
+            return frames[0]

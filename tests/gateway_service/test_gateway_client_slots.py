@@ -14,12 +14,12 @@ import socket
 import time
 
 import pytest
-from gw_service_kit import RunningGateway
+from gw_service_kit import RunningGateway, next_frame
 
 from trunkline.errors import ConfigError
 from trunkline.gateway.config import GatewayConfig, config_from_string
 from trunkline.gateway.rpc.client import GatewayClient
-from trunkline.gateway.rpc.protocol import FrameDecoder, encode_frame
+from trunkline.gateway.rpc.protocol import encode_frame
 
 MONITOR, ADMIN = "m" * 20, "a" * 20
 
@@ -28,19 +28,6 @@ def connect(port: int, source: str = "127.0.0.1") -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5,
                                     source_address=(source, 0))
     return sock
-
-
-def next_frame(sock: socket.socket, timeout: float = 5.0) -> dict | None:
-    """The next frame the gateway sends, or None when it closes the connection."""
-    decoder = FrameDecoder()
-    sock.settimeout(timeout)
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            return None
-        frames = decoder.feed(data)
-        if frames:
-            return frames[0]
 
 
 def authenticate(sock: socket.socket, token: str) -> dict:

@@ -12,11 +12,11 @@ import logging
 import socket
 
 import structlog
-from gw_service_kit import RunningGateway
+from gw_service_kit import RunningGateway, next_frame
 from structlog.testing import capture_logs
 
 from trunkline.gateway.config import GatewayConfig
-from trunkline.gateway.rpc.protocol import FrameDecoder, encode_frame
+from trunkline.gateway.rpc.protocol import encode_frame
 from trunkline.gateway.rpc.server import CUT_LOG_BURST
 
 MONITOR = "m" * 20
@@ -26,18 +26,6 @@ FLOOD = 300
 def connect(port: int, source: str = "127.0.0.1") -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=5,
                                     source_address=(source, 0))
-
-
-def next_frame(sock: socket.socket) -> dict | None:
-    """The next frame the gateway sends, or None when it closes the connection."""
-    decoder = FrameDecoder()
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            return None
-        frames = decoder.feed(data)
-        if frames:
-            return frames[0]
 
 
 def authenticate(sock: socket.socket) -> None:

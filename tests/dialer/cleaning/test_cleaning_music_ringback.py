@@ -9,16 +9,13 @@ whether or not the gateway could tell (lines without polarity reversal give no s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from cleaning_kit import WatchedGateway, e164, make_store, numbers
+from cleaning_kit import FarEnds, clean_watching_far_ends, e164, numbers
 
-from trunkline.dialer.cleaning.results import cleaned_numbers
 from trunkline.dialer.cleaning.runner import CleaningRunner
 from trunkline.dialer.cleaning.settings import CleaningSettings
-from trunkline.drivers.backends.emulated.lines import ExchangeLine, LineState
 from trunkline.drivers.dsp import detector
 
 #: People on music ring-back who answer exactly 2 s after it starts (the shortest the
@@ -67,45 +64,9 @@ RANGES = (("1381", 8, "live"), ("1382", 1, "live"), ("1361", 1, "live"), ("137",
 SETTINGS = CleaningSettings(concurrency=8, rate=5.0, retries=0, listen=30.0)
 
 
-@dataclass
-class FarEnds:
-    """What the exchanges behind the FXO ports saw: per number dialled, when it was
-    routed (its ring-back began), answered by the far end, and released by us."""
-
-    routed: dict[str, float] = field(default_factory=dict)
-    answered: dict[str, float] = field(default_factory=dict)
-    released: dict[str, float] = field(default_factory=dict)
-    _last: dict[int, tuple[LineState, str]] = field(default_factory=dict)
-
-    def look(self, lines: list[ExchangeLine], now: float) -> None:
-        for line in lines:
-            before, digits = self._last.get(id(line), (LineState.IDLE, ""))
-            if line.state is not before:
-                if line.state is LineState.ROUTED:
-                    self.routed[line.digits] = now
-                elif line.state is LineState.CONNECTED:
-                    self.answered[line.digits] = now
-                elif line.state is LineState.IDLE and digits:
-                    self.released.setdefault(digits, now)
-            self._last[id(line)] = (line.state, line.digits)
-
-
 def clean(tmp_path: Path) -> tuple[FarEnds, dict[str, tuple[str, str | None]],
                                    CleaningRunner]:
-    plan = tmp_path / "network.toml"
-    plan.write_text(NETWORK, encoding="utf-8")
-    store = make_store(tmp_path, settings=SETTINGS, ranges=RANGES)
-    gateway = WatchedGateway(tmp_path / "dialer.sqlite", network=plan)
-    lines = [p for p in gateway.card.network.ports if isinstance(p, ExchangeLine)]
-    far = FarEnds()
-    gateway.on_tick.append(lambda: far.look(lines, gateway.now()))
-    try:
-        runner = CleaningRunner(store, "clean", gateway, group="fxo", settings=SETTINGS)
-        runner.run(seconds=600)
-    finally:
-        gateway.close()
-    got = {n.number: (n.status, n.evidence) for n in cleaned_numbers(store, "clean")}
-    return far, got, runner
+    return clean_watching_far_ends(tmp_path, NETWORK, RANGES, SETTINGS)
 
 
 def test_cleaning_releases_music_ringback_before_a_person_answering_at_2_s(

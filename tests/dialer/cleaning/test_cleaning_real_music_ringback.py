@@ -16,13 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cleaning_kit import WatchedGateway, e164, make_store, numbers
-from test_cleaning_music_ringback import FarEnds
+from cleaning_kit import clean_watching_far_ends, e164, numbers
 
-from trunkline.dialer.cleaning.results import cleaned_numbers
-from trunkline.dialer.cleaning.runner import CleaningRunner
 from trunkline.dialer.cleaning.settings import CleaningSettings
-from trunkline.drivers.backends.emulated.lines import ExchangeLine
 
 MOH = Path("/usr/share/asterisk/moh")
 #: (number prefix, song, second of the song the ring-back starts at)
@@ -50,19 +46,7 @@ def network() -> str:
 
 def test_cleaning_releases_real_music_ringback_before_a_person_answers_at_2_s(
         tmp_path: Path) -> None:
-    plan = tmp_path / "network.toml"
-    plan.write_text(network(), encoding="utf-8")
-    store = make_store(tmp_path, settings=SETTINGS, ranges=RANGES)
-    gateway = WatchedGateway(tmp_path / "dialer.sqlite", network=plan)
-    lines = [p for p in gateway.card.network.ports if isinstance(p, ExchangeLine)]
-    far = FarEnds()
-    gateway.on_tick.append(lambda: far.look(lines, gateway.now()))
-    try:
-        runner = CleaningRunner(store, "clean", gateway, group="fxo", settings=SETTINGS)
-        runner.run(seconds=600)
-    finally:
-        gateway.close()
-    got = {n.number: (n.status, n.evidence) for n in cleaned_numbers(store, "clean")}
+    far, got, runner = clean_watching_far_ends(tmp_path, network(), RANGES, SETTINGS)
     dialled = [n for n, _ in numbers(RANGES)]
     assert set(dialled) <= set(far.routed)
     # nobody picked up to silence: each song was named and the call released before 2 s
