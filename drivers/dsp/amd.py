@@ -14,7 +14,7 @@ call (<= 3 % per campaign; a 99 %-accurate AMD already uses 4 of the 6 allowed p
 (a beep, or a long greeting spoken without the pause a person leaves for the caller),
 and everything unclear is *notsure*, which a regulated dialer routes to an agent.
 
-Why one module of about 640 lines: the rules below, run per tick on every channel's
+Why one module of about 690 lines: the rules below, run per tick on every channel's
 arrays, and the same rules on plain numbers for up to 48 channels (numpy's per-call cost
 on arrays of a few entries was half a small tick); the two paths sit together so a rule
 changed in one is changed beside the other, and tests/detector/test_amd_paths.py checks
