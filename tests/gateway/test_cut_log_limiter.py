@@ -9,7 +9,7 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trunkline.gateway.rpc.log_limit import OVERFLOW_KEY, LogLimiter
@@ -42,6 +42,9 @@ def run(limiter: LogLimiter, steps: list) -> tuple[list, Counter]:
 
 @settings(max_examples=300, deadline=None)
 @given(steps=STEPS, burst=st.integers(0, 4), interval=st.sampled_from([1.0, 5.0, 10.0]))
+# Found in CI: two summaries exactly one interval apart, whose difference rounds under it.
+@example(steps=[(1.0, ("p1", "auth_failed")), (6.212564260870477, ("p1", "auth_failed")),
+                (1.0, None)], burst=0, interval=1.0)
 def test_lines_are_bounded_and_summaries_add_up(steps, burst, interval) -> None:
     limiter = LogLimiter(burst, interval)
     lines, events = run(limiter, steps)
@@ -58,7 +61,8 @@ def test_lines_are_bounded_and_summaries_add_up(steps, burst, interval) -> None:
         for i, t in enumerate(times):
             assert sum(1 for u in times[i:] if u < t + interval) <= 2 * burst + 1
         summaries = [t for t, k, _, summary in lines if k == key and summary]
-        assert all(b - a >= interval for a, b in pairwise(summaries))
+        # (b >= a + interval, the limiter's own arithmetic: b - a can round under it)
+        assert all(b >= a + interval for a, b in pairwise(summaries))
     assert len(limiter) == 0  # every key forgotten once all is quiet
 
 
