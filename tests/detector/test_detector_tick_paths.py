@@ -91,10 +91,31 @@ def test_vad_floor_is_the_minimum_of_the_last_sub_windows(spells, shift):
     assert floors[1] == want
 
 
+#: A run tracker's frame labels per tick (mostly none, digits 0-2), 1-40 ticks of 4 frames.
+TRACKER_FRAMES = st.lists(st.lists(st.sampled_from([-1] * 6 + [0, 1, 2]), min_size=4,
+                                   max_size=4), min_size=1, max_size=40)
+
+
+def _tracker_tick(rng: np.random.Generator, t: int, labels: list[int]) -> tuple:
+    """One tick's inputs to a one-channel RunTracker: labels, energies, bin powers, the
+    edge powers (the bin powers of 0.5 or more) and frame centres."""
+    lab = np.array([labels], np.int16)
+    energy = rng.uniform(0, 1, (1, 4)).astype(np.float32)
+    power = rng.uniform(0, 1, (1, 4, 3)).astype(np.float32)
+    edge = np.where(power >= 0.5, power, 0.0)
+    centres = (t * 160 + np.arange(4) * 40)[None, :].astype(np.int64)
+    return lab, energy, power, edge, centres
+
+
+def _assert_same_runs(want: tuple, got: tuple) -> None:
+    """The (ended, started) runs of two trackers are the same, field by field."""
+    for a, b in zip(want, got, strict=True):
+        for name in ("channel", "label", "start", "duration", "hits", "extra", "end"):
+            assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.lists(st.sampled_from([-1] * 6 + [0, 1, 2]), min_size=4, max_size=4),
-                min_size=1, max_size=40),
-       st.integers(0, 2**32 - 1))
+@given(TRACKER_FRAMES, st.integers(0, 2**32 - 1))
 def test_idle_ticks_of_a_run_tracker_give_what_update_gives(frames, seed):
     rng = np.random.default_rng(seed)
     plain = RunTracker(1, hop=40, bridge=1, switch_ends=True)
@@ -102,11 +123,7 @@ def test_idle_ticks_of_a_run_tracker_give_what_update_gives(frames, seed):
     ids = np.zeros(1, np.intp)
     idle = 0
     for t, labels in enumerate(frames):
-        lab = np.array([labels], np.int16)
-        energy = rng.uniform(0, 1, (1, 4)).astype(np.float32)
-        power = rng.uniform(0, 1, (1, 4, 3)).astype(np.float32)
-        edge = np.where(power >= 0.5, power, 0.0)
-        centres = (t * 160 + np.arange(4) * 40)[None, :].astype(np.int64)
+        lab, energy, power, edge, centres = _tracker_tick(rng, t, labels)
         want = plain.update(ids, lab, energy, energy, centres, power, edge)
         if short.idle(ids, lab):
             short.carry(ids, edge[:, -1])
@@ -117,9 +134,7 @@ def test_idle_ticks_of_a_run_tracker_give_what_update_gives(frames, seed):
             idle += 1
             assert len(want[0]) == len(want[1]) == 0
         else:
-            for a, b in zip(want, got, strict=True):
-                for name in ("channel", "label", "start", "duration", "hits", "extra", "end"):
-                    assert np.array_equal(getattr(a, name), getattr(b, name))
+            _assert_same_runs(want, got)
         for name in ("label", "hits", "misses", "esum", "emax", "ecentre", "xsum", "last",
                      "csum", "_prev_power"):
             assert np.array_equal(getattr(plain, name), getattr(short, name)), name
@@ -127,9 +142,7 @@ def test_idle_ticks_of_a_run_tracker_give_what_update_gives(frames, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.sampled_from([-1] * 6 + [0, 1, 2]), min_size=4, max_size=4),
-                min_size=1, max_size=40),
-       st.integers(0, 2**32 - 1))
+@given(TRACKER_FRAMES, st.integers(0, 2**32 - 1))
 def test_a_run_tracker_given_the_frame_before_gives_what_it_gives_keeping_it(frames, seed):
     """The detector keeps the last frame's inputs itself (Detector.last_frame) and hands
     the trackers the edge power of the frame before a block only on busy ticks."""
@@ -139,20 +152,14 @@ def test_a_run_tracker_given_the_frame_before_gives_what_it_gives_keeping_it(fra
     ids = np.zeros(1, np.intp)
     before = np.zeros((1, 3))
     for t, labels in enumerate(frames):
-        lab = np.array([labels], np.int16)
-        energy = rng.uniform(0, 1, (1, 4)).astype(np.float32)
-        power = rng.uniform(0, 1, (1, 4, 3)).astype(np.float32)
-        edge = np.where(power >= 0.5, power, 0.0)
-        centres = (t * 160 + np.arange(4) * 40)[None, :].astype(np.int64)
+        lab, energy, power, edge, centres = _tracker_tick(rng, t, labels)
         want = kept.update(ids, lab, energy, energy, centres, power, edge)
         if given_.idle(ids, lab):
             assert len(want[0]) == len(want[1]) == 0
         else:
             got = given_.update(ids, lab, energy, energy, centres, power, edge,
                                 lambda rows, b=before: b if rows is None else b[rows])
-            for a, b in zip(want, got, strict=True):
-                for name in ("channel", "label", "start", "duration", "hits", "extra", "end"):
-                    assert np.array_equal(getattr(a, name), getattr(b, name))
+            _assert_same_runs(want, got)
         before = edge[:, -1].astype(np.float64)
         for name in ("label", "hits", "misses", "esum", "emax", "ecentre", "xsum", "last",
                      "csum"):
