@@ -312,9 +312,12 @@ def summary(verdicts: list[Verdict]) -> dict[str, object]:
             "median": med}
 
 
-def _pct(k: int, n: int) -> str:
+def share_ci(k: int, n: int, digits: int = 1) -> str:
+    """``k`` of ``n`` as a percentage with its Wilson 95 % interval, ``digits`` decimals."""
     lo, hi = wilson(k, n)
-    return f"{100 * k / max(n, 1):5.1f} % [{100 * lo:4.1f}-{100 * hi:5.1f}]"
+    w = digits + 4
+    return (f"{100 * k / max(n, 1):{w}.{digits}f} % "
+            f"[{100 * lo:{w - 1}.{digits}f}-{100 * hi:{w}.{digits}f}]")
 
 
 def print_table(title: str, rows: list[tuple[str, list[Verdict]]]) -> None:
@@ -326,9 +329,9 @@ def print_table(title: str, rows: list[tuple[str, list[Verdict]]]) -> None:
             continue
         s = summary(vs)
         med, lo, hi = s["median"]  # type: ignore[misc]
-        print(f"{name:28s} {s['n']:4d}  {_pct(*s['acc']):>22s}  "  # type: ignore[misc]
-              f"{_pct(*s['h2m']) if s['h2m'][1] else '-':>22s}  "  # type: ignore[index]
-              f"{_pct(*s['notsure']):>22s}  {med:5.2f} [{lo:4.2f}-{hi:4.2f}]")  # type: ignore[misc]
+        print(f"{name:28s} {s['n']:4d}  {share_ci(*s['acc']):>22s}  "  # type: ignore[misc]
+              f"{share_ci(*s['h2m']) if s['h2m'][1] else '-':>22s}  "  # type: ignore[index]
+              f"{share_ci(*s['notsure']):>22s}  {med:5.2f} [{lo:4.2f}-{hi:4.2f}]")  # type: ignore[misc]
 
 
 def main(argv: list[str] | None = None) -> int:

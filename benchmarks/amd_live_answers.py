@@ -46,7 +46,7 @@ from amd_eval import (
     _active_level,
     median_ci,
     run_renderings,
-    wilson,
+    share_ci,
 )
 
 from trunkline.drivers.dsp.levels import DBM0_RMS
@@ -85,11 +85,6 @@ def load_answers(root: Path, seed: int) -> list[Clip]:
     return clips
 
 
-def _share(k: int, n: int) -> str:
-    lo, hi = wilson(k, n)
-    return f"{100 * k / max(n, 1):6.2f} % [{100 * lo:5.2f}-{100 * hi:5.2f}]"
-
-
 def print_table(title: str, rows: list[tuple[str, list[Verdict]]]) -> None:
     print(f"\n{title}")
     print(f"{'':22s} {'n':>5s}  {'human':>24s}  {'machine':>24s}  {'notsure':>24s}  "
@@ -100,8 +95,8 @@ def print_table(title: str, rows: list[tuple[str, list[Verdict]]]) -> None:
             continue
         count = {r: sum(v.result == r for v in vs) for r in ("human", "machine", "notsure", "")}
         med, lo, hi = median_ci([v.seconds for v in vs])
-        print(f"{name:22s} {n:5d}  {_share(count['human'], n):>24s}  "
-              f"{_share(count['machine'], n):>24s}  {_share(count['notsure'], n):>24s}  "
+        print(f"{name:22s} {n:5d}  {share_ci(count['human'], n, 2):>24s}  "
+              f"{share_ci(count['machine'], n, 2):>24s}  {share_ci(count['notsure'], n, 2):>24s}  "
               f"{count['']:5d}  {med:5.2f} [{lo:4.2f}-{hi:4.2f}]")
 
 
