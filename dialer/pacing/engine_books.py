@@ -105,6 +105,18 @@ class EngineBooks:
         home.talking[agent.id] = now
         out.append(Connect(call.id, agent.id))
 
+    def _to_wrap_up(self, call: Call, now: float, talk_of: str) -> None:
+        """The call's agent hangs up into wrap-up; its talk time counts in campaign
+        ``talk_of``'s model (the call's campaign at a hang-up, its origin at a move)."""
+        agent = self._agents[call.agent]
+        started = agent.since
+        agent.fire("hangup", now)
+        agent.call_id = None
+        home = self._runs[agent.home]
+        home.talking.pop(agent.id, None)
+        home.wrapping[agent.id] = now
+        self._runs[talk_of].model.talk.add(now - started)
+
     def _settle_live(self, call: Call, now: float, *, at_once: bool, abandoned: bool) -> None:
         """Tell the origin campaign's pacer how a live answer ended (once per call)."""
         if call.rerouted:

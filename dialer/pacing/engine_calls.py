@@ -184,14 +184,7 @@ class EngineCalls(EngineBooks):
             return
         call.fire("hangup")
         self._runs[call.campaign].requeued.pop(call.id, None)
-        agent = self._agents[call.agent]
-        started = agent.since
-        agent.fire("hangup", now)
-        agent.call_id = None
-        home = self._runs[agent.home]
-        home.talking.pop(agent.id, None)
-        home.wrapping[agent.id] = now
-        self._runs[call.campaign].model.talk.add(now - started)
+        self._to_wrap_up(call, now, call.campaign)
         self._finish(call, CallOutcome.HUMAN, now, out)
 
     def _release_reserved(self, call: Call, now: float, out: list[Action]) -> None:

@@ -54,14 +54,7 @@ class EngineTransfers(EngineBooks):
         self._runs[call.campaign].requeued.pop(call.id, None)
         if campaign is not None:
             call.campaign = campaign
-        old = self._agents[call.agent]
-        started = old.since
-        old.fire("hangup", now)
-        old.call_id = None
-        home = self._runs[old.home]
-        home.talking.pop(old.id, None)
-        home.wrapping[old.id] = now
-        self._runs[call.origin].model.talk.add(now - started)
+        self._to_wrap_up(call, now, call.origin)
         self._connect(new, call, now, out)
 
     def _on_requeue(self, event: ev.CallRequeued, now: float, out: list[Action]) -> None:
