@@ -6,6 +6,9 @@ folder) printed a FileNotFoundError / IsADirectoryError traceback."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+
 import pytest
 
 from trunkline.cli import main
@@ -29,31 +32,25 @@ def test_report_output_that_cannot_be_written(tmp_path, db, capsys, where) -> No
     assert "Traceback" not in err and err.count("\n") == 1
 
 
-def test_a_broken_pipe_is_still_not_an_error(monkeypatch) -> None:
-    """The file-error rule sits beside the BrokenPipeError one and must not take it."""
-    import argparse
-
+def _command_raising(monkeypatch, error: OSError) -> None:
+    """``main`` runs a command whose handler raises ``error``."""
     def handler(args: argparse.Namespace) -> int:
-        raise BrokenPipeError(32, "Broken pipe")
+        raise error
 
     parser = argparse.ArgumentParser()
     parser.set_defaults(handler=handler, log_level="warning")
     monkeypatch.setattr("trunkline.cli.build_parser", lambda: parser)
-    import sys
 
+
+def test_a_broken_pipe_is_still_not_an_error(monkeypatch) -> None:
+    """The file-error rule sits beside the BrokenPipeError one and must not take it."""
+    _command_raising(monkeypatch, BrokenPipeError(32, "Broken pipe"))
     monkeypatch.setattr(sys, "stderr", open("/dev/null", "w"))  # noqa: SIM115 (main closes it)
     assert main([]) == 0
 
 
 def test_an_oserror_naming_no_file_keeps_its_traceback(monkeypatch) -> None:
-    import argparse
-
-    def handler(args: argparse.Namespace) -> int:
-        raise ConnectionRefusedError(111, "Connection refused")
-
-    parser = argparse.ArgumentParser()
-    parser.set_defaults(handler=handler, log_level="warning")
-    monkeypatch.setattr("trunkline.cli.build_parser", lambda: parser)
+    _command_raising(monkeypatch, ConnectionRefusedError(111, "Connection refused"))
     with pytest.raises(ConnectionRefusedError):
         main([])
 
