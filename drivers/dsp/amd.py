@@ -340,33 +340,9 @@ class Amd:
             # can look like a tone for half a second): dropping it restarted the
             # greeting after the vowel, its verdict 0.5 s late.
             voiced &= ~((self.since_tone[ids] == 1) & (self.last_len[ids] >= TONE_MASK_BLOCKS))
-            onset_of_tone = tone & (beep == TONE_MASK_BLOCKS) & \
-                (self.first[ids] >= since - TONE_ONSET_BLOCKS)
-            if onset_of_tone.any():
-                gone = ids[onset_of_tone]
-                self.first[gone] = self.last[gone] = -1
-                self.voiced[gone] = 0
-            # An utterance older than the tone, still too short to be one (a burst too
-            # short to be a tone), does not get the tone's onset blocks: its end goes
-            # back to before them, or the onset would make the burst, the pause and
-            # itself one utterance long enough to be a "hello". Speech before a
-            # tone-like vowel keeps it (a greeting's "... Pleeease").
-            run0 = self.run[ids]
-            first_t = self.first[ids]
-            back = self.last_pre[ids]
-            onset_run = tone & (beep == TONE_MASK_BLOCKS) & ~onset_of_tone & \
-                (first_t >= 0) & (run0 > 0) & (run0 <= TONE_ONSET_BLOCKS) & \
-                ((back - first_t + 1) * BLOCK_MS < UTTERANCE_MIN_MS)
-            if onset_run.any():
-                # ... and what the run's start counted goes too: its pause, a phrase it
-                # began.
-                cut = ids[onset_run]
-                pause0 = (since - run0 - 1 - back)[onset_run]
-                back = back[onset_run]
-                self.paused[cut] -= np.where(pause0 >= PAUSE_BLOCKS, pause0, 0)
-                self.phrase[cut] = np.where(self.phrase[cut] > back, -1, self.phrase[cut])
-                self.last[cut] = back
-                self.voiced[cut] = np.maximum(self.voiced[cut] - run0[onset_run], 0)
+            established = tone & (beep == TONE_MASK_BLOCKS)
+            if established.any():
+                self._tone_established(ids[established], since[established])
             # A beep-like tone sounding (or just ended, awaiting its confirmation) holds
             # the silence-based rules: the silence after a greeting is not over yet.
             tone_on = ((beep >= TONE_MASK_BLOCKS) & (beep <= BEEP_MAX_BLOCKS)) | (post > 0) | \
@@ -504,6 +480,34 @@ class Amd:
             out.append((int(ids[i]), result, int(since[i]), reason))
         return out
 
+    def _tone_established(self, ids: np.ndarray, since: np.ndarray) -> None:
+        """A tone was established at channels ``ids`` (its TONE_MASK_BLOCKS pure blocks):
+        the voice its onset made is not speech (array path; the plain path does the same
+        inline)."""
+        first = self.first[ids]
+        # An utterance that began with the tone (or in the block before it) was its onset.
+        gone = ids[first >= since - TONE_ONSET_BLOCKS]
+        self.first[gone] = self.last[gone] = -1
+        self.voiced[gone] = 0
+        # An utterance older than the tone, still too short to be one (a burst too short
+        # to be a tone), does not get the tone's onset blocks: its end goes back to before
+        # them, or the onset would make the burst, the pause and itself one utterance
+        # long enough to be a "hello". Speech before a tone-like vowel keeps it (a
+        # greeting's "... Pleeease"). What the run's start counted goes too: its pause,
+        # a phrase it began.
+        run0 = self.run[ids]
+        back = self.last_pre[ids]
+        cut = (first >= 0) & (first < since - TONE_ONSET_BLOCKS) & (run0 > 0) & \
+            (run0 <= TONE_ONSET_BLOCKS) & ((back - first + 1) * BLOCK_MS < UTTERANCE_MIN_MS)
+        if not cut.any():
+            return
+        pause0 = (since - run0 - 1 - back)[cut]
+        back, run0, ids = back[cut], run0[cut], ids[cut]
+        self.paused[ids] -= np.where(pause0 >= PAUSE_BLOCKS, pause0, 0)
+        self.phrase[ids] = np.where(self.phrase[ids] > back, -1, self.phrase[ids])
+        self.last[ids] = back
+        self.voiced[ids] = np.maximum(self.voiced[ids] - run0, 0)
+
     def _update_channels(self, ids: np.ndarray, voiced: np.ndarray, level: np.ndarray,
                          k: np.ndarray | None,
                          pure: np.ndarray | None) -> list[tuple[int, str, int, str]]:
@@ -559,18 +563,19 @@ class Amd:
                     beep_band = in_beep_band
                 v = v and not (tone and beep >= TONE_MASK_BLOCKS)
                 v = v and not (since_tone == 1 and last_len >= TONE_MASK_BLOCKS)
-                if tone and beep == TONE_MASK_BLOCKS and first0 >= since - TONE_ONSET_BLOCKS:
-                    first0 = last0 = -1
-                    voiced_before = 0
-                elif tone and beep == TONE_MASK_BLOCKS and first0 >= 0 and \
-                        0 < run <= TONE_ONSET_BLOCKS and \
-                        (last_pre - first0 + 1) * ms < UTTERANCE_MIN_MS:
-                    if since - run - 1 - last_pre >= PAUSE_BLOCKS:
-                        paused -= since - run - 1 - last_pre
-                    if phrase > last_pre:
-                        phrase = -1
-                    last0 = last_pre
-                    voiced_before = max(voiced_before - run, 0)
+                if tone and beep == TONE_MASK_BLOCKS:  # as _tone_established
+                    if first0 >= since - TONE_ONSET_BLOCKS:
+                        first0 = last0 = -1
+                        voiced_before = 0
+                    elif first0 >= 0 and 0 < run <= TONE_ONSET_BLOCKS and \
+                            (last_pre - first0 + 1) * ms < UTTERANCE_MIN_MS:
+                        pause0 = since - run - 1 - last_pre
+                        if pause0 >= PAUSE_BLOCKS:
+                            paused -= pause0
+                        if phrase > last_pre:
+                            phrase = -1
+                        last0 = last_pre
+                        voiced_before = max(voiced_before - run, 0)
                 tone_on = TONE_MASK_BLOCKS <= beep <= BEEP_MAX_BLOCKS or post > 0 or \
                     (since_tone <= TONE_HOLD_BLOCKS and last_len >= BEEP_BLOCKS)
             if v and lv > upeak:
