@@ -243,10 +243,14 @@ def replay(det_cls: type, trace: tuple, copies: int) -> tuple[np.ndarray, list]:
     return cpu, events
 
 
+def _changed_on_purpose(event: object) -> bool:
+    """Whether ``event`` is of a kind whose rules changed on purpose since the baseline."""
+    return (type(event).__name__, getattr(event, "tone", None)) in CHANGED_ON_PURPOSE
+
+
 def _compared(events: list) -> list:
     """The events the check compares: all but those whose rules changed on purpose."""
-    return [e for e in events
-            if (type(e).__name__, getattr(e, "tone", None)) not in CHANGED_ON_PURPOSE]
+    return [e for e in events if not _changed_on_purpose(e)]
 
 
 def bench_trace(baseline: str, repeat: int, path: Path,
@@ -279,8 +283,8 @@ def bench_trace(baseline: str, repeat: int, path: Path,
             # Each tick's best over the runs: a run interrupted by another process on a
             # loaded machine loses only the ticks it was interrupted in.
             best_old, best_new = np.minimum(best_old, cpu_old), np.minimum(best_new, cpu_new)
-            on_purpose = max(on_purpose, len([e for e in ev_new if e not in ev_old])
-                             - len([e for e in _compared(ev_new) if e not in ev_old]))
+            on_purpose = max(on_purpose, sum(_changed_on_purpose(e) and e not in ev_old
+                                             for e in ev_new))
             ev_old, ev_new = _compared(ev_old), _compared(ev_new)
             same &= ev_old == ev_new
             if ev_old != ev_new and differ is None:
