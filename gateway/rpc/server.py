@@ -45,6 +45,7 @@ import structlog
 
 from trunkline.errors import ConfigError
 from trunkline.gateway.metrics import GatewayMetrics, MetricsEndpoint
+from trunkline.gateway.rpc.client_slots import DEFAULT_MAX_CLIENTS_PER_PEER, ClientSlots
 from trunkline.gateway.rpc.errors import ErrorCode, GatewayError, RpcError
 from trunkline.gateway.rpc.log_limit import LogLimiter
 from trunkline.gateway.rpc.protocol import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME, encode_frame
@@ -84,13 +85,6 @@ DEFAULT_QUEUE_BYTES = 32 * 1024 * 1024
 #: spent, and the burst (seconds): see decode_budget.py.
 DEFAULT_DECODE_SHARE = 0.1
 DEFAULT_DECODE_BURST = 0.05
-#: Most connections one peer (a Unix user id, a TCP address) may hold: a quarter of the
-#: default max_clients, so that no one peer can take every slot.
-DEFAULT_MAX_CLIENTS_PER_PEER = 64
-#: Slots only admin-role connections may take (the operator's way in when the others
-#: are full); a connection is not admin until it says so. At most an eighth of
-#: max_clients unless given.
-DEFAULT_ADMIN_RESERVED_SLOTS = 4
 #: Per peer and reason, the refused or cut connections logged at once in a window of
 #: CUT_LOG_INTERVAL s; the rest are summed up in one line when the window ends (the
 #: metrics count every one): see log_limit.py.
@@ -111,11 +105,9 @@ class GatewayServer:
     ``metrics_port`` (None: off) serves ``/metrics`` on ``metrics_host``.
 
     Slots: at most ``max_clients`` connections; at most ``max_clients_per_peer`` (None: no
-    limit) from one peer (a Unix user id, a TCP address); and the last
-    ``admin_reserved_slots`` only for admin-role connections (a Unix client with
-    ``unix_role`` admin; a TCP client is not admin until it authenticates, so it takes a
-    general slot meanwhile). Idle authenticated clients keep their slot (monitoring
-    clients are quiet by nature); unauthenticated ones are cut after ``auth_timeout``.
+    limit) from one peer; the last ``admin_reserved_slots`` only for admin-role
+    connections (client_slots.py). Unauthenticated TCP clients are cut after
+    ``auth_timeout``.
     ``decode_share`` (None: unmetered) and ``decode_burst``: how much of the loop one
     connection's decoding may take (see decode_budget.py).
 
@@ -167,15 +159,7 @@ class GatewayServer:
         if queue_limit < 1 or max_frame < 64 or max_inflight < 1 or max_clients < 1:
             raise ConfigError("queue_limit, max_inflight, max_clients must be >= 1 and "
                               "max_frame >= 64")
-        if max_clients_per_peer is not None and max_clients_per_peer < 1:
-            raise ConfigError(f"max_clients_per_peer must be >= 1, not "
-                              f"{max_clients_per_peer!r}", key="max_clients_per_peer")
-        if admin_reserved_slots is None:  # the default, kept small beside a small max
-            admin_reserved_slots = min(DEFAULT_ADMIN_RESERVED_SLOTS, max_clients // 8)
-        if not 0 <= admin_reserved_slots < max_clients:
-            raise ConfigError(f"admin_reserved_slots must be 0..max_clients - 1 "
-                              f"({max_clients - 1}), not {admin_reserved_slots!r}",
-                              key="admin_reserved_slots")
+        self.slots = ClientSlots(max_clients, max_clients_per_peer, admin_reserved_slots)
         if auth_timeout is not None and not 0 < auth_timeout < float("inf"):
             raise ConfigError(f"auth_timeout must be seconds > 0, not {auth_timeout!r}",
                               key="auth_timeout")
@@ -195,8 +179,6 @@ class GatewayServer:
         self.max_frame = max_frame
         self.max_depth = max_depth
         self.max_clients = max_clients
-        self.max_clients_per_peer = max_clients_per_peer
-        self.admin_reserved_slots = admin_reserved_slots
         self.decode_share = decode_share
         self.decode_burst = decode_burst
         self.max_inflight = max_inflight
@@ -219,8 +201,6 @@ class GatewayServer:
         self._subscribed: set[Session] = set()
         #: disconnected sessions whose transport still flushes their reason frame
         self._lingering: set[Session] = set()
-        #: connections per peer key (Session.peer_key), for max_clients_per_peer
-        self._peers: Counter[str] = Counter()
         #: sessions not read from until their decoding debt is paid
         self._decode_debtors: set[Session] = set()
         self._decode_throttled = 0
@@ -485,26 +465,15 @@ class GatewayServer:
             session._disconnect("overloaded", refusal)
             return False
         if session.peer_key is not None:
-            self._peers[session.peer_key] += 1
+            self.slots.take(session.peer_key)
             session._peer_counted = True
         return True
 
     def _refusal(self, session: Session) -> str:
         """Why ``session`` (not yet counted in) may not have a slot; "" when it may."""
-        if len(self._sessions) >= self.max_clients:
-            return f"too many clients (limit {self.max_clients})"
-        key, per_peer = session.peer_key, self.max_clients_per_peer
-        if key is not None and per_peer is not None and self._peers[key] >= per_peer:
-            return (f"too many connections from {key} (limit {per_peer} per peer; "
-                    f"{self.max_clients} in all)")
-        general = self.max_clients - self.admin_reserved_slots
-        if session.role is not Role.ADMIN and general < self.max_clients:
-            taken = sum(1 for s in self._sessions if s.role is not Role.ADMIN)
-            if taken >= general:
-                return (f"the general slots are full ({general} of {self.max_clients}; "
-                        f"the last {self.admin_reserved_slots} are kept for admin "
-                        "connections)")
-        return ""
+        return self.slots.refusal(
+            session.peer_key, session.role is Role.ADMIN, len(self._sessions),
+            lambda: sum(1 for s in self._sessions if s.role is not Role.ADMIN))
 
     def _warn_cut(self, session: Session, reason: str, event: str, /,
                   **fields: Any) -> None:
@@ -551,9 +520,7 @@ class GatewayServer:
         self._subscribed.discard(session)
         if session._peer_counted and session.peer_key is not None:
             session._peer_counted = False
-            self._peers[session.peer_key] -= 1
-            if self._peers[session.peer_key] <= 0:
-                del self._peers[session.peer_key]
+            self.slots.give(session.peer_key)
         reason = session.close_reason or "closed_by_peer"
         self._disconnected[reason] += 1
         self.metrics.clients_disconnected.labels(reason=reason).inc()
