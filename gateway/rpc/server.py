@@ -20,6 +20,10 @@ Why it is shaped this way:
 * Synchronous handlers run inline (cheap, ordered); coroutine handlers run as one task
   per request, bounded per connection by ``max_inflight``.
 
+Why one module of about 660 lines: listening, admitting, publishing and the built-in
+methods all work on the one set of sessions and its statistics; the policies the server
+applies are modules of their own (client_slots.py, decode_budget.py, log_limit.py).
+
 The connection itself is :class:`~trunkline.gateway.rpc.session.Session` (in
 :mod:`.session`) and a client's event filter is
 :class:`~trunkline.gateway.rpc.subscriptions.Subscription` (in :mod:`.subscriptions`);
