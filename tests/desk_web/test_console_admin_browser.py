@@ -170,7 +170,13 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         page.fill("[data-testid=adm-window-mon-end] >> nth=0", "20:00")
         page.click("[data-testid=adm-holiday-add]")
         page.fill("[data-testid=adm-holiday]", "2026-10-01")
-        page.click("[data-testid=adm-campaign-save]")
+        # Waited by its own response: the toast of the campaign's first save ("Campaign
+        # sales saved", above) may still be showing, and the stored campaign was read
+        # before this save landed (no "qa" yet) once in a CI run.
+        with page.expect_response(lambda r: r.url.endswith("/api/admin/campaigns/sales")
+                                  and r.request.method == "PUT") as saved:
+            page.click("[data-testid=adm-campaign-save]")
+        assert saved.value.ok, saved.value.status
         page.wait_for_function("() => document.querySelector('[data-testid=toast]')"
                                ".textContent.includes('Campaign sales saved')")
         stored = api.get("/api/admin/campaigns/sales").json()
