@@ -15,9 +15,13 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trunkline.cli_numbers import positive
 from trunkline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from trunkline.dialer.store import Store
 
 DEFAULT_DB = "trunkline-dialer.sqlite"
 
@@ -111,16 +115,40 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                          description="Global or per-campaign DNC lists, checked at dial time.")
     dsub = dnc.add_subparsers(dest="dnc_command", metavar="ACTION")
     dnc.set_defaults(handler=lambda args: (dnc.print_help(), 2)[1])
+    broad_note = ("A prefix (+digits*) needs its country code and at least 3 more digits "
+                  "(+86400*, +1800*); a broader one (+8*, +86*, +861*) bars a whole country "
+                  "and is refused unless --allow-broad-prefix confirms it.")
+    epilogs = {
+        "add": broad_note + " Exit status 1 if an argument was refused (the others are "
+               "added).",
+        "import": broad_note + " One number or prefix a line (the first field of a CSV "
+                  "line; a first line without digits is a header). Refused lines are said "
+                  "as FILE:LINE: field 1 (number): REASON and the exit status is 1; the "
+                  "other lines are added, so a rerun after the fix adds only those.",
+        "check": "Exit status: 0 every number allowed, 1 one is barred, 2 one could not be "
+                 "read as a number",
+        "list": "Prefixes first; a prefix broader than a country code and 3 digits is "
+                "marked 'broad' (perhaps a typo stored before such prefixes needed "
+                "--allow-broad-prefix: check it, and `dnc remove` it if so)."}
     for name, helptext in (("add", "add numbers (or +prefix*)"), ("remove", "remove numbers"),
                            ("import", "add every number of a file"),
-                           ("check", "is a number barred?")):
-        p = dsub.add_parser(name, help=helptext, epilog=(
-            "Exit status: 0 every number allowed, 1 one is barred, 2 one could not be "
-            "read as a number" if name == "check" else None))
-        p.add_argument("items", nargs="+", metavar="FILE" if name == "import" else "NUMBER")
-        p.add_argument("--campaign", help="the campaign's own list (default: global)")
+                           ("check", "is a number barred?"),
+                           ("list", "show the entries (numbers and prefixes)")):
+        p = dsub.add_parser(name, help=helptext, epilog=epilogs.get(name))
+        if name != "list":
+            p.add_argument("items", nargs="+",
+                           metavar="FILE" if name == "import" else "NUMBER")
+        p.add_argument("--campaign", help="the campaign's own list (default: global)"
+                       if name != "list" else "only the entries that apply to this "
+                       "campaign (its own and the global list)")
         if name in ("add", "import"):
             p.add_argument("--kind", default="dnc", choices=["dnc", "blacklist", "refused"])
+            p.add_argument("--allow-broad-prefix", action="store_true",
+                           help="accept prefixes shorter than a country code and 3 digits "
+                                "(they bar a whole country or more)")
+        if name == "list":
+            p.add_argument("--prefixes", action="store_true", help="prefix entries only")
+            p.add_argument("--json", action="store_true", help="one JSON object a line")
         _db(p)
         p.set_defaults(handler=run_dnc, dnc_action=name)
 
@@ -313,20 +341,28 @@ def run_dnc(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.dnc import import_dnc, parse_entries
 
     with _open(args) as store:
+        if args.dnc_action == "list":
+            return _dnc_list(store, args)
         if args.dnc_action == "import":
+            rejected = 0
             for path in args.items:
                 result = import_dnc(store, path, now=time.time(), campaign=args.campaign,
-                                    kind=args.kind)
+                                    kind=args.kind, allow_broad=args.allow_broad_prefix)
                 for line, reason in result.errors:
-                    print(f"{path}:{line}: {reason}", file=sys.stderr)
+                    print(f"{path}:{line}: field 1 (number): {reason}", file=sys.stderr)
                 print(f"{path}: {result.added} added, {result.already} already listed, "
                       f"{len(result.errors)} rejected")
-            return 0
-        entries, errors = parse_entries(args.items)
+                rejected += len(result.errors)
+            # a refused line is a number that is NOT barred: a script must notice
+            return 1 if rejected else 0
+        adding = args.dnc_action == "add"
+        allow_broad = not adding or args.allow_broad_prefix  # removing one is never refused
+        entries, errors = parse_entries(args.items, allow_broad=allow_broad)
         for line, reason in errors:
             print(f"argument {line}: {reason}", file=sys.stderr)
-        if args.dnc_action == "add":
-            n = store.add_dnc(entries, now=time.time(), campaign=args.campaign, kind=args.kind)
+        if adding:
+            n = store.add_dnc(entries, now=time.time(), campaign=args.campaign, kind=args.kind,
+                              allow_broad=allow_broad)
             print(f"{n} added")
         elif args.dnc_action == "remove":
             print(f"{store.remove_dnc(entries, campaign=args.campaign)} removed")
@@ -340,6 +376,23 @@ def run_dnc(args: argparse.Namespace) -> int:
             # `dnc check "$n" && dial` must not take it for allowed
             return 2 if errors else 1 if barred else 0
     return 1 if errors else 0
+
+
+def _dnc_list(store: Store, args: argparse.Namespace) -> int:
+    if args.campaign:
+        store.campaign_id(args.campaign)  # an unknown campaign is said, not an empty list
+    rows = store.dnc_entries(campaign=args.campaign, prefixes_only=args.prefixes)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        shape = ("prefix, BROAD" if row["broad"] else "prefix") if row["prefix"] else "number"
+        print(f"{row['entry']:<18} {shape:<14} {row['kind']:<10} {row['scope']:<16} "
+              f"{row['source'] or '-'}")
+    broad = sum(row["broad"] for row in rows)
+    print(f"{len(rows)} entries" + (f", {broad} broad prefix(es): each bars a whole "
+                                    "country or more" if broad else ""), file=sys.stderr)
+    return 0
 
 
 def _when(text: str | None, time_zone: str, option: str) -> float | None:

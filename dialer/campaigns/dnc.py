@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trunkline.dialer.campaigns.dnc_prefixes import broad_prefix_reason
 from trunkline.dialer.campaigns.lists import ListImportError, decode
 from trunkline.dialer.campaigns.numbers import try_normalise
 from trunkline.dialer.store import Store
@@ -33,8 +34,15 @@ class DncImport:
 
 
 def parse_entries(lines: Iterable[str], *, default_country: str = "86",
-                  header: bool = False) -> tuple[list[str], list[tuple[int, str]]]:
+                  header: bool = False, allow_broad: bool = False,
+                  confirm: str = "--allow-broad-prefix"
+                  ) -> tuple[list[str], list[tuple[int, str]]]:
     """Numbers (E.164) and prefixes (``+86400*``) from text lines; ``#`` starts a comment.
+
+    Without ``allow_broad``, a prefix shorter than a country code and three digits is
+    refused as a line of its own (:mod:`~trunkline.dialer.campaigns.dnc_prefixes`; the
+    reason names ``confirm``); callers that remove or check entries pass ``allow_broad``,
+    so an entry stored before the rule stays removable.
 
     The first field of a CSV line is taken. With ``header`` (a file), a first line
     without digits is a header and skipped; without it (numbers typed as arguments),
@@ -56,6 +64,11 @@ def parse_entries(lines: Iterable[str], *, default_country: str = "86",
             if not digits.startswith("+") or not digits[1:].isdigit():
                 errors.append((n, f"prefix {text!r} must be + and digits, then *"))
                 continue
+            reason = None if allow_broad else broad_prefix_reason(digits + "*",
+                                                                   confirm=confirm)
+            if reason is not None:
+                errors.append((n, reason))
+                continue
             entries.append(digits + "*")
             continue
         number, reason = try_normalise(text, default_country=default_country)
@@ -67,8 +80,14 @@ def parse_entries(lines: Iterable[str], *, default_country: str = "86",
 
 
 def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | None = None,
-               kind: str = "dnc", default_country: str = "86") -> DncImport:
-    """Add every number of a file to the global list (or ``campaign``'s)."""
+               kind: str = "dnc", default_country: str = "86",
+               allow_broad: bool = False) -> DncImport:
+    """Add every number of a file to the global list (or ``campaign``'s).
+
+    A line that cannot be read, or a prefix broader than a country code and three digits
+    without ``allow_broad``, is refused (its line number and reason in ``errors``); the
+    others are added, so a rerun after the file is fixed adds only what was refused.
+    """
     if kind not in KINDS:
         raise ValueError(f"DNC kind must be one of {', '.join(KINDS)}, got {kind!r}")
     path = Path(path)
@@ -79,6 +98,7 @@ def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | No
                               source=str(path)) from err
     text, _ = decode(data, source=str(path))
     entries, errors = parse_entries(text.splitlines(), default_country=default_country,
-                                    header=True)
-    added = store.add_dnc(entries, now=now, campaign=campaign, kind=kind, source=path.name)
+                                    header=True, allow_broad=allow_broad)
+    added = store.add_dnc(entries, now=now, campaign=campaign, kind=kind, source=path.name,
+                          allow_broad=allow_broad)
     return DncImport(added=added, already=len(set(entries)) - added, errors=errors)

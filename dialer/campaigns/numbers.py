@@ -177,6 +177,14 @@ def _split_country(digits: str) -> str:
     return digits[:3]
 
 
+def country_code(digits: str) -> str | None:
+    """The country code the E.164 ``digits`` (after the ``+``) begin with, or None when
+    they are too few to hold a whole one (``8``, ``88``: a DNC prefix cut short)."""
+    if digits[:1] in _CC1 or digits[:2] in _CC2 or len(digits) >= 3:
+        return _split_country(digits)
+    return None
+
+
 def _china(raw: str, national: str, *, strict_area: bool) -> PhoneNumber:
     """``national`` is the number after +86, without the trunk prefix 0."""
     if not national:

@@ -239,15 +239,20 @@ class DncChange(Strict):
     campaign: str | None = Field(default=None, max_length=200,
                                  description="the campaign's own list (default: global)")
     kind: Literal["dnc", "blacklist", "refused"] = "dnc"
+    allow_broad_prefix: bool = Field(
+        default=False, description="accept a prefix shorter than its country code and 3 "
+        "digits (`+8*`, `+86*`, `+861*`: a whole country or more); without it such a "
+        "prefix is refused (422) naming it. Removing one never needs it")
 
 
-def _entries(numbers: list[str]) -> list[Any]:
+def _entries(numbers: list[str], *, allow_broad: bool = True) -> list[Any]:
     from trunkline.dialer.campaigns.dnc import parse_entries
 
     blank = [n for n in numbers if not any(ch.isdigit() for ch in n)]
     if blank:  # the file parser skips such lines as headers; here they are mistakes
         raise ApiError(422, "invalid", f"not numbers: {', '.join(map(repr, blank[:10]))}")
-    entries, problems = parse_entries(numbers)
+    entries, problems = parse_entries(numbers, allow_broad=allow_broad,
+                                      confirm="allow_broad_prefix: true")
     if problems:
         raise ApiError(422, "invalid", "; ".join(f"number {n}: {why}" for n, why in problems))
     return entries
@@ -266,19 +271,24 @@ def dnc_check(request: Request, session: SupervisorSession,
 
 @admin.post("/dnc", response_model=dict[str, int], summary="Add numbers to a DNC list",
             description="As `trunkline dialer dnc add`: numbers or `+prefix*`, to the "
-                        "global list or a campaign's, of a kind. Audited (`dnc.add`). "
+                        "global list or a campaign's, of a kind. A prefix broader than a "
+                        "country code and 3 digits needs `allow_broad_prefix`. Audited "
+                        "(`dnc.add`). "
                         + _WRITE, responses=errors(*UNSAFE, 404))
 def dnc_add(request: Request, session: AdminSession, body: DncChange) -> dict[str, int]:
     ctx = context(request)
     if body.campaign:
         _not_found(ctx, body.campaign)
-    entries = _entries(body.numbers)
+    from trunkline.dialer.campaigns.dnc_prefixes import broad_prefixes
+
+    entries = _entries(body.numbers, allow_broad=body.allow_broad_prefix)
     with ctx.store.transaction():
         added = ctx.store.add_dnc(entries, now=ctx.clock(), campaign=body.campaign,
-                                  kind=body.kind)
+                                  kind=body.kind, allow_broad=body.allow_broad_prefix)
         ctx.audit("dnc.add", user=session.user, remote=remote(request),
                   target=body.campaign or "global",
-                  details={"numbers": len(entries), "added": added, "kind": body.kind})
+                  details={"numbers": len(entries), "added": added, "kind": body.kind,
+                           "broad_prefixes": broad_prefixes(entries)})
     return {"added": added}
 
 

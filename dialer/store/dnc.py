@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from trunkline.dialer.campaigns.dnc_prefixes import broad_prefix_reason, check_prefixes
 from trunkline.dialer.store.database import Database
 
 GLOBAL = ""  # the DNC scope that applies to every campaign
@@ -25,11 +27,17 @@ class DncLists(Database):
     """The DNC lists (see :class:`~trunkline.dialer.store.Store`)."""
 
     def add_dnc(self, numbers: Iterable[str], *, now: float, campaign: str | None = None,
-                kind: str = "dnc", source: str | None = None) -> int:
+                kind: str = "dnc", source: str | None = None,
+                allow_broad: bool = False) -> int:
         """Add E.164 numbers (or prefixes ending in ``*``) to the global or a campaign list.
 
-        Effective at once: every claim checks the lists inside its transaction.
+        Effective at once: every claim checks the lists inside its transaction. A prefix
+        broader than a country code and three digits raises
+        :class:`~trunkline.dialer.campaigns.dnc_prefixes.BroadPrefixError` (nothing added)
+        unless ``allow_broad``: one typo would bar a whole country.
         """
+        numbers = list(numbers)
+        check_prefixes(numbers, allow_broad=allow_broad)
         if campaign is not None:
             self.campaign_id(campaign)  # raises for an unknown campaign
         scope = GLOBAL if campaign is None else campaign
@@ -51,6 +59,27 @@ class DncLists(Database):
                 db.execute("DELETE FROM dnc WHERE scope=? AND number=? AND prefix=?",
                            (scope, number.rstrip("*"), int(number.endswith("*"))))
             return db.total_changes - before
+
+    def dnc_entries(self, *, campaign: str | None = None, prefixes_only: bool = False,
+                    limit: int = 1_000_000) -> list[dict[str, Any]]:
+        """Entries of every list (or of ``campaign``'s own and the global one), prefixes
+        first, each with ``entry`` as typed (``+86400*``), ``prefix`` and ``broad`` (a
+        prefix broader than a country code and three digits, perhaps stored before such
+        prefixes needed confirming: shown so a typo can be found and removed)."""
+        where, args = ("WHERE scope IN (?, ?)", [GLOBAL, campaign]) if campaign else ("", [])
+        if prefixes_only:
+            where += (" AND" if where else "WHERE") + " prefix=1"
+        rows = self.query(f"SELECT scope, number, prefix, kind, source, added_at FROM dnc "
+                          f"{where} ORDER BY prefix DESC, scope, number LIMIT ?",
+                          (*args, limit))
+        out = []
+        for row in rows:
+            entry = row["number"] + ("*" if row["prefix"] else "")
+            out.append({"entry": entry, "scope": row["scope"] or "global",
+                        "prefix": bool(row["prefix"]), "kind": row["kind"],
+                        "broad": broad_prefix_reason(entry) is not None,
+                        "source": row["source"], "added_at": row["added_at"]})
+        return out
 
     def dnc_hit(self, number: str, campaign: str) -> str | None:
         """The kind of list entry (``dnc``, ``blacklist``...) that bars ``number``, or None."""

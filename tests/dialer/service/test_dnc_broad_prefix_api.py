@@ -1,0 +1,32 @@
+"""``POST /api/admin/dnc`` refuses a prefix broader than a country code and three digits
+unless ``allow_broad_prefix`` confirms it (which the audit log records); removing one
+never needs it (issue 15, first-week operator findings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_data_kit import seeded_db
+from web_kit import client, login
+
+from trunkline.dialer.store import Store
+
+
+def test_a_broad_prefix_needs_confirming(tmp_path: Path) -> None:
+    seeded_db(tmp_path)
+    with client(tmp_path) as c:
+        head = {"X-CSRF-Token": login(c, "root")}
+        refused = c.post("/api/admin/dnc", headers=head,
+                         json={"numbers": ["13812345678", "+8*"]})
+        assert refused.status_code == 422
+        text = refused.text
+        assert "number 2: prefix '+8*' would bar every number of every country code " \
+               "beginning 8" in text and "allow_broad_prefix: true" in text
+        assert c.post("/api/admin/dnc", headers=head, json={
+            "numbers": ["+86*"], "allow_broad_prefix": True}).json() == {"added": 1}
+        assert c.post("/api/admin/dnc/remove", headers=head, json={
+            "numbers": ["+86*"]}).json() == {"removed": 1}
+    with Store(tmp_path / "dialer.sqlite") as store:
+        assert store.query("SELECT COUNT(*) FROM dnc")[0][0] == 0  # the 422 added nothing
+        added = store.audit_entries(action="dnc.add")
+        assert added[0].details["broad_prefixes"] == ["+86*"]
