@@ -254,6 +254,7 @@ class RecordingStore:
 
     def _copy_out(self, dest: Path, rows: list[dict[str, Any]], *,
                   with_db: bool) -> dict[str, Any]:
+        self.refuse_overlap(dest, "backup" if with_db else "export")
         try:
             dest.mkdir(parents=True, exist_ok=True)
             if any(dest.iterdir()):
@@ -287,6 +288,28 @@ class RecordingStore:
             raise RecordingError(f"{dest}: cannot write: {err.strerror or err}") from err
         log.info("recordings_copied", dest=str(dest), files=len(files), backup=with_db)
         return {"dest": str(dest), "files": len(files)}
+
+    def refuse_overlap(self, dest: str | Path, action: str) -> None:
+        """Refuse a destination inside the root, or holding it (links followed).
+
+        Inside, a backup lands among the recordings it protects: it is lost with the
+        same disk, its copies sit under the root as unindexed files, and each later
+        backup into the root copies into itself again. A root inside the destination
+        mixes the copy with the live store (and the destination is never empty, which
+        was the only, misleading, refusal). Both are said naming the two paths.
+        """
+        root = Path(os.path.realpath(self.root))
+        real = Path(os.path.realpath(dest))
+        shown = str(dest) if Path(dest) == real else f"{dest} (= {real})"
+        if real == root or root in real.parents:
+            raise RecordingError(f"{shown}: the {action} destination is inside the "
+                                 f"recordings root {root}; it would copy the recordings "
+                                 "into themselves and be lost with them: choose a folder "
+                                 "outside the root (another disk, for a backup)")
+        if real in root.parents:
+            raise RecordingError(f"{shown}: the {action} destination holds the recordings "
+                                 f"root {root}; the copy would be mixed with the live "
+                                 "recordings: choose a folder outside the root")
 
     def _relative(self, src: Path, row: dict[str, Any]) -> Path:
         try:

@@ -41,13 +41,21 @@ def register(subparsers: Any) -> None:
     purge.add_argument("--dry-run", action="store_true")
     purge.add_argument("--json", action="store_true")
     purge.set_defaults(handler=rec_purge)
-    export = rsub.add_parser("export", help="copy matching recordings with a manifest")
+    outside = ("DEST must be a new or empty folder outside the recordings root (links "
+               "followed), and must not hold the root: either is refused, naming both.")
+    export = rsub.add_parser("export", help="copy matching recordings with a manifest",
+                             description="Copy the matching recordings and a manifest.json "
+                                         "(each file's SHA-256) to DEST. " + outside)
     export.add_argument("dest", type=Path)
     for key in ("campaign", "agent-id", "customer"):
         export.add_argument(f"--{key}")
     export.add_argument("--call", type=whole())
     export.set_defaults(handler=rec_export)
-    backup = rsub.add_parser("backup", help="back up every recording and the index")
+    backup = rsub.add_parser("backup", help="back up every recording and the index",
+                             description="Copy every finished recording, a consistent "
+                                         "copy of the index and a manifest.json to DEST; "
+                                         "every copy is checked against its SHA-256. "
+                                         + outside + " Put it on another disk.")
     backup.add_argument("dest", type=Path)
     backup.set_defaults(handler=rec_backup)
     restore = rsub.add_parser("restore", help="restore a backup (checksums verified first)")
