@@ -309,6 +309,17 @@ class Binding:
             return None  # caller converts real time itself; see PriSpan
         return (us - EPOCH_US) / 1_000_000
 
+    def timer_due(self, pri: Any, seconds: float) -> bool:
+        """Whether libpri has a timer due at ``seconds`` of the caller's clock.
+
+        Compared in libpri's own microseconds, rounded as :meth:`set_now` rounds: a
+        timer libpri set for "now" (its 0 ms MDL-ERROR handling) converted back to
+        float seconds can come out a hair later than the float ``now`` it came from.
+        """
+        us = self.lib.trunkline_pri_next_us(pri)
+        return bool(us >= 0 and self.virtual_time
+                    and us <= EPOCH_US + round(seconds * 1_000_000))
+
     def next_timer_us(self, pri: Any) -> int:
         """Raw ``struct timeval`` of the next timer in microseconds, or -1."""
         return int(self.lib.trunkline_pri_next_us(pri))

@@ -33,7 +33,7 @@ Python values first: a redesign, not a move.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -43,6 +43,7 @@ from trunkline.causes import validate_cause
 from trunkline.clock import Clock, RealClock
 
 from . import events as ev
+from . import q921_errors
 from .callstate import CallState, Trigger, next_state
 from .channels import ChannelTable
 from .config import E1_CHANNELS, ROLES, SERVICE_SWITCHES, SWITCH_TYPES, SpanConfig
@@ -149,6 +150,9 @@ class PriSpan:
         self._link_alarm = not link.up
         self._closed = False
         self.errors: deque[str] = deque(maxlen=50)
+        #: Q.921 MDL-ERRORs libpri reported on this span, by code ("A".."K"; "dropped"
+        #: for one whose handling libpri skipped); see :mod:`.q921_errors`.
+        self.q921_errors: Counter[str] = Counter()
 
         self._handle = self._ffi.new_handle(self)
         self._set_now(self.clock.now())
@@ -315,6 +319,12 @@ class PriSpan:
             self._raise_callback_errors()
             if event != self._ffi.NULL:
                 self._dispatch(event)
+            # libpri hands a Q.921 management error (MDL-ERROR) to a 0 ms timer and
+            # keeps one pending: a second error before that timer ran is dropped
+            # ("Trying to queue MDL-ERROR ... already scheduled", q921.c). Running what
+            # is due after every frame lets it act on each (error J reports the
+            # D-channel down) when frames arrive in a burst after a late read.
+            self._run_timers(now)
         self._run_timers(now)
         self._supervise(now)
         self._pump_restarts(now)
@@ -335,17 +345,12 @@ class PriSpan:
 
     def _run_timers(self, now: float) -> None:
         for _ in range(1000):
-            if self.virtual_time:
-                due = self._b.next_timer(self._pri)
-                if due is None or due > now:
-                    return
+            if self.virtual_time and not self._b.timer_due(self._pri, now):
+                return
             event = self._lib.pri_schedule_run(self._pri)
             self._raise_callback_errors()
             if event == self._ffi.NULL:
-                if not self.virtual_time:
-                    return
-                due = self._b.next_timer(self._pri)
-                if due is None or due > now:
+                if not self.virtual_time or not self._b.timer_due(self._pri, now):
                     return
                 continue
             self._dispatch(event)
@@ -976,6 +981,8 @@ class PriSpan:
         return len(data)
 
     def _pri_message(self, text: str) -> None:
+        if self._q921_error(text):
+            return
         if self.tracer is not None:
             self.tracer.feed(text)
         else:
@@ -983,7 +990,30 @@ class PriSpan:
 
     def _pri_error(self, text: str) -> None:
         self.errors.append(text.rstrip())
-        self.log.warning("libpri_error", text=text.rstrip())
+        if not self._q921_error(text):
+            self.log.warning("libpri_error", text=text.rstrip())
+
+    def _q921_error(self, text: str) -> bool:
+        """Count and log a Q.921 MDL-ERROR libpri reported; False for any other text.
+
+        Codes A-F are the traces of a recovery already over (info); G-K mean the link
+        failed or was re-established (warning). See :mod:`.q921_errors`.
+        """
+        error = q921_errors.parse(text)
+        if error is None:
+            return False
+        if error.dropped:
+            # libpri skipped this error's handling: should not happen since poll runs
+            # due timers after each frame (see poll).
+            self.q921_errors["dropped"] += 1
+            self.log.warning("pri_q921_error_dropped", code=error.code, role=self.role,
+                             text=text.rstrip())
+            return True
+        self.q921_errors[error.code] += 1
+        log = self.log.warning if error.serious else self.log.info
+        log("pri_q921_error", code=error.code, meaning=error.meaning, state=error.state,
+            role=self.role, count=self.q921_errors[error.code])
+        return True
 
 
 _HANDLERS: dict[int, str] = {}
