@@ -1,13 +1,15 @@
 // console-admin-strategy.js - form editors for the campaign strategy's structured keys
 // (dialer/campaigns/strategies.py): `windows` (calling windows per weekday, as
 // "HH:MM-HH:MM" ranges, and holidays, ISO dates) and `retries` (outcome = seconds, or
-// "next_day"). Rows with typed inputs (24-hour HH:MM time boxes, date pickers, an outcome
+// "next_day"). Rows with typed inputs (24-hour HH:MM time boxes, ISO date boxes with a
+// calendar (date-box.js), an outcome
 // list, a delay with its unit) replace the raw JSON. The page only translates between rows and the
 // strategy's own shape; the service checks the result as `trunkline dialer campaign
 // create` checks a file, and its words are shown beside the editor. The pure
 // translations are exported for the round-trip test (tests/desk_web).
 import { clockBox, parseClock } from "./console-admin-clock.js";
 import { button, el, input, select } from "./console-admin-kit.js";
+import { dateBox, parseDate } from "./date-box.js";
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /** The outcomes a retry delay may be set for (dialer/vocab.py CallOutcome). */
@@ -68,8 +70,9 @@ export function rowsToRetries(rows) {
 
 /** The calling windows' editor: a row per weekday with its ranges (two 24-hour time boxes
  *  and a remove button each, one to add), a button to copy Monday's to every day, and the
- *  holidays as date pickers. `read()` gives the strategy's `windows`, or throws (`key`
- *  strategy.windows) naming the first box whose text is not a time, so nothing is sent. */
+ *  holidays as ISO date boxes (date-box.js). `read()` gives the strategy's `windows`, or
+ *  throws (`key` strategy.windows) naming the first box whose text is not a time or a
+ *  date, so nothing is sent. */
 export function windowsEditor(i18n, spec) {
   const rows = windowsToRows(spec);
   const lines = {};                      // day -> [[startBox, endBox], ...]
@@ -118,10 +121,14 @@ export function windowsEditor(i18n, spec) {
   const hols = [];
   const holBox = el("div", { cls: "row adm-holidays" });
   const addHoliday = (value) => {
-    const box = input(value, { type: "date", "data-testid": "adm-holiday" });
-    const chip = el("span", { cls: "adm-range" }, box, button(i18n, "adm.remove", "adm-holiday-remove", () => {
+    // an ISO date box, not <input type=date>: that one writes the date in the browser's
+    // locale (10/01/2026 on an en-US browser showing the zh page)
+    const field = dateBox(i18n, value, { testid: "adm-holiday", label: t("adm.win.holiday"), report, required: true });
+    const box = field.input;
+    const chip = el("span", { cls: "adm-range" }, field, button(i18n, "adm.remove", "adm-holiday-remove", () => {
       hols.splice(hols.indexOf(box), 1);
       chip.remove();
+      report(box, "");
     }, "btn ghost small"));
     hols.push(box);
     holBox.insertBefore(chip, holBox.lastChild);
@@ -132,11 +139,12 @@ export function windowsEditor(i18n, spec) {
     el("table", { cls: "grid adm-window-grid" }, body), error, copy,
     el("p", { cls: "muted", text: t("adm.win.holidays"), ct: "adm.win.holidays" }), holBox);
   const read = () => {
-    const wrong = WEEKDAYS.flatMap((d) => lines[d].flat()).map((box) => box.clockError()).find(Boolean);
+    const wrong = WEEKDAYS.flatMap((d) => lines[d].flat()).map((box) => box.clockError())
+      .concat(hols.map((box) => box.dateError())).find(Boolean);
     if (wrong) throw Object.assign(new Error(wrong), { key: "strategy.windows" });
     return rowsToWindows({
       days: Object.fromEntries(WEEKDAYS.map((d) => [d, lines[d].map((pair) => pair.map((box) => parseClock(box.value)))])),
-      holidays: hols.map((h) => h.value),
+      holidays: hols.map((h) => parseDate(h.value)),
     });
   };
   return { node, read };

@@ -7,6 +7,7 @@
 // call. Each chart links its rows as CSV and XLSX; the day's printable report and its
 // workbook are links too (the API sends them as files).
 import { barChart, lineChart } from "./console-charts.js";
+import { dateBox, parseDate } from "./date-box.js";
 
 const CHARTS = ["hourly", "hour_rate", "window_rate", "occupancy", "breakdown", "outcomes",
                 "penetration", "best_hours"];
@@ -58,14 +59,33 @@ export class Reports {
 
   start() {
     const $ = this.$;
-    $("report-date").value = todayIn(this.zone);
-    $("report-form").addEventListener("submit", (e) => { e.preventDefault(); this.load(); });
+    // an ISO date box (date-box.js), not <input type=date>, which writes the day in the
+    // browser's locale (10/01/2026 on an en-US browser showing the zh page)
+    const field = dateBox(this.i18n, todayIn(this.zone), {
+      testid: "report-date", label: this.i18n.t("reports.date"), required: true,
+      report: (_, why) => { $("report-date-error").textContent = why; } });
+    field.input.id = "report-date";
+    $("report-date-slot").replaceWith(field);
+    $("report-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const why = $("report-date").dateError();
+      $("report-date-error").textContent = why;
+      if (why) { $("report-date").focus(); return; }
+      $("report-date").value = this.day();
+      this.load();
+    });
     $("report-zone").textContent = this.zone;
+  }
+
+  /** The day chosen, "YYYY-MM-DD" (today in the zone while the box holds no date). */
+  day() {
+    const box = this.$("report-date");             // made by start(); render() may come first
+    return (box && parseDate(box.value)) || todayIn(this.zone);
   }
 
   /** The filters as query parameters. */
   query(extra = {}) {
-    const day = this.$("report-date").value || todayIn(this.zone);
+    const day = this.day();
     const q = { since: day, until: nextDay(day), time_zone: this.zone, ...extra };
     const campaign = this.$("report-campaign").value;
     if (campaign) q.campaign = campaign;
@@ -106,7 +126,7 @@ export class Reports {
   }
 
   links() {
-    const day = this.$("report-date").value || todayIn(this.zone);
+    const day = this.day();
     // lang: the printable report and the workbook's titles in the page's language
     const q = new URLSearchParams({ date: day, time_zone: this.zone, lang: this.i18n.lang });
     if (this.$("report-campaign").value) q.set("campaign", this.$("report-campaign").value);

@@ -160,6 +160,10 @@ const en = {
   "cb.note": "Note for the callback",
   "cb.only": "Schedule callback only",
   "cb.needed": "This result needs a callback time.",
+  "date.iso": "YYYY-MM-DD, year-month-day",
+  "date.bad": "{what}: \"{text}\" is not a date; write it as year-month-day, YYYY-MM-DD (e.g. 2026-10-01)",
+  "date.none": "{what}: no date given; write it as year-month-day, YYYY-MM-DD (e.g. 2026-10-01)",
+  "date.pick": "Choose from a calendar", "date.prev": "Previous month", "date.next": "Next month",
   "cb.scheduled": "Callback scheduled for {time} ({owner})",
 
   "mode.predictive": "predictive",
@@ -367,6 +371,10 @@ const zh = {
   "cb.note": "回呼备注",
   "cb.only": "仅预约回呼",
   "cb.needed": "该结果需要填写回呼时间。",
+  "date.iso": "年-月-日，YYYY-MM-DD",
+  "date.bad": "{what}：“{text}”不是有效日期，请按 年-月-日 填写，即 YYYY-MM-DD（如 2026-10-01）",
+  "date.none": "{what}：未填写日期，请按 年-月-日 填写，即 YYYY-MM-DD（如 2026-10-01）",
+  "date.pick": "从日历中选择", "date.prev": "上个月", "date.next": "下个月",
   "cb.scheduled": "已预约回呼：{time}（{owner}）",
 
   "mode.predictive": "预测式",
