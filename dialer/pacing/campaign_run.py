@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import structlog
+
 from trunkline.dialer.pacing.campaign import CampaignConfig
 from trunkline.dialer.pacing.compliance import AbandonLedger, window_index
 from trunkline.dialer.pacing.contacts import Contact
@@ -85,7 +87,8 @@ class CampaignRun:
         "wrapping",
     )
 
-    def __init__(self, config: CampaignConfig, log) -> None:
+    def __init__(self, config: CampaignConfig,
+                 log: structlog.typing.FilteringBoundLogger) -> None:
         self.config = config
         self.name = config.name
         self.model = CampaignModel(ring_timeout=config.ring_timeout)

@@ -45,6 +45,7 @@ import itertools
 import logging
 import math
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 import structlog
 
@@ -69,10 +70,11 @@ from trunkline.dialer.vocab import AgentState, CallState, Mode
 
 def quiet_logger() -> structlog.typing.FilteringBoundLogger:
     """A logger that drops everything below warning (simulations, tests)."""
-    return structlog.wrap_logger(
+    logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
         structlog.PrintLogger(),
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
+    return logger
 
 
 class Engine(EngineAgents, EnginePreviews, EngineDialing, EngineCalls, EngineTransfers):
@@ -241,27 +243,30 @@ class Engine(EngineAgents, EnginePreviews, EngineDialing, EngineCalls, EngineTra
         timers = self._timers
         while timers and timers[0][0] <= now:
             when, _, kind, key = heapq.heappop(timers)
-            if kind in ("pace", "kick") and self._runs.get(key.name) is not key:
+            # the key's type goes with the kind (EngineBooks._timers); cast, not checked,
+            # as this loop runs at every event
+            if kind in ("pace", "kick") and self._runs.get(cast(CampaignRun, key).name) \
+                    is not key:
                 continue  # the campaign was removed (and maybe added again) since
             if kind == "pace":
-                run = key
+                run = cast(CampaignRun, key)
                 if run.active <= 0 and not run.waiting:
                     run.pace_scheduled = False  # idle campaigns cost nothing
                     continue
                 self._pace(run, when, out)
                 self._schedule(when + run.config.pace_interval, "pace", key)
             elif kind == "kick":
-                run = key
+                run = cast(CampaignRun, key)
                 run.kicked = False
                 if run.active > 0:
                     self._pace(run, when, out)
             elif kind == "abandon":
-                call = self._calls.get(key)
+                call = self._calls.get(cast(int, key))
                 if call is not None and call.state is CallState.WAITING \
                         and call.deadline == when:
                     self._abandon(call, when, out)
             elif kind == "preview":
-                agent_id, contact_id = key
+                agent_id, contact_id = cast("tuple[str, str]", key)
                 agent = self._agents.get(agent_id)
                 if agent is not None and agent.state is AgentState.PREVIEW \
                         and agent.preview is not None and agent.preview.id == contact_id:

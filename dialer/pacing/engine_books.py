@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -22,7 +24,7 @@ from trunkline.dialer.pacing.agents import Agent
 from trunkline.dialer.pacing.calls import Call
 from trunkline.dialer.pacing.campaign_run import CampaignRun
 from trunkline.dialer.pacing.compliance import Lockouts
-from trunkline.dialer.pacing.contacts import ContactProvider
+from trunkline.dialer.pacing.contacts import Contact, ContactProvider
 from trunkline.dialer.vocab import AgentState
 
 
@@ -37,11 +39,42 @@ class EngineBooks:
     _calls: dict[int, Call]
     _active_numbers: set[str]
     _lockouts: Lockouts
+    #: (when, sequence, kind, key): the key is the CampaignRun of a "pace" or "kick",
+    #: the call id of an "abandon", (agent id, contact id) of a "preview"
     _timers: list[tuple[float, int, str, object]]
     _seq: itertools.count[int]
     _call_ids: itertools.count[int]
     _now: float
     _carry: list[Action]
+    #: event type -> its handler, each taking its own event type (hence Any)
+    _handlers: dict[type, Callable[[Any, float, list[Action]], None]]
+
+    if TYPE_CHECKING:
+        # The steps one part takes that another part defines (the engine joins them):
+        # declared here for the type checker only, so each part is checked on its own
+        # and a changed signature is caught where it is defined. Not defined at run
+        # time: an Engine finds them on the part that defines them, as before.
+        def _available(self, agent: Agent, now: float, out: list[Action]) -> None: ...
+
+        def _settle_pauses(self, run: CampaignRun, now: float) -> None: ...
+
+        def _take_contact(self, run: CampaignRun, now: float, *,
+                          agent_attached: bool = False) -> tuple[Contact, bool] | None: ...
+
+        def _place(self, run: CampaignRun, contact: Contact, now: float,
+                   out: list[Action], *, agent: Agent | None = None) -> None: ...
+
+        def _pace(self, run: CampaignRun, now: float, out: list[Action]) -> None: ...
+
+        def _offer_preview(self, agent: Agent, run: CampaignRun, contact: Contact,
+                           now: float, out: list[Action]) -> None: ...
+
+        def _preview_timeout(self, agent: Agent, now: float, out: list[Action]) -> None: ...
+
+        def _abandon(self, call: Call, now: float, out: list[Action]) -> None: ...
+
+        def _move(self, call: Call, new: Agent, now: float, out: list[Action], *,
+                  campaign: str | None = None) -> None: ...
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -80,7 +113,7 @@ class EngineBooks:
         """A ready agent for a live answer of ``run``, by the rule in :mod:`engine_agents`."""
         if run.home_ready:
             return self._agents[next(iter(run.home_ready))]
-        best: tuple | None = None
+        best: tuple[tuple[int, float], Agent] | None = None
         for agent_id in run.guests:
             agent = self._agents[agent_id]
             if agent.state is not AgentState.READY or agent.pause_pending:
@@ -108,6 +141,7 @@ class EngineBooks:
     def _to_wrap_up(self, call: Call, now: float, talk_of: str) -> None:
         """The call's agent hangs up into wrap-up; its talk time counts in campaign
         ``talk_of``'s model (the call's campaign at a hang-up, its origin at a move)."""
+        assert call.agent is not None  # a connected call has its agent
         agent = self._agents[call.agent]
         started = agent.since
         agent.fire("hangup", now)

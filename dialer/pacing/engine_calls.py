@@ -68,10 +68,11 @@ class EngineCalls(EngineBooks):
             else min(event.greeting_ended_at, now)
         if call.reserved:
             call.fire("answer_to_agent")
-            agent = self._agents[call.agent]
-            agent.fire("connect", now)
-            self._runs[agent.home].talking[agent.id] = now
-            out.append(Connect(call.id, agent.id))
+            assert call.agent is not None  # a reserved call was placed with its agent
+            held = self._agents[call.agent]
+            held.fire("connect", now)
+            self._runs[held.home].talking[held.id] = now
+            out.append(Connect(call.id, held.id))
             self._settle_live(call, now, at_once=True, abandoned=False)
             return
         agent = self._find_agent(run)
@@ -101,6 +102,7 @@ class EngineCalls(EngineBooks):
         """Count ``call`` as abandoned for its origin; returns the redial lockout, if any."""
         origin = self._runs[call.origin]
         origin.stats.abandoned += 1
+        assert call.answered_at is not None  # only a live answer is abandoned
         origin.ledger.record_abandon(call.answered_at)
         self._settle_live(call, now, at_once=False, abandoned=True)
         if origin.config.regime is Regime.UK:
@@ -117,6 +119,7 @@ class EngineCalls(EngineBooks):
         first = not call.rerouted
         redial = self._count_abandon(call, now, out) if first else None
         if cfg.abandon_route is AbandonRoute.CAMPAIGN and first:
+            assert cfg.abandon_target is not None  # CampaignConfig requires one
             target = self._runs[cfg.abandon_target]
             call.fire("reroute")
             call.rerouted = True
@@ -189,6 +192,7 @@ class EngineCalls(EngineBooks):
 
     def _release_reserved(self, call: Call, now: float, out: list[Action]) -> None:
         if call.reserved:
+            assert call.agent is not None  # a reserved call was placed with its agent
             agent = self._agents[call.agent]
             agent.fire("release", now)
             agent.call_id = None

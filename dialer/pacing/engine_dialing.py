@@ -155,12 +155,12 @@ class EngineDialing(EngineBooks):
                 reason = "list exhausted"
                 break
             contact, reserve = taken
-            agent = None
+            reserved: Agent | None = None
             if reserve:  # dial with an agent guaranteed: reserve the longest idle one
-                agent = self._agents[next(iter(run.home_ready))]
-                del run.home_ready[agent.id]
-                agent.fire("reserve", now)
-            self._place(run, contact, now, out, agent=agent)
+                reserved = self._agents[next(iter(run.home_ready))]
+                del run.home_ready[reserved.id]
+                reserved.fire("reserve", now)
+            self._place(run, contact, now, out, agent=reserved)
             placed += 1
         if len(run.previews) > queued and self._idle_for_preview(run):
             self._kick(run, now)   # a record found just now: offered at the next pace

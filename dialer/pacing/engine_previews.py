@@ -47,13 +47,17 @@ class EnginePreviews(EngineBooks):
         self._preview_resolve(agent, event.dial, now, out)
 
     def _preview_timeout(self, agent: Agent, now: float, out: list[Action]) -> None:
+        # the timer fires only for an agent still previewing that record
+        assert agent.preview is not None and agent.preview_campaign is not None
         run = self._runs[agent.preview_campaign]
         dial = run.config.preview_dial_on_timeout
         out.append(PreviewExpired(agent.id, agent.preview.id, dial))
         self._preview_resolve(agent, dial, now, out)
 
     def _preview_resolve(self, agent: Agent, dial: bool, now: float, out: list[Action]) -> None:
-        contact, run = agent.preview, self._runs[agent.preview_campaign]
+        contact, name = agent.preview, agent.preview_campaign
+        assert contact is not None and name is not None  # an agent previewing holds both
+        run = self._runs[name]
         agent.preview = agent.preview_campaign = None
         if dial:
             agent.fire("preview_dial", now)

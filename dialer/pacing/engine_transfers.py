@@ -28,6 +28,7 @@ class EngineTransfers(EngineBooks):
         call = self._call(event.call_id)
         if call.state is not CallState.CONNECTED:
             raise DialerStateError(f"cannot transfer call {call.id}: state is {call.state}")
+        assert call.agent is not None  # a connected call has its agent
         old = self._agents[call.agent]
         if event.agent is not None:
             new = self._agent(event.agent)
@@ -38,6 +39,7 @@ class EngineTransfers(EngineBooks):
                 raise DialerStateError(f"cannot transfer call {call.id} to agent "
                                        f"{new.id!r}: state is {new.state}")
         else:
+            assert event.campaign is not None  # the event names an agent or a campaign
             run = self._run(event.campaign)
             found = self._find_agent(run)
             if found is None:
