@@ -94,6 +94,7 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--default-area", metavar="CODE",
                      help="area code for local numbers without one (e.g. 21)")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    _lang(imp)
     _db(imp)
     imp.set_defaults(handler=run_import)
 
@@ -108,6 +109,7 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("root", metavar="ROOT")
     watch.add_argument("--once", action="store_true", help="one pass, then exit")
     watch.add_argument("--interval", type=positive, default=10.0, metavar="S")
+    _lang(watch)
     _db(watch)
     watch.set_defaults(handler=run_watch)
 
@@ -293,38 +295,55 @@ def run_campaign_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang", choices=["en", "zh-CN"],
+        help="the language of the rejected rows' reasons (FILE.rejected.csv's _reason) "
+             "and of the summary (default: the locale, LC_ALL, LC_MESSAGES or LANG: "
+             "zh_CN.UTF-8 or any zh reads zh-CN, anything else en); the _code column "
+             "and --json's reasons stay the same in every language")
+
+
 def run_import(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.lists import import_file
+    from trunkline.dialer.campaigns.refusal_words import cli_language, import_summary
 
     if Path(args.file).is_dir():
         raise ConfigError("is a folder, not a list file (a folder of lists: 'dialer "
                           "watch')", source=args.file)
     if not Path(args.file).is_file():
         raise ConfigError("no such file", source=args.file)
+    lang = cli_language(args.lang, os.environ)
     with _open(args) as store:
         report = import_file(store, args.campaign, args.file, now=time.time(),
                              encoding=args.encoding, number_column=args.number_column,
-                             default_area=args.default_area, refuse_if_imported=True)
+                             default_area=args.default_area, refuse_if_imported=True,
+                             lang=lang)
     if args.json:
         summary = report.summary()
-        summary["errors"] = [{"line": e.line, "reason": e.reason} for e in report.errors]
+        summary["errors"] = [{"line": e.line, "code": e.code, "reason": e.reason}
+                             for e in report.errors]
         print(json.dumps(summary, ensure_ascii=False))
     else:
         for err in report.errors:
-            print(f"{args.file}:{err.line}: {err.reason}", file=sys.stderr)
-        print(f"{report.rows} rows: {report.added} added, {report.merged} merged, "
-              f"{len(report.errors)} rejected"
-              + (f" (written to {report.rejected_file})" if report.rejected_file else ""))
+            print(f"{args.file}:{err.line}: {err.reason_in(lang)} [{err.code}]",
+                  file=sys.stderr)
+        print(import_summary(rows=report.rows, added=report.added, merged=report.merged,
+                             rejected=len(report.errors),
+                             rejected_file=(str(report.rejected_file)
+                                            if report.rejected_file else None), lang=lang))
     return 0
 
 
 def run_watch(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.lists import watch_once
+    from trunkline.dialer.campaigns.refusal_words import cli_language
 
     said: set[tuple[str, str]] = set()   # a folder without a campaign: said once
     with _open(args) as store:
         while True:
-            for report in watch_once(store, args.root, now=time.time()):
+            for report in watch_once(store, args.root, now=time.time(),
+                                     lang=cli_language(args.lang, os.environ)):
                 if report.failed is not None:
                     if (report.source, report.failed) in said:
                         continue

@@ -13,7 +13,9 @@ Rules (issue 7 item 2; DESIGN.md principle 5 "nothing lost, nothing silent"):
 - every other column is kept and travels with the contact to the agent's screen;
 - each bad row is reported with its line number (the line where the record starts) and the
   reason, and written to ``FILE.rejected.csv`` beside the file with ``_line`` and
-  ``_reason`` columns; the good rows are imported all together in one transaction;
+  ``_reason`` columns before its own and ``_code`` after them (the reason in the
+  operator's language: :mod:`trunkline.dialer.campaigns.refusal_words`); the good rows are
+  imported all together in one transaction;
 - numbers are normalised to E.164 (:mod:`trunkline.dialer.campaigns.numbers`), and duplicates within
   the file and with the campaign's earlier lists are merged into one contact.
 """
@@ -37,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from trunkline import csvsafe
 from trunkline.dialer.campaigns.numbers import REFUSAL_CODES as NUMBER_REFUSALS
 from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise
+from trunkline.dialer.campaigns.refusal_words import check_language, refusal_reason
 from trunkline.dialer.store import NewContact, Store
 from trunkline.errors import ConfigError
 
@@ -68,13 +71,19 @@ ROW_REFUSAL_CODES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A refused row: ``reason`` in English (CLI, rejected file), ``code`` one of
-    :data:`ROW_REFUSAL_CODES` for pages that translate."""
+    """A refused row: ``reason`` in English (stored, the API), ``code`` one of
+    :data:`ROW_REFUSAL_CODES` for pages and files that translate, ``column`` the header
+    of the cell refused (None when the row as a whole is)."""
 
     line: int
     reason: str
     raw: Sequence[str]
     code: str
+    column: str | None = None
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in ``lang`` (``en`` or ``zh-CN``)."""
+        return refusal_reason(self.code, self.reason, self.column, lang)
 
 
 @dataclass(slots=True)
@@ -301,7 +310,8 @@ class ListRows:
                 number = normalise(row[col], default_country=self._country,
                                    default_area=area)
             except InvalidNumber as err:
-                yield RowError(start, f"{headers[col]}: {err.reason}", row, err.code)
+                yield RowError(start, f"{headers[col]}: {err.reason}", row, err.code,
+                               headers[col])
                 continue
             zone = number.time_zone
             if zone_col is not None and row[zone_col].strip():
@@ -310,7 +320,7 @@ class ListRows:
                     ZoneInfo(zone)
                 except (ZoneInfoNotFoundError, ValueError):
                     yield RowError(start, f"{headers[zone_col]}: unknown time zone {zone!r}",
-                                   row, "time_zone")
+                                   row, "time_zone", headers[zone_col])
                     continue
             priority = 0
             if prio_col is not None and row[prio_col].strip():
@@ -318,7 +328,7 @@ class ListRows:
                     priority = int(row[prio_col])
                 except ValueError:
                     yield RowError(start, f"{headers[prio_col]}: {row[prio_col]!r} is not "
-                                   "a whole number", row, "priority")
+                                   "a whole number", row, "priority", headers[prio_col])
                     continue
             fields = {h: v.strip() for i, (h, v) in enumerate(zip(headers, row, strict=True))
                       if i not in (col, zone_col, prio_col)}
@@ -390,10 +400,16 @@ class _Rejected:
     """The rejected rows, written as they are found under a temporary name (made at the
     first one), put in place only after the rows are committed. A folder that cannot
     take the file fails the import inside its transaction, so nothing is stored and
-    running it again never imports the list twice."""
+    running it again never imports the list twice.
+
+    Columns: ``_line``, ``_reason`` (in ``lang``), the file's own columns, ``_code``.
+    The file's columns stay where they were before ``_code`` was added, so tools that
+    read them by position still do; a row with fewer cells than the header is filled
+    with empty cells so that ``_code`` stays in its column, and one with more keeps its
+    extra cells after ``_code`` (none is lost)."""
 
     def __init__(self, path: Path, rejected_dir: str | Path | None,
-                 rejected_name: str | None) -> None:
+                 rejected_name: str | None, lang: str = "en") -> None:
         where = Path(rejected_dir) if rejected_dir is not None else path.parent
         self.out = where / (rejected_name or f"{path.stem}.rejected.csv")
         self.temporary = self.out.with_name(f".{self.out.name}.{os.getpid()}.part")
@@ -401,6 +417,7 @@ class _Rejected:
         self._where = where
         self._writer: Any = None
         self._fh: TextIO | None = None
+        self._lang = lang
         self.rows = 0
 
     def _failed(self, err: OSError) -> ListImportError:
@@ -417,8 +434,11 @@ class _Rejected:
                 self._fh = self.temporary.open("w", encoding="utf-8-sig", newline="")
             if self._writer is None:
                 self._writer = csvsafe.writer(self._fh)
-                self._writer.writerow(["_line", "_reason", *headers])
-            self._writer.writerow([err.line, err.reason, *err.raw])
+                self._writer.writerow(["_line", "_reason", *headers, "_code"])
+            cells = list(err.raw)
+            cells += [""] * (len(headers) - len(cells))
+            self._writer.writerow([err.line, err.reason_in(self._lang),
+                                   *cells[:len(headers)], err.code, *cells[len(headers):]])
             self.rows += 1
         except OSError as oserr:
             raise self._failed(oserr) from oserr
@@ -445,11 +465,12 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
                 default_country: str = "86", default_area: str | None = None,
                 rejected_dir: str | Path | None = None, list_name: str | None = None,
                 skip_if_imported: bool = False, rejected_name: str | None = None,
-                refuse_if_imported: bool = False) -> ImportReport:
+                refuse_if_imported: bool = False, lang: str = "en") -> ImportReport:
     """Import ``path`` into ``campaign``: good rows in one transaction, bad rows reported.
 
     The rejected rows go to ``<name>.rejected.csv`` in ``rejected_dir`` (default: beside
-    the file), UTF-8 with a BOM so that Excel opens it in Chinese correctly.
+    the file), UTF-8 with a BOM so that Excel opens it in Chinese correctly, their
+    reasons in ``lang`` (``en`` or ``zh-CN``) and their codes in ``_code``.
     ``skip_if_imported`` (the watched folder) skips a file whose exact bytes were already
     imported into the campaign, so a crash between commit and archiving does not import
     it twice; ``refuse_if_imported`` (``dialer import``) refuses it, as the admin API's
@@ -482,7 +503,8 @@ def import_file(store: Store, campaign: str, path: str | Path, *, now: float,
                 f"this exact file was imported into {campaign!r} already (list {list_id}, "
                 f"{name!r}); nothing imported (to import it again: 'dialer campaign "
                 f"remove-list {list_id}' first)", source=str(path))
-    rejected = _Rejected(path, rejected_dir, rejected_name)
+    check_language(lang)
+    rejected = _Rejected(path, rejected_dir, rejected_name, lang)
     bad: list[RowError] = []
     errors: list[tuple[int, str, str, str]] = []
     good = 0

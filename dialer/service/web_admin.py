@@ -108,8 +108,9 @@ def put_campaign(request: Request, session: AdminSession, body: dict[str, Any],
 
 class RowProblem(BaseModel):
     line: int = Field(description="the row's line in the file (1 is the header)")
-    reason: str = Field(description="why, in English (as the CLI and the rejected file "
-                                    "say it)")
+    reason: str = Field(description="why, in English (as the store and 'dialer import "
+                                    "--json' keep it; the rejected file says it in the "
+                                    "operator's language)")
     code: str = Field(description="why, as a stable code a page translates: "
                                   + ", ".join(f"`{c}` ({why})"
                                               for c, why in ROW_REFUSAL_CODES.items()))

@@ -89,7 +89,7 @@ def test_rejected_rows_are_spreadsheet_safe_and_import_again_as_written(tmp_path
     report = import_file(open_store(), "sales", _write(tmp_path, text, "utf-8"), now=T0)
     with report.rejected_file.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    cells = [cell for row in rows[1:] for cell in row[2:]]
+    cells = [cell for row in rows[1:] for cell in row[2:-1]]   # then _code
     assert cells == ['\'=HYPERLINK("http://evil")', "'+86 138 0013 8001 x",
                      "'@cmd", "-1234"]
     fixed = _write(tmp_path, "name,phone\n'@cmd,'+8613800138001\n", "utf-8", "fixed.csv")
