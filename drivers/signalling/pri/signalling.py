@@ -74,6 +74,13 @@ class PriSignalling(Signalling):
             self.keeper = keeper_module.DChannelKeeper(self.pri, context.clock).start()
             self._guard = self.keeper.lock
 
+    @property
+    def q921_errors(self) -> dict[str, int]:
+        """The span's Q.921 MDL-ERRORs so far, by code (see ``PriSpan.q921_errors``);
+        a copy, taken under the D-channel thread's lock."""
+        with self._guard:
+            return dict(self.pri.q921_errors)
+
     def bearer(self, timeslot: int) -> int:
         """The card channel carrying B-channel ``timeslot``."""
         return self._first + timeslot - 1
