@@ -50,14 +50,18 @@ class Vad:
     """Per-channel VAD state in arrays."""
 
     def __init__(self, n: int) -> None:
-        self.floor = np.full(n, _UNSEEN)
+        # The current sub-window's minimum, the completed ones' minimum and the floor,
+        # one row a channel, so a tick gathers and stores them once (their names are
+        # its columns).
+        self.minima = np.full((n, 3), _UNSEEN)
+        self.cur_min = self.minima[:, 0]
+        self.sub_best = self.minima[:, 1]
+        self.floor = self.minima[:, 2]
         # The completed sub-windows' minima, a ring (only their minimum is read, so the
         # order does not matter): ``sub_at`` is the slot the next one replaces, and
         # ``sub_best`` their minimum, kept so a block needs no reduction over them.
         self.sub_min = np.full((n, FLOOR_SUBWINDOWS), _UNSEEN)
         self.sub_at = np.zeros(n, np.intp)
-        self.sub_best = np.full(n, _UNSEEN)
-        self.cur_min = np.full(n, _UNSEEN)
         # The four block counters in one array (blocks in the current sub-window, voiced,
         # silent and tonal blocks in a row), so a tick gathers, advances and stores them
         # with a few numpy calls instead of a dozen; the old names are its columns.
@@ -92,9 +96,11 @@ class Vad:
 
         ``block_start`` is each channel's sample count at the start of this block.
         """
-        cur = np.minimum(self.cur_min[ids], np.maximum(level_db, FLOOR_MIN_DB))
-        floor = np.minimum(np.minimum(cur, self.sub_best[ids]), FLOOR_MAX_DB)
-        self.floor[ids] = floor
+        minima = self.minima[ids]
+        cur, floor = minima[:, 0], minima[:, 2]
+        np.minimum(cur, np.maximum(level_db, FLOOR_MIN_DB), out=cur)
+        np.minimum(cur, minima[:, 1], out=floor)
+        np.minimum(floor, FLOOR_MAX_DB, out=floor)
         counters = self.counters[ids]
         counters += 1
         n_sub = counters[:, 0]
@@ -104,11 +110,12 @@ class Vad:
             at = self.sub_at[done]
             self.sub_min[done, at] = cur[full]  # replaces the oldest sub-window
             self.sub_at[done] = (at + 1) % FLOOR_SUBWINDOWS
-            self.sub_best[done] = np.minimum.reduce(self.sub_min[done], axis=1)
+            minima[full, 1] = np.minimum.reduce(self.sub_min[done], axis=1)
             cur[full] = _UNSEEN
             n_sub[full] = 0
-        self.cur_min[ids] = cur
-        voiced = (level_db >= np.maximum(floor + VOICE_ABOVE_FLOOR_DB, VOICE_MIN_DBM0)) & ~tonal
+        self.minima[ids] = minima
+        # Over the threshold and not a tone (on booleans, a > b is a and not b).
+        voiced = (level_db >= np.maximum(floor + VOICE_ABOVE_FLOOR_DB, VOICE_MIN_DBM0)) > tonal
         vrun, srun, trun = counters[:, 1], counters[:, 2], counters[:, 3]
         vrun *= voiced
         srun *= ~voiced
