@@ -250,6 +250,19 @@ def test_an_admin_manages_the_site_in_the_console(tmp_path: Path) -> None:
         checked = page.locator("[data-testid=adm-dnc-result] li").all_inner_texts()
         assert checked[0].startswith("+8613700000002: ") and "not barred" not in checked[0]
         assert checked[1] == "+8613600000000: not barred", checked
+        # A prefix that bars a whole country is refused until the box confirms it (the
+        # box is unticked again after), and removed again at once.
+        page.fill("[data-testid=adm-dnc-numbers]", "+86*")
+        page.click("[data-testid=adm-dnc-add]")
+        expect(page.locator("[data-testid=adm-dnc-error]")).to_contain_text(
+            "would bar every number of country code +86")
+        page.check("[data-testid=adm-dnc-broad]")
+        page.click("[data-testid=adm-dnc-add]")
+        expect(page.locator("[data-testid=adm-dnc-result]")).to_contain_text("1 added")
+        assert not page.is_checked("[data-testid=adm-dnc-broad]")
+        page.fill("[data-testid=adm-dnc-numbers]", "+86*")
+        page.click("[data-testid=adm-dnc-remove]")
+        expect(page.locator("[data-testid=adm-dnc-result]")).to_contain_text("1 removed")
 
         # A pause code added to the site's (the others kept).
         page.click("[data-testid=adm-section-pause]")

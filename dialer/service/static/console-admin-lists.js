@@ -167,8 +167,12 @@ export class DncSection {
     const kind = select([["dnc", "dnc"], ["blacklist", "blacklist"], ["refused", "refused"]], "dnc", { "data-testid": "adm-dnc-kind" });
     const file = el("input", { attrs: { type: "file", accept: ".csv,.txt", "data-testid": "adm-dnc-file" } });
     const error = el("p", { cls: "error-line", attrs: { role: "alert", "data-testid": "adm-dnc-error" } });
+    // a prefix broader than a country code and 3 digits bars a whole country: the API
+    // refuses it unless confirmed; the box is unticked again after every action
+    const broad = el("input", { attrs: { type: "checkbox", "data-testid": "adm-dnc-broad" } });
     const list = () => numbers.value.split(/[\n,;]+/).map((n) => n.trim()).filter(Boolean);
-    const body = (nums) => ({ numbers: nums, kind: kind.value, ...(scope.value ? { campaign: scope.value } : {}) });
+    const body = (nums) => ({ numbers: nums, kind: kind.value, ...(scope.value ? { campaign: scope.value } : {}),
+                              ...(broad.checked ? { allow_broad_prefix: true } : {}) });
     const run = async (fn) => {
       error.textContent = "";
       try { await fn(); } catch (err) { error.textContent = err.message; return; }
@@ -206,7 +210,7 @@ export class DncSection {
     const parts = [
       el("div", { cls: "row" }, field(this.i18n, "adm.dnc.numbers", numbers, { grow: true }),
         field(this.i18n, "adm.dnc.scope", scope), field(this.i18n, "adm.dnc.kind", kind),
-        fileField(this.i18n, "adm.dnc.file", file)),
+        fileField(this.i18n, "adm.dnc.file", file), field(this.i18n, "adm.dnc.broad", broad)),
       el("p", { cls: "muted", text: t("adm.dnc.hint"), ct: "adm.dnc.hint" }), actions, error];
     if (this.result) {
       parts.push(el("ul", { cls: "adm-result", attrs: { "data-testid": "adm-dnc-result" } },
