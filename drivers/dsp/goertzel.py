@@ -194,11 +194,18 @@ class MultiBank:
         eedges = np.cumsum([0] + [b.layout.frames for b in banks])
         self._eslices = [slice(int(a), int(b))
                          for a, b in itertools.pairwise(eedges)]
+        # Each bank's columns in the product seen as complex (re, im pairs), with its
+        # frame count: one complex view of the whole product a call, then a slice and a
+        # reshape per bank (what unpack does per bank, in fewer calls on a small tick).
+        self._complex = [(slice(s.start // 2, s.stop // 2), b.layout.frames)
+                         for b, s in zip(banks, self._slices, strict=True)]
 
     def __call__(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return each bank's complex bins and each bank's frame energies."""
         product = x @ self.matrix
         energy = (x * x) @ self.energy_matrix
-        bins = [b.unpack(product[:, s]) for b, s in zip(self.banks, self._slices, strict=True)]
+        as_complex = product.view(np.complex64)
+        k = product.shape[0]
+        bins = [as_complex[:, s].reshape(k, frames, -1) for s, frames in self._complex]
         energies = [energy[:, s] for s in self._eslices]
         return bins, energies

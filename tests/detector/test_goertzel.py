@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trunkline.drivers.dsp.goertzel import DftBank, FrameLayout, MultiBank
 from trunkline.drivers.dsp.levels import DBM0_RMS, amplitude
@@ -53,6 +55,28 @@ def test_multibank_is_the_sum_of_its_banks():
     np.testing.assert_allclose(ba, a(x), rtol=1e-5)
     np.testing.assert_allclose(bb, b(x), rtol=1e-5)
     np.testing.assert_allclose(eb[:, 0], (x[:, 56:] ** 2).mean(axis=1) / DBM0_RMS**2, rtol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(1, 40), n_a=st.integers(1, 6), n_b=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_multibank_views_are_each_banks_unpack(k, n_a, n_b, seed):
+    """MultiBank slices one complex view of its product (issue 15 item 6): the same
+    numbers, bit for bit, as each bank's own unpack of its columns of the product."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 500, (k, 216)).astype(np.float32)
+    a = DftBank(tuple(rng.uniform(100, 3900, n_a)), LAYOUT)
+    b = DftBank(tuple(rng.uniform(100, 3900, n_b)), FrameLayout(160, 160, 1, 216),
+                window="rect")
+    multi = MultiBank([a, b])
+    (ba, bb), (ea, eb) = multi(x)
+    product = x @ multi.matrix
+    np.testing.assert_array_equal(ba, a.unpack(product[:, :a.width]))
+    np.testing.assert_array_equal(bb, b.unpack(product[:, a.width:]))
+    assert ba.shape == (k, 4, n_a) and bb.shape == (k, 1, n_b)
+    energy = (x * x) @ multi.energy_matrix
+    np.testing.assert_array_equal(ea, energy[:, :4])
+    np.testing.assert_array_equal(eb, energy[:, 4:])
 
 
 def test_validation_names_the_value():
