@@ -27,9 +27,9 @@ English clips, each from every 0.5 s of it, A-law as recorded and mu-law 8 dB qu
 over line noise. ``tt-monkeys`` (recorded monkeys, not speech) is left out. Sets whose
 files are missing are skipped and named.
 
-``--compare REV`` runs the same with ``drivers/dsp/detector.py`` as it was at git
-revision REV (loaded from ``git show``) and prints both, with the ratios of the shares
-named by 2 s: the baseline measured in the same run.
+``--compare REV`` runs the same with ``drivers/dsp/detector.py`` and ``music.py`` as
+they were at git revision REV (loaded from ``git show``) and prints both, with the
+ratios of the shares named by 2 s: the baseline measured in the same run.
 """
 
 from __future__ import annotations
@@ -176,20 +176,37 @@ def table(starts: list[Start], times: list[float | None]) -> dict[tuple[str, str
     return by2
 
 
-def load_revision(rev: str) -> ModuleType:
-    """drivers/dsp/detector.py as it was at ``rev``, as a module of its own."""
-    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:drivers/dsp/detector.py"],
-                          check=True, capture_output=True, text=True).stdout
-    fd, path = tempfile.mkstemp(suffix="_detector.py")
+def _module_from_text(name: str, text: str) -> ModuleType:
+    fd, path = tempfile.mkstemp(suffix=f"_{name}.py")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
-    spec = importlib.util.spec_from_file_location(f"detector_at_{rev}", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     os.unlink(path)
     return module
+
+
+def load_revision(rev: str) -> ModuleType:
+    """drivers/dsp/detector.py as it was at ``rev``, as a module of its own, with the
+    music ring-back rules (drivers/dsp/music.py, where ``rev`` has them there) as of
+    ``rev`` too."""
+    def show(path: str) -> str | None:
+        done = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"],
+                              capture_output=True, text=True)
+        return done.stdout if done.returncode == 0 else None
+
+    text = show("drivers/dsp/detector.py")
+    if text is None:
+        raise SystemExit(f"no drivers/dsp/detector.py at git revision {rev}")
+    music = show("drivers/dsp/music.py")
+    if music is not None:
+        _module_from_text(f"music_at_{rev}", music)
+        text = text.replace("from trunkline.drivers.dsp.music import",
+                            f"from music_at_{rev} import")
+    return _module_from_text(f"detector_at_{rev}", text)
 
 
 def main(argv: list[str] | None = None) -> int:

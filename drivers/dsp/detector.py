@@ -14,7 +14,8 @@ How a tick is processed (precompute, then apply; scipy.signal style):
 3. Vectorised decisions per frame (:mod:`dtmf`, the single-tone classifier below)
    and per block (:mod:`progress`), then run tracking (:mod:`runs`), fax and modem
    tones (:mod:`modemtones`), voice activity (:mod:`vad`) -- all numpy over the k
-   channels. AMD, MF and announcement matching run on the subsets that enabled them.
+   channels. AMD, MF, announcement matching and music ring-back (:mod:`music`) run on
+   the subsets that enabled them.
 4. Python touches a channel only when something changes: a digit ends, a cadence
    segment ends, a decision is made.
 
@@ -22,14 +23,10 @@ Time is sample counts since the channel's detection started (``enable``/``reset`
 no clock is read (sans-IO). All per-channel state lives in arrays indexed by channel
 number, carried from block to block (like ``zi`` in ``scipy.signal.sosfilt``).
 
-Why one module of about 1,060 lines: the stages above are already their own modules
-(dtmf, progress, runs, modemtones, vad, amd, announcements); what stays here is the
-one pass that shares the per-channel state arrays and the DFT between them, and cutting
-it would spread one block's order of operations over several files. The music
-ring-back rules are here twice, on arrays and on plain numbers for a few channels (the
-per-call cost of numpy on tiny arrays dominated small ticks); the two stay side by side
-so a change to one is seen beside the other, and tests/detector/test_music_paths.py
-checks them equal.
+Why one module of about 830 lines: the stages above are already their own modules
+(dtmf, progress, runs, modemtones, vad, amd, announcements, music); what stays here is
+the one pass that shares the per-channel state arrays and the DFT between them, and
+cutting it would spread one block's order of operations over several files.
 """
 
 from __future__ import annotations
@@ -56,6 +53,7 @@ from trunkline.drivers.dsp.events import (
     VoiceEvent,
 )
 from trunkline.drivers.dsp.goertzel import DftBank, FrameLayout, MultiBank
+from trunkline.drivers.dsp.music import MusicRingback
 from trunkline.drivers.dsp.progress import (
     OTHER,
     CadenceMatcher,
@@ -64,7 +62,7 @@ from trunkline.drivers.dsp.progress import (
     ZoneToneModel,
 )
 from trunkline.drivers.dsp.runs import NO_RUNS, PrevPower, RunTracker
-from trunkline.drivers.dsp.vad import VOICE_MIN_DBM0, Vad
+from trunkline.drivers.dsp.vad import Vad
 from trunkline.drivers.dsp.zones import Zone, load_zone
 
 RATE = 8000
@@ -93,67 +91,6 @@ MF_SYSTEMS = ("bell", "r2_forward", "r2_backward")
 _INT32_MAX = int(np.iinfo(np.int32).max)
 OFF_BELOW_TONE = 10 ** (-15 / 10)
 
-#: Music ring-back (colour ring-back, 彩铃): >= 3 s of sound that is neither a tone nor
-#: speech-like -- speech dips >= 15 dB between syllables and pauses between words,
-#: music rarely does. The sound runs until MUSIC_GAP_BLOCKS (160 ms) in a row that are
-#: neither voiced nor, inside the run, within 15 dB of its running peak (and over
-#: VOICE_MIN_DBM0), or are a tone or hiss: the VAD's floor alone would cut music at ring-back
-#: levels, as its floor is the quietest block of the last second -- in music the
-#: music's own soft notes, held at -40 dBm0 at most -- so at -30 dBm0 half of a real
-#: song's blocks were not "voiced" and its run kept restarting (5 Opsound tracks,
-#: benchmarks/music_ringback_real.py). A lone tonal block (a pure note) no longer
-#: restarts the run; a tone of 160 ms does.
-MUSIC_MIN_BLOCKS = 150
-MUSIC_MAX_DIP_SHARE = 0.06
-MUSIC_GAP_BLOCKS = 8
-MUSIC_DIP_DB = 15.0
-#: Real music moves in level more often than the 1 s rule below allows (beats,
-#: strums), but its dips stay rare: after 1.5 s, at most 2 % of the run's blocks 15 dB
-#: under the running peak (one dip) is music. benchmarks/music_ringback_real.py (five
-#: real songs, a start every 10 s, -15 to -30 dBm0, A-law/mu-law, line noise): 80 % of
-#: 440 starts named within 2 s, 46 % before this rule and the run change above; 0 of
-#: 5,684 starts of real speech (the shared real-audio set, Asterisk's Allison prompts,
-#: the emulated network's Mandarin and English clips). At 1.2 s with no dip allowed,
-#: 66 of 12,662 starts of the Allison prompts were named.
-MUSIC_SOON_BLOCKS = 75
-MUSIC_SOON_DIP_SHARE = 0.02
-#: Steady music is told from speech after 1 s already, so a person who answers 2 s into
-#: a music ring-back is not answered by a call meant only to ring (list cleaning) nor
-#: left unheard (a line with no answer signal takes voice after ring-back as the answer):
-#: over the last 50 blocks (1 s) of the run, no 15 dB dip and at most 3 blocks whose level
-#: moved more than 3 dB from the block before: a tune's notes start with a jump every
-#: 250-500 ms and hold; speech's syllables move it far more often. Not after a fax or
-#: modem answer tone (CED, ANS, ANSam) on the channel: the V.21 flags that follow are as
-#: steady. None of 566
-#: starts of the real speech in shared/testdata/real-audio (announcements, greetings, read
-#: English and Mandarin, speech over noise; a start every 0.25 s) passes; with 4 moves
-#: allowed, one synthetic (TTS) announcement did. Music that is not this steady
-#: (percussive, with breaks) still waits for the 3 s rule above.
-MUSIC_EARLY_BLOCKS = 50
-MUSIC_MOVE_DB = 3.0
-MUSIC_MAX_MOVES = 3
-#: A block whose zero-crossing rate is above this is hiss, not a tune, and counts as a
-#: move: steady broadband noise is as level as a held note (white noise crosses zero at
-#: about half the samples; a tune's partials in the 300-3400 Hz telephone band far less
-#: often), and loud line hiss must not be taken for music ring-back.
-MUSIC_HISS_ZCR = 0.4
-_EARLY_MASK = np.uint64((1 << MUSIC_EARLY_BLOCKS) - 1)
-_LEAVING = np.uint64(1 << (MUSIC_EARLY_BLOCKS - 1))  # the oldest block's bit
-_ONE = np.uint64(1)
-_NO_HIT = np.zeros(0, bool)
-_EARLY_MASK_INT, _LEAVING_INT = int(_EARLY_MASK), int(_LEAVING)
-#: Music ring-back giving way to speech (answered on a line without an answer signal;
-#: the greeting starts as the music stops). Speech pauses between syllables and words:
-#: >= 3 of 4 blocks 15 dB under the running peak, which steady music never shows. The
-#: speech before that pause began where the level first jumped (>= 6 dB from one block
-#: to the next) after >= 100 ms of steady music, at most 0.5 s before the pause; music
-#: that merely stops has no such jump and is left to the silence that follows.
-PAUSE_BLOCKS = 3
-LEVEL_RING = 40
-ONSET_LOOKBACK = 25
-STEADY_BLOCKS = 5
-CHANGE_DB = 6.0
-MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED = 0, 1, 2
 #: Channels in a tick up to which a few calls on wider gathers beat more calls on narrow
 #: slices (the per-call cost dominates below, the per-element cost above).
 SMALL_TICK = 64
@@ -168,7 +105,6 @@ _GROUP_MIN32 = np.concatenate([np.full(5, _dtmf.DTMF_MIN_LEVEL, np.float32),
 _GROUP_TOL32 = np.concatenate([_dtmf.DTMF_FREQ_TOL * _dtmf._DTMF_LOW32, np.zeros(1, np.float32),
                                _dtmf.DTMF_FREQ_TOL * _dtmf._DTMF_HIGH32,
                                np.zeros(1, np.float32), _SINGLE_TOL])
-_POPCOUNT = np.array([bin(i).count("1") for i in range(16)], np.int8)
 
 
 @functools.lru_cache(maxsize=64)
@@ -230,11 +166,6 @@ class Detector:
     Must be driven from the media tick: :meth:`process` once per 20 ms with the
     blocks of the enabled channels that have audio this tick.
     """
-
-    #: At most this many channels before the answer take the music rules' per-channel
-    #: path (:meth:`_music_channels`); both give the same events and state
-    #: (tests/detector/test_music_paths.py).
-    music_channels_max = 16
 
     def __init__(self, zone: str | Zone = "cn", max_channels: int = 1, *,
                  announcements: list[Template] | None = None,
@@ -322,21 +253,8 @@ class Detector:
         self.long_other = np.zeros(n, bool)
         self.progress: list[ProgressChannel] = [ProgressChannel() for _ in range(n)]
         self.sit_state: list[_sit.SitChannel] = [_sit.SitChannel() for _ in range(n)]
-        self.m_run = np.zeros(n, np.int32)
-        self.m_gap = np.zeros(n, np.int32)
-        self.m_dips = np.zeros(n, np.int32)
-        self.m_peak = np.full(n, -200.0)
-        self.m_last = np.zeros(n, np.float32)  # the last block's level (dB)
-        # the last MUSIC_EARLY_BLOCKS blocks of the run, one bit each: the level moved
-        # more than MUSIC_MOVE_DB (column 0) / dipped MUSIC_DIP_DB (column 1); and how
-        # many moved
-        self.m_window = np.zeros((n, 2), np.uint64)
-        self.m_moves = np.zeros(n, np.int32)
-        self.m_modem = np.zeros(n, bool)  # a fax or modem answer tone was heard
-        self.m_state = np.zeros(n, np.int8)   # MUSIC_NONE, MUSIC_HEARD, MUSIC_ANSWERED
+        self.music = MusicRingback(n)
         self.answer_exact = np.ones(n, bool)
-        self.m_bits = np.zeros(n, np.int8)    # dips of the last 4 blocks
-        self.m_levels = np.zeros((n, LEVEL_RING), np.float32)
         templates = announcements if announcements is not None else load_library(
             announcements_dir)
         self.announcer = AnnouncementMatcher(templates)
@@ -443,13 +361,7 @@ class Detector:
         self.long_other[ch] = False
         self.progress[ch] = ProgressChannel()
         self.sit_state[ch] = _sit.SitChannel()
-        self.m_run[ch] = self.m_gap[ch] = self.m_dips[ch] = 0
-        self.m_peak[ch] = -200.0
-        self.m_window[ch] = 0
-        self.m_moves[ch] = 0
-        self.m_modem[ch] = False
-        self.m_state[ch] = MUSIC_NONE
-        self.m_bits[ch] = 0
+        self.music.reset(ch)
         self.announcer.reset(ch)
 
     def _check_ids(self, ids: np.ndarray) -> None:
@@ -654,7 +566,7 @@ class Detector:
                 # AMD counts it as the greeting's beginning.
                 # Music ring-back is never the greeting: after music, AMD starts at the
                 # answer (the music-to-speech voice event marks it within half a second).
-                since = (None if self.answer_exact[ch] or self.m_state[ch] != MUSIC_NONE
+                since = (None if self.answer_exact[ch] or self.music.heard(ch)
                          else self.vad.running_since(ch))
                 ans = int(self.answered_at[ch])
                 pre = (ans - since) // BLOCK if since is not None and since < ans else 0
@@ -676,7 +588,7 @@ class Detector:
         if n_early:
             for e in events:
                 if isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
-                    self.m_modem[e.channel] = True
+                    self.music.answer_tone_heard(e.channel)
             # Every channel early (a tick before any answer): the arrays as they are.
             if n_early < early.size:
                 sel = early.nonzero()[0]
@@ -685,10 +597,14 @@ class Detector:
             else:
                 e_ids, e_x, e_level, e_voiced, e_tonal, e_pos = ids, x, level_db, voiced, \
                     tonal, pos
-            negative = np.signbit(e_x[:, HISTORY:])
-            crossings = np.add.reduce(negative[:, 1:] != negative[:, :-1], axis=1)
-            hiss = crossings > MUSIC_HISS_ZCR * (BLOCK - 1)
-            events += self._music(e_ids, e_level, e_voiced, e_tonal, e_pos, hiss)
+            heard = self.music.update(e_ids, e_x[:, HISTORY:], e_level, e_voiced, e_tonal,
+                                      e_pos)
+            for e in heard:
+                if isinstance(e, VoiceEvent):  # speech replaced the music: its onset
+                    self.vad.onset[e.channel] = e.sample
+                    if not self.en_vad[e.channel]:
+                        continue
+                events.append(e)
         if self.announcer.templates and np.count_nonzero(
                 listen := (answered_at < 0) & self.en_ann[ids]):
             for ch, tpl, conf, onset in self.announcer.update(
@@ -876,155 +792,6 @@ class Detector:
             if self.en_amd[ch]:
                 out.append(AmdEvent(ch, now, now, result, after, reason))
         return out
-
-    def _music(self, ids, level_db, voiced, tonal, pos, hiss) -> list[DetectionEvent]:
-        if ids.size <= self.music_channels_max:
-            return self._music_channels(ids, level_db, voiced, tonal, pos, hiss)
-        old_run = self.m_run[ids]
-        sound = voiced | ((old_run > 0) & ~tonal & ~hiss & (level_db >= VOICE_MIN_DBM0)
-                          & (level_db >= self.m_peak[ids] - MUSIC_DIP_DB))
-        gap = np.where(sound, 0, self.m_gap[ids] + 1)
-        run = np.where(gap >= MUSIC_GAP_BLOCKS, 0, old_run + 1)
-        fresh = run <= 1
-        peak = np.where(run == 1, level_db, np.maximum(level_db, self.m_peak[ids] - 0.15))
-        dip = level_db < peak - MUSIC_DIP_DB
-        dips = self.m_dips[ids] + dip
-        dips[fresh] = 0
-        moved = (np.abs(level_db - self.m_last[ids]) > MUSIC_MOVE_DB) | hiss
-        moved[fresh] = False
-        dip[fresh] = False
-        # The last MUSIC_EARLY_BLOCKS blocks' "moved" and "dipped" bits, one row each.
-        bits = self.m_window[ids]
-        bits[fresh] = 0
-        leaving = bits[:, 0] >= _LEAVING
-        bits <<= _ONE
-        bits[:, 0] |= moved
-        bits[:, 1] |= dip
-        bits &= _EARLY_MASK
-        moves = self.m_moves[ids] + moved - leaving
-        moves[fresh] = 0
-        self.m_window[ids] = bits
-        self.m_moves[ids], self.m_last[ids] = moves, level_db
-        self.m_gap[ids], self.m_run[ids], self.m_peak[ids], self.m_dips[ids] = gap, run, peak, dips
-        mstate = self.m_state[ids]
-        out: list[DetectionEvent] = []
-        # Neither rule holds before MUSIC_EARLY_BLOCKS of the run (MUSIC_MIN_BLOCKS is
-        # longer): most ticks need no more than this test.
-        candidate = (run >= MUSIC_EARLY_BLOCKS) & (mstate == MUSIC_NONE)
-        if np.count_nonzero(candidate):
-            steady = (bits[:, 1] == 0) & (moves <= MUSIC_MAX_MOVES) & ~self.m_modem[ids]
-            hit = (steady | (run >= MUSIC_MIN_BLOCKS) & (dips <= MUSIC_MAX_DIP_SHARE * run)
-                   | (run >= MUSIC_SOON_BLOCKS) & (dips <= MUSIC_SOON_DIP_SHARE * run)) & \
-                candidate
-        else:
-            hit = _NO_HIT
-        for i in hit.nonzero()[0]:
-            ch = int(ids[i])
-            self.m_state[ch] = MUSIC_HEARD
-            onset = max(int(pos[i]) + BLOCK - int(run[i]) * BLOCK, 0)
-            out.append(ToneEvent(ch, onset, int(pos[i]) + BLOCK, "music", confidence=0.8))
-            self.m_levels[ch] = level_db[i]  # level history starts here, steady
-            self.m_bits[ch] = 0
-        # After the music: a speech pause following a jump in level is the callee talking.
-        watch = mstate == MUSIC_HEARD
-        if np.count_nonzero(watch):
-            out += self._after_music(ids[watch], level_db[watch], peak[watch], pos[watch])
-        return out
-
-    def _music_channels(self, ids, level_db, voiced, tonal, pos,
-                        hiss) -> list[DetectionEvent]:
-        """:meth:`_music` one channel at a time on plain numbers (a few channels before
-        the answer: the array path's ~40 numpy calls cost 1-4 us each whatever the
-        length). Statement for statement the array path; events in its order."""
-        lv_l, v_l, t_l, h_l = level_db.tolist(), voiced.tolist(), tonal.tolist(), hiss.tolist()
-        peaks: list[float] = []
-        hits: list[tuple[int, int]] = []
-        watch: list[int] = []
-        for i, ch in enumerate(ids.tolist()):
-            lv = lv_l[i]
-            old_run, old_peak = self.m_run.item(ch), self.m_peak.item(ch)
-            sound = v_l[i] or (old_run > 0 and not t_l[i] and not h_l[i]
-                               and lv >= VOICE_MIN_DBM0 and lv >= old_peak - MUSIC_DIP_DB)
-            gap = 0 if sound else self.m_gap.item(ch) + 1
-            run = 0 if gap >= MUSIC_GAP_BLOCKS else old_run + 1
-            fresh = run <= 1
-            peak = lv if run == 1 else max(lv, old_peak - 0.15)
-            dip = lv < peak - MUSIC_DIP_DB
-            moved = abs(lv - self.m_last.item(ch)) > MUSIC_MOVE_DB or h_l[i]
-            if fresh:
-                dips = moves = 0
-                moved = dip = False
-                bits0 = bits1 = 0
-            else:
-                dips = self.m_dips.item(ch) + dip
-                bits0, bits1 = self.m_window[ch].tolist()
-            leaving = bits0 >= _LEAVING_INT
-            bits0 = ((bits0 << 1) | moved) & _EARLY_MASK_INT
-            bits1 = ((bits1 << 1) | dip) & _EARLY_MASK_INT
-            if not fresh:
-                moves = self.m_moves.item(ch) + moved - leaving
-            self.m_window[ch] = (bits0, bits1)
-            self.m_moves[ch], self.m_last[ch] = moves, lv
-            self.m_gap[ch], self.m_run[ch], self.m_peak[ch], self.m_dips[ch] = \
-                gap, run, peak, dips
-            peaks.append(peak)
-            state = self.m_state.item(ch)
-            if run >= MUSIC_EARLY_BLOCKS and state == MUSIC_NONE:
-                steady = bits1 == 0 and moves <= MUSIC_MAX_MOVES and not self.m_modem[ch]
-                if steady or (run >= MUSIC_MIN_BLOCKS and dips <= MUSIC_MAX_DIP_SHARE * run) \
-                        or (run >= MUSIC_SOON_BLOCKS and dips <= MUSIC_SOON_DIP_SHARE * run):
-                    hits.append((i, run))
-            elif state == MUSIC_HEARD:
-                watch.append(i)
-        out: list[DetectionEvent] = []
-        for i, run in hits:
-            ch = int(ids[i])
-            self.m_state[ch] = MUSIC_HEARD
-            onset = max(int(pos[i]) + BLOCK - run * BLOCK, 0)
-            out.append(ToneEvent(ch, onset, int(pos[i]) + BLOCK, "music", confidence=0.8))
-            self.m_levels[ch] = level_db[i]  # level history starts here, steady
-            self.m_bits[ch] = 0
-        if watch:
-            w = np.array(watch)
-            out += self._after_music(ids[w], level_db[w], np.array(peaks)[w], pos[w])
-        return out
-
-    def _after_music(self, ids, level_db, peak, pos) -> list[DetectionEvent]:
-        """Channels whose music was reported: a ``voice`` when speech replaces it."""
-        out: list[DetectionEvent] = []
-        block_no = pos // BLOCK
-        self.m_levels[ids, block_no % LEVEL_RING] = level_db
-        old = self.m_bits[ids]
-        bits = ((old << 1) | (level_db < peak - MUSIC_DIP_DB)) & 15
-        self.m_bits[ids] = bits
-        pause = (_POPCOUNT[bits] >= PAUSE_BLOCKS) & (_POPCOUNT[old] < PAUSE_BLOCKS)
-        for i in pause.nonzero()[0]:
-            ch = int(ids[i])
-            onset_block = self._speech_onset(ch, int(block_no[i]), int(bits[i]))
-            if onset_block is None:
-                continue
-            self.m_state[ch] = MUSIC_ANSWERED
-            onset = onset_block * BLOCK
-            self.vad.onset[ch] = onset  # the voice now going on began here
-            if self.en_vad[ch]:
-                out.append(VoiceEvent(ch, onset, int(pos[i]) + BLOCK))
-        return out
-
-    def _speech_onset(self, ch: int, block_no: int, bits: int) -> int | None:
-        """Block where speech replaced the music, given a pause ending at ``block_no``."""
-        first_dip = block_no - (bits.bit_length() - 1)
-        hi = first_dip - 1  # the last block before the pause
-        lo = max(first_dip - ONSET_LOOKBACK, block_no - LEVEL_RING + STEADY_BLOCKS + 2,
-                 STEADY_BLOCKS + 1)
-        if hi - lo < 2:
-            return None
-        ring = self.m_levels[ch]
-        lv = ring[np.arange(lo - STEADY_BLOCKS - 1, hi + 1) % LEVEL_RING].astype(np.float64)
-        jump = np.abs(np.diff(lv)) >= CHANGE_DB  # jump[j]: block lo - STEADY_BLOCKS + j
-        for j in range(STEADY_BLOCKS, len(jump) - 2):
-            if jump[j] and not jump[j - STEADY_BLOCKS:j].any():
-                return lo - STEADY_BLOCKS + j
-        return None
 
 
 def detect_file(samples: np.ndarray, zone: str | Zone = "cn", answered_at: float | None = None,

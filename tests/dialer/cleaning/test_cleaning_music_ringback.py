@@ -16,7 +16,7 @@ from cleaning_kit import FarEnds, clean_watching_far_ends, e164, numbers
 
 from trunkline.dialer.cleaning.runner import CleaningRunner
 from trunkline.dialer.cleaning.settings import CleaningSettings
-from trunkline.drivers.dsp import detector
+from trunkline.drivers.dsp import music as music_rules
 
 #: People on music ring-back who answer exactly 2 s after it starts (the shortest the
 #: promise covers), one on tone ring-back answering as soon, and the numbers whose
@@ -90,8 +90,8 @@ def test_without_the_steady_music_rule_cleaning_answers_them(
     """The same list with only the 3 s music rule (the detector before the 1 s and 1.5 s
     rules):
     every person answering 2 s into music ring-back is answered by cleaning."""
-    monkeypatch.setattr(detector, "MUSIC_MAX_MOVES", -1)  # the 1 s rule never holds
-    monkeypatch.setattr(detector, "MUSIC_SOON_BLOCKS", 10**6)  # nor the 1.5 s rule
+    monkeypatch.setattr(music_rules, "MUSIC_MAX_MOVES", -1)  # the 1 s rule never holds
+    monkeypatch.setattr(music_rules, "MUSIC_SOON_BLOCKS", 10**6)  # nor the 1.5 s rule
     far, got, _ = clean(tmp_path)
     music = [n for n, _ in numbers(RANGES) if n.startswith("1381")]
     assert sorted(n for n in music if n in far.answered) == sorted(music)
