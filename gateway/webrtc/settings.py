@@ -80,4 +80,20 @@ def parse_webrtc(doc: TomlDocument, table: Any) -> SoftphoneSettings:
             ring_timeout=float(table.get("ring_timeout", 60.0)),
             ice_servers=tuple(dict(s) for s in servers))
     except ValueError as err:
-        raise doc.error(str(err), where) from None
+        # Point at the key's own line, not the [webrtc] header's: the messages start with
+        # the key they are about ("positions must be ..."), or are about an ice_server.
+        key = str(err).split(" ", 1)[0]
+        path: tuple[str | int, ...] = (*where, key)
+        if key not in table:
+            path = (*where, "ice_server", _first_bad_server(servers))
+        raise doc.error(f"[webrtc] {err}", path) from None
+
+
+def _first_bad_server(servers: list[dict[str, Any]]) -> int:
+    """The index of the first ``[[webrtc.ice_server]]`` entry the settings refuse."""
+    for i, server in enumerate(servers):
+        try:
+            SoftphoneSettings(ice_servers=(dict(server),))
+        except ValueError:
+            return i
+    return 0
