@@ -490,7 +490,10 @@ class EmulatedCard(CardABC):
         info, config = self.span(span), self.config.spans[span - 1]
         if (span not in self._pri_network and info.signalling is SpanSignalling.PRI
                 and config.far_end == "exchange"):
-            self._pri_network[span] = PriNetworkSide(self, info)
+            # It comes up now, at this line time, whatever steps the network has yet
+            # to run for a late reader (pri_network.py).
+            self._pri_network[span] = PriNetworkSide(
+                self, info, started=max(0.0, self.clock.now() - self._t0))
         if (info.signalling is SpanSignalling.SS7 and config.far_end != "none"
                 and info.protocol not in self._ss7_network):
             from trunkline.drivers.backends.emulated.ss7_network import open_network_side

@@ -37,13 +37,15 @@ class NetworkHost(Protocol):
 
 
 class _NetworkClock:
-    """The network's step time, as the Clock the exchange's libpri timers run on."""
+    """The network's step time, as the Clock the exchange's libpri timers run on; never
+    earlier than ``started``, the line time the exchange came up at."""
 
-    def __init__(self, card: NetworkHost) -> None:
+    def __init__(self, card: NetworkHost, started: float = 0.0) -> None:
         self._card = card
+        self.started = started
 
     def now(self) -> float:
-        return self._card.network.now
+        return max(self._card.network.now, self.started)
 
     def sleep_until(self, deadline: float) -> None:  # the card paces time, not us
         return None
@@ -52,7 +54,12 @@ class _NetworkClock:
 class PriNetworkSide:
     """The network side of one emulated E1 PRI span."""
 
-    def __init__(self, card: NetworkHost, span: SpanInfo) -> None:
+    def __init__(self, card: NetworkHost, span: SpanInfo, *, started: float = 0.0) -> None:
+        """``started``: the line time (the network's step time) the exchange comes up
+        at. A card whose network has not stepped up to that time yet (its reader is
+        late) runs the missed steps afterwards; the exchange's clock stays at
+        ``started`` through the ones before it, so its libpri does not see the time
+        before it existed pass in a burst (it would resend SABME every T200 of it)."""
         from trunkline.drivers.signalling.pri.exchange import Exchange
         from trunkline.errors import ConfigError
 
@@ -66,8 +73,9 @@ class PriNetworkSide:
         # and then reports that call's first phase, in the same order, so a queue pairs
         # them even when several SETUPs arrive in one poll.
         self._routed: deque[FarEndPlan] = deque()
+        self._clock = _NetworkClock(card, started)
         self.exchange = Exchange(card.network_dchannel(span.number), self._route,
-                                 clock=_NetworkClock(card), span_id=span.number)
+                                 clock=self._clock, span_id=span.number)
         #: Times the exchange's Q.921 dropped the link (its T200 retries ran out, as a
         #: carrier's switch does when our side stops answering).
         self.link_drops = 0
@@ -106,7 +114,7 @@ class PriNetworkSide:
         from trunkline.drivers.signalling.pri.events import DChannelDown
         from trunkline.drivers.signalling.pri.exchange import ExchangeCallChanged
 
-        for event in self.exchange.poll(now):
+        for event in self.exchange.poll(max(now, self._clock.started)):
             if isinstance(event, DChannelDown):
                 self.link_drops += 1
             if not isinstance(event, ExchangeCallChanged):
