@@ -79,7 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def card_options(parser: argparse.ArgumentParser, default_virtual: bool = True) -> None:
     parser.add_argument("--card", default="emulated", metavar="URL",
                         help="card to use: 'emulated' (default), 'emulated:CARD.toml', 'dahdi', "
-                             "'mobile' (two emulated GSM modules), 'mobile:CARD.toml'")
+                             "'dahdi:sim' (a simulated DAHDI kernel: docs/dahdi.md), 'mobile' "
+                             "(two emulated GSM modules), 'mobile:CARD.toml'")
     parser.add_argument("--network", metavar="PLAN.toml",
                         help="number plan of the emulated network (default: the sample plan)")
     if default_virtual:

@@ -77,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "read it back; --system-conf keeps dahdi_genconf's own file")
     gen.set_defaults(handler=generate_command)
     imp = csub.add_parser("import", help="read system.conf and chan_dahdi.conf into TOML")
-    imp.add_argument("--system-conf", default=DEFAULT_SYSTEM_CONF, metavar="FILE")
+    imp.add_argument("--system-conf", default=DEFAULT_SYSTEM_CONF, metavar="FILE",
+                     help=f"DAHDI's system.conf (default: {DEFAULT_SYSTEM_CONF})")
     imp.add_argument("--chan-dahdi", metavar="FILE",
                      help=f"chan_dahdi.conf (default: {DEFAULT_CHAN_DAHDI} if present)")
     imp.add_argument("-o", "--output", metavar="FILE", help="write the TOML here")
@@ -98,7 +99,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status = subparsers.add_parser("status", help="live span and channel view")
     card_options(status)
     status.add_argument("--once", action="store_true", help="print once and exit")
-    status.add_argument("--interval", type=positive, default=1.0, metavar="SECONDS")
+    status.add_argument("--interval", type=positive, default=1.0, metavar="SECONDS",
+                        help="seconds between refreshes (default 1)")
     status.add_argument("--count", type=int, default=0,
                         help="stop after this many refreshes (default: until Ctrl-C)")
     status.set_defaults(handler=status_command)

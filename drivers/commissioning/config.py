@@ -235,8 +235,8 @@ def apply_command(args: argparse.Namespace) -> int:
         apply_fn = getattr(card, "ioctl_ctl", None)
         if not callable(apply_fn):
             findings.append(make_finding("PASS", "apply", f"the configuration fits card "
-                                     f"{card.name}; a {card.backend} card takes its layout from"
-                                     " its own file, so nothing is applied"))
+                                     f"{card.name}; a card of the {card.backend} backend takes"
+                                     " its layout from its own file, so nothing is applied"))
             return report(findings)
         for text, _request, _arg in actions:
             print(("would run: " if args.dry_run else "") + text)
