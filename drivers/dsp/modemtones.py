@@ -63,6 +63,9 @@ class ModemToneState:
         self.am_n = np.zeros(n, np.int32)
         self.done_cng = np.zeros(n, bool)
         self.done_ced = np.zeros(n, bool)
+        #: Some channel's CNG or 2100 Hz counter is going (set by :meth:`update`, the
+        #: only place they count up): while none is, :meth:`idle` needs no gather.
+        self._some_counting = False
 
     def reset(self, ch) -> None:
         for a in (self.cng_hits, self.cng_gap, self.ced_hits, self.ced_gap):
@@ -79,8 +82,13 @@ class ModemToneState:
         """No CNG or 2100 Hz frame in ``labels`` and none counting at ``ids``:
         :meth:`update` would do nothing (the caller skips building its inputs).
         ``labelled=False``: the caller knows no frame of ``labels`` is labelled."""
-        return not ((labelled and np.count_nonzero(labels >= CNG_LABEL)) or np.count_nonzero(
-            self.cng_hits[ids]) or np.count_nonzero(self.ced_hits[ids]))
+        return not ((labelled and np.count_nonzero(labels >= CNG_LABEL)) or (
+            self._some_counting and (np.count_nonzero(self.cng_hits[ids])
+                                     or np.count_nonzero(self.ced_hits[ids]))))
+
+    def _note_counting(self) -> None:
+        self._some_counting = bool(np.count_nonzero(self.cng_hits)
+                                   or np.count_nonzero(self.ced_hits))
 
     def update(self, ids: np.ndarray, labels: np.ndarray, mag2100: np.ndarray,
                centres: np.ndarray) -> list[tuple[int, str, int]]:
@@ -127,6 +135,7 @@ class ModemToneState:
         self.ced_hits[ids], self.ced_gap[ids], self.ced_start[ids] = a_hits, a_gap, a_start
         self.first_rev[ids], self.am_s[ids], self.am_m[ids] = first_rev, am_s, am_m
         self.am_w[ids], self.am_n[ids] = am_w, am_n
+        self._note_counting()
         return self._decide(ids, ch_hits, ch_start, a_hits, a_start, first_rev, am_s, am_m,
                             am_w, am_n)
 
@@ -176,6 +185,7 @@ class ModemToneState:
             self.am_w[ch], self.am_n[ch] = am_w, am_n
             decide |= (ch_hits >= CNG_FRAMES and not self.done_cng[ch]) or \
                 (a_hits >= CED_FRAMES and not self.done_ced[ch])
+        self._note_counting()
         if not decide:
             return []
         return self._decide(ids, self.cng_hits[ids], self.cng_start[ids], self.ced_hits[ids],

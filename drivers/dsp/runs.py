@@ -83,6 +83,9 @@ class RunTracker:
         self.last = np.zeros(n, np.int64)
         self.csum = np.zeros(n, np.float64)  # label power over the labelled frames
         self._prev_power: np.ndarray | None = None  # (n, labels): the last frame's
+        #: Some channel has a run going on (set by :meth:`update` from ``label``, which
+        #: only it starts runs in): while none has, :meth:`running` needs no gather.
+        self._some_running = False
 
     def reset(self, ch: int | np.ndarray) -> None:
         self.label[ch] = -1
@@ -97,12 +100,12 @@ class RunTracker:
         skips building the label and edge powers of every frame (per-tick cost at a few
         channels is the number of numpy calls, issue 15 item 6).
         """
-        return not (np.count_nonzero(labels >= 0) or np.count_nonzero(self.label[ids] >= 0))
+        return not (np.count_nonzero(labels >= 0) or self.running(ids))
 
     def running(self, ids: np.ndarray) -> bool:
         """A run going on at any of ``ids`` (:meth:`idle` without the labels, for a
         caller that knows none of the tick's frames is labelled)."""
-        return bool(np.count_nonzero(self.label[ids] >= 0))
+        return self._some_running and bool(np.count_nonzero(self.label[ids] >= 0))
 
     def carry(self, ids: np.ndarray, last_edge_power: np.ndarray | None = None) -> None:
         """What :meth:`update` does on an idle tick: ``last_edge_power`` (k, labels) is
@@ -238,6 +241,7 @@ class RunTracker:
         self.xsum[ids] = xsum
         self.last[ids] = last
         self.csum[ids] = csum
+        self._some_running = bool(np.count_nonzero(self.label >= 0))
         return _concat(ended), _concat(reported)
 
     def _update_channels(self, ids: np.ndarray, labels: np.ndarray, extra: np.ndarray,
@@ -325,6 +329,7 @@ class RunTracker:
             self.last[ch] = last
             self.csum[ch] = csum
         ended.sort(key=lambda r: (r[0], r[1]))
+        self._some_running = bool(np.count_nonzero(self.label >= 0))
         return _concat([p for _, _, p in ended]), _concat([])
 
     def _pack(self, ids, mask, lab, hits, esum, emax, ecen, xsum, last, now,

@@ -51,6 +51,16 @@ def test_channel_path_equals_array_path(script, seed, am):
         for name in FIELDS:
             np.testing.assert_array_equal(getattr(channels, name), getattr(arrays, name),
                                           err_msg=f"{name} after tick {t}")
+        # idle() skips its gathers while no counter goes: the same answer as they give.
+        quiet = np.full((1, FRAMES), -1, np.int16)
+        for state in (channels, arrays):
+            for some in (np.arange(CHANNELS), ids, np.array([t % CHANNELS])):
+                going = bool(state.cng_hits[some].any() or state.ced_hits[some].any())
+                assert state.idle(some, np.resize(quiet, (len(some), FRAMES))) == (not going)
+                assert state.idle(some, quiet, labelled=False) == (not going)
+        if t % 7 == 6:  # a channel restarted now and then, on both
+            for state in (channels, arrays):
+                state.reset(t % CHANNELS)
     for _, name, _ in decided:
         event(name)
 

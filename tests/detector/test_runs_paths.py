@@ -60,4 +60,12 @@ def test_channel_path_equals_array_path(script, seed, switch_ends, bridge, dtype
             np.testing.assert_array_equal(getattr(channels, name), getattr(arrays, name),
                                           err_msg=f"{name} after tick {t}")
         np.testing.assert_array_equal(channels._prev_power, arrays._prev_power)
+        # running() skips its gather while no channel has a run: the same answer as
+        # the gather, for every channel and for this tick's channels.
+        for tracker in (channels, arrays):
+            for some in (np.arange(CHANNELS), ids, np.array([t % CHANNELS])):
+                assert tracker.running(some) == bool((tracker.label[some] >= 0).any())
+        if t % 5 == 4:  # a channel restarted (reset) now and then, on both
+            for tracker in (channels, arrays):
+                tracker.reset(t % CHANNELS)
     event(f"runs ended: {min(ended, 10)}+")
