@@ -3,8 +3,10 @@ references written again in Python from its rules: ``parseDate`` reads any text 
 reference does (year first, four digits; "-", "/", "." or 年月日 between the parts, or
 YYYYMMDD; full-width digits; no day the month lacks), ``stepDate`` moves a date as
 Python's calendar arithmetic does, and ``monthGrid`` is the six Monday-first weeks
-around a month. Served from the source folder through Playwright's request routing (no
-server); hypothesis draws the texts and dates."""
+around a month. A disposition's date field (desk-form.js) on the Chinese page of an
+en-US browser takes loose forms, sends ISO and refuses in Chinese. Served from the
+source folder through Playwright's request routing (no server); hypothesis draws the
+texts and dates."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def page() -> Iterator[Any]:
     if why:
         pytest.skip(why)
     with browser() as chromium:
-        tab = chromium.new_page()
+        tab = chromium.new_page(locale="en-US")
 
         def serve(route: Any) -> None:
             name = route.request.url.removeprefix(f"{ORIGIN}/")
@@ -121,3 +123,35 @@ def test_a_calendar_page_is_six_monday_first_weeks_around_its_month(
     grid = page.evaluate("([y, m]) => D.monthGrid(y, m)", [month.year, month.month])
     first = month - timedelta(days=month.weekday())
     assert grid == [(first + timedelta(days=i)).isoformat() for i in range(42)]
+
+
+def test_a_disposition_date_field_on_the_zh_page_of_an_en_us_browser(page: Any) -> None:
+    page.evaluate("""async () => {
+        const { I18n } = await import('/i18n.js');
+        const { STRINGS } = await import('/strings.js');
+        const { DispositionForm } = await import('/desk-form.js');
+        window.I = new I18n(STRINGS);
+        I.set('zh-CN');
+        const box = document.createElement('div');
+        document.body.replaceChildren(box);
+        window.F = new DispositionForm(box, I);
+        F.build({code: 'promise', fields: [
+            {name: 'date', kind: 'date', label: '承诺日期', required: true}]});
+    }""")
+    assert page.evaluate("navigator.language") == "en-US"
+    field = page.locator("[data-testid=field-date]")
+    assert field.get_attribute("type") == "text"
+    field.fill("2026/12/1")
+    field.press("Tab")
+    assert field.input_value() == "2026-12-01"
+    assert page.evaluate("() => [F.refuseBadDates(), F.values()]") == [
+        False, {"date": "2026-12-01"}]
+    page.click("[data-testid=field-date-pick]")
+    assert page.inner_text("[data-testid=date-pop-title]") == "2026年12月"
+    page.click("[data-date='2026-12-15']")
+    assert field.input_value() == "2026-12-15"
+    field.fill("12/15/2026")                 # what the browser's own field would show
+    assert page.evaluate("() => F.refuseBadDates()") is True
+    assert page.inner_text("[data-testid=error-date]") == (
+        "承诺日期：“12/15/2026”不是有效日期，请按 年-月-日 填写，即 YYYY-MM-DD（如 2026-10-01）")
+    page.evaluate("() => I.set('en')")

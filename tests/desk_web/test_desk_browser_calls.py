@@ -193,12 +193,17 @@ def test_an_agent_works_a_shift_in_the_browser(tmp_path: Path, needs_chromium: N
             page.keyboard.press("c")
             page.click("[data-testid=disposition-save]")   # no time yet: said at the field
             page.wait_for_selector("[data-field='callback.at'].invalid")
-            # in 30 s, in the contact's zone (the field takes seconds too, as typed on a
-            # datetime-local input; an agent gives minutes): the callback comes due
-            # while the manual dial below goes on
+            # in 30 s, in the contact's zone (the time box takes seconds too, HH:MM:SS;
+            # an agent gives minutes): the callback comes due while the manual dial
+            # below goes on. A day that is not one is refused at the field first.
             now = datetime.now(ZoneInfo(ZONE))
             due = now.replace(microsecond=0) + timedelta(seconds=30)
-            page.fill("[data-testid=callback-at]", due.strftime("%Y-%m-%dT%H:%M:%S"))
+            page.fill("[data-testid=callback-date]", due.strftime("%m/%d/%Y"))
+            page.fill("[data-testid=callback-time]", due.strftime("%H:%M:%S"))
+            page.click("[data-testid=disposition-save]")
+            refused = page.wait_for_selector("[data-field='callback.at'] .error:not(:empty)")
+            assert "is not a date" in refused.text_content()
+            page.fill("[data-testid=callback-date]", due.strftime("%Y/%m/%d"))
             page.select_option("[data-testid=callback-owner]", "agent")
             page.click("[data-testid=disposition-save]")
             _until(lambda: _callback_agent(db, third.number) == "li")

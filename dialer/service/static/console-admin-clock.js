@@ -6,6 +6,7 @@
 // IME, "24:00" for a window ending at midnight), shows it as HH:MM once it is left,
 // steps the hour or minute under the caret with the arrow keys (as the native picker
 // does), and names in the page's language what is wrong with text that is not a time.
+// The desk's callback time uses it too (with its own words, seconds allowed, no 24:00).
 // The pure parts are exported for the round-trip test (tests/desk_web).
 
 /** Full-width digits and colon (what a Chinese IME types) as ASCII. */
@@ -17,10 +18,16 @@ function ascii(text) {
 
 const pad = (n) => String(n).padStart(2, "0");
 
-/** The time of day in `text` as "HH:MM" (00:00 to 23:59, and 24:00, the end of a day),
- *  or null if it is not one. Takes "H", "HH", "HMM", "HHMM", "H:MM" and "HH:MM". */
-export function parseClock(text) {
+/** The time of day in `text` as "HH:MM" (00:00 to 23:59, and 24:00, the end of a day,
+ *  unless `endOfDay` is false), or null if it is not one. Takes "H", "HH", "HMM", "HHMM",
+ *  "H:MM" and "HH:MM"; with `seconds`, "H:MM:SS" and "HH:MM:SS" too (as "HH:MM:SS"). */
+export function parseClock(text, { seconds = false, endOfDay = true } = {}) {
   const t = ascii(text);
+  const s = seconds ? /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(t) : null;
+  if (s) {
+    const ok = Number(s[1]) <= 23 && Number(s[2]) <= 59 && Number(s[3]) <= 59;
+    return ok ? `${pad(Number(s[1]))}:${s[2]}:${s[3]}` : null;
+  }
   let m = /^(\d{1,2}):(\d{2})$/.exec(t) || /^(\d{1,2})(\d{2})$/.exec(t);
   if (!m) {
     const h = /^(\d{1,2})$/.exec(t);
@@ -28,7 +35,7 @@ export function parseClock(text) {
   }
   if (!m) return null;
   const hour = Number(m[1]), minute = Number(m[2]);
-  const ok = (hour <= 23 && minute <= 59) || (hour === 24 && minute === 0);
+  const ok = (hour <= 23 && minute <= 59) || (endOfDay && hour === 24 && minute === 0);
   return ok ? `${pad(hour)}:${pad(minute)}` : null;
 }
 
@@ -43,21 +50,27 @@ export function stepClock(text, part, delta) {
   return `${pad(Math.floor(total / 60))}:${pad(total % 60)}`;
 }
 
+/** The i18n keys of a time box's words: its format's name, a text that is not a time,
+ *  no text (the console's; the desk has its own strings). */
+const ADMIN_WORDS = { hhmm: "adm.win.hhmm", bad: "adm.win.bad_time", none: "adm.win.no_time" };
+
 /** A text box for a time of day in 24-hour "HH:MM". `label` names it for screen readers
  *  and in its error ("Monday, start"); `report(box, message)` is told when its text stops
  *  or starts being a time (message "" when it is one again). `box.clockError()` gives the
- *  message for its text now ("" if it is a time). */
-export function clockBox(i18n, value, { testid, label, report }) {
+ *  message for its text now ("" if it is a time). `words` (i18n keys, as ADMIN_WORDS)
+ *  and `accept` (parseClock's options) fit it to another page. */
+export function clockBox(i18n, value, { testid, label, report, words = ADMIN_WORDS, accept = {} }) {
   const box = document.createElement("input");
   Object.entries({
     type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", size: "5",
-    maxlength: "5", pattern: "([01][0-9]|2[0-3]):[0-5][0-9]|24:00", placeholder: "HH:MM",
-    "data-testid": testid, "aria-label": `${label} (${i18n.t("adm.win.hhmm")})`,
+    maxlength: accept.seconds ? "8" : "5", placeholder: "HH:MM",
+    ...(accept.seconds ? {} : { pattern: "([01][0-9]|2[0-3]):[0-5][0-9]|24:00" }),
+    "data-testid": testid, "aria-label": `${label} (${i18n.t(words.hhmm)})`,
   }).forEach(([k, v]) => box.setAttribute(k, v));
   box.classList.add("adm-clock");
   box.value = value ?? "";
-  const message = () => (parseClock(box.value) !== null ? ""
-    : i18n.t(box.value.trim() ? "adm.win.bad_time" : "adm.win.no_time", { what: label, text: box.value.trim() }));
+  const message = () => (parseClock(box.value, accept) !== null ? ""
+    : i18n.t(box.value.trim() ? words.bad : words.none, { what: label, text: box.value.trim() }));
   const check = () => {
     const why = message();
     box.setCustomValidity(why);
@@ -70,7 +83,7 @@ export function clockBox(i18n, value, { testid, label, report }) {
   // on leaving the box, write the time out in full or say what is wrong.
   box.addEventListener("input", () => { if (box.classList.contains("invalid") && !message()) check(); });
   box.addEventListener("change", () => {
-    const at = parseClock(box.value);
+    const at = parseClock(box.value, accept);
     if (at !== null) box.value = at;
     check();
   });

@@ -6,10 +6,12 @@
 //   form.build(disposition);   form.values();   form.showError("amount", "…");
 //
 // Kinds (docs/agent-desk.md): text, number, money (amount in the field's currency),
-// date (YYYY-MM-DD), choice (one of `choices`), bool. The server checks every value; the
+// date (YYYY-MM-DD, an ISO date box with a calendar: date-box.js), choice (one of `choices`), bool. The server checks every value; the
 // form only shapes the input, so a refusal ("amount: '2千' is not an amount") lands at
 // the field it names. Fields outside this form (notes, callback.at, reason, code) are
 // elements with data-field in the page, found the same way.
+
+import { dateBox, parseDate } from "./date-box.js";
 
 export class DispositionForm {
   constructor(container, i18n) {
@@ -43,6 +45,7 @@ export class DispositionForm {
     label.htmlFor = id;
     label.textContent = (f.label || f.name) + (f.required ? " *" : "");
     let input;
+    let dateField = null;
     if (f.kind === "choice") {
       input = document.createElement("select");
       const none = document.createElement("option");
@@ -62,9 +65,15 @@ export class DispositionForm {
       input = document.createElement("textarea");
       input.rows = 2;
       input.maxLength = f.max_length || 500;
+    } else if (f.kind === "date") {
+      // an ISO date box (date-box.js), not <input type=date>, which writes the date in
+      // the browser's locale (12/15/2026 on an en-US browser showing the zh page)
+      dateField = dateBox(this.i18n, "", { testid: `field-${f.name}`, label: f.label || f.name,
+                                           report: (_, why) => this.setError(wrap, why) });
+      input = dateField.input;
     } else {
       input = document.createElement("input");
-      input.type = f.kind === "date" ? "date" : "text";
+      input.type = "text";
       if (f.kind === "money" || f.kind === "number") input.inputMode = "decimal";
       if (f.kind === "text") input.maxLength = f.max_length || 500;
       input.autocomplete = "off";
@@ -85,7 +94,7 @@ export class DispositionForm {
       row.append(input, currency);
       wrap.append(row);
     } else {
-      wrap.append(input);
+      wrap.append(dateField || input);
     }
     wrap.append(error);
     input.addEventListener("input", () => this.setError(wrap, ""));
@@ -100,7 +109,7 @@ export class DispositionForm {
       if (!input) continue;
       if (f.kind === "bool") { out[f.name] = input.checked; continue; }
       const value = input.value.trim();
-      if (value !== "") out[f.name] = value;
+      if (value !== "") out[f.name] = f.kind === "date" ? (parseDate(value) ?? value) : value;
     }
     return out;
   }
@@ -109,6 +118,21 @@ export class DispositionForm {
     const first = this.box.querySelector("input, select, textarea");
     if (first) first.focus();
     return Boolean(first);
+  }
+
+  /** Shows, at its field, what is wrong with each date box's text that is not a date
+   *  (in the page's language); true if one is wrong, so the form is not sent. */
+  refuseBadDates() {
+    let bad = false;
+    for (const box of this.box.querySelectorAll("input.date-box")) {
+      const why = box.dateError();
+      if (why) {
+        this.setError(box.closest(".field"), why);
+        if (!bad) box.focus();
+        bad = true;
+      }
+    }
+    return bad;
   }
 
   hasField(name) {

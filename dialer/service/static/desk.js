@@ -24,6 +24,8 @@ import { I18n } from "./i18n.js";
 import { languagePicker } from "./lang-picker.js";
 import { STRINGS } from "./strings.js";
 import { DispositionForm } from "./desk-form.js";
+import { dateBox, parseDate } from "./date-box.js";
+import { clockBox, parseClock } from "./console-admin-clock.js";
 
 const i18n = new I18n(STRINGS);
 const api = new Api();
@@ -53,6 +55,26 @@ const S = {
 
 const ON_CALL = new Set(["talking", "reserved"]);
 const form = new DispositionForm($("dispo-fields"), i18n);
+
+// The callback's day and time: an ISO date box and a 24-hour time box (date-box.js,
+// console-admin-clock.js), not <input type=datetime-local>, which writes both in the
+// browser's locale (12/16/2026, 10:30 AM on an en-US browser showing the zh page).
+// Seconds are taken as typed (HH:MM:SS); 24:00 is not a time a call is made at.
+const CB_CLOCK = { seconds: true, endOfDay: false };
+const cbBad = new Map();                 // box -> what is wrong with its text
+function cbReport(box, why) {
+  if (why) cbBad.set(box, why); else cbBad.delete(box);
+  form.setError(form.find("callback.at"), [...cbBad.values()][0] || "");
+}
+function callbackBoxes() {
+  const day = dateBox(i18n, "", { testid: "callback-date", label: i18n.t("cb.date"), report: cbReport });
+  day.input.id = "cb-date";
+  const time = clockBox(i18n, "", {
+    testid: "callback-time", label: i18n.t("cb.time"), report: cbReport, accept: CB_CLOCK,
+    words: { hhmm: "time.hhmm", bad: "time.bad", none: "time.none" } });
+  time.id = "cb-time";
+  $("cb-at").replaceChildren(day, time);
+}
 
 // -- helpers ---------------------------------------------------------------------------
 
@@ -330,7 +352,7 @@ function choose(code) {
   $("dispo-callback").classList.toggle("hidden", d.callback === "none" && !S.card);
   // the callback's time stays empty unless the agent sets one (an optional callback is
   // not scheduled by accident); its minimum is now, in the contact's zone
-  if (S.card) $("cb-at").min = inputTime(now(), zoneOf(S.card));
+  if (S.card) $("cb-date").min = inputTime(now(), zoneOf(S.card)).slice(0, 10);
   drawDispositions();
   form.focusFirst() || $("dispo-notes").focus();
 }
@@ -383,7 +405,8 @@ function clearCall() {
   S.card = null; S.call = null; S.script = ""; S.wrapDeadline = null; S.held = false;
   S.consulting = false; S.consultAnswered = false; S.consultedBy = null; S.saved = false;
   form.clear();
-  $("cb-at").value = ""; $("cb-note").value = ""; $("dispo-notes").value = "";
+  $("cb-date").value = ""; $("cb-time").value = ""; cbBad.clear();
+  $("cb-note").value = ""; $("dispo-notes").value = "";
 }
 
 function campaignConfig(name) {
@@ -547,9 +570,21 @@ function toggleHold() {
 }
 
 function callbackBody() {
-  const at = $("cb-at").value;
-  if (!at) return null;
-  return { at: at.replace("T", " "), owner: $("cb-owner").value, note: $("cb-note").value };
+  const day = $("cb-date").value.trim();
+  const time = $("cb-time").value.trim();
+  if (!day && !time) return null;
+  return { at: `${parseDate(day) ?? day} ${parseClock(time, CB_CLOCK) ?? time}`,
+           owner: $("cb-owner").value, note: $("cb-note").value };
+}
+
+/** What is wrong with the callback's day or time, in the page's language ("" when both
+ *  are given right or both left empty): shown at the field, nothing sent. */
+function callbackRefusal() {
+  const day = $("cb-date");
+  const time = $("cb-time");
+  if (!day.value.trim() && !time.value.trim()) return "";
+  return (day.value.trim() ? day.dateError() : i18n.t("date.none", { what: i18n.t("cb.date") }))
+    || time.clockError();
 }
 
 async function saveDisposition() {
@@ -562,6 +597,9 @@ async function saveDisposition() {
     callback: d && d.callback !== "none" ? callbackBody() : null, then,
     reason: then === "pause" ? $("pause-reason").value : "",
   };
+  if (form.refuseBadDates()) return;
+  const late = d && d.callback !== "none" ? callbackRefusal() : "";
+  if (late) { form.showError("callback.at", late); return; }
   if (d && d.callback === "required" && !body.callback) {
     form.showError("callback.at", i18n.t("cb.needed"));
     return;
@@ -685,6 +723,8 @@ function wire() {
     && act("/api/desk/preview/skip", { contact_id: String(S.preview.contact.contact_id) }));
   $("dispo-form").addEventListener("submit", (event) => { event.preventDefault(); saveDisposition(); });
   $("btn-callback-only").addEventListener("click", () => {
+    const why = callbackRefusal();
+    if (why) { form.showError("callback.at", why); return; }
     const body = callbackBody();
     if (!body) { form.showError("callback.at", i18n.t("cb.needed")); return; }
     act("/api/desk/callback", body, null);
@@ -696,6 +736,7 @@ function wire() {
 }
 
 async function main() {
+  callbackBoxes();
   wire();
   api.onSessionEnded(sessionEnded);
   try {

@@ -163,6 +163,11 @@ const en = {
   "date.iso": "YYYY-MM-DD, year-month-day",
   "date.bad": "{what}: \"{text}\" is not a date; write it as year-month-day, YYYY-MM-DD (e.g. 2026-10-01)",
   "date.none": "{what}: no date given; write it as year-month-day, YYYY-MM-DD (e.g. 2026-10-01)",
+  "time.hhmm": "24-hour HH:MM",
+  "time.bad": "{what}: \"{text}\" is not a time of day; write it in 24-hour form HH:MM (e.g. 13:30)",
+  "time.none": "{what}: no time given; write it in 24-hour form HH:MM (e.g. 09:00)",
+  "cb.date": "Day",
+  "cb.time": "Time",
   "date.pick": "Choose from a calendar", "date.prev": "Previous month", "date.next": "Next month",
   "cb.scheduled": "Callback scheduled for {time} ({owner})",
 
@@ -374,6 +379,11 @@ const zh = {
   "date.iso": "年-月-日，YYYY-MM-DD",
   "date.bad": "{what}：“{text}”不是有效日期，请按 年-月-日 填写，即 YYYY-MM-DD（如 2026-10-01）",
   "date.none": "{what}：未填写日期，请按 年-月-日 填写，即 YYYY-MM-DD（如 2026-10-01）",
+  "time.hhmm": "24 小时制 时:分",
+  "time.bad": "{what}：“{text}”不是有效时间，请按 24 小时制填写 时:分（如 13:30）",
+  "time.none": "{what}：未填写时间，请按 24 小时制填写 时:分（如 09:00）",
+  "cb.date": "日期",
+  "cb.time": "时间",
   "date.pick": "从日历中选择", "date.prev": "上个月", "date.next": "下个月",
   "cb.scheduled": "已预约回呼：{time}（{owner}）",
 
