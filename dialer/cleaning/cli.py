@@ -200,6 +200,11 @@ def run_clean_create(args: argparse.Namespace) -> int:
         # types and bounds by file, line and key, as a campaign file (file_schema.py)
         check_campaign_file(doc)
         check_ranges(doc, doc.data.get("cleaning", {}), ["cleaning"], CLEANING)
+        misspelt = sorted(set(doc.data.get("cleaning", {})) - _CLEANING_KEYS)
+        if misspelt:
+            # at the first one's line, as every other key of a campaign file is refused
+            raise doc.error(f"[cleaning]: unknown settings {', '.join(misspelt)}; known: "
+                            f"{', '.join(sorted(_CLEANING_KEYS))}", ["cleaning", misspelt[0]])
         try:
             if "strategy" in doc.data:
                 strategy = Strategy.from_dict(doc.data["strategy"])
@@ -216,12 +221,10 @@ def run_clean_create(args: argparse.Namespace) -> int:
         if args.name in store.campaigns() and is_cleaning(store, args.name):
             base = cleaning_settings(store, args.name).to_dict()
         merged = {**base, **stored, **flags}
-        known = {"concurrency", "rate", "retries", "retry_after", "listen", "sit_wait",
-                 "trunk_per_minute", "trunk_min_gap"}
-        unknown = sorted(set(merged) - known)
+        unknown = sorted(set(merged) - _CLEANING_KEYS)
         if unknown:
             raise ConfigError(f"[cleaning]: unknown settings {', '.join(unknown)}; known: "
-                              f"{', '.join(sorted(known))}", source=args.strategy)
+                              f"{', '.join(sorted(_CLEANING_KEYS))}", source=args.strategy)
         try:
             settings = CleaningSettings(**merged)
         except (TypeError, ValueError) as err:
@@ -234,6 +237,11 @@ def run_clean_create(args: argparse.Namespace) -> int:
               if args.from_campaign else "")
     print(f"cleaning campaign {args.name!r} saved{copied}")
     return 0
+
+
+#: The settings a ``[cleaning]`` table (or the stored config) may hold.
+_CLEANING_KEYS = frozenset({"concurrency", "rate", "retries", "retry_after", "listen",
+                            "sit_wait", "trunk_per_minute", "trunk_min_gap"})
 
 
 # -- run -------------------------------------------------------------------------------------
