@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "8 FXO and 12 FXS ports, an MFC/R2 and an SS7 E1 span: "
                     "firmware-profiles/cards/default.toml) on the sample network. "
                     "SIGTERM/SIGINT stop it gracefully (no new calls, then calls cleared "
-                    "after the grace time); SIGHUP reloads tokens, groups and call settings.")
+                    "after the grace time); SIGHUP reloads tokens, groups, call settings and "
+                    "the request rate limit ([server] request_rate, request_burst).")
     serve.add_argument("--config", metavar="GW.toml", help="configuration file")
     serve.add_argument("--socket", metavar="PATH", help="Unix socket path (overrides config)")
     serve.add_argument("--card", metavar="URL", help="card URL (overrides config)")

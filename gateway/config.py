@@ -25,6 +25,8 @@ max_clients_per_peer = 64        # from one Unix user id or one TCP address
 admin_reserved_slots = 4         # of max_clients, only for admin-role connections
 auth_timeout = 10.0              # s a TCP client has to authenticate
 decode_share = 0.1               # of the loop's CPU one client's decoding may take
+request_rate = 500               # requests a second one peer's connections may send
+request_burst = 1000             # ...and at once (past them: refused, then cut)
 [[token]]
 token = "..."                    # or token_file = "/etc/trunkline/admin.token"
 role = "admin"                   # monitor | control | admin
@@ -54,7 +56,7 @@ order = "round_robin"            # or "first" (default): where each call's searc
 ```
 
 SIGHUP reloads what can change without touching hardware: tokens, groups, the inbound
-timeout and the reject cause.
+timeout, the reject cause and the request rate limit (request_rate, request_burst).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from typing import Any
 
 from trunkline.errors import ConfigError
 from trunkline.gateway.media.channels import ORDERS
+from trunkline.gateway.rpc.request_rate import DEFAULT_REQUEST_BURST, DEFAULT_REQUEST_RATE
 from trunkline.schema import Expect, describe
 from trunkline.tomlconf import TomlDocument, load_toml, parse_toml, reject_unknown_keys
 
@@ -101,6 +104,11 @@ class GatewayConfig:
     decode_share: float = 0.1
     """The share of the event loop's CPU one client's decoding may take (after a burst
     of 50 ms): gateway/rpc/decode_budget.py."""
+    request_rate: float = DEFAULT_REQUEST_RATE
+    """Requests a second one peer's connections may send together (a Unix user id, a TCP
+    address): gateway/rpc/request_rate.py."""
+    request_burst: int = DEFAULT_REQUEST_BURST
+    """Requests one peer may send at once, before ``request_rate`` applies."""
     tokens: dict[str, str] = field(default_factory=dict)
     inbound_timeout: float = 10.0
     reject_cause: int = 21
@@ -152,7 +160,8 @@ def _address(doc: TomlDocument, value: Any, path: tuple) -> tuple[str, int]:
     return host, int(port)
 
 
-#: ``[server]`` keys of the client-slot and decoding policy, and what each must hold.
+#: ``[server]`` keys of the client-slot, decoding and request-rate policy, and what each
+#: must hold.
 _SLOT_KEYS = {
     "max_clients": Expect("a whole number 1..100000",
                           lambda v: _whole(v) and 1 <= v <= 100_000),
@@ -162,6 +171,10 @@ _SLOT_KEYS = {
                            lambda v: _number(v) and 0.1 <= v <= 300),
     "decode_share": Expect("a share of the loop, a number 0.01..1",
                            lambda v: _number(v) and 0.01 <= v <= 1),
+    "request_rate": Expect("requests a second, a number 1..1000000",
+                           lambda v: _number(v) and 1 <= v <= 1_000_000),
+    "request_burst": Expect("a whole number of requests 1..1000000",
+                            lambda v: _whole(v) and 1 <= v <= 1_000_000),
 }
 
 
@@ -185,6 +198,7 @@ def _slots(doc: TomlDocument, server: dict[str, Any], cfg: GatewayConfig) -> Non
             setattr(cfg, key, value)
     cfg.auth_timeout = float(cfg.auth_timeout)
     cfg.decode_share = float(cfg.decode_share)
+    cfg.request_rate = float(cfg.request_rate)
     if cfg.admin_reserved_slots >= cfg.max_clients:
         key = "admin_reserved_slots" if "admin_reserved_slots" in server else "max_clients"
         raise doc.error(f"[server] {key}: expected admin_reserved_slots below max_clients "

@@ -83,6 +83,11 @@ class GatewayMetrics:
             f"{_PREFIX}_decode_throttled",
             "Times a client was not read from because its decoding passed its share of "
             "the event loop (gateway/rpc/decode_budget.py).", registry=r)
+        self.rate_limited = Counter(
+            f"{_PREFIX}_rate_limited",
+            "Requests refused (action=refused) and connections cut (action=cut) for "
+            "passing their request rate (gateway/rpc/request_rate.py).", ["action"],
+            registry=r)
         self.frames_out = Counter(f"{_PREFIX}_frames_out", "Frames sent.", registry=r)
         self.card_overruns = Counter(
             f"{_PREFIX}_card_overruns",

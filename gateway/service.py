@@ -169,7 +169,8 @@ class GatewayService:
             tls=cfg.tls, queue_limit=cfg.queue_limit, metrics=self.metrics,
             max_clients=cfg.max_clients, max_clients_per_peer=cfg.max_clients_per_peer,
             admin_reserved_slots=cfg.admin_reserved_slots, auth_timeout=cfg.auth_timeout,
-            decode_share=cfg.decode_share,
+            decode_share=cfg.decode_share, request_rate=cfg.request_rate,
+            request_burst=cfg.request_burst,
             metrics_port=cfg.metrics[1] if cfg.metrics else None,
             metrics_host=cfg.metrics[0] if cfg.metrics else "127.0.0.1")
         await self.server.start()
@@ -215,7 +216,8 @@ class GatewayService:
         log.info("gateway_stopped")
 
     def reload(self) -> None:
-        """SIGHUP: re-read tokens, groups and call settings (hardware untouched)."""
+        """SIGHUP: re-read tokens, groups, call settings and the request rate limit
+        (hardware untouched)."""
         if self.config.source is None:
             return
         try:
@@ -230,6 +232,10 @@ class GatewayService:
         self.engine.reject_cause = fresh.reject_cause
         self.engine.groups = resolve_groups(self.card, fresh.groups)
         self.engine.picker.order = dict(fresh.group_order)
+        self.config.request_rate = fresh.request_rate
+        self.config.request_burst = fresh.request_burst
+        if self.server is not None:  # open connections too (gateway/rpc/request_rate.py)
+            self.server.set_request_rate(fresh.request_rate, fresh.request_burst)
         log.info("gateway_reloaded", groups=list(fresh.groups))
 
 

@@ -21,7 +21,8 @@ code   name               meaning
 303    unavailable        the resource exists but is out of service (blocked, in alarm)
 304    timeout            the operation did not complete in time
 500    internal           a bug in the gateway; the message says where, the log has more
-503    overloaded         too many requests in flight or too many clients; retry later
+503    overloaded         too many requests in flight, too many clients, or requests too
+                          fast (the request rate limit); retry later
 504    shutting_down      the gateway is stopping and takes no new requests
 =====  =================  ==================================================================
 

@@ -22,7 +22,8 @@ Why it is shaped this way:
 
 Why one module of about 660 lines: listening, admitting, publishing and the built-in
 methods all work on the one set of sessions and its statistics; the policies the server
-applies are modules of their own (client_slots.py, decode_budget.py, log_limit.py).
+applies are modules of their own (client_slots.py, decode_budget.py, request_rate.py,
+log_limit.py).
 
 The connection itself is :class:`~trunkline.gateway.rpc.session.Session` (in
 :mod:`.session`) and a client's event filter is
@@ -40,6 +41,7 @@ import os
 import socket
 import ssl
 import stat
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -54,6 +56,13 @@ from trunkline.gateway.rpc.errors import ErrorCode, GatewayError, RpcError
 from trunkline.gateway.rpc.log_limit import LogLimiter
 from trunkline.gateway.rpc.protocol import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME, encode_frame
 from trunkline.gateway.rpc.registry import MethodRegistry, MethodSpec, Param, Role
+from trunkline.gateway.rpc.request_rate import (
+    DEFAULT_REQUEST_BURST,
+    DEFAULT_REQUEST_RATE,
+    ConnectionRate,
+    RateLimit,
+    RequestRate,
+)
 from trunkline.gateway.rpc.session import Session as Session
 from trunkline.gateway.rpc.subscriptions import Subscription as Subscription
 
@@ -113,7 +122,10 @@ class GatewayServer:
     connections (client_slots.py). Unauthenticated TCP clients are cut after
     ``auth_timeout``.
     ``decode_share`` (None: unmetered) and ``decode_burst``: how much of the loop one
-    connection's decoding may take (see decode_budget.py).
+    connection's decoding may take (see decode_budget.py). ``request_rate`` (None:
+    unlimited) and ``request_burst``: how many requests a second, and at once, one peer's
+    connections may send together; past them a request is refused, and a connection
+    that goes on regardless is cut (see request_rate.py).
 
     Raises ConfigError at construction for inconsistent options (TCP without tokens, TLS
     without TCP, an unknown role).
@@ -134,6 +146,8 @@ class GatewayServer:
         admin_reserved_slots: int | None = None,
         decode_share: float | None = DEFAULT_DECODE_SHARE,
         decode_burst: float = DEFAULT_DECODE_BURST,
+        request_rate: float | None = DEFAULT_REQUEST_RATE,
+        request_burst: int = DEFAULT_REQUEST_BURST,
         metrics: GatewayMetrics | None = None, metrics_port: int | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
@@ -173,6 +187,9 @@ class GatewayServer:
         if not 0 < decode_burst < float("inf"):
             raise ConfigError(f"decode_burst must be seconds > 0, not {decode_burst!r}",
                               key="decode_burst")
+        #: Each connection's request rate limit (None: unlimited); see set_request_rate.
+        self.request_limit = RateLimit(request_rate, request_burst) \
+            if request_rate is not None else None
         self.unix_path = Path(unix_path) if unix_path is not None else None
         self.unix_mode = unix_mode
         self.tcp = tcp
@@ -208,6 +225,9 @@ class GatewayServer:
         #: sessions not read from until their decoding debt is paid
         self._decode_debtors: set[Session] = set()
         self._decode_throttled = 0
+        self._rate_limited: Counter[str] = Counter()
+        #: each peer's request bucket, shared by its connections (request_rate.py)
+        self._peer_rates: dict[str, RequestRate] = {}
         #: which refusal/cut warnings are logged (a flood would fill the journal)
         self.cut_log = LogLimiter(CUT_LOG_BURST, CUT_LOG_INTERVAL)
         self._cut_log_timer: asyncio.TimerHandle | None = None
@@ -445,7 +465,31 @@ class GatewayServer:
             "errors_by_code": dict(self._errors),
             "disconnected_by_reason": dict(self._disconnected),
             "decode_throttled": self._decode_throttled,
+            "rate_limited": {"refused": self._rate_limited["refused"],
+                             "cut": self._rate_limited["cut"]},
         }
+
+    def set_request_rate(self, rate: float | None,
+                         burst: int = DEFAULT_REQUEST_BURST) -> None:
+        """Change the per-connection request rate limit (a configuration reload): the
+        new one applies to new connections and, from now on, to the open ones (what
+        each has earned is kept, within the new burst). None: unlimited. Raises
+        ConfigError for a bad rate or burst, changing nothing."""
+        limit = RateLimit(rate, burst) if rate is not None else None
+        self.request_limit = limit
+        if limit is None:
+            self._peer_rates.clear()
+            for session in self._sessions:
+                session._rate = None
+            return
+        now = time.monotonic()
+        for bucket in self._peer_rates.values():
+            bucket.change(limit, now)
+        for session in self._sessions:
+            if session._rate is None:
+                session._rate = self._connection_rate(session)
+            elif session.peer_key is None:
+                session._rate.bucket.change(limit, now)  # its own bucket
 
     # -- session support -----------------------------------------------------------------
 
@@ -516,6 +560,37 @@ class GatewayServer:
     def _decode_throttled_one(self) -> None:
         self._decode_throttled += 1
         self.metrics.decode_throttled.inc()
+
+    def _connection_rate(self, session: Session) -> ConnectionRate | None:
+        """The request meter of a newly admitted ``session``: its peer's bucket (its own
+        when the peer is unknown); None when requests are not limited."""
+        limit = self.request_limit
+        if limit is None:
+            return None
+        now = time.monotonic()
+        key = session.peer_key
+        if key is None:
+            return ConnectionRate(RequestRate(limit, now), now)
+        bucket = self._peer_rates.get(key)
+        if bucket is None:
+            if len(self._peer_rates) >= self.max_clients:
+                self._forget_idle_peer_rates(now)
+            bucket = self._peer_rates[key] = RequestRate(limit, now)
+        return ConnectionRate(bucket, now)
+
+    def _forget_idle_peer_rates(self, now: float) -> None:
+        """Drop the buckets of peers without connections whose bucket is full again (as
+        good as new), so that the table holds only peers connected or recently busy."""
+        connected = {s.peer_key for s in self._sessions}
+        for key, bucket in list(self._peer_rates.items()):
+            if key not in connected and bucket.full(now):
+                del self._peer_rates[key]
+
+    def _rate_limited_one(self, action: str) -> None:
+        """Count a request refused (``refused``) or a connection cut (``cut``) for its
+        request rate."""
+        self._rate_limited[action] += 1
+        self.metrics.rate_limited.labels(action=action).inc()
 
     def _forget(self, session: Session) -> None:
         if session not in self._sessions:

@@ -15,6 +15,10 @@ module docstring):
   decoding its frames (:class:`~trunkline.gateway.rpc.decode_budget.DecodeBudget`); one
   past it is not read from until its debt is paid, so a client flooding large frames
   delays its own requests, not other clients' or the media tick.
+* Requests are metered too: a peer's connections may send ``request_rate`` a second and
+  ``request_burst`` at once together (:mod:`~trunkline.gateway.rpc.request_rate`); past
+  that a request is answered ``overloaded`` without being run, and a connection that
+  goes on regardless is cut (``rate_limited``).
 * Bad input costs only the sender: a request that is wrong in any way gets an error reply
   naming the problem; a frame that cannot be parsed (the byte stream is lost) closes this
   one connection with a reason frame.
@@ -53,6 +57,7 @@ from trunkline.gateway.rpc.protocol import (
     result_reply,
 )
 from trunkline.gateway.rpc.registry import MethodSpec, Role
+from trunkline.gateway.rpc.request_rate import ConnectionRate, Verdict
 from trunkline.gateway.rpc.subscriptions import Subscription
 
 if TYPE_CHECKING:
@@ -69,6 +74,10 @@ _TRANSPORT_HIGH_WATER = 64 * 1024
 #: 256 KiB, which could hold several frames at the size limits; the rest wait for the
 #: next turn, so every other client (and the tick) has its turn in between.
 _TURN_BYTES = 64 * 1024
+#: ...and while the client's request bucket is empty (request_rate.py), about 1 KiB: its
+#: frames would only be refused, and a flooder that connects again would otherwise have
+#: a whole turn decoded each time before it is cut.
+_REFUSED_TURN_BYTES = 1024
 #: TCP keepalive (RFC 1122 4.2.3.6): probe an idle connection after 60 s, every 10 s, and
 #: drop it after 6 unanswered probes, so a TCP client whose host vanished (power cut,
 #: cable, NAT state lost) gives its slot back within about 2 minutes. An idle client that
@@ -114,6 +123,10 @@ class Session(asyncio.Protocol):
             max_elements=DEFAULT_MAX_ELEMENTS, max_map_entries=DEFAULT_MAX_MAP_ENTRIES)
         self._budget = DecodeBudget(server.decode_share, server.decode_burst,
                                     time.monotonic()) if server.decode_share else None
+        #: This connection's request meter (its peer's bucket, its own strikes), set
+        #: once admitted (the peer is known then); None: requests not limited.
+        self._rate: ConnectionRate | None = None
+        self._rate_logged = False
         #: Set while this client is in decoding debt: fires when it is paid.
         self._decode_wait: asyncio.TimerHandle | None = None
         #: Set while whole frames wait in the decoder for the next turn (_TURN_BYTES).
@@ -174,6 +187,7 @@ class Session(asyncio.Protocol):
         if not server._admit(self):
             return
         self._admitted = True
+        self._rate = server._connection_rate(self)
         if self.transport_kind != "unix":
             _keep_alive(transport)
         if self.role is None and server.auth_timeout:
@@ -192,9 +206,12 @@ class Session(asyncio.Protocol):
         clock = time.thread_time
         if self.closed:
             return
+        rate = self._rate
+        turn = _REFUSED_TURN_BYTES if rate is not None and \
+            rate.bucket.empty(time.monotonic()) else _TURN_BYTES
         started = clock()
         try:
-            frames = self._decoder.feed(chunk, _TURN_BYTES)
+            frames = self._decoder.feed(chunk, turn)
         except ProtocolError as err:
             decoding += clock() - started
             for frame in err.frames:
@@ -440,6 +457,13 @@ class Session(asyncio.Protocol):
     def _handle_frame(self, frame: dict[str, Any]) -> None:
         server = self.server
         server._frame_in()
+        # Every frame counts, well-formed or not, before anything else is done with it:
+        # a refused one costs only its refusal.
+        if self._rate is not None:
+            verdict = self._rate.take(time.monotonic())
+            if verdict is not Verdict.ADMIT:
+                self._rate_limited(frame, verdict)
+                return
         try:
             request = parse_request(frame)
         except ProtocolError as err:
@@ -477,6 +501,49 @@ class Session(asyncio.Protocol):
             self._handler_failed(spec, rid, exc)
             return
         self._reply_result(spec, rid, result, started)
+
+    def _rate_limited(self, frame: dict[str, Any], verdict: Verdict) -> None:
+        """Refuse a request past this connection's rate (``overloaded``, naming the limit
+        and when to retry), or cut the connection that kept sending after refusals."""
+        server = self.server
+        rate = self._rate
+        assert rate is not None
+        limit = rate.limit
+        if verdict is Verdict.CUT:
+            server._rate_limited_one("cut")
+            server._warn_cut(self, "rate_limited", "gateway.rate_limited",
+                             rate=limit.rate, burst=limit.burst, refused=rate.refused)
+            self._disconnect("rate_limited", f"kept sending after {rate.refused} requests "
+                                             f"were refused for the request rate limit "
+                                             f"({limit.describe()}{self._rate_whose()})")
+            return
+        server._rate_limited_one("refused")
+        retry = rate.retry_after
+        if not self._rate_logged:  # once per connection, and limited per peer
+            self._rate_logged = True
+            server._warn_cut(self, "rate_refused", "gateway.rate_refused",
+                             rate=limit.rate, burst=limit.burst)
+        rid = frame.get("id")
+        if isinstance(rid, bool) or not isinstance(rid, int | str) or \
+                (isinstance(rid, str) and not 1 <= len(rid) <= 128):
+            rid = None  # as the protocol's ids: an int or a string of 1-128 characters
+        method = frame.get("method")
+        known = isinstance(method, str) and server._known(method)
+        err = RpcError(ErrorCode.OVERLOADED,
+                       f"request rate limit: more than {limit.describe()}"
+                       f"{self._rate_whose()}; retry in {retry:.3f} s (this request was "
+                       "not run)",
+                       data={"limit": "request_rate", "rate": limit.rate,
+                             "burst": limit.burst, "retry_after": round(retry, 4)})
+        server._count_error(err.code)
+        self._reply_error(rid, err, method if known and isinstance(method, str)
+                          else "<unknown>")
+
+    def _rate_whose(self) -> str:
+        """Whose requests the limit counts, for messages."""
+        if self.peer_key is None:
+            return ", on this connection"
+        return f", from {self.peer_key}'s connections together"
 
     async def _run_async(self, spec: MethodSpec, rid: int | str, kwargs: dict[str, Any]) -> None:
         started = time.perf_counter()
