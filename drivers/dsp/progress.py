@@ -54,6 +54,7 @@ ERR_MARGIN = 0.08
 CONFIRM_CYCLES = {"busy": 2, "congestion": 2}
 QUIET = -1
 OTHER = -2
+_QUIET16, _OTHER16 = np.int16(QUIET), np.int16(OTHER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,10 @@ class ZoneToneModel:
             for f in s:
                 inc[self.freqs.index(f), j] = 1.0
         self._incidence = inc
+        #: Every set one tone of its own, in the order of the frequencies (cn, de, fr,
+        #: jp): the product with the incidence matrix is the powers themselves.
+        self._one_tone_sets = inc.shape[0] == inc.shape[1] and np.array_equal(
+            inc, np.eye(inc.shape[0], dtype=inc.dtype))
         self._penalty = np.array([0.06 * len(s) for s in sets] or [0.0], np.float32)
 
     def label_blocks(self, power: np.ndarray, energy: np.ndarray) -> np.ndarray:
@@ -181,9 +186,17 @@ class ZoneToneModel:
         that rule, in fewer numpy calls (the detector's tick, issue 15 item 6)."""
         best, on, quiet_energy = self._tone_sets(power, energy)
         ref = tone_ref if on is None else np.where(on, energy, tone_ref)
-        quiet = np.where((quiet_energy < QUIET_LEVEL) | (energy < ref * off_share), QUIET,
-                         OTHER)
-        return (quiet if on is None else np.where(on, best, quiet)).astype(np.int16), ref
+        if quiet_energy is energy and ref.dtype == energy.dtype:
+            # Under either level is under the larger (fmax: a NaN tone level leaves
+            # QUIET_LEVEL, as the two comparisons would; one dtype, so QUIET_LEVEL is
+            # rounded alike in both forms).
+            is_quiet = energy < np.fmax(ref * off_share, QUIET_LEVEL)
+        else:
+            is_quiet = (quiet_energy < QUIET_LEVEL) | (energy < ref * off_share)
+        labels = np.where(is_quiet, _QUIET16, _OTHER16)
+        if on is not None:
+            np.copyto(labels, best, casting="unsafe", where=on)
+        return labels, ref
 
     def _tone_sets(self, power: np.ndarray,
                    energy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -196,7 +209,8 @@ class ZoneToneModel:
             energy = np.maximum(energy - np.maximum.reduce(power[:, -self._n_ignored:], axis=1),
                                 0.0)
             power = power[:, : -self._n_ignored]
-        share = (power @ self._incidence) / np.maximum(energy, 1e-12)[:, None]
+        tone_power = power if self._one_tone_sets else power @ self._incidence
+        share = tone_power / np.maximum(energy, 1e-12)[:, None]
         score = np.minimum(share, 1.0) - self._penalty
         best = score.argmax(axis=1)
         # share[i, best[i]] by flat index: take_along_axis's index grids cost more
