@@ -116,7 +116,8 @@ def serve(kind: str, address: dict[str, Any], ready: Any) -> None:
             gateway = GatewayServer(
                 registry, unix_path=address.get("path"),
                 tcp=("127.0.0.1", address["port"]) if "port" in address else None,
-                tokens={TOKEN: "admin"}, queue_limit=100_000)
+                tokens={TOKEN: "admin"}, queue_limit=100_000,
+                request_rate=None)  # the RPC layer's throughput, not the rate limit's cap
             await gateway.start()
             port = gateway.tcp_address
         ready.put(port)
