@@ -431,7 +431,7 @@ class Detector:
         # the short ones padded with the -1 column, which never wins) on a small tick;
         # on a large one the gather costs more than two calls saved.
         if k_n <= SMALL_TICK:
-            pick = padded[..., self._groups].argmax(axis=-1)
+            pick = padded.take(self._groups, axis=-1).argmax(axis=-1)  # take: no index grid
         else:
             pick = np.empty((k_n, n_frames, 3), np.intp)
             power[..., :4].argmax(axis=-1, out=pick[..., 0])

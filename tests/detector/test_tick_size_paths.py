@@ -1,0 +1,55 @@
+"""A large tick and the same channels in small ticks give the same events (issue 15,
+item 6): a tick of up to SMALL_TICK channels picks each frame's strongest DTMF row,
+column and single tone with one gather and one argmax, a larger one with three argmaxes
+over slices. The same signals (digits, SIT and fax tones, ring-back, noise) on
+2 x (SMALL_TICK + 6) channels, fed as one tick each or as two halves, must give the same
+events; so must each half, split again at another point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from detector_testkit import digit, sil, tone
+
+from trunkline.drivers.dsp.detector import BLOCK, SMALL_TICK, Detector
+from trunkline.drivers.dsp.levels import amplitude
+
+
+def _signals(n: int, rng: np.random.Generator) -> np.ndarray:
+    kinds = [
+        lambda: np.concatenate([digit(d, 60) for d in "1590*#"] + [sil(40)]),
+        lambda: np.concatenate([tone([913.8], 274), tone([1370.6], 274),
+                                tone([1776.7], 380), sil(300)]),
+        lambda: np.concatenate([tone([1100], 500), sil(300)]),
+        lambda: np.concatenate([tone([2100], 900), sil(100)]),
+        lambda: np.concatenate([tone([450], 1000), sil(400)]),
+        lambda: rng.normal(0, amplitude(-30), 8000),
+    ]
+    out = np.zeros((n, 8000), np.int16)
+    for ch in range(n):
+        x = kinds[ch % len(kinds)]()
+        x = np.roll(np.resize(x, 8000), int(rng.integers(0, 8000)))
+        out[ch] = np.clip(x + rng.normal(0, amplitude(-55), 8000), -32768, 32767)
+    return out
+
+
+def _events(audio: np.ndarray, splits: list[int]) -> list:
+    n = audio.shape[0]
+    det = Detector("cn", n, announcements=[])
+    for ch in range(n):
+        det.enable(ch, answered_at=4000 if ch % 3 == 0 else None, amd=ch % 3 == 0)
+    parts = np.split(np.arange(n), splits)
+    events = []
+    for b in range(audio.shape[1] // BLOCK):
+        for ids in parts:
+            events += det.process(audio[ids, b * BLOCK:(b + 1) * BLOCK], ids)
+    return sorted(events, key=repr)
+
+
+def test_large_and_small_ticks_give_the_same_events():
+    n = 2 * (SMALL_TICK + 6)
+    audio = _signals(n, np.random.default_rng(3))
+    whole = _events(audio, [])
+    assert len(whole) > n  # digits, tones and voice were heard
+    assert _events(audio, [n // 2]) == whole
+    assert _events(audio, [SMALL_TICK // 3, SMALL_TICK + 1]) == whole
