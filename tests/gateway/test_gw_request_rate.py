@@ -10,6 +10,7 @@ connects again is cut at its third refusal.
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -175,3 +176,57 @@ def test_a_bad_limit_is_refused_naming_its_key(rate, burst, key) -> None:
     with pytest.raises(ConfigError, match=key) as caught:
         RateLimit(rate, burst)
     assert caught.value.key == key
+
+
+# -- on a real server (in-process, real sockets) ------------------------------------------
+
+async def _tcp_from(server, source: str):
+    from gw_helpers import RawConnection
+
+    assert server.tcp_address is not None
+    return RawConnection(*await asyncio.open_connection(
+        *server.tcp_address, local_addr=(source, 0)))
+
+
+def test_one_addresses_connections_share_its_rate_and_others_have_their_own() -> None:
+    from gw_helpers import run, serving
+
+    async def main() -> None:
+        async with serving(request_rate=1.0, request_burst=4) as server:
+            first = await _tcp_from(server, "127.0.0.1")
+            second = await _tcp_from(server, "127.0.0.1")
+            other = await _tcp_from(server, "127.0.0.2")
+            for conn in (first, second, other):
+                # auth counts too: every request frame does
+                reply = await conn.request(1, "auth", token="monitor-token")
+                assert reply["result"]["role"] == "monitor"
+            assert (await first.request(2, "ping"))["result"] == "pong"
+            assert (await first.request(3, "ping"))["result"] == "pong"  # 4 of 4 spent
+            refused = await second.request(2, "ping")
+            assert refused["error"]["name"] == "overloaded"
+            assert "from 127.0.0.1's connections together" in refused["error"]["message"]
+            assert (await other.request(2, "ping"))["result"] == "pong"  # its own bucket
+            assert server.stats["rate_limited"] == {"refused": 1, "cut": 0}
+            for conn in (first, second, other):
+                await conn.close()
+
+    run(main())
+
+
+def test_the_peer_table_forgets_peers_gone_and_rested() -> None:
+    """At most about max_clients peers are remembered: one without connections whose
+    bucket is full again is forgotten when room is needed."""
+    from gw_helpers import run, serving
+
+    async def main() -> None:
+        async with serving(max_clients=4, request_rate=1000.0, request_burst=5) as server:
+            for n in range(2, 14):
+                conn = await _tcp_from(server, f"127.0.0.{n}")
+                reply = await conn.request(1, "auth", token="monitor-token")
+                assert "result" in reply
+                await conn.close()
+                await asyncio.sleep(0.02)  # its bucket fills up again (1 request, 1 ms)
+                assert len(server._peer_rates) <= 4
+            assert "127.0.0.13" in server._peer_rates
+
+    run(main())
