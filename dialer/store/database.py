@@ -92,7 +92,12 @@ class Database:
             # on" holds across power loss too, not only across a process crash.
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self.schema_found = migrate(self._conn)
+            try:
+                self.schema_found = migrate(self._conn)
+            except StoreError as err:
+                # "newer than this trunkline understands": say which file, as every other
+                # refusal here does (a site may keep several databases)
+                raise StoreError(f"{self.path}: {err}") from err
         except sqlite3.Error as err:
             raise StoreError(f"{self.path}: cannot open the campaign database: "
                              f"{_reason(err)}") from err
