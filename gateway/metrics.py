@@ -92,6 +92,12 @@ class GatewayMetrics:
         self.card_overruns = Counter(
             f"{_PREFIX}_card_overruns",
             "Card frames lost because the media tick read them too late.", registry=r)
+        self.q921_errors = Counter(
+            f"{_PREFIX}_q921_errors",
+            "Q.921 MDL-ERRORs libpri reported on a PRI span, by span and code (A-F: "
+            "recovery already over; G-K: the link failed or was re-established; "
+            "docs/pri.md).", ["span", "code"], registry=r)
+        self._q921_seen: dict[tuple[int, str], int] = {}
         self.events_published = Counter(
             f"{_PREFIX}_events_published", "Events published by the engine.", registry=r)
         self.events_delivered = Counter(
@@ -131,6 +137,17 @@ class GatewayMetrics:
                 self.tick_overruns_worked.inc()
         if card_overruns:
             self.card_overruns.inc(card_overruns)
+
+    def q921_errors_seen(self, span: int, counts: Mapping[str, int]) -> None:
+        """Count what a span's running totals by code (``PriSignalling.q921_errors``)
+        grew by since the last call; a total that went down (a new span object) counts
+        afresh from zero."""
+        for code, total in counts.items():
+            before = self._q921_seen.get((span, code), 0)
+            grown = total - before if total >= before else total
+            if grown:
+                self.q921_errors.labels(span=str(span), code=code).inc(grown)
+            self._q921_seen[(span, code)] = total
 
     def track_queues(self, depths: Callable[[], list[int]]) -> None:
         """Compute the queue gauges at scrape time from ``depths()`` (one int per client)."""

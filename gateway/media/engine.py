@@ -38,6 +38,7 @@ from trunkline.drivers.signalling.actions import features
 from trunkline.drivers.signalling.base import InboundPolicy, ModuleSpec
 from trunkline.drivers.signalling.detection import detection_flags
 from trunkline.drivers.signalling.leg import CallOptions, Leg
+from trunkline.drivers.signalling.pri.signalling import PriSignalling
 from trunkline.errors import CallStateError, InvalidRequest, NotFound, StateConflict
 from trunkline.gateway.media import wire
 from trunkline.gateway.media.bus import EventBus, Listener
@@ -232,6 +233,9 @@ class MediaEngine:
             if self.ticks % 50 == 0:  # channel states once a second
                 self.metrics.set_channel_states(
                     Counter(row["state"] for row in self.channel_rows()))
+                for span, module in self.loop.modules.items():
+                    if isinstance(module, PriSignalling):
+                        self.metrics.q921_errors_seen(span, module.q921_errors)
 
     # -- what the legs report -------------------------------------------------------------
     def _on_line(self, leg: Leg | None, event: Any) -> None:
