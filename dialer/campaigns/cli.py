@@ -127,8 +127,12 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                   "line; a first line without digits is a header). Refused lines are said "
                   "as FILE:LINE: field 1 (number): REASON and the exit status is 1; the "
                   "other lines are added, so a rerun after the fix adds only those.",
-        "check": "Exit status: 0 every number allowed, 1 one is barred, 2 one could not be "
-                 "read as a number",
+        "check": "Whole numbers only: a prefix (+86*) is refused, since no one answer "
+                 "holds for every number it begins ('dnc list --prefixes' shows the "
+                 "prefix entries), and so is an empty argument or one that is not a "
+                 "number, each said as 'argument N: REASON'. An unknown --campaign is "
+                 "an error, not a check of the global list. Exit status: 0 every number "
+                 "allowed, 1 one is barred, 2 one could not be read as a number",
         "list": "Prefixes first; a prefix broader than a country code and 3 digits is "
                 "marked 'broad' (perhaps a typo stored before such prefixes needed "
                 "--allow-broad-prefix: check it, and `dnc remove` it if so)."}
@@ -140,9 +144,10 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
         if name != "list":
             p.add_argument("items", nargs="+",
                            metavar="FILE" if name == "import" else "NUMBER")
-        p.add_argument("--campaign", help="the campaign's own list (default: global)"
-                       if name != "list" else "only the entries that apply to this "
-                       "campaign (its own and the global list)")
+        p.add_argument("--campaign", help="the campaign's own list (default: global; "
+                       "an unknown campaign is an error)" if name != "list" else
+                       "only the entries that apply to this campaign (its own and the "
+                       "global list)")
         if name in ("add", "import"):
             p.add_argument("--kind", default="dnc", choices=["dnc", "blacklist", "refused"])
             p.add_argument("--allow-broad-prefix", action="store_true",
@@ -357,9 +362,14 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_dnc(args: argparse.Namespace) -> int:
-    from trunkline.dialer.campaigns.dnc import import_dnc, parse_entries
+    from trunkline.dialer.campaigns.dnc import import_dnc, parse_entries, parse_numbers
 
     with _open(args) as store:
+        if args.campaign:
+            # said before anything is read or changed, as every other --campaign does: a
+            # check against an unknown campaign checked the global list only and said
+            # "allowed"; a remove said "0 removed"
+            store.campaign_id(args.campaign)
         if args.dnc_action == "list":
             return _dnc_list(store, args)
         if args.dnc_action == "import":
@@ -376,7 +386,10 @@ def run_dnc(args: argparse.Namespace) -> int:
             return 1 if rejected else 0
         adding = args.dnc_action == "add"
         allow_broad = not adding or args.allow_broad_prefix  # removing one is never refused
-        entries, errors = parse_entries(args.items, allow_broad=allow_broad)
+        if args.dnc_action == "check":   # whole numbers only: a prefix has no one answer
+            entries, errors = parse_numbers(args.items)
+        else:
+            entries, errors = parse_entries(args.items, allow_broad=allow_broad)
         for line, reason in errors:
             print(f"argument {line}: {reason}", file=sys.stderr)
         if adding:
@@ -398,8 +411,6 @@ def run_dnc(args: argparse.Namespace) -> int:
 
 
 def _dnc_list(store: Store, args: argparse.Namespace) -> int:
-    if args.campaign:
-        store.campaign_id(args.campaign)  # an unknown campaign is said, not an empty list
     rows = store.dnc_entries(campaign=args.campaign, prefixes_only=args.prefixes)
     for row in rows:
         if args.json:

@@ -79,6 +79,40 @@ def parse_entries(lines: Iterable[str], *, default_country: str = "86",
     return entries, errors
 
 
+#: Where an operator sees the prefix entries, named when a check is given a prefix.
+PREFIX_LISTING = "trunkline dialer dnc list --prefixes"
+
+
+def parse_numbers(lines: Iterable[str], *, default_country: str = "86",
+                  listing: str = PREFIX_LISTING) -> tuple[list[str], list[tuple[int, str]]]:
+    """Whole numbers (E.164) to check against the lists, one a line; anything else is
+    refused as a line of its own, naming what is wrong.
+
+    A check answers "would this number be dialled?", and only a whole number has an
+    answer: ``dnc check '+86*'`` was taken as the text ``+86*`` and said "allowed" (no
+    stored number begins with a ``*``), though a listed ``+86400*`` bars part of it and
+    ``+86138*`` another. A prefix is therefore refused, pointing at ``listing`` (where
+    the prefix entries are shown). An empty line is refused too: ``dnc check "$n"`` with
+    ``$n`` unset checked nothing and exited 0, which a script reads as "allowed".
+    Returns ``(numbers, [(line, reason), ...])``.
+    """
+    numbers: list[str] = []
+    errors: list[tuple[int, str]] = []
+    for n, raw in enumerate(lines, start=1):
+        entries, refused = parse_entries([raw], default_country=default_country,
+                                         allow_broad=True)
+        errors += [(n, why) for _, why in refused]
+        for entry in entries:
+            if entry.endswith("*"):
+                errors.append((n, f"{raw.strip()!r} is a prefix, not a number: a check "
+                                  f"takes whole numbers (the prefix entries: {listing})"))
+            else:
+                numbers.append(entry)
+        if not entries and not refused:
+            errors.append((n, f"{raw!r} holds no number (empty, or only a # comment)"))
+    return numbers, errors
+
+
 def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | None = None,
                kind: str = "dnc", default_country: str = "86",
                allow_broad: bool = False) -> DncImport:

@@ -261,13 +261,22 @@ def _entries(numbers: list[str], *, allow_broad: bool = True) -> list[Any]:
 
 @admin.get("/dnc", response_model=dict[str, str | None], summary="Is a number barred?",
            description="For each `number`, the list that bars it (`dnc`, `blacklist`, "
-                       "`refused`, global or the `campaign`'s), or null. " + _READ,
-           responses=errors(401, 403, 422))
+                       "`refused`, global or the `campaign`'s), or null. Whole numbers "
+                       "only: a prefix (`+86*`) or a text that is no number is refused "
+                       "(422) naming it; an unknown `campaign` is 404. " + _READ,
+           responses=errors(401, 403, 404, 422))
 def dnc_check(request: Request, session: SupervisorSession,
               number: Annotated[list[str], Query(min_length=1, max_length=100)],
               campaign: str = Query("", max_length=200)) -> dict[str, str | None]:
-    store = context(request).store
-    return {n: store.dnc_hit(n, campaign) for n in _entries(number)}
+    from trunkline.dialer.campaigns.dnc import parse_numbers
+
+    ctx = context(request)
+    if campaign:
+        _not_found(ctx, campaign)   # not a check of the global list only
+    numbers, problems = parse_numbers(number)
+    if problems:
+        raise ApiError(422, "invalid", "; ".join(f"number {n}: {why}" for n, why in problems))
+    return {n: ctx.store.dnc_hit(n, campaign) for n in numbers}
 
 
 @admin.post("/dnc", response_model=dict[str, int], summary="Add numbers to a DNC list",

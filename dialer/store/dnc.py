@@ -52,6 +52,10 @@ class DncLists(Database):
             return db.total_changes - before
 
     def remove_dnc(self, numbers: Iterable[str], *, campaign: str | None = None) -> int:
+        """Remove entries as typed (``+86400*`` the prefix, not the numbers it bars).
+        An unknown ``campaign`` raises (it once removed nothing and said ``0 removed``)."""
+        if campaign is not None:
+            self.campaign_id(campaign)  # raises for an unknown campaign
         scope = GLOBAL if campaign is None else campaign
         with self.transaction() as db:
             before = db.total_changes
@@ -82,7 +86,17 @@ class DncLists(Database):
         return out
 
     def dnc_hit(self, number: str, campaign: str) -> str | None:
-        """The kind of list entry (``dnc``, ``blacklist``...) that bars ``number``, or None."""
+        """The kind of list entry (``dnc``, ``blacklist``...) that bars ``number`` in
+        ``campaign`` (``""``: the global list only), or None.
+
+        An unknown ``campaign`` raises :class:`StoreError` and a prefix or an empty
+        text raises ValueError: each was answered None ("allowed") after checking the
+        global list only, or a text no entry can match (issue 15, first-week findings).
+        """
+        if not number or number.endswith("*"):
+            raise ValueError(f"a DNC check takes a whole number, got {number!r}")
+        if campaign:
+            self.campaign_id(campaign)  # raises for an unknown campaign
         with self._lock:
             return dnc_hit(self._conn, number, campaign)
 

@@ -30,3 +30,18 @@ def test_a_broad_prefix_needs_confirming(tmp_path: Path) -> None:
         assert store.query("SELECT COUNT(*) FROM dnc")[0][0] == 0  # the 422 added nothing
         added = store.audit_entries(action="dnc.add")
         assert added[0].details["broad_prefixes"] == ["+86*"]
+
+
+def test_a_check_takes_whole_numbers_of_a_known_campaign(tmp_path: Path) -> None:
+    seeded_db(tmp_path)
+    with client(tmp_path) as c:
+        login(c, "root")
+        unknown = c.get("/api/admin/dnc", params={"number": "13812345678",
+                                                  "campaign": "slaes"})
+        assert unknown.status_code == 404 and "no campaign 'slaes'" in unknown.text
+        prefix = c.get("/api/admin/dnc", params={"number": ["13812345678", "+86*"]})
+        assert prefix.status_code == 422
+        assert "number 2: '+86*' is a prefix, not a number" in prefix.text
+        assert c.get("/api/admin/dnc", params={"number": "13812345678",
+                                               "campaign": "sales"}).json() == \
+            {"+8613812345678": None}
