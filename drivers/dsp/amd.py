@@ -224,6 +224,9 @@ class Amd:
         self.upeak = self._peaks[1]       # level peak since the answer
         #: Verdicts the tone detectors gave (fax, sit), applied at the next update.
         self.heard: dict[int, tuple[str, str]] = {}
+        #: Some channel may be live (not done): set by start, recomputed when channels
+        #: are decided or stopped; while False a caller's tick need not ask ``done``.
+        self.some_live = False
 
     def start(self, ch, pre: int = 0) -> None:
         """Start at the answer; ``pre`` blocks of speech were already running then."""
@@ -251,10 +254,12 @@ class Amd:
         self.p_paused[ch] = 0
         self.last_pre[ch] = self.last[ch]
         self.done[ch] = False
+        self.some_live = True
         self.heard.pop(int(ch), None)
 
     def stop(self, ch) -> None:
         self.done[ch] = True
+        self.some_live = not np.logical_and.reduce(self.done)
         self.heard.pop(int(ch), None)
 
     def tone_heard(self, ch: int, result: str, reason: str) -> None:
@@ -300,8 +305,12 @@ class Amd:
             blevel = 10 * np.log10(np.maximum(total, 1e-30))
             pure = (peak >= BEEP_PURITY * total) & (blevel >= BEEP_MIN_DBM0)
         if k_n <= self.channels_path_max:
-            return self._update_channels(ids, voiced, level, k, pure)
-        return self._update_arrays(ids, voiced, level, k, pure)
+            out = self._update_channels(ids, voiced, level, k, pure)
+        else:
+            out = self._update_arrays(ids, voiced, level, k, pure)
+        if out:  # channels were decided: done
+            self.some_live = not np.logical_and.reduce(self.done)
+        return out
 
     def _update_arrays(self, ids: np.ndarray, voiced: np.ndarray, level: np.ndarray,
                        k: np.ndarray | None,

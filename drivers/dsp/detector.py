@@ -89,6 +89,8 @@ DTMF_DURATION_BIAS = 16
 EDGE_PURITY = 0.5
 MF_SYSTEMS = ("bell", "r2_forward", "r2_backward")
 _INT32_MAX = int(np.iinfo(np.int32).max)
+#: No channel of the tick (a mask's stand-in when a flag says none can be set).
+_NOTHING = np.zeros(0, bool)
 OFF_BELOW_TONE = 10 ** (-15 / 10)
 
 #: Channels in a tick up to which a few calls on wider gathers beat more calls on narrow
@@ -227,6 +229,9 @@ class Detector:
         self.en_ann = np.zeros(n, bool)
         self.answered_at = np.full(n, -1, np.int64)
         self.amd_wait = np.zeros(n, bool)
+        #: Some channel may wait for its answer to start AMD (set wherever amd_wait is,
+        #: cleared by the tick that starts the last): until then a tick skips the test.
+        self._amd_waiting = False
         self.dtmf_runs = RunTracker(n, hop=LAYOUT.hop, bridge=_dtmf.DTMF_BRIDGE_FRAMES)
         self.single_runs = RunTracker(n, hop=LAYOUT.hop, bridge=3, switch_ends=True)
         self.modem = _mt.ModemToneState(n)
@@ -285,6 +290,7 @@ class Detector:
         if answered_at is not None:
             self.answered_at[ch] = answered_at
             self.amd_wait[ch] = amd
+            self._amd_waiting |= amd
 
     def disable(self, ch: int) -> None:
         self._check_channel(ch)
@@ -312,6 +318,7 @@ class Detector:
         self.answer_exact[ch] = exact
         self.answered_at[ch] = self.pos[ch]
         self.amd_wait[ch] = cfg.amd
+        self._amd_waiting |= cfg.amd
         self.announcer.reset(ch)
 
     def configure(self, ch: int, **changes) -> None:
@@ -558,7 +565,7 @@ class Detector:
 
         # Answer side: AMD; early media: music and announcements.
         answered_at = self.answered_at[ids]
-        start = self.amd_wait[ids]
+        start = self.amd_wait[ids] if self._amd_waiting else _NOTHING
         if np.count_nonzero(start) and np.count_nonzero(
                 start := start & (pos + BLOCK > answered_at)):
             for ch in ids[start]:
@@ -572,7 +579,8 @@ class Detector:
                 pre = (ans - since) // BLOCK if since is not None and since < ans else 0
                 self.amd.start(ch, pre)
                 self.amd_wait[ch] = False
-        live = ~self.amd.done[ids]
+            self._amd_waiting = bool(np.count_nonzero(self.amd_wait))
+        live = ~self.amd.done[ids] if self.amd.some_live else _NOTHING
         if np.count_nonzero(live):
             # What the tone detectors know is the verdict: a fax or modem answer is a
             # fax, a SIT says the number cannot be reached (its code in the reason).

@@ -95,6 +95,8 @@ def test_channel_path_equals_array_path(scripts, controls, seed, with_level):
             np.testing.assert_array_equal(getattr(channels, name), getattr(arrays, name),
                                           err_msg=f"{name} after tick {tick}")
         assert channels.heard == arrays.heard
+        for amd in (channels, arrays):  # the flag callers skip ``done`` by is never wrong
+            assert amd.some_live or amd.done.all()
     event(f"decisions: {min(decided, 5)}+")
 
 

@@ -38,11 +38,19 @@ def _events(audio: np.ndarray, splits: list[int]) -> list:
     det = Detector("cn", n, announcements=[])
     for ch in range(n):
         det.enable(ch, answered_at=4000 if ch % 3 == 0 else None, amd=ch % 3 == 0)
+    for ch in range(1, n, 9):  # answered during the run: AMD waits, then starts
+        det.configure(ch, amd=True)
     parts = np.split(np.arange(n), splits)
     events = []
     for b in range(audio.shape[1] // BLOCK):
+        if b == 10:
+            for ch in range(1, n, 9):
+                det.mark_answered(ch)
         for ids in parts:
             events += det.process(audio[ids, b * BLOCK:(b + 1) * BLOCK], ids)
+        # The flags a tick skips its AMD tests by are never wrong.
+        assert det._amd_waiting or not det.amd_wait.any()
+        assert det.amd.some_live or det.amd.done.all()
     return sorted(events, key=repr)
 
 
