@@ -104,9 +104,24 @@ def _serve(args: argparse.Namespace) -> int:
         service.card.close()
         raise ConfigError(f"--speed applies to simulated cards only: {service.card.name} "
                           "keeps real time")
-    print(f"trunkline gateway: serving {service.card.name} on {config.socket}", flush=True)
-    asyncio.run(service.serve())
+    asyncio.run(_serve_announced(service, config.socket))
     return 0
+
+
+async def _serve_announced(service: Any, socket: Path) -> None:
+    """Serve, saying "serving" only once the socket is bound: a second gateway started on
+    a running one's socket printed it, then failed with "another server is listening"."""
+    ready = asyncio.Event()
+
+    async def announce() -> None:
+        await ready.wait()
+        print(f"trunkline gateway: serving {service.card.name} on {socket}", flush=True)
+
+    announcer = asyncio.create_task(announce())
+    try:
+        await service.serve(ready=ready)
+    finally:
+        announcer.cancel()
 
 
 def _client(args: argparse.Namespace):
