@@ -266,6 +266,10 @@ class Detector:
         self._win = np.hanning(BLOCK).astype(np.float32)
         #: The channel ids (bytes) the last tick checked: valid while none is disabled.
         self._checked_ids = b""
+        #: The early-media channels of the last tick (:meth:`_early_of`): its channel
+        #: ids (bytes), how many were early and their rows (None: all or none); void
+        #: (None) after any control call that sets an answer or what a channel detects.
+        self._early: tuple[bytes, int, np.ndarray | None] | None = None
 
     # -- channel control ------------------------------------------------------------
     def enable(self, ch: int, *, dtmf: bool = True, progress: bool = True, fax: bool = True,
@@ -291,6 +295,7 @@ class Detector:
             self.answered_at[ch] = answered_at
             self.amd_wait[ch] = amd
             self._amd_waiting |= amd
+        self._early = None
 
     def disable(self, ch: int) -> None:
         self._check_channel(ch)
@@ -317,6 +322,7 @@ class Detector:
             return
         self.answer_exact[ch] = exact
         self.answered_at[ch] = self.pos[ch]
+        self._early = None
         self.amd_wait[ch] = cfg.amd
         self._amd_waiting |= cfg.amd
         self.announcer.reset(ch)
@@ -329,6 +335,7 @@ class Detector:
         self.en_vad[ch], self.en_amd[ch], self.en_ann[ch] = cfg.vad, cfg.amd, cfg.announcements
         self.mf_system[ch] = MF_SYSTEMS.index(cfg.mf) if cfg.mf else -1
         self._mf_any = True if cfg.mf else self._mf_any
+        self._early = None
 
     def _config(self, ch: int) -> ChannelConfig:
         self._check_channel(ch)
@@ -346,6 +353,7 @@ class Detector:
         self.hist[ch] = 0
         self.last_bins[ch] = 0
         self.answered_at[ch] = -1
+        self._early = None
         self.answer_exact[ch] = True
         self.amd_wait[ch] = False
         self.amd.stop(ch)
@@ -591,22 +599,20 @@ class Detector:
                     self.amd.tone_heard(e.channel, "fax", e.tone)
             events += self._amd(ids[live], x[live, HISTORY:], voiced[live],
                                 block_energy[live], level_db[live])
-        early = (answered_at < 0) & self.en_progress[ids]
-        n_early = np.count_nonzero(early)
+        n_early, sel = self._early_of(ids, key, answered_at)
         if n_early:
             for e in events:
                 if isinstance(e, ToneEvent) and e.tone in _mt.ANSWER_TONES:
                     self.music.answer_tone_heard(e.channel)
             # Every channel early (a tick before any answer): the arrays as they are.
-            if n_early < early.size:
-                sel = early.nonzero()[0]
-                e_ids, e_x, e_level, e_voiced = ids[sel], x[sel], level_db[sel], voiced[sel]
+            if sel is not None:
+                e_ids, e_block, e_level, e_voiced = ids[sel], x[sel, HISTORY:], \
+                    level_db[sel], voiced[sel]
                 e_tonal, e_pos = tonal[sel], pos[sel]
             else:
-                e_ids, e_x, e_level, e_voiced, e_tonal, e_pos = ids, x, level_db, voiced, \
-                    tonal, pos
-            heard = self.music.update(e_ids, e_x[:, HISTORY:], e_level, e_voiced, e_tonal,
-                                      e_pos)
+                e_ids, e_block, e_level, e_voiced, e_tonal, e_pos = ids, x[:, HISTORY:], \
+                    level_db, voiced, tonal, pos
+            heard = self.music.update(e_ids, e_block, e_level, e_voiced, e_tonal, e_pos)
             for e in heard:
                 if isinstance(e, VoiceEvent):  # speech replaced the music: its onset
                     self.vad.onset[e.channel] = e.sample
@@ -623,6 +629,22 @@ class Detector:
         return events
 
     # -- parts ------------------------------------------------------------------------
+    def _early_of(self, ids: np.ndarray, key: bytes,
+                  answered_at: np.ndarray) -> tuple[int, np.ndarray | None]:
+        """How many of the tick's channels are before their answer with call progress
+        on (early media: music ring-back), and their rows (None: all or none). The same
+        as the last tick's for the same channels unless a control call came between
+        (most ticks): then no mask is built."""
+        if self._early is not None and self._early[0] == key:
+            return self._early[1], self._early[2]
+        early = (answered_at < 0) & self.en_progress[ids]
+        n_early = int(np.count_nonzero(early))
+        sel = early.nonzero()[0] if 0 < n_early < early.size else None
+        if sel is not None:
+            sel.flags.writeable = False  # kept for the next ticks
+        self._early = (key, n_early, sel)
+        return n_early, sel
+
     def _mf(self, ids, x, pos, centres) -> list[DetectionEvent]:
         out: list[DetectionEvent] = []
         systems = self.mf_system[ids]

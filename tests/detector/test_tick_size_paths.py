@@ -46,11 +46,23 @@ def _events(audio: np.ndarray, splits: list[int]) -> list:
         if b == 10:
             for ch in range(1, n, 9):
                 det.mark_answered(ch)
+        if b == 20:  # call progress off and on again, a channel restarted
+            det.configure(2, progress=False)
+            det.reset(5)
+        if b == 30:
+            det.configure(2, progress=True)
         for ids in parts:
             events += det.process(audio[ids, b * BLOCK:(b + 1) * BLOCK], ids)
-        # The flags a tick skips its AMD tests by are never wrong.
+        # The flags a tick skips its AMD tests by are never wrong, nor the early-media
+        # rows it keeps from the last tick.
         assert det._amd_waiting or not det.amd_wait.any()
         assert det.amd.some_live or det.amd.done.all()
+        if det._early is not None:
+            ids = np.frombuffer(det._early[0], np.intp)
+            early = (det.answered_at[ids] < 0) & det.en_progress[ids]
+            rows = early.nonzero()[0]
+            assert det._early[1] == len(rows)
+            assert det._early[2] is None or np.array_equal(det._early[2], rows)
     return sorted(events, key=repr)
 
 
