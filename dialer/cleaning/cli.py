@@ -175,7 +175,19 @@ def _open(args: argparse.Namespace):
 
 
 def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(args, name, None) for name in names}
+    """The options given among ``names``, each checked on its own so that a value out of
+    range is refused naming the option (``--rate 0: rate must be in [0.01, 100], got
+    0.0``), not only the setting, which the user may not know came from the command line."""
+    from trunkline.dialer.cleaning.settings import CleaningSettings
+
+    given = {name: getattr(args, name, None) for name in names}
+    for name, value in given.items():
+        if value is not None:
+            try:
+                CleaningSettings(**{name: value})
+            except (TypeError, ValueError) as err:
+                raise ConfigError(f"--{name.replace('_', '-')} {value}: {err}") from err
+    return given
 
 
 # -- create ----------------------------------------------------------------------------------

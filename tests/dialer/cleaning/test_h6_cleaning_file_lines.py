@@ -23,3 +23,15 @@ def test_a_misspelt_cleaning_key_is_refused_at_its_line(tmp_path: Path, capsys) 
     assert f"{spec}:5: [cleaning]: unknown settings concurency; known: concurrency," in err
     with Store(db) as store:
         assert "sc" not in store.campaigns()
+
+
+def test_an_option_out_of_range_is_refused_naming_the_option(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "dialer.sqlite"
+    assert main(["dialer", "clean", "create", "sc", "--rate", "0", "--db", str(db)]) == 1
+    assert "error: --rate 0.0: rate must be in [0.01, 100], got 0.0" in capsys.readouterr().err
+    assert main(["dialer", "clean", "create", "sc", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["dialer", "clean", "run", "--campaign", "sc", "--virtual",
+                 "--trunk-per-minute", "0", "--db", str(db)]) == 1
+    assert ("error: --trunk-per-minute 0: trunk_per_minute must be a whole number in "
+            "[1, 6000], got 0") in capsys.readouterr().err
