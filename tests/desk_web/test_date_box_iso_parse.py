@@ -155,3 +155,23 @@ def test_a_disposition_date_field_on_the_zh_page_of_an_en_us_browser(page: Any) 
     assert page.inner_text("[data-testid=error-date]") == (
         "承诺日期：“12/15/2026”不是有效日期，请按 年-月-日 填写，即 YYYY-MM-DD（如 2026-10-01）")
     page.evaluate("() => I.set('en')")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture])
+@given(epochs=st.lists(st.integers(0, 4_102_444_800), min_size=1, max_size=20),
+       zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC", "Asia/Kolkata"]))
+def test_shown_times_are_iso_in_any_zone_as_python_writes_them(
+        page: Any, epochs: list[int], zone: str) -> None:
+    """when.js: the times the pages show (recordings, lists, alarms, the desk's history)
+    are "YYYY-MM-DD HH:MM:SS" and 24-hour, as Python's zoneinfo gives them, on an en-US
+    browser (toLocaleString() wrote 12/4/2026, 1:21:32 AM)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    page.evaluate("async () => { window.W = await import('/when.js'); }")
+    got = page.evaluate("([es, zone]) => es.map((e) => [W.isoDateTime(e, {zone}), "
+                        "W.isoTime(e, {zone, seconds: false})])", [epochs, zone])
+    want = [[datetime.fromtimestamp(e, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S"),
+             datetime.fromtimestamp(e, ZoneInfo(zone)).strftime("%H:%M")] for e in epochs]
+    assert got == want

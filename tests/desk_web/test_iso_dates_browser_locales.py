@@ -4,7 +4,8 @@ locale (date-box.js): the Chinese page on an en-US browser (where Chromium's own
 ``trunkline dialer serve --virtual`` in headless Chromium: the report's day and a
 campaign's holiday are read as the operator sees them, typed in loose forms, picked from
 the calendar (drawn in the page's language), refused in the page's language when they
-are not dates (nothing sent), and checked in what reaches the service."""
+are not dates (nothing sent), and checked in what reaches the service; the times the
+page shows (the floor's stamp) are ISO and 24-hour too."""
 
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ def test_zh_page_on_an_en_us_browser_reports_an_iso_day(service: Any) -> None:
     page = _page(chromium, url, "en-US", "zh-CN")
     page.sent = []
     page.on("request", lambda r: page.sent.append(r.url))
+    # the floor's stamp: a 24-hour time, not the browser's 1:21:32 AM
+    expect(page.locator("#updated")).to_have_text(re.compile(r"^更新于 \d{2}:\d{2}:\d{2}"))
     page.click("[data-testid=tab-reports]")
     box = page.locator("[data-testid=report-date]")
     expect(box).to_have_value(re.compile(ISO))    # today, as YYYY-MM-DD

@@ -13,6 +13,7 @@ import { button, clearErrors, confirmed, el, field, input, select, showFieldErro
 import { fieldsEditor } from "./console-admin-fields.js";
 import { qaFormEditor } from "./console-admin-qaform.js";
 import { retriesEditor, windowsEditor } from "./console-admin-strategy.js";
+import { isoDateTime } from "./when.js";
 
 /** The strategy keys edited as rows rather than one input. */
 const STRUCTURED = { windows: windowsEditor, retries: retriesEditor };
@@ -184,7 +185,7 @@ export class CampaignsSection {
   archivedView() {
     const rows = this.archived || [];
     if (!rows.length) return el("div");
-    const when = (ts) => new Date(ts * 1000).toLocaleString();
+    const when = (ts) => isoDateTime(ts);
     const view = table(this.i18n, ["col.campaign", "adm.camp.archived_at", "adm.camp.archived_by", "col.actions"],
       rows.map((a) => [a.name, when(a.archived_at), a.archived_by,
         button(this.i18n, "adm.camp.restore", "adm-campaign-restore", () => this.restore(a.name))]), "adm-campaign-archived");

@@ -9,6 +9,7 @@
 //   qa.show(detail);   // the recording's detail
 //   qa.clear();
 import { el } from "./dom.js";
+import { isoDateTime } from "./when.js";
 
 /** The score the API would store (0-100) for `given` points per item id, or null while an
  *  item is missing or out of range. Same rule as QaForm.score: 100 x the weighted share
@@ -78,7 +79,7 @@ export class QaPanel {
                      attrs: { "data-testid": "qa-latest", "data-score": String(latest.score) },
                      text: this.t("qa.latest", {
                        score: latest.score.toFixed(1), verdict: this.t(pass ? "qa.pass" : "qa.fail"),
-                       reviewer: latest.reviewer, at: new Date(latest.at * 1000).toLocaleString(),
+                       reviewer: latest.reviewer, at: isoDateTime(latest.at),
                        n: d.scores.length }) });
   }
 

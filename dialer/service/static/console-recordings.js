@@ -8,6 +8,7 @@
 import { BUCKETS, Waveform } from "./console-waveform.js";
 import { QaPanel } from "./console-qa.js";
 import { el } from "./dom.js";
+import { isoDateTime } from "./when.js";
 
 
 export class Recordings {
@@ -57,7 +58,7 @@ export class Recordings {
     player.src = `/api/recordings/${r.id}/audio`;
     player.dataset.recording = String(r.id);
     this.$("rec-now").textContent = this.i18n.t("rec.now", {
-      agent: r.agent, number: r.number, at: new Date(r.started_at * 1000).toLocaleString() });
+      agent: r.agent, number: r.number, at: isoDateTime(r.started_at) });
     this.$("rec-open").classList.remove("hidden");
     player.play().catch((err) => {
       // AbortError: paused or another recording opened before it started; not a failure
@@ -92,7 +93,7 @@ export class Recordings {
                                  attrs: { href: `/api/recordings/${r.id}/audio?download=true`,
                                           download: "", "data-testid": "rec-download" } });
       return el("tr", { attrs: { "data-recording": r.id, "data-agent": r.agent } },
-        el("td", { text: new Date(r.started_at * 1000).toLocaleString() }),
+        el("td", { text: isoDateTime(r.started_at) }),
         el("td", { text: r.agent }),
         el("td", { text: r.number }),
         el("td", { text: r.campaign }),

@@ -13,6 +13,7 @@ import { Reports } from "./console-reports.js";
 import { Recordings } from "./console-recordings.js";
 import { Admin } from "./console-admin.js";
 import { el } from "./dom.js";
+import { isoTime } from "./when.js";
 
 const i18n = new I18n(CONSOLE_STRINGS);
 const api = new Api();
@@ -172,7 +173,7 @@ function renderSpans(floor) {
 
 function renderAlarms() {
   const items = state.alarms.map((a) => el("li", { cls: a.severity, attrs: { "data-kind": a.kind } },
-    el("time", { text: new Date(a.ts * 1000).toLocaleTimeString() }),
+    el("time", { text: isoTime(a.ts) }),
     i18n.t(`alarm.${a.kind}`, { ...a, rate: pct(a.rate, 2), cap: pct(a.cap) })));
   $("alarms").replaceChildren(...items);
   $("alarms-none").classList.toggle("hidden", items.length > 0);
@@ -222,7 +223,7 @@ function render() {
   renderSpans(floor);
   // a gateway whose runner is stuck: the floor shows the last facts it left, and says so
   const stale = (floor.gateways || []).filter((g) => g.stale);
-  $("updated").textContent = i18n.t("floor.updated", { t: new Date(floor.ts * 1000).toLocaleTimeString() })
+  $("updated").textContent = i18n.t("floor.updated", { t: isoTime(floor.ts) })
     + stale.map((g) => i18n.t("floor.stale", { gateway: g.gateway, age: Math.round(g.age) })).join("");
   $("updated").dataset.stale = stale.map((g) => g.gateway).join(" ");
   document.body.dataset.ready = "1";

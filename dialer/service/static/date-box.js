@@ -23,8 +23,17 @@ function ascii(text) {
     .replace(/[\uFF0D\uFF0F\uFF0E\u2010-\u2015\u2212]/g, "-");
 }
 
+/** Midnight UTC of `year`-`month`-`day`, months and days past their ends carried over
+ *  (day 0 is the month before's last). Date.UTC would read years 0-99 as 1900-1999, and
+ *  a stand-in year then moved is off by a day across 29 February: set all three at once. */
+function utcDay(year, month, day) {
+  const at = new Date(0);
+  at.setUTCFullYear(year, month - 1, day);
+  return at;
+}
+
 function daysIn(year, month) {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return utcDay(year, month + 1, 0).getUTCDate();
 }
 
 /** The date in `text` as "YYYY-MM-DD", or null if it is not one: year first, four
@@ -49,8 +58,7 @@ export function stepDate(text, part, delta) {
   if (at === null) return null;
   let [y, m, d] = at.split("-").map(Number);
   if (part === "d") {
-    const next = new Date(Date.UTC(2000, m - 1, d + delta));
-    next.setUTCFullYear(y + (next.getUTCFullYear() - 2000));
+    const next = utcDay(y, m, d + delta);
     [y, m, d] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
   } else {
     const months = y * 12 + (m - 1) + (part === "y" ? 12 : 1) * delta;
@@ -63,8 +71,7 @@ export function stepDate(text, part, delta) {
 /** The 6 x 7 days (ISO dates) of the calendar page of `year`-`month` (1-12): Monday
  *  first, from the Monday on or before the month's first day. */
 export function monthGrid(year, month) {
-  const first = new Date(Date.UTC(2000, month - 1, 1));
-  first.setUTCFullYear(year);
+  const first = utcDay(year, month, 1);
   const back = (first.getUTCDay() + 6) % 7;          // days since Monday
   const out = [];
   for (let i = 0; i < 42; i += 1) {
@@ -78,6 +85,24 @@ export function monthGrid(year, month) {
 function today() {
   const d = new Date();
   return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** A small calendar drawn in SVG for the button: an emoji (📅) needs a colour-emoji font,
+ *  which headless Chromium and many Linux desks lack (it showed as an empty box). */
+function calendarIcon() {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  for (const [k, v] of Object.entries({ viewBox: "0 0 16 16", width: "14", height: "14", "aria-hidden": "true",
+                                        fill: "none", stroke: "currentColor", "stroke-width": "1.5" })) svg.setAttribute(k, v);
+  const shapes = [["rect", { x: "1.75", y: "3", width: "12.5", height: "11.25", rx: "1.5" }],
+                  ["path", { d: "M1.75 6.5h12.5M5 1.5v3M11 1.5v3" }],
+                  ["path", { d: "M4.5 9h1M7.5 9h1M10.5 9h1M4.5 11.5h1M7.5 11.5h1", "stroke-linecap": "round" }]];
+  for (const [tag, attrs] of shapes) {
+    const shape = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) shape.setAttribute(k, v);
+    svg.append(shape);
+  }
+  return svg;
 }
 
 function node(tag, attrs = {}, text = "") {
@@ -112,8 +137,7 @@ function openCalendar(i18n, box, anchor, onPick) {
   const chosen = parseDate(box.value);
   const now = today();
   const draw = () => {
-    const named = new Date(Date.UTC(2000, month - 1, 1));
-    named.setUTCFullYear(year);
+    const named = utcDay(year, month, 1);
     title.textContent = new Intl.DateTimeFormat(lang, { year: "numeric", month: "long", timeZone: "UTC" }).format(named);
     const body = node("tbody");
     const days = monthGrid(year, month);
@@ -200,7 +224,8 @@ export function dateBox(i18n, value, { testid, label, report = () => {}, require
   });
   const pick = node("button", { type: "button", class: "btn ghost small date-pick",
                                 "data-testid": `${testid}-pick`, "aria-haspopup": "dialog",
-                                "aria-expanded": "false", "aria-label": i18n.t("date.pick"), title: i18n.t("date.pick") }, "📅");
+                                "aria-expanded": "false", "aria-label": i18n.t("date.pick"), title: i18n.t("date.pick") });
+  pick.append(calendarIcon());
   let close = null;
   pick.addEventListener("click", () => {
     if (pick.getAttribute("aria-expanded") === "true" && close) { close(); return; }

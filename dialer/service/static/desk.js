@@ -26,6 +26,7 @@ import { STRINGS } from "./strings.js";
 import { DispositionForm } from "./desk-form.js";
 import { dateBox, parseDate } from "./date-box.js";
 import { clockBox, parseClock } from "./console-admin-clock.js";
+import { isoDateTime, isoTime } from "./when.js";
 
 const i18n = new I18n(STRINGS);
 const api = new Api();
@@ -117,15 +118,10 @@ function zoneOf(card) {
     || Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
+/** ``epoch`` in ``zone`` as "YYYY-MM-DD HH:MM" (or "HH:MM"), the same in both languages
+ *  (when.js: Intl's "en" wrote 12/04/2026 on the English page). */
 function localTime(epoch, zone, withDate = true) {
-  try {
-    return new Intl.DateTimeFormat(i18n.lang, {
-      timeZone: zone, hour12: false, hour: "2-digit", minute: "2-digit",
-      ...(withDate ? { year: "numeric", month: "2-digit", day: "2-digit" } : {}),
-    }).format(new Date(epoch * 1000));
-  } catch {
-    return new Date(epoch * 1000).toISOString();
-  }
+  return withDate ? isoDateTime(epoch, { zone, seconds: false }) : isoTime(epoch, { zone, seconds: false });
 }
 
 /** "YYYY-MM-DDTHH:MM" of ``epoch`` in ``zone`` (for a datetime-local input). */
