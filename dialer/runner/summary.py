@@ -102,15 +102,23 @@ class RunSummary:
             f"outcomes: {outcomes}"
             + (f"; messages left on machines {self.messages_left}"
                if self.messages_left else ""),
+            # "at most None s" said nothing to an operator whose run put no call through
+            "live answer to agent: no call was put through to an agent"
+            if d["max_live_to_agent_s"] is None else
             f"live answer to agent: at most {d['max_live_to_agent_s']} s "
             f"(line answer to agent, Ofcom's measure: at most "
-            f"{d['max_answer_to_agent_s']} s; greeting end to agent, the TSR's measure: "
-            f"at most {d['max_greeting_to_agent_s']} s)",
+            f"{_seconds(d['max_answer_to_agent_s'])}; greeting end to agent, the TSR's "
+            f"measure: at most {_seconds(d['max_greeting_to_agent_s'])})",
             "list finished" if self.finished else "list not finished",
             *(f"  {name}: dials {c['dials']}, live {c['live']}, abandoned {c['abandoned']}"
               f" ({100 * c['abandon_rate']:.2f} %)" for name, c in self.by_campaign.items()
               if len(self.by_campaign) > 1),
         ]
+
+
+def _seconds(value: float | None) -> str:
+    """A delay of the summary's lines: ``"1.5 s"``, or ``"unknown"`` (no moment known)."""
+    return "unknown" if value is None else f"{value} s"
 
 
 class Summary(Protocol):
