@@ -44,6 +44,8 @@ SILENCE_BLOCKS = 25
 #: Tone blocks in a row that end a stretch of voice (shorter than 500 ms of silence).
 TONE_BREAK_BLOCKS = 10
 UNKNOWN, VOICE, SILENCE = 0, 1, 2
+#: The voiced, silent and tonal counts (counters' columns 1-3) at which the state may change.
+_MARKS = np.array([VOICE_ON_BLOCKS, SILENCE_BLOCKS, TONE_BREAK_BLOCKS], np.int32)
 
 
 class Vad:
@@ -121,6 +123,13 @@ class Vad:
         srun *= ~voiced
         trun *= tonal
         self.counters[ids] = counters
+        # The state changes only where a count is at its mark (voice on, silence, a
+        # tone's break) this tick: past its mark a count has already changed the state,
+        # and every way out of that state restarts the count (voice restarts the
+        # silence count, a tone or silence the voice count, and a tone's break needs
+        # VOICE with tones counted from 0). Most ticks none is: no state is read.
+        if not np.count_nonzero(counters[:, 1:] == _MARKS):
+            return voiced, []
         state = self.state[ids]
         broken = trun == TONE_BREAK_BLOCKS
         if np.count_nonzero(broken):
