@@ -302,6 +302,45 @@ def dnc_add(request: Request, session: AdminSession, body: DncChange) -> dict[st
     return {"added": added}
 
 
+class DncRefusal(BaseModel):
+    number: int = Field(description="its position in `numbers`, from 1")
+    entry: str = Field(description="the text as sent")
+    reason: str
+
+
+class DncValidation(BaseModel):
+    entries: int = Field(description="how many of `numbers` would be added or are listed")
+    refused: list[DncRefusal]
+
+
+@admin.post("/dnc/validate", response_model=DncValidation,
+            summary="Check entries for a DNC list, adding nothing",
+            description="The checks of `POST /api/admin/dnc` on every one of `numbers`, "
+                        "each refusal with its position, the text and the reason, and "
+                        "nothing added: the admin page checks a whole file this way "
+                        "before adding any of it, so a file with a bad line adds nothing "
+                        "and every bad line is named at once. " + _WRITE,
+            responses=errors(*UNSAFE, 404))
+def dnc_validate(request: Request, session: AdminSession, body: DncChange
+                 ) -> dict[str, Any]:
+    from trunkline.dialer.campaigns.dnc import parse_entries
+
+    ctx = context(request)
+    if body.campaign:
+        _not_found(ctx, body.campaign)
+    refused: list[dict[str, Any]] = []
+    for n, text in enumerate(body.numbers, start=1):
+        if not any(ch.isdigit() for ch in text):   # as _entries: a mistake, not a header
+            refused.append({"number": n, "entry": text, "reason": "not a number"})
+            continue
+        entries, problems = parse_entries([text], allow_broad=body.allow_broad_prefix,
+                                          confirm="allow_broad_prefix: true")
+        if not entries and not problems:
+            problems = [(1, "holds no number (only a # comment)")]
+        refused += [{"number": n, "entry": text, "reason": why} for _, why in problems]
+    return {"entries": len(body.numbers) - len(refused), "refused": refused}
+
+
 @admin.post("/dnc/remove", response_model=dict[str, int],
             summary="Remove numbers from a DNC list",
             description="As `trunkline dialer dnc remove`. Audited (`dnc.remove`). " + _WRITE,

@@ -7,10 +7,11 @@
 // its never-called contacts go, those called keep their history and get no more retries.
 // DNC: check, add or remove numbers (or +prefix*), global or a campaign's, of a kind, as
 // `trunkline dialer dnc`; a text/CSV file of numbers is read in the page (first cell of
-// each line) and added in batches through the same API, so the same checks apply.
+// each line), checked whole, then added in batches through the same API, so the same
+// checks apply and a refusal names the file's line (console-admin-dnc-file.js).
+import { addDncFile, dncFileEntries } from "./console-admin-dnc-file.js";
 import { button, confirmed, el, field, fileField, input, select, table, uploadFile } from "./console-admin-kit.js";
-
-const BATCH = 2000;   // numbers per request: well under the API's 64 KiB JSON body
+import { isoDateTime } from "./when.js";
 
 // A refused row's reason in the page's language: the service sends a stable `code`
 // beside its English `reason` (docs/admin-area.md lists them), as it sends pause reasons
@@ -21,7 +22,7 @@ function refusal(i18n, e) {
 }
 
 function when(ts) {
-  return new Date(ts * 1000).toLocaleString();
+  return isoDateTime(ts);
 }
 
 export class ListsSection {
@@ -154,6 +155,8 @@ export class DncSection {
     this.root = root;
     this.names = [];
     this.result = null;                 // [[key, text], ...] of the last action
+    this.failure = null;                // what the last file upload could not do
+    this.MAX_SHOWN = 50;                // refused lines listed (the count says the rest)
   }
 
   setCampaigns(names) { this.names = names; }
@@ -175,6 +178,7 @@ export class DncSection {
                               ...(broad.checked ? { allow_broad_prefix: true } : {}) });
     const run = async (fn) => {
       error.textContent = "";
+      this.failure = null;
       try { await fn(); } catch (err) { error.textContent = err.message; return; }
       this.render();
     };
@@ -198,20 +202,30 @@ export class DncSection {
       })),
       button(this.i18n, "adm.dnc.upload", "adm-dnc-upload", () => run(async () => {
         if (!file.files.length) throw new Error(t("adm.list.need_file"));
-        const text = await file.files[0].text();
-        const nums = text.split(/\r?\n/).map((line) => line.split(/[,;\t]/)[0].trim())
-          .filter((n) => /\d/.test(n));                 // a header line has no digit
-        let added = 0;
-        for (let i = 0; i < nums.length; i += BATCH) {
-          added += (await this.api.post("/api/admin/dnc", body(nums.slice(i, i + BATCH)))).added;
+        const name = file.files[0].name;
+        const items = dncFileEntries(await file.files[0].text());
+        if (!items.length) throw new Error(t("adm.dnc.file_empty", { file: name }));
+        const r = await addDncFile(this.api, items, body);
+        if (r.refused) {               // nothing added: every bad line named at once
+          this.failure = t("adm.dnc.file_refused", { n: r.refused.length, file: name });
+          this.result = r.refused.slice(0, this.MAX_SHOWN).map((x) => [t("adm.dnc.file_line", x)]);
+          if (r.refused.length > this.MAX_SHOWN) {
+            this.result.push([t("adm.dnc.file_more", { n: r.refused.length - this.MAX_SHOWN })]);
+          }
+          return;
         }
-        this.result = [[t("adm.dnc.uploaded", { n: nums.length, added })]];
+        if (r.failed) {                // the batches before it are in, the rest not
+          this.failure = t("adm.dnc.file_partial", { file: name, added: r.added, ...r.failed,
+                                                     error: r.failed.message });
+        }
+        this.result = [[t("adm.dnc.uploaded", { n: r.read, added: r.added })]];
       })));
     const parts = [
       el("div", { cls: "row" }, field(this.i18n, "adm.dnc.numbers", numbers, { grow: true }),
         field(this.i18n, "adm.dnc.scope", scope), field(this.i18n, "adm.dnc.kind", kind),
         fileField(this.i18n, "adm.dnc.file", file), field(this.i18n, "adm.dnc.broad", broad)),
       el("p", { cls: "muted", text: t("adm.dnc.hint"), ct: "adm.dnc.hint" }), actions, error];
+    if (this.failure) error.textContent = this.failure;
     if (this.result) {
       parts.push(el("ul", { cls: "adm-result", attrs: { "data-testid": "adm-dnc-result" } },
         ...this.result.map((cells) => el("li", { text: cells.join(": ") }))));

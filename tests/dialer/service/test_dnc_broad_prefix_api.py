@@ -45,3 +45,25 @@ def test_a_check_takes_whole_numbers_of_a_known_campaign(tmp_path: Path) -> None
         assert c.get("/api/admin/dnc", params={"number": "13812345678",
                                                "campaign": "sales"}).json() == \
             {"+8613812345678": None}
+
+
+def test_validate_names_each_refusal_by_its_place_and_adds_nothing(tmp_path: Path) -> None:
+    seeded_db(tmp_path)
+    with client(tmp_path) as c:
+        head = {"X-CSRF-Token": login(c, "root")}
+        r = c.post("/api/admin/dnc/validate", headers=head, json={
+            "numbers": ["13812345678", "+86*", "abc", "# 138", "12345", "+86400*"]})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["entries"] == 2
+        assert [(x["number"], x["entry"]) for x in body["refused"]] == [
+            (2, "+86*"), (3, "abc"), (4, "# 138"), (5, "12345")]
+        assert "would bar every number of country code +86" in body["refused"][0]["reason"]
+        assert body["refused"][1]["reason"] == "not a number"
+        assert c.post("/api/admin/dnc/validate", headers=head, json={
+            "numbers": ["+86*"], "allow_broad_prefix": True}).json() == \
+            {"entries": 1, "refused": []}
+        assert c.post("/api/admin/dnc/validate", headers=head, json={
+            "numbers": ["13812345678"], "campaign": "slaes"}).status_code == 404
+    with Store(tmp_path / "dialer.sqlite") as store:
+        assert store.query("SELECT COUNT(*) FROM dnc")[0][0] == 0
