@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trunkline.cli_numbers import positive
+from trunkline.dialer.campaigns import exit_status
 from trunkline.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -86,7 +87,9 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "reported with their line and written to FILE.rejected.csv. The same "
                     "file twice into one campaign is refused, naming its list, unless "
                     "its first import refused rows (a retry with a corrected option).",
-        epilog="Example: trunkline dialer import --campaign sales customers.csv")
+        epilog="Example: trunkline dialer import --campaign sales customers.csv. "
+               + exit_status.EPILOG + " So a job that accepts refused rows: ... || "
+               "[ $? -eq 3 ]")
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument("--campaign", required=True)
     imp.add_argument("--encoding", help="force the encoding (default: UTF-8 or GB18030)")
@@ -121,12 +124,12 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                   "(+86400*, +1800*); a broader one (+8*, +86*, +861*) bars a whole country "
                   "and is refused unless --allow-broad-prefix confirms it.")
     epilogs = {
-        "add": broad_note + " Exit status 1 if an argument was refused (the others are "
-               "added).",
+        "add": broad_note + " An argument refused is said as 'argument N: REASON' (the "
+               "others are added). " + exit_status.EPILOG,
         "import": broad_note + " One number or prefix a line (the first field of a CSV "
                   "line; a first line without digits is a header). Refused lines are said "
-                  "as FILE:LINE: field 1 (number): REASON and the exit status is 1; the "
-                  "other lines are added, so a rerun after the fix adds only those.",
+                  "as FILE:LINE: field 1 (number): REASON; the other lines are added, so a "
+                  "rerun after the fix adds only those. " + exit_status.EPILOG,
         "check": "Whole numbers only: a prefix (+86*) is refused, since no one answer "
                  "holds for every number it begins ('dnc list --prefixes' shows the "
                  "prefix entries), and so is an empty argument or one that is not a "
@@ -337,7 +340,7 @@ def run_import(args: argparse.Namespace) -> int:
                              rejected=len(report.errors),
                              rejected_file=(str(report.rejected_file)
                                             if report.rejected_file else None), lang=lang))
-    return 0
+    return exit_status.status(len(report.errors))
 
 
 def run_watch(args: argparse.Namespace) -> int:
@@ -383,7 +386,7 @@ def run_dnc(args: argparse.Namespace) -> int:
                       f"{len(result.errors)} rejected")
                 rejected += len(result.errors)
             # a refused line is a number that is NOT barred: a script must notice
-            return 1 if rejected else 0
+            return exit_status.status(rejected)
         adding = args.dnc_action == "add"
         allow_broad = not adding or args.allow_broad_prefix  # removing one is never refused
         if args.dnc_action == "check":   # whole numbers only: a prefix has no one answer
@@ -396,6 +399,7 @@ def run_dnc(args: argparse.Namespace) -> int:
             n = store.add_dnc(entries, now=time.time(), campaign=args.campaign, kind=args.kind,
                               allow_broad=allow_broad)
             print(f"{n} added")
+            return exit_status.status(len(errors))
         elif args.dnc_action == "remove":
             print(f"{store.remove_dnc(entries, campaign=args.campaign)} removed")
         else:

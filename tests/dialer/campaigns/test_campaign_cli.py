@@ -18,7 +18,7 @@ def test_import_dnc_and_report_from_the_command_line(tmp_path, capsys) -> None:
     csv_file.write_bytes("姓名,电话\n甲,13800138000\n乙,999\n".encode("gbk"))
     capsys.readouterr()
     assert main(["dialer", "import", "--campaign", "sales", str(csv_file), "--json",
-                 "--db", db]) == 0
+                 "--db", db]) == 3        # imported, a row refused
     summary = json.loads(capsys.readouterr().out)
     assert (summary["added"], summary["rejected"]) == (1, 1)
     assert summary["errors"][0]["line"] == 3

@@ -155,7 +155,7 @@ def _import(tmp_path: Path, name: str, env: dict[str, str], *extra: str
 
 def test_the_cli_speaks_the_locale_or_lang(tmp_path: Path) -> None:
     zh = _import(tmp_path, "list0", {"LANG": "zh_CN.UTF-8"})
-    assert zh.returncode == 0, zh.stderr
+    assert zh.returncode == 3, zh.stderr   # imported, rows refused
     rejected = tmp_path / "list0.rejected.csv"
     assert zh.stdout.strip() == f"共 7 行：加入 2，合并 0，拒绝 5（被拒的行已写入 {rejected}）"
     lines = zh.stderr.strip().splitlines()
@@ -164,7 +164,7 @@ def test_the_cli_speaks_the_locale_or_lang(tmp_path: Path) -> None:
     assert _rows(rejected)[1][1] == "电话：" + ZH_REFUSALS["number_length"]
     # --lang over the locale; the file's same rows merge with the first import's
     en = _import(tmp_path, "list1", {"LANG": "zh_CN.UTF-8"}, "--lang", "en")
-    assert en.returncode == 0, en.stderr
+    assert en.returncode == 3, en.stderr
     rejected = tmp_path / "list1.rejected.csv"
     assert en.stdout.strip() == f"7 rows: 0 added, 2 merged, 5 rejected (written to {rejected})"
     assert en.stderr.splitlines()[0].endswith(":3: 电话: a Chinese mobile number has 11 "

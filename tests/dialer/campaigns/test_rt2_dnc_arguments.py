@@ -25,7 +25,7 @@ def db(tmp_path: Path) -> str:
 @pytest.mark.parametrize("first", ["*", "+*", "abc"])
 def test_a_first_argument_without_digits_is_refused(db: str, capsys, first: str) -> None:
     capsys.readouterr()
-    assert main(["dialer", "dnc", "add", first, "13800138000", "--db", db]) == 1
+    assert main(["dialer", "dnc", "add", first, "13800138000", "--db", db]) == 3
     out = capsys.readouterr()
     assert "argument 1:" in out.err and "1 added" in out.out
 

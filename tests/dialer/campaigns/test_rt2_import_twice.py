@@ -50,7 +50,7 @@ def test_a_file_with_refused_rows_can_be_run_again(tmp_path: Path, capsys) -> No
     path.write_text("name,phone\nx,65529988\n", encoding="utf-8")
     db = str(tmp_path / "d.sqlite")
     assert main(["dialer", "campaign", "create", "sales", "--db", db]) == 0
-    assert main(["dialer", "import", "--campaign", "sales", str(path), "--db", db]) == 0
+    assert main(["dialer", "import", "--campaign", "sales", str(path), "--db", db]) == 3
     assert "1 rejected" in capsys.readouterr().out
     assert main(["dialer", "import", "--campaign", "sales", str(path), "--default-area",
                  "21", "--db", db]) == 0
