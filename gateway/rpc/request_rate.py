@@ -51,12 +51,13 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from trunkline.errors import ConfigError
 
-__all__ = ["DEFAULT_REQUEST_BURST", "DEFAULT_REQUEST_RATE", "ConnectionRate", "RateLimit",
-           "RequestRate", "Verdict"]
+__all__ = ["DEFAULT_REQUEST_BURST", "DEFAULT_REQUEST_RATE", "ConnectionRate", "PeerRates",
+           "RateLimit", "RequestRate", "Verdict"]
 
 #: Requests a second one client (peer) may send. The dialer's runners at full load sent at
 #: most 30 in any second and 7 in any 100 ms, 0.5 a second on average (benchmarks/
@@ -212,3 +213,58 @@ class ConnectionRate:
             self.bucket.mark_cut()
             return Verdict.CUT
         return Verdict.REFUSE
+
+
+class PeerRates:
+    """The limit and the buckets of the peers, for the server: a new connection's
+    :class:`ConnectionRate` (:meth:`connection`) and a changed limit (:meth:`change`).
+
+    At most about ``max_peers`` buckets are kept: when a new peer finds the table that
+    full, the buckets of peers without connections that are full again (as good as new)
+    are forgotten. A peer with connections, or one that was busy moments ago (a flooder
+    between two connections), keeps its bucket.
+    """
+
+    def __init__(self, limit: RateLimit | None, max_peers: int) -> None:
+        #: None: requests are not limited.
+        self.limit = limit
+        self.max_peers = max_peers
+        self._buckets: dict[str, RequestRate] = {}
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def __contains__(self, peer: object) -> bool:
+        return peer in self._buckets
+
+    def connection(self, peer: str | None, now: float,
+                   connected: Callable[[], Iterable[str | None]]) -> ConnectionRate | None:
+        """The meter of a connection of ``peer`` opened at ``now`` (None: a bucket of its
+        own); None when requests are not limited. ``connected`` names the peers with
+        connections, asked only when the table is full."""
+        limit = self.limit
+        if limit is None:
+            return None
+        if peer is None:
+            return ConnectionRate(RequestRate(limit, now), now)
+        bucket = self._buckets.get(peer)
+        if bucket is None:
+            if len(self._buckets) >= self.max_peers:
+                self._forget_idle(now, set(connected()))
+            bucket = self._buckets[peer] = RequestRate(limit, now)
+        return ConnectionRate(bucket, now)
+
+    def change(self, limit: RateLimit | None, now: float) -> None:
+        """A new limit for the peers' buckets (a reload; None: no limit, all forgotten).
+        Connections with buckets of their own (no peer) are changed by their owner."""
+        self.limit = limit
+        if limit is None:
+            self._buckets.clear()
+            return
+        for bucket in self._buckets.values():
+            bucket.change(limit, now)
+
+    def _forget_idle(self, now: float, connected: set[str | None]) -> None:
+        for peer, bucket in list(self._buckets.items()):
+            if peer not in connected and bucket.full(now):
+                del self._buckets[peer]

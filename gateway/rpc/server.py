@@ -20,7 +20,7 @@ Why it is shaped this way:
 * Synchronous handlers run inline (cheap, ordered); coroutine handlers run as one task
   per request, bounded per connection by ``max_inflight``.
 
-Why one module of about 660 lines: listening, admitting, publishing and the built-in
+Why one module of about 720 lines: listening, admitting, publishing and the built-in
 methods all work on the one set of sessions and its statistics; the policies the server
 applies are modules of their own (client_slots.py, decode_budget.py, request_rate.py,
 log_limit.py).
@@ -60,8 +60,8 @@ from trunkline.gateway.rpc.request_rate import (
     DEFAULT_REQUEST_BURST,
     DEFAULT_REQUEST_RATE,
     ConnectionRate,
+    PeerRates,
     RateLimit,
-    RequestRate,
 )
 from trunkline.gateway.rpc.session import Session as Session
 from trunkline.gateway.rpc.subscriptions import Subscription as Subscription
@@ -187,9 +187,10 @@ class GatewayServer:
         if not 0 < decode_burst < float("inf"):
             raise ConfigError(f"decode_burst must be seconds > 0, not {decode_burst!r}",
                               key="decode_burst")
-        #: Each connection's request rate limit (None: unlimited); see set_request_rate.
-        self.request_limit = RateLimit(request_rate, request_burst) \
-            if request_rate is not None else None
+        #: The request rate limit and the peers' buckets (request_rate.py); see
+        #: set_request_rate.
+        self.request_rates = PeerRates(RateLimit(request_rate, request_burst)
+                                       if request_rate is not None else None, max_clients)
         self.unix_path = Path(unix_path) if unix_path is not None else None
         self.unix_mode = unix_mode
         self.tcp = tcp
@@ -226,8 +227,6 @@ class GatewayServer:
         self._decode_debtors: set[Session] = set()
         self._decode_throttled = 0
         self._rate_limited: Counter[str] = Counter()
-        #: each peer's request bucket, shared by its connections (request_rate.py)
-        self._peer_rates: dict[str, RequestRate] = {}
         #: which refusal/cut warnings are logged (a flood would fill the journal)
         self.cut_log = LogLimiter(CUT_LOG_BURST, CUT_LOG_INTERVAL)
         self._cut_log_timer: asyncio.TimerHandle | None = None
@@ -471,22 +470,17 @@ class GatewayServer:
 
     def set_request_rate(self, rate: float | None,
                          burst: int = DEFAULT_REQUEST_BURST) -> None:
-        """Change the per-connection request rate limit (a configuration reload): the
-        new one applies to new connections and, from now on, to the open ones (what
-        each has earned is kept, within the new burst). None: unlimited. Raises
-        ConfigError for a bad rate or burst, changing nothing."""
+        """Change the request rate limit (a configuration reload): the new one applies
+        to new connections and, from now on, to the open ones (what each peer has
+        earned is kept, within the new burst). None: unlimited. Raises ConfigError for a
+        bad rate or burst, changing nothing."""
         limit = RateLimit(rate, burst) if rate is not None else None
-        self.request_limit = limit
-        if limit is None:
-            self._peer_rates.clear()
-            for session in self._sessions:
-                session._rate = None
-            return
         now = time.monotonic()
-        for bucket in self._peer_rates.values():
-            bucket.change(limit, now)
+        self.request_rates.change(limit, now)
         for session in self._sessions:
-            if session._rate is None:
+            if limit is None:
+                session._rate = None
+            elif session._rate is None:
                 session._rate = self._connection_rate(session)
             elif session.peer_key is None:
                 session._rate.bucket.change(limit, now)  # its own bucket
@@ -561,30 +555,16 @@ class GatewayServer:
         self._decode_throttled += 1
         self.metrics.decode_throttled.inc()
 
-    def _connection_rate(self, session: Session) -> ConnectionRate | None:
-        """The request meter of a newly admitted ``session``: its peer's bucket (its own
-        when the peer is unknown); None when requests are not limited."""
-        limit = self.request_limit
-        if limit is None:
-            return None
-        now = time.monotonic()
-        key = session.peer_key
-        if key is None:
-            return ConnectionRate(RequestRate(limit, now), now)
-        bucket = self._peer_rates.get(key)
-        if bucket is None:
-            if len(self._peer_rates) >= self.max_clients:
-                self._forget_idle_peer_rates(now)
-            bucket = self._peer_rates[key] = RequestRate(limit, now)
-        return ConnectionRate(bucket, now)
+    @property
+    def request_limit(self) -> RateLimit | None:
+        """The request rate limit now (None: requests are not limited)."""
+        return self.request_rates.limit
 
-    def _forget_idle_peer_rates(self, now: float) -> None:
-        """Drop the buckets of peers without connections whose bucket is full again (as
-        good as new), so that the table holds only peers connected or recently busy."""
-        connected = {s.peer_key for s in self._sessions}
-        for key, bucket in list(self._peer_rates.items()):
-            if key not in connected and bucket.full(now):
-                del self._peer_rates[key]
+    def _connection_rate(self, session: Session) -> ConnectionRate | None:
+        """The request meter of a newly admitted ``session``: its peer's bucket, its own
+        when the peer is unknown; None when requests are not limited."""
+        return self.request_rates.connection(session.peer_key, time.monotonic(),
+                                             lambda: (s.peer_key for s in self._sessions))
 
     def _rate_limited_one(self, action: str) -> None:
         """Count a request refused (``refused``) or a connection cut (``cut``) for its

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.request_rate import (
     ConnectionRate,
+    PeerRates,
     RateLimit,
     RequestRate,
     Verdict,
@@ -178,6 +179,21 @@ def test_a_bad_limit_is_refused_naming_its_key(rate, burst, key) -> None:
     assert caught.value.key == key
 
 
+def test_the_peer_table_keeps_connected_and_busy_peers_and_forgets_rested_ones() -> None:
+    rates = PeerRates(RateLimit(10.0, 5), max_peers=2)
+    a = rates.connection("a", 0.0, lambda: [])
+    assert a is not None and a.take(0.0) is Verdict.ADMIT          # a: busy
+    rates.connection("b", 0.0, lambda: [])                          # b: full, idle
+    rates.connection("c", 0.0, lambda: ["a"])                       # b forgotten
+    assert "a" in rates and "b" not in rates and "c" in rates
+    rates.connection("d", 1.0, lambda: ["c"])                       # a rested by now
+    assert "a" not in rates and "c" in rates and "d" in rates
+    own = rates.connection(None, 1.0, lambda: [])                   # no peer: its own
+    assert own is not None and len(rates) == 2
+    rates.change(None, 2.0)
+    assert len(rates) == 0 and rates.connection("a", 2.0, lambda: []) is None
+
+
 # -- on a real server (in-process, real sockets) ------------------------------------------
 
 async def _tcp_from(server, source: str):
@@ -226,7 +242,7 @@ def test_the_peer_table_forgets_peers_gone_and_rested() -> None:
                 assert "result" in reply
                 await conn.close()
                 await asyncio.sleep(0.02)  # its bucket fills up again (1 request, 1 ms)
-                assert len(server._peer_rates) <= 4
-            assert "127.0.0.13" in server._peer_rates
+                assert len(server.request_rates) <= 4
+            assert "127.0.0.13" in server.request_rates
 
     run(main())
