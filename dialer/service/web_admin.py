@@ -255,7 +255,10 @@ def _entries(numbers: list[str], *, allow_broad: bool = True) -> list[Any]:
     entries, problems = parse_entries(numbers, allow_broad=allow_broad,
                                       confirm="allow_broad_prefix: true")
     if problems:
-        raise ApiError(422, "invalid", "; ".join(f"number {n}: {why}" for n, why in problems))
+        # the entry beside its place: "a Chinese mobile number has 11 digits, got 3" alone
+        # does not say which of 2,000 numbers it was
+        raise ApiError(422, "invalid", "; ".join(f"number {n} ({numbers[n - 1]!r}): {why}"
+                                                 for n, why in problems))
     return entries
 
 
@@ -275,7 +278,8 @@ def dnc_check(request: Request, session: SupervisorSession,
         _not_found(ctx, campaign)   # not a check of the global list only
     numbers, problems = parse_numbers(number)
     if problems:
-        raise ApiError(422, "invalid", "; ".join(f"number {n}: {why}" for n, why in problems))
+        raise ApiError(422, "invalid", "; ".join(f"number {n} ({number[n - 1]!r}): {why}"
+                                                 for n, why in problems))
     return {n: ctx.store.dnc_hit(n, campaign) for n in numbers}
 
 

@@ -20,7 +20,7 @@ def test_a_broad_prefix_needs_confirming(tmp_path: Path) -> None:
                          json={"numbers": ["13812345678", "+8*"]})
         assert refused.status_code == 422
         text = refused.text
-        assert "number 2: prefix '+8*' would bar every number of every country code " \
+        assert "number 2 ('+8*'): prefix '+8*' would bar every number of every country code " \
                "beginning 8" in text and "allow_broad_prefix: true" in text
         assert c.post("/api/admin/dnc", headers=head, json={
             "numbers": ["+86*"], "allow_broad_prefix": True}).json() == {"added": 1}
@@ -41,7 +41,9 @@ def test_a_check_takes_whole_numbers_of_a_known_campaign(tmp_path: Path) -> None
         assert unknown.status_code == 404 and "no campaign 'slaes'" in unknown.text
         prefix = c.get("/api/admin/dnc", params={"number": ["13812345678", "+86*"]})
         assert prefix.status_code == 422
-        assert "number 2: '+86*' is a prefix, not a number" in prefix.text
+        short = c.get("/api/admin/dnc", params={"number": ["13812345678", "12345"]})
+        assert "number 2 ('12345'): a Chinese mobile number has 11 digits" in short.text
+        assert "number 2 ('+86*'): '+86*' is a prefix, not a number" in prefix.text
         assert c.get("/api/admin/dnc", params={"number": "13812345678",
                                                "campaign": "sales"}).json() == \
             {"+8613812345678": None}
