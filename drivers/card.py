@@ -99,6 +99,8 @@ class CardABC(ABC):
         self._row: dict[int, int] = {}
         self._is_ulaw = np.zeros(0, dtype=bool)
         self._closed = False
+        #: Channels whose received audio had a gap since :meth:`take_audio_gaps`.
+        self._audio_gaps: set[int] = set()
 
     # -- channels -------------------------------------------------------------------
     @property
@@ -171,6 +173,16 @@ class CardABC(ABC):
                 f"expected {(len(self._open), FRAME_SAMPLES)}"
             )
         return g711.decode_mixed(codes, self._is_ulaw)
+
+    def take_audio_gaps(self) -> frozenset[int]:
+        """Channels whose received audio had a gap since the last call: frames the card
+        lost because they were read too late (a board's receive buffers overran, DAHDI's
+        READ_OVERRUN). The frames read after it follow the gap directly, so what listens
+        to them (AMD) must know that it did not hear everything (docs/detector.md,
+        "Lost audio")."""
+        gaps = frozenset(self._audio_gaps)
+        self._audio_gaps.clear()
+        return gaps
 
     def write_frames(self, frames: np.ndarray) -> None:
         """Queue one frame for every open channel: int16, (open channels x 160)."""

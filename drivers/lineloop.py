@@ -264,6 +264,12 @@ class LineLoop:
         self._order = self.card.open_channels
         self.rows = {ch: i for i, ch in enumerate(self._order)}
         self.ticks += 1
+        gaps = self.card.take_audio_gaps()
+        if gaps:  # the detector must know it did not hear everything (AMD: notsure)
+            enabled = self.detector.enabled
+            for ch in gaps:
+                if ch < enabled.size and enabled[ch]:
+                    self.detector.audio_lost(ch)
         if self._virtual is not None:
             ids, extra = self._virtual.read_frames()
             self._virtual_rows = ids

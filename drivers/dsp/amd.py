@@ -227,6 +227,9 @@ class Amd:
         #: Some channel may be live (not done): set by start, recomputed when channels
         #: are decided or stopped; while False a caller's tick need not ask ``done``.
         self.some_live = False
+        #: Live channels whose audio had a gap (frames the card lost) since the answer,
+        #: or just before it: their length rules cannot give "machine" (audio_lost).
+        self.lost: set[int] = set()
 
     def start(self, ch, pre: int = 0) -> None:
         """Start at the answer; ``pre`` blocks of speech were already running then."""
@@ -256,11 +259,24 @@ class Amd:
         self.done[ch] = False
         self.some_live = True
         self.heard.pop(int(ch), None)
+        self.lost.discard(int(ch))
 
     def stop(self, ch) -> None:
         self.done[ch] = True
         self.some_live = not np.logical_and.reduce(self.done)
         self.heard.pop(int(ch), None)
+        self.lost.discard(int(ch))
+
+    def audio_lost(self, ch: int) -> None:
+        """The card lost some of ``ch``'s audio (read too late: a stalled tick) since
+        the answer or just before it. What was lost may have been the greeting's "hello"
+        (and the person's next turn of talk then looks like a machine's long greeting) or
+        the pause that parts two phrases, so a verdict from utterance lengths could take
+        a person for a machine: such a "machine" becomes ``notsure`` ("audio lost"). A
+        beep and the tone verdicts are what they are, and "human" stays: it needs a
+        short utterance ending in silence, which no gap can make of a person."""
+        if not self.done[ch]:
+            self.lost.add(int(ch))
 
     def tone_heard(self, ch: int, result: str, reason: str) -> None:
         """A tone detector named what answered (``fax`` or ``sit``): that is the verdict."""
@@ -310,6 +326,8 @@ class Amd:
             out = self._update_arrays(ids, voiced, level, k, pure)
         if out:  # channels were decided: done
             self.some_live = not np.logical_and.reduce(self.done)
+            if self.lost:
+                out = [_after_gap(d, self.lost) for d in out]
         return out
 
     def _update_arrays(self, ids: np.ndarray, voiced: np.ndarray, level: np.ndarray,
@@ -724,3 +742,16 @@ def _f32(x: float) -> float:
     """``x`` rounded to float32, as numpy's float32 arithmetic rounds it: a float32
     minus a constant is exact in float64, so rounding once gives the same number."""
     return float(np.float32(x))
+
+
+def _after_gap(decision: tuple[int, str, int, str],
+               lost: set[int]) -> tuple[int, str, int, str]:
+    """A decision on a channel whose audio had a gap (:meth:`Amd.audio_lost`): a
+    "machine" from lengths is "notsure"; the channel leaves ``lost`` (decided)."""
+    ch, result, blocks, reason = decision
+    if ch not in lost:
+        return decision
+    lost.discard(ch)
+    if result == "machine" and reason != "beep":
+        return ch, "notsure", blocks, "audio lost"
+    return decision

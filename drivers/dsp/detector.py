@@ -88,6 +88,11 @@ DTMF_DURATION_BIAS = 16
 #: measured duration (the labelled frames hold >= 75-80 %, their edges less).
 EDGE_PURITY = 0.5
 MF_SYSTEMS = ("bell", "r2_forward", "r2_backward")
+#: Audio lost this soon before AMD starts (samples) may have held the greeting: a
+#: stalled tick holds up the answer signal with the audio, and the signal is read at
+#: most a tick or two after the gap; 1 s also covers a CONNECT that Q.921 sent again
+#: after its T200 (1 s, Q.921 5.9) because the stall kept us from acknowledging it.
+AUDIO_LOST_BEFORE_ANSWER = RATE
 _INT32_MAX = int(np.iinfo(np.int32).max)
 #: No channel of the tick (a mask's stand-in when a flag says none can be set).
 _NOTHING = np.zeros(0, bool)
@@ -228,6 +233,8 @@ class Detector:
         self.en_amd = np.zeros(n, bool)
         self.en_ann = np.zeros(n, bool)
         self.answered_at = np.full(n, -1, np.int64)
+        #: Where the channel's audio last had a gap (audio_lost), in samples.
+        self.lost_at = np.full(n, np.iinfo(np.int64).min // 2, np.int64)
         self.amd_wait = np.zeros(n, bool)
         #: Some channel may wait for its answer to start AMD (set wherever amd_wait is,
         #: cleared by the tick that starts the last): until then a tick skips the test.
@@ -327,6 +334,15 @@ class Detector:
         self._amd_waiting |= cfg.amd
         self.announcer.reset(ch)
 
+    def audio_lost(self, ch: int) -> None:
+        """The card lost some of ``ch``'s audio before the block processed next (a late
+        read overran its buffers): AMD must not take what it heard for the whole
+        greeting (:meth:`.amd.Amd.audio_lost`), whether the gap comes while it listens
+        or just before the answer that starts it."""
+        self._check_channel(ch)
+        self.lost_at[ch] = self.pos[ch]
+        self.amd.audio_lost(ch)
+
     def configure(self, ch: int, **changes) -> None:
         """Change what ``ch`` detects without restarting its timers."""
         cfg = replace(self._config(ch), **changes)
@@ -353,6 +369,7 @@ class Detector:
         self.hist[ch] = 0
         self.last_bins[ch] = 0
         self.answered_at[ch] = -1
+        self.lost_at[ch] = np.iinfo(np.int64).min // 2
         self._early = None
         self.answer_exact[ch] = True
         self.amd_wait[ch] = False
@@ -586,6 +603,8 @@ class Detector:
                 ans = int(self.answered_at[ch])
                 pre = (ans - since) // BLOCK if since is not None and since < ans else 0
                 self.amd.start(ch, pre)
+                if ans - self.lost_at[ch] <= AUDIO_LOST_BEFORE_ANSWER:
+                    self.amd.audio_lost(ch)
                 self.amd_wait[ch] = False
             self._amd_waiting = bool(np.count_nonzero(self.amd_wait))
         live = ~self.amd.done[ids] if self.amd.some_live else _NOTHING

@@ -1129,6 +1129,10 @@ class DahdiCard(CardABC):
             return  # the kernel had nothing to send before our first write: not late
         if code in counters:
             self.stats[counters[code]] += 1
+            if code == lib.DAHDI_EVENT_READ_OVERRUN:
+                # The kernel kept the oldest blocks and dropped what came after them
+                # (__putbuf_chunk): the audio read next has a gap.
+                self._audio_gaps.add(channel)
             if code != lib.DAHDI_EVENT_EC_DISABLED:
                 span = self._buffer_counts.setdefault(self._model_to_dahdi[info.span], {})
                 span[counters[code]] = span.get(counters[code], 0) + 1

@@ -313,6 +313,7 @@ class EmulatedCard(CardABC):
                 self._step()
             self.overruns += 1
             self.frames_dropped += missed
+            self._audio_gaps.update(self._open)
             for status in self._status.values():
                 status.counters.irqmisses += 1
         rx = self._step()
