@@ -5,7 +5,7 @@ locale (date-box.js): the Chinese page on an en-US browser (where Chromium's own
 campaign's holiday are read as the operator sees them, typed in loose forms, picked from
 the calendar (drawn in the page's language), refused in the page's language when they
 are not dates (nothing sent), and checked in what reaches the service; the times the
-page shows (the floor's stamp) are ISO and 24-hour too."""
+page shows (the floor's stamp, a list's import time) are ISO and 24-hour too."""
 
 from __future__ import annotations
 
@@ -131,6 +131,14 @@ def test_en_page_on_a_zh_cn_browser_takes_an_iso_holiday(service: Any) -> None:
     page = _page(chromium, url, "zh-CN", "en")
     page.click("[data-testid=tab-admin]")
     page.wait_for_selector("[data-testid=adm-campaign-new]")
+    # a list's import time: ISO and 24-hour, not the zh-CN browser's 2026/12/4 01:21:32
+    page.click("[data-testid=adm-section-lists]")
+    page.select_option("[data-testid=adm-list-campaign]", "loans")
+    row = page.locator("[data-testid=adm-lists] tbody tr").first
+    row.wait_for()
+    imported = row.locator("td").all_inner_texts()
+    assert any(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", c) for c in imported), imported
+    page.click("[data-testid=adm-section-campaigns]")
     page.click("[data-testid=adm-campaign-edit]")
     page.wait_for_selector("[data-testid=adm-windows]")
     puts: list[dict[str, Any]] = []
