@@ -365,7 +365,12 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_dnc(args: argparse.Namespace) -> int:
-    from trunkline.dialer.campaigns.dnc import import_dnc, parse_entries, parse_numbers
+    from trunkline.dialer.campaigns.dnc import (
+        add_dnc_entries,
+        parse_entries,
+        parse_numbers,
+        read_dnc_file,
+    )
 
     with _open(args) as store:
         if args.campaign:
@@ -377,9 +382,14 @@ def run_dnc(args: argparse.Namespace) -> int:
             return _dnc_list(store, args)
         if args.dnc_action == "import":
             rejected = 0
-            for path in args.items:
-                result = import_dnc(store, path, now=time.time(), campaign=args.campaign,
-                                    kind=args.kind, allow_broad=args.allow_broad_prefix)
+            # every file read before any is added: one that cannot be read fails the
+            # command with nothing taken (exit 1), not after the files before it
+            read = [(path, *read_dnc_file(path, allow_broad=args.allow_broad_prefix))
+                    for path in args.items]
+            for path, entries, errors in read:
+                result = add_dnc_entries(store, entries, errors, now=time.time(),
+                                         source=Path(path).name, campaign=args.campaign,
+                                         kind=args.kind, allow_broad=args.allow_broad_prefix)
                 for line, reason in result.errors:
                     print(f"{path}:{line}: field 1 (number): {reason}", file=sys.stderr)
                 print(f"{path}: {result.added} added, {result.already} already listed, "

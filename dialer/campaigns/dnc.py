@@ -113,6 +113,34 @@ def parse_numbers(lines: Iterable[str], *, default_country: str = "86",
     return numbers, errors
 
 
+def read_dnc_file(path: str | Path, *, default_country: str = "86",
+                  allow_broad: bool = False) -> tuple[list[str], list[tuple[int, str]]]:
+    """The entries of a DNC file and its refused lines, adding nothing: a file that
+    cannot be read or decoded raises :class:`ListImportError` naming it, so a caller
+    given several files reads them all before adding any (``dnc import a.csv b.csv``
+    with ``b.csv`` missing added ``a.csv``, then exited 1 as if nothing was taken)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:   # missing, a folder, unreadable: said, not a traceback
+        raise ListImportError(f"cannot read the file: {err.strerror or err}",
+                              source=str(path)) from err
+    text, _ = decode(data, source=str(path))
+    return parse_entries(text.splitlines(), default_country=default_country, header=True,
+                         allow_broad=allow_broad)
+
+
+def add_dnc_entries(store: Store, entries: list[str], errors: list[tuple[int, str]], *,
+                    now: float, source: str, campaign: str | None = None,
+                    kind: str = "dnc", allow_broad: bool = False) -> DncImport:
+    """Add what :func:`read_dnc_file` read; ``source`` is stored with each entry."""
+    if kind not in KINDS:
+        raise ValueError(f"DNC kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    added = store.add_dnc(entries, now=now, campaign=campaign, kind=kind, source=source,
+                          allow_broad=allow_broad)
+    return DncImport(added=added, already=len(set(entries)) - added, errors=errors)
+
+
 def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | None = None,
                kind: str = "dnc", default_country: str = "86",
                allow_broad: bool = False) -> DncImport:
@@ -124,15 +152,7 @@ def import_dnc(store: Store, path: str | Path, *, now: float, campaign: str | No
     """
     if kind not in KINDS:
         raise ValueError(f"DNC kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:   # missing, a folder, unreadable: said, not a traceback
-        raise ListImportError(f"cannot read the file: {err.strerror or err}",
-                              source=str(path)) from err
-    text, _ = decode(data, source=str(path))
-    entries, errors = parse_entries(text.splitlines(), default_country=default_country,
-                                    header=True, allow_broad=allow_broad)
-    added = store.add_dnc(entries, now=now, campaign=campaign, kind=kind, source=path.name,
-                          allow_broad=allow_broad)
-    return DncImport(added=added, already=len(set(entries)) - added, errors=errors)
+    entries, errors = read_dnc_file(path, default_country=default_country,
+                                    allow_broad=allow_broad)
+    return add_dnc_entries(store, entries, errors, now=now, source=Path(path).name,
+                           campaign=campaign, kind=kind, allow_broad=allow_broad)

@@ -65,3 +65,13 @@ def test_help_says_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
             main(["dialer", *command, "--help"])
         said = " ".join(capsys.readouterr().out.split())
         assert "Exit status: 0 every entry taken; 3 taken, but some refused" in said
+
+
+def test_dnc_import_reads_every_file_before_adding_any(tmp_path: Path, db: str,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    good = _file(tmp_path, "a.csv", GOOD)
+    missing = str(tmp_path / "b.csv")
+    assert main(["dialer", "dnc", "import", good, missing, "--db", db]) == exit_status.FAILED
+    assert "b.csv: cannot read the file" in capsys.readouterr().err
+    assert main(["dialer", "dnc", "check", GOOD, "--db", db]) == 0   # a.csv not added
