@@ -150,6 +150,14 @@ def test_a_disposition_date_field_on_the_zh_page_of_an_en_us_browser(page: Any) 
     assert page.inner_text("[data-testid=date-pop-title]") == "2026年12月"
     page.click("[data-date='2026-12-15']")
     assert field.input_value() == "2026-12-15"
+    # by keyboard: the chosen day has the focus; a week on, a day back, a month on, pick
+    page.click("[data-testid=field-date-pick]")
+    for key in ("ArrowDown", "ArrowLeft", "PageDown"):
+        page.keyboard.press(key)
+    assert page.inner_text("[data-testid=date-pop-title]") == "2027年1月"
+    page.keyboard.press("Enter")
+    assert field.input_value() == "2027-01-21"
+    assert page.locator("[data-testid=field-date-calendar]").count() == 0
     field.fill("12/15/2026")                 # what the browser's own field would show
     assert page.evaluate("() => F.refuseBadDates()") is True
     assert page.inner_text("[data-testid=error-date]") == (

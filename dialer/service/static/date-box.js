@@ -159,7 +159,22 @@ function openCalendar(i18n, box, anchor, onPick) {
     grid.firstChild.append(heads);
   };
   const outside = (e) => { if (!pop.contains(e.target) && e.target !== anchor) close(); };
-  const key = (e) => { if (e.key === "Escape") { e.stopPropagation(); close(); box.focus(); } };
+  // The days by keyboard, as a date picker's grid is walked (WAI-ARIA APG, "Date Picker
+  // Dialog"): arrows a day or a week, Page Up/Down a month, Enter/Space pick (buttons).
+  const MOVES = { ArrowLeft: ["d", -1], ArrowRight: ["d", 1], ArrowUp: ["d", -7], ArrowDown: ["d", 7],
+                  PageUp: ["m", -1], PageDown: ["m", 1] };
+  const key = (e) => {
+    if (e.key === "Escape") { e.stopPropagation(); close(); box.focus(); return; }
+    const day = e.target.dataset && e.target.dataset.date;
+    if (!day || !MOVES[e.key]) return;
+    const next = stepDate(day, ...MOVES[e.key]);
+    if (next === null) return;
+    e.preventDefault();
+    const [y, m] = next.split("-").map(Number);
+    if (y !== year || m !== month) { [year, month] = [y, m]; draw(); }
+    const target = pop.querySelector(`[data-date="${next}"]`);
+    if (target && !target.disabled) target.focus();
+  };
   function close() {
     pop.remove();
     document.removeEventListener("mousedown", outside, true);
