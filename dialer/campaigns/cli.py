@@ -135,7 +135,9 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                  "prefix entries), and so is an empty argument or one that is not a "
                  "number, each said as 'argument N: REASON'. An unknown --campaign is "
                  "an error, not a check of the global list. Exit status: 0 every number "
-                 "allowed, 1 one is barred, 2 one could not be read as a number",
+                 "allowed, 1 one is barred, 2 no answer for one (it could not be read as "
+                 "a number, or the check could not be made: an unknown --campaign, a "
+                 "database that cannot be opened)",
         "list": "Prefixes first; a prefix broader than a country code and 3 digits is "
                 "marked 'broad' (perhaps a typo stored before such prefixes needed "
                 "--allow-broad-prefix: check it, and `dnc remove` it if so)."}
@@ -365,6 +367,21 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_dnc(args: argparse.Namespace) -> int:
+    if args.dnc_action != "check":
+        return _run_dnc(args)
+    from trunkline.errors import TrunklineError
+
+    # A check's status 1 means "barred": a check that could not be made (an unknown
+    # --campaign, a database that cannot be opened) is 2, "no answer", as a number that
+    # could not be read is, so `dnc check "$n" --campaign typo` is not read as barred
+    try:
+        return _run_dnc(args)
+    except TrunklineError as err:
+        print(f"trunkline: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run_dnc(args: argparse.Namespace) -> int:
     from trunkline.dialer.campaigns.dnc import (
         add_dnc_entries,
         parse_entries,

@@ -34,7 +34,9 @@ def db(tmp_path: Path) -> str:
 def test_an_unknown_campaign_is_named_and_nothing_is_checked(
         db: str, capsys: pytest.CaptureFixture[str], action: list[str]) -> None:
     capsys.readouterr()
-    assert main(["dialer", "dnc", *action, "--campaign", "slaes", "--db", db]) == 1
+    # 1 is "barred" for a check: a check that could not be made is 2, "no answer"
+    status = 2 if action[0] == "check" else 1
+    assert main(["dialer", "dnc", *action, "--campaign", "slaes", "--db", db]) == status
     out = capsys.readouterr()
     assert "no campaign 'slaes' (known: sales)" in out.err
     assert out.out == ""                       # no "allowed", no "0 removed"
@@ -81,3 +83,10 @@ def test_the_store_refuses_an_unknown_campaign_and_a_prefix() -> None:
     for text in ("+86*", ""):
         with pytest.raises(ValueError, match="takes a whole number"):
             store.dnc_hit(text, "sales")
+
+
+def test_a_check_that_cannot_be_made_is_no_answer(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    folder = str(tmp_path)    # a folder given as the database
+    assert main(["dialer", "dnc", "check", "13800138000", "--db", folder]) == 2
+    assert "is a folder, not a campaign database file" in capsys.readouterr().err
