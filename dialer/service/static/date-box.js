@@ -170,6 +170,7 @@ function openCalendar(i18n, box, anchor, onPick) {
     const next = stepDate(day, ...MOVES[e.key]);
     if (next === null) return;
     e.preventDefault();
+    e.stopPropagation();                   // not a page shortcut (the desk's keys)
     const [y, m] = next.split("-").map(Number);
     if (y !== year || m !== month) { [year, month] = [y, m]; draw(); }
     const target = pop.querySelector(`[data-date="${next}"]`);
