@@ -257,6 +257,11 @@ class Detector:
         self.pend_label = np.full(n, -9, np.int16)
         self.pend_n = np.zeros(n, np.int32)
         self.next_check = np.full(n, np.iinfo(np.int32).max, np.int32)
+        #: After a tick whose segments all went on (the fast path of :meth:`_cadence`):
+        #: its channel ids (bytes) and the nearest deadline, ms past their segments'
+        #: lengths (> 0). Nothing is pending on those channels then; void after any
+        #: other tick or a channel's restart.
+        self._steady: tuple[bytes, int] | None = None
         self.broken = np.zeros(n, bool)
         self.rep_pat = np.full(n, -1, np.int16)    # reported tone still being followed
         self.rep_phase = np.zeros(n, np.int16)
@@ -386,6 +391,7 @@ class Detector:
         self.pend_label[ch] = -9
         self.pend_n[ch] = 0
         self.next_check[ch] = np.iinfo(np.int32).max
+        self._steady = None
         self.broken[ch] = False
         self.rep_pat[ch] = -1
         self.stale[ch] = False
@@ -569,7 +575,7 @@ class Detector:
         # under the tone's level still counts as the silent half of a busy tone.
         plabels, self.tone_ref[ids] = self.model.label_blocks_after_tone(
             p2.real ** 2 + p2.imag ** 2, block_energy, self.tone_ref[ids], OFF_BELOW_TONE)
-        events += self._cadence(ids, plabels, pos)
+        events += self._cadence(ids, plabels, pos, key)
 
         # Voice activity.
         level_db = 10 * np.log10(np.maximum(block_energy, 1e-12))
@@ -698,18 +704,28 @@ class Detector:
                                        system))
         return out
 
-    def _cadence(self, ids, labels, pos) -> list[DetectionEvent]:
+    def _cadence(self, ids, labels, pos, key: bytes) -> list[DetectionEvent]:
         """Segment the block labels (2-block debounce) and match cadences on changes."""
         cur = self.seg_label[ids]
         if not np.count_nonzero(labels != cur):
             # Every channel's segment goes on (the most common tick): what the general
             # path below does then, unless a deadline falls due.
+            steady = self._steady
+            if steady is not None and steady[0] == key and steady[1] > 20:
+                # The last tick was this one for the same channels (nothing pending) and
+                # the nearest deadline is more than this block away.
+                self.seg_len[ids] += 1
+                self._steady = (key, steady[1] - 20)
+                return []
             seglen = self.seg_len[ids] + 1 + self.pend_n[ids]
-            if not np.count_nonzero(seglen * 20 >= self.next_check[ids]):
+            slack = int((self.next_check[ids] - seglen * 20).min())
+            if slack > 0:  # no deadline due (seglen * 20 >= next_check nowhere)
                 self.seg_len[ids] = seglen
                 self.pend_n[ids] = 0
                 self.pend_label[ids] = -9
+                self._steady = (key, slack)
                 return []
+        self._steady = None
         seglen = self.seg_len[ids]
         pl = self.pend_label[ids]
         pn = self.pend_n[ids]
