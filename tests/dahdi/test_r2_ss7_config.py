@@ -381,6 +381,9 @@ def test_what_chan_dahdi_cannot_say_is_left_out_with_a_warning():
     assert warnings == [
         "span 1: MFC/R2 option category has no chan_dahdi key; left out of chan_dahdi.conf",
         "span 1: MFC/R2 option hunt has no chan_dahdi key; left out of chan_dahdi.conf",
+        "span 1: no MFC/R2 max_dnis or max_ani: chan_dahdi will take its defaults "
+        "(max_dnis 4, max_ani 10 digits); give the lengths the carrier sends if Asterisk "
+        "is to use this file",
         "span 2: SS7 option reset_on_start has no chan_dahdi key; left out of "
         "chan_dahdi.conf"]
     # ITU point codes go as numbers (chan_dahdi reads a-b-c as 8-8-8); the linkset with

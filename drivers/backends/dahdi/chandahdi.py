@@ -452,6 +452,17 @@ def _blocks(config: DahdiConfig, layout: dict[int, tuple[int, int]],
                 for option in left:
                     _note(warnings, f"span {span.span}: MFC/R2 option {option} has no "
                                     "chan_dahdi key; left out of chan_dahdi.conf")
+                # Without them our register takes digits until 2 s of quiet, but chan_dahdi
+                # (and `config import` of this file) takes its defaults: 4 called digits
+                # would cut an 11-digit number short under Asterisk.
+                unset = [o for o in ("max_dnis", "max_ani") if o not in span.options]
+                if unset:
+                    takes = ", ".join(f"{o} {sigopts.R2_CHAN_DAHDI_DEFAULTS[o]}"
+                                      for o in unset)
+                    _note(warnings, f"span {span.span}: no MFC/R2 {' or '.join(unset)}: "
+                                    f"chan_dahdi will take its defaults ({takes} digits); "
+                                    "give the lengths the carrier sends if Asterisk is to "
+                                    "use this file")
             elif span is not None and span.signalling == "ss7" and g.signalling == "bchan":
                 nai, left = sigopts.ss7_to_chan_dahdi(span.options)
                 sig, block_keys = "ss7", {**keys, **nai}
