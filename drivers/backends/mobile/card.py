@@ -537,13 +537,17 @@ class MobileCard(CardABC):
             missed = int(late / TICK_SECONDS)
             self._frame += missed
             self.overruns += 1
+            self._audio_gaps.update(self._open)
         self._frame += 1
         now = self.now
         if self._bank is not None:
             self._bank.step(now)
         for module in self._modules:
+            dropped = module.overruns
             module.pump(now)
             self._check_alarm(module, now)
+            if module.overruns != dropped:  # its jitter buffer dropped older audio
+                self._audio_gaps.add(module.number)
         rows = [self._modules[ch - 1].frame() for ch in self._open]
         if not rows:
             return np.zeros((0, FRAME_SAMPLES), dtype=np.uint8)
