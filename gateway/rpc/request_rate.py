@@ -34,7 +34,8 @@ Hence, for one connection:
 * a client within ``rate`` a second and ``burst`` at once is never refused;
 * one that waits as told after a refusal (``retry_after``) is never cut, on probation
   or not: between two of its refusals it was admitted at least once, so they are at
-  least the time of the tokens it lacked apart, and its strikes grow by less than 1;
+  least the time of the tokens it lacked apart, and its strikes stay under what it
+  started with plus 2 (so at most ``burst + 1``, on probation too);
 * one that ignores refusals is cut about ``(burst + 2) / (sent - 2 * rate)`` seconds after
   its burst is spent (at once when it pipelines more than ``2 * burst + 1`` requests),
   and until then it was answered at most ``2 * (burst + rate * t) + 1`` times: an uncut
@@ -42,8 +43,8 @@ Hence, for one connection:
 
 Every request counts, whatever its method or role. The admin role is not exempt: on the
 Unix socket every client is admin by default, so an exemption would exempt nearly every
-client, and the limit takes nothing from anyone else (the admin's way in when clients
-misbehave is the reserved slots, client_slots.py). The clock is the caller's (``now``
+client, and one peer's limit takes nothing from any other peer (the admin's way in when
+clients misbehave is the reserved slots, client_slots.py). The clock is the caller's (``now``
 arguments).
 """
 
