@@ -70,6 +70,10 @@ DialMode = Literal["dtmf", "pulse"]
 MAINTENANCE_MODES = ("off", "local", "network_line", "network_payload")
 
 
+#: What :meth:`CardABC.take_audio_gaps` returns when no audio was lost.
+_NO_GAPS: frozenset[int] = frozenset()
+
+
 class CardABC(ABC):
     """A telephony card: spans of channels moving 160-sample frames every 20 ms.
 
@@ -180,6 +184,8 @@ class CardABC(ABC):
         READ_OVERRUN). The frames read after it follow the gap directly, so what listens
         to them (AMD) must know that it did not hear everything (docs/detector.md,
         "Lost audio")."""
+        if not self._audio_gaps:  # every tick but a late one: no set built
+            return _NO_GAPS
         gaps = frozenset(self._audio_gaps)
         self._audio_gaps.clear()
         return gaps
