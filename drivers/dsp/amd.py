@@ -41,7 +41,10 @@ industry's 3-5 s, detection-anchors.md):
 * 5 s after answer, and at least 3.4 s after the utterance began (2.4 s after a next
   phrase began), without a decision -> notsure (Asterisk's totalAnalysisTime is 5 s
   from the answer; a greeting that starts late, after up to 4 s of silence, still gets
-  the time its judgement needs); 7.4 s after the answer at the latest.
+  the time its judgement needs); 7.4 s after the answer at the latest;
+* audio lost (:meth:`Amd.audio_lost`: the card overran while AMD listened or up to 1 s
+  before the answer) turns a *machine* from these length rules into ``notsure``
+  ("audio lost"): the lost frames may have held the "hello" (docs/detector.md).
 
 **Tones are not speech.** A block whose spectrum is one pure tone (>= 80 % of its
 power within 150 Hz, 200-3400 Hz, >= -40 dBm0) is not voice here, whatever the energy
