@@ -97,10 +97,12 @@ def register_clean_commands(sub: argparse._SubParsersAction) -> None:
         description=(
             "Dial the cleaning campaign's numbers, each once (again only when the answer "
             "said nothing decisive), keeping up to --concurrency lines busy at up to --rate "
-            "new calls a second, and hang up as soon as a call rings, is answered, or the "
-            "network has said why it cannot be connected. Every verdict is committed to "
-            "the database as it comes. --virtual runs the gateway on the emulated card in "
-            "this process, in virtual time."),
+            "new calls a second, and hang up as soon as a call rings or the network has "
+            "said why it cannot be connected. A call answered before its "
+            "release is an abandoned call: it hears the abandon message (--abandon-file, "
+            "else --abandon-tone for 3 s), then is hung up, never silence. Every verdict "
+            "is committed to the database as it comes. --virtual runs the gateway on the "
+            "emulated card in this process, in virtual time."),
         epilog="Example: trunkline dialer clean run --campaign sales-clean --virtual "
                "--start 2025-06-04T10:00+08:00")
     run.add_argument("--campaign", required=True, help="the cleaning campaign")
@@ -118,6 +120,16 @@ def register_clean_commands(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--group", default="outbound",
                      help="the channel group calls go out on (default outbound)")
     _settings_flags(run, run=True)
+    run.add_argument("--abandon-file", metavar="WAV",
+                     help="the abandon message for a call answered before its release (as "
+                          "`dialer run --abandon-file`): a WAV in the gateway's prompts "
+                          "folder ([media] prompts) naming the caller; checked on the "
+                          "gateway at start: one it could not play stops the run before "
+                          "any call")
+    run.add_argument("--abandon-tone", default="info", metavar="TONE",
+                     help="the zone tone played for 3 s to such a call without a file "
+                          "(default info; not an information message: Ofcom and the TSR "
+                          "ask for a recorded one)")
     run.add_argument("--hours", type=float, metavar="H",
                      help="stop after this long (default: when every number is classified; "
                           f"at most {VIRTUAL_HOURS:g} h with --virtual)")
@@ -280,6 +292,7 @@ def run_clean_run(args: argparse.Namespace) -> int:
         try:
             runner = CleaningRunner(
                 store, args.campaign, gateway, group=args.group, settings=settings,
+                abandon_file=args.abandon_file, abandon_tone=args.abandon_tone,
                 progress=progress_printer(args),
                 progress_every=args.progress_every or (60.0 if args.virtual else 10.0))
         except BaseException:

@@ -34,7 +34,8 @@ class Probe:
         input (before a verdict)                  verdict                     then
         call.state ringing (ALERTING, ring-back)  live (no_answer: it rang)   hang up
         tone ringback / music                     live (no_answer: it rang)   hang up
-        call.state answered                       live (abandoned)            hang up at once
+        call.state answered                       live (abandoned)            the abandon message
+        play.finished done / message_until        (the message is over)       hang up
         announcement KIND                         ANNOUNCEMENT_CLASSES[KIND]  hang up
         sit / tone sit                            (remembered)                wait for more
         sit_wait s after the SIT                  SIT_CLASSES[code]           hang up
@@ -43,8 +44,13 @@ class Probe:
         call.state hungup (verdict given)         the verdict                 record
 
     Events after the verdict change nothing, except an answer that beat our hang-up: it
-    is remembered (the attempt is recorded as ``abandoned``: a person picked up to
-    silence, which regulators count).
+    is remembered (the attempt is recorded as ``abandoned``, which regulators count).
+
+    An answer before our release is an abandoned call: the runner plays the abandon
+    message (:meth:`message_started`) and the probe asks for the hang-up when the
+    gateway says it is done, or at ``message_until`` (a tone's length, or a cap on a
+    stuck play), so the person never hears silence (Ofcom: an abandoned call gets a
+    brief recorded information message; ../shared/reference/dialer-anchors.md).
     """
 
     call: int
@@ -60,10 +66,18 @@ class Probe:
     sit: str | None = None
     sit_at: float | None = None
     early_media: bool = False
+    message: str | None = None          # what was played to the person who answered
+    message_until: float | None = None  # hang up then at the latest (the message's cap)
+    message_done: bool = False          # played to its end (a file: the gateway said so)
 
     def on_event(self, event: Mapping[str, Any], now: float) -> bool:
         """Feed one gateway event of this call; True: hang up now."""
         kind = event.get("event")
+        if self.message_until is not None:  # the abandon message is playing
+            if kind == "play.finished" and event.get("reason") == "done":
+                self.message_done = True
+                return self.released_at is None
+            return False
         if kind == "call.state":
             state = event.get("state")
             if state == "ringing":
@@ -93,8 +107,18 @@ class Probe:
             self.sit_at = now
         return False
 
+    def message_started(self, what: str, *, until: float, timed: bool = False) -> None:
+        """The abandon message ``what`` is playing to the person who answered; hang up
+        when the gateway says it is done, at ``until`` at the latest. ``timed``: it has no
+        end of its own (a tone), ``until`` is its length."""
+        self.message = what
+        self.message_until = until
+        self.message_done = timed
+
     def on_time(self, now: float, *, listen: float, sit_wait: float) -> bool:
         """Deadlines; True: hang up now."""
+        if self.message_until is not None:
+            return self.released_at is None and now >= self.message_until
         if self.verdict is None and self.sit_at is not None and now - self.sit_at >= sit_wait:
             by_sit = verdict_for_sit(self.sit)
             return self._decide(replace(by_sit, evidence=by_sit.evidence + ", nothing after"),
@@ -108,6 +132,8 @@ class Probe:
         """When :meth:`on_time` next has something to do."""
         if self.released_at is not None:
             return self.released_at + HANGUP_GRACE
+        if self.message_until is not None:
+            return self.message_until
         if self.verdict is not None:
             return math.inf
         when = self.placed + listen
@@ -127,6 +153,10 @@ class Probe:
         if self.answered_at is not None and verdict.outcome != "abandoned":
             verdict = replace(verdict, outcome="abandoned",
                               evidence=verdict.evidence + "; answered before release")
+        if self.message is not None:
+            how = "played" if self.message_done else "started, not played to its end"
+            verdict = replace(verdict, evidence=f"{verdict.evidence}; abandon message "
+                                                f"{self.message} {how}")
         return verdict
 
     def _decide(self, verdict: Verdict, now: float, *, live: bool = False) -> bool:

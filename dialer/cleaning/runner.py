@@ -7,6 +7,15 @@ at most ``trunk_per_minute`` a minute, ``trunk_min_gap`` apart, on its trunk; on
 The turn, the timers (each probe's next deadline), the shift, the start after a crash
 and the gateway errors are the campaign runner's too
 (:class:`~trunkline.dialer.runner.base.GatewayRunner`).
+
+A call answered before its release (on FXO lines a song heard from a silent intro is
+named too late) is an abandoned call: it gets the abandon message a campaign's
+abandoned calls get, with the same settings (``abandon_file``, else ``abandon_tone``
+for ``abandon_seconds``), the same gateway call (``call.play``) and the same check at
+start (``prompts.check``, :mod:`~trunkline.dialer.runner.sound_files`), then it is
+released: no answered cleaning call is silent (Ofcom's persistent-misuse statement: an
+abandoned call gets a brief recorded information message naming the caller; US TSR 16
+CFR 310.4(b)(4)(iii) likewise; ../shared/reference/dialer-anchors.md).
 """
 
 from __future__ import annotations
@@ -30,16 +39,21 @@ from trunkline.dialer.cleaning.settings import (
 from trunkline.dialer.cleaning.trunk_limit import TrunkLimiter
 from trunkline.dialer.cleaning.verdicts import CLASSES, UNKNOWN, Verdict
 from trunkline.dialer.runner.base import GatewayRunner
-from trunkline.dialer.runner.gateway import GatewayPort
+from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
+from trunkline.dialer.runner.sound_files import check_sound_files
 from trunkline.dialer.runner.tags import attempt_tag
 from trunkline.dialer.store import Store
 from trunkline.errors import ConfigError
 from trunkline.gateway.rpc.errors import RpcError
 
-#: The gateway events a cleaning run needs (``tone``/``sit``: SIT before the announcement).
-EVENTS = ("call.state", "announcement", "tone", "sit")
+#: The gateway events a cleaning run needs (``tone``/``sit``: SIT before the announcement;
+#: ``play.finished``: the abandon message of a call answered before its release is over).
+EVENTS = ("call.state", "announcement", "tone", "sit", "play.finished")
 #: A refused originate (no free channel) puts the contact back for this long.
 REFUSED_BACKOFF = 5.0
+#: An abandon message file is cut after this long if the gateway never says it ended
+#: (the campaign runner's cap on the same message).
+MESSAGE_CAP = 60.0
 
 
 @dataclass
@@ -90,8 +104,10 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
     (``LiveGateway`` over the gateway socket, subscribed to :data:`EVENTS` by
     :meth:`live_gateway`, or ``InProcessGateway`` on the emulated card in virtual time).
     ``group`` is the channel group calls go out on. ``settings`` default to the campaign's
-    stored ones. Raises :class:`ConfigError` for a campaign that is not a cleaning
-    campaign, or an unknown group.
+    stored ones. ``abandon_file`` (a WAV on the gateway host), else ``abandon_tone`` for
+    ``abandon_seconds``, is played to a call answered before its release, as a
+    campaign's abandoned calls (the module docstring). Raises :class:`ConfigError` for a
+    campaign that is not a cleaning campaign, or an unknown group.
     """
 
     EVENTS: ClassVar[tuple[str, ...]] = EVENTS
@@ -100,6 +116,8 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
 
     def __init__(self, store: Store, campaign: str, gateway: GatewayPort, *,
                  group: str = "outbound", settings: CleaningSettings | None = None,
+                 abandon_file: str | None = None, abandon_tone: str = "info",
+                 abandon_seconds: float = 3.0,
                  home_country: str = "86", progress: Callable[[str], None] | None = None,
                  progress_every: float = 60.0) -> None:
         super().__init__(store, gateway, home_country=home_country, progress=progress,
@@ -113,6 +131,11 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
         wanted = self.settings.concurrency or MAX_CONCURRENCY
         self.concurrency = min(wanted, len(channels))
         self.group = group
+        self.abandon_file = abandon_file
+        self.abandon_tone = abandon_tone
+        self.abandon_seconds = abandon_seconds
+        #: ``(gateway call, what was played)`` of every abandon message (tests and audits)
+        self.messages: list[tuple[int, str]] = []
         self.probes: dict[int, Probe] = {}
         self.classes: Counter[str] = Counter()
         self.dials = 0
@@ -132,8 +155,16 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
 
     @property
     def drain(self) -> float:  # type: ignore[override]
-        """The calls in flight last at most ``listen`` seconds, and the hang-up's grace."""
-        return self.settings.listen + HANGUP_GRACE + 5.0
+        """The calls in flight last at most ``listen`` seconds, an abandon message its
+        cap, and the hang-up's grace."""
+        message = MESSAGE_CAP if self.abandon_file else self.abandon_seconds
+        return self.settings.listen + message + HANGUP_GRACE + 5.0
+
+    def start(self) -> None:
+        """Check the abandon message on the gateway (one it could not play stops the
+        start, naming it: sound_files.py), then settle and begin as every runner."""
+        check_sound_files(self.gateway, {"abandon_file": self.abandon_file})
+        super().start()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -257,8 +288,32 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
             self._finish(probe, probe.on_hungup(event), now)
             return
         if probe.on_event(event, now):
-            self._release(probe, now)
+            if probe.answered_at is not None and probe.message is None:
+                self._play_abandon_message(probe, now)
+            else:
+                self._release(probe, now)
         self._wake(probe)
+
+    def _play_abandon_message(self, probe: Probe, now: float) -> None:
+        """A person answered before the release: the abandon message, then the hang-up
+        (at the play's end, or the probe's deadline), as a campaign's abandoned call."""
+        try:
+            if self.abandon_file:
+                self.gateway.play(probe.call, file=self.abandon_file)
+                probe.message_started(repr(self.abandon_file), until=now + MESSAGE_CAP)
+            else:
+                self.gateway.play(probe.call, tone=self.abandon_tone)
+                probe.message_started(
+                    f"(tone {self.abandon_tone!r}, {self.abandon_seconds:g} s)",
+                    until=now + self.abandon_seconds, timed=True)
+        except REQUEST_FAILED as err:  # the person hung up meanwhile, or a bad file
+            self._gateway_error(f"cannot play the abandon message to call {probe.call} "
+                                f"({probe.number}): {err}")
+            self._release(probe, now)
+            return
+        self.messages.append((probe.call, str(probe.message)))
+        if probe.live_at is not None:  # the answer: silent for no time
+            self.release_delays.append(now - probe.live_at)
 
     def _wake(self, probe: Probe) -> None:
         """A timer at the probe's next deadline (it moves with a SIT, a release...)."""
@@ -284,7 +339,7 @@ class CleaningRunner(GatewayRunner[CleaningSummary]):
 
     def _release(self, probe: Probe, now: float) -> None:
         probe.released_at = now
-        if probe.live_at is not None:
+        if probe.live_at is not None and probe.message is None:
             self.release_delays.append(now - probe.live_at)
         self._hang_up(probe.call)
 
