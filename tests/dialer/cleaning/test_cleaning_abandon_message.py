@@ -8,7 +8,8 @@ heard from a silent intro (the network plays a WAV of silence), which no detecto
 name before they answer 2 s in; one person on tone ring-back is released before the
 answer as ever. What the gateway was asked to play is kept as the request passes through
 to the real gateway, what it played from its own ``play.finished`` event for the call,
-and the release and the answer from the exchange's side.
+the answer and the release from the exchange's side, and what the person heard from the
+audio our FXO port sent the exchange while the call was up (:class:`FarEar`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from trunkline.dialer.cleaning.probe import Probe
 from trunkline.dialer.cleaning.results import cleaned_numbers
 from trunkline.dialer.cleaning.runner import CleaningRunner
 from trunkline.dialer.cleaning.settings import CleaningSettings
-from trunkline.drivers.backends.emulated.lines import ExchangeLine
+from trunkline.drivers.backends.emulated.lines import ExchangeLine, LineState
 from trunkline.errors import ConfigError
 from trunkline.gateway.config import GatewayConfig
 
@@ -71,6 +72,27 @@ def _wav(path: Path, seconds: float, hz: float) -> Path:
     return path
 
 
+class FarEar:
+    """What the person behind one exchange line hears while the call is up: the audio our
+    port sends the exchange, 20 ms a frame, kept with the number dialled. It listens as
+    the exchange's own ports do (``Network.listeners``: each hears its row of our side's
+    audio every tick)."""
+
+    def __init__(self, line: ExchangeLine) -> None:
+        self.line = line
+        self.row = line.row
+        self.heard: dict[str, list[np.ndarray]] = {}
+
+    def hear(self, frame: np.ndarray) -> None:
+        if self.line.state is LineState.CONNECTED:
+            self.heard.setdefault(self.line.digits, []).append(frame.astype(float))
+
+
+def _sounding(frames: list[np.ndarray]) -> list[bool]:
+    """Per 20 ms frame: anything to hear (above -50 dBFS or so)?"""
+    return [float(np.sqrt(np.mean(f ** 2))) > 100.0 for f in frames]
+
+
 class PlaysSeen(WatchedGateway):
     """The watched gateway, also keeping each call's play requests (passed on to the real
     gateway unchanged) and its play events."""
@@ -79,6 +101,12 @@ class PlaysSeen(WatchedGateway):
         super().__init__(db, **kwargs)
         self.asked: dict[int, list[dict[str, Any]]] = {}
         self.plays: dict[int, list[tuple[str, float, str | None]]] = {}
+        self.ears = [FarEar(p) for p in self.card.network.ports if isinstance(p, ExchangeLine)]
+        self.card.network.listeners.update(self.ears)
+
+    def heard(self, number: str) -> list[np.ndarray]:
+        """What the person called at ``number`` heard from the answer to the release."""
+        return [f for ear in self.ears for f in ear.heard.get(number, [])]
 
     def play(self, call: int, **params: Any) -> None:
         self.asked.setdefault(call, []).append({**params, "at": self.now()})
@@ -149,8 +177,20 @@ def test_an_answered_cleaning_call_hears_the_abandon_message_then_is_released(
         assert (kind, reason) == ("play.finished", "done")
         assert finished - asked[0]["at"] == pytest.approx(MESSAGE_SECONDS, abs=0.1)
         assert finished <= gateway.watch.hangups[call] < finished + 0.1
-        heard = far.released[n] - far.answered[n]
-        assert MESSAGE_SECONDS <= heard < MESSAGE_SECONDS + 0.5, heard
+        up = far.released[n] - far.answered[n]
+        assert MESSAGE_SECONDS <= up < MESSAGE_SECONDS + 0.5, up
+        # what the person heard: the message's 440 Hz from (almost) the answer on, to
+        # the release: never more than 100 ms of silence (the answer's own tick and the
+        # play's start)
+        frames = gateway.heard(n)
+        sounding = _sounding(frames)
+        assert True in sounding, "the person heard nothing"
+        start = sounding.index(True)
+        assert start <= 5 and all(sounding[start:start + 74]), sounding
+        assert len(sounding) - (start + 74) <= 5, sounding      # released at its end
+        spectrum = np.abs(np.fft.rfft(np.concatenate(frames)))
+        peak_hz = np.argmax(spectrum) * 8000 / (len(frames) * 160)
+        assert peak_hz == pytest.approx(440, abs=5)
     assert sorted(c for c, _ in runner.messages) == sorted(calls[n] for n in answered)
     # the person on tone ring-back was released before answering: nothing to play
     (ringing,) = [n for n, _ in numbers(RANGES) if n.startswith("1382")]
@@ -173,6 +213,9 @@ def test_without_a_file_the_abandon_tone_plays_for_its_seconds(tmp_path: Path) -
         assert asked["tone"] == "info" and asked.get("file") is None
         hung = gateway.watch.hangups[call] - asked["at"]
         assert 2.0 <= hung < 2.1, hung
+        sounding = _sounding(gateway.heard(n))
+        assert True in sounding and sounding.index(True) <= 5, sounding
+        assert sum(sounding) >= 40, sounding   # the zone's info tone, with its cadence
     attempts = _attempts(tmp_path)
     assert {attempts[e164(n)] for n in answered} == {
         ("abandoned", "answered before release; abandon message (tone 'info', 2 s) played")}
