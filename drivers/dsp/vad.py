@@ -44,26 +44,26 @@ SILENCE_BLOCKS = 25
 #: Tone blocks in a row that end a stretch of voice (shorter than 500 ms of silence).
 TONE_BREAK_BLOCKS = 10
 UNKNOWN, VOICE, SILENCE = 0, 1, 2
-#: The voiced, silent and tonal counts (counters' columns 1-3) at which the state may change.
-_MARKS = np.array([VOICE_ON_BLOCKS, SILENCE_BLOCKS, TONE_BREAK_BLOCKS], np.int32)
+#: The voiced, silent and tonal counts (counters' columns 1-3) at which the state may
+#: change; column 0 (blocks in the sub-window, >= 0) never matches its -1.
+_MARKS = np.array([-1, VOICE_ON_BLOCKS, SILENCE_BLOCKS, TONE_BREAK_BLOCKS], np.int32)
+#: Up to this many channels a tick asks whether any count is at its mark: on more, one
+#: almost always is, and the question would only add to the tick.
+MARKS_CHANNELS_MAX = 64
 
 
 class Vad:
     """Per-channel VAD state in arrays."""
 
     def __init__(self, n: int) -> None:
-        # The current sub-window's minimum, the completed ones' minimum and the floor,
-        # one row a channel, so a tick gathers and stores them once (their names are
-        # its columns).
-        self.minima = np.full((n, 3), _UNSEEN)
-        self.cur_min = self.minima[:, 0]
-        self.sub_best = self.minima[:, 1]
-        self.floor = self.minima[:, 2]
+        self.floor = np.full(n, _UNSEEN)
         # The completed sub-windows' minima, a ring (only their minimum is read, so the
         # order does not matter): ``sub_at`` is the slot the next one replaces, and
         # ``sub_best`` their minimum, kept so a block needs no reduction over them.
         self.sub_min = np.full((n, FLOOR_SUBWINDOWS), _UNSEEN)
         self.sub_at = np.zeros(n, np.intp)
+        self.sub_best = np.full(n, _UNSEEN)
+        self.cur_min = np.full(n, _UNSEEN)
         # The four block counters in one array (blocks in the current sub-window, voiced,
         # silent and tonal blocks in a row), so a tick gathers, advances and stores them
         # with a few numpy calls instead of a dozen; the old names are its columns.
@@ -98,11 +98,9 @@ class Vad:
 
         ``block_start`` is each channel's sample count at the start of this block.
         """
-        minima = self.minima[ids]
-        cur, floor = minima[:, 0], minima[:, 2]
-        np.minimum(cur, np.maximum(level_db, FLOOR_MIN_DB), out=cur)
-        np.minimum(cur, minima[:, 1], out=floor)
-        np.minimum(floor, FLOOR_MAX_DB, out=floor)
+        cur = np.minimum(self.cur_min[ids], np.maximum(level_db, FLOOR_MIN_DB))
+        floor = np.minimum(np.minimum(cur, self.sub_best[ids]), FLOOR_MAX_DB)
+        self.floor[ids] = floor
         counters = self.counters[ids]
         counters += 1
         n_sub = counters[:, 0]
@@ -112,10 +110,10 @@ class Vad:
             at = self.sub_at[done]
             self.sub_min[done, at] = cur[full]  # replaces the oldest sub-window
             self.sub_at[done] = (at + 1) % FLOOR_SUBWINDOWS
-            minima[full, 1] = np.minimum.reduce(self.sub_min[done], axis=1)
+            self.sub_best[done] = np.minimum.reduce(self.sub_min[done], axis=1)
             cur[full] = _UNSEEN
             n_sub[full] = 0
-        self.minima[ids] = minima
+        self.cur_min[ids] = cur
         # Over the threshold and not a tone (on booleans, a > b is a and not b).
         voiced = (level_db >= np.maximum(floor + VOICE_ABOVE_FLOOR_DB, VOICE_MIN_DBM0)) > tonal
         vrun, srun, trun = counters[:, 1], counters[:, 2], counters[:, 3]
@@ -127,8 +125,9 @@ class Vad:
         # tone's break) this tick: past its mark a count has already changed the state,
         # and every way out of that state restarts the count (voice restarts the
         # silence count, a tone or silence the voice count, and a tone's break needs
-        # VOICE with tones counted from 0). Most ticks none is: no state is read.
-        if not np.count_nonzero(counters[:, 1:] == _MARKS):
+        # VOICE with tones counted from 0). Most ticks of a few channels none is: no
+        # state is read (on many channels some count always is: not asked).
+        if ids.size <= MARKS_CHANNELS_MAX and not np.count_nonzero(counters == _MARKS):
             return voiced, []
         state = self.state[ids]
         broken = trun == TONE_BREAK_BLOCKS

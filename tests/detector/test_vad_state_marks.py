@@ -79,4 +79,4 @@ def test_state_changes_as_when_read_every_tick(scripts, resets, seed):
     event(f"changes: {min(n_changes, 20)}+")
 
 
-assert vad_mod._MARKS.tolist() == [VOICE_ON_BLOCKS, SILENCE_BLOCKS, TONE_BREAK_BLOCKS]
+assert vad_mod._MARKS.tolist() == [-1, VOICE_ON_BLOCKS, SILENCE_BLOCKS, TONE_BREAK_BLOCKS]
