@@ -12,7 +12,9 @@ the span runs in a :class:`~trunkline.drivers.signalling.pri.keeper.DChannelKeep
 own thread reads the D-channel and runs Q.921, so a media tick that overruns cannot make
 the exchange drop the link; ``poll`` then collects what the keeper gathered, and every
 request to libpri is made under the keeper's lock. The module option
-``pri_dchannel_thread`` (true/false) overrides the choice.
+``pri_dchannel_thread`` (true/false) overrides the choice. The module's options (a
+gateway ``[[span]]`` table's keys) are checked by :mod:`.options`: an unknown key or
+timer name is refused.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from trunkline.drivers.signalling.leg import CallOptions, Leg, Output
 from trunkline.drivers.signalling.pri import events as pri
 from trunkline.drivers.signalling.pri import keeper as keeper_module
 from trunkline.drivers.signalling.pri.leg import PriInboundLeg, PriLeg
+from trunkline.drivers.signalling.pri.options import check_options
 
 __all__ = ["PriSignalling"]
 
@@ -50,7 +53,7 @@ class PriSignalling(Signalling):
         from trunkline.drivers.signalling.pri.span import PriSpan
 
         super().__init__(card, span, context, options)
-        options = {**context.options, **self.options}
+        options = {**context.options, **check_options(span.number, self.options)}
         self._first = span.channels[0]  # the card channel of timeslot 1
         # The span's own channel map: E1 B-channels are timeslots 1..15, 17..31 (16 is the
         # D-channel), T1 ones 1..23 (24 is), as the card lays the span out.
@@ -63,7 +66,8 @@ class PriSignalling(Signalling):
                            switchtype=options.get("pri_switchtype",
                                                   "ni2" if t1 else "euroisdn_e1"),
                            channels=timeslots,
-                           trace=bool(options.get("pri_trace", False)), law=span.law)
+                           trace=bool(options.get("pri_trace", False)), law=span.law,
+                           timers=options.get("timers"))
         self.up = False
         self._legs: dict[int, Leg] = {}  # by libpri call id
         self._waiting: list[Leg] = []    # placed before the D-channel came up

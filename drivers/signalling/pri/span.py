@@ -270,7 +270,10 @@ class PriSpan:
         """Set a libpri timer or counter (``"T303"``, ``"T310"``, ``"N200"``...)."""
         idx = self._lib.pri_timer2idx(name.encode())
         if idx < 0:
-            raise PriConfigError(f"span {self.span_id}: unknown libpri timer {name!r}",
+            from .options import TIMER_NAMES
+
+            raise PriConfigError(f"span {self.span_id}: unknown libpri timer {name!r}; "
+                                 f"libpri's Q.921/Q.931 timers: {', '.join(TIMER_NAMES)}",
                                  key="timers")
         if name.upper() == "T310" and isinstance(milliseconds, int) and milliseconds >= 0:
             # Q.931 T310 (CALL PROCEEDING received -> ALERTING/CONNECT/DISCONNECT/
