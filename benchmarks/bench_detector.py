@@ -35,6 +35,10 @@ only one side gave), but for the kinds in ``CHANGED_ON_PURPOSE`` (rules changed 
 since the baseline, left out on both sides and counted); the table gives microseconds
 per tick, the ratio and the load average. Figures: docs/detector.md ("Per-tick cost at
 8-32 channels").
+
+``--against COMMIT`` (without ``--trace``) times the large ticks of today's detector
+against the detector as of COMMIT instead of spandsp (is a change to the small ticks
+no slower on large ones?): ``--channels 2000 --seconds 2 --against 16d93f9``.
 """
 
 from __future__ import annotations
@@ -103,9 +107,9 @@ def make_audio(channels: int, seconds: float, zone: str, seed: int = 1) -> np.nd
     return audio
 
 
-def bench_trunkline(audio: np.ndarray, zone: str) -> tuple[float, int]:
+def bench_trunkline(audio: np.ndarray, zone: str, det_cls: type = Detector) -> tuple[float, int]:
     channels = audio.shape[0]
-    det = Detector(zone, channels, announcements=[])
+    det = det_cls(zone, channels, announcements=[])
     for ch in range(channels):
         det.enable(ch, dtmf=True, progress=True, fax=True, vad=True)
     ids = np.arange(channels)
@@ -318,7 +322,12 @@ def main() -> int:
     ap.add_argument("--baseline-amd", default=BASELINE_AMD_COMMIT,
                     help=f"git commit of the --trace baseline's AMD rules (default "
                          f"{BASELINE_AMD_COMMIT})")
-    ap.add_argument("--repeat", type=int, default=3, help="--trace runs per side")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="--trace and --against runs per side")
+    ap.add_argument("--against", metavar="COMMIT", default=None,
+                    help="large ticks only: time today's detector against the detector "
+                         "as of COMMIT (its processing modules and AMD from git), "
+                         "alternating, and print CPU seconds and the ratio; no spandsp")
     ap.add_argument("--channels", type=int, default=5000)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--spandsp-channels", type=int, default=1000,
@@ -333,8 +342,19 @@ def main() -> int:
           f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")
     rows = []
     audio = make_audio(args.channels, args.seconds, args.zone)
-    cpu, events = bench_trunkline(audio, args.zone)
     audio_s = audio.shape[1] / RATE - BLOCK / RATE
+    if args.against:  # large ticks against a commit's detector: alternating, best of runs
+        old_cls = baseline_detector(args.against, args.against)
+        best = {"old": (np.inf, 0), "new": (np.inf, 0)}
+        for _ in range(args.repeat):
+            for side, cls in (("old", old_cls), ("new", Detector)):
+                best[side] = min(best[side], bench_trunkline(audio, args.zone, cls))
+        (cpu_old, ev_old), (cpu, events) = best["old"], best["new"]
+        print(f"trunkline as of {args.against}: {cpu_old:.2f} CPU s ({ev_old} events); now: "
+              f"{cpu:.2f} CPU s ({events} events); now/then {cpu / cpu_old:.3f} (best of "
+              f"{args.repeat}; load {' / '.join(f'{a:.2f}' for a in os.getloadavg())})")
+        return 0 if ev_old == events else 1
+    cpu, events = bench_trunkline(audio, args.zone)
     ours = args.channels * audio_s / cpu
     rows.append(("trunkline Detector (DTMF+progress+fax/modem+VAD)", args.channels, cpu,
                  ours, events))
