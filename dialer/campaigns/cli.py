@@ -23,6 +23,7 @@ from trunkline.errors import ConfigError
 
 if TYPE_CHECKING:
     from trunkline.dialer.store import Store
+    from trunkline.tomlconf import TomlDocument
 
 DEFAULT_DB = "trunkline-dialer.sqlite"
 
@@ -56,7 +57,8 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "docs/agent-desk.md), and a [qa] table with [[qa.item]] entries (the "
                     "QA form reviewers score its recorded calls against: "
                     "docs/quality-and-reports.md); settings are checked before anything is "
-                    "saved.")
+                    "saved: an unknown key or a bad value is refused naming the file, its "
+                    "line, the table and the key, and what is expected.")
     create.add_argument("name", help="the campaign's name: 1 to 200 characters, no spaces "
                         "around it, no control characters, no / or \\")
     create.add_argument("--strategy", metavar="FILE.toml", help="strategy file (TOML)")
@@ -200,19 +202,47 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     rep.set_defaults(handler=run_report)
 
 
-def _check_settings(name: str, settings: dict) -> None:
-    """Refuse a [campaign] table the engine or the runner would refuse at run time."""
+def _known_settings() -> list[str]:
+    """Every key a [campaign] table takes: the pacing engine's and the runner's."""
     import dataclasses
 
+    from trunkline.dialer.pacing.campaign import CampaignConfig
+    from trunkline.dialer.runner.settings import RUNNER_SETTINGS
+
+    known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}
+    return sorted(known | set(RUNNER_SETTINGS))
+
+
+def _unknown_setting(doc: TomlDocument, settings: dict) -> ConfigError | None:
+    """The first key of a file's [campaign] table no one takes, as one error at its line
+    (``c.toml:3: [campaign] foo: unknown setting; expected one of ...``); before, the
+    table's label came twice and the line was that of whichever known key the message
+    happened to mention."""
+    import difflib
+
+    known = _known_settings()
+    unknown = [k for k in settings if k not in known]
+    if not unknown:
+        return None
+    key = unknown[0]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    more = f" (also unknown: {', '.join(unknown[1:])})" if unknown[1:] else ""
+    return doc.error(f"[campaign] {key}: unknown setting{more}; {hint}expected one of "
+                     f"{', '.join(known)} (docs/campaigns.md)", ("campaign", key))
+
+
+def _check_settings(name: str, settings: dict) -> None:
+    """Refuse a [campaign] table the engine or the runner would refuse at run time."""
     from trunkline.dialer.pacing.campaign import CampaignConfig
     from trunkline.dialer.runner.settings import RUNNER_SETTINGS, RunnerSettings
 
     engine = {k: v for k, v in settings.items() if k not in RUNNER_SETTINGS}
-    known = {f.name for f in dataclasses.fields(CampaignConfig)} - {"name"}
-    unknown = sorted(set(engine) - known)
+    known = _known_settings()
+    unknown = sorted(set(settings) - set(known))
     if unknown:
         raise ConfigError(f"[campaign]: unknown settings {', '.join(unknown)}; known: "
-                          f"{', '.join(sorted(known | set(RUNNER_SETTINGS)))}")
+                          f"{', '.join(known)}")
     CampaignConfig(name, **engine)
     runner = {k: v for k, v in settings.items() if k in RUNNER_SETTINGS}
     RunnerSettings(**runner)
@@ -239,6 +269,9 @@ def run_campaign_create(args: argparse.Namespace) -> int:
             except (ValueError, TypeError) as err:
                 raise located(doc, ["strategy"], doc.data.get("strategy", {}), err) from err
             settings = dict(doc.data.get("campaign", {}))
+            misspelt = _unknown_setting(doc, settings)
+            if misspelt is not None:
+                raise misspelt
             try:
                 _check_settings(args.name, settings)
             except (ValueError, TypeError) as err:
