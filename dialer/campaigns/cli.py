@@ -113,7 +113,10 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "folder named for no campaign is said once.")
     watch.add_argument("root", metavar="ROOT")
     watch.add_argument("--once", action="store_true", help="one pass, then exit")
-    watch.add_argument("--interval", type=positive, default=10.0, metavar="S")
+    watch.add_argument("--interval", type=positive, default=10.0, metavar="S",
+                       help="seconds between passes over ROOT (default 10; a number > 0); "
+                            "a file is imported on the first pass once it has not "
+                            "changed for 5 s (a host still writing it is left alone)")
     _lang(watch)
     _db(watch)
     watch.set_defaults(handler=run_watch)
