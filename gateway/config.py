@@ -351,10 +351,16 @@ def parse_config(doc: TomlDocument, base: Path | None = None) -> GatewayConfig:
             raise doc.error(f"role must be one of {', '.join(ROLES)}, not {tok.get('role')!r}",
                             (*path, "role"))
         if "token_file" in tok:
+            # The error names the file as resolved: the relative name alone left the
+            # reader to guess which folder it was looked for in (issue 15).
+            file = path_of(tok, "token_file", path).resolve()
+            given = "" if Path(tok["token_file"]).is_absolute() else (
+                f" ({tok['token_file']!r} is relative to the configuration's folder)")
             try:
-                secret = path_of(tok, "token_file", path).read_text().strip()
+                secret = file.read_text().strip()
             except OSError as err:
-                raise doc.error(f"cannot read token_file: {err}", (*path, "token_file")) from err
+                raise doc.error(f"[[token]] token_file: cannot read {file}{given}: "
+                                f"{err.strerror or err}", (*path, "token_file")) from err
         else:
             secret = tok.get("token")
         if not isinstance(secret, str) or len(secret) < 16:
