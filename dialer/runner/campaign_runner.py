@@ -42,6 +42,7 @@ settling a crashed run (settling.py), the settings (settings.py), the summary
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.pacing.engine import Engine
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
+from trunkline.dialer.runner.idle_reason import IdleNotices, idle_reason
 from trunkline.dialer.runner.recording import CallRecording
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import clear_positions
@@ -226,6 +228,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         #: dials the gateway could not place (no free channel): not attempts
         self.not_placed = 0
         self.messages_left = 0
+        #: Each campaign's reason for dialling nothing, said through ``progress``.
+        self._idle = IdleNotices(lambda line: self.progress(line) if self.progress else None)
+        self._idle_checked = -math.inf
 
     # -- public ----------------------------------------------------------------------------
 
@@ -383,6 +388,19 @@ class CampaignRunner(GatewayRunner[RunSummary]):
     def _after_events(self, now: float) -> None:
         self._handle(ev.Tick(), now)
         self._start_recordings()
+        self._say_why_idle(now)
+
+    def _say_why_idle(self, now: float) -> None:
+        """With no call in flight, say once (and again when it changes) why a campaign
+        dials nothing: outside its calling window, or its next contact not due yet
+        (idle_reason.py; issue 15: a run outside its windows printed 'dials 0' only).
+        Checked at most once a second of gateway time."""
+        if self.progress is None or self._in_flight() or now < self._idle_checked + 1.0:
+            return
+        self._idle_checked = now
+        for name in self.campaigns:
+            self._idle.update(name, idle_reason(name, self.store.strategy(name),
+                                                self.store.next_due(name), now))
 
     def _in_flight(self) -> bool:
         return bool(self.engine.calls) or bool(self.translator.calls)

@@ -47,7 +47,9 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
             "the end of the greeting otherwise, or play the abandon message; the summary "
             "gives the longest delay by both measures), release machines, faxes "
             "and network announcements, and record every outcome in the campaign database. "
-            "Prints a progress line now and then and a summary at the end. --virtual runs "
+            "Prints a progress line now and then and a summary at the end; when a "
+            "campaign dials nothing it says why, once (outside its calling window and "
+            "when it next opens, or when its next contact is due). --virtual runs "
             "the gateway on the emulated card in this process, in virtual time."),
         epilog="Example: trunkline dialer run --campaign sales --agents 71,72,73 "
                "--virtual --hours 1")
