@@ -7,9 +7,42 @@ time; each kind of work gets one lazily created thread, shared by every call.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
-_pools: dict[str, ThreadPoolExecutor] = {}
+
+class _CountingPool(ThreadPoolExecutor):
+    """A one-thread pool that knows whether any work it was given is still unfinished.
+
+    :func:`drain` runs after every tick of virtual time; a pool with nothing outstanding
+    is already drained, so it is skipped instead of being sent an empty task and waited
+    for (a thread hand-off each 20 ms tick cost about 0.2 ms, a tenth of an idle tick).
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=f"trunkline-{name}")
+        self._count_lock = threading.Lock()
+        self.outstanding = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count_lock:
+            self.outstanding += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        # Runs once the work's result is set (in the worker, or here if already done).
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: Future[Any] | None) -> None:
+        with self._count_lock:
+            self.outstanding -= 1
+
+
+_pools: dict[str, _CountingPool] = {}
 _lock = threading.Lock()
 
 
@@ -18,8 +51,7 @@ def worker(name: str) -> ThreadPoolExecutor:
     with _lock:
         pool = _pools.get(name)
         if pool is None:
-            pool = _pools[name] = ThreadPoolExecutor(max_workers=1,
-                                                     thread_name_prefix=f"trunkline-{name}")
+            pool = _pools[name] = _CountingPool(name)
         return pool
 
 
@@ -33,4 +65,5 @@ def drain(timeout: float = 30.0) -> None:
     with _lock:
         pools = list(_pools.values())
     for pool in pools:
-        pool.submit(lambda: None).result(timeout=timeout)
+        if pool.outstanding:  # nothing outstanding: every task given to it has finished
+            pool.submit(lambda: None).result(timeout=timeout)
