@@ -91,6 +91,7 @@ class R2NetworkSide:
         self._ids = 0
         self._clips: dict[tuple[float, ...], Clip] = {}
         self._started = False
+        self._span_ports: list[tuple[int, BearerChannel]] | None = None
 
     def port(self, channel: int) -> BearerChannel:
         port = self.card.port(channel)
@@ -133,8 +134,11 @@ class R2NetworkSide:
         every port receives this frame, rows by port) reach the register; its timers
         run; what it sends goes out."""
         self._start(now)
-        for channel in self.span.channels:
-            port = self.port(channel)
+        if self._span_ports is None:
+            # The card's ports are made once, with the card; looked up once here instead
+            # of 30 checked lookups every frame.
+            self._span_ports = [(channel, self.port(channel)) for channel in self.span.channels]
+        for channel, port in self._span_ports:
             bits = port.tx_bits
             if self.seen.get(channel) == bits:
                 continue
