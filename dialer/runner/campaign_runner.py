@@ -65,6 +65,7 @@ from trunkline.dialer.pacing.campaign import CampaignConfig
 from trunkline.dialer.pacing.compliance import window_index
 from trunkline.dialer.pacing.contacts import Contact
 from trunkline.dialer.pacing.engine import Engine
+from trunkline.dialer.runner.abandon_message import require_abandon_message
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
 from trunkline.dialer.runner.idle_reason import IdleNotices, idle_reason
@@ -151,7 +152,10 @@ class CampaignRunner(GatewayRunner[RunSummary]):
     group); ``group`` is where customer calls go out (``outbound``: FXO lines and PRI).
     ``wrap_up`` is how long an agent stays in wrap-up after a call (there is no agent
     screen yet to say it is done). ``abandon_file`` is a WAV on the gateway host; without
-    one ``abandon_tone`` is played for ``abandon_seconds``. ``amd_timeout``: a call
+    one ``abandon_tone`` is played for ``abandon_seconds``. ``require_message``: refuse
+    to start a campaign under a regime that requires a recorded abandon message (uk, us)
+    when there is no ``abandon_file`` (:mod:`~trunkline.dialer.runner.abandon_message`;
+    ``dialer run`` and ``dialer serve`` set it). ``amd_timeout``: a call
     answered that AMD has not classified after this long is taken as a person.
     """
 
@@ -166,7 +170,8 @@ class CampaignRunner(GatewayRunner[RunSummary]):
                  agents: Sequence[int] | None = None,
                  group: str = "outbound", agent_number: str = "agent", wrap_up: float = 5.0,
                  abandon_file: str | None = None, abandon_tone: str = "info",
-                 abandon_seconds: float = 3.0, amd_timeout: float = 6.0,
+                 abandon_seconds: float = 3.0, require_message: bool = False,
+                 amd_timeout: float = 6.0,
                  home_country: str = "86", progress: Callable[[str], None] | None = None,
                  progress_every: float = 60.0, engine_log: Any = None) -> None:
         super().__init__(store, gateway, home_country=home_country, progress=progress,
@@ -203,6 +208,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self.abandon_file = abandon_file
         self.abandon_tone = abandon_tone
         self.abandon_seconds = abandon_seconds
+        self.require_message = require_message
         self.amd_timeout = amd_timeout
         self.contacts = self.contacts_class(store, window_of=self.window_of)
         self.contacts.lines_free = self._lines_free
@@ -235,10 +241,21 @@ class CampaignRunner(GatewayRunner[RunSummary]):
     # -- public ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Check the sound files the run plays on its gateway (a typo stops the start,
-        naming the setting: sound_files.py), then settle and begin as every runner."""
+        """Refuse a uk or us campaign without an abandon message (``require_message``:
+        abandon_message.py), check the sound files the run plays on its gateway (a typo
+        stops the start, naming the setting: sound_files.py), then settle and begin as
+        every runner."""
+        self.check_abandon_message(self.campaigns)
         check_sound_files(self.gateway, self.sound_files(self.campaigns))
         super().start()
+
+    def check_abandon_message(self, names: Sequence[str]) -> None:
+        """With ``require_message``, :class:`ConfigError` naming the first of ``names``
+        whose regime needs a recorded abandon message when there is no ``abandon_file``
+        (nothing is dialled or stored before)."""
+        if self.require_message:
+            require_abandon_message(((name, self.configs[name].regime) for name in names),
+                                    self.abandon_file)
 
     def sound_files(self, names: Sequence[str]) -> dict[str, str | None]:
         """The files the run may play for campaigns ``names``, by what names them."""

@@ -79,10 +79,13 @@ def register_run_command(sub: argparse._SubParsersAction) -> None:
                      help="the abandon message: a WAV in the gateway's prompts folder "
                           "([media] prompts; a relative name is taken there); checked "
                           "on the gateway at start with the campaigns' machine_message: "
-                          "one it could not play stops the run before any call")
+                          "one it could not play stops the run before any call. "
+                          "Required for a campaign under regime uk or us (Ofcom and the "
+                          "US TSR require a recorded message naming the caller): without "
+                          "it such a run is refused at start")
     run.add_argument("--abandon-tone", default="info", metavar="TONE",
                      help="the zone tone played to abandoned calls without a file "
-                          "(default info)")
+                          "(default info); only regimes cn and none allow it")
     run.add_argument("--virtual", action="store_true",
                      help="run an in-process gateway on the emulated card in virtual time")
     run.add_argument("--network", metavar="PLAN.toml",
@@ -184,6 +187,7 @@ def progress_printer(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def run_dialer(args: argparse.Namespace) -> int:
+    from trunkline.dialer.runner.abandon_message import require_abandon_message
     from trunkline.dialer.runner.campaign_runner import CampaignRunner
     from trunkline.dialer.runner.settings import campaign_config
     from trunkline.dialer.runner.summary import print_run
@@ -197,12 +201,15 @@ def run_dialer(args: argparse.Namespace) -> int:
                                   f"(trunkline dialer campaign restore {name})")
         configs = [campaign_config(store, name, mode=args.mode, ratio=args.ratio)
                    for name in dict.fromkeys(args.campaign)]
+        # uk/us: a recorded abandon message, refused before the gateway is opened
+        require_abandon_message(((c.name, c.regime) for c in configs), args.abandon_file)
         gateway = open_gateway(args, live=CampaignRunner.live_gateway)
         try:
             runner = CampaignRunner(
                 store, [c.name for c in configs], gateway, config=configs, agents=args.agents,
                 group=args.group, wrap_up=args.wrap_up, abandon_file=args.abandon_file,
-                abandon_tone=args.abandon_tone, progress=progress_printer(args),
+                abandon_tone=args.abandon_tone, require_message=True,
+                progress=progress_printer(args),
                 progress_every=args.progress_every or (60.0 if args.virtual else 10.0))
         except BaseException:
             gateway.close()

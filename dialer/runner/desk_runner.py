@@ -75,6 +75,7 @@ from trunkline.dialer.desk.config import SiteDesk
 from trunkline.dialer.desk.desk import CampaignDesk, Desk
 from trunkline.dialer.desk.outputs import DeskEvent
 from trunkline.dialer.errors import DialerError
+from trunkline.dialer.runner.abandon_message import require_abandon_message
 from trunkline.dialer.runner.desk_dials import CALLBACK_POLL
 from trunkline.dialer.runner.desk_dispatch import DeskDispatch
 from trunkline.dialer.runner.gateway import GatewayPort
@@ -240,6 +241,8 @@ class DeskRunner(DeskDispatch):
         now = self.gateway.now()
         config = campaign_config(self.store, name, desk=True)
         settings = runner_settings(self.store, name)
+        if self.require_message:   # uk/us need a recorded abandon message (abandon_message.py)
+            require_abandon_message([(name, config.regime)], self.abandon_file)
         # its machine message must play on this gateway before anything changes
         check_sound_files(self.gateway, {f"campaign {name!r}: machine_message":
                                          settings.machine_message})

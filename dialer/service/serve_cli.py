@@ -72,9 +72,12 @@ def register_serve_command(sub: argparse._SubParsersAction) -> None:
                        help="seconds an agent stays in wrap-up after a call (default 5)")
     serve.add_argument("--abandon-file", metavar="WAV",
                        help="the abandon message (a WAV in the gateway's prompts "
-                            "folder; checked on every gateway at start)")
+                            "folder; checked on every gateway at start). Without it, "
+                            "starting a campaign under regime uk or us is refused (Ofcom "
+                            "and the US TSR require a recorded message naming the caller)")
     serve.add_argument("--abandon-tone", default="info", metavar="TONE",
-                       help="the zone tone played to abandoned calls without a file")
+                       help="the zone tone played to abandoned calls without a file "
+                            "(regimes cn and none only)")
     serve.add_argument("--hold-file", metavar="WAV",
                        help="music on hold, looped while an agent holds a customer or a "
                             "transfer rings (a WAV in the gateway's prompts folder, "
@@ -180,6 +183,7 @@ def build(args: argparse.Namespace) -> tuple[Any, Any]:
         return DeskRunner(store, names, gateway, sink=sink, agents=args.agents,
                           group=args.group, wrap_up=args.wrap_up,
                           abandon_file=args.abandon_file, abandon_tone=args.abandon_tone,
+                          require_message=True,   # uk/us: refused without a file
                           hold_file=args.hold_file, progress=progress, progress_every=10.0)
 
     host = ServiceHost(str(Path(args.db).resolve()), specs, runner, drain=args.drain)

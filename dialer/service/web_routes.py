@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from trunkline.dialer.desk.commands import Logout
 from trunkline.dialer.errors import StoreError
+from trunkline.dialer.runner.abandon_message import AbandonMessageRequired
 from trunkline.dialer.service.host import HostConflict, HostUnsupported
 from trunkline.dialer.service.passwords import (
     WeakPassword,
@@ -219,6 +220,9 @@ async def _control(request: Request, session: WebSession, name: str, verb: str,
     except HostUnsupported as err:
         result = {"result": "refused", "reason": str(err)}
         raise ApiError(501, "unsupported", str(err)) from None
+    except AbandonMessageRequired as err:  # uk/us without --abandon-file: its own code,
+        result = {"result": "refused", "reason": str(err)}  # said in the console's words
+        raise ApiError(422, "abandon_message_required", str(err)) from None
     except ConfigError as err:  # its settings, or a sound file its gateway cannot play
         result = {"result": "refused", "reason": str(err)}
         raise ApiError(422, "invalid", str(err)) from None
@@ -237,7 +241,10 @@ _CONTROL = ("Security: session cookie and X-CSRF-Token; supervisor or admin. Aud
           description="Run the campaign on a gateway: what a previous run left open is "
                       "settled first, the agent positions are rung and dialling begins. "
                       "Settings the runner refuses, or a machine_message the gateway "
-                      "could not play (prompts.check), are 422 and nothing starts. "
+                      "could not play (prompts.check), are 422 and nothing starts; a "
+                      "campaign under regime uk or us while the service has no "
+                      "--abandon-file is 422 `abandon_message_required` (Ofcom and the "
+                      "US TSR require a recorded abandon message naming the caller). "
                       + _CONTROL.format(verb="start"),
           responses=errors(*UNSAFE, 404, 409))
 async def start_campaign(request: Request, session: SupervisorSession,

@@ -9,11 +9,13 @@ Chromium missing: the tests skip on a developer's machine, and FAIL under CI
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
 import sys
 import time
+import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,16 +113,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def abandon_wav(folder: Path) -> Path:
+    """A real 1 s recorded abandon message, ``folder/prompts/sorry.wav`` (440 Hz, 8 kHz
+    16-bit mono): a campaign under regime us (the kit's, the default) or uk is refused
+    without one (dialer/runner/abandon_message.py)."""
+    path = folder / "prompts" / "sorry.wav"
+    path.parent.mkdir(exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000))
+                                 .to_bytes(2, "little", signed=True) for i in range(8000)))
+    return path
+
+
 @contextmanager
-def served(db: Path) -> Iterator[str]:
-    """``trunkline dialer serve --virtual`` on ``db``; yields its URL."""
+def served(db: Path, *, abandon: bool = True) -> Iterator[str]:
+    """``trunkline dialer serve --virtual`` on ``db``; yields its URL. ``abandon``: with
+    ``--abandon-file`` (:func:`abandon_wav`; without it a us or uk campaign's Start is
+    refused)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    sorry = abandon_wav(db.parent)   # the campaign's regime (us) needs a message
     proc = subprocess.Popen(
         [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--virtual",
-         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5"],
+         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5",
+         *(["--abandon-file", sorry.name] if abandon else [])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TRUNKLINE_PROMPTS": str(sorry.parent)})
     try:
         end = time.monotonic() + 60
         while True:

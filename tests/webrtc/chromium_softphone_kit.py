@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk_web"))
 
-from desk_browser_kit import CHROMIUM, CHROMIUM_ARGS, chromium_missing, free_port
+from desk_browser_kit import CHROMIUM, CHROMIUM_ARGS, abandon_wav, chromium_missing, free_port
 
 __all__ = ["OPTIONS", "BrowserNetwork", "browser_network", "customers_plan",
            "fake_microphone_args", "needs_chromium", "serve", "stop"]
@@ -63,12 +63,16 @@ def fake_microphone_args(wav: Path) -> list[str]:
 def serve(db: Path, socket: str, *, host: str = "127.0.0.1", extra: tuple[str, ...] = ()
           ) -> tuple[subprocess.Popen, str]:
     """``trunkline dialer serve --gateway socket`` on ``db`` (``extra``: more options),
-    listening on ``host``; the process and its URL."""
+    listening on ``host``; the process and its URL. Its abandon message is
+    ``db``'s folder's ``prompts/sorry.wav`` (the campaign's regime, us, needs one): the
+    gateway's prompts folder must hold it (``GatewayConfig(prompts=tmp_path)``)."""
     port = free_port()
     url = f"http://{host}:{port}"
+    sorry = abandon_wav(db.parent)
     proc = subprocess.Popen(
         [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--gateway", socket,
-         "--db", str(db), "--listen", f"{host}:{port}", "--drain", "5", *extra],
+         "--db", str(db), "--listen", f"{host}:{port}", "--drain", "5",
+         "--abandon-file", str(sorry), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     end = time.monotonic() + 60

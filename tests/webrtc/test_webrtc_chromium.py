@@ -124,7 +124,8 @@ def test_a_browser_agent_takes_a_predictive_call_with_audio_both_ways(
     soundfile.write(wav, said, 8000, subtype="PCM_16")
     loop = said.size / 8000
     config = GatewayConfig(socket=tmp_path / "gw.sock", network=plan,
-                           recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax")
+                           recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax",
+                           prompts=tmp_path)   # the abandon message's folder (serve's)
     gateway = ServiceThread(config, clock=RealClock()).start()
     db = make_db(tmp_path, DEBTORS[:1])
     proc, url = serve(db, gateway.socket)

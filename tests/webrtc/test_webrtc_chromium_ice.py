@@ -89,6 +89,7 @@ def test_ice_failure_is_said_in_the_agents_words_no_call_comes_and_a_retry_conne
                     subtype="PCM_16")
     config = GatewayConfig(socket=tmp_path / "gw.sock", network=plan,
                            recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax",
+                           prompts=tmp_path,   # the abandon message's folder (serve's)
                            webrtc=SoftphoneSettings(positions=2))
     gateway = ServiceThread(config, clock=RealClock()).start()
     db = make_db(tmp_path, DEBTORS[:1])

@@ -14,6 +14,9 @@ const en = {
   "floor.stale": " · gateway {gateway}: facts {age} s old (its runner is busy)",
   "error.generic": "Error: {message}",
   "error.role": "The console is for supervisors and admins.",
+  "error.abandon_message_required": "Campaign {campaign} was not started: under regime {regime} an abandoned call must hear a recorded message naming the caller and a number to call back ({rule}); a tone names nobody. Start the service with --abandon-file WAV (a file in the gateway's prompts folder).",
+  "rule.uk": "Ofcom's persistent-misuse statement",
+  "rule.us": "the US TSR safe harbor, 16 CFR 310.4(b)(4)(iii)",
 
   "campaigns.title": "Campaigns",
   "col.campaign": "Campaign",
@@ -386,6 +389,9 @@ const zh = {
   "floor.stale": " · 网关 {gateway}：数据已 {age} 秒未更新（其运行线程忙）",
   "error.generic": "错误：{message}",
   "error.role": "监控台仅供班长和管理员使用。",
+  "error.abandon_message_required": "外呼任务 {campaign} 未启动：按 {regime} 规则，放弃的呼叫必须听到一段录音提示，说明来电方和回拨号码（{rule}）；提示音不说明来电方。请用 --abandon-file WAV（网关提示音文件夹中的文件）启动服务。",
+  "rule.uk": "英国 Ofcom 关于持续滥用的声明",
+  "rule.us": "美国 TSR 安全港条款 16 CFR 310.4(b)(4)(iii)",
 
   "campaigns.title": "外呼任务",
   "col.campaign": "任务",

@@ -100,7 +100,15 @@ function gauge(c) {
 function campaignActions(c) {
   const box = el("div", { cls: "actions" });
   const control = (verb) => act(async () => {
-    await api.post(`/api/campaigns/${encodeURIComponent(c.name)}/${verb}`);
+    try {
+      await api.post(`/api/campaigns/${encodeURIComponent(c.name)}/${verb}`);
+    } catch (err) {
+      // uk/us without an abandon message (abandon_message.py): said in the page's
+      // language, not the service's English
+      if (err.code !== "abandon_message_required") throw err;
+      toast(i18n.t("error.abandon_message_required", {
+        campaign: c.name, regime: c.regime, rule: i18n.tOr(`rule.${c.regime}`, c.regime) }), true);
+    }
   });
   if (c.state === "idle") box.append(button("act.start", "campaign-start", () => control("start")));
   if (c.state === "running") box.append(button("act.pause", "campaign-pause", () => control("pause")));

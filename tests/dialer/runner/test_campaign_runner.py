@@ -144,7 +144,11 @@ def test_dialer_run_virtual_from_the_command_line(tmp_path: Path, capsys) -> Non
     ranges = (("1381", 2, "human"), ("137", 1, "busy"), ("139", 1, "machine"))
     make_store(tmp_path, ranges=ranges, config={"mode": "progressive"}).close()
     db = str(tmp_path / "dialer.sqlite")
+    # regime us (the default) needs a recorded abandon message (abandon_message.py)
+    # (--virtual: the in-process gateway's prompts folder is /, any absolute path plays)
+    sorry = str(write_wav(tmp_path / "sorry.wav", seconds=1.0))
     code = main(["dialer", "run", "--campaign", "sales", "--db", db, "--virtual",
+                 "--abandon-file", sorry,
                  "--agents", "71,72", "--group", "pri", "--hours", "1",
                  "--start", "2025-06-04T10:00+08:00", "--json"])
     out = capsys.readouterr()

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from runner_kit import T0, WatchedGateway, make_store, numbers
+from runner_kit import T0, WatchedGateway, make_store, numbers, write_wav
 
 from trunkline.cli import main
 from trunkline.dialer.campaigns.lists import import_file
@@ -80,8 +80,12 @@ def test_two_campaigns_share_agents_and_keep_their_own_books(tmp_path: Path) -> 
 def test_dialer_run_takes_several_campaigns(tmp_path: Path, capsys) -> None:
     _two_campaigns(tmp_path).close()
     db = str(tmp_path / "dialer.sqlite")
+    # regime us (the default) needs a recorded abandon message (abandon_message.py)
+    # (--virtual: the in-process gateway's prompts folder is /, any absolute path plays)
+    sorry = str(write_wav(tmp_path / "sorry.wav", seconds=1.0))
     code = main(["dialer", "run", "--campaign", "sales", "--campaign", "loans", "--db", db,
-                 "--virtual", "--start", "2025-06-04T10:00+08:00", "--agents", "71,72",
+                 "--virtual", "--abandon-file", sorry, "--start", "2025-06-04T10:00+08:00",
+                 "--agents", "71,72",
                  "--group", "pri", "--hours", "1", "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -33,7 +33,7 @@ def test_an_unreachable_gateway_is_named(address: str) -> None:
 def test_dialer_run_says_one_line_and_exits_non_zero(tmp_path: Path, capsys) -> None:
     make_store(tmp_path, config={"mode": "progressive"}).close()
     assert main(["dialer", "run", "--campaign", "sales", "--agents", "71",
-                 "--gateway", str(tmp_path / "none.sock"),
+                 "--gateway", str(tmp_path / "none.sock"), "--abandon-file", "sorry.wav",
                  "--db", str(tmp_path / "dialer.sqlite")]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the gateway at" in err and "Traceback" not in err

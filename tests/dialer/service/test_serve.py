@@ -5,12 +5,14 @@ WebSocket, and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
 import httpx
@@ -40,6 +42,27 @@ def _wait_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> httpx.R
     raise AssertionError("the service did not come up")
 
 
+def _abandon_wav(folder: Path) -> str:
+    """A real 1 s recorded abandon message, ``sorry.wav`` in ``folder/prompts`` (give the
+    service ``TRUNKLINE_PROMPTS``: :func:`_env`): the campaign's regime (us, the default)
+    needs one (abandon_message.py)."""
+    (folder / "prompts").mkdir(exist_ok=True)
+    path = folder / "prompts" / "sorry.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000))
+                                 .to_bytes(2, "little", signed=True) for i in range(8000)))
+    return path.name
+
+
+def _env(folder: Path) -> dict[str, str]:
+    """The service's environment: unbuffered, its virtual gateway's prompts in
+    ``folder/prompts``."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "TRUNKLINE_PROMPTS": str(folder / "prompts")}
+
+
 def _until(ws, kind: str, timeout: float = 120.0) -> list[dict]:
     seen = []
     end = time.monotonic() + timeout
@@ -56,10 +79,11 @@ def test_the_service_serves_runs_a_campaign_and_stops_cleanly(tmp_path: Path) ->
     db = make_db(tmp_path)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = _env(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--virtual",
-         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5"],
+         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "5",
+         "--abandon-file", _abandon_wav(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         spec = _wait_up(url, proc)
@@ -113,8 +137,9 @@ def test_an_agent_works_a_call_in_real_time_on_the_served_emulated_card(
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "trunkline.cli", "dialer", "serve", "--virtual",
-         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "10"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--db", str(db), "--listen", f"127.0.0.1:{port}", "--drain", "10",
+         "--abandon-file", _abandon_wav(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
     try:
         _wait_up(url, proc)
         with httpx.Client(base_url=url, timeout=60.0) as boss, \
