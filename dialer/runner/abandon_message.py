@@ -58,7 +58,7 @@ def require_abandon_message(campaigns: Iterable[tuple[str, Regime | str]],
     for name, raw in campaigns:
         regime = Regime(raw)
         if regime in MESSAGE_REGIMES:
-            raise AbandonMessageRequired(
+            raise AbandonMessageRequired(   # "(regime X)": read by the console (console.js)
                 f"campaign {name!r} (regime {regime}): no abandon message: {_RULE[regime]}, "
                 f"and a tone names nobody; give {setting} WAV (a file in the gateway's "
                 "prompts folder), or run the campaign under a regime without this rule",

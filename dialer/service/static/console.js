@@ -106,8 +106,10 @@ function campaignActions(c) {
       // uk/us without an abandon message (abandon_message.py): said in the page's
       // language, not the service's English
       if (err.code !== "abandon_message_required") throw err;
+      // the regime from the message's "(regime us)": an idle campaign's floor row has none
+      const regime = (/\(regime (\w+)\)/.exec(err.message) || [])[1] || c.regime;
       toast(i18n.t("error.abandon_message_required", {
-        campaign: c.name, regime: c.regime, rule: i18n.tOr(`rule.${c.regime}`, c.regime) }), true);
+        campaign: c.name, regime, rule: i18n.tOr(`rule.${regime}`, regime) }), true);
     }
   });
   if (c.state === "idle") box.append(button("act.start", "campaign-start", () => control("start")));
