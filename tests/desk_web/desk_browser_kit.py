@@ -9,13 +9,11 @@ Chromium missing: the tests skip on a developer's machine, and FAIL under CI
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import subprocess
 import sys
 import time
-import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from wav_kit import tone_wav
 
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.desk.config import DeskConfig, pause_codes_from
@@ -117,15 +116,8 @@ def abandon_wav(folder: Path) -> Path:
     """A real 1 s recorded abandon message, ``folder/prompts/sorry.wav`` (440 Hz, 8 kHz
     16-bit mono): a campaign under regime us (the kit's, the default) or uk is refused
     without one (dialer/runner/abandon_message.py)."""
-    path = folder / "prompts" / "sorry.wav"
-    path.parent.mkdir(exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000))
-                                 .to_bytes(2, "little", signed=True) for i in range(8000)))
-    return path
+    (folder / "prompts").mkdir(exist_ok=True)
+    return tone_wav(folder / "prompts" / "sorry.wav")
 
 
 @contextmanager

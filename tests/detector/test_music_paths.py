@@ -23,14 +23,10 @@ FIELDS = ("run", "gap", "dips", "peak", "last", "window", "moves", "state", "bit
 _spell = st.tuples(st.sampled_from([0, 1, 1, 2, 3, 3, 4]), st.integers(1, 120))
 
 
-@settings(max_examples=20, deadline=None)
-@given(scripts=st.lists(st.lists(_spell, min_size=1, max_size=8), min_size=CHANNELS,
-                        max_size=CHANNELS),
-       seed=st.integers(0, 2**32 - 1), modem=st.booleans())
-def test_channel_path_equals_array_path(scripts, seed, modem):
-    rng = np.random.default_rng(seed)
-    ticks = 400
-    kinds = np.zeros((CHANNELS, ticks), np.int8)
+def _spells(scripts: list[list[tuple[int, int]]], ticks: int,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's block kinds (its script repeated to ``ticks``) and levels (dB)."""
+    kinds = np.zeros((len(scripts), ticks), np.int8)
     for ch, script in enumerate(scripts):
         seq = [kind for kind, n in script for _ in range(n)]
         kinds[ch] = np.resize(seq, ticks)
@@ -38,7 +34,17 @@ def test_channel_path_equals_array_path(scripts, seed, modem):
     jitter = np.select([kinds == 1, kinds == 2, kinds == 3],
                        [rng.normal(0, 0.8, kinds.shape), rng.normal(0, 4, kinds.shape),
                         rng.normal(0, 9, kinds.shape)], 0.0)
-    levels = base + jitter
+    return kinds, base + jitter
+
+
+@settings(max_examples=20, deadline=None)
+@given(scripts=st.lists(st.lists(_spell, min_size=1, max_size=8), min_size=CHANNELS,
+                        max_size=CHANNELS),
+       seed=st.integers(0, 2**32 - 1), modem=st.booleans())
+def test_channel_path_equals_array_path(scripts, seed, modem):
+    rng = np.random.default_rng(seed)
+    ticks = 400
+    kinds, levels = _spells(scripts, ticks, rng)
     voiced = (kinds != 0) & (rng.random(kinds.shape) < 0.97)
     tonal = kinds == 4
     hiss = rng.random(kinds.shape) < 0.02
@@ -73,15 +79,8 @@ def test_idle_channels_aged_apart_equal_array_path(scripts, seed, share):
     runs the rules on the rest: the same events and state as the array path on all."""
     rng = np.random.default_rng(seed)
     ticks = 300
-    kinds = np.zeros((WIDE, ticks), np.int8)
-    for ch, script in enumerate(scripts):
-        seq = [kind for kind, n in script for _ in range(n)]
-        kinds[ch] = np.resize(seq, ticks)
-    base = np.where(kinds == 0, -70.0, -25.0)
-    jitter = np.select([kinds == 1, kinds == 2, kinds == 3],
-                       [rng.normal(0, 0.8, kinds.shape), rng.normal(0, 4, kinds.shape),
-                        rng.normal(0, 9, kinds.shape)], 0.0)
-    levels = (base + jitter).astype(np.float32)
+    kinds, levels = _spells(scripts, ticks, rng)
+    levels = levels.astype(np.float32)
     voiced = (kinds != 0) & (kinds != 4) & (rng.random(kinds.shape) < 0.97)
     tonal = kinds == 4
     hiss = rng.random(kinds.shape) < 0.02

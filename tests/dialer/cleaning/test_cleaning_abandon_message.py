@@ -15,7 +15,6 @@ audio our FXO port sent the exchange while the call was up (:class:`FarEar`).
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from cleaning_kit import FarEnds, WatchedGateway, e164, make_store, numbers, write_list
 from hypothesis import given
 from hypothesis import strategies as st
+from wav_kit import tone_wav
 
 from trunkline.dialer.cleaning.probe import Probe
 from trunkline.dialer.cleaning.results import cleaned_numbers
@@ -58,18 +58,6 @@ ringback = "tone"
 
 RANGES = (("1381", 2, "live"), ("1382", 1, "live"))
 SETTINGS = CleaningSettings(concurrency=4, rate=5.0, retries=0, listen=30.0)
-
-
-def _wav(path: Path, seconds: float, hz: float) -> Path:
-    """8 kHz 16-bit mono: a tone at ``hz``, or silence with ``hz`` = 0."""
-    t = np.arange(int(8000 * seconds)) / 8000
-    samples = (8000 * np.sin(2 * np.pi * hz * t)).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(samples.tobytes())
-    return path
 
 
 class FarEar:
@@ -123,10 +111,10 @@ class PlaysSeen(WatchedGateway):
 
 def _clean(tmp_path: Path, **runner_args: Any) -> tuple[FarEnds, PlaysSeen, CleaningRunner]:
     (tmp_path / "network.toml").write_text(NETWORK, encoding="utf-8")
-    _wav(tmp_path / "intro.wav", 20.0, 0)          # a song's silent intro, 20 s of it
+    tone_wav(tmp_path / "intro.wav", 20.0, 0)          # a song's silent intro, 20 s of it
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    _wav(prompts / "sorry.wav", MESSAGE_SECONDS, 440)
+    tone_wav(prompts / "sorry.wav", MESSAGE_SECONDS, 440)
     store = make_store(tmp_path, settings=SETTINGS, ranges=RANGES)
     config = GatewayConfig(recordings_root=tmp_path / "rec", fax_spool=tmp_path / "fax",
                            prompts=prompts)

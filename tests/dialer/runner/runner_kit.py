@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from wav_kit import tone_wav
 
 from trunkline.dialer.campaigns.lists import import_file
 from trunkline.dialer.campaigns.strategies import Strategy, Windows
@@ -166,16 +167,7 @@ class RecordingGateway(WatchedGateway):
 
 def write_wav(path: Path, seconds: float = 1.0) -> Path:
     """A 440 Hz message, 8 kHz 16-bit mono."""
-    import wave
-
-    t = np.arange(int(8000 * seconds)) / 8000
-    samples = (8000 * np.sin(2 * np.pi * 440 * t)).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(samples.tobytes())
-    return path
+    return tone_wav(path, seconds)
 
 
 class ServiceThread(_ServiceThread):

@@ -6,13 +6,12 @@ under cn, the campaign starts."""
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from campaign_testkit import T0
 from fastapi.testclient import TestClient
+from wav_kit import tone_wav
 from web_kit import Clock, login, make_db
 
 from trunkline.dialer.pacing.engine import quiet_logger
@@ -45,17 +44,6 @@ def _regime(db: Path, regime: str) -> None:
                               now=T0)
 
 
-def _wav(path: Path) -> str:
-    """A real 1 s 440 Hz message, 8 kHz 16-bit mono."""
-    samples = (8000 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(samples.tobytes())
-    return str(path)
-
-
 def test_start_without_a_message_under_us_is_refused_with_its_code(tmp_path: Path) -> None:
     db = make_db(tmp_path)     # campaign 'sales', no regime set: us
     with TestClient(_app(db, None), base_url="http://testserver") as c:
@@ -75,7 +63,7 @@ def test_start_without_a_message_under_us_is_refused_with_its_code(tmp_path: Pat
 
 def test_with_a_file_or_under_cn_the_campaign_starts(tmp_path: Path) -> None:
     db = make_db(tmp_path)
-    sorry = _wav(tmp_path / "sorry.wav")   # the virtual gateway's prompts folder is /
+    sorry = str(tone_wav(tmp_path / "sorry.wav"))   # the virtual gateway's prompts folder is /
     for regime, file in (("us", sorry), ("cn", None)):
         _regime(db, regime)
         with TestClient(_app(db, file), base_url="http://testserver") as c:

@@ -5,18 +5,17 @@ WebSocket, and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
 import httpx
 import pytest
+from wav_kit import tone_wav
 from web_kit import make_db
 from websockets.sync.client import connect
 
@@ -47,14 +46,7 @@ def _abandon_wav(folder: Path) -> str:
     service ``TRUNKLINE_PROMPTS``: :func:`_env`): the campaign's regime (us, the default)
     needs one (abandon_message.py)."""
     (folder / "prompts").mkdir(exist_ok=True)
-    path = folder / "prompts" / "sorry.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000))
-                                 .to_bytes(2, "little", signed=True) for i in range(8000)))
-    return path.name
+    return tone_wav(folder / "prompts" / "sorry.wav").name
 
 
 def _env(folder: Path) -> dict[str, str]:
