@@ -16,6 +16,13 @@ os.environ["TRUNKLINE_RECORDINGS"] = os.path.join(_scratch, "recordings")
 os.environ["TRUNKLINE_FAX_SPOOL"] = os.path.join(_scratch, "fax")
 os.environ["TRUNKLINE_SMS_STORE"] = os.path.join(_scratch, "sms.sqlite")
 
+# The CLIs' words follow the POSIX locale (dialer/campaigns/refusal_words.py
+# cli_language), and tests assert the English ones unless they pass --lang or an
+# environment of their own: the messages category is English whatever the machine's.
+if os.environ.get("LC_ALL"):
+    os.environ["LC_ALL"] = "C.UTF-8"
+os.environ["LC_MESSAGES"] = "C.UTF-8"
+
 # Warnings and errors only, to whatever stderr is current: libpri and the gateway log
 # at debug/info, which would drown test output.
 configure_logging("warning", json=False)

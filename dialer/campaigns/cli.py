@@ -129,12 +129,13 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                   "(+86400*, +1800*); a broader one (+8*, +86*, +861*) bars a whole country "
                   "and is refused unless --allow-broad-prefix confirms it.")
     epilogs = {
-        "add": broad_note + " An argument refused is said as 'argument N: REASON' (the "
-               "others are added). " + exit_status.EPILOG,
+        "add": broad_note + " An argument refused is said as 'argument N: REASON [CODE]' "
+               "(the others are added). " + exit_status.EPILOG,
         "import": broad_note + " One number or prefix a line (the first field of a CSV "
                   "line; a first line without digits is a header). Refused lines are said "
-                  "as FILE:LINE: field 1 (number): REASON; the other lines are added, so a "
-                  "rerun after the fix adds only those. " + exit_status.EPILOG,
+                  "as FILE:LINE: field 1 (number): REASON [CODE]; the other lines are "
+                  "added, so a rerun after the fix adds only those. "
+                  + exit_status.EPILOG,
         "check": "Whole numbers only: a prefix (+86*) is refused, since no one answer "
                  "holds for every number it begins ('dnc list --prefixes' shows the "
                  "prefix entries), and so is an empty argument or one that is not a "
@@ -166,6 +167,14 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
         if name == "list":
             p.add_argument("--prefixes", action="store_true", help="prefix entries only")
             p.add_argument("--json", action="store_true", help="one JSON object a line")
+        else:
+            p.add_argument(
+                "--lang", choices=["en", "zh-CN"],
+                help="the language of the refusals and counts (default: the locale, "
+                     "LC_ALL, LC_MESSAGES or LANG: any zh reads zh-CN, anything else "
+                     "en); each refusal's [CODE] stays the same"
+                     + ("; the check's answers (allowed, or the list that bars the "
+                        "number) are never translated" if name == "check" else ""))
         _db(p)
         p.set_defaults(handler=run_dnc, dnc_action=name)
 
@@ -424,7 +433,14 @@ def _run_dnc(args: argparse.Namespace) -> int:
         parse_numbers,
         read_dnc_file,
     )
+    from trunkline.dialer.campaigns.refusal_words import (
+        cli_language,
+        dnc_count,
+        dnc_import_summary,
+        dnc_refusal_line,
+    )
 
+    lang = cli_language(getattr(args, "lang", None), os.environ)
     with _open(args) as store:
         if args.campaign:
             # said before anything is read or changed, as every other --campaign does: a
@@ -443,10 +459,11 @@ def _run_dnc(args: argparse.Namespace) -> int:
                 result = add_dnc_entries(store, entries, errors, now=time.time(),
                                          source=Path(path).name, campaign=args.campaign,
                                          kind=args.kind, allow_broad=args.allow_broad_prefix)
-                for line, reason in result.errors:
-                    print(f"{path}:{line}: field 1 (number): {reason}", file=sys.stderr)
-                print(f"{path}: {result.added} added, {result.already} already listed, "
-                      f"{len(result.errors)} rejected")
+                for refusal in result.errors:
+                    print(dnc_refusal_line(f"{path}:{refusal.line}", refusal.code,
+                                           refusal.reason, lang), file=sys.stderr)
+                print(dnc_import_summary(path, added=result.added, already=result.already,
+                                         rejected=len(result.errors), lang=lang))
                 rejected += len(result.errors)
             # a refused line is a number that is NOT barred: a script must notice
             return exit_status.status(rejected)
@@ -456,15 +473,17 @@ def _run_dnc(args: argparse.Namespace) -> int:
             entries, errors = parse_numbers(args.items)
         else:
             entries, errors = parse_entries(args.items, allow_broad=allow_broad)
-        for line, reason in errors:
-            print(f"argument {line}: {reason}", file=sys.stderr)
+        for refusal in errors:
+            print(dnc_refusal_line(str(refusal.line), refusal.code, refusal.reason, lang),
+                  file=sys.stderr)
         if adding:
             n = store.add_dnc(entries, now=time.time(), campaign=args.campaign, kind=args.kind,
                               allow_broad=allow_broad)
-            print(f"{n} added")
+            print(dnc_count("added", n, lang))
             return exit_status.status(len(errors))
         elif args.dnc_action == "remove":
-            print(f"{store.remove_dnc(entries, campaign=args.campaign)} removed")
+            print(dnc_count("removed", store.remove_dnc(entries, campaign=args.campaign),
+                            lang))
         else:
             barred = False
             for number in entries:

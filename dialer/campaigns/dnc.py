@@ -17,26 +17,49 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from trunkline.dialer.campaigns.dnc_prefixes import broad_prefix_reason
 from trunkline.dialer.campaigns.lists import ListImportError, decode
-from trunkline.dialer.campaigns.numbers import try_normalise
+from trunkline.dialer.campaigns.numbers import REFUSAL_CODES as NUMBER_REFUSALS
+from trunkline.dialer.campaigns.numbers import InvalidNumber, normalise
 from trunkline.dialer.store import Store
 
 KINDS = ("dnc", "blacklist", "refused")
+
+#: Every :attr:`Refusal.code`: a number's own refusals, as a list import's, and the
+#: prefixes'. A stable code beside the English reason, so the CLI (by locale or
+#: ``--lang``) and the admin page say it in the operator's language, as they say a
+#: list's refused rows (``refusal_words``; console-strings.js ``adm.dnc.refusal.*``).
+DNC_REFUSAL_CODES: dict[str, str] = {
+    **NUMBER_REFUSALS,
+    "prefix_form": "a prefix is + and digits, then *",
+    "prefix_broad": "a prefix broader than a country code and 3 digits, not confirmed",
+    "prefix_in_check": "a prefix given to a check, which takes whole numbers",
+}
+
+
+class Refusal(NamedTuple):
+    """An entry refused: its ``line`` (of a file, or its place among the arguments),
+    ``reason`` in English (naming the entry and what to do), ``code`` one of
+    :data:`DNC_REFUSAL_CODES`."""
+
+    line: int
+    reason: str
+    code: str
 
 
 @dataclass(slots=True)
 class DncImport:
     added: int = 0
     already: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[Refusal] = field(default_factory=list)
 
 
 def parse_entries(lines: Iterable[str], *, default_country: str = "86",
                   header: bool = False, allow_broad: bool = False,
                   confirm: str = "--allow-broad-prefix"
-                  ) -> tuple[list[str], list[tuple[int, str]]]:
+                  ) -> tuple[list[str], list[Refusal]]:
     """Numbers (E.164) and prefixes (``+86400*``) from text lines; ``#`` starts a comment.
 
     Without ``allow_broad``, a prefix shorter than a country code and three digits is
@@ -48,10 +71,10 @@ def parse_entries(lines: Iterable[str], *, default_country: str = "86",
     without digits is a header and skipped; without it (numbers typed as arguments),
     such a line is refused as any other: ``dnc add '*'`` and ``dnc check abc`` did
     nothing and exited 0, the first argument taken for a header.
-    Returns ``(entries, [(line, reason), ...])``.
+    Returns ``(entries, [Refusal, ...])``.
     """
     entries: list[str] = []
-    errors: list[tuple[int, str]] = []
+    errors: list[Refusal] = []
     for n, raw in enumerate(lines, start=1):
         text = raw.split("#", 1)[0].strip()
         if not text:
@@ -62,20 +85,20 @@ def parse_entries(lines: Iterable[str], *, default_country: str = "86",
         if text.endswith("*"):
             digits = text[:-1].replace(" ", "").replace("-", "")
             if not digits.startswith("+") or not digits[1:].isdigit():
-                errors.append((n, f"prefix {text!r} must be + and digits, then *"))
+                errors.append(Refusal(n, f"prefix {text!r} must be + and digits, then *",
+                                      "prefix_form"))
                 continue
             reason = None if allow_broad else broad_prefix_reason(digits + "*",
                                                                    confirm=confirm)
             if reason is not None:
-                errors.append((n, reason))
+                errors.append(Refusal(n, reason, "prefix_broad"))
                 continue
             entries.append(digits + "*")
             continue
-        number, reason = try_normalise(text, default_country=default_country)
-        if number is None:
-            errors.append((n, reason or "invalid"))
-            continue
-        entries.append(number.e164)
+        try:
+            entries.append(normalise(text, default_country=default_country).e164)
+        except InvalidNumber as err:
+            errors.append(Refusal(n, err.reason, err.code))
     return entries, errors
 
 
@@ -84,7 +107,7 @@ PREFIX_LISTING = "trunkline dialer dnc list --prefixes"
 
 
 def parse_numbers(lines: Iterable[str], *, default_country: str = "86",
-                  listing: str = PREFIX_LISTING) -> tuple[list[str], list[tuple[int, str]]]:
+                  listing: str = PREFIX_LISTING) -> tuple[list[str], list[Refusal]]:
     """Whole numbers (E.164) to check against the lists, one a line; anything else is
     refused as a line of its own, naming what is wrong.
 
@@ -94,27 +117,29 @@ def parse_numbers(lines: Iterable[str], *, default_country: str = "86",
     ``+86138*`` another. A prefix is therefore refused, pointing at ``listing`` (where
     the prefix entries are shown). An empty line is refused too: ``dnc check "$n"`` with
     ``$n`` unset checked nothing and exited 0, which a script reads as "allowed".
-    Returns ``(numbers, [(line, reason), ...])``.
+    Returns ``(numbers, [Refusal, ...])``.
     """
     numbers: list[str] = []
-    errors: list[tuple[int, str]] = []
+    errors: list[Refusal] = []
     for n, raw in enumerate(lines, start=1):
         entries, refused = parse_entries([raw], default_country=default_country,
                                          allow_broad=True)
-        errors += [(n, why) for _, why in refused]
+        errors += [r._replace(line=n) for r in refused]
         for entry in entries:
             if entry.endswith("*"):
-                errors.append((n, f"{raw.strip()!r} is a prefix, not a number: a check "
-                                  f"takes whole numbers (the prefix entries: {listing})"))
+                errors.append(Refusal(n, f"{raw.strip()!r} is a prefix, not a number: a "
+                                         f"check takes whole numbers (the prefix entries: "
+                                         f"{listing})", "prefix_in_check"))
             else:
                 numbers.append(entry)
         if not entries and not refused:
-            errors.append((n, f"{raw!r} holds no number (empty, or only a # comment)"))
+            errors.append(Refusal(n, f"{raw!r} holds no number (empty, or only a # "
+                                     "comment)", "number_empty"))
     return numbers, errors
 
 
 def read_dnc_file(path: str | Path, *, default_country: str = "86",
-                  allow_broad: bool = False) -> tuple[list[str], list[tuple[int, str]]]:
+                  allow_broad: bool = False) -> tuple[list[str], list[Refusal]]:
     """The entries of a DNC file and its refused lines, adding nothing: a file that
     cannot be read or decoded raises :class:`ListImportError` naming it, so a caller
     given several files reads them all before adding any (``dnc import a.csv b.csv``
@@ -130,7 +155,7 @@ def read_dnc_file(path: str | Path, *, default_country: str = "86",
                          allow_broad=allow_broad)
 
 
-def add_dnc_entries(store: Store, entries: list[str], errors: list[tuple[int, str]], *,
+def add_dnc_entries(store: Store, entries: list[str], errors: list[Refusal], *,
                     now: float, source: str, campaign: str | None = None,
                     kind: str = "dnc", allow_broad: bool = False) -> DncImport:
     """Add what :func:`read_dnc_file` read; ``source`` is stored with each entry."""

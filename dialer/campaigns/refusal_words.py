@@ -1,5 +1,6 @@
 """A list import's words for the operator, in English or Simplified Chinese: a refused
-row's reason (for the rejected-rows file and the CLI's lines) and the import's summary.
+row's reason (for the rejected-rows file and the CLI's lines) and the import's summary;
+and the same for the ``dialer dnc`` commands' refused entries and counts.
 
 The operators of Chinese call centres open ``*.rejected.csv`` in a spreadsheet and read
 the CLI's lines; an English-only reason ("phone: a Chinese mobile number has 11 digits,
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["LANGUAGES", "ZH_REFUSALS", "check_language", "cli_language", "import_summary",
+__all__ = ["LANGUAGES", "ZH_DNC_REFUSALS", "ZH_REFUSALS", "check_language", "cli_language",
+           "dnc_count", "dnc_import_summary", "dnc_refusal_line", "import_summary",
            "refusal_reason"]
 
 LANGUAGES = ("en", "zh-CN")
@@ -40,6 +42,18 @@ ZH_REFUSALS: dict[str, str] = {
     "row_fields": "该行的列数与表头不一致",
     "time_zone": "时区列的时区无法识别",
     "priority": "优先级列不是整数",
+}
+
+
+#: The prefix refusals of ``dialer dnc`` (``dnc.DNC_REFUSAL_CODES``) in Chinese, as the
+#: command line confirms a broad prefix (the admin page names its box instead:
+#: ``adm.dnc.refusal.*``). A number's refusals are :data:`ZH_REFUSALS`'.
+ZH_DNC_REFUSALS: dict[str, str] = {
+    "prefix_form": "前缀须为 + 加数字再加 *（如 +86400*）",
+    "prefix_broad": "前缀过宽，会拦截整个国家或其大部分号码：前缀须含国家代码及至少 3 位"
+                    "号码（如 +86400*）；确需添加请加 --allow-broad-prefix",
+    "prefix_in_check": "查询只接受完整号码，不接受前缀（前缀条目见 trunkline dialer dnc "
+                       "list --prefixes）",
 }
 
 
@@ -67,6 +81,33 @@ def import_summary(*, rows: int, added: int, merged: int, rejected: int,
         return text + (f"（被拒的行已写入 {rejected_file}）" if rejected_file else "")
     text = f"{rows} rows: {added} added, {merged} merged, {rejected} rejected"
     return text + (f" (written to {rejected_file})" if rejected_file else "")
+
+
+def dnc_refusal_line(where: str, code: str, reason: str, lang: str) -> str:
+    """A ``dialer dnc`` refusal's line: ``where`` is ``FILE:LINE`` of a file, or the
+    1-based place of a command-line argument (given as its number in text)."""
+    words = ((ZH_REFUSALS.get(code) or ZH_DNC_REFUSALS.get(code))
+             if check_language(lang) == "zh-CN" else None)
+    if ":" in where:   # a file's line: its first field holds the entry
+        place = f"{where}: 第 1 列（号码）" if words else f"{where}: field 1 (number)"
+    else:
+        place = f"第 {where} 个参数" if words else f"argument {where}"
+    return f"{place}{'：' if words else ': '}{words or reason} [{code}]"
+
+
+def dnc_import_summary(path: str, *, added: int, already: int, rejected: int,
+                       lang: str) -> str:
+    """``dialer dnc import``'s line for one file."""
+    if check_language(lang) == "zh-CN":
+        return f"{path}：加入 {added}，已在名单中 {already}，拒绝 {rejected}"
+    return f"{path}: {added} added, {already} already listed, {rejected} rejected"
+
+
+def dnc_count(action: str, n: int, lang: str) -> str:
+    """``dialer dnc add`` / ``remove``'s count (``action``: ``added`` or ``removed``)."""
+    if check_language(lang) == "zh-CN":
+        return f"已{'添加' if action == 'added' else '移除'} {n} 个"
+    return f"{n} {action}"
 
 
 def cli_language(asked: str | None, environ: Mapping[str, str]) -> str:

@@ -258,7 +258,7 @@ def _entries(numbers: list[str], *, allow_broad: bool = True) -> list[Any]:
         # the entry beside its place: "a Chinese mobile number has 11 digits, got 3" alone
         # does not say which of 2,000 numbers it was
         raise ApiError(422, "invalid", "; ".join(f"number {n} ({numbers[n - 1]!r}): {why}"
-                                                 for n, why in problems))
+                                                 for n, why, _ in problems))
     return entries
 
 
@@ -279,7 +279,7 @@ def dnc_check(request: Request, session: SupervisorSession,
     numbers, problems = parse_numbers(number)
     if problems:
         raise ApiError(422, "invalid", "; ".join(f"number {n} ({number[n - 1]!r}): {why}"
-                                                 for n, why in problems))
+                                                 for n, why, _ in problems))
     return {n: ctx.store.dnc_hit(n, campaign) for n in numbers}
 
 
@@ -309,7 +309,11 @@ def dnc_add(request: Request, session: AdminSession, body: DncChange) -> dict[st
 class DncRefusal(BaseModel):
     number: int = Field(description="its position in `numbers`, from 1")
     entry: str = Field(description="the text as sent")
-    reason: str
+    reason: str = Field(description="why, in English")
+    code: str = Field(description="the reason as a stable code, for pages that say it in "
+                                  "their language: a number's refusal codes as a list "
+                                  "import's (`number_length`, ...), or `prefix_form`, "
+                                  "`prefix_broad`")
 
 
 class DncValidation(BaseModel):
@@ -327,7 +331,7 @@ class DncValidation(BaseModel):
             responses=errors(*UNSAFE, 404))
 def dnc_validate(request: Request, session: AdminSession, body: DncChange
                  ) -> dict[str, Any]:
-    from trunkline.dialer.campaigns.dnc import parse_entries
+    from trunkline.dialer.campaigns.dnc import Refusal, parse_entries
 
     ctx = context(request)
     if body.campaign:
@@ -335,13 +339,15 @@ def dnc_validate(request: Request, session: AdminSession, body: DncChange
     refused: list[dict[str, Any]] = []
     for n, text in enumerate(body.numbers, start=1):
         if not any(ch.isdigit() for ch in text):   # as _entries: a mistake, not a header
-            refused.append({"number": n, "entry": text, "reason": "not a number"})
+            refused.append({"number": n, "entry": text, "reason": "not a number",
+                            "code": "number_characters"})
             continue
         entries, problems = parse_entries([text], allow_broad=body.allow_broad_prefix,
                                           confirm="allow_broad_prefix: true")
         if not entries and not problems:
-            problems = [(1, "holds no number (only a # comment)")]
-        refused += [{"number": n, "entry": text, "reason": why} for _, why in problems]
+            problems = [Refusal(1, "holds no number (only a # comment)", "number_empty")]
+        refused += [{"number": n, "entry": text, "reason": why, "code": code}
+                    for _, why, code in problems]
     return {"entries": len(body.numbers) - len(refused), "refused": refused}
 
 

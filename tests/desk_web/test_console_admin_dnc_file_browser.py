@@ -109,3 +109,42 @@ def test_a_dnc_file_is_checked_whole_then_added_by_its_lines(tmp_path: Path) -> 
         assert api.get("/api/admin/dnc", params={"number": _number(GOOD + 1)}
                        ).json() == {f"+86{_number(GOOD + 1)}": "dnc"}
         assert page.errors == []
+
+
+def test_dnc_refusals_in_the_pages_language(tmp_path: Path) -> None:
+    """On the zh-CN page, a refused entry is said in Chinese by its code (the list page's
+    words for a number, the DNC section's for a prefix, naming the box that confirms
+    it), for a file and for numbers typed in; nothing is added either way."""
+    why = chromium_missing()
+    if why:
+        pytest.skip(why)
+    from playwright.sync_api import expect
+
+    db = make_db(tmp_path)
+    with Store(db) as store:
+        store.add_user(ADMIN, "admin", hash_password(PASSWORD), now=time.time())
+    with served(db) as url, browser() as chromium:
+        page = console_page(chromium, url, "zh-CN", user=ADMIN, password=PASSWORD)
+        page.click("[data-testid=tab-admin]")
+        page.click("[data-testid=adm-section-dnc]")
+        error = page.locator("[data-testid=adm-dnc-error]")
+        result = page.locator("[data-testid=adm-dnc-result] li")
+
+        _upload(page, b"number\n13700000001\n+8*\nabc\n1381234567\n+86a*\n")
+        expect(error).to_have_text(
+            "未添加任何号码：dnc.csv 中有 4 行被拒绝。请修正后重新添加该文件。", timeout=20_000)
+        expect(result).to_have_text([
+            "第 3 行：+8*：前缀过宽，会拦截整个国家或其大部分号码：前缀须含国家代码及至少 3 "
+            "位号码（如 +86400*）；确需添加请勾选“确认添加宽前缀”",
+            "第 4 行：abc：号码含有非数字字符",
+            "第 5 行：1381234567：号码位数不对（手机号 11 位；固定电话为区号加 7 或 8 位号码）",
+            "第 6 行：+86a*：前缀须为 + 加数字再加 *（如 +86400*）"])
+
+        page.fill("[data-testid=adm-dnc-numbers]", "13700000001\n+86*")
+        page.click("[data-testid=adm-dnc-add]")
+        expect(error).to_have_text("未添加任何号码：有 1 个号码被拒绝。请修正后重新添加。")
+        expect(result).to_have_text([
+            "第 2 个号码：+86*：前缀过宽，会拦截整个国家或其大部分号码：前缀须含国家代码及至少 "
+            "3 位号码（如 +86400*）；确需添加请勾选“确认添加宽前缀”"])
+        assert _listed(db) == 0
+        assert page.errors == []

@@ -3,7 +3,7 @@
 //
 //   const items = dncFileEntries(await file.text());   // [{line, entry}]
 //   const r = await addDncFile(api, items, (nums) => ({ numbers: nums, kind: "dnc" }));
-//   // {read, added} | {refused: [{line, entry, reason}]} |
+//   // {read, added} | {refused: [{line, entry, reason, code}]} |
 //   // {read, added, failed: {first, last, next, message}}
 //
 // Why two passes: the API takes at most 10,000 numbers a request and the page sends 2,000,
@@ -37,6 +37,18 @@ export function dncFileEntries(text) {
   return items;
 }
 
+/**
+ * A refused entry's reason in the page's language: a number's refusal in the list page's
+ * words (`adm.list.refusal.*`: the same codes as a list import's), a prefix's in the DNC
+ * section's (`adm.dnc.refusal.*`, naming the box that confirms a broad one); the API's
+ * English reason for a code without words.
+ */
+export function dncRefusal(i18n, x) {
+  if (!x.code) return x.reason;
+  const key = x.code.startsWith("prefix_") ? `adm.dnc.refusal.${x.code}` : `adm.list.refusal.${x.code}`;
+  return i18n.tOr(key, x.reason, { reason: x.reason });
+}
+
 /** Check every entry, then add them all, batch by batch; see the module comment. */
 export async function addDncFile(api, items, body, batch = BATCH) {
   const refused = [];
@@ -44,7 +56,7 @@ export async function addDncFile(api, items, body, batch = BATCH) {
     const part = items.slice(i, i + batch);
     const r = await api.post("/api/admin/dnc/validate", body(part.map((x) => x.entry)));
     for (const x of r.refused) {
-      refused.push({ line: part[x.number - 1].line, entry: x.entry, reason: x.reason });
+      refused.push({ line: part[x.number - 1].line, entry: x.entry, reason: x.reason, code: x.code });
     }
   }
   if (refused.length) return { refused };

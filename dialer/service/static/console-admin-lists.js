@@ -9,7 +9,7 @@
 // `trunkline dialer dnc`; a text/CSV file of numbers is read in the page (first cell of
 // each line), checked whole, then added in batches through the same API, so the same
 // checks apply and a refusal names the file's line (console-admin-dnc-file.js).
-import { addDncFile, dncFileEntries } from "./console-admin-dnc-file.js";
+import { addDncFile, dncFileEntries, dncRefusal } from "./console-admin-dnc-file.js";
 import { button, confirmed, el, field, fileField, input, select, table, uploadFile } from "./console-admin-kit.js";
 import { isoDateTime } from "./when.js";
 
@@ -185,7 +185,22 @@ export class DncSection {
     const need = (nums) => { if (!nums.length) throw new Error(t("adm.dnc.need")); return nums; };
     const actions = el("div", { cls: "row" },
       button(this.i18n, "adm.dnc.add", "adm-dnc-add", () => run(async () => {
-        const r = await this.api.post("/api/admin/dnc", body(need(list())));
+        const nums = need(list());
+        // checked first, as a file is, so each refusal is said in the page's language
+        // beside its number (the add's own refusal is one English sentence)
+        const checked = await this.api.post("/api/admin/dnc/validate", body(nums));
+        if (checked.refused.length) {
+          // what was typed and chosen stays for the fix (the section is drawn again)
+          this.keep = { numbers: numbers.value, scope: scope.value, kind: kind.value };
+          this.failure = t("adm.dnc.typed_refused", { n: checked.refused.length });
+          this.result = checked.refused.slice(0, this.MAX_SHOWN).map((x) =>
+            [t("adm.dnc.typed_line", { ...x, reason: dncRefusal(this.i18n, x) })]);
+          if (checked.refused.length > this.MAX_SHOWN) {
+            this.result.push([t("adm.dnc.typed_more", { n: checked.refused.length - this.MAX_SHOWN })]);
+          }
+          return;
+        }
+        const r = await this.api.post("/api/admin/dnc", body(nums));
         this.result = [[t("adm.dnc.added", r)]];
       }), "btn primary"),
       button(this.i18n, "adm.dnc.remove", "adm-dnc-remove", () => run(async () => {
@@ -208,7 +223,8 @@ export class DncSection {
         const r = await addDncFile(this.api, items, body);
         if (r.refused) {               // nothing added: every bad line named at once
           this.failure = t("adm.dnc.file_refused", { n: r.refused.length, file: name });
-          this.result = r.refused.slice(0, this.MAX_SHOWN).map((x) => [t("adm.dnc.file_line", x)]);
+          this.result = r.refused.slice(0, this.MAX_SHOWN).map((x) =>
+            [t("adm.dnc.file_line", { ...x, reason: dncRefusal(this.i18n, x) })]);
           if (r.refused.length > this.MAX_SHOWN) {
             this.result.push([t("adm.dnc.file_more", { n: r.refused.length - this.MAX_SHOWN })]);
           }
@@ -220,6 +236,12 @@ export class DncSection {
         }
         this.result = [[t("adm.dnc.uploaded", { n: r.read, added: r.added })]];
       })));
+    if (this.keep) {
+      numbers.value = this.keep.numbers;
+      scope.value = this.keep.scope;
+      kind.value = this.keep.kind;
+      this.keep = null;
+    }
     const parts = [
       el("div", { cls: "row" }, field(this.i18n, "adm.dnc.numbers", numbers, { grow: true }),
         field(this.i18n, "adm.dnc.scope", scope), field(this.i18n, "adm.dnc.kind", kind),

@@ -72,7 +72,7 @@ def test_a_file_line_is_refused_with_its_line_and_the_rest_added(tmp_path: Path)
     path = tmp_path / "dnc.csv"
     path.write_text("number,name\n13800138000,a\n+8*,typo for +86400*\n+86400*,service\n")
     result = import_dnc(store, path, now=T0)
-    assert (result.added, [line for line, _ in result.errors]) == (2, [3])
+    assert (result.added, [r.line for r in result.errors]) == (2, [3])
     assert "'+8*' would bar every number of every country code beginning 8" in \
         result.errors[0][1]
     again = import_dnc(store, path, now=T0, allow_broad=True)

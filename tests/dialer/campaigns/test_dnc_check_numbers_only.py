@@ -68,7 +68,7 @@ def test_every_argument_is_a_number_or_refused_on_its_own_line(lines: list[str])
     numbers, errors = parse_numbers(lines)
     assert len(numbers) + len(errors) == len(lines)
     assert all(n.startswith("+") and n[1:].isdigit() for n in numbers)
-    assert [line for line, _ in errors] == sorted({line for line, _ in errors})
+    assert [r.line for r in errors] == sorted({r.line for r in errors})
 
 
 def test_the_store_refuses_an_unknown_campaign_and_a_prefix() -> None:

@@ -44,4 +44,4 @@ def test_a_file_still_skips_its_header(tmp_path: Path, db: str, capsys) -> None:
     assert main(["dialer", "dnc", "import", str(path), "--db", db]) == 0
     assert "1 added, 0 already listed, 0 rejected" in capsys.readouterr().out
     assert parse_entries(["number", "13800138000"], header=True) == (["+8613800138000"], [])
-    assert [n for n, _ in parse_entries(["number", "13800138000"])[1]] == [1]
+    assert [r.line for r in parse_entries(["number", "13800138000"])[1]] == [1]

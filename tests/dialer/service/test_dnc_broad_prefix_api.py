@@ -62,6 +62,9 @@ def test_validate_names_each_refusal_by_its_place_and_adds_nothing(tmp_path: Pat
             (2, "+86*"), (3, "abc"), (4, "# 138"), (5, "12345")]
         assert "would bar every number of country code +86" in body["refused"][0]["reason"]
         assert body["refused"][1]["reason"] == "not a number"
+        # each with a stable code, for the page to say in its language
+        assert [x["code"] for x in body["refused"]] == [
+            "prefix_broad", "number_characters", "number_empty", "number_length"]
         assert c.post("/api/admin/dnc/validate", headers=head, json={
             "numbers": ["+86*"], "allow_broad_prefix": True}).json() == \
             {"entries": 1, "refused": []}
