@@ -112,7 +112,12 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
                     "with the reason in NAME.<time>.error.txt, and said on stderr; a "
                     "folder named for no campaign is said once.")
     watch.add_argument("root", metavar="ROOT")
-    watch.add_argument("--once", action="store_true", help="one pass, then exit")
+    watch.add_argument("--once", action="store_true",
+                       help="one pass, then exit with the imports' status: 0 every file "
+                            "of the pass taken whole (or none ready), 3 taken but rows "
+                            "refused, 1 a file or a folder that could not be imported "
+                            "(said on stderr; a cron job's pass is read as 'dialer "
+                            "import' is)")
     watch.add_argument("--interval", type=positive, default=10.0, metavar="S",
                        help="seconds between passes over ROOT (default 10; a number > 0); "
                             "a file is imported on the first pass once it has not "
@@ -397,8 +402,9 @@ def run_watch(args: argparse.Namespace) -> int:
     said: set[tuple[str, str]] = set()   # a folder without a campaign: said once
     with _open(args) as store:
         while True:
-            for report in watch_once(store, args.root, now=time.time(),
-                                     lang=cli_language(args.lang, os.environ)):
+            reports = watch_once(store, args.root, now=time.time(),
+                                 lang=cli_language(args.lang, os.environ))
+            for report in reports:
                 if report.failed is not None:
                     if (report.source, report.failed) in said:
                         continue
@@ -407,7 +413,11 @@ def run_watch(args: argparse.Namespace) -> int:
                           flush=True)
                 print(json.dumps(report.summary(), ensure_ascii=False), flush=True)
             if args.once:
-                return 0
+                # one rule with 'dialer import': a pass run from cron exited 0 though a
+                # file was set aside unimported or a folder named no campaign
+                if any(r.failed is not None for r in reports):
+                    return exit_status.FAILED
+                return exit_status.status(sum(len(r.errors) for r in reports))
             time.sleep(args.interval)
 
 

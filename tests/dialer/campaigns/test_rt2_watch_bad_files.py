@@ -8,6 +8,7 @@ campaign were passed over for ever without a word."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -56,8 +57,28 @@ def test_a_folder_for_no_campaign_is_said_once(tmp_path: Path, capsys) -> None:
     _drop(tmp_path / "in" / "sales", "bad.csv", "name\nx\n")
     db = tmp_path / "d.sqlite"
     open_store(db).close()
-    assert main(["dialer", "watch", "--once", "--db", str(db), str(tmp_path / "in")]) == 0
+    # 1: a folder's lists and a file were not imported (the exit rule of the imports)
+    assert main(["dialer", "watch", "--once", "--db", str(db), str(tmp_path / "in")]) == 1
     err = capsys.readouterr().err
     assert "no campaign named 'slaes' for this folder's 1 list(s) (known: sales)" in err
     assert "bad.csv:1: no number column" in err and "Traceback" not in err
     assert (tmp_path / "in" / "slaes" / "june.csv").exists()     # left for the operator
+
+
+def test_a_pass_exits_as_an_import_does(tmp_path: Path, capsys) -> None:
+    """``watch --once`` (a cron job's pass) exits by the imports' rule: it exited 0
+    whatever the pass met."""
+    db = tmp_path / "d.sqlite"
+    open_store(db).close()
+    root = str(tmp_path / "in")
+    (tmp_path / "in").mkdir()
+    assert main(["dialer", "watch", "--once", "--db", str(db), root]) == 0   # nothing ready
+    _drop(tmp_path / "in" / "sales", "good.csv", GOOD)
+    assert main(["dialer", "watch", "--once", "--db", str(db), root]) == 0
+    _drop(tmp_path / "in" / "sales", "some-bad.csv", "phone\n13812345670\n1234567\n")
+    assert main(["dialer", "watch", "--once", "--db", str(db), root]) == 3
+    _drop(tmp_path / "in" / "sales", "no-number.csv", "name,foo\nx,1\n")
+    _drop(tmp_path / "in" / "sales", "z-good.csv", "phone\n13812345671\n")
+    assert main(["dialer", "watch", "--once", "--db", str(db), root]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["added"] for line in out] == [1, 1, 0, 1]
