@@ -68,7 +68,7 @@ from trunkline.dialer.pacing.engine import Engine
 from trunkline.dialer.runner.abandon_message import require_abandon_message
 from trunkline.dialer.runner.base import GatewayRunner
 from trunkline.dialer.runner.gateway import REQUEST_FAILED, GatewayPort
-from trunkline.dialer.runner.idle_reason import IdleNotices, idle_reason
+from trunkline.dialer.runner.idle_reason import IdleNotices, idle_sentence, idle_state
 from trunkline.dialer.runner.recording import CallRecording
 from trunkline.dialer.runner.settings import campaign_config, runner_settings
 from trunkline.dialer.runner.settling import clear_positions
@@ -237,6 +237,9 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         #: Each campaign's reason for dialling nothing, said through ``progress``.
         self._idle = IdleNotices(lambda line: self.progress(line) if self.progress else None)
         self._idle_checked = -math.inf
+        #: Each campaign's reason for dialling nothing (idle_state's data), None while it
+        #: has something to dial or calls up: the supervisor's floor shows it.
+        self.idle_states: dict[str, dict[str, str | None] | None] = {}
 
     # -- public ----------------------------------------------------------------------------
 
@@ -408,16 +411,21 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         self._say_why_idle(now)
 
     def _say_why_idle(self, now: float) -> None:
-        """With no call in flight, say once (and again when it changes) why a campaign
-        dials nothing: outside its calling window, or its next contact not due yet
-        (idle_reason.py; issue 15: a run outside its windows printed 'dials 0' only).
-        Checked at most once a second of gateway time."""
-        if self.progress is None or self._in_flight() or now < self._idle_checked + 1.0:
+        """For each campaign with no call of its own up, say once (and again when it
+        changes) why it dials nothing: outside its calling window, or its next contact
+        not due yet (idle_reason.py; issue 15: a run outside its windows printed 'dials
+        0' only), and keep it for the floor (:attr:`idle_states`). Checked at most once
+        a second of gateway time."""
+        if now < self._idle_checked + 1.0:
             return
         self._idle_checked = now
+        busy = {c.origin for c in self.engine.calls.values()} | {
+            c.campaign for c in self.engine.calls.values()}
         for name in self.campaigns:
-            self._idle.update(name, idle_reason(name, self.store.strategy(name),
-                                                self.store.next_due(name), now))
+            state = None if name in busy else idle_state(
+                self.store.strategy(name), self.store.next_due(name), now)
+            self.idle_states[name] = state
+            self._idle.update(name, None if state is None else idle_sentence(name, state))
 
     def _in_flight(self) -> bool:
         return bool(self.engine.calls) or bool(self.translator.calls)

@@ -1,11 +1,14 @@
-"""Why a running campaign dials nothing, in words for its progress output.
+"""Why a running campaign dials nothing: in words for ``dialer run``'s progress output,
+and as data for the supervisor's floor.
 
 A live ``dialer run`` started outside its calling windows printed ``dials 0`` line after
-line with no reason (issue 15): the claim moves each contact that fails a time check to
-when it passes (store/claims.py), so the campaign just waits. :func:`idle_reason` says
-what it waits for from the strategy and the earliest due contact; :class:`IdleNotices`
-says it once, and again only when the reason changes. Sans-IO: the caller gives the
-times and prints.
+line with no reason, and the service's console showed the campaign ``Running`` with no
+dials and no word either (issue 15): the claim moves each contact that fails a time
+check to when it passes (store/claims.py), so the campaign just waits. :func:`idle_state`
+says what it waits for from the strategy and the earliest due contact (the floor's
+``idle``, said by the console in its language), :func:`idle_sentence` in English;
+:class:`IdleNotices` says it once, and again only when the reason changes. Sans-IO: the
+caller gives the times and prints.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from trunkline.dialer.campaigns.strategies import Strategy, Windows
+from trunkline.dialer.campaigns.strategies import Strategy
 
-__all__ = ["IdleNotices", "idle_reason", "windows_of_day"]
+__all__ = ["IdleNotices", "idle_reason", "idle_sentence", "idle_state"]
 
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
               "Sundays")
@@ -26,44 +29,72 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def windows_of_day(windows: Windows, local: datetime) -> str:
-    """The calling windows of ``local``'s day, in words: ``the calling window 09:00-21:00``,
-    ``the calling windows 09:00-12:00, 14:00-21:00``, ``a holiday (2026-10-01)`` or
-    ``no calling window on Sundays``."""
-    day = local.date().isoformat()
-    if day in windows.holidays:
-        return f"a holiday ({day}): no calling window"
-    ranges = windows.days[local.weekday()]
-    if not ranges:
-        return f"no calling window on {_DAY_NAMES[local.weekday()]}"
-    words = ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in ranges)
-    return f"outside the calling window{'s' if len(ranges) > 1 else ''} {words}"
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def idle_reason(campaign: str, strategy: Strategy, next_due: float | None,
-                now: float) -> str | None:
-    """Why ``campaign`` has nothing to dial at ``now``, or None when a contact is due (or
-    none waits: the list is finished, which the run says itself).
+def idle_state(strategy: Strategy, next_due: float | None, now: float
+               ) -> dict[str, str | None] | None:
+    """Why a campaign has nothing to dial at ``now``, as plain data for the supervisor's
+    floor (which says it in the page's language), or None when a contact is due (or none
+    waits: the list is finished, which the floor says itself).
+
+    ``why`` is ``window`` (outside the calling windows: ``day`` says how, ``outside``
+    with the day's ``ranges``, ``holiday`` with its ``date``, ``no_window`` with its
+    ``weekday`` key ``mon``..``sun``; ``opens`` when the next window opens, None if none
+    within 400 days) or ``not_due`` (retry delays, limits, lockouts, the contacts' own
+    zones). ``due`` is the first contact's due time; times are local minutes
+    (``YYYY-MM-DD HH:MM``) in ``time_zone``, the strategy's.
 
     ``next_due`` is the earliest ``next_at`` of its waiting contacts (Store.next_due).
-    The window is judged in the strategy's zone, the one of contacts whose number does
-    not say theirs; the due time is given in the same zone.
     """
     if next_due is None or next_due <= now:
         return None
     tz = ZoneInfo(strategy.time_zone)
-    due = datetime.fromtimestamp(next_due, tz).strftime("%Y-%m-%d %H:%M")
+    state: dict[str, str | None] = {
+        "why": "not_due", "time_zone": strategy.time_zone,
+        "due": datetime.fromtimestamp(next_due, tz).strftime("%Y-%m-%d %H:%M")}
+    if strategy.windows.is_open(now, tz):
+        return state
     local = datetime.fromtimestamp(now, tz)
-    if not strategy.windows.is_open(now, tz):
-        opens = strategy.windows.next_open(now, tz)
-        when = ("no window opens within 400 days" if opens is None else
-                "next opens " + datetime.fromtimestamp(opens, tz).strftime("%Y-%m-%d %H:%M"))
-        return (f"campaign {campaign!r} dials nothing: "
-                f"{windows_of_day(strategy.windows, local)} ({strategy.time_zone}); "
-                f"{when}; the first contact is due {due}")
-    return (f"campaign {campaign!r} dials nothing: no contact is due before {due} "
-            f"({strategy.time_zone}; retry delays, daily limits, lockouts or the "
-            f"contacts' own time zones)")
+    opens = strategy.windows.next_open(now, tz)
+    day = local.date().isoformat()
+    ranges = strategy.windows.days[local.weekday()]
+    state.update(
+        why="window",
+        day="holiday" if day in strategy.windows.holidays else
+        "outside" if ranges else "no_window",
+        ranges=", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in ranges), date=day,
+        weekday=_DAY_KEYS[local.weekday()],
+        opens=None if opens is None else
+        datetime.fromtimestamp(opens, tz).strftime("%Y-%m-%d %H:%M"))
+    return state
+
+
+def idle_sentence(campaign: str, state: dict[str, str | None]) -> str:
+    """:func:`idle_state` in the words of ``dialer run``'s progress output."""
+    if state["why"] == "not_due":
+        return (f"campaign {campaign!r} dials nothing: no contact is due before "
+                f"{state['due']} ({state['time_zone']}; retry delays, daily limits, "
+                f"lockouts or the contacts' own time zones)")
+    if state["day"] == "holiday":
+        day = f"a holiday ({state['date']}): no calling window"
+    elif state["day"] == "no_window":
+        day = f"no calling window on {_DAY_NAMES[_DAY_KEYS.index(str(state['weekday']))]}"
+    else:
+        plural = "s" if "," in str(state["ranges"]) else ""
+        day = f"outside the calling window{plural} {state['ranges']}"
+    when = ("no window opens within 400 days" if state["opens"] is None else
+            f"next opens {state['opens']}")
+    return (f"campaign {campaign!r} dials nothing: {day} ({state['time_zone']}); "
+            f"{when}; the first contact is due {state['due']}")
+
+
+def idle_reason(campaign: str, strategy: Strategy, next_due: float | None,
+                now: float) -> str | None:
+    """Why ``campaign`` has nothing to dial at ``now``, in words, or None when a contact
+    is due (or none waits): :func:`idle_state` said by :func:`idle_sentence`."""
+    state = idle_state(strategy, next_due, now)
+    return None if state is None else idle_sentence(campaign, state)
 
 
 class IdleNotices:

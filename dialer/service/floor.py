@@ -74,6 +74,9 @@ class CampaignFact:
     gateway: str | None = None
     pace_kind: str = ""              # what the pacer holds to (engine.pacing): risk,
     pace: float | None = None        # ratio or level, and its value now
+    #: why a running campaign dials nothing (runner idle_states: idle_reason.idle_state's
+    #: items, kept hashable), or None while it has something to dial
+    idle: tuple[tuple[str, str | None], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,9 @@ class FloorWatch:
             "predicted_wait": wait,
             "pacing": {"kind": c.pace_kind, "value": None if c.pace is None
                        else round(c.pace, 5)} if c.pace_kind else None,
+            # a running campaign that dials nothing says why (outside its calling window,
+            # no contact due yet); a paused one is paused
+            "idle": dict(c.idle) if c.idle is not None and c.state == "running" else None,
         }
 
     def _span(self, s: SpanFact, alarms: list[dict[str, Any]]) -> dict[str, Any]:

@@ -86,12 +86,13 @@ def campaign_counters(runner: Any, gateway: str, now: float) -> tuple[CampaignFa
         ledger.rate(now)  # rolls the window over if a new one began
         config = runner.configs[campaign]
         pace_kind, pace = engine.pacing(campaign)
+        idle = getattr(runner, "idle_states", {}).get(campaign)
         out.append(CampaignFact(
             name=campaign, state="", mode=str(config.mode), regime=str(config.regime),
             cap=config.cap, target_abandon=config.target_abandon, dials=stats.dials,
             live=stats.live, abandoned=stats.abandoned, window_live=ledger.live,
             window_abandoned=ledger.abandoned, gateway=gateway, pace_kind=pace_kind,
-            pace=pace))
+            pace=pace, idle=None if idle is None else tuple(idle.items())))
     return tuple(out)
 
 

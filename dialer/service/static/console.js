@@ -122,10 +122,32 @@ function campaignActions(c) {
   return box;
 }
 
+/**
+ * Why a running campaign dials nothing (the floor's `idle`, idle_reason.py's data), in
+ * the page's language: outside its calling window and when the next one opens, or no
+ * contact due yet. Without it a supervisor saw "Running" and no dials, and no reason.
+ */
+function idleText(idle, t) {
+  if (idle.why === "not_due") return t("idle.not_due", idle);
+  const day = idle.day === "no_window"
+    ? t("idle.no_window", { ...idle, weekday: t(`adm.day.${idle.weekday}`) })
+    : t(`idle.${idle.day}`, idle);
+  return t(idle.opens === null ? "idle.window_never" : "idle.window", { ...idle, day });
+}
+
+function stateCell(c) {
+  const cell = el("td", { text: i18n.tOr(`campaign.${c.state}`, c.state) });
+  if (c.idle) {
+    cell.append(el("div", { cls: "muted campaign-idle", attrs: { "data-testid": "campaign-idle", "data-why": c.idle.why },
+                            text: idleText(c.idle, (k, p) => i18n.t(k, p)) }));
+  }
+  return cell;
+}
+
 function renderCampaigns(floor) {
   const rows = floor.campaigns.map((c) => el("tr", { attrs: { "data-campaign": c.name, "data-state": c.state } },
     el("td", { text: c.name }),
-    el("td", { text: i18n.tOr(`campaign.${c.state}`, c.state) }),
+    stateCell(c),
     el("td", { text: c.mode ? i18n.tOr(`dialmode.${c.mode}`, c.mode) : "–", attrs: { "data-mode": c.mode || "" } }),
     el("td", { cls: "num", text: c.dials }),
     el("td", { cls: "num", text: c.live }),

@@ -16,7 +16,12 @@ from trunkline.dialer.campaigns.strategies import Strategy, Windows
 from trunkline.dialer.pacing.engine import quiet_logger
 from trunkline.dialer.runner.campaign_runner import CampaignRunner
 from trunkline.dialer.runner.gateway import InProcessGateway
-from trunkline.dialer.runner.idle_reason import IdleNotices, idle_reason
+from trunkline.dialer.runner.idle_reason import (
+    IdleNotices,
+    idle_reason,
+    idle_sentence,
+    idle_state,
+)
 from trunkline.dialer.store import Store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,6 +54,33 @@ def test_a_run_outside_its_window_says_why_once(tmp_path: Path) -> None:
                     "14:00-21:00 (Asia/Shanghai); next opens 2025-06-04 14:00; the first "
                     "contact is due 2025-06-04 14:00"]
     assert sum(" dials 0 " in line for line in lines) >= 2   # the progress lines go on
+    # the same reason as data, for the supervisor's floor
+    assert runner.idle_states == {"sales": {
+        "why": "window", "time_zone": "Asia/Shanghai", "due": "2025-06-04 14:00",
+        "day": "outside", "ranges": "14:00-21:00", "date": "2025-06-04", "weekday": "wed",
+        "opens": "2025-06-04 14:00"}}
+
+
+def test_the_reasons_as_data() -> None:
+    """What the floor carries: each kind of reason, and nothing while a contact is due."""
+    strategy = Strategy(windows=Windows.from_dict(
+        {"default": ["09:00-21:00"], "sun": [], "holidays": ["2025-06-05"]}))
+    assert idle_state(strategy, at(9, day=6), at(10, day=5)) == {
+        "why": "window", "time_zone": "Asia/Shanghai", "due": "2025-06-06 09:00",
+        "day": "holiday", "ranges": "09:00-21:00", "date": "2025-06-05", "weekday": "thu",
+        "opens": "2025-06-06 09:00"}
+    sunday = idle_state(strategy, at(9, day=9), at(10, day=8))
+    assert sunday is not None and (sunday["day"], sunday["weekday"], sunday["ranges"]) == (
+        "no_window", "sun", "")
+    assert idle_state(strategy, at(11), at(10)) == {
+        "why": "not_due", "time_zone": "Asia/Shanghai", "due": "2025-06-04 11:00"}
+    assert idle_state(strategy, at(10), at(10)) is None
+    assert idle_state(strategy, None, at(10)) is None
+    never = Strategy(windows=Windows.from_dict({"default": []}))
+    state = idle_state(never, at(11), at(10))
+    assert state is not None and state["opens"] is None
+    assert idle_sentence("s", state).endswith(
+        "no window opens within 400 days; the first contact is due 2025-06-04 11:00")
 
 
 def test_the_reasons_in_words() -> None:

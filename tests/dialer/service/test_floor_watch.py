@@ -126,3 +126,19 @@ def test_spans_channels_and_the_red_alarm() -> None:
 def test_bad_near_share_is_refused() -> None:
     with pytest.raises(ValueError, match="near_share"):
         FloorWatch(near_share=1.5)
+
+
+def test_a_running_campaign_that_dials_nothing_says_why() -> None:
+    """The runner's idle state reaches the campaign's row while it runs (the console says
+    it in its language); a paused campaign is paused, and one with a contact due has
+    none (issue 15: 'Running' with no dials and no reason)."""
+    idle = (("why", "window"), ("time_zone", "Asia/Shanghai"), ("day", "outside"),
+            ("ranges", "09:00-21:00"), ("opens", "2026-12-05 09:00"),
+            ("due", "2026-12-05 09:00"))
+    watch = FloorWatch()
+    floor, _ = watch.update(FloorFacts(campaigns=(campaign(idle=idle),)), 0)
+    assert floor["campaigns"][0]["idle"] == dict(idle)
+    floor, _ = watch.update(FloorFacts(campaigns=(campaign(idle=idle, state="paused"),)), 1)
+    assert floor["campaigns"][0]["idle"] is None
+    floor, _ = watch.update(FloorFacts(campaigns=(campaign(),)), 2)
+    assert floor["campaigns"][0]["idle"] is None
