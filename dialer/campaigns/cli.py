@@ -136,6 +136,10 @@ def register_campaign_commands(sub: argparse._SubParsersAction) -> None:
     epilogs = {
         "add": broad_note + " An argument refused is said as 'argument N: REASON [CODE]' "
                "(the others are added). " + exit_status.EPILOG,
+        "remove": "An argument that is not a number or +prefix* is said as 'argument N: "
+                  "REASON [CODE]' and the others are removed (exit status 3); an entry "
+                  "not listed is not an error (N removed counts what was). "
+                  + exit_status.EPILOG,
         "import": broad_note + " One number or prefix a line (the first field of a CSV "
                   "line; a first line without digits is a header). Refused lines are said "
                   "as FILE:LINE: field 1 (number): REASON [CODE]; the other lines are "
@@ -494,6 +498,8 @@ def _run_dnc(args: argparse.Namespace) -> int:
         elif args.dnc_action == "remove":
             print(dnc_count("removed", store.remove_dnc(entries, campaign=args.campaign),
                             lang))
+            # the others removed, as add adds them: 3, not the 1 of "nothing taken"
+            return exit_status.status(len(errors))
         else:
             barred = False
             for number in entries:

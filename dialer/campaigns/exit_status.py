@@ -1,5 +1,6 @@
-"""The exit status of the commands that take numbers in: ``dialer import``, ``dnc import``
-and ``dnc add``; one rule, so a script or a cron job reads them all the same way.
+"""The exit status of the commands that take numbers in: ``dialer import``, ``dnc import``,
+``dnc add`` (and ``dnc remove``, whose arguments are refused as add's are); one rule, so
+a script or a cron job reads them all the same way.
 
 * :data:`IMPORTED` (0): every row, line or argument was taken.
 * :data:`FAILED` (1): nothing was taken: the error is said on stderr (no such campaign or

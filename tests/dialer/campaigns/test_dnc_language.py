@@ -108,3 +108,7 @@ def test_the_dnc_commands_speak_the_locale_or_lang(tmp_path: Path, db: str) -> N
     assert check.stdout.strip() == "+8613800138000: dnc"
     assert check.stderr.strip() == \
         f"第 2 个参数：{ZH_DNC_REFUSALS['prefix_in_check']} [prefix_in_check]"
+    # an unreadable argument: the others removed, exit 3 as add's (it was 1, "nothing")
+    removed = _dnc(db, {}, "remove", "13800138000", "x")
+    assert (removed.returncode, removed.stdout.strip()) == (3, "1 removed")
+    assert removed.stderr.strip() == "argument 2: illegal characters 'x' [number_characters]"
