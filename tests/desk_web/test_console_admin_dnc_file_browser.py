@@ -52,15 +52,21 @@ def _listed(db: Path) -> int:
         return int(store.query("SELECT COUNT(*) FROM dnc")[0][0])
 
 
-def test_a_dnc_file_is_checked_whole_then_added_by_its_lines(tmp_path: Path) -> None:
+def _admin_db(tmp_path: Path) -> Path:
+    """The kit's database with the admin user (the test skipped without a browser)."""
     why = chromium_missing()
     if why:
         pytest.skip(why)
-    from playwright.sync_api import expect
-
     db = make_db(tmp_path)
     with Store(db) as store:
         store.add_user(ADMIN, "admin", hash_password(PASSWORD), now=time.time())
+    return db
+
+
+def test_a_dnc_file_is_checked_whole_then_added_by_its_lines(tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    db = _admin_db(tmp_path)
     with served(db) as url, browser() as chromium, \
             closing(httpx.Client(base_url=url, timeout=30.0)) as api:
         page = console_page(chromium, url, user=ADMIN, password=PASSWORD)
@@ -115,14 +121,9 @@ def test_dnc_refusals_in_the_pages_language(tmp_path: Path) -> None:
     """On the zh-CN page, a refused entry is said in Chinese by its code (the list page's
     words for a number, the DNC section's for a prefix, naming the box that confirms
     it), for a file and for numbers typed in; nothing is added either way."""
-    why = chromium_missing()
-    if why:
-        pytest.skip(why)
     from playwright.sync_api import expect
 
-    db = make_db(tmp_path)
-    with Store(db) as store:
-        store.add_user(ADMIN, "admin", hash_password(PASSWORD), now=time.time())
+    db = _admin_db(tmp_path)
     with served(db) as url, browser() as chromium:
         page = console_page(chromium, url, "zh-CN", user=ADMIN, password=PASSWORD)
         page.click("[data-testid=tab-admin]")
