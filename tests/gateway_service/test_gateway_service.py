@@ -105,23 +105,36 @@ def test_bridge_carries_audio_both_ways_and_digits_are_detected(gateway, client)
 def test_collect_dtmf(gateway, client):
     client.subscribe()
     call, channel = agent_call(client)
-    result: dict = {}
+    engine, card = gateway.service.engine, gateway.service.card
+    phone = card.phone(channel)
 
-    def collect() -> None:
-        with GatewayClient(gateway.socket) as other:
-            result.update(other.call("call.collect_dtmf", call=call, max_digits=3,
-                                     timeout=30.0))
+    def collect_once() -> tuple[dict, int]:
+        """One collect of the keys pressed; and the card frames lost meanwhile."""
+        result: dict = {}
 
-    worker = threading.Thread(target=collect)
-    worker.start()
-    engine = gateway.service.engine
-    wait_until(lambda: gateway.on_engine(lambda: engine.calls[call].collect is not None),
-               "the collect_dtmf request reaching the engine")
-    phone = gateway.service.card.phone(channel)
-    gateway.on_engine(lambda: phone.press("429"))
-    worker.join(timeout=30)
-    assert not worker.is_alive(), "collect_dtmf did not return"
-    assert result == {"call": call, "digits": "429", "reason": "max_digits"}
+        def collect() -> None:
+            with GatewayClient(gateway.socket) as other:
+                result.update(other.call("call.collect_dtmf", call=call, max_digits=3,
+                                         timeout=10.0))
+
+        lost = gateway.on_engine(lambda: card.overruns)
+        worker = threading.Thread(target=collect)
+        worker.start()
+        wait_until(lambda: gateway.on_engine(lambda: engine.calls[call].collect is not None),
+                   "the collect_dtmf request reaching the engine")
+        gateway.on_engine(lambda: phone.press("429"))
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "collect_dtmf did not return"
+        return result, gateway.on_engine(lambda: card.overruns) - lost
+
+    # A machine loaded past the card's buffers loses frames as a board does (a CI run
+    # lost '4' and '2' so): such a try is tried again; a digit lost with no frame lost
+    # fails the test.
+    for _ in range(3):
+        result, lost = collect_once()
+        if result["digits"] == "429" or not lost:
+            break
+    assert result == {"call": call, "digits": "429", "reason": "max_digits"}, lost
     client.call("call.hangup", call=call)
 
 
