@@ -79,7 +79,7 @@ PING_EVERY = 15.0
 CLOSE_SESSION_ENDED = 4401
 
 
-def _error(status: int, code: str, message: str, *, fields: list[dict[str, str]] | None = None,
+def _error(status: int, code: str, message: str, *, fields: list[dict[str, Any]] | None = None,
            headers: Mapping[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"error": code, "message": message}
     if fields is not None:
@@ -174,7 +174,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return _error(exc.status_code, exc.code, str(exc.detail), headers=exc.headers)
+    return _error(exc.status_code, exc.code, str(exc.detail), fields=exc.fields,
+                  headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

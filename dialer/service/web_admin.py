@@ -246,6 +246,17 @@ class DncChange(Strict):
         "prefix is refused (422) naming it. Removing one never needs it")
 
 
+def _refused(name: str, texts: list[str], problems: list[Any]) -> ApiError:
+    """A 422 naming each refused entry beside its place (the reason alone, "a Chinese
+    mobile number has 11 digits, got 3", did not say which of 2,000 it was), with
+    ``fields`` carrying each one's place, text and stable code, so a page says them in
+    its own language."""
+    return ApiError(422, "invalid", "; ".join(
+        f"{name} {n} ({texts[n - 1]!r}): {why}" for n, why, _ in problems), fields=[
+        {"field": name, "message": why, "code": code, "number": n, "entry": texts[n - 1]}
+        for n, why, code in problems])
+
+
 def _entries(numbers: list[str], *, allow_broad: bool = True) -> list[Any]:
     from trunkline.dialer.campaigns.dnc import parse_entries
 
@@ -255,10 +266,7 @@ def _entries(numbers: list[str], *, allow_broad: bool = True) -> list[Any]:
     entries, problems = parse_entries(numbers, allow_broad=allow_broad,
                                       confirm="allow_broad_prefix: true")
     if problems:
-        # the entry beside its place: "a Chinese mobile number has 11 digits, got 3" alone
-        # does not say which of 2,000 numbers it was
-        raise ApiError(422, "invalid", "; ".join(f"number {n} ({numbers[n - 1]!r}): {why}"
-                                                 for n, why, _ in problems))
+        raise _refused("number", numbers, problems)
     return entries
 
 
@@ -278,8 +286,7 @@ def dnc_check(request: Request, session: SupervisorSession,
         _not_found(ctx, campaign)   # not a check of the global list only
     numbers, problems = parse_numbers(number)
     if problems:
-        raise ApiError(422, "invalid", "; ".join(f"number {n} ({number[n - 1]!r}): {why}"
-                                                 for n, why, _ in problems))
+        raise _refused("number", number, problems)
     return {n: ctx.store.dnc_hit(n, campaign) for n in numbers}
 
 

@@ -81,12 +81,15 @@ def secret_key(store_path: str) -> bytes:
 
 
 class ApiError(HTTPException):
-    """An error the API returns as ``{"error": code, "message": ...}``."""
+    """An error the API returns as ``{"error": code, "message": ...}``, with ``fields``
+    (``[{field, message, ...}]``) when it names what in the request was refused."""
 
     def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, *,
+                 fields: list[dict[str, Any]] | None = None) -> None:
         super().__init__(status, detail=message, headers=headers)
         self.code = code
+        self.fields = fields
 
 
 @dataclass

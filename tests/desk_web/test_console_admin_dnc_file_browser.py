@@ -147,5 +147,11 @@ def test_dnc_refusals_in_the_pages_language(tmp_path: Path) -> None:
         expect(result).to_have_text([
             "第 2 个号码：+86*：前缀过宽，会拦截整个国家或其大部分号码：前缀须含国家代码及至少 "
             "3 位号码（如 +86400*）；确需添加请勾选“确认添加宽前缀”"])
+        # a check takes whole numbers: a prefix refused in the page's words, by its place
+        page.fill("[data-testid=adm-dnc-numbers]", "13700000001\n+86400*")
+        page.click("[data-testid=adm-dnc-check]")
+        expect(error).to_have_text("未查询：有 1 个号码被拒绝（只接受完整号码）。")
+        expect(result).to_have_text(["第 2 个号码：+86400*：查询只接受完整号码，不接受前缀"])
+        assert page.input_value("[data-testid=adm-dnc-numbers]") == "13700000001\n+86400*"
         assert _listed(db) == 0
         assert page.errors == []

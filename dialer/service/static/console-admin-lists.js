@@ -212,7 +212,19 @@ export class DncSection {
         const q = new URLSearchParams();
         for (const n of need(list()).slice(0, 100)) q.append("number", n);
         if (scope.value) q.set("campaign", scope.value);
-        const hits = await this.api.get(`/api/admin/dnc?${q}`);
+        let hits;
+        try {
+          hits = await this.api.get(`/api/admin/dnc?${q}`);
+        } catch (err) {
+          // each refused entry with its code: said in the page's language by its place
+          const refused = (err.fields || []).filter((f) => f.code && f.number);
+          if (err.status !== 422 || !refused.length) throw err;
+          this.keep = { numbers: numbers.value, scope: scope.value, kind: kind.value };
+          this.failure = t("adm.dnc.check_refused", { n: refused.length });
+          this.result = refused.slice(0, this.MAX_SHOWN).map((x) =>
+            [t("adm.dnc.typed_line", { ...x, reason: dncRefusal(this.i18n, { code: x.code, reason: x.message }) })]);
+          return;
+        }
         this.result = Object.entries(hits).map(([n, by]) => [n, by || t("adm.dnc.free")]);
       })),
       button(this.i18n, "adm.dnc.upload", "adm-dnc-upload", () => run(async () => {

@@ -22,6 +22,8 @@ def test_a_broad_prefix_needs_confirming(tmp_path: Path) -> None:
         text = refused.text
         assert "number 2 ('+8*'): prefix '+8*' would bar every number of every country code " \
                "beginning 8" in text and "allow_broad_prefix: true" in text
+        assert [(f["number"], f["code"]) for f in refused.json()["fields"]] == [
+            (2, "prefix_broad")]
         assert c.post("/api/admin/dnc", headers=head, json={
             "numbers": ["+86*"], "allow_broad_prefix": True}).json() == {"added": 1}
         assert c.post("/api/admin/dnc/remove", headers=head, json={
@@ -44,6 +46,10 @@ def test_a_check_takes_whole_numbers_of_a_known_campaign(tmp_path: Path) -> None
         short = c.get("/api/admin/dnc", params={"number": ["13812345678", "12345"]})
         assert "number 2 ('12345'): a Chinese mobile number has 11 digits" in short.text
         assert "number 2 ('+86*'): '+86*' is a prefix, not a number" in prefix.text
+        # each refusal also as a field: its place, text and code (the page's words)
+        assert [(f["field"], f["number"], f["entry"], f["code"])
+                for f in prefix.json()["fields"]] == [("number", 2, "+86*", "prefix_in_check")]
+        assert short.json()["fields"][0]["code"] == "number_length"
         assert c.get("/api/admin/dnc", params={"number": "13812345678",
                                                "campaign": "sales"}).json() == \
             {"+8613812345678": None}
