@@ -474,8 +474,8 @@ def _run_dnc(args: argparse.Namespace) -> int:
                                          source=Path(path).name, campaign=args.campaign,
                                          kind=args.kind, allow_broad=args.allow_broad_prefix)
                 for refusal in result.errors:
-                    print(dnc_refusal_line(f"{path}:{refusal.line}", refusal.code,
-                                           refusal.reason, lang), file=sys.stderr)
+                    print(dnc_refusal_line(refusal.line, refusal.code, refusal.reason,
+                                           lang, path=path), file=sys.stderr)
                 print(dnc_import_summary(path, added=result.added, already=result.already,
                                          rejected=len(result.errors), lang=lang))
                 rejected += len(result.errors)
@@ -488,7 +488,7 @@ def _run_dnc(args: argparse.Namespace) -> int:
         else:
             entries, errors = parse_entries(args.items, allow_broad=allow_broad)
         for refusal in errors:
-            print(dnc_refusal_line(str(refusal.line), refusal.code, refusal.reason, lang),
+            print(dnc_refusal_line(refusal.line, refusal.code, refusal.reason, lang),
                   file=sys.stderr)
         if adding:
             n = store.add_dnc(entries, now=time.time(), campaign=args.campaign, kind=args.kind,

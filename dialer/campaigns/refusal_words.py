@@ -83,15 +83,17 @@ def import_summary(*, rows: int, added: int, merged: int, rejected: int,
     return text + (f" (written to {rejected_file})" if rejected_file else "")
 
 
-def dnc_refusal_line(where: str, code: str, reason: str, lang: str) -> str:
-    """A ``dialer dnc`` refusal's line: ``where`` is ``FILE:LINE`` of a file, or the
-    1-based place of a command-line argument (given as its number in text)."""
+def dnc_refusal_line(line: int, code: str, reason: str, lang: str, *,
+                     path: str | None = None) -> str:
+    """A ``dialer dnc`` refusal's line: ``line`` of the file ``path`` (its first field
+    holds the entry), or without ``path`` the 1-based place of a command-line argument."""
     words = ((ZH_REFUSALS.get(code) or ZH_DNC_REFUSALS.get(code))
              if check_language(lang) == "zh-CN" else None)
-    if ":" in where:   # a file's line: its first field holds the entry
-        place = f"{where}: 第 1 列（号码）" if words else f"{where}: field 1 (number)"
+    if path is not None:
+        place = (f"{path}:{line}: 第 1 列（号码）" if words
+                 else f"{path}:{line}: field 1 (number)")
     else:
-        place = f"第 {where} 个参数" if words else f"argument {where}"
+        place = f"第 {line} 个参数" if words else f"argument {line}"
     return f"{place}{'：' if words else ': '}{words or reason} [{code}]"
 
 

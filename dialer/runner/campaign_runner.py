@@ -32,12 +32,13 @@ Time: the engine runs on epoch seconds. The live gateway's events are stamped wh
 are read; the in-process gateway's virtual clock starts at an epoch instant, so the
 store's calling windows and the regime's windows work the same way in both.
 
-Why one module of about 750 lines: it is one class, the place where each engine action
+Why one module of about 800 lines: it is one class, the place where each engine action
 is carried out on the gateway beside the durable record it needs in the store (claim,
 dial, answer, bridge, abandon, end), in the order the crash guarantees depend on. The
 parts that stand alone are already elsewhere: the wire translation (translator.py),
 settling a crashed run (settling.py), the settings (settings.py), the summary
-(summary.py), recordings and the shift loop (base.py).
+(summary.py), why a campaign dials nothing (idle_reason.py), recordings and the shift
+loop (base.py).
 """
 
 from __future__ import annotations
@@ -419,8 +420,7 @@ class CampaignRunner(GatewayRunner[RunSummary]):
         if now < self._idle_checked + 1.0:
             return
         self._idle_checked = now
-        busy = {c.origin for c in self.engine.calls.values()} | {
-            c.campaign for c in self.engine.calls.values()}
+        busy = {name for c in self.engine.calls.values() for name in (c.origin, c.campaign)}
         for name in self.campaigns:
             state = None if name in busy else idle_state(
                 self.store.strategy(name), self.store.next_due(name), now)

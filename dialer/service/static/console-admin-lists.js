@@ -183,6 +183,18 @@ export class DncSection {
       this.render();
     };
     const need = (nums) => { if (!nums.length) throw new Error(t("adm.dnc.need")); return nums; };
+    // typed numbers refused ([{number, entry, reason, code}]): each said by its place in
+    // the page's language; what was typed and chosen stays for the fix (the section is
+    // drawn again)
+    const typedRefused = (failureKey, refused) => {
+      this.keep = { numbers: numbers.value, scope: scope.value, kind: kind.value };
+      this.failure = t(failureKey, { n: refused.length });
+      this.result = refused.slice(0, this.MAX_SHOWN).map((x) =>
+        [t("adm.dnc.typed_line", { ...x, reason: dncRefusal(this.i18n, x) })]);
+      if (refused.length > this.MAX_SHOWN) {
+        this.result.push([t("adm.dnc.typed_more", { n: refused.length - this.MAX_SHOWN })]);
+      }
+    };
     const actions = el("div", { cls: "row" },
       button(this.i18n, "adm.dnc.add", "adm-dnc-add", () => run(async () => {
         const nums = need(list());
@@ -190,14 +202,7 @@ export class DncSection {
         // beside its number (the add's own refusal is one English sentence)
         const checked = await this.api.post("/api/admin/dnc/validate", body(nums));
         if (checked.refused.length) {
-          // what was typed and chosen stays for the fix (the section is drawn again)
-          this.keep = { numbers: numbers.value, scope: scope.value, kind: kind.value };
-          this.failure = t("adm.dnc.typed_refused", { n: checked.refused.length });
-          this.result = checked.refused.slice(0, this.MAX_SHOWN).map((x) =>
-            [t("adm.dnc.typed_line", { ...x, reason: dncRefusal(this.i18n, x) })]);
-          if (checked.refused.length > this.MAX_SHOWN) {
-            this.result.push([t("adm.dnc.typed_more", { n: checked.refused.length - this.MAX_SHOWN })]);
-          }
+          typedRefused("adm.dnc.typed_refused", checked.refused);
           return;
         }
         const r = await this.api.post("/api/admin/dnc", body(nums));
@@ -219,10 +224,7 @@ export class DncSection {
           // each refused entry with its code: said in the page's language by its place
           const refused = (err.fields || []).filter((f) => f.code && f.number);
           if (err.status !== 422 || !refused.length) throw err;
-          this.keep = { numbers: numbers.value, scope: scope.value, kind: kind.value };
-          this.failure = t("adm.dnc.check_refused", { n: refused.length });
-          this.result = refused.slice(0, this.MAX_SHOWN).map((x) =>
-            [t("adm.dnc.typed_line", { ...x, reason: dncRefusal(this.i18n, { code: x.code, reason: x.message }) })]);
+          typedRefused("adm.dnc.check_refused", refused.map((f) => ({ ...f, reason: f.message })));
           return;
         }
         this.result = Object.entries(hits).map(([n, by]) => [n, by || t("adm.dnc.free")]);

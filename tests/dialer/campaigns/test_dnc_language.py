@@ -53,16 +53,16 @@ def test_every_refusal_has_a_known_code_and_its_own_line(lines: list[str]) -> No
 
 def test_refusal_lines_in_both_languages() -> None:
     reason = "a Chinese mobile number has 11 digits, got 10"
-    assert dnc_refusal_line("dnc.csv:4", "number_length", reason, "en") == \
+    assert dnc_refusal_line(4, "number_length", reason, "en", path="dnc.csv") == \
         f"dnc.csv:4: field 1 (number): {reason} [number_length]"
-    assert dnc_refusal_line("dnc.csv:4", "number_length", reason, "zh-CN") == \
+    assert dnc_refusal_line(4, "number_length", reason, "zh-CN", path="dnc.csv") == \
         f"dnc.csv:4: 第 1 列（号码）：{ZH_REFUSALS['number_length']} [number_length]"
-    assert dnc_refusal_line("2", "prefix_broad", "prefix '+86*' ...", "en") == \
+    assert dnc_refusal_line(2, "prefix_broad", "prefix '+86*' ...", "en") == \
         "argument 2: prefix '+86*' ... [prefix_broad]"
-    assert dnc_refusal_line("2", "prefix_broad", "prefix '+86*' ...", "zh-CN") == \
+    assert dnc_refusal_line(2, "prefix_broad", "prefix '+86*' ...", "zh-CN") == \
         f"第 2 个参数：{ZH_DNC_REFUSALS['prefix_broad']} [prefix_broad]"
     # a code without words (one added later) keeps the English sentence in zh
-    assert dnc_refusal_line("2", "new_code", "why", "zh-CN") == "argument 2: why [new_code]"
+    assert dnc_refusal_line(2, "new_code", "why", "zh-CN") == "argument 2: why [new_code]"
     assert dnc_import_summary("a.csv", added=2, already=1, rejected=3, lang="zh-CN") == \
         "a.csv：加入 2，已在名单中 1，拒绝 3"
     assert dnc_count("added", 4, "en") == "4 added"
